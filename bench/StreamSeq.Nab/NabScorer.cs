@@ -118,7 +118,9 @@ public sealed class NabScorer
     {
         ArgumentNullException.ThrowIfNull(results);
         ArgumentNullException.ThrowIfNull(profile);
-        return ThresholdSweeper.Sweep(Corpus, results, profile);
+        var entries = new List<ThresholdScore>();
+        ThresholdSweeper.Sweep(Corpus, results, profile, entries);
+        return entries;
     }
 
     /// <summary>NAB's optimiser: the sweep entry with the highest corpus score (the highest threshold among ties).</summary>
@@ -126,7 +128,7 @@ public sealed class NabScorer
     {
         ArgumentNullException.ThrowIfNull(results);
         ArgumentNullException.ThrowIfNull(profile);
-        return ThresholdSweeper.Best(ThresholdSweeper.Sweep(Corpus, results, profile));
+        return ThresholdSweeper.Sweep(Corpus, results, profile);
     }
 
     /// <summary>Scores every corpus file at a given threshold and totals them, overall and per category.</summary>

@@ -16,7 +16,11 @@ internal static class ThresholdSweeper
     /// <summary>NAB's starting threshold, above any anomaly score.</summary>
     internal const double NoDetectionThreshold = 1.1;
 
-    internal static List<ThresholdScore> Sweep(NabCorpus corpus, DetectorResults results, CostProfile profile)
+    /// <summary>
+    /// Runs the sweep and returns its best entry (the highest score; among equal scores the first, i.e. the highest
+    /// threshold, as NAB's stable sort keeps). Every entry is also appended to <paramref name="entries"/> when given.
+    /// </summary>
+    internal static ThresholdScore Sweep(NabCorpus corpus, DetectorResults results, CostProfile profile, List<ThresholdScore>? entries = null)
     {
         var rowCount = corpus.Files.Sum(f => f.RowCount - f.ProbationLength);
         var rows = new SweepRow[rowCount];
@@ -62,7 +66,7 @@ internal static class ThresholdSweeper
 
         Array.Sort(rows, SweepRowOrder.Instance);
 
-        var sweep = new List<ThresholdScore>();
+        ThresholdScore? best = null;
         double falsePositiveSum = 0;
         int tp = 0, fp = 0, tn = outside, fn = inside;
         var current = NoDetectionThreshold;
@@ -70,7 +74,7 @@ internal static class ThresholdSweeper
         {
             if (row.AnomalyScore != current)
             {
-                sweep.Add(Snapshot(current));
+                Record(current);
                 current = row.AnomalyScore;
             }
 
@@ -88,10 +92,10 @@ internal static class ThresholdSweeper
             }
         }
 
-        sweep.Add(Snapshot(current));
-        return sweep;
+        Record(current);
+        return best!;
 
-        ThresholdScore Snapshot(double threshold)
+        void Record(double threshold)
         {
             var total = falsePositiveSum;
             foreach (var w in scoredWindows)
@@ -99,23 +103,18 @@ internal static class ThresholdSweeper
                 total += windowBest[w];
             }
 
-            return new ThresholdScore(threshold, total, new DetectionCounts(tp, tn, fp, fn));
-        }
-    }
+            if (entries is null && best is not null && total <= best.Score)
+            {
+                return;
+            }
 
-    /// <summary>The highest-scoring entry; among equal scores the first, i.e. the highest threshold (as NAB's stable sort).</summary>
-    internal static ThresholdScore Best(List<ThresholdScore> sweep)
-    {
-        var best = sweep[0];
-        foreach (var entry in sweep)
-        {
-            if (entry.Score > best.Score)
+            var entry = new ThresholdScore(threshold, total, new DetectionCounts(tp, tn, fp, fn));
+            entries?.Add(entry);
+            if (best is null || total > best.Score)
             {
                 best = entry;
             }
         }
-
-        return best;
     }
 
     private readonly record struct SweepRow(double AnomalyScore, double Reward, int Window, int Order);
