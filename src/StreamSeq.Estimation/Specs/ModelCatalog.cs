@@ -16,6 +16,9 @@ public static class ModelCatalog
     /// <summary>The registered kinds.</summary>
     public static IReadOnlyList<IModelKind> All => Kinds;
 
+    /// <summary>The kind named <paramref name="kind"/>, or null.</summary>
+    public static IModelKind? Find(string kind) => Kinds.FirstOrDefault(k => k.Kind == kind);
+
     /// <summary>Builds the estimator of a spec, checking that every field was understood.</summary>
     public static IEstimator Build(ModelSpec spec)
     {

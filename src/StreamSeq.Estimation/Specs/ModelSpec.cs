@@ -27,7 +27,11 @@ public sealed class ModelSpec
     }
 
     /// <summary>Fields shared by all kinds.</summary>
-    public static IReadOnlyList<string> CommonFields { get; } = ["name", "kind", "timeUnit", "forecastStep", "seed", "description"];
+    /// <remarks>
+    /// <c>anomalyRules</c> and <c>alertGate</c> configure the processor's anomaly rules for the model, and <c>fit</c>
+    /// carries the result of <c>streamseq fit</c>; estimators ignore all three.
+    /// </remarks>
+    public static IReadOnlyList<string> CommonFields { get; } = ["name", "kind", "timeUnit", "forecastStep", "seed", "description", "anomalyRules", "alertGate", "fit"];
 
     /// <summary>The whole spec.</summary>
     public JsonElement Json { get; }
