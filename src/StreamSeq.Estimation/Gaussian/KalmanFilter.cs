@@ -40,6 +40,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private readonly double[]? fixedNoise;
     private readonly double[]? fixedOffset;
     private readonly bool scalar;
+    private readonly bool twoByOne;
     private readonly bool hasControl;
     private readonly bool diagonalObservationNoise;
 
@@ -62,6 +63,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         }
 
         scalar = n == 1 && m == 1 && !hasControl;
+        twoByOne = n == 2 && m == 1 && !hasControl;
         diagonalObservationNoise = true;
         for (var i = 0; i < m; i++)
         {
@@ -114,6 +116,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         if (scalar && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
         {
             ScalarStep(state, observation, estimate);
+        }
+        else if (twoByOne && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
+        {
+            TwoStateStep(state, observation, estimate);
         }
         else
         {
@@ -190,6 +196,123 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         if (!double.IsFinite(a) || !(p >= 0.0) || double.IsInfinity(p))
         {
             estimate.Flags |= EstimateFlags.Reinitialized;
+        }
+    }
+
+    /// <summary>The n = 2, m = 1 step (local linear trend and friends) in scalars: the same algebra as
+    /// <see cref="GeneralStep"/>, unrolled.</summary>
+    private void TwoStateStep(Span<double> state, in Observation observation, Estimate estimate)
+    {
+        double a0 = state[MeanSlot], a1 = state[MeanSlot + 1];
+        double p00 = state[MeanSlot + 2], p01 = state[MeanSlot + 3], p11 = state[MeanSlot + 5];
+        if (state[StepsSlot] != 0.0)
+        {
+            Span<double> fqc = stackalloc double[10];
+            if (fixedTransition is not null)
+            {
+                fixedTransition.CopyTo(fqc);
+                fixedNoise.CopyTo(fqc[4..]);
+                fixedOffset.CopyTo(fqc[8..]);
+            }
+            else
+            {
+                model.Dynamics.Discretize(observation.TimeGap, fqc[..4], fqc.Slice(4, 4), fqc.Slice(8, 2));
+            }
+
+            double f00 = fqc[0], f01 = fqc[1], f10 = fqc[2], f11 = fqc[3];
+            var na0 = (f00 * a0) + (f01 * a1) + fqc[8];
+            var na1 = (f10 * a0) + (f11 * a1) + fqc[9];
+            a0 = na0;
+            a1 = na1;
+
+            // F P F' + Q with P symmetric.
+            var fp00 = (f00 * p00) + (f01 * p01);
+            var fp01 = (f00 * p01) + (f01 * p11);
+            var fp10 = (f10 * p00) + (f11 * p01);
+            var fp11 = (f10 * p01) + (f11 * p11);
+            var q01 = 0.5 * (fqc[5] + fqc[6]);
+            p00 = (fp00 * f00) + (fp01 * f01) + fqc[4];
+            p01 = (fp00 * f10) + (fp01 * f11) + q01;
+            p11 = (fp10 * f10) + (fp11 * f11) + fqc[7];
+        }
+
+        var h = model.Observation;
+        double h0 = h[0], h1 = h[1];
+        var r = model.ObservationNoise[0];
+        var ph0 = (p00 * h0) + (p01 * h1);
+        var ph1 = (p01 * h0) + (p11 * h1);
+        var s = (h0 * ph0) + (h1 * ph1) + r;
+        var predictedY = (h0 * a0) + (h1 * a1) + model.ObservationOffset[0];
+        var pm = estimate.PredictedMean;
+        var pc = estimate.PredictedCovariance;
+        pm[0] = a0;
+        pm[1] = a1;
+        pc[0] = p00;
+        pc[1] = p01;
+        pc[2] = p01;
+        pc[3] = p11;
+        estimate.ObservationMean[0] = predictedY;
+        estimate.ObservationCovariance[0] = s;
+        var y = observation.Values[0];
+        if (double.IsFinite(y))
+        {
+            if (!(s > 0.0))
+            {
+                estimate.Flags |= EstimateFlags.ObservationSkipped;
+            }
+            else
+            {
+                var v = y - predictedY;
+                var inv = 1.0 / s;
+                var k0 = ph0 * inv;
+                var k1 = ph1 * inv;
+                a0 += k0 * v;
+                a1 += k1 * v;
+
+                // Joseph form: A P A' + K r K' with A = I - K h.
+                double a00 = 1.0 - (k0 * h0), a01 = -k0 * h1, a10 = -k1 * h0, a11 = 1.0 - (k1 * h1);
+                var ap00 = (a00 * p00) + (a01 * p01);
+                var ap01 = (a00 * p01) + (a01 * p11);
+                var ap10 = (a10 * p00) + (a11 * p01);
+                var ap11 = (a10 * p01) + (a11 * p11);
+                var n00 = (ap00 * a00) + (ap01 * a01) + (k0 * k0 * r);
+                var n01 = (ap00 * a10) + (ap01 * a11) + (k0 * k1 * r);
+                var n10 = (ap10 * a00) + (ap11 * a01) + (k1 * k0 * r);
+                var n11 = (ap10 * a10) + (ap11 * a11) + (k1 * k1 * r);
+                p00 = n00;
+                p01 = 0.5 * (n01 + n10);
+                p11 = n11;
+                var nis = v * v * inv;
+                estimate.NormalizedInnovationSquared = nis;
+                estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + nis);
+                estimate.ObservedCount = 1;
+            }
+        }
+
+        var sm = estimate.StateMean;
+        var sc = estimate.StateCovariance;
+        sm[0] = a0;
+        sm[1] = a1;
+        sc[0] = p00;
+        sc[1] = p01;
+        sc[2] = p01;
+        sc[3] = p11;
+        state[MeanSlot] = a0;
+        state[MeanSlot + 1] = a1;
+        state[MeanSlot + 2] = p00;
+        state[MeanSlot + 3] = p01;
+        state[MeanSlot + 4] = p01;
+        state[MeanSlot + 5] = p11;
+        state[StepsSlot] += 1.0;
+        if (!double.IsFinite(a0) || !double.IsFinite(a1) || !double.IsFinite(p00) || !double.IsFinite(p01) || !double.IsFinite(p11))
+        {
+            estimate.Flags |= EstimateFlags.Reinitialized;
+        }
+        else if (!(p00 >= 0.0) || !(p11 >= 0.0) || (p01 * p01) > (p00 * p11 * (1.0 + 1e-9)) + 1e-300)
+        {
+            Dense.RepairCovariance(state.Slice(covSlot, 4), 2);
+            state.Slice(covSlot, 4).CopyTo(sc);
+            estimate.Flags |= EstimateFlags.Repaired;
         }
     }
 
@@ -676,7 +799,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             estimate.NormalizedInnovationSquared = double.NaN;
             ReadState(state, estimate.StateMean, estimate.StateCovariance);
         }
-        else if (scalar && (estimate.Flags & EstimateFlags.ObservationSkipped) != 0)
+        else if ((scalar || twoByOne) && (estimate.Flags & EstimateFlags.ObservationSkipped) != 0)
         {
             estimate.ObservedCount = 0;
         }
