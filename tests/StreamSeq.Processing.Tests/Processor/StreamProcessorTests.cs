@@ -310,11 +310,18 @@ public sealed class StreamProcessorTests
         var sink = new ListSink();
         var value = Gen.OneOf(Gen.Double.Select(d => d.ToString("R", CultureInfo.InvariantCulture)), Gen.Const("null"), Gen.Const("\"NaN\""), Gen.Const("1e308"), Gen.Const("-1e308"));
         var record = Gen.Select(Gen.Double[-10, 1000], value.Array[0, 3], Gen.Int[0, 3]).Select((t, v, s) => ($"s{s}", $"{{\"time\":{t.ToString("R", CultureInfo.InvariantCulture)},\"values\":[{string.Join(",", v)}]}}"));
-        record.Sample(r => p.ProcessEncoded(Json(r.Item2), r.Item1, double.NaN, default, new SourcePosition("fuzz", 0, 0), store, sink), iter: 3000);
+        record.Sample(r => p.ProcessEncoded(Json(r.Item2), r.Item1, double.NaN, default, new SourcePosition("fuzz", 0, 0), store, sink), iter: 3000, threads: 1);
         foreach (var r in sink.Records)
         {
             Assert.DoesNotContain("NaN", r.Json, StringComparison.Ordinal);
-            using var doc = JsonDocument.Parse(r.Json);
+            try
+            {
+                using var doc = JsonDocument.Parse(r.Json);
+            }
+            catch (JsonException e)
+            {
+                Assert.Fail($"invalid JSON record ({e.Message}): {r.Json}");
+            }
         }
     }
 }

@@ -80,10 +80,10 @@ public sealed class InputRecordDecoderTests
         Gen.Byte.Array[0, 300].Sample(bytes =>
         {
             decoder.TryDecode(bytes, "k", 0, Src, out _, out _, out _);
-        }, iter: 2000);
+        }, iter: 2000, threads: 1);
         Gen.String[Gen.Char["{}[]\":,0123456789.-eEnulltruevaluestime "], 0, 80].Sample(text =>
         {
             decoder.TryDecode(Encoding.UTF8.GetBytes(text), "k", 0, Src, out _, out _, out _);
-        }, iter: 5000);
+        }, iter: 5000, threads: 1);
     }
 }
