@@ -1,0 +1,78 @@
+using Confluent.Kafka;
+
+namespace StreamSeq.Kafka;
+
+/// <summary>
+/// The Confluent.Kafka client settings the worker uses, in one place so that the integration tests on the embedded
+/// broker exercise exactly what runs in production (docs/kafka-embedded.md explains each choice and its numbers).
+/// </summary>
+internal static class KafkaClientDefaults
+{
+    /// <summary>Transaction timeout: how long the coordinator keeps an open transaction of a dead instance.</summary>
+    public const int TransactionTimeoutMilliseconds = 10_000;
+
+    /// <summary>
+    /// Consumer of the input topics. Offsets are not auto-committed: the next offset of each input partition travels
+    /// in the state changelog inside the output transaction, and group offsets are committed only for lag monitoring.
+    /// </summary>
+    /// <param name="bootstrapServers">Broker list.</param>
+    /// <param name="groupId">Consumer group of the worker fleet.</param>
+    /// <param name="protocol">
+    /// <see cref="GroupProtocol.Classic"/> (every broker; cooperative-sticky assignment) or
+    /// <see cref="GroupProtocol.Consumer"/> (KIP-848, Kafka 4.0+: broker-side incremental assignment).
+    /// </param>
+    public static ConsumerConfig InputConsumer(string bootstrapServers, string groupId, GroupProtocol protocol = GroupProtocol.Classic)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = groupId,
+            GroupProtocol = protocol,
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            IsolationLevel = IsolationLevel.ReadCommitted,
+            EnablePartitionEof = false,
+        };
+        if (protocol == GroupProtocol.Classic)
+        {
+            // Incremental rebalances: members keep the partitions they retain, so only moved partitions restore.
+            config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
+        }
+
+        return config;
+    }
+
+    /// <summary>
+    /// Consumer that restores state by reading a changelog partition from the beginning to its end. It is assigned
+    /// partitions directly (no group), so it never joins the worker's group.
+    /// </summary>
+    /// <param name="bootstrapServers">Broker list.</param>
+    public static ConsumerConfig ChangelogRestoreConsumer(string bootstrapServers) => new()
+    {
+        BootstrapServers = bootstrapServers,
+        GroupId = "streamseq-restore-unused",
+        EnableAutoCommit = false,
+        EnableAutoOffsetStore = false,
+        AutoOffsetReset = AutoOffsetReset.Earliest,
+        IsolationLevel = IsolationLevel.ReadCommitted,
+        EnablePartitionEof = true,
+    };
+
+    /// <summary>
+    /// Transactional producer for outputs and changelog records (idempotence, acks=all and ordering are implied by
+    /// the transactional id).
+    /// </summary>
+    /// <param name="bootstrapServers">Broker list.</param>
+    /// <param name="transactionalId">Stable per worker instance, so a restarted instance fences its predecessor.</param>
+    public static ProducerConfig TransactionalProducer(string bootstrapServers, string transactionalId) => new()
+    {
+        BootstrapServers = bootstrapServers,
+        TransactionalId = transactionalId,
+        EnableIdempotence = true,
+        Acks = Acks.All,
+        LingerMs = 5,
+        TransactionTimeoutMs = TransactionTimeoutMilliseconds,
+        MessageTimeoutMs = TransactionTimeoutMilliseconds,
+    };
+}
