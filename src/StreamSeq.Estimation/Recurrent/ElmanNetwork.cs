@@ -51,6 +51,6 @@ public sealed class ElmanNetwork<T> : RecurrentNetwork<T>
     public override RecurrentCellKind CellKind => RecurrentCellKind.Elman;
 
     private protected override void StepLayer(
-        int layer, int batch, ReadOnlySpan<T> layerInput, int inputStride, int inputWidth, Span<T> states, Span<T> scratch) =>
+        int layer, int batch, ReadOnlySpan<T> layerInput, int inputStride, Span<T> states, Span<T> scratch) =>
         layers[layer].Step(batch, layerInput, inputStride, states, StateLength, GetHiddenOffset(layer), scratch);
 }

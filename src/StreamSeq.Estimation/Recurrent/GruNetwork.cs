@@ -46,6 +46,6 @@ public sealed class GruNetwork<T> : RecurrentNetwork<T>
     public override RecurrentCellKind CellKind => RecurrentCellKind.Gru;
 
     private protected override void StepLayer(
-        int layer, int batch, ReadOnlySpan<T> layerInput, int inputStride, int inputWidth, Span<T> states, Span<T> scratch) =>
+        int layer, int batch, ReadOnlySpan<T> layerInput, int inputStride, Span<T> states, Span<T> scratch) =>
         layers[layer].Step(batch, layerInput, inputStride, states, StateLength, GetHiddenOffset(layer), scratch);
 }

@@ -48,6 +48,6 @@ public sealed class LstmNetwork<T> : RecurrentNetwork<T>
     public override RecurrentCellKind CellKind => RecurrentCellKind.Lstm;
 
     private protected override void StepLayer(
-        int layer, int batch, ReadOnlySpan<T> layerInput, int inputStride, int inputWidth, Span<T> states, Span<T> scratch) =>
+        int layer, int batch, ReadOnlySpan<T> layerInput, int inputStride, Span<T> states, Span<T> scratch) =>
         layers[layer].Step(batch, layerInput, inputStride, states, StateLength, GetHiddenOffset(layer), scratch);
 }

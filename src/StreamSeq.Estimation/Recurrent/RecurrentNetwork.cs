@@ -168,16 +168,16 @@ public abstract class RecurrentNetwork<T>
     }
 
     /// <summary>Advances all streams of a batch through one layer. The layer input is row-major with row stride
-    /// <paramref name="inputStride"/> and <paramref name="inputWidth"/> columns; states are back to back.</summary>
+    /// <paramref name="inputStride"/>; states are back to back.</summary>
     private protected abstract void StepLayer(
-        int layer, int batch, ReadOnlySpan<T> layerInput, int inputStride, int inputWidth, Span<T> states, Span<T> scratch);
+        int layer, int batch, ReadOnlySpan<T> layerInput, int inputStride, Span<T> states, Span<T> scratch);
 
     private void StepCore(int batch, ReadOnlySpan<T> inputs, Span<T> states, Span<T> scratch)
     {
-        StepLayer(0, batch, inputs, InputSize, InputSize, states, scratch);
+        StepLayer(0, batch, inputs, InputSize, states, scratch);
         for (var layer = 1; layer < LayerCount; layer++)
         {
-            StepLayer(layer, batch, states[GetHiddenOffset(layer - 1)..], StateLength, HiddenSize, states, scratch);
+            StepLayer(layer, batch, states[GetHiddenOffset(layer - 1)..], StateLength, states, scratch);
         }
     }
 }
