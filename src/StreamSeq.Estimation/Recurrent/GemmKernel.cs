@@ -18,6 +18,8 @@ namespace StreamSeq.Estimation.Recurrent;
 /// </remarks>
 internal static class GemmKernel
 {
+    private const int PanelTiles = 4;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(
         int rows,
@@ -42,35 +44,45 @@ internal static class GemmKernel
         var v = Vector<T>.Count;
         var useVectors = Vector.IsHardwareAccelerated && Vector<T>.IsSupported;
 
-        var b = 0;
-        for (; b + 4 <= rows; b += 4)
+        var fullRows = rows - (rows % 4);
+        var j2End = useVectors ? n - (n % (2 * v)) : 0;
+        var j1End = useVectors ? n - (n % v) : 0;
+
+        // Column panels outermost: a panel of W (K × PanelTiles·2v) stays in L1 while every 4-row block of A passes
+        // through it, and each block of A is reused across the panel's tiles.
+        var panel = PanelTiles * 2 * v;
+        for (var j0 = 0; j0 < j2End; j0 += panel)
         {
-            var j = 0;
-            if (useVectors)
+            var jStop = int.Min(j0 + panel, j2End);
+            for (var b4 = 0; b4 < fullRows; b4 += 4)
             {
-                for (; j + (2 * v) <= n; j += 2 * v)
+                for (var j = j0; j < jStop; j += 2 * v)
                 {
-                    Tile4x2(ref ra1, lda1, k1, ref ra2, lda2, k2, ref rw, ldw, ref rb, ref rc, ldc, b, j, v);
-                }
-
-                for (; j + v <= n; j += v)
-                {
-                    for (var r = 0; r < 4; r++)
-                    {
-                        Tile1x1(ref ra1, lda1, k1, ref ra2, lda2, k2, ref rw, ldw, ref rb, ref rc, ldc, b + r, j);
-                    }
-                }
-            }
-
-            for (; j < n; j++)
-            {
-                for (var r = 0; r < 4; r++)
-                {
-                    Scalar(ref ra1, lda1, k1, ref ra2, lda2, k2, ref rw, ldw, ref rb, ref rc, ldc, b + r, j);
+                    Tile4x2(ref ra1, lda1, k1, ref ra2, lda2, k2, ref rw, ldw, ref rb, ref rc, ldc, b4, j, v);
                 }
             }
         }
 
+        for (var b4 = 0; b4 < fullRows; b4 += 4)
+        {
+            for (var j = j2End; j < j1End; j += v)
+            {
+                for (var r = 0; r < 4; r++)
+                {
+                    Tile1x1(ref ra1, lda1, k1, ref ra2, lda2, k2, ref rw, ldw, ref rb, ref rc, ldc, b4 + r, j);
+                }
+            }
+
+            for (var j = j1End; j < n; j++)
+            {
+                for (var r = 0; r < 4; r++)
+                {
+                    Scalar(ref ra1, lda1, k1, ref ra2, lda2, k2, ref rw, ldw, ref rb, ref rc, ldc, b4 + r, j);
+                }
+            }
+        }
+
+        var b = fullRows;
         for (; b < rows; b++)
         {
             var j = 0;
