@@ -9,6 +9,8 @@ namespace StreamSeq.Benchmarks.Recurrent;
 /// from the same weights. Each operation is one stream-step; batched cases divide by the 1,024 streams.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
+[MinColumn]
 public class Lstm64Benchmarks
 {
     private const int Batch = 1024;

@@ -10,6 +10,8 @@ namespace StreamSeq.Benchmarks.Recurrent;
 /// cases divide by the 1,024 streams.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
+[MinColumn]
 public class OracleLstmBenchmarks
 {
     private const int Batch = 1024;

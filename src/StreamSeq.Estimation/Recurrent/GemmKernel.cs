@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace StreamSeq.Estimation.Recurrent;
 
@@ -45,13 +46,29 @@ internal static class GemmKernel
         var useVectors = Vector.IsHardwareAccelerated && Vector<T>.IsSupported;
 
         var fullRows = rows - (rows % 4);
-        var j2End = useVectors ? n - (n % (2 * v)) : 0;
+        var j4End = 0;
+        if (useVectors && Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            // Wide tiles first: 4 rows × 4 512-bit vectors (16 accumulators) per k step. One tile of W columns
+            // (K × 4·w512) stays in L1 across all row blocks.
+            var wide = Vector512<T>.Count;
+            j4End = n - (n % (4 * wide));
+            for (var j0 = 0; j0 < j4End; j0 += 4 * wide)
+            {
+                for (var b4 = 0; b4 < fullRows; b4 += 4)
+                {
+                    Tile4x4Wide(ref ra1, lda1, k1, ref ra2, lda2, k2, ref rw, ldw, ref rb, ref rc, ldc, b4, j0);
+                }
+            }
+        }
+
+        var j2End = useVectors ? n - ((n - j4End) % (2 * v)) : 0;
         var j1End = useVectors ? n - (n % v) : 0;
 
         // Column panels outermost: a panel of W (K × PanelTiles·2v) stays in L1 while every 4-row block of A passes
         // through it, and each block of A is reused across the panel's tiles.
         var panel = PanelTiles * 2 * v;
-        for (var j0 = 0; j0 < j2End; j0 += panel)
+        for (var j0 = j4End; j0 < j2End; j0 += panel)
         {
             var jStop = int.Min(j0 + panel, j2End);
             for (var b4 = 0; b4 < fullRows; b4 += 4)
@@ -132,6 +149,98 @@ internal static class GemmKernel
     private static Vector<T> Load<T>(ref T origin, int offset)
         where T : unmanaged, IFloatingPointIeee754<T>
         => Vector.LoadUnsafe(ref origin, (nuint)offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> addend)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return Vector512.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), addend.As<T, float>()).As<float, T>();
+        }
+
+        if (typeof(T) == typeof(double))
+        {
+            return Vector512.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), addend.As<T, double>()).As<double, T>();
+        }
+
+        throw new NotSupportedException($"Vector fused multiply-add is not available for {typeof(T).Name}.");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile4x4Wide<T>(
+        ref T a1, int lda1, int k1, ref T a2, int lda2, int k2, ref T w, int ldw, ref T bias, ref T c, int ldc, int b, int j)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var v = Vector512<T>.Count;
+        ref var bj = ref Unsafe.Add(ref bias, j);
+        var bias0 = Vector512.LoadUnsafe(ref bj);
+        var bias1 = Vector512.LoadUnsafe(ref bj, (nuint)v);
+        var bias2 = Vector512.LoadUnsafe(ref bj, (nuint)(2 * v));
+        var bias3 = Vector512.LoadUnsafe(ref bj, (nuint)(3 * v));
+        Vector512<T> c00 = bias0, c01 = bias1, c02 = bias2, c03 = bias3;
+        Vector512<T> c10 = bias0, c11 = bias1, c12 = bias2, c13 = bias3;
+        Vector512<T> c20 = bias0, c21 = bias1, c22 = bias2, c23 = bias3;
+        Vector512<T> c30 = bias0, c31 = bias1, c32 = bias2, c33 = bias3;
+        for (var part = 0; part < 2; part++)
+        {
+            ref var a = ref part == 0 ? ref a1 : ref a2;
+            var lda = part == 0 ? lda1 : lda2;
+            var kCount = part == 0 ? k1 : k2;
+            var kOffset = part == 0 ? 0 : k1;
+            ref var x0 = ref Unsafe.Add(ref a, b * lda);
+            ref var x1 = ref Unsafe.Add(ref x0, lda);
+            ref var x2 = ref Unsafe.Add(ref x1, lda);
+            ref var x3 = ref Unsafe.Add(ref x2, lda);
+            for (var k = 0; k < kCount; k++)
+            {
+                ref var wr = ref Unsafe.Add(ref w, ((kOffset + k) * ldw) + j);
+                var w0 = Vector512.LoadUnsafe(ref wr);
+                var w1 = Vector512.LoadUnsafe(ref wr, (nuint)v);
+                var w2 = Vector512.LoadUnsafe(ref wr, (nuint)(2 * v));
+                var w3 = Vector512.LoadUnsafe(ref wr, (nuint)(3 * v));
+                var s = Vector512.Create(Unsafe.Add(ref x0, k));
+                c00 = Fma(s, w0, c00);
+                c01 = Fma(s, w1, c01);
+                c02 = Fma(s, w2, c02);
+                c03 = Fma(s, w3, c03);
+                s = Vector512.Create(Unsafe.Add(ref x1, k));
+                c10 = Fma(s, w0, c10);
+                c11 = Fma(s, w1, c11);
+                c12 = Fma(s, w2, c12);
+                c13 = Fma(s, w3, c13);
+                s = Vector512.Create(Unsafe.Add(ref x2, k));
+                c20 = Fma(s, w0, c20);
+                c21 = Fma(s, w1, c21);
+                c22 = Fma(s, w2, c22);
+                c23 = Fma(s, w3, c23);
+                s = Vector512.Create(Unsafe.Add(ref x3, k));
+                c30 = Fma(s, w0, c30);
+                c31 = Fma(s, w1, c31);
+                c32 = Fma(s, w2, c32);
+                c33 = Fma(s, w3, c33);
+            }
+        }
+
+        ref var o = ref Unsafe.Add(ref c, (b * ldc) + j);
+        Store4(ref o, v, c00, c01, c02, c03);
+        o = ref Unsafe.Add(ref o, ldc);
+        Store4(ref o, v, c10, c11, c12, c13);
+        o = ref Unsafe.Add(ref o, ldc);
+        Store4(ref o, v, c20, c21, c22, c23);
+        o = ref Unsafe.Add(ref o, ldc);
+        Store4(ref o, v, c30, c31, c32, c33);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4<T>(ref T destination, int v, Vector512<T> a, Vector512<T> b, Vector512<T> c, Vector512<T> d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        a.StoreUnsafe(ref destination);
+        b.StoreUnsafe(ref destination, (nuint)v);
+        c.StoreUnsafe(ref destination, (nuint)(2 * v));
+        d.StoreUnsafe(ref destination, (nuint)(3 * v));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile4x2<T>(
