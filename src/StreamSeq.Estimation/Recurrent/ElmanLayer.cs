@@ -34,7 +34,7 @@ internal sealed class ElmanLayer<T>
         GemmKernel.Run<T>(batch, input, inputStride, inputWidth, states[hiddenOffset..], stateStride, h, weights, h, bias, pre, h, h);
         if (activation == ElmanActivation.Tanh)
         {
-            TensorPrimitives.Tanh<T>(pre, pre);
+            Activations.Tanh<T>(pre);
         }
         else
         {

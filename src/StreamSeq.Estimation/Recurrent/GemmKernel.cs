@@ -100,9 +100,19 @@ internal static class GemmKernel
         }
 
         var b = fullRows;
+        var wideRow = useVectors && Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported;
         for (; b < rows; b++)
         {
             var j = 0;
+            if (wideRow)
+            {
+                var wide = Vector512<T>.Count;
+                for (; j + (4 * wide) <= n; j += 4 * wide)
+                {
+                    Tile1x4Wide(ref ra1, lda1, k1, ref ra2, lda2, k2, ref rw, ldw, ref rb, ref rc, ldc, b, j);
+                }
+            }
+
             if (useVectors)
             {
                 for (; j + (8 * v) <= n; j += 8 * v)
@@ -230,6 +240,42 @@ internal static class GemmKernel
         Store4(ref o, v, c20, c21, c22, c23);
         o = ref Unsafe.Add(ref o, ldc);
         Store4(ref o, v, c30, c31, c32, c33);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile1x4Wide<T>(
+        ref T a1, int lda1, int k1, ref T a2, int lda2, int k2, ref T w, int ldw, ref T bias, ref T c, int ldc, int b, int j)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var v = Vector512<T>.Count;
+        ref var bj = ref Unsafe.Add(ref bias, j);
+        var c0 = Vector512.LoadUnsafe(ref bj);
+        var c1 = Vector512.LoadUnsafe(ref bj, (nuint)v);
+        var c2 = Vector512.LoadUnsafe(ref bj, (nuint)(2 * v));
+        var c3 = Vector512.LoadUnsafe(ref bj, (nuint)(3 * v));
+        ref var x = ref Unsafe.Add(ref a1, b * lda1);
+        for (var k = 0; k < k1; k++)
+        {
+            ref var wr = ref Unsafe.Add(ref w, (k * ldw) + j);
+            var s = Vector512.Create(Unsafe.Add(ref x, k));
+            c0 = Fma(s, Vector512.LoadUnsafe(ref wr), c0);
+            c1 = Fma(s, Vector512.LoadUnsafe(ref wr, (nuint)v), c1);
+            c2 = Fma(s, Vector512.LoadUnsafe(ref wr, (nuint)(2 * v)), c2);
+            c3 = Fma(s, Vector512.LoadUnsafe(ref wr, (nuint)(3 * v)), c3);
+        }
+
+        ref var h = ref Unsafe.Add(ref a2, b * lda2);
+        for (var k = 0; k < k2; k++)
+        {
+            ref var wr = ref Unsafe.Add(ref w, ((k1 + k) * ldw) + j);
+            var s = Vector512.Create(Unsafe.Add(ref h, k));
+            c0 = Fma(s, Vector512.LoadUnsafe(ref wr), c0);
+            c1 = Fma(s, Vector512.LoadUnsafe(ref wr, (nuint)v), c1);
+            c2 = Fma(s, Vector512.LoadUnsafe(ref wr, (nuint)(2 * v)), c2);
+            c3 = Fma(s, Vector512.LoadUnsafe(ref wr, (nuint)(3 * v)), c3);
+        }
+
+        Store4(ref Unsafe.Add(ref c, (b * ldc) + j), v, c0, c1, c2, c3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

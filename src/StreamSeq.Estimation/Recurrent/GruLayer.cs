@@ -51,13 +51,13 @@ internal sealed class GruLayer<T>
         GemmKernel.Run<T>(batch, input, inputStride, inputWidth, default, 0, 0, candidateInputWeights, h, candidateInputBias, candidate, h, h);
         GemmKernel.Run<T>(batch, default, 0, 0, hidden, stateStride, h, candidateRecurrentWeights, h, candidateRecurrentBias, recurrent, h, h);
 
-        TensorPrimitives.Sigmoid<T>(gates, gates);
+        Activations.Sigmoid<T>(gates);
         for (var b = 0; b < batch; b++)
         {
             CellMath.MultiplyAdd<T>(gates.Slice(b * 2 * h, h), recurrent.Slice(b * h, h), candidate.Slice(b * h, h));
         }
 
-        TensorPrimitives.Tanh<T>(candidate, candidate);
+        Activations.Tanh<T>(candidate);
         for (var b = 0; b < batch; b++)
         {
             CellMath.GruBlend<T>(gates.Slice((b * 2 * h) + h, h), candidate.Slice(b * h, h), states.Slice((b * stateStride) + hiddenOffset, h));

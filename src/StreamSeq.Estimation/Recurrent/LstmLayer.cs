@@ -55,7 +55,7 @@ internal sealed class LstmLayer<T>
 
         if (peepholeInput is null)
         {
-            TensorPrimitives.Sigmoid<T>(sig, sig);
+            Activations.Sigmoid<T>(sig);
         }
         else
         {
@@ -65,11 +65,11 @@ internal sealed class LstmLayer<T>
                 ReadOnlySpan<T> c = states.Slice((b * stateStride) + cellOffset, h);
                 CellMath.MultiplyAdd<T>(peepholeInput, c, row[..h]);
                 CellMath.MultiplyAdd<T>(peepholeForget, c, row[h..]);
-                TensorPrimitives.Sigmoid<T>(row, row);
+                Activations.Sigmoid<T>(row);
             }
         }
 
-        TensorPrimitives.Tanh<T>(cand, cand);
+        Activations.Tanh<T>(cand);
 
         for (var b = 0; b < batch; b++)
         {
@@ -79,11 +79,11 @@ internal sealed class LstmLayer<T>
             {
                 var o = row.Slice(2 * h, h);
                 CellMath.MultiplyAdd<T>(peepholeOutput, cellCopy.Slice(b * h, h), o);
-                TensorPrimitives.Sigmoid<T>(o, o);
+                Activations.Sigmoid<T>(o);
             }
         }
 
-        TensorPrimitives.Tanh<T>(cellCopy, cellCopy);
+        Activations.Tanh<T>(cellCopy);
 
         for (var b = 0; b < batch; b++)
         {
