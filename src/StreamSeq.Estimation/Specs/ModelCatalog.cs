@@ -1,5 +1,6 @@
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Gaussian;
+using StreamSeq.Estimation.Particles;
 
 namespace StreamSeq.Estimation.Specs;
 
@@ -11,6 +12,7 @@ public static class ModelCatalog
     private static readonly IModelKind[] Kinds =
     [
         new LinearGaussianKind(),
+        new ParticleKind(),
     ];
 
     /// <summary>The registered kinds.</summary>

@@ -1,0 +1,129 @@
+using StreamSeq.Estimation.Numerics;
+
+namespace StreamSeq.Estimation.Particles;
+
+/// <summary>
+/// The univariate nonstationary growth model, the classic particle-filter benchmark (spec model type <c>growth</c>).
+/// </summary>
+/// <remarks>
+/// h_0 ~ N(<see cref="InitialMean"/>, <see cref="InitialVariance"/>) one step before the first observation;
+/// h_t = h_{t−1}/2 + 25 h_{t−1}/(1 + h_{t−1}²) + 8 cos(1.2 t) + v_t, v_t ~ N(0, <see cref="TransitionNoise"/>), with t
+/// the 1-based index of the new state; y_t = h_t²/20 + w_t, w_t ~ N(0, <see cref="ObservationNoise"/>). The prior at
+/// the first observation is therefore h_1 = f(h_0, 1) + v_1, sampled by propagating h_0 once. Discrete time: the
+/// gap between observations is ignored.
+/// </remarks>
+public sealed class NonstationaryGrowthModel : IStateSpaceModel
+{
+    private const double Log2Pi = 1.8378770664093453;
+    private readonly double initialSd;
+    private readonly double transitionSd;
+    private readonly double halfLogObservationNoise;
+    private readonly double inverseObservationNoise;
+
+    /// <summary>Creates the model; variances must be positive (errors name the spec field).</summary>
+    public NonstationaryGrowthModel(double initialMean = 0.0, double initialVariance = 5.0, double transitionNoise = 10.0, double observationNoise = 1.0)
+    {
+        Validate.Finite("model.initialMean", [initialMean]);
+        Validate.Positive("model.initialVariance", initialVariance);
+        Validate.Positive("model.transitionNoise", transitionNoise);
+        Validate.Positive("model.observationNoise", observationNoise);
+        InitialMean = initialMean;
+        InitialVariance = initialVariance;
+        TransitionNoise = transitionNoise;
+        ObservationNoise = observationNoise;
+        initialSd = Math.Sqrt(initialVariance);
+        transitionSd = Math.Sqrt(transitionNoise);
+        halfLogObservationNoise = 0.5 * (Log2Pi + Math.Log(observationNoise));
+        inverseObservationNoise = 1.0 / observationNoise;
+    }
+
+    /// <summary>Mean of h_0.</summary>
+    public double InitialMean { get; }
+
+    /// <summary>Variance of h_0.</summary>
+    public double InitialVariance { get; }
+
+    /// <summary>Variance of the transition noise v_t.</summary>
+    public double TransitionNoise { get; }
+
+    /// <summary>Variance of the observation noise w_t.</summary>
+    public double ObservationNoise { get; }
+
+    /// <inheritdoc />
+    public int StateDimension => 1;
+
+    /// <inheritdoc />
+    public int ObservationDimension => 1;
+
+    /// <inheritdoc />
+    public bool UsesTimeGap => false;
+
+    /// <inheritdoc />
+    public IParticleProposal? Proposal => null;
+
+    /// <inheritdoc />
+    public void SampleInitial(Span<double> particles, int count, ref ParticleRandom random)
+    {
+        var x = particles[..count];
+        for (var i = 0; i < x.Length; i++)
+        {
+            x[i] = InitialMean + (initialSd * random.NextGaussian());
+        }
+
+        SampleTransition(particles, count, 1.0, 1, ref random);
+    }
+
+    /// <inheritdoc />
+    public void SampleTransition(Span<double> particles, int count, double timeGap, long step, ref ParticleRandom random)
+    {
+        var drift = 8.0 * Math.Cos(1.2 * step);
+        var sd = transitionSd;
+        var x = particles[..count];
+        for (var i = 0; i < x.Length; i++)
+        {
+            var v = x[i];
+            x[i] = (0.5 * v) + (25.0 * v / (1.0 + (v * v))) + drift + (sd * random.NextGaussian());
+        }
+    }
+
+    /// <inheritdoc />
+    public void PredictTransition(ReadOnlySpan<double> previous, Span<double> next, int count, double timeGap, long step)
+    {
+        var drift = 8.0 * Math.Cos(1.2 * step);
+        for (var i = 0; i < count; i++)
+        {
+            var v = previous[i];
+            next[i] = (0.5 * v) + (25.0 * v / (1.0 + (v * v))) + drift;
+        }
+    }
+
+    /// <inheritdoc />
+    public void LogLikelihood(ReadOnlySpan<double> particles, int count, ReadOnlySpan<double> observation, Span<double> logLikelihood)
+    {
+        var y = observation[0];
+        var c = -halfLogObservationNoise;
+        var h = -0.5 * inverseObservationNoise;
+        var x = particles[..count];
+        var l = logLikelihood[..count];
+        for (var i = 0; i < x.Length; i++)
+        {
+            var r = y - (x[i] * x[i] * 0.05);
+            l[i] = c + (h * r * r);
+        }
+    }
+
+    /// <inheritdoc />
+    public void EmissionMean(ReadOnlySpan<double> particles, int count, Span<double> mean)
+    {
+        var x = particles[..count];
+        var e = mean[..count];
+        for (var i = 0; i < x.Length; i++)
+        {
+            e[i] = x[i] * x[i] * 0.05;
+        }
+    }
+
+    /// <inheritdoc />
+    public void AddEmissionCovariance(ReadOnlySpan<double> particles, int count, ReadOnlySpan<double> weights, Span<double> covariance) =>
+        covariance[0] += ObservationNoise;
+}
