@@ -1,6 +1,7 @@
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Gaussian;
 using StreamSeq.Estimation.Particles;
+using StreamSeq.Estimation.Switching;
 
 namespace StreamSeq.Estimation.Specs;
 
@@ -13,6 +14,7 @@ public static class ModelCatalog
     [
         new LinearGaussianKind(),
         new ParticleKind(),
+        new ImmKind(),
     ];
 
     /// <summary>The registered kinds.</summary>
