@@ -36,9 +36,14 @@ public interface IStateSpaceModel
     /// <param name="random">The stream's generator.</param>
     void SampleTransition(Span<double> particles, int count, double timeGap, long step, ref ParticleRandom random);
 
-    /// <summary>Writes a point prediction of h_t given each h_{t-1} (the transition mean where it exists); used as the
-    /// look-ahead of the auxiliary particle filter.</summary>
-    void PredictTransition(ReadOnlySpan<double> previous, Span<double> next, int count, double timeGap, long step);
+    /// <summary>
+    /// Writes the log of an approximation of the predictive density p(y_t | h^i_{t−1}) for each particle over the
+    /// observed components: the first-stage (look-ahead) weights of the auxiliary particle filter.
+    /// </summary>
+    /// <remarks>Any positive function gives a consistent filter; a good one is close to the exact predictive and
+    /// no narrower, so the second-stage weights g(y_t | h_t) / p̂(y_t | h_{t−1}) stay bounded. The built-in models use
+    /// a Gaussian with the moments of y_t given h_{t−1} (exact for the linear model).</remarks>
+    void LookAheadLogLikelihood(ReadOnlySpan<double> previous, int count, ReadOnlySpan<double> observation, double timeGap, long step, Span<double> logLikelihood);
 
     /// <summary>Writes log g(y_o | h_i) for each particle over the observed (finite) components o of
     /// <paramref name="observation"/>; at least one component is observed.</summary>

@@ -226,12 +226,46 @@ public sealed class LinearGaussianParticleModel : IStateSpaceModel
     }
 
     /// <inheritdoc />
-    public void PredictTransition(ReadOnlySpan<double> previous, Span<double> next, int count, double timeGap, long step)
+    /// <remarks>Exact: p(y_o | h_{t−1}) = N(y_o; H_o (F h_{t−1} + c) + d_o, H_o Q H_o' + R_oo).</remarks>
+    public void LookAheadLogLikelihood(ReadOnlySpan<double> previous, int count, ReadOnlySpan<double> observation, double timeGap, long step, Span<double> logLikelihood)
     {
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
-        Transition(timeGap, out var f, out _, out var c, out _);
-        Propagate(f, c, previous, next, count);
+        Transition(timeGap, out var f, out _, out var c, out var q);
+        var predicted = arena.Take(n * count);
+        Propagate(f, c, previous, predicted, count);
+        Span<int> observed = stackalloc int[m];
+        var k = Observed(observation, observed);
+        observed = observed[..k];
+        var h = Linear.Observation;
+        var r = Linear.ObservationNoise;
+        var ho = arena.Take(k * n);
+        for (var a = 0; a < k; a++)
+        {
+            h.Slice(observed[a] * n, n).CopyTo(ho.Slice(a * n, n));
+        }
+
+        var hq = arena.Take(k * n);
+        var s = arena.Take(k * k);
+        Dense.Sandwich(ho, k, n, q, hq, s);
+        for (var a = 0; a < k; a++)
+        {
+            for (var b = 0; b < k; b++)
+            {
+                s[(a * k) + b] += r[(observed[a] * m) + observed[b]];
+            }
+        }
+
+        Dense.Cholesky(s, k);
+        var constant = -0.5 * ((k * Log2Pi) + Dense.LogDeterminantFromCholesky(s, k));
+        var residual = arena.Take(k * count);
+        Residuals(predicted, count, observation, observed, residual);
+        WhitenedNormSquared(s, k, residual, count, logLikelihood);
+        for (var i = 0; i < count; i++)
+        {
+            logLikelihood[i] = constant - (0.5 * logLikelihood[i]);
+        }
+
         arena.Release(mark);
     }
 

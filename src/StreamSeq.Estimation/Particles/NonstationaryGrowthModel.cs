@@ -87,13 +87,21 @@ public sealed class NonstationaryGrowthModel : IStateSpaceModel
     }
 
     /// <inheritdoc />
-    public void PredictTransition(ReadOnlySpan<double> previous, Span<double> next, int count, double timeGap, long step)
+    /// <remarks>With μ = f(h_{t−1}, t) and h_t ~ N(μ, q): E[y] = (μ² + q)/20 and Var[y] = (4 μ² q + 2 q²)/400 + r;
+    /// the look-ahead is the Gaussian with these moments.</remarks>
+    public void LookAheadLogLikelihood(ReadOnlySpan<double> previous, int count, ReadOnlySpan<double> observation, double timeGap, long step, Span<double> logLikelihood)
     {
         var drift = 8.0 * Math.Cos(1.2 * step);
+        var y = observation[0];
+        var q = TransitionNoise;
         for (var i = 0; i < count; i++)
         {
             var v = previous[i];
-            next[i] = (0.5 * v) + (25.0 * v / (1.0 + (v * v))) + drift;
+            var mu = (0.5 * v) + (25.0 * v / (1.0 + (v * v))) + drift;
+            var mean = ((mu * mu) + q) / 20.0;
+            var variance = (((4.0 * mu * mu * q) + (2.0 * q * q)) / 400.0) + ObservationNoise;
+            var r = y - mean;
+            logLikelihood[i] = -0.5 * (Log2Pi + Math.Log(variance) + (r * r / variance));
         }
     }
 

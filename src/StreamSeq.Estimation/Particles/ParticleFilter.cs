@@ -15,7 +15,7 @@ namespace StreamSeq.Estimation.Particles;
 /// <see cref="ParticleRandom"/>, all in its state buffer. A step at t &gt; 1 first decides whether to resample the
 /// population of t−1: the bootstrap and guided filters resample when ESS_{t−1}/N &lt; <see cref="ParticleFilterOptions.EssThreshold"/>
 /// (always when the threshold is 1), the auxiliary filter when the ESS of its first-stage weights
-/// λ^i = W^i g(y_t | ĥ^i_t) is below it (ĥ from <see cref="IStateSpaceModel.PredictTransition"/>). It then propagates
+/// λ^i = W^i p̂(y_t | h^i_{t−1}) is below it (p̂ from <see cref="IStateSpaceModel.LookAheadLogLikelihood"/>). It then propagates
 /// (transition or proposal) and reweights: log w^i = log W̃^i + log g(y_t | h^i_t) (+ log f − log q when guided,
 /// − log ĝ of the ancestor when auxiliary), where W̃ are the weights after the resampling stage. The reported
 /// <see cref="Estimate.LogLikelihood"/> is log Σ_i w^i, the unbiased estimate of p(y_t | y_{1:t−1}) (for the
@@ -267,10 +267,8 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     private bool AuxiliaryStage(Span<double> particles, Span<double> logWeights, Span<double> weights, Span<double> scratch, Span<int> ancestors, ReadOnlySpan<double> y, double gap, long step, ref ParticleRandom random)
     {
         var arena = ScratchArena.Current;
-        var predicted = arena.Take(n * count);
-        model.PredictTransition(particles, predicted, count, gap, step);
         var lookAhead = arena.Take(count);
-        model.LogLikelihood(predicted, count, y, lookAhead);
+        model.LookAheadLogLikelihood(particles, count, y, gap, step, lookAhead);
         for (var i = 0; i < count; i++)
         {
             if (double.IsNaN(lookAhead[i]))

@@ -6,7 +6,7 @@ public enum ParticleFilterAlgorithm
     /// <summary>Propagate with the transition, weight by the likelihood (<c>bootstrap</c>).</summary>
     Bootstrap,
 
-    /// <summary>Pitt–Shephard auxiliary filter: resample by look-ahead weights g(y_t | predicted h_t) first
+    /// <summary>Pitt–Shephard auxiliary filter: resample by look-ahead weights p̂(y_t | h_{t−1}) first
     /// (<c>auxiliary</c>).</summary>
     Auxiliary,
 

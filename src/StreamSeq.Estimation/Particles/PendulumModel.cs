@@ -118,15 +118,18 @@ public sealed class PendulumModel : IStateSpaceModel
     }
 
     /// <inheritdoc />
-    public void PredictTransition(ReadOnlySpan<double> previous, Span<double> next, int count, double timeGap, long step)
+    /// <remarks>Linearised: y ~ N(sin θ̄, cos² θ̄ Q_00 + r) with θ̄ = θ + ω Δ.</remarks>
+    public void LookAheadLogLikelihood(ReadOnlySpan<double> previous, int count, ReadOnlySpan<double> observation, double timeGap, long step, Span<double> logLikelihood)
     {
-        var dt = TimeStep;
+        var y = observation[0];
+        var q00 = noiseFactor[0] * noiseFactor[0];
         for (var i = 0; i < count; i++)
         {
-            var th = previous[i];
-            var om = previous[count + i];
-            next[i] = th + (om * dt);
-            next[count + i] = om - (Gravity * dt * Math.Sin(th));
+            var theta = previous[i] + (previous[count + i] * TimeStep);
+            var c = Math.Cos(theta);
+            var variance = (c * c * q00) + ObservationNoise;
+            var r = y - Math.Sin(theta);
+            logLikelihood[i] = -0.5 * (Log2Pi + Math.Log(variance) + (r * r / variance));
         }
     }
 

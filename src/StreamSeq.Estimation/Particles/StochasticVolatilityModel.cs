@@ -88,11 +88,15 @@ public sealed class StochasticVolatilityModel : IStateSpaceModel
     }
 
     /// <inheritdoc />
-    public void PredictTransition(ReadOnlySpan<double> previous, Span<double> next, int count, double timeGap, long step)
+    /// <remarks>y_t given h_{t−1} has mean 0 and variance β² exp(φ h_{t−1} + σ²/2); the look-ahead is that Gaussian.</remarks>
+    public void LookAheadLogLikelihood(ReadOnlySpan<double> previous, int count, ReadOnlySpan<double> observation, double timeGap, long step, Span<double> logLikelihood)
     {
+        var y2 = observation[0] * observation[0] * inverseScaleSquared;
+        var half = 0.5 * Volatility * Volatility;
         for (var i = 0; i < count; i++)
         {
-            next[i] = Persistence * previous[i];
+            var h = (Persistence * previous[i]) + half;
+            logLikelihood[i] = -logScaleTerm - (0.5 * (h + (y2 * Math.Exp(-h))));
         }
     }
 
