@@ -17,7 +17,11 @@ namespace StreamSeq.Estimation.Learning;
 /// (<see cref="INonSmoothLikelihood"/>, the particle filter) the simplex alone is used, because finite-difference
 /// gradients across resampling jumps are meaningless. Every evaluation initialises each sequence with the same
 /// seed (spec <c>seed</c> + <see cref="FitOptions.Seed"/> + sequence index), so a particle likelihood is evaluated
-/// with common random numbers and the objective is a deterministic function of the parameters. Fields are addressed by their spec path, for example <c>observationNoise</c> or
+/// with common random numbers and the objective is a deterministic function of the parameters. It is still
+/// piecewise continuous (a parameter change moves resampled ancestors), so fits work best with resampling at every
+/// step (<c>essThreshold</c> 1, which keeps the random numbers aligned between evaluations) and, for one-dimensional
+/// states, <c>sortedResampling</c> (ancestors then move to neighbouring states, which makes the likelihood nearly
+/// continuous). Fields are addressed by their spec path, for example <c>observationNoise</c> or
 /// <c>components[0].levelNoise</c>. A field is treated as a variance when its name ends in <c>Noise</c>,
 /// <c>Covariance</c>, <c>Variance</c> or <c>Volatility</c> (or is listed in <see cref="PositiveFields"/>).
 /// </remarks>
@@ -74,7 +78,11 @@ public static class MaximumLikelihood
         var x = x0;
         try
         {
-            var nm = simplex.FindMinimum(ObjectiveFunction.Value(Objective), x0);
+            // A Monte-Carlo likelihood is jagged on small scales, so its simplex starts wide (±0.3 on the log scale of
+            // a variance, 30% of other values) instead of MathNet's tiny default.
+            var nm = nonSmooth
+                ? simplex.FindMinimum(ObjectiveFunction.Value(Objective), x0, Vector<double>.Build.Dense(x0.Count, i => 0.3 * Math.Max(1.0, Math.Abs(x0[i]))))
+                : simplex.FindMinimum(ObjectiveFunction.Value(Objective), x0);
             x = nm.MinimizingPoint;
             iterations += nm.Iterations;
             simplexConverged = nm.ReasonForExit == ExitCondition.Converged;

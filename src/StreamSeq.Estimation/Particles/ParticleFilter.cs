@@ -155,7 +155,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
             else if (options.EssThreshold >= 1.0 || state[EssSlot] < options.EssThreshold * count)
             {
                 TensorPrimitives.Exp(logWeights, weights);
-                Resampler.Resample(options.Resampling, weights, ancestors, ref random);
+                Resample(particles, weights, scratch, ancestors, ref random);
                 Gather(particles, ancestors, scratch);
                 logWeights.Fill(-logCount);
                 resampled = true;
@@ -290,7 +290,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
             return false;
         }
 
-        Resampler.Resample(options.Resampling, weights, ancestors, ref random);
+        Resample(particles, weights, scratch, ancestors, ref random);
         Gather(particles, ancestors, scratch);
         var baseline = firstStageTotal - logCount;
         for (var j = 0; j < count; j++)
@@ -299,6 +299,36 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         }
 
         return true;
+    }
+
+    /// <summary>Ancestor selection, optionally in the sorted order of one-dimensional particles.</summary>
+    private void Resample(ReadOnlySpan<double> particles, Span<double> weights, Span<double> scratch, Span<int> ancestors, ref ParticleRandom random)
+    {
+        if (!options.SortedResampling || n != 1)
+        {
+            Resampler.Resample(options.Resampling, weights, ancestors, ref random);
+            return;
+        }
+
+        var arena = ScratchArena.Current;
+        var order = MemoryMarshal.Cast<double, int>(arena.Take(packedLength + 1))[..count];
+        for (var i = 0; i < count; i++)
+        {
+            order[i] = i;
+        }
+
+        particles[..count].CopyTo(scratch);
+        scratch.Sort(order);
+        for (var i = 0; i < count; i++)
+        {
+            scratch[i] = weights[order[i]];
+        }
+
+        Resampler.Resample(options.Resampling, scratch, ancestors, ref random);
+        for (var i = 0; i < count; i++)
+        {
+            ancestors[i] = order[ancestors[i]];
+        }
     }
 
     private void Gather(Span<double> particles, ReadOnlySpan<int> ancestors, Span<double> scratch)

@@ -20,6 +20,14 @@ public sealed class ParticleFilterOptions
     /// <summary>The filter variant (spec field <c>filter</c>). Default bootstrap.</summary>
     public ParticleFilterAlgorithm Algorithm { get; init; } = ParticleFilterAlgorithm.Bootstrap;
 
+    /// <summary>
+    /// Sort one-dimensional particles by value before resampling (spec field <c>sortedResampling</c>, default false):
+    /// a small change of the model parameters then moves ancestors to neighbouring states, so the simulated
+    /// likelihood is nearly continuous in the parameters, which helps maximum-likelihood fitting. Costs an
+    /// O(N log N) sort per resampling; ignored for multi-dimensional states.
+    /// </summary>
+    public bool SortedResampling { get; init; }
+
     /// <summary>Throws <see cref="ModelValidationException"/> naming the first invalid field.</summary>
     public void Validate()
     {

@@ -10,7 +10,7 @@ namespace StreamSeq.Estimation.Particles;
 /// <remarks>
 /// Fields: <c>particles</c> (N, default 1000), <c>resampling</c> (<c>multinomial</c>, <c>stratified</c>,
 /// <c>systematic</c> (default) or <c>residual</c>), <c>essThreshold</c> (in (0, 1], default 0.5; 1 resamples every
-/// step), <c>filter</c> (<c>bootstrap</c> (default), <c>auxiliary</c>, or <c>guided</c> for the linear model) and
+/// step), <c>sortedResampling</c> (default false; for fitting 1-D models), <c>filter</c> (<c>bootstrap</c> (default), <c>auxiliary</c>, or <c>guided</c> for the linear model) and
 /// <c>model</c>: <c>{"type":"growth"}</c> (optional <c>initialMean</c>, <c>initialVariance</c>, <c>transitionNoise</c>,
 /// <c>observationNoise</c>), <c>{"type":"pendulum"}</c> (optional <c>timeStep</c>, <c>gravity</c>,
 /// <c>accelerationNoise</c>, <c>observationNoise</c>, <c>initialMean</c>, <c>initialCovariance</c>),
@@ -42,6 +42,7 @@ public sealed class ParticleKind : IModelKind
                 var other => throw spec.Error("resampling", $"unknown scheme '{other}' (known: systematic, stratified, multinomial, residual)."),
             },
             EssThreshold = spec.Number("essThreshold", 0.5),
+            SortedResampling = spec.Boolean("sortedResampling", false),
             Algorithm = spec.OptionalString("filter") switch
             {
                 null or "bootstrap" => ParticleFilterAlgorithm.Bootstrap,
