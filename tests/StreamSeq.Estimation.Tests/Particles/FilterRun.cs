@@ -32,7 +32,7 @@ internal sealed class FilterRun
 
     public double TotalLogLikelihood => LogLikelihoods.Where(double.IsFinite).Sum();
 
-    public static FilterRun Execute(IEstimator estimator, ObservationSeries series, ulong seed)
+    public static FilterRun Execute(IEstimator estimator, ObservationSeries series, ulong seed = 0)
     {
         var info = estimator.Info;
         var n = info.StateDimension;
