@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using StreamSeq.Estimation.Numerics;
 
 namespace StreamSeq.Estimation.Particles;
@@ -76,14 +77,21 @@ public sealed class NonstationaryGrowthModel : IStateSpaceModel
     /// <inheritdoc />
     public void SampleTransition(Span<double> particles, int count, double timeGap, long step, ref ParticleRandom random)
     {
-        var drift = 8.0 * Math.Cos(1.2 * step);
-        var sd = transitionSd;
+        // h' = h/2 + 25 h/(1 + h²) + 8 cos(1.2 t) + sd z, evaluated in vector passes.
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
         var x = particles[..count];
-        for (var i = 0; i < x.Length; i++)
-        {
-            var v = x[i];
-            x[i] = (0.5 * v) + (25.0 * v / (1.0 + (v * v))) + drift + (sd * random.NextGaussian());
-        }
+        var z = arena.Take(count);
+        var ratio = arena.Take(count);
+        random.FillGaussian(z);
+        TensorPrimitives.Multiply(x, x, ratio);
+        TensorPrimitives.Add(ratio, 1.0, ratio);
+        TensorPrimitives.Divide(x, ratio, ratio);
+        TensorPrimitives.Multiply(z, transitionSd, z);
+        TensorPrimitives.Add(z, 8.0 * Math.Cos(1.2 * step), z);
+        TensorPrimitives.MultiplyAdd(x, 0.5, z, z);
+        TensorPrimitives.MultiplyAdd(ratio, 25.0, z, x);
+        arena.Release(mark);
     }
 
     /// <inheritdoc />
@@ -125,10 +133,8 @@ public sealed class NonstationaryGrowthModel : IStateSpaceModel
     {
         var x = particles[..count];
         var e = mean[..count];
-        for (var i = 0; i < x.Length; i++)
-        {
-            e[i] = x[i] * x[i] * 0.05;
-        }
+        TensorPrimitives.Multiply(x, x, e);
+        TensorPrimitives.Multiply(e, 0.05, e);
     }
 
     /// <inheritdoc />

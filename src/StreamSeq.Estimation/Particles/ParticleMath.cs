@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using StreamSeq.Estimation.Numerics;
 
 namespace StreamSeq.Estimation.Particles;
 
@@ -42,18 +43,23 @@ internal static class ParticleMath
     }
 
     /// <summary>Weighted mean and covariance (row-major n×n) of a population; <paramref name="weights"/> sum to one.</summary>
-    /// <remarks>Particles with zero weight are ignored even when their values are not finite.</remarks>
+    /// <remarks>Two-pass (centred) and vectorised: centred copies c_d = x_d − m_d, then Cov_ab = Σ_i (w_i c_ai) c_bi.
+    /// Particles with zero weight are ignored even when their values are not finite.</remarks>
     public static void Moments(ReadOnlySpan<double> particles, int count, int dimension, ReadOnlySpan<double> weights, Span<double> mean, Span<double> covariance)
     {
-        var safe = true;
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var centred = arena.Take(dimension * count);
+        var weighted = arena.Take(count);
         for (var d = 0; d < dimension; d++)
         {
-            var m = TensorPrimitives.Dot(weights, particles.Slice(d * count, count));
+            var x = particles.Slice(d * count, count);
+            var m = TensorPrimitives.Dot(weights, x);
+            var c = centred.Slice(d * count, count);
             if (!double.IsFinite(m))
             {
-                safe = false;
+                // Some particle is not finite: drop the zero-weight ones from the sums.
                 m = 0.0;
-                var x = particles.Slice(d * count, count);
                 for (var i = 0; i < count; i++)
                 {
                     if (weights[i] != 0.0)
@@ -61,6 +67,15 @@ internal static class ParticleMath
                         m += weights[i] * x[i];
                     }
                 }
+
+                for (var i = 0; i < count; i++)
+                {
+                    c[i] = weights[i] != 0.0 ? x[i] - m : 0.0;
+                }
+            }
+            else
+            {
+                TensorPrimitives.Subtract(x, m, c);
             }
 
             mean[d] = m;
@@ -68,35 +83,15 @@ internal static class ParticleMath
 
         for (var a = 0; a < dimension; a++)
         {
-            var xa = particles.Slice(a * count, count);
-            var ma = mean[a];
+            TensorPrimitives.Multiply(weights, centred.Slice(a * count, count), weighted);
             for (var b = 0; b <= a; b++)
             {
-                var xb = particles.Slice(b * count, count);
-                var mb = mean[b];
-                var s = 0.0;
-                if (safe)
-                {
-                    for (var i = 0; i < count; i++)
-                    {
-                        s += weights[i] * (xa[i] - ma) * (xb[i] - mb);
-                    }
-                }
-                else
-                {
-                    for (var i = 0; i < count; i++)
-                    {
-                        var w = weights[i];
-                        if (w != 0.0)
-                        {
-                            s += w * (xa[i] - ma) * (xb[i] - mb);
-                        }
-                    }
-                }
-
+                var s = TensorPrimitives.Dot(weighted, centred.Slice(b * count, count));
                 covariance[(a * dimension) + b] = s;
                 covariance[(b * dimension) + a] = s;
             }
         }
+
+        arena.Release(mark);
     }
 }

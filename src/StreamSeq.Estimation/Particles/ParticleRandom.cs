@@ -117,13 +117,46 @@ public struct ParticleRandom
         return Math.Abs(x) < LayerX[layer + 1] ? x : GaussianSlow(layer, x);
     }
 
-    /// <summary>Fills a span with standard normal draws.</summary>
+    /// <summary>Fills a span with standard normal draws (the same sequence as repeated <see cref="NextGaussian"/>).</summary>
     public void FillGaussian(Span<double> values)
     {
+        // The generator words live in locals (registers) through the fast path and go back to the fields only
+        // around the rare wedge/tail draws.
+        ulong a = s0, b = s1, c = s2, d = s3;
+        var x = LayerX;
         for (var i = 0; i < values.Length; i++)
         {
-            values[i] = NextGaussian();
+            var u = RotateLeft(b * 5, 7) * 9;
+            var t = b << 17;
+            c ^= a;
+            d ^= b;
+            b ^= c;
+            a ^= d;
+            c ^= t;
+            d = RotateLeft(d, 45);
+            var layer = (int)(u & 255);
+            var z = ((long)u >> 11) * SignedScale * x[layer];
+            if (Math.Abs(z) < x[layer + 1])
+            {
+                values[i] = z;
+                continue;
+            }
+
+            s0 = a;
+            s1 = b;
+            s2 = c;
+            s3 = d;
+            values[i] = GaussianSlow(layer, z);
+            a = s0;
+            b = s1;
+            c = s2;
+            d = s3;
         }
+
+        s0 = a;
+        s1 = b;
+        s2 = c;
+        s3 = d;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

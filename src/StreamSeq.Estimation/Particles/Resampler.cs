@@ -31,25 +31,29 @@ internal static class Resampler
     }
 
     /// <summary>Systematic resampling: one uniform for all strata.</summary>
+    /// <remarks>Particle i receives the points (k + U) Σw / N that fall in [C_{i−1}, C_i), i.e. indices k below
+    /// ⌈C_i N / Σw − U⌉: one pass over the particles, no per-point search.</remarks>
     public static void Systematic(ReadOnlySpan<double> weights, Span<int> ancestors, ref ParticleRandom random)
     {
         var n = ancestors.Length;
-        var total = Sum(weights);
-        var step = total / n;
+        var scale = n / Sum(weights);
         var u = random.NextDouble();
         var last = weights.Length - 1;
-        var i = 0;
-        var cumulative = weights[0];
-        for (var k = 0; k < n; k++)
+        var cumulative = 0.0;
+        var k = 0;
+        for (var i = 0; i < last && k < n; i++)
         {
-            var target = (k + u) * step;
-            while (cumulative <= target && i < last)
+            cumulative += weights[i];
+            var end = Math.Min(n, (int)Math.Ceiling((cumulative * scale) - u));
+            while (k < end)
             {
-                i++;
-                cumulative += weights[i];
+                ancestors[k++] = i;
             }
+        }
 
-            ancestors[k] = i;
+        while (k < n)
+        {
+            ancestors[k++] = last;
         }
     }
 

@@ -36,6 +36,21 @@ public sealed class ParticleRandomTests
     }
 
     [Fact]
+    public void FillGaussian_EqualsRepeatedNextGaussian()
+    {
+        var a = ParticleRandom.FromSeed(5);
+        var b = a;
+        var filled = new double[100_000];
+        a.FillGaussian(filled);
+        for (var i = 0; i < filled.Length; i++)
+        {
+            Assert.Equal(BitConverter.DoubleToInt64Bits(b.NextGaussian()), BitConverter.DoubleToInt64Bits(filled[i]));
+        }
+
+        Assert.Equal(b.NextUInt64(), a.NextUInt64());
+    }
+
+    [Fact]
     public void Derive_DoesNotAdvanceAndIsDeterministic()
     {
         var a = ParticleRandom.FromSeed(7);
