@@ -45,9 +45,26 @@ internal static class Resampler
         {
             cumulative += weights[i];
             var end = Math.Min(n, (int)Math.Ceiling((cumulative * scale) - u));
-            while (k < end)
+            if (k + 3 <= n)
             {
-                ancestors[k++] = i;
+                // Most particles get 0–3 copies: write three unconditionally (later particles overwrite the
+                // surplus), which avoids a data-dependent branch per copy.
+                ancestors[k] = i;
+                ancestors[k + 1] = i;
+                ancestors[k + 2] = i;
+                for (var j = k + 3; j < end; j++)
+                {
+                    ancestors[j] = i;
+                }
+
+                k = Math.Max(k, end);
+            }
+            else
+            {
+                while (k < end)
+                {
+                    ancestors[k++] = i;
+                }
             }
         }
 
