@@ -24,6 +24,7 @@ public sealed class LinearGaussianParticleModel : IStateSpaceModel
     private readonly double[]? fixedTransition;
     private readonly double[]? fixedFactor;
     private readonly double[]? fixedOffset;
+    private readonly double[]? fixedNoise;
 
     /// <summary>Wraps a linear Gaussian model; errors name the spec field.</summary>
     public LinearGaussianParticleModel(LinearGaussianModel model)
@@ -58,6 +59,7 @@ public sealed class LinearGaussianParticleModel : IStateSpaceModel
             fixedOffset = new double[n];
             model.Dynamics.Discretize(1.0, fixedTransition, q, fixedOffset);
             fixedFactor = new double[n * n];
+            fixedNoise = q;
             var pd = q.ToArray();
             proposalPossible = Dense.Cholesky(pd, n);
             Factor(q, n, fixedFactor);
@@ -131,9 +133,7 @@ public sealed class LinearGaussianParticleModel : IStateSpaceModel
             transition = fixedTransition;
             noiseFactor = fixedFactor;
             offset = fixedOffset;
-            var q = ScratchArena.Current.Take(n * n);
-            Dense.Multiply(fixedFactor, n, n, Transpose(fixedFactor), n, q);
-            noise = q;
+            noise = fixedNoise;
             return;
         }
 
@@ -148,20 +148,6 @@ public sealed class LinearGaussianParticleModel : IStateSpaceModel
         noiseFactor = l;
         offset = c;
         noise = qs;
-    }
-
-    private Span<double> Transpose(ReadOnlySpan<double> a)
-    {
-        var t = ScratchArena.Current.Take(n * n);
-        for (var i = 0; i < n; i++)
-        {
-            for (var j = 0; j < n; j++)
-            {
-                t[(j * n) + i] = a[(i * n) + j];
-            }
-        }
-
-        return t;
     }
 
     /// <inheritdoc />

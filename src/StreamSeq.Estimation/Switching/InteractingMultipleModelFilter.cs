@@ -24,14 +24,22 @@ namespace StreamSeq.Estimation.Switching;
 /// Gaussian-mixture predictive of y_t, and NIS uses them).</para>
 /// <para>At the first observation there is no mixing: mode j starts from its own prior and c = π. The extra
 /// <c>modeProbabilities</c> reports μ. Forecasts run the same recursion without observations (mixing at every
-/// horizon). Smoothing is not provided (<see cref="EstimatorInfo.CanSmooth"/> is false): an IMM smoother is only
-/// approximate and is left for later.</para>
+/// horizon).</para>
+/// <para>Smoothing (approximate): the backward step is the Rauch–Tung–Striebel step of <see cref="GaussianBackward"/>
+/// applied to the moment-matched Gaussian of the IMM mixture. The record of step t holds the combined filtered and
+/// predicted moments and the cross-covariance of the mixture's joint (h_{t−1}, h_t) given y_{1:t−1}:
+/// C_t = Σ_j c_j [P0_j F_j' + (x0_j − x̄_{t−1})(x⁻_j − x̄⁻_t)'], where x0_j, P0_j are the mixed moments fed to mode j,
+/// x⁻_j its prediction, x̄_{t−1} = Σ_j c_j x0_j and x̄⁻_t = Σ_j c_j x⁻_j. With one mode (or identical modes) this is
+/// exactly the Kalman RTS smoother; with distinct modes it collapses each step's mixture to one Gaussian and does
+/// not smooth the mode probabilities. It works well when modes differ in their observation model; when they differ
+/// in process noise, a wide mode with a small predicted probability inflates the collapsed predicted covariance and
+/// the smoother gains little over the filter (a per-mode IMM smoother would do better).</para>
 /// <para>Guard rails: when a mode's Kalman step re-initialises or the combined moments are not finite, the whole
 /// stream restarts from the prior (<see cref="EstimateFlags.Reinitialized"/>, LogLikelihood = NaN); when a mode
 /// cannot use the observation (its innovation covariance is not positive definite) the mode probabilities are
 /// only predicted (<see cref="EstimateFlags.ObservationSkipped"/>).</para>
 /// </remarks>
-public sealed class InteractingMultipleModelFilter : IEstimator
+public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
 {
     private const int StepsSlot = 0;
     private const int ProbabilitiesSlot = 1;
@@ -68,6 +76,8 @@ public sealed class InteractingMultipleModelFilter : IEstimator
             ControlDimension = model.Modes[0].ControlDimension,
             StateLength = modesSlot + (k * modeLength),
             UsesTimeGap = filters.Any(f => f.Info.UsesTimeGap),
+            BackwardRecordLength = GaussianBackward.RecordLength(n),
+            SmoothingMessageLength = GaussianBackward.MessageLength(n),
             Extras = [new ExtraField("modeProbabilities", k)],
         };
     }
@@ -100,6 +110,9 @@ public sealed class InteractingMultipleModelFilter : IEstimator
         var probabilities = state.Slice(ProbabilitiesSlot, k);
         var predicted = arena.Take(k);
         var first = state[StepsSlot] == 0.0;
+        var hasRecord = !backwardRecord.IsEmpty;
+        var mixedMeans = hasRecord ? arena.Take(k * n) : default;
+        var crossParts = hasRecord ? arena.Take(k * n * n) : default;
         if (first)
         {
             model.InitialModeProbabilities.CopyTo(predicted);
@@ -107,6 +120,10 @@ public sealed class InteractingMultipleModelFilter : IEstimator
         else
         {
             Mix(state, probabilities, predicted);
+            if (hasRecord)
+            {
+                MixedCrossParts(state, observation.TimeGap, mixedMeans, crossParts);
+            }
         }
 
         var degenerate = false;
@@ -191,6 +208,17 @@ public sealed class InteractingMultipleModelFilter : IEstimator
             Restart(state, estimate);
         }
 
+        if (hasRecord)
+        {
+            var cross = arena.Take(n * n);
+            if (!first && !degenerate)
+            {
+                CrossCovariance(modeEstimates, predicted, mixedMeans, crossParts, estimate.PredictedMean, cross);
+            }
+
+            GaussianBackward.WriteRecord(n, backwardRecord, estimate.StateMean, estimate.StateCovariance, estimate.PredictedMean, estimate.PredictedCovariance, cross);
+        }
+
         probabilities.CopyTo(estimate.Extras);
         arena.Release(mark);
     }
@@ -260,6 +288,59 @@ public sealed class InteractingMultipleModelFilter : IEstimator
         {
             mixedMeans.Slice(j * n, n).CopyTo(ModeMean(state, j));
             mixedCovs.Slice(j * nn, nn).CopyTo(ModeCovariance(state, j));
+        }
+    }
+
+    /// <summary>Copies the mixed means x0_j and writes P0_j F_j' for every mode (before the mode filters run).</summary>
+    private void MixedCrossParts(ReadOnlySpan<double> state, double timeGap, Span<double> mixedMeans, Span<double> crossParts)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var nn = n * n;
+        var f = arena.Take(nn);
+        var q = arena.Take(nn);
+        var c = arena.Take(n);
+        for (var j = 0; j < k; j++)
+        {
+            ModeMean(state, j).CopyTo(mixedMeans.Slice(j * n, n));
+            model.Modes[j].Dynamics.Discretize(timeGap, f, q, c);
+            Dense.MultiplyTransposed(ModeCovariance(state, j), n, n, f, n, crossParts.Slice(j * nn, nn));
+        }
+
+        arena.Release(mark);
+    }
+
+    /// <summary>C = Σ_j c_j [P0_j F_j' + (x0_j − x̄)(x⁻_j − x̄⁻)'] with x̄ = Σ_j c_j x0_j.</summary>
+    private void CrossCovariance(Estimate[] modeEstimates, ReadOnlySpan<double> predicted, ReadOnlySpan<double> mixedMeans, ReadOnlySpan<double> crossParts, ReadOnlySpan<double> predictedMean, Span<double> cross)
+    {
+        var nn = n * n;
+        Span<double> previousMean = stackalloc double[n];
+        previousMean.Clear();
+        for (var j = 0; j < k; j++)
+        {
+            Accumulate(predicted[j], mixedMeans.Slice(j * n, n), previousMean);
+        }
+
+        cross.Clear();
+        for (var j = 0; j < k; j++)
+        {
+            var w = predicted[j];
+            if (w == 0.0)
+            {
+                continue;
+            }
+
+            var x0 = mixedMeans.Slice(j * n, n);
+            var xp = modeEstimates[j].PredictedMean;
+            var part = crossParts.Slice(j * nn, nn);
+            for (var a = 0; a < n; a++)
+            {
+                var da = x0[a] - previousMean[a];
+                for (var b = 0; b < n; b++)
+                {
+                    cross[(a * n) + b] += w * (part[(a * n) + b] + (da * (xp[b] - predictedMean[b])));
+                }
+            }
         }
     }
 
@@ -443,6 +524,21 @@ public sealed class InteractingMultipleModelFilter : IEstimator
         {
             AccumulateCovariance(probabilities[j], ModeMean(state, j), ModeCovariance(state, j), mean, covariance, n);
         }
+    }
+
+    /// <inheritdoc />
+    public void StartBackward(ReadOnlySpan<double> record, Span<double> message) =>
+        record[..(n + (n * n))].CopyTo(message);
+
+    /// <inheritdoc />
+    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message) =>
+        GaussianBackward.Step(n, record, nextRecord, message);
+
+    /// <inheritdoc />
+    public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
+    {
+        message[..n].CopyTo(mean);
+        message.Slice(n, n * n).CopyTo(covariance);
     }
 
     private Estimate[] Buffers()

@@ -1,6 +1,7 @@
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Gaussian;
 using StreamSeq.Estimation.Particles;
+using StreamSeq.Estimation.Smoothing;
 using StreamSeq.Estimation.Specs;
 using StreamSeq.Estimation.Switching;
 using StreamSeq.Estimation.Tests.Particles;
@@ -127,6 +128,88 @@ public sealed class InteractingMultipleModelFilterTests(ITestOutputHelper output
     }
 
     [Fact]
+    public void FixedIntervalSmoother_OneMode_MatchesReferenceRts()
+    {
+        // One mode makes the moment-matched smoother exactly Rauch–Tung–Striebel: compare with the oracle.
+        var csv = OracleCsv.Load("lgssm", "cv2d_rts.csv");
+        var imm = new InteractingMultipleModelFilter(new SwitchingLinearGaussianModel([Cv2d.Model()], [1.0], [1.0]));
+        var (means, covs) = FixedIntervalSmoother.Smooth(imm, Cv2d.Data());
+        for (var t = 0; t < csv.RowCount; t++)
+        {
+            Expect.Close(csv.Vector("smooth_mean", t, 4), means.AsSpan(t * 4, 4), 1e-9, $"t={t + 1} smooth_mean");
+            Expect.Close(csv.Matrix("smooth_cov", t, 4, 4), covs.AsSpan(t * 16, 16), 1e-9, $"t={t + 1} smooth_cov");
+        }
+    }
+
+    [Fact]
+    public void FixedIntervalSmoother_IdenticalModes_EqualsKalmanRts()
+    {
+        var imm = new InteractingMultipleModelFilter(new SwitchingLinearGaussianModel(
+            [Cv2d.Model(), Cv2d.Model()], [0.7, 0.3, 0.4, 0.6], [0.5, 0.5]));
+        var data = Cv2dWithGaps();
+        var (km, kc) = FixedIntervalSmoother.Smooth(new KalmanFilter(Cv2d.Model()), data);
+        var (im, ic) = FixedIntervalSmoother.Smooth(imm, data);
+        Expect.Close(km, im, 1e-9, "smoothed means");
+        Expect.Close(kc, ic, 1e-9, "smoothed covariances");
+    }
+
+    [Fact]
+    public void FixedLagSmoother_TwoModes_EqualsFixedIntervalOnPrefixAndBeatsFilter()
+    {
+        // A drifting level seen through a sensor that switches between quiet (R = 0.1) and noisy (R = 10). The modes
+        // share their dynamics, so collapsing the mixture each step loses little and smoothing pays off. (When modes
+        // differ in process noise the collapsed predicted covariance is inflated by the wide mode and the
+        // moment-matched smoother gains little: on rare jumps of sd 5 among steps of sd 0.1 it measured only
+        // 0.583 → 0.562 RMSE. See the class remarks.)
+        var quiet = LocalLevel(0.05, 0.1);
+        var noisy = LocalLevel(0.05, 10.0);
+        var imm = new InteractingMultipleModelFilter(new SwitchingLinearGaussianModel([quiet, noisy], [0.95, 0.05, 0.05, 0.95], [0.5, 0.5]));
+        var random = ParticleRandom.FromSeed(77);
+        const int steps = 300;
+        var truth = new double[steps];
+        var y = new double[steps];
+        var level = 0.0;
+        var mode = 0;
+        for (var t = 0; t < steps; t++)
+        {
+            if (t > 0 && random.NextDouble() < 0.05)
+            {
+                mode = 1 - mode;
+            }
+
+            level += Math.Sqrt(0.05) * random.NextGaussian();
+            truth[t] = level;
+            y[t] = level + (Math.Sqrt(mode == 0 ? 0.1 : 10.0) * random.NextGaussian());
+        }
+
+        var data = new ObservationSeries(1, y);
+        const int lag = 5;
+        var smoother = new FixedLagSmoother(imm, lag);
+        var state = new double[smoother.Info.StateLength];
+        smoother.Initialize(state, 0);
+        var e = new Estimate(smoother.Info);
+        double filteredError = 0, smoothedError = 0;
+        var filtered = new double[steps];
+        for (var t = 0; t < steps; t++)
+        {
+            smoother.Step(state, data.At(t), e, default);
+            filtered[t] = e.StateMean[0];
+            if (e.HasSmoothed)
+            {
+                var s = (int)e.SmoothedTime;
+                smoothedError += Math.Pow(e.SmoothedMean[0] - truth[s], 2);
+                filteredError += Math.Pow(filtered[s] - truth[s], 2);
+            }
+        }
+
+        // The last smoothed value equals the fixed-interval smoother over the same data at that step.
+        var (means, _) = FixedIntervalSmoother.Smooth(imm, data);
+        Expect.Close(means[steps - 1 - lag], e.SmoothedMean[0], 1e-9, "lag-5 vs fixed-interval");
+        output.WriteLine($"RMSE filtered {Math.Sqrt(filteredError / (steps - lag)):F4}, lag-{lag} smoothed {Math.Sqrt(smoothedError / (steps - lag)):F4}");
+        Assert.True(smoothedError < 0.8 * filteredError, "smoothing should cut the squared error by at least 20%");
+    }
+
+    [Fact]
     public void Step_StateCopiedMidStream_ContinuesBitIdentically()
     {
         var imm = ManoeuvreImm();
@@ -199,7 +282,7 @@ public sealed class InteractingMultipleModelFilterTests(ITestOutputHelper output
         var ok = Assert.IsType<InteractingMultipleModelFilter>(ModelCatalog.Build(ModelSpec.Parse(spec)));
         Assert.Equal("modeProbabilities", ok.Info.Extras[0].Name);
         Assert.Equal(2, ok.Info.Extras[0].Length);
-        Assert.False(ok.Info.CanSmooth);
+        Assert.True(ok.Info.CanSmooth);
         var json = spec.Replace(from, to, StringComparison.Ordinal);
         Assert.NotEqual(spec, json);
         var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Parse(json)));
