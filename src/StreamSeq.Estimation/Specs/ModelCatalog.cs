@@ -1,5 +1,7 @@
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Gaussian;
+using StreamSeq.Estimation.Particles;
+using StreamSeq.Estimation.Switching;
 
 namespace StreamSeq.Estimation.Specs;
 
@@ -11,6 +13,8 @@ public static class ModelCatalog
     private static readonly IModelKind[] Kinds =
     [
         new LinearGaussianKind(),
+        new ParticleKind(),
+        new ImmKind(),
     ];
 
     /// <summary>The registered kinds.</summary>
