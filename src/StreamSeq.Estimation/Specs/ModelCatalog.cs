@@ -1,5 +1,6 @@
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Gaussian;
+using StreamSeq.Estimation.Gaussian.Nonlinear;
 
 namespace StreamSeq.Estimation.Specs;
 
@@ -11,6 +12,8 @@ public static class ModelCatalog
     private static readonly IModelKind[] Kinds =
     [
         new LinearGaussianKind(),
+        new ExtendedKalmanKind(),
+        new UnscentedKalmanKind(),
     ];
 
     /// <summary>The registered kinds.</summary>
