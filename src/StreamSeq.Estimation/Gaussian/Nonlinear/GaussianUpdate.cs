@@ -71,7 +71,7 @@ internal static class GaussianUpdate
         var kt = arena.Take(k * n);
         Dense.Multiply(ho, k, n, cov, n, kt);
         Dense.CholeskySolve(s, k, kt, n);
-        Statistics(s, k, v, estimate);
+        Statistics(s, k, v, arena.Take(k), estimate);
         for (var i = 0; i < n; i++)
         {
             var acc = 0.0;
@@ -133,10 +133,15 @@ internal static class GaussianUpdate
         var nn = n * n;
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
-        var s = arena.Take(k * k);
-        var l = arena.Take(k * k);
-        var v = arena.Take(k);
-        var kt = arena.Take(k * n);
+        var block = arena.Take((2 * k * k) + (3 * k) + (2 * k * n) + nn);
+        var s = block[..(k * k)];
+        var l = block.Slice(k * k, k * k);
+        var v = block.Slice(2 * k * k, k);
+        var z = block.Slice((2 * k * k) + k, k);
+        var kt = block.Slice((2 * k * k) + (2 * k), k * n);
+        var sk = block.Slice((2 * k * k) + (2 * k) + (k * n), k * n);
+        var ksk = block.Slice((2 * k * k) + (2 * k) + (2 * k * n), nn);
+        var inverseDiagonal = block.Slice((2 * k * k) + (2 * k) + (2 * k * n) + nn, k);
         for (var a = 0; a < k; a++)
         {
             var ia = observed[a];
@@ -160,8 +165,13 @@ internal static class GaussianUpdate
         }
 
         // Kt = S⁻¹ P_xz,o' (k×n), i.e. K = Kt'.
-        Dense.CholeskySolve(l, k, kt, n);
-        Statistics(l, k, v, estimate);
+        for (var a = 0; a < k; a++)
+        {
+            inverseDiagonal[a] = 1.0 / l[(a * k) + a];
+        }
+
+        SolveWithCholesky(l, inverseDiagonal, k, kt, n);
+        Statistics(l, k, v, z, estimate);
         for (var i = 0; i < n; i++)
         {
             var acc = 0.0;
@@ -174,9 +184,7 @@ internal static class GaussianUpdate
         }
 
         // P −= K (S K') = Kt' (S Kt).
-        var sk = arena.Take(k * n);
         Dense.Multiply(s, k, k, kt, n, sk);
-        var ksk = arena.Take(nn);
         Dense.TransposedMultiply(kt, k, n, sk, n, ksk);
         for (var i = 0; i < nn; i++)
         {
@@ -187,12 +195,38 @@ internal static class GaussianUpdate
         return true;
     }
 
-    /// <summary>NIS = v' S⁻¹ v and log N(v; 0, S) from the lower Cholesky factor of S.</summary>
-    private static void Statistics(ReadOnlySpan<double> cholesky, int k, ReadOnlySpan<double> v, Estimate estimate)
+    /// <summary>Solves L L' X = B in place for B (k×c) with the lower factor L and the reciprocals of its diagonal.</summary>
+    private static void SolveWithCholesky(ReadOnlySpan<double> l, ReadOnlySpan<double> inverseDiagonal, int k, Span<double> b, int c)
     {
-        var arena = ScratchArena.Current;
-        var mark = arena.Mark;
-        var z = arena.Take(k);
+        for (var col = 0; col < c; col++)
+        {
+            for (var i = 0; i < k; i++)
+            {
+                var s = b[(i * c) + col];
+                for (var j = 0; j < i; j++)
+                {
+                    s -= l[(i * k) + j] * b[(j * c) + col];
+                }
+
+                b[(i * c) + col] = s * inverseDiagonal[i];
+            }
+
+            for (var i = k - 1; i >= 0; i--)
+            {
+                var s = b[(i * c) + col];
+                for (var j = i + 1; j < k; j++)
+                {
+                    s -= l[(j * k) + i] * b[(j * c) + col];
+                }
+
+                b[(i * c) + col] = s * inverseDiagonal[i];
+            }
+        }
+    }
+
+    /// <summary>NIS = v' S⁻¹ v and log N(v; 0, S) from the lower Cholesky factor of S (<paramref name="z"/>: k scratch).</summary>
+    private static void Statistics(ReadOnlySpan<double> cholesky, int k, ReadOnlySpan<double> v, Span<double> z, Estimate estimate)
+    {
         v.CopyTo(z);
         Dense.ForwardSubstitute(cholesky, k, z);
         var nis = 0.0;
@@ -204,6 +238,5 @@ internal static class GaussianUpdate
         estimate.NormalizedInnovationSquared = nis;
         estimate.LogLikelihood = -0.5 * ((k * Log2Pi) + Dense.LogDeterminantFromCholesky(cholesky, k) + nis);
         estimate.ObservedCount = k;
-        arena.Release(mark);
     }
 }

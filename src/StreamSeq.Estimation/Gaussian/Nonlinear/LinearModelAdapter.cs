@@ -64,16 +64,18 @@ internal sealed class LinearModelAdapter
     public void Transition(ReadOnlySpan<double> state, TransitionContext context, Span<double> next)
     {
         var (f, _, c) = Matrices(context.TimeGap);
-        for (var i = 0; i < n; i++)
+        var x = state[..n];
+        var y = next[..n];
+        for (var i = 0; i < y.Length; i++)
         {
-            var row = f.AsSpan(i * n, n);
+            var row = f.AsSpan(i * n, x.Length);
             var s = 0.0;
-            for (var j = 0; j < n; j++)
+            for (var j = 0; j < row.Length; j++)
             {
-                s += row[j] * state[j];
+                s += row[j] * x[j];
             }
 
-            next[i] = s + c[i];
+            y[i] = s + c[i];
         }
 
         var u = linear.ControlDimension;
@@ -92,7 +94,7 @@ internal sealed class LinearModelAdapter
                     }
                 }
 
-                next[i] += s;
+                y[i] += s;
             }
         }
     }
@@ -106,16 +108,18 @@ internal sealed class LinearModelAdapter
     {
         var h = linear.Observation;
         var d = linear.ObservationOffset;
-        for (var i = 0; i < m; i++)
+        var x = state[..n];
+        var y = observation[..m];
+        for (var i = 0; i < y.Length; i++)
         {
-            var row = h.Slice(i * n, n);
+            var row = h.Slice(i * n, x.Length);
             var s = 0.0;
-            for (var j = 0; j < n; j++)
+            for (var j = 0; j < row.Length; j++)
             {
-                s += row[j] * state[j];
+                s += row[j] * x[j];
             }
 
-            observation[i] = s + d[i];
+            y[i] = s + d[i];
         }
     }
 

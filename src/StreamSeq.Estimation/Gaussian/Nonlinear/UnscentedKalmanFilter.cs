@@ -40,6 +40,7 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
     private readonly double[] meanWeights;
     private readonly double[] covarianceWeights;
     private readonly double[] observationNoise;
+    private readonly int workspaceLength;
 
     /// <summary>Creates the filter.</summary>
     /// <param name="model">The model.</param>
@@ -62,6 +63,7 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
         covarianceWeights = new double[count];
         SigmaPoints.Weights(n, meanWeights, covarianceWeights);
         observationNoise = model.ObservationNoise.ToArray();
+        workspaceLength = Workspace.Length(n, m, count);
         Info = new EstimatorInfo
         {
             Family = family,
@@ -108,6 +110,7 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
         var nn = n * n;
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
+        var work = new Workspace(arena.Take(workspaceLength), n, m, count);
         var steps = NonlinearState.Steps(state);
         var mean = NonlinearState.Mean(state, n);
         var cov = NonlinearState.Covariance(state, n);
@@ -117,10 +120,6 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
         var oc = estimate.ObservationCovariance.AsSpan();
         var hasRecord = !backwardRecord.IsEmpty;
         var cross = hasRecord ? backwardRecord.Slice((2 * n) + (2 * nn), nn) : default;
-        var sigma = arena.Take(count * n);
-        var rx = arena.Take(count * n);
-        var z = arena.Take(count * m);
-        var rz = arena.Take(count * m);
         var ok = true;
         bool repaired;
 
@@ -133,21 +132,19 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
         else
         {
             var gap = steps == 0 ? 1.0 : observation.TimeGap;
-            var context = new TransitionContext(gap, steps + 1, observation.Control);
-            ok = UnscentedTransform.Draw(mean, cov, n, spread, sigma, Robust, out repaired);
+            ok = UnscentedTransform.Draw(mean, cov, n, spread, work.Sigma, Robust, work.Root, out repaired);
             if (ok)
             {
                 if (hasRecord)
                 {
                     // σ_i − a_{t-1}, kept for the cross-covariance with the propagated points.
-                    var rs = arena.Take(count * n);
-                    UnscentedTransform.Residuals(sigma, count, n, mean, rs);
-                    Propagate(sigma, context, gap, rx, pm, pc);
-                    UnscentedTransform.CrossCovariance(rs, n, rx, n, count, covarianceWeights, cross);
+                    UnscentedTransform.Residuals(work.Sigma, count, n, mean, work.SigmaResiduals);
                 }
-                else
+
+                Propagate(new TransitionContext(gap, steps + 1, observation.Control), gap, work, pm, pc);
+                if (hasRecord)
                 {
-                    Propagate(sigma, context, gap, rx, pm, pc);
+                    UnscentedTransform.CrossCovariance(work.SigmaResiduals, n, work.Residuals, n, count, covarianceWeights, cross);
                 }
             }
 
@@ -161,7 +158,7 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
         if (ok)
         {
             // FilterPy draws the points again from the predicted moments before the update.
-            ok = ObservationMoments(pm, pc, sigma, z, rz, om, oc, Robust, out repaired);
+            ok = ObservationMoments(pm, pc, work, om, oc, Robust, out repaired);
             if (repaired)
             {
                 estimate.Flags |= EstimateFlags.Repaired;
@@ -170,14 +167,13 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
 
         if (ok)
         {
-            UnscentedTransform.Residuals(sigma, count, n, pm, rx);
-            var pxz = arena.Take(n * m);
-            UnscentedTransform.CrossCovariance(rx, n, rz, m, count, covarianceWeights, pxz);
+            UnscentedTransform.Residuals(work.Sigma, count, n, pm, work.Residuals);
+            UnscentedTransform.CrossCovariance(work.Residuals, n, work.ObservationResiduals, m, count, covarianceWeights, work.CrossCovariance);
             pm.CopyTo(mean);
             pc.CopyTo(cov);
             Span<int> observed = stackalloc int[m];
             var k = GaussianUpdate.Observed(observation.Values, observed);
-            if (k > 0 && !GaussianUpdate.CrossCovariance(n, m, mean, cov, pxz, om, oc, observation.Values, observed[..k], estimate))
+            if (k > 0 && !GaussianUpdate.CrossCovariance(n, m, mean, cov, work.CrossCovariance, om, oc, observation.Values, observed[..k], estimate))
             {
                 estimate.Flags |= EstimateFlags.ObservationSkipped;
             }
@@ -204,7 +200,7 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
             estimate.ObservedCount = 0;
             mean.CopyTo(pm);
             cov.CopyTo(pc);
-            ObservationMoments(pm, pc, sigma, z, rz, om, oc, repair: true, out _);
+            ObservationMoments(pm, pc, work, om, oc, repair: true, out _);
             cross.Clear();
         }
 
@@ -228,27 +224,24 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
         var nn = n * n;
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
+        var work = new Workspace(arena.Take(workspaceLength), n, m, count);
         var a = arena.Take(n);
         var p = arena.Take(nn);
         NonlinearState.Mean(state, n).CopyTo(a);
         NonlinearState.Covariance(state, n).CopyTo(p);
         var held = NonlinearState.HeldIndex(state, model);
-        var sigma = arena.Take(count * n);
-        var rx = arena.Take(count * n);
-        var z = arena.Take(count * m);
-        var rz = arena.Take(count * m);
         for (var k = 1; k <= forecast.MaxHorizon; k++)
         {
             var next = forecast.StateMeanAt(k);
             var nextCov = forecast.StateCovarianceAt(k);
 
             // A forecast never changes the stream, so a covariance without a Cholesky factor is always repaired here
-            // (the state was validated finite by the last step, so a square root exists).
-            UnscentedTransform.Draw(a, p, n, spread, sigma, repair: true, out _);
-            Propagate(sigma, new TransitionContext(stepGap, held + k), stepGap, rx, next, nextCov);
+            // (the state was checked finite by the last step, so a square root exists).
+            UnscentedTransform.Draw(a, p, n, spread, work.Sigma, repair: true, work.Root, out _);
+            Propagate(new TransitionContext(stepGap, held + k), stepGap, work, next, nextCov);
             next.CopyTo(a);
             nextCov.CopyTo(p);
-            ObservationMoments(a, p, sigma, z, rz, forecast.ObservationMeanAt(k), forecast.ObservationCovarianceAt(k), repair: true, out _);
+            ObservationMoments(a, p, work, forecast.ObservationMeanAt(k), forecast.ObservationCovarianceAt(k), repair: true, out _);
         }
 
         arena.Release(mark);
@@ -282,27 +275,26 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
     private bool ObservationMoments(
         ReadOnlySpan<double> mean,
         Span<double> cov,
-        Span<double> sigma,
-        Span<double> z,
-        Span<double> rz,
+        Workspace work,
         Span<double> observationMean,
         Span<double> observationCovariance,
         bool repair,
         out bool repaired)
     {
-        if (!UnscentedTransform.Draw(mean, cov, n, spread, sigma, repair, out repaired))
+        if (!UnscentedTransform.Draw(mean, cov, n, spread, work.Sigma, repair, work.Root, out repaired))
         {
             return false;
         }
 
+        var observation = model.Observation;
         for (var i = 0; i < count; i++)
         {
-            model.Observation(sigma.Slice(i * n, n), z.Slice(i * m, m));
+            observation(work.Sigma.Slice(i * n, n), work.Observations.Slice(i * m, m));
         }
 
-        UnscentedTransform.Mean(z, count, m, meanWeights, observationMean, Robust);
-        UnscentedTransform.Residuals(z, count, m, observationMean, rz);
-        UnscentedTransform.Covariance(rz, count, m, covarianceWeights, observationCovariance);
+        UnscentedTransform.Mean(work.Observations, count, m, meanWeights, observationMean, Robust);
+        UnscentedTransform.Residuals(work.Observations, count, m, observationMean, work.ObservationResiduals);
+        UnscentedTransform.Covariance(work.ObservationResiduals, count, m, covarianceWeights, observationCovariance);
         for (var i = 0; i < m * m; i++)
         {
             observationCovariance[i] += observationNoise[i];
@@ -311,22 +303,21 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
         return true;
     }
 
-    /// <summary>χ_i = f(σ_i); mean and covariance (plus Q) of χ; leaves the residuals χ_i − mean in <paramref name="rx"/>.</summary>
-    private void Propagate(ReadOnlySpan<double> sigma, TransitionContext context, double gap, Span<double> rx, Span<double> mean, Span<double> cov)
+    /// <summary>χ_i = f(σ_i); mean and covariance (plus Q) of χ; leaves the residuals χ_i − mean in the workspace.</summary>
+    private void Propagate(TransitionContext context, double gap, Workspace work, Span<double> mean, Span<double> cov)
     {
         var nn = n * n;
-        var arena = ScratchArena.Current;
-        var mark = arena.Mark;
-        var chi = arena.Take(count * n);
+        var transition = model.Transition;
         for (var i = 0; i < count; i++)
         {
-            model.Transition(sigma.Slice(i * n, n), context, chi.Slice(i * n, n));
+            transition(work.Sigma.Slice(i * n, n), context, work.Propagated.Slice(i * n, n));
         }
 
-        UnscentedTransform.Mean(chi, count, n, meanWeights, mean, Robust);
-        UnscentedTransform.Residuals(chi, count, n, mean, rx);
-        UnscentedTransform.Covariance(rx, count, n, covarianceWeights, cov);
-        var q = arena.Take(nn);
+        UnscentedTransform.Mean(work.Propagated, count, n, meanWeights, mean, Robust);
+        UnscentedTransform.Residuals(work.Propagated, count, n, mean, work.Residuals);
+        UnscentedTransform.Covariance(work.Residuals, count, n, covarianceWeights, cov);
+        var q = work.Noise;
+        q.Clear();
         model.TransitionNoise(gap, q);
         for (var i = 0; i < nn; i++)
         {
@@ -337,7 +328,59 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
         {
             Dense.Symmetrize(cov, n);
         }
+    }
 
-        arena.Release(mark);
+    /// <summary>The scratch buffers of one step, cut from one arena slice.</summary>
+    private readonly ref struct Workspace
+    {
+        public Workspace(Span<double> buffer, int n, int m, int count)
+        {
+            var offset = 0;
+            Sigma = Cut(buffer, ref offset, count * n);
+            SigmaResiduals = Cut(buffer, ref offset, count * n);
+            Propagated = Cut(buffer, ref offset, count * n);
+            Residuals = Cut(buffer, ref offset, count * n);
+            Observations = Cut(buffer, ref offset, count * m);
+            ObservationResiduals = Cut(buffer, ref offset, count * m);
+            CrossCovariance = Cut(buffer, ref offset, n * m);
+            Root = Cut(buffer, ref offset, n * n);
+            Noise = Cut(buffer, ref offset, n * n);
+        }
+
+        /// <summary>Sigma points, count × n.</summary>
+        public Span<double> Sigma { get; }
+
+        /// <summary>σ_i − a_{t-1}, count × n.</summary>
+        public Span<double> SigmaResiduals { get; }
+
+        /// <summary>χ_i = f(σ_i), count × n.</summary>
+        public Span<double> Propagated { get; }
+
+        /// <summary>State residuals, count × n.</summary>
+        public Span<double> Residuals { get; }
+
+        /// <summary>Z_i = h(σ_i), count × m.</summary>
+        public Span<double> Observations { get; }
+
+        /// <summary>Z_i − ŷ, count × m.</summary>
+        public Span<double> ObservationResiduals { get; }
+
+        /// <summary>P_xz, n × m.</summary>
+        public Span<double> CrossCovariance { get; }
+
+        /// <summary>The square root of the covariance, n × n.</summary>
+        public Span<double> Root { get; }
+
+        /// <summary>Q, n × n.</summary>
+        public Span<double> Noise { get; }
+
+        public static int Length(int n, int m, int count) => (4 * count * n) + (2 * count * m) + (n * m) + (2 * n * n);
+
+        private static Span<double> Cut(Span<double> buffer, scoped ref int offset, int length)
+        {
+            var slice = buffer.Slice(offset, length);
+            offset += length;
+            return slice;
+        }
     }
 }

@@ -23,29 +23,37 @@ internal static class UnscentedTransform
     /// <returns>False when no square root exists (the factorisation failed without repair, or P is not finite).</returns>
     public static bool Draw(ReadOnlySpan<double> mean, Span<double> covariance, int n, double spread, Span<double> points, bool repair, out bool repaired)
     {
-        repaired = false;
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
-        var u = arena.Take(n * n);
+        var ok = Draw(mean, covariance, n, spread, points, repair, arena.Take(n * n), out repaired);
+        arena.Release(mark);
+        return ok;
+    }
+
+    /// <summary>As <see cref="Draw(ReadOnlySpan{double}, Span{double}, int, double, Span{double}, bool, out bool)"/>, with
+    /// <paramref name="u"/> (n×n) as workspace for the square root.</summary>
+    public static bool Draw(ReadOnlySpan<double> mean, Span<double> covariance, int n, double spread, Span<double> points, bool repair, Span<double> u, out bool repaired)
+    {
+        repaired = false;
         var ok = ScaledUpperCholesky(covariance, n, spread, u)
             || (repair && EigenRoot(covariance, n, spread, u, out repaired));
         if (ok)
         {
-            mean.CopyTo(points[..n]);
+            var x = mean[..n];
+            x.CopyTo(points[..n]);
             for (var k = 0; k < n; k++)
             {
                 var row = u.Slice(k * n, n);
                 var plus = points.Slice((k + 1) * n, n);
                 var minus = points.Slice((n + k + 1) * n, n);
-                for (var j = 0; j < n; j++)
+                for (var j = 0; j < x.Length; j++)
                 {
-                    plus[j] = mean[j] + row[j];
-                    minus[j] = mean[j] - row[j];
+                    plus[j] = x[j] + row[j];
+                    minus[j] = x[j] - row[j];
                 }
             }
         }
 
-        arena.Release(mark);
         return ok;
     }
 
@@ -70,6 +78,9 @@ internal static class UnscentedTransform
 
             var ujj = Math.Sqrt(d);
             u[(j * n) + j] = ujj;
+
+            // The row is scaled by the reciprocal of the pivot, as OpenBLAS's unblocked factorisation does.
+            var inv = 1.0 / ujj;
             for (var i = j + 1; i < n; i++)
             {
                 var s = c * p[(j * n) + i];
@@ -78,7 +89,7 @@ internal static class UnscentedTransform
                     s -= u[(k * n) + j] * u[(k * n) + i];
                 }
 
-                u[(j * n) + i] = s / ujj;
+                u[(j * n) + i] = s * inv;
                 u[(i * n) + j] = 0.0;
             }
         }
@@ -190,38 +201,53 @@ internal static class UnscentedTransform
     }
 
     /// <summary>Σ W_i r_i r_i' from residual rows, symmetric by construction (upper triangle mirrored).</summary>
+    /// <remarks>Each entry is accumulated over the points in order as r_ia (W_i r_ib), the products NumPy forms.</remarks>
     public static void Covariance(ReadOnlySpan<double> residuals, int count, int dim, ReadOnlySpan<double> weights, Span<double> covariance)
     {
+        var cov = covariance[..(dim * dim)];
+        cov.Clear();
+        for (var i = 0; i < count; i++)
+        {
+            var row = residuals.Slice(i * dim, dim);
+            var w = weights[i];
+            for (var a = 0; a < row.Length; a++)
+            {
+                var ra = row[a];
+                var target = cov.Slice(a * dim, row.Length);
+                for (var b = a; b < target.Length; b++)
+                {
+                    target[b] += ra * (w * row[b]);
+                }
+            }
+        }
+
         for (var a = 0; a < dim; a++)
         {
-            for (var b = a; b < dim; b++)
+            for (var b = a + 1; b < dim; b++)
             {
-                var s = 0.0;
-                for (var i = 0; i < count; i++)
-                {
-                    s += residuals[(i * dim) + a] * (weights[i] * residuals[(i * dim) + b]);
-                }
-
-                covariance[(a * dim) + b] = s;
-                covariance[(b * dim) + a] = s;
+                cov[(b * dim) + a] = cov[(a * dim) + b];
             }
         }
     }
 
     /// <summary>Σ W_i r_i s_i' (dx × dz) from two sets of residual rows.</summary>
+    /// <remarks>Accumulated over the points in order as W_i (r_ia s_ib), FilterPy's <c>Wc[i] * outer(dx, dz)</c>.</remarks>
     public static void CrossCovariance(ReadOnlySpan<double> rx, int dx, ReadOnlySpan<double> rz, int dz, int count, ReadOnlySpan<double> weights, Span<double> cross)
     {
-        cross[..(dx * dz)].Clear();
+        var target = cross[..(dx * dz)];
+        target.Clear();
         for (var i = 0; i < count; i++)
         {
             var w = weights[i];
-            for (var a = 0; a < dx; a++)
+            var xi = rx.Slice(i * dx, dx);
+            var zi = rz.Slice(i * dz, dz);
+            for (var a = 0; a < xi.Length; a++)
             {
-                var ra = rx[(i * dx) + a];
-                var row = cross.Slice(a * dz, dz);
-                for (var b = 0; b < dz; b++)
+                var ra = xi[a];
+                var row = target.Slice(a * dz, dz);
+                for (var b = 0; b < row.Length && b < zi.Length; b++)
                 {
-                    row[b] += w * (ra * rz[(i * dz) + b]);
+                    row[b] += w * (ra * zi[b]);
                 }
             }
         }
