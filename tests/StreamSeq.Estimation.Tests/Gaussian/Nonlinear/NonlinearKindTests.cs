@@ -67,6 +67,25 @@ public sealed class NonlinearKindTests
         Expect.Close(-2402.5262907635306, LogLikelihood.Evaluate(ekf, [Cv2d.Data()]), 1e-12, "ekf loglik");
     }
 
+    [Theory]
+    [InlineData("unscented-kalman")]
+    [InlineData("extended-kalman")]
+    public void Fit_NileLocalLevelThroughNonlinearKind_RecoversKalmanMaximumLikelihood(string kind)
+    {
+        // The linear model run through the nonlinear filters has the Kalman likelihood, so maximum likelihood over
+        // the nested spec paths finds the oracle's MLE (oracles/nile, fixed prior a1 = 0, P1 = 1e7).
+        var spec = ModelSpec.Parse($$$"""
+            {"name":"nile","kind":"{{{kind}}}",
+             "model":{"type":"linear","transition":[[1]],"transitionNoise":[[100]],"observation":[[1]],
+                      "observationNoise":[[100]],"initialMean":[0],"initialCovariance":[[1e7]]}}
+            """);
+        var nile = new ObservationSeries(1, OracleCsv.Load("nile", "nile_data.csv")["volume"]);
+        var result = MaximumLikelihood.Fit(spec, [nile], ["model.observationNoise", "model.transitionNoise"]);
+        Expect.Close(-641.5855783460864, result.LogLikelihood, 1e-9, "maximised loglik", absTol: 1e-7);
+        Expect.Close(15099.686351807792, result.Spec["model"]!["observationNoise"]![0]![0]!.GetValue<double>(), 1e-4, "s2_eps");
+        Expect.Close(1468.500125697868, result.Spec["model"]!["transitionNoise"]![0]![0]!.GetValue<double>(), 1e-4, "s2_eta");
+    }
+
     [Fact]
     public void Build_SigmaPointDefaults_AreMerweOneTwoZeroAndJulierThreeMinusN()
     {
@@ -147,6 +166,33 @@ public sealed class NonlinearKindTests
         Assert.Equal("observationNoise", e.Field);
         e = Assert.Throws<ModelValidationException>(() => new UnscentedKalmanFilter(new NonlinearGaussianModel(1, 1, f, q, h, r, [0.0], [1.0]), SigmaPoints.Julier(-1)));
         Assert.Equal("sigmaPoints.kappa", e.Field);
+    }
+
+    [Theory]
+    [InlineData("pendulum-ukf", "a1_b2_k1")]
+    [InlineData("growth-ekf", null)]
+    public void Build_ExampleSpec_RunsItsDataLikeTheOracle(string name, string? ukfSetting)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "StreamSeq.sln")))
+        {
+            root = root.Parent;
+        }
+
+        Assert.NotNull(root);
+        var estimator = ModelCatalog.Build(ModelSpec.Load(Path.Combine(root.FullName, "examples", $"{name}.json")));
+        var lines = File.ReadAllLines(Path.Combine(root.FullName, "examples", $"{name}.csv"));
+        Assert.Equal("stream,time,y", lines[0]);
+        var y = lines.Skip(1).Select(l => double.Parse(l.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var state = new double[estimator.Info.StateLength];
+        estimator.Initialize(state, 0);
+        var est = new Estimate(estimator.Info);
+        var oracle = ukfSetting is null ? OracleCsv.Load("nonlinear", "ngm_ekf.csv") : OracleCsv.Load("nonlinear", $"pendulum_ukf_{ukfSetting}.csv");
+        for (var t = 0; t < y.Length; t++)
+        {
+            estimator.Step(state, new Observation([y[t]]), est, default);
+            Expect.Close(oracle["loglik_contrib"][t], est.LogLikelihood, 1e-9, $"{name} t={t + 1}");
+        }
     }
 
     private static void AssertFails(string spec, string from, string to, string field, string problem)
