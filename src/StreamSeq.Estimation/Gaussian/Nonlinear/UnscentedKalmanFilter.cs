@@ -24,8 +24,9 @@ namespace StreamSeq.Estimation.Gaussian.Nonlinear;
 /// X_0 + Σ_{i≥1} W_i (X_i − X_0), which avoids the cancellation of weights near ±10⁶ that small α produces; P⁻ and
 /// P are symmetrised; and when a covariance has no Cholesky factor (FilterPy's "not positive definite" error) it
 /// is repaired by clipping negative eigenvalues and the points are drawn from its eigen square root
-/// (<see cref="EstimateFlags.Repaired"/>). Without <c>robust</c> the arithmetic follows FilterPy exactly and a failed
-/// factorisation re-initialises the stream.</para>
+/// (<see cref="EstimateFlags.Repaired"/>). Without <c>robust</c> the arithmetic follows FilterPy's formulas and
+/// order of operations (plain weighted sums, no symmetrisation) and a failed factorisation re-initialises the
+/// stream.</para>
 /// <para>Guard rails: a non-finite mean or covariance, or a covariance without any square root, re-initialises the
 /// stream from the prior (<see cref="EstimateFlags.Reinitialized"/>; the step index keeps counting); an innovation
 /// covariance that is not positive definite skips the update (<see cref="EstimateFlags.ObservationSkipped"/>).</para>
