@@ -187,68 +187,63 @@ internal static class UnscentedTransform
         }
     }
 
-    /// <summary>Residuals X_i − mean into <paramref name="residuals"/> (count × dim).</summary>
+    /// <summary>
+    /// Residuals X_i − mean, written transposed (dim × count: row j holds component j of every point) so that the
+    /// weighted sums below run over contiguous memory.
+    /// </summary>
     public static void Residuals(ReadOnlySpan<double> points, int count, int dim, ReadOnlySpan<double> mean, Span<double> residuals)
     {
         for (var i = 0; i < count; i++)
         {
-            var row = i * dim;
-            for (var j = 0; j < dim; j++)
+            var point = points.Slice(i * dim, dim);
+            for (var j = 0; j < point.Length; j++)
             {
-                residuals[row + j] = points[row + j] - mean[j];
+                residuals[(j * count) + i] = point[j] - mean[j];
             }
         }
     }
 
-    /// <summary>Σ W_i r_i r_i' from residual rows, symmetric by construction (upper triangle mirrored).</summary>
+    /// <summary>Σ W_i r_i r_i' from transposed residuals, symmetric by construction (upper triangle mirrored).</summary>
     /// <remarks>Each entry is accumulated over the points in order as r_ia (W_i r_ib), the products NumPy forms.</remarks>
     public static void Covariance(ReadOnlySpan<double> residuals, int count, int dim, ReadOnlySpan<double> weights, Span<double> covariance)
     {
-        var cov = covariance[..(dim * dim)];
-        cov.Clear();
-        for (var i = 0; i < count; i++)
-        {
-            var row = residuals.Slice(i * dim, dim);
-            var w = weights[i];
-            for (var a = 0; a < row.Length; a++)
-            {
-                var ra = row[a];
-                var target = cov.Slice(a * dim, row.Length);
-                for (var b = a; b < target.Length; b++)
-                {
-                    target[b] += ra * (w * row[b]);
-                }
-            }
-        }
-
+        var w = weights[..count];
         for (var a = 0; a < dim; a++)
         {
-            for (var b = a + 1; b < dim; b++)
+            var ra = residuals.Slice(a * count, w.Length);
+            for (var b = a; b < dim; b++)
             {
-                cov[(b * dim) + a] = cov[(a * dim) + b];
+                var rb = residuals.Slice(b * count, w.Length);
+                var s = 0.0;
+                for (var i = 0; i < w.Length; i++)
+                {
+                    s += ra[i] * (w[i] * rb[i]);
+                }
+
+                covariance[(a * dim) + b] = s;
+                covariance[(b * dim) + a] = s;
             }
         }
     }
 
-    /// <summary>Σ W_i r_i s_i' (dx × dz) from two sets of residual rows.</summary>
+    /// <summary>Σ W_i r_i s_i' (dx × dz) from two sets of transposed residuals.</summary>
     /// <remarks>Accumulated over the points in order as W_i (r_ia s_ib), FilterPy's <c>Wc[i] * outer(dx, dz)</c>.</remarks>
     public static void CrossCovariance(ReadOnlySpan<double> rx, int dx, ReadOnlySpan<double> rz, int dz, int count, ReadOnlySpan<double> weights, Span<double> cross)
     {
-        var target = cross[..(dx * dz)];
-        target.Clear();
-        for (var i = 0; i < count; i++)
+        var w = weights[..count];
+        for (var a = 0; a < dx; a++)
         {
-            var w = weights[i];
-            var xi = rx.Slice(i * dx, dx);
-            var zi = rz.Slice(i * dz, dz);
-            for (var a = 0; a < xi.Length; a++)
+            var ra = rx.Slice(a * count, w.Length);
+            for (var b = 0; b < dz; b++)
             {
-                var ra = xi[a];
-                var row = target.Slice(a * dz, dz);
-                for (var b = 0; b < row.Length && b < zi.Length; b++)
+                var rb = rz.Slice(b * count, w.Length);
+                var s = 0.0;
+                for (var i = 0; i < w.Length; i++)
                 {
-                    row[b] += w * (ra * zi[b]);
+                    s += w[i] * (ra[i] * rb[i]);
                 }
+
+                cross[(a * dz) + b] = s;
             }
         }
     }
