@@ -4,7 +4,9 @@ namespace StreamSeq.Estimation.Gaussian.Nonlinear;
 
 /// <summary>
 /// The numerical core of the unscented filter: drawing sigma points from a mean and covariance, and weighted means,
-/// covariances and cross-covariances of transformed points. Points are stored row by row (count × dimension).
+/// covariances and cross-covariances of transformed points. Points are stored row by row (count × dimension);
+/// residuals about a mean component by component (dimension × count), so each weighted sum is a contiguous dot
+/// product accumulated over the points in their order.
 /// </summary>
 internal static class UnscentedTransform
 {
@@ -19,19 +21,9 @@ internal static class UnscentedTransform
     /// <param name="points">Receives (2n+1)×n values.</param>
     /// <param name="repair">When true, a failed factorisation falls back to the eigen square root of P with negative
     /// eigenvalues clipped to zero.</param>
+    /// <param name="u">Workspace (n×n) for the square root.</param>
     /// <param name="repaired">True when P had negative eigenvalues and was changed.</param>
     /// <returns>False when no square root exists (the factorisation failed without repair, or P is not finite).</returns>
-    public static bool Draw(ReadOnlySpan<double> mean, Span<double> covariance, int n, double spread, Span<double> points, bool repair, out bool repaired)
-    {
-        var arena = ScratchArena.Current;
-        var mark = arena.Mark;
-        var ok = Draw(mean, covariance, n, spread, points, repair, arena.Take(n * n), out repaired);
-        arena.Release(mark);
-        return ok;
-    }
-
-    /// <summary>As <see cref="Draw(ReadOnlySpan{double}, Span{double}, int, double, Span{double}, bool, out bool)"/>, with
-    /// <paramref name="u"/> (n×n) as workspace for the square root.</summary>
     public static bool Draw(ReadOnlySpan<double> mean, Span<double> covariance, int n, double spread, Span<double> points, bool repair, Span<double> u, out bool repaired)
     {
         repaired = false;
