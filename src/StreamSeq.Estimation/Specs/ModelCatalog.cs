@@ -2,6 +2,7 @@ using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Gaussian;
 using StreamSeq.Estimation.Particles;
 using StreamSeq.Estimation.Switching;
+using StreamSeq.Estimation.Gaussian.Nonlinear;
 
 namespace StreamSeq.Estimation.Specs;
 
@@ -15,6 +16,8 @@ public static class ModelCatalog
         new LinearGaussianKind(),
         new ParticleKind(),
         new ImmKind(),
+        new ExtendedKalmanKind(),
+        new UnscentedKalmanKind(),
     ];
 
     /// <summary>The registered kinds.</summary>
