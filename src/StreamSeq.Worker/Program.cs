@@ -1,4 +1,101 @@
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using StreamSeq.Kafka.Transport;
+using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Telemetry;
+using StreamSeq.Worker.Configuration;
+using StreamSeq.Worker.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+var services = builder.Services;
+var configuration = builder.Configuration;
+
+services.AddOptions<KafkaTransportOptions>().Bind(configuration.GetSection(KafkaTransportOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+services.AddOptions<ProcessingSettings>().Bind(configuration.GetSection(ProcessingSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
+services.AddOptions<EmbeddedSettings>().Bind(configuration.GetSection(EmbeddedSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
+services.AddSingleton<IValidateOptions<KafkaTransportOptions>, KnownSettingsValidator>();
+
+// Models are validated while the host starts: a bad spec stops the worker with the setting's name.
+var processing = configuration.GetSection(ProcessingSettings.Section).Get<ProcessingSettings>() ?? new ProcessingSettings();
+ModelRouter router;
+try
+{
+    router = ModelConfiguration.Build(configuration, processing);
+}
+catch (InvalidOperationException e)
+{
+    await Console.Error.WriteLineAsync($"streamseq worker: invalid configuration: {e.Message}").ConfigureAwait(false);
+    return 1;
+}
+
+services.AddSingleton(router);
+services.AddSingleton(new ProcessorOptions
+{
+    AllowedLateness = processing.AllowedLateness,
+    MaxComponents = processing.MaxComponents,
+    MaxRecordBytes = processing.MaxRecordBytes,
+    MaxLiveStreams = processing.MaxLiveStreams,
+});
+services.AddSingleton(TimeProvider.System);
+services.AddSingleton(sp => new ProcessingMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+services.AddSingleton(sp => new KafkaTransportMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+services.AddSingleton<OutputTap>();
+services.AddSingleton<BrokerEndpoint>();
+services.AddSingleton<StreamWorkerService>();
+services.AddHostedService(sp => sp.GetRequiredService<StreamWorkerService>());
+services.AddHostedService<SummaryService>();
+var bootstrap = configuration[$"{KafkaTransportOptions.Section}:BootstrapServers"];
+var embedded = configuration.GetSection(EmbeddedSettings.Section).Get<EmbeddedSettings>() ?? new EmbeddedSettings();
+if (string.IsNullOrWhiteSpace(bootstrap) && embedded.Simulator)
+{
+    services.AddHostedService<SimulatorService>();
+}
+
+services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+services.AddHealthChecks()
+    .AddCheck<LivenessCheck>("processing-loop", tags: ["live"])
+    .AddCheck<ReadinessCheck>("restored", tags: ["ready"]);
+
+var otel = services.AddOpenTelemetry();
+otel.WithMetrics(m => m
+    .AddMeter(ProcessingMetrics.MeterName, KafkaTransportMetrics.MeterName)
+    .AddRuntimeInstrumentation()
+    .AddPrometheusExporter());
+otel.WithTracing(t =>
+{
+    t.AddSource(KafkaTransportMetrics.MeterName);
+    if (!string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+    {
+        t.AddOtlpExporter();
+    }
+});
+
 var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+app.MapPrometheusScrapingEndpoint("/metrics");
+app.MapHealthChecks("/health/live", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
+app.MapHealthChecks("/health/ready", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+app.MapGet("/api/status", (StreamWorkerService service) =>
+{
+    var s = service.Worker.Status;
+    return Results.Ok(new
+    {
+        ready = s.Ready,
+        partitions = s.Partitions,
+        processed = s.Processed,
+        liveStreams = s.LiveStreams,
+        commits = s.Commits,
+        lag = s.Lag,
+        alerts = s.Alerts,
+        deadLetters = s.DeadLetters,
+        duplicates = s.Duplicates,
+        lastCommit = s.LastCommit,
+    });
+});
+app.MapGet("/api/streams/{id}", async (string id, StreamWorkerService service) =>
+    await service.Worker.QueryAsync(id).ConfigureAwait(false) is { } snapshot ? Results.Ok(snapshot) : Results.NotFound(new { error = $"stream '{id}' is not owned by this worker" }));
+app.MapGet("/api/models", (ModelRouter models) => Results.Ok(models.Models.Values.Select(m => new { name = m.Name, kind = m.Spec.Kind, family = m.Estimator.Info.Family, lag = m.Lag, horizon = m.Horizon })));
+
 await app.RunAsync().ConfigureAwait(false);
+return Environment.ExitCode;

@@ -1,0 +1,3 @@
+using StreamSeq.Nab;
+
+return NabCommandLine.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,87 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Records;
+
+namespace StreamSeq.Cli.Io;
+
+/// <summary>Writes output records as JSON Lines and reports dead letters (stderr, and optionally a JSON Lines file).</summary>
+internal sealed class JsonLinesSink : IRecordSink, IDisposable
+{
+    private static readonly byte[] NewLine = [(byte)'\n'];
+    private readonly Stream output;
+    private readonly Stream? deadLetters;
+    private readonly TextWriter errors;
+    private readonly int maxReported;
+
+    public JsonLinesSink(Stream output, Stream? deadLetters, TextWriter errors, int maxReported = 20)
+    {
+        this.output = output;
+        this.deadLetters = deadLetters;
+        this.errors = errors;
+        this.maxReported = maxReported;
+    }
+
+    public long Written { get; private set; }
+
+    public long Rejected { get; private set; }
+
+    public Dictionary<OutputKind, long> ByKind { get; } = [];
+
+    public void Write(OutputKind kind, ReadOnlySpan<char> streamId, ReadOnlySpan<byte> record)
+    {
+        output.Write(record);
+        output.Write(NewLine);
+        Written++;
+        ByKind[kind] = ByKind.GetValueOrDefault(kind) + 1;
+    }
+
+    public void DeadLetter(in DeadLetter letter)
+    {
+        Rejected++;
+        if (Rejected <= maxReported)
+        {
+            errors.WriteLine($"{letter.Source}: {DeadLetterReasons.Name(letter.Reason)}: {letter.Message}");
+        }
+        else if (Rejected == maxReported + 1)
+        {
+            errors.WriteLine($"(further rejected rows are counted but not listed{(deadLetters is null ? "; use --dead-letters FILE to keep them" : string.Empty)})");
+        }
+
+        if (deadLetters is null)
+        {
+            return;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("reason", DeadLetterReasons.Name(letter.Reason));
+            json.WriteString("message", letter.Message);
+            json.WriteString("source", letter.Source.Source);
+            json.WriteNumber(letter.Source.Partition < 0 ? "line" : "offset", letter.Source.Offset);
+            if (!letter.StreamId.IsEmpty)
+            {
+                json.WriteString("stream", letter.StreamId);
+            }
+
+            if (!letter.Original.IsEmpty)
+            {
+                json.WriteString("original", Encoding.UTF8.GetString(letter.Original));
+            }
+
+            json.WriteEndObject();
+        }
+
+        deadLetters.Write(buffer.WrittenSpan);
+        deadLetters.Write(NewLine);
+    }
+
+    public void Dispose()
+    {
+        output.Flush();
+        deadLetters?.Flush();
+    }
+}

@@ -1,0 +1,95 @@
+namespace StreamSeq.Estimation.Abstractions;
+
+/// <summary>
+/// Reusable output buffers of one <see cref="IEstimator.Step"/>: allocated once per model and thread, overwritten
+/// by every step so the hot path allocates nothing.
+/// </summary>
+/// <remarks>
+/// Symbols: <see cref="PredictedMean"/> and <see cref="PredictedCovariance"/> are the moments of p(h_t | y_{1:t-1});
+/// <see cref="ObservationMean"/> and <see cref="ObservationCovariance"/> those of the predictive distribution of
+/// y_t; <see cref="StateMean"/> and <see cref="StateCovariance"/> those of p(h_t | y_{1:t}). Covariances are
+/// row-major. <see cref="LogLikelihood"/> is log p(y_t | y_{1:t-1}) over the observed components and NaN when y_t
+/// is wholly missing; <see cref="NormalizedInnovationSquared"/> is v' S^-1 v for the innovation v = y - E[y] over
+/// the observed components.
+/// </remarks>
+public sealed class Estimate
+{
+    /// <summary>Allocates buffers sized for an estimator.</summary>
+    public Estimate(EstimatorInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        Info = info;
+        var n = info.StateDimension;
+        var m = info.ObservationDimension;
+        PredictedMean = new double[n];
+        PredictedCovariance = new double[n * n];
+        ObservationMean = new double[m];
+        ObservationCovariance = new double[m * m];
+        StateMean = new double[n];
+        StateCovariance = new double[n * n];
+        Extras = new double[info.ExtrasLength];
+        SmoothedMean = new double[n];
+        SmoothedCovariance = new double[n * n];
+    }
+
+    /// <summary>The estimator these buffers belong to.</summary>
+    public EstimatorInfo Info { get; }
+
+    /// <summary>E[h_t | y_{1:t-1}].</summary>
+    public double[] PredictedMean { get; }
+
+    /// <summary>Cov[h_t | y_{1:t-1}], row-major.</summary>
+    public double[] PredictedCovariance { get; }
+
+    /// <summary>E[y_t | y_{1:t-1}].</summary>
+    public double[] ObservationMean { get; }
+
+    /// <summary>Cov[y_t | y_{1:t-1}], row-major.</summary>
+    public double[] ObservationCovariance { get; }
+
+    /// <summary>E[h_t | y_{1:t}].</summary>
+    public double[] StateMean { get; }
+
+    /// <summary>Cov[h_t | y_{1:t}], row-major.</summary>
+    public double[] StateCovariance { get; }
+
+    /// <summary>log p(y_t | y_{1:t-1}); NaN when the observation is wholly missing.</summary>
+    public double LogLikelihood { get; set; }
+
+    /// <summary>Normalised innovation squared; NaN when the observation is wholly missing.</summary>
+    public double NormalizedInnovationSquared { get; set; }
+
+    /// <summary>Number of observed (non-missing) components used in the update.</summary>
+    public int ObservedCount { get; set; }
+
+    /// <summary>Health events of this step.</summary>
+    public EstimateFlags Flags { get; set; }
+
+    /// <summary>Family-specific outputs laid out as <see cref="EstimatorInfo.Extras"/> says.</summary>
+    public double[] Extras { get; }
+
+    /// <summary>True when this step also produced a fixed-lag smoothed estimate.</summary>
+    public bool HasSmoothed { get; set; }
+
+    /// <summary>The lag L of the smoothed estimate.</summary>
+    public int SmoothedLag { get; set; }
+
+    /// <summary>The <see cref="Observation.Time"/> of the smoothed step (L steps back).</summary>
+    public double SmoothedTime { get; set; }
+
+    /// <summary>E[h_{t-L} | y_{1:t}].</summary>
+    public double[] SmoothedMean { get; }
+
+    /// <summary>Cov[h_{t-L} | y_{1:t}], row-major.</summary>
+    public double[] SmoothedCovariance { get; }
+
+    /// <summary>Resets the per-step fields before a step.</summary>
+    public void Reset()
+    {
+        LogLikelihood = double.NaN;
+        NormalizedInnovationSquared = double.NaN;
+        ObservedCount = 0;
+        Flags = EstimateFlags.None;
+        HasSmoothed = false;
+    }
+}

@@ -1,0 +1,24 @@
+namespace StreamSeq.Estimation.Abstractions;
+
+/// <summary>Health events of one step, counted by the processor and exported as metrics.</summary>
+[Flags]
+public enum EstimateFlags
+{
+    /// <summary>Nothing unusual.</summary>
+    None = 0,
+
+    /// <summary>A covariance lost symmetry or positive semi-definiteness and was repaired (eigenvalues clipped).</summary>
+    Repaired = 1,
+
+    /// <summary>The state became non-finite or degenerate and was re-initialised from the prior.</summary>
+    Reinitialized = 2,
+
+    /// <summary>The particle filter resampled at this step.</summary>
+    Resampled = 4,
+
+    /// <summary>The step is inside the exact diffuse initialisation period.</summary>
+    Diffuse = 8,
+
+    /// <summary>The observation could not be used (for example a singular innovation covariance) and was skipped.</summary>
+    ObservationSkipped = 16,
+}

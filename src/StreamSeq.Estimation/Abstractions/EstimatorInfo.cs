@@ -1,0 +1,68 @@
+namespace StreamSeq.Estimation.Abstractions;
+
+/// <summary>Dimensions and buffer lengths of an estimator, fixed when it is built.</summary>
+public sealed class EstimatorInfo
+{
+    private readonly IReadOnlyList<ExtraField> extras = [];
+
+    /// <summary>Family name written into output records, for example <c>kalman</c>, <c>ukf</c>, <c>hmm</c>.</summary>
+    public required string Family { get; init; }
+
+    /// <summary>Length n of the reported state mean (covariances are n×n).</summary>
+    public required int StateDimension { get; init; }
+
+    /// <summary>Length m of an observation vector.</summary>
+    public required int ObservationDimension { get; init; }
+
+    /// <summary>Length of the optional control input vector (0 when the model takes none).</summary>
+    public int ControlDimension { get; init; }
+
+    /// <summary>Doubles in the per-stream state buffer.</summary>
+    public required int StateLength { get; init; }
+
+    /// <summary>Doubles in one forward record for the backward step; 0 when the estimator cannot smooth.</summary>
+    public int BackwardRecordLength { get; init; }
+
+    /// <summary>Doubles in one backward message.</summary>
+    public int SmoothingMessageLength { get; init; }
+
+    /// <summary>True when the time gap between observations changes the dynamics (continuous-time models).</summary>
+    public bool UsesTimeGap { get; init; }
+
+    /// <summary>True when the state covariance is meaningful (false for deterministic recurrent nets).</summary>
+    public bool HasStateCovariance { get; init; } = true;
+
+    /// <summary>Family-specific outputs, in the order they are laid out in <see cref="Estimate.Extras"/>.</summary>
+    public IReadOnlyList<ExtraField> Extras
+    {
+        get => extras;
+        init
+        {
+            extras = value;
+            ExtrasLength = value.Sum(e => e.Length);
+        }
+    }
+
+    /// <summary>Total length of the extras vector.</summary>
+    public int ExtrasLength { get; private init; }
+
+    /// <summary>True when smoothing is possible.</summary>
+    public bool CanSmooth => BackwardRecordLength > 0;
+
+    /// <summary>Offset of the named extra in <see cref="Estimate.Extras"/>, or -1.</summary>
+    public int ExtraOffset(string name)
+    {
+        var offset = 0;
+        foreach (var e in extras)
+        {
+            if (e.Name == name)
+            {
+                return offset;
+            }
+
+            offset += e.Length;
+        }
+
+        return -1;
+    }
+}

@@ -1,0 +1,26 @@
+namespace StreamSeq.Estimation.Abstractions;
+
+/// <summary>
+/// The backward (smoothing) step of an estimator: from the smoothed message at step t+1 and what the forward
+/// pass recorded, the smoothed message at step t. Fixed-lag and fixed-interval smoothing are both built on it.
+/// </summary>
+/// <remarks>
+/// For Gaussian filters the record holds the filtered moments at t, the predicted moments at t and the
+/// cross-covariance Cov(h_{t-1}, h_t | y_{1:t-1}); the message is the smoothed mean and covariance (the
+/// Rauch–Tung–Striebel recursion). Other families choose their own record and message (an HMM carries state
+/// probabilities, a particle filter lineage indices), so the smoothers never look inside either.
+/// </remarks>
+public interface IBackwardStep
+{
+    /// <summary>Starts a backward pass at the newest step: the smoothed message equals the filtered estimate.</summary>
+    void StartBackward(ReadOnlySpan<double> record, Span<double> message);
+
+    /// <summary>Turns the smoothed message for step t+1 into the one for step t.</summary>
+    /// <param name="record">The forward record of step t.</param>
+    /// <param name="nextRecord">The forward record of step t+1.</param>
+    /// <param name="message">On entry the message for t+1, on return the message for t.</param>
+    void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message);
+
+    /// <summary>Reads the smoothed mean and covariance of the state from a message.</summary>
+    void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance);
+}

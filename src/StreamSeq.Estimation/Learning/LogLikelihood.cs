@@ -1,0 +1,39 @@
+using StreamSeq.Estimation.Abstractions;
+
+namespace StreamSeq.Estimation.Learning;
+
+/// <summary>The sequence density log p(y_{1:T}) = Σ_t log p(y_t | y_{1:t-1}) of a model on data.</summary>
+public static class LogLikelihood
+{
+    /// <summary>Runs the estimator from its prior over each sequence and sums the per-step log-likelihoods.</summary>
+    /// <remarks>Wholly missing steps contribute nothing. A step that re-initialises the filter makes the total −∞,
+    /// so an optimiser steers away from parameters that break the filter.</remarks>
+    public static double Evaluate(IEstimator estimator, IReadOnlyList<ObservationSeries> sequences, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(estimator);
+        ArgumentNullException.ThrowIfNull(sequences);
+        var state = new double[estimator.Info.StateLength];
+        var estimate = new Estimate(estimator.Info);
+        var total = 0.0;
+        for (var s = 0; s < sequences.Count; s++)
+        {
+            var series = sequences[s];
+            estimator.Initialize(state, seed + (ulong)s);
+            for (var t = 0; t < series.Length; t++)
+            {
+                estimator.Step(state, series.At(t), estimate, default);
+                if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
+                {
+                    return double.NegativeInfinity;
+                }
+
+                if (!double.IsNaN(estimate.LogLikelihood))
+                {
+                    total += estimate.LogLikelihood;
+                }
+            }
+        }
+
+        return total;
+    }
+}

@@ -1,0 +1,398 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.Optimization;
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Specs;
+
+namespace StreamSeq.Estimation.Learning;
+
+/// <summary>
+/// Maximum-likelihood fitting of any spec kind: chosen fields of the spec are optimised to maximise
+/// log p(y_{1:T}), with variances on a log scale (covariance matrices through a log-Cholesky factor).
+/// </summary>
+/// <remarks>
+/// The optimiser is MathNet's Nelder–Mead simplex to get close, then BFGS with central-difference gradients to
+/// converge. Fields are addressed by their spec path, for example <c>observationNoise</c> or
+/// <c>components[0].levelNoise</c>. A field is treated as a variance when its name ends in <c>Noise</c>,
+/// <c>Covariance</c>, <c>Variance</c> or <c>Volatility</c> (or is listed in <see cref="PositiveFields"/>).
+/// </remarks>
+public static class MaximumLikelihood
+{
+    /// <summary>Extra field names (last path segment) constrained positive through a log scale.</summary>
+    public static ISet<string> PositiveFields { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "variance", "variances", "volatility", "scale", "meanReversion", "period", "degreesOfFreedom",
+    };
+
+    /// <summary>Fits the spec's <paramref name="parameters"/> to the sequences.</summary>
+    public static FitResult Fit(ModelSpec spec, IReadOnlyList<ObservationSeries> sequences, IReadOnlyCollection<string> parameters, FitOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(sequences);
+        ArgumentNullException.ThrowIfNull(parameters);
+        options ??= new FitOptions();
+        if (parameters.Count == 0)
+        {
+            throw new ModelValidationException("fit", "name at least one parameter to fit.");
+        }
+
+        var root = JsonNode.Parse(spec.Json.GetRawText())!.AsObject();
+        var blocks = parameters.Select(p => ParameterBlock.Create(root, p)).ToArray();
+        var x0 = Vector<double>.Build.DenseOfEnumerable(blocks.SelectMany(b => b.Encode()));
+        var evaluations = 0;
+        var best = double.NegativeInfinity;
+
+        double Objective(Vector<double> x)
+        {
+            evaluations++;
+            var ll = Evaluate(root, blocks, x, sequences, options.Seed);
+            if (ll > best)
+            {
+                best = ll;
+            }
+
+            return double.IsFinite(ll) ? -ll : 1e300;
+        }
+
+        var startLl = Evaluate(root, blocks, x0, sequences, options.Seed);
+        if (!double.IsFinite(startLl))
+        {
+            throw new ModelValidationException("fit", "the starting model gives a non-finite log-likelihood on the data; choose starting values closer to the data.");
+        }
+
+        var iterations = 0;
+        var simplex = new NelderMeadSimplex(1e-10, Math.Max(50, options.MaxIterations));
+        var x = x0;
+        try
+        {
+            var nm = simplex.FindMinimum(ObjectiveFunction.Value(Objective), x0);
+            x = nm.MinimizingPoint;
+            iterations += nm.Iterations;
+        }
+        catch (MaximumIterationsException)
+        {
+            // Nelder–Mead only seeds BFGS; its best point so far is good enough.
+        }
+
+        options.Progress?.Report(new FitProgress(iterations, options.MaxIterations, best, "simplex done"));
+        var converged = false;
+        try
+        {
+            var bfgs = new BfgsMinimizer(1e-6, 1e-10, 1e-12, options.MaxIterations);
+            var gradientObjective = ObjectiveFunction.Gradient(Objective, v => CentralGradient(Objective, v));
+            var result = bfgs.FindMinimum(gradientObjective, x);
+            if (result.FunctionInfoAtMinimum.Value <= Objective(x))
+            {
+                x = result.MinimizingPoint;
+            }
+
+            iterations += result.Iterations;
+            converged = result.ReasonForExit is not (ExitCondition.None or ExitCondition.InvalidValues or ExitCondition.ExceedIterations);
+        }
+        catch (Exception e) when (e is MaximumIterationsException or OptimizationException or ArgumentException)
+        {
+            // Keep the simplex point; report non-convergence.
+        }
+
+        var loglik = Evaluate(root, blocks, x, sequences, options.Seed);
+        options.Progress?.Report(new FitProgress(iterations, options.MaxIterations, loglik, "done"));
+        Apply(blocks, x);
+        return new FitResult(root, loglik, iterations, converged, "mle");
+    }
+
+    private static Vector<double> CentralGradient(Func<Vector<double>, double> f, Vector<double> x)
+    {
+        var g = Vector<double>.Build.Dense(x.Count);
+        for (var i = 0; i < x.Count; i++)
+        {
+            var h = 1e-5 * Math.Max(1.0, Math.Abs(x[i]));
+            var xp = x.Clone();
+            var xm = x.Clone();
+            xp[i] += h;
+            xm[i] -= h;
+            g[i] = (f(xp) - f(xm)) / (2 * h);
+        }
+
+        return g;
+    }
+
+    private static double Evaluate(JsonObject root, ParameterBlock[] blocks, Vector<double> x, IReadOnlyList<ObservationSeries> sequences, ulong seed)
+    {
+        Apply(blocks, x);
+        IEstimator estimator;
+        try
+        {
+            var spec = ModelSpec.Parse(root.ToJsonString());
+            estimator = ModelCatalog.Build(spec);
+            seed = spec.Seed + seed;
+        }
+        catch (ModelValidationException)
+        {
+            return double.NegativeInfinity;
+        }
+
+        return LogLikelihood.Evaluate(estimator, sequences, seed);
+    }
+
+    private static void Apply(ParameterBlock[] blocks, Vector<double> x)
+    {
+        var offset = 0;
+        foreach (var b in blocks)
+        {
+            b.Decode(x, offset);
+            offset += b.Count;
+        }
+    }
+
+    /// <summary>One named spec field and its unconstrained encoding.</summary>
+    private sealed class ParameterBlock
+    {
+        private readonly JsonNode parent;
+        private readonly string key;
+        private readonly int index = -1;
+        private readonly bool positive;
+        private readonly int rows;
+        private readonly bool diagonalOnly;
+
+        private ParameterBlock(JsonNode parent, string key, int index, bool positive, int rows, bool diagonalOnly, int count, double[] start)
+        {
+            this.parent = parent;
+            this.key = key;
+            this.index = index;
+            this.positive = positive;
+            this.rows = rows;
+            this.diagonalOnly = diagonalOnly;
+            Count = count;
+            Start = start;
+        }
+
+        public int Count { get; }
+
+        private double[] Start { get; }
+
+        public static ParameterBlock Create(JsonObject root, string path)
+        {
+            var (parent, key, index) = Locate(root, path);
+            var node = index >= 0 ? parent[key]!.AsArray()[index] : parent[key];
+            var name = key;
+            var positive = name.EndsWith("Noise", StringComparison.Ordinal) || name.EndsWith("Covariance", StringComparison.Ordinal)
+                || name.EndsWith("Variance", StringComparison.Ordinal) || name.EndsWith("Volatility", StringComparison.Ordinal)
+                || PositiveFields.Contains(name);
+            switch (node)
+            {
+                case JsonValue v when v.TryGetValue<double>(out var d):
+                    if (positive && !(d > 0))
+                    {
+                        throw new ModelValidationException(path, $"starts at {d}; a variance must start positive to be fitted on a log scale.");
+                    }
+
+                    return new ParameterBlock(parent, key, index, positive, 0, false, 1, [d]);
+                case JsonArray a when a.Count > 0 && a[0] is JsonArray:
+                    var r = a.Count;
+                    var c = a[0]!.AsArray().Count;
+                    var m = new double[r * c];
+                    for (var i = 0; i < r; i++)
+                    {
+                        for (var j = 0; j < c; j++)
+                        {
+                            m[(i * c) + j] = a[i]![j]!.GetValue<double>();
+                        }
+                    }
+
+                    if (positive)
+                    {
+                        if (r != c)
+                        {
+                            throw new ModelValidationException(path, "a covariance parameter must be square.");
+                        }
+
+                        var diag = true;
+                        for (var i = 0; i < r; i++)
+                        {
+                            for (var j = 0; j < c; j++)
+                            {
+                                diag &= i == j || m[(i * c) + j] == 0.0;
+                            }
+                        }
+
+                        return new ParameterBlock(parent, key, index, true, r, diag, diag ? r : r * (r + 1) / 2, m);
+                    }
+
+                    return new ParameterBlock(parent, key, index, false, r, false, r * c, m);
+                case JsonArray a:
+                    var vec = a.Select(e => e!.GetValue<double>()).ToArray();
+                    return new ParameterBlock(parent, key, index, positive, 0, false, vec.Length, vec);
+                default:
+                    throw new ModelValidationException(path, "is not a number, vector or matrix that can be fitted.");
+            }
+        }
+
+        public IEnumerable<double> Encode()
+        {
+            if (rows > 0 && positive)
+            {
+                var n = rows;
+                if (diagonalOnly)
+                {
+                    for (var i = 0; i < n; i++)
+                    {
+                        yield return Math.Log(Start[(i * n) + i]);
+                    }
+
+                    yield break;
+                }
+
+                var l = (double[])Start.Clone();
+                if (!Numerics.Dense.Cholesky(l, n))
+                {
+                    throw new ModelValidationException(key, "must start positive definite to be fitted.");
+                }
+
+                for (var i = 0; i < n; i++)
+                {
+                    for (var j = 0; j <= i; j++)
+                    {
+                        yield return i == j ? Math.Log(l[(i * n) + j]) : l[(i * n) + j];
+                    }
+                }
+
+                yield break;
+            }
+
+            foreach (var v in Start)
+            {
+                yield return positive ? Math.Log(v) : v;
+            }
+        }
+
+        public void Decode(Vector<double> x, int offset)
+        {
+            JsonNode value;
+            if (rows > 0)
+            {
+                var n = rows;
+                var c = positive ? n : Start.Length / n;
+                var m = new double[n * c];
+                if (positive && diagonalOnly)
+                {
+                    for (var i = 0; i < n; i++)
+                    {
+                        m[(i * n) + i] = Math.Exp(x[offset + i]);
+                    }
+                }
+                else if (positive)
+                {
+                    var l = new double[n * n];
+                    var k = offset;
+                    for (var i = 0; i < n; i++)
+                    {
+                        for (var j = 0; j <= i; j++)
+                        {
+                            l[(i * n) + j] = i == j ? Math.Exp(x[k]) : x[k];
+                            k++;
+                        }
+                    }
+
+                    for (var i = 0; i < n; i++)
+                    {
+                        for (var j = 0; j < n; j++)
+                        {
+                            var s = 0.0;
+                            for (var p = 0; p <= Math.Min(i, j); p++)
+                            {
+                                s += l[(i * n) + p] * l[(j * n) + p];
+                            }
+
+                            m[(i * n) + j] = s;
+                        }
+                    }
+                }
+                else
+                {
+                    for (var i = 0; i < m.Length; i++)
+                    {
+                        m[i] = x[offset + i];
+                    }
+                }
+
+                var array = new JsonArray();
+                for (var i = 0; i < n; i++)
+                {
+                    var row = new JsonArray();
+                    for (var j = 0; j < c; j++)
+                    {
+                        row.Add(m[(i * c) + j]);
+                    }
+
+                    array.Add(row);
+                }
+
+                value = array;
+            }
+            else if (Count == 1 && Start.Length == 1 && parentIsScalar())
+            {
+                value = JsonValue.Create(positive ? Math.Exp(x[offset]) : x[offset]);
+            }
+            else
+            {
+                var array = new JsonArray();
+                for (var i = 0; i < Count; i++)
+                {
+                    array.Add(positive ? Math.Exp(x[offset + i]) : x[offset + i]);
+                }
+
+                value = array;
+            }
+
+            if (index >= 0)
+            {
+                parent[key]!.AsArray()[index] = value;
+            }
+            else
+            {
+                parent[key] = value;
+            }
+
+            bool parentIsScalar()
+            {
+                var current = index >= 0 ? parent[key]!.AsArray()[index] : parent[key];
+                return current is JsonValue;
+            }
+        }
+
+        private static (JsonNode Parent, string Key, int Index) Locate(JsonObject root, string path)
+        {
+            // Paths look like a.b[2].c or observationNoise; an index on the last segment addresses an array element.
+            JsonNode current = root;
+            var segments = path.Split('.');
+            for (var s = 0; s < segments.Length; s++)
+            {
+                var seg = segments[s];
+                var name = seg;
+                var idx = -1;
+                var bracket = seg.IndexOf('[', StringComparison.Ordinal);
+                if (bracket >= 0)
+                {
+                    name = seg[..bracket];
+                    idx = int.Parse(seg[(bracket + 1)..seg.IndexOf(']', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
+                }
+
+                if (current is not JsonObject obj || !obj.ContainsKey(name))
+                {
+                    throw new ModelValidationException(path, $"'{name}' is not a field of the model spec, so it cannot be fitted.");
+                }
+
+                var last = s == segments.Length - 1;
+                if (last)
+                {
+                    return (obj, name, idx);
+                }
+
+                current = idx >= 0 ? obj[name]!.AsArray()[idx]! : obj[name]!;
+            }
+
+            throw new ModelValidationException(path, "empty parameter path.");
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Numerics;
+
+namespace StreamSeq.Estimation.Smoothing;
+
+/// <summary>
+/// Online fixed-lag smoothing for any estimator with a backward step: after each observation at t it also
+/// reports p(h_{t-L} | y_{1:t}), exactly what a fixed-interval smoother run on y_{1:t} gives for step t−L.
+/// </summary>
+/// <remarks>
+/// The decorator keeps the last L+1 forward records in the stream's own state buffer (so smoothing survives a
+/// restore) and runs L backward steps per observation: O(L) work, no allocation. A re-initialised inner state
+/// clears the history. Wrapping changes nothing in the filtered outputs.
+/// </remarks>
+public sealed class FixedLagSmoother : IEstimator
+{
+    private readonly IEstimator inner;
+    private readonly IBackwardStep backward;
+    private readonly int innerLength;
+    private readonly int recordLength;
+    private readonly int slotLength;
+    private readonly int slots;
+
+    /// <summary>Wraps <paramref name="inner"/> with lag <paramref name="lag"/> (at least 1).</summary>
+    public FixedLagSmoother(IEstimator inner, int lag)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        if (inner is not IBackwardStep step || !inner.Info.CanSmooth)
+        {
+            throw new ModelValidationException("lag", $"the {inner.Info.Family} estimator has no backward step, so it cannot smooth.");
+        }
+
+        if (lag < 1)
+        {
+            throw new ModelValidationException("lag", $"must be at least 1, got {lag}.");
+        }
+
+        this.inner = inner;
+        backward = step;
+        Lag = lag;
+        innerLength = inner.Info.StateLength;
+        recordLength = inner.Info.BackwardRecordLength;
+        slotLength = recordLength + 1;
+        slots = lag + 1;
+        var i = inner.Info;
+        Info = new EstimatorInfo
+        {
+            Family = i.Family,
+            StateDimension = i.StateDimension,
+            ObservationDimension = i.ObservationDimension,
+            ControlDimension = i.ControlDimension,
+            StateLength = innerLength + 2 + (slots * slotLength),
+            BackwardRecordLength = i.BackwardRecordLength,
+            SmoothingMessageLength = i.SmoothingMessageLength,
+            UsesTimeGap = i.UsesTimeGap,
+            HasStateCovariance = i.HasStateCovariance,
+            Extras = i.Extras,
+        };
+    }
+
+    /// <summary>The lag L.</summary>
+    public int Lag { get; }
+
+    /// <summary>The wrapped estimator.</summary>
+    public IEstimator Inner => inner;
+
+    /// <inheritdoc />
+    public EstimatorInfo Info { get; }
+
+    /// <inheritdoc />
+    public void Initialize(Span<double> state, ulong seed)
+    {
+        state.Clear();
+        inner.Initialize(state[..innerLength], seed);
+    }
+
+    /// <inheritdoc />
+    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
+    {
+        ArgumentNullException.ThrowIfNull(estimate);
+        var count = (int)state[innerLength];
+        var head = (int)state[innerLength + 1];
+        var slot = Slot(state, head);
+        inner.Step(state[..innerLength], observation, estimate, slot[..recordLength]);
+        if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
+        {
+            state[innerLength] = 0;
+            state[innerLength + 1] = 0;
+            return;
+        }
+
+        slot[recordLength] = observation.Time;
+        if (!backwardRecord.IsEmpty)
+        {
+            slot[..recordLength].CopyTo(backwardRecord);
+        }
+
+        count = Math.Min(count + 1, slots);
+        state[innerLength] = count;
+        state[innerLength + 1] = (head + 1) % slots;
+        if (count <= Lag)
+        {
+            return;
+        }
+
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var message = arena.Take(inner.Info.SmoothingMessageLength);
+        var newer = Slot(state, head);
+        backward.StartBackward(newer[..recordLength], message);
+        for (var j = 1; j <= Lag; j++)
+        {
+            var older = Slot(state, (head - j + slots) % slots);
+            backward.Backward(older[..recordLength], newer[..recordLength], message);
+            newer = older;
+        }
+
+        backward.ReadSmoothed(newer[..recordLength], message, estimate.SmoothedMean, estimate.SmoothedCovariance);
+        estimate.HasSmoothed = true;
+        estimate.SmoothedLag = Lag;
+        estimate.SmoothedTime = newer[recordLength];
+        arena.Release(mark);
+    }
+
+    /// <summary>
+    /// Smoothed estimates for the steps still inside the window at the end of a series (the last min(L, t) steps,
+    /// oldest first), each given all observations so far. Not for the hot path.
+    /// </summary>
+    public IReadOnlyList<(double Time, double[] Mean, double[] Covariance)> SmoothPending(ReadOnlySpan<double> state)
+    {
+        var count = (int)state[innerLength];
+        var head = (int)state[innerLength + 1];
+        var available = Math.Min(count, Lag);
+        var collected = new List<(double, double[], double[])>();
+        if (available == 0)
+        {
+            return collected;
+        }
+
+        var n = Info.StateDimension;
+        var message = new double[inner.Info.SmoothingMessageLength];
+        var newestIndex = (head - 1 + slots) % slots;
+        ReadOnlySpan<double> newer;
+
+        // One backward pass per pending step, oldest first; the window is short and this runs once per series.
+        for (var back = available - 1; back >= 0; back--)
+        {
+            newer = Slot(state, newestIndex);
+            backward.StartBackward(newer[..recordLength], message);
+            for (var j = 1; j <= back; j++)
+            {
+                var older = Slot(state, (newestIndex - j + slots) % slots);
+                backward.Backward(older[..recordLength], newer[..recordLength], message);
+                newer = older;
+            }
+
+            var mean = new double[n];
+            var cov = new double[n * n];
+            backward.ReadSmoothed(newer[..recordLength], message, mean, cov);
+            collected.Add((newer[recordLength], mean, cov));
+        }
+
+        return collected;
+    }
+
+    /// <inheritdoc />
+    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast) =>
+        inner.Forecast(state[..innerLength], stepGap, forecast);
+
+    /// <inheritdoc />
+    public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance) =>
+        inner.ReadState(state[..innerLength], mean, covariance);
+
+    private Span<double> Slot(Span<double> state, int index) =>
+        state.Slice(innerLength + 2 + (index * slotLength), slotLength);
+
+    private ReadOnlySpan<double> Slot(ReadOnlySpan<double> state, int index) =>
+        state.Slice(innerLength + 2 + (index * slotLength), slotLength);
+}

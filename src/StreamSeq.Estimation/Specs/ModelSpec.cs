@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Text.Json;
+using StreamSeq.Estimation.Abstractions;
+
+namespace StreamSeq.Estimation.Specs;
+
+/// <summary>
+/// A parsed model spec: the fields every kind shares (<c>name</c>, <c>kind</c>, <c>timeUnit</c>,
+/// <c>forecastStep</c>, <c>seed</c>, <c>description</c>) and the kind's own fields in <see cref="Json"/>.
+/// </summary>
+public sealed class ModelSpec
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        AllowTrailingCommas = true,
+        CommentHandling = JsonCommentHandling.Skip,
+    };
+
+    private ModelSpec(JsonElement json, string name, string kind, TimeSpan timeUnit, double forecastStep, ulong seed)
+    {
+        Json = json;
+        Name = name;
+        Kind = kind;
+        TimeUnit = timeUnit;
+        ForecastStep = forecastStep;
+        Seed = seed;
+    }
+
+    /// <summary>Fields shared by all kinds.</summary>
+    /// <remarks>
+    /// <c>anomalyRules</c> and <c>alertGate</c> configure the processor's anomaly rules for the model, and <c>fit</c>
+    /// carries the result of <c>streamseq fit</c>; estimators ignore all three.
+    /// </remarks>
+    public static IReadOnlyList<string> CommonFields { get; } = ["name", "kind", "timeUnit", "forecastStep", "seed", "description", "anomalyRules", "alertGate", "fit"];
+
+    /// <summary>The whole spec.</summary>
+    public JsonElement Json { get; }
+
+    /// <summary>The model's name, written into output records.</summary>
+    public string Name { get; }
+
+    /// <summary>The catalog kind.</summary>
+    public string Kind { get; }
+
+    /// <summary>Wall-clock length of one model time unit (ISO-8601 and epoch-ms times are divided by it). Default 1 s.</summary>
+    public TimeSpan TimeUnit { get; }
+
+    /// <summary>Model time between forecast horizons. Default 1.</summary>
+    public double ForecastStep { get; }
+
+    /// <summary>Model seed mixed with the stream id for estimators that draw random numbers.</summary>
+    public ulong Seed { get; }
+
+    /// <summary>Parses a spec from JSON text; <paramref name="source"/> (a file name) prefixes error messages.</summary>
+    public static ModelSpec Parse(string json, string source = "model")
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json, DocumentOptions);
+            return FromElement(doc.RootElement.Clone());
+        }
+        catch (JsonException e)
+        {
+            throw new ModelValidationException(source, $"is not valid JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>Reads a spec file.</summary>
+    public static ModelSpec Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ModelValidationException(path, "model file not found.");
+        }
+
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Reads the shared fields of a spec object.</summary>
+    public static ModelSpec FromElement(JsonElement json)
+    {
+        var reader = new SpecReader(json);
+        var name = reader.String("name");
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new ModelValidationException("name", "must not be empty.");
+        }
+
+        var kind = reader.String("kind");
+        var unitText = reader.OptionalString("timeUnit");
+        var unit = unitText is null ? TimeSpan.FromSeconds(1) : ParseDuration("timeUnit", unitText);
+        var step = reader.Number("forecastStep", 1.0);
+        if (!(step > 0.0))
+        {
+            throw new ModelValidationException("forecastStep", $"must be positive, got {step}.");
+        }
+
+        var seed = reader.Has("seed") ? (ulong)reader.Number("seed") : 0UL;
+        return new ModelSpec(json, name, kind, unit, step, seed);
+    }
+
+    /// <summary>A reader over the kind-specific fields (the shared ones are already known).</summary>
+    public SpecReader Reader()
+    {
+        var reader = new SpecReader(Json);
+        reader.Allow([.. CommonFields]);
+        return reader;
+    }
+
+    /// <summary>
+    /// Parses a duration: ISO-8601 (<c>PT1M</c>, <c>P1D</c>), a .NET time span (<c>00:01:00</c>) or a number with a unit
+    /// suffix (<c>250ms</c>, <c>1s</c>, <c>5m</c>, <c>1h</c>, <c>1d</c>).
+    /// </summary>
+    public static TimeSpan ParseDuration(string field, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var t = text.Trim();
+        TimeSpan result;
+        if (t.StartsWith('P') || t.StartsWith('p'))
+        {
+            try
+            {
+                result = System.Xml.XmlConvert.ToTimeSpan(t.ToUpperInvariant());
+            }
+            catch (FormatException)
+            {
+                throw new ModelValidationException(field, $"'{text}' is not an ISO-8601 duration.");
+            }
+        }
+        else if (TimeSpan.TryParse(t, CultureInfo.InvariantCulture, out var ts) && t.Contains(':', StringComparison.Ordinal))
+        {
+            result = ts;
+        }
+        else
+        {
+            var units = new (string Suffix, double Ms)[] { ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000) };
+            result = TimeSpan.Zero;
+            var matched = false;
+            foreach (var (suffix, ms) in units)
+            {
+                if (t.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)
+                    && double.TryParse(t[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                {
+                    result = TimeSpan.FromMilliseconds(value * ms);
+                    matched = true;
+                    break;
+                }
+            }
+
+            if (!matched)
+            {
+                throw new ModelValidationException(field, $"'{text}' is not a duration (use PT1M, 00:01:00 or 60s).");
+            }
+        }
+
+        if (result <= TimeSpan.Zero)
+        {
+            throw new ModelValidationException(field, $"must be a positive duration, got '{text}'.");
+        }
+
+        return result;
+    }
+}

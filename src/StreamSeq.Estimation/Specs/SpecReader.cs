@@ -1,0 +1,287 @@
+using System.Globalization;
+using System.Text.Json;
+using StreamSeq.Estimation.Abstractions;
+
+namespace StreamSeq.Estimation.Specs;
+
+/// <summary>
+/// Reads a JSON model spec with field paths in every error, and rejects fields nobody read (typos fail loudly
+/// instead of silently falling back to defaults).
+/// </summary>
+public sealed class SpecReader
+{
+    private readonly JsonElement element;
+    private readonly HashSet<string> consumed = new(StringComparer.Ordinal);
+    private readonly List<SpecReader> children = [];
+
+    /// <summary>Wraps a JSON object found at <paramref name="path"/> ("" for the root).</summary>
+    public SpecReader(JsonElement element, string path = "")
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new ModelValidationException(string.IsNullOrEmpty(path) ? "model" : path, $"must be a JSON object, got {Describe(element)}.");
+        }
+
+        this.element = element;
+        Path = path;
+    }
+
+    /// <summary>This object's path in the spec.</summary>
+    public string Path { get; }
+
+    /// <summary>The underlying JSON.</summary>
+    public JsonElement Element => element;
+
+    /// <summary>The path of a field of this object.</summary>
+    public string FieldPath(string name) => string.IsNullOrEmpty(Path) ? name : $"{Path}.{name}";
+
+    /// <summary>True when the field is present and not null.</summary>
+    public bool Has(string name) => element.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
+
+    /// <summary>Marks fields as known without reading them (handled elsewhere).</summary>
+    public void Allow(params string[] names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        foreach (var n in names)
+        {
+            consumed.Add(n);
+        }
+    }
+
+    /// <summary>A required string.</summary>
+    public string String(string name) => OptionalString(name) ?? throw Missing(name, "a string");
+
+    /// <summary>An optional string.</summary>
+    public string? OptionalString(string name)
+    {
+        if (!TryGet(name, out var v))
+        {
+            return null;
+        }
+
+        return v.ValueKind == JsonValueKind.String ? v.GetString() : throw Wrong(name, "a string", v);
+    }
+
+    /// <summary>A required finite number.</summary>
+    public double Number(string name) => TryGet(name, out var v) ? ToNumber(name, v) : throw Missing(name, "a number");
+
+    /// <summary>An optional finite number.</summary>
+    public double Number(string name, double fallback) => TryGet(name, out var v) ? ToNumber(name, v) : fallback;
+
+    /// <summary>A required integer.</summary>
+    public int Integer(string name) => TryGet(name, out var v) ? ToInteger(name, v) : throw Missing(name, "an integer");
+
+    /// <summary>An optional integer.</summary>
+    public int Integer(string name, int fallback) => TryGet(name, out var v) ? ToInteger(name, v) : fallback;
+
+    /// <summary>An optional boolean.</summary>
+    public bool Boolean(string name, bool fallback)
+    {
+        if (!TryGet(name, out var v))
+        {
+            return fallback;
+        }
+
+        return v.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw Wrong(name, "true or false", v),
+        };
+    }
+
+    /// <summary>A required vector of finite numbers.</summary>
+    public double[] Vector(string name, int? length = null) =>
+        OptionalVector(name, length) ?? throw Missing(name, length is null ? "an array of numbers" : $"an array of {length} numbers");
+
+    /// <summary>An optional vector of finite numbers.</summary>
+    public double[]? OptionalVector(string name, int? length = null)
+    {
+        if (!TryGet(name, out var v))
+        {
+            return null;
+        }
+
+        if (v.ValueKind != JsonValueKind.Array)
+        {
+            throw Wrong(name, "an array of numbers", v);
+        }
+
+        var result = new double[v.GetArrayLength()];
+        var i = 0;
+        foreach (var item in v.EnumerateArray())
+        {
+            result[i] = ToNumber($"{name}[{i}]", item);
+            i++;
+        }
+
+        if (length is int expected && result.Length != expected)
+        {
+            throw new ModelValidationException(FieldPath(name), $"must have {expected} entries, got {result.Length}.");
+        }
+
+        return result;
+    }
+
+    /// <summary>A required matrix (array of equal-length rows), returned row-major with its shape.</summary>
+    public (double[] Values, int Rows, int Columns) Matrix(string name, int? rows = null, int? columns = null) =>
+        OptionalMatrix(name, rows, columns) ?? throw Missing(name, "a matrix (an array of rows)");
+
+    /// <summary>An optional matrix.</summary>
+    public (double[] Values, int Rows, int Columns)? OptionalMatrix(string name, int? rows = null, int? columns = null)
+    {
+        if (!TryGet(name, out var v))
+        {
+            return null;
+        }
+
+        if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() == 0)
+        {
+            throw Wrong(name, "a non-empty array of rows", v);
+        }
+
+        var r = v.GetArrayLength();
+        var values = new List<double>();
+        var c = -1;
+        var i = 0;
+        foreach (var row in v.EnumerateArray())
+        {
+            if (row.ValueKind != JsonValueKind.Array)
+            {
+                throw new ModelValidationException($"{FieldPath(name)}[{i}]", $"must be an array of numbers (a matrix row), got {Describe(row)}.");
+            }
+
+            var len = row.GetArrayLength();
+            if (c >= 0 && len != c)
+            {
+                throw new ModelValidationException($"{FieldPath(name)}[{i}]", $"has {len} entries but row 0 has {c}; every row needs the same length.");
+            }
+
+            c = len;
+            var j = 0;
+            foreach (var item in row.EnumerateArray())
+            {
+                values.Add(ToNumber($"{name}[{i}][{j}]", item));
+                j++;
+            }
+
+            i++;
+        }
+
+        if ((rows is int er && er != r) || (columns is int ec && ec != c))
+        {
+            throw new ModelValidationException(FieldPath(name), $"must be {rows?.ToString(CultureInfo.InvariantCulture) ?? "?"}x{columns?.ToString(CultureInfo.InvariantCulture) ?? "?"}, got {r}x{c}.");
+        }
+
+        return ([.. values], r, c);
+    }
+
+    /// <summary>A required nested object.</summary>
+    public SpecReader Object(string name) => OptionalObject(name) ?? throw Missing(name, "an object");
+
+    /// <summary>An optional nested object.</summary>
+    public SpecReader? OptionalObject(string name)
+    {
+        if (!TryGet(name, out var v))
+        {
+            return null;
+        }
+
+        var child = new SpecReader(v, FieldPath(name));
+        children.Add(child);
+        return child;
+    }
+
+    /// <summary>A required array of objects.</summary>
+    public IReadOnlyList<SpecReader> Objects(string name)
+    {
+        if (!TryGet(name, out var v))
+        {
+            throw Missing(name, "an array of objects");
+        }
+
+        if (v.ValueKind != JsonValueKind.Array)
+        {
+            throw Wrong(name, "an array of objects", v);
+        }
+
+        var list = new List<SpecReader>();
+        var i = 0;
+        foreach (var item in v.EnumerateArray())
+        {
+            var child = new SpecReader(item, $"{FieldPath(name)}[{i++}]");
+            children.Add(child);
+            list.Add(child);
+        }
+
+        return list;
+    }
+
+    /// <summary>Throws for the first field of this object or a nested one that nobody read.</summary>
+    public void EnsureAllFieldsKnown()
+    {
+        foreach (var p in element.EnumerateObject())
+        {
+            if (!consumed.Contains(p.Name))
+            {
+                throw new ModelValidationException(FieldPath(p.Name), $"is not a known field here (known: {string.Join(", ", consumed.Order(StringComparer.Ordinal))}).");
+            }
+        }
+
+        foreach (var c in children)
+        {
+            c.EnsureAllFieldsKnown();
+        }
+    }
+
+    /// <summary>An error about a field of this object.</summary>
+    public ModelValidationException Error(string name, string problem) => new(FieldPath(name), problem);
+
+    private bool TryGet(string name, out JsonElement value)
+    {
+        consumed.Add(name);
+        if (element.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        value = default;
+        return false;
+    }
+
+    private double ToNumber(string name, JsonElement v)
+    {
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var d) || !double.IsFinite(d))
+        {
+            throw Wrong(name, "a finite number", v);
+        }
+
+        return d;
+    }
+
+    private int ToInteger(string name, JsonElement v)
+    {
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var i))
+        {
+            throw Wrong(name, "an integer", v);
+        }
+
+        return i;
+    }
+
+    private ModelValidationException Missing(string name, string what) =>
+        new(FieldPath(name), $"is required ({what}).");
+
+    private ModelValidationException Wrong(string name, string what, JsonElement v) =>
+        new(FieldPath(name), $"must be {what}, got {Describe(v)}.");
+
+    private static string Describe(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.String => $"the string \"{v.GetString()}\"",
+        JsonValueKind.Number => $"the number {v.GetRawText()}",
+        JsonValueKind.Array => $"an array of {v.GetArrayLength()}",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.True or JsonValueKind.False => v.GetRawText(),
+        _ => v.ValueKind.ToString().ToLowerInvariant(),
+    };
+}

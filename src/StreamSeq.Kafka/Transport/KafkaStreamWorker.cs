@@ -1,0 +1,543 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using StreamSeq.Kafka.Native;
+using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Records;
+using StreamSeq.Processing.State;
+using StreamSeq.Processing.Telemetry;
+
+namespace StreamSeq.Kafka.Transport;
+
+/// <summary>
+/// The exactly-once consume-process-produce loop: records from the input topic go through the
+/// <see cref="StreamProcessor"/> inside a Kafka transaction that also carries every changed stream's state and each
+/// input partition's next offset to the compacted changelog. On assignment a partition's state is restored from the
+/// changelog and the consumer seeks to the stored offset, so a crash, a restart or a rebalance resumes exactly where
+/// the last committed transaction ended; group offsets are committed in the same transaction for lag monitoring.
+/// </summary>
+/// <remarks>
+/// One loop per worker instance, on one thread: the loop owns the state stores, and rebalance callbacks run inside
+/// <c>Consume</c> on the same thread (revocation commits the open transaction first, loss aborts it). A transaction
+/// that must abort rewinds every owned partition to the changelog. Fatal client errors (a fenced producer) end the
+/// loop and surface to the host.
+/// </remarks>
+public sealed partial class KafkaStreamWorker : IDisposable
+{
+    private readonly KafkaTransportOptions options;
+    private readonly StreamProcessor processor;
+    private readonly ProcessorOptions processorOptions;
+    private readonly KafkaTransportMetrics metrics;
+    private readonly ILogger logger;
+    private readonly Dictionary<int, PartitionState> owned = [];
+    private readonly ConcurrentQueue<(string Stream, TaskCompletionSource<StreamSnapshot?> Reply)> queries = new();
+    private readonly Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap;
+    private IProducer<byte[], byte[]>? producer;
+    private IConsumer<byte[], byte[]>? consumer;
+    private KafkaRecordSink? sink;
+    private bool inTransaction;
+    private long batchCount;
+    private long batchStart;
+    private CancellationToken stopping;
+    private ChangelogRestorer? restorer;
+
+    /// <summary>Creates the loop.</summary>
+    /// <param name="options">Transport settings.</param>
+    /// <param name="router">Models and routes.</param>
+    /// <param name="processorOptions">Processing settings.</param>
+    /// <param name="processingMetrics">Processor instruments.</param>
+    /// <param name="metrics">Transport instruments.</param>
+    /// <param name="logger">Logger.</param>
+    /// <param name="tap">Optional observer of every output record (the dashboard); must not block.</param>
+    public KafkaStreamWorker(
+        KafkaTransportOptions options,
+        ModelRouter router,
+        ProcessorOptions processorOptions,
+        ProcessingMetrics processingMetrics,
+        KafkaTransportMetrics metrics,
+        ILogger<KafkaStreamWorker> logger,
+        Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        this.options = options;
+        this.processorOptions = processorOptions;
+        this.metrics = metrics;
+        this.logger = logger;
+        this.tap = tap;
+        processor = new StreamProcessor(router, processorOptions, processingMetrics, TimeFormat.EpochMilliseconds);
+    }
+
+    /// <summary>Loop status for health checks and the dashboard.</summary>
+    public WorkerStatus Status { get; } = new();
+
+    /// <summary>Asks the loop for a stream's current state (answered between records; null when not owned here).</summary>
+    public Task<StreamSnapshot?> QueryAsync(string streamId)
+    {
+        var reply = new TaskCompletionSource<StreamSnapshot?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!Status.Started)
+        {
+            reply.SetResult(null);
+        }
+        else
+        {
+            queries.Enqueue((streamId, reply));
+        }
+
+        return reply.Task;
+    }
+
+    /// <summary>Runs the loop until <paramref name="cancellation"/> fires, then commits the open transaction and leaves the group.</summary>
+    public void Run(CancellationToken cancellation)
+    {
+        stopping = cancellation;
+        KafkaNative.EnsureLoaded();
+        var transactionalId = $"{options.GroupId}-{options.EffectiveInstanceId}";
+        var producerConfig = KafkaClientDefaults.TransactionalProducer(options.BootstrapServers, transactionalId);
+        producerConfig.TransactionTimeoutMs = (int)options.TransactionTimeout.TotalMilliseconds;
+        producerConfig.MessageTimeoutMs = (int)options.TransactionTimeout.TotalMilliseconds;
+        producerConfig.QueueBufferingMaxMessages = 1_000_000;
+        Apply(producerConfig, options.Client);
+        var protocol = options.GroupProtocol == "consumer" ? Confluent.Kafka.GroupProtocol.Consumer : Confluent.Kafka.GroupProtocol.Classic;
+        var consumerConfig = KafkaClientDefaults.InputConsumer(options.BootstrapServers, options.GroupId, protocol);
+        if (protocol == Confluent.Kafka.GroupProtocol.Classic)
+        {
+            consumerConfig.SessionTimeoutMs = (int)options.SessionTimeout.TotalMilliseconds;
+            consumerConfig.HeartbeatIntervalMs = Math.Max(100, (int)options.SessionTimeout.TotalMilliseconds / 5);
+        }
+
+        Apply(consumerConfig, options.Client);
+        var restoreConfig = KafkaClientDefaults.ChangelogRestoreConsumer(options.BootstrapServers);
+        Apply(restoreConfig, options.Client);
+        restorer = new ChangelogRestorer(restoreConfig, options.TransactionTimeout + TimeSpan.FromSeconds(30));
+
+        producer = new ProducerBuilder<byte[], byte[]>(producerConfig)
+            .SetLogHandler((_, m) => OnClientLog(m))
+            .SetErrorHandler((_, e) => OnClientError(e))
+            .Build();
+        sink = new KafkaRecordSink(producer, options, tap);
+        Retry("initialise transactions", () => producer.InitTransactions(options.TransactionTimeout + TimeSpan.FromSeconds(5)));
+        LogStarted(logger, transactionalId, options.InputTopic, options.GroupId);
+
+        consumer = new ConsumerBuilder<byte[], byte[]>(consumerConfig)
+            .SetLogHandler((_, m) => OnClientLog(m))
+            .SetErrorHandler((_, e) => OnClientError(e))
+            .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
+            .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(partitions))
+            .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
+            .Build();
+        consumer.Subscribe(options.InputTopic);
+        Status.SetStarted(true);
+        try
+        {
+            Loop();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Status.Fault = e;
+            throw;
+        }
+        finally
+        {
+            Status.SetStarted(false);
+            AnswerPendingQueries();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        consumer?.Dispose();
+        producer?.Dispose();
+        processor.Dispose();
+    }
+
+    private void Loop()
+    {
+        var consumer = this.consumer!;
+        var commitTicks = (long)(options.CommitInterval.TotalSeconds * Stopwatch.Frequency);
+        var poll = TimeSpan.FromMilliseconds(Math.Clamp(options.CommitInterval.TotalMilliseconds / 4, 1, 100));
+        while (!stopping.IsCancellationRequested)
+        {
+            AnswerQueries();
+            ConsumeResult<byte[], byte[]>? result;
+            try
+            {
+                result = consumer.Consume(poll);
+            }
+            catch (ConsumeException e) when (!e.Error.IsFatal)
+            {
+                LogTransient(logger, "consume", e.Error.Reason);
+                continue;
+            }
+
+            if (result is not null && !result.IsPartitionEOF && owned.TryGetValue(result.Partition.Value, out var partition))
+            {
+                Process(result, partition);
+            }
+
+            if (inTransaction && (batchCount >= options.MaxBatchSize || Stopwatch.GetTimestamp() - batchStart >= commitTicks))
+            {
+                Commit();
+            }
+        }
+
+        if (inTransaction)
+        {
+            Commit();
+        }
+
+        consumer.Close();
+        if (inTransaction)
+        {
+            // Revocation during Close committed its partitions; anything left belongs to nobody now.
+            Commit();
+        }
+
+        LogStopped(logger, Status.Processed, Status.Commits);
+    }
+
+    private void Process(ConsumeResult<byte[], byte[]> result, PartitionState partition)
+    {
+        if (!inTransaction)
+        {
+            producer!.BeginTransaction();
+            inTransaction = true;
+            batchStart = Stopwatch.GetTimestamp();
+            batchCount = 0;
+            sink!.Produced = 0;
+        }
+
+        var message = result.Message;
+        Span<char> keyChars = stackalloc char[256];
+        scoped ReadOnlySpan<char> key = default;
+        if (message.Key is { Length: > 0 } keyBytes)
+        {
+            key = keyBytes.Length <= 256 && Encoding.UTF8.TryGetChars(keyBytes, keyChars, out var n) ? keyChars[..n] : Encoding.UTF8.GetString(keyBytes);
+        }
+
+        ReadOnlySpan<char> route = default;
+        if (options.RouteHeader.Length > 0 && message.Headers is { } headers && headers.TryGetLastBytes(options.RouteHeader, out var routeBytes))
+        {
+            route = Encoding.UTF8.GetString(routeBytes);
+        }
+
+        var source = new SourcePosition(result.Topic, result.Partition.Value, result.Offset.Value);
+        sink!.CurrentKey = message.Key;
+        sink.CurrentTimestamp = message.Timestamp;
+        if (!key.IsEmpty && !ChangelogKeys.IsValidStreamId(key))
+        {
+            sink.DeadLetter(new DeadLetter(DeadLetterReason.MissingKey, "stream ids must not start with a NUL character.", source, default, message.Value));
+        }
+        else
+        {
+            var timestamp = message.Timestamp.Type == TimestampType.NotAvailable ? double.NaN : message.Timestamp.UnixTimestampMs;
+            processor.ProcessEncoded(message.Value ?? [], key, timestamp, route, source, partition.Store, sink);
+        }
+
+        partition.NextOffset = result.Offset.Value + 1;
+        partition.Touched = true;
+        batchCount++;
+        Status.Processed++;
+        metrics.Consumed(result.Topic);
+    }
+
+    private void Commit()
+    {
+        if (!inTransaction)
+        {
+            return;
+        }
+
+        using var activity = KafkaTransportMetrics.ActivitySource.StartActivity("streamseq.commit");
+        var start = Stopwatch.GetTimestamp();
+        var producer = this.producer!;
+        var sink = this.sink!;
+        var outputs = sink.Produced;
+        long changelogRecords = 0;
+        var offsets = new List<TopicPartitionOffset>();
+        foreach (var (id, partition) in owned)
+        {
+            if (!partition.Touched)
+            {
+                continue;
+            }
+
+            var target = new TopicPartition(options.ChangelogTopic, new Partition(id));
+            foreach (var stream in partition.Store.DirtyStreams)
+            {
+                sink.Produce(target, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(stream.StreamId), Value = StreamStateCodec.ToBytes(stream) });
+                changelogRecords++;
+            }
+
+            sink.Produce(target, new Message<byte[], byte[]> { Key = partition.OffsetKey, Value = ChangelogKeys.OffsetValue(partition.NextOffset) });
+            changelogRecords++;
+            offsets.Add(new TopicPartitionOffset(options.InputTopic, id, partition.NextOffset));
+        }
+
+        try
+        {
+            if (offsets.Count > 0)
+            {
+                Retry("send offsets", () => producer.SendOffsetsToTransaction(offsets, consumer!.ConsumerGroupMetadata, options.TransactionTimeout));
+            }
+
+            Retry("commit transaction", () => producer.CommitTransaction(options.TransactionTimeout));
+        }
+        catch (KafkaTxnRequiresAbortException e)
+        {
+            LogAbort(logger, e.Error.Reason);
+            producer.AbortTransaction(options.TransactionTimeout);
+            inTransaction = false;
+            metrics.Aborted();
+            Rewind();
+            return;
+        }
+
+        inTransaction = false;
+        foreach (var partition in owned.Values)
+        {
+            if (partition.Touched)
+            {
+                partition.Store.ClearDirty();
+                partition.Touched = false;
+            }
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        metrics.Committed(elapsed);
+        metrics.Produced(options.ChangelogTopic, changelogRecords);
+        metrics.Produced("outputs", outputs - changelogRecords);
+        Status.Commits++;
+        Status.LastCommit = DateTimeOffset.UtcNow;
+        Status.LiveStreams = owned.Values.Sum(p => (long)p.Store.LiveCount + p.Store.EvictedCount);
+        Status.Lag = ComputeLag();
+        Status.Alerts = processor.Alerts;
+        Status.DeadLetters = processor.DeadLetters;
+        Status.Duplicates = processor.Duplicates;
+        activity?.SetTag("streamseq.records", batchCount);
+        activity?.SetTag("streamseq.changelog.records", changelogRecords);
+    }
+
+    private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
+    {
+        var positions = new List<TopicPartitionOffset>();
+        foreach (var tp in partitions)
+        {
+            var offset = RestorePartition(tp.Partition.Value);
+            positions.Add(new TopicPartitionOffset(tp, offset));
+        }
+
+        Status.SetPartitions(owned.Keys);
+        return positions;
+    }
+
+    private void OnRevoked(List<TopicPartitionOffset> partitions)
+    {
+        // Commit everything processed so far, so the next owner restores exactly this state.
+        if (inTransaction)
+        {
+            Commit();
+        }
+
+        foreach (var tp in partitions)
+        {
+            owned.Remove(tp.Partition.Value);
+        }
+
+        Status.SetPartitions(owned.Keys);
+        LogRevoked(logger, partitions);
+    }
+
+    private void OnLost(List<TopicPartitionOffset> partitions)
+    {
+        foreach (var tp in partitions)
+        {
+            owned.Remove(tp.Partition.Value);
+        }
+
+        Status.SetPartitions(owned.Keys);
+        LogLost(logger, string.Join(",", partitions.Select(p => p.Partition.Value)));
+        if (inTransaction)
+        {
+            producer!.AbortTransaction(options.TransactionTimeout);
+            inTransaction = false;
+            metrics.Aborted();
+            Rewind();
+        }
+    }
+
+    private Offset RestorePartition(int partition)
+    {
+        using var activity = KafkaTransportMetrics.ActivitySource.StartActivity("streamseq.restore");
+        Status.BeginRestore();
+        try
+        {
+            var start = Stopwatch.GetTimestamp();
+            var (states, nextOffset, records) = restorer!.Restore(options.ChangelogTopic, options.InputTopic, partition, stopping);
+            var store = new StateStore(partition, processorOptions.MaxLiveStreams);
+            var discarded = 0;
+            foreach (var (id, bytes) in states)
+            {
+                if (!processor.Restore(store, id, bytes, out var reason))
+                {
+                    discarded++;
+                    LogDiscarded(logger, id, reason ?? "unknown");
+                }
+            }
+
+            owned[partition] = new PartitionState(store, ChangelogKeys.OffsetKey(options.InputTopic, partition)) { NextOffset = nextOffset ?? -1 };
+            var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            metrics.Restored(states.Count - discarded, elapsed);
+            LogRestored(logger, partition, states.Count - discarded, records, elapsed, nextOffset ?? -1);
+            activity?.SetTag("streamseq.partition", partition);
+            activity?.SetTag("streamseq.streams", states.Count);
+
+            // No marker yet: start from the group's committed offset (or the beginning).
+            return nextOffset is long o ? new Offset(o) : Offset.Stored;
+        }
+        finally
+        {
+            Status.EndRestore();
+        }
+    }
+
+    private void Rewind()
+    {
+        foreach (var partition in owned.Keys.ToList())
+        {
+            var offset = RestorePartition(partition);
+            var position = offset == Offset.Stored ? Offset.Beginning : offset;
+            consumer!.Seek(new TopicPartitionOffset(options.InputTopic, partition, position));
+        }
+    }
+
+    private long ComputeLag()
+    {
+        long lag = 0;
+        foreach (var (id, partition) in owned)
+        {
+            var tp = new TopicPartition(options.InputTopic, id);
+            var watermarks = consumer!.GetWatermarkOffsets(tp);
+            if (watermarks.High.Value >= 0 && partition.NextOffset >= 0)
+            {
+                lag += Math.Max(0, watermarks.High.Value - partition.NextOffset);
+            }
+        }
+
+        return lag;
+    }
+
+    private void AnswerQueries()
+    {
+        while (queries.TryDequeue(out var q))
+        {
+            StreamSnapshot? snapshot = null;
+            foreach (var (id, partition) in owned)
+            {
+                if (partition.Store.TryGetLive(q.Stream, out var state))
+                {
+                    var info = state.Model.Estimator.Info;
+                    var mean = new double[info.StateDimension];
+                    var cov = new double[info.StateDimension * info.StateDimension];
+                    state.Model.Estimator.ReadState(state.Buffer, mean, cov);
+                    snapshot = new StreamSnapshot(state.StreamId, state.Model.Name, id, state.Steps, state.LastModelTime, mean, cov, state.Gate.TotalAlerts);
+                    break;
+                }
+            }
+
+            q.Reply.TrySetResult(snapshot);
+        }
+    }
+
+    private void AnswerPendingQueries()
+    {
+        while (queries.TryDequeue(out var q))
+        {
+            q.Reply.TrySetResult(null);
+        }
+    }
+
+    private void Retry(string what, Action action)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                action();
+                return;
+            }
+            catch (KafkaRetriableException e) when (attempt < 8 && !stopping.IsCancellationRequested)
+            {
+                LogRetry(logger, what, attempt, e.Error.Reason);
+                Thread.Sleep(delay);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5_000));
+            }
+        }
+    }
+
+    private void OnClientLog(LogMessage message)
+    {
+        LogClient(logger, message.Level, message.Facility, message.Message);
+    }
+
+    private void OnClientError(Error error)
+    {
+        LogClientError(logger, error.Code, error.Reason, error.IsFatal);
+    }
+
+    private static void Apply(ClientConfig config, Dictionary<string, string> extra)
+    {
+        foreach (var (key, value) in extra)
+        {
+            config.Set(key, value);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker started: transactional id {TransactionalId}, input {Topic}, group {Group}")]
+    private static partial void LogStarted(ILogger logger, string transactionalId, string topic, string group);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker stopped after {Records} records and {Commits} transactions")]
+    private static partial void LogStopped(ILogger logger, long records, long commits);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records in {Milliseconds:F0} ms; resuming at offset {Offset}")]
+    private static partial void LogRestored(ILogger logger, int partition, int streams, long records, double milliseconds, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Discarded restored state of stream {Stream}: {Reason}")]
+    private static partial void LogDiscarded(ILogger logger, string stream, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Partitions revoked: {Partitions}")]
+    private static partial void LogRevoked(ILogger logger, List<TopicPartitionOffset> partitions);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partitions lost: {Partitions}; the open transaction is aborted")]
+    private static partial void LogLost(ILogger logger, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction aborted ({Reason}); rewinding owned partitions to the changelog")]
+    private static partial void LogAbort(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retrying {What} (attempt {Attempt}): {Reason}")]
+    private static partial void LogRetry(ILogger logger, string what, int attempt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Transient error during {What}: {Reason}")]
+    private static partial void LogTransient(ILogger logger, string what, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "librdkafka {Level} {Facility}: {Message}")]
+    private static partial void LogClient(ILogger logger, SyslogLevel level, string facility, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka client error {Code}: {Reason} (fatal: {Fatal})")]
+    private static partial void LogClientError(ILogger logger, ErrorCode code, string reason, bool fatal);
+
+    private sealed class PartitionState(StateStore store, byte[] offsetKey)
+    {
+        public StateStore Store { get; } = store;
+
+        public byte[] OffsetKey { get; } = offsetKey;
+
+        public long NextOffset { get; set; }
+
+        public bool Touched { get; set; }
+    }
+}

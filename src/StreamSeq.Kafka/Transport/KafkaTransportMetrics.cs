@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace StreamSeq.Kafka.Transport;
+
+/// <summary>The transport's instruments (meter <see cref="MeterName"/>) and its activity source for traces per batch.</summary>
+public sealed class KafkaTransportMetrics : IDisposable
+{
+    /// <summary>Meter and activity source name.</summary>
+    public const string MeterName = "StreamSeq.Kafka";
+
+    private readonly Meter meter;
+    private readonly Counter<long> consumed;
+    private readonly Counter<long> produced;
+    private readonly Counter<long> commits;
+    private readonly Counter<long> aborts;
+    private readonly Counter<long> restoredStreams;
+    private readonly Histogram<double> commitDuration;
+    private readonly Histogram<double> restoreDuration;
+
+    /// <summary>Creates the instruments.</summary>
+    public KafkaTransportMetrics(IMeterFactory? meterFactory = null)
+    {
+        meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        consumed = meter.CreateCounter<long>("streamseq.kafka.consumed", "{record}", "Input records consumed, by topic.");
+        produced = meter.CreateCounter<long>("streamseq.kafka.produced", "{record}", "Records produced (outputs, dead letters, changelog), by topic.");
+        commits = meter.CreateCounter<long>("streamseq.kafka.transactions.committed", "{transaction}", "Transactions committed.");
+        aborts = meter.CreateCounter<long>("streamseq.kafka.transactions.aborted", "{transaction}", "Transactions aborted (state rewound to the changelog).");
+        restoredStreams = meter.CreateCounter<long>("streamseq.streams.restored", "{stream}", "Streams restored from the changelog.");
+        commitDuration = meter.CreateHistogram<double>("streamseq.kafka.commit.duration", "ms", "Time to write the changelog and commit a transaction.");
+        restoreDuration = meter.CreateHistogram<double>("streamseq.kafka.restore.duration", "ms", "Time to restore one partition's state.");
+    }
+
+    /// <summary>Traces: one activity per committed batch and per partition restore.</summary>
+    public static ActivitySource ActivitySource { get; } = new(MeterName);
+
+    /// <summary>The meter (hosts add observable gauges to it).</summary>
+    public Meter Meter => meter;
+
+    /// <summary>Counts consumed records.</summary>
+    public void Consumed(string topic, long count = 1) => consumed.Add(count, new KeyValuePair<string, object?>("topic", topic));
+
+    /// <summary>Counts produced records.</summary>
+    public void Produced(string topic, long count) => produced.Add(count, new KeyValuePair<string, object?>("topic", topic));
+
+    /// <summary>Records a committed transaction.</summary>
+    public void Committed(double milliseconds)
+    {
+        commits.Add(1);
+        commitDuration.Record(milliseconds);
+    }
+
+    /// <summary>Records an aborted transaction.</summary>
+    public void Aborted() => aborts.Add(1);
+
+    /// <summary>Records a restore.</summary>
+    public void Restored(long streams, double milliseconds)
+    {
+        restoredStreams.Add(streams);
+        restoreDuration.Record(milliseconds);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => meter.Dispose();
+}

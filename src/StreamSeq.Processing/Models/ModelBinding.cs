@@ -1,0 +1,91 @@
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Smoothing;
+using StreamSeq.Estimation.Specs;
+using StreamSeq.Processing.Anomaly;
+
+namespace StreamSeq.Processing.Models;
+
+/// <summary>
+/// A configured model: its spec, the estimator built from it (wrapped by the fixed-lag smoother when a lag is set),
+/// and the processing settings that go with it (forecast horizon, anomaly rules, alert gate).
+/// Immutable and shared by every stream and thread that uses the model.
+/// </summary>
+public sealed class ModelBinding
+{
+    /// <summary>Builds a binding; throws <see cref="ModelValidationException"/> for an invalid spec or setting.</summary>
+    public ModelBinding(ModelSpec spec, int lag = 0, int horizon = 0, IReadOnlyList<AnomalyRule>? rules = null, AlertGateOptions? gate = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (lag < 0)
+        {
+            throw new ModelValidationException("lag", $"must be 0 (no smoothing) or positive, got {lag}.");
+        }
+
+        if (horizon < 0)
+        {
+            throw new ModelValidationException("horizon", $"must be 0 (no forecasts) or positive, got {horizon}.");
+        }
+
+        Spec = spec;
+        Lag = lag;
+        Horizon = horizon;
+        var inner = ModelCatalog.Build(spec);
+        Estimator = lag > 0 ? new FixedLagSmoother(inner, lag) : inner;
+        Rules = rules ?? [];
+        Gate = gate ?? new AlertGateOptions();
+        RuleExtraOffsets = [.. Rules.Select(r => r.Extra is null ? -1 : Estimator.Info.ExtraOffset(r.Extra))];
+        for (var i = 0; i < Rules.Count; i++)
+        {
+            if (Rules[i].Type == AnomalyRuleType.Extra && RuleExtraOffsets[i] < 0)
+            {
+                throw new ModelValidationException(
+                    $"anomalyRules[{i}].extra",
+                    $"model '{spec.Name}' ({Estimator.Info.Family}) has no extra '{Rules[i].Extra}' (it has: {string.Join(", ", Estimator.Info.Extras.Select(e => e.Name).DefaultIfEmpty("none"))}).");
+            }
+        }
+
+        UnitMilliseconds = spec.TimeUnit.TotalMilliseconds;
+        Fingerprint = ComputeFingerprint(spec.Json.GetRawText(), lag);
+    }
+
+    /// <summary>The model spec.</summary>
+    public ModelSpec Spec { get; }
+
+    /// <summary>The model name.</summary>
+    public string Name => Spec.Name;
+
+    /// <summary>The estimator every stream of this model steps.</summary>
+    public IEstimator Estimator { get; }
+
+    /// <summary>Fixed-lag smoothing lag (0 = none).</summary>
+    public int Lag { get; }
+
+    /// <summary>Forecast horizons emitted after each observation (0 = none).</summary>
+    public int Horizon { get; }
+
+    /// <summary>Anomaly rules.</summary>
+    public IReadOnlyList<AnomalyRule> Rules { get; }
+
+    /// <summary>Offsets of the rules' extras in the estimate (-1 when not an extra rule).</summary>
+    internal int[] RuleExtraOffsets { get; }
+
+    /// <summary>Alert gate settings.</summary>
+    public AlertGateOptions Gate { get; }
+
+    /// <summary>The model time unit in milliseconds.</summary>
+    public double UnitMilliseconds { get; }
+
+    /// <summary>A hash of the spec and lag: a restored state built under another fingerprint is discarded.</summary>
+    public ulong Fingerprint { get; }
+
+    private static ulong ComputeFingerprint(string text, int lag)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var c in text)
+        {
+            h = (h ^ c) * 1099511628211UL;
+        }
+
+        return (h ^ (ulong)lag) * 1099511628211UL;
+    }
+}

@@ -1,0 +1,430 @@
+using System.Diagnostics;
+using System.Globalization;
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Smoothing;
+using StreamSeq.Processing.Anomaly;
+using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Records;
+using StreamSeq.Processing.State;
+using StreamSeq.Processing.Telemetry;
+
+namespace StreamSeq.Processing.Processor;
+
+/// <summary>
+/// The processor: decode a keyed observation, fetch the stream's state (or create it from the routed model), order
+/// it in event time, step the estimator, emit filtered, smoothed and forecast records, run the anomaly rules through
+/// the alert gate, and mark the state for the changelog. The worker and the CLI both drive this class, so a replayed
+/// file and a live stream give identical records.
+/// </summary>
+/// <remarks>
+/// Event time: the gap passed to the estimator is the model-time difference to the stream's previous observation.
+/// A record at exactly the stream's last time is a duplicate (dropped and counted); an older one is too late
+/// (dead-lettered). With <see cref="ProcessorOptions.AllowedLateness"/> set, records wait in the stream's buffer until
+/// the stream's newest time minus the lateness passes them, so out-of-order arrivals within the bound are re-ordered.
+/// One instance per thread; streams and their stores must not be shared between threads at the same time.
+/// </remarks>
+public sealed class StreamProcessor : IDisposable
+{
+    private readonly ModelRouter router;
+    private readonly ProcessorOptions options;
+    private readonly ProcessingMetrics metrics;
+    private readonly InputRecordDecoder decoder;
+    private readonly OutputRecordWriter writer = new();
+    private readonly Dictionary<ModelBinding, Runtime> runtimes = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Creates a processor.</summary>
+    /// <param name="router">Models and routes.</param>
+    /// <param name="options">Processing settings.</param>
+    /// <param name="metrics">Instruments (a private set is created when null).</param>
+    /// <param name="numericTimeFormat">What a numeric <c>time</c> in an encoded record means.</param>
+    public StreamProcessor(ModelRouter router, ProcessorOptions? options = null, ProcessingMetrics? metrics = null, TimeFormat numericTimeFormat = TimeFormat.EpochMilliseconds)
+    {
+        ArgumentNullException.ThrowIfNull(router);
+        this.router = router;
+        this.options = options ?? new ProcessorOptions();
+        this.metrics = metrics ?? new ProcessingMetrics();
+        decoder = new InputRecordDecoder(this.options.MaxComponents, this.options.MaxRecordBytes, numericTimeFormat);
+        foreach (var model in router.Models.Values)
+        {
+            runtimes[model] = new Runtime(model);
+        }
+    }
+
+    /// <summary>The models and routes.</summary>
+    public ModelRouter Router => router;
+
+    /// <summary>Exact duplicates dropped.</summary>
+    public long Duplicates { get; private set; }
+
+    /// <summary>Records dead-lettered.</summary>
+    public long DeadLetters { get; private set; }
+
+    /// <summary>Observations stepped.</summary>
+    public long Steps { get; private set; }
+
+    /// <summary>Alerts emitted.</summary>
+    public long Alerts { get; private set; }
+
+    /// <summary>Decodes an encoded input record and processes it; undecodable records become dead letters.</summary>
+    /// <param name="value">The record's bytes.</param>
+    /// <param name="key">The stream id (Kafka key); empty when the record carries a <c>stream</c> field.</param>
+    /// <param name="timestampMilliseconds">Transport timestamp used when the record has no time (NaN: none).</param>
+    /// <param name="routeKey">Routing key for new streams (e.g. a sensor-type header), or empty.</param>
+    /// <param name="source">Where the record came from.</param>
+    /// <param name="store">The state store of the record's partition.</param>
+    /// <param name="sink">Receives outputs and dead letters.</param>
+    public void ProcessEncoded(ReadOnlySpan<byte> value, ReadOnlySpan<char> key, double timestampMilliseconds, ReadOnlySpan<char> routeKey, SourcePosition source, StateStore store, IRecordSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        if (!decoder.TryDecode(value, key, timestampMilliseconds, source, out var record, out var reason, out var error))
+        {
+            metrics.RecordIn();
+            Reject(sink, reason, error ?? "invalid record", source, key, value);
+            return;
+        }
+
+        Process(new InputRecord(record.StreamId, record.Time, record.Values, source, record.Control, routeKey, value), store, sink);
+    }
+
+    /// <summary>Processes one decoded record.</summary>
+    public void Process(in InputRecord record, StateStore store, IRecordSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(sink);
+        metrics.RecordIn();
+        var id = record.StreamId;
+        if (id.IsEmpty)
+        {
+            Reject(sink, DeadLetterReason.MissingKey, "record has no stream id.", record.Source, id, record.Original);
+            return;
+        }
+
+        var state = GetOrCreate(record, store, sink);
+        if (state is null)
+        {
+            return;
+        }
+
+        var model = state.Model;
+        var info = model.Estimator.Info;
+        if (record.Values.Length != info.ObservationDimension)
+        {
+            Reject(sink, DeadLetterReason.WrongDimension, $"record has {record.Values.Length} values but model '{model.Name}' observes {info.ObservationDimension}.", record.Source, id, record.Original);
+            return;
+        }
+
+        if (!record.Control.IsEmpty && record.Control.Length != info.ControlDimension)
+        {
+            Reject(sink, DeadLetterReason.WrongDimension, info.ControlDimension == 0
+                ? $"record has a control input but model '{model.Name}' takes none."
+                : $"record has {record.Control.Length} control inputs but model '{model.Name}' takes {info.ControlDimension}.", record.Source, id, record.Original);
+            return;
+        }
+
+        var t = record.Time.ToModelTime(model.UnitMilliseconds);
+        if (!double.IsFinite(t))
+        {
+            Reject(sink, DeadLetterReason.Unparseable, "record time is not finite.", record.Source, id, record.Original);
+            return;
+        }
+
+        if (!double.IsNaN(state.LastModelTime))
+        {
+            if (t == state.LastModelTime)
+            {
+                Duplicates++;
+                metrics.Duplicate();
+                return;
+            }
+
+            if (t < state.LastModelTime)
+            {
+                Reject(sink, DeadLetterReason.TooLate, $"time {Describe(record.Time)} is before stream '{state.StreamId}''s last processed time {Describe(state.LastTime)} (allowed lateness {options.AllowedLateness}).", record.Source, id, record.Original);
+                return;
+            }
+        }
+
+        var lateness = options.AllowedLateness.TotalMilliseconds / model.UnitMilliseconds;
+        if (lateness <= 0.0)
+        {
+            Step(state, record.Time, t, record.Values, record.Control, sink);
+            return;
+        }
+
+        var pending = state.Pending ??= [];
+        var index = pending.Count;
+        while (index > 0 && pending[index - 1].ModelTime > t)
+        {
+            index--;
+        }
+
+        if (index > 0 && pending[index - 1].ModelTime == t)
+        {
+            Duplicates++;
+            metrics.Duplicate();
+            return;
+        }
+
+        pending.Insert(index, new PendingObservation(record.Time, t, record.Values.ToArray(), record.Control.ToArray(), record.Source));
+        state.MaxSeenModelTime = double.IsNaN(state.MaxSeenModelTime) ? t : Math.Max(state.MaxSeenModelTime, t);
+        state.Dirty = true;
+        Release(state, state.MaxSeenModelTime - lateness, sink);
+    }
+
+    /// <summary>Processes every observation still waiting in lateness buffers (end of a file), oldest first per stream.</summary>
+    public void Drain(StateStore store, IRecordSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        foreach (var state in store.Streams.OrderBy(s => s.StreamId, StringComparer.Ordinal).ToList())
+        {
+            Release(state, double.PositiveInfinity, sink);
+        }
+    }
+
+    /// <summary>
+    /// Emits fixed-interval smoothed records (every step smoothed on the whole series) for every stream, in stream-id
+    /// order. Needs <see cref="ProcessorOptions.KeepHistory"/>; streams whose model cannot smooth are skipped.
+    /// </summary>
+    public void EmitFixedInterval(StateStore store, IRecordSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(sink);
+        foreach (var state in store.Streams.OrderBy(s => s.StreamId, StringComparer.Ordinal))
+        {
+            if (state.History is not { Count: > 0 } history)
+            {
+                continue;
+            }
+
+            var estimator = state.Model.Estimator is FixedLagSmoother fl ? fl.Inner : state.Model.Estimator;
+            var (means, covs) = FixedIntervalSmoother.Smooth(estimator, history.Select(h => h.Record).ToList());
+            var n = estimator.Info.StateDimension;
+            for (var i = 0; i < history.Count; i++)
+            {
+                var bytes = writer.WriteSmoothed(state.StreamId, history[i].Time, state.Model.Name, "fixed-interval", history.Count - 1 - i, means.AsSpan(i * n, n), covs.AsSpan(i * n * n, n * n), estimator.Info.HasStateCovariance);
+                Emit(sink, OutputKind.Smoothed, state.StreamId, bytes);
+            }
+        }
+    }
+
+    /// <summary>Restores a stream from its changelog bytes into a store; returns false when the state was discarded.</summary>
+    public bool Restore(StateStore store, string streamId, ReadOnlySpan<byte> data, out string? reason)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var state = StreamStateCodec.Read(streamId, data, router, out reason);
+        if (state is null)
+        {
+            metrics.StateDiscarded();
+            return false;
+        }
+
+        if (store.MaxLiveStreams > 0 && store.LiveCount >= store.MaxLiveStreams)
+        {
+            store.PutEvicted(streamId, data.ToArray());
+        }
+        else
+        {
+            store.Put(state);
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => writer.Dispose();
+
+    private void Release(StreamState state, double watermark, IRecordSink sink)
+    {
+        var pending = state.Pending;
+        if (pending is null)
+        {
+            return;
+        }
+
+        var released = 0;
+        while (released < pending.Count && pending[released].ModelTime <= watermark)
+        {
+            var p = pending[released];
+            if (!double.IsNaN(state.LastModelTime) && p.ModelTime <= state.LastModelTime)
+            {
+                // Cannot happen through Process (older records are rejected on arrival); kept for restored buffers.
+                released++;
+                continue;
+            }
+
+            Step(state, p.Time, p.ModelTime, p.Values, p.Control, sink);
+            released++;
+        }
+
+        if (released > 0)
+        {
+            pending.RemoveRange(0, released);
+            if (pending.Count == 0)
+            {
+                state.Pending = null;
+            }
+        }
+    }
+
+    private StreamState? GetOrCreate(in InputRecord record, StateStore store, IRecordSink sink)
+    {
+        var id = record.StreamId;
+        if (store.TryGetLive(id, out var state))
+        {
+            return state;
+        }
+
+        if (store.TryTakeEvicted(id, out var key, out var data))
+        {
+            state = StreamStateCodec.Read(key, data, router, out _);
+            if (state is not null)
+            {
+                store.Put(state);
+                return state;
+            }
+
+            metrics.StateDiscarded();
+        }
+
+        var model = router.Route(id, record.RouteKey);
+        if (model is null)
+        {
+            Reject(sink, DeadLetterReason.UnknownModel, $"no model is configured for stream '{id}'{(record.RouteKey.IsEmpty ? string.Empty : $" (route key '{record.RouteKey}')")}.", record.Source, id, record.Original);
+            return null;
+        }
+
+        var name = id.ToString();
+        state = new StreamState(name, model, StreamSeed.Derive(id, model.Spec.Seed));
+        if (options.KeepHistory && model.Estimator.Info.CanSmooth)
+        {
+            state.History = [];
+        }
+
+        store.Put(state);
+        metrics.StreamCreated();
+        return state;
+    }
+
+    private void Step(StreamState state, RecordTime time, double modelTime, ReadOnlySpan<double> values, ReadOnlySpan<double> control, IRecordSink sink)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var model = state.Model;
+        var runtime = runtimes[model];
+        var estimator = model.Estimator;
+        var estimate = runtime.Estimate;
+        var gap = double.IsNaN(state.LastModelTime) ? 0.0 : modelTime - state.LastModelTime;
+        var record = state.History is null ? default : new double[estimator.Info.BackwardRecordLength];
+        estimator.Step(state.Buffer, new Observation(values, gap, time.Value, control), estimate, record);
+        if (state.History is not null)
+        {
+            if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
+            {
+                state.History.Clear();
+            }
+            else
+            {
+                state.History.Add((time, record!));
+            }
+        }
+
+        if ((estimate.Flags & (EstimateFlags.Repaired | EstimateFlags.Reinitialized)) != 0)
+        {
+            metrics.NumericalRepair(model.Name, (estimate.Flags & EstimateFlags.Reinitialized) != 0 ? "reinitialized" : "repaired");
+        }
+
+        var id = state.StreamId;
+        Emit(sink, OutputKind.Filtered, id, writer.WriteFiltered(id, time, model.Name, estimate));
+        if (estimate.HasSmoothed)
+        {
+            Emit(sink, OutputKind.Smoothed, id, writer.WriteSmoothed(id, new RecordTime(estimate.SmoothedTime, time.Format), model.Name, "fixed-lag", estimate.SmoothedLag, estimate.SmoothedMean, estimate.SmoothedCovariance, estimator.Info.HasStateCovariance));
+        }
+
+        if (runtime.Forecast is { } forecast)
+        {
+            var stepGap = model.Spec.ForecastStep;
+            estimator.Forecast(state.Buffer, stepGap, forecast);
+            for (var k = 1; k <= forecast.MaxHorizon; k++)
+            {
+                Emit(sink, OutputKind.Forecast, id, writer.WriteForecast(id, time.AddModelTime(k * stepGap, model.UnitMilliseconds), time, model.Name, k, forecast));
+            }
+        }
+
+        if (model.Rules.Count > 0)
+        {
+            ApplyRules(state, time, modelTime, values, estimate, sink);
+        }
+
+        state.LastTime = time;
+        state.LastModelTime = modelTime;
+        if (double.IsNaN(state.MaxSeenModelTime) || modelTime > state.MaxSeenModelTime)
+        {
+            state.MaxSeenModelTime = modelTime;
+        }
+
+        state.Steps++;
+        state.Dirty = true;
+        Steps++;
+        metrics.StepDuration(model.Name, Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+    }
+
+    private void ApplyRules(StreamState state, RecordTime time, double modelTime, ReadOnlySpan<double> values, Estimate estimate, IRecordSink sink)
+    {
+        var model = state.Model;
+        var beyond = false;
+        var cleared = true;
+        AnomalyRule? fired = null;
+        double firedScore = double.NaN, firedThreshold = double.NaN;
+        for (var i = 0; i < model.Rules.Count; i++)
+        {
+            var rule = model.Rules[i];
+            var hit = rule.Evaluate(estimate, model.RuleExtraOffsets[i], out var score, out var threshold, out var ruleCleared);
+            cleared &= ruleCleared;
+            if (hit && !beyond)
+            {
+                beyond = true;
+                fired = rule;
+                firedScore = score;
+                firedThreshold = threshold;
+            }
+        }
+
+        if (AlertGate.Step(ref state.Gate, model.Gate, modelTime, beyond, cleared) && fired is not null)
+        {
+            Alerts++;
+            metrics.Anomaly(model.Name, fired.Name);
+            Emit(sink, OutputKind.Anomaly, state.StreamId, writer.WriteAnomaly(state.StreamId, time, model.Name, fired.Name, firedScore, firedThreshold, estimate, values));
+        }
+    }
+
+    private void Emit(IRecordSink sink, OutputKind kind, ReadOnlySpan<char> id, ReadOnlySpan<byte> bytes)
+    {
+        metrics.RecordOut(kind);
+        sink.Write(kind, id, bytes);
+    }
+
+    private void Reject(IRecordSink sink, DeadLetterReason reason, string message, SourcePosition source, ReadOnlySpan<char> id, ReadOnlySpan<byte> original)
+    {
+        DeadLetters++;
+        metrics.DeadLetter(reason);
+        sink.DeadLetter(new DeadLetter(reason, message, source, id, original));
+    }
+
+    private static string Describe(RecordTime time)
+    {
+        if (time.Format == TimeFormat.Iso8601)
+        {
+            Span<char> text = stackalloc char[40];
+            var n = time.FormatIso(text);
+            return text[..n].ToString();
+        }
+
+        return time.Value.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    private sealed class Runtime(ModelBinding model)
+    {
+        public Estimate Estimate { get; } = new(model.Estimator.Info);
+
+        public Forecast? Forecast { get; } = model.Horizon > 0 ? new Forecast(model.Estimator.Info, model.Horizon) : null;
+    }
+}

@@ -1,0 +1,26 @@
+namespace StreamSeq.Processing.Records;
+
+/// <summary>Why a record could not be processed. Written as a header on dead letters.</summary>
+public enum DeadLetterReason
+{
+    /// <summary>The bytes are not a valid input record (bad JSON, wrong types, unparseable number or time).</summary>
+    Unparseable,
+
+    /// <summary>The number of values differs from the model's observation dimension.</summary>
+    WrongDimension,
+
+    /// <summary>No model is configured for the stream.</summary>
+    UnknownModel,
+
+    /// <summary>The record is older than the stream's last processed time by more than the allowed lateness.</summary>
+    TooLate,
+
+    /// <summary>The record exceeds the configured maximum size or component count.</summary>
+    TooLarge,
+
+    /// <summary>The record has no stream id.</summary>
+    MissingKey,
+
+    /// <summary>The worker is at its limit of live streams and could not admit a new one.</summary>
+    StreamLimit,
+}

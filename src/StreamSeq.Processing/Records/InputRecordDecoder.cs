@@ -1,0 +1,259 @@
+using System.Text.Json;
+
+namespace StreamSeq.Processing.Records;
+
+/// <summary>
+/// Decodes the input record contract, UTF-8 JSON <c>{"time": ISO-8601 | number, "values": [number|null, ...],
+/// "control": [...]}</c>, into an <see cref="InputRecord"/> over reusable buffers (no allocation per record).
+/// JSON Lines files add a <c>"stream"</c> field; Kafka records carry the stream id as the key.
+/// </summary>
+/// <remarks>
+/// A missing <c>time</c> takes the fallback (the Kafka record timestamp). <c>null</c>, and the strings
+/// <c>"NaN"</c>, <c>"Infinity"</c> and <c>"-Infinity"</c>, are missing components. Unknown fields are ignored so
+/// producers can add metadata. One instance per thread.
+/// </remarks>
+public sealed class InputRecordDecoder
+{
+    private readonly double[] values;
+    private readonly double[] control;
+    private readonly char[] streamChars = new char[512];
+    private readonly char[] timeChars = new char[64];
+    private readonly int maxBytes;
+    private readonly TimeFormat numericTimeFormat;
+
+    /// <summary>Creates a decoder.</summary>
+    /// <param name="maxComponents">Largest accepted number of values (and of control inputs).</param>
+    /// <param name="maxRecordBytes">Largest accepted encoded record.</param>
+    /// <param name="numericTimeFormat">What a numeric <c>time</c> means: epoch ms (Kafka) or model units (files).</param>
+    public InputRecordDecoder(int maxComponents = 1024, int maxRecordBytes = 1 << 20, TimeFormat numericTimeFormat = TimeFormat.EpochMilliseconds)
+    {
+        values = new double[maxComponents];
+        control = new double[maxComponents];
+        maxBytes = maxRecordBytes;
+        this.numericTimeFormat = numericTimeFormat;
+    }
+
+    /// <summary>Decodes one record.</summary>
+    /// <param name="json">The record's bytes.</param>
+    /// <param name="key">The stream id from the transport; empty when the record carries a <c>stream</c> field.</param>
+    /// <param name="fallbackTime">Time used when the record has none (NaN: none available).</param>
+    /// <param name="source">Where the record came from.</param>
+    /// <param name="record">The decoded record (valid until the next call).</param>
+    /// <param name="reason">Why decoding failed.</param>
+    /// <param name="error">A message naming the field and problem.</param>
+    /// <returns>True when decoded.</returns>
+    public bool TryDecode(
+        ReadOnlySpan<byte> json,
+        ReadOnlySpan<char> key,
+        double fallbackTime,
+        SourcePosition source,
+        out InputRecord record,
+        out DeadLetterReason reason,
+        out string? error)
+    {
+        record = default;
+        reason = DeadLetterReason.Unparseable;
+        if (json.Length > maxBytes)
+        {
+            reason = DeadLetterReason.TooLarge;
+            error = $"record is {json.Length} bytes, above the limit of {maxBytes}.";
+            return false;
+        }
+
+        var valueCount = -1;
+        var controlCount = 0;
+        var streamLength = -1;
+        RecordTime? time = null;
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                error = "record must be a JSON object.";
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("values"u8))
+                {
+                    reader.Read();
+                    valueCount = ReadArray(ref reader, values, "values", out error, out var tooMany);
+                    if (valueCount < 0)
+                    {
+                        reason = tooMany ? DeadLetterReason.TooLarge : DeadLetterReason.Unparseable;
+                        return false;
+                    }
+                }
+                else if (reader.ValueTextEquals("time"u8))
+                {
+                    reader.Read();
+                    if (!ReadTime(ref reader, out var t, out error))
+                    {
+                        return false;
+                    }
+
+                    time = t;
+                }
+                else if (reader.ValueTextEquals("control"u8))
+                {
+                    reader.Read();
+                    controlCount = ReadArray(ref reader, control, "control", out error, out var tooMany);
+                    if (controlCount < 0)
+                    {
+                        reason = tooMany ? DeadLetterReason.TooLarge : DeadLetterReason.Unparseable;
+                        return false;
+                    }
+                }
+                else if (reader.ValueTextEquals("stream"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        error = "field 'stream' must be a string.";
+                        return false;
+                    }
+
+                    var needed = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+                    if (needed > streamChars.Length)
+                    {
+                        error = $"field 'stream' is longer than {streamChars.Length} characters.";
+                        reason = DeadLetterReason.TooLarge;
+                        return false;
+                    }
+
+                    streamLength = reader.CopyString(streamChars);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException e)
+        {
+            error = $"invalid JSON: {e.Message}";
+            return false;
+        }
+
+        if (valueCount < 0)
+        {
+            error = "field 'values' is required (an array of numbers or nulls).";
+            return false;
+        }
+
+        ReadOnlySpan<char> stream = key;
+        if (streamLength >= 0)
+        {
+            stream = streamChars.AsSpan(0, streamLength);
+        }
+
+        if (stream.IsEmpty)
+        {
+            reason = DeadLetterReason.MissingKey;
+            error = "record has no stream id (Kafka key or 'stream' field).";
+            return false;
+        }
+
+        if (time is null)
+        {
+            if (double.IsNaN(fallbackTime))
+            {
+                error = "field 'time' is required here (no transport timestamp to fall back on).";
+                return false;
+            }
+
+            time = new RecordTime(fallbackTime, TimeFormat.EpochMilliseconds);
+        }
+
+        record = new InputRecord(stream, time.Value, values.AsSpan(0, valueCount), source, control.AsSpan(0, controlCount), default, json);
+        error = null;
+        return true;
+    }
+
+    private bool ReadTime(ref Utf8JsonReader reader, out RecordTime time, out string? error)
+    {
+        time = default;
+        error = null;
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            if (!reader.TryGetDouble(out var d) || !double.IsFinite(d))
+            {
+                error = "field 'time' is not a finite number.";
+                return false;
+            }
+
+            time = new RecordTime(d, numericTimeFormat);
+            return true;
+        }
+
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            var length = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
+            if (length > timeChars.Length)
+            {
+                error = "field 'time' is too long to be a date-time.";
+                return false;
+            }
+
+            var n = reader.CopyString(timeChars);
+            var text = timeChars.AsSpan(0, n);
+            if (RecordTime.TryParseIso(text, out time))
+            {
+                return true;
+            }
+
+            error = $"field 'time' is not an ISO-8601 date-time: \"{text}\".";
+            return false;
+        }
+
+        error = "field 'time' must be an ISO-8601 string or a number.";
+        return false;
+    }
+
+    private static int ReadArray(ref Utf8JsonReader reader, double[] target, string field, out string? error, out bool tooMany)
+    {
+        error = null;
+        tooMany = false;
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            error = $"field '{field}' must be an array of numbers or nulls.";
+            return -1;
+        }
+
+        var count = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (count >= target.Length)
+            {
+                tooMany = true;
+                error = $"field '{field}' has more than the limit of {target.Length} components.";
+                return -1;
+            }
+
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.Number:
+                    target[count] = reader.TryGetDouble(out var d) && double.IsFinite(d) ? d : double.NaN;
+                    break;
+                case JsonTokenType.Null:
+                    target[count] = double.NaN;
+                    break;
+                case JsonTokenType.String when IsNonFiniteLiteral(ref reader):
+                    target[count] = double.NaN;
+                    break;
+                default:
+                    error = $"field '{field}' element {count} must be a number or null.";
+                    return -1;
+            }
+
+            count++;
+        }
+
+        return count;
+    }
+
+    private static bool IsNonFiniteLiteral(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("NaN"u8) || reader.ValueTextEquals("Infinity"u8) || reader.ValueTextEquals("-Infinity"u8);
+}

@@ -1,0 +1,258 @@
+using System.Buffers;
+using System.Text.Json;
+using StreamSeq.Estimation.Abstractions;
+
+namespace StreamSeq.Processing.Records;
+
+/// <summary>
+/// Writes the output record contract as compact UTF-8 JSON into a reusable buffer. The CLI's JSON Lines and the
+/// worker's Kafka values are produced by this one writer, so they are byte-identical.
+/// </summary>
+/// <remarks>
+/// Covariances are nested arrays (rows). Numbers use the shortest round-trip form, so doubles survive a round
+/// trip exactly. Non-finite numbers (an exact diffuse prior's infinite variance) are written as the strings
+/// <c>"Infinity"</c>, <c>"-Infinity"</c> and <c>"NaN"</c>. One instance per thread.
+/// </remarks>
+public sealed class OutputRecordWriter : IDisposable
+{
+    private readonly ArrayBufferWriter<byte> buffer = new(4096);
+    private readonly Utf8JsonWriter json;
+    private readonly char[] timeText = new char[40];
+
+    /// <summary>Creates a writer.</summary>
+    public OutputRecordWriter()
+    {
+        json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => json.Dispose();
+
+    /// <summary>The last record written.</summary>
+    public ReadOnlySpan<byte> Written => buffer.WrittenSpan;
+
+    /// <summary>Writes a <c>filtered</c> record.</summary>
+    public ReadOnlySpan<byte> WriteFiltered(ReadOnlySpan<char> stream, RecordTime time, string model, Estimate estimate)
+    {
+        ArgumentNullException.ThrowIfNull(estimate);
+        var info = estimate.Info;
+        var n = info.StateDimension;
+        var m = info.ObservationDimension;
+        Begin("filtered", stream, time, model);
+        Moments("predicted", estimate.PredictedMean, estimate.PredictedCovariance, n, info.HasStateCovariance);
+        Moments("observation", estimate.ObservationMean, estimate.ObservationCovariance, m, true);
+        Moments("state", estimate.StateMean, estimate.StateCovariance, n, info.HasStateCovariance);
+        json.WritePropertyName("logLik"u8);
+        NumberOrNull(estimate.LogLikelihood);
+        json.WritePropertyName("nis"u8);
+        NumberOrNull(estimate.NormalizedInnovationSquared);
+        var offset = 0;
+        foreach (var extra in info.Extras)
+        {
+            json.WritePropertyName(extra.Name);
+            if (extra.Length == 1)
+            {
+                Number(estimate.Extras[offset], extra.IsInteger);
+            }
+            else
+            {
+                json.WriteStartArray();
+                for (var i = 0; i < extra.Length; i++)
+                {
+                    Number(estimate.Extras[offset + i], extra.IsInteger);
+                }
+
+                json.WriteEndArray();
+            }
+
+            offset += extra.Length;
+        }
+
+        if (estimate.Flags != EstimateFlags.None)
+        {
+            json.WritePropertyName("health"u8);
+            json.WriteStartArray();
+            foreach (var flag in FlagNames)
+            {
+                if ((estimate.Flags & flag.Flag) != 0)
+                {
+                    json.WriteStringValue(flag.Name);
+                }
+            }
+
+            json.WriteEndArray();
+        }
+
+        return End();
+    }
+
+    /// <summary>Writes a <c>smoothed</c> record.</summary>
+    /// <param name="stream">Stream id.</param>
+    /// <param name="time">Time of the smoothed step.</param>
+    /// <param name="model">Model name.</param>
+    /// <param name="method"><c>fixed-lag</c> or <c>fixed-interval</c>.</param>
+    /// <param name="lag">Number of later observations used.</param>
+    /// <param name="mean">Smoothed mean.</param>
+    /// <param name="covariance">Smoothed covariance (row-major).</param>
+    /// <param name="hasCovariance">False for deterministic states.</param>
+    public ReadOnlySpan<byte> WriteSmoothed(ReadOnlySpan<char> stream, RecordTime time, string model, string method, int lag, ReadOnlySpan<double> mean, ReadOnlySpan<double> covariance, bool hasCovariance = true)
+    {
+        Begin("smoothed", stream, time, model);
+        json.WriteString("method"u8, method);
+        json.WriteNumber("lag"u8, lag);
+        Moments("state", mean, covariance, mean.Length, hasCovariance);
+        return End();
+    }
+
+    /// <summary>Writes a <c>forecast</c> record for horizon <paramref name="horizon"/>.</summary>
+    public ReadOnlySpan<byte> WriteForecast(ReadOnlySpan<char> stream, RecordTime time, RecordTime madeAt, string model, int horizon, Forecast forecast)
+    {
+        ArgumentNullException.ThrowIfNull(forecast);
+        Begin("forecast", stream, time, model);
+        json.WritePropertyName("madeAt"u8);
+        Time(madeAt);
+        json.WriteNumber("horizon"u8, horizon);
+        var info = forecast.Info;
+        Moments("state", forecast.StateMeanAt(horizon), forecast.StateCovarianceAt(horizon), info.StateDimension, info.HasStateCovariance);
+        Moments("observation", forecast.ObservationMeanAt(horizon), forecast.ObservationCovarianceAt(horizon), info.ObservationDimension, true);
+        return End();
+    }
+
+    /// <summary>Writes an <c>anomaly</c> record.</summary>
+    public ReadOnlySpan<byte> WriteAnomaly(ReadOnlySpan<char> stream, RecordTime time, string model, string rule, double score, double threshold, Estimate estimate, ReadOnlySpan<double> observed)
+    {
+        ArgumentNullException.ThrowIfNull(estimate);
+        Begin("anomaly", stream, time, model);
+        json.WriteString("rule"u8, rule);
+        json.WritePropertyName("score"u8);
+        NumberOrNull(score);
+        json.WritePropertyName("threshold"u8);
+        NumberOrNull(threshold);
+        json.WritePropertyName("values"u8);
+        json.WriteStartArray();
+        foreach (var v in observed)
+        {
+            NumberOrNull(v);
+        }
+
+        json.WriteEndArray();
+        json.WritePropertyName("expected"u8);
+        json.WriteStartArray();
+        foreach (var v in estimate.ObservationMean)
+        {
+            Number(v, false);
+        }
+
+        json.WriteEndArray();
+        json.WritePropertyName("logLik"u8);
+        NumberOrNull(estimate.LogLikelihood);
+        json.WritePropertyName("nis"u8);
+        NumberOrNull(estimate.NormalizedInnovationSquared);
+        return End();
+    }
+
+    private static readonly (EstimateFlags Flag, string Name)[] FlagNames =
+    [
+        (EstimateFlags.Repaired, "repaired"),
+        (EstimateFlags.Reinitialized, "reinitialized"),
+        (EstimateFlags.Resampled, "resampled"),
+        (EstimateFlags.Diffuse, "diffuse"),
+        (EstimateFlags.ObservationSkipped, "observation-skipped"),
+    ];
+
+    private void Begin(string type, ReadOnlySpan<char> stream, RecordTime time, string model)
+    {
+        buffer.ResetWrittenCount();
+        json.Reset(buffer);
+        json.WriteStartObject();
+        json.WriteString("type"u8, type);
+        json.WriteString("stream"u8, stream);
+        json.WritePropertyName("time"u8);
+        Time(time);
+        json.WriteString("model"u8, model);
+    }
+
+    private ReadOnlySpan<byte> End()
+    {
+        json.WriteEndObject();
+        json.Flush();
+        return buffer.WrittenSpan;
+    }
+
+    private void Time(RecordTime time)
+    {
+        if (time.Format == TimeFormat.Iso8601)
+        {
+            var n = time.FormatIso(timeText);
+            json.WriteStringValue(timeText.AsSpan(0, n));
+        }
+        else
+        {
+            Number(time.Value, false);
+        }
+    }
+
+    private void Moments(string name, ReadOnlySpan<double> mean, ReadOnlySpan<double> cov, int dim, bool withCovariance)
+    {
+        json.WritePropertyName(name);
+        json.WriteStartObject();
+        json.WritePropertyName("mean"u8);
+        json.WriteStartArray();
+        for (var i = 0; i < dim; i++)
+        {
+            Number(mean[i], false);
+        }
+
+        json.WriteEndArray();
+        if (withCovariance)
+        {
+            json.WritePropertyName("cov"u8);
+            json.WriteStartArray();
+            for (var i = 0; i < dim; i++)
+            {
+                json.WriteStartArray();
+                for (var j = 0; j < dim; j++)
+                {
+                    Number(cov[(i * dim) + j], false);
+                }
+
+                json.WriteEndArray();
+            }
+
+            json.WriteEndArray();
+        }
+
+        json.WriteEndObject();
+    }
+
+    private void NumberOrNull(double v)
+    {
+        if (double.IsNaN(v))
+        {
+            json.WriteNullValue();
+        }
+        else
+        {
+            Number(v, false);
+        }
+    }
+
+    private void Number(double v, bool integer)
+    {
+        if (double.IsFinite(v))
+        {
+            if (integer)
+            {
+                json.WriteNumberValue((long)v);
+            }
+            else
+            {
+                json.WriteNumberValue(v);
+            }
+        }
+        else
+        {
+            json.WriteStringValue(double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using StreamSeq.Processing.Anomaly;
+using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Records;
+
+namespace StreamSeq.Processing.State;
+
+/// <summary>
+/// Everything the processor keeps for one stream: the estimator's state buffer plus event-time bookkeeping,
+/// the alert gate and the allowed-lateness buffer. Serialised whole to the changelog by
+/// <see cref="StreamStateCodec"/>, so a restored stream continues bit for bit.
+/// </summary>
+public sealed class StreamState
+{
+    /// <summary>Creates a fresh stream initialised from its model's prior.</summary>
+    public StreamState(string streamId, ModelBinding model, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        StreamId = streamId;
+        Model = model;
+        Seed = seed;
+        Buffer = new double[model.Estimator.Info.StateLength];
+        model.Estimator.Initialize(Buffer, seed);
+        Gate = AlertGateState.Initial;
+        LastModelTime = double.NaN;
+        MaxSeenModelTime = double.NaN;
+    }
+
+    /// <summary>The stream id.</summary>
+    public string StreamId { get; }
+
+    /// <summary>The stream's model.</summary>
+    public ModelBinding Model { get; }
+
+    /// <summary>The per-stream seed (from stream id and model seed).</summary>
+    public ulong Seed { get; }
+
+    /// <summary>The estimator's state.</summary>
+    public double[] Buffer { get; }
+
+    /// <summary>Time of the last processed observation.</summary>
+    public RecordTime LastTime { get; set; }
+
+    /// <summary>Model time of the last processed observation (NaN before the first).</summary>
+    public double LastModelTime { get; set; }
+
+    /// <summary>Largest model time seen, processed or pending (the watermark is this minus the allowed lateness).</summary>
+    public double MaxSeenModelTime { get; set; }
+
+    /// <summary>Observations processed.</summary>
+    public long Steps { get; set; }
+
+    /// <summary>Alert gate state.</summary>
+#pragma warning disable CA1051 // a mutable struct field, advanced in place by AlertGate.Step(ref ...)
+    public AlertGateState Gate;
+#pragma warning restore CA1051
+
+    /// <summary>Observations waiting for the watermark, oldest first (null when empty).</summary>
+    public List<PendingObservation>? Pending { get; set; }
+
+    /// <summary>Forward records and times of every step, kept only for fixed-interval smoothing of a finished file.</summary>
+    public List<(RecordTime Time, double[] Record)>? History { get; set; }
+
+    /// <summary>True when changed since the last changelog write.</summary>
+    public bool Dirty { get; set; }
+
+    /// <summary>A counter value of the last access (least recently used streams are evicted first).</summary>
+    public long LastTouched { get; set; }
+}

@@ -1,0 +1,265 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Records;
+
+namespace StreamSeq.Processing.State;
+
+/// <summary>
+/// Compact, versioned binary form of a <see cref="StreamState"/> for the changelog. One codec serves every model
+/// family because estimator state is a flat buffer; doubles are written as raw bits, so a restore is exact.
+/// </summary>
+/// <remarks>
+/// Layout (little-endian), version 1: magic "SQ", version byte, model name, model fingerprint, seed, event-time
+/// bookkeeping, alert gate, pending observations, then the state buffer's length and its leading non-zero part
+/// (trailing zeros are implied, which keeps fixed-capacity buffers small on the wire). A state whose model no longer
+/// exists or whose fingerprint differs (the spec changed) is not restored: the stream starts again from the prior.
+/// </remarks>
+public static class StreamStateCodec
+{
+    /// <summary>The current format version.</summary>
+    public const byte Version = 1;
+
+    /// <summary>Serialises a stream's state.</summary>
+    public static void Write(StreamState state, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(output);
+        var w = new Writer(output);
+        w.Byte((byte)'S');
+        w.Byte((byte)'Q');
+        w.Byte(Version);
+        w.String(state.Model.Name);
+        w.UInt64(state.Model.Fingerprint);
+        w.UInt64(state.Seed);
+        w.Time(state.LastTime);
+        w.Double(state.LastModelTime);
+        w.Double(state.MaxSeenModelTime);
+        w.Int64(state.Steps);
+        w.Byte(state.Gate.Active ? (byte)1 : (byte)0);
+        w.Double(state.Gate.LastAlertTime);
+        w.Double(state.Gate.WindowStart);
+        w.Int32(state.Gate.WindowCount);
+        w.Int64(state.Gate.TotalAlerts);
+        w.Int64(state.Gate.Suppressed);
+        var pending = state.Pending;
+        w.Int32(pending?.Count ?? 0);
+        if (pending is not null)
+        {
+            foreach (var p in pending)
+            {
+                w.Time(p.Time);
+                w.Double(p.ModelTime);
+                w.Doubles(p.Values);
+                w.Doubles(p.Control);
+                w.String(p.Source.Source);
+                w.Int32(p.Source.Partition);
+                w.Int64(p.Source.Offset);
+            }
+        }
+
+        var buffer = state.Buffer;
+        var used = buffer.Length;
+        var bits = MemoryMarshal.Cast<double, long>(buffer.AsSpan());
+        while (used > 0 && bits[used - 1] == 0)
+        {
+            used--;
+        }
+
+        w.Int32(buffer.Length);
+        w.Doubles(buffer.AsSpan(0, used));
+    }
+
+    /// <summary>Serialises to a new array.</summary>
+    public static byte[] ToBytes(StreamState state)
+    {
+        var writer = new ArrayBufferWriter<byte>(256);
+        Write(state, writer);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Restores a stream's state; returns null (with the reason) when it cannot be used.</summary>
+    /// <exception cref="FormatException">The bytes are not a stream state of a known version.</exception>
+    public static StreamState? Read(string streamId, ReadOnlySpan<byte> data, ModelRouter models, out string? reason)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        var r = new Reader(data);
+        if (r.Byte() != 'S' || r.Byte() != 'Q')
+        {
+            throw new FormatException($"state of stream '{streamId}' does not start with the StreamSeq magic bytes.");
+        }
+
+        var version = r.Byte();
+        if (version != Version)
+        {
+            throw new FormatException($"state of stream '{streamId}' has format version {version}; this build reads version {Version}.");
+        }
+
+        var modelName = r.String();
+        var fingerprint = r.UInt64();
+        var model = models.Find(modelName);
+        if (model is null)
+        {
+            reason = $"model '{modelName}' is no longer configured";
+            return null;
+        }
+
+        if (model.Fingerprint != fingerprint)
+        {
+            reason = $"model '{modelName}' changed since the state was written";
+            return null;
+        }
+
+        var state = new StreamState(streamId, model, r.UInt64())
+        {
+            LastTime = r.Time(),
+            LastModelTime = r.Double(),
+            MaxSeenModelTime = r.Double(),
+            Steps = r.Int64(),
+        };
+        state.Gate.Active = r.Byte() != 0;
+        state.Gate.LastAlertTime = r.Double();
+        state.Gate.WindowStart = r.Double();
+        state.Gate.WindowCount = r.Int32();
+        state.Gate.TotalAlerts = r.Int64();
+        state.Gate.Suppressed = r.Int64();
+        var pendingCount = r.Int32();
+        if (pendingCount > 0)
+        {
+            state.Pending = new List<PendingObservation>(pendingCount);
+            for (var i = 0; i < pendingCount; i++)
+            {
+                var time = r.Time();
+                var modelTime = r.Double();
+                var values = r.Doubles();
+                var control = r.Doubles();
+                var source = new SourcePosition(r.String(), r.Int32(), r.Int64());
+                state.Pending.Add(new PendingObservation(time, modelTime, values, control, source));
+            }
+        }
+
+        var length = r.Int32();
+        if (length != state.Buffer.Length)
+        {
+            reason = $"state buffer has {length} numbers but model '{modelName}' needs {state.Buffer.Length}";
+            return null;
+        }
+
+        var used = r.Doubles();
+        Array.Clear(state.Buffer);
+        used.CopyTo(state.Buffer, 0);
+        reason = null;
+        return state;
+    }
+
+    private ref struct Writer(IBufferWriter<byte> output)
+    {
+        public readonly void Byte(byte v) => Fixed(1)[0] = v;
+
+        public readonly void Int32(int v) => BinaryPrimitives.WriteInt32LittleEndian(Fixed(4), v);
+
+        public readonly void Int64(long v) => BinaryPrimitives.WriteInt64LittleEndian(Fixed(8), v);
+
+        public readonly void UInt64(ulong v) => BinaryPrimitives.WriteUInt64LittleEndian(Fixed(8), v);
+
+        public readonly void Double(double v) => BinaryPrimitives.WriteInt64LittleEndian(Fixed(8), BitConverter.DoubleToInt64Bits(v));
+
+        public readonly void Time(RecordTime t)
+        {
+            Double(t.Value);
+            Byte((byte)t.Format);
+        }
+
+        public readonly void Doubles(ReadOnlySpan<double> values)
+        {
+            Int32(values.Length);
+            var bytes = MemoryMarshal.AsBytes(values);
+            var span = output.GetSpan(bytes.Length);
+            if (BitConverter.IsLittleEndian)
+            {
+                bytes.CopyTo(span);
+            }
+            else
+            {
+                for (var i = 0; i < values.Length; i++)
+                {
+                    BinaryPrimitives.WriteInt64LittleEndian(span[(i * 8)..], BitConverter.DoubleToInt64Bits(values[i]));
+                }
+            }
+
+            output.Advance(bytes.Length);
+        }
+
+        public readonly void String(string s)
+        {
+            var count = Encoding.UTF8.GetByteCount(s);
+            Int32(count);
+            var span = output.GetSpan(count);
+            Encoding.UTF8.GetBytes(s, span);
+            output.Advance(count);
+        }
+
+        private readonly Span<byte> Fixed(int size)
+        {
+            var span = output.GetSpan(size)[..size];
+            output.Advance(size);
+            return span;
+        }
+    }
+
+    private ref struct Reader(ReadOnlySpan<byte> data)
+    {
+        private readonly ReadOnlySpan<byte> data = data;
+        private int position;
+
+        public byte Byte() => Take(1)[0];
+
+        public int Int32() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
+
+        public long Int64() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+
+        public ulong UInt64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
+
+        public double Double() => BitConverter.Int64BitsToDouble(Int64());
+
+        public RecordTime Time() => new(Double(), (TimeFormat)Byte());
+
+        public double[] Doubles()
+        {
+            var n = Int32();
+            if (n < 0 || n > (data.Length - position) / 8)
+            {
+                throw new FormatException($"state is truncated: {n} numbers announced, {(data.Length - position) / 8} present.");
+            }
+
+            var result = new double[n];
+            var bytes = Take(n * 8);
+            for (var i = 0; i < n; i++)
+            {
+                result[i] = BitConverter.Int64BitsToDouble(BinaryPrimitives.ReadInt64LittleEndian(bytes[(i * 8)..]));
+            }
+
+            return result;
+        }
+
+        public string String()
+        {
+            var n = Int32();
+            return Encoding.UTF8.GetString(Take(n));
+        }
+
+        private ReadOnlySpan<byte> Take(int n)
+        {
+            if (n < 0 || position + n > data.Length)
+            {
+                throw new FormatException("state is truncated.");
+            }
+
+            var s = data.Slice(position, n);
+            position += n;
+            return s;
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace StreamSeq.Worker.Configuration;
+
+/// <summary>Per-model overrides of the processing settings (section <c>StreamSeq:ModelSettings:&lt;model name&gt;</c>).</summary>
+public sealed class ModelSettings
+{
+    /// <summary>Fixed-lag smoothing lag for this model.</summary>
+    [Range(0, 1000)]
+    public int? Lag { get; set; }
+
+    /// <summary>Forecast horizons for this model.</summary>
+    [Range(0, 1000)]
+    public int? Horizon { get; set; }
+}

@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace StreamSeq.Worker.Configuration;
+
+/// <summary>Processor settings (section <c>StreamSeq:Processing</c>).</summary>
+public sealed class ProcessingSettings
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "StreamSeq:Processing";
+
+    /// <summary>Fixed-lag smoothing lag for every model (0: no smoothed records). Per-model: <c>StreamSeq:ModelSettings</c>.</summary>
+    [Range(0, 1000)]
+    public int Lag { get; set; }
+
+    /// <summary>Forecast horizons after each observation (0: none).</summary>
+    [Range(0, 1000)]
+    public int Horizon { get; set; }
+
+    /// <summary>How late a record may arrive and still be re-ordered into its stream.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan AllowedLateness { get; set; }
+
+    /// <summary>Largest accepted number of values per record.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxComponents { get; set; } = 1024;
+
+    /// <summary>Largest accepted record in bytes.</summary>
+    [Range(64, 100_000_000)]
+    public int MaxRecordBytes { get; set; } = 1 << 20;
+
+    /// <summary>Live streams per partition before idle ones are evicted to their serialised form (0: unlimited).</summary>
+    [Range(0, int.MaxValue)]
+    public int MaxLiveStreams { get; set; }
+}

@@ -1,0 +1,137 @@
+using System.Text.Json;
+using StreamSeq.Cli.Commands;
+
+namespace StreamSeq.Cli.Tests.Commands;
+
+public sealed class RunCommandTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("streamseq-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private (int Code, List<JsonElement> Records, string Errors) Run(string model, string input, int lag = 0, int horizon = 0, bool smooth = false, bool failFast = false, double lateness = 0)
+    {
+        var output = System.IO.Path.Combine(dir, "out.jsonl");
+        var errors = new StringWriter();
+        var code = RunCommand.Execute(model, input, output, lag, horizon, smooth, lateness, failFast, null, TextWriter.Null, errors);
+        var records = File.Exists(output)
+            ? File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement).ToList()
+            : [];
+        return (code, records, errors.ToString());
+    }
+
+    [Fact]
+    public void Execute_NileWithLag5_WritesFilteredAndSmoothedRecordsOfTheDesignContract()
+    {
+        var (code, records, errors) = Run(RepositoryFiles.Path("examples", "nile.json"), RepositoryFiles.Path("examples", "nile.csv"), lag: 5);
+        Assert.Equal(0, code);
+        var filtered = records.Where(r => r.GetProperty("type").GetString() == "filtered").ToList();
+        var smoothed = records.Where(r => r.GetProperty("type").GetString() == "smoothed").ToList();
+        Assert.Equal(100, filtered.Count);
+        Assert.Equal(95, smoothed.Count);
+        var first = filtered[0];
+        Assert.Equal("nile", first.GetProperty("stream").GetString());
+        Assert.Equal(1871, first.GetProperty("time").GetInt32());
+        Assert.Equal("nile", first.GetProperty("model").GetString());
+        foreach (var part in new[] { "predicted", "observation", "state" })
+        {
+            Assert.Equal(1, first.GetProperty(part).GetProperty("mean").GetArrayLength());
+            Assert.Equal(1, first.GetProperty(part).GetProperty("cov")[0].GetArrayLength());
+        }
+
+        // The prior N(0, 1e7) applies at the first observation: predicted = prior, observation variance = 1e7 + 15099.
+        Assert.Equal(1e7, first.GetProperty("predicted").GetProperty("cov")[0][0].GetDouble());
+        Assert.Equal(1e7 + 15099, first.GetProperty("observation").GetProperty("cov")[0][0].GetDouble());
+        Assert.True(first.TryGetProperty("logLik", out _) && first.TryGetProperty("nis", out _));
+
+        // The smoothed record after observation t is for t-5 and says which lag it used.
+        Assert.Equal(1871, smoothed[0].GetProperty("time").GetInt32());
+        Assert.Equal(5, smoothed[0].GetProperty("lag").GetInt32());
+        var sixth = records.IndexOf(filtered[5]);
+        Assert.Equal("smoothed", records[sixth + 1].GetProperty("type").GetString());
+        Assert.Contains("100 observations in 1 streams", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Execute_SmoothFlag_AddsFixedIntervalRecordsEqualToTheLastFixedLagRows()
+    {
+        var (_, records, _) = Run(RepositoryFiles.Path("examples", "nile.json"), RepositoryFiles.Path("examples", "nile.csv"), lag: 99, smooth: true);
+        var interval = records.Where(r => r.TryGetProperty("method", out var m) && m.GetString() == "fixed-interval").ToList();
+        var lag99 = records.Where(r => r.TryGetProperty("method", out var m) && m.GetString() == "fixed-lag").ToList();
+        Assert.Equal(100, interval.Count);
+        var only = Assert.Single(lag99);
+
+        // Lag 99 on 100 observations smooths step 1 on all the data: identical to the fixed-interval result.
+        Assert.Equal(interval[0].GetProperty("state").GetRawText(), only.GetProperty("state").GetRawText());
+        Assert.Equal(99, interval[0].GetProperty("lag").GetInt32());
+        Assert.Equal(0, interval[99].GetProperty("lag").GetInt32());
+    }
+
+    [Fact]
+    public void Execute_Horizon_WritesForecastsWithMadeAtAndHorizon()
+    {
+        var (_, records, _) = Run(RepositoryFiles.Path("examples", "nile.json"), RepositoryFiles.Path("examples", "nile.csv"), horizon: 3);
+        var forecasts = records.Where(r => r.GetProperty("type").GetString() == "forecast").ToList();
+        Assert.Equal(300, forecasts.Count);
+        var last = forecasts[^1];
+        Assert.Equal(1970, last.GetProperty("madeAt").GetInt32());
+        Assert.Equal(1973, last.GetProperty("time").GetInt32());
+        Assert.Equal(3, last.GetProperty("horizon").GetInt32());
+    }
+
+    [Fact]
+    public void Execute_MalformedRows_ReportedWithFileAndLineAndOtherRowsUnchanged()
+    {
+        var good = System.IO.Path.Combine(dir, "good.csv");
+        var bad = System.IO.Path.Combine(dir, "bad.csv");
+        File.WriteAllLines(good, ["stream,time,v", "a,1,1.0", "b,1,5.0", "a,2,1.5", "b,2,5.5", "a,3,2.0", "b,3,6.0"]);
+        File.WriteAllLines(bad, ["stream,time,v", "a,1,1.0", "b,1,5.0", "a,2,1.5", "b,2,abc", "b,2,5.5", "a,2.5", "a,3,2.0", "b,1.5,7", "b,3,6.0", "a,3,NaN"]);
+        var model = RepositoryFiles.Path("examples", "nile.json");
+        var (_, goodRecords, _) = Run(model, good);
+        var (code, badRecords, errors) = Run(model, bad);
+        Assert.Equal(0, code);
+        Assert.Contains("bad.csv:5: column 3 ('v') is not a number: 'abc'", errors, StringComparison.Ordinal);
+        Assert.Contains("bad.csv:7: has 2 columns, the header has 3", errors, StringComparison.Ordinal);
+        Assert.Contains("bad.csv:9: too-late", errors, StringComparison.Ordinal);
+        Assert.Contains("1 duplicates dropped, 3 rows rejected", errors, StringComparison.Ordinal);
+        Assert.Equal(
+            goodRecords.Where(r => r.GetProperty("stream").GetString() == "b").Select(r => r.GetRawText()),
+            badRecords.Where(r => r.GetProperty("stream").GetString() == "b").Select(r => r.GetRawText()));
+    }
+
+    [Fact]
+    public void Execute_OnErrorFail_StopsAtFirstBadRowWithExitCode2()
+    {
+        var bad = System.IO.Path.Combine(dir, "bad.csv");
+        File.WriteAllLines(bad, ["stream,time,v", "a,1,1.0", "a,2,x", "a,3,2.0"]);
+        var (code, records, errors) = Run(RepositoryFiles.Path("examples", "nile.json"), bad, failFast: true);
+        Assert.Equal(2, code);
+        Assert.Single(records);
+        Assert.Contains("bad.csv:3", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Execute_MalformedModel_FailsNamingFileAndField()
+    {
+        var model = System.IO.Path.Combine(dir, "m.json");
+        File.WriteAllText(model, """{"name":"x","kind":"linear-gaussian","transition":[[1]],"transitionNoise":[[1,2]],"observation":[[1]],"observationNoise":[[1]],"initialization":"diffuse"}""");
+        var errors = new StringWriter();
+        var code = CliErrors.Run(errors, "m.json", () => RunCommand.Execute(model, RepositoryFiles.Path("examples", "nile.csv"), System.IO.Path.Combine(dir, "o.jsonl"), 0, 0, false, 0, false, null, TextWriter.Null, errors));
+        Assert.Equal(1, code);
+        Assert.Equal("error: m.json: transitionNoise: must be 1x1, got 1x2.", errors.ToString().Trim());
+    }
+
+    [Fact]
+    public void Execute_JsonLinesInput_GivesSameRecordsAsCsv()
+    {
+        var csv = System.IO.Path.Combine(dir, "in.csv");
+        var jsonl = System.IO.Path.Combine(dir, "in.jsonl");
+        File.WriteAllLines(csv, ["stream,time,v", "a,1,1.0", "a,2,", "a,3,2.5", "b,1,4"]);
+        File.WriteAllLines(jsonl, ["""{"stream":"a","time":1,"values":[1.0]}""", """{"stream":"a","time":2,"values":[null]}""", """{"stream":"a","time":3,"values":[2.5]}""", """{"stream":"b","time":1,"values":[4]}"""]);
+        var model = RepositoryFiles.Path("examples", "nile.json");
+        var (_, fromCsv, _) = Run(model, csv, lag: 1);
+        var (_, fromJsonl, _) = Run(model, jsonl, lag: 1);
+        Assert.Equal(fromCsv.Select(r => r.GetRawText()), fromJsonl.Select(r => r.GetRawText()));
+        Assert.Equal(JsonValueKind.Null, fromCsv[1].GetProperty("logLik").ValueKind);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text;
+using CsCheck;
+using StreamSeq.Processing.Records;
+
+namespace StreamSeq.Processing.Tests.Records;
+
+public sealed class InputRecordDecoderTests
+{
+    private static readonly SourcePosition Src = new("in", 0, 7);
+
+    private static (bool Ok, string Stream, RecordTime Time, double[] Values, DeadLetterReason Reason, string? Error) Decode(string json, string key = "s1", double fallback = 1234.0, TimeFormat numeric = TimeFormat.EpochMilliseconds)
+    {
+        var decoder = new InputRecordDecoder(maxComponents: 4, maxRecordBytes: 256, numericTimeFormat: numeric);
+        var ok = decoder.TryDecode(Encoding.UTF8.GetBytes(json), key, fallback, Src, out var r, out var reason, out var error);
+        return ok ? (true, r.StreamId.ToString(), r.Time, r.Values.ToArray(), reason, error) : (false, "", default, [], reason, error);
+    }
+
+    [Fact]
+    public void TryDecode_IsoTimeAndNulls_GivesEpochMillisecondsAndMissingValues()
+    {
+        var r = Decode("""{"time":"2026-01-01T00:00:01.5Z","values":[1.25,null,"NaN"]}""");
+        Assert.True(r.Ok);
+        Assert.Equal("s1", r.Stream);
+        Assert.Equal(TimeFormat.Iso8601, r.Time.Format);
+        Assert.Equal(new DateTimeOffset(2026, 1, 1, 0, 0, 1, 500, TimeSpan.Zero).ToUnixTimeMilliseconds(), r.Time.Value);
+        Assert.Equal(1.25, r.Values[0]);
+        Assert.True(double.IsNaN(r.Values[1]) && double.IsNaN(r.Values[2]));
+    }
+
+    [Fact]
+    public void TryDecode_NoTime_UsesTransportTimestamp()
+    {
+        var r = Decode("""{"values":[3]}""", fallback: 1700000000123);
+        Assert.True(r.Ok);
+        Assert.Equal(new RecordTime(1700000000123, TimeFormat.EpochMilliseconds), r.Time);
+    }
+
+    [Fact]
+    public void TryDecode_StreamField_OverridesEmptyKeyAndNumericTimeIsModelUnits()
+    {
+        var r = Decode("""{"stream":"pump-7","time":12.5,"values":[1],"extra":{"ignored":[1,2]}}""", key: "", numeric: TimeFormat.ModelUnits);
+        Assert.True(r.Ok);
+        Assert.Equal("pump-7", r.Stream);
+        Assert.Equal(new RecordTime(12.5, TimeFormat.ModelUnits), r.Time);
+    }
+
+    [Theory]
+    [InlineData("""{"time":1}""", DeadLetterReason.Unparseable, "'values' is required")]
+    [InlineData("""{"values":[1,"x"]}""", DeadLetterReason.Unparseable, "element 1")]
+    [InlineData("""{"values":[1,2,3,4,5]}""", DeadLetterReason.TooLarge, "limit of 4")]
+    [InlineData("""{"time":"yesterday","values":[1]}""", DeadLetterReason.Unparseable, "'time' is not an ISO-8601")]
+    [InlineData("""{"values":[1]""", DeadLetterReason.Unparseable, "invalid JSON")]
+    [InlineData("""[1,2]""", DeadLetterReason.Unparseable, "JSON object")]
+    public void TryDecode_BadRecord_FailsNamingTheField(string json, DeadLetterReason reason, string message)
+    {
+        var r = Decode(json);
+        Assert.False(r.Ok);
+        Assert.Equal(reason, r.Reason);
+        Assert.Contains(message, r.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryDecode_NoKeyAndNoStreamField_IsMissingKey()
+    {
+        var r = Decode("""{"values":[1]}""", key: "");
+        Assert.Equal(DeadLetterReason.MissingKey, r.Reason);
+    }
+
+    [Fact]
+    public void TryDecode_OversizedRecord_IsTooLarge()
+    {
+        var r = Decode("{\"values\":[" + string.Join(",", Enumerable.Repeat("1", 200)) + "]}");
+        Assert.Equal(DeadLetterReason.TooLarge, r.Reason);
+    }
+
+    [Fact]
+    public void TryDecode_ArbitraryBytes_NeverThrows()
+    {
+        var decoder = new InputRecordDecoder(4, 256);
+        Gen.Byte.Array[0, 300].Sample(bytes =>
+        {
+            decoder.TryDecode(bytes, "k", 0, Src, out _, out _, out _);
+        }, iter: 2000, threads: 1);
+        Gen.String[Gen.Char["{}[]\":,0123456789.-eEnulltruevaluestime "], 0, 80].Sample(text =>
+        {
+            decoder.TryDecode(Encoding.UTF8.GetBytes(text), "k", 0, Src, out _, out _, out _);
+        }, iter: 5000, threads: 1);
+    }
+}

@@ -1,0 +1,55 @@
+using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Records;
+using StreamSeq.Processing.State;
+using StreamSeq.Processing.Tests.Support;
+
+namespace StreamSeq.Processing.Tests.State;
+
+public sealed class StreamStateCodecTests
+{
+    [Fact]
+    public void ToBytes_StateWithPendingAndGate_RoundTripsEveryField()
+    {
+        var binding = TestModels.Binding(TestModels.Trend, lag: 2);
+        using var p = new StreamProcessor(TestModels.Router(binding), new ProcessorOptions { AllowedLateness = TimeSpan.FromSeconds(5) });
+        var store = new StateStore();
+        var sink = new ListSink();
+        for (var t = 0; t < 12; t++)
+        {
+            p.ProcessEncoded(System.Text.Encoding.UTF8.GetBytes($"{{\"time\":{t * 1000},\"values\":[{(t == 8 ? 50 : t)}]}}"), "s", double.NaN, default, new SourcePosition("in", 3, t), store, sink);
+        }
+
+        var state = store.Streams.Single();
+        Assert.NotNull(state.Pending);
+        var bytes = StreamStateCodec.ToBytes(state);
+        var back = StreamStateCodec.Read("s", bytes, TestModels.Router(binding), out var reason);
+        Assert.Null(reason);
+        Assert.NotNull(back);
+        Assert.Equal(state.Buffer, back.Buffer);
+        Assert.Equal(state.LastTime, back.LastTime);
+        Assert.Equal(state.LastModelTime, back.LastModelTime);
+        Assert.Equal(state.MaxSeenModelTime, back.MaxSeenModelTime);
+        Assert.Equal(state.Steps, back.Steps);
+        Assert.Equal(state.Gate, back.Gate);
+        Assert.Equal(state.Seed, back.Seed);
+        Assert.Equal(state.Pending!.Count, back.Pending!.Count);
+        for (var i = 0; i < state.Pending.Count; i++)
+        {
+            Assert.Equal(state.Pending[i].Time, back.Pending[i].Time);
+            Assert.Equal(state.Pending[i].Values, back.Pending[i].Values);
+            Assert.Equal(state.Pending[i].Source, back.Pending[i].Source);
+        }
+
+        Assert.Equal(bytes, StreamStateCodec.ToBytes(back));
+    }
+
+    [Fact]
+    public void Read_TruncatedOrForeignBytes_ThrowsFormatException()
+    {
+        var binding = TestModels.Binding(TestModels.LocalLevel);
+        var state = new StreamState("s", binding, 1);
+        var bytes = StreamStateCodec.ToBytes(state);
+        Assert.Throws<FormatException>(() => StreamStateCodec.Read("s", bytes.AsSpan(0, bytes.Length - 3), TestModels.Router(binding), out _));
+        Assert.Throws<FormatException>(() => StreamStateCodec.Read("s", "hello"u8, TestModels.Router(binding), out _));
+    }
+}
