@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Numerics;
 
@@ -28,6 +29,7 @@ namespace StreamSeq.Estimation.Discrete;
 /// state with positive probability is skipped with LogLikelihood = −∞. Non-finite probabilities re-initialise the
 /// stream from π (<see cref="EstimateFlags.Reinitialized"/>).</para>
 /// </remarks>
+[SkipLocalsInit]
 public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
 {
     /// <summary>Default number of back-pointer columns kept for the online Viterbi traceback.</summary>
@@ -42,6 +44,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
 
     private readonly HiddenMarkovModel model;
     private readonly HmmEmission emission;
+    private readonly GaussianEmission? gaussian;
     private readonly int k;
     private readonly int m;
     private readonly int deltaSlot;
@@ -67,6 +70,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
 
         this.model = model;
         emission = model.Emission;
+        gaussian = emission as GaussianEmission;
         k = model.StateCount;
         m = model.ObservationDimension;
         ViterbiWindow = viterbiWindow;
@@ -136,33 +140,49 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         var predicted = estimate.PredictedMean.AsSpan(0, k);
 
         // Predict: p_t = π at the first step, f_{t−1} A afterwards.
+        double total;
         if (first)
         {
             initial.CopyTo(predicted);
+            total = 1.0;
         }
         else
         {
-            Propagate(filtered, predicted);
+            total = Propagate(filtered, predicted);
         }
 
+        var valid = total > 0.5 && total < 1.5;
         ObservationMoments(predicted, estimate.ObservationMean, estimate.ObservationCovariance);
 
         var y = observation.Values;
         var observed = univariate ? (double.IsFinite(y[0]) ? 1 : 0) : HmmEmission.CountObserved(y[..m]);
-        var arena = ScratchArena.Current;
-        var mark = arena.Mark;
-        var logB = k <= StackLimit ? stackalloc double[k] : arena.Take(k);
+        var large = k > StackLimit;
+        var arena = large ? ScratchArena.Current : null;
+        var mark = large ? arena!.Mark : 0;
+        var work = large ? arena!.Take(2 * k) : stackalloc double[2 * k];
+        var logB = work[..k];
         var useEmission = false;
-        if (observed > 0)
+        if (valid && observed > 0)
         {
-            if (!emission.Accepts(y))
+            if (gaussian is null && !emission.Accepts(y))
             {
                 estimate.Flags |= EstimateFlags.ObservationSkipped;
             }
             else
             {
-                emission.LogDensities(y, logB);
-                useEmission = Update(predicted, logB, filtered, estimate);
+                if (gaussian is not null)
+                {
+                    // Sealed type: a direct call the JIT can inline on the hottest configuration.
+                    gaussian.LogDensities(y, logB);
+                }
+                else
+                {
+                    emission.LogDensities(y, logB);
+                }
+
+                var sum = Update(predicted, logB, filtered, estimate);
+                useEmission = sum > 0.0;
+                valid = !double.IsNaN(sum) && !double.IsInfinity(sum);
                 if (useEmission)
                 {
                     estimate.ObservedCount = observed;
@@ -176,22 +196,23 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
             predicted.CopyTo(filtered);
         }
 
-        ViterbiStep(state, first, useEmission ? logB : default, arena);
-        arena.Release(mark);
+        var viterbiState = ViterbiStep(state, first, useEmission ? logB : default, work.Slice(k, k));
+        arena?.Release(mark);
 
-        if (!IsDistribution(filtered))
+        if (!valid)
         {
             Initialize(state, 0);
             estimate.Flags |= EstimateFlags.Reinitialized;
             estimate.LogLikelihood = double.NaN;
             estimate.NormalizedInnovationSquared = double.NaN;
+            viterbiState = ArgMax(state.Slice(deltaSlot, k));
         }
         else
         {
             state[StepsSlot] += 1.0;
         }
 
-        WriteOutputs(state, filtered, estimate);
+        WriteOutputs(filtered, viterbiState, estimate);
         if (!backwardRecord.IsEmpty)
         {
             filtered.CopyTo(backwardRecord[..k]);
@@ -199,15 +220,19 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         }
     }
 
-    /// <summary>Filtered update; false when y is impossible in every state that has positive predicted probability.</summary>
-    private bool Update(ReadOnlySpan<double> predicted, ReadOnlySpan<double> logB, Span<double> filtered, Estimate estimate)
+    /// <summary>
+    /// Filtered update. Returns the normalising sum: positive on success, 0 when y is impossible in every state with
+    /// positive predicted probability (skipped), NaN when the densities are not numbers.
+    /// </summary>
+    private double Update(ReadOnlySpan<double> predicted, Span<double> logB, Span<double> filtered, Estimate estimate)
     {
         var max = double.NegativeInfinity;
         for (var j = 0; j < k; j++)
         {
-            if (predicted[j] > 0.0 && logB[j] > max)
+            var v = logB[j];
+            if (predicted[j] > 0.0 && v > max)
             {
-                max = logB[j];
+                max = v;
             }
         }
 
@@ -215,7 +240,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         {
             estimate.Flags |= EstimateFlags.ObservationSkipped;
             estimate.LogLikelihood = double.IsNegativeInfinity(max) ? double.NegativeInfinity : double.NaN;
-            return false;
+            return double.IsNegativeInfinity(max) ? 0.0 : double.NaN;
         }
 
         var sum = 0.0;
@@ -233,15 +258,15 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         }
 
         estimate.LogLikelihood = max + Math.Log(sum);
-        return true;
+        return sum;
     }
 
-    private void ViterbiStep(Span<double> state, bool first, ReadOnlySpan<double> logB, ScratchArena arena)
+    /// <summary>One Viterbi recursion; returns argmax_k δ_t(k) (lowest index on ties).</summary>
+    private int ViterbiStep(Span<double> state, bool first, ReadOnlySpan<double> logB, Span<double> next)
     {
         var delta = state.Slice(deltaSlot, k);
         var head = (int)state[HeadSlot];
         var pointers = state.Slice(pointerSlot + (head * k), k);
-        var next = k <= StackLimit ? stackalloc double[k] : arena.Take(k);
         if (first)
         {
             for (var j = 0; j < k; j++)
@@ -259,11 +284,9 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
                 for (var i = 0; i < k; i++)
                 {
                     var v = delta[i] + logTransition[(i * k) + j];
-                    if (v > best)
-                    {
-                        best = v;
-                        arg = i;
-                    }
+                    var better = v > best;
+                    best = better ? v : best;
+                    arg = better ? i : arg;
                 }
 
                 next[j] = best;
@@ -279,13 +302,13 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
             }
         }
 
-        var max = double.NegativeInfinity;
-        for (var j = 0; j < k; j++)
+        var max = next[0];
+        var argMax = 0;
+        for (var j = 1; j < k; j++)
         {
-            if (next[j] > max)
-            {
-                max = next[j];
-            }
+            var better = next[j] > max;
+            max = better ? next[j] : max;
+            argMax = better ? j : argMax;
         }
 
         for (var j = 0; j < k; j++)
@@ -294,25 +317,37 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         }
 
         state[OffsetSlot] += max;
-        state[HeadSlot] = (head + 1) % ViterbiWindow;
-        state[FilledSlot] = Math.Min(state[FilledSlot] + 1.0, ViterbiWindow);
+        state[HeadSlot] = head + 1 == ViterbiWindow ? 0 : head + 1;
+        if (state[FilledSlot] < ViterbiWindow)
+        {
+            state[FilledSlot] += 1.0;
+        }
+
+        return argMax;
     }
 
-    private void WriteOutputs(ReadOnlySpan<double> state, ReadOnlySpan<double> filtered, Estimate estimate)
+    private void WriteOutputs(ReadOnlySpan<double> filtered, int viterbiState, Estimate estimate)
     {
         OneHotCovariance(estimate.PredictedMean, estimate.PredictedCovariance);
         filtered.CopyTo(estimate.StateMean);
         OneHotCovariance(filtered, estimate.StateCovariance);
         var extras = estimate.Extras.AsSpan();
         filtered.CopyTo(extras);
-        extras[k] = ArgMax(state.Slice(deltaSlot, k));
+        extras[k] = viterbiState;
         extras[k + 1] = ArgMax(filtered);
     }
 
-    private void Propagate(ReadOnlySpan<double> from, Span<double> to)
+    /// <summary>to = from · A; returns Σ to.</summary>
+    private double Propagate(ReadOnlySpan<double> from, Span<double> to)
     {
-        to.Clear();
-        for (var i = 0; i < k; i++)
+        var f0 = from[0];
+        var row0 = transition.AsSpan(0, k);
+        for (var j = 0; j < k; j++)
+        {
+            to[j] = f0 * row0[j];
+        }
+
+        for (var i = 1; i < k; i++)
         {
             var fi = from[i];
             if (fi == 0.0)
@@ -326,6 +361,14 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
                 to[j] += fi * row[j];
             }
         }
+
+        var sum = 0.0;
+        foreach (var v in to)
+        {
+            sum += v;
+        }
+
+        return sum;
     }
 
     private void ObservationMoments(ReadOnlySpan<double> p, Span<double> mean, Span<double> covariance)
@@ -468,22 +511,6 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         }
 
         return arg;
-    }
-
-    private static bool IsDistribution(ReadOnlySpan<double> p)
-    {
-        var sum = 0.0;
-        foreach (var v in p)
-        {
-            if (!(v >= 0.0) || double.IsInfinity(v))
-            {
-                return false;
-            }
-
-            sum += v;
-        }
-
-        return sum > 0.5 && sum < 1.5;
     }
 
     /// <inheritdoc />
