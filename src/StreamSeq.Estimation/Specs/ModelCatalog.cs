@@ -1,5 +1,4 @@
 using StreamSeq.Estimation.Abstractions;
-using StreamSeq.Estimation.Discrete;
 using StreamSeq.Estimation.Gaussian;
 
 namespace StreamSeq.Estimation.Specs;
@@ -12,7 +11,8 @@ public static class ModelCatalog
     private static readonly IModelKind[] Kinds =
     [
         new LinearGaussianKind(),
-        new HmmKind(),
+        new Discrete.HmmKind(),
+        new Changepoint.BocpdKind(),
     ];
 
     /// <summary>The registered kinds.</summary>
