@@ -70,11 +70,10 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
     private readonly double threshold;
     private readonly bool adamsMacKay;
     private readonly double[] hazard;
+    private readonly double constantHazard;
     private readonly double[] priorStats;
     private readonly double[] priorMean;
     private readonly double[] priorVariance;
-    private readonly double[] priorPredictiveMean;
-    private readonly double[] priorPredictiveVariance;
     private readonly int meanSlot;
     private readonly int covSlot;
     private readonly int runSlot;
@@ -134,14 +133,12 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
             this.hazard[d] = h;
         }
 
+        constantHazard = this.hazard.Skip(2).All(h => h == this.hazard[1]) ? this.hazard[1] : double.NaN;
         priorStats = new double[statsLength];
         engine.WritePrior(priorStats, 1, 0);
         priorMean = new double[m];
         priorVariance = new double[m];
-        priorPredictiveMean = new double[m];
-        priorPredictiveVariance = new double[m];
         engine.PosteriorMoments(priorStats, 1, 1, priorMean, priorVariance, 1);
-        engine.PredictiveMoments(priorStats, 1, 1, priorPredictiveMean, priorPredictiveVariance, 1);
 
         meanSlot = HeaderLength;
         covSlot = meanSlot + m;
@@ -212,51 +209,57 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
     {
         ArgumentNullException.ThrowIfNull(estimate);
         estimate.Reset();
-        var arena = ScratchArena.Current;
-        var mark = arena.Mark;
         var q = sources;
-        var srl = arena.Take(q);
-        var sp = arena.Take(q);
-        var sst = arena.Take(statsLength * q);
-        var logp = arena.Take(q);
-        var weight = arena.Take(q);
-        var work = arena.Take(2 * q);
-        var means = arena.Take(m * q);
-        var variances = arena.Take(m * q);
+        var rest = StepScratch.Get(q * (11 + statsLength + (3 * m)));
+        var srl = Carve(ref rest, q);
+        var sp = Carve(ref rest, q);
+        var sst = Carve(ref rest, statsLength * q);
+        var logp = Carve(ref rest, q);
+        var weight = Carve(ref rest, q);
+        var work = Carve(ref rest, 2 * q);
+        var means = Carve(ref rest, m * q);
+        var variances = Carve(ref rest, m * q);
+        var noise = Carve(ref rest, m * q);
+        var keep = Carve(ref rest, q);
+        var mixture = Carve(ref rest, 2 * q);
 
         // 1. Hypotheses for y_t: q_t(r) with their segment statistics.
         var ns = BuildSources(state, srl, sp, sst);
 
-        // 2. Predicted segment mean and the predictive distribution of y_t.
+        // 2. Predicted segment mean; the predictive of y_t adds the expected noise variance (law of total variance).
         engine.PosteriorMoments(sst, q, ns, means, variances, q);
-        Mixture(sp[..ns], means, variances, q, estimate.PredictedMean, estimate.PredictedCovariance);
-        engine.PredictiveMoments(sst, q, ns, means, variances, q);
-        Mixture(sp[..ns], means, variances, q, estimate.ObservationMean, estimate.ObservationCovariance);
+        Mixture(sp[..ns], means, variances, q, estimate.PredictedMean, estimate.PredictedCovariance, mixture);
+        estimate.PredictedMean.AsSpan(0, m).CopyTo(estimate.ObservationMean);
+        estimate.PredictedCovariance.AsSpan(0, m * m).CopyTo(estimate.ObservationCovariance);
+        AddNoise(sst, sp[..ns], noise, estimate.ObservationCovariance);
 
         // 3. Assimilate y_t.
         var y = observation.Values[..m];
         var head = (int)state[HeadSlot];
         y.CopyTo(state.Slice(ringSlot + (head * m), m));
         state[HeadSlot] = head + 1 == ringLength ? 0 : head + 1;
-        var observed = HmmObservedCount(y);
+        var observed = ObservedCount(y);
         var e = logp[..ns];
         double evidence;
         if (observed > 0)
         {
             engine.Assimilate(sst, q, ns, y, logp, work);
-            var max = double.NegativeInfinity;
-            for (var j = 0; j < ns; j++)
+            var max = TensorPrimitives.Max(e);
+            if (!double.IsFinite(max))
             {
-                if (sp[j] > 0.0 && logp[j] > max)
-                {
-                    max = logp[j];
-                }
+                max = MaskedMax(e, sp);
             }
 
-            TensorPrimitives.Subtract(e, max, e);
-            TensorPrimitives.Exp(e, e);
-            TensorPrimitives.Multiply(e, sp[..ns], weight[..ns]);
-            evidence = TensorPrimitives.Sum(weight[..ns]);
+            e.CopyTo(work);
+            evidence = Weigh(e, sp, weight, max);
+            if (!(evidence > 0.0) || !double.IsFinite(evidence))
+            {
+                // The best density sat on a hypothesis with zero prior weight: scale by the best weighted one.
+                work[..ns].CopyTo(e);
+                max = MaskedMax(e, sp);
+                evidence = Weigh(e, sp, weight, max);
+            }
+
             estimate.LogLikelihood = max + Math.Log(evidence);
             estimate.ObservedCount = observed;
             estimate.NormalizedInnovationSquared = InnovationSquared(y, observed, estimate);
@@ -270,7 +273,7 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
 
         if (!(evidence > 0.0) || !double.IsFinite(evidence) || (observed > 0 && !double.IsFinite(estimate.LogLikelihood)))
         {
-            Reinitialize(state, estimate, arena, mark);
+            Reinitialize(state, estimate);
             return;
         }
 
@@ -302,21 +305,28 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
 
         var changepointProbability = srl[0] == 0.0 ? alpha[0] : 0.0;
         engine.PosteriorMoments(sst, q, nc, means, variances, q);
-        Mixture(alpha[..nc], means, variances, q, estimate.StateMean, estimate.StateCovariance);
+        Mixture(alpha[..nc], means, variances, q, estimate.StateMean, estimate.StateCovariance, mixture);
         estimate.StateMean.AsSpan(0, m).CopyTo(state.Slice(meanSlot, m));
         estimate.StateCovariance.AsSpan(0, m * m).CopyTo(state.Slice(covSlot, m * m));
 
         // 5. Adams–MacKay mass at zero, and the posterior that is stored.
         var zeroProbability = 0.0;
-        for (var j = 0; j < nc; j++)
+        if (!double.IsNaN(constantHazard))
         {
-            zeroProbability += alpha[j] * hazard[HazardIndex(srl[j] + 1)];
+            zeroProbability = constantHazard * TensorPrimitives.Sum(alpha[..nc]);
+        }
+        else
+        {
+            for (var j = 0; j < nc; j++)
+            {
+                zeroProbability += alpha[j] * hazard[HazardIndex(srl[j] + 1)];
+            }
         }
 
         double map, expected;
         if (adamsMacKay)
         {
-            (map, expected) = StoreAdamsMacKay(state, srl, alpha, sst, nc, zeroProbability);
+            (map, expected) = StoreAdamsMacKay(state, srl, alpha, sst, nc, zeroProbability, work);
             if (recording)
             {
                 WriteEntries(backwardRecord, srl, alpha, means, variances, nc, default);
@@ -324,7 +334,6 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         }
         else
         {
-            var keep = arena.Take(nc);
             (map, expected) = StoreChangepoint(state, srl, alpha, sst, nc, keep);
             if (recording)
             {
@@ -338,10 +347,77 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         extras[1] = map;
         extras[2] = expected;
         extras[3] = zeroProbability;
-        arena.Release(mark);
     }
 
-    private static int HmmObservedCount(ReadOnlySpan<double> y)
+    private static Span<double> Carve(ref Span<double> rest, int length)
+    {
+        var slice = rest[..length];
+        rest = rest[length..];
+        return slice;
+    }
+
+    /// <summary>Adds diag(Σ w · noise / Σ w) to a covariance (a constant noise when the model has one).</summary>
+    private void AddNoise(ReadOnlySpan<double> stats, ReadOnlySpan<double> w, Span<double> noise, Span<double> covariance)
+    {
+        var constant = engine.ConstantNoise;
+        if (!constant.IsEmpty)
+        {
+            for (var c = 0; c < m; c++)
+            {
+                covariance[(c * m) + c] += constant[c];
+            }
+
+            return;
+        }
+
+        var count = w.Length;
+        engine.NoiseVariances(stats, sources, count, noise, sources);
+        var inverse = 1.0 / TensorPrimitives.Sum(w);
+        for (var c = 0; c < m; c++)
+        {
+            var nc = noise.Slice(c * sources, count);
+            var v = TensorPrimitives.Dot(w, nc);
+            if (double.IsNaN(v))
+            {
+                v = 0.0;
+                for (var j = 0; j < count; j++)
+                {
+                    if (w[j] > 0.0)
+                    {
+                        v += w[j] * nc[j];
+                    }
+                }
+            }
+
+            covariance[(c * m) + c] += v * inverse;
+        }
+    }
+
+    private static double MaskedMax(ReadOnlySpan<double> logp, ReadOnlySpan<double> prior)
+    {
+        var max = double.NegativeInfinity;
+        for (var j = 0; j < logp.Length; j++)
+        {
+            if (prior[j] > 0.0 && logp[j] > max)
+            {
+                max = logp[j];
+            }
+        }
+
+        return max;
+    }
+
+    /// <summary>e ← exp(logp − max), weight = prior · e; returns Σ weight.</summary>
+    private static double Weigh(Span<double> e, ReadOnlySpan<double> prior, Span<double> weight, double max)
+    {
+        TensorPrimitives.Subtract(e, max, e);
+        TensorPrimitives.Exp(e, e);
+        var w = weight[..e.Length];
+        TensorPrimitives.Multiply(e, prior[..e.Length], w);
+        return TensorPrimitives.Sum(w);
+    }
+
+    private static int ObservedCount(ReadOnlySpan<double> y)
     {
         var k = 0;
         foreach (var v in y)
@@ -379,12 +455,20 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
 
         // Changepoint form: every stored run either grows by one step or ends before y_t.
         var change = 0.0;
-        for (var j = 0; j < n; j++)
+        TensorPrimitives.Add(rl, 1.0, srl.Slice(1, n));
+        if (!double.IsNaN(constantHazard))
         {
-            var h = hazard[HazardIndex(rl[j] + 1)];
-            srl[j + 1] = rl[j] + 1;
-            sp[j + 1] = p[j] * (1.0 - h);
-            change += p[j] * h;
+            TensorPrimitives.Multiply(p, 1.0 - constantHazard, sp.Slice(1, n));
+            change = constantHazard * TensorPrimitives.Sum(p);
+        }
+        else
+        {
+            for (var j = 0; j < n; j++)
+            {
+                var h = hazard[HazardIndex(rl[j] + 1)];
+                sp[j + 1] = p[j] * (1.0 - h);
+                change += p[j] * h;
+            }
         }
 
         srl[0] = 0;
@@ -413,6 +497,23 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
     private (double Map, double Expected) StoreChangepoint(Span<double> state, ReadOnlySpan<double> srl, Span<double> alpha, ReadOnlySpan<double> sst, int nc, Span<double> keep)
     {
         var (map, expected, best) = Summaries(srl, alpha, nc);
+        var rl = state.Slice(runSlot, capacity);
+        var p = state.Slice(probabilitySlot, capacity);
+        if (TensorPrimitives.Min(alpha[..nc]) >= threshold)
+        {
+            keep[..nc].Fill(1.0);
+            TensorPrimitives.Multiply(alpha[..nc], 1.0 / TensorPrimitives.Sum(alpha[..nc]), alpha[..nc]);
+            srl[..nc].CopyTo(rl);
+            alpha[..nc].CopyTo(p);
+            for (var b = 0; b < statsLength; b++)
+            {
+                sst.Slice(b * sources, nc).CopyTo(state.Slice(statsSlot + (b * capacity), nc));
+            }
+
+            state[CountSlot] = nc;
+            return (map, expected);
+        }
+
         var kept = 0.0;
         for (var j = 0; j < nc; j++)
         {
@@ -422,8 +523,6 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         }
 
         var scale = 1.0 / kept;
-        var rl = state.Slice(runSlot, capacity);
-        var p = state.Slice(probabilitySlot, capacity);
         var n = 0;
         for (var j = 0; j < nc; j++)
         {
@@ -435,26 +534,33 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
             alpha[j] *= scale;
             rl[n] = srl[j];
             p[n] = alpha[j];
-            for (var b = 0; b < statsLength; b++)
-            {
-                state[statsSlot + (b * capacity) + n] = sst[(b * sources) + j];
-            }
-
             n++;
+        }
+
+        for (var b = 0; b < statsLength; b++)
+        {
+            var from = sst.Slice(b * sources, nc);
+            var to = state.Slice(statsSlot + (b * capacity), capacity);
+            var i = 0;
+            for (var j = 0; j < nc; j++)
+            {
+                if (keep[j] != 0.0)
+                {
+                    to[i++] = from[j];
+                }
+            }
         }
 
         state[CountSlot] = n;
         return (map, expected);
     }
 
-    private (double Map, double Expected) StoreAdamsMacKay(Span<double> state, Span<double> srl, ReadOnlySpan<double> alpha, Span<double> sst, int nc, double zeroProbability)
+    private (double Map, double Expected) StoreAdamsMacKay(Span<double> state, Span<double> srl, ReadOnlySpan<double> alpha, Span<double> sst, int nc, double zeroProbability, Span<double> work)
     {
         // Entries: 0 (a run ends after y_t; prior statistics) and c + 1 for every changepoint-form entry c.
-        var arena = ScratchArena.Current;
-        var mark = arena.Mark;
         var count = nc + 1;
-        var rl = arena.Take(count);
-        var p = arena.Take(count);
+        var rl = work[..count];
+        var p = work.Slice(sources, count);
         rl[0] = 0;
         p[0] = zeroProbability;
         for (var j = 0; j < nc; j++)
@@ -523,64 +629,51 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         }
 
         state[CountSlot] = n;
-        arena.Release(mark);
         return (map, expected);
     }
 
     private static (double Map, double Expected, int Best) Summaries(ReadOnlySpan<double> rl, ReadOnlySpan<double> p, int count)
     {
-        var best = 0;
-        var expected = 0.0;
-        for (var j = 0; j < count; j++)
-        {
-            if (p[j] > p[best])
-            {
-                best = j;
-            }
-
-            expected += rl[j] * p[j];
-        }
-
-        return (rl[best], expected, best);
+        // The first maximum, i.e. the smallest run length on ties (run lengths are increasing).
+        var best = TensorPrimitives.IndexOfMax(p[..count]);
+        return (rl[best], TensorPrimitives.Dot(rl[..count], p[..count]), best);
     }
 
-    /// <summary>Moments of a mixture of independent-component Gaussians-like terms: Σ w (μμ' + diag v) − mean mean'.</summary>
-    private void Mixture(ReadOnlySpan<double> w, ReadOnlySpan<double> means, ReadOnlySpan<double> variances, int momentCap, Span<double> mean, Span<double> covariance)
+    /// <summary>
+    /// Moments of a mixture whose components have independent coordinates: mean = Σ w μ, covariance =
+    /// Σ w (μ − mean)(μ − mean)' + diag(Σ w v), with weights normalised by their sum.
+    /// </summary>
+    private void Mixture(ReadOnlySpan<double> w, ReadOnlySpan<double> means, ReadOnlySpan<double> variances, int momentCap, Span<double> mean, Span<double> covariance, Span<double> scratch)
     {
         var count = w.Length;
-        var total = TensorPrimitives.Sum(w);
-        var inverse = 1.0 / total;
+        var inverse = 1.0 / TensorPrimitives.Sum(w);
         for (var c = 0; c < m; c++)
         {
             mean[c] = TensorPrimitives.Dot(w, means.Slice(c * momentCap, count)) * inverse;
         }
 
+        var dc = scratch[..count];
+        var dd = m > 1 ? scratch.Slice(count, count) : dc;
         for (var c = 0; c < m; c++)
         {
-            var mc = means.Slice(c * momentCap, count);
+            TensorPrimitives.Subtract(means.Slice(c * momentCap, count), mean[c], dc);
             for (var d = 0; d <= c; d++)
             {
-                var md = means.Slice(d * momentCap, count);
-                var second = 0.0;
-                for (var j = 0; j < count; j++)
+                double second;
+                if (d == c)
                 {
-                    var wj = w[j];
-                    if (wj > 0.0)
+                    TensorPrimitives.Multiply(dc, dc, dd);
+                    second = TensorPrimitives.Dot(w, dd) + TensorPrimitives.Dot(w, variances.Slice(c * momentCap, count));
+                    if (double.IsNaN(second))
                     {
-                        second += wj * ((mc[j] - mean[c]) * (md[j] - mean[d]));
+                        second = GuardedVariance(w, dd, variances.Slice(c * momentCap, count));
                     }
                 }
-
-                if (c == d)
+                else
                 {
-                    var v = variances.Slice(c * momentCap, count);
-                    for (var j = 0; j < count; j++)
-                    {
-                        if (w[j] > 0.0)
-                        {
-                            second += w[j] * v[j];
-                        }
-                    }
+                    TensorPrimitives.Subtract(means.Slice(d * momentCap, count), mean[d], dd);
+                    TensorPrimitives.Multiply(dc, dd, dd);
+                    second = TensorPrimitives.Dot(w, dd);
                 }
 
                 second *= inverse;
@@ -588,6 +681,21 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
                 covariance[(d * m) + c] = second;
             }
         }
+    }
+
+    /// <summary>Σ w (d² + v) skipping zero weights, so an undefined (+∞) variance with no weight does not give NaN.</summary>
+    private static double GuardedVariance(ReadOnlySpan<double> w, ReadOnlySpan<double> squares, ReadOnlySpan<double> variances)
+    {
+        var total = 0.0;
+        for (var j = 0; j < w.Length; j++)
+        {
+            if (w[j] > 0.0)
+            {
+                total += w[j] * (squares[j] + variances[j]);
+            }
+        }
+
+        return total;
     }
 
     private double InnovationSquared(ReadOnlySpan<double> y, int observed, Estimate estimate)
@@ -646,9 +754,8 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         return result;
     }
 
-    private void Reinitialize(Span<double> state, Estimate estimate, ScratchArena arena, int mark)
+    private void Reinitialize(Span<double> state, Estimate estimate)
     {
-        arena.Release(mark);
         Initialize(state, 0);
         estimate.Flags |= EstimateFlags.Reinitialized;
         estimate.LogLikelihood = double.NaN;
@@ -714,27 +821,28 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
         var q = sources;
+        var mc = q + 1;
         var srl = arena.Take(q);
         var sp = arena.Take(q);
         var sst = arena.Take(statsLength * q);
-        var means = arena.Take(m * (q + 1));
-        var variances = arena.Take(m * (q + 1));
-        var predictiveMeans = arena.Take(m * (q + 1));
-        var predictiveVariances = arena.Take(m * (q + 1));
-        var weight = arena.Take(q + 1);
+        var means = arena.Take(m * mc);
+        var variances = arena.Take(m * mc);
+        var predictiveVariances = arena.Take(m * mc);
+        var weight = arena.Take(mc);
         var survival = arena.Take(q);
+        var scratch = arena.Take(2 * mc);
         var ns = BuildSources(state, srl, sp, sst);
 
-        // Entry ns is the prior (a segment that has not been observed), for every change before the horizon.
-        var mc = q + 1;
+        // Entry ns is the prior (a segment not yet observed), for every change before the horizon.
         engine.PosteriorMoments(sst, q, ns, means, variances, mc);
-        engine.PredictiveMoments(sst, q, ns, predictiveMeans, predictiveVariances, mc);
+        engine.NoiseVariances(sst, q, ns, predictiveVariances, mc);
+        engine.NoiseVariances(priorStats, 1, 1, predictiveVariances[ns..], mc);
         for (var c = 0; c < m; c++)
         {
             means[(c * mc) + ns] = priorMean[c];
             variances[(c * mc) + ns] = priorVariance[c];
-            predictiveMeans[(c * mc) + ns] = priorPredictiveMean[c];
-            predictiveVariances[(c * mc) + ns] = priorPredictiveVariance[c];
+            var block = predictiveVariances.Slice(c * mc, ns + 1);
+            TensorPrimitives.Add(block, variances.Slice(c * mc, ns + 1), block);
         }
 
         survival[..ns].Fill(1.0);
@@ -759,8 +867,8 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
             }
 
             weight[ns] = Math.Max(rest, 0.0);
-            Mixture(weight[..(ns + 1)], means, variances, mc, forecast.StateMeanAt(h), forecast.StateCovarianceAt(h));
-            Mixture(weight[..(ns + 1)], predictiveMeans, predictiveVariances, mc, forecast.ObservationMeanAt(h), forecast.ObservationCovarianceAt(h));
+            Mixture(weight[..(ns + 1)], means, variances, mc, forecast.StateMeanAt(h), forecast.StateCovarianceAt(h), scratch);
+            Mixture(weight[..(ns + 1)], means, predictiveVariances, mc, forecast.ObservationMeanAt(h), forecast.ObservationCovarianceAt(h), scratch);
         }
 
         arena.Release(mark);

@@ -77,7 +77,7 @@ public sealed class NormalGammaModel : SegmentModel
         private readonly double[] spread;
         private readonly double[] step;
         private readonly double[] posteriorFactor;
-        private readonly double[] predictiveFactor;
+        private readonly double[] noiseFactor;
 
         public Engine(NormalGammaModel model, int maxCount)
             : base(model.Dimension, maxCount)
@@ -91,7 +91,7 @@ public sealed class NormalGammaModel : SegmentModel
             spread = new double[m * stride];
             step = new double[m * stride];
             posteriorFactor = new double[m * stride];
-            predictiveFactor = new double[m * stride];
+            noiseFactor = new double[m * stride];
             for (var c = 0; c < m; c++)
             {
                 for (var n = 0; n < stride; n++)
@@ -107,7 +107,7 @@ public sealed class NormalGammaModel : SegmentModel
                     spread[i] = k / (2.0 * (k + 1.0));
                     step[i] = 1.0 / (k + 1.0);
                     posteriorFactor[i] = a > 1.0 ? 1.0 / (k * (a - 1.0)) : double.PositiveInfinity;
-                    predictiveFactor[i] = a > 1.0 ? (k + 1.0) / (k * (a - 1.0)) : double.PositiveInfinity;
+                    noiseFactor[i] = a > 1.0 ? 1.0 / (a - 1.0) : double.PositiveInfinity;
                 }
             }
         }
@@ -195,15 +195,26 @@ public sealed class NormalGammaModel : SegmentModel
         public override void PosteriorMoments(ReadOnlySpan<double> stats, int cap, int count, Span<double> means, Span<double> variances, int momentCap) =>
             Moments(stats, cap, count, means, variances, momentCap, posteriorFactor);
 
-        public override void PredictiveMoments(ReadOnlySpan<double> stats, int cap, int count, Span<double> means, Span<double> variances, int momentCap) =>
-            Moments(stats, cap, count, means, variances, momentCap, predictiveFactor);
+
+        public override void NoiseVariances(ReadOnlySpan<double> stats, int cap, int count, Span<double> noise, int momentCap) =>
+            Scaled(stats, cap, count, noise, momentCap, noiseFactor);
 
         private void Moments(ReadOnlySpan<double> stats, int cap, int count, Span<double> means, Span<double> variances, int momentCap, double[] factor)
         {
             for (var c = 0; c < Dimension; c++)
             {
+                stats.Slice((S * c * cap) + cap, count).CopyTo(means.Slice(c * momentCap, count));
+            }
+
+            Scaled(stats, cap, count, variances, momentCap, factor);
+        }
+
+        /// <summary>β_j times a factor tabulated by n.</summary>
+        private void Scaled(ReadOnlySpan<double> stats, int cap, int count, Span<double> variances, int momentCap, double[] factor)
+        {
+            for (var c = 0; c < Dimension; c++)
+            {
                 var block = S * c * cap;
-                stats.Slice(block + cap, count).CopyTo(means.Slice(c * momentCap, count));
                 var counts = stats.Slice(block, count);
                 var beta = stats.Slice(block + (2 * cap), count);
                 var v = variances.Slice(c * momentCap, count);

@@ -60,7 +60,7 @@ public sealed class NormalKnownVarianceModel : SegmentModel
         private readonly double[] logNormalizer;
         private readonly double[] halfInversePredictive;
         private readonly double[] posteriorVariance;
-        private readonly double[] predictiveVariance;
+        private readonly double[] noise;
         private readonly double[] keep;
         private readonly double[] gain;
 
@@ -73,7 +73,7 @@ public sealed class NormalKnownVarianceModel : SegmentModel
             logNormalizer = new double[m * stride];
             halfInversePredictive = new double[m * stride];
             posteriorVariance = new double[m * stride];
-            predictiveVariance = new double[m * stride];
+            noise = model.variance.ToArray();
             keep = new double[m * stride];
             gain = new double[m * stride];
             for (var c = 0; c < m; c++)
@@ -87,7 +87,6 @@ public sealed class NormalKnownVarianceModel : SegmentModel
                     var v = (1.0 / precision) + s2;
                     var i = (c * stride) + n;
                     posteriorVariance[i] = 1.0 / precision;
-                    predictiveVariance[i] = v;
                     logNormalizer[i] = -0.5 * (Log2Pi + Math.Log(v));
                     halfInversePredictive[i] = 0.5 / v;
                     keep[i] = precision / next;
@@ -158,8 +157,15 @@ public sealed class NormalKnownVarianceModel : SegmentModel
         public override void PosteriorMoments(ReadOnlySpan<double> stats, int cap, int count, Span<double> means, Span<double> variances, int momentCap) =>
             Moments(stats, cap, count, means, variances, momentCap, posteriorVariance);
 
-        public override void PredictiveMoments(ReadOnlySpan<double> stats, int cap, int count, Span<double> means, Span<double> variances, int momentCap) =>
-            Moments(stats, cap, count, means, variances, momentCap, predictiveVariance);
+        public override ReadOnlySpan<double> ConstantNoise => noise;
+
+        public override void NoiseVariances(ReadOnlySpan<double> stats, int cap, int count, Span<double> noise, int momentCap)
+        {
+            for (var c = 0; c < Dimension; c++)
+            {
+                noise.Slice(c * momentCap, count).Fill(this.noise[c]);
+            }
+        }
 
         private void Moments(ReadOnlySpan<double> stats, int cap, int count, Span<double> means, Span<double> variances, int momentCap, double[] table)
         {

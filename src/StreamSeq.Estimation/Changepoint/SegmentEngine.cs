@@ -38,8 +38,15 @@ internal abstract class SegmentEngine
     /// <summary>Mean and variance of each component's segment mean μ_c given entry j's statistics (+∞ when undefined).</summary>
     public abstract void PosteriorMoments(ReadOnlySpan<double> stats, int cap, int count, Span<double> means, Span<double> variances, int momentCap);
 
-    /// <summary>Mean and variance of the predictive distribution of the next y_c given entry j (+∞ when undefined).</summary>
-    public abstract void PredictiveMoments(ReadOnlySpan<double> stats, int cap, int count, Span<double> means, Span<double> variances, int momentCap);
+    /// <summary>
+    /// E[Var(y_c | segment parameters) | entry j's statistics], the observation-noise part of the predictive variance
+    /// (+∞ when undefined). By the law of total variance the predictive of y_c has mean E[μ_c] and variance
+    /// Var[μ_c] + this.
+    /// </summary>
+    public abstract void NoiseVariances(ReadOnlySpan<double> stats, int cap, int count, Span<double> noise, int momentCap);
+
+    /// <summary>The noise variance per component when it does not depend on the data (known variance), else null.</summary>
+    public virtual ReadOnlySpan<double> ConstantNoise => default;
 
     /// <summary>The observed count n of component c, entry j, as an index into tables.</summary>
     protected static int Count(ReadOnlySpan<double> stats, int cap, int c, int statsPerComponent, int j) =>
