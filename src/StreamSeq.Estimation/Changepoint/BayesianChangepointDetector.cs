@@ -563,10 +563,17 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         var p = work.Slice(sources, count);
         rl[0] = 0;
         p[0] = zeroProbability;
-        for (var j = 0; j < nc; j++)
+        TensorPrimitives.Add(srl[..nc], 1.0, rl[1..]);
+        if (!double.IsNaN(constantHazard))
         {
-            rl[j + 1] = srl[j] + 1;
-            p[j + 1] = alpha[j] * (1.0 - hazard[HazardIndex(srl[j] + 1)]);
+            TensorPrimitives.Multiply(alpha[..nc], 1.0 - constantHazard, p[1..]);
+        }
+        else
+        {
+            for (var j = 0; j < nc; j++)
+            {
+                p[j + 1] = alpha[j] * (1.0 - hazard[HazardIndex(srl[j] + 1)]);
+            }
         }
 
         // Cap: a run growing past R merges with the one at R; a lone capped run keeps only its last R steps.
@@ -591,6 +598,23 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         }
 
         var (map, expected, best) = Summaries(rl, p, count);
+        var srun = state.Slice(runSlot, capacity);
+        var sprob = state.Slice(probabilitySlot, capacity);
+        if (TensorPrimitives.Min(p[..count]) >= threshold)
+        {
+            // Nothing to prune: block copies, the changepoint-form statistics shifted one place up.
+            rl[..count].CopyTo(srun);
+            TensorPrimitives.Multiply(p[..count], 1.0 / TensorPrimitives.Sum(p[..count]), sprob[..count]);
+            engine.WritePrior(state.Slice(statsSlot, statsLength * capacity), capacity, 0);
+            for (var b = 0; b < statsLength; b++)
+            {
+                sst.Slice(b * sources, count - 1).CopyTo(state.Slice(statsSlot + (b * capacity) + 1, count - 1));
+            }
+
+            state[CountSlot] = count;
+            return (map, expected);
+        }
+
         var kept = 0.0;
         for (var j = 0; j < count; j++)
         {
@@ -601,8 +625,6 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         }
 
         var scale = 1.0 / kept;
-        var srun = state.Slice(runSlot, capacity);
-        var sprob = state.Slice(probabilitySlot, capacity);
         var n = 0;
         for (var j = 0; j < count; j++)
         {

@@ -186,7 +186,16 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
                 if (useEmission)
                 {
                     estimate.ObservedCount = observed;
-                    estimate.NormalizedInnovationSquared = InnovationSquared(y, observed, estimate);
+                    if (univariate)
+                    {
+                        var v = y[0] - estimate.ObservationMean[0];
+                        var s = estimate.ObservationCovariance[0];
+                        estimate.NormalizedInnovationSquared = double.IsInfinity(s) ? 0.0 : s > 0.0 ? v * v / s : double.NaN;
+                    }
+                    else
+                    {
+                        estimate.NormalizedInnovationSquared = InnovationSquared(y, observed, estimate);
+                    }
                 }
             }
         }
@@ -329,12 +338,21 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
     private void WriteOutputs(ReadOnlySpan<double> filtered, int viterbiState, Estimate estimate)
     {
         OneHotCovariance(estimate.PredictedMean, estimate.PredictedCovariance);
-        filtered.CopyTo(estimate.StateMean);
         OneHotCovariance(filtered, estimate.StateCovariance);
-        var extras = estimate.Extras.AsSpan();
-        filtered.CopyTo(extras);
+        var mean = estimate.StateMean.AsSpan(0, k);
+        var extras = estimate.Extras.AsSpan(0, k + 2);
+        var best = 0;
+        for (var j = 0; j < k; j++)
+        {
+            // Element loops: K is small, and a call to a block copy would cost more than the copy.
+            var f = filtered[j];
+            mean[j] = f;
+            extras[j] = f;
+            best = f > filtered[best] ? j : best;
+        }
+
         extras[k] = viterbiState;
-        extras[k + 1] = ArgMax(filtered);
+        extras[k + 1] = best;
     }
 
     /// <summary>to = from · A; returns Σ to.</summary>
