@@ -222,6 +222,41 @@ public sealed class BayesianChangepointDetectorTests
         Assert.True(atCap > 100, "the long stationary stretches should sit at the cap");
     }
 
+    [Theory]
+    [InlineData(RunLengthRecursion.Changepoint, 1e-3)]
+    [InlineData(RunLengthRecursion.AdamsMacKay, 1e-3)]
+    [InlineData(RunLengthRecursion.Changepoint, 0.0)]
+    [InlineData(RunLengthRecursion.AdamsMacKay, 0.0)]
+    public void Step_CappedRun_UsesExactlyTheLastRPlusOneSteps(RunLengthRecursion recursion, double pruneBelow)
+    {
+        // With a negligible hazard the run at the cap carries all the mass once t > R: its segment posterior must be
+        // the closed-form one from the most recent R + 1 observations. A coarse prune leaves it alone (rebuilt from the
+        // ring buffer each step); no pruning keeps the run below it, whose grown statistics it merges with.
+        const int cap = 20;
+        var detector = new BayesianChangepointDetector(new ConstantHazard(1e-12), new NormalKnownVarianceModel([1.0], [0.0], [9.0]), cap, pruneBelow, recursion);
+        // Smooth, outlier-free data so no new-segment hypothesis ever gains weight.
+        var data = Enumerable.Range(1, 100).Select(t => (0.5 * Math.Sin(0.7 * t)) + (0.2 * Math.Cos(1.3 * t))).ToArray();
+        var state = new double[detector.Info.StateLength];
+        detector.Initialize(state, 0);
+        var est = new Estimate(detector.Info);
+        var runs = new int[cap + 1];
+        var probs = new double[cap + 1];
+        for (var t = 0; t < data.Length; t++)
+        {
+            detector.Step(state, new Observation(data.AsSpan(t, 1)), est, default);
+            var window = data.AsSpan(Math.Max(0, t - cap), Math.Min(t + 1, cap + 1)).ToArray();
+            var precision = (1 / 9.0) + window.Length;
+            // The new-segment hypothesis still carries ~1e-12 of mass inside the step (it is pruned afterwards).
+            Expect.Close(window.Sum() / precision, est.StateMean[0], 1e-11, $"t={t + 1} segment mean");
+            Expect.Close(1 / precision, est.StateCovariance[0], 1e-11, $"t={t + 1} segment variance");
+            // The run begun at the first observation, after t + 1 steps: r = t (changepoint form) or t + 1 (Adams–MacKay), capped at R.
+            var n = detector.ReadRunLengths(state, runs, probs);
+            var longest = Math.Min(recursion == RunLengthRecursion.Changepoint ? t : t + 1, cap);
+            Assert.Equal(longest, runs[n - 1]);
+            Assert.Equal(pruneBelow > 0.0 ? 1 : longest + 1, n);
+        }
+    }
+
     [Fact]
     public void Step_CapAtLeastLength_EqualsUncapped()
     {
