@@ -48,7 +48,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
             ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
         };
 
-        var producing = bed.ProduceInBackground(input, perSecond: 4000);
+        var producing = bed.ProduceInBackground(input, perSecond: 2500);
         var rng = new Random(2026);
         var kills = 0;
         var killedAt = new List<int>();
@@ -63,8 +63,17 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
                     break;
                 }
 
-                // Kill at a random point: during restore, between or inside transactions.
-                Thread.Sleep(TimeSpan.FromMilliseconds(rng.Next(2500, 7000)));
+                // Kill at a random point once this incarnation is producing: between or inside transactions. Waiting
+                // for progress first keeps the test meaningful on a slow or loaded machine.
+                var before = bed.HighWatermarkSum(bed.Options.FilteredTopic);
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                while (bed.HighWatermarkSum(bed.Options.FilteredTopic) <= before && clock.Elapsed < TimeSpan.FromSeconds(90))
+                {
+                    Assert.False(worker.HasExited, $"worker exited on its own:\n{worker.Logs()}");
+                    Thread.Sleep(200);
+                }
+
+                Thread.Sleep(TimeSpan.FromMilliseconds(rng.Next(200, 2500)));
                 Assert.False(worker.HasExited, $"worker exited on its own:\n{worker.Logs()}");
                 worker.Kill();
                 kills++;
@@ -84,7 +93,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         // The kills must have hit a worker that was producing, or the test proves nothing.
         var raw = bed.ReadMessages(bed.Options.FilteredTopic).Count;
         output.WriteLine($"filtered records visible on the broker after each kill: {string.Join(", ", killedAt)}; at the end {raw} visible, {input.Count} committed");
-        Assert.True(killedAt.Count(c => c > 0 && c < input.Count) >= 2, $"at least two kills should land mid-stream: {string.Join(", ", killedAt)}");
+        Assert.True(killedAt.Count(c => c > 0 && c < input.Count) >= 3, $"at least three kills should land mid-stream: {string.Join(", ", killedAt)}");
         OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
     }
 }

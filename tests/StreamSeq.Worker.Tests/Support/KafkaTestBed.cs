@@ -169,6 +169,19 @@ internal sealed class KafkaTestBed : IDisposable
     /// <summary>Number of committed records in a topic (see <see cref="ReadCommitted"/>).</summary>
     public int CountCommitted(string topic) => ReadCommitted(topic).Values.Sum(v => v.Count);
 
+    /// <summary>Sum of the high watermarks of a topic's partitions (records that reached the broker, committed or not).</summary>
+    public long HighWatermarkSum(string topic, int partitions = OutputPartitions)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = Cluster.BootstrapServers, GroupId = "watermarks-unused" }).SetLogHandler((_, _) => { }).Build();
+        long sum = 0;
+        for (var p = 0; p < partitions; p++)
+        {
+            sum += consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value;
+        }
+
+        return sum;
+    }
+
     /// <summary>Transaction stamps (transaction and input partition) whose offset marker reached the changelog.</summary>
     public HashSet<string> CommittedTransactions()
     {
