@@ -1,3 +1,4 @@
+using StreamSeq.Testing;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;

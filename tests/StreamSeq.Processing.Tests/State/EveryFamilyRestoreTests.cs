@@ -1,3 +1,4 @@
+using StreamSeq.Testing;
 using System.Text;
 using StreamSeq.Estimation.Specs;
 using StreamSeq.Processing.Models;

@@ -54,11 +54,11 @@ public sealed class WorkerConfigurationTests
     [Fact]
     public async Task Worker_InvalidKafkaSetting_ExitsWithMessageNamingTheSetting()
     {
-        var start = new ProcessStartInfo("dotnet", [RepositoryFiles.WorkerDll(), "--StreamSeq:Kafka:CommitInterval=00:01:00", "--StreamSeq:Kafka:TransactionTimeout=00:00:10", "--StreamSeq:Kafka:BootstrapServers=127.0.0.1:1", "--Urls=http://127.0.0.1:0"])
+        var start = new ProcessStartInfo("dotnet", [WorkerBuild.Dll(), "--StreamSeq:Kafka:CommitInterval=00:01:00", "--StreamSeq:Kafka:TransactionTimeout=00:00:10", "--StreamSeq:Kafka:BootstrapServers=127.0.0.1:1", "--Urls=http://127.0.0.1:0"])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
-            WorkingDirectory = Path.GetDirectoryName(RepositoryFiles.WorkerDll())!,
+            WorkingDirectory = Path.GetDirectoryName(WorkerBuild.Dll())!,
         };
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

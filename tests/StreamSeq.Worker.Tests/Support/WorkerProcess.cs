@@ -38,7 +38,7 @@ internal sealed class WorkerProcess : IDisposable
             ["StreamSeq"] = streamSeqSettings.DeepClone(),
         };
         File.WriteAllText(Path.Combine(directory, "appsettings.json"), settings.ToJsonString());
-        var start = new ProcessStartInfo("dotnet", [RepositoryFiles.WorkerDll()])
+        var start = new ProcessStartInfo("dotnet", [WorkerBuild.Dll()])
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,

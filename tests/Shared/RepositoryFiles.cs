@@ -1,11 +1,18 @@
-namespace StreamSeq.Processing.Tests.Support;
+namespace StreamSeq.Testing;
 
-/// <summary>Finds files of the repository (examples, schemas) from the test's output folder.</summary>
+/// <summary>
+/// Finds files of the repository (examples, schemas, build outputs) from a test's output folder. Linked into every
+/// test project that needs it (tests/Shared).
+/// </summary>
 internal static class RepositoryFiles
 {
     public static string Root { get; } = FindRoot();
 
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    /// <summary>The build configuration of the running test assembly (Debug or Release).</summary>
+    public static string Configuration =>
+        new DirectoryInfo(System.IO.Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
 
     private static string FindRoot()
     {
