@@ -1,4 +1,5 @@
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Detection;
 using StreamSeq.Estimation.Gaussian;
 
 namespace StreamSeq.Estimation.Specs;
@@ -11,6 +12,7 @@ public static class ModelCatalog
     private static readonly IModelKind[] Kinds =
     [
         new LinearGaussianKind(),
+        new AnomalyDetectorKind(),
     ];
 
     /// <summary>The registered kinds.</summary>
