@@ -212,7 +212,7 @@ public sealed class AnomalyDetector : IEstimator
             nominal = g[gaps / 2];
         }
 
-        var s0 = Math.Max(2.2 * mad * mad, Floor(state, median));
+        var s0 = Math.Clamp(Math.Max(2.2 * mad * mad, Floor(state, median)), 1e-300, 1e300);
         state[DetectorLayout.NominalGap] = nominal;
         state[DetectorLayout.ReferenceLogScale] = 0.5 * Math.Log(s0);
         state[DetectorLayout.LevelMean] = median;
@@ -279,7 +279,7 @@ public sealed class AnomalyDetector : IEstimator
         var steps = gap / state[DetectorLayout.NominalGap];
         var m = state[DetectorLayout.LevelMean];
         var scale = state[DetectorLayout.LevelScale];
-        var prior = state[DetectorLayout.LevelVariance] * Math.Exp(-logLevelDiscount * steps);
+        var prior = LevelPrior(state[DetectorLayout.LevelVariance], steps);
         var levelScaleSquared = scale * (prior + 1.0);
         estimate.PredictedMean[0] = m;
         estimate.PredictedCovariance[0] = scale * prior;
@@ -304,7 +304,7 @@ public sealed class AnomalyDetector : IEstimator
 
             var bin = SeasonalProfileExpert.Advance(season, periods[k], gap);
             bins[1 + k] = bin;
-            ready[1 + k] = SeasonalProfileExpert.Predict(season, layout.MaxBins, bin, periods[k], options.SeasonalBinNoise, out means[1 + k], out scales[1 + k], out priors[1 + k]);
+            ready[1 + k] = SeasonalProfileExpert.Predict(season, layout.MaxBins, bin, periods[k], options.SeasonalBinNoise, 0.0, out means[1 + k], out scales[1 + k], out priors[1 + k]);
         }
 
         var marginal = state.Slice(layout.Marginal, DetectorLayout.MarginalHeaderLength + layout.MarginalBins);
@@ -333,6 +333,11 @@ public sealed class AnomalyDetector : IEstimator
         var active = 0;
         for (var k = 0; k < experts; k++)
         {
+            if (double.IsNaN(logDensities[k]))
+            {
+                logDensities[k] = double.NegativeInfinity;
+            }
+
             if (weights[k] > 0.0)
             {
                 active++;
@@ -340,24 +345,30 @@ public sealed class AnomalyDetector : IEstimator
             }
         }
 
-        var mixture = 0.0;
-        for (var k = 0; k < experts; k++)
+        double logLikelihood;
+        if (double.IsNegativeInfinity(peak) || double.IsPositiveInfinity(peak))
         {
-            if (weights[k] > 0.0)
-            {
-                var share = weights[k] * Math.Exp(logDensities[k] - peak);
-                mixture += share;
-                weights[k] = share;
-            }
+            // No expert gives the value a usable density: the weights stay as they are.
+            logLikelihood = peak;
         }
-
-        var logLikelihood = Math.Log(mixture) + peak;
-        var eps = options.SwitchingRate;
-        for (var k = 0; k < experts; k++)
+        else
         {
-            if (weights[k] > 0.0)
+            Span<double> shares = stackalloc double[experts];
+            var mixture = 0.0;
+            for (var k = 0; k < experts; k++)
             {
-                weights[k] = ((1.0 - eps) * weights[k] / mixture) + (eps / active);
+                shares[k] = weights[k] > 0.0 ? weights[k] * Math.Exp(logDensities[k] - peak) : 0.0;
+                mixture += shares[k];
+            }
+
+            logLikelihood = Math.Log(mixture) + peak;
+            var eps = options.SwitchingRate;
+            for (var k = 0; k < experts; k++)
+            {
+                if (weights[k] > 0.0)
+                {
+                    weights[k] = ((1.0 - eps) * shares[k] / mixture) + (eps / active);
+                }
             }
         }
 
@@ -396,8 +407,18 @@ public sealed class AnomalyDetector : IEstimator
 
         MarginalDensity.Add(marginal, layout.MarginalBins, y);
 
-        // Surprisal, its tail probability and the score.
+        // Surprisal, its tail probability and the score (a surprisal that is not a number cannot be ranked: score 0).
         var surprisal = -logLikelihood + state[DetectorLayout.ReferenceLogScale];
+        if (double.IsNaN(surprisal))
+        {
+            estimate.LogLikelihood = double.NaN;
+            estimate.NormalizedInnovationSquared = double.NaN;
+            estimate.Flags |= EstimateFlags.ObservationSkipped;
+            WriteWeights(state, estimate);
+            return;
+        }
+
+        surprisal = Math.Clamp(surprisal, options.CalibrationMinimum - 1e6, options.CalibrationMaximum + 1e6);
         var calibration = state.Slice(layout.Calibration, DetectorLayout.CalibrationHeaderLength + layout.CalibrationBins);
         var haveHistory = SurprisalCalibrator.Seen(calibration) >= options.CalibrationWarmup;
         var logTail = haveHistory
@@ -418,6 +439,10 @@ public sealed class AnomalyDetector : IEstimator
         extras[tailOffset] = Math.Exp(logTail);
         WriteWeights(state, estimate);
     }
+
+    /// <summary>R = C δ_μ^(−steps), kept within [1e-12, 1e300] so a huge gap or a collapsed variance cannot poison the state.</summary>
+    private double LevelPrior(double variance, double steps) =>
+        Math.Clamp(variance * Math.Exp(Math.Min(-logLevelDiscount * steps, 690.0)), 1e-12, 1e300);
 
     private double Suppress(Span<double> state, double raw)
     {
@@ -442,8 +467,18 @@ public sealed class AnomalyDetector : IEstimator
 
     private void WriteObservationMoments(ReadOnlySpan<double> weights, ReadOnlySpan<double> means, ReadOnlySpan<double> scales, ReadOnlySpan<bool> ready, ReadOnlySpan<double> marginal, Estimate estimate)
     {
+        var (mean, variance) = MixtureMoments(weights, means, scales, ready, marginal);
+        estimate.ObservationMean[0] = mean;
+        estimate.ObservationCovariance[0] = variance;
+    }
+
+    /// <summary>Mean and variance of the expert mixture (an expert without an opinion stands in with the level's moments).</summary>
+    private (double Mean, double Variance) MixtureMoments(ReadOnlySpan<double> weights, ReadOnlySpan<double> means, ReadOnlySpan<double> scales, ReadOnlySpan<bool> ready, ReadOnlySpan<double> marginal)
+    {
         var experts = layout.Experts;
-        double total = 0.0, first = 0.0, second = 0.0;
+        Span<double> m = stackalloc double[experts];
+        Span<double> v = stackalloc double[experts];
+        double total = 0.0, first = 0.0;
         for (var k = 0; k < experts; k++)
         {
             if (!(weights[k] > 0.0))
@@ -451,26 +486,39 @@ public sealed class AnomalyDetector : IEstimator
                 continue;
             }
 
-            double mean, variance;
             if (k == experts - 1)
             {
-                (mean, variance) = MarginalDensity.Moments(marginal, layout.MarginalBins);
+                (m[k], v[k]) = MarginalDensity.Moments(marginal, layout.MarginalBins);
             }
             else
             {
                 var j = ready[k] ? k : 0;
-                mean = means[j];
-                variance = density.Variance(scales[j]);
+                m[k] = means[j];
+                v[k] = density.Variance(scales[j]);
             }
 
             total += weights[k];
-            first += weights[k] * mean;
-            second += weights[k] * (variance + (mean * mean));
+            first += weights[k] * m[k];
         }
 
-        var m = first / total;
-        estimate.ObservationMean[0] = m;
-        estimate.ObservationCovariance[0] = Math.Max((second / total) - (m * m), double.Epsilon);
+        var mean = first / total;
+        if (!double.IsFinite(mean))
+        {
+            return (means[0], double.MaxValue);
+        }
+
+        var second = 0.0;
+        for (var k = 0; k < experts; k++)
+        {
+            if (weights[k] > 0.0)
+            {
+                var d = m[k] - mean;
+                second += weights[k] * (v[k] + (d * d));
+            }
+        }
+
+        var variance = second / total;
+        return (mean, double.IsNaN(variance) ? double.MaxValue : Math.Clamp(variance, double.Epsilon, double.MaxValue));
     }
 
     private void WriteWeights(ReadOnlySpan<double> state, Estimate estimate) =>
@@ -503,7 +551,7 @@ public sealed class AnomalyDetector : IEstimator
         for (var h = 1; h <= forecast.MaxHorizon; h++)
         {
             var ahead = h * stepGap;
-            var prior = c * Math.Exp(-logLevelDiscount * ahead / nominal);
+            var prior = LevelPrior(c, ahead / nominal);
             var levelVariance = ready ? scale * prior : 1e300;
             forecast.StateMeanAt(h)[0] = m;
             forecast.StateCovarianceAt(h)[0] = levelVariance;
@@ -529,37 +577,12 @@ public sealed class AnomalyDetector : IEstimator
                 var bins = (int)season[DetectorLayout.SeasonBins];
                 var phase = (season[DetectorLayout.SeasonPhase] + ahead) % periods[k];
                 var bin = Math.Min((int)((phase / season[DetectorLayout.SeasonBinWidth]) + 0.5) % bins, bins - 1);
-                have[1 + k] = SeasonalProfileExpert.Predict(season, layout.MaxBins, bin, periods[k], options.SeasonalBinNoise, out means[1 + k], out scales[1 + k], out _);
+                have[1 + k] = SeasonalProfileExpert.Predict(season, layout.MaxBins, bin, periods[k], options.SeasonalBinNoise, ahead, out means[1 + k], out scales[1 + k], out _);
             }
 
-            double total = 0.0, first = 0.0, second = 0.0;
-            for (var k = 0; k < experts; k++)
-            {
-                if (!(weights[k] > 0.0))
-                {
-                    continue;
-                }
-
-                double mean, variance;
-                if (k == experts - 1)
-                {
-                    (mean, variance) = MarginalDensity.Moments(marginal, layout.MarginalBins);
-                }
-                else
-                {
-                    var j = have[k] ? k : 0;
-                    mean = means[j];
-                    variance = density.Variance(scales[j]);
-                }
-
-                total += weights[k];
-                first += weights[k] * mean;
-                second += weights[k] * (variance + (mean * mean));
-            }
-
-            var mixtureMean = first / total;
+            var (mixtureMean, mixtureVariance) = MixtureMoments(weights, means, scales, have, marginal);
             forecast.ObservationMeanAt(h)[0] = mixtureMean;
-            forecast.ObservationCovarianceAt(h)[0] = Math.Max((second / total) - (mixtureMean * mixtureMean), double.Epsilon);
+            forecast.ObservationCovarianceAt(h)[0] = mixtureVariance;
         }
     }
 
@@ -591,7 +614,7 @@ public sealed class AnomalyDetector : IEstimator
         var weighted = prior + (1.0 / weight);
         var gain = prior / weighted;
         var newDof = (settings.VarianceDiscount * dof) + 1.0;
-        var evidence = (settings.VarianceDiscount * dof * scale) + (weight * e * e / weighted);
+        var evidence = (settings.VarianceDiscount * dof * scale) + (weight > 0.0 ? weight * e * e / weighted : 0.0);
         return (mean + (gain * e), prior * (1.0 - gain), Math.Max(evidence / newDof, floor), newDof);
     }
 

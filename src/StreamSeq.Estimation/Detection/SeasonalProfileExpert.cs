@@ -46,8 +46,11 @@ internal static class SeasonalProfileExpert
         return Math.Min((int)((phase / state[DetectorLayout.SeasonBinWidth]) + 0.5) % bins, bins - 1);
     }
 
-    /// <summary>The predictive of bin <paramref name="bin"/>: mean, squared scale and scale-free prior variance; false when never visited.</summary>
-    internal static bool Predict(ReadOnlySpan<double> state, int maxBins, int bin, double period, double binNoise, out double mean, out double scaleSquared, out double priorVariance)
+    /// <summary>
+    /// The predictive of bin <paramref name="bin"/>, <paramref name="ahead"/> model time after the expert's clock: mean,
+    /// squared scale and scale-free prior variance; false when the bin was never visited.
+    /// </summary>
+    internal static bool Predict(ReadOnlySpan<double> state, int maxBins, int bin, double period, double binNoise, double ahead, out double mean, out double scaleSquared, out double priorVariance)
     {
         var p = state[DetectorLayout.SeasonHeaderLength + maxBins + bin];
         if (double.IsNaN(p))
@@ -56,7 +59,7 @@ internal static class SeasonalProfileExpert
             return false;
         }
 
-        var elapsed = (state[DetectorLayout.SeasonClock] - state[DetectorLayout.SeasonHeaderLength + (2 * maxBins) + bin]) / period;
+        var elapsed = (state[DetectorLayout.SeasonClock] + ahead - state[DetectorLayout.SeasonHeaderLength + (2 * maxBins) + bin]) / period;
         priorVariance = p + (binNoise * elapsed);
         mean = state[DetectorLayout.SeasonHeaderLength + bin];
         scaleSquared = state[DetectorLayout.SeasonScale] * (priorVariance + 1.0);
@@ -92,8 +95,11 @@ internal static class SeasonalProfileExpert
         values[bin] = mean;
         variances[bin] = variance;
         lastVisit[bin] = clock;
-        state[DetectorLayout.SeasonScale] = newScale;
-        state[DetectorLayout.SeasonDof] = newDof;
+        if (double.IsFinite(newScale) && newScale > 0.0)
+        {
+            state[DetectorLayout.SeasonScale] = newScale;
+            state[DetectorLayout.SeasonDof] = newDof;
+        }
     }
 
     private static Span<double> Variances(Span<double> state, int maxBins) => state.Slice(DetectorLayout.SeasonHeaderLength + maxBins, maxBins);
