@@ -92,6 +92,15 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// <summary>The model parameters.</summary>
     public LinearGaussianModel Model => model;
 
+    /// <summary>Offset of the filtered mean in the state buffer (for filters built from Kalman steps, such as IMM).</summary>
+    internal static int MeanOffset => MeanSlot;
+
+    /// <summary>Offset of the filtered covariance in the state buffer.</summary>
+    internal int CovarianceOffset => covSlot;
+
+    /// <summary>Offset of the step counter; a non-zero count makes the next step predict before updating.</summary>
+    internal static int StepCountOffset => StepsSlot;
+
     /// <inheritdoc />
     public EstimatorInfo Info { get; }
 

@@ -13,7 +13,15 @@ namespace StreamSeq.Estimation.Learning;
 /// </summary>
 /// <remarks>
 /// The optimiser is MathNet's Nelder–Mead simplex to get close, then BFGS with central-difference gradients to
-/// converge. Fields are addressed by their spec path, for example <c>observationNoise</c> or
+/// converge; for estimators whose likelihood is a Monte-Carlo estimate that is not smooth in the parameters
+/// (<see cref="INonSmoothLikelihood"/>, the particle filter) the simplex alone is used, because finite-difference
+/// gradients across resampling jumps are meaningless. Every evaluation initialises each sequence with the same
+/// seed (spec <c>seed</c> + <see cref="FitOptions.Seed"/> + sequence index), so a particle likelihood is evaluated
+/// with common random numbers and the objective is a deterministic function of the parameters. It is still
+/// piecewise continuous (a parameter change moves resampled ancestors), so fits work best with resampling at every
+/// step (<c>essThreshold</c> 1, which keeps the random numbers aligned between evaluations) and, for one-dimensional
+/// states, <c>sortedResampling</c> (ancestors then move to neighbouring states, which makes the likelihood nearly
+/// continuous). Fields are addressed by their spec path, for example <c>observationNoise</c> or
 /// <c>components[0].levelNoise</c>. A field is treated as a variance when its name ends in <c>Noise</c>,
 /// <c>Covariance</c>, <c>Variance</c> or <c>Volatility</c> (or is listed in <see cref="PositiveFields"/>).
 /// </remarks>
@@ -42,6 +50,7 @@ public static class MaximumLikelihood
         var x0 = Vector<double>.Build.DenseOfEnumerable(blocks.SelectMany(b => b.Encode()));
         var evaluations = 0;
         var best = double.NegativeInfinity;
+        var bestPoint = x0;
 
         double Objective(Vector<double> x)
         {
@@ -50,6 +59,7 @@ public static class MaximumLikelihood
             if (ll > best)
             {
                 best = ll;
+                bestPoint = x.Clone();
             }
 
             return double.IsFinite(ll) ? -ll : 1e300;
@@ -61,38 +71,49 @@ public static class MaximumLikelihood
             throw new ModelValidationException("fit", "the starting model gives a non-finite log-likelihood on the data; choose starting values closer to the data.");
         }
 
+        var nonSmooth = ModelCatalog.Build(spec) is INonSmoothLikelihood;
         var iterations = 0;
+        var simplexConverged = false;
         var simplex = new NelderMeadSimplex(1e-10, Math.Max(50, options.MaxIterations));
         var x = x0;
         try
         {
-            var nm = simplex.FindMinimum(ObjectiveFunction.Value(Objective), x0);
+            // A Monte-Carlo likelihood is jagged on small scales, so its simplex starts wide (±0.3 on the log scale of
+            // a variance, 30% of other values) instead of MathNet's tiny default.
+            var nm = nonSmooth
+                ? simplex.FindMinimum(ObjectiveFunction.Value(Objective), x0, Vector<double>.Build.Dense(x0.Count, i => 0.3 * Math.Max(1.0, Math.Abs(x0[i]))))
+                : simplex.FindMinimum(ObjectiveFunction.Value(Objective), x0);
             x = nm.MinimizingPoint;
             iterations += nm.Iterations;
+            simplexConverged = nm.ReasonForExit == ExitCondition.Converged;
         }
         catch (MaximumIterationsException)
         {
-            // Nelder–Mead only seeds BFGS; its best point so far is good enough.
+            // Out of iterations: continue from the best point evaluated so far.
+            x = bestPoint;
         }
 
         options.Progress?.Report(new FitProgress(iterations, options.MaxIterations, best, "simplex done"));
-        var converged = false;
-        try
+        var converged = nonSmooth && simplexConverged;
+        if (!nonSmooth)
         {
-            var bfgs = new BfgsMinimizer(1e-6, 1e-10, 1e-12, options.MaxIterations);
-            var gradientObjective = ObjectiveFunction.Gradient(Objective, v => CentralGradient(Objective, v));
-            var result = bfgs.FindMinimum(gradientObjective, x);
-            if (result.FunctionInfoAtMinimum.Value <= Objective(x))
+            try
             {
-                x = result.MinimizingPoint;
-            }
+                var bfgs = new BfgsMinimizer(1e-6, 1e-10, 1e-12, options.MaxIterations);
+                var gradientObjective = ObjectiveFunction.Gradient(Objective, v => CentralGradient(Objective, v));
+                var result = bfgs.FindMinimum(gradientObjective, x);
+                if (result.FunctionInfoAtMinimum.Value <= Objective(x))
+                {
+                    x = result.MinimizingPoint;
+                }
 
-            iterations += result.Iterations;
-            converged = result.ReasonForExit is not (ExitCondition.None or ExitCondition.InvalidValues or ExitCondition.ExceedIterations);
-        }
-        catch (Exception e) when (e is MaximumIterationsException or OptimizationException or ArgumentException)
-        {
-            // Keep the simplex point; report non-convergence.
+                iterations += result.Iterations;
+                converged = result.ReasonForExit is not (ExitCondition.None or ExitCondition.InvalidValues or ExitCondition.ExceedIterations);
+            }
+            catch (Exception e) when (e is MaximumIterationsException or OptimizationException or ArgumentException)
+            {
+                // Keep the simplex point; report non-convergence.
+            }
         }
 
         var loglik = Evaluate(root, blocks, x, sequences, options.Seed);

@@ -268,6 +268,15 @@ internal static class Dense
     public static void SymmetricEigen(Span<double> a, int n, Span<double> eigenvalues, Span<double> eigenvectors)
     {
         Identity(eigenvectors, n);
+
+        // Stop when the off-diagonal mass is negligible relative to the whole matrix, so that covariances of any
+        // scale (1e-12 or 1e12) are diagonalised alike.
+        var total = 0.0;
+        for (var i = 0; i < n * n; i++)
+        {
+            total += a[i] * a[i];
+        }
+
         for (var sweep = 0; sweep < 100; sweep++)
         {
             var off = 0.0;
@@ -279,7 +288,7 @@ internal static class Dense
                 }
             }
 
-            if (off < 1e-30)
+            if (off <= 1e-30 * total)
             {
                 break;
             }

@@ -1,6 +1,9 @@
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Detection;
 using StreamSeq.Estimation.Gaussian;
+using StreamSeq.Estimation.Particles;
+using StreamSeq.Estimation.Switching;
+using StreamSeq.Estimation.Gaussian.Nonlinear;
 
 namespace StreamSeq.Estimation.Specs;
 
@@ -12,6 +15,12 @@ public static class ModelCatalog
     private static readonly IModelKind[] Kinds =
     [
         new LinearGaussianKind(),
+        new ParticleKind(),
+        new ImmKind(),
+        new ExtendedKalmanKind(),
+        new UnscentedKalmanKind(),
+        new Discrete.HmmKind(),
+        new Changepoint.BocpdKind(),
         new AnomalyDetectorKind(),
     ];
 

@@ -5,71 +5,130 @@ using Confluent.Kafka;
 namespace StreamSeq.Kafka.Transport;
 
 /// <summary>
-/// Reads one changelog partition from its beginning to its end (read_committed, so aborted writes of a crashed
-/// instance never come back) and returns the latest state bytes per stream and the input partition's next offset.
+/// Reads changelog partitions from their beginning to their end (read_committed, so aborted writes of a crashed
+/// instance never come back) and returns, per partition, the latest state bytes per stream and the input partition's
+/// next offset. All partitions of one assignment are read by one consumer at once.
 /// </summary>
 internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience)
 {
-    /// <summary>The latest state per stream and the offset marker of <paramref name="inputTopic"/>'s partition.</summary>
-    public (Dictionary<string, byte[]> States, long? NextOffset, long Records) Restore(string changelogTopic, string inputTopic, int partition, CancellationToken cancellation)
+    /// <summary>What one changelog partition holds.</summary>
+    public sealed class Result
     {
-        var states = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        long? nextOffset = null;
-        long records = 0;
-        var markerKey = ChangelogKeys.OffsetKey(inputTopic, partition);
+        /// <summary>Latest state per stream.</summary>
+        public Dictionary<string, byte[]> States { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The input partition's next offset, when a marker was found.</summary>
+        public long? NextOffset { get; set; }
+
+        /// <summary>State records ignored because their transaction never wrote its offset marker.</summary>
+        public long Ignored { get; set; }
+
+        /// <summary>Changelog records read.</summary>
+        public long Records { get; set; }
+    }
+
+    /// <summary>Restores the given partitions.</summary>
+    public Dictionary<int, Result> Restore(string changelogTopic, string inputTopic, IReadOnlyCollection<int> partitions, CancellationToken cancellation)
+    {
+        var results = partitions.ToDictionary(p => p, _ => new Result());
+        if (partitions.Count == 0)
+        {
+            return results;
+        }
+
+        var markers = partitions.ToDictionary(p => p, p => ChangelogKeys.OffsetKey(inputTopic, p));
+        var uncommitted = partitions.ToDictionary(p => p, _ => new List<(string Transaction, string Stream, byte[]? Value)>());
+        var pending = new HashSet<int>(partitions);
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
-        consumer.Assign(new TopicPartitionOffset(changelogTopic, partition, Offset.Beginning));
+        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(changelogTopic, p, Offset.Beginning)));
         var clock = Stopwatch.StartNew();
         var lastProgress = clock.Elapsed;
-        while (true)
+        while (pending.Count > 0)
         {
             cancellation.ThrowIfCancellationRequested();
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (result is null)
+            var message = consumer.Consume(TimeSpan.FromMilliseconds(100));
+            if (message is null)
             {
                 if (clock.Elapsed - lastProgress > patience)
                 {
-                    throw new TimeoutException($"restoring {changelogTopic}[{partition}] made no progress for {patience} (read {records} records).");
+                    throw new TimeoutException($"restoring {changelogTopic} partitions [{string.Join(",", pending)}] made no progress for {patience}.");
                 }
 
                 continue;
             }
 
             lastProgress = clock.Elapsed;
-            if (result.IsPartitionEOF)
+            var partition = message.Partition.Value;
+            if (message.IsPartitionEOF)
             {
-                break;
+                pending.Remove(partition);
+                continue;
             }
 
-            records++;
-            var key = result.Message.Key;
+            var result = results[partition];
+            result.Records++;
+            var key = message.Message.Key;
             if (key is null)
             {
                 continue;
             }
 
+            var transaction = message.Message.Headers is { } h && h.TryGetLastBytes(ChangelogKeys.TransactionHeader, out var t) ? Encoding.UTF8.GetString(t) : null;
+            var buffered = uncommitted[partition];
             if (ChangelogKeys.IsOffsetKey(key))
             {
-                if (key.AsSpan().SequenceEqual(markerKey) && result.Message.Value is { } v)
+                if (key.AsSpan().SequenceEqual(markers[partition]) && message.Message.Value is { } v)
                 {
-                    nextOffset = ChangelogKeys.ReadOffset(v);
+                    result.NextOffset = ChangelogKeys.ReadOffset(v);
+
+                    // The marker closes its transaction in this partition: its states count, any others never committed.
+                    foreach (var (tx, stream, value) in buffered)
+                    {
+                        if (tx == transaction)
+                        {
+                            Apply(result, stream, value);
+                        }
+                        else
+                        {
+                            result.Ignored++;
+                        }
+                    }
+
+                    buffered.Clear();
                 }
 
                 continue;
             }
 
             var id = Encoding.UTF8.GetString(key);
-            if (result.Message.Value is null)
+            if (transaction is null)
             {
-                states.Remove(id);
+                Apply(result, id, message.Message.Value);
             }
             else
             {
-                states[id] = result.Message.Value;
+                buffered.Add((transaction, id, message.Message.Value));
             }
         }
 
         consumer.Close();
-        return (states, nextOffset, records);
+        foreach (var (partition, buffered) in uncommitted)
+        {
+            results[partition].Ignored += buffered.Count;
+        }
+
+        return results;
+    }
+
+    private static void Apply(Result result, string stream, byte[]? value)
+    {
+        if (value is null)
+        {
+            result.States.Remove(stream);
+        }
+        else
+        {
+            result.States[stream] = value;
+        }
     }
 }

@@ -43,6 +43,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private long batchStart;
     private CancellationToken stopping;
     private ChangelogRestorer? restorer;
+    private string incarnation = string.Empty;
+    private long transactionSequence;
 
     /// <summary>Creates the loop.</summary>
     /// <param name="options">Transport settings.</param>
@@ -93,6 +95,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     public void Run(CancellationToken cancellation)
     {
         stopping = cancellation;
+        incarnation = Guid.NewGuid().ToString("N")[..12];
         KafkaNative.EnsureLoaded();
         var transactionalId = $"{options.GroupId}-{options.EffectiveInstanceId}";
         var producerConfig = KafkaClientDefaults.TransactionalProducer(options.BootstrapServers, transactionalId);
@@ -205,6 +208,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
         {
             producer!.BeginTransaction();
             inTransaction = true;
+            transactionSequence++;
+            foreach (var p in owned.Values)
+            {
+                p.Stamp = null;
+            }
             batchStart = Stopwatch.GetTimestamp();
             batchCount = 0;
             sink!.Produced = 0;
@@ -225,7 +233,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         var source = new SourcePosition(result.Topic, result.Partition.Value, result.Offset.Value);
-        sink!.CurrentKey = message.Key;
+        partition.Stamp ??= Encoding.UTF8.GetBytes($"{options.EffectiveInstanceId}/{incarnation}/{transactionSequence}/{result.Partition.Value}");
+        sink!.TransactionStamp = partition.Stamp;
+        sink.CurrentKey = message.Key;
         sink.CurrentTimestamp = message.Timestamp;
         if (!key.IsEmpty && !ChangelogKeys.IsValidStreamId(key))
         {
@@ -266,20 +276,22 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
 
             var target = new TopicPartition(options.ChangelogTopic, new Partition(id));
+            sink.TransactionStamp = partition.Stamp;
             foreach (var stream in partition.Store.DirtyStreams)
             {
-                sink.Produce(target, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(stream.StreamId), Value = StreamStateCodec.ToBytes(stream) });
+                sink.Produce(target, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(stream.StreamId), Value = StreamStateCodec.ToBytes(stream), Headers = sink.Stamp(null) });
                 changelogRecords++;
             }
 
-            sink.Produce(target, new Message<byte[], byte[]> { Key = partition.OffsetKey, Value = ChangelogKeys.OffsetValue(partition.NextOffset) });
+            // The marker goes last: restore applies this transaction's states only once it has seen it.
+            sink.Produce(target, new Message<byte[], byte[]> { Key = partition.OffsetKey, Value = ChangelogKeys.OffsetValue(partition.NextOffset), Headers = sink.Stamp(null) });
             changelogRecords++;
             offsets.Add(new TopicPartitionOffset(options.InputTopic, id, partition.NextOffset));
         }
 
         try
         {
-            if (offsets.Count > 0)
+            if (offsets.Count > 0 && options.CommitGroupOffsets)
             {
                 Retry("send offsets", () => producer.SendOffsetsToTransaction(offsets, consumer!.ConsumerGroupMetadata, options.TransactionTimeout));
             }
@@ -323,15 +335,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
     {
-        var positions = new List<TopicPartitionOffset>();
-        foreach (var tp in partitions)
-        {
-            var offset = RestorePartition(tp.Partition.Value);
-            positions.Add(new TopicPartitionOffset(tp, offset));
-        }
-
+        var offsets = RestorePartitions([.. partitions.Select(tp => tp.Partition.Value)]);
         Status.SetPartitions(owned.Keys);
-        return positions;
+        return [.. partitions.Select(tp => new TopicPartitionOffset(tp, offsets[tp.Partition.Value]))];
     }
 
     private void OnRevoked(List<TopicPartitionOffset> partitions)
@@ -369,34 +375,46 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
     }
 
-    private Offset RestorePartition(int partition)
+    private Dictionary<int, Offset> RestorePartitions(IReadOnlyCollection<int> partitions)
     {
         using var activity = KafkaTransportMetrics.ActivitySource.StartActivity("streamseq.restore");
         Status.BeginRestore();
         try
         {
             var start = Stopwatch.GetTimestamp();
-            var (states, nextOffset, records) = restorer!.Restore(options.ChangelogTopic, options.InputTopic, partition, stopping);
-            var store = new StateStore(partition, processorOptions.MaxLiveStreams);
-            var discarded = 0;
-            foreach (var (id, bytes) in states)
+            var restored = restorer!.Restore(options.ChangelogTopic, options.InputTopic, partitions, stopping);
+            var offsets = new Dictionary<int, Offset>();
+            long streams = 0;
+            foreach (var (partition, result) in restored)
             {
-                if (!processor.Restore(store, id, bytes, out var reason))
+                var store = new StateStore(partition, processorOptions.MaxLiveStreams);
+                var kept = 0;
+                foreach (var (id, bytes) in result.States)
                 {
-                    discarded++;
-                    LogDiscarded(logger, id, reason ?? "unknown");
+                    if (processor.Restore(store, id, bytes, out var reason))
+                    {
+                        kept++;
+                    }
+                    else
+                    {
+                        LogDiscarded(logger, id, reason ?? "unknown");
+                    }
                 }
+
+                owned[partition] = new PartitionState(store, ChangelogKeys.OffsetKey(options.InputTopic, partition)) { NextOffset = result.NextOffset ?? -1 };
+
+                // No marker yet: start from the group's committed offset (or the beginning).
+                offsets[partition] = result.NextOffset is long o ? new Offset(o) : Offset.Stored;
+                streams += kept;
+                LogRestored(logger, partition, kept, result.Records, result.Ignored, result.NextOffset ?? -1);
             }
 
-            owned[partition] = new PartitionState(store, ChangelogKeys.OffsetKey(options.InputTopic, partition)) { NextOffset = nextOffset ?? -1 };
             var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            metrics.Restored(states.Count - discarded, elapsed);
-            LogRestored(logger, partition, states.Count - discarded, records, elapsed, nextOffset ?? -1);
-            activity?.SetTag("streamseq.partition", partition);
-            activity?.SetTag("streamseq.streams", states.Count);
-
-            // No marker yet: start from the group's committed offset (or the beginning).
-            return nextOffset is long o ? new Offset(o) : Offset.Stored;
+            metrics.Restored(streams, elapsed);
+            LogRestoreDone(logger, partitions.Count, streams, elapsed);
+            activity?.SetTag("streamseq.partitions", partitions.Count);
+            activity?.SetTag("streamseq.streams", streams);
+            return offsets;
         }
         finally
         {
@@ -406,9 +424,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     private void Rewind()
     {
-        foreach (var partition in owned.Keys.ToList())
+        var offsets = RestorePartitions([.. owned.Keys]);
+        foreach (var (partition, offset) in offsets)
         {
-            var offset = RestorePartition(partition);
             var position = offset == Offset.Stored ? Offset.Beginning : offset;
             consumer!.Seek(new TopicPartitionOffset(options.InputTopic, partition, position));
         }
@@ -503,8 +521,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker stopped after {Records} records and {Commits} transactions")]
     private static partial void LogStopped(ILogger logger, long records, long commits);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records in {Milliseconds:F0} ms; resuming at offset {Offset}")]
-    private static partial void LogRestored(ILogger logger, int partition, int streams, long records, double milliseconds, long offset);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records ({Ignored} from uncommitted transactions ignored); resuming at offset {Offset}")]
+    private static partial void LogRestored(ILogger logger, int partition, int streams, long records, long ignored, long offset);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams) in {Milliseconds:F0} ms")]
+    private static partial void LogRestoreDone(ILogger logger, int partitions, long streams, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Discarded restored state of stream {Stream}: {Reason}")]
     private static partial void LogDiscarded(ILogger logger, string stream, string reason);
@@ -539,5 +560,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
         public long NextOffset { get; set; }
 
         public bool Touched { get; set; }
+
+        /// <summary>Transaction header for this partition in the open transaction.</summary>
+        public byte[]? Stamp { get; set; }
     }
 }

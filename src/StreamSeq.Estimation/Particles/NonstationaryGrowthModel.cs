@@ -1,0 +1,143 @@
+using System.Numerics.Tensors;
+using StreamSeq.Estimation.Numerics;
+
+namespace StreamSeq.Estimation.Particles;
+
+/// <summary>
+/// The univariate nonstationary growth model, the classic particle-filter benchmark (spec model type <c>growth</c>).
+/// </summary>
+/// <remarks>
+/// h_0 ~ N(<see cref="InitialMean"/>, <see cref="InitialVariance"/>) one step before the first observation;
+/// h_t = h_{t−1}/2 + 25 h_{t−1}/(1 + h_{t−1}²) + 8 cos(1.2 t) + v_t, v_t ~ N(0, <see cref="TransitionNoise"/>), with t
+/// the 1-based index of the new state; y_t = h_t²/20 + w_t, w_t ~ N(0, <see cref="ObservationNoise"/>). The prior at
+/// the first observation is therefore h_1 = f(h_0, 1) + v_1, sampled by propagating h_0 once. Discrete time: the
+/// gap between observations is ignored.
+/// </remarks>
+public sealed class NonstationaryGrowthModel : IStateSpaceModel
+{
+    private const double Log2Pi = 1.8378770664093453;
+    private readonly double initialSd;
+    private readonly double transitionSd;
+    private readonly double halfLogObservationNoise;
+    private readonly double inverseObservationNoise;
+
+    /// <summary>Creates the model; variances must be positive (errors name the spec field).</summary>
+    public NonstationaryGrowthModel(double initialMean = 0.0, double initialVariance = 5.0, double transitionNoise = 10.0, double observationNoise = 1.0)
+    {
+        Validate.Finite("model.initialMean", [initialMean]);
+        Validate.Positive("model.initialVariance", initialVariance);
+        Validate.Positive("model.transitionNoise", transitionNoise);
+        Validate.Positive("model.observationNoise", observationNoise);
+        InitialMean = initialMean;
+        InitialVariance = initialVariance;
+        TransitionNoise = transitionNoise;
+        ObservationNoise = observationNoise;
+        initialSd = Math.Sqrt(initialVariance);
+        transitionSd = Math.Sqrt(transitionNoise);
+        halfLogObservationNoise = 0.5 * (Log2Pi + Math.Log(observationNoise));
+        inverseObservationNoise = 1.0 / observationNoise;
+    }
+
+    /// <summary>Mean of h_0.</summary>
+    public double InitialMean { get; }
+
+    /// <summary>Variance of h_0.</summary>
+    public double InitialVariance { get; }
+
+    /// <summary>Variance of the transition noise v_t.</summary>
+    public double TransitionNoise { get; }
+
+    /// <summary>Variance of the observation noise w_t.</summary>
+    public double ObservationNoise { get; }
+
+    /// <inheritdoc />
+    public int StateDimension => 1;
+
+    /// <inheritdoc />
+    public int ObservationDimension => 1;
+
+    /// <inheritdoc />
+    public bool UsesTimeGap => false;
+
+    /// <inheritdoc />
+    public IParticleProposal? Proposal => null;
+
+    /// <inheritdoc />
+    public void SampleInitial(Span<double> particles, int count, ref ParticleRandom random)
+    {
+        var x = particles[..count];
+        for (var i = 0; i < x.Length; i++)
+        {
+            x[i] = InitialMean + (initialSd * random.NextGaussian());
+        }
+
+        SampleTransition(particles, count, 1.0, 1, ref random);
+    }
+
+    /// <inheritdoc />
+    public void SampleTransition(Span<double> particles, int count, double timeGap, long step, ref ParticleRandom random)
+    {
+        // h' = h/2 + 25 h/(1 + h²) + 8 cos(1.2 t) + sd z, evaluated in vector passes.
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var x = particles[..count];
+        var z = arena.Take(count);
+        var ratio = arena.Take(count);
+        random.FillGaussian(z);
+        TensorPrimitives.Multiply(x, x, ratio);
+        TensorPrimitives.Add(ratio, 1.0, ratio);
+        TensorPrimitives.Divide(x, ratio, ratio);
+        TensorPrimitives.Multiply(z, transitionSd, z);
+        TensorPrimitives.Add(z, 8.0 * Math.Cos(1.2 * step), z);
+        TensorPrimitives.MultiplyAdd(x, 0.5, z, z);
+        TensorPrimitives.MultiplyAdd(ratio, 25.0, z, x);
+        arena.Release(mark);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>With μ = f(h_{t−1}, t) and h_t ~ N(μ, q): E[y] = (μ² + q)/20 and Var[y] = (4 μ² q + 2 q²)/400 + r;
+    /// the look-ahead is the Gaussian with these moments.</remarks>
+    public void LookAheadLogLikelihood(ReadOnlySpan<double> previous, int count, ReadOnlySpan<double> observation, double timeGap, long step, Span<double> logLikelihood)
+    {
+        var drift = 8.0 * Math.Cos(1.2 * step);
+        var y = observation[0];
+        var q = TransitionNoise;
+        for (var i = 0; i < count; i++)
+        {
+            var v = previous[i];
+            var mu = (0.5 * v) + (25.0 * v / (1.0 + (v * v))) + drift;
+            var mean = ((mu * mu) + q) / 20.0;
+            var variance = (((4.0 * mu * mu * q) + (2.0 * q * q)) / 400.0) + ObservationNoise;
+            var r = y - mean;
+            logLikelihood[i] = -0.5 * (Log2Pi + Math.Log(variance) + (r * r / variance));
+        }
+    }
+
+    /// <inheritdoc />
+    public void LogLikelihood(ReadOnlySpan<double> particles, int count, ReadOnlySpan<double> observation, Span<double> logLikelihood)
+    {
+        var y = observation[0];
+        var c = -halfLogObservationNoise;
+        var h = -0.5 * inverseObservationNoise;
+        var x = particles[..count];
+        var l = logLikelihood[..count];
+        for (var i = 0; i < x.Length; i++)
+        {
+            var r = y - (x[i] * x[i] * 0.05);
+            l[i] = c + (h * r * r);
+        }
+    }
+
+    /// <inheritdoc />
+    public void EmissionMean(ReadOnlySpan<double> particles, int count, Span<double> mean)
+    {
+        var x = particles[..count];
+        var e = mean[..count];
+        TensorPrimitives.Multiply(x, x, e);
+        TensorPrimitives.Multiply(e, 0.05, e);
+    }
+
+    /// <inheritdoc />
+    public void AddEmissionCovariance(ReadOnlySpan<double> particles, int count, ReadOnlySpan<double> weights, Span<double> covariance) =>
+        covariance[0] += ObservationNoise;
+}

@@ -1,0 +1,560 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Learning;
+using StreamSeq.Estimation.Numerics;
+
+namespace StreamSeq.Estimation.Particles;
+
+/// <summary>
+/// Sequential Monte Carlo filter (bootstrap, auxiliary or guided) for any <see cref="IStateSpaceModel"/>, with
+/// ESS-triggered resampling, unbiased likelihood increments and fixed-lag smoothing by ancestor tracing.
+/// </summary>
+/// <remarks>
+/// <para>Each stream carries N particles h^i with normalised log-weights log W^i (log Σ W = 0) and its own
+/// <see cref="ParticleRandom"/>, all in its state buffer. A step at t &gt; 1 first decides whether to resample the
+/// population of t−1: the bootstrap and guided filters resample when ESS_{t−1}/N &lt; <see cref="ParticleFilterOptions.EssThreshold"/>
+/// (always when the threshold is 1), the auxiliary filter when the ESS of its first-stage weights
+/// λ^i = W^i p̂(y_t | h^i_{t−1}) is below it (p̂ from <see cref="IStateSpaceModel.LookAheadLogLikelihood"/>). It then propagates
+/// (transition or proposal) and reweights: log w^i = log W̃^i + log g(y_t | h^i_t) (+ log f − log q when guided,
+/// − log ĝ of the ancestor when auxiliary), where W̃ are the weights after the resampling stage. The reported
+/// <see cref="Estimate.LogLikelihood"/> is log Σ_i w^i, the unbiased estimate of p(y_t | y_{1:t−1}) (for the
+/// auxiliary filter it includes the first-stage normaliser log Σ λ), computed with the log-sum-exp trick.</para>
+/// <para>Outputs: <see cref="Estimate.PredictedMean"/>/Covariance are the weighted moments of the propagated
+/// particles under W̃ (before y_t); the observation moments are Σ W̃ E[y|h] and Σ W̃ (Cov[y|h] + E E') − mean mean';
+/// the state moments use the updated weights. Extras: <c>ess</c> (the ESS of the updated weights) and
+/// <c>resampled</c> (1 when this step resampled the previous population before propagating, also flagged
+/// <see cref="EstimateFlags.Resampled"/>).</para>
+/// <para>Smoothing: the backward record of a step holds its particles, their normalised weights and the ancestor
+/// index of each particle in the previous step's population. The message carries the lineage index of every final
+/// particle and its final weight, so <see cref="Smoothing.FixedLagSmoother"/> gives the ancestor-tracing
+/// (genealogy) estimate of p(h_{t−L} | y_{1:t}). It degrades as L grows (path degeneracy); keep L short.</para>
+/// <para>Degeneracy policy: when no particle keeps a positive finite weight after the update (every log-weight −∞
+/// or NaN), or a reported moment is not finite, the stream is re-initialised: particles are redrawn from the
+/// prior (<see cref="IStateSpaceModel.SampleInitial"/>) with uniform weights, the step counter and the random
+/// stream carry on, and the current observation is assimilated once more against the fresh population (skipped,
+/// with <see cref="EstimateFlags.ObservationSkipped"/>, if that is degenerate too). The step reports
+/// <see cref="EstimateFlags.Reinitialized"/>, LogLikelihood = NaN and NIS = NaN; NaN is never emitted elsewhere.</para>
+/// <para>Forecasts simulate copies of the particles forward with a generator derived from (not advancing) the
+/// stream's. The likelihood as a function of the model parameters is not smooth (resampling picks discrete
+/// ancestors), which <see cref="MaximumLikelihood"/> handles through <see cref="INonSmoothLikelihood"/>.</para>
+/// </remarks>
+public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikelihood
+{
+    private const double Log2Pi = 1.8378770664093453;
+    private const int StepsSlot = 0;
+    private const int EssSlot = 1;
+    private const int RandomSlot = 2;
+    private const int WeightsSlot = RandomSlot + ParticleRandom.StateLength;
+
+    private readonly IStateSpaceModel model;
+    private readonly IParticleProposal? proposal;
+    private readonly ParticleFilterOptions options;
+    private readonly int count;
+    private readonly int n;
+    private readonly int m;
+    private readonly int particlesSlot;
+    private readonly int packedLength;
+    private readonly double logCount;
+    private readonly int essExtra;
+    private readonly int resampledExtra;
+
+    /// <summary>Creates the filter.</summary>
+    /// <exception cref="ModelValidationException">An option is invalid, or the guided filter is asked for a model without a proposal.</exception>
+    public ParticleFilter(IStateSpaceModel model, ParticleFilterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new ParticleFilterOptions();
+        options.Validate();
+        if (options.Algorithm == ParticleFilterAlgorithm.Guided && model.Proposal is null)
+        {
+            throw new ModelValidationException("filter", "\"guided\" needs a model with an importance proposal (the linear model has one); use \"bootstrap\" or \"auxiliary\".");
+        }
+
+        this.model = model;
+        this.options = options;
+        proposal = options.Algorithm == ParticleFilterAlgorithm.Guided ? model.Proposal : null;
+        count = options.ParticleCount;
+        n = model.StateDimension;
+        m = model.ObservationDimension;
+        particlesSlot = WeightsSlot + count;
+        packedLength = (count + 1) / 2;
+        logCount = Math.Log(count);
+        Info = new EstimatorInfo
+        {
+            Family = "particle",
+            StateDimension = n,
+            ObservationDimension = m,
+            StateLength = particlesSlot + (n * count),
+            BackwardRecordLength = (n * count) + count + packedLength,
+            SmoothingMessageLength = count + packedLength,
+            UsesTimeGap = model.UsesTimeGap,
+            Extras = [new ExtraField("ess"), new ExtraField("resampled", 1, IsInteger: true)],
+        };
+        essExtra = Info.ExtraOffset("ess");
+        resampledExtra = Info.ExtraOffset("resampled");
+    }
+
+    /// <summary>The model.</summary>
+    public IStateSpaceModel Model => model;
+
+    /// <summary>The filter settings.</summary>
+    public ParticleFilterOptions Options => options;
+
+    /// <inheritdoc />
+    public EstimatorInfo Info { get; }
+
+    /// <inheritdoc />
+    public void Initialize(Span<double> state, ulong seed)
+    {
+        state[..Info.StateLength].Clear();
+        var random = ParticleRandom.FromSeed(seed);
+        model.SampleInitial(state.Slice(particlesSlot, n * count), count, ref random);
+        state.Slice(WeightsSlot, count).Fill(-logCount);
+        state[EssSlot] = count;
+        random.Store(state.Slice(RandomSlot, ParticleRandom.StateLength));
+    }
+
+    /// <inheritdoc />
+    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
+    {
+        ArgumentNullException.ThrowIfNull(estimate);
+        estimate.Reset();
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var random = ParticleRandom.Load(state.Slice(RandomSlot, ParticleRandom.StateLength));
+        var logWeights = state.Slice(WeightsSlot, count);
+        var particles = state.Slice(particlesSlot, n * count);
+        var weights = arena.Take(count);
+        var scratch = arena.Take(count);
+        var ancestors = MemoryMarshal.Cast<double, int>(arena.Take(packedLength + 1))[..count];
+        var y = observation.Values;
+        var observed = 0;
+        for (var i = 0; i < m; i++)
+        {
+            if (double.IsFinite(y[i]))
+            {
+                observed++;
+            }
+        }
+
+        var step = (long)state[StepsSlot] + 1;
+        var resampled = false;
+        var uniform = false;
+        var hasAncestors = false;
+        if (step > 1)
+        {
+            var gap = observation.TimeGap;
+            var useLookAhead = options.Algorithm == ParticleFilterAlgorithm.Auxiliary && observed > 0;
+            var useProposal = proposal is not null && observed > 0;
+            if (useLookAhead)
+            {
+                resampled = AuxiliaryStage(particles, logWeights, weights, scratch, ancestors, y, gap, step, ref random);
+                hasAncestors = resampled;
+            }
+            else if (options.EssThreshold >= 1.0 || state[EssSlot] < options.EssThreshold * count)
+            {
+                TensorPrimitives.Exp(logWeights, weights);
+                Resample(particles, weights, scratch, ancestors, ref random);
+                Gather(particles, ancestors, scratch);
+                logWeights.Fill(-logCount);
+                resampled = true;
+                uniform = true;
+                hasAncestors = true;
+            }
+
+            if (useProposal)
+            {
+                var previous = arena.Take(n * count);
+                particles.CopyTo(previous);
+                proposal!.Sample(previous, particles, count, y, gap, step, ref random);
+                proposal.TransitionLogDensity(previous, particles, count, gap, step, scratch);
+                TensorPrimitives.Add(logWeights, scratch, logWeights);
+                proposal.LogDensity(previous, particles, count, y, gap, step, scratch);
+                TensorPrimitives.Subtract(logWeights, scratch, logWeights);
+                uniform = false;
+            }
+            else
+            {
+                model.SampleTransition(particles, count, gap, step, ref random);
+            }
+        }
+        else
+        {
+            uniform = IsUniform(logWeights);
+        }
+
+        // Predicted moments under the weights before y_t.
+        double predictedLogTotal;
+        if (uniform)
+        {
+            weights.Fill(1.0 / count);
+            predictedLogTotal = 0.0;
+        }
+        else
+        {
+            logWeights.CopyTo(scratch);
+            predictedLogTotal = ParticleMath.Normalize(scratch, weights, out _);
+        }
+
+        var degenerate = !double.IsFinite(predictedLogTotal);
+        if (!degenerate)
+        {
+            PredictedMoments(particles, weights, estimate);
+        }
+
+        // Update.
+        var ess = state[EssSlot];
+        if (observed > 0 && !degenerate)
+        {
+            model.LogLikelihood(particles, count, y, scratch);
+            TensorPrimitives.Add(logWeights, scratch, logWeights);
+            var logTotal = ParticleMath.Normalize(logWeights, weights, out ess);
+            if (double.IsFinite(logTotal))
+            {
+                TensorPrimitives.Subtract(logWeights, logTotal, logWeights);
+                estimate.LogLikelihood = logTotal;
+                estimate.ObservedCount = observed;
+                estimate.NormalizedInnovationSquared = InnovationSquared(y, estimate);
+            }
+            else
+            {
+                degenerate = true;
+            }
+        }
+        else if (!degenerate && !uniform)
+        {
+            // Missing observation: keep the (normalised) predicted weights.
+            TensorPrimitives.Subtract(logWeights, predictedLogTotal, logWeights);
+            ess = 1.0 / TensorPrimitives.SumOfSquares(weights);
+        }
+        else if (!degenerate)
+        {
+            ess = count;
+        }
+
+        if (!degenerate)
+        {
+            ParticleMath.Moments(particles, count, n, weights, estimate.StateMean, estimate.StateCovariance);
+            degenerate = !AllFinite(estimate);
+        }
+
+        if (degenerate)
+        {
+            ess = Reinitialize(particles, logWeights, weights, scratch, y, observed, estimate, ref random);
+            hasAncestors = false;
+        }
+
+        if (!backwardRecord.IsEmpty)
+        {
+            WriteRecord(backwardRecord, particles, weights, ancestors, hasAncestors);
+        }
+
+        state[StepsSlot] = step;
+        state[EssSlot] = ess;
+        random.Store(state.Slice(RandomSlot, ParticleRandom.StateLength));
+        estimate.Extras[essExtra] = ess;
+        estimate.Extras[resampledExtra] = resampled ? 1.0 : 0.0;
+        if (resampled)
+        {
+            estimate.Flags |= EstimateFlags.Resampled;
+        }
+
+        arena.Release(mark);
+    }
+
+    /// <summary>Auxiliary first stage: look-ahead weights, resampling by them, and the ancestor correction.</summary>
+    private bool AuxiliaryStage(Span<double> particles, Span<double> logWeights, Span<double> weights, Span<double> scratch, Span<int> ancestors, ReadOnlySpan<double> y, double gap, long step, ref ParticleRandom random)
+    {
+        var arena = ScratchArena.Current;
+        var lookAhead = arena.Take(count);
+        model.LookAheadLogLikelihood(particles, count, y, gap, step, lookAhead);
+        for (var i = 0; i < count; i++)
+        {
+            if (double.IsNaN(lookAhead[i]))
+            {
+                lookAhead[i] = double.NegativeInfinity;
+            }
+        }
+
+        TensorPrimitives.Add(logWeights, lookAhead, scratch);
+        var firstStageTotal = ParticleMath.Normalize(scratch, weights, out var firstStageEss);
+        if (!double.IsFinite(firstStageTotal))
+        {
+            // The look-ahead ruled out every particle: fall back to a bootstrap step without resampling.
+            return false;
+        }
+
+        if (options.EssThreshold < 1.0 && firstStageEss >= options.EssThreshold * count)
+        {
+            return false;
+        }
+
+        Resample(particles, weights, scratch, ancestors, ref random);
+        Gather(particles, ancestors, scratch);
+        var baseline = firstStageTotal - logCount;
+        for (var j = 0; j < count; j++)
+        {
+            logWeights[j] = baseline - lookAhead[ancestors[j]];
+        }
+
+        return true;
+    }
+
+    /// <summary>Ancestor selection, optionally in the sorted order of one-dimensional particles.</summary>
+    private void Resample(ReadOnlySpan<double> particles, Span<double> weights, Span<double> scratch, Span<int> ancestors, ref ParticleRandom random)
+    {
+        if (!options.SortedResampling || n != 1)
+        {
+            Resampler.Resample(options.Resampling, weights, ancestors, ref random);
+            return;
+        }
+
+        var arena = ScratchArena.Current;
+        var order = MemoryMarshal.Cast<double, int>(arena.Take(packedLength + 1))[..count];
+        for (var i = 0; i < count; i++)
+        {
+            order[i] = i;
+        }
+
+        particles[..count].CopyTo(scratch);
+        scratch.Sort(order);
+        for (var i = 0; i < count; i++)
+        {
+            scratch[i] = weights[order[i]];
+        }
+
+        Resampler.Resample(options.Resampling, scratch, ancestors, ref random);
+        for (var i = 0; i < count; i++)
+        {
+            ancestors[i] = order[ancestors[i]];
+        }
+    }
+
+    private void Gather(Span<double> particles, ReadOnlySpan<int> ancestors, Span<double> scratch)
+    {
+        for (var d = 0; d < n; d++)
+        {
+            var block = particles.Slice(d * count, count);
+            for (var i = 0; i < count; i++)
+            {
+                scratch[i] = block[ancestors[i]];
+            }
+
+            scratch.CopyTo(block);
+        }
+    }
+
+    private void PredictedMoments(ReadOnlySpan<double> particles, ReadOnlySpan<double> weights, Estimate estimate)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        ParticleMath.Moments(particles, count, n, weights, estimate.PredictedMean, estimate.PredictedCovariance);
+        var emission = arena.Take(m * count);
+        model.EmissionMean(particles, count, emission);
+        ParticleMath.Moments(emission, count, m, weights, estimate.ObservationMean, estimate.ObservationCovariance);
+        model.AddEmissionCovariance(particles, count, weights, estimate.ObservationCovariance);
+        arena.Release(mark);
+    }
+
+    private double InnovationSquared(ReadOnlySpan<double> y, Estimate estimate)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        Span<int> observed = stackalloc int[m];
+        var k = 0;
+        for (var i = 0; i < m; i++)
+        {
+            if (double.IsFinite(y[i]))
+            {
+                observed[k++] = i;
+            }
+        }
+
+        var s = arena.Take(k * k);
+        var v = arena.Take(k);
+        for (var a = 0; a < k; a++)
+        {
+            v[a] = y[observed[a]] - estimate.ObservationMean[observed[a]];
+            for (var b = 0; b < k; b++)
+            {
+                s[(a * k) + b] = estimate.ObservationCovariance[(observed[a] * m) + observed[b]];
+            }
+        }
+
+        var nis = double.NaN;
+        if (Dense.Cholesky(s, k))
+        {
+            Dense.ForwardSubstitute(s, k, v);
+            nis = TensorPrimitives.SumOfSquares((ReadOnlySpan<double>)v);
+        }
+
+        arena.Release(mark);
+        return nis;
+    }
+
+    private double Reinitialize(Span<double> particles, Span<double> logWeights, Span<double> weights, Span<double> scratch, ReadOnlySpan<double> y, int observed, Estimate estimate, ref ParticleRandom random)
+    {
+        estimate.Flags |= EstimateFlags.Reinitialized;
+        estimate.LogLikelihood = double.NaN;
+        estimate.NormalizedInnovationSquared = double.NaN;
+        estimate.ObservedCount = 0;
+        model.SampleInitial(particles, count, ref random);
+        logWeights.Fill(-logCount);
+        weights.Fill(1.0 / count);
+        PredictedMoments(particles, weights, estimate);
+        var ess = (double)count;
+        if (observed > 0)
+        {
+            model.LogLikelihood(particles, count, y, scratch);
+            TensorPrimitives.Add(logWeights, scratch, scratch);
+            var logTotal = ParticleMath.Normalize(scratch, weights, out var updatedEss);
+            if (double.IsFinite(logTotal))
+            {
+                TensorPrimitives.Subtract(scratch, logTotal, logWeights);
+                ess = updatedEss;
+                estimate.ObservedCount = observed;
+            }
+            else
+            {
+                weights.Fill(1.0 / count);
+                estimate.Flags |= EstimateFlags.ObservationSkipped;
+            }
+        }
+
+        ParticleMath.Moments(particles, count, n, weights, estimate.StateMean, estimate.StateCovariance);
+        if (!AllFinite(estimate))
+        {
+            // A prior that cannot be sampled finitely is a model defect; report zeros rather than NaN.
+            Scrub(estimate.PredictedMean, estimate.PredictedCovariance, estimate.ObservationMean, estimate.ObservationCovariance, estimate.StateMean, estimate.StateCovariance);
+        }
+
+        return ess;
+    }
+
+    private static void Scrub(params double[][] buffers)
+    {
+        foreach (var b in buffers)
+        {
+            for (var i = 0; i < b.Length; i++)
+            {
+                if (!double.IsFinite(b[i]))
+                {
+                    b[i] = 0.0;
+                }
+            }
+        }
+    }
+
+    private static bool AllFinite(Estimate e) =>
+        Dense.AllFinite(e.PredictedMean) && Dense.AllFinite(e.PredictedCovariance) && Dense.AllFinite(e.ObservationMean)
+        && Dense.AllFinite(e.ObservationCovariance) && Dense.AllFinite(e.StateMean) && Dense.AllFinite(e.StateCovariance);
+
+    private bool IsUniform(ReadOnlySpan<double> logWeights)
+    {
+        var first = logWeights[0];
+        return first == -logCount && TensorPrimitives.Min(logWeights) == first && TensorPrimitives.Max(logWeights) == first;
+    }
+
+    private void WriteRecord(Span<double> record, ReadOnlySpan<double> particles, ReadOnlySpan<double> weights, ReadOnlySpan<int> ancestors, bool hasAncestors)
+    {
+        particles.CopyTo(record[..(n * count)]);
+        weights.CopyTo(record.Slice(n * count, count));
+        var packed = MemoryMarshal.Cast<double, int>(record.Slice((n * count) + count, packedLength));
+        if (hasAncestors)
+        {
+            ancestors.CopyTo(packed);
+        }
+        else
+        {
+            for (var i = 0; i < count; i++)
+            {
+                packed[i] = i;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
+    {
+        ArgumentNullException.ThrowIfNull(forecast);
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var particles = arena.Take(n * count);
+        state.Slice(particlesSlot, n * count).CopyTo(particles);
+        var weights = arena.Take(count);
+        var logWeights = arena.Take(count);
+        state.Slice(WeightsSlot, count).CopyTo(logWeights);
+        ParticleMath.Normalize(logWeights, weights, out _);
+        var emission = arena.Take(m * count);
+        var step = (long)state[StepsSlot];
+        var random = ParticleRandom.Load(state.Slice(RandomSlot, ParticleRandom.StateLength)).Derive((ulong)step);
+        for (var k = 1; k <= forecast.MaxHorizon; k++)
+        {
+            model.SampleTransition(particles, count, stepGap, step + k, ref random);
+            ParticleMath.Moments(particles, count, n, weights, forecast.StateMeanAt(k), forecast.StateCovarianceAt(k));
+            model.EmissionMean(particles, count, emission);
+            var oc = forecast.ObservationCovarianceAt(k);
+            ParticleMath.Moments(emission, count, m, weights, forecast.ObservationMeanAt(k), oc);
+            model.AddEmissionCovariance(particles, count, weights, oc);
+        }
+
+        arena.Release(mark);
+    }
+
+    /// <inheritdoc />
+    public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var weights = arena.Take(count);
+        var logWeights = arena.Take(count);
+        state.Slice(WeightsSlot, count).CopyTo(logWeights);
+        ParticleMath.Normalize(logWeights, weights, out _);
+        ParticleMath.Moments(state.Slice(particlesSlot, n * count), count, n, weights, mean, covariance);
+        arena.Release(mark);
+    }
+
+    /// <inheritdoc />
+    public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
+    {
+        record.Slice(n * count, count).CopyTo(message[..count]);
+        var lineage = MemoryMarshal.Cast<double, int>(message.Slice(count, packedLength));
+        for (var i = 0; i < count; i++)
+        {
+            lineage[i] = i;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
+    {
+        var lineage = MemoryMarshal.Cast<double, int>(message.Slice(count, packedLength));
+        var parents = MemoryMarshal.Cast<double, int>(nextRecord.Slice((n * count) + count, packedLength));
+        for (var i = 0; i < count; i++)
+        {
+            lineage[i] = parents[lineage[i]];
+        }
+    }
+
+    /// <inheritdoc />
+    public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var traced = arena.Take(n * count);
+        var lineage = MemoryMarshal.Cast<double, int>(message.Slice(count, packedLength));
+        for (var d = 0; d < n; d++)
+        {
+            var source = record.Slice(d * count, count);
+            var target = traced.Slice(d * count, count);
+            for (var i = 0; i < count; i++)
+            {
+                target[i] = source[lineage[i]];
+            }
+        }
+
+        ParticleMath.Moments(traced, count, n, message[..count], mean, covariance);
+        arena.Release(mark);
+    }
+}

@@ -1,0 +1,185 @@
+namespace StreamSeq.Estimation.Particles;
+
+/// <summary>
+/// Ancestor selection for the four <see cref="ResamplingScheme"/>s: given weights w_1..w_N (not necessarily
+/// normalised), writes N ancestor indices whose offspring counts have expectation N w_i / Σw.
+/// </summary>
+/// <remarks>All schemes invert the cumulative weights at N sorted points in [0, Σw): systematic uses (k + U)/N,
+/// stratified (k + U_k)/N, multinomial sorted uniforms built from exponential spacings (O(N), no sort), and
+/// residual takes ⌊N w̄_i⌋ copies first and places the remaining R draws multinomially on the residuals
+/// N w̄_i − ⌊N w̄_i⌋. Ancestors come out in non-decreasing order except for residual's second part.</remarks>
+internal static class Resampler
+{
+    /// <summary>Resamples with the given scheme.</summary>
+    public static void Resample(ResamplingScheme scheme, ReadOnlySpan<double> weights, Span<int> ancestors, ref ParticleRandom random)
+    {
+        switch (scheme)
+        {
+            case ResamplingScheme.Systematic:
+                Systematic(weights, ancestors, ref random);
+                break;
+            case ResamplingScheme.Stratified:
+                Stratified(weights, ancestors, ref random);
+                break;
+            case ResamplingScheme.Multinomial:
+                Multinomial(weights, ancestors, ref random);
+                break;
+            default:
+                Residual(weights, ancestors, ref random);
+                break;
+        }
+    }
+
+    /// <summary>Systematic resampling: one uniform for all strata.</summary>
+    /// <remarks>Particle i receives the points (k + U) Σw / N that fall in [C_{i−1}, C_i), i.e. indices k below
+    /// ⌈C_i N / Σw − U⌉: one pass over the particles, no per-point search.</remarks>
+    public static void Systematic(ReadOnlySpan<double> weights, Span<int> ancestors, ref ParticleRandom random)
+    {
+        var n = ancestors.Length;
+        var scale = n / Sum(weights);
+        var u = random.NextDouble();
+        var last = weights.Length - 1;
+        var cumulative = 0.0;
+        var k = 0;
+        for (var i = 0; i < last && k < n; i++)
+        {
+            cumulative += weights[i];
+            var end = Math.Min(n, (int)Math.Ceiling((cumulative * scale) - u));
+            if (k + 3 <= n)
+            {
+                // Most particles get 0–3 copies: write three unconditionally (later particles overwrite the
+                // surplus), which avoids a data-dependent branch per copy.
+                ancestors[k] = i;
+                ancestors[k + 1] = i;
+                ancestors[k + 2] = i;
+                for (var j = k + 3; j < end; j++)
+                {
+                    ancestors[j] = i;
+                }
+
+                k = Math.Max(k, end);
+            }
+            else
+            {
+                while (k < end)
+                {
+                    ancestors[k++] = i;
+                }
+            }
+        }
+
+        while (k < n)
+        {
+            ancestors[k++] = last;
+        }
+    }
+
+    /// <summary>Stratified resampling: one uniform per stratum.</summary>
+    public static void Stratified(ReadOnlySpan<double> weights, Span<int> ancestors, ref ParticleRandom random)
+    {
+        var n = ancestors.Length;
+        var total = Sum(weights);
+        var step = total / n;
+        var last = weights.Length - 1;
+        var i = 0;
+        var cumulative = weights[0];
+        for (var k = 0; k < n; k++)
+        {
+            var target = (k + random.NextDouble()) * step;
+            while (cumulative <= target && i < last)
+            {
+                i++;
+                cumulative += weights[i];
+            }
+
+            ancestors[k] = i;
+        }
+    }
+
+    /// <summary>Multinomial resampling: N independent draws, inverted in one sorted sweep.</summary>
+    public static void Multinomial(ReadOnlySpan<double> weights, Span<int> ancestors, ref ParticleRandom random) =>
+        SortedDraws(weights, Sum(weights), ancestors, residual: false, ref random);
+
+    /// <summary>Residual resampling with a multinomial remainder.</summary>
+    public static void Residual(ReadOnlySpan<double> weights, Span<int> ancestors, ref ParticleRandom random)
+    {
+        var n = ancestors.Length;
+        var total = Sum(weights);
+        var scale = n / total;
+        var k = 0;
+        var residualTotal = 0.0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            var expected = weights[i] * scale;
+            var copies = (int)Math.Floor(expected);
+            residualTotal += expected - copies;
+            for (var c = 0; c < copies && k < n; c++)
+            {
+                ancestors[k++] = i;
+            }
+        }
+
+        if (k < n)
+        {
+            SortedDraws(weights, residualTotal, ancestors[k..], residual: true, ref random, scale);
+        }
+    }
+
+    /// <summary>Inverts the cumulative (residual) weights at sorted uniforms generated by exponential spacings.</summary>
+    private static void SortedDraws(ReadOnlySpan<double> weights, double total, Span<int> ancestors, bool residual, ref ParticleRandom random, double scale = 1.0)
+    {
+        var n = ancestors.Length;
+
+        // Sorted uniforms U_(k) = S_k / S_{n+1} with S_k the partial sums of n+1 unit exponentials: draw the
+        // normaliser first from the same stream so a single forward sweep suffices.
+        var spacingTotal = 0.0;
+        var saved = random;
+        for (var k = 0; k <= n; k++)
+        {
+            spacingTotal -= Math.Log(random.NextOpenDouble());
+        }
+
+        random = saved;
+        var last = weights.Length - 1;
+        var i = 0;
+        var cumulative = Weight(weights, 0, residual, scale);
+        var partial = 0.0;
+        for (var k = 0; k < n; k++)
+        {
+            partial -= Math.Log(random.NextOpenDouble());
+            var target = partial / spacingTotal * total;
+            while (cumulative <= target && i < last)
+            {
+                i++;
+                cumulative += Weight(weights, i, residual, scale);
+            }
+
+            ancestors[k] = i;
+        }
+
+        // Consume the last spacing so the generator ends where the first pass left it.
+        _ = random.NextOpenDouble();
+    }
+
+    private static double Weight(ReadOnlySpan<double> weights, int i, bool residual, double scale)
+    {
+        if (!residual)
+        {
+            return weights[i];
+        }
+
+        var expected = weights[i] * scale;
+        return expected - Math.Floor(expected);
+    }
+
+    private static double Sum(ReadOnlySpan<double> weights)
+    {
+        var s = 0.0;
+        foreach (var w in weights)
+        {
+            s += w;
+        }
+
+        return s;
+    }
+}

@@ -1,0 +1,321 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using StreamSeq.Estimation.Specs;
+using StreamSeq.Kafka.Embedded;
+using StreamSeq.Kafka.Native;
+using StreamSeq.Kafka.Transport;
+using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Records;
+using StreamSeq.Processing.State;
+using StreamSeq.Processing.Telemetry;
+
+namespace StreamSeq.Worker.Tests.Support;
+
+/// <summary>
+/// An embedded Kafka-protocol broker with the worker's topics, plus helpers to produce input, run workers and read
+/// committed outputs. Output topics get 16 partitions so no partition nears the mock's 5 MiB retention.
+/// </summary>
+internal sealed class KafkaTestBed : IDisposable
+{
+    public const int InputPartitions = 4;
+    public const int OutputPartitions = 16;
+
+    public KafkaTestBed(string? group = null)
+    {
+        KafkaNative.EnsureLoaded();
+        Cluster = EmbeddedKafkaCluster.Start(1);
+        Cluster.SetInitialRebalanceDelay(TimeSpan.Zero);
+        Cluster.SetConsumerGroupHeartbeatInterval(TimeSpan.FromMilliseconds(250));
+        Cluster.SetConsumerGroupSessionTimeout(TimeSpan.FromSeconds(3));
+        Options = new KafkaTransportOptions
+        {
+            BootstrapServers = Cluster.BootstrapServers,
+            GroupId = group ?? "streamseq-test",
+            InstanceId = "w1",
+            CommitInterval = TimeSpan.FromMilliseconds(500),
+            TransactionTimeout = TimeSpan.FromSeconds(10),
+            GroupProtocol = "consumer",
+        };
+        Cluster.CreateTopic(Options.InputTopic, InputPartitions);
+        Cluster.CreateTopic(Options.ChangelogTopic, InputPartitions);
+        foreach (var t in new[] { Options.FilteredTopic, Options.SmoothedTopic, Options.ForecastTopic, Options.AnomalyTopic, Options.DeadLetterTopic })
+        {
+            Cluster.CreateTopic(t, OutputPartitions);
+        }
+    }
+
+    public EmbeddedKafkaCluster Cluster { get; }
+
+    public KafkaTransportOptions Options { get; }
+
+    public IEnumerable<string> OutputTopics => [Options.FilteredTopic, Options.SmoothedTopic, Options.ForecastTopic, Options.AnomalyTopic];
+
+    public static ModelRouter Router(string modelJson, int lag, int horizon) =>
+        new([ModelBindingFactory.FromSpec(ModelSpec.Parse(modelJson), lag, horizon)]);
+
+    /// <summary>Produces records (keyed by stream, partitioned by key) at about <paramref name="perSecond"/> records per second.</summary>
+    public void Produce(IReadOnlyList<(string Stream, string Value)> records, double perSecond = double.PositiveInfinity, Headers? headers = null)
+    {
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = Cluster.BootstrapServers, EnableIdempotence = true, LingerMs = 5 }).SetLogHandler((_, _) => { }).Build();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < records.Count; i++)
+        {
+            var message = new Message<string, string> { Key = records[i].Stream, Value = records[i].Value, Headers = headers };
+            while (true)
+            {
+                try
+                {
+                    producer.Produce(Options.InputTopic, message);
+                    break;
+                }
+                catch (ProduceException<string, string> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    producer.Poll(TimeSpan.FromMilliseconds(10));
+                }
+            }
+
+            if (double.IsFinite(perSecond) && i % 100 == 0)
+            {
+                var due = TimeSpan.FromSeconds(i / perSecond);
+                if (due > clock.Elapsed)
+                {
+                    Thread.Sleep(due - clock.Elapsed);
+                }
+            }
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// Every committed record of a topic, grouped by key in partition order (a stream's records are ordered).
+    /// </summary>
+    /// <remarks>
+    /// librdkafka's mock broker does not implement isolation: read_committed readers also see records of transactions
+    /// that never committed (docs/kafka-embedded.md). Apache Kafka hides them. To check exactly-once on the mock, this
+    /// reader emulates read_committed with what the worker writes: every record carries its transaction and input
+    /// partition in the <c>streamseq.txn</c> header, and a transaction counts as committed for a partition when its offset
+    /// marker reached that changelog partition (the last record the worker writes for it before committing) - the same
+    /// rule the worker's restore applies.
+    /// </remarks>
+    public Dictionary<string, List<string>> ReadCommitted(string topic, int partitions = OutputPartitions)
+    {
+        var committed = CommittedTransactions();
+        var byKey = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var m in ReadMessages(topic, partitions))
+        {
+            if (m.Headers is { } h && h.TryGetLastBytes(StreamSeq.Kafka.Transport.ChangelogKeys.TransactionHeader, out var tx) && !committed.Contains(Encoding.UTF8.GetString(tx)))
+            {
+                continue;
+            }
+
+            var key = m.Key is null ? string.Empty : Encoding.UTF8.GetString(m.Key);
+            if (!byKey.TryGetValue(key, out var list))
+            {
+                byKey[key] = list = [];
+            }
+
+            list.Add(m.Value is null ? string.Empty : Encoding.UTF8.GetString(m.Value));
+        }
+
+        return byKey;
+    }
+
+    /// <summary>Every committed message of a topic, partition by partition.</summary>
+    public List<Message<byte[], byte[]>> ReadMessages(string topic, int partitions = OutputPartitions)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = Cluster.BootstrapServers,
+            GroupId = "reader-unused",
+            EnableAutoCommit = false,
+            IsolationLevel = IsolationLevel.ReadCommitted,
+            EnablePartitionEof = true,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+        };
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
+        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        var pending = new HashSet<int>(Enumerable.Range(0, partitions));
+        var messages = new List<Message<byte[], byte[]>>();
+        var clock = Stopwatch.StartNew();
+        while (pending.Count > 0)
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException($"reading {topic}: no end of partitions [{string.Join(",", pending)}]");
+            }
+
+            var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
+            if (r is null)
+            {
+                continue;
+            }
+
+            if (r.IsPartitionEOF)
+            {
+                pending.Remove(r.Partition.Value);
+                continue;
+            }
+
+            messages.Add(r.Message);
+        }
+
+        consumer.Close();
+        return messages;
+    }
+
+    /// <summary>Number of committed records in a topic (see <see cref="ReadCommitted"/>).</summary>
+    public int CountCommitted(string topic) => ReadCommitted(topic).Values.Sum(v => v.Count);
+
+    /// <summary>Transaction stamps (transaction and input partition) whose offset marker reached the changelog.</summary>
+    public HashSet<string> CommittedTransactions()
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var m in ReadMessages(Options.ChangelogTopic, InputPartitions))
+        {
+            if (m.Key is { Length: > 0 } key && StreamSeq.Kafka.Transport.ChangelogKeys.IsOffsetKey(key)
+                && m.Headers is { } h && h.TryGetLastBytes(StreamSeq.Kafka.Transport.ChangelogKeys.TransactionHeader, out var tx))
+            {
+                set.Add(Encoding.UTF8.GetString(tx));
+            }
+        }
+
+        return set;
+    }
+
+    /// <summary>Waits until the filtered topic holds <paramref name="expected"/> committed records.</summary>
+    public void WaitForFiltered(int expected, TimeSpan timeout, Func<string>? describe = null)
+    {
+        var clock = Stopwatch.StartNew();
+        var last = -1;
+        while (clock.Elapsed < timeout)
+        {
+            last = CountCommitted(Options.FilteredTopic);
+            if (last >= expected)
+            {
+                return;
+            }
+
+            Thread.Sleep(500);
+        }
+
+        throw new TimeoutException($"filtered topic has {last} of {expected} records after {timeout}. {describe?.Invoke()}");
+    }
+
+    /// <summary>What an uninterrupted run of the processor over the same records emits, per topic and key, in order.</summary>
+    public Dictionary<string, Dictionary<string, List<string>>> Expected(IReadOnlyList<(string Stream, string Value)> input, ModelRouter router)
+    {
+        var sink = new ExpectedSink(this);
+        using var processor = new StreamProcessor(router, new ProcessorOptions(), numericTimeFormat: TimeFormat.EpochMilliseconds);
+        var store = new StateStore();
+        foreach (var (stream, value) in input)
+        {
+            processor.ProcessEncoded(Encoding.UTF8.GetBytes(value), stream, double.NaN, default, new SourcePosition("expected", 0, 0), store, sink);
+        }
+
+        return sink.Topics;
+    }
+
+    /// <summary>Runs an in-process worker on a thread until the returned handle is disposed (graceful stop).</summary>
+    public WorkerHandle StartInProcess(ModelRouter router, string instanceId, Action<KafkaTransportOptions>? configure = null)
+    {
+        var options = Clone(Options, instanceId);
+        configure?.Invoke(options);
+        return new WorkerHandle(options, router);
+    }
+
+    /// <summary>Produces on a background thread; join the result to wait for the last record.</summary>
+    public Thread ProduceInBackground(IReadOnlyList<(string Stream, string Value)> records, double perSecond)
+    {
+        var thread = new Thread(() => Produce(records, perSecond)) { IsBackground = true, Name = "producer" };
+        thread.Start();
+        return thread;
+    }
+
+    public void Dispose() => Cluster.Dispose();
+
+    private static KafkaTransportOptions Clone(KafkaTransportOptions o, string instanceId) => new()
+    {
+        BootstrapServers = o.BootstrapServers,
+        GroupId = o.GroupId,
+        InstanceId = instanceId,
+        CommitInterval = o.CommitInterval,
+        TransactionTimeout = o.TransactionTimeout,
+        GroupProtocol = o.GroupProtocol,
+        CommitGroupOffsets = o.CommitGroupOffsets,
+    };
+
+    internal sealed class WorkerHandle : IDisposable
+    {
+        private readonly CancellationTokenSource stop = new();
+        private readonly Thread thread;
+
+        public WorkerHandle(KafkaTransportOptions options, ModelRouter router)
+        {
+            Worker = new KafkaStreamWorker(options, router, new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), TestLog.For<KafkaStreamWorker>(options.InstanceId));
+            thread = new Thread(() =>
+            {
+                try
+                {
+                    Worker.Run(stop.Token);
+                }
+                catch (Exception e)
+                {
+                    Error = e;
+                }
+            })
+            { IsBackground = true, Name = $"worker-{options.InstanceId}" };
+            thread.Start();
+        }
+
+        public KafkaStreamWorker Worker { get; }
+
+        public Exception? Error { get; private set; }
+
+        public void Dispose()
+        {
+            stop.Cancel();
+            thread.Join(TimeSpan.FromSeconds(60));
+            Worker.Dispose();
+            stop.Dispose();
+            if (Error is not null)
+            {
+                throw new InvalidOperationException("worker failed", Error);
+            }
+        }
+    }
+
+    private sealed class ExpectedSink(KafkaTestBed bed) : IRecordSink
+    {
+        public Dictionary<string, Dictionary<string, List<string>>> Topics { get; } = [];
+
+        public void Write(OutputKind kind, ReadOnlySpan<char> streamId, ReadOnlySpan<byte> record)
+        {
+            var topic = kind switch
+            {
+                OutputKind.Filtered => bed.Options.FilteredTopic,
+                OutputKind.Smoothed => bed.Options.SmoothedTopic,
+                OutputKind.Forecast => bed.Options.ForecastTopic,
+                _ => bed.Options.AnomalyTopic,
+            };
+            if (!Topics.TryGetValue(topic, out var byKey))
+            {
+                Topics[topic] = byKey = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            }
+
+            var key = streamId.ToString();
+            if (!byKey.TryGetValue(key, out var list))
+            {
+                byKey[key] = list = [];
+            }
+
+            list.Add(Encoding.UTF8.GetString(record));
+        }
+
+        public void DeadLetter(in DeadLetter letter)
+        {
+        }
+    }
+}
