@@ -1,4 +1,5 @@
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Changepoint;
 
 namespace StreamSeq.Estimation.Detection;
 
@@ -27,6 +28,11 @@ namespace StreamSeq.Estimation.Detection;
 /// (see <c>SeasonalProfileExpert</c>). Daily and weekly periods are therefore chosen from the timestamps' spacing.</para>
 /// <para><b>Marginal expert</b>: the density of all past values (a doubling histogram, Gaussian-kernel smoothed,
 /// blended with a Cauchy base measure), so a value in a range never seen before is improbable whatever the dynamics.</para>
+/// <para><b>Changepoint expert</b> (optional, off by default: it lowered the NAB development-half score, see
+/// docs/nab-report.md): with <see cref="AnomalyDetectorOptions.ChangepointHazard"/> h &gt; 0, a
+/// <see cref="BayesianChangepointDetector"/> (constant hazard h, Normal-Gamma segments with prior mean 0, κ₀ = 0.01,
+/// α₀ = β₀ = 2, at most <see cref="AnomalyDetectorOptions.ChangepointMaxRunLength"/> steps per run) on the values
+/// standardised by the warm-up median and scale; its run-length mixture predictive joins the mixture.</para>
 /// <para><b>Combination</b>: a fixed-share mixture (Herbster &amp; Warmuth) with weights w_k:
 /// p(y_t | y_{1:t−1}) = Σ_k w_k p_k(y_t), then w_k ← (1 − ε) w_k p_k(y_t)/Σ_j w_j p_j(y_t) + ε/K with
 /// ε = <see cref="AnomalyDetectorOptions.SwitchingRate"/>. A value is surprising only when no expert explains it,
@@ -42,7 +48,8 @@ namespace StreamSeq.Estimation.Detection;
 /// <para><b>Outputs.</b> The reported state is the level expert's (mean m, variance S C); the observation moments are
 /// the mixture's; LogLikelihood is ln p(y_t | y_{1:t−1}) of the mixture and NIS the squared innovation over the
 /// mixture variance. Extras: <c>anomalyScore</c>, <c>surprisal</c> (nats, standardised), <c>tailProbability</c> (p_t)
-/// and <c>expertWeights</c> (level, one per seasonal period, marginal; 0 for inactive experts).</para>
+/// and <c>expertWeights</c> (level, one per seasonal period, the changepoint expert when configured, marginal; 0 for
+/// inactive experts).</para>
 /// <para><b>Missing values and guard rails.</b> A missing or infinite value only advances the experts (the level's
 /// variance grows, seasonal phases move on); it scores 0 with LogLikelihood NaN. A non-finite level state
 /// re-initialises the level expert at the current value (<see cref="EstimateFlags.Reinitialized"/>); a broken
@@ -54,7 +61,11 @@ public sealed class AnomalyDetector : IEstimator
     /// <summary>Family name in output records.</summary>
     public const string FamilyName = "anomaly-detector";
 
+    [ThreadStatic]
+    private static Dictionary<EstimatorInfo, Estimate>? innerEstimates;
+
     private readonly AnomalyDetectorOptions options;
+    private readonly BayesianChangepointDetector? changepoint;
     private readonly DetectorLayout layout;
     private readonly StudentTDensity density;
     private readonly RobustSettings robust;
@@ -71,7 +82,17 @@ public sealed class AnomalyDetector : IEstimator
     {
         this.options = options ?? AnomalyDetectorOptions.Default;
         this.options.Validate();
-        layout = new DetectorLayout(this.options);
+        if (this.options.ChangepointHazard > 0.0)
+        {
+            // Segments of the standardised series: mean and precision unknown, E[precision] = 1 a priori.
+            changepoint = new BayesianChangepointDetector(
+                new ConstantHazard(this.options.ChangepointHazard),
+                new NormalGammaModel([0.0], [0.01], [2.0], [2.0]),
+                this.options.ChangepointMaxRunLength,
+                1e-8);
+        }
+
+        layout = new DetectorLayout(this.options, changepoint?.Info.StateLength ?? 0);
         density = new StudentTDensity(this.options.ObservationDegreesOfFreedom);
         periods = [.. this.options.SeasonalPeriods];
         logLevelDiscount = Math.Log(this.options.LevelDiscount);
@@ -215,6 +236,7 @@ public sealed class AnomalyDetector : IEstimator
         var s0 = Math.Clamp(Math.Max(2.2 * mad * mad, Floor(state, median)), 1e-300, 1e300);
         state[DetectorLayout.NominalGap] = nominal;
         state[DetectorLayout.ReferenceLogScale] = 0.5 * Math.Log(s0);
+        state[DetectorLayout.ReferenceLevel] = median;
         state[DetectorLayout.LevelMean] = median;
         state[DetectorLayout.LevelVariance] = options.InitialLevelVariance;
         state[DetectorLayout.LevelScale] = s0;
@@ -229,6 +251,10 @@ public sealed class AnomalyDetector : IEstimator
         }
 
         active++; // the marginal expert
+        if (changepoint is not null)
+        {
+            active++;
+        }
         var weights = state.Slice(layout.Weights, layout.Experts);
         weights.Clear();
         weights[0] = 1.0 / active;
@@ -247,8 +273,39 @@ public sealed class AnomalyDetector : IEstimator
 
         SurprisalCalibrator.Initialize(state.Slice(layout.Calibration, DetectorLayout.CalibrationHeaderLength + layout.CalibrationBins), layout.CalibrationBins);
         state.Slice(layout.Suppression, 1 + layout.SuppressionWindow).Clear();
+        if (changepoint is not null)
+        {
+            var cp = state.Slice(layout.Changepoint, layout.ChangepointStateLength);
+            changepoint.Initialize(cp, 0);
+            var inner = InnerEstimate();
+            Span<double> z = stackalloc double[1];
+            for (var i = 0; i < w; i++)
+            {
+                z[0] = Standardize(state, state[layout.WarmValues + i]);
+                changepoint.Step(cp, new Observation(z), inner, default);
+            }
+
+            weights[layout.ChangepointExpert] = 1.0 / active;
+        }
+
         state[DetectorLayout.Ready] = 1.0;
         WriteWarmupEstimate(state, observed, estimate);
+    }
+
+    private static double Standardize(ReadOnlySpan<double> state, double y) =>
+        (y - state[DetectorLayout.ReferenceLevel]) * Math.Exp(-state[DetectorLayout.ReferenceLogScale]);
+
+    private Estimate InnerEstimate()
+    {
+        var cache = innerEstimates ??= [];
+        var info = changepoint!.Info;
+        if (!cache.TryGetValue(info, out var e))
+        {
+            e = new Estimate(info);
+            cache[info] = e;
+        }
+
+        return e;
     }
 
     private void WriteWarmupEstimate(ReadOnlySpan<double> state, bool observed, Estimate estimate)
@@ -307,6 +364,22 @@ public sealed class AnomalyDetector : IEstimator
             ready[1 + k] = SeasonalProfileExpert.Predict(season, layout.MaxBins, bin, periods[k], options.SeasonalBinNoise, 0.0, out means[1 + k], out scales[1 + k], out priors[1 + k]);
         }
 
+        var changepointLog = double.NaN;
+        if (changepoint is not null)
+        {
+            // The changepoint expert predicts and assimilates in one step (its update does not depend on the mixture).
+            var inner = InnerEstimate();
+            Span<double> z = stackalloc double[1];
+            z[0] = observed ? Standardize(state, y) : double.NaN;
+            changepoint.Step(state.Slice(layout.Changepoint, layout.ChangepointStateLength), new Observation(z, gap), inner, default);
+            var c = layout.ChangepointExpert;
+            var unit = Math.Exp(state[DetectorLayout.ReferenceLogScale]);
+            means[c] = state[DetectorLayout.ReferenceLevel] + (unit * inner.ObservationMean[0]);
+            scales[c] = unit * unit * inner.ObservationCovariance[0];
+            ready[c] = true;
+            changepointLog = inner.LogLikelihood - state[DetectorLayout.ReferenceLogScale];
+        }
+
         var marginal = state.Slice(layout.Marginal, DetectorLayout.MarginalHeaderLength + layout.MarginalBins);
         var weights = state.Slice(layout.Weights, experts);
         WriteObservationMoments(weights, means, scales, ready, marginal, estimate);
@@ -323,9 +396,14 @@ public sealed class AnomalyDetector : IEstimator
         Span<double> logDensities = stackalloc double[experts];
         var levelLog = density.Log(y, m, levelScaleSquared);
         logDensities[0] = levelLog;
-        for (var k = 1; k < experts - 1; k++)
+        for (var k = 1; k <= periods.Length; k++)
         {
             logDensities[k] = ready[k] ? density.Log(y, means[k], scales[k]) : levelLog;
+        }
+
+        if (changepoint is not null)
+        {
+            logDensities[layout.ChangepointExpert] = changepointLog;
         }
 
         logDensities[experts - 1] = MarginalDensity.LogDensity(marginal, layout.MarginalBins, y, options.MarginalPriorWeight, options.MarginalBandwidthFactor);
@@ -494,7 +572,7 @@ public sealed class AnomalyDetector : IEstimator
             {
                 var j = ready[k] ? k : 0;
                 m[k] = means[j];
-                v[k] = density.Variance(scales[j]);
+                v[k] = k == layout.ChangepointExpert && ready[k] ? scales[k] : density.Variance(scales[j]);
             }
 
             total += weights[k];

@@ -49,6 +49,8 @@ public sealed class AnomalyDetectorKind : IModelKind
             InitialBinVariance = spec.Number("initialBinVariance", d.InitialBinVariance),
             MinimumSeasonalBins = spec.Integer("minimumSeasonalBins", d.MinimumSeasonalBins),
             MaximumSeasonalBins = spec.Integer("maximumSeasonalBins", d.MaximumSeasonalBins),
+            ChangepointHazard = spec.Number("changepointHazard", d.ChangepointHazard),
+            ChangepointMaxRunLength = spec.Integer("changepointMaxRunLength", d.ChangepointMaxRunLength),
             MarginalBins = spec.Integer("marginalBins", d.MarginalBins),
             MarginalPriorWeight = spec.Number("marginalPriorWeight", d.MarginalPriorWeight),
             MarginalBandwidthFactor = spec.Number("marginalBandwidthFactor", d.MarginalBandwidthFactor),

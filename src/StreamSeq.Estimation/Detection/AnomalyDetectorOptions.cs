@@ -57,6 +57,15 @@ public sealed class AnomalyDetectorOptions
     /// <summary>Most sampling intervals per period for a seasonal expert (sizes the per-stream state).</summary>
     public int MaximumSeasonalBins { get; init; } = 2048;
 
+    /// <summary>
+    /// Per-row changepoint probability of an optional Bayesian online changepoint (BOCPD) expert on the standardised
+    /// values; 0 (the default) leaves it out.
+    /// </summary>
+    public double ChangepointHazard { get; init; }
+
+    /// <summary>Largest run length the changepoint expert keeps.</summary>
+    public int ChangepointMaxRunLength { get; init; } = 200;
+
     /// <summary>Bins of the histogram behind the marginal-density expert.</summary>
     public int MarginalBins { get; init; } = 256;
 
@@ -132,6 +141,12 @@ public sealed class AnomalyDetectorOptions
             throw new ModelValidationException("maximumSeasonalBins", $"must be at most 100000 (it sizes every stream's state), got {MaximumSeasonalBins}.");
         }
 
+        if (!(ChangepointHazard >= 0.0 && ChangepointHazard < 1.0))
+        {
+            throw new ModelValidationException("changepointHazard", $"must be in [0, 1) (0 leaves the changepoint expert out), got {ChangepointHazard}.");
+        }
+
+        AtLeast("changepointMaxRunLength", ChangepointMaxRunLength, 1);
         AtLeast("marginalBins", MarginalBins, 8);
         if (MarginalBins % 2 != 0)
         {

@@ -16,7 +16,8 @@ internal sealed class DetectorLayout
     internal const int LevelVariance = 9;
     internal const int LevelScale = 10;
     internal const int LevelDof = 11;
-    internal const int HeaderLength = 12;
+    internal const int ReferenceLevel = 12;
+    internal const int HeaderLength = 13;
 
     // Seasonal expert header words (relative to the expert's offset).
     internal const int SeasonBins = 0;
@@ -38,15 +39,17 @@ internal sealed class DetectorLayout
     internal const int CalibrationMaximumSeen = 1;
     internal const int CalibrationHeaderLength = 2;
 
-    internal DetectorLayout(AnomalyDetectorOptions options)
+    internal DetectorLayout(AnomalyDetectorOptions options, int changepointStateLength)
     {
+        ChangepointStateLength = changepointStateLength;
+        HasChangepoint = changepointStateLength > 0;
         Warmup = options.WarmupLength;
         Seasons = options.SeasonalPeriods.Count;
         MaxBins = options.MaximumSeasonalBins;
         MarginalBins = options.MarginalBins;
         CalibrationBins = (int)Math.Ceiling((options.CalibrationMaximum - options.CalibrationMinimum) / options.CalibrationResolution);
         SuppressionWindow = options.SuppressionWindow;
-        Experts = Seasons + 2;
+        Experts = Seasons + 2 + (HasChangepoint ? 1 : 0);
 
         WarmValues = HeaderLength;
         WarmGaps = WarmValues + Warmup;
@@ -56,8 +59,21 @@ internal sealed class DetectorLayout
         Marginal = SeasonStart + (Seasons * SeasonStride);
         Calibration = Marginal + MarginalHeaderLength + MarginalBins;
         Suppression = Calibration + CalibrationHeaderLength + CalibrationBins;
-        Length = Suppression + 1 + SuppressionWindow;
+        Changepoint = Suppression + 1 + SuppressionWindow;
+        Length = Changepoint + ChangepointStateLength;
     }
+
+    /// <summary>True when the changepoint expert is configured.</summary>
+    internal bool HasChangepoint { get; }
+
+    /// <summary>Doubles of the changepoint expert's state.</summary>
+    internal int ChangepointStateLength { get; }
+
+    /// <summary>The changepoint expert's state (the BOCPD estimator's own layout).</summary>
+    internal int Changepoint { get; }
+
+    /// <summary>Index of the changepoint expert among the experts (before the marginal), or -1.</summary>
+    internal int ChangepointExpert => HasChangepoint ? Experts - 2 : -1;
 
     /// <summary>W.</summary>
     internal int Warmup { get; }

@@ -28,7 +28,7 @@ public sealed class AnomalyDetectorKindTests
              "observationDegreesOfFreedom":10,"initialLevelVariance":5,"initialVarianceDegreesOfFreedom":3,
              "seasonalPeriods":[3600, "PT2H"],"seasonalBinNoise":0.1,"initialBinVariance":2,"minimumSeasonalBins":10,
              "maximumSeasonalBins":500,"marginalBins":128,"marginalPriorWeight":2,"marginalBandwidthFactor":1.1,
-             "switchingRate":0.05,"calibrationWarmup":50,"calibrationResolution":0.2,"calibrationMinimum":-30,
+             "switchingRate":0.05,"changepointHazard":0.01,"changepointMaxRunLength":64,"calibrationWarmup":50,"calibrationResolution":0.2,"calibrationMinimum":-30,
              "calibrationMaximum":100,"tailFraction":0.05,"minimumTailScale":0.25,"historyExponent":1,"scoreSpan":10,
              "suppressionWindow":10,"suppressionFactor":0.25,"quantizationFloor":0.5}
             """;
@@ -38,6 +38,7 @@ public sealed class AnomalyDetectorKindTests
             InitialLevelVariance = 5, InitialVarianceDegreesOfFreedom = 3, SeasonalPeriods = [3600.0, 7200.0],
             SeasonalBinNoise = 0.1, InitialBinVariance = 2, MinimumSeasonalBins = 10, MaximumSeasonalBins = 500,
             MarginalBins = 128, MarginalPriorWeight = 2, MarginalBandwidthFactor = 1.1, SwitchingRate = 0.05,
+            ChangepointHazard = 0.01, ChangepointMaxRunLength = 64,
             CalibrationWarmup = 50, CalibrationResolution = 0.2, CalibrationMinimum = -30, CalibrationMaximum = 100,
             TailFraction = 0.05, MinimumTailScale = 0.25, HistoryExponent = 1, ScoreSpan = 10, SuppressionWindow = 10,
             SuppressionFactor = 0.25, QuantizationFloor = 0.5,
