@@ -5,7 +5,8 @@ using StreamSeq.Estimation.Specs;
 namespace StreamSeq.Processing.Detection;
 
 /// <summary>
-/// Runs an anomaly-scoring model over NAB-style CSV files (<c>timestamp,value</c>) and writes
+/// Runs an anomaly-scoring model over NAB-style CSV files (<c>timestamp,value</c>; a <c>time</c> column is accepted
+/// for the timestamp too, as in the CLI's observation files) and writes
 /// <c>timestamp,value,anomaly_score</c>: one file, or a folder laid out like NAB's <c>data</c> mirrored into NAB's
 /// results layout <c>&lt;results&gt;/&lt;detector&gt;/&lt;category&gt;/&lt;detector&gt;_&lt;name&gt;.csv</c>.
 /// </summary>
@@ -106,11 +107,11 @@ public sealed class AnomalyFileRunner
         using var output = new StreamWriter(outputPath, false, new System.Text.UTF8Encoding(false), 1 << 16);
         var header = input.ReadLine() ?? throw new FormatException($"{inputPath}:1: file is empty (expected a header 'timestamp,value').");
         var names = header.Split(',');
-        var timeColumn = Array.FindIndex(names, n => n.Trim() == "timestamp");
+        var timeColumn = Array.FindIndex(names, n => n.Trim() is "timestamp" or "time");
         var valueColumn = Array.FindIndex(names, n => n.Trim() == "value");
         if (timeColumn < 0 || valueColumn < 0)
         {
-            throw new FormatException($"{inputPath}:1: header '{header}' needs 'timestamp' and 'value' columns.");
+            throw new FormatException($"{inputPath}:1: header '{header}' needs a 'timestamp' (or 'time') column and a 'value' column.");
         }
 
         output.Write("timestamp,value,anomaly_score\n");

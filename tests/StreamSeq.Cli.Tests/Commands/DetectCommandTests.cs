@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using StreamSeq.Cli.Commands;
 using StreamSeq.Estimation.Detection;
 using StreamSeq.Estimation.Specs;
@@ -30,6 +31,22 @@ public sealed class DetectCommandTests : IDisposable
         // The example has a +40 spike on 2024-03-02 at 17:40 (row 500).
         Assert.Equal("2024-03-02 17:40:00", rows[Array.IndexOf(scores, scores.Max())][0]);
         Assert.Contains("rows/s", errors.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Execute_ExampleFile_SameScoresAsRunThroughTheProcessor()
+    {
+        var model = RepositoryFiles.Path("examples", "nab-detector.json");
+        var input = RepositoryFiles.Path("examples", "nab-detector.csv");
+        var scores = System.IO.Path.Combine(dir, "scores.csv");
+        var records = System.IO.Path.Combine(dir, "run.jsonl");
+
+        Assert.Equal(0, DetectCommand.Execute(input, scores, "streamseq", model, 1, TextWriter.Null, TextWriter.Null));
+        Assert.Equal(0, RunCommand.Execute(model, input, records, 0, 0, false, 0, false, null, TextWriter.Null, TextWriter.Null));
+
+        var detected = File.ReadAllLines(scores).Skip(1).Select(l => double.Parse(l.Split(',')[2], CultureInfo.InvariantCulture));
+        var run = File.ReadAllLines(records).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("anomalyScore").GetDouble());
+        Assert.Equal(detected, run);
     }
 
     [Fact]
