@@ -78,7 +78,7 @@ public sealed class AnomalyFileRunner
             throw new ArgumentException($"{timestamps.Count} timestamps, {values.Length} values and {scores.Length} score slots must match.", nameof(scores));
         }
 
-        var stream = new Stream(this);
+        var stream = new StreamCursor(this);
         for (var i = 0; i < values.Length; i++)
         {
             scores[i] = stream.Step(ToEpochMilliseconds(timestamps[i]), values[i]);
@@ -115,7 +115,7 @@ public sealed class AnomalyFileRunner
         }
 
         output.Write("timestamp,value,anomaly_score\n");
-        var stream = new Stream(this);
+        var stream = new StreamCursor(this);
         long rows = 0, line = 1, bytes = header.Length + 1;
         Span<char> number = stackalloc char[32];
         while (input.ReadLine() is { } text)
@@ -237,7 +237,7 @@ public sealed class AnomalyFileRunner
     }
 
     /// <summary>One stream's state and buffers, stepped row by row exactly as the processor steps a stream.</summary>
-    private sealed class Stream
+    private sealed class StreamCursor
     {
         private readonly AnomalyFileRunner owner;
         private readonly double[] state;
@@ -245,7 +245,7 @@ public sealed class AnomalyFileRunner
         private readonly double[] value = new double[1];
         private double lastModelTime = double.NaN;
 
-        internal Stream(AnomalyFileRunner owner)
+        internal StreamCursor(AnomalyFileRunner owner)
         {
             this.owner = owner;
             var info = owner.Estimator.Info;
