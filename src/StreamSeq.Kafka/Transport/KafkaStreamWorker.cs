@@ -45,6 +45,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private ChangelogRestorer? restorer;
     private string incarnation = string.Empty;
     private long transactionSequence;
+    private int consecutiveAborts;
+    private const int MaxConsecutiveAborts = 5;
 
     /// <summary>Creates the loop.</summary>
     /// <param name="options">Transport settings.</param>
@@ -176,14 +178,25 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 continue;
             }
 
-            if (result is not null && !result.IsPartitionEOF && owned.TryGetValue(result.Partition.Value, out var partition))
+            try
             {
-                Process(result, partition);
-            }
+                if (result is not null && !result.IsPartitionEOF && owned.TryGetValue(result.Partition.Value, out var partition))
+                {
+                    Process(result, partition);
+                }
 
-            if (inTransaction && (batchCount >= options.MaxBatchSize || Stopwatch.GetTimestamp() - batchStart >= commitTicks))
+                if (inTransaction && (batchCount >= options.MaxBatchSize || Stopwatch.GetTimestamp() - batchStart >= commitTicks))
+                {
+                    Commit();
+                }
+
+                consecutiveAborts = 0;
+            }
+            catch (KafkaException e) when (!e.Error.IsFatal && e is not KafkaRetriableException && ++consecutiveAborts <= MaxConsecutiveAborts)
             {
-                Commit();
+                // Non-fatal transactional errors need an abort; redo from the changelog (bounded, then surface to the host).
+                LogAbort(logger, e.Error.Reason);
+                AbortAndRewind();
             }
         }
 
@@ -301,10 +314,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         catch (KafkaTxnRequiresAbortException e)
         {
             LogAbort(logger, e.Error.Reason);
-            producer.AbortTransaction(options.TransactionTimeout);
-            inTransaction = false;
-            metrics.Aborted();
-            Rewind();
+            AbortAndRewind();
             return;
         }
 
@@ -368,11 +378,20 @@ public sealed partial class KafkaStreamWorker : IDisposable
         LogLost(logger, string.Join(",", partitions.Select(p => p.Partition.Value)));
         if (inTransaction)
         {
-            producer!.AbortTransaction(options.TransactionTimeout);
+            AbortAndRewind();
+        }
+    }
+
+    private void AbortAndRewind()
+    {
+        if (inTransaction)
+        {
+            Retry("abort transaction", () => producer!.AbortTransaction(options.TransactionTimeout));
             inTransaction = false;
             metrics.Aborted();
-            Rewind();
         }
+
+        Rewind();
     }
 
     private Dictionary<int, Offset> RestorePartitions(IReadOnlyCollection<int> partitions)
