@@ -1,5 +1,6 @@
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Changepoint;
+using StreamSeq.Estimation.Gaussian;
 
 namespace StreamSeq.Estimation.Detection;
 
@@ -45,6 +46,9 @@ namespace StreamSeq.Estimation.Detection;
 /// L = <see cref="AnomalyDetectorOptions.SuppressionWindow"/> rows is multiplied by κ =
 /// <see cref="AnomalyDetectorOptions.SuppressionFactor"/>, so one event raises one alarm. The score is 0 during the
 /// warm-up and until <see cref="AnomalyDetectorOptions.CalibrationWarmup"/> surprisals have been seen.</para>
+/// <para><b>Smoothing.</b> The backward step smooths the level expert: the Rauch–Tung–Striebel step of a random-walk
+/// level, Cov(h_{t−1}, h_t | y_{1:t−1}) = S C_{t−1}, with the filtered noise scale plugged in; warm-up rows carry
+/// nothing back.</para>
 /// <para><b>Outputs.</b> The reported state is the level expert's (mean m, variance S C); the observation moments are
 /// the mixture's; LogLikelihood is ln p(y_t | y_{1:t−1}) of the mixture and NIS the squared innovation over the
 /// mixture variance. Extras: <c>anomalyScore</c>, <c>surprisal</c> (nats, standardised), <c>tailProbability</c> (p_t)
@@ -56,7 +60,7 @@ namespace StreamSeq.Estimation.Detection;
 /// seasonal bin is forgotten. The state is a flat buffer (about 3 × MaximumSeasonalBins doubles per seasonal period
 /// plus the two histograms), copied bit for bit to resume a stream; steps allocate nothing.</para>
 /// </remarks>
-public sealed class AnomalyDetector : IEstimator
+public sealed class AnomalyDetector : IEstimator, IBackwardStep
 {
     /// <summary>Family name in output records.</summary>
     public const string FamilyName = "anomaly-detector";
@@ -107,6 +111,8 @@ public sealed class AnomalyDetector : IEstimator
             StateDimension = 1,
             ObservationDimension = 1,
             StateLength = layout.Length,
+            BackwardRecordLength = GaussianBackward.RecordLength(1),
+            SmoothingMessageLength = GaussianBackward.MessageLength(1),
             UsesTimeGap = true,
             Extras =
             [
@@ -177,13 +183,24 @@ public sealed class AnomalyDetector : IEstimator
             state[DetectorLayout.PreviousValue] = y;
         }
 
-        if (state[DetectorLayout.Ready] == 0.0)
+        var wasReady = state[DetectorLayout.Ready] != 0.0;
+        var previousVariance = state[DetectorLayout.LevelScale] * state[DetectorLayout.LevelVariance];
+        if (!wasReady)
         {
             WarmUp(state, y, observed, gap, estimate);
-            return;
+        }
+        else
+        {
+            Detect(state, y, observed, gap, estimate);
         }
 
-        Detect(state, y, observed, gap, estimate);
+        if (!backwardRecord.IsEmpty)
+        {
+            // The level is a random walk: Cov(h_{t-1}, h_t | y_{1:t-1}) = Var(h_{t-1} | y_{1:t-1}). Before the model
+            // exists (warm-up, and the step that builds it) there is nothing to carry back.
+            Span<double> cross = [wasReady ? previousVariance : 0.0];
+            GaussianBackward.WriteRecord(1, backwardRecord, estimate.StateMean, estimate.StateCovariance, estimate.PredictedMean, estimate.PredictedCovariance, cross);
+        }
     }
 
     private void WarmUp(Span<double> state, double y, bool observed, double gap, Estimate estimate)
@@ -677,6 +694,23 @@ public sealed class AnomalyDetector : IEstimator
 
         mean[0] = state[DetectorLayout.LevelMean];
         covariance[0] = state[DetectorLayout.LevelScale] * state[DetectorLayout.LevelVariance];
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Smoothing covers the level expert: the Rauch–Tung–Striebel step for a random-walk level with the
+    /// filtered noise scale plugged in.</remarks>
+    public void StartBackward(ReadOnlySpan<double> record, Span<double> message) =>
+        record[..GaussianBackward.MessageLength(1)].CopyTo(message);
+
+    /// <inheritdoc />
+    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message) =>
+        GaussianBackward.Step(1, record, nextRecord, message);
+
+    /// <inheritdoc />
+    public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
+    {
+        mean[0] = message[0];
+        covariance[0] = message[1];
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using CsCheck;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Detection;
+using StreamSeq.Estimation.Smoothing;
 
 namespace StreamSeq.Estimation.Tests.Detection;
 
@@ -154,6 +155,67 @@ public sealed class AnomalyDetectorContractTests
         Assert.Equal(estimate.ObservationCovariance[0], forecast.ObservationCovarianceAt(1)[0], 9);
         Assert.Equal(estimate.PredictedMean[0], forecast.StateMeanAt(1)[0], 12);
         Assert.True(forecast.ObservationCovarianceAt(3)[0] > 0);
+    }
+
+    [Fact]
+    public void Smooth_FixedLagAsLongAsTheSeries_EqualsFixedInterval()
+    {
+        var y = SyntheticSeries.Noise(300, seed: 6);
+        y[40] = double.NaN;
+        y[200] += 12;
+        var detector = new AnomalyDetector();
+        var series = new ObservationSeries(1, y, [.. Enumerable.Repeat(60.0, y.Length)]);
+        var (means, covariances) = FixedIntervalSmoother.Smooth(detector, series);
+
+        var smoother = new FixedLagSmoother(detector, y.Length);
+        var state = new double[smoother.Info.StateLength];
+        smoother.Initialize(state, 0);
+        var estimate = new Estimate(smoother.Info);
+        for (var t = 0; t < y.Length; t++)
+        {
+            smoother.Step(state, series.At(t), estimate, default);
+        }
+
+        var pending = smoother.SmoothPending(state);
+        Assert.Equal(y.Length, pending.Count);
+        for (var t = 0; t < y.Length; t++)
+        {
+            Assert.Equal(means[t], pending[t].Mean[0], 9);
+            Assert.Equal(covariances[t], pending[t].Covariance[0], 9);
+        }
+    }
+
+    [Fact]
+    public void Smooth_RandomWalkLevel_TracksTheLevelBetterThanFiltering()
+    {
+        var rng = new Random(12);
+        var n = 2000;
+        var level = new double[n];
+        var y = new double[n];
+        for (var t = 0; t < n; t++)
+        {
+            level[t] = (t == 0 ? 0.0 : level[t - 1]) + (0.3 * SyntheticSeries.Gaussian(rng));
+            y[t] = level[t] + SyntheticSeries.Gaussian(rng);
+        }
+
+        var detector = new AnomalyDetector();
+        var series = new ObservationSeries(1, y);
+        var (smoothed, _) = FixedIntervalSmoother.Smooth(detector, series);
+        var state = new double[detector.Info.StateLength];
+        detector.Initialize(state, 0);
+        var estimate = new Estimate(detector.Info);
+        double filteredError = 0, smoothedError = 0;
+        for (var t = 0; t < n; t++)
+        {
+            detector.Step(state, series.At(t), estimate, default);
+            if (t >= 100)
+            {
+                filteredError += Math.Pow(estimate.StateMean[0] - level[t], 2);
+                smoothedError += Math.Pow(smoothed[t] - level[t], 2);
+            }
+        }
+
+        Assert.True(smoothedError < 0.8 * filteredError, $"smoothed squared error {smoothedError:F1} vs filtered {filteredError:F1}");
     }
 
     [Theory]

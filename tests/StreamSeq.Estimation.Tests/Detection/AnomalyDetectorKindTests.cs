@@ -17,7 +17,7 @@ public sealed class AnomalyDetectorKindTests
         AssertSameOptions(AnomalyDetectorOptions.Default, detector.Options);
         Assert.Equal(["anomalyScore", "surprisal", "tailProbability", "expertWeights"], detector.Info.Extras.Select(e => e.Name));
         Assert.Equal(1, detector.Info.ObservationDimension);
-        Assert.False(detector.Info.CanSmooth);
+        Assert.True(detector.Info.CanSmooth);
     }
 
     [Fact]
