@@ -1,4 +1,5 @@
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Detection;
 using StreamSeq.Estimation.Gaussian;
 using StreamSeq.Estimation.Particles;
 using StreamSeq.Estimation.Switching;
@@ -20,6 +21,7 @@ public static class ModelCatalog
         new UnscentedKalmanKind(),
         new Discrete.HmmKind(),
         new Changepoint.BocpdKind(),
+        new AnomalyDetectorKind(),
     ];
 
     /// <summary>The registered kinds.</summary>

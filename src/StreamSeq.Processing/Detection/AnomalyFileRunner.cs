@@ -1,0 +1,268 @@
+using System.Globalization;
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Specs;
+
+namespace StreamSeq.Processing.Detection;
+
+/// <summary>
+/// Runs an anomaly-scoring model over NAB-style CSV files (<c>timestamp,value</c>; a <c>time</c> column is accepted
+/// for the timestamp too, as in the CLI's observation files) and writes
+/// <c>timestamp,value,anomaly_score</c>: one file, or a folder laid out like NAB's <c>data</c> mirrored into NAB's
+/// results layout <c>&lt;results&gt;/&lt;detector&gt;/&lt;category&gt;/&lt;detector&gt;_&lt;name&gt;.csv</c>.
+/// </summary>
+/// <remarks>
+/// Each file is one stream, stepped one row at a time with only past rows, with the same model time and gaps as the
+/// worker: a row's model time is its epoch milliseconds over the spec's time unit, and the gap is the difference to
+/// the previous row (0 at the first). Timestamps without an offset are UTC. An empty or non-numeric value is missing.
+/// The model must observe one component and report an <c>anomalyScore</c> extra (the <c>anomaly-detector</c> kind
+/// does); with no spec, <see cref="DefaultSpec"/> (the benchmarked detector) is used.
+/// </remarks>
+public sealed class AnomalyFileRunner
+{
+    /// <summary>The extra holding the per-row score.</summary>
+    public const string ScoreExtra = "anomalyScore";
+
+    private static readonly string[] TimestampFormats =
+    [
+        "yyyy-MM-dd HH:mm:ss",
+        "yyyy-MM-dd HH:mm:ss.FFFFFFF",
+        "yyyy-MM-dd'T'HH:mm:ss",
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF",
+        "yyyy-MM-dd'T'HH:mm:ssK",
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK",
+        "yyyy-MM-dd HH:mm",
+    ];
+
+    private readonly int scoreOffset;
+    private readonly double unitMilliseconds;
+
+    /// <summary>Creates a runner for a model spec (null: <see cref="DefaultSpec"/>).</summary>
+    /// <exception cref="ModelValidationException">The spec is invalid, observes more than one component or has no anomaly score.</exception>
+    public AnomalyFileRunner(ModelSpec? spec = null)
+    {
+        Spec = spec ?? DefaultSpec;
+        Estimator = ModelCatalog.Build(Spec);
+        if (Estimator.Info.ObservationDimension != 1)
+        {
+            throw new ModelValidationException("kind", $"model '{Spec.Name}' observes {Estimator.Info.ObservationDimension} components; NAB files have one value per row.");
+        }
+
+        scoreOffset = Estimator.Info.ExtraOffset(ScoreExtra);
+        if (scoreOffset < 0)
+        {
+            throw new ModelValidationException("kind", $"model '{Spec.Name}' ({Estimator.Info.Family}) reports no '{ScoreExtra}'; use kind 'anomaly-detector'.");
+        }
+
+        unitMilliseconds = Spec.TimeUnit.TotalMilliseconds;
+    }
+
+    /// <summary>The benchmarked detector: <c>{"name": "streamseq", "kind": "anomaly-detector"}</c>.</summary>
+    public static ModelSpec DefaultSpec => ModelSpec.Parse("""{"name": "streamseq", "kind": "anomaly-detector"}""", "default detector");
+
+    /// <summary>The model spec.</summary>
+    public ModelSpec Spec { get; }
+
+    /// <summary>The estimator stepped for every file.</summary>
+    public IEstimator Estimator { get; }
+
+    /// <summary>Scores a series held in memory: one anomaly score per row, using only the rows before it.</summary>
+    /// <param name="timestamps">Row times (UTC).</param>
+    /// <param name="values">Row values; NaN is missing.</param>
+    /// <param name="scores">Receives one score per row.</param>
+    /// <exception cref="ArgumentException">The lengths differ.</exception>
+    public void Score(IReadOnlyList<DateTime> timestamps, ReadOnlySpan<double> values, Span<double> scores)
+    {
+        ArgumentNullException.ThrowIfNull(timestamps);
+        if (timestamps.Count != values.Length || scores.Length != values.Length)
+        {
+            throw new ArgumentException($"{timestamps.Count} timestamps, {values.Length} values and {scores.Length} score slots must match.", nameof(scores));
+        }
+
+        var stream = new StreamCursor(this);
+        for (var i = 0; i < values.Length; i++)
+        {
+            scores[i] = stream.Step(ToEpochMilliseconds(timestamps[i]), values[i]);
+        }
+    }
+
+    /// <summary>Scores one NAB-style CSV file and writes <c>timestamp,value,anomaly_score</c>; returns the rows written.</summary>
+    /// <exception cref="FormatException">A row is malformed (the message names file and line).</exception>
+    /// <exception cref="FileNotFoundException">The input file does not exist.</exception>
+    public long ScoreFile(string inputPath, string outputPath, Action<long>? bytesRead = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(inputPath);
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputPath);
+        if (!File.Exists(inputPath))
+        {
+            throw new FileNotFoundException(null, inputPath);
+        }
+
+        var directory = Path.GetDirectoryName(Path.GetFullPath(outputPath));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        using var input = new StreamReader(inputPath);
+        using var output = new StreamWriter(outputPath, false, new System.Text.UTF8Encoding(false), 1 << 16);
+        var header = input.ReadLine() ?? throw new FormatException($"{inputPath}:1: file is empty (expected a header 'timestamp,value').");
+        var names = header.Split(',');
+        var timeColumn = Array.FindIndex(names, n => n.Trim() is "timestamp" or "time");
+        var valueColumn = Array.FindIndex(names, n => n.Trim() == "value");
+        if (timeColumn < 0 || valueColumn < 0)
+        {
+            throw new FormatException($"{inputPath}:1: header '{header}' needs a 'timestamp' (or 'time') column and a 'value' column.");
+        }
+
+        output.Write("timestamp,value,anomaly_score\n");
+        var stream = new StreamCursor(this);
+        long rows = 0, line = 1, bytes = header.Length + 1;
+        Span<char> number = stackalloc char[32];
+        while (input.ReadLine() is { } text)
+        {
+            line++;
+            bytes += text.Length + 1;
+            if (text.Length == 0)
+            {
+                continue;
+            }
+
+            var fields = text.Split(',');
+            if (fields.Length <= Math.Max(timeColumn, valueColumn))
+            {
+                throw new FormatException($"{inputPath}:{line}: expected at least {Math.Max(timeColumn, valueColumn) + 1} fields, got {fields.Length}.");
+            }
+
+            var stamp = fields[timeColumn].Trim();
+            if (!TryParseTimestamp(stamp, out var time))
+            {
+                throw new FormatException($"{inputPath}:{line}: '{stamp}' is not a timestamp (expected e.g. 2014-04-10 16:15:00).");
+            }
+
+            var valueText = fields[valueColumn].Trim();
+            var value = double.TryParse(valueText, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+            var score = stream.Step(ToEpochMilliseconds(time), value);
+            output.Write(stamp);
+            output.Write(',');
+            output.Write(valueText);
+            output.Write(',');
+            score.TryFormat(number, out var written, "R", CultureInfo.InvariantCulture);
+            output.Write(number[..written]);
+            output.Write('\n');
+            rows++;
+            if ((rows & 1023) == 0)
+            {
+                bytesRead?.Invoke(bytes);
+            }
+        }
+
+        bytesRead?.Invoke(bytes);
+        return rows;
+    }
+
+    /// <summary>
+    /// Scores every <c>*.csv</c> below <paramref name="dataFolder"/> into NAB's results layout under
+    /// <paramref name="resultsRoot"/>: <c>&lt;results&gt;/&lt;detector&gt;/&lt;category&gt;/&lt;detector&gt;_&lt;name&gt;.csv</c>,
+    /// where the category is the file's folder relative to <paramref name="dataFolder"/>.
+    /// </summary>
+    /// <param name="dataFolder">NAB's data folder (category folders inside), or any folder of CSV files.</param>
+    /// <param name="resultsRoot">Where the detector's folder is created.</param>
+    /// <param name="detectorName">NAB detector name used for the folder and file prefix.</param>
+    /// <param name="parallelism">Files scored at once (each file is one sequential stream).</param>
+    /// <param name="bytesRead">Called with the total input bytes read so far (for progress).</param>
+    /// <returns>The files written, in path order.</returns>
+    /// <exception cref="DirectoryNotFoundException">The data folder does not exist.</exception>
+    public IReadOnlyList<ScoredFile> ScoreFolder(string dataFolder, string resultsRoot, string detectorName = "streamseq", int parallelism = 1, Action<long>? bytesRead = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataFolder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(resultsRoot);
+        ArgumentException.ThrowIfNullOrWhiteSpace(detectorName);
+        if (!Directory.Exists(dataFolder))
+        {
+            throw new DirectoryNotFoundException($"data folder not found: {dataFolder}");
+        }
+
+        var inputs = Directory.EnumerateFiles(dataFolder, "*.csv", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(dataFolder, p).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        var results = new ScoredFile[inputs.Length];
+        long done = 0;
+        var lockObject = new object();
+        Parallel.For(0, inputs.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
+        {
+            var relative = inputs[i];
+            var output = ResultsPath(resultsRoot, detectorName, relative);
+            long last = 0;
+            var rows = ScoreFile(Path.Combine(dataFolder, relative), output, b =>
+            {
+                lock (lockObject)
+                {
+                    done += b - last;
+                    last = b;
+                    bytesRead?.Invoke(done);
+                }
+            });
+            results[i] = new ScoredFile(relative, output, rows);
+        });
+        return results;
+    }
+
+    /// <summary>NAB's results path of a data file: <c>&lt;root&gt;/&lt;detector&gt;/&lt;category&gt;/&lt;detector&gt;_&lt;name&gt;</c>.</summary>
+    public static string ResultsPath(string resultsRoot, string detectorName, string relativePath)
+    {
+        ArgumentNullException.ThrowIfNull(relativePath);
+        var normalized = relativePath.Replace('\\', '/');
+        var slash = normalized.LastIndexOf('/');
+        var category = slash < 0 ? string.Empty : normalized[..slash];
+        var name = normalized[(slash + 1)..];
+        return Path.Combine(resultsRoot, detectorName, category, detectorName + "_" + name);
+    }
+
+    /// <summary>Parses a NAB timestamp (UTC unless it carries an offset).</summary>
+    public static bool TryParseTimestamp(string text, out DateTime utc)
+    {
+        if (DateTime.TryParseExact(text, TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out utc))
+        {
+            return true;
+        }
+
+        return DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out utc);
+    }
+
+    private static double ToEpochMilliseconds(DateTime time)
+    {
+        var utc = time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : time;
+        return (utc.Ticks - DateTime.UnixEpoch.Ticks) / (double)TimeSpan.TicksPerMillisecond;
+    }
+
+    /// <summary>One stream's state and buffers, stepped row by row exactly as the processor steps a stream.</summary>
+    private sealed class StreamCursor
+    {
+        private readonly AnomalyFileRunner owner;
+        private readonly double[] state;
+        private readonly Estimate estimate;
+        private readonly double[] value = new double[1];
+        private double lastModelTime = double.NaN;
+
+        internal StreamCursor(AnomalyFileRunner owner)
+        {
+            this.owner = owner;
+            var info = owner.Estimator.Info;
+            state = new double[info.StateLength];
+            estimate = new Estimate(info);
+            owner.Estimator.Initialize(state, owner.Spec.Seed);
+        }
+
+        internal double Step(double epochMilliseconds, double y)
+        {
+            var modelTime = epochMilliseconds / owner.unitMilliseconds;
+            var gap = double.IsNaN(lastModelTime) ? 0.0 : modelTime - lastModelTime;
+            value[0] = y;
+            owner.Estimator.Step(state, new Observation(value, gap, modelTime), estimate, default);
+            lastModelTime = modelTime;
+            var score = estimate.Extras[owner.scoreOffset];
+            return double.IsFinite(score) ? Math.Clamp(score, 0.0, 1.0) : 0.0;
+        }
+    }
+}

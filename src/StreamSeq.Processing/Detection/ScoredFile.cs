@@ -1,0 +1,7 @@
+namespace StreamSeq.Processing.Detection;
+
+/// <summary>One file scored by <see cref="AnomalyFileRunner.ScoreFolder"/>.</summary>
+/// <param name="RelativePath">The data file relative to the data folder, "category/name.csv".</param>
+/// <param name="OutputPath">The results file written.</param>
+/// <param name="Rows">Rows scored.</param>
+public sealed record ScoredFile(string RelativePath, string OutputPath, long Rows);

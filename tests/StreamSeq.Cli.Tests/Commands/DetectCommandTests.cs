@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using StreamSeq.Cli.Commands;
+using StreamSeq.Estimation.Detection;
+using StreamSeq.Estimation.Specs;
+
+namespace StreamSeq.Cli.Tests.Commands;
+
+public sealed class DetectCommandTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("streamseq-detect-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    [Fact]
+    public void Execute_ExampleFile_ScoresEveryRowAndFlagsTheSpikeMost()
+    {
+        var input = RepositoryFiles.Path("examples", "nab-detector.csv");
+        var output = System.IO.Path.Combine(dir, "scores.csv");
+        var errors = new StringWriter();
+
+        var code = DetectCommand.Execute(input, output, "streamseq", RepositoryFiles.Path("examples", "nab-detector.json"), 1, TextWriter.Null, errors);
+
+        Assert.Equal(0, code);
+        var lines = File.ReadAllLines(output);
+        Assert.Equal(File.ReadAllLines(input).Length, lines.Length);
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToArray();
+        var scores = rows.Select(r => double.Parse(r[2], CultureInfo.InvariantCulture)).ToArray();
+        Assert.All(scores, s => Assert.InRange(s, 0.0, 1.0));
+        // The example has a +40 spike on 2024-03-02 at 17:40 (row 500).
+        Assert.Equal("2024-03-02 17:40:00", rows[Array.IndexOf(scores, scores.Max())][0]);
+        Assert.Contains("rows/s", errors.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Execute_ExampleFile_SameScoresAsRunThroughTheProcessor()
+    {
+        var model = RepositoryFiles.Path("examples", "nab-detector.json");
+        var input = RepositoryFiles.Path("examples", "nab-detector.csv");
+        var scores = System.IO.Path.Combine(dir, "scores.csv");
+        var records = System.IO.Path.Combine(dir, "run.jsonl");
+
+        Assert.Equal(0, DetectCommand.Execute(input, scores, "streamseq", model, 1, TextWriter.Null, TextWriter.Null));
+        Assert.Equal(0, RunCommand.Execute(model, input, records, 0, 0, false, 0, false, null, TextWriter.Null, TextWriter.Null));
+
+        var detected = File.ReadAllLines(scores).Skip(1).Select(l => double.Parse(l.Split(',')[2], CultureInfo.InvariantCulture));
+        var run = File.ReadAllLines(records).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("anomalyScore").GetDouble());
+        Assert.Equal(detected, run);
+    }
+
+    [Fact]
+    public void Execute_Folder_WritesNabResultsLayoutUnderTheDetectorName()
+    {
+        var data = System.IO.Path.Combine(dir, "data", "artificialX");
+        Directory.CreateDirectory(data);
+        File.Copy(RepositoryFiles.Path("examples", "nab-detector.csv"), System.IO.Path.Combine(data, "example.csv"));
+        var results = System.IO.Path.Combine(dir, "results");
+
+        var code = DetectCommand.Execute(System.IO.Path.Combine(dir, "data"), results, "mine", null, 2, TextWriter.Null, TextWriter.Null);
+
+        Assert.Equal(0, code);
+        Assert.True(File.Exists(System.IO.Path.Combine(results, "mine", "artificialX", "mine_example.csv")));
+    }
+
+    [Fact]
+    public void Invoke_MissingInput_ReportsTheFileAndFails()
+    {
+        var errors = new StringWriter();
+        var command = DetectCommand.Create(TextWriter.Null, errors);
+        var root = new RootCommand { command };
+
+        var code = root.Parse(["detect", "--input", System.IO.Path.Combine(dir, "nope.csv"), "--output", System.IO.Path.Combine(dir, "o.csv")]).Invoke();
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Contains("nope.csv", errors.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ExampleSpec_SpellsOutTheKindDefaults()
+    {
+        var spec = ModelSpec.Load(RepositoryFiles.Path("examples", "nab-detector.json"));
+
+        var options = AnomalyDetectorKind.ReadOptions(spec.Reader());
+
+        foreach (var property in typeof(AnomalyDetectorOptions).GetProperties())
+        {
+            var expected = property.GetValue(AnomalyDetectorOptions.Default);
+            var actual = property.GetValue(options);
+            if (expected is IEnumerable<double> periods)
+            {
+                Assert.Equal(periods, (IEnumerable<double>)actual!);
+            }
+            else
+            {
+                Assert.True(Equals(expected, actual), $"{property.Name}: the example says {actual}, the default is {expected}");
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Text;
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Specs;
+using StreamSeq.Processing.Detection;
+using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Records;
+using StreamSeq.Processing.State;
+using StreamSeq.Processing.Tests.Support;
+
+namespace StreamSeq.Processing.Tests.Detection;
+
+public sealed class AnomalyFileRunnerTests : IDisposable
+{
+    private static readonly DateTime Start = new(2024, 3, 1, 0, 0, 0, DateTimeKind.Utc);
+    private readonly string folder = Path.Combine(Path.GetTempPath(), "streamseq-detect-" + Guid.NewGuid().ToString("N"));
+
+    public AnomalyFileRunnerTests() => Directory.CreateDirectory(folder);
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Fact]
+    public void Score_SeriesThroughTheWorkersProcessor_GivesTheSameScores()
+    {
+        var (times, values) = Series(1200, seed: 3, spikeAt: 900);
+        var runner = new AnomalyFileRunner();
+        var direct = new double[values.Length];
+        runner.Score(times, values, direct);
+
+        var binding = TestModels.Binding("""{"name":"streamseq","kind":"anomaly-detector"}""");
+        using var processor = new StreamProcessor(TestModels.Router(binding), numericTimeFormat: TimeFormat.EpochMilliseconds);
+        var store = new StateStore();
+        var sink = new ListSink();
+        for (var i = 0; i < values.Length; i++)
+        {
+            var ms = (times[i] - DateTime.UnixEpoch).TotalMilliseconds.ToString("R", CultureInfo.InvariantCulture);
+            var json = $"{{\"time\":{ms},\"values\":[{values[i].ToString("R", CultureInfo.InvariantCulture)}]}}";
+            processor.ProcessEncoded(Encoding.UTF8.GetBytes(json), "s", double.NaN, default, new SourcePosition("in", 0, i), store, sink);
+        }
+
+        var viaProcessor = sink.Of(OutputKind.Filtered).Select(r => r.GetProperty("anomalyScore").GetDouble()).ToArray();
+        Assert.Equal(direct, viaProcessor);
+        Assert.Equal(900, Array.IndexOf(direct, direct.Max()));
+    }
+
+    [Fact]
+    public void ScoreFile_NabCsv_WritesTimestampValueAndScore()
+    {
+        var (times, values) = Series(600, seed: 1, spikeAt: 450);
+        values[100] = double.NaN;
+        var input = WriteNab(Path.Combine(folder, "in.csv"), times, values);
+        var output = Path.Combine(folder, "out", "scores.csv");
+
+        var rows = new AnomalyFileRunner().ScoreFile(input, output);
+
+        var inLines = File.ReadAllLines(input);
+        var outLines = File.ReadAllLines(output);
+        Assert.Equal(600, rows);
+        Assert.Equal("timestamp,value,anomaly_score", outLines[0]);
+        Assert.Equal(inLines.Length, outLines.Length);
+        var scores = new double[rows];
+        for (var i = 1; i < outLines.Length; i++)
+        {
+            var fields = outLines[i].Split(',');
+            Assert.Equal(inLines[i], fields[0] + "," + fields[1]);
+            scores[i - 1] = double.Parse(fields[2], CultureInfo.InvariantCulture);
+            Assert.InRange(scores[i - 1], 0.0, 1.0);
+        }
+
+        Assert.Equal(0.0, scores[100]);
+        Assert.Equal(450, Array.IndexOf(scores, scores.Max()));
+        var inMemory = new double[rows];
+        values[100] = double.NaN;
+        new AnomalyFileRunner().Score(times, values, inMemory);
+        Assert.Equal(inMemory, scores);
+    }
+
+    [Fact]
+    public void ScoreFolder_NabDataLayout_WritesNabResultsLayout()
+    {
+        var data = Path.Combine(folder, "data");
+        var (times, values) = Series(300, seed: 2, spikeAt: 250);
+        WriteNab(Path.Combine(data, "realA", "one.csv"), times, values);
+        WriteNab(Path.Combine(data, "realA", "two.csv"), times, values);
+        WriteNab(Path.Combine(data, "artificialB", "three.csv"), times, values);
+        var results = Path.Combine(folder, "results");
+
+        var scored = new AnomalyFileRunner().ScoreFolder(data, results, "mine", parallelism: 2);
+
+        Assert.Equal(["artificialB/three.csv", "realA/one.csv", "realA/two.csv"], scored.Select(f => f.RelativePath));
+        Assert.All(scored, f => Assert.Equal(300, f.Rows));
+        Assert.True(File.Exists(Path.Combine(results, "mine", "realA", "mine_one.csv")));
+        Assert.True(File.Exists(Path.Combine(results, "mine", "realA", "mine_two.csv")));
+        Assert.True(File.Exists(Path.Combine(results, "mine", "artificialB", "mine_three.csv")));
+        Assert.Equal(File.ReadAllLines(Path.Combine(results, "mine", "realA", "mine_one.csv")), File.ReadAllLines(Path.Combine(results, "mine", "artificialB", "mine_three.csv")));
+    }
+
+    [Fact]
+    public void ScoreFile_BadTimestamp_FailsNamingFileAndLine()
+    {
+        var input = Path.Combine(folder, "bad.csv");
+        File.WriteAllText(input, "timestamp,value\n2024-03-01 00:00:00,1\nyesterday,2\n");
+
+        var e = Assert.Throws<FormatException>(() => new AnomalyFileRunner().ScoreFile(input, Path.Combine(folder, "o.csv")));
+
+        Assert.Contains("bad.csv:3", e.Message, StringComparison.Ordinal);
+        Assert.Contains("yesterday", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_ModelWithoutAnomalyScore_FailsNamingTheKind()
+    {
+        var spec = ModelSpec.Parse(TestModels.LocalLevel);
+
+        var e = Assert.Throws<ModelValidationException>(() => new AnomalyFileRunner(spec));
+
+        Assert.Equal("kind", e.Field);
+        Assert.Contains("anomalyScore", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ResultsPath_CategoryFile_FollowsNabLayout()
+    {
+        var path = AnomalyFileRunner.ResultsPath("/r", "det", "realTweets/Twitter_volume_X.csv");
+
+        Assert.Equal(Path.Combine("/r", "det", "realTweets", "det_Twitter_volume_X.csv"), path);
+    }
+
+    private static (DateTime[] Times, double[] Values) Series(int n, int seed, int spikeAt)
+    {
+        var rng = new Random(seed);
+        var times = new DateTime[n];
+        var values = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            times[i] = Start.AddMinutes(5 * i);
+            values[i] = Math.Round(20 + (5 * Math.Sin(2 * Math.PI * i / 288.0)) + (rng.NextDouble() - 0.5), 3);
+        }
+
+        values[spikeAt] += 30;
+        return (times, values);
+    }
+
+    private static string WriteNab(string path, DateTime[] times, double[] values)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var text = new StringBuilder("timestamp,value\n");
+        for (var i = 0; i < times.Length; i++)
+        {
+            text.Append(times[i].ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)).Append(',')
+                .Append(double.IsNaN(values[i]) ? string.Empty : values[i].ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        File.WriteAllText(path, text.ToString());
+        return path;
+    }
+}
