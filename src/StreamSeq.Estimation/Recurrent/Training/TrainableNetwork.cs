@@ -5,8 +5,10 @@ namespace StreamSeq.Estimation.Recurrent.Training;
 /// <see cref="RecurrentEstimator"/>'s (same input layout, same missing-input rule), the backward pass is truncated
 /// back-propagation through time over one chunk.
 /// </summary>
-/// <remarks>Inputs fed back for missing observations (the predicted mean) are treated as constants (no gradient
-/// through them), and so is the chunk's initial state. One instance per training thread: it owns its tape.</remarks>
+/// <remarks>An input fed back for a missing observation (the predicted mean of the step before) is differentiated
+/// through: its gradient flows into that step's head output, so the gradient is exact for the chunk. The chunk's
+/// initial state and initial input are constants (the truncation). One instance per training thread: it owns its
+/// tape.</remarks>
 internal sealed class TrainableNetwork
 {
     private readonly TrainableLayer[] layers;
@@ -16,6 +18,7 @@ internal sealed class TrainableNetwork
     private readonly double[] pointVariance;
     private double[] headInputs = [];
     private double[] outputGradients = [];
+    private bool[] fedBack = [];
     private double[] scratchState = [];
 
     public TrainableNetwork(RecurrentNetworkShape shape, RecurrentLayout layout, string headPrefix = "head")
@@ -104,6 +107,7 @@ internal sealed class TrainableNetwork
         Span<double> x = stackalloc double[m + c];
         Span<double> raw = stackalloc double[OutputSize];
         initialPrevious.CopyTo(x);
+        fedBack.AsSpan(0, m).Clear();
         var loss = 0.0;
         counted = 0;
         for (var t = 0; t < length; t++)
@@ -125,7 +129,12 @@ internal sealed class TrainableNetwork
 
             for (var j = 0; j < m; j++)
             {
-                x[j] = double.IsNaN(target[j]) ? raw[j] : target[j];
+                var missing = double.IsNaN(target[j]);
+                x[j] = missing ? raw[j] : target[j];
+                if (t + 1 < length)
+                {
+                    fedBack[((t + 1) * m) + j] = missing;
+                }
             }
         }
 
@@ -166,6 +175,18 @@ internal sealed class TrainableNetwork
                 {
                     dx[..h].CopyTo(dxAbove);
                 }
+                else if (t > 0)
+                {
+                    // Inputs that were the previous step's predicted mean pass their gradient to its head output.
+                    var before = outputGradients.AsSpan((t - 1) * OutputSize, OutputSize);
+                    for (var j = 0; j < m; j++)
+                    {
+                        if (fedBack[(t * m) + j])
+                        {
+                            before[j] += dx[j];
+                        }
+                    }
+                }
             }
         }
 
@@ -183,6 +204,7 @@ internal sealed class TrainableNetwork
         {
             headInputs = new double[steps * Shape.HiddenSize];
             outputGradients = new double[steps * OutputSize];
+            fedBack = new bool[steps * Layout.ObservationDimension];
         }
 
         if (scratchState.Length < StateSize)
