@@ -121,7 +121,11 @@ public static class RecurrentSpec
     public static string ReadHeadPrefix(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return spec.OptionalObject("head")?.OptionalString("prefix") ?? "head";
+        var head = spec.OptionalObject("head");
+
+        // The other head fields are checked by ReadLayout, through its own reader of the same object.
+        head?.Allow("type", "covariance", "variance");
+        return head?.OptionalString("prefix") ?? "head";
     }
 
     /// <summary>Loads the <c>weights</c> file (.safetensors, or a JSON dump) relative to the spec's folder; every
