@@ -30,6 +30,7 @@ public sealed class RecurrentLayout
     private readonly double[] controlScale;
     private readonly double[] initialObservation;
     private readonly double[] pointStandardDeviation;
+    private readonly double[] pointVariance;
 
     /// <summary>Creates and validates a layout; errors name the spec field.</summary>
     /// <param name="observationDimension">m, the length of y.</param>
@@ -90,12 +91,14 @@ public sealed class RecurrentLayout
         if (head == RecurrentHeadType.Point)
         {
             var variance = Vector("head.variance", pointVariance ?? throw new ModelValidationException("head.variance", "is required for a point head (the predictive variance, a number or one per observed component)."), m, 1.0, positive: true);
+            this.pointVariance = variance;
             pointStandardDeviation = [.. variance.Select(Math.Sqrt)];
             HeadOutputSize = m;
         }
         else
         {
             pointStandardDeviation = [];
+            this.pointVariance = [];
             HeadOutputSize = m + (covarianceForm == GaussianCovarianceForm.DiagonalLogVariance ? m : m * (m + 1) / 2);
         }
     }
@@ -134,7 +137,7 @@ public sealed class RecurrentLayout
     public ReadOnlySpan<double> InitialObservation => initialObservation;
 
     /// <summary>Predictive variances of a point head (empty for a Gaussian head).</summary>
-    public IReadOnlyList<double> PointVariance => [.. pointStandardDeviation.Select(s => s * s)];
+    public ReadOnlySpan<double> PointVariance => pointVariance;
 
     /// <summary>Writes x_t from the previous (completed) observation and the control input.</summary>
     /// <param name="previous">y_{t-1} in observation units, every component finite.</param>

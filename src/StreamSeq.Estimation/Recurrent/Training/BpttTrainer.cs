@@ -330,7 +330,7 @@ internal static class BpttTrainer
             c,
             layout.Head,
             layout.CovarianceForm,
-            layout.Head == RecurrentHeadType.Point ? [.. layout.PointVariance] : null,
+            layout.Head == RecurrentHeadType.Point ? layout.PointVariance.ToArray() : null,
             mean ?? layout.ObservationMean.ToArray(),
             scale ?? layout.ObservationScale.ToArray(),
             controlMean ?? layout.ControlMean.ToArray(),
