@@ -1,5 +1,10 @@
 using System.CommandLine;
 using StreamSeq.Cli.Commands;
+using StreamSeq.Estimation.Onnx;
+using StreamSeq.Estimation.Specs;
+
+// Kinds from optional assemblies join the catalog before any spec is read.
+ModelCatalog.Register(new OnnxRecurrentKind());
 
 var root = new RootCommand("streamseq: online sequence inference over files with the worker's models and processor (filtering, smoothing, forecasting, fitting, anomaly detection).")
 {
@@ -7,5 +12,6 @@ var root = new RootCommand("streamseq: online sequence inference over files with
     FitCommand.Create(Console.Out, Console.Error),
     SimulateCommand.Create(Console.Out, Console.Error),
     DetectCommand.Create(Console.Out, Console.Error),
+    GenerateCommand.Create(Console.Out, Console.Error),
 };
 return root.Parse(args).Invoke();

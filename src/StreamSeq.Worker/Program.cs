@@ -1,12 +1,17 @@
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using StreamSeq.Estimation.Onnx;
+using StreamSeq.Estimation.Specs;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Configuration;
 using StreamSeq.Worker.Hosting;
+
+// Kinds from optional assemblies join the catalog before the model specs are read.
+ModelCatalog.Register(new OnnxRecurrentKind());
 
 var builder = WebApplication.CreateBuilder(args);
 var services = builder.Services;

@@ -20,6 +20,21 @@ internal static class RecurrentBenchmarkData
         throw new FileNotFoundException($"Cannot find fixture '{file}' above {AppContext.BaseDirectory}.");
     }
 
+    /// <summary>A file of the repository's examples folder.</summary>
+    public static string Example(string file)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "examples", file);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException($"Cannot find example '{file}' above {AppContext.BaseDirectory}.");
+    }
+
     /// <summary>PyTorch-style initialisation U(−1/√H, 1/√H), stored as F32.</summary>
     public static StateDictionary RandomLstm(int seed, int inputSize, int hidden)
     {

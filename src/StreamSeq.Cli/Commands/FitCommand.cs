@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using StreamSeq.Cli.Io;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Learning;
+using StreamSeq.Estimation.Recurrent;
 using StreamSeq.Estimation.Specs;
 using StreamSeq.Processing.Models;
 
@@ -19,45 +20,81 @@ internal static class FitCommand
     {
         var model = CommonOptions.Model();
         var input = CommonOptions.Input("Training observations: CSV or JSON Lines, as for 'run'; each stream is one sequence.");
-        var output = CommonOptions.Output("Where to write the fitted model spec (JSON).");
-        var fit = new Option<string>("--fit")
+        var output = CommonOptions.Output("Where to write the fitted model spec (JSON). With --method bptt the trained weights go next to it (same name, .safetensors) and the spec points at them.");
+        var fit = new Option<string?>("--fit")
         {
-            Description = "Comma-separated spec fields to estimate, e.g. 'observationNoise,transitionNoise' or 'components[0].levelNoise'. Variances are fitted on a log scale.",
-            Required = true,
+            Description = "Comma-separated spec fields to estimate (mle, em), e.g. 'observationNoise,transitionNoise' or 'components[0].levelNoise'. Variances are fitted on a log scale. Not used by bptt, which trains every weight.",
         };
-        var method = new Option<string>("--method") { Description = "'mle' (maximise the log-likelihood with Nelder-Mead then BFGS) or 'em' (expectation-maximisation, for kinds that support it).", DefaultValueFactory = _ => "mle" };
-        method.AcceptOnlyFromAmong("mle", "em");
-        var maxIterations = new Option<int>("--max-iterations") { Description = "Iteration limit.", DefaultValueFactory = _ => 500 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed for methods that draw random numbers.", DefaultValueFactory = _ => 0UL };
+        var method = new Option<string?>("--method") { Description = "'mle' (maximise the log-likelihood with Nelder-Mead then BFGS), 'em' (expectation-maximisation, for kinds that support it) or 'bptt' (truncated back-propagation through time with Adam, for recurrent kinds). Default: bptt for recurrent kinds, else mle." };
+        method.AcceptOnlyFromAmong("mle", "em", "bptt");
+        var maxIterations = new Option<int>("--max-iterations") { Description = "Iteration limit (mle, em).", DefaultValueFactory = _ => 500 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for methods that draw random numbers (bptt: initial weights and chunk order; same seed, same weights).", DefaultValueFactory = _ => 0UL };
+        var defaults = new BpttOptions();
+        var epochs = new Option<int>("--epochs") { Description = "bptt: maximum passes over the training data.", DefaultValueFactory = _ => defaults.Epochs };
+        var learningRate = new Option<double>("--learning-rate") { Description = "bptt: Adam step size.", DefaultValueFactory = _ => defaults.LearningRate };
+        var chunkLength = new Option<int>("--chunk-length") { Description = "bptt: truncation length (steps per chunk).", DefaultValueFactory = _ => defaults.ChunkLength };
+        var batchSize = new Option<int>("--batch-size") { Description = "bptt: chunks per mini-batch.", DefaultValueFactory = _ => defaults.BatchSize };
+        var clipNorm = new Option<double>("--clip-norm") { Description = "bptt: clip the gradient to this global L2 norm (0: no clipping).", DefaultValueFactory = _ => defaults.ClipNorm };
+        var validation = new Option<double>("--validation-fraction") { Description = "bptt: fraction of each sequence's tail held out for early stopping.", DefaultValueFactory = _ => defaults.ValidationFraction };
+        var patience = new Option<int>("--patience") { Description = "bptt: epochs without validation improvement before stopping (the best epoch's weights are kept).", DefaultValueFactory = _ => defaults.Patience };
         var command = new Command("fit", "Fit model parameters to observations and write the model spec with the fitted values and the maximised log-likelihood.")
         {
-            model, input, output, fit, method, maxIterations, seed,
+            model, input, output, fit, method, maxIterations, seed, epochs, learningRate, chunkLength, batchSize, clipNorm, validation, patience,
         };
         command.SetAction(parse =>
         {
             var modelFile = parse.GetValue(model)!;
+            var bptt = new BpttOptions
+            {
+                Epochs = parse.GetValue(epochs),
+                LearningRate = parse.GetValue(learningRate),
+                ChunkLength = parse.GetValue(chunkLength),
+                BatchSize = parse.GetValue(batchSize),
+                ClipNorm = parse.GetValue(clipNorm),
+                ValidationFraction = parse.GetValue(validation),
+                Patience = parse.GetValue(patience),
+                Seed = parse.GetValue(seed),
+            };
             return CliErrors.Run(stderr, modelFile.Name, () => Execute(
                 modelFile.FullName,
                 parse.GetValue(input)!.FullName,
                 parse.GetValue(output)!.FullName,
-                parse.GetValue(fit)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                parse.GetValue(method)!,
+                parse.GetValue(fit)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
+                parse.GetValue(method),
                 parse.GetValue(maxIterations),
                 parse.GetValue(seed),
-                stderr));
+                stderr,
+                bptt));
         });
         return command;
     }
 
-    public static int Execute(string modelPath, string inputPath, string outputPath, IReadOnlyList<string> parameters, string method, int maxIterations, ulong seed, TextWriter stderr)
+    public static int Execute(string modelPath, string inputPath, string outputPath, IReadOnlyList<string> parameters, string? method, int maxIterations, ulong seed, TextWriter stderr, BpttOptions? bptt = null)
     {
         var spec = ModelSpec.Load(modelPath);
-        var binding = ModelBindingFactory.FromSpec(spec);
+        var kind = ModelCatalog.Find(spec.Kind);
+        method ??= kind is IGradientTraining ? "bptt" : "mle";
         if (!File.Exists(inputPath))
         {
             throw new FileNotFoundException(null, inputPath);
         }
 
+        if (method == "bptt")
+        {
+            if (kind is not IGradientTraining trainable)
+            {
+                throw new ModelValidationException("method", $"kind '{spec.Kind}' is not trained by gradient descent; use --method mle{(kind is IExpectationMaximization ? " or em" : string.Empty)}.");
+            }
+
+            return Train(spec, trainable, inputPath, outputPath, bptt ?? new BpttOptions { Seed = seed }, stderr);
+        }
+
+        if (parameters.Count == 0)
+        {
+            throw new ModelValidationException("fit", $"--fit is required with --method {method}: name the spec fields to estimate.");
+        }
+
+        var binding = ModelBindingFactory.FromSpec(spec);
         var sequences = ObservationFiles.LoadSeries(inputPath, binding, stderr).Select(s => s.Series).ToList();
         if (sequences.Count == 0)
         {
@@ -71,7 +108,6 @@ internal static class FitCommand
             var withProgress = new FitOptions { MaxIterations = options.MaxIterations, Seed = options.Seed, Tolerance = options.Tolerance, Progress = progress };
             if (method == "em")
             {
-                var kind = ModelCatalog.Find(spec.Kind);
                 if (kind is not IExpectationMaximization em)
                 {
                     throw new ModelValidationException("method", $"kind '{spec.Kind}' has no EM fitting; use --method mle.");
@@ -98,4 +134,69 @@ internal static class FitCommand
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted {string.Join(", ", parameters)} of '{spec.Name}' by {result.Method}: log-likelihood {result.LogLikelihood:R} after {result.Iterations} iterations{(result.Converged ? string.Empty : " (did not converge)")}; wrote {outputPath}"));
         return 0;
     }
+
+    private static int Train(ModelSpec spec, IGradientTraining trainable, string inputPath, string outputPath, BpttOptions options, TextWriter stderr)
+    {
+        options.Validate();
+        var m = trainable.ObservationDimension(spec);
+        var sequences = ObservationFiles.LoadSeries(inputPath, spec.Name, m, spec.TimeUnit.TotalMilliseconds, stderr).Select(s => s.Series).ToList();
+        if (sequences.Count == 0)
+        {
+            throw new ModelValidationException("input", $"{Path.GetFileName(inputPath)} has no usable observations.");
+        }
+
+        var result = Io.Progress.Run(stderr, $"fit {spec.Name} (bptt)", options.Epochs, (report, status) =>
+        {
+            var progress = new SynchronousProgress<FitProgress>(p =>
+            {
+                report(p.Iteration);
+                status(p.Message);
+            });
+            return trainable.FitGradient(spec, sequences, WithProgress(options, progress));
+        });
+
+        var weightsPath = Path.ChangeExtension(outputPath, ".safetensors");
+        SafeTensorsFormat.WriteFile(weightsPath, result.Weights);
+        var fitted = result.Fit.Spec;
+        fitted["weights"] = Path.GetFileName(weightsPath);
+        fitted["fit"] = new JsonObject
+        {
+            ["method"] = "bptt",
+            ["logLikelihood"] = result.Fit.LogLikelihood,
+            ["trainingNll"] = Number(result.TrainingNll),
+            ["validationNll"] = Number(result.ValidationNll),
+            ["epochs"] = result.Epochs,
+            ["bestEpoch"] = result.BestEpoch,
+            ["stoppedEarly"] = result.Fit.Converged,
+            ["observations"] = result.TrainingSteps + result.ValidationSteps,
+            ["validationObservations"] = result.ValidationSteps,
+            ["sequences"] = sequences.Count,
+            ["seed"] = options.Seed,
+            ["learningRate"] = options.LearningRate,
+            ["chunkLength"] = options.ChunkLength,
+            ["batchSize"] = options.BatchSize,
+            ["clipNorm"] = options.ClipNorm,
+            ["validationFraction"] = options.ValidationFraction,
+        };
+        File.WriteAllText(outputPath, fitted.ToJsonString(Indented) + "\n");
+        stderr.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"trained '{spec.Name}' by bptt: {result.Epochs} epochs (kept epoch {result.BestEpoch}), NLL per observation {result.TrainingNll:F4} (training), {result.ValidationNll:F4} (validation); wrote {outputPath} and {weightsPath}"));
+        return 0;
+    }
+
+    private static BpttOptions WithProgress(BpttOptions o, IProgress<FitProgress> progress) => new()
+    {
+        Epochs = o.Epochs,
+        LearningRate = o.LearningRate,
+        ChunkLength = o.ChunkLength,
+        BatchSize = o.BatchSize,
+        ClipNorm = o.ClipNorm,
+        ValidationFraction = o.ValidationFraction,
+        Patience = o.Patience,
+        Seed = o.Seed,
+        Progress = progress,
+    };
+
+    private static JsonValue? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 }

@@ -104,7 +104,16 @@ internal static class ObservationFiles
     /// </summary>
     public static IReadOnlyList<(string Stream, ObservationSeries Series)> LoadSeries(string path, ModelBinding model, TextWriter errors)
     {
-        var m = model.Estimator.Info.ObservationDimension;
+        ArgumentNullException.ThrowIfNull(model);
+        return LoadSeries(path, model.Name, model.Estimator.Info.ObservationDimension, model.UnitMilliseconds, errors);
+    }
+
+    /// <summary>
+    /// Loads a file as series for a model named <paramref name="modelName"/> that observes <paramref name="m"/>
+    /// components, without building its estimator (a model being trained may have no weights yet).
+    /// </summary>
+    public static IReadOnlyList<(string Stream, ObservationSeries Series)> LoadSeries(string path, string modelName, int m, double unitMilliseconds, TextWriter errors)
+    {
         var streams = new Dictionary<string, (List<double> Values, List<double> Gaps, double Last)>(StringComparer.Ordinal);
         var order = new List<string>();
         var name = Path.GetFileName(path);
@@ -114,12 +123,12 @@ internal static class ObservationFiles
         {
             if (record.Values.Length != m)
             {
-                errors.WriteLine($"{record.Source}: wrong-dimension: row has {record.Values.Length} values but model '{model.Name}' observes {m} (row skipped)");
+                errors.WriteLine($"{record.Source}: wrong-dimension: row has {record.Values.Length} values but model '{modelName}' observes {m} (row skipped)");
                 return;
             }
 
             var id = record.StreamId.ToString();
-            var t = record.Time.ToModelTime(model.UnitMilliseconds);
+            var t = record.Time.ToModelTime(unitMilliseconds);
             if (!streams.TryGetValue(id, out var entry))
             {
                 entry = ([], [], double.NaN);

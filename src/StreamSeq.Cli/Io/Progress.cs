@@ -5,11 +5,15 @@ namespace StreamSeq.Cli.Io;
 /// <summary>A progress bar on stderr for long jobs, shown only when stderr is an interactive terminal.</summary>
 internal static class Progress
 {
-    public static T Run<T>(TextWriter stderr, string label, long total, Func<Action<long>, T> work)
+    public static T Run<T>(TextWriter stderr, string label, long total, Func<Action<long>, T> work) =>
+        Run(stderr, label, total, (Action<long> report, Action<string?> _) => work(report));
+
+    /// <summary>As <see cref="Run{T}(TextWriter, string, long, Func{Action{long}, T})"/>, with a status text shown after the label.</summary>
+    public static T Run<T>(TextWriter stderr, string label, long total, Func<Action<long>, Action<string?>, T> work)
     {
         if (!ReferenceEquals(stderr, Console.Error) || Console.IsErrorRedirected || total <= 0)
         {
-            return work(_ => { });
+            return work(_ => { }, _ => { });
         }
 
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -20,7 +24,7 @@ internal static class Progress
             .Start(ctx =>
             {
                 var task = ctx.AddTask(label, maxValue: total);
-                result = work(done => task.Value = done);
+                result = work(done => task.Value = done, status => task.Description = status is null ? label : $"{label}: {Markup.Escape(status)}");
                 task.Value = total;
             });
         return result;

@@ -55,7 +55,7 @@ public static class MaximumLikelihood
         double Objective(Vector<double> x)
         {
             evaluations++;
-            var ll = Evaluate(root, blocks, x, sequences, options.Seed);
+            var ll = Evaluate(root, blocks, x, sequences, options.Seed, spec.BaseDirectory);
             if (ll > best)
             {
                 best = ll;
@@ -65,7 +65,7 @@ public static class MaximumLikelihood
             return double.IsFinite(ll) ? -ll : 1e300;
         }
 
-        var startLl = Evaluate(root, blocks, x0, sequences, options.Seed);
+        var startLl = Evaluate(root, blocks, x0, sequences, options.Seed, spec.BaseDirectory);
         if (!double.IsFinite(startLl))
         {
             throw new ModelValidationException("fit", "the starting model gives a non-finite log-likelihood on the data; choose starting values closer to the data.");
@@ -116,7 +116,7 @@ public static class MaximumLikelihood
             }
         }
 
-        var loglik = Evaluate(root, blocks, x, sequences, options.Seed);
+        var loglik = Evaluate(root, blocks, x, sequences, options.Seed, spec.BaseDirectory);
         options.Progress?.Report(new FitProgress(iterations, options.MaxIterations, loglik, "done"));
         Apply(blocks, x);
         return new FitResult(root, loglik, iterations, converged, "mle");
@@ -138,13 +138,13 @@ public static class MaximumLikelihood
         return g;
     }
 
-    private static double Evaluate(JsonObject root, ParameterBlock[] blocks, Vector<double> x, IReadOnlyList<ObservationSeries> sequences, ulong seed)
+    private static double Evaluate(JsonObject root, ParameterBlock[] blocks, Vector<double> x, IReadOnlyList<ObservationSeries> sequences, ulong seed, string? baseDirectory)
     {
         Apply(blocks, x);
         IEstimator estimator;
         try
         {
-            var spec = ModelSpec.Parse(root.ToJsonString());
+            var spec = ModelSpec.Parse(root.ToJsonString(), baseDirectory: baseDirectory);
             estimator = ModelCatalog.Build(spec);
             seed = spec.Seed + seed;
         }

@@ -30,6 +30,14 @@ public sealed class ParticleKind : IModelKind
     public IEstimator Build(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        return new ParticleFilter(BuildModel(spec.Object("model")), ReadOptions(spec));
+    }
+
+    /// <summary>Reads and validates the filter settings of a particle spec (<c>particles</c>, <c>resampling</c>,
+    /// <c>essThreshold</c>, <c>sortedResampling</c>, <c>filter</c>).</summary>
+    public static ParticleFilterOptions ReadOptions(SpecReader spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
         var options = new ParticleFilterOptions
         {
             ParticleCount = spec.Integer("particles", 1000),
@@ -52,7 +60,7 @@ public sealed class ParticleKind : IModelKind
             },
         };
         options.Validate();
-        return new ParticleFilter(BuildModel(spec.Object("model")), options);
+        return options;
     }
 
     /// <summary>Reads the <c>model</c> object of a particle spec.</summary>

@@ -1,18 +1,21 @@
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Detection;
 using StreamSeq.Estimation.Gaussian;
-using StreamSeq.Estimation.Particles;
-using StreamSeq.Estimation.Switching;
 using StreamSeq.Estimation.Gaussian.Nonlinear;
+using StreamSeq.Estimation.Particles;
+using StreamSeq.Estimation.Recurrent;
+using StreamSeq.Estimation.Switching;
 
 namespace StreamSeq.Estimation.Specs;
 
 /// <summary>
-/// Every model kind a spec can name. Adding a family is one line here plus its <see cref="IModelKind"/>.
+/// Every model kind a spec can name. Adding a family is one line here plus its <see cref="IModelKind"/>; kinds that
+/// live in assemblies this one cannot reference (such as the ONNX Runtime backend) are added at start-up with
+/// <see cref="Register"/>.
 /// </summary>
 public static class ModelCatalog
 {
-    private static readonly IModelKind[] Kinds =
+    private static readonly IModelKind[] BuiltIn =
     [
         new LinearGaussianKind(),
         new ParticleKind(),
@@ -22,23 +25,60 @@ public static class ModelCatalog
         new Discrete.HmmKind(),
         new Changepoint.BocpdKind(),
         new AnomalyDetectorKind(),
+        new RecurrentKind(),
+        new RecurrentUnscentedKind(),
+        new RecurrentParticleKind(),
     ];
 
-    /// <summary>The registered kinds.</summary>
-    public static IReadOnlyList<IModelKind> All => Kinds;
+    private static readonly object Gate = new();
+    private static volatile IModelKind[] kinds = BuiltIn;
+
+    /// <summary>The registered kinds: the built-in ones, then those added with <see cref="Register"/>.</summary>
+    public static IReadOnlyList<IModelKind> All => kinds;
+
+    /// <summary>
+    /// Adds a kind (typically from an optional assembly, at process start). Registering another instance of a kind
+    /// type that is already registered under the same name does nothing, so start-up code may run more than once.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another kind type already uses the name.</exception>
+    public static void Register(IModelKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        ArgumentException.ThrowIfNullOrWhiteSpace(kind.Kind, nameof(kind));
+        lock (Gate)
+        {
+            var current = kinds;
+            if (current.FirstOrDefault(k => k.Kind == kind.Kind) is { } existing)
+            {
+                if (existing.GetType() == kind.GetType())
+                {
+                    return;
+                }
+
+                throw new InvalidOperationException($"Model kind '{kind.Kind}' is already registered by {existing.GetType().FullName}.");
+            }
+
+            kinds = [.. current, kind];
+        }
+    }
 
     /// <summary>The kind named <paramref name="kind"/>, or null.</summary>
-    public static IModelKind? Find(string kind) => Kinds.FirstOrDefault(k => k.Kind == kind);
+    public static IModelKind? Find(string kind) => kinds.FirstOrDefault(k => k.Kind == kind);
 
     /// <summary>Builds the estimator of a spec, checking that every field was understood.</summary>
-    public static IEstimator Build(ModelSpec spec)
+    public static IEstimator Build(ModelSpec spec) => Build(spec, out _);
+
+    /// <summary>Builds the estimator of a spec and lists the files the spec refers to (weights, graphs).</summary>
+    public static IEstimator Build(ModelSpec spec, out IReadOnlyList<string> files)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var kind = Kinds.FirstOrDefault(k => k.Kind == spec.Kind)
-            ?? throw new ModelValidationException("kind", $"unknown kind '{spec.Kind}' (known: {string.Join(", ", Kinds.Select(k => k.Kind))}).");
+        var all = kinds;
+        var kind = all.FirstOrDefault(k => k.Kind == spec.Kind)
+            ?? throw new ModelValidationException("kind", $"unknown kind '{spec.Kind}' (known: {string.Join(", ", all.Select(k => k.Kind))}).");
         var reader = spec.Reader();
         var estimator = kind.Build(reader);
         reader.EnsureAllFieldsKnown();
+        files = [.. reader.Files.Distinct(StringComparer.Ordinal)];
         return estimator;
     }
 }

@@ -16,9 +16,10 @@ public sealed class ModelSpec
         CommentHandling = JsonCommentHandling.Skip,
     };
 
-    private ModelSpec(JsonElement json, string name, string kind, TimeSpan timeUnit, double forecastStep, ulong seed)
+    private ModelSpec(JsonElement json, string name, string kind, TimeSpan timeUnit, double forecastStep, ulong seed, string? baseDirectory)
     {
         Json = json;
+        BaseDirectory = baseDirectory;
         Name = name;
         Kind = kind;
         TimeUnit = timeUnit;
@@ -51,13 +52,23 @@ public sealed class ModelSpec
     /// <summary>Model seed mixed with the stream id for estimators that draw random numbers.</summary>
     public ulong Seed { get; }
 
+    /// <summary>
+    /// The folder that relative file paths in the spec (such as recurrent <c>weights</c>) are resolved against: the
+    /// spec file's folder for <see cref="Load"/>, otherwise what the caller passed (null: the current directory).
+    /// </summary>
+    public string? BaseDirectory { get; }
+
     /// <summary>Parses a spec from JSON text; <paramref name="source"/> (a file name) prefixes error messages.</summary>
-    public static ModelSpec Parse(string json, string source = "model")
+    /// <param name="json">The spec.</param>
+    /// <param name="source">Where the text came from, for error messages.</param>
+    /// <param name="baseDirectory">The folder relative file paths in the spec are resolved against (null: the current
+    /// directory).</param>
+    public static ModelSpec Parse(string json, string source = "model", string? baseDirectory = null)
     {
         try
         {
             using var doc = JsonDocument.Parse(json, DocumentOptions);
-            return FromElement(doc.RootElement.Clone());
+            return FromElement(doc.RootElement.Clone(), baseDirectory);
         }
         catch (JsonException e)
         {
@@ -73,11 +84,14 @@ public sealed class ModelSpec
             throw new ModelValidationException(path, "model file not found.");
         }
 
-        return Parse(File.ReadAllText(path), path);
+        return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
     /// <summary>Reads the shared fields of a spec object.</summary>
-    public static ModelSpec FromElement(JsonElement json)
+    /// <param name="json">The spec object.</param>
+    /// <param name="baseDirectory">The folder relative file paths in the spec are resolved against (null: the current
+    /// directory).</param>
+    public static ModelSpec FromElement(JsonElement json, string? baseDirectory = null)
     {
         var reader = new SpecReader(json);
         var name = reader.String("name");
@@ -96,13 +110,13 @@ public sealed class ModelSpec
         }
 
         var seed = reader.Has("seed") ? (ulong)reader.Number("seed") : 0UL;
-        return new ModelSpec(json, name, kind, unit, step, seed);
+        return new ModelSpec(json, name, kind, unit, step, seed, baseDirectory);
     }
 
     /// <summary>A reader over the kind-specific fields (the shared ones are already known).</summary>
     public SpecReader Reader()
     {
-        var reader = new SpecReader(Json);
+        var reader = new SpecReader(Json) { BaseDirectory = BaseDirectory };
         reader.Allow([.. CommonFields]);
         return reader;
     }

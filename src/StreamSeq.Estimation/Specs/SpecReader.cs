@@ -32,6 +32,10 @@ public sealed class SpecReader
     /// <summary>The underlying JSON.</summary>
     public JsonElement Element => element;
 
+    /// <summary>The folder relative file paths are resolved against (null: the current directory); nested readers
+    /// inherit it. See <see cref="ModelSpec.BaseDirectory"/>.</summary>
+    public string? BaseDirectory { get; init; }
+
     /// <summary>The path of a field of this object.</summary>
     public string FieldPath(string name) => string.IsNullOrEmpty(Path) ? name : $"{Path}.{name}";
 
@@ -60,6 +64,24 @@ public sealed class SpecReader
         }
 
         return v.ValueKind == JsonValueKind.String ? v.GetString() : throw Wrong(name, "a string", v);
+    }
+
+    /// <summary>A required file path, resolved against <see cref="BaseDirectory"/> when relative.</summary>
+    public string FilePath(string name)
+    {
+        var path = ResolvePath(String(name));
+        Files.Add(path);
+        return path;
+    }
+
+    /// <summary>Every file this reader or its children resolved through <see cref="FilePath"/> (weights, graphs).</summary>
+    public List<string> Files { get; private init; } = [];
+
+    /// <summary>Resolves a path written in the spec against <see cref="BaseDirectory"/> when it is relative.</summary>
+    public string ResolvePath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return System.IO.Path.IsPathRooted(path) ? path : System.IO.Path.GetFullPath(System.IO.Path.Combine(BaseDirectory ?? Directory.GetCurrentDirectory(), path));
     }
 
     /// <summary>A required finite number.</summary>
@@ -187,7 +209,7 @@ public sealed class SpecReader
             return null;
         }
 
-        var child = new SpecReader(v, FieldPath(name));
+        var child = new SpecReader(v, FieldPath(name)) { BaseDirectory = BaseDirectory, Files = Files };
         children.Add(child);
         return child;
     }
@@ -209,7 +231,7 @@ public sealed class SpecReader
         var i = 0;
         foreach (var item in v.EnumerateArray())
         {
-            var child = new SpecReader(item, $"{FieldPath(name)}[{i++}]");
+            var child = new SpecReader(item, $"{FieldPath(name)}[{i++}]") { BaseDirectory = BaseDirectory, Files = Files };
             children.Add(child);
             list.Add(child);
         }

@@ -29,7 +29,7 @@ public sealed class ModelBinding
         Spec = spec;
         Lag = lag;
         Horizon = horizon;
-        var inner = ModelCatalog.Build(spec);
+        var inner = ModelCatalog.Build(spec, out var files);
         Estimator = lag > 0 ? new FixedLagSmoother(inner, lag) : inner;
         Rules = rules ?? [];
         Gate = gate ?? new AlertGateOptions();
@@ -45,7 +45,7 @@ public sealed class ModelBinding
         }
 
         UnitMilliseconds = spec.TimeUnit.TotalMilliseconds;
-        Fingerprint = ComputeFingerprint(spec.Json.GetRawText(), lag);
+        Fingerprint = ComputeFingerprint(spec.Json.GetRawText(), lag, files);
     }
 
     /// <summary>The model spec.</summary>
@@ -75,15 +75,29 @@ public sealed class ModelBinding
     /// <summary>The model time unit in milliseconds.</summary>
     public double UnitMilliseconds { get; }
 
-    /// <summary>A hash of the spec and lag: a restored state built under another fingerprint is discarded.</summary>
+    /// <summary>
+    /// A hash of the spec, the lag and the contents of the files the spec refers to (so retrained weights under an
+    /// unchanged spec count as a new model): a restored state built under another fingerprint is discarded.
+    /// </summary>
     public ulong Fingerprint { get; }
 
-    private static ulong ComputeFingerprint(string text, int lag)
+    private static ulong ComputeFingerprint(string text, int lag, IReadOnlyList<string> files)
     {
         var h = 14695981039346656037UL;
         foreach (var c in text)
         {
             h = (h ^ c) * 1099511628211UL;
+        }
+
+        foreach (var file in files)
+        {
+            if (File.Exists(file))
+            {
+                foreach (var b in File.ReadAllBytes(file))
+                {
+                    h = (h ^ b) * 1099511628211UL;
+                }
+            }
         }
 
         return (h ^ (ulong)lag) * 1099511628211UL;

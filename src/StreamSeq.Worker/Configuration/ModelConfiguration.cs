@@ -38,7 +38,7 @@ public static class ModelConfiguration
                 : throw new InvalidOperationException($"{where}: no such file or folder.");
             foreach (var file in files)
             {
-                specs.Add(($"{where}: {Path.GetFileName(file)}", Parse($"{where}: {Path.GetFileName(file)}", File.ReadAllText(file))));
+                specs.Add(($"{where}: {Path.GetFileName(file)}", Parse($"{where}: {Path.GetFileName(file)}", File.ReadAllText(file), Path.GetDirectoryName(Path.GetFullPath(file)))));
             }
         }
 
@@ -86,11 +86,11 @@ public static class ModelConfiguration
         }
     }
 
-    private static ModelSpec Parse(string where, string json)
+    private static ModelSpec Parse(string where, string json, string? baseDirectory = null)
     {
         try
         {
-            return ModelSpec.Parse(json, where);
+            return ModelSpec.Parse(json, where, baseDirectory);
         }
         catch (ModelValidationException e)
         {

@@ -63,4 +63,43 @@ public sealed class ModelCatalogTests
         Assert.Equal(2 + 4 + 1, est.Info.StateDimension);
         Assert.True(est.Info.UsesTimeGap);
     }
+
+    [Fact]
+    public void Register_KindFromAnotherAssembly_IsFoundBuiltAndIdempotent()
+    {
+        ModelCatalog.Register(new ConstantKind());
+        ModelCatalog.Register(new ConstantKind());
+        Assert.Single(ModelCatalog.All, k => k.Kind == "test-constant");
+        Assert.Equal("linear-gaussian", ModelCatalog.All[0].Kind);
+        var estimator = ModelCatalog.Build(ModelSpec.Parse("""{"name":"c","kind":"test-constant","level":2}"""));
+        Assert.Equal("kalman", estimator.Info.Family);
+        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Parse("""{"name":"c","kind":"test-constant","level":2,"levle":3}""")));
+        Assert.Equal("levle", e.Field);
+    }
+
+    [Fact]
+    public void Register_AnotherTypeUnderABuiltInName_Throws()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => ModelCatalog.Register(new ImpostorKind()));
+        Assert.Contains("linear-gaussian", e.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class ConstantKind : IModelKind
+    {
+        public string Kind => "test-constant";
+
+        public string Description => "A registered test kind.";
+
+        public IEstimator Build(SpecReader spec) =>
+            ModelCatalog.Build(ModelSpec.Parse(Nile.Replace("\"initialMean\":[0]", $"\"initialMean\":[{spec.Number("level")}]", StringComparison.Ordinal)));
+    }
+
+    private sealed class ImpostorKind : IModelKind
+    {
+        public string Kind => "linear-gaussian";
+
+        public string Description => "Not the real one.";
+
+        public IEstimator Build(SpecReader spec) => throw new NotSupportedException();
+    }
 }

@@ -33,7 +33,8 @@ public sealed class UnscentedKalmanKind : IModelKind
         return new UnscentedKalmanFilter(model, points, spec.Boolean("robust", true));
     }
 
-    private static SigmaPoints ReadSigmaPoints(SpecReader? spec, int stateDimension)
+    /// <summary>Reads an optional <c>sigmaPoints</c> object (default Merwe α = 1, β = 2, κ = 0).</summary>
+    internal static SigmaPoints ReadSigmaPoints(SpecReader? spec, int stateDimension)
     {
         if (spec is null)
         {

@@ -1,0 +1,398 @@
+using System.Runtime.CompilerServices;
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Particles;
+
+namespace StreamSeq.Estimation.Recurrent;
+
+/// <summary>
+/// A recurrent network as a state-space model with deterministic transitions: one more estimator on the step
+/// contract, with per-stream hidden state, the predictive distribution of the next observation, its log-likelihood
+/// and NIS, forecasts, and the same output records as the Kalman filter.
+/// </summary>
+/// <remarks>
+/// <para><b>Model.</b> h_t = cell(h_{t-1}, x_t) with x_t = [y_{t-1}, u_t] normalised as <see cref="RecurrentLayout"/>
+/// describes (h_0 = 0, y_0 = <see cref="RecurrentLayout.InitialObservation"/>), and y_t | h_t ~ N(ŷ_t, Σ_t) from
+/// the head on the top hidden vector. The state is a point, so the predicted and the filtered state are both h_t
+/// (it is computed before y_t is seen and y_t enters only at the next step);
+/// <see cref="EstimatorInfo.HasStateCovariance"/> is false and covariances are written as zeros.
+/// <see cref="Estimate.LogLikelihood"/> is log N(y_o; ŷ_o, Σ_oo) over the observed components o (the
+/// maximum-likelihood loss of training), and NIS is v' Σ_oo⁻¹ v.</para>
+/// <para><b>Missing data.</b> A missing component of y_t is replaced, as the next input, by the model's own
+/// predicted mean for it; a wholly missing observation only predicts (log-likelihood NaN).</para>
+/// <para><b>Forecasts.</b> Horizon k feeds back the predicted mean of horizon k−1 (future controls are unknown and
+/// enter as missing), and reports the head's Σ at each horizon, which ignores the uncertainty of the fed-back
+/// inputs. With <see cref="ForecastSamples"/> = N &gt; 0 it instead runs N trajectories that feed back samples
+/// y ~ N(ŷ, Σ), and reports the mixture moments (mean of ŷ; mean of Σ plus the spread of ŷ) and the sample moments
+/// of the state. The random numbers come from a generator derived from the stream seed and the step count, so a
+/// forecast is reproducible and never advances the stream.</para>
+/// <para><b>Smoothing.</b> The state at t−L is a function of y_{1:t-L-1} alone, so later data cannot change it:
+/// the backward step returns the filtered state (exact), which lets the fixed-lag and fixed-interval smoothers emit
+/// the same record kinds as for the Kalman filter.</para>
+/// <para><b>Guard rails.</b> When the new state or the head output is not finite (an exploding net or an extreme
+/// input), the stream restarts from the zero state with input y_0, the step reports that fresh prediction with
+/// log-likelihood NaN and <see cref="EstimateFlags.Reinitialized"/>, and the per-stream <c>resets</c> count (an
+/// extra) increases. Non-finite values are never emitted.</para>
+/// <para><b>State buffer.</b> [steps, resets, seed, y_{t-1} (m), network storage]; integers by bit
+/// reinterpretation, so a copied buffer continues bit for bit.</para>
+/// </remarks>
+public sealed class RecurrentEstimator : IEstimator, IBackwardStep
+{
+    private const int StepsSlot = 0;
+    private const int ResetsSlot = 1;
+    private const int SeedSlot = 2;
+    private const int PreviousSlot = 3;
+    private const int StackLimit = 2048;
+
+    private readonly IRecurrentBackend backend;
+    private readonly RecurrentLayout layout;
+    private readonly int m;
+    private readonly int n;
+    private readonly int storageSlot;
+    private readonly int viewOffset;
+
+    /// <summary>Creates the estimator.</summary>
+    /// <param name="backend">The network and head.</param>
+    /// <param name="layout">Input and head interpretation; its sizes must match the backend.</param>
+    /// <param name="stateView">The part of the network state reported as the state.</param>
+    /// <param name="forecastSamples">Monte-Carlo trajectories per forecast (0: feed back the mean).</param>
+    /// <param name="family">Family name in output records (default: the backend's name).</param>
+    public RecurrentEstimator(IRecurrentBackend backend, RecurrentLayout layout, RecurrentStateView stateView = RecurrentStateView.Full, int forecastSamples = 0, string? family = null)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(layout);
+        if (backend.InputSize != layout.InputSize)
+        {
+            throw new ModelValidationException("inputSize", $"the network reads {backend.InputSize} inputs but the observation ({layout.ObservationDimension}) and control ({layout.ControlDimension}) make {layout.InputSize}.");
+        }
+
+        if (backend.OutputSize != layout.HeadOutputSize)
+        {
+            throw new ModelValidationException("head", $"the network's head emits {backend.OutputSize} values but a {Describe(layout)} head over {layout.ObservationDimension} observed components needs {layout.HeadOutputSize}.");
+        }
+
+        if (forecastSamples < 0)
+        {
+            throw new ModelValidationException("forecastSamples", $"must be 0 (feed back the mean) or positive, got {forecastSamples}.");
+        }
+
+        if (!Enum.IsDefined(stateView))
+        {
+            throw new ModelValidationException("state", $"unknown state view {stateView}.");
+        }
+
+        this.backend = backend;
+        this.layout = layout;
+        m = layout.ObservationDimension;
+        StateView = stateView;
+        ForecastSamples = forecastSamples;
+        n = stateView == RecurrentStateView.Full ? backend.StateSize : backend.OutputHiddenSize;
+        viewOffset = stateView == RecurrentStateView.Full ? 0 : backend.OutputHiddenOffset;
+        storageSlot = PreviousSlot + m;
+        Info = new EstimatorInfo
+        {
+            Family = family ?? backend.Name,
+            StateDimension = n,
+            ObservationDimension = m,
+            ControlDimension = layout.ControlDimension,
+            StateLength = storageSlot + backend.StorageLength,
+            BackwardRecordLength = n,
+            SmoothingMessageLength = n,
+            HasStateCovariance = false,
+            Extras = [new ExtraField("resets", 1, IsInteger: true)],
+        };
+    }
+
+    /// <summary>The network and head.</summary>
+    public IRecurrentBackend Backend => backend;
+
+    /// <summary>How observations enter and predictions leave the network.</summary>
+    public RecurrentLayout Layout => layout;
+
+    /// <summary>The reported part of the network state.</summary>
+    public RecurrentStateView StateView { get; }
+
+    /// <summary>Monte-Carlo trajectories per forecast (0: mean feedback).</summary>
+    public int ForecastSamples { get; }
+
+    /// <inheritdoc />
+    public EstimatorInfo Info { get; }
+
+    /// <inheritdoc />
+    public void Initialize(Span<double> state, ulong seed)
+    {
+        state.Clear();
+        state[SeedSlot] = BitConverter.Int64BitsToDouble((long)seed);
+        layout.InitialObservation.CopyTo(state.Slice(PreviousSlot, m));
+    }
+
+    /// <inheritdoc />
+    [SkipLocalsInit]
+    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
+    {
+        ArgumentNullException.ThrowIfNull(estimate);
+        estimate.Reset();
+        var s = backend.StateSize;
+        Span<double> input = stackalloc double[layout.InputSize];
+        Span<double> raw = stackalloc double[backend.OutputSize];
+        Span<double> mean = stackalloc double[m];
+        Span<double> factor = stackalloc double[m * m];
+        var full = s <= StackLimit ? stackalloc double[s] : new double[s];
+        var previous = state.Slice(PreviousSlot, m);
+        var storage = state.Slice(storageSlot, backend.StorageLength);
+
+        layout.BuildInput(previous, observation.Control, input);
+        backend.Step(input, storage, raw);
+        backend.ReadState(storage, full);
+        var ok = AllFinite(full) && layout.Moments(raw, mean, factor);
+        if (!ok)
+        {
+            // Restart the stream from the zero state and the initial input, and report that prediction.
+            estimate.Flags |= EstimateFlags.Reinitialized;
+            SetCount(state, ResetsSlot, Count(state, ResetsSlot) + 1);
+            storage.Clear();
+            layout.BuildInput(layout.InitialObservation, observation.Control, input);
+            backend.Step(input, storage, raw);
+            backend.ReadState(storage, full);
+            if (!AllFinite(full) || !layout.Moments(raw, mean, factor))
+            {
+                storage.Clear();
+                full.Clear();
+                Neutral(mean, factor);
+            }
+        }
+
+        layout.Covariance(factor, estimate.ObservationCovariance);
+        mean.CopyTo(estimate.ObservationMean);
+        var view = full.Slice(viewOffset, n);
+        view.CopyTo(estimate.PredictedMean);
+        view.CopyTo(estimate.StateMean);
+        estimate.PredictedCovariance.AsSpan().Clear();
+        estimate.StateCovariance.AsSpan().Clear();
+        var values = observation.Values;
+        if (ok)
+        {
+            estimate.LogLikelihood = layout.LogDensity(mean, factor, values, out var nis, out var observed);
+            estimate.NormalizedInnovationSquared = nis;
+            estimate.ObservedCount = observed;
+        }
+
+        for (var j = 0; j < m; j++)
+        {
+            previous[j] = j < values.Length && double.IsFinite(values[j]) ? values[j] : mean[j];
+        }
+
+        SetCount(state, StepsSlot, Count(state, StepsSlot) + 1);
+        estimate.Extras[0] = Count(state, ResetsSlot);
+        if (!backwardRecord.IsEmpty)
+        {
+            view.CopyTo(backwardRecord);
+        }
+    }
+
+    /// <inheritdoc />
+    [SkipLocalsInit]
+    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
+    {
+        ArgumentNullException.ThrowIfNull(forecast);
+        var s = backend.StateSize;
+        var storageLength = backend.StorageLength;
+        Span<double> input = stackalloc double[layout.InputSize];
+        Span<double> raw = stackalloc double[backend.OutputSize];
+        Span<double> mean = stackalloc double[m];
+        Span<double> factor = stackalloc double[m * m];
+        Span<double> previous = stackalloc double[m];
+        Span<double> draw = stackalloc double[m];
+        var full = s <= StackLimit ? stackalloc double[s] : new double[s];
+        var storage = storageLength <= StackLimit ? stackalloc double[storageLength] : new double[storageLength];
+        var horizons = forecast.MaxHorizon;
+        forecast.StateCovariance.AsSpan().Clear();
+        if (ForecastSamples == 0)
+        {
+            state.Slice(storageSlot, storageLength).CopyTo(storage);
+            state.Slice(PreviousSlot, m).CopyTo(previous);
+            for (var k = 1; k <= horizons; k++)
+            {
+                layout.BuildInput(previous, default, input);
+                backend.Step(input, storage, raw);
+                backend.ReadState(storage, full);
+                if (!layout.Moments(raw, mean, factor))
+                {
+                    Neutral(mean, factor);
+                }
+
+                full.Slice(viewOffset, n).CopyTo(forecast.StateMeanAt(k));
+                mean.CopyTo(forecast.ObservationMeanAt(k));
+                layout.Covariance(factor, forecast.ObservationCovarianceAt(k));
+                mean.CopyTo(previous);
+            }
+
+            return;
+        }
+
+        // Monte-Carlo trajectories: accumulate first and second moments per horizon, then normalise.
+        forecast.StateMean.AsSpan().Clear();
+        forecast.ObservationMean.AsSpan().Clear();
+        forecast.ObservationCovariance.AsSpan().Clear();
+        Span<double> sigma = stackalloc double[m * m];
+        var seed = (ulong)BitConverter.DoubleToInt64Bits(state[SeedSlot]);
+        var steps = (ulong)Count(state, StepsSlot);
+        var random = ParticleRandom.FromSeed(seed).Derive(steps);
+        var samples = ForecastSamples;
+        for (var i = 0; i < samples; i++)
+        {
+            state.Slice(storageSlot, storageLength).CopyTo(storage);
+            state.Slice(PreviousSlot, m).CopyTo(previous);
+            for (var k = 1; k <= horizons; k++)
+            {
+                layout.BuildInput(previous, default, input);
+                backend.Step(input, storage, raw);
+                backend.ReadState(storage, full);
+                if (!AllFinite(full) || !layout.Moments(raw, mean, factor))
+                {
+                    // A diverging trajectory restarts from the zero state, as a stream would.
+                    storage.Clear();
+                    full.Clear();
+                    Neutral(mean, factor);
+                }
+
+                var view = full.Slice(viewOffset, n);
+                Accumulate(view, forecast.StateMeanAt(k), forecast.StateCovarianceAt(k));
+                layout.Covariance(factor, sigma);
+                var om = forecast.ObservationMeanAt(k);
+                var oc = forecast.ObservationCovarianceAt(k);
+                for (var a = 0; a < m; a++)
+                {
+                    om[a] += mean[a];
+                    for (var b = 0; b < m; b++)
+                    {
+                        oc[(a * m) + b] += sigma[(a * m) + b] + (mean[a] * mean[b]);
+                    }
+                }
+
+                random.FillGaussian(draw);
+                for (var a = 0; a < m; a++)
+                {
+                    var v = mean[a];
+                    for (var b = 0; b <= a; b++)
+                    {
+                        v += factor[(a * m) + b] * draw[b];
+                    }
+
+                    previous[a] = v;
+                }
+            }
+        }
+
+        var inverse = 1.0 / samples;
+        for (var k = 1; k <= horizons; k++)
+        {
+            Normalise(forecast.StateMeanAt(k), forecast.StateCovarianceAt(k), inverse);
+            Normalise(forecast.ObservationMeanAt(k), forecast.ObservationCovarianceAt(k), inverse);
+        }
+    }
+
+    /// <inheritdoc />
+    [SkipLocalsInit]
+    public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
+    {
+        var s = backend.StateSize;
+        var full = s <= StackLimit ? stackalloc double[s] : new double[s];
+        backend.ReadState(state.Slice(storageSlot, backend.StorageLength), full);
+        full.Slice(viewOffset, n).CopyTo(mean);
+        covariance[..(n * n)].Clear();
+    }
+
+    /// <inheritdoc />
+    public void StartBackward(ReadOnlySpan<double> record, Span<double> message) => record[..n].CopyTo(message);
+
+    /// <inheritdoc />
+    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message) => record[..n].CopyTo(message);
+
+    /// <inheritdoc />
+    public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
+    {
+        message[..n].CopyTo(mean);
+        covariance[..(n * n)].Clear();
+    }
+
+    /// <summary>Resets recorded by a stream so far (also reported as the <c>resets</c> extra).</summary>
+    public static long Resets(ReadOnlySpan<double> state) => Count(state, ResetsSlot);
+
+    private static long Count(ReadOnlySpan<double> state, int slot) => BitConverter.DoubleToInt64Bits(state[slot]);
+
+    private static void SetCount(Span<double> state, int slot, long value) => state[slot] = BitConverter.Int64BitsToDouble(value);
+
+    private static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        foreach (var v in values)
+        {
+            if (!double.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void Accumulate(ReadOnlySpan<double> x, Span<double> sum, Span<double> squares)
+    {
+        var d = x.Length;
+        for (var a = 0; a < d; a++)
+        {
+            sum[a] += x[a];
+            var xa = x[a];
+            for (var b = 0; b < d; b++)
+            {
+                squares[(a * d) + b] += xa * x[b];
+            }
+        }
+    }
+
+    private static void Normalise(Span<double> mean, Span<double> covariance, double inverse)
+    {
+        var d = mean.Length;
+        for (var a = 0; a < d; a++)
+        {
+            mean[a] *= inverse;
+        }
+
+        for (var a = 0; a < d; a++)
+        {
+            for (var b = 0; b < d; b++)
+            {
+                covariance[(a * d) + b] = (covariance[(a * d) + b] * inverse) - (mean[a] * mean[b]);
+            }
+        }
+
+        for (var a = 0; a < d; a++)
+        {
+            covariance[(a * d) + a] = Math.Max(covariance[(a * d) + a], 0.0);
+            for (var b = 0; b < a; b++)
+            {
+                var v = 0.5 * (covariance[(a * d) + b] + covariance[(b * d) + a]);
+                covariance[(a * d) + b] = v;
+                covariance[(b * d) + a] = v;
+            }
+        }
+    }
+
+    private static string Describe(RecurrentLayout layout) => layout.Head == RecurrentHeadType.Point ? "point" : layout.CovarianceForm switch
+    {
+        GaussianCovarianceForm.DiagonalLogVariance => "Gaussian diagonal-log-variance",
+        GaussianCovarianceForm.CholeskyExp => "Gaussian cholesky-exp",
+        _ => "Gaussian cholesky-softplus",
+    };
+
+    /// <summary>The predictive distribution used when even a fresh state gives non-finite output: the
+    /// normalisation's mean and scale.</summary>
+    private void Neutral(Span<double> mean, Span<double> factor)
+    {
+        layout.ObservationMean.CopyTo(mean);
+        factor[..(m * m)].Clear();
+        for (var j = 0; j < m; j++)
+        {
+            factor[(j * m) + j] = layout.ObservationScale[j];
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Particles;
+using StreamSeq.Estimation.Specs;
+
+namespace StreamSeq.Estimation.Recurrent;
+
+/// <summary>
+/// The <c>recurrent-particle</c> spec kind: a particle filter over a trained recurrent net's hidden state
+/// (<see cref="RecurrentParticleModel"/>), with ancestor-tracing fixed-lag smoothing.
+/// </summary>
+/// <remarks>
+/// Fields: the network fields of <see cref="RecurrentKind"/> (without controls), <c>observationNoise</c> (required,
+/// positive definite), <c>processNoise</c> (default 1e-4), <c>initialVariance</c> (default <c>processNoise</c>), and
+/// the particle settings of the <c>particle</c> kind (<c>particles</c>, <c>resampling</c>, <c>essThreshold</c>,
+/// <c>filter</c>: <c>bootstrap</c> or <c>auxiliary</c>).
+/// </remarks>
+public sealed class RecurrentParticleKind : IModelKind
+{
+    /// <inheritdoc />
+    public string Kind => "recurrent-particle";
+
+    /// <inheritdoc />
+    public string Description => "Particle filter over a trained recurrent net's hidden state (exact sampling of the head's noise), with a noisy sensor on top.";
+
+    /// <inheritdoc />
+    public IEstimator Build(SpecReader spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var shape = RecurrentSpec.ReadShape(spec);
+        var layout = RecurrentSpec.ReadLayout(spec, shape.InputSize);
+        if (layout.ControlDimension > 0)
+        {
+            throw spec.Error("controlDimension", "the particle kind takes no control input; use recurrent-ukf for nets with controls.");
+        }
+
+        var weights = RecurrentSpec.LoadWeights(spec);
+        var backend = RecurrentSpec.CreateBackend(spec, shape, weights, layout.HeadOutputSize, RecurrentSpec.ReadHeadPrefix(spec));
+        var q = RecurrentSpec.NumberOrVector(spec, "processNoise") ?? [RecurrentUnscentedKind.DefaultProcessNoise];
+        var v0 = RecurrentSpec.NumberOrVector(spec, "initialVariance") ?? q;
+        var r = RecurrentSpec.ReadCovariance(spec, "observationNoise", layout.ObservationDimension);
+        var options = ParticleKind.ReadOptions(spec);
+        if (options.Algorithm == ParticleFilterAlgorithm.Guided)
+        {
+            throw spec.Error("filter", "must be \"bootstrap\" or \"auxiliary\" (the recurrent model has no importance proposal).");
+        }
+
+        return new ParticleFilter(new RecurrentParticleModel(backend, layout, q, r, v0), options);
+    }
+}

@@ -1,0 +1,252 @@
+using System.Text.Json;
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Specs;
+
+namespace StreamSeq.Estimation.Recurrent;
+
+/// <summary>
+/// Reads the spec fields the recurrent kinds share: the network (<c>cell</c>, <c>inputSize</c>, <c>hiddenSize</c>,
+/// <c>layers</c>, <c>precision</c>, <c>activation</c>), its <c>weights</c> file, the <c>head</c>, the
+/// normalisations and the estimator options. Errors name the spec field.
+/// </summary>
+public static class RecurrentSpec
+{
+    /// <summary>Reads the network shape (no weights).</summary>
+    public static RecurrentNetworkShape ReadShape(SpecReader spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var cellText = spec.String("cell");
+        var cell = cellText switch
+        {
+            "lstm" => RecurrentCellKind.Lstm,
+            "peephole-lstm" => RecurrentCellKind.PeepholeLstm,
+            "gru" => RecurrentCellKind.Gru,
+            "elman" => RecurrentCellKind.Elman,
+            _ => throw spec.Error("cell", $"unknown cell '{cellText}' (known: lstm, peephole-lstm, gru, elman)."),
+        };
+        var activationText = spec.OptionalString("activation");
+        var activation = activationText switch
+        {
+            null or "tanh" => ElmanActivation.Tanh,
+            "relu" => ElmanActivation.Relu,
+            _ => throw spec.Error("activation", $"must be \"tanh\" or \"relu\", got \"{activationText}\"."),
+        };
+        if (activationText is not null && cell != RecurrentCellKind.Elman)
+        {
+            throw spec.Error("activation", "applies to the elman cell only.");
+        }
+
+        var inputSize = Positive(spec, "inputSize", spec.Integer("inputSize"));
+        var hiddenSize = Positive(spec, "hiddenSize", spec.Integer("hiddenSize"));
+        var layers = Positive(spec, "layers", spec.Integer("layers", 1));
+        var precision = spec.OptionalString("precision") ?? "double";
+        if (precision is not ("double" or "single"))
+        {
+            throw spec.Error("precision", $"must be \"double\" or \"single\", got \"{precision}\".");
+        }
+
+        return new RecurrentNetworkShape(cell, inputSize, hiddenSize, layers, precision == "single", activation);
+    }
+
+    /// <summary>
+    /// Reads the layout fields: <c>controlDimension</c>, <c>head</c>, <c>normalization</c>,
+    /// <c>controlNormalization</c> and <c>initialObservation</c>, for a network with <paramref name="inputSize"/>
+    /// inputs (the observation dimension is <paramref name="inputSize"/> − <c>controlDimension</c>).
+    /// </summary>
+    public static RecurrentLayout ReadLayout(SpecReader spec, int inputSize)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var c = spec.Integer("controlDimension", 0);
+        if (c < 0 || c >= inputSize)
+        {
+            throw spec.Error("controlDimension", $"must be between 0 and inputSize - 1 = {inputSize - 1}, got {c}.");
+        }
+
+        var m = inputSize - c;
+        var head = spec.OptionalObject("head");
+        var type = head?.OptionalString("type") ?? "gaussian";
+        var headType = type switch
+        {
+            "gaussian" => RecurrentHeadType.Gaussian,
+            "point" => RecurrentHeadType.Point,
+            _ => throw head!.Error("type", $"must be \"gaussian\" or \"point\", got \"{type}\"."),
+        };
+        var form = GaussianCovarianceForm.DiagonalLogVariance;
+        double[]? variance = null;
+        if (headType == RecurrentHeadType.Gaussian)
+        {
+            var text = head?.OptionalString("covariance") ?? "diagonal-log-variance";
+            form = text switch
+            {
+                "diagonal-log-variance" => GaussianCovarianceForm.DiagonalLogVariance,
+                "cholesky-exp" => GaussianCovarianceForm.CholeskyExp,
+                "cholesky-softplus" => GaussianCovarianceForm.CholeskySoftplus,
+                _ => throw head!.Error("covariance", $"must be \"diagonal-log-variance\", \"cholesky-exp\" or \"cholesky-softplus\", got \"{text}\"."),
+            };
+        }
+        else
+        {
+            variance = NumberOrVector(head!, "variance");
+        }
+
+        head?.Allow("prefix");
+        var normalization = spec.OptionalObject("normalization");
+        var controlNormalization = spec.OptionalObject("controlNormalization");
+        if (controlNormalization is not null && c == 0)
+        {
+            throw spec.Error("controlNormalization", "needs controlDimension > 0.");
+        }
+
+        try
+        {
+            return new RecurrentLayout(
+                m,
+                c,
+                headType,
+                form,
+                variance,
+                normalization?.Vector("mean", m),
+                normalization?.Vector("scale", m),
+                controlNormalization?.Vector("mean", c),
+                controlNormalization?.Vector("scale", c),
+                spec.OptionalVector("initialObservation", m));
+        }
+        catch (ModelValidationException e) when (!string.IsNullOrEmpty(spec.Path))
+        {
+            throw e.WithPrefix(spec.Path);
+        }
+    }
+
+    /// <summary>The head's tensor prefix (<c>head.prefix</c>, default <c>head</c>).</summary>
+    public static string ReadHeadPrefix(SpecReader spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var head = spec.OptionalObject("head");
+
+        // The other head fields are checked by ReadLayout, through its own reader of the same object.
+        head?.Allow("type", "covariance", "variance");
+        return head?.OptionalString("prefix") ?? "head";
+    }
+
+    /// <summary>Loads the <c>weights</c> file (.safetensors, or a JSON dump) relative to the spec's folder; every
+    /// problem becomes an error naming the field, the file and the tensor.</summary>
+    public static StateDictionary LoadWeights(SpecReader spec, string field = "weights")
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var path = spec.FilePath(field);
+        if (!File.Exists(path))
+        {
+            throw spec.Error(field, $"weights file '{path}' not found.");
+        }
+
+        try
+        {
+            return path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? TorchJsonFormat.ReadFile(path) : SafeTensorsFormat.ReadFile(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or JsonException or ArgumentException or FormatException)
+        {
+            throw spec.Error(field, e.Message);
+        }
+    }
+
+    /// <summary>Builds the managed backend from weights; a missing, misshaped or non-finite tensor becomes an
+    /// error on <paramref name="field"/> naming the tensor and its expected shape.</summary>
+    public static IRecurrentBackend CreateBackend(SpecReader spec, RecurrentNetworkShape shape, StateDictionary weights, int headOutputSize, string headPrefix, string field = "weights")
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(weights);
+        try
+        {
+            return shape.SinglePrecision
+                ? Create<float>(shape, weights, headOutputSize, headPrefix)
+                : Create<double>(shape, weights, headOutputSize, headPrefix);
+        }
+        catch (InvalidDataException e)
+        {
+            throw spec.Error(field, e.Message);
+        }
+    }
+
+    /// <summary>Reads <c>state</c> (<c>full</c> or <c>output</c>) and <c>forecastSamples</c> and builds the
+    /// estimator over <paramref name="backend"/>.</summary>
+    public static RecurrentEstimator BuildEstimator(SpecReader spec, IRecurrentBackend backend, RecurrentLayout layout, string? family = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var viewText = spec.OptionalString("state") ?? "full";
+        var view = viewText switch
+        {
+            "full" => RecurrentStateView.Full,
+            "output" => RecurrentStateView.Output,
+            _ => throw spec.Error("state", $"must be \"full\" (h and c of every layer) or \"output\" (the top hidden vector), got \"{viewText}\"."),
+        };
+        var samples = spec.Integer("forecastSamples", 0);
+        return new RecurrentEstimator(backend, layout, view, samples, family);
+    }
+
+    /// <summary>A number (repeated) or an array of numbers.</summary>
+    internal static double[]? NumberOrVector(SpecReader spec, string name)
+    {
+        if (!spec.Has(name))
+        {
+            _ = spec.OptionalString(name);
+            return null;
+        }
+
+        return spec.Element.GetProperty(name).ValueKind == JsonValueKind.Number ? [spec.Number(name)] : spec.Vector(name);
+    }
+
+    /// <summary>A covariance given as a number (σ² I), a vector (diagonal) or an m×m matrix.</summary>
+    internal static double[] ReadCovariance(SpecReader spec, string name, int m)
+    {
+        if (!spec.Has(name))
+        {
+            return spec.Matrix(name, m, m).Values;
+        }
+
+        var kind = spec.Element.GetProperty(name);
+        if (kind.ValueKind == JsonValueKind.Array && kind.GetArrayLength() > 0 && kind[0].ValueKind == JsonValueKind.Array)
+        {
+            return spec.Matrix(name, m, m).Values;
+        }
+
+        var diagonal = NumberOrVector(spec, name)!;
+        if (diagonal.Length != 1 && diagonal.Length != m)
+        {
+            throw spec.Error(name, $"must be a number, {m} variances or an {m}x{m} matrix, got {diagonal.Length} numbers.");
+        }
+
+        var result = new double[m * m];
+        for (var i = 0; i < m; i++)
+        {
+            result[(i * m) + i] = diagonal.Length == 1 ? diagonal[0] : diagonal[i];
+        }
+
+        return result;
+    }
+
+    internal static IRecurrentBackend Create<T>(RecurrentNetworkShape shape, StateDictionary weights, int headOutputSize, string headPrefix)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        foreach (var tensor in weights.Tensors)
+        {
+            if (tensor.DataType is TensorDataType.Float32 or TensorDataType.Float64 or TensorDataType.Float16 or TensorDataType.BFloat16
+                && tensor.ToArray<double>().Any(v => !double.IsFinite(v)))
+            {
+                throw new InvalidDataException($"Tensor '{tensor.Name}'{(weights.Source is null ? string.Empty : $" in '{weights.Source}'")} holds a non-finite value.");
+            }
+        }
+
+        RecurrentNetwork<T> network = shape.Cell switch
+        {
+            RecurrentCellKind.Lstm => new LstmNetwork<T>(weights, shape.InputSize, shape.HiddenSize, shape.Layers),
+            RecurrentCellKind.PeepholeLstm => new PeepholeLstmNetwork<T>(weights, shape.InputSize, shape.HiddenSize, shape.Layers),
+            RecurrentCellKind.Gru => new GruNetwork<T>(weights, shape.InputSize, shape.HiddenSize, shape.Layers),
+            _ => new ElmanNetwork<T>(weights, shape.InputSize, shape.HiddenSize, shape.Layers, shape.Activation),
+        };
+        return new NetworkBackend<T>(network, new LinearHead<T>(weights, shape.HiddenSize, headOutputSize, headPrefix));
+    }
+
+    private static int Positive(SpecReader spec, string field, int value) =>
+        value >= 1 ? value : throw spec.Error(field, $"must be at least 1, got {value}.");
+}

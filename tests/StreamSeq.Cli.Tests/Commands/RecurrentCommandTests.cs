@@ -1,0 +1,244 @@
+using StreamSeq.Testing;
+using System.Globalization;
+using System.Text.Json;
+using StreamSeq.Cli.Commands;
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Learning;
+using StreamSeq.Estimation.Onnx;
+using StreamSeq.Estimation.Recurrent;
+using StreamSeq.Estimation.Specs;
+
+namespace StreamSeq.Cli.Tests.Commands;
+
+/// <summary>Recurrent models through the CLI: training, replay, the stochastic filter's calibration, the ONNX kind.</summary>
+public sealed class RecurrentCommandTests : IDisposable
+{
+    private const double Log2Pi = 1.8378770664093453;
+    private readonly string dir = Directory.CreateTempSubdirectory("streamseq-recurrent-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    [Fact]
+    public void Fit_BpttOnTheBundledSeries_HeldOutNllWithinTenPercentOfTheTrueProcess()
+    {
+        var output = System.IO.Path.Combine(dir, "nar.json");
+        var code = FitCommand.Execute(
+            RepositoryFiles.Path("examples", "recurrent-nar-init.json"),
+            RepositoryFiles.Path("examples", "recurrent-nar.csv"),
+            output,
+            [],
+            null,
+            500,
+            0,
+            TextWriter.Null,
+            new BpttOptions { Epochs = 40, LearningRate = 0.02, BatchSize = 8, Seed = 1 });
+        Assert.Equal(0, code);
+        var fitted = JsonDocument.Parse(File.ReadAllText(output)).RootElement;
+        Assert.Equal("nar.safetensors", fitted.GetProperty("weights").GetString());
+        Assert.Equal("bptt", fitted.GetProperty("fit").GetProperty("method").GetString());
+        Assert.True(File.Exists(System.IO.Path.Combine(dir, "nar.safetensors")));
+
+        // Held-out series (another seed) through the trained model, as 'run' steps it.
+        var test = ReadValues(RepositoryFiles.Path("examples", "recurrent-nar-test.csv"));
+        var estimator = ModelCatalog.Build(ModelSpec.Load(output));
+        var logLik = Replay(estimator, test);
+
+        // The generating process (streamseq generate --process nonlinear-ar), written out independently.
+        double modelNll = 0, trueNll = 0;
+        for (var t = 2; t < test.Length; t++)
+        {
+            var a = Math.Exp(-test[t - 1] * test[t - 1]);
+            var mean = ((0.5 + (0.9 * a)) * test[t - 1]) - ((0.3 + (0.9 * a)) * test[t - 2]);
+            var sd = 0.3 + (0.4 * Math.Abs(Math.Tanh(test[t - 1])));
+            var z = (test[t] - mean) / sd;
+            trueNll += (0.5 * Log2Pi) + Math.Log(sd) + (0.5 * z * z);
+            modelNll -= logLik[t];
+        }
+
+        var ratio = modelNll / trueNll;
+        Assert.True(ratio < 1.10, $"held-out NLL per step {modelNll / (test.Length - 2):F4} vs true {trueNll / (test.Length - 2):F4} (ratio {ratio:F4})");
+    }
+
+    [Fact]
+    public void Fit_SameSeedTwice_WritesIdenticalWeights()
+    {
+        var a = Train("a", seed: 7);
+        var b = Train("b", seed: 7);
+        var c = Train("c", seed: 8);
+        var wa = SafeTensorsFormat.ReadFile(a);
+        var wb = SafeTensorsFormat.ReadFile(b);
+        var wc = SafeTensorsFormat.ReadFile(c);
+        Assert.Equal(wa.Keys, wb.Keys);
+        foreach (var name in wa.Keys)
+        {
+            Assert.Equal(wa[name].ToArray<double>(), wb[name].ToArray<double>());
+        }
+
+        Assert.NotEqual(wa["weight_hh_l0"].ToArray<double>(), wc["weight_hh_l0"].ToArray<double>());
+    }
+
+    [Fact]
+    public void Run_LstmSpec_EmitsTheRecordKindsOfTheKalmanFilter()
+    {
+        var kalman = Run(RepositoryFiles.Path("examples", "nile.json"), RepositoryFiles.Path("examples", "nile.csv"), lag: 3, horizon: 2, smooth: true);
+        var lstm = Run(RepositoryFiles.Path("examples", "recurrent-nar.json"), RepositoryFiles.Path("examples", "recurrent-sensor.csv"), lag: 3, horizon: 2, smooth: true);
+        Assert.Equal(Kinds(kalman), Kinds(lstm));
+        var first = lstm.First(r => r.GetProperty("type").GetString() == "filtered");
+        Assert.Equal("lstm", ModelCatalog.Build(ModelSpec.Load(RepositoryFiles.Path("examples", "recurrent-nar.json"))).Info.Family);
+        Assert.Equal(16, first.GetProperty("state").GetProperty("mean").GetArrayLength());
+        Assert.False(first.GetProperty("state").TryGetProperty("cov", out _));
+        Assert.Equal(1, first.GetProperty("observation").GetProperty("cov").GetArrayLength());
+        Assert.Equal(JsonValueKind.Number, first.GetProperty("logLik").ValueKind);
+        Assert.Equal(0, first.GetProperty("resets").GetInt32());
+        var forecast = lstm.First(r => r.GetProperty("type").GetString() == "forecast");
+        Assert.Equal(1500 * 2, lstm.Count(r => r.GetProperty("type").GetString() == "forecast"));
+        Assert.True(forecast.GetProperty("observation").GetProperty("cov")[0][0].GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Run_RecurrentUkf_EmitsSmoothedRecordsWithCovariances()
+    {
+        var records = Run(RepositoryFiles.Path("examples", "recurrent-sensor-ukf.json"), RepositoryFiles.Path("examples", "recurrent-sensor.csv"), lag: 5, horizon: 0, smooth: false);
+        var smoothed = records.Where(r => r.GetProperty("type").GetString() == "smoothed").ToList();
+        Assert.Equal(1500 - 5, smoothed.Count);
+        var state = smoothed[100].GetProperty("state");
+        Assert.Equal(16 + 2, state.GetProperty("mean").GetArrayLength());
+        Assert.Equal(18, state.GetProperty("cov").GetArrayLength());
+        Assert.Equal("recurrent-ukf", ModelCatalog.Build(ModelSpec.Load(RepositoryFiles.Path("examples", "recurrent-sensor-ukf.json"))).Info.Family);
+    }
+
+    /// <summary>
+    /// The net was trained on the clean process; the bundled sensor adds noise of variance 0.25. The deterministic net
+    /// takes the noisy readings at face value and keeps its clean-data variance; the UKF over its hidden state knows
+    /// the sensor noise and propagates the input uncertainty, so its 95% predictive intervals cover about 95%.
+    /// </summary>
+    [Fact]
+    public void Run_NoisySensor_StochasticFilterIsBetterCalibratedThanTheDeterministicNet()
+    {
+        var input = RepositoryFiles.Path("examples", "recurrent-sensor.csv");
+        var y = ReadValues(input);
+        var deterministic = Calibration(Run(RepositoryFiles.Path("examples", "recurrent-nar.json"), input, 0, 0, false), y);
+        var ukf = Calibration(Run(RepositoryFiles.Path("examples", "recurrent-sensor-ukf.json"), input, 0, 0, false), y);
+        Assert.True(ukf.Coverage is > 0.92 and < 0.98, $"UKF 95% coverage {ukf.Coverage:F4}");
+        Assert.True(deterministic.Coverage < 0.85, $"deterministic 95% coverage {deterministic.Coverage:F4}");
+        Assert.True(ukf.Nll < deterministic.Nll - 0.3, $"NLL per step: UKF {ukf.Nll:F4}, deterministic {deterministic.Nll:F4}");
+    }
+
+    [Fact]
+    public void Run_OnnxRecurrentKind_MatchesTheManagedEngineOnTheOracleLstm()
+    {
+        ModelCatalog.Register(new OnnxRecurrentKind());
+        var fixtures = RepositoryFiles.Path("tests", "StreamSeq.Estimation.Tests", "Fixtures", "rnn");
+        File.Copy(System.IO.Path.Combine(fixtures, "lstm_model.onnx"), System.IO.Path.Combine(dir, "lstm_model.onnx"));
+        File.Copy(System.IO.Path.Combine(fixtures, "lstm_weights.json"), System.IO.Path.Combine(dir, "lstm_weights.json"));
+        const string layout = """ "controlDimension":1,"head":{"type":"point","variance":[0.5,2]} """;
+        var onnxSpec = System.IO.Path.Combine(dir, "onnx.json");
+        File.WriteAllText(onnxSpec, $$"""{"name":"o","kind":"onnx-recurrent","model":"lstm_model.onnx",{{layout}}}""");
+        var nativeSpec = System.IO.Path.Combine(dir, "native.json");
+        File.WriteAllText(nativeSpec, $$"""{"name":"n","kind":"recurrent","cell":"lstm","inputSize":3,"hiddenSize":8,"layers":2,"precision":"single","weights":"lstm_weights.json",{{layout}}}""");
+        var onnx = ModelCatalog.Build(ModelSpec.Load(onnxSpec));
+        var native = ModelCatalog.Build(ModelSpec.Load(nativeSpec));
+        Assert.Equal("onnx-recurrent", onnx.Info.Family);
+        Assert.Equal(native.Info.StateLength, onnx.Info.StateLength);
+        var a = new double[onnx.Info.StateLength];
+        var b = new double[native.Info.StateLength];
+        onnx.Initialize(a, 0);
+        native.Initialize(b, 0);
+        var ea = new Estimate(onnx.Info);
+        var eb = new Estimate(native.Info);
+        for (var t = 0; t < 40; t++)
+        {
+            double[] values = [Math.Sin(0.3 * t), t % 9 == 4 ? double.NaN : Math.Cos(0.2 * t)];
+            double[] control = [0.1 * (t % 5)];
+            onnx.Step(a, new Observation(values, control: control), ea, default);
+            native.Step(b, new Observation(values, control: control), eb, default);
+            for (var j = 0; j < 2; j++)
+            {
+                Assert.True(Math.Abs(ea.ObservationMean[j] - eb.ObservationMean[j]) < 1e-5, $"step {t} mean {j}: onnx {ea.ObservationMean[j]}, managed {eb.ObservationMean[j]}");
+            }
+
+            Assert.True(Math.Abs(ea.LogLikelihood - eb.LogLikelihood) < 1e-4 || (double.IsNaN(ea.LogLikelihood) && double.IsNaN(eb.LogLikelihood)));
+        }
+
+        // And through 'run', registered like the CLI's Program does.
+        var input = System.IO.Path.Combine(dir, "in.jsonl");
+        File.WriteAllLines(input, Enumerable.Range(1, 20).Select(t => string.Create(CultureInfo.InvariantCulture, $$"""{"stream":"s","time":{{t}},"values":[{{Math.Sin(t):R}},{{Math.Cos(t):R}}],"control":[0.5]}""")));
+        var records = Run(onnxSpec, input, 2, 1, false);
+        Assert.Equal(20, records.Count(r => r.GetProperty("type").GetString() == "filtered"));
+        Assert.Equal(18, records.Count(r => r.GetProperty("type").GetString() == "smoothed"));
+    }
+
+    [Fact]
+    public void Run_WeightsMissingATensor_FailsWithTheFieldAndTheTensor()
+    {
+        var spec = System.IO.Path.Combine(dir, "bad.json");
+        File.Copy(RepositoryFiles.Path("examples", "recurrent-nar.safetensors"), System.IO.Path.Combine(dir, "nar.safetensors"));
+        File.WriteAllText(spec, """{"name":"bad","kind":"recurrent","cell":"lstm","inputSize":1,"hiddenSize":8,"layers":2,"weights":"nar.safetensors"}""");
+        var errors = new StringWriter();
+        var code = CliErrors.Run(errors, "bad.json", () => RunCommand.Execute(spec, RepositoryFiles.Path("examples", "recurrent-nar-test.csv"), System.IO.Path.Combine(dir, "o.jsonl"), 0, 0, false, 0, false, null, TextWriter.Null, TextWriter.Null));
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Contains("bad.json: weights: Tensor 'weight_ih_l1' is missing", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains("expected shape [32, 8]", errors.ToString(), StringComparison.Ordinal);
+    }
+
+    private static (double Coverage, double Nll) Calibration(List<JsonElement> records, double[] y)
+    {
+        var filtered = records.Where(r => r.GetProperty("type").GetString() == "filtered").ToList();
+        int covered = 0, count = 0;
+        var nll = 0.0;
+        for (var t = 50; t < filtered.Count; t++)
+        {
+            var mean = filtered[t].GetProperty("observation").GetProperty("mean")[0].GetDouble();
+            var variance = filtered[t].GetProperty("observation").GetProperty("cov")[0][0].GetDouble();
+            covered += Math.Abs(y[t] - mean) <= 1.959964 * Math.Sqrt(variance) ? 1 : 0;
+            nll -= filtered[t].GetProperty("logLik").GetDouble();
+            count++;
+        }
+
+        return ((double)covered / count, nll / count);
+    }
+
+    private static double[] Replay(IEstimator estimator, double[] values)
+    {
+        var state = new double[estimator.Info.StateLength];
+        estimator.Initialize(state, 0);
+        var estimate = new Estimate(estimator.Info);
+        var result = new double[values.Length];
+        for (var t = 0; t < values.Length; t++)
+        {
+            estimator.Step(state, new Observation([values[t]]), estimate, default);
+            result[t] = estimate.LogLikelihood;
+        }
+
+        return result;
+    }
+
+    private static double[] ReadValues(string path) =>
+        [.. File.ReadAllLines(path).Skip(1).Select(l => double.Parse(l.Split(',')[2], CultureInfo.InvariantCulture))];
+
+    private static SortedSet<string> Kinds(List<JsonElement> records) =>
+        new(records.Select(r => r.GetProperty("type").GetString() + (r.TryGetProperty("method", out var m) ? "/" + m.GetString() : string.Empty)), StringComparer.Ordinal);
+
+    private string Train(string name, ulong seed)
+    {
+        var output = System.IO.Path.Combine(dir, $"{name}.json");
+        Assert.Equal(0, FitCommand.Execute(
+            RepositoryFiles.Path("examples", "recurrent-nar-init.json"),
+            RepositoryFiles.Path("examples", "recurrent-nar-test.csv"),
+            output,
+            [],
+            "bptt",
+            500,
+            0,
+            TextWriter.Null,
+            new BpttOptions { Epochs = 3, Seed = seed }));
+        return System.IO.Path.Combine(dir, $"{name}.safetensors");
+    }
+
+    private List<JsonElement> Run(string model, string input, int lag, int horizon, bool smooth)
+    {
+        var output = System.IO.Path.Combine(dir, $"out-{Guid.NewGuid():N}.jsonl");
+        Assert.Equal(0, RunCommand.Execute(model, input, output, lag, horizon, smooth, 0, false, null, TextWriter.Null, TextWriter.Null));
+        return [.. File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement)];
+    }
+}

@@ -1,0 +1,176 @@
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Gaussian.Nonlinear;
+using StreamSeq.Estimation.Particles;
+using StreamSeq.Estimation.Recurrent;
+using StreamSeq.Estimation.Smoothing;
+using StreamSeq.Estimation.Specs;
+using StreamSeq.Estimation.Tests.Support;
+
+namespace StreamSeq.Estimation.Tests.Recurrent;
+
+/// <summary>The recurrent spec kinds: weights relative to the spec file, errors that name field and tensor, and the
+/// stochastic (UKF, particle) readings of a net against the deterministic one.</summary>
+public sealed class RecurrentKindTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("streamseq-recurrent-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Fact]
+    public void Build_WeightsPathRelativeToTheSpecFile_LoadsFromTheSpecFolder()
+    {
+        var spec = WriteModel("net", """ "kind":"recurrent","cell":"gru","inputSize":1,"hiddenSize":5,"layers":2,"weights":"net.safetensors" """, RecurrentCellKind.Gru);
+        // The current directory is the test output folder, which has no net.safetensors.
+        Assert.False(File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "net.safetensors")));
+        var estimator = ModelCatalog.Build(ModelSpec.Load(spec));
+        Assert.Equal("gru", estimator.Info.Family);
+        Assert.Equal(10, estimator.Info.StateDimension);
+        Assert.False(estimator.Info.HasStateCovariance);
+    }
+
+    [Fact]
+    public void Build_MissingTensor_FailsNamingTheWeightsFieldTheTensorAndItsShape()
+    {
+        var spec = WriteModel("net", """ "kind":"recurrent","cell":"lstm","inputSize":1,"hiddenSize":5,"layers":3,"weights":"net.safetensors" """, RecurrentCellKind.Lstm);
+        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Load(spec)));
+        Assert.Equal("weights", e.Field);
+        Assert.Contains("'weight_ih_l2'", e.Problem, StringComparison.Ordinal);
+        Assert.Contains("[20, 5]", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_HeadOfTheWrongSize_FailsNamingTheTensor()
+    {
+        var spec = WriteModel("net", """ "kind":"recurrent","cell":"lstm","inputSize":1,"hiddenSize":5,"layers":2,"weights":"net.safetensors","head":{"type":"point","variance":1} """, RecurrentCellKind.Lstm);
+        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Load(spec)));
+        Assert.Equal("weights", e.Field);
+        Assert.Contains("head.weight", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(""" "cell":"rnn" """, "cell")]
+    [InlineData(""" "cell":"lstm","precision":"half" """, "precision")]
+    [InlineData(""" "cell":"lstm","controlDimension":1 """, "controlDimension")]
+    [InlineData(""" "cell":"lstm","head":{"type":"mixture"} """, "head.type")]
+    [InlineData(""" "cell":"lstm","normalization":{"mean":[0],"scale":[0]} """, "normalization.scale[0]")]
+    [InlineData(""" "cell":"lstm","weights":"absent.safetensors" """, "weights")]
+    [InlineData(""" "cell":"lstm","hiddenLayers":2 """, "hiddenLayers")]
+    public void Build_BadField_NamesTheField(string fields, string field)
+    {
+        var body = $$""" "kind":"recurrent","inputSize":1,"hiddenSize":5,"layers":2{{(fields.Contains("weights", StringComparison.Ordinal) ? string.Empty : ",\"weights\":\"net.safetensors\"")}},{{fields}} """;
+        var spec = WriteModel("net", body, RecurrentCellKind.Lstm);
+        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Load(spec)));
+        Assert.Equal(field, e.Field);
+    }
+
+    [Fact]
+    public void UnscentedKind_NoProcessNoiseAndANearlyExactSensor_ReproducesTheDeterministicNet()
+    {
+        var deterministic = ModelCatalog.Build(ModelSpec.Load(WriteModel("det", """ "kind":"recurrent","cell":"lstm","inputSize":1,"hiddenSize":5,"layers":2,"weights":"det.safetensors","normalization":{"mean":[0.5],"scale":[2]} """, RecurrentCellKind.Lstm)));
+        var ukf = ModelCatalog.Build(ModelSpec.Load(WriteModel("ukf", """ "kind":"recurrent-ukf","cell":"lstm","inputSize":1,"hiddenSize":5,"layers":2,"weights":"ukf.safetensors","normalization":{"mean":[0.5],"scale":[2]},"processNoise":1e-16,"observationNoise":1e-12 """, RecurrentCellKind.Lstm)));
+        Assert.IsType<UnscentedKalmanFilter>(ukf);
+        Assert.Equal("recurrent-ukf", ukf.Info.Family);
+        Assert.Equal(20 + 2, ukf.Info.StateDimension);
+        var a = Run(deterministic, Series(60, missingEvery: 0));
+        var b = Run(ukf, Series(60, missingEvery: 0));
+        for (var t = 0; t < a.Count; t++)
+        {
+            Expect.Close(a[t].Mean, b[t].Mean, 1e-6, $"step {t} predicted mean");
+            Expect.Close(a[t].Variance, b[t].Variance, 1e-5, $"step {t} predicted variance");
+            Expect.Close(a[t].LogLikelihood, b[t].LogLikelihood, 1e-5, $"step {t} logLik");
+        }
+    }
+
+    [Fact]
+    public void UnscentedKind_FixedLagOverTheWholeSeries_EqualsTheFixedIntervalSmoother()
+    {
+        var ukf = ModelCatalog.Build(ModelSpec.Load(WriteModel("ukf", """ "kind":"recurrent-ukf","cell":"gru","inputSize":1,"hiddenSize":4,"layers":1,"weights":"ukf.safetensors","processNoise":1e-3,"observationNoise":0.2 """, RecurrentCellKind.Gru, layers: 1, hidden: 4)));
+        var series = Series(25, missingEvery: 6);
+        var records = new List<double[]>();
+        var state = new double[ukf.Info.StateLength];
+        ukf.Initialize(state, 0);
+        var estimate = new Estimate(ukf.Info);
+        for (var t = 0; t < series.Length; t++)
+        {
+            var record = new double[ukf.Info.BackwardRecordLength];
+            ukf.Step(state, series.At(t), estimate, record);
+            Assert.Equal(EstimateFlags.None, estimate.Flags & EstimateFlags.Reinitialized);
+            records.Add(record);
+        }
+
+        var (means, covariances) = FixedIntervalSmoother.Smooth(ukf, records);
+        var lagged = new FixedLagSmoother(ukf, series.Length - 1);
+        var lagState = new double[lagged.Info.StateLength];
+        lagged.Initialize(lagState, 0);
+        var lagEstimate = new Estimate(lagged.Info);
+        for (var t = 0; t < series.Length; t++)
+        {
+            lagged.Step(lagState, series.At(t), lagEstimate, default);
+        }
+
+        var n = ukf.Info.StateDimension;
+        Assert.True(lagEstimate.HasSmoothed);
+        Expect.Close(means.AsSpan(0, n), lagEstimate.SmoothedMean, 1e-9, "smoothed mean of step 1");
+        Expect.Close(covariances.AsSpan(0, n * n), lagEstimate.SmoothedCovariance, 1e-9, "smoothed covariance of step 1");
+    }
+
+    [Fact]
+    public void ParticleKind_ManyParticlesAndANearlyExactSensor_ApproachesTheDeterministicNet()
+    {
+        var deterministic = ModelCatalog.Build(ModelSpec.Load(WriteModel("det", """ "kind":"recurrent","cell":"gru","inputSize":1,"hiddenSize":4,"layers":1,"weights":"det.safetensors" """, RecurrentCellKind.Gru, layers: 1, hidden: 4)));
+        var particle = ModelCatalog.Build(ModelSpec.Load(WriteModel("pf", """ "kind":"recurrent-particle","cell":"gru","inputSize":1,"hiddenSize":4,"layers":1,"weights":"pf.safetensors","processNoise":0,"observationNoise":1e-4,"particles":4000 """, RecurrentCellKind.Gru, layers: 1, hidden: 4)));
+        Assert.IsType<ParticleFilter>(particle);
+        var series = Series(20, missingEvery: 0);
+        var a = Run(deterministic, series);
+        var b = Run(particle, series);
+        for (var t = 0; t < a.Count; t++)
+        {
+            // With R tiny the sensor pins z to y, so the predictive of y_t is the net's N(ŷ, Σ) plus R.
+            Expect.Close(a[t].Mean[0], b[t].Mean[0], 0.0, $"step {t} predicted mean", absTol: 0.05 * Math.Sqrt(a[t].Variance[0]));
+            Expect.Close(a[t].Variance[0], b[t].Variance[0], 0.1, $"step {t} predicted variance");
+        }
+    }
+
+    private static List<(double[] Mean, double[] Variance, double LogLikelihood)> Run(IEstimator estimator, ObservationSeries series)
+    {
+        var state = new double[estimator.Info.StateLength];
+        estimator.Initialize(state, 12);
+        var estimate = new Estimate(estimator.Info);
+        var result = new List<(double[], double[], double)>();
+        for (var t = 0; t < series.Length; t++)
+        {
+            estimator.Step(state, series.At(t), estimate, default);
+            result.Add((estimate.ObservationMean.ToArray(), estimate.ObservationCovariance.ToArray(), estimate.LogLikelihood));
+        }
+
+        return result;
+    }
+
+    private static ObservationSeries Series(int length, int missingEvery)
+    {
+        var values = new double[length];
+        for (var t = 0; t < length; t++)
+        {
+            values[t] = missingEvery > 0 && t % missingEvery == missingEvery - 1 ? double.NaN : 0.5 + Math.Sin(0.3 * t) + (0.2 * Math.Cos(1.7 * t));
+        }
+
+        return new ObservationSeries(1, values);
+    }
+
+    private string WriteModel(string name, string fields, RecurrentCellKind cell, int layers = 2, int hidden = 5)
+    {
+        var gates = cell switch
+        {
+            RecurrentCellKind.Lstm => 4,
+            RecurrentCellKind.Gru => 3,
+            _ => 1,
+        };
+        var random = new Random(3);
+        var weights = RandomWeights.Create(8, gates, 1, hidden, layers, scale: 0.6);
+        var all = new StateDictionary([.. weights.Tensors, RandomWeights.Tensor(random, "head.weight", 0.5, 2, hidden), RandomWeights.Tensor(random, "head.bias", 0.3, 2)]);
+        SafeTensorsFormat.WriteFile(Path.Combine(folder, $"{name}.safetensors"), all);
+        var path = Path.Combine(folder, $"{name}.json");
+        File.WriteAllText(path, $$"""{"name":"{{name}}",{{fields}}}""");
+        return path;
+    }
+}
