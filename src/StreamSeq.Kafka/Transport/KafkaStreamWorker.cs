@@ -154,8 +154,16 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        consumer?.Dispose();
-        producer?.Dispose();
+        if (!BoundedDisposal.Dispose(consumer, BoundedDisposal.DefaultBound))
+        {
+            LogDisposeAbandoned(logger, "consumer", BoundedDisposal.DefaultBound.TotalSeconds);
+        }
+
+        if (!BoundedDisposal.Dispose(producer, BoundedDisposal.DefaultBound))
+        {
+            LogDisposeAbandoned(logger, "producer", BoundedDisposal.DefaultBound.TotalSeconds);
+        }
+
         processor.Dispose();
     }
 
@@ -536,6 +544,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker started: transactional id {TransactionalId}, input {Topic}, group {Group}")]
     private static partial void LogStarted(ILogger logger, string transactionalId, string topic, string group);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Kafka {Client} did not finish closing its native handle within {Seconds} s (a known librdkafka wait on broker threads); its transactions and group membership are already settled, so shutdown continues without it")]
+    private static partial void LogDisposeAbandoned(ILogger logger, string client, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker stopped after {Records} records and {Commits} transactions")]
     private static partial void LogStopped(ILogger logger, long records, long commits);
