@@ -1,5 +1,6 @@
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Gaussian.ContinuousTime;
+using StreamSeq.Estimation.Learning;
 using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Estimation.Gaussian;
@@ -8,7 +9,7 @@ namespace StreamSeq.Estimation.Gaussian;
 /// The <c>linear-gaussian</c> spec kind: either explicit discrete-time matrices, or continuous-time
 /// <c>components</c> (presets, summed block-diagonally) discretised by the actual gap between observations.
 /// </summary>
-public sealed class LinearGaussianKind : IModelKind
+public sealed class LinearGaussianKind : IModelKind, IExpectationMaximization
 {
     /// <inheritdoc />
     public string Kind => "linear-gaussian";
@@ -21,6 +22,18 @@ public sealed class LinearGaussianKind : IModelKind
     {
         ArgumentNullException.ThrowIfNull(spec);
         return new KalmanFilter(BuildModel(spec));
+    }
+
+    /// <inheritdoc />
+    public FitResult FitEm(ModelSpec spec, IReadOnlyList<ObservationSeries> sequences, IReadOnlyCollection<string> parameters, FitOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Kind != Kind)
+        {
+            throw new ModelValidationException("kind", $"is '{spec.Kind}', but this EM fits '{Kind}' models.");
+        }
+
+        return LinearGaussianEm.Fit(spec, sequences, parameters, options ?? new FitOptions());
     }
 
     /// <summary>Reads the model parameters of a <c>linear-gaussian</c> spec.</summary>
