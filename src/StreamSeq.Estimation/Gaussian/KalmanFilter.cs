@@ -98,6 +98,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// <summary>Offset of the filtered covariance in the state buffer.</summary>
     internal int CovarianceOffset => covSlot;
 
+    /// <summary>True while part of the stream's prior is still diffuse (exact diffuse initialisation not yet over).</summary>
+    internal static bool IsStillDiffuse(ReadOnlySpan<double> state) => state[DiffuseSlot] != 0.0;
+
     /// <summary>Offset of the step counter; a non-zero count makes the next step predict before updating.</summary>
     internal static int StepCountOffset => StepsSlot;
 
@@ -682,11 +685,13 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 return;
             }
 
-            for (var a = 0; a < k; a++)
+            // R_oo = C C' (C lower) = L D L' with L = C diag(C)⁻¹ (columns scaled) and D = diag(C)².
+            for (var b = 0; b < k; b++)
             {
-                var c = l[(a * k) + a];
-                dvar[a] = c * c;
-                for (var b = 0; b <= a; b++)
+                var c = l[(b * k) + b];
+                dvar[b] = c * c;
+                l[(b * k) + b] = 1.0;
+                for (var a = b + 1; a < k; a++)
                 {
                     l[(a * k) + b] /= c;
                 }

@@ -62,14 +62,14 @@ internal sealed partial class LinearGaussianEm
                     fitObservationNoise = true;
                     break;
                 case "initialMean" or "initialCovariance":
-                    if (model.IsDiffuse)
-                    {
-                        throw new ModelValidationException(p, "the prior is (partly) exact diffuse, so there is no initial state distribution to estimate; give initialMean and initialCovariance as a proper prior to fit them.");
-                    }
-
-                    if (!root.ContainsKey(p))
+                    if (defaultPrior)
                     {
                         throw new ModelValidationException(p, "the spec uses the components' default prior; write initialMean and initialCovariance into the spec to fit them.");
+                    }
+
+                    if (model.IsDiffuse)
+                    {
+                        throw new ModelValidationException(p, "the prior is exact diffuse, so there is no initial state distribution to estimate; give initialMean and initialCovariance as a proper prior to fit them.");
                     }
 
                     fitInitialMean |= p == "initialMean";
@@ -125,6 +125,12 @@ internal sealed partial class LinearGaussianEm
         if (!double.IsFinite(loglik))
         {
             throw new ModelValidationException("fit", $"the starting model makes the filter diverge ({failure}); choose starting values closer to the data.");
+        }
+
+        var undetermined = Array.FindIndex(smoothed, s => s.StillDiffuse);
+        if (undetermined >= 0)
+        {
+            throw new ModelValidationException(model.Dynamics is MatrixDynamics ? "initialization" : "components", $"the exact diffuse period does not end within sequence {undetermined}: some combination of the diffuse states is never determined by the data (for example two components that both carry the level), so EM has no finite smoothed moments for it; give initialMean and initialCovariance as a proper prior, or change the model.");
         }
 
         var theta = ReadParameters();

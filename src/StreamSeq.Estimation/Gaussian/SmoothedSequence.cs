@@ -46,6 +46,10 @@ internal sealed class SmoothedSequence
     /// <summary>Whether the filter used step t's observation (false when wholly missing or skipped).</summary>
     public bool[] Updated { get; }
 
+    /// <summary>True when the exact diffuse period had not ended by the last step: some state combination is never
+    /// determined by the data, and the smoothed moments would rest on the finite stand-in for κ.</summary>
+    public bool StillDiffuse { get; private set; }
+
     /// <summary>log p(y_{1:T}) under the parameters of the last <see cref="Compute"/>.</summary>
     public double LogLikelihood { get; private set; }
 
@@ -87,6 +91,7 @@ internal sealed class SmoothedSequence
         }
 
         LogLikelihood = loglik;
+        StillDiffuse = KalmanFilter.IsStillDiffuse(state);
         if (t == 0)
         {
             return true;
