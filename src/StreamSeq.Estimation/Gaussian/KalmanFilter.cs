@@ -31,6 +31,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private const int DiffuseSlot = 1;
     private const int MeanSlot = 2;
 
+    /// <summary>Largest state or observation dimension handled by the stack-only kernel.</summary>
+    private const int CompactMaxDimension = 8;
+
     private readonly LinearGaussianModel model;
     private readonly int n;
     private readonly int m;
@@ -43,6 +46,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private readonly bool twoByOne;
     private readonly bool hasControl;
     private readonly bool diagonalObservationNoise;
+    private readonly bool compact;
+    private readonly int compactWorkLength;
 
     /// <summary>Creates the filter.</summary>
     public KalmanFilter(LinearGaussianModel model, string family = "kalman")
@@ -64,6 +69,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
         scalar = n == 1 && m == 1 && !hasControl;
         twoByOne = n == 2 && m == 1 && !hasControl;
+        compact = n <= CompactMaxDimension && m <= CompactMaxDimension;
+        compactWorkLength = (4 * n * n) + n + (5 * m * n) + (2 * m * m) + (2 * m);
         diagonalObservationNoise = true;
         for (var i = 0; i < m; i++)
         {
@@ -132,6 +139,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         else if (twoByOne && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
         {
             TwoStateStep(state, observation, estimate);
+        }
+        else if (compact && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
+        {
+            CompactStep(state, observation, estimate);
         }
         else
         {
@@ -325,6 +336,341 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             Dense.RepairCovariance(state.Slice(covSlot, 4), 2);
             state.Slice(covSlot, 4).CopyTo(sc);
             estimate.Flags |= EstimateFlags.Repaired;
+        }
+    }
+
+    /// <summary>
+    /// The proper-prior step without a backward record for models up to <see cref="CompactMaxDimension"/> states and
+    /// observations: the same algebra as <see cref="GeneralStep"/> with every temporary on the stack (not cleared),
+    /// zero entries of F and H skipped, symmetric products computed once per pair, and the Joseph form applied with
+    /// A = I − K H kept implicit: A P = P − K (H P), (A P) A' = A P − (A P H') K', plus K R K'.
+    /// </summary>
+    [SkipLocalsInit]
+    private void CompactStep(Span<double> state, in Observation observation, Estimate estimate)
+    {
+        var n = this.n;
+        var m = this.m;
+        var nn = n * n;
+        Span<double> work = stackalloc double[compactWorkLength];
+        var mean = state.Slice(MeanSlot, n);
+        var cov = state.Slice(covSlot, nn);
+        var pm = estimate.PredictedMean.AsSpan(0, n);
+        var pc = estimate.PredictedCovariance.AsSpan(0, nn);
+
+        // Work layout: F, Q, c (gap-dependent models) | F P | U = H P⁻ | update temporaries.
+        var fp = work.Slice((2 * nn) + n, nn);
+        var u = work.Slice((3 * nn) + n, m * n);
+        if (state[StepsSlot] == 0.0)
+        {
+            mean.CopyTo(pm);
+            cov.CopyTo(pc);
+        }
+        else
+        {
+            scoped ReadOnlySpan<double> f, q, c;
+            if (fixedTransition is not null)
+            {
+                f = fixedTransition;
+                q = fixedNoise;
+                c = fixedOffset;
+            }
+            else
+            {
+                var fs = work[..nn];
+                var qs = work.Slice(nn, nn);
+                var cs = work.Slice(2 * nn, n);
+                fs.Clear();
+                qs.Clear();
+                cs.Clear();
+                model.Dynamics.Discretize(observation.TimeGap, fs, qs, cs);
+                f = fs;
+                q = qs;
+                c = cs;
+            }
+
+            // a⁻ = F a + c (+ B u); FP = F P with zero entries of F skipped.
+            fp.Clear();
+            for (var i = 0; i < n; i++)
+            {
+                var acc = c[i];
+                var row = fp.Slice(i * n, n);
+                for (var k = 0; k < n; k++)
+                {
+                    var fik = f[(i * n) + k];
+                    if (fik == 0.0)
+                    {
+                        continue;
+                    }
+
+                    acc += fik * mean[k];
+                    var prow = cov.Slice(k * n, n);
+                    for (var j = 0; j < n; j++)
+                    {
+                        row[j] += fik * prow[j];
+                    }
+                }
+
+                pm[i] = acc;
+            }
+
+            if (hasControl && !observation.Control.IsEmpty)
+            {
+                AddControl(observation.Control, pm);
+            }
+
+            // P⁻ = F P F' + Q, one product per pair (i ≤ j), symmetric by construction.
+            for (var i = 0; i < n; i++)
+            {
+                var fpi = fp.Slice(i * n, n);
+                for (var j = i; j < n; j++)
+                {
+                    var fj = f.Slice(j * n, n);
+                    var acc = 0.5 * (q[(i * n) + j] + q[(j * n) + i]);
+                    for (var k = 0; k < n; k++)
+                    {
+                        acc += fpi[k] * fj[k];
+                    }
+
+                    pc[(i * n) + j] = acc;
+                    pc[(j * n) + i] = acc;
+                }
+            }
+        }
+
+        // Predictive moments of y: ŷ = H a⁻ + d, U = H P⁻, S = U H' + R.
+        var h = model.Observation;
+        var r = model.ObservationNoise;
+        var d = model.ObservationOffset;
+        var om = estimate.ObservationMean.AsSpan(0, m);
+        var oc = estimate.ObservationCovariance.AsSpan(0, m * m);
+        u.Clear();
+        for (var i = 0; i < m; i++)
+        {
+            var acc = d[i];
+            var row = u.Slice(i * n, n);
+            for (var k = 0; k < n; k++)
+            {
+                var hik = h[(i * n) + k];
+                if (hik == 0.0)
+                {
+                    continue;
+                }
+
+                acc += hik * pm[k];
+                var prow = pc.Slice(k * n, n);
+                for (var j = 0; j < n; j++)
+                {
+                    row[j] += hik * prow[j];
+                }
+            }
+
+            om[i] = acc;
+        }
+
+        for (var i = 0; i < m; i++)
+        {
+            var ui = u.Slice(i * n, n);
+            for (var j = i; j < m; j++)
+            {
+                var hj = h.Slice(j * n, n);
+                var acc = 0.0;
+                for (var k = 0; k < n; k++)
+                {
+                    acc += ui[k] * hj[k];
+                }
+
+                oc[(i * m) + j] = acc + r[(i * m) + j];
+                oc[(j * m) + i] = acc + r[(j * m) + i];
+            }
+        }
+
+        // Observed rows.
+        Span<int> observed = stackalloc int[m];
+        var y = observation.Values;
+        var kObs = 0;
+        for (var i = 0; i < m; i++)
+        {
+            if (double.IsFinite(y[i]))
+            {
+                observed[kObs++] = i;
+            }
+        }
+
+        if (kObs == 0)
+        {
+            pm.CopyTo(mean);
+            pc.CopyTo(cov);
+        }
+        else
+        {
+            CompactUpdate(work[((3 * nn) + n + (m * n))..], observed[..kObs], y, u, pm, pc, mean, cov, estimate);
+        }
+
+        mean.CopyTo(estimate.StateMean);
+        cov.CopyTo(estimate.StateCovariance);
+        state[StepsSlot] += 1.0;
+        if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
+        {
+            estimate.Flags |= EstimateFlags.Reinitialized;
+        }
+        else if (!Dense.LooksPositiveSemiDefinite(cov, n))
+        {
+            Dense.RepairCovariance(cov, n);
+            cov.CopyTo(estimate.StateCovariance);
+            estimate.Flags |= EstimateFlags.Repaired;
+        }
+    }
+
+    /// <summary>The update of <see cref="CompactStep"/> over the observed rows (Joseph form, see there).</summary>
+    [SkipLocalsInit]
+    private void CompactUpdate(
+        Span<double> work,
+        ReadOnlySpan<int> observed,
+        ReadOnlySpan<double> y,
+        ReadOnlySpan<double> u,
+        ReadOnlySpan<double> pm,
+        ReadOnlySpan<double> pc,
+        Span<double> mean,
+        Span<double> cov,
+        Estimate estimate)
+    {
+        var n = this.n;
+        var m = this.m;
+        var k = observed.Length;
+        var h = model.Observation;
+        var r = model.ObservationNoise;
+        var om = estimate.ObservationMean;
+        var oc = estimate.ObservationCovariance;
+        var l = work[..(k * k)];
+        var kt = work.Slice(k * k, k * n);
+        var v = work.Slice((k * k) + (k * n), k);
+        var z = work.Slice((k * k) + (k * n) + k, k);
+        var ap = work.Slice((k * k) + (k * n) + (2 * k), n * n);
+        var w = work.Slice((k * k) + (k * n) + (2 * k) + (n * n), n * k);
+        var kr = work.Slice((k * k) + (2 * k * n) + (2 * k) + (n * n), n * k);
+        for (var a = 0; a < k; a++)
+        {
+            var ia = observed[a];
+            v[a] = y[ia] - om[ia];
+            u.Slice(ia * n, n).CopyTo(kt.Slice(a * n, n));
+            for (var b = 0; b < k; b++)
+            {
+                l[(a * k) + b] = oc[(ia * m) + observed[b]];
+            }
+        }
+
+        if (!Dense.Cholesky(l, k))
+        {
+            estimate.Flags |= EstimateFlags.ObservationSkipped;
+            pm.CopyTo(mean);
+            pc.CopyTo(cov);
+            return;
+        }
+
+        estimate.ObservedCount = k;
+
+        // Kt = S⁻¹ H_o P⁻ (k×n), so K = Kt'.
+        Dense.CholeskySolve(l, k, kt, n);
+        v.CopyTo(z);
+        Dense.ForwardSubstitute(l, k, z);
+        var nis = 0.0;
+        for (var a = 0; a < k; a++)
+        {
+            nis += z[a] * z[a];
+        }
+
+        estimate.NormalizedInnovationSquared = nis;
+        estimate.LogLikelihood = -0.5 * ((k * Log2Pi) + Dense.LogDeterminantFromCholesky(l, k) + nis);
+
+        // a = a⁻ + K v; A P = P⁻ − K U_o.
+        for (var i = 0; i < n; i++)
+        {
+            var acc = pm[i];
+            for (var a = 0; a < k; a++)
+            {
+                acc += kt[(a * n) + i] * v[a];
+            }
+
+            mean[i] = acc;
+        }
+
+        pc.CopyTo(ap);
+        for (var a = 0; a < k; a++)
+        {
+            var ua = u.Slice(observed[a] * n, n);
+            var kta = kt.Slice(a * n, n);
+            for (var i = 0; i < n; i++)
+            {
+                var kai = kta[i];
+                var row = ap.Slice(i * n, n);
+                for (var j = 0; j < n; j++)
+                {
+                    row[j] -= kai * ua[j];
+                }
+            }
+        }
+
+        // W = (A P) H_o' (n×k) and KR = K R_oo (n×k).
+        for (var a = 0; a < k; a++)
+        {
+            var ha = h.Slice(observed[a] * n, n);
+            for (var i = 0; i < n; i++)
+            {
+                var row = ap.Slice(i * n, n);
+                var acc = 0.0;
+                for (var j = 0; j < n; j++)
+                {
+                    var hj = ha[j];
+                    if (hj != 0.0)
+                    {
+                        acc += row[j] * hj;
+                    }
+                }
+
+                w[(i * k) + a] = acc;
+                var kra = 0.0;
+                for (var b = 0; b < k; b++)
+                {
+                    kra += kt[(b * n) + i] * r[(observed[b] * m) + observed[a]];
+                }
+
+                kr[(i * k) + a] = kra;
+            }
+        }
+
+        // P = A P − W K' + KR K', one value per pair (i ≤ j).
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = i; j < n; j++)
+            {
+                var acc = ap[(i * n) + j];
+                for (var a = 0; a < k; a++)
+                {
+                    acc += (kr[(i * k) + a] - w[(i * k) + a]) * kt[(a * n) + j];
+                }
+
+                cov[(i * n) + j] = acc;
+                cov[(j * n) + i] = acc;
+            }
+        }
+    }
+
+    private void AddControl(ReadOnlySpan<double> control, Span<double> pm)
+    {
+        var u = model.ControlDimension;
+        for (var i = 0; i < n; i++)
+        {
+            var s = 0.0;
+            for (var j = 0; j < u; j++)
+            {
+                var uj = control[j];
+                if (double.IsFinite(uj))
+                {
+                    s += model.Control[(i * u) + j] * uj;
+                }
+            }
+
+            pm[i] += s;
         }
     }
 
