@@ -417,16 +417,18 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 a0 += k0 * v;
                 a1 += k1 * v;
 
-                // Joseph form: A P A' + K r K' with A = I - K h.
-                double a00 = 1.0 - (k0 * h0), a01 = -k0 * h1, a10 = -k1 * h0, a11 = 1.0 - (k1 * h1);
-                var ap00 = (a00 * p00) + (a01 * p01);
-                var ap01 = (a00 * p01) + (a01 * p11);
-                var ap10 = (a10 * p00) + (a11 * p01);
-                var ap11 = (a10 * p01) + (a11 * p11);
-                var n00 = (ap00 * a00) + (ap01 * a01) + (k0 * k0 * r);
-                var n01 = (ap00 * a10) + (ap01 * a11) + (k0 * k1 * r);
-                var n10 = (ap10 * a00) + (ap11 * a01) + (k1 * k0 * r);
-                var n11 = (ap10 * a10) + (ap11 * a11) + (k1 * k1 * r);
+                // Joseph form A P A' + K r K' with A = I − K h kept implicit: A P = P − K (h P) = P − K ph',
+                // (A P) A' = A P − (A P h') K'.
+                var ap00 = p00 - (k0 * ph0);
+                var ap01 = p01 - (k0 * ph1);
+                var ap10 = p01 - (k1 * ph0);
+                var ap11 = p11 - (k1 * ph1);
+                var w0 = (ap00 * h0) + (ap01 * h1);
+                var w1 = (ap10 * h0) + (ap11 * h1);
+                var n00 = ap00 - (w0 * k0) + (k0 * k0 * r);
+                var n01 = ap01 - (w0 * k1) + (k0 * k1 * r);
+                var n10 = ap10 - (w1 * k0) + (k1 * k0 * r);
+                var n11 = ap11 - (w1 * k1) + (k1 * k1 * r);
                 p00 = n00;
                 p01 = 0.5 * (n01 + n10);
                 p11 = n11;
