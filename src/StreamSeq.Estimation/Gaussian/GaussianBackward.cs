@@ -39,7 +39,13 @@ public static class GaussianBackward
     }
 
     /// <summary>One backward step: the message for t+1 becomes the message for t.</summary>
-    public static void Step(int n, ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
+    public static void Step(int n, ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message) =>
+        Step(n, record, nextRecord, message, default);
+
+    /// <summary>One backward step that also returns the smoother gain transposed, G' (n×n), when
+    /// <paramref name="gainTransposed"/> is not empty (EM needs it for the lag-one smoothed cross-covariance
+    /// Cov(h_{t+1}, h_t | y_{1:T}) = P^s_{t+1} G').</summary>
+    internal static void Step(int n, ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message, Span<double> gainTransposed)
     {
         var nn = n * n;
         var arena = ScratchArena.Current;
@@ -111,6 +117,11 @@ public static class GaussianBackward
         }
 
         Dense.Symmetrize(ms, n);
+        if (!gainTransposed.IsEmpty)
+        {
+            gt.CopyTo(gainTransposed);
+        }
+
         arena.Release(mark);
     }
 }

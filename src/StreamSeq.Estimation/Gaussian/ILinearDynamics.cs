@@ -13,5 +13,7 @@ public interface ILinearDynamics
     bool IsTimeInvariant { get; }
 
     /// <summary>Writes F (n×n), Q (n×n) and c (n) for a gap of <paramref name="timeGap"/> model time units.</summary>
+    /// <remarks>Every element is written (zeros included), and the result is a pure function of the gap: filters may
+    /// reuse the matrices of a previous call with the same gap.</remarks>
     void Discretize(double timeGap, Span<double> transition, Span<double> transitionNoise, Span<double> transitionOffset);
 }

@@ -1,4 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Numerics;
 
@@ -31,6 +34,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private const int DiffuseSlot = 1;
     private const int MeanSlot = 2;
 
+    /// <summary>Largest state or observation dimension handled by the stack-only kernel.</summary>
+    private const int CompactMaxDimension = 8;
+
     private readonly LinearGaussianModel model;
     private readonly int n;
     private readonly int m;
@@ -43,6 +49,26 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private readonly bool twoByOne;
     private readonly bool hasControl;
     private readonly bool diagonalObservationNoise;
+    private readonly bool compact;
+    private readonly int compactWorkLength;
+    private readonly double scalarTransition;
+    private readonly double scalarNoise;
+    private readonly double scalarOffset;
+    private readonly double scalarObservation;
+    private readonly double scalarObservationNoise;
+    private readonly double scalarObservationOffset;
+    private readonly double[] twoStateTransition = new double[10];
+    private readonly double[] twoStateObservation = new double[4];
+
+    /// <summary>Per-thread F, Q, c of gap-dependent scalar and two-state models (kept off the kernels' stack frames).</summary>
+    [ThreadStatic]
+    private static double[]? smallDiscretization;
+    private readonly bool small;
+    private readonly double[] smallTransition = new double[16];
+    private readonly double[] smallTransitionTransposed = new double[16];
+    private readonly double[] smallNoise = new double[16];
+    private readonly double[] smallOffset = new double[4];
+    private readonly double[] smallObservation = new double[8];
 
     /// <summary>Creates the filter.</summary>
     public KalmanFilter(LinearGaussianModel model, string family = "kalman")
@@ -63,7 +89,52 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         }
 
         scalar = n == 1 && m == 1 && !hasControl;
+        if (scalar)
+        {
+            scalarObservation = model.Observation[0];
+            scalarObservationNoise = model.ObservationNoise[0];
+            scalarObservationOffset = model.ObservationOffset[0];
+            if (fixedTransition is not null)
+            {
+                scalarTransition = fixedTransition[0];
+                scalarNoise = fixedNoise![0];
+                scalarOffset = fixedOffset![0];
+            }
+        }
+
         twoByOne = n == 2 && m == 1 && !hasControl;
+        if (twoByOne)
+        {
+            if (fixedTransition is not null)
+            {
+                fixedTransition.CopyTo(twoStateTransition, 0);
+                fixedNoise!.CopyTo(twoStateTransition, 4);
+                fixedOffset!.CopyTo(twoStateTransition, 8);
+            }
+
+            twoStateObservation[0] = model.Observation[0];
+            twoStateObservation[1] = model.Observation[1];
+            twoStateObservation[2] = model.ObservationNoise[0];
+            twoStateObservation[3] = model.ObservationOffset[0];
+        }
+        compact = n <= CompactMaxDimension && m <= CompactMaxDimension;
+        compactWorkLength = (4 * n * n) + n + (5 * m * n) + (2 * m * m) + (2 * m);
+        small = n is >= 2 and <= 4 && m <= 2 && !(n == 2 && m == 1) && Vector256.IsHardwareAccelerated;
+        if (small)
+        {
+            if (fixedTransition is not null)
+            {
+                PadTransition(fixedTransition, fixedNoise!, fixedOffset!, smallTransition, smallTransitionTransposed, smallNoise, smallOffset);
+            }
+
+            for (var i = 0; i < m; i++)
+            {
+                for (var j = 0; j < n; j++)
+                {
+                    smallObservation[(i * 4) + j] = model.Observation[(i * n) + j];
+                }
+            }
+        }
         diagonalObservationNoise = true;
         for (var i = 0; i < m; i++)
         {
@@ -98,6 +169,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// <summary>Offset of the filtered covariance in the state buffer.</summary>
     internal int CovarianceOffset => covSlot;
 
+    /// <summary>True while part of the stream's prior is still diffuse (exact diffuse initialisation not yet over).</summary>
+    internal static bool IsStillDiffuse(ReadOnlySpan<double> state) => state[DiffuseSlot] != 0.0;
+
     /// <summary>Offset of the step counter; a non-zero count makes the next step predict before updating.</summary>
     internal static int StepCountOffset => StepsSlot;
 
@@ -130,6 +204,14 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         {
             TwoStateStep(state, observation, estimate);
         }
+        else if (small && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty && WhollyObservedOrMissing(observation.Values))
+        {
+            SmallStep(state, observation, estimate);
+        }
+        else if (compact && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
+        {
+            CompactStep(state, observation, estimate);
+        }
         else
         {
             GeneralStep(state, observation, estimate, backwardRecord);
@@ -141,42 +223,63 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         }
     }
 
+    /// <summary>The n = 1, m = 1 step in scalars with the model's numbers held in fields: the same algebra as
+    /// <see cref="GeneralStep"/> (Joseph form (1 − k h)² p + k² r), one division, no bounds checks (the state length
+    /// is checked once; every estimate array has at least one element).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ScalarStep(Span<double> state, in Observation observation, Estimate estimate)
     {
-        var a = state[MeanSlot];
-        var p = state[MeanSlot + 1];
-        if (state[StepsSlot] != 0.0)
+        if (state.Length < MeanSlot + 2)
+        {
+            ThrowShortState(state.Length);
+        }
+
+        ref var st = ref MemoryMarshal.GetReference(state);
+        ref var steps = ref Unsafe.Add(ref st, StepsSlot);
+        ref var mean = ref Unsafe.Add(ref st, MeanSlot);
+        ref var variance = ref Unsafe.Add(ref st, MeanSlot + 1);
+        var a = mean;
+        var p = variance;
+        var h = scalarObservation;
+        var r = scalarObservationNoise;
+        var hh = h * h;
+        double s;
+        if (steps != 0.0)
         {
             double f, q, c;
             if (fixedTransition is not null)
             {
-                f = fixedTransition[0];
-                q = fixedNoise![0];
-                c = fixedOffset![0];
+                f = scalarTransition;
+                q = scalarNoise;
+                c = scalarOffset;
             }
             else
             {
-                Span<double> fqc = stackalloc double[3];
-                model.Dynamics.Discretize(observation.TimeGap, fqc[..1], fqc.Slice(1, 1), fqc.Slice(2, 1));
+                var fqc = DiscretizeSmall(observation.TimeGap);
                 f = fqc[0];
                 q = fqc[1];
                 c = fqc[2];
             }
 
+            // S = h² (f² p + q) + r, evaluated from p directly so that it does not wait for P⁻.
+            var ff = f * f;
             a = (f * a) + c;
-            p = (f * f * p) + q;
+            s = (hh * ff * p) + ((hh * q) + r);
+            p = (ff * p) + q;
+        }
+        else
+        {
+            s = (hh * p) + r;
         }
 
-        var h = model.Observation[0];
-        var r = model.ObservationNoise[0];
-        var predictedY = (h * a) + model.ObservationOffset[0];
-        var s = (h * h * p) + r;
-        estimate.PredictedMean[0] = a;
-        estimate.PredictedCovariance[0] = p;
-        estimate.ObservationMean[0] = predictedY;
-        estimate.ObservationCovariance[0] = s;
+        var predictedY = (h * a) + scalarObservationOffset;
+        MemoryMarshal.GetArrayDataReference(estimate.PredictedMean) = a;
+        MemoryMarshal.GetArrayDataReference(estimate.PredictedCovariance) = p;
+        MemoryMarshal.GetArrayDataReference(estimate.ObservationMean) = predictedY;
+        MemoryMarshal.GetArrayDataReference(estimate.ObservationCovariance) = s;
         var y = observation.Values[0];
+        var updated = false;
+        var nis = 0.0;
         if (double.IsFinite(y))
         {
             if (!(s > 0.0))
@@ -185,75 +288,109 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
             else
             {
+                var inv = 1.0 / s;
                 var v = y - predictedY;
-                var k = p * h / s;
-                var oneMinusKh = 1.0 - (k * h);
+                var k = p * h * inv;
+                var oneMinusKh = 1.0 - (p * hh * inv);
                 a += k * v;
                 p = (oneMinusKh * oneMinusKh * p) + (k * k * r);
-                var nis = v * v / s;
-                estimate.NormalizedInnovationSquared = nis;
-                estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + nis);
-                estimate.ObservedCount = 1;
+                nis = v * v * inv;
+                updated = true;
             }
         }
 
-        estimate.StateMean[0] = a;
-        estimate.StateCovariance[0] = p;
-        state[MeanSlot] = a;
-        state[MeanSlot + 1] = p;
-        state[StepsSlot] += 1.0;
+        MemoryMarshal.GetArrayDataReference(estimate.StateMean) = a;
+        MemoryMarshal.GetArrayDataReference(estimate.StateCovariance) = p;
+        mean = a;
+        variance = p;
+        steps += 1.0;
         if (!double.IsFinite(a) || !(p >= 0.0) || double.IsInfinity(p))
         {
             estimate.Flags |= EstimateFlags.Reinitialized;
         }
+
+        // Last, so that the state is not held across the call.
+        if (updated)
+        {
+            estimate.NormalizedInnovationSquared = nis;
+            estimate.ObservedCount = 1;
+            estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + nis);
+        }
     }
+
+    /// <summary>F, Q, c of a gap-dependent model with n ≤ 2 into the calling thread's buffer (F: 0..n², Q: 4..,
+    /// c: 8.. for n = 2; F, Q, c at 0, 1, 2 for n = 1).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private double[] DiscretizeSmall(double timeGap)
+    {
+        var buffer = smallDiscretization ??= new double[10];
+        var nn = n * n;
+        var f = buffer.AsSpan(0, nn);
+        var q = buffer.AsSpan(n == 1 ? 1 : 4, nn);
+        var c = buffer.AsSpan(n == 1 ? 2 : 8, n);
+        f.Clear();
+        q.Clear();
+        c.Clear();
+        model.Dynamics.Discretize(timeGap, f, q, c);
+        return buffer;
+    }
+
+    [DoesNotReturn]
+    private void ThrowShortState(int length) =>
+        throw new ArgumentException($"The state buffer has {length} elements; this estimator needs {Info.StateLength}.");
 
     /// <summary>The n = 2, m = 1 step (local linear trend and friends) in scalars: the same algebra as
     /// <see cref="GeneralStep"/>, unrolled.</summary>
-    private void TwoStateStep(Span<double> state, in Observation observation, Estimate estimate)
+    private void TwoStateStep(Span<double> fullState, in Observation observation, Estimate estimate)
     {
+        // Fixed-length views let the JIT drop the per-element bounds checks.
+        var state = fullState[..(MeanSlot + 6)];
         double a0 = state[MeanSlot], a1 = state[MeanSlot + 1];
         double p00 = state[MeanSlot + 2], p01 = state[MeanSlot + 3], p11 = state[MeanSlot + 5];
+        ReadOnlySpan<double> hrd = twoStateObservation;
+        double h0 = hrd[0], h1 = hrd[1];
+        var r = hrd[2];
+        double ph0, ph1, s;
         if (state[StepsSlot] != 0.0)
         {
-            Span<double> fqc = stackalloc double[10];
-            if (fixedTransition is not null)
-            {
-                fixedTransition.CopyTo(fqc);
-                fixedNoise.CopyTo(fqc[4..]);
-                fixedOffset.CopyTo(fqc[8..]);
-            }
-            else
-            {
-                model.Dynamics.Discretize(observation.TimeGap, fqc[..4], fqc.Slice(4, 4), fqc.Slice(8, 2));
-            }
+            ReadOnlySpan<double> fqc = fixedTransition is not null ? twoStateTransition : DiscretizeSmall(observation.TimeGap);
 
             double f00 = fqc[0], f01 = fqc[1], f10 = fqc[2], f11 = fqc[3];
+            double q00 = fqc[4], q01 = 0.5 * (fqc[5] + fqc[6]), q11 = fqc[7];
             var na0 = (f00 * a0) + (f01 * a1) + fqc[8];
             var na1 = (f10 * a0) + (f11 * a1) + fqc[9];
             a0 = na0;
             a1 = na1;
 
-            // F P F' + Q with P symmetric.
+            // P⁻ h' = F (P g') + Q h' and S = g P g' + h Q h' + r with g = h F, taken from P directly so that
+            // the gain does not wait for P⁻ = F P F' + Q (computed alongside for the outputs and the Joseph form).
+            var g0 = (h0 * f00) + (h1 * f10);
+            var g1 = (h0 * f01) + (h1 * f11);
+            var pg0 = (p00 * g0) + (p01 * g1);
+            var pg1 = (p01 * g0) + (p11 * g1);
+            var qh0 = (q00 * h0) + (q01 * h1);
+            var qh1 = (q01 * h0) + (q11 * h1);
+            ph0 = (f00 * pg0) + (f01 * pg1) + qh0;
+            ph1 = (f10 * pg0) + (f11 * pg1) + qh1;
+            s = (g0 * pg0) + (g1 * pg1) + ((h0 * qh0) + (h1 * qh1) + r);
             var fp00 = (f00 * p00) + (f01 * p01);
             var fp01 = (f00 * p01) + (f01 * p11);
             var fp10 = (f10 * p00) + (f11 * p01);
             var fp11 = (f10 * p01) + (f11 * p11);
-            var q01 = 0.5 * (fqc[5] + fqc[6]);
-            p00 = (fp00 * f00) + (fp01 * f01) + fqc[4];
+            p00 = (fp00 * f00) + (fp01 * f01) + q00;
             p01 = (fp00 * f10) + (fp01 * f11) + q01;
-            p11 = (fp10 * f10) + (fp11 * f11) + fqc[7];
+            p11 = (fp10 * f10) + (fp11 * f11) + q11;
+        }
+        else
+        {
+            ph0 = (p00 * h0) + (p01 * h1);
+            ph1 = (p01 * h0) + (p11 * h1);
+            s = (h0 * ph0) + (h1 * ph1) + r;
         }
 
-        var h = model.Observation;
-        double h0 = h[0], h1 = h[1];
-        var r = model.ObservationNoise[0];
-        var ph0 = (p00 * h0) + (p01 * h1);
-        var ph1 = (p01 * h0) + (p11 * h1);
-        var s = (h0 * ph0) + (h1 * ph1) + r;
-        var predictedY = (h0 * a0) + (h1 * a1) + model.ObservationOffset[0];
-        var pm = estimate.PredictedMean;
-        var pc = estimate.PredictedCovariance;
+        var predictedY = (h0 * a0) + (h1 * a1) + hrd[3];
+        var pm = estimate.PredictedMean.AsSpan(0, 2);
+        var pc = estimate.PredictedCovariance.AsSpan(0, 4);
         pm[0] = a0;
         pm[1] = a1;
         pc[0] = p00;
@@ -263,6 +400,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         estimate.ObservationMean[0] = predictedY;
         estimate.ObservationCovariance[0] = s;
         var y = observation.Values[0];
+        var nis = 0.0;
+        var updated = false;
         if (double.IsFinite(y))
         {
             if (!(s > 0.0))
@@ -278,28 +417,28 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 a0 += k0 * v;
                 a1 += k1 * v;
 
-                // Joseph form: A P A' + K r K' with A = I - K h.
-                double a00 = 1.0 - (k0 * h0), a01 = -k0 * h1, a10 = -k1 * h0, a11 = 1.0 - (k1 * h1);
-                var ap00 = (a00 * p00) + (a01 * p01);
-                var ap01 = (a00 * p01) + (a01 * p11);
-                var ap10 = (a10 * p00) + (a11 * p01);
-                var ap11 = (a10 * p01) + (a11 * p11);
-                var n00 = (ap00 * a00) + (ap01 * a01) + (k0 * k0 * r);
-                var n01 = (ap00 * a10) + (ap01 * a11) + (k0 * k1 * r);
-                var n10 = (ap10 * a00) + (ap11 * a01) + (k1 * k0 * r);
-                var n11 = (ap10 * a10) + (ap11 * a11) + (k1 * k1 * r);
+                // Joseph form A P A' + K r K' with A = I − K h kept implicit: A P = P − K (h P) = P − K ph',
+                // (A P) A' = A P − (A P h') K'.
+                var ap00 = p00 - (k0 * ph0);
+                var ap01 = p01 - (k0 * ph1);
+                var ap10 = p01 - (k1 * ph0);
+                var ap11 = p11 - (k1 * ph1);
+                var w0 = (ap00 * h0) + (ap01 * h1);
+                var w1 = (ap10 * h0) + (ap11 * h1);
+                var n00 = ap00 - (w0 * k0) + (k0 * k0 * r);
+                var n01 = ap01 - (w0 * k1) + (k0 * k1 * r);
+                var n10 = ap10 - (w1 * k0) + (k1 * k0 * r);
+                var n11 = ap11 - (w1 * k1) + (k1 * k1 * r);
                 p00 = n00;
                 p01 = 0.5 * (n01 + n10);
                 p11 = n11;
-                var nis = v * v * inv;
-                estimate.NormalizedInnovationSquared = nis;
-                estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + nis);
-                estimate.ObservedCount = 1;
+                nis = v * v * inv;
+                updated = true;
             }
         }
 
-        var sm = estimate.StateMean;
-        var sc = estimate.StateCovariance;
+        var sm = estimate.StateMean.AsSpan(0, 2);
+        var sc = estimate.StateCovariance.AsSpan(0, 4);
         sm[0] = a0;
         sm[1] = a1;
         sc[0] = p00;
@@ -322,6 +461,670 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             Dense.RepairCovariance(state.Slice(covSlot, 4), 2);
             state.Slice(covSlot, 4).CopyTo(sc);
             estimate.Flags |= EstimateFlags.Repaired;
+        }
+
+        // Last, so that the state is not held across the call.
+        if (updated)
+        {
+            estimate.NormalizedInnovationSquared = nis;
+            estimate.ObservedCount = 1;
+            estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + nis);
+        }
+    }
+
+    /// <summary>
+    /// The proper-prior step without a backward record for models up to <see cref="CompactMaxDimension"/> states and
+    /// observations: the same algebra as <see cref="GeneralStep"/> with every temporary on the stack (not cleared),
+    /// zero entries of F and H skipped, symmetric products computed once per pair, and the Joseph form applied with
+    /// A = I − K H kept implicit: A P = P − K (H P), (A P) A' = A P − (A P H') K', plus K R K'.
+    /// </summary>
+    [SkipLocalsInit]
+    private void CompactStep(Span<double> state, in Observation observation, Estimate estimate)
+    {
+        var n = this.n;
+        var m = this.m;
+        var nn = n * n;
+        Span<double> work = stackalloc double[compactWorkLength];
+        var mean = state.Slice(MeanSlot, n);
+        var cov = state.Slice(covSlot, nn);
+        var pm = estimate.PredictedMean.AsSpan(0, n);
+        var pc = estimate.PredictedCovariance.AsSpan(0, nn);
+
+        // Work layout: F, Q, c (gap-dependent models) | F P | U = H P⁻ | update temporaries.
+        var fp = work.Slice((2 * nn) + n, nn);
+        var u = work.Slice((3 * nn) + n, m * n);
+        if (state[StepsSlot] == 0.0)
+        {
+            mean.CopyTo(pm);
+            cov.CopyTo(pc);
+        }
+        else
+        {
+            scoped ReadOnlySpan<double> f, q, c;
+            if (fixedTransition is not null)
+            {
+                f = fixedTransition;
+                q = fixedNoise;
+                c = fixedOffset;
+            }
+            else
+            {
+                var fs = work[..nn];
+                var qs = work.Slice(nn, nn);
+                var cs = work.Slice(2 * nn, n);
+                fs.Clear();
+                qs.Clear();
+                cs.Clear();
+                model.Dynamics.Discretize(observation.TimeGap, fs, qs, cs);
+                f = fs;
+                q = qs;
+                c = cs;
+            }
+
+            // a⁻ = F a + c (+ B u); FP = F P with zero entries of F skipped.
+            fp.Clear();
+            for (var i = 0; i < n; i++)
+            {
+                var acc = c[i];
+                var row = fp.Slice(i * n, n);
+                for (var k = 0; k < n; k++)
+                {
+                    var fik = f[(i * n) + k];
+                    if (fik == 0.0)
+                    {
+                        continue;
+                    }
+
+                    acc += fik * mean[k];
+                    var prow = cov.Slice(k * n, n);
+                    for (var j = 0; j < n; j++)
+                    {
+                        row[j] += fik * prow[j];
+                    }
+                }
+
+                pm[i] = acc;
+            }
+
+            if (hasControl && !observation.Control.IsEmpty)
+            {
+                AddControl(observation.Control, pm);
+            }
+
+            // P⁻ = F P F' + Q, one product per pair (i ≤ j), symmetric by construction.
+            for (var i = 0; i < n; i++)
+            {
+                var fpi = fp.Slice(i * n, n);
+                for (var j = i; j < n; j++)
+                {
+                    var fj = f.Slice(j * n, n);
+                    var acc = 0.5 * (q[(i * n) + j] + q[(j * n) + i]);
+                    for (var k = 0; k < n; k++)
+                    {
+                        acc += fpi[k] * fj[k];
+                    }
+
+                    pc[(i * n) + j] = acc;
+                    pc[(j * n) + i] = acc;
+                }
+            }
+        }
+
+        // Predictive moments of y: ŷ = H a⁻ + d, U = H P⁻, S = U H' + R.
+        var h = model.Observation;
+        var r = model.ObservationNoise;
+        var d = model.ObservationOffset;
+        var om = estimate.ObservationMean.AsSpan(0, m);
+        var oc = estimate.ObservationCovariance.AsSpan(0, m * m);
+        u.Clear();
+        for (var i = 0; i < m; i++)
+        {
+            var acc = d[i];
+            var row = u.Slice(i * n, n);
+            for (var k = 0; k < n; k++)
+            {
+                var hik = h[(i * n) + k];
+                if (hik == 0.0)
+                {
+                    continue;
+                }
+
+                acc += hik * pm[k];
+                var prow = pc.Slice(k * n, n);
+                for (var j = 0; j < n; j++)
+                {
+                    row[j] += hik * prow[j];
+                }
+            }
+
+            om[i] = acc;
+        }
+
+        for (var i = 0; i < m; i++)
+        {
+            var ui = u.Slice(i * n, n);
+            for (var j = i; j < m; j++)
+            {
+                var hj = h.Slice(j * n, n);
+                var acc = 0.0;
+                for (var k = 0; k < n; k++)
+                {
+                    acc += ui[k] * hj[k];
+                }
+
+                oc[(i * m) + j] = acc + r[(i * m) + j];
+                oc[(j * m) + i] = acc + r[(j * m) + i];
+            }
+        }
+
+        // Observed rows.
+        Span<int> observed = stackalloc int[m];
+        var y = observation.Values;
+        var kObs = 0;
+        for (var i = 0; i < m; i++)
+        {
+            if (double.IsFinite(y[i]))
+            {
+                observed[kObs++] = i;
+            }
+        }
+
+        if (kObs == 0)
+        {
+            pm.CopyTo(mean);
+            pc.CopyTo(cov);
+        }
+        else
+        {
+            CompactUpdate(work[((3 * nn) + n + (m * n))..], observed[..kObs], y, u, pm, pc, mean, cov, estimate);
+        }
+
+        mean.CopyTo(estimate.StateMean);
+        cov.CopyTo(estimate.StateCovariance);
+        state[StepsSlot] += 1.0;
+        if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
+        {
+            estimate.Flags |= EstimateFlags.Reinitialized;
+        }
+        else if (!Dense.LooksPositiveSemiDefinite(cov, n))
+        {
+            Dense.RepairCovariance(cov, n);
+            cov.CopyTo(estimate.StateCovariance);
+            estimate.Flags |= EstimateFlags.Repaired;
+        }
+    }
+
+    /// <summary>The update of <see cref="CompactStep"/> over the observed rows (Joseph form, see there).</summary>
+    [SkipLocalsInit]
+    private void CompactUpdate(
+        Span<double> work,
+        ReadOnlySpan<int> observed,
+        ReadOnlySpan<double> y,
+        ReadOnlySpan<double> u,
+        ReadOnlySpan<double> pm,
+        ReadOnlySpan<double> pc,
+        Span<double> mean,
+        Span<double> cov,
+        Estimate estimate)
+    {
+        var n = this.n;
+        var m = this.m;
+        var k = observed.Length;
+        var h = model.Observation;
+        var r = model.ObservationNoise;
+        var om = estimate.ObservationMean;
+        var oc = estimate.ObservationCovariance;
+        var l = work[..(k * k)];
+        var kt = work.Slice(k * k, k * n);
+        var v = work.Slice((k * k) + (k * n), k);
+        var z = work.Slice((k * k) + (k * n) + k, k);
+        var ap = work.Slice((k * k) + (k * n) + (2 * k), n * n);
+        var w = work.Slice((k * k) + (k * n) + (2 * k) + (n * n), n * k);
+        var kr = work.Slice((k * k) + (2 * k * n) + (2 * k) + (n * n), n * k);
+        for (var a = 0; a < k; a++)
+        {
+            var ia = observed[a];
+            v[a] = y[ia] - om[ia];
+            u.Slice(ia * n, n).CopyTo(kt.Slice(a * n, n));
+            for (var b = 0; b < k; b++)
+            {
+                l[(a * k) + b] = oc[(ia * m) + observed[b]];
+            }
+        }
+
+        if (!Dense.Cholesky(l, k))
+        {
+            estimate.Flags |= EstimateFlags.ObservationSkipped;
+            pm.CopyTo(mean);
+            pc.CopyTo(cov);
+            return;
+        }
+
+        estimate.ObservedCount = k;
+
+        // Kt = S⁻¹ H_o P⁻ (k×n), so K = Kt'.
+        Dense.CholeskySolve(l, k, kt, n);
+        v.CopyTo(z);
+        Dense.ForwardSubstitute(l, k, z);
+        var nis = 0.0;
+        for (var a = 0; a < k; a++)
+        {
+            nis += z[a] * z[a];
+        }
+
+        estimate.NormalizedInnovationSquared = nis;
+        estimate.LogLikelihood = -0.5 * ((k * Log2Pi) + Dense.LogDeterminantFromCholesky(l, k) + nis);
+
+        // a = a⁻ + K v; A P = P⁻ − K U_o.
+        for (var i = 0; i < n; i++)
+        {
+            var acc = pm[i];
+            for (var a = 0; a < k; a++)
+            {
+                acc += kt[(a * n) + i] * v[a];
+            }
+
+            mean[i] = acc;
+        }
+
+        pc.CopyTo(ap);
+        for (var a = 0; a < k; a++)
+        {
+            var ua = u.Slice(observed[a] * n, n);
+            var kta = kt.Slice(a * n, n);
+            for (var i = 0; i < n; i++)
+            {
+                var kai = kta[i];
+                var row = ap.Slice(i * n, n);
+                for (var j = 0; j < n; j++)
+                {
+                    row[j] -= kai * ua[j];
+                }
+            }
+        }
+
+        // W = (A P) H_o' (n×k) and KR = K R_oo (n×k).
+        for (var a = 0; a < k; a++)
+        {
+            var ha = h.Slice(observed[a] * n, n);
+            for (var i = 0; i < n; i++)
+            {
+                var row = ap.Slice(i * n, n);
+                var acc = 0.0;
+                for (var j = 0; j < n; j++)
+                {
+                    var hj = ha[j];
+                    if (hj != 0.0)
+                    {
+                        acc += row[j] * hj;
+                    }
+                }
+
+                w[(i * k) + a] = acc;
+                var kra = 0.0;
+                for (var b = 0; b < k; b++)
+                {
+                    kra += kt[(b * n) + i] * r[(observed[b] * m) + observed[a]];
+                }
+
+                kr[(i * k) + a] = kra;
+            }
+        }
+
+        // P = A P − W K' + KR K', one value per pair (i ≤ j).
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = i; j < n; j++)
+            {
+                var acc = ap[(i * n) + j];
+                for (var a = 0; a < k; a++)
+                {
+                    acc += (kr[(i * k) + a] - w[(i * k) + a]) * kt[(a * n) + j];
+                }
+
+                cov[(i * n) + j] = acc;
+                cov[(j * n) + i] = acc;
+            }
+        }
+    }
+
+    private void AddControl(ReadOnlySpan<double> control, Span<double> pm)
+    {
+        var u = model.ControlDimension;
+        for (var i = 0; i < n; i++)
+        {
+            var s = 0.0;
+            for (var j = 0; j < u; j++)
+            {
+                var uj = control[j];
+                if (double.IsFinite(uj))
+                {
+                    s += model.Control[(i * u) + j] * uj;
+                }
+            }
+
+            pm[i] += s;
+        }
+    }
+
+    /// <summary>True when every component of y is observed or none is (the cases <see cref="SmallStep"/> takes).</summary>
+    private bool WhollyObservedOrMissing(ReadOnlySpan<double> y)
+    {
+        var finite = 0;
+        for (var i = 0; i < m; i++)
+        {
+            if (double.IsFinite(y[i]))
+            {
+                finite++;
+            }
+        }
+
+        return finite == 0 || finite == m;
+    }
+
+    /// <summary>Writes F, F' and the symmetric part of Q padded to 4×4 (zeros outside n×n), and c padded to 4.</summary>
+    private void PadTransition(ReadOnlySpan<double> f, ReadOnlySpan<double> q, ReadOnlySpan<double> c, Span<double> fp, Span<double> ftp, Span<double> qp, Span<double> cp)
+    {
+        if (n < 4)
+        {
+            fp.Clear();
+            ftp.Clear();
+            qp.Clear();
+            cp.Clear();
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            cp[i] = c[i];
+            for (var j = 0; j < n; j++)
+            {
+                fp[(i * 4) + j] = f[(i * n) + j];
+                ftp[(j * 4) + i] = f[(i * n) + j];
+                qp[(i * 4) + j] = 0.5 * (q[(i * n) + j] + q[(j * n) + i]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The proper-prior step without a backward record for 2–4 states and 1–2 observations, all observed or all
+    /// missing, with the rows of 4×4 (zero-padded) matrices in 256-bit vectors. Same algebra as
+    /// <see cref="GeneralStep"/>: P⁻ = F (P F') + Q; U = H P⁻, S = U H' + R, K' = S⁻¹ U; the Joseph form with
+    /// A = I − K H kept implicit, computed by columns (P⁻ is symmetric): (A P)_{:,j} = P⁻_{:,j} − K U_{:,j},
+    /// W = (A P) H', P = A P − W K' + (K R) K'; covariances symmetrised.
+    /// </summary>
+    [SkipLocalsInit]
+    private void SmallStep(Span<double> state, in Observation observation, Estimate estimate)
+    {
+        var n = this.n;
+        var m = this.m;
+        var nn = n * n;
+        Span<double> buffer = stackalloc double[60];
+        var pad = buffer[..16];
+        var mean4 = buffer.Slice(16, 4);
+        var work = buffer.Slice(20, 40);
+        var mean = state.Slice(MeanSlot, n);
+        var cov = state.Slice(covSlot, nn);
+
+        // Previous filtered moments, padded to 4.
+        scoped ReadOnlySpan<double> prev;
+        if (n == 4)
+        {
+            prev = cov;
+            mean.CopyTo(mean4);
+        }
+        else
+        {
+            pad.Clear();
+            mean4.Clear();
+            for (var i = 0; i < n; i++)
+            {
+                mean4[i] = mean[i];
+                for (var j = 0; j < n; j++)
+                {
+                    pad[(i * 4) + j] = cov[(i * n) + j];
+                }
+            }
+
+            prev = pad;
+        }
+
+        Vector256<double> a = Vector256.Create((ReadOnlySpan<double>)mean4);
+        Vector256<double> p0, p1, p2, p3;
+        if (state[StepsSlot] == 0.0)
+        {
+            p0 = Vector256.Create(prev);
+            p1 = Vector256.Create(prev[4..]);
+            p2 = Vector256.Create(prev[8..]);
+            p3 = Vector256.Create(prev[12..]);
+        }
+        else
+        {
+            scoped ReadOnlySpan<double> fr = smallTransition, ftr = smallTransitionTransposed, qr = smallNoise, cr = smallOffset;
+            if (fixedTransition is null)
+            {
+                // Gap-dependent dynamics: the calling thread keeps the padded F, F', Q, c of the last gap it saw for
+                // this filter (Discretize is a pure function of the gap), so regular sampling discretises once.
+                var cache = PaddedDiscretization.ForThread;
+                if (!ReferenceEquals(cache.Owner, this) || cache.Gap != observation.TimeGap)
+                {
+                    var fs = work[..nn];
+                    var qs = work.Slice(nn, nn);
+                    var cs = work.Slice(2 * nn, n);
+                    model.Dynamics.Discretize(observation.TimeGap, fs, qs, cs);
+                    PadTransition(fs, qs, cs, cache.Transition, cache.TransitionTransposed, cache.Noise, cache.Offset);
+                    cache.Owner = this;
+                    cache.Gap = observation.TimeGap;
+                }
+
+                fr = cache.Transition;
+                ftr = cache.TransitionTransposed;
+                qr = cache.Noise;
+                cr = cache.Offset;
+            }
+
+            var ft0 = Vector256.Create(ftr);
+            var ft1 = Vector256.Create(ftr[4..]);
+            var ft2 = Vector256.Create(ftr[8..]);
+            var ft3 = Vector256.Create(ftr[12..]);
+
+            // a⁻ = F a + c = Σ_k a_k F'_k + c.
+            var am = Vector256.Create((ReadOnlySpan<double>)cr) + (ft0 * mean4[0]) + (ft1 * mean4[1]) + (ft2 * mean4[2]) + (ft3 * mean4[3]);
+
+            // G = P F' (rows), then P⁻ = F G + Q (rows).
+            var g0 = (ft0 * prev[0]) + (ft1 * prev[1]) + (ft2 * prev[2]) + (ft3 * prev[3]);
+            var g1 = (ft0 * prev[4]) + (ft1 * prev[5]) + (ft2 * prev[6]) + (ft3 * prev[7]);
+            var g2 = (ft0 * prev[8]) + (ft1 * prev[9]) + (ft2 * prev[10]) + (ft3 * prev[11]);
+            var g3 = (ft0 * prev[12]) + (ft1 * prev[13]) + (ft2 * prev[14]) + (ft3 * prev[15]);
+            p0 = Vector256.Create(qr) + (g0 * fr[0]) + (g1 * fr[1]) + (g2 * fr[2]) + (g3 * fr[3]);
+            p1 = Vector256.Create(qr[4..]) + (g0 * fr[4]) + (g1 * fr[5]) + (g2 * fr[6]) + (g3 * fr[7]);
+            p2 = Vector256.Create(qr[8..]) + (g0 * fr[8]) + (g1 * fr[9]) + (g2 * fr[10]) + (g3 * fr[11]);
+            p3 = Vector256.Create(qr[12..]) + (g0 * fr[12]) + (g1 * fr[13]) + (g2 * fr[14]) + (g3 * fr[15]);
+            (p0, p1, p2, p3) = Symmetrize4(p0, p1, p2, p3, work);
+            a = am;
+            if (hasControl && !observation.Control.IsEmpty)
+            {
+                a.CopyTo(mean4);
+                AddControl(observation.Control, mean4);
+                a = Vector256.Create((ReadOnlySpan<double>)mean4);
+            }
+        }
+
+        // Predicted moments out.
+        a.CopyTo(mean4);
+        var pm = estimate.PredictedMean;
+        var pc = estimate.PredictedCovariance;
+        mean4[..n].CopyTo(pm);
+        Store(p0, p1, p2, p3, n, pc);
+
+        // Predictive moments of y: ŷ = H a⁻ + d, U = H P⁻, S = U H' + R.
+        ReadOnlySpan<double> h = smallObservation;
+        var r = model.ObservationNoise;
+        var d = model.ObservationOffset;
+        var om = estimate.ObservationMean;
+        var oc = estimate.ObservationCovariance;
+        var h0 = Vector256.Create(h);
+        var u0 = (p0 * h[0]) + (p1 * h[1]) + (p2 * h[2]) + (p3 * h[3]);
+        om[0] = Vector256.Sum(h0 * a) + d[0];
+        var y = observation.Values;
+        if (m == 1)
+        {
+            var s = Vector256.Sum(u0 * h0) + r[0];
+            oc[0] = s;
+            if (double.IsFinite(y[0]))
+            {
+                var l00 = Math.Sqrt(s);
+                if (!(s > 0.0) || double.IsInfinity(s))
+                {
+                    estimate.Flags |= EstimateFlags.ObservationSkipped;
+                }
+                else
+                {
+                    // K' = S⁻¹ U; the Joseph form by columns.
+                    var kt0 = u0 / l00 / l00;
+                    var w0 = (y[0] - om[0]) / l00;
+                    var v0 = y[0] - om[0];
+                    estimate.ObservedCount = 1;
+                    estimate.NormalizedInnovationSquared = w0 * w0;
+                    estimate.LogLikelihood = -0.5 * (Log2Pi + (2.0 * Math.Log(l00)) + (w0 * w0));
+                    a += kt0 * v0;
+                    var kts = work[..4];
+                    var us = work.Slice(4, 4);
+                    kt0.CopyTo(kts);
+                    u0.CopyTo(us);
+                    var c0 = p0 - (kt0 * us[0]);
+                    var c1 = p1 - (kt0 * us[1]);
+                    var c2 = p2 - (kt0 * us[2]);
+                    var c3 = p3 - (kt0 * us[3]);
+                    var wcol = (c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3]);
+                    var d0 = (kt0 * r[0]) - wcol;
+                    p0 = c0 + (d0 * kts[0]);
+                    p1 = c1 + (d0 * kts[1]);
+                    p2 = c2 + (d0 * kts[2]);
+                    p3 = c3 + (d0 * kts[3]);
+                    (p0, p1, p2, p3) = Symmetrize4(p0, p1, p2, p3, work);
+                }
+            }
+        }
+        else
+        {
+            var h1 = Vector256.Create(h[4..]);
+            var u1 = (p0 * h[4]) + (p1 * h[5]) + (p2 * h[6]) + (p3 * h[7]);
+            om[1] = Vector256.Sum(h1 * a) + d[1];
+            var s00 = Vector256.Sum(u0 * h0) + r[0];
+            var s01 = Vector256.Sum(u0 * h1) + r[1];
+            var s10 = Vector256.Sum(u1 * h0) + r[2];
+            var s11 = Vector256.Sum(u1 * h1) + r[3];
+            oc[0] = s00;
+            oc[1] = s01;
+            oc[2] = s10;
+            oc[3] = s11;
+            if (double.IsFinite(y[0]))
+            {
+                // Cholesky of S: l00, l10, l11 (the same checks as Dense.Cholesky).
+                var l00 = Math.Sqrt(s00);
+                var l10 = s10 * (1.0 / l00);
+                var e11 = s11 - (l10 * l10);
+                var l11 = Math.Sqrt(e11);
+                if (!(s00 > 0.0) || double.IsInfinity(s00) || !(e11 > 0.0) || double.IsInfinity(e11))
+                {
+                    estimate.Flags |= EstimateFlags.ObservationSkipped;
+                }
+                else
+                {
+                    var z0 = u0 / l00;
+                    var z1 = (u1 - (z0 * l10)) / l11;
+                    var kt1 = z1 / l11;
+                    var kt0 = (z0 - (kt1 * l10)) / l00;
+                    var v0 = y[0] - om[0];
+                    var v1 = y[1] - om[1];
+                    var w0 = v0 / l00;
+                    var w1 = (v1 - (l10 * w0)) / l11;
+                    var nis = (w0 * w0) + (w1 * w1);
+                    estimate.ObservedCount = 2;
+                    estimate.NormalizedInnovationSquared = nis;
+                    estimate.LogLikelihood = -0.5 * ((2 * Log2Pi) + (2.0 * (Math.Log(l00) + Math.Log(l11))) + nis);
+                    a += (kt0 * v0) + (kt1 * v1);
+                    var kt = work[..8];
+                    var us = work.Slice(8, 8);
+                    kt0.CopyTo(kt);
+                    kt1.CopyTo(kt[4..]);
+                    u0.CopyTo(us);
+                    u1.CopyTo(us[4..]);
+                    var c0 = p0 - (kt0 * us[0]) - (kt1 * us[4]);
+                    var c1 = p1 - (kt0 * us[1]) - (kt1 * us[5]);
+                    var c2 = p2 - (kt0 * us[2]) - (kt1 * us[6]);
+                    var c3 = p3 - (kt0 * us[3]) - (kt1 * us[7]);
+                    var wcol0 = (c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3]);
+                    var wcol1 = (c0 * h[4]) + (c1 * h[5]) + (c2 * h[6]) + (c3 * h[7]);
+                    var d0 = (kt0 * r[0]) + (kt1 * r[2]) - wcol0;
+                    var d1 = (kt0 * r[1]) + (kt1 * r[3]) - wcol1;
+                    p0 = c0 + (d0 * kt[0]) + (d1 * kt[4]);
+                    p1 = c1 + (d0 * kt[1]) + (d1 * kt[5]);
+                    p2 = c2 + (d0 * kt[2]) + (d1 * kt[6]);
+                    p3 = c3 + (d0 * kt[3]) + (d1 * kt[7]);
+                    (p0, p1, p2, p3) = Symmetrize4(p0, p1, p2, p3, work);
+                }
+            }
+        }
+
+        // Filtered moments out and into the state.
+        a.CopyTo(mean4);
+        mean4[..n].CopyTo(mean);
+        mean4[..n].CopyTo(estimate.StateMean);
+        Store(p0, p1, p2, p3, n, cov);
+        cov.CopyTo(estimate.StateCovariance);
+        state[StepsSlot] += 1.0;
+        if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
+        {
+            estimate.Flags |= EstimateFlags.Reinitialized;
+        }
+        else if (!Dense.LooksPositiveSemiDefinite(cov, n))
+        {
+            Dense.RepairCovariance(cov, n);
+            cov.CopyTo(estimate.StateCovariance);
+            estimate.Flags |= EstimateFlags.Repaired;
+        }
+    }
+
+    /// <summary>(X + X') / 2 for a 4×4 matrix held as rows, through <paramref name="scratch"/> (16 doubles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<double>, Vector256<double>, Vector256<double>, Vector256<double>) Symmetrize4(
+        Vector256<double> r0, Vector256<double> r1, Vector256<double> r2, Vector256<double> r3, Span<double> scratch)
+    {
+        var x = scratch[..16];
+        r0.CopyTo(x);
+        r1.CopyTo(x[4..]);
+        r2.CopyTo(x[8..]);
+        r3.CopyTo(x[12..]);
+        var t0 = Vector256.Create(x[0], x[4], x[8], x[12]);
+        var t1 = Vector256.Create(x[1], x[5], x[9], x[13]);
+        var t2 = Vector256.Create(x[2], x[6], x[10], x[14]);
+        var t3 = Vector256.Create(x[3], x[7], x[11], x[15]);
+        return ((r0 + t0) * 0.5, (r1 + t1) * 0.5, (r2 + t2) * 0.5, (r3 + t3) * 0.5);
+    }
+
+    /// <summary>Stores the leading n×n block of a 4×4 matrix held as rows into <paramref name="target"/> (n×n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<double> r0, Vector256<double> r1, Vector256<double> r2, Vector256<double> r3, int n, Span<double> target)
+    {
+        if (n == 4)
+        {
+            r0.CopyTo(target);
+            r1.CopyTo(target[4..]);
+            r2.CopyTo(target[8..]);
+            r3.CopyTo(target[12..]);
+            return;
+        }
+
+        Span<double> row = stackalloc double[4];
+        r0.CopyTo(row);
+        row[..n].CopyTo(target);
+        r1.CopyTo(row);
+        row[..n].CopyTo(target[n..]);
+        if (n > 2)
+        {
+            r2.CopyTo(row);
+            row[..n].CopyTo(target[(2 * n)..]);
         }
     }
 
@@ -682,11 +1485,13 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 return;
             }
 
-            for (var a = 0; a < k; a++)
+            // R_oo = C C' (C lower) = L D L' with L = C diag(C)⁻¹ (columns scaled) and D = diag(C)².
+            for (var b = 0; b < k; b++)
             {
-                var c = l[(a * k) + a];
-                dvar[a] = c * c;
-                for (var b = 0; b <= a; b++)
+                var c = l[(b * k) + b];
+                dvar[b] = c * c;
+                l[(b * k) + b] = 1.0;
+                for (var a = b + 1; a < k; a++)
                 {
                     l[(a * k) + b] /= c;
                 }

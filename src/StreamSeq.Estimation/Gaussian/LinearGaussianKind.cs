@@ -1,5 +1,6 @@
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Gaussian.ContinuousTime;
+using StreamSeq.Estimation.Learning;
 using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Estimation.Gaussian;
@@ -8,7 +9,53 @@ namespace StreamSeq.Estimation.Gaussian;
 /// The <c>linear-gaussian</c> spec kind: either explicit discrete-time matrices, or continuous-time
 /// <c>components</c> (presets, summed block-diagonally) discretised by the actual gap between observations.
 /// </summary>
-public sealed class LinearGaussianKind : IModelKind
+/// <remarks>
+/// <para><b>Expectation-maximisation</b> (<see cref="FitEm"/>, <c>streamseq fit --method em</c>; Shumway &amp;
+/// Stoffer 1982). Model: h_t = F h_{t-1} + g_t + w_t, w_t ~ N(0, Q), y_t = H h_t + d + v_t, v_t ~ N(0, R),
+/// h_1 ~ N(a_1, P_1), with F = <c>transition</c>, Q = <c>transitionNoise</c>, H = <c>observation</c>,
+/// R = <c>observationNoise</c>, a_1 = <c>initialMean</c>, P_1 = <c>initialCovariance</c>, d = <c>observationOffset</c>
+/// and g_t = c + B u_t (<c>transitionOffset</c>, <c>control</c>; both kept fixed).</para>
+/// <para>E-step: the Kalman filter and the Rauch–Tung–Striebel smoother give x_t = E[h_t | y], P_t = Var[h_t | y] and
+/// the lag-one cross-covariance C_t = Cov(h_t, h_{t-1} | y) = P_t G_{t-1}', G the smoother gain. M-step, summing over
+/// every sequence (N transitions t ≥ 2):
+/// F = A10 A00⁻¹ with A10 = Σ C_t + (x_t − g_t) x_{t-1}', A00 = Σ P_{t-1} + x_{t-1} x_{t-1}';
+/// Q = (1/N) Σ E[e_t e_t'] with e_t = h_t − F h_{t-1} − g_t, i.e.
+/// r r' + P_t − F C_t' − C_t F' + F P_{t-1} F' for r = x_t − F x_{t-1} − g_t (using the new F);
+/// a_1 = mean of x_1 over sequences, P_1 = mean of P_1 + (x_1 − a_1)(x_1 − a_1)'.</para>
+/// <para>Missing data. A wholly missing step contributes no observation term (the complete data are the states and the
+/// vectors with at least one observed component). In a partially observed y_t with observed rows o and missing rows u,
+/// the missing rows are part of the complete data and enter through their conditional law given h_t and y_o
+/// (the selection-matrix form): with ỹ = y − d, ỹ_u = (H_u − K H_o) h_t + K ỹ_o + η, K = R_uo R_oo⁻¹,
+/// η ~ N(0, R_uu − K R_ou). Writing ỹ = L h_t + e + η (L_o = 0, e_o = ỹ_o) and ŷ = L x_t + e:
+/// H = (Σ ŷ x_t' + L P_t)(Σ P_t + x_t x_t')⁻¹ and R = (1/M) Σ (ŷ − H x_t)(ŷ − H x_t)' + (L − H) P_t (L − H)' + Var[η]
+/// over the M steps with any observation. Dropping the missing rows instead biases R whenever R is not diagonal, and
+/// filling them with their predictions alone loses their variance.</para>
+/// <para>Structure. Covariances keep the zero pattern of their starting value: indices linked through non-zero entries
+/// form a block estimated as a full covariance, entries between blocks stay zero and a zero variance stays zero (the
+/// exact M-step for a block-diagonal constraint); so a diagonal start is fitted as a diagonal matrix. F and H are
+/// estimated unconstrained. Updates are symmetrised and a rounding-level negative eigenvalue is clipped.</para>
+/// <para>Continuous-time presets. F, H and Q depend on the gap, so <c>transition</c>, <c>observation</c> and
+/// <c>transitionNoise</c> are refused with a message naming the field. A component whose transition noise is a single
+/// rate v times a gap-dependent shape, Q_b(Δt) = v Q̄_b(Δt) (<c>levelNoise</c> of local-level, <c>accelerationNoise</c>,
+/// <c>jerkNoise</c>, <c>seasonalNoise</c>, and <c>volatility</c>² of Ornstein–Uhlenbeck), has the exact update
+/// v = Σ_t tr(Q̄_b(Δt)⁻¹ E[e_t e_t']_bb) / (b · N), plus the prior's share when the spec uses the component's default
+/// stationary prior (which scales with v too); fit it as <c>components[i].levelNoise</c> or <c>preset.volatility</c>.
+/// The local linear trend mixes two rates in one Q, has no closed-form update and is refused (use maximum likelihood).
+/// <c>observationNoise</c> of a preset model is an ordinary matrix and is fitted as above.</para>
+/// <para>Initial state. With exact diffuse initialisation (or the components' default prior) a_1 and P_1 are not
+/// estimated. While the diffuse period lasts the smoother's records carry the diffuse part scaled by a large finite κ;
+/// a model whose diffuse period never ends (a state combination the data never determine) is refused. Estimating both
+/// a_1 and P_1 from one sequence drives P_1 towards zero (the usual degeneracy); fit them from several sequences or
+/// keep P_1 fixed.</para>
+/// <para>Iteration and convergence. Plain EM converges linearly, slowly when the states are poorly determined. Each
+/// iteration applies one or more M-steps with the squared extrapolation of Varadhan &amp; Roland (SQUAREM), safeguarded:
+/// an extrapolated point is used only when it is a valid model whose likelihood is at least that of two plain EM
+/// steps, so the accepted log-likelihoods never decrease. The fit stops when the log-likelihood gains less than
+/// <see cref="FitOptions.Tolerance"/> in an iteration or after <see cref="FitOptions.MaxIterations"/> M-steps;
+/// <see cref="FitOptions.Progress"/> receives the M-step count and the log-likelihood of each accepted point. The
+/// reported log-likelihood is the filter's (exact diffuse where configured) at the returned parameters.</para>
+/// </remarks>
+public sealed class LinearGaussianKind : IModelKind, IExpectationMaximization
 {
     /// <inheritdoc />
     public string Kind => "linear-gaussian";
@@ -21,6 +68,24 @@ public sealed class LinearGaussianKind : IModelKind
     {
         ArgumentNullException.ThrowIfNull(spec);
         return new KalmanFilter(BuildModel(spec));
+    }
+
+    /// <summary>Fits the named fields by expectation-maximisation (see the class remarks for the equations).</summary>
+    /// <param name="spec">The starting model (a <c>linear-gaussian</c> spec).</param>
+    /// <param name="sequences">Training sequences; NaN components are missing.</param>
+    /// <param name="parameters">Any of <c>transition</c>, <c>transitionNoise</c>, <c>observation</c>,
+    /// <c>observationNoise</c>, <c>initialMean</c>, <c>initialCovariance</c> and component noise rates such as
+    /// <c>components[0].levelNoise</c>.</param>
+    /// <param name="options">Iteration limit, tolerance on the log-likelihood gain, progress.</param>
+    public FitResult FitEm(ModelSpec spec, IReadOnlyList<ObservationSeries> sequences, IReadOnlyCollection<string> parameters, FitOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Kind != Kind)
+        {
+            throw new ModelValidationException("kind", $"is '{spec.Kind}', but this EM fits '{Kind}' models.");
+        }
+
+        return LinearGaussianEm.Fit(spec, sequences, parameters, options ?? new FitOptions());
     }
 
     /// <summary>Reads the model parameters of a <c>linear-gaussian</c> spec.</summary>

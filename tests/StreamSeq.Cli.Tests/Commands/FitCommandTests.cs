@@ -31,6 +31,54 @@ public sealed class FitCommandTests : IDisposable
         Assert.Equal(0, RunCommand.Execute(output, RepositoryFiles.Path("examples", "nile.csv"), again, 0, 0, false, 0, false, null, TextWriter.Null, TextWriter.Null));
     }
 
+    [Theory]
+    [InlineData("matrices", "observationNoise,transitionNoise")]
+    [InlineData("preset", "observationNoise,components[0].levelNoise")]
+    public void Execute_NileByEm_ReachesThePublishedMaximumLikelihoodPoint(string form, string fields)
+    {
+        // The local-level preset with unit gaps is the same model as the explicit matrices with a diffuse prior.
+        var model = form == "matrices"
+            ? RepositoryFiles.Path("examples", "nile-diffuse.json")
+            : Write("nile-preset.json", """{"name":"nile-preset","kind":"linear-gaussian","components":[{"type":"local-level","levelNoise":100}],"observationNoise":[[100]]}""");
+        var output = System.IO.Path.Combine(dir, "fitted.json");
+        var code = FitCommand.Execute(model, RepositoryFiles.Path("examples", "nile.csv"), output, fields.Split(','), "em", 500, 0, TextWriter.Null);
+        Assert.Equal(0, code);
+        var fitted = JsonDocument.Parse(File.ReadAllText(output)).RootElement;
+        var eps = fitted.GetProperty("observationNoise")[0][0].GetDouble();
+        var eta = form == "matrices"
+            ? fitted.GetProperty("transitionNoise")[0][0].GetDouble()
+            : fitted.GetProperty("components")[0].GetProperty("levelNoise").GetDouble();
+
+        // The exact-diffuse MLE of the statsmodels oracle: 15098.517771749346 and 1469.176038961787, loglik -633.4645636362455.
+        Assert.InRange(eps, 15098.517771749346 * (1 - 1e-5), 15098.517771749346 * (1 + 1e-5));
+        Assert.InRange(eta, 1469.176038961787 * (1 - 1e-5), 1469.176038961787 * (1 + 1e-5));
+        var fit = fitted.GetProperty("fit");
+        Assert.Equal(-633.4645636362455, fit.GetProperty("logLikelihood").GetDouble(), 7);
+        Assert.Equal("em", fit.GetProperty("method").GetString());
+        Assert.True(fit.GetProperty("converged").GetBoolean());
+
+        var again = System.IO.Path.Combine(dir, "out.jsonl");
+        Assert.Equal(0, RunCommand.Execute(output, RepositoryFiles.Path("examples", "nile.csv"), again, 0, 0, false, 0, false, null, TextWriter.Null, TextWriter.Null));
+    }
+
+    [Fact]
+    public void Execute_EmOnAPresetsTransitionNoise_FailsNamingTheField()
+    {
+        var model = Write("nile-preset.json", """{"name":"nile-preset","kind":"linear-gaussian","components":[{"type":"local-level","levelNoise":100}],"observationNoise":[[100]]}""");
+        var errors = new StringWriter();
+        var code = CliErrors.Run(errors, "nile-preset.json", () => FitCommand.Execute(model, RepositoryFiles.Path("examples", "nile.csv"), System.IO.Path.Combine(dir, "f.json"), ["transitionNoise"], "em", 10, 0, TextWriter.Null));
+        Assert.Equal(1, code);
+        Assert.Contains("transitionNoise", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains("components[0].levelNoise", errors.ToString(), StringComparison.Ordinal);
+    }
+
+    private string Write(string name, string json)
+    {
+        var path = System.IO.Path.Combine(dir, name);
+        File.WriteAllText(path, json);
+        return path;
+    }
+
     [Fact]
     public void Execute_UnknownParameter_FailsNamingIt()
     {
