@@ -185,6 +185,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 LogTransient(logger, "consume", e.Error.Reason);
                 continue;
             }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // A restore in a rebalance callback was cut short by shutdown (Consume rethrows callback exceptions).
+                // Its partitions were never taken into service; leave the group cleanly below.
+                break;
+            }
 
             try
             {
