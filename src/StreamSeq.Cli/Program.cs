@@ -7,4 +7,4 @@ var root = new RootCommand("streamseq: online sequence inference over files with
     FitCommand.Create(Console.Out, Console.Error),
     SimulateCommand.Create(Console.Out, Console.Error),
 };
-return root.Parse(args).Invoke();
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

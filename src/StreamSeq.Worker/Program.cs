@@ -8,6 +8,11 @@ using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Configuration;
 using StreamSeq.Worker.Hosting;
 
+if (args is [HealthProbe.Verb, ..])
+{
+    return await HealthProbe.RunAsync(args.Length > 1 ? args[1] : null, Console.Error).ConfigureAwait(false);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 var services = builder.Services;
 var configuration = builder.Configuration;
@@ -73,6 +78,7 @@ otel.WithTracing(t =>
 });
 
 var app = builder.Build();
+SettingsCatalog.WarnAboutUnknown(configuration, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SettingsCatalog).FullName!));
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapHealthChecks("/health/live", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
 app.MapHealthChecks("/health/ready", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });

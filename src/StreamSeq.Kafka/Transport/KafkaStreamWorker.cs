@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
@@ -43,6 +44,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private long batchStart;
     private CancellationToken stopping;
     private ChangelogRestorer? restorer;
+    private readonly IDisposable statusExport;
+    private readonly ArrayBufferWriter<byte> stateBuffer = new(512);
 
     /// <summary>Creates the loop.</summary>
     /// <param name="options">Transport settings.</param>
@@ -68,6 +71,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         this.logger = logger;
         this.tap = tap;
         processor = new StreamProcessor(router, processorOptions, processingMetrics, TimeFormat.EpochMilliseconds);
+        statusExport = metrics.Track(Status);
     }
 
     /// <summary>Loop status for health checks and the dashboard.</summary>
@@ -99,6 +103,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
         producerConfig.TransactionTimeoutMs = (int)options.TransactionTimeout.TotalMilliseconds;
         producerConfig.MessageTimeoutMs = (int)options.TransactionTimeout.TotalMilliseconds;
         producerConfig.QueueBufferingMaxMessages = 1_000_000;
+
+        // No per-message delivery reports: a failed send puts the transaction in an abortable state and surfaces at
+        // CommitTransaction (which aborts and rewinds), so the reports would only cost a managed callback per record.
+        producerConfig.EnableDeliveryReports = false;
         Apply(producerConfig, options.Client);
         var protocol = options.GroupProtocol == "consumer" ? Confluent.Kafka.GroupProtocol.Consumer : Confluent.Kafka.GroupProtocol.Classic;
         var consumerConfig = KafkaClientDefaults.InputConsumer(options.BootstrapServers, options.GroupId, protocol);
@@ -149,6 +157,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        statusExport.Dispose();
         consumer?.Dispose();
         producer?.Dispose();
         processor.Dispose();
@@ -268,7 +277,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
             var target = new TopicPartition(options.ChangelogTopic, new Partition(id));
             foreach (var stream in partition.Store.DirtyStreams)
             {
-                sink.Produce(target, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(stream.StreamId), Value = StreamStateCodec.ToBytes(stream) });
+                // One reusable encoding buffer; the producer needs an exact-size copy of each state anyway.
+                stateBuffer.ResetWrittenCount();
+                StreamStateCodec.Write(stream, stateBuffer);
+                sink.Produce(target, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(stream.StreamId), Value = stateBuffer.WrittenSpan.ToArray() });
                 changelogRecords++;
             }
 

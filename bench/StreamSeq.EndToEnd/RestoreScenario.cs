@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using StreamSeq.Kafka;
+using StreamSeq.Kafka.Transport;
+using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Records;
+using StreamSeq.Processing.State;
+
+namespace StreamSeq.EndToEnd;
+
+/// <summary>
+/// Target (d): state restore rate. A compacted changelog as the worker writes it (one state per stream, written in
+/// transactions, plus each input partition's offset marker) is restored by the worker's own path: the changelog
+/// restorer reads every partition to its end (read_committed) and the processor decodes each state into a new store.
+/// </summary>
+internal static class RestoreScenario
+{
+    public sealed record Run(double ReadSeconds, double DecodeSeconds, double CpuSeconds, long Streams)
+    {
+        public double Seconds => ReadSeconds + DecodeSeconds;
+
+        public double StreamsPerSecond => Streams / Seconds;
+
+        public double StreamsPerCpuSecond => Streams / CpuSeconds;
+    }
+
+    public sealed record Result(int Streams, int Partitions, double StateBytes, IReadOnlyList<Run> Runs)
+    {
+        public double StreamsPerSecond => Measure.Median([.. Runs.Select(r => r.StreamsPerSecond)]);
+
+        public double StreamsPerCpuSecond => Measure.Median([.. Runs.Select(r => r.StreamsPerCpuSecond)]);
+
+        public double ReadPerSecond => Measure.Median([.. Runs.Select(r => r.Streams / r.ReadSeconds)]);
+
+        public double DecodePerSecond => Measure.Median([.. Runs.Select(r => r.Streams / r.DecodeSeconds)]);
+    }
+
+    public static Result Execute(Broker broker, int streams, int repeats, TextWriter log)
+    {
+        const int partitions = Broker.InputPartitions;
+        var router = Workload.Router();
+        var input = broker.NewTopic("restore.input", partitions);
+        var changelog = broker.NewTopic("restore.changelog", partitions);
+        var stateBytes = WriteChangelog(broker, router, input, changelog, streams, partitions);
+        log.WriteLine($"restore: {streams:N0} stream states ({stateBytes:F0} bytes each) in {changelog}");
+        var runs = new List<Run>();
+        using var processor = new StreamProcessor(router, new ProcessorOptions(), numericTimeFormat: TimeFormat.EpochMilliseconds);
+        for (var i = 0; i < repeats; i++)
+        {
+            var probe = Measure.Start();
+            var read = Stopwatch.StartNew();
+            var restorer = new ChangelogRestorer(KafkaClientDefaults.ChangelogRestoreConsumer(broker.BootstrapServers), TimeSpan.FromSeconds(60));
+            var results = restorer.Restore(changelog, input, [.. Enumerable.Range(0, partitions)], CancellationToken.None);
+            var readSeconds = read.Elapsed.TotalSeconds;
+            var decode = Stopwatch.StartNew();
+            long restored = 0;
+            var stores = new List<StateStore>();
+            foreach (var (partition, result) in results)
+            {
+                var store = new StateStore(partition);
+                foreach (var (id, bytes) in result.States)
+                {
+                    if (processor.Restore(store, id, bytes, out var reason))
+                    {
+                        restored++;
+                    }
+                    else
+                    {
+                        throw new InvalidOperationException($"restore discarded stream {id}: {reason}");
+                    }
+                }
+
+                if (result.NextOffset != 0)
+                {
+                    throw new InvalidOperationException($"partition {partition}: offset marker {result.NextOffset} instead of 0.");
+                }
+
+                stores.Add(store);
+            }
+
+            var decodeSeconds = decode.Elapsed.TotalSeconds;
+            var cost = probe.Stop();
+            if (restored != streams)
+            {
+                throw new InvalidOperationException($"restored {restored} of {streams} streams.");
+            }
+
+            var run = new Run(readSeconds, decodeSeconds, cost.Cpu.TotalSeconds, restored);
+            log.WriteLine($"  {run.StreamsPerSecond,10:N0} streams/s (read {restored / readSeconds:N0}/s, decode {restored / decodeSeconds:N0}/s), {run.StreamsPerCpuSecond:N0} streams per CPU second");
+            runs.Add(run);
+            GC.KeepAlive(stores);
+        }
+
+        return new Result(streams, partitions, stateBytes, runs);
+    }
+
+    /// <summary>Creates each stream's state by processing a few readings, then writes one record per stream.</summary>
+    private static double WriteChangelog(Broker broker, Processing.Models.ModelRouter router, string input, string changelog, int streams, int partitions)
+    {
+        using var processor = new StreamProcessor(router, new ProcessorOptions(), numericTimeFormat: TimeFormat.EpochMilliseconds);
+        var store = new StateStore();
+        var sink = new NullSink();
+        for (var r = 0; r < 3; r++)
+        {
+            var value = Encoding.UTF8.GetBytes($"{{\"time\":{Workload.StartMilliseconds + (r * 60_000L)},\"values\":[{20 + (0.1 * r)}]}}");
+            for (var s = 0; s < streams; s++)
+            {
+                processor.ProcessEncoded(value, Workload.StreamId(s), double.NaN, default, default, store, sink);
+            }
+        }
+
+        var config = KafkaClientDefaults.TransactionalProducer(broker.BootstrapServers, $"e2e-restore-writer-{changelog}");
+        config.QueueBufferingMaxMessages = 1_000_000;
+        using var producer = new ProducerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
+        producer.InitTransactions(TimeSpan.FromSeconds(30));
+        long bytes = 0;
+        var index = 0;
+        producer.BeginTransaction();
+        foreach (var state in store.Streams)
+        {
+            var value = StreamStateCodec.ToBytes(state);
+            bytes += value.Length;
+            Produce(producer, new TopicPartition(changelog, index % partitions), Encoding.UTF8.GetBytes(state.StreamId), value);
+            if (++index % 10_000 == 0)
+            {
+                producer.CommitTransaction();
+                producer.BeginTransaction();
+            }
+        }
+
+        for (var p = 0; p < partitions; p++)
+        {
+            Produce(producer, new TopicPartition(changelog, p), ChangelogKeys.OffsetKey(input, p), ChangelogKeys.OffsetValue(0));
+        }
+
+        producer.CommitTransaction();
+        return (double)bytes / streams;
+    }
+
+    private static void Produce(IProducer<byte[], byte[]> producer, TopicPartition target, byte[] key, byte[] value)
+    {
+        while (true)
+        {
+            try
+            {
+                producer.Produce(target, new Message<byte[], byte[]> { Key = key, Value = value });
+                return;
+            }
+            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                producer.Poll(TimeSpan.FromMilliseconds(5));
+            }
+        }
+    }
+
+    private sealed class NullSink : IRecordSink
+    {
+        public void Write(OutputKind kind, ReadOnlySpan<char> streamId, ReadOnlySpan<byte> record)
+        {
+        }
+
+        public void DeadLetter(in DeadLetter letter) => throw new InvalidOperationException(letter.Message);
+    }
+}
