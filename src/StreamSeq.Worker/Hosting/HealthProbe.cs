@@ -42,7 +42,7 @@ public static class HealthProbe
     public static string DefaultUrl(string? httpPorts)
     {
         var first = (httpPorts ?? string.Empty).Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
-        var port = int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : 8080;
-        return $"http://127.0.0.1:{port}/health/live";
+        var port = int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : WorkerEndpoints.ContainerPort;
+        return $"http://127.0.0.1:{port}{WorkerEndpoints.Live}";
     }
 }
