@@ -11,6 +11,12 @@ internal static class KafkaClientDefaults
     /// <summary>Transaction timeout: how long the coordinator keeps an open transaction of a dead instance.</summary>
     public const int TransactionTimeoutMilliseconds = 10_000;
 
+    /// <summary>Longest wait of an input fetch that finds no data.</summary>
+    public const int InputFetchWaitMilliseconds = 100;
+
+    /// <summary>Longest wait of a restore fetch at the end of a changelog partition (bounds restore's EOF latency).</summary>
+    public const int RestoreFetchWaitMilliseconds = 50;
+
     /// <summary>
     /// Consumer of the input topics. Offsets are not auto-committed: the next offset of each input partition travels
     /// in the state changelog inside the output transaction, and group offsets are committed only for lag monitoring.
@@ -33,6 +39,10 @@ internal static class KafkaClientDefaults
             AutoOffsetReset = AutoOffsetReset.Earliest,
             IsolationLevel = IsolationLevel.ReadCommitted,
             EnablePartitionEof = false,
+
+            // Upper bound on how long an idle fetch waits; the mock broker always waits this long when it has no
+            // data at request time, so it is also the test latency floor. 10 idle fetches/s per broker is cheap.
+            FetchWaitMaxMs = InputFetchWaitMilliseconds,
         };
         if (protocol == GroupProtocol.Classic)
         {
@@ -57,6 +67,9 @@ internal static class KafkaClientDefaults
         AutoOffsetReset = AutoOffsetReset.Earliest,
         IsolationLevel = IsolationLevel.ReadCommitted,
         EnablePartitionEof = true,
+
+        // The end of a partition is only known after a fetch at the end offset returns; keep that wait short.
+        FetchWaitMaxMs = RestoreFetchWaitMilliseconds,
     };
 
     /// <summary>

@@ -18,6 +18,8 @@ public static class ModelCatalog
         new ImmKind(),
         new ExtendedKalmanKind(),
         new UnscentedKalmanKind(),
+        new Discrete.HmmKind(),
+        new Changepoint.BocpdKind(),
     ];
 
     /// <summary>The registered kinds.</summary>

@@ -12,6 +12,14 @@ public static class ChangelogKeys
 {
     private const char Reserved = '\0';
 
+    /// <summary>
+    /// Header carried by every record a transaction writes (outputs, dead letters, changelog): the transaction id
+    /// <c>instance/incarnation/sequence</c> and the input partition, <c>.../p</c>. Restore trusts a changelog state record only
+    /// when the offset marker of the same transaction follows it in that partition, so state written by a transaction
+    /// that never committed is ignored even by brokers that show aborted records.
+    /// </summary>
+    public const string TransactionHeader = "streamseq.txn";
+
     /// <summary>True when a stream id is usable (non-empty and not starting with the reserved character).</summary>
     public static bool IsValidStreamId(ReadOnlySpan<char> id) => !id.IsEmpty && id[0] != Reserved;
 

@@ -20,6 +20,9 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         /// <summary>The input partition's next offset, when a marker was found.</summary>
         public long? NextOffset { get; set; }
 
+        /// <summary>State records ignored because their transaction never wrote its offset marker.</summary>
+        public long Ignored { get; set; }
+
         /// <summary>Changelog records read.</summary>
         public long Records { get; set; }
     }
@@ -34,6 +37,7 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         }
 
         var markers = partitions.ToDictionary(p => p, p => ChangelogKeys.OffsetKey(inputTopic, p));
+        var uncommitted = partitions.ToDictionary(p => p, _ => new List<(string Transaction, string Stream, byte[]? Value)>());
         var pending = new HashSet<int>(partitions);
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
         consumer.Assign(partitions.Select(p => new TopicPartitionOffset(changelogTopic, p, Offset.Beginning)));
@@ -69,28 +73,62 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                 continue;
             }
 
+            var transaction = message.Message.Headers is { } h && h.TryGetLastBytes(ChangelogKeys.TransactionHeader, out var t) ? Encoding.UTF8.GetString(t) : null;
+            var buffered = uncommitted[partition];
             if (ChangelogKeys.IsOffsetKey(key))
             {
                 if (key.AsSpan().SequenceEqual(markers[partition]) && message.Message.Value is { } v)
                 {
                     result.NextOffset = ChangelogKeys.ReadOffset(v);
+
+                    // The marker closes its transaction in this partition: its states count, any others never committed.
+                    foreach (var (tx, stream, value) in buffered)
+                    {
+                        if (tx == transaction)
+                        {
+                            Apply(result, stream, value);
+                        }
+                        else
+                        {
+                            result.Ignored++;
+                        }
+                    }
+
+                    buffered.Clear();
                 }
 
                 continue;
             }
 
             var id = Encoding.UTF8.GetString(key);
-            if (message.Message.Value is null)
+            if (transaction is null)
             {
-                result.States.Remove(id);
+                Apply(result, id, message.Message.Value);
             }
             else
             {
-                result.States[id] = message.Message.Value;
+                buffered.Add((transaction, id, message.Message.Value));
             }
         }
 
         consumer.Close();
+        foreach (var (partition, buffered) in uncommitted)
+        {
+            results[partition].Ignored += buffered.Count;
+        }
+
         return results;
+    }
+
+    private static void Apply(Result result, string stream, byte[]? value)
+    {
+        if (value is null)
+        {
+            result.States.Remove(stream);
+        }
+        else
+        {
+            result.States[stream] = value;
+        }
     }
 }

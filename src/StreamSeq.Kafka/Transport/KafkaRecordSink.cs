@@ -29,6 +29,9 @@ internal sealed class KafkaRecordSink : IRecordSink
     /// <summary>The input record's timestamp.</summary>
     public Timestamp CurrentTimestamp { get; set; }
 
+    /// <summary>Transaction header of the current input partition (null: none).</summary>
+    public byte[]? TransactionStamp { get; set; }
+
     /// <summary>Records produced in the current transaction.</summary>
     public long Produced { get; set; }
 
@@ -42,7 +45,7 @@ internal sealed class KafkaRecordSink : IRecordSink
             _ => options.AnomalyTopic,
         };
         var key = CurrentKey is { } k && Matches(k, streamId) ? k : Encoding.UTF8.GetBytes(streamId.ToString());
-        Produce(topic, new Message<byte[], byte[]> { Key = key, Value = record.ToArray(), Timestamp = CurrentTimestamp });
+        Produce(topic, new Message<byte[], byte[]> { Key = key, Value = record.ToArray(), Timestamp = CurrentTimestamp, Headers = Stamp(null) });
         tap?.Invoke(kind, streamId, record);
     }
 
@@ -56,7 +59,7 @@ internal sealed class KafkaRecordSink : IRecordSink
             { DeadLetterHeaders.SourcePartition, Encoding.UTF8.GetBytes(letter.Source.Partition.ToString(CultureInfo.InvariantCulture)) },
             { DeadLetterHeaders.SourceOffset, Encoding.UTF8.GetBytes(letter.Source.Offset.ToString(CultureInfo.InvariantCulture)) },
         };
-        Produce(options.DeadLetterTopic, new Message<byte[], byte[]> { Key = CurrentKey!, Value = letter.Original.ToArray(), Headers = headers, Timestamp = CurrentTimestamp });
+        Produce(options.DeadLetterTopic, new Message<byte[], byte[]> { Key = CurrentKey!, Value = letter.Original.ToArray(), Headers = Stamp(headers), Timestamp = CurrentTimestamp });
     }
 
     /// <summary>Produces one record, waiting for queue space when the local queue is full.</summary>
@@ -78,6 +81,19 @@ internal sealed class KafkaRecordSink : IRecordSink
                 producer.Poll(TimeSpan.FromMilliseconds(20));
             }
         }
+    }
+
+    /// <summary>Adds the transaction header to <paramref name="headers"/> (or to new headers).</summary>
+    public Headers? Stamp(Headers? headers)
+    {
+        if (TransactionStamp is null)
+        {
+            return headers;
+        }
+
+        headers ??= [];
+        headers.Add(ChangelogKeys.TransactionHeader, TransactionStamp);
+        return headers;
     }
 
     private static bool Matches(byte[] key, ReadOnlySpan<char> id)

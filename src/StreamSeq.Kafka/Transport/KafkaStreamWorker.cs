@@ -46,6 +46,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private ChangelogRestorer? restorer;
     private readonly IDisposable statusExport;
     private readonly ArrayBufferWriter<byte> stateBuffer = new(512);
+    private string incarnation = string.Empty;
+    private long transactionSequence;
+    private int consecutiveAborts;
+    private const int MaxConsecutiveAborts = 5;
 
     /// <summary>Creates the loop.</summary>
     /// <param name="options">Transport settings.</param>
@@ -97,6 +101,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     public void Run(CancellationToken cancellation)
     {
         stopping = cancellation;
+        incarnation = Guid.NewGuid().ToString("N")[..12];
         KafkaNative.EnsureLoaded();
         var transactionalId = $"{options.GroupId}-{options.EffectiveInstanceId}";
         var producerConfig = KafkaClientDefaults.TransactionalProducer(options.BootstrapServers, transactionalId);
@@ -182,14 +187,25 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 continue;
             }
 
-            if (result is not null && !result.IsPartitionEOF && owned.TryGetValue(result.Partition.Value, out var partition))
+            try
             {
-                Process(result, partition);
-            }
+                if (result is not null && !result.IsPartitionEOF && owned.TryGetValue(result.Partition.Value, out var partition))
+                {
+                    Process(result, partition);
+                }
 
-            if (inTransaction && (batchCount >= options.MaxBatchSize || Stopwatch.GetTimestamp() - batchStart >= commitTicks))
+                if (inTransaction && (batchCount >= options.MaxBatchSize || Stopwatch.GetTimestamp() - batchStart >= commitTicks))
+                {
+                    Commit();
+                }
+
+                consecutiveAborts = 0;
+            }
+            catch (KafkaException e) when (!e.Error.IsFatal && e is not KafkaRetriableException && ++consecutiveAborts <= MaxConsecutiveAborts)
             {
-                Commit();
+                // Non-fatal transactional errors need an abort; redo from the changelog (bounded, then surface to the host).
+                LogAbort(logger, e.Error.Reason);
+                AbortAndRewind();
             }
         }
 
@@ -214,6 +230,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
         {
             producer!.BeginTransaction();
             inTransaction = true;
+            transactionSequence++;
+            foreach (var p in owned.Values)
+            {
+                p.Stamp = null;
+            }
             batchStart = Stopwatch.GetTimestamp();
             batchCount = 0;
             sink!.Produced = 0;
@@ -234,7 +255,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         var source = new SourcePosition(result.Topic, result.Partition.Value, result.Offset.Value);
-        sink!.CurrentKey = message.Key;
+        partition.Stamp ??= Encoding.UTF8.GetBytes($"{options.EffectiveInstanceId}/{incarnation}/{transactionSequence}/{result.Partition.Value}");
+        sink!.TransactionStamp = partition.Stamp;
+        sink.CurrentKey = message.Key;
         sink.CurrentTimestamp = message.Timestamp;
         if (!key.IsEmpty && !ChangelogKeys.IsValidStreamId(key))
         {
@@ -275,23 +298,25 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
 
             var target = new TopicPartition(options.ChangelogTopic, new Partition(id));
+            sink.TransactionStamp = partition.Stamp;
             foreach (var stream in partition.Store.DirtyStreams)
             {
                 // One reusable encoding buffer; the producer needs an exact-size copy of each state anyway.
                 stateBuffer.ResetWrittenCount();
                 StreamStateCodec.Write(stream, stateBuffer);
-                sink.Produce(target, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(stream.StreamId), Value = stateBuffer.WrittenSpan.ToArray() });
+                sink.Produce(target, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(stream.StreamId), Value = stateBuffer.WrittenSpan.ToArray(), Headers = sink.Stamp(null) });
                 changelogRecords++;
             }
 
-            sink.Produce(target, new Message<byte[], byte[]> { Key = partition.OffsetKey, Value = ChangelogKeys.OffsetValue(partition.NextOffset) });
+            // The marker goes last: restore applies this transaction's states only once it has seen it.
+            sink.Produce(target, new Message<byte[], byte[]> { Key = partition.OffsetKey, Value = ChangelogKeys.OffsetValue(partition.NextOffset), Headers = sink.Stamp(null) });
             changelogRecords++;
             offsets.Add(new TopicPartitionOffset(options.InputTopic, id, partition.NextOffset));
         }
 
         try
         {
-            if (offsets.Count > 0)
+            if (offsets.Count > 0 && options.CommitGroupOffsets)
             {
                 Retry("send offsets", () => producer.SendOffsetsToTransaction(offsets, consumer!.ConsumerGroupMetadata, options.TransactionTimeout));
             }
@@ -301,10 +326,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         catch (KafkaTxnRequiresAbortException e)
         {
             LogAbort(logger, e.Error.Reason);
-            producer.AbortTransaction(options.TransactionTimeout);
-            inTransaction = false;
-            metrics.Aborted();
-            Rewind();
+            AbortAndRewind();
             return;
         }
 
@@ -368,11 +390,20 @@ public sealed partial class KafkaStreamWorker : IDisposable
         LogLost(logger, string.Join(",", partitions.Select(p => p.Partition.Value)));
         if (inTransaction)
         {
-            producer!.AbortTransaction(options.TransactionTimeout);
+            AbortAndRewind();
+        }
+    }
+
+    private void AbortAndRewind()
+    {
+        if (inTransaction)
+        {
+            Retry("abort transaction", () => producer!.AbortTransaction(options.TransactionTimeout));
             inTransaction = false;
             metrics.Aborted();
-            Rewind();
         }
+
+        Rewind();
     }
 
     private Dictionary<int, Offset> RestorePartitions(IReadOnlyCollection<int> partitions)
@@ -406,7 +437,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 // No marker yet: start from the group's committed offset (or the beginning).
                 offsets[partition] = result.NextOffset is long o ? new Offset(o) : Offset.Stored;
                 streams += kept;
-                LogRestored(logger, partition, kept, result.Records, result.NextOffset ?? -1);
+                LogRestored(logger, partition, kept, result.Records, result.Ignored, result.NextOffset ?? -1);
             }
 
             var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -521,8 +552,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker stopped after {Records} records and {Commits} transactions")]
     private static partial void LogStopped(ILogger logger, long records, long commits);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records; resuming at offset {Offset}")]
-    private static partial void LogRestored(ILogger logger, int partition, int streams, long records, long offset);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records ({Ignored} from uncommitted transactions ignored); resuming at offset {Offset}")]
+    private static partial void LogRestored(ILogger logger, int partition, int streams, long records, long ignored, long offset);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams) in {Milliseconds:F0} ms")]
     private static partial void LogRestoreDone(ILogger logger, int partitions, long streams, double milliseconds);
@@ -560,5 +591,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
         public long NextOffset { get; set; }
 
         public bool Touched { get; set; }
+
+        /// <summary>Transaction header for this partition in the open transaction.</summary>
+        public byte[]? Stamp { get; set; }
     }
 }

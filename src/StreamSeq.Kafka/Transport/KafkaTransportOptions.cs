@@ -96,6 +96,13 @@ public sealed class KafkaTransportOptions
     /// </summary>
     public Dictionary<string, string> Client { get; set; } = [];
 
+    /// <summary>
+    /// Send each transaction's input offsets to the group coordinator inside the transaction
+    /// (<c>SendOffsetsToTransaction</c>): lag monitoring and, on Apache Kafka, fencing of a stalled instance whose
+    /// partitions moved (KIP-447). Resuming never depends on them (the changelog carries the offsets).
+    /// </summary>
+    public bool CommitGroupOffsets { get; set; } = true;
+
     /// <summary>The instance id, defaulting to the host name.</summary>
     public string EffectiveInstanceId => string.IsNullOrWhiteSpace(InstanceId) ? Environment.MachineName : InstanceId;
 }

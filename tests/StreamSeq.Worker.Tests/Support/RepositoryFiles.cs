@@ -10,7 +10,7 @@ internal static class RepositoryFiles
     /// <summary>The worker's entry assembly, built with the same configuration as this test assembly.</summary>
     public static string WorkerDll()
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+        var configuration = new DirectoryInfo(System.IO.Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
         var dll = Path("src", "StreamSeq.Worker", "bin", configuration, "net10.0", "StreamSeq.Worker.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"worker not built at {dll}");
     }

@@ -1,0 +1,232 @@
+using StreamSeq.Estimation.Abstractions;
+
+namespace StreamSeq.Estimation.Discrete;
+
+/// <summary>Batch inference over a finished sequence: scaled forward–backward and the Viterbi algorithm.</summary>
+/// <remarks>
+/// <para>Forward–backward (Rabiner's scaling, with emissions taken relative to their per-step maximum M_t):
+/// e_t(k) = exp(log b_t(k) − M_t), c_t = Σ_k p_t(k) e_t(k), f_t = p_t ∘ e_t / c_t,
+/// log p(y_t | y_{1:t−1}) = M_t + log c_t; β̂_T = 1, β̂_t(i) = Σ_j A_ij e_{t+1}(j) β̂_{t+1}(j) / c_{t+1};
+/// γ_t = f_t ∘ β̂_t and ξ_t(i, j) = f_{t−1}(i) A_ij e_t(j) β̂_t(j) / c_t. Missing or skipped steps have e = 1.</para>
+/// <para>Viterbi in log space: δ_1 = log π + log b_1, δ_t(j) = max_i [δ_{t−1}(i) + log A_ij] + log b_t(j); ties go to
+/// the lowest state index.</para>
+/// </remarks>
+public static class HmmInference
+{
+    /// <summary>Runs forward–backward on one sequence.</summary>
+    public static HmmPosterior ForwardBackward(HiddenMarkovModel model, ObservationSeries series)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(series);
+        CheckDimension(model, series);
+        var k = model.StateCount;
+        var t = series.Length;
+        var result = new HmmPosterior(t, k);
+        var a = model.Transition;
+        var e = new double[t * k];
+        var logScale = new double[t];
+        var scale = new double[t];
+        var logB = new double[k];
+        var cumulative = 0.0;
+        for (var s = 0; s < t; s++)
+        {
+            var pred = result.Predicted.AsSpan(s * k, k);
+            if (s == 0)
+            {
+                model.InitialProbabilities.CopyTo(pred);
+            }
+            else
+            {
+                var prev = result.Filtered.AsSpan((s - 1) * k, k);
+                for (var j = 0; j < k; j++)
+                {
+                    var v = 0.0;
+                    for (var i = 0; i < k; i++)
+                    {
+                        v += prev[i] * a[(i * k) + j];
+                    }
+
+                    pred[j] = v;
+                }
+            }
+
+            var es = e.AsSpan(s * k, k);
+            var max = EmissionTerms(model, series.At(s).Values, pred, logB);
+            var c = 0.0;
+            for (var j = 0; j < k; j++)
+            {
+                es[j] = double.IsFinite(max) ? Math.Exp(logB[j] - max) : 1.0;
+                c += pred[j] * es[j];
+            }
+
+            var filt = result.Filtered.AsSpan(s * k, k);
+            for (var j = 0; j < k; j++)
+            {
+                filt[j] = pred[j] * es[j] / c;
+            }
+
+            scale[s] = c;
+            logScale[s] = double.IsFinite(max) ? max + Math.Log(c) : 0.0;
+            result.LogPredictiveDensity[s] = double.IsFinite(max) ? logScale[s] : double.NaN;
+            cumulative += logScale[s];
+            for (var j = 0; j < k; j++)
+            {
+                result.LogAlpha[(s * k) + j] = Math.Log(filt[j]) + cumulative;
+            }
+        }
+
+        result.LogLikelihood = cumulative;
+
+        // Backward pass with the same scaling.
+        var beta = new double[k];
+        var next = new double[k];
+        Array.Fill(beta, 1.0);
+        var future = 0.0;
+        for (var s = t - 1; s >= 0; s--)
+        {
+            if (s < t - 1)
+            {
+                var en = e.AsSpan((s + 1) * k, k);
+                var cn = scale[s + 1];
+                var filt = result.Filtered.AsSpan(s * k, k);
+                for (var i = 0; i < k; i++)
+                {
+                    var v = 0.0;
+                    for (var j = 0; j < k; j++)
+                    {
+                        var w = a[(i * k) + j] * en[j] * beta[j] / cn;
+                        v += w;
+                        result.ExpectedTransitionCounts[(i * k) + j] += filt[i] * w;
+                    }
+
+                    next[i] = v;
+                }
+
+                next.CopyTo(beta, 0);
+                future += logScale[s + 1];
+            }
+
+            var smooth = result.Smoothed.AsSpan(s * k, k);
+            var total = 0.0;
+            for (var i = 0; i < k; i++)
+            {
+                smooth[i] = result.Filtered[(s * k) + i] * beta[i];
+                total += smooth[i];
+                result.LogBeta[(s * k) + i] = Math.Log(beta[i]) + future;
+            }
+
+            for (var i = 0; i < k; i++)
+            {
+                smooth[i] /= total;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Runs the Viterbi algorithm on one sequence.</summary>
+    public static ViterbiResult Viterbi(HiddenMarkovModel model, ObservationSeries series)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(series);
+        CheckDimension(model, series);
+        var k = model.StateCount;
+        var t = series.Length;
+        var delta = new double[t * k];
+        var pointers = new int[t * k];
+        var logB = new double[k];
+        var logA = model.LogTransition;
+        var ones = new double[k];
+        Array.Fill(ones, 1.0);
+        for (var s = 0; s < t; s++)
+        {
+            var max = EmissionTerms(model, series.At(s).Values, ones, logB);
+            var d = delta.AsSpan(s * k, k);
+            for (var j = 0; j < k; j++)
+            {
+                double best;
+                if (s == 0)
+                {
+                    best = model.LogInitialProbabilities[j];
+                }
+                else
+                {
+                    best = double.NegativeInfinity;
+                    var arg = 0;
+                    for (var i = 0; i < k; i++)
+                    {
+                        var v = delta[((s - 1) * k) + i] + logA[(i * k) + j];
+                        if (v > best)
+                        {
+                            best = v;
+                            arg = i;
+                        }
+                    }
+
+                    pointers[(s * k) + j] = arg;
+                }
+
+                d[j] = best + (double.IsFinite(max) ? logB[j] : 0.0);
+            }
+        }
+
+        var path = new int[t];
+        if (t == 0)
+        {
+            return new ViterbiResult(path, 0.0, delta);
+        }
+
+        var last = delta.AsSpan((t - 1) * k, k);
+        var state = 0;
+        for (var j = 1; j < k; j++)
+        {
+            if (last[j] > last[state])
+            {
+                state = j;
+            }
+        }
+
+        var logJoint = last[state];
+        path[t - 1] = state;
+        for (var s = t - 1; s > 0; s--)
+        {
+            state = pointers[(s * k) + state];
+            path[s - 1] = state;
+        }
+
+        return new ViterbiResult(path, logJoint, delta);
+    }
+
+    /// <summary>
+    /// Fills log b_t(k) and returns M_t = max over states with positive weight; NaN when the step has no usable
+    /// emission (missing, outside the support, or impossible in every state).
+    /// </summary>
+    internal static double EmissionTerms(HiddenMarkovModel model, ReadOnlySpan<double> y, ReadOnlySpan<double> weights, Span<double> logB)
+    {
+        var emission = model.Emission;
+        if (HmmEmission.CountObserved(y[..emission.ObservationDimension]) == 0 || !emission.Accepts(y))
+        {
+            return double.NaN;
+        }
+
+        emission.LogDensities(y, logB);
+        var max = double.NegativeInfinity;
+        for (var j = 0; j < logB.Length; j++)
+        {
+            if (weights[j] > 0.0 && logB[j] > max)
+            {
+                max = logB[j];
+            }
+        }
+
+        return double.IsFinite(max) ? max : double.NaN;
+    }
+
+    private static void CheckDimension(HiddenMarkovModel model, ObservationSeries series)
+    {
+        if (series.Dimension != model.ObservationDimension)
+        {
+            throw new ArgumentException($"the series has {series.Dimension} components per step but the model observes {model.ObservationDimension}.", nameof(series));
+        }
+    }
+}

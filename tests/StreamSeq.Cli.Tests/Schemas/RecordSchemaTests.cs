@@ -1,0 +1,106 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Json.Schema;
+using StreamSeq.Cli.Commands;
+using StreamSeq.Estimation.Specs;
+
+namespace StreamSeq.Cli.Tests.Schemas;
+
+/// <summary>The JSON Schema files in schemas/ describe what the code actually reads and writes.</summary>
+public sealed class RecordSchemaTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("streamseq-schema-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    // The library keeps a global registry by $id, so each schema is loaded once per test run.
+    private static readonly Dictionary<string, JsonSchema> Loaded = [];
+
+    private static JsonSchema Load(string name)
+    {
+        lock (Loaded)
+        {
+            if (!Loaded.TryGetValue(name, out var schema))
+            {
+                Loaded[name] = schema = JsonSchema.FromFile(RepositoryFiles.Path("schemas", name));
+            }
+
+            return schema;
+        }
+    }
+
+    private static void AssertValid(JsonSchema schema, string json, string what)
+    {
+        var result = schema.Evaluate(JsonDocument.Parse(json).RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(result.IsValid, $"{what} does not match {schema.BaseUri}: {json[..Math.Min(json.Length, 300)]}\n{string.Join("\n", (result.Details ?? []).Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")).Take(5))}");
+    }
+
+    public static TheoryData<string> Examples() => new(Directory.GetFiles(RepositoryFiles.Path("examples"), "*.json").Select(Path.GetFileNameWithoutExtension).Where(n => File.Exists(RepositoryFiles.Path("examples", n + ".csv")) || n!.StartsWith("nile", StringComparison.Ordinal)).Select(n => n!));
+
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public void OutputRecords_EveryExampleModel_MatchTheOutputSchema(string example)
+    {
+        var schema = Load("output-record.schema.json");
+        var input = RepositoryFiles.Path("examples", (example.StartsWith("nile", StringComparison.Ordinal) ? "nile" : example) + ".csv");
+        var output = Path.Combine(dir, "out.jsonl");
+        Assert.Equal(0, RunCommand.Execute(RepositoryFiles.Path("examples", example + ".json"), input, output, 2, 2, false, 0, false, null, TextWriter.Null, TextWriter.Null));
+        var kinds = new HashSet<string>();
+        foreach (var line in File.ReadLines(output).Take(400))
+        {
+            AssertValid(schema, line, example);
+            kinds.Add(JsonDocument.Parse(line).RootElement.GetProperty("type").GetString()!);
+        }
+
+        Assert.Contains("filtered", kinds);
+        Assert.Contains("forecast", kinds);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"filtered","stream":"a","time":1,"model":"m","predicted":{"mean":[0]},"observation":{"mean":[0]},"logLik":null,"nis":null}""")]
+    [InlineData("""{"type":"smoothed","stream":"a","time":1,"model":"m","method":"fixed-lag","lag":-1,"state":{"mean":[0]}}""")]
+    [InlineData("""{"type":"forecast","stream":"a","time":1,"model":"m","madeAt":0,"horizon":0,"state":{"mean":[0]},"observation":{"mean":[0]}}""")]
+    [InlineData("""{"type":"anomaly","stream":"a","time":1,"model":"m","rule":"r","score":"high","threshold":1,"values":[1],"expected":[0]}""")]
+    public void OutputSchema_MalformedRecord_IsRejected(string json) =>
+        Assert.False(Load("output-record.schema.json").Evaluate(JsonDocument.Parse(json).RootElement).IsValid);
+
+    [Fact]
+    public void ModelSpecs_EveryExample_MatchesTheModelSpecSchema()
+    {
+        var schema = Load("model-spec.schema.json");
+        foreach (var file in Directory.GetFiles(RepositoryFiles.Path("examples"), "*.json"))
+        {
+            AssertValid(schema, File.ReadAllText(file), Path.GetFileName(file));
+        }
+    }
+
+    [Fact]
+    public void ModelSpecSchema_ListsEveryCatalogKind()
+    {
+        var schema = JsonNode.Parse(File.ReadAllText(RepositoryFiles.Path("schemas", "model-spec.schema.json")))!;
+        var kinds = schema["properties"]!["kind"]!["enum"]!.AsArray().Select(k => k!.GetValue<string>()).ToHashSet();
+        foreach (var kind in ModelCatalog.All)
+        {
+            Assert.Contains(kind.Kind, kinds);
+        }
+    }
+
+    [Fact]
+    public void InputRecords_ContractExamples_MatchTheInputSchemaAndDecode()
+    {
+        var schema = Load("input-record.schema.json");
+        foreach (var json in new[]
+        {
+            """{"time":"2026-01-01T00:01:00Z","values":[21.4,null]}""",
+            """{"time":1767225660000,"values":[1,"NaN"],"control":[0.5]}""",
+            """{"stream":"pump-7","time":12.5,"values":[3]}""",
+            """{"values":[1]}""",
+        })
+        {
+            AssertValid(schema, json, "input example");
+        }
+
+        var bad = schema.Evaluate(JsonDocument.Parse("""{"time":true,"values":[1]}""").RootElement);
+        Assert.False(bad.IsValid);
+    }
+}

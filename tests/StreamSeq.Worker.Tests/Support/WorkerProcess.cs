@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+
+namespace StreamSeq.Worker.Tests.Support;
+
+/// <summary>
+/// A worker run as a separate process (<c>dotnet StreamSeq.Worker.dll</c>) with its own appsettings.json in a temporary
+/// content root, so tests can kill it without warning.
+/// </summary>
+internal sealed class WorkerProcess : IDisposable
+{
+    private readonly Process process;
+
+    private WorkerProcess(Process process, int port, string directory)
+    {
+        this.process = process;
+        Port = port;
+        Directory = directory;
+    }
+
+    public int Port { get; }
+
+    public string Directory { get; }
+
+    public bool HasExited => process.HasExited;
+
+    /// <summary>Writes the settings and starts the worker.</summary>
+    public static WorkerProcess Start(JsonObject streamSeqSettings, string directory)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        var port = FreePort();
+        var settings = new JsonObject
+        {
+            ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Warning", ["StreamSeq"] = "Information" } },
+            ["Urls"] = $"http://127.0.0.1:{port}",
+            ["StreamSeq"] = streamSeqSettings.DeepClone(),
+        };
+        File.WriteAllText(Path.Combine(directory, "appsettings.json"), settings.ToJsonString());
+        var start = new ProcessStartInfo("dotnet", [RepositoryFiles.WorkerDll()])
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["DOTNET_ENVIRONMENT"] = "Test";
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the worker");
+        var log = Path.Combine(directory, $"worker-{process.Id}.log");
+        process.OutputDataReceived += (_, e) => Append(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new WorkerProcess(process, port, directory);
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no commit, no leaving the group.</summary>
+    public void Kill()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill();
+            process.WaitForExit(10_000);
+        }
+    }
+
+    /// <summary>Asks /health/ready until it answers 200 or the timeout passes.</summary>
+    public bool WaitReady(TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout && !process.HasExited)
+        {
+            try
+            {
+                if (http.GetAsync(new Uri($"http://127.0.0.1:{Port}/health/ready")).GetAwaiter().GetResult().StatusCode == HttpStatusCode.OK)
+                {
+                    return true;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            Thread.Sleep(200);
+        }
+
+        return false;
+    }
+
+    /// <summary>The worker's console output so far (for failure messages).</summary>
+    public string Logs() =>
+        string.Join("\n", System.IO.Directory.GetFiles(Directory, "worker-*.log").Select(f => $"--- {Path.GetFileName(f)}\n{File.ReadAllText(f)}"));
+
+    public void Dispose()
+    {
+        Kill();
+        process.Dispose();
+    }
+
+    private static void Append(string path, string? line)
+    {
+        if (line is not null)
+        {
+            lock (typeof(WorkerProcess))
+            {
+                File.AppendAllText(path, line + "\n");
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
