@@ -45,7 +45,7 @@ public static partial class SettingsCatalog
 
         return segments.Length >= 2
             && Sections.Value.TryGetValue(segments[1], out var type)
-            && Walk(type, segments.AsSpan(2));
+            && Walk(type, segments.AsSpan(2), scalarOnly: true);
     }
 
     /// <summary>
@@ -58,7 +58,8 @@ public static partial class SettingsCatalog
         var problems = new List<string>();
         foreach (var (key, value) in configuration.GetSection(Root).AsEnumerable())
         {
-            if (value is null || IsKnown(key))
+            // JSON files turn an empty array or object into an empty value at its path; the binder ignores those.
+            if (value is null || IsKnown(key) || (value.Length == 0 && IsKnownSection(key)))
             {
                 continue;
             }
@@ -78,6 +79,15 @@ public static partial class SettingsCatalog
         {
             LogUnknown(logger, problem);
         }
+    }
+
+    private static bool IsKnownSection(string key)
+    {
+        var segments = key.Split(':');
+        return segments.Length >= 2
+            && string.Equals(segments[0], Root, StringComparison.OrdinalIgnoreCase)
+            && Sections.Value.TryGetValue(segments[1], out var type)
+            && Walk(type, segments.AsSpan(2), scalarOnly: false);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored setting {Problem}")]
@@ -110,7 +120,8 @@ public static partial class SettingsCatalog
         return sections;
     }
 
-    private static bool Walk(Type type, ReadOnlySpan<string> rest)
+    /// <summary>Walks a key path through a settings type; it must end on a scalar unless <paramref name="scalarOnly"/> is false.</summary>
+    private static bool Walk(Type type, ReadOnlySpan<string> rest, bool scalarOnly)
     {
         if (type == FreeForm)
         {
@@ -125,20 +136,20 @@ public static partial class SettingsCatalog
 
         if (rest.IsEmpty)
         {
-            return false;
+            return !scalarOnly;
         }
 
         if (DictionaryValueType(type) is { } valueType)
         {
-            return Walk(valueType, rest[1..]);
+            return Walk(valueType, rest[1..], scalarOnly);
         }
 
         if (ElementType(type) is { } elementType)
         {
-            return int.TryParse(rest[0], NumberStyles.None, CultureInfo.InvariantCulture, out _) && Walk(elementType, rest[1..]);
+            return int.TryParse(rest[0], NumberStyles.None, CultureInfo.InvariantCulture, out _) && Walk(elementType, rest[1..], scalarOnly);
         }
 
-        return FindProperty(type, rest[0]) is { } property && Walk(property.PropertyType, rest[1..]);
+        return FindProperty(type, rest[0]) is { } property && Walk(property.PropertyType, rest[1..], scalarOnly);
     }
 
     private static PropertyInfo? FindProperty(Type type, string name) =>

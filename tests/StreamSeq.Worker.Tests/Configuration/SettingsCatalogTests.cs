@@ -54,6 +54,14 @@ public sealed class SettingsCatalogTests
     }
 
     [Fact]
+    public void FindUnknown_EmptyArraysAndObjectsInJson_NotReported()
+    {
+        var configuration = WorkerSettingsCheck.Build("""{"StreamSeq":{"Routes":[],"ModelSettings":{},"Kafka":{"Client":{}},"Nonsense":[]}}""", []);
+
+        Assert.Equal(["StreamSeq:Nonsense: not a setting the worker reads."], SettingsCatalog.FindUnknown(configuration));
+    }
+
+    [Fact]
     public void FindUnknown_WorkerAppSettings_AllKeysKnownAndTheWorkerStarts()
     {
         var configuration = WorkerSettingsCheck.Build(File.ReadAllText(RepositoryFiles.Path("src", "StreamSeq.Worker", "appsettings.json")), []);
