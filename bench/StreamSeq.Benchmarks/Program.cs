@@ -1,10 +1,17 @@
 using BenchmarkDotNet.Running;
+using StreamSeq.Benchmarks.Quick;
 using StreamSeq.Benchmarks.Recurrent;
 
 if (args.Length == 1 && args[0] == "--recurrent-cpu-time")
 {
     RecurrentCpuTimeProbe.Run();
-    return;
+    return 0;
+}
+
+if (args.Length >= 1 && args[0] == "--quick")
+{
+    return QuickRun.Run(args.Length > 1 ? args[1] : null, args.Length > 2 ? args[2] : null);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

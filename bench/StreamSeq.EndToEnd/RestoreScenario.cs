@@ -11,7 +11,7 @@ namespace StreamSeq.EndToEnd;
 
 /// <summary>
 /// Target (d): state restore rate. A compacted changelog as the worker writes it (one state per stream, written in
-/// transactions, plus each input partition's offset marker) is restored by the worker's own path: the changelog
+/// stamped transactions each closed by the input partition's offset marker) is restored by the worker's own path: the changelog
 /// restorer reads every partition to its end (read_committed) and the processor decodes each state into a new store.
 /// </summary>
 internal static class RestoreScenario
@@ -110,41 +110,44 @@ internal static class RestoreScenario
             }
         }
 
+        // As the worker writes it: transactions of at most 10,000 states, every record stamped with its transaction's
+        // header, and each partition's offset marker closing the transaction there.
         var config = KafkaClientDefaults.TransactionalProducer(broker.BootstrapServers, $"e2e-restore-writer-{changelog}");
         config.QueueBufferingMaxMessages = 1_000_000;
         using var producer = new ProducerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
         producer.InitTransactions(TimeSpan.FromSeconds(30));
         long bytes = 0;
-        var index = 0;
-        producer.BeginTransaction();
-        foreach (var state in store.Streams)
+        var states = store.Streams.ToList();
+        for (int first = 0, transaction = 0; first < states.Count; first += 10_000, transaction++)
         {
-            var value = StreamStateCodec.ToBytes(state);
-            bytes += value.Length;
-            Produce(producer, new TopicPartition(changelog, index % partitions), Encoding.UTF8.GetBytes(state.StreamId), value);
-            if (++index % 10_000 == 0)
+            producer.BeginTransaction();
+            var stamps = Enumerable.Range(0, partitions).Select(p => Encoding.UTF8.GetBytes($"restore-writer/1/{transaction}/{p}")).ToArray();
+            for (var i = first; i < Math.Min(first + 10_000, states.Count); i++)
             {
-                producer.CommitTransaction();
-                producer.BeginTransaction();
+                var value = StreamStateCodec.ToBytes(states[i]);
+                bytes += value.Length;
+                var partition = i % partitions;
+                Produce(producer, new TopicPartition(changelog, partition), Encoding.UTF8.GetBytes(states[i].StreamId), value, stamps[partition]);
             }
+
+            for (var p = 0; p < partitions; p++)
+            {
+                Produce(producer, new TopicPartition(changelog, p), ChangelogKeys.OffsetKey(input, p), ChangelogKeys.OffsetValue(0), stamps[p]);
+            }
+
+            producer.CommitTransaction();
         }
 
-        for (var p = 0; p < partitions; p++)
-        {
-            Produce(producer, new TopicPartition(changelog, p), ChangelogKeys.OffsetKey(input, p), ChangelogKeys.OffsetValue(0));
-        }
-
-        producer.CommitTransaction();
         return (double)bytes / streams;
     }
 
-    private static void Produce(IProducer<byte[], byte[]> producer, TopicPartition target, byte[] key, byte[] value)
+    private static void Produce(IProducer<byte[], byte[]> producer, TopicPartition target, byte[] key, byte[] value, byte[] stamp)
     {
         while (true)
         {
             try
             {
-                producer.Produce(target, new Message<byte[], byte[]> { Key = key, Value = value });
+                producer.Produce(target, new Message<byte[], byte[]> { Key = key, Value = value, Headers = new Headers { { ChangelogKeys.TransactionHeader, stamp } } });
                 return;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
