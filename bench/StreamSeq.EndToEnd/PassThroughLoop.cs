@@ -49,6 +49,8 @@ internal sealed class PassThroughLoop(KafkaTransportOptions options, string outp
             producerConfig.Set(key, value);
             consumerConfig.Set(key, value);
         }
+
+        consumerConfig.ConsumeResultFields = "headers,timestamp";
         using var producer = new ProducerBuilder<byte[], byte[]>(producerConfig).SetLogHandler((_, _) => { }).Build();
         producer.InitTransactions(options.TransactionTimeout + TimeSpan.FromSeconds(5));
         using var consumer = new ConsumerBuilder<byte[], byte[]>(consumerConfig)

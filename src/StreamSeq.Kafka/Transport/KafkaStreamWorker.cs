@@ -122,6 +122,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         Apply(consumerConfig, options.Client);
+
+        // The loop subscribes to one topic, so results need no topic name (a string marshalled per record otherwise);
+        // headers carry the route key and timestamps the event-time fallback.
+        consumerConfig.ConsumeResultFields = "headers,timestamp";
         var restoreConfig = KafkaClientDefaults.ChangelogRestoreConsumer(options.BootstrapServers);
         Apply(restoreConfig, options.Client);
         restorer = new ChangelogRestorer(restoreConfig, options.TransactionTimeout + TimeSpan.FromSeconds(30));
@@ -254,7 +258,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             route = Encoding.UTF8.GetString(routeBytes);
         }
 
-        var source = new SourcePosition(result.Topic, result.Partition.Value, result.Offset.Value);
+        var source = new SourcePosition(options.InputTopic, result.Partition.Value, result.Offset.Value);
         partition.Stamp ??= Encoding.UTF8.GetBytes($"{options.EffectiveInstanceId}/{incarnation}/{transactionSequence}/{result.Partition.Value}");
         sink!.TransactionStamp = partition.Stamp;
         sink.CurrentKey = message.Key;
@@ -273,7 +277,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         partition.Touched = true;
         batchCount++;
         Status.Processed++;
-        metrics.Consumed(result.Topic);
+        metrics.Consumed(options.InputTopic);
     }
 
     private void Commit()
