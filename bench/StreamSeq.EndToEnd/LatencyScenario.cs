@@ -1,12 +1,19 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text;
 using Confluent.Kafka;
+using StreamSeq.Kafka.Transport;
 
 namespace StreamSeq.EndToEnd;
 
 /// <summary>
 /// Target (b): latency from producing an input record to its <c>filtered</c> output being visible to a read_committed
-/// consumer, with input paced at a fixed rate (half the measured maximum). The worker stamps each output with its
-/// input's timestamp, which the producer set when the record was produced, so latency = time seen - output timestamp.
+/// consumer, with input paced at a fixed rate (a fraction of the measured maximum). The worker stamps each output with
+/// its input's timestamp, which the producer set when the record was produced. The embedded broker shows records to
+/// read_committed readers before their transaction commits (it does not implement the last stable offset), so the
+/// visible time of an output is the later of when the reader got it and when its transaction committed: every output
+/// carries its transaction's stamp header, and the worker's commit counter is observed as each transaction ends.
 /// </summary>
 internal static class LatencyScenario
 {
@@ -16,8 +23,30 @@ internal static class LatencyScenario
     {
         var rate = fraction * maxRate;
         var input = broker.NewTopic("latency.input", Broker.InputPartitions);
-        var options = ThroughputScenario.Options(broker, input, "latency");
-        using var runner = LoopRunner.Worker(options, Workload.Router());
+        var options = ThroughputScenario.Options(broker, input, $"latency{fraction * 100:F0}");
+        var metrics = new KafkaTransportMetrics();
+        var committedAt = new ConcurrentDictionary<long, double>();
+        long ended = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, metrics.Meter) && instrument.Name is "streamseq.kafka.transactions.committed" or "streamseq.kafka.transactions.aborted")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+
+        // Runs on the loop's thread right after each transaction ends; transactions are numbered from 1 as the stamps are.
+        listener.SetMeasurementEventCallback<long>((instrument, _, _, _) =>
+        {
+            var sequence = Interlocked.Increment(ref ended);
+            if (instrument.Name.EndsWith("committed", StringComparison.Ordinal))
+            {
+                committedAt[sequence] = NowMilliseconds();
+            }
+        });
+        listener.Start();
+        using var runner = LoopRunner.Worker(options, Workload.Router(), metrics);
         var clock = Stopwatch.StartNew();
         while (!runner.Assigned(Broker.InputPartitions))
         {
@@ -30,7 +59,7 @@ internal static class LatencyScenario
             Thread.Sleep(5);
         }
 
-        var latencies = new List<double>();
+        var latencies = new List<(long Transaction, double Produced, double Seen)>();
         using var stopReading = new CancellationTokenSource();
         var measuring = 0;
         var reader = new Thread(() => Read(broker, options.FilteredTopic, latencies, () => Volatile.Read(ref measuring) == 1, stopReading.Token)) { IsBackground = true, Name = "latency-reader" };
@@ -84,7 +113,11 @@ internal static class LatencyScenario
         double[] sorted;
         lock (latencies)
         {
-            sorted = [.. latencies.Order()];
+            sorted = [.. latencies.Where(l => committedAt.ContainsKey(l.Transaction)).Select(l => Math.Max(l.Seen, committedAt[l.Transaction]) - l.Produced).Order()];
+            if (sorted.Length != latencies.Count)
+            {
+                throw new InvalidOperationException($"{latencies.Count - sorted.Length} outputs belong to transactions that never committed.");
+            }
         }
 
         var result = new Result(fraction, rate, achieved, sorted.Length, Measure.Quantile(sorted, 0.5), Measure.Quantile(sorted, 0.9), Measure.Quantile(sorted, 0.99), sorted.Length > 0 ? sorted[^1] : double.NaN, options.CommitInterval, backlog);
@@ -92,7 +125,9 @@ internal static class LatencyScenario
         return result;
     }
 
-    private static void Read(Broker broker, string topic, List<double> latencies, Func<bool> measuring, CancellationToken stop)
+    private static double NowMilliseconds() => DateTimeOffset.UtcNow.Ticks / (double)TimeSpan.TicksPerMillisecond - DateTimeOffset.UnixEpoch.Ticks / (double)TimeSpan.TicksPerMillisecond;
+
+    private static void Read(Broker broker, string topic, List<(long Transaction, double Produced, double Seen)> latencies, Func<bool> measuring, CancellationToken stop)
     {
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
         {
@@ -112,11 +147,17 @@ internal static class LatencyScenario
                 continue;
             }
 
-            var seen = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var seen = NowMilliseconds();
             var sent = r.Message.Timestamp.UnixTimestampMs;
+            if (!r.Message.Headers.TryGetLastBytes(ChangelogKeys.TransactionHeader, out var stamp))
+            {
+                throw new InvalidOperationException("an output record carries no transaction stamp.");
+            }
+
+            var transaction = long.Parse(Encoding.UTF8.GetString(stamp).Split('/')[2], System.Globalization.CultureInfo.InvariantCulture);
             lock (latencies)
             {
-                latencies.Add(seen - sent);
+                latencies.Add((transaction, sent, seen));
             }
         }
 

@@ -44,8 +44,8 @@ internal sealed class LoopRunner : IDisposable
         thread.Start();
     }
 
-    public static LoopRunner Worker(KafkaTransportOptions options, ModelRouter router) =>
-        new(new KafkaStreamWorker(options, router, new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), NullLogger<KafkaStreamWorker>.Instance), null);
+    public static LoopRunner Worker(KafkaTransportOptions options, ModelRouter router, KafkaTransportMetrics? metrics = null) =>
+        new(new KafkaStreamWorker(options, router, new ProcessorOptions(), new ProcessingMetrics(), metrics ?? new KafkaTransportMetrics(), NullLogger<KafkaStreamWorker>.Instance), null);
 
     public static LoopRunner PassThrough(KafkaTransportOptions options, string outputTopic) => new(null, new PassThroughLoop(options, outputTopic));
 

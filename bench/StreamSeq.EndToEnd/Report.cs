@@ -63,7 +63,7 @@ internal sealed class Report(HarnessSizes sizes, string loadBefore)
 
         if (Latency.Count > 0)
         {
-            md.AppendLine("Latency: input paced at a fraction of the worker's median throughput above, produced and read in the same process (a read_committed reader of the `filtered` topic); latency is the time the output was read minus its timestamp, which the worker copies from the input record, whose producer stamped it at produce time. Producer, reader, worker and broker share the machine, so the worker sustains less than its throughput alone; a backlog at the end means it fell behind.");
+            md.AppendLine("Latency: input paced at a fraction of the worker's median throughput above, produced and read in the same process (a read_committed reader of the `filtered` topic); latency is the time the output became visible minus its timestamp, which the worker copies from the input record, whose producer stamped it at produce time. The embedded broker shows uncommitted records to read_committed readers, so an output counts as visible at the later of when it was read and when its transaction committed (from the transaction stamp each output carries). Producer, reader, worker and broker share the machine, so the worker sustains less than its throughput alone; a backlog at the end means it fell behind.");
             md.AppendLine();
         }
 

@@ -47,6 +47,7 @@ internal static class QuickRun
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddLogger(ConsoleLogger.Default)
             .WithOptions(ConfigOptions.DisableLogFile)
+            .WithSummaryStyle(BenchmarkDotNet.Reports.SummaryStyle.Default.WithMaxParameterColumnWidth(40))
             .WithArtifactsPath(Path.Combine(Path.GetTempPath(), $"streamseq-bench-{Environment.ProcessId}"));
         var suites = typeof(QuickRun).Assembly.GetTypes()
             .Where(t => t.IsPublic && !t.IsAbstract && t.GetMethods().Any(m => m.GetCustomAttribute<BenchmarkAttribute>() is not null))
