@@ -14,4 +14,4 @@ var root = new RootCommand("streamseq: online sequence inference over files with
     DetectCommand.Create(Console.Out, Console.Error),
     GenerateCommand.Create(Console.Out, Console.Error),
 };
-return root.Parse(args).Invoke();
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -70,6 +70,10 @@ internal static class KafkaClientDefaults
 
         // The end of a partition is only known after a fetch at the end offset returns; keep that wait short.
         FetchWaitMaxMs = RestoreFetchWaitMilliseconds,
+
+        // Restore reads key, value, partition and the transaction header only: skipping the topic name and timestamp
+        // saves a string and a conversion per changelog record.
+        ConsumeResultFields = "headers",
     };
 
     /// <summary>

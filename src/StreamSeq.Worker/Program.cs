@@ -6,12 +6,15 @@ using StreamSeq.Estimation.Specs;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
-using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Configuration;
 using StreamSeq.Worker.Hosting;
 
 // Kinds from optional assemblies join the catalog before the model specs are read.
 ModelCatalog.Register(new OnnxRecurrentKind());
+if (args is [HealthProbe.Verb, ..])
+{
+    return await HealthProbe.RunAsync(args.Length > 1 ? args[1] : null, Console.Error).ConfigureAwait(false);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 var services = builder.Services;
@@ -44,8 +47,7 @@ services.AddSingleton(new ProcessorOptions
     MaxLiveStreams = processing.MaxLiveStreams,
 });
 services.AddSingleton(TimeProvider.System);
-services.AddSingleton(sp => new ProcessingMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
-services.AddSingleton(sp => new KafkaTransportMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+services.AddWorkerTelemetry(configuration);
 services.AddSingleton<OutputTap>();
 services.AddSingleton<BrokerEndpoint>();
 services.AddSingleton<StreamWorkerService>();
@@ -63,25 +65,12 @@ services.AddHealthChecks()
     .AddCheck<LivenessCheck>("processing-loop", tags: ["live"])
     .AddCheck<ReadinessCheck>("restored", tags: ["ready"]);
 
-var otel = services.AddOpenTelemetry();
-otel.WithMetrics(m => m
-    .AddMeter(ProcessingMetrics.MeterName, KafkaTransportMetrics.MeterName)
-    .AddRuntimeInstrumentation()
-    .AddPrometheusExporter());
-otel.WithTracing(t =>
-{
-    t.AddSource(KafkaTransportMetrics.MeterName);
-    if (!string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-    {
-        t.AddOtlpExporter();
-    }
-});
-
 var app = builder.Build();
-app.MapPrometheusScrapingEndpoint("/metrics");
-app.MapHealthChecks("/health/live", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
-app.MapHealthChecks("/health/ready", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
-app.MapGet("/api/status", (StreamWorkerService service) =>
+SettingsCatalog.WarnAboutUnknown(configuration, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SettingsCatalog).FullName!));
+app.MapPrometheusScrapingEndpoint(WorkerEndpoints.Metrics);
+app.MapHealthChecks(WorkerEndpoints.Live, new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
+app.MapHealthChecks(WorkerEndpoints.Ready, new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+app.MapGet(WorkerEndpoints.Status, (StreamWorkerService service) =>
 {
     var s = service.Worker.Status;
     return Results.Ok(new
@@ -98,9 +87,9 @@ app.MapGet("/api/status", (StreamWorkerService service) =>
         lastCommit = s.LastCommit,
     });
 });
-app.MapGet("/api/streams/{id}", async (string id, StreamWorkerService service) =>
+app.MapGet(WorkerEndpoints.Stream, async (string id, StreamWorkerService service) =>
     await service.Worker.QueryAsync(id).ConfigureAwait(false) is { } snapshot ? Results.Ok(snapshot) : Results.NotFound(new { error = $"stream '{id}' is not owned by this worker" }));
-app.MapGet("/api/models", (ModelRouter models) => Results.Ok(models.Models.Values.Select(m => new { name = m.Name, kind = m.Spec.Kind, family = m.Estimator.Info.Family, lag = m.Lag, horizon = m.Horizon })));
+app.MapGet(WorkerEndpoints.Models, (ModelRouter models) => Results.Ok(models.Models.Values.Select(m => new { name = m.Name, kind = m.Spec.Kind, family = m.Estimator.Info.Family, lag = m.Lag, horizon = m.Horizon })));
 
 await app.RunAsync().ConfigureAwait(false);
 return Environment.ExitCode;

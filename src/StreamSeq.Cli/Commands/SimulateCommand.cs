@@ -2,42 +2,83 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using StreamSeq.Estimation.Specs;
+using StreamSeq.Kafka.Simulation;
 using StreamSeq.Processing.Records;
 using StreamSeq.Processing.Simulation;
 
 namespace StreamSeq.Cli.Commands;
 
-/// <summary><c>streamseq simulate</c>: writes a simulated sensor fleet with injected faults to a file.</summary>
+/// <summary>
+/// <c>streamseq simulate</c>: a simulated sensor fleet with injected faults, written to a file or produced live to a
+/// Kafka topic (the worker's input).
+/// </summary>
 internal static class SimulateCommand
 {
+    /// <summary>The worker's default input topic.</summary>
+    public const string DefaultTopic = "streamseq.readings";
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var output = CommonOptions.Output("Output file: .csv (one sensor kind, header stream,time,<values>) or .jsonl (input records with 'stream' and the injected 'fault').");
+        var output = new Option<FileInfo?>("--output", "-o") { Description = "Output file: .csv (one sensor kind, header stream,time,<values>) or .jsonl (input records with 'stream' and the injected 'fault'). Give this or --bootstrap-servers." };
+        var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Produce live to Kafka instead of a file: broker list (host:port,...). Readings are keyed by stream id with a 'sensor-type' header, one round every --pace, timestamped from now." };
+        var topic = new Option<string>("--topic") { Description = "Kafka topic for --bootstrap-servers (the worker's StreamSeq:Kafka:InputTopic).", DefaultValueFactory = _ => DefaultTopic };
+        var pace = new Option<string>("--pace") { Description = "Wall-clock time between rounds when producing to Kafka (250ms, 1s, PT1S ...).", DefaultValueFactory = _ => "1s" };
+        var client = new Option<string[]>("--client") { Description = "Extra librdkafka setting key=value for --bootstrap-servers (repeatable), e.g. security.protocol=SASL_SSL.", AllowMultipleArgumentsPerToken = false };
         var streams = new Option<int>("--streams") { Description = "Number of sensor streams.", DefaultValueFactory = _ => 12 };
-        var rounds = new Option<int>("--rounds") { Description = "Readings per stream.", DefaultValueFactory = _ => 1440 };
+        var rounds = new Option<int>("--rounds") { Description = "Readings per stream (with --bootstrap-servers, 0 runs until stopped).", DefaultValueFactory = _ => 1440 };
         var seed = new Option<int>("--seed") { Description = "Random seed (same seed, same data).", DefaultValueFactory = _ => 42 };
         var kinds = new Option<string?>("--kinds") { Description = "Comma-separated sensor kinds: temperature, position, pressure (default: all)." };
         var interval = new Option<string>("--interval") { Description = "Nominal sampling interval (ISO-8601 or 60s, 1m ...).", DefaultValueFactory = _ => "PT1M" };
         var faultRate = new Option<double>("--fault-rate") { Description = "Probability per reading that a fault episode starts.", DefaultValueFactory = _ => 0.004 };
-        var command = new Command("simulate", "Generate sensor readings with injected spikes, drifts, stuck values, level shifts and gaps.")
+        var command = new Command("simulate", "Generate sensor readings with injected spikes, drifts, stuck values, level shifts and gaps, to a file or live to Kafka.")
         {
-            output, streams, rounds, seed, kinds, interval, faultRate,
+            output, bootstrap, topic, pace, client, streams, rounds, seed, kinds, interval, faultRate,
         };
-        command.SetAction(parse => CliErrors.Run(stderr, null, () =>
+        command.SetAction((parse, cancellation) =>
         {
-            var kindList = parse.GetValue(kinds)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(k => Enum.TryParse<SensorKind>(k, ignoreCase: true, out var v) ? v : throw new FormatException($"--kinds: unknown sensor kind '{k}' (known: temperature, position, pressure)."))
-                .ToArray();
-            var options = new SimulatorOptions
+            var file = parse.GetValue(output);
+            var servers = parse.GetValue(bootstrap);
+            if ((file is null) == string.IsNullOrWhiteSpace(servers))
             {
-                Streams = parse.GetValue(streams),
-                Seed = parse.GetValue(seed),
-                Kinds = kindList,
-                Interval = ModelSpec.ParseDuration("--interval", parse.GetValue(interval)!),
-                FaultRate = parse.GetValue(faultRate),
-            };
-            return Execute(options, parse.GetValue(rounds), parse.GetValue(output)!.FullName, stderr);
-        }));
+                stderr.WriteLine("error: give exactly one of --output (a file) and --bootstrap-servers (live to Kafka).");
+                return Task.FromResult(CliErrors.InvalidInput);
+            }
+
+            SimulatorOptions? options = null;
+            IReadOnlyList<KeyValuePair<string, string>> settings = [];
+            TimeSpan paceValue = default;
+            var parsed = CliErrors.Run(stderr, null, () =>
+            {
+                var kindList = parse.GetValue(kinds)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(k => Enum.TryParse<SensorKind>(k, ignoreCase: true, out var v) ? v : throw new FormatException($"--kinds: unknown sensor kind '{k}' (known: temperature, position, pressure)."))
+                    .ToArray();
+                options = new SimulatorOptions
+                {
+                    Streams = parse.GetValue(streams),
+                    Seed = parse.GetValue(seed),
+                    Kinds = kindList,
+                    Interval = ModelSpec.ParseDuration("--interval", parse.GetValue(interval)!),
+                    FaultRate = parse.GetValue(faultRate),
+                    StartMilliseconds = file is null ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() : new SimulatorOptions().StartMilliseconds,
+                };
+                if (file is null)
+                {
+                    paceValue = ModelSpec.ParseDuration("--pace", parse.GetValue(pace)!);
+                    settings = ParseClientSettings(parse.GetValue(client) ?? []);
+                }
+
+                return 0;
+            });
+            if (parsed != 0)
+            {
+                return Task.FromResult(parsed);
+            }
+
+            var roundCount = parse.GetValue(rounds);
+            return file is not null
+                ? Task.FromResult(CliErrors.Run(stderr, null, () => Execute(options!, roundCount, file.FullName, stderr)))
+                : ProduceAsync(options!, servers!, parse.GetValue(topic)!, paceValue, roundCount, settings, stderr, cancellation);
+        });
         return command;
     }
 
@@ -78,5 +119,39 @@ internal static class SimulateCommand
 
         stderr.WriteLine($"wrote {count} readings of {options.Streams} streams to {outputPath}");
         return 0;
+    }
+
+    /// <summary>Produces the fleet's readings live to a Kafka topic until <paramref name="rounds"/> are done (0: until cancelled).</summary>
+    public static async Task<int> ProduceAsync(SimulatorOptions options, string bootstrapServers, string topic, TimeSpan pace, int rounds, IReadOnlyList<KeyValuePair<string, string>> client, TextWriter stderr, CancellationToken cancellation)
+    {
+        if (rounds < 0 || pace <= TimeSpan.Zero)
+        {
+            await stderr.WriteLineAsync("error: --rounds must be 0 or more and --pace positive.").ConfigureAwait(false);
+            return CliErrors.InvalidInput;
+        }
+
+        var simulator = new SensorSimulator(options);
+        using var producer = new SimulatedReadingProducer(bootstrapServers, client);
+        await stderr.WriteLineAsync($"producing {options.Streams} sensor streams to {topic} at {bootstrapServers}: one round every {pace.TotalMilliseconds:F0} ms{(rounds == 0 ? " until stopped" : $" for {rounds} rounds")}").ConfigureAwait(false);
+        await producer.RunAsync(simulator, topic, pace, rounds, TimeProvider.System, cancellation).ConfigureAwait(false);
+        await stderr.WriteLineAsync($"produced {producer.Produced} readings to {topic}").ConfigureAwait(false);
+        return 0;
+    }
+
+    private static List<KeyValuePair<string, string>> ParseClientSettings(string[] settings)
+    {
+        var list = new List<KeyValuePair<string, string>>();
+        foreach (var setting in settings)
+        {
+            var at = setting.IndexOf('=', StringComparison.Ordinal);
+            if (at <= 0)
+            {
+                throw new FormatException($"--client: '{setting}' is not key=value.");
+            }
+
+            list.Add(new(setting[..at].Trim(), setting[(at + 1)..]));
+        }
+
+        return list;
     }
 }

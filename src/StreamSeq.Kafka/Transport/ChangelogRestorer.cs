@@ -11,6 +11,9 @@ namespace StreamSeq.Kafka.Transport;
 /// </summary>
 internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience)
 {
+    private byte[] lastStampBytes = [];
+    private string? lastStamp;
+
     /// <summary>What one changelog partition holds.</summary>
     public sealed class Result
     {
@@ -73,7 +76,7 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                 continue;
             }
 
-            var transaction = message.Message.Headers is { } h && h.TryGetLastBytes(ChangelogKeys.TransactionHeader, out var t) ? Encoding.UTF8.GetString(t) : null;
+            var transaction = message.Message.Headers is { } h && h.TryGetLastBytes(ChangelogKeys.TransactionHeader, out var t) ? Stamp(t) : null;
             var buffered = uncommitted[partition];
             if (ChangelogKeys.IsOffsetKey(key))
             {
@@ -118,6 +121,21 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// The transaction stamp as a string; a transaction's records arrive together, so the previous stamp's string is
+    /// reused while the bytes match instead of decoding one per record.
+    /// </summary>
+    private string Stamp(byte[] bytes)
+    {
+        if (lastStamp is null || !bytes.AsSpan().SequenceEqual(lastStampBytes))
+        {
+            lastStampBytes = bytes;
+            lastStamp = Encoding.UTF8.GetString(bytes);
+        }
+
+        return lastStamp;
     }
 
     private static void Apply(Result result, string stream, byte[]? value)

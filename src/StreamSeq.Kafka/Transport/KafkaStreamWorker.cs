@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
@@ -43,6 +44,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private long batchStart;
     private CancellationToken stopping;
     private ChangelogRestorer? restorer;
+    private readonly IDisposable statusExport;
+    private readonly ArrayBufferWriter<byte> stateBuffer = new(512);
     private string incarnation = string.Empty;
     private long transactionSequence;
     private int consecutiveAborts;
@@ -72,6 +75,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         this.logger = logger;
         this.tap = tap;
         processor = new StreamProcessor(router, processorOptions, processingMetrics, TimeFormat.EpochMilliseconds);
+        statusExport = metrics.Track(Status);
     }
 
     /// <summary>Loop status for health checks and the dashboard.</summary>
@@ -104,6 +108,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
         producerConfig.TransactionTimeoutMs = (int)options.TransactionTimeout.TotalMilliseconds;
         producerConfig.MessageTimeoutMs = (int)options.TransactionTimeout.TotalMilliseconds;
         producerConfig.QueueBufferingMaxMessages = 1_000_000;
+
+        // No per-message delivery reports: a failed send puts the transaction in an abortable state and surfaces at
+        // CommitTransaction (which aborts and rewinds), so the reports would only cost a managed callback per record.
+        producerConfig.EnableDeliveryReports = false;
         Apply(producerConfig, options.Client);
         var protocol = options.GroupProtocol == "consumer" ? Confluent.Kafka.GroupProtocol.Consumer : Confluent.Kafka.GroupProtocol.Classic;
         var consumerConfig = KafkaClientDefaults.InputConsumer(options.BootstrapServers, options.GroupId, protocol);
@@ -114,6 +122,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         Apply(consumerConfig, options.Client);
+
+        // The loop subscribes to one topic, so results need no topic name (a string marshalled per record otherwise);
+        // headers carry the route key and timestamps the event-time fallback.
+        consumerConfig.ConsumeResultFields = "headers,timestamp";
         var restoreConfig = KafkaClientDefaults.ChangelogRestoreConsumer(options.BootstrapServers);
         Apply(restoreConfig, options.Client);
         restorer = new ChangelogRestorer(restoreConfig, options.TransactionTimeout + TimeSpan.FromSeconds(30));
@@ -154,6 +166,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        statusExport.Dispose();
         if (!BoundedDisposal.Dispose(consumer, BoundedDisposal.DefaultBound))
         {
             LogDisposeAbandoned(logger, "consumer", BoundedDisposal.DefaultBound.TotalSeconds);
@@ -259,7 +272,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             route = Encoding.UTF8.GetString(routeBytes);
         }
 
-        var source = new SourcePosition(result.Topic, result.Partition.Value, result.Offset.Value);
+        var source = new SourcePosition(options.InputTopic, result.Partition.Value, result.Offset.Value);
         partition.Stamp ??= Encoding.UTF8.GetBytes($"{options.EffectiveInstanceId}/{incarnation}/{transactionSequence}/{result.Partition.Value}");
         sink!.TransactionStamp = partition.Stamp;
         sink.CurrentKey = message.Key;
@@ -278,7 +291,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         partition.Touched = true;
         batchCount++;
         Status.Processed++;
-        metrics.Consumed(result.Topic);
+        metrics.Consumed(options.InputTopic);
     }
 
     private void Commit()
@@ -306,7 +319,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
             sink.TransactionStamp = partition.Stamp;
             foreach (var stream in partition.Store.DirtyStreams)
             {
-                sink.Produce(target, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(stream.StreamId), Value = StreamStateCodec.ToBytes(stream), Headers = sink.Stamp(null) });
+                // One reusable encoding buffer; the producer needs an exact-size copy of each state anyway.
+                stateBuffer.ResetWrittenCount();
+                StreamStateCodec.Write(stream, stateBuffer);
+                sink.Produce(target, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(stream.StreamId), Value = stateBuffer.WrittenSpan.ToArray(), Headers = sink.Stamp(null) });
                 changelogRecords++;
             }
 

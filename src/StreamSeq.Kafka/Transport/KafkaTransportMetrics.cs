@@ -17,6 +17,8 @@ public sealed class KafkaTransportMetrics : IDisposable
     private readonly Counter<long> restoredStreams;
     private readonly Histogram<double> commitDuration;
     private readonly Histogram<double> restoreDuration;
+    private readonly Lock trackedGate = new();
+    private WorkerStatus[] tracked = [];
 
     /// <summary>Creates the instruments.</summary>
     public KafkaTransportMetrics(IMeterFactory? meterFactory = null)
@@ -29,6 +31,9 @@ public sealed class KafkaTransportMetrics : IDisposable
         restoredStreams = meter.CreateCounter<long>("streamseq.streams.restored", "{stream}", "Streams restored from the changelog.");
         commitDuration = meter.CreateHistogram<double>("streamseq.kafka.commit.duration", "ms", "Time to write the changelog and commit a transaction.");
         restoreDuration = meter.CreateHistogram<double>("streamseq.kafka.restore.duration", "ms", "Time to restore one partition's state.");
+        meter.CreateObservableGauge("streamseq.kafka.consumer.lag", () => Observe(s => s.Lag), "{record}", "Input records not yet processed over the owned partitions (high watermark minus next offset, updated at each commit).");
+        meter.CreateObservableGauge("streamseq.streams.live", () => Observe(s => s.LiveStreams), "{stream}", "Streams held over the owned partitions, live and evicted (updated at each commit).");
+        meter.CreateObservableGauge("streamseq.kafka.partitions.assigned", () => Observe(s => s.Partitions.Count), "{partition}", "Input partitions owned.");
     }
 
     /// <summary>Traces: one activity per committed batch and per partition restore.</summary>
@@ -36,6 +41,21 @@ public sealed class KafkaTransportMetrics : IDisposable
 
     /// <summary>The meter (hosts add observable gauges to it).</summary>
     public Meter Meter => meter;
+
+    /// <summary>
+    /// Exports a loop's status through the observable gauges (consumer lag, live streams, owned partitions); the
+    /// values of every tracked loop are summed. Dispose the result to stop.
+    /// </summary>
+    public IDisposable Track(WorkerStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        lock (trackedGate)
+        {
+            tracked = [.. tracked, status];
+        }
+
+        return new Tracking(this, status);
+    }
 
     /// <summary>Counts consumed records.</summary>
     public void Consumed(string topic, long count = 1) => consumed.Add(count, new KeyValuePair<string, object?>("topic", topic));
@@ -62,4 +82,42 @@ public sealed class KafkaTransportMetrics : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => meter.Dispose();
+
+    private IEnumerable<Measurement<long>> Observe(Func<WorkerStatus, long> read)
+    {
+        var current = Volatile.Read(ref tracked);
+        if (current.Length == 0)
+        {
+            return [];
+        }
+
+        long sum = 0;
+        foreach (var status in current)
+        {
+            sum += read(status);
+        }
+
+        return [new Measurement<long>(sum)];
+    }
+
+    private void Untrack(WorkerStatus status)
+    {
+        lock (trackedGate)
+        {
+            tracked = [.. tracked.Where(s => !ReferenceEquals(s, status))];
+        }
+    }
+
+    private sealed class Tracking(KafkaTransportMetrics owner, WorkerStatus status) : IDisposable
+    {
+        private int disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0)
+            {
+                owner.Untrack(status);
+            }
+        }
+    }
 }

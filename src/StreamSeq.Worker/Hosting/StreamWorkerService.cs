@@ -90,6 +90,7 @@ public sealed partial class StreamWorkerService : BackgroundService
         GroupProtocol = o.GroupProtocol,
         SessionTimeout = o.SessionTimeout,
         Client = o.Client,
+        CommitGroupOffsets = o.CommitGroupOffsets,
     };
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The processing loop stopped on a fatal error; the worker exits so it can be restarted")]

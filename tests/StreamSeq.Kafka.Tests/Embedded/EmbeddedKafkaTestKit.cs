@@ -58,6 +58,7 @@ internal static class EmbeddedKafkaTestKit
     {
         var config = KafkaClientDefaults.ChangelogRestoreConsumer(cluster.BootstrapServers);
         config.IsolationLevel = isolation;
+        config.ConsumeResultFields = "all"; // the restore settings skip topic and timestamp; these tests check them
         using var consumer = new ConsumerBuilder<string, string>(config).SetLogHandler((_, _) => { }).Build();
         consumer.Assign(new TopicPartitionOffset(topic, partition, Offset.Beginning));
         var records = new List<ConsumeResult<string, string>>();

@@ -1,0 +1,196 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using StreamSeq.Worker.Configuration;
+using StreamSeq.Worker.Hosting;
+using StreamSeq.Worker.Tests.Support;
+
+namespace StreamSeq.Worker.Tests.Deployment;
+
+/// <summary>
+/// The chart rendered with helm (default values, the full example, and variants) and parsed: the worker's pod has the
+/// probes, security context, resources and configuration it needs, and that configuration is one the worker accepts
+/// (every key known, every option valid, every model spec loadable and routed).
+/// </summary>
+public sealed class HelmChartTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("streamseq-helm-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static string FullExample => Path.Combine(Helm.ChartPath, "ci", "full-values.yaml");
+
+    private static List<JsonObject> Render(params string[] arguments)
+    {
+        Skip.If(Helm.Binary is null, Helm.MissingMessage);
+        var (code, output, errors) = Helm.Template(arguments);
+        Assert.True(code == 0, $"helm template failed: {errors}");
+        return YamlDocuments.Parse(output);
+    }
+
+    private static JsonObject Manifest(List<JsonObject> manifests, string kind, string? nameSuffix = null) =>
+        manifests.Single(m => m["kind"].Text() == kind && (nameSuffix is null || m["metadata"]!["name"].Text()!.EndsWith(nameSuffix, StringComparison.Ordinal)));
+
+    [SkippableFact]
+    public void Template_DefaultValues_WorkerPodHasProbesSecurityResourcesAndAValidConfiguration()
+    {
+        var manifests = Render();
+
+        var outcome = AssertWorkerPod(manifests, "StatefulSet");
+        Assert.Equal("kafka:9092", outcome.Kafka.BootstrapServers);
+        Assert.False(outcome.Kafka.Client.ContainsKey("security.protocol"));
+        Assert.Single(outcome.Router.Models);
+        Assert.NotNull(Manifest(manifests, "Service", "-headless"));
+        Assert.Equal("1", Manifest(manifests, "PodDisruptionBudget")["spec"]!["maxUnavailable"].Text());
+        Assert.DoesNotContain(manifests, m => m["kind"].Text() is "HorizontalPodAutoscaler" or "ScaledObject" or "ServiceMonitor");
+    }
+
+    [SkippableFact]
+    public void Template_FullExample_CredentialsFromSecretsKedaWithinPartitionsAndMonitoring()
+    {
+        var manifests = Render("-f", FullExample);
+        var outcome = AssertWorkerPod(manifests, "StatefulSet");
+        var workload = Manifest(manifests, "StatefulSet");
+        var container = workload["spec"]!["template"]!["spec"]!["containers"].Items().Single();
+
+        // SASL credentials only ever come from the Secret; TLS material is mounted from its Secret.
+        foreach (var key in new[] { "sasl.username", "sasl.password" })
+        {
+            var variable = container["env"].Items().Single(e => e["name"].Text() == $"StreamSeq__Kafka__Client__{key}");
+            Assert.Null(variable["value"]);
+            Assert.Equal("streamseq-kafka-user", variable["valueFrom"]!["secretKeyRef"]!["name"].Text());
+        }
+
+        Assert.Equal("SASL_SSL", outcome.Kafka.Client["security.protocol"]);
+        Assert.Equal("SCRAM-SHA-512", outcome.Kafka.Client["sasl.mechanism"]);
+        var tls = container["volumeMounts"].Items().Single(v => v["name"].Text() == "kafka-tls")["mountPath"].Text()!;
+        Assert.Equal($"{tls}/ca.crt", outcome.Kafka.Client["ssl.ca.location"]);
+        Assert.Equal("kafka-cluster-ca", workload["spec"]!["template"]!["spec"]!["volumes"].Items().Single(v => v["name"].Text() == "kafka-tls")["secret"]!["secretName"].Text());
+        Assert.DoesNotContain("password\":", Manifest(manifests, "ConfigMap", "-settings")["data"]!["appsettings.json"].Text(), StringComparison.Ordinal);
+
+        // KEDA scales this workload on the worker's own group and input topic, never beyond the partitions.
+        var scaled = Manifest(manifests, "ScaledObject")["spec"]!;
+        Assert.Equal("StatefulSet", scaled["scaleTargetRef"]!["kind"].Text());
+        Assert.Equal(workload["metadata"]!["name"].Text(), scaled["scaleTargetRef"]!["name"].Text());
+        var trigger = scaled["triggers"].Items().Single();
+        Assert.Equal("kafka", trigger["type"].Text());
+        Assert.Equal(outcome.Kafka.GroupId, trigger["metadata"]!["consumerGroup"].Text());
+        Assert.Equal(outcome.Kafka.InputTopic, trigger["metadata"]!["topic"].Text());
+        Assert.Equal(outcome.Kafka.BootstrapServers, trigger["metadata"]!["bootstrapServers"].Text());
+        Assert.Equal("false", trigger["metadata"]!["allowIdleConsumers"].Text());
+        Assert.True(int.Parse(scaled["maxReplicaCount"].Text()!, System.Globalization.CultureInfo.InvariantCulture) <= outcome.Kafka.TopicPartitions);
+        Assert.Null(workload["spec"]!["replicas"]);
+        var auth = Manifest(manifests, "TriggerAuthentication")["spec"]!["secretTargetRef"].Items().ToDictionary(p => p["parameter"].Text()!, p => p);
+        Assert.Equal("streamseq-kafka-user", auth["password"]["name"].Text());
+        Assert.Equal("scram_sha512", Manifest(manifests, "Secret", "-keda-kafka")["stringData"]!["sasl"].Text());
+
+        // Prometheus Operator scrapes the service's http port at the metrics path; Grafana gets the dashboard.
+        var endpoint = Manifest(manifests, "ServiceMonitor")["spec"]!["endpoints"].Items().Single();
+        Assert.Equal(WorkerEndpoints.Metrics, endpoint["path"].Text());
+        Assert.Equal("http", endpoint["port"].Text());
+        var dashboard = Manifest(manifests, "ConfigMap", "-dashboard");
+        Assert.Equal("1", dashboard["metadata"]!["labels"]!["grafana_dashboard"].Text());
+        Assert.True(JsonNode.DeepEquals(
+            JsonNode.Parse(File.ReadAllText(Path.Combine(Helm.ChartPath, "dashboards", "streamseq.json"))),
+            JsonNode.Parse(dashboard["data"]!["streamseq.json"].Text()!)));
+
+        Assert.Equal(3, outcome.Router.Models.Count);
+        Assert.Equal("true", JsonNode.Parse(Manifest(manifests, "ConfigMap", "-settings")["data"]!["appsettings.json"].Text()!)!["StreamSeq"]!["Dashboard"]!["Enabled"]!.ToJsonString());
+    }
+
+    [SkippableFact]
+    public void Template_DeploymentWithCpuAutoscaling_HpaTargetsTheDeploymentWithinPartitions()
+    {
+        var manifests = Render("--set", "workload.kind=Deployment", "--set", "autoscaling.enabled=true", "--set", "autoscaling.maxReplicas=4");
+
+        var outcome = AssertWorkerPod(manifests, "Deployment");
+        var hpa = Manifest(manifests, "HorizontalPodAutoscaler")["spec"]!;
+        Assert.Equal("Deployment", hpa["scaleTargetRef"]!["kind"].Text());
+        Assert.True(int.Parse(hpa["maxReplicas"].Text()!, System.Globalization.CultureInfo.InvariantCulture) <= outcome.Kafka.TopicPartitions);
+        Assert.DoesNotContain(manifests, m => m["kind"].Text() == "Service" && m["metadata"]!["name"].Text()!.EndsWith("-headless", StringComparison.Ordinal));
+    }
+
+    [SkippableTheory]
+    [InlineData("replicaCount=5", "replicaCount (5) exceeds kafka.inputPartitions (4)")]
+    [InlineData("autoscaling.enabled=true,autoscaling.maxReplicas=8", "autoscaling.maxReplicas (8) exceeds kafka.inputPartitions (4)")]
+    [InlineData("keda.enabled=true,autoscaling.enabled=true", "enable one of them")]
+    [InlineData("kafka.sasl.enabled=true", "kafka.sasl.existingSecret")]
+    [InlineData("kafka.bootstrapServer=kafka:9092", "bootstrapServer")]
+    [InlineData("kafka.commitInterval=100ms", "commitInterval")]
+    public void Template_InvalidValues_FailsNamingTheValue(string set, string expected)
+    {
+        Skip.If(Helm.Binary is null, Helm.MissingMessage);
+
+        var (code, _, errors) = Helm.Template("--set", set);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains(expected, errors, StringComparison.Ordinal);
+    }
+
+    /// <summary>The worker container's essentials, and the settings it would start with.</summary>
+    private WorkerSettingsCheck.Outcome AssertWorkerPod(List<JsonObject> manifests, string kind)
+    {
+        var workload = Manifest(manifests, kind);
+        var pod = workload["spec"]!["template"]!["spec"]!;
+        var container = pod["containers"].Items().Single(c => c["name"].Text() == "worker");
+
+        var port = container["ports"].Items().Single();
+        Assert.Equal($"{WorkerEndpoints.ContainerPort}", port["containerPort"].Text());
+        Assert.Equal("http", port["name"].Text());
+        Assert.Equal(WorkerEndpoints.Live, container["livenessProbe"]!["httpGet"]!["path"].Text());
+        Assert.Equal(WorkerEndpoints.Ready, container["readinessProbe"]!["httpGet"]!["path"].Text());
+        Assert.Equal(WorkerEndpoints.Live, container["startupProbe"]!["httpGet"]!["path"].Text());
+        Assert.All(new[] { "livenessProbe", "readinessProbe", "startupProbe" }, p => Assert.Equal("http", container[p]!["httpGet"]!["port"].Text()));
+
+        Assert.Equal("true", pod["securityContext"]!["runAsNonRoot"].Text());
+        Assert.NotEqual("0", pod["securityContext"]!["runAsUser"].Text());
+        var security = container["securityContext"]!;
+        Assert.Equal("false", security["allowPrivilegeEscalation"].Text());
+        Assert.Equal("true", security["readOnlyRootFilesystem"].Text());
+        Assert.Contains("ALL", security["capabilities"]!["drop"].Items().Select(c => c.Text()));
+        Assert.NotNull(container["resources"]!["requests"]!["cpu"]);
+        Assert.NotNull(container["resources"]!["requests"]!["memory"]);
+        Assert.NotNull(container["resources"]!["limits"]!["memory"]);
+        Assert.True(int.Parse(pod["terminationGracePeriodSeconds"].Text()!, System.Globalization.CultureInfo.InvariantCulture) > 30, "the worker needs up to 30 s to commit and leave the group");
+
+        // The read-only root filesystem leaves /tmp writable through an emptyDir; settings replace the image's file.
+        var mounts = container["volumeMounts"].Items().ToDictionary(m => m["mountPath"].Text()!, m => m);
+        var volumes = pod["volumes"].Items().ToDictionary(v => v["name"].Text()!, v => v);
+        Assert.NotNull(volumes[mounts["/tmp"]["name"].Text()!]["emptyDir"]);
+        Assert.Equal("appsettings.json", mounts["/app/appsettings.json"]["subPath"].Text());
+
+        var service = Manifest(manifests, "Service", "streamseq")["spec"]!["ports"].Items().Single();
+        Assert.Equal("http", service["targetPort"].Text());
+
+        // Environment: the instance id is the pod name; every StreamSeq variable is a known setting.
+        var env = container["env"].Items().ToList();
+        Assert.Equal("metadata.name", env.Single(e => e["name"].Text() == "StreamSeq__Kafka__InstanceId")["valueFrom"]!["fieldRef"]!["fieldPath"].Text());
+        foreach (var name in env.Select(e => e["name"].Text()!).Where(n => n.StartsWith("StreamSeq__", StringComparison.Ordinal)))
+        {
+            Assert.True(SettingsCatalog.IsKnown(WorkerSettingsCheck.EnvironmentKey(name)), $"{name} is not a setting the worker reads");
+        }
+
+        // The settings the worker starts with: the ConfigMap's appsettings.json plus the environment (secrets as
+        // placeholders), with the models ConfigMap written where StreamSeq:ModelFiles points.
+        var settingsVolume = volumes[mounts["/app/appsettings.json"]["name"].Text()!]["configMap"]!["name"].Text();
+        var settingsJson = manifests.Single(m => m["kind"].Text() == "ConfigMap" && m["metadata"]!["name"].Text() == settingsVolume)["data"]!["appsettings.json"].Text()!;
+        var modelsPath = JsonNode.Parse(settingsJson)!["StreamSeq"]!["ModelFiles"]!.AsArray().Single()!.GetValue<string>();
+        var modelsVolume = volumes[mounts[modelsPath]["name"].Text()!]["configMap"]!["name"].Text();
+        var modelsDir = Directory.CreateDirectory(Path.Combine(dir, kind)).FullName;
+        foreach (var (file, spec) in manifests.Single(m => m["kind"].Text() == "ConfigMap" && m["metadata"]!["name"].Text() == modelsVolume)["data"]!.AsObject())
+        {
+            File.WriteAllText(Path.Combine(modelsDir, file), spec.Text());
+        }
+
+        var environment = env.Select(e => new KeyValuePair<string, string?>(e["name"].Text()!, e["value"].Text() ?? "from-kubernetes"))
+            .Append(new KeyValuePair<string, string?>("StreamSeq__ModelFiles__0", modelsDir));
+        var outcome = WorkerSettingsCheck.Validate(WorkerSettingsCheck.Build(settingsJson, environment));
+        Assert.Empty(outcome.UnknownKeys);
+        Assert.Equal(Directory.GetFiles(modelsDir).Length, outcome.Router.Models.Count);
+        if (workload["spec"]!["replicas"].Text() is { } replicas)
+        {
+            Assert.True(int.Parse(replicas, System.Globalization.CultureInfo.InvariantCulture) <= outcome.Kafka.TopicPartitions, "more workers than input partitions");
+        }
+
+        return outcome;
+    }
+}
