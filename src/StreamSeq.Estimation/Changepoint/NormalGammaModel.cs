@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using MathNet.Numerics;
 using StreamSeq.Estimation.Abstractions;
 
@@ -145,6 +148,14 @@ public sealed class NormalGammaModel : SegmentModel
                 var beta = stats.Slice(block + (2 * cap), count);
                 var logBeta = stats.Slice(block + (3 * cap), count);
                 var sp = spread.AsSpan(c * stride, stride);
+                var start = RunTables.ContiguousStart(counts, stride);
+                if (start >= 0)
+                {
+                    Contiguous(c, start, x, mu, beta, logBeta, logp[..count], nextBeta, logNextBeta);
+                    TensorPrimitives.Add(counts, 1.0, counts);
+                    continue;
+                }
+
                 for (var j = 0; j < counts.Length; j++)
                 {
                     var d = x - mu[j];
@@ -167,6 +178,69 @@ public sealed class NormalGammaModel : SegmentModel
                     logBeta[j] = logNextBeta[j];
                     counts[j] = n + 1;
                 }
+            }
+        }
+
+        /// <summary>
+        /// The loops of <see cref="Assimilate"/> for component c with the tables aligned to the hypotheses (entry j has
+        /// count start + j): the same operations, in vectors.
+        /// </summary>
+        private void Contiguous(int c, int start, double x, Span<double> mu, Span<double> beta, Span<double> logBeta, Span<double> lp, Span<double> nextBeta, Span<double> logNextBeta)
+        {
+            var count = mu.Length;
+            var offset = (c * stride) + start;
+            ref var mr = ref MemoryMarshal.GetReference(mu);
+            ref var br = ref MemoryMarshal.GetReference(beta);
+            ref var spr = ref spread[offset];
+            ref var nbr = ref MemoryMarshal.GetReference(nextBeta);
+            var j = 0;
+            var xv = Vector256.Create(x);
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; j <= count - 4; j += 4)
+                {
+                    var u = (nuint)j;
+                    var d = xv - Vector256.LoadUnsafe(ref mr, u);
+                    (Vector256.LoadUnsafe(ref br, u) + (d * d * Vector256.LoadUnsafe(ref spr, u))).StoreUnsafe(ref nbr, u);
+                }
+            }
+
+            for (; j < count; j++)
+            {
+                var d = x - mu[j];
+                nextBeta[j] = beta[j] + (d * d * Unsafe.Add(ref spr, j));
+            }
+
+            TensorPrimitives.Log(nextBeta, logNextBeta);
+            ref var lbr = ref MemoryMarshal.GetReference(logBeta);
+            ref var lnbr = ref MemoryMarshal.GetReference(logNextBeta);
+            ref var lr = ref MemoryMarshal.GetReference(lp);
+            ref var cor = ref constant[offset];
+            ref var shr = ref shape[offset];
+            ref var shhr = ref shapeHalf[offset];
+            ref var str = ref step[offset];
+            j = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; j <= count - 4; j += 4)
+                {
+                    var u = (nuint)j;
+                    var logNext = Vector256.LoadUnsafe(ref lnbr, u);
+                    var l = Vector256.LoadUnsafe(ref lr, u) + (Vector256.LoadUnsafe(ref cor, u) + (Vector256.LoadUnsafe(ref shr, u) * Vector256.LoadUnsafe(ref lbr, u)) - (Vector256.LoadUnsafe(ref shhr, u) * logNext));
+                    l.StoreUnsafe(ref lr, u);
+                    var m = Vector256.LoadUnsafe(ref mr, u);
+                    (m + ((xv - m) * Vector256.LoadUnsafe(ref str, u))).StoreUnsafe(ref mr, u);
+                    Vector256.LoadUnsafe(ref nbr, u).StoreUnsafe(ref br, u);
+                    logNext.StoreUnsafe(ref lbr, u);
+                }
+            }
+
+            for (; j < count; j++)
+            {
+                lp[j] += Unsafe.Add(ref cor, j) + (Unsafe.Add(ref shr, j) * logBeta[j]) - (Unsafe.Add(ref shhr, j) * logNextBeta[j]);
+                mu[j] += (x - mu[j]) * Unsafe.Add(ref str, j);
+                beta[j] = nextBeta[j];
+                logBeta[j] = logNextBeta[j];
             }
         }
 
@@ -219,6 +293,13 @@ public sealed class NormalGammaModel : SegmentModel
                 var beta = stats.Slice(block + (2 * cap), count);
                 var v = variances.Slice(c * momentCap, count);
                 var f = factor.AsSpan(c * stride, stride);
+                var start = RunTables.ContiguousStart(counts, stride);
+                if (start >= 0)
+                {
+                    TensorPrimitives.Multiply(beta, f.Slice(start, count), v);
+                    continue;
+                }
+
                 for (var j = 0; j < counts.Length; j++)
                 {
                     v[j] = beta[j] * f[(int)counts[j]];
