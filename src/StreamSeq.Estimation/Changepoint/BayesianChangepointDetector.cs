@@ -35,6 +35,13 @@ namespace StreamSeq.Estimation.Changepoint;
 /// segment posterior uses only its most recent R (Adams–MacKay) or R + 1 (changepoint form) steps, kept in a ring
 /// buffer in the state, with hazard h(R + 1). With R at least the stream length and no pruning the recursion is
 /// exact.</para>
+/// <para><b>Cost.</b> A step is a few vector passes over the hypotheses. The observation models tabulate everything
+/// that depends on a hypothesis' observed count n once; when the counts are consecutive (no gaps, no pruning) each
+/// table is read as one contiguous slice and the assimilation is plain vector arithmetic, otherwise it is gathered
+/// entry by entry with the same operations. exp(log π − max), the prior weighting and the evidence sum are one pass
+/// with the managed vector exp (<c>InlineMath</c>); the univariate mixture moments, the MAP run length and the
+/// expected run length are fused passes. Sums accumulate in vector lanes, so results differ from a serial evaluation
+/// by rounding only.</para>
 /// <para><b>Smoothing.</b> The backward step is exact for the (pruned, capped) run-length chain: with
 /// β_t(r) = p(y_{t+1:T} | r_t = r, y_{1:t}) (scaled), β_t(r) = (1 − h(r+1)) π_{t+1}(r+1) β_{t+1}(r+1) +
 /// h(r+1) π_{t+1}(0) β_{t+1}(0), and the smoothed segment-mean moments given r_t = r follow the same split: a run
@@ -686,9 +693,58 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
 
     private static (double Map, double Expected, int Best) Summaries(ReadOnlySpan<double> rl, ReadOnlySpan<double> p, int count)
     {
-        // The first maximum, i.e. the smallest run length on ties (run lengths are increasing).
-        var best = TensorPrimitives.IndexOfMax(p[..count]);
-        return (rl[best], TensorPrimitives.Dot(rl[..count], p[..count]), best);
+        // The first maximum, i.e. the smallest run length on ties (run lengths are increasing), and Σ r p, in one pass:
+        // each lane keeps its first maximum, then the lanes are merged preferring the smaller index on ties.
+        ref var pr = ref MemoryMarshal.GetReference(p);
+        ref var rr = ref MemoryMarshal.GetReference(rl);
+        var bestValue = Vector256.Create(double.NegativeInfinity);
+        var bestIndex = Vector256<double>.Zero;
+        var index = Vector256.Create(0.0, 1.0, 2.0, 3.0);
+        var four = Vector256.Create(4.0);
+        var dot = Vector256<double>.Zero;
+        var j = 0;
+        for (; j <= count - 4; j += 4)
+        {
+            var v = Vector256.LoadUnsafe(ref pr, (nuint)j);
+            var greater = Vector256.GreaterThan(v, bestValue);
+            bestValue = Vector256.ConditionalSelect(greater, v, bestValue);
+            bestIndex = Vector256.ConditionalSelect(greater, index, bestIndex);
+            dot += v * Vector256.LoadUnsafe(ref rr, (nuint)j);
+            index += four;
+        }
+
+        var top = double.NegativeInfinity;
+        var best = -1;
+        for (var lane = 0; lane < 4; lane++)
+        {
+            var value = bestValue.GetElement(lane);
+            var at = (int)bestIndex.GetElement(lane);
+            if (value > top || (value == top && best >= 0 && at < best))
+            {
+                top = value;
+                best = at;
+            }
+        }
+
+        var expected = Vector256.Sum(dot);
+        for (; j < count; j++)
+        {
+            if (p[j] > top)
+            {
+                top = p[j];
+                best = j;
+            }
+
+            expected += rl[j] * p[j];
+        }
+
+        if (best < 0 || double.IsNaN(expected))
+        {
+            // No finite maximum (or a NaN somewhere): the library's definition.
+            best = TensorPrimitives.IndexOfMax(p[..count]);
+        }
+
+        return (rl[best], expected, best);
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using MathNet.Numerics;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Numerics;
 
 namespace StreamSeq.Estimation.Changepoint;
 
@@ -19,6 +20,9 @@ namespace StreamSeq.Estimation.Changepoint;
 /// <para>Variances are reported as +∞ while α ≤ 1 (a t with ν ≤ 2 has no variance): with α₀ = 1, the prior
 /// predictive and therefore every mixture that includes "a changepoint now" has infinite variance. Choose α₀ &gt; 1
 /// when finite predictive variances matter.</para>
+/// <para>Everything that depends on n alone (the log-gamma ratio, α_n, κ_n factors) is tabulated once per count;
+/// log β_n is carried in the statistics and log β' is computed once per hypothesis with the managed logarithm of
+/// <c>InlineMath</c> (the same function in the vector and scalar paths, so they agree bit for bit).</para>
 /// </remarks>
 public sealed class NormalGammaModel : SegmentModel
 {
@@ -125,7 +129,7 @@ public sealed class NormalGammaModel : SegmentModel
                 stats[b] = 0.0;
                 stats[b + cap] = model.priorMean[c];
                 stats[b + (2 * cap)] = model.beta[c];
-                stats[b + (3 * cap)] = Math.Log(model.beta[c]);
+                stats[b + (3 * cap)] = InlineMath.Log(model.beta[c]);
             }
         }
 
@@ -151,7 +155,7 @@ public sealed class NormalGammaModel : SegmentModel
                 var start = RunTables.ContiguousStart(counts, stride);
                 if (start >= 0)
                 {
-                    Contiguous(c, start, x, mu, beta, logBeta, logp[..count], nextBeta, logNextBeta);
+                    Contiguous(c, start, x, mu, beta, logBeta, logp[..count]);
                     TensorPrimitives.Add(counts, 1.0, counts);
                     continue;
                 }
@@ -163,7 +167,7 @@ public sealed class NormalGammaModel : SegmentModel
                 }
 
                 // β' is also the quantity inside the predictive's log: one (vectorised) log per hypothesis.
-                TensorPrimitives.Log(nextBeta, logNextBeta);
+                InlineMath.Log(nextBeta, logNextBeta);
                 var co = constant.AsSpan(c * stride, stride);
                 var sh = shape.AsSpan(c * stride, stride);
                 var shh = shapeHalf.AsSpan(c * stride, stride);
@@ -183,64 +187,46 @@ public sealed class NormalGammaModel : SegmentModel
 
         /// <summary>
         /// The loops of <see cref="Assimilate"/> for component c with the tables aligned to the hypotheses (entry j has
-        /// count start + j): the same operations, in vectors.
+        /// count start + j): the same operations, fused into one vector pass.
         /// </summary>
-        private void Contiguous(int c, int start, double x, Span<double> mu, Span<double> beta, Span<double> logBeta, Span<double> lp, Span<double> nextBeta, Span<double> logNextBeta)
+        private void Contiguous(int c, int start, double x, Span<double> mu, Span<double> beta, Span<double> logBeta, Span<double> lp)
         {
             var count = mu.Length;
             var offset = (c * stride) + start;
             ref var mr = ref MemoryMarshal.GetReference(mu);
             ref var br = ref MemoryMarshal.GetReference(beta);
+            ref var lbr = ref MemoryMarshal.GetReference(logBeta);
+            ref var lr = ref MemoryMarshal.GetReference(lp);
             ref var spr = ref spread[offset];
-            ref var nbr = ref MemoryMarshal.GetReference(nextBeta);
-            var j = 0;
+            ref var cor = ref constant[offset];
+            ref var shr = ref shape[offset];
+            ref var shhr = ref shapeHalf[offset];
+            ref var str = ref step[offset];
             var xv = Vector256.Create(x);
-            if (Vector256.IsHardwareAccelerated)
+            var j = 0;
+            for (; j <= count - 4; j += 4)
             {
-                for (; j <= count - 4; j += 4)
-                {
-                    var u = (nuint)j;
-                    var d = xv - Vector256.LoadUnsafe(ref mr, u);
-                    (Vector256.LoadUnsafe(ref br, u) + (d * d * Vector256.LoadUnsafe(ref spr, u))).StoreUnsafe(ref nbr, u);
-                }
+                var u = (nuint)j;
+                var mean = Vector256.LoadUnsafe(ref mr, u);
+                var d = xv - mean;
+                var nextBeta = Vector256.LoadUnsafe(ref br, u) + (d * d * Vector256.LoadUnsafe(ref spr, u));
+                var logNext = InlineMath.Log(nextBeta);
+                var l = Vector256.LoadUnsafe(ref lr, u) + (Vector256.LoadUnsafe(ref cor, u) + (Vector256.LoadUnsafe(ref shr, u) * Vector256.LoadUnsafe(ref lbr, u)) - (Vector256.LoadUnsafe(ref shhr, u) * logNext));
+                l.StoreUnsafe(ref lr, u);
+                (mean + (d * Vector256.LoadUnsafe(ref str, u))).StoreUnsafe(ref mr, u);
+                nextBeta.StoreUnsafe(ref br, u);
+                logNext.StoreUnsafe(ref lbr, u);
             }
 
             for (; j < count; j++)
             {
                 var d = x - mu[j];
-                nextBeta[j] = beta[j] + (d * d * Unsafe.Add(ref spr, j));
-            }
-
-            TensorPrimitives.Log(nextBeta, logNextBeta);
-            ref var lbr = ref MemoryMarshal.GetReference(logBeta);
-            ref var lnbr = ref MemoryMarshal.GetReference(logNextBeta);
-            ref var lr = ref MemoryMarshal.GetReference(lp);
-            ref var cor = ref constant[offset];
-            ref var shr = ref shape[offset];
-            ref var shhr = ref shapeHalf[offset];
-            ref var str = ref step[offset];
-            j = 0;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                for (; j <= count - 4; j += 4)
-                {
-                    var u = (nuint)j;
-                    var logNext = Vector256.LoadUnsafe(ref lnbr, u);
-                    var l = Vector256.LoadUnsafe(ref lr, u) + (Vector256.LoadUnsafe(ref cor, u) + (Vector256.LoadUnsafe(ref shr, u) * Vector256.LoadUnsafe(ref lbr, u)) - (Vector256.LoadUnsafe(ref shhr, u) * logNext));
-                    l.StoreUnsafe(ref lr, u);
-                    var m = Vector256.LoadUnsafe(ref mr, u);
-                    (m + ((xv - m) * Vector256.LoadUnsafe(ref str, u))).StoreUnsafe(ref mr, u);
-                    Vector256.LoadUnsafe(ref nbr, u).StoreUnsafe(ref br, u);
-                    logNext.StoreUnsafe(ref lbr, u);
-                }
-            }
-
-            for (; j < count; j++)
-            {
-                lp[j] += Unsafe.Add(ref cor, j) + (Unsafe.Add(ref shr, j) * logBeta[j]) - (Unsafe.Add(ref shhr, j) * logNextBeta[j]);
-                mu[j] += (x - mu[j]) * Unsafe.Add(ref str, j);
-                beta[j] = nextBeta[j];
-                logBeta[j] = logNextBeta[j];
+                var nextBeta = beta[j] + (d * d * Unsafe.Add(ref spr, j));
+                var logNext = InlineMath.Log(nextBeta);
+                lp[j] += Unsafe.Add(ref cor, j) + (Unsafe.Add(ref shr, j) * logBeta[j]) - (Unsafe.Add(ref shhr, j) * logNext);
+                mu[j] += d * Unsafe.Add(ref str, j);
+                beta[j] = nextBeta;
+                logBeta[j] = logNext;
             }
         }
 
@@ -261,7 +247,7 @@ public sealed class NormalGammaModel : SegmentModel
                 var nextBeta = stats[b + (2 * cap)] + (d * d * spread[i]);
                 stats[b + cap] += d * step[i];
                 stats[b + (2 * cap)] = nextBeta;
-                stats[b + (3 * cap)] = Math.Log(nextBeta);
+                stats[b + (3 * cap)] = InlineMath.Log(nextBeta);
                 stats[b] = n + 1;
             }
         }

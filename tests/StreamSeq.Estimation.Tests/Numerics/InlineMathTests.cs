@@ -25,6 +25,36 @@ public sealed class InlineMathTests
         Assert.True(worst <= 2);
     }
 
+    [Fact]
+    public void LogVector_MixedInputs_EqualsScalarLogLaneByLane()
+    {
+        // Normal numbers over the whole exponent range, and blocks with a lane that takes the library fallback.
+        var random = new Random(11);
+        var x = new double[4003];
+        for (var i = 0; i < x.Length; i++)
+        {
+            x[i] = Math.Exp((random.NextDouble() - 0.5) * 1400.0) * (1.0 + random.NextDouble());
+        }
+
+        x[5] = 0.0;
+        x[10] = double.Epsilon;
+        x[17] = -1.0;
+        x[22] = double.PositiveInfinity;
+        x[31] = double.NaN;
+        var result = new double[x.Length];
+        InlineMath.Log(x, result);
+        for (var i = 0; i < x.Length; i++)
+        {
+            var scalar = InlineMath.Log(x[i]);
+            Assert.True(BitConverter.DoubleToInt64Bits(scalar) == BitConverter.DoubleToInt64Bits(result[i]), $"ln({x[i]:R}): vector {result[i]:R}, scalar {scalar:R}");
+            if (double.IsFinite(scalar) && x[i] >= 1e-300)
+            {
+                var ulps = Math.Abs(BitConverter.DoubleToInt64Bits(scalar) - BitConverter.DoubleToInt64Bits(Math.Log(x[i])));
+                Assert.True(ulps <= 2 || Math.Abs(scalar) < 1e-300, $"ln({x[i]:R}) = {scalar:R}, Math.Log gives {Math.Log(x[i]):R}");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(-709.5)]
     [InlineData(-720.0)]
