@@ -20,5 +20,11 @@ if (args.Length == 1 && args[0] == "--gaussian-cpu-time")
     return 0;
 }
 
+if (args.Length is 1 or 2 && args[0] == "--estimator-cpu-time")
+{
+    StreamSeq.Benchmarks.EstimatorCpuTimeProbe.Run(args.Length == 2 ? args[1] : null);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

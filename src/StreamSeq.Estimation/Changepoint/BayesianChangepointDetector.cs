@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Numerics;
 
@@ -33,6 +35,13 @@ namespace StreamSeq.Estimation.Changepoint;
 /// segment posterior uses only its most recent R (Adams–MacKay) or R + 1 (changepoint form) steps, kept in a ring
 /// buffer in the state, with hazard h(R + 1). With R at least the stream length and no pruning the recursion is
 /// exact.</para>
+/// <para><b>Cost.</b> A step is a few vector passes over the hypotheses. The observation models tabulate everything
+/// that depends on a hypothesis' observed count n once; when the counts are consecutive (no gaps, no pruning) each
+/// table is read as one contiguous slice and the assimilation is plain vector arithmetic, otherwise it is gathered
+/// entry by entry with the same operations. exp(log π − max), the prior weighting and the evidence sum are one pass
+/// with the managed vector exp (<c>InlineMath</c>); the univariate mixture moments, the MAP run length and the
+/// expected run length are fused passes. Sums accumulate in vector lanes, so results differ from a serial evaluation
+/// by rounding only.</para>
 /// <para><b>Smoothing.</b> The backward step is exact for the (pruned, capped) run-length chain: with
 /// β_t(r) = p(y_{t+1:T} | r_t = r, y_{1:t}) (scaled), β_t(r) = (1 − h(r+1)) π_{t+1}(r+1) β_{t+1}(r+1) +
 /// h(r+1) π_{t+1}(0) β_{t+1}(0), and the smoothed segment-mean moments given r_t = r follow the same split: a run
@@ -210,7 +219,7 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         ArgumentNullException.ThrowIfNull(estimate);
         estimate.Reset();
         var q = sources;
-        var rest = StepScratch.Get(q * (11 + statsLength + (3 * m)));
+        var rest = StepScratch.Get(q * (12 + statsLength + (3 * m)));
         var srl = Carve(ref rest, q);
         var sp = Carve(ref rest, q);
         var sst = Carve(ref rest, statsLength * q);
@@ -222,6 +231,7 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         var noise = Carve(ref rest, m * q);
         var keep = Carve(ref rest, q);
         var mixture = Carve(ref rest, 2 * q);
+        var density = Carve(ref rest, q);
 
         // 1. Hypotheses for y_t: q_t(r) with their segment statistics.
         var ns = BuildSources(state, srl, sp, sst);
@@ -239,25 +249,23 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         y.CopyTo(state.Slice(ringSlot + (head * m), m));
         state[HeadSlot] = head + 1 == ringLength ? 0 : head + 1;
         var observed = ObservedCount(y);
-        var e = logp[..ns];
+        var e = density[..ns];
         double evidence;
         if (observed > 0)
         {
             engine.Assimilate(sst, q, ns, y, logp, work);
-            var max = TensorPrimitives.Max(e);
+            var max = TensorPrimitives.Max(logp[..ns]);
             if (!double.IsFinite(max))
             {
-                max = MaskedMax(e, sp);
+                max = MaskedMax(logp[..ns], sp);
             }
 
-            e.CopyTo(work);
-            evidence = Weigh(e, sp, weight, max);
+            evidence = Weigh(logp[..ns], sp, e, weight, max);
             if (!(evidence > 0.0) || !double.IsFinite(evidence))
             {
                 // The best density sat on a hypothesis with zero prior weight: scale by the best weighted one.
-                work[..ns].CopyTo(e);
-                max = MaskedMax(e, sp);
-                evidence = Weigh(e, sp, weight, max);
+                max = MaskedMax(logp[..ns], sp);
+                evidence = Weigh(logp[..ns], sp, e, weight, max);
             }
 
             estimate.LogLikelihood = max + Math.Log(evidence);
@@ -407,14 +415,43 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         return max;
     }
 
-    /// <summary>e ← exp(logp − max), weight = prior · e; returns Σ weight.</summary>
-    private static double Weigh(Span<double> e, ReadOnlySpan<double> prior, Span<double> weight, double max)
+    /// <summary>e ← exp(logp − max), weight = prior · e; returns Σ weight. One fused pass with the managed vector exp.</summary>
+    private static double Weigh(ReadOnlySpan<double> logp, ReadOnlySpan<double> prior, Span<double> e, Span<double> weight, double max)
     {
-        TensorPrimitives.Subtract(e, max, e);
-        TensorPrimitives.Exp(e, e);
-        var w = weight[..e.Length];
-        TensorPrimitives.Multiply(e, prior[..e.Length], w);
-        return TensorPrimitives.Sum(w);
+        var count = logp.Length;
+        ref var lr = ref MemoryMarshal.GetReference(logp);
+        ref var pr = ref MemoryMarshal.GetReference(prior);
+        ref var er = ref MemoryMarshal.GetReference(e);
+        ref var wr = ref MemoryMarshal.GetReference(weight);
+        var maxv = Vector256.Create(max);
+        var sum0 = Vector256<double>.Zero;
+        var sum1 = Vector256<double>.Zero;
+        var j = 0;
+        for (; j <= count - 8; j += 8)
+        {
+            var u = (nuint)j;
+            var e0 = InlineMath.Exp(Vector256.LoadUnsafe(ref lr, u) - maxv);
+            var e1 = InlineMath.Exp(Vector256.LoadUnsafe(ref lr, u + 4) - maxv);
+            e0.StoreUnsafe(ref er, u);
+            e1.StoreUnsafe(ref er, u + 4);
+            var w0 = e0 * Vector256.LoadUnsafe(ref pr, u);
+            var w1 = e1 * Vector256.LoadUnsafe(ref pr, u + 4);
+            w0.StoreUnsafe(ref wr, u);
+            w1.StoreUnsafe(ref wr, u + 4);
+            sum0 += w0;
+            sum1 += w1;
+        }
+
+        var total = Vector256.Sum(sum0 + sum1);
+        for (; j < count; j++)
+        {
+            var ej = InlineMath.Exp(logp[j] - max);
+            e[j] = ej;
+            weight[j] = ej * prior[j];
+            total += weight[j];
+        }
+
+        return total;
     }
 
     private static int ObservedCount(ReadOnlySpan<double> y)
@@ -656,9 +693,58 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
 
     private static (double Map, double Expected, int Best) Summaries(ReadOnlySpan<double> rl, ReadOnlySpan<double> p, int count)
     {
-        // The first maximum, i.e. the smallest run length on ties (run lengths are increasing).
-        var best = TensorPrimitives.IndexOfMax(p[..count]);
-        return (rl[best], TensorPrimitives.Dot(rl[..count], p[..count]), best);
+        // The first maximum, i.e. the smallest run length on ties (run lengths are increasing), and Σ r p, in one pass:
+        // each lane keeps its first maximum, then the lanes are merged preferring the smaller index on ties.
+        ref var pr = ref MemoryMarshal.GetReference(p);
+        ref var rr = ref MemoryMarshal.GetReference(rl);
+        var bestValue = Vector256.Create(double.NegativeInfinity);
+        var bestIndex = Vector256<double>.Zero;
+        var index = Vector256.Create(0.0, 1.0, 2.0, 3.0);
+        var four = Vector256.Create(4.0);
+        var dot = Vector256<double>.Zero;
+        var j = 0;
+        for (; j <= count - 4; j += 4)
+        {
+            var v = Vector256.LoadUnsafe(ref pr, (nuint)j);
+            var greater = Vector256.GreaterThan(v, bestValue);
+            bestValue = Vector256.ConditionalSelect(greater, v, bestValue);
+            bestIndex = Vector256.ConditionalSelect(greater, index, bestIndex);
+            dot += v * Vector256.LoadUnsafe(ref rr, (nuint)j);
+            index += four;
+        }
+
+        var top = double.NegativeInfinity;
+        var best = -1;
+        for (var lane = 0; lane < 4; lane++)
+        {
+            var value = bestValue.GetElement(lane);
+            var at = (int)bestIndex.GetElement(lane);
+            if (value > top || (value == top && best >= 0 && at < best))
+            {
+                top = value;
+                best = at;
+            }
+        }
+
+        var expected = Vector256.Sum(dot);
+        for (; j < count; j++)
+        {
+            if (p[j] > top)
+            {
+                top = p[j];
+                best = j;
+            }
+
+            expected += rl[j] * p[j];
+        }
+
+        if (best < 0 || double.IsNaN(expected))
+        {
+            // No finite maximum (or a NaN somewhere): the library's definition.
+            best = TensorPrimitives.IndexOfMax(p[..count]);
+        }
+
+        return (rl[best], expected, best);
     }
 
     /// <summary>
@@ -668,6 +754,12 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
     private void Mixture(ReadOnlySpan<double> w, ReadOnlySpan<double> means, ReadOnlySpan<double> variances, int momentCap, Span<double> mean, Span<double> covariance, Span<double> scratch)
     {
         var count = w.Length;
+        if (m == 1)
+        {
+            UnivariateMixture(w, means[..count], variances[..count], mean, covariance);
+            return;
+        }
+
         var inverse = 1.0 / TensorPrimitives.Sum(w);
         for (var c = 0; c < m; c++)
         {
@@ -703,6 +795,75 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
                 covariance[(d * m) + c] = second;
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="Mixture"/> for one component in two fused passes (Σw and Σwμ, then Σw(μ − mean)² and Σwv) instead
+    /// of six; the same sums, accumulated in a different order.
+    /// </summary>
+    private static void UnivariateMixture(ReadOnlySpan<double> w, ReadOnlySpan<double> means, ReadOnlySpan<double> variances, Span<double> mean, Span<double> covariance)
+    {
+        var count = w.Length;
+        ref var wr = ref MemoryMarshal.GetReference(w);
+        ref var mr = ref MemoryMarshal.GetReference(means);
+        ref var vr = ref MemoryMarshal.GetReference(variances);
+        var sw = Vector256<double>.Zero;
+        var swm = Vector256<double>.Zero;
+        var j = 0;
+        for (; j <= count - 4; j += 4)
+        {
+            var wv = Vector256.LoadUnsafe(ref wr, (nuint)j);
+            sw += wv;
+            swm += wv * Vector256.LoadUnsafe(ref mr, (nuint)j);
+        }
+
+        var totalWeight = Vector256.Sum(sw);
+        var weightedMean = Vector256.Sum(swm);
+        for (; j < count; j++)
+        {
+            totalWeight += w[j];
+            weightedMean += w[j] * means[j];
+        }
+
+        var inverse = 1.0 / totalWeight;
+        var mu = weightedMean * inverse;
+        var muv = Vector256.Create(mu);
+        var spread = Vector256<double>.Zero;
+        var noise = Vector256<double>.Zero;
+        j = 0;
+        for (; j <= count - 4; j += 4)
+        {
+            var wv = Vector256.LoadUnsafe(ref wr, (nuint)j);
+            var d = Vector256.LoadUnsafe(ref mr, (nuint)j) - muv;
+            spread += wv * (d * d);
+            noise += wv * Vector256.LoadUnsafe(ref vr, (nuint)j);
+        }
+
+        var second = Vector256.Sum(spread);
+        var within = Vector256.Sum(noise);
+        for (; j < count; j++)
+        {
+            var d = means[j] - mu;
+            second += w[j] * (d * d);
+            within += w[j] * variances[j];
+        }
+
+        second += within;
+        if (double.IsNaN(second))
+        {
+            second = 0.0;
+            for (j = 0; j < count; j++)
+            {
+                if (w[j] > 0.0)
+                {
+                    var d = means[j] - mu;
+                    second += w[j] * ((d * d) + variances[j]);
+                }
+            }
+        }
+
+        mean[0] = mu;
+        covariance[0] = second * inverse;
     }
 
     /// <summary>Σ w (d² + v) skipping zero weights, so an undefined (+∞) variance with no weight does not give NaN.</summary>

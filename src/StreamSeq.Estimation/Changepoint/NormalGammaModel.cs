@@ -1,6 +1,10 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using MathNet.Numerics;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Numerics;
 
 namespace StreamSeq.Estimation.Changepoint;
 
@@ -16,6 +20,9 @@ namespace StreamSeq.Estimation.Changepoint;
 /// <para>Variances are reported as +∞ while α ≤ 1 (a t with ν ≤ 2 has no variance): with α₀ = 1, the prior
 /// predictive and therefore every mixture that includes "a changepoint now" has infinite variance. Choose α₀ &gt; 1
 /// when finite predictive variances matter.</para>
+/// <para>Everything that depends on n alone (the log-gamma ratio, α_n, κ_n factors) is tabulated once per count;
+/// log β_n is carried in the statistics and log β' is computed once per hypothesis with the managed logarithm of
+/// <c>InlineMath</c> (the same function in the vector and scalar paths, so they agree bit for bit).</para>
 /// </remarks>
 public sealed class NormalGammaModel : SegmentModel
 {
@@ -122,7 +129,7 @@ public sealed class NormalGammaModel : SegmentModel
                 stats[b] = 0.0;
                 stats[b + cap] = model.priorMean[c];
                 stats[b + (2 * cap)] = model.beta[c];
-                stats[b + (3 * cap)] = Math.Log(model.beta[c]);
+                stats[b + (3 * cap)] = InlineMath.Log(model.beta[c]);
             }
         }
 
@@ -145,6 +152,14 @@ public sealed class NormalGammaModel : SegmentModel
                 var beta = stats.Slice(block + (2 * cap), count);
                 var logBeta = stats.Slice(block + (3 * cap), count);
                 var sp = spread.AsSpan(c * stride, stride);
+                var start = RunTables.ContiguousStart(counts, stride);
+                if (start >= 0)
+                {
+                    Contiguous(c, start, x, mu, beta, logBeta, logp[..count]);
+                    TensorPrimitives.Add(counts, 1.0, counts);
+                    continue;
+                }
+
                 for (var j = 0; j < counts.Length; j++)
                 {
                     var d = x - mu[j];
@@ -152,7 +167,7 @@ public sealed class NormalGammaModel : SegmentModel
                 }
 
                 // β' is also the quantity inside the predictive's log: one (vectorised) log per hypothesis.
-                TensorPrimitives.Log(nextBeta, logNextBeta);
+                InlineMath.Log(nextBeta, logNextBeta);
                 var co = constant.AsSpan(c * stride, stride);
                 var sh = shape.AsSpan(c * stride, stride);
                 var shh = shapeHalf.AsSpan(c * stride, stride);
@@ -167,6 +182,51 @@ public sealed class NormalGammaModel : SegmentModel
                     logBeta[j] = logNextBeta[j];
                     counts[j] = n + 1;
                 }
+            }
+        }
+
+        /// <summary>
+        /// The loops of <see cref="Assimilate"/> for component c with the tables aligned to the hypotheses (entry j has
+        /// count start + j): the same operations, fused into one vector pass.
+        /// </summary>
+        private void Contiguous(int c, int start, double x, Span<double> mu, Span<double> beta, Span<double> logBeta, Span<double> lp)
+        {
+            var count = mu.Length;
+            var offset = (c * stride) + start;
+            ref var mr = ref MemoryMarshal.GetReference(mu);
+            ref var br = ref MemoryMarshal.GetReference(beta);
+            ref var lbr = ref MemoryMarshal.GetReference(logBeta);
+            ref var lr = ref MemoryMarshal.GetReference(lp);
+            ref var spr = ref spread[offset];
+            ref var cor = ref constant[offset];
+            ref var shr = ref shape[offset];
+            ref var shhr = ref shapeHalf[offset];
+            ref var str = ref step[offset];
+            var xv = Vector256.Create(x);
+            var j = 0;
+            for (; j <= count - 4; j += 4)
+            {
+                var u = (nuint)j;
+                var mean = Vector256.LoadUnsafe(ref mr, u);
+                var d = xv - mean;
+                var nextBeta = Vector256.LoadUnsafe(ref br, u) + (d * d * Vector256.LoadUnsafe(ref spr, u));
+                var logNext = InlineMath.Log(nextBeta);
+                var l = Vector256.LoadUnsafe(ref lr, u) + (Vector256.LoadUnsafe(ref cor, u) + (Vector256.LoadUnsafe(ref shr, u) * Vector256.LoadUnsafe(ref lbr, u)) - (Vector256.LoadUnsafe(ref shhr, u) * logNext));
+                l.StoreUnsafe(ref lr, u);
+                (mean + (d * Vector256.LoadUnsafe(ref str, u))).StoreUnsafe(ref mr, u);
+                nextBeta.StoreUnsafe(ref br, u);
+                logNext.StoreUnsafe(ref lbr, u);
+            }
+
+            for (; j < count; j++)
+            {
+                var d = x - mu[j];
+                var nextBeta = beta[j] + (d * d * Unsafe.Add(ref spr, j));
+                var logNext = InlineMath.Log(nextBeta);
+                lp[j] += Unsafe.Add(ref cor, j) + (Unsafe.Add(ref shr, j) * logBeta[j]) - (Unsafe.Add(ref shhr, j) * logNext);
+                mu[j] += d * Unsafe.Add(ref str, j);
+                beta[j] = nextBeta;
+                logBeta[j] = logNext;
             }
         }
 
@@ -187,7 +247,7 @@ public sealed class NormalGammaModel : SegmentModel
                 var nextBeta = stats[b + (2 * cap)] + (d * d * spread[i]);
                 stats[b + cap] += d * step[i];
                 stats[b + (2 * cap)] = nextBeta;
-                stats[b + (3 * cap)] = Math.Log(nextBeta);
+                stats[b + (3 * cap)] = InlineMath.Log(nextBeta);
                 stats[b] = n + 1;
             }
         }
@@ -219,6 +279,13 @@ public sealed class NormalGammaModel : SegmentModel
                 var beta = stats.Slice(block + (2 * cap), count);
                 var v = variances.Slice(c * momentCap, count);
                 var f = factor.AsSpan(c * stride, stride);
+                var start = RunTables.ContiguousStart(counts, stride);
+                if (start >= 0)
+                {
+                    TensorPrimitives.Multiply(beta, f.Slice(start, count), v);
+                    continue;
+                }
+
                 for (var j = 0; j < counts.Length; j++)
                 {
                     v[j] = beta[j] * f[(int)counts[j]];

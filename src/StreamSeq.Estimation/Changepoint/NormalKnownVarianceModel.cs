@@ -1,3 +1,6 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using StreamSeq.Estimation.Abstractions;
 
 namespace StreamSeq.Estimation.Changepoint;
@@ -124,6 +127,14 @@ public sealed class NormalKnownVarianceModel : SegmentModel
                 var kp = keep.AsSpan(c * stride, stride);
                 var gn = gain.AsSpan(c * stride, stride);
                 var lp = logp[..count];
+                var start = RunTables.ContiguousStart(counts, stride);
+                if (start >= 0)
+                {
+                    Contiguous(x, means, lp, ln.Slice(start, count), hi.Slice(start, count), kp.Slice(start, count), gn.Slice(start, count));
+                    TensorPrimitives.Add(counts, 1.0, counts);
+                    continue;
+                }
+
                 for (var j = 0; j < counts.Length; j++)
                 {
                     var n = (int)counts[j];
@@ -133,6 +144,40 @@ public sealed class NormalKnownVarianceModel : SegmentModel
                     means[j] = (kp[n] * mean) + (gn[n] * x);
                     counts[j] = n + 1;
                 }
+            }
+        }
+
+        /// <summary>The loop of <see cref="Assimilate"/> with the tables already aligned to the hypotheses (same operations, in vectors).</summary>
+        private static void Contiguous(double x, Span<double> means, Span<double> lp, ReadOnlySpan<double> ln, ReadOnlySpan<double> hi, ReadOnlySpan<double> kp, ReadOnlySpan<double> gn)
+        {
+            var count = means.Length;
+            ref var mr = ref MemoryMarshal.GetReference(means);
+            ref var lr = ref MemoryMarshal.GetReference(lp);
+            ref var lnr = ref MemoryMarshal.GetReference(ln);
+            ref var hir = ref MemoryMarshal.GetReference(hi);
+            ref var kpr = ref MemoryMarshal.GetReference(kp);
+            ref var gnr = ref MemoryMarshal.GetReference(gn);
+            var j = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var xv = Vector256.Create(x);
+                for (; j <= count - 4; j += 4)
+                {
+                    var u = (nuint)j;
+                    var mean = Vector256.LoadUnsafe(ref mr, u);
+                    var d = xv - mean;
+                    var l = Vector256.LoadUnsafe(ref lr, u) + (Vector256.LoadUnsafe(ref lnr, u) - (d * d * Vector256.LoadUnsafe(ref hir, u)));
+                    l.StoreUnsafe(ref lr, u);
+                    ((Vector256.LoadUnsafe(ref kpr, u) * mean) + (Vector256.LoadUnsafe(ref gnr, u) * xv)).StoreUnsafe(ref mr, u);
+                }
+            }
+
+            for (; j < count; j++)
+            {
+                var mean = means[j];
+                var d = x - mean;
+                lp[j] += ln[j] - (d * d * hi[j]);
+                means[j] = (kp[j] * mean) + (gn[j] * x);
             }
         }
 
@@ -175,6 +220,13 @@ public sealed class NormalKnownVarianceModel : SegmentModel
                 var counts = stats.Slice(2 * c * cap, count);
                 var v = variances.Slice(c * momentCap, count);
                 var t = table.AsSpan(c * stride, stride);
+                var start = RunTables.ContiguousStart(counts, stride);
+                if (start >= 0)
+                {
+                    t.Slice(start, count).CopyTo(v);
+                    continue;
+                }
+
                 for (var j = 0; j < counts.Length; j++)
                 {
                     v[j] = t[(int)counts[j]];

@@ -68,6 +68,12 @@ public sealed class GaussianEmission : HmmEmission
     /// <summary>σ²_k.</summary>
     public ReadOnlySpan<double> Variances => variances;
 
+    /// <summary>1/σ²_k, as the log-density uses it.</summary>
+    internal ReadOnlySpan<double> InverseVariances => inverseVariances;
+
+    /// <summary>−½ log(2π σ²_k), as the log-density uses it.</summary>
+    internal ReadOnlySpan<double> LogNormalizers => logNormalizers;
+
     /// <inheritdoc />
     public override double LogDensity(int state, ReadOnlySpan<double> observation)
     {

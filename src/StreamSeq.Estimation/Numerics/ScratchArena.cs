@@ -34,6 +34,22 @@ internal sealed class ScratchArena
         return slice;
     }
 
+    /// <summary>
+    /// Returns a slice of <paramref name="length"/> doubles with whatever values it last held: only for callers that
+    /// write every element before reading it (hot paths, where clearing would cost as much as the work).
+    /// </summary>
+    public Span<double> TakeUninitialized(int length)
+    {
+        if (top + length > buffer.Length)
+        {
+            buffer = new double[Math.Max(buffer.Length * 2, top + length)];
+        }
+
+        var slice = buffer.AsSpan(top, length);
+        top += length;
+        return slice;
+    }
+
     /// <summary>Frees every slice taken after <paramref name="mark"/>.</summary>
     public void Release(int mark) => top = mark;
 }

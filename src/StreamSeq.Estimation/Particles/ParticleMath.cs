@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using StreamSeq.Estimation.Numerics;
 
 namespace StreamSeq.Estimation.Particles;
@@ -7,7 +9,8 @@ namespace StreamSeq.Estimation.Particles;
 internal static class ParticleMath
 {
     /// <summary>
-    /// Turns log-weights into normalised linear weights with the log-sum-exp trick.
+    /// Turns log-weights into normalised linear weights with the log-sum-exp trick (one fused pass for the
+    /// exponentials and both sums, using the managed vector exp).
     /// Non-finite log-weights (NaN) count as −∞. Returns log Σ exp(logWeights), or −∞ when no weight is positive
     /// and finite (degenerate); <paramref name="ess"/> receives (Σw)²/Σw².
     /// </summary>
@@ -33,13 +36,121 @@ internal static class ParticleMath
             return double.NegativeInfinity;
         }
 
-        TensorPrimitives.Subtract(logWeights, max, weights);
-        TensorPrimitives.Exp(weights, weights);
-        var sum = TensorPrimitives.Sum(weights);
-        var sumSquares = TensorPrimitives.SumOfSquares(weights);
+        var (sum, sumSquares) = ExpSumAndSquares(logWeights, max, weights);
         ess = sum * sum / sumSquares;
         TensorPrimitives.Multiply(weights, 1.0 / sum, weights);
         return max + Math.Log(sum);
+    }
+
+    /// <summary>w = exp(x − shift) with the managed vector exp (<see cref="InlineMath"/>).</summary>
+    public static void Exp(ReadOnlySpan<double> x, double shift, Span<double> w)
+    {
+        var count = x.Length;
+        ref var xr = ref MemoryMarshal.GetReference(x);
+        ref var wr = ref MemoryMarshal.GetReference(w[..count]);
+        var sv = Vector256.Create(shift);
+        var i = 0;
+        for (; i <= count - 4; i += 4)
+        {
+            InlineMath.Exp(Vector256.LoadUnsafe(ref xr, (nuint)i) - sv).StoreUnsafe(ref wr, (nuint)i);
+        }
+
+        for (; i < count; i++)
+        {
+            w[i] = InlineMath.Exp(x[i] - shift);
+        }
+    }
+
+    /// <summary>w = exp(x − shift) with the managed vector exp, returning Σ w and Σ w² from the same pass.</summary>
+    private static (double Sum, double Squares) ExpSumAndSquares(ReadOnlySpan<double> x, double shift, Span<double> w)
+    {
+        var count = x.Length;
+        ref var xr = ref MemoryMarshal.GetReference(x);
+        ref var wr = ref MemoryMarshal.GetReference(w[..count]);
+        var sv = Vector256.Create(shift);
+        var s0 = Vector256<double>.Zero;
+        var s1 = Vector256<double>.Zero;
+        var q0 = Vector256<double>.Zero;
+        var q1 = Vector256<double>.Zero;
+        var i = 0;
+        for (; i <= count - 8; i += 8)
+        {
+            var a = InlineMath.Exp(Vector256.LoadUnsafe(ref xr, (nuint)i) - sv);
+            var b = InlineMath.Exp(Vector256.LoadUnsafe(ref xr, (nuint)(i + 4)) - sv);
+            a.StoreUnsafe(ref wr, (nuint)i);
+            b.StoreUnsafe(ref wr, (nuint)(i + 4));
+            s0 += a;
+            s1 += b;
+            q0 += a * a;
+            q1 += b * b;
+        }
+
+        var sum = Vector256.Sum(s0 + s1);
+        var squares = Vector256.Sum(q0 + q1);
+        for (; i < count; i++)
+        {
+            var a = InlineMath.Exp(x[i] - shift);
+            w[i] = a;
+            sum += a;
+            squares += a * a;
+        }
+
+        return (sum, squares);
+    }
+
+    /// <summary>
+    /// Weighted mean and variance of one coordinate in two fused passes (Σ w x, then Σ w (x − mean)²), the same
+    /// sums as the general path in another order. Returns false when the mean is not finite.
+    /// </summary>
+    private static bool UnivariateMoments(ReadOnlySpan<double> x, ReadOnlySpan<double> weights, out double mean, out double variance)
+    {
+        var count = x.Length;
+        ref var xr = ref MemoryMarshal.GetReference(x);
+        ref var wr = ref MemoryMarshal.GetReference(weights);
+        var a0 = Vector256<double>.Zero;
+        var a1 = Vector256<double>.Zero;
+        var i = 0;
+        for (; i <= count - 8; i += 8)
+        {
+            var u = (nuint)i;
+            a0 += Vector256.LoadUnsafe(ref wr, u) * Vector256.LoadUnsafe(ref xr, u);
+            a1 += Vector256.LoadUnsafe(ref wr, u + 4) * Vector256.LoadUnsafe(ref xr, u + 4);
+        }
+
+        var m = Vector256.Sum(a0 + a1);
+        for (; i < count; i++)
+        {
+            m += weights[i] * x[i];
+        }
+
+        mean = m;
+        variance = 0.0;
+        if (!double.IsFinite(m))
+        {
+            return false;
+        }
+
+        var mv = Vector256.Create(m);
+        a0 = Vector256<double>.Zero;
+        a1 = Vector256<double>.Zero;
+        for (i = 0; i <= count - 8; i += 8)
+        {
+            var u = (nuint)i;
+            var c0 = Vector256.LoadUnsafe(ref xr, u) - mv;
+            var c1 = Vector256.LoadUnsafe(ref xr, u + 4) - mv;
+            a0 += (Vector256.LoadUnsafe(ref wr, u) * c0) * c0;
+            a1 += (Vector256.LoadUnsafe(ref wr, u + 4) * c1) * c1;
+        }
+
+        var v = Vector256.Sum(a0 + a1);
+        for (; i < count; i++)
+        {
+            var c = x[i] - m;
+            v += weights[i] * c * c;
+        }
+
+        variance = v;
+        return true;
     }
 
     /// <summary>Weighted mean and covariance (row-major n×n) of a population; <paramref name="weights"/> sum to one.</summary>
@@ -47,10 +158,17 @@ internal static class ParticleMath
     /// Particles with zero weight are ignored even when their values are not finite.</remarks>
     public static void Moments(ReadOnlySpan<double> particles, int count, int dimension, ReadOnlySpan<double> weights, Span<double> mean, Span<double> covariance)
     {
+        if (dimension == 1 && UnivariateMoments(particles[..count], weights[..count], out var m1, out var v1))
+        {
+            mean[0] = m1;
+            covariance[0] = v1;
+            return;
+        }
+
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
-        var centred = arena.Take(dimension * count);
-        var weighted = arena.Take(count);
+        var centred = arena.TakeUninitialized(dimension * count);
+        var weighted = arena.TakeUninitialized(count);
         for (var d = 0; d < dimension; d++)
         {
             var x = particles.Slice(d * count, count);
