@@ -6,5 +6,6 @@ var root = new RootCommand("streamseq: online sequence inference over files with
     RunCommand.Create(Console.Out, Console.Error),
     FitCommand.Create(Console.Out, Console.Error),
     SimulateCommand.Create(Console.Out, Console.Error),
+    PlotCommand.Create(Console.Out, Console.Error),
 };
 return root.Parse(args).Invoke();
