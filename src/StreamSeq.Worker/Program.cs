@@ -6,6 +6,7 @@ using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Configuration;
+using StreamSeq.Worker.Dashboard;
 using StreamSeq.Worker.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +16,7 @@ var configuration = builder.Configuration;
 services.AddOptions<KafkaTransportOptions>().Bind(configuration.GetSection(KafkaTransportOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 services.AddOptions<ProcessingSettings>().Bind(configuration.GetSection(ProcessingSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
 services.AddOptions<EmbeddedSettings>().Bind(configuration.GetSection(EmbeddedSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
+services.AddOptions<DashboardSettings>().Bind(configuration.GetSection(DashboardSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
 services.AddSingleton<IValidateOptions<KafkaTransportOptions>, KnownSettingsValidator>();
 
 // Models are validated while the host starts: a bad spec stops the worker with the setting's name.
@@ -42,12 +44,22 @@ services.AddSingleton(TimeProvider.System);
 services.AddSingleton(sp => new ProcessingMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
 services.AddSingleton(sp => new KafkaTransportMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
 services.AddSingleton<OutputTap>();
+services.AddSingleton<InputTap>();
 services.AddSingleton<BrokerEndpoint>();
 services.AddSingleton<StreamWorkerService>();
 services.AddHostedService(sp => sp.GetRequiredService<StreamWorkerService>());
 services.AddHostedService<SummaryService>();
 var bootstrap = configuration[$"{KafkaTransportOptions.Section}:BootstrapServers"];
 var embedded = configuration.GetSection(EmbeddedSettings.Section).Get<EmbeddedSettings>() ?? new EmbeddedSettings();
+
+// The dashboard: on by default with the embedded broker (a laptop), off against a configured cluster.
+var dashboard = (configuration.GetSection(DashboardSettings.Section).Get<DashboardSettings>() ?? new DashboardSettings()).IsEnabled(string.IsNullOrWhiteSpace(bootstrap));
+if (dashboard)
+{
+    services.AddSingleton<DashboardMetrics>();
+    services.AddSingleton<DashboardFeed>();
+    services.AddHostedService(sp => sp.GetRequiredService<DashboardFeed>());
+}
 if (string.IsNullOrWhiteSpace(bootstrap) && embedded.Simulator)
 {
     services.AddHostedService<SimulatorService>();
@@ -60,7 +72,7 @@ services.AddHealthChecks()
 
 var otel = services.AddOpenTelemetry();
 otel.WithMetrics(m => m
-    .AddMeter(ProcessingMetrics.MeterName, KafkaTransportMetrics.MeterName)
+    .AddMeter(ProcessingMetrics.MeterName, KafkaTransportMetrics.MeterName, DashboardMetrics.MeterName)
     .AddRuntimeInstrumentation()
     .AddPrometheusExporter());
 otel.WithTracing(t =>
@@ -73,6 +85,11 @@ otel.WithTracing(t =>
 });
 
 var app = builder.Build();
+if (dashboard)
+{
+    app.MapDashboard();
+}
+
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapHealthChecks("/health/live", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
 app.MapHealthChecks("/health/ready", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });

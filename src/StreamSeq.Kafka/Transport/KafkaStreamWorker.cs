@@ -35,6 +35,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private readonly Dictionary<int, PartitionState> owned = [];
     private readonly ConcurrentQueue<(string Stream, TaskCompletionSource<StreamSnapshot?> Reply)> queries = new();
     private readonly Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap;
+    private readonly Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double>? inputTap;
     private IProducer<byte[], byte[]>? producer;
     private IConsumer<byte[], byte[]>? consumer;
     private KafkaRecordSink? sink;
@@ -52,6 +53,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <param name="metrics">Transport instruments.</param>
     /// <param name="logger">Logger.</param>
     /// <param name="tap">Optional observer of every output record (the dashboard); must not block.</param>
+    /// <param name="inputTap">Optional observer of every input record (stream id, value, Kafka timestamp in epoch ms or NaN); must not block.</param>
     public KafkaStreamWorker(
         KafkaTransportOptions options,
         ModelRouter router,
@@ -59,7 +61,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
         ProcessingMetrics processingMetrics,
         KafkaTransportMetrics metrics,
         ILogger<KafkaStreamWorker> logger,
-        Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap = null)
+        Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap = null,
+        Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double>? inputTap = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.options = options;
@@ -67,6 +70,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         this.metrics = metrics;
         this.logger = logger;
         this.tap = tap;
+        this.inputTap = inputTap;
         processor = new StreamProcessor(router, processorOptions, processingMetrics, TimeFormat.EpochMilliseconds);
     }
 
@@ -235,6 +239,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         {
             var timestamp = message.Timestamp.Type == TimestampType.NotAvailable ? double.NaN : message.Timestamp.UnixTimestampMs;
             processor.ProcessEncoded(message.Value ?? [], key, timestamp, route, source, partition.Store, sink);
+            inputTap?.Invoke(key, message.Value ?? [], timestamp);
         }
 
         partition.NextOffset = result.Offset.Value + 1;

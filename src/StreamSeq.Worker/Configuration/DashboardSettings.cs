@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace StreamSeq.Worker.Configuration;
+
+/// <summary>
+/// The live dashboard (section <c>StreamSeq:Dashboard</c>): a web page on the worker's port showing streams,
+/// estimates and anomalies, fed from the processing loop without ever slowing it.
+/// </summary>
+public sealed class DashboardSettings
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "StreamSeq:Dashboard";
+
+    /// <summary>Serve the dashboard. Unset: on with the embedded broker, off against a configured Kafka cluster.</summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>Points of each series kept per stream for new page loads (observations, filtered, smoothed).</summary>
+    [Range(10, 100_000)]
+    public int History { get; set; } = 720;
+
+    /// <summary>Streams tracked at once; beyond it the least recently updated stream nobody watches is dropped.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxStreams { get; set; } = 1000;
+
+    /// <summary>Records waiting between the processing loop and the dashboard; when full the oldest are dropped and counted.</summary>
+    [Range(16, 10_000_000)]
+    public int IngestQueue { get; set; } = 65_536;
+
+    /// <summary>Updates buffered per connected browser; a browser that falls behind loses the oldest (counted and shown).</summary>
+    [Range(16, 1_000_000)]
+    public int ClientBuffer { get; set; } = 2048;
+
+    /// <summary>How often pages receive updates.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan PushInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Whether the dashboard is on, given whether the embedded broker is used.</summary>
+    public bool IsEnabled(bool embeddedBroker) => Enabled ?? embeddedBroker;
+}
