@@ -1,3 +1,4 @@
+using System.Globalization;
 using ScottPlot;
 
 namespace StreamSeq.Cli.Plotting;
@@ -83,7 +84,14 @@ internal static class StreamPlotter
 
         if (series.TimeIsDate)
         {
-            plot.Axes.DateTimeTicksBottom();
+            var axis = plot.Axes.DateTimeTicksBottom();
+            if (axis.TickGenerator is ScottPlot.TickGenerators.DateTimeAutomatic ticks)
+            {
+                ticks.LabelFormatter = t => t.TimeOfDay == TimeSpan.Zero
+                    ? t.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+                    : t.ToString(t.Second == 0 ? "HH:mm" : "HH:mm:ss", CultureInfo.InvariantCulture);
+            }
+
             plot.XLabel("time (UTC)");
         }
         else

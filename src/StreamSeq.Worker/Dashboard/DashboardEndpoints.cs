@@ -53,10 +53,13 @@ public static class DashboardEndpoints
         app.MapGet("/api/dashboard/stream/events", StreamEvents);
     }
 
-    private static async Task ListEvents(HttpContext context, DashboardFeed feed, StreamWorkerService worker, TimeProvider time)
+    private static async Task ListEvents(HttpContext context, DashboardFeed feed, StreamWorkerService worker, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         var query = ListQuery.From(context.Request.Query);
-        var stopping = context.RequestAborted;
+
+        // Event streams end when the page goes away or the worker stops (so an open page never delays shutdown).
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var stopping = ending.Token;
         BeginEventStream(context);
         try
         {
@@ -71,9 +74,10 @@ public static class DashboardEndpoints
         }
     }
 
-    private static async Task StreamEvents(HttpContext context, string id, DashboardFeed feed, IOptions<DashboardSettings> settings, TimeProvider time)
+    private static async Task StreamEvents(HttpContext context, string id, DashboardFeed feed, IOptions<DashboardSettings> settings, TimeProvider time, IHostApplicationLifetime lifetime)
     {
-        var stopping = context.RequestAborted;
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var stopping = ending.Token;
         var interval = settings.Value.PushInterval;
         using var client = feed.Subscribe(id);
         feed.TryGet(id, out var view);
