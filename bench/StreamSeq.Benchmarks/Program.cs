@@ -23,7 +23,7 @@ if (args.Length == 1 && args[0] == "--gaussian-cpu-time")
 if (args.Length is 1 or 2 && args[0] == "--estimator-cpu-time")
 {
     StreamSeq.Benchmarks.EstimatorCpuTimeProbe.Run(args.Length == 2 ? args[1] : null);
-    return;
+    return 0;
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

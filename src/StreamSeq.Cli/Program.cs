@@ -13,5 +13,6 @@ var root = new RootCommand("streamseq: online sequence inference over files with
     SimulateCommand.Create(Console.Out, Console.Error),
     DetectCommand.Create(Console.Out, Console.Error),
     GenerateCommand.Create(Console.Out, Console.Error),
+    PlotCommand.Create(Console.Out, Console.Error),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

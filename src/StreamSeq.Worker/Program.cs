@@ -7,6 +7,7 @@ using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
 using StreamSeq.Worker.Configuration;
+using StreamSeq.Worker.Dashboard;
 using StreamSeq.Worker.Hosting;
 
 // Kinds from optional assemblies join the catalog before the model specs are read.
@@ -23,6 +24,7 @@ var configuration = builder.Configuration;
 services.AddOptions<KafkaTransportOptions>().Bind(configuration.GetSection(KafkaTransportOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 services.AddOptions<ProcessingSettings>().Bind(configuration.GetSection(ProcessingSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
 services.AddOptions<EmbeddedSettings>().Bind(configuration.GetSection(EmbeddedSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
+services.AddOptions<DashboardSettings>().Bind(configuration.GetSection(DashboardSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
 services.AddSingleton<IValidateOptions<KafkaTransportOptions>, KnownSettingsValidator>();
 
 // Models are validated while the host starts: a bad spec stops the worker with the setting's name.
@@ -49,12 +51,22 @@ services.AddSingleton(new ProcessorOptions
 services.AddSingleton(TimeProvider.System);
 services.AddWorkerTelemetry(configuration);
 services.AddSingleton<OutputTap>();
+services.AddSingleton<InputTap>();
 services.AddSingleton<BrokerEndpoint>();
 services.AddSingleton<StreamWorkerService>();
 services.AddHostedService(sp => sp.GetRequiredService<StreamWorkerService>());
 services.AddHostedService<SummaryService>();
 var bootstrap = configuration[$"{KafkaTransportOptions.Section}:BootstrapServers"];
 var embedded = configuration.GetSection(EmbeddedSettings.Section).Get<EmbeddedSettings>() ?? new EmbeddedSettings();
+
+// The dashboard: on by default with the embedded broker (a laptop), off against a configured cluster.
+var dashboard = (configuration.GetSection(DashboardSettings.Section).Get<DashboardSettings>() ?? new DashboardSettings()).IsEnabled(string.IsNullOrWhiteSpace(bootstrap));
+if (dashboard)
+{
+    services.AddSingleton<DashboardMetrics>();
+    services.AddSingleton<DashboardFeed>();
+    services.AddHostedService(sp => sp.GetRequiredService<DashboardFeed>());
+}
 if (string.IsNullOrWhiteSpace(bootstrap) && embedded.Simulator)
 {
     services.AddHostedService<SimulatorService>();
@@ -66,6 +78,11 @@ services.AddHealthChecks()
     .AddCheck<ReadinessCheck>("restored", tags: ["ready"]);
 
 var app = builder.Build();
+if (dashboard)
+{
+    app.MapDashboard();
+}
+
 SettingsCatalog.WarnAboutUnknown(configuration, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SettingsCatalog).FullName!));
 app.MapPrometheusScrapingEndpoint(WorkerEndpoints.Metrics);
 app.MapHealthChecks(WorkerEndpoints.Live, new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });

@@ -36,6 +36,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private readonly Dictionary<int, PartitionState> owned = [];
     private readonly ConcurrentQueue<(string Stream, TaskCompletionSource<StreamSnapshot?> Reply)> queries = new();
     private readonly Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap;
+    private readonly Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double>? inputTap;
     private IProducer<byte[], byte[]>? producer;
     private IConsumer<byte[], byte[]>? consumer;
     private KafkaRecordSink? sink;
@@ -59,6 +60,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <param name="metrics">Transport instruments.</param>
     /// <param name="logger">Logger.</param>
     /// <param name="tap">Optional observer of every output record (the dashboard); must not block.</param>
+    /// <param name="inputTap">Optional observer of every input record (stream id, value, Kafka timestamp in epoch ms or NaN); must not block.</param>
     public KafkaStreamWorker(
         KafkaTransportOptions options,
         ModelRouter router,
@@ -66,7 +68,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
         ProcessingMetrics processingMetrics,
         KafkaTransportMetrics metrics,
         ILogger<KafkaStreamWorker> logger,
-        Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap = null)
+        Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap = null,
+        Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double>? inputTap = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.options = options;
@@ -74,6 +77,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         this.metrics = metrics;
         this.logger = logger;
         this.tap = tap;
+        this.inputTap = inputTap;
         processor = new StreamProcessor(router, processorOptions, processingMetrics, TimeFormat.EpochMilliseconds);
         statusExport = metrics.Track(Status);
     }
@@ -285,6 +289,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         {
             var timestamp = message.Timestamp.Type == TimestampType.NotAvailable ? double.NaN : message.Timestamp.UnixTimestampMs;
             processor.ProcessEncoded(message.Value ?? [], key, timestamp, route, source, partition.Store, sink);
+            inputTap?.Invoke(key, message.Value ?? [], timestamp);
         }
 
         partition.NextOffset = result.Offset.Value + 1;

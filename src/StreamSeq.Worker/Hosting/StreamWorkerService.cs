@@ -23,16 +23,18 @@ public sealed partial class StreamWorkerService : BackgroundService
         ProcessingMetrics processingMetrics,
         KafkaTransportMetrics transportMetrics,
         OutputTap tap,
+        InputTap inputTap,
         ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(broker);
         ArgumentNullException.ThrowIfNull(loggers);
         ArgumentNullException.ThrowIfNull(tap);
+        ArgumentNullException.ThrowIfNull(inputTap);
         this.broker = broker;
         this.options = CopyWithBootstrap(options.Value, broker.BootstrapServers);
         logger = loggers.CreateLogger<StreamWorkerService>();
-        worker = new KafkaStreamWorker(this.options, router, processorOptions, processingMetrics, transportMetrics, loggers.CreateLogger<KafkaStreamWorker>(), tap.Publish);
+        worker = new KafkaStreamWorker(this.options, router, processorOptions, processingMetrics, transportMetrics, loggers.CreateLogger<KafkaStreamWorker>(), tap.Publish, inputTap.Publish);
     }
 
     /// <summary>The loop (status and state queries).</summary>

@@ -10,7 +10,7 @@ public static class WorkerTelemetry
 {
     /// <summary>
     /// Registers <see cref="ProcessingMetrics"/> and <see cref="KafkaTransportMetrics"/> and exports both meters (plus
-    /// .NET runtime metrics) to the Prometheus endpoint; traces go to OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// .NET runtime metrics and the dashboard's meter when it runs) to the Prometheus endpoint; traces go to OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
     /// </summary>
     public static IServiceCollection AddWorkerTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
@@ -20,7 +20,7 @@ public static class WorkerTelemetry
         services.AddSingleton(sp => new KafkaTransportMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         var otel = services.AddOpenTelemetry();
         otel.WithMetrics(m => m
-            .AddMeter(ProcessingMetrics.MeterName, KafkaTransportMetrics.MeterName)
+            .AddMeter(ProcessingMetrics.MeterName, KafkaTransportMetrics.MeterName, Dashboard.DashboardMetrics.MeterName)
             .AddRuntimeInstrumentation()
             .AddPrometheusExporter());
         otel.WithTracing(t =>

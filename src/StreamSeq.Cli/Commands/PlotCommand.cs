@@ -1,0 +1,171 @@
+using System.CommandLine;
+using StreamSeq.Cli.Plotting;
+using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Views;
+
+namespace StreamSeq.Cli.Commands;
+
+/// <summary><c>streamseq plot</c>: PNG or SVG charts of a run's output, the same views as the dashboard's stream page.</summary>
+internal static class PlotCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var input = CommonOptions.Input("Output records of 'streamseq run' (JSON Lines).");
+        var observations = new Option<FileInfo?>("--observations")
+        {
+            Description = "The run's input (CSV or JSON Lines), to draw the readings themselves.",
+        };
+        var model = new Option<FileInfo?>("--model", "-m")
+        {
+            Description = "The run's model spec: maps filtered and smoothed states into observation space (Kalman, EKF and UKF kinds). Without it the chart shows the one-step predictive distribution and no smoothed line.",
+        };
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = "A .png or .svg file (one stream, or several in a grid), or a folder (one file per stream, named after it).",
+            Required = true,
+        };
+        var stream = new Option<string[]>("--stream")
+        {
+            Description = "Plot only this stream (repeat for several). Default: every stream in the output.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var grid = new Option<bool>("--grid") { Description = "Put all selected streams in one image (a grid two charts wide); with a folder output, writes grid.<format> there." };
+        var format = new Option<string>("--format") { Description = "Image format for folder output: png or svg.", DefaultValueFactory = _ => "png" };
+        format.AcceptOnlyFromAmong("png", "svg");
+        var component = new Option<int>("--component") { Description = "Which observed component to draw for multivariate streams (0-based).", DefaultValueFactory = _ => 0 };
+        var width = new Option<int>("--width") { Description = "Width of one chart in pixels.", DefaultValueFactory = _ => 1000 };
+        var height = new Option<int>("--height") { Description = "Height of one chart in pixels.", DefaultValueFactory = _ => 420 };
+        var command = new Command("plot", "Draw a run's output: readings, filtered mean with a 95% band, smoothed line, forecasts and anomaly markers, as PNG or SVG.")
+        {
+            input, observations, model, output, stream, grid, format, component, width, height,
+        };
+        width.Validators.Add(r => { if (r.GetValue(width) is < 100 or > 20000) { r.AddError("--width must be between 100 and 20000 pixels."); } });
+        height.Validators.Add(r => { if (r.GetValue(height) is < 100 or > 20000) { r.AddError("--height must be between 100 and 20000 pixels."); } });
+        component.Validators.Add(r => { if (r.GetValue(component) < 0) { r.AddError("--component must be 0 or positive."); } });
+        command.SetAction(parse =>
+        {
+            var modelFile = parse.GetValue(model);
+            return CliErrors.Run(stderr, modelFile?.Name, () => Execute(
+                new PlotRequest
+                {
+                    InputPath = parse.GetValue(input)!.FullName,
+                    ObservationsPath = parse.GetValue(observations)?.FullName,
+                    ModelPath = modelFile?.FullName,
+                    OutputPath = parse.GetValue(output)!,
+                    Streams = parse.GetValue(stream) ?? [],
+                    Grid = parse.GetValue(grid),
+                    Format = parse.GetValue(format)!,
+                    Component = parse.GetValue(component),
+                    Width = parse.GetValue(width),
+                    Height = parse.GetValue(height),
+                },
+                stdout,
+                stderr));
+        });
+        return command;
+    }
+
+    public static int Execute(PlotRequest request, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObservationProjection? projection = null;
+        string? modelName = null;
+        if (request.ModelPath is not null)
+        {
+            var binding = ModelBindingFactory.Load(request.ModelPath, 0, 0);
+            projection = ObservationProjection.For(binding.Estimator);
+            modelName = binding.Name;
+            if (projection is null)
+            {
+                stderr.WriteLine($"note: model '{binding.Name}' ({binding.Estimator.Info.Family}) has no map from states to readings: drawing the one-step predictive distribution, and no smoothed line.");
+            }
+        }
+        else
+        {
+            stderr.WriteLine("note: no --model: drawing the one-step predictive distribution instead of the filtered state, and no smoothed line.");
+        }
+
+        var series = PlotDataReader.ReadOutputs(request.InputPath, name => name == modelName ? projection : null, request.Streams);
+        var missing = request.Streams.Where(s => series.All(x => x.Stream != s)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new FormatException($"{Path.GetFileName(request.InputPath)}: no records of stream{(missing.Count > 1 ? "s" : string.Empty)} {string.Join(", ", missing.Select(m => $"'{m}'"))}.");
+        }
+
+        if (series.Count == 0)
+        {
+            throw new FormatException($"{Path.GetFileName(request.InputPath)}: no output records to plot.");
+        }
+
+        if (modelName is not null && series.Any(s => s.Model != modelName))
+        {
+            stderr.WriteLine($"note: streams of models other than '{modelName}' are drawn with their one-step predictive distribution.");
+        }
+
+        if (request.ObservationsPath is not null)
+        {
+            var (skipped, first) = PlotDataReader.ReadObservations(request.ObservationsPath, series);
+            if (skipped > 0)
+            {
+                stderr.WriteLine($"note: {skipped} malformed observation rows skipped (first: {first}).");
+            }
+        }
+
+        var written = new List<string>();
+        var isFile = request.OutputPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || PlotRenderer.IsSvg(request.OutputPath);
+        if (isFile)
+        {
+            if (series.Count == 1 && !request.Grid)
+            {
+                PlotRenderer.WriteSingle(request.OutputPath, series[0], Component(series[0], request.Component), request.Width, request.Height);
+            }
+            else
+            {
+                PlotRenderer.WriteGrid(request.OutputPath, series, request.Component, request.Width, request.Height);
+            }
+
+            written.Add(request.OutputPath);
+        }
+        else
+        {
+            Directory.CreateDirectory(request.OutputPath);
+            if (request.Grid)
+            {
+                var path = Path.Combine(request.OutputPath, $"grid.{request.Format}");
+                PlotRenderer.WriteGrid(path, series, request.Component, request.Width, request.Height);
+                written.Add(path);
+            }
+            else
+            {
+                foreach (var s in series)
+                {
+                    var path = Path.Combine(request.OutputPath, $"{FileName(s.Stream)}.{request.Format}");
+                    PlotRenderer.WriteSingle(path, s, Component(s, request.Component), request.Width, request.Height);
+                    written.Add(path);
+                }
+            }
+        }
+
+        stderr.WriteLine($"{series.Count} stream{(series.Count == 1 ? string.Empty : "s")} plotted: {string.Join(", ", written)}");
+        return 0;
+    }
+
+    /// <summary>A file name for a stream id: characters that are unsafe in file names become '_'.</summary>
+    public static string FileName(string stream)
+    {
+        var invalid = Path.GetInvalidFileNameChars();
+        var chars = stream.Select(c => invalid.Contains(c) || c is '\\' or ':' or '*' or '?' or '"' or '<' or '>' or '|' ? '_' : c).ToArray();
+        var name = new string(chars);
+        return name is "" or "." or ".." ? "_" : name;
+    }
+
+    private static int Component(StreamSeries series, int requested)
+    {
+        if (requested >= series.Components)
+        {
+            throw new FormatException($"--component {requested}: stream '{series.Stream}' has {series.Components} component{(series.Components == 1 ? string.Empty : "s")} (0..{series.Components - 1}).");
+        }
+
+        return requested;
+    }
+}

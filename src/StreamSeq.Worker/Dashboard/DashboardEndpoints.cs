@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
+using StreamSeq.Worker.Configuration;
+using StreamSeq.Worker.Hosting;
+
+namespace StreamSeq.Worker.Dashboard;
+
+/// <summary>
+/// The dashboard's HTTP surface on the worker's port: the pages (static files embedded in the worker from
+/// <c>wwwroot/</c>, so they work offline and from any working folder), JSON snapshots, and server-sent event streams.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><c>GET /</c>, <c>/stream.html?id=</c>: the stream list and a stream's page.</item>
+/// <item><c>GET /api/dashboard/streams?filter=&amp;sort=id|anomalies|recent&amp;limit=</c>: the stream list as JSON.</item>
+/// <item><c>GET /api/dashboard/events?...</c>: the same list pushed once a second (text/event-stream).</item>
+/// <item><c>GET /api/dashboard/stream?id=</c>: a stream's kept history, latest forecasts and anomalies.</item>
+/// <item><c>GET /api/dashboard/stream/events?id=</c>: that stream's updates as they happen, batched every
+/// <see cref="DashboardSettings.PushInterval"/>, each batch saying how many updates this page has lost so far.</item>
+/// </list>
+/// </remarks>
+public static class DashboardEndpoints
+{
+    private const string ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+
+    /// <summary>Serves the pages and maps the API.</summary>
+    public static void MapDashboard(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var files = new EmbeddedFileProvider(typeof(DashboardEndpoints).Assembly, "StreamSeq.Worker.wwwroot");
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = files,
+            OnPrepareResponse = context =>
+            {
+                context.Context.Response.Headers.CacheControl = "no-cache";
+                context.Context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                context.Context.Response.Headers.XContentTypeOptions = "nosniff";
+            },
+        });
+        app.MapGet("/api/dashboard/streams", (HttpContext context, DashboardFeed feed, StreamWorkerService worker) =>
+            Results.Text(ListJson(feed, worker, ListQuery.From(context.Request.Query)), "application/json", Encoding.UTF8));
+        app.MapGet("/api/dashboard/events", ListEvents);
+        app.MapGet("/api/dashboard/stream", (string id, DashboardFeed feed) =>
+            feed.TryGet(id, out var view)
+                ? Results.Text(DashboardJson.Write(view.WriteHistory), "application/json", Encoding.UTF8)
+                : Results.NotFound(new { error = $"stream '{id}' has not been seen by this worker's dashboard" }));
+        app.MapGet("/api/dashboard/stream/events", StreamEvents);
+    }
+
+    private static async Task ListEvents(HttpContext context, DashboardFeed feed, StreamWorkerService worker, TimeProvider time, IHostApplicationLifetime lifetime)
+    {
+        var query = ListQuery.From(context.Request.Query);
+
+        // Event streams end when the page goes away or the worker stops (so an open page never delays shutdown).
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var stopping = ending.Token;
+        BeginEventStream(context);
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                await Send(context, ListJson(feed, worker, query), stopping).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stopping).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static async Task StreamEvents(HttpContext context, string id, DashboardFeed feed, IOptions<DashboardSettings> settings, TimeProvider time, IHostApplicationLifetime lifetime)
+    {
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var stopping = ending.Token;
+        var interval = settings.Value.PushInterval;
+        using var client = feed.Subscribe(id);
+        feed.TryGet(id, out var view);
+        BeginEventStream(context);
+        var frame = new StringBuilder(4096);
+        var lastSent = time.GetTimestamp();
+        try
+        {
+            await Send(context, Frame(frame, client, view, 0), stopping).ConfigureAwait(false);
+            while (!stopping.IsCancellationRequested)
+            {
+                await Task.Delay(interval, time, stopping).ConfigureAwait(false);
+                var count = 0;
+                frame.Clear();
+                frame.Append("{\"items\":[");
+                while (count < 5000 && client.Reader.TryRead(out var update))
+                {
+                    if (count++ > 0)
+                    {
+                        frame.Append(',');
+                    }
+
+                    frame.Append(update);
+                }
+
+                // Quiet streams still get a frame every few seconds (summary and drop count; keeps proxies open).
+                if (count == 0 && time.GetElapsedTime(lastSent) < TimeSpan.FromSeconds(5))
+                {
+                    continue;
+                }
+
+                await Send(context, Frame(frame, client, view, count), stopping).ConfigureAwait(false);
+                lastSent = time.GetTimestamp();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static string Frame(StringBuilder frame, DashboardClient client, StreamView? view, int count)
+    {
+        if (count == 0)
+        {
+            frame.Clear();
+            frame.Append("{\"items\":[");
+        }
+
+        frame.Append("],\"dropped\":").Append(client.Dropped.ToString(CultureInfo.InvariantCulture));
+        if (view is not null)
+        {
+            frame.Append(",\"summary\":").Append(DashboardJson.Write(view.WriteSummary));
+        }
+
+        return frame.Append('}').ToString();
+    }
+
+    private static void BeginEventStream(HttpContext context)
+    {
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+    }
+
+    private static async Task Send(HttpContext context, string json, CancellationToken stopping)
+    {
+        await context.Response.WriteAsync(string.Concat("data: ", json, "\n\n"), stopping).ConfigureAwait(false);
+        await context.Response.Body.FlushAsync(stopping).ConfigureAwait(false);
+    }
+
+    private static string ListJson(DashboardFeed feed, StreamWorkerService worker, ListQuery query) => DashboardJson.Write(json =>
+    {
+        var all = feed.Streams.ToList();
+        var matched = string.IsNullOrEmpty(query.Filter)
+            ? all
+            : all.Where(v => v.Id.Contains(query.Filter, StringComparison.OrdinalIgnoreCase) || v.Model.Contains(query.Filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        IEnumerable<StreamView> ordered = query.Sort switch
+        {
+            "anomalies" => matched.OrderByDescending(v => v.AnomalyCount).ThenBy(v => v.Id, StringComparer.Ordinal),
+            "recent" => matched.OrderByDescending(v => v.LastUpdate).ThenBy(v => v.Id, StringComparer.Ordinal),
+            _ => matched.OrderBy(v => v.Id, StringComparer.Ordinal),
+        };
+        json.WriteStartObject();
+        json.WriteNumber("generated", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        json.WritePropertyName("dashboard");
+        feed.WriteStatus(json);
+        var s = worker.Worker.Status;
+        json.WritePropertyName("worker");
+        json.WriteStartObject();
+        json.WriteBoolean("ready", s.Ready);
+        json.WriteNumber("processed", s.Processed);
+        json.WriteNumber("liveStreams", s.LiveStreams);
+        json.WriteNumber("alerts", s.Alerts);
+        json.WriteNumber("deadLetters", s.DeadLetters);
+        json.WriteNumber("lag", s.Lag);
+        json.WriteEndObject();
+        json.WriteNumber("total", all.Count);
+        json.WriteNumber("matched", matched.Count);
+        json.WritePropertyName("streams");
+        json.WriteStartArray();
+        foreach (var v in ordered.Take(query.Limit))
+        {
+            v.WriteSummary(json);
+        }
+
+        json.WriteEndArray();
+        json.WritePropertyName("anomalies");
+        json.WriteStartArray();
+        foreach (var a in feed.RecentAnomalies().Take(20))
+        {
+            StreamView.WriteAnomaly(json, a);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    });
+
+    private sealed record ListQuery(string Filter, string Sort, int Limit)
+    {
+        public static ListQuery From(IQueryCollection query)
+        {
+            var limit = int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? Math.Clamp(l, 1, 5000) : 500;
+            return new ListQuery(query["filter"].ToString(), query["sort"].ToString(), limit);
+        }
+    }
+}

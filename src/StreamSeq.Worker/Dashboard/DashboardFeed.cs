@@ -1,0 +1,245 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Records;
+using StreamSeq.Processing.Views;
+using StreamSeq.Worker.Configuration;
+using StreamSeq.Worker.Hosting;
+
+namespace StreamSeq.Worker.Dashboard;
+
+/// <summary>
+/// Feeds the dashboard from the processing loop. The taps' observers only copy a record into a bounded queue
+/// (dropping and counting the oldest when the dashboard falls behind); this service drains the queue on its own
+/// thread, reads each record into chart terms, keeps each stream's bounded history and offers updates to the
+/// browsers watching that stream.
+/// </summary>
+public sealed partial class DashboardFeed : BackgroundService
+{
+    private readonly Channel<IngestItem> queue;
+    private readonly ConcurrentDictionary<string, StreamView> views = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (ModelBinding Binding, ObservationProjection? Projection)> models;
+    private readonly ChartRecordReader reader;
+    private readonly InputRecordDecoder decoder = new(numericTimeFormat: TimeFormat.EpochMilliseconds);
+    private readonly DashboardSettings settings;
+    private readonly DashboardMetrics metrics;
+    private readonly TimeProvider time;
+    private readonly ILogger<DashboardFeed> logger;
+    private readonly IDisposable outputSubscription;
+    private readonly IDisposable inputSubscription;
+    private readonly Queue<AnomalyMark> recentAnomalies = new();
+    private readonly Lock recentGate = new();
+    private long ingestDropped;
+    private long received;
+    private long unreadable;
+    private long evicted;
+    private int clients;
+
+    /// <summary>Subscribes to the taps (so no record of the loop is missed) and prepares the models' projections.</summary>
+    public DashboardFeed(OutputTap outputs, InputTap inputs, ModelRouter router, IOptions<DashboardSettings> settings, DashboardMetrics metrics, TimeProvider time, ILogger<DashboardFeed> logger)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(router);
+        ArgumentNullException.ThrowIfNull(settings);
+        this.settings = settings.Value;
+        this.metrics = metrics;
+        this.time = time;
+        this.logger = logger;
+        models = router.Models.Values.ToDictionary(b => b.Name, b => (b, ObservationProjection.For(b.Estimator)), StringComparer.Ordinal);
+        reader = new ChartRecordReader(name => models.TryGetValue(name, out var m) ? m.Projection : null, numericTimesAreDates: true);
+        queue = Channel.CreateBounded<IngestItem>(
+            new BoundedChannelOptions(this.settings.IngestQueue) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = false },
+            _ =>
+            {
+                Interlocked.Increment(ref ingestDropped);
+                metrics.IngestDropped();
+            });
+        var writer = queue.Writer;
+        outputSubscription = outputs.Subscribe((kind, stream, bytes) => writer.TryWrite(new IngestItem(false, kind, stream, bytes, double.NaN)));
+        inputSubscription = inputs.Subscribe((stream, bytes, timestamp) => writer.TryWrite(new IngestItem(true, default, stream, bytes, timestamp)));
+    }
+
+    /// <summary>Records skipped because the dashboard fell behind the loop.</summary>
+    public long IngestDropped => Interlocked.Read(ref ingestDropped);
+
+    /// <summary>Records read so far.</summary>
+    public long Received => Interlocked.Read(ref received);
+
+    /// <summary>Records that could not be read (counted, never shown).</summary>
+    public long Unreadable => Interlocked.Read(ref unreadable);
+
+    /// <summary>Streams forgotten to stay within <see cref="DashboardSettings.MaxStreams"/>.</summary>
+    public long Evicted => Interlocked.Read(ref evicted);
+
+    /// <summary>Connected stream pages.</summary>
+    public int Clients => Volatile.Read(ref clients);
+
+    /// <summary>Tracked streams.</summary>
+    public int StreamCount => views.Count;
+
+    internal IEnumerable<StreamView> Streams => views.Values;
+
+    internal bool TryGet(string id, out StreamView view) => views.TryGetValue(id, out view!);
+
+    /// <summary>The most recent anomalies of all streams, newest first.</summary>
+    internal IReadOnlyList<AnomalyMark> RecentAnomalies()
+    {
+        lock (recentGate)
+        {
+            return [.. recentAnomalies.Reverse()];
+        }
+    }
+
+    /// <summary>Registers a browser watching <paramref name="stream"/>; dispose it when the page goes away.</summary>
+    internal DashboardClient Subscribe(string stream)
+    {
+        var view = views.GetOrAdd(stream, id => new StreamView(id, settings.History, time.GetTimestamp()));
+        if (views.Count > settings.MaxStreams)
+        {
+            // Pages asking for unknown ids must not grow the dashboard past its bound either.
+            Evict(keep: stream);
+        }
+
+        var client = new DashboardClient(stream, settings.ClientBuffer, metrics, c =>
+        {
+            view.RemoveClient(c);
+            Interlocked.Decrement(ref clients);
+            metrics.ClientConnected(-1);
+        });
+        view.AddClient(client);
+        Interlocked.Increment(ref clients);
+        metrics.ClientConnected(1);
+        return client;
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        outputSubscription.Dispose();
+        inputSubscription.Dispose();
+        base.Dispose();
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        LogStarted(logger, settings.History, settings.MaxStreams, settings.ClientBuffer);
+        try
+        {
+            await foreach (var item in queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                Apply(item);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Reads one record into the stream's view (the feed thread; exposed for tests).</summary>
+    internal void Apply(in IngestItem item)
+    {
+        Interlocked.Increment(ref received);
+        var now = time.GetTimestamp();
+        try
+        {
+            if (item.IsInput)
+            {
+                if (decoder.TryDecode(item.Bytes, item.Stream, item.Timestamp, new SourcePosition("dashboard", 0, 0), out var record, out _, out _))
+                {
+                    View(item.Stream, now).AddObservation(record.Time.Value, record.Values, now);
+                }
+                else
+                {
+                    Interlocked.Increment(ref unreadable);
+                }
+
+                return;
+            }
+
+            var chart = reader.Read(item.Bytes);
+            var view = View(chart.Stream, now);
+            if (view.Model != chart.Model && models.TryGetValue(chart.Model, out var model))
+            {
+                var info = model.Binding.Estimator.Info;
+                view.Describe(chart.Model, info.Family, model.Binding.Lag, model.Binding.Horizon, info.ObservationDimension, model.Projection is not null);
+            }
+
+            if (view.Apply(chart, now) is { } mark)
+            {
+                lock (recentGate)
+                {
+                    recentAnomalies.Enqueue(mark);
+                    while (recentAnomalies.Count > 50)
+                    {
+                        recentAnomalies.Dequeue();
+                    }
+                }
+            }
+        }
+        catch (FormatException e)
+        {
+            if (Interlocked.Increment(ref unreadable) == 1)
+            {
+                LogUnreadable(logger, item.Stream, e.Message);
+            }
+        }
+    }
+
+    /// <summary>The status block of the stream list.</summary>
+    internal void WriteStatus(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("streams", StreamCount);
+        json.WriteNumber("maxStreams", settings.MaxStreams);
+        json.WriteNumber("received", Received);
+        json.WriteNumber("ingestDropped", IngestDropped);
+        json.WriteNumber("unreadable", Unreadable);
+        json.WriteNumber("evicted", Evicted);
+        json.WriteNumber("clients", Clients);
+        json.WriteNumber("history", settings.History);
+        json.WriteEndObject();
+    }
+
+    private StreamView View(string id, long now)
+    {
+        if (views.TryGetValue(id, out var view))
+        {
+            return view;
+        }
+
+        view = views.GetOrAdd(id, key => new StreamView(key, settings.History, now));
+        if (views.Count > settings.MaxStreams)
+        {
+            Evict(keep: id);
+        }
+
+        return view;
+    }
+
+    private void Evict(string keep)
+    {
+        StreamView? oldest = null;
+        foreach (var v in views.Values)
+        {
+            if (v.Id != keep && v.ClientCount == 0 && (oldest is null || v.LastUpdate < oldest.LastUpdate))
+            {
+                oldest = v;
+            }
+        }
+
+        if (oldest is not null && views.TryRemove(oldest.Id, out _))
+        {
+            Interlocked.Increment(ref evicted);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard on: {History} points per series, up to {MaxStreams} streams, {ClientBuffer} buffered updates per page")]
+    private static partial void LogStarted(ILogger logger, int history, int maxStreams, int clientBuffer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dashboard could not read a record of stream {Stream} (further ones are only counted): {Problem}")]
+    private static partial void LogUnreadable(ILogger logger, string stream, string problem);
+}

@@ -1,0 +1,55 @@
+namespace StreamSeq.Worker.Hosting;
+
+/// <summary>
+/// Fans the worker's input records (stream id, raw value, Kafka timestamp) out to live observers (the dashboard draws
+/// the readings themselves) without blocking the processing loop: observers receive copies and must only enqueue.
+/// </summary>
+public sealed class InputTap
+{
+    private volatile Action<string, byte[], double>[] observers = [];
+    private readonly Lock gate = new();
+
+    /// <summary>True when somebody listens.</summary>
+    public bool HasObservers => observers.Length > 0;
+
+    /// <summary>Adds an observer of (stream id, record value, Kafka timestamp in epoch ms or NaN); dispose the result to remove it.</summary>
+    public IDisposable Subscribe(Action<string, byte[], double> observer)
+    {
+        lock (gate)
+        {
+            observers = [.. observers, observer];
+        }
+
+        return new Subscription(this, observer);
+    }
+
+    /// <summary>Called by the loop for each input record.</summary>
+    public void Publish(ReadOnlySpan<char> stream, ReadOnlySpan<byte> value, double timestampMilliseconds)
+    {
+        var current = observers;
+        if (current.Length == 0 || stream.IsEmpty)
+        {
+            return;
+        }
+
+        var id = stream.ToString();
+        var bytes = value.ToArray();
+        foreach (var o in current)
+        {
+            o(id, bytes, timestampMilliseconds);
+        }
+    }
+
+    private void Remove(Action<string, byte[], double> observer)
+    {
+        lock (gate)
+        {
+            observers = [.. observers.Where(o => o != observer)];
+        }
+    }
+
+    private sealed class Subscription(InputTap tap, Action<string, byte[], double> observer) : IDisposable
+    {
+        public void Dispose() => tap.Remove(observer);
+    }
+}

@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Text.Json;
+using StreamSeq.Processing.Records;
+using StreamSeq.Worker.Configuration;
+using StreamSeq.Worker.Tests.Support;
+
+namespace StreamSeq.Worker.Tests.Dashboard;
+
+public sealed class DashboardFeedTests
+{
+    private static double Time(string valueJson) =>
+        DateTimeOffset.Parse(JsonDocument.Parse(valueJson).RootElement.GetProperty("time").GetString()!, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+
+    private static double[] Values(string valueJson) =>
+        [.. JsonDocument.Parse(valueJson).RootElement.GetProperty("values").EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? double.NaN : v.GetDouble())];
+
+    [Fact]
+    public async Task Apply_RecordsOfARun_HistoryAndSummaryMatchTheRecords()
+    {
+        using var harness = new FeedHarness(new DashboardSettings { History = 1000 });
+        var input = TestInput.Generate(streams: 3, perStream: 120, seed: 5);
+        var outputs = harness.Publish(input);
+        await harness.DrainAsync(input.Count + outputs.Count);
+
+        Assert.Equal(3, harness.Feed.StreamCount);
+        Assert.Equal(0, harness.Feed.IngestDropped);
+        Assert.Equal(0, harness.Feed.Unreadable);
+        foreach (var stream in new[] { "sensor-0000", "sensor-0001", "sensor-0002" })
+        {
+            var history = harness.History(stream);
+            Assert.Equal("level", history.GetProperty("model").GetString());
+            Assert.Equal("kalman", history.GetProperty("family").GetString());
+            Assert.Equal(2, history.GetProperty("lag").GetInt32());
+            Assert.True(history.GetProperty("projected").GetBoolean());
+
+            // Readings: exactly the stream's input, in order (missing values as null).
+            var readings = input.Where(r => r.Stream == stream).Select(r => r.Value).ToList();
+            var observations = history.GetProperty("observations").EnumerateArray().ToList();
+            Assert.Equal(readings.Count, observations.Count);
+            for (var i = 0; i < readings.Count; i++)
+            {
+                Assert.Equal(Time(readings[i]), observations[i].GetProperty("t").GetDouble());
+                var y = observations[i].GetProperty("y")[0];
+                var expected = Values(readings[i])[0];
+                if (double.IsNaN(expected))
+                {
+                    Assert.Equal(JsonValueKind.Null, y.ValueKind);
+                }
+                else
+                {
+                    Assert.Equal(expected, y.GetDouble());
+                }
+            }
+
+            // Local level: H = [1], so the filtered line is the state mean and its sd the root of the state variance.
+            var records = outputs.Where(o => o.Stream == stream).ToList();
+            var filteredRecords = records.Where(o => o.Kind == OutputKind.Filtered).Select(o => JsonDocument.Parse(o.Json).RootElement).ToList();
+            var filtered = history.GetProperty("filtered").EnumerateArray().ToList();
+            Assert.Equal(filteredRecords.Count, filtered.Count);
+            for (var i = 0; i < filtered.Count; i++)
+            {
+                var state = filteredRecords[i].GetProperty("state");
+                Assert.Equal(state.GetProperty("mean")[0].GetDouble(), filtered[i].GetProperty("m")[0].GetDouble(), 12);
+                Assert.Equal(Math.Sqrt(state.GetProperty("cov")[0][0].GetDouble()), filtered[i].GetProperty("s")[0].GetDouble(), 12);
+            }
+
+            Assert.Equal(records.Count(o => o.Kind == OutputKind.Smoothed), history.GetProperty("smoothed").GetArrayLength());
+            var anomalies = records.Where(o => o.Kind == OutputKind.Anomaly).ToList();
+            Assert.Equal(anomalies.Count, history.GetProperty("anomalies").GetArrayLength());
+
+            // The latest forecasts: the last observation's horizons 1 and 2.
+            var lastForecasts = records.Where(o => o.Kind == OutputKind.Forecast).TakeLast(2).Select(o => JsonDocument.Parse(o.Json).RootElement).ToList();
+            Assert.Equal(lastForecasts.Select(f => DateTimeOffset.Parse(f.GetProperty("time").GetString()!, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds()), history.GetProperty("forecast").EnumerateArray().Select(f => (long)f.GetProperty("t").GetDouble()));
+
+            // Summary: counts, the last reading, and the mean NIS of the last 50 filtered records that have one.
+            var summary = history.GetProperty("summary");
+            Assert.Equal(filteredRecords.Count, summary.GetProperty("steps").GetInt32());
+            Assert.Equal(anomalies.Count, summary.GetProperty("anomalies").GetInt32());
+            Assert.Equal(Time(readings[^1]), summary.GetProperty("t").GetDouble());
+            var nis = filteredRecords.Where(f => f.GetProperty("nis").ValueKind == JsonValueKind.Number).Select(f => f.GetProperty("nis").GetDouble()).TakeLast(50).ToList();
+            Assert.Equal(nis.Average(), summary.GetProperty("nis").GetDouble(), 9);
+        }
+
+        Assert.True(outputs.Any(o => o.Kind == OutputKind.Anomaly), "the workload should raise at least one anomaly");
+    }
+
+    [Fact]
+    public async Task Publish_FeedFallsBehind_DropsTheOldestRecordsAndCountsThem()
+    {
+        // The taps only enqueue: with the feed stopped, a queue of 64 keeps the newest 64 records and counts the rest.
+        using var harness = new FeedHarness(new DashboardSettings { IngestQueue = 64 });
+        var input = TestInput.Generate(streams: 1, perStream: 50, seed: 2);
+        var outputs = harness.Publish(input);
+        var published = input.Count + outputs.Count;
+        Assert.Equal(published - 64, harness.Feed.IngestDropped);
+        await harness.DrainAsync(64);
+        var history = harness.History("sensor-0000");
+        var lastReading = Time(input[^1].Value);
+        Assert.Equal(lastReading, history.GetProperty("observations").EnumerateArray().Last().GetProperty("t").GetDouble());
+        Assert.True(history.GetProperty("observations").GetArrayLength() < input.Count);
+    }
+
+    [Fact]
+    public async Task Subscribe_ClientNeverReads_KeepsItsNewestUpdatesAndCountsTheRest()
+    {
+        using var harness = new FeedHarness(new DashboardSettings { ClientBuffer = 16 });
+        using var slow = harness.Feed.Subscribe("sensor-0000");
+        using var other = harness.Feed.Subscribe("sensor-0001");
+        var input = TestInput.Generate(streams: 2, perStream: 40, seed: 3);
+        var outputs = harness.Publish(input);
+        await harness.DrainAsync(input.Count + outputs.Count);
+
+        var updates = input.Count(r => r.Stream == "sensor-0000") + outputs.Count(o => o.Stream == "sensor-0000");
+        Assert.Equal(updates - 16, slow.Dropped);
+        var kept = new List<JsonElement>();
+        while (slow.Reader.TryRead(out var update))
+        {
+            kept.Add(JsonDocument.Parse(update).RootElement);
+        }
+
+        Assert.Equal(16, kept.Count);
+
+        // The newest survive: the loop taps a reading after its outputs, so the last kept update is the stream's
+        // last reading, just after the last forecast (horizon 2).
+        var lastReading = input.Last(r => r.Stream == "sensor-0000").Value;
+        Assert.Equal("o", kept[^1].GetProperty("k").GetString());
+        Assert.Equal(Time(lastReading), kept[^1].GetProperty("t").GetDouble());
+        Assert.Equal("c", kept[^2].GetProperty("k").GetString());
+        Assert.Equal(2, kept[^2].GetProperty("h").GetInt32());
+        Assert.Equal(2, harness.Feed.Clients);
+    }
+
+    [Fact]
+    public async Task Apply_MoreStreamsThanTracked_ForgetsTheLeastRecentlyUpdated()
+    {
+        using var harness = new FeedHarness(new DashboardSettings { MaxStreams = 3 });
+        var input = TestInput.Generate(streams: 5, perStream: 4, seed: 4);
+
+        // Streams 0..4 round-robin: after the last round, 2, 3 and 4 were updated most recently.
+        var outputs = harness.Publish(input);
+        await harness.DrainAsync(input.Count + outputs.Count);
+        Assert.Equal(3, harness.Feed.StreamCount);
+        Assert.True(harness.Feed.Evicted >= 2);
+        Assert.Equal(["sensor-0002", "sensor-0003", "sensor-0004"], harness.Feed.Streams.Select(v => v.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Apply_LongStream_KeepsOnlyTheNewestHistory()
+    {
+        using var harness = new FeedHarness(new DashboardSettings { History = 25 });
+        var input = TestInput.Generate(streams: 1, perStream: 100, seed: 6);
+        var outputs = harness.Publish(input);
+        await harness.DrainAsync(input.Count + outputs.Count);
+        var history = harness.History("sensor-0000");
+        var observations = history.GetProperty("observations").EnumerateArray().Select(o => o.GetProperty("t").GetDouble()).ToList();
+        Assert.Equal(input.TakeLast(25).Select(r => Time(r.Value)), observations);
+        Assert.Equal(25, history.GetProperty("filtered").GetArrayLength());
+        Assert.Equal(100, history.GetProperty("summary").GetProperty("steps").GetInt32());
+    }
+
+    [Theory]
+    [InlineData(null, true, true)]
+    [InlineData(null, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(true, false, true)]
+    public void IsEnabled_DefaultFollowsTheBroker(bool? configured, bool embedded, bool expected) =>
+        Assert.Equal(expected, new DashboardSettings { Enabled = configured }.IsEnabled(embedded));
+}
