@@ -43,7 +43,7 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
         var chromium = HeadlessChromium.FindExecutable();
         Skip.If(chromium is null, "chromium is not installed (CI installs Debian's 'chromium' package); this test drives the dashboard in a headless browser.");
         var clock = Stopwatch.StartNew();
-        await using var worker = await WorkerProcess.StartAsync(Settings, Patience);
+        await using var worker = await EmbeddedWorkerProcess.StartAsync(Settings, Patience);
         output.WriteLine($"worker up at {worker.Url} after {clock.Elapsed.TotalSeconds:F1} s");
         await using var browser = await HeadlessChromium.StartAsync(chromium!, Width, Height, TimeSpan.FromSeconds(30));
         try
@@ -56,7 +56,7 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
         }
     }
 
-    private async Task Run(WorkerProcess worker, HeadlessChromium browser, Stopwatch clock)
+    private async Task Run(EmbeddedWorkerProcess worker, HeadlessChromium browser, Stopwatch clock)
     {
         // The stream list: every simulated stream, routed to its model, with a numeric last value.
         await browser.NavigateAsync($"{worker.Url}/?sort=anomalies", TimeSpan.FromSeconds(30));
@@ -159,7 +159,7 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
         output.WriteLine($"screenshot {path} after {clock.Elapsed.TotalSeconds:F1} s");
     }
 
-    private static async Task<string> Get(WorkerProcess worker, string path)
+    private static async Task<string> Get(EmbeddedWorkerProcess worker, string path)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         return await http.GetStringAsync(new Uri(worker.Url + path));

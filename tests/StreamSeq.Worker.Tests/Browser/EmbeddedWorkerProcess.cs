@@ -10,12 +10,12 @@ namespace StreamSeq.Worker.Tests.Browser;
 /// The worker as users run it: its own process (the build output next to the tests), embedded broker and simulator,
 /// on a free loopback port, with settings given on the command line. Killed with its process tree on dispose.
 /// </summary>
-internal sealed class WorkerProcess : IAsyncDisposable
+internal sealed class EmbeddedWorkerProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
 
-    private WorkerProcess(Process process, string url)
+    private EmbeddedWorkerProcess(Process process, string url)
     {
         this.process = process;
         Url = url;
@@ -37,7 +37,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the worker and waits until it answers on /health/live.</summary>
-    public static async Task<WorkerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan timeout)
+    public static async Task<EmbeddedWorkerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan timeout)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "StreamSeq.Worker.dll");
         if (!File.Exists(dll))
@@ -64,7 +64,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the worker");
-        var worker = new WorkerProcess(process, url);
+        var worker = new EmbeddedWorkerProcess(process, url);
         process.OutputDataReceived += (_, e) => worker.Append(e.Data);
         process.ErrorDataReceived += (_, e) => worker.Append(e.Data);
         process.BeginOutputReadLine();
