@@ -522,29 +522,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
 
             // a⁻ = F a + c (+ B u); FP = F P with zero entries of F skipped.
-            fp.Clear();
-            for (var i = 0; i < n; i++)
-            {
-                var acc = c[i];
-                var row = fp.Slice(i * n, n);
-                for (var k = 0; k < n; k++)
-                {
-                    var fik = f[(i * n) + k];
-                    if (fik == 0.0)
-                    {
-                        continue;
-                    }
-
-                    acc += fik * mean[k];
-                    var prow = cov.Slice(k * n, n);
-                    for (var j = 0; j < n; j++)
-                    {
-                        row[j] += fik * prow[j];
-                    }
-                }
-
-                pm[i] = acc;
-            }
+            ApplySparse(f, n, n, mean, cov, c, pm, fp);
 
             if (hasControl && !observation.Control.IsEmpty)
             {
@@ -576,29 +554,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var d = model.ObservationOffset;
         var om = estimate.ObservationMean.AsSpan(0, m);
         var oc = estimate.ObservationCovariance.AsSpan(0, m * m);
-        u.Clear();
-        for (var i = 0; i < m; i++)
-        {
-            var acc = d[i];
-            var row = u.Slice(i * n, n);
-            for (var k = 0; k < n; k++)
-            {
-                var hik = h[(i * n) + k];
-                if (hik == 0.0)
-                {
-                    continue;
-                }
-
-                acc += hik * pm[k];
-                var prow = pc.Slice(k * n, n);
-                for (var j = 0; j < n; j++)
-                {
-                    row[j] += hik * prow[j];
-                }
-            }
-
-            om[i] = acc;
-        }
+        ApplySparse(h, m, n, pm, pc, d, om, u);
 
         for (var i = 0; i < m; i++)
         {
@@ -1718,5 +1674,38 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     {
         message[..n].CopyTo(mean);
         message.Slice(n, n * n).CopyTo(covariance);
+    }
+
+    /// <summary>
+    /// y = o + A x and AP = A P for a row-major A of <paramref name="rows"/> × <paramref name="n"/> and an n × n P,
+    /// skipping the zero entries of A (transition and observation matrices of structural models are mostly zeros).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ApplySparse(
+        ReadOnlySpan<double> a, int rows, int n, ReadOnlySpan<double> x, ReadOnlySpan<double> p, ReadOnlySpan<double> o, Span<double> y, Span<double> ap)
+    {
+        ap.Clear();
+        for (var i = 0; i < rows; i++)
+        {
+            var acc = o[i];
+            var row = ap.Slice(i * n, n);
+            for (var k = 0; k < n; k++)
+            {
+                var aik = a[(i * n) + k];
+                if (aik == 0.0)
+                {
+                    continue;
+                }
+
+                acc += aik * x[k];
+                var prow = p.Slice(k * n, n);
+                for (var j = 0; j < n; j++)
+                {
+                    row[j] += aik * prow[j];
+                }
+            }
+
+            y[i] = acc;
+        }
     }
 }
