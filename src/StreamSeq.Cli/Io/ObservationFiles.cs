@@ -116,7 +116,6 @@ internal static class ObservationFiles
     {
         var streams = new Dictionary<string, (List<double> Values, List<double> Gaps, double Last)>(StringComparer.Ordinal);
         var order = new List<string>();
-        var name = Path.GetFileName(path);
         var decoder = new InputRecordDecoder(numericTimeFormat: TimeFormat.ModelUnits);
 
         void Accept(in InputRecord record)
@@ -146,13 +145,28 @@ internal static class ObservationFiles
             streams[id] = entry;
         }
 
+        ForEachRow(path, decoder, Accept, message => errors.WriteLine($"{message} (row skipped)"));
+
+        return [.. order.Select(s => (s, new ObservationSeries(m, [.. streams[s].Values], [.. streams[s].Gaps])))];
+    }
+
+    /// <summary>Receives one decoded row of an observation file.</summary>
+    internal delegate void RowVisitor(in InputRecord record);
+
+    /// <summary>
+    /// Reads every row of a CSV or JSON Lines observation file in order: decoded rows go to <paramref name="accept"/>,
+    /// malformed ones to <paramref name="reject"/> as "file:line: reason: message".
+    /// </summary>
+    internal static void ForEachRow(string path, InputRecordDecoder decoder, RowVisitor accept, Action<string> reject)
+    {
+        var name = Path.GetFileName(path);
         if (IsJsonLines(path))
         {
             long line = 0;
             foreach (var text in File.ReadLines(path))
             {
                 line++;
-                if (text.Length == 0)
+                if (string.IsNullOrWhiteSpace(text))
                 {
                     continue;
                 }
@@ -160,36 +174,34 @@ internal static class ObservationFiles
                 var position = SourcePosition.FileLine(name, line);
                 if (decoder.TryDecode(Encoding.UTF8.GetBytes(text), default, double.NaN, position, out var record, out var reason, out var error))
                 {
-                    Accept(record);
+                    accept(record);
                 }
                 else
                 {
-                    errors.WriteLine($"{position}: {DeadLetterReasons.Name(reason)}: {error} (row skipped)");
+                    reject($"{position}: {DeadLetterReasons.Name(reason)}: {error}");
                 }
             }
+
+            return;
         }
-        else
+
+        using var csv = new CsvObservationReader(new StreamReader(path, Encoding.UTF8), name);
+        while (true)
         {
-            using var csv = new CsvObservationReader(new StreamReader(path, Encoding.UTF8), name);
-            while (true)
+            var status = csv.Read(out var record, out var error);
+            if (status == CsvReadStatus.End)
             {
-                var status = csv.Read(out var record, out var error);
-                if (status == CsvReadStatus.End)
-                {
-                    break;
-                }
-
-                if (status == CsvReadStatus.Error)
-                {
-                    errors.WriteLine($"{error} (row skipped)");
-                    continue;
-                }
-
-                Accept(record);
+                return;
             }
-        }
 
-        return [.. order.Select(s => (s, new ObservationSeries(m, [.. streams[s].Values], [.. streams[s].Gaps])))];
+            if (status == CsvReadStatus.Error)
+            {
+                reject(error ?? $"{name}: unreadable row");
+                continue;
+            }
+
+            accept(record);
+        }
     }
 
     private static SourcePosition ParseLine(string error, string name)

@@ -119,7 +119,6 @@ internal static class PlotDataReader
         }
 
         var byStream = series.ToDictionary(s => s.Stream, StringComparer.Ordinal);
-        var name = Path.GetFileName(path);
 
         void Accept(in InputRecord record)
         {
@@ -133,50 +132,11 @@ internal static class PlotDataReader
             target.Components = Math.Max(target.Components, values.Length);
         }
 
-        if (ObservationFiles.IsJsonLines(path))
+        ObservationFiles.ForEachRow(path, new InputRecordDecoder(numericTimeFormat: TimeFormat.ModelUnits), Accept, message =>
         {
-            var decoder = new InputRecordDecoder(numericTimeFormat: TimeFormat.ModelUnits);
-            long line = 0;
-            foreach (var text in File.ReadLines(path))
-            {
-                line++;
-                if (string.IsNullOrWhiteSpace(text))
-                {
-                    continue;
-                }
-
-                if (decoder.TryDecode(Encoding.UTF8.GetBytes(text), default, double.NaN, SourcePosition.FileLine(name, line), out var record, out _, out var error))
-                {
-                    Accept(record);
-                }
-                else
-                {
-                    skipped++;
-                    firstError ??= $"{name}:{line}: {error}";
-                }
-            }
-        }
-        else
-        {
-            using var csv = new CsvObservationReader(new StreamReader(path, Encoding.UTF8), name);
-            while (true)
-            {
-                var status = csv.Read(out var record, out var error);
-                if (status == CsvReadStatus.End)
-                {
-                    break;
-                }
-
-                if (status == CsvReadStatus.Error)
-                {
-                    skipped++;
-                    firstError ??= error;
-                    continue;
-                }
-
-                Accept(record);
-            }
-        }
+            skipped++;
+            firstError ??= message;
+        });
 
         foreach (var s in series)
         {
