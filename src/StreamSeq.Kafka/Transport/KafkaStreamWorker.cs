@@ -320,19 +320,19 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 continue;
             }
 
-            var target = new TopicPartition(options.ChangelogTopic, new Partition(id));
+            var target = partition.ChangelogPartition;
             sink.TransactionStamp = partition.Stamp;
             foreach (var stream in partition.Store.DirtyStreams)
             {
-                // One reusable encoding buffer; the producer needs an exact-size copy of each state anyway.
+                // One reusable encoding buffer; the sink copies it into a reused exact-size array for the producer.
                 stateBuffer.ResetWrittenCount();
                 StreamStateCodec.Write(stream, stateBuffer);
-                sink.Produce(target, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(stream.StreamId), Value = stateBuffer.WrittenSpan.ToArray(), Headers = sink.Stamp(null) });
+                sink.ProduceState(target, stream.StreamId, stateBuffer.WrittenSpan);
                 changelogRecords++;
             }
 
             // The marker goes last: restore applies this transaction's states only once it has seen it.
-            sink.Produce(target, new Message<byte[], byte[]> { Key = partition.OffsetKey, Value = ChangelogKeys.OffsetValue(partition.NextOffset), Headers = sink.Stamp(null) });
+            sink.ProduceCopy(target, partition.OffsetKey, ChangelogKeys.OffsetValue(partition.NextOffset), default);
             changelogRecords++;
             offsets.Add(new TopicPartitionOffset(options.InputTopic, id, partition.NextOffset));
         }
@@ -455,7 +455,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     }
                 }
 
-                owned[partition] = new PartitionState(store, ChangelogKeys.OffsetKey(options.InputTopic, partition)) { NextOffset = result.NextOffset ?? -1 };
+                owned[partition] = new PartitionState(store, ChangelogKeys.OffsetKey(options.InputTopic, partition), new TopicPartition(options.ChangelogTopic, partition)) { NextOffset = result.NextOffset ?? -1 };
 
                 // No marker yet: start from the group's committed offset (or the beginning).
                 offsets[partition] = result.NextOffset is long o ? new Offset(o) : Offset.Stored;
@@ -608,11 +608,14 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka client error {Code}: {Reason} (fatal: {Fatal})")]
     private static partial void LogClientError(ILogger logger, ErrorCode code, string reason, bool fatal);
 
-    private sealed class PartitionState(StateStore store, byte[] offsetKey)
+    private sealed class PartitionState(StateStore store, byte[] offsetKey, TopicPartition changelogPartition)
     {
         public StateStore Store { get; } = store;
 
         public byte[] OffsetKey { get; } = offsetKey;
+
+        /// <summary>This partition's changelog partition (the changelog is partitioned like the input).</summary>
+        public TopicPartition ChangelogPartition { get; } = changelogPartition;
 
         public long NextOffset { get; set; }
 
