@@ -50,6 +50,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private string incarnation = string.Empty;
     private long transactionSequence;
     private int consecutiveAborts;
+    private long commitEstimate;
     private const int MaxConsecutiveAborts = 5;
 
     /// <summary>Creates the loop.</summary>
@@ -195,7 +196,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             ConsumeResult<byte[], byte[]>? result;
             try
             {
-                result = consumer.Consume(poll);
+                result = consumer.Consume(inTransaction ? UntilCommitDue(poll, commitTicks) : poll);
             }
             catch (ConsumeException e) when (!e.Error.IsFatal)
             {
@@ -216,7 +217,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     Process(result, partition);
                 }
 
-                if (inTransaction && (batchCount >= options.MaxBatchSize || Stopwatch.GetTimestamp() - batchStart >= commitTicks))
+                if (inTransaction && (batchCount >= options.MaxBatchSize || Stopwatch.GetTimestamp() - batchStart >= CloseAfter(commitTicks)))
                 {
                     Commit();
                 }
@@ -245,6 +246,30 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         LogStopped(logger, Status.Processed, Status.Commits);
     }
+
+    /// <summary>
+    /// The poll wait with an open transaction: no longer than until its commit is due, so a transaction whose input
+    /// pauses still commits on time instead of up to one poll wait late.
+    /// </summary>
+    private TimeSpan UntilCommitDue(TimeSpan poll, long commitTicks)
+    {
+        var remaining = CloseAfter(commitTicks) - (Stopwatch.GetTimestamp() - batchStart);
+        if (remaining <= 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        // Whole milliseconds, rounded up (the client waits in milliseconds; rounding down would spin).
+        var milliseconds = Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency);
+        return TimeSpan.FromMilliseconds(Math.Min(poll.TotalMilliseconds, milliseconds));
+    }
+
+    /// <summary>
+    /// How long after its first record a transaction starts committing: the commit interval less the expected commit
+    /// time (at most half the interval), so that a transaction, its commit included, stays open about the commit
+    /// interval and the interval bounds how long an output waits to become visible.
+    /// </summary>
+    private long CloseAfter(long commitTicks) => commitTicks - Math.Min(commitEstimate, commitTicks / 2);
 
     private void Process(ConsumeResult<byte[], byte[]> result, PartitionState partition)
     {
@@ -344,6 +369,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 Retry("send offsets", () => producer.SendOffsetsToTransaction(offsets, consumer!.ConsumerGroupMetadata, options.TransactionTimeout));
             }
 
+            AwaitDelivery(producer);
             Retry("commit transaction", () => producer.CommitTransaction(options.TransactionTimeout));
         }
         catch (KafkaTxnRequiresAbortException e)
@@ -363,6 +389,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
         }
 
+        // Expected commit time: recent commits' longest, decaying by a tenth per commit (tracks the slow commits that
+        // set the latency tail, and forgets a one-off stall within a few dozen transactions).
+        var took = Stopwatch.GetTimestamp() - start;
+        commitEstimate = Math.Max(took, commitEstimate - (commitEstimate / 10));
         var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         metrics.Committed(elapsed);
         metrics.Produced(options.ChangelogTopic, changelogRecords);
@@ -376,6 +406,22 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Status.Duplicates = processor.Duplicates;
         activity?.SetTag("streamseq.records", batchCount);
         activity?.SetTag("streamseq.changelog.records", changelogRecords);
+    }
+
+    /// <summary>
+    /// Waits until the transaction's records are acknowledged, in steps of about a millisecond. CommitTransaction
+    /// flushes first as well, but without delivery reports nothing wakes its flush, which then re-checks only every
+    /// 10 ms: a commit would take at least 10 ms however fast the broker acknowledged. Each zero-timeout flush also
+    /// sends what is lingering at once. Gives up after the transaction timeout and leaves the rest (and any delivery
+    /// error) to CommitTransaction.
+    /// </summary>
+    private void AwaitDelivery(IProducer<byte[], byte[]> producer)
+    {
+        var start = Stopwatch.GetTimestamp();
+        while (producer.Flush(TimeSpan.Zero) > 0 && Stopwatch.GetElapsedTime(start) < options.TransactionTimeout && !stopping.IsCancellationRequested)
+        {
+            Thread.Sleep(1);
+        }
     }
 
     private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
