@@ -51,6 +51,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private long transactionSequence;
     private int consecutiveAborts;
     private long commitEstimate;
+    private bool keepingUp = true;
     private const int MaxConsecutiveAborts = 5;
 
     /// <summary>Creates the loop.</summary>
@@ -269,7 +270,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// time (at most half the interval), so that a transaction, its commit included, stays open about the commit
     /// interval and the interval bounds how long an output waits to become visible.
     /// </summary>
-    private long CloseAfter(long commitTicks) => commitTicks - Math.Min(commitEstimate, commitTicks / 2);
+    /// <remarks>
+    /// Only while the worker keeps up: when the last commit ended with a transaction's worth of input or more waiting,
+    /// outputs wait on the backlog rather than on the commit, and shorter transactions would only add commits.
+    /// </remarks>
+    private long CloseAfter(long commitTicks) => keepingUp ? commitTicks - Math.Min(commitEstimate, commitTicks / 2) : commitTicks;
 
     private void Process(ConsumeResult<byte[], byte[]> result, PartitionState partition)
     {
@@ -401,6 +406,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Status.LastCommit = DateTimeOffset.UtcNow;
         Status.LiveStreams = owned.Values.Sum(p => (long)p.Store.LiveCount + p.Store.EvictedCount);
         Status.Lag = ComputeLag();
+        keepingUp = Status.Lag < batchCount;
         Status.Alerts = processor.Alerts;
         Status.DeadLetters = processor.DeadLetters;
         Status.Duplicates = processor.Duplicates;
