@@ -17,7 +17,7 @@ namespace StreamSeq.EndToEnd;
 /// </summary>
 internal static class LatencyScenario
 {
-    public sealed record Result(double Fraction, double Rate, double AchievedRate, int Samples, double P50, double P90, double P99, double Max, TimeSpan CommitInterval, long BacklogAtEnd);
+    public sealed record Result(double Fraction, double Rate, double AchievedRate, int Samples, double P50, double P90, double P99, double Max, TimeSpan CommitInterval, long BacklogAtEnd, double CommitP50, double CommitP99);
 
     public static Result Execute(Broker broker, int streams, double fraction, double maxRate, TimeSpan warmUp, TimeSpan duration, TextWriter log)
     {
@@ -26,11 +26,12 @@ internal static class LatencyScenario
         var options = ThroughputScenario.Options(broker, input, $"latency{fraction * 100:F0}");
         var metrics = new KafkaTransportMetrics();
         var committedAt = new ConcurrentDictionary<long, double>();
+        var measuring = 0;
         long ended = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (ReferenceEquals(instrument.Meter, metrics.Meter) && instrument.Name is "streamseq.kafka.transactions.committed" or "streamseq.kafka.transactions.aborted")
+            if (ReferenceEquals(instrument.Meter, metrics.Meter) && instrument.Name is "streamseq.kafka.transactions.committed" or "streamseq.kafka.transactions.aborted" or "streamseq.kafka.commit.duration")
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -43,6 +44,16 @@ internal static class LatencyScenario
             if (instrument.Name.EndsWith("committed", StringComparison.Ordinal))
             {
                 committedAt[sequence] = NowMilliseconds();
+            }
+        });
+        // How long each commit took (changelog writes, offsets, CommitTransaction): the part of the latency after the
+        // transaction closes.
+        var commitDurations = new ConcurrentQueue<double>();
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+        {
+            if (Volatile.Read(ref measuring) == 1)
+            {
+                commitDurations.Enqueue(value);
             }
         });
         listener.Start();
@@ -61,7 +72,6 @@ internal static class LatencyScenario
 
         var latencies = new List<(long Transaction, double Produced, double Seen)>();
         using var stopReading = new CancellationTokenSource();
-        var measuring = 0;
         var reader = new Thread(() => Read(broker, options.FilteredTopic, latencies, () => Volatile.Read(ref measuring) == 1, stopReading.Token)) { IsBackground = true, Name = "latency-reader" };
         reader.Start();
 
@@ -120,8 +130,8 @@ internal static class LatencyScenario
             }
         }
 
-        var result = new Result(fraction, rate, achieved, sorted.Length, Measure.Quantile(sorted, 0.5), Measure.Quantile(sorted, 0.9), Measure.Quantile(sorted, 0.99), sorted.Length > 0 ? sorted[^1] : double.NaN, options.CommitInterval, backlog);
-        log.WriteLine($"latency at {fraction:P0} of the maximum: {result.Samples:N0} outputs at {result.AchievedRate:N0} records/s: p50 {result.P50:F0} ms, p90 {result.P90:F0} ms, p99 {result.P99:F0} ms, max {result.Max:F0} ms (commit interval {options.CommitInterval.TotalMilliseconds:F0} ms), backlog when input stopped {backlog:N0}");
+        var result = new Result(fraction, rate, achieved, sorted.Length, Measure.Quantile(sorted, 0.5), Measure.Quantile(sorted, 0.9), Measure.Quantile(sorted, 0.99), sorted.Length > 0 ? sorted[^1] : double.NaN, options.CommitInterval, backlog, Measure.Quantile([.. commitDurations.Order()], 0.5), Measure.Quantile([.. commitDurations.Order()], 0.99));
+        log.WriteLine($"latency at {fraction:P0} of the maximum: {result.Samples:N0} outputs at {result.AchievedRate:N0} records/s: p50 {result.P50:F0} ms, p90 {result.P90:F0} ms, p99 {result.P99:F0} ms, max {result.Max:F0} ms (commit interval {options.CommitInterval.TotalMilliseconds:F0} ms; commits took p50 {result.CommitP50:F1} ms, p99 {result.CommitP99:F1} ms), backlog when input stopped {backlog:N0}");
         return result;
     }
 

@@ -43,6 +43,7 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         var uncommitted = partitions.ToDictionary(p => p, _ => new List<(string Transaction, string Stream, byte[]? Value)>());
         var pending = new HashSet<int>(partitions);
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
+        WarmMetadata(consumer, changelogTopic, TimeSpan.FromSeconds(Math.Min(5, patience.TotalSeconds)));
         consumer.Assign(partitions.Select(p => new TopicPartitionOffset(changelogTopic, p, Offset.Beginning)));
         var clock = Stopwatch.StartNew();
         var lastProgress = clock.Elapsed;
@@ -121,6 +122,24 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// Looks up the topic's partition leaders on the consumer's own connection before assigning. Assigned at their
+    /// beginning, partitions need an offset lookup at their leader; when no leader is known yet, librdkafka retries that
+    /// lookup only after half a second, which made every restore start about 500 ms late.
+    /// </summary>
+    private static void WarmMetadata(IConsumer<byte[], byte[]> consumer, string topic, TimeSpan timeout)
+    {
+        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+        try
+        {
+            admin.GetMetadata(topic, timeout);
+        }
+        catch (KafkaException)
+        {
+            // Only a head start: the assignment below finds the leaders itself, just later.
+        }
     }
 
     /// <summary>

@@ -50,6 +50,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private string incarnation = string.Empty;
     private long transactionSequence;
     private int consecutiveAborts;
+    private long commitEstimate;
+    private bool keepingUp = true;
     private const int MaxConsecutiveAborts = 5;
 
     /// <summary>Creates the loop.</summary>
@@ -195,7 +197,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             ConsumeResult<byte[], byte[]>? result;
             try
             {
-                result = consumer.Consume(poll);
+                result = consumer.Consume(inTransaction ? UntilCommitDue(poll, commitTicks) : poll);
             }
             catch (ConsumeException e) when (!e.Error.IsFatal)
             {
@@ -216,7 +218,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     Process(result, partition);
                 }
 
-                if (inTransaction && (batchCount >= options.MaxBatchSize || Stopwatch.GetTimestamp() - batchStart >= commitTicks))
+                if (inTransaction && (batchCount >= options.MaxBatchSize || Stopwatch.GetTimestamp() - batchStart >= CloseAfter(commitTicks)))
                 {
                     Commit();
                 }
@@ -245,6 +247,34 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         LogStopped(logger, Status.Processed, Status.Commits);
     }
+
+    /// <summary>
+    /// The poll wait with an open transaction: no longer than until its commit is due, so a transaction whose input
+    /// pauses still commits on time instead of up to one poll wait late.
+    /// </summary>
+    private TimeSpan UntilCommitDue(TimeSpan poll, long commitTicks)
+    {
+        var remaining = CloseAfter(commitTicks) - (Stopwatch.GetTimestamp() - batchStart);
+        if (remaining <= 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        // Whole milliseconds, rounded up (the client waits in milliseconds; rounding down would spin).
+        var milliseconds = Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency);
+        return TimeSpan.FromMilliseconds(Math.Min(poll.TotalMilliseconds, milliseconds));
+    }
+
+    /// <summary>
+    /// How long after its first record a transaction starts committing: the commit interval less the expected commit
+    /// time (at most half the interval), so that a transaction, its commit included, stays open about the commit
+    /// interval and the interval bounds how long an output waits to become visible.
+    /// </summary>
+    /// <remarks>
+    /// Only while the worker keeps up: when the last commit ended with a transaction's worth of input or more waiting,
+    /// outputs wait on the backlog rather than on the commit, and shorter transactions would only add commits.
+    /// </remarks>
+    private long CloseAfter(long commitTicks) => keepingUp ? commitTicks - Math.Min(commitEstimate, commitTicks / 2) : commitTicks;
 
     private void Process(ConsumeResult<byte[], byte[]> result, PartitionState partition)
     {
@@ -320,19 +350,19 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 continue;
             }
 
-            var target = new TopicPartition(options.ChangelogTopic, new Partition(id));
+            var target = partition.ChangelogPartition;
             sink.TransactionStamp = partition.Stamp;
             foreach (var stream in partition.Store.DirtyStreams)
             {
-                // One reusable encoding buffer; the producer needs an exact-size copy of each state anyway.
+                // One reusable encoding buffer; the sink copies it into a reused exact-size array for the producer.
                 stateBuffer.ResetWrittenCount();
                 StreamStateCodec.Write(stream, stateBuffer);
-                sink.Produce(target, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(stream.StreamId), Value = stateBuffer.WrittenSpan.ToArray(), Headers = sink.Stamp(null) });
+                sink.ProduceState(target, stream.StreamId, stateBuffer.WrittenSpan);
                 changelogRecords++;
             }
 
             // The marker goes last: restore applies this transaction's states only once it has seen it.
-            sink.Produce(target, new Message<byte[], byte[]> { Key = partition.OffsetKey, Value = ChangelogKeys.OffsetValue(partition.NextOffset), Headers = sink.Stamp(null) });
+            sink.ProduceCopy(target, partition.OffsetKey, ChangelogKeys.OffsetValue(partition.NextOffset), default);
             changelogRecords++;
             offsets.Add(new TopicPartitionOffset(options.InputTopic, id, partition.NextOffset));
         }
@@ -344,6 +374,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 Retry("send offsets", () => producer.SendOffsetsToTransaction(offsets, consumer!.ConsumerGroupMetadata, options.TransactionTimeout));
             }
 
+            AwaitDelivery(producer);
             Retry("commit transaction", () => producer.CommitTransaction(options.TransactionTimeout));
         }
         catch (KafkaTxnRequiresAbortException e)
@@ -363,6 +394,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
         }
 
+        // Expected commit time: recent commits' longest, decaying by a tenth per commit (tracks the slow commits that
+        // set the latency tail, and forgets a one-off stall within a few dozen transactions).
+        var took = Stopwatch.GetTimestamp() - start;
+        commitEstimate = Math.Max(took, commitEstimate - (commitEstimate / 10));
         var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         metrics.Committed(elapsed);
         metrics.Produced(options.ChangelogTopic, changelogRecords);
@@ -371,11 +406,28 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Status.LastCommit = DateTimeOffset.UtcNow;
         Status.LiveStreams = owned.Values.Sum(p => (long)p.Store.LiveCount + p.Store.EvictedCount);
         Status.Lag = ComputeLag();
+        keepingUp = Status.Lag < batchCount;
         Status.Alerts = processor.Alerts;
         Status.DeadLetters = processor.DeadLetters;
         Status.Duplicates = processor.Duplicates;
         activity?.SetTag("streamseq.records", batchCount);
         activity?.SetTag("streamseq.changelog.records", changelogRecords);
+    }
+
+    /// <summary>
+    /// Waits until the transaction's records are acknowledged, in steps of about a millisecond. CommitTransaction
+    /// flushes first as well, but without delivery reports nothing wakes its flush, which then re-checks only every
+    /// 10 ms: a commit would take at least 10 ms however fast the broker acknowledged. Each zero-timeout flush also
+    /// sends what is lingering at once. Gives up after the transaction timeout and leaves the rest (and any delivery
+    /// error) to CommitTransaction.
+    /// </summary>
+    private void AwaitDelivery(IProducer<byte[], byte[]> producer)
+    {
+        var start = Stopwatch.GetTimestamp();
+        while (producer.Flush(TimeSpan.Zero) > 0 && Stopwatch.GetElapsedTime(start) < options.TransactionTimeout && !stopping.IsCancellationRequested)
+        {
+            Thread.Sleep(1);
+        }
     }
 
     private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
@@ -455,7 +507,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     }
                 }
 
-                owned[partition] = new PartitionState(store, ChangelogKeys.OffsetKey(options.InputTopic, partition)) { NextOffset = result.NextOffset ?? -1 };
+                owned[partition] = new PartitionState(store, ChangelogKeys.OffsetKey(options.InputTopic, partition), new TopicPartition(options.ChangelogTopic, partition)) { NextOffset = result.NextOffset ?? -1 };
 
                 // No marker yet: start from the group's committed offset (or the beginning).
                 offsets[partition] = result.NextOffset is long o ? new Offset(o) : Offset.Stored;
@@ -608,11 +660,14 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka client error {Code}: {Reason} (fatal: {Fatal})")]
     private static partial void LogClientError(ILogger logger, ErrorCode code, string reason, bool fatal);
 
-    private sealed class PartitionState(StateStore store, byte[] offsetKey)
+    private sealed class PartitionState(StateStore store, byte[] offsetKey, TopicPartition changelogPartition)
     {
         public StateStore Store { get; } = store;
 
         public byte[] OffsetKey { get; } = offsetKey;
+
+        /// <summary>This partition's changelog partition (the changelog is partitioned like the input).</summary>
+        public TopicPartition ChangelogPartition { get; } = changelogPartition;
 
         public long NextOffset { get; set; }
 
