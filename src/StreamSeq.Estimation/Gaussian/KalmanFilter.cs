@@ -660,16 +660,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
         // Kt = S⁻¹ H_o P⁻ (k×n), so K = Kt'.
         Dense.CholeskySolve(l, k, kt, n);
-        v.CopyTo(z);
-        Dense.ForwardSubstitute(l, k, z);
-        var nis = 0.0;
-        for (var a = 0; a < k; a++)
-        {
-            nis += z[a] * z[a];
-        }
-
-        estimate.NormalizedInnovationSquared = nis;
-        estimate.LogLikelihood = -0.5 * ((k * Log2Pi) + Dense.LogDeterminantFromCholesky(l, k) + nis);
+        Nonlinear.GaussianUpdate.Statistics(l, k, v, z, estimate);
 
         // a = a⁻ + K v; A P = P⁻ − K U_o.
         for (var i = 0; i < n; i++)
@@ -1350,16 +1341,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         Dense.CholeskySolve(s, k, kt, n);
 
         var z = arena.Take(k);
-        v.CopyTo(z);
-        Dense.ForwardSubstitute(s, k, z);
-        var nis = 0.0;
-        for (var a = 0; a < k; a++)
-        {
-            nis += z[a] * z[a];
-        }
-
-        estimate.NormalizedInnovationSquared = nis;
-        estimate.LogLikelihood = -0.5 * ((k * Log2Pi) + Dense.LogDeterminantFromCholesky(s, k) + nis);
+        Nonlinear.GaussianUpdate.Statistics(s, k, v, z, estimate);
 
         for (var i = 0; i < n; i++)
         {

@@ -225,7 +225,7 @@ internal static class GaussianUpdate
     }
 
     /// <summary>NIS = v' S⁻¹ v and log N(v; 0, S) from the lower Cholesky factor of S (<paramref name="z"/>: k scratch).</summary>
-    private static void Statistics(ReadOnlySpan<double> cholesky, int k, ReadOnlySpan<double> v, Span<double> z, Estimate estimate)
+    internal static void Statistics(ReadOnlySpan<double> cholesky, int k, ReadOnlySpan<double> v, Span<double> z, Estimate estimate)
     {
         v.CopyTo(z);
         Dense.ForwardSubstitute(cholesky, k, z);
