@@ -598,16 +598,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         mean.CopyTo(estimate.StateMean);
         cov.CopyTo(estimate.StateCovariance);
         state[StepsSlot] += 1.0;
-        if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
-        {
-            estimate.Flags |= EstimateFlags.Reinitialized;
-        }
-        else if (!Dense.LooksPositiveSemiDefinite(cov, n))
-        {
-            Dense.RepairCovariance(cov, n);
-            cov.CopyTo(estimate.StateCovariance);
-            estimate.Flags |= EstimateFlags.Repaired;
-        }
+        CheckUpdatedState(mean, cov, n, estimate);
     }
 
     /// <summary>The update of <see cref="CompactStep"/> over the observed rows (Joseph form, see there).</summary>
@@ -1021,16 +1012,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         Store(p0, p1, p2, p3, n, cov);
         cov.CopyTo(estimate.StateCovariance);
         state[StepsSlot] += 1.0;
-        if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
-        {
-            estimate.Flags |= EstimateFlags.Reinitialized;
-        }
-        else if (!Dense.LooksPositiveSemiDefinite(cov, n))
-        {
-            Dense.RepairCovariance(cov, n);
-            cov.CopyTo(estimate.StateCovariance);
-            estimate.Flags |= EstimateFlags.Repaired;
-        }
+        CheckUpdatedState(mean, cov, n, estimate);
     }
 
     /// <summary>(X + X') / 2 for a 4×4 matrix held as rows, through <paramref name="scratch"/> (16 doubles).</summary>
@@ -1286,16 +1268,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         }
 
         state[StepsSlot] += 1.0;
-        if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
-        {
-            estimate.Flags |= EstimateFlags.Reinitialized;
-        }
-        else if (!Dense.LooksPositiveSemiDefinite(cov, n))
-        {
-            Dense.RepairCovariance(cov, n);
-            cov.CopyTo(estimate.StateCovariance);
-            estimate.Flags |= EstimateFlags.Repaired;
-        }
+        CheckUpdatedState(mean, cov, n, estimate);
 
         arena.Release(mark);
     }
@@ -1656,6 +1629,24 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     {
         message[..n].CopyTo(mean);
         message.Slice(n, n * n).CopyTo(covariance);
+    }
+
+    /// <summary>
+    /// Guard rails after an update: a non-finite state is flagged for re-initialisation; a covariance that is no longer
+    /// positive semi-definite (rounding) is repaired in place and the estimate's copy refreshed.
+    /// </summary>
+    private static void CheckUpdatedState(ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate)
+    {
+        if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
+        {
+            estimate.Flags |= EstimateFlags.Reinitialized;
+        }
+        else if (!Dense.LooksPositiveSemiDefinite(cov, n))
+        {
+            Dense.RepairCovariance(cov, n);
+            cov.CopyTo(estimate.StateCovariance);
+            estimate.Flags |= EstimateFlags.Repaired;
+        }
     }
 
     /// <summary>
