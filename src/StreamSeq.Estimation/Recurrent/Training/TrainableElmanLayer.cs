@@ -9,11 +9,9 @@ internal sealed class TrainableElmanLayer : TrainableLayer
     private readonly int weightHidden;
     private readonly int biasInput;
     private readonly int biasHidden;
-    private readonly int slot;
-    private double[] tape = [];
 
     public TrainableElmanLayer(ParameterSet parameters, int layer, int inputWidth, int hidden, ElmanActivation activation)
-        : base(inputWidth, hidden)
+        : base(inputWidth, hidden, inputWidth + (2 * hidden))
     {
         relu = activation == ElmanActivation.Relu;
         var bound = 1.0 / Math.Sqrt(hidden);
@@ -22,19 +20,10 @@ internal sealed class TrainableElmanLayer : TrainableLayer
         biasInput = parameters.Add($"bias_ih_l{layer}", bound, hidden);
         biasHidden = parameters.Add($"bias_hh_l{layer}", bound, hidden);
 
-        // Tape slot: x, h_prev, h'.
-        slot = inputWidth + (2 * hidden);
+        // Tape slot (sized in the base constructor): x, h_prev, h'.
     }
 
     public override int StateWidth => Hidden;
-
-    public override void EnsureCapacity(int steps)
-    {
-        if (tape.Length < steps * slot)
-        {
-            tape = new double[steps * slot];
-        }
-    }
 
     public override void Forward(ReadOnlySpan<double> theta, ReadOnlySpan<double> x, Span<double> state, int t)
     {
@@ -48,7 +37,7 @@ internal sealed class TrainableElmanLayer : TrainableLayer
 
         TrainMath.MultiplyAdd(theta.Slice(weightInput, h * InputWidth), h, InputWidth, x, a);
         TrainMath.MultiplyAdd(theta.Slice(weightHidden, h * h), h, h, hPrev, a);
-        var record = t >= 0 ? tape.AsSpan(t * slot, slot) : default;
+        var record = TapeSlot(t);
         if (t >= 0)
         {
             x.CopyTo(record);
@@ -69,7 +58,7 @@ internal sealed class TrainableElmanLayer : TrainableLayer
     public override void Backward(ReadOnlySpan<double> theta, Span<double> gradient, int t, ReadOnlySpan<double> dh, Span<double> dc, Span<double> dx, Span<double> dhPrevious)
     {
         var h = Hidden;
-        ReadOnlySpan<double> record = tape.AsSpan(t * slot, slot);
+        ReadOnlySpan<double> record = TapeSlot(t);
         var x = record[..InputWidth];
         var hPrev = record.Slice(InputWidth, h);
         var hNew = record.Slice(InputWidth + h, h);

@@ -13,11 +13,9 @@ internal sealed class TrainableGruLayer : TrainableLayer
     private readonly int weightHidden;
     private readonly int biasInput;
     private readonly int biasHidden;
-    private readonly int slot;
-    private double[] tape = [];
 
     public TrainableGruLayer(ParameterSet parameters, int layer, int inputWidth, int hidden)
-        : base(inputWidth, hidden)
+        : base(inputWidth, hidden, inputWidth + (5 * hidden))
     {
         var bound = 1.0 / Math.Sqrt(hidden);
         weightInput = parameters.Add($"weight_ih_l{layer}", bound, 3 * hidden, inputWidth);
@@ -25,19 +23,10 @@ internal sealed class TrainableGruLayer : TrainableLayer
         biasInput = parameters.Add($"bias_ih_l{layer}", bound, 3 * hidden);
         biasHidden = parameters.Add($"bias_hh_l{layer}", bound, 3 * hidden);
 
-        // Tape slot: x, h_prev, r, z, n, q.
-        slot = inputWidth + (5 * hidden);
+        // Tape slot (sized in the base constructor): x, h_prev, r, z, n, q.
     }
 
     public override int StateWidth => Hidden;
-
-    public override void EnsureCapacity(int steps)
-    {
-        if (tape.Length < steps * slot)
-        {
-            tape = new double[steps * slot];
-        }
-    }
 
     public override void Forward(ReadOnlySpan<double> theta, ReadOnlySpan<double> x, Span<double> state, int t)
     {
@@ -50,7 +39,7 @@ internal sealed class TrainableGruLayer : TrainableLayer
         theta.Slice(biasHidden, h3).CopyTo(gh);
         TrainMath.MultiplyAdd(theta.Slice(weightInput, h3 * InputWidth), h3, InputWidth, x, gi);
         TrainMath.MultiplyAdd(theta.Slice(weightHidden, h3 * h), h3, h, hPrev, gh);
-        var record = t >= 0 ? tape.AsSpan(t * slot, slot) : default;
+        var record = TapeSlot(t);
         if (t >= 0)
         {
             x.CopyTo(record);
@@ -80,7 +69,7 @@ internal sealed class TrainableGruLayer : TrainableLayer
     {
         var h = Hidden;
         var h3 = 3 * h;
-        ReadOnlySpan<double> record = tape.AsSpan(t * slot, slot);
+        ReadOnlySpan<double> record = TapeSlot(t);
         var x = record[..InputWidth];
         var hPrev = record.Slice(InputWidth, h);
         var o = InputWidth + h;

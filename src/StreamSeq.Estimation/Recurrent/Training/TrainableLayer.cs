@@ -8,10 +8,17 @@ namespace StreamSeq.Estimation.Recurrent.Training;
 /// state slice is [h] or [h, c] as in <see cref="RecurrentNetwork{T}"/>.</remarks>
 internal abstract class TrainableLayer
 {
-    private protected TrainableLayer(int inputWidth, int hidden)
+    private readonly int slot;
+    private double[] tape = [];
+
+    /// <param name="inputWidth">Width of the layer's input.</param>
+    /// <param name="hidden">Hidden size H.</param>
+    /// <param name="slotWidth">Values the forward step records per time step for the backward step.</param>
+    private protected TrainableLayer(int inputWidth, int hidden, int slotWidth)
     {
         InputWidth = inputWidth;
         Hidden = hidden;
+        slot = slotWidth;
     }
 
     public int InputWidth { get; }
@@ -22,7 +29,13 @@ internal abstract class TrainableLayer
     public abstract int StateWidth { get; }
 
     /// <summary>Makes room on the tape for <paramref name="steps"/> time steps.</summary>
-    public abstract void EnsureCapacity(int steps);
+    public void EnsureCapacity(int steps)
+    {
+        if (tape.Length < steps * slot)
+        {
+            tape = new double[steps * slot];
+        }
+    }
 
     /// <summary>Advances the layer's state slice in place; records slot <paramref name="t"/> of the tape when t ≥ 0.</summary>
     public abstract void Forward(ReadOnlySpan<double> theta, ReadOnlySpan<double> x, Span<double> state, int t);
@@ -33,4 +46,7 @@ internal abstract class TrainableLayer
     /// this step) and adds the parameter gradients to <paramref name="gradient"/>.
     /// </summary>
     public abstract void Backward(ReadOnlySpan<double> theta, Span<double> gradient, int t, ReadOnlySpan<double> dh, Span<double> dc, Span<double> dx, Span<double> dhPrevious);
+
+    /// <summary>Slot <paramref name="t"/> of the tape; empty when t &lt; 0 (a forward step that records nothing).</summary>
+    private protected Span<double> TapeSlot(int t) => t >= 0 ? tape.AsSpan(t * slot, slot) : default;
 }

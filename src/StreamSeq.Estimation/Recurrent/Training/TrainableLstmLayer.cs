@@ -19,11 +19,9 @@ internal sealed class TrainableLstmLayer : TrainableLayer
     private readonly int peepholeInput;
     private readonly int peepholeForget;
     private readonly int peepholeOutput;
-    private readonly int slot;
-    private double[] tape = [];
 
     public TrainableLstmLayer(ParameterSet parameters, int layer, int inputWidth, int hidden, bool peephole)
-        : base(inputWidth, hidden)
+        : base(inputWidth, hidden, inputWidth + (8 * hidden))
     {
         this.peephole = peephole;
         var bound = 1.0 / Math.Sqrt(hidden);
@@ -38,19 +36,10 @@ internal sealed class TrainableLstmLayer : TrainableLayer
             peepholeOutput = parameters.Add($"peephole_o_l{layer}", bound, hidden);
         }
 
-        // Tape slot: x, h_prev, c_prev, gates (i, f, g, o after activation), c', tanh c'.
-        slot = inputWidth + (8 * hidden);
+        // Tape slot (sized in the base constructor): x, h_prev, c_prev, gates (i, f, g, o after activation), c', tanh c'.
     }
 
     public override int StateWidth => 2 * Hidden;
-
-    public override void EnsureCapacity(int steps)
-    {
-        if (tape.Length < steps * slot)
-        {
-            tape = new double[steps * slot];
-        }
-    }
 
     public override void Forward(ReadOnlySpan<double> theta, ReadOnlySpan<double> x, Span<double> state, int t)
     {
@@ -66,7 +55,7 @@ internal sealed class TrainableLstmLayer : TrainableLayer
 
         TrainMath.MultiplyAdd(theta.Slice(weightInput, h4 * InputWidth), h4, InputWidth, x, a);
         TrainMath.MultiplyAdd(theta.Slice(weightHidden, h4 * h), h4, h, hPrev, a);
-        var record = t >= 0 ? tape.AsSpan(t * slot, slot) : default;
+        var record = TapeSlot(t);
         if (t >= 0)
         {
             x.CopyTo(record);
@@ -120,7 +109,7 @@ internal sealed class TrainableLstmLayer : TrainableLayer
     {
         var h = Hidden;
         var h4 = 4 * h;
-        ReadOnlySpan<double> record = tape.AsSpan(t * slot, slot);
+        ReadOnlySpan<double> record = TapeSlot(t);
         var x = record[..InputWidth];
         var hPrev = record.Slice(InputWidth, h);
         var cPrev = record.Slice(InputWidth + h, h);
