@@ -476,6 +476,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             Retry("abort transaction", () => producer!.AbortTransaction(options.TransactionTimeout));
             inTransaction = false;
             metrics.Aborted();
+            Status.Aborts++;
         }
 
         Rewind();

@@ -22,6 +22,12 @@ public sealed class WorkerStatus
     /// <summary>Consumer lag summed over owned partitions (updated at each commit).</summary>
     public long Lag { get; internal set; }
 
+    /// <summary>Streams of owned partitions kept only in serialised form (evicted beyond the live limit).</summary>
+    public long EvictedStreams { get; internal set; }
+
+    /// <summary>Transactions aborted (each followed by a rewind to the changelog).</summary>
+    public long Aborts { get; internal set; }
+
     /// <summary>Transactions committed.</summary>
     public long Commits { get; internal set; }
 

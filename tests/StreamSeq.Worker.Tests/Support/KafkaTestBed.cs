@@ -40,6 +40,7 @@ internal sealed class KafkaTestBed : IDisposable
         };
         Cluster.CreateTopic(Options.InputTopic, InputPartitions);
         Cluster.CreateTopic(Options.ChangelogTopic, InputPartitions);
+        ChangelogTopics.Add(Options.ChangelogTopic);
         foreach (var t in new[] { Options.FilteredTopic, Options.SmoothedTopic, Options.ForecastTopic, Options.AnomalyTopic, Options.DeadLetterTopic })
         {
             Cluster.CreateTopic(t, OutputPartitions);
@@ -52,12 +53,27 @@ internal sealed class KafkaTestBed : IDisposable
 
     public IEnumerable<string> OutputTopics => [Options.FilteredTopic, Options.SmoothedTopic, Options.ForecastTopic, Options.AnomalyTopic];
 
+    /// <summary>
+    /// The changelog topics workers of this bed have written (their offset markers decide which transactions count as
+    /// committed); a test that points workers at a compacted copy adds it with <see cref="AddChangelog"/>.
+    /// </summary>
+    public List<string> ChangelogTopics { get; } = [];
+
+    /// <summary>Creates another changelog topic, partitioned like the input, and counts its markers from now on.</summary>
+    public string AddChangelog(string name)
+    {
+        Cluster.CreateTopic(name, InputPartitions);
+        ChangelogTopics.Add(name);
+        return name;
+    }
+
     public static ModelRouter Router(string modelJson, int lag, int horizon) =>
         new([ModelBindingFactory.FromSpec(ModelSpec.Parse(modelJson), lag, horizon)]);
 
     /// <summary>Produces records (keyed by stream, partitioned by key) at about <paramref name="perSecond"/> records per second.</summary>
-    public void Produce(IReadOnlyList<(string Stream, string Value)> records, double perSecond = double.PositiveInfinity, Headers? headers = null)
+    public void Produce(IReadOnlyList<(string Stream, string Value)> records, double perSecond = double.PositiveInfinity, Headers? headers = null, int? partition = null)
     {
+        var target = new TopicPartition(Options.InputTopic, partition is int p ? new Partition(p) : Partition.Any);
         using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = Cluster.BootstrapServers, EnableIdempotence = true, LingerMs = 5 }).SetLogHandler((_, _) => { }).Build();
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < records.Count; i++)
@@ -67,7 +83,7 @@ internal sealed class KafkaTestBed : IDisposable
             {
                 try
                 {
-                    producer.Produce(Options.InputTopic, message);
+                    producer.Produce(target, message);
                     break;
                 }
                 catch (ProduceException<string, string> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
@@ -87,6 +103,25 @@ internal sealed class KafkaTestBed : IDisposable
         }
 
         producer.Flush(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// Produces records given as raw bytes (keys that are not UTF-8, values of any size up to 20 MB) to the input topic,
+    /// to a given partition or by key, and returns where each landed.
+    /// </summary>
+    public List<TopicPartitionOffset> ProduceRaw(IReadOnlyList<(byte[] Key, byte[] Value, int? Partition)> records)
+    {
+        var config = new ProducerConfig { BootstrapServers = Cluster.BootstrapServers, EnableIdempotence = true, LingerMs = 5, MessageMaxBytes = 20_000_000 };
+        using var producer = new ProducerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
+        var positions = new List<TopicPartitionOffset>(records.Count);
+        foreach (var (key, value, partition) in records)
+        {
+            var target = new TopicPartition(Options.InputTopic, partition is int p ? new Partition(p) : Partition.Any);
+            var result = producer.ProduceAsync(target, new Message<byte[], byte[]> { Key = key, Value = value }).GetAwaiter().GetResult();
+            positions.Add(result.TopicPartitionOffset);
+        }
+
+        return positions;
     }
 
     /// <summary>
@@ -123,7 +158,15 @@ internal sealed class KafkaTestBed : IDisposable
         return byKey;
     }
 
-    /// <summary>Every committed message of a topic, partition by partition.</summary>
+    /// <summary>The committed messages of a topic (see <see cref="ReadCommitted"/>), partition by partition.</summary>
+    public List<Message<byte[], byte[]>> ReadCommittedMessages(string topic, int partitions = OutputPartitions)
+    {
+        var committed = CommittedTransactions();
+        return ReadMessages(topic, partitions).FindAll(m =>
+            !(m.Headers is { } h && h.TryGetLastBytes(StreamSeq.Kafka.Transport.ChangelogKeys.TransactionHeader, out var tx) && !committed.Contains(Encoding.UTF8.GetString(tx))));
+    }
+
+    /// <summary>Every message of a topic that reached the broker, partition by partition.</summary>
     public List<Message<byte[], byte[]>> ReadMessages(string topic, int partitions = OutputPartitions)
     {
         var config = new ConsumerConfig
@@ -186,7 +229,7 @@ internal sealed class KafkaTestBed : IDisposable
     public HashSet<string> CommittedTransactions()
     {
         var set = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var m in ReadMessages(Options.ChangelogTopic, InputPartitions))
+        foreach (var m in ChangelogTopics.SelectMany(t => ReadMessages(t, InputPartitions)))
         {
             if (m.Key is { Length: > 0 } key && StreamSeq.Kafka.Transport.ChangelogKeys.IsOffsetKey(key)
                 && m.Headers is { } h && h.TryGetLastBytes(StreamSeq.Kafka.Transport.ChangelogKeys.TransactionHeader, out var tx))
@@ -232,11 +275,11 @@ internal sealed class KafkaTestBed : IDisposable
     }
 
     /// <summary>Runs an in-process worker on a thread until the returned handle is disposed (graceful stop).</summary>
-    public WorkerHandle StartInProcess(ModelRouter router, string instanceId, Action<KafkaTransportOptions>? configure = null)
+    public WorkerHandle StartInProcess(ModelRouter router, string instanceId, Action<KafkaTransportOptions>? configure = null, ProcessorOptions? processing = null)
     {
         var options = Clone(Options, instanceId);
         configure?.Invoke(options);
-        return new WorkerHandle(options, router);
+        return new WorkerHandle(options, router, processing ?? new ProcessorOptions());
     }
 
     /// <summary>Produces on a background thread; join the result to wait for the last record.</summary>
@@ -258,6 +301,7 @@ internal sealed class KafkaTestBed : IDisposable
         TransactionTimeout = o.TransactionTimeout,
         GroupProtocol = o.GroupProtocol,
         CommitGroupOffsets = o.CommitGroupOffsets,
+        ChangelogTopic = o.ChangelogTopic,
     };
 
     internal sealed class WorkerHandle : IDisposable
@@ -265,9 +309,9 @@ internal sealed class KafkaTestBed : IDisposable
         private readonly CancellationTokenSource stop = new();
         private readonly Thread thread;
 
-        public WorkerHandle(KafkaTransportOptions options, ModelRouter router)
+        public WorkerHandle(KafkaTransportOptions options, ModelRouter router, ProcessorOptions processing)
         {
-            Worker = new KafkaStreamWorker(options, router, new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), TestLog.For<KafkaStreamWorker>(options.InstanceId));
+            Worker = new KafkaStreamWorker(options, router, processing, new ProcessingMetrics(), new KafkaTransportMetrics(), TestLog.For<KafkaStreamWorker>(options.InstanceId));
             thread = new Thread(() =>
             {
                 try

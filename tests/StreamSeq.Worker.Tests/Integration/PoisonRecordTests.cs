@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text;
+using Confluent.Kafka;
+using StreamSeq.Kafka.Transport;
+using StreamSeq.Worker.Tests.Support;
+using static StreamSeq.Worker.Tests.Integration.ExactlyOnceTests;
+
+namespace StreamSeq.Worker.Tests.Integration;
+
+/// <summary>Records that cannot become outputs go to the dead letters, in a form that fits, and the rest flows on.</summary>
+public sealed class PoisonRecordTests
+{
+    /// <summary>librdkafka's default <c>message.max.bytes</c>, the worker producer's limit.</summary>
+    private const int ProducerLimit = 1_000_000;
+
+    [Fact]
+    public void Run_RecordsWhoseDeadLettersOrOutputsWouldExceedTheMessageLimit_DeadLetteredTruncatedAndEveryGoodRecordCommitted()
+    {
+        using var bed = new KafkaTestBed("oversized");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 1, horizon: 1);
+        var good = TestInput.Generate(streams: 20, perStream: 30, seed: 9);
+        var half = good.Count / 2;
+        var unparseable = Encoding.UTF8.GetBytes("{\"time\":\"2026-01-01T00:10:00Z\",\"values\":[1" + new string(' ', 1_040_000 - 47) + "]");
+        var huge = new byte[10_000_000];
+        Array.Fill(huge, (byte)'7');
+        var longKey = "sensor-long-" + new string('k', 600_000 - 12);
+        var valid = Encoding.UTF8.GetBytes("{\"time\":\"2026-01-01T00:10:00Z\",\"values\":[21.5]}");
+
+        bed.Produce(good[..half]);
+        using (var w = bed.StartInProcess(router, "w1"))
+        {
+            bed.WaitForFiltered(half, TimeSpan.FromSeconds(90));
+
+            // The embedded broker keeps about 5 MiB per partition: the 10 MB record survives only while it is its
+            // partition's newest, so the others follow once it is dead-lettered.
+            bed.ProduceRaw([(Encoding.UTF8.GetBytes("sensor-0004"), huge, 2)]);
+            WaitUntil(() => bed.ReadMessages(bed.Options.DeadLetterTopic).Count >= 1, "the 10 MB record's dead letter", seconds: 60);
+            bed.ProduceRaw([(Encoding.UTF8.GetBytes("sensor-0003"), unparseable, null), (Encoding.UTF8.GetBytes(longKey), valid, null)]);
+            bed.Produce(good[half..]);
+            bed.WaitForFiltered(good.Count, TimeSpan.FromSeconds(90));
+            WaitUntil(() => w.Worker.Status.Lag == 0, "the worker to commit everything");
+        }
+
+        OutputAssert.ExactlyOnce(bed, bed.Expected(good, router));
+        var letters = bed.ReadCommittedMessages(bed.Options.DeadLetterTopic);
+        Assert.Equal(3, letters.Count);
+        Assert.All(letters, l => Assert.True(WireSize(l) <= ProducerLimit, $"a dead letter of {WireSize(l)} bytes exceeds the producer limit"));
+
+        var tooLarge = Assert.Single(letters, l => Header(l, DeadLetterHeaders.Kind) == "too-large");
+        Assert.Equal("sensor-0004", Encoding.UTF8.GetString(tooLarge.Key));
+        Assert.Equal(huge.AsSpan(0, tooLarge.Value.Length).ToArray(), tooLarge.Value);
+        Assert.Equal(OriginalSizes(keyBytes: 11, valueBytes: huge.Length), Header(tooLarge, DeadLetterHeaders.Truncated));
+
+        var bad = Assert.Single(letters, l => Header(l, DeadLetterHeaders.Kind) == "unparseable");
+        Assert.Equal(unparseable.AsSpan(0, bad.Value.Length).ToArray(), bad.Value);
+        Assert.True(bad.Value.Length > ProducerLimit / 2, "the truncated payload keeps as much as fits");
+        Assert.Equal(OriginalSizes(keyBytes: 11, valueBytes: unparseable.Length), Header(bad, DeadLetterHeaders.Truncated));
+
+        // The key is far over the stream-id limit but the dead letter fits whole: nothing is cut.
+        var key = Assert.Single(letters, l => Header(l, DeadLetterHeaders.Kind) == "invalid-key");
+        Assert.Equal(longKey, Encoding.UTF8.GetString(key.Key));
+        Assert.Equal(valid, key.Value);
+        Assert.False(key.Headers.TryGetLastBytes(DeadLetterHeaders.Truncated, out _));
+    }
+
+    [Fact]
+    public void Run_FortyThousandWrongDimensionRecordsUnderFreshKeys_CreateNoStreamState()
+    {
+        using var bed = new KafkaTestBed("rejected-leak");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 0, horizon: 0);
+        var good = TestInput.Generate(streams: 10, perStream: 5, seed: 4);
+        var bad = Enumerable.Range(0, 40_000).Select(i => ($"fresh-{i:D5}", "{\"time\":\"2026-01-01T00:00:00Z\",\"values\":[1,2]}")).ToList();
+        bed.Produce(good[..20]);
+        bed.Produce(bad);
+        bed.Produce(good[20..]);
+        using (var w = bed.StartInProcess(router, "w1"))
+        {
+            bed.WaitForFiltered(good.Count, TimeSpan.FromSeconds(120));
+            WaitUntil(() => w.Worker.Status.Lag == 0 && w.Worker.Status.DeadLetters >= bad.Count, "every record to be committed");
+            Assert.Equal(10, w.Worker.Status.LiveStreams);
+            Assert.Equal(0, w.Worker.Status.EvictedStreams);
+        }
+    }
+
+    [Fact]
+    public void Run_KeysThatAreNotUtf8_DeadLetteredAsInvalidKeyAndNeverShareAStream()
+    {
+        using var bed = new KafkaTestBed("invalid-utf8");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 0, horizon: 0);
+        var good = TestInput.Generate(streams: 5, perStream: 4, seed: 2);
+        var prefix = Encoding.UTF8.GetBytes("temperature-");
+        byte[][] keys =
+        [
+            [.. prefix, 0xff, 0xfe],
+            [.. prefix, 0xfe, 0xff],
+            [.. prefix, 0xe2, 0x82], // a three-byte sequence cut short
+            [.. prefix, 0xc0, 0xaf], // an overlong '/'
+            [.. prefix, 0xed, 0xa0, 0x80], // a UTF-16 surrogate encoded as UTF-8
+        ];
+        var reading = Encoding.UTF8.GetBytes("{\"time\":\"2026-01-01T00:00:00Z\",\"values\":[20]}");
+        bed.Produce(good);
+        bed.ProduceRaw([.. keys.Select((k, i) => (k, reading, (int?)(i % KafkaTestBed.InputPartitions)))]);
+        using (var w = bed.StartInProcess(router, "w1"))
+        {
+            bed.WaitForFiltered(good.Count, TimeSpan.FromSeconds(90));
+            WaitUntil(() => w.Worker.Status.Lag == 0 && w.Worker.Status.DeadLetters >= keys.Length, "every record to be committed");
+            Assert.Equal(5, w.Worker.Status.LiveStreams);
+        }
+
+        var letters = bed.ReadCommittedMessages(bed.Options.DeadLetterTopic);
+        Assert.Equal(keys.Length, letters.Count);
+        foreach (var key in keys)
+        {
+            var letter = Assert.Single(letters, l => l.Key.AsSpan().SequenceEqual(key));
+            Assert.Equal("invalid-key", Header(letter, DeadLetterHeaders.Kind));
+            Assert.Equal(reading, letter.Value);
+        }
+
+        Assert.DoesNotContain(bed.ReadCommitted(bed.Options.FilteredTopic).Keys, k => k.StartsWith("temperature-", StringComparison.Ordinal));
+    }
+
+    private static string OriginalSizes(long keyBytes, long valueBytes) =>
+        string.Create(CultureInfo.InvariantCulture, $"key={keyBytes};value={valueBytes}");
+
+    private static string Header(Message<byte[], byte[]> m, string name) =>
+        m.Headers.TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : throw new KeyNotFoundException(name);
+
+    /// <summary>The record's size as librdkafka checks it against <c>message.max.bytes</c> (an upper bound of it).</summary>
+    private static long WireSize(Message<byte[], byte[]> m) =>
+        36 + (m.Key?.Length ?? 0) + (m.Value?.Length ?? 0) + m.Headers.Sum(h => h.Key.Length + h.GetValueBytes().Length + 10);
+}
