@@ -86,6 +86,27 @@ public sealed class StreamProcessor : IDisposable
         Process(new InputRecord(record.StreamId, record.Time, record.Values, source, record.Control, routeKey, value), store, sink);
     }
 
+    /// <summary>
+    /// Dead-letters a record that the transport rejected itself (an unusable key before decoding, or outputs over the
+    /// broker's message size after processing), counted like the processor's own dead letters.
+    /// </summary>
+    /// <param name="reason">Why.</param>
+    /// <param name="message">A message naming the problem.</param>
+    /// <param name="source">Where the record came from.</param>
+    /// <param name="original">The record's bytes.</param>
+    /// <param name="sink">Receives the dead letter.</param>
+    /// <param name="processed">True when the processor already saw the record (it is not counted in again).</param>
+    public void DeadLetter(DeadLetterReason reason, string message, SourcePosition source, ReadOnlySpan<byte> original, IRecordSink sink, bool processed = false)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        if (!processed)
+        {
+            metrics.RecordIn();
+        }
+
+        Reject(sink, reason, message, source, default, original);
+    }
+
     /// <summary>Processes one decoded record.</summary>
     public void Process(in InputRecord record, StateStore store, IRecordSink sink)
     {
@@ -99,13 +120,15 @@ public sealed class StreamProcessor : IDisposable
             return;
         }
 
-        var state = GetOrCreate(record, store, sink);
-        if (state is null)
+        // A record is checked against the stream's model before any state exists for it: a rejected record under a new
+        // stream id creates nothing.
+        var state = Find(id, store);
+        var model = state?.Model ?? Route(record, sink);
+        if (model is null)
         {
             return;
         }
 
-        var model = state.Model;
         var info = model.Estimator.Info;
         if (record.Values.Length != info.ObservationDimension)
         {
@@ -128,7 +151,7 @@ public sealed class StreamProcessor : IDisposable
             return;
         }
 
-        if (!double.IsNaN(state.LastModelTime))
+        if (state is not null && !double.IsNaN(state.LastModelTime))
         {
             if (t == state.LastModelTime)
             {
@@ -144,6 +167,7 @@ public sealed class StreamProcessor : IDisposable
             }
         }
 
+        state ??= Create(id, model, store);
         var lateness = options.AllowedLateness.TotalMilliseconds / model.UnitMilliseconds;
         if (lateness <= 0.0)
         {
@@ -266,19 +290,20 @@ public sealed class StreamProcessor : IDisposable
         }
     }
 
-    private StreamState? GetOrCreate(in InputRecord record, StateStore store, IRecordSink sink)
+    /// <summary>The stream's live state, or its evicted state brought back to life; null for a stream never seen.</summary>
+    private StreamState? Find(ReadOnlySpan<char> id, StateStore store)
     {
-        var id = record.StreamId;
         if (store.TryGetLive(id, out var state))
         {
             return state;
         }
 
-        if (store.TryTakeEvicted(id, out var key, out var data))
+        if (store.TryTakeEvicted(id, out var key, out var data, out var changed))
         {
             state = StreamStateCodec.Read(key, data, router, out _);
             if (state is not null)
             {
+                state.Dirty = changed;
                 store.Put(state);
                 return state;
             }
@@ -286,15 +311,26 @@ public sealed class StreamProcessor : IDisposable
             metrics.StateDiscarded();
         }
 
+        return null;
+    }
+
+    /// <summary>The model for a new stream, or null after dead-lettering the record when no route matches.</summary>
+    private ModelBinding? Route(in InputRecord record, IRecordSink sink)
+    {
+        var id = record.StreamId;
         var model = router.Route(id, record.RouteKey);
         if (model is null)
         {
             Reject(sink, DeadLetterReason.UnknownModel, $"no model is configured for stream '{id}'{(record.RouteKey.IsEmpty ? string.Empty : $" (route key '{record.RouteKey}')")}.", record.Source, id, record.Original);
-            return null;
         }
 
-        var name = id.ToString();
-        state = new StreamState(name, model, StreamSeed.Derive(id, model.Spec.Seed));
+        return model;
+    }
+
+    /// <summary>A new stream from its model's prior, once its first record passed every check.</summary>
+    private StreamState Create(ReadOnlySpan<char> id, ModelBinding model, StateStore store)
+    {
+        var state = new StreamState(id.ToString(), model, StreamSeed.Derive(id, model.Spec.Seed));
         if (options.KeepHistory && model.Estimator.Info.CanSmooth)
         {
             state.History = [];

@@ -23,4 +23,10 @@ public enum DeadLetterReason
 
     /// <summary>The worker is at its limit of live streams and could not admit a new one.</summary>
     StreamLimit,
+
+    /// <summary>The stream id (Kafka key) is not usable: not valid UTF-8, too long, or starting with a NUL character.</summary>
+    InvalidKey,
+
+    /// <summary>The record was processed but some of its output records exceed the broker's message size.</summary>
+    OutputTooLarge,
 }

@@ -13,6 +13,8 @@ public static class DeadLetterReasons
         DeadLetterReason.TooLarge => "too-large",
         DeadLetterReason.MissingKey => "missing-key",
         DeadLetterReason.StreamLimit => "stream-limit",
+        DeadLetterReason.InvalidKey => "invalid-key",
+        DeadLetterReason.OutputTooLarge => "output-too-large",
         _ => "unknown",
     };
 }
