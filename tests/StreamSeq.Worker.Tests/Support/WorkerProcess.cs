@@ -26,6 +26,23 @@ internal sealed class WorkerProcess : IDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>Resident memory of the process now (VmRSS), or 0 once it has exited.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            try
+            {
+                process.Refresh();
+                return process.HasExited ? 0 : process.WorkingSet64;
+            }
+            catch (InvalidOperationException)
+            {
+                return 0;
+            }
+        }
+    }
+
     /// <summary>Writes the settings and starts the worker.</summary>
     public static WorkerProcess Start(JsonObject streamSeqSettings, string directory)
     {
@@ -63,6 +80,26 @@ internal sealed class WorkerProcess : IDisposable
             process.Kill();
             process.WaitForExit(10_000);
         }
+    }
+
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops a pod: the worker commits, leaves its group and exits. Returns the exit code, or
+    /// null when it had to be killed after <paramref name="timeout"/>.
+    /// </summary>
+    public int? Stop(TimeSpan timeout)
+    {
+        if (!process.HasExited)
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+            kill?.WaitForExit(5_000);
+            if (!process.WaitForExit(timeout))
+            {
+                Kill();
+                return null;
+            }
+        }
+
+        return process.ExitCode;
     }
 
     /// <summary>Asks /health/ready until it answers 200 or the timeout passes.</summary>
