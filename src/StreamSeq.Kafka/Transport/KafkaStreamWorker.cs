@@ -241,10 +241,16 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     Commit();
                 }
             }
-            catch (KafkaException e) when (!e.Error.IsFatal && e is not KafkaRetriableException && MayRedo(e))
+            catch (KafkaException e) when (!e.Error.IsFatal && e is not KafkaRetriableException)
             {
                 // Non-fatal transactional errors need an abort; redo from the changelog (bounded, then surface to the host).
-                LogAbort(logger, e.Error.Reason);
+                var cause = Cause(e);
+                if (!MayRedo(cause))
+                {
+                    throw;
+                }
+
+                LogAbort(logger, cause.Error.Reason);
                 AbortAndRewind();
             }
         }
@@ -675,6 +681,34 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         Status.LiveStreams = live;
         Status.EvictedStreams = evicted;
+    }
+
+    /// <summary>
+    /// The error that doomed the transaction. Once a record fails at the broker, librdkafka refuses every further record
+    /// with an "erroneous state" error that does not say why; committing a transaction in that state commits nothing and
+    /// returns the original error (a producer that refuses records is never in a transaction it could commit).
+    /// </summary>
+    private KafkaException Cause(KafkaException e)
+    {
+        if (!inTransaction || e is not ProduceException<byte[], byte[]> { Error.Code: ErrorCode.Local_State })
+        {
+            return e;
+        }
+
+        try
+        {
+            producer!.CommitTransaction(options.TransactionTimeout);
+        }
+        catch (KafkaTxnRequiresAbortException cause)
+        {
+            return cause;
+        }
+        catch (KafkaException)
+        {
+            return e;
+        }
+
+        throw new InvalidOperationException("a producer that refused a record committed its transaction; stopping so that a restart restores a consistent state.", e);
     }
 
     /// <summary>

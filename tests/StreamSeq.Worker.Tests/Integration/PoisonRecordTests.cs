@@ -63,6 +63,43 @@ public sealed class PoisonRecordTests
     }
 
     [Fact]
+    public void Run_OutputsOverTheMessageLimit_NotProducedTheirRecordDeadLetteredAndTheStateGoesOn()
+    {
+        using var bed = new KafkaTestBed("wide-outputs");
+
+        // A 180-dimensional state with a dense transition: from the second reading on (the first has no transition yet),
+        // its filtered record (two dense 180 x 180 covariances in JSON) is 1.4 MB, while its changelog state (binary,
+        // about 0.5 MB) fits.
+        var wide = KafkaTestBed.Router(DenseModel("wide", 180), lag: 0, horizon: 0);
+        var level = KafkaTestBed.Router(TestInput.Model, lag: 0, horizon: 0);
+        var router = new StreamSeq.Processing.Models.ModelRouter(
+            [.. level.Models.Values, .. wide.Models.Values],
+            [new StreamSeq.Processing.Models.ModelRoute("wide", StreamPattern: "wide-*"), new StreamSeq.Processing.Models.ModelRoute("level", StreamPattern: "sensor-*")]);
+        var good = TestInput.Generate(streams: 10, perStream: 6, seed: 6);
+        var wideReadings = Enumerable.Range(0, 3).Select(t => ("wide-1", $"{{\"time\":\"2026-01-01T00:0{t}:00Z\",\"values\":[{t + 1}]}}")).ToList();
+        bed.Produce([.. good[..30], .. wideReadings, .. good[30..]]);
+        using (var w = bed.StartInProcess(router, "w1"))
+        {
+            bed.WaitForFiltered(good.Count, TimeSpan.FromSeconds(90));
+            WaitUntil(() => w.Worker.Status.Lag == 0 && w.Worker.Status.DeadLetters >= 2, "every record to be committed");
+        }
+
+        // Every output that fits is there: all of the level streams', and the wide stream's first.
+        var expected = bed.Expected([.. good, .. wideReadings], router);
+        expected[bed.Options.FilteredTopic]["wide-1"].RemoveRange(1, 2);
+        OutputAssert.ExactlyOnce(bed, expected);
+        var letters = bed.ReadCommittedMessages(bed.Options.DeadLetterTopic);
+        Assert.Equal(wideReadings[1..].Select(r => r.Item2), letters.Select(l => Encoding.UTF8.GetString(l.Value)));
+        Assert.All(letters, l => Assert.Equal("output-too-large", Header(l, DeadLetterHeaders.Kind)));
+        Assert.Contains("exceed the message size limit of 1000000 bytes", Header(letters[0], DeadLetterHeaders.Message), StringComparison.Ordinal);
+
+        // The stream was stepped by each record: its committed state has seen all three.
+        var state = ChangelogCleaner.ReadPartition(bed.Cluster.BootstrapServers, bed.Options.ChangelogTopic, PartitionOf(letters[0]))
+            .Last(m => m.Key is { } k && Encoding.UTF8.GetString(k) == "wide-1");
+        Assert.Equal(3, StreamSeq.Processing.State.StreamStateCodec.Read("wide-1", state.Value, router, out _)!.Steps);
+    }
+
+    [Fact]
     public void Run_FortyThousandWrongDimensionRecordsUnderFreshKeys_CreateNoStreamState()
     {
         using var bed = new KafkaTestBed("rejected-leak");
@@ -117,6 +154,25 @@ public sealed class PoisonRecordTests
 
         Assert.DoesNotContain(bed.ReadCommitted(bed.Options.FilteredTopic).Keys, k => k.StartsWith("temperature-", StringComparison.Ordinal));
     }
+
+    /// <summary>A linear-Gaussian model whose state covariance is dense after one step (every state couples to every other).</summary>
+    private static string DenseModel(string name, int n)
+    {
+        string Matrix(int rows, Func<int, int, double> value) =>
+            "[" + string.Join(",", Enumerable.Range(0, rows).Select(i => "[" + string.Join(",", Enumerable.Range(0, n).Select(j => value(i, j).ToString("R", CultureInfo.InvariantCulture))) + "]")) + "]";
+        return $$"""
+            {"name":"{{name}}","kind":"linear-gaussian","timeUnit":"PT1M",
+             "transition":{{Matrix(n, (i, j) => i == j ? 0.9 : 0.0005)}},
+             "transitionNoise":{{Matrix(n, (i, j) => i == j ? 0.01 : 0)}},
+             "observation":{{Matrix(1, (_, j) => j == 0 ? 1 : 0)}},
+             "observationNoise":[[0.4]],
+             "initialMean":[{{string.Join(",", Enumerable.Repeat("0", n))}}],
+             "initialCovariance":{{Matrix(n, (i, j) => i == j ? 1 : 0)}}}
+            """;
+    }
+
+    private static int PartitionOf(Message<byte[], byte[]> deadLetter) =>
+        int.Parse(Header(deadLetter, DeadLetterHeaders.SourcePartition), CultureInfo.InvariantCulture);
 
     private static string OriginalSizes(long keyBytes, long valueBytes) =>
         string.Create(CultureInfo.InvariantCulture, $"key={keyBytes};value={valueBytes}");
