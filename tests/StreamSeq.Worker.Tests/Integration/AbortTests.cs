@@ -40,6 +40,32 @@ public sealed class AbortTests
     }
 
     [Fact]
+    public void Run_ProducerFencedAtCommit_LoopStopsWithTheFatalErrorAndCommitsNothing()
+    {
+        using var bed = new KafkaTestBed("fenced");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 0, horizon: 0);
+        bed.Produce(TestInput.Generate(streams: 10, perStream: 5, seed: 4));
+
+        // A newer instance with the same transactional id took over: the coordinator answers the commit with fencing.
+        bed.Cluster.PushRequestErrors(KafkaApiKey.EndTxn, ErrorCode.ProducerFenced);
+        var w = bed.StartInProcess(router, "w1");
+        Exception? stopped = null;
+        try
+        {
+            WaitUntil(() => w.Worker.Status.Fault is not null, "the loop to stop on the fatal error");
+            Assert.Equal(0, w.Worker.Status.Commits);
+            Assert.Equal(0, w.Worker.Status.Aborts);
+        }
+        finally
+        {
+            stopped = Record.Exception(w.Dispose);
+        }
+
+        var fatal = Assert.IsAssignableFrom<KafkaException>(Assert.IsType<InvalidOperationException>(stopped).InnerException);
+        Assert.True(fatal.Error.IsFatal, fatal.Error.Reason);
+    }
+
+    [Fact]
     public void Run_SixTransactionsFailWithoutACommit_FiveAreRedoneThenTheLoopStopsWithTheError()
     {
         using var bed = new KafkaTestBed("aborts-in-a-row");
