@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using StreamSeq.Kafka.Embedded;
 using StreamSeq.Worker.Tests.Support;
 using static StreamSeq.Worker.Tests.Integration.ExactlyOnceTests;
@@ -11,44 +10,18 @@ namespace StreamSeq.Worker.Tests.Hosting;
 /// <c>/health/live</c> turns unhealthy when no transaction has committed for <c>StallTimeout</c> while input waits,
 /// and <c>/api/status</c> shows the waiting input meanwhile; both recover once commits go through again.
 /// </summary>
-public sealed class LivenessTests : IDisposable
+public sealed class LivenessTests
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("streamseq-live-").FullName;
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
     [Fact]
     public void Live_NoCommitWhileInputWaits_UnhealthyAfterStallTimeoutWithCurrentLagThenHealthyAgain()
     {
+        using var directory = new TempDirectory("streamseq-live-");
         using var bed = new KafkaTestBed("liveness");
         var input = TestInput.Generate(streams: 20, perStream: 15, seed: 8);
-        var settings = new JsonObject
-        {
-            ["Kafka"] = new JsonObject
-            {
-                ["BootstrapServers"] = bed.Cluster.BootstrapServers,
-                ["GroupId"] = bed.Options.GroupId,
-                ["InstanceId"] = "live-1",
-                ["GroupProtocol"] = "consumer",
-                ["CommitInterval"] = "00:00:00.200",
-                ["TransactionTimeout"] = "00:00:02",
-                ["StallTimeout"] = "00:00:04",
-                ["CreateTopics"] = false,
-                ["CommitGroupOffsets"] = false,
-            },
-            ["Embedded"] = new JsonObject { ["Simulator"] = false },
-            ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
-        };
-        using var worker = WorkerProcess.Start(settings, directory);
+        var settings = WorkerProcess.Settings(bed, "live-1", commitInterval: "00:00:00.200");
+        settings["Kafka"]!["TransactionTimeout"] = "00:00:02";
+        settings["Kafka"]!["StallTimeout"] = "00:00:04";
+        using var worker = WorkerProcess.Start(settings, directory.Path);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var root = new Uri($"http://127.0.0.1:{worker.Port}");
         Assert.True(worker.WaitReady(TimeSpan.FromSeconds(90)), $"worker not ready:\n{worker.Logs()}");

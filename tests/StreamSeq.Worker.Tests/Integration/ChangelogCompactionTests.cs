@@ -39,7 +39,7 @@ public sealed class ChangelogCompactionTests
             bed.WaitForFiltered(first.Count + movedOn.Count, TimeSpan.FromSeconds(90));
         }
 
-        var outcome = ChangelogCleaner.Compact(bed.Cluster.BootstrapServers, bed.Options.ChangelogTopic, bed.AddChangelog(Compacted), KafkaTestBed.InputPartitions);
+        var outcome = ChangelogCleaner.Compact(bed, bed.Options.ChangelogTopic, bed.AddChangelog(Compacted));
         Assert.True(outcome.Kept < outcome.Read, $"the copy should be smaller than the changelog: {outcome}");
         Assert.Equal(20, outcome.Kept - outcome.Markers); // the last state of each stream, and one marker per partition
 
@@ -102,7 +102,7 @@ public sealed class ChangelogCompactionTests
         CrashMidTransaction(bed, router, "crashed-3", ["sensor-0004", "sensor-0039", "sensor-0036"]);
 
         // 3. The cleaner runs; a worker restores from its result.
-        var outcome = ChangelogCleaner.Compact(bed.Cluster.BootstrapServers, bed.Options.ChangelogTopic, bed.AddChangelog(Compacted), KafkaTestBed.InputPartitions);
+        var outcome = ChangelogCleaner.Compact(bed, bed.Options.ChangelogTopic, bed.AddChangelog(Compacted));
         Assert.True(outcome.Uncommitted >= 13, $"the crashed transactions' records should be in the changelog: {outcome}");
         Assert.Equal(KafkaTestBed.InputPartitions, outcome.Markers);
         aborts += RunChunk(bed, router, "w4", Compacted, chunks[3], ref done);

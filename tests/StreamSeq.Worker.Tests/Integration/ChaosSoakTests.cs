@@ -27,7 +27,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
     private const int MaxLiveStreams = 8;
     private const string CompactedChangelog = "streamseq.changelog.compacted";
 
-    private readonly string directory = Directory.CreateTempSubdirectory("streamseq-soak-").FullName;
+    private readonly TempDirectory directory = new("streamseq-soak-");
     private readonly List<WorkerProcess> processes = [];
     private readonly Dictionary<string, long> peakMemory = [];
 
@@ -38,13 +38,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
             p.Dispose();
         }
 
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        directory.Dispose();
     }
 
     [Fact]
@@ -56,7 +50,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
         var rng = new Random(2027);
         var poison = Poison(good, rng);
         var schedule = Interleave(good, poison, rng);
-        var expected = CliRun.Outputs(bed, TestInput.Model, good, lag: 2, horizon: 1, Directory.CreateDirectory(Path.Combine(directory, "cli")).FullName);
+        var expected = CliRun.Outputs(bed, TestInput.Model, good, lag: 2, horizon: 1, Directory.CreateDirectory(Path.Combine(directory.Path, "cli")).FullName);
         var log = new StringBuilder();
         var clock = Stopwatch.StartNew();
         void Note(string what)
@@ -115,7 +109,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
             }
 
             workers.Remove("c");
-            var compaction = ChangelogCleaner.Compact(bed.Cluster.BootstrapServers, changelog, CompactedChangelog, KafkaTestBed.InputPartitions);
+            var compaction = ChangelogCleaner.Compact(bed, changelog, CompactedChangelog);
             Note($"compacted {changelog} into {CompactedChangelog}: {compaction}");
             changelog = CompactedChangelog;
             Start("a");
@@ -304,25 +298,10 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
 
     private WorkerProcess Launch(KafkaTestBed bed, string name, string changelog)
     {
-        var settings = new JsonObject
-        {
-            ["Kafka"] = new JsonObject
-            {
-                ["BootstrapServers"] = bed.Cluster.BootstrapServers,
-                ["GroupId"] = bed.Options.GroupId,
-                ["InstanceId"] = $"soak-{name}",
-                ["GroupProtocol"] = "consumer",
-                ["ChangelogTopic"] = changelog,
-                ["CommitInterval"] = "00:00:00.500",
-                ["TransactionTimeout"] = "00:00:10",
-                ["CreateTopics"] = false,
-                ["CommitGroupOffsets"] = false,
-            },
-            ["Processing"] = new JsonObject { ["Lag"] = 2, ["Horizon"] = 1, ["MaxLiveStreams"] = MaxLiveStreams },
-            ["Embedded"] = new JsonObject { ["Simulator"] = false },
-            ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
-        };
-        var process = WorkerProcess.Start(settings, Path.Combine(directory, $"{name}-{processes.Count}"));
+        var settings = WorkerProcess.Settings(bed, $"soak-{name}", commitInterval: "00:00:00.500");
+        settings["Kafka"]!["ChangelogTopic"] = changelog;
+        settings["Processing"]!["MaxLiveStreams"] = MaxLiveStreams;
+        var process = WorkerProcess.Start(settings, Path.Combine(directory.Path, $"{name}-{processes.Count}"));
         lock (processes)
         {
             processes.Add(process);

@@ -3,18 +3,15 @@ using StreamSeq.Worker.Tests.Support;
 namespace StreamSeq.Worker.Tests.Integration;
 
 /// <summary><c>streamseq run</c> over a file and the worker over the same records produce identical output records.</summary>
-public sealed class CliEquivalenceTests : IDisposable
+public sealed class CliEquivalenceTests
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("streamseq-eq-").FullName;
-
-    public void Dispose() => Directory.Delete(directory, recursive: true);
-
     [Fact]
     public void RunCommandAndWorker_SameRecords_ByteIdenticalOutputsPerStream()
     {
+        using var directory = new TempDirectory("streamseq-eq-");
         using var bed = new KafkaTestBed();
         var input = TestInput.Generate(streams: 60, perStream: 40, seed: 3);
-        var fromCli = CliRun.Outputs(bed, TestInput.Model, input, lag: 2, horizon: 1, directory);
+        var fromCli = CliRun.Outputs(bed, TestInput.Model, input, lag: 2, horizon: 1, directory.Path);
 
         bed.Produce(input);
         using (bed.StartInProcess(KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1), "w1"))

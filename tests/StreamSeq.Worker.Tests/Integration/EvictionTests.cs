@@ -32,7 +32,7 @@ public sealed class EvictionTests
         // Every stream's latest committed state reached the changelog, two readings in.
         var committed = bed.CommittedTransactions();
         var latest = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var m in ChangelogCleaner.ReadPartition(bed.Cluster.BootstrapServers, bed.Options.ChangelogTopic, 0))
+        foreach (var m in bed.ReadPartition(bed.Options.ChangelogTopic, 0))
         {
             if (m.Key is { Length: > 0 } key && !ChangelogKeys.IsOffsetKey(key) && m.Value is { } value
                 && m.Headers.TryGetLastBytes(ChangelogKeys.TransactionHeader, out var tx) && committed.Contains(Encoding.UTF8.GetString(tx)))

@@ -94,7 +94,7 @@ public sealed class PoisonRecordTests
         Assert.Contains("exceed the message size limit of 1000000 bytes", Header(letters[0], DeadLetterHeaders.Message), StringComparison.Ordinal);
 
         // The stream was stepped by each record: its committed state has seen all three.
-        var state = ChangelogCleaner.ReadPartition(bed.Cluster.BootstrapServers, bed.Options.ChangelogTopic, PartitionOf(letters[0]))
+        var state = bed.ReadPartition(bed.Options.ChangelogTopic, PartitionOf(letters[0]))
             .Last(m => m.Key is { } k && Encoding.UTF8.GetString(k) == "wide-1");
         Assert.Equal(3, StreamSeq.Processing.State.StreamStateCodec.Read("wide-1", state.Value, router, out _)!.Steps);
     }

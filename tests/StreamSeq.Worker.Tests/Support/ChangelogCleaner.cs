@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using StreamSeq.Kafka.Transport;
@@ -26,14 +25,14 @@ internal static class ChangelogCleaner
     /// <param name="Markers">Offset markers in the copy (one per partition that has any).</param>
     public sealed record Outcome(int Read, int Uncommitted, int Kept, int Markers);
 
-    public static Outcome Compact(string bootstrapServers, string source, string target, int partitions)
+    public static Outcome Compact(KafkaTestBed bed, string source, string target)
     {
         int read = 0, uncommitted = 0, kept = 0, markers = 0;
-        var config = new ProducerConfig { BootstrapServers = bootstrapServers, EnableIdempotence = true, LingerMs = 5, MessageMaxBytes = 20_000_000 };
-        using var producer = new ProducerBuilder<byte[], byte[]?>(config).SetLogHandler((_, _) => { }).Build();
-        for (var p = 0; p < partitions; p++)
+        var config = new ProducerConfig { BootstrapServers = bed.Cluster.BootstrapServers, EnableIdempotence = true, LingerMs = 5, MessageMaxBytes = 20_000_000 };
+        using var producer = new ProducerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
+        for (var p = 0; p < KafkaTestBed.InputPartitions; p++)
         {
-            var records = ReadPartition(bootstrapServers, source, p);
+            var records = bed.ReadPartition(source, p);
             read += records.Count;
             var committed = records
                 .Where(r => r.Key is { Length: > 0 } k && ChangelogKeys.IsOffsetKey(k))
@@ -41,7 +40,7 @@ internal static class ChangelogCleaner
                 .OfType<string>()
                 .ToHashSet(StringComparer.Ordinal);
             var last = new Dictionary<string, int>(StringComparer.Ordinal);
-            var survivors = new List<Message<byte[], byte[]?>>();
+            var survivors = new List<Message<byte[], byte[]>>();
             for (var i = 0; i < records.Count; i++)
             {
                 if (Stamp(records[i]) is { } stamp && !committed.Contains(stamp))
@@ -58,7 +57,7 @@ internal static class ChangelogCleaner
             foreach (var index in keep)
             {
                 var m = survivors[index];
-                producer.ProduceAsync(new TopicPartition(target, p), new Message<byte[], byte[]?> { Key = m.Key, Value = m.Value, Headers = m.Headers }).GetAwaiter().GetResult();
+                producer.ProduceAsync(new TopicPartition(target, p), new Message<byte[], byte[]> { Key = m.Key, Value = m.Value, Headers = m.Headers }).GetAwaiter().GetResult();
                 kept++;
                 if (m.Key is { Length: > 0 } key && ChangelogKeys.IsOffsetKey(key))
                 {
@@ -70,47 +69,6 @@ internal static class ChangelogCleaner
         return new Outcome(read, uncommitted, kept, markers);
     }
 
-    /// <summary>One partition's records from its beginning to its end, tombstones included, in offset order.</summary>
-    public static List<Message<byte[], byte[]?>> ReadPartition(string bootstrapServers, string topic, int partition)
-    {
-        var config = new ConsumerConfig
-        {
-            BootstrapServers = bootstrapServers,
-            GroupId = "cleaner-unused",
-            EnableAutoCommit = false,
-            IsolationLevel = IsolationLevel.ReadCommitted,
-            EnablePartitionEof = true,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-        };
-        using var consumer = new ConsumerBuilder<byte[], byte[]?>(config).SetLogHandler((_, _) => { }).Build();
-        consumer.Assign(new TopicPartitionOffset(topic, partition, Offset.Beginning));
-        var records = new List<Message<byte[], byte[]?>>();
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                throw new TimeoutException($"reading {topic}[{partition}]: no end after {records.Count} records");
-            }
-
-            var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
-            if (r is null)
-            {
-                continue;
-            }
-
-            if (r.IsPartitionEOF)
-            {
-                break;
-            }
-
-            records.Add(r.Message);
-        }
-
-        consumer.Close();
-        return records;
-    }
-
-    private static string? Stamp(Message<byte[], byte[]?> m) =>
+    private static string? Stamp(Message<byte[], byte[]> m) =>
         m.Headers is { } h && h.TryGetLastBytes(ChangelogKeys.TransactionHeader, out var tx) ? Encoding.UTF8.GetString(tx) : null;
 }

@@ -167,7 +167,12 @@ internal sealed class KafkaTestBed : IDisposable
     }
 
     /// <summary>Every message of a topic that reached the broker, partition by partition.</summary>
-    public List<Message<byte[], byte[]>> ReadMessages(string topic, int partitions = OutputPartitions)
+    public List<Message<byte[], byte[]>> ReadMessages(string topic, int partitions = OutputPartitions) => Read(topic, Enumerable.Range(0, partitions));
+
+    /// <summary>One partition's messages from its beginning to its end, tombstones (null values) included, in offset order.</summary>
+    public List<Message<byte[], byte[]>> ReadPartition(string topic, int partition) => Read(topic, [partition]);
+
+    private List<Message<byte[], byte[]>> Read(string topic, IEnumerable<int> partitions)
     {
         var config = new ConsumerConfig
         {
@@ -179,8 +184,8 @@ internal sealed class KafkaTestBed : IDisposable
             AutoOffsetReset = AutoOffsetReset.Earliest,
         };
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
-        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
-        var pending = new HashSet<int>(Enumerable.Range(0, partitions));
+        var pending = new HashSet<int>(partitions);
+        consumer.Assign(pending.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
         var messages = new List<Message<byte[], byte[]>>();
         var clock = Stopwatch.StartNew();
         while (pending.Count > 0)

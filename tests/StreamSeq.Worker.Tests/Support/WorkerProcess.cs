@@ -43,6 +43,28 @@ internal sealed class WorkerProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// <c>StreamSeq</c> settings for a worker process on the test bed's broker: the bed's group, the given instance,
+    /// the KIP-848 group protocol, no topic creation, no simulator and the test model; callers add or change the rest.
+    /// </summary>
+    public static JsonObject Settings(KafkaTestBed bed, string instanceId, string commitInterval) => new()
+    {
+        ["Kafka"] = new JsonObject
+        {
+            ["BootstrapServers"] = bed.Cluster.BootstrapServers,
+            ["GroupId"] = bed.Options.GroupId,
+            ["InstanceId"] = instanceId,
+            ["GroupProtocol"] = "consumer",
+            ["CommitInterval"] = commitInterval,
+            ["TransactionTimeout"] = "00:00:10",
+            ["CreateTopics"] = false,
+            ["CommitGroupOffsets"] = false,
+        },
+        ["Processing"] = new JsonObject { ["Lag"] = 2, ["Horizon"] = 1 },
+        ["Embedded"] = new JsonObject { ["Simulator"] = false },
+        ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
+    };
+
     /// <summary>Writes the settings and starts the worker.</summary>
     public static WorkerProcess Start(JsonObject streamSeqSettings, string directory)
     {
