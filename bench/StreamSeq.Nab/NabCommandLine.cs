@@ -27,6 +27,11 @@ internal static class NabCommandLine
     /// <summary>Runs the command line; returns 0 on success, 1 on bad data, 2 on bad usage.</summary>
     internal static int Run(string[] args, TextWriter output, TextWriter error)
     {
+        if (args.Length > 0 && args[0] == "cv")
+        {
+            return CrossValidation.CrossValidationCommand.Run(args, output, error);
+        }
+
         Options options;
         try
         {
@@ -36,6 +41,7 @@ internal static class NabCommandLine
         {
             error.WriteLine(e.Message);
             error.WriteLine(Usage);
+            error.WriteLine(CrossValidation.CrossValidationCommand.Usage);
             return 2;
         }
 
