@@ -34,5 +34,10 @@ internal static class CliErrors
             errors.WriteLine($"error: {e.Message}");
             return InvalidInput;
         }
+        catch (InvalidDataException e)
+        {
+            errors.WriteLine($"error: {e.Message}");
+            return InvalidInput;
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Detection;
 using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Processing.Detection;
@@ -15,7 +16,7 @@ namespace StreamSeq.Processing.Detection;
 /// worker: a row's model time is its epoch milliseconds over the spec's time unit, and the gap is the difference to
 /// the previous row (0 at the first). Timestamps without an offset are UTC. An empty or non-numeric value is missing.
 /// The model must observe one component and report an <c>anomalyScore</c> extra (the <c>anomaly-detector</c> kind
-/// does); with no spec, <see cref="DefaultSpec"/> (the benchmarked detector) is used.
+/// does); with no spec, <see cref="DefaultSpec"/> (the shipped detector) is used.
 /// </remarks>
 public sealed class AnomalyFileRunner
 {
@@ -54,9 +55,16 @@ public sealed class AnomalyFileRunner
         }
 
         unitMilliseconds = Spec.TimeUnit.TotalMilliseconds;
+        Thresholds = (Estimator as AnomalyDetector)?.Options.Thresholds ?? new Dictionary<string, DetectorThreshold>(StringComparer.Ordinal);
     }
 
-    /// <summary>The benchmarked detector: <c>{"name": "streamseq", "kind": "anomaly-detector"}</c>.</summary>
+    /// <summary>
+    /// The alert thresholds the model ships with, by NAB profile name (empty when the spec changes the detector's
+    /// settings without giving thresholds for them).
+    /// </summary>
+    public IReadOnlyDictionary<string, DetectorThreshold> Thresholds { get; }
+
+    /// <summary>The shipped detector: <c>{"name": "streamseq", "kind": "anomaly-detector"}</c>.</summary>
     public static ModelSpec DefaultSpec => ModelSpec.Parse("""{"name": "streamseq", "kind": "anomaly-detector"}""", "default detector");
 
     /// <summary>The model spec.</summary>
