@@ -15,6 +15,7 @@ internal static class CrossValidationCommand
                                 [--candidates <candidates.json>] [--folds files:K|category] [--thresholds bagged|optimal]
                                 [--selection-profile standard] [--cache <dir>] [--parallel N] [--json <output.json>]
                                 [--report <output.md>] [--write-config <defaults.json>]
+                                [--results <results root> --detector <name>]
 
           --candidates    detector configurations to choose from ({"base": {...}, "candidates": [{"name", "settings"}]});
                           without it, the detector's shipped settings (only thresholds are selected).
@@ -26,6 +27,9 @@ internal static class CrossValidationCommand
           --parallel      detector files and threshold sweeps run at once (default 1).
           --write-config  write the shipped configuration (the chosen candidate's settings and the thresholds fitted on
                           every file) in the format of the detector's defaults file.
+          --results, --detector
+                          cross-validate another detector's published scores (NAB's results layout) instead of running
+                          candidates: only its thresholds are selected.
         """;
 
     private static readonly JsonSerializerOptions JsonOptions = new()
@@ -55,9 +59,20 @@ internal static class CrossValidationCommand
             var corpus = NabCorpus.Load(options.Data, options.Labels);
             var profiles = CostProfile.Load(options.Profiles);
             var folds = NabFolds.Parse(options.Folds, corpus);
-            var candidates = options.Candidates is null ? CandidateSet.Default : CandidateSet.Load(options.Candidates);
             var runner = new CandidateRunner(corpus, options.Data, options.Cache, options.Parallelism);
-            var results = candidates.Select(runner.Scores).ToList();
+            IReadOnlyList<DetectorCandidate> candidates;
+            List<DetectorResults> results;
+            if (options.Detector is not null)
+            {
+                candidates = [new DetectorCandidate(options.Detector, [])];
+                results = [DetectorResults.Load(options.Results!, options.Detector, corpus)];
+            }
+            else
+            {
+                candidates = options.Candidates is null ? CandidateSet.Default : CandidateSet.Load(options.Candidates);
+                results = [.. candidates.Select(runner.Scores)];
+            }
+
             var detectorSeconds = watch.Elapsed.TotalSeconds;
             var validator = new CrossValidator(folds, profiles, candidates, results, options.SelectionProfile, options.Parallelism, options.Rule);
             var result = validator.Run() with { Scheme = Describe(options.Folds, folds, options.Rule) };
@@ -69,7 +84,7 @@ internal static class CrossValidationCommand
             }
 
             File.WriteAllText(options.Json, JsonSerializer.Serialize(result, JsonOptions));
-            if (options.WriteConfig is not null)
+            if (options.WriteConfig is not null && options.Detector is null)
             {
                 var shipped = candidates.First(c => c.Name == result.Shipped);
                 File.WriteAllText(options.WriteConfig, ShippedConfiguration(shipped, result.InSample).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
@@ -125,12 +140,13 @@ internal static class CrossValidationCommand
 
     private sealed record Options(
         string Data, string Labels, string Profiles, string? Candidates, string Folds, string SelectionProfile,
-        string? Cache, int Parallelism, string Json, string? Report, string? WriteConfig, ThresholdRule Rule)
+        string? Cache, int Parallelism, string Json, string? Report, string? WriteConfig, ThresholdRule Rule,
+        string? Results, string? Detector)
     {
         internal static Options Parse(string[] args)
         {
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            string[] known = ["--data", "--labels", "--profiles", "--candidates", "--folds", "--selection-profile", "--cache", "--parallel", "--json", "--report", "--write-config", "--thresholds"];
+            string[] known = ["--data", "--labels", "--profiles", "--candidates", "--folds", "--selection-profile", "--cache", "--parallel", "--json", "--report", "--write-config", "--thresholds", "--results", "--detector"];
             for (var i = 1; i < args.Length; i++)
             {
                 if (!known.Contains(args[i], StringComparer.Ordinal))
@@ -159,12 +175,22 @@ internal static class CrossValidationCommand
                 "optimal" => ThresholdRule.Optimal,
                 var other => throw new ArgumentException($"--thresholds must be 'optimal' or 'bagged', got '{other}'."),
             };
+            if (values.ContainsKey("--results") != values.ContainsKey("--detector"))
+            {
+                throw new ArgumentException("--results and --detector go together.");
+            }
+
+            if (values.ContainsKey("--detector") && (values.ContainsKey("--candidates") || values.ContainsKey("--write-config")))
+            {
+                throw new ArgumentException("--detector scores published results: --candidates and --write-config do not apply.");
+            }
+
             return new Options(
                 Required(values, "--data"), Required(values, "--labels"), Required(values, "--profiles"),
                 values.GetValueOrDefault("--candidates"), values.GetValueOrDefault("--folds") ?? "files:5",
                 values.GetValueOrDefault("--selection-profile") ?? "standard", values.GetValueOrDefault("--cache"),
                 parallel, values.GetValueOrDefault("--json") ?? "nab-cv.json", values.GetValueOrDefault("--report"),
-                values.GetValueOrDefault("--write-config"), rule);
+                values.GetValueOrDefault("--write-config"), rule, values.GetValueOrDefault("--results"), values.GetValueOrDefault("--detector"));
         }
 
         private static string Required(Dictionary<string, string> values, string name) =>

@@ -54,7 +54,24 @@ public sealed class CrossValidationCommandTests : IDisposable
         Assert.Equal(shipped == "shipped" ? 16 : 8, options.WarmupLength);
     }
 
+    [Fact]
+    public void Run_PublishedResults_AreCrossValidatedLikeTheSameScoresFromADetectorRun()
+    {
+        new StreamSeq.Processing.Detection.AnomalyFileRunner().ScoreFolder(Path("data"), Path("results"), "det");
+        string[] common = ["cv", "--data", Path("data"), "--labels", Path("labels/combined_windows.json"), "--profiles", Path("config/profiles.json"), "--folds", "files:2"];
+        var published = new StringWriter();
+        var run = new StringWriter();
+
+        Assert.Equal(0, NabCommandLine.Run([.. common, "--results", Path("results"), "--detector", "det", "--json", Path("published.json")], published, TextWriter.Null));
+        Assert.Equal(0, NabCommandLine.Run([.. common, "--json", Path("run.json")], run, TextWriter.Null));
+
+        Assert.Contains("### Shipped configuration: det", published.ToString(), StringComparison.Ordinal);
+        Assert.Equal(run.ToString().Replace("| default |", "| det |", StringComparison.Ordinal).Replace(": default", ": det", StringComparison.Ordinal).Replace("**default**", "**det**", StringComparison.Ordinal), published.ToString());
+    }
+
     [Theory]
+    [InlineData(2, "cv", "--data", "d", "--labels", "l", "--profiles", "p", "--detector", "numenta")]
+    [InlineData(2, "cv", "--data", "d", "--labels", "l", "--profiles", "p", "--results", "r", "--detector", "numenta", "--candidates", "c.json")]
     [InlineData(2, "cv", "--data")]
     [InlineData(2, "cv", "--data", "d", "--labels", "l", "--profiles", "p", "--folds")]
     [InlineData(2, "cv", "--data", "d", "--labels", "l", "--profiles", "p", "--parallel", "0")]
