@@ -15,7 +15,7 @@ internal static class CrossValidationCommand
                                 [--candidates <candidates.json>] [--folds files:K|category] [--thresholds bagged|optimal]
                                 [--selection-profile standard] [--cache <dir>] [--parallel N] [--json <output.json>]
                                 [--report <output.md>] [--write-config <defaults.json>]
-                                [--results <results root> --detector <name>]
+                                [--selection one-standard-error|best] [--results <results root> --detector <name>]
 
           --candidates    detector configurations to choose from ({"base": {...}, "candidates": [{"name", "settings"}]});
                           without it, the detector's shipped settings (only thresholds are selected).
@@ -27,6 +27,8 @@ internal static class CrossValidationCommand
           --parallel      detector files and threshold sweeps run at once (default 1).
           --write-config  write the shipped configuration (the chosen candidate's settings and the thresholds fitted on
                           every file) in the format of the detector's defaults file.
+          --selection     'one-standard-error' (default): the first candidate within one standard error of the best
+                          criterion; 'best': the best criterion.
           --results, --detector
                           cross-validate another detector's published scores (NAB's results layout) instead of running
                           candidates: only its thresholds are selected.
@@ -74,7 +76,7 @@ internal static class CrossValidationCommand
             }
 
             var detectorSeconds = watch.Elapsed.TotalSeconds;
-            var validator = new CrossValidator(folds, profiles, candidates, results, options.SelectionProfile, options.Parallelism, options.Rule);
+            var validator = new CrossValidator(folds, profiles, candidates, results, options.SelectionProfile, options.Parallelism, options.Rule, options.OneStandardError);
             var result = validator.Run() with { Scheme = Describe(options.Folds, folds, options.Rule) };
             var markdown = CrossValidationReport.RenderMarkdown(result);
             output.Write(markdown);
@@ -141,12 +143,12 @@ internal static class CrossValidationCommand
     private sealed record Options(
         string Data, string Labels, string Profiles, string? Candidates, string Folds, string SelectionProfile,
         string? Cache, int Parallelism, string Json, string? Report, string? WriteConfig, ThresholdRule Rule,
-        string? Results, string? Detector)
+        string? Results, string? Detector, bool OneStandardError)
     {
         internal static Options Parse(string[] args)
         {
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            string[] known = ["--data", "--labels", "--profiles", "--candidates", "--folds", "--selection-profile", "--cache", "--parallel", "--json", "--report", "--write-config", "--thresholds", "--results", "--detector"];
+            string[] known = ["--data", "--labels", "--profiles", "--candidates", "--folds", "--selection-profile", "--cache", "--parallel", "--json", "--report", "--write-config", "--thresholds", "--results", "--detector", "--selection"];
             for (var i = 1; i < args.Length; i++)
             {
                 if (!known.Contains(args[i], StringComparer.Ordinal))
@@ -175,6 +177,12 @@ internal static class CrossValidationCommand
                 "optimal" => ThresholdRule.Optimal,
                 var other => throw new ArgumentException($"--thresholds must be 'optimal' or 'bagged', got '{other}'."),
             };
+            var oneStandardError = values.GetValueOrDefault("--selection") switch
+            {
+                null or "one-standard-error" => true,
+                "best" => false,
+                var other => throw new ArgumentException($"--selection must be 'one-standard-error' or 'best', got '{other}'."),
+            };
             if (values.ContainsKey("--results") != values.ContainsKey("--detector"))
             {
                 throw new ArgumentException("--results and --detector go together.");
@@ -190,7 +198,7 @@ internal static class CrossValidationCommand
                 values.GetValueOrDefault("--candidates"), values.GetValueOrDefault("--folds") ?? "files:5",
                 values.GetValueOrDefault("--selection-profile") ?? "standard", values.GetValueOrDefault("--cache"),
                 parallel, values.GetValueOrDefault("--json") ?? "nab-cv.json", values.GetValueOrDefault("--report"),
-                values.GetValueOrDefault("--write-config"), rule, values.GetValueOrDefault("--results"), values.GetValueOrDefault("--detector"));
+                values.GetValueOrDefault("--write-config"), rule, values.GetValueOrDefault("--results"), values.GetValueOrDefault("--detector"), oneStandardError);
         }
 
         private static string Required(Dictionary<string, string> values, string name) =>

@@ -17,7 +17,7 @@ public static class CrossValidationReport
         var text = new StringBuilder();
         text.Append("## Cross-validation: ").AppendLine(result.Scheme).AppendLine();
         text.Append("Selection criterion: pooled cross-validated ").Append(result.SelectionProfile)
-            .Append(" score inside the training folds, one-standard-error rule. ").Append(Format(result.Candidates.Count))
+            .Append(" score inside the training folds, ").Append(result.OneStandardError ? "one-standard-error rule" : "best criterion").Append(". ").Append(Format(result.Candidates.Count))
             .AppendLine(result.Candidates.Count == 1 ? " candidate (thresholds only are selected)." : " candidates.").AppendLine();
 
         text.AppendLine("### Nested estimate (candidate and thresholds chosen without the held-out fold)").AppendLine();

@@ -14,6 +14,7 @@ namespace StreamSeq.Nab.CrossValidation;
 /// </param>
 /// <param name="InSample">The shipped candidate at the thresholds optimised on every file (the thresholds to ship), per profile.</param>
 /// <param name="Candidates">Every candidate's criterion over all folds and in-sample score, in candidate order.</param>
+/// <param name="OneStandardError">True when selection followed the one-standard-error rule.</param>
 public sealed record CrossValidationResult(
     string Scheme,
     string SelectionProfile,
@@ -21,4 +22,5 @@ public sealed record CrossValidationResult(
     string Shipped,
     CrossValidatedScores ShippedFolds,
     IReadOnlyList<ProfileScore> InSample,
-    IReadOnlyList<CandidateSummary> Candidates);
+    IReadOnlyList<CandidateSummary> Candidates,
+    bool OneStandardError);

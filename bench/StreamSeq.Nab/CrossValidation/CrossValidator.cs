@@ -43,6 +43,7 @@ public sealed class CrossValidator
     /// <param name="selectionProfile">The profile whose cross-validated score chooses the candidate.</param>
     /// <param name="parallelism">Threshold sweeps run at once.</param>
     /// <param name="rule">How thresholds are fitted on training files.</param>
+    /// <param name="oneStandardError">Select by the one-standard-error rule (true) or take the best criterion (false).</param>
     /// <exception cref="ArgumentException">Fewer than two folds, a fold without a scored window, mismatched candidates and results, or an unknown selection profile.</exception>
     public CrossValidator(
         IReadOnlyList<NabFold> folds,
@@ -51,7 +52,8 @@ public sealed class CrossValidator
         IReadOnlyList<DetectorResults> results,
         string selectionProfile,
         int parallelism = 1,
-        ThresholdRule rule = ThresholdRule.Optimal)
+        ThresholdRule rule = ThresholdRule.Optimal,
+        bool oneStandardError = true)
     {
         ArgumentNullException.ThrowIfNull(folds);
         ArgumentNullException.ThrowIfNull(profiles);
@@ -84,6 +86,7 @@ public sealed class CrossValidator
         this.results = [.. results];
         this.parallelism = Math.Max(1, parallelism);
         Rule = rule;
+        OneStandardError = oneStandardError;
         all = (1L << folds.Count) - 1;
         corpus = new NabCorpus(folds.SelectMany(f => f.Files));
         foldOfFile = [.. corpus.Files.Select(file => folds.ToList().FindIndex(f => f.Files.Contains(file)))];
@@ -95,6 +98,9 @@ public sealed class CrossValidator
 
     /// <summary>How thresholds are fitted.</summary>
     public ThresholdRule Rule { get; }
+
+    /// <summary>True when selection follows the one-standard-error rule; false when it takes the best criterion.</summary>
+    public bool OneStandardError { get; }
 
     /// <summary>Runs the nested estimate, the selection on every fold and the in-sample scores of the shipped candidate.</summary>
     public CrossValidationResult Run()
@@ -126,7 +132,8 @@ public sealed class CrossValidator
             candidates[shipped].Name,
             new CrossValidatedScores(shippedFolds),
             inSample,
-            summaries);
+            summaries,
+            OneStandardError);
     }
 
     /// <summary>The candidate with the best criterion on the folds of <paramref name="training"/>.</summary>
@@ -137,7 +144,7 @@ public sealed class CrossValidator
     /// criterion is within one standard error of the best one, the standard error being that of the best candidate's
     /// fold scores. A candidate that is better by less than the folds' noise is not preferred over an earlier one.
     /// </summary>
-    private static int Best(Criterion[] criteria)
+    private int Best(Criterion[] criteria)
     {
         var best = 0;
         for (var i = 1; i < criteria.Length; i++)
@@ -146,6 +153,11 @@ public sealed class CrossValidator
             {
                 best = i;
             }
+        }
+
+        if (!OneStandardError)
+        {
+            return best;
         }
 
         var bar = criteria[best].Pooled - criteria[best].StandardError;

@@ -76,6 +76,7 @@ public sealed class CrossValidationCommandTests : IDisposable
     [InlineData(2, "cv", "--data", "d", "--labels", "l", "--profiles", "p", "--folds")]
     [InlineData(2, "cv", "--data", "d", "--labels", "l", "--profiles", "p", "--parallel", "0")]
     [InlineData(2, "cv", "--data", "d", "--labels", "l", "--profiles", "p", "--thresholds", "median")]
+    [InlineData(2, "cv", "--data", "d", "--labels", "l", "--profiles", "p", "--selection", "luck")]
     [InlineData(2, "cv", "--data", "d", "--labels", "l", "--profiles", "p", "--colour", "red")]
     [InlineData(2, "cv", "--labels", "l", "--profiles", "p")]
     public void Run_BadUsage_ExitsWithTwo(int expected, params string[] args)

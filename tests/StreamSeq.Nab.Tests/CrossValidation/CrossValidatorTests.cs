@@ -111,6 +111,28 @@ public sealed class CrossValidatorTests
     }
 
     [Fact]
+    public void Run_ACandidateBetterByLessThanTheNoise_IsChosenOnlyWithoutTheOneStandardErrorRule()
+    {
+        var rng = new Random(11);
+        var folds = RandomFolds(rng, foldCount: 5);
+        var (candidates, results) = RandomCandidates(rng, folds, count: 1);
+        // The same scores with one more early detection in one window of one file: a little better, nowhere worse.
+        var file = folds[0].Files[0];
+        var scores = folds.SelectMany(f => f.Files).ToDictionary(f => f.RelativePath, f => results[0].ScoresFor(f.RelativePath).ToArray());
+        scores[file.RelativePath][file.Timestamps.ToList().IndexOf(file.Windows[0].Start)] = 1.0;
+        DetectorCandidate[] both = [candidates[0], new DetectorCandidate("nudged", [])];
+        DetectorResults[] all = [results[0], new DetectorResults("nudged", scores)];
+
+        var oneStandardError = new CrossValidator(folds, CostProfile.NabProfiles, both, all, "standard").Run();
+        var best = new CrossValidator(folds, CostProfile.NabProfiles, both, all, "standard", oneStandardError: false).Run();
+
+        Assert.True(best.Candidates[1].Pooled > best.Candidates[0].Pooled);
+        Assert.True(best.Candidates[1].Pooled - best.Candidates[0].Pooled < best.Candidates[1].StandardError);
+        Assert.Equal("nudged", best.Shipped);
+        Assert.Equal(candidates[0].Name, oneStandardError.Shipped);
+    }
+
+    [Fact]
     public void Constructor_FoldWithoutScoredWindow_IsRefused()
     {
         var rng = new Random(1);
