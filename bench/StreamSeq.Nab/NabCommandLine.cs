@@ -32,16 +32,8 @@ internal static class NabCommandLine
             return CrossValidation.CrossValidationCommand.Run(args, output, error);
         }
 
-        Options options;
-        try
+        if (!TryParse(Options.Parse, args, Usage + Environment.NewLine + CrossValidation.CrossValidationCommand.Usage, error, out var options))
         {
-            options = Options.Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            error.WriteLine(e.Message);
-            error.WriteLine(Usage);
-            error.WriteLine(CrossValidation.CrossValidationCommand.Usage);
             return 2;
         }
 
@@ -87,6 +79,24 @@ internal static class NabCommandLine
         {
             error.WriteLine(e.Message);
             return 1;
+        }
+    }
+
+    /// <summary>Parses a command's options; on bad usage, prints the problem and the usage and returns false.</summary>
+    internal static bool TryParse<T>(Func<string[], T> parse, string[] args, string usage, TextWriter error, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? options)
+        where T : class
+    {
+        try
+        {
+            options = parse(args);
+            return true;
+        }
+        catch (ArgumentException e)
+        {
+            error.WriteLine(e.Message);
+            error.WriteLine(usage);
+            options = null;
+            return false;
         }
     }
 

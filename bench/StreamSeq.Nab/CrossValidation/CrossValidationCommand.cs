@@ -43,15 +43,8 @@ internal static class CrossValidationCommand
     /// <summary>Runs the command; returns 0 on success, 1 on bad data, 2 on bad usage.</summary>
     internal static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        Options options;
-        try
+        if (!NabCommandLine.TryParse(Options.Parse, args, Usage, error, out var options))
         {
-            options = Options.Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            error.WriteLine(e.Message);
-            error.WriteLine(Usage);
             return 2;
         }
 
