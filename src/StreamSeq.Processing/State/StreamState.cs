@@ -43,6 +43,12 @@ public sealed class StreamState
     /// <summary>Model time of the last processed observation (NaN before the first).</summary>
     public double LastModelTime { get; set; }
 
+    /// <summary>
+    /// A fingerprint of the last processed observation's values and control input (0: unknown), so a second reading
+    /// at the same time is told apart: an exact repeat is a duplicate, different values are a conflict.
+    /// </summary>
+    public ulong LastFingerprint { get; set; }
+
     /// <summary>Largest model time seen, processed or pending (the watermark is this minus the allowed lateness).</summary>
     public double MaxSeenModelTime { get; set; }
 
