@@ -94,7 +94,8 @@ public sealed class RunCommandTests : IDisposable
         Assert.Contains("bad.csv:5: unparseable: column 3 ('v'): 'abc' is not a number.", errors, StringComparison.Ordinal);
         Assert.Contains("bad.csv:7: unparseable: has 2 columns, the header has 3", errors, StringComparison.Ordinal);
         Assert.Contains("bad.csv:9: too-late", errors, StringComparison.Ordinal);
-        Assert.Contains("1 duplicates dropped, 3 rows rejected", errors, StringComparison.Ordinal);
+        Assert.Contains("bad.csv:11: conflicting-duplicate", errors, StringComparison.Ordinal);
+        Assert.Contains("0 duplicates dropped, 4 rows rejected", errors, StringComparison.Ordinal);
         Assert.Equal(
             goodRecords.Where(r => r.GetProperty("stream").GetString() == "b").Select(r => r.GetRawText()),
             badRecords.Where(r => r.GetProperty("stream").GetString() == "b").Select(r => r.GetRawText()));
