@@ -449,7 +449,12 @@ public sealed class StreamProcessor : IDisposable
         sink.DeadLetter(new DeadLetter(reason, message, source, id, original));
     }
 
-    /// <summary>The reason a record is too far ahead, or null: ahead of its transport timestamp when it has one, else of its stream's newest time.</summary>
+    /// <summary>
+    /// The reason a record is too far ahead, or null: its time may be at most the skew ahead of the later of its
+    /// transport timestamp (when it has one) and its stream's newest time (when the stream has one). Taking the later
+    /// of the two accepts a stream that resumes after a gap (its timestamp moved on too) and a producer that replays
+    /// event time faster than the clock (its stream's times move on), and still stops one reading stamped far ahead.
+    /// </summary>
     private string? TooFarAhead(StreamState state, RecordTime time, double modelTime, double transportMilliseconds)
     {
         if (options.MaxTimeSkew is not { } skew)
@@ -457,18 +462,19 @@ public sealed class StreamProcessor : IDisposable
             return null;
         }
 
-        if (!double.IsNaN(transportMilliseconds) && time.Format != TimeFormat.ModelUnits)
+        var unit = state.Model.UnitMilliseconds;
+        var transport = !double.IsNaN(transportMilliseconds) && time.Format != TimeFormat.ModelUnits ? transportMilliseconds / unit : double.NaN;
+        var newest = state.MaxSeenModelTime;
+        var reference = double.IsNaN(transport) ? newest : double.IsNaN(newest) ? transport : Math.Max(transport, newest);
+        var bound = skew.TotalMilliseconds / unit;
+        if (double.IsNaN(reference) || !(modelTime - reference > bound))
         {
-            return time.Value - transportMilliseconds > skew.TotalMilliseconds
-                ? $"time {Describe(time)} is more than {skew} ahead of the record's timestamp {Describe(new RecordTime(transportMilliseconds, TimeFormat.Iso8601))}."
-                : null;
+            return null;
         }
 
-        var newest = state.MaxSeenModelTime;
-        var bound = skew.TotalMilliseconds / state.Model.UnitMilliseconds;
-        return !double.IsNaN(newest) && modelTime - newest > bound
-            ? string.Create(CultureInfo.InvariantCulture, $"time {Describe(time)} is {modelTime - newest:R} model time units ahead of stream '{state.StreamId}''s newest time; the bound is {bound:R}.")
-            : null;
+        return time.Format == TimeFormat.ModelUnits
+            ? string.Create(CultureInfo.InvariantCulture, $"time {Describe(time)} is {modelTime - reference:R} model time units ahead of stream '{state.StreamId}''s newest time; the bound is {bound:R}.")
+            : $"time {Describe(time)} is more than {skew} ahead of the later of the record's timestamp and stream '{state.StreamId}''s newest time {Describe(new RecordTime(reference * unit, TimeFormat.Iso8601))}.";
     }
 
     private static string ConflictMessage(RecordTime time, string streamId) =>
