@@ -23,7 +23,17 @@ internal static class NabCsv
     /// <exception cref="InvalidDataException">The file is empty, lacks a column or has a short row.</exception>
     internal static string[][] ReadColumns(string path, params string[] columnNames)
     {
-        using var reader = CsvFiles.Open(new StreamReader(path));
+        nietras.SeparatedValues.SepReader reader;
+        try
+        {
+            reader = CsvFiles.Open(new StreamReader(path), path);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException(e.Message, e);
+        }
+
+        using var disposeReader = reader;
         if (reader.Header.IsEmpty)
         {
             throw new InvalidDataException($"{path}: empty file, expected a header line.");

@@ -13,6 +13,7 @@ internal sealed class JsonLinesSink : IRecordSink, IDisposable
     private readonly Stream output;
     private readonly Stream? deadLetters;
     private readonly RejectedRows reporter;
+    private bool disposed;
 
     public JsonLinesSink(Stream output, Stream? deadLetters, TextWriter errors, int maxReported = 20)
     {
@@ -72,6 +73,12 @@ internal sealed class JsonLinesSink : IRecordSink, IDisposable
 
     public void Dispose()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
         output.Flush();
         deadLetters?.Flush();
     }

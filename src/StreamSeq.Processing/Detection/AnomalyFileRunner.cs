@@ -116,7 +116,7 @@ public sealed class AnomalyFileRunner
         }
 
         var name = Path.GetFileName(inputPath);
-        using var input = CsvFiles.Open(new StreamReader(inputPath));
+        using var input = CsvFiles.Open(new StreamReader(inputPath), name);
         if (input.Header.IsEmpty)
         {
             throw new FormatException($"{name}:1: file is empty (expected a header 'timestamp,value').");

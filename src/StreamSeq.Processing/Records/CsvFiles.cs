@@ -10,14 +10,25 @@ namespace StreamSeq.Processing.Records;
 public static class CsvFiles
 {
     /// <summary>Opens a reader over decoded text; the header row is read at once.</summary>
-    public static SepReader Open(TextReader text) =>
-        Sep.New(',').Reader(o => o with
+    /// <exception cref="FormatException">The header cannot be used (a column name appears twice); the message names the file.</exception>
+    public static SepReader Open(TextReader text, string file)
+    {
+        try
         {
-            HasHeader = true,
-            Unescape = true,
-            Trim = SepTrim.All,
-            DisableColCountCheck = true,
-        }).From(text);
+            return Sep.New(',').Reader(o => o with
+            {
+                HasHeader = true,
+                Unescape = true,
+                Trim = SepTrim.All,
+                DisableColCountCheck = true,
+            }).From(text);
+        }
+        catch (ArgumentException e)
+        {
+            text?.Dispose();
+            throw new FormatException($"{file}:1: {e.Message}", e);
+        }
+    }
 
     /// <summary>Advances to the next row; false at the end, or with <paramref name="error"/> when the text cannot be read.</summary>
     public static bool MoveNext(SepReader reader, string file, out string? error)

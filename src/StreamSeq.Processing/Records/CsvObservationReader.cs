@@ -36,7 +36,7 @@ public sealed class CsvObservationReader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(reader);
         this.file = file;
-        this.reader = CsvFiles.Open(reader);
+        this.reader = CsvFiles.Open(reader, file);
         if (this.reader.Header.IsEmpty)
         {
             this.reader.Dispose();

@@ -137,6 +137,12 @@ public sealed class InputRecordDecoder
             error = $"invalid JSON: {e.Message}";
             return false;
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader throws this for text it cannot unescape (a lone surrogate such as "\ud800").
+            error = $"invalid JSON text: {e.Message}";
+            return false;
+        }
 
         if (valueCount < 0)
         {

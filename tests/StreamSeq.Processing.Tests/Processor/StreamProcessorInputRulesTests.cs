@@ -151,6 +151,9 @@ public sealed class StreamProcessorInputRulesTests
     [InlineData("""{"time":1,"values":["Infinity"]}""")]
     [InlineData("""{"time":1,"values":["-Infinity"]}""")]
     [InlineData("""{"time":1,"values":["abc"]}""")]
+    [InlineData("""{"time":1,"values":["\ud800"]}""")]
+    [InlineData("""{"time":"\udfff","values":[1]}""")]
+    [InlineData("""{"time":1,"values":[1],"stream":"\ud800"}""")]
     public void ProcessEncoded_NonFiniteReading_IsUnparseableNotMissing(string json)
     {
         using var p = new StreamProcessor(TestModels.Router(TestModels.Binding(Sensor)));
