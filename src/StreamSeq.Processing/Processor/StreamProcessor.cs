@@ -353,6 +353,7 @@ public sealed class StreamProcessor : IDisposable
         var estimate = runtime.Estimate;
         var gap = double.IsNaN(state.LastModelTime) ? 0.0 : modelTime - state.LastModelTime;
         var record = state.History is null ? default : new double[estimator.Info.BackwardRecordLength];
+        state.ReserveForNextStep();
         estimator.Step(state.Buffer, new Observation(values, gap, time.Value, control), estimate, record);
         if (state.History is not null)
         {

@@ -1,3 +1,4 @@
+using StreamSeq.Estimation.Smoothing;
 using StreamSeq.Processing.Anomaly;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Records;
@@ -18,7 +19,7 @@ public sealed class StreamState
         StreamId = streamId;
         Model = model;
         Seed = seed;
-        Buffer = new double[model.Estimator.Info.StateLength];
+        Buffer = new double[model.Estimator is FixedLagSmoother lagged ? lagged.StateLengthFor(0) : model.Estimator.Info.StateLength];
         model.Estimator.Initialize(Buffer, seed);
         Gate = AlertGateState.Initial;
         LastModelTime = double.NaN;
@@ -34,8 +35,33 @@ public sealed class StreamState
     /// <summary>The per-stream seed (from stream id and model seed).</summary>
     public ulong Seed { get; }
 
-    /// <summary>The estimator's state.</summary>
-    public double[] Buffer { get; }
+    /// <summary>
+    /// The estimator's state: its leading part while a fixed-lag smoother's window is still filling (the rest would be
+    /// zeros), grown by <see cref="Reserve"/> up to the model's full state length.
+    /// </summary>
+    public double[] Buffer { get; private set; }
+
+    /// <summary>Grows <see cref="Buffer"/> to hold at least <paramref name="length"/> numbers (doubling, at most the model's state length).</summary>
+    public void Reserve(int length)
+    {
+        if (Buffer.Length >= length)
+        {
+            return;
+        }
+
+        var grown = new double[Math.Min(Model.Estimator.Info.StateLength, Math.Max(length, Buffer.Length * 2))];
+        Buffer.CopyTo(grown, 0);
+        Buffer = grown;
+    }
+
+    /// <summary>Grows <see cref="Buffer"/> to what the next step needs (only fixed-lag smoothers need more as a stream grows).</summary>
+    public void ReserveForNextStep()
+    {
+        if (Model.Estimator is FixedLagSmoother lagged)
+        {
+            Reserve(lagged.StateLengthFor(Steps));
+        }
+    }
 
     /// <summary>Time of the last processed observation.</summary>
     public RecordTime LastTime { get; set; }

@@ -69,7 +69,7 @@ public static class StreamStateCodec
             used--;
         }
 
-        w.Int32(buffer.Length);
+        w.Int32(state.Model.Estimator.Info.StateLength);
         w.Doubles(buffer.AsSpan(0, used));
         w.UInt64(state.LastFingerprint);
     }
@@ -143,13 +143,19 @@ public static class StreamStateCodec
         }
 
         var length = r.Int32();
-        if (length != state.Buffer.Length)
+        if (length != model.Estimator.Info.StateLength)
         {
-            reason = $"state buffer has {length} numbers but model '{modelName}' needs {state.Buffer.Length}";
+            reason = $"state buffer has {length} numbers but model '{modelName}' needs {model.Estimator.Info.StateLength}";
             return null;
         }
 
         var used = r.Doubles();
+        if (used.Length > length)
+        {
+            throw new FormatException($"state of stream '{streamId}' holds {used.Length} numbers, more than the {length} announced.");
+        }
+
+        state.Reserve(used.Length);
         Array.Clear(state.Buffer);
         used.CopyTo(state.Buffer, 0);
         state.LastFingerprint = r.Remaining == 0 ? 0 : r.UInt64();
