@@ -17,8 +17,8 @@ public sealed class ProcessorOptions
     public TimeSpan AllowedLateness { get; init; }
 
     /// <summary>
-    /// How far ahead a record's time may be before it is dead-lettered as <c>too-far-ahead</c>: ahead of its transport
-    /// timestamp (the Kafka record timestamp), or, when it has none (files), ahead of its stream's newest time. Null
+    /// How far ahead a record's time may be before it is dead-lettered as <c>too-far-ahead</c>: ahead of the later of
+    /// its transport timestamp (the Kafka record timestamp; files have none) and its stream's newest time. Null
     /// (default): no bound. Without a bound one reading stamped far in the future makes every later reading of its
     /// stream too late.
     /// </summary>
