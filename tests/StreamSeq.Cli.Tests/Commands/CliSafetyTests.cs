@@ -242,6 +242,34 @@ public sealed class CliSafetyTests : IDisposable
     }
 
     [Fact]
+    public void Fit_RowsBreakingTheInputRules_AreReportedAndLeftOutOfTheFit()
+    {
+        var lines = File.ReadAllLines(RepositoryFiles.Path("examples", "nile.csv")).ToList();
+        var clean = Path.Combine(dir, "clean.csv");
+        File.WriteAllLines(clean, lines);
+        var header = lines[0].Split(',');
+        var first = lines[1].Split(',');
+        var dirty = Path.Combine(dir, "dirty.csv");
+        File.WriteAllLines(dirty, [.. lines.Take(2), $"{first[0]},{first[1]},{first[2]}", $"{first[0]},{first[1]},12345", $"{first[0]},1e999,1", .. lines.Skip(2).Take(3), $"{first[0]},2000,Infinity", .. lines.Skip(5)]);
+        var model = RepositoryFiles.Path("examples", "nile-diffuse.json");
+        var errors = new StringWriter();
+
+        var cleanCode = FitCommand.Execute(model, clean, Path.Combine(dir, "clean.json"), ["observationNoise", "transitionNoise"], "mle", 200, 0, TextWriter.Null);
+        var dirtyCode = FitCommand.Execute(model, dirty, Path.Combine(dir, "dirty.json"), ["observationNoise", "transitionNoise"], "mle", 200, 0, errors);
+
+        Assert.Equal(3, header.Length);
+        Assert.Equal(0, cleanCode);
+        Assert.Equal(0, dirtyCode);
+        Assert.Contains("dirty.csv:4: conflicting-duplicate", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains("dirty.csv:5: column 'time' '1e999' is not a finite time", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains("dirty.csv:9: column 3 ('volume'): 'Infinity' is not a finite number", errors.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("dirty.csv:3", errors.ToString(), StringComparison.Ordinal);
+        Assert.Equal(
+            System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "clean.json")))!["fit"]!["logLikelihood"]!.GetValue<double>(),
+            System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "dirty.json")))!["fit"]!["logLikelihood"]!.GetValue<double>());
+    }
+
+    [Fact]
     public void Detect_FolderWithEmptyAndGarbageFiles_ScoresTheGoodOnesExits1AndLeavesNoEmptyResult()
     {
         var data = Path.Combine(dir, "data");
