@@ -27,6 +27,9 @@ internal sealed class JsonLinesReader : IDisposable
     /// <summary>The 1-based number of the line last returned.</summary>
     public long Line { get; private set; }
 
+    /// <summary>True when the line last returned was cut for being longer than the limit (its problem says so).</summary>
+    public bool LastLineTooLong { get; private set; }
+
     /// <summary>Bytes consumed so far (for progress).</summary>
     public long Position { get; private set; }
 
@@ -83,6 +86,7 @@ internal sealed class JsonLinesReader : IDisposable
         Line++;
         line = default;
         problem = null;
+        LastLineTooLong = false;
         if (first)
         {
             first = false;
@@ -94,6 +98,7 @@ internal sealed class JsonLinesReader : IDisposable
 
         if (tooLong || taken.Length > maxLineBytes)
         {
+            LastLineTooLong = true;
             problem = $"line is longer than the limit of {maxLineBytes} bytes.";
             return true;
         }

@@ -39,7 +39,7 @@ internal static class ObservationFiles
                 var position = SourcePosition.FileLine(name, reader.Line);
                 if (problem is not null)
                 {
-                    target.DeadLetter(new DeadLetter(problem.Contains("longer", StringComparison.Ordinal) ? DeadLetterReason.TooLarge : DeadLetterReason.Unparseable, problem, position, default, default));
+                    target.DeadLetter(new DeadLetter(reader.LastLineTooLong ? DeadLetterReason.TooLarge : DeadLetterReason.Unparseable, problem, position, default, default));
                 }
                 else if (!IsBlank(line))
                 {
@@ -210,7 +210,7 @@ internal static class ObservationFiles
                 var position = SourcePosition.FileLine(name, reader.Line);
                 if (problem is not null)
                 {
-                    reject($"{position}: unparseable: {problem}");
+                    reject($"{position}: {(reader.LastLineTooLong ? "too-large" : "unparseable")}: {problem}");
                 }
                 else if (IsBlank(line))
                 {
