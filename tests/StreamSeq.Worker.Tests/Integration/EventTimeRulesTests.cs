@@ -8,7 +8,7 @@ using StreamSeq.Worker.Tests.Support;
 namespace StreamSeq.Worker.Tests.Integration;
 
 /// <summary>Readings whose times or values would stop or brick a stream, through the worker over TCP.</summary>
-public sealed class PoisonRecordTests
+public sealed class EventTimeRulesTests
 {
     [Fact]
     public void Run_Year9999FarFutureAndConflictingReadings_AreDeadLetteredAndTheWorkerKeepsRunning()
