@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using StreamSeq.Estimation.Detection;
 using StreamSeq.Processing.Detection;
+using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Nab.CrossValidation;
 
@@ -192,8 +193,18 @@ public sealed class CandidateRunner
                 throw new InvalidDataException($"{path}: {column.Length} values for {file.RowCount} timestamps.");
             }
 
-            // As the file runner reads them: a value that is not a number is missing.
-            return column.Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : double.NaN).ToArray();
+            // By the product's input rules, as the file runner reads them: empty or NaN is missing, anything else
+            // must be a finite number.
+            var values = new double[column.Length];
+            for (var i = 0; i < column.Length; i++)
+            {
+                if (!InputRules.TryParseReading(column[i], out values[i], out var problem))
+                {
+                    throw new InvalidDataException($"{path}:{i + 2}: column 'value': {problem}.");
+                }
+            }
+
+            return values;
         })];
 
     private string DataPath(NabDataFile file) => Path.Combine(dataDirectory, file.RelativePath);

@@ -38,6 +38,19 @@ public sealed class CandidateRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Scores_AValueThatIsNotANumber_IsReportedWithFileAndLine()
+    {
+        var path = Path.Combine(Data, "catA", "file1.csv");
+        var lines = File.ReadAllLines(path);
+        lines[10] = lines[10].Split(',')[0] + ",twelve";
+        File.WriteAllLines(path, lines);
+
+        var e = Assert.Throws<InvalidDataException>(() => new CandidateRunner(corpus, Data).Scores(CandidateSet.Default[0]));
+
+        Assert.Contains("file1.csv:11: column 'value'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Scores_CacheFolder_ASecondRunnerReadsTheScoresInsteadOfRunning()
     {
         var cache = Path.Combine(folder.Path, "cache");
