@@ -45,11 +45,6 @@ internal static class CliErrors
             Report(errors, e.Message);
             return InvalidInput;
         }
-        catch (InvalidDataException e)
-        {
-            errors.WriteLine($"error: {e.Message}");
-            return InvalidInput;
-        }
     }
 
     /// <summary>Writes one <c>error:</c> line, safe for a terminal.</summary>

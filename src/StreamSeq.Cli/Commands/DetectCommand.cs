@@ -97,7 +97,11 @@ internal static class DetectCommand
             files = scored.Count - failures;
             stdout.WriteLine(Path.GetFullPath(Path.Combine(outputPath, detectorName)));
             var thresholdsPath = Path.Combine(outputPath, NabThresholdsFile.FileName);
-            if (runner.Thresholds.Count > 0)
+            if (failures > 0)
+            {
+                stderr.WriteLine($"No thresholds written: {failures} file(s) not scored, so the results are not a complete set.");
+            }
+            else if (runner.Thresholds.Count > 0)
             {
                 NabThresholdsFile.Write(thresholdsPath, detectorName, runner.Thresholds);
                 stderr.WriteLine($"Thresholds for '{detectorName}' written to {Path.GetFullPath(thresholdsPath)}.");
