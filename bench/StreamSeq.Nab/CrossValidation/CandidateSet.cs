@@ -6,7 +6,9 @@ namespace StreamSeq.Nab.CrossValidation;
 /// <summary>
 /// The configurations a selection chooses from, read from JSON:
 /// <c>{"base": {settings}, "candidates": [{"name": "a", "settings": {overrides}}, ...]}</c>. Each candidate is the base
-/// with its overrides applied. List candidates from the simplest: ties in the selection go to the earlier one.
+/// with its overrides applied; without a base, the overrides apply to the detector's shipped configuration. List
+/// candidates in order of preference: the selection prefers the earlier of two candidates that the folds cannot tell
+/// apart.
 /// </summary>
 public static class CandidateSet
 {

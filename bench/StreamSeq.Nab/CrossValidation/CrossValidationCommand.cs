@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Detection;
 
 namespace StreamSeq.Nab.CrossValidation;
 
@@ -99,18 +100,15 @@ internal static class CrossValidationCommand
     }
 
     /// <summary>
-    /// The shipped configuration as the detector's defaults file holds it: a model spec with the candidate's settings
-    /// and, per profile, the threshold fitted on every file with its raw score there (NAB's thresholds.json entry).
+    /// The shipped configuration as the detector's defaults file holds it: the current shipped configuration with the
+    /// candidate's settings over it (so every setting stays written out) and, per profile, the threshold fitted on
+    /// every file with its raw score there (NAB's thresholds.json entry).
     /// </summary>
     internal static JsonObject ShippedConfiguration(DetectorCandidate candidate, IReadOnlyList<ProfileScore> inSample)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(inSample);
-        var json = new JsonObject
-        {
-            ["name"] = "streamseq",
-            ["kind"] = "anomaly-detector",
-        };
+        var json = JsonNode.Parse(AnomalyDetectorKind.ShippedSpec.Json.GetRawText())!.AsObject();
         foreach (var (key, value) in candidate.Settings)
         {
             json[key] = value?.DeepClone();

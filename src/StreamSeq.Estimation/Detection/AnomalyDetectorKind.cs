@@ -32,6 +32,12 @@ public sealed class AnomalyDetectorKind : IModelKind
         return new AnomalyDetector(ReadOptions(spec));
     }
 
+    /// <summary>
+    /// The shipped configuration (the embedded <c>anomaly-detector.json</c>) as a model spec: every setting written out,
+    /// and the thresholds.
+    /// </summary>
+    public static ModelSpec ShippedSpec => AnomalyDetectorDefaults.Spec;
+
     /// <summary>Reads the detector settings of a spec (missing fields take the shipped defaults).</summary>
     public static AnomalyDetectorOptions ReadOptions(SpecReader spec)
     {
