@@ -284,7 +284,7 @@ internal sealed class KafkaTestBed : IDisposable
     {
         var options = Clone(Options, instanceId);
         configure?.Invoke(options);
-        return new WorkerHandle(options, router, processing ?? new ProcessorOptions());
+        return new WorkerHandle(options, router, processing);
     }
 
     /// <summary>Produces on a background thread; join the result to wait for the last record.</summary>
@@ -314,9 +314,9 @@ internal sealed class KafkaTestBed : IDisposable
         private readonly CancellationTokenSource stop = new();
         private readonly Thread thread;
 
-        public WorkerHandle(KafkaTransportOptions options, ModelRouter router, ProcessorOptions processing)
+        public WorkerHandle(KafkaTransportOptions options, ModelRouter router, ProcessorOptions? processing = null)
         {
-            Worker = new KafkaStreamWorker(options, router, processing, new ProcessingMetrics(), new KafkaTransportMetrics(), TestLog.For<KafkaStreamWorker>(options.InstanceId));
+            Worker = new KafkaStreamWorker(options, router, processing ?? new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), TestLog.For<KafkaStreamWorker>(options.InstanceId));
             thread = new Thread(() =>
             {
                 try
