@@ -750,7 +750,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
             StreamSnapshot? snapshot = null;
             foreach (var (id, partition) in owned)
             {
-                if (partition.Store.TryGetLive(q.Stream, out var state))
+                // An evicted stream is still owned: answer from its serialised state without reviving it.
+                var state = partition.Store.TryGetLive(q.Stream, out var live) ? live
+                    : partition.Store.TryPeekEvicted(q.Stream, out var bytes) ? StreamStateCodec.Read(q.Stream, bytes, processor.Router, out _)
+                    : null;
+                if (state is not null)
                 {
                     var info = state.Model.Estimator.Info;
                     var mean = new double[info.StateDimension];

@@ -63,6 +63,9 @@ public sealed class StateStore
         return false;
     }
 
+    /// <summary>Reads an evicted stream's serialised state without reviving it (a status query must not make it live).</summary>
+    public bool TryPeekEvicted(ReadOnlySpan<char> streamId, out byte[] data) => evictedLookup.TryGetValue(streamId, out data!);
+
     /// <summary>Takes an evicted stream's serialised state out of the evicted tier, if present.</summary>
     /// <param name="streamId">The stream id.</param>
     /// <param name="key">The stream id as stored.</param>

@@ -11,7 +11,7 @@ namespace StreamSeq.Worker.Tests.Integration;
 public sealed class EvictionTests
 {
     [Fact]
-    public void Run_BacklogOfTenTimesMaxLiveStreamsKeysInOnePartition_NoUpdateLostAndLiveStreamsCountsLiveOnly()
+    public async Task Run_BacklogOfTenTimesMaxLiveStreamsKeysInOnePartition_NoUpdateLostAndLiveStreamsCountsLiveOnly()
     {
         using var bed = new KafkaTestBed("eviction");
         var router = KafkaTestBed.Router(TestInput.Model, lag: 1, horizon: 1);
@@ -24,6 +24,11 @@ public sealed class EvictionTests
             WaitUntil(() => w.Worker.Status.LiveStreams + w.Worker.Status.EvictedStreams == 200, "the status to count every stream");
             live = w.Worker.Status.LiveStreams;
             evicted = w.Worker.Status.EvictedStreams;
+
+            // Evicted streams are still owned: a query answers from their serialised state.
+            var snapshots = await Task.WhenAll(input.Select(r => r.Stream).Distinct().Select(w.Worker.QueryAsync));
+            Assert.Equal(200, snapshots.Length);
+            Assert.All(snapshots, s => Assert.Equal(2, Assert.IsType<StreamSnapshot>(s).Steps));
         }
 
         // Every second reading continued from its stream's first, as an uninterrupted run without a limit does.
