@@ -20,6 +20,7 @@ public sealed partial class DocumentedCommandsTests
     internal static readonly (string Prefix, string Coverage, string[] Evidence)[] CoveredElsewhere =
     [
         ("dotnet run --project src/StreamSeq.Worker", "the worker on the embedded broker: .ci/smoke-main.sh runs it as written until it is ready and has committed outputs, then stops it with Ctrl+C; the worker tests start the same build (EmbeddedWorkerProcess)", [".ci/smoke-main.sh", "tests/StreamSeq.Worker.Tests/Browser/EmbeddedWorkerProcess.cs"]),
+        ("dotnet build src/StreamSeq.Worker", "the build step of the worker's first start: .ci/run builds the whole solution and .ci/smoke-main.sh then starts the worker without building", [".ci/run", ".ci/smoke-main.sh"]),
         ("dotnet test StreamSeq.sln", "the test command itself: .ci/run runs it", [".ci/run"]),
         ("docker ", "needs a Docker engine: the compose file and the image layout are checked by the deployment tests, and deploy/ci/smoke-publish.sh publishes as the Dockerfile does and probes the worker", ["tests/StreamSeq.Worker.Tests/Deployment/ComposeFileTests.cs", "tests/StreamSeq.Worker.Tests/Deployment/DockerfileTests.cs", "deploy/ci/smoke-publish.sh"]),
         ("helm ", "needs a cluster: .ci/run lints and renders the chart, and the chart tests check the rendered manifests", ["tests/StreamSeq.Worker.Tests/Deployment/HelmChartTests.cs"]),
