@@ -12,7 +12,8 @@ public sealed class SpecShapeTests
     [Fact]
     public void Fields_EveryBuiltInKind_IsDeclared()
     {
-        foreach (var kind in ModelCatalog.All)
+        // Other tests register kinds of their own; the built-in ones live in the library.
+        foreach (var kind in ModelCatalog.All.Where(k => k.GetType().Assembly == typeof(ModelCatalog).Assembly))
         {
             Assert.True(kind.Fields is not null, $"kind '{kind.Kind}' declares no fields");
         }
