@@ -37,11 +37,7 @@ public sealed class EstimatorInfo
     public IReadOnlyList<ExtraField> Extras
     {
         get => extras;
-        init
-        {
-            extras = value;
-            ExtrasLength = value.Sum(e => e.Length);
-        }
+        init => (extras, ExtrasLength) = (value, TotalLength(value));
     }
 
     /// <summary>Total length of the extras vector.</summary>
@@ -54,11 +50,7 @@ public sealed class EstimatorInfo
     public IReadOnlyList<ExtraField> SmoothedExtras
     {
         get => smoothedExtras;
-        init
-        {
-            smoothedExtras = value;
-            SmoothedExtrasLength = value.Sum(e => e.Length);
-        }
+        init => (smoothedExtras, SmoothedExtrasLength) = (value, TotalLength(value));
     }
 
     /// <summary>Total length of the smoothed extras vector.</summary>
@@ -66,6 +58,8 @@ public sealed class EstimatorInfo
 
     /// <summary>True when smoothing is possible.</summary>
     public bool CanSmooth => BackwardRecordLength > 0;
+
+    private static int TotalLength(IReadOnlyList<ExtraField> fields) => fields.Sum(e => e.Length);
 
     /// <summary>Offset of the named extra in <see cref="Estimate.Extras"/>, or -1.</summary>
     public int ExtraOffset(string name)
