@@ -51,6 +51,17 @@ public sealed class SpecShape
     /// <summary>The variant that applies when the discriminator is absent, or null when it is required.</summary>
     public string? DefaultVariant { get; }
 
+    /// <summary>For a map (an object whose keys are names the user chooses, such as NAB profile names), the shape of
+    /// every value; null for an ordinary object.</summary>
+    public SpecShape? MapValue { get; private init; }
+
+    /// <summary>A map: any key, each value an object of <paramref name="value"/>.</summary>
+    public static SpecShape MapOf(SpecShape value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return new SpecShape([], NoNested, null, FrozenDictionary<string, SpecShape>.Empty, null) { MapValue = value };
+    }
+
     /// <summary>An object accepting exactly <paramref name="fields"/>.</summary>
     public static SpecShape Of(params string[] fields)
     {
@@ -121,12 +132,24 @@ public sealed class SpecShape
     }
 
     /// <summary>Every field <paramref name="element"/> may carry: the common ones and those of its variant.</summary>
-    public IReadOnlyList<string> FieldsFor(JsonElement element) =>
-        VariantOf(element) is { } variant ? Add(Fields, variant.FieldsFor(element)) : Fields;
+    public IReadOnlyList<string> FieldsFor(JsonElement element)
+    {
+        if (MapValue is not null)
+        {
+            return element.ValueKind == JsonValueKind.Object ? [.. element.EnumerateObject().Select(p => p.Name)] : [];
+        }
+
+        return VariantOf(element) is { } variant ? Add(Fields, variant.FieldsFor(element)) : Fields;
+    }
 
     /// <summary>The shape of the nested object (or array items) <paramref name="field"/> of <paramref name="element"/>.</summary>
     public SpecShape? NestedFor(JsonElement element, string field)
     {
+        if (MapValue is not null)
+        {
+            return MapValue;
+        }
+
         if (VariantOf(element) is { } variant && variant.NestedFor(element, field) is { } own)
         {
             return own;

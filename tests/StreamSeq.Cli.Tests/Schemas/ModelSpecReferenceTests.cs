@@ -154,7 +154,12 @@ public sealed partial class ModelSpecReferenceTests
 
             foreach (var (name, nested) in shape.Nested)
             {
-                if (!ReferenceEquals(nested, LinearGaussianKind.ModelShape) || kind == "linear-gaussian")
+                if (nested.MapValue is { } value)
+                {
+                    // A map's keys are the user's own names: documented as <field>.*.<value field>.
+                    Visit(value, $"{prefix}{name}.*.", variant);
+                }
+                else if (!ReferenceEquals(nested, LinearGaussianKind.ModelShape) || kind == "linear-gaussian")
                 {
                     Visit(nested, $"{prefix}{name}.", variant);
                 }
@@ -221,6 +226,20 @@ public sealed partial class ModelSpecReferenceTests
                     if (target["type"]?.GetValue<string>() == "array" && target["items"] is { } items)
                     {
                         target = Resolve(root, items);
+                    }
+
+                    if (nested.MapValue is { } value)
+                    {
+                        if (target["additionalProperties"] is JsonObject values)
+                        {
+                            Walk(root, values, value, $"{prefix}{name}.*.", [], missing);
+                        }
+                        else
+                        {
+                            missing.Add($"{prefix}{name} (a map: additionalProperties)");
+                        }
+
+                        continue;
                     }
 
                     Walk(root, target, nested, $"{prefix}{name}.", [], missing);
