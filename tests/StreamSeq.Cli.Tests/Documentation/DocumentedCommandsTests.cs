@@ -34,6 +34,9 @@ public sealed partial class DocumentedCommandsTests
         ("dotnet build src/StreamSeq.Cli -c Release && dotnet build bench/StreamSeq.Nab", "part of the NAB recipe, which needs NAB's data (not bundled): the scorer and the detector's results are tested by the NAB tests", ["tests/StreamSeq.Nab.Tests/NabScorerTests.cs"]),
         ("mkdir -p /tmp/nab-results", "part of the NAB recipe, as above", ["tests/StreamSeq.Nab.Tests/NabScorerTests.cs"]),
         ("dotnet bench/StreamSeq.Nab/", "part of the NAB recipe, as above", ["tests/StreamSeq.Nab.Tests/NabCommandLineTests.cs"]),
+        ("NAB=", "the NAB cross-validation recipe, which needs NAB's data (not bundled): the cv tool is tested on small corpora by the cross-validation tests", ["tests/StreamSeq.Nab.Tests/CrossValidation/CrossValidationCommandTests.cs"]),
+        ("$CV", "the NAB cross-validation recipe, as above", ["tests/StreamSeq.Nab.Tests/CrossValidation/CrossValidationCommandTests.cs"]),
+        ("$NAB/", "a command over NAB's data folder (not bundled): the NAB tests run the detector over the corpus when it is present", ["tests/StreamSeq.Nab.Tests/NabCorpusTests.cs"]),
         ("<nab>", "a command over NAB's data folder (not bundled): the NAB tests run the detector over the corpus when it is present", ["tests/StreamSeq.Nab.Tests/NabCorpusTests.cs"]),
     ];
 
@@ -200,7 +203,7 @@ public sealed partial class DocumentedCommandsTests
     {
         foreach (var entry in CoveredElsewhere)
         {
-            if (command.StartsWith(entry.Prefix, StringComparison.Ordinal) || (entry.Prefix.StartsWith('<') && command.Contains(entry.Prefix, StringComparison.Ordinal)))
+            if (command.StartsWith(entry.Prefix, StringComparison.Ordinal) || (entry.Prefix[0] is '<' or '$' && command.Contains(entry.Prefix, StringComparison.Ordinal)))
             {
                 return entry;
             }

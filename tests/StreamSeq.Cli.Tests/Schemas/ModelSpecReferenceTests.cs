@@ -228,11 +228,11 @@ public sealed partial class ModelSpecReferenceTests
                         target = Resolve(root, items);
                     }
 
-                    if (nested.MapValue is { } value)
+                    if (nested.MapValue is { } mapValue)
                     {
                         if (target["additionalProperties"] is JsonObject values)
                         {
-                            Walk(root, values, value, $"{prefix}{name}.*.", [], missing);
+                            Walk(root, values, mapValue, $"{prefix}{name}.*.", [], missing);
                         }
                         else
                         {
