@@ -211,19 +211,12 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// Poison for the input rules of the processor (far-future and out-of-range times, conflicting duplicates), which
-    /// dead-letter them as <c>too-far-ahead</c>, <c>time-out-of-range</c> and <c>conflicting-duplicate</c>. Those rules
-    /// come with the input-rules work; until they are on this branch's main the records are left out, since without the
-    /// rules a far-future reading would (rightly, by the old rules) make its stream's later readings <c>too-late</c>.
-    /// Set <see cref="InputRulesMerged"/> when merging them.
+    /// Poison for the processor's input rules, under the ids of live streams: far-future times (which, undetected, would
+    /// make their stream's later readings too late), times past year 9999, and readings at a stream's last time with
+    /// another value.
     /// </summary>
     private static List<PoisonRecord> InputRulePoison(List<(string Stream, string Value)> good, Random rng)
     {
-        if (!InputRulesMerged)
-        {
-            return [];
-        }
-
         var list = new List<PoisonRecord>();
         for (var i = 0; i < 5; i++)
         {
@@ -254,9 +247,6 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
 
         return list;
     }
-
-    /// <summary>True once the processor's input rules (time range, skew bound, conflicting duplicates) are merged.</summary>
-    private static readonly bool InputRulesMerged = typeof(StreamSeq.Processing.Records.DeadLetterReason).GetField("ConflictingDuplicate") is not null;
 
     /// <summary>Good records in order, each poison record after its chosen good record or at a random place.</summary>
     private static List<(byte[] Key, byte[] Value, int? Partition)> Interleave(List<(string Stream, string Value)> good, List<PoisonRecord> poison, Random rng)
