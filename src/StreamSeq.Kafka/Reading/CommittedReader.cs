@@ -1,0 +1,177 @@
+using System.Text;
+using Confluent.Kafka;
+using StreamSeq.Kafka.Native;
+using StreamSeq.Kafka.Transport;
+
+namespace StreamSeq.Kafka.Reading;
+
+/// <summary>
+/// Reads the committed records of a topic, every partition in offset order, to its end or (following) until
+/// cancelled: with the broker's read_committed isolation, or, where the broker does not isolate transactions (the
+/// embedded broker), with the worker's offset markers (<see cref="TransactionMarkers{T}"/>).
+/// </summary>
+/// <remarks>
+/// Without following, the read is a snapshot: every partition of the topic up to its end when reached, and (marker
+/// rule) the changelog up to its end after that, so a transaction whose marker was written by then counts and one
+/// still open does not. Records of one partition are handed on in offset order; under the marker rule a record waits
+/// for its transaction's marker, so records of different transactions of one input partition keep their commit order.
+/// </remarks>
+public static class CommittedReader
+{
+    /// <summary>The cluster id prefix of librdkafka's mock cluster, the embedded broker.</summary>
+    public const string EmbeddedClusterIdPrefix = "mockCluster";
+
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Reads <see cref="CommittedReaderOptions.Topic"/> and hands each committed record to <paramref name="emit"/>.</summary>
+    /// <exception cref="InvalidOperationException">The topic (or, under the marker rule, the changelog) does not exist.</exception>
+    /// <exception cref="KafkaException">The broker cannot be reached or refused the request.</exception>
+    public static CommittedReadResult Read(CommittedReaderOptions options, Action<ConsumeResult<byte[], byte[]>> emit, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(emit);
+        KafkaNative.EnsureLoaded();
+        var marker = options.Isolation == ReadIsolation.Marker;
+        var sameTopic = options.Topic == options.ChangelogTopic;
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(ConsumerConfig(options)).SetLogHandler((_, _) => { }).Build();
+        var partitions = PartitionCount(consumer, options.Topic, options.MetadataTimeout, "topic");
+        var changelogPartitions = marker && !sameTopic ? PartitionCount(consumer, options.ChangelogTopic, options.MetadataTimeout, "changelog (the marker rule reads the worker's changelog; see --changelog)") : 0;
+        var start = options.FromBeginning ? Offset.Beginning : Offset.End;
+        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(options.Topic, p, start))
+            .Concat(Enumerable.Range(0, changelogPartitions).Select(p => new TopicPartitionOffset(options.ChangelogTopic, p, Offset.Beginning))));
+
+        long handed = 0;
+        var full = false;
+        void Hand(ConsumeResult<byte[], byte[]> record)
+        {
+            if (full)
+            {
+                return;
+            }
+
+            emit(record);
+            handed++;
+            full = options.MaxRecords > 0 && handed >= options.MaxRecords;
+        }
+
+        var markers = new TransactionMarkers<ConsumeResult<byte[], byte[]>>(Hand);
+        var topicAtEnd = new HashSet<int>();
+        var changelogEnds = new Dictionary<int, long>();
+        Dictionary<int, long>? changelogTargets = null;
+        while (!cancellation.IsCancellationRequested && !full)
+        {
+            var result = consumer.Consume(Poll);
+            if (result is not null)
+            {
+                var isTopic = result.Topic == options.Topic;
+                var isChangelog = marker && result.Topic == options.ChangelogTopic;
+                if (result.IsPartitionEOF)
+                {
+                    if (isTopic)
+                    {
+                        topicAtEnd.Add(result.Partition.Value);
+                    }
+
+                    if (isChangelog)
+                    {
+                        changelogEnds[result.Partition.Value] = result.Offset.Value;
+                    }
+                }
+                else
+                {
+                    var stamp = marker ? Stamp(result.Message) : null;
+                    if (isChangelog && stamp is not null && result.Message.Key is { } key && ChangelogKeys.IsOffsetKey(key))
+                    {
+                        markers.Marker(stamp);
+                    }
+
+                    if (isTopic)
+                    {
+                        if (marker)
+                        {
+                            markers.Record(stamp, result);
+                        }
+                        else
+                        {
+                            Hand(result);
+                        }
+                    }
+                }
+            }
+
+            if (!options.Follow && topicAtEnd.Count == partitions)
+            {
+                if (!marker || sameTopic)
+                {
+                    break;
+                }
+
+                // The topic is read: now the changelog up to its end as of this moment, for the markers of what was read.
+                changelogTargets ??= Enumerable.Range(0, changelogPartitions).ToDictionary(
+                    p => p,
+                    p => consumer.QueryWatermarkOffsets(new TopicPartition(options.ChangelogTopic, p), options.MetadataTimeout).High.Value);
+                if (changelogTargets.All(t => changelogEnds.TryGetValue(t.Key, out var end) && end >= t.Value))
+                {
+                    break;
+                }
+            }
+        }
+
+        consumer.Close();
+        return new CommittedReadResult(handed, markers.Held, markers.Dropped);
+    }
+
+    /// <summary>
+    /// True when <paramref name="bootstrapServers"/> is the embedded broker (librdkafka's mock cluster, recognised by its
+    /// cluster id), which does not isolate transactions.
+    /// </summary>
+    /// <exception cref="KafkaException">The broker cannot be reached.</exception>
+    public static async Task<bool> IsEmbeddedBrokerAsync(string bootstrapServers, IReadOnlyList<KeyValuePair<string, string>> client, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        KafkaNative.EnsureLoaded();
+        var config = new AdminClientConfig { BootstrapServers = bootstrapServers };
+        foreach (var (k, v) in client)
+        {
+            config.Set(k, v);
+        }
+
+        using var admin = new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build();
+        var cluster = await admin.DescribeClusterAsync(new Confluent.Kafka.Admin.DescribeClusterOptions { RequestTimeout = timeout }).ConfigureAwait(false);
+        return cluster.ClusterId?.StartsWith(EmbeddedClusterIdPrefix, StringComparison.Ordinal) == true;
+    }
+
+    private static ConsumerConfig ConsumerConfig(CommittedReaderOptions options)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = options.BootstrapServers,
+
+            // Partitions are assigned, never subscribed: the group id is required by the client but never joined.
+            GroupId = "streamseq-read-unused",
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            IsolationLevel = IsolationLevel.ReadCommitted,
+            EnablePartitionEof = true,
+        };
+        foreach (var (k, v) in options.Client)
+        {
+            config.Set(k, v);
+        }
+
+        return config;
+    }
+
+    private static int PartitionCount(IConsumer<byte[], byte[]> consumer, string topic, TimeSpan timeout, string what)
+    {
+        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+        var metadata = admin.GetMetadata(topic, timeout).Topics.SingleOrDefault(t => t.Topic == topic);
+        return metadata is { Error.Code: ErrorCode.NoError, Partitions.Count: > 0 }
+            ? metadata.Partitions.Count
+            : throw new InvalidOperationException($"{what} '{topic}' does not exist ({metadata?.Error.Reason ?? "not in the broker's metadata"}).");
+    }
+
+    private static string? Stamp(Message<byte[], byte[]> message) =>
+        message.Headers is { } headers && headers.TryGetLastBytes(ChangelogKeys.TransactionHeader, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+}
