@@ -80,13 +80,21 @@ public static class DashboardEndpoints
         var stopping = ending.Token;
         var interval = settings.Value.PushInterval;
         using var client = feed.Subscribe(id);
-        feed.TryGet(id, out var view);
+        if (client is null)
+        {
+            // Too many pages already wait for streams this worker has not seen: the page retries later.
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "5";
+            await context.Response.WriteAsJsonAsync(new { error = $"stream '{id}' has not been seen by this worker, and too many pages already wait for unseen streams" }, stopping).ConfigureAwait(false);
+            return;
+        }
+
         BeginEventStream(context);
         var frame = new StringBuilder(4096);
         var lastSent = time.GetTimestamp();
         try
         {
-            await Send(context, Frame(frame, client, view, 0), stopping).ConfigureAwait(false);
+            await Send(context, Frame(frame, client, 0), stopping).ConfigureAwait(false);
             while (!stopping.IsCancellationRequested)
             {
                 await Task.Delay(interval, time, stopping).ConfigureAwait(false);
@@ -109,7 +117,7 @@ public static class DashboardEndpoints
                     continue;
                 }
 
-                await Send(context, Frame(frame, client, view, count), stopping).ConfigureAwait(false);
+                await Send(context, Frame(frame, client, count), stopping).ConfigureAwait(false);
                 lastSent = time.GetTimestamp();
             }
         }
@@ -118,8 +126,9 @@ public static class DashboardEndpoints
         }
     }
 
-    private static string Frame(StringBuilder frame, DashboardClient client, StreamView? view, int count)
+    private static string Frame(StringBuilder frame, DashboardClient client, int count)
     {
+        var view = client.View;
         if (count == 0)
         {
             frame.Clear();
