@@ -114,4 +114,12 @@ internal static partial class LibrdkafkaNative
     [LibraryImport(KafkaNative.LibraryName, EntryPoint = "rd_kafka_mock_broker_set_host_port", StringMarshalling = StringMarshalling.Utf8)]
     [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void MockBrokerSetHostPort(MockClusterHandle cluster, int brokerId, string host, int port);
+
+    [LibraryImport(KafkaNative.LibraryName, EntryPoint = "rd_kafka_clusterid")]
+    [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial IntPtr ClusterId(IntPtr kafka, int timeoutMilliseconds);
+
+    [LibraryImport(KafkaNative.LibraryName, EntryPoint = "rd_kafka_mem_free")]
+    [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial void MemFree(IntPtr kafka, IntPtr pointer);
 }

@@ -123,22 +123,13 @@ public static class CommittedReader
 
     /// <summary>
     /// True when <paramref name="bootstrapServers"/> is the embedded broker (librdkafka's mock cluster, recognised by its
-    /// cluster id), which does not isolate transactions.
+    /// cluster id), which does not isolate transactions; false for any other broker.
     /// </summary>
-    /// <exception cref="KafkaException">The broker cannot be reached.</exception>
-    public static async Task<bool> IsEmbeddedBrokerAsync(string bootstrapServers, IReadOnlyList<KeyValuePair<string, string>> client, TimeSpan timeout)
+    /// <exception cref="InvalidOperationException">No broker answered within <paramref name="timeout"/>, or a setting is rejected.</exception>
+    public static bool IsEmbeddedBroker(string bootstrapServers, IReadOnlyList<KeyValuePair<string, string>> client, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(client);
-        KafkaNative.EnsureLoaded();
-        var config = new AdminClientConfig { BootstrapServers = bootstrapServers };
-        foreach (var (k, v) in client)
-        {
-            config.Set(k, v);
-        }
-
-        using var admin = new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build();
-        var cluster = await admin.DescribeClusterAsync(new Confluent.Kafka.Admin.DescribeClusterOptions { RequestTimeout = timeout }).ConfigureAwait(false);
-        return cluster.ClusterId?.StartsWith(EmbeddedClusterIdPrefix, StringComparison.Ordinal) == true;
+        return ClusterIdentity.Of(bootstrapServers, client, timeout)?.StartsWith(EmbeddedClusterIdPrefix, StringComparison.Ordinal) == true;
     }
 
     private static ConsumerConfig ConsumerConfig(CommittedReaderOptions options)

@@ -1,11 +1,16 @@
 using System.Globalization;
 
-namespace StreamSeq.EmbeddedBroker;
+namespace StreamSeq.Cli.Commands;
 
-/// <summary>A topic to create at start-up: <c>NAME[:PARTITIONS[:REPLICATION]]</c>.</summary>
-internal sealed record TopicSpec(string Name, int Partitions, int ReplicationFactor)
+/// <summary>A topic <c>streamseq broker</c> creates at start: <c>NAME[:PARTITIONS[:REPLICATION]]</c>.</summary>
+/// <param name="Name">Topic name.</param>
+/// <param name="Partitions">Partition count.</param>
+/// <param name="ReplicationFactor">Replicas per partition.</param>
+internal sealed record BrokerTopic(string Name, int Partitions, int ReplicationFactor)
 {
-    public static TopicSpec Parse(string text)
+    /// <summary>Reads <c>NAME[:PARTITIONS[:REPLICATION]]</c> (1 partition and 1 replica by default).</summary>
+    /// <exception cref="FormatException">The text is not one; the message quotes it.</exception>
+    public static BrokerTopic Parse(string text)
     {
         var parts = text.Split(':');
         if (parts.Length > 3 || string.IsNullOrWhiteSpace(parts[0]))
@@ -13,7 +18,7 @@ internal sealed record TopicSpec(string Name, int Partitions, int ReplicationFac
             throw new FormatException($"--topic '{text}': expected NAME[:PARTITIONS[:REPLICATION]].");
         }
 
-        return new TopicSpec(
+        return new BrokerTopic(
             parts[0],
             parts.Length > 1 ? Positive(parts[1], "partitions", text) : 1,
             parts.Length > 2 ? Positive(parts[2], "replication factor", text) : 1);

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using Confluent.Kafka;
+using StreamSeq.Kafka.Reading;
+
+namespace StreamSeq.Cli.Commands;
+
+/// <summary>
+/// <c>streamseq read</c>: prints the committed records of a Kafka topic as JSON Lines, to check a worker's outputs
+/// (exactly once: compare with <c>streamseq run</c> over the same input) or to turn its input back into a file.
+/// </summary>
+internal static class ReadCommand
+{
+    /// <summary>The command, writing records to the stream <paramref name="openOutput"/> returns.</summary>
+    public static Command Create(Func<Stream> openOutput, TextWriter stderr)
+    {
+        var bootstrap = new Option<string>("--bootstrap-servers") { Description = "Broker list (host:port,...).", Required = true };
+        var topic = new Option<string>("--topic") { Description = "The topic to read (every partition).", Required = true };
+        var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the oldest record the broker keeps (otherwise at the end: only records written from now on)." };
+        var follow = new Option<bool>("--follow") { Description = "Keep reading new records until Ctrl+C (otherwise stop at the end of every partition)." };
+        var maxRecords = new Option<long>("--max-records") { Description = "Stop after this many records (0: no limit).", DefaultValueFactory = _ => 0 };
+        var isolation = new Option<string>("--isolation") { Description = "What counts as committed: 'broker' (read_committed: Apache Kafka), 'marker' (the worker's offset markers in its changelog: the embedded broker, which shows aborted records), or 'auto' (marker on the embedded broker, broker otherwise).", DefaultValueFactory = _ => "auto" };
+        isolation.AcceptOnlyFromAmong("auto", "broker", "marker");
+        var changelog = new Option<string>("--changelog") { Description = "The worker's changelog topic (StreamSeq:Kafka:ChangelogTopic), read for its offset markers under the marker rule.", DefaultValueFactory = _ => CommittedReaderOptions.DefaultChangelogTopic };
+        var format = new Option<string>("--format") { Description = "Each line: 'value' (the record's value: for output topics the same line as streamseq run), 'record' (topic, partition, offset, timestamp, key, headers, value), or 'input' (the value with the key as its 'stream' field: the JSON Lines input of streamseq run).", DefaultValueFactory = _ => "value" };
+        format.AcceptOnlyFromAmong("value", "record", "input");
+        var client = new Option<string[]>("--client") { Description = "Extra librdkafka setting key=value (repeatable), e.g. security.protocol=SASL_SSL.", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("read", "Print the committed records of a Kafka topic as JSON Lines (read_committed on Apache Kafka; the worker's offset-marker rule on the embedded broker).")
+        {
+            bootstrap, topic, fromBeginning, follow, maxRecords, isolation, changelog, format, client,
+        };
+        maxRecords.Validators.Add(r =>
+        {
+            if (r.GetValue(maxRecords) < 0)
+            {
+                r.AddError("--max-records must be 0 (no limit) or positive.");
+            }
+        });
+        command.SetAction(async (parse, cancellation) =>
+        {
+            if (!parse.GetValue(fromBeginning) && !parse.GetValue(follow))
+            {
+                await stderr.WriteLineAsync("error: nothing to read: give --from-beginning (what the topic holds) and/or --follow (records written from now on).").ConfigureAwait(false);
+                return CliErrors.InvalidInput;
+            }
+
+            IReadOnlyList<KeyValuePair<string, string>> settings = [];
+            var invalid = CliErrors.Run(stderr, null, () =>
+            {
+                settings = SimulateCommand.ParseClientSettings(parse.GetValue(client) ?? []);
+                return 0;
+            });
+            if (invalid != 0)
+            {
+                return invalid;
+            }
+
+            var servers = parse.GetValue(bootstrap)!;
+            var name = parse.GetValue(topic)!;
+            try
+            {
+                var rule = parse.GetValue(isolation) switch
+                {
+                    "broker" => ReadIsolation.Broker,
+                    "marker" => ReadIsolation.Marker,
+                    _ => await Task.Run(() => CommittedReader.IsEmbeddedBroker(servers, settings, TimeSpan.FromSeconds(10)), cancellation).ConfigureAwait(false) ? ReadIsolation.Marker : ReadIsolation.Broker,
+                };
+                var options = new CommittedReaderOptions
+                {
+                    BootstrapServers = servers,
+                    Topic = name,
+                    ChangelogTopic = parse.GetValue(changelog)!,
+                    Isolation = rule,
+                    FromBeginning = parse.GetValue(fromBeginning),
+                    Follow = parse.GetValue(follow),
+                    MaxRecords = parse.GetValue(maxRecords),
+                    Client = settings,
+                };
+                return await Task.Run(() => Read(options, Enum.Parse<ReadFormat>(parse.GetValue(format)!, ignoreCase: true), openOutput, stderr, cancellation), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (KafkaException e)
+            {
+                await stderr.WriteLineAsync($"error: cannot read '{name}' at {servers}: {e.Error.Reason}").ConfigureAwait(false);
+                return CliErrors.InvalidInput;
+            }
+            catch (InvalidOperationException e)
+            {
+                await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return CliErrors.InvalidInput;
+            }
+        });
+        return command;
+    }
+
+    private static int Read(CommittedReaderOptions options, ReadFormat format, Func<Stream> openOutput, TextWriter stderr, CancellationToken cancellation)
+    {
+        stderr.WriteLine($"reading {options.Topic} at {options.BootstrapServers} ({(options.Isolation == ReadIsolation.Marker ? $"marker rule: a record counts once its transaction's offset marker is in {options.ChangelogTopic}" : "read_committed")}){(options.Follow ? "; Ctrl+C stops" : string.Empty)}");
+        using var output = new BufferedStream(openOutput(), 1 << 16);
+        var lines = new RecordLineWriter(output, format);
+        var result = CommittedReader.Read(
+            options,
+            record =>
+            {
+                lines.Write(record);
+                if (options.Follow)
+                {
+                    // Following, each record is shown as it commits.
+                    output.Flush();
+                }
+            },
+            cancellation);
+        output.Flush();
+        var notes = new List<string>();
+        if (result.Uncommitted > 0)
+        {
+            notes.Add($"{result.Uncommitted} records of transactions not committed by the end left out");
+        }
+
+        if (result.Dropped > 0)
+        {
+            notes.Add($"{result.Dropped} records of aborted transactions left out");
+        }
+
+        if (lines.Skipped > 0)
+        {
+            notes.Add($"{lines.Skipped} records without a key or a JSON object value skipped (--format input)");
+        }
+
+        stderr.WriteLine($"read {result.Records - lines.Skipped} records from {options.Topic}{(notes.Count == 0 ? string.Empty : "; " + string.Join("; ", notes))}");
+        return 0;
+    }
+}
