@@ -54,7 +54,7 @@ internal static class BrokerCommand
                 return CliErrors.InvalidInput;
             }
 
-            using (cluster)
+            try
             {
                 cluster.SetInitialRebalanceDelay(TimeSpan.FromMilliseconds(parse.GetValue(rebalanceDelay)));
                 cluster.SetConsumerGroupHeartbeatInterval(TimeSpan.FromMilliseconds(parse.GetValue(heartbeat)));
@@ -77,12 +77,19 @@ internal static class BrokerCommand
                 await stderr.WriteLineAsync($"embedded Kafka broker at {cluster.BootstrapServers}: {cluster.BrokerCount} broker(s), topics {(wanted.Count == 0 ? "none" : string.Join(", ", wanted.Select(t => $"{t.Name}:{t.Partitions}")))}; Ctrl+C stops it (and its data: it keeps everything in memory).").ConfigureAwait(false);
                 try
                 {
-                    await Task.Delay(Timeout.Infinite, cancellation).ConfigureAwait(false);
+                    using var stop = StopSignal.Listen(cancellation);
+                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
                     // Ctrl+C or SIGTERM: a normal stop.
                 }
+            }
+            finally
+            {
+                // Closing the mock can take a second or two while clients are still connected; Ctrl+C should not wait
+                // on it for long (the data goes with the process either way).
+                await Task.WhenAny(Task.Run(cluster.Dispose, CancellationToken.None), Task.Delay(TimeSpan.FromSeconds(1.5), CancellationToken.None)).ConfigureAwait(false);
             }
 
             await stderr.WriteLineAsync("embedded Kafka broker stopped").ConfigureAwait(false);

@@ -58,24 +58,26 @@ internal static class ReadCommand
             var name = parse.GetValue(topic)!;
             try
             {
+                var changelogTopic = parse.GetValue(changelog)!;
                 var rule = parse.GetValue(isolation) switch
                 {
                     "broker" => ReadIsolation.Broker,
                     "marker" => ReadIsolation.Marker,
-                    _ => await Task.Run(() => CommittedReader.IsEmbeddedBroker(servers, settings, TimeSpan.FromSeconds(10)), cancellation).ConfigureAwait(false) ? ReadIsolation.Marker : ReadIsolation.Broker,
+                    _ => await Task.Run(() => Auto(servers, settings, changelogTopic), cancellation).ConfigureAwait(false),
                 };
                 var options = new CommittedReaderOptions
                 {
                     BootstrapServers = servers,
                     Topic = name,
-                    ChangelogTopic = parse.GetValue(changelog)!,
+                    ChangelogTopic = changelogTopic,
                     Isolation = rule,
                     FromBeginning = parse.GetValue(fromBeginning),
                     Follow = parse.GetValue(follow),
                     MaxRecords = parse.GetValue(maxRecords),
                     Client = settings,
                 };
-                return await Task.Run(() => Read(options, Enum.Parse<ReadFormat>(parse.GetValue(format)!, ignoreCase: true), openOutput, stderr, cancellation), CancellationToken.None).ConfigureAwait(false);
+                using var stop = StopSignal.Listen(cancellation);
+                return await Task.Run(() => Read(options, Enum.Parse<ReadFormat>(parse.GetValue(format)!, ignoreCase: true), openOutput, stderr, stop.Token), CancellationToken.None).ConfigureAwait(false);
             }
             catch (KafkaException e)
             {
@@ -91,9 +93,21 @@ internal static class ReadCommand
         return command;
     }
 
+    /// <summary>
+    /// The rule for <c>--isolation auto</c>: the marker rule on the embedded broker, which does not isolate
+    /// transactions, when the worker's changelog is there (without it no worker transaction wrote anything);
+    /// read_committed otherwise.
+    /// </summary>
+    private static ReadIsolation Auto(string servers, IReadOnlyList<KeyValuePair<string, string>> settings, string changelog)
+    {
+        var timeout = TimeSpan.FromSeconds(10);
+        return CommittedReader.IsEmbeddedBroker(servers, settings, timeout) && CommittedReader.TopicExists(servers, settings, changelog, timeout)
+            ? ReadIsolation.Marker
+            : ReadIsolation.Broker;
+    }
+
     private static int Read(CommittedReaderOptions options, ReadFormat format, Func<Stream> openOutput, TextWriter stderr, CancellationToken cancellation)
     {
-        stderr.WriteLine($"reading {options.Topic} at {options.BootstrapServers} ({(options.Isolation == ReadIsolation.Marker ? $"marker rule: a record counts once its transaction's offset marker is in {options.ChangelogTopic}" : "read_committed")}){(options.Follow ? "; Ctrl+C stops" : string.Empty)}");
         using var output = new BufferedStream(openOutput(), 1 << 16);
         var lines = new RecordLineWriter(output, format);
         var result = CommittedReader.Read(
@@ -107,7 +121,8 @@ internal static class ReadCommand
                     output.Flush();
                 }
             },
-            cancellation);
+            cancellation,
+            () => stderr.WriteLine($"reading {options.Topic} at {options.BootstrapServers} ({(options.Isolation == ReadIsolation.Marker ? $"marker rule: a record counts once its transaction's offset marker is in {options.ChangelogTopic}" : "read_committed")}){(options.Follow ? "; Ctrl+C stops" : string.Empty)}"));
         output.Flush();
         var notes = new List<string>();
         if (result.Uncommitted > 0)

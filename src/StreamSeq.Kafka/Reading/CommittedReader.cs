@@ -24,9 +24,13 @@ public static class CommittedReader
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Reads <see cref="CommittedReaderOptions.Topic"/> and hands each committed record to <paramref name="emit"/>.</summary>
+    /// <param name="options">What to read and how.</param>
+    /// <param name="emit">Receives each committed record, partition by partition in offset order.</param>
+    /// <param name="cancellation">Stops the read (following: the only way it ends, besides the record limit).</param>
+    /// <param name="started">Called once the topics are found and reading begins.</param>
     /// <exception cref="InvalidOperationException">The topic (or, under the marker rule, the changelog) does not exist.</exception>
     /// <exception cref="KafkaException">The broker cannot be reached or refused the request.</exception>
-    public static CommittedReadResult Read(CommittedReaderOptions options, Action<ConsumeResult<byte[], byte[]>> emit, CancellationToken cancellation)
+    public static CommittedReadResult Read(CommittedReaderOptions options, Action<ConsumeResult<byte[], byte[]>> emit, CancellationToken cancellation, Action? started = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(emit);
@@ -39,6 +43,7 @@ public static class CommittedReader
         var start = options.FromBeginning ? Offset.Beginning : Offset.End;
         consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(options.Topic, p, start))
             .Concat(Enumerable.Range(0, changelogPartitions).Select(p => new TopicPartitionOffset(options.ChangelogTopic, p, Offset.Beginning))));
+        started?.Invoke();
 
         long handed = 0;
         var full = false;
@@ -130,6 +135,22 @@ public static class CommittedReader
     {
         ArgumentNullException.ThrowIfNull(client);
         return ClusterIdentity.Of(bootstrapServers, client, timeout)?.StartsWith(EmbeddedClusterIdPrefix, StringComparison.Ordinal) == true;
+    }
+
+    /// <summary>True when the broker knows <paramref name="topic"/>.</summary>
+    /// <exception cref="KafkaException">The broker cannot be reached.</exception>
+    public static bool TopicExists(string bootstrapServers, IReadOnlyList<KeyValuePair<string, string>> client, string topic, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        KafkaNative.EnsureLoaded();
+        var config = new AdminClientConfig { BootstrapServers = bootstrapServers };
+        foreach (var (k, v) in client)
+        {
+            config.Set(k, v);
+        }
+
+        using var admin = new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build();
+        return admin.GetMetadata(topic, timeout).Topics.Any(t => t.Topic == topic && t.Error.Code == ErrorCode.NoError && t.Partitions.Count > 0);
     }
 
     private static ConsumerConfig ConsumerConfig(CommittedReaderOptions options)
