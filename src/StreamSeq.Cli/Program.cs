@@ -17,4 +17,4 @@ var root = new RootCommand("streamseq: online sequence inference over files with
     ReadCommand.Create(Console.OpenStandardOutput, Console.Error),
     BrokerCommand.Create(Console.Out, Console.Error),
 };
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+return await CliInvocation.RunAsync(root, args, Console.Out, Console.Error).ConfigureAwait(false);

@@ -45,6 +45,7 @@ services.AddSingleton(settings.Router);
 services.AddSingleton(new ProcessorOptions
 {
     AllowedLateness = settings.Processing.AllowedLateness,
+    MaxTimeSkew = settings.Processing.MaxTimeSkew > TimeSpan.Zero ? settings.Processing.MaxTimeSkew : null,
     MaxComponents = settings.Processing.MaxComponents,
     MaxRecordBytes = settings.Processing.MaxRecordBytes,
     MaxLiveStreams = settings.Processing.MaxLiveStreams,

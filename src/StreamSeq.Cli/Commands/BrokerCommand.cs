@@ -14,12 +14,12 @@ internal static class BrokerCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var port = new Option<int?>("--port") { Description = "Port of the (first) broker on 127.0.0.1; further brokers take the next ports. Default: ports chosen by the system." };
-        var brokers = new Option<int>("--brokers") { Description = "Number of brokers.", DefaultValueFactory = _ => 1 };
+        var brokers = OptionParsers.WholeNumber("--brokers", "Number of brokers.", 1, 1, 64);
         var topics = new Option<string[]>("--topic") { Description = "Create a topic: NAME[:PARTITIONS[:REPLICATION]] (repeatable). The embedded broker has no Admin API: clients cannot create topics.", AllowMultipleArgumentsPerToken = false };
         var workerTopics = new Option<bool>("--worker-topics") { Description = "Create the worker's topics under their default names (readings, the four outputs, dead letters, changelog) with --partitions partitions." };
-        var partitions = new Option<int>("--partitions") { Description = "Partitions of each topic --worker-topics creates.", DefaultValueFactory = _ => 4 };
-        var rebalanceDelay = new Option<int>("--rebalance-delay") { Description = "How long (ms) a new classic consumer group waits for more members before its first assignment.", DefaultValueFactory = _ => 0 };
-        var heartbeat = new Option<int>("--consumer-heartbeat") { Description = "Heartbeat interval (ms) of group.protocol=consumer groups (bounds how fast partitions move).", DefaultValueFactory = _ => 250 };
+        var partitions = OptionParsers.WholeNumber("--partitions", "Partitions of each topic --worker-topics creates.", 4, 1, 10_000);
+        var rebalanceDelay = OptionParsers.WholeNumber("--rebalance-delay", "How long (ms) a new classic consumer group waits for more members before its first assignment.", 0, 0);
+        var heartbeat = OptionParsers.WholeNumber("--consumer-heartbeat", "Heartbeat interval (ms) of group.protocol=consumer groups (bounds how fast partitions move).", 250, 1);
         var command = new Command("broker", "Run the embedded Kafka-protocol broker in the foreground until Ctrl+C; the first line of standard output is its bootstrap address. For development: no transaction isolation, no Admin API, no compaction, about 5 MiB kept per partition (see docs/kafka-embedded.md).")
         {
             port, brokers, topics, workerTopics, partitions, rebalanceDelay, heartbeat,
@@ -35,7 +35,7 @@ internal static class BrokerCommand
                     wanted.AddRange(WorkerTopics(parse.GetValue(partitions)));
                 }
 
-                Check(parse.GetValue(port), parse.GetValue(brokers), parse.GetValue(partitions), parse.GetValue(rebalanceDelay), parse.GetValue(heartbeat), wanted);
+                Check(parse.GetValue(port), parse.GetValue(brokers), wanted);
                 return 0;
             });
             if (problem != 0)
@@ -50,7 +50,7 @@ internal static class BrokerCommand
             }
             catch (InvalidOperationException e)
             {
-                await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                CliErrors.Report(stderr, e.Message);
                 return CliErrors.InvalidInput;
             }
 
@@ -66,7 +66,7 @@ internal static class BrokerCommand
                     }
                     catch (KafkaException e)
                     {
-                        await stderr.WriteLineAsync($"error: --topic {topic.Name}: {e.Error.Reason}").ConfigureAwait(false);
+                        CliErrors.Report(stderr, $"--topic {topic.Name}: {e.Error.Reason}");
                         return CliErrors.InvalidInput;
                     }
                 }
@@ -98,22 +98,17 @@ internal static class BrokerCommand
         return command;
     }
 
-    /// <summary>Throws a <see cref="FormatException"/> naming the option when the numbers cannot work.</summary>
-    private static void Check(int? port, int brokers, int partitions, int rebalanceDelay, int heartbeat, List<BrokerTopic> topics)
+    /// <summary>Throws a <see cref="UsageException"/> naming the option when the options contradict each other.</summary>
+    private static void Check(int? port, int brokers, List<BrokerTopic> topics)
     {
-        if (brokers < 1 || partitions < 1 || heartbeat < 1 || rebalanceDelay < 0)
-        {
-            throw new FormatException("--brokers, --partitions and --consumer-heartbeat must be positive, --rebalance-delay 0 or more.");
-        }
-
         if (port is { } first && (first < 1 || first + brokers - 1 > 65535))
         {
-            throw new FormatException($"--port {first}: the brokers' ports must lie between 1 and 65535.");
+            throw new UsageException($"--port {first}: the brokers' ports must lie between 1 and 65535.");
         }
 
         if (topics.FirstOrDefault(t => t.ReplicationFactor > brokers) is { } tooMany)
         {
-            throw new FormatException($"--topic {tooMany.Name}: replication factor {tooMany.ReplicationFactor} exceeds --brokers {brokers}.");
+            throw new UsageException($"--topic {tooMany.Name}: replication factor {tooMany.ReplicationFactor} exceeds --brokers {brokers}.");
         }
     }
 

@@ -9,13 +9,13 @@ namespace StreamSeq.Cli.Commands;
 internal sealed record BrokerTopic(string Name, int Partitions, int ReplicationFactor)
 {
     /// <summary>Reads <c>NAME[:PARTITIONS[:REPLICATION]]</c> (1 partition and 1 replica by default).</summary>
-    /// <exception cref="FormatException">The text is not one; the message quotes it.</exception>
+    /// <exception cref="UsageException">The text is not one; the message quotes it.</exception>
     public static BrokerTopic Parse(string text)
     {
         var parts = text.Split(':');
         if (parts.Length > 3 || string.IsNullOrWhiteSpace(parts[0]))
         {
-            throw new FormatException($"--topic '{text}': expected NAME[:PARTITIONS[:REPLICATION]].");
+            throw new UsageException($"--topic '{text}': expected NAME[:PARTITIONS[:REPLICATION]].");
         }
 
         return new BrokerTopic(
@@ -27,5 +27,5 @@ internal sealed record BrokerTopic(string Name, int Partitions, int ReplicationF
     private static int Positive(string value, string what, string text) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0
             ? number
-            : throw new FormatException($"--topic '{text}': {what} must be a positive integer, not '{value}'.");
+            : throw new UsageException($"--topic '{text}': {what} must be a positive integer, not '{value}'.");
 }

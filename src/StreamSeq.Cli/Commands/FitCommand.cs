@@ -79,6 +79,9 @@ internal static class FitCommand
             throw new FileNotFoundException(null, inputPath);
         }
 
+        OutputFiles.CheckDistinct(
+            [("--output", outputPath), ("the weights file", method == "bptt" ? Path.ChangeExtension(outputPath, ".safetensors") : null)],
+            [("--input", inputPath), ("--model", modelPath)]);
         if (method == "bptt")
         {
             if (kind is not IGradientTraining trainable)
@@ -130,7 +133,7 @@ internal static class FitCommand
             ["observations"] = sequences.Sum(s => s.Length),
             ["sequences"] = sequences.Count,
         };
-        File.WriteAllText(outputPath, fitted.ToJsonString(Indented) + "\n");
+        OutputFiles.WriteAllText("--output", outputPath, fitted.ToJsonString(Indented) + "\n");
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted {string.Join(", ", parameters)} of '{spec.Name}' by {result.Method}: log-likelihood {result.LogLikelihood:R} after {result.Iterations} iterations{(result.Converged ? string.Empty : " (did not converge)")}; wrote {outputPath}"));
         return 0;
     }
@@ -156,7 +159,12 @@ internal static class FitCommand
         });
 
         var weightsPath = Path.ChangeExtension(outputPath, ".safetensors");
-        SafeTensorsFormat.WriteFile(weightsPath, result.Weights);
+        using (var weights = OutputFiles.Open("--output", weightsPath))
+        {
+            SafeTensorsFormat.Write(weights.Stream, result.Weights);
+            weights.Commit();
+        }
+
         var fitted = result.Fit.Spec;
         fitted["weights"] = Path.GetFileName(weightsPath);
         fitted["fit"] = new JsonObject
@@ -178,7 +186,7 @@ internal static class FitCommand
             ["clipNorm"] = options.ClipNorm,
             ["validationFraction"] = options.ValidationFraction,
         };
-        File.WriteAllText(outputPath, fitted.ToJsonString(Indented) + "\n");
+        OutputFiles.WriteAllText("--output", outputPath, fitted.ToJsonString(Indented) + "\n");
         stderr.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"trained '{spec.Name}' by bptt: {result.Epochs} epochs (kept epoch {result.BestEpoch}), NLL per observation {result.TrainingNll:F4} (training), {result.ValidationNll:F4} (validation); wrote {outputPath} and {weightsPath}"));

@@ -17,7 +17,7 @@ internal static class ReadCommand
         var topic = new Option<string>("--topic") { Description = "The topic to read (every partition).", Required = true };
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the oldest record the broker keeps (otherwise at the end: only records written from now on)." };
         var follow = new Option<bool>("--follow") { Description = "Keep reading new records until Ctrl+C (otherwise stop at the end of every partition)." };
-        var maxRecords = new Option<long>("--max-records") { Description = "Stop after this many records (0: no limit).", DefaultValueFactory = _ => 0 };
+        var maxRecords = OptionParsers.WholeNumber("--max-records", "Stop after this many records (0: no limit).", 0, 0);
         var isolation = new Option<string>("--isolation") { Description = "What counts as committed: 'broker' (read_committed: Apache Kafka), 'marker' (the worker's offset markers in its changelog: the embedded broker, which shows aborted records), or 'auto' (marker on the embedded broker, broker otherwise).", DefaultValueFactory = _ => "auto" };
         isolation.AcceptOnlyFromAmong("auto", "broker", "marker");
         var changelog = new Option<string>("--changelog") { Description = "The worker's changelog topic (StreamSeq:Kafka:ChangelogTopic), read for its offset markers under the marker rule.", DefaultValueFactory = _ => CommittedReaderOptions.DefaultChangelogTopic };
@@ -28,19 +28,12 @@ internal static class ReadCommand
         {
             bootstrap, topic, fromBeginning, follow, maxRecords, isolation, changelog, format, client,
         };
-        maxRecords.Validators.Add(r =>
-        {
-            if (r.GetValue(maxRecords) < 0)
-            {
-                r.AddError("--max-records must be 0 (no limit) or positive.");
-            }
-        });
         command.SetAction(async (parse, cancellation) =>
         {
             if (!parse.GetValue(fromBeginning) && !parse.GetValue(follow))
             {
-                await stderr.WriteLineAsync("error: nothing to read: give --from-beginning (what the topic holds) and/or --follow (records written from now on).").ConfigureAwait(false);
-                return CliErrors.InvalidInput;
+                CliErrors.Report(stderr, "nothing to read: give --from-beginning (what the topic holds) and/or --follow (records written from now on).");
+                return CliErrors.Usage;
             }
 
             IReadOnlyList<KeyValuePair<string, string>> settings = [];
@@ -81,12 +74,12 @@ internal static class ReadCommand
             }
             catch (KafkaException e)
             {
-                await stderr.WriteLineAsync($"error: cannot read '{name}' at {servers}: {e.Error.Reason}").ConfigureAwait(false);
+                CliErrors.Report(stderr, $"cannot read '{name}' at {servers}: {e.Error.Reason}");
                 return CliErrors.InvalidInput;
             }
             catch (InvalidOperationException e)
             {
-                await stderr.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                CliErrors.Report(stderr, e.Message);
                 return CliErrors.InvalidInput;
             }
         });

@@ -96,21 +96,22 @@ public sealed class ReadCommandTests
     }
 
     [Theory]
-    [InlineData("--topic nowhere --from-beginning", "error: topic 'nowhere' does not exist")]
-    [InlineData("--topic mixed", "error: nothing to read")]
-    [InlineData("--topic mixed --from-beginning --client nonsense", "error: --client: 'nonsense' is not key=value.")]
-    [InlineData("--topic mixed --from-beginning --client bogus.key=1", "error: ")]
-    public async Task Read_BadRequest_OneLineAndExitCodeOne(string arguments, string expected)
+    [InlineData("--topic nowhere --from-beginning", 1, "error: topic 'nowhere' does not exist")]
+    [InlineData("--topic mixed", 2, "error: nothing to read")]
+    [InlineData("--topic mixed --from-beginning --max-records -1", 2, "error: --max-records: must be at least 0, got -1.")]
+    [InlineData("--topic mixed --from-beginning --client nonsense", 1, "error: --client: 'nonsense' is not key=value.")]
+    [InlineData("--topic mixed --from-beginning --client bogus.key=1", 1, "error: ")]
+    public async Task Read_BadRequest_OneLineAndAnExitCode(string arguments, int exitCode, string expected)
     {
         using var cluster = EmbeddedKafkaCluster.Start(1);
         cluster.CreateTopic("mixed", 1);
 
         var (code, lines, errors) = await Read(cluster, arguments.Split(' '));
 
-        Assert.Equal(1, code);
+        Assert.Equal(exitCode, code);
         Assert.Empty(lines);
-        var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith(expected, line, StringComparison.Ordinal);
+        Assert.StartsWith(expected, errors.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -122,7 +123,7 @@ public sealed class ReadCommandTests
         var errors = new StringWriter();
         var root = new RootCommand { BrokerCommand.Create(TextWriter.Null, errors) };
 
-        var code = await root.Parse(["broker", "--port", $"{port}"]).InvokeAsync();
+        var code = await CliInvocation.RunAsync(root, ["broker", "--port", $"{port}"], TextWriter.Null, errors);
 
         Assert.Equal(1, code);
         var line = Assert.Single(errors.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -133,15 +134,16 @@ public sealed class ReadCommandTests
     [InlineData("broker --topic a:0", "error: --topic 'a:0': partitions must be a positive integer, not '0'.")]
     [InlineData("broker --topic a:1:2", "error: --topic a: replication factor 2 exceeds --brokers 1.")]
     [InlineData("broker --port 70000", "error: --port 70000: the brokers' ports must lie between 1 and 65535.")]
-    public async Task Broker_BadOption_OneLineNamingIt(string commandLine, string expected)
+    [InlineData("broker --brokers 0", "error: --brokers: must be between 1 and 64, got 0.")]
+    public async Task Broker_BadOption_UsageErrorNamingIt(string commandLine, string expected)
     {
         var errors = new StringWriter();
         var root = new RootCommand { BrokerCommand.Create(TextWriter.Null, errors) };
 
-        var code = await root.Parse(commandLine).InvokeAsync();
+        var code = await CliInvocation.RunAsync(root, commandLine.Split(' '), TextWriter.Null, errors);
 
-        Assert.Equal(1, code);
-        Assert.Equal(expected, errors.ToString().Trim());
+        Assert.Equal(2, code);
+        Assert.Equal(expected, errors.ToString().Split('\n')[0].Trim());
     }
 
     private static Message<byte[], byte[]> Message(string? key, byte[]? value, params (string Name, byte[] Value)[] headers)
@@ -171,7 +173,7 @@ public sealed class ReadCommandTests
         var output = new MemoryStream();
         var errors = new StringWriter();
         var root = new RootCommand { ReadCommand.Create(() => output, errors) };
-        var code = await root.Parse(["read", "--bootstrap-servers", cluster.BootstrapServers, .. arguments]).InvokeAsync();
+        var code = await CliInvocation.RunAsync(root, ["read", "--bootstrap-servers", cluster.BootstrapServers, .. arguments], TextWriter.Null, errors);
         var text = Encoding.UTF8.GetString(output.ToArray());
         return (code, [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries)], errors.ToString());
     }

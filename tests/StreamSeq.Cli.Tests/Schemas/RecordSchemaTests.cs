@@ -103,5 +103,9 @@ public sealed class RecordSchemaTests : IDisposable
 
         var bad = schema.Evaluate(JsonDocument.Parse("""{"time":true,"values":[1]}""").RootElement);
         Assert.False(bad.IsValid);
+
+        // Missing is null or "NaN" and nothing else: the schema and the decoder agree that "Infinity" is no reading.
+        Assert.False(schema.Evaluate(JsonDocument.Parse("""{"time":1,"values":["Infinity"]}""").RootElement).IsValid);
+        Assert.False(new StreamSeq.Processing.Records.InputRecordDecoder().TryDecode("""{"time":1,"values":["Infinity"]}"""u8, "s", double.NaN, default, out _, out _, out _));
     }
 }
