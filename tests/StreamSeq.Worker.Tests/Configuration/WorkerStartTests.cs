@@ -18,18 +18,9 @@ public sealed class WorkerStartTests : IDisposable
     private const string NoBroker = "--StreamSeq:Kafka:BootstrapServers=127.0.0.1:9";
     private const string AnyPort = "--Urls=http://127.0.0.1:0";
 
-    private readonly string directory = Directory.CreateTempSubdirectory("streamseq-start-").FullName;
+    private readonly Scratch scratch = new("streamseq-start-");
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => scratch.Dispose();
 
     [Fact]
     public void Start_MisspeltBootstrapSetting_ExitsNonZeroWithOneLineNamingItInsteadOfStartingTheDemo()
@@ -147,21 +138,10 @@ public sealed class WorkerStartTests : IDisposable
     public void Start_UnknownSettingWithUnknownSettingsWarn_StartsAndLogsTheSetting()
     {
         using var bed = new KafkaTestBed("unknown-warn");
-        var settings = new JsonObject
-        {
-            ["UnknownSettings"] = "warn",
-            ["Kafka"] = new JsonObject
-            {
-                ["BootstrapServers"] = bed.Cluster.BootstrapServers,
-                ["GroupId"] = bed.Options.GroupId,
-                ["InstanceId"] = "warn-1",
-                ["GroupProtocol"] = "consumer",
-                ["CreateTopics"] = false,
-                ["Nonsense"] = "1",
-            },
-            ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
-        };
-        using var worker = WorkerProcess.Start(settings, Path.Combine(directory, "warn"));
+        var settings = bed.WorkerSettings("warn-1");
+        settings["UnknownSettings"] = "warn";
+        settings["Kafka"]!["Nonsense"] = "1";
+        using var worker = WorkerProcess.Start(settings, scratch.File("warn"));
 
         Assert.True(worker.WaitReady(Bound), $"the worker should start with an unknown setting relaxed to a warning:\n{worker.Logs()}");
         Assert.Contains("StreamSeq:Kafka:Nonsense", worker.Logs(), StringComparison.Ordinal);

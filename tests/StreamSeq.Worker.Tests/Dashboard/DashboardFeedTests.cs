@@ -19,8 +19,7 @@ public sealed class DashboardFeedTests
     {
         using var harness = new FeedHarness(new DashboardSettings { History = 1000 });
         var input = TestInput.Generate(streams: 3, perStream: 120, seed: 5);
-        var outputs = harness.Publish(input);
-        await harness.DrainAsync(input.Count + outputs.Count);
+        var outputs = await harness.RunAsync(input);
 
         Assert.Equal(3, harness.Feed.StreamCount);
         Assert.Equal(0, harness.Feed.IngestDropped);
@@ -107,8 +106,7 @@ public sealed class DashboardFeedTests
         using var slow = harness.Feed.Subscribe("sensor-0000")!;
         using var other = harness.Feed.Subscribe("sensor-0001")!;
         var input = TestInput.Generate(streams: 2, perStream: 40, seed: 3);
-        var outputs = harness.Publish(input);
-        await harness.DrainAsync(input.Count + outputs.Count);
+        var outputs = await harness.RunAsync(input);
 
         var updates = input.Count(r => r.Stream == "sensor-0000") + outputs.Count(o => o.Stream == "sensor-0000");
         Assert.Equal(updates - 16, slow.Dropped);
@@ -137,8 +135,7 @@ public sealed class DashboardFeedTests
         var input = TestInput.Generate(streams: 5, perStream: 4, seed: 4);
 
         // Streams 0..4 round-robin: after the last round, 2, 3 and 4 were updated most recently.
-        var outputs = harness.Publish(input);
-        await harness.DrainAsync(input.Count + outputs.Count);
+        var outputs = await harness.RunAsync(input);
         Assert.Equal(3, harness.Feed.StreamCount);
         Assert.True(harness.Feed.Evicted >= 2);
         Assert.Equal(["sensor-0002", "sensor-0003", "sensor-0004"], harness.Feed.Streams.Select(v => v.Id).Order(StringComparer.Ordinal));
@@ -149,8 +146,7 @@ public sealed class DashboardFeedTests
     {
         using var harness = new FeedHarness(new DashboardSettings { History = 25 });
         var input = TestInput.Generate(streams: 1, perStream: 100, seed: 6);
-        var outputs = harness.Publish(input);
-        await harness.DrainAsync(input.Count + outputs.Count);
+        var outputs = await harness.RunAsync(input);
         var history = harness.History("sensor-0000");
         var observations = history.GetProperty("observations").EnumerateArray().Select(o => o.GetProperty("t").GetDouble()).ToList();
         Assert.Equal(input.TakeLast(25).Select(r => Time(r.Value)), observations);
@@ -163,8 +159,7 @@ public sealed class DashboardFeedTests
     {
         using var harness = new FeedHarness(new DashboardSettings { MaxStreams = 1000 });
         var first = TestInput.Generate(streams: 5, perStream: 4, seed: 4);
-        var outputs = harness.Publish(first);
-        await harness.DrainAsync(first.Count + outputs.Count);
+        var outputs = await harness.RunAsync(first);
 
         // Pages (or a script) asking for 1,100 ids that no record ever carried.
         var phantoms = Enumerable.Range(0, 1100).Select(i => harness.Feed.Subscribe($"phantom-{i:D4}")).ToList();
@@ -175,8 +170,7 @@ public sealed class DashboardFeedTests
 
         // Streams that appear afterwards are tracked as well.
         var later = TestInput.Generate(streams: 8, perStream: 2, seed: 9).Where(r => string.CompareOrdinal(r.Stream, "sensor-0005") >= 0).ToList();
-        var laterOutputs = harness.Publish(later);
-        await harness.DrainAsync(first.Count + outputs.Count + later.Count + laterOutputs.Count);
+        await harness.RunAsync(later);
         Assert.Equal(8, harness.Feed.StreamCount);
         Assert.All(later.Select(r => r.Stream).Distinct(), id => Assert.True(harness.Feed.TryGet(id, out _), $"{id} should be tracked"));
         foreach (var p in phantoms)
@@ -202,8 +196,7 @@ public sealed class DashboardFeedTests
         Assert.Equal(3, harness.Feed.Clients);
 
         var input = TestInput.Generate(streams: 2, perStream: 5, seed: 8);
-        var outputs = harness.Publish(input);
-        await harness.DrainAsync(input.Count + outputs.Count);
+        var outputs = await harness.RunAsync(input);
 
         // The waiting page received every update of its stream from the first record on.
         var updates = 0;

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using StreamSeq.Kafka.Embedded;
 using StreamSeq.Kafka.Transport;
@@ -16,18 +14,9 @@ namespace StreamSeq.Worker.Tests.Hosting;
 public sealed class ReadinessTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private readonly string directory = Directory.CreateTempSubdirectory("streamseq-ready-").FullName;
+    private readonly Scratch scratch = new("streamseq-ready-");
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => scratch.Dispose();
 
     [Fact]
     public void Ready_BeforeTheGroupAssignsAnyPartition_NotReady()
@@ -39,7 +28,7 @@ public sealed class ReadinessTests(ITestOutputHelper output) : IDisposable
         bed.Cluster.SetInitialRebalanceDelay(TimeSpan.FromSeconds(6));
         var settings = Settings(bed, "late-1", "classic");
         settings["Kafka"]!["SessionTimeout"] = "00:00:10";
-        using var worker = WorkerProcess.Start(settings, Path.Combine(directory, "late"));
+        using var worker = WorkerProcess.Start(settings, scratch.File("late"));
         var clock = Stopwatch.StartNew();
         var answeredBeforeAssignment = 0;
         while (true)
@@ -88,9 +77,9 @@ public sealed class ReadinessTests(ITestOutputHelper output) : IDisposable
             return settings;
         }
 
-        using var first = WorkerProcess.Start(Single("surplus-1"), Path.Combine(directory, "first"));
+        using var first = WorkerProcess.Start(Single("surplus-1"), scratch.File("first"));
         Assert.True(first.WaitReady(Patience), $"the first worker should be ready:\n{first.Logs()}");
-        using var second = WorkerProcess.Start(Single("surplus-2"), Path.Combine(directory, "second"));
+        using var second = WorkerProcess.Start(Single("surplus-2"), scratch.File("second"));
         Assert.True(second.WaitReady(Patience), $"the worker without partitions should be ready once it has joined:\n{second.Logs()}");
         Assert.True(first.WaitReady(Patience), $"the first worker should be ready again after the rebalance:\n{first.Logs()}");
 
@@ -101,7 +90,7 @@ public sealed class ReadinessTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Start_BrokerUnreachable_KeepsRetryingNotReadyAndBecomesReadyWhenTheBrokerAppears()
     {
-        var port = FreePort();
+        var port = Scratch.FreePort();
         var options = new KafkaTransportOptions();
         var settings = new JsonObject
         {
@@ -114,7 +103,7 @@ public sealed class ReadinessTests(ITestOutputHelper output) : IDisposable
             },
             ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
         };
-        using var worker = WorkerProcess.Start(settings, Path.Combine(directory, "patient"));
+        using var worker = WorkerProcess.Start(settings, scratch.File("patient"));
 
         // Longer than the 15 s after which the worker used to give up (and exit with code 0).
         var clock = Stopwatch.StartNew();
@@ -153,24 +142,10 @@ public sealed class ReadinessTests(ITestOutputHelper output) : IDisposable
         Assert.True(worker.WaitReady(Patience), $"the worker should be ready again once the broker is back:\n{worker.Logs()}");
     }
 
-    private static JsonObject Settings(KafkaTestBed bed, string instance, string protocol) => new()
+    private static JsonObject Settings(KafkaTestBed bed, string instance, string protocol)
     {
-        ["Kafka"] = new JsonObject
-        {
-            ["BootstrapServers"] = bed.Cluster.BootstrapServers,
-            ["GroupId"] = bed.Options.GroupId,
-            ["InstanceId"] = instance,
-            ["GroupProtocol"] = protocol,
-            ["SessionTimeout"] = protocol == "classic" ? "00:00:03" : "00:00:01",
-            ["CreateTopics"] = false,
-        },
-        ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
-    };
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var settings = bed.WorkerSettings(instance, protocol);
+        settings["Kafka"]!["SessionTimeout"] = protocol == "classic" ? "00:00:03" : "00:00:01";
+        return settings;
     }
 }

@@ -10,18 +10,9 @@ namespace StreamSeq.Worker.Tests.Hosting;
 public sealed class WorkerApiTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private readonly string directory = Directory.CreateTempSubdirectory("streamseq-api-").FullName;
+    private readonly Scratch scratch = new("streamseq-api-");
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => scratch.Dispose();
 
     [Fact]
     public void Streams_InfiniteVarianceAndSlashesInTheId_AnswersWithTheEncodingOfOutputRecords()
@@ -43,19 +34,8 @@ public sealed class WorkerApiTests : IDisposable
 
         // The bundled room-temperature model: its daily cycle starts from an exact diffuse prior, so after a dozen
         // readings part of the state still has infinite variance.
-        var settings = new JsonObject
-        {
-            ["Kafka"] = new JsonObject
-            {
-                ["BootstrapServers"] = bed.Cluster.BootstrapServers,
-                ["GroupId"] = bed.Options.GroupId,
-                ["InstanceId"] = "api-1",
-                ["GroupProtocol"] = "consumer",
-                ["CreateTopics"] = false,
-            },
-            ["Models"] = new JsonArray(JsonNode.Parse(File.ReadAllText(RepositoryFiles.Path("examples", "sensors.json")))),
-        };
-        using var worker = WorkerProcess.Start(settings, Path.Combine(directory, "api"));
+        var settings = bed.WorkerSettings("api-1", model: File.ReadAllText(RepositoryFiles.Path("examples", "sensors.json")));
+        using var worker = WorkerProcess.Start(settings, scratch.File("api"));
         Assert.True(worker.WaitReady(Patience), worker.Logs());
         bed.WaitForFiltered(input.Count, Patience, worker.Logs);
 

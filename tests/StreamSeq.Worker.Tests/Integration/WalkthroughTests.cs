@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using StreamSeq.Testing;
 using StreamSeq.Worker.Tests.Support;
@@ -17,18 +16,9 @@ namespace StreamSeq.Worker.Tests.Integration;
 public sealed class WalkthroughTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private readonly string directory = Directory.CreateTempSubdirectory("streamseq-walk-").FullName;
+    private readonly Scratch scratch = new("streamseq-walk-");
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => scratch.Dispose();
 
     [Fact]
     public void Walkthrough_BrokerWorkerSimulatorAndReaderAsProcesses_OutputsEqualStreamseqRunOverTheSameInput()
@@ -36,14 +26,14 @@ public sealed class WalkthroughTests(ITestOutputHelper output) : IDisposable
         const int Streams = 6;
         const int Rounds = 80;
         const int Readings = Streams * Rounds;
-        var port = FreePort();
+        var port = Scratch.FreePort();
         var bootstrap = $"127.0.0.1:{port}";
 
         using var broker = CliProcess.Start(WorkerBuild.Cli(), ["broker", "--port", $"{port}", "--worker-topics", "--partitions", "4"], File("broker.out"));
         Assert.Equal(bootstrap, broker.FirstLine(Patience));
 
         // The worker exactly as shipped (its appsettings.json: demo models, routes, lag 5, horizon 3), on the broker.
-        var http = FreePort();
+        var http = Scratch.FreePort();
         using var worker = CliProcess.Start(WorkerBuild.Dll(), [$"--StreamSeq:Kafka:BootstrapServers={bootstrap}", $"--Urls=http://127.0.0.1:{http}"], File("worker.out"));
         WaitReady(worker, http);
 
@@ -118,12 +108,6 @@ public sealed class WalkthroughTests(ITestOutputHelper output) : IDisposable
         Assert.Fail($"the worker did not become ready: {worker.Errors}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
-    private string File(string name) => Path.Combine(directory, name);
+    private string File(string name) => scratch.File(name);
 }

@@ -55,6 +55,7 @@ internal sealed class CliProcess : IDisposable
         }
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {dll}");
         var tool = new CliProcess(process, outputFile);
         process.ErrorDataReceived += (_, e) =>
@@ -108,20 +109,24 @@ internal sealed class CliProcess : IDisposable
         return true;
     }
 
+    /// <summary>Standard output so far.</summary>
+    public string Output()
+    {
+        using var reader = new StreamReader(new FileStream(OutputFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        return reader.ReadToEnd();
+    }
+
     /// <summary>The first line of standard output, once written.</summary>
     public string FirstLine(TimeSpan bound)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < bound && !process.HasExited)
         {
-            using (var reader = new StreamReader(new FileStream(OutputFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
+            var text = Output();
+            var end = text.IndexOf('\n', StringComparison.Ordinal);
+            if (end >= 0)
             {
-                var text = reader.ReadToEnd();
-                var end = text.IndexOf('\n', StringComparison.Ordinal);
-                if (end >= 0)
-                {
-                    return text[..end];
-                }
+                return text[..end];
             }
 
             Thread.Sleep(100);

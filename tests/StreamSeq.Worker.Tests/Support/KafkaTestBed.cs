@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json.Nodes;
 using Confluent.Kafka;
 using StreamSeq.Estimation.Specs;
 using StreamSeq.Kafka.Embedded;
@@ -217,6 +218,23 @@ internal sealed class KafkaTestBed : IDisposable
 
         return sink.Topics;
     }
+
+    /// <summary>
+    /// The <c>StreamSeq</c> section for a worker process on this bed (<see cref="WorkerProcess.Start"/>): its broker and
+    /// group, the topics created here, the given instance id and group protocol, and one model (the test model).
+    /// </summary>
+    public JsonObject WorkerSettings(string instanceId, string protocol = "consumer", string model = TestInput.Model) => new()
+    {
+        ["Kafka"] = new JsonObject
+        {
+            ["BootstrapServers"] = Cluster.BootstrapServers,
+            ["GroupId"] = Options.GroupId,
+            ["InstanceId"] = instanceId,
+            ["GroupProtocol"] = protocol,
+            ["CreateTopics"] = false,
+        },
+        ["Models"] = new JsonArray(JsonNode.Parse(model)),
+    };
 
     /// <summary>Runs an in-process worker on a thread until the returned handle is disposed (graceful stop).</summary>
     public WorkerHandle StartInProcess(ModelRouter router, string instanceId, Action<KafkaTransportOptions>? configure = null, ProcessorOptions? processing = null)

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace StreamSeq.Worker.Tests.Support;
 
 /// <summary>
@@ -11,7 +8,7 @@ internal static class WorkerCommand
 {
     /// <summary>What a run printed and how it ended.</summary>
     /// <param name="ExitCode">The exit code, or null when the worker was still running at the bound and was killed.</param>
-    /// <param name="Output">Standard output and standard error, interleaved as printed.</param>
+    /// <param name="Output">Standard output, then standard error.</param>
     public sealed record Outcome(int? ExitCode, string Output)
     {
         /// <summary>The non-blank lines printed.</summary>
@@ -23,57 +20,9 @@ internal static class WorkerCommand
     /// <summary>Runs the worker with <paramref name="args"/> until it exits or <paramref name="bound"/> passes.</summary>
     public static Outcome Run(IEnumerable<string> args, TimeSpan bound)
     {
-        var dll = WorkerBuild.Dll();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        int? code = null;
-        if (process.WaitForExit(bound))
-        {
-            process.WaitForExit();
-            code = process.ExitCode;
-        }
-        else
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
-        }
-
-        lock (output)
-        {
-            return new Outcome(code, output.ToString());
-        }
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (output)
-        {
-            output.Append(line).Append('\n');
-        }
+        using var scratch = new Scratch("streamseq-worker-run-");
+        using var worker = CliProcess.Start(WorkerBuild.Dll(), args, scratch.File("stdout"));
+        int? code = worker.WaitForExit(bound) ? worker.ExitCode : null;
+        return new Outcome(code, worker.Output() + worker.Errors);
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 
 namespace StreamSeq.Worker.Tests.Support;
@@ -30,7 +29,7 @@ internal sealed class WorkerProcess : IDisposable
     public static WorkerProcess Start(JsonObject streamSeqSettings, string directory)
     {
         System.IO.Directory.CreateDirectory(directory);
-        var port = FreePort();
+        var port = Scratch.FreePort();
         var settings = new JsonObject
         {
             ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Warning", ["StreamSeq"] = "Information" } },
@@ -128,10 +127,4 @@ internal sealed class WorkerProcess : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
