@@ -115,6 +115,7 @@ public sealed partial class BrokerConnection : IDisposable
     private async Task<BrokerState> RequestAsync(TimeSpan timeout, CancellationToken cancellation)
     {
         var client = Admin;
+        lastClientError = null;
         try
         {
             // A blocking librdkafka call: off the caller's thread, bounded by the timeout.
