@@ -60,6 +60,7 @@ services.AddSingleton<StreamWorkerService>();
 services.AddSingleton<WorkerReadiness>();
 services.AddHostedService(sp => sp.GetRequiredService<StreamWorkerService>());
 services.AddHostedService<SummaryService>();
+services.AddHostedService<ReadinessAnnouncer>();
 
 // The dashboard: on by default with the embedded broker (a laptop), off against a configured cluster.
 if (settings.DashboardEnabled)
