@@ -21,7 +21,6 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
 
     private static readonly Dictionary<string, string> Settings = new()
     {
-        ["StreamSeq:Embedded:Enabled"] = "true",
         ["StreamSeq:Dashboard:Enabled"] = "true",
         ["StreamSeq:Embedded:Streams"] = "6",
         ["StreamSeq:Embedded:Pace"] = "00:00:00.020",
