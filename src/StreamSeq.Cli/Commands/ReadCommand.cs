@@ -20,7 +20,7 @@ internal static class ReadCommand
         var maxRecords = OptionParsers.WholeNumber("--max-records", "Stop after this many records (0: no limit).", 0, 0);
         var isolation = new Option<string>("--isolation") { Description = "What counts as committed: 'broker' (read_committed: Apache Kafka), 'marker' (the worker's offset markers in its changelog: the embedded broker, which shows aborted records), or 'auto' (marker on the embedded broker, broker otherwise).", DefaultValueFactory = _ => "auto" };
         isolation.AcceptOnlyFromAmong("auto", "broker", "marker");
-        var changelog = new Option<string>("--changelog") { Description = "The worker's changelog topic (StreamSeq:Kafka:ChangelogTopic), read for its offset markers under the marker rule.", DefaultValueFactory = _ => CommittedReaderOptions.DefaultChangelogTopic };
+        var changelog = new Option<string[]>("--changelog") { Description = "The worker's changelog topic (StreamSeq:Kafka:ChangelogTopic), read for its offset markers under the marker rule (repeatable, when workers wrote to more than one).", DefaultValueFactory = _ => [CommittedReaderOptions.DefaultChangelogTopic], AllowMultipleArgumentsPerToken = false };
         var format = new Option<string>("--format") { Description = "Each line: 'value' (the record's value: for output topics the same line as streamseq run), 'record' (topic, partition, offset, timestamp, key, headers, value), or 'input' (the value with the key as its 'stream' field: the JSON Lines input of streamseq run).", DefaultValueFactory = _ => "value" };
         format.AcceptOnlyFromAmong("value", "record", "input");
         var client = new Option<string[]>("--client") { Description = "Extra librdkafka setting key=value (repeatable), e.g. security.protocol=SASL_SSL.", AllowMultipleArgumentsPerToken = false };
@@ -51,18 +51,18 @@ internal static class ReadCommand
             var name = parse.GetValue(topic)!;
             try
             {
-                var changelogTopic = parse.GetValue(changelog)!;
+                var changelogTopics = parse.GetValue(changelog) is { Length: > 0 } given ? given : [CommittedReaderOptions.DefaultChangelogTopic];
                 var rule = parse.GetValue(isolation) switch
                 {
                     "broker" => ReadIsolation.Broker,
                     "marker" => ReadIsolation.Marker,
-                    _ => await Task.Run(() => Auto(servers, settings, changelogTopic), cancellation).ConfigureAwait(false),
+                    _ => await Task.Run(() => Auto(servers, settings, changelogTopics[0]), cancellation).ConfigureAwait(false),
                 };
                 var options = new CommittedReaderOptions
                 {
                     BootstrapServers = servers,
                     Topic = name,
-                    ChangelogTopic = changelogTopic,
+                    ChangelogTopics = changelogTopics,
                     Isolation = rule,
                     FromBeginning = parse.GetValue(fromBeginning),
                     Follow = parse.GetValue(follow),
@@ -115,7 +115,7 @@ internal static class ReadCommand
                 }
             },
             cancellation,
-            () => stderr.WriteLine($"reading {options.Topic} at {options.BootstrapServers} ({(options.Isolation == ReadIsolation.Marker ? $"marker rule: a record counts once its transaction's offset marker is in {options.ChangelogTopic}" : "read_committed")}){(options.Follow ? "; Ctrl+C stops" : string.Empty)}"));
+            () => stderr.WriteLine($"reading {options.Topic} at {options.BootstrapServers} ({(options.Isolation == ReadIsolation.Marker ? $"marker rule: a record counts once its transaction's offset marker is in {string.Join(" or ", options.ChangelogTopics)}" : "read_committed")}){(options.Follow ? "; Ctrl+C stops" : string.Empty)}"));
         output.Flush();
         var notes = new List<string>();
         if (result.Uncommitted > 0)

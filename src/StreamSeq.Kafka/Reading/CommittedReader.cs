@@ -36,13 +36,16 @@ public static class CommittedReader
         ArgumentNullException.ThrowIfNull(emit);
         KafkaNative.EnsureLoaded();
         var marker = options.Isolation == ReadIsolation.Marker;
-        var sameTopic = options.Topic == options.ChangelogTopic;
+        var changelogs = marker ? options.ChangelogTopics.Distinct(StringComparer.Ordinal).ToList() : [];
         using var consumer = new ConsumerBuilder<byte[], byte[]>(ConsumerConfig(options)).SetLogHandler((_, _) => { }).Build();
         var partitions = PartitionCount(consumer, options.Topic, options.MetadataTimeout, "topic");
-        var changelogPartitions = marker && !sameTopic ? PartitionCount(consumer, options.ChangelogTopic, options.MetadataTimeout, "changelog (the marker rule reads the worker's changelog; see --changelog)") : 0;
+
+        // The changelogs are read from their beginning whatever the topic's start, for the markers of what is read.
+        var changelogPartitions = changelogs.Where(t => t != options.Topic).SelectMany(t =>
+            Enumerable.Range(0, PartitionCount(consumer, t, options.MetadataTimeout, "changelog (the marker rule reads the worker's changelog; see --changelog)")).Select(p => new TopicPartition(t, p))).ToList();
         var start = options.FromBeginning ? Offset.Beginning : Offset.End;
         consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(options.Topic, p, start))
-            .Concat(Enumerable.Range(0, changelogPartitions).Select(p => new TopicPartitionOffset(options.ChangelogTopic, p, Offset.Beginning))));
+            .Concat(changelogPartitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning))));
         started?.Invoke();
 
         long handed = 0;
@@ -61,15 +64,15 @@ public static class CommittedReader
 
         var markers = new TransactionMarkers<ConsumeResult<byte[], byte[]>>(Hand);
         var topicAtEnd = new HashSet<int>();
-        var changelogEnds = new Dictionary<int, long>();
-        Dictionary<int, long>? changelogTargets = null;
+        var changelogEnds = new Dictionary<TopicPartition, long>();
+        Dictionary<TopicPartition, long>? changelogTargets = null;
         while (!cancellation.IsCancellationRequested && !full)
         {
             var result = consumer.Consume(Poll);
             if (result is not null)
             {
                 var isTopic = result.Topic == options.Topic;
-                var isChangelog = marker && result.Topic == options.ChangelogTopic;
+                var isChangelog = marker && changelogs.Contains(result.Topic);
                 if (result.IsPartitionEOF)
                 {
                     if (isTopic)
@@ -79,7 +82,7 @@ public static class CommittedReader
 
                     if (isChangelog)
                     {
-                        changelogEnds[result.Partition.Value] = result.Offset.Value;
+                        changelogEnds[result.TopicPartition] = result.Offset.Value;
                     }
                 }
                 else
@@ -106,15 +109,10 @@ public static class CommittedReader
 
             if (!options.Follow && topicAtEnd.Count == partitions)
             {
-                if (!marker || sameTopic)
-                {
-                    break;
-                }
-
-                // The topic is read: now the changelog up to its end as of this moment, for the markers of what was read.
-                changelogTargets ??= Enumerable.Range(0, changelogPartitions).ToDictionary(
-                    p => p,
-                    p => consumer.QueryWatermarkOffsets(new TopicPartition(options.ChangelogTopic, p), options.MetadataTimeout).High.Value);
+                // The topic is read: now the changelogs up to their ends as of this moment, for the markers of what was read.
+                changelogTargets ??= changelogPartitions.ToDictionary(
+                    tp => tp,
+                    tp => consumer.QueryWatermarkOffsets(tp, options.MetadataTimeout).High.Value);
                 if (changelogTargets.All(t => changelogEnds.TryGetValue(t.Key, out var end) && end >= t.Value))
                 {
                     break;

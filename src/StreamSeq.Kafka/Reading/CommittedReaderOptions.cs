@@ -12,8 +12,11 @@ public sealed class CommittedReaderOptions
     /// <summary>The topic to read (every partition).</summary>
     public required string Topic { get; init; }
 
-    /// <summary>The worker's changelog, whose offset markers decide under <see cref="ReadIsolation.Marker"/>.</summary>
-    public string ChangelogTopic { get; init; } = DefaultChangelogTopic;
+    /// <summary>
+    /// The worker's changelog topics, whose offset markers decide under <see cref="ReadIsolation.Marker"/> (usually one;
+    /// several when workers were pointed at another changelog, such as a compacted copy, part of the way).
+    /// </summary>
+    public IReadOnlyList<string> ChangelogTopics { get; init; } = [DefaultChangelogTopic];
 
     /// <summary>How committed records are told apart.</summary>
     public ReadIsolation Isolation { get; init; } = ReadIsolation.Broker;

@@ -47,6 +47,34 @@ public sealed class CommittedReaderTests
     }
 
     [Fact]
+    public void Read_MarkersInTwoChangelogs_EitherCommitsItsTransactions()
+    {
+        // Workers moved to another changelog (say a compacted copy) part of the way: the markers of both count.
+        using var cluster = EmbeddedKafkaTestKit.StartCluster();
+        var outputs = EmbeddedKafkaTestKit.Unique("out");
+        var first = EmbeddedKafkaTestKit.Unique("changelog");
+        var second = EmbeddedKafkaTestKit.Unique("changelog-copy");
+        cluster.CreateTopic(outputs, 1);
+        cluster.CreateTopic(first, 1);
+        cluster.CreateTopic(second, 2);
+        using (var producer = EmbeddedKafkaTestKit.TransactionalProducer(cluster, EmbeddedKafkaTestKit.Unique("tx")))
+        {
+            producer.InitTransactions(EmbeddedKafkaTestKit.Patience);
+            Transaction(producer, outputs, first, "w/run/1/0", ["before"], commit: true);
+            Transaction(producer, outputs, second, "w2/run/1/0", ["after"], commit: true);
+            Transaction(producer, outputs, second, "w2/run/2/0", ["aborted"], commit: false);
+        }
+
+        var values = new List<string>();
+        CommittedReader.Read(
+            new CommittedReaderOptions { BootstrapServers = cluster.BootstrapServers, Topic = outputs, ChangelogTopics = [first, second], Isolation = ReadIsolation.Marker },
+            r => values.Add(Encoding.UTF8.GetString(r.Message.Value)),
+            CancellationToken.None);
+
+        Assert.Equal(["before", "after"], values);
+    }
+
+    [Fact]
     public void Read_MaxRecords_StopsThere()
     {
         using var cluster = EmbeddedKafkaTestKit.StartCluster();
@@ -105,7 +133,7 @@ public sealed class CommittedReaderTests
     {
         var values = new List<string>();
         var result = CommittedReader.Read(
-            new CommittedReaderOptions { BootstrapServers = cluster.BootstrapServers, Topic = topic, ChangelogTopic = changelog, Isolation = isolation },
+            new CommittedReaderOptions { BootstrapServers = cluster.BootstrapServers, Topic = topic, ChangelogTopics = [changelog], Isolation = isolation },
             r => values.Add(Encoding.UTF8.GetString(r.Message.Value)),
             CancellationToken.None);
         return (values, result);

@@ -108,7 +108,7 @@ internal sealed class KafkaTestBed : IDisposable
         {
             BootstrapServers = Cluster.BootstrapServers,
             Topic = topic,
-            ChangelogTopic = Options.ChangelogTopic,
+            ChangelogTopics = [Options.ChangelogTopic],
             Isolation = ReadIsolation.Marker,
         };
         CommittedReader.Read(
