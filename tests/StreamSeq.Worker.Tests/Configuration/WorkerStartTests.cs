@@ -135,6 +135,24 @@ public sealed class WorkerStartTests : IDisposable
     }
 
     [Fact]
+    public void Start_ChangelogWithFewerPartitionsThanTheInput_ExitsNonZeroWithOneErrorLineOnceTheBrokerAnswers()
+    {
+        using var bed = new KafkaTestBed("mismatch");
+        bed.Cluster.CreateTopic("mismatch.readings", 4);
+        bed.Cluster.CreateTopic("mismatch.changelog", 2);
+
+        var run = WorkerCommand.Run(
+            [AnyPort, $"--StreamSeq:Kafka:BootstrapServers={bed.Cluster.BootstrapServers}", "--StreamSeq:Kafka:InputTopic=mismatch.readings", "--StreamSeq:Kafka:ChangelogTopic=mismatch.changelog", "--StreamSeq:Kafka:CreateTopics=false"],
+            Bound);
+
+        // Found only once the broker answers, after the host started (its start-up lines come first): still one error line.
+        Assert.True(run.ExitCode == 2, $"the worker should refuse to start: {run}");
+        var errors = run.Lines.Where(l => l.StartsWith("streamseq worker:", StringComparison.Ordinal)).ToList();
+        Assert.StartsWith("streamseq worker: StreamSeq:Kafka:ChangelogTopic: 'mismatch.changelog' has 2 partitions", Assert.Single(errors), StringComparison.Ordinal);
+        Assert.DoesNotContain(run.Lines, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Start_UnknownSettingWithUnknownSettingsWarn_StartsAndLogsTheSetting()
     {
         using var bed = new KafkaTestBed("unknown-warn");
