@@ -16,13 +16,16 @@ namespace StreamSeq.Estimation.Gaussian;
 /// v = y_o − (H a⁻ + d)_o, S = H_o P⁻ H_o' + R_oo, K = P⁻ H_o' S⁻¹, a = a⁻ + K v,
 /// P = (I − K H_o) P⁻ (I − K H_o)' + K R_oo K' (Joseph form, symmetrised), and
 /// log p(y_t | y_{1:t-1}) = −½ (k log 2π + log|S| + v' S⁻¹ v) with k observed rows.</para>
-/// <para>Exact diffuse initialisation (Durbin &amp; Koopman, ch. 5) carries P = P_* + κ P_∞ with κ → ∞ and
-/// processes the observed rows one at a time (after decorrelating R) until P_∞ vanishes. During that period the
-/// log-likelihood is the diffuse one (D&amp;K eq. 7.4) and reported covariances are ±∞ where P_∞ is non-zero.</para>
+/// <para>Exact diffuse initialisation (Durbin &amp; Koopman, ch. 5) carries P = P_* + κ P_∞ with κ → ∞, P_∞ held as a
+/// factor, and processes the observed rows one at a time (after decorrelating R) until P_∞ vanishes or the bounded
+/// diffuse period ends (<see cref="DiffuseInitialization"/>). During that period the log-likelihood is the diffuse
+/// one (D&amp;K eq. 7.4) and reported covariances are ±∞ where P_∞ is not negligible (never −∞ on a diagonal).</para>
 /// <para>Guard rails: a non-finite mean or covariance re-initialises the stream from the prior
 /// (<see cref="EstimateFlags.Reinitialized"/>); a covariance that fails the cheap PSD checks is repaired by clipping
 /// negative eigenvalues (<see cref="EstimateFlags.Repaired"/>); an innovation covariance that is not positive
-/// definite skips the update (<see cref="EstimateFlags.ObservationSkipped"/>).</para>
+/// definite skips the update (<see cref="EstimateFlags.ObservationSkipped"/>), and so does an innovation whose
+/// squared Mahalanobis distance overflows (a reading such as 1e308): that step reports log-likelihood −∞ and NIS +∞
+/// (so anomaly rules fire), the state stays the finite prediction and the next readings continue from it.</para>
 /// </remarks>
 public sealed class KalmanFilter : IEstimator, IBackwardStep
 {
@@ -42,6 +45,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private readonly int m;
     private readonly int covSlot;
     private readonly int infSlot;
+    private readonly int readingsSlot;
+    private readonly int scaleSlot;
+    private readonly int diffuseBudget;
+    private readonly double[] initialFactor;
+    private readonly int initialRank;
     private readonly double[]? fixedTransition;
     private readonly double[]? fixedNoise;
     private readonly double[]? fixedOffset;
@@ -79,6 +87,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         m = model.ObservationDimension;
         covSlot = MeanSlot + n;
         infSlot = covSlot + (n * n);
+        readingsSlot = infSlot + (n * n);
+        scaleSlot = readingsSlot + 1;
+        diffuseBudget = DiffuseInitialization.ReadingBudgetPerState * n;
+        initialFactor = new double[n * n];
+        initialRank = model.IsDiffuse ? DiffuseInitialization.Factor(model.InitialDiffuse, n, initialFactor) : 0;
         hasControl = model.ControlDimension > 0;
         if (model.Dynamics.IsTimeInvariant)
         {
@@ -153,7 +166,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             StateDimension = n,
             ObservationDimension = m,
             ControlDimension = model.ControlDimension,
-            StateLength = infSlot + (model.IsDiffuse ? n * n : 0),
+            StateLength = infSlot + (model.IsDiffuse ? (n * n) + 2 : 0),
             BackwardRecordLength = (2 * n) + (3 * n * n),
             SmoothingMessageLength = n + (n * n),
             UsesTimeGap = !model.Dynamics.IsTimeInvariant,
@@ -170,6 +183,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     internal int CovarianceOffset => covSlot;
 
     /// <summary>True while part of the stream's prior is still diffuse (exact diffuse initialisation not yet over).</summary>
+    /// <remarks>The slot holds the rank of the diffuse factor, 0 once the diffuse period is over.</remarks>
     internal static bool IsStillDiffuse(ReadOnlySpan<double> state) => state[DiffuseSlot] != 0.0;
 
     /// <summary>Offset of the step counter; a non-zero count makes the next step predict before updating.</summary>
@@ -182,12 +196,14 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     public void Initialize(Span<double> state, ulong seed)
     {
         state[StepsSlot] = 0.0;
-        state[DiffuseSlot] = model.IsDiffuse ? 1.0 : 0.0;
+        state[DiffuseSlot] = initialRank;
         model.InitialMean.CopyTo(state.Slice(MeanSlot, n));
         model.InitialCovariance.CopyTo(state.Slice(covSlot, n * n));
         if (model.IsDiffuse)
         {
-            model.InitialDiffuse.CopyTo(state.Slice(infSlot, n * n));
+            initialFactor.CopyTo(state.Slice(infSlot, n * n));
+            state[readingsSlot] = 0.0;
+            state[scaleSlot] = 0.0;
         }
     }
 
@@ -282,19 +298,19 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var nis = 0.0;
         if (double.IsFinite(y))
         {
-            if (!(s > 0.0))
+            var inv = 1.0 / s;
+            var v = y - predictedY;
+            nis = v * v * inv;
+            if (!(s > 0.0) || !double.IsFinite(nis))
             {
-                estimate.Flags |= EstimateFlags.ObservationSkipped;
+                SkipReading(estimate, s > 0.0 ? 1 : 0);
             }
             else
             {
-                var inv = 1.0 / s;
-                var v = y - predictedY;
                 var k = p * h * inv;
                 var oneMinusKh = 1.0 - (p * hh * inv);
                 a += k * v;
                 p = (oneMinusKh * oneMinusKh * p) + (k * k * r);
-                nis = v * v * inv;
                 updated = true;
             }
         }
@@ -404,14 +420,15 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var updated = false;
         if (double.IsFinite(y))
         {
-            if (!(s > 0.0))
+            var v = y - predictedY;
+            var inv = 1.0 / s;
+            nis = v * v * inv;
+            if (!(s > 0.0) || !double.IsFinite(nis))
             {
-                estimate.Flags |= EstimateFlags.ObservationSkipped;
+                SkipReading(estimate, s > 0.0 ? 1 : 0);
             }
             else
             {
-                var v = y - predictedY;
-                var inv = 1.0 / s;
                 var k0 = ph0 * inv;
                 var k1 = ph1 * inv;
                 a0 += k0 * v;
@@ -432,7 +449,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 p00 = n00;
                 p01 = 0.5 * (n01 + n10);
                 p11 = n11;
-                nis = v * v * inv;
                 updated = true;
             }
         }
@@ -647,11 +663,17 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             return;
         }
 
-        estimate.ObservedCount = k;
-
         // Kt = S⁻¹ H_o P⁻ (k×n), so K = Kt'.
-        Dense.CholeskySolve(l, k, kt, n);
         Nonlinear.GaussianUpdate.Statistics(l, k, v, z, estimate);
+        if (!double.IsFinite(estimate.NormalizedInnovationSquared))
+        {
+            SkipReading(estimate, k);
+            pm.CopyTo(mean);
+            pc.CopyTo(cov);
+            return;
+        }
+
+        Dense.CholeskySolve(l, k, kt, n);
 
         // a = a⁻ + K v; A P = P⁻ − K U_o.
         for (var i = 0; i < n; i++)
@@ -911,16 +933,16 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             if (double.IsFinite(y[0]))
             {
                 var l00 = Math.Sqrt(s);
-                if (!(s > 0.0) || double.IsInfinity(s))
+                var v0 = y[0] - om[0];
+                var w0 = v0 / l00;
+                if (!(s > 0.0) || double.IsInfinity(s) || !double.IsFinite(w0 * w0))
                 {
-                    estimate.Flags |= EstimateFlags.ObservationSkipped;
+                    SkipReading(estimate, s > 0.0 && !double.IsInfinity(s) ? 1 : 0);
                 }
                 else
                 {
                     // K' = S⁻¹ U; the Joseph form by columns.
                     var kt0 = u0 / l00 / l00;
-                    var w0 = (y[0] - om[0]) / l00;
-                    var v0 = y[0] - om[0];
                     estimate.ObservedCount = 1;
                     estimate.NormalizedInnovationSquared = w0 * w0;
                     estimate.LogLikelihood = -0.5 * (Log2Pi + (2.0 * Math.Log(l00)) + (w0 * w0));
@@ -963,9 +985,15 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 var l10 = s10 * (1.0 / l00);
                 var e11 = s11 - (l10 * l10);
                 var l11 = Math.Sqrt(e11);
-                if (!(s00 > 0.0) || double.IsInfinity(s00) || !(e11 > 0.0) || double.IsInfinity(e11))
+                var v0 = y[0] - om[0];
+                var v1 = y[1] - om[1];
+                var w0 = v0 / l00;
+                var w1 = (v1 - (l10 * w0)) / l11;
+                var nis = (w0 * w0) + (w1 * w1);
+                var factored = s00 > 0.0 && !double.IsInfinity(s00) && e11 > 0.0 && !double.IsInfinity(e11);
+                if (!factored || !double.IsFinite(nis))
                 {
-                    estimate.Flags |= EstimateFlags.ObservationSkipped;
+                    SkipReading(estimate, factored ? 2 : 0);
                 }
                 else
                 {
@@ -973,11 +1001,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     var z1 = (u1 - (z0 * l10)) / l11;
                     var kt1 = z1 / l11;
                     var kt0 = (z0 - (kt1 * l10)) / l00;
-                    var v0 = y[0] - om[0];
-                    var v1 = y[1] - om[1];
-                    var w0 = v0 / l00;
-                    var w1 = (v1 - (l10 * w0)) / l11;
-                    var nis = (w0 * w0) + (w1 * w1);
                     estimate.ObservedCount = 2;
                     estimate.NormalizedInnovationSquared = nis;
                     estimate.LogLikelihood = -0.5 * ((2 * Log2Pi) + (2.0 * (Math.Log(l00) + Math.Log(l11))) + nis);
@@ -1063,14 +1086,14 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
         var first = state[StepsSlot] == 0.0;
-        var diffuse = state[DiffuseSlot] != 0.0;
+        var rank = (int)state[DiffuseSlot];
+        var diffuse = rank > 0;
         var mean = state.Slice(MeanSlot, n);
         var cov = state.Slice(covSlot, nn);
-        var inf = diffuse ? state.Slice(infSlot, nn) : default;
+        var factor = diffuse ? state.Slice(infSlot, nn) : default;
 
         var pm = arena.Take(n);
         var pc = arena.Take(nn);
-        var pinf = diffuse ? arena.Take(nn) : default;
         var hasRecord = !record.IsEmpty;
         var recPredMean = hasRecord ? record.Slice(n + nn, n) : default;
         var recPredCov = hasRecord ? record.Slice(n + nn + n, nn) : default;
@@ -1080,11 +1103,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         {
             mean.CopyTo(pm);
             cov.CopyTo(pc);
-            if (diffuse)
-            {
-                inf.CopyTo(pinf);
-            }
-
             if (hasRecord)
             {
                 recCross.Clear();
@@ -1118,21 +1136,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
             if (hasControl && !observation.Control.IsEmpty)
             {
-                var u = model.ControlDimension;
-                for (var i = 0; i < n; i++)
-                {
-                    var s = 0.0;
-                    for (var j = 0; j < u; j++)
-                    {
-                        var uj = observation.Control[j];
-                        if (double.IsFinite(uj))
-                        {
-                            s += model.Control[(i * u) + j] * uj;
-                        }
-                    }
-
-                    pm[i] += s;
-                }
+                AddControl(observation.Control, pm);
             }
 
             var fp = arena.Take(nn);
@@ -1152,17 +1156,25 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
             if (diffuse)
             {
-                Dense.Multiply(f, n, n, inf, n, fp);
-                Dense.MultiplyTransposed(fp, n, n, f, n, pinf);
-                Dense.Symmetrize(pinf, n);
+                // A ← F A; the diffuse part of the cross-covariance is P_∞ F' = A (F A)'.
+                var fa = arena.Take(nn);
+                Dense.Multiply(f, n, n, factor, n, fa);
                 if (hasRecord)
                 {
-                    var crossInf = arena.Take(nn);
-                    Dense.MultiplyTransposed(inf, n, n, f, n, crossInf);
+                    Dense.MultiplyTransposed(factor, n, n, fa, n, fp);
                     for (var i = 0; i < nn; i++)
                     {
-                        recCross[i] += DiffuseRecordScale * crossInf[i];
+                        recCross[i] += DiffuseRecordScale * fp[i];
                     }
+                }
+
+                fa.CopyTo(factor);
+                if (DiffuseInitialization.Trace(factor, n) == 0.0)
+                {
+                    // The dynamics have mapped the diffuse part to nothing (a singular F): the prior is proper again.
+                    rank = 0;
+                    diffuse = false;
+                    state[DiffuseSlot] = 0.0;
                 }
             }
         }
@@ -1187,6 +1199,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         for (var i = 0; i < m * m; i++)
         {
             oc[i] += r[i];
+        }
+
+        var pinf = diffuse ? arena.Take(nn) : default;
+        if (diffuse)
+        {
+            DiffuseInitialization.Outer(factor, n, pinf);
         }
 
         if (hasRecord)
@@ -1219,12 +1237,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         pc.CopyTo(cov);
         if (diffuse)
         {
-            pinf.CopyTo(inf);
-            MarkInfinite(estimate.PredictedCovariance, pinf, n);
-            var hinf = arena.Take(m * m);
-            Dense.Multiply(h, m, n, pinf, n, hp);
-            Dense.MultiplyTransposed(hp, m, n, h, m, hinf);
-            MarkInfinite(oc, hinf, m);
+            var scratch = arena.Take((m * n) + Math.Max(m, nn));
+            DiffuseInitialization.MarkState(estimate.PredictedCovariance, factor, n, scratch);
+            DiffuseInitialization.MarkObservation(oc, h, m, n, factor, scratch);
             estimate.Flags |= EstimateFlags.Diffuse;
         }
 
@@ -1233,12 +1248,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             estimate.ObservedCount = k;
             if (diffuse)
             {
-                DiffuseUpdate(mean, cov, inf, y, observed, estimate);
-                if (IsNegligible(inf))
-                {
-                    inf.Clear();
-                    state[DiffuseSlot] = 0.0;
-                }
+                DiffuseStep(state, factor, rank, y, observed, estimate);
             }
             else
             {
@@ -1248,9 +1258,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
         mean.CopyTo(estimate.StateMean);
         cov.CopyTo(estimate.StateCovariance);
-        if (state[DiffuseSlot] != 0.0)
+        var stillDiffuse = state[DiffuseSlot] != 0.0;
+        if (stillDiffuse)
         {
-            MarkInfinite(estimate.StateCovariance, inf, n);
+            DiffuseInitialization.MarkState(estimate.StateCovariance, factor, n, arena.Take(nn));
         }
 
         if (hasRecord)
@@ -1258,11 +1269,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             mean.CopyTo(record[..n]);
             var recFiltCov = record.Slice(n, nn);
             cov.CopyTo(recFiltCov);
-            if (state[DiffuseSlot] != 0.0)
+            if (stillDiffuse)
             {
+                DiffuseInitialization.Outer(factor, n, pinf);
                 for (var i = 0; i < nn; i++)
                 {
-                    recFiltCov[i] += DiffuseRecordScale * inf[i];
+                    recFiltCov[i] += DiffuseRecordScale * pinf[i];
                 }
             }
         }
@@ -1271,6 +1283,32 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         CheckUpdatedState(mean, cov, n, estimate);
 
         arena.Release(mark);
+    }
+
+    /// <summary>
+    /// The update of a reading during the diffuse period, then the end of that period: when the data have determined
+    /// every direction, or (<see cref="EstimateFlags.DiffuseFallback"/>) when the reading budget is spent with
+    /// directions still undetermined.
+    /// </summary>
+    private void DiffuseStep(Span<double> state, Span<double> factor, int rank, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
+    {
+        var mean = state.Slice(MeanSlot, n);
+        var cov = state.Slice(covSlot, n * n);
+        var scale = state[scaleSlot];
+        rank = DiffuseInitialization.Update(model, diagonalObservationNoise, mean, cov, factor, rank, y, observed, estimate, ref scale, out var assimilated);
+        state[scaleSlot] = scale;
+        if (rank > 0 && assimilated)
+        {
+            state[readingsSlot] += 1.0;
+            if (state[readingsSlot] >= diffuseBudget)
+            {
+                DiffuseInitialization.Fallback(cov, factor, n, scale);
+                rank = 0;
+                estimate.Flags |= EstimateFlags.DiffuseFallback;
+            }
+        }
+
+        state[DiffuseSlot] = rank;
     }
 
     private void StandardUpdate(Span<double> mean, Span<double> cov, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
@@ -1308,13 +1346,19 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             return;
         }
 
+        var z = arena.Take(k);
+        Nonlinear.GaussianUpdate.Statistics(s, k, v, z, estimate);
+        if (!double.IsFinite(estimate.NormalizedInnovationSquared))
+        {
+            SkipReading(estimate, k);
+            arena.Release(mark);
+            return;
+        }
+
         // Kt = S⁻¹ H_o P⁻ (k×n), i.e. K = Kt'.
         var kt = arena.Take(k * n);
         Dense.Multiply(ho, k, n, cov, n, kt);
         Dense.CholeskySolve(s, k, kt, n);
-
-        var z = arena.Take(k);
-        Nonlinear.GaussianUpdate.Statistics(s, k, v, z, estimate);
 
         for (var i = 0; i < n; i++)
         {
@@ -1356,163 +1400,17 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         arena.Release(mark);
     }
 
-    private void DiffuseUpdate(Span<double> mean, Span<double> pstar, Span<double> pinf, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
+    /// <summary>
+    /// A reading the update cannot use: the innovation covariance is not positive definite (<paramref name="observed"/>
+    /// = 0: nothing is scored) or the squared Mahalanobis distance overflows (<paramref name="observed"/> rows scored
+    /// with log-likelihood −∞ and NIS +∞, so that anomaly rules fire). Either way the state stays the prediction.
+    /// </summary>
+    private static void SkipReading(Estimate estimate, int observed)
     {
-        var k = observed.Length;
-        var arena = ScratchArena.Current;
-        var mark = arena.Mark;
-        var h = model.Observation;
-        var r = model.ObservationNoise;
-        var d = model.ObservationOffset;
-
-        // Decorrelate the observed rows: R_oo = L D L' with unit lower L; y* = L⁻¹ y, H* = L⁻¹ H.
-        var hs = arena.Take(k * n);
-        var ys = arena.Take(k);
-        var dvar = arena.Take(k);
-        for (var a = 0; a < k; a++)
-        {
-            var ia = observed[a];
-            h.Slice(ia * n, n).CopyTo(hs.Slice(a * n, n));
-            ys[a] = y[ia] - d[ia];
-            dvar[a] = r[(ia * m) + ia];
-        }
-
-        if (!diagonalObservationNoise && k > 1)
-        {
-            var l = arena.Take(k * k);
-            for (var a = 0; a < k; a++)
-            {
-                for (var b = 0; b < k; b++)
-                {
-                    l[(a * k) + b] = r[(observed[a] * m) + observed[b]];
-                }
-            }
-
-            if (!Dense.Cholesky(l, k))
-            {
-                estimate.Flags |= EstimateFlags.ObservationSkipped;
-                estimate.ObservedCount = 0;
-                arena.Release(mark);
-                return;
-            }
-
-            // R_oo = C C' (C lower) = L D L' with L = C diag(C)⁻¹ (columns scaled) and D = diag(C)².
-            for (var b = 0; b < k; b++)
-            {
-                var c = l[(b * k) + b];
-                dvar[b] = c * c;
-                l[(b * k) + b] = 1.0;
-                for (var a = b + 1; a < k; a++)
-                {
-                    l[(a * k) + b] /= c;
-                }
-            }
-
-            // Forward substitution with the unit lower L on ys and on each column of hs.
-            for (var a = 0; a < k; a++)
-            {
-                for (var b = 0; b < a; b++)
-                {
-                    var lab = l[(a * k) + b];
-                    ys[a] -= lab * ys[b];
-                    for (var j = 0; j < n; j++)
-                    {
-                        hs[(a * n) + j] -= lab * hs[(b * n) + j];
-                    }
-                }
-            }
-        }
-
-        var minf = arena.Take(n);
-        var mstar = arena.Take(n);
-        var loglik = 0.0;
-        var nis = 0.0;
-        var nonDiffuseRows = 0;
-        for (var a = 0; a < k; a++)
-        {
-            var z = hs.Slice(a * n, n);
-            Dense.MultiplyVector(pinf, n, n, z, minf);
-            Dense.MultiplyVector(pstar, n, n, z, mstar);
-            double finf = 0.0, fstar = dvar[a], zz = 0.0, za = 0.0;
-            for (var j = 0; j < n; j++)
-            {
-                finf += z[j] * minf[j];
-                fstar += z[j] * mstar[j];
-                zz += z[j] * z[j];
-                za += z[j] * mean[j];
-            }
-
-            var v = ys[a] - za;
-            if (finf > 1e-10 * Math.Max(zz, 1e-300))
-            {
-                // K0 = M∞/F∞; a += K0 v; P* += K0 K0' F* − K0 M*' − M* K0'; P∞ −= M∞ M∞'/F∞.
-                for (var i = 0; i < n; i++)
-                {
-                    var k0i = minf[i] / finf;
-                    mean[i] += k0i * v;
-                    for (var j = 0; j < n; j++)
-                    {
-                        var k0j = minf[j] / finf;
-                        pstar[(i * n) + j] += (k0i * k0j * fstar) - (k0i * mstar[j]) - (mstar[i] * k0j);
-                        pinf[(i * n) + j] -= minf[i] * minf[j] / finf;
-                    }
-                }
-
-                loglik -= 0.5 * (Log2Pi + Math.Log(finf));
-            }
-            else if (fstar > 0.0)
-            {
-                for (var i = 0; i < n; i++)
-                {
-                    var ki = mstar[i] / fstar;
-                    mean[i] += ki * v;
-                    for (var j = 0; j < n; j++)
-                    {
-                        pstar[(i * n) + j] -= ki * mstar[j];
-                    }
-                }
-
-                var e = v * v / fstar;
-                nis += e;
-                nonDiffuseRows++;
-                loglik -= 0.5 * (Log2Pi + Math.Log(fstar) + e);
-            }
-            else
-            {
-                estimate.Flags |= EstimateFlags.ObservationSkipped;
-            }
-        }
-
-        Dense.Symmetrize(pstar, n);
-        Dense.Symmetrize(pinf, n);
-        estimate.LogLikelihood = loglik;
-        estimate.NormalizedInnovationSquared = nonDiffuseRows > 0 ? nis : double.NaN;
-        arena.Release(mark);
-    }
-
-    private static bool IsNegligible(ReadOnlySpan<double> pinf)
-    {
-        foreach (var v in pinf)
-        {
-            if (Math.Abs(v) > 1e-9)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static void MarkInfinite(Span<double> target, ReadOnlySpan<double> diffusePart, int dim)
-    {
-        for (var i = 0; i < dim * dim; i++)
-        {
-            var v = diffusePart[i];
-            if (Math.Abs(v) > 1e-9)
-            {
-                target[i] = v > 0 ? double.PositiveInfinity : double.NegativeInfinity;
-            }
-        }
+        estimate.Flags |= EstimateFlags.ObservationSkipped;
+        estimate.ObservedCount = observed;
+        estimate.LogLikelihood = observed > 0 ? double.NegativeInfinity : double.NaN;
+        estimate.NormalizedInnovationSquared = observed > 0 ? double.PositiveInfinity : double.NaN;
     }
 
     private void Guard(Span<double> state, Estimate estimate)
@@ -1523,10 +1421,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             estimate.LogLikelihood = double.NaN;
             estimate.NormalizedInnovationSquared = double.NaN;
             ReadState(state, estimate.StateMean, estimate.StateCovariance);
-        }
-        else if ((scalar || twoByOne) && (estimate.Flags & EstimateFlags.ObservationSkipped) != 0)
-        {
-            estimate.ObservedCount = 0;
         }
     }
 
@@ -1540,12 +1434,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var a = arena.Take(n);
         var p = arena.Take(nn);
         var diffuse = state[DiffuseSlot] != 0.0;
-        var pinf = diffuse ? arena.Take(nn) : default;
+        var factor = diffuse ? arena.Take(nn) : default;
         state.Slice(MeanSlot, n).CopyTo(a);
         state.Slice(covSlot, nn).CopyTo(p);
         if (diffuse)
         {
-            state.Slice(infSlot, nn).CopyTo(pinf);
+            state.Slice(infSlot, nn).CopyTo(factor);
         }
 
         var f = arena.Take(nn);
@@ -1555,7 +1449,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var tmp = arena.Take(nn);
         var an = arena.Take(n);
         var hp = arena.Take(m * n);
-        var hinf = diffuse ? arena.Take(m * m) : default;
+        var scratch = diffuse ? arena.Take((m * n) + Math.Max(m, nn)) : default;
         var h = model.Observation;
         for (var k = 1; k <= forecast.MaxHorizon; k++)
         {
@@ -1593,12 +1487,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
             if (diffuse)
             {
-                Dense.Multiply(f, n, n, pinf, n, tmp);
-                Dense.MultiplyTransposed(tmp, n, n, f, n, pinf);
-                MarkInfinite(sc, pinf, n);
-                Dense.Multiply(h, m, n, pinf, n, hp);
-                Dense.MultiplyTransposed(hp, m, n, h, m, hinf);
-                MarkInfinite(oc, hinf, m);
+                DiffuseInitialization.Predict(f, n, factor, tmp);
+                DiffuseInitialization.MarkState(sc, factor, n, scratch);
+                DiffuseInitialization.MarkObservation(oc, h, m, n, factor, scratch);
             }
         }
 
@@ -1612,7 +1503,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         state.Slice(covSlot, n * n).CopyTo(covariance);
         if (state[DiffuseSlot] != 0.0)
         {
-            MarkInfinite(covariance, state.Slice(infSlot, n * n), n);
+            var arena = ScratchArena.Current;
+            var mark = arena.Mark;
+            DiffuseInitialization.MarkState(covariance, state.Slice(infSlot, n * n), n, arena.Take(n * n));
+            arena.Release(mark);
         }
     }
 
