@@ -5,7 +5,7 @@ namespace StreamSeq.Estimation.Gaussian;
 
 /// <summary>
 /// Exact diffuse initialisation (Durbin &amp; Koopman 2012, §5.2, observations processed one row at a time) with the
-/// diffuse covariance held as a factor, a rank tolerance and a bounded diffuse period.
+/// diffuse covariance held as a factor, a rank tolerance and a bounded period during which records report it as ∞.
 /// </summary>
 /// <remarks>
 /// <para>The prior is P = P_* + κ P_∞ with κ → ∞. P_∞ is kept as P_∞ = A A' with A an n×r factor whose r columns
@@ -13,21 +13,25 @@ namespace StreamSeq.Estimation.Gaussian;
 /// maps A to F A. A row z of the (decorrelated) observation with noise variance σ² has the diffuse variance
 /// F_∞ = |A'z|². When F_∞ &gt; <see cref="RankTolerance"/> · |z|² · tr(P_∞) the row determines one more direction:
 /// a Householder reflection turns A'z into a multiple of the first unit vector, the first column of A H gives the gain
-/// K₀ = A z / F_∞, and dropping that column leaves A H without it, so P_∞ − A z z'A' / F_∞ is reduced in rank by
-/// exactly one and stays symmetric positive semi-definite by construction (no subtraction of nearly equal matrices).
-/// Then a += K₀ v, P_* ← (I − K₀ z') P_* (I − K₀ z')' + K₀ K₀' σ², and the row adds −½(log 2π + log F_∞) to the
-/// diffuse log-likelihood (D&amp;K eq. 7.4). Otherwise the row is an ordinary update with F_* = z'P_* z + σ²
-/// (statsmodels does the same with its <c>tolerance_diffuse</c>; its test is absolute, this one relative, so that
-/// the decision does not depend on the units of the states).</para>
+/// K₀ = A z / F_∞, and dropping that column leaves P_∞ − A z z'A' / F_∞, reduced in rank by exactly one and
+/// symmetric positive semi-definite by construction (no subtraction of nearly equal matrices). Then a += K₀ v,
+/// P_* ← (I − K₀ z') P_* (I − K₀ z')' + K₀ K₀' σ², and the row adds −½(log 2π + log F_∞) to the diffuse
+/// log-likelihood (D&amp;K eq. 7.4). Otherwise the row is an ordinary update with F_* = z'P_* z + σ² and leaves A
+/// alone (statsmodels does the same with its <c>tolerance_diffuse</c>; its test is absolute, this one relative, so
+/// that the decision does not depend on the units of the states, and the tolerance bounds the gain |K₀|² F_* by
+/// F_* / tol, which keeps the rounding in P_* small).</para>
 /// <para>Over a short span some models are determined only in exact arithmetic: a trend plus a seasonal of period
-/// 1,440 steps read for a few steps is a set of nearly collinear polynomials, and the exact posterior variances
-/// reach 10¹⁷ after 18 readings, far beyond what a double-precision covariance can carry next to a noise variance
-/// of 0.04. The diffuse period therefore ends after at most <see cref="ReadingBudgetPerState"/> · n readings that carry
-/// an observed value: whatever is still undetermined then receives the finite prior
-/// κ_f · s · A A' with κ_f = <see cref="FallbackKappa"/> and s the largest of (y − d)² and the noise variances seen
-/// so far (a data-scaled variance; 1 if all of them are 0), and the step is flagged
-/// <see cref="EstimateFlags.DiffuseFallback"/>. From then on the filter is an ordinary Kalman filter with a very vague
-/// prior along those directions, which the data sharpen as they come.</para>
+/// 1,440 steps read once a step is a set of nearly collinear polynomials for the first hundred readings (the exact
+/// posterior variances reach 10¹⁷ after 18 readings), and some sums of presets never determine some directions at
+/// all (two components that both carry the level). Records therefore report the diffuse part as ∞ (flagged
+/// <see cref="EstimateFlags.Diffuse"/>) for at most <see cref="ReadingBudgetPerState"/> · n readings that carry an
+/// observed value. A reading that spends that budget with directions still undetermined is flagged
+/// <see cref="EstimateFlags.DiffuseFallback"/>, and from then on records state the finite variance
+/// c A A' in their place, with c = <see cref="FallbackKappa"/> · s and s the largest (y − d)² or noise variance seen
+/// during the diffuse period (1 if all are 0): a vague prior of about a thousand times the readings' magnitude as
+/// standard deviation. The filter itself keeps resolving those directions exactly, one at a time, as soon as a reading
+/// determines them within the tolerance; a direction that is never determined never touches P_* (which a finite κ
+/// in P would, through cancellation).</para>
 /// <para>A reading whose square overflows ((y − d)² = ∞, for example 1e308) cannot be assimilated: during the
 /// diffuse period it is skipped (<see cref="EstimateFlags.ObservationSkipped"/>, log-likelihood −∞, NIS +∞, so
 /// anomaly rules fire) and does not count towards the budget.</para>
@@ -39,10 +43,10 @@ internal static class DiffuseInitialization
     /// rounding errors of relative size ε / (F_∞ / |z|² tr P_∞) into P_*.</remarks>
     public const double RankTolerance = 1e-8;
 
-    /// <summary>κ of the finite prior given to directions still undetermined when the diffuse period ends.</summary>
+    /// <summary>κ of the stated finite variance reported for directions still undetermined after the reading budget.</summary>
     public const double FallbackKappa = 1e6;
 
-    /// <summary>The diffuse period lasts at most this many observed readings per state dimension.</summary>
+    /// <summary>Records report an infinite diffuse part for at most this many observed readings per state dimension.</summary>
     public const int ReadingBudgetPerState = 2;
 
     private const double Log2Pi = 1.8378770664093453;
@@ -349,29 +353,43 @@ internal static class DiffuseInitialization
         return rank;
     }
 
-    /// <summary>
-    /// Ends the diffuse period with directions still undetermined: P_* += κ_f · s · A A', A cleared.
-    /// </summary>
-    public static void Fallback(Span<double> pstar, Span<double> factor, int n, double scale)
+    /// <summary>The stated variance c = κ_f · s for the data scale <paramref name="scale"/> (s = 1 when 0).</summary>
+    public static double FallbackVariance(double scale) => FallbackKappa * (scale > 0.0 && double.IsFinite(scale) ? scale : 1.0);
+
+    /// <summary>target += c A A' (n×n), symmetric by construction.</summary>
+    public static void AddOuter(Span<double> target, ReadOnlySpan<double> factor, int n, double c) =>
+        AddGram(target, factor, n, n, c);
+
+    /// <summary>target += c (H A)(H A)' (m×m); <paramref name="scratch"/> holds m×n.</summary>
+    public static void AddObservationOuter(Span<double> target, ReadOnlySpan<double> observation, int m, int n, ReadOnlySpan<double> factor, double c, Span<double> scratch)
     {
-        var variance = FallbackKappa * (scale > 0.0 && double.IsFinite(scale) ? scale : 1.0);
-        for (var i = 0; i < n; i++)
+        var g = scratch[..(m * n)];
+        Dense.Multiply(observation, m, n, factor, n, g);
+        AddGram(target, g, m, n, c);
+    }
+
+    /// <summary>target (rows×rows) += c A A' for A of rows×cols, one product per pair (symmetric by construction).</summary>
+    private static void AddGram(Span<double> target, ReadOnlySpan<double> a, int rows, int cols, double c)
+    {
+        for (var i = 0; i < rows; i++)
         {
-            for (var j = i; j < n; j++)
+            var ai = a.Slice(i * cols, cols);
+            for (var j = i; j < rows; j++)
             {
+                var aj = a.Slice(j * cols, cols);
                 var s = 0.0;
-                for (var c = 0; c < n; c++)
+                for (var k = 0; k < cols; k++)
                 {
-                    s += factor[(i * n) + c] * factor[(j * n) + c];
+                    s += ai[k] * aj[k];
                 }
 
-                var value = pstar[(i * n) + j] + (variance * s);
-                pstar[(i * n) + j] = value;
-                pstar[(j * n) + i] = value;
+                target[(i * rows) + j] += c * s;
+                if (j != i)
+                {
+                    target[(j * rows) + i] += c * s;
+                }
             }
         }
-
-        factor[..(n * n)].Clear();
     }
 
     /// <summary>

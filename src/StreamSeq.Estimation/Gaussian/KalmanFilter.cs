@@ -37,6 +37,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private const int DiffuseSlot = 1;
     private const int MeanSlot = 2;
 
+    /// <summary>A prediction that multiplies the largest variance by more than this restarts the stream (1/ε).</summary>
+    private const double RestartGrowth = 1e16;
+
     /// <summary>Largest state or observation dimension handled by the stack-only kernel.</summary>
     private const int CompactMaxDimension = 8;
 
@@ -183,7 +186,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     internal int CovarianceOffset => covSlot;
 
     /// <summary>True while part of the stream's prior is still diffuse (exact diffuse initialisation not yet over).</summary>
-    /// <remarks>The slot holds the rank of the diffuse factor, 0 once the diffuse period is over.</remarks>
+    /// <remarks>The slot holds the rank of the diffuse factor, 0 once every direction is determined. Past the reading
+    /// budget the remaining directions are reported with a stated finite variance but still resolved exactly.</remarks>
     internal static bool IsStillDiffuse(ReadOnlySpan<double> state) => state[DiffuseSlot] != 0.0;
 
     /// <summary>Offset of the step counter; a non-zero count makes the next step predict before updating.</summary>
@@ -212,38 +216,65 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     {
         ArgumentNullException.ThrowIfNull(estimate);
         estimate.Reset();
-        if (scalar && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
+        var restarted = !Dispatch(state, observation, estimate, backwardRecord);
+        if (restarted)
         {
-            ScalarStep(state, observation, estimate);
-        }
-        else if (twoByOne && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
-        {
-            TwoStateStep(state, observation, estimate);
-        }
-        else if (small && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty && WhollyObservedOrMissing(observation.Values))
-        {
-            SmallStep(state, observation, estimate);
-        }
-        else if (compact && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
-        {
-            CompactStep(state, observation, estimate);
-        }
-        else
-        {
-            GeneralStep(state, observation, estimate, backwardRecord);
+            // The prediction grew some variance beyond double precision: what the state knew is lost in rounding, so
+            // the stream starts again from its prior with this reading as the first.
+            Initialize(state, 0);
+            estimate.Reset();
+            Dispatch(state, observation, estimate, backwardRecord);
         }
 
         if (estimate.Flags != EstimateFlags.None)
         {
             Guard(state, estimate);
         }
+
+        if (restarted)
+        {
+            estimate.Flags |= EstimateFlags.Reinitialized;
+        }
+    }
+
+    /// <summary>True when the largest predicted variance exceeds the largest previous one by more than
+    /// <see cref="RestartGrowth"/> (a huge gap): the previous state is then below rounding next to the new
+    /// uncertainty. A state whose variances are all 0 never restarts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool LostInRounding(double predictedLargest, double previousLargest) =>
+        predictedLargest > RestartGrowth * previousLargest && previousLargest > 0.0;
+
+    /// <summary>Runs the step's kernel; false when the prediction was lost in rounding (nothing written to the state).</summary>
+    private bool Dispatch(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
+    {
+        if (scalar && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
+        {
+            return ScalarStep(state, observation, estimate);
+        }
+
+        if (twoByOne && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
+        {
+            return TwoStateStep(state, observation, estimate);
+        }
+
+        if (small && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty && WhollyObservedOrMissing(observation.Values))
+        {
+            return SmallStep(state, observation, estimate);
+        }
+
+        if (compact && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
+        {
+            return CompactStep(state, observation, estimate);
+        }
+
+        return GeneralStep(state, observation, estimate, backwardRecord);
     }
 
     /// <summary>The n = 1, m = 1 step in scalars with the model's numbers held in fields: the same algebra as
     /// <see cref="GeneralStep"/> (Joseph form (1 − k h)² p + k² r), one division, no bounds checks (the state length
     /// is checked once; every estimate array has at least one element).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ScalarStep(Span<double> state, in Observation observation, Estimate estimate)
+    private bool ScalarStep(Span<double> state, in Observation observation, Estimate estimate)
     {
         if (state.Length < MeanSlot + 2)
         {
@@ -281,7 +312,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             var ff = f * f;
             a = (f * a) + c;
             s = (hh * ff * p) + ((hh * q) + r);
+            var previous = p;
             p = (ff * p) + q;
+            if (LostInRounding(p, previous))
+            {
+                return false;
+            }
         }
         else
         {
@@ -332,6 +368,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             estimate.ObservedCount = 1;
             estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + nis);
         }
+
+        return true;
     }
 
     /// <summary>F, Q, c of a gap-dependent model with n ≤ 2 into the calling thread's buffer (F: 0..n², Q: 4..,
@@ -357,7 +395,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
     /// <summary>The n = 2, m = 1 step (local linear trend and friends) in scalars: the same algebra as
     /// <see cref="GeneralStep"/>, unrolled.</summary>
-    private void TwoStateStep(Span<double> fullState, in Observation observation, Estimate estimate)
+    private bool TwoStateStep(Span<double> fullState, in Observation observation, Estimate estimate)
     {
         // Fixed-length views let the JIT drop the per-element bounds checks.
         var state = fullState[..(MeanSlot + 6)];
@@ -388,14 +426,19 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             var qh1 = (q01 * h0) + (q11 * h1);
             ph0 = (f00 * pg0) + (f01 * pg1) + qh0;
             ph1 = (f10 * pg0) + (f11 * pg1) + qh1;
-            s = (g0 * pg0) + (g1 * pg1) + ((h0 * qh0) + (h1 * qh1) + r);
+            s = Math.Max((g0 * pg0) + (g1 * pg1), 0.0) + ((h0 * qh0) + (h1 * qh1) + r);
             var fp00 = (f00 * p00) + (f01 * p01);
             var fp01 = (f00 * p01) + (f01 * p11);
             var fp10 = (f10 * p00) + (f11 * p01);
             var fp11 = (f10 * p01) + (f11 * p11);
+            var previous = Math.Max(p00, p11);
             p00 = (fp00 * f00) + (fp01 * f01) + q00;
             p01 = (fp00 * f10) + (fp01 * f11) + q01;
             p11 = (fp10 * f10) + (fp11 * f11) + q11;
+            if (LostInRounding(Math.Max(p00, p11), previous))
+            {
+                return false;
+            }
         }
         else
         {
@@ -486,6 +529,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             estimate.ObservedCount = 1;
             estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + nis);
         }
+
+        return true;
     }
 
     /// <summary>
@@ -495,7 +540,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// A = I − K H kept implicit: A P = P − K (H P), (A P) A' = A P − (A P H') K', plus K R K'.
     /// </summary>
     [SkipLocalsInit]
-    private void CompactStep(Span<double> state, in Observation observation, Estimate estimate)
+    private bool CompactStep(Span<double> state, in Observation observation, Estimate estimate)
     {
         var n = this.n;
         var m = this.m;
@@ -562,6 +607,16 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     pc[(j * n) + i] = acc;
                 }
             }
+
+            if (LostInRounding(LargestVariance(pc, n), LargestVariance(cov, n)))
+            {
+                return false;
+            }
+
+            if (RepairIfIndefinite(pc, n, thorough: false))
+            {
+                estimate.Flags |= EstimateFlags.Repaired;
+            }
         }
 
         // Predictive moments of y: ŷ = H a⁻ + d, U = H P⁻, S = U H' + R.
@@ -584,10 +639,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     acc += ui[k] * hj[k];
                 }
 
-                oc[(i * m) + j] = acc + r[(i * m) + j];
-                oc[(j * m) + i] = acc + r[(j * m) + i];
+                oc[(i * m) + j] = acc;
+                oc[(j * m) + i] = acc;
             }
         }
+
+        AddObservationNoise(oc, r, m, thorough: false, estimate);
 
         // Observed rows.
         Span<int> observed = stackalloc int[m];
@@ -615,6 +672,37 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         cov.CopyTo(estimate.StateCovariance);
         state[StepsSlot] += 1.0;
         CheckUpdatedState(mean, cov, n, estimate);
+        return true;
+    }
+
+    /// <summary>The largest diagonal entry of an n×n covariance.</summary>
+    private static double LargestVariance(ReadOnlySpan<double> covariance, int n)
+    {
+        var largest = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            largest = Math.Max(largest, covariance[(i * n) + i]);
+        }
+
+        return largest;
+    }
+
+    /// <summary>
+    /// S = H P⁻ H' + R from the data part already in <paramref name="observationCovariance"/> (m×m): H P⁻ H' is
+    /// positive semi-definite in exact arithmetic, so when rounding (a covariance spanning many orders of magnitude)
+    /// has made it indefinite it is repaired first (flagged), and no reported observation variance is ever below R's.
+    /// </summary>
+    private static void AddObservationNoise(Span<double> observationCovariance, ReadOnlySpan<double> r, int m, bool thorough, Estimate estimate)
+    {
+        if (RepairIfIndefinite(observationCovariance, m, thorough))
+        {
+            estimate.Flags |= EstimateFlags.Repaired;
+        }
+
+        for (var i = 0; i < m * m; i++)
+        {
+            observationCovariance[i] += r[i];
+        }
     }
 
     /// <summary>The update of <see cref="CompactStep"/> over the observed rows (Joseph form, see there).</summary>
@@ -813,7 +901,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// W = (A P) H', P = A P − W K' + (K R) K'; covariances symmetrised.
     /// </summary>
     [SkipLocalsInit]
-    private void SmallStep(Span<double> state, in Observation observation, Estimate estimate)
+    private bool SmallStep(Span<double> state, in Observation observation, Estimate estimate)
     {
         var n = this.n;
         var m = this.m;
@@ -900,6 +988,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             p2 = Vector256.Create(qr[8..]) + (g0 * fr[8]) + (g1 * fr[9]) + (g2 * fr[10]) + (g3 * fr[11]);
             p3 = Vector256.Create(qr[12..]) + (g0 * fr[12]) + (g1 * fr[13]) + (g2 * fr[14]) + (g3 * fr[15]);
             (p0, p1, p2, p3) = Symmetrize4(p0, p1, p2, p3, work);
+            var previous = Math.Max(Math.Max(prev[0], prev[5]), Math.Max(prev[10], prev[15]));
+            if (LostInRounding(Math.Max(Math.Max(p0[0], p1[1]), Math.Max(p2[2], p3[3])), previous))
+            {
+                return false;
+            }
+
             a = am;
             if (hasControl && !observation.Control.IsEmpty)
             {
@@ -928,7 +1022,15 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var y = observation.Values;
         if (m == 1)
         {
-            var s = Vector256.Sum(u0 * h0) + r[0];
+            var hph = Vector256.Sum(u0 * h0);
+            if (!(hph >= 0.0))
+            {
+                // H P⁻ H' ≥ 0: a negative value is rounding in a covariance that spans many orders of magnitude.
+                hph = 0.0;
+                estimate.Flags |= EstimateFlags.Repaired;
+            }
+
+            var s = hph + r[0];
             oc[0] = s;
             if (double.IsFinite(y[0]))
             {
@@ -970,14 +1072,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             var h1 = Vector256.Create(h[4..]);
             var u1 = (p0 * h[4]) + (p1 * h[5]) + (p2 * h[6]) + (p3 * h[7]);
             om[1] = Vector256.Sum(h1 * a) + d[1];
-            var s00 = Vector256.Sum(u0 * h0) + r[0];
-            var s01 = Vector256.Sum(u0 * h1) + r[1];
-            var s10 = Vector256.Sum(u1 * h0) + r[2];
-            var s11 = Vector256.Sum(u1 * h1) + r[3];
-            oc[0] = s00;
-            oc[1] = s01;
-            oc[2] = s10;
-            oc[3] = s11;
+            oc[0] = Vector256.Sum(u0 * h0);
+            oc[1] = Vector256.Sum(u0 * h1);
+            oc[2] = Vector256.Sum(u1 * h0);
+            oc[3] = Vector256.Sum(u1 * h1);
+            AddObservationNoise(oc, r, 2, thorough: false, estimate);
+            double s00 = oc[0], s10 = oc[2], s11 = oc[3];
             if (double.IsFinite(y[0]))
             {
                 // Cholesky of S: l00, l10, l11 (the same checks as Dense.Cholesky).
@@ -1036,6 +1136,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         cov.CopyTo(estimate.StateCovariance);
         state[StepsSlot] += 1.0;
         CheckUpdatedState(mean, cov, n, estimate);
+        return true;
     }
 
     /// <summary>(X + X') / 2 for a 4×4 matrix held as rows, through <paramref name="scratch"/> (16 doubles).</summary>
@@ -1080,7 +1181,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         }
     }
 
-    private void GeneralStep(Span<double> state, in Observation observation, Estimate estimate, Span<double> record)
+    private bool GeneralStep(Span<double> state, in Observation observation, Estimate estimate, Span<double> record)
     {
         var nn = n * n;
         var arena = ScratchArena.Current;
@@ -1088,9 +1189,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var first = state[StepsSlot] == 0.0;
         var rank = (int)state[DiffuseSlot];
         var diffuse = rank > 0;
+        var factor = diffuse ? state.Slice(infSlot, nn) : default;
         var mean = state.Slice(MeanSlot, n);
         var cov = state.Slice(covSlot, nn);
-        var factor = diffuse ? state.Slice(infSlot, nn) : default;
 
         var pm = arena.Take(n);
         var pc = arena.Take(nn);
@@ -1148,6 +1249,17 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
 
             Dense.Symmetrize(pc, n);
+            if (LostInRounding(LargestVariance(pc, n), LargestVariance(cov, n)))
+            {
+                arena.Release(mark);
+                return false;
+            }
+
+            if (RepairIfIndefinite(pc, n, thorough: true))
+            {
+                estimate.Flags |= EstimateFlags.Repaired;
+            }
+
             if (hasRecord)
             {
                 // Cov(h_{t-1}, h_t | y_{1:t-1}) = P_{t-1|t-1} F'.
@@ -1195,16 +1307,15 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var hp = arena.Take(m * n);
         Dense.Multiply(h, m, n, pc, n, hp);
         Dense.MultiplyTransposed(hp, m, n, h, m, oc);
-        var r = model.ObservationNoise;
-        for (var i = 0; i < m * m; i++)
-        {
-            oc[i] += r[i];
-        }
-
-        var pinf = diffuse ? arena.Take(nn) : default;
+        Dense.Symmetrize(oc, m);
+        AddObservationNoise(oc, model.ObservationNoise, m, thorough: true, estimate);
+        var scratch = diffuse ? arena.Take((m * n) + Math.Max(m, nn)) : default;
         if (diffuse)
         {
-            DiffuseInitialization.Outer(factor, n, pinf);
+            if (WriteDiffusePart(state, estimate.PredictedCovariance, oc, scratch))
+            {
+                estimate.Flags |= EstimateFlags.Diffuse;
+            }
         }
 
         if (hasRecord)
@@ -1213,10 +1324,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             pc.CopyTo(recPredCov);
             if (diffuse)
             {
-                for (var i = 0; i < nn; i++)
-                {
-                    recPredCov[i] += DiffuseRecordScale * pinf[i];
-                }
+                DiffuseInitialization.AddOuter(recPredCov, factor, n, DiffuseRecordScale);
             }
         }
 
@@ -1235,14 +1343,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         observed = observed[..k];
         pm.CopyTo(mean);
         pc.CopyTo(cov);
-        if (diffuse)
-        {
-            var scratch = arena.Take((m * n) + Math.Max(m, nn));
-            DiffuseInitialization.MarkState(estimate.PredictedCovariance, factor, n, scratch);
-            DiffuseInitialization.MarkObservation(oc, h, m, n, factor, scratch);
-            estimate.Flags |= EstimateFlags.Diffuse;
-        }
-
         if (k > 0)
         {
             estimate.ObservedCount = k;
@@ -1256,12 +1356,13 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
         }
 
+        CheckUpdatedState(mean, cov, n, estimate, thorough: true);
         mean.CopyTo(estimate.StateMean);
         cov.CopyTo(estimate.StateCovariance);
         var stillDiffuse = state[DiffuseSlot] != 0.0;
         if (stillDiffuse)
         {
-            DiffuseInitialization.MarkState(estimate.StateCovariance, factor, n, arena.Take(nn));
+            WriteDiffusePart(state, estimate.StateCovariance, default, scratch);
         }
 
         if (hasRecord)
@@ -1271,24 +1372,49 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             cov.CopyTo(recFiltCov);
             if (stillDiffuse)
             {
-                DiffuseInitialization.Outer(factor, n, pinf);
-                for (var i = 0; i < nn; i++)
-                {
-                    recFiltCov[i] += DiffuseRecordScale * pinf[i];
-                }
+                DiffuseInitialization.AddOuter(recFiltCov, factor, n, DiffuseRecordScale);
             }
         }
 
         state[StepsSlot] += 1.0;
-        CheckUpdatedState(mean, cov, n, estimate);
-
         arena.Release(mark);
+        return true;
     }
 
     /// <summary>
-    /// The update of a reading during the diffuse period, then the end of that period: when the data have determined
-    /// every direction, or (<see cref="EstimateFlags.DiffuseFallback"/>) when the reading budget is spent with
-    /// directions still undetermined.
+    /// Writes the diffuse part P_∞ = A A' into a reported state covariance and (when given) the predictive covariance
+    /// of y: as ±∞ during the diffuse period (flagged <see cref="EstimateFlags.Diffuse"/>), and once its reading budget
+    /// is spent as the stated finite variance c A A' and c (H A)(H A)' (<see cref="DiffuseInitialization"/>).
+    /// Returns true when the diffuse part was written as infinite.
+    /// </summary>
+    private bool WriteDiffusePart(ReadOnlySpan<double> state, Span<double> stateCovariance, Span<double> observationCovariance, Span<double> scratch)
+    {
+        var factor = state.Slice(infSlot, n * n);
+        if (state[readingsSlot] >= diffuseBudget)
+        {
+            var c = DiffuseInitialization.FallbackVariance(state[scaleSlot]);
+            DiffuseInitialization.AddOuter(stateCovariance, factor, n, c);
+            if (!observationCovariance.IsEmpty)
+            {
+                DiffuseInitialization.AddObservationOuter(observationCovariance, model.Observation, m, n, factor, c, scratch);
+            }
+
+            return false;
+        }
+
+        DiffuseInitialization.MarkState(stateCovariance, factor, n, scratch);
+        if (!observationCovariance.IsEmpty)
+        {
+            DiffuseInitialization.MarkObservation(observationCovariance, model.Observation, m, n, factor, scratch);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The update of a reading during the diffuse period. The reading that spends the budget of observed readings
+    /// with directions still undetermined is flagged <see cref="EstimateFlags.DiffuseFallback"/>: from then on those
+    /// directions are reported with the stated finite variance (and still resolved exactly once the data see them).
     /// </summary>
     private void DiffuseStep(Span<double> state, Span<double> factor, int rank, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
     {
@@ -1297,13 +1423,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var scale = state[scaleSlot];
         rank = DiffuseInitialization.Update(model, diagonalObservationNoise, mean, cov, factor, rank, y, observed, estimate, ref scale, out var assimilated);
         state[scaleSlot] = scale;
-        if (rank > 0 && assimilated)
+        if (rank > 0 && assimilated && state[readingsSlot] < diffuseBudget)
         {
             state[readingsSlot] += 1.0;
             if (state[readingsSlot] >= diffuseBudget)
             {
-                DiffuseInitialization.Fallback(cov, factor, n, scale);
-                rank = 0;
                 estimate.Flags |= EstimateFlags.DiffuseFallback;
             }
         }
@@ -1434,6 +1558,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var a = arena.Take(n);
         var p = arena.Take(nn);
         var diffuse = state[DiffuseSlot] != 0.0;
+        var stated = diffuse && state[readingsSlot] >= diffuseBudget;
         var factor = diffuse ? arena.Take(nn) : default;
         state.Slice(MeanSlot, n).CopyTo(a);
         state.Slice(covSlot, nn).CopyTo(p);
@@ -1485,7 +1610,14 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 oc[i] += model.ObservationNoise[i];
             }
 
-            if (diffuse)
+            if (stated)
+            {
+                var statedVariance = DiffuseInitialization.FallbackVariance(state[scaleSlot]);
+                DiffuseInitialization.Predict(f, n, factor, tmp);
+                DiffuseInitialization.AddOuter(sc, factor, n, statedVariance);
+                DiffuseInitialization.AddObservationOuter(oc, h, m, n, factor, statedVariance, scratch);
+            }
+            else if (diffuse)
             {
                 DiffuseInitialization.Predict(f, n, factor, tmp);
                 DiffuseInitialization.MarkState(sc, factor, n, scratch);
@@ -1505,7 +1637,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         {
             var arena = ScratchArena.Current;
             var mark = arena.Mark;
-            DiffuseInitialization.MarkState(covariance, state.Slice(infSlot, n * n), n, arena.Take(n * n));
+            WriteDiffusePart(state, covariance, default, arena.Take((m * n) + Math.Max(m, n * n)));
             arena.Release(mark);
         }
     }
@@ -1529,18 +1661,68 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// Guard rails after an update: a non-finite state is flagged for re-initialisation; a covariance that is no longer
     /// positive semi-definite (rounding) is repaired in place and the estimate's copy refreshed.
     /// </summary>
-    private static void CheckUpdatedState(ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate)
+    private static void CheckUpdatedState(ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate, bool thorough = false)
     {
         if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
         {
             estimate.Flags |= EstimateFlags.Reinitialized;
         }
-        else if (!Dense.LooksPositiveSemiDefinite(cov, n))
+        else if (RepairIfIndefinite(cov, n, thorough))
         {
-            Dense.RepairCovariance(cov, n);
             cov.CopyTo(estimate.StateCovariance);
             estimate.Flags |= EstimateFlags.Repaired;
         }
+    }
+
+    /// <summary>
+    /// Repairs a finite covariance that is not positive semi-definite (eigenvalues clipped); true when it did. The
+    /// cheap checks (diagonal, 2×2 minors) are exact for two states; beyond that the Cholesky test of
+    /// <see cref="Indefinite"/> runs always when <paramref name="thorough"/>, else only when the variances span more than
+    /// 8 orders of magnitude (the case where rounding produces clearly negative eigenvalues).
+    /// </summary>
+    private static bool RepairIfIndefinite(Span<double> cov, int n, bool thorough)
+    {
+        if (Dense.LooksPositiveSemiDefinite(cov, n) && (n <= 2 || !Indefinite(cov, n, thorough)))
+        {
+            return false;
+        }
+
+        Dense.RepairCovariance(cov, n);
+        return true;
+    }
+
+    /// <summary>
+    /// True when the Cholesky factorisation of P + δ I with δ = 1e-10 · max P_ii fails, i.e. P has an eigenvalue below
+    /// −δ. Unless <paramref name="always"/>, only tried when the variances span more than 8 orders of magnitude.
+    /// </summary>
+    private static bool Indefinite(ReadOnlySpan<double> cov, int n, bool always)
+    {
+        double largest = 0.0, smallest = double.PositiveInfinity;
+        for (var i = 0; i < n; i++)
+        {
+            var d = cov[(i * n) + i];
+            largest = Math.Max(largest, d);
+            smallest = Math.Min(smallest, d);
+        }
+
+        if (!always && !(largest > 1e8 * smallest))
+        {
+            return false;
+        }
+
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var l = arena.TakeUninitialized(n * n);
+        cov[..(n * n)].CopyTo(l);
+        var jitter = 1e-10 * largest;
+        for (var i = 0; i < n; i++)
+        {
+            l[(i * n) + i] += jitter;
+        }
+
+        var indefinite = !Dense.Cholesky(l, n);
+        arena.Release(mark);
+        return indefinite;
     }
 
     /// <summary>

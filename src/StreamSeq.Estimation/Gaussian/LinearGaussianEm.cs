@@ -127,10 +127,10 @@ internal sealed partial class LinearGaussianEm
             throw new ModelValidationException("fit", $"the starting model makes the filter diverge ({failure}); choose starting values closer to the data.");
         }
 
-        var undetermined = Array.FindIndex(smoothed, s => s.Undetermined);
+        var undetermined = Array.FindIndex(smoothed, s => s.StillDiffuse);
         if (undetermined >= 0)
         {
-            throw new ModelValidationException(model.Dynamics is MatrixDynamics ? "initialization" : "components", $"the exact diffuse period does not determine every state within sequence {undetermined}: some combination of the diffuse states is never determined by the data, or not within the diffuse period's budget of readings (for example two components that both carry the level), so EM has no finite smoothed moments for it; give initialMean and initialCovariance as a proper prior, or change the model.");
+            throw new ModelValidationException(model.Dynamics is MatrixDynamics ? "initialization" : "components", $"the exact diffuse period does not end within sequence {undetermined}: some combination of the diffuse states is never determined by the data (for example two components that both carry the level), so EM has no finite smoothed moments for it; give initialMean and initialCovariance as a proper prior, or change the model.");
         }
 
         var theta = ReadParameters();

@@ -46,10 +46,9 @@ internal sealed class SmoothedSequence
     /// <summary>Whether the filter used step t's observation (false when wholly missing or skipped).</summary>
     public bool[] Updated { get; }
 
-    /// <summary>True when the exact diffuse period did not determine every state combination: it had not ended by the
-    /// last step, or it ended with the finite fallback prior (<see cref="EstimateFlags.DiffuseFallback"/>). Some
-    /// smoothed moments then rest on a finite stand-in for κ.</summary>
-    public bool Undetermined { get; private set; }
+    /// <summary>True when the exact diffuse period had not ended by the last step: some state combination is never
+    /// determined by the data, and the smoothed moments would rest on the finite stand-in for κ.</summary>
+    public bool StillDiffuse { get; private set; }
 
     /// <summary>log p(y_{1:T}) under the parameters of the last <see cref="Compute"/>.</summary>
     public double LogLikelihood { get; private set; }
@@ -73,7 +72,6 @@ internal sealed class SmoothedSequence
         var estimate = new Estimate(info);
         filter.Initialize(state, 0);
         var loglik = 0.0;
-        var fellBack = false;
         failedStep = -1;
         for (var i = 0; i < t; i++)
         {
@@ -86,7 +84,6 @@ internal sealed class SmoothedSequence
             }
 
             Updated[i] = estimate.ObservedCount > 0 && (estimate.Flags & EstimateFlags.ObservationSkipped) == 0;
-            fellBack |= (estimate.Flags & EstimateFlags.DiffuseFallback) != 0;
             if (!double.IsNaN(estimate.LogLikelihood))
             {
                 loglik += estimate.LogLikelihood;
@@ -94,7 +91,7 @@ internal sealed class SmoothedSequence
         }
 
         LogLikelihood = loglik;
-        Undetermined = fellBack || KalmanFilter.IsStillDiffuse(state);
+        StillDiffuse = KalmanFilter.IsStillDiffuse(state);
         if (t == 0)
         {
             return true;
