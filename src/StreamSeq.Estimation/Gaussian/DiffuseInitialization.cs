@@ -49,6 +49,18 @@ internal static class DiffuseInitialization
     /// <summary>Records report an infinite diffuse part for at most this many observed readings per state dimension.</summary>
     public const int ReadingBudgetPerState = 2;
 
+    /// <summary>The data scale is at most this multiple of the largest noise variance (c ≤ 10¹² R).</summary>
+    public const double ScaleToNoise = 1e6;
+
+    /// <summary>A direction counts as observable when its eigenvalue in the observability Gram matrix (each horizon
+    /// scaled by |H| |Fʰ A|) exceeds this: a direction no reading sees sits at rounding level (below 1e-14 even next to
+    /// observable ones), a seasonal hidden behind a trend over a few readings shows up near 1 at the horizon of its
+    /// period.</summary>
+    private const double ObservableTolerance = 1e-10;
+
+    /// <summary>Horizons 1, 2, 4, …, 2^(k−1) readings ahead are checked (beyond 10¹² readings at the last gap).</summary>
+    private const int ObservabilityHorizons = 41;
+
     private const double Log2Pi = 1.8378770664093453;
 
     /// <summary>Factors P_∞ = A A' into <paramref name="factor"/> (n×n, columns beyond the rank zero); returns r.</summary>
@@ -192,7 +204,7 @@ internal static class DiffuseInitialization
     /// The update of one reading during the diffuse period: observed rows decorrelated (R_oo = L D L'), then one row
     /// at a time as described on the class. Writes the diffuse log-likelihood and the NIS of the non-diffuse rows
     /// (NaN when every row was diffuse) into <paramref name="estimate"/>, raises <paramref name="scale"/> to the
-    /// largest (y − d)² and noise variance seen, and returns the new rank of the factor. <paramref name="assimilated"/>
+    /// largest (y − d)² seen, and returns the new rank of the factor. <paramref name="assimilated"/>
     /// is false when the reading could not be used at all.
     /// </summary>
     public static int Update(
@@ -231,7 +243,7 @@ internal static class DiffuseInitialization
                 return rank;
             }
 
-            readingScale = Math.Max(readingScale, Math.Max(square, r[(ia * m) + ia]));
+            readingScale = Math.Max(readingScale, square);
         }
 
         scale = readingScale;
@@ -356,6 +368,147 @@ internal static class DiffuseInitialization
     /// <summary>The stated variance c = κ_f · s for the data scale <paramref name="scale"/> (s = 1 when 0).</summary>
     public static double FallbackVariance(double scale) => FallbackKappa * (scale > 0.0 && double.IsFinite(scale) ? scale : 1.0);
 
+    /// <summary>
+    /// The data scale s from the largest squared reading (y − d)² and the largest noise variance seen: the squared
+    /// reading, but at most <see cref="ScaleToNoise"/> times the noise variance (readings far from zero relative to
+    /// their noise would otherwise make c so large that P loses the noise level in rounding), and at least the noise
+    /// variance.
+    /// </summary>
+    public static double DataScale(double largestSquare, double largestNoise) =>
+        largestNoise > 0.0 ? Math.Max(Math.Min(largestSquare, ScaleToNoise * largestNoise), largestNoise) : largestSquare;
+
+    /// <summary>
+    /// At the end of the reading budget: the undetermined directions that the observations can see at some horizon
+    /// (through H F^(2^k) A, k = 0..<see cref="ObservabilityHorizons"/>, with the last transition, each block
+    /// normalised so that rounding is relative to it) receive the finite prior c A A' in P_*, so that every later
+    /// reading informs them through ordinary updates; directions no reading can see (the difference of two components
+    /// that both carry the level) stay in the factor, so their unbounded variance never enters P_* (where it would
+    /// swamp the rest by cancellation), and keep being reported with the stated variance. Returns the rank left.
+    /// </summary>
+    public static int MergeObservable(Span<double> pstar, Span<double> factor, int n, int rank, ReadOnlySpan<double> transition, ReadOnlySpan<double> observation, int m, double c)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var power = arena.Take(n * n);
+        var next = arena.Take(n * n);
+        var propagated = arena.Take(n * n);
+        var seen = arena.Take(m * n);
+        var gram = arena.Take(rank * rank);
+        transition[..(n * n)].CopyTo(power);
+        var largestObservation = 0.0;
+        foreach (var v in observation[..(m * n)])
+        {
+            largestObservation = Math.Max(largestObservation, Math.Abs(v));
+        }
+
+        for (var k = 0; k <= ObservabilityHorizons; k++)
+        {
+            // B = H Fʰ A (h = 0, then 2^(k-1)), scaled to unit largest entry, added to the Gram of the factor's columns.
+            if (k == 0)
+            {
+                factor[..(n * n)].CopyTo(propagated);
+            }
+            else
+            {
+                Dense.Multiply(power, n, n, factor, n, propagated);
+                Dense.Multiply(power, n, n, power, n, next);
+                var largestEntry = 0.0;
+                foreach (var v in next)
+                {
+                    largestEntry = Math.Max(largestEntry, Math.Abs(v));
+                }
+
+                if (!double.IsFinite(largestEntry) || largestEntry == 0.0)
+                {
+                    break;
+                }
+
+                // Powers of a rotation stay bounded; those of a trend grow: rescaling keeps them representable.
+                for (var i = 0; i < n * n; i++)
+                {
+                    power[i] = next[i] / Math.Max(1.0, largestEntry);
+                }
+            }
+
+            // Scaled by the sizes of the factors (not of the product), so that a direction no reading sees stays
+            // at rounding level, about 1e-16, while one seen at this horizon comes out near its relative visibility.
+            Dense.Multiply(observation, m, n, propagated, n, seen);
+            var norm = largestObservation * LargestEntry(propagated, n, rank);
+
+            if (!(norm > 0.0) || !double.IsFinite(norm))
+            {
+                continue;
+            }
+
+            for (var i = 0; i < m * n; i++)
+            {
+                seen[i] /= norm;
+            }
+
+            for (var i = 0; i < rank; i++)
+            {
+                for (var j = 0; j < rank; j++)
+                {
+                    var acc = 0.0;
+                    for (var row = 0; row < m; row++)
+                    {
+                        acc += seen[(row * n) + i] * seen[(row * n) + j];
+                    }
+
+                    gram[(i * rank) + j] += acc;
+                }
+            }
+        }
+
+        var values = arena.Take(rank);
+        var vectors = arena.Take(rank * rank);
+        Dense.SymmetricEigen(gram, rank, values, vectors);
+
+        // A ← A V: observable columns (eigenvalue above rounding of the squared projections) join P_*, the rest stay.
+        var rotated = arena.Take(n * n);
+        var kept = 0;
+        for (var col = 0; col < rank; col++)
+        {
+            var observable = values[col] > ObservableTolerance;
+            for (var i = 0; i < n; i++)
+            {
+                var acc = 0.0;
+                for (var j = 0; j < rank; j++)
+                {
+                    acc += factor[(i * n) + j] * vectors[(j * rank) + col];
+                }
+
+                next[i] = acc;
+            }
+
+            if (observable)
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    for (var j = i; j < n; j++)
+                    {
+                        var value = pstar[(i * n) + j] + (c * next[i] * next[j]);
+                        pstar[(i * n) + j] = value;
+                        pstar[(j * n) + i] = value;
+                    }
+                }
+            }
+            else
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    rotated[(i * n) + kept] = next[i];
+                }
+
+                kept++;
+            }
+        }
+
+        rotated.CopyTo(factor);
+        arena.Release(mark);
+        return kept;
+    }
+
     /// <summary>target += c A A' (n×n), symmetric by construction.</summary>
     public static void AddOuter(Span<double> target, ReadOnlySpan<double> factor, int n, double c) =>
         AddGram(target, factor, n, n, c);
@@ -366,6 +519,21 @@ internal static class DiffuseInitialization
         var g = scratch[..(m * n)];
         Dense.Multiply(observation, m, n, factor, n, g);
         AddGram(target, g, m, n, c);
+    }
+
+    /// <summary>The largest |entry| in the first <paramref name="columns"/> columns of an n×n matrix.</summary>
+    private static double LargestEntry(ReadOnlySpan<double> a, int n, int columns)
+    {
+        var largest = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < columns; j++)
+            {
+                largest = Math.Max(largest, Math.Abs(a[(i * n) + j]));
+            }
+        }
+
+        return largest;
     }
 
     /// <summary>target (rows×rows) += c A A' for A of rows×cols, one product per pair (symmetric by construction).</summary>

@@ -37,6 +37,13 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private const int DiffuseSlot = 1;
     private const int MeanSlot = 2;
 
+    /// <summary>Covariances with a variance beyond this multiple of the largest noise variance are tested for
+    /// positive semi-definiteness by Cholesky in every kernel (a vague prior still in them, a huge gap).</summary>
+    private const double FragileToNoise = 1e6;
+
+    /// <summary>Test every covariance (the general kernel).</summary>
+    private const double AlwaysTest = -1.0;
+
     /// <summary>A prediction that multiplies the largest variance by more than this restarts the stream (1/ε).</summary>
     private const double RestartGrowth = 1e16;
 
@@ -53,6 +60,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private readonly int diffuseBudget;
     private readonly double[] initialFactor;
     private readonly int initialRank;
+    private readonly double largestNoise;
+
+    /// <summary>Covariances whose largest variance exceeds this get the Cholesky PSD test in the fast kernels.</summary>
+    private readonly double fragileVariance;
     private readonly double[]? fixedTransition;
     private readonly double[]? fixedNoise;
     private readonly double[]? fixedOffset;
@@ -95,6 +106,13 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         diffuseBudget = DiffuseInitialization.ReadingBudgetPerState * n;
         initialFactor = new double[n * n];
         initialRank = model.IsDiffuse ? DiffuseInitialization.Factor(model.InitialDiffuse, n, initialFactor) : 0;
+        for (var i = 0; i < m; i++)
+        {
+            largestNoise = Math.Max(largestNoise, model.ObservationNoise[(i * m) + i]);
+        }
+
+        fragileVariance = FragileToNoise * largestNoise;
+
         hasControl = model.ControlDimension > 0;
         if (model.Dynamics.IsTimeInvariant)
         {
@@ -613,7 +631,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 return false;
             }
 
-            if (RepairIfIndefinite(pc, n, thorough: false))
+            if (RepairIfIndefinite(pc, n, fragileVariance))
             {
                 estimate.Flags |= EstimateFlags.Repaired;
             }
@@ -644,7 +662,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
         }
 
-        AddObservationNoise(oc, r, m, thorough: false, estimate);
+        AddObservationNoise(oc, r, m, fragileVariance, estimate);
 
         // Observed rows.
         Span<int> observed = stackalloc int[m];
@@ -671,7 +689,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         mean.CopyTo(estimate.StateMean);
         cov.CopyTo(estimate.StateCovariance);
         state[StepsSlot] += 1.0;
-        CheckUpdatedState(mean, cov, n, estimate);
+        CheckUpdatedState(mean, cov, n, estimate, fragileVariance);
         return true;
     }
 
@@ -692,9 +710,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// positive semi-definite in exact arithmetic, so when rounding (a covariance spanning many orders of magnitude)
     /// has made it indefinite it is repaired first (flagged), and no reported observation variance is ever below R's.
     /// </summary>
-    private static void AddObservationNoise(Span<double> observationCovariance, ReadOnlySpan<double> r, int m, bool thorough, Estimate estimate)
+    private static void AddObservationNoise(Span<double> observationCovariance, ReadOnlySpan<double> r, int m, double testAbove, Estimate estimate)
     {
-        if (RepairIfIndefinite(observationCovariance, m, thorough))
+        if (RepairIfIndefinite(observationCovariance, m, testAbove))
         {
             estimate.Flags |= EstimateFlags.Repaired;
         }
@@ -1076,7 +1094,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             oc[1] = Vector256.Sum(u0 * h1);
             oc[2] = Vector256.Sum(u1 * h0);
             oc[3] = Vector256.Sum(u1 * h1);
-            AddObservationNoise(oc, r, 2, thorough: false, estimate);
+            AddObservationNoise(oc, r, 2, fragileVariance, estimate);
             double s00 = oc[0], s10 = oc[2], s11 = oc[3];
             if (double.IsFinite(y[0]))
             {
@@ -1135,7 +1153,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         Store(p0, p1, p2, p3, n, cov);
         cov.CopyTo(estimate.StateCovariance);
         state[StepsSlot] += 1.0;
-        CheckUpdatedState(mean, cov, n, estimate);
+        CheckUpdatedState(mean, cov, n, estimate, fragileVariance);
         return true;
     }
 
@@ -1195,6 +1213,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
         var pm = arena.Take(n);
         var pc = arena.Take(nn);
+        ReadOnlySpan<double> transition = default;
         var hasRecord = !record.IsEmpty;
         var recPredMean = hasRecord ? record.Slice(n + nn, n) : default;
         var recPredCov = hasRecord ? record.Slice(n + nn + n, nn) : default;
@@ -1229,6 +1248,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 c = cs;
             }
 
+            transition = f;
             Dense.MultiplyVector(f, n, n, mean, pm);
             for (var i = 0; i < n; i++)
             {
@@ -1255,7 +1275,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 return false;
             }
 
-            if (RepairIfIndefinite(pc, n, thorough: true))
+            if (RepairIfIndefinite(pc, n, AlwaysTest))
             {
                 estimate.Flags |= EstimateFlags.Repaired;
             }
@@ -1308,7 +1328,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         Dense.Multiply(h, m, n, pc, n, hp);
         Dense.MultiplyTransposed(hp, m, n, h, m, oc);
         Dense.Symmetrize(oc, m);
-        AddObservationNoise(oc, model.ObservationNoise, m, thorough: true, estimate);
+        AddObservationNoise(oc, model.ObservationNoise, m, AlwaysTest, estimate);
         var scratch = diffuse ? arena.Take((m * n) + Math.Max(m, nn)) : default;
         if (diffuse)
         {
@@ -1348,7 +1368,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             estimate.ObservedCount = k;
             if (diffuse)
             {
-                DiffuseStep(state, factor, rank, y, observed, estimate);
+                DiffuseStep(state, factor, rank, transition, y, observed, estimate);
             }
             else
             {
@@ -1356,7 +1376,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
         }
 
-        CheckUpdatedState(mean, cov, n, estimate, thorough: true);
+        CheckUpdatedState(mean, cov, n, estimate, AlwaysTest);
         mean.CopyTo(estimate.StateMean);
         cov.CopyTo(estimate.StateCovariance);
         var stillDiffuse = state[DiffuseSlot] != 0.0;
@@ -1392,7 +1412,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var factor = state.Slice(infSlot, n * n);
         if (state[readingsSlot] >= diffuseBudget)
         {
-            var c = DiffuseInitialization.FallbackVariance(state[scaleSlot]);
+            var c = StatedVariance(state);
             DiffuseInitialization.AddOuter(stateCovariance, factor, n, c);
             if (!observationCovariance.IsEmpty)
             {
@@ -1411,12 +1431,17 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         return true;
     }
 
+    /// <summary>The finite variance c of the prior given to undetermined directions at the end of the reading budget.</summary>
+    private double StatedVariance(ReadOnlySpan<double> state) =>
+        DiffuseInitialization.FallbackVariance(DiffuseInitialization.DataScale(state[scaleSlot], largestNoise));
+
     /// <summary>
     /// The update of a reading during the diffuse period. The reading that spends the budget of observed readings
-    /// with directions still undetermined is flagged <see cref="EstimateFlags.DiffuseFallback"/>: from then on those
-    /// directions are reported with the stated finite variance (and still resolved exactly once the data see them).
+    /// with directions still undetermined is flagged <see cref="EstimateFlags.DiffuseFallback"/>: the directions the
+    /// observations can see get the finite prior c A A' (then ordinary updates refine them), and those no reading can
+    /// see stay factored, reported with the same stated variance (<see cref="DiffuseInitialization.MergeObservable"/>).
     /// </summary>
-    private void DiffuseStep(Span<double> state, Span<double> factor, int rank, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
+    private void DiffuseStep(Span<double> state, Span<double> factor, int rank, ReadOnlySpan<double> transition, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
     {
         var mean = state.Slice(MeanSlot, n);
         var cov = state.Slice(covSlot, n * n);
@@ -1428,6 +1453,14 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             state[readingsSlot] += 1.0;
             if (state[readingsSlot] >= diffuseBudget)
             {
+                if (transition.IsEmpty)
+                {
+                    var identity = ScratchArena.Current.Take(n * n);
+                    Dense.Identity(identity, n);
+                    transition = identity;
+                }
+
+                rank = DiffuseInitialization.MergeObservable(cov, factor, n, rank, transition, model.Observation, m, StatedVariance(state));
                 estimate.Flags |= EstimateFlags.DiffuseFallback;
             }
         }
@@ -1612,7 +1645,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
             if (stated)
             {
-                var statedVariance = DiffuseInitialization.FallbackVariance(state[scaleSlot]);
+                var statedVariance = StatedVariance(state);
                 DiffuseInitialization.Predict(f, n, factor, tmp);
                 DiffuseInitialization.AddOuter(sc, factor, n, statedVariance);
                 DiffuseInitialization.AddObservationOuter(oc, h, m, n, factor, statedVariance, scratch);
@@ -1661,13 +1694,13 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// Guard rails after an update: a non-finite state is flagged for re-initialisation; a covariance that is no longer
     /// positive semi-definite (rounding) is repaired in place and the estimate's copy refreshed.
     /// </summary>
-    private static void CheckUpdatedState(ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate, bool thorough = false)
+    private static void CheckUpdatedState(ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate, double testAbove)
     {
         if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
         {
             estimate.Flags |= EstimateFlags.Reinitialized;
         }
-        else if (RepairIfIndefinite(cov, n, thorough))
+        else if (RepairIfIndefinite(cov, n, testAbove))
         {
             cov.CopyTo(estimate.StateCovariance);
             estimate.Flags |= EstimateFlags.Repaired;
@@ -1677,12 +1710,13 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// <summary>
     /// Repairs a finite covariance that is not positive semi-definite (eigenvalues clipped); true when it did. The
     /// cheap checks (diagonal, 2×2 minors) are exact for two states; beyond that the Cholesky test of
-    /// <see cref="Indefinite"/> runs always when <paramref name="thorough"/>, else only when the variances span more than
-    /// 8 orders of magnitude (the case where rounding produces clearly negative eigenvalues).
+    /// <see cref="Indefinite"/> runs when the largest variance exceeds <paramref name="testAbove"/> or the variances
+    /// span more than 8 orders of magnitude: the covariances where rounding produces clearly negative eigenvalues
+    /// (after a vague prior or a huge gap). The general kernel always tests (<see cref="AlwaysTest"/>).
     /// </summary>
-    private static bool RepairIfIndefinite(Span<double> cov, int n, bool thorough)
+    private static bool RepairIfIndefinite(Span<double> cov, int n, double testAbove)
     {
-        if (Dense.LooksPositiveSemiDefinite(cov, n) && (n <= 2 || !Indefinite(cov, n, thorough)))
+        if (Dense.LooksPositiveSemiDefinite(cov, n) && (n <= 2 || !Indefinite(cov, n, testAbove)))
         {
             return false;
         }
@@ -1693,9 +1727,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
     /// <summary>
     /// True when the Cholesky factorisation of P + δ I with δ = 1e-10 · max P_ii fails, i.e. P has an eigenvalue below
-    /// −δ. Unless <paramref name="always"/>, only tried when the variances span more than 8 orders of magnitude.
+    /// −δ; only tried when the largest variance exceeds <paramref name="testAbove"/> or the variances span more than
+    /// 8 orders of magnitude.
     /// </summary>
-    private static bool Indefinite(ReadOnlySpan<double> cov, int n, bool always)
+    private static bool Indefinite(ReadOnlySpan<double> cov, int n, double testAbove)
     {
         double largest = 0.0, smallest = double.PositiveInfinity;
         for (var i = 0; i < n; i++)
@@ -1705,7 +1740,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             smallest = Math.Min(smallest, d);
         }
 
-        if (!always && !(largest > 1e8 * smallest))
+        if (!(largest > 0.0) || (!(largest > testAbove) && !(largest > 1e8 * smallest)))
         {
             return false;
         }

@@ -66,6 +66,11 @@ internal static class CovarianceProperties
         }
 
         var values = c[..(n * n)].ToArray();
+        if (values.Any(v => double.IsInfinity(v * 0.5) || Math.Abs(v) > 1e300))
+        {
+            return $"covariance entries overflow ({values.Max(Math.Abs):G3})";
+        }
+
         var matrix = Matrix<double>.Build.Dense(n, n, (i, j) => 0.5 * (values[(i * n) + j] + values[(j * n) + i]));
         var eigenvalues = matrix.Evd(Symmetricity.Symmetric).EigenValues.Select(v => v.Real).ToArray();
         var largest = eigenvalues.Max(Math.Abs);

@@ -60,7 +60,7 @@ def main():
     log2pi = (D(2) * D(math.pi)).ln()
     loglik = D(0)
     out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(["step", "obs_var", "loglik_proper_so_far"] + [f"mean_{i}" for i in range(N)]
+    out.writerow(["step", "obs_mean", "obs_var", "loglik_diffuse_so_far"] + [f"mean_{i}" for i in range(N)]
                  + [f"cov_{i}{j}" for i in range(N) for j in range(N)])
     for k, (ms, y) in enumerate(rows):
         if k > 0:
@@ -70,6 +70,7 @@ def main():
             p = [[sum(fp[i][l] * f[j][l] for l in range(N)) + q[i][j] for j in range(N)] for i in range(N)]
         ph = [sum(p[i][j] * h[j] for j in range(N)) for i in range(N)]
         s = sum(h[i] * ph[i] for i in range(N)) + D(R)
+        predicted = sum(h[i] * a[i] for i in range(N))
         if not math.isnan(y):
             v = D(y) - sum(h[i] * a[i] for i in range(N))
             loglik += -log2pi / 2 - s.ln() / 2 - v * v / s / 2
@@ -77,7 +78,7 @@ def main():
             a = [a[i] + gain[i] * v for i in range(N)]
             p = [[p[i][j] - gain[i] * ph[j] for j in range(N)] for i in range(N)]
         if k % 25 == 24 or k == len(rows) - 1:
-            out.writerow([k, repr(float(s)), repr(float(loglik + D(N) / 2 * kappa.ln()))]
+            out.writerow([k, repr(float(predicted)), repr(float(s)), repr(float(loglik + D(N) / 2 * kappa.ln()))]
                          + [repr(float(x)) for x in a] + [repr(float(p[i][j])) for i in range(N) for j in range(N)])
 
 
