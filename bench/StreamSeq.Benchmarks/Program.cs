@@ -26,5 +26,11 @@ if (args.Length is 1 or 2 && args[0] == "--estimator-cpu-time")
     return 0;
 }
 
+if (args.Length is 1 or 2 && args[0] == "--detect-cpu-time")
+{
+    StreamSeq.Benchmarks.Codecs.DetectCpuTimeProbe.Run(args.Length == 2 ? args[1] : null);
+    return 0;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -1,8 +1,9 @@
 using System.Globalization;
+using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Nab;
 
-/// <summary>Minimal reader for NAB's comma-separated files (no quoting; a header line names the columns).</summary>
+/// <summary>Reads NAB's comma-separated files with the product's CSV dialect (<see cref="CsvFiles"/>; a header line names the columns).</summary>
 internal static class NabCsv
 {
     private static readonly string[] TimestampFormats =
@@ -18,20 +19,34 @@ internal static class NabCsv
     internal static bool TryParseTimestamp(string text, out DateTime value) =>
         DateTime.TryParseExact(text.Trim(), TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out value);
 
-    /// <summary>Reads the named columns of a CSV file as strings, one array per column.</summary>
+    /// <summary>Reads the named columns of a CSV file as strings, one array per column (the product's CSV dialect).</summary>
     /// <exception cref="InvalidDataException">The file is empty, lacks a column or has a short row.</exception>
     internal static string[][] ReadColumns(string path, params string[] columnNames)
     {
-        using var reader = new StreamReader(path);
-        var header = reader.ReadLine() ?? throw new InvalidDataException($"{path}: empty file, expected a header line.");
-        var names = header.Split(',');
+        nietras.SeparatedValues.SepReader reader;
+        try
+        {
+            reader = CsvFiles.Open(new StreamReader(path), path);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException(e.Message, e);
+        }
+
+        using var disposeReader = reader;
+        if (reader.Header.IsEmpty)
+        {
+            throw new InvalidDataException($"{path}: empty file, expected a header line.");
+        }
+
+        var names = reader.Header.ColNames;
         var indices = new int[columnNames.Length];
         for (var c = 0; c < columnNames.Length; c++)
         {
-            indices[c] = Array.FindIndex(names, n => string.Equals(n.Trim(), columnNames[c], StringComparison.Ordinal));
+            indices[c] = names.ToList().FindIndex(n => string.Equals(n, columnNames[c], StringComparison.Ordinal));
             if (indices[c] < 0)
             {
-                throw new InvalidDataException($"{path}: header '{header}' has no column '{columnNames[c]}'.");
+                throw new InvalidDataException($"{path}: header '{string.Join(",", names)}' has no column '{columnNames[c]}'.");
             }
         }
 
@@ -42,24 +57,27 @@ internal static class NabCsv
         }
 
         var needed = indices.Max() + 1;
-        var lineNumber = 1;
-        while (reader.ReadLine() is { } line)
+        while (CsvFiles.MoveNext(reader, path, out var error) || error is not null)
         {
-            lineNumber++;
-            if (line.Length == 0)
+            if (error is not null)
+            {
+                throw new InvalidDataException(error);
+            }
+
+            var row = reader.Current;
+            if (CsvFiles.IsBlank(row))
             {
                 continue;
             }
 
-            var fields = line.Split(',');
-            if (fields.Length < needed)
+            if (row.ColCount < needed)
             {
-                throw new InvalidDataException($"{path}:{lineNumber}: {fields.Length} fields, expected at least {needed}.");
+                throw new InvalidDataException($"{path}:{row.LineNumberFrom}: {row.ColCount} fields, expected at least {needed}.");
             }
 
             for (var c = 0; c < columns.Length; c++)
             {
-                columns[c].Add(fields[indices[c]]);
+                columns[c].Add(row[indices[c]].ToString());
             }
         }
 

@@ -15,4 +15,4 @@ var root = new RootCommand("streamseq: online sequence inference over files with
     GenerateCommand.Create(Console.Out, Console.Error),
     PlotCommand.Create(Console.Out, Console.Error),
 };
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+return await CliInvocation.RunAsync(root, args, Console.Out, Console.Error).ConfigureAwait(false);

@@ -44,6 +44,7 @@ services.AddSingleton(router);
 services.AddSingleton(new ProcessorOptions
 {
     AllowedLateness = processing.AllowedLateness,
+    MaxTimeSkew = processing.MaxTimeSkew > TimeSpan.Zero ? processing.MaxTimeSkew : null,
     MaxComponents = processing.MaxComponents,
     MaxRecordBytes = processing.MaxRecordBytes,
     MaxLiveStreams = processing.MaxLiveStreams,

@@ -155,6 +155,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   "Lag" .Values.processing.lag
   "Horizon" .Values.processing.horizon
   "AllowedLateness" .Values.processing.allowedLateness
+  "MaxTimeSkew" .Values.processing.maxTimeSkew
   "MaxComponents" .Values.processing.maxComponents
   "MaxRecordBytes" .Values.processing.maxRecordBytes
   "MaxLiveStreams" .Values.processing.maxLiveStreams

@@ -1,38 +1,56 @@
+using StreamSeq.Cli.Io;
 using StreamSeq.Estimation.Abstractions;
 
 namespace StreamSeq.Cli.Commands;
 
 /// <summary>Turns the errors users can cause into one clear line on stderr and an exit code.</summary>
+/// <remarks>
+/// Exit codes, as Unix tools use them: 0 success; 1 the input or the environment was rejected (a malformed model
+/// or file, a rejected row with <c>--on-error fail</c>, every row rejected, an unwritable output, an output that is
+/// one of the inputs); 2 the command line itself is wrong (unknown option, a value of the wrong type or out of range).
+/// </remarks>
 internal static class CliErrors
 {
+    /// <summary>The input or environment was rejected.</summary>
     public const int InvalidInput = 1;
-    public const int RejectedRows = 2;
+
+    /// <summary>The command line is wrong.</summary>
+    public const int Usage = 2;
 
     public static int Run(TextWriter errors, string? modelFile, Func<int> body)
     {
+        ArgumentNullException.ThrowIfNull(errors);
+        ArgumentNullException.ThrowIfNull(body);
         try
         {
             return body();
         }
         catch (ModelValidationException e)
         {
-            errors.WriteLine(modelFile is null ? $"error: {e.Message}" : $"error: {modelFile}: {e.Message}");
+            Report(errors, modelFile is null ? e.Message : $"{modelFile}: {e.Message}");
             return InvalidInput;
         }
-        catch (FormatException e)
+        catch (UsageException e)
         {
-            errors.WriteLine($"error: {e.Message}");
-            return InvalidInput;
+            Report(errors, e.Message);
+            return Usage;
         }
         catch (FileNotFoundException e)
         {
-            errors.WriteLine($"error: file not found: {e.FileName ?? e.Message}");
+            Report(errors, $"file not found: {e.FileName ?? e.Message}");
             return InvalidInput;
         }
-        catch (DirectoryNotFoundException e)
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            errors.WriteLine($"error: {e.Message}");
+            Report(errors, e.Message);
             return InvalidInput;
         }
+    }
+
+    /// <summary>Writes one <c>error:</c> line, safe for a terminal.</summary>
+    public static void Report(TextWriter errors, string message)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        errors.WriteLine($"error: {TerminalText.Clean(message)}");
     }
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using StreamSeq.Cli.Io;
 using StreamSeq.Estimation.Specs;
 using StreamSeq.Processing.Detection;
+using StreamSeq.Processing.Files;
 
 namespace StreamSeq.Cli.Commands;
 
@@ -19,7 +20,7 @@ internal static class DetectCommand
         };
         var output = new Option<string>("--output", "-o")
         {
-            Description = "For a file: the CSV to write (timestamp,value,anomaly_score). For a folder: the results root; files go to <root>/<detector>/<category>/<detector>_<name>.csv as NAB lays out results.",
+            Description = "For a file: the CSV to write (timestamp,value,anomaly_score). For a folder: the results root; files go to <root>/<detector>/<category>/<detector>_<name>.csv as NAB lays out results, and the detector's shipped thresholds to <root>/thresholds.json in NAB's layout.",
             Required = true,
         };
         var detectorName = new Option<string>("--detector-name")
@@ -29,20 +30,11 @@ internal static class DetectCommand
         };
         var model = new Option<FileInfo?>("--model", "-m")
         {
-            Description = "Model spec (JSON) with kind 'anomaly-detector' (default: the configuration benchmarked on NAB, as in examples/nab-detector.json).",
+            Description = "Model spec (JSON) with kind 'anomaly-detector' (default: the shipped configuration, src/StreamSeq.Estimation/Detection/anomaly-detector.json).",
         };
-        var parallel = new Option<int>("--parallel")
-        {
-            Description = "Files scored at once in folder mode (each file is still one sequential stream).",
-            DefaultValueFactory = _ => 1,
-        };
-        parallel.Validators.Add(r =>
-        {
-            if (r.GetValue(parallel) < 1)
-            {
-                r.AddError("--parallel must be at least 1.");
-            }
-        });
+        var parallel = OptionParsers.WholeNumber("--parallel", "Files scored at once in folder mode (each file is still one sequential stream).", 1, 1);
+        var onError = new Option<string>("--on-error") { Description = "What a malformed row does: 'skip' (report it with file and line, score the rest) or 'fail' (stop; the file's results are not written).", DefaultValueFactory = _ => "skip" };
+        onError.AcceptOnlyFromAmong("skip", "fail");
         detectorName.Validators.Add(r =>
         {
             var name = r.GetValue(detectorName);
@@ -53,7 +45,7 @@ internal static class DetectCommand
         });
         var command = new Command("detect", "Score every row of NAB-style time series (timestamp,value) with an online anomaly detector: one row at a time, only past rows, an anomaly score in [0, 1].")
         {
-            input, output, detectorName, model, parallel,
+            input, output, detectorName, model, parallel, onError,
         };
         command.SetAction(parse =>
         {
@@ -65,26 +57,59 @@ internal static class DetectCommand
                 modelFile?.FullName,
                 parse.GetValue(parallel),
                 stdout,
-                stderr));
+                stderr,
+                parse.GetValue(onError) == "fail"));
         });
         return command;
     }
 
-    public static int Execute(string inputPath, string outputPath, string detectorName, string? modelPath, int parallelism, TextWriter stdout, TextWriter stderr)
+    public static int Execute(string inputPath, string outputPath, string detectorName, string? modelPath, int parallelism, TextWriter stdout, TextWriter stderr, bool failFast = false)
     {
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
         var spec = modelPath is null ? null : ModelSpec.Load(modelPath);
         var runner = new AnomalyFileRunner(spec);
         var watch = Stopwatch.StartNew();
+        var reporter = new RejectedRows(stderr);
+        Action<string>? rejected = failFast ? null : reporter.Report;
         long rows;
         int files;
+        var failures = 0;
         if (Directory.Exists(inputPath))
         {
+            var data = FileIdentity.RealPath(inputPath);
+            var results = FileIdentity.RealPath(outputPath);
+            if (results == data || results.StartsWith(Path.TrimEndingDirectorySeparator(data) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                throw new IOException($"--output '{outputPath}' is inside the --input folder '{inputPath}': results would mix with the data they score.");
+            }
+
             var total = Directory.EnumerateFiles(inputPath, "*.csv", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
             var scored = Progress.Run(stderr, $"detect {Path.GetFileName(Path.TrimEndingDirectorySeparator(inputPath))}", total, report =>
-                runner.ScoreFolder(inputPath, outputPath, detectorName, parallelism, report));
+                runner.ScoreFolder(inputPath, outputPath, detectorName, parallelism, report, rejected));
+            foreach (var failed in scored.Where(f => f.Error is not null))
+            {
+                CliErrors.Report(stderr, $"{failed.Error} ({failed.RelativePath} not scored)");
+                failures++;
+            }
+
             rows = scored.Sum(f => f.Rows);
-            files = scored.Count;
+            files = scored.Count - failures;
             stdout.WriteLine(Path.GetFullPath(Path.Combine(outputPath, detectorName)));
+            var thresholdsPath = Path.Combine(outputPath, NabThresholdsFile.FileName);
+            if (failures > 0)
+            {
+                stderr.WriteLine($"No thresholds written: {failures} file(s) not scored, so the results are not a complete set.");
+            }
+            else if (runner.Thresholds.Count > 0)
+            {
+                NabThresholdsFile.Write(thresholdsPath, detectorName, runner.Thresholds);
+                stderr.WriteLine($"Thresholds for '{detectorName}' written to {Path.GetFullPath(thresholdsPath)}.");
+            }
+            else
+            {
+                stderr.WriteLine($"No thresholds written: model '{runner.Spec.Name}' changes the detector's settings and gives no 'thresholds' for them.");
+            }
         }
         else
         {
@@ -93,8 +118,9 @@ internal static class DetectCommand
                 throw new FileNotFoundException(null, inputPath);
             }
 
+            OutputFiles.CheckDistinct([("--output", outputPath)], [("--input", inputPath), ("--model", modelPath)]);
             rows = Progress.Run(stderr, $"detect {Path.GetFileName(inputPath)}", new FileInfo(inputPath).Length, report =>
-                runner.ScoreFile(inputPath, outputPath, report));
+                runner.ScoreFile(inputPath, outputPath, report, rejected));
             files = 1;
             stdout.WriteLine(Path.GetFullPath(outputPath));
         }
@@ -102,7 +128,18 @@ internal static class DetectCommand
         var seconds = watch.Elapsed.TotalSeconds;
         stderr.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"{rows} rows in {files} file(s) scored by '{runner.Spec.Name}' ({runner.Estimator.Info.Family}) in {seconds:F2} s ({rows / Math.Max(seconds, 1e-9):F0} rows/s)."));
+            $"{rows} rows in {files} file(s) scored by '{runner.Spec.Name}' ({runner.Estimator.Info.Family}) in {seconds:F2} s ({rows / Math.Max(seconds, 1e-9):F0} rows/s); {reporter.Count} rows rejected{(failures > 0 ? $", {failures} file(s) not scored" : string.Empty)}."));
+        if (failures > 0)
+        {
+            return CliErrors.InvalidInput;
+        }
+
+        if (rows == 0 && reporter.Count > 0)
+        {
+            CliErrors.Report(stderr, $"every row of {Path.GetFileName(inputPath)} was rejected ({reporter.Count}).");
+            return CliErrors.InvalidInput;
+        }
+
         return 0;
     }
 }

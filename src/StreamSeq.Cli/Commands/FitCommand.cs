@@ -79,6 +79,9 @@ internal static class FitCommand
             throw new FileNotFoundException(null, inputPath);
         }
 
+        OutputFiles.CheckDistinct(
+            [("--output", outputPath), ("the weights file", method == "bptt" ? Path.ChangeExtension(outputPath, ".safetensors") : null)],
+            [("--input", inputPath), ("--model", modelPath)]);
         if (method == "bptt")
         {
             if (kind is not IGradientTraining trainable)
@@ -136,7 +139,7 @@ internal static class FitCommand
             ["standardErrors"] = diagnostics is null ? null : StandardErrors(diagnostics),
             ["warnings"] = new JsonArray([.. (diagnostics?.Warnings ?? []).Select(w => (JsonNode)w)]),
         };
-        File.WriteAllText(outputPath, fitted.ToJsonString(Indented) + "\n");
+        OutputFiles.WriteAllText("--output", outputPath, fitted.ToJsonString(Indented) + "\n");
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted {string.Join(", ", parameters)} of '{spec.Name}' by {result.Method}: log-likelihood {result.LogLikelihood:R} after {result.Iterations} iterations{(converged ? string.Empty : " (not converged to an identified maximum)")}; wrote {outputPath}"));
         foreach (var warning in diagnostics?.Warnings ?? [])
         {
@@ -150,12 +153,12 @@ internal static class FitCommand
     /// mle; other kinds' EM parameters are constrained (probabilities), so none are computed for them.</summary>
     private static FitDiagnostics? DiagnoseEm(ModelSpec spec, FitResult result, IReadOnlyList<ObservationSeries> sequences, IReadOnlyList<string> parameters, ulong seed)
     {
-        var reason = result.Converged ? "EM: log-likelihood improvement below the tolerance" : "EM: iteration limit reached";
         if (spec.Kind != "linear-gaussian")
         {
             return null;
         }
 
+        var reason = result.Converged ? "EM: log-likelihood improvement below the tolerance" : "EM: iteration limit reached";
         var fitted = ModelSpec.Parse(result.Spec.ToJsonString(), spec.Name, spec.BaseDirectory);
         return MaximumLikelihood.Diagnose(fitted, sequences, parameters, reason, result.Converged, new FitOptions { Seed = seed });
     }
@@ -200,7 +203,12 @@ internal static class FitCommand
         });
 
         var weightsPath = Path.ChangeExtension(outputPath, ".safetensors");
-        SafeTensorsFormat.WriteFile(weightsPath, result.Weights);
+        using (var weights = OutputFiles.Open("--output", weightsPath))
+        {
+            SafeTensorsFormat.Write(weights.Stream, result.Weights);
+            weights.Commit();
+        }
+
         var fitted = result.Fit.Spec;
         fitted["weights"] = Path.GetFileName(weightsPath);
         fitted["fit"] = new JsonObject
@@ -222,7 +230,7 @@ internal static class FitCommand
             ["clipNorm"] = options.ClipNorm,
             ["validationFraction"] = options.ValidationFraction,
         };
-        File.WriteAllText(outputPath, fitted.ToJsonString(Indented) + "\n");
+        OutputFiles.WriteAllText("--output", outputPath, fitted.ToJsonString(Indented) + "\n");
         stderr.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"trained '{spec.Name}' by bptt: {result.Epochs} epochs (kept epoch {result.BestEpoch}), NLL per observation {result.TrainingNll:F4} (training), {result.ValidationNll:F4} (validation); wrote {outputPath} and {weightsPath}"));

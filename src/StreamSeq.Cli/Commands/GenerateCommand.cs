@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using StreamSeq.Cli.Io;
 using StreamSeq.Estimation.Particles;
 
 namespace StreamSeq.Cli.Commands;
@@ -30,17 +31,15 @@ internal static class GenerateCommand
         var output = CommonOptions.Output("Output CSV (header stream,time,value; time counts steps from 1).");
         var process = new Option<string>("--process") { Description = "The process: 'nonlinear-ar' (heteroscedastic ExpAR(2), see docs/recurrent.md).", DefaultValueFactory = _ => "nonlinear-ar" };
         process.AcceptOnlyFromAmong("nonlinear-ar");
-        var length = new Option<int>("--length") { Description = "Number of steps.", DefaultValueFactory = _ => 2000 };
+        var length = OptionParsers.WholeNumber("--length", "Number of steps.", 2000, 1);
         var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same latent series).", DefaultValueFactory = _ => 1UL };
-        var sensorNoise = new Option<double>("--sensor-noise") { Description = "Variance of Gaussian sensor noise added to the written values (0: write the process itself).", DefaultValueFactory = _ => 0.0 };
+        var sensorNoise = OptionParsers.FiniteNumber("--sensor-noise", "Variance of Gaussian sensor noise added to the written values (0: write the process itself).", 0.0, 0.0);
         var stream = new Option<string>("--stream") { Description = "Stream id written in the first column.", DefaultValueFactory = _ => "series" };
         var latent = new Option<FileInfo?>("--latent-output") { Description = "Also write the noise-free latent series to this CSV." };
         var command = new Command("generate", "Write a synthetic series from a process with known Gaussian noise (for training and calibration checks).")
         {
             output, process, length, seed, sensorNoise, stream, latent,
         };
-        length.Validators.Add(r => { if (r.GetValue(length) < 1) { r.AddError("--length must be at least 1."); } });
-        sensorNoise.Validators.Add(r => { if (!(r.GetValue(sensorNoise) >= 0)) { r.AddError("--sensor-noise must be 0 or a positive variance."); } });
         command.SetAction(parse => CliErrors.Run(stderr, null, () => Execute(
             parse.GetValue(output)!.FullName,
             parse.GetValue(length),
@@ -66,10 +65,11 @@ internal static class GenerateCommand
             }
         }
 
-        Write(outputPath, stream, values);
+        OutputFiles.CheckDistinct([("--output", outputPath), ("--latent-output", latentPath)], []);
+        Write("--output", outputPath, stream, values);
         if (latentPath is not null)
         {
-            Write(latentPath, stream, latent);
+            Write("--latent-output", latentPath, stream, latent);
         }
 
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {length} steps of nonlinear-ar (seed {seed}, sensor noise variance {sensorNoise}) to {outputPath}"));
@@ -98,9 +98,19 @@ internal static class GenerateCommand
         return result;
     }
 
-    private static void Write(string path, string stream, double[] values)
+    private static void Write(string option, string path, string stream, double[] values)
     {
-        using var writer = new StreamWriter(path, false, new UTF8Encoding(false));
+        using var file = OutputFiles.Open(option, path);
+        using (var writer = new StreamWriter(file.Stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true))
+        {
+            Rows(writer, stream, values);
+        }
+
+        file.Commit();
+    }
+
+    private static void Rows(StreamWriter writer, string stream, double[] values)
+    {
         writer.WriteLine("stream,time,value");
         for (var t = 0; t < values.Length; t++)
         {

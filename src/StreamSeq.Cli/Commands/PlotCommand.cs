@@ -1,4 +1,5 @@
 using System.CommandLine;
+using StreamSeq.Cli.Io;
 using StreamSeq.Cli.Plotting;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Views;
@@ -32,16 +33,13 @@ internal static class PlotCommand
         var grid = new Option<bool>("--grid") { Description = "Put all selected streams in one image (a grid two charts wide); with a folder output, writes grid.<format> there." };
         var format = new Option<string>("--format") { Description = "Image format for folder output: png or svg.", DefaultValueFactory = _ => "png" };
         format.AcceptOnlyFromAmong("png", "svg");
-        var component = new Option<int>("--component") { Description = "Which observed component to draw for multivariate streams (0-based).", DefaultValueFactory = _ => 0 };
-        var width = new Option<int>("--width") { Description = "Width of one chart in pixels.", DefaultValueFactory = _ => 1000 };
-        var height = new Option<int>("--height") { Description = "Height of one chart in pixels.", DefaultValueFactory = _ => 420 };
+        var component = OptionParsers.WholeNumber("--component", "Which observed component to draw for multivariate streams (0-based).", 0, 0);
+        var width = OptionParsers.WholeNumber("--width", "Width of one chart in pixels.", 1000, 100, 20000);
+        var height = OptionParsers.WholeNumber("--height", "Height of one chart in pixels.", 420, 100, 20000);
         var command = new Command("plot", "Draw a run's output: readings, filtered mean with a 95% band, smoothed line, forecasts and anomaly markers, as PNG or SVG.")
         {
             input, observations, model, output, stream, grid, format, component, width, height,
         };
-        width.Validators.Add(r => { if (r.GetValue(width) is < 100 or > 20000) { r.AddError("--width must be between 100 and 20000 pixels."); } });
-        height.Validators.Add(r => { if (r.GetValue(height) is < 100 or > 20000) { r.AddError("--height must be between 100 and 20000 pixels."); } });
-        component.Validators.Add(r => { if (r.GetValue(component) < 0) { r.AddError("--component must be 0 or positive."); } });
         command.SetAction(parse =>
         {
             var modelFile = parse.GetValue(model);
@@ -115,6 +113,7 @@ internal static class PlotCommand
         var isFile = request.OutputPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || PlotRenderer.IsSvg(request.OutputPath);
         if (isFile)
         {
+            OutputFiles.CheckDistinct([("--output", request.OutputPath)], [("--input", request.InputPath), ("--observations", request.ObservationsPath), ("--model", request.ModelPath)]);
             if (series.Count == 1 && !request.Grid)
             {
                 PlotRenderer.WriteSingle(request.OutputPath, series[0], Component(series[0], request.Component), request.Width, request.Height);

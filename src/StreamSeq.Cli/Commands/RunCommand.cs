@@ -15,64 +15,95 @@ internal static class RunCommand
     {
         var model = CommonOptions.Model();
         var input = CommonOptions.Input("Observations: CSV (header stream,time,<values...>) or JSON Lines (input records with a 'stream' field).");
-        var output = CommonOptions.Output("Where to write the output records (JSON Lines); '-' for standard output.");
-        var lag = new Option<int>("--lag") { Description = "Also emit a 'smoothed' record for step t-L after each observation (fixed-lag smoothing).", DefaultValueFactory = _ => 0 };
-        var horizon = new Option<int>("--horizon") { Description = "Also emit 'forecast' records for horizons 1..K after each observation.", DefaultValueFactory = _ => 0 };
+        var output = CommonOptions.Output("Where to write the output records (JSON Lines); '-' for standard output. Written only if the run succeeds.");
+        var lag = OptionParsers.WholeNumber("--lag", $"Also emit a 'smoothed' record for step t-L after each observation (fixed-lag smoothing; at most {ProcessorOptions.MaxLag}, as in the worker).", 0, 0);
+        var horizon = OptionParsers.WholeNumber("--horizon", $"Also emit 'forecast' records for horizons 1..K after each observation (at most {ProcessorOptions.MaxHorizon}, as in the worker).", 0, 0);
         var smooth = new Option<bool>("--smooth") { Description = "At the end, emit fixed-interval (RTS) smoothed records for every step of every stream." };
-        var lateness = new Option<double>("--allowed-lateness") { Description = "Re-order records arriving up to this many model time units late (default 0: out-of-order rows are rejected).", DefaultValueFactory = _ => 0 };
-        var onError = new Option<string>("--on-error") { Description = "What a malformed or rejected row does: 'skip' (report it with file and line, and continue) or 'fail' (stop with exit code 2).", DefaultValueFactory = _ => "skip" };
+        var lateness = OptionParsers.FiniteNumber("--allowed-lateness", "Re-order records arriving up to this many model time units late (default 0: out-of-order rows are rejected).", 0, 0);
+        var skew = OptionParsers.OptionalFiniteNumber("--max-time-skew", "Reject a row whose time is more than this many model time units ahead of its stream's newest time (too-far-ahead), so one far-future row cannot make every later row too late. Default: no bound.", 0);
+        var control = new Option<string?>("--control") { Description = "Comma-separated CSV columns that are control inputs, not readings (columns named control_* always are)." };
+        var onError = new Option<string>("--on-error") { Description = "What a malformed or rejected row does: 'skip' (report it with file and line, and continue) or 'fail' (stop with exit code 1 and write no output).", DefaultValueFactory = _ => "skip" };
         onError.AcceptOnlyFromAmong("skip", "fail");
         var deadLetters = new Option<FileInfo?>("--dead-letters") { Description = "Write rejected rows with their reasons to this JSON Lines file." };
         var command = new Command("run", "Replay observations through a model: filtered estimates, smoothed states, forecasts and alerts, exactly as the worker emits them.")
         {
-            model, input, output, lag, horizon, smooth, lateness, onError, deadLetters,
+            model, input, output, lag, horizon, smooth, lateness, skew, control, onError, deadLetters,
         };
-        lag.Validators.Add(r => { if (r.GetValue(lag) < 0) { r.AddError("--lag must be 0 or positive."); } });
-        horizon.Validators.Add(r => { if (r.GetValue(horizon) < 0) { r.AddError("--horizon must be 0 or positive."); } });
         command.SetAction(parse =>
         {
             var modelFile = parse.GetValue(model)!;
             return CliErrors.Run(stderr, modelFile.Name, () => Execute(
-                modelFile.FullName,
-                parse.GetValue(input)!.FullName,
-                parse.GetValue(output)!.ToString(),
-                parse.GetValue(lag),
-                parse.GetValue(horizon),
-                parse.GetValue(smooth),
-                parse.GetValue(lateness),
-                parse.GetValue(onError) == "fail",
-                parse.GetValue(deadLetters)?.FullName,
+                new RunRequest
+                {
+                    ModelPath = modelFile.FullName,
+                    InputPath = parse.GetValue(input)!.FullName,
+                    OutputPath = parse.GetValue(output)!.ToString(),
+                    Lag = parse.GetValue(lag),
+                    Horizon = parse.GetValue(horizon),
+                    Smooth = parse.GetValue(smooth),
+                    Lateness = parse.GetValue(lateness),
+                    MaxTimeSkew = parse.GetValue(skew),
+                    ControlColumns = parse.GetValue(control)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
+                    FailFast = parse.GetValue(onError) == "fail",
+                    DeadLetterPath = parse.GetValue(deadLetters)?.FullName,
+                },
                 stdout,
                 stderr));
         });
         return command;
     }
 
-    public static int Execute(string modelPath, string inputPath, string outputPath, int lag, int horizon, bool smooth, double lateness, bool failFast, string? deadLetterPath, TextWriter stdout, TextWriter stderr)
+    public static int Execute(string modelPath, string inputPath, string outputPath, int lag, int horizon, bool smooth, double lateness, bool failFast, string? deadLetterPath, TextWriter stdout, TextWriter stderr) =>
+        Execute(
+            new RunRequest
+            {
+                ModelPath = modelPath,
+                InputPath = inputPath,
+                OutputPath = outputPath,
+                Lag = lag,
+                Horizon = horizon,
+                Smooth = smooth,
+                Lateness = lateness,
+                FailFast = failFast,
+                DeadLetterPath = deadLetterPath,
+            },
+            stdout,
+            stderr);
+
+    public static int Execute(RunRequest request, TextWriter stdout, TextWriter stderr)
     {
-        var binding = ModelBindingFactory.Load(modelPath, lag, horizon);
-        if (!File.Exists(inputPath))
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(stderr);
+        var lag = Cap("--lag", request.Lag, ProcessorOptions.MaxLag, stderr);
+        var horizon = Cap("--horizon", request.Horizon, ProcessorOptions.MaxHorizon, stderr);
+        var binding = ModelBindingFactory.Load(request.ModelPath, lag, horizon);
+        if (!File.Exists(request.InputPath))
         {
-            throw new FileNotFoundException(null, inputPath);
+            throw new FileNotFoundException(null, request.InputPath);
         }
 
+        var toStdout = request.OutputPath == "-";
+        OutputFiles.CheckDistinct(
+            [("--output", request.OutputPath), ("--dead-letters", request.DeadLetterPath)],
+            [("--input", request.InputPath), ("--model", request.ModelPath)]);
         var options = new ProcessorOptions
         {
-            KeepHistory = smooth,
-            AllowedLateness = TimeSpan.FromMilliseconds(lateness * binding.UnitMilliseconds),
+            KeepHistory = request.Smooth,
+            AllowedLateness = TimeSpan.FromMilliseconds(request.Lateness * binding.UnitMilliseconds),
+            MaxTimeSkew = request.MaxTimeSkew is { } skew ? TimeSpan.FromMilliseconds(skew * binding.UnitMilliseconds) : null,
         };
         using var processor = new StreamProcessor(new ModelRouter([binding]), options, numericTimeFormat: TimeFormat.ModelUnits);
         var store = new StateStore();
-        var toStdout = outputPath == "-";
-        using var outStream = toStdout ? Console.OpenStandardOutput() : File.Create(outputPath);
-        using var deadStream = deadLetterPath is null ? null : File.Create(deadLetterPath);
-        using var sink = new JsonLinesSink(new BufferedStream(outStream, 1 << 16), deadStream, stderr);
-        var ok = Progress.Run(stderr, $"run {Path.GetFileName(inputPath)}", new FileInfo(inputPath).Length, report =>
-            ObservationFiles.Replay(inputPath, processor, store, sink, failFast, report));
+        using var outFile = toStdout ? null : OutputFiles.Open("--output", request.OutputPath);
+        using var deadFile = request.DeadLetterPath is null ? null : OutputFiles.Open("--dead-letters", request.DeadLetterPath);
+        var outStream = outFile?.Stream ?? Console.OpenStandardOutput();
+        using var sink = new JsonLinesSink(new BufferedStream(outStream, 1 << 16), deadFile?.Stream, stderr);
+        var ok = Progress.Run(stderr, $"run {Path.GetFileName(request.InputPath)}", new FileInfo(request.InputPath).Length, report =>
+            ObservationFiles.Replay(request.InputPath, processor, store, sink, request.FailFast, report, request.ControlColumns));
         if (ok)
         {
             processor.Drain(store, sink);
-            if (smooth)
+            if (request.Smooth)
             {
                 processor.EmitFixedInterval(store, sink);
             }
@@ -83,12 +114,38 @@ internal static class RunCommand
             CultureInfo.InvariantCulture,
             $"{processor.Steps} observations in {store.LiveCount} streams -> {sink.Written} records ({string.Join(", ", sink.ByKind.OrderBy(k => k.Key).Select(k => $"{k.Value} {k.Key.ToString().ToLowerInvariant()}"))}); {processor.Duplicates} duplicates dropped, {sink.Rejected} rows rejected.");
         stderr.WriteLine(summary);
+
+        // The dead letters explain a failed run, so they are kept whenever the input was read; the output only on success.
+        deadFile?.Commit();
         if (!ok)
         {
-            stderr.WriteLine("stopped at the first rejected row (--on-error fail).");
-            return CliErrors.RejectedRows;
+            stderr.WriteLine($"stopped at the first rejected row (--on-error fail); {(toStdout ? "output incomplete" : $"{request.OutputPath} not written")}.");
+            return CliErrors.InvalidInput;
+        }
+
+        if (sink.Rejected > 0 && processor.Steps + processor.Duplicates == 0)
+        {
+            CliErrors.Report(stderr, $"every row of {Path.GetFileName(request.InputPath)} was rejected ({sink.Rejected}); {(toStdout ? "nothing processed" : $"{request.OutputPath} not written")}.");
+            return CliErrors.InvalidInput;
+        }
+
+        outFile?.Commit();
+        if (lag > 0 && processor.Steps > 0 && store.Streams.All(s => s.Steps <= lag))
+        {
+            stderr.WriteLine($"note: no stream has more than --lag {lag} observations, so no fixed-lag smoothed records were written; --smooth smooths whole streams.");
         }
 
         return 0;
+    }
+
+    private static int Cap(string option, int value, int limit, TextWriter stderr)
+    {
+        if (value <= limit)
+        {
+            return value;
+        }
+
+        stderr.WriteLine($"note: {option} {value} is above the limit of {limit} (the worker's); using {limit}.");
+        return limit;
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using StreamSeq.Cli.Io;
 using StreamSeq.Estimation.Specs;
 using StreamSeq.Kafka.Simulation;
 using StreamSeq.Processing.Records;
@@ -24,12 +25,12 @@ internal static class SimulateCommand
         var topic = new Option<string>("--topic") { Description = "Kafka topic for --bootstrap-servers (the worker's StreamSeq:Kafka:InputTopic).", DefaultValueFactory = _ => DefaultTopic };
         var pace = new Option<string>("--pace") { Description = "Wall-clock time between rounds when producing to Kafka (250ms, 1s, PT1S ...).", DefaultValueFactory = _ => "1s" };
         var client = new Option<string[]>("--client") { Description = "Extra librdkafka setting key=value for --bootstrap-servers (repeatable), e.g. security.protocol=SASL_SSL.", AllowMultipleArgumentsPerToken = false };
-        var streams = new Option<int>("--streams") { Description = "Number of sensor streams.", DefaultValueFactory = _ => 12 };
-        var rounds = new Option<int>("--rounds") { Description = "Readings per stream (with --bootstrap-servers, 0 runs until stopped).", DefaultValueFactory = _ => 1440 };
+        var streams = OptionParsers.WholeNumber("--streams", "Number of sensor streams.", 12, 1, 10_000_000);
+        var rounds = OptionParsers.WholeNumber("--rounds", "Readings per stream (with --bootstrap-servers, 0 runs until stopped).", 1440, 0);
         var seed = new Option<int>("--seed") { Description = "Random seed (same seed, same data).", DefaultValueFactory = _ => 42 };
         var kinds = new Option<string?>("--kinds") { Description = "Comma-separated sensor kinds: temperature, position, pressure (default: all)." };
         var interval = new Option<string>("--interval") { Description = "Nominal sampling interval (ISO-8601 or 60s, 1m ...).", DefaultValueFactory = _ => "PT1M" };
-        var faultRate = new Option<double>("--fault-rate") { Description = "Probability per reading that a fault episode starts.", DefaultValueFactory = _ => 0.004 };
+        var faultRate = OptionParsers.FiniteNumber("--fault-rate", "Probability per reading that a fault episode starts.", 0.004, 0.0, maximum: 1.0);
         var command = new Command("simulate", "Generate sensor readings with injected spikes, drifts, stuck values, level shifts and gaps, to a file or live to Kafka.")
         {
             output, bootstrap, topic, pace, client, streams, rounds, seed, kinds, interval, faultRate,
@@ -40,8 +41,8 @@ internal static class SimulateCommand
             var servers = parse.GetValue(bootstrap);
             if ((file is null) == string.IsNullOrWhiteSpace(servers))
             {
-                stderr.WriteLine("error: give exactly one of --output (a file) and --bootstrap-servers (live to Kafka).");
-                return Task.FromResult(CliErrors.InvalidInput);
+                CliErrors.Report(stderr, "give exactly one of --output (a file) and --bootstrap-servers (live to Kafka).");
+                return Task.FromResult(CliErrors.Usage);
             }
 
             SimulatorOptions? options = null;
@@ -86,7 +87,8 @@ internal static class SimulateCommand
     {
         var simulator = new SensorSimulator(options);
         var csv = outputPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
-        using var writer = new StreamWriter(outputPath, false, new UTF8Encoding(false));
+        using var file = OutputFiles.Open("--output", outputPath);
+        var writer = new StreamWriter(file.Stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
         var timeText = new char[40];
         long count = 0;
         int? width = null;
@@ -117,6 +119,8 @@ internal static class SimulateCommand
             count++;
         }
 
+        writer.Dispose();
+        file.Commit();
         stderr.WriteLine($"wrote {count} readings of {options.Streams} streams to {outputPath}");
         return 0;
     }

@@ -12,15 +12,14 @@ internal sealed class JsonLinesSink : IRecordSink, IDisposable
     private static readonly byte[] NewLine = [(byte)'\n'];
     private readonly Stream output;
     private readonly Stream? deadLetters;
-    private readonly TextWriter errors;
-    private readonly int maxReported;
+    private readonly RejectedRows reporter;
+    private bool disposed;
 
     public JsonLinesSink(Stream output, Stream? deadLetters, TextWriter errors, int maxReported = 20)
     {
         this.output = output;
         this.deadLetters = deadLetters;
-        this.errors = errors;
-        this.maxReported = maxReported;
+        reporter = new RejectedRows(errors, maxReported, deadLetters is null ? "; use --dead-letters FILE to keep them" : null);
     }
 
     public long Written { get; private set; }
@@ -40,14 +39,7 @@ internal sealed class JsonLinesSink : IRecordSink, IDisposable
     public void DeadLetter(in DeadLetter letter)
     {
         Rejected++;
-        if (Rejected <= maxReported)
-        {
-            errors.WriteLine($"{letter.Source}: {DeadLetterReasons.Name(letter.Reason)}: {letter.Message}");
-        }
-        else if (Rejected == maxReported + 1)
-        {
-            errors.WriteLine($"(further rejected rows are counted but not listed{(deadLetters is null ? "; use --dead-letters FILE to keep them" : string.Empty)})");
-        }
+        reporter.Report($"{letter.Source}: {DeadLetterReasons.Name(letter.Reason)}: {letter.Message}");
 
         if (deadLetters is null)
         {
@@ -81,6 +73,12 @@ internal sealed class JsonLinesSink : IRecordSink, IDisposable
 
     public void Dispose()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
         output.Flush();
         deadLetters?.Flush();
     }

@@ -13,53 +13,59 @@ internal static class ObservationFiles
     public static bool IsJsonLines(string path) =>
         path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Largest JSON Lines record, as the worker's default <c>MaxRecordBytes</c>.</summary>
+    public const int MaxRecordBytes = 1 << 20;
+
     /// <summary>
     /// Streams every row of the file through the processor. Malformed rows become dead letters; with
-    /// <paramref name="failFast"/> the first one stops the run (returns false).
+    /// <paramref name="failFast"/> the first one stops the run (returns false). A CSV header whose value columns do
+    /// not match the model's observation (or control) dimension fails at once, naming the columns.
     /// </summary>
-    public static bool Replay(string path, StreamProcessor processor, StateStore store, IRecordSink sink, bool failFast, Action<long>? progress = null)
+    /// <exception cref="FormatException">The CSV header is missing, malformed or does not fit the model.</exception>
+    public static bool Replay(string path, StreamProcessor processor, StateStore store, IRecordSink sink, bool failFast, Action<long>? progress = null, IReadOnlyCollection<string>? controlColumns = null)
     {
-        using var file = File.OpenRead(path);
-        var length = file.Length;
+        ArgumentNullException.ThrowIfNull(processor);
         var name = Path.GetFileName(path);
+        var length = new FileInfo(path).Length;
         var failed = false;
         var guard = new FailFastSink(sink, () => failed = true);
         var target = failFast ? guard : sink;
+        var model = processor.Router.Models.Count == 1 ? processor.Router.Models.Values.Single() : null;
         if (IsJsonLines(path))
         {
-            using var reader = new StreamReader(file, Encoding.UTF8);
-            long line = 0;
-            var bytes = new byte[4096];
-            while (reader.ReadLine() is { } text)
+            using var reader = new JsonLinesReader(File.OpenRead(path), MaxRecordBytes);
+            while (reader.Read(out var line, out var problem))
             {
-                line++;
-                if (text.Length == 0)
+                var position = SourcePosition.FileLine(name, reader.Line);
+                if (problem is not null)
                 {
-                    continue;
+                    target.DeadLetter(new DeadLetter(reader.LastLineTooLong ? DeadLetterReason.TooLarge : DeadLetterReason.Unparseable, problem, position, default, default));
+                }
+                else if (!IsBlank(line))
+                {
+                    processor.ProcessEncoded(line, default, double.NaN, default, position, store, target);
                 }
 
-                var count = Encoding.UTF8.GetByteCount(text);
-                if (count > bytes.Length)
-                {
-                    bytes = new byte[Math.Max(count, bytes.Length * 2)];
-                }
-
-                Encoding.UTF8.GetBytes(text, bytes);
-                processor.ProcessEncoded(bytes.AsSpan(0, count), default, double.NaN, default, SourcePosition.FileLine(name, line), store, target);
                 if (failed)
                 {
                     return false;
                 }
 
-                if ((line & 1023) == 0)
+                if ((reader.Line & 1023) == 0)
                 {
-                    progress?.Invoke(file.Position);
+                    progress?.Invoke(reader.Position);
                 }
             }
         }
         else
         {
-            using var csv = new CsvObservationReader(new StreamReader(file, Encoding.UTF8), name);
+            using var file = File.OpenRead(path);
+            using var csv = OpenCsv(file, name, controlColumns);
+            if (model is not null)
+            {
+                CheckColumns(csv, name, model.Name, model.Estimator.Info.ObservationDimension, model.Estimator.Info.ControlDimension);
+            }
+
             long rows = 0;
             while (true)
             {
@@ -71,8 +77,9 @@ internal static class ObservationFiles
 
                 if (status == CsvReadStatus.Error)
                 {
-                    var position = ParseLine(error!, name);
-                    target.DeadLetter(new DeadLetter(DeadLetterReason.Unparseable, error!, position, default, default));
+                    var position = SourcePosition.FileLine(name, csv.Line);
+                    var prefix = $"{position}: ";
+                    target.DeadLetter(new DeadLetter(DeadLetterReason.Unparseable, error!.StartsWith(prefix, StringComparison.Ordinal) ? error[prefix.Length..] : error, position, default, default));
                     if (failed)
                     {
                         return false;
@@ -98,6 +105,29 @@ internal static class ObservationFiles
         return true;
     }
 
+    /// <summary>Opens an observation CSV file (UTF-8, or UTF-16 with a byte-order mark).</summary>
+    public static CsvObservationReader OpenCsv(Stream file, string name, IReadOnlyCollection<string>? controlColumns = null) =>
+        new(new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: true), name, controlColumns);
+
+    /// <summary>Fails when the CSV header's value (or control) columns do not match what the model observes.</summary>
+    /// <exception cref="FormatException">The counts differ; the message names the columns and how to mark control inputs.</exception>
+    public static void CheckColumns(CsvObservationReader csv, string name, string modelName, int observed, int? controls)
+    {
+        ArgumentNullException.ThrowIfNull(csv);
+        if (csv.ValueNames.Count != observed)
+        {
+            var hint = csv.ValueNames.Count > observed
+                ? " If some of them are control inputs, name them with --control (or start their names with control_)."
+                : string.Empty;
+            throw new FormatException($"{name}:1: the header has {csv.ValueNames.Count} value column{(csv.ValueNames.Count == 1 ? string.Empty : "s")} ({string.Join(", ", csv.ValueNames)}) but model '{modelName}' observes {observed}.{hint}");
+        }
+
+        if (controls is { } c && csv.ControlNames.Count > 0 && csv.ControlNames.Count != c)
+        {
+            throw new FormatException($"{name}:1: the header has {csv.ControlNames.Count} control column{(csv.ControlNames.Count == 1 ? string.Empty : "s")} ({string.Join(", ", csv.ControlNames)}) but model '{modelName}' takes {c} control input{(c == 1 ? string.Empty : "s")}.");
+        }
+    }
+
     /// <summary>
     /// Loads a file as one series per stream, in file order, with gaps in model time units, for fitting. Rows the
     /// processor would reject (malformed, wrong dimension, duplicate or out-of-order time) are reported and skipped.
@@ -114,7 +144,7 @@ internal static class ObservationFiles
     /// </summary>
     public static IReadOnlyList<(string Stream, ObservationSeries Series)> LoadSeries(string path, string modelName, int m, double unitMilliseconds, TextWriter errors)
     {
-        var streams = new Dictionary<string, (List<double> Values, List<double> Gaps, double Last)>(StringComparer.Ordinal);
+        var streams = new Dictionary<string, (List<double> Values, List<double> Gaps, double Last, ulong Fingerprint)>(StringComparer.Ordinal);
         var order = new List<string>();
         var decoder = new InputRecordDecoder(numericTimeFormat: TimeFormat.ModelUnits);
 
@@ -128,24 +158,36 @@ internal static class ObservationFiles
 
             var id = record.StreamId.ToString();
             var t = record.Time.ToModelTime(unitMilliseconds);
+            var fingerprint = InputRules.Fingerprint(record.Values, default);
             if (!streams.TryGetValue(id, out var entry))
             {
-                entry = ([], [], double.NaN);
+                entry = ([], [], double.NaN, 0);
                 order.Add(id);
+            }
+            else if (t == entry.Last)
+            {
+                // The processor's rule: an exact repeat is a dropped duplicate, other values at the same time a conflict.
+                if (fingerprint != entry.Fingerprint)
+                {
+                    errors.WriteLine($"{record.Source}: conflicting-duplicate: stream '{id}' already has a reading at this time with different values (row skipped)");
+                }
+
+                return;
             }
             else if (!(t > entry.Last))
             {
-                errors.WriteLine($"{record.Source}: {(t == entry.Last ? "duplicate" : "too-late")}: time does not increase within stream '{id}' (row skipped)");
+                errors.WriteLine($"{record.Source}: too-late: time goes backwards within stream '{id}' (row skipped)");
                 return;
             }
 
             entry.Values.AddRange(record.Values);
             entry.Gaps.Add(double.IsNaN(entry.Last) ? 1.0 : t - entry.Last);
             entry.Last = t;
+            entry.Fingerprint = fingerprint;
             streams[id] = entry;
         }
 
-        ForEachRow(path, decoder, Accept, message => errors.WriteLine($"{message} (row skipped)"));
+        ForEachRow(path, decoder, Accept, message => errors.WriteLine($"{message} (row skipped)"), csv => CheckColumns(csv, Path.GetFileName(path), modelName, m, null));
 
         return [.. order.Select(s => (s, new ObservationSeries(m, [.. streams[s].Values], [.. streams[s].Gaps])))];
     }
@@ -157,22 +199,24 @@ internal static class ObservationFiles
     /// Reads every row of a CSV or JSON Lines observation file in order: decoded rows go to <paramref name="accept"/>,
     /// malformed ones to <paramref name="reject"/> as "file:line: reason: message".
     /// </summary>
-    internal static void ForEachRow(string path, InputRecordDecoder decoder, RowVisitor accept, Action<string> reject)
+    internal static void ForEachRow(string path, InputRecordDecoder decoder, RowVisitor accept, Action<string> reject, Action<CsvObservationReader>? checkHeader = null)
     {
         var name = Path.GetFileName(path);
         if (IsJsonLines(path))
         {
-            long line = 0;
-            foreach (var text in File.ReadLines(path))
+            using var reader = new JsonLinesReader(File.OpenRead(path), MaxRecordBytes);
+            while (reader.Read(out var line, out var problem))
             {
-                line++;
-                if (string.IsNullOrWhiteSpace(text))
+                var position = SourcePosition.FileLine(name, reader.Line);
+                if (problem is not null)
+                {
+                    reject($"{position}: {(reader.LastLineTooLong ? "too-large" : "unparseable")}: {problem}");
+                }
+                else if (IsBlank(line))
                 {
                     continue;
                 }
-
-                var position = SourcePosition.FileLine(name, line);
-                if (decoder.TryDecode(Encoding.UTF8.GetBytes(text), default, double.NaN, position, out var record, out var reason, out var error))
+                else if (decoder.TryDecode(line, default, double.NaN, position, out var record, out var reason, out var error))
                 {
                     accept(record);
                 }
@@ -185,7 +229,8 @@ internal static class ObservationFiles
             return;
         }
 
-        using var csv = new CsvObservationReader(new StreamReader(path, Encoding.UTF8), name);
+        using var csv = OpenCsv(File.OpenRead(path), name);
+        checkHeader?.Invoke(csv);
         while (true)
         {
             var status = csv.Read(out var record, out var error);
@@ -196,7 +241,7 @@ internal static class ObservationFiles
 
             if (status == CsvReadStatus.Error)
             {
-                reject(error ?? $"{name}: unreadable row");
+                reject(error ?? $"{name}:{csv.Line}: unreadable row");
                 continue;
             }
 
@@ -204,12 +249,7 @@ internal static class ObservationFiles
         }
     }
 
-    private static SourcePosition ParseLine(string error, string name)
-    {
-        var start = name.Length + 1;
-        var end = error.IndexOf(':', start);
-        return long.TryParse(error.AsSpan(start, Math.Max(0, end - start)), out var line) ? SourcePosition.FileLine(name, line) : SourcePosition.FileLine(name, 0);
-    }
+    private static bool IsBlank(ReadOnlySpan<byte> line) => line.Trim(" \t"u8).IsEmpty;
 
     private sealed class FailFastSink(IRecordSink inner, Action onFailure) : IRecordSink
     {

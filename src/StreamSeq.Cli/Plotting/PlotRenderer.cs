@@ -1,5 +1,6 @@
 using ScottPlot;
 using SkiaSharp;
+using StreamSeq.Cli.Io;
 
 namespace StreamSeq.Cli.Plotting;
 
@@ -18,7 +19,7 @@ internal static class PlotRenderer
         PlotFonts.EnsureInstalled();
         var plot = new Plot();
         StreamPlotter.Draw(plot, series, component);
-        Save(path, width, height, canvas => plot.Render(canvas, width, height), () => plot.SavePng(path, width, height));
+        Save(path, width, height, canvas => plot.Render(canvas, width, height));
     }
 
     /// <summary>Writes several charts in a grid; each cell is <paramref name="width"/>×<paramref name="height"/>.</summary>
@@ -37,10 +38,11 @@ internal static class PlotRenderer
 
         var totalWidth = width * columns;
         var totalHeight = height * rows;
-        Save(path, totalWidth, totalHeight, canvas => multiplot.Render(canvas, new PixelRect(0, totalWidth, totalHeight, 0)), () => multiplot.SavePng(path, totalWidth, totalHeight));
+        Save(path, totalWidth, totalHeight, canvas => multiplot.Render(canvas, new PixelRect(0, totalWidth, totalHeight, 0)));
     }
 
-    private static void Save(string path, int width, int height, Action<SKCanvas> render, Action savePng)
+    /// <summary>Renders into a temporary file beside <paramref name="path"/> and renames it into place when done.</summary>
+    private static void Save(string path, int width, int height, Action<SKCanvas> render)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(directory))
@@ -48,19 +50,24 @@ internal static class PlotRenderer
             Directory.CreateDirectory(directory);
         }
 
+        using var file = OutputFiles.Open("--output", path);
         if (IsSvg(path))
         {
-            using var file = File.Create(path);
-            using (var canvas = SKSvgCanvas.Create(new SKRect(0, 0, width, height), file))
-            {
-                canvas.Clear(SKColors.White);
-                render(canvas);
-            }
+            using var canvas = SKSvgCanvas.Create(new SKRect(0, 0, width, height), file.Stream);
+            canvas.Clear(SKColors.White);
+            render(canvas);
         }
         else
         {
-            savePng();
+            using var surface = SKSurface.Create(new SKImageInfo(width, height)) ?? throw new IOException($"--output: cannot draw a {width}x{height} image.");
+            surface.Canvas.Clear(SKColors.White);
+            render(surface.Canvas);
+            using var image = surface.Snapshot();
+            using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+            png.SaveTo(file.Stream);
         }
+
+        file.Commit();
     }
 
     /// <summary>True for an .svg path (anything else is written as PNG).</summary>

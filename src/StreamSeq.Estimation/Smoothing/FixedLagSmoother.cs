@@ -61,6 +61,15 @@ public sealed class FixedLagSmoother : IEstimator
     /// <summary>The lag L.</summary>
     public int Lag { get; }
 
+    /// <summary>
+    /// The state length a stream needs for its next step after <paramref name="steps"/> steps: the ring of forward
+    /// records fills its slots in order, so a short stream needs only as many slots as it has steps, and a buffer can
+    /// grow with the data up to <see cref="EstimatorInfo.StateLength"/> instead of reserving L+1 records at once.
+    /// The unused tail of a shorter buffer reads as zeros, as it would in the full one.
+    /// </summary>
+    public int StateLengthFor(long steps) =>
+        innerLength + 2 + ((int)Math.Min(steps + 1, slots) * slotLength);
+
     /// <summary>The wrapped estimator.</summary>
     public IEstimator Inner => inner;
 

@@ -14,6 +14,9 @@ public sealed class ModelSpec
     {
         AllowTrailingCommas = true,
         CommentHandling = JsonCommentHandling.Skip,
+
+        // A field given twice is a mistake to report, not a choice between two values.
+        AllowDuplicateProperties = false,
     };
 
     private ModelSpec(JsonElement json, string name, string kind, TimeSpan timeUnit, double forecastStep, ulong seed, string? baseDirectory)
@@ -140,6 +143,10 @@ public sealed class ModelSpec
             {
                 throw new ModelValidationException(field, $"'{text}' is not an ISO-8601 duration.");
             }
+            catch (OverflowException)
+            {
+                throw new ModelValidationException(field, $"'{text}' is too long a duration.");
+            }
         }
         else if (TimeSpan.TryParse(t, CultureInfo.InvariantCulture, out var ts) && t.Contains(':', StringComparison.Ordinal))
         {
@@ -155,6 +162,11 @@ public sealed class ModelSpec
                 if (t.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)
                     && double.TryParse(t[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
                 {
+                    if (!(Math.Abs(value * ms) < TimeSpan.MaxValue.TotalMilliseconds))
+                    {
+                        throw new ModelValidationException(field, $"'{text}' is too long a duration.");
+                    }
+
                     result = TimeSpan.FromMilliseconds(value * ms);
                     matched = true;
                     break;

@@ -1,6 +1,10 @@
 using System.Globalization;
+using nietras.SeparatedValues;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Detection;
 using StreamSeq.Estimation.Specs;
+using StreamSeq.Processing.Files;
+using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Processing.Detection;
 
@@ -13,9 +17,11 @@ namespace StreamSeq.Processing.Detection;
 /// <remarks>
 /// Each file is one stream, stepped one row at a time with only past rows, with the same model time and gaps as the
 /// worker: a row's model time is its epoch milliseconds over the spec's time unit, and the gap is the difference to
-/// the previous row (0 at the first). Timestamps without an offset are UTC. An empty or non-numeric value is missing.
+/// the previous row (0 at the first). Timestamps without an offset are UTC. Rows are checked by
+/// <see cref="InputRules"/> like every other input: an empty or <c>NaN</c> value is missing, any other value must be a
+/// finite number.
 /// The model must observe one component and report an <c>anomalyScore</c> extra (the <c>anomaly-detector</c> kind
-/// does); with no spec, <see cref="DefaultSpec"/> (the benchmarked detector) is used.
+/// does); with no spec, <see cref="DefaultSpec"/> (the shipped detector) is used.
 /// </remarks>
 public sealed class AnomalyFileRunner
 {
@@ -54,9 +60,16 @@ public sealed class AnomalyFileRunner
         }
 
         unitMilliseconds = Spec.TimeUnit.TotalMilliseconds;
+        Thresholds = (Estimator as AnomalyDetector)?.Options.Thresholds ?? new Dictionary<string, DetectorThreshold>(StringComparer.Ordinal);
     }
 
-    /// <summary>The benchmarked detector: <c>{"name": "streamseq", "kind": "anomaly-detector"}</c>.</summary>
+    /// <summary>
+    /// The alert thresholds the model ships with, by NAB profile name (empty when the spec changes the detector's
+    /// settings without giving thresholds for them).
+    /// </summary>
+    public IReadOnlyDictionary<string, DetectorThreshold> Thresholds { get; }
+
+    /// <summary>The shipped detector: <c>{"name": "streamseq", "kind": "anomaly-detector"}</c>.</summary>
     public static ModelSpec DefaultSpec => ModelSpec.Parse("""{"name": "streamseq", "kind": "anomaly-detector"}""", "default detector");
 
     /// <summary>The model spec.</summary>
@@ -86,9 +99,22 @@ public sealed class AnomalyFileRunner
     }
 
     /// <summary>Scores one NAB-style CSV file and writes <c>timestamp,value,anomaly_score</c>; returns the rows written.</summary>
-    /// <exception cref="FormatException">A row is malformed (the message names file and line).</exception>
+    /// <param name="inputPath">The data file.</param>
+    /// <param name="outputPath">The results file: written under a temporary name and renamed into place on success.</param>
+    /// <param name="bytesRead">Called with the input characters read so far (for progress).</param>
+    /// <param name="rejected">
+    /// Receives each rejected row as "file:line: reason: message" and scoring goes on without it; null: the first
+    /// rejected row throws.
+    /// </param>
+    /// <remarks>
+    /// Rows follow <see cref="InputRules"/> as <c>run</c> does: a value must be a finite number, or empty or
+    /// <c>NaN</c> for a missing one; a row must have as many columns as the header; time may not go backwards. A row
+    /// stamped with the previous row's time is scored with a zero gap, because NAB's files have such rows (clock
+    /// changes) and NAB expects one score per row.
+    /// </remarks>
+    /// <exception cref="FormatException">The header is missing or malformed, or a row is rejected with no <paramref name="rejected"/> callback.</exception>
     /// <exception cref="FileNotFoundException">The input file does not exist.</exception>
-    public long ScoreFile(string inputPath, string outputPath, Action<long>? bytesRead = null)
+    public long ScoreFile(string inputPath, string outputPath, Action<long>? bytesRead = null, Action<string>? rejected = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(inputPath);
         ArgumentException.ThrowIfNullOrWhiteSpace(outputPath);
@@ -97,82 +123,100 @@ public sealed class AnomalyFileRunner
             throw new FileNotFoundException(null, inputPath);
         }
 
+        var name = Path.GetFileName(inputPath);
+        using var input = CsvFiles.Open(new StreamReader(inputPath), name);
+        if (input.Header.IsEmpty)
+        {
+            throw new FormatException($"{name}:1: file is empty (expected a header 'timestamp,value').");
+        }
+
+        var names = input.Header.ColNames;
+        var timeColumn = IndexOf(names, "timestamp", "time");
+        var valueColumn = IndexOf(names, "value", "value");
+        if (timeColumn < 0 || valueColumn < 0)
+        {
+            var header = string.Join(",", names);
+            throw new FormatException($"{name}:1: header '{(header.Length > 60 ? header[..60] + "..." : header)}' needs a 'timestamp' (or 'time') column and a 'value' column.");
+        }
+
         var directory = Path.GetDirectoryName(Path.GetFullPath(outputPath));
         if (!string.IsNullOrEmpty(directory))
         {
             Directory.CreateDirectory(directory);
         }
 
-        using var input = new StreamReader(inputPath);
-        using var output = new StreamWriter(outputPath, false, new System.Text.UTF8Encoding(false), 1 << 16);
-        var header = input.ReadLine() ?? throw new FormatException($"{inputPath}:1: file is empty (expected a header 'timestamp,value').");
-        var names = header.Split(',');
-        var timeColumn = Array.FindIndex(names, n => n.Trim() is "timestamp" or "time");
-        var valueColumn = Array.FindIndex(names, n => n.Trim() == "value");
-        if (timeColumn < 0 || valueColumn < 0)
+        using var file = AtomicFile.Create(outputPath);
+        long rows = 0, characters = 0;
+        using (var output = new StreamWriter(file.Stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true))
         {
-            throw new FormatException($"{inputPath}:1: header '{header}' needs a 'timestamp' (or 'time') column and a 'value' column.");
+            output.Write("timestamp,value,anomaly_score\n");
+            var stream = new StreamCursor(this);
+            var lastTime = double.NaN;
+            Span<char> number = stackalloc char[32];
+            while (CsvFiles.MoveNext(input, name, out var failure) || failure is not null)
+            {
+                if (failure is not null)
+                {
+                    throw new FormatException(failure);
+                }
+
+                var row = input.Current;
+                characters += row.Span.Length + 1;
+                if (CsvFiles.IsBlank(row))
+                {
+                    continue;
+                }
+
+                if (!TryReadRow(row, timeColumn, valueColumn, names.Count, lastTime, out var time, out var value, out var problem))
+                {
+                    var message = $"{name}:{row.LineNumberFrom}: {problem}";
+                    if (rejected is null)
+                    {
+                        throw new FormatException(message);
+                    }
+
+                    rejected(message);
+                    continue;
+                }
+
+                lastTime = time;
+                var score = stream.Step(time, value);
+                output.Write(row[timeColumn].Span);
+                output.Write(',');
+                output.Write(row[valueColumn].Span);
+                output.Write(',');
+                score.TryFormat(number, out var written, "R", CultureInfo.InvariantCulture);
+                output.Write(number[..written]);
+                output.Write('\n');
+                rows++;
+                if ((rows & 1023) == 0)
+                {
+                    bytesRead?.Invoke(characters);
+                }
+            }
         }
 
-        output.Write("timestamp,value,anomaly_score\n");
-        var stream = new StreamCursor(this);
-        long rows = 0, line = 1, bytes = header.Length + 1;
-        Span<char> number = stackalloc char[32];
-        while (input.ReadLine() is { } text)
-        {
-            line++;
-            bytes += text.Length + 1;
-            if (text.Length == 0)
-            {
-                continue;
-            }
-
-            var fields = text.Split(',');
-            if (fields.Length <= Math.Max(timeColumn, valueColumn))
-            {
-                throw new FormatException($"{inputPath}:{line}: expected at least {Math.Max(timeColumn, valueColumn) + 1} fields, got {fields.Length}.");
-            }
-
-            var stamp = fields[timeColumn].Trim();
-            if (!TryParseTimestamp(stamp, out var time))
-            {
-                throw new FormatException($"{inputPath}:{line}: '{stamp}' is not a timestamp (expected e.g. 2014-04-10 16:15:00).");
-            }
-
-            var valueText = fields[valueColumn].Trim();
-            var value = double.TryParse(valueText, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
-            var score = stream.Step(ToEpochMilliseconds(time), value);
-            output.Write(stamp);
-            output.Write(',');
-            output.Write(valueText);
-            output.Write(',');
-            score.TryFormat(number, out var written, "R", CultureInfo.InvariantCulture);
-            output.Write(number[..written]);
-            output.Write('\n');
-            rows++;
-            if ((rows & 1023) == 0)
-            {
-                bytesRead?.Invoke(bytes);
-            }
-        }
-
-        bytesRead?.Invoke(bytes);
+        file.Commit();
+        bytesRead?.Invoke(characters);
         return rows;
     }
 
     /// <summary>
     /// Scores every <c>*.csv</c> below <paramref name="dataFolder"/> into NAB's results layout under
     /// <paramref name="resultsRoot"/>: <c>&lt;results&gt;/&lt;detector&gt;/&lt;category&gt;/&lt;detector&gt;_&lt;name&gt;.csv</c>,
-    /// where the category is the file's folder relative to <paramref name="dataFolder"/>.
+    /// where the category is the file's folder relative to <paramref name="dataFolder"/>. A file that cannot be
+    /// scored (empty, no header, unreadable) is reported in its <see cref="ScoredFile.Error"/>, leaves no results
+    /// file, and the other files are scored all the same.
     /// </summary>
     /// <param name="dataFolder">NAB's data folder (category folders inside), or any folder of CSV files.</param>
     /// <param name="resultsRoot">Where the detector's folder is created.</param>
     /// <param name="detectorName">NAB detector name used for the folder and file prefix.</param>
     /// <param name="parallelism">Files scored at once (each file is one sequential stream).</param>
-    /// <param name="bytesRead">Called with the total input bytes read so far (for progress).</param>
-    /// <returns>The files written, in path order.</returns>
+    /// <param name="bytesRead">Called with the total input characters read so far (for progress).</param>
+    /// <param name="rejected">Receives rejected rows (see <see cref="ScoreFile"/>); null: a rejected row fails its file.</param>
+    /// <returns>Every data file, in path order, with the rows scored or the reason it was not.</returns>
     /// <exception cref="DirectoryNotFoundException">The data folder does not exist.</exception>
-    public IReadOnlyList<ScoredFile> ScoreFolder(string dataFolder, string resultsRoot, string detectorName = "streamseq", int parallelism = 1, Action<long>? bytesRead = null)
+    public IReadOnlyList<ScoredFile> ScoreFolder(string dataFolder, string resultsRoot, string detectorName = "streamseq", int parallelism = 1, Action<long>? bytesRead = null, Action<string>? rejected = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataFolder);
         ArgumentException.ThrowIfNullOrWhiteSpace(resultsRoot);
@@ -194,7 +238,7 @@ public sealed class AnomalyFileRunner
             var relative = inputs[i];
             var output = ResultsPath(resultsRoot, detectorName, relative);
             long last = 0;
-            var rows = ScoreFile(Path.Combine(dataFolder, relative), output, b =>
+            void Progress(long b)
             {
                 lock (lockObject)
                 {
@@ -202,8 +246,25 @@ public sealed class AnomalyFileRunner
                     last = b;
                     bytesRead?.Invoke(done);
                 }
-            });
-            results[i] = new ScoredFile(relative, output, rows);
+            }
+
+            void Reject(string message)
+            {
+                lock (lockObject)
+                {
+                    rejected!(message);
+                }
+            }
+
+            try
+            {
+                var rows = ScoreFile(Path.Combine(dataFolder, relative), output, Progress, rejected is null ? null : Reject);
+                results[i] = new ScoredFile(relative, output, rows);
+            }
+            catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+            {
+                results[i] = new ScoredFile(relative, output, 0) { Error = e.Message };
+            }
         });
         return results;
     }
@@ -220,14 +281,59 @@ public sealed class AnomalyFileRunner
     }
 
     /// <summary>Parses a NAB timestamp (UTC unless it carries an offset).</summary>
-    public static bool TryParseTimestamp(string text, out DateTime utc)
+    public static bool TryParseTimestamp(string text, out DateTime utc) => TryParseTimestamp(text.AsSpan(), out utc);
+
+    /// <summary>Parses a NAB timestamp from a span (UTC unless it carries an offset).</summary>
+    public static bool TryParseTimestamp(ReadOnlySpan<char> text, out DateTime utc) =>
+        DateTime.TryParseExact(text, TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out utc)
+        || DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out utc);
+
+    private static int IndexOf(IReadOnlyList<string> names, string name, string alternative)
     {
-        if (DateTime.TryParseExact(text, TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out utc))
+        for (var i = 0; i < names.Count; i++)
         {
-            return true;
+            if (names[i] == name || names[i] == alternative)
+            {
+                return i;
+            }
         }
 
-        return DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out utc);
+        return -1;
+    }
+
+    /// <summary>Checks and parses one row by the shared input rules; the problem names the reason and the column.</summary>
+    private static bool TryReadRow(SepReader.Row row, int timeColumn, int valueColumn, int columns, double lastTime, out double time, out double value, out string? problem)
+    {
+        time = double.NaN;
+        value = double.NaN;
+        if (row.ColCount != columns)
+        {
+            problem = $"unparseable: has {row.ColCount} columns, the header has {columns}.";
+            return false;
+        }
+
+        var stamp = row[timeColumn].Span;
+        if (!TryParseTimestamp(stamp, out var utc))
+        {
+            problem = $"unparseable: column 'timestamp': '{stamp}' is not a timestamp (expected e.g. 2014-04-10 16:15:00).";
+            return false;
+        }
+
+        time = ToEpochMilliseconds(utc);
+        if (time < lastTime)
+        {
+            problem = $"too-late: time '{stamp}' is before the previous row's.";
+            return false;
+        }
+
+        if (!InputRules.TryParseReading(row[valueColumn].Span, out value, out var reading))
+        {
+            problem = $"unparseable: column 'value': {reading}.";
+            return false;
+        }
+
+        problem = null;
+        return true;
     }
 
     private static double ToEpochMilliseconds(DateTime time)

@@ -4,4 +4,8 @@ namespace StreamSeq.Processing.Detection;
 /// <param name="RelativePath">The data file relative to the data folder, "category/name.csv".</param>
 /// <param name="OutputPath">The results file written.</param>
 /// <param name="Rows">Rows scored.</param>
-public sealed record ScoredFile(string RelativePath, string OutputPath, long Rows);
+public sealed record ScoredFile(string RelativePath, string OutputPath, long Rows)
+{
+    /// <summary>Why the file was not scored (null when it was); no results file is written then.</summary>
+    public string? Error { get; init; }
+}

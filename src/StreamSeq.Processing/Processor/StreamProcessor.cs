@@ -18,8 +18,11 @@ namespace StreamSeq.Processing.Processor;
 /// </summary>
 /// <remarks>
 /// Event time: the gap passed to the estimator is the model-time difference to the stream's previous observation.
-/// A record at exactly the stream's last time is a duplicate (dropped and counted); an older one is too late
-/// (dead-lettered). With <see cref="ProcessorOptions.AllowedLateness"/> set, records wait in the stream's buffer until
+/// A record at exactly the stream's last time with the same values is a duplicate (dropped and counted), with other
+/// values a conflicting duplicate (dead-lettered); an older one is too late (dead-lettered). A time that cannot be
+/// written (or whose forecast times cannot) is dead-lettered as out of range, and with
+/// <see cref="ProcessorOptions.MaxTimeSkew"/> a time too far ahead is dead-lettered before it can move the stream's
+/// clock. No input value throws out of the processor. With <see cref="ProcessorOptions.AllowedLateness"/> set, records wait in the stream's buffer until
 /// the stream's newest time minus the lateness passes them, so out-of-order arrivals within the bound are re-ordered.
 /// One instance per thread; streams and their stores must not be shared between threads at the same time.
 /// </remarks>
@@ -83,11 +86,18 @@ public sealed class StreamProcessor : IDisposable
             return;
         }
 
-        Process(new InputRecord(record.StreamId, record.Time, record.Values, source, record.Control, routeKey, value), store, sink);
+        Process(new InputRecord(record.StreamId, record.Time, record.Values, source, record.Control, routeKey, value), timestampMilliseconds, store, sink);
     }
 
+    /// <summary>Processes one decoded record that has no transport timestamp (a file row).</summary>
+    public void Process(in InputRecord record, StateStore store, IRecordSink sink) => Process(record, double.NaN, store, sink);
+
     /// <summary>Processes one decoded record.</summary>
-    public void Process(in InputRecord record, StateStore store, IRecordSink sink)
+    /// <param name="record">The record.</param>
+    /// <param name="transportMilliseconds">The transport's timestamp of the record in epoch milliseconds (NaN: none), the reference of <see cref="ProcessorOptions.MaxTimeSkew"/>.</param>
+    /// <param name="store">The state store of the record's partition.</param>
+    /// <param name="sink">Receives outputs and dead letters.</param>
+    public void Process(in InputRecord record, double transportMilliseconds, StateStore store, IRecordSink sink)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(sink);
@@ -128,12 +138,32 @@ public sealed class StreamProcessor : IDisposable
             return;
         }
 
+        if (!InputRules.IsInRange(record.Time, model.Horizon * model.Spec.ForecastStep, model.UnitMilliseconds, out var outOfRange))
+        {
+            Reject(sink, DeadLetterReason.TimeOutOfRange, outOfRange!, record.Source, id, record.Original);
+            return;
+        }
+
+        if (TooFarAhead(state, record.Time, t, transportMilliseconds) is { } ahead)
+        {
+            Reject(sink, DeadLetterReason.TooFarAhead, ahead, record.Source, id, record.Original);
+            return;
+        }
+
         if (!double.IsNaN(state.LastModelTime))
         {
             if (t == state.LastModelTime)
             {
-                Duplicates++;
-                metrics.Duplicate();
+                if (state.LastFingerprint == 0 || state.LastFingerprint == InputRules.Fingerprint(record.Values, record.Control))
+                {
+                    Duplicates++;
+                    metrics.Duplicate();
+                }
+                else
+                {
+                    Reject(sink, DeadLetterReason.ConflictingDuplicate, ConflictMessage(record.Time, state.StreamId), record.Source, id, record.Original);
+                }
+
                 return;
             }
 
@@ -160,8 +190,17 @@ public sealed class StreamProcessor : IDisposable
 
         if (index > 0 && pending[index - 1].ModelTime == t)
         {
-            Duplicates++;
-            metrics.Duplicate();
+            var earlier = pending[index - 1];
+            if (InputRules.Fingerprint(earlier.Values, earlier.Control) == InputRules.Fingerprint(record.Values, record.Control))
+            {
+                Duplicates++;
+                metrics.Duplicate();
+            }
+            else
+            {
+                Reject(sink, DeadLetterReason.ConflictingDuplicate, ConflictMessage(record.Time, state.StreamId), record.Source, id, record.Original);
+            }
+
             return;
         }
 
@@ -314,6 +353,7 @@ public sealed class StreamProcessor : IDisposable
         var estimate = runtime.Estimate;
         var gap = double.IsNaN(state.LastModelTime) ? 0.0 : modelTime - state.LastModelTime;
         var record = state.History is null ? default : new double[estimator.Info.BackwardRecordLength];
+        state.ReserveForNextStep();
         estimator.Step(state.Buffer, new Observation(values, gap, time.Value, control), estimate, record);
         if (state.History is not null)
         {
@@ -356,6 +396,7 @@ public sealed class StreamProcessor : IDisposable
 
         state.LastTime = time;
         state.LastModelTime = modelTime;
+        state.LastFingerprint = InputRules.Fingerprint(values, control);
         if (double.IsNaN(state.MaxSeenModelTime) || modelTime > state.MaxSeenModelTime)
         {
             state.MaxSeenModelTime = modelTime;
@@ -408,6 +449,37 @@ public sealed class StreamProcessor : IDisposable
         metrics.DeadLetter(reason);
         sink.DeadLetter(new DeadLetter(reason, message, source, id, original));
     }
+
+    /// <summary>
+    /// The reason a record is too far ahead, or null: its time may be at most the skew ahead of the later of its
+    /// transport timestamp (when it has one) and its stream's newest time (when the stream has one). Taking the later
+    /// of the two accepts a stream that resumes after a gap (its timestamp moved on too) and a producer that replays
+    /// event time faster than the clock (its stream's times move on), and still stops one reading stamped far ahead.
+    /// </summary>
+    private string? TooFarAhead(StreamState state, RecordTime time, double modelTime, double transportMilliseconds)
+    {
+        if (options.MaxTimeSkew is not { } skew)
+        {
+            return null;
+        }
+
+        var unit = state.Model.UnitMilliseconds;
+        var transport = !double.IsNaN(transportMilliseconds) && time.Format != TimeFormat.ModelUnits ? transportMilliseconds / unit : double.NaN;
+        var newest = state.MaxSeenModelTime;
+        var reference = double.IsNaN(transport) ? newest : double.IsNaN(newest) ? transport : Math.Max(transport, newest);
+        var bound = skew.TotalMilliseconds / unit;
+        if (double.IsNaN(reference) || !(modelTime - reference > bound))
+        {
+            return null;
+        }
+
+        return time.Format == TimeFormat.ModelUnits
+            ? string.Create(CultureInfo.InvariantCulture, $"time {Describe(time)} is {modelTime - reference:R} model time units ahead of stream '{state.StreamId}''s newest time; the bound is {bound:R}.")
+            : $"time {Describe(time)} is more than {skew} ahead of the later of the record's timestamp and stream '{state.StreamId}''s newest time {Describe(new RecordTime(reference * unit, TimeFormat.Iso8601))}.";
+    }
+
+    private static string ConflictMessage(RecordTime time, string streamId) =>
+        $"stream '{streamId}' already has a reading at time {Describe(time)} with different values.";
 
     private static string Describe(RecordTime time)
     {

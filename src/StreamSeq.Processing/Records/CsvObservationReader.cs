@@ -1,16 +1,22 @@
-using System.Globalization;
+using nietras.SeparatedValues;
 
 namespace StreamSeq.Processing.Records;
 
 /// <summary>
 /// Reads observation CSV files: a header <c>stream,time,&lt;one column per observed component&gt;</c>, optionally
-/// followed by <c>control_*</c> columns. An empty cell or <c>NaN</c> is a missing component. A numeric time is in model
-/// time units; anything else must be ISO-8601. Without a <c>stream</c> column every row belongs to one stream named
-/// after the file. Bad rows are reported with file and line, and reading continues.
+/// followed by control columns (named <c>control_*</c>, or named by the caller). Cells follow
+/// <see cref="InputRules"/>: an empty cell or <c>NaN</c> is a missing component, anything else must be a finite
+/// number. A numeric time is in model time units; anything else must be ISO-8601. Without a <c>stream</c> column
+/// every row belongs to one stream named after the file. Bad rows are reported with file and line, and reading
+/// continues.
 /// </summary>
+/// <remarks>
+/// Parsing is RFC 4180 (Sep): quoted fields may hold commas, doubled quotes and line breaks; white space around a
+/// cell is ignored; blank lines are skipped. Rows are parsed in place: no allocation per row for valid rows.
+/// </remarks>
 public sealed class CsvObservationReader : IDisposable
 {
-    private readonly TextReader reader;
+    private readonly SepReader reader;
     private readonly string file;
     private readonly bool hasStream;
     private readonly int timeColumn;
@@ -19,35 +25,53 @@ public sealed class CsvObservationReader : IDisposable
     private readonly double[] values;
     private readonly double[] control;
     private readonly string defaultStream;
-    private readonly List<string> fields = [];
-    private long line = 1;
+    private readonly char[] streamChars = new char[512];
 
     /// <summary>Opens a reader; the header is read and checked immediately.</summary>
-    /// <exception cref="FormatException">The header is missing or has no time column.</exception>
-    public CsvObservationReader(TextReader reader, string file)
+    /// <param name="reader">The text (decoded).</param>
+    /// <param name="file">The file name used in messages.</param>
+    /// <param name="controlNames">Columns that hold control inputs rather than readings (besides <c>control_*</c>).</param>
+    /// <exception cref="FormatException">The header is missing, has no time column, or names an unknown control column.</exception>
+    public CsvObservationReader(TextReader reader, string file, IReadOnlyCollection<string>? controlNames = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        this.reader = reader;
         this.file = file;
-        var header = reader.ReadLine() ?? throw new FormatException($"{file}:1: file is empty (expected a header 'stream,time,<values...>').");
-        var names = Split(header, []).Select(h => h.Trim()).ToArray();
+        this.reader = CsvFiles.Open(reader, file);
+        if (this.reader.Header.IsEmpty)
+        {
+            this.reader.Dispose();
+            throw new FormatException($"{file}:1: file is empty (expected a header 'stream,time,<values...>').");
+        }
+
+        var names = this.reader.Header.ColNames.Select(h => h.Trim()).ToArray();
         hasStream = names.Length > 0 && names[0] == "stream";
         timeColumn = Array.IndexOf(names, "time");
         if (timeColumn < 0)
         {
+            this.reader.Dispose();
             throw new FormatException($"{file}:1: header has no 'time' column (expected 'stream,time,<values...>').");
         }
 
+        controlNames ??= [];
+        foreach (var name in controlNames.Where(n => !names.Contains(n, StringComparer.Ordinal)))
+        {
+            this.reader.Dispose();
+            throw new FormatException($"{file}:1: control column '{name}' is not in the header ({string.Join(",", names)}).");
+        }
+
+        bool IsControl(int i) => names[i].StartsWith("control_", StringComparison.Ordinal) || controlNames.Contains(names[i], StringComparer.Ordinal);
         var first = Math.Max(timeColumn + 1, hasStream ? 1 : 0);
-        valueColumns = [.. Enumerable.Range(first, names.Length - first).Where(i => !names[i].StartsWith("control_", StringComparison.Ordinal))];
-        controlColumns = [.. Enumerable.Range(first, names.Length - first).Where(i => names[i].StartsWith("control_", StringComparison.Ordinal))];
+        valueColumns = [.. Enumerable.Range(first, names.Length - first).Where(i => !IsControl(i))];
+        controlColumns = [.. Enumerable.Range(first, names.Length - first).Where(IsControl)];
         if (valueColumns.Length == 0)
         {
+            this.reader.Dispose();
             throw new FormatException($"{file}:1: header has no value columns after 'time'.");
         }
 
         ColumnCount = names.Length;
         ValueNames = [.. valueColumns.Select(i => names[i])];
+        ControlNames = [.. controlColumns.Select(i => names[i])];
         values = new double[valueColumns.Length];
         control = new double[controlColumns.Length];
         defaultStream = Path.GetFileNameWithoutExtension(file);
@@ -56,8 +80,14 @@ public sealed class CsvObservationReader : IDisposable
     /// <summary>The observed components' column names.</summary>
     public IReadOnlyList<string> ValueNames { get; }
 
+    /// <summary>The control inputs' column names.</summary>
+    public IReadOnlyList<string> ControlNames { get; }
+
     /// <summary>Columns per row.</summary>
     public int ColumnCount { get; }
+
+    /// <summary>The file line where the last row read (or rejected) starts.</summary>
+    public long Line { get; private set; } = 1;
 
     /// <summary>Reads the next row.</summary>
     /// <param name="record">The record (valid until the next call).</param>
@@ -67,137 +97,83 @@ public sealed class CsvObservationReader : IDisposable
     {
         record = default;
         error = null;
-        string? text;
+        SepReader.Row row;
         do
         {
-            text = reader.ReadLine();
-            line++;
-            if (text is null)
+            if (!CsvFiles.MoveNext(reader, file, out var failure))
             {
-                return CsvReadStatus.End;
+                error = failure;
+                return failure is null ? CsvReadStatus.End : CsvReadStatus.Error;
             }
-        }
-        while (text.Length == 0);
 
-        Split(text, fields);
-        var where = $"{file}:{line}";
-        if (fields.Count != ColumnCount)
+            row = reader.Current;
+            Line = row.LineNumberFrom;
+        }
+        while (CsvFiles.IsBlank(row));
+
+        var where = $"{file}:{Line}";
+        if (row.ColCount != ColumnCount)
         {
-            error = $"{where}: has {fields.Count} columns, the header has {ColumnCount}.";
+            error = $"{where}: has {row.ColCount} columns, the header has {ColumnCount}.";
             return CsvReadStatus.Error;
         }
 
-        var stream = hasStream ? fields[0] : defaultStream;
-        if (string.IsNullOrWhiteSpace(stream))
+        ReadOnlySpan<char> stream = defaultStream;
+        if (hasStream)
         {
-            error = $"{where}: column 'stream' is empty.";
-            return CsvReadStatus.Error;
-        }
-
-        var timeText = fields[timeColumn].Trim();
-        RecordTime time;
-        if (double.TryParse(timeText, NumberStyles.Float, CultureInfo.InvariantCulture, out var numeric))
-        {
-            if (!double.IsFinite(numeric))
+            var cell = row[0].Span;
+            if (cell.IsWhiteSpace())
             {
-                error = $"{where}: column 'time' is not finite ('{timeText}').";
+                error = $"{where}: column 'stream' is empty.";
                 return CsvReadStatus.Error;
             }
 
-            time = new RecordTime(numeric, TimeFormat.ModelUnits);
+            if (cell.Contains('\uFFFD'))
+            {
+                error = $"{where}: column 'stream' is not valid UTF-8.";
+                return CsvReadStatus.Error;
+            }
+
+            if (cell.Length > streamChars.Length)
+            {
+                error = $"{where}: column 'stream' is longer than {streamChars.Length} characters.";
+                return CsvReadStatus.Error;
+            }
+
+            cell.CopyTo(streamChars);
+            stream = streamChars.AsSpan(0, cell.Length);
         }
-        else if (!RecordTime.TryParseIso(timeText, out time))
+
+        if (!InputRules.TryParseTime(row[timeColumn].Span, out var time, out var problem))
         {
-            error = $"{where}: column 'time' is neither a number nor an ISO-8601 date-time ('{timeText}').";
+            error = $"{where}: column 'time' {problem}.";
             return CsvReadStatus.Error;
         }
 
-        if (!ParseCells(valueColumns, values, where, out error) || !ParseCells(controlColumns, control, where, out error))
+        if (!ParseCells(row, valueColumns, values, ValueNames, where, out error) || !ParseCells(row, controlColumns, control, ControlNames, where, out error))
         {
             return CsvReadStatus.Error;
         }
 
-        record = new InputRecord(stream, time, values, SourcePosition.FileLine(file, line), control);
+        record = new InputRecord(stream, time, values, SourcePosition.FileLine(file, Line), control);
         return CsvReadStatus.Record;
     }
 
     /// <inheritdoc />
     public void Dispose() => reader.Dispose();
 
-    private bool ParseCells(int[] columns, double[] target, string where, out string? error)
+    private static bool ParseCells(SepReader.Row row, int[] columns, double[] target, IReadOnlyList<string> names, string where, out string? error)
     {
         for (var i = 0; i < columns.Length; i++)
         {
-            var cell = fields[columns[i]].Trim();
-            if (cell.Length == 0 || cell.Equals("NaN", StringComparison.OrdinalIgnoreCase) || cell.Equals("null", StringComparison.Ordinal))
+            if (!InputRules.TryParseReading(row[columns[i]].Span, out target[i], out var problem))
             {
-                target[i] = double.NaN;
-            }
-            else if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
-            {
-                // Infinity is a missing value: a non-finite reading never enters the state.
-                target[i] = double.IsFinite(v) ? v : double.NaN;
-            }
-            else
-            {
-                error = $"{where}: column {columns[i] + 1} ('{ValueNames.ElementAtOrDefault(i) ?? "control"}') is not a number: '{cell}'.";
+                error = $"{where}: column {columns[i] + 1} ('{names[i]}'): {problem}.";
                 return false;
             }
         }
 
         error = null;
         return true;
-    }
-
-    private static List<string> Split(string text, List<string> into)
-    {
-        into.Clear();
-        var i = 0;
-        while (true)
-        {
-            if (i < text.Length && text[i] == '"')
-            {
-                var sb = new System.Text.StringBuilder();
-                i++;
-                while (i < text.Length)
-                {
-                    if (text[i] == '"')
-                    {
-                        if (i + 1 < text.Length && text[i + 1] == '"')
-                        {
-                            sb.Append('"');
-                            i += 2;
-                            continue;
-                        }
-
-                        i++;
-                        break;
-                    }
-
-                    sb.Append(text[i++]);
-                }
-
-                into.Add(sb.ToString());
-                var comma = text.IndexOf(',', i);
-                if (comma < 0)
-                {
-                    return into;
-                }
-
-                i = comma + 1;
-            }
-            else
-            {
-                var comma = text.IndexOf(',', i);
-                if (comma < 0)
-                {
-                    into.Add(text[i..]);
-                    return into;
-                }
-
-                into.Add(text[i..comma]);
-                i = comma + 1;
-            }
-        }
     }
 }

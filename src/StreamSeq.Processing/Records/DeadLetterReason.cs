@@ -23,4 +23,16 @@ public enum DeadLetterReason
 
     /// <summary>The worker is at its limit of live streams and could not admit a new one.</summary>
     StreamLimit,
+
+    /// <summary>The record's time, or a forecast time it leads to, cannot be represented (a date outside the years 1 to 9999).</summary>
+    TimeOutOfRange,
+
+    /// <summary>
+    /// The record's time is further ahead than the allowed skew: of its transport timestamp (Kafka), or of its stream's
+    /// newest time when there is none (files).
+    /// </summary>
+    TooFarAhead,
+
+    /// <summary>The record has the time of its stream's last reading but different values (an exact repeat is a dropped duplicate).</summary>
+    ConflictingDuplicate,
 }

@@ -13,6 +13,9 @@ public static class DeadLetterReasons
         DeadLetterReason.TooLarge => "too-large",
         DeadLetterReason.MissingKey => "missing-key",
         DeadLetterReason.StreamLimit => "stream-limit",
+        DeadLetterReason.TimeOutOfRange => "time-out-of-range",
+        DeadLetterReason.TooFarAhead => "too-far-ahead",
+        DeadLetterReason.ConflictingDuplicate => "conflicting-duplicate",
         _ => "unknown",
     };
 }

@@ -8,9 +8,10 @@ namespace StreamSeq.Processing.Records;
 /// JSON Lines files add a <c>"stream"</c> field; Kafka records carry the stream id as the key.
 /// </summary>
 /// <remarks>
-/// A missing <c>time</c> takes the fallback (the Kafka record timestamp). <c>null</c>, and the strings
-/// <c>"NaN"</c>, <c>"Infinity"</c> and <c>"-Infinity"</c>, are missing components. Unknown fields are ignored so
-/// producers can add metadata. One instance per thread.
+/// A missing <c>time</c> takes the fallback (the Kafka record timestamp). <c>null</c> and the string <c>"NaN"</c> are
+/// missing components; any other value that is not a finite number (<c>1e999</c>, <c>"Infinity"</c>) is rejected, as
+/// <see cref="InputRules"/> says for every input. Unknown fields are ignored so producers can add metadata. One
+/// instance per thread.
 /// </remarks>
 public sealed class InputRecordDecoder
 {
@@ -136,6 +137,12 @@ public sealed class InputRecordDecoder
             error = $"invalid JSON: {e.Message}";
             return false;
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader throws this for text it cannot unescape (a lone surrogate such as "\ud800").
+            error = $"invalid JSON text: {e.Message}";
+            return false;
+        }
 
         if (valueCount < 0)
         {
@@ -234,17 +241,20 @@ public sealed class InputRecordDecoder
 
             switch (reader.TokenType)
             {
-                case JsonTokenType.Number:
-                    target[count] = reader.TryGetDouble(out var d) && double.IsFinite(d) ? d : double.NaN;
+                case JsonTokenType.Number when reader.TryGetDouble(out var d) && double.IsFinite(d):
+                    target[count] = d;
                     break;
+                case JsonTokenType.Number:
+                    error = $"field '{field}' element {count} is not a finite number (missing readings are null or \"NaN\").";
+                    return -1;
                 case JsonTokenType.Null:
                     target[count] = double.NaN;
                     break;
-                case JsonTokenType.String when IsNonFiniteLiteral(ref reader):
+                case JsonTokenType.String when reader.ValueTextEquals("NaN"u8):
                     target[count] = double.NaN;
                     break;
                 default:
-                    error = $"field '{field}' element {count} must be a number or null.";
+                    error = $"field '{field}' element {count} must be a finite number, null or \"NaN\".";
                     return -1;
             }
 
@@ -253,7 +263,4 @@ public sealed class InputRecordDecoder
 
         return count;
     }
-
-    private static bool IsNonFiniteLiteral(ref Utf8JsonReader reader) =>
-        reader.ValueTextEquals("NaN"u8) || reader.ValueTextEquals("Infinity"u8) || reader.ValueTextEquals("-Infinity"u8);
 }

@@ -1,3 +1,4 @@
+using StreamSeq.Estimation.Smoothing;
 using StreamSeq.Processing.Anomaly;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Records;
@@ -18,7 +19,7 @@ public sealed class StreamState
         StreamId = streamId;
         Model = model;
         Seed = seed;
-        Buffer = new double[model.Estimator.Info.StateLength];
+        Buffer = new double[model.Estimator is FixedLagSmoother lagged ? lagged.StateLengthFor(0) : model.Estimator.Info.StateLength];
         model.Estimator.Initialize(Buffer, seed);
         Gate = AlertGateState.Initial;
         LastModelTime = double.NaN;
@@ -34,14 +35,45 @@ public sealed class StreamState
     /// <summary>The per-stream seed (from stream id and model seed).</summary>
     public ulong Seed { get; }
 
-    /// <summary>The estimator's state.</summary>
-    public double[] Buffer { get; }
+    /// <summary>
+    /// The estimator's state: its leading part while a fixed-lag smoother's window is still filling (the rest would be
+    /// zeros), grown by <see cref="Reserve"/> up to the model's full state length.
+    /// </summary>
+    public double[] Buffer { get; private set; }
+
+    /// <summary>Grows <see cref="Buffer"/> to hold at least <paramref name="length"/> numbers (doubling, at most the model's state length).</summary>
+    public void Reserve(int length)
+    {
+        if (Buffer.Length >= length)
+        {
+            return;
+        }
+
+        var grown = new double[Math.Min(Model.Estimator.Info.StateLength, Math.Max(length, Buffer.Length * 2))];
+        Buffer.CopyTo(grown, 0);
+        Buffer = grown;
+    }
+
+    /// <summary>Grows <see cref="Buffer"/> to what the next step needs (only fixed-lag smoothers need more as a stream grows).</summary>
+    public void ReserveForNextStep()
+    {
+        if (Model.Estimator is FixedLagSmoother lagged)
+        {
+            Reserve(lagged.StateLengthFor(Steps));
+        }
+    }
 
     /// <summary>Time of the last processed observation.</summary>
     public RecordTime LastTime { get; set; }
 
     /// <summary>Model time of the last processed observation (NaN before the first).</summary>
     public double LastModelTime { get; set; }
+
+    /// <summary>
+    /// A fingerprint of the last processed observation's values and control input (0: unknown), so a second reading
+    /// at the same time is told apart: an exact repeat is a duplicate, different values are a conflict.
+    /// </summary>
+    public ulong LastFingerprint { get; set; }
 
     /// <summary>Largest model time seen, processed or pending (the watermark is this minus the allowed lateness).</summary>
     public double MaxSeenModelTime { get; set; }

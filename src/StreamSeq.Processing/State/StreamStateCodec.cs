@@ -16,6 +16,7 @@ namespace StreamSeq.Processing.State;
 /// bookkeeping, alert gate, pending observations, then the state buffer's length and its leading non-zero part
 /// (trailing zeros are implied, which keeps fixed-capacity buffers small on the wire). A state whose model no longer
 /// exists or whose fingerprint differs (the spec changed) is not restored: the stream starts again from the prior.
+/// Optional trailing fields, absent in older states: the fingerprint of the last observation's values.
 /// </remarks>
 public static class StreamStateCodec
 {
@@ -68,8 +69,9 @@ public static class StreamStateCodec
             used--;
         }
 
-        w.Int32(buffer.Length);
+        w.Int32(state.Model.Estimator.Info.StateLength);
         w.Doubles(buffer.AsSpan(0, used));
+        w.UInt64(state.LastFingerprint);
     }
 
     /// <summary>Serialises to a new array.</summary>
@@ -141,15 +143,22 @@ public static class StreamStateCodec
         }
 
         var length = r.Int32();
-        if (length != state.Buffer.Length)
+        if (length != model.Estimator.Info.StateLength)
         {
-            reason = $"state buffer has {length} numbers but model '{modelName}' needs {state.Buffer.Length}";
+            reason = $"state buffer has {length} numbers but model '{modelName}' needs {model.Estimator.Info.StateLength}";
             return null;
         }
 
         var used = r.Doubles();
+        if (used.Length > length)
+        {
+            throw new FormatException($"state of stream '{streamId}' holds {used.Length} numbers, more than the {length} announced.");
+        }
+
+        state.Reserve(used.Length);
         Array.Clear(state.Buffer);
         used.CopyTo(state.Buffer, 0);
+        state.LastFingerprint = r.Remaining == 0 ? 0 : r.UInt64();
         reason = null;
         return state;
     }
@@ -213,6 +222,8 @@ public static class StreamStateCodec
     {
         private readonly ReadOnlySpan<byte> data = data;
         private int position;
+
+        public readonly int Remaining => data.Length - position;
 
         public byte Byte() => Take(1)[0];
 

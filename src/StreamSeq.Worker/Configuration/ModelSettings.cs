@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using StreamSeq.Processing.Processor;
 
 namespace StreamSeq.Worker.Configuration;
 
@@ -6,10 +7,10 @@ namespace StreamSeq.Worker.Configuration;
 public sealed class ModelSettings
 {
     /// <summary>Fixed-lag smoothing lag for this model.</summary>
-    [Range(0, 1000)]
+    [Range(0, ProcessorOptions.MaxLag)]
     public int? Lag { get; set; }
 
     /// <summary>Forecast horizons for this model.</summary>
-    [Range(0, 1000)]
+    [Range(0, ProcessorOptions.MaxHorizon)]
     public int? Horizon { get; set; }
 }

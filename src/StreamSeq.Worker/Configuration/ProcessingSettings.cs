@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using StreamSeq.Processing.Processor;
 
 namespace StreamSeq.Worker.Configuration;
 
@@ -9,16 +10,24 @@ public sealed class ProcessingSettings
     public const string Section = "StreamSeq:Processing";
 
     /// <summary>Fixed-lag smoothing lag for every model (0: no smoothed records). Per-model: <c>StreamSeq:ModelSettings</c>.</summary>
-    [Range(0, 1000)]
+    [Range(0, ProcessorOptions.MaxLag)]
     public int Lag { get; set; }
 
     /// <summary>Forecast horizons after each observation (0: none).</summary>
-    [Range(0, 1000)]
+    [Range(0, ProcessorOptions.MaxHorizon)]
     public int Horizon { get; set; }
 
     /// <summary>How late a record may arrive and still be re-ordered into its stream.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan AllowedLateness { get; set; }
+
+    /// <summary>
+    /// How far a record's time may be ahead of the later of its Kafka timestamp and its stream's newest time before it
+    /// is dead-lettered as <c>too-far-ahead</c> (0: no bound). Without it one reading stamped far in the future makes
+    /// every later reading of its stream too late.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan MaxTimeSkew { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Largest accepted number of values per record.</summary>
     [Range(1, 1_000_000)]

@@ -91,23 +91,24 @@ public sealed class RunCommandTests : IDisposable
         var (_, goodRecords, _) = Run(model, good);
         var (code, badRecords, errors) = Run(model, bad);
         Assert.Equal(0, code);
-        Assert.Contains("bad.csv:5: column 3 ('v') is not a number: 'abc'", errors, StringComparison.Ordinal);
-        Assert.Contains("bad.csv:7: has 2 columns, the header has 3", errors, StringComparison.Ordinal);
+        Assert.Contains("bad.csv:5: unparseable: column 3 ('v'): 'abc' is not a number.", errors, StringComparison.Ordinal);
+        Assert.Contains("bad.csv:7: unparseable: has 2 columns, the header has 3", errors, StringComparison.Ordinal);
         Assert.Contains("bad.csv:9: too-late", errors, StringComparison.Ordinal);
-        Assert.Contains("1 duplicates dropped, 3 rows rejected", errors, StringComparison.Ordinal);
+        Assert.Contains("bad.csv:11: conflicting-duplicate", errors, StringComparison.Ordinal);
+        Assert.Contains("0 duplicates dropped, 4 rows rejected", errors, StringComparison.Ordinal);
         Assert.Equal(
             goodRecords.Where(r => r.GetProperty("stream").GetString() == "b").Select(r => r.GetRawText()),
             badRecords.Where(r => r.GetProperty("stream").GetString() == "b").Select(r => r.GetRawText()));
     }
 
     [Fact]
-    public void Execute_OnErrorFail_StopsAtFirstBadRowWithExitCode2()
+    public void Execute_OnErrorFail_StopsAtFirstBadRowWithExitCode1AndWritesNoOutput()
     {
         var bad = System.IO.Path.Combine(dir, "bad.csv");
         File.WriteAllLines(bad, ["stream,time,v", "a,1,1.0", "a,2,x", "a,3,2.0"]);
         var (code, records, errors) = Run(RepositoryFiles.Path("examples", "nile.json"), bad, failFast: true);
-        Assert.Equal(2, code);
-        Assert.Single(records);
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Empty(records);
         Assert.Contains("bad.csv:3", errors, StringComparison.Ordinal);
     }
 

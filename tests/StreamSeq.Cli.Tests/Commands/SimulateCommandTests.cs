@@ -62,7 +62,7 @@ public sealed class SimulateCommandTests : IDisposable
 
         var code = root.Parse(commandLine).Invoke();
 
-        Assert.Equal(1, code);
+        Assert.Equal(CliErrors.Usage, code);
         Assert.Equal("error: give exactly one of --output (a file) and --bootstrap-servers (live to Kafka).", errors.ToString().Trim());
     }
 

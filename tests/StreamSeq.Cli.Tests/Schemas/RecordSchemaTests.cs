@@ -76,6 +76,22 @@ public sealed class RecordSchemaTests : IDisposable
     }
 
     [Fact]
+    public void ModelSpecs_ShippedDetectorConfiguration_MatchesTheSchemaWhichListsEachOfItsFields()
+    {
+        var path = RepositoryFiles.Path("src", "StreamSeq.Estimation", "Detection", "anomaly-detector.json");
+        var text = File.ReadAllText(path);
+        AssertValid(Load("model-spec.schema.json"), text, "anomaly-detector.json");
+
+        var schema = JsonNode.Parse(File.ReadAllText(RepositoryFiles.Path("schemas", "model-spec.schema.json")))!;
+        var detector = schema["allOf"]!.AsArray().Single(c => c!["if"]!["properties"]!["kind"]!["const"]!.GetValue<string>() == "anomaly-detector");
+        var listed = detector!["then"]!["properties"]!.AsObject().Select(p => p.Key).Concat(schema["properties"]!.AsObject().Select(p => p.Key)).ToHashSet();
+        foreach (var field in JsonNode.Parse(text)!.AsObject())
+        {
+            Assert.Contains(field.Key, listed);
+        }
+    }
+
+    [Fact]
     public void ModelSpecSchema_ListsEveryCatalogKind()
     {
         var schema = JsonNode.Parse(File.ReadAllText(RepositoryFiles.Path("schemas", "model-spec.schema.json")))!;
@@ -103,5 +119,9 @@ public sealed class RecordSchemaTests : IDisposable
 
         var bad = schema.Evaluate(JsonDocument.Parse("""{"time":true,"values":[1]}""").RootElement);
         Assert.False(bad.IsValid);
+
+        // Missing is null or "NaN" and nothing else: the schema and the decoder agree that "Infinity" is no reading.
+        Assert.False(schema.Evaluate(JsonDocument.Parse("""{"time":1,"values":["Infinity"]}""").RootElement).IsValid);
+        Assert.False(new StreamSeq.Processing.Records.InputRecordDecoder().TryDecode("""{"time":1,"values":["Infinity"]}"""u8, "s", double.NaN, default, out _, out _, out _));
     }
 }

@@ -43,6 +43,31 @@ public sealed class AnomalyFileRunnerTests : IDisposable
         Assert.Equal(900, Array.IndexOf(direct, direct.Max()));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(117)]
+    [InlineData(900)]
+    [InlineData(1999)]
+    public void Score_APrefixOfTheSeries_ScoresItsRowsAsTheWholeSeriesDoes(int rows)
+    {
+        // Online: a row's score depends on the rows before it only, never on how long the file turns out to be.
+        var (times, values) = Series(2000, seed: 9, spikeAt: 900);
+        var whole = new double[values.Length];
+        new AnomalyFileRunner().Score(times, values, whole);
+
+        var prefix = new double[rows];
+        new AnomalyFileRunner().Score(times[..rows], values.AsSpan(0, rows), prefix);
+
+        Assert.Equal(whole[..rows], prefix);
+    }
+
+    [Fact]
+    public void Thresholds_DefaultSpec_AreTheShippedOnes()
+    {
+        Assert.Same(StreamSeq.Estimation.Detection.AnomalyDetectorOptions.Default.Thresholds, new AnomalyFileRunner().Thresholds);
+        Assert.Empty(new AnomalyFileRunner(ModelSpec.Parse("""{"name":"x","kind":"anomaly-detector","warmupLength":20}""")).Thresholds);
+    }
+
     [Fact]
     public void ScoreFile_NabCsv_WritesTimestampValueAndScore()
     {
@@ -105,6 +130,64 @@ public sealed class AnomalyFileRunnerTests : IDisposable
 
         Assert.Contains("bad.csv:3", e.Message, StringComparison.Ordinal);
         Assert.Contains("yesterday", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ScoreFile_RowsBreakingTheInputRules_AreRejectedWithLineAndNotScored()
+    {
+        var (times, values) = Series(40, seed: 2, spikeAt: 30);
+        var clean = WriteNab(Path.Combine(folder, "clean.csv"), times, values);
+        var text = File.ReadAllLines(clean).ToList();
+        text.Insert(11, "2024-03-01 00:47:00,abc");
+        text.Insert(21, "2024-03-01 00:01:00,20");
+        text.Insert(31, "2024-03-01 02:22:00,21,22");
+        text.Insert(36, "2024-03-01 02:47:00,Infinity");
+        var dirty = Path.Combine(folder, "dirty.csv");
+        File.WriteAllLines(dirty, text);
+        var rejected = new List<string>();
+
+        var rows = new AnomalyFileRunner().ScoreFile(dirty, Path.Combine(folder, "dirty-scores.csv"), rejected: rejected.Add);
+        new AnomalyFileRunner().ScoreFile(clean, Path.Combine(folder, "clean-scores.csv"));
+
+        Assert.Equal(40, rows);
+        Assert.Equal(
+            ["dirty.csv:12: unparseable", "dirty.csv:22: too-late", "dirty.csv:32: unparseable", "dirty.csv:37: unparseable"],
+            rejected.Select(r => string.Join(':', r.Split(':').Take(3))));
+        Assert.Contains("'abc' is not a number", rejected[0], StringComparison.Ordinal);
+        Assert.Contains("has 3 columns", rejected[2], StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllLines(Path.Combine(folder, "clean-scores.csv")), File.ReadAllLines(Path.Combine(folder, "dirty-scores.csv")));
+    }
+
+    [Fact]
+    public void ScoreFile_RepeatedTimestamp_IsScoredAsNabExpectsOneScorePerRow()
+    {
+        var input = Path.Combine(folder, "dst.csv");
+        File.WriteAllText(input, "timestamp,value\n2014-03-09 02:00:00,1\n2014-03-09 03:00:00,2\n2014-03-09 03:00:00,3\n2014-03-09 04:00:00,4\n");
+
+        Assert.Equal(4, new AnomalyFileRunner().ScoreFile(input, Path.Combine(folder, "dst-scores.csv")));
+    }
+
+    [Fact]
+    public void ScoreFolder_EmptyAndGarbageFiles_AreReportedAndEveryGoodFileIsScored()
+    {
+        var (times, values) = Series(300, seed: 5, spikeAt: 200);
+        var data = Path.Combine(folder, "data");
+        WriteNab(Path.Combine(data, "a", "first.csv"), times, values);
+        Directory.CreateDirectory(Path.Combine(data, "b"));
+        File.WriteAllText(Path.Combine(data, "b", "empty.csv"), string.Empty);
+        File.WriteAllBytes(Path.Combine(data, "b", "garbage.csv"), [.. Enumerable.Range(0, 400).Select(i => (byte)((i * 37) % 256))]);
+        WriteNab(Path.Combine(data, "c", "last.csv"), times, values);
+        var results = Path.Combine(folder, "results");
+
+        var scored = new AnomalyFileRunner().ScoreFolder(data, results, "det", rejected: _ => { });
+
+        Assert.Equal(["a/first.csv", "b/empty.csv", "b/garbage.csv", "c/last.csv"], scored.Select(f => f.RelativePath));
+        Assert.Equal([300L, 0L, 0L, 300L], scored.Select(f => f.Rows));
+        Assert.NotNull(scored[1].Error);
+        Assert.NotNull(scored[2].Error);
+        Assert.Equal(
+            [Path.Combine(results, "det", "a", "det_first.csv"), Path.Combine(results, "det", "c", "det_last.csv")],
+            Directory.GetFiles(results, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
     }
 
     [Fact]

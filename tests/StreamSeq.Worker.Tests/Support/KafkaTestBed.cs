@@ -232,11 +232,11 @@ internal sealed class KafkaTestBed : IDisposable
     }
 
     /// <summary>Runs an in-process worker on a thread until the returned handle is disposed (graceful stop).</summary>
-    public WorkerHandle StartInProcess(ModelRouter router, string instanceId, Action<KafkaTransportOptions>? configure = null)
+    public WorkerHandle StartInProcess(ModelRouter router, string instanceId, Action<KafkaTransportOptions>? configure = null, ProcessorOptions? processing = null)
     {
         var options = Clone(Options, instanceId);
         configure?.Invoke(options);
-        return new WorkerHandle(options, router);
+        return new WorkerHandle(options, router, processing);
     }
 
     /// <summary>Produces on a background thread; join the result to wait for the last record.</summary>
@@ -265,9 +265,9 @@ internal sealed class KafkaTestBed : IDisposable
         private readonly CancellationTokenSource stop = new();
         private readonly Thread thread;
 
-        public WorkerHandle(KafkaTransportOptions options, ModelRouter router)
+        public WorkerHandle(KafkaTransportOptions options, ModelRouter router, ProcessorOptions? processing = null)
         {
-            Worker = new KafkaStreamWorker(options, router, new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), TestLog.For<KafkaStreamWorker>(options.InstanceId));
+            Worker = new KafkaStreamWorker(options, router, processing ?? new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), TestLog.For<KafkaStreamWorker>(options.InstanceId));
             thread = new Thread(() =>
             {
                 try

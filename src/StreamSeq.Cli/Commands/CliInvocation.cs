@@ -1,0 +1,67 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using StreamSeq.Cli.Io;
+
+namespace StreamSeq.Cli.Commands;
+
+/// <summary>
+/// Runs a parsed command line the way Unix tools behave: a usage mistake is one line per problem plus a hint, exit
+/// code 2; an error while running is one line, exit code 1; a stack trace only with <c>--verbose</c>.
+/// </summary>
+internal static class CliInvocation
+{
+    /// <summary>The option that asks for stack traces of unexpected errors.</summary>
+    public static Option<bool> Verbose { get; } = new("--verbose")
+    {
+        Description = "On an unexpected error, print the stack trace too.",
+        Recursive = true,
+    };
+
+    /// <summary>Parses and runs <paramref name="args"/> against <paramref name="root"/>; returns the exit code.</summary>
+    public static async Task<int> RunAsync(RootCommand root, IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(stderr);
+        if (!root.Options.Contains(Verbose))
+        {
+            root.Options.Add(Verbose);
+        }
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
+        {
+            foreach (var error in parse.Errors)
+            {
+                stderr.WriteLine($"error: {TerminalText.Clean(error.Message)}");
+            }
+
+            var command = parse.CommandResult.Command;
+            var path = command == root ? root.Name : $"{root.Name} {command.Name}";
+            stderr.WriteLine($"Try '{path} --help' for more information.");
+            return CliErrors.Usage;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = stdout, Error = stderr }, cancellation).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine("cancelled.");
+            return 130;
+        }
+#pragma warning disable CA1031 // the last line of defence: no stack trace reaches a user who did not ask for one
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            var inner = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : e;
+            stderr.WriteLine($"error: {TerminalText.Clean(inner.Message)} ({inner.GetType().Name}; this is a bug in streamseq, please report it{(parse.GetValue(Verbose) ? string.Empty : "; --verbose shows where")})");
+            if (parse.GetValue(Verbose))
+            {
+                stderr.WriteLine(inner.ToString());
+            }
+
+            return CliErrors.InvalidInput;
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace StreamSeq.Cli.Commands;
+
+/// <summary>
+/// Options whose values are checked while the command line is parsed, so a wrong value is a usage error (exit code 2)
+/// with one line naming the option, never an exception.
+/// </summary>
+internal static class OptionParsers
+{
+    /// <summary>A whole number from <paramref name="minimum"/> to <paramref name="maximum"/>.</summary>
+    public static Option<int> WholeNumber(string name, string description, int defaultValue, int minimum, int maximum = int.MaxValue)
+    {
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+            if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                result.AddError($"{name}: '{text}' is not a whole number.");
+                return defaultValue;
+            }
+
+            if (value < minimum || value > maximum)
+            {
+                result.AddError(maximum == int.MaxValue ? $"{name}: must be at least {minimum}, got {value}." : $"{name}: must be between {minimum} and {maximum}, got {value}.");
+            }
+
+            return value;
+        };
+        return option;
+    }
+
+    /// <summary>A finite number of at least <paramref name="minimum"/> (above it when <paramref name="exclusive"/>).</summary>
+    public static Option<double> FiniteNumber(string name, string description, double defaultValue, double minimum, bool exclusive = false, double maximum = double.MaxValue)
+    {
+        var option = new Option<double>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.CustomParser = result => Parse(result, name, minimum, exclusive, maximum) ?? defaultValue;
+        return option;
+    }
+
+    /// <summary>An optional finite number above <paramref name="minimum"/> (null when absent).</summary>
+    public static Option<double?> OptionalFiniteNumber(string name, string description, double minimum, bool exclusive = true)
+    {
+        var option = new Option<double?>(name) { Description = description };
+        option.CustomParser = result => Parse(result, name, minimum, exclusive, double.MaxValue);
+        return option;
+    }
+
+    private static double? Parse(System.CommandLine.Parsing.ArgumentResult result, string name, double minimum, bool exclusive, double maximum)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+        {
+            result.AddError($"{name}: '{text}' is not a finite number.");
+            return null;
+        }
+
+        if (exclusive ? value <= minimum : value < minimum)
+        {
+            result.AddError($"{name}: must be {(exclusive ? "above" : "at least")} {minimum.ToString(CultureInfo.InvariantCulture)}, got {text}.");
+        }
+        else if (value > maximum)
+        {
+            result.AddError($"{name}: must be at most {maximum.ToString(CultureInfo.InvariantCulture)}, got {text}.");
+        }
+
+        return value;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text;
+
+namespace StreamSeq.Cli.Io;
+
+/// <summary>
+/// Makes text from user files safe to print on a terminal: control characters (which could move the cursor, clear
+/// the screen or retitle the window) and undecodable bytes are shown as escapes, and very long messages are cut.
+/// </summary>
+internal static class TerminalText
+{
+    private const int MaxLength = 400;
+
+    public static string Clean(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return string.Empty;
+        }
+
+        var clean = true;
+        foreach (var c in text)
+        {
+            if (NeedsEscape(c))
+            {
+                clean = false;
+                break;
+            }
+        }
+
+        if (clean && text.Length <= MaxLength)
+        {
+            return text;
+        }
+
+        var sb = new StringBuilder(Math.Min(text.Length, MaxLength) + 16);
+        foreach (var c in text)
+        {
+            if (sb.Length >= MaxLength)
+            {
+                sb.Append("...");
+                break;
+            }
+
+            if (NeedsEscape(c))
+            {
+                sb.Append(c <= 0xFF ? $"\\x{(int)c:X2}" : $"\\u{(int)c:X4}");
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static bool NeedsEscape(char c) =>
+        char.IsControl(c) || c == '\uFFFD' || c is '\u2028' or '\u2029' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
+}

@@ -1,0 +1,176 @@
+using System.Globalization;
+
+namespace StreamSeq.Processing.Records;
+
+/// <summary>
+/// The one set of rules for input readings and times, shared by the worker's decoder, the CSV reader of <c>run</c>
+/// and <c>fit</c>, and <c>detect</c>: a missing reading is an empty cell, <c>NaN</c> (any case, as numpy and pandas
+/// write it) or JSON <c>null</c>, and nothing else; every other text must be a finite number, so <c>1e999</c>,
+/// <c>Infinity</c>, <c>-inf</c> or <c>abc</c> are rejected with a reason, never read as missing or as zero.
+/// </summary>
+/// <remarks>
+/// Times are a finite number (model time units in files, epoch milliseconds in Kafka) or an ISO-8601 date-time.
+/// Times written as dates must lie within 0001-01-01 and 9999-12-31T23:59:59.999Z, and so must every time the
+/// processor derives from them (forecast times): a record whose forecasts would leave that range is rejected as
+/// <see cref="DeadLetterReason.TimeOutOfRange"/> rather than failing while its outputs are written.
+/// </remarks>
+public static class InputRules
+{
+    /// <summary>0001-01-01T00:00:00Z in epoch milliseconds, the earliest time that can be written as a date.</summary>
+    public const double MinEpochMilliseconds = -62_135_596_800_000.0;
+
+    /// <summary>9999-12-31T23:59:59.999Z in epoch milliseconds, the latest time that can be written as a date.</summary>
+    public const double MaxEpochMilliseconds = 253_402_300_799_999.0;
+
+    /// <summary>True when <paramref name="cell"/> (already trimmed) marks a missing reading: empty or <c>NaN</c>.</summary>
+    public static bool IsMissing(ReadOnlySpan<char> cell) =>
+        cell.IsEmpty || cell.Equals("NaN", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Parses one reading from text (a CSV cell).</summary>
+    /// <param name="cell">The cell; surrounding white space is ignored.</param>
+    /// <param name="value">The reading, NaN when missing.</param>
+    /// <param name="problem">Why the cell is not a reading (null when it is).</param>
+    /// <returns>False when the cell is neither missing nor a finite number.</returns>
+    public static bool TryParseReading(ReadOnlySpan<char> cell, out double value, out string? problem)
+    {
+        cell = cell.Trim();
+        problem = null;
+        if (IsMissing(cell))
+        {
+            value = double.NaN;
+            return true;
+        }
+
+        if (double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+        {
+            if (double.IsFinite(value))
+            {
+                return true;
+            }
+
+            problem = IsInfinityLiteral(cell)
+                ? $"'{cell}' is not a finite number (missing readings are empty or NaN)"
+                : $"'{cell}' is out of the range of a double";
+            value = double.NaN;
+            return false;
+        }
+
+        problem = IsInfinityLiteral(cell)
+            ? $"'{cell}' is not a finite number (missing readings are empty or NaN)"
+            : $"'{cell}' is not a number";
+        value = double.NaN;
+        return false;
+    }
+
+    /// <summary>Parses a time from text: a finite number in model time units, or an ISO-8601 date-time.</summary>
+    /// <param name="text">The text; surrounding white space is ignored.</param>
+    /// <param name="time">The time.</param>
+    /// <param name="problem">Why the text is not a time (null when it is).</param>
+    public static bool TryParseTime(ReadOnlySpan<char> text, out RecordTime time, out string? problem)
+    {
+        text = text.Trim();
+        problem = null;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var numeric))
+        {
+            if (double.IsFinite(numeric))
+            {
+                time = new RecordTime(numeric, TimeFormat.ModelUnits);
+                return true;
+            }
+
+            time = default;
+            problem = $"'{text}' is not a finite time";
+            return false;
+        }
+
+        if (RecordTime.TryParseIso(text, out time) && IsWritable(time))
+        {
+            return true;
+        }
+
+        problem = text.IsEmpty ? "is empty (a time is required)" : $"'{text}' is neither a number nor an ISO-8601 date-time";
+        return false;
+    }
+
+    /// <summary>
+    /// Checks that a record's time, and the forecast times it leads to, can be represented and written: finite, and
+    /// for date-times within <see cref="MinEpochMilliseconds"/>..<see cref="MaxEpochMilliseconds"/>.
+    /// </summary>
+    /// <param name="time">The record's time.</param>
+    /// <param name="lastForecastOffset">Model time from the record to its furthest forecast (0 without forecasts).</param>
+    /// <param name="unitMilliseconds">The model's time unit in milliseconds.</param>
+    /// <param name="problem">What is out of range.</param>
+    public static bool IsInRange(RecordTime time, double lastForecastOffset, double unitMilliseconds, out string? problem)
+    {
+        problem = null;
+        if (!double.IsFinite(time.Value))
+        {
+            problem = "record time is not finite.";
+            return false;
+        }
+
+        var last = time.AddModelTime(lastForecastOffset, unitMilliseconds);
+        if (time.Format == TimeFormat.ModelUnits)
+        {
+            if (!double.IsFinite(last.Value))
+            {
+                problem = $"forecast times after {time.Value.ToString("R", CultureInfo.InvariantCulture)} would overflow.";
+                return false;
+            }
+
+            return true;
+        }
+
+        if (!IsWritable(time))
+        {
+            problem = $"time {time.Value.ToString("R", CultureInfo.InvariantCulture)} ms since 1970 is outside the years 1 to 9999.";
+            return false;
+        }
+
+        if (!IsWritable(last))
+        {
+            problem = "forecast times after this record would fall after 9999-12-31T23:59:59.999Z.";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// A fingerprint of a reading's values and control input (never 0), equal for equal readings: missing components
+    /// are equal to each other, and 0 equals -0. Two readings of a stream at one time are duplicates when their
+    /// fingerprints are equal and a conflict otherwise.
+    /// </summary>
+    public static ulong Fingerprint(ReadOnlySpan<double> values, ReadOnlySpan<double> control)
+    {
+        var hash = 14695981039346656037UL;
+        hash = Mix(hash, values);
+        hash = Mix(hash ^ 0x9E3779B97F4A7C15UL, control);
+        return hash == 0 ? 1 : hash;
+    }
+
+    private static ulong Mix(ulong hash, ReadOnlySpan<double> numbers)
+    {
+        hash = (hash ^ (ulong)numbers.Length) * 1099511628211UL;
+        foreach (var v in numbers)
+        {
+            var bits = double.IsNaN(v) ? 0x7FF8000000000000UL : v == 0.0 ? 0UL : (ulong)BitConverter.DoubleToInt64Bits(v);
+            hash = (hash ^ bits) * 1099511628211UL;
+            hash ^= hash >> 29;
+        }
+
+        return hash;
+    }
+
+    /// <summary>True when a date-time (epoch milliseconds) lies within the years 1 to 9999.</summary>
+    private static bool IsWritable(RecordTime time) =>
+        time.Value is >= MinEpochMilliseconds and <= MaxEpochMilliseconds;
+
+    private static bool IsInfinityLiteral(ReadOnlySpan<char> cell)
+    {
+        var body = cell.TrimStart("+-");
+        return body.Equals("inf", StringComparison.OrdinalIgnoreCase)
+            || body.Equals("infinity", StringComparison.OrdinalIgnoreCase)
+            || body.SequenceEqual("∞");
+    }
+}

@@ -1,0 +1,331 @@
+using System.CommandLine;
+using StreamSeq.Cli.Commands;
+using StreamSeq.Testing;
+
+namespace StreamSeq.Cli.Tests.Commands;
+
+/// <summary>The command line as a user meets it: exit codes, one-line errors, and files that are never destroyed.</summary>
+public sealed class CliSafetyTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("streamseq-safety-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static string Nile => RepositoryFiles.Path("examples", "nile.json");
+
+    private static RootCommand Root(TextWriter stdout, TextWriter stderr) =>
+    [
+        RunCommand.Create(stdout, stderr),
+        FitCommand.Create(stdout, stderr),
+        SimulateCommand.Create(stdout, stderr),
+        DetectCommand.Create(stdout, stderr),
+        GenerateCommand.Create(stdout, stderr),
+        PlotCommand.Create(stdout, stderr),
+    ];
+
+    private (int Code, string Errors) Invoke(params string[] args)
+    {
+        var errors = new StringWriter();
+        var code = Task.Run(() => CliInvocation.RunAsync(Root(TextWriter.Null, errors), args, TextWriter.Null, errors)).Result;
+        return (code, errors.ToString());
+    }
+
+    private string Copy(string name, string source)
+    {
+        var path = Path.Combine(dir, name);
+        File.Copy(source, path);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("--lag", "abc", "--lag: 'abc' is not a whole number.")]
+    [InlineData("--horizon", "1.5", "--horizon: '1.5' is not a whole number.")]
+    [InlineData("--allowed-lateness", "NaN", "--allowed-lateness: 'NaN' is not a finite number.")]
+    [InlineData("--lag", "-1", "--lag: must be at least 0, got -1.")]
+    [InlineData("--max-time-skew", "0", "--max-time-skew: must be above 0, got 0.")]
+    public void Run_BadOptionValue_IsAUsageErrorOfOneLineNamingTheOption(string option, string value, string message)
+    {
+        var (code, errors) = Invoke("run", "-m", Nile, "-i", RepositoryFiles.Path("examples", "nile.csv"), "-o", Path.Combine(dir, "o.jsonl"), option, value);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal($"error: {message}", errors.Split('\n')[0]);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(dir, "o.jsonl")));
+    }
+
+    [Theory]
+    [InlineData("detect --parallel abc", "--parallel: 'abc' is not a whole number.")]
+    [InlineData("detect --parallel 0", "--parallel: must be at least 1, got 0.")]
+    [InlineData("simulate --streams 0 -o s.csv", "--streams: must be between 1 and 10000000, got 0.")]
+    [InlineData("simulate --fault-rate 2 -o s.csv", "--fault-rate: must be at most 1, got 2.")]
+    [InlineData("generate --length x -o g.csv", "--length: 'x' is not a whole number.")]
+    [InlineData("plot --width 5 -i x.jsonl -o p.png", "--width: must be between 100 and 20000, got 5.")]
+    public void Invoke_BadOptionValue_IsAUsageErrorNotACrash(string commandLine, string message)
+    {
+        var args = commandLine.Split(' ').ToList();
+        if (args[0] == "detect")
+        {
+            args.AddRange(["-i", RepositoryFiles.Path("examples", "nab-detector.csv"), "-o", Path.Combine(dir, "d.csv")]);
+        }
+
+        var (code, errors) = Invoke([.. args]);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Contains($"error: {message}", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_OutputIsAFolderOrUnwritable_OneLineNamingTheOptionExit1()
+    {
+        var (folderCode, folderErrors) = Invoke("run", "-m", Nile, "-i", RepositoryFiles.Path("examples", "nile.csv"), "-o", dir);
+        var (procCode, procErrors) = Invoke("run", "-m", Nile, "-i", RepositoryFiles.Path("examples", "nile.csv"), "-o", "/proc/streamseq-out.jsonl");
+
+        Assert.Equal(CliErrors.InvalidInput, folderCode);
+        Assert.Equal($"error: --output: cannot write '{dir}': it is a folder.", folderErrors.Trim());
+        Assert.Equal(CliErrors.InvalidInput, procCode);
+        Assert.StartsWith("error: --output: cannot write '/proc/streamseq-out.jsonl'", procErrors.Trim(), StringComparison.Ordinal);
+        Assert.Single(procErrors.Trim().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("run -m {model} -i {input} -o {input}")]
+    [InlineData("run -m {model} -i {input} -o {out} --dead-letters {input}")]
+    [InlineData("run -m {model} -i {input} -o {model}")]
+    [InlineData("run -m {model} -i {input} -o {hardlink}")]
+    [InlineData("run -m {model} -i {symlink} -o {input}")]
+    [InlineData("fit -m {model} -i {input} --fit observationNoise -o {input}")]
+    [InlineData("fit -m {model} -i {input} --fit observationNoise -o {model}")]
+    public void Invoke_OutputThatIsAnInput_IsRefusedAndTheInputIsUnchanged(string commandLine)
+    {
+        var input = Copy("nile.csv", RepositoryFiles.Path("examples", "nile.csv"));
+        var model = Copy("nile.json", RepositoryFiles.Path("examples", "nile-diffuse.json"));
+        var hardlink = Path.Combine(dir, "hard.csv");
+        using (var ln = System.Diagnostics.Process.Start("ln", [input, hardlink])!)
+        {
+            ln.WaitForExit();
+        }
+
+        var symlink = Path.Combine(dir, "link.csv");
+        File.CreateSymbolicLink(symlink, input);
+        var before = (File.ReadAllBytes(input), File.ReadAllBytes(model));
+        var args = commandLine.Replace("{model}", model, StringComparison.Ordinal).Replace("{input}", input, StringComparison.Ordinal)
+            .Replace("{out}", Path.Combine(dir, "o.jsonl"), StringComparison.Ordinal).Replace("{hardlink}", hardlink, StringComparison.Ordinal)
+            .Replace("{symlink}", symlink, StringComparison.Ordinal).Split(' ');
+
+        var (code, errors) = Invoke(args);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Contains("refusing to overwrite an input", errors, StringComparison.Ordinal);
+        Assert.Single(errors.Trim().Split('\n'));
+        Assert.Equal(before.Item1, File.ReadAllBytes(input));
+        Assert.Equal(before.Item2, File.ReadAllBytes(model));
+    }
+
+    [Fact]
+    public void Detect_OutputIsTheInput_IsRefusedAndTheInputIsUnchanged()
+    {
+        var input = Copy("nab.csv", RepositoryFiles.Path("examples", "nab-detector.csv"));
+        var before = File.ReadAllBytes(input);
+
+        var (code, errors) = Invoke("detect", "-i", input, "-o", input);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Contains("refusing to overwrite an input", errors, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(input));
+    }
+
+    [Fact]
+    public void Run_FailingRun_LeavesTheExistingOutputAsItWas()
+    {
+        var output = Path.Combine(dir, "out.jsonl");
+        File.WriteAllText(output, "yesterday's results\n");
+        var bad = Path.Combine(dir, "bad.csv");
+        File.WriteAllLines(bad, ["stream,time,v", "a,1,1.0", "a,2,oops", "a,3,2.0"]);
+
+        var (failCode, _) = Invoke("run", "-m", Nile, "-i", bad, "-o", output, "--on-error", "fail");
+        var wide = Path.Combine(dir, "wide.csv");
+        File.WriteAllLines(wide, ["stream,time,v,w", "a,1,1.0,2.0"]);
+        var (headerCode, headerErrors) = Invoke("run", "-m", Nile, "-i", wide, "-o", output);
+
+        Assert.Equal(CliErrors.InvalidInput, failCode);
+        Assert.Equal(CliErrors.InvalidInput, headerCode);
+        Assert.Contains("wide.csv:1:", headerErrors, StringComparison.Ordinal);
+        Assert.Equal("yesterday's results\n", File.ReadAllText(output));
+        Assert.Equal(["bad.csv", "out.jsonl", "wide.csv"], Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Run_BinaryGarbageAsJsonLines_ExitsNonZeroAndEchoesNoRawBytes()
+    {
+        var garbage = Path.Combine(dir, "garbage.jsonl");
+        var random = new Random(7);
+        var bytes = new byte[4000];
+        random.NextBytes(bytes);
+        bytes[100] = (byte)'\n';
+        "{\"stream\":\"\u001b[2J\",\"time\":\"\u001b]0;pwned\u0007\",\"values\":[1]}\n"u8.CopyTo(bytes.AsSpan(200));
+        File.WriteAllBytes(garbage, bytes);
+
+        var (code, errors) = Invoke("run", "-m", Nile, "-i", garbage, "-o", Path.Combine(dir, "o.jsonl"));
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Contains("was rejected", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain(errors, c => char.IsControl(c) && c != '\n' && c != '\r');
+        Assert.DoesNotContain('\uFFFD', errors);
+        Assert.False(File.Exists(Path.Combine(dir, "o.jsonl")));
+    }
+
+    [Fact]
+    public void Run_LagAndHorizonAboveTheWorkersLimits_AreCappedWithANote()
+    {
+        var output = Path.Combine(dir, "o.jsonl");
+
+        var (code, errors) = Invoke("run", "-m", Nile, "-i", RepositoryFiles.Path("examples", "nile.csv"), "-o", output, "--lag", "1000000", "--horizon", "100000");
+
+        Assert.Equal(0, code);
+        Assert.Contains("note: --lag 1000000 is above the limit of 1000 (the worker's); using 1000.", errors, StringComparison.Ordinal);
+        Assert.Contains("note: --horizon 100000 is above the limit of 1000 (the worker's); using 1000.", errors, StringComparison.Ordinal);
+        Assert.Contains("no fixed-lag smoothed records", errors, StringComparison.Ordinal);
+        Assert.Equal(100 + (100 * 1000) + 1, File.ReadLines(output).Count());
+    }
+
+    [Fact]
+    public void Run_ConflictingDuplicateWithOnErrorFail_StopsNamingFileAndLine()
+    {
+        var input = Path.Combine(dir, "dup.csv");
+        File.WriteAllLines(input, ["stream,time,v", "a,1,1.0", "a,2,1.5", "a,2,1.5", "a,3,2.0", "a,3,9.0", "a,4,2.5"]);
+
+        var (skipCode, skipErrors) = Invoke("run", "-m", Nile, "-i", input, "-o", Path.Combine(dir, "skip.jsonl"));
+        var (failCode, failErrors) = Invoke("run", "-m", Nile, "-i", input, "-o", Path.Combine(dir, "fail.jsonl"), "--on-error", "fail");
+
+        Assert.Equal(0, skipCode);
+        Assert.Contains("dup.csv:6: conflicting-duplicate:", skipErrors, StringComparison.Ordinal);
+        Assert.Contains("1 duplicates dropped, 1 rows rejected", skipErrors, StringComparison.Ordinal);
+        Assert.Equal(4, File.ReadLines(Path.Combine(dir, "skip.jsonl")).Count());
+        Assert.Equal(CliErrors.InvalidInput, failCode);
+        Assert.Contains("dup.csv:6: conflicting-duplicate:", failErrors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_ControlColumnByName_IsUsedAndAnUnnamedExtraColumnIsAClearError()
+    {
+        var model = Path.Combine(dir, "controlled.json");
+        File.WriteAllText(model, """
+            {"name":"heater","kind":"linear-gaussian","transition":[[0.9]],"control":[[0.5]],"transitionNoise":[[0.1]],
+             "observation":[[1]],"observationNoise":[[0.2]],"initialMean":[20],"initialCovariance":[[1]]}
+            """);
+        var input = Path.Combine(dir, "heater.csv");
+        File.WriteAllLines(input, ["stream,time,y,u", "room,1,20.1,1", "room,2,20.6,1", "room,3,20.4,0"]);
+
+        var (plainCode, plainErrors) = Invoke("run", "-m", model, "-i", input, "-o", Path.Combine(dir, "plain.jsonl"));
+        var (namedCode, namedErrors) = Invoke("run", "-m", model, "-i", input, "-o", Path.Combine(dir, "named.jsonl"), "--control", "u");
+
+        Assert.Equal(CliErrors.InvalidInput, plainCode);
+        Assert.Equal("error: heater.csv:1: the header has 2 value columns (y, u) but model 'heater' observes 1. If some of them are control inputs, name them with --control (or start their names with control_).", plainErrors.Trim());
+        Assert.Equal(0, namedCode);
+        Assert.Contains("3 observations in 1 streams", namedErrors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_NonFiniteCells_AreRejectedNotReadAsMissing()
+    {
+        var input = Path.Combine(dir, "inf.csv");
+        File.WriteAllLines(input, ["stream,time,v", "a,1,1.0", "a,2,1e999", "a,3,Infinity", "a,4,-inf", "a,5,", "a,6,NaN"]);
+
+        var (code, errors) = Invoke("run", "-m", Nile, "-i", input, "-o", Path.Combine(dir, "o.jsonl"));
+
+        Assert.Equal(0, code);
+        Assert.Contains("inf.csv:3: unparseable: column 3 ('v'): '1e999'", errors, StringComparison.Ordinal);
+        Assert.Contains("inf.csv:4: unparseable: column 3 ('v'): 'Infinity' is not a finite number", errors, StringComparison.Ordinal);
+        Assert.Contains("inf.csv:5: unparseable: column 3 ('v'): '-inf' is not a finite number", errors, StringComparison.Ordinal);
+        Assert.Contains("3 observations in 1 streams", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fit_RowsBreakingTheInputRules_AreReportedAndLeftOutOfTheFit()
+    {
+        var lines = File.ReadAllLines(RepositoryFiles.Path("examples", "nile.csv")).ToList();
+        var clean = Path.Combine(dir, "clean.csv");
+        File.WriteAllLines(clean, lines);
+        var header = lines[0].Split(',');
+        var first = lines[1].Split(',');
+        var dirty = Path.Combine(dir, "dirty.csv");
+        File.WriteAllLines(dirty, [.. lines.Take(2), $"{first[0]},{first[1]},{first[2]}", $"{first[0]},{first[1]},12345", $"{first[0]},1e999,1", .. lines.Skip(2).Take(3), $"{first[0]},2000,Infinity", .. lines.Skip(5)]);
+        var model = RepositoryFiles.Path("examples", "nile-diffuse.json");
+        var errors = new StringWriter();
+
+        var cleanCode = FitCommand.Execute(model, clean, Path.Combine(dir, "clean.json"), ["observationNoise", "transitionNoise"], "mle", 200, 0, TextWriter.Null);
+        var dirtyCode = FitCommand.Execute(model, dirty, Path.Combine(dir, "dirty.json"), ["observationNoise", "transitionNoise"], "mle", 200, 0, errors);
+
+        Assert.Equal(3, header.Length);
+        Assert.Equal(0, cleanCode);
+        Assert.Equal(0, dirtyCode);
+        Assert.Contains("dirty.csv:4: conflicting-duplicate", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains("dirty.csv:5: column 'time' '1e999' is not a finite time", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains("dirty.csv:9: column 3 ('volume'): 'Infinity' is not a finite number", errors.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("dirty.csv:3", errors.ToString(), StringComparison.Ordinal);
+        Assert.Equal(
+            System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "clean.json")))!["fit"]!["logLikelihood"]!.GetValue<double>(),
+            System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "dirty.json")))!["fit"]!["logLikelihood"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public void Detect_FolderWithEmptyAndGarbageFiles_ScoresTheGoodOnesExits1AndLeavesNoEmptyResult()
+    {
+        var data = Path.Combine(dir, "data");
+        Directory.CreateDirectory(Path.Combine(data, "a"));
+        Directory.CreateDirectory(Path.Combine(data, "b"));
+        File.WriteAllText(Path.Combine(data, "a", "empty.csv"), string.Empty);
+        File.WriteAllBytes(Path.Combine(data, "a", "garbage.csv"), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x1B, 0x5B, 0x32, 0x4A]);
+        File.Copy(RepositoryFiles.Path("examples", "nab-detector.csv"), Path.Combine(data, "b", "good.csv"));
+        var results = Path.Combine(dir, "results");
+
+        var (code, errors) = Invoke("detect", "-i", data, "-o", results);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Equal([Path.Combine(results, "streamseq", "b", "streamseq_good.csv")], Directory.GetFiles(results, "*", SearchOption.AllDirectories));
+        Assert.Contains("a/empty.csv not scored", errors, StringComparison.Ordinal);
+        Assert.Contains("a/garbage.csv not scored", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain(errors, c => char.IsControl(c) && c != '\n' && c != '\r');
+    }
+
+    [Fact]
+    public void Detect_NonNumberValue_IsReportedWithLineNotScoredAsZero()
+    {
+        var input = Path.Combine(dir, "abc.csv");
+        File.WriteAllLines(input, ["timestamp,value", "2024-01-01 00:00:00,1", "2024-01-01 00:05:00,abc", "2024-01-01 00:10:00,2"]);
+        var output = Path.Combine(dir, "scores.csv");
+
+        var (code, errors) = Invoke("detect", "-i", input, "-o", output);
+        var (failCode, _) = Invoke("detect", "-i", input, "-o", Path.Combine(dir, "fail.csv"), "--on-error", "fail");
+
+        Assert.Equal(0, code);
+        Assert.Contains("abc.csv:3: unparseable: column 'value': 'abc' is not a number.", errors, StringComparison.Ordinal);
+        Assert.Equal(3, File.ReadLines(output).Count());
+        Assert.Equal(CliErrors.InvalidInput, failCode);
+        Assert.False(File.Exists(Path.Combine(dir, "fail.csv")));
+    }
+
+    [Fact]
+    public async Task Invoke_UnexpectedException_OneLineWithoutStackTraceUnlessVerbose()
+    {
+        static RootCommand Throwing()
+        {
+            var command = new Command("boom");
+            command.SetAction(int (_) => throw new InvalidOperationException("the unexpected"));
+            return [command];
+        }
+
+        var quiet = new StringWriter();
+        var loud = new StringWriter();
+
+        var quietCode = await CliInvocation.RunAsync(Throwing(), ["boom"], TextWriter.Null, quiet);
+        var loudCode = await CliInvocation.RunAsync(Throwing(), ["boom", "--verbose"], TextWriter.Null, loud);
+
+        Assert.Equal(CliErrors.InvalidInput, quietCode);
+        Assert.Single(quiet.ToString().Trim().Split('\n'));
+        Assert.StartsWith("error: the unexpected (InvalidOperationException", quiet.ToString(), StringComparison.Ordinal);
+        Assert.Equal(CliErrors.InvalidInput, loudCode);
+        Assert.Contains("   at ", loud.ToString(), StringComparison.Ordinal);
+    }
+}

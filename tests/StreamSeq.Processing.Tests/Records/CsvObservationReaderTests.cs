@@ -1,0 +1,68 @@
+using StreamSeq.Processing.Records;
+
+namespace StreamSeq.Processing.Tests.Records;
+
+public sealed class CsvObservationReaderTests
+{
+    private static List<(string Stream, double Time, double[] Values, double[] Control, long Line)> ReadAll(string text, out List<string> errors, IReadOnlyCollection<string>? control = null)
+    {
+        using var reader = new CsvObservationReader(new StringReader(text), "f.csv", control);
+        var rows = new List<(string, double, double[], double[], long)>();
+        errors = [];
+        while (true)
+        {
+            var status = reader.Read(out var record, out var error);
+            if (status == CsvReadStatus.End)
+            {
+                return rows;
+            }
+
+            if (status == CsvReadStatus.Error)
+            {
+                errors.Add(error!);
+                continue;
+            }
+
+            rows.Add((record.StreamId.ToString(), record.Time.Value, record.Values.ToArray(), record.Control.ToArray(), record.Source.Offset));
+        }
+    }
+
+    [Fact]
+    public void Read_QuotedFieldWithLineBreak_IsOneCellAndLinesStayRight()
+    {
+        var rows = ReadAll("stream,time,v\n\"room\n1\",1,2.5\n\"a,b\",2,\"3\"\nc,3,4\n", out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal(["room\n1", "a,b", "c"], rows.Select(r => r.Stream));
+        Assert.Equal([2.5, 3.0, 4.0], rows.Select(r => r.Values[0]));
+        Assert.Equal([2L, 4L, 5L], rows.Select(r => r.Line));
+    }
+
+    [Fact]
+    public void Read_NonFiniteOrTextCells_AreRejectedWithLineAndColumn()
+    {
+        var rows = ReadAll("stream,time,v\na,1,1e999\na,2,Infinity\na,3,-inf\na,4,abc\na,5,\na,6,NaN\na,7,1\n", out var errors);
+
+        Assert.Equal([5.0, 6.0, 7.0], rows.Select(r => r.Time));
+        Assert.Equal(4, errors.Count);
+        Assert.StartsWith("f.csv:2: column 3 ('v'): '1e999'", errors[0], StringComparison.Ordinal);
+        Assert.StartsWith("f.csv:5: column 3 ('v'): 'abc' is not a number", errors[3], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_ControlColumnNamedByCaller_IsAControlInputNotAReading()
+    {
+        var rows = ReadAll("stream,time,y,u\na,1,2.5,1\n", out var errors, ["u"]);
+
+        Assert.Empty(errors);
+        Assert.Equal([2.5], rows[0].Values);
+        Assert.Equal([1.0], rows[0].Control);
+    }
+
+    [Fact]
+    public void Constructor_UnknownControlColumn_FailsNamingIt()
+    {
+        var e = Assert.Throws<FormatException>(() => new CsvObservationReader(new StringReader("stream,time,y\n"), "f.csv", ["u"]));
+        Assert.Contains("control column 'u'", e.Message, StringComparison.Ordinal);
+    }
+}
