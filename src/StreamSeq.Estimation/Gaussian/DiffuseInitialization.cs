@@ -25,13 +25,14 @@ namespace StreamSeq.Estimation.Gaussian;
 /// posterior variances reach 10¹⁷ after 18 readings), and some sums of presets never determine some directions at
 /// all (two components that both carry the level). Records therefore report the diffuse part as ∞ (flagged
 /// <see cref="EstimateFlags.Diffuse"/>) for at most <see cref="ReadingBudgetPerState"/> · n readings that carry an
-/// observed value. A reading that spends that budget with directions still undetermined is flagged
-/// <see cref="EstimateFlags.DiffuseFallback"/>, and from then on records state the finite variance
-/// c A A' in their place, with c = <see cref="FallbackKappa"/> · s and s the largest (y − d)² or noise variance seen
-/// during the diffuse period (1 if all are 0): a vague prior of about a thousand times the readings' magnitude as
-/// standard deviation. The filter itself keeps resolving those directions exactly, one at a time, as soon as a reading
-/// determines them within the tolerance; a direction that is never determined never touches P_* (which a finite κ
-/// in P would, through cancellation).</para>
+/// observed value. The step after the reading that spends that budget with directions still undetermined is
+/// flagged <see cref="EstimateFlags.DiffuseFallback"/>: the directions some reading can see get the finite prior
+/// c A A' in P_* (<see cref="MergeObservable"/>), with c = <see cref="FallbackKappa"/> · s and s a data scale
+/// (<see cref="DataScale"/>: about the largest squared reading, so a prior standard deviation of about a thousand times
+/// the readings' magnitude), and every later reading refines them through ordinary updates, as an approximate diffuse
+/// prior would. Directions no reading can see stay in the factor, never enter P_* (where their unbounded variance would
+/// swamp the rest through cancellation), are reported with the same stated variance c, and are resolved exactly if a
+/// reading ever determines them.</para>
 /// <para>A reading whose square overflows ((y − d)² = ∞, for example 1e308) cannot be assimilated: during the
 /// diffuse period it is skipped (<see cref="EstimateFlags.ObservationSkipped"/>, log-likelihood −∞, NIS +∞, so
 /// anomaly rules fire) and does not count towards the budget.</para>

@@ -1213,7 +1213,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
         var pm = arena.Take(n);
         var pc = arena.Take(nn);
-        ReadOnlySpan<double> transition = default;
         var hasRecord = !record.IsEmpty;
         var recPredMean = hasRecord ? record.Slice(n + nn, n) : default;
         var recPredCov = hasRecord ? record.Slice(n + nn + n, nn) : default;
@@ -1248,7 +1247,14 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 c = cs;
             }
 
-            transition = f;
+            if (diffuse && state[readingsSlot] == diffuseBudget)
+            {
+                // The previous reading spent the budget: the fallback prior joins P before this prediction, so that
+                // the prediction, this reading's update and the smoothing records all use it.
+                rank = FallBack(state, cov, factor, rank, f, estimate);
+                diffuse = rank > 0;
+            }
+
             Dense.MultiplyVector(f, n, n, mean, pm);
             for (var i = 0; i < n; i++)
             {
@@ -1301,9 +1307,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 }
 
                 fa.CopyTo(factor);
-                if (DiffuseInitialization.Trace(factor, n) == 0.0)
+                if (rank == 0 || DiffuseInitialization.Trace(factor, n) == 0.0)
                 {
-                    // The dynamics have mapped the diffuse part to nothing (a singular F): the prior is proper again.
+                    // Every direction determined, or the dynamics have mapped the diffuse part to nothing (a singular
+                    // F): the prior is proper again.
                     rank = 0;
                     diffuse = false;
                     state[DiffuseSlot] = 0.0;
@@ -1368,7 +1375,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             estimate.ObservedCount = k;
             if (diffuse)
             {
-                DiffuseStep(state, factor, rank, transition, y, observed, estimate);
+                DiffuseStep(state, factor, rank, y, observed, estimate);
             }
             else
             {
@@ -1410,7 +1417,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private bool WriteDiffusePart(ReadOnlySpan<double> state, Span<double> stateCovariance, Span<double> observationCovariance, Span<double> scratch)
     {
         var factor = state.Slice(infSlot, n * n);
-        if (state[readingsSlot] >= diffuseBudget)
+        if (state[readingsSlot] > diffuseBudget)
         {
             var c = StatedVariance(state);
             DiffuseInitialization.AddOuter(stateCovariance, factor, n, c);
@@ -1435,13 +1442,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private double StatedVariance(ReadOnlySpan<double> state) =>
         DiffuseInitialization.FallbackVariance(DiffuseInitialization.DataScale(state[scaleSlot], largestNoise));
 
-    /// <summary>
-    /// The update of a reading during the diffuse period. The reading that spends the budget of observed readings
-    /// with directions still undetermined is flagged <see cref="EstimateFlags.DiffuseFallback"/>: the directions the
-    /// observations can see get the finite prior c A A' (then ordinary updates refine them), and those no reading can
-    /// see stay factored, reported with the same stated variance (<see cref="DiffuseInitialization.MergeObservable"/>).
-    /// </summary>
-    private void DiffuseStep(Span<double> state, Span<double> factor, int rank, ReadOnlySpan<double> transition, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
+    /// <summary>The update of a reading during the diffuse period; counts the readings that spend its budget.</summary>
+    private void DiffuseStep(Span<double> state, Span<double> factor, int rank, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
     {
         var mean = state.Slice(MeanSlot, n);
         var cov = state.Slice(covSlot, n * n);
@@ -1451,21 +1453,25 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         if (rank > 0 && assimilated && state[readingsSlot] < diffuseBudget)
         {
             state[readingsSlot] += 1.0;
-            if (state[readingsSlot] >= diffuseBudget)
-            {
-                if (transition.IsEmpty)
-                {
-                    var identity = ScratchArena.Current.Take(n * n);
-                    Dense.Identity(identity, n);
-                    transition = identity;
-                }
-
-                rank = DiffuseInitialization.MergeObservable(cov, factor, n, rank, transition, model.Observation, m, StatedVariance(state));
-                estimate.Flags |= EstimateFlags.DiffuseFallback;
-            }
         }
 
         state[DiffuseSlot] = rank;
+    }
+
+    /// <summary>
+    /// The step after the reading that spent the budget with directions still undetermined
+    /// (<see cref="EstimateFlags.DiffuseFallback"/>): before predicting, the directions the observations can see get
+    /// the finite prior c A A' in P (so this step's prediction, update and smoothing record use it, and every later
+    /// reading refines them); those no reading can see stay factored, reported with the same stated variance
+    /// (<see cref="DiffuseInitialization.MergeObservable"/>). Returns the rank left.
+    /// </summary>
+    private int FallBack(Span<double> state, Span<double> covariance, Span<double> factor, int rank, ReadOnlySpan<double> transition, Estimate estimate)
+    {
+        rank = DiffuseInitialization.MergeObservable(covariance, factor, n, rank, transition, model.Observation, m, StatedVariance(state));
+        state[readingsSlot] = diffuseBudget + 1;
+        state[DiffuseSlot] = rank;
+        estimate.Flags |= EstimateFlags.DiffuseFallback;
+        return rank;
     }
 
     private void StandardUpdate(Span<double> mean, Span<double> cov, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
@@ -1591,7 +1597,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var a = arena.Take(n);
         var p = arena.Take(nn);
         var diffuse = state[DiffuseSlot] != 0.0;
-        var stated = diffuse && state[readingsSlot] >= diffuseBudget;
+        var stated = diffuse && state[readingsSlot] > diffuseBudget;
         var factor = diffuse ? arena.Take(nn) : default;
         state.Slice(MeanSlot, n).CopyTo(a);
         state.Slice(covSlot, nn).CopyTo(p);
