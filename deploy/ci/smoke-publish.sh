@@ -23,8 +23,9 @@ test -f "$out/app/centos8-librdkafka.so"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 export Urls="http://127.0.0.1:$port" STREAMSEQ_LIBRDKAFKA_PATH="$out/app/centos8-librdkafka.so" TMPDIR=/tmp
-# The image runs from its WORKDIR /app, whose appsettings.json carries the demo models.
-(cd "$out/app" && exec dotnet StreamSeq.Worker.dll --StreamSeq:Embedded:Streams=12) >"$log" 2>&1 &
+# The image runs from its WORKDIR /app, whose appsettings.json carries the demo models. A StreamSeq setting on the
+# command line means the embedded broker must be asked for (StreamSeq:Embedded:Enabled=true; see docs/worker.md).
+(cd "$out/app" && exec dotnet StreamSeq.Worker.dll --StreamSeq:Embedded:Enabled=true --StreamSeq:Embedded:Streams=12) >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 1 120); do
   if dotnet "$out/app/StreamSeq.Worker.dll" probe "http://127.0.0.1:$port/health/ready" 2>/dev/null; then
