@@ -6,6 +6,7 @@ using StreamSeq.Estimation.Specs;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Configuration;
 using StreamSeq.Worker.Dashboard;
 using StreamSeq.Worker.Hosting;
@@ -103,6 +104,8 @@ app.MapGet(WorkerEndpoints.Status, (StreamWorkerService service) =>
         deadLetters = s.DeadLetters,
         duplicates = s.Duplicates,
         lastCommit = s.LastCommit,
+        version = ProductVersion.Current.Version,
+        commit = ProductVersion.Current.Commit,
     });
 });
 app.MapGet(WorkerEndpoints.Stream, async (string id, StreamWorkerService service) =>
