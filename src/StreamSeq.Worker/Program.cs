@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using StreamSeq.Estimation.Onnx;
-using StreamSeq.Estimation.Specs;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
@@ -10,12 +8,22 @@ using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Configuration;
 using StreamSeq.Worker.Dashboard;
 using StreamSeq.Worker.Hosting;
+using StreamSeq.Worker.Plugins;
 
-// Kinds from optional assemblies join the catalog before the model specs are read.
-ModelCatalog.Register(new OnnxRecurrentKind());
 if (args is [HealthProbe.Verb, ..])
 {
     return await HealthProbe.RunAsync(args.Length > 1 ? args[1] : null, Console.Error).ConfigureAwait(false);
+}
+
+// Kinds from plug-ins (the ONNX Runtime backend) join the catalog before the model specs are read.
+try
+{
+    ModelKindPlugins.Load(Environment.GetEnvironmentVariable(ModelKindPlugins.PathVariable), AppContext.BaseDirectory);
+}
+catch (InvalidOperationException e)
+{
+    await Console.Error.WriteLineAsync($"streamseq worker: {e.Message}").ConfigureAwait(false);
+    return 1;
 }
 
 var builder = WebApplication.CreateBuilder(args);
