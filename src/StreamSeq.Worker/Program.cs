@@ -5,6 +5,7 @@ using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.Telemetry;
+using StreamSeq.Worker.Alerts;
 using StreamSeq.Worker.Configuration;
 using StreamSeq.Worker.Dashboard;
 using StreamSeq.Worker.Hosting;
@@ -63,6 +64,9 @@ services.AddWorkerTelemetry(configuration);
 services.AddSingleton<OutputTap>();
 services.AddSingleton<InputTap>();
 services.AddSingleton<BrokerEndpoint>();
+
+// Alert sinks (StreamSeq:Alerts) start before the loop and stop after it, so the last transaction's alerts go out too.
+services.AddAlertSinks(configuration);
 services.AddSingleton<StreamWorkerService>();
 services.AddHostedService(sp => sp.GetRequiredService<StreamWorkerService>());
 services.AddHostedService<SummaryService>();
