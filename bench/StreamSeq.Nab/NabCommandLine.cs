@@ -27,15 +27,13 @@ internal static class NabCommandLine
     /// <summary>Runs the command line; returns 0 on success, 1 on bad data, 2 on bad usage.</summary>
     internal static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        Options options;
-        try
+        if (args.Length > 0 && args[0] == "cv")
         {
-            options = Options.Parse(args);
+            return CrossValidation.CrossValidationCommand.Run(args, output, error);
         }
-        catch (ArgumentException e)
+
+        if (!TryParse(Options.Parse, args, Usage + Environment.NewLine + CrossValidation.CrossValidationCommand.Usage, error, out var options))
         {
-            error.WriteLine(e.Message);
-            error.WriteLine(Usage);
             return 2;
         }
 
@@ -81,6 +79,24 @@ internal static class NabCommandLine
         {
             error.WriteLine(e.Message);
             return 1;
+        }
+    }
+
+    /// <summary>Parses a command's options; on bad usage, prints the problem and the usage and returns false.</summary>
+    internal static bool TryParse<T>(Func<string[], T> parse, string[] args, string usage, TextWriter error, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? options)
+        where T : class
+    {
+        try
+        {
+            options = parse(args);
+            return true;
+        }
+        catch (ArgumentException e)
+        {
+            error.WriteLine(e.Message);
+            error.WriteLine(usage);
+            options = null;
+            return false;
         }
     }
 

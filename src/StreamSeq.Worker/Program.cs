@@ -70,6 +70,7 @@ services.AddAlertSinks(configuration);
 services.AddSingleton<StreamWorkerService>();
 services.AddHostedService(sp => sp.GetRequiredService<StreamWorkerService>());
 services.AddHostedService<SummaryService>();
+services.AddHostedService<ReadinessAnnouncer>();
 var bootstrap = configuration[$"{KafkaTransportOptions.Section}:BootstrapServers"];
 var embedded = configuration.GetSection(EmbeddedSettings.Section).Get<EmbeddedSettings>() ?? new EmbeddedSettings();
 

@@ -19,6 +19,21 @@ public sealed class NabThresholdsTests
     }
 
     [Fact]
+    public void Load_FileWrittenByDetect_ReadsTheShippedThresholds()
+    {
+        using var folder = new TempFolder();
+        var path = System.IO.Path.Combine(folder.Path, StreamSeq.Processing.Detection.NabThresholdsFile.FileName);
+        var shipped = StreamSeq.Estimation.Detection.AnomalyDetectorOptions.Default.Thresholds;
+
+        StreamSeq.Processing.Detection.NabThresholdsFile.Write(path, "streamseq", shipped);
+
+        var thresholds = NabThresholds.Load(path).For("streamseq");
+        Assert.Equal(shipped.Keys.Order(), thresholds.Keys.Order());
+        Assert.All(shipped, p => Assert.Equal(p.Value.Threshold, thresholds[p.Key]));
+        Assert.Equal(CostProfile.NabProfiles.Select(p => p.Name).Order(), thresholds.Keys.Order());
+    }
+
+    [Fact]
     public void For_UnknownDetector_SaysSo()
     {
         using var folder = new TempFolder();

@@ -70,7 +70,7 @@ public sealed class ThresholdSweeperTests
     {
         Gen.Int.Sample(seed =>
         {
-            var (corpus, results) = RandomCorpus(seed);
+            var (corpus, results) = Synthetic.RandomCorpus(seed);
             var scorer = new NabScorer(corpus, CostProfile.NabProfiles);
             foreach (var profile in CostProfile.NabProfiles)
             {
@@ -89,7 +89,7 @@ public sealed class ThresholdSweeperTests
     {
         Gen.Int.Sample(seed =>
         {
-            var (corpus, results) = RandomCorpus(seed);
+            var (corpus, results) = Synthetic.RandomCorpus(seed);
             var scorer = new NabScorer(corpus, CostProfile.NabProfiles);
             var rng = new Random(seed ^ 0x5bd1e995);
             foreach (var profile in CostProfile.NabProfiles)
@@ -110,7 +110,7 @@ public sealed class ThresholdSweeperTests
     {
         Gen.Int.Sample(seed =>
         {
-            var (corpus, results) = RandomCorpus(seed);
+            var (corpus, results) = Synthetic.RandomCorpus(seed);
             foreach (var file in corpus.Files)
             {
                 var scores = results.ScoresFor(file.RelativePath);
@@ -118,38 +118,5 @@ public sealed class ThresholdSweeperTests
                 Assert.Equal(score, NabScorer.RowRewards(file, scores, CostProfile.Standard, 0.45).Sum(), 1e-9);
             }
         }, iter: 150);
-    }
-
-    /// <summary>1 to 3 files of 5 to 200 rows, up to 4 windows each (some one row wide), scores on a 0.1 grid.</summary>
-    private static (NabCorpus Corpus, DetectorResults Results) RandomCorpus(int seed)
-    {
-        var rng = new Random(seed);
-        var files = new List<NabDataFile>();
-        var scores = new Dictionary<string, double[]>();
-        var fileCount = rng.Next(1, 4);
-        for (var f = 0; f < fileCount; f++)
-        {
-            var rows = rng.Next(5, 201);
-            var windows = new List<(int, int)>();
-            var cursor = rng.Next(0, (rows / 3) + 1);
-            for (var k = rng.Next(0, 5); k > 0; k--)
-            {
-                var start = cursor + rng.Next(0, 10);
-                var end = start + rng.Next(0, 15);
-                if (end >= rows)
-                {
-                    break;
-                }
-
-                windows.Add((start, end));
-                cursor = end + 1 + rng.Next(0, 10);
-            }
-
-            var path = $"c{f % 2}/f{f}.csv";
-            files.Add(Synthetic.File(path, rows, [.. windows]));
-            scores[path] = [.. Enumerable.Range(0, rows).Select(_ => rng.Next(0, 11) / 10.0)];
-        }
-
-        return (new NabCorpus(files), new DetectorResults("random", scores));
     }
 }

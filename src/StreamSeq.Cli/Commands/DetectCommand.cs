@@ -20,7 +20,7 @@ internal static class DetectCommand
         };
         var output = new Option<string>("--output", "-o")
         {
-            Description = "For a file: the CSV to write (timestamp,value,anomaly_score). For a folder: the results root; files go to <root>/<detector>/<category>/<detector>_<name>.csv as NAB lays out results.",
+            Description = "For a file: the CSV to write (timestamp,value,anomaly_score). For a folder: the results root; files go to <root>/<detector>/<category>/<detector>_<name>.csv as NAB lays out results, and the detector's shipped thresholds to <root>/thresholds.json in NAB's layout.",
             Required = true,
         };
         var detectorName = new Option<string>("--detector-name")
@@ -30,7 +30,7 @@ internal static class DetectCommand
         };
         var model = new Option<FileInfo?>("--model", "-m")
         {
-            Description = "Model spec (JSON) with kind 'anomaly-detector' (default: the configuration benchmarked on NAB, as in examples/nab-detector.json).",
+            Description = "Model spec (JSON) with kind 'anomaly-detector' (default: the shipped configuration, src/StreamSeq.Estimation/Detection/anomaly-detector.json).",
         };
         var parallel = OptionParsers.WholeNumber("--parallel", "Files scored at once in folder mode (each file is still one sequential stream).", 1, 1);
         var onError = new Option<string>("--on-error") { Description = "What a malformed row does: 'skip' (report it with file and line, score the rest) or 'fail' (stop; the file's results are not written).", DefaultValueFactory = _ => "skip" };
@@ -96,6 +96,20 @@ internal static class DetectCommand
             rows = scored.Sum(f => f.Rows);
             files = scored.Count - failures;
             stdout.WriteLine(Path.GetFullPath(Path.Combine(outputPath, detectorName)));
+            var thresholdsPath = Path.Combine(outputPath, NabThresholdsFile.FileName);
+            if (failures > 0)
+            {
+                stderr.WriteLine($"No thresholds written: {failures} file(s) not scored, so the results are not a complete set.");
+            }
+            else if (runner.Thresholds.Count > 0)
+            {
+                NabThresholdsFile.Write(thresholdsPath, detectorName, runner.Thresholds);
+                stderr.WriteLine($"Thresholds for '{detectorName}' written to {Path.GetFullPath(thresholdsPath)}.");
+            }
+            else
+            {
+                stderr.WriteLine($"No thresholds written: model '{runner.Spec.Name}' changes the detector's settings and gives no 'thresholds' for them.");
+            }
         }
         else
         {

@@ -6,13 +6,16 @@ namespace StreamSeq.Estimation.Detection;
 
 /// <summary>
 /// The <c>anomaly-detector</c> spec kind: an <see cref="AnomalyDetector"/> whose every setting is optional and
-/// defaults to the configuration benchmarked on NAB (so <c>{"name": "nab", "kind": "anomaly-detector"}</c> is the
-/// benchmarked detector).
+/// defaults to the shipped configuration (the embedded <c>anomaly-detector.json</c>), so
+/// <c>{"name": "nab", "kind": "anomaly-detector"}</c> is the shipped detector.
 /// </summary>
 /// <remarks>
 /// <c>seasonalPeriods</c> takes durations (<c>"P1D"</c>, <c>"PT12H"</c>, <c>"1d"</c>), converted to model time with the
 /// spec's <c>timeUnit</c>, or plain numbers in model time units. Field names are the camelCase names of
-/// <see cref="AnomalyDetectorOptions"/>'s properties.
+/// <see cref="AnomalyDetectorOptions"/>'s properties. <c>thresholds</c> maps NAB profile names to
+/// <c>{"threshold": t, "score": s}</c> as NAB's thresholds.json does; without it, a spec whose settings are all the
+/// shipped ones gets the shipped thresholds, and any other spec none (thresholds belong to the settings they were
+/// chosen for).
 /// </remarks>
 public sealed class AnomalyDetectorKind : IModelKind
 {
@@ -23,13 +26,29 @@ public sealed class AnomalyDetectorKind : IModelKind
     public string Description => "Online anomaly detector for a scalar stream: a fixed-share mixture of robust level, seasonal-profile and marginal-density experts; the running tail probability of its surprisal gives 'anomalyScore' in [0, 1].";
 
     /// <inheritdoc />
+    public SpecShape Fields { get; } = SpecShape.Of(
+        "warmupLength", "levelDiscount", "varianceDiscount", "observationDegreesOfFreedom", "initialLevelVariance",
+        "initialVarianceDegreesOfFreedom", "seasonalPeriods", "seasonalBinNoise", "initialBinVariance", "minimumSeasonalBins",
+        "maximumSeasonalBins", "changepointHazard", "changepointMaxRunLength", "marginalBins", "marginalPriorWeight",
+        "marginalBandwidthFactor", "switchingRate", "calibrationWarmup", "calibrationResolution", "calibrationMinimum",
+        "calibrationMaximum", "tailFraction", "minimumTailScale", "historyExponent", "scoreSpan", "suppressionWindow",
+        "suppressionFactor", "quantizationFloor")
+        .Nest("thresholds", SpecShape.MapOf(SpecShape.Of("threshold", "score")));
+
+    /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         return new AnomalyDetector(ReadOptions(spec));
     }
 
-    /// <summary>Reads the detector settings of a spec (missing fields take the defaults).</summary>
+    /// <summary>
+    /// The shipped configuration (the embedded <c>anomaly-detector.json</c>) as a model spec: every setting written out,
+    /// and the thresholds.
+    /// </summary>
+    public static ModelSpec ShippedSpec => AnomalyDetectorDefaults.Spec;
+
+    /// <summary>Reads the detector settings of a spec (missing fields take the shipped defaults).</summary>
     public static AnomalyDetectorOptions ReadOptions(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -67,6 +86,10 @@ public sealed class AnomalyDetectorKind : IModelKind
             SuppressionFactor = spec.Number("suppressionFactor", d.SuppressionFactor),
             QuantizationFloor = spec.Number("quantizationFloor", d.QuantizationFloor),
         };
+        options = options with
+        {
+            Thresholds = ReadThresholds(spec) ?? (options.HasSameSettings(d) ? d.Thresholds : new Dictionary<string, DetectorThreshold>(StringComparer.Ordinal)),
+        };
         try
         {
             options.Validate();
@@ -79,13 +102,37 @@ public sealed class AnomalyDetectorKind : IModelKind
         return options;
     }
 
+    /// <summary>
+    /// Reads <c>thresholds</c>, NAB's thresholds.json entry for one detector (profile name to
+    /// <c>{"threshold": t, "score": s}</c>); null when the spec has none.
+    /// </summary>
+    /// <exception cref="ModelValidationException">The field does not have that shape.</exception>
+    public static IReadOnlyDictionary<string, DetectorThreshold>? ReadThresholds(SpecReader spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var profiles = spec.OptionalObject("thresholds");
+        if (profiles is null)
+        {
+            return null;
+        }
+
+        var thresholds = new Dictionary<string, DetectorThreshold>(StringComparer.Ordinal);
+        foreach (var profile in profiles.Element.EnumerateObject())
+        {
+            var entry = profiles.Object(profile.Name);
+            thresholds[profile.Name] = new DetectorThreshold(entry.Number("threshold"), entry.Number("score"));
+        }
+
+        return thresholds;
+    }
+
     private static double[] ReadPeriods(SpecReader spec, double unitSeconds)
     {
         const string Field = "seasonalPeriods";
         spec.Allow(Field);
         if (!spec.Element.TryGetProperty(Field, out var value) || value.ValueKind == JsonValueKind.Null)
         {
-            return [AnomalyDetectorOptions.SecondsPerDay / unitSeconds, 7 * AnomalyDetectorOptions.SecondsPerDay / unitSeconds];
+            return [.. AnomalyDetectorDefaults.SeasonalPeriods().Select(p => p.TotalSeconds / unitSeconds)];
         }
 
         if (value.ValueKind != JsonValueKind.Array)

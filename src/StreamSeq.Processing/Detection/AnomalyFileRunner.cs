@@ -1,6 +1,7 @@
 using System.Globalization;
 using nietras.SeparatedValues;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Detection;
 using StreamSeq.Estimation.Specs;
 using StreamSeq.Processing.Files;
 using StreamSeq.Processing.Records;
@@ -20,7 +21,7 @@ namespace StreamSeq.Processing.Detection;
 /// <see cref="InputRules"/> like every other input: an empty or <c>NaN</c> value is missing, any other value must be a
 /// finite number.
 /// The model must observe one component and report an <c>anomalyScore</c> extra (the <c>anomaly-detector</c> kind
-/// does); with no spec, <see cref="DefaultSpec"/> (the benchmarked detector) is used.
+/// does); with no spec, <see cref="DefaultSpec"/> (the shipped detector) is used.
 /// </remarks>
 public sealed class AnomalyFileRunner
 {
@@ -59,9 +60,16 @@ public sealed class AnomalyFileRunner
         }
 
         unitMilliseconds = Spec.TimeUnit.TotalMilliseconds;
+        Thresholds = (Estimator as AnomalyDetector)?.Options.Thresholds ?? new Dictionary<string, DetectorThreshold>(StringComparer.Ordinal);
     }
 
-    /// <summary>The benchmarked detector: <c>{"name": "streamseq", "kind": "anomaly-detector"}</c>.</summary>
+    /// <summary>
+    /// The alert thresholds the model ships with, by NAB profile name (empty when the spec changes the detector's
+    /// settings without giving thresholds for them).
+    /// </summary>
+    public IReadOnlyDictionary<string, DetectorThreshold> Thresholds { get; }
+
+    /// <summary>The shipped detector: <c>{"name": "streamseq", "kind": "anomaly-detector"}</c>.</summary>
     public static ModelSpec DefaultSpec => ModelSpec.Parse("""{"name": "streamseq", "kind": "anomaly-detector"}""", "default detector");
 
     /// <summary>The model spec.</summary>

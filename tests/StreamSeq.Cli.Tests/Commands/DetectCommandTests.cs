@@ -65,6 +65,92 @@ public sealed class DetectCommandTests : IDisposable
     }
 
     [Fact]
+    public void Execute_Folder_WritesTheShippedThresholdsBesideTheResultsInNabsLayout()
+    {
+        var data = ExampleDataFolder();
+        var results = System.IO.Path.Combine(dir, "results");
+        var errors = new StringWriter();
+
+        Assert.Equal(0, DetectCommand.Execute(data, results, "mine", null, 1, TextWriter.Null, errors));
+
+        using var thresholds = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(results, "thresholds.json")));
+        var mine = thresholds.RootElement.GetProperty("mine");
+        Assert.Equal(AnomalyDetectorOptions.Default.Thresholds.Count, mine.EnumerateObject().Count());
+        foreach (var (profile, expected) in AnomalyDetectorOptions.Default.Thresholds)
+        {
+            Assert.Equal(expected.Threshold, mine.GetProperty(profile).GetProperty("threshold").GetDouble());
+            Assert.Equal(expected.Score, mine.GetProperty(profile).GetProperty("score").GetDouble());
+        }
+
+        Assert.Contains("thresholds.json", errors.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Execute_Folder_ExistingThresholdsFile_KeepsTheOtherDetectors()
+    {
+        var data = ExampleDataFolder();
+        var results = System.IO.Path.Combine(dir, "results");
+        Directory.CreateDirectory(results);
+        var path = System.IO.Path.Combine(results, "thresholds.json");
+        File.WriteAllText(path, """{"numenta": {"standard": {"score": 1.5, "threshold": 0.55}}, "mine": {"old": {"score": 0, "threshold": 0.1}}}""");
+
+        Assert.Equal(0, DetectCommand.Execute(data, results, "mine", RepositoryFiles.Path("examples", "nab-detector.json"), 1, TextWriter.Null, TextWriter.Null));
+
+        using var thresholds = JsonDocument.Parse(File.ReadAllText(path));
+        Assert.Equal(0.55, thresholds.RootElement.GetProperty("numenta").GetProperty("standard").GetProperty("threshold").GetDouble());
+        Assert.False(thresholds.RootElement.GetProperty("mine").TryGetProperty("old", out _));
+        Assert.True(thresholds.RootElement.GetProperty("mine").TryGetProperty("standard", out _));
+    }
+
+    [Fact]
+    public void Execute_Folder_ThresholdsFileThatIsNotJson_FailsAndLeavesItAlone()
+    {
+        var data = ExampleDataFolder();
+        var results = System.IO.Path.Combine(dir, "results");
+        Directory.CreateDirectory(results);
+        var path = System.IO.Path.Combine(results, "thresholds.json");
+        File.WriteAllText(path, "my notes, not JSON");
+        var errors = new StringWriter();
+        var command = DetectCommand.Create(TextWriter.Null, errors);
+
+        var code = new RootCommand { command }.Parse(["detect", "--input", data, "--output", results]).Invoke();
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Contains("thresholds.json", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains("not overwritten", errors.ToString(), StringComparison.Ordinal);
+        Assert.Equal("my notes, not JSON", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void Execute_Folder_OtherSettingsWithoutThresholds_WritesNoThresholdsAndSaysSo()
+    {
+        var data = ExampleDataFolder();
+        var results = System.IO.Path.Combine(dir, "results");
+        var model = System.IO.Path.Combine(dir, "model.json");
+        File.WriteAllText(model, """{"name": "tuned", "kind": "anomaly-detector", "levelDiscount": 0.9}""");
+        var errors = new StringWriter();
+
+        Assert.Equal(0, DetectCommand.Execute(data, results, "mine", model, 1, TextWriter.Null, errors));
+
+        Assert.False(File.Exists(System.IO.Path.Combine(results, "thresholds.json")));
+        Assert.Contains("No thresholds written", errors.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Execute_Folder_SpecWithThresholds_WritesThem()
+    {
+        var data = ExampleDataFolder();
+        var results = System.IO.Path.Combine(dir, "results");
+        var model = System.IO.Path.Combine(dir, "model.json");
+        File.WriteAllText(model, """{"name": "tuned", "kind": "anomaly-detector", "levelDiscount": 0.9, "thresholds": {"standard": {"threshold": 0.7, "score": 3}}}""");
+
+        Assert.Equal(0, DetectCommand.Execute(data, results, "tuned", model, 1, TextWriter.Null, TextWriter.Null));
+
+        using var thresholds = JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(results, "thresholds.json")));
+        Assert.Equal(0.7, thresholds.RootElement.GetProperty("tuned").GetProperty("standard").GetProperty("threshold").GetDouble());
+    }
+
+    [Fact]
     public void Invoke_MissingInput_ReportsTheFileAndFails()
     {
         var errors = new StringWriter();
@@ -78,7 +164,7 @@ public sealed class DetectCommandTests : IDisposable
     }
 
     [Fact]
-    public void ExampleSpec_SpellsOutTheKindDefaults()
+    public void ExampleSpec_IsTheShippedConfiguration()
     {
         var spec = ModelSpec.Load(RepositoryFiles.Path("examples", "nab-detector.json"));
 
@@ -97,5 +183,13 @@ public sealed class DetectCommandTests : IDisposable
                 Assert.True(Equals(expected, actual), $"{property.Name}: the example says {actual}, the default is {expected}");
             }
         }
+    }
+
+    private string ExampleDataFolder()
+    {
+        var data = System.IO.Path.Combine(dir, "data", "artificialX");
+        Directory.CreateDirectory(data);
+        File.Copy(RepositoryFiles.Path("examples", "nab-detector.csv"), System.IO.Path.Combine(data, "example.csv"));
+        return System.IO.Path.Combine(dir, "data");
     }
 }

@@ -76,6 +76,22 @@ public sealed class RecordSchemaTests : IDisposable
     }
 
     [Fact]
+    public void ModelSpecs_ShippedDetectorConfiguration_MatchesTheSchemaWhichListsEachOfItsFields()
+    {
+        var path = RepositoryFiles.Path("src", "StreamSeq.Estimation", "Detection", "anomaly-detector.json");
+        var text = File.ReadAllText(path);
+        AssertValid(Load("model-spec.schema.json"), text, "anomaly-detector.json");
+
+        var schema = JsonNode.Parse(File.ReadAllText(RepositoryFiles.Path("schemas", "model-spec.schema.json")))!;
+        var detector = schema["allOf"]!.AsArray().Single(c => c!["if"]!["properties"]!["kind"]!["const"]!.GetValue<string>() == "anomaly-detector");
+        var listed = detector!["then"]!["properties"]!.AsObject().Select(p => p.Key).Concat(schema["properties"]!.AsObject().Select(p => p.Key)).ToHashSet();
+        foreach (var field in JsonNode.Parse(text)!.AsObject())
+        {
+            Assert.Contains(field.Key, listed);
+        }
+    }
+
+    [Fact]
     public void ModelSpecSchema_ListsEveryCatalogKind()
     {
         var schema = JsonNode.Parse(File.ReadAllText(RepositoryFiles.Path("schemas", "model-spec.schema.json")))!;

@@ -81,6 +81,90 @@ public sealed class AnomalyDetectorKindTests
         Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void DefaultsFile_ReadByTheKind_IsTheDefaultOptionsWithTheShippedThresholds()
+    {
+        var options = AnomalyDetectorKind.ReadOptions(AnomalyDetectorDefaults.Spec.Reader());
+
+        AssertSameOptions(AnomalyDetectorOptions.Default, options);
+        Assert.Equal(["reward_low_FN_rate", "reward_low_FP_rate", "standard"], options.Thresholds.Keys.Order(StringComparer.Ordinal));
+        Assert.All(options.Thresholds.Values, t => Assert.InRange(t.Threshold, 0.0, 1.0));
+    }
+
+    [Fact]
+    public void DefaultsFile_WritesOutEverySetting()
+    {
+        var json = AnomalyDetectorDefaults.Spec.Json;
+
+        foreach (var property in typeof(AnomalyDetectorOptions).GetProperties().Where(p => p.SetMethod is not null))
+        {
+            var field = char.ToLowerInvariant(property.Name[0]) + property.Name[1..];
+            Assert.True(json.TryGetProperty(field, out _), $"anomaly-detector.json does not write out '{field}'");
+        }
+    }
+
+    [Fact]
+    public void Build_MinimalSpec_CarriesTheShippedThresholds()
+    {
+        var detector = Assert.IsType<AnomalyDetector>(ModelCatalog.Build(ModelSpec.Parse(Minimal)));
+
+        Assert.Same(AnomalyDetectorOptions.Default.Thresholds, detector.Options.Thresholds);
+    }
+
+    [Theory]
+    [InlineData("\"levelDiscount\":0.9")]
+    [InlineData("\"seasonalPeriods\":[\"P1D\"]")]
+    [InlineData("\"timeUnit\":\"PT1M\"")]
+    public void Build_SettingsOtherThanTheShippedOnes_HaveNoThresholds(string field)
+    {
+        var json = Minimal.Replace("}", "," + field + "}", StringComparison.Ordinal);
+
+        var detector = Assert.IsType<AnomalyDetector>(ModelCatalog.Build(ModelSpec.Parse(json)));
+
+        Assert.Empty(detector.Options.Thresholds);
+    }
+
+    [Fact]
+    public void Build_ShippedSettingsWrittenOut_KeepTheShippedThresholds()
+    {
+        const string Json = """{"name":"d","kind":"anomaly-detector","timeUnit":"PT1S","levelDiscount":0.95,"seasonalPeriods":["P1D","P7D"]}""";
+
+        var detector = Assert.IsType<AnomalyDetector>(ModelCatalog.Build(ModelSpec.Parse(Json)));
+
+        Assert.Equal(AnomalyDetectorOptions.Default.Thresholds, detector.Options.Thresholds);
+    }
+
+    [Fact]
+    public void Build_ThresholdsGiven_AreTheSpecsOwn()
+    {
+        const string Json = """
+            {"name":"d","kind":"anomaly-detector","levelDiscount":0.9,
+             "thresholds":{"standard":{"threshold":0.7,"score":12.5},"mine":{"threshold":0.8,"score":-3}}}
+            """;
+
+        var detector = Assert.IsType<AnomalyDetector>(ModelCatalog.Build(ModelSpec.Parse(Json)));
+
+        Assert.Equal(new DetectorThreshold(0.7, 12.5), detector.Options.Thresholds["standard"]);
+        Assert.Equal(new DetectorThreshold(0.8, -3), detector.Options.Thresholds["mine"]);
+        Assert.Equal(2, detector.Options.Thresholds.Count);
+    }
+
+    [Theory]
+    [InlineData("\"thresholds\":[0.5]", "thresholds", "object")]
+    [InlineData("\"thresholds\":{\"standard\":0.5}", "thresholds.standard", "object")]
+    [InlineData("\"thresholds\":{\"standard\":{\"threshold\":\"high\",\"score\":1}}", "thresholds.standard.threshold", "number")]
+    [InlineData("\"thresholds\":{\"standard\":{\"threshold\":0.5}}", "thresholds.standard.score", "required")]
+    [InlineData("\"thresholds\":{\"standard\":{\"threshold\":0.5,\"score\":1,\"when\":2}}", "thresholds.standard.when", "not a known field")]
+    public void Build_BadThresholds_FailNamingTheField(string field, string path, string problem)
+    {
+        var json = Minimal.Replace("}", "," + field + "}", StringComparison.Ordinal);
+
+        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Parse(json)));
+
+        Assert.Equal(path, e.Field);
+        Assert.Contains(problem, e.Problem, StringComparison.OrdinalIgnoreCase);
+    }
+
     internal static void AssertSameOptions(AnomalyDetectorOptions expected, AnomalyDetectorOptions actual)
     {
         foreach (var property in typeof(AnomalyDetectorOptions).GetProperties().Where(p => p.GetIndexParameters().Length == 0))
@@ -90,6 +174,10 @@ public sealed class AnomalyDetectorKindTests
             if (e is IEnumerable<double> periods)
             {
                 Assert.Equal(periods, (IEnumerable<double>)a!);
+            }
+            else if (e is IReadOnlyDictionary<string, DetectorThreshold> thresholds)
+            {
+                Assert.Equal(thresholds.OrderBy(p => p.Key), ((IReadOnlyDictionary<string, DetectorThreshold>)a!).OrderBy(p => p.Key));
             }
             else
             {

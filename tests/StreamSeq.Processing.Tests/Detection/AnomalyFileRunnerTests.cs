@@ -43,6 +43,31 @@ public sealed class AnomalyFileRunnerTests : IDisposable
         Assert.Equal(900, Array.IndexOf(direct, direct.Max()));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(117)]
+    [InlineData(900)]
+    [InlineData(1999)]
+    public void Score_APrefixOfTheSeries_ScoresItsRowsAsTheWholeSeriesDoes(int rows)
+    {
+        // Online: a row's score depends on the rows before it only, never on how long the file turns out to be.
+        var (times, values) = Series(2000, seed: 9, spikeAt: 900);
+        var whole = new double[values.Length];
+        new AnomalyFileRunner().Score(times, values, whole);
+
+        var prefix = new double[rows];
+        new AnomalyFileRunner().Score(times[..rows], values.AsSpan(0, rows), prefix);
+
+        Assert.Equal(whole[..rows], prefix);
+    }
+
+    [Fact]
+    public void Thresholds_DefaultSpec_AreTheShippedOnes()
+    {
+        Assert.Same(StreamSeq.Estimation.Detection.AnomalyDetectorOptions.Default.Thresholds, new AnomalyFileRunner().Thresholds);
+        Assert.Empty(new AnomalyFileRunner(ModelSpec.Parse("""{"name":"x","kind":"anomaly-detector","warmupLength":20}""")).Thresholds);
+    }
+
     [Fact]
     public void ScoreFile_NabCsv_WritesTimestampValueAndScore()
     {
