@@ -95,21 +95,11 @@ public sealed class AlertWebhookTests : IDisposable
         Assert.Contains(message, result.Output + result.Errors, StringComparison.Ordinal);
     }
 
-    private static JsonObject Settings(KafkaTestBed bed, JsonObject webhook) => new()
+    private static JsonObject Settings(KafkaTestBed bed, JsonObject webhook)
     {
-        ["Kafka"] = new JsonObject
-        {
-            ["BootstrapServers"] = bed.Cluster.BootstrapServers,
-            ["GroupId"] = bed.Options.GroupId,
-            ["InstanceId"] = "webhook-1",
-            ["GroupProtocol"] = "consumer",
-            ["CommitInterval"] = "00:00:00.500",
-            ["TransactionTimeout"] = "00:00:10",
-            ["CreateTopics"] = false,
-        },
-        ["Processing"] = new JsonObject { ["Lag"] = 0, ["Horizon"] = 0 },
-        ["Embedded"] = new JsonObject { ["Simulator"] = false },
-        ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
-        ["Alerts"] = new JsonObject { ["Webhook"] = webhook },
-    };
+        var settings = ProcessWorkerSettings.OnTestBed(bed.Cluster.BootstrapServers, bed.Options.GroupId, "webhook-1");
+        settings["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model));
+        settings["Alerts"] = new JsonObject { ["Webhook"] = webhook };
+        return settings;
+    }
 }

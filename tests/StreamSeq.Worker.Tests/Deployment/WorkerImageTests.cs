@@ -148,22 +148,9 @@ public sealed class WorkerImageTests(PublishedImage image, ITestOutputHelper log
             routes.Add(new JsonObject { ["Model"] = "managed", ["StreamPattern"] = "managed-*" });
         }
 
-        return new JsonObject
-        {
-            ["Kafka"] = new JsonObject
-            {
-                ["BootstrapServers"] = bootstrap,
-                ["GroupId"] = group,
-                ["InstanceId"] = "image-1",
-                ["GroupProtocol"] = "consumer",
-                ["CommitInterval"] = "00:00:00.500",
-                ["TransactionTimeout"] = "00:00:10",
-                ["CreateTopics"] = false,
-            },
-            ["Processing"] = new JsonObject { ["Lag"] = 0, ["Horizon"] = 0 },
-            ["Embedded"] = new JsonObject { ["Simulator"] = false },
-            ["ModelFiles"] = new JsonArray(models),
-            ["Routes"] = routes,
-        };
+        var settings = ProcessWorkerSettings.OnTestBed(bootstrap, group, "image-1");
+        settings["ModelFiles"] = new JsonArray(models);
+        settings["Routes"] = routes;
+        return settings;
     }
 }
