@@ -48,7 +48,6 @@ public sealed partial class DocumentedCommandsTests
     /// </summary>
     internal static readonly (string Model, string Reason)[] KnownDefects =
     [
-        ("examples/sensors.json", "examples/sensors.json never leaves the exact diffuse phase (minus-infinite and negative variances); remove this entry once the diffuse-phase fix is merged"),
     ];
 
     private static readonly string[] CommandStarts = ["streamseq ", "dotnet ", "cd ", "mkdir ", "docker ", "helm ", "kubectl ", "curl ", "npm ", "alias "];
