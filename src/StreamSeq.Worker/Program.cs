@@ -1,18 +1,27 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using StreamSeq.Estimation.Onnx;
-using StreamSeq.Estimation.Specs;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Processor;
+using StreamSeq.Worker.Alerts;
 using StreamSeq.Worker.Configuration;
 using StreamSeq.Worker.Dashboard;
 using StreamSeq.Worker.Hosting;
+using StreamSeq.Worker.Plugins;
 
-// Kinds from optional assemblies join the catalog before the model specs are read.
-ModelCatalog.Register(new OnnxRecurrentKind());
 if (args is [HealthProbe.Verb, ..])
 {
     return await HealthProbe.RunAsync(args.Length > 1 ? args[1] : null, Console.Error).ConfigureAwait(false);
+}
+
+// Kinds from plug-ins (the ONNX Runtime backend) join the catalog before the model specs are read.
+try
+{
+    ModelKindPlugins.Load(Environment.GetEnvironmentVariable(ModelKindPlugins.PathVariable), AppContext.BaseDirectory);
+}
+catch (InvalidOperationException e)
+{
+    await Console.Error.WriteLineAsync($"streamseq worker: {e.Message}").ConfigureAwait(false);
+    return WorkerExitCodes.CannotStart;
 }
 
 var builder = WebApplication.CreateBuilder(args);
@@ -56,6 +65,9 @@ services.AddSingleton<OutputTap>();
 services.AddSingleton<InputTap>();
 services.AddSingleton<BrokerEndpoint>();
 services.AddSingleton<BrokerConnection>();
+
+// Alert sinks (StreamSeq:Alerts) start before the loop and stop after it, so the last transaction's alerts go out too.
+services.AddAlertSinks(builder.Configuration);
 services.AddSingleton<StreamWorkerService>();
 services.AddSingleton<WorkerReadiness>();
 services.AddHostedService(sp => sp.GetRequiredService<StreamWorkerService>());

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Telemetry;
 
 namespace StreamSeq.Worker.Hosting;
 
@@ -42,6 +43,8 @@ public static class WorkerApi
                     deadLetters = s.DeadLetters,
                     duplicates = s.Duplicates,
                     lastCommit = s.LastCommit,
+                    version = ProductVersion.Current.Version,
+                    commit = ProductVersion.Current.Commit,
                 },
                 Json);
         });

@@ -25,8 +25,8 @@ internal sealed class WorkerProcess : IDisposable
 
     public bool HasExited => process.HasExited;
 
-    /// <summary>Writes the settings and starts the worker.</summary>
-    public static WorkerProcess Start(JsonObject streamSeqSettings, string directory)
+    /// <summary>Writes the settings and starts the worker (the build output's, or <paramref name="workerDll"/>).</summary>
+    public static WorkerProcess Start(JsonObject streamSeqSettings, string directory, string? workerDll = null)
     {
         System.IO.Directory.CreateDirectory(directory);
         var port = Scratch.FreePort();
@@ -37,7 +37,7 @@ internal sealed class WorkerProcess : IDisposable
             ["StreamSeq"] = streamSeqSettings.DeepClone(),
         };
         File.WriteAllText(Path.Combine(directory, "appsettings.json"), settings.ToJsonString());
-        var start = new ProcessStartInfo("dotnet", [WorkerBuild.Dll()])
+        var start = new ProcessStartInfo("dotnet", [workerDll ?? WorkerBuild.Dll()])
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,
