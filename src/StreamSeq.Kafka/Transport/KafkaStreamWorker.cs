@@ -182,6 +182,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         {
             StopLagTimer();
             Status.SetStarted(false);
+            Status.SetJoined(false);
             AnswerPendingQueries();
         }
     }
@@ -426,7 +427,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 changelogRecords++;
             }
 
-            // The marker goes last: restore applies this transaction's states only once it has seen it.
+            // The marker goes last: restore counts this transaction's states only once a marker follows them.
             sink.ProduceCopy(target, partition.OffsetKey, ChangelogKeys.OffsetValue(partition.NextOffset), default);
             changelogRecords++;
             offsets.Add(new TopicPartitionOffset(options.InputTopic, id, partition.NextOffset));
@@ -503,6 +504,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
     {
         var offsets = RestorePartitions([.. partitions.Select(tp => tp.Partition.Value)]);
         OwnedChanged();
+
+        // An assignment, even an empty one, means the group has taken this member in; ready once restored.
+        Status.SetJoined(true);
         return [.. partitions.Select(tp => new TopicPartitionOffset(tp, offsets[tp.Partition.Value]))];
     }
 
@@ -531,6 +535,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         OwnedChanged();
+        Status.SetJoined(false);
         LogLost(logger, string.Join(",", partitions.Select(p => p.Partition.Value)));
         if (inTransaction)
         {

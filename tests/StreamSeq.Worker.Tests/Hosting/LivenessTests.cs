@@ -15,13 +15,13 @@ public sealed class LivenessTests
     [Fact]
     public void Live_NoCommitWhileInputWaits_UnhealthyAfterStallTimeoutWithCurrentLagThenHealthyAgain()
     {
-        using var directory = new TempDirectory("streamseq-live-");
+        using var directory = new Scratch("streamseq-live-");
         using var bed = new KafkaTestBed("liveness");
         var input = TestInput.Generate(streams: 20, perStream: 15, seed: 8);
         var settings = WorkerProcess.Settings(bed, "live-1", commitInterval: "00:00:00.200");
         settings["Kafka"]!["TransactionTimeout"] = "00:00:02";
         settings["Kafka"]!["StallTimeout"] = "00:00:04";
-        using var worker = WorkerProcess.Start(settings, directory.Path);
+        using var worker = WorkerProcess.Start(settings, directory.Directory);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var root = new Uri($"http://127.0.0.1:{worker.Port}");
         Assert.True(worker.WaitReady(TimeSpan.FromSeconds(90)), $"worker not ready:\n{worker.Logs()}");

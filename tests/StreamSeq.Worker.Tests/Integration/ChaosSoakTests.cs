@@ -27,7 +27,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
     private const int MaxLiveStreams = 8;
     private const string CompactedChangelog = "streamseq.changelog.compacted";
 
-    private readonly TempDirectory directory = new("streamseq-soak-");
+    private readonly Scratch directory = new("streamseq-soak-");
     private readonly List<WorkerProcess> processes = [];
     private readonly Dictionary<string, long> peakMemory = [];
 
@@ -50,7 +50,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
         var rng = new Random(2027);
         var poison = Poison(good, rng);
         var schedule = Interleave(good, poison, rng);
-        var expected = CliRun.Outputs(bed, TestInput.Model, good, lag: 2, horizon: 1, Directory.CreateDirectory(Path.Combine(directory.Path, "cli")).FullName);
+        var expected = CliRun.Outputs(bed, TestInput.Model, good, lag: 2, horizon: 1, Directory.CreateDirectory(Path.Combine(directory.Directory, "cli")).FullName);
         var log = new StringBuilder();
         var clock = Stopwatch.StartNew();
         void Note(string what)
@@ -300,7 +300,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
         var settings = WorkerProcess.Settings(bed, $"soak-{name}", commitInterval: "00:00:00.500");
         settings["Kafka"]!["ChangelogTopic"] = changelog;
         settings["Processing"]!["MaxLiveStreams"] = MaxLiveStreams;
-        var process = WorkerProcess.Start(settings, Path.Combine(directory.Path, $"{name}-{processes.Count}"));
+        var process = WorkerProcess.Start(settings, Path.Combine(directory.Directory, $"{name}-{processes.Count}"));
         lock (processes)
         {
             processes.Add(process);

@@ -8,10 +8,10 @@ public sealed class CliEquivalenceTests
     [Fact]
     public void RunCommandAndWorker_SameRecords_ByteIdenticalOutputsPerStream()
     {
-        using var directory = new TempDirectory("streamseq-eq-");
+        using var directory = new Scratch("streamseq-eq-");
         using var bed = new KafkaTestBed();
         var input = TestInput.Generate(streams: 60, perStream: 40, seed: 3);
-        var fromCli = CliRun.Outputs(bed, TestInput.Model, input, lag: 2, horizon: 1, directory.Path);
+        var fromCli = CliRun.Outputs(bed, TestInput.Model, input, lag: 2, horizon: 1, directory.Directory);
 
         bed.Produce(input);
         using (bed.StartInProcess(KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1), "w1"))

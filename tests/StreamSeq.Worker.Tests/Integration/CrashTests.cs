@@ -13,7 +13,7 @@ public sealed class CrashTests(ITestOutputHelper output)
     [Fact]
     public void Run_WorkerProcessKilledRepeatedly_EveryOutputExactlyOnceAndBitIdentical()
     {
-        using var directory = new TempDirectory("streamseq-crash-");
+        using var directory = new Scratch("streamseq-crash-");
         using var bed = new KafkaTestBed("crash-group");
         var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
         var input = TestInput.Generate(streams: 1000, perStream: 100, seed: 7);
@@ -28,7 +28,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         {
             for (var run = 0; run < 5; run++)
             {
-                worker = WorkerProcess.Start(settings, Path.Combine(directory.Path, $"run{run}"));
+                worker = WorkerProcess.Start(settings, Path.Combine(directory.Directory, $"run{run}"));
                 if (run == 4)
                 {
                     break;
