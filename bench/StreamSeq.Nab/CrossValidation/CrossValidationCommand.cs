@@ -16,7 +16,8 @@ internal static class CrossValidationCommand
                                 [--candidates <candidates.json>] [--folds files:K|category] [--thresholds bagged|optimal]
                                 [--selection-profile standard] [--cache <dir>] [--parallel N] [--json <output.json>]
                                 [--report <output.md>] [--write-config <defaults.json>]
-                                [--selection one-standard-error|best] [--results <results root> --detector <name>]
+                                [--selection one-standard-error|best] [--criterion pooled|robust]
+                                [--results <results root> --detector <name>]
 
           --candidates    detector configurations to choose from ({"base": {...}, "candidates": [{"name", "settings"}]});
                           without it, the detector's shipped settings (only thresholds are selected).
@@ -30,6 +31,9 @@ internal static class CrossValidationCommand
                           every file) in the format of the detector's defaults file.
           --selection     'one-standard-error' (default): the first candidate within one standard error of the best
                           criterion; 'best': the best criterion.
+          --criterion     'pooled' (default): a candidate's pooled cross-validated score inside the training folds;
+                          'robust': the same averaged over the inner folds' thresholds moved by -0.02 .. +0.02, so a
+                          candidate whose score collapses when its threshold does not transfer is not preferred.
           --results, --detector
                           cross-validate another detector's published scores (NAB's results layout) instead of running
                           candidates: only its thresholds are selected.
@@ -70,7 +74,7 @@ internal static class CrossValidationCommand
             }
 
             var detectorSeconds = watch.Elapsed.TotalSeconds;
-            var validator = new CrossValidator(folds, profiles, candidates, results, options.SelectionProfile, options.Parallelism, options.Rule, options.OneStandardError);
+            var validator = new CrossValidator(folds, profiles, candidates, results, options.SelectionProfile, options.Parallelism, options.Rule, options.OneStandardError, options.Criterion);
             var result = validator.Run() with { Scheme = Describe(options.Folds, folds, options.Rule) };
             var markdown = CrossValidationReport.RenderMarkdown(result);
             output.Write(markdown);
@@ -134,12 +138,12 @@ internal static class CrossValidationCommand
     private sealed record Options(
         string Data, string Labels, string Profiles, string? Candidates, string Folds, string SelectionProfile,
         string? Cache, int Parallelism, string Json, string? Report, string? WriteConfig, ThresholdRule Rule,
-        string? Results, string? Detector, bool OneStandardError)
+        string? Results, string? Detector, bool OneStandardError, SelectionCriterion Criterion)
     {
         internal static Options Parse(string[] args)
         {
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            string[] known = ["--data", "--labels", "--profiles", "--candidates", "--folds", "--selection-profile", "--cache", "--parallel", "--json", "--report", "--write-config", "--thresholds", "--results", "--detector", "--selection"];
+            string[] known = ["--data", "--labels", "--profiles", "--candidates", "--folds", "--selection-profile", "--cache", "--parallel", "--json", "--report", "--write-config", "--thresholds", "--results", "--detector", "--selection", "--criterion"];
             for (var i = 1; i < args.Length; i++)
             {
                 if (!known.Contains(args[i], StringComparer.Ordinal))
@@ -174,6 +178,12 @@ internal static class CrossValidationCommand
                 "best" => false,
                 var other => throw new ArgumentException($"--selection must be 'one-standard-error' or 'best', got '{other}'."),
             };
+            var criterion = values.GetValueOrDefault("--criterion") switch
+            {
+                null or "pooled" => SelectionCriterion.Pooled,
+                "robust" => SelectionCriterion.Robust,
+                var other => throw new ArgumentException($"--criterion must be 'pooled' or 'robust', got '{other}'."),
+            };
             if (values.ContainsKey("--results") != values.ContainsKey("--detector"))
             {
                 throw new ArgumentException("--results and --detector go together.");
@@ -189,7 +199,7 @@ internal static class CrossValidationCommand
                 values.GetValueOrDefault("--candidates"), values.GetValueOrDefault("--folds") ?? "files:5",
                 values.GetValueOrDefault("--selection-profile") ?? "standard", values.GetValueOrDefault("--cache"),
                 parallel, values.GetValueOrDefault("--json") ?? "nab-cv.json", values.GetValueOrDefault("--report"),
-                values.GetValueOrDefault("--write-config"), rule, values.GetValueOrDefault("--results"), values.GetValueOrDefault("--detector"), oneStandardError);
+                values.GetValueOrDefault("--write-config"), rule, values.GetValueOrDefault("--results"), values.GetValueOrDefault("--detector"), oneStandardError, criterion);
         }
 
         private static string Required(Dictionary<string, string> values, string name) =>
