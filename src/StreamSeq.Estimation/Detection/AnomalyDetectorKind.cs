@@ -70,6 +70,8 @@ public sealed class AnomalyDetectorKind : IModelKind
             CalibrationMaximum = spec.Number("calibrationMaximum", d.CalibrationMaximum),
             TailFraction = spec.Number("tailFraction", d.TailFraction),
             MinimumTailScale = spec.Number("minimumTailScale", d.MinimumTailScale),
+            TailModel = spec.OptionalString("tailModel") ?? d.TailModel,
+            EvidenceWindow = spec.Integer("evidenceWindow", d.EvidenceWindow),
             HistoryExponent = spec.Number("historyExponent", d.HistoryExponent),
             ScoreSpan = spec.Number("scoreSpan", d.ScoreSpan),
             SuppressionWindow = spec.Integer("suppressionWindow", d.SuppressionWindow),
