@@ -13,7 +13,7 @@ internal static class CrossValidationCommand
     internal const string Usage =
         """
         usage: StreamSeq.Nab cv --data <nab data dir> --labels <combined_windows.json> --profiles <profiles.json>
-                                [--candidates <candidates.json>] [--folds files:K|category] [--thresholds bagged|optimal]
+                                [--candidates <candidates.json>] [--folds files:K|category] [--thresholds bagged|optimal|smoothed]
                                 [--selection-profile standard] [--cache <dir>] [--parallel N] [--json <output.json>]
                                 [--report <output.md>] [--write-config <defaults.json>]
                                 [--selection one-standard-error|best] [--criterion pooled|robust]
@@ -24,7 +24,8 @@ internal static class CrossValidationCommand
           --folds         'files:K': K folds of files dealt round-robin within each category (default files:5);
                           'category': leave one category out.
           --thresholds    'bagged' (default): median of NAB's optimal thresholds over bootstrap resamples of the
-                          training files; 'optimal': NAB's optimiser on the training files.
+                          training files; 'optimal': NAB's optimiser on the training files; 'smoothed': the
+                          threshold whose training score averaged over the threshold moved by -0.02 .. +0.02 is best.
           --cache         folder for per-file detector outputs, keyed by settings, detector code and data.
           --parallel      detector files and threshold sweeps run at once (default 1).
           --write-config  write the shipped configuration (the chosen candidate's settings and the thresholds fitted on
@@ -133,7 +134,7 @@ internal static class CrossValidationCommand
     }
 
     private static string Describe(string scheme, IReadOnlyList<NabFold> folds, ThresholdRule rule) =>
-        string.Create(CultureInfo.InvariantCulture, $"{(scheme == "category" ? "leave one category out" : "stratified folds of files")} ({folds.Count} folds, {folds.Sum(f => f.Files.Count)} files, {folds.Sum(f => f.WindowCount)} windows), {(rule == ThresholdRule.Bagged ? "bagged" : "optimal")} thresholds");
+        string.Create(CultureInfo.InvariantCulture, $"{(scheme == "category" ? "leave one category out" : "stratified folds of files")} ({folds.Count} folds, {folds.Sum(f => f.Files.Count)} files, {folds.Sum(f => f.WindowCount)} windows), {rule.ToString().ToLowerInvariant()} thresholds");
 
     private sealed record Options(
         string Data, string Labels, string Profiles, string? Candidates, string Folds, string SelectionProfile,
@@ -170,7 +171,8 @@ internal static class CrossValidationCommand
             {
                 null or "bagged" => ThresholdRule.Bagged,
                 "optimal" => ThresholdRule.Optimal,
-                var other => throw new ArgumentException($"--thresholds must be 'optimal' or 'bagged', got '{other}'."),
+                "smoothed" => ThresholdRule.Smoothed,
+                var other => throw new ArgumentException($"--thresholds must be 'optimal', 'bagged' or 'smoothed', got '{other}'."),
             };
             var oneStandardError = values.GetValueOrDefault("--selection") switch
             {
