@@ -13,7 +13,7 @@ internal static class CrossValidationCommand
     internal const string Usage =
         """
         usage: StreamSeq.Nab cv --data <nab data dir> --labels <combined_windows.json> --profiles <profiles.json>
-                                [--candidates <candidates.json>] [--folds files:K|category] [--thresholds bagged|optimal|smoothed]
+                                [--candidates <candidates.json>] [--folds files:K|category] [--thresholds smoothed|bagged|optimal]
                                 [--selection-profile standard] [--cache <dir>] [--parallel N] [--json <output.json>]
                                 [--report <output.md>] [--write-config <defaults.json>]
                                 [--selection one-standard-error|best] [--criterion pooled|robust]
@@ -23,9 +23,10 @@ internal static class CrossValidationCommand
                           without it, the detector's shipped settings (only thresholds are selected).
           --folds         'files:K': K folds of files dealt round-robin within each category (default files:5);
                           'category': leave one category out.
-          --thresholds    'bagged' (default): median of NAB's optimal thresholds over bootstrap resamples of the
-                          training files; 'optimal': NAB's optimiser on the training files; 'smoothed': the
-                          threshold whose training score averaged over the threshold moved by -0.02 .. +0.02 is best.
+          --thresholds    'smoothed' (default): the threshold whose summed score on the training files, averaged
+                          over the threshold moved by -0.02 .. +0.02, is best (the middle of a plateau, not the top of
+                          a narrow peak); 'bagged': median of NAB's optimal thresholds over bootstrap resamples of
+                          the training files; 'optimal': NAB's optimiser on the training files.
           --cache         folder for per-file detector outputs, keyed by settings, detector code and data.
           --parallel      detector files and threshold sweeps run at once (default 1).
           --write-config  write the shipped configuration (the chosen candidate's settings and the thresholds fitted on
@@ -169,9 +170,9 @@ internal static class CrossValidationCommand
 
             var rule = values.GetValueOrDefault("--thresholds") switch
             {
-                null or "bagged" => ThresholdRule.Bagged,
+                null or "smoothed" => ThresholdRule.Smoothed,
+                "bagged" => ThresholdRule.Bagged,
                 "optimal" => ThresholdRule.Optimal,
-                "smoothed" => ThresholdRule.Smoothed,
                 var other => throw new ArgumentException($"--thresholds must be 'optimal', 'bagged' or 'smoothed', got '{other}'."),
             };
             var oneStandardError = values.GetValueOrDefault("--selection") switch
