@@ -30,6 +30,12 @@ public sealed class OnnxRecurrentKind : IModelKind
     public string Description => "A recurrent graph exported to ONNX (e.g. torch.onnx.export of an LSTM/GRU with a head), stepped by ONNX Runtime with the state fed in and out, as a deterministic state-space model.";
 
     /// <inheritdoc />
+    public SpecShape Fields { get; } = SpecShape.Of("model")
+        .Nest("tensors", SpecShape.Of("input", "initialHidden", "initialCell", "output", "finalHidden", "finalCell"))
+        .With(RecurrentSpec.LayoutShape)
+        .With(RecurrentSpec.EstimatorShape);
+
+    /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -53,7 +59,7 @@ public sealed class OnnxRecurrentKind : IModelKind
         try
         {
             var layout = RecurrentSpec.ReadLayout(spec, backend.InputSize);
-            return RecurrentSpec.BuildEstimator(spec, backend, layout, Kind);
+            return RecurrentSpec.BuildEstimator(spec, backend, RecurrentSpec.ReadInitialState(spec, layout, backend), Kind);
         }
         catch
         {

@@ -57,6 +57,7 @@ services.AddSingleton<BrokerEndpoint>();
 services.AddSingleton<StreamWorkerService>();
 services.AddHostedService(sp => sp.GetRequiredService<StreamWorkerService>());
 services.AddHostedService<SummaryService>();
+services.AddHostedService<ReadinessAnnouncer>();
 var bootstrap = configuration[$"{KafkaTransportOptions.Section}:BootstrapServers"];
 var embedded = configuration.GetSection(EmbeddedSettings.Section).Get<EmbeddedSettings>() ?? new EmbeddedSettings();
 

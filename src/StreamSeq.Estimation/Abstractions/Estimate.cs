@@ -30,6 +30,7 @@ public sealed class Estimate
         Extras = new double[info.ExtrasLength];
         SmoothedMean = new double[n];
         SmoothedCovariance = new double[n * n];
+        SmoothedExtras = new double[info.SmoothedExtrasLength];
     }
 
     /// <summary>The estimator these buffers belong to.</summary>
@@ -82,6 +83,9 @@ public sealed class Estimate
 
     /// <summary>Cov[h_{t-L} | y_{1:t}], row-major.</summary>
     public double[] SmoothedCovariance { get; }
+
+    /// <summary>Family-specific outputs of the smoothed step, laid out as <see cref="EstimatorInfo.SmoothedExtras"/> says.</summary>
+    public double[] SmoothedExtras { get; }
 
     /// <summary>Resets the per-step fields before a step.</summary>
     public void Reset()

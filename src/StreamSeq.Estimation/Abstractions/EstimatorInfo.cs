@@ -4,6 +4,7 @@ namespace StreamSeq.Estimation.Abstractions;
 public sealed class EstimatorInfo
 {
     private readonly IReadOnlyList<ExtraField> extras = [];
+    private readonly IReadOnlyList<ExtraField> smoothedExtras = [];
 
     /// <summary>Family name written into output records, for example <c>kalman</c>, <c>ukf</c>, <c>hmm</c>.</summary>
     public required string Family { get; init; }
@@ -36,18 +37,29 @@ public sealed class EstimatorInfo
     public IReadOnlyList<ExtraField> Extras
     {
         get => extras;
-        init
-        {
-            extras = value;
-            ExtrasLength = value.Sum(e => e.Length);
-        }
+        init => (extras, ExtrasLength) = (value, TotalLength(value));
     }
 
     /// <summary>Total length of the extras vector.</summary>
     public int ExtrasLength { get; private init; }
 
+    /// <summary>
+    /// Family-specific outputs of a smoothed step (for example the HMM's Viterbi state), in the order they are laid out
+    /// in <see cref="Estimate.SmoothedExtras"/>; read by <see cref="IBackwardStep.ReadSmoothedExtras"/>.
+    /// </summary>
+    public IReadOnlyList<ExtraField> SmoothedExtras
+    {
+        get => smoothedExtras;
+        init => (smoothedExtras, SmoothedExtrasLength) = (value, TotalLength(value));
+    }
+
+    /// <summary>Total length of the smoothed extras vector.</summary>
+    public int SmoothedExtrasLength { get; private init; }
+
     /// <summary>True when smoothing is possible.</summary>
     public bool CanSmooth => BackwardRecordLength > 0;
+
+    private static int TotalLength(IReadOnlyList<ExtraField> fields) => fields.Sum(e => e.Length);
 
     /// <summary>Offset of the named extra in <see cref="Estimate.Extras"/>, or -1.</summary>
     public int ExtraOffset(string name)

@@ -23,4 +23,10 @@ public interface IBackwardStep
 
     /// <summary>Reads the smoothed mean and covariance of the state from a message.</summary>
     void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance);
+
+    /// <summary>Reads the family's smoothed extras (<see cref="EstimatorInfo.SmoothedExtras"/>) from a message; the
+    /// default has none.</summary>
+    void ReadSmoothedExtras(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> extras)
+    {
+    }
 }

@@ -20,6 +20,20 @@ public sealed class BocpdKind : IModelKind
     public string Description => "Bayesian online changepoint detection (Adams & MacKay): run-length posterior with constant, Weibull or logistic hazard; Gaussian known-variance or Normal-Gamma segments.";
 
     /// <inheritdoc />
+    public SpecShape Fields { get; } = SpecShape.Of("maxRunLength", "pruneBelow", "variant")
+        .Nest("hazard", SpecShape.Of().WithVariants(
+            "type",
+            null,
+            ("constant", SpecShape.Of("rate")),
+            ("weibull", SpecShape.Of("scale", "shape")),
+            ("logistic", SpecShape.Of("rate", "slope", "midpoint"))))
+        .Nest("observation", SpecShape.Of("dimensions").WithVariants(
+            "type",
+            null,
+            ("normal-known-variance", SpecShape.Of("variance", "priorMean", "priorVariance")),
+            ("normal-gamma", SpecShape.Of("priorMean", "kappa", "alpha", "beta"))));
+
+    /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);

@@ -26,6 +26,16 @@ public sealed class AnomalyDetectorKind : IModelKind
     public string Description => "Online anomaly detector for a scalar stream: a fixed-share mixture of robust level, seasonal-profile and marginal-density experts; the running tail probability of its surprisal gives 'anomalyScore' in [0, 1].";
 
     /// <inheritdoc />
+    public SpecShape Fields { get; } = SpecShape.Of(
+        "warmupLength", "levelDiscount", "varianceDiscount", "observationDegreesOfFreedom", "initialLevelVariance",
+        "initialVarianceDegreesOfFreedom", "seasonalPeriods", "seasonalBinNoise", "initialBinVariance", "minimumSeasonalBins",
+        "maximumSeasonalBins", "changepointHazard", "changepointMaxRunLength", "marginalBins", "marginalPriorWeight",
+        "marginalBandwidthFactor", "switchingRate", "calibrationWarmup", "calibrationResolution", "calibrationMinimum",
+        "calibrationMaximum", "tailFraction", "minimumTailScale", "tailModel", "evidenceWindow", "historyExponent", "scoreSpan",
+        "suppressionWindow", "suppressionFactor", "quantizationFloor")
+        .Nest("thresholds", SpecShape.MapOf(SpecShape.Of("threshold", "score")));
+
+    /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);

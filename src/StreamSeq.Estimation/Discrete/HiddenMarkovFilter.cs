@@ -16,14 +16,19 @@ namespace StreamSeq.Estimation.Discrete;
 /// observations far in the tails. A wholly missing observation only predicts (f_t = p_t, LogLikelihood = NaN).</para>
 /// <para>The reported state is the one-hot encoding of s_t: mean = probabilities, covariance = diag(p) − p p'.
 /// The observation moments are those of the mixture Σ_k p_t(k) p(y | k). Extras: <c>stateProbabilities</c> (f_t),
-/// <c>viterbiState</c> (argmax_k δ_t(k), the last state of the best path ending now) and <c>mostLikelyState</c>
-/// (argmax_k f_t(k)).</para>
+/// <c>viterbiHead</c> (argmax_k δ_t(k), the last state of the best path of y_{1:t}; a later reading can change
+/// which state the best path passes through at t, so a sequence of heads is not a Viterbi path; named
+/// <c>viterbiState</c> before) and <c>mostLikelyState</c> (argmax_k f_t(k)).</para>
 /// <para>Viterbi: δ_t(j) = max_i [δ_{t−1}(i) + log A_ij] + log b_t(j), δ_1 = log π + log b_1, stored minus its
 /// maximum (the subtracted total is kept, so <see cref="BestPathLogJoint"/> is log p(y_{1:t}, s*_{1:t})). The last
 /// <see cref="ViterbiWindow"/> back-pointer columns stay in the state buffer, so <see cref="ReadViterbiPath"/>
 /// traces the best path over that window at any time.</para>
-/// <para>Backward step (record = filtered and predicted probabilities, message = smoothed probabilities):
-/// γ_t(i) = f_t(i) Σ_j A_ij γ_{t+1}(j) / p_{t+1}(j).</para>
+/// <para>Backward step (record = filtered and predicted probabilities f_t, p_t, the back-pointers ψ_t and the head
+/// argmax δ_t; message = smoothed probabilities and a state of the best path):
+/// γ_t(i) = f_t(i) Σ_j A_ij γ_{t+1}(j) / p_{t+1}(j), and the Viterbi traceback s_t = ψ_{t+1}(s_{t+1}) started from
+/// the head of the newest step. Over a whole series (fixed interval) the traced states are the Viterbi (MAP) path
+/// argmax p(s_{1:T} | y_{1:T}); with a lag L they are the online fixed-lag decision: the state at t−L on the best path
+/// of y_{1:t}. Both are the smoothed extra <c>viterbiState</c>.</para>
 /// <para>Guard rails: an observation outside the emission's support (a category out of range, a negative count) is
 /// skipped (<see cref="EstimateFlags.ObservationSkipped"/>, LogLikelihood NaN); one that is impossible in every
 /// state with positive probability is skipped with LogLikelihood = −∞. Non-finite probabilities re-initialise the
@@ -109,14 +114,15 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
             StateDimension = k,
             ObservationDimension = m,
             StateLength = pointerSlot + (viterbiWindow * k),
-            BackwardRecordLength = 2 * k,
-            SmoothingMessageLength = k,
+            BackwardRecordLength = (3 * k) + 1,
+            SmoothingMessageLength = k + 1,
             Extras =
             [
                 new ExtraField("stateProbabilities", k),
-                new ExtraField("viterbiState", 1, IsInteger: true),
+                new ExtraField("viterbiHead", 1, IsInteger: true),
                 new ExtraField("mostLikelyState", 1, IsInteger: true),
             ],
+            SmoothedExtras = [new ExtraField("viterbiState", 1, IsInteger: true)],
         };
     }
 
@@ -216,7 +222,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
             predicted.CopyTo(filtered);
         }
 
-        var viterbiState = ViterbiStep(state, first, useEmission ? logB : default, work.Slice(k, k));
+        var viterbiState = ViterbiStep(state, first, useEmission ? logB : default, work.Slice(k, k), backwardRecord.IsEmpty ? default : backwardRecord.Slice(2 * k, k));
         arena?.Release(mark);
 
         if (!valid)
@@ -237,6 +243,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         {
             filtered.CopyTo(backwardRecord[..k]);
             predicted.CopyTo(backwardRecord.Slice(k, k));
+            backwardRecord[3 * k] = viterbiState;
         }
     }
 
@@ -282,8 +289,9 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         return sum;
     }
 
-    /// <summary>One Viterbi recursion; returns argmax_k δ_t(k) (lowest index on ties).</summary>
-    private int ViterbiStep(Span<double> state, bool first, ReadOnlySpan<double> logB, Span<double> next)
+    /// <summary>One Viterbi recursion; returns argmax_k δ_t(k) (lowest index on ties). The back-pointers also go to
+    /// <paramref name="recordPointers"/> when it is not empty.</summary>
+    private int ViterbiStep(Span<double> state, bool first, ReadOnlySpan<double> logB, Span<double> next, Span<double> recordPointers)
     {
         var delta = state.Slice(deltaSlot, k);
         var head = (int)state[HeadSlot];
@@ -335,6 +343,11 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         for (var j = 0; j < k; j++)
         {
             delta[j] = next[j] - max;
+        }
+
+        if (!recordPointers.IsEmpty)
+        {
+            pointers.CopyTo(recordPointers);
         }
 
         state[OffsetSlot] += max;
@@ -629,7 +642,11 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
     }
 
     /// <inheritdoc />
-    public void StartBackward(ReadOnlySpan<double> record, Span<double> message) => record[..k].CopyTo(message);
+    public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
+    {
+        record[..k].CopyTo(message);
+        message[k] = record[3 * k];
+    }
 
     /// <inheritdoc />
     public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
@@ -668,6 +685,8 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
             }
         }
 
+        // Viterbi traceback: the best path's state at t is the back-pointer of step t+1 from its state there.
+        message[k] = nextRecord[(2 * k) + (int)message[k]];
         arena.Release(mark);
     }
 
@@ -675,6 +694,9 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
     public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
     {
         message[..k].CopyTo(mean);
-        OneHotCovariance(message, covariance);
+        OneHotCovariance(message[..k], covariance);
     }
+
+    /// <inheritdoc />
+    public void ReadSmoothedExtras(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> extras) => extras[0] = message[k];
 }

@@ -21,6 +21,16 @@ public sealed class HmmKind : IModelKind, IExpectationMaximization
     public string Description => "Hidden Markov model: forward filter, online Viterbi, fixed-lag smoothing; Gaussian, multivariate Gaussian, categorical, Poisson or Student-t emissions; Baum-Welch fitting.";
 
     /// <inheritdoc />
+    public SpecShape Fields { get; } = SpecShape.Of("initialProbabilities", "transition", "viterbiWindow").Nest("emission", SpecShape.Of().WithVariants(
+        "type",
+        null,
+        ("gaussian", SpecShape.Of("means", "variances")),
+        ("multivariate-gaussian", SpecShape.Of("means", "covariances")),
+        ("categorical", SpecShape.Of("probabilities")),
+        ("poisson", SpecShape.Of("rates")),
+        ("student-t", SpecShape.Of("locations", "scales", "degreesOfFreedom"))));
+
+    /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);

@@ -214,10 +214,12 @@ internal sealed class SmallHmmKernel
         estimate.ObservedCount = 1;
         if (!backwardRecord.IsEmpty)
         {
-            _ = backwardRecord[(2 * k) - 1];
+            _ = backwardRecord[3 * k];
             ref var record = ref MemoryMarshal.GetReference(backwardRecord);
             Store(filtered, ref record, k);
             Store(p, ref Unsafe.Add(ref record, k), k);
+            Store(arg, ref Unsafe.Add(ref record, 2 * k), k);
+            Unsafe.Add(ref record, 3 * k) = viterbiState;
         }
 
         return true;

@@ -63,6 +63,28 @@ public sealed class LinearGaussianKind : IModelKind, IExpectationMaximization
     /// <inheritdoc />
     public string Description => "Kalman filter: explicit matrices, or continuous-time presets (local level, trend, constant velocity/acceleration, Ornstein-Uhlenbeck, trigonometric seasonal) and their sums.";
 
+    /// <summary>A continuous-time component (an item of <c>components</c>, or <c>preset</c>).</summary>
+    public static SpecShape ComponentShape { get; } = SpecShape.Of().WithVariants(
+        "type",
+        null,
+        ("local-level", SpecShape.Of("levelNoise", "dimensions")),
+        ("local-linear-trend", SpecShape.Of("levelNoise", "slopeNoise")),
+        ("constant-velocity", SpecShape.Of("accelerationNoise", "dimensions")),
+        ("constant-acceleration", SpecShape.Of("jerkNoise", "dimensions")),
+        ("ornstein-uhlenbeck", SpecShape.Of("meanReversion", "mean", "volatility")),
+        ("trigonometric-seasonal", SpecShape.Of("period", "harmonics", "seasonalNoise")));
+
+    /// <summary>The fields of a linear Gaussian model, also read where other kinds embed one (IMM modes, the
+    /// <c>linear</c> models of the particle and nonlinear kinds).</summary>
+    public static SpecShape ModelShape { get; } = SpecShape.Of(
+            "transition", "transitionNoise", "observation", "observationNoise", "transitionOffset", "observationOffset", "control",
+            "initialization", "initialMean", "initialCovariance")
+        .Nest("components", ComponentShape)
+        .Nest("preset", ComponentShape);
+
+    /// <inheritdoc />
+    public SpecShape Fields => ModelShape;
+
     /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {

@@ -26,6 +26,21 @@ public sealed class ParticleKind : IModelKind
     /// <inheritdoc />
     public string Description => "Particle filter (bootstrap, auxiliary or guided) over a growth, pendulum, stochastic-volatility or linear Gaussian model.";
 
+    /// <summary>The filter settings, shared with the <c>recurrent-particle</c> kind.</summary>
+    public static SpecShape OptionsShape { get; } = SpecShape.Of("particles", "resampling", "essThreshold", "sortedResampling", "filter");
+
+    /// <summary>The <c>model</c> object.</summary>
+    public static SpecShape ModelShape { get; } = SpecShape.Of().WithVariants(
+        "type",
+        null,
+        ("growth", SpecShape.Of("initialMean", "initialVariance", "transitionNoise", "observationNoise")),
+        ("pendulum", SpecShape.Of("timeStep", "gravity", "accelerationNoise", "observationNoise", "initialMean", "initialCovariance")),
+        ("stochastic-volatility", SpecShape.Of("persistence", "volatility", "scale", "initialMean", "initialVariance")),
+        ("linear", LinearGaussianKind.ModelShape));
+
+    /// <inheritdoc />
+    public SpecShape Fields { get; } = OptionsShape.Nest("model", ModelShape);
+
     /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {

@@ -11,7 +11,9 @@ namespace StreamSeq.Estimation.Recurrent;
 /// </summary>
 /// <remarks>
 /// <para><b>Model.</b> h_t = cell(h_{t-1}, x_t) with x_t = [y_{t-1}, u_t] normalised as <see cref="RecurrentLayout"/>
-/// describes (h_0 = 0, y_0 = <see cref="RecurrentLayout.InitialObservation"/>), and y_t | h_t ~ N(ŷ_t, Σ_t) from
+/// describes (h_0 = <see cref="RecurrentLayout.InitialState"/>, zeros by default as in PyTorch, and
+/// y_0 = <see cref="RecurrentLayout.InitialObservation"/>, or each stream's first reading with
+/// <see cref="RecurrentLayout.InitialObservationFromFirstReading"/>), and y_t | h_t ~ N(ŷ_t, Σ_t) from
 /// the head on the top hidden vector. The state is a point, so the predicted and the filtered state are both h_t
 /// (it is computed before y_t is seen and y_t enters only at the next step);
 /// <see cref="EstimatorInfo.HasStateCovariance"/> is false and covariances are written as zeros.
@@ -29,7 +31,7 @@ namespace StreamSeq.Estimation.Recurrent;
 /// the backward step returns the filtered state (exact), which lets the fixed-lag and fixed-interval smoothers emit
 /// the same record kinds as for the Kalman filter.</para>
 /// <para><b>Guard rails.</b> When the new state or the head output is not finite (an exploding net or an extreme
-/// input), the stream restarts from the zero state with input y_0, the step reports that fresh prediction with
+/// input), the stream restarts from its initial state (h_0, default zero) with input y_0, the step reports that fresh prediction with
 /// log-likelihood NaN and <see cref="EstimateFlags.Reinitialized"/>, and the per-stream <c>resets</c> count (an
 /// extra) increases. Non-finite values are never emitted.</para>
 /// <para><b>State buffer.</b> [steps, resets, seed, y_{t-1} (m), network storage]; integers by bit
@@ -123,6 +125,7 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
         state.Clear();
         state[SeedSlot] = BitConverter.Int64BitsToDouble((long)seed);
         layout.InitialObservation.CopyTo(state.Slice(PreviousSlot, m));
+        layout.WriteInitialState(backend, state.Slice(storageSlot, backend.StorageLength));
     }
 
     /// <inheritdoc />
@@ -139,6 +142,11 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
         var full = s <= StackLimit ? stackalloc double[s] : new double[s];
         var previous = state.Slice(PreviousSlot, m);
         var storage = state.Slice(storageSlot, backend.StorageLength);
+        if (layout.InitialObservationFromFirstReading && Count(state, StepsSlot) == 0)
+        {
+            ConditionOnFirstReading(state, observation.Values, estimate, backwardRecord);
+            return;
+        }
 
         layout.BuildInput(previous, observation.Control, input);
         backend.Step(input, storage, raw);
@@ -146,10 +154,10 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
         var ok = AllFinite(full) && layout.Moments(raw, mean, factor);
         if (!ok)
         {
-            // Restart the stream from the zero state and the initial input, and report that prediction.
+            // Restart the stream from its initial state and the initial input, and report that prediction.
             estimate.Flags |= EstimateFlags.Reinitialized;
             SetCount(state, ResetsSlot, Count(state, ResetsSlot) + 1);
-            storage.Clear();
+            layout.WriteInitialState(backend, storage);
             layout.BuildInput(layout.InitialObservation, observation.Control, input);
             backend.Step(input, storage, raw);
             backend.ReadState(storage, full);
@@ -249,9 +257,9 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
                 backend.ReadState(storage, full);
                 if (!AllFinite(full) || !layout.Moments(raw, mean, factor))
                 {
-                    // A diverging trajectory restarts from the zero state, as a stream would.
-                    storage.Clear();
-                    full.Clear();
+                    // A diverging trajectory restarts from the initial state, as a stream would.
+                    layout.WriteInitialState(backend, storage);
+                    backend.ReadState(storage, full);
                     Neutral(mean, factor);
                 }
 
@@ -313,6 +321,38 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
     {
         message[..n].CopyTo(mean);
         covariance[..(n * n)].Clear();
+    }
+
+    /// <summary>
+    /// The first step of a stream whose y_0 is its own first reading: the reading becomes the next input (a missing
+    /// component takes y_0's default, the normalisation mean), the net does not step, and nothing is scored. The
+    /// record reports the initial state, the reading itself as the observation (zero covariance) and no
+    /// log-likelihood.
+    /// </summary>
+    private void ConditionOnFirstReading(Span<double> state, ReadOnlySpan<double> values, Estimate estimate, Span<double> backwardRecord)
+    {
+        var previous = state.Slice(PreviousSlot, m);
+        var s = backend.StateSize;
+        var full = s <= StackLimit ? stackalloc double[s] : new double[s];
+        backend.ReadState(state.Slice(storageSlot, backend.StorageLength), full);
+        for (var j = 0; j < m; j++)
+        {
+            previous[j] = j < values.Length && double.IsFinite(values[j]) ? values[j] : layout.ObservationMean[j];
+        }
+
+        previous.CopyTo(estimate.ObservationMean);
+        estimate.ObservationCovariance.AsSpan().Clear();
+        var view = full.Slice(viewOffset, n);
+        view.CopyTo(estimate.PredictedMean);
+        view.CopyTo(estimate.StateMean);
+        estimate.PredictedCovariance.AsSpan().Clear();
+        estimate.StateCovariance.AsSpan().Clear();
+        SetCount(state, StepsSlot, 1);
+        estimate.Extras[0] = Count(state, ResetsSlot);
+        if (!backwardRecord.IsEmpty)
+        {
+            view.CopyTo(backwardRecord);
+        }
     }
 
     /// <summary>Resets recorded by a stream so far (also reported as the <c>resets</c> extra).</summary>

@@ -33,6 +33,9 @@ public sealed class RecurrentKind : IModelKind, IGradientTraining
     public string Description => "Recurrent net (LSTM, peephole LSTM, GRU, Elman; PyTorch weights from safetensors or JSON) with a Gaussian or point head, as a deterministic state-space model; trainable by truncated BPTT.";
 
     /// <inheritdoc />
+    public SpecShape Fields { get; } = RecurrentSpec.NetworkShape.With(RecurrentSpec.EstimatorShape);
+
+    /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -40,7 +43,7 @@ public sealed class RecurrentKind : IModelKind, IGradientTraining
         var layout = RecurrentSpec.ReadLayout(spec, shape.InputSize);
         var weights = RecurrentSpec.LoadWeights(spec);
         var backend = RecurrentSpec.CreateBackend(spec, shape, weights, layout.HeadOutputSize, RecurrentSpec.ReadHeadPrefix(spec));
-        return RecurrentSpec.BuildEstimator(spec, backend, layout);
+        return RecurrentSpec.BuildEstimator(spec, backend, RecurrentSpec.ReadInitialState(spec, layout, backend));
     }
 
     /// <inheritdoc />

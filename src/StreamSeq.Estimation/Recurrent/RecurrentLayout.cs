@@ -29,8 +29,27 @@ public sealed class RecurrentLayout
     private readonly double[] controlMean;
     private readonly double[] controlScale;
     private readonly double[] initialObservation;
+    private double[] initialState = [];
     private readonly double[] pointStandardDeviation;
     private readonly double[] pointVariance;
+
+    private RecurrentLayout(RecurrentLayout other)
+    {
+        ObservationDimension = other.ObservationDimension;
+        ControlDimension = other.ControlDimension;
+        Head = other.Head;
+        CovarianceForm = other.CovarianceForm;
+        HeadOutputSize = other.HeadOutputSize;
+        observationMean = other.observationMean;
+        observationScale = other.observationScale;
+        controlMean = other.controlMean;
+        controlScale = other.controlScale;
+        initialObservation = other.initialObservation;
+        pointStandardDeviation = other.pointStandardDeviation;
+        pointVariance = other.pointVariance;
+        initialState = other.initialState;
+        InitialObservationFromFirstReading = other.InitialObservationFromFirstReading;
+    }
 
     /// <summary>Creates and validates a layout; errors name the spec field.</summary>
     /// <param name="observationDimension">m, the length of y.</param>
@@ -138,6 +157,55 @@ public sealed class RecurrentLayout
 
     /// <summary>Predictive variances of a point head (empty for a Gaussian head).</summary>
     public ReadOnlySpan<double> PointVariance => pointVariance;
+
+    /// <summary>
+    /// True when each stream takes y_0 from its own first reading (<c>"initialObservation": "first"</c>) instead of
+    /// <see cref="InitialObservation"/>: the first reading then only conditions the net and is not scored.
+    /// </summary>
+    public bool InitialObservationFromFirstReading { get; private init; }
+
+    /// <summary>
+    /// The network state a stream starts from (h_0 and c_0 of every layer, in the backend's logical layout), or empty
+    /// for the zero state.
+    /// </summary>
+    public ReadOnlySpan<double> InitialState => initialState;
+
+    /// <summary>A copy whose streams take y_0 from their first reading (see
+    /// <see cref="InitialObservationFromFirstReading"/>).</summary>
+    public RecurrentLayout WithInitialObservationFromFirstReading()
+    {
+        return new RecurrentLayout(this) { InitialObservationFromFirstReading = true };
+    }
+
+    /// <summary>A copy whose streams start from the network state <paramref name="state"/> (h_0, c_0) instead of
+    /// zeros.</summary>
+    /// <param name="state">The logical state, every value finite.</param>
+    public RecurrentLayout WithInitialState(ReadOnlySpan<double> state)
+    {
+        foreach (var v in state)
+        {
+            if (!double.IsFinite(v))
+            {
+                throw new ModelValidationException("initialHidden", "must hold finite numbers only.");
+            }
+        }
+
+        var copy = new RecurrentLayout(this);
+        copy.initialState = state.ToArray();
+        return copy;
+    }
+
+    /// <summary>Writes the initial network state into a stream's storage (zeros unless
+    /// <see cref="InitialState"/> is set).</summary>
+    public void WriteInitialState(IRecurrentBackend backend, Span<double> storage)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        storage.Clear();
+        if (initialState.Length > 0)
+        {
+            backend.WriteState(initialState, storage);
+        }
+    }
 
     /// <summary>Writes x_t from the previous (completed) observation and the control input.</summary>
     /// <param name="previous">y_{t-1} in observation units, every component finite.</param>

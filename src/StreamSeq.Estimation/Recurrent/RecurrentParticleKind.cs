@@ -23,6 +23,9 @@ public sealed class RecurrentParticleKind : IModelKind
     public string Description => "Particle filter over a trained recurrent net's hidden state (exact sampling of the head's noise), with a noisy sensor on top.";
 
     /// <inheritdoc />
+    public SpecShape Fields { get; } = RecurrentSpec.NetworkShape.With(RecurrentSpec.NoiseShape).With(ParticleKind.OptionsShape);
+
+    /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -34,7 +37,13 @@ public sealed class RecurrentParticleKind : IModelKind
         }
 
         var weights = RecurrentSpec.LoadWeights(spec);
+        if (layout.InitialObservationFromFirstReading)
+        {
+            throw spec.Error("initialObservation", "\"first\" applies to the recurrent and onnx-recurrent kinds; this kind fixes its prior of h_1 when the model loads, so give y_0 as numbers.");
+        }
+
         var backend = RecurrentSpec.CreateBackend(spec, shape, weights, layout.HeadOutputSize, RecurrentSpec.ReadHeadPrefix(spec));
+        layout = RecurrentSpec.ReadInitialState(spec, layout, backend);
         var q = RecurrentSpec.NumberOrVector(spec, "processNoise") ?? [RecurrentUnscentedKind.DefaultProcessNoise];
         var v0 = RecurrentSpec.NumberOrVector(spec, "initialVariance") ?? q;
         var r = RecurrentSpec.ReadCovariance(spec, "observationNoise", layout.ObservationDimension);

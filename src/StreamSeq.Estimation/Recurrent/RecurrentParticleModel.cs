@@ -71,7 +71,7 @@ public sealed class RecurrentParticleModel : IStateSpaceModel
         firstFactor = new double[m * m];
         if (!RecurrentStateSpace.FirstStep(backend, layout, firstState, firstMean, firstFactor))
         {
-            throw new ModelValidationException("weights", "the network's first prediction (from the zero state) is not finite.");
+            throw new ModelValidationException("weights", "the network's first prediction (from the initial state) is not finite.");
         }
     }
 

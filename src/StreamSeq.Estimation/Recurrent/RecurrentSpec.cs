@@ -11,6 +11,21 @@ namespace StreamSeq.Estimation.Recurrent;
 /// </summary>
 public static class RecurrentSpec
 {
+    /// <summary>How observations enter and predictions leave the net (every recurrent kind).</summary>
+    public static SpecShape LayoutShape { get; } = SpecShape.Of("controlDimension", "initialObservation", "initialHidden", "initialCell")
+        .Nest("head", SpecShape.Of("prefix").WithVariants("type", "gaussian", ("gaussian", SpecShape.Of("covariance")), ("point", SpecShape.Of("variance"))))
+        .Nest("normalization", SpecShape.Of("mean", "scale"))
+        .Nest("controlNormalization", SpecShape.Of("mean", "scale"));
+
+    /// <summary>The managed network and its weights, plus <see cref="LayoutShape"/>.</summary>
+    public static SpecShape NetworkShape { get; } = SpecShape.Of("cell", "activation", "inputSize", "hiddenSize", "layers", "precision", "weights").With(LayoutShape);
+
+    /// <summary>The deterministic estimator's options (<c>recurrent</c>, <c>onnx-recurrent</c>).</summary>
+    public static SpecShape EstimatorShape { get; } = SpecShape.Of("state", "forecastSamples");
+
+    /// <summary>The noise fields of the filtering kinds (<c>recurrent-ukf</c>, <c>recurrent-particle</c>).</summary>
+    public static SpecShape NoiseShape { get; } = SpecShape.Of("observationNoise", "processNoise", "initialVariance");
+
     /// <summary>Reads the network shape (no weights).</summary>
     public static RecurrentNetworkShape ReadShape(SpecReader spec)
     {
@@ -97,9 +112,15 @@ public static class RecurrentSpec
             throw spec.Error("controlNormalization", "needs controlDimension > 0.");
         }
 
+        var fromFirstReading = spec.Element.TryGetProperty("initialObservation", out var io) && io.ValueKind == JsonValueKind.String;
+        if (fromFirstReading && spec.OptionalString("initialObservation") != "first")
+        {
+            throw spec.Error("initialObservation", $"must be an array of {m} numbers or \"first\" (each stream's own first reading), got \"{io.GetString()}\".");
+        }
+
         try
         {
-            return new RecurrentLayout(
+            var layout = new RecurrentLayout(
                 m,
                 c,
                 headType,
@@ -109,7 +130,52 @@ public static class RecurrentSpec
                 normalization?.Vector("scale", m),
                 controlNormalization?.Vector("mean", c),
                 controlNormalization?.Vector("scale", c),
-                spec.OptionalVector("initialObservation", m));
+                fromFirstReading ? null : spec.OptionalVector("initialObservation", m));
+            return fromFirstReading ? layout.WithInitialObservationFromFirstReading() : layout;
+        }
+        catch (ModelValidationException e) when (!string.IsNullOrEmpty(spec.Path))
+        {
+            throw e.WithPrefix(spec.Path);
+        }
+    }
+
+    /// <summary>
+    /// Reads <c>initialHidden</c> (one row of hidden values per layer, PyTorch's h_0[:, b, :]) and <c>initialCell</c>
+    /// (c_0, LSTM cells only) and returns the layout with that initial state; both default to zeros.
+    /// </summary>
+    public static RecurrentLayout ReadInitialState(SpecReader spec, RecurrentLayout layout, IRecurrentBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(backend);
+        var hidden = backend.OutputHiddenSize;
+
+        // The logical state holds, per layer, h and (LSTM cells) c; every LSTM backend's name ends in "lstm".
+        var hasCell = backend.Name.EndsWith("lstm", StringComparison.Ordinal);
+        var layers = backend.StateSize / (hidden * (hasCell ? 2 : 1));
+        var h = spec.OptionalMatrix("initialHidden", layers, hidden)?.Values;
+        var c = spec.OptionalMatrix("initialCell", layers, hidden)?.Values;
+        if (c is not null && !hasCell)
+        {
+            throw spec.Error("initialCell", $"applies to LSTM cells only; this {backend.Name} net has no cell state.");
+        }
+
+        if (h is null && c is null)
+        {
+            return layout;
+        }
+
+        var state = new double[backend.StateSize];
+        var stride = hidden * (hasCell ? 2 : 1);
+        for (var l = 0; l < layers; l++)
+        {
+            h?.AsSpan(l * hidden, hidden).CopyTo(state.AsSpan(l * stride, hidden));
+            c?.AsSpan(l * hidden, hidden).CopyTo(state.AsSpan((l * stride) + hidden, hidden));
+        }
+
+        try
+        {
+            return layout.WithInitialState(state);
         }
         catch (ModelValidationException e) when (!string.IsNullOrEmpty(spec.Path))
         {

@@ -19,7 +19,7 @@ namespace StreamSeq.Estimation.Recurrent;
 /// Q = diag(q, 0, I), which makes e a fresh standard normal at every step that the sigma points carry through the
 /// head. So the predicted covariance of z is Cov[ŷ(h)] + E[Σ(h)] under the unscented approximation, with no
 /// constant-variance shortcut. The observation is linear, h(s) = z, with R constant.</para>
-/// <para>Prior (at the first observation, as every StreamSeq model): h_1 = cell(0, [y_0, ·]) with variance
+/// <para>Prior (at the first observation, as every StreamSeq model): h_1 = cell(h_0, [y_0, ·]) (h_0 = <c>initialHidden</c>/<c>initialCell</c>, default 0) with variance
 /// <c>initialVariance</c>, z_1 ~ N(ŷ(h_1), Σ(h_1)), e ~ N(0, I), independent. Missing observations need no special
 /// input: z is a latent state, so a missing y_t only widens it. With q → 0 and R → 0 the filter reproduces the
 /// deterministic <see cref="RecurrentEstimator"/> (tested).</para>
@@ -55,7 +55,7 @@ public static class RecurrentStateSpace
         var sigma = new double[m * m];
         if (!FirstStep(backend, layout, mean.AsSpan(0, s), mean.AsSpan(s, m), factor))
         {
-            throw new ModelValidationException("weights", "the network's first prediction (from the zero state) is not finite.");
+            throw new ModelValidationException("weights", "the network's first prediction (from the initial state) is not finite.");
         }
 
         layout.Covariance(factor, sigma);
@@ -97,10 +97,11 @@ public static class RecurrentStateSpace
             controlDimension: layout.ControlDimension);
     }
 
-    /// <summary>h_1 = cell(0, [y_0, missing controls]) and the head's moments at h_1; false when not finite.</summary>
+    /// <summary>h_1 = cell(h_0, [y_0, missing controls]) and the head's moments at h_1; false when not finite.</summary>
     internal static bool FirstStep(IRecurrentBackend backend, RecurrentLayout layout, Span<double> state, Span<double> mean, Span<double> factor)
     {
         var storage = new double[backend.StorageLength];
+        layout.WriteInitialState(backend, storage);
         var input = new double[layout.InputSize];
         var raw = new double[backend.OutputSize];
         layout.BuildInput(layout.InitialObservation, default, input);

@@ -30,13 +30,22 @@ public sealed class RecurrentUnscentedKind : IModelKind
     public string Description => "Unscented Kalman filter over a trained recurrent net's hidden state (the cell as transition plus process noise, the Gaussian head as emission, a noisy sensor on top): filtering, smoothing, calibrated intervals.";
 
     /// <inheritdoc />
+    public SpecShape Fields { get; } = RecurrentSpec.NetworkShape.With(RecurrentSpec.NoiseShape).With(SpecShape.Of("robust").Nest("sigmaPoints", UnscentedKalmanKind.SigmaPointsShape));
+
+    /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var shape = RecurrentSpec.ReadShape(spec);
         var layout = RecurrentSpec.ReadLayout(spec, shape.InputSize);
         var weights = RecurrentSpec.LoadWeights(spec);
+        if (layout.InitialObservationFromFirstReading)
+        {
+            throw spec.Error("initialObservation", "\"first\" applies to the recurrent and onnx-recurrent kinds; this kind fixes its prior of h_1 when the model loads, so give y_0 as numbers.");
+        }
+
         var backend = RecurrentSpec.CreateBackend(spec, shape, weights, layout.HeadOutputSize, RecurrentSpec.ReadHeadPrefix(spec));
+        layout = RecurrentSpec.ReadInitialState(spec, layout, backend);
         var q = RecurrentSpec.NumberOrVector(spec, "processNoise") ?? [DefaultProcessNoise];
         var v0 = RecurrentSpec.NumberOrVector(spec, "initialVariance") ?? q;
         var r = RecurrentSpec.ReadCovariance(spec, "observationNoise", layout.ObservationDimension);

@@ -11,6 +11,16 @@ public static class FixedIntervalSmoother
     /// <summary>Smooths a list of forward records (oldest first) and returns means (T×n) and covariances (T×n×n).</summary>
     public static (double[] Means, double[] Covariances) Smooth(IEstimator estimator, IReadOnlyList<double[]> records)
     {
+        var (means, covariances, _) = SmoothWithExtras(estimator, records);
+        return (means, covariances);
+    }
+
+    /// <summary>
+    /// Smooths a list of forward records (oldest first) and returns means (T×n), covariances (T×n×n) and the smoothed
+    /// extras (T × <see cref="EstimatorInfo.SmoothedExtrasLength"/>, such as the HMM's Viterbi path).
+    /// </summary>
+    public static (double[] Means, double[] Covariances, double[] Extras) SmoothWithExtras(IEstimator estimator, IReadOnlyList<double[]> records)
+    {
         ArgumentNullException.ThrowIfNull(estimator);
         ArgumentNullException.ThrowIfNull(records);
         if (estimator is not IBackwardStep backward || !estimator.Info.CanSmooth)
@@ -20,23 +30,27 @@ public static class FixedIntervalSmoother
 
         var n = estimator.Info.StateDimension;
         var t = records.Count;
+        var e = estimator.Info.SmoothedExtrasLength;
         var means = new double[t * n];
         var covs = new double[t * n * n];
+        var extras = new double[t * e];
         if (t == 0)
         {
-            return (means, covs);
+            return (means, covs, extras);
         }
 
         var message = new double[estimator.Info.SmoothingMessageLength];
         backward.StartBackward(records[t - 1], message);
         backward.ReadSmoothed(records[t - 1], message, means.AsSpan((t - 1) * n, n), covs.AsSpan((t - 1) * n * n, n * n));
+        backward.ReadSmoothedExtras(records[t - 1], message, extras.AsSpan((t - 1) * e, e));
         for (var i = t - 2; i >= 0; i--)
         {
             backward.Backward(records[i], records[i + 1], message);
             backward.ReadSmoothed(records[i], message, means.AsSpan(i * n, n), covs.AsSpan(i * n * n, n * n));
+            backward.ReadSmoothedExtras(records[i], message, extras.AsSpan(i * e, e));
         }
 
-        return (means, covs);
+        return (means, covs, extras);
     }
 
     /// <summary>Filters a series from the prior, keeping the records, and smooths it.</summary>

@@ -55,6 +55,7 @@ public sealed class FixedLagSmoother : IEstimator
             UsesTimeGap = i.UsesTimeGap,
             HasStateCovariance = i.HasStateCovariance,
             Extras = i.Extras,
+            SmoothedExtras = i.SmoothedExtras,
         };
     }
 
@@ -125,6 +126,7 @@ public sealed class FixedLagSmoother : IEstimator
         }
 
         backward.ReadSmoothed(newer[..recordLength], message, estimate.SmoothedMean, estimate.SmoothedCovariance);
+        backward.ReadSmoothedExtras(newer[..recordLength], message, estimate.SmoothedExtras);
         estimate.HasSmoothed = true;
         estimate.SmoothedLag = Lag;
         estimate.SmoothedTime = newer[recordLength];

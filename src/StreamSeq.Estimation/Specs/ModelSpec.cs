@@ -37,6 +37,9 @@ public sealed class ModelSpec
     /// </remarks>
     public static IReadOnlyList<string> CommonFields { get; } = ["name", "kind", "timeUnit", "forecastStep", "seed", "description", "anomalyRules", "alertGate", "fit"];
 
+    /// <summary>The shared fields as a <see cref="SpecShape"/> (the root of every kind's declaration).</summary>
+    public static SpecShape CommonShape { get; } = SpecShape.Of([.. CommonFields]);
+
     /// <summary>The whole spec.</summary>
     public JsonElement Json { get; }
 
@@ -119,7 +122,8 @@ public sealed class ModelSpec
     /// <summary>A reader over the kind-specific fields (the shared ones are already known).</summary>
     public SpecReader Reader()
     {
-        var reader = new SpecReader(Json) { BaseDirectory = BaseDirectory };
+        var declared = ModelCatalog.Find(Kind)?.Fields;
+        var reader = new SpecReader(Json) { BaseDirectory = BaseDirectory, Shape = declared is null ? null : CommonShape.With(declared) };
         reader.Allow([.. CommonFields]);
         return reader;
     }

@@ -8,6 +8,12 @@ namespace StreamSeq.Estimation.Specs;
 /// Reads a JSON model spec with field paths in every error, and rejects fields nobody read (typos fail loudly
 /// instead of silently falling back to defaults).
 /// </summary>
+/// <remarks>
+/// With a <see cref="Shape"/> (the kind's declaration, see <see cref="SpecShape"/>), an unknown-field error lists every
+/// field the object accepts, and reading a field the shape does not declare throws
+/// <see cref="InvalidOperationException"/> (a reader and its declaration out of step is a bug, not a user error).
+/// Nested readers take the nested shapes.
+/// </remarks>
 public sealed class SpecReader
 {
     private readonly JsonElement element;
@@ -35,6 +41,9 @@ public sealed class SpecReader
     /// <summary>The folder relative file paths are resolved against (null: the current directory); nested readers
     /// inherit it. See <see cref="ModelSpec.BaseDirectory"/>.</summary>
     public string? BaseDirectory { get; init; }
+
+    /// <summary>The fields this object accepts (null: whatever the kind reads).</summary>
+    public SpecShape? Shape { get; init; }
 
     /// <summary>The path of a field of this object.</summary>
     public string FieldPath(string name) => string.IsNullOrEmpty(Path) ? name : $"{Path}.{name}";
@@ -209,7 +218,7 @@ public sealed class SpecReader
             return null;
         }
 
-        var child = new SpecReader(v, FieldPath(name)) { BaseDirectory = BaseDirectory, Files = Files };
+        var child = new SpecReader(v, FieldPath(name)) { BaseDirectory = BaseDirectory, Files = Files, Shape = Shape?.NestedFor(element, name) };
         children.Add(child);
         return child;
     }
@@ -228,10 +237,11 @@ public sealed class SpecReader
         }
 
         var list = new List<SpecReader>();
+        var itemShape = Shape?.NestedFor(element, name);
         var i = 0;
         foreach (var item in v.EnumerateArray())
         {
-            var child = new SpecReader(item, $"{FieldPath(name)}[{i++}]") { BaseDirectory = BaseDirectory, Files = Files };
+            var child = new SpecReader(item, $"{FieldPath(name)}[{i++}]") { BaseDirectory = BaseDirectory, Files = Files, Shape = itemShape };
             children.Add(child);
             list.Add(child);
         }
@@ -246,7 +256,7 @@ public sealed class SpecReader
         {
             if (!consumed.Contains(p.Name))
             {
-                throw new ModelValidationException(FieldPath(p.Name), $"is not a known field here (known: {string.Join(", ", consumed.Order(StringComparer.Ordinal))}).");
+                throw new ModelValidationException(FieldPath(p.Name), $"is not a known field here (known: {string.Join(", ", KnownFields())}).");
             }
         }
 
@@ -256,11 +266,21 @@ public sealed class SpecReader
         }
     }
 
+    /// <summary>The fields this object accepts, sorted: the declared ones for its variant, or (without a shape) those read
+    /// so far.</summary>
+    public IReadOnlyList<string> KnownFields() =>
+        [.. (Shape?.FieldsFor(element) ?? (IEnumerable<string>)consumed).Order(StringComparer.Ordinal)];
+
     /// <summary>An error about a field of this object.</summary>
     public ModelValidationException Error(string name, string problem) => new(FieldPath(name), problem);
 
     private bool TryGet(string name, out JsonElement value)
     {
+        if (Shape is { } shape && !shape.FieldsFor(element).Contains(name, StringComparer.Ordinal))
+        {
+            throw new InvalidOperationException($"The reader of '{(string.IsNullOrEmpty(Path) ? "the spec" : Path)}' reads '{name}', which its kind does not declare (SpecShape).");
+        }
+
         consumed.Add(name);
         if (element.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null)
         {

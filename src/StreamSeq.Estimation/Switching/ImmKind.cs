@@ -21,6 +21,9 @@ public sealed class ImmKind : IModelKind
     public string Description => "Interacting multiple model filter: Markov-switching linear Gaussian modes (manoeuvring targets, regime changes).";
 
     /// <inheritdoc />
+    public SpecShape Fields { get; } = SpecShape.Of("modeTransition", "initialModeProbabilities").Nest("modes", LinearGaussianKind.ModelShape);
+
+    /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);

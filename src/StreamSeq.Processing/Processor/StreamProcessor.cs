@@ -236,11 +236,12 @@ public sealed class StreamProcessor : IDisposable
             }
 
             var estimator = state.Model.Estimator is FixedLagSmoother fl ? fl.Inner : state.Model.Estimator;
-            var (means, covs) = FixedIntervalSmoother.Smooth(estimator, history.Select(h => h.Record).ToList());
+            var (means, covs, extras) = FixedIntervalSmoother.SmoothWithExtras(estimator, history.Select(h => h.Record).ToList());
             var n = estimator.Info.StateDimension;
+            var e = estimator.Info.SmoothedExtrasLength;
             for (var i = 0; i < history.Count; i++)
             {
-                var bytes = writer.WriteSmoothed(state.StreamId, history[i].Time, state.Model.Name, "fixed-interval", history.Count - 1 - i, means.AsSpan(i * n, n), covs.AsSpan(i * n * n, n * n), estimator.Info.HasStateCovariance);
+                var bytes = writer.WriteSmoothed(state.StreamId, history[i].Time, state.Model.Name, "fixed-interval", history.Count - 1 - i, means.AsSpan(i * n, n), covs.AsSpan(i * n * n, n * n), estimator.Info.HasStateCovariance, estimator.Info.SmoothedExtras, extras.AsSpan(i * e, e));
                 Emit(sink, OutputKind.Smoothed, state.StreamId, bytes);
             }
         }
@@ -376,7 +377,7 @@ public sealed class StreamProcessor : IDisposable
         Emit(sink, OutputKind.Filtered, id, writer.WriteFiltered(id, time, model.Name, estimate));
         if (estimate.HasSmoothed)
         {
-            Emit(sink, OutputKind.Smoothed, id, writer.WriteSmoothed(id, new RecordTime(estimate.SmoothedTime, time.Format), model.Name, "fixed-lag", estimate.SmoothedLag, estimate.SmoothedMean, estimate.SmoothedCovariance, estimator.Info.HasStateCovariance));
+            Emit(sink, OutputKind.Smoothed, id, writer.WriteSmoothed(id, new RecordTime(estimate.SmoothedTime, time.Format), model.Name, "fixed-lag", estimate.SmoothedLag, estimate.SmoothedMean, estimate.SmoothedCovariance, estimator.Info.HasStateCovariance, estimator.Info.SmoothedExtras, estimate.SmoothedExtras));
         }
 
         if (runtime.Forecast is { } forecast)

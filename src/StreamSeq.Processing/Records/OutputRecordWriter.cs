@@ -46,27 +46,7 @@ public sealed class OutputRecordWriter : IDisposable
         NumberOrNull(estimate.LogLikelihood);
         json.WritePropertyName("nis"u8);
         NumberOrNull(estimate.NormalizedInnovationSquared);
-        var offset = 0;
-        foreach (var extra in info.Extras)
-        {
-            json.WritePropertyName(extra.Name);
-            if (extra.Length == 1)
-            {
-                Number(estimate.Extras[offset], extra.IsInteger);
-            }
-            else
-            {
-                json.WriteStartArray();
-                for (var i = 0; i < extra.Length; i++)
-                {
-                    Number(estimate.Extras[offset + i], extra.IsInteger);
-                }
-
-                json.WriteEndArray();
-            }
-
-            offset += extra.Length;
-        }
+        Extras(info.Extras, estimate.Extras);
 
         if (estimate.Flags != EstimateFlags.None)
         {
@@ -95,13 +75,46 @@ public sealed class OutputRecordWriter : IDisposable
     /// <param name="mean">Smoothed mean.</param>
     /// <param name="covariance">Smoothed covariance (row-major).</param>
     /// <param name="hasCovariance">False for deterministic states.</param>
-    public ReadOnlySpan<byte> WriteSmoothed(ReadOnlySpan<char> stream, RecordTime time, string model, string method, int lag, ReadOnlySpan<double> mean, ReadOnlySpan<double> covariance, bool hasCovariance = true)
+    /// <param name="extraFields">The family's smoothed extras (<see cref="EstimatorInfo.SmoothedExtras"/>), if any.</param>
+    /// <param name="extras">Their values.</param>
+    public ReadOnlySpan<byte> WriteSmoothed(ReadOnlySpan<char> stream, RecordTime time, string model, string method, int lag, ReadOnlySpan<double> mean, ReadOnlySpan<double> covariance, bool hasCovariance = true, IReadOnlyList<ExtraField>? extraFields = null, ReadOnlySpan<double> extras = default)
     {
         Begin("smoothed", stream, time, model);
         json.WriteString("method"u8, method);
         json.WriteNumber("lag"u8, lag);
         Moments("state", mean, covariance, mean.Length, hasCovariance);
+        if (extraFields is not null)
+        {
+            Extras(extraFields, extras);
+        }
+
         return End();
+    }
+
+    /// <summary>Writes family extras as named fields: a number, or an array for multi-valued extras.</summary>
+    private void Extras(IReadOnlyList<ExtraField> fields, ReadOnlySpan<double> values)
+    {
+        var offset = 0;
+        foreach (var extra in fields)
+        {
+            json.WritePropertyName(extra.Name);
+            if (extra.Length == 1)
+            {
+                Number(values[offset], extra.IsInteger);
+            }
+            else
+            {
+                json.WriteStartArray();
+                for (var i = 0; i < extra.Length; i++)
+                {
+                    Number(values[offset + i], extra.IsInteger);
+                }
+
+                json.WriteEndArray();
+            }
+
+            offset += extra.Length;
+        }
     }
 
     /// <summary>Writes a <c>forecast</c> record for horizon <paramref name="horizon"/>.</summary>

@@ -145,7 +145,7 @@ public sealed class HiddenMarkovFilterOracleTests
         var est2 = new Estimate(windowed.Info);
         var delta = new double[K];
         var path = new int[400];
-        var viterbiOffset = full.Info.ExtraOffset("viterbiState");
+        var viterbiOffset = full.Info.ExtraOffset("viterbiHead");
         for (var t = 0; t < data.Length; t++)
         {
             full.Step(state, data.At(t), est, default);

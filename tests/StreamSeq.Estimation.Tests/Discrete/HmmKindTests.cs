@@ -15,7 +15,7 @@ public sealed class HmmKindTests
         Assert.Equal(3, est.Info.StateDimension);
         Assert.Equal(1, est.Info.ObservationDimension);
         Assert.True(est.Info.CanSmooth);
-        Assert.Equal(["stateProbabilities", "viterbiState", "mostLikelyState"], est.Info.Extras.Select(e => e.Name));
+        Assert.Equal(["stateProbabilities", "viterbiHead", "mostLikelyState"], est.Info.Extras.Select(e => e.Name));
         Assert.Equal(HmmOracle.A, filter.Model.Transition.ToArray());
     }
 

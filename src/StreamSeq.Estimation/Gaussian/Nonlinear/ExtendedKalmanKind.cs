@@ -21,6 +21,9 @@ public sealed class ExtendedKalmanKind : IModelKind
     public string Description => "Extended Kalman filter (analytic or finite-difference Jacobians) over a pendulum, growth or linear model.";
 
     /// <inheritdoc />
+    public SpecShape Fields { get; } = SpecShape.Of("jacobians").Nest(NonlinearModelSpec.Field, NonlinearModelSpec.Shape);
+
+    /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);

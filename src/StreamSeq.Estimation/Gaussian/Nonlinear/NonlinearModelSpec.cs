@@ -23,6 +23,14 @@ internal static class NonlinearModelSpec
 {
     public const string Field = "model";
 
+    /// <summary>The <c>model</c> object: its type's fields plus <c>priorAtTimeZero</c>.</summary>
+    public static SpecShape Shape { get; } = SpecShape.Of("priorAtTimeZero").WithVariants(
+        "type",
+        null,
+        ("pendulum", SpecShape.Of("dt", "g", "qc", "observationNoise", "initialMean", "initialCovariance")),
+        ("growth", SpecShape.Of("transitionNoise", "observationNoise", "initialMean", "initialCovariance")),
+        ("linear", LinearGaussianKind.ModelShape));
+
     public static NonlinearGaussianModel Read(SpecReader spec)
     {
         var model = spec.Object(Field);

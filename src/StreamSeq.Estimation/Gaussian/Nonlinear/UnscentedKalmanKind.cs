@@ -24,6 +24,18 @@ public sealed class UnscentedKalmanKind : IModelKind
     /// <inheritdoc />
     public string Description => "Unscented Kalman filter (Merwe or Julier sigma points, unscented RTS smoothing) over a pendulum, growth or linear model.";
 
+    /// <summary>The <c>sigmaPoints</c> object.</summary>
+    public static SpecShape SigmaPointsShape { get; } = SpecShape.Of().WithVariants(
+        "scheme",
+        "merwe",
+        ("merwe", SpecShape.Of("alpha", "beta", "kappa")),
+        ("julier", SpecShape.Of("kappa")));
+
+    /// <inheritdoc />
+    public SpecShape Fields { get; } = SpecShape.Of("robust")
+        .Nest(NonlinearModelSpec.Field, NonlinearModelSpec.Shape)
+        .Nest("sigmaPoints", SigmaPointsShape);
+
     /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {

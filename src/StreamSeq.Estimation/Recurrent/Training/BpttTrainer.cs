@@ -29,6 +29,16 @@ internal static class BpttTrainer
         var shape = RecurrentSpec.ReadShape(reader);
         var specLayout = RecurrentSpec.ReadLayout(reader, shape.InputSize);
         var headPrefix = RecurrentSpec.ReadHeadPrefix(reader);
+        if (reader.Has("initialHidden") || reader.Has("initialCell"))
+        {
+            throw reader.Error(reader.Has("initialHidden") ? "initialHidden" : "initialCell", "training by back-propagation through time starts every sequence from the zero state: remove initialHidden and initialCell to fit, and add them back to run.");
+        }
+
+        if (specLayout.InitialObservationFromFirstReading)
+        {
+            throw reader.Error("initialObservation", "\"first\" is not supported by fit --method bptt (training feeds a fixed y_0): give numbers, or leave it out, to fit.");
+        }
+
         StateDictionary? start = reader.Has("weights") ? RecurrentSpec.LoadWeights(reader) : null;
         _ = reader.OptionalString("state");
         _ = reader.Integer("forecastSamples", 0);
