@@ -93,7 +93,7 @@ public static class CrossValidationReport
         foreach (var band in result.Bands)
         {
             text.Append("Near-optimal band (").Append(band.Profile).Append(", in-sample within ").Append(Format(band.Tolerance, "F0"))
-                .Append(" points of the shipped threshold's score): ").Append(Format(band.Low, "F4")).Append(" to ").Append(Format(band.High, "F4"))
+                .Append(" points of the in-sample optimum ").Append(Format(band.Optimum, "F2")).Append(", around the shipped threshold): ").Append(Format(band.Low, "F4")).Append(" to ").Append(Format(band.High, "F4"))
                 .Append(", width ").Append(Format(band.Width, "F4")).AppendLine(".");
         }
 

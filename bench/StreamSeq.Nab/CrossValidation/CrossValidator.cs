@@ -113,7 +113,7 @@ public sealed class CrossValidator
     /// <summary>Farthest the near-optimal threshold band is searched either side of the shipped threshold.</summary>
     public const double BandReach = 0.2;
 
-    /// <summary>Normalised points below the shipped threshold's in-sample score that still count as near-optimal.</summary>
+    /// <summary>Normalised points below the best in-sample score that still count as near-optimal.</summary>
     public const double BandTolerance = 2.0;
 
     /// <summary>What candidates are judged by inside the training folds.</summary>
@@ -164,7 +164,7 @@ public sealed class CrossValidator
                     held.Pooled(profiles[k].Name)));
             }
 
-            bands.Add(Band(scorer, shipped, k, fitted, inSample[k].NormalizedScore));
+            bands.Add(Band(scorer, shipped, k, fitted));
         }
 
         return new CrossValidationResult(
@@ -181,9 +181,16 @@ public sealed class CrossValidator
             bands);
     }
 
-    /// <summary>The contiguous grid of thresholds around <paramref name="threshold"/> whose in-sample score stays within <see cref="BandTolerance"/> of <paramref name="score"/>.</summary>
-    private ThresholdBand Band(NabScorer scorer, int candidate, int profile, double threshold, double score)
+    /// <summary>The contiguous grid of thresholds around <paramref name="threshold"/> whose in-sample score stays within <see cref="BandTolerance"/> of the best in-sample score.</summary>
+    private ThresholdBand Band(NabScorer scorer, int candidate, int profile, double threshold)
     {
+        var optimum = scorer.ScoreProfile(results[candidate], profiles[profile], scorer.OptimizeThreshold(results[candidate], profiles[profile]).Threshold).NormalizedScore;
+        var score = optimum;
+        if (scorer.ScoreProfile(results[candidate], profiles[profile], threshold).NormalizedScore < optimum - BandTolerance)
+        {
+            return new ThresholdBand(profiles[profile].Name, BandTolerance, optimum, threshold, threshold);
+        }
+
         double Edge(int direction)
         {
             var edge = threshold;
@@ -201,7 +208,7 @@ public sealed class CrossValidator
             return edge;
         }
 
-        return new ThresholdBand(profiles[profile].Name, BandTolerance, Edge(-1), Edge(1));
+        return new ThresholdBand(profiles[profile].Name, BandTolerance, optimum, Edge(-1), Edge(1));
     }
 
     /// <summary>The candidate with the best criterion on the folds of <paramref name="training"/>.</summary>

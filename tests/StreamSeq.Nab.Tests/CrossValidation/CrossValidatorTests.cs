@@ -73,6 +73,9 @@ public sealed class CrossValidatorTests
 
                 var band = result.Bands.Single(b => b.Profile == profile.Name);
                 Assert.InRange(fitted, band.Low, band.High);
+                Assert.Equal(all.ScoreProfile(results[0], profile, fitted).NormalizedScore, band.Optimum, 1e-9);
+                Assert.True(all.ScoreProfile(results[0], profile, band.Low).NormalizedScore >= band.Optimum - band.Tolerance);
+                Assert.True(all.ScoreProfile(results[0], profile, band.High).NormalizedScore >= band.Optimum - band.Tolerance);
             }
         }, iter: 30);
     }
