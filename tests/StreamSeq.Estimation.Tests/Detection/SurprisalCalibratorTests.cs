@@ -19,12 +19,7 @@ public sealed class SurprisalCalibratorTests
     {
         var random = new Random(7);
         var values = Enumerable.Range(0, 3000).Select(_ => -Math.Log(1.0 - random.NextDouble())).ToList();
-        var state = new double[DetectorLayoutHeader + (2 * Bins)];
-        SurprisalCalibrator.Initialize(state, Bins, trees: 2);
-        foreach (var v in values)
-        {
-            SurprisalCalibrator.Add(state, Bins, Minimum, Resolution, v, trees: 2);
-        }
+        var state = Filled(values);
 
         var actual = SurprisalCalibrator.LogExceedanceTail(state, Bins, Minimum, Resolution, fraction, 0.5, s);
 
@@ -34,13 +29,7 @@ public sealed class SurprisalCalibratorTests
     [Fact]
     public void LogExceedanceTail_BelowTheQuantile_EqualsTheEmpiricalTail()
     {
-        var values = Enumerable.Range(0, 1000).Select(i => i / 100.0).ToList();
-        var state = new double[DetectorLayoutHeader + (2 * Bins)];
-        SurprisalCalibrator.Initialize(state, Bins, trees: 2);
-        foreach (var v in values)
-        {
-            SurprisalCalibrator.Add(state, Bins, Minimum, Resolution, v, trees: 2);
-        }
+        var state = Filled([.. Enumerable.Range(0, 1000).Select(i => i / 100.0)]);
 
         var exceedance = SurprisalCalibrator.LogExceedanceTail(state, Bins, Minimum, Resolution, 0.05, 0.5, 2.0);
         var empirical = SurprisalCalibrator.LogTail(state, Bins, Minimum, Resolution, 0.05, 0.5, 2.0);
@@ -49,7 +38,18 @@ public sealed class SurprisalCalibratorTests
         Assert.Equal(Math.Log(0.8), exceedance, 1e-9);
     }
 
-    private const int DetectorLayoutHeader = 2;
+    /// <summary>A calibrator with both trees, given <paramref name="values"/>.</summary>
+    private static double[] Filled(List<double> values)
+    {
+        var state = new double[DetectorLayout.CalibrationHeaderLength + (2 * Bins)];
+        SurprisalCalibrator.Initialize(state, Bins, trees: 2);
+        foreach (var v in values)
+        {
+            SurprisalCalibrator.Add(state, Bins, Minimum, Resolution, v, trees: 2);
+        }
+
+        return state;
+    }
 
     /// <summary>The exceedance tail computed from the binned values by plain loops.</summary>
     private static double Direct(List<double> values, double fraction, double s)
