@@ -38,6 +38,15 @@ internal static class GaussianCpuTimeProbe
             new ContinuousTimeDynamics([new LocalLinearTrend(0.1, 0.01), new TrigonometricSeasonal(12, 2, 0.01)]), 1,
             [1, 0, 1, 0, 1, 0], [1.0], new double[6], [.. Enumerable.Range(0, 36).Select(i => i % 7 == 0 ? 10.0 : 0.0)])), y1, 1);
 
+        // The README example (examples/sensors.json) with its default exact diffuse prior and readings about a minute
+        // apart, after a day of readings (past the diffuse start).
+        var sensorsDynamics = new ContinuousTimeDynamics([new LocalLinearTrend(0.0004, 1e-8), new TrigonometricSeasonal(1440, 2, 1e-6)]);
+        double[] sensorsMean = new double[6], sensorsCov = new double[36], sensorsDiffuse = new double[36];
+        sensorsDynamics.WriteInitial(sensorsMean, sensorsCov, sensorsDiffuse);
+        var gaps = Enumerable.Range(0, Steps).Select(_ => 0.85 + (0.3 * rng.NextDouble())).ToArray();
+        Case("README sensors: trend + seasonal(1440, 2), irregular gaps (6 states, 1 obs)", new KalmanFilter(new LinearGaussianModel(
+            sensorsDynamics, 1, [1, 0, 1, 0, 1, 0], [0.04], sensorsMean, sensorsCov, sensorsDiffuse)), y1, 1, gaps);
+
         double[] f = [1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1];
         double[] q = [1.0 / 3, 0, 0.5, 0, 0, 1.0 / 3, 0, 0.5, 0.5, 0, 1, 0, 0, 0.5, 0, 1];
         double[] p1 = [100, 0, 0, 0, 0, 100, 0, 0, 0, 0, 10, 0, 0, 0, 0, 10];
@@ -46,7 +55,7 @@ internal static class GaussianCpuTimeProbe
             [Mode(0.01), Mode(1), Mode(25)], [0.9, 0.08, 0.02, 0.05, 0.9, 0.05, 0.02, 0.08, 0.9], [1.0 / 3, 1.0 / 3, 1.0 / 3])), y2, 2);
     }
 
-    private static void Case(string name, IEstimator estimator, double[] ys, int m)
+    private static void Case(string name, IEstimator estimator, double[] ys, int m, double[]? gaps = null)
     {
         var state = new double[estimator.Info.StateLength];
         estimator.Initialize(state, 0);
@@ -55,7 +64,7 @@ internal static class GaussianCpuTimeProbe
         {
             for (var i = 0; i < Steps; i++)
             {
-                estimator.Step(state, new Observation(ys.AsSpan(m * i, m), 1.0), estimate, default);
+                estimator.Step(state, new Observation(ys.AsSpan(m * i, m), gaps?[i] ?? 1.0), estimate, default);
             }
         }
 

@@ -122,6 +122,8 @@ internal static class FitCommand
             return MaximumLikelihood.Fit(spec, sequences, parameters.ToArray(), withProgress);
         });
 
+        var diagnostics = result.Diagnostics ?? DiagnoseEm(spec, result, sequences, parameters, seed);
+        var converged = diagnostics?.IdentifiedMaximum ?? result.Converged;
         var fitted = result.Spec;
         fitted["fit"] = new JsonObject
         {
@@ -129,14 +131,56 @@ internal static class FitCommand
             ["parameters"] = new JsonArray([.. parameters.Select(p => (JsonNode)p)]),
             ["logLikelihood"] = result.LogLikelihood,
             ["iterations"] = result.Iterations,
-            ["converged"] = result.Converged,
+            ["converged"] = converged,
+            ["stopReason"] = diagnostics?.StopReason ?? (result.Converged ? "log-likelihood improvement below the tolerance" : "iteration limit reached"),
             ["observations"] = sequences.Sum(s => s.Length),
+            ["observedValues"] = diagnostics?.Observations,
             ["sequences"] = sequences.Count,
+            ["standardErrors"] = diagnostics is null ? null : StandardErrors(diagnostics),
+            ["warnings"] = new JsonArray([.. (diagnostics?.Warnings ?? []).Select(w => (JsonNode)w)]),
         };
         OutputFiles.WriteAllText("--output", outputPath, fitted.ToJsonString(Indented) + "\n");
-        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted {string.Join(", ", parameters)} of '{spec.Name}' by {result.Method}: log-likelihood {result.LogLikelihood:R} after {result.Iterations} iterations{(result.Converged ? string.Empty : " (did not converge)")}; wrote {outputPath}"));
+        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted {string.Join(", ", parameters)} of '{spec.Name}' by {result.Method}: log-likelihood {result.LogLikelihood:R} after {result.Iterations} iterations{(converged ? string.Empty : " (not converged to an identified maximum)")}; wrote {outputPath}"));
+        foreach (var warning in diagnostics?.Warnings ?? [])
+        {
+            stderr.WriteLine($"warning: {warning}");
+        }
+
         return 0;
     }
+
+    /// <summary>Standard errors for an EM fit of a linear Gaussian model from the same observed information as for
+    /// mle; other kinds' EM parameters are constrained (probabilities), so none are computed for them.</summary>
+    private static FitDiagnostics? DiagnoseEm(ModelSpec spec, FitResult result, IReadOnlyList<ObservationSeries> sequences, IReadOnlyList<string> parameters, ulong seed)
+    {
+        if (spec.Kind != "linear-gaussian")
+        {
+            return null;
+        }
+
+        var reason = result.Converged ? "EM: log-likelihood improvement below the tolerance" : "EM: iteration limit reached";
+        var fitted = ModelSpec.Parse(result.Spec.ToJsonString(), spec.Name, spec.BaseDirectory);
+        return MaximumLikelihood.Diagnose(fitted, sequences, parameters, reason, result.Converged, new FitOptions { Seed = seed });
+    }
+
+    private static JsonObject StandardErrors(FitDiagnostics d) => new()
+    {
+        ["available"] = d.StandardErrorsAvailable,
+        ["note"] = d.StandardErrorNote,
+        ["estimates"] = new JsonArray([.. d.Parameters.Select(p => (JsonNode)new JsonObject
+        {
+            ["name"] = p.Name,
+            ["estimate"] = p.Estimate,
+            ["standardError"] = Number(p.StandardError),
+        })]),
+        ["optimizerScale"] = new JsonArray([.. d.Coordinates.Select(c => (JsonNode)new JsonObject
+        {
+            ["name"] = c.Name,
+            ["scale"] = c.Scale,
+            ["estimate"] = c.Estimate,
+            ["standardError"] = Number(c.StandardError),
+        })]),
+    };
 
     private static int Train(ModelSpec spec, IGradientTraining trainable, string inputPath, string outputPath, BpttOptions options, TextWriter stderr)
     {

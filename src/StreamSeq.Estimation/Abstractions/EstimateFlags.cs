@@ -21,4 +21,8 @@ public enum EstimateFlags
 
     /// <summary>The observation could not be used (for example a singular innovation covariance) and was skipped.</summary>
     ObservationSkipped = 16,
+
+    /// <summary>The exact diffuse period ended with state directions the data had not determined numerically; they
+    /// received a large finite prior (see docs/diffuse-initialization.md).</summary>
+    DiffuseFallback = 32,
 }

@@ -16,13 +16,16 @@ namespace StreamSeq.Estimation.Gaussian;
 /// v = y_o − (H a⁻ + d)_o, S = H_o P⁻ H_o' + R_oo, K = P⁻ H_o' S⁻¹, a = a⁻ + K v,
 /// P = (I − K H_o) P⁻ (I − K H_o)' + K R_oo K' (Joseph form, symmetrised), and
 /// log p(y_t | y_{1:t-1}) = −½ (k log 2π + log|S| + v' S⁻¹ v) with k observed rows.</para>
-/// <para>Exact diffuse initialisation (Durbin &amp; Koopman, ch. 5) carries P = P_* + κ P_∞ with κ → ∞ and
-/// processes the observed rows one at a time (after decorrelating R) until P_∞ vanishes. During that period the
-/// log-likelihood is the diffuse one (D&amp;K eq. 7.4) and reported covariances are ±∞ where P_∞ is non-zero.</para>
+/// <para>Exact diffuse initialisation (Durbin &amp; Koopman, ch. 5) carries P = P_* + κ P_∞ with κ → ∞, P_∞ held as a
+/// factor, and processes the observed rows one at a time (after decorrelating R) until P_∞ vanishes or the bounded
+/// diffuse period ends (<see cref="DiffuseInitialization"/>). During that period the log-likelihood is the diffuse
+/// one (D&amp;K eq. 7.4) and reported covariances are ±∞ where P_∞ is not negligible (never −∞ on a diagonal).</para>
 /// <para>Guard rails: a non-finite mean or covariance re-initialises the stream from the prior
 /// (<see cref="EstimateFlags.Reinitialized"/>); a covariance that fails the cheap PSD checks is repaired by clipping
 /// negative eigenvalues (<see cref="EstimateFlags.Repaired"/>); an innovation covariance that is not positive
-/// definite skips the update (<see cref="EstimateFlags.ObservationSkipped"/>).</para>
+/// definite skips the update (<see cref="EstimateFlags.ObservationSkipped"/>), and so does an innovation whose
+/// squared Mahalanobis distance overflows (a reading such as 1e308): that step reports log-likelihood −∞ and NIS +∞
+/// (so anomaly rules fire), the state stays the finite prediction and the next readings continue from it.</para>
 /// </remarks>
 public sealed class KalmanFilter : IEstimator, IBackwardStep
 {
@@ -34,6 +37,16 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private const int DiffuseSlot = 1;
     private const int MeanSlot = 2;
 
+    /// <summary>Covariances with a variance beyond this multiple of the largest noise variance are tested for
+    /// positive semi-definiteness by Cholesky in every kernel (a vague prior still in them, a huge gap).</summary>
+    private const double FragileToNoise = 1e6;
+
+    /// <summary>Test every covariance (the general kernel).</summary>
+    private const double AlwaysTest = -1.0;
+
+    /// <summary>A prediction that multiplies the largest variance by more than this restarts the stream (1/ε).</summary>
+    private const double RestartGrowth = 1e16;
+
     /// <summary>Largest state or observation dimension handled by the stack-only kernel.</summary>
     private const int CompactMaxDimension = 8;
 
@@ -42,6 +55,15 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private readonly int m;
     private readonly int covSlot;
     private readonly int infSlot;
+    private readonly int readingsSlot;
+    private readonly int scaleSlot;
+    private readonly int diffuseBudget;
+    private readonly double[] initialFactor;
+    private readonly int initialRank;
+    private readonly double largestNoise;
+
+    /// <summary>Covariances whose largest variance exceeds this get the Cholesky PSD test in the fast kernels.</summary>
+    private readonly double fragileVariance;
     private readonly double[]? fixedTransition;
     private readonly double[]? fixedNoise;
     private readonly double[]? fixedOffset;
@@ -79,6 +101,18 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         m = model.ObservationDimension;
         covSlot = MeanSlot + n;
         infSlot = covSlot + (n * n);
+        readingsSlot = infSlot + (n * n);
+        scaleSlot = readingsSlot + 1;
+        diffuseBudget = DiffuseInitialization.ReadingBudgetPerState * n;
+        initialFactor = new double[n * n];
+        initialRank = model.IsDiffuse ? DiffuseInitialization.Factor(model.InitialDiffuse, n, initialFactor) : 0;
+        for (var i = 0; i < m; i++)
+        {
+            largestNoise = Math.Max(largestNoise, model.ObservationNoise[(i * m) + i]);
+        }
+
+        fragileVariance = FragileToNoise * largestNoise;
+
         hasControl = model.ControlDimension > 0;
         if (model.Dynamics.IsTimeInvariant)
         {
@@ -153,7 +187,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             StateDimension = n,
             ObservationDimension = m,
             ControlDimension = model.ControlDimension,
-            StateLength = infSlot + (model.IsDiffuse ? n * n : 0),
+            StateLength = infSlot + (model.IsDiffuse ? (n * n) + 2 : 0),
             BackwardRecordLength = (2 * n) + (3 * n * n),
             SmoothingMessageLength = n + (n * n),
             UsesTimeGap = !model.Dynamics.IsTimeInvariant,
@@ -170,6 +204,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     internal int CovarianceOffset => covSlot;
 
     /// <summary>True while part of the stream's prior is still diffuse (exact diffuse initialisation not yet over).</summary>
+    /// <remarks>The slot holds the rank of the diffuse factor, 0 once every direction is determined. Past the reading
+    /// budget the remaining directions are reported with a stated finite variance but still resolved exactly.</remarks>
     internal static bool IsStillDiffuse(ReadOnlySpan<double> state) => state[DiffuseSlot] != 0.0;
 
     /// <summary>Offset of the step counter; a non-zero count makes the next step predict before updating.</summary>
@@ -182,12 +218,14 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     public void Initialize(Span<double> state, ulong seed)
     {
         state[StepsSlot] = 0.0;
-        state[DiffuseSlot] = model.IsDiffuse ? 1.0 : 0.0;
+        state[DiffuseSlot] = initialRank;
         model.InitialMean.CopyTo(state.Slice(MeanSlot, n));
         model.InitialCovariance.CopyTo(state.Slice(covSlot, n * n));
         if (model.IsDiffuse)
         {
-            model.InitialDiffuse.CopyTo(state.Slice(infSlot, n * n));
+            initialFactor.CopyTo(state.Slice(infSlot, n * n));
+            state[readingsSlot] = 0.0;
+            state[scaleSlot] = 0.0;
         }
     }
 
@@ -196,38 +234,65 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     {
         ArgumentNullException.ThrowIfNull(estimate);
         estimate.Reset();
-        if (scalar && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
+        var restarted = !Dispatch(state, observation, estimate, backwardRecord);
+        if (restarted)
         {
-            ScalarStep(state, observation, estimate);
-        }
-        else if (twoByOne && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
-        {
-            TwoStateStep(state, observation, estimate);
-        }
-        else if (small && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty && WhollyObservedOrMissing(observation.Values))
-        {
-            SmallStep(state, observation, estimate);
-        }
-        else if (compact && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
-        {
-            CompactStep(state, observation, estimate);
-        }
-        else
-        {
-            GeneralStep(state, observation, estimate, backwardRecord);
+            // The prediction grew some variance beyond double precision: what the state knew is lost in rounding, so
+            // the stream starts again from its prior with this reading as the first.
+            Initialize(state, 0);
+            estimate.Reset();
+            Dispatch(state, observation, estimate, backwardRecord);
         }
 
         if (estimate.Flags != EstimateFlags.None)
         {
             Guard(state, estimate);
         }
+
+        if (restarted)
+        {
+            estimate.Flags |= EstimateFlags.Reinitialized;
+        }
+    }
+
+    /// <summary>True when the largest predicted variance exceeds the largest previous one by more than
+    /// <see cref="RestartGrowth"/> (a huge gap): the previous state is then below rounding next to the new
+    /// uncertainty. A state whose variances are all 0 never restarts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool LostInRounding(double predictedLargest, double previousLargest) =>
+        predictedLargest > RestartGrowth * previousLargest && previousLargest > 0.0;
+
+    /// <summary>Runs the step's kernel; false when the prediction was lost in rounding (nothing written to the state).</summary>
+    private bool Dispatch(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
+    {
+        if (scalar && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
+        {
+            return ScalarStep(state, observation, estimate);
+        }
+
+        if (twoByOne && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
+        {
+            return TwoStateStep(state, observation, estimate);
+        }
+
+        if (small && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty && WhollyObservedOrMissing(observation.Values))
+        {
+            return SmallStep(state, observation, estimate);
+        }
+
+        if (compact && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
+        {
+            return CompactStep(state, observation, estimate);
+        }
+
+        return GeneralStep(state, observation, estimate, backwardRecord);
     }
 
     /// <summary>The n = 1, m = 1 step in scalars with the model's numbers held in fields: the same algebra as
     /// <see cref="GeneralStep"/> (Joseph form (1 − k h)² p + k² r), one division, no bounds checks (the state length
     /// is checked once; every estimate array has at least one element).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ScalarStep(Span<double> state, in Observation observation, Estimate estimate)
+    private bool ScalarStep(Span<double> state, in Observation observation, Estimate estimate)
     {
         if (state.Length < MeanSlot + 2)
         {
@@ -265,7 +330,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             var ff = f * f;
             a = (f * a) + c;
             s = (hh * ff * p) + ((hh * q) + r);
+            var previous = p;
             p = (ff * p) + q;
+            if (LostInRounding(p, previous))
+            {
+                return false;
+            }
         }
         else
         {
@@ -282,19 +352,19 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var nis = 0.0;
         if (double.IsFinite(y))
         {
-            if (!(s > 0.0))
+            var inv = 1.0 / s;
+            var v = y - predictedY;
+            nis = v * v * inv;
+            if (!(s > 0.0) || !double.IsFinite(nis))
             {
-                estimate.Flags |= EstimateFlags.ObservationSkipped;
+                SkipReading(estimate, s > 0.0 ? 1 : 0);
             }
             else
             {
-                var inv = 1.0 / s;
-                var v = y - predictedY;
                 var k = p * h * inv;
                 var oneMinusKh = 1.0 - (p * hh * inv);
                 a += k * v;
                 p = (oneMinusKh * oneMinusKh * p) + (k * k * r);
-                nis = v * v * inv;
                 updated = true;
             }
         }
@@ -316,6 +386,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             estimate.ObservedCount = 1;
             estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + nis);
         }
+
+        return true;
     }
 
     /// <summary>F, Q, c of a gap-dependent model with n ≤ 2 into the calling thread's buffer (F: 0..n², Q: 4..,
@@ -341,7 +413,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
     /// <summary>The n = 2, m = 1 step (local linear trend and friends) in scalars: the same algebra as
     /// <see cref="GeneralStep"/>, unrolled.</summary>
-    private void TwoStateStep(Span<double> fullState, in Observation observation, Estimate estimate)
+    private bool TwoStateStep(Span<double> fullState, in Observation observation, Estimate estimate)
     {
         // Fixed-length views let the JIT drop the per-element bounds checks.
         var state = fullState[..(MeanSlot + 6)];
@@ -372,14 +444,19 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             var qh1 = (q01 * h0) + (q11 * h1);
             ph0 = (f00 * pg0) + (f01 * pg1) + qh0;
             ph1 = (f10 * pg0) + (f11 * pg1) + qh1;
-            s = (g0 * pg0) + (g1 * pg1) + ((h0 * qh0) + (h1 * qh1) + r);
+            s = Math.Max((g0 * pg0) + (g1 * pg1), 0.0) + ((h0 * qh0) + (h1 * qh1) + r);
             var fp00 = (f00 * p00) + (f01 * p01);
             var fp01 = (f00 * p01) + (f01 * p11);
             var fp10 = (f10 * p00) + (f11 * p01);
             var fp11 = (f10 * p01) + (f11 * p11);
+            var previous = Math.Max(p00, p11);
             p00 = (fp00 * f00) + (fp01 * f01) + q00;
             p01 = (fp00 * f10) + (fp01 * f11) + q01;
             p11 = (fp10 * f10) + (fp11 * f11) + q11;
+            if (LostInRounding(Math.Max(p00, p11), previous))
+            {
+                return false;
+            }
         }
         else
         {
@@ -404,14 +481,15 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var updated = false;
         if (double.IsFinite(y))
         {
-            if (!(s > 0.0))
+            var v = y - predictedY;
+            var inv = 1.0 / s;
+            nis = v * v * inv;
+            if (!(s > 0.0) || !double.IsFinite(nis))
             {
-                estimate.Flags |= EstimateFlags.ObservationSkipped;
+                SkipReading(estimate, s > 0.0 ? 1 : 0);
             }
             else
             {
-                var v = y - predictedY;
-                var inv = 1.0 / s;
                 var k0 = ph0 * inv;
                 var k1 = ph1 * inv;
                 a0 += k0 * v;
@@ -432,7 +510,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 p00 = n00;
                 p01 = 0.5 * (n01 + n10);
                 p11 = n11;
-                nis = v * v * inv;
                 updated = true;
             }
         }
@@ -470,6 +547,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             estimate.ObservedCount = 1;
             estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + nis);
         }
+
+        return true;
     }
 
     /// <summary>
@@ -479,7 +558,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// A = I − K H kept implicit: A P = P − K (H P), (A P) A' = A P − (A P H') K', plus K R K'.
     /// </summary>
     [SkipLocalsInit]
-    private void CompactStep(Span<double> state, in Observation observation, Estimate estimate)
+    private bool CompactStep(Span<double> state, in Observation observation, Estimate estimate)
     {
         var n = this.n;
         var m = this.m;
@@ -546,6 +625,16 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     pc[(j * n) + i] = acc;
                 }
             }
+
+            if (LostInRounding(LargestVariance(pc, n), LargestVariance(cov, n)))
+            {
+                return false;
+            }
+
+            if (RepairIfIndefinite(pc, n, fragileVariance))
+            {
+                estimate.Flags |= EstimateFlags.Repaired;
+            }
         }
 
         // Predictive moments of y: ŷ = H a⁻ + d, U = H P⁻, S = U H' + R.
@@ -568,10 +657,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     acc += ui[k] * hj[k];
                 }
 
-                oc[(i * m) + j] = acc + r[(i * m) + j];
-                oc[(j * m) + i] = acc + r[(j * m) + i];
+                oc[(i * m) + j] = acc;
+                oc[(j * m) + i] = acc;
             }
         }
+
+        AddObservationNoise(oc, r, m, fragileVariance, estimate);
 
         // Observed rows.
         Span<int> observed = stackalloc int[m];
@@ -598,7 +689,38 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         mean.CopyTo(estimate.StateMean);
         cov.CopyTo(estimate.StateCovariance);
         state[StepsSlot] += 1.0;
-        CheckUpdatedState(mean, cov, n, estimate);
+        CheckUpdatedState(mean, cov, n, estimate, fragileVariance);
+        return true;
+    }
+
+    /// <summary>The largest diagonal entry of an n×n covariance.</summary>
+    private static double LargestVariance(ReadOnlySpan<double> covariance, int n)
+    {
+        var largest = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            largest = Math.Max(largest, covariance[(i * n) + i]);
+        }
+
+        return largest;
+    }
+
+    /// <summary>
+    /// S = H P⁻ H' + R from the data part already in <paramref name="observationCovariance"/> (m×m): H P⁻ H' is
+    /// positive semi-definite in exact arithmetic, so when rounding (a covariance spanning many orders of magnitude)
+    /// has made it indefinite it is repaired first (flagged), and no reported observation variance is ever below R's.
+    /// </summary>
+    private static void AddObservationNoise(Span<double> observationCovariance, ReadOnlySpan<double> r, int m, double testAbove, Estimate estimate)
+    {
+        if (RepairIfIndefinite(observationCovariance, m, testAbove))
+        {
+            estimate.Flags |= EstimateFlags.Repaired;
+        }
+
+        for (var i = 0; i < m * m; i++)
+        {
+            observationCovariance[i] += r[i];
+        }
     }
 
     /// <summary>The update of <see cref="CompactStep"/> over the observed rows (Joseph form, see there).</summary>
@@ -647,11 +769,17 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             return;
         }
 
-        estimate.ObservedCount = k;
-
         // Kt = S⁻¹ H_o P⁻ (k×n), so K = Kt'.
-        Dense.CholeskySolve(l, k, kt, n);
         Nonlinear.GaussianUpdate.Statistics(l, k, v, z, estimate);
+        if (!double.IsFinite(estimate.NormalizedInnovationSquared))
+        {
+            SkipReading(estimate, k);
+            pm.CopyTo(mean);
+            pc.CopyTo(cov);
+            return;
+        }
+
+        Dense.CholeskySolve(l, k, kt, n);
 
         // a = a⁻ + K v; A P = P⁻ − K U_o.
         for (var i = 0; i < n; i++)
@@ -791,7 +919,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// W = (A P) H', P = A P − W K' + (K R) K'; covariances symmetrised.
     /// </summary>
     [SkipLocalsInit]
-    private void SmallStep(Span<double> state, in Observation observation, Estimate estimate)
+    private bool SmallStep(Span<double> state, in Observation observation, Estimate estimate)
     {
         var n = this.n;
         var m = this.m;
@@ -878,6 +1006,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             p2 = Vector256.Create(qr[8..]) + (g0 * fr[8]) + (g1 * fr[9]) + (g2 * fr[10]) + (g3 * fr[11]);
             p3 = Vector256.Create(qr[12..]) + (g0 * fr[12]) + (g1 * fr[13]) + (g2 * fr[14]) + (g3 * fr[15]);
             (p0, p1, p2, p3) = Symmetrize4(p0, p1, p2, p3, work);
+            var previous = Math.Max(Math.Max(prev[0], prev[5]), Math.Max(prev[10], prev[15]));
+            if (LostInRounding(Math.Max(Math.Max(p0[0], p1[1]), Math.Max(p2[2], p3[3])), previous))
+            {
+                return false;
+            }
+
             a = am;
             if (hasControl && !observation.Control.IsEmpty)
             {
@@ -906,21 +1040,29 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var y = observation.Values;
         if (m == 1)
         {
-            var s = Vector256.Sum(u0 * h0) + r[0];
+            var hph = Vector256.Sum(u0 * h0);
+            if (!(hph >= 0.0))
+            {
+                // H P⁻ H' ≥ 0: a negative value is rounding in a covariance that spans many orders of magnitude.
+                hph = 0.0;
+                estimate.Flags |= EstimateFlags.Repaired;
+            }
+
+            var s = hph + r[0];
             oc[0] = s;
             if (double.IsFinite(y[0]))
             {
                 var l00 = Math.Sqrt(s);
-                if (!(s > 0.0) || double.IsInfinity(s))
+                var v0 = y[0] - om[0];
+                var w0 = v0 / l00;
+                if (!(s > 0.0) || double.IsInfinity(s) || !double.IsFinite(w0 * w0))
                 {
-                    estimate.Flags |= EstimateFlags.ObservationSkipped;
+                    SkipReading(estimate, s > 0.0 && !double.IsInfinity(s) ? 1 : 0);
                 }
                 else
                 {
                     // K' = S⁻¹ U; the Joseph form by columns.
                     var kt0 = u0 / l00 / l00;
-                    var w0 = (y[0] - om[0]) / l00;
-                    var v0 = y[0] - om[0];
                     estimate.ObservedCount = 1;
                     estimate.NormalizedInnovationSquared = w0 * w0;
                     estimate.LogLikelihood = -0.5 * (Log2Pi + (2.0 * Math.Log(l00)) + (w0 * w0));
@@ -948,14 +1090,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             var h1 = Vector256.Create(h[4..]);
             var u1 = (p0 * h[4]) + (p1 * h[5]) + (p2 * h[6]) + (p3 * h[7]);
             om[1] = Vector256.Sum(h1 * a) + d[1];
-            var s00 = Vector256.Sum(u0 * h0) + r[0];
-            var s01 = Vector256.Sum(u0 * h1) + r[1];
-            var s10 = Vector256.Sum(u1 * h0) + r[2];
-            var s11 = Vector256.Sum(u1 * h1) + r[3];
-            oc[0] = s00;
-            oc[1] = s01;
-            oc[2] = s10;
-            oc[3] = s11;
+            oc[0] = Vector256.Sum(u0 * h0);
+            oc[1] = Vector256.Sum(u0 * h1);
+            oc[2] = Vector256.Sum(u1 * h0);
+            oc[3] = Vector256.Sum(u1 * h1);
+            AddObservationNoise(oc, r, 2, fragileVariance, estimate);
+            double s00 = oc[0], s10 = oc[2], s11 = oc[3];
             if (double.IsFinite(y[0]))
             {
                 // Cholesky of S: l00, l10, l11 (the same checks as Dense.Cholesky).
@@ -963,9 +1103,15 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 var l10 = s10 * (1.0 / l00);
                 var e11 = s11 - (l10 * l10);
                 var l11 = Math.Sqrt(e11);
-                if (!(s00 > 0.0) || double.IsInfinity(s00) || !(e11 > 0.0) || double.IsInfinity(e11))
+                var v0 = y[0] - om[0];
+                var v1 = y[1] - om[1];
+                var w0 = v0 / l00;
+                var w1 = (v1 - (l10 * w0)) / l11;
+                var nis = (w0 * w0) + (w1 * w1);
+                var factored = s00 > 0.0 && !double.IsInfinity(s00) && e11 > 0.0 && !double.IsInfinity(e11);
+                if (!factored || !double.IsFinite(nis))
                 {
-                    estimate.Flags |= EstimateFlags.ObservationSkipped;
+                    SkipReading(estimate, factored ? 2 : 0);
                 }
                 else
                 {
@@ -973,11 +1119,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     var z1 = (u1 - (z0 * l10)) / l11;
                     var kt1 = z1 / l11;
                     var kt0 = (z0 - (kt1 * l10)) / l00;
-                    var v0 = y[0] - om[0];
-                    var v1 = y[1] - om[1];
-                    var w0 = v0 / l00;
-                    var w1 = (v1 - (l10 * w0)) / l11;
-                    var nis = (w0 * w0) + (w1 * w1);
                     estimate.ObservedCount = 2;
                     estimate.NormalizedInnovationSquared = nis;
                     estimate.LogLikelihood = -0.5 * ((2 * Log2Pi) + (2.0 * (Math.Log(l00) + Math.Log(l11))) + nis);
@@ -1012,7 +1153,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         Store(p0, p1, p2, p3, n, cov);
         cov.CopyTo(estimate.StateCovariance);
         state[StepsSlot] += 1.0;
-        CheckUpdatedState(mean, cov, n, estimate);
+        CheckUpdatedState(mean, cov, n, estimate, fragileVariance);
+        return true;
     }
 
     /// <summary>(X + X') / 2 for a 4×4 matrix held as rows, through <paramref name="scratch"/> (16 doubles).</summary>
@@ -1057,20 +1199,20 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         }
     }
 
-    private void GeneralStep(Span<double> state, in Observation observation, Estimate estimate, Span<double> record)
+    private bool GeneralStep(Span<double> state, in Observation observation, Estimate estimate, Span<double> record)
     {
         var nn = n * n;
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
         var first = state[StepsSlot] == 0.0;
-        var diffuse = state[DiffuseSlot] != 0.0;
+        var rank = (int)state[DiffuseSlot];
+        var diffuse = rank > 0;
+        var factor = diffuse ? state.Slice(infSlot, nn) : default;
         var mean = state.Slice(MeanSlot, n);
         var cov = state.Slice(covSlot, nn);
-        var inf = diffuse ? state.Slice(infSlot, nn) : default;
 
         var pm = arena.Take(n);
         var pc = arena.Take(nn);
-        var pinf = diffuse ? arena.Take(nn) : default;
         var hasRecord = !record.IsEmpty;
         var recPredMean = hasRecord ? record.Slice(n + nn, n) : default;
         var recPredCov = hasRecord ? record.Slice(n + nn + n, nn) : default;
@@ -1080,11 +1222,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         {
             mean.CopyTo(pm);
             cov.CopyTo(pc);
-            if (diffuse)
-            {
-                inf.CopyTo(pinf);
-            }
-
             if (hasRecord)
             {
                 recCross.Clear();
@@ -1110,6 +1247,14 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 c = cs;
             }
 
+            if (diffuse && state[readingsSlot] == diffuseBudget)
+            {
+                // The previous reading spent the budget: the fallback prior joins P before this prediction, so that
+                // the prediction, this reading's update and the smoothing records all use it.
+                rank = FallBack(state, cov, factor, rank, f, estimate);
+                diffuse = rank > 0;
+            }
+
             Dense.MultiplyVector(f, n, n, mean, pm);
             for (var i = 0; i < n; i++)
             {
@@ -1118,21 +1263,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
             if (hasControl && !observation.Control.IsEmpty)
             {
-                var u = model.ControlDimension;
-                for (var i = 0; i < n; i++)
-                {
-                    var s = 0.0;
-                    for (var j = 0; j < u; j++)
-                    {
-                        var uj = observation.Control[j];
-                        if (double.IsFinite(uj))
-                        {
-                            s += model.Control[(i * u) + j] * uj;
-                        }
-                    }
-
-                    pm[i] += s;
-                }
+                AddControl(observation.Control, pm);
             }
 
             var fp = arena.Take(nn);
@@ -1144,6 +1275,17 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
 
             Dense.Symmetrize(pc, n);
+            if (LostInRounding(LargestVariance(pc, n), LargestVariance(cov, n)))
+            {
+                arena.Release(mark);
+                return false;
+            }
+
+            if (RepairIfIndefinite(pc, n, AlwaysTest))
+            {
+                estimate.Flags |= EstimateFlags.Repaired;
+            }
+
             if (hasRecord)
             {
                 // Cov(h_{t-1}, h_t | y_{1:t-1}) = P_{t-1|t-1} F'.
@@ -1152,17 +1294,26 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
             if (diffuse)
             {
-                Dense.Multiply(f, n, n, inf, n, fp);
-                Dense.MultiplyTransposed(fp, n, n, f, n, pinf);
-                Dense.Symmetrize(pinf, n);
+                // A ← F A; the diffuse part of the cross-covariance is P_∞ F' = A (F A)'.
+                var fa = arena.Take(nn);
+                Dense.Multiply(f, n, n, factor, n, fa);
                 if (hasRecord)
                 {
-                    var crossInf = arena.Take(nn);
-                    Dense.MultiplyTransposed(inf, n, n, f, n, crossInf);
+                    Dense.MultiplyTransposed(factor, n, n, fa, n, fp);
                     for (var i = 0; i < nn; i++)
                     {
-                        recCross[i] += DiffuseRecordScale * crossInf[i];
+                        recCross[i] += DiffuseRecordScale * fp[i];
                     }
+                }
+
+                fa.CopyTo(factor);
+                if (rank == 0 || DiffuseInitialization.Trace(factor, n) == 0.0)
+                {
+                    // Every direction determined, or the dynamics have mapped the diffuse part to nothing (a singular
+                    // F): the prior is proper again.
+                    rank = 0;
+                    diffuse = false;
+                    state[DiffuseSlot] = 0.0;
                 }
             }
         }
@@ -1183,10 +1334,15 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var hp = arena.Take(m * n);
         Dense.Multiply(h, m, n, pc, n, hp);
         Dense.MultiplyTransposed(hp, m, n, h, m, oc);
-        var r = model.ObservationNoise;
-        for (var i = 0; i < m * m; i++)
+        Dense.Symmetrize(oc, m);
+        AddObservationNoise(oc, model.ObservationNoise, m, AlwaysTest, estimate);
+        var scratch = diffuse ? arena.Take((m * n) + Math.Max(m, nn)) : default;
+        if (diffuse)
         {
-            oc[i] += r[i];
+            if (WriteDiffusePart(state, estimate.PredictedCovariance, oc, scratch))
+            {
+                estimate.Flags |= EstimateFlags.Diffuse;
+            }
         }
 
         if (hasRecord)
@@ -1195,10 +1351,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             pc.CopyTo(recPredCov);
             if (diffuse)
             {
-                for (var i = 0; i < nn; i++)
-                {
-                    recPredCov[i] += DiffuseRecordScale * pinf[i];
-                }
+                DiffuseInitialization.AddOuter(recPredCov, factor, n, DiffuseRecordScale);
             }
         }
 
@@ -1217,28 +1370,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         observed = observed[..k];
         pm.CopyTo(mean);
         pc.CopyTo(cov);
-        if (diffuse)
-        {
-            pinf.CopyTo(inf);
-            MarkInfinite(estimate.PredictedCovariance, pinf, n);
-            var hinf = arena.Take(m * m);
-            Dense.Multiply(h, m, n, pinf, n, hp);
-            Dense.MultiplyTransposed(hp, m, n, h, m, hinf);
-            MarkInfinite(oc, hinf, m);
-            estimate.Flags |= EstimateFlags.Diffuse;
-        }
-
         if (k > 0)
         {
             estimate.ObservedCount = k;
             if (diffuse)
             {
-                DiffuseUpdate(mean, cov, inf, y, observed, estimate);
-                if (IsNegligible(inf))
-                {
-                    inf.Clear();
-                    state[DiffuseSlot] = 0.0;
-                }
+                DiffuseStep(state, factor, rank, y, observed, estimate);
             }
             else
             {
@@ -1246,11 +1383,13 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
         }
 
+        CheckUpdatedState(mean, cov, n, estimate, AlwaysTest);
         mean.CopyTo(estimate.StateMean);
         cov.CopyTo(estimate.StateCovariance);
-        if (state[DiffuseSlot] != 0.0)
+        var stillDiffuse = state[DiffuseSlot] != 0.0;
+        if (stillDiffuse)
         {
-            MarkInfinite(estimate.StateCovariance, inf, n);
+            WriteDiffusePart(state, estimate.StateCovariance, default, scratch);
         }
 
         if (hasRecord)
@@ -1258,19 +1397,81 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             mean.CopyTo(record[..n]);
             var recFiltCov = record.Slice(n, nn);
             cov.CopyTo(recFiltCov);
-            if (state[DiffuseSlot] != 0.0)
+            if (stillDiffuse)
             {
-                for (var i = 0; i < nn; i++)
-                {
-                    recFiltCov[i] += DiffuseRecordScale * inf[i];
-                }
+                DiffuseInitialization.AddOuter(recFiltCov, factor, n, DiffuseRecordScale);
             }
         }
 
         state[StepsSlot] += 1.0;
-        CheckUpdatedState(mean, cov, n, estimate);
-
         arena.Release(mark);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the diffuse part P_∞ = A A' into a reported state covariance and (when given) the predictive covariance
+    /// of y: as ±∞ during the diffuse period (flagged <see cref="EstimateFlags.Diffuse"/>), and once its reading budget
+    /// is spent as the stated finite variance c A A' and c (H A)(H A)' (<see cref="DiffuseInitialization"/>).
+    /// Returns true when the diffuse part was written as infinite.
+    /// </summary>
+    private bool WriteDiffusePart(ReadOnlySpan<double> state, Span<double> stateCovariance, Span<double> observationCovariance, Span<double> scratch)
+    {
+        var factor = state.Slice(infSlot, n * n);
+        if (state[readingsSlot] > diffuseBudget)
+        {
+            var c = StatedVariance(state);
+            DiffuseInitialization.AddOuter(stateCovariance, factor, n, c);
+            if (!observationCovariance.IsEmpty)
+            {
+                DiffuseInitialization.AddObservationOuter(observationCovariance, model.Observation, m, n, factor, c, scratch);
+            }
+
+            return false;
+        }
+
+        DiffuseInitialization.MarkState(stateCovariance, factor, n, scratch);
+        if (!observationCovariance.IsEmpty)
+        {
+            DiffuseInitialization.MarkObservation(observationCovariance, model.Observation, m, n, factor, scratch);
+        }
+
+        return true;
+    }
+
+    /// <summary>The finite variance c of the prior given to undetermined directions at the end of the reading budget.</summary>
+    private double StatedVariance(ReadOnlySpan<double> state) =>
+        DiffuseInitialization.FallbackVariance(DiffuseInitialization.DataScale(state[scaleSlot], largestNoise));
+
+    /// <summary>The update of a reading during the diffuse period; counts the readings that spend its budget.</summary>
+    private void DiffuseStep(Span<double> state, Span<double> factor, int rank, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
+    {
+        var mean = state.Slice(MeanSlot, n);
+        var cov = state.Slice(covSlot, n * n);
+        var scale = state[scaleSlot];
+        rank = DiffuseInitialization.Update(model, diagonalObservationNoise, mean, cov, factor, rank, y, observed, estimate, ref scale, out var assimilated);
+        state[scaleSlot] = scale;
+        if (rank > 0 && assimilated && state[readingsSlot] < diffuseBudget)
+        {
+            state[readingsSlot] += 1.0;
+        }
+
+        state[DiffuseSlot] = rank;
+    }
+
+    /// <summary>
+    /// The step after the reading that spent the budget with directions still undetermined
+    /// (<see cref="EstimateFlags.DiffuseFallback"/>): before predicting, the directions the observations can see get
+    /// the finite prior c A A' in P (so this step's prediction, update and smoothing record use it, and every later
+    /// reading refines them); those no reading can see stay factored, reported with the same stated variance
+    /// (<see cref="DiffuseInitialization.MergeObservable"/>). Returns the rank left.
+    /// </summary>
+    private int FallBack(Span<double> state, Span<double> covariance, Span<double> factor, int rank, ReadOnlySpan<double> transition, Estimate estimate)
+    {
+        rank = DiffuseInitialization.MergeObservable(covariance, factor, n, rank, transition, model.Observation, m, StatedVariance(state));
+        state[readingsSlot] = diffuseBudget + 1;
+        state[DiffuseSlot] = rank;
+        estimate.Flags |= EstimateFlags.DiffuseFallback;
+        return rank;
     }
 
     private void StandardUpdate(Span<double> mean, Span<double> cov, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
@@ -1308,13 +1509,19 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             return;
         }
 
+        var z = arena.Take(k);
+        Nonlinear.GaussianUpdate.Statistics(s, k, v, z, estimate);
+        if (!double.IsFinite(estimate.NormalizedInnovationSquared))
+        {
+            SkipReading(estimate, k);
+            arena.Release(mark);
+            return;
+        }
+
         // Kt = S⁻¹ H_o P⁻ (k×n), i.e. K = Kt'.
         var kt = arena.Take(k * n);
         Dense.Multiply(ho, k, n, cov, n, kt);
         Dense.CholeskySolve(s, k, kt, n);
-
-        var z = arena.Take(k);
-        Nonlinear.GaussianUpdate.Statistics(s, k, v, z, estimate);
 
         for (var i = 0; i < n; i++)
         {
@@ -1356,163 +1563,17 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         arena.Release(mark);
     }
 
-    private void DiffuseUpdate(Span<double> mean, Span<double> pstar, Span<double> pinf, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
+    /// <summary>
+    /// A reading the update cannot use: the innovation covariance is not positive definite (<paramref name="observed"/>
+    /// = 0: nothing is scored) or the squared Mahalanobis distance overflows (<paramref name="observed"/> rows scored
+    /// with log-likelihood −∞ and NIS +∞, so that anomaly rules fire). Either way the state stays the prediction.
+    /// </summary>
+    private static void SkipReading(Estimate estimate, int observed)
     {
-        var k = observed.Length;
-        var arena = ScratchArena.Current;
-        var mark = arena.Mark;
-        var h = model.Observation;
-        var r = model.ObservationNoise;
-        var d = model.ObservationOffset;
-
-        // Decorrelate the observed rows: R_oo = L D L' with unit lower L; y* = L⁻¹ y, H* = L⁻¹ H.
-        var hs = arena.Take(k * n);
-        var ys = arena.Take(k);
-        var dvar = arena.Take(k);
-        for (var a = 0; a < k; a++)
-        {
-            var ia = observed[a];
-            h.Slice(ia * n, n).CopyTo(hs.Slice(a * n, n));
-            ys[a] = y[ia] - d[ia];
-            dvar[a] = r[(ia * m) + ia];
-        }
-
-        if (!diagonalObservationNoise && k > 1)
-        {
-            var l = arena.Take(k * k);
-            for (var a = 0; a < k; a++)
-            {
-                for (var b = 0; b < k; b++)
-                {
-                    l[(a * k) + b] = r[(observed[a] * m) + observed[b]];
-                }
-            }
-
-            if (!Dense.Cholesky(l, k))
-            {
-                estimate.Flags |= EstimateFlags.ObservationSkipped;
-                estimate.ObservedCount = 0;
-                arena.Release(mark);
-                return;
-            }
-
-            // R_oo = C C' (C lower) = L D L' with L = C diag(C)⁻¹ (columns scaled) and D = diag(C)².
-            for (var b = 0; b < k; b++)
-            {
-                var c = l[(b * k) + b];
-                dvar[b] = c * c;
-                l[(b * k) + b] = 1.0;
-                for (var a = b + 1; a < k; a++)
-                {
-                    l[(a * k) + b] /= c;
-                }
-            }
-
-            // Forward substitution with the unit lower L on ys and on each column of hs.
-            for (var a = 0; a < k; a++)
-            {
-                for (var b = 0; b < a; b++)
-                {
-                    var lab = l[(a * k) + b];
-                    ys[a] -= lab * ys[b];
-                    for (var j = 0; j < n; j++)
-                    {
-                        hs[(a * n) + j] -= lab * hs[(b * n) + j];
-                    }
-                }
-            }
-        }
-
-        var minf = arena.Take(n);
-        var mstar = arena.Take(n);
-        var loglik = 0.0;
-        var nis = 0.0;
-        var nonDiffuseRows = 0;
-        for (var a = 0; a < k; a++)
-        {
-            var z = hs.Slice(a * n, n);
-            Dense.MultiplyVector(pinf, n, n, z, minf);
-            Dense.MultiplyVector(pstar, n, n, z, mstar);
-            double finf = 0.0, fstar = dvar[a], zz = 0.0, za = 0.0;
-            for (var j = 0; j < n; j++)
-            {
-                finf += z[j] * minf[j];
-                fstar += z[j] * mstar[j];
-                zz += z[j] * z[j];
-                za += z[j] * mean[j];
-            }
-
-            var v = ys[a] - za;
-            if (finf > 1e-10 * Math.Max(zz, 1e-300))
-            {
-                // K0 = M∞/F∞; a += K0 v; P* += K0 K0' F* − K0 M*' − M* K0'; P∞ −= M∞ M∞'/F∞.
-                for (var i = 0; i < n; i++)
-                {
-                    var k0i = minf[i] / finf;
-                    mean[i] += k0i * v;
-                    for (var j = 0; j < n; j++)
-                    {
-                        var k0j = minf[j] / finf;
-                        pstar[(i * n) + j] += (k0i * k0j * fstar) - (k0i * mstar[j]) - (mstar[i] * k0j);
-                        pinf[(i * n) + j] -= minf[i] * minf[j] / finf;
-                    }
-                }
-
-                loglik -= 0.5 * (Log2Pi + Math.Log(finf));
-            }
-            else if (fstar > 0.0)
-            {
-                for (var i = 0; i < n; i++)
-                {
-                    var ki = mstar[i] / fstar;
-                    mean[i] += ki * v;
-                    for (var j = 0; j < n; j++)
-                    {
-                        pstar[(i * n) + j] -= ki * mstar[j];
-                    }
-                }
-
-                var e = v * v / fstar;
-                nis += e;
-                nonDiffuseRows++;
-                loglik -= 0.5 * (Log2Pi + Math.Log(fstar) + e);
-            }
-            else
-            {
-                estimate.Flags |= EstimateFlags.ObservationSkipped;
-            }
-        }
-
-        Dense.Symmetrize(pstar, n);
-        Dense.Symmetrize(pinf, n);
-        estimate.LogLikelihood = loglik;
-        estimate.NormalizedInnovationSquared = nonDiffuseRows > 0 ? nis : double.NaN;
-        arena.Release(mark);
-    }
-
-    private static bool IsNegligible(ReadOnlySpan<double> pinf)
-    {
-        foreach (var v in pinf)
-        {
-            if (Math.Abs(v) > 1e-9)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static void MarkInfinite(Span<double> target, ReadOnlySpan<double> diffusePart, int dim)
-    {
-        for (var i = 0; i < dim * dim; i++)
-        {
-            var v = diffusePart[i];
-            if (Math.Abs(v) > 1e-9)
-            {
-                target[i] = v > 0 ? double.PositiveInfinity : double.NegativeInfinity;
-            }
-        }
+        estimate.Flags |= EstimateFlags.ObservationSkipped;
+        estimate.ObservedCount = observed;
+        estimate.LogLikelihood = observed > 0 ? double.NegativeInfinity : double.NaN;
+        estimate.NormalizedInnovationSquared = observed > 0 ? double.PositiveInfinity : double.NaN;
     }
 
     private void Guard(Span<double> state, Estimate estimate)
@@ -1523,10 +1584,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             estimate.LogLikelihood = double.NaN;
             estimate.NormalizedInnovationSquared = double.NaN;
             ReadState(state, estimate.StateMean, estimate.StateCovariance);
-        }
-        else if ((scalar || twoByOne) && (estimate.Flags & EstimateFlags.ObservationSkipped) != 0)
-        {
-            estimate.ObservedCount = 0;
         }
     }
 
@@ -1540,12 +1597,13 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var a = arena.Take(n);
         var p = arena.Take(nn);
         var diffuse = state[DiffuseSlot] != 0.0;
-        var pinf = diffuse ? arena.Take(nn) : default;
+        var stated = diffuse && state[readingsSlot] > diffuseBudget;
+        var factor = diffuse ? arena.Take(nn) : default;
         state.Slice(MeanSlot, n).CopyTo(a);
         state.Slice(covSlot, nn).CopyTo(p);
         if (diffuse)
         {
-            state.Slice(infSlot, nn).CopyTo(pinf);
+            state.Slice(infSlot, nn).CopyTo(factor);
         }
 
         var f = arena.Take(nn);
@@ -1555,7 +1613,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var tmp = arena.Take(nn);
         var an = arena.Take(n);
         var hp = arena.Take(m * n);
-        var hinf = diffuse ? arena.Take(m * m) : default;
+        var scratch = diffuse ? arena.Take((m * n) + Math.Max(m, nn)) : default;
         var h = model.Observation;
         for (var k = 1; k <= forecast.MaxHorizon; k++)
         {
@@ -1591,14 +1649,18 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 oc[i] += model.ObservationNoise[i];
             }
 
-            if (diffuse)
+            if (stated)
             {
-                Dense.Multiply(f, n, n, pinf, n, tmp);
-                Dense.MultiplyTransposed(tmp, n, n, f, n, pinf);
-                MarkInfinite(sc, pinf, n);
-                Dense.Multiply(h, m, n, pinf, n, hp);
-                Dense.MultiplyTransposed(hp, m, n, h, m, hinf);
-                MarkInfinite(oc, hinf, m);
+                var statedVariance = StatedVariance(state);
+                DiffuseInitialization.Predict(f, n, factor, tmp);
+                DiffuseInitialization.AddOuter(sc, factor, n, statedVariance);
+                DiffuseInitialization.AddObservationOuter(oc, h, m, n, factor, statedVariance, scratch);
+            }
+            else if (diffuse)
+            {
+                DiffuseInitialization.Predict(f, n, factor, tmp);
+                DiffuseInitialization.MarkState(sc, factor, n, scratch);
+                DiffuseInitialization.MarkObservation(oc, h, m, n, factor, scratch);
             }
         }
 
@@ -1612,7 +1674,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         state.Slice(covSlot, n * n).CopyTo(covariance);
         if (state[DiffuseSlot] != 0.0)
         {
-            MarkInfinite(covariance, state.Slice(infSlot, n * n), n);
+            var arena = ScratchArena.Current;
+            var mark = arena.Mark;
+            WriteDiffusePart(state, covariance, default, arena.Take((m * n) + Math.Max(m, n * n)));
+            arena.Release(mark);
         }
     }
 
@@ -1635,18 +1700,70 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// Guard rails after an update: a non-finite state is flagged for re-initialisation; a covariance that is no longer
     /// positive semi-definite (rounding) is repaired in place and the estimate's copy refreshed.
     /// </summary>
-    private static void CheckUpdatedState(ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate)
+    private static void CheckUpdatedState(ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate, double testAbove)
     {
         if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
         {
             estimate.Flags |= EstimateFlags.Reinitialized;
         }
-        else if (!Dense.LooksPositiveSemiDefinite(cov, n))
+        else if (RepairIfIndefinite(cov, n, testAbove))
         {
-            Dense.RepairCovariance(cov, n);
             cov.CopyTo(estimate.StateCovariance);
             estimate.Flags |= EstimateFlags.Repaired;
         }
+    }
+
+    /// <summary>
+    /// Repairs a finite covariance that is not positive semi-definite (eigenvalues clipped); true when it did. The
+    /// cheap checks (diagonal, 2×2 minors) are exact for two states; beyond that the Cholesky test of
+    /// <see cref="Indefinite"/> runs when the largest variance exceeds <paramref name="testAbove"/> or the variances
+    /// span more than 8 orders of magnitude: the covariances where rounding produces clearly negative eigenvalues
+    /// (after a vague prior or a huge gap). The general kernel always tests (<see cref="AlwaysTest"/>).
+    /// </summary>
+    private static bool RepairIfIndefinite(Span<double> cov, int n, double testAbove)
+    {
+        if (Dense.LooksPositiveSemiDefinite(cov, n) && (n <= 2 || !Indefinite(cov, n, testAbove)))
+        {
+            return false;
+        }
+
+        Dense.RepairCovariance(cov, n);
+        return true;
+    }
+
+    /// <summary>
+    /// True when the Cholesky factorisation of P + δ I with δ = 1e-10 · max P_ii fails, i.e. P has an eigenvalue below
+    /// −δ; only tried when the largest variance exceeds <paramref name="testAbove"/> or the variances span more than
+    /// 8 orders of magnitude.
+    /// </summary>
+    private static bool Indefinite(ReadOnlySpan<double> cov, int n, double testAbove)
+    {
+        double largest = 0.0, smallest = double.PositiveInfinity;
+        for (var i = 0; i < n; i++)
+        {
+            var d = cov[(i * n) + i];
+            largest = Math.Max(largest, d);
+            smallest = Math.Min(smallest, d);
+        }
+
+        if (!(largest > 0.0) || (!(largest > testAbove) && !(largest > 1e8 * smallest)))
+        {
+            return false;
+        }
+
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var l = arena.TakeUninitialized(n * n);
+        cov[..(n * n)].CopyTo(l);
+        var jitter = 1e-10 * largest;
+        for (var i = 0; i < n; i++)
+        {
+            l[(i * n) + i] += jitter;
+        }
+
+        var indefinite = !Dense.Cholesky(l, n);
+        arena.Release(mark);
+        return indefinite;
     }
 
     /// <summary>

@@ -83,7 +83,7 @@ internal sealed class SmoothedSequence
                 return false;
             }
 
-            Updated[i] = estimate.ObservedCount > 0;
+            Updated[i] = estimate.ObservedCount > 0 && (estimate.Flags & EstimateFlags.ObservationSkipped) == 0;
             if (!double.IsNaN(estimate.LogLikelihood))
             {
                 loglik += estimate.LogLikelihood;

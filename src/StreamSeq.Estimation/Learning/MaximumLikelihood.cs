@@ -74,6 +74,7 @@ public static class MaximumLikelihood
         var nonSmooth = ModelCatalog.Build(spec) is INonSmoothLikelihood;
         var iterations = 0;
         var simplexConverged = false;
+        string stopReason;
         var simplex = new NelderMeadSimplex(1e-10, Math.Max(50, options.MaxIterations));
         var x = x0;
         try
@@ -86,11 +87,13 @@ public static class MaximumLikelihood
             x = nm.MinimizingPoint;
             iterations += nm.Iterations;
             simplexConverged = nm.ReasonForExit == ExitCondition.Converged;
+            stopReason = simplexConverged ? "simplex converged (spread of the log-likelihood over the simplex below 1e-10)" : $"simplex stopped: {Describe(nm.ReasonForExit)}";
         }
         catch (MaximumIterationsException)
         {
             // Out of iterations: continue from the best point evaluated so far.
             x = bestPoint;
+            stopReason = $"simplex reached the iteration limit ({Math.Max(50, options.MaxIterations)})";
         }
 
         options.Progress?.Report(new FitProgress(iterations, options.MaxIterations, best, "simplex done"));
@@ -109,18 +112,229 @@ public static class MaximumLikelihood
 
                 iterations += result.Iterations;
                 converged = result.ReasonForExit is not (ExitCondition.None or ExitCondition.InvalidValues or ExitCondition.ExceedIterations);
+                stopReason = $"BFGS: {Describe(result.ReasonForExit)}";
             }
             catch (Exception e) when (e is MaximumIterationsException or OptimizationException or ArgumentException)
             {
                 // Keep the simplex point; report non-convergence.
+                stopReason = e is MaximumIterationsException
+                    ? $"BFGS reached the iteration limit ({options.MaxIterations}); kept the best point"
+                    : $"BFGS failed ({e.Message.TrimEnd('.')}); kept the simplex point";
             }
         }
 
         var loglik = Evaluate(root, blocks, x, sequences, options.Seed, spec.BaseDirectory);
         options.Progress?.Report(new FitProgress(iterations, options.MaxIterations, loglik, "done"));
+        var diagnostics = Diagnose(root, blocks, x, sequences, options.Seed, spec.BaseDirectory, nonSmooth, stopReason, converged);
         Apply(blocks, x);
-        return new FitResult(root, loglik, iterations, converged, "mle");
+        return new FitResult(root, loglik, iterations, diagnostics.IdentifiedMaximum, "mle") { Diagnostics = diagnostics };
     }
+
+    /// <summary>
+    /// Standard errors and identification checks for the spec's <paramref name="parameters"/> at the values the spec
+    /// holds (a fit's result, for example from EM), with the given stopping reason.
+    /// </summary>
+    public static FitDiagnostics Diagnose(ModelSpec fitted, IReadOnlyList<ObservationSeries> sequences, IReadOnlyCollection<string> parameters, string stopReason, bool optimizerConverged, FitOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(fitted);
+        ArgumentNullException.ThrowIfNull(sequences);
+        ArgumentNullException.ThrowIfNull(parameters);
+        options ??= new FitOptions();
+        var root = JsonNode.Parse(fitted.Json.GetRawText())!.AsObject();
+        var blocks = parameters.Select(p => ParameterBlock.Create(root, p)).ToArray();
+        var x = Vector<double>.Build.DenseOfEnumerable(blocks.SelectMany(b => b.Encode()));
+        var nonSmooth = ModelCatalog.Build(fitted) is INonSmoothLikelihood;
+        return Diagnose(root, blocks, x, sequences, options.Seed, fitted.BaseDirectory, nonSmooth, stopReason, optimizerConverged);
+    }
+
+    private static FitDiagnostics Diagnose(JsonObject root, ParameterBlock[] blocks, Vector<double> x, IReadOnlyList<ObservationSeries> sequences, ulong seed, string? baseDirectory, bool nonSmooth, string stopReason, bool optimizerConverged)
+    {
+        var p = x.Count;
+        var observations = sequences.Sum(CountObserved);
+        var coordinates = blocks.SelectMany(b => b.Coordinates()).ToArray();
+        Apply(blocks, x);
+        var natural = blocks.SelectMany(b => b.Natural()).ToArray();
+        var warnings = new List<string>();
+        if (!optimizerConverged)
+        {
+            warnings.Add($"the optimiser did not converge ({stopReason}): the estimates are where it stopped, not a maximum");
+        }
+
+        string? unavailable = null;
+        Matrix<double>? covariance = null;
+        if (observations < p)
+        {
+            unavailable = $"{observations} observed value{(observations == 1 ? string.Empty : "s")} for {p} free parameters";
+            warnings.Add($"{unavailable}: the data cannot identify the parameters");
+        }
+        else if (nonSmooth)
+        {
+            unavailable = "the Monte-Carlo log-likelihood is not smooth in the parameters, so its Hessian is not an observed information";
+        }
+        else
+        {
+            var information = -Hessian(v => Evaluate(root, blocks, v, sequences, seed, baseDirectory), x);
+            if (!information.ForAll(double.IsFinite))
+            {
+                unavailable = "the log-likelihood is not finite around the estimate";
+                warnings.Add(unavailable);
+            }
+            else
+            {
+                var evd = information.Evd(Symmetricity.Symmetric);
+                var values = evd.EigenValues.Select(v => v.Real).ToArray();
+                var largest = values.Max(Math.Abs);
+                for (var k = 0; k < p; k++)
+                {
+                    var ratio = largest > 0.0 ? values[k] / largest : 0.0;
+                    var direction = DescribeDirection(evd.EigenVectors.Column(k), coordinates);
+                    if (values[k] < 0.0 && ratio < -1e-10)
+                    {
+                        unavailable ??= "the observed information is not positive definite";
+                        warnings.Add($"the log-likelihood curves upwards along {direction}: the estimate is not a maximum");
+                    }
+                    else if (ratio <= 1e-10)
+                    {
+                        unavailable ??= "the observed information is singular";
+                        warnings.Add($"the log-likelihood is flat along {direction}: the data cannot identify it");
+                    }
+                    else if (ratio < 1e-6)
+                    {
+                        warnings.Add($"the log-likelihood is nearly flat along {direction} (information {ratio:G2} of the largest): the data barely identify it");
+                    }
+                }
+
+                if (unavailable is null)
+                {
+                    covariance = information.Inverse();
+                    covariance = 0.5 * (covariance + covariance.Transpose());
+                }
+            }
+        }
+
+        var coordinateSe = new double[p];
+        var naturalSe = new double[natural.Length];
+        Array.Fill(coordinateSe, double.NaN);
+        Array.Fill(naturalSe, double.NaN);
+        if (covariance is not null)
+        {
+            for (var i = 0; i < p; i++)
+            {
+                coordinateSe[i] = Math.Sqrt(Math.Max(covariance[i, i], 0.0));
+            }
+
+            // Delta method: Cov(θ) = J Cov(x) J' with J = ∂θ/∂x by central differences of the (cheap) decoding.
+            var jacobian = Matrix<double>.Build.Dense(natural.Length, p);
+            for (var i = 0; i < p; i++)
+            {
+                var h = 1e-6 * Math.Max(1.0, Math.Abs(x[i]));
+                var xp = x.Clone();
+                var xm = x.Clone();
+                xp[i] += h;
+                xm[i] -= h;
+                Apply(blocks, xp);
+                var up = blocks.SelectMany(b => b.Natural()).Select(v => v.Value).ToArray();
+                Apply(blocks, xm);
+                var down = blocks.SelectMany(b => b.Natural()).Select(v => v.Value).ToArray();
+                for (var r = 0; r < natural.Length; r++)
+                {
+                    jacobian[r, i] = (up[r] - down[r]) / (2 * h);
+                }
+            }
+
+            Apply(blocks, x);
+            var naturalCovariance = jacobian * covariance * jacobian.Transpose();
+            for (var r = 0; r < natural.Length; r++)
+            {
+                naturalSe[r] = Math.Sqrt(Math.Max(naturalCovariance[r, r], 0.0));
+            }
+        }
+
+        return new FitDiagnostics
+        {
+            StopReason = stopReason,
+            OptimizerConverged = optimizerConverged,
+            Observations = observations,
+            Parameters = [.. natural.Select((v, i) => new ParameterEstimate(v.Name, v.Value, naturalSe[i]))],
+            Coordinates = [.. coordinates.Select((c, i) => new OptimizerCoordinate(c.Name, c.Scale, x[i], coordinateSe[i]))],
+            StandardErrorsAvailable = covariance is not null,
+            CurvatureChecked = !nonSmooth,
+            StandardErrorNote = covariance is not null
+                ? "from the observed information (minus the central-difference Hessian of the log-likelihood at the estimate, on the optimiser's scale: log for variances), carried to the natural scale by the delta method"
+                : $"unavailable: {unavailable}",
+            Warnings = warnings,
+        };
+    }
+
+    /// <summary>Central-difference Hessian with steps 1e-4 · max(1, |x_i|) (about ε^¼, balancing truncation and the
+    /// log-likelihood's rounding).</summary>
+    private static Matrix<double> Hessian(Func<Vector<double>, double> f, Vector<double> x)
+    {
+        var p = x.Count;
+        var h = Vector<double>.Build.Dense(p, i => 1e-4 * Math.Max(1.0, Math.Abs(x[i])));
+        var f0 = f(x);
+        var hessian = Matrix<double>.Build.Dense(p, p);
+        for (var i = 0; i < p; i++)
+        {
+            var xp = x.Clone();
+            var xm = x.Clone();
+            xp[i] += h[i];
+            xm[i] -= h[i];
+            hessian[i, i] = (f(xp) - (2 * f0) + f(xm)) / (h[i] * h[i]);
+            for (var j = 0; j < i; j++)
+            {
+                double Shifted(double si, double sj)
+                {
+                    var v = x.Clone();
+                    v[i] += si * h[i];
+                    v[j] += sj * h[j];
+                    return f(v);
+                }
+
+                var value = (Shifted(1, 1) - Shifted(1, -1) - Shifted(-1, 1) + Shifted(-1, -1)) / (4 * h[i] * h[j]);
+                hessian[i, j] = value;
+                hessian[j, i] = value;
+            }
+        }
+
+        return hessian;
+    }
+
+    /// <summary>The coordinates that dominate an eigenvector of the information, for a warning.</summary>
+    private static string DescribeDirection(Vector<double> vector, (string Name, string Scale)[] coordinates)
+    {
+        var names = Enumerable.Range(0, vector.Count)
+            .Where(i => Math.Abs(vector[i]) >= 0.3)
+            .OrderByDescending(i => Math.Abs(vector[i]))
+            .Select(i => coordinates[i].Name)
+            .ToArray();
+        return names.Length == 1 ? names[0] : $"a combination of {string.Join(", ", names)}";
+    }
+
+    private static int CountObserved(ObservationSeries series)
+    {
+        var count = 0;
+        foreach (var v in series.Values)
+        {
+            count += double.IsFinite(v) ? 1 : 0;
+        }
+
+        return count;
+    }
+
+    private static string Describe(ExitCondition reason) => reason switch
+    {
+        ExitCondition.AbsoluteGradient => "gradient below 1e-6",
+        ExitCondition.RelativeGradient => "relative gradient below 1e-6",
+        ExitCondition.RelativePoints => "step below 1e-10 (relative)",
+        ExitCondition.LackOfProgress => "log-likelihood improvement below 1e-12",
+        ExitCondition.BoundTolerance => "step below 1e-10 at a bound",
+        ExitCondition.WeakWolfeCriteria or ExitCondition.StrongWolfeCriteria => "line search could not improve",
+        ExitCondition.ExceedIterations => "iteration limit reached",
+        ExitCondition.InvalidValues => "non-finite log-likelihood",
+        ExitCondition.Converged => "converged",
+        _ => reason.ToString(),
+    };
 
     private static Vector<double> CentralGradient(Func<Vector<double>, double> f, Vector<double> x)
     {
@@ -170,15 +384,17 @@ public static class MaximumLikelihood
     private sealed class ParameterBlock
     {
         private readonly JsonNode parent;
+        private readonly string path;
         private readonly string key;
         private readonly int index = -1;
         private readonly bool positive;
         private readonly int rows;
         private readonly bool diagonalOnly;
 
-        private ParameterBlock(JsonNode parent, string key, int index, bool positive, int rows, bool diagonalOnly, int count, double[] start)
+        private ParameterBlock(JsonNode parent, string path, string key, int index, bool positive, int rows, bool diagonalOnly, int count, double[] start)
         {
             this.parent = parent;
+            this.path = path;
             this.key = key;
             this.index = index;
             this.positive = positive;
@@ -208,7 +424,7 @@ public static class MaximumLikelihood
                         throw new ModelValidationException(path, $"starts at {d}; a variance must start positive to be fitted on a log scale.");
                     }
 
-                    return new ParameterBlock(parent, key, index, positive, 0, false, 1, [d]);
+                    return new ParameterBlock(parent, path, key, index, positive, 0, false, 1, [d]);
                 case JsonArray a when a.Count > 0 && a[0] is JsonArray:
                     var r = a.Count;
                     var c = a[0]!.AsArray().Count;
@@ -237,15 +453,79 @@ public static class MaximumLikelihood
                             }
                         }
 
-                        return new ParameterBlock(parent, key, index, true, r, diag, diag ? r : r * (r + 1) / 2, m);
+                        return new ParameterBlock(parent, path, key, index, true, r, diag, diag ? r : r * (r + 1) / 2, m);
                     }
 
-                    return new ParameterBlock(parent, key, index, false, r, false, r * c, m);
+                    return new ParameterBlock(parent, path, key, index, false, r, false, r * c, m);
                 case JsonArray a:
                     var vec = a.Select(e => e!.GetValue<double>()).ToArray();
-                    return new ParameterBlock(parent, key, index, positive, 0, false, vec.Length, vec);
+                    return new ParameterBlock(parent, path, key, index, positive, 0, false, vec.Length, vec);
                 default:
                     throw new ModelValidationException(path, "is not a number, vector or matrix that can be fitted.");
+            }
+        }
+
+        /// <summary>Names and scales of this block's optimiser coordinates, in <see cref="Encode"/> order.</summary>
+        public IEnumerable<(string Name, string Scale)> Coordinates()
+        {
+            if (rows > 0 && positive)
+            {
+                for (var i = 0; i < rows; i++)
+                {
+                    if (diagonalOnly)
+                    {
+                        yield return ($"log {path}[{i}][{i}]", "log");
+                        continue;
+                    }
+
+                    for (var j = 0; j <= i; j++)
+                    {
+                        yield return i == j ? ($"log L{path}[{i}][{i}]", "log-cholesky") : ($"L{path}[{i}][{j}]", "cholesky");
+                    }
+                }
+
+                yield break;
+            }
+
+            var columns = rows > 0 ? Start.Length / rows : 0;
+            for (var i = 0; i < Count; i++)
+            {
+                var name = rows > 0 ? $"{path}[{i / columns}][{i % columns}]" : Count == 1 && IsScalar() ? path : $"{path}[{i}]";
+                yield return positive ? ($"log {name}", "log") : (name, "natural");
+            }
+        }
+
+        /// <summary>The block's fitted numbers as the spec now holds them (a covariance: its diagonal, or its lower
+        /// triangle when fitted in full).</summary>
+        public IEnumerable<(string Name, double Value)> Natural()
+        {
+            var node = index >= 0 ? parent[key]!.AsArray()[index] : parent[key];
+            switch (node)
+            {
+                case JsonValue v:
+                    yield return (path, v.GetValue<double>());
+                    break;
+                case JsonArray a when a.Count > 0 && a[0] is JsonArray:
+                    for (var i = 0; i < a.Count; i++)
+                    {
+                        var row = a[i]!.AsArray();
+                        for (var j = 0; j < row.Count; j++)
+                        {
+                            if (!positive || (diagonalOnly ? i == j : j <= i))
+                            {
+                                yield return ($"{path}[{i}][{j}]", row[j]!.GetValue<double>());
+                            }
+                        }
+                    }
+
+                    break;
+                case JsonArray a:
+                    for (var i = 0; i < a.Count; i++)
+                    {
+                        yield return ($"{path}[{i}]", a[i]!.GetValue<double>());
+                    }
+
+                    break;
             }
         }
 
@@ -351,7 +631,7 @@ public static class MaximumLikelihood
 
                 value = array;
             }
-            else if (Count == 1 && Start.Length == 1 && parentIsScalar())
+            else if (Count == 1 && Start.Length == 1 && IsScalar())
             {
                 value = JsonValue.Create(positive ? Math.Exp(x[offset]) : x[offset]);
             }
@@ -374,12 +654,12 @@ public static class MaximumLikelihood
             {
                 parent[key] = value;
             }
+        }
 
-            bool parentIsScalar()
-            {
-                var current = index >= 0 ? parent[key]!.AsArray()[index] : parent[key];
-                return current is JsonValue;
-            }
+        private bool IsScalar()
+        {
+            var current = index >= 0 ? parent[key]!.AsArray()[index] : parent[key];
+            return current is JsonValue;
         }
 
         private static (JsonNode Parent, string Key, int Index) Locate(JsonObject root, string path)

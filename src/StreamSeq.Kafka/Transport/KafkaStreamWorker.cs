@@ -165,6 +165,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         finally
         {
             Status.SetStarted(false);
+            Status.SetJoined(false);
             AnswerPendingQueries();
         }
     }
@@ -434,6 +435,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
     {
         var offsets = RestorePartitions([.. partitions.Select(tp => tp.Partition.Value)]);
         Status.SetPartitions(owned.Keys);
+
+        // An assignment, even an empty one, means the group has taken this member in; ready once restored.
+        Status.SetJoined(true);
         return [.. partitions.Select(tp => new TopicPartitionOffset(tp, offsets[tp.Partition.Value]))];
     }
 
@@ -462,6 +466,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         Status.SetPartitions(owned.Keys);
+        Status.SetJoined(false);
         LogLost(logger, string.Join(",", partitions.Select(p => p.Partition.Value)));
         if (inTransaction)
         {

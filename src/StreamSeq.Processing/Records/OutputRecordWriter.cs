@@ -171,6 +171,7 @@ public sealed class OutputRecordWriter : IDisposable
         (EstimateFlags.Resampled, "resampled"),
         (EstimateFlags.Diffuse, "diffuse"),
         (EstimateFlags.ObservationSkipped, "observation-skipped"),
+        (EstimateFlags.DiffuseFallback, "diffuse-fallback"),
     ];
 
     private void Begin(string type, ReadOnlySpan<char> stream, RecordTime time, string model)

@@ -12,14 +12,19 @@ public static class WorkerEndpoints
     /// <summary>Liveness: healthy unless the processing loop stopped on a fatal error.</summary>
     public const string Live = "/health/live";
 
-    /// <summary>Readiness: every owned partition restored.</summary>
+    /// <summary>Readiness: group joined, every owned partition restored, broker reachable.</summary>
     public const string Ready = "/health/ready";
 
     /// <summary>Loop status (JSON).</summary>
     public const string Status = "/api/status";
 
-    /// <summary>One stream's current state (JSON).</summary>
-    public const string Stream = "/api/streams/{id}";
+    /// <summary>
+    /// One stream's current state (JSON); the id is the rest of the path, percent-encoded (<c>%2F</c> for <c>/</c>).
+    /// </summary>
+    public const string Stream = "/api/streams/{**id}";
+
+    /// <summary>The path before a stream id in <see cref="Stream"/>.</summary>
+    public const string StreamPrefix = "/api/streams/";
 
     /// <summary>The configured models (JSON).</summary>
     public const string Models = "/api/models";

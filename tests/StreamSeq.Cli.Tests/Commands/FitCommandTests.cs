@@ -62,6 +62,44 @@ public sealed class FitCommandTests : IDisposable
     }
 
     [Fact]
+    public void Execute_NileMle_ReportsStandardErrorsAndWhyTheOptimiserStopped()
+    {
+        var output = System.IO.Path.Combine(dir, "fitted.json");
+        var errors = new StringWriter();
+        Assert.Equal(0, FitCommand.Execute(RepositoryFiles.Path("examples", "nile-diffuse.json"), RepositoryFiles.Path("examples", "nile.csv"), output, ["observationNoise", "transitionNoise"], "mle", 500, 0, errors));
+        var fit = JsonDocument.Parse(File.ReadAllText(output)).RootElement.GetProperty("fit");
+        Assert.True(fit.GetProperty("converged").GetBoolean());
+        Assert.StartsWith("BFGS: ", fit.GetProperty("stopReason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, fit.GetProperty("warnings").GetArrayLength());
+        var se = fit.GetProperty("standardErrors");
+        Assert.True(se.GetProperty("available").GetBoolean());
+        var estimates = se.GetProperty("estimates").EnumerateArray().ToArray();
+
+        // The observed information's standard errors (statsmodels' numerical Hessian gives 3145.5 and 1280.4).
+        Assert.Equal("observationNoise[0][0]", estimates[0].GetProperty("name").GetString());
+        Assert.InRange(estimates[0].GetProperty("standardError").GetDouble(), 3135, 3155);
+        Assert.InRange(estimates[1].GetProperty("standardError").GetDouble(), 1275, 1285);
+        Assert.Equal("log", se.GetProperty("optimizerScale")[0].GetProperty("scale").GetString());
+        Assert.DoesNotContain("warning", errors.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Execute_OneRowTwoParameters_IsNotConvergedAndWarns()
+    {
+        var input = Write("one.csv", "stream,time,value\nnile,1871,1120\n");
+        var output = System.IO.Path.Combine(dir, "fitted.json");
+        var errors = new StringWriter();
+        Assert.Equal(0, FitCommand.Execute(RepositoryFiles.Path("examples", "nile-diffuse.json"), input, output, ["observationNoise", "transitionNoise"], "mle", 500, 0, errors));
+        var fit = JsonDocument.Parse(File.ReadAllText(output)).RootElement.GetProperty("fit");
+        Assert.False(fit.GetProperty("converged").GetBoolean());
+        Assert.False(fit.GetProperty("standardErrors").GetProperty("available").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, fit.GetProperty("standardErrors").GetProperty("estimates")[0].GetProperty("standardError").ValueKind);
+        Assert.Contains("1 observed value for 2 free parameters", fit.GetProperty("warnings")[0].GetString(), StringComparison.Ordinal);
+        Assert.Contains("warning: 1 observed value for 2 free parameters", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains("not converged", errors.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Execute_EmOnAPresetsTransitionNoise_FailsNamingTheField()
     {
         var model = Write("nile-preset.json", """{"name":"nile-preset","kind":"linear-gaussian","components":[{"type":"local-level","levelNoise":100}],"observationNoise":[[100]]}""");

@@ -22,6 +22,8 @@ public sealed partial class DocumentedCommandsTests
         ("dotnet run --project src/StreamSeq.Worker", "the worker on the embedded broker: .ci/smoke-main.sh runs it as written until it is ready and has committed outputs, then stops it with Ctrl+C; the worker tests start the same build (EmbeddedWorkerProcess)", [".ci/smoke-main.sh", "tests/StreamSeq.Worker.Tests/Browser/EmbeddedWorkerProcess.cs"]),
         ("dotnet build src/StreamSeq.Worker", "the build step of the worker's first start: .ci/run builds the whole solution and .ci/smoke-main.sh then starts the worker without building", [".ci/run", ".ci/smoke-main.sh"]),
         ("dotnet test StreamSeq.sln", "the test command itself: .ci/run runs it", [".ci/run"]),
+        ("dotnet pack src/StreamSeq.Cli", "packing the tool: the packaging tests pack it (this platform's package), install it from the folder and run it", ["tests/StreamSeq.Cli.Tests/Packaging/DotnetToolTests.cs"]),
+        ("dotnet tool install ", "installing the tool from a folder: the packaging tests install it with --tool-path from a local folder source and run it", ["tests/StreamSeq.Cli.Tests/Packaging/DotnetToolTests.cs"]),
         ("docker ", "needs a Docker engine: the compose file and the image layout are checked by the deployment tests, and deploy/ci/smoke-publish.sh publishes as the Dockerfile does and probes the worker", ["tests/StreamSeq.Worker.Tests/Deployment/ComposeFileTests.cs", "tests/StreamSeq.Worker.Tests/Deployment/DockerfileTests.cs", "deploy/ci/smoke-publish.sh"]),
         ("helm ", "needs a cluster: .ci/run lints and renders the chart, and the chart tests check the rendered manifests", ["tests/StreamSeq.Worker.Tests/Deployment/HelmChartTests.cs"]),
         ("kubectl ", "needs a cluster: the chart tests check the probes and service it relies on", ["tests/StreamSeq.Worker.Tests/Deployment/HelmChartTests.cs"]),
@@ -30,7 +32,11 @@ public sealed partial class DocumentedCommandsTests
         ("npm ", "maintainers' step that re-vendors uPlot, as above", ["tests/StreamSeq.Worker.Tests/Dashboard/DashboardAssetsTests.cs"]),
         ("cd bench/StreamSeq.Benchmarks", "benchmarks (minutes each, results in the bench docs): .ci/run builds the bench projects with the solution", ["bench/StreamSeq.Benchmarks/StreamSeq.Benchmarks.csproj"]),
         ("dotnet run -c Release -- ", "benchmarks, as above", ["bench/StreamSeq.Benchmarks/StreamSeq.Benchmarks.csproj"]),
-        ("dotnet run --project tools/StreamSeq.EmbeddedBroker", "a standalone broker that runs until Ctrl+C: the broker it hosts (src/StreamSeq.Kafka/Embedded) is what every Kafka test runs against", ["tests/StreamSeq.Kafka.Tests/StreamSeq.Kafka.Tests.csproj"]),
+        ("streamseq broker", "a broker that runs until Ctrl+C for other processes: the walkthrough test runs it as written with the worker, the simulator and the reader as processes; the broker's options are checked by the read command tests", ["tests/StreamSeq.Worker.Tests/Integration/WalkthroughTests.cs", "tests/StreamSeq.Cli.Tests/Commands/ReadCommandTests.cs"]),
+        ("streamseq read --bootstrap-servers", "reads a running broker: the walkthrough test runs these reads against streamseq broker and the worker; the read command tests cover formats and isolation", ["tests/StreamSeq.Worker.Tests/Integration/WalkthroughTests.cs", "tests/StreamSeq.Cli.Tests/Commands/ReadCommandTests.cs"]),
+        ("streamseq simulate --bootstrap-servers", "produces to a running broker: the walkthrough test runs it against streamseq broker, the simulate tests against the embedded broker", ["tests/StreamSeq.Worker.Tests/Integration/WalkthroughTests.cs", "tests/StreamSeq.Cli.Tests/Commands/SimulateCommandTests.cs"]),
+        ("streamseq run --model examples/sensors.json --input readings.jsonl", "replays the readings the walkthrough read back from the broker: the walkthrough test runs it on them", ["tests/StreamSeq.Worker.Tests/Integration/WalkthroughTests.cs"]),
+        ("diff <(", "compares the walkthrough's outputs with streamseq run's: the walkthrough test compares them record by record, per stream", ["tests/StreamSeq.Worker.Tests/Integration/WalkthroughTests.cs"]),
         ("dotnet build src/StreamSeq.Cli -c Release && dotnet build bench/StreamSeq.Nab", "part of the NAB recipe, which needs NAB's data (not bundled): the scorer and the detector's results are tested by the NAB tests", ["tests/StreamSeq.Nab.Tests/NabScorerTests.cs"]),
         ("mkdir -p /tmp/nab-results", "part of the NAB recipe, as above", ["tests/StreamSeq.Nab.Tests/NabScorerTests.cs"]),
         ("dotnet bench/StreamSeq.Nab/", "part of the NAB recipe, as above", ["tests/StreamSeq.Nab.Tests/NabCommandLineTests.cs"]),
@@ -46,7 +52,6 @@ public sealed partial class DocumentedCommandsTests
     /// </summary>
     internal static readonly (string Model, string Reason)[] KnownDefects =
     [
-        ("examples/sensors.json", "examples/sensors.json never leaves the exact diffuse phase (minus-infinite and negative variances); remove this entry once the diffuse-phase fix is merged"),
     ];
 
     private static readonly string[] CommandStarts = ["streamseq ", "dotnet ", "cd ", "mkdir ", "docker ", "helm ", "kubectl ", "curl ", "npm ", "alias "];

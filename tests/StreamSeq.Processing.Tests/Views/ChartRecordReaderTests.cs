@@ -62,9 +62,10 @@ public sealed class ChartRecordReaderTests
     [Fact]
     public void Read_UnresolvedDiffuseSeasonalState_TakesTheFilteredBandFromThePredictiveCovariance()
     {
-        // The bundled room-temperature model writes infinite state covariances while a diffuse part remains (and for
-        // its slow daily cycle that part lingers). Wherever the predictive covariance of the reading is finite, the
-        // filtered band comes from it: finite, positive and narrower than the predictive band; the mean is always drawn.
+        // The bundled room-temperature model writes infinite state covariances while a diffuse part remains (at most
+        // 2n = 12 readings; its slow daily cycle then gets a stated finite variance). Wherever the predictive covariance
+        // of the reading is finite, the filtered band comes from it: finite, positive and narrower than the predictive
+        // band; the mean is always drawn.
         var spec = File.ReadAllText(RepositoryExamples.Path("sensors.json"));
         var binding = ViewRuns.Binding(spec);
         var sink = ViewRuns.RunJson(binding, ViewRuns.SensorRows("temperature-0004", 400));
@@ -73,7 +74,7 @@ public sealed class ChartRecordReaderTests
         Assert.Equal(400, filtered.Count);
         Assert.All(filtered, r => Assert.True(r.TimeIsDate && double.IsFinite(r.Mean![0])));
         var stateInfinite = sink.Of(OutputKind.Filtered).Count(e => e.GetProperty("state").GetProperty("cov")[0][0].ValueKind == System.Text.Json.JsonValueKind.String);
-        Assert.True(stateInfinite > 100, $"expected the diffuse phase to show in the records ({stateInfinite} of 400)");
+        Assert.InRange(stateInfinite, 1, 12);
         var banded = filtered.Where(r => double.IsFinite(r.PredictiveStandardDeviation![0])).Skip(5).ToList();
         Assert.NotEmpty(banded);
         Assert.All(banded, r => Assert.True(r.StandardDeviation![0] > 0 && r.StandardDeviation[0] < r.PredictiveStandardDeviation![0], $"sd {r.StandardDeviation[0]} vs predictive {r.PredictiveStandardDeviation![0]} at {r.Time}"));

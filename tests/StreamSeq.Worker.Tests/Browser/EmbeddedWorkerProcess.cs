@@ -56,6 +56,9 @@ internal sealed class EmbeddedWorkerProcess : IAsyncDisposable
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(url);
+
+        // Settings given on the command line: the embedded broker must be asked for (docs/worker.md, "Which broker").
+        start.ArgumentList.Add("--StreamSeq:Embedded:Enabled=true");
         foreach (var (key, value) in settings)
         {
             start.ArgumentList.Add($"--{key}={value}");

@@ -45,8 +45,12 @@ public sealed class ComposeFileTests
             }
         }
 
-        Assert.Equal(Service("worker")["image"].Text(), Service("simulator")["image"].Text());
+        // The worker is the Dockerfile's default target (the worker alone); the simulator is its command image.
         Assert.Equal("deploy/Dockerfile", Service("worker")["build"]!["dockerfile"].Text());
+        Assert.Null(Service("worker")["build"]!["target"]);
+        Assert.Equal("deploy/Dockerfile", Service("simulator")["build"]!["dockerfile"].Text());
+        Assert.Equal("cli", Service("simulator")["build"]!["target"].Text());
+        Assert.NotEqual(Service("worker")["image"].Text(), Service("simulator")["image"].Text());
         Assert.Equal(Service("kafka")["image"].Text(), Service("topics")["image"].Text());
         Assert.StartsWith("apache/kafka:", Service("kafka")["image"].Text(), StringComparison.Ordinal);
     }
