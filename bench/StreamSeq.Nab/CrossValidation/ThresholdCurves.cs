@@ -129,7 +129,7 @@ public sealed class ThresholdCurves
     }
 
     /// <summary>
-    /// The threshold t, among NAB's candidates (every distinct score and 1.1), that maximises the weighted total
+    /// The threshold t, among NAB's candidates (every distinct score after probation, and 1.1), that maximises the weighted total
     /// averaged over t + s for each shift s; the highest such t among ties.
     /// </summary>
     /// <exception cref="ArgumentException">One weight per file is needed.</exception>

@@ -46,6 +46,11 @@ namespace StreamSeq.Estimation.Detection;
 /// L = <see cref="AnomalyDetectorOptions.SuppressionWindow"/> rows is multiplied by κ =
 /// <see cref="AnomalyDetectorOptions.SuppressionFactor"/>, so one event raises one alarm. The score is 0 during the
 /// warm-up and until <see cref="AnomalyDetectorOptions.CalibrationWarmup"/> surprisals have been seen.</para>
+/// <para><b>Optional score designs</b> (off by default; both lost in cross-validation on NAB, docs/nab-report.md): with
+/// <see cref="AnomalyDetectorOptions.TailModel"/> "exceedance" the tail is exponential above the (1 − f) quantile of
+/// the surprisal history (see <c>SurprisalCalibrator</c>); with <see cref="AnomalyDetectorOptions.EvidenceWindow"/>
+/// W &gt; 0 the Gaussian tail of the mean of the last W raw scores 1 − p_t against its long-run distribution (see
+/// <c>EvidenceChannel</c>) joins the per-reading tail by Bonferroni: −ln q is taken from the smaller tail, doubled.</para>
 /// <para><b>Smoothing.</b> The backward step smooths the level expert: the Rauch–Tung–Striebel step of a random-walk
 /// level, Cov(h_{t−1}, h_t | y_{1:t−1}) = S C_{t−1}, with the filtered noise scale plugged in; warm-up rows carry
 /// nothing back.</para>
