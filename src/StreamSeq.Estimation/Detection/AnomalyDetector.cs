@@ -531,11 +531,6 @@ public sealed class AnomalyDetector : IEstimator, IBackwardStep
                 ? SurprisalCalibrator.LogExceedanceTail(calibration, layout.CalibrationBins, options.CalibrationMinimum, options.CalibrationResolution, options.TailFraction, options.MinimumTailScale, surprisal)
                 : SurprisalCalibrator.LogTail(calibration, layout.CalibrationBins, options.CalibrationMinimum, options.CalibrationResolution, options.TailFraction, options.MinimumTailScale, surprisal);
         SurprisalCalibrator.Add(calibration, layout.CalibrationBins, options.CalibrationMinimum, options.CalibrationResolution, surprisal, layout.CalibrationTrees);
-        if (options.CalibrationMemory > 0 && SurprisalCalibrator.Seen(calibration) >= 2.0 * options.CalibrationMemory)
-        {
-            SurprisalCalibrator.Halve(calibration, layout.CalibrationBins, layout.CalibrationTrees);
-        }
-
         var raw = 0.0;
         if (haveHistory)
         {

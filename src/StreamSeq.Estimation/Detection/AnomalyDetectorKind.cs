@@ -31,7 +31,7 @@ public sealed class AnomalyDetectorKind : IModelKind
         "initialVarianceDegreesOfFreedom", "seasonalPeriods", "seasonalBinNoise", "initialBinVariance", "minimumSeasonalBins",
         "maximumSeasonalBins", "changepointHazard", "changepointMaxRunLength", "marginalBins", "marginalPriorWeight",
         "marginalBandwidthFactor", "switchingRate", "calibrationWarmup", "calibrationResolution", "calibrationMinimum",
-        "calibrationMaximum", "tailFraction", "minimumTailScale", "tailModel", "evidenceWindow", "calibrationMemory", "historyExponent", "scoreSpan",
+        "calibrationMaximum", "tailFraction", "minimumTailScale", "tailModel", "evidenceWindow", "historyExponent", "scoreSpan",
         "suppressionWindow", "suppressionFactor", "quantizationFloor")
         .Nest("thresholds", SpecShape.MapOf(SpecShape.Of("threshold", "score")));
 
@@ -82,7 +82,6 @@ public sealed class AnomalyDetectorKind : IModelKind
             MinimumTailScale = spec.Number("minimumTailScale", d.MinimumTailScale),
             TailModel = spec.OptionalString("tailModel") ?? d.TailModel,
             EvidenceWindow = spec.Integer("evidenceWindow", d.EvidenceWindow),
-            CalibrationMemory = spec.Integer("calibrationMemory", d.CalibrationMemory),
             HistoryExponent = spec.Number("historyExponent", d.HistoryExponent),
             ScoreSpan = spec.Number("scoreSpan", d.ScoreSpan),
             SuppressionWindow = spec.Integer("suppressionWindow", d.SuppressionWindow),

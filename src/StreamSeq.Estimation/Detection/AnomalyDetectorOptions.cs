@@ -107,12 +107,6 @@ public sealed record AnomalyDetectorOptions
     /// </summary>
     public int EvidenceWindow { get; init; } = AnomalyDetectorDefaults.Integer("evidenceWindow");
 
-    /// <summary>
-    /// Readings M the surprisal calibration remembers: when the history reaches 2M, every count is halved (0 keeps the
-    /// whole history).
-    /// </summary>
-    public int CalibrationMemory { get; init; } = AnomalyDetectorDefaults.Integer("calibrationMemory");
-
     /// <summary>Exponent γ of the history-size correction q = p · n^γ of the tail probability.</summary>
     public double HistoryExponent { get; init; } = AnomalyDetectorDefaults.Number("historyExponent");
 
@@ -233,11 +227,6 @@ public sealed record AnomalyDetectorOptions
         }
 
         AtLeast("evidenceWindow", EvidenceWindow, 0);
-        if (CalibrationMemory != 0 && CalibrationMemory < CalibrationWarmup)
-        {
-            throw new ModelValidationException("calibrationMemory", $"must be 0 (the whole history) or at least calibrationWarmup ({CalibrationWarmup}), got {CalibrationMemory}.");
-        }
-
         if (EvidenceWindow > 10_000)
         {
             throw new ModelValidationException("evidenceWindow", $"must be at most 10000 (it sizes every stream's state), got {EvidenceWindow}.");

@@ -135,20 +135,6 @@ internal static class SurprisalCalibrator
         }
     }
 
-    /// <summary>
-    /// Halves every count (and the number seen): the history then weighs the older half of the readings half as much,
-    /// so with halving at 2M readings the calibration remembers between M and 2M readings' worth. The trees are linear in
-    /// the counts, so halving their nodes halves every prefix sum exactly.
-    /// </summary>
-    internal static void Halve(Span<double> state, int bins, int trees = 1)
-    {
-        state[DetectorLayout.CalibrationSeen] *= 0.5;
-        foreach (ref var node in state.Slice(DetectorLayout.CalibrationHeaderLength, trees * bins))
-        {
-            node *= 0.5;
-        }
-    }
-
     /// <summary>The largest k with Prefix(k) ≤ <paramref name="target"/> (Fenwick descent, O(log bins)).</summary>
     private static int Descend(ReadOnlySpan<double> tree, double target)
     {
