@@ -1,6 +1,8 @@
+using System.ComponentModel.DataAnnotations;
 using StreamSeq.Kafka;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
+using StreamSeq.Worker.Alerts;
 
 namespace StreamSeq.Worker.Configuration;
 
@@ -80,6 +82,8 @@ public sealed class WorkerSettings
         problems.AddRange(SettingValues.AnnotationProblems(processing, ProcessingSettings.Section));
         problems.AddRange(SettingValues.AnnotationProblems(embedded, EmbeddedSettings.Section));
         problems.AddRange(SettingValues.AnnotationProblems(dashboard, DashboardSettings.Section));
+        var alerts = Bind<AlertSettings>(configuration, AlertSettings.Section);
+        problems.AddRange(alerts.Validate(new ValidationContext(alerts)).Select(r => r.ErrorMessage ?? AlertSettings.Section));
         foreach (var model in configuration.GetSection(ModelConfiguration.ModelSettingsSection).GetChildren())
         {
             problems.AddRange(SettingValues.AnnotationProblems(model.Get<ModelSettings>() ?? new ModelSettings(), model.Path));

@@ -99,4 +99,19 @@ public sealed class WorkerSettingsTests
 
         Assert.StartsWith("StreamSeq:UnknownSettings:", Assert.Single(e.Problems), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Load_InvalidAlertWebhook_StopsWithOneLinePerSetting()
+    {
+        var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?>
+        {
+            ["StreamSeq:Embedded:Enabled"] = "true",
+            ["StreamSeq:Alerts:Webhook:Url"] = "notaurl",
+            ["StreamSeq:Alerts:Webhook:MaxBatchSize"] = "0",
+        })));
+
+        Assert.Equal(2, e.Problems.Count);
+        Assert.Contains(e.Problems, p => p.StartsWith("StreamSeq:Alerts:Webhook:Url: ", StringComparison.Ordinal) && p.Contains("'notaurl'", StringComparison.Ordinal));
+        Assert.Contains(e.Problems, p => p.StartsWith("StreamSeq:Alerts:Webhook:MaxBatchSize: ", StringComparison.Ordinal));
+    }
 }
