@@ -38,7 +38,7 @@ public static class ChangelogKeys
     /// starting with a NUL character are refused with a one-line reason. Allocates nothing for a usable key.
     /// </summary>
     /// <param name="key">The key bytes.</param>
-    /// <param name="destination">At least <see cref="MaxStreamIdBytes"/> characters.</param>
+    /// <param name="destination">At least as many characters as the key has bytes, up to <see cref="MaxStreamIdBytes"/>.</param>
     /// <param name="length">Characters written.</param>
     /// <param name="problem">Why the key is refused.</param>
     public static bool TryDecodeStreamId(ReadOnlySpan<byte> key, Span<char> destination, out int length, out string? problem)

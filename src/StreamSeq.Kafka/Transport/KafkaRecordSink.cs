@@ -124,7 +124,9 @@ internal sealed class KafkaRecordSink : IRecordSink
     /// </summary>
     public bool ProduceState(TopicPartition target, ReadOnlySpan<char> key, ReadOnlySpan<byte> value)
     {
-        Span<byte> keyBytes = stackalloc byte[ChangelogKeys.MaxStreamIdBytes];
+        // Sized to the id (a stream id is at most MaxStreamIdBytes of UTF-8, three bytes per char at most): stackalloc
+        // clears what it reserves, once per record.
+        Span<byte> keyBytes = stackalloc byte[Math.Min(key.Length * 3, ChangelogKeys.MaxStreamIdBytes)];
         var keyArray = Encoding.UTF8.TryGetBytes(key, keyBytes, out var n) ? keys.Copy(keyBytes[..n]) : Encoding.UTF8.GetBytes(key.ToString());
         return Size(keyArray.Length, value.Length, StampHeaders() is null ? 0 : stampHeadersSize) <= ProducerLimit
             && TryProduceCopy(target, keyArray, values.Copy(value), default);
@@ -290,7 +292,7 @@ internal sealed class KafkaRecordSink : IRecordSink
 
     private static bool Matches(byte[] key, ReadOnlySpan<char> id)
     {
-        Span<byte> buffer = stackalloc byte[ChangelogKeys.MaxStreamIdBytes];
+        Span<byte> buffer = stackalloc byte[Math.Min(key.Length, ChangelogKeys.MaxStreamIdBytes)];
         return Encoding.UTF8.TryGetBytes(id, buffer, out var n) && buffer[..n].SequenceEqual(key);
     }
 }

@@ -328,7 +328,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
         sink.BeginRecord();
 
         // The key is the stream id, decoded strictly: two invalid keys must never become one stream.
-        Span<char> keyChars = stackalloc char[ChangelogKeys.MaxStreamIdBytes];
+        // UTF-8 never takes fewer bytes than UTF-16 chars: the key's length bounds the id's (stackalloc clears what it
+        // reserves, so it is sized to the key rather than to the limit).
+        Span<char> keyChars = stackalloc char[Math.Min(message.Key?.Length ?? 0, ChangelogKeys.MaxStreamIdBytes)];
         var keyLength = 0;
         string? keyProblem = null;
         if (message.Key is { Length: > 0 } keyBytes && !ChangelogKeys.TryDecodeStreamId(keyBytes, keyChars, out keyLength, out keyProblem))
@@ -338,9 +340,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
         else
         {
             ReadOnlySpan<char> key = keyChars[..keyLength];
-            Span<char> routeChars = stackalloc char[128];
+            var routeBytes = options.RouteHeader.Length > 0 && message.Headers is { } headers && headers.TryGetLastBytes(options.RouteHeader, out var bytes) ? bytes : null;
+            Span<char> routeChars = stackalloc char[Math.Min(routeBytes?.Length ?? 0, 256)];
             scoped ReadOnlySpan<char> route = default;
-            if (options.RouteHeader.Length > 0 && message.Headers is { } headers && headers.TryGetLastBytes(options.RouteHeader, out var routeBytes))
+            if (routeBytes is not null)
             {
                 route = Encoding.UTF8.TryGetChars(routeBytes, routeChars, out var routeLength) ? routeChars[..routeLength] : Encoding.UTF8.GetString(routeBytes);
             }
