@@ -27,6 +27,12 @@ catch (InvalidOperationException e)
 var builder = WebApplication.CreateBuilder(args);
 var services = builder.Services;
 
+// Nothing says where to listen (Urls, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints): the loopback interface, port 8080.
+if (!ListenAddresses.AnyConfigured(builder.Configuration))
+{
+    builder.WebHost.UseUrls(ListenAddresses.DefaultUrl);
+}
+
 // Every setting is checked before anything starts; a problem stops the start with one line naming the setting.
 WorkerSettings settings;
 try
