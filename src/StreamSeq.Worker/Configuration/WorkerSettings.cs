@@ -63,6 +63,7 @@ public sealed class WorkerSettings
     public static WorkerSettings Load(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        DurationConverter.Install();
         var unknownMode = (configuration[UnknownSettingsKey] ?? "fail").Trim().ToLowerInvariant();
         if (unknownMode is not ("fail" or "warn"))
         {
