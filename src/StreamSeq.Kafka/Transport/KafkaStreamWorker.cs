@@ -118,6 +118,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         // No per-message delivery reports: a failed send puts the transaction in an abortable state and surfaces at
         // CommitTransaction (which aborts and rewinds), so the reports would only cost a managed callback per record.
         producerConfig.EnableDeliveryReports = false;
+        producerConfig.StatisticsIntervalMs = KafkaClientDefaults.StatisticsIntervalMilliseconds;
         Apply(producerConfig, options.Client);
         var protocol = options.GroupProtocol == "consumer" ? Confluent.Kafka.GroupProtocol.Consumer : Confluent.Kafka.GroupProtocol.Classic;
         var consumerConfig = KafkaClientDefaults.InputConsumer(options.BootstrapServers, options.GroupId, protocol);
@@ -127,6 +128,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             consumerConfig.HeartbeatIntervalMs = Math.Max(100, (int)options.SessionTimeout.TotalMilliseconds / 5);
         }
 
+        consumerConfig.StatisticsIntervalMs = KafkaClientDefaults.StatisticsIntervalMilliseconds;
         Apply(consumerConfig, options.Client);
 
         // The loop subscribes to one topic, so results need no topic name (a string marshalled per record otherwise);
@@ -139,6 +141,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         producer = new ProducerBuilder<byte[], byte[]>(producerConfig)
             .SetLogHandler((_, m) => OnClientLog(m))
             .SetErrorHandler((_, e) => OnClientError(e))
+            .SetStatisticsHandler((_, json) => metrics.ClientStatistics.Publish(json))
             .Build();
         sink = new KafkaRecordSink(producer, options, tap);
         Retry("initialise transactions", () => producer.InitTransactions(options.TransactionTimeout + TimeSpan.FromSeconds(5)));
@@ -147,6 +150,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         consumer = new ConsumerBuilder<byte[], byte[]>(consumerConfig)
             .SetLogHandler((_, m) => OnClientLog(m))
             .SetErrorHandler((_, e) => OnClientError(e))
+            .SetStatisticsHandler((_, json) => metrics.ClientStatistics.Publish(json))
             .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
             .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(partitions))
             .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
@@ -174,6 +178,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     public void Dispose()
     {
         statusExport.Dispose();
+        metrics.ClientStatistics.Forget(consumer?.Name);
+        metrics.ClientStatistics.Forget(producer?.Name);
         if (!BoundedDisposal.Dispose(consumer, BoundedDisposal.DefaultBound))
         {
             LogDisposeAbandoned(logger, "consumer", BoundedDisposal.DefaultBound.TotalSeconds);
@@ -399,8 +405,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         // set the latency tail, and forgets a one-off stall within a few dozen transactions).
         var took = Stopwatch.GetTimestamp() - start;
         commitEstimate = Math.Max(took, commitEstimate - (commitEstimate / 10));
-        var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        metrics.Committed(elapsed);
+        metrics.Committed(Stopwatch.GetElapsedTime(start).TotalSeconds);
         metrics.Produced(options.ChangelogTopic, changelogRecords);
         metrics.Produced("outputs", outputs - changelogRecords);
         Status.Commits++;
@@ -521,7 +526,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
 
             var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            metrics.Restored(streams, elapsed);
+            metrics.Restored(streams, elapsed / 1000);
             LogRestoreDone(logger, partitions.Count, streams, elapsed);
             activity?.SetTag("streamseq.partitions", partitions.Count);
             activity?.SetTag("streamseq.streams", streams);
