@@ -116,6 +116,35 @@ public sealed partial class MetricsExportTests(ScrapedWorker worker) : IClassFix
         }
     }
 
+    [SkippableFact]
+    public void PrometheusRule_EveryAlertExpression_QueriesMetricsTheWorkerExportsForThisRelease()
+    {
+        Skip.If(Helm.Binary is null, Helm.MissingMessage);
+        var (code, output, errors) = Helm.Template("--set", "metrics.prometheusRule.enabled=true", "--namespace", "sensors");
+        Assert.True(code == 0, errors);
+        var rule = YamlDocuments.Parse(output).Single(m => m["kind"].Text() == "PrometheusRule");
+        var alerts = rule["spec"]!["groups"].Items().SelectMany(g => g["rules"].Items()).ToList();
+
+        Assert.Equal(
+            ["StreamSeqConsumerLagGrowing", "StreamSeqNoCommittedTransaction", "StreamSeqTransactionsAborted", "StreamSeqDeadLetterRate", "StreamSeqSlowRestore"],
+            alerts.Select(a => a["alert"].Text()));
+        foreach (var alert in alerts)
+        {
+            var expr = alert["expr"].Text()!;
+            var queried = Queried([expr]);
+            Assert.NotEmpty(queried);
+            AssertExported(queried, alert["alert"].Text()!);
+            Assert.Equal(expr.Count(c => c == '('), expr.Count(c => c == ')'));
+
+            // Every selector is scoped to this release's series: the namespace and the job the ServiceMonitor scrapes.
+            Assert.Equal(MetricName().Count(expr), Regex.Count(expr, @"streamseq_[a-z0-9_]+\{namespace=""sensors"", job=""ci-streamseq"""));
+            Assert.NotNull(alert["labels"]!["severity"]);
+            Assert.NotNull(alert["annotations"]!["description"]);
+        }
+
+        Assert.DoesNotContain(YamlDocuments.Parse(Helm.Template().Output), m => m["kind"].Text() == "PrometheusRule");
+    }
+
     /// <summary>Metric names an expression selects (streamseq's own and librdkafka's; PromQL functions are not metrics).</summary>
     internal static HashSet<string> Queried(IEnumerable<string> expressions) =>
         expressions.SelectMany(e => MetricName().Matches(e).Select(m => m.Value)).ToHashSet(StringComparer.Ordinal);
