@@ -48,6 +48,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private readonly IDisposable statusExport;
     private readonly ArrayBufferWriter<byte> stateBuffer = new(512);
     private string incarnation = string.Empty;
+    private string? consumerName;
+    private string? producerName;
     private long transactionSequence;
     private int consecutiveAborts;
     private long commitEstimate;
@@ -143,6 +145,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             .SetErrorHandler((_, e) => OnClientError(e))
             .SetStatisticsHandler((_, json) => metrics.ClientStatistics.Publish(json))
             .Build();
+        producerName = producer.Name;
         sink = new KafkaRecordSink(producer, options, tap);
         Retry("initialise transactions", () => producer.InitTransactions(options.TransactionTimeout + TimeSpan.FromSeconds(5)));
         LogStarted(logger, transactionalId, options.InputTopic, options.GroupId);
@@ -155,6 +158,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(partitions))
             .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
             .Build();
+        consumerName = consumer.Name;
         consumer.Subscribe(options.InputTopic);
         Status.SetStarted(true);
         try
@@ -178,8 +182,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     public void Dispose()
     {
         statusExport.Dispose();
-        metrics.ClientStatistics.Forget(consumer?.Name);
-        metrics.ClientStatistics.Forget(producer?.Name);
+        metrics.ClientStatistics.Forget(consumerName);
+        metrics.ClientStatistics.Forget(producerName);
         if (!BoundedDisposal.Dispose(consumer, BoundedDisposal.DefaultBound))
         {
             LogDisposeAbandoned(logger, "consumer", BoundedDisposal.DefaultBound.TotalSeconds);
