@@ -27,6 +27,12 @@ catch (InvalidOperationException e)
 var builder = WebApplication.CreateBuilder(args);
 var services = builder.Services;
 
+// Nothing says where to listen (Urls, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints): the loopback interface, port 8080.
+if (!ListenAddresses.AnyConfigured(builder.Configuration))
+{
+    builder.WebHost.UseUrls(ListenAddresses.DefaultUrl);
+}
+
 // Every setting is checked before anything starts; a problem stops the start with one line naming the setting.
 WorkerSettings settings;
 try
@@ -60,7 +66,7 @@ services.AddSingleton(new ProcessorOptions
     MaxLiveStreams = settings.Processing.MaxLiveStreams,
 });
 services.AddSingleton(TimeProvider.System);
-services.AddWorkerTelemetry(builder.Configuration);
+services.AddWorkerTelemetry(builder.Configuration, settings.Kafka.EffectiveInstanceId, settings.Telemetry);
 services.AddSingleton<OutputTap>();
 services.AddSingleton<InputTap>();
 services.AddSingleton<BrokerEndpoint>();
@@ -99,7 +105,11 @@ if (settings.DashboardEnabled)
 }
 
 SettingsCatalog.WarnAboutUnknown(settings.IgnoredSettings, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SettingsCatalog).FullName!));
-app.MapPrometheusScrapingEndpoint(WorkerEndpoints.Metrics);
+if (settings.Telemetry.Prometheus)
+{
+    app.MapPrometheusScrapingEndpoint(WorkerEndpoints.Metrics);
+}
+
 app.MapHealthChecks(WorkerEndpoints.Live, new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
 app.MapHealthChecks(WorkerEndpoints.Ready, new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WorkerApi.WriteHealthAsync });
 app.MapWorkerApi();

@@ -49,6 +49,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private readonly IDisposable statusExport;
     private readonly ArrayBufferWriter<byte> stateBuffer = new(512);
     private string incarnation = string.Empty;
+    private string? consumerName;
+    private string? producerName;
     private long transactionSequence;
     private int consecutiveAborts;
     private long commitEstimate;
@@ -133,6 +135,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         // No per-message delivery reports: a failed send puts the transaction in an abortable state and surfaces at
         // CommitTransaction (which aborts and rewinds), so the reports would only cost a managed callback per record.
         producerConfig.EnableDeliveryReports = false;
+        producerConfig.StatisticsIntervalMs = KafkaClientDefaults.StatisticsIntervalMilliseconds;
         Apply(producerConfig, options.Client);
         var protocol = options.GroupProtocol == "consumer" ? Confluent.Kafka.GroupProtocol.Consumer : Confluent.Kafka.GroupProtocol.Classic;
         var consumerConfig = KafkaClientDefaults.InputConsumer(options.BootstrapServers, options.GroupId, protocol);
@@ -142,6 +145,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             consumerConfig.HeartbeatIntervalMs = Math.Max(100, (int)options.SessionTimeout.TotalMilliseconds / 5);
         }
 
+        consumerConfig.StatisticsIntervalMs = KafkaClientDefaults.StatisticsIntervalMilliseconds;
         Apply(consumerConfig, options.Client);
 
         // The loop subscribes to one topic, so results need no topic name (a string marshalled per record otherwise);
@@ -154,7 +158,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
         producer = new ProducerBuilder<byte[], byte[]>(producerConfig)
             .SetLogHandler((_, m) => OnClientLog(m))
             .SetErrorHandler((_, e) => OnClientError(e))
+            .SetStatisticsHandler((_, json) => metrics.ClientStatistics.Publish(json))
             .Build();
+        producerName = producer.Name;
         sink = new KafkaRecordSink(producer, options, tap, producerConfig.MessageMaxBytes ?? DefaultMessageMaxBytes);
         Retry("initialise transactions", () => producer.InitTransactions(options.TransactionTimeout + TimeSpan.FromSeconds(5)));
         LogStarted(logger, transactionalId, options.InputTopic, options.GroupId);
@@ -162,10 +168,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
         consumer = new ConsumerBuilder<byte[], byte[]>(consumerConfig)
             .SetLogHandler((_, m) => OnClientLog(m))
             .SetErrorHandler((_, e) => OnClientError(e))
+            .SetStatisticsHandler((_, json) => metrics.ClientStatistics.Publish(json))
             .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
             .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(partitions))
             .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
             .Build();
+        consumerName = consumer.Name;
         consumer.Subscribe(options.InputTopic);
         Status.SetStarted(true);
         lagTimer = new Timer(_ => MeasureLag(), null, LagInterval, LagInterval);
@@ -192,6 +200,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     {
         StopLagTimer();
         statusExport.Dispose();
+        metrics.ClientStatistics.Forget(consumerName);
+        metrics.ClientStatistics.Forget(producerName);
         if (!BoundedDisposal.Dispose(consumer, BoundedDisposal.DefaultBound))
         {
             LogDisposeAbandoned(logger, "consumer", BoundedDisposal.DefaultBound.TotalSeconds);
@@ -470,8 +480,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         // set the latency tail, and forgets a one-off stall within a few dozen transactions).
         var took = Stopwatch.GetTimestamp() - start;
         commitEstimate = Math.Max(took, commitEstimate - (commitEstimate / 10));
-        var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        metrics.Committed(elapsed);
+        metrics.Committed(Stopwatch.GetElapsedTime(start).TotalSeconds);
         metrics.Produced(options.ChangelogTopic, changelogRecords);
         metrics.Produced("outputs", outputs - changelogRecords);
         Status.Commits++;
@@ -601,7 +610,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             OwnedChanged();
 
             var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            metrics.Restored(streams, elapsed);
+            metrics.Restored(streams, elapsed / 1000);
             LogRestoreDone(logger, partitions.Count, streams, elapsed);
             activity?.SetTag("streamseq.partitions", partitions.Count);
             activity?.SetTag("streamseq.streams", streams);

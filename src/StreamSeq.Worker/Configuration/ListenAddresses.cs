@@ -3,12 +3,39 @@ using System.Globalization;
 namespace StreamSeq.Worker.Configuration;
 
 /// <summary>
-/// Checks the addresses the web server is told to listen on (<c>Urls</c>, <c>HTTP_PORTS</c>, <c>HTTPS_PORTS</c>) before it
-/// starts: ASP.NET Core reads an address it cannot parse as something else (<c>http://127.0.0.1:notaport</c> became
-/// every interface on port 80), so a typo would expose the worker where nobody meant it to listen.
+/// Where the web server listens: checks the addresses it is told to listen on (<c>Urls</c>, <c>HTTP_PORTS</c>,
+/// <c>HTTPS_PORTS</c>, <c>Kestrel:Endpoints:*:Url</c>) before it starts, since ASP.NET Core reads an address it cannot
+/// parse as something else (<c>http://127.0.0.1:notaport</c> became every interface on port 80) and a typo would expose
+/// the worker where nobody meant it to listen; and supplies the default when none is configured.
 /// </summary>
+/// <remarks>
+/// The default is <see cref="DefaultUrl"/>, the loopback interface only, as ASP.NET Core's own default is: run on a
+/// laptop, the unauthenticated dashboard and API are not offered to the network the laptop is on. Hosts that should
+/// be reached from elsewhere say so, as container images do with <c>ASPNETCORE_HTTP_PORTS=8080</c> (every interface).
+/// </remarks>
 public static class ListenAddresses
 {
+    /// <summary>The port the worker listens on unless told otherwise (and the containers' port).</summary>
+    public const int DefaultPort = 8080;
+
+    /// <summary>The address the worker listens on when no setting names one.</summary>
+    public const string DefaultUrl = "http://localhost:8080";
+
+    private const string KestrelEndpoints = "Kestrel:Endpoints";
+
+    /// <summary>
+    /// True when a configuration source names where to listen: <c>Urls</c> (<c>ASPNETCORE_URLS</c>, <c>--urls</c>),
+    /// <c>HTTP_PORTS</c>, <c>HTTPS_PORTS</c> (<c>ASPNETCORE_HTTP_PORTS</c>, ...) or a Kestrel endpoint.
+    /// </summary>
+    public static bool AnyConfigured(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return !string.IsNullOrWhiteSpace(configuration["urls"])
+            || !string.IsNullOrWhiteSpace(configuration["http_ports"])
+            || !string.IsNullOrWhiteSpace(configuration["https_ports"])
+            || configuration.GetSection(KestrelEndpoints).GetChildren().Any();
+    }
+
     /// <summary>The problems, one line each naming the setting and the address; empty when all can be used.</summary>
     public static IReadOnlyList<string> FindProblems(IConfiguration configuration)
     {
@@ -19,6 +46,19 @@ public static class ListenAddresses
             if (UrlProblem(url) is { } problem)
             {
                 problems.Add($"Urls: '{url}' is not a listen address ({problem}); expected scheme://host:port, for example http://0.0.0.0:8080.");
+            }
+        }
+
+        foreach (var endpoint in configuration.GetSection(KestrelEndpoints).GetChildren())
+        {
+            var url = endpoint["Url"];
+            if (string.IsNullOrWhiteSpace(url))
+            {
+                problems.Add($"{endpoint.Path}:Url: missing; every Kestrel endpoint needs one, for example http://0.0.0.0:8080.");
+            }
+            else if (UrlProblem(url.Trim()) is { } problem)
+            {
+                problems.Add($"{endpoint.Path}:Url: '{url}' is not a listen address ({problem}); expected scheme://host:port, for example http://0.0.0.0:8080.");
             }
         }
 

@@ -74,7 +74,7 @@ internal static class SettingValues
 
     private static string Expected(Type type) => type switch
     {
-        _ when type == typeof(TimeSpan) => "a duration (hh:mm:ss[.fff], for example 00:00:00.250, or d.hh:mm:ss)",
+        _ when type == typeof(TimeSpan) => DurationConverter.Expected,
         _ when type == typeof(bool) => "true or false",
         _ when type == typeof(int) || type == typeof(long) || type == typeof(short) => "a whole number",
         _ when type == typeof(double) || type == typeof(float) || type == typeof(decimal) => "a number",

@@ -23,8 +23,9 @@ public sealed class WorkerSettings
     /// <summary>The key that decides what an unknown key does.</summary>
     public const string UnknownSettingsKey = SettingsCatalog.Root + ":UnknownSettings";
 
-    private WorkerSettings(KafkaTransportOptions kafka, ProcessingSettings processing, EmbeddedSettings embedded, DashboardSettings dashboard, ModelRouter router, bool usesEmbeddedBroker, IReadOnlyList<string> ignored)
+    private WorkerSettings(KafkaTransportOptions kafka, ProcessingSettings processing, EmbeddedSettings embedded, DashboardSettings dashboard, ModelRouter router, bool usesEmbeddedBroker, IReadOnlyList<string> ignored, TelemetryExporters telemetry)
     {
+        Telemetry = telemetry;
         Kafka = kafka;
         Processing = processing;
         Embedded = embedded;
@@ -55,6 +56,9 @@ public sealed class WorkerSettings
     /// <summary>Whether the dashboard is served.</summary>
     public bool DashboardEnabled => Dashboard.IsEnabled(UsesEmbeddedBroker);
 
+    /// <summary>Where metrics and traces are exported (OpenTelemetry's environment variables).</summary>
+    public TelemetryExporters Telemetry { get; }
+
     /// <summary>Unknown keys let through by <c>StreamSeq:UnknownSettings=warn</c>, to be logged.</summary>
     public IReadOnlyList<string> IgnoredSettings { get; }
 
@@ -63,6 +67,7 @@ public sealed class WorkerSettings
     public static WorkerSettings Load(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        DurationConverter.Install();
         var unknownMode = (configuration[UnknownSettingsKey] ?? "fail").Trim().ToLowerInvariant();
         if (unknownMode is not ("fail" or "warn"))
         {
@@ -84,6 +89,7 @@ public sealed class WorkerSettings
         problems.AddRange(SettingValues.AnnotationProblems(dashboard, DashboardSettings.Section));
         var alerts = Bind<AlertSettings>(configuration, AlertSettings.Section);
         problems.AddRange(alerts.Validate(new ValidationContext(alerts)).Select(r => r.ErrorMessage ?? AlertSettings.Section));
+        var telemetry = TelemetryExporters.Read(configuration, problems);
         foreach (var model in configuration.GetSection(ModelConfiguration.ModelSettingsSection).GetChildren())
         {
             problems.AddRange(SettingValues.AnnotationProblems(model.Get<ModelSettings>() ?? new ModelSettings(), model.Path));
@@ -110,7 +116,7 @@ public sealed class WorkerSettings
             throw new InvalidSettingsException(e.Message, e);
         }
 
-        return new WorkerSettings(kafka, processing, embedded, dashboard, router, usesEmbedded, unknownMode == "warn" ? unknown : []);
+        return new WorkerSettings(kafka, processing, embedded, dashboard, router, usesEmbedded, unknownMode == "warn" ? unknown : [], telemetry);
     }
 
     private static void StopOn(IEnumerable<string> problems)

@@ -3,8 +3,8 @@ namespace StreamSeq.Worker.Hosting;
 /// <summary>The worker's HTTP endpoints (deployment files and probes refer to these paths).</summary>
 public static class WorkerEndpoints
 {
-    /// <summary>The port containers listen on (<c>Urls=http://+:8080</c> in deploy/Dockerfile).</summary>
-    public const int ContainerPort = 8080;
+    /// <summary>The port containers listen on (<c>ASPNETCORE_HTTP_PORTS=8080</c> in deploy/Dockerfile).</summary>
+    public const int ContainerPort = Configuration.ListenAddresses.DefaultPort;
 
     /// <summary>Prometheus scrape endpoint.</summary>
     public const string Metrics = "/metrics";

@@ -23,6 +23,8 @@ public sealed partial class DocumentedCommandsTests
         ("dotnet build src/StreamSeq.Worker", "the build step of the worker's first start: .ci/run builds the whole solution and .ci/smoke-main.sh then starts the worker without building", [".ci/run", ".ci/smoke-main.sh"]),
         ("dotnet test StreamSeq.sln", "the test command itself: .ci/run runs it", [".ci/run"]),
         ("dotnet pack src/StreamSeq.Cli", "packing the tool: the packaging tests pack it (this platform's package), install it from the folder and run it", ["tests/StreamSeq.Cli.Tests/Packaging/DotnetToolTests.cs"]),
+        ("dotnet pack src/StreamSeq.Estimation", "packing the libraries: the packaging tests pack both, check their metadata and symbols, and restore and run the quick-start sample from them", ["tests/StreamSeq.Cli.Tests/Packaging/LibraryPackageTests.cs"]),
+        ("dotnet pack src/StreamSeq.Processing", "packing the libraries, as above", ["tests/StreamSeq.Cli.Tests/Packaging/LibraryPackageTests.cs"]),
         ("dotnet tool install ", "installing the tool from a folder: the packaging tests install it with --tool-path from a local folder source and run it", ["tests/StreamSeq.Cli.Tests/Packaging/DotnetToolTests.cs"]),
         ("docker ", "needs a Docker engine: the compose file and the image layout are checked by the deployment tests, and deploy/ci/smoke-publish.sh publishes as the Dockerfile does and probes the worker", ["tests/StreamSeq.Worker.Tests/Deployment/ComposeFileTests.cs", "tests/StreamSeq.Worker.Tests/Deployment/DockerfileTests.cs", "deploy/ci/smoke-publish.sh"]),
         ("helm ", "needs a cluster: .ci/run lints and renders the chart, and the chart tests check the rendered manifests", ["tests/StreamSeq.Worker.Tests/Deployment/HelmChartTests.cs"]),

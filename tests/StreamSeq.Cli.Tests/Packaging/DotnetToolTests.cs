@@ -12,8 +12,10 @@ namespace StreamSeq.Cli.Tests.Packaging;
 /// <c>dotnet tool install streamseq</c> from a local folder, then the installed command: its version, a run on a
 /// bundled example, an ONNX Runtime model and a plot (the platform package's native libraries at work).
 /// </summary>
-public sealed class DotnetToolTests(InstalledTool tool, ITestOutputHelper log) : IClassFixture<InstalledTool>, IDisposable
+[Collection(PackagingCollection.Name)]
+public sealed class DotnetToolTests(PackedRepository packed, ITestOutputHelper log) : IDisposable
 {
+    private readonly InstalledTool tool = packed.Tool;
     private readonly string dir = Directory.CreateTempSubdirectory("streamseq-tool-run-").FullName;
 
     public void Dispose() => Directory.Delete(dir, recursive: true);

@@ -135,6 +135,40 @@ public sealed class WorkerStartTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_HttpPortsFromTheEnvironment_ListensThereBecauseTheShippedSettingsNameNoAddress()
+    {
+        // What a container host does (the aspnet images set ASPNETCORE_HTTP_PORTS): the shipped appsettings.json used to
+        // pin Urls to localhost:8080, which overrode it.
+        var port = Scratch.FreePort();
+        using var worker = CliProcess.Start(WorkerBuild.Dll(), [NoBroker], scratch.File("ports.out"), environment: new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = $"{port}" });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var live = false;
+        while (!live && clock.Elapsed < Bound && !worker.HasExited)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health/live"));
+                live = response.StatusCode == HttpStatusCode.OK;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        Assert.True(live, $"the worker should listen on ASPNETCORE_HTTP_PORTS={port}: {worker.Output()}{worker.Errors}");
+    }
+
+    [Fact]
+    public void Start_KestrelEndpointThatIsNotAnAddress_ExitsNonZeroNamingIt()
+    {
+        var run = WorkerCommand.Run([NoBroker, "--Kestrel:Endpoints:Http:Url=http://127.0.0.1:notaport"], Bound);
+
+        AssertOneLineFailure(run, "Kestrel:Endpoints:Http:Url:");
+    }
+
+    [Fact]
     public void Start_ChangelogWithFewerPartitionsThanTheInput_ExitsNonZeroWithOneErrorLineOnceTheBrokerAnswers()
     {
         using var bed = new KafkaTestBed("mismatch");

@@ -66,7 +66,9 @@ public sealed class DockerfileTests
     [Fact]
     public void Runtime_ListensOnTheContainerPortAndProbesLivenessWithTheWorkersProbeVerb()
     {
-        Assert.Equal($"http://+:{WorkerEndpoints.ContainerPort}", RuntimeEnvironment()["Urls"]);
+        // ASPNETCORE_HTTP_PORTS: every interface, on the port the probe asks; no Urls, which would override it.
+        Assert.Equal($"{WorkerEndpoints.ContainerPort}", RuntimeEnvironment()["ASPNETCORE_HTTP_PORTS"]);
+        Assert.DoesNotContain(RuntimeEnvironment().Keys, k => k.Equals("Urls", StringComparison.OrdinalIgnoreCase) || k.EndsWith("_URLS", StringComparison.OrdinalIgnoreCase));
         Assert.Equal($"{WorkerEndpoints.ContainerPort}", RuntimeStage().Single(i => i.Instruction == "EXPOSE").Arguments);
         var check = RuntimeStage().Single(i => i.Instruction == "HEALTHCHECK").Arguments;
         var command = JsonSerializer.Deserialize<string[]>(check[(check.IndexOf("CMD ", StringComparison.Ordinal) + 4)..])!;

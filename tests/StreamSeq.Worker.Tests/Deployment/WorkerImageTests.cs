@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
 using StreamSeq.Testing;
+using StreamSeq.Worker.Hosting;
 using StreamSeq.Worker.Plugins;
 using StreamSeq.Worker.Tests.Support;
 using Xunit.Abstractions;
@@ -63,7 +64,7 @@ public sealed class WorkerImageTests(PublishedImage image, ITestOutputHelper log
         var settings = Settings("localhost:1", onnxOnly: true);
         File.WriteAllText(Path.Combine(dir, "appsettings.json"), new JsonObject { ["StreamSeq"] = settings }.ToJsonString());
         var result = ProcessRunner.Run("dotnet", [Path.Combine(image.Worker, "StreamSeq.Worker.dll")], TimeSpan.FromMinutes(2), dir);
-        Assert.Equal(1, result.Code);
+        Assert.Equal(WorkerExitCodes.CannotStart, result.Code);
         var line = Assert.Single(result.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("'onnx-recurrent' models need the StreamSeq.Estimation.Onnx plug-in, which is not installed", line, StringComparison.Ordinal);
         Assert.Contains(Path.Combine(image.Worker, ModelKindPlugins.DefaultFolder), line, StringComparison.Ordinal);
@@ -74,7 +75,7 @@ public sealed class WorkerImageTests(PublishedImage image, ITestOutputHelper log
     {
         var missing = Path.Combine(dir, "no-such-folder");
         var result = ProcessRunner.Run("dotnet", [Path.Combine(image.OnnxImage, "StreamSeq.Worker.dll")], TimeSpan.FromMinutes(2), dir, new Dictionary<string, string?> { [ModelKindPlugins.PathVariable] = missing });
-        Assert.Equal(1, result.Code);
+        Assert.Equal(WorkerExitCodes.CannotStart, result.Code);
         Assert.Equal($"streamseq worker: {ModelKindPlugins.PathVariable}: '{missing}' is not a directory.", result.Errors.Trim());
     }
 

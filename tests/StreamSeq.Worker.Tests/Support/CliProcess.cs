@@ -38,8 +38,8 @@ internal sealed class CliProcess : IDisposable
         }
     }
 
-    /// <summary>Starts <c>dotnet <paramref name="dll"/> args</c> in <paramref name="workingDirectory"/>.</summary>
-    public static CliProcess Start(string dll, IEnumerable<string> args, string outputFile, string? workingDirectory = null)
+    /// <summary>Starts <c>dotnet <paramref name="dll"/> args</c> in <paramref name="workingDirectory"/>, with <paramref name="environment"/> added.</summary>
+    public static CliProcess Start(string dll, IEnumerable<string> args, string outputFile, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -56,6 +56,11 @@ internal sealed class CliProcess : IDisposable
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {dll}");
         var tool = new CliProcess(process, outputFile);
         process.ErrorDataReceived += (_, e) =>
