@@ -33,6 +33,10 @@ internal sealed partial class LinearNoiseParameters
     ];
 
     private readonly Entry[] entries;
+    private readonly OutputKind[] outputKind;
+    private readonly int[] outputIndex;
+    private readonly double[] outputPower;
+    private readonly double[] outputMultiplier;
 
     private LinearNoiseParameters(LinearGaussianModel model, ILinearDynamics fixedDynamics, List<Rate> rates, ObservationMode[] modes, Entry[] entries)
     {
@@ -61,6 +65,25 @@ internal sealed partial class LinearNoiseParameters
         RecursiveCount = rml;
         VariationalCount = vb;
         Parameters = [.. entries.Select(e => e.Descriptor)];
+        var length = Parameters.Sum(q => q.Length);
+        outputKind = new OutputKind[length];
+        outputIndex = new int[length];
+        outputPower = new double[length];
+        outputMultiplier = new double[length];
+        var offset = 0;
+        foreach (var e in entries)
+        {
+            Map(e, offset);
+            offset += e.Descriptor.Length;
+        }
+    }
+
+    /// <summary>What each output value is made of (see <see cref="Write"/>).</summary>
+    private enum OutputKind
+    {
+        Zero,
+        Recursive,
+        Variational,
     }
 
     /// <summary>How a component of the observation noise is treated.</summary>
@@ -190,17 +213,17 @@ internal sealed partial class LinearNoiseParameters
         return new LinearNoiseParameters(model, Dynamics(fixedPart), rates, modes, [.. entries]);
     }
 
-    /// <summary>Writes the start of a stream's learned values: log θ_j and log r_i for recursive ML, and the
-    /// inverse-gamma shape α = w/2 and scale β = α r_i for variational Bayes.</summary>
-    /// <param name="logValues">The recursive-ML log-values.</param>
+    /// <summary>Writes the start of a stream's learned values: θ_j and r_i for recursive ML (held as values; the method
+    /// works on their logarithms), and the inverse-gamma shape α = w/2 and scale β = α r_i for variational Bayes.</summary>
+    /// <param name="held">The recursive-ML values.</param>
     /// <param name="shapes">α per variational component.</param>
     /// <param name="scales">β per variational component.</param>
     /// <param name="priorWeight">w, in readings.</param>
-    public void Start(Span<double> logValues, Span<double> shapes, Span<double> scales, double priorWeight)
+    public void Start(Span<double> held, Span<double> shapes, Span<double> scales, double priorWeight)
     {
         for (var j = 0; j < RateCount; j++)
         {
-            logValues[j] = Math.Log(RateStart[j]);
+            held[j] = RateStart[j];
         }
 
         var r = Model.ObservationNoise;
@@ -211,7 +234,7 @@ internal sealed partial class LinearNoiseParameters
             switch (Modes[i])
             {
                 case ObservationMode.RecursiveMaximumLikelihood:
-                    logValues[slot] = Math.Log(r[(i * m) + i]);
+                    held[slot] = r[(i * m) + i];
                     break;
                 case ObservationMode.VariationalBayes:
                     shapes[slot] = 0.5 * priorWeight;
@@ -223,84 +246,101 @@ internal sealed partial class LinearNoiseParameters
 
     /// <summary>
     /// Writes the learned values in the shapes of their spec fields, and their standard deviations: for recursive ML
-    /// exp(φ) with sd exp(φ)·sd(φ) (the delta method; sd(φ) from the discounted information), for variational Bayes
-    /// β/α with the inverse-gamma posterior's sd β/((α − 1)√(α − 2)) (NaN for α ≤ 2).
+    /// exp(φ/k)·c with sd |exp(φ/k)·c|·sd(φ)/k (the delta method, sd(φ) from the discounted information; k = 2 for a
+    /// volatility, c the shape of a scaled matrix), for variational Bayes β/α with the inverse-gamma posterior's sd
+    /// β/((α − 1)√(α − 2)) (NaN for α ≤ 2).
     /// </summary>
-    public void Write(ReadOnlySpan<double> logValues, ReadOnlySpan<double> logDeviations, ReadOnlySpan<double> shapes, ReadOnlySpan<double> scales, Span<double> values, Span<double> deviations)
+    public void Write(ReadOnlySpan<double> held, ReadOnlySpan<double> logDeviations, ReadOnlySpan<double> shapes, ReadOnlySpan<double> scales, Span<double> values, Span<double> deviations)
     {
-        var offset = 0;
-        var m = ObservationDimension;
-        foreach (var e in entries)
+        var kinds = outputKind;
+        for (var o = 0; o < kinds.Length; o++)
         {
-            var length = e.Descriptor.Length;
-            var v = values.Slice(offset, length);
-            var d = deviations.Slice(offset, length);
-            v.Clear();
-            d.Clear();
-            switch (e.Kind)
+            var index = outputIndex[o];
+            switch (kinds[o])
             {
-                case EntryKind.ObservationNoise:
-                    for (var i = 0; i < m; i++)
+                case OutputKind.Recursive:
                     {
-                        var (value, sd) = ObservationValue(i, logValues, logDeviations, shapes, scales);
-                        v[(i * m) + i] = value;
-                        d[(i * m) + i] = sd;
+                        var power = outputPower[o];
+                        var rate = held[index];
+                        var value = (power == 2.0 ? Math.Sqrt(rate) : rate) * outputMultiplier[o];
+                        values[o] = value;
+                        deviations[o] = Math.Abs(value) * logDeviations[index] / power;
+                        break;
                     }
 
+                case OutputKind.Variational:
+                    {
+                        var alpha = shapes[index];
+                        var beta = scales[index];
+                        values[o] = beta / alpha;
+                        deviations[o] = alpha > 2.0 ? beta / ((alpha - 1.0) * Math.Sqrt(alpha - 2.0)) : double.NaN;
+                        break;
+                    }
+
+                default:
+                    values[o] = 0.0;
+                    deviations[o] = 0.0;
                     break;
-                case EntryKind.Rate:
-                    {
-                        var j = e.Rates[0];
-                        var power = RatePower[j];
-                        var value = Math.Exp(logValues[j] / power);
-                        v[0] = value;
-                        d[0] = value * logDeviations[j] / power;
-                        break;
-                    }
-
-                case EntryKind.TransitionDiagonal:
-                    {
-                        var n = StateDimension;
-                        for (var a = 0; a < e.Rates.Length; a++)
-                        {
-                            var i = e.Indices[a];
-                            var value = Math.Exp(logValues[e.Rates[a]]);
-                            v[(i * n) + i] = value;
-                            d[(i * n) + i] = value * logDeviations[e.Rates[a]];
-                        }
-
-                        break;
-                    }
-
-                case EntryKind.TransitionScale:
-                    {
-                        var theta = Math.Exp(logValues[e.Rates[0]]);
-                        var sd = theta * logDeviations[e.Rates[0]];
-                        for (var i = 0; i < length; i++)
-                        {
-                            v[i] = theta * e.Shape![i];
-                            d[i] = sd * Math.Abs(e.Shape[i]);
-                        }
-
-                        break;
-                    }
             }
+        }
+    }
 
-            offset += length;
+    private void Map(Entry e, int offset)
+    {
+        void Set(int at, OutputKind kind, int index, double power, double multiplier)
+        {
+            outputKind[offset + at] = kind;
+            outputIndex[offset + at] = index;
+            outputPower[offset + at] = power;
+            outputMultiplier[offset + at] = multiplier;
+        }
+
+        switch (e.Kind)
+        {
+            case EntryKind.ObservationNoise:
+                var m = ObservationDimension;
+                for (var i = 0; i < m; i++)
+                {
+                    var variational = Modes[i] == ObservationMode.VariationalBayes;
+                    Set((i * m) + i, variational ? OutputKind.Variational : OutputKind.Recursive, ObservationSlot[i], 1.0, 1.0);
+                }
+
+                break;
+            case EntryKind.Rate:
+                Set(0, OutputKind.Recursive, e.Rates[0], RatePower[e.Rates[0]], 1.0);
+                break;
+            case EntryKind.TransitionDiagonal:
+                var n = StateDimension;
+                for (var a = 0; a < e.Rates.Length; a++)
+                {
+                    Set((e.Indices[a] * n) + e.Indices[a], OutputKind.Recursive, e.Rates[a], 1.0, 1.0);
+                }
+
+                break;
+            case EntryKind.TransitionScale:
+                for (var i = 0; i < e.Shape!.Length; i++)
+                {
+                    if (e.Shape[i] != 0.0)
+                    {
+                        Set(i, OutputKind.Recursive, e.Rates[0], 1.0, e.Shape[i]);
+                    }
+                }
+
+                break;
         }
     }
 
     /// <summary>The current value of r_i (learned or the model's).</summary>
-    public double ObservationVariance(int i, ReadOnlySpan<double> logValues, ReadOnlySpan<double> shapes, ReadOnlySpan<double> scales) => Modes[i] switch
+    public double ObservationVariance(int i, ReadOnlySpan<double> held, ReadOnlySpan<double> shapes, ReadOnlySpan<double> scales) => Modes[i] switch
     {
-        ObservationMode.RecursiveMaximumLikelihood => Math.Exp(logValues[ObservationSlot[i]]),
+        ObservationMode.RecursiveMaximumLikelihood => held[ObservationSlot[i]],
         ObservationMode.VariationalBayes => scales[ObservationSlot[i]] / shapes[ObservationSlot[i]],
         _ => Model.ObservationNoise[(i * ObservationDimension) + i],
     };
 
     /// <summary>Replaces the start values by <paramref name="values"/> (laid out as <see cref="Parameters"/>); the
     /// variational prior keeps its weight.</summary>
-    public void StartFrom(ReadOnlySpan<double> values, Span<double> logValues, Span<double> shapes, Span<double> scales)
+    public void StartFrom(ReadOnlySpan<double> values, Span<double> held, Span<double> shapes, Span<double> scales)
     {
         var offset = 0;
         var m = ObservationDimension;
@@ -319,7 +359,7 @@ internal sealed partial class LinearNoiseParameters
                         var slot = ObservationSlot[i];
                         if (Modes[i] == ObservationMode.RecursiveMaximumLikelihood)
                         {
-                            logValues[slot] = Math.Log(value);
+                            held[slot] = value;
                         }
                         else
                         {
@@ -329,7 +369,7 @@ internal sealed partial class LinearNoiseParameters
 
                     break;
                 case EntryKind.Rate:
-                    logValues[e.Rates[0]] = RatePower[e.Rates[0]] * Math.Log(Positive(name, v[0]));
+                    held[e.Rates[0]] = Math.Pow(Positive(name, v[0]), RatePower[e.Rates[0]]);
                     break;
                 case EntryKind.TransitionDiagonal:
                     {
@@ -338,7 +378,7 @@ internal sealed partial class LinearNoiseParameters
                         for (var a = 0; a < e.Rates.Length; a++)
                         {
                             var i = e.Indices[a];
-                            logValues[e.Rates[a]] = Math.Log(Positive($"{name}[{i}][{i}]", v[(i * n) + i]));
+                            held[e.Rates[a]] = Positive($"{name}[{i}][{i}]", v[(i * n) + i]);
                         }
 
                         for (var i = 0; i < n; i++)
@@ -353,26 +393,12 @@ internal sealed partial class LinearNoiseParameters
                     }
 
                 case EntryKind.TransitionScale:
-                    logValues[e.Rates[0]] = Math.Log(Scale(name, v, e.Shape!));
+                    held[e.Rates[0]] = Scale(name, v, e.Shape!);
                     break;
             }
 
             offset += length;
         }
-    }
-
-    private (double Value, double Deviation) ObservationValue(int i, ReadOnlySpan<double> logValues, ReadOnlySpan<double> logDeviations, ReadOnlySpan<double> shapes, ReadOnlySpan<double> scales)
-    {
-        var slot = ObservationSlot[i];
-        if (Modes[i] == ObservationMode.RecursiveMaximumLikelihood)
-        {
-            var value = Math.Exp(logValues[slot]);
-            return (value, value * logDeviations[slot]);
-        }
-
-        var alpha = shapes[slot];
-        var beta = scales[slot];
-        return (beta / alpha, alpha > 2.0 ? beta / ((alpha - 1.0) * Math.Sqrt(alpha - 2.0)) : double.NaN);
     }
 
     private static double Positive(string name, double value) =>

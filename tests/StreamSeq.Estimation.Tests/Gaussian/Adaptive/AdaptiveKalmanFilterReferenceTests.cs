@@ -57,15 +57,25 @@ public sealed class AdaptiveKalmanFilterReferenceTests
 
     private static void Compare(IEstimator filter, AdaptiveFilterReference reference, double[] gaps, double[][] values, Func<AdaptiveFilterReference, double[]> learned, double tolerance = 1e-10)
     {
+        // Two copies: one stepped by the fast kernels, one asked for smoothing records (the general kernel).
         var state = new double[filter.Info.StateLength];
+        var general = new double[filter.Info.StateLength];
         filter.Initialize(state, 0);
+        filter.Initialize(general, 0);
         var estimate = new Estimate(filter.Info);
+        var viaGeneral = new Estimate(filter.Info);
+        var record = new double[filter.Info.BackwardRecordLength];
         var rejections = 0;
         for (var t = 0; t < values.Length; t++)
         {
             filter.Step(state, new Observation(values[t], gaps[t]), estimate, default);
+            filter.Step(general, new Observation(values[t], gaps[t]), viaGeneral, record);
             reference.Step(gaps[t], values[t]);
             var at = $"t={t}";
+            Expect.Close(viaGeneral.StateMean, estimate.StateMean, tolerance, $"{at} general kernel mean");
+            Expect.Close(viaGeneral.StateCovariance, estimate.StateCovariance, tolerance, $"{at} general kernel cov", 1e-12);
+            Expect.Close(viaGeneral.Parameters, estimate.Parameters, tolerance, $"{at} general kernel learned");
+            Expect.Close(viaGeneral.ParameterDeviations, estimate.ParameterDeviations, tolerance, $"{at} general kernel deviations");
             Expect.Close(reference.PredictedMean.ToArray(), estimate.PredictedMean, tolerance, $"{at} predicted mean");
             Expect.Close(reference.PredictedCovariance.ToRowMajorArray(), estimate.PredictedCovariance, tolerance, $"{at} predicted cov");
             Expect.Close(reference.ObservationMean.ToArray(), estimate.ObservationMean, tolerance, $"{at} observation mean");
@@ -117,6 +127,157 @@ public sealed class AdaptiveKalmanFilterReferenceTests
         // adapt order: slopeNoise (scalar), observationNoise (1×1), levelNoise (scalar).
         Compare(filter, reference, gaps, values, r => [r.Rates[0], r.ObservationVariance(0), r.Rates[1]]);
     }
+
+    [Fact]
+    public void Step_LocalLevelLearningBothVariances_MatchesDenseReference()
+    {
+        var spec = ModelSpec.Parse("""
+            {"name": "ll", "kind": "linear-gaussian",
+             "components": [{"type": "local-level", "levelNoise": 0.05}],
+             "observationNoise": [[0.5]], "initialMean": [1], "initialCovariance": [[20]],
+             "adapt": ["observationNoise", "components[0].levelNoise"], "adaptation": {"window": 60}}
+            """);
+        var reference = new AdaptiveFilterReference(
+            _ => M.DenseIdentity(1),
+            _ => V.Dense(1),
+            _ => M.Dense(1, 1),
+            [dt => M.DenseIdentity(1) * dt],
+            [0.05],
+            M.DenseIdentity(1),
+            V.Dense(1),
+            M.DenseOfArray(new double[,] { { 0.5 } }),
+            [true],
+            [false],
+            V.DenseOfArray([1.0]),
+            M.DenseOfArray(new double[,] { { 20 } }),
+            window: 60,
+            gate: AdaptationSettings.DefaultGate,
+            maxStep: AdaptationSettings.DefaultMaxStep,
+            iterations: 1,
+            priorWeight: 2);
+        var (gaps, values) = Data(300, 1, 15, (t, time) => [Math.Sin(time / 9)]);
+        Compare(ModelCatalog.Build(spec), reference, gaps, values, r => [r.ObservationVariance(0), r.Rates[0]]);
+    }
+
+    [Fact]
+    public void Step_OrnsteinUhlenbeckVolatilityAloneWithOffsetObservation_MatchesDenseReference()
+    {
+        // The volatility σ enters Q as σ²: the learned rate is σ² and the reported value σ.
+        var spec = ModelSpec.Parse("""
+            {"name": "ou", "kind": "linear-gaussian",
+             "components": [{"type": "ornstein-uhlenbeck", "meanReversion": 0.3, "mean": 2, "volatility": 0.8}],
+             "observationNoise": [[0.3]], "adapt": ["components[0].volatility"]}
+            """);
+        const double theta = 0.3;
+        var reference = new AdaptiveFilterReference(
+            dt => M.DenseIdentity(1) * Math.Exp(-theta * dt),
+            dt => V.DenseOfArray([2 * (1 - Math.Exp(-theta * dt))]),
+            _ => M.Dense(1, 1),
+            [dt => M.DenseIdentity(1) * (-double.ExpM1(-2 * theta * dt) / (2 * theta))],
+            [0.64],
+            M.DenseIdentity(1),
+            V.Dense(1),
+            M.DenseOfArray(new double[,] { { 0.3 } }),
+            [false],
+            [false],
+            V.DenseOfArray([2.0]),
+            M.DenseOfArray(new double[,] { { 0.64 / (2 * theta) } }),
+            window: AdaptationSettings.DefaultWindow,
+            gate: AdaptationSettings.DefaultGate,
+            maxStep: AdaptationSettings.DefaultMaxStep,
+            iterations: 1,
+            priorWeight: 2);
+        var (gaps, values) = Data(300, 1, 16, (t, time) => [2 + Math.Sin(time / 5)]);
+        Compare(ModelCatalog.Build(spec), reference, gaps, values, r => [Math.Sqrt(r.Rates[0])]);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Step_TrendPlusSeasonalReadByOneComponent_MatchesDenseReference(int harmonics)
+    {
+        // Three states (a 4-wide vector kernel) or six (the general stack kernel): one component reads them all.
+        var spec = ModelSpec.Parse($$"""
+            {"name": "season", "kind": "linear-gaussian",
+             "components": [{"type": "local-linear-trend", "levelNoise": 0.2, "slopeNoise": 0.001},
+                            {"type": "trigonometric-seasonal", "period": 24, "harmonics": {{harmonics}}, "seasonalNoise": 0.01}],
+             "observationNoise": [[1.0]],
+             "initialMean": [{{string.Join(", ", Enumerable.Repeat("0", 2 + (2 * harmonics)))}}],
+             "initialCovariance": {{Identity(2 + (2 * harmonics), 25)}},
+             "adapt": ["observationNoise", "components[1].seasonalNoise", "components[0].levelNoise"]}
+            """);
+        var n = 2 + (2 * harmonics);
+        Matrix<double> F(double dt)
+        {
+            var f = M.Dense(n, n);
+            f.SetSubMatrix(0, 0, Trend(dt));
+            for (var j = 0; j < harmonics; j++)
+            {
+                var angle = 2 * Math.PI * (j + 1) / 24 * dt;
+                f.SetSubMatrix(2 + (2 * j), 2 + (2 * j), M.DenseOfArray(new[,] { { Math.Cos(angle), Math.Sin(angle) }, { -Math.Sin(angle), Math.Cos(angle) } }));
+            }
+
+            return f;
+        }
+
+        Matrix<double> Level(double dt)
+        {
+            var b = M.Dense(n, n);
+            b[0, 0] = dt;
+            return b;
+        }
+
+        Matrix<double> Seasonal(double dt)
+        {
+            var b = M.Dense(n, n);
+            for (var i = 2; i < n; i++)
+            {
+                b[i, i] = dt;
+            }
+
+            return b;
+        }
+
+        Matrix<double> Slope(double dt)
+        {
+            var b = M.Dense(n, n);
+            b.SetSubMatrix(0, 0, 0.001 * Pair(dt));
+            return b;
+        }
+
+        var h = M.Dense(1, n);
+        h[0, 0] = 1;
+        for (var j = 0; j < harmonics; j++)
+        {
+            h[0, 2 + (2 * j)] = 1;
+        }
+
+        var reference = new AdaptiveFilterReference(
+            F,
+            _ => V.Dense(n),
+            Slope,
+            [Seasonal, Level],
+            [0.01, 0.2],
+            h,
+            V.Dense(1),
+            M.DenseOfArray(new double[,] { { 1.0 } }),
+            [true],
+            [false],
+            V.Dense(n),
+            M.DenseIdentity(n) * 25,
+            window: AdaptationSettings.DefaultWindow,
+            gate: AdaptationSettings.DefaultGate,
+            maxStep: AdaptationSettings.DefaultMaxStep,
+            iterations: 1,
+            priorWeight: 2);
+        var (gaps, values) = Data(300, 1, 17, (t, time) => [(0.1 * time) + (3 * Math.Sin(2 * Math.PI * time / 24))]);
+
+        // adapt order: observationNoise, seasonalNoise, levelNoise; the reference's rates are [seasonal, level].
+        Compare(ModelCatalog.Build(spec), reference, gaps, values, r => [r.ObservationVariance(0), r.Rates[0], r.Rates[1]]);
+    }
+
+    private static string Identity(int n, double scale) =>
+        "[" + string.Join(", ", Enumerable.Range(0, n).Select(i => "[" + string.Join(", ", Enumerable.Range(0, n).Select(j => i == j ? scale.ToString(System.Globalization.CultureInfo.InvariantCulture) : "0")) + "]")) + "]";
 
     [Fact]
     public void Step_ConstantVelocityTwoAxesWithMissingComponents_MatchesDenseReference()
