@@ -14,6 +14,9 @@ public interface IParameterLearner
     /// <param name="deviations">Receives as many standard deviations.</param>
     void ReadParameters(ReadOnlySpan<double> state, Span<double> values, Span<double> deviations);
 
+    /// <summary>How many readings a stream has learned from (the diffuse start, missing readings and outliers excluded).</summary>
+    long ReadingsLearned(ReadOnlySpan<double> state);
+
     /// <summary>
     /// Makes a freshly initialised stream start from <paramref name="values"/> instead of the spec's values (its prior):
     /// the prior's weight stays the spec's, only the starting values change.

@@ -88,6 +88,10 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
     }
 
     /// <inheritdoc />
+    public long ReadingsLearned(ReadOnlySpan<double> state) =>
+        inner is IParameterLearner learner ? learner.ReadingsLearned(state[..innerLength]) : 0;
+
+    /// <inheritdoc />
     public void StartFrom(Span<double> state, ReadOnlySpan<double> values)
     {
         if (inner is IParameterLearner learner)

@@ -335,6 +335,12 @@ public sealed class StreamProcessor : IDisposable
 
         var name = id.ToString();
         state = new StreamState(name, model, StreamSeed.Derive(id, model.Spec.Seed));
+        if (options.StartingParameters is { } table && model.Estimator is IParameterLearner learner && table.TryGet(name, model, out var start))
+        {
+            // A new stream of a model that learns its noise starts from what a previous run learned (validated on load).
+            learner.StartFrom(state.Buffer, start);
+        }
+
         if (options.KeepHistory && model.Estimator.Info.CanSmooth)
         {
             state.History = [];

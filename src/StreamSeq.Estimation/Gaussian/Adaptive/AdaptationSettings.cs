@@ -53,7 +53,10 @@ public sealed record AdaptationSettings
     /// <summary>Variational-Bayes fixed-point iterations per reading.</summary>
     public int Iterations { get; init; } = 1;
 
-    /// <summary>Weight of the spec's value in variational Bayes, in readings: the inverse-gamma prior's shape is half of it.</summary>
+    /// <summary>
+    /// Weight of the spec's values, in readings: the inverse-gamma prior's shape is half of it (variational Bayes), and
+    /// recursive maximum likelihood starts its information at half of it per log-parameter (a prior sd of √(2/w)).
+    /// </summary>
     public double PriorWeight { get; init; } = 2.0;
 
     /// <summary>The method name in specs and records.</summary>

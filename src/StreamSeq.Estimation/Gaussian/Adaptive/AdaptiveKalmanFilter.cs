@@ -161,7 +161,18 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         var ad = state[kfLength..Info.StateLength];
         ad.Clear();
         noise.Start(ad.Slice(valueSlot, p), ad.Slice(alphaSlot, vb), ad.Slice(betaSlot, vb), settings.PriorWeight);
-        ad.Slice(sdSlot, p).Fill(double.NaN);
+
+        // The prior of recursive ML: the spec's values weigh as much as w readings that each informed log θ as fully as
+        // a reading informs the log of its own variance (Fisher information ½), i.e. a prior sd of √(2/w) on log θ,
+        // discounted like the data.
+        var information = ad.Slice(infoSlot, p * p);
+        for (var j = 0; j < p; j++)
+        {
+            information[(j * p) + j] = 0.5 * settings.PriorWeight;
+        }
+
+        Span<double> none = stackalloc double[p];
+        DiscountedInformation.Step(information, p, none, ad.Slice(sdSlot, p));
     }
 
     /// <inheritdoc />
@@ -175,8 +186,8 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
     public void ReadParameters(ReadOnlySpan<double> state, Span<double> values, Span<double> deviations) =>
         WriteParameters(state[kfLength..Info.StateLength], values, deviations);
 
-    /// <summary>Readings a stream has learned from (outliers, missing readings and the diffuse start excluded).</summary>
-    internal double LearnedReadings(ReadOnlySpan<double> state) => state[kfLength];
+    /// <inheritdoc />
+    public long ReadingsLearned(ReadOnlySpan<double> state) => (long)state[kfLength];
 
     /// <inheritdoc />
     public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)

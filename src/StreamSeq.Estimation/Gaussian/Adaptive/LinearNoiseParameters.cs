@@ -197,12 +197,9 @@ internal sealed partial class LinearNoiseParameters
             throw spec.Error("adaptation.observationNoise", "names the method for observation noise, but observationNoise is not in adapt.");
         }
 
-        foreach (var setting in (string[])["iterations", "priorWeight"])
+        if (!usesVariational && given.ValueKind == JsonValueKind.Object && given.TryGetProperty("iterations", out _))
         {
-            if (!usesVariational && given.ValueKind == JsonValueKind.Object && given.TryGetProperty(setting, out _))
-            {
-                throw spec.Error($"adaptation.{setting}", "applies to variational-bayes learning of observationNoise, which this spec does not use.");
-            }
+            throw spec.Error("adaptation.iterations", "applies to variational-bayes learning of observationNoise, which this spec does not use.");
         }
 
         if (rates.Count == 0 && !modes.Any(mode => mode == ObservationMode.RecursiveMaximumLikelihood) && given.ValueKind == JsonValueKind.Object && given.TryGetProperty("maxStep", out _))

@@ -109,7 +109,7 @@ internal sealed class AdaptiveFilterReference
         cov = initialCovariance.Clone();
         da = [.. Enumerable.Range(0, p).Select(_ => Vector<double>.Build.Dense(n))];
         dp = [.. Enumerable.Range(0, p).Select(_ => Matrix<double>.Build.Dense(n, n))];
-        information = Matrix<double>.Build.Dense(p, p);
+        information = Matrix<double>.Build.DenseIdentity(p) * (0.5 * priorWeight);
     }
 
     public Vector<double> PredictedMean { get; private set; } = Vector<double>.Build.Dense(1);
