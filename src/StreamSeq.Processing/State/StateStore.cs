@@ -81,7 +81,7 @@ public sealed class StateStore
         evicted.Remove(state.StreamId);
         if (MaxLiveStreams > 0 && live.Count > MaxLiveStreams)
         {
-            EvictOldest(Math.Max(1, MaxLiveStreams / 10));
+            EvictOldest(Math.Max(1, MaxLiveStreams / 10), state);
         }
     }
 
@@ -105,9 +105,11 @@ public sealed class StateStore
         }
     }
 
-    private void EvictOldest(int count)
+    /// <summary>Evicts up to <paramref name="count"/> clean streams, least recently used first, never
+    /// <paramref name="keep"/>: the stream just put is about to be stepped, and evicting it would lose that step.</summary>
+    private void EvictOldest(int count, StreamState keep)
     {
-        var victims = live.Values.Where(s => !s.Dirty).OrderBy(s => s.LastTouched).Take(count).ToList();
+        var victims = live.Values.Where(s => !s.Dirty && !ReferenceEquals(s, keep)).OrderBy(s => s.LastTouched).Take(count).ToList();
         foreach (var v in victims)
         {
             live.Remove(v.StreamId);
