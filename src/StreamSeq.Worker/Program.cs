@@ -30,9 +30,11 @@ services.AddSingleton<IValidateOptions<KafkaTransportOptions>, KnownSettingsVali
 // Models are validated while the host starts: a bad spec stops the worker with the setting's name.
 var processing = configuration.GetSection(ProcessingSettings.Section).Get<ProcessingSettings>() ?? new ProcessingSettings();
 ModelRouter router;
+StreamSeq.Processing.State.ParameterTable? startingParameters;
 try
 {
     router = ModelConfiguration.Build(configuration, processing);
+    startingParameters = StartingParameters.Load(processing, router);
 }
 catch (InvalidOperationException e)
 {
@@ -48,6 +50,7 @@ services.AddSingleton(new ProcessorOptions
     MaxComponents = processing.MaxComponents,
     MaxRecordBytes = processing.MaxRecordBytes,
     MaxLiveStreams = processing.MaxLiveStreams,
+    StartingParameters = startingParameters,
 });
 services.AddSingleton(TimeProvider.System);
 services.AddWorkerTelemetry(configuration);

@@ -250,6 +250,30 @@ public sealed class AdaptiveStateTests
     }
 
     [Fact]
+    public void ToJson_AdaptiveStream_GivesTheQueriedValuesOrNullForAModelThatLearnsNothing()
+    {
+        var binding = TestModels.Binding(Fleet);
+        var store = new StateStore();
+        using (var processor = new StreamProcessor(TestModels.Router(binding), numericTimeFormat: TimeFormat.ModelUnits))
+        {
+            foreach (var row in Readings(60))
+            {
+                processor.ProcessEncoded(row, default, double.NaN, default, new SourcePosition("in", -1, 0), store, new ListSink());
+            }
+        }
+
+        var state = store.Streams.Single(s => s.StreamId == "s2");
+        var values = new double[3];
+        var deviations = new double[3];
+        ((IParameterLearner)binding.Estimator).ReadParameters(state.Buffer, values, deviations);
+        var json = LearnedParameters.ToJson(state)!;
+        Assert.Equal(((IParameterLearner)binding.Estimator).ReadingsLearned(state.Buffer), json["learnedFrom"]!.GetValue<long>());
+        Assert.Equal(values[0], json["values"]!["observationNoise"]!["value"]![0]![0]!.GetValue<double>());
+        Assert.Equal(deviations[1], json["values"]!["components[0].levelNoise"]!["sd"]!.GetValue<double>());
+        Assert.Null(LearnedParameters.ToJson(new StreamState("x", TestModels.Binding(TestModels.Trend), 0)));
+    }
+
+    [Fact]
     public void Write_RowsRoundTripThroughJson_ValuesExactly()
     {
         var binding = TestModels.Binding(Fleet);
