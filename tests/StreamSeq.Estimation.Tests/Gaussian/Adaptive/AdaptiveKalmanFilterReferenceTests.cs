@@ -22,7 +22,7 @@ public sealed class AdaptiveKalmanFilterReferenceTests
 
     /// <summary>Gaps between 0.1 and 4 model time units (every fifth one long), values missing now and then, and two
     /// spikes of 30 noise standard deviations (the second right after the first, so it is assimilated).</summary>
-    private static (double[] Gaps, double[][] Values) Data(int length, int m, int seed, Func<int, double, double[]> signal)
+    internal static (double[] Gaps, double[][] Values) Data(int length, int m, int seed, Func<int, double, double[]> signal)
     {
         var rng = new Random(seed);
         var gaps = new double[length];
@@ -55,7 +55,7 @@ public sealed class AdaptiveKalmanFilterReferenceTests
 
     private static double Normal(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 
-    private static void Compare(IEstimator filter, AdaptiveFilterReference reference, double[] gaps, double[][] values, Func<AdaptiveFilterReference, double[]> learned, double tolerance = 1e-10)
+    internal static void Compare(IEstimator filter, AdaptiveFilterReference reference, double[] gaps, double[][] values, Func<AdaptiveFilterReference, double[]> learned, double tolerance = 1e-10)
     {
         // Two copies: one stepped by the fast kernels, one asked for smoothing records (the general kernel).
         var state = new double[filter.Info.StateLength];
