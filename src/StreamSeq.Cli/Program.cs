@@ -6,7 +6,7 @@ using StreamSeq.Estimation.Specs;
 // Kinds from optional assemblies join the catalog before any spec is read.
 ModelCatalog.Register(new OnnxRecurrentKind());
 
-var root = new RootCommand("streamseq: online sequence inference over files with the worker's models and processor (filtering, smoothing, forecasting, fitting, anomaly detection).")
+var root = new RootCommand("streamseq: online sequence inference over files with the worker's models and processor (filtering, smoothing, forecasting, fitting, anomaly detection), plus the tools around the worker (read a topic's committed records, run the embedded broker).")
 {
     RunCommand.Create(Console.Out, Console.Error),
     FitCommand.Create(Console.Out, Console.Error),
@@ -14,5 +14,7 @@ var root = new RootCommand("streamseq: online sequence inference over files with
     DetectCommand.Create(Console.Out, Console.Error),
     GenerateCommand.Create(Console.Out, Console.Error),
     PlotCommand.Create(Console.Out, Console.Error),
+    ReadCommand.Create(Console.OpenStandardOutput, Console.Error),
+    BrokerCommand.Create(Console.Out, Console.Error),
 };
 return await CliInvocation.RunAsync(root, args, Console.Out, Console.Error).ConfigureAwait(false);

@@ -11,6 +11,12 @@ internal static class KafkaClientDefaults
     /// <summary>Transaction timeout: how long the coordinator keeps an open transaction of a dead instance.</summary>
     public const int TransactionTimeoutMilliseconds = 10_000;
 
+    /// <summary>
+    /// How often the loop's consumer and producer emit librdkafka's statistics (exported as metrics); a
+    /// <c>statistics.interval.ms</c> under <c>StreamSeq:Kafka:Client</c> overrides it, and 0 turns them off.
+    /// </summary>
+    public const int StatisticsIntervalMilliseconds = 15_000;
+
     /// <summary>Longest wait of an input fetch that finds no data.</summary>
     public const int InputFetchWaitMilliseconds = 100;
 

@@ -1,78 +1,95 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Trace;
-using StreamSeq.Estimation.Onnx;
-using StreamSeq.Estimation.Specs;
 using StreamSeq.Kafka.Transport;
-using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
+using StreamSeq.Worker.Alerts;
 using StreamSeq.Worker.Configuration;
 using StreamSeq.Worker.Dashboard;
 using StreamSeq.Worker.Hosting;
+using StreamSeq.Worker.Plugins;
 
-// Kinds from optional assemblies join the catalog before the model specs are read.
-ModelCatalog.Register(new OnnxRecurrentKind());
 if (args is [HealthProbe.Verb, ..])
 {
     return await HealthProbe.RunAsync(args.Length > 1 ? args[1] : null, Console.Error).ConfigureAwait(false);
 }
 
-var builder = WebApplication.CreateBuilder(args);
-var services = builder.Services;
-var configuration = builder.Configuration;
-
-services.AddOptions<KafkaTransportOptions>().Bind(configuration.GetSection(KafkaTransportOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-services.AddOptions<ProcessingSettings>().Bind(configuration.GetSection(ProcessingSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
-services.AddOptions<EmbeddedSettings>().Bind(configuration.GetSection(EmbeddedSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
-services.AddOptions<DashboardSettings>().Bind(configuration.GetSection(DashboardSettings.Section)).ValidateDataAnnotations().ValidateOnStart();
-services.AddSingleton<IValidateOptions<KafkaTransportOptions>, KnownSettingsValidator>();
-
-// Models are validated while the host starts: a bad spec stops the worker with the setting's name.
-var processing = configuration.GetSection(ProcessingSettings.Section).Get<ProcessingSettings>() ?? new ProcessingSettings();
-ModelRouter router;
-StreamSeq.Processing.State.ParameterTable? startingParameters;
+// Kinds from plug-ins (the ONNX Runtime backend) join the catalog before the model specs are read.
 try
 {
-    router = ModelConfiguration.Build(configuration, processing);
-    startingParameters = StartingParameters.Load(processing, router);
+    ModelKindPlugins.Load(Environment.GetEnvironmentVariable(ModelKindPlugins.PathVariable), AppContext.BaseDirectory);
 }
 catch (InvalidOperationException e)
 {
-    await Console.Error.WriteLineAsync($"streamseq worker: invalid configuration: {e.Message}").ConfigureAwait(false);
-    return 1;
+    await Console.Error.WriteLineAsync($"streamseq worker: {e.Message}").ConfigureAwait(false);
+    return WorkerExitCodes.CannotStart;
 }
 
-services.AddSingleton(router);
+var builder = WebApplication.CreateBuilder(args);
+var services = builder.Services;
+
+// Nothing says where to listen (Urls, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints): the loopback interface, port 8080.
+if (!ListenAddresses.AnyConfigured(builder.Configuration))
+{
+    builder.WebHost.UseUrls(ListenAddresses.DefaultUrl);
+}
+
+// Every setting is checked before anything starts; a problem stops the start with one line naming the setting.
+WorkerSettings settings;
+try
+{
+    settings = WorkerSettings.Load(builder.Configuration);
+}
+catch (InvalidSettingsException e)
+{
+    foreach (var problem in e.Problems)
+    {
+        await Console.Error.WriteLineAsync($"streamseq worker: {problem}").ConfigureAwait(false);
+    }
+
+    return WorkerExitCodes.CannotStart;
+}
+
+var startupLog = new StartupLogFilter();
+builder.Logging.AddFilter(StartupLogFilter.HostCategory, startupLog.Allows);
+services.AddSingleton(settings);
+services.AddSingleton(Options.Create(settings.Kafka));
+services.AddSingleton(Options.Create(settings.Processing));
+services.AddSingleton(Options.Create(settings.Embedded));
+services.AddSingleton(Options.Create(settings.Dashboard));
+services.AddSingleton(settings.Router);
 services.AddSingleton(new ProcessorOptions
 {
-    AllowedLateness = processing.AllowedLateness,
-    MaxTimeSkew = processing.MaxTimeSkew > TimeSpan.Zero ? processing.MaxTimeSkew : null,
-    MaxComponents = processing.MaxComponents,
-    MaxRecordBytes = processing.MaxRecordBytes,
-    MaxLiveStreams = processing.MaxLiveStreams,
-    StartingParameters = startingParameters,
+    AllowedLateness = settings.Processing.AllowedLateness,
+    MaxTimeSkew = settings.Processing.MaxTimeSkew > TimeSpan.Zero ? settings.Processing.MaxTimeSkew : null,
+    MaxComponents = settings.Processing.MaxComponents,
+    MaxRecordBytes = settings.Processing.MaxRecordBytes,
+    MaxLiveStreams = settings.Processing.MaxLiveStreams,
+    StartingParameters = settings.StartingParameters,
 });
 services.AddSingleton(TimeProvider.System);
-services.AddWorkerTelemetry(configuration);
+services.AddWorkerTelemetry(builder.Configuration, settings.Kafka.EffectiveInstanceId, settings.Telemetry);
 services.AddSingleton<OutputTap>();
 services.AddSingleton<InputTap>();
 services.AddSingleton<BrokerEndpoint>();
+services.AddSingleton<BrokerConnection>();
+
+// Alert sinks (StreamSeq:Alerts) start before the loop and stop after it, so the last transaction's alerts go out too.
+services.AddAlertSinks(builder.Configuration);
 services.AddSingleton<StreamWorkerService>();
+services.AddSingleton<WorkerReadiness>();
 services.AddHostedService(sp => sp.GetRequiredService<StreamWorkerService>());
 services.AddHostedService<SummaryService>();
 services.AddHostedService<ReadinessAnnouncer>();
-var bootstrap = configuration[$"{KafkaTransportOptions.Section}:BootstrapServers"];
-var embedded = configuration.GetSection(EmbeddedSettings.Section).Get<EmbeddedSettings>() ?? new EmbeddedSettings();
 
 // The dashboard: on by default with the embedded broker (a laptop), off against a configured cluster.
-var dashboard = (configuration.GetSection(DashboardSettings.Section).Get<DashboardSettings>() ?? new DashboardSettings()).IsEnabled(string.IsNullOrWhiteSpace(bootstrap));
-if (dashboard)
+if (settings.DashboardEnabled)
 {
     services.AddSingleton<DashboardMetrics>();
     services.AddSingleton<DashboardFeed>();
     services.AddHostedService(sp => sp.GetRequiredService<DashboardFeed>());
 }
-if (string.IsNullOrWhiteSpace(bootstrap) && embedded.Simulator)
+
+if (settings.UsesEmbeddedBroker && settings.Embedded.Simulator)
 {
     services.AddHostedService<SimulatorService>();
 }
@@ -83,35 +100,34 @@ services.AddHealthChecks()
     .AddCheck<ReadinessCheck>("restored", tags: ["ready"]);
 
 var app = builder.Build();
-if (dashboard)
+if (settings.DashboardEnabled)
 {
     app.MapDashboard();
 }
 
-SettingsCatalog.WarnAboutUnknown(configuration, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SettingsCatalog).FullName!));
-app.MapPrometheusScrapingEndpoint(WorkerEndpoints.Metrics);
-app.MapHealthChecks(WorkerEndpoints.Live, new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
-app.MapHealthChecks(WorkerEndpoints.Ready, new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
-app.MapGet(WorkerEndpoints.Status, (StreamWorkerService service) =>
+SettingsCatalog.WarnAboutUnknown(settings.IgnoredSettings, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SettingsCatalog).FullName!));
+if (settings.Telemetry.Prometheus)
 {
-    var s = service.Worker.Status;
-    return Results.Ok(new
-    {
-        ready = s.Ready,
-        partitions = s.Partitions,
-        processed = s.Processed,
-        liveStreams = s.LiveStreams,
-        commits = s.Commits,
-        lag = s.Lag,
-        alerts = s.Alerts,
-        deadLetters = s.DeadLetters,
-        duplicates = s.Duplicates,
-        lastCommit = s.LastCommit,
-    });
-});
-app.MapGet(WorkerEndpoints.Stream, async (string id, StreamWorkerService service) =>
-    await service.Worker.QueryAsync(id).ConfigureAwait(false) is { } snapshot ? Results.Ok(snapshot) : Results.NotFound(new { error = $"stream '{id}' is not owned by this worker" }));
-app.MapGet(WorkerEndpoints.Models, (ModelRouter models) => Results.Ok(models.Models.Values.Select(m => new { name = m.Name, kind = m.Spec.Kind, family = m.Estimator.Info.Family, lag = m.Lag, horizon = m.Horizon })));
+    app.MapPrometheusScrapingEndpoint(WorkerEndpoints.Metrics);
+}
 
-await app.RunAsync().ConfigureAwait(false);
+app.MapHealthChecks(WorkerEndpoints.Live, new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
+app.MapHealthChecks(WorkerEndpoints.Ready, new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WorkerApi.WriteHealthAsync });
+app.MapWorkerApi();
+
+try
+{
+    await app.StartAsync().ConfigureAwait(false);
+}
+catch (Exception e) when (e is not OperationCanceledException)
+{
+    // A start that fails here (the address is taken, the server cannot be configured) is reported like a setting.
+    await Console.Error.WriteLineAsync($"streamseq worker: {WorkerApi.DescribeStartFailure(e)}").ConfigureAwait(false);
+    await app.DisposeAsync().ConfigureAwait(false);
+    return WorkerExitCodes.CannotStart;
+}
+
+startupLog.Started();
+await app.WaitForShutdownAsync().ConfigureAwait(false);
+await app.DisposeAsync().ConfigureAwait(false);
 return Environment.ExitCode;

@@ -29,15 +29,15 @@ public sealed class NabDetectorDevelopmentHalfTests(ITestOutputHelper output)
         var results = Shipped.Value!;
 
         var folds = NabFolds.ByFile(half!.Corpus, 5);
-        var cv = new CrossValidator(folds, half.Profiles, CandidateSet.Default, [results], "standard", parallelism: 2, ThresholdRule.Bagged).Run();
+        var cv = new CrossValidator(folds, half.Profiles, CandidateSet.Default, [results], "standard", parallelism: 2, ThresholdRule.Smoothed).Run();
 
-        output.WriteLine(CrossValidationReport.RenderMarkdown(cv with { Scheme = "stratified folds of files (5), bagged thresholds" }));
+        output.WriteLine(CrossValidationReport.RenderMarkdown(cv with { Scheme = "stratified folds of files (5), smoothed thresholds" }));
         var score = cv.Nested.Mean("standard");
         Assert.True(score >= Target, $"cross-validated standard score {score:F2} is below {Target}");
     }
 
     [SkippableFact]
-    public void ShippedThresholds_DevelopmentHalf_AreTheBaggedFitOnEveryFile()
+    public void ShippedThresholds_DevelopmentHalf_AreTheSmoothedFitOnEveryFile()
     {
         var half = NabDevelopmentHalf.TryGet();
         Skip.If(half is null, $"NAB development half not found (looked for {NabDevelopmentHalf.SearchDescription}).");
@@ -47,7 +47,7 @@ public sealed class NabDetectorDevelopmentHalfTests(ITestOutputHelper output)
         foreach (var profile in half!.Profiles)
         {
             var curves = new ThresholdCurves(half.Corpus, results, profile);
-            var fitted = curves.Fit([.. half.Corpus.Files.Select(_ => 1.0)], ThresholdRule.Bagged, seed: 0);
+            var fitted = curves.Fit([.. half.Corpus.Files.Select(_ => 1.0)], ThresholdRule.Smoothed, seed: 0);
             var atFitted = half.Scorer.ScoreProfile(results, profile, fitted);
 
             output.WriteLine($"{profile.Name}: threshold {fitted:G10}, in-sample {atFitted.NormalizedScore:F2} (S {atFitted.Score:F4}, {atFitted.Counts.FalsePositives} FP rows)");

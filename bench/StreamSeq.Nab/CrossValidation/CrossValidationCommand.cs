@@ -13,23 +13,29 @@ internal static class CrossValidationCommand
     internal const string Usage =
         """
         usage: StreamSeq.Nab cv --data <nab data dir> --labels <combined_windows.json> --profiles <profiles.json>
-                                [--candidates <candidates.json>] [--folds files:K|category] [--thresholds bagged|optimal]
+                                [--candidates <candidates.json>] [--folds files:K|category] [--thresholds smoothed|bagged|optimal]
                                 [--selection-profile standard] [--cache <dir>] [--parallel N] [--json <output.json>]
                                 [--report <output.md>] [--write-config <defaults.json>]
-                                [--selection one-standard-error|best] [--results <results root> --detector <name>]
+                                [--selection one-standard-error|best] [--criterion pooled|robust]
+                                [--results <results root> --detector <name>]
 
           --candidates    detector configurations to choose from ({"base": {...}, "candidates": [{"name", "settings"}]});
                           without it, the detector's shipped settings (only thresholds are selected).
           --folds         'files:K': K folds of files dealt round-robin within each category (default files:5);
                           'category': leave one category out.
-          --thresholds    'bagged' (default): median of NAB's optimal thresholds over bootstrap resamples of the
-                          training files; 'optimal': NAB's optimiser on the training files.
+          --thresholds    'smoothed' (default): the threshold whose summed score on the training files, averaged
+                          over the threshold moved by -0.02 .. +0.02, is best (the middle of a plateau, not the top of
+                          a narrow peak); 'bagged': median of NAB's optimal thresholds over bootstrap resamples of
+                          the training files; 'optimal': NAB's optimiser on the training files.
           --cache         folder for per-file detector outputs, keyed by settings, detector code and data.
           --parallel      detector files and threshold sweeps run at once (default 1).
           --write-config  write the shipped configuration (the chosen candidate's settings and the thresholds fitted on
                           every file) in the format of the detector's defaults file.
           --selection     'one-standard-error' (default): the first candidate within one standard error of the best
                           criterion; 'best': the best criterion.
+          --criterion     'pooled' (default): a candidate's pooled cross-validated score inside the training folds;
+                          'robust': the same averaged over the inner folds' thresholds moved by -0.02 .. +0.02, so a
+                          candidate whose score collapses when its threshold does not transfer is not preferred.
           --results, --detector
                           cross-validate another detector's published scores (NAB's results layout) instead of running
                           candidates: only its thresholds are selected.
@@ -70,7 +76,7 @@ internal static class CrossValidationCommand
             }
 
             var detectorSeconds = watch.Elapsed.TotalSeconds;
-            var validator = new CrossValidator(folds, profiles, candidates, results, options.SelectionProfile, options.Parallelism, options.Rule, options.OneStandardError);
+            var validator = new CrossValidator(folds, profiles, candidates, results, options.SelectionProfile, options.Parallelism, options.Rule, options.OneStandardError, options.Criterion);
             var result = validator.Run() with { Scheme = Describe(options.Folds, folds, options.Rule) };
             var markdown = CrossValidationReport.RenderMarkdown(result);
             output.Write(markdown);
@@ -129,17 +135,17 @@ internal static class CrossValidationCommand
     }
 
     private static string Describe(string scheme, IReadOnlyList<NabFold> folds, ThresholdRule rule) =>
-        string.Create(CultureInfo.InvariantCulture, $"{(scheme == "category" ? "leave one category out" : "stratified folds of files")} ({folds.Count} folds, {folds.Sum(f => f.Files.Count)} files, {folds.Sum(f => f.WindowCount)} windows), {(rule == ThresholdRule.Bagged ? "bagged" : "optimal")} thresholds");
+        string.Create(CultureInfo.InvariantCulture, $"{(scheme == "category" ? "leave one category out" : "stratified folds of files")} ({folds.Count} folds, {folds.Sum(f => f.Files.Count)} files, {folds.Sum(f => f.WindowCount)} windows), {rule.ToString().ToLowerInvariant()} thresholds");
 
     private sealed record Options(
         string Data, string Labels, string Profiles, string? Candidates, string Folds, string SelectionProfile,
         string? Cache, int Parallelism, string Json, string? Report, string? WriteConfig, ThresholdRule Rule,
-        string? Results, string? Detector, bool OneStandardError)
+        string? Results, string? Detector, bool OneStandardError, SelectionCriterion Criterion)
     {
         internal static Options Parse(string[] args)
         {
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            string[] known = ["--data", "--labels", "--profiles", "--candidates", "--folds", "--selection-profile", "--cache", "--parallel", "--json", "--report", "--write-config", "--thresholds", "--results", "--detector", "--selection"];
+            string[] known = ["--data", "--labels", "--profiles", "--candidates", "--folds", "--selection-profile", "--cache", "--parallel", "--json", "--report", "--write-config", "--thresholds", "--results", "--detector", "--selection", "--criterion"];
             for (var i = 1; i < args.Length; i++)
             {
                 if (!known.Contains(args[i], StringComparer.Ordinal))
@@ -164,15 +170,22 @@ internal static class CrossValidationCommand
 
             var rule = values.GetValueOrDefault("--thresholds") switch
             {
-                null or "bagged" => ThresholdRule.Bagged,
+                null or "smoothed" => ThresholdRule.Smoothed,
+                "bagged" => ThresholdRule.Bagged,
                 "optimal" => ThresholdRule.Optimal,
-                var other => throw new ArgumentException($"--thresholds must be 'optimal' or 'bagged', got '{other}'."),
+                var other => throw new ArgumentException($"--thresholds must be 'optimal', 'bagged' or 'smoothed', got '{other}'."),
             };
             var oneStandardError = values.GetValueOrDefault("--selection") switch
             {
                 null or "one-standard-error" => true,
                 "best" => false,
                 var other => throw new ArgumentException($"--selection must be 'one-standard-error' or 'best', got '{other}'."),
+            };
+            var criterion = values.GetValueOrDefault("--criterion") switch
+            {
+                null or "pooled" => SelectionCriterion.Pooled,
+                "robust" => SelectionCriterion.Robust,
+                var other => throw new ArgumentException($"--criterion must be 'pooled' or 'robust', got '{other}'."),
             };
             if (values.ContainsKey("--results") != values.ContainsKey("--detector"))
             {
@@ -189,7 +202,7 @@ internal static class CrossValidationCommand
                 values.GetValueOrDefault("--candidates"), values.GetValueOrDefault("--folds") ?? "files:5",
                 values.GetValueOrDefault("--selection-profile") ?? "standard", values.GetValueOrDefault("--cache"),
                 parallel, values.GetValueOrDefault("--json") ?? "nab-cv.json", values.GetValueOrDefault("--report"),
-                values.GetValueOrDefault("--write-config"), rule, values.GetValueOrDefault("--results"), values.GetValueOrDefault("--detector"), oneStandardError);
+                values.GetValueOrDefault("--write-config"), rule, values.GetValueOrDefault("--results"), values.GetValueOrDefault("--detector"), oneStandardError, criterion);
         }
 
         private static string Required(Dictionary<string, string> values, string name) =>

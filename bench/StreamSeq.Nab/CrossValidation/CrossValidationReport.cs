@@ -17,7 +17,8 @@ public static class CrossValidationReport
         var text = new StringBuilder();
         text.Append("## Cross-validation: ").AppendLine(result.Scheme).AppendLine();
         text.Append("Selection criterion: pooled cross-validated ").Append(result.SelectionProfile)
-            .Append(" score inside the training folds, ").Append(result.OneStandardError ? "one-standard-error rule" : "best criterion").Append(". ").Append(Format(result.Candidates.Count))
+            .Append(result.Criterion == SelectionCriterion.Robust ? " score averaged over thresholds moved by -0.02 .. +0.02" : " score")
+            .Append(" inside the training folds, ").Append(result.OneStandardError ? "one-standard-error rule" : "best criterion").Append(". ").Append(Format(result.Candidates.Count))
             .AppendLine(result.Candidates.Count == 1 ? " candidate (thresholds only are selected)." : " candidates.").AppendLine();
 
         text.AppendLine("### Nested estimate (candidate and thresholds chosen without the held-out fold)").AppendLine();
@@ -44,6 +45,8 @@ public static class CrossValidationReport
         text.AppendLine().AppendLine("Shipped configuration, thresholds chosen without the held-out fold:").AppendLine();
         AppendFolds(text, result.ShippedFolds, profiles);
 
+        AppendSensitivity(text, result, profiles);
+
         text.AppendLine("### Candidates (criterion over all folds)").AppendLine();
         text.Append("| Candidate | CV pooled | CV mean of folds | SE | In-sample | Chosen for folds |").AppendLine();
         text.AppendLine("| --- | ---: | ---: | ---: | ---: | --- |");
@@ -60,6 +63,41 @@ public static class CrossValidationReport
         }
 
         return text.ToString();
+    }
+
+    private static void AppendSensitivity(StringBuilder text, CrossValidationResult result, List<string> profiles)
+    {
+        text.AppendLine("### Threshold sensitivity of the shipped configuration").AppendLine();
+        text.AppendLine("Every threshold moved by the shift: in-sample (threshold fitted on all files) and cross-validated (each fold's threshold fitted on the others), mean of folds / pooled.").AppendLine();
+        text.Append("| Shift |");
+        foreach (var profile in profiles)
+        {
+            text.Append(' ').Append(profile).Append(" in-sample | ").Append(profile).Append(" CV mean / pooled |");
+        }
+
+        text.AppendLine();
+        text.Append("| ---: |").Append(string.Concat(Enumerable.Repeat(" ---: | ---: |", profiles.Count))).AppendLine();
+        foreach (var shift in result.Sensitivity.Select(s => s.Shift).Distinct())
+        {
+            text.Append("| ").Append(Format(shift, "+0.00;-0.00;0")).Append(" |");
+            foreach (var profile in profiles)
+            {
+                var s = result.Sensitivity.First(x => x.Shift == shift && x.Profile == profile);
+                text.Append(' ').Append(Format(s.InSample, "F2")).Append(" | ").Append(Format(s.CrossValidatedMean, "F2")).Append(" / ").Append(Format(s.CrossValidatedPooled, "F2")).Append(" |");
+            }
+
+            text.AppendLine();
+        }
+
+        text.AppendLine();
+        foreach (var band in result.Bands)
+        {
+            text.Append("Near-optimal band (").Append(band.Profile).Append(", in-sample within ").Append(Format(band.Tolerance, "F0"))
+                .Append(" points of the in-sample optimum ").Append(Format(band.Optimum, "F2")).Append(", around the shipped threshold): ").Append(Format(band.Low, "F4")).Append(" to ").Append(Format(band.High, "F4"))
+                .Append(", width ").Append(Format(band.Width, "F4")).AppendLine(".");
+        }
+
+        text.AppendLine();
     }
 
     private static void AppendFolds(StringBuilder text, CrossValidatedScores scores, List<string> profiles)

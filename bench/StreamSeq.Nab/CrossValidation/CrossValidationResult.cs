@@ -15,6 +15,9 @@ namespace StreamSeq.Nab.CrossValidation;
 /// <param name="InSample">The shipped candidate at the thresholds optimised on every file (the thresholds to ship), per profile.</param>
 /// <param name="Candidates">Every candidate's criterion over all folds and in-sample score, in candidate order.</param>
 /// <param name="OneStandardError">True when selection followed the one-standard-error rule.</param>
+/// <param name="Criterion">What candidates were judged by inside the training folds.</param>
+/// <param name="Sensitivity">The shipped candidate's in-sample and cross-validated scores with every threshold moved by each of <see cref="CrossValidator.SensitivityShifts"/>, per profile.</param>
+/// <param name="Bands">Per profile, the thresholds around the shipped one where the in-sample score stays near its value there.</param>
 public sealed record CrossValidationResult(
     string Scheme,
     string SelectionProfile,
@@ -23,4 +26,7 @@ public sealed record CrossValidationResult(
     CrossValidatedScores ShippedFolds,
     IReadOnlyList<ProfileScore> InSample,
     IReadOnlyList<CandidateSummary> Candidates,
-    bool OneStandardError);
+    bool OneStandardError,
+    SelectionCriterion Criterion,
+    IReadOnlyList<ThresholdSensitivity> Sensitivity,
+    IReadOnlyList<ThresholdBand> Bands);

@@ -13,7 +13,9 @@ namespace StreamSeq.Nab.CrossValidation;
 /// profile: for each fold i in T, the threshold fitted on T \ {i} scores fold i; the raw, null and perfect scores are
 /// summed over the folds and normalised. <b>Selection</b> on T follows the one-standard-error rule: candidates are
 /// listed in order of preference, and the first whose criterion is within one standard error (of the best candidate's
-/// fold scores) of the best is chosen, so a difference smaller than the folds' noise does not move the choice.</para>
+/// fold scores) of the best is chosen, so a difference smaller than the folds' noise does not move the choice. With
+/// <see cref="SelectionCriterion.Robust"/> the criterion is averaged over the inner folds' thresholds moved by each of
+/// <see cref="RobustShifts"/>, so a candidate must hold its score near the fitted threshold, not just at it.</para>
 /// <para><b>Nested estimate</b>: for each fold f, selection on the other folds chooses a candidate, thresholds are
 /// fitted for every profile on the other folds' files, and fold f is scored with null and perfect over its files.
 /// Nothing about fold f (labels included) influences what is chosen for it.</para>
@@ -44,6 +46,7 @@ public sealed class CrossValidator
     /// <param name="parallelism">Threshold sweeps run at once.</param>
     /// <param name="rule">How thresholds are fitted on training files.</param>
     /// <param name="oneStandardError">Select by the one-standard-error rule (true) or take the best criterion (false).</param>
+    /// <param name="criterion">What candidates are judged by inside the training folds.</param>
     /// <exception cref="ArgumentException">Fewer than two folds, a fold without a scored window, mismatched candidates and results, or an unknown selection profile.</exception>
     public CrossValidator(
         IReadOnlyList<NabFold> folds,
@@ -53,7 +56,8 @@ public sealed class CrossValidator
         string selectionProfile,
         int parallelism = 1,
         ThresholdRule rule = ThresholdRule.Optimal,
-        bool oneStandardError = true)
+        bool oneStandardError = true,
+        SelectionCriterion criterion = SelectionCriterion.Pooled)
     {
         ArgumentNullException.ThrowIfNull(folds);
         ArgumentNullException.ThrowIfNull(profiles);
@@ -87,6 +91,7 @@ public sealed class CrossValidator
         this.parallelism = Math.Max(1, parallelism);
         Rule = rule;
         OneStandardError = oneStandardError;
+        Judged = criterion;
         all = (1L << folds.Count) - 1;
         corpus = new NabCorpus(folds.SelectMany(f => f.Files));
         foldOfFile = [.. corpus.Files.Select(file => folds.ToList().FindIndex(f => f.Files.Contains(file)))];
@@ -95,6 +100,24 @@ public sealed class CrossValidator
             r.EnsureCovers(corpus);
         }
     }
+
+    /// <summary>Threshold shifts whose scores the result reports for the shipped candidate.</summary>
+    public static IReadOnlyList<double> SensitivityShifts { get; } = [-0.05, -0.02, -0.01, 0.0, 0.01, 0.02, 0.05];
+
+    /// <summary>Threshold shifts the <see cref="SelectionCriterion.Robust"/> criterion averages over.</summary>
+    public static IReadOnlyList<double> RobustShifts { get; } = [-0.02, -0.01, 0.0, 0.01, 0.02];
+
+    /// <summary>Grid step of the near-optimal threshold band.</summary>
+    public const double BandStep = 0.0025;
+
+    /// <summary>Farthest the near-optimal threshold band is searched either side of the shipped threshold.</summary>
+    public const double BandReach = 0.2;
+
+    /// <summary>Normalised points below the best in-sample score that still count as near-optimal.</summary>
+    public const double BandTolerance = 2.0;
+
+    /// <summary>What candidates are judged by inside the training folds.</summary>
+    public SelectionCriterion Judged { get; }
 
     /// <summary>How thresholds are fitted.</summary>
     public ThresholdRule Rule { get; }
@@ -125,6 +148,25 @@ public sealed class CrossValidator
             criteria[i].Mean,
             criteria[i].StandardError,
             scorer.ScoreProfile(results[i], profiles[selection], Threshold(i, 0, selection)).NormalizedScore)).ToList();
+        var sensitivity = new List<ThresholdSensitivity>();
+        var bands = new List<ThresholdBand>();
+        for (var k = 0; k < profiles.Count; k++)
+        {
+            var fitted = Threshold(shipped, 0, k);
+            foreach (var shift in SensitivityShifts)
+            {
+                var held = new CrossValidatedScores([.. Enumerable.Range(0, folds.Count).Select(f => HeldOut(shipped, f, shift))]);
+                sensitivity.Add(new ThresholdSensitivity(
+                    profiles[k].Name,
+                    shift,
+                    scorer.ScoreProfile(results[shipped], profiles[k], fitted + shift).NormalizedScore,
+                    held.Mean(profiles[k].Name),
+                    held.Pooled(profiles[k].Name)));
+            }
+
+            bands.Add(Band(scorer, shipped, k, fitted));
+        }
+
         return new CrossValidationResult(
             string.Empty,
             selectionName,
@@ -133,7 +175,40 @@ public sealed class CrossValidator
             new CrossValidatedScores(shippedFolds),
             inSample,
             summaries,
-            OneStandardError);
+            OneStandardError,
+            Judged,
+            sensitivity,
+            bands);
+    }
+
+    /// <summary>The contiguous grid of thresholds around <paramref name="threshold"/> whose in-sample score stays within <see cref="BandTolerance"/> of the best in-sample score.</summary>
+    private ThresholdBand Band(NabScorer scorer, int candidate, int profile, double threshold)
+    {
+        var optimum = scorer.ScoreProfile(results[candidate], profiles[profile], scorer.OptimizeThreshold(results[candidate], profiles[profile]).Threshold).NormalizedScore;
+        var score = optimum;
+        if (scorer.ScoreProfile(results[candidate], profiles[profile], threshold).NormalizedScore < optimum - BandTolerance)
+        {
+            return new ThresholdBand(profiles[profile].Name, BandTolerance, optimum, threshold, threshold);
+        }
+
+        double Edge(int direction)
+        {
+            var edge = threshold;
+            for (var step = 1; step * BandStep <= BandReach; step++)
+            {
+                var t = threshold + (direction * step * BandStep);
+                if (scorer.ScoreProfile(results[candidate], profiles[profile], t).NormalizedScore < score - BandTolerance)
+                {
+                    break;
+                }
+
+                edge = t;
+            }
+
+            return edge;
+        }
+
+        return new ThresholdBand(profiles[profile].Name, BandTolerance, optimum, Edge(-1), Edge(1));
     }
 
     /// <summary>The candidate with the best criterion on the folds of <paramref name="training"/>.</summary>
@@ -192,7 +267,9 @@ public sealed class CrossValidator
         {
             var (c, i) = work[w];
             var excluded = (~training & all) | (1L << i);
-            outcomes[w] = Score(c, i, selection, Threshold(c, excluded, selection));
+            outcomes[w] = Judged == SelectionCriterion.Robust
+                ? Averaged([.. RobustShifts.Select(shift => Score(c, i, selection, Threshold(c, excluded, selection) + shift))])
+                : Score(c, i, selection, Threshold(c, excluded, selection));
         });
         var criteria = new Criterion[candidates.Count];
         for (var c = 0; c < candidates.Count; c++)
@@ -213,10 +290,19 @@ public sealed class CrossValidator
     /// <summary>A candidate's criterion on a set of folds: pooled and mean cross-validated scores and the standard error of the mean.</summary>
     private readonly record struct Criterion(double Pooled, double Mean, double StandardError);
 
-    /// <summary>Fold <paramref name="fold"/> scored for every profile at thresholds fitted without it.</summary>
-    private FoldOutcome HeldOut(int candidate, int fold)
+    /// <summary>Outcomes of one fold at several thresholds as one: raw, null and perfect scores averaged (the counts are the first outcome's).</summary>
+    private static FoldProfileOutcome Averaged(IReadOnlyList<FoldProfileOutcome> outcomes) =>
+        outcomes[0] with
+        {
+            Score = outcomes.Average(o => o.Score),
+            NullScore = outcomes.Average(o => o.NullScore),
+            PerfectScore = outcomes.Average(o => o.PerfectScore),
+        };
+
+    /// <summary>Fold <paramref name="fold"/> scored for every profile at thresholds fitted without it (moved by <paramref name="shift"/>).</summary>
+    private FoldOutcome HeldOut(int candidate, int fold, double shift = 0.0)
     {
-        var outcomes = profiles.Select((_, k) => Score(candidate, fold, k, Threshold(candidate, 1L << fold, k))).ToList();
+        var outcomes = profiles.Select((_, k) => Score(candidate, fold, k, Threshold(candidate, 1L << fold, k) + shift)).ToList();
         return new FoldOutcome(folds[fold].Name, folds[fold].Files.Count, folds[fold].WindowCount, candidates[candidate].Name, outcomes);
     }
 

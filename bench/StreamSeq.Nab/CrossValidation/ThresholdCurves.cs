@@ -129,6 +129,81 @@ public sealed class ThresholdCurves
     }
 
     /// <summary>
+    /// The threshold t, among NAB's candidates (every distinct score after probation, and 1.1), that maximises the weighted total
+    /// averaged over t + s for each shift s; the highest such t among ties.
+    /// </summary>
+    /// <exception cref="ArgumentException">One weight per file is needed.</exception>
+    public double Smoothed(ReadOnlySpan<double> weights, IReadOnlyList<double> shifts)
+    {
+        ArgumentNullException.ThrowIfNull(shifts);
+        if (weights.Length != Files.Count)
+        {
+            throw new ArgumentException($"{weights.Length} weights for {Files.Count} files.", nameof(weights));
+        }
+
+        // cumulative[j]: the total with the first j rows (highest scores first) detected.
+        var cumulative = new double[thresholds.Length + 1];
+        for (var f = 0; f < startScores.Length; f++)
+        {
+            cumulative[0] += weights[f] * startScores[f];
+        }
+
+        for (var k = 0; k < thresholds.Length; k++)
+        {
+            cumulative[k + 1] = cumulative[k] + (weights[files[k]] * deltas[k]);
+        }
+
+        var best = ThresholdSweeper.NoDetectionThreshold;
+        var bestTotal = Averaged(ThresholdSweeper.NoDetectionThreshold);
+        for (var k = 0; k < thresholds.Length; k++)
+        {
+            if (k > 0 && thresholds[k] == thresholds[k - 1])
+            {
+                continue;
+            }
+
+            var total = Averaged(thresholds[k]);
+            if (total > bestTotal)
+            {
+                (bestTotal, best) = (total, thresholds[k]);
+            }
+        }
+
+        return best;
+
+        double Averaged(double threshold)
+        {
+            var sum = 0.0;
+            foreach (var shift in shifts)
+            {
+                sum += cumulative[Detected(threshold + shift)];
+            }
+
+            return sum / shifts.Count;
+        }
+    }
+
+    /// <summary>The number of rows whose score is at or above <paramref name="threshold"/> (the scores are sorted in descending order).</summary>
+    private int Detected(double threshold)
+    {
+        int low = 0, high = thresholds.Length;
+        while (low < high)
+        {
+            var middle = (low + high) >>> 1;
+            if (thresholds[middle] >= threshold)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
+    }
+
+    /// <summary>
     /// The threshold fitted on the files with positive <paramref name="weights"/> by <paramref name="rule"/>: NAB's
     /// optimum on them, or the median of the optima over <see cref="BootstrapResamples"/> resamples of those files with
     /// replacement, drawn from <paramref name="seed"/> (so a fit repeats exactly).
@@ -153,6 +228,11 @@ public sealed class ThresholdCurves
         if (rule == ThresholdRule.Optimal || members.Count == 0)
         {
             return Best(weights).Threshold;
+        }
+
+        if (rule == ThresholdRule.Smoothed)
+        {
+            return Smoothed(weights, CrossValidator.RobustShifts);
         }
 
         var random = new Random(seed);

@@ -11,4 +11,11 @@ public enum ThresholdRule
     /// that does not hinge on which few files happen to be in the training set.
     /// </summary>
     Bagged,
+
+    /// <summary>
+    /// The threshold whose summed score on the training files, averaged over the threshold moved by each of
+    /// <see cref="CrossValidator.RobustShifts"/>, is highest: the middle of a broad plateau rather than the top of a
+    /// narrow peak, for a threshold that will be used on other files.
+    /// </summary>
+    Smoothed,
 }

@@ -142,7 +142,7 @@ internal static class SimulateCommand
         return 0;
     }
 
-    private static List<KeyValuePair<string, string>> ParseClientSettings(string[] settings)
+    internal static List<KeyValuePair<string, string>> ParseClientSettings(string[] settings)
     {
         var list = new List<KeyValuePair<string, string>>();
         foreach (var setting in settings)

@@ -46,6 +46,11 @@ namespace StreamSeq.Estimation.Detection;
 /// L = <see cref="AnomalyDetectorOptions.SuppressionWindow"/> rows is multiplied by κ =
 /// <see cref="AnomalyDetectorOptions.SuppressionFactor"/>, so one event raises one alarm. The score is 0 during the
 /// warm-up and until <see cref="AnomalyDetectorOptions.CalibrationWarmup"/> surprisals have been seen.</para>
+/// <para><b>Optional score designs</b> (off by default; both lost in cross-validation on NAB, docs/nab-report.md): with
+/// <see cref="AnomalyDetectorOptions.TailModel"/> "exceedance" the tail is exponential above the (1 − f) quantile of
+/// the surprisal history (see <c>SurprisalCalibrator</c>); with <see cref="AnomalyDetectorOptions.EvidenceWindow"/>
+/// W &gt; 0 the Gaussian tail of the mean of the last W raw scores 1 − p_t against its long-run distribution (see
+/// <c>EvidenceChannel</c>) joins the per-reading tail by Bonferroni: −ln q is taken from the smaller tail, doubled.</para>
 /// <para><b>Smoothing.</b> The backward step smooths the level expert: the Rauch–Tung–Striebel step of a random-walk
 /// level, Cov(h_{t−1}, h_t | y_{1:t−1}) = S C_{t−1}, with the filtered noise scale plugged in; warm-up rows carry
 /// nothing back.</para>
@@ -288,7 +293,12 @@ public sealed class AnomalyDetector : IEstimator, IBackwardStep
             MarginalDensity.Add(marginal, layout.MarginalBins, state[layout.WarmValues + i]);
         }
 
-        SurprisalCalibrator.Initialize(state.Slice(layout.Calibration, DetectorLayout.CalibrationHeaderLength + layout.CalibrationBins), layout.CalibrationBins);
+        SurprisalCalibrator.Initialize(state.Slice(layout.Calibration, layout.CalibrationLength), layout.CalibrationBins, layout.CalibrationTrees);
+        if (layout.EvidenceWindow > 0)
+        {
+            EvidenceChannel.Initialize(state[layout.Evidence..], layout.EvidenceWindow);
+        }
+
         state.Slice(layout.Suppression, 1 + layout.SuppressionWindow).Clear();
         if (changepoint is not null)
         {
@@ -514,17 +524,26 @@ public sealed class AnomalyDetector : IEstimator, IBackwardStep
         }
 
         surprisal = Math.Clamp(surprisal, options.CalibrationMinimum - 1e6, options.CalibrationMaximum + 1e6);
-        var calibration = state.Slice(layout.Calibration, DetectorLayout.CalibrationHeaderLength + layout.CalibrationBins);
+        var calibration = state.Slice(layout.Calibration, layout.CalibrationLength);
         var haveHistory = SurprisalCalibrator.Seen(calibration) >= options.CalibrationWarmup;
-        var logTail = haveHistory
-            ? SurprisalCalibrator.LogTail(calibration, layout.CalibrationBins, options.CalibrationMinimum, options.CalibrationResolution, options.TailFraction, options.MinimumTailScale, surprisal)
-            : 0.0;
-        SurprisalCalibrator.Add(calibration, layout.CalibrationBins, options.CalibrationMinimum, options.CalibrationResolution, surprisal);
+        var logTail = !haveHistory ? 0.0
+            : layout.CalibrationTrees > 1
+                ? SurprisalCalibrator.LogExceedanceTail(calibration, layout.CalibrationBins, options.CalibrationMinimum, options.CalibrationResolution, options.TailFraction, options.MinimumTailScale, surprisal)
+                : SurprisalCalibrator.LogTail(calibration, layout.CalibrationBins, options.CalibrationMinimum, options.CalibrationResolution, options.TailFraction, options.MinimumTailScale, surprisal);
+        SurprisalCalibrator.Add(calibration, layout.CalibrationBins, options.CalibrationMinimum, options.CalibrationResolution, surprisal, layout.CalibrationTrees);
         var raw = 0.0;
         if (haveHistory)
         {
             var n = SurprisalCalibrator.Seen(calibration);
-            var corrected = Math.Max(0.0, -logTail) - (options.HistoryExponent * Math.Log(n));
+            var nats = Math.Max(0.0, -logTail);
+            if (layout.EvidenceWindow > 0)
+            {
+                // Bonferroni over the two tests: the smaller tail probability, doubled.
+                var evidence = -EvidenceChannel.Add(state[layout.Evidence..], layout.EvidenceWindow, -double.ExpM1(logTail));
+                nats = Math.Max(nats, evidence) - Math.Log(2.0);
+            }
+
+            var corrected = nats - (options.HistoryExponent * Math.Log(n));
             raw = Math.Clamp(0.5 + (corrected / options.ScoreSpan), 0.0, 1.0);
         }
 

@@ -26,6 +26,9 @@ internal static class AnomalyDetectorDefaults
     /// <summary>An integer setting.</summary>
     internal static int Integer(string name) => Spec.Reader().Integer(name);
 
+    /// <summary>A text setting.</summary>
+    internal static string Text(string name) => Spec.Reader().String(name);
+
     /// <summary>The seasonal periods as durations.</summary>
     internal static IReadOnlyList<TimeSpan> SeasonalPeriods()
     {

@@ -31,8 +31,8 @@ public sealed class AnomalyDetectorKind : IModelKind
         "initialVarianceDegreesOfFreedom", "seasonalPeriods", "seasonalBinNoise", "initialBinVariance", "minimumSeasonalBins",
         "maximumSeasonalBins", "changepointHazard", "changepointMaxRunLength", "marginalBins", "marginalPriorWeight",
         "marginalBandwidthFactor", "switchingRate", "calibrationWarmup", "calibrationResolution", "calibrationMinimum",
-        "calibrationMaximum", "tailFraction", "minimumTailScale", "historyExponent", "scoreSpan", "suppressionWindow",
-        "suppressionFactor", "quantizationFloor")
+        "calibrationMaximum", "tailFraction", "minimumTailScale", "tailModel", "evidenceWindow", "historyExponent", "scoreSpan",
+        "suppressionWindow", "suppressionFactor", "quantizationFloor")
         .Nest("thresholds", SpecShape.MapOf(SpecShape.Of("threshold", "score")));
 
     /// <inheritdoc />
@@ -80,6 +80,8 @@ public sealed class AnomalyDetectorKind : IModelKind
             CalibrationMaximum = spec.Number("calibrationMaximum", d.CalibrationMaximum),
             TailFraction = spec.Number("tailFraction", d.TailFraction),
             MinimumTailScale = spec.Number("minimumTailScale", d.MinimumTailScale),
+            TailModel = spec.OptionalString("tailModel") ?? d.TailModel,
+            EvidenceWindow = spec.Integer("evidenceWindow", d.EvidenceWindow),
             HistoryExponent = spec.Number("historyExponent", d.HistoryExponent),
             ScoreSpan = spec.Number("scoreSpan", d.ScoreSpan),
             SuppressionWindow = spec.Integer("suppressionWindow", d.SuppressionWindow),

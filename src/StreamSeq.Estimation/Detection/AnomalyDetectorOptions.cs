@@ -94,6 +94,19 @@ public sealed record AnomalyDetectorOptions
     /// <summary>Smallest exponential tail scale, in nats.</summary>
     public double MinimumTailScale { get; init; } = AnomalyDetectorDefaults.Number("minimumTailScale");
 
+    /// <summary>
+    /// How the surprisal's tail probability is read: "empirical" (ranks among past surprisals, exponential only beyond
+    /// the largest) or "exceedance" (exponential with the mean excess as scale above the (1 − <see cref="TailFraction"/>)
+    /// quantile: peaks over a threshold).
+    /// </summary>
+    public string TailModel { get; init; } = AnomalyDetectorDefaults.Text("tailModel");
+
+    /// <summary>
+    /// Rows W of the short-horizon evidence channel (the Gaussian tail of the mean of the last W calibrated raw scores
+    /// against its long-run distribution, combined with the per-reading tail by Bonferroni); 0 leaves it out.
+    /// </summary>
+    public int EvidenceWindow { get; init; } = AnomalyDetectorDefaults.Integer("evidenceWindow");
+
     /// <summary>Exponent γ of the history-size correction q = p · n^γ of the tail probability.</summary>
     public double HistoryExponent { get; init; } = AnomalyDetectorDefaults.Number("historyExponent");
 
@@ -208,6 +221,17 @@ public sealed record AnomalyDetectorOptions
         }
 
         Positive("minimumTailScale", MinimumTailScale);
+        if (TailModel is not ("empirical" or "exceedance"))
+        {
+            throw new ModelValidationException("tailModel", $"must be \"empirical\" or \"exceedance\", got \"{TailModel}\".");
+        }
+
+        AtLeast("evidenceWindow", EvidenceWindow, 0);
+        if (EvidenceWindow > 10_000)
+        {
+            throw new ModelValidationException("evidenceWindow", $"must be at most 10000 (it sizes every stream's state), got {EvidenceWindow}.");
+        }
+
         NonNegative("historyExponent", HistoryExponent);
         Positive("scoreSpan", ScoreSpan);
         AtLeast("suppressionWindow", SuppressionWindow, 0);

@@ -48,6 +48,8 @@ internal sealed class DetectorLayout
         MaxBins = options.MaximumSeasonalBins;
         MarginalBins = options.MarginalBins;
         CalibrationBins = (int)Math.Ceiling((options.CalibrationMaximum - options.CalibrationMinimum) / options.CalibrationResolution);
+        CalibrationTrees = options.TailModel == "exceedance" ? 2 : 1;
+        EvidenceWindow = options.EvidenceWindow;
         SuppressionWindow = options.SuppressionWindow;
         Experts = Seasons + 2 + (HasChangepoint ? 1 : 0);
 
@@ -58,8 +60,9 @@ internal sealed class DetectorLayout
         SeasonStride = SeasonHeaderLength + (3 * MaxBins);
         Marginal = SeasonStart + (Seasons * SeasonStride);
         Calibration = Marginal + MarginalHeaderLength + MarginalBins;
-        Suppression = Calibration + CalibrationHeaderLength + CalibrationBins;
-        Changepoint = Suppression + 1 + SuppressionWindow;
+        Suppression = Calibration + CalibrationHeaderLength + (CalibrationTrees * CalibrationBins);
+        Evidence = Suppression + 1 + SuppressionWindow;
+        Changepoint = Evidence + (EvidenceWindow > 0 ? EvidenceChannel.HeaderLength + EvidenceWindow : 0);
         Length = Changepoint + ChangepointStateLength;
     }
 
@@ -89,6 +92,18 @@ internal sealed class DetectorLayout
 
     /// <summary>Histogram bins of the surprisal calibrator.</summary>
     internal int CalibrationBins { get; }
+
+    /// <summary>Fenwick trees of the calibrator: counts, and bin positions with the exceedance tail.</summary>
+    internal int CalibrationTrees { get; }
+
+    /// <summary>W of the evidence channel (0: none).</summary>
+    internal int EvidenceWindow { get; }
+
+    /// <summary>Evidence channel header and ring (when W &gt; 0).</summary>
+    internal int Evidence { get; }
+
+    /// <summary>Doubles of the calibrator's slice.</summary>
+    internal int CalibrationLength => CalibrationHeaderLength + (CalibrationTrees * CalibrationBins);
 
     /// <summary>Rows in the suppression ring.</summary>
     internal int SuppressionWindow { get; }

@@ -1,6 +1,7 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Text;
 using Confluent.Kafka;
 using StreamSeq.Kafka.Native;
 
@@ -29,9 +30,11 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     /// <summary>Broker id that addresses every broker of the cluster.</summary>
     public const int AllBrokers = -1;
 
-    private const int ErrorTextSize = 512;
+    /// <summary>The host every broker listens on.</summary>
+    public const string Host = "127.0.0.1";
 
     private readonly MockClusterHandle cluster;
+    private readonly List<LoopbackForwarder> forwarders = [];
 
     private EmbeddedKafkaCluster(MockClusterHandle cluster, int brokerCount, string bootstrapServers)
     {
@@ -41,7 +44,7 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     }
 
     /// <summary>Comma-separated <c>host:port</c> list of the brokers, for the clients' <c>bootstrap.servers</c>.</summary>
-    public string BootstrapServers { get; }
+    public string BootstrapServers { get; private set; }
 
     /// <summary>Number of brokers (ids 1..<see cref="BrokerCount"/>).</summary>
     public int BrokerCount { get; }
@@ -69,6 +72,56 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         var bootstrap = Marshal.PtrToStringUTF8(LibrdkafkaNative.MockClusterBootstraps(handle))
             ?? throw new InvalidOperationException("rd_kafka_mock_cluster_bootstraps returned no address.");
         return new EmbeddedKafkaCluster(handle, brokerCount, bootstrap);
+    }
+
+    /// <summary>
+    /// Starts a mock cluster whose brokers are reached at fixed ports: broker <c>i</c> (1-based) at
+    /// <c>127.0.0.1:<paramref name="firstPort"/> + i - 1</c>, so that separate processes can be pointed at an address
+    /// known in advance.
+    /// </summary>
+    /// <remarks>
+    /// The mock's own listeners always take random ports. Each chosen port is a relay to its broker's listener, and the
+    /// broker advertises the chosen port in its metadata, so clients only ever connect through the chosen ports.
+    /// </remarks>
+    /// <param name="brokerCount">Number of brokers, at least 1.</param>
+    /// <param name="firstPort">Port of broker 1, 1..65535 (the others follow).</param>
+    /// <returns>The running cluster; dispose it to stop the brokers and release the ports.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The ports do not fit in 1..65535.</exception>
+    /// <exception cref="InvalidOperationException">A port is in use or cannot be opened (the message names it).</exception>
+    public static EmbeddedKafkaCluster Start(int brokerCount, int firstPort)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(brokerCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(firstPort, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstPort, IPEndPoint.MaxPort - brokerCount + 1);
+        var cluster = Start(brokerCount);
+        try
+        {
+            var listeners = BrokerPorts(cluster.BootstrapServers, brokerCount);
+            var addresses = new List<string>();
+            for (var id = 1; id <= brokerCount; id++)
+            {
+                var port = firstPort + id - 1;
+                try
+                {
+                    cluster.forwarders.Add(new LoopbackForwarder(port, listeners[id]));
+                }
+                catch (SocketException e)
+                {
+                    throw new InvalidOperationException($"cannot listen on {Host}:{port}: {e.Message}", e);
+                }
+
+                LibrdkafkaNative.MockBrokerSetHostPort(cluster.cluster, id, Host, port);
+                addresses.Add(string.Create(CultureInfo.InvariantCulture, $"{Host}:{port}"));
+            }
+
+            cluster.BootstrapServers = string.Join(",", addresses);
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Creates a topic (the mock has no Admin API; clients' CreateTopics requests time out).</summary>
@@ -203,13 +256,31 @@ public sealed class EmbeddedKafkaCluster : IDisposable
             $"pinning the group coordinator of '{groupId}' to broker {brokerId}");
     }
 
-    /// <summary>Stops the brokers and releases the native handles.</summary>
-    public void Dispose() => cluster.Dispose();
+    /// <summary>Stops the brokers and releases the native handles (and the chosen ports).</summary>
+    public void Dispose()
+    {
+        foreach (var forwarder in forwarders)
+        {
+            forwarder.Dispose();
+        }
+
+        cluster.Dispose();
+    }
+
+    /// <summary>Each broker's own listening port, by broker id, from the cluster's metadata.</summary>
+    private static Dictionary<int, int> BrokerPorts(string bootstrapServers, int brokerCount)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).SetLogHandler((_, _) => { }).Build();
+        var brokers = admin.GetMetadata(TimeSpan.FromSeconds(10)).Brokers.ToDictionary(b => b.BrokerId, b => b.Port);
+        return brokers.Count == brokerCount
+            ? brokers
+            : throw new InvalidOperationException($"the embedded cluster reported {brokers.Count} of its {brokerCount} brokers.");
+    }
 
     private static unsafe IntPtr CreateHostHandle()
     {
         var conf = LibrdkafkaNative.ConfNew();
-        byte* errorText = stackalloc byte[ErrorTextSize];
+        byte* errorText = stackalloc byte[LibrdkafkaNative.ErrorTextSize];
         try
         {
             // The host handle never talks to a broker; it only owns the mock cluster's threads. Keep its log quiet
@@ -217,10 +288,10 @@ public sealed class EmbeddedKafkaCluster : IDisposable
             SetConf(conf, "client.id", "streamseq-embedded-kafka", errorText);
             SetConf(conf, "log_level", "4", errorText);
 
-            var kafka = LibrdkafkaNative.KafkaNew(LibrdkafkaNative.ProducerType, conf, errorText, ErrorTextSize);
+            var kafka = LibrdkafkaNative.KafkaNew(LibrdkafkaNative.ProducerType, conf, errorText, LibrdkafkaNative.ErrorTextSize);
             if (kafka == IntPtr.Zero)
             {
-                throw new InvalidOperationException($"rd_kafka_new failed: {ReadErrorText(errorText)}");
+                throw new InvalidOperationException($"rd_kafka_new failed: {LibrdkafkaNative.ReadErrorText(errorText)}");
             }
 
             conf = IntPtr.Zero; // rd_kafka_new took ownership.
@@ -237,17 +308,10 @@ public sealed class EmbeddedKafkaCluster : IDisposable
 
     private static unsafe void SetConf(IntPtr conf, string name, string value, byte* errorText)
     {
-        if (LibrdkafkaNative.ConfSet(conf, name, value, errorText, ErrorTextSize) != LibrdkafkaNative.ConfOk)
+        if (LibrdkafkaNative.ConfSet(conf, name, value, errorText, LibrdkafkaNative.ErrorTextSize) != LibrdkafkaNative.ConfOk)
         {
-            throw new InvalidOperationException($"rd_kafka_conf_set {name}={value} failed: {ReadErrorText(errorText)}");
+            throw new InvalidOperationException($"rd_kafka_conf_set {name}={value} failed: {LibrdkafkaNative.ReadErrorText(errorText)}");
         }
-    }
-
-    private static unsafe string ReadErrorText(byte* errorText)
-    {
-        var text = new ReadOnlySpan<byte>(errorText, ErrorTextSize);
-        var end = text.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end >= 0 ? text[..end] : text);
     }
 
     private static int ToMilliseconds(TimeSpan value, string parameterName)

@@ -20,6 +20,17 @@ internal static partial class LibrdkafkaNative
     /// <summary><c>RD_KAFKA_CONF_OK</c> in <c>rd_kafka_conf_res_t</c>.</summary>
     public const int ConfOk = 0;
 
+    /// <summary>Size of the error text buffers passed to <see cref="ConfSet"/> and <see cref="KafkaNew"/>.</summary>
+    public const int ErrorTextSize = 512;
+
+    /// <summary>The NUL-terminated UTF-8 text librdkafka wrote into an error buffer of <see cref="ErrorTextSize"/> bytes.</summary>
+    public static unsafe string ReadErrorText(byte* errorText)
+    {
+        var text = new ReadOnlySpan<byte>(errorText, ErrorTextSize);
+        var end = text.IndexOf((byte)0);
+        return System.Text.Encoding.UTF8.GetString(end >= 0 ? text[..end] : text);
+    }
+
     [LibraryImport(KafkaNative.LibraryName, EntryPoint = "rd_kafka_version_str")]
     [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial IntPtr VersionString();
@@ -99,4 +110,16 @@ internal static partial class LibrdkafkaNative
     [LibraryImport(KafkaNative.LibraryName, EntryPoint = "rd_kafka_mock_set_group_consumer_heartbeat_interval_ms")]
     [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void MockSetConsumerGroupHeartbeatInterval(MockClusterHandle cluster, int heartbeatIntervalMilliseconds);
+
+    [LibraryImport(KafkaNative.LibraryName, EntryPoint = "rd_kafka_mock_broker_set_host_port", StringMarshalling = StringMarshalling.Utf8)]
+    [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial void MockBrokerSetHostPort(MockClusterHandle cluster, int brokerId, string host, int port);
+
+    [LibraryImport(KafkaNative.LibraryName, EntryPoint = "rd_kafka_clusterid")]
+    [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial IntPtr ClusterId(IntPtr kafka, int timeoutMilliseconds);
+
+    [LibraryImport(KafkaNative.LibraryName, EntryPoint = "rd_kafka_mem_free")]
+    [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial void MemFree(IntPtr kafka, IntPtr pointer);
 }

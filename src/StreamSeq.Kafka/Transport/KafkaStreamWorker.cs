@@ -48,6 +48,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private readonly IDisposable statusExport;
     private readonly ArrayBufferWriter<byte> stateBuffer = new(512);
     private string incarnation = string.Empty;
+    private string? consumerName;
+    private string? producerName;
     private long transactionSequence;
     private int consecutiveAborts;
     private long commitEstimate;
@@ -118,6 +120,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         // No per-message delivery reports: a failed send puts the transaction in an abortable state and surfaces at
         // CommitTransaction (which aborts and rewinds), so the reports would only cost a managed callback per record.
         producerConfig.EnableDeliveryReports = false;
+        producerConfig.StatisticsIntervalMs = KafkaClientDefaults.StatisticsIntervalMilliseconds;
         Apply(producerConfig, options.Client);
         var protocol = options.GroupProtocol == "consumer" ? Confluent.Kafka.GroupProtocol.Consumer : Confluent.Kafka.GroupProtocol.Classic;
         var consumerConfig = KafkaClientDefaults.InputConsumer(options.BootstrapServers, options.GroupId, protocol);
@@ -127,6 +130,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             consumerConfig.HeartbeatIntervalMs = Math.Max(100, (int)options.SessionTimeout.TotalMilliseconds / 5);
         }
 
+        consumerConfig.StatisticsIntervalMs = KafkaClientDefaults.StatisticsIntervalMilliseconds;
         Apply(consumerConfig, options.Client);
 
         // The loop subscribes to one topic, so results need no topic name (a string marshalled per record otherwise);
@@ -139,7 +143,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
         producer = new ProducerBuilder<byte[], byte[]>(producerConfig)
             .SetLogHandler((_, m) => OnClientLog(m))
             .SetErrorHandler((_, e) => OnClientError(e))
+            .SetStatisticsHandler((_, json) => metrics.ClientStatistics.Publish(json))
             .Build();
+        producerName = producer.Name;
         sink = new KafkaRecordSink(producer, options, tap);
         Retry("initialise transactions", () => producer.InitTransactions(options.TransactionTimeout + TimeSpan.FromSeconds(5)));
         LogStarted(logger, transactionalId, options.InputTopic, options.GroupId);
@@ -147,10 +153,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
         consumer = new ConsumerBuilder<byte[], byte[]>(consumerConfig)
             .SetLogHandler((_, m) => OnClientLog(m))
             .SetErrorHandler((_, e) => OnClientError(e))
+            .SetStatisticsHandler((_, json) => metrics.ClientStatistics.Publish(json))
             .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
             .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(partitions))
             .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
             .Build();
+        consumerName = consumer.Name;
         consumer.Subscribe(options.InputTopic);
         Status.SetStarted(true);
         try
@@ -165,6 +173,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         finally
         {
             Status.SetStarted(false);
+            Status.SetJoined(false);
             AnswerPendingQueries();
         }
     }
@@ -173,6 +182,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     public void Dispose()
     {
         statusExport.Dispose();
+        metrics.ClientStatistics.Forget(consumerName);
+        metrics.ClientStatistics.Forget(producerName);
         if (!BoundedDisposal.Dispose(consumer, BoundedDisposal.DefaultBound))
         {
             LogDisposeAbandoned(logger, "consumer", BoundedDisposal.DefaultBound.TotalSeconds);
@@ -398,8 +409,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         // set the latency tail, and forgets a one-off stall within a few dozen transactions).
         var took = Stopwatch.GetTimestamp() - start;
         commitEstimate = Math.Max(took, commitEstimate - (commitEstimate / 10));
-        var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        metrics.Committed(elapsed);
+        metrics.Committed(Stopwatch.GetElapsedTime(start).TotalSeconds);
         metrics.Produced(options.ChangelogTopic, changelogRecords);
         metrics.Produced("outputs", outputs - changelogRecords);
         Status.Commits++;
@@ -434,6 +444,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
     {
         var offsets = RestorePartitions([.. partitions.Select(tp => tp.Partition.Value)]);
         Status.SetPartitions(owned.Keys);
+
+        // An assignment, even an empty one, means the group has taken this member in; ready once restored.
+        Status.SetJoined(true);
         return [.. partitions.Select(tp => new TopicPartitionOffset(tp, offsets[tp.Partition.Value]))];
     }
 
@@ -462,6 +475,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         Status.SetPartitions(owned.Keys);
+        Status.SetJoined(false);
         LogLost(logger, string.Join(",", partitions.Select(p => p.Partition.Value)));
         if (inTransaction)
         {
@@ -516,7 +530,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
 
             var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            metrics.Restored(streams, elapsed);
+            metrics.Restored(streams, elapsed / 1000);
             LogRestoreDone(logger, partitions.Count, streams, elapsed);
             activity?.SetTag("streamseq.partitions", partitions.Count);
             activity?.SetTag("streamseq.streams", streams);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using StreamSeq.Kafka.Telemetry;
 
 namespace StreamSeq.Kafka.Transport;
 
@@ -29,12 +30,27 @@ public sealed class KafkaTransportMetrics : IDisposable
         commits = meter.CreateCounter<long>("streamseq.kafka.transactions.committed", "{transaction}", "Transactions committed.");
         aborts = meter.CreateCounter<long>("streamseq.kafka.transactions.aborted", "{transaction}", "Transactions aborted (state rewound to the changelog).");
         restoredStreams = meter.CreateCounter<long>("streamseq.streams.restored", "{stream}", "Streams restored from the changelog.");
-        commitDuration = meter.CreateHistogram<double>("streamseq.kafka.commit.duration", "ms", "Time to write the changelog and commit a transaction.");
-        restoreDuration = meter.CreateHistogram<double>("streamseq.kafka.restore.duration", "ms", "Time to restore one partition's state.");
+        commitDuration = meter.CreateHistogram<double>(
+            "streamseq.kafka.commit.duration",
+            "s",
+            "Time to write the changelog and commit a transaction.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        restoreDuration = meter.CreateHistogram<double>(
+            "streamseq.kafka.restore.duration",
+            "s",
+            "Time to restore the state of the partitions an assignment gave, from the changelog.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] });
+        commits.Add(0);
+        aborts.Add(0);
+        restoredStreams.Add(0);
         meter.CreateObservableGauge("streamseq.kafka.consumer.lag", () => Observe(s => s.Lag), "{record}", "Input records not yet processed over the owned partitions (high watermark minus next offset, updated at each commit).");
         meter.CreateObservableGauge("streamseq.streams.live", () => Observe(s => s.LiveStreams), "{stream}", "Streams held over the owned partitions, live and evicted (updated at each commit).");
         meter.CreateObservableGauge("streamseq.kafka.partitions.assigned", () => Observe(s => s.Partitions.Count), "{partition}", "Input partitions owned.");
+        ClientStatistics = new LibrdkafkaStatistics(meter);
     }
+
+    /// <summary>librdkafka's statistics of the loop's clients, exported on this meter.</summary>
+    public LibrdkafkaStatistics ClientStatistics { get; }
 
     /// <summary>Traces: one activity per committed batch and per partition restore.</summary>
     public static ActivitySource ActivitySource { get; } = new(MeterName);
@@ -63,21 +79,21 @@ public sealed class KafkaTransportMetrics : IDisposable
     /// <summary>Counts produced records.</summary>
     public void Produced(string topic, long count) => produced.Add(count, new KeyValuePair<string, object?>("topic", topic));
 
-    /// <summary>Records a committed transaction.</summary>
-    public void Committed(double milliseconds)
+    /// <summary>Records a committed transaction and how long its commit took, in seconds.</summary>
+    public void Committed(double seconds)
     {
         commits.Add(1);
-        commitDuration.Record(milliseconds);
+        commitDuration.Record(seconds);
     }
 
     /// <summary>Records an aborted transaction.</summary>
     public void Aborted() => aborts.Add(1);
 
     /// <summary>Records a restore.</summary>
-    public void Restored(long streams, double milliseconds)
+    public void Restored(long streams, double seconds)
     {
         restoredStreams.Add(streams);
-        restoreDuration.Record(milliseconds);
+        restoreDuration.Record(seconds);
     }
 
     /// <inheritdoc />

@@ -4,11 +4,25 @@ namespace StreamSeq.Kafka.Transport;
 public sealed class WorkerStatus
 {
     private volatile bool started;
+    private volatile bool joined;
     private volatile int restoring;
     private int[] partitions = [];
 
-    /// <summary>True once the loop runs and no partition is restoring.</summary>
-    public bool Ready => started && restoring == 0;
+    /// <summary>True once the loop runs, the group has assigned this member its partitions and none is restoring.</summary>
+    public bool Ready => started && joined && restoring == 0;
+
+    /// <summary>
+    /// True once the group has handed this member an assignment since it subscribed (possibly empty, when the group
+    /// has more members than partitions), until the membership is lost.
+    /// </summary>
+    /// <remarks>
+    /// With <c>group.protocol=consumer</c> librdkafka reports no assignment to a member whose first assignment is
+    /// empty, so such a member never sees this turn true; the worker's readiness allows for that.
+    /// </remarks>
+    public bool Joined => joined;
+
+    /// <summary>True while assigned partitions are being restored from the changelog.</summary>
+    public bool Restoring => restoring > 0;
 
     /// <summary>True while the loop runs.</summary>
     public bool Started => started;
@@ -44,6 +58,8 @@ public sealed class WorkerStatus
     public Exception? Fault { get; internal set; }
 
     internal void SetStarted(bool value) => started = value;
+
+    internal void SetJoined(bool value) => joined = value;
 
     internal void BeginRestore() => Interlocked.Increment(ref restoring);
 

@@ -412,7 +412,7 @@ public sealed class StreamProcessor : IDisposable
         state.Steps++;
         state.Dirty = true;
         Steps++;
-        metrics.StepDuration(model.Name, Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        metrics.StepDuration(model.Name, Stopwatch.GetElapsedTime(start).TotalSeconds);
     }
 
     private void ApplyRules(StreamState state, RecordTime time, double modelTime, ReadOnlySpan<double> values, Estimate estimate, IRecordSink sink)

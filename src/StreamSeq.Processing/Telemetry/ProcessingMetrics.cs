@@ -7,6 +7,12 @@ namespace StreamSeq.Processing.Telemetry;
 /// The processor's instruments on one <see cref="Meter"/> named <see cref="MeterName"/>. Exported by the worker
 /// through OpenTelemetry; free when nobody listens.
 /// </summary>
+/// <remarks>
+/// Names and units follow OpenTelemetry's conventions: dot-separated lower-case names, durations in seconds
+/// (<c>s</c>), counts in annotated units (<c>{record}</c>). Prometheus renders <c>streamseq.step.duration</c> (unit
+/// <c>s</c>) as <c>streamseq_step_duration_seconds</c> and counters with a <c>_total</c> suffix. Counters whose
+/// absence would hide a rate from an alert (records in, duplicates, every dead-letter reason) start at zero.
+/// </remarks>
 public sealed class ProcessingMetrics : IDisposable
 {
     /// <summary>The meter name.</summary>
@@ -37,9 +43,15 @@ public sealed class ProcessingMetrics : IDisposable
         statesDiscarded = meter.CreateCounter<long>("streamseq.streams.discarded", "{stream}", "Restored states discarded because their model changed.");
         stepDuration = meter.CreateHistogram<double>(
             "streamseq.step.duration",
-            "us",
+            "s",
             "Time to process one observation (estimator step, smoothing, forecasts, rules, encoding), by model.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000] });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5e-6, 1e-6, 2e-6, 5e-6, 10e-6, 20e-6, 50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 5e-3] });
+        recordsIn.Add(0);
+        duplicates.Add(0);
+        foreach (var reason in Enum.GetValues<DeadLetterReason>())
+        {
+            deadLetters.Add(0, new KeyValuePair<string, object?>("reason", DeadLetterReasons.Name(reason)));
+        }
     }
 
     /// <summary>The meter, for hosts that add their own instruments to it.</summary>
@@ -71,9 +83,9 @@ public sealed class ProcessingMetrics : IDisposable
     /// <summary>Counts a discarded restored state.</summary>
     public void StateDiscarded() => statesDiscarded.Add(1);
 
-    /// <summary>Records one step's duration in microseconds.</summary>
-    public void StepDuration(string model, double microseconds) =>
-        stepDuration.Record(microseconds, new KeyValuePair<string, object?>("model", model));
+    /// <summary>Records one step's duration in seconds.</summary>
+    public void StepDuration(string model, double seconds) =>
+        stepDuration.Record(seconds, new KeyValuePair<string, object?>("model", model));
 
     /// <inheritdoc />
     public void Dispose() => meter.Dispose();

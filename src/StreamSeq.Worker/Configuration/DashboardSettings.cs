@@ -22,6 +22,13 @@ public sealed class DashboardSettings
     [Range(1, 1_000_000)]
     public int MaxStreams { get; set; } = 1000;
 
+    /// <summary>
+    /// Pages open on streams the worker has not seen (yet), waiting for their first record without taking an entry;
+    /// beyond it a page is refused with 503 and retries.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int MaxWaitingPages { get; set; } = 100;
+
     /// <summary>Records waiting between the processing loop and the dashboard; when full the oldest are dropped and counted.</summary>
     [Range(16, 10_000_000)]
     public int IngestQueue { get; set; } = 65_536;

@@ -3,13 +3,32 @@ using System.ComponentModel.DataAnnotations;
 namespace StreamSeq.Worker.Configuration;
 
 /// <summary>
-/// The embedded mode (section <c>StreamSeq:Embedded</c>), used when <c>StreamSeq:Kafka:BootstrapServers</c> is empty:
-/// an in-process Kafka-protocol broker plus the sensor simulator.
+/// The embedded mode (section <c>StreamSeq:Embedded</c>): an in-process Kafka-protocol broker plus the sensor
+/// simulator, for a laptop. It runs only when asked for (<see cref="Enabled"/>), never because a setting is missing.
 /// </summary>
 public sealed class EmbeddedSettings
 {
     /// <summary>The configuration section.</summary>
     public const string Section = "StreamSeq:Embedded";
+
+    /// <summary><see cref="Enabled"/>: run the embedded broker and the simulator.</summary>
+    public const string On = "true";
+
+    /// <summary><see cref="Enabled"/>: connect to <c>StreamSeq:Kafka:BootstrapServers</c> (the default).</summary>
+    public const string Off = "false";
+
+    /// <summary>
+    /// <see cref="Enabled"/>, as the shipped appsettings.json says: run them only when no other configuration source
+    /// (environment variable, command line, another settings file) sets anything under <c>StreamSeq</c>.
+    /// </summary>
+    public const string Auto = "auto";
+
+    /// <summary>
+    /// <c>true</c>, <c>false</c> (the default: a broker list is required) or <c>auto</c> (see <see cref="Auto"/>);
+    /// <see cref="BrokerSelection"/> applies it.
+    /// </summary>
+    [RegularExpression("^(?i:true|false|auto)$", ErrorMessage = "must be true, false or auto.")]
+    public string Enabled { get; set; } = Off;
 
     /// <summary>Run the simulator (it produces to the input topic of whatever broker is in use).</summary>
     public bool Simulator { get; set; } = true;

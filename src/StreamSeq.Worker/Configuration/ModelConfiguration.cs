@@ -15,6 +15,9 @@ namespace StreamSeq.Worker.Configuration;
 /// </summary>
 public static class ModelConfiguration
 {
+    /// <summary>The section of per-model overrides.</summary>
+    public const string ModelSettingsSection = "StreamSeq:ModelSettings";
+
     /// <summary>Builds the router; throws <see cref="InvalidOperationException"/> naming the setting on any error.</summary>
     public static ModelRouter Build(IConfiguration configuration, ProcessingSettings processing)
     {
@@ -50,14 +53,31 @@ public static class ModelConfiguration
         var bindings = new List<ModelBinding>();
         foreach (var (where, spec) in specs)
         {
-            var overrides = configuration.GetSection($"StreamSeq:ModelSettings:{spec.Name}").Get<ModelSettings>() ?? new ModelSettings();
+            var overrides = configuration.GetSection($"{ModelSettingsSection}:{spec.Name}").Get<ModelSettings>() ?? new ModelSettings();
             try
             {
                 bindings.Add(ModelBindingFactory.FromSpec(spec, overrides.Lag ?? processing.Lag, overrides.Horizon ?? processing.Horizon));
             }
+            catch (ModelValidationException e) when (e.Field is "lag" or "horizon")
+            {
+                // The value came from a processing setting, not from the spec: name the key the user wrote.
+                var name = e.Field == "lag" ? nameof(ModelSettings.Lag) : nameof(ModelSettings.Horizon);
+                var own = e.Field == "lag" ? overrides.Lag : overrides.Horizon;
+                var key = own is null ? $"{ProcessingSettings.Section}:{name}" : $"{ModelSettingsSection}:{spec.Name}:{name}";
+                throw new InvalidOperationException($"{key}: {e.Problem} (model '{spec.Name}', {where})", e);
+            }
             catch (ModelValidationException e)
             {
                 throw new InvalidOperationException($"{where}:{e.Field.Replace('.', ':')}: {e.Problem}", e);
+            }
+        }
+
+        var names = bindings.Select(b => b.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var entry in configuration.GetSection(ModelSettingsSection).GetChildren())
+        {
+            if (!names.Contains(entry.Key))
+            {
+                throw new InvalidOperationException($"{entry.Path}: there is no model named '{entry.Key}' (models: {string.Join(", ", names.Order(StringComparer.Ordinal))}).");
             }
         }
 

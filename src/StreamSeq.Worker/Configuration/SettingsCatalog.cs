@@ -17,8 +17,9 @@ namespace StreamSeq.Worker.Configuration;
 /// properties (case-insensitive, as the configuration binder does): dictionaries accept any key (so
 /// <c>StreamSeq:Kafka:Client:sasl.password</c> is known), lists take numeric indexes, and the walk must end on a
 /// scalar. Besides those sections the worker reads <c>StreamSeq:Models</c> (free-form model specs, checked by the spec
-/// reader), <c>StreamSeq:ModelFiles</c>, <c>StreamSeq:Routes</c>, <c>StreamSeq:DefaultModel</c> and
-/// <c>StreamSeq:ModelSettings:&lt;model&gt;</c>.
+/// reader), <c>StreamSeq:ModelFiles</c>, <c>StreamSeq:Routes</c>, <c>StreamSeq:DefaultModel</c>,
+/// <c>StreamSeq:ModelSettings:&lt;model&gt;</c> and <c>StreamSeq:UnknownSettings</c> (<c>fail</c>, the default, or
+/// <c>warn</c>: what a key outside this catalog does to a start, see <see cref="WorkerSettings"/>).
 /// </remarks>
 public static partial class SettingsCatalog
 {
@@ -72,10 +73,11 @@ public static partial class SettingsCatalog
         return problems;
     }
 
-    /// <summary>Logs a warning per unknown key (see <see cref="FindUnknown"/>).</summary>
-    public static void WarnAboutUnknown(IConfiguration configuration, ILogger logger)
+    /// <summary>Logs a warning per unknown key (the list <see cref="FindUnknown"/> returns).</summary>
+    public static void WarnAboutUnknown(IEnumerable<string> problems, ILogger logger)
     {
-        foreach (var problem in FindUnknown(configuration))
+        ArgumentNullException.ThrowIfNull(problems);
+        foreach (var problem in problems)
         {
             LogUnknown(logger, problem);
         }
@@ -102,6 +104,7 @@ public static partial class SettingsCatalog
             ["Routes"] = typeof(List<RouteSettings>),
             ["DefaultModel"] = typeof(string),
             ["ModelSettings"] = typeof(Dictionary<string, ModelSettings>),
+            ["UnknownSettings"] = typeof(string),
         };
         foreach (var assembly in new[] { typeof(SettingsCatalog).Assembly, typeof(KafkaTransportOptions).Assembly })
         {
@@ -120,36 +123,59 @@ public static partial class SettingsCatalog
         return sections;
     }
 
+    /// <summary>
+    /// The type a known setting is bound to (for example <see cref="TimeSpan"/> for
+    /// <c>StreamSeq:Kafka:CommitInterval</c>, <see cref="Nullable{T}"/> kept); null for keys outside the catalog and for
+    /// free-form ones (model specs), whose values are checked where they are read.
+    /// </summary>
+    public static Type? ValueType(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var segments = key.Split(':');
+        return segments.Length >= 2
+            && string.Equals(segments[0], Root, StringComparison.OrdinalIgnoreCase)
+            && Sections.Value.TryGetValue(segments[1], out var type)
+            && Leaf(type, segments.AsSpan(2)) is { } leaf
+            && leaf != FreeForm
+            && IsScalar(leaf)
+            ? leaf
+            : null;
+    }
+
     /// <summary>Walks a key path through a settings type; it must end on a scalar unless <paramref name="scalarOnly"/> is false.</summary>
-    private static bool Walk(Type type, ReadOnlySpan<string> rest, bool scalarOnly)
+    private static bool Walk(Type type, ReadOnlySpan<string> rest, bool scalarOnly) =>
+        Leaf(type, rest) is { } leaf && (leaf == FreeForm || IsScalar(leaf) || !scalarOnly);
+
+    /// <summary>The type reached by walking a key path through a settings type (free-form stops the walk); null when the path leaves it.</summary>
+    private static Type? Leaf(Type type, ReadOnlySpan<string> rest)
     {
         if (type == FreeForm)
         {
-            return true;
+            return type;
         }
 
-        type = Nullable.GetUnderlyingType(type) ?? type;
         if (IsScalar(type))
         {
-            return rest.IsEmpty;
+            return rest.IsEmpty ? type : null;
         }
 
         if (rest.IsEmpty)
         {
-            return !scalarOnly;
+            return type;
         }
 
+        type = Nullable.GetUnderlyingType(type) ?? type;
         if (DictionaryValueType(type) is { } valueType)
         {
-            return Walk(valueType, rest[1..], scalarOnly);
+            return Leaf(valueType, rest[1..]);
         }
 
         if (ElementType(type) is { } elementType)
         {
-            return int.TryParse(rest[0], NumberStyles.None, CultureInfo.InvariantCulture, out _) && Walk(elementType, rest[1..], scalarOnly);
+            return int.TryParse(rest[0], NumberStyles.None, CultureInfo.InvariantCulture, out _) ? Leaf(elementType, rest[1..]) : null;
         }
 
-        return FindProperty(type, rest[0]) is { } property && Walk(property.PropertyType, rest[1..], scalarOnly);
+        return FindProperty(type, rest[0]) is { } property ? Leaf(property.PropertyType, rest[1..]) : null;
     }
 
     private static PropertyInfo? FindProperty(Type type, string name) =>

@@ -30,6 +30,9 @@ internal sealed class DashboardClient : IDisposable
 
     public string Stream { get; }
 
+    /// <summary>The stream this page watches, once the worker has seen it (null while the page waits for it).</summary>
+    public StreamView? View { get; set; }
+
     /// <summary>Updates this client lost because it fell behind.</summary>
     public long Dropped => Interlocked.Read(ref dropped);
 

@@ -43,8 +43,8 @@ public static class DashboardEndpoints
                 context.Context.Response.Headers.XContentTypeOptions = "nosniff";
             },
         });
-        app.MapGet("/api/dashboard/streams", (HttpContext context, DashboardFeed feed, StreamWorkerService worker) =>
-            Results.Text(ListJson(feed, worker, ListQuery.From(context.Request.Query)), "application/json", Encoding.UTF8));
+        app.MapGet("/api/dashboard/streams", (HttpContext context, DashboardFeed feed, StreamWorkerService worker, WorkerReadiness readiness) =>
+            Results.Text(ListJson(feed, worker, readiness, ListQuery.From(context.Request.Query)), "application/json", Encoding.UTF8));
         app.MapGet("/api/dashboard/events", ListEvents);
         app.MapGet("/api/dashboard/stream", (string id, DashboardFeed feed) =>
             feed.TryGet(id, out var view)
@@ -53,7 +53,7 @@ public static class DashboardEndpoints
         app.MapGet("/api/dashboard/stream/events", StreamEvents);
     }
 
-    private static async Task ListEvents(HttpContext context, DashboardFeed feed, StreamWorkerService worker, TimeProvider time, IHostApplicationLifetime lifetime)
+    private static async Task ListEvents(HttpContext context, DashboardFeed feed, StreamWorkerService worker, WorkerReadiness readiness, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         var query = ListQuery.From(context.Request.Query);
 
@@ -65,7 +65,7 @@ public static class DashboardEndpoints
         {
             while (!stopping.IsCancellationRequested)
             {
-                await Send(context, ListJson(feed, worker, query), stopping).ConfigureAwait(false);
+                await Send(context, ListJson(feed, worker, readiness, query), stopping).ConfigureAwait(false);
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stopping).ConfigureAwait(false);
             }
         }
@@ -80,13 +80,21 @@ public static class DashboardEndpoints
         var stopping = ending.Token;
         var interval = settings.Value.PushInterval;
         using var client = feed.Subscribe(id);
-        feed.TryGet(id, out var view);
+        if (client is null)
+        {
+            // Too many pages already wait for streams this worker has not seen: the page retries later.
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "5";
+            await context.Response.WriteAsJsonAsync(new { error = $"stream '{id}' has not been seen by this worker, and too many pages already wait for unseen streams" }, stopping).ConfigureAwait(false);
+            return;
+        }
+
         BeginEventStream(context);
         var frame = new StringBuilder(4096);
         var lastSent = time.GetTimestamp();
         try
         {
-            await Send(context, Frame(frame, client, view, 0), stopping).ConfigureAwait(false);
+            await Send(context, Frame(frame, client, 0), stopping).ConfigureAwait(false);
             while (!stopping.IsCancellationRequested)
             {
                 await Task.Delay(interval, time, stopping).ConfigureAwait(false);
@@ -109,7 +117,7 @@ public static class DashboardEndpoints
                     continue;
                 }
 
-                await Send(context, Frame(frame, client, view, count), stopping).ConfigureAwait(false);
+                await Send(context, Frame(frame, client, count), stopping).ConfigureAwait(false);
                 lastSent = time.GetTimestamp();
             }
         }
@@ -118,8 +126,9 @@ public static class DashboardEndpoints
         }
     }
 
-    private static string Frame(StringBuilder frame, DashboardClient client, StreamView? view, int count)
+    private static string Frame(StringBuilder frame, DashboardClient client, int count)
     {
+        var view = client.View;
         if (count == 0)
         {
             frame.Clear();
@@ -150,7 +159,7 @@ public static class DashboardEndpoints
         await context.Response.Body.FlushAsync(stopping).ConfigureAwait(false);
     }
 
-    private static string ListJson(DashboardFeed feed, StreamWorkerService worker, ListQuery query) => DashboardJson.Write(json =>
+    private static string ListJson(DashboardFeed feed, StreamWorkerService worker, WorkerReadiness readiness, ListQuery query) => DashboardJson.Write(json =>
     {
         var all = feed.Streams.ToList();
         var matched = string.IsNullOrEmpty(query.Filter)
@@ -169,7 +178,7 @@ public static class DashboardEndpoints
         var s = worker.Worker.Status;
         json.WritePropertyName("worker");
         json.WriteStartObject();
-        json.WriteBoolean("ready", s.Ready);
+        json.WriteBoolean("ready", readiness.Current().Ready);
         json.WriteNumber("processed", s.Processed);
         json.WriteNumber("liveStreams", s.LiveStreams);
         json.WriteNumber("alerts", s.Alerts);

@@ -31,6 +31,9 @@ public sealed partial class DashboardFeed : BackgroundService
     private readonly IDisposable inputSubscription;
     private readonly Queue<AnomalyMark> recentAnomalies = new();
     private readonly Lock recentGate = new();
+    private readonly Dictionary<string, List<DashboardClient>> waiting = new(StringComparer.Ordinal);
+    private readonly Lock waitingGate = new();
+    private int waitingPages;
     private long ingestDropped;
     private long received;
     private long unreadable;
@@ -80,6 +83,9 @@ public sealed partial class DashboardFeed : BackgroundService
     /// <summary>Tracked streams.</summary>
     public int StreamCount => views.Count;
 
+    /// <summary>Connected pages waiting for a stream the worker has not seen (yet).</summary>
+    public int WaitingPages => Volatile.Read(ref waitingPages);
+
     internal IEnumerable<StreamView> Streams => views.Values;
 
     internal bool TryGet(string id, out StreamView view) => views.TryGetValue(id, out view!);
@@ -93,23 +99,40 @@ public sealed partial class DashboardFeed : BackgroundService
         }
     }
 
-    /// <summary>Registers a browser watching <paramref name="stream"/>; dispose it when the page goes away.</summary>
-    internal DashboardClient Subscribe(string stream)
+    /// <summary>
+    /// Registers a browser watching <paramref name="stream"/>; dispose it when the page goes away. Null when the
+    /// stream is unknown and <see cref="DashboardSettings.MaxWaitingPages"/> pages already wait for unknown streams.
+    /// </summary>
+    /// <remarks>
+    /// Only records of the worker's own streams create entries: a page for an id the worker has not seen waits in a
+    /// bounded list, without an entry of its own, and is attached (before the stream's first record is applied) if
+    /// the stream appears. So pages asking for arbitrary ids can neither evict real streams nor grow the dashboard.
+    /// </remarks>
+    internal DashboardClient? Subscribe(string stream)
     {
-        var view = views.GetOrAdd(stream, id => new StreamView(id, settings.History, time.GetTimestamp()));
-        if (views.Count > settings.MaxStreams)
+        var client = new DashboardClient(stream, settings.ClientBuffer, metrics, Unsubscribe);
+        lock (waitingGate)
         {
-            // Pages asking for unknown ids must not grow the dashboard past its bound either.
-            Evict(keep: stream);
+            if (views.TryGetValue(stream, out var view))
+            {
+                Attach(client, view);
+            }
+            else if (waitingPages < settings.MaxWaitingPages)
+            {
+                if (!waiting.TryGetValue(stream, out var list))
+                {
+                    waiting[stream] = list = [];
+                }
+
+                list.Add(client);
+                waitingPages++;
+            }
+            else
+            {
+                return null;
+            }
         }
 
-        var client = new DashboardClient(stream, settings.ClientBuffer, metrics, c =>
-        {
-            view.RemoveClient(c);
-            Interlocked.Decrement(ref clients);
-            metrics.ClientConnected(-1);
-        });
-        view.AddClient(client);
         Interlocked.Increment(ref clients);
         metrics.ClientConnected(1);
         return client;
@@ -200,6 +223,7 @@ public sealed partial class DashboardFeed : BackgroundService
         json.WriteNumber("unreadable", Unreadable);
         json.WriteNumber("evicted", Evicted);
         json.WriteNumber("clients", Clients);
+        json.WriteNumber("waitingPages", WaitingPages);
         json.WriteNumber("history", settings.History);
         json.WriteEndObject();
     }
@@ -212,12 +236,55 @@ public sealed partial class DashboardFeed : BackgroundService
         }
 
         view = views.GetOrAdd(id, key => new StreamView(key, settings.History, now));
-        if (views.Count > settings.MaxStreams)
+        lock (waitingGate)
         {
-            Evict(keep: id);
+            // Pages that waited for this stream watch it from its first record on.
+            if (waiting.Remove(id, out var pages))
+            {
+                foreach (var page in pages)
+                {
+                    Attach(page, view);
+                }
+
+                waitingPages -= pages.Count;
+            }
+
+            // Under the same lock as attaching pages: a stream somebody watches is never the one forgotten.
+            if (views.Count > settings.MaxStreams)
+            {
+                Evict(keep: id);
+            }
         }
 
         return view;
+    }
+
+    private static void Attach(DashboardClient client, StreamView view)
+    {
+        client.View = view;
+        view.AddClient(client);
+    }
+
+    private void Unsubscribe(DashboardClient client)
+    {
+        lock (waitingGate)
+        {
+            if (client.View is { } view)
+            {
+                view.RemoveClient(client);
+            }
+            else if (waiting.TryGetValue(client.Stream, out var list) && list.Remove(client))
+            {
+                waitingPages--;
+                if (list.Count == 0)
+                {
+                    waiting.Remove(client.Stream);
+                }
+            }
+        }
+
+        Interlocked.Decrement(ref clients);
+        metrics.ClientConnected(-1);
     }
 
     private void Evict(string keep)

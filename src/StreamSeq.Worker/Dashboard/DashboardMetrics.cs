@@ -17,9 +17,9 @@ public sealed class DashboardMetrics
     {
         ArgumentNullException.ThrowIfNull(meters);
         var meter = meters.Create(MeterName);
-        ingestDropped = meter.CreateCounter<long>("streamseq.dashboard.ingest.dropped", description: "Records the dashboard skipped because it fell behind the processing loop.");
-        clientDropped = meter.CreateCounter<long>("streamseq.dashboard.client.dropped", description: "Updates dropped for browsers that fell behind.");
-        clients = meter.CreateUpDownCounter<long>("streamseq.dashboard.clients", description: "Connected dashboard pages.");
+        ingestDropped = meter.CreateCounter<long>("streamseq.dashboard.ingest.dropped", "{record}", "Records the dashboard skipped because it fell behind the processing loop.");
+        clientDropped = meter.CreateCounter<long>("streamseq.dashboard.client.dropped", "{update}", "Updates dropped for browsers that fell behind.");
+        clients = meter.CreateUpDownCounter<long>("streamseq.dashboard.clients", "{connection}", "Connected dashboard pages.");
     }
 
     internal void IngestDropped() => ingestDropped.Add(1);

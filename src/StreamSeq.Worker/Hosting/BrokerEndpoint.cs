@@ -1,23 +1,22 @@
-using Microsoft.Extensions.Options;
 using StreamSeq.Kafka.Embedded;
-using StreamSeq.Kafka.Transport;
+using StreamSeq.Worker.Configuration;
 
 namespace StreamSeq.Worker.Hosting;
 
 /// <summary>
-/// The broker the worker talks to: the configured cluster, or, with no bootstrap servers configured, the embedded
-/// Kafka-protocol broker started in this process with every topic the worker needs.
+/// The broker the worker talks to: the configured cluster, or, in embedded mode (<see cref="BrokerSelection"/>), the
+/// embedded Kafka-protocol broker started in this process with every topic the worker needs.
 /// </summary>
 public sealed partial class BrokerEndpoint : IDisposable
 {
     private readonly EmbeddedKafkaCluster? cluster;
 
-    /// <summary>Starts the embedded broker when no bootstrap servers are configured.</summary>
-    public BrokerEndpoint(IOptions<KafkaTransportOptions> options, ILogger<BrokerEndpoint> logger)
+    /// <summary>Starts the embedded broker in embedded mode.</summary>
+    public BrokerEndpoint(WorkerSettings settings, ILogger<BrokerEndpoint> logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var kafka = options.Value;
-        if (!string.IsNullOrWhiteSpace(kafka.BootstrapServers))
+        ArgumentNullException.ThrowIfNull(settings);
+        var kafka = settings.Kafka;
+        if (!settings.UsesEmbeddedBroker)
         {
             BootstrapServers = kafka.BootstrapServers;
             return;
@@ -46,6 +45,6 @@ public sealed partial class BrokerEndpoint : IDisposable
     /// <inheritdoc />
     public void Dispose() => cluster?.Dispose();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "No StreamSeq:Kafka:BootstrapServers configured: started the embedded Kafka-protocol broker at {Bootstrap} with {Partitions} partitions per topic")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Embedded mode: started the embedded Kafka-protocol broker at {Bootstrap} with {Partitions} partitions per topic")]
     private static partial void LogEmbedded(ILogger logger, string bootstrap, int partitions);
 }

@@ -8,49 +8,57 @@ namespace StreamSeq.Worker.Hosting;
 /// </summary>
 public sealed class OutputTap
 {
-    private volatile Action<OutputKind, string, byte[]>[] observers = [];
+    private volatile Registration[] observers = [];
 
     /// <summary>True when somebody listens (the loop skips copying otherwise).</summary>
     public bool HasObservers => observers.Length > 0;
 
-    /// <summary>Adds an observer; dispose the result to remove it.</summary>
-    public IDisposable Subscribe(Action<OutputKind, string, byte[]> observer)
+    /// <summary>
+    /// Adds an observer of every output record, or only of records of <paramref name="kind"/> (others are then not
+    /// even copied for it); dispose the result to remove it.
+    /// </summary>
+    public IDisposable Subscribe(Action<OutputKind, string, byte[]> observer, OutputKind? kind = null)
     {
+        var registration = new Registration(observer, kind);
         lock (this)
         {
-            observers = [.. observers, observer];
+            observers = [.. observers, registration];
         }
 
-        return new Subscription(this, observer);
+        return new Subscription(this, registration);
     }
 
     /// <summary>Called by the loop for each output record.</summary>
     public void Publish(OutputKind kind, ReadOnlySpan<char> stream, ReadOnlySpan<byte> record)
     {
         var current = observers;
-        if (current.Length == 0)
-        {
-            return;
-        }
-
-        var id = stream.ToString();
-        var bytes = record.ToArray();
+        string? id = null;
+        byte[]? bytes = null;
         foreach (var o in current)
         {
-            o(kind, id, bytes);
+            if (o.Kind is { } only && only != kind)
+            {
+                continue;
+            }
+
+            id ??= stream.ToString();
+            bytes ??= record.ToArray();
+            o.Observer(kind, id, bytes);
         }
     }
 
-    private void Remove(Action<OutputKind, string, byte[]> observer)
+    private void Remove(Registration registration)
     {
         lock (this)
         {
-            observers = [.. observers.Where(o => o != observer)];
+            observers = [.. observers.Where(o => o != registration)];
         }
     }
 
-    private sealed class Subscription(OutputTap tap, Action<OutputKind, string, byte[]> observer) : IDisposable
+    private sealed record Registration(Action<OutputKind, string, byte[]> Observer, OutputKind? Kind);
+
+    private sealed class Subscription(OutputTap tap, Registration registration) : IDisposable
     {
-        public void Dispose() => tap.Remove(observer);
+        public void Dispose() => tap.Remove(registration);
     }
 }

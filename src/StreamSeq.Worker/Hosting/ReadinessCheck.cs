@@ -2,15 +2,13 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace StreamSeq.Worker.Hosting;
 
-/// <summary>Ready only once the processing loop runs and every owned partition's state is restored.</summary>
-public sealed class ReadinessCheck(StreamWorkerService service) : IHealthCheck
+/// <summary>Ready when <see cref="WorkerReadiness"/> says so: group joined, assigned partitions restored, broker reachable.</summary>
+public sealed class ReadinessCheck(WorkerReadiness readiness) : IHealthCheck
 {
     /// <inheritdoc />
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var status = service.Worker.Status;
-        return Task.FromResult(status.Ready
-            ? HealthCheckResult.Healthy($"partitions [{string.Join(",", status.Partitions)}]")
-            : HealthCheckResult.Unhealthy(status.Started ? "restoring state" : "not started"));
+        var (ready, reason) = await readiness.CheckAsync(cancellationToken).ConfigureAwait(false);
+        return ready ? HealthCheckResult.Healthy(reason) : HealthCheckResult.Unhealthy(reason);
     }
 }

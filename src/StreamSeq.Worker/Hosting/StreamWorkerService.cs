@@ -11,12 +11,16 @@ public sealed partial class StreamWorkerService : BackgroundService
 {
     private readonly KafkaStreamWorker worker;
     private readonly BrokerEndpoint broker;
+    private readonly BrokerConnection connection;
+    private readonly IHostApplicationLifetime lifetime;
     private readonly KafkaTransportOptions options;
     private readonly ILogger<StreamWorkerService> logger;
 
     /// <summary>Creates the service and its loop.</summary>
     public StreamWorkerService(
         BrokerEndpoint broker,
+        BrokerConnection connection,
+        IHostApplicationLifetime lifetime,
         IOptions<KafkaTransportOptions> options,
         ModelRouter router,
         ProcessorOptions processorOptions,
@@ -32,6 +36,8 @@ public sealed partial class StreamWorkerService : BackgroundService
         ArgumentNullException.ThrowIfNull(tap);
         ArgumentNullException.ThrowIfNull(inputTap);
         this.broker = broker;
+        this.connection = connection;
+        this.lifetime = lifetime;
         this.options = CopyWithBootstrap(options.Value, broker.BootstrapServers);
         logger = loggers.CreateLogger<StreamWorkerService>();
         worker = new KafkaStreamWorker(this.options, router, processorOptions, processingMetrics, transportMetrics, loggers.CreateLogger<KafkaStreamWorker>(), tap.Publish, inputTap.Publish);
@@ -41,26 +47,51 @@ public sealed partial class StreamWorkerService : BackgroundService
     public KafkaStreamWorker Worker => worker;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Against a cluster the service first waits for the broker (retrying, not ready meanwhile; see
+    /// <see cref="BrokerConnection"/>) and creates missing topics. A reason not to start found on the way stops the
+    /// host with one line on standard error and exit code <see cref="WorkerExitCodes.CannotStart"/>; a fatal error of
+    /// the running loop stops it with <see cref="WorkerExitCodes.Fatal"/>, so the orchestrator restarts it.
+    /// </remarks>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!broker.IsEmbedded)
-        {
-            await TopicProvisioner.EnsureTopicsAsync(options.BootstrapServers, options, logger, stoppingToken).ConfigureAwait(false);
-        }
-
         try
         {
+            // Nothing talks to Kafka before the host has started (the web server listening, so a taken port stops
+            // the start before any broker work); the host's start does not wait for the broker either, and the health
+            // endpoints answer (not ready) meanwhile.
+            await HostStartedAsync(stoppingToken).ConfigureAwait(false);
+            if (!broker.IsEmbedded)
+            {
+                await connection.WaitUntilReachableAsync(stoppingToken).ConfigureAwait(false);
+                await TopicProvisioner.EnsureTopicsAsync(connection.Admin, options, logger, stoppingToken).ConfigureAwait(false);
+            }
+
             await Task.Factory.StartNew(() => worker.Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        catch (WorkerStartException e)
+        {
+            await Console.Error.WriteLineAsync($"streamseq worker: {e.Message}").ConfigureAwait(false);
+            Environment.ExitCode = WorkerExitCodes.CannotStart;
+            lifetime.StopApplication();
+        }
         catch (Exception e)
         {
             LogFatal(logger, e);
-            Environment.ExitCode = 1;
-            throw;
+            Environment.ExitCode = WorkerExitCodes.Fatal;
+            lifetime.StopApplication();
         }
+    }
+
+    private async Task HostStartedAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled(stoppingToken));
+        await started.Task.ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -4,7 +4,7 @@ using StreamSeq.Worker.Configuration;
 namespace StreamSeq.Worker.Hosting;
 
 /// <summary>Logs a periodic one-line summary of what the worker is doing.</summary>
-public sealed partial class SummaryService(StreamWorkerService service, IOptions<EmbeddedSettings> settings, TimeProvider time, ILogger<SummaryService> logger) : BackgroundService
+public sealed partial class SummaryService(StreamWorkerService service, WorkerReadiness readiness, IOptions<EmbeddedSettings> settings, TimeProvider time, ILogger<SummaryService> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -18,10 +18,11 @@ public sealed partial class SummaryService(StreamWorkerService service, IOptions
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
                 var s = service.Worker.Status;
+                var (ready, _) = await readiness.CheckAsync(stoppingToken).ConfigureAwait(false);
                 var processed = s.Processed;
                 var rate = (processed - lastProcessed) / interval.TotalSeconds;
                 lastProcessed = processed;
-                LogSummary(logger, processed, rate, s.LiveStreams, string.Join(",", s.Partitions), s.Commits, s.Lag, s.Alerts, s.DeadLetters, s.Ready);
+                LogSummary(logger, processed, rate, s.LiveStreams, string.Join(",", s.Partitions), s.Commits, s.Lag, s.Alerts, s.DeadLetters, ready);
             }
         }
         catch (OperationCanceledException)

@@ -1,6 +1,5 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
-using StreamSeq.Kafka.Native;
 using StreamSeq.Kafka.Transport;
 
 namespace StreamSeq.Worker.Hosting;
@@ -19,17 +18,11 @@ public static partial class TopicProvisioner
     }
 
     /// <summary>Creates missing topics (when allowed) and validates the changelog's partition count.</summary>
-    public static async Task EnsureTopicsAsync(string bootstrapServers, KafkaTransportOptions options, ILogger logger, CancellationToken cancellation)
+    /// <exception cref="WorkerStartException">The changelog has fewer partitions than the input topic.</exception>
+    public static async Task EnsureTopicsAsync(IAdminClient admin, KafkaTransportOptions options, ILogger logger, CancellationToken cancellation)
     {
+        ArgumentNullException.ThrowIfNull(admin);
         ArgumentNullException.ThrowIfNull(options);
-        KafkaNative.EnsureLoaded();
-        var config = new AdminClientConfig { BootstrapServers = bootstrapServers };
-        foreach (var (k, v) in options.Client)
-        {
-            config.Set(k, v);
-        }
-
-        using var admin = new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build();
         var metadata = admin.GetMetadata(TimeSpan.FromSeconds(15));
         var existing = metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError).ToDictionary(t => t.Topic, t => t.Partitions.Count);
         var missing = TopicNames(options).Where(t => !existing.ContainsKey(t)).ToList();
@@ -73,7 +66,7 @@ public static partial class TopicProvisioner
 
         if (existing.TryGetValue(options.InputTopic, out var input) && existing.TryGetValue(options.ChangelogTopic, out var changelog) && changelog < input)
         {
-            throw new InvalidOperationException(
+            throw new WorkerStartException(
                 $"StreamSeq:Kafka:ChangelogTopic: '{options.ChangelogTopic}' has {changelog} partitions but the input topic '{options.InputTopic}' has {input}; the changelog needs at least as many (partition p of the input keeps its state in partition p of the changelog).");
         }
     }

@@ -9,16 +9,17 @@ namespace StreamSeq.Estimation.Tests.Detection;
 public sealed class AnomalyDetectorContractTests
 {
     [Theory]
-    [InlineData(0.0)]
-    [InlineData(0.01)]
-    public void Step_ArbitraryValuesAndGaps_ScoreInUnitIntervalAndOutputsFinite(double changepointHazard)
+    [InlineData(0.0, "empirical", 0)]
+    [InlineData(0.01, "empirical", 0)]
+    [InlineData(0.0, "exceedance", 5)]
+    public void Step_ArbitraryValuesAndGaps_ScoreInUnitIntervalAndOutputsFinite(double changepointHazard, string tailModel, int evidenceWindow)
     {
         var value = Gen.Frequency(
             (6, Gen.Double[-1e3, 1e3]),
             (1, Gen.Const(double.NaN)),
             (1, Gen.OneOfConst(double.PositiveInfinity, double.NegativeInfinity, 1e300, -1e300, 0.0, 5e-324)));
         var gap = Gen.Frequency((6, Gen.Double[0, 1e4]), (1, Gen.OneOfConst(0.0, -5.0, double.NaN, 1e12)));
-        var detector = new AnomalyDetector(new AnomalyDetectorOptions { CalibrationWarmup = 10, SeasonalPeriods = [50.0, 400.0], ChangepointHazard = changepointHazard, ChangepointMaxRunLength = 50 });
+        var detector = new AnomalyDetector(new AnomalyDetectorOptions { CalibrationWarmup = 10, SeasonalPeriods = [50.0, 400.0], ChangepointHazard = changepointHazard, ChangepointMaxRunLength = 50, TailModel = tailModel, EvidenceWindow = evidenceWindow });
         Gen.Select(value, gap).Array[1, 400].Sample(rows =>
         {
             var state = new double[detector.Info.StateLength];
@@ -78,13 +79,14 @@ public sealed class AnomalyDetectorContractTests
     }
 
     [Theory]
-    [InlineData(0.0)]
-    [InlineData(0.004)]
-    public void Step_CopiedStateMidStream_ContinuesBitIdentically(double changepointHazard)
+    [InlineData(0.0, "empirical", 0)]
+    [InlineData(0.004, "empirical", 0)]
+    [InlineData(0.0, "exceedance", 10)]
+    public void Step_CopiedStateMidStream_ContinuesBitIdentically(double changepointHazard, string tailModel, int evidenceWindow)
     {
         var y = SyntheticSeries.Daily(days: 6, seed: 4);
         y[1300] += 20;
-        var detector = new AnomalyDetector(new AnomalyDetectorOptions { ChangepointHazard = changepointHazard });
+        var detector = new AnomalyDetector(new AnomalyDetectorOptions { ChangepointHazard = changepointHazard, TailModel = tailModel, EvidenceWindow = evidenceWindow });
         var state = new double[detector.Info.StateLength];
         detector.Initialize(state, 0);
         var estimate = new Estimate(detector.Info);
@@ -219,12 +221,13 @@ public sealed class AnomalyDetectorContractTests
     }
 
     [Theory]
-    [InlineData(0.0)]
-    [InlineData(0.004)]
-    public void Step_SteadyState_AllocatesNothing(double changepointHazard)
+    [InlineData(0.0, "empirical", 0)]
+    [InlineData(0.004, "empirical", 0)]
+    [InlineData(0.0, "exceedance", 10)]
+    public void Step_SteadyState_AllocatesNothing(double changepointHazard, string tailModel, int evidenceWindow)
     {
         var y = SyntheticSeries.Daily(days: 3, seed: 1);
-        var detector = new AnomalyDetector(new AnomalyDetectorOptions { ChangepointHazard = changepointHazard });
+        var detector = new AnomalyDetector(new AnomalyDetectorOptions { ChangepointHazard = changepointHazard, TailModel = tailModel, EvidenceWindow = evidenceWindow });
         var state = new double[detector.Info.StateLength];
         detector.Initialize(state, 0);
         var estimate = new Estimate(detector.Info);

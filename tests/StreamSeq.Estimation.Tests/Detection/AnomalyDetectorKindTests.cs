@@ -29,7 +29,8 @@ public sealed class AnomalyDetectorKindTests
              "seasonalPeriods":[3600, "PT2H"],"seasonalBinNoise":0.1,"initialBinVariance":2,"minimumSeasonalBins":10,
              "maximumSeasonalBins":500,"marginalBins":128,"marginalPriorWeight":2,"marginalBandwidthFactor":1.1,
              "switchingRate":0.05,"changepointHazard":0.01,"changepointMaxRunLength":64,"calibrationWarmup":50,"calibrationResolution":0.2,"calibrationMinimum":-30,
-             "calibrationMaximum":100,"tailFraction":0.05,"minimumTailScale":0.25,"historyExponent":1,"scoreSpan":10,
+             "calibrationMaximum":100,"tailFraction":0.05,"minimumTailScale":0.25,"tailModel":"exceedance","evidenceWindow":12,
+             "historyExponent":1,"scoreSpan":10,
              "suppressionWindow":10,"suppressionFactor":0.25,"quantizationFloor":0.5}
             """;
         var expected = new AnomalyDetectorOptions
@@ -40,7 +41,7 @@ public sealed class AnomalyDetectorKindTests
             MarginalBins = 128, MarginalPriorWeight = 2, MarginalBandwidthFactor = 1.1, SwitchingRate = 0.05,
             ChangepointHazard = 0.01, ChangepointMaxRunLength = 64,
             CalibrationWarmup = 50, CalibrationResolution = 0.2, CalibrationMinimum = -30, CalibrationMaximum = 100,
-            TailFraction = 0.05, MinimumTailScale = 0.25, HistoryExponent = 1, ScoreSpan = 10, SuppressionWindow = 10,
+            TailFraction = 0.05, MinimumTailScale = 0.25, TailModel = "exceedance", EvidenceWindow = 12, HistoryExponent = 1, ScoreSpan = 10, SuppressionWindow = 10,
             SuppressionFactor = 0.25, QuantizationFloor = 0.5,
         };
 
@@ -71,6 +72,8 @@ public sealed class AnomalyDetectorKindTests
     [InlineData("\"switchingRate\":0", "switchingRate", "(0, 1)")]
     [InlineData("\"warmupLength\":2.5", "warmupLength", "integer")]
     [InlineData("\"levelDiscont\":0.9", "levelDiscont", "not a known field")]
+    [InlineData("\"tailModel\":\"gaussian\"", "tailModel", "\"empirical\" or \"exceedance\"")]
+    [InlineData("\"evidenceWindow\":-1", "evidenceWindow", "at least 0")]
     public void Build_BadSetting_FailsNamingTheField(string field, string path, string problem)
     {
         var json = Minimal.Replace("}", "," + field + "}", StringComparison.Ordinal);

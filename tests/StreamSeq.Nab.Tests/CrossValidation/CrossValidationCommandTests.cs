@@ -34,7 +34,7 @@ public sealed class CrossValidationCommandTests : IDisposable
 
         Assert.True(code == 0, errors.ToString());
         var report = output.ToString();
-        Assert.Contains("leave one category out (2 folds, 6 files, 4 windows), bagged thresholds", report, StringComparison.Ordinal);
+        Assert.Contains("leave one category out (2 folds, 6 files, 4 windows), smoothed thresholds", report, StringComparison.Ordinal);
         Assert.Contains("| catA | 4 | 2 |", report, StringComparison.Ordinal);
         Assert.Contains("| catB | 2 | 2 |", report, StringComparison.Ordinal);
         using var result = JsonDocument.Parse(File.ReadAllText(json));

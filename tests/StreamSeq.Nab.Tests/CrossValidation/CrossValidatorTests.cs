@@ -10,9 +10,11 @@ public sealed class CrossValidatorTests
     private const int Rows = 200;
 
     [Theory]
-    [InlineData(ThresholdRule.Optimal, 40)]
-    [InlineData(ThresholdRule.Bagged, 8)]
-    public void Run_HeldOutFoldsLabels_DoNotChangeWhatIsChosenForIt(ThresholdRule rule, int iterations)
+    [InlineData(ThresholdRule.Optimal, SelectionCriterion.Pooled, 40)]
+    [InlineData(ThresholdRule.Bagged, SelectionCriterion.Pooled, 8)]
+    [InlineData(ThresholdRule.Smoothed, SelectionCriterion.Pooled, 30)]
+    [InlineData(ThresholdRule.Smoothed, SelectionCriterion.Robust, 30)]
+    public void Run_HeldOutFoldsLabels_DoNotChangeWhatIsChosenForIt(ThresholdRule rule, SelectionCriterion criterion, int iterations)
     {
         Gen.Int.Sample(seed =>
         {
@@ -22,8 +24,8 @@ public sealed class CrossValidatorTests
             var heldOut = rng.Next(folds.Count);
             var relabelled = folds.Select((f, i) => i == heldOut ? Relabel(f, rng) : f).ToList();
 
-            var before = new CrossValidator(folds, CostProfile.NabProfiles, candidates, results, "standard", rule: rule).Run();
-            var after = new CrossValidator(relabelled, CostProfile.NabProfiles, candidates, results, "standard", rule: rule).Run();
+            var before = new CrossValidator(folds, CostProfile.NabProfiles, candidates, results, "standard", rule: rule, criterion: criterion).Run();
+            var after = new CrossValidator(relabelled, CostProfile.NabProfiles, candidates, results, "standard", rule: rule, criterion: criterion).Run();
 
             var (b, a) = (before.Nested.Folds[heldOut], after.Nested.Folds[heldOut]);
             Assert.Equal(b.Candidate, a.Candidate);
@@ -34,6 +36,48 @@ public sealed class CrossValidatorTests
                 Assert.Equal(before.ShippedFolds.Folds[heldOut].Profiles.Select(p => p.Threshold), after.ShippedFolds.Folds[heldOut].Profiles.Select(p => p.Threshold));
             }
         }, iter: iterations);
+    }
+
+    [Fact]
+    public void Run_Sensitivity_IsEveryFoldScoredAtItsThresholdMovedByTheShift()
+    {
+        Gen.Int.Sample(seed =>
+        {
+            var rng = new Random(seed);
+            var folds = RandomFolds(rng, foldCount: 3);
+            var (candidates, results) = RandomCandidates(rng, folds, count: 1);
+
+            var result = new CrossValidator(folds, CostProfile.NabProfiles, candidates, results, "standard", rule: ThresholdRule.Optimal).Run();
+
+            var all = new NabScorer(new NabCorpus(folds.SelectMany(x => x.Files)), CostProfile.NabProfiles);
+            foreach (var profile in CostProfile.NabProfiles)
+            {
+                var fitted = all.OptimizeThreshold(results[0], profile).Threshold;
+                foreach (var shift in CrossValidator.SensitivityShifts)
+                {
+                    var s = result.Sensitivity.Single(x => x.Profile == profile.Name && x.Shift == shift);
+                    var (score, nullScore, perfect, normalised) = (0.0, 0.0, 0.0, 0.0);
+                    for (var f = 0; f < folds.Count; f++)
+                    {
+                        var others = new NabScorer(new NabCorpus(folds.Where((_, i) => i != f).SelectMany(x => x.Files)), CostProfile.NabProfiles);
+                        var own = new NabScorer(new NabCorpus(folds[f].Files), CostProfile.NabProfiles);
+                        var held = own.ScoreProfile(results[0], profile, others.OptimizeThreshold(results[0], profile).Threshold + shift);
+                        (score, nullScore, perfect) = (score + held.Score, nullScore + held.NullScore, perfect + held.PerfectScore);
+                        normalised += held.NormalizedScore / folds.Count;
+                    }
+
+                    Assert.Equal(all.ScoreProfile(results[0], profile, fitted + shift).NormalizedScore, s.InSample, 1e-9);
+                    Assert.Equal(normalised, s.CrossValidatedMean, 1e-9);
+                    Assert.Equal(NabScorer.Normalize(score, nullScore, perfect), s.CrossValidatedPooled, 1e-9);
+                }
+
+                var band = result.Bands.Single(b => b.Profile == profile.Name);
+                Assert.InRange(fitted, band.Low, band.High);
+                Assert.Equal(all.ScoreProfile(results[0], profile, fitted).NormalizedScore, band.Optimum, 1e-9);
+                Assert.True(all.ScoreProfile(results[0], profile, band.Low).NormalizedScore >= band.Optimum - band.Tolerance);
+                Assert.True(all.ScoreProfile(results[0], profile, band.High).NormalizedScore >= band.Optimum - band.Tolerance);
+            }
+        }, iter: 30);
     }
 
     [Fact]

@@ -90,6 +90,40 @@ public sealed class ThresholdCurvesTests
     }
 
     [Fact]
+    public void Smoothed_NoShift_IsNabsOptimiser()
+    {
+        Gen.Int.Sample(seed =>
+        {
+            var (corpus, results) = Synthetic.RandomCorpus(seed, maxFiles: 5);
+            var curves = new ThresholdCurves(corpus, results, CostProfile.Standard);
+
+            var smoothed = curves.Smoothed([.. corpus.Files.Select(_ => 1.0)], [0.0]);
+
+            Assert.Equal(new NabScorer(corpus, CostProfile.NabProfiles).OptimizeThreshold(results, CostProfile.Standard).Threshold, smoothed);
+        }, iter: 200);
+    }
+
+    [Fact]
+    public void Smoothed_Shifts_MaximisesTheScorersScoreAveragedOverTheShiftedThresholds()
+    {
+        double[] shifts = [-0.15, 0.0, 0.1];
+        Gen.Int.Sample(seed =>
+        {
+            var (corpus, results) = Synthetic.RandomCorpus(seed, maxFiles: 5);
+            var scorer = new NabScorer(corpus, CostProfile.NabProfiles);
+            var curves = new ThresholdCurves(corpus, results, CostProfile.Standard);
+            double Averaged(double t) => shifts.Average(s => scorer.ScoreProfile(results, CostProfile.Standard, t + s).Score);
+
+            var smoothed = curves.Smoothed([.. corpus.Files.Select(_ => 1.0)], shifts);
+
+            // NAB's candidates: every distinct score after probation, and 1.1.
+            var candidates = corpus.Files.SelectMany(f => results.ScoresFor(f.RelativePath).ToArray().Skip(f.ProbationLength)).Append(1.1).Distinct().ToList();
+            Assert.Contains(smoothed, candidates);
+            Assert.Equal(candidates.Max(Averaged), Averaged(smoothed), 1e-9);
+        }, iter: 100);
+    }
+
+    [Fact]
     public void Best_WrongNumberOfWeights_Throws()
     {
         var (corpus, results) = Synthetic.RandomCorpus(7, maxFiles: 3);

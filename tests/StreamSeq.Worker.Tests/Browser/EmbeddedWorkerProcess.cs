@@ -36,8 +36,8 @@ internal sealed class EmbeddedWorkerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the worker and waits until it answers on /health/live.</summary>
-    public static async Task<EmbeddedWorkerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan timeout)
+    /// <summary>Starts the worker (with <paramref name="environment"/> added to its environment) and waits until it answers on /health/live.</summary>
+    public static async Task<EmbeddedWorkerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "StreamSeq.Worker.dll");
         if (!File.Exists(dll))
@@ -56,6 +56,9 @@ internal sealed class EmbeddedWorkerProcess : IAsyncDisposable
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(url);
+
+        // Settings given on the command line: the embedded broker must be asked for (docs/worker.md, "Which broker").
+        start.ArgumentList.Add("--StreamSeq:Embedded:Enabled=true");
         foreach (var (key, value) in settings)
         {
             start.ArgumentList.Add($"--{key}={value}");
@@ -63,6 +66,11 @@ internal sealed class EmbeddedWorkerProcess : IAsyncDisposable
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the worker");
         var worker = new EmbeddedWorkerProcess(process, url);
         process.OutputDataReceived += (_, e) => worker.Append(e.Data);

@@ -19,8 +19,7 @@ public sealed class DashboardFeedTests
     {
         using var harness = new FeedHarness(new DashboardSettings { History = 1000 });
         var input = TestInput.Generate(streams: 3, perStream: 120, seed: 5);
-        var outputs = harness.Publish(input);
-        await harness.DrainAsync(input.Count + outputs.Count);
+        var outputs = await harness.RunAsync(input);
 
         Assert.Equal(3, harness.Feed.StreamCount);
         Assert.Equal(0, harness.Feed.IngestDropped);
@@ -123,11 +122,10 @@ public sealed class DashboardFeedTests
     public async Task Subscribe_ClientNeverReads_KeepsItsNewestUpdatesAndCountsTheRest()
     {
         using var harness = new FeedHarness(new DashboardSettings { ClientBuffer = 16 });
-        using var slow = harness.Feed.Subscribe("sensor-0000");
-        using var other = harness.Feed.Subscribe("sensor-0001");
+        using var slow = harness.Feed.Subscribe("sensor-0000")!;
+        using var other = harness.Feed.Subscribe("sensor-0001")!;
         var input = TestInput.Generate(streams: 2, perStream: 40, seed: 3);
-        var outputs = harness.Publish(input);
-        await harness.DrainAsync(input.Count + outputs.Count);
+        var outputs = await harness.RunAsync(input);
 
         var updates = input.Count(r => r.Stream == "sensor-0000") + outputs.Count(o => o.Stream == "sensor-0000");
         Assert.Equal(updates - 16, slow.Dropped);
@@ -156,8 +154,7 @@ public sealed class DashboardFeedTests
         var input = TestInput.Generate(streams: 5, perStream: 4, seed: 4);
 
         // Streams 0..4 round-robin: after the last round, 2, 3 and 4 were updated most recently.
-        var outputs = harness.Publish(input);
-        await harness.DrainAsync(input.Count + outputs.Count);
+        var outputs = await harness.RunAsync(input);
         Assert.Equal(3, harness.Feed.StreamCount);
         Assert.True(harness.Feed.Evicted >= 2);
         Assert.Equal(["sensor-0002", "sensor-0003", "sensor-0004"], harness.Feed.Streams.Select(v => v.Id).Order(StringComparer.Ordinal));
@@ -168,13 +165,76 @@ public sealed class DashboardFeedTests
     {
         using var harness = new FeedHarness(new DashboardSettings { History = 25 });
         var input = TestInput.Generate(streams: 1, perStream: 100, seed: 6);
-        var outputs = harness.Publish(input);
-        await harness.DrainAsync(input.Count + outputs.Count);
+        var outputs = await harness.RunAsync(input);
         var history = harness.History("sensor-0000");
         var observations = history.GetProperty("observations").EnumerateArray().Select(o => o.GetProperty("t").GetDouble()).ToList();
         Assert.Equal(input.TakeLast(25).Select(r => Time(r.Value)), observations);
         Assert.Equal(25, history.GetProperty("filtered").GetArrayLength());
         Assert.Equal(100, history.GetProperty("summary").GetProperty("steps").GetInt32());
+    }
+
+    [Fact]
+    public async Task Subscribe_ManyIdsTheWorkerDoesNotOwn_RealStreamsStayAndNewOnesAreTracked()
+    {
+        using var harness = new FeedHarness(new DashboardSettings { MaxStreams = 1000 });
+        var first = TestInput.Generate(streams: 5, perStream: 4, seed: 4);
+        var outputs = await harness.RunAsync(first);
+
+        // Pages (or a script) asking for 1,100 ids that no record ever carried.
+        var phantoms = Enumerable.Range(0, 1100).Select(i => harness.Feed.Subscribe($"phantom-{i:D4}")).ToList();
+
+        Assert.Equal(5, harness.Feed.StreamCount);
+        Assert.Equal(0, harness.Feed.Evicted);
+        Assert.All(first.Select(r => r.Stream).Distinct(), id => Assert.True(harness.Feed.TryGet(id, out _), $"{id} should still be tracked"));
+
+        // Streams that appear afterwards are tracked as well.
+        var later = TestInput.Generate(streams: 8, perStream: 2, seed: 9).Where(r => string.CompareOrdinal(r.Stream, "sensor-0005") >= 0).ToList();
+        await harness.RunAsync(later);
+        Assert.Equal(8, harness.Feed.StreamCount);
+        Assert.All(later.Select(r => r.Stream).Distinct(), id => Assert.True(harness.Feed.TryGet(id, out _), $"{id} should be tracked"));
+        foreach (var p in phantoms)
+        {
+            p?.Dispose();
+        }
+
+        Assert.Equal(0, harness.Feed.Clients);
+    }
+
+    [Fact]
+    public async Task Subscribe_IdNotSeenYet_WaitsWithoutAnEntryWithinItsBoundAndGetsTheStreamOnceItAppears()
+    {
+        using var harness = new FeedHarness(new DashboardSettings { MaxWaitingPages = 3 });
+        using var early = harness.Feed.Subscribe("sensor-0001");
+        var waiting = Enumerable.Range(0, 2).Select(i => harness.Feed.Subscribe($"phantom-{i}")).ToList();
+
+        // Beyond the bound a page is refused (and told to retry) instead of allocating anything.
+        Assert.Null(harness.Feed.Subscribe("phantom-2"));
+        Assert.NotNull(early);
+        Assert.All(waiting, Assert.NotNull);
+        Assert.Equal(0, harness.Feed.StreamCount);
+        Assert.Equal(3, harness.Feed.Clients);
+
+        var input = TestInput.Generate(streams: 2, perStream: 5, seed: 8);
+        var outputs = await harness.RunAsync(input);
+
+        // The waiting page received every update of its stream from the first record on.
+        var updates = 0;
+        while (early!.Reader.TryRead(out _))
+        {
+            updates++;
+        }
+
+        Assert.Equal(input.Count(r => r.Stream == "sensor-0001") + outputs.Count(o => o.Stream == "sensor-0001"), updates);
+        Assert.Equal(2, harness.Feed.StreamCount);
+
+        // A page that goes away frees its place.
+        waiting[0]!.Dispose();
+        using var again = harness.Feed.Subscribe("phantom-3");
+        Assert.NotNull(again);
+        foreach (var w in waiting.Skip(1))
+        {
+            w!.Dispose();
+        }
     }
 
     [Theory]

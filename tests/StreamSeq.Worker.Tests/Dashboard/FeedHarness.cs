@@ -51,7 +51,19 @@ internal sealed class FeedHarness : IDisposable
             Inputs.Publish(stream, bytes, double.NaN);
         }
 
+        Published += input.Count + sink.Records.Count;
         return sink.Records;
+    }
+
+    /// <summary>Records published through the taps so far (inputs and outputs).</summary>
+    public long Published { get; private set; }
+
+    /// <summary><see cref="Publish"/>, then <see cref="DrainAsync"/> until the feed has read everything published so far.</summary>
+    public async Task<List<(OutputKind Kind, string Stream, string Json)>> RunAsync(IReadOnlyList<(string Stream, string Value)> input)
+    {
+        var outputs = Publish(input);
+        await DrainAsync(Published);
+        return outputs;
     }
 
     /// <summary>Starts the feed, waits until it has read <paramref name="count"/> records, and stops it.</summary>

@@ -45,8 +45,12 @@ public sealed class ComposeFileTests
             }
         }
 
-        Assert.Equal(Service("worker")["image"].Text(), Service("simulator")["image"].Text());
+        // The worker is the Dockerfile's default target (the worker alone); the simulator is its command image.
         Assert.Equal("deploy/Dockerfile", Service("worker")["build"]!["dockerfile"].Text());
+        Assert.Null(Service("worker")["build"]!["target"]);
+        Assert.Equal("deploy/Dockerfile", Service("simulator")["build"]!["dockerfile"].Text());
+        Assert.Equal("cli", Service("simulator")["build"]!["target"].Text());
+        Assert.NotEqual(Service("worker")["image"].Text(), Service("simulator")["image"].Text());
         Assert.Equal(Service("kafka")["image"].Text(), Service("topics")["image"].Text());
         Assert.StartsWith("apache/kafka:", Service("kafka")["image"].Text(), StringComparison.Ordinal);
     }
@@ -86,7 +90,16 @@ public sealed class ComposeFileTests
         Assert.Contains($"{bound[kafka["KAFKA_CONTROLLER_LISTENER_NAMES"]].Port}", kafka["KAFKA_CONTROLLER_QUORUM_VOTERS"], StringComparison.Ordinal);
 
         var host = advertised.Values.Single(a => a.Host == "localhost");
-        Assert.Contains($"{host.Port}:{host.Port}", Service("kafka")["ports"].Items().Select(p => p.Text()));
+        Assert.Contains($"127.0.0.1:{host.Port}:{host.Port}", Service("kafka")["ports"].Items().Select(p => p.Text()));
+    }
+
+    [Fact]
+    public void Ports_PublishedOnTheHostsLoopbackOnly()
+    {
+        var published = Compose["services"]!.AsObject().SelectMany(s => s.Value!["ports"].Items()).Select(p => p.Text()!).ToList();
+
+        Assert.NotEmpty(published);
+        Assert.All(published, p => Assert.StartsWith("127.0.0.1:", p, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -136,7 +149,7 @@ public sealed class ComposeFileTests
     [Fact]
     public void Worker_PublishesTheContainerPortAndPrometheusScrapesItsMetricsEndpoint()
     {
-        Assert.Contains($"{WorkerEndpoints.ContainerPort}:{WorkerEndpoints.ContainerPort}", Service("worker")["ports"].Items().Select(p => p.Text()));
+        Assert.Contains($"127.0.0.1:{WorkerEndpoints.ContainerPort}:{WorkerEndpoints.ContainerPort}", Service("worker")["ports"].Items().Select(p => p.Text()));
         var mount = Service("prometheus")["volumes"].Items().Single().Text()!.Split(':');
         Assert.Contains(Service("prometheus")["command"].Items().Select(c => c.Text()), c => c == $"--config.file={mount[1]}");
         var prometheus = YamlDocuments.ParseOne(File.ReadAllText(RepositoryFiles.Path(mount[0])));
@@ -153,7 +166,7 @@ public sealed class ComposeFileTests
         var datasource = YamlDocuments.ParseOne(File.ReadAllText(Path.Combine(provisioning, "datasources", "prometheus.yml")))["datasources"].Items().Single();
         Assert.Equal("prometheus", datasource["type"].Text());
         Assert.Equal("http://prometheus:9090", datasource["url"].Text());
-        Assert.Contains("9090:9090", Service("prometheus")["ports"].Items().Select(p => p.Text()));
+        Assert.Contains("127.0.0.1:9090:9090", Service("prometheus")["ports"].Items().Select(p => p.Text()));
 
         var provider = YamlDocuments.ParseOne(File.ReadAllText(Path.Combine(provisioning, "dashboards", "streamseq.yml")))["providers"].Items().Single();
         var dashboards = provider["options"]!["path"].Text()!;

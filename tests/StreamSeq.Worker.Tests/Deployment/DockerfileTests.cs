@@ -13,8 +13,15 @@ public sealed class DockerfileTests
 {
     private static readonly List<(string Instruction, string Arguments)> Instructions = Parse(File.ReadAllText(RepositoryFiles.Path("deploy", "Dockerfile")));
 
-    private static IEnumerable<(string Instruction, string Arguments)> RuntimeStage() =>
-        Instructions.SkipWhile(i => !(i.Instruction == "FROM" && i.Arguments.EndsWith(" AS runtime", StringComparison.Ordinal)));
+    private static readonly string PublishScript = File.ReadAllText(RepositoryFiles.Path("deploy", "publish.sh"));
+
+    /// <summary>The instructions of the stage named <paramref name="name"/>, its FROM first.</summary>
+    private static List<(string Instruction, string Arguments)> Stage(string name) =>
+        [.. Instructions.SkipWhile(i => !(i.Instruction == "FROM" && i.Arguments.EndsWith($" AS {name}", StringComparison.Ordinal)))
+            .TakeWhile((i, k) => k == 0 || i.Instruction != "FROM")];
+
+    /// <summary>The worker's stage, which both worker images (runtime and runtime-onnx) are built from.</summary>
+    private static List<(string Instruction, string Arguments)> RuntimeStage() => Stage("worker");
 
     private static Dictionary<string, string> RuntimeEnvironment() =>
         RuntimeStage().Where(i => i.Instruction == "ENV")
@@ -25,7 +32,7 @@ public sealed class DockerfileTests
     public void Runtime_SmallNonRootAspNetImageWithTheWorkerAsEntryPoint()
     {
         var from = RuntimeStage().First().Arguments;
-        Assert.Matches(@"^mcr\.microsoft\.com/dotnet/aspnet:\$\{DOTNET_VERSION\}-noble-chiseled AS runtime$", from);
+        Assert.Matches(@"^mcr\.microsoft\.com/dotnet/aspnet:\$\{DOTNET_VERSION\}-noble-chiseled AS worker$", from);
         var user = RuntimeStage().Single(i => i.Instruction == "USER").Arguments.Split(':');
         Assert.All(user, id => Assert.True(int.Parse(id, System.Globalization.CultureInfo.InvariantCulture) > 0, "the image must not run as root"));
 
@@ -38,9 +45,30 @@ public sealed class DockerfileTests
     }
 
     [Fact]
+    public void Targets_DefaultIsTheWorkerAloneAndRuntimeOnnxAddsThePluginsBesideIt()
+    {
+        var froms = Instructions.Where(i => i.Instruction == "FROM").Select(i => i.Arguments).ToList();
+        Assert.Equal("worker AS runtime", froms[^1]);
+        Assert.Equal([("FROM", "worker AS runtime")], Stage("runtime"));
+        var onnx = Stage("runtime-onnx");
+        Assert.Equal(("FROM", "worker AS runtime-onnx"), onnx[0]);
+        var copy = Assert.Single(onnx, i => i.Instruction == "COPY").Arguments.Split(' ');
+        Assert.Equal(["--from=build", "/out/plugins", $"./{Plugins.ModelKindPlugins.DefaultFolder}/"], copy);
+        Assert.Equal("/app", RuntimeStage().Single(i => i.Instruction == "WORKDIR").Arguments);
+        Assert.Equal(["--from=build", "/out/worker", "./"], RuntimeStage().Single(i => i.Instruction == "COPY").Arguments.Split(' '));
+
+        // The command's image is for the compose stack's simulator and for files; it never carries the worker.
+        var cli = Stage("cli");
+        Assert.Equal(["--from=build", "/out/cli", "./"], cli.Single(i => i.Instruction == "COPY").Arguments.Split(' '));
+        Assert.Equal(["/usr/bin/dotnet", "/app/streamseq.dll"], JsonSerializer.Deserialize<string[]>(cli.Single(i => i.Instruction == "ENTRYPOINT").Arguments)!);
+    }
+
+    [Fact]
     public void Runtime_ListensOnTheContainerPortAndProbesLivenessWithTheWorkersProbeVerb()
     {
-        Assert.Equal($"http://+:{WorkerEndpoints.ContainerPort}", RuntimeEnvironment()["Urls"]);
+        // ASPNETCORE_HTTP_PORTS: every interface, on the port the probe asks; no Urls, which would override it.
+        Assert.Equal($"{WorkerEndpoints.ContainerPort}", RuntimeEnvironment()["ASPNETCORE_HTTP_PORTS"]);
+        Assert.DoesNotContain(RuntimeEnvironment().Keys, k => k.Equals("Urls", StringComparison.OrdinalIgnoreCase) || k.EndsWith("_URLS", StringComparison.OrdinalIgnoreCase));
         Assert.Equal($"{WorkerEndpoints.ContainerPort}", RuntimeStage().Single(i => i.Instruction == "EXPOSE").Arguments);
         var check = RuntimeStage().Single(i => i.Instruction == "HEALTHCHECK").Arguments;
         var command = JsonSerializer.Deserialize<string[]>(check[(check.IndexOf("CMD ", StringComparison.Ordinal) + 4)..])!;
@@ -54,8 +82,10 @@ public sealed class DockerfileTests
         var path = RuntimeEnvironment()[KafkaNative.PathVariable];
         Assert.Equal("/app/centos8-librdkafka.so", path);
         var build = string.Join("\n", Instructions.Where(i => i.Instruction == "RUN").Select(i => i.Arguments));
-        Assert.Contains("test -f /app/centos8-librdkafka.so", build, StringComparison.Ordinal);
-        Assert.Contains("-r linux-x64", build, StringComparison.Ordinal);
+        Assert.Contains("bash deploy/publish.sh /out", build, StringComparison.Ordinal);
+        Assert.Contains("-r linux-x64", PublishScript, StringComparison.Ordinal);
+        Assert.Contains("test -f \"$1/centos8-librdkafka.so\"", PublishScript, StringComparison.Ordinal);
+        Assert.Contains("keep_glibc_librdkafka \"$out/worker\"", PublishScript, StringComparison.Ordinal);
 
         // The file exists under that name in the Confluent.Kafka native package this build uses.
         Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", Path.GetFileName(path))));
@@ -64,9 +94,8 @@ public sealed class DockerfileTests
     [Fact]
     public void Build_PublishesProjectsWhoseReferencesAllLieInTheCopiedSources()
     {
-        var build = string.Join("\n", Instructions.Where(i => i.Instruction == "RUN").Select(i => i.Arguments));
-        var published = Regex.Matches(build, @"dotnet publish (\S+\.csproj)").Select(m => m.Groups[1].Value).ToList();
-        Assert.Equal(["src/StreamSeq.Worker/StreamSeq.Worker.csproj", "src/StreamSeq.Cli/StreamSeq.Cli.csproj"], published);
+        var published = Regex.Matches(PublishScript, @"dotnet publish (\S+\.csproj)").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(["src/StreamSeq.Worker/StreamSeq.Worker.csproj", "src/StreamSeq.Estimation.Onnx/StreamSeq.Estimation.Onnx.csproj", "src/StreamSeq.Cli/StreamSeq.Cli.csproj"], published);
         var copied = Instructions.Where(i => i.Instruction == "COPY" && !i.Arguments.StartsWith("--from", StringComparison.Ordinal))
             .SelectMany(i => i.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1]).ToList();
         Assert.Contains("src/", copied);
@@ -88,7 +117,7 @@ public sealed class DockerfileTests
         }
 
         // The build settings every project imports are copied too, and .dockerignore lets each copied path through.
-        foreach (var file in new[] { "global.json", "Directory.Build.props", "Directory.Packages.props", ".editorconfig" })
+        foreach (var file in new[] { "global.json", "Directory.Build.props", "Directory.Packages.props", ".editorconfig", "deploy/publish.sh" })
         {
             Assert.Contains(file, copied);
         }

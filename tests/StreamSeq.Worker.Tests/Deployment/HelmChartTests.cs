@@ -37,11 +37,91 @@ public sealed class HelmChartTests : IDisposable
 
         var outcome = AssertWorkerPod(manifests, "StatefulSet");
         Assert.Equal("kafka:9092", outcome.Kafka.BootstrapServers);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), outcome.Kafka.CommitInterval);
+        Assert.Equal(TimeSpan.FromHours(1), outcome.Processing.MaxTimeSkew);
+        var container = Manifest(manifests, "StatefulSet")["spec"]!["template"]!["spec"]!["containers"].Items().Single();
+        Assert.Equal("streamseq:0.1.0", container["image"].Text());
+        Assert.Equal($"{WorkerEndpoints.ContainerPort}", container["ports"].Items().Single()["containerPort"].Text());
+        Assert.Null(container["envFrom"]);
         Assert.False(outcome.Kafka.Client.ContainsKey("security.protocol"));
         Assert.Single(outcome.Router.Models);
         Assert.NotNull(Manifest(manifests, "Service", "-headless"));
         Assert.Equal("1", Manifest(manifests, "PodDisruptionBudget")["spec"]!["maxUnavailable"].Text());
-        Assert.DoesNotContain(manifests, m => m["kind"].Text() is "HorizontalPodAutoscaler" or "ScaledObject" or "ServiceMonitor");
+        Assert.DoesNotContain(manifests, m => m["kind"].Text() is "HorizontalPodAutoscaler" or "ScaledObject" or "ServiceMonitor" or "NetworkPolicy");
+    }
+
+    [SkippableFact]
+    public void Template_FullExample_ImageByDigestEnvFromExtraVolumesPortAndDurationsWithUnits()
+    {
+        var manifests = Render("-f", FullExample);
+        var outcome = AssertWorkerPod(manifests, "StatefulSet");
+        var pod = Manifest(manifests, "StatefulSet")["spec"]!["template"]!["spec"]!;
+        var container = pod["containers"].Items().Single();
+
+        Assert.Equal("registry.example.com/analytics/streamseq@sha256:4f1c2b9e8d7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f10", container["image"].Text());
+        Assert.Equal(["streamseq-alerting", "streamseq-site"], container["envFrom"].Items().Select(e => (e["secretRef"] ?? e["configMapRef"])!["name"].Text()));
+        var mount = container["volumeMounts"].Items().Single(m => m["name"].Text() == "plugins");
+        Assert.Equal("/opt/streamseq/plugins", mount["mountPath"].Text());
+        Assert.Equal("streamseq-plugins", pod["volumes"].Items().Single(v => v["name"].Text() == "plugins")["persistentVolumeClaim"]!["claimName"].Text());
+
+        // The worker listens where the probes, the Service and the NetworkPolicy look.
+        Assert.Equal("9000", container["ports"].Items().Single()["containerPort"].Text());
+
+        // 250ms, 15s, 30s and 1h30m reach the worker as written and are read as durations.
+        Assert.Equal(TimeSpan.FromMilliseconds(250), outcome.Kafka.CommitInterval);
+        Assert.Equal(TimeSpan.FromSeconds(15), outcome.Kafka.SessionTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), outcome.Kafka.TransactionTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), outcome.Processing.AllowedLateness);
+        Assert.Equal(TimeSpan.FromMinutes(90), outcome.Processing.MaxTimeSkew);
+    }
+
+    [SkippableFact]
+    public void Template_NetworkPolicy_AdmitsTheHttpPortFromClientsAndEgressToDnsKafkaAndExtras()
+    {
+        var manifests = Render("-f", FullExample);
+        var workload = Manifest(manifests, "StatefulSet");
+        var policy = Manifest(manifests, "NetworkPolicy")["spec"]!;
+        var port = workload["spec"]!["template"]!["spec"]!["containers"].Items().Single()["ports"].Items().Single()["containerPort"].Text();
+
+        Assert.True(JsonNode.DeepEquals(workload["spec"]!["selector"]!["matchLabels"], policy["podSelector"]!["matchLabels"]));
+        Assert.Equal(["Ingress", "Egress"], policy["policyTypes"].Items().Select(t => t.Text()));
+        var ingress = policy["ingress"].Items().Single();
+        Assert.Equal(port, ingress["ports"].Items().Single()["port"].Text());
+        var peers = ingress["from"].Items().ToList();
+        Assert.Equal("true", peers[0]["podSelector"]!["matchLabels"]!["ci-streamseq-client"].Text());
+        Assert.Equal("monitoring", peers[1]["namespaceSelector"]!["matchLabels"]!["kubernetes.io/metadata.name"].Text());
+
+        var egressPorts = policy["egress"].Items().Select(r => string.Join(",", r["ports"].Items().Select(p => $"{p["port"].Text()}/{p["protocol"].Text()}"))).ToList();
+        Assert.Equal(["53/UDP,53/TCP", "9093/TCP", "4317/TCP"], egressPorts);
+
+        // allowExternal and allowExternalEgress open both directions.
+        var open = Manifest(Render("--set", "networkPolicy.enabled=true"), "NetworkPolicy")["spec"]!;
+        Assert.Null(open["ingress"].Items().Single()["from"]);
+        Assert.Equal("{}", open["egress"].Items().Single()!.ToJsonString());
+    }
+
+    [SkippableFact]
+    public void Template_TestHook_AsksTheServicesReadinessEndpointWithTheImagesProbeAndIsNoWorker()
+    {
+        var manifests = Render("-f", FullExample);
+        var test = manifests.Single(m => m["kind"].Text() == "Pod");
+        var service = Manifest(manifests, "Service", "streamseq");
+        var workload = Manifest(manifests, "StatefulSet");
+
+        Assert.Equal("test", test["metadata"]!["annotations"]!["helm.sh/hook"].Text());
+        var container = test["spec"]!["containers"].Items().Single();
+        Assert.Equal(workload["spec"]!["template"]!["spec"]!["containers"].Items().Single()["image"].Text(), container["image"].Text());
+        Assert.Equal(
+            [HealthProbe.Verb, $"http://{service["metadata"]!["name"].Text()}.default.svc:{service["spec"]!["ports"].Items().Single()["port"].Text()}{WorkerEndpoints.Ready}"],
+            container["args"].Items().Select(a => a.Text()));
+        Assert.Equal("true", container["securityContext"]!["readOnlyRootFilesystem"].Text());
+
+        // The workers' selector does not pick it up (the StatefulSet would adopt it, the Service route to it), and the
+        // NetworkPolicy admits it.
+        var labels = test["metadata"]!["labels"]!.AsObject();
+        Assert.False(workload["spec"]!["selector"]!["matchLabels"]!.AsObject().All(l => labels[l.Key].Text() == l.Value.Text()));
+        Assert.Equal("true", labels["ci-streamseq-client"].Text());
+        Assert.DoesNotContain(Render("--set", "tests.enabled=false"), m => m["kind"].Text() == "Pod");
     }
 
     [SkippableFact]
@@ -115,7 +195,8 @@ public sealed class HelmChartTests : IDisposable
     [InlineData("keda.enabled=true,autoscaling.enabled=true", "enable one of them")]
     [InlineData("kafka.sasl.enabled=true", "kafka.sasl.existingSecret")]
     [InlineData("kafka.bootstrapServer=kafka:9092", "bootstrapServer")]
-    [InlineData("kafka.commitInterval=100ms", "commitInterval")]
+    [InlineData("kafka.commitInterval=100 ms", "commitInterval")]
+    [InlineData("processing.maxTimeSkew=1 hour", "maxTimeSkew")]
     public void Template_InvalidValues_FailsNamingTheValue(string set, string expected)
     {
         Skip.If(Helm.Binary is null, Helm.MissingMessage);
@@ -134,8 +215,8 @@ public sealed class HelmChartTests : IDisposable
         var container = pod["containers"].Items().Single(c => c["name"].Text() == "worker");
 
         var port = container["ports"].Items().Single();
-        Assert.Equal($"{WorkerEndpoints.ContainerPort}", port["containerPort"].Text());
         Assert.Equal("http", port["name"].Text());
+        Assert.Equal(port["containerPort"].Text(), container["env"].Items().Single(e => e["name"].Text() == "ASPNETCORE_HTTP_PORTS")["value"].Text());
         Assert.Equal(WorkerEndpoints.Live, container["livenessProbe"]!["httpGet"]!["path"].Text());
         Assert.Equal(WorkerEndpoints.Ready, container["readinessProbe"]!["httpGet"]!["path"].Text());
         Assert.Equal(WorkerEndpoints.Live, container["startupProbe"]!["httpGet"]!["path"].Text());

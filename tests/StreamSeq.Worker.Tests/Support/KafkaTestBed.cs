@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json.Nodes;
 using Confluent.Kafka;
 using StreamSeq.Estimation.Specs;
 using StreamSeq.Kafka.Embedded;
 using StreamSeq.Kafka.Native;
+using StreamSeq.Kafka.Reading;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
@@ -94,32 +96,34 @@ internal sealed class KafkaTestBed : IDisposable
     /// </summary>
     /// <remarks>
     /// librdkafka's mock broker does not implement isolation: read_committed readers also see records of transactions
-    /// that never committed (docs/kafka-embedded.md). Apache Kafka hides them. To check exactly-once on the mock, this
-    /// reader emulates read_committed with what the worker writes: every record carries its transaction and input
-    /// partition in the <c>streamseq.txn</c> header, and a transaction counts as committed for a partition when its offset
-    /// marker reached that changelog partition (the last record the worker writes for it before committing) - the same
-    /// rule the worker's restore applies.
+    /// that never committed (docs/kafka-embedded.md). Apache Kafka hides them. This reads with the product's marker
+    /// rule (<see cref="ReadIsolation.Marker"/>, the rule of <c>streamseq read</c> on the embedded broker): a record
+    /// of a worker transaction counts once that transaction's offset marker reached the changelog partition of its
+    /// input partition, the same rule the worker's restore applies.
     /// </remarks>
-    public Dictionary<string, List<string>> ReadCommitted(string topic, int partitions = OutputPartitions)
+    public Dictionary<string, List<string>> ReadCommitted(string topic)
     {
-        var committed = CommittedTransactions();
         var byKey = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var m in ReadMessages(topic, partitions))
+        var options = new CommittedReaderOptions
         {
-            if (m.Headers is { } h && h.TryGetLastBytes(StreamSeq.Kafka.Transport.ChangelogKeys.TransactionHeader, out var tx) && !committed.Contains(Encoding.UTF8.GetString(tx)))
+            BootstrapServers = Cluster.BootstrapServers,
+            Topic = topic,
+            ChangelogTopics = [Options.ChangelogTopic],
+            Isolation = ReadIsolation.Marker,
+        };
+        CommittedReader.Read(
+            options,
+            r =>
             {
-                continue;
-            }
+                var key = r.Message.Key is null ? string.Empty : Encoding.UTF8.GetString(r.Message.Key);
+                if (!byKey.TryGetValue(key, out var list))
+                {
+                    byKey[key] = list = [];
+                }
 
-            var key = m.Key is null ? string.Empty : Encoding.UTF8.GetString(m.Key);
-            if (!byKey.TryGetValue(key, out var list))
-            {
-                byKey[key] = list = [];
-            }
-
-            list.Add(m.Value is null ? string.Empty : Encoding.UTF8.GetString(m.Value));
-        }
-
+                list.Add(r.Message.Value is null ? string.Empty : Encoding.UTF8.GetString(r.Message.Value));
+            },
+            CancellationToken.None);
         return byKey;
     }
 
@@ -182,22 +186,6 @@ internal sealed class KafkaTestBed : IDisposable
         return sum;
     }
 
-    /// <summary>Transaction stamps (transaction and input partition) whose offset marker reached the changelog.</summary>
-    public HashSet<string> CommittedTransactions()
-    {
-        var set = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var m in ReadMessages(Options.ChangelogTopic, InputPartitions))
-        {
-            if (m.Key is { Length: > 0 } key && StreamSeq.Kafka.Transport.ChangelogKeys.IsOffsetKey(key)
-                && m.Headers is { } h && h.TryGetLastBytes(StreamSeq.Kafka.Transport.ChangelogKeys.TransactionHeader, out var tx))
-            {
-                set.Add(Encoding.UTF8.GetString(tx));
-            }
-        }
-
-        return set;
-    }
-
     /// <summary>Waits until the filtered topic holds <paramref name="expected"/> committed records.</summary>
     public void WaitForFiltered(int expected, TimeSpan timeout, Func<string>? describe = null)
     {
@@ -230,6 +218,23 @@ internal sealed class KafkaTestBed : IDisposable
 
         return sink.Topics;
     }
+
+    /// <summary>
+    /// The <c>StreamSeq</c> section for a worker process on this bed (<see cref="WorkerProcess.Start"/>): its broker and
+    /// group, the topics created here, the given instance id and group protocol, and one model (the test model).
+    /// </summary>
+    public JsonObject WorkerSettings(string instanceId, string protocol = "consumer", string model = TestInput.Model) => new()
+    {
+        ["Kafka"] = new JsonObject
+        {
+            ["BootstrapServers"] = Cluster.BootstrapServers,
+            ["GroupId"] = Options.GroupId,
+            ["InstanceId"] = instanceId,
+            ["GroupProtocol"] = protocol,
+            ["CreateTopics"] = false,
+        },
+        ["Models"] = new JsonArray(JsonNode.Parse(model)),
+    };
 
     /// <summary>Runs an in-process worker on a thread until the returned handle is disposed (graceful stop).</summary>
     public WorkerHandle StartInProcess(ModelRouter router, string instanceId, Action<KafkaTransportOptions>? configure = null, ProcessorOptions? processing = null)

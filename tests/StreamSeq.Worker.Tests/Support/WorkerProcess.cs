@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 
 namespace StreamSeq.Worker.Tests.Support;
@@ -26,11 +25,11 @@ internal sealed class WorkerProcess : IDisposable
 
     public bool HasExited => process.HasExited;
 
-    /// <summary>Writes the settings and starts the worker.</summary>
-    public static WorkerProcess Start(JsonObject streamSeqSettings, string directory)
+    /// <summary>Writes the settings and starts the worker (the build output's, or <paramref name="workerDll"/>).</summary>
+    public static WorkerProcess Start(JsonObject streamSeqSettings, string directory, string? workerDll = null)
     {
         System.IO.Directory.CreateDirectory(directory);
-        var port = FreePort();
+        var port = Scratch.FreePort();
         var settings = new JsonObject
         {
             ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Warning", ["StreamSeq"] = "Information" } },
@@ -38,7 +37,7 @@ internal sealed class WorkerProcess : IDisposable
             ["StreamSeq"] = streamSeqSettings.DeepClone(),
         };
         File.WriteAllText(Path.Combine(directory, "appsettings.json"), settings.ToJsonString());
-        var start = new ProcessStartInfo("dotnet", [WorkerBuild.Dll()])
+        var start = new ProcessStartInfo("dotnet", [workerDll ?? WorkerBuild.Dll()])
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,
@@ -92,6 +91,21 @@ internal sealed class WorkerProcess : IDisposable
         return false;
     }
 
+    /// <summary>GETs a path of the worker's HTTP port: status code and body, or (0, error) when it does not answer.</summary>
+    public (int Status, string Body) Get(string path)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            using var response = http.GetAsync(new Uri($"http://127.0.0.1:{Port}{path}")).GetAwaiter().GetResult();
+            return ((int)response.StatusCode, response.Content.ReadAsStringAsync().GetAwaiter().GetResult());
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return (0, e.Message);
+        }
+    }
+
     /// <summary>The worker's console output so far (for failure messages).</summary>
     public string Logs() =>
         string.Join("\n", System.IO.Directory.GetFiles(Directory, "worker-*.log").Select(f => $"--- {Path.GetFileName(f)}\n{File.ReadAllText(f)}"));
@@ -113,10 +127,4 @@ internal sealed class WorkerProcess : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Worker.Configuration;
@@ -8,28 +6,18 @@ using StreamSeq.Worker.Configuration;
 namespace StreamSeq.Worker.Tests.Support;
 
 /// <summary>
-/// What the worker does with its configuration at start (Program.cs): bind and validate every options class with its
-/// data annotations and cross-field validator, build the models and routes, and list unknown keys. Deployment tests
-/// run their rendered settings through it.
+/// What the worker does with its configuration at start (<see cref="WorkerSettings.Load"/>, as Program.cs calls it),
+/// plus the unknown keys it would report. Deployment tests run their rendered settings through it.
 /// </summary>
 internal static class WorkerSettingsCheck
 {
-    public sealed record Outcome(KafkaTransportOptions Kafka, ProcessingSettings Processing, EmbeddedSettings Embedded, ModelRouter Router, IReadOnlyList<string> UnknownKeys);
+    public sealed record Outcome(KafkaTransportOptions Kafka, ProcessingSettings Processing, EmbeddedSettings Embedded, ModelRouter Router, IReadOnlyList<string> UnknownKeys, bool UsesEmbeddedBroker);
 
-    /// <summary>Throws (with the worker's own message) when the worker would refuse to start.</summary>
+    /// <summary>Throws <see cref="InvalidSettingsException"/> (with the worker's own lines) when the worker would refuse to start.</summary>
     public static Outcome Validate(IConfiguration configuration)
     {
-        var services = new ServiceCollection();
-        services.AddOptions<KafkaTransportOptions>().Bind(configuration.GetSection(KafkaTransportOptions.Section)).ValidateDataAnnotations();
-        services.AddOptions<ProcessingSettings>().Bind(configuration.GetSection(ProcessingSettings.Section)).ValidateDataAnnotations();
-        services.AddOptions<EmbeddedSettings>().Bind(configuration.GetSection(EmbeddedSettings.Section)).ValidateDataAnnotations();
-        services.AddSingleton<IValidateOptions<KafkaTransportOptions>, KnownSettingsValidator>();
-        using var provider = services.BuildServiceProvider();
-        var kafka = provider.GetRequiredService<IOptions<KafkaTransportOptions>>().Value;
-        var processing = provider.GetRequiredService<IOptions<ProcessingSettings>>().Value;
-        var embedded = provider.GetRequiredService<IOptions<EmbeddedSettings>>().Value;
-        var router = ModelConfiguration.Build(configuration, processing);
-        return new Outcome(kafka, processing, embedded, router, SettingsCatalog.FindUnknown(configuration));
+        var settings = WorkerSettings.Load(configuration);
+        return new Outcome(settings.Kafka, settings.Processing, settings.Embedded, settings.Router, SettingsCatalog.FindUnknown(configuration), settings.UsesEmbeddedBroker);
     }
 
     /// <summary>The configuration a worker sees: the image's appsettings.json (or a replacement) under environment variables.</summary>

@@ -124,7 +124,11 @@
     const source = new EventSource(`api/dashboard/stream/events?id=${encodeURIComponent(id)}`);
     source.onopen = () => { status.textContent = 'live'; fetchHistory(); };
     source.onmessage = e => onFrame(JSON.parse(e.data));
-    source.onerror = () => { status.textContent = 'disconnected: retrying…'; };
+    source.onerror = () => {
+      status.textContent = 'disconnected: retrying…';
+      // The browser retries a dropped connection itself, but not a refused one (503 while too many pages wait).
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
+    };
   }
 
   // uPlot tables: [x (seconds), ...columns]; values that are not finite become null (a gap).

@@ -1,0 +1,31 @@
+using System.Globalization;
+
+namespace StreamSeq.Cli.Commands;
+
+/// <summary>A topic <c>streamseq broker</c> creates at start: <c>NAME[:PARTITIONS[:REPLICATION]]</c>.</summary>
+/// <param name="Name">Topic name.</param>
+/// <param name="Partitions">Partition count.</param>
+/// <param name="ReplicationFactor">Replicas per partition.</param>
+internal sealed record BrokerTopic(string Name, int Partitions, int ReplicationFactor)
+{
+    /// <summary>Reads <c>NAME[:PARTITIONS[:REPLICATION]]</c> (1 partition and 1 replica by default).</summary>
+    /// <exception cref="UsageException">The text is not one; the message quotes it.</exception>
+    public static BrokerTopic Parse(string text)
+    {
+        var parts = text.Split(':');
+        if (parts.Length > 3 || string.IsNullOrWhiteSpace(parts[0]))
+        {
+            throw new UsageException($"--topic '{text}': expected NAME[:PARTITIONS[:REPLICATION]].");
+        }
+
+        return new BrokerTopic(
+            parts[0],
+            parts.Length > 1 ? Positive(parts[1], "partitions", text) : 1,
+            parts.Length > 2 ? Positive(parts[2], "replication factor", text) : 1);
+    }
+
+    private static int Positive(string value, string what, string text) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0
+            ? number
+            : throw new UsageException($"--topic '{text}': {what} must be a positive integer, not '{value}'.");
+}

@@ -1,0 +1,75 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace StreamSeq.Worker.Configuration;
+
+/// <summary>
+/// Reads every duration setting of the worker in two notations: numbers with units as Kafka, Kubernetes and Go tools
+/// write them (<c>100ms</c>, <c>15s</c>, <c>1m</c>, <c>1h</c>, <c>2d</c>, and sums such as <c>1h30m</c> or <c>1.5s</c>), and
+/// .NET time spans (<c>00:00:00.100</c>, <c>1.00:00:00</c>). Installed for <see cref="TimeSpan"/> through
+/// <see cref="TypeDescriptor"/>, which the configuration binder and the start-up checks both use, by
+/// <see cref="Install"/>.
+/// </summary>
+/// <remarks>
+/// Units are case-sensitive as in Go's <c>time.ParseDuration</c> (<c>m</c> is minutes, <c>ms</c> milliseconds); a
+/// bare number keeps its .NET meaning (days), as before. Negative durations are not written with units.
+/// </remarks>
+public sealed partial class DurationConverter : TimeSpanConverter
+{
+    private static int installed;
+
+    /// <summary>What a duration setting accepts, for messages.</summary>
+    public const string Expected = "a duration (100ms, 15s, 1m, 1h30m, or hh:mm:ss[.fff] such as 00:00:00.250, or d.hh:mm:ss)";
+
+    /// <summary>Makes <see cref="TimeSpan"/> settings read through this converter (once per process; later calls do nothing).</summary>
+    public static void Install()
+    {
+        if (Interlocked.Exchange(ref installed, 1) == 0)
+        {
+            TypeDescriptor.AddAttributes(typeof(TimeSpan), new TypeConverterAttribute(typeof(DurationConverter)));
+        }
+    }
+
+    /// <summary>Parses a duration with units (<c>1h30m</c>); false for anything else.</summary>
+    public static bool TryParseWithUnits(string text, out TimeSpan duration)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        duration = TimeSpan.Zero;
+        var trimmed = text.Trim();
+        var parts = UnitPart().Matches(trimmed);
+        if (parts.Count == 0 || parts.Sum(p => p.Length) != trimmed.Length)
+        {
+            return false;
+        }
+
+        double milliseconds = 0;
+        foreach (Match part in parts)
+        {
+            var value = double.Parse(part.Groups["value"].ValueSpan, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+            milliseconds += value * part.Groups["unit"].Value switch
+            {
+                "ms" => 1,
+                "s" => 1_000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                _ => 86_400_000,
+            };
+        }
+
+        if (!(milliseconds < TimeSpan.MaxValue.TotalMilliseconds))
+        {
+            return false;
+        }
+
+        duration = TimeSpan.FromMilliseconds(milliseconds);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public override object? ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value) =>
+        value is string text && TryParseWithUnits(text, out var duration) ? duration : base.ConvertFrom(context, culture, value);
+
+    [GeneratedRegex(@"(?<value>[0-9]+(\.[0-9]+)?)(?<unit>ms|s|m|h|d)", RegexOptions.CultureInvariant)]
+    private static partial Regex UnitPart();
+}

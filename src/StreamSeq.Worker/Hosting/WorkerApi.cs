@@ -1,0 +1,103 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StreamSeq.Kafka.Transport;
+using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Telemetry;
+
+namespace StreamSeq.Worker.Hosting;
+
+/// <summary>The worker's JSON API (<see cref="WorkerEndpoints"/>) and the wording of health answers and start failures.</summary>
+public static class WorkerApi
+{
+    /// <summary>
+    /// JSON for API answers. Non-finite numbers (a diffuse prior's infinite variance) are written as the strings
+    /// <c>"Infinity"</c>, <c>"-Infinity"</c> and <c>"NaN"</c>, as in output records; JSON has no number for them.
+    /// </summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>Maps <c>/api/status</c>, <c>/api/streams/{id}</c> and <c>/api/models</c>.</summary>
+    public static void MapWorkerApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGet(WorkerEndpoints.Status, async (StreamWorkerService service, WorkerReadiness readiness, CancellationToken cancellation) =>
+        {
+            var (ready, reason) = await readiness.CheckAsync(cancellation).ConfigureAwait(false);
+            var s = service.Worker.Status;
+            return Results.Json(
+                new
+                {
+                    ready,
+                    readiness = reason,
+                    partitions = s.Partitions,
+                    processed = s.Processed,
+                    liveStreams = s.LiveStreams,
+                    commits = s.Commits,
+                    lag = s.Lag,
+                    alerts = s.Alerts,
+                    deadLetters = s.DeadLetters,
+                    duplicates = s.Duplicates,
+                    lastCommit = s.LastCommit,
+                    version = ProductVersion.Current.Version,
+                    commit = ProductVersion.Current.Commit,
+                },
+                Json);
+        });
+        app.MapGet(WorkerEndpoints.Stream, async (HttpContext context, StreamWorkerService service) =>
+        {
+            var id = StreamId(context);
+            return await service.Worker.QueryAsync(id).ConfigureAwait(false) is { } snapshot
+                ? Results.Json(snapshot, Json)
+                : Results.Json(new { error = $"stream '{id}' is not owned by this worker" }, Json, statusCode: StatusCodes.Status404NotFound);
+        });
+        app.MapGet(WorkerEndpoints.Models, (ModelRouter models) => Results.Json(models.Models.Values.Select(m => new { name = m.Name, kind = m.Spec.Kind, family = m.Estimator.Info.Family, lag = m.Lag, horizon = m.Horizon }), Json));
+    }
+
+    /// <summary>
+    /// The stream id of a <see cref="WorkerEndpoints.Stream"/> request: the rest of the path as the client sent it,
+    /// percent-decoded once. Routing keeps <c>%2F</c> encoded (it cannot tell it from a path separator), so the id
+    /// is taken from the request target itself; an unencoded <c>/</c> in the rest of the path is part of the id too.
+    /// </summary>
+    public static string StreamId(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        var at = target?.IndexOf(WorkerEndpoints.StreamPrefix, StringComparison.Ordinal) ?? -1;
+        if (target is null || at < 0)
+        {
+            return context.Request.RouteValues["id"] as string ?? string.Empty;
+        }
+
+        var rest = target[(at + WorkerEndpoints.StreamPrefix.Length)..];
+        var query = rest.IndexOfAny(['?', '#']);
+        return Uri.UnescapeDataString(query < 0 ? rest : rest[..query]);
+    }
+
+    /// <summary>Health answers as <c>Healthy: reason</c> in plain text, so a failing probe says why.</summary>
+    public static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(report);
+        var reasons = string.Join("; ", report.Entries.Values.Select(e => e.Description).Where(d => !string.IsNullOrEmpty(d)));
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(reasons.Length == 0 ? report.Status.ToString() : $"{report.Status}: {reasons}", Encoding.UTF8);
+    }
+
+    /// <summary>One line for an exception that stopped the host's start.</summary>
+    public static string DescribeStartFailure(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error switch
+        {
+            // Kestrel: "Failed to bind to address http://127.0.0.1:8080: address already in use."
+            IOException when error.Message.Contains("bind", StringComparison.OrdinalIgnoreCase) => $"Urls: {error.Message}",
+            WorkerStartException => error.Message,
+            _ => $"cannot start: {error.Message}",
+        };
+    }
+}

@@ -1,0 +1,180 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using StreamSeq.Cli.Commands;
+using StreamSeq.Kafka.Embedded;
+using StreamSeq.Kafka.Transport;
+
+namespace StreamSeq.Cli.Tests.Commands;
+
+/// <summary><c>streamseq read</c> and <c>streamseq broker</c> against the embedded broker over TCP.</summary>
+public sealed class ReadCommandTests
+{
+    private static readonly byte[] NotUtf8 = [0x74, 0xff, 0xfe];
+
+    [Fact]
+    public async Task Read_EveryFormat_OneJsonDocumentPerRecordExactForJsonValues()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        cluster.CreateTopic("mixed", 1);
+        Produce(cluster, "mixed",
+        [
+            Message("s/1", """{"time":"2026-01-01T00:00:00Z","values":[21.5,null]}"""u8.ToArray()),
+            Message("s-2", "{\n  \"time\": 2,\n  \"values\": [1]\n}"u8.ToArray(), ("sensor-type", "temperature"u8.ToArray())),
+            Message("s-3", "not json"u8.ToArray()),
+            Message("s-4", NotUtf8, ("reason", NotUtf8)),
+            Message(null, null),
+        ]);
+
+        var (code, values, _) = await Read(cluster, "--topic", "mixed", "--from-beginning");
+        var (_, records, _) = await Read(cluster, "--topic", "mixed", "--from-beginning", "--format", "record");
+        var (_, inputs, errors) = await Read(cluster, "--topic", "mixed", "--from-beginning", "--format", "input");
+
+        Assert.Equal(0, code);
+        Assert.Equal(
+            [
+                """{"time":"2026-01-01T00:00:00Z","values":[21.5,null]}""",
+                """{"time":2,"values":[1]}""",
+                "\"not json\"",
+                """{"base64":"dP/+"}""",
+                "null",
+            ],
+            values);
+
+        var all = records.Select(r => JsonDocument.Parse(r).RootElement).ToList();
+        Assert.Equal([0, 1, 2, 3, 4], all.Select(r => r.GetProperty("offset").GetInt64()));
+        Assert.Equal("s/1", all[0].GetProperty("key").GetString());
+        Assert.Equal(21.5, all[0].GetProperty("value").GetProperty("values")[0].GetDouble());
+        Assert.Equal("temperature", all[1].GetProperty("headers")[0].GetProperty("value").GetString());
+        Assert.Equal("dP/+", all[3].GetProperty("headers")[0].GetProperty("value").GetProperty("base64").GetString());
+        Assert.Equal(JsonValueKind.Null, all[4].GetProperty("key").ValueKind);
+
+        // The input of streamseq run: the key as the 'stream' field; records that cannot be input are skipped and counted.
+        Assert.Equal(["""{"stream":"s/1","time":"2026-01-01T00:00:00Z","values":[21.5,null]}""", """{"stream":"s-2","time":2,"values":[1]}"""], inputs);
+        Assert.Contains("3 records without a key or a JSON object value skipped", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Read_AbortedWorkerTransactionOnTheEmbeddedBroker_AutoUsesTheMarkerRuleAndLeavesItOut()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        cluster.CreateTopic("out", 1);
+        cluster.CreateTopic(new KafkaTransportOptions().ChangelogTopic, 1);
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers, TransactionalId = "reader-test" }).SetLogHandler((_, _) => { }).Build())
+        {
+            producer.InitTransactions(TimeSpan.FromSeconds(30));
+            foreach (var (stamp, commit) in new[] { ("w/r/1/0", true), ("w/r/2/0", false), ("w/r/3/0", true) })
+            {
+                var headers = new Headers { { ChangelogKeys.TransactionHeader, Encoding.UTF8.GetBytes(stamp) } };
+                producer.BeginTransaction();
+                producer.Produce("out", new Message<byte[], byte[]> { Key = "k"u8.ToArray(), Value = Encoding.UTF8.GetBytes($"\"{stamp}\""), Headers = headers });
+                if (commit)
+                {
+                    producer.Produce(new KafkaTransportOptions().ChangelogTopic, new Message<byte[], byte[]> { Key = ChangelogKeys.OffsetKey("in", 0), Value = ChangelogKeys.OffsetValue(1), Headers = headers });
+                    producer.CommitTransaction(TimeSpan.FromSeconds(30));
+                }
+                else
+                {
+                    producer.Flush(TimeSpan.FromSeconds(30));
+                    producer.AbortTransaction(TimeSpan.FromSeconds(30));
+                }
+            }
+        }
+
+        var (code, auto, errors) = await Read(cluster, "--topic", "out", "--from-beginning");
+        var (_, broker, _) = await Read(cluster, "--topic", "out", "--from-beginning", "--isolation", "broker");
+
+        Assert.Equal(0, code);
+        Assert.Contains("marker rule", errors, StringComparison.Ordinal);
+        Assert.Equal(["\"w/r/1/0\"", "\"w/r/3/0\""], auto);
+
+        // read_committed on the embedded broker shows the aborted record: the gap the marker rule closes.
+        Assert.Equal(["\"w/r/1/0\"", "\"w/r/2/0\"", "\"w/r/3/0\""], broker);
+    }
+
+    [Theory]
+    [InlineData("--topic nowhere --from-beginning", 1, "error: topic 'nowhere' does not exist")]
+    [InlineData("--topic mixed", 2, "error: nothing to read")]
+    [InlineData("--topic mixed --from-beginning --max-records -1", 2, "error: --max-records: must be at least 0, got -1.")]
+    [InlineData("--topic mixed --from-beginning --client nonsense", 1, "error: --client: 'nonsense' is not key=value.")]
+    [InlineData("--topic mixed --from-beginning --client bogus.key=1", 1, "error: ")]
+    public async Task Read_BadRequest_OneLineAndAnExitCode(string arguments, int exitCode, string expected)
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        cluster.CreateTopic("mixed", 1);
+
+        var (code, lines, errors) = await Read(cluster, arguments.Split(' '));
+
+        Assert.Equal(exitCode, code);
+        Assert.Empty(lines);
+        Assert.StartsWith(expected, errors.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Broker_PortInUse_OneLineAndExitCodeOne()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var errors = new StringWriter();
+        var root = new RootCommand { BrokerCommand.Create(TextWriter.Null, errors) };
+
+        var code = await CliInvocation.RunAsync(root, ["broker", "--port", $"{port}"], TextWriter.Null, errors);
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(errors.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("broker --topic a:0", "error: --topic 'a:0': partitions must be a positive integer, not '0'.")]
+    [InlineData("broker --topic a:1:2", "error: --topic a: replication factor 2 exceeds --brokers 1.")]
+    [InlineData("broker --port 70000", "error: --port 70000: the brokers' ports must lie between 1 and 65535.")]
+    [InlineData("broker --brokers 0", "error: --brokers: must be between 1 and 64, got 0.")]
+    public async Task Broker_BadOption_UsageErrorNamingIt(string commandLine, string expected)
+    {
+        var errors = new StringWriter();
+        var root = new RootCommand { BrokerCommand.Create(TextWriter.Null, errors) };
+
+        var code = await CliInvocation.RunAsync(root, commandLine.Split(' '), TextWriter.Null, errors);
+
+        Assert.Equal(2, code);
+        Assert.Equal(expected, errors.ToString().Split('\n')[0].Trim());
+    }
+
+    private static Message<byte[], byte[]> Message(string? key, byte[]? value, params (string Name, byte[] Value)[] headers)
+    {
+        var list = new Headers();
+        foreach (var (name, bytes) in headers)
+        {
+            list.Add(name, bytes);
+        }
+
+        return new Message<byte[], byte[]> { Key = key is null ? null! : Encoding.UTF8.GetBytes(key), Value = value!, Headers = list };
+    }
+
+    private static void Produce(EmbeddedKafkaCluster cluster, string topic, IEnumerable<Message<byte[], byte[]>> messages)
+    {
+        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).SetLogHandler((_, _) => { }).Build();
+        foreach (var m in messages)
+        {
+            producer.Produce(new TopicPartition(topic, 0), m);
+        }
+
+        Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+    }
+
+    private static async Task<(int Code, List<string> Lines, string Errors)> Read(EmbeddedKafkaCluster cluster, params string[] arguments)
+    {
+        var output = new MemoryStream();
+        var errors = new StringWriter();
+        var root = new RootCommand { ReadCommand.Create(() => output, errors) };
+        var code = await CliInvocation.RunAsync(root, ["read", "--bootstrap-servers", cluster.BootstrapServers, .. arguments], TextWriter.Null, errors);
+        var text = Encoding.UTF8.GetString(output.ToArray());
+        return (code, [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries)], errors.ToString());
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.Extensions.Configuration;
+using StreamSeq.Testing;
+using StreamSeq.Worker.Configuration;
+
+namespace StreamSeq.Worker.Tests.Configuration;
+
+/// <summary>
+/// Which broker the worker uses, from the configuration sources as the host builds them: the shipped appsettings.json
+/// (which says <c>StreamSeq:Embedded:Enabled=auto</c>), then other files, environment variables and the command line.
+/// </summary>
+public sealed class WorkerSettingsTests
+{
+    private static readonly string Shipped = File.ReadAllText(RepositoryFiles.Path("src", "StreamSeq.Worker", "appsettings.json"));
+
+    private static IConfigurationRoot Sources(string appSettings, params Dictionary<string, string?>[] later)
+    {
+        var builder = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(appSettings)));
+        foreach (var source in later)
+        {
+            builder.AddInMemoryCollection(source);
+        }
+
+        return builder.Build();
+    }
+
+    [Fact]
+    public void Load_ShippedAppSettingsAlone_EmbeddedBrokerAndDashboard()
+    {
+        var settings = WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?> { ["Urls"] = "http://127.0.0.1:0", ["Logging:LogLevel:Default"] = "Warning" }));
+
+        Assert.True(settings.UsesEmbeddedBroker);
+        Assert.True(settings.DashboardEnabled);
+        Assert.Equal(3, settings.Router.Models.Count);
+    }
+
+    [Fact]
+    public void Load_ShippedAppSettingsWithABrokerList_TheClusterAndItsModels()
+    {
+        var settings = WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?> { ["StreamSeq:Kafka:BootstrapServers"] = "kafka:9092" }));
+
+        Assert.False(settings.UsesEmbeddedBroker);
+        Assert.False(settings.DashboardEnabled);
+        Assert.Equal("kafka:9092", settings.Kafka.BootstrapServers);
+    }
+
+    [Theory]
+    [InlineData("StreamSeq:Processing:Lag", "2")]
+    [InlineData("StreamSeq:Embedded:Streams", "6")]
+    [InlineData("StreamSeq:Kafka:BootstrapServers", " ")]
+    public void Load_ShippedAppSettingsWithAnotherStreamSeqSettingButNoBroker_StopsNamingIt(string key, string value)
+    {
+        var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?> { [key] = value })));
+
+        var problem = Assert.Single(e.Problems);
+        Assert.StartsWith("StreamSeq:Kafka:BootstrapServers: not set", problem, StringComparison.Ordinal);
+        Assert.Contains(key, problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_SettingsInAnotherFile_CountAsGiven()
+    {
+        var production = new Dictionary<string, string?> { ["StreamSeq:Processing:Horizon"] = "1" };
+
+        Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Shipped, production)));
+    }
+
+    [Fact]
+    public void Load_EmbeddedAskedForWithOtherSettings_EmbeddedBroker()
+    {
+        var settings = WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?> { ["StreamSeq:Embedded:Enabled"] = "true", ["StreamSeq:Embedded:Streams"] = "6" }));
+
+        Assert.True(settings.UsesEmbeddedBroker);
+        Assert.Equal(6, settings.Embedded.Streams);
+    }
+
+    [Fact]
+    public void Load_ReplacedAppSettingsWithoutBrokerList_StopsInsteadOfStartingTheDemo()
+    {
+        // A deployment's own settings file (the Helm chart mounts one) has no 'auto': a missing broker list is an error.
+        const string Mounted = """{"StreamSeq":{"Kafka":{"GroupId":"fleet"},"Models":[{"name":"ll","kind":"linear-gaussian","components":[{"type":"local-level","levelNoise":0.1}],"observationNoise":[[1]]}]}}""";
+
+        var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Mounted)));
+
+        Assert.Equal("StreamSeq:Kafka:BootstrapServers: not set; give the Kafka cluster's broker list (host:port,...), or StreamSeq:Embedded:Enabled=true for the embedded broker and simulator.", Assert.Single(e.Problems));
+    }
+
+    [Fact]
+    public void Load_EnabledNeitherTrueFalseNorAuto_StopsNamingIt()
+    {
+        var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?> { ["StreamSeq:Embedded:Enabled"] = "yes" })));
+
+        Assert.Equal("StreamSeq:Embedded:Enabled: must be true, false or auto, got 'yes'.", Assert.Single(e.Problems));
+    }
+
+    [Fact]
+    public void Load_UnknownSettingsNeitherFailNorWarn_StopsNamingIt()
+    {
+        var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?> { ["StreamSeq:UnknownSettings"] = "ignore" })));
+
+        Assert.StartsWith("StreamSeq:UnknownSettings:", Assert.Single(e.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_InvalidAlertWebhook_StopsWithOneLinePerSetting()
+    {
+        var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?>
+        {
+            ["StreamSeq:Embedded:Enabled"] = "true",
+            ["StreamSeq:Alerts:Webhook:Url"] = "notaurl",
+            ["StreamSeq:Alerts:Webhook:MaxBatchSize"] = "0",
+        })));
+
+        Assert.Equal(2, e.Problems.Count);
+        Assert.Contains(e.Problems, p => p.StartsWith("StreamSeq:Alerts:Webhook:Url: ", StringComparison.Ordinal) && p.Contains("'notaurl'", StringComparison.Ordinal));
+        Assert.Contains(e.Problems, p => p.StartsWith("StreamSeq:Alerts:Webhook:MaxBatchSize: ", StringComparison.Ordinal));
+    }
+}

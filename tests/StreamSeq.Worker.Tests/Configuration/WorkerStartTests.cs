@@ -1,0 +1,208 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using StreamSeq.Worker.Tests.Support;
+
+namespace StreamSeq.Worker.Tests.Configuration;
+
+/// <summary>
+/// Misconfiguration is loud: every failure to start exits non-zero with one line that names the setting, and a
+/// worker given settings never falls back to the embedded demo broker.
+/// </summary>
+public sealed class WorkerStartTests : IDisposable
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    // Nothing listens on port 9 of the loopback interface: a broker that cannot be reached (never contacted when the
+    // worker stops at its settings first).
+    private const string NoBroker = "--StreamSeq:Kafka:BootstrapServers=127.0.0.1:9";
+    private const string AnyPort = "--Urls=http://127.0.0.1:0";
+
+    private readonly Scratch scratch = new("streamseq-start-");
+
+    public void Dispose() => scratch.Dispose();
+
+    [Fact]
+    public void Start_MisspeltBootstrapSetting_ExitsNonZeroWithOneLineNamingItInsteadOfStartingTheDemo()
+    {
+        var run = WorkerCommand.Run([AnyPort, "--StreamSeq:Kafka:BootstrapServer=host:9092"], Bound);
+
+        AssertOneLineFailure(run, "StreamSeq:Kafka:BootstrapServer:");
+        Assert.Contains("did you mean StreamSeq:Kafka:BootstrapServers?", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_StreamSeqSettingsWithoutABroker_ExitsNonZeroNamingBootstrapServers()
+    {
+        var run = WorkerCommand.Run([AnyPort, "--StreamSeq:Processing:Lag=2"], Bound);
+
+        AssertOneLineFailure(run, "StreamSeq:Kafka:BootstrapServers:");
+        Assert.Contains("StreamSeq:Processing:Lag", run.Output, StringComparison.Ordinal);
+        Assert.Contains("StreamSeq:Embedded:Enabled=true", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_EmbeddedBrokerAskedForAndBootstrapServersGiven_ExitsNonZeroNamingBoth()
+    {
+        var run = WorkerCommand.Run([AnyPort, NoBroker, "--StreamSeq:Embedded:Enabled=true"], Bound);
+
+        AssertOneLineFailure(run, "StreamSeq:Embedded:Enabled:");
+        Assert.Contains("StreamSeq:Kafka:BootstrapServers", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_ClientSettingLibrdkafkaDoesNotKnow_ExitsNonZeroNamingIt()
+    {
+        var run = WorkerCommand.Run([AnyPort, NoBroker, "--StreamSeq:Kafka:Client:bogus.key=1"], Bound);
+
+        AssertOneLineFailure(run, "StreamSeq:Kafka:Client:bogus.key:");
+    }
+
+    [Fact]
+    public void Start_ClientSettingWithAnInvalidValue_ExitsNonZeroNamingIt()
+    {
+        var run = WorkerCommand.Run([AnyPort, NoBroker, "--StreamSeq:Kafka:Client:security.protocol=carrier-pigeon"], Bound);
+
+        AssertOneLineFailure(run, "StreamSeq:Kafka:Client:security.protocol:");
+    }
+
+    [Fact]
+    public void Start_NegativeLag_NamesTheKeyTheUserWrote()
+    {
+        var run = WorkerCommand.Run([AnyPort, NoBroker, "--StreamSeq:Processing:Lag=-1"], Bound);
+
+        AssertOneLineFailure(run, "StreamSeq:Processing:Lag:");
+        Assert.DoesNotContain("StreamSeq:Models", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_NegativePerModelLag_NamesTheModelSetting()
+    {
+        var run = WorkerCommand.Run([AnyPort, NoBroker, "--StreamSeq:ModelSettings:pressure:Lag=-3"], Bound);
+
+        AssertOneLineFailure(run, "StreamSeq:ModelSettings:pressure:Lag:");
+    }
+
+    [Fact]
+    public void Start_SettingsForAModelThatDoesNotExist_ExitsNonZeroNamingIt()
+    {
+        var run = WorkerCommand.Run([AnyPort, NoBroker, "--StreamSeq:ModelSettings:presure:Lag=3"], Bound);
+
+        AssertOneLineFailure(run, "StreamSeq:ModelSettings:presure:");
+        Assert.Contains("pressure", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_ValueOfTheWrongType_ExitsNonZeroWithOneLineInsteadOfAStackTrace()
+    {
+        var run = WorkerCommand.Run([AnyPort, NoBroker, "--StreamSeq:Kafka:CommitInterval=abc"], Bound);
+
+        AssertOneLineFailure(run, "StreamSeq:Kafka:CommitInterval:");
+    }
+
+    [Fact]
+    public void Start_CommitIntervalLongerThanTheTransactionTimeout_ExitsNonZeroWithOneLine()
+    {
+        var run = WorkerCommand.Run([AnyPort, NoBroker, "--StreamSeq:Kafka:CommitInterval=00:01:00", "--StreamSeq:Kafka:TransactionTimeout=00:00:10"], Bound);
+
+        AssertOneLineFailure(run, "StreamSeq:Kafka:CommitInterval");
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:notaport")]
+    [InlineData("http://127.0.0.1:70000")]
+    [InlineData("127.0.0.1:8080")]
+    [InlineData("ftp://127.0.0.1:8080")]
+    public void Start_ListenAddressThatIsNotOne_ExitsNonZeroNamingUrls(string url)
+    {
+        var run = WorkerCommand.Run([NoBroker, $"--Urls={url}"], Bound);
+
+        AssertOneLineFailure(run, "Urls:");
+        Assert.Contains(url, run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_PortAlreadyInUse_ExitsNonZeroWithOneLineNamingTheAddress()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+
+        var run = WorkerCommand.Run([NoBroker, $"--Urls={url}"], Bound);
+
+        AssertOneLineFailure(run, "Urls:");
+        Assert.Contains(url, run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_HttpPortsFromTheEnvironment_ListensThereBecauseTheShippedSettingsNameNoAddress()
+    {
+        // What a container host does (the aspnet images set ASPNETCORE_HTTP_PORTS): the shipped appsettings.json used to
+        // pin Urls to localhost:8080, which overrode it.
+        var port = Scratch.FreePort();
+        using var worker = CliProcess.Start(WorkerBuild.Dll(), [NoBroker], scratch.File("ports.out"), environment: new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = $"{port}" });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var live = false;
+        while (!live && clock.Elapsed < Bound && !worker.HasExited)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health/live"));
+                live = response.StatusCode == HttpStatusCode.OK;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        Assert.True(live, $"the worker should listen on ASPNETCORE_HTTP_PORTS={port}: {worker.Output()}{worker.Errors}");
+    }
+
+    [Fact]
+    public void Start_KestrelEndpointThatIsNotAnAddress_ExitsNonZeroNamingIt()
+    {
+        var run = WorkerCommand.Run([NoBroker, "--Kestrel:Endpoints:Http:Url=http://127.0.0.1:notaport"], Bound);
+
+        AssertOneLineFailure(run, "Kestrel:Endpoints:Http:Url:");
+    }
+
+    [Fact]
+    public void Start_ChangelogWithFewerPartitionsThanTheInput_ExitsNonZeroWithOneErrorLineOnceTheBrokerAnswers()
+    {
+        using var bed = new KafkaTestBed("mismatch");
+        bed.Cluster.CreateTopic("mismatch.readings", 4);
+        bed.Cluster.CreateTopic("mismatch.changelog", 2);
+
+        var run = WorkerCommand.Run(
+            [AnyPort, $"--StreamSeq:Kafka:BootstrapServers={bed.Cluster.BootstrapServers}", "--StreamSeq:Kafka:InputTopic=mismatch.readings", "--StreamSeq:Kafka:ChangelogTopic=mismatch.changelog", "--StreamSeq:Kafka:CreateTopics=false"],
+            Bound);
+
+        // Found only once the broker answers, after the host started (its start-up lines come first): still one error line.
+        Assert.True(run.ExitCode == 2, $"the worker should refuse to start: {run}");
+        var errors = run.Lines.Where(l => l.StartsWith("streamseq worker:", StringComparison.Ordinal)).ToList();
+        Assert.StartsWith("streamseq worker: StreamSeq:Kafka:ChangelogTopic: 'mismatch.changelog' has 2 partitions", Assert.Single(errors), StringComparison.Ordinal);
+        Assert.DoesNotContain(run.Lines, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Start_UnknownSettingWithUnknownSettingsWarn_StartsAndLogsTheSetting()
+    {
+        using var bed = new KafkaTestBed("unknown-warn");
+        var settings = bed.WorkerSettings("warn-1");
+        settings["UnknownSettings"] = "warn";
+        settings["Kafka"]!["Nonsense"] = "1";
+        using var worker = WorkerProcess.Start(settings, scratch.File("warn"));
+
+        Assert.True(worker.WaitReady(Bound), $"the worker should start with an unknown setting relaxed to a warning:\n{worker.Logs()}");
+        Assert.Contains("StreamSeq:Kafka:Nonsense", worker.Logs(), StringComparison.Ordinal);
+    }
+
+    private static void AssertOneLineFailure(WorkerCommand.Outcome run, string setting)
+    {
+        Assert.True(run.ExitCode is { } code && code != 0, $"the worker should refuse to start: {run}");
+        var line = Assert.Single(run.Lines);
+        Assert.Contains(setting, line, StringComparison.Ordinal);
+    }
+}

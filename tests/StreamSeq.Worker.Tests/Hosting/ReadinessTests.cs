@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using StreamSeq.Kafka.Embedded;
+using StreamSeq.Kafka.Transport;
+using StreamSeq.Worker.Tests.Support;
+using Xunit.Abstractions;
+
+namespace StreamSeq.Worker.Tests.Hosting;
+
+/// <summary>
+/// Readiness means: joined the group, assigned partitions restored, broker reachable. Worker processes against the
+/// embedded broker over TCP.
+/// </summary>
+public sealed class ReadinessTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private readonly Scratch scratch = new("streamseq-ready-");
+
+    public void Dispose() => scratch.Dispose();
+
+    [Fact]
+    public void Ready_BeforeTheGroupAssignsAnyPartition_NotReady()
+    {
+        using var bed = new KafkaTestBed("ready-late");
+
+        // A classic group waits this long for more members before its first assignment: a window in which the worker
+        // runs but owns nothing yet. (The join request must outlive the delay: the session timeout stays above it.)
+        bed.Cluster.SetInitialRebalanceDelay(TimeSpan.FromSeconds(6));
+        var settings = Settings(bed, "late-1", "classic");
+        settings["Kafka"]!["SessionTimeout"] = "00:00:10";
+        using var worker = WorkerProcess.Start(settings, scratch.File("late"));
+        var clock = Stopwatch.StartNew();
+        var answeredBeforeAssignment = 0;
+        while (true)
+        {
+            Assert.True(clock.Elapsed < Patience, $"no assignment within {Patience}:\n{worker.Logs()}");
+            Assert.False(worker.HasExited, $"the worker exited:\n{worker.Logs()}");
+            var (code, body) = worker.Get("/api/status");
+            if (code == 200)
+            {
+                var status = JsonNode.Parse(body)!;
+                var partitions = status["partitions"]!.AsArray().Count;
+                var ready = status["ready"]!.GetValue<bool>();
+                if (partitions == 0)
+                {
+                    Assert.False(ready, $"ready before any partition was assigned: {body}");
+                    Assert.Equal(503, worker.Get("/health/ready").Status);
+                    answeredBeforeAssignment++;
+                }
+                else if (ready)
+                {
+                    break;
+                }
+            }
+
+            Thread.Sleep(200);
+        }
+
+        output.WriteLine($"ready with partitions after {clock.Elapsed.TotalSeconds:F1} s; {answeredBeforeAssignment} answers before the assignment");
+        Assert.True(answeredBeforeAssignment > 3, "the test should have seen the worker running before its assignment");
+        Assert.Equal(200, worker.Get("/health/ready").Status);
+    }
+
+    [Theory]
+    [InlineData("classic")]
+    [InlineData("consumer")]
+    public void Ready_MoreMembersThanPartitions_TheMemberWithoutPartitionsIsReadyOnceJoined(string protocol)
+    {
+        using var bed = new KafkaTestBed("ready-surplus-" + protocol);
+        bed.Cluster.CreateTopic("single.readings", 1);
+        bed.Cluster.CreateTopic("single.changelog", 1);
+        JsonObject Single(string instance)
+        {
+            var settings = Settings(bed, instance, protocol);
+            settings["Kafka"]!["InputTopic"] = "single.readings";
+            settings["Kafka"]!["ChangelogTopic"] = "single.changelog";
+            return settings;
+        }
+
+        using var first = WorkerProcess.Start(Single("surplus-1"), scratch.File("first"));
+        Assert.True(first.WaitReady(Patience), $"the first worker should be ready:\n{first.Logs()}");
+        using var second = WorkerProcess.Start(Single("surplus-2"), scratch.File("second"));
+        Assert.True(second.WaitReady(Patience), $"the worker without partitions should be ready once it has joined:\n{second.Logs()}");
+        Assert.True(first.WaitReady(Patience), $"the first worker should be ready again after the rebalance:\n{first.Logs()}");
+
+        var owned = new[] { first, second }.Select(w => JsonNode.Parse(w.Get("/api/status").Body)!["partitions"]!.AsArray().Count).Order().ToArray();
+        Assert.Equal([0, 1], owned);
+    }
+
+    [Fact]
+    public void Start_BrokerUnreachable_KeepsRetryingNotReadyAndBecomesReadyWhenTheBrokerAppears()
+    {
+        var port = Scratch.FreePort();
+        var options = new KafkaTransportOptions();
+        var settings = new JsonObject
+        {
+            ["Kafka"] = new JsonObject
+            {
+                ["BootstrapServers"] = $"127.0.0.1:{port}",
+                ["InstanceId"] = "patient-1",
+                ["GroupProtocol"] = "consumer",
+                ["CreateTopics"] = false,
+            },
+            ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
+        };
+        using var worker = WorkerProcess.Start(settings, scratch.File("patient"));
+
+        // Longer than the 15 s after which the worker used to give up (and exit with code 0).
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            Assert.False(worker.HasExited, $"the worker must keep waiting for its broker:\n{worker.Logs()}");
+            var ready = worker.Get("/health/ready");
+            Assert.NotEqual(200, ready.Status);
+            Thread.Sleep(500);
+        }
+
+        Assert.Equal(503, worker.Get("/health/ready").Status);
+        Assert.Equal(200, worker.Get("/health/live").Status);
+        Assert.Contains("not reachable", worker.Logs(), StringComparison.Ordinal);
+
+        using var cluster = EmbeddedKafkaCluster.Start(1, port);
+        cluster.SetConsumerGroupHeartbeatInterval(TimeSpan.FromMilliseconds(250));
+        foreach (var topic in new[] { options.InputTopic, options.ChangelogTopic, options.FilteredTopic, options.SmoothedTopic, options.ForecastTopic, options.AnomalyTopic, options.DeadLetterTopic })
+        {
+            cluster.CreateTopic(topic, 2);
+        }
+
+        Assert.True(worker.WaitReady(Patience), $"the worker should be ready once the broker answers:\n{worker.Logs()}");
+
+        // The broker going away makes the worker not ready; its return makes it ready again.
+        cluster.SetBrokerDown(EmbeddedKafkaCluster.AllBrokers);
+        var down = Stopwatch.StartNew();
+        while (worker.Get("/health/ready").Status == 200)
+        {
+            Assert.True(down.Elapsed < Patience, "the worker should stop being ready while the broker is down");
+            Thread.Sleep(500);
+        }
+
+        Assert.Contains("does not answer", worker.Get("/health/ready").Body, StringComparison.Ordinal);
+        cluster.SetBrokerUp(EmbeddedKafkaCluster.AllBrokers);
+        Assert.True(worker.WaitReady(Patience), $"the worker should be ready again once the broker is back:\n{worker.Logs()}");
+    }
+
+    private static JsonObject Settings(KafkaTestBed bed, string instance, string protocol)
+    {
+        var settings = bed.WorkerSettings(instance, protocol);
+        settings["Kafka"]!["SessionTimeout"] = protocol == "classic" ? "00:00:03" : "00:00:01";
+        return settings;
+    }
+}

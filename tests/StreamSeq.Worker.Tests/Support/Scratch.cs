@@ -1,0 +1,35 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace StreamSeq.Worker.Tests.Support;
+
+/// <summary>A temporary folder for a test's files and processes' logs, removed (as far as possible) on dispose.</summary>
+internal sealed class Scratch : IDisposable
+{
+    public Scratch(string prefix) => Directory = System.IO.Directory.CreateTempSubdirectory(prefix).FullName;
+
+    public string Directory { get; }
+
+    /// <summary>A path inside the folder.</summary>
+    public string File(string name) => Path.Combine(Directory, name);
+
+    /// <summary>A loopback port that is free now.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A process killed a moment ago may still hold a log file open; the system cleans its temp folder later.
+        }
+    }
+}
