@@ -8,7 +8,7 @@ namespace StreamSeq.Estimation.Gaussian.Adaptive;
 
 /// <summary>
 /// An extended or unscented Kalman filter whose streams each learn their observation noise online by variational Bayes
-/// (Särkkä and Hartikainen 2012, the nonlinear form of Särkkä and Nummenmaa 2009): every observed variance r_i has an
+/// (Särkkä and Hartikainen 2013, the nonlinear form of Särkkä and Nummenmaa 2009): every observed variance r_i has an
 /// inverse-gamma posterior IG(α_i, β_i), stored in the stream's state.
 /// </summary>
 /// <remarks>
