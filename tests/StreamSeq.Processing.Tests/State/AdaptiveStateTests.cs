@@ -23,6 +23,14 @@ public sealed class AdaptiveStateTests
          "adaptation": {"window": 100}}
         """;
 
+    /// <summary>An unscented filter whose streams learn their observation noise by variational Bayes.</summary>
+    private const string UnscentedFleet = """
+        {"name": "fleet", "kind": "unscented-kalman",
+         "model": {"type": "linear", "components": [{"type": "local-linear-trend", "levelNoise": 0.05, "slopeNoise": 0.0001}],
+                   "observationNoise": [[1.0]], "initialMean": [0, 0], "initialCovariance": [[100, 0], [0, 1]]},
+         "adapt": ["model.observationNoise"], "adaptation": {"window": 100}}
+        """;
+
     /// <summary>Five streams with their own noise (standard deviations 0.3 to 3), irregular times, a missing value
     /// now and then and one spike.</summary>
     private static List<byte[]> Readings(int rounds = 300)
@@ -69,12 +77,14 @@ public sealed class AdaptiveStateTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(3)]
-    public void Restore_AdaptiveStreamsFromTheChangelogHalfWay_ContinueByteIdentically(int lag)
+    [InlineData(false, 0)]
+    [InlineData(false, 3)]
+    [InlineData(true, 0)]
+    [InlineData(true, 3)]
+    public void Restore_AdaptiveStreamsFromTheChangelogHalfWay_ContinueByteIdentically(bool unscented, int lag)
     {
         // Without a lag the fast kernels step the streams; with one, the general kernel (smoothing records).
-        var router = TestModels.Router(TestModels.Binding(Fleet, lag));
+        var router = TestModels.Router(TestModels.Binding(unscented ? UnscentedFleet : Fleet, lag));
         var rows = Readings();
         var uninterrupted = Run(router, rows);
         var restored = Run(router, rows, (i, store, processor) =>
@@ -97,6 +107,9 @@ public sealed class AdaptiveStateTests
         });
         Assert.Equal(uninterrupted, restored);
         Assert.Contains(uninterrupted, r => r.Contains("\"outlier-rejected\"", StringComparison.Ordinal));
+        var filtered = uninterrupted.Where(r => r.Contains("\"type\":\"filtered\"", StringComparison.Ordinal)).ToList();
+        Assert.Equal(rows.Count, filtered.Count);
+        Assert.All(filtered, r => Assert.Contains(unscented ? "\"model.observationNoise\":{\"value\":" : "\"observationNoise\":{\"value\":", r, StringComparison.Ordinal));
     }
 
     [Fact]
