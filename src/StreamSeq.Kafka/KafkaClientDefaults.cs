@@ -77,9 +77,9 @@ internal static class KafkaClientDefaults
         // The end of a partition is only known after a fetch at the end offset returns; keep that wait short.
         FetchWaitMaxMs = RestoreFetchWaitMilliseconds,
 
-        // Restore reads key, value, partition and the transaction header only: skipping the topic name and timestamp
-        // saves a string and a conversion per changelog record.
-        ConsumeResultFields = "headers",
+        // Restore reads key, value and partition only (the restore rule needs no transaction header): skipping headers,
+        // topic name and timestamp saves their marshalling per changelog record.
+        ConsumeResultFields = "none",
     };
 
     /// <summary>

@@ -44,8 +44,6 @@ public static class CommittedReader
         var changelogPartitions = changelogs.Where(t => t != options.Topic).SelectMany(t =>
             Enumerable.Range(0, PartitionCount(consumer, t, options.MetadataTimeout, "changelog (the marker rule reads the worker's changelog; see --changelog)")).Select(p => new TopicPartition(t, p))).ToList();
         var start = options.FromBeginning ? Offset.Beginning : Offset.End;
-        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(options.Topic, p, start))
-            .Concat(changelogPartitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning))));
         started?.Invoke();
 
         long handed = 0;
@@ -62,7 +60,15 @@ public static class CommittedReader
             full = options.MaxRecords > 0 && handed >= options.MaxRecords;
         }
 
-        var markers = new TransactionMarkers<ConsumeResult<byte[], byte[]>>(Hand);
+        // Aborts are inferred from a writer's later marker only when its markers are all in one changelog, read in order.
+        var markers = new TransactionMarkers<ConsumeResult<byte[], byte[]>>(Hand, inferAborts: changelogs.Count <= 1);
+
+        // A snapshot reads every marker there is first, so that records are handed on in offset order whatever the
+        // number of changelogs (a compacted copy repeats a writer's newest marker, which read first would release that
+        // transaction before the earlier ones); following, markers and records are read together.
+        var changelogStarts = options.Follow ? null : ReadMarkers(consumer, changelogPartitions, markers, cancellation);
+        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(options.Topic, p, start))
+            .Concat(changelogPartitions.Select(tp => new TopicPartitionOffset(tp, changelogStarts is not null && changelogStarts.TryGetValue(tp, out var end) ? end : Offset.Beginning))));
         var topicAtEnd = new HashSet<int>();
         var changelogEnds = new Dictionary<TopicPartition, long>();
         Dictionary<TopicPartition, long>? changelogTargets = null;
@@ -149,6 +155,38 @@ public static class CommittedReader
 
         using var admin = new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build();
         return admin.GetMetadata(topic, timeout).Topics.Any(t => t.Topic == topic && t.Error.Code == ErrorCode.NoError && t.Partitions.Count > 0);
+    }
+
+    /// <summary>Reads changelog partitions to their ends for their offset markers; returns where each ended.</summary>
+    private static Dictionary<TopicPartition, Offset> ReadMarkers(IConsumer<byte[], byte[]> consumer, List<TopicPartition> changelogPartitions, TransactionMarkers<ConsumeResult<byte[], byte[]>> markers, CancellationToken cancellation)
+    {
+        var ends = new Dictionary<TopicPartition, Offset>();
+        if (changelogPartitions.Count == 0)
+        {
+            return ends;
+        }
+
+        consumer.Assign(changelogPartitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning)));
+        while (ends.Count < changelogPartitions.Count && !cancellation.IsCancellationRequested)
+        {
+            var result = consumer.Consume(Poll);
+            if (result is null)
+            {
+                continue;
+            }
+
+            if (result.IsPartitionEOF)
+            {
+                ends[result.TopicPartition] = result.Offset;
+            }
+            else if (Stamp(result.Message) is { } stamp && result.Message.Key is { } key && ChangelogKeys.IsOffsetKey(key))
+            {
+                markers.Marker(stamp);
+            }
+        }
+
+        consumer.Unassign();
+        return ends;
     }
 
     private static ConsumerConfig ConsumerConfig(CommittedReaderOptions options)

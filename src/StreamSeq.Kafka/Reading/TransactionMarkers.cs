@@ -12,7 +12,8 @@ namespace StreamSeq.Kafka.Reading;
 /// transaction and input partition, and the last record the transaction writes for an input partition, just before
 /// it commits, is that partition's offset marker in the changelog, stamped the same way. The rule: a stamped record
 /// counts once the marker with its stamp has been read from the changelog; records without a stamp (written outside
-/// worker transactions) always count. The worker's restore trusts changelog state by the same marker.
+/// worker transactions) always count. (The worker's restore needs no stamps: a state record counts when any offset
+/// marker of its partition follows it; see <see cref="ChangelogRestorer"/>.)
 /// </para>
 /// <para>
 /// Records whose marker has not been read yet are held, in arrival order, and released together when it arrives.
@@ -22,9 +23,14 @@ namespace StreamSeq.Kafka.Reading;
 /// Records of a crashed run never get a marker; at most <c>maxHeld</c> records are held, the oldest transactions'
 /// records dropped first beyond that.
 /// </para>
+/// <para>
+/// That inference needs every marker of a writer and partition in one changelog, read in order. With several changelogs
+/// (<c>inferAborts</c> false) it does not hold: a compacted copy repeats a writer's newest marker, which may be read
+/// before the writer's earlier markers in the original; then held records wait for their marker or the end of the read.
+/// </para>
 /// </remarks>
 /// <typeparam name="T">The record type handed through.</typeparam>
-internal sealed class TransactionMarkers<T>(Action<T> emit, int maxHeld = TransactionMarkers<T>.DefaultMaxHeld)
+internal sealed class TransactionMarkers<T>(Action<T> emit, int maxHeld = TransactionMarkers<T>.DefaultMaxHeld, bool inferAborts = true)
 {
     /// <summary>Default bound on held records.</summary>
     public const int DefaultMaxHeld = 1_000_000;
@@ -57,7 +63,7 @@ internal sealed class TransactionMarkers<T>(Action<T> emit, int maxHeld = Transa
             }
         }
 
-        if (held.Count == 0 || !TransactionStamp.TryParse(stamp, out var marker))
+        if (!inferAborts || held.Count == 0 || !TransactionStamp.TryParse(stamp, out var marker))
         {
             return;
         }

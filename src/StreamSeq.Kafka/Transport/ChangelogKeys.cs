@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
+using System.Text.Unicode;
 
 namespace StreamSeq.Kafka.Transport;
 
@@ -14,14 +17,54 @@ public static class ChangelogKeys
 
     /// <summary>
     /// Header carried by every record a transaction writes (outputs, dead letters, changelog): the transaction id
-    /// <c>instance/incarnation/sequence</c> and the input partition, <c>.../p</c>. Restore trusts a changelog state record only
-    /// when the offset marker of the same transaction follows it in that partition, so state written by a transaction
-    /// that never committed is ignored even by brokers that show aborted records.
+    /// <c>instance/incarnation/sequence</c> and the input partition, <c>.../p</c>. On a broker that shows records of
+    /// transactions that never committed (the embedded one), a reader counts a record as committed when the offset
+    /// marker of its transaction and partition reached the changelog.
     /// </summary>
     public const string TransactionHeader = "streamseq.txn";
 
+    /// <summary>
+    /// Longest stream id (Kafka key of an input record) in UTF-8 bytes. Longer keys are dead-lettered: a stream's id is
+    /// part of each of its output and changelog records, which must stay far below the broker's message size.
+    /// </summary>
+    public const int MaxStreamIdBytes = 1024;
+
     /// <summary>True when a stream id is usable (non-empty and not starting with the reserved character).</summary>
     public static bool IsValidStreamId(ReadOnlySpan<char> id) => !id.IsEmpty && id[0] != Reserved;
+
+    /// <summary>
+    /// Decodes an input record's key into a stream id, strictly: keys longer than <see cref="MaxStreamIdBytes"/>, keys
+    /// that are not valid UTF-8 (which a lenient decoder would map to U+FFFD, so that different keys collide) and keys
+    /// starting with a NUL character are refused with a one-line reason. Allocates nothing for a usable key.
+    /// </summary>
+    /// <param name="key">The key bytes.</param>
+    /// <param name="destination">At least as many characters as the key has bytes, up to <see cref="MaxStreamIdBytes"/>.</param>
+    /// <param name="length">Characters written.</param>
+    /// <param name="problem">Why the key is refused.</param>
+    public static bool TryDecodeStreamId(ReadOnlySpan<byte> key, Span<char> destination, out int length, out string? problem)
+    {
+        length = 0;
+        if (key.Length > MaxStreamIdBytes)
+        {
+            problem = string.Create(CultureInfo.InvariantCulture, $"the stream id (record key) is {key.Length} bytes, above the limit of {MaxStreamIdBytes}.");
+            return false;
+        }
+
+        if (Utf8.ToUtf16(key, destination, out var read, out length, replaceInvalidSequences: false) != OperationStatus.Done)
+        {
+            problem = string.Create(CultureInfo.InvariantCulture, $"the stream id (record key) is not valid UTF-8 (invalid sequence at byte {read}: 0x{key[read]:X2}).");
+            return false;
+        }
+
+        if (length > 0 && destination[0] == Reserved)
+        {
+            problem = "stream ids must not start with a NUL character.";
+            return false;
+        }
+
+        problem = null;
+        return true;
+    }
 
     /// <summary>The key of an input partition's offset marker.</summary>
     public static byte[] OffsetKey(string inputTopic, int partition) =>

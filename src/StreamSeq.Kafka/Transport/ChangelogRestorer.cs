@@ -5,29 +5,91 @@ using Confluent.Kafka;
 namespace StreamSeq.Kafka.Transport;
 
 /// <summary>
-/// Reads changelog partitions from their beginning to their end (read_committed, so aborted writes of a crashed
-/// instance never come back) and returns, per partition, the latest state bytes per stream and the input partition's
-/// next offset. All partitions of one assignment are read by one consumer at once.
+/// Reads changelog partitions from their beginning to their end and returns, per partition, the committed state bytes
+/// per stream and the input partition's next offset. All partitions of one assignment are read by one consumer at once.
 /// </summary>
+/// <remarks>
+/// The restore rule (docs/worker.md explains why it holds on Apache Kafka, compacted or not, and on the embedded broker):
+/// a record counts when an offset marker of its partition follows it, and among those the newest record per stream
+/// wins; records after the partition's newest marker belong to a transaction that never committed and are ignored.
+/// Their streams are listed in <see cref="Result.Rewrites"/> with the committed state, which the worker writes again
+/// before its next marker in that partition so that a broker that shows uncommitted records (the embedded one) can never
+/// make them count.
+/// </remarks>
 internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience)
 {
-    private byte[] lastStampBytes = [];
-    private string? lastStamp;
-
     /// <summary>What one changelog partition holds.</summary>
     public sealed class Result
     {
-        /// <summary>Latest state per stream.</summary>
-        public Dictionary<string, byte[]> States { get; } = new(StringComparer.Ordinal);
+        /// <summary>Committed state per stream.</summary>
+        public Dictionary<string, byte[]> States { get; private set; } = new(StringComparer.Ordinal);
 
         /// <summary>The input partition's next offset, when a marker was found.</summary>
         public long? NextOffset { get; set; }
 
-        /// <summary>State records ignored because their transaction never wrote its offset marker.</summary>
+        /// <summary>Records after the newest offset marker, ignored because their transaction never committed.</summary>
         public long Ignored { get; set; }
 
         /// <summary>Changelog records read.</summary>
         public long Records { get; set; }
+
+        /// <summary>
+        /// The streams with ignored records, each with its committed state (null: none, to be written as a tombstone).
+        /// The next transaction that writes this partition's marker must write these first.
+        /// </summary>
+        public Dictionary<string, byte[]?> Rewrites { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Records since the last marker, newest per stream (an empty value stands for a tombstone).</summary>
+        internal Dictionary<string, byte[]> SinceMarker { get; private set; } = new(StringComparer.Ordinal);
+
+        internal long RecordsSinceMarker { get; set; }
+
+        /// <summary>A marker closes everything before it: those records count, newest per stream.</summary>
+        internal void CloseAtMarker(long nextOffset)
+        {
+            NextOffset = nextOffset;
+            RecordsSinceMarker = 0;
+            if (States.Count == 0)
+            {
+                // A compacted partition holds one marker after all its states: take the buffer over instead of copying.
+                foreach (var (stream, value) in SinceMarker)
+                {
+                    if (value.Length == 0)
+                    {
+                        SinceMarker.Remove(stream);
+                    }
+                }
+
+                (States, SinceMarker) = (SinceMarker, new(StringComparer.Ordinal));
+                return;
+            }
+
+            foreach (var (stream, value) in SinceMarker)
+            {
+                if (value.Length == 0)
+                {
+                    States.Remove(stream);
+                }
+                else
+                {
+                    States[stream] = value;
+                }
+            }
+
+            SinceMarker.Clear();
+        }
+
+        /// <summary>At the end: what follows the newest marker never committed.</summary>
+        internal void CloseAtEnd()
+        {
+            Ignored = RecordsSinceMarker;
+            foreach (var stream in SinceMarker.Keys)
+            {
+                Rewrites[stream] = States.GetValueOrDefault(stream);
+            }
+
+            SinceMarker.Clear();
+        }
     }
 
     /// <summary>Restores the given partitions.</summary>
@@ -40,7 +102,6 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         }
 
         var markers = partitions.ToDictionary(p => p, p => ChangelogKeys.OffsetKey(inputTopic, p));
-        var uncommitted = partitions.ToDictionary(p => p, _ => new List<(string Transaction, string Stream, byte[]? Value)>());
         var pending = new HashSet<int>(partitions);
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
         WarmMetadata(consumer, changelogTopic, TimeSpan.FromSeconds(Math.Min(5, patience.TotalSeconds)));
@@ -77,48 +138,26 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                 continue;
             }
 
-            var transaction = message.Message.Headers is { } h && h.TryGetLastBytes(ChangelogKeys.TransactionHeader, out var t) ? Stamp(t) : null;
-            var buffered = uncommitted[partition];
             if (ChangelogKeys.IsOffsetKey(key))
             {
+                // Markers of other input topics or partitions (a renamed input, a changed partition count) close nothing.
                 if (key.AsSpan().SequenceEqual(markers[partition]) && message.Message.Value is { } v)
                 {
-                    result.NextOffset = ChangelogKeys.ReadOffset(v);
-
-                    // The marker closes its transaction in this partition: its states count, any others never committed.
-                    foreach (var (tx, stream, value) in buffered)
-                    {
-                        if (tx == transaction)
-                        {
-                            Apply(result, stream, value);
-                        }
-                        else
-                        {
-                            result.Ignored++;
-                        }
-                    }
-
-                    buffered.Clear();
+                    result.CloseAtMarker(ChangelogKeys.ReadOffset(v));
                 }
 
                 continue;
             }
 
-            var id = Encoding.UTF8.GetString(key);
-            if (transaction is null)
-            {
-                Apply(result, id, message.Message.Value);
-            }
-            else
-            {
-                buffered.Add((transaction, id, message.Message.Value));
-            }
+            // A state is never empty: an empty value and a tombstone both delete.
+            result.SinceMarker[Encoding.UTF8.GetString(key)] = message.Message.Value ?? [];
+            result.RecordsSinceMarker++;
         }
 
         consumer.Close();
-        foreach (var (partition, buffered) in uncommitted)
+        foreach (var result in results.Values)
         {
-            results[partition].Ignored += buffered.Count;
+            result.CloseAtEnd();
         }
 
         return results;
@@ -139,33 +178,6 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         catch (KafkaException)
         {
             // Only a head start: the assignment below finds the leaders itself, just later.
-        }
-    }
-
-    /// <summary>
-    /// The transaction stamp as a string; a transaction's records arrive together, so the previous stamp's string is
-    /// reused while the bytes match instead of decoding one per record.
-    /// </summary>
-    private string Stamp(byte[] bytes)
-    {
-        if (lastStamp is null || !bytes.AsSpan().SequenceEqual(lastStampBytes))
-        {
-            lastStampBytes = bytes;
-            lastStamp = Encoding.UTF8.GetString(bytes);
-        }
-
-        return lastStamp;
-    }
-
-    private static void Apply(Result result, string stream, byte[]? value)
-    {
-        if (value is null)
-        {
-            result.States.Remove(stream);
-        }
-        else
-        {
-            result.States[stream] = value;
         }
     }
 }

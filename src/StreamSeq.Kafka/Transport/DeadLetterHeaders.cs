@@ -17,4 +17,10 @@ public static class DeadLetterHeaders
 
     /// <summary>Source offset.</summary>
     public const string SourceOffset = "streamseq.source.offset";
+
+    /// <summary>
+    /// Present when the dead letter had to be cut to fit the broker's message size: the original sizes,
+    /// <c>key=&lt;bytes&gt;;value=&lt;bytes&gt;</c>; the key and value kept are the leading bytes of the originals.
+    /// </summary>
+    public const string Truncated = "streamseq.error.truncated";
 }

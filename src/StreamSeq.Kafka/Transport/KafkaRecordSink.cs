@@ -11,9 +11,17 @@ namespace StreamSeq.Kafka.Transport;
 /// stream id, stamped with the input record's timestamp (so a replay produces the same records and timestamps).
 /// </summary>
 /// <remarks>
+/// <para>
 /// <c>Produce</c> copies key, value and headers into librdkafka before it returns (no delivery handler is attached;
 /// a failed send surfaces at <c>CommitTransaction</c>), so the message object, the exact-size key and value arrays,
 /// the per-topic targets and the transaction-stamp headers are reused from record to record instead of allocated.
+/// </para>
+/// <para>
+/// Every record is sized as librdkafka sizes it against the producer's <c>message.max.bytes</c> before it is produced.
+/// An output over <see cref="OutputLimit"/> is not produced (the worker dead-letters its input record); a dead letter
+/// over it is cut to fit, with the original sizes in a header; a state record over the producer's limit is skipped and
+/// reported. A record librdkafka would refuse at once would otherwise fail the whole transaction, over and over.
+/// </para>
 /// </remarks>
 internal sealed class KafkaRecordSink : IRecordSink
 {
@@ -29,12 +37,21 @@ internal sealed class KafkaRecordSink : IRecordSink
     private readonly ExactSizeBuffers values = new();
     private byte[]? stampedWith;
     private Headers? stampHeaders;
+    private int stampHeadersSize;
 
-    public KafkaRecordSink(IProducer<byte[], byte[]> producer, KafkaTransportOptions options, Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap)
+    /// <summary>librdkafka's largest per-record overhead beyond key, value and headers (a v2 record's varints and attributes).</summary>
+    public const int RecordOverhead = 36;
+
+    /// <summary>Longest error message kept in a dead letter's header.</summary>
+    private const int MaxMessageHeaderChars = 2048;
+
+    public KafkaRecordSink(IProducer<byte[], byte[]> producer, KafkaTransportOptions options, Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap, int producerLimit)
     {
         this.producer = producer;
         this.options = options;
         this.tap = tap;
+        ProducerLimit = producerLimit;
+        OutputLimit = producerLimit;
         filtered = new TopicPartition(options.FilteredTopic, Partition.Any);
         smoothed = new TopicPartition(options.SmoothedTopic, Partition.Any);
         forecast = new TopicPartition(options.ForecastTopic, Partition.Any);
@@ -53,6 +70,31 @@ internal sealed class KafkaRecordSink : IRecordSink
     /// <summary>Records produced in the current transaction.</summary>
     public long Produced { get; set; }
 
+    /// <summary>The producer's <c>message.max.bytes</c>: librdkafka refuses a larger record at once.</summary>
+    public int ProducerLimit { get; }
+
+    /// <summary>
+    /// Largest output or dead letter produced, at most <see cref="ProducerLimit"/>; lowered when the broker rejects a
+    /// record as too large (its topic limit is below the producer's).
+    /// </summary>
+    public int OutputLimit { get; set; }
+
+    /// <summary>Outputs of the current input record that were not produced because they exceed <see cref="OutputLimit"/>.</summary>
+    public int DroppedOutputs { get; private set; }
+
+    /// <summary>Size of the largest output dropped for the current input record.</summary>
+    public int LargestDropped { get; private set; }
+
+    /// <summary>Size of the largest output or dead letter produced in the current transaction.</summary>
+    public int LargestOutput { get; set; }
+
+    /// <summary>Starts a new input record: forgets the previous record's dropped outputs.</summary>
+    public void BeginRecord()
+    {
+        DroppedOutputs = 0;
+        LargestDropped = 0;
+    }
+
     public void Write(OutputKind kind, ReadOnlySpan<char> streamId, ReadOnlySpan<byte> record)
     {
         var target = kind switch
@@ -63,49 +105,93 @@ internal sealed class KafkaRecordSink : IRecordSink
             _ => anomaly,
         };
         var key = CurrentKey is { } k && Matches(k, streamId) ? k : Encoding.UTF8.GetBytes(streamId.ToString());
-        ProduceCopy(target, key, values.Copy(record), CurrentTimestamp);
+        var size = Size(key.Length, record.Length, StampHeaders() is null ? 0 : stampHeadersSize);
+        if (size > OutputLimit || !TryProduceCopy(target, key, values.Copy(record), CurrentTimestamp))
+        {
+            DroppedOutputs++;
+            LargestDropped = Math.Max(LargestDropped, size);
+            return;
+        }
+
+        LargestOutput = Math.Max(LargestOutput, size);
         tap?.Invoke(kind, streamId, record);
     }
 
     /// <summary>
     /// Produces one changelog-style record (no timestamp: the broker's time) with the transaction stamp, copying key
-    /// and value into reused arrays; the spans may be reused by the caller as soon as this returns.
+    /// and value into reused arrays; the spans may be reused by the caller as soon as this returns. Returns false (and
+    /// produces nothing) when the record exceeds the producer's message size.
     /// </summary>
-    public void ProduceState(TopicPartition target, ReadOnlySpan<char> key, ReadOnlySpan<byte> value)
+    public bool ProduceState(TopicPartition target, ReadOnlySpan<char> key, ReadOnlySpan<byte> value)
     {
-        Span<byte> keyBytes = stackalloc byte[256];
+        // Sized to the id (a stream id is at most MaxStreamIdBytes of UTF-8, three bytes per char at most): stackalloc
+        // clears what it reserves, once per record.
+        Span<byte> keyBytes = stackalloc byte[Math.Min(key.Length * 3, ChangelogKeys.MaxStreamIdBytes)];
         var keyArray = Encoding.UTF8.TryGetBytes(key, keyBytes, out var n) ? keys.Copy(keyBytes[..n]) : Encoding.UTF8.GetBytes(key.ToString());
-        ProduceCopy(target, keyArray, values.Copy(value), default);
+        return Size(keyArray.Length, value.Length, StampHeaders() is null ? 0 : stampHeadersSize) <= ProducerLimit
+            && TryProduceCopy(target, keyArray, values.Copy(value), default);
+    }
+
+    /// <summary>Produces a tombstone (null value) for a stream in the changelog, with the transaction stamp.</summary>
+    public void ProduceTombstone(TopicPartition target, string key)
+    {
+        message.Key = Encoding.UTF8.GetBytes(key);
+        message.Value = null!;
+        message.Timestamp = default;
+        message.Headers = StampHeaders();
+        TryProduce(target, message);
     }
 
     /// <summary>Produces one record with the transaction stamp through the reused message object.</summary>
-    public void ProduceCopy(TopicPartition target, byte[] key, byte[] value, Timestamp timestamp)
-    {
-        message.Key = key;
-        message.Value = value;
-        message.Timestamp = timestamp;
-        message.Headers = StampHeaders();
-        Produce(target, message);
-    }
+    public void ProduceCopy(TopicPartition target, byte[] key, byte[] value, Timestamp timestamp) => TryProduceCopy(target, key, value, timestamp);
 
     public void DeadLetter(in DeadLetter letter)
     {
+        var reason = letter.Message.Length <= MaxMessageHeaderChars ? letter.Message : string.Concat(letter.Message.AsSpan(0, MaxMessageHeaderChars), "...");
         var headers = new Headers
         {
             { DeadLetterHeaders.Kind, Encoding.UTF8.GetBytes(DeadLetterReasons.Name(letter.Reason)) },
-            { DeadLetterHeaders.Message, Encoding.UTF8.GetBytes(letter.Message) },
+            { DeadLetterHeaders.Message, Encoding.UTF8.GetBytes(reason) },
             { DeadLetterHeaders.SourceTopic, Encoding.UTF8.GetBytes(letter.Source.Source) },
             { DeadLetterHeaders.SourcePartition, Encoding.UTF8.GetBytes(letter.Source.Partition.ToString(CultureInfo.InvariantCulture)) },
             { DeadLetterHeaders.SourceOffset, Encoding.UTF8.GetBytes(letter.Source.Offset.ToString(CultureInfo.InvariantCulture)) },
         };
-        Produce(options.DeadLetterTopic, new Message<byte[], byte[]> { Key = CurrentKey!, Value = letter.Original.ToArray(), Headers = Stamp(headers), Timestamp = CurrentTimestamp });
+        headers = Stamp(headers)!;
+        var key = CurrentKey ?? [];
+        var value = letter.Original;
+        var size = Size(key.Length, value.Length, HeadersSize(headers));
+        if (size > OutputLimit)
+        {
+            // Cut to fit, the stream id first, and say what was cut: the leading bytes are what a reader needs to find
+            // the source record (its partition and offset are in the headers too).
+            headers.Add(DeadLetterHeaders.Truncated, Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"key={key.Length};value={value.Length}")));
+            var room = Math.Max(0, OutputLimit - Size(0, 0, HeadersSize(headers)));
+            var keyKept = Math.Min(key.Length, room);
+            key = key[..keyKept];
+            value = value[..Math.Min(value.Length, room - keyKept)];
+            size = Size(key.Length, value.Length, HeadersSize(headers));
+        }
+
+        var deadLetter = new Message<byte[], byte[]> { Key = key, Value = value.ToArray(), Headers = headers, Timestamp = CurrentTimestamp };
+        if (!TryProduce(new TopicPartition(options.DeadLetterTopic, Partition.Any), deadLetter))
+        {
+            // The size estimate and librdkafka disagree: keep the headers alone, which always fit.
+            deadLetter.Key = [];
+            deadLetter.Value = [];
+            TryProduce(new TopicPartition(options.DeadLetterTopic, Partition.Any), deadLetter);
+        }
+
+        LargestOutput = Math.Max(LargestOutput, size);
     }
 
     /// <summary>Produces one record, waiting for queue space when the local queue is full.</summary>
-    public void Produce(string topic, Message<byte[], byte[]> message) => Produce(new TopicPartition(topic, Partition.Any), message);
+    public void Produce(string topic, Message<byte[], byte[]> message) => TryProduce(new TopicPartition(topic, Partition.Any), message);
 
-    /// <summary>Produces one record to a given partition.</summary>
-    public void Produce(TopicPartition target, Message<byte[], byte[]> message)
+    /// <summary>
+    /// Produces one record to a given partition, waiting for queue space when the local queue is full; false when
+    /// librdkafka refuses it as larger than <c>message.max.bytes</c> (nothing is produced and the transaction is intact).
+    /// </summary>
+    public bool TryProduce(TopicPartition target, Message<byte[], byte[]> message)
     {
         while (true)
         {
@@ -113,13 +199,61 @@ internal sealed class KafkaRecordSink : IRecordSink
             {
                 producer.Produce(target, message);
                 Produced++;
-                return;
+                return true;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
                 producer.Poll(TimeSpan.FromMilliseconds(20));
             }
+            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.MsgSizeTooLarge)
+            {
+                return false;
+            }
         }
+    }
+
+    /// <summary>
+    /// A record's size as librdkafka checks it against <c>message.max.bytes</c>: its largest per-record overhead plus
+    /// key, value and serialised headers.
+    /// </summary>
+    public static int Size(int keyBytes, int valueBytes, int headerBytes) => RecordOverhead + keyBytes + valueBytes + headerBytes;
+
+    /// <summary>Serialised size of headers in a v2 record: per header, two varint lengths, the name and the value.</summary>
+    public static int HeadersSize(Headers headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        var size = 0;
+        foreach (var h in headers)
+        {
+            var name = Encoding.UTF8.GetByteCount(h.Key);
+            var value = h.GetValueBytes()?.Length ?? 0;
+            size += VarintSize(name) + name + VarintSize(value) + value;
+        }
+
+        return size;
+    }
+
+    private bool TryProduceCopy(TopicPartition target, byte[] key, byte[] value, Timestamp timestamp)
+    {
+        message.Key = key;
+        message.Value = value;
+        message.Timestamp = timestamp;
+        message.Headers = StampHeaders();
+        return TryProduce(target, message);
+    }
+
+    /// <summary>Bytes of a zig-zag varint (Kafka's record field lengths).</summary>
+    private static int VarintSize(int n)
+    {
+        var zigzag = (uint)n << 1;
+        var bytes = 1;
+        while (zigzag >= 0x80)
+        {
+            zigzag >>= 7;
+            bytes++;
+        }
+
+        return bytes;
     }
 
     /// <summary>
@@ -136,6 +270,7 @@ internal sealed class KafkaRecordSink : IRecordSink
         if (!ReferenceEquals(stampedWith, TransactionStamp))
         {
             stampHeaders = [new Header(ChangelogKeys.TransactionHeader, TransactionStamp)];
+            stampHeadersSize = HeadersSize(stampHeaders);
             stampedWith = TransactionStamp;
         }
 
@@ -157,7 +292,7 @@ internal sealed class KafkaRecordSink : IRecordSink
 
     private static bool Matches(byte[] key, ReadOnlySpan<char> id)
     {
-        Span<byte> buffer = stackalloc byte[256];
+        Span<byte> buffer = stackalloc byte[Math.Min(key.Length, ChangelogKeys.MaxStreamIdBytes)];
         return Encoding.UTF8.TryGetBytes(id, buffer, out var n) && buffer[..n].SequenceEqual(key);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
@@ -54,7 +55,20 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private int consecutiveAborts;
     private long commitEstimate;
     private bool keepingUp = true;
+    private PartitionState[] progress = [];
+    private Timer? lagTimer;
+    private readonly Lock lagGate = new();
+    private bool lagStopped;
     private const int MaxConsecutiveAborts = 5;
+
+    /// <summary>librdkafka's default <c>message.max.bytes</c>.</summary>
+    private const int DefaultMessageMaxBytes = 1_000_000;
+
+    /// <summary>Floor of the output size limit when the broker rejects records as too large.</summary>
+    private const int MinOutputLimit = 16 * 1024;
+
+    /// <summary>How often lag is measured from the consumer's cached watermarks (no broker request).</summary>
+    private static readonly TimeSpan LagInterval = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Creates the loop.</summary>
     /// <param name="options">Transport settings.</param>
@@ -83,6 +97,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         this.tap = tap;
         this.inputTap = inputTap;
         processor = new StreamProcessor(router, processorOptions, processingMetrics, TimeFormat.EpochMilliseconds);
+        Status.StallTimeout = options.StallTimeout;
         statusExport = metrics.Track(Status);
     }
 
@@ -146,7 +161,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             .SetStatisticsHandler((_, json) => metrics.ClientStatistics.Publish(json))
             .Build();
         producerName = producer.Name;
-        sink = new KafkaRecordSink(producer, options, tap);
+        sink = new KafkaRecordSink(producer, options, tap, producerConfig.MessageMaxBytes ?? DefaultMessageMaxBytes);
         Retry("initialise transactions", () => producer.InitTransactions(options.TransactionTimeout + TimeSpan.FromSeconds(5)));
         LogStarted(logger, transactionalId, options.InputTopic, options.GroupId);
 
@@ -161,6 +176,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         consumerName = consumer.Name;
         consumer.Subscribe(options.InputTopic);
         Status.SetStarted(true);
+        lagTimer = new Timer(_ => MeasureLag(), null, LagInterval, LagInterval);
         try
         {
             Loop();
@@ -172,6 +188,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
         finally
         {
+            StopLagTimer();
             Status.SetStarted(false);
             Status.SetJoined(false);
             AnswerPendingQueries();
@@ -181,6 +198,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        StopLagTimer();
         statusExport.Dispose();
         metrics.ClientStatistics.Forget(consumerName);
         metrics.ClientStatistics.Forget(producerName);
@@ -233,13 +251,17 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 {
                     Commit();
                 }
-
-                consecutiveAborts = 0;
             }
-            catch (KafkaException e) when (!e.Error.IsFatal && e is not KafkaRetriableException && ++consecutiveAborts <= MaxConsecutiveAborts)
+            catch (KafkaException e) when (!e.Error.IsFatal && e is not KafkaRetriableException)
             {
                 // Non-fatal transactional errors need an abort; redo from the changelog (bounded, then surface to the host).
-                LogAbort(logger, e.Error.Reason);
+                var cause = Cause(e);
+                if (!MayRedo(cause))
+                {
+                    throw;
+                }
+
+                LogAbort(logger, cause.Error.Reason);
                 AbortAndRewind();
             }
         }
@@ -249,6 +271,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             Commit();
         }
 
+        StopLagTimer();
         consumer.Close();
         if (inTransaction)
         {
@@ -300,37 +323,55 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
             batchStart = Stopwatch.GetTimestamp();
             batchCount = 0;
-            sink!.Produced = 0;
+            this.sink!.Produced = 0;
+            this.sink.LargestOutput = 0;
         }
 
         var message = result.Message;
-        Span<char> keyChars = stackalloc char[256];
-        scoped ReadOnlySpan<char> key = default;
-        if (message.Key is { Length: > 0 } keyBytes)
-        {
-            key = keyBytes.Length <= 256 && Encoding.UTF8.TryGetChars(keyBytes, keyChars, out var n) ? keyChars[..n] : Encoding.UTF8.GetString(keyBytes);
-        }
-
-        ReadOnlySpan<char> route = default;
-        if (options.RouteHeader.Length > 0 && message.Headers is { } headers && headers.TryGetLastBytes(options.RouteHeader, out var routeBytes))
-        {
-            route = Encoding.UTF8.GetString(routeBytes);
-        }
-
+        var value = message.Value ?? [];
         var source = new SourcePosition(options.InputTopic, result.Partition.Value, result.Offset.Value);
         partition.Stamp ??= Encoding.UTF8.GetBytes($"{options.EffectiveInstanceId}/{incarnation}/{transactionSequence}/{result.Partition.Value}");
-        sink!.TransactionStamp = partition.Stamp;
+        var sink = this.sink!;
+        sink.TransactionStamp = partition.Stamp;
         sink.CurrentKey = message.Key;
         sink.CurrentTimestamp = message.Timestamp;
-        if (!key.IsEmpty && !ChangelogKeys.IsValidStreamId(key))
+        sink.BeginRecord();
+
+        // The key is the stream id, decoded strictly: two invalid keys must never become one stream.
+        // UTF-8 never takes fewer bytes than UTF-16 chars: the key's length bounds the id's (stackalloc clears what it
+        // reserves, so it is sized to the key rather than to the limit).
+        Span<char> keyChars = stackalloc char[Math.Min(message.Key?.Length ?? 0, ChangelogKeys.MaxStreamIdBytes)];
+        var keyLength = 0;
+        string? keyProblem = null;
+        if (message.Key is { Length: > 0 } keyBytes && !ChangelogKeys.TryDecodeStreamId(keyBytes, keyChars, out keyLength, out keyProblem))
         {
-            sink.DeadLetter(new DeadLetter(DeadLetterReason.MissingKey, "stream ids must not start with a NUL character.", source, default, message.Value));
+            processor.DeadLetter(DeadLetterReason.InvalidKey, keyProblem!, source, value, sink);
         }
         else
         {
+            ReadOnlySpan<char> key = keyChars[..keyLength];
+            var routeBytes = options.RouteHeader.Length > 0 && message.Headers is { } headers && headers.TryGetLastBytes(options.RouteHeader, out var bytes) ? bytes : null;
+            Span<char> routeChars = stackalloc char[Math.Min(routeBytes?.Length ?? 0, 256)];
+            scoped ReadOnlySpan<char> route = default;
+            if (routeBytes is not null)
+            {
+                route = Encoding.UTF8.TryGetChars(routeBytes, routeChars, out var routeLength) ? routeChars[..routeLength] : Encoding.UTF8.GetString(routeBytes);
+            }
+
             var timestamp = message.Timestamp.Type == TimestampType.NotAvailable ? double.NaN : message.Timestamp.UnixTimestampMs;
-            processor.ProcessEncoded(message.Value ?? [], key, timestamp, route, source, partition.Store, sink);
-            inputTap?.Invoke(key, message.Value ?? [], timestamp);
+            processor.ProcessEncoded(value, key, timestamp, route, source, partition.Store, sink);
+            if (sink.DroppedOutputs > 0)
+            {
+                processor.DeadLetter(
+                    DeadLetterReason.OutputTooLarge,
+                    string.Create(CultureInfo.InvariantCulture, $"{sink.DroppedOutputs} output record(s) of this record exceed the message size limit of {sink.OutputLimit} bytes (the largest is {sink.LargestDropped} bytes) and were not produced; the stream's state includes the record."),
+                    source,
+                    value,
+                    sink,
+                    processed: true);
+            }
+
+            inputTap?.Invoke(key, value, timestamp);
         }
 
         partition.NextOffset = result.Offset.Value + 1;
@@ -363,16 +404,43 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
             var target = partition.ChangelogPartition;
             sink.TransactionStamp = partition.Stamp;
+
+            // First the committed state of every stream whose records after the newest marker restore ignored: written
+            // before this marker, it supersedes them, so that the marker can never make them count (ChangelogRestorer).
+            if (partition.Rewrites is { } rewrites)
+            {
+                foreach (var (stream, committedState) in rewrites)
+                {
+                    if (committedState is null)
+                    {
+                        sink.ProduceTombstone(target, stream);
+                    }
+                    else
+                    {
+                        WriteState(target, stream, committedState);
+                    }
+
+                    changelogRecords++;
+                }
+            }
+
             foreach (var stream in partition.Store.DirtyStreams)
             {
                 // One reusable encoding buffer; the sink copies it into a reused exact-size array for the producer.
                 stateBuffer.ResetWrittenCount();
                 StreamStateCodec.Write(stream, stateBuffer);
-                sink.ProduceState(target, stream.StreamId, stateBuffer.WrittenSpan);
+                WriteState(target, stream.StreamId, stateBuffer.WrittenSpan);
                 changelogRecords++;
             }
 
-            // The marker goes last: restore applies this transaction's states only once it has seen it.
+            // Streams evicted with changes since the last commit: their serialised state is what this transaction commits.
+            foreach (var (stream, evictedState) in partition.Store.DirtyEvicted)
+            {
+                WriteState(target, stream, evictedState);
+                changelogRecords++;
+            }
+
+            // The marker goes last: restore counts this transaction's states only once a marker follows them.
             sink.ProduceCopy(target, partition.OffsetKey, ChangelogKeys.OffsetValue(partition.NextOffset), default);
             changelogRecords++;
             offsets.Add(new TopicPartitionOffset(options.InputTopic, id, partition.NextOffset));
@@ -388,7 +456,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             AwaitDelivery(producer);
             Retry("commit transaction", () => producer.CommitTransaction(options.TransactionTimeout));
         }
-        catch (KafkaTxnRequiresAbortException e)
+        catch (KafkaTxnRequiresAbortException e) when (MayRedo(e))
         {
             LogAbort(logger, e.Error.Reason);
             AbortAndRewind();
@@ -396,12 +464,15 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         inTransaction = false;
+        consecutiveAborts = 0;
         foreach (var partition in owned.Values)
         {
             if (partition.Touched)
             {
                 partition.Store.ClearDirty();
                 partition.Touched = false;
+                partition.Rewrites = null;
+                partition.CommittedOffset = partition.NextOffset;
             }
         }
 
@@ -414,8 +485,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
         metrics.Produced("outputs", outputs - changelogRecords);
         Status.Commits++;
         Status.LastCommit = DateTimeOffset.UtcNow;
-        Status.LiveStreams = owned.Values.Sum(p => (long)p.Store.LiveCount + p.Store.EvictedCount);
-        Status.Lag = ComputeLag();
+        Status.MarkProgress();
+        CountStreams();
+        MeasureLag();
         keepingUp = Status.Lag < batchCount;
         Status.Alerts = processor.Alerts;
         Status.DeadLetters = processor.DeadLetters;
@@ -443,7 +515,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
     {
         var offsets = RestorePartitions([.. partitions.Select(tp => tp.Partition.Value)]);
-        Status.SetPartitions(owned.Keys);
+        OwnedChanged();
 
         // An assignment, even an empty one, means the group has taken this member in; ready once restored.
         Status.SetJoined(true);
@@ -463,7 +535,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             owned.Remove(tp.Partition.Value);
         }
 
-        Status.SetPartitions(owned.Keys);
+        OwnedChanged();
         LogRevoked(logger, partitions);
     }
 
@@ -474,7 +546,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             owned.Remove(tp.Partition.Value);
         }
 
-        Status.SetPartitions(owned.Keys);
+        OwnedChanged();
         Status.SetJoined(false);
         LogLost(logger, string.Join(",", partitions.Select(p => p.Partition.Value)));
         if (inTransaction)
@@ -490,6 +562,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             Retry("abort transaction", () => producer!.AbortTransaction(options.TransactionTimeout));
             inTransaction = false;
             metrics.Aborted();
+            Status.Aborts++;
         }
 
         Rewind();
@@ -521,13 +594,20 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     }
                 }
 
-                owned[partition] = new PartitionState(store, ChangelogKeys.OffsetKey(options.InputTopic, partition), new TopicPartition(options.ChangelogTopic, partition)) { NextOffset = result.NextOffset ?? -1 };
+                owned[partition] = new PartitionState(store, ChangelogKeys.OffsetKey(options.InputTopic, partition), new TopicPartition(options.ChangelogTopic, partition), new TopicPartition(options.InputTopic, partition))
+                {
+                    NextOffset = result.NextOffset ?? -1,
+                    CommittedOffset = result.NextOffset ?? -1,
+                    Rewrites = result.Rewrites.Count > 0 ? result.Rewrites : null,
+                };
 
                 // No marker yet: start from the group's committed offset (or the beginning).
                 offsets[partition] = result.NextOffset is long o ? new Offset(o) : Offset.Stored;
                 streams += kept;
-                LogRestored(logger, partition, kept, result.Records, result.Ignored, result.NextOffset ?? -1);
+                LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, result.NextOffset ?? -1);
             }
+
+            OwnedChanged();
 
             var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             metrics.Restored(streams, elapsed / 1000);
@@ -538,6 +618,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
         finally
         {
+            Status.MarkProgress();
             Status.EndRestore();
         }
     }
@@ -552,20 +633,131 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
     }
 
-    private long ComputeLag()
+    /// <summary>
+    /// Input waiting per owned partition, summed: the high watermark (cached by the consumer from its fetches, so no broker
+    /// request) less the last committed position. Measured on a timer as well as at commit, so that it stays current
+    /// while transactions fail or the loop is blocked; a partition with no committed position counts from its start.
+    /// </summary>
+    private void MeasureLag()
     {
-        long lag = 0;
-        foreach (var (id, partition) in owned)
+        lock (lagGate)
         {
-            var tp = new TopicPartition(options.InputTopic, id);
-            var watermarks = consumer!.GetWatermarkOffsets(tp);
-            if (watermarks.High.Value >= 0 && partition.NextOffset >= 0)
+            if (lagStopped || consumer is not { } c)
             {
-                lag += Math.Max(0, watermarks.High.Value - partition.NextOffset);
+                return;
+            }
+
+            long lag = 0;
+            foreach (var partition in Volatile.Read(ref progress))
+            {
+                var watermarks = c.GetWatermarkOffsets(partition.InputPartition);
+                if (watermarks.High.Value < 0)
+                {
+                    continue;
+                }
+
+                var from = partition.CommittedOffset >= 0 ? partition.CommittedOffset : Math.Max(0, watermarks.Low.Value);
+                lag += Math.Max(0, watermarks.High.Value - from);
+            }
+
+            Status.Lag = lag;
+            if (lag == 0)
+            {
+                // Nothing waits: no commit is due, so the stall clock starts afresh.
+                Status.MarkProgress();
+            }
+        }
+    }
+
+    private void StopLagTimer()
+    {
+        lock (lagGate)
+        {
+            lagStopped = true;
+        }
+
+        lagTimer?.Dispose();
+    }
+
+    /// <summary>After partitions were assigned, revoked, lost or rewound: status and the lag timer's view.</summary>
+    private void OwnedChanged()
+    {
+        Status.SetPartitions(owned.Keys);
+        Volatile.Write(ref progress, [.. owned.Values]);
+        CountStreams();
+    }
+
+    private void CountStreams()
+    {
+        long live = 0, evicted = 0;
+        foreach (var partition in owned.Values)
+        {
+            live += partition.Store.LiveCount;
+            evicted += partition.Store.EvictedCount;
+        }
+
+        Status.LiveStreams = live;
+        Status.EvictedStreams = evicted;
+    }
+
+    /// <summary>
+    /// The error that doomed the transaction. Once a record fails at the broker, librdkafka refuses every further record
+    /// with an "erroneous state" error that does not say why; committing a transaction in that state commits nothing and
+    /// returns the original error (a producer that refuses records is never in a transaction it could commit).
+    /// </summary>
+    private KafkaException Cause(KafkaException e)
+    {
+        if (!inTransaction || e is not ProduceException<byte[], byte[]> { Error.Code: ErrorCode.Local_State })
+        {
+            return e;
+        }
+
+        try
+        {
+            producer!.CommitTransaction(options.TransactionTimeout);
+        }
+        catch (KafkaTxnRequiresAbortException cause)
+        {
+            return cause;
+        }
+        catch (KafkaException)
+        {
+            return e;
+        }
+
+        throw new InvalidOperationException("a producer that refused a record committed its transaction; stopping so that a restart restores a consistent state.", e);
+    }
+
+    /// <summary>
+    /// Whether an aborted transaction may be redone. A broker that rejects a record as too large (its topic limit is
+    /// below the producer's <c>message.max.bytes</c>) lowers the output limit instead, so that the redo dead-letters the
+    /// record in a form that fits; other aborts are redone at most <see cref="MaxConsecutiveAborts"/> times in a row
+    /// (without a commit in between), then the error surfaces to the host.
+    /// </summary>
+    private bool MayRedo(KafkaException e)
+    {
+        var sink = this.sink!;
+        if (e.Error.Code is ErrorCode.MsgSizeTooLarge or ErrorCode.RecordListTooLarge && sink.LargestOutput > MinOutputLimit)
+        {
+            var limit = Math.Max(MinOutputLimit, Math.Min(sink.OutputLimit, sink.LargestOutput) / 2);
+            if (limit < sink.OutputLimit)
+            {
+                LogOutputLimitLowered(logger, sink.LargestOutput, limit);
+                sink.OutputLimit = limit;
+                return true;
             }
         }
 
-        return lag;
+        return ++consecutiveAborts <= MaxConsecutiveAborts;
+    }
+
+    private void WriteState(TopicPartition target, string stream, ReadOnlySpan<byte> state)
+    {
+        if (!sink!.ProduceState(target, stream, state))
+        {
+            metrics.StateTooLarge();
+            LogStateTooLarge(logger, stream, state.Length, sink.ProducerLimit);
+        }
     }
 
     private void AnswerQueries()
@@ -575,7 +767,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
             StreamSnapshot? snapshot = null;
             foreach (var (id, partition) in owned)
             {
-                if (partition.Store.TryGetLive(q.Stream, out var state))
+                // An evicted stream is still owned: answer from its serialised state without reviving it.
+                var state = partition.Store.TryGetLive(q.Stream, out var live) ? live
+                    : partition.Store.TryPeekEvicted(q.Stream, out var bytes) ? StreamStateCodec.Read(q.Stream, bytes, processor.Router, out _)
+                    : null;
+                if (state is not null)
                 {
                     var info = state.Model.Estimator.Info;
                     var mean = new double[info.StateDimension];
@@ -644,8 +840,14 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker stopped after {Records} records and {Commits} transactions")]
     private static partial void LogStopped(ILogger logger, long records, long commits);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records ({Ignored} from uncommitted transactions ignored); resuming at offset {Offset}")]
-    private static partial void LogRestored(ILogger logger, int partition, int streams, long records, long ignored, long offset);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records ({Ignored} from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state); resuming at offset {Offset}")]
+    private static partial void LogRestored(ILogger logger, int partition, int streams, long records, long ignored, int rewrites, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The broker rejected a record as too large (the largest output or dead letter of the transaction was {Largest} bytes): outputs and dead letters are now kept under {Limit} bytes. Set StreamSeq:Kafka:Client:message.max.bytes to the topics' max.message.bytes")]
+    private static partial void LogOutputLimitLowered(ILogger logger, int largest, int limit);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The state of stream {Stream} ({Bytes} bytes) exceeds the producer's message.max.bytes ({Limit}) and was not written to the changelog; after a restart or rebalance the stream resumes from its last written state")]
+    private static partial void LogStateTooLarge(ILogger logger, string stream, int bytes, int limit);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams) in {Milliseconds:F0} ms")]
     private static partial void LogRestoreDone(ILogger logger, int partitions, long streams, double milliseconds);
@@ -674,7 +876,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka client error {Code}: {Reason} (fatal: {Fatal})")]
     private static partial void LogClientError(ILogger logger, ErrorCode code, string reason, bool fatal);
 
-    private sealed class PartitionState(StateStore store, byte[] offsetKey, TopicPartition changelogPartition)
+    private sealed class PartitionState(StateStore store, byte[] offsetKey, TopicPartition changelogPartition, TopicPartition inputPartition)
     {
         public StateStore Store { get; } = store;
 
@@ -683,7 +885,20 @@ public sealed partial class KafkaStreamWorker : IDisposable
         /// <summary>This partition's changelog partition (the changelog is partitioned like the input).</summary>
         public TopicPartition ChangelogPartition { get; } = changelogPartition;
 
+        /// <summary>The input partition (for watermark look-ups).</summary>
+        public TopicPartition InputPartition { get; } = inputPartition;
+
+        /// <summary>The next input offset to process.</summary>
         public long NextOffset { get; set; }
+
+        /// <summary>The next input offset after the last committed transaction (-1: none yet).</summary>
+        public long CommittedOffset { get; set; }
+
+        /// <summary>
+        /// Streams whose uncommitted changelog records follow the newest marker, with their committed state (null: a
+        /// tombstone); written before the next marker of this partition (see <see cref="ChangelogRestorer"/>).
+        /// </summary>
+        public Dictionary<string, byte[]?>? Rewrites { get; set; }
 
         public bool Touched { get; set; }
 

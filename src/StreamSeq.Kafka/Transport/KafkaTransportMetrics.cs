@@ -16,6 +16,7 @@ public sealed class KafkaTransportMetrics : IDisposable
     private readonly Counter<long> commits;
     private readonly Counter<long> aborts;
     private readonly Counter<long> restoredStreams;
+    private readonly Counter<long> statesTooLarge;
     private readonly Histogram<double> commitDuration;
     private readonly Histogram<double> restoreDuration;
     private readonly Lock trackedGate = new();
@@ -30,6 +31,7 @@ public sealed class KafkaTransportMetrics : IDisposable
         commits = meter.CreateCounter<long>("streamseq.kafka.transactions.committed", "{transaction}", "Transactions committed.");
         aborts = meter.CreateCounter<long>("streamseq.kafka.transactions.aborted", "{transaction}", "Transactions aborted (state rewound to the changelog).");
         restoredStreams = meter.CreateCounter<long>("streamseq.streams.restored", "{stream}", "Streams restored from the changelog.");
+        statesTooLarge = meter.CreateCounter<long>("streamseq.kafka.states.too_large", "{record}", "Stream states not written to the changelog because they exceed the producer's message.max.bytes.");
         commitDuration = meter.CreateHistogram<double>(
             "streamseq.kafka.commit.duration",
             "s",
@@ -43,8 +45,10 @@ public sealed class KafkaTransportMetrics : IDisposable
         commits.Add(0);
         aborts.Add(0);
         restoredStreams.Add(0);
-        meter.CreateObservableGauge("streamseq.kafka.consumer.lag", () => Observe(s => s.Lag), "{record}", "Input records not yet processed over the owned partitions (high watermark minus next offset, updated at each commit).");
-        meter.CreateObservableGauge("streamseq.streams.live", () => Observe(s => s.LiveStreams), "{stream}", "Streams held over the owned partitions, live and evicted (updated at each commit).");
+        statesTooLarge.Add(0);
+        meter.CreateObservableGauge("streamseq.kafka.consumer.lag", () => Observe(s => s.Lag), "{record}", "Input records not yet committed over the owned partitions (high watermark minus the committed position, measured twice a second).");
+        meter.CreateObservableGauge("streamseq.streams.live", () => Observe(s => s.LiveStreams), "{stream}", "Live streams over the owned partitions (updated at each commit and restore).");
+        meter.CreateObservableGauge("streamseq.streams.evicted", () => Observe(s => s.EvictedStreams), "{stream}", "Streams of the owned partitions kept only in serialised form beyond MaxLiveStreams.");
         meter.CreateObservableGauge("streamseq.kafka.partitions.assigned", () => Observe(s => s.Partitions.Count), "{partition}", "Input partitions owned.");
         ClientStatistics = new LibrdkafkaStatistics(meter);
     }
@@ -88,6 +92,9 @@ public sealed class KafkaTransportMetrics : IDisposable
 
     /// <summary>Records an aborted transaction.</summary>
     public void Aborted() => aborts.Add(1);
+
+    /// <summary>Counts a stream state too large to write to the changelog.</summary>
+    public void StateTooLarge() => statesTooLarge.Add(1);
 
     /// <summary>Records a restore.</summary>
     public void Restored(long streams, double seconds)

@@ -68,6 +68,14 @@ public sealed class KafkaTransportOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:15:00")]
     public TimeSpan TransactionTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Longest time input may wait with no transaction committed (restores excepted) before <c>/health/live</c> reports the
+    /// worker unhealthy, so that an orchestrator restarts a loop that makes no progress. Must exceed
+    /// <see cref="TransactionTimeout"/>: one commit attempt may take that long.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Create missing topics at start (needs the Admin API and permission; the changelog is compacted).</summary>
     public bool CreateTopics { get; set; } = true;
 

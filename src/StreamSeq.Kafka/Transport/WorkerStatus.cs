@@ -7,6 +7,7 @@ public sealed class WorkerStatus
     private volatile bool joined;
     private volatile int restoring;
     private int[] partitions = [];
+    private long lastProgress = Environment.TickCount64;
 
     /// <summary>True once the loop runs, the group has assigned this member its partitions and none is restoring.</summary>
     public bool Ready => started && joined && restoring == 0;
@@ -30,11 +31,23 @@ public sealed class WorkerStatus
     /// <summary>Input partitions currently owned.</summary>
     public IReadOnlyList<int> Partitions => Volatile.Read(ref partitions);
 
-    /// <summary>Live streams over all owned partitions (updated at each commit).</summary>
+    /// <summary>Live streams over all owned partitions (updated at each commit and restore).</summary>
     public long LiveStreams { get; internal set; }
 
-    /// <summary>Consumer lag summed over owned partitions (updated at each commit).</summary>
+    /// <summary>
+    /// Input records not yet committed, summed over owned partitions: each partition's high watermark less its committed
+    /// position, measured twice a second from the consumer's cached watermarks and at each commit.
+    /// </summary>
     public long Lag { get; internal set; }
+
+    /// <summary>How long input may wait with no transaction committed before the loop counts as stalled.</summary>
+    public TimeSpan StallTimeout { get; internal set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Streams of owned partitions kept only in serialised form (evicted beyond the live limit).</summary>
+    public long EvictedStreams { get; internal set; }
+
+    /// <summary>Transactions aborted (each followed by a rewind to the changelog).</summary>
+    public long Aborts { get; internal set; }
 
     /// <summary>Transactions committed.</summary>
     public long Commits { get; internal set; }
@@ -57,7 +70,25 @@ public sealed class WorkerStatus
     /// <summary>The last fatal error, when the loop stopped on one.</summary>
     public Exception? Fault { get; internal set; }
 
-    internal void SetStarted(bool value) => started = value;
+    /// <summary>
+    /// True when input has been waiting (lag above zero) with no committed transaction for longer than
+    /// <see cref="StallTimeout"/>, outside restores: the loop makes no progress, and liveness reports it.
+    /// </summary>
+    /// <param name="waited">How long since the last commit, restore or moment without waiting input.</param>
+    public bool IsStalled(out TimeSpan waited)
+    {
+        waited = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref lastProgress));
+        return started && restoring == 0 && Lag > 0 && waited > StallTimeout;
+    }
+
+    /// <summary>A commit, a finished restore, or a moment with nothing waiting: the stall clock starts again.</summary>
+    internal void MarkProgress() => Interlocked.Exchange(ref lastProgress, Environment.TickCount64);
+
+    internal void SetStarted(bool value)
+    {
+        MarkProgress();
+        started = value;
+    }
 
     internal void SetJoined(bool value) => joined = value;
 

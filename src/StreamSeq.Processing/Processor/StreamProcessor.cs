@@ -89,6 +89,27 @@ public sealed class StreamProcessor : IDisposable
         Process(new InputRecord(record.StreamId, record.Time, record.Values, source, record.Control, routeKey, value), timestampMilliseconds, store, sink);
     }
 
+    /// <summary>
+    /// Dead-letters a record that the transport rejected itself (an unusable key before decoding, or outputs over the
+    /// broker's message size after processing), counted like the processor's own dead letters.
+    /// </summary>
+    /// <param name="reason">Why.</param>
+    /// <param name="message">A message naming the problem.</param>
+    /// <param name="source">Where the record came from.</param>
+    /// <param name="original">The record's bytes.</param>
+    /// <param name="sink">Receives the dead letter.</param>
+    /// <param name="processed">True when the processor already saw the record (it is not counted in again).</param>
+    public void DeadLetter(DeadLetterReason reason, string message, SourcePosition source, ReadOnlySpan<byte> original, IRecordSink sink, bool processed = false)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        if (!processed)
+        {
+            metrics.RecordIn();
+        }
+
+        Reject(sink, reason, message, source, default, original);
+    }
+
     /// <summary>Processes one decoded record that has no transport timestamp (a file row).</summary>
     public void Process(in InputRecord record, StateStore store, IRecordSink sink) => Process(record, double.NaN, store, sink);
 
@@ -109,13 +130,15 @@ public sealed class StreamProcessor : IDisposable
             return;
         }
 
-        var state = GetOrCreate(record, store, sink);
-        if (state is null)
+        // A record is checked against the stream's model before any state exists for it: a rejected record under a new
+        // stream id creates nothing.
+        var state = Find(id, store);
+        var model = state?.Model ?? Route(record, sink);
+        if (model is null)
         {
             return;
         }
 
-        var model = state.Model;
         var info = model.Estimator.Info;
         if (record.Values.Length != info.ObservationDimension)
         {
@@ -144,13 +167,13 @@ public sealed class StreamProcessor : IDisposable
             return;
         }
 
-        if (TooFarAhead(state, record.Time, t, transportMilliseconds) is { } ahead)
+        if (TooFarAhead(state, model, id, record.Time, t, transportMilliseconds) is { } ahead)
         {
             Reject(sink, DeadLetterReason.TooFarAhead, ahead, record.Source, id, record.Original);
             return;
         }
 
-        if (!double.IsNaN(state.LastModelTime))
+        if (state is not null && !double.IsNaN(state.LastModelTime))
         {
             if (t == state.LastModelTime)
             {
@@ -174,6 +197,7 @@ public sealed class StreamProcessor : IDisposable
             }
         }
 
+        state ??= Create(id, model, store);
         var lateness = options.AllowedLateness.TotalMilliseconds / model.UnitMilliseconds;
         if (lateness <= 0.0)
         {
@@ -306,19 +330,20 @@ public sealed class StreamProcessor : IDisposable
         }
     }
 
-    private StreamState? GetOrCreate(in InputRecord record, StateStore store, IRecordSink sink)
+    /// <summary>The stream's live state, or its evicted state brought back to life; null for a stream never seen.</summary>
+    private StreamState? Find(ReadOnlySpan<char> id, StateStore store)
     {
-        var id = record.StreamId;
         if (store.TryGetLive(id, out var state))
         {
             return state;
         }
 
-        if (store.TryTakeEvicted(id, out var key, out var data))
+        if (store.TryTakeEvicted(id, out var key, out var data, out var changed))
         {
             state = StreamStateCodec.Read(key, data, router, out _);
             if (state is not null)
             {
+                state.Dirty = changed;
                 store.Put(state);
                 return state;
             }
@@ -326,15 +351,27 @@ public sealed class StreamProcessor : IDisposable
             metrics.StateDiscarded();
         }
 
+        return null;
+    }
+
+    /// <summary>The model for a new stream, or null after dead-lettering the record when no route matches.</summary>
+    private ModelBinding? Route(in InputRecord record, IRecordSink sink)
+    {
+        var id = record.StreamId;
         var model = router.Route(id, record.RouteKey);
         if (model is null)
         {
             Reject(sink, DeadLetterReason.UnknownModel, $"no model is configured for stream '{id}'{(record.RouteKey.IsEmpty ? string.Empty : $" (route key '{record.RouteKey}')")}.", record.Source, id, record.Original);
-            return null;
         }
 
+        return model;
+    }
+
+    /// <summary>A new stream from its model's prior, once its first record passed every check.</summary>
+    private StreamState Create(ReadOnlySpan<char> id, ModelBinding model, StateStore store)
+    {
         var name = id.ToString();
-        state = new StreamState(name, model, StreamSeed.Derive(id, model.Spec.Seed));
+        var state = new StreamState(name, model, StreamSeed.Derive(id, model.Spec.Seed));
         if (options.StartingParameters is { } table && model.Estimator is IParameterLearner learner && table.TryGet(name, model, out var start))
         {
             // A new stream of a model that learns its noise starts from what a previous run learned (validated on load).
@@ -463,16 +500,16 @@ public sealed class StreamProcessor : IDisposable
     /// of the two accepts a stream that resumes after a gap (its timestamp moved on too) and a producer that replays
     /// event time faster than the clock (its stream's times move on), and still stops one reading stamped far ahead.
     /// </summary>
-    private string? TooFarAhead(StreamState state, RecordTime time, double modelTime, double transportMilliseconds)
+    private string? TooFarAhead(StreamState? state, ModelBinding model, ReadOnlySpan<char> id, RecordTime time, double modelTime, double transportMilliseconds)
     {
         if (options.MaxTimeSkew is not { } skew)
         {
             return null;
         }
 
-        var unit = state.Model.UnitMilliseconds;
+        var unit = model.UnitMilliseconds;
         var transport = !double.IsNaN(transportMilliseconds) && time.Format != TimeFormat.ModelUnits ? transportMilliseconds / unit : double.NaN;
-        var newest = state.MaxSeenModelTime;
+        var newest = state?.MaxSeenModelTime ?? double.NaN;
         var reference = double.IsNaN(transport) ? newest : double.IsNaN(newest) ? transport : Math.Max(transport, newest);
         var bound = skew.TotalMilliseconds / unit;
         if (double.IsNaN(reference) || !(modelTime - reference > bound))
@@ -481,8 +518,8 @@ public sealed class StreamProcessor : IDisposable
         }
 
         return time.Format == TimeFormat.ModelUnits
-            ? string.Create(CultureInfo.InvariantCulture, $"time {Describe(time)} is {modelTime - reference:R} model time units ahead of stream '{state.StreamId}''s newest time; the bound is {bound:R}.")
-            : $"time {Describe(time)} is more than {skew} ahead of the later of the record's timestamp and stream '{state.StreamId}''s newest time {Describe(new RecordTime(reference * unit, TimeFormat.Iso8601))}.";
+            ? string.Create(CultureInfo.InvariantCulture, $"time {Describe(time)} is {modelTime - reference:R} model time units ahead of stream '{id}''s newest time; the bound is {bound:R}.")
+            : $"time {Describe(time)} is more than {skew} ahead of the later of the record's timestamp and stream '{id}''s newest time {Describe(new RecordTime(reference * unit, TimeFormat.Iso8601))}.";
     }
 
     private static string ConflictMessage(RecordTime time, string streamId) =>

@@ -35,4 +35,10 @@ public enum DeadLetterReason
 
     /// <summary>The record has the time of its stream's last reading but different values (an exact repeat is a dropped duplicate).</summary>
     ConflictingDuplicate,
+
+    /// <summary>The stream id (Kafka key) is not usable: not valid UTF-8, too long, or starting with a NUL character.</summary>
+    InvalidKey,
+
+    /// <summary>The record was processed but some of its output records exceed the broker's message size.</summary>
+    OutputTooLarge,
 }

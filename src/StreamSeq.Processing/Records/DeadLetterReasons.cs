@@ -16,6 +16,8 @@ public static class DeadLetterReasons
         DeadLetterReason.TimeOutOfRange => "time-out-of-range",
         DeadLetterReason.TooFarAhead => "too-far-ahead",
         DeadLetterReason.ConflictingDuplicate => "conflicting-duplicate",
+        DeadLetterReason.InvalidKey => "invalid-key",
+        DeadLetterReason.OutputTooLarge => "output-too-large",
         _ => "unknown",
     };
 }

@@ -7,7 +7,11 @@ namespace StreamSeq.Processing.State;
 /// <remarks>
 /// With <see cref="MaxLiveStreams"/> set, the least recently used streams beyond the limit are evicted to a compact
 /// serialised tier and revived on their next record, so a flood of one-off stream ids cannot exhaust memory with live
-/// filter objects.
+/// filter objects. Eviction never loses an update: a stream evicted with changes the changelog has not received yet
+/// (written in no committed transaction) keeps them in its serialised form and is listed by <see cref="DirtyEvicted"/>
+/// until <see cref="ClearDirty"/>, so the transport writes it with the next transaction, and it comes back dirty if it
+/// is revived first. The serialised tier is kept in memory; its surface (take, put, enumerate changed keys) is what a
+/// disk-backed tier would implement.
 /// </remarks>
 public sealed class StateStore
 {
@@ -15,6 +19,7 @@ public sealed class StateStore
     private readonly Dictionary<string, StreamState>.AlternateLookup<ReadOnlySpan<char>> liveLookup;
     private readonly Dictionary<string, byte[]> evicted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, byte[]>.AlternateLookup<ReadOnlySpan<char>> evictedLookup;
+    private readonly HashSet<string> unflushed = new(StringComparer.Ordinal);
     private long clock;
 
     /// <summary>Creates a store.</summary>
@@ -58,17 +63,28 @@ public sealed class StateStore
         return false;
     }
 
+    /// <summary>Reads an evicted stream's serialised state without reviving it (a status query must not make it live).</summary>
+    public bool TryPeekEvicted(ReadOnlySpan<char> streamId, out byte[] data) => evictedLookup.TryGetValue(streamId, out data!);
+
     /// <summary>Takes an evicted stream's serialised state out of the evicted tier, if present.</summary>
-    public bool TryTakeEvicted(ReadOnlySpan<char> streamId, out string key, out byte[] data)
+    /// <param name="streamId">The stream id.</param>
+    /// <param name="key">The stream id as stored.</param>
+    /// <param name="data">The serialised state.</param>
+    /// <param name="changed">
+    /// True when the state holds changes no committed transaction has written yet: the revived stream must be marked dirty.
+    /// </param>
+    public bool TryTakeEvicted(ReadOnlySpan<char> streamId, out string key, out byte[] data, out bool changed)
     {
         if (evictedLookup.TryGetValue(streamId, out var actualKey, out data!))
         {
             evicted.Remove(actualKey);
+            changed = unflushed.Remove(actualKey);
             key = actualKey;
             return true;
         }
 
         key = string.Empty;
+        changed = false;
         return false;
     }
 
@@ -78,42 +94,59 @@ public sealed class StateStore
         ArgumentNullException.ThrowIfNull(state);
         state.LastTouched = ++clock;
         live[state.StreamId] = state;
-        evicted.Remove(state.StreamId);
+        if (evicted.Remove(state.StreamId) && unflushed.Remove(state.StreamId))
+        {
+            state.Dirty = true;
+        }
+
         if (MaxLiveStreams > 0 && live.Count > MaxLiveStreams)
         {
             EvictOldest(Math.Max(1, MaxLiveStreams / 10), state);
         }
     }
 
-    /// <summary>Keeps a stream's serialised state without making it live (restore beyond the live limit).</summary>
+    /// <summary>Keeps a stream's committed serialised state without making it live (restore beyond the live limit).</summary>
     public void PutEvicted(string streamId, byte[] data)
     {
         ArgumentNullException.ThrowIfNull(streamId);
         live.Remove(streamId);
+        unflushed.Remove(streamId);
         evicted[streamId] = data;
     }
 
-    /// <summary>Streams changed since the last call to <see cref="ClearDirty"/>.</summary>
+    /// <summary>Live streams changed since the last call to <see cref="ClearDirty"/>.</summary>
     public IEnumerable<StreamState> DirtyStreams => live.Values.Where(s => s.Dirty);
 
-    /// <summary>Marks every stream clean (after its changelog record was written).</summary>
+    /// <summary>
+    /// Evicted streams whose serialised state holds changes since the last call to <see cref="ClearDirty"/> (they were
+    /// evicted while dirty): the transport writes these bytes to the changelog like the dirty live streams.
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, byte[]>> DirtyEvicted => unflushed.Select(id => new KeyValuePair<string, byte[]>(id, evicted[id]));
+
+    /// <summary>Marks every stream clean, live or evicted (after a committed transaction wrote their changelog records).</summary>
     public void ClearDirty()
     {
         foreach (var s in live.Values)
         {
             s.Dirty = false;
         }
+
+        unflushed.Clear();
     }
 
-    /// <summary>Evicts up to <paramref name="count"/> clean streams, least recently used first, never
-    /// <paramref name="keep"/>: the stream just put is about to be stepped, and evicting it would lose that step.</summary>
+    /// <summary>Evicts the least recently used streams, never <paramref name="keep"/> (the stream about to be stepped).</summary>
     private void EvictOldest(int count, StreamState keep)
     {
-        var victims = live.Values.Where(s => !s.Dirty && !ReferenceEquals(s, keep)).OrderBy(s => s.LastTouched).Take(count).ToList();
+        var victims = live.Values.Where(s => !ReferenceEquals(s, keep)).OrderBy(s => s.LastTouched).Take(count).ToList();
         foreach (var v in victims)
         {
             live.Remove(v.StreamId);
             evicted[v.StreamId] = StreamStateCodec.ToBytes(v);
+            if (v.Dirty)
+            {
+                unflushed.Add(v.StreamId);
+            }
+
             Evictions++;
         }
     }

@@ -22,6 +22,11 @@ public sealed class KnownSettingsValidator : IValidateOptions<KafkaTransportOpti
             return ValidateOptionsResult.Fail($"StreamSeq:Kafka:CommitInterval ({options.CommitInterval}) must be shorter than StreamSeq:Kafka:TransactionTimeout ({options.TransactionTimeout}).");
         }
 
+        if (options.StallTimeout <= options.TransactionTimeout)
+        {
+            return ValidateOptionsResult.Fail($"StreamSeq:Kafka:StallTimeout ({options.StallTimeout}) must be longer than StreamSeq:Kafka:TransactionTimeout ({options.TransactionTimeout}): one commit attempt may take that long.");
+        }
+
         return ValidateOptionsResult.Success;
     }
 }

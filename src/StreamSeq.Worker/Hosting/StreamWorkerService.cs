@@ -116,6 +116,7 @@ public sealed partial class StreamWorkerService : BackgroundService
         CommitInterval = o.CommitInterval,
         MaxBatchSize = o.MaxBatchSize,
         TransactionTimeout = o.TransactionTimeout,
+        StallTimeout = o.StallTimeout,
         CreateTopics = o.CreateTopics,
         TopicPartitions = o.TopicPartitions,
         ReplicationFactor = o.ReplicationFactor,

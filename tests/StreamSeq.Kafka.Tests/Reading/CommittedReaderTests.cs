@@ -75,6 +75,35 @@ public sealed class CommittedReaderTests
     }
 
     [Fact]
+    public void Read_CompactedCopyAmongTheChangelogs_EveryCommittedRecordOnceInOffsetOrder()
+    {
+        // One writer commits three transactions; the cleaner's copy of the changelog keeps only the newest marker.
+        using var cluster = EmbeddedKafkaTestKit.StartCluster();
+        var outputs = EmbeddedKafkaTestKit.Unique("out");
+        var original = EmbeddedKafkaTestKit.Unique("changelog");
+        var copy = EmbeddedKafkaTestKit.Unique("changelog-copy");
+        cluster.CreateTopic(outputs, 1);
+        cluster.CreateTopic(original, 1);
+        cluster.CreateTopic(copy, 1);
+        using (var producer = EmbeddedKafkaTestKit.TransactionalProducer(cluster, EmbeddedKafkaTestKit.Unique("tx")))
+        {
+            producer.InitTransactions(EmbeddedKafkaTestKit.Patience);
+            Transaction(producer, outputs, original, "w/run/1/0", ["one", "two"], commit: true);
+            Transaction(producer, outputs, original, "w/run/2/0", ["three"], commit: true);
+            Transaction(producer, outputs, original, "w/run/3/0", ["four"], commit: true);
+            Transaction(producer, outputs, copy, "w/run/3/0", [], commit: true);
+        }
+
+        var values = new List<string>();
+        CommittedReader.Read(
+            new CommittedReaderOptions { BootstrapServers = cluster.BootstrapServers, Topic = outputs, ChangelogTopics = [copy, original], Isolation = ReadIsolation.Marker },
+            r => values.Add(Encoding.UTF8.GetString(r.Message.Value)),
+            CancellationToken.None);
+
+        Assert.Equal(["one", "two", "three", "four"], values);
+    }
+
+    [Fact]
     public void Read_MaxRecords_StopsThere()
     {
         using var cluster = EmbeddedKafkaTestKit.StartCluster();

@@ -55,6 +55,22 @@ public sealed class TransactionMarkersTests
     }
 
     [Fact]
+    public void Marker_CopiedIntoASecondChangelogAndReadFirst_WithoutAbortInferenceTheEarlierTransactionStillCounts()
+    {
+        // A compacted copy holds the writer's newest marker (transaction 2); the original, read later, holds both.
+        var markers = new TransactionMarkers<string>(emitted.Add, 1000, inferAborts: false);
+        markers.Record("w1/abc/1/0", "first");
+        markers.Record("w1/abc/2/0", "second");
+
+        markers.Marker("w1/abc/2/0"); // from the copy
+        markers.Marker("w1/abc/1/0"); // from the original
+        markers.Marker("w1/abc/2/0");
+
+        Assert.Equal(["second", "first"], emitted);
+        Assert.Equal(0, markers.Dropped);
+    }
+
+    [Fact]
     public void Record_InstanceIdWithSlashes_StampReadFromTheRight()
     {
         var markers = Markers();

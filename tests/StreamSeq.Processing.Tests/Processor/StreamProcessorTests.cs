@@ -330,6 +330,86 @@ public sealed class StreamProcessorTests
     }
 
     [Fact]
+    public void Process_LiveStreamLimitWithCommitsAtRandomPoints_OutputsAndCommittedStatesEqualAnUnlimitedRun()
+    {
+        // The transport writes DirtyStreams and DirtyEvicted at each commit and then clears them: that view of the
+        // changelog must end with every stream's latest state, however many streams were evicted in between.
+        var binding = TestModels.Binding(TestModels.LocalLevel, lag: 1);
+        var router = TestModels.Router(binding);
+        Gen.Select(Gen.Int[1, 6], Gen.Int[0, 19].Array[20, 300], Gen.Int[1, 40]).Sample((limit, streams, commitEvery) =>
+        {
+            (List<string> Outputs, Dictionary<string, byte[]> Changelog) Run(int maxLive)
+            {
+                using var p = new StreamProcessor(router, numericTimeFormat: TimeFormat.ModelUnits);
+                var store = new StateStore(maxLiveStreams: maxLive);
+                var sink = new ListSink();
+                var changelog = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+                var times = new int[20];
+                void Commit()
+                {
+                    foreach (var state in store.DirtyStreams)
+                    {
+                        changelog[state.StreamId] = StreamStateCodec.ToBytes(state);
+                    }
+
+                    foreach (var (id, bytes) in store.DirtyEvicted)
+                    {
+                        changelog[id] = bytes;
+                    }
+
+                    store.ClearDirty();
+                }
+
+                for (var i = 0; i < streams.Length; i++)
+                {
+                    var s = streams[i];
+                    Feed(p, store, sink, $"s{s}", times[s]++, Math.Sin(i));
+                    if ((i + 1) % commitEvery == 0)
+                    {
+                        Commit();
+                    }
+                }
+
+                Commit();
+                Assert.True(maxLive == 0 || store.LiveCount <= maxLive, $"{store.LiveCount} live streams over the limit of {maxLive}");
+                return ([.. sink.Records.Select(r => r.Json)], changelog);
+            }
+
+            var (expectedOutputs, expectedStates) = Run(0);
+            var (outputs, states) = Run(limit);
+            Assert.Equal(expectedOutputs, outputs);
+            Assert.Equal(expectedStates.Keys.Order(), states.Keys.Order());
+            Assert.All(expectedStates, e => Assert.Equal(e.Value, states[e.Key]));
+        }, iter: 200);
+    }
+
+    [Fact]
+    public void Process_RejectedRecordsUnderNewStreamIds_CreateNoStreamState()
+    {
+        var binding = TestModels.Binding(TestModels.LocalLevel);
+        using var p = new StreamProcessor(TestModels.Router(binding), numericTimeFormat: TimeFormat.ModelUnits);
+        var store = new StateStore();
+        var sink = new ListSink();
+        for (var i = 0; i < 1000; i++)
+        {
+            Feed(p, store, sink, $"wrong-{i}", 0, 1, 2);
+            p.ProcessEncoded(Json("{\"time\":0,\"values\":[1],\"control\":[3]}"), $"control-{i}", double.NaN, default, new SourcePosition("in", 0, i), store, sink);
+        }
+
+        Assert.Equal(2000, sink.DeadLetters.Count);
+        Assert.All(sink.DeadLetters, d => Assert.Equal(DeadLetterReason.WrongDimension, d.Reason));
+        Assert.Equal(0, store.LiveCount);
+        Assert.Equal(0, store.EvictedCount);
+
+        // A stream that exists keeps its state when one of its records is rejected.
+        Feed(p, store, sink, "good", 0, 1);
+        Feed(p, store, sink, "good", 1, 1, 2);
+        Feed(p, store, sink, "good", 2, 1);
+        Assert.Equal(1, store.LiveCount);
+        Assert.Equal(2, store.Streams.Single().Steps);
+    }
+
+    [Fact]
     public void ProcessEncoded_ArbitraryInput_NeverThrowsAndNeverEmitsNaN()
     {
         var binding = TestModels.Binding(TestModels.LocalLevel);

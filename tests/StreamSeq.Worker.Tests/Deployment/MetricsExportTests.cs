@@ -52,7 +52,8 @@ public sealed partial class MetricsExportTests(ScrapedWorker worker) : IClassFix
 
         // Counters an alert takes a rate of exist from the start, at zero.
         Assert.Equal(0, Scrape.Value("streamseq_kafka_transactions_aborted_total"));
-        Assert.Equal(10, Scrape.Samples.Count(s => s.Name == "streamseq_deadletters_total"));
+        Assert.Equal(Enum.GetValues<StreamSeq.Processing.Records.DeadLetterReason>().Length, Scrape.Samples.Count(s => s.Name == "streamseq_deadletters_total"));
+        Assert.Equal(0, Scrape.Value("streamseq_kafka_states_too_large_total"));
     }
 
     [Fact]

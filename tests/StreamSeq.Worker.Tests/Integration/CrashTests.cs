@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Xunit.Abstractions;
 using StreamSeq.Worker.Tests.Support;
 
@@ -9,44 +8,16 @@ namespace StreamSeq.Worker.Tests.Integration;
 /// 1,000 streams flow; after restarts the committed outputs hold every expected record exactly once, byte for byte
 /// equal to an uninterrupted run.
 /// </summary>
-public sealed class CrashTests(ITestOutputHelper output) : IDisposable
+public sealed class CrashTests(ITestOutputHelper output)
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("streamseq-crash-").FullName;
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
     [Fact]
     public void Run_WorkerProcessKilledRepeatedly_EveryOutputExactlyOnceAndBitIdentical()
     {
+        using var directory = new Scratch("streamseq-crash-");
         using var bed = new KafkaTestBed("crash-group");
         var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
         var input = TestInput.Generate(streams: 1000, perStream: 100, seed: 7);
-        var settings = new JsonObject
-        {
-            ["Kafka"] = new JsonObject
-            {
-                ["BootstrapServers"] = bed.Cluster.BootstrapServers,
-                ["GroupId"] = bed.Options.GroupId,
-                ["InstanceId"] = "crash-1",
-                ["GroupProtocol"] = "consumer",
-                ["CommitInterval"] = "00:00:01",
-                ["TransactionTimeout"] = "00:00:10",
-                ["CreateTopics"] = false,
-                ["CommitGroupOffsets"] = false,
-            },
-            ["Processing"] = new JsonObject { ["Lag"] = 2, ["Horizon"] = 1 },
-            ["Embedded"] = new JsonObject { ["Simulator"] = false },
-            ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
-        };
+        var settings = WorkerProcess.Settings(bed, "crash-1", commitInterval: "00:00:01");
 
         var producing = bed.ProduceInBackground(input, perSecond: 2500);
         var rng = new Random(2026);
@@ -57,7 +28,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         {
             for (var run = 0; run < 5; run++)
             {
-                worker = WorkerProcess.Start(settings, Path.Combine(directory, $"run{run}"));
+                worker = WorkerProcess.Start(settings, Path.Combine(directory.Directory, $"run{run}"));
                 if (run == 4)
                 {
                     break;

@@ -42,6 +42,7 @@ internal sealed class KafkaTestBed : IDisposable
         };
         Cluster.CreateTopic(Options.InputTopic, InputPartitions);
         Cluster.CreateTopic(Options.ChangelogTopic, InputPartitions);
+        ChangelogTopics.Add(Options.ChangelogTopic);
         foreach (var t in new[] { Options.FilteredTopic, Options.SmoothedTopic, Options.ForecastTopic, Options.AnomalyTopic, Options.DeadLetterTopic })
         {
             Cluster.CreateTopic(t, OutputPartitions);
@@ -54,12 +55,27 @@ internal sealed class KafkaTestBed : IDisposable
 
     public IEnumerable<string> OutputTopics => [Options.FilteredTopic, Options.SmoothedTopic, Options.ForecastTopic, Options.AnomalyTopic];
 
+    /// <summary>
+    /// The changelog topics workers of this bed have written (their offset markers decide which transactions count as
+    /// committed); a test that points workers at a compacted copy adds it with <see cref="AddChangelog"/>.
+    /// </summary>
+    public List<string> ChangelogTopics { get; } = [];
+
+    /// <summary>Creates another changelog topic, partitioned like the input, and counts its markers from now on.</summary>
+    public string AddChangelog(string name)
+    {
+        Cluster.CreateTopic(name, InputPartitions);
+        ChangelogTopics.Add(name);
+        return name;
+    }
+
     public static ModelRouter Router(string modelJson, int lag, int horizon) =>
         new([ModelBindingFactory.FromSpec(ModelSpec.Parse(modelJson), lag, horizon)]);
 
     /// <summary>Produces records (keyed by stream, partitioned by key) at about <paramref name="perSecond"/> records per second.</summary>
-    public void Produce(IReadOnlyList<(string Stream, string Value)> records, double perSecond = double.PositiveInfinity, Headers? headers = null)
+    public void Produce(IReadOnlyList<(string Stream, string Value)> records, double perSecond = double.PositiveInfinity, Headers? headers = null, int? partition = null)
     {
+        var target = new TopicPartition(Options.InputTopic, partition is int p ? new Partition(p) : Partition.Any);
         using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = Cluster.BootstrapServers, EnableIdempotence = true, LingerMs = 5 }).SetLogHandler((_, _) => { }).Build();
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < records.Count; i++)
@@ -69,7 +85,7 @@ internal sealed class KafkaTestBed : IDisposable
             {
                 try
                 {
-                    producer.Produce(Options.InputTopic, message);
+                    producer.Produce(target, message);
                     break;
                 }
                 catch (ProduceException<string, string> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
@@ -92,6 +108,25 @@ internal sealed class KafkaTestBed : IDisposable
     }
 
     /// <summary>
+    /// Produces records given as raw bytes (keys that are not UTF-8, values of any size up to 20 MB) to the input topic,
+    /// to a given partition or by key, and returns where each landed.
+    /// </summary>
+    public List<TopicPartitionOffset> ProduceRaw(IReadOnlyList<(byte[] Key, byte[] Value, int? Partition)> records)
+    {
+        var config = new ProducerConfig { BootstrapServers = Cluster.BootstrapServers, EnableIdempotence = true, LingerMs = 5, MessageMaxBytes = 20_000_000 };
+        using var producer = new ProducerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
+        var positions = new List<TopicPartitionOffset>(records.Count);
+        foreach (var (key, value, partition) in records)
+        {
+            var target = new TopicPartition(Options.InputTopic, partition is int p ? new Partition(p) : Partition.Any);
+            var result = producer.ProduceAsync(target, new Message<byte[], byte[]> { Key = key, Value = value }).GetAwaiter().GetResult();
+            positions.Add(result.TopicPartitionOffset);
+        }
+
+        return positions;
+    }
+
+    /// <summary>
     /// Every committed record of a topic, grouped by key in partition order (a stream's records are ordered).
     /// </summary>
     /// <remarks>
@@ -104,31 +139,42 @@ internal sealed class KafkaTestBed : IDisposable
     public Dictionary<string, List<string>> ReadCommitted(string topic)
     {
         var byKey = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var m in ReadCommittedMessages(topic))
+        {
+            var key = m.Key is null ? string.Empty : Encoding.UTF8.GetString(m.Key);
+            if (!byKey.TryGetValue(key, out var list))
+            {
+                byKey[key] = list = [];
+            }
+
+            list.Add(m.Value is null ? string.Empty : Encoding.UTF8.GetString(m.Value));
+        }
+
+        return byKey;
+    }
+
+    /// <summary>The committed messages of a topic (see <see cref="ReadCommitted"/>), every partition in offset order.</summary>
+    public List<Message<byte[], byte[]>> ReadCommittedMessages(string topic)
+    {
+        var messages = new List<Message<byte[], byte[]>>();
         var options = new CommittedReaderOptions
         {
             BootstrapServers = Cluster.BootstrapServers,
             Topic = topic,
-            ChangelogTopics = [Options.ChangelogTopic],
+            ChangelogTopics = [.. ChangelogTopics],
             Isolation = ReadIsolation.Marker,
         };
-        CommittedReader.Read(
-            options,
-            r =>
-            {
-                var key = r.Message.Key is null ? string.Empty : Encoding.UTF8.GetString(r.Message.Key);
-                if (!byKey.TryGetValue(key, out var list))
-                {
-                    byKey[key] = list = [];
-                }
-
-                list.Add(r.Message.Value is null ? string.Empty : Encoding.UTF8.GetString(r.Message.Value));
-            },
-            CancellationToken.None);
-        return byKey;
+        CommittedReader.Read(options, r => messages.Add(r.Message), CancellationToken.None);
+        return messages;
     }
 
-    /// <summary>Every committed message of a topic, partition by partition.</summary>
-    public List<Message<byte[], byte[]>> ReadMessages(string topic, int partitions = OutputPartitions)
+    /// <summary>Every message of a topic that reached the broker, partition by partition.</summary>
+    public List<Message<byte[], byte[]>> ReadMessages(string topic, int partitions = OutputPartitions) => Read(topic, Enumerable.Range(0, partitions));
+
+    /// <summary>One partition's messages from its beginning to its end, tombstones (null values) included, in offset order.</summary>
+    public List<Message<byte[], byte[]>> ReadPartition(string topic, int partition) => Read(topic, [partition]);
+
+    private List<Message<byte[], byte[]>> Read(string topic, IEnumerable<int> partitions)
     {
         var config = new ConsumerConfig
         {
@@ -140,8 +186,8 @@ internal sealed class KafkaTestBed : IDisposable
             AutoOffsetReset = AutoOffsetReset.Earliest,
         };
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
-        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
-        var pending = new HashSet<int>(Enumerable.Range(0, partitions));
+        var pending = new HashSet<int>(partitions);
+        consumer.Assign(pending.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
         var messages = new List<Message<byte[], byte[]>>();
         var clock = Stopwatch.StartNew();
         while (pending.Count > 0)
@@ -263,6 +309,7 @@ internal sealed class KafkaTestBed : IDisposable
         TransactionTimeout = o.TransactionTimeout,
         GroupProtocol = o.GroupProtocol,
         CommitGroupOffsets = o.CommitGroupOffsets,
+        ChangelogTopic = o.ChangelogTopic,
     };
 
     internal sealed class WorkerHandle : IDisposable

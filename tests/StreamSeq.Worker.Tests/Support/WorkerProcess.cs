@@ -25,6 +25,45 @@ internal sealed class WorkerProcess : IDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>Resident memory of the process now (VmRSS), or 0 once it has exited.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            try
+            {
+                process.Refresh();
+                return process.HasExited ? 0 : process.WorkingSet64;
+            }
+            catch (InvalidOperationException)
+            {
+                return 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>StreamSeq</c> settings for a worker process on the test bed's broker: the bed's group, the given instance,
+    /// the KIP-848 group protocol, no topic creation, no simulator and the test model; callers add or change the rest.
+    /// </summary>
+    public static JsonObject Settings(KafkaTestBed bed, string instanceId, string commitInterval) => new()
+    {
+        ["Kafka"] = new JsonObject
+        {
+            ["BootstrapServers"] = bed.Cluster.BootstrapServers,
+            ["GroupId"] = bed.Options.GroupId,
+            ["InstanceId"] = instanceId,
+            ["GroupProtocol"] = "consumer",
+            ["CommitInterval"] = commitInterval,
+            ["TransactionTimeout"] = "00:00:10",
+            ["CreateTopics"] = false,
+            ["CommitGroupOffsets"] = false,
+        },
+        ["Processing"] = new JsonObject { ["Lag"] = 2, ["Horizon"] = 1 },
+        ["Embedded"] = new JsonObject { ["Simulator"] = false },
+        ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
+    };
+
     /// <summary>Writes the settings and starts the worker (the build output's, or <paramref name="workerDll"/>).</summary>
     public static WorkerProcess Start(JsonObject streamSeqSettings, string directory, string? workerDll = null)
     {
@@ -62,6 +101,26 @@ internal sealed class WorkerProcess : IDisposable
             process.Kill();
             process.WaitForExit(10_000);
         }
+    }
+
+    /// <summary>
+    /// SIGTERM, as an orchestrator stops a pod: the worker commits, leaves its group and exits. Returns the exit code, or
+    /// null when it had to be killed after <paramref name="timeout"/>.
+    /// </summary>
+    public int? Stop(TimeSpan timeout)
+    {
+        if (!process.HasExited)
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+            kill?.WaitForExit(5_000);
+            if (!process.WaitForExit(timeout))
+            {
+                Kill();
+                return null;
+            }
+        }
+
+        return process.ExitCode;
     }
 
     /// <summary>Asks /health/ready until it answers 200 or the timeout passes.</summary>

@@ -1,0 +1,97 @@
+using System.Text;
+using Confluent.Kafka;
+using StreamSeq.Kafka.Transport;
+using static StreamSeq.Kafka.Tests.Embedded.EmbeddedKafkaTestKit;
+
+namespace StreamSeq.Kafka.Tests.Transport;
+
+/// <summary>
+/// The restore rule on hand-written changelog partitions: a record counts when an offset marker of its partition
+/// follows it (newest per stream wins); records after the newest marker never committed and are listed for re-writing.
+/// </summary>
+public sealed class ChangelogRestorerTests
+{
+    private const string Input = "readings";
+
+    [Fact]
+    public void Restore_CompactedPartitionWithOnlyTheNewestMarker_EveryStateBeforeItCounts()
+    {
+        // What the cleaner leaves of five transactions: each stream's last record, and the last marker.
+        var restored = Restore(
+            State("s1", "a", "t1"),
+            State("s2", "b", "t2"),
+            State("s4", null, "t4"),
+            State("s3", "c", "t5"),
+            Marker(0, 42, "t5"));
+
+        Assert.Equal(42, restored.NextOffset);
+        Assert.Equal(["s1=a", "s2=b", "s3=c"], Describe(restored.States));
+        Assert.Equal(0, restored.Ignored);
+        Assert.Empty(restored.Rewrites);
+    }
+
+    [Fact]
+    public void Restore_RecordsAfterTheNewestMarker_IgnoredAndListedWithTheirCommittedState()
+    {
+        var restored = Restore(
+            State("s1", "a", "t1"),
+            State("s4", "d", "t1"),
+            Marker(0, 10, "t1"),
+            State("s1", "x", "t2"),
+            State("s2", "y", "t2"),
+            State("s4", null, "t2"),
+            Marker(0, 20, "t2"),
+            State("s2", "bad", "t3"),
+            Marker(1, 99, "t3"), // another input partition's marker closes nothing here
+            State("s3", "bad", "t3"),
+            State("s4", "bad", "t3"),
+            State("s2", "worse", "t3"));
+
+        Assert.Equal(20, restored.NextOffset);
+        Assert.Equal(["s1=x", "s2=y"], Describe(restored.States));
+        Assert.Equal(4, restored.Ignored);
+        Assert.Equal(["s2=y", "s3=(none)", "s4=(none)"], Describe(restored.Rewrites));
+    }
+
+    [Fact]
+    public void Restore_NoMarkerAtAll_NothingCountsAndEveryStreamIsListed()
+    {
+        var restored = Restore(State("s1", "a", "t1"), State("s2", "b", "t1"));
+
+        Assert.Null(restored.NextOffset);
+        Assert.Empty(restored.States);
+        Assert.Equal(["s1=(none)", "s2=(none)"], Describe(restored.Rewrites));
+    }
+
+    private static ChangelogRestorer.Result Restore(params (byte[] Key, byte[]? Value, string Transaction)[] records)
+    {
+        using var cluster = StartCluster();
+        var changelog = Unique("changelog");
+        cluster.CreateTopic(changelog);
+        using (var producer = new ProducerBuilder<byte[], byte[]?>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers, EnableIdempotence = true }).SetLogHandler((_, _) => { }).Build())
+        {
+            foreach (var (key, value, transaction) in records)
+            {
+                producer.ProduceAsync(new TopicPartition(changelog, 0), new Message<byte[], byte[]?>
+                {
+                    Key = key,
+                    Value = value,
+                    Headers = [new Header(ChangelogKeys.TransactionHeader, Utf8($"{transaction}/0"))],
+                }).GetAwaiter().GetResult();
+            }
+        }
+
+        var restorer = new ChangelogRestorer(KafkaClientDefaults.ChangelogRestoreConsumer(cluster.BootstrapServers), Patience);
+        return restorer.Restore(changelog, Input, [0], CancellationToken.None)[0];
+    }
+
+    private static (byte[], byte[]?, string) State(string stream, string? value, string transaction) =>
+        (Utf8(stream), value is null ? null : Utf8(value), transaction);
+
+    private static (byte[], byte[]?, string) Marker(int inputPartition, long nextOffset, string transaction) =>
+        (ChangelogKeys.OffsetKey(Input, inputPartition), ChangelogKeys.OffsetValue(nextOffset), transaction);
+
+    private static List<string> Describe<T>(Dictionary<string, T> states)
+        where T : class? =>
+        [.. states.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={(s.Value is byte[] b ? Encoding.UTF8.GetString(b) : "(none)")}")];
+}
