@@ -1083,6 +1083,38 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
     }
 
     /// <summary>
+    /// The gate over the <paramref name="count"/> observed components listed in <paramref name="observed"/>: a
+    /// component beyond it stops learning from this reading, and is left out of the update unless the previous reading
+    /// of that component was left out too (its <paramref name="memory"/> entry). Compacts the kept components to the
+    /// front of <paramref name="observed"/> and returns how many there are.
+    /// </summary>
+    private int GateComponents(
+        Span<int> observed, int count, ReadOnlySpan<double> y, ReadOnlySpan<double> om, ReadOnlySpan<double> oc, int m, Span<double> memory, ref bool learn, Estimate estimate)
+    {
+        var kept = 0;
+        for (var a = 0; a < count; a++)
+        {
+            var i = observed[a];
+            var va = y[i] - om[i];
+            if (va * va > gateSquared * oc[(i * m) + i])
+            {
+                learn = false;
+                if (memory[i] == 0.0)
+                {
+                    memory[i] = 1.0;
+                    estimate.Flags |= EstimateFlags.OutlierRejected;
+                    continue;
+                }
+            }
+
+            memory[i] = 0.0;
+            observed[kept++] = i;
+        }
+
+        return kept;
+    }
+
+    /// <summary>
     /// The learning step of a one-component reading: I ← λ I + i with i_jl = ½ ∂S_j ∂S_l / S² + ∂v_j ∂v_l / S, then
     /// θ ← θ exp(clip((I + εI)⁻¹ g)), the standard deviations kept in the state.
     /// </summary>
@@ -1720,25 +1752,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 else
                 {
                     learn = true;
-                    var memory = ad.Slice(memorySlot, m);
-                    for (var a = 0; a < k0; a++)
-                    {
-                        var i = o[a];
-                        var va = y[i] - om[i];
-                        if (va * va > gateSquared * oc[(i * m) + i])
-                        {
-                            learn = false;
-                            if (memory[i] == 0.0)
-                            {
-                                memory[i] = 1.0;
-                                estimate.Flags |= EstimateFlags.OutlierRejected;
-                                continue;
-                            }
-                        }
-
-                        memory[i] = 0.0;
-                        o[kept++] = i;
-                    }
+                    kept = GateComponents(o, k0, y, om, oc, m, ad.Slice(memorySlot, m), ref learn, estimate);
                 }
             }
         }
@@ -2314,26 +2328,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 }
                 else
                 {
-                    // The gate: a component beyond it stops learning from this reading; it is rejected from the
-                    // update unless the previous reading of that component was rejected too.
-                    for (var a = 0; a < k0; a++)
-                    {
-                        var i = observed[a];
-                        var va = y[i] - om[i];
-                        if (va * va > gateSquared * oc[(i * m) + i])
-                        {
-                            learn = false;
-                            if (memory[i] == 0.0)
-                            {
-                                memory[i] = 1.0;
-                                estimate.Flags |= EstimateFlags.OutlierRejected;
-                                continue;
-                            }
-                        }
-
-                        memory[i] = 0.0;
-                        observed[kept++] = i;
-                    }
+                    kept = GateComponents(observed, k0, y, om, oc, m, memory, ref learn, estimate);
                 }
             }
         }
