@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using StreamSeq.Worker.Tests.Support;
+using Xunit.Abstractions;
+
+namespace StreamSeq.Worker.Tests.Integration;
+
+/// <summary>
+/// The disk store (<c>StateStore=rocksdb</c>) in worker processes over TCP: a restart on the same volume reads only the
+/// changelog after the local checkpoint, and a SIGKILL between a commit and the store's write, or between a store write
+/// and its checkpoint, still gives every output exactly once and byte for byte what an uninterrupted run gives.
+/// </summary>
+public sealed partial class DiskStoreTests(ITestOutputHelper output)
+{
+    /// <summary>Streams enough that their states exceed the 1 MiB cache: most records read their stream from disk.</summary>
+    private const int Streams = 3000;
+
+    [Fact]
+    public void Run_StoppedAndRestartedOnTheSameVolume_ReadsNoChangelogRecordBeforeTheCheckpointAndOutputsEqualAnUninterruptedRun()
+    {
+        using var directory = new Scratch("streamseq-disk-");
+        using var bed = new KafkaTestBed("disk-restart");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
+        var input = TestInput.Generate(streams: Streams, perStream: 10, seed: 11);
+        var half = input.Count / 2;
+        var settings = DiskSettings(bed, directory, "disk-1", checkpointInterval: "00:00:30");
+
+        bed.Produce(input[..half]);
+        using (var first = WorkerProcess.Start(settings, Path.Combine(directory.Directory, "run0")))
+        {
+            bed.WaitForFiltered(half, TimeSpan.FromMinutes(3), first.Logs);
+            Assert.Equal(0, first.Stop(TimeSpan.FromSeconds(60)));
+        }
+
+        var changelogEnd = bed.HighWatermarkSum(bed.Options.ChangelogTopic, KafkaTestBed.InputPartitions);
+        bed.Produce(input[half..]);
+        string logs;
+        using (var second = WorkerProcess.Start(settings, Path.Combine(directory.Directory, "run1")))
+        {
+            bed.WaitForFiltered(input.Count, TimeSpan.FromMinutes(3), second.Logs);
+            Assert.Equal(0, second.Stop(TimeSpan.FromSeconds(60)));
+            logs = second.Logs();
+        }
+
+        // A clean stop checkpoints at the changelog's end: the restart reads no record before it, and nothing was
+        // written after it. Without the checkpoint it would have read all of them (changelogEnd records).
+        var restores = StoreRestores(logs);
+        output.WriteLine($"changelog records at the stop: {changelogEnd}; restart: {string.Join("; ", restores.Select(r => $"partition {r.Partition} from offset {r.From}, {r.Records} records read"))}");
+        Assert.Equal(KafkaTestBed.InputPartitions, restores.Count);
+        Assert.All(restores, r => Assert.False(r.StartedOver));
+        Assert.Equal(changelogEnd, restores.Sum(r => r.From));
+        Assert.Equal(0, restores.Sum(r => r.Records));
+        OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
+    }
+
+    [Theory]
+    [InlineData("kill-before-store-write:40", "00:00:00.100")]
+    [InlineData("kill-after-store-write:20", "00:01:00")]
+    public void Run_KilledBetweenCommitAndStoreWriteOrBeforeTheCheckpoint_RestartFromTheCheckpointGivesEveryOutputExactlyOnce(string fault, string checkpointInterval)
+    {
+        using var directory = new Scratch("streamseq-disk-kill-");
+        using var bed = new KafkaTestBed("disk-kill");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
+        var input = TestInput.Generate(streams: Streams, perStream: 12, seed: 13);
+        var settings = DiskSettings(bed, directory, "disk-kill-1", checkpointInterval);
+
+        // The input arrives while the worker runs, so that it commits many small transactions.
+        var producing = bed.ProduceInBackground(input, perSecond: 6000);
+        using (var faulty = WorkerProcess.Start(settings, Path.Combine(directory.Directory, "run0"), environment: new Dictionary<string, string> { ["STREAMSEQ_TEST_STORE_FAULT"] = fault }))
+        {
+            Assert.True(faulty.WaitForExit(TimeSpan.FromMinutes(3)), $"the worker did not kill itself at {fault}:\n{faulty.Logs()}");
+            Assert.Equal(137, faulty.ExitCode);
+        }
+
+        var committedBeforeKill = bed.CountCommitted(bed.Options.FilteredTopic);
+        producing.Join();
+        string logs;
+        using (var restarted = WorkerProcess.Start(settings, Path.Combine(directory.Directory, "run1")))
+        {
+            bed.WaitForFiltered(input.Count, TimeSpan.FromMinutes(3), restarted.Logs);
+            Assert.Equal(0, restarted.Stop(TimeSpan.FromSeconds(60)));
+            logs = restarted.Logs();
+        }
+
+        // Every partition resumed from its local store's checkpoint (not from the beginning), and what the store missed
+        // (the killed transaction's states, or the commits after the checkpoint) came from the changelog's tail.
+        var restores = StoreRestores(logs);
+        output.WriteLine($"{fault}: {committedBeforeKill} filtered records committed before the kill; restart: {string.Join("; ", restores.Select(r => $"partition {r.Partition} from offset {r.From}, {r.Records} records read"))}");
+        Assert.True(committedBeforeKill > 0 && committedBeforeKill < input.Count, $"the kill should land mid-stream: {committedBeforeKill} of {input.Count}");
+        Assert.Contains(restores, r => r.From > 0 && r.Records > 0);
+        Assert.All(restores, r => Assert.False(r.StartedOver));
+        OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
+    }
+
+    /// <summary>The worker settings with the disk store, a 1 MiB cache and the given checkpoint interval.</summary>
+    internal static JsonObject DiskSettings(KafkaTestBed bed, Scratch directory, string instanceId, string checkpointInterval)
+    {
+        var settings = WorkerProcess.Settings(bed, instanceId, commitInterval: "00:00:00.200");
+        var processing = settings["Processing"]!.AsObject();
+        processing["StateStore"] = "rocksdb";
+        processing["StateDirectory"] = Path.Combine(directory.Directory, "state");
+        processing["CacheBytes"] = 1 << 20;
+        processing["CheckpointInterval"] = checkpointInterval;
+        return settings;
+    }
+
+    /// <summary>Each partition's last restore in a worker's log: where its disk store resumed reading, and how many records it read.</summary>
+    internal static List<(int Partition, long From, bool StartedOver, long Records)> StoreRestores(string logs)
+    {
+        var records = new Dictionary<int, long>();
+        foreach (Match m in RestoredLine().Matches(logs))
+        {
+            records[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)] = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+        }
+
+        var stores = new Dictionary<int, (long, bool)>();
+        foreach (Match m in StoreLine().Matches(logs))
+        {
+            stores[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)] = (long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), bool.Parse(m.Groups[3].Value));
+        }
+
+        return [.. stores.OrderBy(s => s.Key).Select(s => (s.Key, s.Value.Item1, s.Value.Item2, records.GetValueOrDefault(s.Key, -1)))];
+    }
+
+    [GeneratedRegex(@"Restored partition (\d+): \d+ streams from (\d+) changelog records")]
+    private static partial Regex RestoredLine();
+
+    [GeneratedRegex(@"Disk store of partition (\d+) brought up to the changelog from offset (\d+) \(read from the beginning instead: (True|False)\)")]
+    private static partial Regex StoreLine();
+}
