@@ -24,7 +24,7 @@ namespace StreamSeq.Processing.State;
 public sealed class StateStore
 {
     /// <summary>Heap bytes of a stream beyond its id's characters and its state buffer (object, fields, table entry).</summary>
-    internal const int StreamOverheadBytes = 320;
+    internal const int StreamOverheadBytes = 200;
 
     private readonly Dictionary<string, StreamState> live = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StreamState>.AlternateLookup<ReadOnlySpan<char>> liveLookup;
