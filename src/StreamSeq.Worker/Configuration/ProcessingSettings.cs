@@ -50,7 +50,7 @@ public sealed class ProcessingSettings
     public string StateDirectory { get; set; } = string.Empty;
 
     /// <summary>The disk store's cache of live streams in bytes of heap (an estimate), shared by the owned partitions.</summary>
-    [Range(1L << 20, 1L << 40)]
+    [Range(16L << 10, 1L << 40)]
     public long CacheBytes { get; set; } = 256L << 20;
 
     /// <summary>The longest time between two checkpoints of a partition's disk store.</summary>
