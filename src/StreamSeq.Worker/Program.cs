@@ -64,6 +64,7 @@ services.AddSingleton(new ProcessorOptions
     MaxComponents = settings.Processing.MaxComponents,
     MaxRecordBytes = settings.Processing.MaxRecordBytes,
     MaxLiveStreams = settings.Processing.MaxLiveStreams,
+    StartingParameters = settings.StartingParameters,
 });
 services.AddSingleton(TimeProvider.System);
 services.AddWorkerTelemetry(builder.Configuration, settings.Kafka.EffectiveInstanceId, settings.Telemetry);

@@ -25,9 +25,11 @@ internal static class RunCommand
         var onError = new Option<string>("--on-error") { Description = "What a malformed or rejected row does: 'skip' (report it with file and line, and continue) or 'fail' (stop with exit code 1 and write no output).", DefaultValueFactory = _ => "skip" };
         onError.AcceptOnlyFromAmong("skip", "fail");
         var deadLetters = new Option<FileInfo?>("--dead-letters") { Description = "Write rejected rows with their reasons to this JSON Lines file." };
+        var parametersOut = new Option<FileInfo?>("--parameters-out") { Description = "At the end, write each stream's learned noise parameters (models with adapt) to this JSON Lines table, one row per stream; the worker (StreamSeq:Processing:ParametersFile) and --parameters-in start streams from it." };
+        var parametersIn = new Option<FileInfo?>("--parameters-in") { Description = "Start each new stream from its row of this table (written by --parameters-out) instead of the spec's values." };
         var command = new Command("run", "Replay observations through a model: filtered estimates, smoothed states, forecasts and alerts, exactly as the worker emits them.")
         {
-            model, input, output, lag, horizon, smooth, lateness, skew, control, onError, deadLetters,
+            model, input, output, lag, horizon, smooth, lateness, skew, control, onError, deadLetters, parametersOut, parametersIn,
         };
         command.SetAction(parse =>
         {
@@ -46,6 +48,8 @@ internal static class RunCommand
                     ControlColumns = parse.GetValue(control)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
                     FailFast = parse.GetValue(onError) == "fail",
                     DeadLetterPath = parse.GetValue(deadLetters)?.FullName,
+                    ParametersOutPath = parse.GetValue(parametersOut)?.FullName,
+                    ParametersInPath = parse.GetValue(parametersIn)?.FullName,
                 },
                 stdout,
                 stderr));
@@ -84,15 +88,23 @@ internal static class RunCommand
 
         var toStdout = request.OutputPath == "-";
         OutputFiles.CheckDistinct(
-            [("--output", request.OutputPath), ("--dead-letters", request.DeadLetterPath)],
-            [("--input", request.InputPath), ("--model", request.ModelPath)]);
+            [("--output", request.OutputPath), ("--dead-letters", request.DeadLetterPath), ("--parameters-out", request.ParametersOutPath)],
+            [("--input", request.InputPath), ("--model", request.ModelPath), ("--parameters-in", request.ParametersInPath)]);
+        if ((request.ParametersOutPath ?? request.ParametersInPath) is not null && binding.Estimator.Info.Parameters.Count == 0)
+        {
+            throw new UsageException($"{(request.ParametersOutPath is not null ? "--parameters-out" : "--parameters-in")}: model '{binding.Name}' learns no parameters (its spec has no adapt).");
+        }
+
+        var router = new ModelRouter([binding]);
         var options = new ProcessorOptions
         {
             KeepHistory = request.Smooth,
             AllowedLateness = TimeSpan.FromMilliseconds(request.Lateness * binding.UnitMilliseconds),
             MaxTimeSkew = request.MaxTimeSkew is { } skew ? TimeSpan.FromMilliseconds(skew * binding.UnitMilliseconds) : null,
+            StartingParameters = request.ParametersInPath is { } table ? ParameterTable.Load(table, router) : null,
         };
-        using var processor = new StreamProcessor(new ModelRouter([binding]), options, numericTimeFormat: TimeFormat.ModelUnits);
+        using var processor = new StreamProcessor(router, options, numericTimeFormat: TimeFormat.ModelUnits);
+        using var parametersFile = request.ParametersOutPath is null ? null : OutputFiles.Open("--parameters-out", request.ParametersOutPath);
         var store = new StateStore();
         using var outFile = toStdout ? null : OutputFiles.Open("--output", request.OutputPath);
         using var deadFile = request.DeadLetterPath is null ? null : OutputFiles.Open("--dead-letters", request.DeadLetterPath);
@@ -130,6 +142,13 @@ internal static class RunCommand
         }
 
         outFile?.Commit();
+        if (parametersFile is not null)
+        {
+            var rows = ParameterTable.Write(parametersFile.Stream, store.Streams);
+            parametersFile.Commit();
+            stderr.WriteLine($"learned parameters of {rows} stream{(rows == 1 ? string.Empty : "s")} -> {request.ParametersOutPath}");
+        }
+
         if (lag > 0 && processor.Steps > 0 && store.Streams.All(s => s.Steps <= lag))
         {
             stderr.WriteLine($"note: no stream has more than --lag {lag} observations, so no fixed-lag smoothed records were written; --smooth smooths whole streams.");

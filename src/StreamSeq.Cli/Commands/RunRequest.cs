@@ -27,4 +27,10 @@ internal sealed class RunRequest
     public bool FailFast { get; init; }
 
     public string? DeadLetterPath { get; init; }
+
+    /// <summary>Where to write the learned per-stream values at the end (null: not written).</summary>
+    public string? ParametersOutPath { get; init; }
+
+    /// <summary>A table of learned values new streams start from (null: the spec's values).</summary>
+    public string? ParametersInPath { get; init; }
 }

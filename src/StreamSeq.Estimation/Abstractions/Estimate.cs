@@ -31,6 +31,8 @@ public sealed class Estimate
         SmoothedMean = new double[n];
         SmoothedCovariance = new double[n * n];
         SmoothedExtras = new double[info.SmoothedExtrasLength];
+        Parameters = new double[info.ParametersLength];
+        ParameterDeviations = new double[info.ParametersLength];
     }
 
     /// <summary>The estimator these buffers belong to.</summary>
@@ -86,6 +88,13 @@ public sealed class Estimate
 
     /// <summary>Family-specific outputs of the smoothed step, laid out as <see cref="EstimatorInfo.SmoothedExtras"/> says.</summary>
     public double[] SmoothedExtras { get; }
+
+    /// <summary>The stream's learned parameters after this step, laid out as <see cref="EstimatorInfo.Parameters"/> says
+    /// (empty for models that learn nothing).</summary>
+    public double[] Parameters { get; }
+
+    /// <summary>Standard deviations of <see cref="Parameters"/> (NaN where the method gives none).</summary>
+    public double[] ParameterDeviations { get; }
 
     /// <summary>Resets the per-step fields before a step.</summary>
     public void Reset()

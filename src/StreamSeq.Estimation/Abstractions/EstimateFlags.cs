@@ -25,4 +25,9 @@ public enum EstimateFlags
     /// <summary>The exact diffuse period ended with state directions the data had not determined numerically; they
     /// received a large finite prior (see docs/diffuse-initialization.md).</summary>
     DiffuseFallback = 32,
+
+    /// <summary>Online noise learning's gate rejected a reading component as an outlier: its predictive tail
+    /// probability was below the gate and the previous reading of that component was not rejected; the state did not
+    /// assimilate it and nothing was learned from it (see docs/adaptation.md).</summary>
+    OutlierRejected = 64,
 }

@@ -5,6 +5,7 @@ public sealed class EstimatorInfo
 {
     private readonly IReadOnlyList<ExtraField> extras = [];
     private readonly IReadOnlyList<ExtraField> smoothedExtras = [];
+    private readonly IReadOnlyList<LearnedParameter> parameters = [];
 
     /// <summary>Family name written into output records, for example <c>kalman</c>, <c>ukf</c>, <c>hmm</c>.</summary>
     public required string Family { get; init; }
@@ -55,6 +56,19 @@ public sealed class EstimatorInfo
 
     /// <summary>Total length of the smoothed extras vector.</summary>
     public int SmoothedExtrasLength { get; private init; }
+
+    /// <summary>
+    /// Parameters each stream learns online (empty unless the spec has <c>adapt</c>), in the order their values are
+    /// laid out in <see cref="Estimate.Parameters"/>; see <see cref="IParameterLearner"/>.
+    /// </summary>
+    public IReadOnlyList<LearnedParameter> Parameters
+    {
+        get => parameters;
+        init => (parameters, ParametersLength) = (value, value.Sum(p => p.Length));
+    }
+
+    /// <summary>Total length of the learned values.</summary>
+    public int ParametersLength { get; private init; }
 
     /// <summary>True when smoothing is possible.</summary>
     public bool CanSmooth => BackwardRecordLength > 0;

@@ -210,6 +210,7 @@ internal static class DiffuseInitialization
     /// </summary>
     public static int Update(
         LinearGaussianModel model,
+        ReadOnlySpan<double> r,
         bool diagonalObservationNoise,
         Span<double> mean,
         Span<double> pstar,
@@ -226,7 +227,6 @@ internal static class DiffuseInitialization
         var m = model.ObservationDimension;
         var k = observed.Length;
         var h = model.Observation;
-        var r = model.ObservationNoise;
         var d = model.ObservationOffset;
 
         // A reading whose square overflows cannot be assimilated (see the class remarks).

@@ -203,6 +203,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// <summary>Offset of the filtered covariance in the state buffer.</summary>
     internal int CovarianceOffset => covSlot;
 
+    /// <summary>Covariances whose largest variance exceeds this get the Cholesky test for positive
+    /// semi-definiteness in the fast kernels (a vague prior still in them, a huge gap).</summary>
+    internal double FragileVariance => fragileVariance;
+
     /// <summary>True while part of the stream's prior is still diffuse (exact diffuse initialisation not yet over).</summary>
     /// <remarks>The slot holds the rank of the diffuse factor, 0 once every direction is determined. Past the reading
     /// budget the remaining directions are reported with a stated finite variance but still resolved exactly.</remarks>
@@ -230,18 +234,26 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <inheritdoc />
-    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
+    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord) =>
+        StepWithNoise(state, observation, estimate, backwardRecord, default, default);
+
+    /// <summary>
+    /// A step with a stream's own noise instead of the model's: R (m×m) and, when the step predicts, Q for this
+    /// observation's gap (n×n); an empty span keeps the model's. Runs the general kernel (exact diffuse start, guard
+    /// rails and restarts as <see cref="Step"/>); used by filters whose streams learn their noise.
+    /// </summary>
+    internal void StepWithNoise(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord, ReadOnlySpan<double> observationNoise, ReadOnlySpan<double> transitionNoise)
     {
         ArgumentNullException.ThrowIfNull(estimate);
         estimate.Reset();
-        var restarted = !Dispatch(state, observation, estimate, backwardRecord);
+        var restarted = !Dispatch(state, observation, estimate, backwardRecord, observationNoise, transitionNoise);
         if (restarted)
         {
             // The prediction grew some variance beyond double precision: what the state knew is lost in rounding, so
             // the stream starts again from its prior with this reading as the first.
             Initialize(state, 0);
             estimate.Reset();
-            Dispatch(state, observation, estimate, backwardRecord);
+            Dispatch(state, observation, estimate, backwardRecord, observationNoise, transitionNoise);
         }
 
         if (estimate.Flags != EstimateFlags.None)
@@ -259,12 +271,17 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// <see cref="RestartGrowth"/> (a huge gap): the previous state is then below rounding next to the new
     /// uncertainty. A state whose variances are all 0 never restarts.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool LostInRounding(double predictedLargest, double previousLargest) =>
+    internal static bool LostInRounding(double predictedLargest, double previousLargest) =>
         predictedLargest > RestartGrowth * previousLargest && previousLargest > 0.0;
 
     /// <summary>Runs the step's kernel; false when the prediction was lost in rounding (nothing written to the state).</summary>
-    private bool Dispatch(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
+    private bool Dispatch(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord, ReadOnlySpan<double> observationNoise, ReadOnlySpan<double> transitionNoise)
     {
+        if (!observationNoise.IsEmpty || !transitionNoise.IsEmpty)
+        {
+            return GeneralStep(state, observation, estimate, backwardRecord, observationNoise, transitionNoise);
+        }
+
         if (scalar && state[DiffuseSlot] == 0.0 && backwardRecord.IsEmpty)
         {
             return ScalarStep(state, observation, estimate);
@@ -285,7 +302,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             return CompactStep(state, observation, estimate);
         }
 
-        return GeneralStep(state, observation, estimate, backwardRecord);
+        return GeneralStep(state, observation, estimate, backwardRecord, default, default);
     }
 
     /// <summary>The n = 1, m = 1 step in scalars with the model's numbers held in fields: the same algebra as
@@ -694,7 +711,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <summary>The largest diagonal entry of an n×n covariance.</summary>
-    private static double LargestVariance(ReadOnlySpan<double> covariance, int n)
+    internal static double LargestVariance(ReadOnlySpan<double> covariance, int n)
     {
         var largest = 0.0;
         for (var i = 0; i < n; i++)
@@ -710,7 +727,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// positive semi-definite in exact arithmetic, so when rounding (a covariance spanning many orders of magnitude)
     /// has made it indefinite it is repaired first (flagged), and no reported observation variance is ever below R's.
     /// </summary>
-    private static void AddObservationNoise(Span<double> observationCovariance, ReadOnlySpan<double> r, int m, double testAbove, Estimate estimate)
+    internal static void AddObservationNoise(Span<double> observationCovariance, ReadOnlySpan<double> r, int m, double testAbove, Estimate estimate)
     {
         if (RepairIfIndefinite(observationCovariance, m, testAbove))
         {
@@ -1199,8 +1216,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         }
     }
 
-    private bool GeneralStep(Span<double> state, in Observation observation, Estimate estimate, Span<double> record)
+    private bool GeneralStep(Span<double> state, in Observation observation, Estimate estimate, Span<double> record, ReadOnlySpan<double> observationNoise, ReadOnlySpan<double> transitionNoise)
     {
+        var r = observationNoise.IsEmpty ? model.ObservationNoise : observationNoise;
         var nn = n * n;
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
@@ -1245,6 +1263,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 f = fs;
                 q = qs;
                 c = cs;
+            }
+
+            if (!transitionNoise.IsEmpty)
+            {
+                q = transitionNoise;
             }
 
             if (diffuse && state[readingsSlot] == diffuseBudget)
@@ -1335,7 +1358,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         Dense.Multiply(h, m, n, pc, n, hp);
         Dense.MultiplyTransposed(hp, m, n, h, m, oc);
         Dense.Symmetrize(oc, m);
-        AddObservationNoise(oc, model.ObservationNoise, m, AlwaysTest, estimate);
+        AddObservationNoise(oc, r, m, AlwaysTest, estimate);
         var scratch = diffuse ? arena.Take((m * n) + Math.Max(m, nn)) : default;
         if (diffuse)
         {
@@ -1375,11 +1398,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             estimate.ObservedCount = k;
             if (diffuse)
             {
-                DiffuseStep(state, factor, rank, y, observed, estimate);
+                DiffuseStep(state, factor, rank, y, observed, estimate, r);
             }
             else
             {
-                StandardUpdate(mean, cov, y, observed, estimate);
+                StandardUpdate(mean, cov, y, observed, estimate, r);
             }
         }
 
@@ -1443,12 +1466,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         DiffuseInitialization.FallbackVariance(DiffuseInitialization.DataScale(state[scaleSlot], largestNoise));
 
     /// <summary>The update of a reading during the diffuse period; counts the readings that spend its budget.</summary>
-    private void DiffuseStep(Span<double> state, Span<double> factor, int rank, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
+    private void DiffuseStep(Span<double> state, Span<double> factor, int rank, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate, ReadOnlySpan<double> r)
     {
         var mean = state.Slice(MeanSlot, n);
         var cov = state.Slice(covSlot, n * n);
         var scale = state[scaleSlot];
-        rank = DiffuseInitialization.Update(model, diagonalObservationNoise, mean, cov, factor, rank, y, observed, estimate, ref scale, out var assimilated);
+        rank = DiffuseInitialization.Update(model, r, diagonalObservationNoise, mean, cov, factor, rank, y, observed, estimate, ref scale, out var assimilated);
         state[scaleSlot] = scale;
         if (rank > 0 && assimilated && state[readingsSlot] < diffuseBudget)
         {
@@ -1474,14 +1497,13 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         return rank;
     }
 
-    private void StandardUpdate(Span<double> mean, Span<double> cov, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate)
+    private void StandardUpdate(Span<double> mean, Span<double> cov, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate, ReadOnlySpan<double> r)
     {
         var k = observed.Length;
         var nn = n * n;
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
         var h = model.Observation;
-        var r = model.ObservationNoise;
         var oc = estimate.ObservationCovariance;
         var om = estimate.ObservationMean;
 
@@ -1568,7 +1590,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// = 0: nothing is scored) or the squared Mahalanobis distance overflows (<paramref name="observed"/> rows scored
     /// with log-likelihood −∞ and NIS +∞, so that anomaly rules fire). Either way the state stays the prediction.
     /// </summary>
-    private static void SkipReading(Estimate estimate, int observed)
+    internal static void SkipReading(Estimate estimate, int observed)
     {
         estimate.Flags |= EstimateFlags.ObservationSkipped;
         estimate.ObservedCount = observed;
@@ -1588,9 +1610,15 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <inheritdoc />
-    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
+    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast) =>
+        ForecastWithNoise(state, stepGap, forecast, default, default);
+
+    /// <summary>Forecasts with a stream's own noise: R (m×m) and Q for one forecast step (n×n); an empty span keeps the
+    /// model's (see <see cref="StepWithNoise"/>).</summary>
+    internal void ForecastWithNoise(ReadOnlySpan<double> state, double stepGap, Forecast forecast, ReadOnlySpan<double> observationNoise, ReadOnlySpan<double> transitionNoise)
     {
         ArgumentNullException.ThrowIfNull(forecast);
+        var r = observationNoise.IsEmpty ? model.ObservationNoise : observationNoise;
         var nn = n * n;
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
@@ -1610,6 +1638,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var q = arena.Take(nn);
         var c = arena.Take(n);
         model.Dynamics.Discretize(stepGap, f, q, c);
+        if (!transitionNoise.IsEmpty)
+        {
+            transitionNoise.CopyTo(q);
+        }
+
         var tmp = arena.Take(nn);
         var an = arena.Take(n);
         var hp = arena.Take(m * n);
@@ -1646,7 +1679,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             Dense.MultiplyTransposed(hp, m, n, h, m, oc);
             for (var i = 0; i < m * m; i++)
             {
-                oc[i] += model.ObservationNoise[i];
+                oc[i] += r[i];
             }
 
             if (stated)
@@ -1700,7 +1733,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// Guard rails after an update: a non-finite state is flagged for re-initialisation; a covariance that is no longer
     /// positive semi-definite (rounding) is repaired in place and the estimate's copy refreshed.
     /// </summary>
-    private static void CheckUpdatedState(ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate, double testAbove)
+    internal static void CheckUpdatedState(ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate, double testAbove)
     {
         if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
         {
@@ -1720,7 +1753,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// span more than 8 orders of magnitude: the covariances where rounding produces clearly negative eigenvalues
     /// (after a vague prior or a huge gap). The general kernel always tests (<see cref="AlwaysTest"/>).
     /// </summary>
-    private static bool RepairIfIndefinite(Span<double> cov, int n, double testAbove)
+    internal static bool RepairIfIndefinite(Span<double> cov, int n, double testAbove)
     {
         if (Dense.LooksPositiveSemiDefinite(cov, n) && (n <= 2 || !Indefinite(cov, n, testAbove)))
         {

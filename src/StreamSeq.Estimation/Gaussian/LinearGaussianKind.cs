@@ -1,4 +1,5 @@
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Gaussian.Adaptive;
 using StreamSeq.Estimation.Gaussian.ContinuousTime;
 using StreamSeq.Estimation.Learning;
 using StreamSeq.Estimation.Specs;
@@ -83,13 +84,25 @@ public sealed class LinearGaussianKind : IModelKind, IExpectationMaximization
         .Nest("preset", ComponentShape);
 
     /// <inheritdoc />
-    public SpecShape Fields => ModelShape;
+    public SpecShape Fields { get; } = ModelShape.With(AdaptationSettings.SpecFields);
 
     /// <inheritdoc />
+    /// <remarks>With <c>adapt</c> every stream learns the named noise parameters online
+    /// (<see cref="AdaptiveKalmanFilter"/>, docs/adaptation.md).</remarks>
     public IEstimator Build(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return new KalmanFilter(BuildModel(spec));
+        var model = BuildModel(spec);
+        var adapt = spec.OptionalStrings("adapt");
+        if (adapt is null)
+        {
+            return spec.Has("adaptation")
+                ? throw spec.Error("adaptation", "configures online learning, but the spec has no adapt list naming what to learn.")
+                : new KalmanFilter(model);
+        }
+
+        var settings = AdaptationSettings.Read(spec, NoiseLearningMethod.RecursiveMaximumLikelihood, NoiseLearningMethod.RecursiveMaximumLikelihood, NoiseLearningMethod.VariationalBayes);
+        return new AdaptiveKalmanFilter(LinearNoiseParameters.Create(spec, model, adapt, settings), settings);
     }
 
     /// <summary>Fits the named fields by expectation-maximisation (see the class remarks for the equations).</summary>

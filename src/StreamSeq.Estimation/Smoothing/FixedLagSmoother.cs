@@ -12,7 +12,7 @@ namespace StreamSeq.Estimation.Smoothing;
 /// restore) and runs L backward steps per observation: O(L) work, no allocation. A re-initialised inner state
 /// clears the history. Wrapping changes nothing in the filtered outputs.
 /// </remarks>
-public sealed class FixedLagSmoother : IEstimator
+public sealed class FixedLagSmoother : IEstimator, IParameterLearner
 {
     private readonly IEstimator inner;
     private readonly IBackwardStep backward;
@@ -56,6 +56,7 @@ public sealed class FixedLagSmoother : IEstimator
             HasStateCovariance = i.HasStateCovariance,
             Extras = i.Extras,
             SmoothedExtras = i.SmoothedExtras,
+            Parameters = i.Parameters,
         };
     }
 
@@ -76,6 +77,28 @@ public sealed class FixedLagSmoother : IEstimator
 
     /// <inheritdoc />
     public EstimatorInfo Info { get; }
+
+    /// <inheritdoc />
+    public void ReadParameters(ReadOnlySpan<double> state, Span<double> values, Span<double> deviations)
+    {
+        if (inner is IParameterLearner learner)
+        {
+            learner.ReadParameters(state[..innerLength], values, deviations);
+        }
+    }
+
+    /// <inheritdoc />
+    public long ReadingsLearned(ReadOnlySpan<double> state) =>
+        inner is IParameterLearner learner ? learner.ReadingsLearned(state[..innerLength]) : 0;
+
+    /// <inheritdoc />
+    public void StartFrom(Span<double> state, ReadOnlySpan<double> values)
+    {
+        if (inner is IParameterLearner learner)
+        {
+            learner.StartFrom(state[..innerLength], values);
+        }
+    }
 
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)

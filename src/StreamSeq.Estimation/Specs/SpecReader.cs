@@ -207,6 +207,35 @@ public sealed class SpecReader
         return ([.. values], r, c);
     }
 
+    /// <summary>An optional array of strings (null when absent).</summary>
+    public IReadOnlyList<string>? OptionalStrings(string name)
+    {
+        if (!TryGet(name, out var v))
+        {
+            return null;
+        }
+
+        if (v.ValueKind != JsonValueKind.Array)
+        {
+            throw Wrong(name, "an array of strings", v);
+        }
+
+        var list = new List<string>();
+        var i = 0;
+        foreach (var item in v.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String)
+            {
+                throw new ModelValidationException($"{FieldPath(name)}[{i}]", $"must be a string, got {Describe(item)}.");
+            }
+
+            list.Add(item.GetString()!);
+            i++;
+        }
+
+        return list;
+    }
+
     /// <summary>A required nested object.</summary>
     public SpecReader Object(string name) => OptionalObject(name) ?? throw Missing(name, "an object");
 

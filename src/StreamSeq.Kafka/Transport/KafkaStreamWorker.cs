@@ -992,7 +992,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     var mean = new double[info.StateDimension];
                     var cov = new double[info.StateDimension * info.StateDimension];
                     state.Model.Estimator.ReadState(state.Buffer, mean, cov);
-                    snapshot = new StreamSnapshot(state.StreamId, state.Model.Name, id, state.Steps, state.LastModelTime, mean, cov, state.Gate.TotalAlerts);
+                    snapshot = new StreamSnapshot(state.StreamId, state.Model.Name, id, state.Steps, state.LastModelTime, mean, cov, state.Gate.TotalAlerts, Processing.State.LearnedParameters.ToJson(state));
                     break;
                 }
             }

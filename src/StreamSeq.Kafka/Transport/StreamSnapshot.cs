@@ -9,4 +9,6 @@ namespace StreamSeq.Kafka.Transport;
 /// <param name="Mean">Filtered state mean.</param>
 /// <param name="Covariance">Filtered state covariance (row-major).</param>
 /// <param name="Alerts">Alerts emitted.</param>
-public sealed record StreamSnapshot(string Stream, string Model, int Partition, long Steps, double LastTime, double[] Mean, double[] Covariance, long Alerts);
+/// <param name="Parameters">The noise the stream has learned (models with <c>adapt</c>; see
+/// <see cref="Processing.State.LearnedParameters"/>), or null.</param>
+public sealed record StreamSnapshot(string Stream, string Model, int Partition, long Steps, double LastTime, double[] Mean, double[] Covariance, long Alerts, System.Text.Json.Nodes.JsonObject? Parameters = null);

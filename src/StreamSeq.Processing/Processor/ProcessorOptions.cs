@@ -35,4 +35,10 @@ public sealed class ProcessorOptions
 
     /// <summary>Keep every step's backward record to emit fixed-interval smoothed records at the end (files only).</summary>
     public bool KeepHistory { get; init; }
+
+    /// <summary>
+    /// Learned values new streams start from (<see cref="State.ParameterTable"/>): a stream created from nothing whose
+    /// model learns its noise starts from its row instead of the spec's values; a restored stream keeps its own.
+    /// </summary>
+    public State.ParameterTable? StartingParameters { get; init; }
 }

@@ -370,7 +370,14 @@ public sealed class StreamProcessor : IDisposable
     /// <summary>A new stream from its model's prior, once its first record passed every check.</summary>
     private StreamState Create(ReadOnlySpan<char> id, ModelBinding model, StateStore store)
     {
-        var state = new StreamState(id.ToString(), model, StreamSeed.Derive(id, model.Spec.Seed));
+        var name = id.ToString();
+        var state = new StreamState(name, model, StreamSeed.Derive(id, model.Spec.Seed));
+        if (options.StartingParameters is { } table && model.Estimator is IParameterLearner learner && table.TryGet(name, model, out var start))
+        {
+            // A new stream of a model that learns its noise starts from what a previous run learned (validated on load).
+            learner.StartFrom(state.Buffer, start);
+        }
+
         if (options.KeepHistory && model.Estimator.Info.CanSmooth)
         {
             state.History = [];

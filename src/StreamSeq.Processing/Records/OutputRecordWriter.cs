@@ -47,6 +47,10 @@ public sealed class OutputRecordWriter : IDisposable
         json.WritePropertyName("nis"u8);
         NumberOrNull(estimate.NormalizedInnovationSquared);
         Extras(info.Extras, estimate.Extras);
+        if (info.Parameters.Count > 0)
+        {
+            Parameters(info.Parameters, estimate.Parameters, estimate.ParameterDeviations);
+        }
 
         if (estimate.Flags != EstimateFlags.None)
         {
@@ -117,6 +121,63 @@ public sealed class OutputRecordWriter : IDisposable
         }
     }
 
+    /// <summary>Writes the learned parameters: <c>"parameters": {"name": {"value": v, "sd": s}, ...}</c>, each value a
+    /// number or a matrix as its spec field is, standard deviations null where the method gives none.</summary>
+    private void Parameters(IReadOnlyList<LearnedParameter> parameters, ReadOnlySpan<double> values, ReadOnlySpan<double> deviations)
+    {
+        json.WritePropertyName("parameters"u8);
+        json.WriteStartObject();
+        var offset = 0;
+        foreach (var parameter in parameters)
+        {
+            json.WritePropertyName(parameter.Name);
+            json.WriteStartObject();
+            json.WritePropertyName("value"u8);
+            Learned(parameter, values.Slice(offset, parameter.Length), false);
+            json.WritePropertyName("sd"u8);
+            Learned(parameter, deviations.Slice(offset, parameter.Length), true);
+            json.WriteEndObject();
+            offset += parameter.Length;
+        }
+
+        json.WriteEndObject();
+    }
+
+    private void Learned(LearnedParameter parameter, ReadOnlySpan<double> values, bool nullable)
+    {
+        if (!parameter.IsMatrix)
+        {
+            NumberOr(values[0], nullable);
+            return;
+        }
+
+        json.WriteStartArray();
+        for (var i = 0; i < parameter.Rows; i++)
+        {
+            json.WriteStartArray();
+            for (var j = 0; j < parameter.Columns; j++)
+            {
+                NumberOr(values[(i * parameter.Columns) + j], nullable);
+            }
+
+            json.WriteEndArray();
+        }
+
+        json.WriteEndArray();
+    }
+
+    private void NumberOr(double value, bool nullable)
+    {
+        if (nullable)
+        {
+            NumberOrNull(value);
+        }
+        else
+        {
+            Number(value, false);
+        }
+    }
+
     /// <summary>Writes a <c>forecast</c> record for horizon <paramref name="horizon"/>.</summary>
     public ReadOnlySpan<byte> WriteForecast(ReadOnlySpan<char> stream, RecordTime time, RecordTime madeAt, string model, int horizon, Forecast forecast)
     {
@@ -172,6 +233,7 @@ public sealed class OutputRecordWriter : IDisposable
         (EstimateFlags.Diffuse, "diffuse"),
         (EstimateFlags.ObservationSkipped, "observation-skipped"),
         (EstimateFlags.DiffuseFallback, "diffuse-fallback"),
+        (EstimateFlags.OutlierRejected, "outlier-rejected"),
     ];
 
     private void Begin(string type, ReadOnlySpan<char> stream, RecordTime time, string model)

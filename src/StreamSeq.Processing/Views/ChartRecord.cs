@@ -83,5 +83,9 @@ public sealed class ChartRecord
     /// <summary>Health flags of a filtered record (<c>repaired</c>, <c>reinitialized</c>, ...).</summary>
     public IReadOnlyList<string> Health { get; init; } = [];
 
+    /// <summary>The learned parameters of a filtered record (models with <c>adapt</c>), one entry per number: a matrix's
+    /// non-zero entries are named <c>name[i][j]</c>; the standard deviation is NaN where the record has none.</summary>
+    public IReadOnlyList<(string Name, double Value, double StandardDeviation)> Parameters { get; init; } = [];
+
     private static readonly Dictionary<string, double> EmptyExtras = [];
 }

@@ -13,7 +13,7 @@ public sealed class ChartRecordReader
 {
     private static readonly HashSet<string> KnownFields = new(StringComparer.Ordinal)
     {
-        "type", "stream", "time", "model", "predicted", "observation", "state", "logLik", "nis", "health",
+        "type", "stream", "time", "model", "predicted", "observation", "state", "logLik", "nis", "health", "parameters",
         "method", "lag", "madeAt", "horizon", "rule", "score", "threshold", "values", "expected",
     };
 
@@ -122,11 +122,16 @@ public sealed class ChartRecordReader
 
         var extras = new Dictionary<string, double>(StringComparer.Ordinal);
         var health = new List<string>();
+        var parameters = new List<(string, double, double)>();
         foreach (var p in record.EnumerateObject())
         {
             if (p.NameEquals("health") && p.Value.ValueKind == JsonValueKind.Array)
             {
                 health.AddRange(p.Value.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!));
+            }
+            else if (p.NameEquals("parameters") && p.Value.ValueKind == JsonValueKind.Object)
+            {
+                ReadParameters(p.Value, parameters);
             }
             else if (!KnownFields.Contains(p.Name) && p.Value.ValueKind == JsonValueKind.Number)
             {
@@ -149,7 +154,58 @@ public sealed class ChartRecordReader
             LogLikelihood = OptionalNumber(record, "logLik"),
             Extras = extras,
             Health = health,
+            Parameters = parameters,
         };
+    }
+
+    /// <summary>Flattens <c>parameters</c>: numbers as they are, a matrix's non-zero entries as <c>name[i][j]</c>.</summary>
+    private static void ReadParameters(JsonElement parameters, List<(string, double, double)> target)
+    {
+        static double Value(JsonElement e) => e.ValueKind == JsonValueKind.Number ? e.GetDouble() : double.NaN;
+        foreach (var p in parameters.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.Object || !p.Value.TryGetProperty("value", out var value))
+            {
+                continue;
+            }
+
+            var sd = p.Value.TryGetProperty("sd", out var s) ? s : default;
+            if (value.ValueKind == JsonValueKind.Number)
+            {
+                target.Add((p.Name, value.GetDouble(), sd.ValueKind == JsonValueKind.Number ? sd.GetDouble() : double.NaN));
+                continue;
+            }
+
+            if (value.ValueKind != JsonValueKind.Array)
+            {
+                continue;
+            }
+
+            var i = 0;
+            foreach (var row in value.EnumerateArray())
+            {
+                if (row.ValueKind != JsonValueKind.Array)
+                {
+                    i++;
+                    continue;
+                }
+
+                var j = 0;
+                foreach (var cell in row.EnumerateArray())
+                {
+                    var v = Value(cell);
+                    if (v != 0.0)
+                    {
+                        var deviation = sd.ValueKind == JsonValueKind.Array && sd.GetArrayLength() > i && sd[i].ValueKind == JsonValueKind.Array && sd[i].GetArrayLength() > j ? Value(sd[i][j]) : double.NaN;
+                        target.Add(($"{p.Name}[{i}][{j}]", v, deviation));
+                    }
+
+                    j++;
+                }
+
+                i++;
+            }
+        }
     }
 
     private ChartRecord Smoothed(JsonElement record, string stream, string model, double time, bool isDate)

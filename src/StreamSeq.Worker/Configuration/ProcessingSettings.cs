@@ -65,4 +65,11 @@ public sealed class ProcessingSettings
         CacheBytes = CacheBytes,
         CheckpointInterval = CheckpointInterval,
     };
+
+    /// <summary>
+    /// A table of learned per-stream noise (<c>streamseq run --parameters-out</c>, JSON Lines): a stream of a model with
+    /// <c>adapt</c> that starts from nothing starts from its row instead of the spec's values. A stream restored from
+    /// the changelog keeps what it learned. Empty: none. Checked against the models at start.
+    /// </summary>
+    public string? ParametersFile { get; set; }
 }

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using StreamSeq.Kafka;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
+using StreamSeq.Processing.State;
 using StreamSeq.Worker.Alerts;
 
 namespace StreamSeq.Worker.Configuration;
@@ -23,8 +24,9 @@ public sealed class WorkerSettings
     /// <summary>The key that decides what an unknown key does.</summary>
     public const string UnknownSettingsKey = SettingsCatalog.Root + ":UnknownSettings";
 
-    private WorkerSettings(KafkaTransportOptions kafka, ProcessingSettings processing, EmbeddedSettings embedded, DashboardSettings dashboard, ModelRouter router, bool usesEmbeddedBroker, IReadOnlyList<string> ignored, TelemetryExporters telemetry)
+    private WorkerSettings(KafkaTransportOptions kafka, ProcessingSettings processing, EmbeddedSettings embedded, DashboardSettings dashboard, ModelRouter router, ParameterTable? startingParameters, bool usesEmbeddedBroker, IReadOnlyList<string> ignored, TelemetryExporters telemetry)
     {
+        StartingParameters = startingParameters;
         Telemetry = telemetry;
         Kafka = kafka;
         Processing = processing;
@@ -49,6 +51,9 @@ public sealed class WorkerSettings
 
     /// <summary>Models and routes.</summary>
     public ModelRouter Router { get; }
+
+    /// <summary>The learned values new streams start from (<c>StreamSeq:Processing:ParametersFile</c>; null when unset).</summary>
+    public ParameterTable? StartingParameters { get; }
 
     /// <summary>True when the embedded broker (and, unless turned off, the simulator) runs in this process.</summary>
     public bool UsesEmbeddedBroker { get; }
@@ -107,16 +112,18 @@ public sealed class WorkerSettings
         StopOn(ListenAddresses.FindProblems(configuration));
 
         ModelRouter router;
+        ParameterTable? startingParameters;
         try
         {
             router = ModelConfiguration.Build(configuration, processing);
+            startingParameters = Configuration.StartingParameters.Load(processing, router);
         }
         catch (InvalidOperationException e)
         {
             throw new InvalidSettingsException(e.Message, e);
         }
 
-        return new WorkerSettings(kafka, processing, embedded, dashboard, router, usesEmbedded, unknownMode == "warn" ? unknown : [], telemetry);
+        return new WorkerSettings(kafka, processing, embedded, dashboard, router, startingParameters, usesEmbedded, unknownMode == "warn" ? unknown : [], telemetry);
     }
 
     private static void StopOn(IEnumerable<string> problems)

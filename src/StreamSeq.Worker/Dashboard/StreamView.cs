@@ -19,6 +19,7 @@ internal sealed class StreamView
     private readonly double[] nis = new double[NisWindow];
     private readonly Dictionary<string, double> extras = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> healthCounts = new(StringComparer.Ordinal);
+    private IReadOnlyList<(string Name, double Value, double StandardDeviation)> learned = [];
     private readonly Queue<AnomalyMark> anomalies = new();
     private readonly List<double[]> forecastFan = [];
     private DashboardClient[] clients = [];
@@ -179,6 +180,11 @@ internal sealed class StreamView
                         healthCounts[h] = healthCounts.GetValueOrDefault(h) + 1;
                     }
 
+                    if (record.Parameters.Count > 0)
+                    {
+                        learned = record.Parameters;
+                    }
+
                     var line = record.Mean ?? record.PredictiveMean;
                     var spread = record.Mean is null ? record.PredictiveStandardDeviation : record.StandardDeviation;
                     if (record.Mean is null)
@@ -269,6 +275,18 @@ internal sealed class StreamView
             }
 
             json.WriteEndObject();
+            json.WritePropertyName("parameters");
+            json.WriteStartArray();
+            foreach (var (name, value, sd) in learned)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", name);
+                DashboardJson.Number(json, "value", value);
+                DashboardJson.Number(json, "sd", sd);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
             json.WriteNumber("watchers", clients.Length);
             json.WriteEndObject();
         }

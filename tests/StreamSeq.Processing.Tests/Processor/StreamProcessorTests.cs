@@ -302,6 +302,34 @@ public sealed class StreamProcessorTests
     }
 
     [Fact]
+    public void Process_LiveStreamLimitReachedWhileOtherStreamsAreDirty_NewAndRevivedStreamsKeepTheirFirstStep()
+    {
+        // Between commits the streams of a batch are dirty (not yet in the changelog) and cannot be evicted; a stream
+        // created or revived then must not evict itself before its step, or that step is lost.
+        var binding = TestModels.Binding(TestModels.LocalLevel);
+        List<string> Run(int limit)
+        {
+            using var p = new StreamProcessor(TestModels.Router(binding), numericTimeFormat: TimeFormat.ModelUnits);
+            var store = new StateStore(maxLiveStreams: limit);
+            var sink = new ListSink();
+            for (var t = 0; t < 20; t++)
+            {
+                for (var s = 0; s < 12; s++)
+                {
+                    Feed(p, store, sink, $"s{s}", t, Math.Cos(t + s));
+                }
+
+                // A commit every round of twelve records.
+                store.ClearDirty();
+            }
+
+            return [.. sink.Records.Select(r => r.Json)];
+        }
+
+        Assert.Equal(Run(0), Run(4));
+    }
+
+    [Fact]
     public void Process_LiveStreamLimitWithCommitsAtRandomPoints_OutputsAndCommittedStatesEqualAnUnlimitedRun()
     {
         // The transport writes DirtyStreams and DirtyEvicted at each commit and then clears them: that view of the

@@ -52,6 +52,41 @@ public sealed class WorkerConfigurationTests
     }
 
     [Fact]
+    public void StartingParameters_TableFile_LoadsAgainstTheModelsOrFailsNamingSettingFileAndLine()
+    {
+        var router = ModelConfiguration.Build(
+            Config(
+                ("StreamSeq:Models:0:name", "ll"),
+                ("StreamSeq:Models:0:kind", "linear-gaussian"),
+                ("StreamSeq:Models:0:components:0:type", "local-level"),
+                ("StreamSeq:Models:0:components:0:levelNoise", "0.1"),
+                ("StreamSeq:Models:0:observationNoise:0:0", "2"),
+                ("StreamSeq:Models:0:adapt:0", "observationNoise"),
+                ("StreamSeq:Models:0:adapt:1", "components[0].levelNoise")),
+            new ProcessingSettings());
+        Assert.Null(StartingParameters.Load(new ProcessingSettings(), router));
+        var path = Path.Combine(Path.GetTempPath(), $"streamseq-parameters-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            File.WriteAllText(path, """
+                {"stream":"a","model":"ll","parameters":{"observationNoise":{"value":[[0.5]]},"components[0].levelNoise":0.02}}
+                {"stream":"b","model":"ll","parameters":{"observationNoise":[[0]]}}
+                """);
+            var e = Assert.Throws<InvalidOperationException>(() => StartingParameters.Load(new ProcessingSettings { ParametersFile = path }, router));
+            Assert.StartsWith($"StreamSeq:Processing:ParametersFile: {path}:2: parameters.observationNoise[0][0]: must be a positive", e.Message, StringComparison.Ordinal);
+            File.WriteAllLines(path, File.ReadAllLines(path).Take(1));
+            Assert.Equal(1, StartingParameters.Load(new ProcessingSettings { ParametersFile = path }, router)!.Count);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        var missing = Assert.Throws<InvalidOperationException>(() => StartingParameters.Load(new ProcessingSettings { ParametersFile = path }, router));
+        Assert.StartsWith("StreamSeq:Processing:ParametersFile: ", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Worker_InvalidKafkaSetting_ExitsWithMessageNamingTheSetting()
     {
         var start = new ProcessStartInfo("dotnet", [WorkerBuild.Dll(), "--StreamSeq:Kafka:CommitInterval=00:01:00", "--StreamSeq:Kafka:TransactionTimeout=00:00:10", "--StreamSeq:Kafka:BootstrapServers=127.0.0.1:1", "--Urls=http://127.0.0.1:0"])

@@ -57,6 +57,20 @@ public sealed class WorkerSettingsTests
     }
 
     [Fact]
+    public void Load_ParametersFileThatCannotBeRead_StopsNamingTheSettingAndTheFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"streamseq-missing-{Guid.NewGuid():N}.jsonl");
+        var cluster = new Dictionary<string, string?> { ["StreamSeq:Kafka:BootstrapServers"] = "kafka:9092" };
+        Assert.Null(WorkerSettings.Load(Sources(Shipped, cluster)).StartingParameters);
+
+        cluster["StreamSeq:Processing:ParametersFile"] = path;
+        var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Shipped, cluster)));
+
+        var problem = Assert.Single(e.Problems);
+        Assert.StartsWith($"StreamSeq:Processing:ParametersFile: {path}: parameter table not found", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_SettingsInAnotherFile_CountAsGiven()
     {
         var production = new Dictionary<string, string?> { ["StreamSeq:Processing:Horizon"] = "1" };

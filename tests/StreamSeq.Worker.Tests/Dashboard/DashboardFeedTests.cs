@@ -84,6 +84,25 @@ public sealed class DashboardFeedTests
     }
 
     [Fact]
+    public async Task Apply_ModelThatLearnsItsNoise_SummaryShowsTheLatestLearnedValues()
+    {
+        var adaptive = TestInput.Model.TrimEnd().TrimEnd('}') + """, "adapt": ["observationNoise"]}""";
+        using var harness = new FeedHarness(new DashboardSettings { History = 1000 }, model: adaptive);
+        var input = TestInput.Generate(streams: 2, perStream: 80, seed: 6);
+        var outputs = harness.Publish(input);
+        await harness.DrainAsync(input.Count + outputs.Count);
+        foreach (var stream in new[] { "sensor-0000", "sensor-0001" })
+        {
+            var last = outputs.Where(o => o.Stream == stream && o.Kind == OutputKind.Filtered).Select(o => JsonDocument.Parse(o.Json).RootElement).Last();
+            var learned = last.GetProperty("parameters").GetProperty("observationNoise");
+            var shown = Assert.Single(harness.History(stream).GetProperty("summary").GetProperty("parameters").EnumerateArray());
+            Assert.Equal("observationNoise[0][0]", shown.GetProperty("name").GetString());
+            Assert.Equal(learned.GetProperty("value")[0][0].GetDouble(), shown.GetProperty("value").GetDouble());
+            Assert.Equal(learned.GetProperty("sd")[0][0].GetDouble(), shown.GetProperty("sd").GetDouble());
+        }
+    }
+
+    [Fact]
     public async Task Publish_FeedFallsBehind_DropsTheOldestRecordsAndCountsThem()
     {
         // The taps only enqueue: with the feed stopped, a queue of 64 keeps the newest 64 records and counts the rest.

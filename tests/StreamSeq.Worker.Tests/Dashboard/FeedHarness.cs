@@ -20,10 +20,10 @@ internal sealed class FeedHarness : IDisposable
 {
     private readonly ServiceProvider services;
 
-    public FeedHarness(DashboardSettings settings, int lag = 2, int horizon = 2)
+    public FeedHarness(DashboardSettings settings, int lag = 2, int horizon = 2, string model = TestInput.Model)
     {
         services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        Router = KafkaTestBed.Router(TestInput.Model, lag, horizon);
+        Router = KafkaTestBed.Router(model, lag, horizon);
         Feed = new DashboardFeed(Outputs, Inputs, Router, Options.Create(settings), new DashboardMetrics(services.GetRequiredService<IMeterFactory>()), TimeProvider.System, NullLogger<DashboardFeed>.Instance);
     }
 

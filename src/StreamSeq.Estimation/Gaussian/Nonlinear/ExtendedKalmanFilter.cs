@@ -24,7 +24,7 @@ namespace StreamSeq.Estimation.Gaussian.Nonlinear;
 /// (<see cref="EstimateFlags.Repaired"/>); an innovation covariance that is not positive definite skips the update
 /// (<see cref="EstimateFlags.ObservationSkipped"/>).</para>
 /// </remarks>
-public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep
+public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep, IObservationNoiseOverride
 {
     private readonly NonlinearGaussianModel model;
     private readonly int n;
@@ -81,7 +81,11 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <inheritdoc />
-    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
+    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord) =>
+        StepWithNoise(state, observation, estimate, backwardRecord, observationNoise);
+
+    /// <inheritdoc />
+    public void StepWithNoise(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord, ReadOnlySpan<double> r)
     {
         ArgumentNullException.ThrowIfNull(estimate);
         estimate.Reset();
@@ -131,12 +135,12 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep
         var om = estimate.ObservationMean.AsSpan();
         var oc = estimate.ObservationCovariance.AsSpan();
         var h = arena.Take(m * n);
-        ObservationMoments(pm, pc, om, oc, h);
+        ObservationMoments(pm, pc, om, oc, h, r);
         pm.CopyTo(mean);
         pc.CopyTo(cov);
         Span<int> observed = stackalloc int[m];
         var k = GaussianUpdate.Observed(observation.Values, observed);
-        if (k > 0 && !GaussianUpdate.Joseph(n, m, mean, cov, h, observationNoise, om, oc, observation.Values, observed[..k], estimate))
+        if (k > 0 && !GaussianUpdate.Joseph(n, m, mean, cov, h, r, om, oc, observation.Values, observed[..k], estimate))
         {
             estimate.Flags |= EstimateFlags.ObservationSkipped;
         }
@@ -162,7 +166,7 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep
             mean.CopyTo(pm);
             cov.CopyTo(pc);
             h.Clear();
-            ObservationMoments(pm, pc, om, oc, h);
+            ObservationMoments(pm, pc, om, oc, h, r);
             cross.Clear();
         }
 
@@ -180,7 +184,11 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <inheritdoc />
-    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
+    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast) =>
+        ForecastWithNoise(state, stepGap, forecast, observationNoise);
+
+    /// <inheritdoc />
+    public void ForecastWithNoise(ReadOnlySpan<double> state, double stepGap, Forecast forecast, ReadOnlySpan<double> r)
     {
         ArgumentNullException.ThrowIfNull(forecast);
         var nn = n * n;
@@ -215,7 +223,7 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep
             Dense.Symmetrize(p, n);
             p.CopyTo(forecast.StateCovarianceAt(k));
             h.Clear();
-            ObservationMoments(a, p, forecast.ObservationMeanAt(k), forecast.ObservationCovarianceAt(k), h);
+            ObservationMoments(a, p, forecast.ObservationMeanAt(k), forecast.ObservationCovarianceAt(k), h, r);
         }
 
         arena.Release(mark);
@@ -244,7 +252,7 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <summary>ŷ = h(a), H = ∂h/∂x at a (into <paramref name="h"/>, cleared) and S = H P H' + R.</summary>
-    private void ObservationMoments(ReadOnlySpan<double> a, ReadOnlySpan<double> p, Span<double> observationMean, Span<double> observationCovariance, Span<double> h)
+    private void ObservationMoments(ReadOnlySpan<double> a, ReadOnlySpan<double> p, Span<double> observationMean, Span<double> observationCovariance, Span<double> h, ReadOnlySpan<double> r)
     {
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
@@ -255,7 +263,41 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep
         Dense.MultiplyTransposed(hp, m, n, h, m, observationCovariance);
         for (var i = 0; i < m * m; i++)
         {
-            observationCovariance[i] += observationNoise[i];
+            observationCovariance[i] += r[i];
+        }
+
+        arena.Release(mark);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Linearised at the filtered mean: (y_i − h_i(a))² + (H P H')_ii with H = ∂h/∂x at a.</remarks>
+    public void ExpectedSquaredResiduals(ReadOnlySpan<double> state, ReadOnlySpan<double> y, Span<double> squares)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var mean = NonlinearState.Mean(state, n);
+        var cov = NonlinearState.Covariance(state, n);
+        var fitted = arena.Take(m);
+        var h = arena.Take(m * n);
+        model.Observation(mean, fitted);
+        ObservationJacobianAt(mean, h);
+        for (var i = 0; i < m; i++)
+        {
+            var row = h.Slice(i * n, n);
+            var hph = 0.0;
+            for (var c = 0; c < n; c++)
+            {
+                var acc = 0.0;
+                for (var e = 0; e < n; e++)
+                {
+                    acc += cov[(c * n) + e] * row[e];
+                }
+
+                hph += row[c] * acc;
+            }
+
+            var residual = y[i] - fitted[i];
+            squares[i] = (residual * residual) + hph;
         }
 
         arena.Release(mark);

@@ -1,4 +1,5 @@
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Gaussian.Adaptive;
 using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Estimation.Gaussian.Nonlinear;
@@ -6,7 +7,8 @@ namespace StreamSeq.Estimation.Gaussian.Nonlinear;
 /// <summary>
 /// The <c>extended-kalman</c> spec kind: an extended Kalman filter over a built-in nonlinear <c>model</c>
 /// (see <see cref="NonlinearModelSpec"/>), with <c>"jacobians": "model"</c> (default: analytic) or
-/// <c>"finite-differences"</c>.
+/// <c>"finite-differences"</c>. With <c>"adapt": ["model.observationNoise"]</c> every stream learns its observation
+/// noise online (<see cref="AdaptiveNonlinearFilter"/>).
 /// </summary>
 /// <example>
 /// <code>{"name":"swing","kind":"extended-kalman","model":{"type":"pendulum","dt":0.01,"g":9.81,"qc":0.1,
@@ -21,7 +23,7 @@ public sealed class ExtendedKalmanKind : IModelKind
     public string Description => "Extended Kalman filter (analytic or finite-difference Jacobians) over a pendulum, growth or linear model.";
 
     /// <inheritdoc />
-    public SpecShape Fields { get; } = SpecShape.Of("jacobians").Nest(NonlinearModelSpec.Field, NonlinearModelSpec.Shape);
+    public SpecShape Fields { get; } = SpecShape.Of("jacobians").Nest(NonlinearModelSpec.Field, NonlinearModelSpec.Shape).With(AdaptationSettings.SpecFields);
 
     /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
@@ -34,6 +36,6 @@ public sealed class ExtendedKalmanKind : IModelKind
             "finite-differences" => JacobianSource.FiniteDifferences,
             var other => throw spec.Error("jacobians", $"must be \"model\" or \"finite-differences\", got \"{other}\"."),
         };
-        return new ExtendedKalmanFilter(model, jacobians);
+        return AdaptiveNonlinearFilter.Wrap(spec, new ExtendedKalmanFilter(model, jacobians));
     }
 }

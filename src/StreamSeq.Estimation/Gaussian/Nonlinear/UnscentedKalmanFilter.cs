@@ -31,7 +31,7 @@ namespace StreamSeq.Estimation.Gaussian.Nonlinear;
 /// stream from the prior (<see cref="EstimateFlags.Reinitialized"/>; the step index keeps counting); an innovation
 /// covariance that is not positive definite skips the update (<see cref="EstimateFlags.ObservationSkipped"/>).</para>
 /// </remarks>
-public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
+public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep, IObservationNoiseOverride
 {
     private readonly NonlinearGaussianModel model;
     private readonly int n;
@@ -104,7 +104,11 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <inheritdoc />
-    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
+    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord) =>
+        StepWithNoise(state, observation, estimate, backwardRecord, observationNoise);
+
+    /// <inheritdoc />
+    public void StepWithNoise(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord, ReadOnlySpan<double> r)
     {
         ArgumentNullException.ThrowIfNull(estimate);
         estimate.Reset();
@@ -159,7 +163,7 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
         if (ok)
         {
             // FilterPy draws the points again from the predicted moments before the update.
-            ok = ObservationMoments(pm, pc, work, om, oc, Robust, out repaired);
+            ok = ObservationMoments(pm, pc, work, om, oc, r, Robust, out repaired);
             if (repaired)
             {
                 estimate.Flags |= EstimateFlags.Repaired;
@@ -201,7 +205,7 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
             estimate.ObservedCount = 0;
             mean.CopyTo(pm);
             cov.CopyTo(pc);
-            ObservationMoments(pm, pc, work, om, oc, repair: true, out _);
+            ObservationMoments(pm, pc, work, om, oc, r, repair: true, out _);
             cross.Clear();
         }
 
@@ -219,7 +223,11 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <inheritdoc />
-    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
+    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast) =>
+        ForecastWithNoise(state, stepGap, forecast, observationNoise);
+
+    /// <inheritdoc />
+    public void ForecastWithNoise(ReadOnlySpan<double> state, double stepGap, Forecast forecast, ReadOnlySpan<double> r)
     {
         ArgumentNullException.ThrowIfNull(forecast);
         var nn = n * n;
@@ -242,7 +250,7 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
             Propagate(new TransitionContext(stepGap, held + k), stepGap, work, next, nextCov);
             next.CopyTo(a);
             nextCov.CopyTo(p);
-            ObservationMoments(a, p, work, forecast.ObservationMeanAt(k), forecast.ObservationCovarianceAt(k), repair: true, out _);
+            ObservationMoments(a, p, work, forecast.ObservationMeanAt(k), forecast.ObservationCovarianceAt(k), r, repair: true, out _);
         }
 
         arena.Release(mark);
@@ -270,6 +278,35 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
         message.Slice(n, n * n).CopyTo(covariance);
     }
 
+    /// <inheritdoc />
+    /// <remarks>By the filter's sigma points of the filtered state: (y_i − ŷ_i)² + Σ_j W^c_j (Z_ji − ŷ_i)² with
+    /// Z_j = h(σ_j) and ŷ = Σ_j W^m_j Z_j, the unscented estimate of E[(y_i − h_i(x))²].</remarks>
+    public void ExpectedSquaredResiduals(ReadOnlySpan<double> state, ReadOnlySpan<double> y, Span<double> squares)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var work = new Workspace(arena.Take(workspaceLength), n, m, count);
+        var cov = arena.Take(n * n);
+        NonlinearState.Covariance(state, n).CopyTo(cov);
+        var fitted = arena.Take(m);
+        var variance = arena.Take(m * m);
+        var noNoise = arena.Take(m * m);
+        if (ObservationMoments(NonlinearState.Mean(state, n), cov, work, fitted, variance, noNoise, repair: true, out _))
+        {
+            for (var i = 0; i < m; i++)
+            {
+                var residual = y[i] - fitted[i];
+                squares[i] = (residual * residual) + variance[(i * m) + i];
+            }
+        }
+        else
+        {
+            squares[..m].Fill(double.NaN);
+        }
+
+        arena.Release(mark);
+    }
+
     /// <summary>
     /// Draws the points from (mean, cov), pushes them through h and writes ŷ, S (with R) and the residuals Z_i − ŷ.
     /// </summary>
@@ -279,6 +316,7 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
         Workspace work,
         Span<double> observationMean,
         Span<double> observationCovariance,
+        ReadOnlySpan<double> r,
         bool repair,
         out bool repaired)
     {
@@ -298,7 +336,7 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep
         UnscentedTransform.Covariance(work.ObservationResiduals, count, m, covarianceWeights, observationCovariance);
         for (var i = 0; i < m * m; i++)
         {
-            observationCovariance[i] += observationNoise[i];
+            observationCovariance[i] += r[i];
         }
 
         return true;

@@ -1,11 +1,14 @@
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Gaussian.Adaptive;
 using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Estimation.Gaussian.Nonlinear;
 
 /// <summary>
 /// The <c>unscented-kalman</c> spec kind: an unscented Kalman filter over a built-in nonlinear <c>model</c>
-/// (see <see cref="NonlinearModelSpec"/>), with <c>sigmaPoints</c> and <c>robust</c> (default true).
+/// (see <see cref="NonlinearModelSpec"/>), with <c>sigmaPoints</c> and <c>robust</c> (default true). With
+/// <c>"adapt": ["model.observationNoise"]</c> every stream learns its observation noise online
+/// (<see cref="AdaptiveNonlinearFilter"/>).
 /// </summary>
 /// <remarks>
 /// <c>sigmaPoints</c>: <c>{"scheme":"merwe","alpha":1,"beta":2,"kappa":0}</c> (these are the defaults) or
@@ -34,7 +37,8 @@ public sealed class UnscentedKalmanKind : IModelKind
     /// <inheritdoc />
     public SpecShape Fields { get; } = SpecShape.Of("robust")
         .Nest(NonlinearModelSpec.Field, NonlinearModelSpec.Shape)
-        .Nest("sigmaPoints", SigmaPointsShape);
+        .Nest("sigmaPoints", SigmaPointsShape)
+        .With(AdaptationSettings.SpecFields);
 
     /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
@@ -42,7 +46,7 @@ public sealed class UnscentedKalmanKind : IModelKind
         ArgumentNullException.ThrowIfNull(spec);
         var model = NonlinearModelSpec.Read(spec);
         var points = ReadSigmaPoints(spec.OptionalObject("sigmaPoints"), model.StateDimension);
-        return new UnscentedKalmanFilter(model, points, spec.Boolean("robust", true));
+        return AdaptiveNonlinearFilter.Wrap(spec, new UnscentedKalmanFilter(model, points, spec.Boolean("robust", true)));
     }
 
     /// <summary>Reads an optional <c>sigmaPoints</c> object (default Merwe α = 1, β = 2, κ = 0).</summary>

@@ -272,6 +272,20 @@
     const box = document.getElementById('health');
     box.textContent = h.text;
     box.className = `value ${h.ok ? 'health-ok' : 'health-warn'}`;
+    renderParameters(s.parameters || []);
+  }
+
+  function renderParameters(parameters) {
+    document.getElementById('learned').hidden = parameters.length === 0;
+    const rows = document.createDocumentFragment();
+    for (const p of parameters) {
+      const tr = el('tr');
+      tr.appendChild(el('td', p.name));
+      tr.appendChild(el('td', number(p.value, 4), 'num'));
+      tr.appendChild(el('td', p.sd === null || p.sd === undefined ? '–' : number(p.sd, 2), 'num'));
+      rows.appendChild(tr);
+    }
+    document.querySelector('#parameters tbody').replaceChildren(rows);
   }
 
   function renderAnomalies() {
