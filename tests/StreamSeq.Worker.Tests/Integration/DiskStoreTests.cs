@@ -27,26 +27,14 @@ public sealed partial class DiskStoreTests(ITestOutputHelper output)
         var settings = DiskSettings(bed, directory, "disk-1", checkpointInterval: "00:00:30");
 
         bed.Produce(input[..half]);
-        using (var first = WorkerProcess.Start(settings, Path.Combine(directory.Directory, "run0")))
-        {
-            bed.WaitForFiltered(half, TimeSpan.FromMinutes(3), first.Logs);
-            Assert.Equal(0, first.Stop(TimeSpan.FromSeconds(60)));
-        }
-
+        RunUntilCommitted(bed, settings, Path.Combine(directory.Directory, "run0"), half);
         var changelogEnd = bed.HighWatermarkSum(bed.Options.ChangelogTopic, KafkaTestBed.InputPartitions);
         bed.Produce(input[half..]);
-        string logs;
-        using (var second = WorkerProcess.Start(settings, Path.Combine(directory.Directory, "run1")))
-        {
-            bed.WaitForFiltered(input.Count, TimeSpan.FromMinutes(3), second.Logs);
-            Assert.Equal(0, second.Stop(TimeSpan.FromSeconds(60)));
-            logs = second.Logs();
-        }
+        var restores = StoreRestores(RunUntilCommitted(bed, settings, Path.Combine(directory.Directory, "run1"), input.Count));
 
         // A clean stop checkpoints at the changelog's end: the restart reads no record before it, and nothing was
         // written after it. Without the checkpoint it would have read all of them (changelogEnd records).
-        var restores = StoreRestores(logs);
-        output.WriteLine($"changelog records at the stop: {changelogEnd}; restart: {string.Join("; ", restores.Select(r => $"partition {r.Partition} from offset {r.From}, {r.Records} records read"))}");
+        output.WriteLine($"changelog records at the stop: {changelogEnd}; restart: {Describe(restores)}");
         Assert.Equal(KafkaTestBed.InputPartitions, restores.Count);
         Assert.All(restores, r => Assert.False(r.StartedOver));
         Assert.Equal(changelogEnd, restores.Sum(r => r.From));
@@ -75,18 +63,11 @@ public sealed partial class DiskStoreTests(ITestOutputHelper output)
 
         var committedBeforeKill = bed.CountCommitted(bed.Options.FilteredTopic);
         producing.Join();
-        string logs;
-        using (var restarted = WorkerProcess.Start(settings, Path.Combine(directory.Directory, "run1")))
-        {
-            bed.WaitForFiltered(input.Count, TimeSpan.FromMinutes(3), restarted.Logs);
-            Assert.Equal(0, restarted.Stop(TimeSpan.FromSeconds(60)));
-            logs = restarted.Logs();
-        }
+        var restores = StoreRestores(RunUntilCommitted(bed, settings, Path.Combine(directory.Directory, "run1"), input.Count));
 
         // Every partition resumed from its local store's checkpoint (not from the beginning), and what the store missed
         // (the killed transaction's states, or the commits after the checkpoint) came from the changelog's tail.
-        var restores = StoreRestores(logs);
-        output.WriteLine($"{fault}: {committedBeforeKill} filtered records committed before the kill; restart: {string.Join("; ", restores.Select(r => $"partition {r.Partition} from offset {r.From}, {r.Records} records read"))}");
+        output.WriteLine($"{fault}: {committedBeforeKill} filtered records committed before the kill; restart: {Describe(restores)}");
         Assert.True(committedBeforeKill > 0 && committedBeforeKill < input.Count, $"the kill should land mid-stream: {committedBeforeKill} of {input.Count}");
         Assert.Contains(restores, r => r.From > 0 && r.Records > 0);
         Assert.All(restores, r => Assert.False(r.StartedOver));
@@ -104,6 +85,18 @@ public sealed partial class DiskStoreTests(ITestOutputHelper output)
         processing["CheckpointInterval"] = checkpointInterval;
         return settings;
     }
+
+    /// <summary>Runs a worker process until <paramref name="expected"/> filtered records are committed, stops it (SIGTERM) and returns its log.</summary>
+    private static string RunUntilCommitted(KafkaTestBed bed, JsonObject settings, string directory, int expected)
+    {
+        using var worker = WorkerProcess.Start(settings, directory);
+        bed.WaitForFiltered(expected, TimeSpan.FromMinutes(3), worker.Logs);
+        Assert.Equal(0, worker.Stop(TimeSpan.FromSeconds(60)));
+        return worker.Logs();
+    }
+
+    private static string Describe(List<(int Partition, long From, bool StartedOver, long Records)> restores) =>
+        string.Join("; ", restores.Select(r => $"partition {r.Partition} from offset {r.From}, {r.Records} records read"));
 
     /// <summary>Each partition's last restore in a worker's log: where its disk store resumed reading, and how many records it read.</summary>
     internal static List<(int Partition, long From, bool StartedOver, long Records)> StoreRestores(string logs)
