@@ -1735,6 +1735,13 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// </summary>
     internal static void CheckUpdatedState(ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate, double testAbove)
     {
+        // An update from a fragile prediction (a huge gap, a vague prior) cancels large variances down to ordinary
+        // ones; the rounding left behind is of the prediction's size, so the result is tested whatever its own size.
+        if (LargestVariance(estimate.PredictedCovariance, n) > testAbove)
+        {
+            testAbove = AlwaysTest;
+        }
+
         if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
         {
             estimate.Flags |= EstimateFlags.Reinitialized;

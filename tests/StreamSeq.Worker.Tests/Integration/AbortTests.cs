@@ -18,14 +18,16 @@ public sealed class AbortTests
         var good = TestInput.Generate(streams: 10, perStream: 6, seed: 3);
         var big = Encoding.UTF8.GetBytes("{\"time\":\"2026-01-01T00:10:00Z\",\"values\":[1" + new string(' ', 900_000) + "]");
 
-        // The oversized record comes first, so its dead letter is in the worker's first produce request. The broker's
-        // limit is below the producer's: that request fails as a too-large message (injected once all input is written,
-        // since the broker fails the next produce request of any client).
+        // The oversized record is the only input at first, so the worker's first produce request carries its dead
+        // letter. The broker's limit is below the producer's: that request fails as a too-large message (the broker
+        // fails the next produce request of any client, so the good records are written only once the worker has
+        // committed the dead letter: written before, they could make another transaction take the injected error).
         bed.ProduceRaw([(Encoding.UTF8.GetBytes("sensor-0001"), big, 0)]);
-        bed.Produce(good);
         bed.Cluster.PushRequestErrors(KafkaApiKey.Produce, ErrorCode.MsgSizeTooLarge);
         using (var w = bed.StartInProcess(router, "w1"))
         {
+            WaitUntil(() => w.Worker.Status.Aborts >= 1 && w.Worker.Status.Commits >= 1 && w.Worker.Status.Lag == 0, "the rejected transaction to be redone and the dead letter committed");
+            bed.Produce(good);
             bed.WaitForFiltered(good.Count, TimeSpan.FromSeconds(90));
             WaitUntil(() => w.Worker.Status.Lag == 0, "every record to be committed");
             Assert.True(w.Worker.Status.Aborts >= 1, "the rejected transaction should have been aborted");
