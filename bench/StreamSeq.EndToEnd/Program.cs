@@ -1,7 +1,7 @@
 using System.Globalization;
 using StreamSeq.EndToEnd;
 
-// The end-to-end harness: dotnet run -c Release --project bench/StreamSeq.EndToEnd -- [--full] [--markdown out.md] [--only a,b,c,d]
+// The end-to-end harness: dotnet run -c Release --project bench/StreamSeq.EndToEnd -- [--full] [--markdown out.md] [--only a,b,c,d,e] (e, the disk store, only when asked for)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var full = args.Contains("--full");
@@ -13,6 +13,7 @@ var loadBefore = MachineLoad.Read();
 log.WriteLine($"StreamSeq end-to-end harness ({(full ? "full" : "quick")}); load average {loadBefore}");
 
 var report = new Report(sizes, loadBefore);
+string? diskStore = null;
 using (var broker = new Broker())
 {
     if (only.Contains("a") || only.Contains("b"))
@@ -32,6 +33,11 @@ using (var broker = new Broker())
     {
         report.Restore = RestoreScenario.Execute(broker, sizes.RestoreStreams, sizes.RestoreRepeats, log);
     }
+
+    if (only.Contains("e"))
+    {
+        diskStore = DiskStoreScenario.Execute(broker, full ? 400_000 : 100_000, log);
+    }
 }
 
 if (only.Contains("c"))
@@ -40,7 +46,7 @@ if (only.Contains("c"))
 }
 
 report.LoadAfter = MachineLoad.Read();
-var text = report.ToMarkdown();
+var text = report.ToMarkdown() + (diskStore ?? string.Empty);
 log.WriteLine();
 log.WriteLine(text);
 if (markdown is not null)

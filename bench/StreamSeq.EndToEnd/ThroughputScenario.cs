@@ -105,7 +105,7 @@ internal static class ThroughputScenario
     }
 
     /// <summary>From the moment every partition is assigned to the commit of the last record.</summary>
-    private static (double Seconds, double Cpu, long Allocated) Time(LoopRunner runner, long expected)
+    internal static (double Seconds, double Cpu, long Allocated) Time(LoopRunner runner, long expected)
     {
         var deadline = Stopwatch.StartNew();
         while (!runner.Assigned(Broker.InputPartitions))

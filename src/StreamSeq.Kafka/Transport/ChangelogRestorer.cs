@@ -27,6 +27,25 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         /// <summary>The input partition's next offset, when a marker was found.</summary>
         public long? NextOffset { get; set; }
 
+        /// <summary>The changelog offset of the newest marker read (-1: none).</summary>
+        public long MarkerOffset { get; set; } = -1;
+
+        /// <summary>Where reading started (0 when from the beginning).</summary>
+        public long StartOffset { get; set; }
+
+        /// <summary>
+        /// True when reading was asked to start at an offset the partition no longer (or never) had (deleted by retention, or
+        /// beyond its end: the topic was re-created): it read from the beginning instead, and a local copy built on the
+        /// older records cannot be trusted.
+        /// </summary>
+        public bool StartedOver { get; set; }
+
+        /// <summary>
+        /// Streams whose newest counting record is a tombstone. Reading the whole partition they are simply absent; reading
+        /// from an offset, they must be deleted from what was restored before it.
+        /// </summary>
+        public HashSet<string> Deleted { get; } = new(StringComparer.Ordinal);
+
         /// <summary>Records after the newest offset marker, ignored because their transaction never committed.</summary>
         public long Ignored { get; set; }
 
@@ -45,11 +64,12 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         internal long RecordsSinceMarker { get; set; }
 
         /// <summary>A marker closes everything before it: those records count, newest per stream.</summary>
-        internal void CloseAtMarker(long nextOffset)
+        internal void CloseAtMarker(long nextOffset, long markerOffset)
         {
             NextOffset = nextOffset;
+            MarkerOffset = markerOffset;
             RecordsSinceMarker = 0;
-            if (States.Count == 0)
+            if (States.Count == 0 && Deleted.Count == 0)
             {
                 // A compacted partition holds one marker after all its states: take the buffer over instead of copying.
                 foreach (var (stream, value) in SinceMarker)
@@ -57,6 +77,7 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                     if (value.Length == 0)
                     {
                         SinceMarker.Remove(stream);
+                        Deleted.Add(stream);
                     }
                 }
 
@@ -69,10 +90,12 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                 if (value.Length == 0)
                 {
                     States.Remove(stream);
+                    Deleted.Add(stream);
                 }
                 else
                 {
                     States[stream] = value;
+                    Deleted.Remove(stream);
                 }
             }
 
@@ -93,7 +116,15 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
     }
 
     /// <summary>Restores the given partitions.</summary>
-    public Dictionary<int, Result> Restore(string changelogTopic, string inputTopic, IReadOnlyCollection<int> partitions, CancellationToken cancellation)
+    /// <param name="changelogTopic">The changelog.</param>
+    /// <param name="inputTopic">The input topic (whose markers count).</param>
+    /// <param name="partitions">The partitions.</param>
+    /// <param name="cancellation">Stops the restore.</param>
+    /// <param name="from">
+    /// Where to start reading per partition (a local store's checkpoint); the others, and those whose offset the partition
+    /// does not hold, are read from the beginning (<see cref="Result.StartedOver"/>).
+    /// </param>
+    public Dictionary<int, Result> Restore(string changelogTopic, string inputTopic, IReadOnlyCollection<int> partitions, CancellationToken cancellation, IReadOnlyDictionary<int, long>? from = null)
     {
         var results = partitions.ToDictionary(p => p, _ => new Result());
         if (partitions.Count == 0)
@@ -105,7 +136,29 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         var pending = new HashSet<int>(partitions);
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
         WarmMetadata(consumer, changelogTopic, TimeSpan.FromSeconds(Math.Min(5, patience.TotalSeconds)));
-        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(changelogTopic, p, Offset.Beginning)));
+        var starts = new List<TopicPartitionOffset>();
+        foreach (var p in partitions)
+        {
+            var start = Offset.Beginning;
+            if (from is not null && from.TryGetValue(p, out var offset))
+            {
+                // Read-committed watermarks: the low one (records before it were deleted) and the last stable offset.
+                var watermarks = consumer.QueryWatermarkOffsets(new TopicPartition(changelogTopic, p), patience);
+                if (offset >= watermarks.Low.Value && offset <= watermarks.High.Value)
+                {
+                    start = new Offset(offset);
+                    results[p].StartOffset = offset;
+                }
+                else
+                {
+                    results[p].StartedOver = true;
+                }
+            }
+
+            starts.Add(new TopicPartitionOffset(changelogTopic, p, start));
+        }
+
+        consumer.Assign(starts);
         var clock = Stopwatch.StartNew();
         var lastProgress = clock.Elapsed;
         while (pending.Count > 0)
@@ -143,7 +196,7 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                 // Markers of other input topics or partitions (a renamed input, a changed partition count) close nothing.
                 if (key.AsSpan().SequenceEqual(markers[partition]) && message.Message.Value is { } v)
                 {
-                    result.CloseAtMarker(ChangelogKeys.ReadOffset(v));
+                    result.CloseAtMarker(ChangelogKeys.ReadOffset(v), message.Offset.Value);
                 }
 
                 continue;

@@ -6,6 +6,7 @@ using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using StreamSeq.Kafka.Native;
+using StreamSeq.Kafka.Stores;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.Records;
@@ -35,6 +36,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private readonly KafkaTransportMetrics metrics;
     private readonly ILogger logger;
     private readonly Dictionary<int, PartitionState> owned = [];
+    private readonly StateStoreOptions storeOptions;
+    private readonly Dictionary<int, PartitionStore> disks = [];
+    private readonly StoreFault storeFault = StoreFault.FromEnvironment();
+    private readonly long checkpointTicks;
     private readonly ConcurrentQueue<(string Stream, TaskCompletionSource<StreamSnapshot?> Reply)> queries = new();
     private readonly Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap;
     private readonly Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double>? inputTap;
@@ -61,6 +66,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private bool lagStopped;
     private const int MaxConsecutiveAborts = 5;
 
+    /// <summary>The longest wait for the changelog's end when writing a checkpoint (it is skipped otherwise).</summary>
+    private static readonly TimeSpan CheckpointQueryTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>librdkafka's default <c>message.max.bytes</c>.</summary>
     private const int DefaultMessageMaxBytes = 1_000_000;
 
@@ -79,6 +87,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <param name="logger">Logger.</param>
     /// <param name="tap">Optional observer of every output record (the dashboard); must not block.</param>
     /// <param name="inputTap">Optional observer of every input record (stream id, value, Kafka timestamp in epoch ms or NaN); must not block.</param>
+    /// <param name="storeOptions">Where stream states live (null: in memory).</param>
     public KafkaStreamWorker(
         KafkaTransportOptions options,
         ModelRouter router,
@@ -87,10 +96,13 @@ public sealed partial class KafkaStreamWorker : IDisposable
         KafkaTransportMetrics metrics,
         ILogger<KafkaStreamWorker> logger,
         Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap = null,
-        Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double>? inputTap = null)
+        Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double>? inputTap = null,
+        StateStoreOptions? storeOptions = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.options = options;
+        this.storeOptions = storeOptions ?? StateStoreOptions.Memory;
+        checkpointTicks = (long)(this.storeOptions.CheckpointInterval.TotalSeconds * Stopwatch.Frequency);
         this.processorOptions = processorOptions;
         this.metrics = metrics;
         this.logger = logger;
@@ -212,6 +224,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             LogDisposeAbandoned(logger, "producer", BoundedDisposal.DefaultBound.TotalSeconds);
         }
 
+        CloseStores([.. disks.Keys]);
         processor.Dispose();
     }
 
@@ -271,6 +284,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
             Commit();
         }
 
+        // A clean stop leaves every local store checkpointed: the next start on this volume reads only what follows.
+        Checkpoint([.. owned.Keys]);
         StopLagTimer();
         consumer.Close();
         if (inTransaction)
@@ -414,10 +429,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     if (committedState is null)
                     {
                         sink.ProduceTombstone(target, stream);
+                        partition.Disk?.StageDelete(stream);
                     }
-                    else
+                    else if (WriteState(target, stream, committedState))
                     {
-                        WriteState(target, stream, committedState);
+                        partition.Disk?.Stage(stream, committedState);
                     }
 
                     changelogRecords++;
@@ -429,14 +445,23 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 // One reusable encoding buffer; the sink copies it into a reused exact-size array for the producer.
                 stateBuffer.ResetWrittenCount();
                 StreamStateCodec.Write(stream, stateBuffer);
-                WriteState(target, stream.StreamId, stateBuffer.WrittenSpan);
+                if (WriteState(target, stream.StreamId, stateBuffer.WrittenSpan))
+                {
+                    // The disk store receives the same bytes, once the transaction committed.
+                    partition.Disk?.Stage(stream.StreamId, stateBuffer.WrittenSpan);
+                }
+
                 changelogRecords++;
             }
 
             // Streams evicted with changes since the last commit: their serialised state is what this transaction commits.
             foreach (var (stream, evictedState) in partition.Store.DirtyEvicted)
             {
-                WriteState(target, stream, evictedState);
+                if (WriteState(target, stream, evictedState))
+                {
+                    partition.Disk?.Stage(stream, evictedState);
+                }
+
                 changelogRecords++;
             }
 
@@ -465,14 +490,25 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         inTransaction = false;
         consecutiveAborts = 0;
-        foreach (var partition in owned.Values)
+        foreach (var (id, partition) in owned)
         {
             if (partition.Touched)
             {
-                partition.Store.ClearDirty();
-                partition.Touched = false;
                 partition.Rewrites = null;
                 partition.CommittedOffset = partition.NextOffset;
+                if (partition.Disk is { } disk)
+                {
+                    // The transaction committed: its states (and, when due, the checkpoint) go to the local store in one
+                    // atomic batch. A crash before it loses only the local copy; the restart reads the changelog from the
+                    // older checkpoint, which holds them.
+                    storeFault.BeforeStoreWrite();
+                    var checkpoint = Stopwatch.GetTimestamp() - disk.CheckpointedAt >= checkpointTicks ? TakeCheckpoint(id, partition) : null;
+                    disk.Apply(checkpoint);
+                    storeFault.AfterStoreWrite(checkpoint is not null);
+                }
+
+                partition.Store.ClearDirty();
+                partition.Touched = false;
             }
         }
 
@@ -530,11 +566,16 @@ public sealed partial class KafkaStreamWorker : IDisposable
             Commit();
         }
 
-        foreach (var tp in partitions)
+        // Still the owner: the changelog holds nothing this store lacks, so the next owner on this volume reads only what
+        // follows (a partition that comes back after moving reads what the others wrote since).
+        var revoked = partitions.Select(tp => tp.Partition.Value).ToList();
+        Checkpoint(revoked);
+        foreach (var p in revoked)
         {
-            owned.Remove(tp.Partition.Value);
+            owned.Remove(p);
         }
 
+        CloseStores(revoked);
         OwnedChanged();
         LogRevoked(logger, partitions);
     }
@@ -546,6 +587,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
             owned.Remove(tp.Partition.Value);
         }
 
+        // No checkpoint: another instance may already own these partitions and write to their changelog.
+        CloseStores([.. partitions.Select(tp => tp.Partition.Value)]);
         OwnedChanged();
         Status.SetJoined(false);
         LogLost(logger, string.Join(",", partitions.Select(p => p.Partition.Value)));
@@ -557,6 +600,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     private void AbortAndRewind()
     {
+        foreach (var disk in disks.Values)
+        {
+            // The disk store holds committed states only: what the aborted transaction staged goes.
+            disk.DiscardStaged();
+        }
+
         if (inTransaction)
         {
             Retry("abort transaction", () => producer!.AbortTransaction(options.TransactionTimeout));
@@ -575,36 +624,55 @@ public sealed partial class KafkaStreamWorker : IDisposable
         try
         {
             var start = Stopwatch.GetTimestamp();
-            var restored = restorer!.Restore(options.ChangelogTopic, options.InputTopic, partitions, stopping);
+            var checkpoints = storeOptions.Kind == StateStoreKind.RocksDb ? OpenStores(partitions) : [];
+            var from = checkpoints.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!.ChangelogOffset);
+            var restored = restorer!.Restore(options.ChangelogTopic, options.InputTopic, partitions, stopping, from);
             var offsets = new Dictionary<int, Offset>();
             long streams = 0;
             foreach (var (partition, result) in restored)
             {
-                var store = new StateStore(partition, processorOptions.MaxLiveStreams);
+                StateStore store;
                 var kept = 0;
-                foreach (var (id, bytes) in result.States)
+                long? nextOffset = result.NextOffset;
+                PartitionStore? disk = null;
+                if (disks.TryGetValue(partition, out disk))
                 {
-                    if (processor.Restore(store, id, bytes, out var reason))
+                    nextOffset = ApplyRestore(partition, disk, result, checkpoints.GetValueOrDefault(partition));
+                    kept = result.States.Count;
+                    store = StateStore.Caching(partition, disk, CacheShare(partitions.Count));
+                }
+                else
+                {
+                    store = new StateStore(partition, processorOptions.MaxLiveStreams);
+                    foreach (var (id, bytes) in result.States)
                     {
-                        kept++;
-                    }
-                    else
-                    {
-                        LogDiscarded(logger, id, reason ?? "unknown");
+                        if (processor.Restore(store, id, bytes, out var reason))
+                        {
+                            kept++;
+                        }
+                        else
+                        {
+                            LogDiscarded(logger, id, reason ?? "unknown");
+                        }
                     }
                 }
 
                 owned[partition] = new PartitionState(store, ChangelogKeys.OffsetKey(options.InputTopic, partition), new TopicPartition(options.ChangelogTopic, partition), new TopicPartition(options.InputTopic, partition))
                 {
-                    NextOffset = result.NextOffset ?? -1,
-                    CommittedOffset = result.NextOffset ?? -1,
+                    NextOffset = nextOffset ?? -1,
+                    CommittedOffset = nextOffset ?? -1,
                     Rewrites = result.Rewrites.Count > 0 ? result.Rewrites : null,
+                    Disk = disk,
                 };
 
                 // No marker yet: start from the group's committed offset (or the beginning).
-                offsets[partition] = result.NextOffset is long o ? new Offset(o) : Offset.Stored;
+                offsets[partition] = nextOffset is long o ? new Offset(o) : Offset.Stored;
                 streams += kept;
-                LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, result.NextOffset ?? -1);
+                LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, nextOffset ?? -1);
+                if (disk is not null)
+                {
+                    LogStoreRestored(logger, partition, result.StartOffset, result.StartedOver, disk.Path);
+                }
             }
 
             OwnedChanged();
@@ -622,6 +690,142 @@ public sealed partial class KafkaStreamWorker : IDisposable
             Status.EndRestore();
         }
     }
+
+    /// <summary>
+    /// Opens the disk stores of <paramref name="partitions"/> (those still open after an abort are reused, with nothing
+    /// staged) and reads their checkpoints; a checkpoint of another input topic does not count.
+    /// </summary>
+    private Dictionary<int, StoreCheckpoint?> OpenStores(IReadOnlyCollection<int> partitions)
+    {
+        var checkpoints = new Dictionary<int, StoreCheckpoint?>();
+        foreach (var partition in partitions)
+        {
+            if (!disks.TryGetValue(partition, out var disk))
+            {
+                disk = PartitionStore.Open(StorePath(partition));
+                disks[partition] = disk;
+            }
+
+            disk.DiscardStaged();
+            var checkpoint = disk.ReadCheckpoint();
+            checkpoints[partition] = checkpoint is not null && checkpoint.InputTopic == options.InputTopic ? checkpoint : null;
+        }
+
+        return checkpoints;
+    }
+
+    private string StorePath(int partition) => Path.Combine(
+        storeOptions.Directory,
+        SafeName(options.GroupId),
+        SafeName(options.EffectiveInstanceId),
+        SafeName(string.Create(CultureInfo.InvariantCulture, $"{options.ChangelogTopic}-{partition}")));
+
+    private static string SafeName(string name)
+    {
+        var invalid = Path.GetInvalidFileNameChars();
+        var chars = name.Select(c => invalid.Contains(c) || c is '/' or '\\' ? '_' : c).ToArray();
+        var safe = new string(chars);
+        return safe is "" or "." or ".." ? "_" + safe : safe;
+    }
+
+    /// <summary>
+    /// Brings a disk store up to the changelog: the states that count among the records read go in, tombstoned ones go,
+    /// and the checkpoint moves to just after the newest marker read (records after it may belong to a transaction still
+    /// to be superseded, so the next restore must read them again). Without a usable checkpoint the whole partition was
+    /// read and the store is rebuilt from it. Returns the input offset to resume at.
+    /// </summary>
+    private long? ApplyRestore(int partition, PartitionStore disk, ChangelogRestorer.Result result, StoreCheckpoint? checkpoint)
+    {
+        var fromCheckpoint = checkpoint is not null && !result.StartedOver;
+        if (!fromCheckpoint)
+        {
+            disk.StageClear();
+        }
+
+        foreach (var (id, bytes) in result.States)
+        {
+            disk.Stage(id, bytes);
+        }
+
+        foreach (var id in result.Deleted)
+        {
+            disk.StageDelete(id);
+        }
+
+        var next = result.NextOffset ?? (fromCheckpoint ? checkpoint!.InputOffset : null);
+        var moved = result.MarkerOffset >= 0 && next is long n ? new StoreCheckpoint(result.MarkerOffset + 1, n, options.InputTopic) : null;
+        disk.Apply(moved ?? (fromCheckpoint ? checkpoint : null));
+
+        // A stream to re-write whose committed state precedes the checkpoint: the store holds it, the records read do not.
+        foreach (var stream in result.Rewrites.Keys.ToList())
+        {
+            if (result.Rewrites[stream] is null && !result.Deleted.Contains(stream) && disk.TryRead(stream, out var committed))
+            {
+                result.Rewrites[stream] = committed;
+            }
+        }
+
+        if (result.StartedOver && checkpoint is not null)
+        {
+            LogCheckpointOutOfRange(logger, partition, checkpoint.ChangelogOffset);
+        }
+
+        return next;
+    }
+
+    /// <summary>
+    /// The checkpoint after the last committed transaction: the changelog's end now (nothing of a later transaction is in
+    /// it yet, since this loop writes the next one), or null when the broker does not answer in time.
+    /// </summary>
+    private StoreCheckpoint? TakeCheckpoint(int partition, PartitionState state)
+    {
+        if (state.Rewrites is not null || state.CommittedOffset < 0)
+        {
+            // Records after the newest marker still wait to be superseded: a restore must read them again.
+            return null;
+        }
+
+        try
+        {
+            var end = consumer!.QueryWatermarkOffsets(state.ChangelogPartition, CheckpointQueryTimeout).High.Value;
+            return end >= 0 ? new StoreCheckpoint(end, state.CommittedOffset, options.InputTopic) : null;
+        }
+        catch (KafkaException e)
+        {
+            LogCheckpointSkipped(logger, partition, e.Error.Reason);
+            return null;
+        }
+    }
+
+    /// <summary>Writes a checkpoint of each of <paramref name="partitions"/> that has a disk store (no transaction open).</summary>
+    private void Checkpoint(IEnumerable<int> partitions)
+    {
+        if (inTransaction)
+        {
+            return;
+        }
+
+        foreach (var partition in partitions)
+        {
+            if (owned.TryGetValue(partition, out var state) && state.Disk is { } disk && TakeCheckpoint(partition, state) is { } checkpoint)
+            {
+                disk.Apply(checkpoint);
+            }
+        }
+    }
+
+    private void CloseStores(IEnumerable<int> partitions)
+    {
+        foreach (var partition in partitions)
+        {
+            if (disks.Remove(partition, out var disk))
+            {
+                disk.Dispose();
+            }
+        }
+    }
+
+    private long CacheShare(int partitions) => Math.Max(1, storeOptions.CacheBytes / Math.Max(1, partitions));
 
     private void Rewind()
     {
@@ -682,6 +886,14 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <summary>After partitions were assigned, revoked, lost or rewound: status and the lag timer's view.</summary>
     private void OwnedChanged()
     {
+        foreach (var partition in owned.Values)
+        {
+            if (partition.Store.IsCache)
+            {
+                partition.Store.CacheBytes = CacheShare(owned.Count);
+            }
+        }
+
         Status.SetPartitions(owned.Keys);
         Volatile.Write(ref progress, [.. owned.Values]);
         CountStreams();
@@ -751,13 +963,16 @@ public sealed partial class KafkaStreamWorker : IDisposable
         return ++consecutiveAborts <= MaxConsecutiveAborts;
     }
 
-    private void WriteState(TopicPartition target, string stream, ReadOnlySpan<byte> state)
+    private bool WriteState(TopicPartition target, string stream, ReadOnlySpan<byte> state)
     {
         if (!sink!.ProduceState(target, stream, state))
         {
             metrics.StateTooLarge();
             LogStateTooLarge(logger, stream, state.Length, sink.ProducerLimit);
+            return false;
         }
+
+        return true;
     }
 
     private void AnswerQueries()
@@ -849,6 +1064,15 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "The state of stream {Stream} ({Bytes} bytes) exceeds the producer's message.max.bytes ({Limit}) and was not written to the changelog; after a restart or rebalance the stream resumes from its last written state")]
     private static partial void LogStateTooLarge(ILogger logger, string stream, int bytes, int limit);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Disk store of partition {Partition} brought up to the changelog from offset {From} (read from the beginning instead: {StartedOver}) in {Path}")]
+    private static partial void LogStoreRestored(ILogger logger, int partition, long from, bool startedOver, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The checkpoint of partition {Partition}'s disk store (changelog offset {Offset}) is outside what the changelog holds (records deleted, or the topic re-created): the store was rebuilt from the whole changelog")]
+    private static partial void LogCheckpointOutOfRange(ILogger logger, int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No checkpoint of partition {Partition}'s disk store this time: the changelog's end was not known in time ({Reason}); the store stays ahead of its older checkpoint")]
+    private static partial void LogCheckpointSkipped(ILogger logger, int partition, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams) in {Milliseconds:F0} ms")]
     private static partial void LogRestoreDone(ILogger logger, int partitions, long streams, double milliseconds);
 
@@ -901,6 +1125,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
         public Dictionary<string, byte[]?>? Rewrites { get; set; }
 
         public bool Touched { get; set; }
+
+        /// <summary>The partition's disk store (null: in memory).</summary>
+        public PartitionStore? Disk { get; init; }
 
         /// <summary>Transaction header for this partition in the open transaction.</summary>
         public byte[]? Stamp { get; set; }

@@ -97,4 +97,13 @@ public sealed class StreamState
 
     /// <summary>A counter value of the last access (least recently used streams are evicted first).</summary>
     public long LastTouched { get; set; }
+
+    /// <summary>The more recently used neighbour in its store's recency list.</summary>
+    internal StreamState? Newer { get; set; }
+
+    /// <summary>The less recently used neighbour in its store's recency list.</summary>
+    internal StreamState? Older { get; set; }
+
+    /// <summary>What its store counts it for in memory (bytes, an estimate).</summary>
+    internal long CountedBytes { get; set; }
 }

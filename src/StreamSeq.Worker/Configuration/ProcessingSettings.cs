@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using StreamSeq.Kafka.Stores;
 using StreamSeq.Processing.Processor;
 
 namespace StreamSeq.Worker.Configuration;
@@ -37,9 +38,33 @@ public sealed class ProcessingSettings
     [Range(64, 100_000_000)]
     public int MaxRecordBytes { get; set; } = 1 << 20;
 
-    /// <summary>Live streams per partition before idle ones are evicted to their serialised form (0: unlimited).</summary>
+    /// <summary>Live streams per partition before idle ones are evicted to their serialised form (0: unlimited; in-memory store only).</summary>
     [Range(0, int.MaxValue)]
     public int MaxLiveStreams { get; set; }
+
+    /// <summary>Where stream states live: <c>memory</c> (the heap, restored from the whole changelog) or <c>rocksdb</c> (on disk, with a local checkpoint).</summary>
+    [RegularExpression("^(?i:memory|rocksdb)$", ErrorMessage = "must be memory or rocksdb.")]
+    public string StateStore { get; set; } = "memory";
+
+    /// <summary>The disk store's folder (empty: <c>streamseq-state</c> in the temporary folder); on a volume that outlives the process.</summary>
+    public string StateDirectory { get; set; } = string.Empty;
+
+    /// <summary>The disk store's cache of live streams in bytes of heap (an estimate), shared by the owned partitions.</summary>
+    [Range(16L << 10, 1L << 40)]
+    public long CacheBytes { get; set; } = 256L << 20;
+
+    /// <summary>The longest time between two checkpoints of a partition's disk store.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The state store settings for the Kafka loop.</summary>
+    public StateStoreOptions ToStoreOptions() => new()
+    {
+        Kind = string.Equals(StateStore, "rocksdb", StringComparison.OrdinalIgnoreCase) ? StateStoreKind.RocksDb : StateStoreKind.Memory,
+        Directory = string.IsNullOrWhiteSpace(StateDirectory) ? StateStoreOptions.Memory.Directory : Path.GetFullPath(StateDirectory),
+        CacheBytes = CacheBytes,
+        CheckpointInterval = CheckpointInterval,
+    };
 
     /// <summary>
     /// A table of learned per-stream noise (<c>streamseq run --parameters-out</c>, JSON Lines): a stream of a model with

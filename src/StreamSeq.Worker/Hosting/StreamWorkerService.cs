@@ -3,6 +3,7 @@ using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.Telemetry;
+using StreamSeq.Worker.Configuration;
 
 namespace StreamSeq.Worker.Hosting;
 
@@ -28,7 +29,8 @@ public sealed partial class StreamWorkerService : BackgroundService
         KafkaTransportMetrics transportMetrics,
         OutputTap tap,
         InputTap inputTap,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers,
+        IOptions<ProcessingSettings> processing)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(broker);
@@ -40,7 +42,7 @@ public sealed partial class StreamWorkerService : BackgroundService
         this.lifetime = lifetime;
         this.options = CopyWithBootstrap(options.Value, broker.BootstrapServers);
         logger = loggers.CreateLogger<StreamWorkerService>();
-        worker = new KafkaStreamWorker(this.options, router, processorOptions, processingMetrics, transportMetrics, loggers.CreateLogger<KafkaStreamWorker>(), tap.Publish, inputTap.Publish);
+        worker = new KafkaStreamWorker(this.options, router, processorOptions, processingMetrics, transportMetrics, loggers.CreateLogger<KafkaStreamWorker>(), tap.Publish, inputTap.Publish, processing?.Value.ToStoreOptions());
     }
 
     /// <summary>The loop (status and state queries).</summary>

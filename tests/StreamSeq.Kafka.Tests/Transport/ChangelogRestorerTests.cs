@@ -63,11 +63,98 @@ public sealed class ChangelogRestorerTests
         Assert.Equal(["s1=(none)", "s2=(none)"], Describe(restored.Rewrites));
     }
 
-    private static ChangelogRestorer.Result Restore(params (byte[] Key, byte[]? Value, string Transaction)[] records)
+    [Fact]
+    public void Restore_FromAnOffsetAfterAMarker_ReadsOnlyWhatFollowsAndListsTombstonedStreamsAsDeleted()
+    {
+        var restored = Restore(
+            3,
+            State("s1", "a", "t1"),
+            State("s2", "b", "t1"),
+            Marker(0, 10, "t1"),
+            State("s1", "x", "t2"),
+            State("s2", null, "t2"),
+            Marker(0, 20, "t2"),
+            State("s3", "bad", "t3"));
+
+        Assert.False(restored.StartedOver);
+        Assert.Equal(3, restored.StartOffset);
+        Assert.Equal(4, restored.Records);
+        Assert.Equal(20, restored.NextOffset);
+        Assert.Equal(5, restored.MarkerOffset);
+        Assert.Equal(["s1=x"], Describe(restored.States));
+        Assert.Equal(["s2"], restored.Deleted.Order(StringComparer.Ordinal));
+        Assert.Equal(["s3=(none)"], Describe(restored.Rewrites));
+    }
+
+    [Fact]
+    public void Restore_FromAnOffsetBeyondThePartitionsEnd_ReadsFromTheBeginningAndSaysSo()
+    {
+        // A checkpoint past the end: the topic was re-created since. Nothing local can be trusted.
+        var restored = Restore(100, State("s1", "a", "t1"), Marker(0, 10, "t1"));
+
+        Assert.True(restored.StartedOver);
+        Assert.Equal(2, restored.Records);
+        Assert.Equal(["s1=a"], Describe(restored.States));
+    }
+
+    [Fact]
+    public void Restore_FromEveryCheckpointAStoreCouldHold_AppliedOntoThatStoreEqualsTheWholePartitionsRestore()
+    {
+        // The checkpoint rule: a store complete up to just after a marker, plus a restore from there (its states in, its
+        // tombstones out), is what reading the whole partition gives. Aborted records (t3, t5) and a tombstone included.
+        (byte[] Key, byte[]? Value, string Transaction)[] records =
+        [
+            State("s1", "a", "t1"), State("s2", "b", "t1"), Marker(0, 10, "t1"),
+            State("s1", "c", "t2"), State("s3", "d", "t2"), Marker(0, 20, "t2"),
+            State("s2", "bad", "t3"), State("s4", "bad", "t3"),
+            State("s2", "b", "t4"), State("s4", null, "t4"), State("s3", null, "t4"), Marker(0, 30, "t4"),
+            State("s1", "e", "t5"),
+        ];
+        using var cluster = StartCluster();
+        var markerPositions = records.Select((r, i) => (r, i)).Where(x => ChangelogKeys.IsOffsetKey(x.r.Key)).Select(x => x.i + 1).ToList();
+        foreach (var split in markerPositions)
+        {
+            var changelog = Unique("changelog");
+            cluster.CreateTopic(changelog);
+            var restorer = new ChangelogRestorer(KafkaClientDefaults.ChangelogRestoreConsumer(cluster.BootstrapServers), Patience);
+            Produce(cluster, changelog, records[..split]);
+            var prefix = restorer.Restore(changelog, Input, [0], CancellationToken.None)[0];
+            var store = prefix.States;
+            Produce(cluster, changelog, records[split..]);
+            var tail = restorer.Restore(changelog, Input, [0], CancellationToken.None, new Dictionary<int, long> { [0] = split })[0];
+            var whole = restorer.Restore(changelog, Input, [0], CancellationToken.None)[0];
+            foreach (var id in tail.Deleted)
+            {
+                store.Remove(id);
+            }
+
+            foreach (var (id, value) in tail.States)
+            {
+                store[id] = value;
+            }
+
+            Assert.False(tail.StartedOver);
+            Assert.Equal(Describe(whole.States), Describe(store));
+            Assert.Equal(whole.NextOffset, tail.NextOffset ?? prefix.NextOffset); // no marker after the split: the checkpoint's
+            Assert.Equal(prefix.MarkerOffset + 1, split);
+            Assert.Equal(whole.Rewrites.Keys.Order(StringComparer.Ordinal), tail.Rewrites.Keys.Order(StringComparer.Ordinal));
+        }
+    }
+
+    private static ChangelogRestorer.Result Restore(params (byte[] Key, byte[]? Value, string Transaction)[] records) => Restore(null, records);
+
+    private static ChangelogRestorer.Result Restore(long? from, params (byte[] Key, byte[]? Value, string Transaction)[] records)
     {
         using var cluster = StartCluster();
         var changelog = Unique("changelog");
         cluster.CreateTopic(changelog);
+        Produce(cluster, changelog, records);
+        var restorer = new ChangelogRestorer(KafkaClientDefaults.ChangelogRestoreConsumer(cluster.BootstrapServers), Patience);
+        return restorer.Restore(changelog, Input, [0], CancellationToken.None, from is long f ? new Dictionary<int, long> { [0] = f } : null)[0];
+    }
+
+    private static void Produce(StreamSeq.Kafka.Embedded.EmbeddedKafkaCluster cluster, string changelog, IEnumerable<(byte[] Key, byte[]? Value, string Transaction)> records)
+    {
         using (var producer = new ProducerBuilder<byte[], byte[]?>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers, EnableIdempotence = true }).SetLogHandler((_, _) => { }).Build())
         {
             foreach (var (key, value, transaction) in records)
@@ -80,9 +167,6 @@ public sealed class ChangelogRestorerTests
                 }).GetAwaiter().GetResult();
             }
         }
-
-        var restorer = new ChangelogRestorer(KafkaClientDefaults.ChangelogRestoreConsumer(cluster.BootstrapServers), Patience);
-        return restorer.Restore(changelog, Input, [0], CancellationToken.None)[0];
     }
 
     private static (byte[], byte[]?, string) State(string stream, string? value, string transaction) =>

@@ -64,8 +64,8 @@ internal sealed class WorkerProcess : IDisposable
         ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
     };
 
-    /// <summary>Writes the settings and starts the worker (the build output's, or <paramref name="workerDll"/>).</summary>
-    public static WorkerProcess Start(JsonObject streamSeqSettings, string directory, string? workerDll = null)
+    /// <summary>Writes the settings and starts the worker (the build output's, or <paramref name="workerDll"/>), with extra environment variables.</summary>
+    public static WorkerProcess Start(JsonObject streamSeqSettings, string directory, string? workerDll = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         System.IO.Directory.CreateDirectory(directory);
         var port = Scratch.FreePort();
@@ -84,6 +84,11 @@ internal sealed class WorkerProcess : IDisposable
             UseShellExecute = false,
         };
         start.Environment["DOTNET_ENVIRONMENT"] = "Test";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the worker");
         var log = Path.Combine(directory, $"worker-{process.Id}.log");
         process.OutputDataReceived += (_, e) => Append(log, e.Data);
@@ -92,6 +97,12 @@ internal sealed class WorkerProcess : IDisposable
         process.BeginErrorReadLine();
         return new WorkerProcess(process, port, directory);
     }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to exit by itself.</summary>
+    public bool WaitForExit(TimeSpan timeout) => process.WaitForExit(timeout);
+
+    /// <summary>The exit code (the process must have exited).</summary>
+    public int ExitCode => process.ExitCode;
 
     /// <summary>SIGKILL: no shutdown hooks, no commit, no leaving the group.</summary>
     public void Kill()

@@ -1,0 +1,126 @@
+using System.Text;
+using RocksDbSharp;
+using StreamSeq.Processing.State;
+
+namespace StreamSeq.Kafka.Stores;
+
+/// <summary>
+/// One input partition's committed stream states and local checkpoint, in a RocksDB of its own (key = the stream id in
+/// UTF-8, value = the state's changelog bytes). Only the processing loop's thread uses it.
+/// </summary>
+/// <remarks>
+/// Writes are staged while a transaction is open and applied after it committed, in one atomic write batch together
+/// with the checkpoint when one is due: store and checkpoint never disagree, and a crash before the batch loses only
+/// the local copy of what the changelog already holds. The batch is written without fsync: the write-ahead log
+/// survives a killed process, and after a machine crash RocksDB recovers a prefix of the batches, so the store is
+/// never behind its checkpoint (it may be ahead of it: the states of commits after the checkpoint).
+/// </remarks>
+internal sealed class PartitionStore : ICommittedStates, IDisposable
+{
+    /// <summary>The checkpoint's key: a stream id never starts with NUL (such keys are dead-lettered as invalid).</summary>
+    private static readonly byte[] CheckpointKey = "\0checkpoint"u8.ToArray();
+
+    /// <summary>Above every key: no UTF-8 text of 1 KiB (the longest stream id) reaches it.</summary>
+    private static readonly byte[] EndOfKeys = [.. Enumerable.Repeat((byte)0xFF, 1100)];
+
+    /// <summary>RocksDB's own block cache, shared by the stores of a process (the states' cache is the managed one).</summary>
+    private static readonly Lazy<Cache> BlockCache = new(() => Cache.CreateLru(32UL << 20));
+
+    private readonly WriteBatch staged = new();
+    private readonly WriteOptions writeOptions = new WriteOptions().SetSync(false);
+    private readonly RocksDb db;
+
+    private PartitionStore(RocksDb db, string path)
+    {
+        this.db = db;
+        Path = path;
+    }
+
+    /// <summary>The store's folder.</summary>
+    public string Path { get; }
+
+    /// <summary>Writes staged since the last <see cref="Apply"/> or <see cref="DiscardStaged"/>.</summary>
+    public int Staged => staged.Count();
+
+    /// <summary>When the last checkpoint was written (<see cref="System.Diagnostics.Stopwatch"/> ticks; 0: not yet).</summary>
+    public long CheckpointedAt { get; set; }
+
+    /// <summary>Opens (or creates) the store in <paramref name="path"/>.</summary>
+    public static PartitionStore Open(string path)
+    {
+        Directory.CreateDirectory(path);
+        var table = new BlockBasedTableOptions()
+            .SetBlockCache(BlockCache.Value)
+            .SetFilterPolicy(BloomFilterPolicy.Create(10, false))
+            .SetCacheIndexAndFilterBlocks(true);
+        var options = new DbOptions()
+            .SetCreateIfMissing(true)
+            .SetWriteBufferSize(16UL << 20)
+            .SetMaxWriteBufferNumber(2)
+            .SetMaxOpenFiles(256)
+            .SetKeepLogFileNum(2)
+            .SetBlockBasedTableFactory(table);
+        return new PartitionStore(RocksDb.Open(options, path), path);
+    }
+
+    /// <inheritdoc />
+    public bool TryRead(ReadOnlySpan<char> streamId, out byte[] data)
+    {
+        Span<byte> key = stackalloc byte[Encoding.UTF8.GetByteCount(streamId)];
+        Encoding.UTF8.GetBytes(streamId, key);
+        data = db.Get(key)!;
+        return data is not null;
+    }
+
+    /// <summary>Stages a stream's committed state (a copy is taken).</summary>
+    public void Stage(string streamId, ReadOnlySpan<byte> state)
+    {
+        Span<byte> key = stackalloc byte[Encoding.UTF8.GetByteCount(streamId)];
+        Encoding.UTF8.GetBytes(streamId, key);
+        staged.Put(key, state);
+    }
+
+    /// <summary>Stages the removal of a stream's state.</summary>
+    public void StageDelete(string streamId)
+    {
+        Span<byte> key = stackalloc byte[Encoding.UTF8.GetByteCount(streamId)];
+        Encoding.UTF8.GetBytes(streamId, key);
+        staged.Delete(key);
+    }
+
+    /// <summary>Stages the removal of every state and of the checkpoint (a store that cannot be trusted any more).</summary>
+    public void StageClear() => staged.DeleteRange([], 0, EndOfKeys, (ulong)EndOfKeys.Length);
+
+    /// <summary>Forgets what was staged (the transaction aborted).</summary>
+    public void DiscardStaged() => staged.Clear();
+
+    /// <summary>Writes what was staged and, when given, the checkpoint, in one atomic batch.</summary>
+    public void Apply(StoreCheckpoint? checkpoint)
+    {
+        if (checkpoint is not null)
+        {
+            staged.Put(CheckpointKey, checkpoint.ToBytes());
+            CheckpointedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+
+        if (staged.Count() > 0)
+        {
+            db.Write(staged, writeOptions);
+        }
+
+        staged.Clear();
+    }
+
+    /// <summary>The checkpoint, or null when the store has none (new, cleared, or written by an unknown version).</summary>
+    public StoreCheckpoint? ReadCheckpoint() => db.Get(CheckpointKey) is { } bytes ? StoreCheckpoint.Read(bytes) : null;
+
+    /// <summary>RocksDB's estimate of the keys it holds (the streams, plus the checkpoint).</summary>
+    public long EstimatedKeys => long.TryParse(db.GetProperty("rocksdb.estimate-num-keys"), out var n) ? n : 0;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        staged.Dispose();
+        db.Dispose();
+    }
+}

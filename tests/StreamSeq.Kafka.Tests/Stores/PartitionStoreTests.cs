@@ -1,0 +1,87 @@
+using System.Text;
+using StreamSeq.Kafka.Stores;
+
+namespace StreamSeq.Kafka.Tests.Stores;
+
+/// <summary>The disk store of one partition: staged writes, the atomic batch with its checkpoint, clearing, reopening.</summary>
+public sealed class PartitionStoreTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("streamseq-store-").FullName;
+
+    [Fact]
+    public void Apply_StagedStatesWithACheckpoint_ReadBackTogetherAfterReopening()
+    {
+        using (var store = PartitionStore.Open(directory))
+        {
+            store.Stage("s1", "a"u8);
+            store.Stage("sensor-é", "b"u8);
+            Assert.False(store.TryRead("s1", out _));
+            store.Apply(new StoreCheckpoint(42, 7, "readings"));
+        }
+
+        using var reopened = PartitionStore.Open(directory);
+        Assert.Equal(new StoreCheckpoint(42, 7, "readings"), reopened.ReadCheckpoint());
+        Assert.Equal("a", Read(reopened, "s1"));
+        Assert.Equal("b", Read(reopened, "sensor-é"));
+        Assert.False(reopened.TryRead("s2", out _));
+    }
+
+    [Fact]
+    public void DiscardStaged_AfterAnAbort_TheStoreKeepsOnlyWhatWasApplied()
+    {
+        using var store = PartitionStore.Open(directory);
+        store.Stage("s1", "committed"u8);
+        store.Apply(new StoreCheckpoint(10, 5, "readings"));
+        store.Stage("s1", "aborted"u8);
+        store.StageDelete("s1");
+        store.Stage("s2", "aborted"u8);
+        store.DiscardStaged();
+        store.Apply(null);
+
+        Assert.Equal("committed", Read(store, "s1"));
+        Assert.False(store.TryRead("s2", out _));
+        Assert.Equal(new StoreCheckpoint(10, 5, "readings"), store.ReadCheckpoint());
+    }
+
+    [Fact]
+    public void Apply_WithoutACheckpoint_KeepsTheOlderCheckpointAndTheNewerStates()
+    {
+        // The store may be ahead of its checkpoint, never behind it.
+        using var store = PartitionStore.Open(directory);
+        store.Stage("s1", "v1"u8);
+        store.Apply(new StoreCheckpoint(10, 5, "readings"));
+        store.Stage("s1", "v2"u8);
+        store.StageDelete("gone");
+        store.Apply(null);
+
+        Assert.Equal("v2", Read(store, "s1"));
+        Assert.Equal(new StoreCheckpoint(10, 5, "readings"), store.ReadCheckpoint());
+    }
+
+    [Fact]
+    public void StageClear_ThenNewStates_RemovesEveryOlderStateAndTheCheckpointInTheSameBatch()
+    {
+        using var store = PartitionStore.Open(directory);
+        store.Stage("s1", "old"u8);
+        store.Stage(new string('x', 1024), "long id"u8);
+        store.Apply(new StoreCheckpoint(10, 5, "readings"));
+        store.StageClear();
+        store.Stage("s2", "new"u8);
+        store.Apply(null);
+
+        Assert.False(store.TryRead("s1", out _));
+        Assert.False(store.TryRead(new string('x', 1024), out _));
+        Assert.Equal("new", Read(store, "s2"));
+        Assert.Null(store.ReadCheckpoint());
+    }
+
+    [Theory]
+    [InlineData(new byte[0])]
+    [InlineData(new byte[] { 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 })]
+    [InlineData(new byte[] { 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0 })]
+    public void Read_CheckpointOfAnotherVersionOrNegative_IsNone(byte[] bytes) => Assert.Null(StoreCheckpoint.Read(bytes));
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    private static string Read(PartitionStore store, string id) => store.TryRead(id, out var data) ? Encoding.UTF8.GetString(data) : "(none)";
+}

@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using StreamSeq.Worker.Tests.Support;
+using Xunit.Abstractions;
+
+namespace StreamSeq.Worker.Tests.Integration;
+
+/// <summary>
+/// The disk store (<c>StateStore=rocksdb</c>) in worker processes over TCP: a restart on the same volume reads only the
+/// changelog after the local checkpoint, and a SIGKILL between a commit and the store's write, or between a store write
+/// and its checkpoint, still gives every output exactly once and byte for byte what an uninterrupted run gives.
+/// </summary>
+public sealed partial class DiskStoreTests(ITestOutputHelper output)
+{
+    /// <summary>Streams enough that their states exceed the 1 MiB cache: most records read their stream from disk.</summary>
+    private const int Streams = 3000;
+
+    [Fact]
+    public void Run_StoppedAndRestartedOnTheSameVolume_ReadsNoChangelogRecordBeforeTheCheckpointAndOutputsEqualAnUninterruptedRun()
+    {
+        using var directory = new Scratch("streamseq-disk-");
+        using var bed = new KafkaTestBed("disk-restart");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
+        var input = TestInput.Generate(streams: Streams, perStream: 10, seed: 11);
+        var half = input.Count / 2;
+        var settings = DiskSettings(bed, directory, "disk-1", checkpointInterval: "00:00:30");
+
+        bed.Produce(input[..half]);
+        RunUntilCommitted(bed, settings, Path.Combine(directory.Directory, "run0"), half);
+        var changelogEnd = bed.HighWatermarkSum(bed.Options.ChangelogTopic, KafkaTestBed.InputPartitions);
+        bed.Produce(input[half..]);
+        var restores = StoreRestores(RunUntilCommitted(bed, settings, Path.Combine(directory.Directory, "run1"), input.Count));
+
+        // A clean stop checkpoints at the changelog's end: the restart reads no record before it, and nothing was
+        // written after it. Without the checkpoint it would have read all of them (changelogEnd records).
+        output.WriteLine($"changelog records at the stop: {changelogEnd}; restart: {Describe(restores)}");
+        Assert.Equal(KafkaTestBed.InputPartitions, restores.Count);
+        Assert.All(restores, r => Assert.False(r.StartedOver));
+        Assert.Equal(changelogEnd, restores.Sum(r => r.From));
+        Assert.Equal(0, restores.Sum(r => r.Records));
+        OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
+    }
+
+    [Theory]
+    [InlineData("kill-before-store-write:40", "00:00:00.100")]
+    [InlineData("kill-after-store-write:20", "00:01:00")]
+    public void Run_KilledBetweenCommitAndStoreWriteOrBeforeTheCheckpoint_RestartFromTheCheckpointGivesEveryOutputExactlyOnce(string fault, string checkpointInterval)
+    {
+        using var directory = new Scratch("streamseq-disk-kill-");
+        using var bed = new KafkaTestBed("disk-kill");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
+        var input = TestInput.Generate(streams: Streams, perStream: 12, seed: 13);
+        var settings = DiskSettings(bed, directory, "disk-kill-1", checkpointInterval);
+
+        // The input arrives while the worker runs, so that it commits many small transactions.
+        var producing = bed.ProduceInBackground(input, perSecond: 6000);
+        using (var faulty = WorkerProcess.Start(settings, Path.Combine(directory.Directory, "run0"), environment: new Dictionary<string, string> { ["STREAMSEQ_TEST_STORE_FAULT"] = fault }))
+        {
+            Assert.True(faulty.WaitForExit(TimeSpan.FromMinutes(3)), $"the worker did not kill itself at {fault}:\n{faulty.Logs()}");
+            Assert.Equal(137, faulty.ExitCode);
+        }
+
+        var committedBeforeKill = bed.CountCommitted(bed.Options.FilteredTopic);
+        producing.Join();
+        var restores = StoreRestores(RunUntilCommitted(bed, settings, Path.Combine(directory.Directory, "run1"), input.Count));
+
+        // Every partition resumed from its local store's checkpoint (not from the beginning), and what the store missed
+        // (the killed transaction's states, or the commits after the checkpoint) came from the changelog's tail.
+        output.WriteLine($"{fault}: {committedBeforeKill} filtered records committed before the kill; restart: {Describe(restores)}");
+        Assert.True(committedBeforeKill > 0 && committedBeforeKill < input.Count, $"the kill should land mid-stream: {committedBeforeKill} of {input.Count}");
+        Assert.Contains(restores, r => r.From > 0 && r.Records > 0);
+        Assert.All(restores, r => Assert.False(r.StartedOver));
+        OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
+    }
+
+    /// <summary>The worker settings with the disk store, a 1 MiB cache and the given checkpoint interval.</summary>
+    internal static JsonObject DiskSettings(KafkaTestBed bed, Scratch directory, string instanceId, string checkpointInterval)
+    {
+        var settings = WorkerProcess.Settings(bed, instanceId, commitInterval: "00:00:00.200");
+        var processing = settings["Processing"]!.AsObject();
+        processing["StateStore"] = "rocksdb";
+        processing["StateDirectory"] = Path.Combine(directory.Directory, "state");
+        processing["CacheBytes"] = 1 << 20;
+        processing["CheckpointInterval"] = checkpointInterval;
+        return settings;
+    }
+
+    /// <summary>Runs a worker process until <paramref name="expected"/> filtered records are committed, stops it (SIGTERM) and returns its log.</summary>
+    private static string RunUntilCommitted(KafkaTestBed bed, JsonObject settings, string directory, int expected)
+    {
+        using var worker = WorkerProcess.Start(settings, directory);
+        bed.WaitForFiltered(expected, TimeSpan.FromMinutes(3), worker.Logs);
+        Assert.Equal(0, worker.Stop(TimeSpan.FromSeconds(60)));
+        return worker.Logs();
+    }
+
+    private static string Describe(List<(int Partition, long From, bool StartedOver, long Records)> restores) =>
+        string.Join("; ", restores.Select(r => $"partition {r.Partition} from offset {r.From}, {r.Records} records read"));
+
+    /// <summary>Each partition's last restore in a worker's log: where its disk store resumed reading, and how many records it read.</summary>
+    internal static List<(int Partition, long From, bool StartedOver, long Records)> StoreRestores(string logs)
+    {
+        var records = new Dictionary<int, long>();
+        foreach (Match m in RestoredLine().Matches(logs))
+        {
+            records[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)] = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+        }
+
+        var stores = new Dictionary<int, (long, bool)>();
+        foreach (Match m in StoreLine().Matches(logs))
+        {
+            stores[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)] = (long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), bool.Parse(m.Groups[3].Value));
+        }
+
+        return [.. stores.OrderBy(s => s.Key).Select(s => (s.Key, s.Value.Item1, s.Value.Item2, records.GetValueOrDefault(s.Key, -1)))];
+    }
+
+    [GeneratedRegex(@"Restored partition (\d+): \d+ streams from (\d+) changelog records")]
+    private static partial Regex RestoredLine();
+
+    [GeneratedRegex(@"Disk store of partition (\d+) brought up to the changelog from offset (\d+) \(read from the beginning instead: (True|False)\)")]
+    private static partial Regex StoreLine();
+}
