@@ -85,6 +85,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and .Values.kafka.tls.certificateKey (not .Values.kafka.tls.privateKeyKey) }}
 {{- fail "kafka.tls.certificateKey needs kafka.tls.privateKeyKey (the client key of mutual TLS)." }}
 {{- end }}
+{{- if and (eq .Values.stateStore.type "rocksdb") (ne .Values.workload.kind "StatefulSet") }}
+{{- fail "stateStore.type rocksdb needs workload.kind StatefulSet: the store lives on a PersistentVolumeClaim per pod, which only a StatefulSet keeps across restarts under the same pod name." }}
+{{- end }}
 {{- if eq (len .Values.models) 0 }}
 {{- fail "models: at least one model spec is needed." }}
 {{- end }}
@@ -165,6 +168,12 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   "MaxRecordBytes" .Values.processing.maxRecordBytes
   "MaxLiveStreams" .Values.processing.maxLiveStreams
 }}
+{{- if eq .Values.stateStore.type "rocksdb" }}
+{{- $_ := set $processing "StateStore" "rocksdb" }}
+{{- $_ := set $processing "StateDirectory" (include "streamseq.statePath" .) }}
+{{- $_ := set $processing "CacheBytes" .Values.stateStore.cacheBytes }}
+{{- $_ := set $processing "CheckpointInterval" .Values.stateStore.checkpointInterval }}
+{{- end }}
 {{- $streamseq := dict
   "Kafka" $kafka
   "Processing" $processing
@@ -177,4 +186,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $logging := dict "LogLevel" (dict "Default" .Values.logLevel "Microsoft.AspNetCore" "Warning" "Microsoft.Hosting.Lifetime" "Information") }}
 {{- $settings := dict "Logging" $logging "StreamSeq" $streamseq }}
 {{- toPrettyJson $settings }}
+{{- end }}
+
+{{/* Where the disk store's volume is mounted (StreamSeq:Processing:StateDirectory). */}}
+{{- define "streamseq.statePath" -}}
+/var/lib/streamseq/state
 {{- end }}

@@ -189,6 +189,42 @@ public sealed class HelmChartTests : IDisposable
         Assert.DoesNotContain(manifests, m => m["kind"].Text() == "Service" && m["metadata"]!["name"].Text()!.EndsWith("-headless", StringComparison.Ordinal));
     }
 
+    [SkippableFact]
+    public void Template_RocksDbStateStore_EachPodMountsItsOwnClaimWhereTheWorkersStateDirectoryPoints()
+    {
+        var manifests = Render(
+            "--set", "stateStore.type=rocksdb", "--set", "stateStore.cacheBytes=134217728", "--set", "stateStore.checkpointInterval=2s",
+            "--set", "stateStore.persistence.size=20Gi", "--set", "stateStore.persistence.storageClassName=fast-ssd");
+
+        var outcome = AssertWorkerPod(manifests, "StatefulSet");
+        var store = outcome.Processing.ToStoreOptions();
+        Assert.Equal(StreamSeq.Kafka.Stores.StateStoreKind.RocksDb, store.Kind);
+        Assert.Equal(134217728, store.CacheBytes);
+        Assert.Equal(TimeSpan.FromSeconds(2), store.CheckpointInterval);
+
+        // The directory the worker writes is the mount of a claim template (one volume per pod, kept across restarts),
+        // not an emptyDir of the pod.
+        var statefulSet = Manifest(manifests, "StatefulSet")["spec"]!;
+        var container = statefulSet["template"]!["spec"]!["containers"].Items().Single(c => c["name"].Text() == "worker");
+        var mount = container["volumeMounts"].Items().Single(m => m["mountPath"].Text() == store.Directory);
+        Assert.DoesNotContain(statefulSet["template"]!["spec"]!["volumes"].Items(), v => v["name"].Text() == mount["name"].Text());
+        var claim = statefulSet["volumeClaimTemplates"].Items().Single(c => c["metadata"]!["name"].Text() == mount["name"].Text());
+        Assert.Equal("20Gi", claim["spec"]!["resources"]!["requests"]!["storage"].Text());
+        Assert.Equal("fast-ssd", claim["spec"]!["storageClassName"].Text());
+        Assert.Equal(["ReadWriteOnce"], claim["spec"]!["accessModes"].Items().Select(m => m.Text()));
+        Assert.Equal("Retain", statefulSet["persistentVolumeClaimRetentionPolicy"]!["whenScaled"].Text());
+    }
+
+    [SkippableFact]
+    public void Template_MemoryStateStore_NoClaimAndNoDiskStoreSettings()
+    {
+        var manifests = Render();
+
+        var outcome = AssertWorkerPod(manifests, "StatefulSet");
+        Assert.Equal(StreamSeq.Kafka.Stores.StateStoreKind.Memory, outcome.Processing.ToStoreOptions().Kind);
+        Assert.Null(Manifest(manifests, "StatefulSet")["spec"]!["volumeClaimTemplates"]);
+    }
+
     [SkippableTheory]
     [InlineData("replicaCount=5", "replicaCount (5) exceeds kafka.inputPartitions (4)")]
     [InlineData("autoscaling.enabled=true,autoscaling.maxReplicas=8", "autoscaling.maxReplicas (8) exceeds kafka.inputPartitions (4)")]
@@ -197,6 +233,8 @@ public sealed class HelmChartTests : IDisposable
     [InlineData("kafka.bootstrapServer=kafka:9092", "bootstrapServer")]
     [InlineData("kafka.commitInterval=100 ms", "commitInterval")]
     [InlineData("processing.maxTimeSkew=1 hour", "maxTimeSkew")]
+    [InlineData("stateStore.type=rocksdb,workload.kind=Deployment", "stateStore.type rocksdb needs workload.kind StatefulSet")]
+    [InlineData("stateStore.type=disk", "/stateStore/type")]
     public void Template_InvalidValues_FailsNamingTheValue(string set, string expected)
     {
         Skip.If(Helm.Binary is null, Helm.MissingMessage);
