@@ -8,7 +8,7 @@ using StreamSeq.Processing.Models;
 namespace StreamSeq.EndToEnd;
 
 /// <summary>
-/// (f) The disk store at the scale: millions of streams through the real worker loop with a 256 MiB cache, the
+/// (f) The disk store at the targets' scale (10 million streams by default) through the real worker loop with a 256 MiB cache, the
 /// input fed at the rate it is consumed (the embedded broker keeps 5 MiB per partition). Passes, in order: one reading
 /// of every stream (each record creates a stream), one more reading of the oldest streams (each long gone from the
 /// cache: read back from RocksDB), and rounds over an active set that fits the cache. Then heap and resident memory,
