@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StreamSeq.Kafka.Stores;
 using StreamSeq.Kafka.Transport;
@@ -45,8 +46,8 @@ internal sealed class LoopRunner : IDisposable
         thread.Start();
     }
 
-    public static LoopRunner Worker(KafkaTransportOptions options, ModelRouter router, KafkaTransportMetrics? metrics = null, StateStoreOptions? store = null) =>
-        new(new KafkaStreamWorker(options, router, new ProcessorOptions(), new ProcessingMetrics(), metrics ?? new KafkaTransportMetrics(), NullLogger<KafkaStreamWorker>.Instance, storeOptions: store), null);
+    public static LoopRunner Worker(KafkaTransportOptions options, ModelRouter router, KafkaTransportMetrics? metrics = null, StateStoreOptions? store = null, ILogger<KafkaStreamWorker>? logger = null) =>
+        new(new KafkaStreamWorker(options, router, new ProcessorOptions(), new ProcessingMetrics(), metrics ?? new KafkaTransportMetrics(), logger ?? NullLogger<KafkaStreamWorker>.Instance, storeOptions: store), null);
 
     public static LoopRunner PassThrough(KafkaTransportOptions options, string outputTopic) => new(null, new PassThroughLoop(options, outputTopic));
 

@@ -60,17 +60,17 @@ internal static class ThroughputScenario
         return new Result(runs, streams, rounds);
     }
 
-    public static KafkaTransportOptions Options(Broker broker, string input, string name) => new()
+    public static KafkaTransportOptions Options(Broker broker, string input, string name, int outputPartitions = Broker.OutputPartitions) => new()
     {
         BootstrapServers = broker.BootstrapServers,
         GroupId = $"e2e-{name}",
         InstanceId = "0",
         InputTopic = input,
-        FilteredTopic = broker.NewTopic($"{name}.filtered", Broker.OutputPartitions),
-        SmoothedTopic = broker.NewTopic($"{name}.smoothed", Broker.OutputPartitions),
-        ForecastTopic = broker.NewTopic($"{name}.forecasts", Broker.OutputPartitions),
-        AnomalyTopic = broker.NewTopic($"{name}.anomalies", Broker.OutputPartitions),
-        DeadLetterTopic = broker.NewTopic($"{name}.deadletters", Broker.OutputPartitions),
+        FilteredTopic = broker.NewTopic($"{name}.filtered", outputPartitions),
+        SmoothedTopic = broker.NewTopic($"{name}.smoothed", outputPartitions),
+        ForecastTopic = broker.NewTopic($"{name}.forecasts", outputPartitions),
+        AnomalyTopic = broker.NewTopic($"{name}.anomalies", outputPartitions),
+        DeadLetterTopic = broker.NewTopic($"{name}.deadletters", outputPartitions),
         ChangelogTopic = broker.NewTopic($"{name}.changelog", Broker.InputPartitions),
         CommitInterval = TimeSpan.FromMilliseconds(100),
         MaxBatchSize = 10_000,

@@ -9,6 +9,7 @@ using StreamSeq.Processing.Tests.Support;
 namespace StreamSeq.Processing.Tests.State;
 
 /// <summary>A store caching committed states (the disk store's view), against an unbounded in-memory run.</summary>
+[Collection(HeapMeasurementCollection.Name)]
 public sealed class StateStoreCacheTests
 {
     [Fact]
