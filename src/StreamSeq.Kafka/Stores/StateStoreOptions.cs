@@ -23,4 +23,10 @@ public sealed class StateStoreOptions
     /// a clean stop and a revocation always write one.
     /// </summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Standby replicas (disk store only): a thread of the worker tails the changelog of every input partition it does
+    /// not own into a local store of that partition, so that an assignment of it reads only the changelog's tail.
+    /// </summary>
+    public bool Standby { get; init; }
 }

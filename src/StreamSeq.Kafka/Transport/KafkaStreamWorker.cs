@@ -51,6 +51,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private long batchStart;
     private CancellationToken stopping;
     private ChangelogRestorer? restorer;
+    private StandbyReader? standby;
     private readonly IDisposable statusExport;
     private readonly ArrayBufferWriter<byte> stateBuffer = new(512);
     private string incarnation = string.Empty;
@@ -102,6 +103,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         this.options = options;
         this.storeOptions = storeOptions ?? StateStoreOptions.Memory;
+        if (this.storeOptions.Standby && this.storeOptions.Kind != StateStoreKind.RocksDb)
+        {
+            throw new ArgumentException("standby replicas need the disk store (StateStoreKind.RocksDb).", nameof(storeOptions));
+        }
+
         checkpointTicks = (long)(this.storeOptions.CheckpointInterval.TotalSeconds * Stopwatch.Frequency);
         this.processorOptions = processorOptions;
         this.metrics = metrics;
@@ -166,6 +172,13 @@ public sealed partial class KafkaStreamWorker : IDisposable
         var restoreConfig = KafkaClientDefaults.ChangelogRestoreConsumer(options.BootstrapServers);
         Apply(restoreConfig, options.Client);
         restorer = new ChangelogRestorer(restoreConfig, options.TransactionTimeout + TimeSpan.FromSeconds(30));
+        if (storeOptions.Standby)
+        {
+            // Started before the subscription: until the first assignment every partition is a standby, and the
+            // assignment takes its partitions over from it.
+            standby = new StandbyReader(restoreConfig, options.ChangelogTopic, options.InputTopic, StorePath, Status, logger);
+            standby.Start();
+        }
 
         producer = new ProducerBuilder<byte[], byte[]>(producerConfig)
             .SetLogHandler((_, m) => OnClientLog(m))
@@ -201,6 +214,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         finally
         {
             StopLagTimer();
+            standby?.Dispose();
             Status.SetStarted(false);
             Status.SetJoined(false);
             AnswerPendingQueries();
@@ -224,6 +238,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             LogDisposeAbandoned(logger, "producer", BoundedDisposal.DefaultBound.TotalSeconds);
         }
 
+        standby?.Dispose();
         CloseStores([.. disks.Keys]);
         processor.Dispose();
     }
@@ -550,6 +565,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
     {
+        // The standby closes these partitions' stores (what counts written, with its checkpoint) before they open here.
+        standby?.Release(partitions.Select(tp => tp.Partition.Value), stopping);
         var offsets = RestorePartitions([.. partitions.Select(tp => tp.Partition.Value)]);
         OwnedChanged();
 
@@ -576,6 +593,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         CloseStores(revoked);
+
+        // The store stays on this volume and is kept warm: if the partition comes back, it reads only the tail.
+        standby?.Mirror(revoked);
         OwnedChanged();
         LogRevoked(logger, partitions);
     }
@@ -589,6 +609,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         // No checkpoint: another instance may already own these partitions and write to their changelog.
         CloseStores([.. partitions.Select(tp => tp.Partition.Value)]);
+        standby?.Mirror(partitions.Select(tp => tp.Partition.Value));
         OwnedChanged();
         Status.SetJoined(false);
         LogLost(logger, string.Join(",", partitions.Select(p => p.Partition.Value)));

@@ -7,6 +7,7 @@ public sealed class WorkerStatus
     private volatile bool joined;
     private volatile int restoring;
     private int[] partitions = [];
+    private IReadOnlyDictionary<int, long> standby = new Dictionary<int, long>();
     private long lastProgress = Environment.TickCount64;
 
     /// <summary>True once the loop runs, the group has assigned this member its partitions and none is restoring.</summary>
@@ -30,6 +31,12 @@ public sealed class WorkerStatus
 
     /// <summary>Input partitions currently owned.</summary>
     public IReadOnlyList<int> Partitions => Volatile.Read(ref partitions);
+
+    /// <summary>
+    /// Standby stores (<c>Standby=all</c>): per input partition not owned, the changelog offset up to which its local
+    /// store is complete (its checkpoint); an assignment of the partition reads the changelog from there.
+    /// </summary>
+    public IReadOnlyDictionary<int, long> Standby => Volatile.Read(ref standby);
 
     /// <summary>Live streams over all owned partitions (updated at each commit and restore).</summary>
     public long LiveStreams { get; internal set; }
@@ -95,6 +102,8 @@ public sealed class WorkerStatus
     internal void BeginRestore() => Interlocked.Increment(ref restoring);
 
     internal void EndRestore() => Interlocked.Decrement(ref restoring);
+
+    internal void SetStandby(Dictionary<int, long> checkpoints) => Volatile.Write(ref standby, checkpoints);
 
     internal void SetPartitions(IEnumerable<int> owned) => Volatile.Write(ref partitions, [.. owned.Order()]);
 }

@@ -57,6 +57,22 @@ public sealed class ProcessingSettings
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Standby replicas: <c>none</c>, or <c>all</c> (every input partition this instance does not own is kept warm in a
+    /// local disk store by tailing its changelog; needs <c>StateStore=rocksdb</c>).
+    /// </summary>
+    [RegularExpression("^(?i:none|all)$", ErrorMessage = "must be none or all.")]
+    public string Standby { get; set; } = "none";
+
+    /// <summary>Problems between settings of this section, one line each.</summary>
+    public IEnumerable<string> CrossFieldProblems()
+    {
+        if (string.Equals(Standby, "all", StringComparison.OrdinalIgnoreCase) && !string.Equals(StateStore, "rocksdb", StringComparison.OrdinalIgnoreCase))
+        {
+            yield return $"{Section}:Standby: all needs {Section}:StateStore=rocksdb (a standby copy is a disk store), got StateStore={StateStore}.";
+        }
+    }
+
     /// <summary>The state store settings for the Kafka loop.</summary>
     public StateStoreOptions ToStoreOptions() => new()
     {
@@ -64,6 +80,7 @@ public sealed class ProcessingSettings
         Directory = string.IsNullOrWhiteSpace(StateDirectory) ? StateStoreOptions.Memory.Directory : Path.GetFullPath(StateDirectory),
         CacheBytes = CacheBytes,
         CheckpointInterval = CheckpointInterval,
+        Standby = string.Equals(Standby, "all", StringComparison.OrdinalIgnoreCase),
     };
 
     /// <summary>

@@ -101,6 +101,7 @@ public sealed class WorkerSettings
         }
 
         StopOn(problems);
+        StopOn(processing.CrossFieldProblems());
         if (new KnownSettingsValidator().Validate(null, kafka) is { Failed: true } crossField)
         {
             StopOn(crossField.Failures);

@@ -38,6 +38,7 @@ public static class WorkerApi
                     processed = s.Processed,
                     liveStreams = s.LiveStreams,
                     evictedStreams = s.EvictedStreams,
+                    standby = s.Standby,
                     commits = s.Commits,
                     aborts = s.Aborts,
                     lag = s.Lag,

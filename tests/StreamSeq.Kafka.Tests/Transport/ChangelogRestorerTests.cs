@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using StreamSeq.Kafka.Transport;
 using static StreamSeq.Kafka.Tests.Embedded.EmbeddedKafkaTestKit;
+using static StreamSeq.Kafka.Tests.Transport.ChangelogRecords;
 
 namespace StreamSeq.Kafka.Tests.Transport;
 
@@ -11,8 +12,6 @@ namespace StreamSeq.Kafka.Tests.Transport;
 /// </summary>
 public sealed class ChangelogRestorerTests
 {
-    private const string Input = "readings";
-
     [Fact]
     public void Restore_CompactedPartitionWithOnlyTheNewestMarker_EveryStateBeforeItCounts()
     {
@@ -152,30 +151,4 @@ public sealed class ChangelogRestorerTests
         var restorer = new ChangelogRestorer(KafkaClientDefaults.ChangelogRestoreConsumer(cluster.BootstrapServers), Patience);
         return restorer.Restore(changelog, Input, [0], CancellationToken.None, from is long f ? new Dictionary<int, long> { [0] = f } : null)[0];
     }
-
-    private static void Produce(StreamSeq.Kafka.Embedded.EmbeddedKafkaCluster cluster, string changelog, IEnumerable<(byte[] Key, byte[]? Value, string Transaction)> records)
-    {
-        using (var producer = new ProducerBuilder<byte[], byte[]?>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers, EnableIdempotence = true }).SetLogHandler((_, _) => { }).Build())
-        {
-            foreach (var (key, value, transaction) in records)
-            {
-                producer.ProduceAsync(new TopicPartition(changelog, 0), new Message<byte[], byte[]?>
-                {
-                    Key = key,
-                    Value = value,
-                    Headers = [new Header(ChangelogKeys.TransactionHeader, Utf8($"{transaction}/0"))],
-                }).GetAwaiter().GetResult();
-            }
-        }
-    }
-
-    private static (byte[], byte[]?, string) State(string stream, string? value, string transaction) =>
-        (Utf8(stream), value is null ? null : Utf8(value), transaction);
-
-    private static (byte[], byte[]?, string) Marker(int inputPartition, long nextOffset, string transaction) =>
-        (ChangelogKeys.OffsetKey(Input, inputPartition), ChangelogKeys.OffsetValue(nextOffset), transaction);
-
-    private static List<string> Describe<T>(Dictionary<string, T> states)
-        where T : class? =>
-        [.. states.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={(s.Value is byte[] b ? Encoding.UTF8.GetString(b) : "(none)")}")];
 }

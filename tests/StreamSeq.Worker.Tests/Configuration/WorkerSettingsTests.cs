@@ -56,6 +56,34 @@ public sealed class WorkerSettingsTests
         Assert.Contains(key, problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("memory", "all", "StreamSeq:Processing:Standby: all needs StreamSeq:Processing:StateStore=rocksdb (a standby copy is a disk store), got StateStore=memory.")]
+    [InlineData("rocksdb", "some", "StreamSeq:Processing:Standby: must be none or all, got 'some'.")]
+    public void Load_StandbyWithoutTheDiskStoreOrAnUnknownValue_StopsWithOneLineNamingIt(string store, string standby, string message)
+    {
+        var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?>
+        {
+            ["StreamSeq:Kafka:BootstrapServers"] = "kafka:9092",
+            ["StreamSeq:Processing:StateStore"] = store,
+            ["StreamSeq:Processing:Standby"] = standby,
+        })));
+
+        Assert.Equal(message, Assert.Single(e.Problems));
+    }
+
+    [Fact]
+    public void Load_StandbyAllWithTheDiskStore_ReachesTheStoreOptions()
+    {
+        var settings = WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?>
+        {
+            ["StreamSeq:Kafka:BootstrapServers"] = "kafka:9092",
+            ["StreamSeq:Processing:StateStore"] = "rocksdb",
+            ["StreamSeq:Processing:Standby"] = "ALL",
+        }));
+
+        Assert.True(settings.Processing.ToStoreOptions().Standby);
+    }
+
     [Fact]
     public void Load_ParametersFileThatCannotBeRead_StopsNamingTheSettingAndTheFile()
     {

@@ -324,7 +324,12 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
             settings["Processing"]!["StateDirectory"] = Path.Combine(directory.Directory, "state");
             settings["Processing"]!["CacheBytes"] = CacheBytes;
             settings["Processing"]!["CheckpointInterval"] = "00:00:01";
+
+            // With standby replicas: kills and rebalances hand stores between the loop and the standby reader at random
+            // points, and a partition usually moves to an instance that mirrored it.
+            settings["Processing"]!["Standby"] = "all";
         }
+
         var process = WorkerProcess.Start(settings, Path.Combine(directory.Directory, $"{name}-{processes.Count}"));
         lock (processes)
         {

@@ -220,16 +220,13 @@ internal sealed class KafkaTestBed : IDisposable
     public int CountCommitted(string topic) => ReadCommitted(topic).Values.Sum(v => v.Count);
 
     /// <summary>Sum of the high watermarks of a topic's partitions (records that reached the broker, committed or not).</summary>
-    public long HighWatermarkSum(string topic, int partitions = OutputPartitions)
+    public long HighWatermarkSum(string topic, int partitions = OutputPartitions) => HighWatermarks(topic, partitions).Sum();
+
+    /// <summary>The high watermark of each of a topic's partitions.</summary>
+    public long[] HighWatermarks(string topic, int partitions = OutputPartitions)
     {
         using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = Cluster.BootstrapServers, GroupId = "watermarks-unused" }).SetLogHandler((_, _) => { }).Build();
-        long sum = 0;
-        for (var p = 0; p < partitions; p++)
-        {
-            sum += consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value;
-        }
-
-        return sum;
+        return [.. Enumerable.Range(0, partitions).Select(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value)];
     }
 
     /// <summary>Waits until the filtered topic holds <paramref name="expected"/> committed records.</summary>
