@@ -88,6 +88,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and (eq .Values.stateStore.type "rocksdb") (ne .Values.workload.kind "StatefulSet") }}
 {{- fail "stateStore.type rocksdb needs workload.kind StatefulSet: the store lives on a PersistentVolumeClaim per pod, which only a StatefulSet keeps across restarts under the same pod name." }}
 {{- end }}
+{{- if and (eq .Values.stateStore.standby "all") (ne .Values.stateStore.type "rocksdb") }}
+{{- fail "stateStore.standby all needs stateStore.type rocksdb: standby copies live in the disk store." }}
+{{- end }}
 {{- if eq (len .Values.models) 0 }}
 {{- fail "models: at least one model spec is needed." }}
 {{- end }}
@@ -173,6 +176,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $_ := set $processing "StateDirectory" (include "streamseq.statePath" .) }}
 {{- $_ := set $processing "CacheBytes" .Values.stateStore.cacheBytes }}
 {{- $_ := set $processing "CheckpointInterval" .Values.stateStore.checkpointInterval }}
+{{- $_ := set $processing "Standby" .Values.stateStore.standby }}
 {{- end }}
 {{- $streamseq := dict
   "Kafka" $kafka

@@ -194,13 +194,14 @@ public sealed class HelmChartTests : IDisposable
     {
         var manifests = Render(
             "--set", "stateStore.type=rocksdb", "--set", "stateStore.cacheBytes=134217728", "--set", "stateStore.checkpointInterval=2s",
-            "--set", "stateStore.persistence.size=20Gi", "--set", "stateStore.persistence.storageClassName=fast-ssd");
+            "--set", "stateStore.persistence.size=20Gi", "--set", "stateStore.persistence.storageClassName=fast-ssd", "--set", "stateStore.standby=all");
 
         var outcome = AssertWorkerPod(manifests, "StatefulSet");
         var store = outcome.Processing.ToStoreOptions();
         Assert.Equal(StreamSeq.Kafka.Stores.StateStoreKind.RocksDb, store.Kind);
         Assert.Equal(134217728, store.CacheBytes);
         Assert.Equal(TimeSpan.FromSeconds(2), store.CheckpointInterval);
+        Assert.Equal("all", outcome.Processing.Standby);
 
         // The directory the worker writes is the mount of a claim template (one volume per pod, kept across restarts),
         // not an emptyDir of the pod.
@@ -235,6 +236,7 @@ public sealed class HelmChartTests : IDisposable
     [InlineData("processing.maxTimeSkew=1 hour", "maxTimeSkew")]
     [InlineData("stateStore.type=rocksdb,workload.kind=Deployment", "stateStore.type rocksdb needs workload.kind StatefulSet")]
     [InlineData("stateStore.type=disk", "/stateStore/type")]
+    [InlineData("stateStore.standby=all", "stateStore.standby all needs stateStore.type rocksdb")]
     public void Template_InvalidValues_FailsNamingTheValue(string set, string expected)
     {
         Skip.If(Helm.Binary is null, Helm.MissingMessage);
