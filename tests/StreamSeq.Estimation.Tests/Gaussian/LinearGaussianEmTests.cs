@@ -124,7 +124,7 @@ public sealed class LinearGaussianEmTests(ITestOutputHelper output)
 
                 // The reported log-likelihood is that of the returned spec, evaluated independently by the filter.
                 var fitted = ModelCatalog.Build(ModelSpec.Parse(result.Spec.ToJsonString()));
-                Expect.Close(LogLikelihood.Evaluate(fitted, data), result.LogLikelihood, 1e-10, "loglik of the returned spec");
+                Expect.Close(LogLikelihood.Evaluate(fitted, data), result.LogLikelihood, 1e-10, $"loglik of the returned spec (accelerate={accelerate}, fields={string.Join(",", chosen)})");
                 Assert.Equal(lls[^1], result.LogLikelihood);
             }
         }, iter: 60);
