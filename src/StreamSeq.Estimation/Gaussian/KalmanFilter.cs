@@ -826,7 +826,19 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
         }
 
-        // W = (A P) H_o' (n×k) and KR = K R_oo (n×k).
+        JosephCovariance(ap, h, observed, kt, r, n, m, w, kr, cov);
+    }
+
+    /// <summary>
+    /// The Joseph-form covariance from A P = P⁻ − K U_o: W = (A P) H_o' and KR = K R_oo (n×k, into
+    /// <paramref name="w"/> and <paramref name="kr"/>), then P = A P − W K' + KR K', one value per pair (i ≤ j).
+    /// <paramref name="kt"/> is K' (k×n) and <paramref name="observed"/> the k observed rows of H and R.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void JosephCovariance(
+        ReadOnlySpan<double> ap, ReadOnlySpan<double> h, ReadOnlySpan<int> observed, ReadOnlySpan<double> kt, ReadOnlySpan<double> r, int n, int m, Span<double> w, Span<double> kr, Span<double> cov)
+    {
+        var k = observed.Length;
         for (var a = 0; a < k; a++)
         {
             var ha = h.Slice(observed[a] * n, n);
@@ -854,7 +866,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
         }
 
-        // P = A P − W K' + KR K', one value per pair (i ≤ j).
         for (var i = 0; i < n; i++)
         {
             for (var j = i; j < n; j++)

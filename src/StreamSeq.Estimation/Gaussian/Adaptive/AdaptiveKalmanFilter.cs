@@ -1880,46 +1880,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             mean[i] = acc;
         }
 
-        for (var a = 0; a < k; a++)
-        {
-            var ha = h.Slice(o[a] * n, n);
-            for (var i = 0; i < n; i++)
-            {
-                var row = ap.Slice(i * n, n);
-                var acc = 0.0;
-                for (var j = 0; j < n; j++)
-                {
-                    if (ha[j] != 0.0)
-                    {
-                        acc += row[j] * ha[j];
-                    }
-                }
-
-                wk[(i * k) + a] = acc;
-                var kra = 0.0;
-                for (var b = 0; b < k; b++)
-                {
-                    kra += kt[(b * n) + i] * r[(o[b] * m) + o[a]];
-                }
-
-                kr[(i * k) + a] = kra;
-            }
-        }
-
-        for (var i = 0; i < n; i++)
-        {
-            for (var j = i; j < n; j++)
-            {
-                var acc = ap[(i * n) + j];
-                for (var a = 0; a < k; a++)
-                {
-                    acc += (kr[(i * k) + a] - wk[(i * k) + a]) * kt[(a * n) + j];
-                }
-
-                cov[(i * n) + j] = acc;
-                cov[(j * n) + i] = acc;
-            }
-        }
+        KalmanFilter.JosephCovariance(ap, h, o, kt, r, n, m, wk, kr, cov);
 
         // Tangents: U_j = H_o ∂P⁻_j, ∂S_j = U_j H_o' + ∂R_j, ∂v_j = −H_o ∂a⁻_j; score, information, ∂a_j and ∂P_j.
         Span<double> g = stackalloc double[p];
