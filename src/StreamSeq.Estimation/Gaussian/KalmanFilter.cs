@@ -152,7 +152,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             twoStateObservation[3] = model.ObservationOffset[0];
         }
         compact = n <= CompactMaxDimension && m <= CompactMaxDimension;
-        compactWorkLength = (4 * n * n) + n + (5 * m * n) + (2 * m * m) + (2 * m);
+        compactWorkLength = (4 * n * n) + n + (3 * m * n) + (m * m) + (2 * m);
         small = n is >= 2 and <= 4 && m <= 2 && !(n == 2 && m == 1) && Vector256.IsHardwareAccelerated;
         if (small)
         {
@@ -513,17 +513,30 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 a1 += k1 * v;
 
                 // Joseph form A P A' + K r K' with A = I − K h kept implicit: A P = P − K (h P) = P − K ph',
-                // (A P) A' = A P − (A P h') K'.
+                // A P A' + K r K' = A P + D K' with D = K r − (A P) h' or K s − P h' (see KeepsFeedback).
                 var ap00 = p00 - (k0 * ph0);
                 var ap01 = p01 - (k0 * ph1);
                 var ap10 = p01 - (k1 * ph0);
                 var ap11 = p11 - (k1 * ph1);
-                var w0 = (ap00 * h0) + (ap01 * h1);
-                var w1 = (ap10 * h0) + (ap11 * h1);
-                var n00 = ap00 - (w0 * k0) + (k0 * k0 * r);
-                var n01 = ap01 - (w0 * k1) + (k0 * k1 * r);
-                var n10 = ap10 - (w1 * k0) + (k1 * k0 * r);
-                var n11 = ap11 - (w1 * k1) + (k1 * k1 * r);
+                var gain = Math.Max(Math.Abs(1.0 - (k0 * h0)) + Math.Abs(k0 * h1), Math.Abs(k1 * h0) + Math.Abs(1.0 - (k1 * h1)));
+                var updatedLargest = Math.Max(Math.Max(Math.Abs(ap00), Math.Abs(ap01)), Math.Max(Math.Abs(ap10), Math.Abs(ap11)));
+                var predictedLargest = Math.Max(Math.Max(Math.Abs(p00), Math.Abs(p01)), Math.Abs(p11));
+                double d0, d1;
+                if (gain * updatedLargest <= predictedLargest)
+                {
+                    d0 = (k0 * r) - ((ap00 * h0) + (ap01 * h1));
+                    d1 = (k1 * r) - ((ap10 * h0) + (ap11 * h1));
+                }
+                else
+                {
+                    d0 = (k0 * s) - ph0;
+                    d1 = (k1 * s) - ph1;
+                }
+
+                var n00 = ap00 + (d0 * k0);
+                var n01 = ap01 + (d0 * k1);
+                var n10 = ap10 + (d1 * k0);
+                var n11 = ap11 + (d1 * k1);
                 p00 = n00;
                 p01 = 0.5 * (n01 + n10);
                 p11 = n11;
@@ -756,8 +769,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var n = this.n;
         var m = this.m;
         var k = observed.Length;
-        var h = model.Observation;
-        var r = model.ObservationNoise;
         var om = estimate.ObservationMean;
         var oc = estimate.ObservationCovariance;
         var l = work[..(k * k)];
@@ -765,8 +776,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var v = work.Slice((k * k) + (k * n), k);
         var z = work.Slice((k * k) + (k * n) + k, k);
         var ap = work.Slice((k * k) + (k * n) + (2 * k), n * n);
-        var w = work.Slice((k * k) + (k * n) + (2 * k) + (n * n), n * k);
-        var kr = work.Slice((k * k) + (2 * k * n) + (2 * k) + (n * n), n * k);
+        var d = work.Slice((k * k) + (k * n) + (2 * k) + (n * n), n * k);
         for (var a = 0; a < k; a++)
         {
             var ia = observed[a];
@@ -826,43 +836,67 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
         }
 
-        JosephCovariance(ap, h, observed, kt, r, n, m, w, kr, cov);
+        JosephCovariance(pc, ap, model.Observation, u, observed, kt, model.ObservationNoise, oc, n, m, d, cov);
     }
 
     /// <summary>
-    /// The Joseph-form covariance from A P = P⁻ − K U_o: W = (A P) H_o' and KR = K R_oo (n×k, into
-    /// <paramref name="w"/> and <paramref name="kr"/>), then P = A P − W K' + KR K', one value per pair (i ≤ j).
-    /// <paramref name="kt"/> is K' (k×n) and <paramref name="observed"/> the k observed rows of H and R.
+    /// The Joseph-form covariance P = A P⁻ A' + K R_oo K' (A = I − K H_o) from A P⁻ = P⁻ − K U_o in
+    /// <paramref name="ap"/>, as P = A P⁻ + D K' with D (n×k, into <paramref name="d"/>) of <see cref="KeepsFeedback"/>,
+    /// one value per pair (i ≤ j). <paramref name="pc"/> is P⁻, <paramref name="kt"/> is K' (k×n), <paramref name="u"/>
+    /// is U = H P⁻ (m×n), <paramref name="s"/> the innovation covariance S = U H' + R (m×m), and
+    /// <paramref name="observed"/> the k observed rows of H, R, U and S. <paramref name="cov"/> may be
+    /// <paramref name="pc"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void JosephCovariance(
-        ReadOnlySpan<double> ap, ReadOnlySpan<double> h, ReadOnlySpan<int> observed, ReadOnlySpan<double> kt, ReadOnlySpan<double> r, int n, int m, Span<double> w, Span<double> kr, Span<double> cov)
+        ReadOnlySpan<double> pc,
+        ReadOnlySpan<double> ap,
+        ReadOnlySpan<double> h,
+        ReadOnlySpan<double> u,
+        ReadOnlySpan<int> observed,
+        ReadOnlySpan<double> kt,
+        ReadOnlySpan<double> r,
+        ReadOnlySpan<double> s,
+        int n,
+        int m,
+        Span<double> d,
+        Span<double> cov)
     {
         var k = observed.Length;
+        var feedback = KeepsFeedback(pc, ap, n, n, kt, h, observed);
         for (var a = 0; a < k; a++)
         {
-            var ha = h.Slice(observed[a] * n, n);
+            var oa = observed[a];
             for (var i = 0; i < n; i++)
             {
-                var row = ap.Slice(i * n, n);
-                var acc = 0.0;
-                for (var j = 0; j < n; j++)
+                double acc;
+                if (feedback)
                 {
-                    var hj = ha[j];
-                    if (hj != 0.0)
+                    // D = K R_oo − (A P⁻) H_o'.
+                    acc = 0.0;
+                    for (var b = 0; b < k; b++)
                     {
-                        acc += row[j] * hj;
+                        acc += kt[(b * n) + i] * r[(observed[b] * m) + oa];
+                    }
+
+                    var row = ap.Slice(i * n, n);
+                    var ha = h.Slice(oa * n, n);
+                    for (var j = 0; j < n; j++)
+                    {
+                        acc -= row[j] * ha[j];
+                    }
+                }
+                else
+                {
+                    // D = K S_oo − U_o'.
+                    acc = -u[(oa * n) + i];
+                    for (var b = 0; b < k; b++)
+                    {
+                        acc += kt[(b * n) + i] * s[(observed[b] * m) + oa];
                     }
                 }
 
-                w[(i * k) + a] = acc;
-                var kra = 0.0;
-                for (var b = 0; b < k; b++)
-                {
-                    kra += kt[(b * n) + i] * r[(observed[b] * m) + observed[a]];
-                }
-
-                kr[(i * k) + a] = kra;
+                d[(i * k) + a] = acc;
             }
         }
 
@@ -873,13 +907,55 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 var acc = ap[(i * n) + j];
                 for (var a = 0; a < k; a++)
                 {
-                    acc += (kr[(i * k) + a] - w[(i * k) + a]) * kt[(a * n) + j];
+                    acc += d[(i * k) + a] * kt[(a * n) + j];
                 }
 
                 cov[(i * n) + j] = acc;
                 cov[(j * n) + i] = acc;
             }
         }
+    }
+
+    /// <summary>
+    /// Which of two forms of the Joseph correction D = K R_oo − (A P⁻) H_o' = K S_oo − U_o' (zero in exact arithmetic
+    /// for the optimal gain; P = A P⁻ + D K' either way) keeps P accurate: true for the first, when
+    /// ‖A‖∞ · max|A P⁻| ≤ max|P⁻| with A = I − K H_o. Matrices are n×n with rows <paramref name="stride"/> apart;
+    /// <paramref name="kt"/> holds K' and <paramref name="h"/> H with rows <paramref name="stride"/> apart, and
+    /// <paramref name="rows"/> names the observed rows of H.
+    /// </summary>
+    /// <remarks>
+    /// The first form feeds the rounding of A P⁻ (and of U = H P⁻) back through A' = I − H_o' K'. When the update
+    /// removes most of P⁻'s variance (a vague prior, a long gap), that rounding is of the size of P⁻, far above the
+    /// result, and A' is small and cancels it: the reason for the Joseph form. But the feedback multiplies the rounding
+    /// of A P⁻ by up to ‖A‖, and when P⁻ has a large variance in a direction the observations barely see, the gain and
+    /// A are large while A P⁻ keeps that variance: a 3-state model with 1e9 predicted variance in such a direction and
+    /// gains near 1e4 lost 1 % of its smallest filtered variance, and 3e-4 of its log-likelihood over 200 steps. The
+    /// second form is built from terms of the size of U without feedback, so its error stays of the order of ε max|P⁻|.
+    /// The first is kept while its amplified error, ‖A‖∞ ε max|A P⁻|, is within that.
+    /// </remarks>
+    internal static bool KeepsFeedback(ReadOnlySpan<double> pc, ReadOnlySpan<double> ap, int n, int stride, ReadOnlySpan<double> kt, ReadOnlySpan<double> h, ReadOnlySpan<int> rows)
+    {
+        double predicted = 0.0, updated = 0.0, gain = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            var row = 0.0;
+            for (var j = 0; j < n; j++)
+            {
+                predicted = Math.Max(predicted, Math.Abs(pc[(i * stride) + j]));
+                updated = Math.Max(updated, Math.Abs(ap[(i * stride) + j]));
+                var x = i == j ? 1.0 : 0.0;
+                for (var a = 0; a < rows.Length; a++)
+                {
+                    x -= kt[(a * stride) + i] * h[(rows[a] * stride) + j];
+                }
+
+                row += Math.Abs(x);
+            }
+
+            gain = Math.Max(gain, row);
+        }
+
+        return gain * updated <= predicted;
     }
 
     private void AddControl(ReadOnlySpan<double> control, Span<double> pm)
@@ -952,10 +1028,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var n = this.n;
         var m = this.m;
         var nn = n * n;
-        Span<double> buffer = stackalloc double[60];
+        Span<double> buffer = stackalloc double[68];
         var pad = buffer[..16];
         var mean4 = buffer.Slice(16, 4);
-        var work = buffer.Slice(20, 40);
+        var work = buffer.Slice(20, 48);
         var mean = state.Slice(MeanSlot, n);
         var cov = state.Slice(covSlot, nn);
 
@@ -1103,8 +1179,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     var c1 = p1 - (kt0 * us[1]);
                     var c2 = p2 - (kt0 * us[2]);
                     var c3 = p3 - (kt0 * us[3]);
-                    var wcol = (c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3]);
-                    var d0 = (kt0 * r[0]) - wcol;
+                    var d0 = KeepsFeedbackPadded(p0, p1, p2, p3, c0, c1, c2, c3, n, kts, h, m, work[8..]) ? (kt0 * r[0]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3])) : (kt0 * s) - u0;
                     p0 = c0 + (d0 * kts[0]);
                     p1 = c1 + (d0 * kts[1]);
                     p2 = c2 + (d0 * kts[2]);
@@ -1161,10 +1236,18 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     var c1 = p1 - (kt0 * us[1]) - (kt1 * us[5]);
                     var c2 = p2 - (kt0 * us[2]) - (kt1 * us[6]);
                     var c3 = p3 - (kt0 * us[3]) - (kt1 * us[7]);
-                    var wcol0 = (c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3]);
-                    var wcol1 = (c0 * h[4]) + (c1 * h[5]) + (c2 * h[6]) + (c3 * h[7]);
-                    var d0 = (kt0 * r[0]) + (kt1 * r[2]) - wcol0;
-                    var d1 = (kt0 * r[1]) + (kt1 * r[3]) - wcol1;
+                    Vector256<double> d0, d1;
+                    if (KeepsFeedbackPadded(p0, p1, p2, p3, c0, c1, c2, c3, n, kt, h, m, work[16..]))
+                    {
+                        d0 = (kt0 * r[0]) + (kt1 * r[2]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3]));
+                        d1 = (kt0 * r[1]) + (kt1 * r[3]) - ((c0 * h[4]) + (c1 * h[5]) + (c2 * h[6]) + (c3 * h[7]));
+                    }
+                    else
+                    {
+                        d0 = (kt0 * s00) + (kt1 * s10) - u0;
+                        d1 = (kt0 * s10) + (kt1 * s11) - u1;
+                    }
+
                     p0 = c0 + (d0 * kt[0]) + (d1 * kt[4]);
                     p1 = c1 + (d0 * kt[1]) + (d1 * kt[5]);
                     p2 = c2 + (d0 * kt[2]) + (d1 * kt[6]);
@@ -1183,6 +1266,40 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         state[StepsSlot] += 1.0;
         CheckUpdatedState(mean, cov, n, estimate, fragileVariance);
         return true;
+    }
+
+    /// <summary><see cref="KeepsFeedback"/>
+    /// for the small kernel's padded rows: P⁻ in <paramref name="p0"/>–<paramref name="p3"/>, A P⁻ in
+    /// <paramref name="c0"/>–<paramref name="c3"/>, K' (m rows of 4) in <paramref name="kt"/>, H (rows of 4) in
+    /// <paramref name="h"/>, through <paramref name="scratch"/> (32 doubles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool KeepsFeedbackPadded(
+        Vector256<double> p0,
+        Vector256<double> p1,
+        Vector256<double> p2,
+        Vector256<double> p3,
+        Vector256<double> c0,
+        Vector256<double> c1,
+        Vector256<double> c2,
+        Vector256<double> c3,
+        int n,
+        ReadOnlySpan<double> kt,
+        ReadOnlySpan<double> h,
+        int m,
+        Span<double> scratch)
+    {
+        var pc = scratch[..16];
+        var ap = scratch.Slice(16, 16);
+        p0.CopyTo(pc);
+        p1.CopyTo(pc[4..]);
+        p2.CopyTo(pc[8..]);
+        p3.CopyTo(pc[12..]);
+        c0.CopyTo(ap);
+        c1.CopyTo(ap[4..]);
+        c2.CopyTo(ap[8..]);
+        c3.CopyTo(ap[12..]);
+        ReadOnlySpan<int> rows = [0, 1];
+        return KeepsFeedback(pc, ap, n, 4, kt, h, rows[..m]);
     }
 
     /// <summary>(X + X') / 2 for a 4×4 matrix held as rows, through <paramref name="scratch"/> (16 doubles).</summary>
@@ -1413,7 +1530,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
             else
             {
-                StandardUpdate(mean, cov, y, observed, estimate, r);
+                StandardUpdate(mean, cov, hp, y, observed, estimate, r);
             }
         }
 
@@ -1508,29 +1625,28 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         return rank;
     }
 
-    private void StandardUpdate(Span<double> mean, Span<double> cov, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate, ReadOnlySpan<double> r)
+    /// <summary>The proper-prior update over the observed rows, with <paramref name="u"/> = H P⁻ (m×n) and the
+    /// innovation covariance in the estimate (Joseph form by <see cref="JosephCovariance"/>, as the fast kernels).</summary>
+    private void StandardUpdate(Span<double> mean, Span<double> cov, ReadOnlySpan<double> u, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate, ReadOnlySpan<double> r)
     {
         var k = observed.Length;
         var nn = n * n;
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
-        var h = model.Observation;
         var oc = estimate.ObservationCovariance;
         var om = estimate.ObservationMean;
 
-        var ho = arena.Take(k * n);
         var s = arena.Take(k * k);
-        var ro = arena.Take(k * k);
         var v = arena.Take(k);
+        var kt = arena.Take(k * n);
         for (var a = 0; a < k; a++)
         {
             var ia = observed[a];
-            h.Slice(ia * n, n).CopyTo(ho.Slice(a * n, n));
             v[a] = y[ia] - om[ia];
+            u.Slice(ia * n, n).CopyTo(kt.Slice(a * n, n));
             for (var b = 0; b < k; b++)
             {
                 s[(a * k) + b] = oc[(ia * m) + observed[b]];
-                ro[(a * k) + b] = r[(ia * m) + observed[b]];
             }
         }
 
@@ -1552,47 +1668,30 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         }
 
         // Kt = S⁻¹ H_o P⁻ (k×n), i.e. K = Kt'.
-        var kt = arena.Take(k * n);
-        Dense.Multiply(ho, k, n, cov, n, kt);
         Dense.CholeskySolve(s, k, kt, n);
 
+        // a = a⁻ + K v; A P⁻ = P⁻ − K U_o.
+        var ap = arena.Take(nn);
+        cov.CopyTo(ap);
         for (var i = 0; i < n; i++)
         {
             var acc = 0.0;
             for (var a = 0; a < k; a++)
             {
-                acc += kt[(a * n) + i] * v[a];
+                var kai = kt[(a * n) + i];
+                acc += kai * v[a];
+                var ua = u.Slice(observed[a] * n, n);
+                var row = ap.Slice(i * n, n);
+                for (var j = 0; j < n; j++)
+                {
+                    row[j] -= kai * ua[j];
+                }
             }
 
             mean[i] += acc;
         }
 
-        // Joseph form: P = A P⁻ A' + K R K', A = I − K H_o.
-        var amat = arena.Take(nn);
-        Dense.TransposedMultiply(kt, k, n, ho, n, amat);
-        for (var i = 0; i < nn; i++)
-        {
-            amat[i] = -amat[i];
-        }
-
-        for (var i = 0; i < n; i++)
-        {
-            amat[(i * n) + i] += 1.0;
-        }
-
-        var ap = arena.Take(nn);
-        Dense.Multiply(amat, n, n, cov, n, ap);
-        Dense.MultiplyTransposed(ap, n, n, amat, n, cov);
-        var kr = arena.Take(n * k);
-        Dense.TransposedMultiply(kt, k, n, ro, k, kr);
-        var krk = arena.Take(nn);
-        Dense.Multiply(kr, n, k, kt, n, krk);
-        for (var i = 0; i < nn; i++)
-        {
-            cov[i] += krk[i];
-        }
-
-        Dense.Symmetrize(cov, n);
+        JosephCovariance(cov, ap, model.Observation, u, observed, kt, r, oc, n, m, arena.Take(n * k), cov);
         arena.Release(mark);
     }
 
