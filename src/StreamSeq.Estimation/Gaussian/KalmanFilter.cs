@@ -808,35 +808,37 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
         Dense.CholeskySolve(l, k, kt, n);
 
-        // a = a⁻ + K v; A P = P⁻ − K U_o.
+        ApplyGain(pm, pc, kt, u, observed, v, n, mean, ap);
+        JosephCovariance(pc, ap, model.Observation, u, observed, kt, model.ObservationNoise, oc, n, m, d, cov);
+    }
+
+    /// <summary>
+    /// The mean update a = a⁻ + K v into <paramref name="mean"/> and A P⁻ = P⁻ − K U_o into <paramref name="ap"/>
+    /// (n×n), with <paramref name="kt"/> = K' (k×n), <paramref name="u"/> = H P⁻ (m×n) and <paramref name="v"/> the
+    /// innovation of the k <paramref name="observed"/> rows. <paramref name="mean"/> may be <paramref name="pm"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void ApplyGain(
+        ReadOnlySpan<double> pm, ReadOnlySpan<double> pc, ReadOnlySpan<double> kt, ReadOnlySpan<double> u, ReadOnlySpan<int> observed, ReadOnlySpan<double> v, int n, Span<double> mean, Span<double> ap)
+    {
+        pc[..(n * n)].CopyTo(ap);
         for (var i = 0; i < n; i++)
         {
             var acc = pm[i];
-            for (var a = 0; a < k; a++)
+            var row = ap.Slice(i * n, n);
+            for (var a = 0; a < observed.Length; a++)
             {
-                acc += kt[(a * n) + i] * v[a];
-            }
-
-            mean[i] = acc;
-        }
-
-        pc.CopyTo(ap);
-        for (var a = 0; a < k; a++)
-        {
-            var ua = u.Slice(observed[a] * n, n);
-            var kta = kt.Slice(a * n, n);
-            for (var i = 0; i < n; i++)
-            {
-                var kai = kta[i];
-                var row = ap.Slice(i * n, n);
+                var kai = kt[(a * n) + i];
+                acc += kai * v[a];
+                var ua = u.Slice(observed[a] * n, n);
                 for (var j = 0; j < n; j++)
                 {
                     row[j] -= kai * ua[j];
                 }
             }
-        }
 
-        JosephCovariance(pc, ap, model.Observation, u, observed, kt, model.ObservationNoise, oc, n, m, d, cov);
+            mean[i] = acc;
+        }
     }
 
     /// <summary>
@@ -1670,26 +1672,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         // Kt = S⁻¹ H_o P⁻ (k×n), i.e. K = Kt'.
         Dense.CholeskySolve(s, k, kt, n);
 
-        // a = a⁻ + K v; A P⁻ = P⁻ − K U_o.
         var ap = arena.Take(nn);
-        cov.CopyTo(ap);
-        for (var i = 0; i < n; i++)
-        {
-            var acc = 0.0;
-            for (var a = 0; a < k; a++)
-            {
-                var kai = kt[(a * n) + i];
-                acc += kai * v[a];
-                var ua = u.Slice(observed[a] * n, n);
-                var row = ap.Slice(i * n, n);
-                for (var j = 0; j < n; j++)
-                {
-                    row[j] -= kai * ua[j];
-                }
-            }
-
-            mean[i] += acc;
-        }
+        ApplyGain(mean, cov, kt, u, observed, v, n, mean, ap);
 
         JosephCovariance(cov, ap, model.Observation, u, observed, kt, r, oc, n, m, arena.Take(n * k), cov);
         arena.Release(mark);
