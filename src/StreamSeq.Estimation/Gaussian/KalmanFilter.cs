@@ -80,7 +80,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private readonly double scalarObservationNoise;
     private readonly double scalarObservationOffset;
     private readonly double[] twoStateTransition = new double[10];
-    private readonly double[] twoStateObservation = new double[4];
+
+    /// <summary>The two-state kernel's h0, h1, r, d and ‖h‖₁.</summary>
+    private readonly double[] twoStateObservation = new double[5];
 
     /// <summary>Per-thread F, Q, c of gap-dependent scalar and two-state models (kept off the kernels' stack frames).</summary>
     [ThreadStatic]
@@ -91,6 +93,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private readonly double[] smallNoise = new double[16];
     private readonly double[] smallOffset = new double[4];
     private readonly double[] smallObservation = new double[8];
+
+    /// <summary>‖H‖∞ for the small kernel (see <see cref="KeepsFeedback"/>).</summary>
+    private readonly double smallObservationNorm;
 
     /// <summary>Creates the filter.</summary>
     public KalmanFilter(LinearGaussianModel model, string family = "kalman")
@@ -150,6 +155,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             twoStateObservation[1] = model.Observation[1];
             twoStateObservation[2] = model.ObservationNoise[0];
             twoStateObservation[3] = model.ObservationOffset[0];
+            twoStateObservation[4] = ObservationNorm(model.Observation, 2, [0]);
         }
         compact = n <= CompactMaxDimension && m <= CompactMaxDimension;
         compactWorkLength = (4 * n * n) + n + (3 * m * n) + (m * m) + (2 * m);
@@ -168,6 +174,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     smallObservation[(i * 4) + j] = model.Observation[(i * n) + j];
                 }
             }
+
+            ReadOnlySpan<int> rows = [0, 1];
+            smallObservationNorm = ObservationNorm(model.Observation, n, rows[..m]);
         }
         diagonalObservationNoise = true;
         for (var i = 0; i < m; i++)
@@ -518,11 +527,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 var ap01 = p01 - (k0 * ph1);
                 var ap10 = p01 - (k1 * ph0);
                 var ap11 = p11 - (k1 * ph1);
-                var gain = Math.Max(Math.Abs(1.0 - (k0 * h0)) + Math.Abs(k0 * h1), Math.Abs(k1 * h0) + Math.Abs(1.0 - (k1 * h1)));
-                var updatedLargest = Math.Max(Math.Max(Math.Abs(ap00), Math.Abs(ap01)), Math.Max(Math.Abs(ap10), Math.Abs(ap11)));
-                var predictedLargest = Math.Max(Math.Max(Math.Abs(p00), Math.Abs(p01)), Math.Abs(p11));
+                // KeepsFeedback's test in scalars: the bound 1 + ‖k‖∞ ‖h‖₁ (‖h‖₁ in hrd[4]) first, then ‖A‖∞.
+                var updatedLargest = Math.Max(Math.Max(0.0, ap00), ap11);
+                var predictedLargest = Math.Max(Math.Max(0.0, p00), p11);
                 double d0, d1;
-                if (gain * updatedLargest <= predictedLargest)
+                if (((1.0 + (Math.Max(Math.Abs(k0), Math.Abs(k1)) * hrd[4])) * updatedLargest <= predictedLargest)
+                    || (Math.Max(Math.Abs(1.0 - (k0 * h0)) + Math.Abs(k0 * h1), Math.Abs(k1 * h0) + Math.Abs(1.0 - (k1 * h1))) * updatedLargest <= predictedLargest))
                 {
                     d0 = (k0 * r) - ((ap00 * h0) + (ap01 * h1));
                     d1 = (k1 * r) - ((ap10 * h0) + (ap11 * h1));
@@ -865,7 +875,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         Span<double> cov)
     {
         var k = observed.Length;
-        var feedback = KeepsFeedback(pc, ap, n, n, kt, h, observed);
+        var feedback = KeepsFeedback(pc, ap, n, kt, h, observed);
         for (var a = 0; a < k; a++)
         {
             var oa = observed[a];
@@ -921,9 +931,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// <summary>
     /// Which of two forms of the Joseph correction D = K R_oo − (A P⁻) H_o' = K S_oo − U_o' (zero in exact arithmetic
     /// for the optimal gain; P = A P⁻ + D K' either way) keeps P accurate: true for the first, when
-    /// ‖A‖∞ · max|A P⁻| ≤ max|P⁻| with A = I − K H_o. Matrices are n×n with rows <paramref name="stride"/> apart;
-    /// <paramref name="kt"/> holds K' and <paramref name="h"/> H with rows <paramref name="stride"/> apart, and
-    /// <paramref name="rows"/> names the observed rows of H.
+    /// ‖A‖∞ · v(A P⁻) ≤ v(P⁻) with A = I − K H_o and v the largest variance (diagonal entry, at least 0).
+    /// <paramref name="pc"/> and <paramref name="ap"/> are n×n, <paramref name="kt"/> holds K' (k×n) and
+    /// <paramref name="h"/> H (m×n), and <paramref name="rows"/> names the k observed rows of H.
     /// </summary>
     /// <remarks>
     /// The first form feeds the rounding of A P⁻ (and of U = H P⁻) back through A' = I − H_o' K'. When the update
@@ -932,32 +942,74 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// of A P⁻ by up to ‖A‖, and when P⁻ has a large variance in a direction the observations barely see, the gain and
     /// A are large while A P⁻ keeps that variance: a 3-state model with 1e9 predicted variance in such a direction and
     /// gains near 1e4 lost 1 % of its smallest filtered variance, and 3e-4 of its log-likelihood over 200 steps. The
-    /// second form is built from terms of the size of U without feedback, so its error stays of the order of ε max|P⁻|.
-    /// The first is kept while its amplified error, ‖A‖∞ ε max|A P⁻|, is within that.
+    /// second form is built from terms of the size of U without feedback, so its error stays of the order of ε v(P⁻).
+    /// The first is kept while its amplified error, ‖A‖∞ ε v(A P⁻), is within that. The largest variance stands for
+    /// the largest entry: P⁻ is positive semi-definite and A P⁻ is the filtered covariance (in exact arithmetic), so
+    /// their largest entries are on the diagonal, and a diagonal driven below zero by rounding (the cancellation of a
+    /// vague prior) keeps the feedback that repairs it.
+    /// <para>The bound ‖A‖∞ ≤ 1 + ‖K‖∞ ‖H_o‖∞, O(nk), settles most updates (a filter in its steady state is far
+    /// from the threshold); ‖A‖∞ itself, O(n²k), only when it does not. The small and two-state kernels compute the
+    /// same numbers in the same order (<see cref="KeepsFeedbackPadded"/>, <see cref="TwoStateStep"/>), so every kernel
+    /// takes the same decision.</para>
     /// </remarks>
-    internal static bool KeepsFeedback(ReadOnlySpan<double> pc, ReadOnlySpan<double> ap, int n, int stride, ReadOnlySpan<double> kt, ReadOnlySpan<double> h, ReadOnlySpan<int> rows)
+    internal static bool KeepsFeedback(ReadOnlySpan<double> pc, ReadOnlySpan<double> ap, int n, ReadOnlySpan<double> kt, ReadOnlySpan<double> h, ReadOnlySpan<int> rows)
     {
-        double predicted = 0.0, updated = 0.0, gain = 0.0;
+        var updated = LargestVariance(ap, n);
+        var predicted = LargestVariance(pc, n);
+        var gainNorm = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            var row = 0.0;
+            for (var a = 0; a < rows.Length; a++)
+            {
+                row += Math.Abs(kt[(a * n) + i]);
+            }
+
+            gainNorm = Math.Max(gainNorm, row);
+        }
+
+        if ((1.0 + (gainNorm * ObservationNorm(h, n, rows))) * updated <= predicted)
+        {
+            return true;
+        }
+
+        var norm = 0.0;
         for (var i = 0; i < n; i++)
         {
             var row = 0.0;
             for (var j = 0; j < n; j++)
             {
-                predicted = Math.Max(predicted, Math.Abs(pc[(i * stride) + j]));
-                updated = Math.Max(updated, Math.Abs(ap[(i * stride) + j]));
                 var x = i == j ? 1.0 : 0.0;
                 for (var a = 0; a < rows.Length; a++)
                 {
-                    x -= kt[(a * stride) + i] * h[(rows[a] * stride) + j];
+                    x -= kt[(a * n) + i] * h[(rows[a] * n) + j];
                 }
 
                 row += Math.Abs(x);
             }
 
-            gain = Math.Max(gain, row);
+            norm = Math.Max(norm, row);
         }
 
-        return gain * updated <= predicted;
+        return norm * updated <= predicted;
+    }
+
+    /// <summary>‖H_o‖∞: the largest sum of |H_ij| over a row of H (m×n) named in <paramref name="rows"/>.</summary>
+    internal static double ObservationNorm(ReadOnlySpan<double> h, int n, ReadOnlySpan<int> rows)
+    {
+        var norm = 0.0;
+        foreach (var i in rows)
+        {
+            var row = 0.0;
+            for (var j = 0; j < n; j++)
+            {
+                row += Math.Abs(h[(i * n) + j]);
+            }
+
+            norm = Math.Max(norm, row);
+        }
+
+        return norm;
     }
 
     private void AddControl(ReadOnlySpan<double> control, Span<double> pm)
@@ -1030,10 +1082,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var n = this.n;
         var m = this.m;
         var nn = n * n;
-        Span<double> buffer = stackalloc double[68];
+        Span<double> buffer = stackalloc double[60];
         var pad = buffer[..16];
         var mean4 = buffer.Slice(16, 4);
-        var work = buffer.Slice(20, 48);
+        var work = buffer.Slice(20, 40);
         var mean = state.Slice(MeanSlot, n);
         var cov = state.Slice(covSlot, nn);
 
@@ -1181,7 +1233,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     var c1 = p1 - (kt0 * us[1]);
                     var c2 = p2 - (kt0 * us[2]);
                     var c3 = p3 - (kt0 * us[3]);
-                    var d0 = KeepsFeedbackPadded(p0, p1, p2, p3, c0, c1, c2, c3, n, kts, h, m, work[8..]) ? (kt0 * r[0]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3])) : (kt0 * s) - u0;
+                    var d0 = KeepsFeedbackPadded(p0, p1, p2, p3, c0, c1, c2, c3, kt0, Vector256<double>.Zero, h, smallObservationNorm, n, 1) ? (kt0 * r[0]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3])) : (kt0 * s) - u0;
                     p0 = c0 + (d0 * kts[0]);
                     p1 = c1 + (d0 * kts[1]);
                     p2 = c2 + (d0 * kts[2]);
@@ -1239,7 +1291,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     var c2 = p2 - (kt0 * us[2]) - (kt1 * us[6]);
                     var c3 = p3 - (kt0 * us[3]) - (kt1 * us[7]);
                     Vector256<double> d0, d1;
-                    if (KeepsFeedbackPadded(p0, p1, p2, p3, c0, c1, c2, c3, n, kt, h, m, work[16..]))
+                    if (KeepsFeedbackPadded(p0, p1, p2, p3, c0, c1, c2, c3, kt0, kt1, h, smallObservationNorm, n, 2))
                     {
                         d0 = (kt0 * r[0]) + (kt1 * r[2]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3]));
                         d1 = (kt0 * r[1]) + (kt1 * r[3]) - ((c0 * h[4]) + (c1 * h[5]) + (c2 * h[6]) + (c3 * h[7]));
@@ -1270,10 +1322,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         return true;
     }
 
-    /// <summary><see cref="KeepsFeedback"/>
-    /// for the small kernel's padded rows: P⁻ in <paramref name="p0"/>–<paramref name="p3"/>, A P⁻ in
-    /// <paramref name="c0"/>–<paramref name="c3"/>, K' (m rows of 4) in <paramref name="kt"/>, H (rows of 4) in
-    /// <paramref name="h"/>, through <paramref name="scratch"/> (32 doubles).</summary>
+    /// <summary><see cref="KeepsFeedback"/> for the small kernel's padded rows (lanes beyond n zero): P⁻ in
+    /// <paramref name="p0"/>–<paramref name="p3"/>, A P⁻ in <paramref name="c0"/>–<paramref name="c3"/>, the columns
+    /// of K in <paramref name="k0"/> and <paramref name="k1"/> (m = 2 only) and H in rows of 4 in <paramref name="h"/>
+    /// with ‖H‖∞ in <paramref name="observationNorm"/>. Lane i holds row i of K and of A = I − K H, summed in the
+    /// order of the scalar form.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool KeepsFeedbackPadded(
         Vector256<double> p0,
@@ -1284,25 +1337,49 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         Vector256<double> c1,
         Vector256<double> c2,
         Vector256<double> c3,
-        int n,
-        ReadOnlySpan<double> kt,
+        Vector256<double> k0,
+        Vector256<double> k1,
         ReadOnlySpan<double> h,
-        int m,
-        Span<double> scratch)
+        double observationNorm,
+        int n,
+        int m)
     {
-        var pc = scratch[..16];
-        var ap = scratch.Slice(16, 16);
-        p0.CopyTo(pc);
-        p1.CopyTo(pc[4..]);
-        p2.CopyTo(pc[8..]);
-        p3.CopyTo(pc[12..]);
-        c0.CopyTo(ap);
-        c1.CopyTo(ap[4..]);
-        c2.CopyTo(ap[8..]);
-        c3.CopyTo(ap[12..]);
-        ReadOnlySpan<int> rows = [0, 1];
-        return KeepsFeedback(pc, ap, n, 4, kt, h, rows[..m]);
+        var second = m > 1;
+        var updated = LargestDiagonal(c0, c1, c2, c3);
+        var predicted = LargestDiagonal(p0, p1, p2, p3);
+        var gainNorm = LargestLane(Vector256.Abs(k0) + (second ? Vector256.Abs(k1) : Vector256<double>.Zero));
+        if ((1.0 + (gainNorm * observationNorm)) * updated <= predicted)
+        {
+            return true;
+        }
+
+        var rows = Vector256.Abs(Vector256.Create(1.0, 0.0, 0.0, 0.0) - (k0 * h[0]) - (second ? k1 * h[4] : Vector256<double>.Zero))
+            + Vector256.Abs(Vector256.Create(0.0, 1.0, 0.0, 0.0) - (k0 * h[1]) - (second ? k1 * h[5] : Vector256<double>.Zero));
+        if (n > 2)
+        {
+            rows += Vector256.Abs(Vector256.Create(0.0, 0.0, 1.0, 0.0) - (k0 * h[2]) - (second ? k1 * h[6] : Vector256<double>.Zero));
+        }
+
+        if (n > 3)
+        {
+            rows += Vector256.Abs(Vector256.Create(0.0, 0.0, 0.0, 1.0) - (k0 * h[3]) - (second ? k1 * h[7] : Vector256<double>.Zero));
+        }
+
+        return LargestLane(rows) * updated <= predicted;
     }
+
+    /// <summary>The largest of the (non-negative) lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double LargestLane(Vector256<double> x)
+    {
+        var half = Vector128.Max(x.GetLower(), x.GetUpper());
+        return Math.Max(half.ToScalar(), half.GetElement(1));
+    }
+
+    /// <summary><see cref="LargestVariance"/> of a padded 4×4 matrix held as rows (padded entries zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double LargestDiagonal(Vector256<double> r0, Vector256<double> r1, Vector256<double> r2, Vector256<double> r3) =>
+        Math.Max(Math.Max(Math.Max(Math.Max(0.0, r0.ToScalar()), r1.GetElement(1)), r2.GetElement(2)), r3.GetElement(3));
 
     /// <summary>(X + X') / 2 for a 4×4 matrix held as rows, through <paramref name="scratch"/> (16 doubles).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
