@@ -19,8 +19,7 @@ public sealed partial class DocumentedCommandsTests
     /// <summary>How each command the tests cannot run as written is covered (prefix of the command line).</summary>
     internal static readonly (string Prefix, string Coverage, string[] Evidence)[] CoveredElsewhere =
     [
-        ("dotnet run --project src/StreamSeq.Worker", "the worker on the embedded broker: .ci/smoke-main.sh runs it as written until it is ready and has committed outputs, then stops it with Ctrl+C; the worker tests start the same build (EmbeddedWorkerProcess)", [".ci/smoke-main.sh", "tests/StreamSeq.Worker.Tests/Browser/EmbeddedWorkerProcess.cs"]),
-        ("dotnet build src/StreamSeq.Worker", "the build step of the worker's first start: .ci/run builds the whole solution and .ci/smoke-main.sh then starts the worker without building", [".ci/run", ".ci/smoke-main.sh"]),
+        ("dotnet run --project src/StreamSeq.Worker", "the worker on the embedded broker: .ci/smoke-main.sh runs it (on the Release build .ci/run has just made) until it is ready and has committed outputs, then stops it with Ctrl+C; the worker tests start the same build (EmbeddedWorkerProcess)", [".ci/smoke-main.sh", "tests/StreamSeq.Worker.Tests/Browser/EmbeddedWorkerProcess.cs"]),
         ("dotnet test StreamSeq.sln", "the test command itself: .ci/run runs it", [".ci/run"]),
         ("dotnet pack src/StreamSeq.Cli", "packing the tool: the packaging tests pack it (this platform's package), install it from the folder and run it", ["tests/StreamSeq.Cli.Tests/Packaging/DotnetToolTests.cs"]),
         ("dotnet pack src/StreamSeq.Estimation", "packing the libraries: the packaging tests pack both, check their metadata and symbols, and restore and run the quick-start sample from them", ["tests/StreamSeq.Cli.Tests/Packaging/LibraryPackageTests.cs"]),
