@@ -80,7 +80,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private readonly double scalarObservationNoise;
     private readonly double scalarObservationOffset;
     private readonly double[] twoStateTransition = new double[10];
-    private readonly double[] twoStateObservation = new double[4];
+
+    /// <summary>The two-state kernel's h0, h1, r, d and ‖h‖₁.</summary>
+    private readonly double[] twoStateObservation = new double[5];
 
     /// <summary>Per-thread F, Q, c of gap-dependent scalar and two-state models (kept off the kernels' stack frames).</summary>
     [ThreadStatic]
@@ -91,6 +93,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private readonly double[] smallNoise = new double[16];
     private readonly double[] smallOffset = new double[4];
     private readonly double[] smallObservation = new double[8];
+
+    /// <summary>‖H‖∞ for the small kernel (see <see cref="KeepsFeedback"/>).</summary>
+    private readonly double smallObservationNorm;
 
     /// <summary>Creates the filter.</summary>
     public KalmanFilter(LinearGaussianModel model, string family = "kalman")
@@ -150,9 +155,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             twoStateObservation[1] = model.Observation[1];
             twoStateObservation[2] = model.ObservationNoise[0];
             twoStateObservation[3] = model.ObservationOffset[0];
+            twoStateObservation[4] = ObservationNorm(model.Observation, 2, [0]);
         }
         compact = n <= CompactMaxDimension && m <= CompactMaxDimension;
-        compactWorkLength = (4 * n * n) + n + (5 * m * n) + (2 * m * m) + (2 * m);
+        compactWorkLength = (4 * n * n) + n + (3 * m * n) + (m * m) + (2 * m);
         small = n is >= 2 and <= 4 && m <= 2 && !(n == 2 && m == 1) && Vector256.IsHardwareAccelerated;
         if (small)
         {
@@ -168,6 +174,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     smallObservation[(i * 4) + j] = model.Observation[(i * n) + j];
                 }
             }
+
+            ReadOnlySpan<int> rows = [0, 1];
+            smallObservationNorm = ObservationNorm(model.Observation, n, rows[..m]);
         }
         diagonalObservationNoise = true;
         for (var i = 0; i < m; i++)
@@ -513,17 +522,31 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 a1 += k1 * v;
 
                 // Joseph form A P A' + K r K' with A = I − K h kept implicit: A P = P − K (h P) = P − K ph',
-                // (A P) A' = A P − (A P h') K'.
+                // A P A' + K r K' = A P + D K' with D = K r − (A P) h' or K s − P h' (see KeepsFeedback).
                 var ap00 = p00 - (k0 * ph0);
                 var ap01 = p01 - (k0 * ph1);
                 var ap10 = p01 - (k1 * ph0);
                 var ap11 = p11 - (k1 * ph1);
-                var w0 = (ap00 * h0) + (ap01 * h1);
-                var w1 = (ap10 * h0) + (ap11 * h1);
-                var n00 = ap00 - (w0 * k0) + (k0 * k0 * r);
-                var n01 = ap01 - (w0 * k1) + (k0 * k1 * r);
-                var n10 = ap10 - (w1 * k0) + (k1 * k0 * r);
-                var n11 = ap11 - (w1 * k1) + (k1 * k1 * r);
+                // KeepsFeedback's test in scalars: the bound 1 + ‖k‖∞ ‖h‖₁ (‖h‖₁ in hrd[4]) first, then ‖A‖∞.
+                var updatedLargest = Math.Max(Math.Max(0.0, ap00), ap11);
+                var predictedLargest = Math.Max(Math.Max(0.0, p00), p11);
+                double d0, d1;
+                if (((1.0 + (Math.Max(Math.Abs(k0), Math.Abs(k1)) * hrd[4])) * updatedLargest <= predictedLargest)
+                    || (Math.Max(Math.Abs(1.0 - (k0 * h0)) + Math.Abs(k0 * h1), Math.Abs(k1 * h0) + Math.Abs(1.0 - (k1 * h1))) * updatedLargest <= predictedLargest))
+                {
+                    d0 = (k0 * r) - ((ap00 * h0) + (ap01 * h1));
+                    d1 = (k1 * r) - ((ap10 * h0) + (ap11 * h1));
+                }
+                else
+                {
+                    d0 = (k0 * s) - ph0;
+                    d1 = (k1 * s) - ph1;
+                }
+
+                var n00 = ap00 + (d0 * k0);
+                var n01 = ap01 + (d0 * k1);
+                var n10 = ap10 + (d1 * k0);
+                var n11 = ap11 + (d1 * k1);
                 p00 = n00;
                 p01 = 0.5 * (n01 + n10);
                 p11 = n11;
@@ -756,8 +779,6 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var n = this.n;
         var m = this.m;
         var k = observed.Length;
-        var h = model.Observation;
-        var r = model.ObservationNoise;
         var om = estimate.ObservationMean;
         var oc = estimate.ObservationCovariance;
         var l = work[..(k * k)];
@@ -765,8 +786,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var v = work.Slice((k * k) + (k * n), k);
         var z = work.Slice((k * k) + (k * n) + k, k);
         var ap = work.Slice((k * k) + (k * n) + (2 * k), n * n);
-        var w = work.Slice((k * k) + (k * n) + (2 * k) + (n * n), n * k);
-        var kr = work.Slice((k * k) + (2 * k * n) + (2 * k) + (n * n), n * k);
+        var d = work.Slice((k * k) + (k * n) + (2 * k) + (n * n), n * k);
         for (var a = 0; a < k; a++)
         {
             var ia = observed[a];
@@ -798,71 +818,97 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
         Dense.CholeskySolve(l, k, kt, n);
 
-        // a = a⁻ + K v; A P = P⁻ − K U_o.
+        ApplyGain(pm, pc, kt, u, observed, v, n, mean, ap);
+        JosephCovariance(pc, ap, model.Observation, u, observed, kt, model.ObservationNoise, oc, n, m, d, cov);
+    }
+
+    /// <summary>
+    /// The mean update a = a⁻ + K v into <paramref name="mean"/> and A P⁻ = P⁻ − K U_o into <paramref name="ap"/>
+    /// (n×n), with <paramref name="kt"/> = K' (k×n), <paramref name="u"/> = H P⁻ (m×n) and <paramref name="v"/> the
+    /// innovation of the k <paramref name="observed"/> rows. <paramref name="mean"/> may be <paramref name="pm"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void ApplyGain(
+        ReadOnlySpan<double> pm, ReadOnlySpan<double> pc, ReadOnlySpan<double> kt, ReadOnlySpan<double> u, ReadOnlySpan<int> observed, ReadOnlySpan<double> v, int n, Span<double> mean, Span<double> ap)
+    {
+        pc[..(n * n)].CopyTo(ap);
         for (var i = 0; i < n; i++)
         {
             var acc = pm[i];
-            for (var a = 0; a < k; a++)
+            var row = ap.Slice(i * n, n);
+            for (var a = 0; a < observed.Length; a++)
             {
-                acc += kt[(a * n) + i] * v[a];
-            }
-
-            mean[i] = acc;
-        }
-
-        pc.CopyTo(ap);
-        for (var a = 0; a < k; a++)
-        {
-            var ua = u.Slice(observed[a] * n, n);
-            var kta = kt.Slice(a * n, n);
-            for (var i = 0; i < n; i++)
-            {
-                var kai = kta[i];
-                var row = ap.Slice(i * n, n);
+                var kai = kt[(a * n) + i];
+                acc += kai * v[a];
+                var ua = u.Slice(observed[a] * n, n);
                 for (var j = 0; j < n; j++)
                 {
                     row[j] -= kai * ua[j];
                 }
             }
-        }
 
-        JosephCovariance(ap, h, observed, kt, r, n, m, w, kr, cov);
+            mean[i] = acc;
+        }
     }
 
     /// <summary>
-    /// The Joseph-form covariance from A P = P⁻ − K U_o: W = (A P) H_o' and KR = K R_oo (n×k, into
-    /// <paramref name="w"/> and <paramref name="kr"/>), then P = A P − W K' + KR K', one value per pair (i ≤ j).
-    /// <paramref name="kt"/> is K' (k×n) and <paramref name="observed"/> the k observed rows of H and R.
+    /// The Joseph-form covariance P = A P⁻ A' + K R_oo K' (A = I − K H_o) from A P⁻ = P⁻ − K U_o in
+    /// <paramref name="ap"/>, as P = A P⁻ + D K' with D (n×k, into <paramref name="d"/>) of <see cref="KeepsFeedback"/>,
+    /// one value per pair (i ≤ j). <paramref name="pc"/> is P⁻, <paramref name="kt"/> is K' (k×n), <paramref name="u"/>
+    /// is U = H P⁻ (m×n), <paramref name="s"/> the innovation covariance S = U H' + R (m×m), and
+    /// <paramref name="observed"/> the k observed rows of H, R, U and S. <paramref name="cov"/> may be
+    /// <paramref name="pc"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void JosephCovariance(
-        ReadOnlySpan<double> ap, ReadOnlySpan<double> h, ReadOnlySpan<int> observed, ReadOnlySpan<double> kt, ReadOnlySpan<double> r, int n, int m, Span<double> w, Span<double> kr, Span<double> cov)
+        ReadOnlySpan<double> pc,
+        ReadOnlySpan<double> ap,
+        ReadOnlySpan<double> h,
+        ReadOnlySpan<double> u,
+        ReadOnlySpan<int> observed,
+        ReadOnlySpan<double> kt,
+        ReadOnlySpan<double> r,
+        ReadOnlySpan<double> s,
+        int n,
+        int m,
+        Span<double> d,
+        Span<double> cov)
     {
         var k = observed.Length;
+        var feedback = KeepsFeedback(pc, ap, n, kt, h, observed);
         for (var a = 0; a < k; a++)
         {
-            var ha = h.Slice(observed[a] * n, n);
+            var oa = observed[a];
             for (var i = 0; i < n; i++)
             {
-                var row = ap.Slice(i * n, n);
-                var acc = 0.0;
-                for (var j = 0; j < n; j++)
+                double acc;
+                if (feedback)
                 {
-                    var hj = ha[j];
-                    if (hj != 0.0)
+                    // D = K R_oo − (A P⁻) H_o'.
+                    acc = 0.0;
+                    for (var b = 0; b < k; b++)
                     {
-                        acc += row[j] * hj;
+                        acc += kt[(b * n) + i] * r[(observed[b] * m) + oa];
+                    }
+
+                    var row = ap.Slice(i * n, n);
+                    var ha = h.Slice(oa * n, n);
+                    for (var j = 0; j < n; j++)
+                    {
+                        acc -= row[j] * ha[j];
+                    }
+                }
+                else
+                {
+                    // D = K S_oo − U_o'.
+                    acc = -u[(oa * n) + i];
+                    for (var b = 0; b < k; b++)
+                    {
+                        acc += kt[(b * n) + i] * s[(observed[b] * m) + oa];
                     }
                 }
 
-                w[(i * k) + a] = acc;
-                var kra = 0.0;
-                for (var b = 0; b < k; b++)
-                {
-                    kra += kt[(b * n) + i] * r[(observed[b] * m) + observed[a]];
-                }
-
-                kr[(i * k) + a] = kra;
+                d[(i * k) + a] = acc;
             }
         }
 
@@ -873,13 +919,97 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 var acc = ap[(i * n) + j];
                 for (var a = 0; a < k; a++)
                 {
-                    acc += (kr[(i * k) + a] - w[(i * k) + a]) * kt[(a * n) + j];
+                    acc += d[(i * k) + a] * kt[(a * n) + j];
                 }
 
                 cov[(i * n) + j] = acc;
                 cov[(j * n) + i] = acc;
             }
         }
+    }
+
+    /// <summary>
+    /// Which of two forms of the Joseph correction D = K R_oo − (A P⁻) H_o' = K S_oo − U_o' (zero in exact arithmetic
+    /// for the optimal gain; P = A P⁻ + D K' either way) keeps P accurate: true for the first, when
+    /// ‖A‖∞ · v(A P⁻) ≤ v(P⁻) with A = I − K H_o and v the largest variance (diagonal entry, at least 0).
+    /// <paramref name="pc"/> and <paramref name="ap"/> are n×n, <paramref name="kt"/> holds K' (k×n) and
+    /// <paramref name="h"/> H (m×n), and <paramref name="rows"/> names the k observed rows of H.
+    /// </summary>
+    /// <remarks>
+    /// The first form feeds the rounding of A P⁻ (and of U = H P⁻) back through A' = I − H_o' K'. When the update
+    /// removes most of P⁻'s variance (a vague prior, a long gap), that rounding is of the size of P⁻, far above the
+    /// result, and A' is small and cancels it: the reason for the Joseph form. But the feedback multiplies the rounding
+    /// of A P⁻ by up to ‖A‖, and when P⁻ has a large variance in a direction the observations barely see, the gain and
+    /// A are large while A P⁻ keeps that variance: a 3-state model with 1e9 predicted variance in such a direction and
+    /// gains near 1e4 lost 1 % of its smallest filtered variance, and 3e-4 of its log-likelihood over 200 steps. The
+    /// second form is built from terms of the size of U without feedback, so its error stays of the order of ε v(P⁻).
+    /// The first is kept while its amplified error, ‖A‖∞ ε v(A P⁻), is within that. The largest variance stands for
+    /// the largest entry: P⁻ is positive semi-definite and A P⁻ is the filtered covariance (in exact arithmetic), so
+    /// their largest entries are on the diagonal, and a diagonal driven below zero by rounding (the cancellation of a
+    /// vague prior) keeps the feedback that repairs it.
+    /// <para>The bound ‖A‖∞ ≤ 1 + ‖K‖∞ ‖H_o‖∞, O(nk), settles most updates (a filter in its steady state is far
+    /// from the threshold); ‖A‖∞ itself, O(n²k), only when it does not. The small and two-state kernels compute the
+    /// same numbers in the same order (<see cref="KeepsFeedbackPadded"/>, <see cref="TwoStateStep"/>), so every kernel
+    /// takes the same decision.</para>
+    /// </remarks>
+    internal static bool KeepsFeedback(ReadOnlySpan<double> pc, ReadOnlySpan<double> ap, int n, ReadOnlySpan<double> kt, ReadOnlySpan<double> h, ReadOnlySpan<int> rows)
+    {
+        var updated = LargestVariance(ap, n);
+        var predicted = LargestVariance(pc, n);
+        var gainNorm = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            var row = 0.0;
+            for (var a = 0; a < rows.Length; a++)
+            {
+                row += Math.Abs(kt[(a * n) + i]);
+            }
+
+            gainNorm = Math.Max(gainNorm, row);
+        }
+
+        if ((1.0 + (gainNorm * ObservationNorm(h, n, rows))) * updated <= predicted)
+        {
+            return true;
+        }
+
+        var norm = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            var row = 0.0;
+            for (var j = 0; j < n; j++)
+            {
+                var x = i == j ? 1.0 : 0.0;
+                for (var a = 0; a < rows.Length; a++)
+                {
+                    x -= kt[(a * n) + i] * h[(rows[a] * n) + j];
+                }
+
+                row += Math.Abs(x);
+            }
+
+            norm = Math.Max(norm, row);
+        }
+
+        return norm * updated <= predicted;
+    }
+
+    /// <summary>‖H_o‖∞: the largest sum of |H_ij| over a row of H (m×n) named in <paramref name="rows"/>.</summary>
+    internal static double ObservationNorm(ReadOnlySpan<double> h, int n, ReadOnlySpan<int> rows)
+    {
+        var norm = 0.0;
+        foreach (var i in rows)
+        {
+            var row = 0.0;
+            for (var j = 0; j < n; j++)
+            {
+                row += Math.Abs(h[(i * n) + j]);
+            }
+
+            norm = Math.Max(norm, row);
+        }
+
+        return norm;
     }
 
     private void AddControl(ReadOnlySpan<double> control, Span<double> pm)
@@ -1103,8 +1233,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     var c1 = p1 - (kt0 * us[1]);
                     var c2 = p2 - (kt0 * us[2]);
                     var c3 = p3 - (kt0 * us[3]);
-                    var wcol = (c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3]);
-                    var d0 = (kt0 * r[0]) - wcol;
+                    var d0 = KeepsFeedbackPadded(p0, p1, p2, p3, c0, c1, c2, c3, kt0, Vector256<double>.Zero, h, smallObservationNorm, n, 1) ? (kt0 * r[0]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3])) : (kt0 * s) - u0;
                     p0 = c0 + (d0 * kts[0]);
                     p1 = c1 + (d0 * kts[1]);
                     p2 = c2 + (d0 * kts[2]);
@@ -1161,10 +1290,18 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     var c1 = p1 - (kt0 * us[1]) - (kt1 * us[5]);
                     var c2 = p2 - (kt0 * us[2]) - (kt1 * us[6]);
                     var c3 = p3 - (kt0 * us[3]) - (kt1 * us[7]);
-                    var wcol0 = (c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3]);
-                    var wcol1 = (c0 * h[4]) + (c1 * h[5]) + (c2 * h[6]) + (c3 * h[7]);
-                    var d0 = (kt0 * r[0]) + (kt1 * r[2]) - wcol0;
-                    var d1 = (kt0 * r[1]) + (kt1 * r[3]) - wcol1;
+                    Vector256<double> d0, d1;
+                    if (KeepsFeedbackPadded(p0, p1, p2, p3, c0, c1, c2, c3, kt0, kt1, h, smallObservationNorm, n, 2))
+                    {
+                        d0 = (kt0 * r[0]) + (kt1 * r[2]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3]));
+                        d1 = (kt0 * r[1]) + (kt1 * r[3]) - ((c0 * h[4]) + (c1 * h[5]) + (c2 * h[6]) + (c3 * h[7]));
+                    }
+                    else
+                    {
+                        d0 = (kt0 * s00) + (kt1 * s10) - u0;
+                        d1 = (kt0 * s10) + (kt1 * s11) - u1;
+                    }
+
                     p0 = c0 + (d0 * kt[0]) + (d1 * kt[4]);
                     p1 = c1 + (d0 * kt[1]) + (d1 * kt[5]);
                     p2 = c2 + (d0 * kt[2]) + (d1 * kt[6]);
@@ -1184,6 +1321,65 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         CheckUpdatedState(mean, cov, n, estimate, fragileVariance);
         return true;
     }
+
+    /// <summary><see cref="KeepsFeedback"/> for the small kernel's padded rows (lanes beyond n zero): P⁻ in
+    /// <paramref name="p0"/>–<paramref name="p3"/>, A P⁻ in <paramref name="c0"/>–<paramref name="c3"/>, the columns
+    /// of K in <paramref name="k0"/> and <paramref name="k1"/> (m = 2 only) and H in rows of 4 in <paramref name="h"/>
+    /// with ‖H‖∞ in <paramref name="observationNorm"/>. Lane i holds row i of K and of A = I − K H, summed in the
+    /// order of the scalar form.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool KeepsFeedbackPadded(
+        Vector256<double> p0,
+        Vector256<double> p1,
+        Vector256<double> p2,
+        Vector256<double> p3,
+        Vector256<double> c0,
+        Vector256<double> c1,
+        Vector256<double> c2,
+        Vector256<double> c3,
+        Vector256<double> k0,
+        Vector256<double> k1,
+        ReadOnlySpan<double> h,
+        double observationNorm,
+        int n,
+        int m)
+    {
+        var second = m > 1;
+        var updated = LargestDiagonal(c0, c1, c2, c3);
+        var predicted = LargestDiagonal(p0, p1, p2, p3);
+        var gainNorm = LargestLane(Vector256.Abs(k0) + (second ? Vector256.Abs(k1) : Vector256<double>.Zero));
+        if ((1.0 + (gainNorm * observationNorm)) * updated <= predicted)
+        {
+            return true;
+        }
+
+        var rows = Vector256.Abs(Vector256.Create(1.0, 0.0, 0.0, 0.0) - (k0 * h[0]) - (second ? k1 * h[4] : Vector256<double>.Zero))
+            + Vector256.Abs(Vector256.Create(0.0, 1.0, 0.0, 0.0) - (k0 * h[1]) - (second ? k1 * h[5] : Vector256<double>.Zero));
+        if (n > 2)
+        {
+            rows += Vector256.Abs(Vector256.Create(0.0, 0.0, 1.0, 0.0) - (k0 * h[2]) - (second ? k1 * h[6] : Vector256<double>.Zero));
+        }
+
+        if (n > 3)
+        {
+            rows += Vector256.Abs(Vector256.Create(0.0, 0.0, 0.0, 1.0) - (k0 * h[3]) - (second ? k1 * h[7] : Vector256<double>.Zero));
+        }
+
+        return LargestLane(rows) * updated <= predicted;
+    }
+
+    /// <summary>The largest of the (non-negative) lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double LargestLane(Vector256<double> x)
+    {
+        var half = Vector128.Max(x.GetLower(), x.GetUpper());
+        return Math.Max(half.ToScalar(), half.GetElement(1));
+    }
+
+    /// <summary><see cref="LargestVariance"/> of a padded 4×4 matrix held as rows (padded entries zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double LargestDiagonal(Vector256<double> r0, Vector256<double> r1, Vector256<double> r2, Vector256<double> r3) =>
+        Math.Max(Math.Max(Math.Max(Math.Max(0.0, r0.ToScalar()), r1.GetElement(1)), r2.GetElement(2)), r3.GetElement(3));
 
     /// <summary>(X + X') / 2 for a 4×4 matrix held as rows, through <paramref name="scratch"/> (16 doubles).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -1413,7 +1609,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
             else
             {
-                StandardUpdate(mean, cov, y, observed, estimate, r);
+                StandardUpdate(mean, cov, hp, y, observed, estimate, r);
             }
         }
 
@@ -1508,29 +1704,28 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         return rank;
     }
 
-    private void StandardUpdate(Span<double> mean, Span<double> cov, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate, ReadOnlySpan<double> r)
+    /// <summary>The proper-prior update over the observed rows, with <paramref name="u"/> = H P⁻ (m×n) and the
+    /// innovation covariance in the estimate (Joseph form by <see cref="JosephCovariance"/>, as the fast kernels).</summary>
+    private void StandardUpdate(Span<double> mean, Span<double> cov, ReadOnlySpan<double> u, ReadOnlySpan<double> y, ReadOnlySpan<int> observed, Estimate estimate, ReadOnlySpan<double> r)
     {
         var k = observed.Length;
         var nn = n * n;
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
-        var h = model.Observation;
         var oc = estimate.ObservationCovariance;
         var om = estimate.ObservationMean;
 
-        var ho = arena.Take(k * n);
         var s = arena.Take(k * k);
-        var ro = arena.Take(k * k);
         var v = arena.Take(k);
+        var kt = arena.Take(k * n);
         for (var a = 0; a < k; a++)
         {
             var ia = observed[a];
-            h.Slice(ia * n, n).CopyTo(ho.Slice(a * n, n));
             v[a] = y[ia] - om[ia];
+            u.Slice(ia * n, n).CopyTo(kt.Slice(a * n, n));
             for (var b = 0; b < k; b++)
             {
                 s[(a * k) + b] = oc[(ia * m) + observed[b]];
-                ro[(a * k) + b] = r[(ia * m) + observed[b]];
             }
         }
 
@@ -1552,47 +1747,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         }
 
         // Kt = S⁻¹ H_o P⁻ (k×n), i.e. K = Kt'.
-        var kt = arena.Take(k * n);
-        Dense.Multiply(ho, k, n, cov, n, kt);
         Dense.CholeskySolve(s, k, kt, n);
 
-        for (var i = 0; i < n; i++)
-        {
-            var acc = 0.0;
-            for (var a = 0; a < k; a++)
-            {
-                acc += kt[(a * n) + i] * v[a];
-            }
-
-            mean[i] += acc;
-        }
-
-        // Joseph form: P = A P⁻ A' + K R K', A = I − K H_o.
-        var amat = arena.Take(nn);
-        Dense.TransposedMultiply(kt, k, n, ho, n, amat);
-        for (var i = 0; i < nn; i++)
-        {
-            amat[i] = -amat[i];
-        }
-
-        for (var i = 0; i < n; i++)
-        {
-            amat[(i * n) + i] += 1.0;
-        }
-
         var ap = arena.Take(nn);
-        Dense.Multiply(amat, n, n, cov, n, ap);
-        Dense.MultiplyTransposed(ap, n, n, amat, n, cov);
-        var kr = arena.Take(n * k);
-        Dense.TransposedMultiply(kt, k, n, ro, k, kr);
-        var krk = arena.Take(nn);
-        Dense.Multiply(kr, n, k, kt, n, krk);
-        for (var i = 0; i < nn; i++)
-        {
-            cov[i] += krk[i];
-        }
+        ApplyGain(mean, cov, kt, u, observed, v, n, mean, ap);
 
-        Dense.Symmetrize(cov, n);
+        JosephCovariance(cov, ap, model.Observation, u, observed, kt, r, oc, n, m, arena.Take(n * k), cov);
         arena.Release(mark);
     }
 

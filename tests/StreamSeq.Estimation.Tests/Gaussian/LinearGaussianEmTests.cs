@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using CsCheck;
 using StreamSeq.Estimation.Abstractions;
@@ -26,108 +25,52 @@ public sealed class LinearGaussianEmTests(ITestOutputHelper output)
         public void Report(FitProgress value) => LogLikelihoods.Add(value.LogLikelihood);
     }
 
-    private static string Json(ReadOnlySpan<double> a, int rows, int columns)
-    {
-        var parts = new List<string>();
-        for (var i = 0; i < rows; i++)
-        {
-            parts.Add("[" + string.Join(",", a.Slice(i * columns, columns).ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]");
-        }
-
-        return "[" + string.Join(",", parts) + "]";
-    }
-
-    private static string Json(ReadOnlySpan<double> v) =>
-        "[" + string.Join(",", v.ToArray().Select(x => x.ToString("R", CultureInfo.InvariantCulture))) + "]";
-
-    private static ModelSpec Spec(int n, int m, double[] f, double[] q, double[] h, double[] r, double[] a1, double[] p1) => ModelSpec.Parse(
-        $$"""{"name":"em","kind":"linear-gaussian","transition":{{Json(f, n, n)}},"transitionNoise":{{Json(q, n, n)}},"observation":{{Json(h, m, n)}},"observationNoise":{{Json(r, m, m)}},"initialMean":{{Json(a1)}},"initialCovariance":{{Json(p1, n, n)}}}""");
-
     private static double[] Matrix(JsonObject spec, string field)
     {
         var rows = spec[field]!.AsArray();
         return [.. rows.SelectMany(row => row!.AsArray().Select(v => v!.GetValue<double>()))];
     }
 
-    private static double[] RandomPositiveDefinite(Random rng, int n, double scale)
-    {
-        var a = new double[n * n];
-        for (var i = 0; i < a.Length; i++)
-        {
-            a[i] = GaussianSimulation.Normal(rng);
-        }
-
-        var p = new double[n * n];
-        for (var i = 0; i < n; i++)
-        {
-            for (var j = 0; j < n; j++)
-            {
-                var s = i == j ? 0.2 : 0.0;
-                for (var k = 0; k < n; k++)
-                {
-                    s += a[(i * n) + k] * a[(j * n) + k] / n;
-                }
-
-                p[(i * n) + j] = scale * s;
-            }
-        }
-
-        return p;
-    }
+    [Fact]
+    public void FitEm_RandomModelsAndMissingData_LogLikelihoodNeverDecreases() =>
+        Gen.Select(Gen.Int[1, 3], Gen.Int[1, 3], Gen.Int[1, 63], Gen.Int[0, 1_000_000]).Sample(AssertMonotoneAndReportsItsSpec, iter: 60);
 
     [Fact]
-    public void FitEm_RandomModelsAndMissingData_LogLikelihoodNeverDecreases()
+    public void FitEm_ExplosiveModelWithAVarianceTheDataBarelySee_ReportsTheLogLikelihoodOfItsSpec()
     {
-        string[] fields = ["transition", "transitionNoise", "observation", "observationNoise", "initialMean", "initialCovariance"];
-        Gen.Select(Gen.Int[1, 3], Gen.Int[1, 3], Gen.Int[1, 63], Gen.Int[0, 1_000_000]).Sample((n, m, subset, seed) =>
+        // The property test's case (3, 3, 29, 347051): the data come from an explosive truth, and the fit (transition,
+        // observation, observationNoise, initialMean) has a spectral radius above 1 and two nearly proportional
+        // columns of H, so the predicted variance of the direction H barely sees grows to ~3e9 while the others
+        // stay near 1. The filter's log-likelihood is then exact only to about 1e-6 (see LogLikelihoodRounding), and
+        // the check compares at that precision; the kernels used to disagree by 3e-4 (KalmanFilterRoundingTests).
+        AssertMonotoneAndReportsItsSpec(3, 3, 29, 347051);
+    }
+
+    private static void AssertMonotoneAndReportsItsSpec(int n, int m, int subset, int seed)
+    {
+        var problem = RandomEmProblem.Create(n, m, subset, seed);
+        var chosen = problem.Fields;
+        var data = problem.Data;
+        foreach (var accelerate in new[] { false, true })
         {
-            var rng = new Random(seed);
-            var f = new double[n * n];
-            for (var i = 0; i < f.Length; i++)
+            // Plain EM reports every M-step, so this checks each M-step; the accelerated loop reports accepted points.
+            var recorder = new Recorder();
+            var result = LinearGaussianEm.Fit(problem.Start, data, chosen, new FitOptions { MaxIterations = 25, Tolerance = double.NegativeInfinity, Progress = recorder }, accelerate);
+            var lls = recorder.LogLikelihoods;
+            var label = $"n={n} m={m} fields={string.Join(",", chosen)} seed={seed} accelerate={accelerate}";
+            Assert.True(lls.Count >= 2, $"{label}: EM ran at least one iteration");
+            for (var i = 1; i < lls.Count; i++)
             {
-                f[i] = (0.6 * (rng.NextDouble() - 0.5)) + (i % (n + 1) == 0 ? 0.6 : 0.0);
+                Assert.True(lls[i] >= lls[i - 1] - (1e-9 * Math.Abs(lls[i - 1])), $"{label}: loglik fell from {lls[i - 1]:R} to {lls[i]:R} at report {i}");
             }
 
-            var h = new double[m * n];
-            for (var i = 0; i < h.Length; i++)
-            {
-                h[i] = (2 * rng.NextDouble()) - 1;
-            }
-
-            var truth = new LinearGaussianModel(new MatrixDynamics(n, f, RandomPositiveDefinite(rng, n, 1.0)), m, h, RandomPositiveDefinite(rng, m, 0.5), new double[n], RandomPositiveDefinite(rng, n, 2.0));
-            var data = Enumerable.Range(0, 1 + rng.Next(3)).Select(_ => GaussianSimulation.Simulate(truth, 20 + rng.Next(60), rng, missing: 0.25)).ToList();
-
-            // Start away from the truth: identity-ish transition, dense noise guesses, a vague prior.
-            var f0 = new double[n * n];
-            var q0 = RandomPositiveDefinite(rng, n, 3.0);
-            var r0 = RandomPositiveDefinite(rng, m, 3.0);
-            var h0 = h.Select(v => v + (0.3 * GaussianSimulation.Normal(rng))).ToArray();
-            var p0 = RandomPositiveDefinite(rng, n, 5.0);
-            for (var i = 0; i < n; i++)
-            {
-                f0[(i * n) + i] = 0.5;
-            }
-
-            var spec = Spec(n, m, f0, q0, h0, r0, new double[n], p0);
-            var chosen = fields.Where((_, i) => (subset & (1 << i)) != 0).ToArray();
-            foreach (var accelerate in new[] { false, true })
-            {
-                // Plain EM reports every M-step, so this checks each M-step; the accelerated loop reports accepted points.
-                var recorder = new Recorder();
-                var result = LinearGaussianEm.Fit(spec, data, chosen, new FitOptions { MaxIterations = 25, Tolerance = double.NegativeInfinity, Progress = recorder }, accelerate);
-                var lls = recorder.LogLikelihoods;
-                Assert.True(lls.Count >= 2, "EM ran at least one iteration");
-                for (var i = 1; i < lls.Count; i++)
-                {
-                    Assert.True(lls[i] >= lls[i - 1] - (1e-9 * Math.Abs(lls[i - 1])), $"n={n} m={m} fields={string.Join(",", chosen)} seed={seed} accelerate={accelerate}: loglik fell from {lls[i - 1]:R} to {lls[i]:R} at report {i}");
-                }
-
-                // The reported log-likelihood is that of the returned spec, evaluated independently by the filter.
-                var fitted = ModelCatalog.Build(ModelSpec.Parse(result.Spec.ToJsonString()));
-                Expect.Close(LogLikelihood.Evaluate(fitted, data), result.LogLikelihood, 1e-10, $"loglik of the returned spec (accelerate={accelerate}, fields={string.Join(",", chosen)})");
-                Assert.Equal(lls[^1], result.LogLikelihood);
-            }
-        }, iter: 60);
+            // The reported log-likelihood is that of the returned spec, evaluated independently by the filter (another
+            // kernel than EM's smoother): equal up to the rounding both carry, of which the bound is first order.
+            var fitted = ModelCatalog.Build(ModelSpec.Parse(result.Spec.ToJsonString()));
+            var rounding = LogLikelihoodRounding.Bound((KalmanFilter)fitted, data);
+            Expect.Close(LogLikelihood.Evaluate(fitted, data), result.LogLikelihood, 1e-10, $"{label}: loglik of the returned spec (rounding bound {rounding:G3})", absTol: 2 * rounding);
+            Assert.Equal(lls[^1], result.LogLikelihood);
+        }
     }
 
     [Fact]
@@ -143,7 +86,7 @@ public sealed class LinearGaussianEmTests(ITestOutputHelper output)
         var missing = data.Values.Count(double.IsNaN) / (double)data.Values.Length;
         Assert.InRange(missing, 0.19, 0.21);
 
-        var spec = Spec(2, 2, f, [2.0, 0.5, 0.5, 2.0], h, [2.0, -0.5, -0.5, 2.0], [0.0, 0.0], p1);
+        var spec = LinearGaussianSpecJson.Spec(2, 2, f, [2.0, 0.5, 0.5, 2.0], h, [2.0, -0.5, -0.5, 2.0], [0.0, 0.0], p1);
         var result = Kind.FitEm(spec, [data], ["transitionNoise", "observationNoise"], new FitOptions { MaxIterations = 2000, Tolerance = 1e-6 });
         Assert.True(result.Converged);
         var qHat = Matrix(result.Spec, "transitionNoise");
@@ -180,7 +123,7 @@ public sealed class LinearGaussianEmTests(ITestOutputHelper output)
         var truth = new LinearGaussianModel(new MatrixDynamics(2, f, q), 2, h, r, [0.0, 0.0], p1);
         var rng = new Random(7);
         List<ObservationSeries> data = [GaussianSimulation.Simulate(truth, 150, rng, missing: 0.3), GaussianSimulation.Simulate(truth, 120, rng, missing: 0.3)];
-        var spec = Spec(2, 2, f, [1.0, 0.1, 0.1, 1.0], h, [1.5, 0.2, 0.2, 1.5], [0.0, 0.0], p1);
+        var spec = LinearGaussianSpecJson.Spec(2, 2, f, [1.0, 0.1, 0.1, 1.0], h, [1.5, 0.2, 0.2, 1.5], [0.0, 0.0], p1);
         string[] fields = ["transitionNoise", "observationNoise"];
         var em = Kind.FitEm(spec, data, fields, new FitOptions { MaxIterations = 5000, Tolerance = 1e-11 });
         Assert.True(em.Converged);

@@ -1857,30 +1857,11 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         Dense.CholeskySolve(l, k, sinv, k);
         Dense.CholeskySolve(l, k, w, 1);
 
-        // a = a⁻ + K v; Joseph form: A P⁻ = P⁻ − K U_o, W = (A P⁻) H_o', P = A P⁻ − W K' + (K R_oo) K'.
+        // a = a⁻ + K v; Joseph form: A P⁻ = P⁻ − K U_o, P = A P⁻ + D K' (see KalmanFilter.JosephCovariance).
         Span<double> ap = stackalloc double[nn];
-        Span<double> wk = stackalloc double[n * k];
-        Span<double> kr = stackalloc double[n * k];
-        pc.CopyTo(ap);
-        for (var i = 0; i < n; i++)
-        {
-            var acc = pm[i];
-            for (var a = 0; a < k; a++)
-            {
-                var kai = kt[(a * n) + i];
-                acc += kai * v[a];
-                var ua = u.Slice(o[a] * n, n);
-                var row = ap.Slice(i * n, n);
-                for (var j = 0; j < n; j++)
-                {
-                    row[j] -= kai * ua[j];
-                }
-            }
-
-            mean[i] = acc;
-        }
-
-        KalmanFilter.JosephCovariance(ap, h, o, kt, r, n, m, wk, kr, cov);
+        Span<double> dk = stackalloc double[n * k];
+        KalmanFilter.ApplyGain(pm, pc, kt, u, o, v, n, mean, ap);
+        KalmanFilter.JosephCovariance(pc, ap, h, u, o, kt, r, oc, n, m, dk, cov);
 
         // Tangents: U_j = H_o ∂P⁻_j, ∂S_j = U_j H_o' + ∂R_j, ∂v_j = −H_o ∂a⁻_j; score, information, ∂a_j and ∂P_j.
         Span<double> g = stackalloc double[p];
