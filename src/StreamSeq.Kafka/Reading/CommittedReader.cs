@@ -202,6 +202,11 @@ public static class CommittedReader
             AutoOffsetReset = AutoOffsetReset.Earliest,
             IsolationLevel = IsolationLevel.ReadCommitted,
             EnablePartitionEof = true,
+
+            // A snapshot ends at each partition's end, which is only known once a fetch there returns empty: at the
+            // client's default (500 ms) a read of a few records took seconds. Same short wait as the changelog restore;
+            // the caller's client settings below may change it.
+            FetchWaitMaxMs = KafkaClientDefaults.RestoreFetchWaitMilliseconds,
         };
         foreach (var (k, v) in options.Client)
         {

@@ -11,6 +11,7 @@ namespace StreamSeq.Worker.Tests.Hosting;
 /// Readiness means: joined the group, assigned partitions restored, broker reachable. Worker processes against the
 /// embedded broker over TCP.
 /// </summary>
+[Collection(RunAlone.Name)]
 public sealed class ReadinessTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);

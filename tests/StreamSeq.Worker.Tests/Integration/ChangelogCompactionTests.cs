@@ -75,16 +75,26 @@ public sealed class ChangelogCompactionTests
         var busy = Enumerable.Range(0, 4).Select(Stream).ToHashSet(StringComparer.Ordinal);
         var alone = timed.Where(x => busy.Contains(x.Record.Stream) && x.Time is >= 36 and < 42).Select(x => x.Record).ToList();
         chunks[3] = [.. chunks[3].Except(alone)];
+
+        // The first chunk's last readings arrive after the worker's first commit, so that a later transaction of the
+        // same worker carries them (the worker may commit the rest of the chunk in one transaction).
+        var late = timed.Where(x => x.Time == 11).Select(x => x.Record).ToList();
+        chunks[0] = [.. chunks[0].Except(late)];
         var done = 0;
         long aborts = 0;
 
         // 1. Two aborted transactions: one whose first output batch fails, one whose commit fails after its offset
-        //    markers reached the changelog.
+        //    markers reached the changelog; both are redone.
+        var first = chunks[0].Count;
         aborts += RunChunk(bed, router, "w1", bed.Options.ChangelogTopic, chunks[0], ref done, () => bed.Cluster.PushRequestErrors(KafkaApiKey.Produce, ErrorCode.InvalidRecord), w =>
         {
             WaitUntil(() => w.Worker.Status.Commits >= 1, "a first commit after the failed produce");
             bed.Cluster.PushRequestErrors(KafkaApiKey.EndTxn, ErrorCode.UnknownProducerId);
+            ProduceByPartition(bed, late);
+            WaitUntil(() => w.Worker.Status.Aborts >= 2, "the commit of the late readings to fail");
+            bed.WaitForFiltered(first + late.Count, TimeSpan.FromSeconds(90));
         });
+        done += late.Count;
 
         // 2. An instance dies mid-transaction after writing states (of live streams and of one not yet born) but no
         //    offset marker. On the embedded broker its records stay visible, and later markers follow them.

@@ -19,7 +19,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         var input = TestInput.Generate(streams: 1000, perStream: 100, seed: 7);
         var settings = WorkerProcess.Settings(bed, "crash-1", commitInterval: "00:00:01");
 
-        var producing = bed.ProduceInBackground(input, perSecond: 2500);
+        var producing = bed.ProduceInBackground(input, perSecond: 5000);
         var rng = new Random(2026);
         var kills = 0;
         var killedAt = new List<int>();
