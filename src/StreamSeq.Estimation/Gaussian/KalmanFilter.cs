@@ -1258,7 +1258,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     var c1 = p1 - (kt0 * us[1]);
                     var c2 = p2 - (kt0 * us[2]);
                     var c3 = p3 - (kt0 * us[3]);
-                    var d0 = KeepsFeedbackOneRow(p0, p1, p2, p3, c0, c1, c2, c3, kt0, h0) ? (kt0 * r[0]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3])) : (kt0 * s) - u0;
+                    var d0 = KeepsFeedbackOneRow(LargestDiagonal(c0, c1, c2, c3), LargestDiagonal(p0, p1, p2, p3), kt0, h0) ? (kt0 * r[0]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3])) : (kt0 * s) - u0;
                     p0 = c0 + (d0 * kts[0]);
                     p1 = c1 + (d0 * kts[1]);
                     p2 = c2 + (d0 * kts[2]);
@@ -1316,7 +1316,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     var c2 = p2 - (kt0 * us[2]) - (kt1 * us[6]);
                     var c3 = p3 - (kt0 * us[3]) - (kt1 * us[7]);
                     Vector256<double> d0, d1;
-                    if (KeepsFeedbackTwoRows(p0, p1, p2, p3, c0, c1, c2, c3, kt0, kt1, h))
+                    if (KeepsFeedbackTwoRows(LargestDiagonal(c0, c1, c2, c3), LargestDiagonal(p0, p1, p2, p3), kt0, kt1, h))
                     {
                         d0 = (kt0 * r[0]) + (kt1 * r[2]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3]));
                         d1 = (kt0 * r[1]) + (kt1 * r[3]) - ((c0 * h[4]) + (c1 * h[5]) + (c2 * h[6]) + (c3 * h[7]));
@@ -1347,24 +1347,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         return true;
     }
 
-    /// <summary><see cref="KeepsFeedback"/> for the small kernel's padded rows (lanes beyond n zero) with one
-    /// observed row: P⁻ in <paramref name="p0"/>–<paramref name="p3"/>, A P⁻ in <paramref name="c0"/>–<paramref name="c3"/>,
-    /// K in <paramref name="k"/>, h in <paramref name="h"/>; lane i holds row i of A = I − k h'.</summary>
+    /// <summary><see cref="KeepsFeedback"/> for the small kernel's padded rows (lanes beyond n zero) with one observed
+    /// row, given the largest variances of A P⁻ and P⁻ (<see cref="LargestDiagonal"/>): K in <paramref name="k"/> and h
+    /// in <paramref name="h"/>; lane i holds row i of A = I − k h'.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool KeepsFeedbackOneRow(
-        Vector256<double> p0,
-        Vector256<double> p1,
-        Vector256<double> p2,
-        Vector256<double> p3,
-        Vector256<double> c0,
-        Vector256<double> c1,
-        Vector256<double> c2,
-        Vector256<double> c3,
-        Vector256<double> k,
-        Vector256<double> h)
+    private bool KeepsFeedbackOneRow(double updated, double predicted, Vector256<double> k, Vector256<double> h)
     {
-        var updated = LargestDiagonal(c0, c1, c2, c3);
-        var predicted = LargestDiagonal(p0, p1, p2, p3);
         if ((1.0 + (LargestLane(Vector256.Abs(k)) * smallObservationNorm)) * updated <= predicted)
         {
             return true;
@@ -1375,26 +1363,13 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         return LargestLane(rows) * updated <= predicted;
     }
 
-    /// <summary><see cref="KeepsFeedback"/> for the small kernel's padded rows (lanes beyond n zero) with two
-    /// observed rows: P⁻ in <paramref name="p0"/>–<paramref name="p3"/>, A P⁻ in <paramref name="c0"/>–<paramref name="c3"/>,
-    /// the columns of K in <paramref name="k0"/> and <paramref name="k1"/>, H in rows of 4 in <paramref name="h"/>.
-    /// Lane i holds row i of K and of A = I − K H, summed in the order of the scalar form.</summary>
+    /// <summary><see cref="KeepsFeedback"/> for the small kernel's padded rows (lanes beyond n zero) with two observed
+    /// rows, given the largest variances of A P⁻ and P⁻ (<see cref="LargestDiagonal"/>): the columns of K in
+    /// <paramref name="k0"/> and <paramref name="k1"/>, H in rows of 4 in <paramref name="h"/>. Lane i holds row i of K
+    /// and of A = I − K H, summed in the order of the scalar form.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool KeepsFeedbackTwoRows(
-        Vector256<double> p0,
-        Vector256<double> p1,
-        Vector256<double> p2,
-        Vector256<double> p3,
-        Vector256<double> c0,
-        Vector256<double> c1,
-        Vector256<double> c2,
-        Vector256<double> c3,
-        Vector256<double> k0,
-        Vector256<double> k1,
-        ReadOnlySpan<double> h)
+    private bool KeepsFeedbackTwoRows(double updated, double predicted, Vector256<double> k0, Vector256<double> k1, ReadOnlySpan<double> h)
     {
-        var updated = LargestDiagonal(c0, c1, c2, c3);
-        var predicted = LargestDiagonal(p0, p1, p2, p3);
         if ((1.0 + (LargestLane(Vector256.Abs(k0) + Vector256.Abs(k1)) * smallObservationNorm)) * updated <= predicted)
         {
             return true;
