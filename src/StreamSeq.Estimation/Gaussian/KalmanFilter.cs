@@ -81,8 +81,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private readonly double scalarObservationOffset;
     private readonly double[] twoStateTransition = new double[10];
 
-    /// <summary>The two-state kernel's h0, h1, r, d and ‖h‖₁.</summary>
-    private readonly double[] twoStateObservation = new double[5];
+    /// <summary>The two-state kernel's h0, h1, r, d, and ‖h‖₁ − |h0|, ‖h‖₁ − |h1|, ‖h‖₁ (see <see cref="KeepsFeedback"/>).</summary>
+    private readonly double[] twoStateObservation = new double[7];
 
     /// <summary>Per-thread F, Q, c of gap-dependent scalar and two-state models (kept off the kernels' stack frames).</summary>
     [ThreadStatic]
@@ -94,8 +94,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     private readonly double[] smallOffset = new double[4];
     private readonly double[] smallObservation = new double[8];
 
-    /// <summary>‖H‖∞ for the small kernel (see <see cref="KeepsFeedback"/>).</summary>
+    /// <summary>For the small kernel's <see cref="KeepsFeedback"/> test: ‖H‖∞ (m = 2), and for m = 1 the unit
+    /// diagonal of the n states and ‖h‖₁ − |h_i| (padded with zeros).</summary>
     private readonly double smallObservationNorm;
+    private readonly double[] smallUnitDiagonal = new double[4];
+    private readonly double[] smallOffDiagonalLoading = new double[4];
 
     /// <summary>Creates the filter.</summary>
     public KalmanFilter(LinearGaussianModel model, string family = "kalman")
@@ -155,7 +158,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             twoStateObservation[1] = model.Observation[1];
             twoStateObservation[2] = model.ObservationNoise[0];
             twoStateObservation[3] = model.ObservationOffset[0];
-            twoStateObservation[4] = ObservationNorm(model.Observation, 2, [0]);
+            var loading = ObservationNorm(model.Observation, 2, [0]);
+            twoStateObservation[4] = loading - Math.Abs(model.Observation[0]);
+            twoStateObservation[5] = loading - Math.Abs(model.Observation[1]);
+            twoStateObservation[6] = loading;
         }
         compact = n <= CompactMaxDimension && m <= CompactMaxDimension;
         compactWorkLength = (4 * n * n) + n + (3 * m * n) + (m * m) + (2 * m);
@@ -177,6 +183,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
             ReadOnlySpan<int> rows = [0, 1];
             smallObservationNorm = ObservationNorm(model.Observation, n, rows[..m]);
+            for (var i = 0; i < n; i++)
+            {
+                smallUnitDiagonal[i] = 1.0;
+                smallOffDiagonalLoading[i] = smallObservationNorm - Math.Abs(model.Observation[i]);
+            }
         }
         diagonalObservationNoise = true;
         for (var i = 0; i < m; i++)
@@ -527,12 +538,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 var ap01 = p01 - (k0 * ph1);
                 var ap10 = p01 - (k1 * ph0);
                 var ap11 = p11 - (k1 * ph1);
-                // KeepsFeedback's test in scalars: the bound 1 + ‖k‖∞ ‖h‖₁ (‖h‖₁ in hrd[4]) first, then ‖A‖∞.
+                // KeepsFeedback's test in scalars: the bound 1 + ‖k‖∞ ‖h‖₁, then ‖A‖∞ (‖h‖₁ − |h_i| in hrd[4], hrd[5]).
                 var updatedLargest = Math.Max(Math.Max(0.0, ap00), ap11);
                 var predictedLargest = Math.Max(Math.Max(0.0, p00), p11);
                 double d0, d1;
-                if (((1.0 + (Math.Max(Math.Abs(k0), Math.Abs(k1)) * hrd[4])) * updatedLargest <= predictedLargest)
-                    || (Math.Max(Math.Abs(1.0 - (k0 * h0)) + Math.Abs(k0 * h1), Math.Abs(k1 * h0) + Math.Abs(1.0 - (k1 * h1))) * updatedLargest <= predictedLargest))
+                if (((1.0 + (Math.Max(Math.Abs(k0), Math.Abs(k1)) * hrd[6])) * updatedLargest <= predictedLargest)
+                    || (Math.Max(Math.Abs(1.0 - (k0 * h0)) + (Math.Abs(k0) * hrd[4]), Math.Abs(1.0 - (k1 * h1)) + (Math.Abs(k1) * hrd[5])) * updatedLargest <= predictedLargest))
                 {
                     d0 = (k0 * r) - ((ap00 * h0) + (ap01 * h1));
                     d1 = (k1 * r) - ((ap10 * h0) + (ap11 * h1));
@@ -948,9 +959,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// their largest entries are on the diagonal, and a diagonal driven below zero by rounding (the cancellation of a
     /// vague prior) keeps the feedback that repairs it.
     /// <para>The bound ‖A‖∞ ≤ 1 + ‖K‖∞ ‖H_o‖∞, O(nk), settles most updates (a filter in its steady state is far
-    /// from the threshold); ‖A‖∞ itself, O(n²k), only when it does not. The small and two-state kernels compute the
-    /// same numbers in the same order (<see cref="KeepsFeedbackPadded"/>, <see cref="TwoStateStep"/>), so every kernel
-    /// takes the same decision.</para>
+    /// from the threshold); ‖A‖∞ itself only when it does not: with one observed row h, row i of A sums to
+    /// |1 − k_i h_i| + |k_i| (‖h‖₁ − |h_i|), O(n); with more, O(n²k). The small and two-state kernels compute the same
+    /// numbers in the same order (<see cref="KeepsFeedbackOneRow"/>, <see cref="KeepsFeedbackTwoRows"/>,
+    /// <see cref="TwoStateStep"/>), so every kernel takes the same decision.</para>
     /// </remarks>
     internal static bool KeepsFeedback(ReadOnlySpan<double> pc, ReadOnlySpan<double> ap, int n, ReadOnlySpan<double> kt, ReadOnlySpan<double> h, ReadOnlySpan<int> rows)
     {
@@ -968,9 +980,22 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             gainNorm = Math.Max(gainNorm, row);
         }
 
-        if ((1.0 + (gainNorm * ObservationNorm(h, n, rows))) * updated <= predicted)
+        var loading = ObservationNorm(h, n, rows);
+        if ((1.0 + (gainNorm * loading)) * updated <= predicted)
         {
             return true;
+        }
+
+        if (rows.Length == 1)
+        {
+            var hr = h.Slice(rows[0] * n, n);
+            var gain = 0.0;
+            for (var i = 0; i < n; i++)
+            {
+                gain = Math.Max(gain, Math.Abs(1.0 - (kt[i] * hr[i])) + (Math.Abs(kt[i]) * (loading - Math.Abs(hr[i]))));
+            }
+
+            return gain * updated <= predicted;
         }
 
         var norm = 0.0;
@@ -1233,7 +1258,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     var c1 = p1 - (kt0 * us[1]);
                     var c2 = p2 - (kt0 * us[2]);
                     var c3 = p3 - (kt0 * us[3]);
-                    var d0 = KeepsFeedbackPadded(p0, p1, p2, p3, c0, c1, c2, c3, kt0, Vector256<double>.Zero, h, smallObservationNorm, n, 1) ? (kt0 * r[0]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3])) : (kt0 * s) - u0;
+                    var d0 = KeepsFeedbackOneRow(LargestDiagonal(c0, c1, c2, c3), LargestDiagonal(p0, p1, p2, p3), kt0, h0) ? (kt0 * r[0]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3])) : (kt0 * s) - u0;
                     p0 = c0 + (d0 * kts[0]);
                     p1 = c1 + (d0 * kts[1]);
                     p2 = c2 + (d0 * kts[2]);
@@ -1291,7 +1316,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                     var c2 = p2 - (kt0 * us[2]) - (kt1 * us[6]);
                     var c3 = p3 - (kt0 * us[3]) - (kt1 * us[7]);
                     Vector256<double> d0, d1;
-                    if (KeepsFeedbackPadded(p0, p1, p2, p3, c0, c1, c2, c3, kt0, kt1, h, smallObservationNorm, n, 2))
+                    if (KeepsFeedbackTwoRows(LargestDiagonal(c0, c1, c2, c3), LargestDiagonal(p0, p1, p2, p3), kt0, kt1, h))
                     {
                         d0 = (kt0 * r[0]) + (kt1 * r[2]) - ((c0 * h[0]) + (c1 * h[1]) + (c2 * h[2]) + (c3 * h[3]));
                         d1 = (kt0 * r[1]) + (kt1 * r[3]) - ((c0 * h[4]) + (c1 * h[5]) + (c2 * h[6]) + (c3 * h[7]));
@@ -1322,47 +1347,44 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         return true;
     }
 
-    /// <summary><see cref="KeepsFeedback"/> for the small kernel's padded rows (lanes beyond n zero): P⁻ in
-    /// <paramref name="p0"/>–<paramref name="p3"/>, A P⁻ in <paramref name="c0"/>–<paramref name="c3"/>, the columns
-    /// of K in <paramref name="k0"/> and <paramref name="k1"/> (m = 2 only) and H in rows of 4 in <paramref name="h"/>
-    /// with ‖H‖∞ in <paramref name="observationNorm"/>. Lane i holds row i of K and of A = I − K H, summed in the
-    /// order of the scalar form.</summary>
+    /// <summary><see cref="KeepsFeedback"/> for the small kernel's padded rows (lanes beyond n zero) with one observed
+    /// row, given the largest variances of A P⁻ and P⁻ (<see cref="LargestDiagonal"/>): K in <paramref name="k"/> and h
+    /// in <paramref name="h"/>; lane i holds row i of A = I − k h'.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool KeepsFeedbackPadded(
-        Vector256<double> p0,
-        Vector256<double> p1,
-        Vector256<double> p2,
-        Vector256<double> p3,
-        Vector256<double> c0,
-        Vector256<double> c1,
-        Vector256<double> c2,
-        Vector256<double> c3,
-        Vector256<double> k0,
-        Vector256<double> k1,
-        ReadOnlySpan<double> h,
-        double observationNorm,
-        int n,
-        int m)
+    private bool KeepsFeedbackOneRow(double updated, double predicted, Vector256<double> k, Vector256<double> h)
     {
-        var second = m > 1;
-        var updated = LargestDiagonal(c0, c1, c2, c3);
-        var predicted = LargestDiagonal(p0, p1, p2, p3);
-        var gainNorm = LargestLane(Vector256.Abs(k0) + (second ? Vector256.Abs(k1) : Vector256<double>.Zero));
-        if ((1.0 + (gainNorm * observationNorm)) * updated <= predicted)
+        if ((1.0 + (LargestLane(Vector256.Abs(k)) * smallObservationNorm)) * updated <= predicted)
         {
             return true;
         }
 
-        var rows = Vector256.Abs(Vector256.Create(1.0, 0.0, 0.0, 0.0) - (k0 * h[0]) - (second ? k1 * h[4] : Vector256<double>.Zero))
-            + Vector256.Abs(Vector256.Create(0.0, 1.0, 0.0, 0.0) - (k0 * h[1]) - (second ? k1 * h[5] : Vector256<double>.Zero));
+        var rows = Vector256.Abs(Vector256.Create((ReadOnlySpan<double>)smallUnitDiagonal) - (k * h))
+            + (Vector256.Abs(k) * Vector256.Create((ReadOnlySpan<double>)smallOffDiagonalLoading));
+        return LargestLane(rows) * updated <= predicted;
+    }
+
+    /// <summary><see cref="KeepsFeedback"/> for the small kernel's padded rows (lanes beyond n zero) with two observed
+    /// rows, given the largest variances of A P⁻ and P⁻ (<see cref="LargestDiagonal"/>): the columns of K in
+    /// <paramref name="k0"/> and <paramref name="k1"/>, H in rows of 4 in <paramref name="h"/>. Lane i holds row i of K
+    /// and of A = I − K H, summed in the order of the scalar form.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool KeepsFeedbackTwoRows(double updated, double predicted, Vector256<double> k0, Vector256<double> k1, ReadOnlySpan<double> h)
+    {
+        if ((1.0 + (LargestLane(Vector256.Abs(k0) + Vector256.Abs(k1)) * smallObservationNorm)) * updated <= predicted)
+        {
+            return true;
+        }
+
+        var rows = Vector256.Abs(Vector256.Create(1.0, 0.0, 0.0, 0.0) - (k0 * h[0]) - (k1 * h[4]))
+            + Vector256.Abs(Vector256.Create(0.0, 1.0, 0.0, 0.0) - (k0 * h[1]) - (k1 * h[5]));
         if (n > 2)
         {
-            rows += Vector256.Abs(Vector256.Create(0.0, 0.0, 1.0, 0.0) - (k0 * h[2]) - (second ? k1 * h[6] : Vector256<double>.Zero));
+            rows += Vector256.Abs(Vector256.Create(0.0, 0.0, 1.0, 0.0) - (k0 * h[2]) - (k1 * h[6]));
         }
 
         if (n > 3)
         {
-            rows += Vector256.Abs(Vector256.Create(0.0, 0.0, 0.0, 1.0) - (k0 * h[3]) - (second ? k1 * h[7] : Vector256<double>.Zero));
+            rows += Vector256.Abs(Vector256.Create(0.0, 0.0, 0.0, 1.0) - (k0 * h[3]) - (k1 * h[7]));
         }
 
         return LargestLane(rows) * updated <= predicted;

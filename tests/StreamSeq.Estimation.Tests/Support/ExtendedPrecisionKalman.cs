@@ -4,9 +4,10 @@ using StreamSeq.Estimation.Gaussian;
 namespace StreamSeq.Estimation.Tests.Support;
 
 /// <summary>
-/// The log-likelihood of a proper-prior linear Gaussian model with unit gaps, by the textbook covariance filter
-/// (P = P⁻ − K H P⁻, no Joseph form, no guard rails) in <see cref="FixedPoint"/> arithmetic: a reference whose own
-/// rounding is some 80 digits down, for judging how much the double-precision kernels lose on ill-conditioned models.
+/// The log-likelihood and filtered moments of a proper-prior linear Gaussian model with unit gaps, by the textbook
+/// covariance filter (P = P⁻ − K H P⁻, no Joseph form, no guard rails) in <see cref="FixedPoint"/> arithmetic: a
+/// reference whose own rounding is some 80 digits down (60 with a 1e30 prior), for judging how much the
+/// double-precision kernels lose on ill-conditioned models, and the limit of a vague prior.
 /// </summary>
 internal static class ExtendedPrecisionKalman
 {
@@ -14,48 +15,163 @@ internal static class ExtendedPrecisionKalman
 
     public static double LogLikelihood(LinearGaussianModel model, IReadOnlyList<ObservationSeries> sequences)
     {
+        var total = 0.0;
+        foreach (var series in sequences)
+        {
+            foreach (var step in Filter(model, series))
+            {
+                total += step.LogLikelihood;
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// The filtered moments a_t, P_t (each rounded to double once) and log p(y_t | y_1..t−1) of every step of one
+    /// series (log-likelihood 0 at a step with nothing observed).
+    /// </summary>
+    public static IEnumerable<(double[] Mean, double[] Covariance, double LogLikelihood)> Filter(LinearGaussianModel model, ObservationSeries series)
+    {
         var n = model.StateDimension;
         var m = model.ObservationDimension;
+        var (f, q, c, h, r) = Matrices(model, series);
+        var d = Convert(model.ObservationOffset);
+        var a = Convert(model.InitialMean);
+        var p = Convert(model.InitialCovariance);
+        for (var t = 0; t < series.Length; t++)
+        {
+            if (t > 0)
+            {
+                (a, p) = Predict(f, q, c, a, p, n);
+            }
+
+            var y = series.At(t).Values.ToArray();
+            var observed = Enumerable.Range(0, m).Where(i => double.IsFinite(y[i])).ToArray();
+            var logLikelihood = observed.Length > 0 ? Update(h, r, d, y, observed, ref a, ref p, n, m) : 0.0;
+            yield return ([.. a.Select(x => x.ToDouble())], [.. p.Select(x => x.ToDouble())], logLikelihood);
+        }
+    }
+
+    /// <summary>
+    /// For a vague proper prior N(a₀, κ I): the share z'P⁻z / (|z|² tr P⁻) of every observed row z while some of κ is
+    /// still in P (tr P⁻ &gt; 1e-10 κ), the rows decorrelated as R_oo = L D L' (z the rows of L⁻¹ H_o) and taken one at a
+    /// time, as the exact diffuse filter takes them (<c>DiffuseInitialization.Update</c>). Up to O(1/κ) this is the
+    /// row's diffuse variance relative to the diffuse scale, F_∞ / (|z|² tr P_∞), the quantity of the filter's rank
+    /// decision; about 1/κ for a row that sees no undetermined direction.
+    /// </summary>
+    public static IEnumerable<double> DiffuseShares(LinearGaussianModel model, ObservationSeries series, double kappa)
+    {
+        var n = model.StateDimension;
+        var m = model.ObservationDimension;
+        var (f, q, c, h, r) = Matrices(model, series);
+        var a = new FixedPoint[n];
+        var p = Convert(model.InitialCovariance);
+        var diffuseScale = FixedPoint.From(1e-10 * kappa);
+        for (var t = 0; t < series.Length; t++)
+        {
+            if (t > 0)
+            {
+                (a, p) = Predict(f, q, c, a, p, n);
+            }
+
+            var y = series.At(t).Values.ToArray();
+            var observed = Enumerable.Range(0, m).Where(i => double.IsFinite(y[i])).ToArray();
+            var k = observed.Length;
+
+            // R_oo = L D L' (L unit lower), then the rows of L⁻¹ H_o by forward substitution.
+            var l = new FixedPoint[k * k];
+            var dv = new FixedPoint[k];
+            var z = new FixedPoint[k * n];
+            for (var i = 0; i < k; i++)
+            {
+                for (var j = 0; j <= i; j++)
+                {
+                    var acc = r[(observed[i] * m) + observed[j]];
+                    for (var b = 0; b < j; b++)
+                    {
+                        acc -= l[(i * k) + b] * l[(j * k) + b] * dv[b];
+                    }
+
+                    if (i == j)
+                    {
+                        dv[i] = acc;
+                        l[(i * k) + i] = FixedPoint.From(1.0);
+                    }
+                    else
+                    {
+                        l[(i * k) + j] = acc / dv[j];
+                    }
+                }
+
+                for (var col = 0; col < n; col++)
+                {
+                    var acc = h[(observed[i] * n) + col];
+                    for (var b = 0; b < i; b++)
+                    {
+                        acc -= l[(i * k) + b] * z[(b * n) + col];
+                    }
+
+                    z[(i * n) + col] = acc;
+                }
+            }
+
+            for (var row = 0; row < k; row++)
+            {
+                var trace = FixedPoint.Zero;
+                for (var i = 0; i < n; i++)
+                {
+                    trace += p[(i * n) + i];
+                }
+
+                var pz = new FixedPoint[n];
+                FixedPoint zpz = FixedPoint.Zero, zz = FixedPoint.Zero;
+                for (var i = 0; i < n; i++)
+                {
+                    for (var j = 0; j < n; j++)
+                    {
+                        pz[i] += p[(i * n) + j] * z[(row * n) + j];
+                    }
+
+                    zpz += z[(row * n) + i] * pz[i];
+                    zz += z[(row * n) + i] * z[(row * n) + i];
+                }
+
+                if (trace.Units > diffuseScale.Units)
+                {
+                    yield return (zpz / (zz * trace)).ToDouble();
+                }
+
+                // P ← P − P z z'P / (z'P z + d).
+                var s = zpz + dv[row];
+                for (var i = 0; i < n; i++)
+                {
+                    for (var j = 0; j < n; j++)
+                    {
+                        p[(i * n) + j] -= pz[i] * pz[j] / s;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>F, Q, c of a unit gap, H and R, after checking that the reference handles the model and series.</summary>
+    private static (FixedPoint[] F, FixedPoint[] Q, FixedPoint[] C, FixedPoint[] H, FixedPoint[] R) Matrices(LinearGaussianModel model, ObservationSeries series)
+    {
+        var n = model.StateDimension;
         if (model.IsDiffuse || model.ControlDimension > 0)
         {
             throw new ArgumentException("the reference handles proper priors without controls only", nameof(model));
         }
 
-        double[] fd = new double[n * n], qd = new double[n * n], cd = new double[n];
-        model.Dynamics.Discretize(1.0, fd, qd, cd);
-        var f = Convert(fd);
-        var q = Convert(qd);
-        var c = Convert(cd);
-        var h = Convert(model.Observation);
-        var r = Convert(model.ObservationNoise);
-        var d = Convert(model.ObservationOffset);
-        var total = 0.0;
-        foreach (var series in sequences)
+        if (series.TimeGaps is not null)
         {
-            if (series.TimeGaps is not null)
-            {
-                throw new ArgumentException("the reference handles unit gaps only", nameof(sequences));
-            }
-
-            var a = Convert(model.InitialMean);
-            var p = Convert(model.InitialCovariance);
-            for (var t = 0; t < series.Length; t++)
-            {
-                if (t > 0)
-                {
-                    (a, p) = Predict(f, q, c, a, p, n);
-                }
-
-                var y = series.At(t).Values.ToArray();
-                var observed = Enumerable.Range(0, m).Where(i => double.IsFinite(y[i])).ToArray();
-                if (observed.Length > 0)
-                {
-                    total += Update(h, r, d, y, observed, ref a, ref p, n, m);
-                }
-            }
+            throw new ArgumentException("the reference handles unit gaps only", nameof(series));
         }
 
-        return total;
+        double[] fd = new double[n * n], qd = new double[n * n], cd = new double[n];
+        model.Dynamics.Discretize(1.0, fd, qd, cd);
+        return (Convert(fd), Convert(qd), Convert(cd), Convert(model.Observation), Convert(model.ObservationNoise));
     }
 
     private static FixedPoint[] Convert(ReadOnlySpan<double> values)
