@@ -140,11 +140,17 @@ internal sealed class CliProcess : IDisposable
         throw new TimeoutException($"no output line within {bound}: {Errors}");
     }
 
-    /// <summary>Ctrl+C: SIGINT to the process.</summary>
-    public void Interrupt()
+    /// <summary>
+    /// Ctrl+C: SIGINT to the process, or SIGTERM (the other stop signal the commands handle) when the process
+    /// ignores SIGINT, as every process started from a shell's background job without job control does: such a
+    /// process cannot be interrupted from a terminal either. Returns the signal sent.
+    /// </summary>
+    public string Interrupt()
     {
-        using var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var signal = IgnoresInterrupt(process.Id) ? "TERM" : "INT";
+        using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
+        return "SIG" + signal;
     }
 
     public void Dispose()
@@ -156,5 +162,25 @@ internal sealed class CliProcess : IDisposable
         }
 
         process.Dispose();
+    }
+
+    /// <summary>Whether SIGINT (signal 2) is in the ignored set of process <paramref name="pid"/> (Linux's /proc).</summary>
+    private static bool IgnoresInterrupt(int pid)
+    {
+        var status = $"/proc/{pid}/status";
+        if (!File.Exists(status))
+        {
+            return false;
+        }
+
+        foreach (var line in File.ReadLines(status))
+        {
+            if (line.StartsWith("SigIgn:", StringComparison.Ordinal))
+            {
+                return (ulong.Parse(line.AsSpan(7).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) & 0x2UL) != 0;
+            }
+        }
+
+        return false;
     }
 }
