@@ -749,7 +749,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
     [SkipLocalsInit]
     private bool? BlockStep(Span<double> kf, Span<double> ad, in Observation observation, Estimate estimate)
     {
-        const int Width = 11;
+        const int Width = 8;
         var n = this.n;
         var m = this.m;
         var p = this.p;
@@ -766,12 +766,15 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         var h = noise.Model.Observation;
         var offset = noise.Model.ObservationOffset;
 
-        // Pass 1, per block: a⁻ (2), P⁻ (00, 01, 11), u = P⁻ h (2), s, ŷ, and after pass 2 v and whether the block is
-        // updated; then 5 numbers per parameter (∂a⁻, ∂P⁻).
+        // Pass 1, per block: a⁻ (2), P⁻ (00, 01, 11), u = P⁻ h (2), s, then 5 numbers per parameter (∂a⁻, ∂P⁻). Also
+        // KalmanFilter.KeepsFeedback's choice of Joseph form for the whole update, A = I − K H_o being block-diagonal:
+        // ‖K‖∞, ‖H_o‖∞ and the row sums of A block by block (rows of I for a block that the gate will leave out or that
+        // has no reading), and the largest variances of A P⁻ and P⁻ over every state.
         Span<double> blockState = stackalloc double[count * Width];
         Span<double> tangents = stackalloc double[count * 5 * p];
         var learn = true;
         var any = false;
+        double updatedLargest = 0.0, predictedLargest = 0.0, gainNorm = 0.0, loading = 0.0, rowNorm = 0.0;
         for (var b = 0; b < count; b++)
         {
             int s0 = plan.First[b], s1 = plan.Second[b], o = plan.Observation[b];
@@ -871,64 +874,34 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             st[5] = u0;
             st[6] = u1;
             st[7] = sb;
-            st[8] = (h0 * a0) + (h1 * a1) + offset[o];
-            if (double.IsFinite(y[o]))
-            {
-                var v = y[o] - st[8];
-                var z2 = v * v / sb;
-                if (!(sb > 0.0) || !double.IsFinite(z2))
-                {
-                    return null;
-                }
-
-                any = true;
-                learn &= !(z2 > gateSquared);
-            }
-        }
-
-        // Pass 2, nothing having failed above: the log-likelihood, the gate, and KalmanFilter.KeepsFeedback's choice of
-        // Joseph form for the whole update. A = I − K H_o is block-diagonal, so ‖K‖∞, ‖H_o‖∞ and the row sums of A are
-        // taken block by block (a block left out of the update has rows of I), and the largest variances of A P⁻ and
-        // P⁻ over every state.
-        var loglik = 0.0;
-        var nis = 0.0;
-        var observed = 0;
-        double updatedLargest = 0.0, predictedLargest = 0.0, gainNorm = 0.0, loading = 0.0, rowNorm = 0.0;
-        for (var b = 0; b < count; b++)
-        {
-            int s0 = plan.First[b], s1 = plan.Second[b], o = plan.Observation[b];
-            var two = s1 >= 0;
-            var st = blockState.Slice(b * Width, Width);
-            double p00 = st[2], p11 = st[4], u0 = st[5], u1 = st[6], sb = st[7];
             double ap00 = p00, ap11 = p11;
             var kept = false;
             if (double.IsFinite(y[o]))
             {
                 var inverse = 1.0 / sb;
-                var v = y[o] - st[8];
+                var v = y[o] - ((h0 * a0) + (h1 * a1) + offset[o]);
                 var z2 = v * v * inverse;
-                loglik -= 0.5 * (Log2Pi + Math.Log(sb) + z2);
-                nis += z2;
-                observed++;
-                kept = Gate(ad, o, z2 > gateSquared, estimate).Kept;
-                st[9] = v;
+                if (!(sb > 0.0) || !double.IsFinite(z2))
+                {
+                    return null;
+                }
+
+                // What Gate will decide in pass 2 (this block's component is no other block's).
+                any = true;
+                var beyond = z2 > gateSquared;
+                learn &= !beyond;
+                kept = !beyond || ad[memorySlot + o] != 0.0;
                 if (kept)
                 {
                     double k0 = u0 * inverse, k1 = u1 * inverse;
-                    double h0 = Math.Abs(h[(o * n) + s0]), h1 = two ? Math.Abs(h[(o * n) + s1]) : 0.0;
                     ap00 = p00 - (k0 * u0);
                     ap11 = p11 - (k1 * u1);
                     gainNorm = Math.Max(gainNorm, Math.Max(Math.Abs(k0), Math.Abs(k1)));
-                    loading = Math.Max(loading, h0 + h1);
-                    rowNorm = Math.Max(rowNorm, Math.Abs(1.0 - (k0 * h[(o * n) + s0])) + (Math.Abs(k0) * h1));
-                    if (two)
-                    {
-                        rowNorm = Math.Max(rowNorm, Math.Abs(1.0 - (k1 * h[(o * n) + s1])) + (Math.Abs(k1) * h0));
-                    }
+                    loading = Math.Max(loading, Math.Abs(h0) + Math.Abs(h1));
+                    rowNorm = Math.Max(rowNorm, Math.Max(Math.Abs(1.0 - (k0 * h0)) + (Math.Abs(k0) * Math.Abs(h1)), two ? Math.Abs(1.0 - (k1 * h1)) + (Math.Abs(k1) * Math.Abs(h0)) : 0.0));
                 }
             }
 
-            st[10] = kept ? 1.0 : 0.0;
             rowNorm = kept ? rowNorm : Math.Max(rowNorm, 1.0);
             updatedLargest = Math.Max(updatedLargest, Math.Max(ap00, ap11));
             predictedLargest = Math.Max(predictedLargest, Math.Max(p00, p11));
@@ -936,7 +909,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
 
         var feedback = ((1.0 + (gainNorm * loading)) * updatedLargest <= predictedLargest) || (rowNorm * updatedLargest <= predictedLargest);
 
-        // Pass 3: outputs, update, tangents.
+        // Pass 2: outputs, gate, update, tangents; nothing failed above.
         var pm = estimate.PredictedMean;
         var pc = estimate.PredictedCovariance;
         var om = estimate.ObservationMean;
@@ -948,6 +921,9 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         Span<double> information = stackalloc double[p * p];
         g.Clear();
         information.Clear();
+        var loglik = 0.0;
+        var nis = 0.0;
+        var observed = 0;
         for (var b = 0; b < count; b++)
         {
             int s0 = plan.First[b], s1 = plan.Second[b], o = plan.Observation[b];
@@ -957,6 +933,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             var t = tangents.Slice(b * 5 * p, 5 * p);
             double h0 = h[(o * n) + s0], h1 = two ? h[(o * n) + s1] : 0.0;
             var rb = ObservationValue(o, values);
+            var predictedY = (h0 * a0) + (h1 * a1) + offset[o];
             pm[s0] = a0;
             pc[(s0 * n) + s0] = p00;
             if (two)
@@ -967,12 +944,23 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 pc[(s1 * n) + s1] = p11;
             }
 
-            om[o] = st[8];
+            om[o] = predictedY;
             oc[(o * m) + o] = sb;
-            if (st[10] != 0.0)
+            var kept = false;
+            var v = 0.0;
+            var inverse = 1.0 / sb;
+            if (double.IsFinite(y[o]))
             {
-                var v = st[9];
-                var inverse = 1.0 / sb;
+                v = y[o] - predictedY;
+                var z2 = v * v * inverse;
+                loglik -= 0.5 * (Log2Pi + Math.Log(sb) + z2);
+                nis += z2;
+                observed++;
+                kept = Gate(ad, o, z2 > gateSquared, estimate).Kept;
+            }
+
+            if (kept)
+            {
                 var k0 = u0 * inverse;
                 var k1 = u1 * inverse;
                 a0 += k0 * v;
