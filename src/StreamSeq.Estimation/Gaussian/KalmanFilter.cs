@@ -535,32 +535,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 // Joseph form A P A' + K r K' with A = I − K h kept implicit: A P = P − K (h P) = P − K ph',
                 // A P A' + K r K' = A P + D K' with D = K r − (A P) h' or K s − P h' (see KeepsFeedback).
                 var ap00 = p00 - (k0 * ph0);
-                var ap01 = p01 - (k0 * ph1);
-                var ap10 = p01 - (k1 * ph0);
                 var ap11 = p11 - (k1 * ph1);
-                // KeepsFeedback's test in scalars: the bound 1 + ‖k‖∞ ‖h‖₁, then ‖A‖∞ (‖h‖₁ − |h_i| in hrd[4], hrd[5]).
-                var updatedLargest = Math.Max(Math.Max(0.0, ap00), ap11);
-                var predictedLargest = Math.Max(Math.Max(0.0, p00), p11);
-                double d0, d1;
-                if (((1.0 + (Math.Max(Math.Abs(k0), Math.Abs(k1)) * hrd[6])) * updatedLargest <= predictedLargest)
-                    || (Math.Max(Math.Abs(1.0 - (k0 * h0)) + (Math.Abs(k0) * hrd[4]), Math.Abs(1.0 - (k1 * h1)) + (Math.Abs(k1) * hrd[5])) * updatedLargest <= predictedLargest))
-                {
-                    d0 = (k0 * r) - ((ap00 * h0) + (ap01 * h1));
-                    d1 = (k1 * r) - ((ap10 * h0) + (ap11 * h1));
-                }
-                else
-                {
-                    d0 = (k0 * s) - ph0;
-                    d1 = (k1 * s) - ph1;
-                }
-
-                var n00 = ap00 + (d0 * k0);
-                var n01 = ap01 + (d0 * k1);
-                var n10 = ap10 + (d1 * k0);
-                var n11 = ap11 + (d1 * k1);
-                p00 = n00;
-                p01 = 0.5 * (n01 + n10);
-                p11 = n11;
+                var feedback = KeepsFeedbackTwoStates(ap00, ap11, p00, p11, k0, k1);
+                (p00, p01, p11) = JosephTwoStates(feedback, ap00, p01 - (k0 * ph1), p01 - (k1 * ph0), ap11, k0, k1, h0, h1, r, s, ph0, ph1);
                 updated = true;
             }
         }
@@ -962,7 +939,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// from the threshold); ‖A‖∞ itself only when it does not: with one observed row h, row i of A sums to
     /// |1 − k_i h_i| + |k_i| (‖h‖₁ − |h_i|), O(n); with more, O(n²k). The small and two-state kernels compute the same
     /// numbers in the same order (<see cref="KeepsFeedbackOneRow"/>, <see cref="KeepsFeedbackTwoRows"/>,
-    /// <see cref="TwoStateStep"/>), so every kernel takes the same decision.</para>
+    /// <see cref="KeepsFeedbackTwoStates"/>), and so do the adaptive filter's kernels (the same methods, and for
+    /// independent blocks the same sums over the blocks), so every kernel takes the same decision.</para>
     /// </remarks>
     internal static bool KeepsFeedback(ReadOnlySpan<double> pc, ReadOnlySpan<double> ap, int n, ReadOnlySpan<double> kt, ReadOnlySpan<double> h, ReadOnlySpan<int> rows)
     {
@@ -1347,11 +1325,49 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         return true;
     }
 
+    /// <summary><see cref="KeepsFeedback"/> for the two-state kernel (n = 2, one observed row h) in scalars, given the
+    /// diagonals of A P⁻ and P⁻ and the gain k: the bound 1 + ‖k‖∞ ‖h‖₁, then ‖A‖∞ (‖h‖₁ − |h_i| kept in
+    /// <see cref="twoStateObservation"/>). Only for a filter whose model has the two-state kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool KeepsFeedbackTwoStates(double ap00, double ap11, double p00, double p11, double k0, double k1)
+    {
+        ReadOnlySpan<double> hrd = twoStateObservation;
+        var updated = Math.Max(Math.Max(0.0, ap00), ap11);
+        var predicted = Math.Max(Math.Max(0.0, p00), p11);
+        return ((1.0 + (Math.Max(Math.Abs(k0), Math.Abs(k1)) * hrd[6])) * updated <= predicted)
+            || (Math.Max(Math.Abs(1.0 - (k0 * hrd[0])) + (Math.Abs(k0) * hrd[4]), Math.Abs(1.0 - (k1 * hrd[1])) + (Math.Abs(k1) * hrd[5])) * updated <= predicted);
+    }
+
+    /// <summary>
+    /// The two-state Joseph form P = A P⁻ + D K' (A = I − k h') from A P⁻ (entries <paramref name="ap00"/> …
+    /// <paramref name="ap11"/>), with D = k r − (A P⁻) h when <paramref name="feedback"/> (<see cref="KeepsFeedback"/>)
+    /// and D = k s − P⁻ h (<paramref name="u0"/>, <paramref name="u1"/>) otherwise; the off-diagonal entry is the mean of
+    /// the two. Shared by this filter's two-state kernel and the adaptive filter's two-state and block kernels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (double P00, double P01, double P11) JosephTwoStates(
+        bool feedback, double ap00, double ap01, double ap10, double ap11, double k0, double k1, double h0, double h1, double r, double s, double u0, double u1)
+    {
+        double d0, d1;
+        if (feedback)
+        {
+            d0 = (k0 * r) - ((ap00 * h0) + (ap01 * h1));
+            d1 = (k1 * r) - ((ap10 * h0) + (ap11 * h1));
+        }
+        else
+        {
+            d0 = (k0 * s) - u0;
+            d1 = (k1 * s) - u1;
+        }
+
+        return (ap00 + (d0 * k0), 0.5 * ((ap01 + (d0 * k1)) + (ap10 + (d1 * k0))), ap11 + (d1 * k1));
+    }
+
     /// <summary><see cref="KeepsFeedback"/> for the small kernel's padded rows (lanes beyond n zero) with one observed
     /// row, given the largest variances of A P⁻ and P⁻ (<see cref="LargestDiagonal"/>): K in <paramref name="k"/> and h
     /// in <paramref name="h"/>; lane i holds row i of A = I − k h'.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool KeepsFeedbackOneRow(double updated, double predicted, Vector256<double> k, Vector256<double> h)
+    internal bool KeepsFeedbackOneRow(double updated, double predicted, Vector256<double> k, Vector256<double> h)
     {
         if ((1.0 + (LargestLane(Vector256.Abs(k)) * smallObservationNorm)) * updated <= predicted)
         {
@@ -1368,7 +1384,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// <paramref name="k0"/> and <paramref name="k1"/>, H in rows of 4 in <paramref name="h"/>. Lane i holds row i of K
     /// and of A = I − K H, summed in the order of the scalar form.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool KeepsFeedbackTwoRows(double updated, double predicted, Vector256<double> k0, Vector256<double> k1, ReadOnlySpan<double> h)
+    internal bool KeepsFeedbackTwoRows(double updated, double predicted, Vector256<double> k0, Vector256<double> k1, ReadOnlySpan<double> h)
     {
         if ((1.0 + (LargestLane(Vector256.Abs(k0) + Vector256.Abs(k1)) * smallObservationNorm)) * updated <= predicted)
         {
@@ -1400,7 +1416,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
     /// <summary><see cref="LargestVariance"/> of a padded 4×4 matrix held as rows (padded entries zero).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double LargestDiagonal(Vector256<double> r0, Vector256<double> r1, Vector256<double> r2, Vector256<double> r3) =>
+    internal static double LargestDiagonal(Vector256<double> r0, Vector256<double> r1, Vector256<double> r2, Vector256<double> r3) =>
         Math.Max(Math.Max(Math.Max(Math.Max(0.0, r0.ToScalar()), r1.GetElement(1)), r2.GetElement(2)), r3.GetElement(3));
 
     /// <summary>(X + X') / 2 for a 4×4 matrix held as rows, through <paramref name="scratch"/> (16 doubles).</summary>

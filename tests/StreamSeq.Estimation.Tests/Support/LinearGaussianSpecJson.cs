@@ -6,8 +6,9 @@ namespace StreamSeq.Estimation.Tests.Support;
 /// <summary>Linear-gaussian model specs written from row-major matrices, with every number round-tripping exactly.</summary>
 internal static class LinearGaussianSpecJson
 {
-    public static ModelSpec Spec(int n, int m, double[] f, double[] q, double[] h, double[] r, double[] a1, double[] p1) => ModelSpec.Parse(
-        $$"""{"name":"em","kind":"linear-gaussian","transition":{{Json(f, n, n)}},"transitionNoise":{{Json(q, n, n)}},"observation":{{Json(h, m, n)}},"observationNoise":{{Json(r, m, m)}},"initialMean":{{Json(a1)}},"initialCovariance":{{Json(p1, n, n)}}}""");
+    /// <summary>The spec; <paramref name="extra"/> (e.g. <c>, "adapt": [...]</c>) is appended to its fields.</summary>
+    public static ModelSpec Spec(int n, int m, double[] f, double[] q, double[] h, double[] r, double[] a1, double[] p1, string extra = "") => ModelSpec.Parse(
+        $$"""{"name":"em","kind":"linear-gaussian","transition":{{Json(f, n, n)}},"transitionNoise":{{Json(q, n, n)}},"observation":{{Json(h, m, n)}},"observationNoise":{{Json(r, m, m)}},"initialMean":{{Json(a1)}},"initialCovariance":{{Json(p1, n, n)}}{{extra}}}""");
 
     private static string Json(ReadOnlySpan<double> a, int rows, int columns)
     {

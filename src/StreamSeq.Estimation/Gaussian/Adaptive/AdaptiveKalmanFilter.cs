@@ -128,7 +128,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
 
         // Adapt, then Update, then Tangents (k ≤ m observed components).
         workLength = (2 * nn) + (p * (n + nn)) + (m * n) + (2 * m * m) + (3 * m)
-            + (3 * m * m) + (4 * m * n) + m + nn
+            + (4 * m * m) + (3 * m * n) + m + nn
             + (m * m) + (2 * m) + (p * ((m * n) + (2 * m * m) + (2 * m) + 1)) + (p * p) + nn + (n * m);
         var i = inner.Info;
         Info = new EstimatorInfo
@@ -651,18 +651,12 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             a0 += k0 * v;
             a1 += k1 * v;
 
-            // Joseph form: A P = P − K u', (A P) A' = A P − (A P h) K', plus r K K'.
+            // Joseph form as KalmanFilter's two-state kernel: A P = P − K u', P = A P + D K' with D = K r − (A P) h'
+            // or K s − P h', whichever KalmanFilter.KeepsFeedback takes (the inner filter holds the same h).
             var ap00 = p00 - (k0 * u0);
-            var ap01 = p01 - (k0 * u1);
-            var ap10 = p01 - (k1 * u0);
             var ap11 = p11 - (k1 * u1);
-            var w0 = (ap00 * h0) + (ap01 * h1);
-            var w1 = (ap10 * h0) + (ap11 * h1);
-            var n01 = ap01 - (w0 * k1) + (k0 * k1 * r0);
-            var n10 = ap10 - (w1 * k0) + (k1 * k0 * r0);
-            p00 = ap00 - (w0 * k0) + (k0 * k0 * r0);
-            p11 = ap11 - (w1 * k1) + (k1 * k1 * r0);
-            p01 = 0.5 * (n01 + n10);
+            var feedback = inner.KeepsFeedbackTwoStates(ap00, ap11, p00, p11, k0, k1);
+            (p00, p01, p11) = KalmanFilter.JosephTwoStates(feedback, ap00, p01 - (k0 * u1), p01 - (k1 * u0), ap11, k0, k1, h0, h1, r0, s, u0, u1);
             if (p > 0)
             {
                 // Tangents and score: U = ∂P⁻ h, ∂S = h'U (+ r), ∂v = −h'∂a⁻; ∂a = ∂a⁻ + U w + K (∂v − ∂S w);
@@ -747,8 +741,10 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
     /// The step of a model that splits into <see cref="IndependentBlocks"/> (each one or two states read by one
     /// component): <see cref="TwoStateStep"/>'s algebra block by block (a one-state block is a two-state block whose
     /// second state is identically zero), the log-likelihood, NIS, score and information summed over the blocks (S is
-    /// diagonal), and one Gauss–Newton step. Returns null, having written nothing, when a block needs the general
-    /// kernel's guard rails (a repair, a skipped reading, a state lost to rounding); else true.
+    /// diagonal), and one Gauss–Newton step. The Joseph form takes <see cref="KalmanFilter.KeepsFeedback"/>'s choice
+    /// for the whole update, as <see cref="KalmanFilter"/> does for the same model. Returns null, having written
+    /// nothing, when a block needs the general kernel's guard rails (a repair, a skipped reading, a state lost to
+    /// rounding); else true.
     /// </summary>
     [SkipLocalsInit]
     private bool? BlockStep(Span<double> kf, Span<double> ad, in Observation observation, Estimate estimate)
@@ -770,11 +766,15 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         var h = noise.Model.Observation;
         var offset = noise.Model.ObservationOffset;
 
-        // Pass 1, per block: a⁻ (2), P⁻ (00, 01, 11), u = P⁻ h (2), s, then 5 numbers per parameter (∂a⁻, ∂P⁻).
+        // Pass 1, per block: a⁻ (2), P⁻ (00, 01, 11), u = P⁻ h (2), s, then 5 numbers per parameter (∂a⁻, ∂P⁻). Also
+        // KalmanFilter.KeepsFeedback's choice of Joseph form for the whole update, A = I − K H_o being block-diagonal:
+        // ‖K‖∞, ‖H_o‖∞ and the row sums of A block by block (rows of I for a block that the gate will leave out or that
+        // has no reading), and the largest variances of A P⁻ and P⁻ over every state.
         Span<double> blockState = stackalloc double[count * Width];
         Span<double> tangents = stackalloc double[count * 5 * p];
         var learn = true;
         var any = false;
+        double updatedLargest = 0.0, predictedLargest = 0.0, gainNorm = 0.0, loading = 0.0, rowNorm = 0.0;
         for (var b = 0; b < count; b++)
         {
             int s0 = plan.First[b], s1 = plan.Second[b], o = plan.Observation[b];
@@ -874,19 +874,40 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             st[5] = u0;
             st[6] = u1;
             st[7] = sb;
+            double ap00 = p00, ap11 = p11;
+            var kept = false;
             if (double.IsFinite(y[o]))
             {
+                var inverse = 1.0 / sb;
                 var v = y[o] - ((h0 * a0) + (h1 * a1) + offset[o]);
-                var z2 = v * v / sb;
+                var z2 = v * v * inverse;
                 if (!(sb > 0.0) || !double.IsFinite(z2))
                 {
                     return null;
                 }
 
+                // What Gate will decide in pass 2 (this block's component is no other block's).
                 any = true;
-                learn &= !(z2 > gateSquared);
+                var beyond = z2 > gateSquared;
+                learn &= !beyond;
+                kept = !beyond || ad[memorySlot + o] != 0.0;
+                if (kept)
+                {
+                    double k0 = u0 * inverse, k1 = u1 * inverse;
+                    ap00 = p00 - (k0 * u0);
+                    ap11 = p11 - (k1 * u1);
+                    gainNorm = Math.Max(gainNorm, Math.Max(Math.Abs(k0), Math.Abs(k1)));
+                    loading = Math.Max(loading, Math.Abs(h0) + Math.Abs(h1));
+                    rowNorm = Math.Max(rowNorm, Math.Max(Math.Abs(1.0 - (k0 * h0)) + (Math.Abs(k0) * Math.Abs(h1)), two ? Math.Abs(1.0 - (k1 * h1)) + (Math.Abs(k1) * Math.Abs(h0)) : 0.0));
+                }
             }
+
+            rowNorm = kept ? rowNorm : Math.Max(rowNorm, 1.0);
+            updatedLargest = Math.Max(updatedLargest, Math.Max(ap00, ap11));
+            predictedLargest = Math.Max(predictedLargest, Math.Max(p00, p11));
         }
+
+        var feedback = ((1.0 + (gainNorm * loading)) * updatedLargest <= predictedLargest) || (rowNorm * updatedLargest <= predictedLargest);
 
         // Pass 2: outputs, gate, update, tangents; nothing failed above.
         var pm = estimate.PredictedMean;
@@ -944,17 +965,8 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 var k1 = u1 * inverse;
                 a0 += k0 * v;
                 a1 += k1 * v;
-                var ap00 = p00 - (k0 * u0);
-                var ap01 = p01 - (k0 * u1);
-                var ap10 = p01 - (k1 * u0);
-                var ap11 = p11 - (k1 * u1);
-                var w0 = (ap00 * h0) + (ap01 * h1);
-                var w1 = (ap10 * h0) + (ap11 * h1);
-                var n01 = ap01 - (w0 * k1) + (k0 * k1 * rb);
-                var n10 = ap10 - (w1 * k0) + (k1 * k0 * rb);
-                p00 = ap00 - (w0 * k0) + (k0 * k0 * rb);
-                p11 = ap11 - (w1 * k1) + (k1 * k1 * rb);
-                p01 = 0.5 * (n01 + n10);
+                (p00, p01, p11) = KalmanFilter.JosephTwoStates(
+                    feedback, p00 - (k0 * u0), p01 - (k0 * u1), p01 - (k1 * u0), p11 - (k1 * u1), k0, k1, h0, h1, rb, sb, u0, u1);
                 var w = v * inverse;
                 var half = 0.5 * inverse * inverse;
                 var active = plan.Active[b];
@@ -1354,8 +1366,9 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         }
         else
         {
-            // K' = S⁻¹ U (rows kt0, kt1); a = a⁻ + K v; Joseph form by rows: A P⁻ = P⁻ − K U, W = (A P⁻) H',
-            // P = A P⁻ − W K' + (K R) K'.
+            // K' = S⁻¹ U (rows kt0, kt1); a = a⁻ + K v; Joseph form by columns as KalmanFilter's small kernel:
+            // A P⁻ = P⁻ − K U (rows c0..c3), P = A P⁻ + D K' with D = K R − (A P⁻) H' or K S − U', whichever
+            // KalmanFilter.KeepsFeedback takes.
             var kt0 = (i00 * u0) + (i01 * u1);
             var kt1 = (i01 * u0) + (i11 * u1);
             a += (kt0 * v0) + (kt1 * v1);
@@ -1368,15 +1381,46 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             var rowsK1 = k4.Slice(4, 4);
             var rowsU0 = k4.Slice(8, 4);
             var rowsU1 = k4.Slice(12, 4);
-            for (var i = 0; i < 4; i++)
+            ReadOnlySpan<double> pcRows = pcPad;
+            Vector256<double> p0 = Vector256.Create(pcRows), p1 = Vector256.Create(pcRows[4..]);
+            Vector256<double> p2 = Vector256.Create(pcRows[8..]), p3 = Vector256.Create(pcRows[12..]);
+            ReadOnlySpan<double> hRows = hPad;
+            if (m == 1)
             {
-                var row = Vector256.Create(((ReadOnlySpan<double>)pcPad).Slice(4 * i, 4)) - (rowsK0[i] * u0) - (rowsK1[i] * u1);
-                var w0 = Vector256.Sum(row * h0);
-                var w1 = m == 2 ? Vector256.Sum(row * h1) : 0.0;
-                var kr0 = (rowsK0[i] * r0) + (rowsK1[i] * r01);
-                var kr1 = (rowsK0[i] * r01) + (rowsK1[i] * r1);
-                row += ((kr0 - w0) * kt0) + ((kr1 - w1) * kt1);
-                row.CopyTo(work.Slice(4 * i, 4));
+                var c0 = p0 - (kt0 * rowsU0[0]);
+                var c1 = p1 - (kt0 * rowsU0[1]);
+                var c2 = p2 - (kt0 * rowsU0[2]);
+                var c3 = p3 - (kt0 * rowsU0[3]);
+                var d0 = inner.KeepsFeedbackOneRow(KalmanFilter.LargestDiagonal(c0, c1, c2, c3), KalmanFilter.LargestDiagonal(p0, p1, p2, p3), kt0, h0)
+                    ? (kt0 * r0) - ((c0 * hRows[0]) + (c1 * hRows[1]) + (c2 * hRows[2]) + (c3 * hRows[3]))
+                    : (kt0 * s00) - u0;
+                (c0 + (d0 * rowsK0[0])).CopyTo(work);
+                (c1 + (d0 * rowsK0[1])).CopyTo(work[4..]);
+                (c2 + (d0 * rowsK0[2])).CopyTo(work[8..]);
+                (c3 + (d0 * rowsK0[3])).CopyTo(work[12..]);
+            }
+            else
+            {
+                var c0 = p0 - (kt0 * rowsU0[0]) - (kt1 * rowsU1[0]);
+                var c1 = p1 - (kt0 * rowsU0[1]) - (kt1 * rowsU1[1]);
+                var c2 = p2 - (kt0 * rowsU0[2]) - (kt1 * rowsU1[2]);
+                var c3 = p3 - (kt0 * rowsU0[3]) - (kt1 * rowsU1[3]);
+                Vector256<double> d0, d1;
+                if (inner.KeepsFeedbackTwoRows(KalmanFilter.LargestDiagonal(c0, c1, c2, c3), KalmanFilter.LargestDiagonal(p0, p1, p2, p3), kt0, kt1, hRows))
+                {
+                    d0 = (kt0 * r0) + (kt1 * r01) - ((c0 * hRows[0]) + (c1 * hRows[1]) + (c2 * hRows[2]) + (c3 * hRows[3]));
+                    d1 = (kt0 * r01) + (kt1 * r1) - ((c0 * hRows[4]) + (c1 * hRows[5]) + (c2 * hRows[6]) + (c3 * hRows[7]));
+                }
+                else
+                {
+                    d0 = (kt0 * s00) + (kt1 * s01) - u0;
+                    d1 = (kt0 * s01) + (kt1 * s11) - u1;
+                }
+
+                (c0 + (d0 * rowsK0[0]) + (d1 * rowsK1[0])).CopyTo(work);
+                (c1 + (d0 * rowsK0[1]) + (d1 * rowsK1[1])).CopyTo(work[4..]);
+                (c2 + (d0 * rowsK0[2]) + (d1 * rowsK1[2])).CopyTo(work[8..]);
+                (c3 + (d0 * rowsK0[3]) + (d1 * rowsK1[3])).CopyTo(work[12..]);
             }
 
             Symmetrize(work, pcPad);
@@ -2335,8 +2379,8 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         var v = Take(work, ref at, k);
         var ho = Take(work, ref at, k * n);
         var ap = Take(work, ref at, nn);
-        var wk = Take(work, ref at, n * k);
-        var kr = Take(work, ref at, n * k);
+        var dk = Take(work, ref at, n * k);
+        var su = Take(work, ref at, m * m);
         var ru = Take(work, ref at, m * m);
         var alpha = ad.Slice(alphaSlot, vb);
         var beta = ad.Slice(betaSlot, vb);
@@ -2369,13 +2413,15 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         var iterations = variational ? settings.Iterations : 1;
         for (var iteration = 0; iteration < iterations; iteration++)
         {
-            // S = (H P⁻ H')_oo + R_oo; K' = S⁻¹ H_o P⁻; a = a⁻ + K v; P in Joseph form.
+            // S = (H P⁻ H')_oo + R_oo (also in su, m×m, for the Joseph form); K' = S⁻¹ H_o P⁻; a = a⁻ + K v; P in
+            // Joseph form as KalmanFilter's general kernel has it.
             for (var a = 0; a < k; a++)
             {
                 for (var b = 0; b < k; b++)
                 {
                     var index = (o[a] * m) + o[b];
                     s[(a * k) + b] = oc[index] - r[index] + ru[index];
+                    su[index] = s[(a * k) + b];
                 }
 
                 hp.Slice(o[a] * n, n).CopyTo(kt.Slice(a * n, n));
@@ -2393,18 +2439,8 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             }
 
             Dense.CholeskySolve(l, k, kt, n);
-            for (var i = 0; i < n; i++)
-            {
-                var acc = pm[i];
-                for (var a = 0; a < k; a++)
-                {
-                    acc += kt[(a * n) + i] * v[a];
-                }
-
-                mean[i] = acc;
-            }
-
-            Joseph(o, ru, hp, pc, kt, ap, wk, kr, cov);
+            KalmanFilter.ApplyGain(pm, pc, kt, hp, o, v, n, mean, ap);
+            KalmanFilter.JosephCovariance(pc, ap, h, hp, o, kt, ru, su, n, m, dk, cov);
             if (!variational)
             {
                 break;
@@ -2448,67 +2484,6 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         if (learn)
         {
             ad[0] += 1.0;
-        }
-    }
-
-    /// <summary>P = (I − K H_o) P⁻ (I − K H_o)' + K R_oo K' with A = I − K H_o kept implicit:
-    /// A P⁻ = P⁻ − K U_o (U = H P⁻), W = (A P⁻) H_o', P = A P⁻ − W K' + (K R_oo) K', symmetric by construction.</summary>
-    private void Joseph(ReadOnlySpan<int> o, ReadOnlySpan<double> r, ReadOnlySpan<double> hp, ReadOnlySpan<double> pc, ReadOnlySpan<double> kt, Span<double> ap, Span<double> wk, Span<double> kr, Span<double> cov)
-    {
-        var k = o.Length;
-        var h = noise.Model.Observation;
-        pc.CopyTo(ap);
-        for (var a = 0; a < k; a++)
-        {
-            var ua = hp.Slice(o[a] * n, n);
-            var kta = kt.Slice(a * n, n);
-            for (var i = 0; i < n; i++)
-            {
-                var kai = kta[i];
-                var row = ap.Slice(i * n, n);
-                for (var j = 0; j < n; j++)
-                {
-                    row[j] -= kai * ua[j];
-                }
-            }
-        }
-
-        for (var a = 0; a < k; a++)
-        {
-            var ha = h.Slice(o[a] * n, n);
-            for (var i = 0; i < n; i++)
-            {
-                var row = ap.Slice(i * n, n);
-                var acc = 0.0;
-                for (var j = 0; j < n; j++)
-                {
-                    acc += row[j] * ha[j];
-                }
-
-                wk[(i * k) + a] = acc;
-                var kra = 0.0;
-                for (var b = 0; b < k; b++)
-                {
-                    kra += kt[(b * n) + i] * r[(o[b] * m) + o[a]];
-                }
-
-                kr[(i * k) + a] = kra;
-            }
-        }
-
-        for (var i = 0; i < n; i++)
-        {
-            for (var j = i; j < n; j++)
-            {
-                var acc = ap[(i * n) + j];
-                for (var a = 0; a < k; a++)
-                {
-                    acc += (kr[(i * k) + a] - wk[(i * k) + a]) * kt[(a * n) + j];
-                }
-
-                cov[(i * n) + j] = acc;
-                cov[(j * n) + i] = acc;
-            }
         }
     }
 
