@@ -44,6 +44,14 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// <summary>Test every covariance (the general kernel).</summary>
     private const double AlwaysTest = -1.0;
 
+    /// <summary>The tested covariance P is indefinite when P + δ I with δ this multiple of its largest variance has no
+    /// Cholesky factor.</summary>
+    private const double TestJitter = 1e-10;
+
+    /// <summary><see cref="TestJitter"/> after an update from a fragile prediction: a hundred times the Cholesky
+    /// factorisation's own rounding (n ε relative), far below what later readings can reveal.</summary>
+    private const double FragileJitter = 1e-13;
+
     /// <summary>A prediction that multiplies the largest variance by more than this restarts the stream (1/ε).</summary>
     private const double RestartGrowth = 1e16;
 
@@ -1651,7 +1659,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             }
         }
 
-        CheckUpdatedState(mean, cov, n, estimate, AlwaysTest);
+        CheckUpdatedState(mean, cov, n, estimate, fragileVariance, testAlways: true);
         mean.CopyTo(estimate.StateMean);
         cov.CopyTo(estimate.StateCovariance);
         var stillDiffuse = state[DiffuseSlot] != 0.0;
@@ -1940,26 +1948,42 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
     /// <summary>
     /// Guard rails after an update: a non-finite state is flagged for re-initialisation; a covariance that is no longer
-    /// positive semi-definite (rounding) is repaired in place and the estimate's copy refreshed.
+    /// positive semi-definite (rounding) is repaired in place and the estimate's copy refreshed. Covariances are tested
+    /// above <paramref name="fragile"/> (or always, <paramref name="testAlways"/>, the general kernel).
     /// </summary>
-    internal static void CheckUpdatedState(ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate, double testAbove)
+    internal static void CheckUpdatedState(ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate, double fragile, bool testAlways = false)
     {
         // An update from a fragile prediction (a huge gap, a vague prior) cancels large variances down to ordinary
-        // ones; the rounding left behind is of the prediction's size, so the result is tested whatever its own size.
-        if (LargestVariance(estimate.PredictedCovariance, n) > testAbove)
-        {
-            testAbove = AlwaysTest;
-        }
-
+        // ones; the rounding left behind is of the prediction's size, so the result is tested whatever its own size,
+        // and at a tolerance near rounding of the result: a direction the data do not reach keeps a negative
+        // eigenvalue unchanged while the other variances shrink, so one allowed at 1e-10 of today's largest variance
+        // can be a millionth of it a few readings later.
+        // That tight test only where the result's variances span at most 8 orders of magnitude: beyond that, clipping
+        // eigenvalues moves the small variances by more than the repair removes.
+        var fromFragile = LargestVariance(estimate.PredictedCovariance, n) > fragile;
         if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
         {
             estimate.Flags |= EstimateFlags.Reinitialized;
         }
-        else if (RepairIfIndefinite(cov, n, testAbove))
+        else if (RepairIfIndefinite(cov, n, fromFragile || testAlways ? AlwaysTest : fragile, fromFragile && Resolved(cov, n) ? FragileJitter : TestJitter))
         {
             cov.CopyTo(estimate.StateCovariance);
             estimate.Flags |= EstimateFlags.Repaired;
         }
+    }
+
+    /// <summary>True when the variances of <paramref name="cov"/> span at most 8 orders of magnitude.</summary>
+    private static bool Resolved(ReadOnlySpan<double> cov, int n)
+    {
+        double largest = 0.0, smallest = double.PositiveInfinity;
+        for (var i = 0; i < n; i++)
+        {
+            var d = cov[(i * n) + i];
+            largest = Math.Max(largest, d);
+            smallest = Math.Min(smallest, d);
+        }
+
+        return largest <= 1e8 * smallest;
     }
 
     /// <summary>
@@ -1969,9 +1993,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// span more than 8 orders of magnitude: the covariances where rounding produces clearly negative eigenvalues
     /// (after a vague prior or a huge gap). The general kernel always tests (<see cref="AlwaysTest"/>).
     /// </summary>
-    internal static bool RepairIfIndefinite(Span<double> cov, int n, double testAbove)
+    internal static bool RepairIfIndefinite(Span<double> cov, int n, double testAbove, double jitter = TestJitter)
     {
-        if (Dense.LooksPositiveSemiDefinite(cov, n) && (n <= 2 || !Indefinite(cov, n, testAbove)))
+        if (Dense.LooksPositiveSemiDefinite(cov, n) && (n <= 2 || !Indefinite(cov, n, testAbove, jitter)))
         {
             return false;
         }
@@ -1981,11 +2005,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <summary>
-    /// True when the Cholesky factorisation of P + δ I with δ = 1e-10 · max P_ii fails, i.e. P has an eigenvalue below
-    /// −δ; only tried when the largest variance exceeds <paramref name="testAbove"/> or the variances span more than
-    /// 8 orders of magnitude.
+    /// True when the Cholesky factorisation of P + δ I with δ = <paramref name="jitter"/> · max P_ii fails, i.e. P has
+    /// an eigenvalue below −δ; only tried when the largest variance exceeds <paramref name="testAbove"/> or the
+    /// variances span more than 8 orders of magnitude.
     /// </summary>
-    private static bool Indefinite(ReadOnlySpan<double> cov, int n, double testAbove)
+    private static bool Indefinite(ReadOnlySpan<double> cov, int n, double testAbove, double jitter)
     {
         double largest = 0.0, smallest = double.PositiveInfinity;
         for (var i = 0; i < n; i++)
@@ -2004,10 +2028,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var mark = arena.Mark;
         var l = arena.TakeUninitialized(n * n);
         cov[..(n * n)].CopyTo(l);
-        var jitter = 1e-10 * largest;
+        var delta = jitter * largest;
         for (var i = 0; i < n; i++)
         {
-            l[(i * n) + i] += jitter;
+            l[(i * n) + i] += delta;
         }
 
         var indefinite = !Dense.Cholesky(l, n);
