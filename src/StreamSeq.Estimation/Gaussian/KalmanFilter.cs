@@ -48,8 +48,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// Cholesky factor.</summary>
     private const double TestJitter = 1e-10;
 
-    /// <summary><see cref="TestJitter"/> after an update from a fragile prediction: a hundred times the Cholesky
-    /// factorisation's own rounding (n ε relative), far below what later readings can reveal.</summary>
+    /// <summary><see cref="TestJitter"/> after an update from a fragile prediction whose variances span at most 8 orders
+    /// of magnitude: a hundred times the Cholesky factorisation's own rounding (n ε relative). A direction the data do
+    /// not reach keeps a negative eigenvalue unchanged while the other variances shrink, so one allowed at 1e-10 of
+    /// today's largest variance can be a millionth of it a few readings later. Where the variances span more,
+    /// clipping eigenvalues moves the small variances by more than the repair removes, so the usual jitter stays.</summary>
     private const double FragileJitter = 1e-13;
 
     /// <summary>A prediction that multiplies the largest variance by more than this restarts the stream (1/ε).</summary>
@@ -1955,35 +1958,17 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     {
         // An update from a fragile prediction (a huge gap, a vague prior) cancels large variances down to ordinary
         // ones; the rounding left behind is of the prediction's size, so the result is tested whatever its own size,
-        // and at a tolerance near rounding of the result: a direction the data do not reach keeps a negative
-        // eigenvalue unchanged while the other variances shrink, so one allowed at 1e-10 of today's largest variance
-        // can be a millionth of it a few readings later.
-        // That tight test only where the result's variances span at most 8 orders of magnitude: beyond that, clipping
-        // eigenvalues moves the small variances by more than the repair removes.
+        // and at a tolerance near rounding of the result (see FragileJitter).
         var fromFragile = LargestVariance(estimate.PredictedCovariance, n) > fragile;
         if (!Dense.AllFinite(mean) || !Dense.AllFinite(cov))
         {
             estimate.Flags |= EstimateFlags.Reinitialized;
         }
-        else if (RepairIfIndefinite(cov, n, fromFragile || testAlways ? AlwaysTest : fragile, fromFragile && Resolved(cov, n) ? FragileJitter : TestJitter))
+        else if (RepairIfIndefinite(cov, n, fromFragile || testAlways ? AlwaysTest : fragile, fromFragile))
         {
             cov.CopyTo(estimate.StateCovariance);
             estimate.Flags |= EstimateFlags.Repaired;
         }
-    }
-
-    /// <summary>True when the variances of <paramref name="cov"/> span at most 8 orders of magnitude.</summary>
-    private static bool Resolved(ReadOnlySpan<double> cov, int n)
-    {
-        double largest = 0.0, smallest = double.PositiveInfinity;
-        for (var i = 0; i < n; i++)
-        {
-            var d = cov[(i * n) + i];
-            largest = Math.Max(largest, d);
-            smallest = Math.Min(smallest, d);
-        }
-
-        return largest <= 1e8 * smallest;
     }
 
     /// <summary>
@@ -1993,9 +1978,9 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// span more than 8 orders of magnitude: the covariances where rounding produces clearly negative eigenvalues
     /// (after a vague prior or a huge gap). The general kernel always tests (<see cref="AlwaysTest"/>).
     /// </summary>
-    internal static bool RepairIfIndefinite(Span<double> cov, int n, double testAbove, double jitter = TestJitter)
+    internal static bool RepairIfIndefinite(Span<double> cov, int n, double testAbove, bool afterFragile = false)
     {
-        if (Dense.LooksPositiveSemiDefinite(cov, n) && (n <= 2 || !Indefinite(cov, n, testAbove, jitter)))
+        if (Dense.LooksPositiveSemiDefinite(cov, n) && (n <= 2 || !Indefinite(cov, n, testAbove, afterFragile)))
         {
             return false;
         }
@@ -2005,11 +1990,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <summary>
-    /// True when the Cholesky factorisation of P + δ I with δ = <paramref name="jitter"/> · max P_ii fails, i.e. P has
+    /// True when the Cholesky factorisation of P + δ I with δ = <see cref="TestJitter"/> · max P_ii fails, i.e. P has
     /// an eigenvalue below −δ; only tried when the largest variance exceeds <paramref name="testAbove"/> or the
-    /// variances span more than 8 orders of magnitude.
+    /// variances span more than 8 orders of magnitude. <paramref name="afterFragile"/> (the update of a fragile
+    /// prediction) takes δ = <see cref="FragileJitter"/> · max P_ii when the variances span at most 8 orders.
     /// </summary>
-    private static bool Indefinite(ReadOnlySpan<double> cov, int n, double testAbove, double jitter)
+    private static bool Indefinite(ReadOnlySpan<double> cov, int n, double testAbove, bool afterFragile)
     {
         double largest = 0.0, smallest = double.PositiveInfinity;
         for (var i = 0; i < n; i++)
@@ -2028,7 +2014,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var mark = arena.Mark;
         var l = arena.TakeUninitialized(n * n);
         cov[..(n * n)].CopyTo(l);
-        var delta = jitter * largest;
+        var delta = (afterFragile && largest <= 1e8 * smallest ? FragileJitter : TestJitter) * largest;
         for (var i = 0; i < n; i++)
         {
             l[(i * n) + i] += delta;

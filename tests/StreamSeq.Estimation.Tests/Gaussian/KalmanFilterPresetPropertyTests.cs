@@ -210,7 +210,7 @@ public sealed class KalmanFilterPresetPropertyTests
     }
 
     /// <summary>A random sum of presets, its description, its typical gap (0.01 to 100 time units) and whether the data
-    /// can determine every state (see there).</summary>
+    /// can determine every state (its frequencies resolvable over the readings, as the body spells out).</summary>
     private static (LinearGaussianModel Model, string Description, double Gap, bool Identifiable) RandomModel(Random rng)
     {
         var gap = Math.Pow(10, -2 + (4 * rng.NextDouble()));

@@ -237,7 +237,7 @@ public sealed class AdaptiveKalmanFilterJosephTests(ITestOutputHelper output)
             var y = new double[length * M];
             for (var i = 0; i < y.Length; i++)
             {
-                y[i] = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+                y[i] = GaussianSimulation.Normal(rng);
             }
 
             return new ObservationSeries(M, y);
