@@ -165,7 +165,7 @@ public sealed class InputRecordDecoder
         }
         catch (JsonException e)
         {
-            error = $"invalid JSON{Describe(e)}";
+            error = $"invalid JSON{JsonErrors.Describe(e)}";
             return false;
         }
         catch (InvalidOperationException e)
@@ -211,15 +211,6 @@ public sealed class InputRecordDecoder
     }
 
     private static string Twice(string field) => $"field '{field}' appears twice (a record gives each field once).";
-
-    /// <summary>The parser's message with the byte it stopped at, without its reader-option advice and 0-based line.</summary>
-    private static string Describe(JsonException e)
-    {
-        var text = e.Message;
-        var cut = text.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        text = (cut >= 0 ? text[..cut] : text).Replace(" Change the reader options.", string.Empty, StringComparison.Ordinal);
-        return e.BytePositionInLine is { } b ? $" at byte {b + 1}: {text}" : $": {text}";
-    }
 
     private bool ReadTime(ref Utf8JsonReader reader, out RecordTime time, out string? error)
     {

@@ -148,4 +148,40 @@ public sealed class CliHostileInputTests : IDisposable
         Assert.Contains("2 observations in 1 streams", errors, StringComparison.Ordinal);
         Assert.Equal(2, File.ReadLines(output).Count());
     }
+
+    [Theory]
+    [InlineData("p.gif", "names a file that is neither .png nor .svg")]
+    [InlineData("{observations}", "is an existing file that is neither .png nor .svg")]
+    [InlineData("{input}", "is an existing file that is neither .png nor .svg")]
+    public void Plot_OutputThatIsNeitherAnImageNorAFolder_IsAUsageErrorAndNothingIsCreated(string output, string message)
+    {
+        var observations = Path.Combine(dir, "nile.csv");
+        File.Copy(NileCsv, observations);
+        var records = Path.Combine(dir, "out.jsonl");
+        Assert.Equal(0, Invoke("run", "-m", Nile, "-i", observations, "-o", records).Code);
+        var before = (File.ReadAllBytes(observations), File.ReadAllBytes(records));
+        var target = output.Replace("{observations}", observations, StringComparison.Ordinal).Replace("{input}", records, StringComparison.Ordinal);
+        if (!Path.IsPathRooted(target))
+        {
+            target = Path.Combine(dir, target);
+        }
+
+        var (code, errors) = Invoke("plot", "-i", records, "--observations", observations, "-o", target);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Contains($"error: --output '{target}': {message}", errors, StringComparison.Ordinal);
+        Assert.Equal(["nile.csv", "out.jsonl"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(before.Item1, File.ReadAllBytes(observations));
+        Assert.Equal(before.Item2, File.ReadAllBytes(records));
+    }
+
+    [Fact]
+    public void Plot_InputThatIsNotJsonLines_NamesFileLineAndByteWithoutTheParsersLineNumber()
+    {
+        var (code, errors) = Invoke("plot", "-i", NileCsv, "-o", Path.Combine(dir, "p.png"));
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Contains("error: nile.csv:1: not JSON at byte 1: 's' is an invalid start of a value.", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", errors, StringComparison.Ordinal);
+    }
 }
