@@ -184,4 +184,55 @@ public sealed class CliHostileInputTests : IDisposable
         Assert.Contains("error: nile.csv:1: not JSON at byte 1: 's' is an invalid start of a value.", errors, StringComparison.Ordinal);
         Assert.DoesNotContain("LineNumber", errors, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("--max-iterations 0", "error: --max-iterations: must be at least 1, got 0.")]
+    [InlineData("--max-iterations -1", "error: --max-iterations: must be at least 1, got -1.")]
+    [InlineData("--fit observationNoise,observationNoise", "error: --fit: 'observationNoise' is named twice.")]
+    public void Fit_IterationLimitBelowOneOrAParameterNamedTwice_IsAUsageErrorAndNothingIsWritten(string options, string message)
+    {
+        var output = Path.Combine(dir, "fitted.json");
+        var args = new List<string> { "fit", "-m", Nile, "-i", NileCsv, "-o", output };
+        if (!options.StartsWith("--fit", StringComparison.Ordinal))
+        {
+            args.AddRange(["--fit", "observationNoise"]);
+        }
+
+        args.AddRange(options.Split(' '));
+
+        var (code, errors) = Invoke([.. args]);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal(message, errors.Split('\n')[0]);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void Generate_StreamIdWithACommaAndQuotes_IsQuotedSoRunReadsItBack()
+    {
+        var series = Path.Combine(dir, "g.csv");
+        var output = Path.Combine(dir, "o.jsonl");
+
+        var (code, _) = Invoke("generate", "-o", series, "--length", "5", "--stream", "pump \"7\", east");
+        var (runCode, runErrors) = Invoke("run", "-m", Nile, "-i", series, "-o", output);
+
+        Assert.Equal(0, code);
+        Assert.Equal(0, runCode);
+        Assert.Contains("5 observations in 1 streams", runErrors, StringComparison.Ordinal);
+        Assert.Equal("pump \"7\", east", System.Text.Json.Nodes.JsonNode.Parse(File.ReadLines(output).First())!["stream"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void Generate_EmptyStreamId_IsAUsageErrorInsteadOfAFileOfRejectedRows(string stream)
+    {
+        var series = Path.Combine(dir, "g.csv");
+
+        var (code, errors) = Invoke("generate", "-o", series, "--length", "5", "--stream", stream);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal("error: --stream: must not be empty.", errors.Trim());
+        Assert.False(File.Exists(series));
+    }
 }
