@@ -27,7 +27,9 @@ internal static class CliErrors
         }
         catch (ModelValidationException e)
         {
-            Report(errors, modelFile is null ? e.Message : $"{modelFile}: {e.Message}");
+            // A problem with the file as a whole (not JSON, not found) names the file itself: say its name once.
+            var aboutTheFile = modelFile is not null && Path.IsPathFullyQualified(e.Field) && Path.GetFileName(e.Field) == modelFile;
+            Report(errors, modelFile is null ? e.Message : aboutTheFile ? $"{modelFile}: {e.Problem}" : $"{modelFile}: {e.Message}");
             return InvalidInput;
         }
         catch (UsageException e)
@@ -37,7 +39,7 @@ internal static class CliErrors
         }
         catch (FileNotFoundException e)
         {
-            Report(errors, $"file not found: {e.FileName ?? e.Message}");
+            Report(errors, e.FileName is { } name && Directory.Exists(name) ? $"'{name}' is a folder, not a file." : $"file not found: {e.FileName ?? e.Message}");
             return InvalidInput;
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or IOException or UnauthorizedAccessException)

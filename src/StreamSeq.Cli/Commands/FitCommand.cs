@@ -27,7 +27,7 @@ internal static class FitCommand
         };
         var method = new Option<string?>("--method") { Description = "'mle' (maximise the log-likelihood with Nelder-Mead then BFGS), 'em' (expectation-maximisation, for kinds that support it) or 'bptt' (truncated back-propagation through time with Adam, for recurrent kinds). Default: bptt for recurrent kinds, else mle." };
         method.AcceptOnlyFromAmong("mle", "em", "bptt");
-        var maxIterations = new Option<int>("--max-iterations") { Description = "Iteration limit (mle, em).", DefaultValueFactory = _ => 500 };
+        var maxIterations = OptionParsers.WholeNumber("--max-iterations", "Iteration limit (mle, em).", 500, 1);
         var seed = new Option<ulong>("--seed") { Description = "Seed for methods that draw random numbers (bptt: initial weights and chunk order; same seed, same weights).", DefaultValueFactory = _ => 0UL };
         var defaults = new BpttOptions();
         var epochs = new Option<int>("--epochs") { Description = "bptt: maximum passes over the training data.", DefaultValueFactory = _ => defaults.Epochs };
@@ -71,6 +71,13 @@ internal static class FitCommand
 
     public static int Execute(string modelPath, string inputPath, string outputPath, IReadOnlyList<string> parameters, string? method, int maxIterations, ulong seed, TextWriter stderr, BpttOptions? bptt = null)
     {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+        {
+            // Two copies of one parameter make a flat direction the optimiser reports as "cannot identify".
+            throw new UsageException($"--fit: '{repeated.Key}' is named twice.");
+        }
+
         var spec = ModelSpec.Load(modelPath);
         var kind = ModelCatalog.Find(spec.Kind);
         method ??= kind is IGradientTraining ? "bptt" : "mle";

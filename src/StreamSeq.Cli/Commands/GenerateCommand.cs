@@ -53,6 +53,12 @@ internal static class GenerateCommand
 
     public static int Execute(string outputPath, int length, ulong seed, double sensorNoise, string stream, string? latentPath, TextWriter stderr)
     {
+        if (string.IsNullOrWhiteSpace(stream))
+        {
+            // run and fit reject a row whose stream cell is empty, so such a file would be all rejected rows.
+            throw new UsageException("--stream: must not be empty.");
+        }
+
         var latent = NonlinearAr(length, seed);
         var values = (double[])latent.Clone();
         if (sensorNoise > 0)
@@ -112,6 +118,13 @@ internal static class GenerateCommand
     private static void Rows(StreamWriter writer, string stream, double[] values)
     {
         writer.WriteLine("stream,time,value");
+
+        // RFC 4180: a stream id with a comma, quote or line break is quoted (quotes doubled), as the CSV readers expect.
+        if (stream.AsSpan().IndexOfAny(",\"\r\n") >= 0)
+        {
+            stream = $"\"{stream.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+        }
+
         for (var t = 0; t < values.Length; t++)
         {
             writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stream},{t + 1},{values[t]:R}"));

@@ -111,6 +111,13 @@ internal static class PlotCommand
 
         var written = new List<string>();
         var isFile = request.OutputPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || PlotRenderer.IsSvg(request.OutputPath);
+        if (!isFile && !Directory.Exists(request.OutputPath) && (File.Exists(request.OutputPath) || Path.HasExtension(request.OutputPath)))
+        {
+            // An existing file, or a new name with another extension (p.gif, out.csv), is not a folder the user meant
+            // to create: say so instead of making a folder of that name (or failing on the file as "already exists").
+            throw new UsageException($"--output '{request.OutputPath}': {(File.Exists(request.OutputPath) ? "is an existing file that" : "names a file that")} is neither .png nor .svg; give a .png or .svg file, or a folder (an existing one, or a new name without an extension) for one image per stream.");
+        }
+
         if (isFile)
         {
             OutputFiles.CheckDistinct([("--output", request.OutputPath)], [("--input", request.InputPath), ("--observations", request.ObservationsPath), ("--model", request.ModelPath)]);

@@ -1,3 +1,4 @@
+using StreamSeq.Cli.Commands;
 using StreamSeq.Processing.Files;
 
 namespace StreamSeq.Cli.Io;
@@ -45,6 +46,11 @@ internal static class OutputFiles
     /// <exception cref="IOException">The output cannot be written; the message names the option.</exception>
     public static AtomicFile Open(string option, string path)
     {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new UsageException($"{option}: the path is blank.");
+        }
+
         try
         {
             return AtomicFile.Create(path);

@@ -59,6 +59,9 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
     /// <summary>Default cap on the run length.</summary>
     public const int DefaultMaxRunLength = 500;
 
+    /// <summary>The most numbers the run lengths of one stream may take, (<c>maxRunLength</c> + 2) × (1 + d + d²).</summary>
+    internal const long MaxStateNumbers = 10_000_000;
+
     /// <summary>Default prune threshold.</summary>
     public const double DefaultPruneBelow = 1e-10;
 
@@ -109,6 +112,13 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         if (maxRunLength < 1)
         {
             throw new ModelValidationException("maxRunLength", $"must be at least 1, got {maxRunLength}.");
+        }
+
+        // Every run length keeps its statistics, and a smoothing message its mean and covariance, in each stream.
+        var perRunLength = 1L + observation.Dimension + ((long)observation.Dimension * observation.Dimension);
+        if ((maxRunLength + 2L) * perRunLength > MaxStateNumbers)
+        {
+            throw new ModelValidationException("maxRunLength", $"must be at most {(MaxStateNumbers / perRunLength) - 2:N0} with {observation.Dimension} dimension{(observation.Dimension == 1 ? string.Empty : "s")} (every stream keeps 1 + d + d² numbers per run length, at most {MaxStateNumbers:N0}), got {maxRunLength}.");
         }
 
         if (!(pruneBelow >= 0.0 && pruneBelow < 1.0))

@@ -33,6 +33,9 @@ public sealed class BocpdKind : IModelKind
             ("normal-known-variance", SpecShape.Of("variance", "priorMean", "priorVariance")),
             ("normal-gamma", SpecShape.Of("priorMean", "kappa", "alpha", "beta"))));
 
+    /// <summary>The most observed components, the worker's default limit on an input record's values.</summary>
+    private const int MaxDimensions = 1024;
+
     /// <inheritdoc />
     public IEstimator Build(SpecReader spec)
     {
@@ -69,6 +72,11 @@ public sealed class BocpdKind : IModelKind
         if (o.Has("dimensions") && dimensions < 1)
         {
             throw o.Error("dimensions", $"must be at least 1, got {dimensions}.");
+        }
+
+        if (dimensions > MaxDimensions)
+        {
+            throw o.Error("dimensions", $"must be at most {MaxDimensions} (as many components as an input record may carry), got {dimensions}.");
         }
 
         return Prefixed<SegmentModel>(o, () =>

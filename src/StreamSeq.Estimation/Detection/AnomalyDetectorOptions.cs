@@ -191,6 +191,11 @@ public sealed record AnomalyDetectorOptions
 
         AtLeast("changepointMaxRunLength", ChangepointMaxRunLength, 1);
         AtLeast("marginalBins", MarginalBins, 8);
+        if (MarginalBins > 100_000)
+        {
+            throw new ModelValidationException("marginalBins", $"must be at most 100000 (it sizes every stream's state), got {MarginalBins}.");
+        }
+
         if (MarginalBins % 2 != 0)
         {
             throw new ModelValidationException("marginalBins", $"must be even (the histogram halves its resolution by merging pairs), got {MarginalBins}.");
@@ -235,6 +240,11 @@ public sealed record AnomalyDetectorOptions
         NonNegative("historyExponent", HistoryExponent);
         Positive("scoreSpan", ScoreSpan);
         AtLeast("suppressionWindow", SuppressionWindow, 0);
+        if (SuppressionWindow > 10_000)
+        {
+            throw new ModelValidationException("suppressionWindow", $"must be at most 10000 (it sizes every stream's state), got {SuppressionWindow}.");
+        }
+
         if (!(SuppressionFactor >= 0.0 && SuppressionFactor <= 1.0))
         {
             throw new ModelValidationException("suppressionFactor", $"must be in [0, 1], got {SuppressionFactor}.");

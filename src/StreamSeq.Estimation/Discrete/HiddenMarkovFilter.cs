@@ -44,6 +44,9 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
     /// <summary>Default number of back-pointer columns kept for the online Viterbi traceback.</summary>
     public const int DefaultViterbiWindow = 32;
 
+    /// <summary>The most back-pointers (<c>viterbiWindow</c> × states) a stream's state may hold, as many as the largest particle filter's particles.</summary>
+    internal const int MaxBackPointers = 10_000_000;
+
     private const int StepsSlot = 0;
     private const int OffsetSlot = 1;
     private const int HeadSlot = 2;
@@ -76,6 +79,11 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         if (viterbiWindow < 1)
         {
             throw new ModelValidationException("viterbiWindow", $"must be at least 1, got {viterbiWindow}.");
+        }
+
+        if ((long)viterbiWindow * model.StateCount > MaxBackPointers)
+        {
+            throw new ModelValidationException("viterbiWindow", $"must be at most {MaxBackPointers / model.StateCount:N0} with {model.StateCount} states (the state of every stream holds viterbiWindow x states back-pointers, at most {MaxBackPointers:N0}), got {viterbiWindow}.");
         }
 
         this.model = model;

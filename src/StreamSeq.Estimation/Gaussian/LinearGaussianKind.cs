@@ -64,6 +64,13 @@ public sealed class LinearGaussianKind : IModelKind, IExpectationMaximization
     /// <inheritdoc />
     public string Description => "Kalman filter: explicit matrices, or continuous-time presets (local level, trend, constant velocity/acceleration, Ornstein-Uhlenbeck, trigonometric seasonal) and their sums.";
 
+    /// <summary>
+    /// The most states a <c>linear-gaussian</c> model may have. A Kalman step costs O(n³) and every filtered record
+    /// carries two n×n covariances (about 2.5 MB of JSON at 256 states, already above Kafka's default record limit),
+    /// so a larger model would make each record take seconds and each output megabytes rather than do useful work.
+    /// </summary>
+    internal const int MaxStateDimension = 256;
+
     /// <summary>A continuous-time component (an item of <c>components</c>, or <c>preset</c>).</summary>
     public static SpecShape ComponentShape { get; } = SpecShape.Of().WithVariants(
         "type",
@@ -147,6 +154,11 @@ public sealed class LinearGaussianKind : IModelKind, IExpectationMaximization
             throw spec.Error("transition", $"must be square, got {n}x{fc}.");
         }
 
+        if (n > MaxStateDimension)
+        {
+            throw spec.Error("transition", $"is {n}x{n}, but a model has at most {MaxStateDimension} states.");
+        }
+
         var (q, _, _) = spec.Matrix("transitionNoise", n, n);
         var (h, m, _) = spec.Matrix("observation", null, n);
         var (r, _, _) = spec.Matrix("observationNoise", m, m);
@@ -176,6 +188,7 @@ public sealed class LinearGaussianKind : IModelKind, IExpectationMaximization
         }
 
         var components = new List<ContinuousComponent>();
+        var states = 0;
         foreach (var c in readers)
         {
             try
@@ -185,6 +198,13 @@ public sealed class LinearGaussianKind : IModelKind, IExpectationMaximization
             catch (ModelValidationException e) when (!e.Field.StartsWith(c.Path, StringComparison.Ordinal))
             {
                 throw e.WithPrefix(c.Path);
+            }
+
+            // Each component is at most MaxStateDimension states, so the sum is checked before it can overflow.
+            states += components[^1].StateDimension;
+            if (states > MaxStateDimension)
+            {
+                throw spec.Error(spec.Has("preset") ? "preset" : "components", $"the components have {states} states up to {c.Path}, but a model has at most {MaxStateDimension}.");
             }
         }
 
@@ -205,14 +225,24 @@ public sealed class LinearGaussianKind : IModelKind, IExpectationMaximization
         var type = c.String("type");
         return type switch
         {
-            "local-level" => new LocalLevel(c.Number("levelNoise"), c.Integer("dimensions", 1)),
+            "local-level" => new LocalLevel(c.Number("levelNoise"), Sized(c, "dimensions", 1)),
             "local-linear-trend" => new LocalLinearTrend(c.Number("levelNoise"), c.Number("slopeNoise")),
-            "constant-velocity" => new ConstantVelocity(c.Number("accelerationNoise"), c.Integer("dimensions", 1)),
-            "constant-acceleration" => new ConstantAcceleration(c.Number("jerkNoise"), c.Integer("dimensions", 1)),
+            "constant-velocity" => new ConstantVelocity(c.Number("accelerationNoise"), Sized(c, "dimensions", 2)),
+            "constant-acceleration" => new ConstantAcceleration(c.Number("jerkNoise"), Sized(c, "dimensions", 3)),
             "ornstein-uhlenbeck" => new OrnsteinUhlenbeck(c.Number("meanReversion"), c.Number("mean", 0.0), c.Number("volatility")),
-            "trigonometric-seasonal" => new TrigonometricSeasonal(c.Number("period"), c.Integer("harmonics", 1), c.Number("seasonalNoise")),
+            "trigonometric-seasonal" => new TrigonometricSeasonal(c.Number("period"), Sized(c, "harmonics", 2), c.Number("seasonalNoise")),
             _ => throw c.Error("type", $"unknown preset '{type}' (known: local-level, local-linear-trend, constant-velocity, constant-acceleration, ornstein-uhlenbeck, trigonometric-seasonal)."),
         };
+    }
+
+    /// <summary>Reads a component's size (default 1), which gives it <paramref name="statesEach"/> states per unit.</summary>
+    private static int Sized(SpecReader c, string field, int statesEach)
+    {
+        var value = c.Integer(field, 1);
+        var most = MaxStateDimension / statesEach;
+        return value > most
+            ? throw c.Error(field, $"must be at most {most} ({statesEach} state{(statesEach == 1 ? string.Empty : "s")} each; a model has at most {MaxStateDimension} states), got {value}.")
+            : value;
     }
 
     private static (double[] Mean, double[] Covariance, double[]? Diffuse) ReadInitialization(

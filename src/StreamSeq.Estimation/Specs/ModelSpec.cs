@@ -71,6 +71,11 @@ public sealed class ModelSpec
     /// directory).</param>
     public static ModelSpec Parse(string json, string source = "model", string? baseDirectory = null)
     {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            throw new ModelValidationException(source, "is empty (a model spec is a JSON object with at least name and kind).");
+        }
+
         try
         {
             using var doc = JsonDocument.Parse(json, DocumentOptions);
@@ -78,7 +83,12 @@ public sealed class ModelSpec
         }
         catch (JsonException e)
         {
-            throw new ModelValidationException(source, $"is not valid JSON: {e.Message}");
+            // The parser counts lines from 0 and ends with advice about its own options; say it as an editor would.
+            var text = e.Message;
+            var cut = text.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            text = (cut >= 0 ? text[..cut] : text).Replace(" Change the reader options.", string.Empty, StringComparison.Ordinal);
+            var where = e.LineNumber is { } line && e.BytePositionInLine is { } b ? $" at line {line + 1}, byte {b + 1}" : string.Empty;
+            throw new ModelValidationException(source, $"is not valid JSON{where}: {text}");
         }
     }
 
@@ -87,7 +97,7 @@ public sealed class ModelSpec
     {
         if (!File.Exists(path))
         {
-            throw new ModelValidationException(path, "model file not found.");
+            throw new ModelValidationException(path, Directory.Exists(path) ? "is a folder, not a model file." : "model file not found.");
         }
 
         return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path)));

@@ -9,18 +9,24 @@ namespace StreamSeq.Processing.Files;
 /// The rename replaces the destination's directory entry, so another name of the same file (a hard link) keeps the
 /// old contents, and a symbolic link at the destination is replaced by the new file rather than followed. The
 /// temporary file is created with exclusive access at open, which also checks early that the folder is writable.
+/// A destination that is not a regular file (<c>/dev/null</c>, a named pipe, <c>/dev/stdout</c>) is written in place
+/// instead, since renaming over it would replace the device or pipe with a file; so is <c>/dev/stdout</c> (or
+/// <c>/dev/fd/N</c>) when the shell redirected it to a file, whose contents are appended. Such a destination cannot
+/// be kept as it was by a failing run.
 /// </remarks>
 public sealed class AtomicFile : IDisposable
 {
     private readonly FileStream stream;
+    private readonly bool inPlace;
     private bool committed;
     private bool disposed;
 
-    private AtomicFile(string path, string temporaryPath, FileStream stream)
+    private AtomicFile(string path, string temporaryPath, FileStream stream, bool inPlace = false)
     {
         Path = path;
         TemporaryPath = temporaryPath;
         this.stream = stream;
+        this.inPlace = inPlace;
     }
 
     /// <summary>The destination.</summary>
@@ -42,6 +48,17 @@ public sealed class AtomicFile : IDisposable
         if (Directory.Exists(full))
         {
             throw new IOException("it is a folder.");
+        }
+
+        if (IsStandardStream(full) || FileIdentity.IsSpecialFile(full))
+        {
+            var direct = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            if (direct.CanSeek)
+            {
+                direct.Seek(0, SeekOrigin.End);
+            }
+
+            return new AtomicFile(full, full, direct, inPlace: true);
         }
 
         var folder = System.IO.Path.GetDirectoryName(full) ?? throw new IOException($"'{path}' has no folder.");
@@ -67,6 +84,13 @@ public sealed class AtomicFile : IDisposable
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        if (inPlace)
+        {
+            stream.Flush();
+            committed = true;
+            return;
+        }
+
         stream.Flush(flushToDisk: true);
         stream.Dispose();
         File.Move(TemporaryPath, Path, overwrite: true);
@@ -83,7 +107,7 @@ public sealed class AtomicFile : IDisposable
 
         disposed = true;
         stream.Dispose();
-        if (!committed)
+        if (!committed && !inPlace)
         {
             try
             {
@@ -97,5 +121,38 @@ public sealed class AtomicFile : IDisposable
             {
             }
         }
+    }
+
+    /// <summary>
+    /// True for the process's own standard streams and descriptors (<c>/dev/stdout</c>, <c>/dev/fd/N</c>,
+    /// <c>/proc/self/fd/N</c>), or a link to one: they must never be renamed over.
+    /// </summary>
+    private static bool IsStandardStream(string full)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return false;
+        }
+
+        var current = full;
+        for (var hop = 0; hop < 40; hop++)
+        {
+            if (current is "/dev/stdout" or "/dev/stderr" or "/dev/stdin"
+                || current.StartsWith("/dev/fd/", StringComparison.Ordinal)
+                || current.StartsWith("/proc/self/fd/", StringComparison.Ordinal)
+                || current.StartsWith($"/proc/{Environment.ProcessId}/fd/", StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            if (new FileInfo(current).LinkTarget is not { } target)
+            {
+                return false;
+            }
+
+            current = System.IO.Path.GetFullPath(target, System.IO.Path.GetDirectoryName(current) ?? "/");
+        }
+
+        return false;
     }
 }

@@ -43,22 +43,51 @@ public static class FileIdentity
         return resolved;
     }
 
+    /// <summary>
+    /// True when <paramref name="path"/> exists, through links, and is neither a regular file nor a folder: a device
+    /// such as <c>/dev/null</c>, a named pipe, a socket, or <c>/dev/stdout</c> when it is a pipe or a terminal. Such a
+    /// destination cannot be replaced by a rename and is written in place (Linux on x86-64 and arm64; elsewhere false).
+    /// </summary>
+    internal static bool IsSpecialFile(string path)
+    {
+        if (!TryStat(path, out var buffer))
+        {
+            return false;
+        }
+
+        // st_mode follows st_nlink (64-bit) on x86-64 and precedes it on arm64 (the generic layout).
+        var mode = BitConverter.ToUInt32(buffer, RuntimeInformation.OSArchitecture == Architecture.X64 ? 24 : 16);
+        const uint typeMask = 0xF000;
+        const uint regular = 0x8000;
+        const uint folder = 0x4000;
+        return (mode & typeMask) is not regular and not folder;
+    }
+
     private static bool TryDeviceAndInode(string path, out (ulong Device, ulong Inode) id)
     {
         id = default;
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.OSArchitecture is not (Architecture.X64 or Architecture.Arm64) || !Path.Exists(path))
+        if (!TryStat(path, out var buffer))
         {
             return false;
         }
 
         // struct stat on x86-64 and arm64 Linux starts with st_dev then st_ino, both 64-bit.
-        var buffer = new byte[256];
+        id = (BitConverter.ToUInt64(buffer, 0), BitConverter.ToUInt64(buffer, 8));
+        return true;
+    }
+
+    private static bool TryStat(string path, out byte[] buffer)
+    {
+        buffer = [];
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.OSArchitecture is not (Architecture.X64 or Architecture.Arm64) || !Path.Exists(path))
+        {
+            return false;
+        }
+
+        buffer = new byte[256];
         try
         {
-            if (NativeMethods.Stat(path, buffer) != 0)
-            {
-                return false;
-            }
+            return NativeMethods.Stat(path, buffer) == 0;
         }
         catch (EntryPointNotFoundException)
         {
@@ -68,9 +97,6 @@ public static class FileIdentity
         {
             return false;
         }
-
-        id = (BitConverter.ToUInt64(buffer, 0), BitConverter.ToUInt64(buffer, 8));
-        return true;
     }
 
     private static class NativeMethods

@@ -111,6 +111,22 @@ public sealed class CsvObservationReader : IDisposable
         }
         while (CsvFiles.IsBlank(row));
 
+        var status = ReadRow(row, out record, out error);
+        if (status == CsvReadStatus.Error && row.LineNumberToExcl - row.LineNumberFrom > 1)
+        {
+            // A quoted cell holding line breaks: most often a quote left open, which takes the lines after it along.
+            error = $"{error} The row runs on over the next line(s) inside a quoted cell, and they are not read as rows: is a quote left open?";
+        }
+
+        return status;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => reader.Dispose();
+
+    private CsvReadStatus ReadRow(SepReader.Row row, out InputRecord record, out string? error)
+    {
+        record = default;
         var where = $"{file}:{Line}";
         if (row.ColCount != ColumnCount)
         {
@@ -131,6 +147,12 @@ public sealed class CsvObservationReader : IDisposable
             if (cell.Contains('\uFFFD'))
             {
                 error = $"{where}: column 'stream' is not valid UTF-8.";
+                return CsvReadStatus.Error;
+            }
+
+            if (cell.Contains('\0'))
+            {
+                error = $"{where}: column 'stream' contains a NUL byte.";
                 return CsvReadStatus.Error;
             }
 
@@ -158,9 +180,6 @@ public sealed class CsvObservationReader : IDisposable
         record = new InputRecord(stream, time, values, SourcePosition.FileLine(file, Line), control);
         return CsvReadStatus.Record;
     }
-
-    /// <inheritdoc />
-    public void Dispose() => reader.Dispose();
 
     private static bool ParseCells(SepReader.Row row, int[] columns, double[] target, IReadOnlyList<string> names, string where, out string? error)
     {

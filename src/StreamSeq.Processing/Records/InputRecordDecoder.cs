@@ -62,7 +62,7 @@ public sealed class InputRecordDecoder
         }
 
         var valueCount = -1;
-        var controlCount = 0;
+        var controlCount = -1;
         var streamLength = -1;
         RecordTime? time = null;
         try
@@ -78,6 +78,12 @@ public sealed class InputRecordDecoder
             {
                 if (reader.ValueTextEquals("values"u8))
                 {
+                    if (valueCount >= 0)
+                    {
+                        error = Twice("values");
+                        return false;
+                    }
+
                     reader.Read();
                     valueCount = ReadArray(ref reader, values, "values", out error, out var tooMany);
                     if (valueCount < 0)
@@ -88,6 +94,12 @@ public sealed class InputRecordDecoder
                 }
                 else if (reader.ValueTextEquals("time"u8))
                 {
+                    if (time is not null)
+                    {
+                        error = Twice("time");
+                        return false;
+                    }
+
                     reader.Read();
                     if (!ReadTime(ref reader, out var t, out error))
                     {
@@ -98,6 +110,12 @@ public sealed class InputRecordDecoder
                 }
                 else if (reader.ValueTextEquals("control"u8))
                 {
+                    if (controlCount >= 0)
+                    {
+                        error = Twice("control");
+                        return false;
+                    }
+
                     reader.Read();
                     controlCount = ReadArray(ref reader, control, "control", out error, out var tooMany);
                     if (controlCount < 0)
@@ -108,6 +126,12 @@ public sealed class InputRecordDecoder
                 }
                 else if (reader.ValueTextEquals("stream"u8))
                 {
+                    if (streamLength >= 0)
+                    {
+                        error = Twice("stream");
+                        return false;
+                    }
+
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String)
                     {
@@ -131,10 +155,17 @@ public sealed class InputRecordDecoder
                     reader.Skip();
                 }
             }
+
+            // Only white space (or a comment) may follow the object: anything else throws here.
+            if (reader.Read())
+            {
+                error = "invalid JSON: text after the end of the record's object.";
+                return false;
+            }
         }
         catch (JsonException e)
         {
-            error = $"invalid JSON: {e.Message}";
+            error = $"invalid JSON{JsonErrors.Describe(e)}";
             return false;
         }
         catch (InvalidOperationException e)
@@ -174,10 +205,12 @@ public sealed class InputRecordDecoder
             time = new RecordTime(fallbackTime, TimeFormat.EpochMilliseconds);
         }
 
-        record = new InputRecord(stream, time.Value, values.AsSpan(0, valueCount), source, control.AsSpan(0, controlCount), default, json);
+        record = new InputRecord(stream, time.Value, values.AsSpan(0, valueCount), source, control.AsSpan(0, Math.Max(controlCount, 0)), default, json);
         error = null;
         return true;
     }
+
+    private static string Twice(string field) => $"field '{field}' appears twice (a record gives each field once).";
 
     private bool ReadTime(ref Utf8JsonReader reader, out RecordTime time, out string? error)
     {

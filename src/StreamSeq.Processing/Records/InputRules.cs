@@ -35,6 +35,14 @@ public static class InputRules
     {
         cell = cell.Trim();
         problem = null;
+        if (cell.Contains('\0'))
+        {
+            // double.TryParse ignores trailing NULs, which would read a corrupted "1\0" as 1.
+            value = double.NaN;
+            problem = "contains a NUL byte";
+            return false;
+        }
+
         if (IsMissing(cell))
         {
             value = double.NaN;
@@ -70,6 +78,13 @@ public static class InputRules
     {
         text = text.Trim();
         problem = null;
+        if (text.Contains('\0'))
+        {
+            time = default;
+            problem = "contains a NUL byte";
+            return false;
+        }
+
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var numeric))
         {
             if (double.IsFinite(numeric))

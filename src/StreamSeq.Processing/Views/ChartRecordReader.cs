@@ -44,7 +44,7 @@ public sealed class ChartRecordReader
         }
         catch (JsonException e)
         {
-            throw new FormatException($"not JSON: {e.Message}", e);
+            throw new FormatException($"not JSON{JsonErrors.Describe(e)}", e);
         }
 
         using (document)

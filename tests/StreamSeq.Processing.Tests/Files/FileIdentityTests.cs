@@ -68,4 +68,56 @@ public sealed class FileIdentityTests : IDisposable
         Assert.Throws<IOException>(() => AtomicFile.Create(dir));
         Assert.Throws<DirectoryNotFoundException>(() => AtomicFile.Create(Path.Combine(dir, "missing", "out.csv")));
     }
+
+    [Fact]
+    public async Task AtomicFile_NamedPipe_IsWrittenThroughAndStaysAPipe()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var pipe = Path.Combine(dir, "pipe");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [pipe])!)
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var received = Task.Run(() => File.ReadAllTextAsync(pipe));
+        using (var file = AtomicFile.Create(pipe))
+        {
+            file.Stream.Write("through the pipe\n"u8);
+            file.Commit();
+        }
+
+        Assert.Equal("through the pipe\n", await received.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(FileIdentity.IsSpecialFile(pipe));
+        Assert.Equal([pipe], Directory.GetFileSystemEntries(dir));
+    }
+
+    [Fact]
+    public void AtomicFile_LinkToTheProcessesStandardOutput_IsWrittenThroughAndTheLinkStays()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // What `-o /dev/stdout` is when the shell sends standard output to a file: a link into /proc/self/fd.
+        var target = Path.Combine(dir, "redirected.txt");
+        File.WriteAllText(target, "earlier\n");
+        using var held = new FileStream(target, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        var descriptor = held.SafeFileHandle.DangerousGetHandle();
+        var viaProc = $"/proc/self/fd/{descriptor}";
+
+        using (var file = AtomicFile.Create(viaProc))
+        {
+            file.Stream.Write("appended\n"u8);
+            file.Commit();
+        }
+
+        Assert.Equal("earlier\nappended\n", File.ReadAllText(target));
+        Assert.Equal([target], Directory.GetFileSystemEntries(dir));
+    }
 }

@@ -28,6 +28,28 @@ public sealed class CsvObservationReaderTests
     }
 
     [Fact]
+    public void Read_QuoteLeftOpen_TheErrorSaysTheRowRunsOnInsideAQuotedCell()
+    {
+        var rows = ReadAll("stream,time,v\na,1,1\na,2,\"3\na,3,3\na,4,4\n", out var errors);
+
+        Assert.Equal([1.0], rows.Select(r => r.Time));
+        var error = Assert.Single(errors);
+        Assert.StartsWith("f.csv:3: column 3 ('v'): ", error, StringComparison.Ordinal);
+        Assert.EndsWith("The row runs on over the next line(s) inside a quoted cell, and they are not read as rows: is a quote left open?", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_NulBytes_AreRejectedNotReadAsTheNumberBeforeThem()
+    {
+        var rows = ReadAll("stream,time,v\na,1,1\0\na,2\0,2\na\0,3,3\na,4,4\n", out var errors);
+
+        Assert.Equal([4.0], rows.Select(r => r.Time));
+        Assert.Equal(
+            ["f.csv:2: column 3 ('v'): contains a NUL byte.", "f.csv:3: column 'time' contains a NUL byte.", "f.csv:4: column 'stream' contains a NUL byte."],
+            errors);
+    }
+
+    [Fact]
     public void Read_QuotedFieldWithLineBreak_IsOneCellAndLinesStayRight()
     {
         var rows = ReadAll("stream,time,v\n\"room\n1\",1,2.5\n\"a,b\",2,\"3\"\nc,3,4\n", out var errors);

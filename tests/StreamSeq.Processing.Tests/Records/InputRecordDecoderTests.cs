@@ -59,6 +59,32 @@ public sealed class InputRecordDecoderTests
         Assert.Contains(message, r.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"values":[1],"values":[2]}""", "field 'values' appears twice")]
+    [InlineData("""{"time":1,"time":2,"values":[1]}""", "field 'time' appears twice")]
+    [InlineData("""{"stream":"a","stream":"b","values":[1]}""", "field 'stream' appears twice")]
+    [InlineData("""{"values":[1],"control":[1],"control":[2]}""", "field 'control' appears twice")]
+    [InlineData("""{"values":[1]} trailing""", "invalid JSON at byte 16: 't' is invalid after a single JSON value.")]
+    [InlineData("""{"values":[1]}{"values":[2]}""", "invalid JSON at byte 15:")]
+    [InlineData("""{"values":[1],}""", "invalid JSON at byte 15: The JSON object contains a trailing comma at the end which is not supported in this mode.")]
+    public void TryDecode_AmbiguousOrTrailingText_IsUnparseableSayingWhere(string json, string message)
+    {
+        var r = Decode(json, key: "s1", numeric: TimeFormat.ModelUnits);
+
+        Assert.False(r.Ok);
+        Assert.Equal(DeadLetterReason.Unparseable, r.Reason);
+        Assert.StartsWith(message, r.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", r.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("reader options", r.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryDecode_WhiteSpaceOrCommentAfterTheObject_IsAccepted()
+    {
+        Assert.True(Decode("{\"values\":[1]}  \t").Ok);
+        Assert.True(Decode("""{"values":[1]} // from the sensor gateway""").Ok);
+    }
+
     [Fact]
     public void TryDecode_NoKeyAndNoStreamField_IsMissingKey()
     {

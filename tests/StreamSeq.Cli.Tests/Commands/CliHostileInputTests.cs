@@ -1,0 +1,238 @@
+using System.CommandLine;
+using StreamSeq.Cli.Commands;
+using StreamSeq.Testing;
+
+namespace StreamSeq.Cli.Tests.Commands;
+
+/// <summary>
+/// Command lines and files chosen to break the commands: special files as outputs, blank or folder paths, model specs
+/// that are not JSON or would fill the memory. Each ends with one line naming the file or field and a meaningful exit
+/// code, and the inputs are left as they were.
+/// </summary>
+public sealed class CliHostileInputTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("streamseq-hostile-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static string NileCsv => RepositoryFiles.Path("examples", "nile.csv");
+
+    private static string Nile => RepositoryFiles.Path("examples", "nile.json");
+
+    private static RootCommand Root(TextWriter stdout, TextWriter stderr) =>
+    [
+        RunCommand.Create(stdout, stderr),
+        FitCommand.Create(stdout, stderr),
+        SimulateCommand.Create(stdout, stderr),
+        DetectCommand.Create(stdout, stderr),
+        GenerateCommand.Create(stdout, stderr),
+        PlotCommand.Create(stdout, stderr),
+    ];
+
+    private static (int Code, string Errors) Invoke(params string[] args)
+    {
+        var errors = new StringWriter();
+        var code = Task.Run(() => CliInvocation.RunAsync(Root(TextWriter.Null, errors), args, TextWriter.Null, errors)).Result;
+        return (code, errors.ToString());
+    }
+
+    private string Write(string name, string contents)
+    {
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, contents);
+        return path;
+    }
+
+    [Fact]
+    public async Task Run_OutputIsANamedPipe_TheRecordsGoThroughItAndItStaysAPipe()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // As `-o /dev/null` or `-o /dev/stdout`: renaming a finished file over it would replace the device or pipe.
+        var pipe = Path.Combine(dir, "pipe");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [pipe])!)
+        {
+            mkfifo.WaitForExit();
+        }
+
+        var received = Task.Run(() => File.ReadAllLinesAsync(pipe));
+        var (code, errors) = Invoke("run", "-m", Nile, "-i", NileCsv, "-o", pipe);
+
+        Assert.Equal(0, code);
+        Assert.Equal(101, (await received.WaitAsync(TimeSpan.FromSeconds(60))).Length);
+        Assert.DoesNotContain("error", errors, StringComparison.Ordinal);
+        Assert.Equal([pipe], Directory.GetFileSystemEntries(dir));
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%F", pipe]) { RedirectStandardOutput = true })!;
+        Assert.Equal("fifo", (await stat.StandardOutput.ReadToEndAsync()).Trim());
+    }
+
+    [Theory]
+    [InlineData(" ")]
+    [InlineData("\t")]
+    public void Run_BlankOutputPath_IsAUsageErrorNamingTheOption(string output)
+    {
+        var (code, errors) = Invoke("run", "-m", Nile, "-i", NileCsv, "-o", output);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal("error: --output: the path is blank.", errors.Trim());
+    }
+
+    [Fact]
+    public void Run_InputOrModelIsAFolder_SaysItIsAFolder()
+    {
+        var (inputCode, inputErrors) = Invoke("run", "-m", Nile, "-i", dir, "-o", Path.Combine(dir, "o.jsonl"));
+        var (modelCode, modelErrors) = Invoke("run", "-m", dir, "-i", NileCsv, "-o", Path.Combine(dir, "o.jsonl"));
+
+        Assert.Equal(CliErrors.InvalidInput, inputCode);
+        Assert.Equal($"error: '{dir}' is a folder, not a file.", inputErrors.Trim());
+        Assert.Equal(CliErrors.InvalidInput, modelCode);
+        Assert.EndsWith("is a folder, not a model file.", modelErrors.Trim(), StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(dir));
+    }
+
+    [Theory]
+    [InlineData("{\"name\":\"n\",\n \"kind\": NaN}", "error: m.json: is not valid JSON at line 2, byte 10: 'N' is an invalid start of a value.")]
+    [InlineData("", "error: m.json: is empty (a model spec is a JSON object with at least name and kind).")]
+    [InlineData("{\"name\":\"n\",\"name\":\"m\",\"kind\":\"linear-gaussian\"}", "error: m.json: is not valid JSON: Duplicate property 'name' encountered during deserialization.")]
+    public void Run_ModelThatIsNotJson_NamesTheFileOnceAndTheLineFromOne(string spec, string message)
+    {
+        var model = Write("m.json", spec);
+
+        var (code, errors) = Invoke("run", "-m", model, "-i", NileCsv, "-o", Path.Combine(dir, "o.jsonl"));
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Equal(message, errors.Trim());
+        Assert.False(File.Exists(Path.Combine(dir, "o.jsonl")));
+    }
+
+    [Theory]
+    [InlineData("""{"name":"s","kind":"linear-gaussian","components":[{"type":"trigonometric-seasonal","period":1e9,"harmonics":500000,"seasonalNoise":1}],"observationNoise":[[1]]}""", "components[0].harmonics: must be at most 128")]
+    [InlineData("""{"name":"s","kind":"linear-gaussian","components":[{"type":"trigonometric-seasonal","period":4000,"harmonics":100,"seasonalNoise":1},{"type":"trigonometric-seasonal","period":400,"harmonics":100,"seasonalNoise":1}],"observationNoise":[[1]]}""", "components: the components have 400 states")]
+    [InlineData("""{"name":"h","kind":"hmm","initialProbabilities":[1],"transition":[[1]],"emission":{"type":"gaussian","means":[0],"variances":[1]},"viterbiWindow":2000000000}""", "viterbiWindow: must be at most 10,000,000 with 1 states")]
+    [InlineData("""{"name":"b","kind":"bocpd","hazard":{"type":"constant","rate":0.01},"observation":{"type":"normal-known-variance","variance":1,"priorMean":0,"priorVariance":9},"maxRunLength":2000000000}""", "maxRunLength: must be at most 3,333,331")]
+    [InlineData("""{"name":"d","kind":"anomaly-detector","marginalBins":2000000000}""", "marginalBins: must be at most 100000")]
+    public void Run_ModelSizedToFillTheMemoryOrRunForHours_FailsAtOnceNamingTheField(string spec, string message)
+    {
+        var model = Write("big.json", spec);
+        var before = File.ReadAllBytes(NileCsv);
+
+        var (code, errors) = Invoke("run", "-m", model, "-i", NileCsv, "-o", Path.Combine(dir, "o.jsonl"));
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.StartsWith($"error: big.json: {message}", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("bug in streamseq", errors, StringComparison.Ordinal);
+        Assert.Single(errors.Trim().Split('\n'));
+        Assert.Equal(before, File.ReadAllBytes(NileCsv));
+    }
+
+    [Fact]
+    public void Run_JsonLinesWithRepeatedFieldsOrTrailingText_RejectsThoseRowsAndKeepsTheOthers()
+    {
+        var input = Write("in.jsonl", string.Join('\n',
+            """{"stream":"a","time":1,"values":[1]}""",
+            """{"stream":"a","time":2,"values":[1],"values":[900]}""",
+            """{"stream":"a","stream":"b","time":3,"values":[1]}""",
+            """{"stream":"a","time":4,"values":[4]} {"stream":"a","time":5,"values":[5]}""",
+            """{"stream":"a","time":6,"values":[6]}""") + "\n");
+        var output = Path.Combine(dir, "o.jsonl");
+
+        var (code, errors) = Invoke("run", "-m", Nile, "-i", input, "-o", output);
+
+        Assert.Equal(0, code);
+        Assert.Contains("in.jsonl:2: unparseable: field 'values' appears twice", errors, StringComparison.Ordinal);
+        Assert.Contains("in.jsonl:3: unparseable: field 'stream' appears twice", errors, StringComparison.Ordinal);
+        Assert.Contains("in.jsonl:4: unparseable: invalid JSON at byte 38: '{' is invalid after a single JSON value.", errors, StringComparison.Ordinal);
+        Assert.Contains("2 observations in 1 streams", errors, StringComparison.Ordinal);
+        Assert.Equal(2, File.ReadLines(output).Count());
+    }
+
+    [Theory]
+    [InlineData("p.gif", "names a file that is neither .png nor .svg")]
+    [InlineData("{observations}", "is an existing file that is neither .png nor .svg")]
+    [InlineData("{input}", "is an existing file that is neither .png nor .svg")]
+    public void Plot_OutputThatIsNeitherAnImageNorAFolder_IsAUsageErrorAndNothingIsCreated(string output, string message)
+    {
+        var observations = Path.Combine(dir, "nile.csv");
+        File.Copy(NileCsv, observations);
+        var records = Path.Combine(dir, "out.jsonl");
+        Assert.Equal(0, Invoke("run", "-m", Nile, "-i", observations, "-o", records).Code);
+        var before = (File.ReadAllBytes(observations), File.ReadAllBytes(records));
+        var target = output.Replace("{observations}", observations, StringComparison.Ordinal).Replace("{input}", records, StringComparison.Ordinal);
+        if (!Path.IsPathRooted(target))
+        {
+            target = Path.Combine(dir, target);
+        }
+
+        var (code, errors) = Invoke("plot", "-i", records, "--observations", observations, "-o", target);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Contains($"error: --output '{target}': {message}", errors, StringComparison.Ordinal);
+        Assert.Equal(["nile.csv", "out.jsonl"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(before.Item1, File.ReadAllBytes(observations));
+        Assert.Equal(before.Item2, File.ReadAllBytes(records));
+    }
+
+    [Fact]
+    public void Plot_InputThatIsNotJsonLines_NamesFileLineAndByteWithoutTheParsersLineNumber()
+    {
+        var (code, errors) = Invoke("plot", "-i", NileCsv, "-o", Path.Combine(dir, "p.png"));
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Contains("error: nile.csv:1: not JSON at byte 1: 's' is an invalid start of a value.", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", errors, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--max-iterations 0", "error: --max-iterations: must be at least 1, got 0.")]
+    [InlineData("--max-iterations -1", "error: --max-iterations: must be at least 1, got -1.")]
+    [InlineData("--fit observationNoise,observationNoise", "error: --fit: 'observationNoise' is named twice.")]
+    public void Fit_IterationLimitBelowOneOrAParameterNamedTwice_IsAUsageErrorAndNothingIsWritten(string options, string message)
+    {
+        var output = Path.Combine(dir, "fitted.json");
+        var args = new List<string> { "fit", "-m", Nile, "-i", NileCsv, "-o", output };
+        if (!options.StartsWith("--fit", StringComparison.Ordinal))
+        {
+            args.AddRange(["--fit", "observationNoise"]);
+        }
+
+        args.AddRange(options.Split(' '));
+
+        var (code, errors) = Invoke([.. args]);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal(message, errors.Split('\n')[0]);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void Generate_StreamIdWithACommaAndQuotes_IsQuotedSoRunReadsItBack()
+    {
+        var series = Path.Combine(dir, "g.csv");
+        var output = Path.Combine(dir, "o.jsonl");
+
+        var (code, _) = Invoke("generate", "-o", series, "--length", "5", "--stream", "pump \"7\", east");
+        var (runCode, runErrors) = Invoke("run", "-m", Nile, "-i", series, "-o", output);
+
+        Assert.Equal(0, code);
+        Assert.Equal(0, runCode);
+        Assert.Contains("5 observations in 1 streams", runErrors, StringComparison.Ordinal);
+        Assert.Equal("pump \"7\", east", System.Text.Json.Nodes.JsonNode.Parse(File.ReadLines(output).First())!["stream"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void Generate_EmptyStreamId_IsAUsageErrorInsteadOfAFileOfRejectedRows(string stream)
+    {
+        var series = Path.Combine(dir, "g.csv");
+
+        var (code, errors) = Invoke("generate", "-o", series, "--length", "5", "--stream", stream);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal("error: --stream: must not be empty.", errors.Trim());
+        Assert.False(File.Exists(series));
+    }
+}
