@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using StreamSeq.Cli.Commands;
 using StreamSeq.Testing;
 
 namespace StreamSeq.Cli.Tests.Documentation;
@@ -116,6 +117,30 @@ public sealed partial class DocumentedCommandsTests
         }
 
         Assert.True(unknown.Count == 0, "commands neither run by this test nor listed as covered elsewhere:\n" + string.Join("\n", unknown));
+    }
+
+    /// <summary>The example records under the README's "Output records" are what <c>streamseq run</c> writes for the
+    /// Nile example with <c>--lag 5</c>, character for character (they went stale by a digit once).</summary>
+    [Fact]
+    public void OutputRecordExamples_InTheReadme_AreWhatRunWritesForTheNileExample()
+    {
+        var shown = File.ReadAllLines(RepositoryFiles.Path("README.md")).Where(l => l.StartsWith("{\"type\":", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(shown);
+        var directory = Directory.CreateTempSubdirectory("streamseq-readme-records-").FullName;
+        try
+        {
+            var output = Path.Combine(directory, "nile.jsonl");
+            Assert.Equal(0, RunCommand.Execute(RepositoryFiles.Path("examples", "nile.json"), RepositoryFiles.Path("examples", "nile.csv"), output, 5, 0, false, 0, false, null, TextWriter.Null, TextWriter.Null));
+            var written = File.ReadAllLines(output).ToHashSet(StringComparer.Ordinal);
+            foreach (var line in shown)
+            {
+                Assert.True(written.Contains(line), $"README.md shows a record that streamseq run -m examples/nile.json -i examples/nile.csv --lag 5 does not write:\n{line}\nit writes:\n{string.Join("\n", written.Where(w => w.StartsWith(line[..line.IndexOf(",\"model\"", StringComparison.Ordinal)], StringComparison.Ordinal)))}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     /// <summary>Shell commands outside <c>sh</c> blocks would escape the test: code blocks that hold one must be tagged
