@@ -308,11 +308,32 @@ public sealed partial class DocumentedCommandsTests
             if (args[i] is "-o" or "--output")
             {
                 problems.AddRange(OutputChecks.Check(Path.Combine(directory, args[i + 1]), args[0]));
+                problems.AddRange(RegeneratedExample(directory, args[i + 1]));
             }
         }
 
         _ = stdout.Result;
         return problems;
+    }
+
+    /// <summary>
+    /// A documented command that writes a bundled example (the training recipe regenerates examples/recurrent-nar.*)
+    /// must write it as the repository holds it, byte for byte: otherwise the docs describe a file the recipe does not
+    /// make (as when the trained spec's description was edited by hand after training).
+    /// </summary>
+    private static IEnumerable<string> RegeneratedExample(string directory, string output)
+    {
+        if (!output.StartsWith("examples/", StringComparison.Ordinal) || !File.Exists(RepositoryFiles.Path(output.Split('/'))))
+        {
+            yield break;
+        }
+
+        var bundled = File.ReadAllBytes(RepositoryFiles.Path(output.Split('/')));
+        var written = File.ReadAllBytes(Path.Combine(directory, output));
+        if (!bundled.AsSpan().SequenceEqual(written))
+        {
+            yield return $"regenerates the bundled {output} differently ({written.Length} bytes, the repository's {bundled.Length}): commit the regenerated file or fix the recipe";
+        }
     }
 
     private static string CliDll()
