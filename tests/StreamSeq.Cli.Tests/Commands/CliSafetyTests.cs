@@ -200,7 +200,7 @@ public sealed class CliSafetyTests : IDisposable
 
         Assert.Equal(0, skipCode);
         Assert.Contains("dup.csv:6: conflicting-duplicate:", skipErrors, StringComparison.Ordinal);
-        Assert.Contains("1 duplicates dropped, 1 rows rejected", skipErrors, StringComparison.Ordinal);
+        Assert.Contains("1 duplicate dropped, 1 row rejected", skipErrors, StringComparison.Ordinal);
         Assert.Equal(4, File.ReadLines(Path.Combine(dir, "skip.jsonl")).Count());
         Assert.Equal(CliErrors.InvalidInput, failCode);
         Assert.Contains("dup.csv:6: conflicting-duplicate:", failErrors, StringComparison.Ordinal);
@@ -223,7 +223,7 @@ public sealed class CliSafetyTests : IDisposable
         Assert.Equal(CliErrors.InvalidInput, plainCode);
         Assert.Equal("error: heater.csv:1: the header has 2 value columns (y, u) but model 'heater' observes 1. If some of them are control inputs, name them with --control (or start their names with control_).", plainErrors.Trim());
         Assert.Equal(0, namedCode);
-        Assert.Contains("3 observations in 1 streams", namedErrors, StringComparison.Ordinal);
+        Assert.Contains("3 observations in 1 stream", namedErrors, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -238,7 +238,7 @@ public sealed class CliSafetyTests : IDisposable
         Assert.Contains("inf.csv:3: unparseable: column 3 ('v'): '1e999'", errors, StringComparison.Ordinal);
         Assert.Contains("inf.csv:4: unparseable: column 3 ('v'): 'Infinity' is not a finite number", errors, StringComparison.Ordinal);
         Assert.Contains("inf.csv:5: unparseable: column 3 ('v'): '-inf' is not a finite number", errors, StringComparison.Ordinal);
-        Assert.Contains("3 observations in 1 streams", errors, StringComparison.Ordinal);
+        Assert.Contains("3 observations in 1 stream", errors, StringComparison.Ordinal);
     }
 
     [Fact]
