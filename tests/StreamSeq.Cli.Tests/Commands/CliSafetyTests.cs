@@ -75,6 +75,24 @@ public sealed class CliSafetyTests : IDisposable
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
     }
 
+    /// <summary>The README's promise for a misspelt field (its error lists every field accepted there) holds for a
+    /// required field too, and the whole line reaches the terminal: the accepted fields and what the misspelling left
+    /// missing are not cut off.</summary>
+    [Fact]
+    public void Run_MisspeltRequiredField_OneLineNamingTheMisspellingTheAcceptedFieldsAndWhatIsMissing()
+    {
+        var spec = Path.Combine(dir, "m.json");
+        File.WriteAllText(spec, """{"name":"nile","kind":"linear-gaussian","transition":[[1]],"transitionNoise":[[1469.1]],"observation":[[1]],"observationNoise":[[15099]],"initialMean":[0],"initialCovarianc":[[1e7]]}""");
+
+        var (code, errors) = Invoke("run", "-m", spec, "-i", RepositoryFiles.Path("examples", "nile.csv"), "-o", Path.Combine(dir, "o.jsonl"));
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        var line = Assert.Single(errors.Trim().Split('\n'));
+        Assert.StartsWith("error: m.json: initialCovarianc: is not a known field here (known: adapt, ", line, StringComparison.Ordinal);
+        Assert.Contains(" initialCovariance, ", line, StringComparison.Ordinal);
+        Assert.EndsWith("; initialCovariance: is required (or set \"initialization\": \"diffuse\").", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_OutputIsAFolderOrUnwritable_OneLineNamingTheOptionExit1()
     {
