@@ -81,10 +81,12 @@ public static class ModelCatalog
         {
             estimator = kind.Build(reader);
         }
-        catch (ModelValidationException e) when (reader.UndeclaredField() is { } unknown)
+        catch (ModelValidationException e) when (e.Problem.StartsWith("is required", StringComparison.Ordinal) && reader.UndeclaredField() is { } unknown)
         {
-            // A misspelt field usually surfaces first as its correct spelling missing ("transitionNoise: is required"),
-            // which hides the typo: name the unknown field and what it accepts, then the problem it caused.
+            // A misspelt field surfaces first as its correct spelling missing ("transitionNoise: is required"), which
+            // hides the typo: name the unknown field and what it accepts, then the problem it caused. (Other errors
+            // stand as they are: after a misspelt discriminator, "type": "gausian", every field of the variant meant
+            // looks unknown, and the unknown type is the error to report.)
             throw new ModelValidationException(unknown.Field, $"{unknown.Problem.TrimEnd('.')}; {e.Field}: {e.Problem}");
         }
 
