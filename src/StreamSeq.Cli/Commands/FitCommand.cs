@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using StreamSeq.Cli.Io;
@@ -14,7 +15,12 @@ namespace StreamSeq.Cli.Commands;
 /// <summary><c>streamseq fit</c>: estimates model parameters from a file and writes the fitted spec.</summary>
 internal static class FitCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    /// <summary>
+    /// The fitted spec is a file people read and edit, so text is written as it was read: apostrophes, ampersands and
+    /// non-ASCII letters of a description stay themselves instead of becoming \u0027-style escapes
+    /// (quotes, backslashes and control characters are still escaped, as JSON requires).
+    /// </summary>
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {

@@ -124,7 +124,7 @@ internal static class RunCommand
         sink.Dispose();
         var summary = string.Create(
             CultureInfo.InvariantCulture,
-            $"{processor.Steps} observations in {store.LiveCount} streams -> {sink.Written} records ({string.Join(", ", sink.ByKind.OrderBy(k => k.Key).Select(k => $"{k.Value} {k.Key.ToString().ToLowerInvariant()}"))}); {processor.Duplicates} duplicates dropped, {sink.Rejected} rows rejected.");
+            $"{Count(processor.Steps, "observation")} in {Count(store.LiveCount, "stream")} -> {Count(sink.Written, "record")} ({string.Join(", ", sink.ByKind.OrderBy(k => k.Key).Select(k => $"{k.Value} {k.Key.ToString().ToLowerInvariant()}"))}); {Count(processor.Duplicates, "duplicate")} dropped, {Count(sink.Rejected, "row")} rejected.");
         stderr.WriteLine(summary);
 
         // The dead letters explain a failed run, so they are kept whenever the input was read; the output only on success.
@@ -156,6 +156,9 @@ internal static class RunCommand
 
         return 0;
     }
+
+    /// <summary>"1 stream", "6 streams": the summary counts in plain English.</summary>
+    private static string Count(long n, string noun) => n.ToString(CultureInfo.InvariantCulture) + " " + (n == 1 ? noun : noun + "s");
 
     private static int Cap(string option, int value, int limit, TextWriter stderr)
     {

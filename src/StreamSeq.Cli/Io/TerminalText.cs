@@ -8,7 +8,10 @@ namespace StreamSeq.Cli.Io;
 /// </summary>
 internal static class TerminalText
 {
-    private const int MaxLength = 400;
+    /// <summary>Long enough for the longest message of the tool's own (a misspelt field's error lists every field the
+    /// kind accepts and then what the misspelling left missing, over 400 characters for linear-gaussian), short enough
+    /// that a line of garbage from a file stays one screen.</summary>
+    private const int MaxLength = 1000;
 
     public static string Clean(string? text)
     {

@@ -76,7 +76,20 @@ public static class ModelCatalog
         var kind = all.FirstOrDefault(k => k.Kind == spec.Kind)
             ?? throw new ModelValidationException("kind", $"unknown kind '{spec.Kind}' (known: {string.Join(", ", all.Select(k => k.Kind))}).");
         var reader = spec.Reader();
-        var estimator = kind.Build(reader);
+        IEstimator estimator;
+        try
+        {
+            estimator = kind.Build(reader);
+        }
+        catch (ModelValidationException e) when (e.Problem.StartsWith("is required", StringComparison.Ordinal) && reader.UndeclaredField() is { } unknown)
+        {
+            // A misspelt field surfaces first as its correct spelling missing ("transitionNoise: is required"), which
+            // hides the typo: name the unknown field and what it accepts, then the problem it caused. (Other errors
+            // stand as they are: after a misspelt discriminator, "type": "gausian", every field of the variant meant
+            // looks unknown, and the unknown type is the error to report.)
+            throw new ModelValidationException(unknown.Field, $"{unknown.Problem.TrimEnd('.')}; {e.Field}: {e.Problem}");
+        }
+
         reader.EnsureAllFieldsKnown();
         files = [.. reader.Files.Distinct(StringComparer.Ordinal)];
         return estimator;

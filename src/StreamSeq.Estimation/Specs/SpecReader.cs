@@ -295,6 +295,37 @@ public sealed class SpecReader
         }
     }
 
+    /// <summary>
+    /// The first field of this object, or of a nested object read so far, that its shape does not declare, as the error
+    /// <see cref="EnsureAllFieldsKnown"/> gives for it; null when every such field is declared or there is no shape.
+    /// Unlike <see cref="EnsureAllFieldsKnown"/> it does not depend on what was read, so it is right even when reading
+    /// stopped at an error part-way.
+    /// </summary>
+    internal ModelValidationException? UndeclaredField()
+    {
+        if (Shape is { } shape)
+        {
+            var accepted = shape.FieldsFor(element);
+            foreach (var p in element.EnumerateObject())
+            {
+                if (!accepted.Contains(p.Name, StringComparer.Ordinal))
+                {
+                    return new ModelValidationException(FieldPath(p.Name), $"is not a known field here (known: {string.Join(", ", KnownFields())}).");
+                }
+            }
+        }
+
+        foreach (var c in children)
+        {
+            if (c.UndeclaredField() is { } nested)
+            {
+                return nested;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The fields this object accepts, sorted: the declared ones for its variant, or (without a shape) those read
     /// so far.</summary>
     public IReadOnlyList<string> KnownFields() =>

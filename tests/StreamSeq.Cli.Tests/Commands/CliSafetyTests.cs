@@ -75,6 +75,24 @@ public sealed class CliSafetyTests : IDisposable
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
     }
 
+    /// <summary>The README's promise for a misspelt field (its error lists every field accepted there) holds for a
+    /// required field too, and the whole line reaches the terminal: the accepted fields and what the misspelling left
+    /// missing are not cut off.</summary>
+    [Fact]
+    public void Run_MisspeltRequiredField_OneLineNamingTheMisspellingTheAcceptedFieldsAndWhatIsMissing()
+    {
+        var spec = Path.Combine(dir, "m.json");
+        File.WriteAllText(spec, """{"name":"nile","kind":"linear-gaussian","transition":[[1]],"transitionNoise":[[1469.1]],"observation":[[1]],"observationNoise":[[15099]],"initialMean":[0],"initialCovarianc":[[1e7]]}""");
+
+        var (code, errors) = Invoke("run", "-m", spec, "-i", RepositoryFiles.Path("examples", "nile.csv"), "-o", Path.Combine(dir, "o.jsonl"));
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        var line = Assert.Single(errors.Trim().Split('\n'));
+        Assert.StartsWith("error: m.json: initialCovarianc: is not a known field here (known: adapt, ", line, StringComparison.Ordinal);
+        Assert.Contains(" initialCovariance, ", line, StringComparison.Ordinal);
+        Assert.EndsWith("; initialCovariance: is required (or set \"initialization\": \"diffuse\").", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_OutputIsAFolderOrUnwritable_OneLineNamingTheOptionExit1()
     {
@@ -200,7 +218,7 @@ public sealed class CliSafetyTests : IDisposable
 
         Assert.Equal(0, skipCode);
         Assert.Contains("dup.csv:6: conflicting-duplicate:", skipErrors, StringComparison.Ordinal);
-        Assert.Contains("1 duplicates dropped, 1 rows rejected", skipErrors, StringComparison.Ordinal);
+        Assert.Contains("1 duplicate dropped, 1 row rejected", skipErrors, StringComparison.Ordinal);
         Assert.Equal(4, File.ReadLines(Path.Combine(dir, "skip.jsonl")).Count());
         Assert.Equal(CliErrors.InvalidInput, failCode);
         Assert.Contains("dup.csv:6: conflicting-duplicate:", failErrors, StringComparison.Ordinal);
@@ -223,7 +241,7 @@ public sealed class CliSafetyTests : IDisposable
         Assert.Equal(CliErrors.InvalidInput, plainCode);
         Assert.Equal("error: heater.csv:1: the header has 2 value columns (y, u) but model 'heater' observes 1. If some of them are control inputs, name them with --control (or start their names with control_).", plainErrors.Trim());
         Assert.Equal(0, namedCode);
-        Assert.Contains("3 observations in 1 streams", namedErrors, StringComparison.Ordinal);
+        Assert.Contains("3 observations in 1 stream", namedErrors, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -238,7 +256,7 @@ public sealed class CliSafetyTests : IDisposable
         Assert.Contains("inf.csv:3: unparseable: column 3 ('v'): '1e999'", errors, StringComparison.Ordinal);
         Assert.Contains("inf.csv:4: unparseable: column 3 ('v'): 'Infinity' is not a finite number", errors, StringComparison.Ordinal);
         Assert.Contains("inf.csv:5: unparseable: column 3 ('v'): '-inf' is not a finite number", errors, StringComparison.Ordinal);
-        Assert.Contains("3 observations in 1 streams", errors, StringComparison.Ordinal);
+        Assert.Contains("3 observations in 1 stream", errors, StringComparison.Ordinal);
     }
 
     [Fact]

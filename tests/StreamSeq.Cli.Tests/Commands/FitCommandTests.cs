@@ -62,6 +62,20 @@ public sealed class FitCommandTests : IDisposable
     }
 
     [Fact]
+    public void Execute_DescriptionWithApostrophesAndAccents_IsWrittenAsItWasRead()
+    {
+        // The fitted spec is read and edited by people: "Durbin & Koopman's" must not come back as "Durbin \u0026 Koopman\u0027s".
+        var description = "Durbin & Koopman's Nile <local level>, débit annuel; a \"quoted\" word";
+        var model = Write("nile-described.json", $$"""{"name":"nile","kind":"linear-gaussian","description":{{JsonSerializer.Serialize(description)}},"transition":[[1]],"transitionNoise":[[1000]],"observation":[[1]],"observationNoise":[[10000]],"initialization":"diffuse"}""");
+        var output = System.IO.Path.Combine(dir, "fitted.json");
+        Assert.Equal(0, FitCommand.Execute(model, RepositoryFiles.Path("examples", "nile.csv"), output, ["observationNoise", "transitionNoise"], "mle", 500, 0, TextWriter.Null));
+        var text = File.ReadAllText(output);
+        Assert.Contains("""Durbin & Koopman's Nile <local level>, débit annuel; a \"quoted\" word""", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u00", text, StringComparison.Ordinal);
+        Assert.Equal(description, JsonDocument.Parse(text).RootElement.GetProperty("description").GetString());
+    }
+
+    [Fact]
     public void Execute_NileMle_ReportsStandardErrorsAndWhyTheOptimiserStopped()
     {
         var output = System.IO.Path.Combine(dir, "fitted.json");

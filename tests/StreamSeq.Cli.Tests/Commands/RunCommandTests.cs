@@ -50,7 +50,7 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(5, smoothed[0].GetProperty("lag").GetInt32());
         var sixth = records.IndexOf(filtered[5]);
         Assert.Equal("smoothed", records[sixth + 1].GetProperty("type").GetString());
-        Assert.Contains("100 observations in 1 streams", errors, StringComparison.Ordinal);
+        Assert.Contains("100 observations in 1 stream -> ", errors, StringComparison.Ordinal);
     }
 
     [Fact]

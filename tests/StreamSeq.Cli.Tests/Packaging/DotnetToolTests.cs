@@ -114,6 +114,9 @@ public sealed class DotnetToolTests(PackedRepository packed, ITestOutputHelper l
 
         Assert.DoesNotContain(names, n => n.EndsWith(".xml", StringComparison.Ordinal) && !n.Equals("DotnetToolSettings.xml", StringComparison.Ordinal));
         Assert.DoesNotContain("alpine-librdkafka.so", names);
+
+        // RocksDB is the worker's disk store; no command opens one, so its native builds (50 MB on linux-x64) stay out.
+        Assert.DoesNotContain(names, n => n.Contains("rocksdb", StringComparison.OrdinalIgnoreCase) && IsNative(n));
         Assert.DoesNotContain(names, n => n.StartsWith("runtimes/", StringComparison.Ordinal) || n.EndsWith(".resources.dll", StringComparison.Ordinal));
         log.WriteLine($"{Path.GetFileName(tool.PlatformPackage)}: {new FileInfo(tool.PlatformPackage).Length / 1e6:F1} MB packed, {package.Entries.Sum(e => e.Length) / 1e6:F1} MB installed, {files.Count} files");
     }

@@ -114,7 +114,12 @@ public sealed partial class ModelSpecReferenceTests
         Assert.False(Schema.Value.Evaluate(JsonDocument.Parse(text).RootElement).IsValid, $"{source} plus an unknown field passes the schema");
         var directory = source.StartsWith("examples/", StringComparison.Ordinal) ? RepositoryFiles.Path("examples") : RepositoryFiles.Root;
         var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Parse(text, source, directory)));
-        Assert.Equal(NeedsTraining(json) ? "weights" : "frobnicate", e.Field);
+        Assert.Equal("frobnicate", e.Field);
+        if (NeedsTraining(json))
+        {
+            // A starting point for 'streamseq fit' has no weights: the unknown field comes first, then what is missing.
+            Assert.Contains("; weights: is required", e.Problem, StringComparison.Ordinal);
+        }
     }
 
     [Theory]

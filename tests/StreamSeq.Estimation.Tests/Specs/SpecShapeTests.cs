@@ -33,6 +33,30 @@ public sealed class SpecShapeTests
         Assert.Contains("initialization", listed);
     }
 
+    /// <summary>A misspelt required field is reported as the unknown field it is, with the accepted fields, and not only
+    /// as its correct spelling missing (which is what the kind's reader notices first).</summary>
+    [Theory]
+    [InlineData("""{"name":"nile","kind":"linear-gaussian","transition":[[1]],"transitionNois":[[1469.1]],"observation":[[1]],"observationNoise":[[15099]],"initialMean":[0],"initialCovariance":[[1e7]]}""", "transitionNois", "transitionNoise: is required")]
+    [InlineData("""{"name":"nile","kind":"linear-gaussian","transition":[[1]],"transitionNoise":[[1469.1]],"observation":[[1]],"observationNoise":[[15099]],"initialMean":[0],"initialCovarianc":[[1e7]]}""", "initialCovarianc", "initialCovariance: is required")]
+    [InlineData("""{"name":"x","kind":"linear-gaussian","components":[{"type":"local-level","levelNois":0.1}],"observationNoise":[[1]]}""", "components[0].levelNois", "components[0].levelNoise: is required")]
+    public void Build_MisspeltRequiredField_NamesTheMisspellingAndWhatItLeftMissing(string json, string field, string missing)
+    {
+        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Parse(json)));
+        Assert.Equal(field, e.Field);
+        Assert.StartsWith("is not a known field here (known: ", e.Problem, StringComparison.Ordinal);
+        Assert.Contains(field[(field.LastIndexOf('.') + 1)..] + "e", Listed(e));
+        Assert.Contains("; " + missing, e.Problem, StringComparison.Ordinal);
+    }
+
+    /// <summary>With every field spelt right, a missing required field is still just that.</summary>
+    [Fact]
+    public void Build_RequiredFieldMissingWithoutATypo_SaysItIsRequired()
+    {
+        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Parse(Nile.Replace("\"transitionNoise\":[[1469.1]],", string.Empty, StringComparison.Ordinal) + "}")));
+        Assert.Equal("transitionNoise", e.Field);
+        Assert.StartsWith("is required", e.Problem, StringComparison.Ordinal);
+    }
+
     /// <summary>A field of another variant: the list is the fields of this component type.</summary>
     [Fact]
     public void Build_FieldOfAnotherPreset_ListsThatPresetsFields()
@@ -78,6 +102,6 @@ public sealed class SpecShapeTests
     {
         var text = e.Problem;
         var start = text.IndexOf("(known: ", StringComparison.Ordinal) + "(known: ".Length;
-        return text[start..text.LastIndexOf(')')].Split(", ");
+        return text[start..text.IndexOf(')', start)].Split(", ");
     }
 }

@@ -271,7 +271,7 @@ public sealed class InteractingMultipleModelFilterTests(ITestOutputHelper output
     [InlineData("\"initialModeProbabilities\":[0.5,0.5]", "\"initialModeProbabilities\":[0.5,0.6]", "initialModeProbabilities", "sum to 1")]
     [InlineData("\"observationNoise\":[[0.5]]", "\"observationNoise\":[[-0.5]]", "modes[1].observationNoise", "positive semi-definite")]
     [InlineData("\"transitionNoise\":[[4]]", "\"transitionNoise\":[[4,0],[0,4]]", "modes[1].transitionNoise", "1x1")]
-    [InlineData("\"levelNoise\":0.1", "\"levelNoize\":0.1", "modes[0].components[0].levelNoise", "required")]
+    [InlineData("\"levelNoise\":0.1", "\"levelNoize\":0.1", "modes[0].components[0].levelNoize", "not a known field here (known: dimensions, levelNoise, type); modes[0].components[0].levelNoise: is required")]
     public void Build_MalformedImmSpec_NamesTheField(string from, string to, string field, string problem)
     {
         const string spec = """
