@@ -125,7 +125,7 @@ public sealed class ModelSpec
             throw new ModelValidationException("forecastStep", $"must be positive, got {step}.");
         }
 
-        var seed = reader.Has("seed") ? (ulong)reader.Number("seed") : 0UL;
+        var seed = reader.UnsignedInteger("seed", 0UL);
         return new ModelSpec(json, name, kind, unit, step, seed, baseDirectory);
     }
 

@@ -105,6 +105,17 @@ public sealed class SpecReader
     /// <summary>An optional integer.</summary>
     public int Integer(string name, int fallback) => TryGet(name, out var v) ? ToInteger(name, v) : fallback;
 
+    /// <summary>An optional whole number from 0 to 2^64 − 1 (a seed): no sign, fraction or exponent.</summary>
+    public ulong UnsignedInteger(string name, ulong fallback)
+    {
+        if (!TryGet(name, out var v))
+        {
+            return fallback;
+        }
+
+        return v.ValueKind == JsonValueKind.Number && v.TryGetUInt64(out var u) ? u : throw Wrong(name, "an integer from 0 to 18446744073709551615", v);
+    }
+
     /// <summary>An optional boolean.</summary>
     public bool Boolean(string name, bool fallback)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Specs;
@@ -68,6 +69,16 @@ public static class ModelBindingFactory
             if (gate.RateWindow <= 0)
             {
                 throw g.Error("rateWindow", "must be positive.");
+            }
+
+            if (gate.MinInterval < 0)
+            {
+                throw g.Error("minInterval", $"must be at least 0, got {gate.MinInterval.ToString(CultureInfo.InvariantCulture)}.");
+            }
+
+            if (gate.MaxAlertsPerWindow < 0)
+            {
+                throw g.Error("maxAlertsPerWindow", $"must be at least 0 (0 = unlimited), got {gate.MaxAlertsPerWindow.ToString(CultureInfo.InvariantCulture)}.");
             }
 
             g.EnsureAllFieldsKnown();

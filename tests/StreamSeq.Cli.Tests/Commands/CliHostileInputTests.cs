@@ -145,7 +145,7 @@ public sealed class CliHostileInputTests : IDisposable
         Assert.Contains("in.jsonl:2: unparseable: field 'values' appears twice", errors, StringComparison.Ordinal);
         Assert.Contains("in.jsonl:3: unparseable: field 'stream' appears twice", errors, StringComparison.Ordinal);
         Assert.Contains("in.jsonl:4: unparseable: invalid JSON at byte 38: '{' is invalid after a single JSON value.", errors, StringComparison.Ordinal);
-        Assert.Contains("2 observations in 1 streams", errors, StringComparison.Ordinal);
+        Assert.Contains("2 observations in 1 stream ", errors, StringComparison.Ordinal);
         Assert.Equal(2, File.ReadLines(output).Count());
     }
 
@@ -218,7 +218,7 @@ public sealed class CliHostileInputTests : IDisposable
 
         Assert.Equal(0, code);
         Assert.Equal(0, runCode);
-        Assert.Contains("5 observations in 1 streams", runErrors, StringComparison.Ordinal);
+        Assert.Contains("5 observations in 1 stream ", runErrors, StringComparison.Ordinal);
         Assert.Equal("pump \"7\", east", System.Text.Json.Nodes.JsonNode.Parse(File.ReadLines(output).First())!["stream"]!.GetValue<string>());
     }
 

@@ -15,6 +15,31 @@ public sealed class ModelSpecHostileInputTests
     }
 
     [Theory]
+    [InlineData("-1")]
+    [InlineData("1.5")]
+    [InlineData("7.0")]
+    [InlineData("1e300")]
+    [InlineData("18446744073709551616")]
+    [InlineData("\"7\"")]
+    public void Parse_SeedThatIsNotAWholeNumberFromZero_IsAValidationErrorNamingTheField(string seed)
+    {
+        var e = Assert.Throws<ModelValidationException>(() => ModelSpec.Parse($$"""{"name":"a","kind":"particle","seed":{{seed}}}"""));
+
+        Assert.Equal("seed", e.Field);
+        Assert.Contains("an integer from 0 to 18446744073709551615", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0", 0UL)]
+    [InlineData("7", 7UL)]
+    [InlineData("18446744073709551615", ulong.MaxValue)]
+    [InlineData("null", 0UL)]
+    public void Parse_SeedAWholeNumberFromZero_IsKeptExactly(string seed, ulong expected)
+    {
+        Assert.Equal(expected, ModelSpec.Parse($$"""{"name":"a","kind":"particle","seed":{{seed}}}""").Seed);
+    }
+
+    [Theory]
     [InlineData("P99999999Y")]
     [InlineData("1e999s")]
     [InlineData("1e300d")]
