@@ -102,7 +102,18 @@ internal static class FitCommand
                 throw new ModelValidationException("method", $"kind '{spec.Kind}' is not trained by gradient descent; use --method mle{(kind is IExpectationMaximization ? " or em" : string.Empty)}.");
             }
 
-            return Train(spec, trainable, inputPath, outputPath, bptt ?? new BpttOptions { Seed = seed }, stderr);
+            bptt ??= new BpttOptions { Seed = seed };
+            try
+            {
+                bptt.Validate();
+            }
+            catch (ModelValidationException e)
+            {
+                // The training settings are command-line options: a bad one is a usage error, not the model file's.
+                throw new UsageException($"{e.Field}: {e.Problem}", e);
+            }
+
+            return Train(spec, trainable, inputPath, outputPath, bptt, stderr);
         }
 
         if (parameters.Count == 0)

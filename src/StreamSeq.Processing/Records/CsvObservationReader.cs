@@ -44,6 +44,12 @@ public sealed class CsvObservationReader : IDisposable
         }
 
         var names = this.reader.Header.ColNames.Select(h => h.Trim()).ToArray();
+        if (names.All(n => n.Length == 0))
+        {
+            this.reader.Dispose();
+            throw new FormatException($"{file}:1: the first line is blank; it must be the header 'stream,time,<values...>'.");
+        }
+
         hasStream = names.Length > 0 && names[0] == "stream";
         timeColumn = Array.IndexOf(names, "time");
         if (timeColumn < 0)

@@ -235,4 +235,32 @@ public sealed class CliHostileInputTests : IDisposable
         Assert.Equal("error: --stream: must not be empty.", errors.Trim());
         Assert.False(File.Exists(series));
     }
+
+    [Theory]
+    [InlineData("--epochs", "0", "error: --epochs: must be at least 1, got 0.")]
+    [InlineData("--learning-rate", "-1", "error: --learning-rate: must be positive, got -1.")]
+    [InlineData("--validation-fraction", "1", "error: --validation-fraction: must be in [0, 1), got 1.")]
+    public void FitBptt_TrainingSettingOutOfRange_IsAUsageErrorNamingTheOption(string option, string value, string message)
+    {
+        var output = Path.Combine(dir, "trained.json");
+
+        var (code, errors) = Invoke("fit", "--method", "bptt", "-m", RepositoryFiles.Path("examples", "recurrent-nar-init.json"), "-i", RepositoryFiles.Path("examples", "recurrent-nar.csv"), "-o", output, option, value);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal(message, errors.Trim());
+        Assert.False(File.Exists(output));
+    }
+
+    [Theory]
+    [InlineData("\n\n\n")]
+    [InlineData("\nstream,time,value\nnile,1,1\n")]
+    public void Run_FirstLineBlank_SaysTheHeaderMustComeFirst(string contents)
+    {
+        var input = Write("blank.csv", contents);
+
+        var (code, errors) = Invoke("run", "-m", Nile, "-i", input, "-o", Path.Combine(dir, "o.jsonl"));
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Contains("blank.csv:1: the first line is blank; it must be the header 'stream,time,<values...>'.", errors, StringComparison.Ordinal);
+    }
 }
