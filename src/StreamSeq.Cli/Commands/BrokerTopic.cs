@@ -18,6 +18,11 @@ internal sealed record BrokerTopic(string Name, int Partitions, int ReplicationF
             throw new UsageException($"--topic '{text}': expected NAME[:PARTITIONS[:REPLICATION]].");
         }
 
+        if (StreamSeq.Kafka.KafkaTopicName.Problem(parts[0]) is { } problem)
+        {
+            throw new UsageException($"--topic '{text}': {problem}");
+        }
+
         return new BrokerTopic(
             parts[0],
             parts.Length > 1 ? Positive(parts[1], "partitions", text) : 1,

@@ -17,6 +17,16 @@ internal static class CliInvocation
         Recursive = true,
     };
 
+    /// <summary>
+    /// The parser lists choices one per line ("Must be one of:\n\t'skip'\n\t'fail'"); the error stays one line:
+    /// "Must be one of: 'skip', 'fail'".
+    /// </summary>
+    internal static string OneLine(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length <= 1 ? message : $"{lines[0]} {string.Join(", ", lines[1..])}";
+    }
+
     /// <summary>Parses and runs <paramref name="args"/> against <paramref name="root"/>; returns the exit code.</summary>
     public static async Task<int> RunAsync(RootCommand root, IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
     {
@@ -32,7 +42,7 @@ internal static class CliInvocation
         {
             foreach (var error in parse.Errors)
             {
-                stderr.WriteLine($"error: {TerminalText.Clean(error.Message)}");
+                stderr.WriteLine($"error: {TerminalText.Clean(OneLine(error.Message))}");
             }
 
             var command = parse.CommandResult.Command;

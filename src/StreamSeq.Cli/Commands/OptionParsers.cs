@@ -32,6 +32,40 @@ internal static class OptionParsers
         return option;
     }
 
+    /// <summary>Refuses a blank value of <paramref name="option"/> (an empty broker list would only time out later).</summary>
+    public static T NotBlank<T>(T option)
+        where T : Option
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
+            {
+                result.AddError($"{option.Name}: must not be empty.");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>Adds Kafka's topic-name rule to <paramref name="option"/> (every value, when it is repeatable).</summary>
+    public static T TopicNames<T>(T option)
+        where T : Option
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (StreamSeq.Kafka.KafkaTopicName.Problem(token.Value) is { } problem)
+                {
+                    result.AddError($"{option.Name}: {problem}");
+                    return;
+                }
+            }
+        });
+        return option;
+    }
+
     /// <summary>A finite number of at least <paramref name="minimum"/> (above it when <paramref name="exclusive"/>).</summary>
     public static Option<double> FiniteNumber(string name, string description, double defaultValue, double minimum, bool exclusive = false, double maximum = double.MaxValue)
     {

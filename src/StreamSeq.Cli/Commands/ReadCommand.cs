@@ -13,14 +13,14 @@ internal static class ReadCommand
     /// <summary>The command, writing records to the stream <paramref name="openOutput"/> returns.</summary>
     public static Command Create(Func<Stream> openOutput, TextWriter stderr)
     {
-        var bootstrap = new Option<string>("--bootstrap-servers") { Description = "Broker list (host:port,...).", Required = true };
-        var topic = new Option<string>("--topic") { Description = "The topic to read (every partition).", Required = true };
+        var bootstrap = OptionParsers.NotBlank(new Option<string>("--bootstrap-servers") { Description = "Broker list (host:port,...).", Required = true });
+        var topic = OptionParsers.TopicNames(new Option<string>("--topic") { Description = "The topic to read (every partition).", Required = true });
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the oldest record the broker keeps (otherwise at the end: only records written from now on)." };
         var follow = new Option<bool>("--follow") { Description = "Keep reading new records until Ctrl+C (otherwise stop at the end of every partition)." };
         var maxRecords = OptionParsers.WholeNumber("--max-records", "Stop after this many records (0: no limit).", 0, 0);
         var isolation = new Option<string>("--isolation") { Description = "What counts as committed: 'broker' (read_committed: Apache Kafka), 'marker' (the worker's offset markers in its changelog: the embedded broker, which shows aborted records), or 'auto' (marker on the embedded broker, broker otherwise).", DefaultValueFactory = _ => "auto" };
         isolation.AcceptOnlyFromAmong("auto", "broker", "marker");
-        var changelog = new Option<string[]>("--changelog") { Description = "The worker's changelog topic (StreamSeq:Kafka:ChangelogTopic), read for its offset markers under the marker rule (repeatable, when workers wrote to more than one).", DefaultValueFactory = _ => [CommittedReaderOptions.DefaultChangelogTopic], AllowMultipleArgumentsPerToken = false };
+        var changelog = OptionParsers.TopicNames(new Option<string[]>("--changelog") { Description = "The worker's changelog topic (StreamSeq:Kafka:ChangelogTopic), read for its offset markers under the marker rule (repeatable, when workers wrote to more than one).", DefaultValueFactory = _ => [CommittedReaderOptions.DefaultChangelogTopic], AllowMultipleArgumentsPerToken = false });
         var format = new Option<string>("--format") { Description = "Each line: 'value' (the record's value: for output topics the same line as streamseq run), 'record' (topic, partition, offset, timestamp, key, headers, value), or 'input' (the value with the key as its 'stream' field: the JSON Lines input of streamseq run).", DefaultValueFactory = _ => "value" };
         format.AcceptOnlyFromAmong("value", "record", "input");
         var client = new Option<string[]>("--client") { Description = "Extra librdkafka setting key=value (repeatable), e.g. security.protocol=SASL_SSL.", AllowMultipleArgumentsPerToken = false };

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using StreamSeq.Kafka;
 using StreamSeq.Kafka.Transport;
 
 namespace StreamSeq.Worker.Configuration;
@@ -10,7 +11,20 @@ public sealed class KnownSettingsValidator : IValidateOptions<KafkaTransportOpti
     public ValidateOptionsResult Validate(string? name, KafkaTransportOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var topics = new[] { options.InputTopic, options.FilteredTopic, options.SmoothedTopic, options.ForecastTopic, options.AnomalyTopic, options.DeadLetterTopic, options.ChangelogTopic };
+        var named = new (string Key, string Topic)[]
+        {
+            (nameof(options.InputTopic), options.InputTopic), (nameof(options.FilteredTopic), options.FilteredTopic),
+            (nameof(options.SmoothedTopic), options.SmoothedTopic), (nameof(options.ForecastTopic), options.ForecastTopic),
+            (nameof(options.AnomalyTopic), options.AnomalyTopic), (nameof(options.DeadLetterTopic), options.DeadLetterTopic),
+            (nameof(options.ChangelogTopic), options.ChangelogTopic),
+        };
+        var invalid = named.Select(n => (n.Key, Problem: KafkaTopicName.Problem(n.Topic))).Where(n => n.Problem is not null).Select(n => $"StreamSeq:Kafka:{n.Key}: {n.Problem}").ToList();
+        if (invalid.Count > 0)
+        {
+            return ValidateOptionsResult.Fail(invalid);
+        }
+
+        var topics = named.Select(n => n.Topic).ToArray();
         var duplicate = topics.GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {

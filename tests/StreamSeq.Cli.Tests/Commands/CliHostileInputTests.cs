@@ -27,6 +27,8 @@ public sealed class CliHostileInputTests : IDisposable
         DetectCommand.Create(stdout, stderr),
         GenerateCommand.Create(stdout, stderr),
         PlotCommand.Create(stdout, stderr),
+        ReadCommand.Create(() => Stream.Null, stderr),
+        BrokerCommand.Create(stdout, stderr),
     ];
 
     private static (int Code, string Errors) Invoke(params string[] args)
@@ -262,5 +264,32 @@ public sealed class CliHostileInputTests : IDisposable
 
         Assert.Equal(CliErrors.InvalidInput, code);
         Assert.Contains("blank.csv:1: the first line is blank; it must be the header 'stream,time,<values...>'.", errors, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("run", "--on-error", "maybe", "error: Argument 'maybe' not recognized. Must be one of: 'skip', 'fail'")]
+    [InlineData("fit", "--method", "newton", "error: Argument 'newton' not recognized. Must be one of: 'mle', 'em', 'bptt'")]
+    public void Option_ValueNotAmongTheChoices_ListsThemOnTheErrorLine(string command, string option, string value, string message)
+    {
+        var (code, errors) = Invoke(command, "-m", Nile, "-i", NileCsv, "-o", Path.Combine(dir, "o.jsonl"), option, value);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal(message, errors.Split('\n')[0].TrimEnd());
+    }
+
+    [Theory]
+    [InlineData("error: --topic: a topic name must not be empty.", "read", "--bootstrap-servers", "127.0.0.1:1", "--topic", "", "--from-beginning")]
+    [InlineData("error: --changelog: '..' is not a valid topic name.", "read", "--bootstrap-servers", "127.0.0.1:1", "--topic", "t", "--changelog", "..", "--from-beginning")]
+    [InlineData("error: --bootstrap-servers: must not be empty.", "read", "--bootstrap-servers", " ", "--topic", "t", "--from-beginning")]
+    [InlineData("error: --bootstrap-servers: must not be empty.", "simulate", "--bootstrap-servers", "", "--rounds", "1")]
+    [InlineData("error: --topic: 'pump 7' has the character U+0020 at position 5; a topic name uses only letters a-z and A-Z, digits, '.', '_' and '-'.", "simulate", "--bootstrap-servers", "127.0.0.1:1", "--topic", "pump 7", "--rounds", "1")]
+    [InlineData("error: --topic 'a/b:3': 'a/b' has '/' at position 2; a topic name uses only letters a-z and A-Z, digits, '.', '_' and '-'.", "broker", "--topic", "a/b:3")]
+    public void Kafka_BlankBrokerListOrATopicNameKafkaRefuses_IsAUsageErrorAtOnce(string message, params string[] args)
+    {
+        // Before, read with these waited for its client's 20-second connection timeout and then failed without naming the option.
+        var (code, errors) = Invoke(args);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal(message, errors.Split('\n')[0].TrimEnd());
     }
 }

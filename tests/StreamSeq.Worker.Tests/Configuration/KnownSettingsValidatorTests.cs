@@ -19,4 +19,18 @@ public sealed class KnownSettingsValidatorTests
 
     [Fact]
     public void Validate_Defaults_Succeed() => Assert.True(new KnownSettingsValidator().Validate(null, new KafkaTransportOptions()).Succeeded);
+
+    [Fact]
+    public void Validate_TopicNamesKafkaRefuses_FailsNamingEverySetting()
+    {
+        var result = new KnownSettingsValidator().Validate(null, new KafkaTransportOptions { InputTopic = "sensor readings", ChangelogTopic = new string('c', 250) });
+
+        Assert.True(result.Failed);
+        Assert.Equal(
+            [
+                "StreamSeq:Kafka:InputTopic: 'sensor readings' has the character U+0020 at position 7; a topic name uses only letters a-z and A-Z, digits, '.', '_' and '-'.",
+                "StreamSeq:Kafka:ChangelogTopic: a topic name has at most 249 characters, this one has 250.",
+            ],
+            result.Failures);
+    }
 }

@@ -56,6 +56,18 @@ public sealed class WorkerSettingsTests
         Assert.Contains(key, problem, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Load_TopicNameKafkaRefuses_StopsBeforeAnyClientNamingTheSetting()
+    {
+        var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?>
+        {
+            ["StreamSeq:Kafka:BootstrapServers"] = "kafka:9092",
+            ["StreamSeq:Kafka:AnomalyTopic"] = "alerts/pump",
+        })));
+
+        Assert.Equal("StreamSeq:Kafka:AnomalyTopic: 'alerts/pump' has '/' at position 7; a topic name uses only letters a-z and A-Z, digits, '.', '_' and '-'.", Assert.Single(e.Problems));
+    }
+
     [Theory]
     [InlineData("memory", "all", "StreamSeq:Processing:Standby: all needs StreamSeq:Processing:StateStore=rocksdb (a standby copy is a disk store), got StateStore=memory.")]
     [InlineData("rocksdb", "some", "StreamSeq:Processing:Standby: must be none or all, got 'some'.")]
