@@ -1,4 +1,3 @@
-using System.CommandLine;
 using StreamSeq.Cli.Commands;
 using StreamSeq.Testing;
 
@@ -19,22 +18,10 @@ public sealed class CliHostileInputTests : IDisposable
 
     private static string Nile => RepositoryFiles.Path("examples", "nile.json");
 
-    private static RootCommand Root(TextWriter stdout, TextWriter stderr) =>
-    [
-        RunCommand.Create(stdout, stderr),
-        FitCommand.Create(stdout, stderr),
-        SimulateCommand.Create(stdout, stderr),
-        DetectCommand.Create(stdout, stderr),
-        GenerateCommand.Create(stdout, stderr),
-        PlotCommand.Create(stdout, stderr),
-        ReadCommand.Create(() => Stream.Null, stderr),
-        BrokerCommand.Create(stdout, stderr),
-    ];
-
     private static (int Code, string Errors) Invoke(params string[] args)
     {
         var errors = new StringWriter();
-        var code = Task.Run(() => CliInvocation.RunAsync(Root(TextWriter.Null, errors), args, TextWriter.Null, errors)).Result;
+        var code = Task.Run(() => CliInvocation.RunAsync(CliCommands.Root(TextWriter.Null, errors, () => Stream.Null), args, TextWriter.Null, errors)).Result;
         return (code, errors.ToString());
     }
 

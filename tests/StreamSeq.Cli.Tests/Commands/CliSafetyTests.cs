@@ -13,20 +13,10 @@ public sealed class CliSafetyTests : IDisposable
 
     private static string Nile => RepositoryFiles.Path("examples", "nile.json");
 
-    private static RootCommand Root(TextWriter stdout, TextWriter stderr) =>
-    [
-        RunCommand.Create(stdout, stderr),
-        FitCommand.Create(stdout, stderr),
-        SimulateCommand.Create(stdout, stderr),
-        DetectCommand.Create(stdout, stderr),
-        GenerateCommand.Create(stdout, stderr),
-        PlotCommand.Create(stdout, stderr),
-    ];
-
     private (int Code, string Errors) Invoke(params string[] args)
     {
         var errors = new StringWriter();
-        var code = Task.Run(() => CliInvocation.RunAsync(Root(TextWriter.Null, errors), args, TextWriter.Null, errors)).Result;
+        var code = Task.Run(() => CliInvocation.RunAsync(CliCommands.Root(TextWriter.Null, errors, () => Stream.Null), args, TextWriter.Null, errors)).Result;
         return (code, errors.ToString());
     }
 

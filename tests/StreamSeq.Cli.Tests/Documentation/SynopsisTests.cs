@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text.RegularExpressions;
 using StreamSeq.Cli.Commands;
 using StreamSeq.Testing;
@@ -14,17 +13,7 @@ public sealed partial class SynopsisTests
     [Fact]
     public void Synopsis_InTheReadme_NamesOnlyCommandsAndOptionsThatExist()
     {
-        var commands = new Command[]
-        {
-            RunCommand.Create(TextWriter.Null, TextWriter.Null),
-            FitCommand.Create(TextWriter.Null, TextWriter.Null),
-            SimulateCommand.Create(TextWriter.Null, TextWriter.Null),
-            DetectCommand.Create(TextWriter.Null, TextWriter.Null),
-            GenerateCommand.Create(TextWriter.Null, TextWriter.Null),
-            PlotCommand.Create(TextWriter.Null, TextWriter.Null),
-            ReadCommand.Create(() => Stream.Null, TextWriter.Null),
-            BrokerCommand.Create(TextWriter.Null, TextWriter.Null),
-        }.ToDictionary(c => c.Name);
+        var commands = CliCommands.Root(TextWriter.Null, TextWriter.Null, () => Stream.Null).Subcommands.ToDictionary(c => c.Name);
 
         var synopsis = Synopsis(File.ReadAllText(RepositoryFiles.Path("README.md")));
         var named = new HashSet<string>();
