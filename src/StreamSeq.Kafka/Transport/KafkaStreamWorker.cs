@@ -373,7 +373,13 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Span<char> keyChars = stackalloc char[Math.Min(message.Key?.Length ?? 0, ChangelogKeys.MaxStreamIdBytes)];
         var keyLength = 0;
         string? keyProblem = null;
-        if (message.Key is { Length: > 0 } keyBytes && !ChangelogKeys.TryDecodeStreamId(keyBytes, keyChars, out keyLength, out keyProblem))
+        if (message.Key is not { Length: > 0 })
+        {
+            // Without a key the producer's partitioner scatters a stream's records over partitions, and so its state: a
+            // 'stream' field in the value cannot stand in for the key.
+            processor.DeadLetter(DeadLetterReason.MissingKey, "record has no key: the Kafka key is the stream id (a 'stream' field in the value does not replace it).", source, value, sink);
+        }
+        else if (!ChangelogKeys.TryDecodeStreamId(message.Key, keyChars, out keyLength, out keyProblem))
         {
             processor.DeadLetter(DeadLetterReason.InvalidKey, keyProblem!, source, value, sink);
         }

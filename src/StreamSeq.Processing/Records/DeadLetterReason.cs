@@ -41,4 +41,10 @@ public enum DeadLetterReason
 
     /// <summary>The record was processed but some of its output records exceed the broker's message size.</summary>
     OutputTooLarge,
+
+    /// <summary>
+    /// The record carries a stream id in its value (a <c>stream</c> field) that differs from its transport key, the stream
+    /// id that decides its partition.
+    /// </summary>
+    KeyMismatch,
 }

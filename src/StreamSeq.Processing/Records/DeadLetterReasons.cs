@@ -18,6 +18,7 @@ public static class DeadLetterReasons
         DeadLetterReason.ConflictingDuplicate => "conflicting-duplicate",
         DeadLetterReason.InvalidKey => "invalid-key",
         DeadLetterReason.OutputTooLarge => "output-too-large",
+        DeadLetterReason.KeyMismatch => "key-mismatch",
         _ => "unknown",
     };
 }

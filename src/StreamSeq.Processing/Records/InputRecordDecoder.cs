@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace StreamSeq.Processing.Records;
 
@@ -36,7 +38,10 @@ public sealed class InputRecordDecoder
 
     /// <summary>Decodes one record.</summary>
     /// <param name="json">The record's bytes.</param>
-    /// <param name="key">The stream id from the transport; empty when the record carries a <c>stream</c> field.</param>
+    /// <param name="key">
+    /// The stream id from the transport; empty when the record carries a <c>stream</c> field. When both are given they
+    /// must be equal.
+    /// </param>
     /// <param name="fallbackTime">Time used when the record has none (NaN: none available).</param>
     /// <param name="source">Where the record came from.</param>
     /// <param name="record">The decoded record (valid until the next call).</param>
@@ -58,6 +63,19 @@ public sealed class InputRecordDecoder
         {
             reason = DeadLetterReason.TooLarge;
             error = $"record is {json.Length} bytes, above the limit of {maxBytes}.";
+            return false;
+        }
+
+        if (json.IsEmpty)
+        {
+            error = "record is empty (0 bytes; a Kafka tombstone has no value): it must be a JSON object.";
+            return false;
+        }
+
+        // Every byte, not only those the reader decodes: the reader skips ignored fields without checking their strings.
+        if (!Utf8.IsValid(json))
+        {
+            error = $"record is not valid UTF-8 (invalid sequence at byte {FirstInvalidUtf8(json) + 1}).";
             return false;
         }
 
@@ -185,6 +203,12 @@ public sealed class InputRecordDecoder
         if (streamLength >= 0)
         {
             stream = streamChars.AsSpan(0, streamLength);
+            if (!key.IsEmpty && !stream.SequenceEqual(key))
+            {
+                reason = DeadLetterReason.KeyMismatch;
+                error = $"field 'stream' (\"{Shorten(stream)}\") differs from the record's key (\"{Shorten(key)}\"), which is the stream id.";
+                return false;
+            }
         }
 
         if (stream.IsEmpty)
@@ -208,6 +232,30 @@ public sealed class InputRecordDecoder
         record = new InputRecord(stream, time.Value, values.AsSpan(0, valueCount), source, control.AsSpan(0, Math.Max(controlCount, 0)), default, json);
         error = null;
         return true;
+    }
+
+    /// <summary>The index of the first byte of the first invalid UTF-8 sequence (the text is known to hold one).</summary>
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> text)
+    {
+        var at = 0;
+        while (at < text.Length && Rune.DecodeFromUtf8(text[at..], out _, out var consumed) == System.Buffers.OperationStatus.Done)
+        {
+            at += consumed;
+        }
+
+        return at;
+    }
+
+    /// <summary>A stream id for a message: control characters escaped, at most 100 characters.</summary>
+    private static string Shorten(ReadOnlySpan<char> id)
+    {
+        var text = new StringBuilder();
+        foreach (var c in id[..Math.Min(id.Length, 100)])
+        {
+            _ = char.IsControl(c) ? text.Append($"\\u{(int)c:x4}") : text.Append(c);
+        }
+
+        return id.Length > 100 ? text.Append("...").ToString() : text.ToString();
     }
 
     private static string Twice(string field) => $"field '{field}' appears twice (a record gives each field once).";

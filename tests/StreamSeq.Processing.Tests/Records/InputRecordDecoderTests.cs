@@ -92,6 +92,47 @@ public sealed class InputRecordDecoderTests
         Assert.Equal(DeadLetterReason.MissingKey, r.Reason);
     }
 
+    [Theory]
+    [InlineData("s1", """{"stream":"s1","values":[1]}""", true, "")]
+    [InlineData("s1", """{"stream":"s2","values":[1]}""", false, "field 'stream' (\"s2\") differs from the record's key (\"s1\"), which is the stream id.")]
+    [InlineData("s1", """{"stream":"\u0000offset\u0000in\u00000","values":[1]}""", false, "field 'stream' (\"\\u0000offset\\u0000in\\u00000\") differs")]
+    [InlineData("s1", """{"stream":"S1","values":[1]}""", false, "field 'stream' (\"S1\") differs")]
+    public void TryDecode_KeyAndStreamField_MustNameTheSameStream(string key, string json, bool ok, string message)
+    {
+        var r = Decode(json, key: key);
+
+        Assert.Equal(ok, r.Ok);
+        if (!ok)
+        {
+            Assert.Equal(DeadLetterReason.KeyMismatch, r.Reason);
+            Assert.StartsWith(message, r.Error, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void TryDecode_EmptyRecord_IsUnparseableSayingSo()
+    {
+        var decoder = new InputRecordDecoder();
+
+        Assert.False(decoder.TryDecode([], "s1", 0, Src, out _, out var reason, out var error));
+        Assert.Equal(DeadLetterReason.Unparseable, reason);
+        Assert.Equal("record is empty (0 bytes; a Kafka tombstone has no value): it must be a JSON object.", error);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xe9 }, 23)] // Latin-1 'é' in a field the reader skips
+    [InlineData(new byte[] { 0xed, 0xa0, 0x80 }, 23)] // a UTF-16 surrogate encoded as UTF-8
+    [InlineData(new byte[] { 0xc3, 0xa9, 0xc0, 0xaf }, 25)] // a valid 'é', then an overlong '/'
+    public void TryDecode_InvalidUtf8AnywhereInTheRecord_IsUnparseableNamingTheByte(byte[] bad, int at)
+    {
+        var json = (byte[])[.. "{\"values\":[1],\"note\":\""u8, .. bad, .. "\"}"u8];
+        var decoder = new InputRecordDecoder();
+
+        Assert.False(decoder.TryDecode(json, "s1", 0, Src, out _, out var reason, out var error));
+        Assert.Equal(DeadLetterReason.Unparseable, reason);
+        Assert.Equal($"record is not valid UTF-8 (invalid sequence at byte {at}).", error);
+    }
+
     [Fact]
     public void TryDecode_OversizedRecord_IsTooLarge()
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using StreamSeq.Kafka.Transport;
+using StreamSeq.Processing.Processor;
 using StreamSeq.Worker.Tests.Support;
 using static StreamSeq.Worker.Tests.Integration.ExactlyOnceTests;
 
@@ -155,6 +156,115 @@ public sealed class PoisonRecordTests
         Assert.DoesNotContain(bed.ReadCommitted(bed.Options.FilteredTopic).Keys, k => k.StartsWith("temperature-", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Run_PoisonOfEveryKindBeforeAndAfterARestart_EachRecordDeadLetteredOnceWithItsReasonAndTheGoodStreamsUnharmed()
+    {
+        using var bed = new KafkaTestBed("poison-kinds");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 1, horizon: 1);
+        var processing = new ProcessorOptions { MaxTimeSkew = TimeSpan.FromHours(1) };
+        var good = TestInput.Generate(streams: 12, perStream: 30, seed: 3);
+        var (first, second) = (good.Count / 3, 2 * good.Count / 3);
+        static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+        static byte[] Reading(string fields) => Utf8("{" + fields + "}");
+        const string T = "\"time\":\"2026-01-01T00:09:30Z\"";
+
+        // Each is one bad record; the reason it must be dead-lettered with, and a part of the message naming the problem.
+        var poison = new List<(KafkaTestBed.RawRecord Record, string Reason, string Says)>
+        {
+            (new(Utf8("sensor-0001"), null), "unparseable", "a Kafka tombstone has no value"),
+            (new(Utf8("sensor-0001"), []), "unparseable", "record is empty"),
+            (new(Utf8("sensor-0001"), Utf8("{")), "unparseable", "invalid JSON"),
+            (new(null, Reading(T + ",\"values\":[1]"), 0), "missing-key", "record has no key"),
+            (new([], Reading(T + ",\"values\":[1]"), 3), "missing-key", "record has no key"),
+            // Before: processed under the 'stream' field, so in another partition than the stream's own, splitting its state.
+            (new(null, Reading("\"stream\":\"sensor-0002\"," + T + ",\"values\":[1]"), 1), "missing-key", "does not replace it"),
+            (new(Utf8("sensor-0002"), Reading("\"stream\":\"sensor-0003\"," + T + ",\"values\":[1]")), "key-mismatch", "field 'stream' (\"sensor-0003\") differs from the record's key (\"sensor-0002\")"),
+            // Before: a state written under partition 2's offset-marker key, which its restore then read as a marker and failed on.
+            (new(Utf8("marker-poison"), Reading("\"stream\":\"\\u0000offset\\u0000streamseq.readings\\u00002\"," + T + ",\"values\":[1]"), 2), "key-mismatch", "(\"\\u0000offset\\u0000streamseq.readings\\u00002\")"),
+            // Before: invalid UTF-8 in a field the reader skipped was not noticed, and the record was processed.
+            (new(Utf8("sensor-0004"), [.. Utf8("{" + T + ",\"values\":[1],\"note\":\"caf"), 0xe9, .. Utf8("\"}")]), "unparseable", "not valid UTF-8 (invalid sequence at byte 56)"),
+            (new(Utf8("sensor-0004"), [0xff, 0xfe, 0x00]), "unparseable", "not valid UTF-8 (invalid sequence at byte 1)"),
+            (new(Utf8("sensor-0004"), [.. Reading(T + ",\"values\":[1]"), 0]), "unparseable", "invalid JSON"),
+            (new(Utf8("sensor-0004"), Utf8("{\"time\":\"2026-01-01T00:09:30Z\0\",\"values\":[1]}")), "unparseable", "invalid JSON"),
+            (new(Utf8("sensor-0005"), Reading(T + ",\"values\":[1],\"x\":" + new string('[', 5000) + new string(']', 5000))), "unparseable", "maximum configured depth"),
+            (new(Utf8("sensor-0005"), Reading(T + ",\"values\":[" + string.Join(",", Enumerable.Repeat("0", 530_000)) + "]")), "too-large", "above the limit of 1048576"),
+            (new(Utf8("sensor-0005"), Reading(T + ",\"values\":[" + string.Join(",", Enumerable.Repeat("0", 2000)) + "]")), "too-large", "more than the limit of 1024 components"),
+            (new(Utf8("sensor-0006"), Reading(T + ",\"values\":[1,2]")), "wrong-dimension", "has 2 values but model 'level' observes 1"),
+            (new(Utf8("sensor-0006"), Reading(T + ",\"values\":[\"Infinity\"]")), "unparseable", "must be a finite number"),
+            (new(Utf8("sensor-0006"), Reading(T + ",\"values\":[1e999]")), "unparseable", "not a finite number"),
+            (new(Utf8("sensor-0007"), Reading("\"time\":\"NaN\",\"values\":[1]")), "unparseable", "not an ISO-8601 date-time"),
+            (new(Utf8("sensor-0007"), Reading("\"time\":-1,\"values\":[1]")), "too-late", "is before stream 'sensor-0007''s last processed time"),
+            (new(Utf8("sensor-0007"), Reading("\"time\":1e300,\"values\":[1]")), "time-out-of-range", "outside the years 1 to 9999"),
+            (new(Utf8("sensor-0007"), Reading("\"time\":\"0001-01-01T00:00:00Z\",\"values\":[1]")), "too-late", "is before stream"),
+            (new(Utf8("sensor-0007"), Reading("\"time\":\"9999-12-31T23:59:59Z\",\"values\":[1]")), "time-out-of-range", "9999"),
+            (new(Utf8("sensor-0007"), Reading("\"time\":\"2100-01-01T00:00:00Z\",\"values\":[1]")), "too-far-ahead", "ahead of the later of"),
+            (new(Utf8("sensor-0008"), Reading("\"time\":\"2026-01-01T00:00:30Z\",\"values\":[1]")), "too-late", "is before stream 'sensor-0008''s last processed time"),
+            (new(Utf8("sensor-" + new string('x', 1_000_000)), Reading(T + ",\"values\":[1]"), 3), "invalid-key", "above the limit of 1024"),
+        };
+
+        // Odd but valid: processed as `streamseq run` processes them (a 1e308 reading is skipped by the filter).
+        var routeHeader = new Headers { { "sensor-type", new byte[300_000] } };
+        var junkHeader = new Headers { { "x-junk", new byte[500_000] } };
+        var odd = new List<(KafkaTestBed.RawRecord Record, string Stream, string Value)>
+        {
+            (new(Utf8("sensor-0009"), null), "sensor-0009", "{" + T + ",\"values\":[1e308]}"),
+            (new(Utf8("sensor-0011"), null), "sensor-0011", "{\"stream\":\"sensor-0011\"," + T + ",\"values\":[1]}"),
+            (new(Utf8("ctl-\u0001\u001f\n\t\"\\"), null), "ctl-\u0001\u001f\n\t\"\\", "{" + T + ",\"values\":[1]}"),
+            (new(Utf8("headers-1"), null, null, junkHeader), "headers-1", "{" + T + ",\"values\":[2]}"),
+            (new(Utf8("headers-2"), null, null, routeHeader), "headers-2", "{" + T + ",\"values\":[3]}"),
+        };
+        var oddRecords = odd.Select(o => o.Record with { Value = Utf8(o.Value) }).ToList();
+
+        var positions = new List<TopicPartitionOffset>();
+        bed.Produce(good[..first]);
+        using (var w = bed.StartInProcess(router, "w1", processing: processing))
+        {
+            bed.WaitForFiltered(first, TimeSpan.FromSeconds(90));
+            positions.AddRange(bed.ProduceRaw([.. poison.Select(p => p.Record), .. oddRecords])[..poison.Count]);
+            bed.Produce(good[first..second]);
+            bed.WaitForFiltered(second + odd.Count, TimeSpan.FromSeconds(90));
+            WaitUntil(() => w.Worker.Status.Lag == 0 && w.Worker.Status.DeadLetters == poison.Count, "every record to be committed");
+            Assert.True(w.Worker.Status.Ready);
+        }
+
+        // The same poison after a restart: the restore reads a changelog the poison did not touch, and each record is
+        // dead-lettered once more (it is a new record), never the first ones again.
+        using (var w = bed.StartInProcess(router, "w1", processing: processing))
+        {
+            positions.AddRange(bed.ProduceRaw([.. poison.Select(p => p.Record)]));
+            bed.Produce(good[second..]);
+            bed.WaitForFiltered(good.Count + odd.Count, TimeSpan.FromSeconds(90));
+            WaitUntil(() => w.Worker.Status.Lag == 0 && w.Worker.Status.DeadLetters == poison.Count, "every record to be committed");
+            Assert.True(w.Worker.Status.Ready);
+            Assert.Equal(12 + 3, w.Worker.Status.LiveStreams);
+        }
+
+        OutputAssert.ExactlyOnce(bed, bed.Expected([.. good[..first], .. odd.Select(o => (o.Stream, o.Value)), .. good[first..]], router));
+        var letters = bed.ReadCommittedMessages(bed.Options.DeadLetterTopic);
+        Assert.Equal(2 * poison.Count, letters.Count);
+        var bySource = letters.ToDictionary(l => (PartitionOf(l), long.Parse(Header(l, DeadLetterHeaders.SourceOffset), CultureInfo.InvariantCulture)));
+        for (var i = 0; i < positions.Count; i++)
+        {
+            var (record, reason, says) = poison[i % poison.Count];
+            Assert.True(bySource.TryGetValue((positions[i].Partition.Value, positions[i].Offset.Value), out var letter), $"no dead letter for {reason} ({says}) at {positions[i]}");
+            Assert.Equal(reason, Header(letter, DeadLetterHeaders.Kind));
+            Assert.Contains(says, Header(letter, DeadLetterHeaders.Message), StringComparison.Ordinal);
+
+            // The original bytes (their leading bytes when the dead letter had to be cut to fit the message size).
+            Assert.True((record.Key ?? []).AsSpan().StartsWith(letter.Key ?? []) && (record.Value ?? []).AsSpan().StartsWith(letter.Value ?? []), $"{reason} ({says}): not the original bytes");
+        }
+
+        // No state under another partition's stream or a reserved key: each changelog partition holds its own marker and
+        // the states of streams whose records it received.
+        for (var p = 0; p < KafkaTestBed.InputPartitions; p++)
+        {
+            var marker = ChangelogKeys.OffsetKey(bed.Options.InputTopic, p);
+            var keys = bed.ReadPartition(bed.Options.ChangelogTopic, p).Select(m => m.Key).Distinct(new ByteArrayComparer()).ToList();
+            Assert.All(keys.Where(k => ChangelogKeys.IsOffsetKey(k)), k => Assert.Equal(marker, k));
+            Assert.DoesNotContain(keys, k => Encoding.UTF8.GetString(k) is "sensor-0002" or "sensor-0003" && p != PartitionOfStream(bed, Encoding.UTF8.GetString(k)));
+        }
+    }
+
     /// <summary>A linear-Gaussian model whose state covariance is dense after one step (every state couples to every other).</summary>
     private static string DenseModel(string name, int n)
     {
@@ -171,6 +281,10 @@ public sealed class PoisonRecordTests
             """;
     }
 
+    /// <summary>The input partition a stream's good records went to (the changelog partition its state belongs in).</summary>
+    private static int PartitionOfStream(KafkaTestBed bed, string stream) =>
+        Enumerable.Range(0, KafkaTestBed.InputPartitions).Single(p => bed.ReadPartition(bed.Options.InputTopic, p).Any(m => m.Key is { } k && Encoding.UTF8.GetString(k) == stream));
+
     private static int PartitionOf(Message<byte[], byte[]> deadLetter) =>
         int.Parse(Header(deadLetter, DeadLetterHeaders.SourcePartition), CultureInfo.InvariantCulture);
 
@@ -186,6 +300,18 @@ public sealed class PoisonRecordTests
     /// </summary>
     private static long WireSize(Message<byte[], byte[]> m) =>
         36 + (m.Key?.Length ?? 0) + (m.Value?.Length ?? 0) + m.Headers.Sum(h => Varint(h.Key.Length) + h.Key.Length + Varint(h.GetValueBytes().Length) + h.GetValueBytes().Length);
+
+    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
+    {
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj)
+        {
+            var hash = default(HashCode);
+            hash.AddBytes(obj);
+            return hash.ToHashCode();
+        }
+    }
 
     private static int Varint(int length) => length < 64 ? 1 : length < 8192 ? 2 : 3;
 }

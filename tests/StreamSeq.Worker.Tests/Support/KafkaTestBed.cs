@@ -120,15 +120,22 @@ internal sealed class KafkaTestBed : IDisposable
     /// Produces records given as raw bytes (keys that are not UTF-8, values of any size up to 20 MB) to the input topic,
     /// to a given partition or by key, and returns where each landed.
     /// </summary>
-    public List<TopicPartitionOffset> ProduceRaw(IReadOnlyList<(byte[] Key, byte[] Value, int? Partition)> records)
+    public List<TopicPartitionOffset> ProduceRaw(IReadOnlyList<(byte[] Key, byte[] Value, int? Partition)> records) =>
+        ProduceRaw([.. records.Select(r => new RawRecord(r.Key, r.Value, r.Partition))]);
+
+    /// <summary>
+    /// Produces records as they are given, null keys, null values (tombstones) and headers included, to a given
+    /// partition or by key (a null key lets the client choose), and returns where each landed.
+    /// </summary>
+    public List<TopicPartitionOffset> ProduceRaw(IReadOnlyList<RawRecord> records)
     {
         var config = new ProducerConfig { BootstrapServers = Cluster.BootstrapServers, EnableIdempotence = true, LingerMs = 5, MessageMaxBytes = 20_000_000 };
         using var producer = new ProducerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
         var positions = new List<TopicPartitionOffset>(records.Count);
-        foreach (var (key, value, partition) in records)
+        foreach (var r in records)
         {
-            var target = new TopicPartition(Options.InputTopic, partition is int p ? new Partition(p) : Partition.Any);
-            var result = producer.ProduceAsync(target, new Message<byte[], byte[]> { Key = key, Value = value }).GetAwaiter().GetResult();
+            var target = new TopicPartition(Options.InputTopic, r.Partition is int p ? new Partition(p) : Partition.Any);
+            var result = producer.ProduceAsync(target, new Message<byte[], byte[]> { Key = r.Key!, Value = r.Value!, Headers = r.Headers }).GetAwaiter().GetResult();
             positions.Add(result.TopicPartitionOffset);
         }
 
@@ -321,6 +328,9 @@ internal sealed class KafkaTestBed : IDisposable
         CommitGroupOffsets = o.CommitGroupOffsets,
         ChangelogTopic = o.ChangelogTopic,
     };
+
+    /// <summary>An input record as raw bytes: a null key or value is produced as null (a tombstone's value).</summary>
+    internal sealed record RawRecord(byte[]? Key, byte[]? Value, int? Partition = null, Headers? Headers = null);
 
     internal sealed class WorkerHandle : IDisposable
     {

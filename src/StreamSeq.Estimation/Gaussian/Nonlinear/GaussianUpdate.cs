@@ -27,7 +27,10 @@ internal static class GaussianUpdate
     /// Linearised update with the Joseph form: S = H_o P⁻ H_o' + R_oo (taken from the full predictive covariance),
     /// K = P⁻ H_o' S⁻¹, a = a⁻ + K v, P = (I − K H_o) P⁻ (I − K H_o)' + K R_oo K', symmetrised.
     /// </summary>
-    /// <returns>False when S is not positive definite (the update is skipped).</returns>
+    /// <returns>
+    /// False when S is not positive definite, or when the squared Mahalanobis distance of the innovation overflows (a
+    /// reading such as 1e308: scored with log-likelihood −∞ and NIS +∞, as the Kalman filter does); the update is skipped.
+    /// </returns>
     public static bool Joseph(
         int n,
         int m,
@@ -72,6 +75,13 @@ internal static class GaussianUpdate
         Dense.Multiply(ho, k, n, cov, n, kt);
         Dense.CholeskySolve(s, k, kt, n);
         Statistics(s, k, v, arena.Take(k), estimate);
+        if (!double.IsFinite(estimate.NormalizedInnovationSquared))
+        {
+            KalmanFilter.SkipReading(estimate, k);
+            arena.Release(mark);
+            return false;
+        }
+
         for (var i = 0; i < n; i++)
         {
             var acc = 0.0;
@@ -116,7 +126,7 @@ internal static class GaussianUpdate
     /// Sigma-point update: K = P_xz,o S_oo⁻¹, a = a⁻ + K v, P = P⁻ − K S_oo K' (FilterPy's form), with the
     /// state–observation cross-covariance P_xz (n×m) and S the full predictive covariance of y.
     /// </summary>
-    /// <returns>False when S_oo is not positive definite (the update is skipped).</returns>
+    /// <returns>False when S_oo is not positive definite, or the innovation's squared Mahalanobis distance overflows (the update is skipped).</returns>
     public static bool CrossCovariance(
         int n,
         int m,
@@ -172,6 +182,13 @@ internal static class GaussianUpdate
 
         SolveWithCholesky(l, inverseDiagonal, k, kt, n);
         Statistics(l, k, v, z, estimate);
+        if (!double.IsFinite(estimate.NormalizedInnovationSquared))
+        {
+            KalmanFilter.SkipReading(estimate, k);
+            arena.Release(mark);
+            return false;
+        }
+
         for (var i = 0; i < n; i++)
         {
             var acc = 0.0;

@@ -200,6 +200,36 @@ public sealed class NonlinearGuardRailTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Filters))]
+    public void Step_ReadingWhoseInnovationOverflows_SkippedScoredAsImpossibleAndTheStreamGoesOn(string filter)
+    {
+        foreach (var model in new[] { NonlinearFixtures.PendulumModel(), NonlinearFixtures.GrowthModel() })
+        {
+            var est = Build(filter, model);
+            var state = new double[est.Info.StateLength];
+            est.Initialize(state, 0);
+            var e = new Estimate(est.Info);
+            var forecast = new Forecast(est.Info, 2);
+            est.Step(state, new Observation([0.8]), e, default);
+            foreach (var poison in new[] { 1e308, -1e308, double.MaxValue })
+            {
+                est.Step(state, new Observation([poison]), e, default);
+                Assert.Equal(EstimateFlags.ObservationSkipped, e.Flags);
+                Assert.Equal(double.NegativeInfinity, e.LogLikelihood);
+                Assert.Equal(double.PositiveInfinity, e.NormalizedInnovationSquared);
+                Assert.Equal(e.PredictedMean, e.StateMean);
+                Assert.Equal(e.PredictedCovariance, e.StateCovariance);
+                est.Forecast(state, 1.0, forecast);
+                Assert.All(forecast.StateMean, v => Assert.True(double.IsFinite(v)));
+            }
+
+            est.Step(state, new Observation([0.7]), e, default);
+            Assert.Equal(EstimateFlags.None, e.Flags & (EstimateFlags.Reinitialized | EstimateFlags.ObservationSkipped));
+            Assert.True(double.IsFinite(e.LogLikelihood));
+        }
+    }
+
     private static IEstimator Build(string filter, NonlinearGaussianModel model) => filter switch
     {
         "ekf" => new ExtendedKalmanFilter(model),
