@@ -101,12 +101,12 @@ internal sealed class StandbyApplier
         }
 
         // Markers of other input topics or partitions close nothing (as in a restore).
-        if (value is null || !key.AsSpan().SequenceEqual(markerKey))
+        if (value is null || !key.AsSpan().SequenceEqual(markerKey) || !ChangelogKeys.TryReadOffset(value, out var nextOffset))
         {
             return false;
         }
 
-        var checkpoint = new StoreCheckpoint(offset + 1, ChangelogKeys.ReadOffset(value), inputTopic);
+        var checkpoint = new StoreCheckpoint(offset + 1, nextOffset, inputTopic);
         foreach (var (stream, state) in heldBack)
         {
             if (state.Length == 0)

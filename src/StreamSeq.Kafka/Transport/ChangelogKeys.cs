@@ -81,7 +81,14 @@ public static class ChangelogKeys
         return bytes;
     }
 
-    /// <summary>Decodes a next offset.</summary>
-    public static long ReadOffset(ReadOnlySpan<byte> value) =>
-        value.Length == 8 ? BinaryPrimitives.ReadInt64LittleEndian(value) : throw new FormatException("offset marker must be 8 bytes.");
+    /// <summary>
+    /// Decodes a next offset; false for a value that is not one (not 8 bytes, or negative). Such a value under a marker
+    /// key closes nothing: the changelog falls back to the marker before it, as after an aborted transaction, instead of
+    /// blocking every restore of the partition.
+    /// </summary>
+    public static bool TryReadOffset(ReadOnlySpan<byte> value, out long nextOffset)
+    {
+        nextOffset = value.Length == 8 ? BinaryPrimitives.ReadInt64LittleEndian(value) : -1;
+        return nextOffset >= 0;
+    }
 }

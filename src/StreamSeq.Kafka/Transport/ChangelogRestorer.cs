@@ -49,6 +49,9 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         /// <summary>Records after the newest offset marker, ignored because their transaction never committed.</summary>
         public long Ignored { get; set; }
 
+        /// <summary>Records under this partition's marker key whose value is not an offset; they close nothing.</summary>
+        public long MalformedMarkers { get; set; }
+
         /// <summary>Changelog records read.</summary>
         public long Records { get; set; }
 
@@ -196,7 +199,14 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                 // Markers of other input topics or partitions (a renamed input, a changed partition count) close nothing.
                 if (key.AsSpan().SequenceEqual(markers[partition]) && message.Message.Value is { } v)
                 {
-                    result.CloseAtMarker(ChangelogKeys.ReadOffset(v), message.Offset.Value);
+                    if (ChangelogKeys.TryReadOffset(v, out var next))
+                    {
+                        result.CloseAtMarker(next, message.Offset.Value);
+                    }
+                    else
+                    {
+                        result.MalformedMarkers++;
+                    }
                 }
 
                 continue;

@@ -696,6 +696,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 offsets[partition] = nextOffset is long o ? new Offset(o) : Offset.Stored;
                 streams += kept;
                 LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, nextOffset ?? -1);
+                if (result.MalformedMarkers > 0)
+                {
+                    LogMalformedMarkers(logger, partition, result.MalformedMarkers);
+                }
                 if (disk is not null)
                 {
                     LogStoreRestored(logger, partition, result.StartOffset, result.StartedOver, disk.Path);
@@ -1081,6 +1085,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker stopped after {Records} records and {Commits} transactions")]
     private static partial void LogStopped(ILogger logger, long records, long commits);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Changelog of partition {Partition} holds {Count} records under its offset-marker key that are not offsets (written by a version that let a record's 'stream' field name the marker); they were skipped, and the partition resumed from the marker before them")]
+    private static partial void LogMalformedMarkers(ILogger logger, int partition, long count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records ({Ignored} from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state); resuming at offset {Offset}")]
     private static partial void LogRestored(ILogger logger, int partition, int streams, long records, long ignored, int rewrites, long offset);

@@ -53,6 +53,35 @@ public sealed class ChangelogRestorerTests
     }
 
     [Fact]
+    public void Restore_StateBytesUnderTheMarkerKey_CloseNothingAndTheMarkerBeforeThemCounts()
+    {
+        // What an earlier version wrote when a record's 'stream' field spelled the marker key: a stream state under it.
+        // Reading it as an offset failed every restore of the partition; it now closes nothing, like an aborted write.
+        var marker = Marker(0, 10, "t1").Item1;
+        var restored = Restore(
+            State("s1", "a", "t1"),
+            Marker(0, 10, "t1"),
+            State("s1", "x", "t2"),
+            (marker, Encoding.UTF8.GetBytes("{\"state\":\"not an offset\"}"), "t2"),
+            (marker, new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, "t2"));
+
+        Assert.Equal(10, restored.NextOffset);
+        Assert.Equal(["s1=a"], Describe(restored.States));
+        Assert.Equal(2, restored.MalformedMarkers);
+        Assert.Equal(["s1=a"], Describe(restored.Rewrites));
+
+        var later = Restore(
+            State("s1", "a", "t1"),
+            (marker, Encoding.UTF8.GetBytes("not an offset"), "t1"),
+            State("s1", "b", "t2"),
+            Marker(0, 20, "t2"));
+
+        Assert.Equal(20, later.NextOffset);
+        Assert.Equal(["s1=b"], Describe(later.States));
+        Assert.Equal(1, later.MalformedMarkers);
+    }
+
+    [Fact]
     public void Restore_NoMarkerAtAll_NothingCountsAndEveryStreamIsListed()
     {
         var restored = Restore(State("s1", "a", "t1"), State("s2", "b", "t1"));
