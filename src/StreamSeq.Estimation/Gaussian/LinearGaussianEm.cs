@@ -254,7 +254,13 @@ internal sealed partial class LinearGaussianEm
                 return double.NegativeInfinity;
             }
 
-            loglik += smoothed[s].LogLikelihood;
+            var sequenceLogLik = smoothed[s].LogLikelihood;
+            if (!double.IsFinite(sequenceLogLik) && failure.Length == 0)
+            {
+                failure = $"sequence {s} has log-likelihood {sequenceLogLik.ToString(CultureInfo.InvariantCulture)}{(double.IsNegativeInfinity(sequenceLogLik) ? ": a reading lies beyond double precision from its prediction" : string.Empty)}";
+            }
+
+            loglik += sequenceLogLik;
         }
 
         return loglik;

@@ -194,4 +194,16 @@ public sealed class LinearGaussianEmTests(ITestOutputHelper output)
         var inverse = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfRowMajor(k, k, info).Inverse();
         return [.. Enumerable.Range(0, k).Select(i => Math.Sqrt(inverse[i, i]))];
     }
+
+    [Fact]
+    public void Fit_ReadingsTooFarFromTheStartingModelForDoublePrecision_SaysWhichSequenceAndWhy()
+    {
+        var spec = ModelSpec.Parse("""{"name":"nile","kind":"linear-gaussian","transition":[[1]],"transitionNoise":[[1469.1]],"observation":[[1]],"observationNoise":[[15099]],"initialMean":[0],"initialCovariance":[[1e7]]}""");
+        var y = Enumerable.Range(0, 50).Select(i => 1e200 * (i % 7)).ToArray();
+
+        var e = Assert.Throws<ModelValidationException>(() => LinearGaussianEm.Fit(spec, [new ObservationSeries(1, [.. y.Select(v => v / 1e200)]), new ObservationSeries(1, y)], ["observationNoise"], new FitOptions()));
+
+        Assert.Equal("fit", e.Field);
+        Assert.Contains("(sequence 1 has log-likelihood -Infinity: a reading lies beyond double precision from its prediction)", e.Problem, StringComparison.Ordinal);
+    }
 }
