@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Processor;
@@ -108,11 +109,12 @@ if (settings.DashboardEnabled)
 SettingsCatalog.WarnAboutUnknown(settings.IgnoredSettings, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SettingsCatalog).FullName!));
 if (settings.Telemetry.Prometheus)
 {
-    app.MapPrometheusScrapingEndpoint(WorkerEndpoints.Metrics);
+    app.MapPrometheusScrapingEndpoint(WorkerEndpoints.Metrics).WithMetadata(new HttpMethodMetadata(WorkerApi.ReadMethods));
 }
 
-app.MapHealthChecks(WorkerEndpoints.Live, new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
-app.MapHealthChecks(WorkerEndpoints.Ready, new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WorkerApi.WriteHealthAsync });
+// Probes and scrapes read: POST, PUT or DELETE on them is 405 like on the API (health checks answer any method by default).
+app.MapHealthChecks(WorkerEndpoints.Live, new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") }).WithMetadata(new HttpMethodMetadata(WorkerApi.ReadMethods));
+app.MapHealthChecks(WorkerEndpoints.Ready, new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WorkerApi.WriteHealthAsync }).WithMetadata(new HttpMethodMetadata(WorkerApi.ReadMethods));
 app.MapWorkerApi();
 
 try

@@ -43,19 +43,47 @@ public static class DashboardEndpoints
                 context.Context.Response.Headers.XContentTypeOptions = "nosniff";
             },
         });
-        app.MapGet("/api/dashboard/streams", (HttpContext context, DashboardFeed feed, StreamWorkerService worker, WorkerReadiness readiness) =>
-            Results.Text(ListJson(feed, worker, readiness, ListQuery.From(context.Request.Query)), "application/json", Encoding.UTF8));
-        app.MapGet("/api/dashboard/events", ListEvents);
-        app.MapGet("/api/dashboard/stream", (string id, DashboardFeed feed) =>
-            feed.TryGet(id, out var view)
-                ? Results.Text(DashboardJson.Write(view.WriteHistory), "application/json", Encoding.UTF8)
-                : Results.NotFound(new { error = $"stream '{id}' has not been seen by this worker's dashboard" }));
-        app.MapGet("/api/dashboard/stream/events", StreamEvents);
+        app.MapMethods("/api/dashboard/streams", WorkerApi.ReadMethods, (HttpContext context, DashboardFeed feed, StreamWorkerService worker, WorkerReadiness readiness) =>
+            ListQuery.From(context.Request.Query, out var problem) is { } query
+                ? Results.Text(ListJson(feed, worker, readiness, query), "application/json", Encoding.UTF8)
+                : BadRequest(problem!));
+        app.MapMethods("/api/dashboard/events", WorkerApi.ReadMethods, ListEvents);
+        app.MapMethods("/api/dashboard/stream", WorkerApi.ReadMethods, (HttpContext context, DashboardFeed feed) =>
+            QueryStreamId(context, out var problem) is not { } id ? BadRequest(problem!)
+            : feed.TryGet(id, out var view) ? Results.Text(DashboardJson.Write(view.WriteHistory), "application/json", Encoding.UTF8)
+            : Results.NotFound(new { error = $"stream '{id}' has not been seen by this worker's dashboard" }));
+        app.MapMethods("/api/dashboard/stream/events", WorkerApi.ReadMethods, StreamEvents);
+    }
+
+    private static IResult BadRequest(string problem) => Results.Json(new { error = problem }, WorkerApi.Json, statusCode: StatusCodes.Status400BadRequest);
+
+    /// <summary>The <c>id</c> query parameter, decoded strictly (<see cref="StreamIdText"/>); given once.</summary>
+    private static string? QueryStreamId(HttpContext context, out string? problem)
+    {
+        var raw = StreamIdText.RawQueryValues(context.Request.QueryString.Value, "id");
+        if (raw.Count != 1)
+        {
+            problem = raw.Count == 0 ? "id: missing; give a stream id (?id=...)." : $"id: given {raw.Count} times; give one stream id.";
+            return null;
+        }
+
+        return StreamIdText.Decode(raw[0], "id", plusIsSpace: true, out problem);
     }
 
     private static async Task ListEvents(HttpContext context, DashboardFeed feed, StreamWorkerService worker, WorkerReadiness readiness, TimeProvider time, IHostApplicationLifetime lifetime)
     {
-        var query = ListQuery.From(context.Request.Query);
+        if (ListQuery.From(context.Request.Query, out var problem) is not { } query)
+        {
+            await BadRequest(problem!).ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            // The event stream's headers only: a HEAD request must not hold the connection open with frames nobody reads.
+            BeginEventStream(context);
+            return;
+        }
 
         // Event streams end when the page goes away or the worker stops (so an open page never delays shutdown).
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
@@ -74,8 +102,20 @@ public static class DashboardEndpoints
         }
     }
 
-    private static async Task StreamEvents(HttpContext context, string id, DashboardFeed feed, IOptions<DashboardSettings> settings, TimeProvider time, IHostApplicationLifetime lifetime)
+    private static async Task StreamEvents(HttpContext context, DashboardFeed feed, IOptions<DashboardSettings> settings, TimeProvider time, IHostApplicationLifetime lifetime)
     {
+        if (QueryStreamId(context, out var problem) is not { } id)
+        {
+            await BadRequest(problem!).ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            BeginEventStream(context);
+            return;
+        }
+
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var stopping = ending.Token;
         var interval = settings.Value.PushInterval;
@@ -208,10 +248,44 @@ public static class DashboardEndpoints
 
     private sealed record ListQuery(string Filter, string Sort, int Limit)
     {
-        public static ListQuery From(IQueryCollection query)
+        private const int MaxLimit = 5000;
+        private static readonly string[] Sorts = ["id", "anomalies", "recent"];
+
+        /// <summary>
+        /// The list's parameters, or null with the reason: a <c>limit</c> that is not a whole number from 1 to 5000,
+        /// a <c>sort</c> that is not one of the three, or a parameter given twice (used to fall back silently to the
+        /// defaults, so a typo showed a different list than asked for).
+        /// </summary>
+        public static ListQuery? From(IQueryCollection query, out string? problem)
         {
-            var limit = int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? Math.Clamp(l, 1, 5000) : 500;
-            return new ListQuery(query["filter"].ToString(), query["sort"].ToString(), limit);
+            foreach (var name in (string[])["filter", "sort", "limit"])
+            {
+                if (query[name].Count > 1)
+                {
+                    problem = $"{name}: given {query[name].Count} times; give it once.";
+                    return null;
+                }
+            }
+
+            var limit = 500;
+            var limitText = query["limit"].ToString();
+            if (limitText.Length > 0 && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+            {
+                problem = $"limit: '{Shorten(limitText)}' is not a whole number from 1 to {MaxLimit}.";
+                return null;
+            }
+
+            var sort = query["sort"].ToString();
+            if (sort.Length > 0 && !Sorts.Contains(sort, StringComparer.Ordinal))
+            {
+                problem = $"sort: '{Shorten(sort)}' is not one of {string.Join(", ", Sorts)}.";
+                return null;
+            }
+
+            problem = null;
+            return new ListQuery(query["filter"].ToString(), sort, limit);
         }
+
+        private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "...");
     }
 }

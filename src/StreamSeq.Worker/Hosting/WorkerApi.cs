@@ -21,11 +21,17 @@ public static class WorkerApi
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>
+    /// The methods every read-only endpoint answers: GET, and HEAD (the same headers without a body, as HTTP requires
+    /// of GET resources; monitors use it). Anything else is 405 with an <c>Allow</c> header.
+    /// </summary>
+    public static IReadOnlyList<string> ReadMethods { get; } = [HttpMethods.Get, HttpMethods.Head];
+
     /// <summary>Maps <c>/api/status</c>, <c>/api/streams/{id}</c> and <c>/api/models</c>.</summary>
     public static void MapWorkerApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet(WorkerEndpoints.Status, async (StreamWorkerService service, WorkerReadiness readiness, CancellationToken cancellation) =>
+        app.MapMethods(WorkerEndpoints.Status, ReadMethods, async (StreamWorkerService service, WorkerReadiness readiness, CancellationToken cancellation) =>
         {
             var (ready, reason) = await readiness.CheckAsync(cancellation).ConfigureAwait(false);
             var s = service.Worker.Status;
@@ -51,34 +57,42 @@ public static class WorkerApi
                 },
                 Json);
         });
-        app.MapGet(WorkerEndpoints.Stream, async (HttpContext context, StreamWorkerService service) =>
+        app.MapMethods(WorkerEndpoints.Stream, ReadMethods, async (HttpContext context, StreamWorkerService service) =>
         {
-            var id = StreamId(context);
+            if (StreamId(context, out var problem) is not { } id)
+            {
+                return Results.Json(new { error = problem }, Json, statusCode: StatusCodes.Status400BadRequest);
+            }
+
             return await service.Worker.QueryAsync(id).ConfigureAwait(false) is { } snapshot
                 ? Results.Json(snapshot, Json)
                 : Results.Json(new { error = $"stream '{id}' is not owned by this worker" }, Json, statusCode: StatusCodes.Status404NotFound);
         });
-        app.MapGet(WorkerEndpoints.Models, (ModelRouter models) => Results.Json(models.Models.Values.Select(m => new { name = m.Name, kind = m.Spec.Kind, family = m.Estimator.Info.Family, lag = m.Lag, horizon = m.Horizon }), Json));
+        app.MapMethods(WorkerEndpoints.Models, ReadMethods, (ModelRouter models) => Results.Json(models.Models.Values.Select(m => new { name = m.Name, kind = m.Spec.Kind, family = m.Estimator.Info.Family, lag = m.Lag, horizon = m.Horizon }), Json));
     }
 
     /// <summary>
     /// The stream id of a <see cref="WorkerEndpoints.Stream"/> request: the rest of the path as the client sent it,
     /// percent-decoded once. Routing keeps <c>%2F</c> encoded (it cannot tell it from a path separator), so the id
     /// is taken from the request target itself; an unencoded <c>/</c> in the rest of the path is part of the id too.
+    /// Decoding is strict (<see cref="StreamIdText"/>): null, with the reason in <paramref name="problem"/>, for a
+    /// malformed escape, bytes that are not UTF-8, or an id no stream can have (empty, NUL-led, over 1 KiB).
     /// </summary>
-    public static string StreamId(HttpContext context)
+    public static string? StreamId(HttpContext context, out string? problem)
     {
         ArgumentNullException.ThrowIfNull(context);
+        const string Name = "stream id (the path after /api/streams/)";
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         var at = target?.IndexOf(WorkerEndpoints.StreamPrefix, StringComparison.Ordinal) ?? -1;
         if (target is null || at < 0)
         {
-            return context.Request.RouteValues["id"] as string ?? string.Empty;
+            var routed = context.Request.RouteValues["id"] as string ?? string.Empty;
+            return StreamIdText.Decode(Uri.EscapeDataString(routed), Name, plusIsSpace: false, out problem);
         }
 
         var rest = target[(at + WorkerEndpoints.StreamPrefix.Length)..];
         var query = rest.IndexOfAny(['?', '#']);
-        return Uri.UnescapeDataString(query < 0 ? rest : rest[..query]);
+        return StreamIdText.Decode(query < 0 ? rest : rest[..query], Name, plusIsSpace: false, out problem);
     }
 
     /// <summary>Health answers as <c>Healthy: reason</c> in plain text, so a failing probe says why.</summary>
