@@ -83,12 +83,9 @@ public sealed class ModelSpec
         }
         catch (JsonException e)
         {
-            // The parser counts lines from 0 and ends with advice about its own options; say it as an editor would.
-            var text = e.Message;
-            var cut = text.IndexOf(" LineNumber:", StringComparison.Ordinal);
-            text = (cut >= 0 ? text[..cut] : text).Replace(" Change the reader options.", string.Empty, StringComparison.Ordinal);
+            // The parser counts lines from 0; say where as an editor would.
             var where = e.LineNumber is { } line && e.BytePositionInLine is { } b ? $" at line {line + 1}, byte {b + 1}" : string.Empty;
-            throw new ModelValidationException(source, $"is not valid JSON{where}: {text}");
+            throw new ModelValidationException(source, $"is not valid JSON{where}: {JsonMessages.Problem(e)}");
         }
     }
 

@@ -296,7 +296,7 @@ public sealed class SpecReader
         {
             if (!consumed.Contains(p.Name))
             {
-                throw new ModelValidationException(FieldPath(p.Name), $"is not a known field here (known: {string.Join(", ", KnownFields())}).");
+                throw UnknownField(p.Name);
             }
         }
 
@@ -321,7 +321,7 @@ public sealed class SpecReader
             {
                 if (!accepted.Contains(p.Name, StringComparer.Ordinal))
                 {
-                    return new ModelValidationException(FieldPath(p.Name), $"is not a known field here (known: {string.Join(", ", KnownFields())}).");
+                    return UnknownField(p.Name);
                 }
             }
         }
@@ -381,6 +381,9 @@ public sealed class SpecReader
 
         return i;
     }
+
+    private ModelValidationException UnknownField(string name) =>
+        new(FieldPath(name), $"is not a known field here (known: {string.Join(", ", KnownFields())}).");
 
     private ModelValidationException Missing(string name, string what) =>
         new(FieldPath(name), $"is required ({what}).");

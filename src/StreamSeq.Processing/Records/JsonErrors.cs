@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Processing.Records;
 
@@ -9,9 +10,7 @@ internal static class JsonErrors
     public static string Describe(JsonException e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var text = e.Message;
-        var cut = text.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        text = (cut >= 0 ? text[..cut] : text).Replace(" Change the reader options.", string.Empty, StringComparison.Ordinal);
+        var text = JsonMessages.Problem(e);
         return e.BytePositionInLine is { } b ? $" at byte {b + 1}: {text}" : $": {text}";
     }
 }

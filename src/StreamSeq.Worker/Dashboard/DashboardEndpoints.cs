@@ -46,16 +46,14 @@ public static class DashboardEndpoints
         app.MapMethods("/api/dashboard/streams", WorkerApi.ReadMethods, (HttpContext context, DashboardFeed feed, StreamWorkerService worker, WorkerReadiness readiness) =>
             ListQuery.From(context.Request.Query, out var problem) is { } query
                 ? Results.Text(ListJson(feed, worker, readiness, query), "application/json", Encoding.UTF8)
-                : BadRequest(problem!));
+                : WorkerApi.BadRequest(problem!));
         app.MapMethods("/api/dashboard/events", WorkerApi.ReadMethods, ListEvents);
         app.MapMethods("/api/dashboard/stream", WorkerApi.ReadMethods, (HttpContext context, DashboardFeed feed) =>
-            QueryStreamId(context, out var problem) is not { } id ? BadRequest(problem!)
+            QueryStreamId(context, out var problem) is not { } id ? WorkerApi.BadRequest(problem!)
             : feed.TryGet(id, out var view) ? Results.Text(DashboardJson.Write(view.WriteHistory), "application/json", Encoding.UTF8)
             : Results.NotFound(new { error = $"stream '{id}' has not been seen by this worker's dashboard" }));
         app.MapMethods("/api/dashboard/stream/events", WorkerApi.ReadMethods, StreamEvents);
     }
-
-    private static IResult BadRequest(string problem) => Results.Json(new { error = problem }, WorkerApi.Json, statusCode: StatusCodes.Status400BadRequest);
 
     /// <summary>The <c>id</c> query parameter, decoded strictly (<see cref="StreamIdText"/>); given once.</summary>
     private static string? QueryStreamId(HttpContext context, out string? problem)
@@ -74,7 +72,7 @@ public static class DashboardEndpoints
     {
         if (ListQuery.From(context.Request.Query, out var problem) is not { } query)
         {
-            await BadRequest(problem!).ExecuteAsync(context).ConfigureAwait(false);
+            await WorkerApi.BadRequest(problem!).ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
 
@@ -106,7 +104,7 @@ public static class DashboardEndpoints
     {
         if (QueryStreamId(context, out var problem) is not { } id)
         {
-            await BadRequest(problem!).ExecuteAsync(context).ConfigureAwait(false);
+            await WorkerApi.BadRequest(problem!).ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
 

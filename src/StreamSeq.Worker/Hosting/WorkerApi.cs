@@ -27,6 +27,9 @@ public static class WorkerApi
     /// </summary>
     public static IReadOnlyList<string> ReadMethods { get; } = [HttpMethods.Get, HttpMethods.Head];
 
+    /// <summary>A 400 answer whose JSON body names the parameter and what is wrong with it (<c>{"error": ...}</c>).</summary>
+    internal static IResult BadRequest(string problem) => Results.Json(new { error = problem }, Json, statusCode: StatusCodes.Status400BadRequest);
+
     /// <summary>Maps <c>/api/status</c>, <c>/api/streams/{id}</c> and <c>/api/models</c>.</summary>
     public static void MapWorkerApi(this WebApplication app)
     {
@@ -61,7 +64,7 @@ public static class WorkerApi
         {
             if (StreamId(context, out var problem) is not { } id)
             {
-                return Results.Json(new { error = problem }, Json, statusCode: StatusCodes.Status400BadRequest);
+                return BadRequest(problem!);
             }
 
             return await service.Worker.QueryAsync(id).ConfigureAwait(false) is { } snapshot
