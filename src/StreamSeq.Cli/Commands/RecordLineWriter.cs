@@ -1,3 +1,4 @@
+using StreamSeq.Processing.Records;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
@@ -53,7 +54,7 @@ internal sealed class RecordLineWriter(Stream output, ReadFormat format)
             return;
         }
 
-        using var json = new Utf8JsonWriter(buffer);
+        using var json = new Utf8JsonWriter(buffer, OutputRecordWriter.JsonOptions);
         WriteValue(json, value);
     }
 
@@ -81,7 +82,7 @@ internal sealed class RecordLineWriter(Stream output, ReadFormat format)
                 return false;
             }
 
-            using var json = new Utf8JsonWriter(buffer);
+            using var json = new Utf8JsonWriter(buffer, OutputRecordWriter.JsonOptions);
             json.WriteStartObject();
             json.WriteString("stream", key);
             foreach (var property in document.RootElement.EnumerateObject())
@@ -101,7 +102,7 @@ internal sealed class RecordLineWriter(Stream output, ReadFormat format)
     private void WriteRecord(ConsumeResult<byte[], byte[]> record)
     {
         var message = record.Message;
-        using var json = new Utf8JsonWriter(buffer);
+        using var json = new Utf8JsonWriter(buffer, OutputRecordWriter.JsonOptions);
         json.WriteStartObject();
         json.WriteString("topic", record.Topic);
         json.WriteNumber("partition", record.Partition.Value);

@@ -47,7 +47,7 @@ internal sealed class JsonLinesSink : IRecordSink, IDisposable
         }
 
         var buffer = new ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, OutputRecordWriter.JsonOptions))
         {
             json.WriteStartObject();
             json.WriteString("reason", DeadLetterReasons.Name(letter.Reason));

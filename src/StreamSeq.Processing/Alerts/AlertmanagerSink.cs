@@ -1,3 +1,4 @@
+using StreamSeq.Processing.Records;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -60,7 +61,7 @@ public sealed class AlertmanagerSink(HttpClient client, AlertmanagerSinkOptions 
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(options);
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, OutputRecordWriter.JsonOptions))
         {
             json.WriteStartArray();
             foreach (var alert in batch)

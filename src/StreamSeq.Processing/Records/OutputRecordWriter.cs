@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using StreamSeq.Estimation.Abstractions;
 
@@ -22,8 +23,19 @@ public sealed class OutputRecordWriter : IDisposable
     /// <summary>Creates a writer.</summary>
     public OutputRecordWriter()
     {
-        json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+        var options = JsonOptions;
+        options.SkipValidation = true;
+        json = new Utf8JsonWriter(buffer, options);
     }
+
+    /// <summary>
+    /// The JSON options of every record StreamSeq writes for people and programs to read (outputs, dead letters,
+    /// learned parameters, alert payloads): text is written as itself, so a stream named <c>capteur-température</c>
+    /// or <c>O'Brien &lt;pump&gt;</c> appears as written and a search for it finds it. Only what JSON itself requires is
+    /// escaped (quotes, backslashes, control characters); the default encoder also escaped every non-ASCII letter and
+    /// the characters HTML gives meaning to, which only matters when JSON is pasted into an HTML page.
+    /// </summary>
+    public static JsonWriterOptions JsonOptions { get; } = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <inheritdoc />
     public void Dispose() => json.Dispose();

@@ -1,3 +1,4 @@
+using StreamSeq.Processing.Records;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -90,7 +91,7 @@ public sealed class ParameterTable
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(streams);
-        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = false });
+        using var json = new Utf8JsonWriter(output, OutputRecordWriter.JsonOptions);
         var newline = "\n"u8.ToArray();
         var written = 0;
         foreach (var state in streams.OrderBy(s => s.StreamId, StringComparer.Ordinal))

@@ -102,6 +102,38 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void Execute_NonAsciiAndHtmlCharactersInStreamIds_AreWrittenAsThemselvesInOutputsAndDeadLetters()
+    {
+        // A stream id is written as the user wrote it, so searching the output for it finds it; JSON's own escapes
+        // (quote, backslash) still apply, and every line still parses back to the same id.
+        string[] ids = ["capteur-température", "O'Brien <pump> & co+1", "датчик-7", "say \"hi\" \\ there"];
+        var input = System.IO.Path.Combine(dir, "ids.csv");
+        File.WriteAllLines(input, ["stream,time,v", .. ids.Select(id => $"{Csv(id)},1,1.5")]);
+        var output = System.IO.Path.Combine(dir, "out.jsonl");
+        Assert.Equal(0, RunCommand.Execute(RepositoryFiles.Path("examples", "nile.json"), input, output, 0, 0, false, 0, false, null, TextWriter.Null, TextWriter.Null));
+
+        var text = File.ReadAllText(output, System.Text.Encoding.UTF8);
+        Assert.DoesNotContain("\\u", text, StringComparison.Ordinal);
+        Assert.Contains("\"stream\":\"capteur-température\"", text, StringComparison.Ordinal);
+        Assert.Contains("\"stream\":\"O'Brien <pump> & co+1\"", text, StringComparison.Ordinal);
+        Assert.Contains("\"stream\":\"датчик-7\"", text, StringComparison.Ordinal);
+        Assert.Contains("\"stream\":\"say \\\"hi\\\" \\\\ there\"", text, StringComparison.Ordinal);
+        Assert.Equal(ids, File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("stream").GetString()));
+
+        // A rejected JSON Lines record is kept in the dead letters as it was read.
+        var records = System.IO.Path.Combine(dir, "ids.jsonl");
+        var bad = """{"stream":"capteur-température","time":2,"values":["x"]}""";
+        File.WriteAllLines(records, ["""{"stream":"capteur-température","time":1,"values":[1]}""", bad]);
+        var deadLetters = System.IO.Path.Combine(dir, "dead.jsonl");
+        Assert.Equal(0, RunCommand.Execute(RepositoryFiles.Path("examples", "nile.json"), records, output, 0, 0, false, 0, false, deadLetters, TextWriter.Null, TextWriter.Null));
+        var dead = File.ReadAllText(deadLetters, System.Text.Encoding.UTF8);
+        Assert.Contains("capteur-température", dead, StringComparison.Ordinal);
+        Assert.Equal(bad, JsonDocument.Parse(dead).RootElement.GetProperty("original").GetString());
+
+        static string Csv(string id) => id.Contains('"', StringComparison.Ordinal) ? $"\"{id.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : id;
+    }
+
+    [Fact]
     public void Execute_OnErrorFail_StopsAtFirstBadRowWithExitCode1AndWritesNoOutput()
     {
         var bad = System.IO.Path.Combine(dir, "bad.csv");
