@@ -14,6 +14,8 @@
 #
 # Of Confluent.Kafka's three linux-x64 librdkafka builds only centos8-librdkafka.so is kept: it needs nothing but
 # glibc, unlike librdkafka.so (libsasl2.so.3) and alpine-librdkafka.so (musl); STREAMSEQ_LIBRDKAFKA_PATH pins it.
+# Of RocksDB's three linux-x64 builds (the worker's disk state store) only librocksdb.so is kept, for the same reason:
+# librocksdb-jemalloc.so needs libjemalloc.so.2 and librocksdb-musl.so needs musl, neither of which the image has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 1 ]; then
@@ -36,11 +38,17 @@ keep_glibc_librdkafka() {
   test -f "$1/centos8-librdkafka.so"
 }
 
+keep_glibc_rocksdb() {
+  rm -f "$1/librocksdb-jemalloc.so" "$1/librocksdb-musl.so"
+  test -f "$1/librocksdb.so"
+}
+
 for part in "${parts[@]}"; do
   case "$part" in
     worker)
       dotnet publish src/StreamSeq.Worker/StreamSeq.Worker.csproj "${common[@]}" -o "$out/worker"
       keep_glibc_librdkafka "$out/worker"
+      keep_glibc_rocksdb "$out/worker"
       ;;
     onnx)
       dotnet publish src/StreamSeq.Estimation.Onnx/StreamSeq.Estimation.Onnx.csproj "${common[@]}" -o "$out/plugins/StreamSeq.Estimation.Onnx"

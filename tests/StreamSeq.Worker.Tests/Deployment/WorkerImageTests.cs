@@ -39,8 +39,36 @@ public sealed class WorkerImageTests(PublishedImage image, ITestOutputHelper log
         Assert.DoesNotContain(names, n => n.StartsWith("wwwroot/", StringComparison.Ordinal) || n.StartsWith("plugins/", StringComparison.Ordinal));
         Assert.DoesNotContain("streamseq.dll", names);
         Assert.Equal(["centos8-librdkafka.so"], names.Where(n => n.Contains("librdkafka", StringComparison.Ordinal)));
+        Assert.Equal(["librocksdb.so"], names.Where(n => n.Contains("librocksdb", StringComparison.Ordinal)));
         Assert.Contains("StreamSeq.Worker.dll", names);
         Assert.Contains("appsettings.json", names);
+    }
+
+    [Fact]
+    public void Run_DiskStore_LoadsTheImagesOnlyRocksDbBuildAndCommitsEveryReading()
+    {
+        // The image keeps one of RocksDB's native builds; the disk store must open with it (the loader does not
+        // need the jemalloc or musl builds to be present) and the worker must process and commit as with memory.
+        using var bed = new KafkaTestBed("image-rocksdb");
+        var input = TestInput.Generate(streams: 6, perStream: 8, seed: 5);
+        bed.Produce(input);
+        var settings = WorkerProcess.Settings(bed, "image-rocksdb-1", commitInterval: "00:00:00.200");
+        var processing = settings["Processing"]!.AsObject();
+        processing["StateStore"] = "rocksdb";
+        processing["StateDirectory"] = Path.Combine(dir, "state");
+        using var worker = WorkerProcess.Start(settings, Path.Combine(dir, "rocksdb"), Path.Combine(image.Worker, "StreamSeq.Worker.dll"));
+        Assert.True(worker.WaitReady(TimeSpan.FromSeconds(120)), $"the worker did not become ready:\n{worker.Logs()}");
+        bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(120), worker.Logs);
+
+        var mapped = File.ReadAllLines($"/proc/{worker.ProcessId}/maps")
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length >= 6 && fields[5].Contains("librocksdb", StringComparison.Ordinal))
+            .Select(fields => fields[5])
+            .Distinct()
+            .ToList();
+        Assert.Equal([Path.Combine(image.Worker, "librocksdb.so")], mapped);
+        Assert.Equal(0, worker.Stop(TimeSpan.FromSeconds(60)));
+        Assert.NotEmpty(Directory.EnumerateFileSystemEntries(Path.Combine(dir, "state")));
     }
 
     [Fact]

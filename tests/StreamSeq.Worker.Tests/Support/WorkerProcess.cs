@@ -25,6 +25,9 @@ internal sealed class WorkerProcess : IDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>The worker's process id.</summary>
+    public int ProcessId => process.Id;
+
     /// <summary>Resident memory of the process now (VmRSS), or 0 once it has exited.</summary>
     public long ResidentBytes
     {
