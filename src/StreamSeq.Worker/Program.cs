@@ -57,6 +57,7 @@ services.AddSingleton(Options.Create(settings.Kafka));
 services.AddSingleton(Options.Create(settings.Processing));
 services.AddSingleton(Options.Create(settings.Embedded));
 services.AddSingleton(Options.Create(settings.Dashboard));
+services.AddSingleton(Options.Create(settings.Api));
 services.AddSingleton(settings.Router);
 services.AddSingleton(new ProcessorOptions
 {

@@ -40,7 +40,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private readonly Dictionary<int, PartitionStore> disks = [];
     private readonly StoreFault storeFault = StoreFault.FromEnvironment();
     private readonly long checkpointTicks;
-    private readonly ConcurrentQueue<(string Stream, TaskCompletionSource<StreamSnapshot?> Reply)> queries = new();
+    private readonly ConcurrentQueue<(string Stream, TaskCompletionSource<StreamQueryResult> Reply)> queries = new();
+    private readonly int maxPendingQueries = DefaultMaxPendingQueries;
+    private int pendingQueries;
+    private volatile bool ended;
     private readonly Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap;
     private readonly Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double>? inputTap;
     private IProducer<byte[], byte[]>? producer;
@@ -122,20 +125,76 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <summary>Loop status for health checks and the dashboard.</summary>
     public WorkerStatus Status { get; } = new();
 
-    /// <summary>Asks the loop for a stream's current state (answered between records; null when not owned here).</summary>
-    public Task<StreamSnapshot?> QueryAsync(string streamId)
+    /// <summary>The default of <see cref="MaxPendingQueries"/>.</summary>
+    public const int DefaultMaxPendingQueries = 256;
+
+    /// <summary>
+    /// The most queries that may wait for the loop at once (<see cref="QueryAsync"/>); beyond it a query is refused at
+    /// once (<see cref="StreamQueryOutcome.Full"/>). A query that timed out or was cancelled keeps its place until the
+    /// loop takes it off the queue, so the queue never holds more than this, whatever waits on it.
+    /// </summary>
+    public int MaxPendingQueries
     {
-        var reply = new TaskCompletionSource<StreamSnapshot?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        get => maxPendingQueries;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            maxPendingQueries = value;
+        }
+    }
+
+    /// <summary>Queries queued for the loop now, abandoned ones included (at most <see cref="MaxPendingQueries"/>).</summary>
+    public int PendingQueries => Volatile.Read(ref pendingQueries);
+
+    /// <summary>
+    /// Asks the loop for a stream's current state. The loop answers between records, so a loop held up (restoring a
+    /// changelog, in a rebalance, in a commit that waits for the broker) answers late or not at all: the wait ends
+    /// after <paramref name="timeout"/> with <see cref="StreamQueryOutcome.TimedOut"/>, and the loop's late answer goes
+    /// nowhere. A loop not yet started or already stopped answers at once, and so does a full queue
+    /// (<see cref="MaxPendingQueries"/>); queries still waiting when the loop stops are answered
+    /// <see cref="StreamQueryOutcome.Stopped"/>.
+    /// </summary>
+    /// <param name="streamId">The stream.</param>
+    /// <param name="timeout">The longest wait for the loop (<see cref="Timeout.InfiniteTimeSpan"/>: no bound).</param>
+    /// <param name="cancellation">Ends the wait with <see cref="OperationCanceledException"/> (the client went away).</param>
+    public async Task<StreamQueryResult> QueryAsync(string streamId, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(streamId);
+        cancellation.ThrowIfCancellationRequested();
         if (!Status.Started)
         {
-            reply.SetResult(null);
-        }
-        else
-        {
-            queries.Enqueue((streamId, reply));
+            return new StreamQueryResult(ended ? StreamQueryOutcome.Stopped : StreamQueryOutcome.NotStarted);
         }
 
-        return reply.Task;
+        if (Interlocked.Increment(ref pendingQueries) > maxPendingQueries)
+        {
+            Interlocked.Decrement(ref pendingQueries);
+            return new StreamQueryResult(StreamQueryOutcome.Full);
+        }
+
+        var reply = new TaskCompletionSource<StreamQueryResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        queries.Enqueue((streamId, reply));
+        if (!Status.Started)
+        {
+            // The loop stopped between the check above and the enqueue, possibly after its last look at the queue.
+            AnswerPendingQueries();
+        }
+
+        try
+        {
+            return await reply.Task.WaitAsync(timeout, cancellation).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The entry stays queued (and counted) until the loop takes it, and the loop skips it as answered. Should the
+            // loop have answered in the meantime, its answer wins.
+            return reply.TrySetResult(new StreamQueryResult(StreamQueryOutcome.TimedOut)) ? new StreamQueryResult(StreamQueryOutcome.TimedOut) : await reply.Task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            reply.TrySetCanceled(cancellation);
+            throw;
+        }
     }
 
     /// <summary>Runs the loop until <paramref name="cancellation"/> fires, then commits the open transaction and leaves the group.</summary>
@@ -215,6 +274,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         {
             StopLagTimer();
             standby?.Dispose();
+            ended = true;
             Status.SetStarted(false);
             Status.SetJoined(false);
             AnswerPendingQueries();
@@ -1010,6 +1070,13 @@ public sealed partial class KafkaStreamWorker : IDisposable
     {
         while (queries.TryDequeue(out var q))
         {
+            Interlocked.Decrement(ref pendingQueries);
+            if (q.Reply.Task.IsCompleted)
+            {
+                // Timed out or cancelled: nobody waits for this answer.
+                continue;
+            }
+
             StreamSnapshot? snapshot = null;
             foreach (var (id, partition) in owned)
             {
@@ -1028,15 +1095,17 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 }
             }
 
-            q.Reply.TrySetResult(snapshot);
+            q.Reply.TrySetResult(new StreamQueryResult(StreamQueryOutcome.Answered, snapshot));
         }
     }
 
+    /// <summary>Answers every queued query <see cref="StreamQueryOutcome.Stopped"/> (the loop has stopped; any thread).</summary>
     private void AnswerPendingQueries()
     {
         while (queries.TryDequeue(out var q))
         {
-            q.Reply.TrySetResult(null);
+            Interlocked.Decrement(ref pendingQueries);
+            q.Reply.TrySetResult(new StreamQueryResult(StreamQueryOutcome.Stopped));
         }
     }
 

@@ -29,6 +29,14 @@ public sealed class DashboardSettings
     [Range(0, 100_000)]
     public int MaxWaitingPages { get; set; } = 100;
 
+    /// <summary>
+    /// Live feeds open at once: the pages' server-sent event connections (<c>/api/dashboard/events</c> and
+    /// <c>/api/dashboard/stream/events</c>), each holding a buffer and a task; beyond it a new one is refused with 503
+    /// and retries.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxLiveFeeds { get; set; } = 100;
+
     /// <summary>Records waiting between the processing loop and the dashboard; when full the oldest are dropped and counted.</summary>
     [Range(16, 10_000_000)]
     public int IngestQueue { get; set; } = 65_536;

@@ -24,7 +24,7 @@ public sealed class WorkerSettings
     /// <summary>The key that decides what an unknown key does.</summary>
     public const string UnknownSettingsKey = SettingsCatalog.Root + ":UnknownSettings";
 
-    private WorkerSettings(KafkaTransportOptions kafka, ProcessingSettings processing, EmbeddedSettings embedded, DashboardSettings dashboard, ModelRouter router, ParameterTable? startingParameters, bool usesEmbeddedBroker, IReadOnlyList<string> ignored, TelemetryExporters telemetry)
+    private WorkerSettings(KafkaTransportOptions kafka, ProcessingSettings processing, EmbeddedSettings embedded, DashboardSettings dashboard, ApiSettings api, ModelRouter router, ParameterTable? startingParameters, bool usesEmbeddedBroker, IReadOnlyList<string> ignored, TelemetryExporters telemetry)
     {
         StartingParameters = startingParameters;
         Telemetry = telemetry;
@@ -32,6 +32,7 @@ public sealed class WorkerSettings
         Processing = processing;
         Embedded = embedded;
         Dashboard = dashboard;
+        Api = api;
         Router = router;
         UsesEmbeddedBroker = usesEmbeddedBroker;
         IgnoredSettings = ignored;
@@ -48,6 +49,9 @@ public sealed class WorkerSettings
 
     /// <summary>Dashboard settings.</summary>
     public DashboardSettings Dashboard { get; }
+
+    /// <summary>JSON API settings.</summary>
+    public ApiSettings Api { get; }
 
     /// <summary>Models and routes.</summary>
     public ModelRouter Router { get; }
@@ -87,11 +91,13 @@ public sealed class WorkerSettings
         var processing = Bind<ProcessingSettings>(configuration, ProcessingSettings.Section);
         var embedded = Bind<EmbeddedSettings>(configuration, EmbeddedSettings.Section);
         var dashboard = Bind<DashboardSettings>(configuration, DashboardSettings.Section);
+        var api = Bind<ApiSettings>(configuration, ApiSettings.Section);
         var problems = new List<string>();
         problems.AddRange(SettingValues.AnnotationProblems(kafka, KafkaTransportOptions.Section));
         problems.AddRange(SettingValues.AnnotationProblems(processing, ProcessingSettings.Section));
         problems.AddRange(SettingValues.AnnotationProblems(embedded, EmbeddedSettings.Section));
         problems.AddRange(SettingValues.AnnotationProblems(dashboard, DashboardSettings.Section));
+        problems.AddRange(SettingValues.AnnotationProblems(api, ApiSettings.Section));
         var alerts = Bind<AlertSettings>(configuration, AlertSettings.Section);
         problems.AddRange(alerts.Validate(new ValidationContext(alerts)).Select(r => r.ErrorMessage ?? AlertSettings.Section));
         var telemetry = TelemetryExporters.Read(configuration, problems);
@@ -124,7 +130,7 @@ public sealed class WorkerSettings
             throw new InvalidSettingsException(e.Message, e);
         }
 
-        return new WorkerSettings(kafka, processing, embedded, dashboard, router, startingParameters, usesEmbedded, unknownMode == "warn" ? unknown : [], telemetry);
+        return new WorkerSettings(kafka, processing, embedded, dashboard, api, router, startingParameters, usesEmbedded, unknownMode == "warn" ? unknown : [], telemetry);
     }
 
     private static void StopOn(IEnumerable<string> problems)

@@ -22,6 +22,8 @@ namespace StreamSeq.Worker.Dashboard;
 /// <item><c>GET /api/dashboard/stream/events?id=</c>: that stream's updates as they happen, batched every
 /// <see cref="DashboardSettings.PushInterval"/>, each batch saying how many updates this page has lost so far.</item>
 /// </list>
+/// The two event streams are live feeds: at most <see cref="DashboardSettings.MaxLiveFeeds"/> are open at once, and
+/// one more is a 503 with <c>Retry-After</c>.
 /// </remarks>
 public static class DashboardEndpoints
 {
@@ -68,7 +70,7 @@ public static class DashboardEndpoints
         return StreamIdText.Decode(raw[0], "id", plusIsSpace: true, out problem);
     }
 
-    private static async Task ListEvents(HttpContext context, DashboardFeed feed, StreamWorkerService worker, WorkerReadiness readiness, TimeProvider time, IHostApplicationLifetime lifetime)
+    private static async Task ListEvents(HttpContext context, DashboardFeed feed, StreamWorkerService worker, WorkerReadiness readiness, IOptions<DashboardSettings> settings, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         if (ListQuery.From(context.Request.Query, out var problem) is not { } query)
         {
@@ -80,6 +82,14 @@ public static class DashboardEndpoints
         {
             // The event stream's headers only: a HEAD request must not hold the connection open with frames nobody reads.
             BeginEventStream(context);
+            return;
+        }
+
+        // A live feed holds its slot until it ends, however it ends (the page goes away, an error, the worker stops).
+        using var slot = feed.OpenLiveFeed();
+        if (slot is null)
+        {
+            await RefuseLiveFeed(context, settings.Value).ConfigureAwait(false);
             return;
         }
 
@@ -114,6 +124,13 @@ public static class DashboardEndpoints
             return;
         }
 
+        using var slot = feed.OpenLiveFeed();
+        if (slot is null)
+        {
+            await RefuseLiveFeed(context, settings.Value).ConfigureAwait(false);
+            return;
+        }
+
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var stopping = ending.Token;
         var interval = settings.Value.PushInterval;
@@ -121,9 +138,7 @@ public static class DashboardEndpoints
         if (client is null)
         {
             // Too many pages already wait for streams this worker has not seen: the page retries later.
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.Headers.RetryAfter = "5";
-            await context.Response.WriteAsJsonAsync(new { error = $"stream '{id}' has not been seen by this worker, and too many pages already wait for unseen streams" }, stopping).ConfigureAwait(false);
+            await WorkerApi.Unavailable(context, $"stream '{id}' has not been seen by this worker, and too many pages already wait for unseen streams").ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
 
@@ -163,6 +178,10 @@ public static class DashboardEndpoints
         {
         }
     }
+
+    /// <summary>The 503 for a live feed beyond <see cref="DashboardSettings.MaxLiveFeeds"/>: the page retries later.</summary>
+    private static Task RefuseLiveFeed(HttpContext context, DashboardSettings settings) =>
+        WorkerApi.Unavailable(context, $"{settings.MaxLiveFeeds} live feeds are open on this worker's dashboard, the most it serves at once; close a page or retry later.").ExecuteAsync(context);
 
     private static string Frame(StringBuilder frame, DashboardClient client, int count)
     {

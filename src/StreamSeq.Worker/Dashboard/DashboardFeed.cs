@@ -39,6 +39,7 @@ public sealed partial class DashboardFeed : BackgroundService
     private long unreadable;
     private long evicted;
     private int clients;
+    private int liveFeeds;
 
     /// <summary>Subscribes to the taps (so no record of the loop is missed) and prepares the models' projections.</summary>
     public DashboardFeed(OutputTap outputs, InputTap inputs, ModelRouter router, IOptions<DashboardSettings> settings, DashboardMetrics metrics, TimeProvider time, ILogger<DashboardFeed> logger)
@@ -85,6 +86,9 @@ public sealed partial class DashboardFeed : BackgroundService
 
     /// <summary>Connected pages waiting for a stream the worker has not seen (yet).</summary>
     public int WaitingPages => Volatile.Read(ref waitingPages);
+
+    /// <summary>Open live feeds (server-sent event connections), at most <see cref="DashboardSettings.MaxLiveFeeds"/>.</summary>
+    public int LiveFeeds => Volatile.Read(ref liveFeeds);
 
     internal IEnumerable<StreamView> Streams => views.Values;
 
@@ -136,6 +140,27 @@ public sealed partial class DashboardFeed : BackgroundService
         Interlocked.Increment(ref clients);
         metrics.ClientConnected(1);
         return client;
+    }
+
+    /// <summary>
+    /// Takes one of the <see cref="DashboardSettings.MaxLiveFeeds"/> live-feed slots for a connection; null when all are
+    /// taken. Disposing the slot gives it back (once, however often it is disposed).
+    /// </summary>
+    internal IDisposable? OpenLiveFeed()
+    {
+        while (true)
+        {
+            var open = Volatile.Read(ref liveFeeds);
+            if (open >= settings.MaxLiveFeeds)
+            {
+                return null;
+            }
+
+            if (Interlocked.CompareExchange(ref liveFeeds, open + 1, open) == open)
+            {
+                return new LiveFeedSlot(this);
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -224,6 +249,8 @@ public sealed partial class DashboardFeed : BackgroundService
         json.WriteNumber("evicted", Evicted);
         json.WriteNumber("clients", Clients);
         json.WriteNumber("waitingPages", WaitingPages);
+        json.WriteNumber("liveFeeds", LiveFeeds);
+        json.WriteNumber("maxLiveFeeds", settings.MaxLiveFeeds);
         json.WriteNumber("history", settings.History);
         json.WriteEndObject();
     }
@@ -309,4 +336,18 @@ public sealed partial class DashboardFeed : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dashboard could not read a record of stream {Stream} (further ones are only counted): {Problem}")]
     private static partial void LogUnreadable(ILogger logger, string stream, string problem);
+
+    /// <summary>A taken live-feed slot; disposing it gives it back once.</summary>
+    private sealed class LiveFeedSlot(DashboardFeed feed) : IDisposable
+    {
+        private int released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                Interlocked.Decrement(ref feed.liveFeeds);
+            }
+        }
+    }
 }

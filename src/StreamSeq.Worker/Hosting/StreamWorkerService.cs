@@ -30,19 +30,24 @@ public sealed partial class StreamWorkerService : BackgroundService
         OutputTap tap,
         InputTap inputTap,
         ILoggerFactory loggers,
-        IOptions<ProcessingSettings> processing)
+        IOptions<ProcessingSettings> processing,
+        IOptions<ApiSettings> api)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(broker);
         ArgumentNullException.ThrowIfNull(loggers);
         ArgumentNullException.ThrowIfNull(tap);
         ArgumentNullException.ThrowIfNull(inputTap);
+        ArgumentNullException.ThrowIfNull(api);
         this.broker = broker;
         this.connection = connection;
         this.lifetime = lifetime;
         this.options = CopyWithBootstrap(options.Value, broker.BootstrapServers);
         logger = loggers.CreateLogger<StreamWorkerService>();
-        worker = new KafkaStreamWorker(this.options, router, processorOptions, processingMetrics, transportMetrics, loggers.CreateLogger<KafkaStreamWorker>(), tap.Publish, inputTap.Publish, processing?.Value.ToStoreOptions());
+        worker = new KafkaStreamWorker(this.options, router, processorOptions, processingMetrics, transportMetrics, loggers.CreateLogger<KafkaStreamWorker>(), tap.Publish, inputTap.Publish, processing?.Value.ToStoreOptions())
+        {
+            MaxPendingQueries = api.Value.MaxPendingQueries,
+        };
     }
 
     /// <summary>The loop (status and state queries).</summary>

@@ -1,11 +1,14 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Telemetry;
+using StreamSeq.Worker.Configuration;
 
 namespace StreamSeq.Worker.Hosting;
 
@@ -27,8 +30,20 @@ public static class WorkerApi
     /// </summary>
     public static IReadOnlyList<string> ReadMethods { get; } = [HttpMethods.Get, HttpMethods.Head];
 
+    /// <summary>How long a client that got a 503 is asked to wait before it asks again (<c>Retry-After</c>, seconds).</summary>
+    internal const int RetryAfterSeconds = 5;
+
     /// <summary>A 400 answer whose JSON body names the parameter and what is wrong with it (<c>{"error": ...}</c>).</summary>
     internal static IResult BadRequest(string problem) => Results.Json(new { error = problem }, Json, statusCode: StatusCodes.Status400BadRequest);
+
+    /// <summary>
+    /// A 503 answer: <c>Retry-After</c> and a JSON body saying why the worker cannot answer now (<c>{"error": ...}</c>).
+    /// </summary>
+    internal static IResult Unavailable(HttpContext context, string problem)
+    {
+        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return Results.Json(new { error = problem }, Json, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
 
     /// <summary>Maps <c>/api/status</c>, <c>/api/streams/{id}</c> and <c>/api/models</c>.</summary>
     public static void MapWorkerApi(this WebApplication app)
@@ -60,19 +75,54 @@ public static class WorkerApi
                 },
                 Json);
         });
-        app.MapMethods(WorkerEndpoints.Stream, ReadMethods, async (HttpContext context, StreamWorkerService service) =>
-        {
-            if (StreamId(context, out var problem) is not { } id)
-            {
-                return BadRequest(problem!);
-            }
-
-            return await service.Worker.QueryAsync(id).ConfigureAwait(false) is { } snapshot
-                ? Results.Json(snapshot, Json)
-                : Results.Json(new { error = $"stream '{id}' is not owned by this worker" }, Json, statusCode: StatusCodes.Status404NotFound);
-        });
+        app.MapMethods(WorkerEndpoints.Stream, ReadMethods, QueryStream);
         app.MapMethods(WorkerEndpoints.Models, ReadMethods, (ModelRouter models) => Results.Json(models.Models.Values.Select(m => new { name = m.Name, kind = m.Spec.Kind, family = m.Estimator.Info.Family, lag = m.Lag, horizon = m.Horizon }), Json));
     }
+
+    /// <summary>
+    /// <see cref="WorkerEndpoints.Stream"/>: the processing loop's answer, waited for at most
+    /// <see cref="ApiSettings.QueryTimeout"/>, and no longer than the client waits or the worker runs. A loop that cannot
+    /// answer (not started, stopped, held up past the bound, or with <see cref="ApiSettings.MaxPendingQueries"/> queries
+    /// already waiting) is a 503 that says why.
+    /// </summary>
+    private static async Task<IResult> QueryStream(HttpContext context, StreamWorkerService service, WorkerReadiness readiness, IOptions<ApiSettings> api, IHostApplicationLifetime lifetime)
+    {
+        if (StreamId(context, out var problem) is not { } id)
+        {
+            return BadRequest(problem!);
+        }
+
+        var settings = api.Value;
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        StreamQueryResult answer;
+        try
+        {
+            answer = await service.Worker.QueryAsync(id, settings.QueryTimeout, ending.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ending.IsCancellationRequested)
+        {
+            // The worker is stopping (answered now rather than when the loop has stopped), or the client went away
+            // (nobody reads an answer).
+            return lifetime.ApplicationStopping.IsCancellationRequested
+                ? Unavailable(context, "the worker is shutting down; retry later (another worker takes its partitions over).")
+                : Results.Empty;
+        }
+
+        return answer.Outcome switch
+        {
+            StreamQueryOutcome.Answered when answer.Snapshot is { } snapshot => Results.Json(snapshot, Json),
+            StreamQueryOutcome.Answered => Results.Json(new { error = $"stream '{id}' is not owned by this worker" }, Json, statusCode: StatusCodes.Status404NotFound),
+            StreamQueryOutcome.NotStarted => Unavailable(context, $"the processing loop has not started yet ({readiness.Current().Reason}); retry later."),
+            StreamQueryOutcome.Stopped => Unavailable(context, "the processing loop has stopped (the worker is shutting down, or stopped on an error); retry later."),
+            StreamQueryOutcome.Full => Unavailable(context, $"{service.Worker.MaxPendingQueries} queries already wait for the processing loop, which has not answered them: {HeldUp(readiness)}; retry later."),
+            _ => Unavailable(context, $"the processing loop has not answered within {settings.QueryTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s: {HeldUp(readiness)}; retry later."),
+        };
+    }
+
+    /// <summary>Why the loop may not answer: what readiness says when not ready, else what holds a running loop up.</summary>
+    private static string HeldUp(WorkerReadiness readiness) => readiness.Current() is (false, var reason)
+        ? reason
+        : "it answers between records and is held up, by a commit or a rebalance waiting for the broker";
 
     /// <summary>
     /// The stream id of a <see cref="WorkerEndpoints.Stream"/> request: the rest of the path as the client sent it,

@@ -19,6 +19,9 @@ public sealed class SettingsCatalogTests
     [InlineData("StreamSeq:DefaultModel")]
     [InlineData("StreamSeq:ModelSettings:room-temperature:Lag")]
     [InlineData("StreamSeq:Models:0:components:1:harmonics")]
+    [InlineData("StreamSeq:Api:QueryTimeout")]
+    [InlineData("StreamSeq:Api:MaxPendingQueries")]
+    [InlineData("StreamSeq:Dashboard:MaxLiveFeeds")]
     [InlineData("Logging:LogLevel:Default")]
     public void IsKnown_SettingTheWorkerReads_True(string key) => Assert.True(SettingsCatalog.IsKnown(key));
 
@@ -31,6 +34,7 @@ public sealed class SettingsCatalogTests
     [InlineData("StreamSeq:Routes:0:Pattern")]
     [InlineData("StreamSeq:ModelSettings:room-temperature:Smoothing")]
     [InlineData("StreamSeq:Procesing:Lag")]
+    [InlineData("StreamSeq:Api:Timeout")]
     [InlineData("StreamSeq")]
     public void IsKnown_MisspeltOrMisplacedKey_False(string key) => Assert.False(SettingsCatalog.IsKnown(key));
 

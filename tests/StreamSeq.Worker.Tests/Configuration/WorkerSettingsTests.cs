@@ -168,4 +168,35 @@ public sealed class WorkerSettingsTests
         Assert.Contains(e.Problems, p => p.StartsWith("StreamSeq:Alerts:Webhook:Url: ", StringComparison.Ordinal) && p.Contains("'notaurl'", StringComparison.Ordinal));
         Assert.Contains(e.Problems, p => p.StartsWith("StreamSeq:Alerts:Webhook:MaxBatchSize: ", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("StreamSeq:Api:QueryTimeout", "0s", "StreamSeq:Api:QueryTimeout: must be between 00:00:01 and 00:05:00, got 00:00:00.")]
+    [InlineData("StreamSeq:Api:QueryTimeout", "1h", "StreamSeq:Api:QueryTimeout: must be between 00:00:01 and 00:05:00, got 01:00:00.")]
+    [InlineData("StreamSeq:Api:QueryTimeout", "soon", "StreamSeq:Api:QueryTimeout: 'soon' is not a duration (100ms, 15s, 1m, 1h30m, or hh:mm:ss[.fff] such as 00:00:00.250, or d.hh:mm:ss).")]
+    [InlineData("StreamSeq:Api:MaxPendingQueries", "0", "StreamSeq:Api:MaxPendingQueries: must be between 1 and 100000, got 0.")]
+    [InlineData("StreamSeq:Api:MaxPendingQueries", "many", "StreamSeq:Api:MaxPendingQueries: 'many' is not a whole number.")]
+    [InlineData("StreamSeq:Dashboard:MaxLiveFeeds", "0", "StreamSeq:Dashboard:MaxLiveFeeds: must be between 1 and 100000, got 0.")]
+    [InlineData("StreamSeq:Dashboard:MaxLiveFeeds", "-3", "StreamSeq:Dashboard:MaxLiveFeeds: must be between 1 and 100000, got -3.")]
+    public void Load_HttpLimitOutOfRangeOrNotANumber_StopsWithOneLineNamingIt(string key, string value, string message)
+    {
+        var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?> { ["StreamSeq:Embedded:Enabled"] = "true", [key] = value })));
+
+        Assert.Equal(message, Assert.Single(e.Problems));
+    }
+
+    [Fact]
+    public void Load_HttpLimits_DefaultsOrTheGivenValues()
+    {
+        var defaults = WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?> { ["StreamSeq:Embedded:Enabled"] = "true" }));
+        Assert.Equal((TimeSpan.FromSeconds(5), 256, 100), (defaults.Api.QueryTimeout, defaults.Api.MaxPendingQueries, defaults.Dashboard.MaxLiveFeeds));
+
+        var given = WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?>
+        {
+            ["StreamSeq:Embedded:Enabled"] = "true",
+            ["StreamSeq:Api:QueryTimeout"] = "1.5s",
+            ["StreamSeq:Api:MaxPendingQueries"] = "10",
+            ["StreamSeq:Dashboard:MaxLiveFeeds"] = "7",
+        }));
+        Assert.Equal((TimeSpan.FromSeconds(1.5), 10, 7), (given.Api.QueryTimeout, given.Api.MaxPendingQueries, given.Dashboard.MaxLiveFeeds));
+    }
 }

@@ -18,7 +18,7 @@ public sealed class HttpEdgeWorker : IDisposable
             .ToList();
         bed.Produce(input);
         var settings = bed.WorkerSettings("http-1");
-        settings["Dashboard"] = new System.Text.Json.Nodes.JsonObject { ["Enabled"] = true };
+        settings["Dashboard"] = new System.Text.Json.Nodes.JsonObject { ["Enabled"] = true, ["MaxLiveFeeds"] = MaxLiveFeeds };
         Worker = WorkerProcess.Start(settings, scratch.File("http"));
         if (!Worker.WaitReady(TimeSpan.FromSeconds(90)))
         {
@@ -27,6 +27,9 @@ public sealed class HttpEdgeWorker : IDisposable
 
         bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(90), Worker.Logs);
     }
+
+    /// <summary>Small enough for a test to open one live feed more than the worker serves.</summary>
+    public const int MaxLiveFeeds = 2;
 
     internal WorkerProcess Worker { get; }
 
@@ -174,12 +177,67 @@ public sealed class HttpEdgeTests(HttpEdgeWorker fixture) : IClassFixture<HttpEd
     }
 
     [Fact]
+    public async Task Dashboard_OneLiveFeedMoreThanMaxLiveFeeds_503UntilOneCloses()
+    {
+        // Every live feed used to be accepted: each holds a buffer and a task for as long as it stays open.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var root = $"http://127.0.0.1:{fixture.Worker.Port}";
+        var open = new List<HttpResponseMessage>();
+        try
+        {
+            open.Add(await http.GetAsync(new Uri($"{root}/api/dashboard/events"), HttpCompletionOption.ResponseHeadersRead));
+            open.Add(await http.GetAsync(new Uri($"{root}/api/dashboard/stream/events?id=sensor-1"), HttpCompletionOption.ResponseHeadersRead));
+            Assert.All(open, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+
+            foreach (var path in (string[])["/api/dashboard/events", "/api/dashboard/stream/events?id=sensor-1"])
+            {
+                using var refused = await http.GetAsync(new Uri(root + path), HttpCompletionOption.ResponseHeadersRead);
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+                Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter?.Delta);
+                Assert.Equal("application/json", refused.Content.Headers.ContentType?.MediaType);
+                var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString();
+                Assert.StartsWith("2 live feeds are open on this worker's dashboard, the most it serves at once", error, StringComparison.Ordinal);
+            }
+
+            Assert.Equal(HttpEdgeWorker.MaxLiveFeeds, LiveFeeds());
+
+            // A page goes away: its slot comes back once the worker notices, and a new page is let in.
+            open[0].Dispose();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                var next = await http.GetAsync(new Uri($"{root}/api/dashboard/events"), HttpCompletionOption.ResponseHeadersRead);
+                if (next.StatusCode == HttpStatusCode.OK)
+                {
+                    open.Add(next);
+                    break;
+                }
+
+                next.Dispose();
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the closed live feed's slot never came back");
+                await Task.Delay(200);
+            }
+        }
+        finally
+        {
+            open.ForEach(r => r.Dispose());
+        }
+
+        // Every slot comes back when its page goes away.
+        Integration.ExactlyOnceTests.WaitUntil(() => LiveFeeds() == 0, "every live feed's slot to come back", seconds: 60);
+        AssertStillReady();
+    }
+
+    [Fact]
     public void Dashboard_DocumentedParameters_StillAnswer()
     {
         var list = JsonDocument.Parse(fixture.Send("GET", "/api/dashboard/streams?sort=recent&limit=1&filter=sensor").Body).RootElement;
         Assert.Equal("sensor-1", list.GetProperty("streams")[0].GetProperty("id").GetString());
         Assert.Equal(200, fixture.Send("GET", "/api/dashboard/streams?limit=5000&sort=anomalies").Status);
     }
+
+    private int LiveFeeds() =>
+        JsonDocument.Parse(fixture.Send("GET", "/api/dashboard/streams?limit=1").Body).RootElement.GetProperty("dashboard").GetProperty("liveFeeds").GetInt32();
 
     private void AssertStillReady()
     {

@@ -26,9 +26,9 @@ public sealed class EvictionTests
             evicted = w.Worker.Status.EvictedStreams;
 
             // Evicted streams are still owned: a query answers from their serialised state.
-            var snapshots = await Task.WhenAll(input.Select(r => r.Stream).Distinct().Select(w.Worker.QueryAsync));
-            Assert.Equal(200, snapshots.Length);
-            Assert.All(snapshots, s => Assert.Equal(2, Assert.IsType<StreamSnapshot>(s).Steps));
+            var answers = await Task.WhenAll(input.Select(r => r.Stream).Distinct().Select(id => w.Worker.QueryAsync(id, Timeout.InfiniteTimeSpan)));
+            Assert.Equal(200, answers.Length);
+            Assert.All(answers, a => Assert.Equal(2, Assert.IsType<StreamSnapshot>(a.Snapshot).Steps));
         }
 
         // Every second reading continued from its stream's first, as an uninterrupted run without a limit does.

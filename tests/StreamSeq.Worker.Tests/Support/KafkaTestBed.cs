@@ -307,6 +307,16 @@ internal sealed class KafkaTestBed : IDisposable
         return new WorkerHandle(options, router, processing);
     }
 
+    /// <summary>
+    /// Runs an in-process worker made by <paramref name="create"/> from this bed's transport options (for a worker with
+    /// an output tap or other constructor choices) until the returned handle is disposed.
+    /// </summary>
+    public WorkerHandle StartInProcess(string instanceId, Func<KafkaTransportOptions, KafkaStreamWorker> create)
+    {
+        var options = Clone(Options, instanceId);
+        return new WorkerHandle(options.InstanceId, create(options));
+    }
+
     /// <summary>Produces on a background thread; join the result to wait for the last record.</summary>
     public Thread ProduceInBackground(IReadOnlyList<(string Stream, string Value)> records, double perSecond)
     {
@@ -338,8 +348,13 @@ internal sealed class KafkaTestBed : IDisposable
         private readonly Thread thread;
 
         public WorkerHandle(KafkaTransportOptions options, ModelRouter router, ProcessorOptions? processing = null)
+            : this(options.InstanceId, new KafkaStreamWorker(options, router, processing ?? new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), TestLog.For<KafkaStreamWorker>(options.InstanceId)))
         {
-            Worker = new KafkaStreamWorker(options, router, processing ?? new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), TestLog.For<KafkaStreamWorker>(options.InstanceId));
+        }
+
+        public WorkerHandle(string instanceId, KafkaStreamWorker worker)
+        {
+            Worker = worker;
             thread = new Thread(() =>
             {
                 try
@@ -356,13 +371,16 @@ internal sealed class KafkaTestBed : IDisposable
                     Error = e;
                 }
             })
-            { IsBackground = true, Name = $"worker-{options.InstanceId}" };
+            { IsBackground = true, Name = $"worker-{instanceId}" };
             thread.Start();
         }
 
         public KafkaStreamWorker Worker { get; }
 
         public Exception? Error { get; private set; }
+
+        /// <summary>Asks the loop to stop, as the host does at shutdown, without waiting for it.</summary>
+        public void RequestStop() => stop.Cancel();
 
         public void Dispose()
         {

@@ -1,0 +1,26 @@
+namespace StreamSeq.Kafka.Transport;
+
+/// <summary>How a query of a stream's state (<see cref="KafkaStreamWorker.QueryAsync"/>) ended.</summary>
+public enum StreamQueryOutcome
+{
+    /// <summary>The loop answered: the stream's snapshot, or none when no partition owned here holds the stream.</summary>
+    Answered,
+
+    /// <summary>The loop has not started yet (it waits for the broker or initialises its clients): it owns nothing.</summary>
+    NotStarted,
+
+    /// <summary>The loop has stopped (a shutdown or a fatal error); queries still waiting then get this answer.</summary>
+    Stopped,
+
+    /// <summary>
+    /// <see cref="KafkaStreamWorker.MaxPendingQueries"/> queries already wait for the loop: refused at once, without
+    /// joining the queue.
+    /// </summary>
+    Full,
+
+    /// <summary>
+    /// The loop did not answer within the time allowed: it answers between records, and was held up (restoring a
+    /// changelog, a rebalance, a commit waiting for the broker).
+    /// </summary>
+    TimedOut,
+}
