@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Worker.Dashboard;
 
@@ -41,7 +42,7 @@ internal static class DashboardJson
     public static string Write(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, OutputRecordWriter.JsonOptions))
         {
             write(json);
         }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Records;
 using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Configuration;
 
@@ -17,11 +18,13 @@ public static class WorkerApi
 {
     /// <summary>
     /// JSON for API answers. Non-finite numbers (a diffuse prior's infinite variance) are written as the strings
-    /// <c>"Infinity"</c>, <c>"-Infinity"</c> and <c>"NaN"</c>, as in output records; JSON has no number for them.
+    /// <c>"Infinity"</c>, <c>"-Infinity"</c> and <c>"NaN"</c>, and text as itself (a stream id such as
+    /// <c>capteur-température</c> is not <c>\u00E9</c>-escaped), as in output records.
     /// </summary>
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
     {
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = OutputRecordWriter.JsonOptions.Encoder,
     };
 
     /// <summary>

@@ -18,7 +18,7 @@ public sealed class WorkerApiTests : IDisposable
     public void Streams_InfiniteVarianceAndSlashesInTheId_AnswersWithTheEncodingOfOutputRecords()
     {
         using var bed = new KafkaTestBed("api");
-        string[] ids = ["site/a/temp-1", "temperature-0001"];
+        string[] ids = ["site/a/temp-1", "temperature-0001", "capteur-température"];
         const int Readings = 12;
         var input = new List<(string Stream, string Value)>();
         for (var t = 0; t < Readings; t++)
@@ -46,6 +46,7 @@ public sealed class WorkerApiTests : IDisposable
             Assert.True(status == 200, $"/api/streams/{Uri.EscapeDataString(id)} answered {status}: {body}");
             var snapshot = JsonNode.Parse(body)!;
             Assert.Equal(id, snapshot["stream"]!.GetValue<string>());
+            Assert.Contains($"\"stream\":\"{id}\"", body, StringComparison.Ordinal); // text as itself, as in output records
             Assert.Equal(Readings, snapshot["steps"]!.GetValue<long>());
 
             // The stream's state is the one its last committed filtered record carries, in the same encoding.
