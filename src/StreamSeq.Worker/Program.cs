@@ -25,7 +25,35 @@ catch (InvalidOperationException e)
     return WorkerExitCodes.CannotStart;
 }
 
-var builder = WebApplication.CreateBuilder(args);
+if (CommandLineArguments.AsksForHelp(args))
+{
+    await Console.Out.WriteLineAsync(CommandLineArguments.Usage).ConfigureAwait(false);
+    return 0;
+}
+
+// Arguments the host would skip (a stray word, a key without its value) or override (a key given twice) stop the start.
+if (CommandLineArguments.FindProblems(args) is { Count: > 0 } argumentProblems)
+{
+    foreach (var problem in argumentProblems)
+    {
+        await Console.Error.WriteLineAsync($"streamseq worker: {problem}").ConfigureAwait(false);
+    }
+
+    return WorkerExitCodes.CannotStart;
+}
+
+// A settings file that is not JSON (or repeats a key) fails inside the host builder: one line naming the file.
+WebApplicationBuilder builder;
+try
+{
+    builder = WebApplication.CreateBuilder(args);
+}
+catch (Exception e) when (e is InvalidDataException or FormatException)
+{
+    await Console.Error.WriteLineAsync($"streamseq worker: {ConfigurationFiles.Describe(e)}").ConfigureAwait(false);
+    return WorkerExitCodes.CannotStart;
+}
+
 var services = builder.Services;
 
 // Nothing says where to listen (Urls, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints): the loopback interface, port 8080.

@@ -15,9 +15,12 @@ namespace StreamSeq.Worker.Configuration;
 /// </summary>
 /// <remarks>
 /// The checks run in stages and the first stage with problems stops the start (a misspelt key explains what follows
-/// from it): unknown keys under <c>StreamSeq</c> (unless <c>StreamSeq:UnknownSettings=warn</c>, which logs them
-/// instead), values that do not convert, ranges and cross-field rules, librdkafka properties, the broker choice
-/// (<see cref="BrokerSelection"/>), listen addresses (<see cref="ListenAddresses"/>), then models and routes.
+/// from it): settings that two environment variables give different values (<see cref="SettingSources"/>), unknown keys
+/// under <c>StreamSeq</c> (unless <c>StreamSeq:UnknownSettings=warn</c>, which logs them instead), values that do not
+/// convert, ranges and cross-field rules, settings another setting cancels (<see cref="InapplicableSettings"/>),
+/// librdkafka properties (librdkafka's own check, then <see cref="ReservedClientSettings"/>), the broker choice
+/// (<see cref="BrokerSelection"/>), listen addresses (<see cref="ListenAddresses"/>), the disk store's folder, then
+/// models and routes. Every problem names the environment variable or settings file its value came from.
 /// </remarks>
 public sealed class WorkerSettings
 {
@@ -72,7 +75,21 @@ public sealed class WorkerSettings
     public static WorkerSettings Load(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        try
+        {
+            return LoadChecked(configuration);
+        }
+        catch (InvalidSettingsException e)
+        {
+            // Name the environment variable or file each problem's value came from, as the user wrote it.
+            throw new InvalidSettingsException([.. e.Problems.Select(p => SettingSources.Annotate(configuration, p))]);
+        }
+    }
+
+    private static WorkerSettings LoadChecked(IConfiguration configuration)
+    {
         DurationConverter.Install();
+        StopOn(SettingSources.FindEnvironmentConflicts(configuration));
         var unknownMode = (configuration[UnknownSettingsKey] ?? "fail").Trim().ToLowerInvariant();
         if (unknownMode is not ("fail" or "warn"))
         {
@@ -102,15 +119,18 @@ public sealed class WorkerSettings
 
         StopOn(problems);
         StopOn(processing.CrossFieldProblems());
+        StopOn(InapplicableSettings.Find(configuration, processing, kafka, alerts));
         if (new KnownSettingsValidator().Validate(null, kafka) is { Failed: true } crossField)
         {
             StopOn(crossField.Failures);
         }
 
         StopOn(KafkaClientSettings.FindInvalid(kafka.Client).Select(p => $"{KafkaTransportOptions.Section}:Client:{p.Key}: {p.Value}"));
+        StopOn(ReservedClientSettings.Find(kafka.Client, kafka).Select(p => $"{KafkaTransportOptions.Section}:Client:{p.Key}: {p.Value}"));
         var usesEmbedded = BrokerSelection.UsesEmbeddedBroker(configuration, kafka, embedded, out var brokerProblem);
         StopOn(brokerProblem is null ? [] : [brokerProblem]);
         StopOn(ListenAddresses.FindProblems(configuration));
+        StopOn(processing.StoreDirectoryProblems());
 
         ModelRouter router;
         ParameterTable? startingParameters;

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using StreamSeq.Estimation.Specs;
+
+namespace StreamSeq.Worker.Configuration;
+
+/// <summary>
+/// Says why a settings file (<c>appsettings.json</c>, or the one the Helm chart mounts over it) cannot be read, in one
+/// line naming the file and the place: the host builder reads it before the worker's own checks run and failed with an
+/// unhandled exception (exit 134 and a 25-line stack trace, a crash loop in Kubernetes).
+/// </summary>
+public static partial class ConfigurationFiles
+{
+    /// <summary>One line for the exception the host builder threw while reading its configuration.</summary>
+    public static string Describe(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var file = error is InvalidDataException && QuotedPath().Match(error.Message) is { Success: true } m ? m.Groups["path"].Value : null;
+        var cause = error.InnerException ?? error;
+        var json = cause as JsonException ?? cause.InnerException as JsonException;
+        string problem;
+        if (json is not null)
+        {
+            var where = json.LineNumber is { } line && json.BytePositionInLine is { } b ? $" at line {line + 1}, byte {b + 1}" : string.Empty;
+            problem = $"not valid JSON{where}: {JsonMessages.Problem(json)}";
+        }
+        else if (DuplicateKey().Match(cause.Message) is { Success: true } duplicate)
+        {
+            problem = $"{duplicate.Groups["key"].Value} is given twice (keys are case-insensitive); keep one.";
+        }
+        else if (cause.Message.StartsWith("Top-level JSON element must be an object", StringComparison.Ordinal))
+        {
+            problem = "must hold one JSON object of settings ({ \"StreamSeq\": { ... } }).";
+        }
+        else
+        {
+            problem = cause.Message;
+        }
+
+        return file is null ? $"cannot read the settings: {problem}" : $"{file}: {problem}";
+    }
+
+    [GeneratedRegex("'(?<path>[^']+)'")]
+    private static partial Regex QuotedPath();
+
+    [GeneratedRegex("duplicate key '(?<key>[^']+)'")]
+    private static partial Regex DuplicateKey();
+}
