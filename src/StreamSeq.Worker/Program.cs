@@ -78,6 +78,17 @@ catch (InvalidSettingsException e)
     return WorkerExitCodes.CannotStart;
 }
 
+// The disk store's folder must exist and take writes before the loop is assigned partitions to store there.
+if (settings.Processing.StoreDirectoryProblems().ToList() is { Count: > 0 } storeProblems)
+{
+    foreach (var problem in storeProblems)
+    {
+        await Console.Error.WriteLineAsync($"streamseq worker: {SettingSources.Annotate(builder.Configuration, problem)}").ConfigureAwait(false);
+    }
+
+    return WorkerExitCodes.CannotStart;
+}
+
 var startupLog = new StartupLogFilter();
 builder.Logging.AddFilter(StartupLogFilter.HostCategory, startupLog.Allows);
 services.AddSingleton(settings);

@@ -19,8 +19,9 @@ namespace StreamSeq.Worker.Configuration;
 /// under <c>StreamSeq</c> (unless <c>StreamSeq:UnknownSettings=warn</c>, which logs them instead), values that do not
 /// convert, ranges and cross-field rules, settings another setting cancels (<see cref="InapplicableSettings"/>),
 /// librdkafka properties (librdkafka's own check, then <see cref="ReservedClientSettings"/>), the broker choice
-/// (<see cref="BrokerSelection"/>), listen addresses (<see cref="ListenAddresses"/>), the disk store's folder, then
-/// models and routes. Every problem names the environment variable or settings file its value came from.
+/// (<see cref="BrokerSelection"/>), listen addresses (<see cref="ListenAddresses"/>), then models and routes. Every
+/// problem names the environment variable or settings file its value came from. The disk store's folder is the host's
+/// to check (<see cref="ProcessingSettings.StoreDirectoryProblems"/>): these checks touch no file system.
 /// </remarks>
 public sealed class WorkerSettings
 {
@@ -130,7 +131,6 @@ public sealed class WorkerSettings
         var usesEmbedded = BrokerSelection.UsesEmbeddedBroker(configuration, kafka, embedded, out var brokerProblem);
         StopOn(brokerProblem is null ? [] : [brokerProblem]);
         StopOn(ListenAddresses.FindProblems(configuration));
-        StopOn(processing.StoreDirectoryProblems());
 
         ModelRouter router;
         ParameterTable? startingParameters;

@@ -90,27 +90,28 @@ public sealed class HostileSettingsTests : IDisposable
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void Load_StateDirectoryThatIsAFileOrCannotBeCreated_StopsBeforeTheLoopStarts(bool file)
+    public void StoreDirectoryProblems_StateDirectoryThatIsAFileOrCannotBeCreated_NamesItBeforeTheLoopStarts(bool file)
     {
         var path = scratch.File("occupied");
         File.WriteAllText(path, "not a folder");
         var directory = file ? path : Path.Combine(path, "state");
+        var settings = WorkerSettings.Load(WithCluster(new() { ["StreamSeq:Processing:StateStore"] = "rocksdb", ["StreamSeq:Processing:StateDirectory"] = directory }));
 
-        var problem = Problem(new() { ["StreamSeq:Processing:StateStore"] = "rocksdb", ["StreamSeq:Processing:StateDirectory"] = directory });
+        var problem = Assert.Single(settings.Processing.StoreDirectoryProblems());
 
         Assert.StartsWith($"StreamSeq:Processing:StateDirectory: '{directory}' ", problem, StringComparison.Ordinal);
         Assert.Contains(file ? "is a file" : "cannot be written", problem, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Load_WritableStateDirectory_StartsAndLeavesNothingBehind()
+    public void StoreDirectoryProblems_WritableStateDirectory_NoneAndNothingLeftBehind()
     {
         var directory = scratch.File("state");
-
         var settings = WorkerSettings.Load(WithCluster(new() { ["StreamSeq:Processing:StateStore"] = "rocksdb", ["StreamSeq:Processing:StateDirectory"] = directory }));
 
-        Assert.Equal(directory, settings.Processing.ToStoreOptions().Directory);
+        Assert.Empty(settings.Processing.StoreDirectoryProblems());
         Assert.Empty(Directory.GetFileSystemEntries(directory));
+        Assert.Empty(WorkerSettings.Load(WithCluster(new() { ["StreamSeq:Processing:StateStore"] = "memory" })).Processing.StoreDirectoryProblems());
     }
 
     [Fact]
