@@ -54,6 +54,16 @@ catch (Exception e) when (e is InvalidDataException or FormatException)
     return WorkerExitCodes.CannotStart;
 }
 
+if (ConfigurationFiles.FindEncodingProblems(builder.Configuration) is { Count: > 0 } encodingProblems)
+{
+    foreach (var problem in encodingProblems)
+    {
+        await Console.Error.WriteLineAsync($"streamseq worker: {problem}").ConfigureAwait(false);
+    }
+
+    return WorkerExitCodes.CannotStart;
+}
+
 var services = builder.Services;
 
 // Nothing says where to listen (Urls, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints): the loopback interface, port 8080.

@@ -40,6 +40,45 @@ public static partial class ConfigurationFiles
         return file is null ? $"cannot read the settings: {problem}" : $"{file}: {problem}";
     }
 
+    /// <summary>
+    /// The settings files the host read that are not UTF-8, one problem each naming the file and the first byte that is
+    /// not: the JSON reader turns such a byte into U+FFFD without a word, so a Latin-1 'é' in a group id made the worker
+    /// join a group nobody named.
+    /// </summary>
+    public static IReadOnlyList<string> FindEncodingProblems(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var problems = new List<string>();
+        if (configuration is not IConfigurationRoot root)
+        {
+            return problems;
+        }
+
+        foreach (var provider in root.Providers.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>())
+        {
+            var path = provider.Source.FileProvider?.GetFileInfo(provider.Source.Path ?? string.Empty).PhysicalPath;
+            if (path is null || !File.Exists(path))
+            {
+                continue;
+            }
+
+            var bytes = File.ReadAllBytes(path);
+            try
+            {
+                _ = StrictUtf8.GetCharCount(bytes);
+            }
+            catch (System.Text.DecoderFallbackException e)
+            {
+                var what = e.BytesUnknown is { Length: > 0 } unknown ? $"0x{unknown[0]:X2}" : "a byte";
+                problems.Add($"{path}: not UTF-8 text: {what}{(e.Index >= 0 ? $" at byte {e.Index + 1}" : string.Empty)} is not UTF-8 (save the file as UTF-8).");
+            }
+        }
+
+        return problems;
+    }
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     [GeneratedRegex("'(?<path>[^']+)'")]
     private static partial Regex QuotedPath();
 

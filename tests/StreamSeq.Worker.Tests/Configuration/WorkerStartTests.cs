@@ -217,6 +217,29 @@ public sealed class WorkerStartTests : IDisposable
         AssertOneLineFailure(run, $"{Path.Combine(root, "appsettings.json")}: {expected}");
     }
 
+    [Fact]
+    public void Start_SettingsFileNotUtf8_ExitsNonZeroNamingTheByteInsteadOfJoiningAGroupNobodyNamed()
+    {
+        // The JSON reader turned the Latin-1 'é' into U+FFFD: the worker joined the consumer group "gr\uFFFDup".
+        var root = Directory.CreateDirectory(scratch.File("latin1")).FullName;
+        File.WriteAllBytes(Path.Combine(root, "appsettings.json"), [.. """{"StreamSeq":{"Kafka":{"GroupId":"gr"""u8, 0xE9, .. "up\"}}}"u8]);
+
+        var run = WorkerCommand.Run([AnyPort, NoBroker, $"--contentRoot={root}"], Bound);
+
+        AssertOneLineFailure(run, $"{Path.Combine(root, "appsettings.json")}: not UTF-8 text: 0xE9 at byte 37 is not UTF-8");
+    }
+
+    [Fact]
+    public void Start_HttpsAddressWithoutACertificate_OneLineNamingUrls()
+    {
+        // Kestrel's message ran over two lines and named no setting. HOME is empty so no developer certificate is found.
+        var home = Directory.CreateDirectory(scratch.File("home")).FullName;
+
+        var run = WorkerCommand.Run([NoBroker, "--Urls=https://127.0.0.1:0"], Bound, new Dictionary<string, string> { ["HOME"] = home });
+
+        AssertOneLineFailure(run, "Urls: an https address needs a certificate");
+    }
+
     [Theory]
     [InlineData("'foo': not a setting", "foo")]
     [InlineData("'--StreamSeq:Processing:Lag': no value follows", "--StreamSeq:Processing:Lag")]
