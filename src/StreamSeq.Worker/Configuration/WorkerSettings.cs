@@ -99,7 +99,7 @@ public sealed class WorkerSettings
 
         var unknown = SettingsCatalog.FindUnknown(configuration);
         StopOn(unknownMode == "fail" ? unknown : []);
-        StopOn(ConversionProblems(configuration));
+        StopOn([.. ConversionProblems(configuration), .. LogLevelProblems(configuration)]);
 
         var kafka = Bind<KafkaTransportOptions>(configuration, KafkaTransportOptions.Section);
         var processing = Bind<ProcessingSettings>(configuration, ProcessingSettings.Section);
@@ -164,6 +164,23 @@ public sealed class WorkerSettings
             if (value is not null && SettingsCatalog.ValueType(key) is { } type && SettingValues.ConversionProblem(type, value) is { } problem)
             {
                 yield return $"{key}: {problem}";
+            }
+        }
+    }
+
+    /// <summary>
+    /// Log levels under <c>Logging</c> that the host's logger cannot read: it throws on the first logger it creates
+    /// (<c>Logging__LogLevel__Default=Verbose</c> ended the start in an unhandled exception, exit 134).
+    /// </summary>
+    private static IEnumerable<string> LogLevelProblems(IConfiguration configuration)
+    {
+        foreach (var (key, value) in configuration.GetSection("Logging").AsEnumerable())
+        {
+            var segments = key.Split(':');
+            if (segments.Length >= 2 && string.Equals(segments[^2], "LogLevel", StringComparison.OrdinalIgnoreCase)
+                && !string.IsNullOrEmpty(value) && !Enum.TryParse<LogLevel>(value, ignoreCase: true, out _))
+            {
+                yield return $"{key}: '{value}' is not a log level ({string.Join(", ", Enum.GetNames<LogLevel>())}).";
             }
         }
     }

@@ -204,6 +204,14 @@ public sealed class HostileSettingsTests : IDisposable
         Assert.StartsWith($"{variable}: '{value}' {expected}", Problem(new() { [variable] = value }), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Logging:LogLevel:Default", "Verbose")]
+    [InlineData("Logging:Console:LogLevel:StreamSeq", "loud")]
+    public void Load_LogLevelTheLoggerCannotRead_StopsNamingItInsteadOfAnUnhandledException(string key, string value)
+    {
+        Assert.Equal($"{key}: '{value}' is not a log level (Trace, Debug, Information, Warning, Error, Critical, None).", Problem(new() { [key] = value }));
+    }
+
     [Fact]
     public void Load_ValidOtlpSettings_Start()
     {

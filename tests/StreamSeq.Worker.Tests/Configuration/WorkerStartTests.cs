@@ -264,6 +264,15 @@ public sealed class WorkerStartTests : IDisposable
     }
 
     [Fact]
+    public void Start_LogLevelFromTheEnvironmentThatIsNotOne_OneLineNamingTheVariable()
+    {
+        // Was exit 134: "Unhandled exception. System.InvalidOperationException: Configuration value 'Verbose' is not supported." and 35 lines.
+        var run = WorkerCommand.Run([AnyPort, NoBroker], Bound, new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Verbose" });
+
+        AssertOneLineFailure(run, "Logging:LogLevel:Default (environment variable Logging__LogLevel__Default): 'Verbose' is not a log level");
+    }
+
+    [Fact]
     public void Start_ValueFromAnEnvironmentVariable_TheProblemNamesTheVariable()
     {
         var run = WorkerCommand.Run([AnyPort, NoBroker], Bound, new Dictionary<string, string> { ["StreamSeq__Processing__Lag"] = "-1" });
