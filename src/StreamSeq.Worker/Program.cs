@@ -48,7 +48,7 @@ try
 {
     builder = WebApplication.CreateBuilder(args);
 }
-catch (Exception e) when (e is InvalidDataException or FormatException)
+catch (Exception e) when (e is InvalidDataException or FormatException or DirectoryNotFoundException)
 {
     await Console.Error.WriteLineAsync($"streamseq worker: {ConfigurationFiles.Describe(e)}").ConfigureAwait(false);
     return WorkerExitCodes.CannotStart;

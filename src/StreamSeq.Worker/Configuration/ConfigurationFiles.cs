@@ -15,6 +15,12 @@ public static partial class ConfigurationFiles
     public static string Describe(Exception error)
     {
         ArgumentNullException.ThrowIfNull(error);
+        if (error is DirectoryNotFoundException)
+        {
+            // The content root (--contentRoot, ASPNETCORE_CONTENTROOT) names a folder that is not there.
+            return $"contentRoot: '{error.Message.TrimEnd('/')}' is not a folder (the folder that holds appsettings.json).";
+        }
+
         var file = error is InvalidDataException && QuotedPath().Match(error.Message) is { Success: true } m ? m.Groups["path"].Value : null;
         var cause = error.InnerException ?? error;
         var json = cause as JsonException ?? cause.InnerException as JsonException;

@@ -218,6 +218,17 @@ public sealed class WorkerStartTests : IDisposable
     }
 
     [Fact]
+    public void Start_ContentRootThatIsNotAFolder_OneLineNamingIt()
+    {
+        // Was exit 134: "Unhandled exception. System.IO.DirectoryNotFoundException: /nonexistent/" and a stack trace.
+        var missing = scratch.File("no-such-folder");
+
+        var run = WorkerCommand.Run([AnyPort, NoBroker, $"--contentRoot={missing}"], Bound);
+
+        AssertOneLineFailure(run, $"contentRoot: '{missing}' is not a folder");
+    }
+
+    [Fact]
     public void Start_SettingsFileNotUtf8_ExitsNonZeroNamingTheByteInsteadOfJoiningAGroupNobodyNamed()
     {
         // The JSON reader turned the Latin-1 'é' into U+FFFD: the worker joined the consumer group "gr\uFFFDup".
