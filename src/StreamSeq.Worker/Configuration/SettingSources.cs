@@ -89,7 +89,9 @@ public static partial class SettingSources
             }
             else
             {
-                found = FirstKeyUnder(provider, key);
+                // A model spec's field may be an object or a matrix whose values sit under it; any other key without a
+                // value is a section, and a value somewhere under it need not be what the problem is about.
+                found = key.StartsWith("StreamSeq:Models:", StringComparison.OrdinalIgnoreCase) ? FirstKeyUnder(provider, key) : null;
             }
 
             if (found is null)
