@@ -25,7 +25,45 @@ catch (InvalidOperationException e)
     return WorkerExitCodes.CannotStart;
 }
 
-var builder = WebApplication.CreateBuilder(args);
+if (CommandLineArguments.AsksForHelp(args))
+{
+    await Console.Out.WriteLineAsync(CommandLineArguments.Usage).ConfigureAwait(false);
+    return 0;
+}
+
+// Arguments the host would skip (a stray word, a key without its value) or override (a key given twice) stop the start.
+if (CommandLineArguments.FindProblems(args) is { Count: > 0 } argumentProblems)
+{
+    foreach (var problem in argumentProblems)
+    {
+        await Console.Error.WriteLineAsync($"streamseq worker: {problem}").ConfigureAwait(false);
+    }
+
+    return WorkerExitCodes.CannotStart;
+}
+
+// A settings file that is not JSON (or repeats a key) fails inside the host builder: one line naming the file.
+WebApplicationBuilder builder;
+try
+{
+    builder = WebApplication.CreateBuilder(args);
+}
+catch (Exception e) when (e is InvalidDataException or FormatException or DirectoryNotFoundException)
+{
+    await Console.Error.WriteLineAsync($"streamseq worker: {ConfigurationFiles.Describe(e)}").ConfigureAwait(false);
+    return WorkerExitCodes.CannotStart;
+}
+
+if (ConfigurationFiles.FindEncodingProblems(builder.Configuration) is { Count: > 0 } encodingProblems)
+{
+    foreach (var problem in encodingProblems)
+    {
+        await Console.Error.WriteLineAsync($"streamseq worker: {problem}").ConfigureAwait(false);
+    }
+
+    return WorkerExitCodes.CannotStart;
+}
+
 var services = builder.Services;
 
 // Nothing says where to listen (Urls, ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints): the loopback interface, port 8080.
@@ -45,6 +83,17 @@ catch (InvalidSettingsException e)
     foreach (var problem in e.Problems)
     {
         await Console.Error.WriteLineAsync($"streamseq worker: {problem}").ConfigureAwait(false);
+    }
+
+    return WorkerExitCodes.CannotStart;
+}
+
+// The disk store's folder must exist and take writes before the loop is assigned partitions to store there.
+if (settings.Processing.StoreDirectoryProblems().ToList() is { Count: > 0 } storeProblems)
+{
+    foreach (var problem in storeProblems)
+    {
+        await Console.Error.WriteLineAsync($"streamseq worker: {SettingSources.Annotate(builder.Configuration, problem)}").ConfigureAwait(false);
     }
 
     return WorkerExitCodes.CannotStart;

@@ -94,6 +94,113 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if eq (len .Values.models) 0 }}
 {{- fail "models: at least one model spec is needed." }}
 {{- end }}
+{{- include "streamseq.validateDurations" . }}
+{{- include "streamseq.validateModels" . }}
+{{- if and (eq .Values.stateStore.type "rocksdb") (gt (int64 .Values.processing.maxLiveStreams) 0) }}
+{{- fail (printf "processing.maxLiveStreams (%d) applies to stateStore.type memory only; the rocksdb store bounds its memory with stateStore.cacheBytes (set maxLiveStreams to 0)." (int64 .Values.processing.maxLiveStreams)) }}
+{{- end }}
+{{- range $key, $value := .Values.kafka.client }}
+{{- $reserved := include "streamseq.reservedClientSetting" (dict "key" $key "value" (toString $value)) }}
+{{- if $reserved }}
+{{- fail (printf "kafka.client.%s (%v): %s" $key $value $reserved) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+A duration value in milliseconds (a float), as the worker reads it: a number with units (100ms, 15s, 1m, 1h30m, 2d) or
+a .NET TimeSpan ([d.]hh:mm:ss[.fffffff]); the schema has already checked the form.
+*/}}
+{{- define "streamseq.durationMs" -}}
+{{- $text := toString . }}
+{{- $ms := 0.0 }}
+{{- if regexMatch "^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$" $text }}
+{{- $units := dict "ms" 1.0 "s" 1000.0 "m" 60000.0 "h" 3600000.0 "d" 86400000.0 }}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)" $text -1 }}
+{{- $unit := regexFind "(ms|s|m|h|d)$" . }}
+{{- $ms = addf $ms (mulf (float64 (trimSuffix $unit .)) (get $units $unit)) }}
+{{- end }}
+{{- else }}
+{{- $parts := splitList "|" (regexReplaceAll "^(?:([0-9]+)\\.)?([0-9]{1,2}):([0-9]{2}):([0-9]{2})(?:\\.([0-9]{1,7}))?$" $text "${1}|${2}|${3}|${4}|${5}") }}
+{{- $days := float64 (default "0" (index $parts 0)) }}
+{{- $seconds := addf (mulf $days 86400.0) (mulf (float64 (index $parts 1)) 3600.0) (mulf (float64 (index $parts 2)) 60.0) (float64 (index $parts 3)) }}
+{{- $ms = addf (mulf $seconds 1000.0) (mulf (float64 (printf "0.%s" (default "0" (index $parts 4)))) 1000.0) }}
+{{- end }}
+{{- $ms }}
+{{- end }}
+
+{{/* The worker's range of every duration value (its settings' [Range] attributes), and the order between them. */}}
+{{- define "streamseq.validateDurations" -}}
+{{- $checks := list
+  (list "kafka.commitInterval" .Values.kafka.commitInterval 1.0 600000.0 "1ms" "10m")
+  (list "kafka.transactionTimeout" .Values.kafka.transactionTimeout 1000.0 900000.0 "1s" "15m")
+  (list "kafka.stallTimeout" .Values.kafka.stallTimeout 1000.0 86400000.0 "1s" "1d")
+  (list "kafka.sessionTimeout" .Values.kafka.sessionTimeout 1000.0 1800000.0 "1s" "30m")
+  (list "processing.allowedLateness" .Values.processing.allowedLateness 0.0 86400000.0 "0s" "1d")
+  (list "processing.maxTimeSkew" .Values.processing.maxTimeSkew 0.0 31536000000.0 "0s" "365d")
+  (list "stateStore.checkpointInterval" .Values.stateStore.checkpointInterval 100.0 3600000.0 "100ms" "1h")
+}}
+{{- range $checks }}
+{{- $ms := float64 (include "streamseq.durationMs" (index . 1)) }}
+{{- if or (lt $ms (index . 2)) (gt $ms (index . 3)) }}
+{{- fail (printf "%s (%s) must be between %s and %s." (index . 0) (index . 1) (index . 4) (index . 5)) }}
+{{- end }}
+{{- end }}
+{{- $commit := float64 (include "streamseq.durationMs" .Values.kafka.commitInterval) }}
+{{- $transaction := float64 (include "streamseq.durationMs" .Values.kafka.transactionTimeout) }}
+{{- $stall := float64 (include "streamseq.durationMs" .Values.kafka.stallTimeout) }}
+{{- if ge $commit $transaction }}
+{{- fail (printf "kafka.commitInterval (%s) must be shorter than kafka.transactionTimeout (%s): a transaction stays open for the commit interval." .Values.kafka.commitInterval .Values.kafka.transactionTimeout) }}
+{{- end }}
+{{- if le $stall $transaction }}
+{{- fail (printf "kafka.stallTimeout (%s) must be longer than kafka.transactionTimeout (%s): one commit attempt may take that long." .Values.kafka.stallTimeout .Values.kafka.transactionTimeout) }}
+{{- end }}
+{{- end }}
+
+{{/* Every model name is unique, and routes, defaultModel and modelSettings name models that exist. */}}
+{{- define "streamseq.validateModels" -}}
+{{- $names := list }}
+{{- range .Values.models }}
+{{- if has (lower .name) $names }}
+{{- fail (printf "models: the name %s is given twice (names are case-insensitive)." .name) }}
+{{- end }}
+{{- $names = append $names (lower .name) }}
+{{- end }}
+{{- $list := list }}
+{{- range .Values.models }}{{- $list = append $list .name }}{{- end }}
+{{- range $i, $route := .Values.routes }}
+{{- if not (has (lower $route.model) $names) }}
+{{- fail (printf "routes[%d].model: there is no model named %s (models: %s)." $i $route.model (join ", " $list)) }}
+{{- end }}
+{{- if and $route.routeKey (not $.Values.kafka.routeHeader) }}
+{{- fail (printf "routes[%d].routeKey (%s) can never match: kafka.routeHeader is empty, so no header routes streams." $i $route.routeKey) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.defaultModel (not (has (lower .Values.defaultModel) $names)) }}
+{{- fail (printf "defaultModel: there is no model named %s (models: %s)." .Values.defaultModel (join ", " $list)) }}
+{{- end }}
+{{- range $name, $_ := .Values.modelSettings }}
+{{- if not (has (lower $name) $names) }}
+{{- fail (printf "modelSettings.%s: there is no model named %s (models: %s)." $name $name (join ", " $list)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Why a kafka.client property contradicts what the worker sets itself (its ReservedClientSettings), or nothing.
+*/}}
+{{- define "streamseq.reservedClientSetting" -}}
+{{- $key := .key }}
+{{- $value := lower (trim .value) }}
+{{- $owned := dict "bootstrap.servers" "kafka.bootstrapServers" "metadata.broker.list" "kafka.bootstrapServers" "group.id" "kafka.groupId" "group.protocol" "kafka.groupProtocol" "transactional.id" "kafka.groupId and the pod name" "transaction.timeout.ms" "kafka.transactionTimeout" "session.timeout.ms" "kafka.sessionTimeout" }}
+{{- $fixed := dict "enable.idempotence" (list "true" "t" "1") "acks" (list "all" "-1") "request.required.acks" (list "all" "-1") "isolation.level" (list "read_committed") "enable.auto.commit" (list "false" "f" "0") "enable.auto.offset.store" (list "false" "f" "0") "partition.assignment.strategy" (list "cooperative-sticky") }}
+{{- if hasKey $owned $key }}
+{{- printf "the worker sets %s from %s; set that instead." $key (get $owned $key) }}
+{{- else if has $key (list "enable.partition.eof" "consume.result.fields") }}
+{{- printf "the worker sets %s for each of its clients; leave it out." $key }}
+{{- else if and (hasKey $fixed $key) (not (has $value (get $fixed $key))) }}
+{{- printf "must be %s or left out: the worker's exactly-once processing depends on it." (first (get $fixed $key)) }}
+{{- end }}
 {{- end }}
 
 {{/* "true" when the Kafka connection uses TLS (SSL or SASL_SSL). */}}
@@ -154,6 +261,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   "CommitInterval" .Values.kafka.commitInterval
   "MaxBatchSize" .Values.kafka.maxBatchSize
   "TransactionTimeout" .Values.kafka.transactionTimeout
+  "StallTimeout" .Values.kafka.stallTimeout
   "CreateTopics" .Values.kafka.createTopics
   "TopicPartitions" .Values.kafka.inputPartitions
   "ReplicationFactor" .Values.kafka.replicationFactor

@@ -97,8 +97,57 @@ public sealed class ModelSpec
             throw new ModelValidationException(path, Directory.Exists(path) ? "is a folder, not a model file." : "model file not found.");
         }
 
-        return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
+        return Parse(ReadFile(path, path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
+
+    /// <summary>The largest spec file read, in bytes (a recurrent spec with its weights inline stays far below it).</summary>
+    public const int MaxFileBytes = 64 << 20;
+
+    /// <summary>
+    /// The text of a spec file, which must be UTF-8 (a byte that is not, such as Latin-1's 'é', used to become U+FFFD
+    /// in names and strings without a word) and at most <see cref="MaxFileBytes"/> (a path to a device such as
+    /// <c>/dev/zero</c> used to read until the process ran out of memory).
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="source">How errors name it.</param>
+    public static string ReadFile(string path, string source)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        byte[] bytes;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
+        {
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                if (buffer.Length + read > MaxFileBytes)
+                {
+                    throw new ModelValidationException(source, $"is larger than {MaxFileBytes >> 20} MiB; a model spec file is a JSON object of a model's fields.");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            bytes = buffer.ToArray();
+        }
+
+        var start = bytes.AsSpan().StartsWith(Utf8Bom) ? Utf8Bom.Length : 0;
+        try
+        {
+            return StrictUtf8.GetString(bytes, start, bytes.Length - start);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            var at = e.Index >= 0 ? start + e.Index : -1;
+            var what = e.BytesUnknown is { Length: > 0 } unknown ? $"0x{unknown[0]:X2}" : "a byte";
+            throw new ModelValidationException(source, $"is not UTF-8 text: {what}{(at >= 0 ? $" at byte {at + 1}" : string.Empty)} is not UTF-8 (save the file as UTF-8).");
+        }
+    }
+
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Reads the shared fields of a spec object.</summary>
     /// <param name="json">The spec object.</param>

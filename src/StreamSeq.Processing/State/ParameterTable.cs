@@ -55,13 +55,15 @@ public sealed class ParameterTable
         ArgumentNullException.ThrowIfNull(models);
         if (!File.Exists(path))
         {
-            throw new InvalidDataException($"{path}: parameter table not found.");
+            throw new InvalidDataException(Directory.Exists(path) ? $"{path}: is a folder, not a parameter table." : $"{path}: parameter table not found.");
         }
 
         var rows = new Dictionary<string, (string, double[])>(StringComparer.Ordinal);
         var defaults = new Dictionary<string, double[]>(StringComparer.Ordinal);
         var number = 0;
-        foreach (var line in File.ReadLines(path))
+        using var input = new BufferedStream(File.OpenRead(path), 1 << 16);
+        using var text = new MemoryStream();
+        while (ReadLine(input, text, path, number + 1) is { } line)
         {
             number++;
             if (string.IsNullOrWhiteSpace(line))
@@ -85,6 +87,53 @@ public sealed class ParameterTable
 
         return new ParameterTable(rows);
     }
+
+    /// <summary>The longest row read, in bytes (a row holds one stream's parameters: far less).</summary>
+    public const int MaxRowChars = 16 << 20;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// The next line, null at the end. Bounded and strict: a byte that is not UTF-8 used to become U+FFFD in stream ids,
+    /// and a file without line breaks (a device such as <c>/dev/zero</c>) was read until memory ran out.
+    /// </summary>
+    private static string? ReadLine(Stream input, MemoryStream line, string path, int number)
+    {
+        line.SetLength(0);
+        int b;
+        while ((b = input.ReadByte()) >= 0 && b != '\n')
+        {
+            if (line.Length >= MaxRowChars)
+            {
+                throw new InvalidDataException($"{path}:{number}: longer than {MaxRowChars} bytes; a row is one stream's parameters on one line.");
+            }
+
+            line.WriteByte((byte)b);
+        }
+
+        if (b < 0 && line.Length == 0)
+        {
+            return null;
+        }
+
+        var bytes = line.GetBuffer().AsSpan(0, (int)line.Length);
+        if (number == 1 && bytes.StartsWith(Utf8Bom))
+        {
+            bytes = bytes[Utf8Bom.Length..];
+        }
+
+        try
+        {
+            return StrictUtf8.GetString(bytes).TrimEnd('\r');
+        }
+        catch (DecoderFallbackException e)
+        {
+            var what = e.BytesUnknown is { Length: > 0 } unknown ? $"0x{unknown[0]:X2}" : "a byte";
+            throw new InvalidDataException($"{path}:{number}: not UTF-8 text ({what} is not UTF-8; save the table as UTF-8).", e);
+        }
+    }
+
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
 
     /// <summary>Writes a row per stream whose model learns parameters, in stream-id order; returns how many.</summary>
     public static int Write(Stream output, IEnumerable<StreamState> streams)

@@ -66,6 +66,44 @@ public sealed partial class DurationConverter : TimeSpanConverter
         return true;
     }
 
+    /// <summary>
+    /// A duration as messages show it, in the notation with units (<c>100ms</c>, <c>10m</c>, <c>1h30m</c>, <c>365d</c>,
+    /// <c>0s</c>); a duration finer than a millisecond as a .NET time span.
+    /// </summary>
+    public static string Format(TimeSpan duration)
+    {
+        if (duration < TimeSpan.Zero)
+        {
+            return duration == TimeSpan.MinValue ? duration.ToString("c", CultureInfo.InvariantCulture) : "-" + Format(-duration);
+        }
+
+        if (duration.Ticks % TimeSpan.TicksPerMillisecond != 0)
+        {
+            return duration.ToString("c", CultureInfo.InvariantCulture);
+        }
+
+        if (duration == TimeSpan.Zero)
+        {
+            return "0s";
+        }
+
+        var text = new System.Text.StringBuilder();
+        void Part(long amount, string unit)
+        {
+            if (amount > 0)
+            {
+                text.Append(amount.ToString(CultureInfo.InvariantCulture)).Append(unit);
+            }
+        }
+
+        Part(duration.Days, "d");
+        Part(duration.Hours, "h");
+        Part(duration.Minutes, "m");
+        Part(duration.Seconds, "s");
+        Part(duration.Milliseconds, "ms");
+        return text.ToString();
+    }
+
     /// <inheritdoc />
     public override object? ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value) =>
         value is string text && TryParseWithUnits(text, out var duration) ? duration : base.ConvertFrom(context, culture, value);

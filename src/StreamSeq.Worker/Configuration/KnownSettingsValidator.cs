@@ -19,6 +19,11 @@ public sealed class KnownSettingsValidator : IValidateOptions<KafkaTransportOpti
             (nameof(options.ChangelogTopic), options.ChangelogTopic),
         };
         var invalid = named.Select(n => (n.Key, Problem: KafkaTopicName.Problem(n.Topic))).Where(n => n.Problem is not null).Select(n => $"StreamSeq:Kafka:{n.Key}: {n.Problem}").ToList();
+        if (KafkaBootstrapServers.Problem(options.BootstrapServers) is { } brokers)
+        {
+            invalid.Insert(0, $"StreamSeq:Kafka:{nameof(options.BootstrapServers)}: {brokers}");
+        }
+
         if (invalid.Count > 0)
         {
             return ValidateOptionsResult.Fail(invalid);
@@ -33,12 +38,12 @@ public sealed class KnownSettingsValidator : IValidateOptions<KafkaTransportOpti
 
         if (options.CommitInterval >= options.TransactionTimeout)
         {
-            return ValidateOptionsResult.Fail($"StreamSeq:Kafka:CommitInterval ({options.CommitInterval}) must be shorter than StreamSeq:Kafka:TransactionTimeout ({options.TransactionTimeout}).");
+            return ValidateOptionsResult.Fail($"StreamSeq:Kafka:CommitInterval ({DurationConverter.Format(options.CommitInterval)}) must be shorter than StreamSeq:Kafka:TransactionTimeout ({DurationConverter.Format(options.TransactionTimeout)}).");
         }
 
         if (options.StallTimeout <= options.TransactionTimeout)
         {
-            return ValidateOptionsResult.Fail($"StreamSeq:Kafka:StallTimeout ({options.StallTimeout}) must be longer than StreamSeq:Kafka:TransactionTimeout ({options.TransactionTimeout}): one commit attempt may take that long.");
+            return ValidateOptionsResult.Fail($"StreamSeq:Kafka:StallTimeout ({DurationConverter.Format(options.StallTimeout)}) must be longer than StreamSeq:Kafka:TransactionTimeout ({DurationConverter.Format(options.TransactionTimeout)}): one commit attempt may take that long.");
         }
 
         return ValidateOptionsResult.Success;

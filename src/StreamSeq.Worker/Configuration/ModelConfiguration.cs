@@ -39,9 +39,30 @@ public static class ModelConfiguration
             var files = Directory.Exists(path) ? Directory.GetFiles(path, "*.json").Order(StringComparer.Ordinal).ToArray()
                 : File.Exists(path) ? [path]
                 : throw new InvalidOperationException($"{where}: no such file or folder.");
+            if (files.Length == 0)
+            {
+                // A mount that came up empty (a ConfigMap without keys, a wrong volume) would leave models out silently.
+                throw new InvalidOperationException($"{where}: the folder holds no *.json model spec files.");
+            }
+
             foreach (var file in files)
             {
-                specs.Add(($"{where}: {Path.GetFileName(file)}", Parse($"{where}: {Path.GetFileName(file)}", File.ReadAllText(file), Path.GetDirectoryName(Path.GetFullPath(file)))));
+                var source = $"{where}: {Path.GetFileName(file)}";
+                string text;
+                try
+                {
+                    text = ModelSpec.ReadFile(file, source);
+                }
+                catch (ModelValidationException e)
+                {
+                    throw new InvalidOperationException($"{source}: {e.Problem}", e);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new InvalidOperationException($"{source}: cannot be read: {e.Message}", e);
+                }
+
+                specs.Add((source, Parse(source, text, Path.GetDirectoryName(Path.GetFullPath(file)))));
             }
         }
 
@@ -111,6 +132,11 @@ public static class ModelConfiguration
         try
         {
             return ModelSpec.Parse(json, where, baseDirectory);
+        }
+        catch (ModelValidationException e) when (e.Field == where)
+        {
+            // The whole spec is at fault (empty, not JSON): the field is where it came from.
+            throw new InvalidOperationException($"{where}: {e.Problem}", e);
         }
         catch (ModelValidationException e)
         {

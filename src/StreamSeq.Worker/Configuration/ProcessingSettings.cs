@@ -73,6 +73,47 @@ public sealed class ProcessingSettings
         }
     }
 
+    /// <summary>
+    /// With the disk store: whether its folder can be created and written, tried before anything starts (a file there,
+    /// or a folder that cannot be created, used to stop the processing loop only once it had joined the group and was
+    /// assigned partitions, as a fatal error with a stack trace and exit code 1, which asks to be restarted).
+    /// </summary>
+    public IEnumerable<string> StoreDirectoryProblems()
+    {
+        var options = ToStoreOptions();
+        if (options.Kind != StateStoreKind.RocksDb)
+        {
+            yield break;
+        }
+
+        var key = $"{Section}:{nameof(StateDirectory)}";
+        var shown = string.IsNullOrWhiteSpace(StateDirectory) ? $"'{options.Directory}' (the default)" : $"'{options.Directory}'";
+        string? problem = null;
+        if (File.Exists(options.Directory))
+        {
+            problem = "is a file; the disk store needs a folder.";
+        }
+        else
+        {
+            var probe = Path.Combine(options.Directory, $".streamseq-write-check-{Environment.ProcessId}");
+            try
+            {
+                Directory.CreateDirectory(options.Directory);
+                File.WriteAllBytes(probe, []);
+                File.Delete(probe);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problem = $"cannot be written: {e.Message}";
+            }
+        }
+
+        if (problem is not null)
+        {
+            yield return $"{key}: {shown} {problem}";
+        }
+    }
+
     /// <summary>The state store settings for the Kafka loop.</summary>
     public StateStoreOptions ToStoreOptions() => new()
     {

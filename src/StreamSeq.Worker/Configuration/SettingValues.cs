@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Numerics;
 using System.Reflection;
 
 namespace StreamSeq.Worker.Configuration;
@@ -34,9 +35,23 @@ internal static class SettingValues
         }
         catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException or InvalidCastException or OverflowException)
         {
+            // 99999999999 is a whole number, just not one an int holds: say so rather than "not a whole number".
+            if (IntegerRange(target) is var (min, max) && BigInteger.TryParse(value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
+            {
+                return $"'{value}' is out of range (a whole number from {min} to {max}).";
+            }
+
             return $"'{value}' is not {Expected(target)}.";
         }
     }
+
+    private static (string Min, string Max)? IntegerRange(Type type) => type switch
+    {
+        _ when type == typeof(int) => (int.MinValue.ToString(CultureInfo.InvariantCulture), int.MaxValue.ToString(CultureInfo.InvariantCulture)),
+        _ when type == typeof(long) => (long.MinValue.ToString(CultureInfo.InvariantCulture), long.MaxValue.ToString(CultureInfo.InvariantCulture)),
+        _ when type == typeof(short) => (short.MinValue.ToString(CultureInfo.InvariantCulture), short.MaxValue.ToString(CultureInfo.InvariantCulture)),
+        _ => null,
+    };
 
     /// <summary>Every failing validation attribute of <paramref name="settings"/>, as <c>section:Property: problem</c>.</summary>
     public static IEnumerable<string> AnnotationProblems(object settings, string section)
@@ -57,7 +72,7 @@ internal static class SettingValues
 
     private static string Describe(ValidationAttribute attribute, object? value, string key) => attribute switch
     {
-        RangeAttribute range => $"must be between {range.Minimum} and {range.Maximum}, got {Format(value)}.",
+        RangeAttribute range => $"must be between {Format(range.Minimum)} and {Format(range.Maximum)}, got {Format(value)}.",
         RequiredAttribute => "must not be empty.",
         _ when attribute.ErrorMessage is { } message => $"{(message.StartsWith(key, StringComparison.OrdinalIgnoreCase) ? message[key.Length..].TrimStart() : message).TrimEnd('.')}, got {Format(value)}.",
         _ => attribute.FormatErrorMessage(key),
@@ -67,7 +82,7 @@ internal static class SettingValues
     {
         null => "nothing",
         string s => $"'{s}'",
-        TimeSpan t => t.ToString("c", CultureInfo.InvariantCulture),
+        TimeSpan t => DurationConverter.Format(t),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? string.Empty,
     };

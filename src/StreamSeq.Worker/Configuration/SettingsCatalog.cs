@@ -57,11 +57,23 @@ public static partial class SettingsCatalog
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var problems = new List<string>();
+        var scalarsGivenAsLists = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (key, value) in configuration.GetSection(Root).AsEnumerable())
         {
             // JSON files turn an empty array or object into an empty value at its path; the binder ignores those.
             if (value is null || IsKnown(key) || (value.Length == 0 && IsKnownSection(key)))
             {
+                continue;
+            }
+
+            // A list or an object where one value belongs ("Lag": [1, 2]): one problem naming the setting, not one per item.
+            if (ScalarAbove(key) is { } scalar)
+            {
+                if (scalarsGivenAsLists.Add(scalar))
+                {
+                    problems.Add($"{scalar}: takes a single value, not a list or an object (found {key}).");
+                }
+
                 continue;
             }
 
@@ -81,6 +93,22 @@ public static partial class SettingsCatalog
         {
             LogUnknown(logger, problem);
         }
+    }
+
+    /// <summary>The known scalar setting that is a proper prefix of <paramref name="key"/>, or null.</summary>
+    private static string? ScalarAbove(string key)
+    {
+        var segments = key.Split(':');
+        for (var length = segments.Length - 1; length >= 2; length--)
+        {
+            var prefix = string.Join(':', segments[..length]);
+            if (IsKnown(prefix) && ValueType(prefix) is not null)
+            {
+                return prefix;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsKnownSection(string key)

@@ -19,10 +19,50 @@ public sealed record TelemetryExporters(bool Prometheus, bool OtlpMetrics, bool 
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(problems);
+        CheckOtlpSettings(configuration, problems);
         var otlpEndpoint = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var metrics = Choice(configuration, "OTEL_METRICS_EXPORTER", ["prometheus", "otlp", "none"], otlpEndpoint || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"]) ? ["prometheus", "otlp"] : ["prometheus"], problems);
         var traces = Choice(configuration, "OTEL_TRACES_EXPORTER", ["otlp", "none"], otlpEndpoint || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]) ? ["otlp"] : [], problems);
         return new TelemetryExporters(metrics.Contains("prometheus"), metrics.Contains("otlp"), traces.Contains("otlp"));
+    }
+
+    /// <summary>
+    /// The OTLP exporter's own variables: OpenTelemetry ignores a value it cannot read (an endpoint that is not a URL, an
+    /// unknown protocol, an interval that is not a number) with no more than an internal diagnostic, so metrics and traces
+    /// silently went nowhere or at the default pace.
+    /// </summary>
+    private static void CheckOtlpSettings(IConfiguration configuration, List<string> problems)
+    {
+        foreach (var signal in new[] { "", "_METRICS", "_TRACES" })
+        {
+            var endpoint = $"OTEL_EXPORTER_OTLP{signal}_ENDPOINT";
+            if (configuration[endpoint] is { } url && !string.IsNullOrWhiteSpace(url)
+                && !(Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0))
+            {
+                problems.Add($"{endpoint}: '{url}' is not an absolute http or https URL (for example http://otel-collector:4317).");
+            }
+
+            var protocol = $"OTEL_EXPORTER_OTLP{signal}_PROTOCOL";
+            if (configuration[protocol] is { } p && !string.IsNullOrWhiteSpace(p) && p.Trim().ToLowerInvariant() is not ("grpc" or "http/protobuf"))
+            {
+                problems.Add($"{protocol}: '{p}' is not one of grpc, http/protobuf.");
+            }
+
+            var timeout = $"OTEL_EXPORTER_OTLP{signal}_TIMEOUT";
+            Milliseconds(configuration, timeout, allowZero: false, problems);
+        }
+
+        Milliseconds(configuration, "OTEL_METRIC_EXPORT_INTERVAL", allowZero: false, problems);
+        Milliseconds(configuration, "OTEL_METRIC_EXPORT_TIMEOUT", allowZero: false, problems);
+    }
+
+    private static void Milliseconds(IConfiguration configuration, string variable, bool allowZero, List<string> problems)
+    {
+        if (configuration[variable] is { } text && !string.IsNullOrWhiteSpace(text)
+            && !(int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) && (allowZero || ms > 0)))
+        {
+            problems.Add($"{variable}: '{text}' is not a whole number of milliseconds from {(allowZero ? 0 : 1)} to {int.MaxValue}.");
+        }
     }
 
     private static HashSet<string> Choice(IConfiguration configuration, string variable, string[] allowed, string[] byDefault, List<string> problems)

@@ -15,9 +15,13 @@ namespace StreamSeq.Worker.Configuration;
 /// </summary>
 /// <remarks>
 /// The checks run in stages and the first stage with problems stops the start (a misspelt key explains what follows
-/// from it): unknown keys under <c>StreamSeq</c> (unless <c>StreamSeq:UnknownSettings=warn</c>, which logs them
-/// instead), values that do not convert, ranges and cross-field rules, librdkafka properties, the broker choice
-/// (<see cref="BrokerSelection"/>), listen addresses (<see cref="ListenAddresses"/>), then models and routes.
+/// from it): settings that two environment variables give different values (<see cref="SettingSources"/>), unknown keys
+/// under <c>StreamSeq</c> (unless <c>StreamSeq:UnknownSettings=warn</c>, which logs them instead), values that do not
+/// convert, ranges and cross-field rules, settings another setting cancels (<see cref="InapplicableSettings"/>),
+/// librdkafka properties (librdkafka's own check, then <see cref="ReservedClientSettings"/>), the broker choice
+/// (<see cref="BrokerSelection"/>), listen addresses (<see cref="ListenAddresses"/>), then models and routes. Every
+/// problem names the environment variable or settings file its value came from. The disk store's folder is the host's
+/// to check (<see cref="ProcessingSettings.StoreDirectoryProblems"/>): these checks touch no file system.
 /// </remarks>
 public sealed class WorkerSettings
 {
@@ -76,7 +80,21 @@ public sealed class WorkerSettings
     public static WorkerSettings Load(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        try
+        {
+            return LoadChecked(configuration);
+        }
+        catch (InvalidSettingsException e)
+        {
+            // Name the environment variable or file each problem's value came from, as the user wrote it.
+            throw new InvalidSettingsException([.. e.Problems.Select(p => SettingSources.Annotate(configuration, p))]);
+        }
+    }
+
+    private static WorkerSettings LoadChecked(IConfiguration configuration)
+    {
         DurationConverter.Install();
+        StopOn(SettingSources.FindEnvironmentConflicts(configuration));
         var unknownMode = (configuration[UnknownSettingsKey] ?? "fail").Trim().ToLowerInvariant();
         if (unknownMode is not ("fail" or "warn"))
         {
@@ -85,7 +103,7 @@ public sealed class WorkerSettings
 
         var unknown = SettingsCatalog.FindUnknown(configuration);
         StopOn(unknownMode == "fail" ? unknown : []);
-        StopOn(ConversionProblems(configuration));
+        StopOn([.. ConversionProblems(configuration), .. LogLevelProblems(configuration)]);
 
         var kafka = Bind<KafkaTransportOptions>(configuration, KafkaTransportOptions.Section);
         var processing = Bind<ProcessingSettings>(configuration, ProcessingSettings.Section);
@@ -108,12 +126,14 @@ public sealed class WorkerSettings
 
         StopOn(problems);
         StopOn(processing.CrossFieldProblems());
+        StopOn(InapplicableSettings.Find(configuration, processing, kafka, alerts));
         if (new KnownSettingsValidator().Validate(null, kafka) is { Failed: true } crossField)
         {
             StopOn(crossField.Failures);
         }
 
         StopOn(KafkaClientSettings.FindInvalid(kafka.Client).Select(p => $"{KafkaTransportOptions.Section}:Client:{p.Key}: {p.Value}"));
+        StopOn(ReservedClientSettings.Find(kafka.Client, kafka).Select(p => $"{KafkaTransportOptions.Section}:Client:{p.Key}: {p.Value}"));
         var usesEmbedded = BrokerSelection.UsesEmbeddedBroker(configuration, kafka, embedded, out var brokerProblem);
         StopOn(brokerProblem is null ? [] : [brokerProblem]);
         StopOn(ListenAddresses.FindProblems(configuration));
@@ -150,6 +170,23 @@ public sealed class WorkerSettings
             if (value is not null && SettingsCatalog.ValueType(key) is { } type && SettingValues.ConversionProblem(type, value) is { } problem)
             {
                 yield return $"{key}: {problem}";
+            }
+        }
+    }
+
+    /// <summary>
+    /// Log levels under <c>Logging</c> that the host's logger cannot read: it throws on the first logger it creates
+    /// (<c>Logging__LogLevel__Default=Verbose</c> ended the start in an unhandled exception, exit 134).
+    /// </summary>
+    private static IEnumerable<string> LogLevelProblems(IConfiguration configuration)
+    {
+        foreach (var (key, value) in configuration.GetSection("Logging").AsEnumerable())
+        {
+            var segments = key.Split(':');
+            if (segments.Length >= 2 && string.Equals(segments[^2], "LogLevel", StringComparison.OrdinalIgnoreCase)
+                && !string.IsNullOrEmpty(value) && !Enum.TryParse<LogLevel>(value, ignoreCase: true, out _))
+            {
+                yield return $"{key}: '{value}' is not a log level ({string.Join(", ", Enum.GetNames<LogLevel>())}).";
             }
         }
     }

@@ -165,12 +165,17 @@ public static class WorkerApi
     public static string DescribeStartFailure(Exception error)
     {
         ArgumentNullException.ThrowIfNull(error);
+        var message = string.Join(' ', error.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         return error switch
         {
             // Kestrel: "Failed to bind to address http://127.0.0.1:8080: address already in use."
-            IOException when error.Message.Contains("bind", StringComparison.OrdinalIgnoreCase) => $"Urls: {error.Message}",
-            WorkerStartException => error.Message,
-            _ => $"cannot start: {error.Message}",
+            IOException when message.Contains("bind", StringComparison.OrdinalIgnoreCase) => $"Urls: {message}",
+            WorkerStartException => message,
+
+            // An https address without a certificate: Kestrel's message runs over two lines and names no setting.
+            InvalidOperationException when message.Contains("HTTPS endpoint", StringComparison.Ordinal)
+                => $"Urls: an https address needs a certificate (Kestrel:Certificates:Default:Path and :Password, or a Kestrel endpoint's Certificate): {message}",
+            _ => $"cannot start: {message}",
         };
     }
 }

@@ -112,4 +112,49 @@ public sealed class ModelSpecHostileInputTests
         Assert.Equal(field, e.Field);
         Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Load_FileThatIsNotUtf8_FailsNamingTheByteInsteadOfReadingReplacementCharacters()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"streamseq-spec-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllBytes(path, [.. "{\"name\":\"caf"u8, 0xE9, .. "\",\"kind\":\"linear-gaussian\"}"u8]);
+
+            var e = Assert.Throws<ModelValidationException>(() => ModelSpec.Load(path));
+
+            Assert.Equal(path, e.Field);
+            Assert.Equal("is not UTF-8 text: 0xE9 at byte 13 is not UTF-8 (save the file as UTF-8).", e.Problem);
+
+            // A byte-order mark is UTF-8 and is skipped, as before.
+            File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. "{\"name\":\"caf\u00e9\",\"kind\":\"linear-gaussian\"}"u8]);
+            Assert.Equal("caf\u00e9", ModelSpec.Parse(ModelSpec.ReadFile(path, path)).Name);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void ReadFile_LargerThanTheBound_FailsInsteadOfReadingUntilMemoryRunsOut()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"streamseq-spec-{Guid.NewGuid():N}.json");
+        try
+        {
+            using (var file = File.Create(path))
+            {
+                file.SetLength(ModelSpec.MaxFileBytes + 1L);
+            }
+
+            var e = Assert.Throws<ModelValidationException>(() => ModelSpec.ReadFile(path, "big.json"));
+
+            Assert.Equal("big.json", e.Field);
+            Assert.StartsWith("is larger than 64 MiB", e.Problem, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -263,6 +263,43 @@ public sealed class AdaptiveStateTests
     }
 
     [Fact]
+    public void Load_TableThatIsNotUtf8OrHasNoLineBreaks_FailsNamingTheLineInsteadOfGuessingOrReadingForever()
+    {
+        var router = TestModels.Router(TestModels.Binding(Fleet));
+        var path = Path.Combine(Path.GetTempPath(), $"streamseq-table-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            // A Latin-1 stream id used to be read as U+FFFD (and so never matched its stream).
+            File.WriteAllBytes(path, [.. "{\"stream\":\"s1\",\"model\":\"fleet\",\"parameters\":{}}\n{\"stream\":\"caf"u8, 0xE9, .. "\",\"model\":\"fleet\",\"parameters\":{}}\n"u8]);
+            var e = Assert.Throws<InvalidDataException>(() => ParameterTable.Load(path, router));
+            Assert.Equal($"{path}:2: not UTF-8 text (0xE9 is not UTF-8; save the table as UTF-8).", e.Message);
+
+            // No line break in sight (a device, a binary file): stop at the row bound instead of filling memory.
+            using (var file = File.Create(path))
+            {
+                file.SetLength(ParameterTable.MaxRowChars + 1L);
+            }
+
+            e = Assert.Throws<InvalidDataException>(() => ParameterTable.Load(path, router));
+            Assert.StartsWith($"{path}:1: longer than {ParameterTable.MaxRowChars} bytes", e.Message, StringComparison.Ordinal);
+
+            File.Delete(path);
+            Directory.CreateDirectory(path);
+            e = Assert.Throws<InvalidDataException>(() => ParameterTable.Load(path, router));
+            Assert.Equal($"{path}: is a folder, not a parameter table.", e.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path);
+            }
+
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void ToJson_AdaptiveStream_GivesTheQueriedValuesOrNullForAModelThatLearnsNothing()
     {
         var binding = TestModels.Binding(Fleet);

@@ -86,9 +86,11 @@ public sealed class AlertWebhookTests : IDisposable
     [InlineData("Labels:bad-name", "x", "StreamSeq:Alerts:Webhook:Labels:bad-name: not a valid Alertmanager label name")]
     public void Start_InvalidWebhookSetting_StopsNamingTheSetting(string key, string value, string message)
     {
+        // A key given twice on the command line is itself refused, so the hostile Url replaces the working one.
+        string[] webhook = key == "Url" ? [$"--StreamSeq:Alerts:Webhook:Url={value}"] : ["--StreamSeq:Alerts:Webhook:Url=http://127.0.0.1:9/api/v2/alerts", $"--StreamSeq:Alerts:Webhook:{key}={value}"];
         var result = ProcessRunner.Run(
             "dotnet",
-            [WorkerBuild.Dll(), "--StreamSeq:Alerts:Webhook:Url=http://127.0.0.1:9/api/v2/alerts", $"--StreamSeq:Alerts:Webhook:{key}={value}", "--StreamSeq:Kafka:BootstrapServers=127.0.0.1:1", "--Urls=http://127.0.0.1:0"],
+            [WorkerBuild.Dll(), .. webhook, "--StreamSeq:Kafka:BootstrapServers=127.0.0.1:1", "--Urls=http://127.0.0.1:0"],
             TimeSpan.FromMinutes(2),
             Path.GetDirectoryName(WorkerBuild.Dll()));
         Assert.NotEqual(0, result.Code);

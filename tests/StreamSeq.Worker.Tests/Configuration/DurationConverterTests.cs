@@ -110,7 +110,26 @@ public sealed class DurationConverterTests
     {
         var e = Assert.Throws<InvalidSettingsException>(() => Load(new() { ["StreamSeq:Kafka:TransactionTimeout"] = "1h" }));
 
-        Assert.StartsWith("StreamSeq:Kafka:TransactionTimeout: must be between 00:00:01 and 00:15:00, got 01:00:00.", Assert.Single(e.Problems), StringComparison.Ordinal);
+        Assert.StartsWith("StreamSeq:Kafka:TransactionTimeout: must be between 1s and 15m, got 1h.", Assert.Single(e.Problems), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("00:00:00", "0s")]
+    [InlineData("00:00:00.001", "1ms")]
+    [InlineData("00:10:00", "10m")]
+    [InlineData("01:30:00", "1h30m")]
+    [InlineData("1.00:00:01.500", "1d1s500ms")]
+    [InlineData("-00:00:01", "-1s")]
+    [InlineData("00:00:00.0000001", "00:00:00.0000001")]
+    public void Format_Durations_InTheNotationWithUnitsThatReadsBack(string written, string shown)
+    {
+        var duration = TimeSpan.Parse(written, System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(shown, DurationConverter.Format(duration));
+        if (duration >= TimeSpan.Zero && duration.Ticks % TimeSpan.TicksPerMillisecond == 0)
+        {
+            Assert.True(DurationConverter.TryParseWithUnits(shown, out var back) && back == duration, $"{shown} should read back as {written}");
+        }
     }
 
     [Fact]

@@ -49,4 +49,27 @@ public sealed class ListenAddressesTests
         Assert.StartsWith("Kestrel:Endpoints:Http:Url: 'http://0.0.0.0:notaport' is not a listen address", problems[0], StringComparison.Ordinal);
         Assert.StartsWith("Kestrel:Endpoints:Other:Url: missing", problems[1], StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("http://127.0.0.l:8080", "'127.0.0.l' is neither an IP address nor localhost, and Kestrel would listen on every interface for it")]
+    [InlineData("http://locahost:8080", "'locahost' is neither an IP address nor localhost")]
+    [InlineData("http://256.1.1.1:8080", "'256.1.1.1' is neither an IP address nor localhost")]
+    [InlineData("http://127.0.0.1:8080/streamseq", "a path ('/streamseq') where only an address belongs")]
+    public void FindProblems_HostNameOrPathKestrelWouldNotHonour_NamesUrlsAndWhy(string url, string expected)
+    {
+        // A typo of the loopback address used to start a worker listening on every interface ("Now listening on: http://[::]:8080").
+        var problem = Assert.Single(ListenAddresses.FindProblems(Shipped(new() { ["Urls"] = url })));
+
+        Assert.Contains($"Urls: '{url}' is not a listen address ({expected}", problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://localhost:8080")]
+    [InlineData("http://LOCALHOST:8080/")]
+    [InlineData("http://127.0.0.1:0")]
+    [InlineData("http://0.0.0.0:8080")]
+    [InlineData("http://[::]:8080")]
+    [InlineData("http://*:8080")]
+    [InlineData("http://+:8080")]
+    public void FindProblems_AddressesKestrelHonours_None(string url) => Assert.Empty(ListenAddresses.FindProblems(Shipped(new() { ["Urls"] = url })));
 }

@@ -113,6 +113,8 @@ public sealed class WorkerStartTests : IDisposable
     [InlineData("http://127.0.0.1:70000")]
     [InlineData("127.0.0.1:8080")]
     [InlineData("ftp://127.0.0.1:8080")]
+    [InlineData("http://127.0.0.l:8080")]
+    [InlineData("http://127.0.0.1:8080/path")]
     public void Start_ListenAddressThatIsNotOne_ExitsNonZeroNamingUrls(string url)
     {
         var run = WorkerCommand.Run([NoBroker, $"--Urls={url}"], Bound);
@@ -197,6 +199,139 @@ public sealed class WorkerStartTests : IDisposable
 
         Assert.True(worker.WaitReady(Bound), $"the worker should start with an unknown setting relaxed to a warning:\n{worker.Logs()}");
         Assert.Contains("StreamSeq:Kafka:Nonsense", worker.Logs(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{ \"StreamSeq\": { \"Processing\": { \"Lag\": 2, } ", "not valid JSON at line 1, byte 46")]
+    [InlineData("{ \"StreamSeq\": { \"Processing\": { \"Lag\": 2, \"lag\": 3 } } }", "StreamSeq:Processing:lag is given twice")]
+    [InlineData("", "not valid JSON at line 1, byte 1")]
+    [InlineData("[1, 2]", "must hold one JSON object of settings")]
+    public void Start_SettingsFileThatCannotBeRead_ExitsNonZeroWithOneLineNamingTheFileInsteadOfAStackTrace(string text, string expected)
+    {
+        // Was exit 134 with "Unhandled exception. System.IO.InvalidDataException: Failed to load configuration ..." and 25 lines.
+        var root = Directory.CreateDirectory(scratch.File("content")).FullName;
+        File.WriteAllText(Path.Combine(root, "appsettings.json"), text);
+
+        var run = WorkerCommand.Run([AnyPort, NoBroker, $"--contentRoot={root}"], Bound);
+
+        AssertOneLineFailure(run, $"{Path.Combine(root, "appsettings.json")}: {expected}");
+    }
+
+    [Fact]
+    public void Start_ContentRootThatIsNotAFolder_OneLineNamingIt()
+    {
+        // Was exit 134: "Unhandled exception. System.IO.DirectoryNotFoundException: /nonexistent/" and a stack trace.
+        var missing = scratch.File("no-such-folder");
+
+        var run = WorkerCommand.Run([AnyPort, NoBroker, $"--contentRoot={missing}"], Bound);
+
+        AssertOneLineFailure(run, $"contentRoot: '{missing}' is not a folder");
+    }
+
+    [Fact]
+    public void Start_SettingsFileNotUtf8_ExitsNonZeroNamingTheByteInsteadOfJoiningAGroupNobodyNamed()
+    {
+        // The JSON reader turned the Latin-1 'é' into U+FFFD: the worker joined the consumer group "gr\uFFFDup".
+        var root = Directory.CreateDirectory(scratch.File("latin1")).FullName;
+        File.WriteAllBytes(Path.Combine(root, "appsettings.json"), [.. """{"StreamSeq":{"Kafka":{"GroupId":"gr"""u8, 0xE9, .. "up\"}}}"u8]);
+
+        var run = WorkerCommand.Run([AnyPort, NoBroker, $"--contentRoot={root}"], Bound);
+
+        AssertOneLineFailure(run, $"{Path.Combine(root, "appsettings.json")}: not UTF-8 text: 0xE9 at byte 37 is not UTF-8");
+    }
+
+    [Fact]
+    public void Start_HttpsAddressWithoutACertificate_OneLineNamingUrls()
+    {
+        // Kestrel's message ran over two lines and named no setting. HOME is empty so no developer certificate is found.
+        var home = Directory.CreateDirectory(scratch.File("home")).FullName;
+
+        var run = WorkerCommand.Run([NoBroker, "--Urls=https://127.0.0.1:0"], Bound, new Dictionary<string, string> { ["HOME"] = home });
+
+        AssertOneLineFailure(run, "Urls: an https address needs a certificate");
+    }
+
+    [Theory]
+    [InlineData("'foo': not a setting", "foo")]
+    [InlineData("'--StreamSeq:Processing:Lag': no value follows", "--StreamSeq:Processing:Lag")]
+    [InlineData("'-x': not a setting", "-x")]
+    [InlineData("StreamSeq:Processing:Lag: given twice on the command line", "--StreamSeq:Processing:Lag=2", "--StreamSeq:Processing:Lag=3")]
+    public void Start_ArgumentTheHostWouldIgnore_ExitsNonZeroNamingItInsteadOfStarting(string expected, params string[] args)
+    {
+        // Each of these used to start the worker with the argument silently skipped (or the first value overridden).
+        var run = WorkerCommand.Run([AnyPort, NoBroker, .. args], Bound);
+
+        AssertOneLineFailure(run, expected);
+    }
+
+    [Fact]
+    public void Start_Help_PrintsTheUsageAndExitsZeroWithoutStarting()
+    {
+        var run = WorkerCommand.Run(["--help"], Bound);
+
+        Assert.True(run.ExitCode == 0, $"--help should print the usage and exit: {run}");
+        Assert.Contains("Usage: StreamSeq.Worker [--Section:Key=value ...]", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Now listening", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_LogLevelFromTheEnvironmentThatIsNotOne_OneLineNamingTheVariable()
+    {
+        // Was exit 134: "Unhandled exception. System.InvalidOperationException: Configuration value 'Verbose' is not supported." and 35 lines.
+        var run = WorkerCommand.Run([AnyPort, NoBroker], Bound, new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Verbose" });
+
+        AssertOneLineFailure(run, "Logging:LogLevel:Default (environment variable Logging__LogLevel__Default): 'Verbose' is not a log level");
+    }
+
+    [Fact]
+    public void Start_ValueFromAnEnvironmentVariable_TheProblemNamesTheVariable()
+    {
+        var run = WorkerCommand.Run([AnyPort, NoBroker], Bound, new Dictionary<string, string> { ["StreamSeq__Processing__Lag"] = "-1" });
+
+        AssertOneLineFailure(run, "StreamSeq:Processing:Lag (environment variable StreamSeq__Processing__Lag): must be between 0 and 1000, got -1.");
+    }
+
+    [Fact]
+    public void Start_TwoEnvironmentVariablesForOneSetting_ExitsNonZeroNamingBoth()
+    {
+        // Linux keeps both; which one the configuration took depended on the order of the process's environment.
+        var run = WorkerCommand.Run([AnyPort, NoBroker], Bound, new Dictionary<string, string> { ["StreamSeq__Processing__Lag"] = "1", ["STREAMSEQ__PROCESSING__LAG"] = "2" });
+
+        AssertOneLineFailure(run, "set by 2 environment variables with different values (STREAMSEQ__PROCESSING__LAG='2', StreamSeq__Processing__Lag='1')");
+    }
+
+    [Fact]
+    public void Start_BrokerListThatIsNotOne_ExitsNonZeroInsteadOfWaitingForever()
+    {
+        // librdkafka took 'kafka:notaport' and the worker retried "not reachable" forever, never ready, never exiting.
+        var run = WorkerCommand.Run([AnyPort, "--StreamSeq:Kafka:BootstrapServers=127.0.0.1:notaport"], Bound);
+
+        AssertOneLineFailure(run, "StreamSeq:Kafka:BootstrapServers: '127.0.0.1:notaport' has the port 'notaport'");
+    }
+
+    [Theory]
+    [InlineData("enable.idempotence=false")]
+    [InlineData("transactional.id=x")]
+    [InlineData("group.id=other")]
+    public void Start_ClientPropertyTheWorkerSets_ExitsNonZeroBeforeTheBroker(string property)
+    {
+        // With the embedded broker these failed once the loop ran (exit 1 and a stack trace; transactional.id: exit 0
+        // after "BackgroundService failed"), or, for group.id, silently joined another group than the log said.
+        var run = WorkerCommand.Run([AnyPort, "--StreamSeq:Embedded:Enabled=true", $"--StreamSeq:Kafka:Client:{property}"], Bound);
+
+        AssertOneLineFailure(run, $"StreamSeq:Kafka:Client:{property.Split('=')[0]}: ");
+    }
+
+    [Fact]
+    public void Start_StateDirectoryThatIsAFile_ExitsNonZeroBeforeTheBroker()
+    {
+        // Was a fatal error of the running loop, once partitions were assigned: exit 1, a stack trace, a restart loop.
+        var file = scratch.File("not-a-folder");
+        File.WriteAllText(file, "x");
+
+        var run = WorkerCommand.Run([AnyPort, "--StreamSeq:Embedded:Enabled=true", "--StreamSeq:Processing:StateStore=rocksdb", $"--StreamSeq:Processing:StateDirectory={file}"], Bound);
+
+        AssertOneLineFailure(run, $"StreamSeq:Processing:StateDirectory: '{file}' is a file; the disk store needs a folder.");
     }
 
     private static void AssertOneLineFailure(WorkerCommand.Outcome run, string setting)

@@ -237,6 +237,25 @@ public sealed class HelmChartTests : IDisposable
     [InlineData("stateStore.type=rocksdb,workload.kind=Deployment", "stateStore.type rocksdb needs workload.kind StatefulSet")]
     [InlineData("stateStore.type=disk", "/stateStore/type")]
     [InlineData("stateStore.standby=all", "stateStore.standby all needs stateStore.type rocksdb")]
+    [InlineData("kafka.commitInterval=1h", "kafka.commitInterval (1h) must be between 1ms and 10m.")]
+    [InlineData("kafka.commitInterval=10s", "kafka.commitInterval (10s) must be shorter than kafka.transactionTimeout (10s)")]
+    [InlineData("kafka.transactionTimeout=10m", "kafka.stallTimeout (5m) must be longer than kafka.transactionTimeout (10m)")]
+    [InlineData("kafka.commitInterval=00:00:60", "/kafka/commitInterval")]
+    [InlineData("processing.allowedLateness=2d", "processing.allowedLateness (2d) must be between 0s and 1d.")]
+    [InlineData("kafka.bootstrapServers=http://kafka:9092", "/kafka/bootstrapServers")]
+    [InlineData("kafka.bootstrapServers=kafka:99999", "/kafka/bootstrapServers")]
+    [InlineData("kafka.bootstrapServers=kafka:9092;kafka2:9092", "/kafka/bootstrapServers")]
+    [InlineData("kafka.groupId= ", "/kafka/groupId")]
+    [InlineData("kafka.inputPartitions=20000", "/kafka/inputPartitions")]
+    [InlineData("processing.maxLiveStreams=3000000000", "/processing/maxLiveStreams")]
+    [InlineData("stateStore.type=rocksdb,processing.maxLiveStreams=10", "processing.maxLiveStreams (10) applies to stateStore.type memory only")]
+    [InlineData("routes[0].model=nope", "routes[0].model: there is no model named nope (models: level).")]
+    [InlineData("defaultModel=nope", "defaultModel: there is no model named nope")]
+    [InlineData("modelSettings.nope.lag=1", "modelSettings.nope: there is no model named nope")]
+    [InlineData("kafka.routeHeader=,routes[0].model=level,routes[0].routeKey=pump", "routes[0].routeKey (pump) can never match: kafka.routeHeader is empty")]
+    [InlineData("kafka.client.group\\.id=other", "kafka.client.group.id (other): the worker sets group.id from kafka.groupId")]
+    [InlineData("kafka.client.enable\\.idempotence=false", "kafka.client.enable.idempotence (false): must be true or left out")]
+    [InlineData("kafka.client.isolation\\.level=read_uncommitted", "kafka.client.isolation.level (read_uncommitted): must be read_committed or left out")]
     public void Template_InvalidValues_FailsNamingTheValue(string set, string expected)
     {
         Skip.If(Helm.Binary is null, Helm.MissingMessage);
@@ -245,6 +264,98 @@ public sealed class HelmChartTests : IDisposable
 
         Assert.NotEqual(0, code);
         Assert.Contains(expected, errors, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Template_DefaultValues_WorkerSettingsHaveTheWorkersDefaultsExceptTheDocumentedOnes()
+    {
+        var manifests = Render();
+        var outcome = AssertWorkerPod(manifests, "StatefulSet");
+        var rendered = JsonNode.Parse(Manifest(manifests, "ConfigMap", "-settings")["data"]!["appsettings.json"].Text()!)!["StreamSeq"]!;
+
+        var differences = new List<string>();
+        foreach (var (section, bound, defaults) in new (string, object, object)[] { ("Kafka", outcome.Kafka, new StreamSeq.Kafka.Transport.KafkaTransportOptions()), ("Processing", outcome.Processing, new ProcessingSettings()) })
+        {
+            foreach (var (key, _) in rendered[section]!.AsObject())
+            {
+                var property = bound.GetType().GetProperty(key)!;
+                if (property.PropertyType.IsValueType || property.PropertyType == typeof(string))
+                {
+                    if (!Equals(property.GetValue(bound), property.GetValue(defaults)))
+                    {
+                        differences.Add($"{section}:{key}");
+                    }
+                }
+            }
+        }
+
+        // The chart's README says why each of these differs from the worker's default (a cluster needs a broker list,
+        // replicated topics, and the chart promises smoothed estimates and forecasts); any other is a mistake.
+        Assert.Equal(["Kafka:BootstrapServers", "Kafka:ReplicationFactor", "Processing:Horizon", "Processing:Lag"], differences.Order(StringComparer.Ordinal));
+        var readme = File.ReadAllText(Path.Combine(Helm.ChartPath, "README.md"));
+        foreach (var value in new[] { "kafka.bootstrapServers", "kafka.replicationFactor", "processing.lag", "processing.horizon" })
+        {
+            Assert.Matches($"`{System.Text.RegularExpressions.Regex.Escape(value)}`[^\\n]*worker's default", readme);
+        }
+    }
+
+    [SkippableFact]
+    public void Schema_NumericBounds_AreTheWorkersRanges()
+    {
+        Skip.If(Helm.Binary is null, Helm.MissingMessage);
+        var schema = JsonNode.Parse(File.ReadAllText(Path.Combine(Helm.ChartPath, "values.schema.json")))!;
+        var pairs = new (string Path, Type Settings, string Property)[]
+        {
+            ("kafka.inputPartitions", typeof(StreamSeq.Kafka.Transport.KafkaTransportOptions), "TopicPartitions"),
+            ("kafka.replicationFactor", typeof(StreamSeq.Kafka.Transport.KafkaTransportOptions), "ReplicationFactor"),
+            ("kafka.maxBatchSize", typeof(StreamSeq.Kafka.Transport.KafkaTransportOptions), "MaxBatchSize"),
+            ("processing.lag", typeof(ProcessingSettings), "Lag"),
+            ("processing.horizon", typeof(ProcessingSettings), "Horizon"),
+            ("processing.maxComponents", typeof(ProcessingSettings), "MaxComponents"),
+            ("processing.maxRecordBytes", typeof(ProcessingSettings), "MaxRecordBytes"),
+            ("processing.maxLiveStreams", typeof(ProcessingSettings), "MaxLiveStreams"),
+            ("stateStore.cacheBytes", typeof(ProcessingSettings), "CacheBytes"),
+        };
+
+        foreach (var (path, settings, name) in pairs)
+        {
+            var node = path.Split('.').Aggregate(schema, (n, segment) => n["properties"]![segment]!);
+            var range = settings.GetProperty(name)!.GetCustomAttributes(typeof(System.ComponentModel.DataAnnotations.RangeAttribute), true).Cast<System.ComponentModel.DataAnnotations.RangeAttribute>().Single();
+            Assert.True(Convert.ToDecimal(range.Minimum, System.Globalization.CultureInfo.InvariantCulture) == node["minimum"]!.GetValue<decimal>(), $"{path}: the schema's minimum differs from {name}'s");
+            Assert.True(Convert.ToDecimal(range.Maximum, System.Globalization.CultureInfo.InvariantCulture) == node["maximum"]!.GetValue<decimal>(), $"{path}: the schema's maximum differs from {name}'s");
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData("kafka.commitInterval", "CommitInterval")]
+    [InlineData("kafka.transactionTimeout", "TransactionTimeout")]
+    [InlineData("kafka.stallTimeout", "StallTimeout")]
+    [InlineData("kafka.sessionTimeout", "SessionTimeout")]
+    [InlineData("processing.allowedLateness", "AllowedLateness")]
+    [InlineData("processing.maxTimeSkew", "MaxTimeSkew")]
+    [InlineData("stateStore.checkpointInterval", "CheckpointInterval")]
+    public void Template_DurationJustOutsideTheWorkersRange_FailsAndItsBoundRenders(string path, string name)
+    {
+        Skip.If(Helm.Binary is null, Helm.MissingMessage);
+        var settings = path.StartsWith("kafka.", StringComparison.Ordinal) ? typeof(StreamSeq.Kafka.Transport.KafkaTransportOptions) : typeof(ProcessingSettings);
+        DurationConverter.Install();
+        var range = settings.GetProperty(name)!.GetCustomAttributes(typeof(System.ComponentModel.DataAnnotations.RangeAttribute), true).Cast<System.ComponentModel.DataAnnotations.RangeAttribute>().Single();
+        _ = range.IsValid(TimeSpan.Zero); // converts the bounds to time spans
+        var (min, max) = ((TimeSpan)range.Minimum, (TimeSpan)range.Maximum);
+
+        // Room around the bound for the values it is ordered with.
+        string[] room = ["--set", "kafka.commitInterval=1ms", "--set", "kafka.transactionTimeout=15m", "--set", "kafka.stallTimeout=1d"];
+        string[] others = [.. room.Chunk(2).Where(p => !p[1].StartsWith(path + "=", StringComparison.Ordinal)).SelectMany(p => p)];
+        var (code, _, errors) = Helm.Template([.. others, "--set", $"{path}={DurationConverter.Format(max + TimeSpan.FromMilliseconds(1))}"]);
+        Assert.True(code != 0 && errors.Contains($"{path} (", StringComparison.Ordinal) && errors.Contains("must be between", StringComparison.Ordinal), $"{path} above the worker's {DurationConverter.Format(max)}: {errors}");
+        if (min >= TimeSpan.FromMilliseconds(1))
+        {
+            (code, _, errors) = Helm.Template([.. others, "--set", $"{path}={DurationConverter.Format(min - TimeSpan.FromMilliseconds(1))}"]);
+            Assert.True(code != 0 && errors.Contains("must be between", StringComparison.Ordinal), $"{path} below the worker's {DurationConverter.Format(min)}: {errors}");
+        }
+
+        (code, _, errors) = Helm.Template([.. others, "--set", $"{path}={DurationConverter.Format(max)}"]);
+        Assert.True(code == 0, $"{path} at the worker's bound {DurationConverter.Format(max)} should render: {errors}");
     }
 
     /// <summary>The worker container's essentials, and the settings it would start with.</summary>

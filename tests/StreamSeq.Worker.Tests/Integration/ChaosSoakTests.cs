@@ -326,8 +326,12 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
     {
         var settings = WorkerProcess.Settings(bed, $"soak-{name}", commitInterval: "00:00:00.500");
         settings["Kafka"]!["ChangelogTopic"] = changelog;
-        settings["Processing"]!["MaxLiveStreams"] = MaxLiveStreams;
-        if (stateStore == "rocksdb")
+        if (stateStore == "memory")
+        {
+            // The live-stream cap is the memory store's; the disk store bounds its cache in bytes instead.
+            settings["Processing"]!["MaxLiveStreams"] = MaxLiveStreams;
+        }
+        else
         {
             // One volume for every process, as a StatefulSet gives a restarted pod its own: each instance's stores
             // live under its instance id, so a restarted worker resumes from its checkpoints.

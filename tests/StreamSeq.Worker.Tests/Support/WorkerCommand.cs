@@ -17,11 +17,11 @@ internal static class WorkerCommand
         public override string ToString() => $"exit code {(ExitCode is { } c ? c.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none (still running)")}, output:\n{Output}";
     }
 
-    /// <summary>Runs the worker with <paramref name="args"/> until it exits or <paramref name="bound"/> passes.</summary>
-    public static Outcome Run(IEnumerable<string> args, TimeSpan bound)
+    /// <summary>Runs the worker with <paramref name="args"/> (and <paramref name="environment"/> added) until it exits or <paramref name="bound"/> passes.</summary>
+    public static Outcome Run(IEnumerable<string> args, TimeSpan bound, IReadOnlyDictionary<string, string>? environment = null)
     {
         using var scratch = new Scratch("streamseq-worker-run-");
-        using var worker = CliProcess.Start(WorkerBuild.Dll(), args, scratch.File("stdout"));
+        using var worker = CliProcess.Start(WorkerBuild.Dll(), args, scratch.File("stdout"), environment: environment);
         int? code = worker.WaitForExit(bound) ? worker.ExitCode : null;
         return new Outcome(code, worker.Output() + worker.Errors);
     }

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using StreamSeq.Estimation.Specs;
+
+namespace StreamSeq.Worker.Configuration;
+
+/// <summary>
+/// Says why a settings file (<c>appsettings.json</c>, or the one the Helm chart mounts over it) cannot be read, in one
+/// line naming the file and the place: the host builder reads it before the worker's own checks run and failed with an
+/// unhandled exception (exit 134 and a 25-line stack trace, a crash loop in Kubernetes).
+/// </summary>
+public static partial class ConfigurationFiles
+{
+    /// <summary>One line for the exception the host builder threw while reading its configuration.</summary>
+    public static string Describe(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        if (error is DirectoryNotFoundException)
+        {
+            // The content root (--contentRoot, ASPNETCORE_CONTENTROOT) names a folder that is not there.
+            return $"contentRoot: '{error.Message.TrimEnd('/')}' is not a folder (the folder that holds appsettings.json).";
+        }
+
+        var file = error is InvalidDataException && QuotedPath().Match(error.Message) is { Success: true } m ? m.Groups["path"].Value : null;
+        var cause = error.InnerException ?? error;
+        var json = cause as JsonException ?? cause.InnerException as JsonException;
+        string problem;
+        if (json is not null)
+        {
+            var where = json.LineNumber is { } line && json.BytePositionInLine is { } b ? $" at line {line + 1}, byte {b + 1}" : string.Empty;
+            problem = $"not valid JSON{where}: {JsonMessages.Problem(json)}";
+        }
+        else if (DuplicateKey().Match(cause.Message) is { Success: true } duplicate)
+        {
+            problem = $"{duplicate.Groups["key"].Value} is given twice (keys are case-insensitive); keep one.";
+        }
+        else if (cause.Message.StartsWith("Top-level JSON element must be an object", StringComparison.Ordinal))
+        {
+            problem = "must hold one JSON object of settings ({ \"StreamSeq\": { ... } }).";
+        }
+        else
+        {
+            problem = cause.Message;
+        }
+
+        return file is null ? $"cannot read the settings: {problem}" : $"{file}: {problem}";
+    }
+
+    /// <summary>
+    /// The settings files the host read that are not UTF-8, one problem each naming the file and the first byte that is
+    /// not: the JSON reader turns such a byte into U+FFFD without a word, so a Latin-1 'é' in a group id made the worker
+    /// join a group nobody named.
+    /// </summary>
+    public static IReadOnlyList<string> FindEncodingProblems(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var problems = new List<string>();
+        if (configuration is not IConfigurationRoot root)
+        {
+            return problems;
+        }
+
+        foreach (var provider in root.Providers.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider>())
+        {
+            var path = provider.Source.FileProvider?.GetFileInfo(provider.Source.Path ?? string.Empty).PhysicalPath;
+            if (path is null || !File.Exists(path))
+            {
+                continue;
+            }
+
+            var bytes = File.ReadAllBytes(path);
+            try
+            {
+                _ = StrictUtf8.GetCharCount(bytes);
+            }
+            catch (System.Text.DecoderFallbackException e)
+            {
+                var what = e.BytesUnknown is { Length: > 0 } unknown ? $"0x{unknown[0]:X2}" : "a byte";
+                problems.Add($"{path}: not UTF-8 text: {what}{(e.Index >= 0 ? $" at byte {e.Index + 1}" : string.Empty)} is not UTF-8 (save the file as UTF-8).");
+            }
+        }
+
+        return problems;
+    }
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    [GeneratedRegex("'(?<path>[^']+)'")]
+    private static partial Regex QuotedPath();
+
+    [GeneratedRegex("duplicate key '(?<key>[^']+)'")]
+    private static partial Regex DuplicateKey();
+}
