@@ -170,8 +170,8 @@ public sealed class WorkerSettingsTests
     }
 
     [Theory]
-    [InlineData("StreamSeq:Api:QueryTimeout", "0s", "StreamSeq:Api:QueryTimeout: must be between 00:00:01 and 00:05:00, got 00:00:00.")]
-    [InlineData("StreamSeq:Api:QueryTimeout", "1h", "StreamSeq:Api:QueryTimeout: must be between 00:00:01 and 00:05:00, got 01:00:00.")]
+    [InlineData("StreamSeq:Api:QueryTimeout", "0s", "StreamSeq:Api:QueryTimeout: must be between 1s and 5m, got 0s.")]
+    [InlineData("StreamSeq:Api:QueryTimeout", "1h", "StreamSeq:Api:QueryTimeout: must be between 1s and 5m, got 1h.")]
     [InlineData("StreamSeq:Api:QueryTimeout", "soon", "StreamSeq:Api:QueryTimeout: 'soon' is not a duration (100ms, 15s, 1m, 1h30m, or hh:mm:ss[.fff] such as 00:00:00.250, or d.hh:mm:ss).")]
     [InlineData("StreamSeq:Api:MaxPendingQueries", "0", "StreamSeq:Api:MaxPendingQueries: must be between 1 and 100000, got 0.")]
     [InlineData("StreamSeq:Api:MaxPendingQueries", "many", "StreamSeq:Api:MaxPendingQueries: 'many' is not a whole number.")]
