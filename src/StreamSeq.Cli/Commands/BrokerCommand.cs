@@ -106,6 +106,13 @@ internal static class BrokerCommand
             throw new UsageException($"--port {first}: the brokers' ports must lie between 1 and 65535.");
         }
 
+        // Before, a second --topic of the same name (or one of --worker-topics) failed only once the broker was up, as
+        // an environment error with the mock's reason.
+        if (topics.GroupBy(t => t.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new UsageException($"--topic {twice.Key}: given more than once{(twice.Any(t => t.FromWorkerTopics) ? " (--worker-topics creates it too)" : string.Empty)}; create each topic once.");
+        }
+
         if (topics.FirstOrDefault(t => t.ReplicationFactor > brokers) is { } tooMany)
         {
             throw new UsageException($"--topic {tooMany.Name}: replication factor {tooMany.ReplicationFactor} exceeds --brokers {brokers}.");
@@ -116,6 +123,6 @@ internal static class BrokerCommand
     {
         var names = new KafkaTransportOptions();
         return new[] { names.InputTopic, names.FilteredTopic, names.SmoothedTopic, names.ForecastTopic, names.AnomalyTopic, names.DeadLetterTopic, names.ChangelogTopic }
-            .Select(name => new BrokerTopic(name, partitions, 1));
+            .Select(name => new BrokerTopic(name, partitions, 1) { FromWorkerTopics = true });
     }
 }

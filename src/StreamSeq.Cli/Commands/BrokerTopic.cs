@@ -8,6 +8,9 @@ namespace StreamSeq.Cli.Commands;
 /// <param name="ReplicationFactor">Replicas per partition.</param>
 internal sealed record BrokerTopic(string Name, int Partitions, int ReplicationFactor)
 {
+    /// <summary>True for a topic of <c>--worker-topics</c>, false for one of <c>--topic</c>.</summary>
+    public bool FromWorkerTopics { get; init; }
+
     /// <summary>Reads <c>NAME[:PARTITIONS[:REPLICATION]]</c> (1 partition and 1 replica by default).</summary>
     /// <exception cref="UsageException">The text is not one; the message quotes it.</exception>
     public static BrokerTopic Parse(string text)

@@ -18,7 +18,9 @@ internal static class OptionParsers
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
             if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
             {
-                result.AddError($"{name}: '{text}' is not a whole number.");
+                // A whole number too large for the option is out of its range, not "not a whole number".
+                var tooLarge = System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _);
+                result.AddError(tooLarge ? $"{name}: must be between {minimum} and {maximum}, got {text}." : $"{name}: '{text}' is not a whole number.");
                 return defaultValue;
             }
 
@@ -42,6 +44,29 @@ internal static class OptionParsers
             if (result.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
             {
                 result.AddError($"{option.Name}: must not be empty.");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>
+    /// A broker list <c>host:port[,host:port...]</c>: blank or in a form librdkafka cannot use (<c>kafka:notaport</c>,
+    /// <c>http://kafka:9092</c>) is a usage error at once, where the client would only have reported, after its
+    /// timeout, a broker that cannot be reached.
+    /// </summary>
+    public static T BootstrapServers<T>(T option)
+        where T : Option
+    {
+        NotBlank(option);
+        option.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (StreamSeq.Kafka.KafkaBootstrapServers.Problem(token.Value) is { } problem)
+                {
+                    result.AddError($"{option.Name}: {problem}");
+                    return;
+                }
             }
         });
         return option;

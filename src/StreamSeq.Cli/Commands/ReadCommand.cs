@@ -13,7 +13,7 @@ internal static class ReadCommand
     /// <summary>The command, writing records to the stream <paramref name="openOutput"/> returns.</summary>
     public static Command Create(Func<Stream> openOutput, TextWriter stderr)
     {
-        var bootstrap = OptionParsers.NotBlank(new Option<string>("--bootstrap-servers") { Description = "Broker list (host:port,...).", Required = true });
+        var bootstrap = OptionParsers.BootstrapServers(new Option<string>("--bootstrap-servers") { Description = "Broker list (host:port,...).", Required = true });
         var topic = OptionParsers.TopicNames(new Option<string>("--topic") { Description = "The topic to read (every partition).", Required = true });
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the oldest record the broker keeps (otherwise at the end: only records written from now on)." };
         var follow = new Option<bool>("--follow") { Description = "Keep reading new records until Ctrl+C (otherwise stop at the end of every partition)." };
@@ -23,7 +23,7 @@ internal static class ReadCommand
         var changelog = OptionParsers.TopicNames(new Option<string[]>("--changelog") { Description = "The worker's changelog topic (StreamSeq:Kafka:ChangelogTopic), read for its offset markers under the marker rule (repeatable, when workers wrote to more than one).", DefaultValueFactory = _ => [CommittedReaderOptions.DefaultChangelogTopic], AllowMultipleArgumentsPerToken = false });
         var format = new Option<string>("--format") { Description = "Each line: 'value' (the record's value: for output topics the same line as streamseq run), 'record' (topic, partition, offset, timestamp, key, headers, value), or 'input' (the value with the key as its 'stream' field: the JSON Lines input of streamseq run).", DefaultValueFactory = _ => "value" };
         format.AcceptOnlyFromAmong("value", "record", "input");
-        var client = new Option<string[]>("--client") { Description = "Extra librdkafka setting key=value (repeatable), e.g. security.protocol=SASL_SSL.", AllowMultipleArgumentsPerToken = false };
+        var client = ClientOption.Create("Extra librdkafka setting key=value (repeatable), e.g. security.protocol=SASL_SSL. Properties read sets itself (bootstrap.servers, group.id, isolation.level, enable.auto.commit, auto.offset.reset, enable.partition.eof ...) are refused.", StreamSeq.Kafka.Transport.ReservedClientSettings.ClientRole.Reader);
         var command = new Command("read", "Print the committed records of a Kafka topic as JSON Lines (read_committed on Apache Kafka; the worker's offset-marker rule on the embedded broker).")
         {
             bootstrap, topic, fromBeginning, follow, maxRecords, isolation, changelog, format, client,
@@ -36,17 +36,7 @@ internal static class ReadCommand
                 return CliErrors.Usage;
             }
 
-            IReadOnlyList<KeyValuePair<string, string>> settings = [];
-            var invalid = CliErrors.Run(stderr, null, () =>
-            {
-                settings = SimulateCommand.ParseClientSettings(parse.GetValue(client) ?? []);
-                return 0;
-            });
-            if (invalid != 0)
-            {
-                return invalid;
-            }
-
+            IReadOnlyList<KeyValuePair<string, string>> settings = ClientOption.Parse(parse.GetValue(client));
             var servers = parse.GetValue(bootstrap)!;
             var name = parse.GetValue(topic)!;
             try
@@ -71,6 +61,12 @@ internal static class ReadCommand
                 };
                 using var stop = StopSignal.Listen(cancellation);
                 return await Task.Run(() => Read(options, Enum.Parse<ReadFormat>(parse.GetValue(format)!, ignoreCase: true), openOutput, stderr, stop.Token), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_Transport or ErrorCode.Local_AllBrokersDown or ErrorCode.Local_TimedOut or ErrorCode.Local_Resolve)
+            {
+                // Before, only librdkafka's "Local: Broker transport failure", which did not say that nothing answered.
+                CliErrors.Report(stderr, $"cannot read '{name}': no broker at {servers} (--bootstrap-servers) answered ({e.Error.Reason}).");
+                return CliErrors.InvalidInput;
             }
             catch (KafkaException e)
             {

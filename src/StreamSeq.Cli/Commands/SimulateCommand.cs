@@ -21,10 +21,10 @@ internal static class SimulateCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Output file: .csv (one sensor kind, header stream,time,<values>) or .jsonl (input records with 'stream' and the injected 'fault'). Give this or --bootstrap-servers." };
-        var bootstrap = OptionParsers.NotBlank(new Option<string?>("--bootstrap-servers") { Description = "Produce live to Kafka instead of a file: broker list (host:port,...). Readings are keyed by stream id with a 'sensor-type' header, one round every --pace, timestamped from now." });
+        var bootstrap = OptionParsers.BootstrapServers(new Option<string?>("--bootstrap-servers") { Description = "Produce live to Kafka instead of a file: broker list (host:port,...). Readings are keyed by stream id with a 'sensor-type' header, one round every --pace, timestamped from now." });
         var topic = OptionParsers.TopicNames(new Option<string>("--topic") { Description = "Kafka topic for --bootstrap-servers (the worker's StreamSeq:Kafka:InputTopic).", DefaultValueFactory = _ => DefaultTopic });
         var pace = new Option<string>("--pace") { Description = "Wall-clock time between rounds when producing to Kafka (250ms, 1s, PT1S ...).", DefaultValueFactory = _ => "1s" };
-        var client = new Option<string[]>("--client") { Description = "Extra librdkafka setting key=value for --bootstrap-servers (repeatable), e.g. security.protocol=SASL_SSL.", AllowMultipleArgumentsPerToken = false };
+        var client = ClientOption.Create("Extra librdkafka setting key=value for --bootstrap-servers (repeatable), e.g. security.protocol=SASL_SSL. Properties simulate sets itself (bootstrap.servers, enable.idempotence, acks, transactional.id) are refused.", StreamSeq.Kafka.Transport.ReservedClientSettings.ClientRole.SimulatedProducer);
         var streams = OptionParsers.WholeNumber("--streams", "Number of sensor streams.", 12, 1, 10_000_000);
         var rounds = OptionParsers.WholeNumber("--rounds", "Readings per stream (with --bootstrap-servers, 0 runs until stopped).", 1440, 0);
         var seed = new Option<int>("--seed") { Description = "Random seed (same seed, same data).", DefaultValueFactory = _ => 42 };
@@ -51,21 +51,31 @@ internal static class SimulateCommand
             var parsed = CliErrors.Run(stderr, null, () =>
             {
                 var kindList = parse.GetValue(kinds)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    .Select(k => Enum.TryParse<SensorKind>(k, ignoreCase: true, out var v) ? v : throw new FormatException($"--kinds: unknown sensor kind '{k}' (known: temperature, position, pressure)."))
+                    .Select(k => Enum.TryParse<SensorKind>(k, ignoreCase: true, out var v) && Enum.IsDefined(v) && !k.Any(char.IsAsciiDigit) ? v : throw new UsageException($"--kinds: unknown sensor kind '{k}' (known: temperature, position, pressure)."))
                     .ToArray();
+                if (kindList is [])
+                {
+                    throw new UsageException($"--kinds: '{parse.GetValue(kinds)}' names no sensor kind (known: temperature, position, pressure).");
+                }
+
                 options = new SimulatorOptions
                 {
                     Streams = parse.GetValue(streams),
                     Seed = parse.GetValue(seed),
                     Kinds = kindList,
-                    Interval = ModelSpec.ParseDuration("--interval", parse.GetValue(interval)!),
+                    Interval = Duration("--interval", parse.GetValue(interval)!),
                     FaultRate = parse.GetValue(faultRate),
                     StartMilliseconds = file is null ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() : new SimulatorOptions().StartMilliseconds,
                 };
                 if (file is null)
                 {
-                    paceValue = ModelSpec.ParseDuration("--pace", parse.GetValue(pace)!);
-                    settings = ParseClientSettings(parse.GetValue(client) ?? []);
+                    paceValue = Duration("--pace", parse.GetValue(pace)!);
+                    if (paceValue <= TimeSpan.Zero || paceValue > MaxPace)
+                    {
+                        throw new UsageException($"--pace: must be between 1ms and {MaxPace.TotalHours:0}h, got '{parse.GetValue(pace)}'.");
+                    }
+
+                    settings = ClientOption.Parse(parse.GetValue(client));
                 }
 
                 return 0;
@@ -81,6 +91,19 @@ internal static class SimulateCommand
                 : ProduceAsync(options!, servers!, parse.GetValue(topic)!, paceValue, roundCount, settings, stderr, cancellation);
         });
         return command;
+    }
+
+    /// <summary>A duration option's value; a malformed one is a usage error naming the option.</summary>
+    private static TimeSpan Duration(string option, string text)
+    {
+        try
+        {
+            return ModelSpec.ParseDuration(option, text);
+        }
+        catch (StreamSeq.Estimation.Abstractions.ModelValidationException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     public static int Execute(SimulatorOptions options, int rounds, string outputPath, TextWriter stderr)
@@ -125,37 +148,49 @@ internal static class SimulateCommand
         return 0;
     }
 
-    /// <summary>Produces the fleet's readings live to a Kafka topic until <paramref name="rounds"/> are done (0: until cancelled).</summary>
+    /// <summary>The longest --pace (a timer's limit is about 49 days; a day between rounds is already no live feed).</summary>
+    public static readonly TimeSpan MaxPace = TimeSpan.FromDays(1);
+
+    /// <summary>How long simulate waits for the broker to answer before it gives up.</summary>
+    public static readonly TimeSpan BrokerTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Produces the fleet's readings live to a Kafka topic until <paramref name="rounds"/> are done (0: until cancelled,
+    /// Ctrl+C or SIGTERM), then waits for the broker's acknowledgements. Exit code 1, naming the servers, when the broker
+    /// does not answer within <see cref="BrokerTimeout"/>, the topic is missing, or a reading was not acknowledged:
+    /// before, the readings went nowhere and simulate still said it had produced them and exited 0.
+    /// </summary>
     public static async Task<int> ProduceAsync(SimulatorOptions options, string bootstrapServers, string topic, TimeSpan pace, int rounds, IReadOnlyList<KeyValuePair<string, string>> client, TextWriter stderr, CancellationToken cancellation)
     {
-        if (rounds < 0 || pace <= TimeSpan.Zero)
+        ArgumentNullException.ThrowIfNull(stderr);
+        if (rounds < 0 || pace <= TimeSpan.Zero || pace > MaxPace)
         {
-            await stderr.WriteLineAsync("error: --rounds must be 0 or more and --pace positive.").ConfigureAwait(false);
-            return CliErrors.InvalidInput;
+            CliErrors.Report(stderr, $"--rounds must be 0 or more and --pace between 1 ms and {MaxPace.TotalHours:0}h; got {rounds} and {pace}.");
+            return CliErrors.Usage;
         }
 
         var simulator = new SensorSimulator(options);
         using var producer = new SimulatedReadingProducer(bootstrapServers, client);
-        await stderr.WriteLineAsync($"producing {options.Streams} sensor streams to {topic} at {bootstrapServers}: one round every {pace.TotalMilliseconds:F0} ms{(rounds == 0 ? " until stopped" : $" for {rounds} rounds")}").ConfigureAwait(false);
-        await producer.RunAsync(simulator, topic, pace, rounds, TimeProvider.System, cancellation).ConfigureAwait(false);
-        await stderr.WriteLineAsync($"produced {producer.Produced} readings to {topic}").ConfigureAwait(false);
-        return 0;
-    }
-
-    internal static List<KeyValuePair<string, string>> ParseClientSettings(string[] settings)
-    {
-        var list = new List<KeyValuePair<string, string>>();
-        foreach (var setting in settings)
+        if (await Task.Run(() => producer.Reach(topic, BrokerTimeout), CancellationToken.None).ConfigureAwait(false) is { } unreachable)
         {
-            var at = setting.IndexOf('=', StringComparison.Ordinal);
-            if (at <= 0)
-            {
-                throw new FormatException($"--client: '{setting}' is not key=value.");
-            }
-
-            list.Add(new(setting[..at].Trim(), setting[(at + 1)..]));
+            CliErrors.Report(stderr, $"cannot produce to '{topic}' at {bootstrapServers} (--bootstrap-servers): {unreachable}.");
+            return CliErrors.InvalidInput;
         }
 
-        return list;
+        await stderr.WriteLineAsync($"producing {options.Streams} sensor streams to {topic} at {bootstrapServers}: one round every {pace.TotalMilliseconds:F0} ms{(rounds == 0 ? " until stopped (Ctrl+C)" : $" for {rounds} rounds")}").ConfigureAwait(false);
+        using (var stop = StopSignal.Listen(cancellation))
+        {
+            await producer.RunAsync(simulator, topic, pace, rounds, TimeProvider.System, stop.Token, stopOnFailure: true).ConfigureAwait(false);
+        }
+
+        if (producer.Failed > 0 || producer.Unacknowledged > 0)
+        {
+            var reason = producer.LastFailure is { } failure ? $": {failure.Reason}" : $" within {BrokerTimeout.TotalSeconds:0} s";
+            CliErrors.Report(stderr, $"the broker at {bootstrapServers} acknowledged {producer.Delivered} of {producer.Produced} readings to {topic}{reason}.");
+            return CliErrors.InvalidInput;
+        }
+
+        await stderr.WriteLineAsync($"produced {producer.Produced} readings to {topic}").ConfigureAwait(false);
+        return 0;
     }
 }

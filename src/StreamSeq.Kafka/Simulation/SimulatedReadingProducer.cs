@@ -19,7 +19,11 @@ public sealed class SimulatedReadingProducer : IDisposable
     public const string SensorTypeHeader = "sensor-type";
 
     private readonly IProducer<string, byte[]> producer;
+    private readonly Action<DeliveryReport<string, byte[]>> onDelivery;
     private long produced;
+    private long delivered;
+    private long failed;
+    private volatile Error? lastFailure;
 
     /// <summary>Creates an idempotent producer.</summary>
     /// <param name="bootstrapServers">Broker list.</param>
@@ -35,23 +39,74 @@ public sealed class SimulatedReadingProducer : IDisposable
         }
 
         producer = new ProducerBuilder<string, byte[]>(config).SetLogHandler((_, _) => { }).Build();
+        onDelivery = report =>
+        {
+            if (report.Error.IsError)
+            {
+                lastFailure = report.Error;
+                Interlocked.Increment(ref failed);
+            }
+            else
+            {
+                Interlocked.Increment(ref delivered);
+            }
+        };
     }
 
     /// <summary>Readings handed to the producer so far.</summary>
     public long Produced => Interlocked.Read(ref produced);
 
+    /// <summary>Readings the broker acknowledged.</summary>
+    public long Delivered => Interlocked.Read(ref delivered);
+
+    /// <summary>Readings the producer gave up on (<see cref="LastFailure"/> says why).</summary>
+    public long Failed => Interlocked.Read(ref failed);
+
+    /// <summary>The reason of the last reading the producer gave up on, or null.</summary>
+    public Error? LastFailure => lastFailure;
+
+    /// <summary>
+    /// Asks the broker for <paramref name="topic"/>'s metadata; null when it answered and has the topic (or created it,
+    /// where the broker creates topics on first use), otherwise what is wrong, for an error line.
+    /// </summary>
+    public string? Reach(string topic, TimeSpan timeout)
+    {
+        using var admin = new DependentAdminClientBuilder(producer.Handle).Build();
+        try
+        {
+            var metadata = admin.GetMetadata(topic, timeout).Topics.SingleOrDefault(t => t.Topic == topic);
+            return metadata?.Error.Code switch
+            {
+                ErrorCode.UnknownTopicOrPart => $"topic '{topic}' does not exist (and the broker does not create topics on first use)",
+                ErrorCode.TopicAuthorizationFailed => $"not allowed to write to topic '{topic}'",
+                _ => null,
+            };
+        }
+        catch (KafkaException e)
+        {
+            return $"no broker answered within {timeout.TotalSeconds:0} s ({e.Error.Reason})";
+        }
+    }
+
     /// <summary>
     /// Produces <paramref name="rounds"/> rounds (0: until cancelled), one every <paramref name="pace"/>, then waits
-    /// for the broker to acknowledge what was sent.
+    /// for the broker to acknowledge what was sent (<see cref="Unacknowledged"/>: what it did not within 10 s).
     /// </summary>
-    public async Task RunAsync(SensorSimulator simulator, string topic, TimeSpan pace, int rounds, TimeProvider time, CancellationToken cancellation)
+    /// <param name="simulator">The fleet.</param>
+    /// <param name="topic">The topic to produce to.</param>
+    /// <param name="pace">Time between rounds.</param>
+    /// <param name="rounds">Rounds to produce (0: until cancelled).</param>
+    /// <param name="time">The clock of the pace.</param>
+    /// <param name="cancellation">Stops producing (what was sent is still waited for).</param>
+    /// <param name="stopOnFailure">Stop at the first reading the producer gave up on (<see cref="Failed"/>).</param>
+    public async Task RunAsync(SensorSimulator simulator, string topic, TimeSpan pace, int rounds, TimeProvider time, CancellationToken cancellation, bool stopOnFailure = false)
     {
         ArgumentNullException.ThrowIfNull(simulator);
         ArgumentException.ThrowIfNullOrWhiteSpace(topic);
         ArgumentNullException.ThrowIfNull(time);
         using var timer = new PeriodicTimer(pace, time);
         var done = 0;
-        while (!cancellation.IsCancellationRequested && (rounds == 0 || done < rounds))
+        while (!cancellation.IsCancellationRequested && (rounds == 0 || done < rounds) && !(stopOnFailure && Failed > 0))
         {
             foreach (var reading in simulator.NextRound())
             {
@@ -74,8 +129,11 @@ public sealed class SimulatedReadingProducer : IDisposable
             }
         }
 
-        producer.Flush(TimeSpan.FromSeconds(10));
+        Unacknowledged = producer.Flush(TimeSpan.FromSeconds(10));
     }
+
+    /// <summary>Readings still waiting for the broker's acknowledgement when <see cref="RunAsync"/> stopped waiting.</summary>
+    public int Unacknowledged { get; private set; }
 
     /// <summary>Encodes a reading as an input record value.</summary>
     public static byte[] Encode(SimulatedReading reading)
@@ -122,7 +180,7 @@ public sealed class SimulatedReadingProducer : IDisposable
         {
             try
             {
-                producer.Produce(topic, message);
+                producer.Produce(topic, message, onDelivery);
                 Interlocked.Increment(ref produced);
                 return;
             }

@@ -99,8 +99,12 @@ public sealed class ReadCommandTests
     [InlineData("--topic nowhere --from-beginning", 1, "error: topic 'nowhere' does not exist")]
     [InlineData("--topic mixed", 2, "error: nothing to read")]
     [InlineData("--topic mixed --from-beginning --max-records -1", 2, "error: --max-records: must be at least 0, got -1.")]
-    [InlineData("--topic mixed --from-beginning --client nonsense", 1, "error: --client: 'nonsense' is not key=value.")]
-    [InlineData("--topic mixed --from-beginning --client bogus.key=1", 1, "error: ")]
+    [InlineData("--topic mixed --from-beginning --client nonsense", 2, "error: --client 'nonsense': expected key=value")]
+    [InlineData("--topic mixed --from-beginning --client =x", 2, "error: --client '=x': expected key=value")]
+    [InlineData("--topic mixed --from-beginning --client key=", 2, "error: --client 'key=': No such configuration property: \"key\".")]
+    [InlineData("--topic mixed --from-beginning --client bogus.key=1", 2, "error: --client 'bogus.key=1': No such configuration property: \"bogus.key\".")]
+    [InlineData("--topic mixed --from-beginning --client fetch.wait.max.ms=5 --client fetch.wait.max.ms=6", 2, "error: --client 'fetch.wait.max.ms=6': fetch.wait.max.ms is given twice")]
+    [InlineData("--topic mixed --from-beginning --max-records 99999999999", 2, "error: --max-records: must be between 0 and 2147483647, got 99999999999.")]
     public async Task Read_BadRequest_OneLineAndAnExitCode(string arguments, int exitCode, string expected)
     {
         using var cluster = EmbeddedKafkaCluster.Start(1);
@@ -112,6 +116,108 @@ public sealed class ReadCommandTests
         Assert.Empty(lines);
         Assert.StartsWith(expected, errors.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0], StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bootstrap.servers=127.0.0.1:1", "read sets bootstrap.servers from --bootstrap-servers")]
+    [InlineData("isolation.level=read_uncommitted", "must be read_committed or left out")]
+    [InlineData("enable.auto.commit=true", "must be false or left out")]
+    [InlineData("group.id=orders-service", "never joins or commits to a consumer group")]
+    [InlineData("auto.offset.reset=latest", "--from-beginning")]
+    [InlineData("enable.partition.eof=false", "must be true or left out")]
+    public async Task Read_ClientPropertyTheCommandSetsItself_IsAUsageErrorBeforeAnyRead(string setting, string reason)
+    {
+        // Before, these were passed through: read_uncommitted printed aborted records, a group id with auto commit moved
+        // that group's offsets, enable.partition.eof=false made a read without --follow wait forever, and
+        // bootstrap.servers read another cluster than --bootstrap-servers named.
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        cluster.CreateTopic("mixed", 1);
+        Produce(cluster, "mixed", [Message("k", "1"u8.ToArray())]);
+
+        var (code, lines, errors) = await Read(cluster, "--topic", "mixed", "--from-beginning", "--client", setting);
+
+        Assert.Equal(2, code);
+        Assert.Empty(lines);
+        var first = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0];
+        Assert.StartsWith($"error: --client '{setting}': ", first, StringComparison.Ordinal);
+        Assert.Contains(reason, first, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Read_ClientPropertyWithTheValueReadUsesAnyway_IsAccepted()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        cluster.CreateTopic("mixed", 1);
+        Produce(cluster, "mixed", [Message("k", "1"u8.ToArray())]);
+
+        var (code, lines, _) = await Read(cluster, "--topic", "mixed", "--from-beginning", "--client", "isolation.level=read_committed", "--client", "enable.partition.eof=true", "--client", "fetch.wait.max.ms=20");
+
+        Assert.Equal(0, code);
+        Assert.Equal(["1"], lines);
+    }
+
+    [Theory]
+    [InlineData("kafka:notaport", "'kafka:notaport' has the port 'notaport'")]
+    [InlineData("http://x:9092", "'http://x:9092' starts with 'http://'")]
+    [InlineData("a:9092;b:9092", "'a:9092;b:9092' holds a space or ';'")]
+    public async Task ReadAndSimulate_MalformedBrokerList_IsAUsageErrorAtOnce(string servers, string problem)
+    {
+        // Before, both waited for the client's timeout: read then said "Broker transport failure" (exit 1) and simulate
+        // said it had produced every reading (exit 0).
+        foreach (var command in new[] { "read --topic t --from-beginning", "simulate --rounds 1" })
+        {
+            var errors = new StringWriter();
+            var root = new RootCommand { ReadCommand.Create(() => new MemoryStream(), errors), SimulateCommand.Create(TextWriter.Null, errors) };
+            var args = command.Split(' ').Concat(["--bootstrap-servers", servers]).ToArray();
+
+            var code = await CliInvocation.RunAsync(root, args, TextWriter.Null, errors);
+
+            Assert.Equal(2, code);
+            Assert.StartsWith($"error: --bootstrap-servers: {problem}", errors.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Read_NoBrokerListening_FailsWithinItsTimeoutNamingTheServers()
+    {
+        var port = ClosedPort();
+
+        var output = new MemoryStream();
+        var errors = new StringWriter();
+        var root = new RootCommand { ReadCommand.Create(() => output, errors) };
+        var run = CliInvocation.RunAsync(root, ["read", "--bootstrap-servers", $"127.0.0.1:{port}", "--topic", "t", "--from-beginning"], TextWriter.Null, errors);
+
+        // A liveness bound, far above the command's own waits (10 s for the broker check, 10 s for the metadata).
+        Assert.Same(run, await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2))));
+        Assert.Equal(1, await run);
+        var line = Assert.Single(errors.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"no broker at 127.0.0.1:{port} (--bootstrap-servers) answered", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("broker --topic a --topic a:3", "error: --topic a: given more than once; create each topic once.")]
+    [InlineData("broker --worker-topics --topic streamseq.readings:2", "error: --topic streamseq.readings: given more than once (--worker-topics creates it too); create each topic once.")]
+    [InlineData("broker --topic a:-1", "error: --topic 'a:-1': partitions must be a positive integer, not '-1'.")]
+    [InlineData("broker --port 0", "error: --port 0: the brokers' ports must lie between 1 and 65535.")]
+    public async Task Broker_TopicTwiceOrNegative_UsageErrorBeforeTheBrokerStarts(string commandLine, string expected)
+    {
+        // Before, a topic given twice started the broker and then failed with the mock's TopicAlreadyExists, exit 1.
+        var errors = new StringWriter();
+        var output = new StringWriter();
+        var root = new RootCommand { BrokerCommand.Create(output, errors) };
+
+        var code = await CliInvocation.RunAsync(root, commandLine.Split(' '), output, errors);
+
+        Assert.Equal(2, code);
+        Assert.Equal(expected, errors.ToString().Split('\n')[0].Trim());
+        Assert.Empty(output.ToString());
+    }
+
+    internal static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]

@@ -67,6 +67,117 @@ public sealed class SimulateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Simulate_NoBrokerListening_FailsNamingTheServersInsteadOfSayingItProduced()
+    {
+        // Before: "produced 24 readings", exit 0, though no broker had acknowledged any.
+        var port = ReadCommandTests.ClosedPort();
+        var (code, errors) = await Simulate("--bootstrap-servers", $"127.0.0.1:{port}", "--rounds", "2", "--pace", "10ms");
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: cannot produce to 'streamseq.readings' at 127.0.0.1:{port} (--bootstrap-servers): no broker answered within 10 s", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("produced", errors, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("enable.idempotence=false", "must be true or left out")]
+    [InlineData("acks=1", "must be all (or -1) or left out")]
+    [InlineData("transactional.id=x", "simulate produces without transactions")]
+    [InlineData("bootstrap.servers=127.0.0.1:1", "simulate sets bootstrap.servers from --bootstrap-servers")]
+    [InlineData("key=", "No such configuration property: \"key\".")]
+    [InlineData("=x", "expected key=value")]
+    [InlineData("linger.ms=abc", "Invalid value")]
+    public async Task Simulate_ClientPropertyUnknownMalformedOrSetByTheCommand_IsAUsageError(string setting, string reason)
+    {
+        // Before: acks=1, transactional.id and unknown properties were reported as a bug in streamseq (exit 1),
+        // enable.idempotence=false and bootstrap.servers were taken silently (the latter produced to another cluster).
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        cluster.CreateTopic("readings", 1);
+
+        var (code, errors) = await Simulate("--bootstrap-servers", cluster.BootstrapServers, "--topic", "readings", "--rounds", "1", "--client", setting);
+
+        Assert.Equal(CliErrors.Usage, code);
+        var first = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0];
+        Assert.StartsWith($"error: --client '{setting}': ", first, StringComparison.Ordinal);
+        Assert.Contains(reason, first, StringComparison.Ordinal);
+        Assert.DoesNotContain("bug", errors, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--pace", "1e9s", "error: --pace: must be between 1ms and 24h, got '1e9s'.")]
+    [InlineData("--pace", "0", "error: --pace: '0' is not a duration")]
+    [InlineData("--kinds", ",,", "error: --kinds: ',,' names no sensor kind")]
+    [InlineData("--kinds", "1", "error: --kinds: unknown sensor kind '1'")]
+    [InlineData("--interval", "soon", "error: --interval: 'soon' is not a duration")]
+    public async Task Simulate_HostilePaceKindsOrInterval_IsAUsageError(string option, string value, string expected)
+    {
+        // Before: --pace 1e9s crashed as a bug (the timer's range), ',,' meant every kind, '1' meant the kind numbered 1,
+        // and a malformed duration exited 1 as if the environment were at fault.
+        var (code, errors) = await Simulate("--bootstrap-servers", "127.0.0.1:1", "--rounds", "1", option, value);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.StartsWith(expected, errors.Split('\n')[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Simulate_LiveUntilSigterm_StopsCleanlyAndSaysWhatItProduced()
+    {
+        // Before: SIGTERM killed it (exit 143) without flushing the producer or the closing line.
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        cluster.CreateTopic("readings", 1);
+        var dll = Path.Combine(AppContext.BaseDirectory, "streamseq.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { dll, "simulate", "--bootstrap-servers", cluster.BootstrapServers, "--topic", "readings", "--rounds", "0", "--pace", "20ms", "--streams", "3" })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var errors = new StringBuilder();
+        var producing = new TaskCompletionSource();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (errors)
+            {
+                errors.AppendLine(e.Data);
+            }
+
+            if (e.Data?.StartsWith("producing", StringComparison.Ordinal) == true)
+            {
+                producing.TrySetResult();
+            }
+        };
+        process.BeginErrorReadLine();
+        await producing.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        await Task.Delay(500);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+        string text;
+        lock (errors)
+        {
+            text = errors.ToString();
+        }
+
+        var produced = System.Text.RegularExpressions.Regex.Match(text, "produced ([0-9]+) readings to readings");
+        Assert.True(produced.Success, text);
+        Assert.Equal(long.Parse(produced.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), ReadAll(cluster.BootstrapServers, "readings", 1).Count);
+    }
+
+    private static async Task<(int Code, string Errors)> Simulate(params string[] arguments)
+    {
+        var errors = new StringWriter();
+        var root = new RootCommand { SimulateCommand.Create(TextWriter.Null, errors) };
+        var code = await CliInvocation.RunAsync(root, ["simulate", .. arguments], TextWriter.Null, errors);
+        return (code, errors.ToString());
+    }
+
+    [Fact]
     public void Encode_MissingComponent_WritesNullAndRoundTripNumbers()
     {
         var reading = new SimulatedReading("position-0001", SensorKind.Position, 1_767_225_600_000, [0.1 + 0.2, double.NaN], FaultKind.None);
