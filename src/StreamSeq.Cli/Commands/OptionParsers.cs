@@ -58,18 +58,7 @@ internal static class OptionParsers
         where T : Option
     {
         NotBlank(option);
-        option.Validators.Add(result =>
-        {
-            foreach (var token in result.Tokens)
-            {
-                if (StreamSeq.Kafka.KafkaBootstrapServers.Problem(token.Value) is { } problem)
-                {
-                    result.AddError($"{option.Name}: {problem}");
-                    return;
-                }
-            }
-        });
-        return option;
+        return EveryValue(option, StreamSeq.Kafka.KafkaBootstrapServers.Problem);
     }
 
     /// <summary>Adds Kafka's topic-name rule to <paramref name="option"/> (every value, when it is repeatable).</summary>
@@ -77,13 +66,20 @@ internal static class OptionParsers
         where T : Option
     {
         ArgumentNullException.ThrowIfNull(option);
+        return EveryValue(option, StreamSeq.Kafka.KafkaTopicName.Problem);
+    }
+
+    /// <summary>Checks every value of <paramref name="option"/> with <paramref name="problem"/>; the first problem is the error.</summary>
+    private static T EveryValue<T>(T option, Func<string, string?> problem)
+        where T : Option
+    {
         option.Validators.Add(result =>
         {
             foreach (var token in result.Tokens)
             {
-                if (StreamSeq.Kafka.KafkaTopicName.Problem(token.Value) is { } problem)
+                if (problem(token.Value) is { } found)
                 {
-                    result.AddError($"{option.Name}: {problem}");
+                    result.AddError($"{option.Name}: {found}");
                     return;
                 }
             }
