@@ -21,8 +21,7 @@ try
 }
 catch (InvalidOperationException e)
 {
-    await Console.Error.WriteLineAsync($"streamseq worker: {e.Message}").ConfigureAwait(false);
-    return WorkerExitCodes.CannotStart;
+    return await CannotStart([e.Message]).ConfigureAwait(false);
 }
 
 if (CommandLineArguments.AsksForHelp(args))
@@ -34,12 +33,7 @@ if (CommandLineArguments.AsksForHelp(args))
 // Arguments the host would skip (a stray word, a key without its value) or override (a key given twice) stop the start.
 if (CommandLineArguments.FindProblems(args) is { Count: > 0 } argumentProblems)
 {
-    foreach (var problem in argumentProblems)
-    {
-        await Console.Error.WriteLineAsync($"streamseq worker: {problem}").ConfigureAwait(false);
-    }
-
-    return WorkerExitCodes.CannotStart;
+    return await CannotStart(argumentProblems).ConfigureAwait(false);
 }
 
 // A settings file that is not JSON (or repeats a key) fails inside the host builder: one line naming the file.
@@ -50,18 +44,12 @@ try
 }
 catch (Exception e) when (e is InvalidDataException or FormatException or DirectoryNotFoundException)
 {
-    await Console.Error.WriteLineAsync($"streamseq worker: {ConfigurationFiles.Describe(e)}").ConfigureAwait(false);
-    return WorkerExitCodes.CannotStart;
+    return await CannotStart([ConfigurationFiles.Describe(e)]).ConfigureAwait(false);
 }
 
 if (ConfigurationFiles.FindEncodingProblems(builder.Configuration) is { Count: > 0 } encodingProblems)
 {
-    foreach (var problem in encodingProblems)
-    {
-        await Console.Error.WriteLineAsync($"streamseq worker: {problem}").ConfigureAwait(false);
-    }
-
-    return WorkerExitCodes.CannotStart;
+    return await CannotStart(encodingProblems).ConfigureAwait(false);
 }
 
 var services = builder.Services;
@@ -80,23 +68,13 @@ try
 }
 catch (InvalidSettingsException e)
 {
-    foreach (var problem in e.Problems)
-    {
-        await Console.Error.WriteLineAsync($"streamseq worker: {problem}").ConfigureAwait(false);
-    }
-
-    return WorkerExitCodes.CannotStart;
+    return await CannotStart(e.Problems).ConfigureAwait(false);
 }
 
 // The disk store's folder must exist and take writes before the loop is assigned partitions to store there.
 if (settings.Processing.StoreDirectoryProblems().ToList() is { Count: > 0 } storeProblems)
 {
-    foreach (var problem in storeProblems)
-    {
-        await Console.Error.WriteLineAsync($"streamseq worker: {SettingSources.Annotate(builder.Configuration, problem)}").ConfigureAwait(false);
-    }
-
-    return WorkerExitCodes.CannotStart;
+    return await CannotStart(storeProblems.Select(problem => SettingSources.Annotate(builder.Configuration, problem))).ConfigureAwait(false);
 }
 
 var startupLog = new StartupLogFilter();
@@ -183,3 +161,14 @@ startupLog.Started();
 await app.WaitForShutdownAsync().ConfigureAwait(false);
 await app.DisposeAsync().ConfigureAwait(false);
 return Environment.ExitCode;
+
+// Why the worker cannot start, one line per problem on standard error, and the exit code that says it did not.
+static async Task<int> CannotStart(IEnumerable<string> problems)
+{
+    foreach (var problem in problems)
+    {
+        await Console.Error.WriteLineAsync($"streamseq worker: {problem}").ConfigureAwait(false);
+    }
+
+    return WorkerExitCodes.CannotStart;
+}

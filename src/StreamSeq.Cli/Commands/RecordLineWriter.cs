@@ -1,8 +1,8 @@
-using StreamSeq.Processing.Records;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
+using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Cli.Commands;
 

@@ -83,9 +83,7 @@ public sealed class ModelSpec
         }
         catch (JsonException e)
         {
-            // The parser counts lines from 0; say where as an editor would.
-            var where = e.LineNumber is { } line && e.BytePositionInLine is { } b ? $" at line {line + 1}, byte {b + 1}" : string.Empty;
-            throw new ModelValidationException(source, $"is not valid JSON{where}: {JsonMessages.Problem(e)}");
+            throw new ModelValidationException(source, $"is not valid JSON{JsonMessages.Location(e)}: {JsonMessages.Problem(e)}");
         }
     }
 
@@ -132,22 +130,12 @@ public sealed class ModelSpec
             bytes = buffer.ToArray();
         }
 
-        var start = bytes.AsSpan().StartsWith(Utf8Bom) ? Utf8Bom.Length : 0;
-        try
-        {
-            return StrictUtf8.GetString(bytes, start, bytes.Length - start);
-        }
-        catch (System.Text.DecoderFallbackException e)
-        {
-            var at = e.Index >= 0 ? start + e.Index : -1;
-            var what = e.BytesUnknown is { Length: > 0 } unknown ? $"0x{unknown[0]:X2}" : "a byte";
-            throw new ModelValidationException(source, $"is not UTF-8 text: {what}{(at >= 0 ? $" at byte {at + 1}" : string.Empty)} is not UTF-8 (save the file as UTF-8).");
-        }
+        var start = bytes.AsSpan().StartsWith(Utf8Text.ByteOrderMark) ? Utf8Text.ByteOrderMark.Length : 0;
+        var text = bytes.AsSpan(start);
+        return Utf8Text.Problem(text, start) is { } problem
+            ? throw new ModelValidationException(source, $"is not UTF-8 text: {problem} (save the file as UTF-8).")
+            : System.Text.Encoding.UTF8.GetString(text);
     }
-
-    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
-
-    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Reads the shared fields of a spec object.</summary>
     /// <param name="json">The spec object.</param>

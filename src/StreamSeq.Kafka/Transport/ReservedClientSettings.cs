@@ -32,22 +32,8 @@ public static class ReservedClientSettings
     /// itself or depends on, as (property, problem); empty when none contradicts it. A property given with the value the
     /// command uses anyway is no problem.
     /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> Find(IEnumerable<KeyValuePair<string, string>> client, ClientRole role)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        var problems = new List<KeyValuePair<string, string>>();
-        foreach (var (key, raw) in client)
-        {
-            var value = (raw ?? string.Empty).Trim();
-            var problem = role == ClientRole.Reader ? ReaderProblem(key, value) : ProducerProblem(key, value);
-            if (problem is not null)
-            {
-                problems.Add(new(key, $"{problem}; got '{raw}'."));
-            }
-        }
-
-        return problems;
-    }
+    public static IReadOnlyList<KeyValuePair<string, string>> Find(IEnumerable<KeyValuePair<string, string>> client, ClientRole role) =>
+        Find(client, role == ClientRole.Reader ? ReaderProblem : ProducerProblem);
 
     /// <summary>
     /// The problem of every reserved property among <paramref name="client"/>, as (property, problem); empty when none
@@ -55,15 +41,20 @@ public static class ReservedClientSettings
     /// </summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Find(IReadOnlyDictionary<string, string> client, KafkaTransportOptions options)
     {
-        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
+        return Find(client, (key, value) => Problem(key, value, options));
+    }
+
+    /// <summary>Each property of <paramref name="client"/> that <paramref name="problem"/> (key, trimmed value) objects to.</summary>
+    private static List<KeyValuePair<string, string>> Find(IEnumerable<KeyValuePair<string, string>> client, Func<string, string, string?> problem)
+    {
+        ArgumentNullException.ThrowIfNull(client);
         var problems = new List<KeyValuePair<string, string>>();
         foreach (var (key, raw) in client)
         {
-            var value = (raw ?? string.Empty).Trim();
-            if (Problem(key, value, options) is { } problem)
+            if (problem(key, (raw ?? string.Empty).Trim()) is { } found)
             {
-                problems.Add(new(key, $"{problem}; got '{raw}'."));
+                problems.Add(new(key, $"{found}; got '{raw}'."));
             }
         }
 

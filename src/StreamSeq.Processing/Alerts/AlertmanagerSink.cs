@@ -1,8 +1,8 @@
-using StreamSeq.Processing.Records;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Processing.Alerts;
 

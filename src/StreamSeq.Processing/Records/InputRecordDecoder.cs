@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Processing.Records;
 
@@ -75,7 +76,7 @@ public sealed class InputRecordDecoder
         // Every byte, not only those the reader decodes: the reader skips ignored fields without checking their strings.
         if (!Utf8.IsValid(json))
         {
-            error = $"record is not valid UTF-8 (invalid sequence at byte {FirstInvalidUtf8(json) + 1}).";
+            error = $"record is not valid UTF-8 (invalid sequence at byte {Utf8Text.FirstInvalid(json) + 1}).";
             return false;
         }
 
@@ -232,18 +233,6 @@ public sealed class InputRecordDecoder
         record = new InputRecord(stream, time.Value, values.AsSpan(0, valueCount), source, control.AsSpan(0, Math.Max(controlCount, 0)), default, json);
         error = null;
         return true;
-    }
-
-    /// <summary>The index of the first byte of the first invalid UTF-8 sequence (the text is known to hold one).</summary>
-    private static int FirstInvalidUtf8(ReadOnlySpan<byte> text)
-    {
-        var at = 0;
-        while (at < text.Length && Rune.DecodeFromUtf8(text[at..], out _, out var consumed) == System.Buffers.OperationStatus.Done)
-        {
-            at += consumed;
-        }
-
-        return at;
     }
 
     /// <summary>A stream id for a message: control characters escaped, at most 100 characters.</summary>

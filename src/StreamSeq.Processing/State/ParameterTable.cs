@@ -1,9 +1,10 @@
-using StreamSeq.Processing.Records;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Specs;
 using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Processing.State;
 
@@ -91,8 +92,6 @@ public sealed class ParameterTable
     /// <summary>The longest row read, in bytes (a row holds one stream's parameters: far less).</summary>
     public const int MaxRowChars = 16 << 20;
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     /// <summary>
     /// The next line, null at the end. Bounded and strict: a byte that is not UTF-8 used to become U+FFFD in stream ids,
     /// and a file without line breaks (a device such as <c>/dev/zero</c>) was read until memory ran out.
@@ -117,23 +116,15 @@ public sealed class ParameterTable
         }
 
         var bytes = line.GetBuffer().AsSpan(0, (int)line.Length);
-        if (number == 1 && bytes.StartsWith(Utf8Bom))
+        if (number == 1 && bytes.StartsWith(Utf8Text.ByteOrderMark))
         {
-            bytes = bytes[Utf8Bom.Length..];
+            bytes = bytes[Utf8Text.ByteOrderMark.Length..];
         }
 
-        try
-        {
-            return StrictUtf8.GetString(bytes).TrimEnd('\r');
-        }
-        catch (DecoderFallbackException e)
-        {
-            var what = e.BytesUnknown is { Length: > 0 } unknown ? $"0x{unknown[0]:X2}" : "a byte";
-            throw new InvalidDataException($"{path}:{number}: not UTF-8 text ({what} is not UTF-8; save the table as UTF-8).", e);
-        }
+        return Utf8Text.FirstInvalid(bytes) is var at and >= 0
+            ? throw new InvalidDataException($"{path}:{number}: not UTF-8 text (0x{bytes[at]:X2} is not UTF-8; save the table as UTF-8).")
+            : Encoding.UTF8.GetString(bytes).TrimEnd('\r');
     }
-
-    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
 
     /// <summary>Writes a row per stream whose model learns parameters, in stream-id order; returns how many.</summary>
     public static int Write(Stream output, IEnumerable<StreamState> streams)

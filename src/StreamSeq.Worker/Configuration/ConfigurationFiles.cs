@@ -27,8 +27,7 @@ public static partial class ConfigurationFiles
         string problem;
         if (json is not null)
         {
-            var where = json.LineNumber is { } line && json.BytePositionInLine is { } b ? $" at line {line + 1}, byte {b + 1}" : string.Empty;
-            problem = $"not valid JSON{where}: {JsonMessages.Problem(json)}";
+            problem = $"not valid JSON{JsonMessages.Location(json)}: {JsonMessages.Problem(json)}";
         }
         else if (DuplicateKey().Match(cause.Message) is { Success: true } duplicate)
         {
@@ -68,22 +67,14 @@ public static partial class ConfigurationFiles
                 continue;
             }
 
-            var bytes = File.ReadAllBytes(path);
-            try
+            if (Utf8Text.Problem(File.ReadAllBytes(path)) is { } problem)
             {
-                _ = StrictUtf8.GetCharCount(bytes);
-            }
-            catch (System.Text.DecoderFallbackException e)
-            {
-                var what = e.BytesUnknown is { Length: > 0 } unknown ? $"0x{unknown[0]:X2}" : "a byte";
-                problems.Add($"{path}: not UTF-8 text: {what}{(e.Index >= 0 ? $" at byte {e.Index + 1}" : string.Empty)} is not UTF-8 (save the file as UTF-8).");
+                problems.Add($"{path}: not UTF-8 text: {problem} (save the file as UTF-8).");
             }
         }
 
         return problems;
     }
-
-    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     [GeneratedRegex("'(?<path>[^']+)'")]
     private static partial Regex QuotedPath();

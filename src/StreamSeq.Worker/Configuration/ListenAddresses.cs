@@ -128,17 +128,20 @@ public static class ListenAddresses
             return "no host";
         }
 
-        if (!host.StartsWith('[') && host != "*" && host != "+" && Uri.CheckHostName(host) == UriHostNameType.Unknown)
+        if (!host.StartsWith('[') && host is not ("*" or "+"))
         {
-            return $"'{host}' is not a host name or address";
-        }
+            var kind = Uri.CheckHostName(host);
+            if (kind == UriHostNameType.Unknown)
+            {
+                return $"'{host}' is not a host name or address";
+            }
 
-        // Kestrel listens on every interface for any host name but localhost: a typo (127.0.0.l, locahost) or a name
-        // meant to restrict the address would expose the worker everywhere.
-        if (!host.StartsWith('[') && host != "*" && host != "+" && !host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-            && Uri.CheckHostName(host) != UriHostNameType.IPv4)
-        {
-            return $"'{host}' is neither an IP address nor localhost, and Kestrel would listen on every interface for it; write * or 0.0.0.0 for every interface, or the address to listen on";
+            // Kestrel listens on every interface for any host name but localhost: a typo (127.0.0.l, locahost) or a name
+            // meant to restrict the address would expose the worker everywhere.
+            if (kind != UriHostNameType.IPv4 && !host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                return $"'{host}' is neither an IP address nor localhost, and Kestrel would listen on every interface for it; write * or 0.0.0.0 for every interface, or the address to listen on";
+            }
         }
 
         if (pathAt >= 0 && rest[(pathAt + 1)..].Length > 0)

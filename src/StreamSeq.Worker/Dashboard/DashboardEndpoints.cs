@@ -72,24 +72,10 @@ public static class DashboardEndpoints
 
     private static async Task ListEvents(HttpContext context, DashboardFeed feed, StreamWorkerService worker, WorkerReadiness readiness, IOptions<DashboardSettings> settings, TimeProvider time, IHostApplicationLifetime lifetime)
     {
-        if (ListQuery.From(context.Request.Query, out var problem) is not { } query)
-        {
-            await WorkerApi.BadRequest(problem!).ExecuteAsync(context).ConfigureAwait(false);
-            return;
-        }
-
-        if (HttpMethods.IsHead(context.Request.Method))
-        {
-            // The event stream's headers only: a HEAD request must not hold the connection open with frames nobody reads.
-            BeginEventStream(context);
-            return;
-        }
-
-        // A live feed holds its slot until it ends, however it ends (the page goes away, an error, the worker stops).
-        using var slot = feed.OpenLiveFeed();
+        var query = ListQuery.From(context.Request.Query, out var problem);
+        using var slot = await OpenLiveFeed(context, problem, feed, settings.Value).ConfigureAwait(false);
         if (slot is null)
         {
-            await RefuseLiveFeed(context, settings.Value).ConfigureAwait(false);
             return;
         }
 
@@ -101,7 +87,7 @@ public static class DashboardEndpoints
         {
             while (!stopping.IsCancellationRequested)
             {
-                await Send(context, ListJson(feed, worker, readiness, query), stopping).ConfigureAwait(false);
+                await Send(context, ListJson(feed, worker, readiness, query!), stopping).ConfigureAwait(false);
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stopping).ConfigureAwait(false);
             }
         }
@@ -112,29 +98,17 @@ public static class DashboardEndpoints
 
     private static async Task StreamEvents(HttpContext context, DashboardFeed feed, IOptions<DashboardSettings> settings, TimeProvider time, IHostApplicationLifetime lifetime)
     {
-        if (QueryStreamId(context, out var problem) is not { } id)
-        {
-            await WorkerApi.BadRequest(problem!).ExecuteAsync(context).ConfigureAwait(false);
-            return;
-        }
-
-        if (HttpMethods.IsHead(context.Request.Method))
-        {
-            BeginEventStream(context);
-            return;
-        }
-
-        using var slot = feed.OpenLiveFeed();
+        var id = QueryStreamId(context, out var problem);
+        using var slot = await OpenLiveFeed(context, problem, feed, settings.Value).ConfigureAwait(false);
         if (slot is null)
         {
-            await RefuseLiveFeed(context, settings.Value).ConfigureAwait(false);
             return;
         }
 
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var stopping = ending.Token;
         var interval = settings.Value.PushInterval;
-        using var client = feed.Subscribe(id);
+        using var client = feed.Subscribe(id!);
         if (client is null)
         {
             // Too many pages already wait for streams this worker has not seen: the page retries later.
@@ -179,9 +153,35 @@ public static class DashboardEndpoints
         }
     }
 
-    /// <summary>The 503 for a live feed beyond <see cref="DashboardSettings.MaxLiveFeeds"/>: the page retries later.</summary>
-    private static Task RefuseLiveFeed(HttpContext context, DashboardSettings settings) =>
-        WorkerApi.Unavailable(context, $"{settings.MaxLiveFeeds} live feeds are open on this worker's dashboard, the most it serves at once; close a page or retry later.").ExecuteAsync(context);
+    /// <summary>
+    /// The start of both event streams: a 400 when the request's parameters have a <paramref name="problem"/>, the
+    /// headers alone for HEAD (which must not hold the connection open with frames nobody reads), a 503 beyond
+    /// <see cref="DashboardSettings.MaxLiveFeeds"/> (the page retries later); null in these cases, which are answered.
+    /// Otherwise the live-feed slot, which the feed holds until it ends, however it ends (the page goes away, an error,
+    /// the worker stops).
+    /// </summary>
+    private static async Task<IDisposable?> OpenLiveFeed(HttpContext context, string? problem, DashboardFeed feed, DashboardSettings settings)
+    {
+        if (problem is not null)
+        {
+            await WorkerApi.BadRequest(problem).ExecuteAsync(context).ConfigureAwait(false);
+            return null;
+        }
+
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            BeginEventStream(context);
+            return null;
+        }
+
+        var slot = feed.OpenLiveFeed();
+        if (slot is null)
+        {
+            await WorkerApi.Unavailable(context, $"{settings.MaxLiveFeeds} live feeds are open on this worker's dashboard, the most it serves at once; close a page or retry later.").ExecuteAsync(context).ConfigureAwait(false);
+        }
+
+        return slot;
+    }
 
     private static string Frame(StringBuilder frame, DashboardClient client, int count)
     {
