@@ -1,4 +1,5 @@
 using System.Text;
+using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Cli.Io;
 
@@ -58,5 +59,5 @@ internal static class TerminalText
     }
 
     private static bool NeedsEscape(char c) =>
-        char.IsControl(c) || c == '\uFFFD' || c is '\u2028' or '\u2029' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
+        char.IsControl(c) || c is '\uFFFD' or '\u2028' or '\u2029' || TerminalSafeText.IsBidiControl(c);
 }
