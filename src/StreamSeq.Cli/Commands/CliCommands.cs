@@ -1,4 +1,5 @@
 using System.CommandLine;
+using StreamSeq.Cli.Io;
 
 namespace StreamSeq.Cli.Commands;
 
@@ -10,17 +11,22 @@ internal static class CliCommands
 
     /// <summary>Every subcommand under one root.</summary>
     /// <param name="stdout">Where commands print their results.</param>
-    /// <param name="stderr">Where commands print progress, summaries and errors.</param>
+    /// <param name="stderr">Where commands print progress, summaries and errors: through a <see cref="TerminalWriter"/>,
+    /// so no name or value a message echoes can drive the terminal or split the line.</param>
     /// <param name="openOutput">The byte stream <c>read</c> writes its records to.</param>
-    public static RootCommand Root(TextWriter stdout, TextWriter stderr, Func<Stream> openOutput) => new(Description)
+    public static RootCommand Root(TextWriter stdout, TextWriter stderr, Func<Stream> openOutput)
     {
-        RunCommand.Create(stdout, stderr),
-        FitCommand.Create(stdout, stderr),
-        SimulateCommand.Create(stdout, stderr),
-        DetectCommand.Create(stdout, stderr),
-        GenerateCommand.Create(stdout, stderr),
-        PlotCommand.Create(stdout, stderr),
-        ReadCommand.Create(openOutput, stderr),
-        BrokerCommand.Create(stdout, stderr),
-    };
+        stderr = TerminalWriter.Wrap(stderr);
+        return new(Description)
+        {
+            RunCommand.Create(stdout, stderr),
+            FitCommand.Create(stdout, stderr),
+            SimulateCommand.Create(stdout, stderr),
+            DetectCommand.Create(stdout, stderr),
+            GenerateCommand.Create(stdout, stderr),
+            PlotCommand.Create(stdout, stderr),
+            ReadCommand.Create(openOutput, stderr),
+            BrokerCommand.Create(stdout, stderr),
+        };
+    }
 }

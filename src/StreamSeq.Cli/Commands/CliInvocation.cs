@@ -19,12 +19,26 @@ internal static class CliInvocation
 
     /// <summary>
     /// The parser lists choices one per line ("Must be one of:\n\t'skip'\n\t'fail'"); the error stays one line:
-    /// "Must be one of: 'skip', 'fail'".
+    /// "Must be one of: 'skip', 'fail'". Only that list, the tab-led lines ending the message, is folded: a newline
+    /// inside a value the user gave stays in it, for <see cref="TerminalText.Clean"/> to show as <c>\x0A</c>
+    /// (before, it became a space or ", ", so the error quoted a value other than the one given).
     /// </summary>
     internal static string OneLine(string message)
     {
-        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length <= 1 ? message : $"{lines[0]} {string.Join(", ", lines[1..])}";
+        var lines = message.Split('\n');
+        var items = lines.Length;
+        while (items > 1 && lines[items - 1].StartsWith('\t'))
+        {
+            items--;
+        }
+
+        if (items == lines.Length || !lines[items - 1].TrimEnd().EndsWith(':'))
+        {
+            return message;
+        }
+
+        var head = string.Join('\n', lines[..items]).TrimEnd();
+        return $"{head} {string.Join(", ", lines[items..].Select(l => l.Trim()))}";
     }
 
     /// <summary>Parses and runs <paramref name="args"/> against <paramref name="root"/>; returns the exit code.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Confluent.Kafka;
 using StreamSeq.Processing.Records;
 
@@ -8,9 +9,17 @@ namespace StreamSeq.Cli.Commands;
 
 /// <summary>
 /// Writes Kafka records as JSON Lines in a <see cref="ReadFormat"/>. A value that is one JSON document is written as
-/// it is (compacted to one line when it spans several); any other value becomes a JSON string (text) or, when it is
-/// not UTF-8, its base64 under a <c>base64</c> property, so every line stays one JSON document.
+/// it is, unless it spans several lines or holds a character a terminal would act on (a raw tab, DEL, C1 control or
+/// bidirectional control, <see cref="TerminalSafeText"/>): then it is re-encoded on one line with those escaped. Any
+/// other value becomes a JSON string (text) or, when it is not UTF-8, its base64 under a <c>base64</c> property, so
+/// every line stays one JSON document and nothing in a record can drive the terminal it is printed on.
 /// </summary>
+/// <remarks>
+/// JSON here means a JSON text as RFC 8259 defines it: UTF-8, and strings that are Unicode text. A document with
+/// invalid UTF-8 in it is not UTF-8 (base64), and one with an unpaired surrogate escape (<c>"\ud800"</c>), which no
+/// JSON library can turn into a string, is text (a JSON string of it): before, the first made <c>--format value</c>
+/// print the raw bytes and the second stopped <c>--format record</c> at that record with exit code 1.
+/// </remarks>
 internal sealed class RecordLineWriter(Stream output, ReadFormat format)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -48,8 +57,9 @@ internal sealed class RecordLineWriter(Stream output, ReadFormat format)
 
     private void WriteValue(byte[]? value)
     {
-        if (value is not null && IsOneLineJson(value))
+        if (value is not null && TerminalSafeText.IsSafeUtf8(value) && IsJson(value))
         {
+            // One line (no raw line end) and nothing a terminal acts on: the record's bytes as they are.
             buffer.Write(value);
             return;
         }
@@ -65,17 +75,12 @@ internal sealed class RecordLineWriter(Stream output, ReadFormat format)
             return false;
         }
 
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(message.Value);
-        }
-        catch (JsonException)
+        if (!IsJson(message.Value))
         {
             return false;
         }
 
-        using (document)
+        using (var document = JsonDocument.Parse(message.Value))
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
@@ -174,16 +179,32 @@ internal sealed class RecordLineWriter(Stream output, ReadFormat format)
         }
     }
 
-    private static bool IsOneLineJson(byte[] value) => value.AsSpan().IndexOfAny((byte)'\n', (byte)'\r') < 0 && IsJson(value);
-
+    /// <summary>Whether <paramref name="value"/> is one JSON document in UTF-8 whose strings are all Unicode text.</summary>
     private static bool IsJson(byte[] value)
     {
+        if (!Utf8.IsValid(value))
+        {
+            return false;
+        }
+
         var reader = new Utf8JsonReader(value);
         try
         {
-            return reader.Read() && reader.TrySkip() && !reader.Read();
+            var tokens = 0;
+            while (reader.Read())
+            {
+                tokens++;
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                {
+                    // Throws on an unpaired surrogate escape; allocates only for strings with escapes.
+                    _ = reader.GetString();
+                }
+            }
+
+            // The reader throws on a second document or one left open.
+            return tokens > 0;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return false;
         }

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace StreamSeq.Cli.Commands;
 
 /// <summary>
-/// Ctrl+C (SIGINT) and SIGTERM as a cancellation, for commands that run until stopped (<c>broker</c>,
+/// Ctrl+C (SIGINT) and SIGTERM as a cancellation, for commands that run until stopped (<c>broker</c>, live <c>simulate</c>,
 /// <c>read --follow</c>): they finish what they do (flush, close) and exit 0 instead of being killed by the signal.
 /// </summary>
 internal sealed class StopSignal : IDisposable

@@ -11,7 +11,7 @@ internal static class Progress
     /// <summary>As <see cref="Run{T}(TextWriter, string, long, Func{Action{long}, T})"/>, with a status text shown after the label.</summary>
     public static T Run<T>(TextWriter stderr, string label, long total, Func<Action<long>, Action<string?>, T> work)
     {
-        if (!ReferenceEquals(stderr, Console.Error) || Console.IsErrorRedirected || total <= 0)
+        if (!ReferenceEquals(TerminalWriter.Unwrap(stderr), Console.Error) || Console.IsErrorRedirected || total <= 0)
         {
             return work(_ => { }, _ => { });
         }
@@ -23,8 +23,10 @@ internal static class Progress
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                var task = ctx.AddTask(label, maxValue: total);
-                result = work(done => task.Value = done, status => task.Description = status is null ? label : $"{label}: {Markup.Escape(status)}");
+                // The label and status name files and models: shown as text, never as Spectre markup or control characters.
+                var shown = Markup.Escape(TerminalText.Clean(label));
+                var task = ctx.AddTask(shown, maxValue: total);
+                result = work(done => task.Value = done, status => task.Description = status is null ? shown : $"{shown}: {Markup.Escape(TerminalText.Clean(status))}");
                 task.Value = total;
             });
         return result;

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using StreamSeq.Estimation.Abstractions;
 
@@ -32,10 +31,12 @@ public sealed class OutputRecordWriter : IDisposable
     /// The JSON options of every record StreamSeq writes for people and programs to read (outputs, dead letters,
     /// learned parameters, alert payloads): text is written as itself, so a stream named <c>capteur-température</c>
     /// or <c>O'Brien &lt;pump&gt;</c> appears as written and a search for it finds it. Only what JSON itself requires is
-    /// escaped (quotes, backslashes, control characters); the default encoder also escaped every non-ASCII letter and
-    /// the characters HTML gives meaning to, which only matters when JSON is pasted into an HTML page.
+    /// escaped (quotes, backslashes, control characters), plus the bidirectional controls that would make a line
+    /// display in another order than it holds (<see cref="TerminalSafeText"/>), so a record printed on a terminal shows
+    /// what it holds. The default encoder also escaped every non-ASCII letter and the characters HTML gives meaning to,
+    /// which only matters when JSON is pasted into an HTML page.
     /// </summary>
-    public static JsonWriterOptions JsonOptions { get; } = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    public static JsonWriterOptions JsonOptions { get; } = new() { Encoder = TerminalSafeJsonEncoder.Instance };
 
     /// <inheritdoc />
     public void Dispose() => json.Dispose();

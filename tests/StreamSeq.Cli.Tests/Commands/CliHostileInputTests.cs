@@ -32,6 +32,42 @@ public sealed class CliHostileInputTests : IDisposable
         return path;
     }
 
+    /// <summary>
+    /// On a terminal (a pseudo-terminal through util-linux <c>script</c>) <c>run</c> shows a progress bar labelled with
+    /// the input's file name, which Spectre.Console reads as markup.
+    /// </summary>
+    [SkippableFact]
+    public async Task Run_OnATerminalWithMarkupAndEscapesInTheFileName_ShowsTheNameAsTextAndFinishes()
+    {
+        // Before: "error: Unbalanced markup stack. ... this is a bug in streamseq", exit 1 and no output, for any input
+        // named like data[1].csv; an escape sequence in the name went to the terminal raw inside the bar.
+        Skip.IfNot(File.Exists("/usr/bin/script"), "needs util-linux script for a pseudo-terminal");
+        var input = Path.Combine(dir, "x[1]\u001b[2J.csv");
+        File.Copy(NileCsv, input);
+        var output = Path.Combine(dir, "o.jsonl");
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/script") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-qec", "dotnet \"$STREAMSEQ_DLL\" run -m \"$STREAMSEQ_MODEL\" -i \"$STREAMSEQ_INPUT\" -o \"$STREAMSEQ_OUTPUT\"", "/dev/null" })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["STREAMSEQ_DLL"] = Path.Combine(AppContext.BaseDirectory, "streamseq.dll");
+        start.Environment["STREAMSEQ_MODEL"] = Nile;
+        start.Environment["STREAMSEQ_INPUT"] = input;
+        start.Environment["STREAMSEQ_OUTPUT"] = output;
+        start.Environment["TERM"] = "xterm";
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var transcript = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        var text = await transcript;
+
+        Assert.True(process.ExitCode == 0, text);
+        Assert.Equal(101, File.ReadAllLines(output).Length);
+        Assert.DoesNotContain("markup", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("\u001b[2J", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Run_OutputIsANamedPipe_TheRecordsGoThroughItAndItStaysAPipe()
     {

@@ -249,6 +249,65 @@ public sealed class CliSafetyTests : IDisposable
         Assert.Contains("3 observations in 1 stream", errors, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// File names and stream ids holding an escape sequence, a C1 CSI, a bidi override and a newline followed by a
+    /// forged error, echoed by row messages, notes and closing lines on stderr: every line stays one line of text.
+    /// </summary>
+    [Fact]
+    public void Invoke_HostileFileNamesAndStreamIds_EveryStderrLineIsOneLineWithControlsEscaped()
+    {
+        // Before: fit's row messages (wrong dimension, conflicting duplicate, time going backwards) and the closing
+        // lines of fit, run, simulate, generate and plot printed names raw: the escape sequences reached the terminal
+        // and the newline split a message, its second half reading "error: forged".
+        const string Hostile = "\u001b]0;pwned\u0007\u009b2J\u202E\nerror: forged";
+        var input = Path.Combine(dir, "in" + Hostile + ".csv");
+        var stream = "s\u001b[2J\u009b\u202E";
+        File.WriteAllLines(input, ["stream,time,volume", $"{stream},1,1120", $"{stream},2,1160", $"{stream},2,999", $"{stream},1,1000", $"{stream},3,963", $"{stream},4,1210", "other,1,x"]);
+        var runOutput = Path.Combine(dir, "run" + Hostile + ".jsonl");
+
+        var runs = new[]
+        {
+            Invoke("fit", "-m", RepositoryFiles.Path("examples", "nile-diffuse.json"), "-i", input, "--fit", "observationNoise", "-o", Path.Combine(dir, "fit" + Hostile + ".json")),
+            Invoke("run", "-m", Nile, "-i", input, "-o", runOutput),
+            Invoke("plot", "-i", runOutput, "--observations", input, "-o", Path.Combine(dir, "plots" + Hostile)),
+            Invoke("simulate", "--streams", "1", "--rounds", "2", "-o", Path.Combine(dir, "sim" + Hostile + ".jsonl")),
+            Invoke("generate", "--length", "5", "-o", Path.Combine(dir, "gen" + Hostile + ".csv")),
+        };
+
+        foreach (var (code, errors) in runs)
+        {
+            Assert.True(code is 0 or 1, errors);
+            Assert.Contains("\\x1B]0;pwned\\x07\\x9B2J\\u202E\\x0Aerror: forged", errors, StringComparison.Ordinal);
+            foreach (var line in errors.Split('\n'))
+            {
+                Assert.DoesNotContain(line, c => char.IsControl(c) || Processing.Records.TerminalSafeText.IsBidiControl(c));
+                Assert.False(line.StartsWith("error: forged", StringComparison.Ordinal), errors);
+            }
+        }
+    }
+
+    /// <summary>Option values holding an escape sequence and a newline, echoed by the usage error about them.</summary>
+    [Theory]
+    [InlineData("read --bootstrap-servers 127.0.0.1:1 --topic t --from-beginning --client", "a\u001b[2J\nb=1")]
+    [InlineData("read --bootstrap-servers 127.0.0.1:1 --from-beginning --topic", "t\u001b[2J\nerror: forged")]
+    [InlineData("read --topic t --from-beginning --bootstrap-servers", "h\u001b[2J\nerror: forged:1")]
+    [InlineData("broker --topic", "t\u001b[2J\nerror: forged:2")]
+    [InlineData("simulate --streams 1 -o s.csv --kinds", "t\u001b[2J\nerror: forged")]
+    [InlineData("run -i x.csv -o o.jsonl --on-error", "skip\u001b[2J\nerror: forged")]
+    [InlineData("run -i x.csv -o o.jsonl -m", "m\u001b[2J\nerror: forged.json")]
+    [InlineData("run -m m.json -o o.jsonl --lag", "1\u001b[2J\nerror: forged")]
+    public void Invoke_HostileOptionValue_TheErrorEchoesItOnOneLineEscaped(string commandLine, string value)
+    {
+        // Before: the parser's errors (--client, --lag, --on-error, --topic, --bootstrap-servers) turned the newline into
+        // a space or ", ", so the error quoted a value other than the one given.
+        var (code, errors) = Invoke([.. commandLine.Split(' '), value]);
+
+        Assert.True(code is 1 or 2, errors);
+        var lines = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.DoesNotContain(lines, l => l.StartsWith("error: forged", StringComparison.Ordinal) || l.Any(c => char.IsControl(c)));
+        Assert.Contains(lines, l => l.Contains("\\x1B[2J\\x0A", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Fit_RowsBreakingTheInputRules_AreReportedAndLeftOutOfTheFit()
     {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Confluent.Kafka;
 using StreamSeq.Cli.Commands;
 using StreamSeq.Kafka.Embedded;
@@ -55,6 +56,115 @@ public sealed class ReadCommandTests
         // The input of streamseq run: the key as the 'stream' field; records that cannot be input are skipped and counted.
         Assert.Equal(["""{"stream":"s/1","time":"2026-01-01T00:00:00Z","values":[21.5,null]}""", """{"stream":"s-2","time":2,"values":[1]}"""], inputs);
         Assert.Contains("3 records without a key or a JSON object value skipped", errors, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Records as an adversary would write them: escape sequences, C1 controls, DEL, NUL, bidi overrides, invalid
+    /// UTF-8 and lone surrogates in keys, header keys and values, JSON and not. Every format prints lines a terminal
+    /// shows as text (no raw C0/C1 control, DEL or bidi control), each one JSON document that parses back to the text.
+    /// </summary>
+    [Fact]
+    public async Task Read_HostileKeysHeadersAndValues_PrintNoRawControlsAndParseBackToTheSameText()
+    {
+        // Before: --format value printed raw C1 controls, DEL, tabs, bidi overrides and invalid UTF-8 from JSON values,
+        // --format record and input printed bidi overrides raw, and an unpaired surrogate escape stopped --format
+        // record at that record (exit 1, the rest unread).
+        const string Osc = "\u001b]0;pwned\u0007";
+        const string C1 = "x\u009B31mred\u0085next\u007Fdel";
+        const string Bidi = "ab\u202Ecd\u2066e\u2069\u200F";
+        byte[] notUtf8Json = [(byte)'"', 0x61, 0xff, 0x62, (byte)'"'];
+        var values = new (byte[] Bytes, string Expected)[]
+        {
+            (Encoding.UTF8.GetBytes(Osc + "\u001b[2J"), JsonSerializer.Serialize(Osc + "\u001b[2J")),
+            (Encoding.UTF8.GetBytes("\"" + C1 + "\""), JsonSerializer.Serialize(C1)),
+            (Encoding.UTF8.GetBytes("{\"a\":\"" + C1 + "\",\"b\":\t1}"), JsonSerializer.Serialize(new { a = C1, b = 1 })),
+            (Encoding.UTF8.GetBytes("[\"" + Bidi + "\"]"), JsonSerializer.Serialize(new[] { Bidi })),
+            (Encoding.UTF8.GetBytes("a\0b"), JsonSerializer.Serialize("a\0b")),
+            ("\"\\ud800x\""u8.ToArray(), JsonSerializer.Serialize("\"\\ud800x\"")),
+            (notUtf8Json, JsonSerializer.Serialize(new { base64 = Convert.ToBase64String(notUtf8Json) })),
+            (Encoding.UTF8.GetBytes("\"" + new string('y', 200_000) + "\u009B\""), JsonSerializer.Serialize(new string('y', 200_000) + "\u009B")),
+        };
+        byte[] headerValue = [0x1b, 0xff, 0x9b];
+        string Key(int i) => i % 2 == 0 ? Osc + Bidi : C1;
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        cluster.CreateTopic("hostile", 1);
+        Produce(cluster, "hostile", values.Select((v, i) => Message(Key(i), v.Bytes, (Osc, Encoding.UTF8.GetBytes(C1)), ("h\u0085", headerValue))));
+
+        var problems = new List<string>();
+        var printed = new Dictionary<string, List<string>>();
+        foreach (var format in new[] { "value", "record", "input" })
+        {
+            var output = new MemoryStream();
+            var errors = new StringWriter();
+            var root = new RootCommand { ReadCommand.Create(() => output, errors) };
+            var code = await CliInvocation.RunAsync(root, ["read", "--bootstrap-servers", cluster.BootstrapServers, "--topic", "hostile", "--from-beginning", "--format", format], TextWriter.Null, errors);
+            var bytes = output.ToArray();
+            if (code != 0)
+            {
+                problems.Add($"{format}: exit {code}: {errors}");
+            }
+
+            if (!TerminalSafe(bytes, out var problem))
+            {
+                problems.Add($"{format}: {problem}");
+            }
+
+            printed[format] = [.. Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+        }
+
+        Assert.Empty(problems);
+
+        // Each line parses back to what the record held.
+        Assert.Equal(values.Length, printed["value"].Count);
+        Assert.Equal(values.Length, printed["record"].Count);
+        foreach (var (line, i) in printed["value"].Select((l, i) => (l, i)))
+        {
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(values[i].Expected), JsonNode.Parse(line)), $"{i}: {line[..Math.Min(line.Length, 200)]}");
+        }
+
+        foreach (var (line, i) in printed["record"].Select((l, i) => (l, i)))
+        {
+            var record = JsonNode.Parse(line)!;
+            Assert.Equal(Key(i), record["key"]!.GetValue<string>());
+            Assert.Equal(Osc, record["headers"]![0]!["key"]!.GetValue<string>());
+            Assert.Equal(C1, record["headers"]![0]!["value"]!.GetValue<string>());
+            Assert.Equal("h\u0085", record["headers"]![1]!["key"]!.GetValue<string>());
+            Assert.Equal(Convert.ToBase64String(headerValue), record["headers"]![1]!["value"]!["base64"]!.GetValue<string>());
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(values[i].Expected), record["value"]), $"{i}: {line[..Math.Min(line.Length, 200)]}");
+        }
+
+        // Only the object value is input; its key became the stream.
+        var input = Assert.Single(printed["input"]);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(JsonSerializer.Serialize(new { stream = Osc + Bidi, a = C1, b = 1 })), JsonNode.Parse(input)), input);
+        Assert.Contains("\\u202E", input, StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether <paramref name="bytes"/> are UTF-8 lines holding no control character (but the newlines), DEL or bidi control.</summary>
+    internal static bool TerminalSafe(byte[] bytes, out string problem)
+    {
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException e)
+        {
+            problem = $"invalid UTF-8 at byte {e.Index}";
+            return false;
+        }
+
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if ((char.IsControl(c) && c != '\n') || c is '\u2028' or '\u2029' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069'))
+            {
+                problem = $"raw U+{(int)c:X4} at {i}: {text.Substring(Math.Max(0, i - 30), Math.Min(60, text.Length - Math.Max(0, i - 30)))}";
+                return false;
+            }
+        }
+
+        problem = string.Empty;
+        return true;
     }
 
     [Fact]
