@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Records;
 using StreamSeq.Worker.Alerts;
 using StreamSeq.Worker.Configuration;
 using StreamSeq.Worker.Dashboard;
@@ -77,6 +78,8 @@ if (settings.Processing.StoreDirectoryProblems().ToList() is { Count: > 0 } stor
     return await CannotStart(storeProblems.Select(problem => SettingSources.Annotate(builder.Configuration, problem))).ConfigureAwait(false);
 }
 
+// Log messages carry stream ids and reasons from Kafka records: the console shows their control characters escaped.
+TerminalSafeConsoleFormatter.Register(builder.Logging);
 var startupLog = new StartupLogFilter();
 builder.Logging.AddFilter(StartupLogFilter.HostCategory, startupLog.Allows);
 services.AddSingleton(settings);
@@ -152,7 +155,7 @@ try
 catch (Exception e) when (e is not OperationCanceledException)
 {
     // A start that fails here (the address is taken, the server cannot be configured) is reported like a setting.
-    await Console.Error.WriteLineAsync($"streamseq worker: {WorkerApi.DescribeStartFailure(e)}").ConfigureAwait(false);
+    await Console.Error.WriteLineAsync($"streamseq worker: {TerminalSafeText.Escape(WorkerApi.DescribeStartFailure(e))}").ConfigureAwait(false);
     await app.DisposeAsync().ConfigureAwait(false);
     return WorkerExitCodes.CannotStart;
 }
@@ -167,7 +170,7 @@ static async Task<int> CannotStart(IEnumerable<string> problems)
 {
     foreach (var problem in problems)
     {
-        await Console.Error.WriteLineAsync($"streamseq worker: {problem}").ConfigureAwait(false);
+        await Console.Error.WriteLineAsync($"streamseq worker: {TerminalSafeText.Escape(problem)}").ConfigureAwait(false);
     }
 
     return WorkerExitCodes.CannotStart;

@@ -95,7 +95,8 @@ internal static class DetectCommand
 
             rows = scored.Sum(f => f.Rows);
             files = scored.Count - failures;
-            stdout.WriteLine(Path.GetFullPath(Path.Combine(outputPath, detectorName)));
+            // The path for a script to pick up, one line: a control or bidirectional character in it shows escaped, as on stderr.
+            stdout.WriteLine(TerminalText.Escape(Path.GetFullPath(Path.Combine(outputPath, detectorName))));
             var thresholdsPath = Path.Combine(outputPath, NabThresholdsFile.FileName);
             if (failures > 0)
             {
@@ -122,7 +123,7 @@ internal static class DetectCommand
             rows = Progress.Run(stderr, $"detect {Path.GetFileName(inputPath)}", new FileInfo(inputPath).Length, report =>
                 runner.ScoreFile(inputPath, outputPath, report, rejected));
             files = 1;
-            stdout.WriteLine(Path.GetFullPath(outputPath));
+            stdout.WriteLine(TerminalText.Escape(Path.GetFullPath(outputPath)));
         }
 
         var seconds = watch.Elapsed.TotalSeconds;

@@ -143,10 +143,17 @@ internal static class PlotCommand
             }
             else
             {
-                foreach (var s in series)
+                var names = StreamFileNames.ForAll([.. series.Select(s => s.Stream)]);
+                for (var i = 0; i < series.Count; i++)
                 {
-                    var path = Path.Combine(request.OutputPath, $"{FileName(s.Stream)}.{request.Format}");
-                    PlotRenderer.WriteSingle(path, s, Component(s, request.Component), request.Width, request.Height);
+                    var (name, why) = names[i];
+                    var path = Path.Combine(request.OutputPath, $"{name}.{request.Format}");
+                    if (why is not null)
+                    {
+                        stderr.WriteLine($"note: stream '{series[i].Stream}' written as {name}.{request.Format}: its id {why}.");
+                    }
+
+                    PlotRenderer.WriteSingle(path, series[i], Component(series[i], request.Component), request.Width, request.Height);
                     written.Add(path);
                 }
             }
@@ -156,14 +163,8 @@ internal static class PlotCommand
         return 0;
     }
 
-    /// <summary>A file name for a stream id: characters that are unsafe in file names become '_'.</summary>
-    public static string FileName(string stream)
-    {
-        var invalid = Path.GetInvalidFileNameChars();
-        var chars = stream.Select(c => invalid.Contains(c) || c is '\\' or ':' or '*' or '?' or '"' or '<' or '>' or '|' ? '_' : c).ToArray();
-        var name = new string(chars);
-        return name is "" or "." or ".." ? "_" : name;
-    }
+    /// <summary>The file name (without extension) for a stream's image in a folder: <see cref="StreamFileNames.For"/>.</summary>
+    public static string FileName(string stream) => StreamFileNames.For(stream, out _);
 
     private static int Component(StreamSeries series, int requested)
     {

@@ -1,4 +1,3 @@
-using System.Text;
 using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Cli.Io;
@@ -15,66 +14,13 @@ internal static class TerminalText
     private const int MaxLength = 1000;
 
     /// <summary><paramref name="text"/> with its control and bidirectional characters escaped (<see cref="Escape"/>), cut to one screen.</summary>
-    public static string Clean(string? text) => Escaped(text, MaxLength);
+    public static string Clean(string? text) => TerminalSafeText.Escape(text, MaxLength);
 
     /// <summary>
     /// <paramref name="text"/> with every character a terminal would act on or that would reorder the line shown as an
-    /// escape: C0 (newlines included, so the text stays one line), DEL and C1 as <c>\xNN</c>; U+FFFD (an undecodable
-    /// byte), U+2028/U+2029 and the bidirectional controls as <c>\uNNNN</c>. Text without any is returned as it is.
+    /// escape (<see cref="TerminalSafeText.Escape"/>): C0 (newlines included, so the text stays one line), DEL and C1 as
+    /// <c>\xNN</c>; U+FFFD (an undecodable byte), U+2028/U+2029 and the bidirectional controls as <c>\uNNNN</c>.
+    /// Text without any is returned as it is.
     /// </summary>
-    public static string Escape(string? text) => Escaped(text, int.MaxValue);
-
-    private static string Escaped(string? text, int maxLength)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return string.Empty;
-        }
-
-        var first = IndexOfEscape(text);
-        if (first < 0 && text.Length <= maxLength)
-        {
-            return text;
-        }
-
-        first = first < 0 ? maxLength : Math.Min(first, maxLength);
-        var sb = new StringBuilder(Math.Min(text.Length, maxLength) + 16);
-        sb.Append(text, 0, first);
-        for (var i = first; i < text.Length; i++)
-        {
-            if (sb.Length >= maxLength)
-            {
-                sb.Append("...");
-                break;
-            }
-
-            var c = text[i];
-            if (NeedsEscape(c))
-            {
-                sb.Append(c <= 0xFF ? $"\\x{(int)c:X2}" : $"\\u{(int)c:X4}");
-            }
-            else
-            {
-                sb.Append(c);
-            }
-        }
-
-        return sb.ToString();
-    }
-
-    private static int IndexOfEscape(string text)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (NeedsEscape(text[i]))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private static bool NeedsEscape(char c) =>
-        char.IsControl(c) || c is '\uFFFD' or '\u2028' or '\u2029' || TerminalSafeText.IsBidiControl(c);
+    public static string Escape(string? text) => TerminalSafeText.Escape(text);
 }

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 using System.Text.Unicode;
 
 namespace StreamSeq.Processing.Records;
@@ -16,6 +18,59 @@ public static class TerminalSafeText
         [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F,
          0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F,
          0x7F, 0xC2, 0xD8, 0xE2]);
+
+    /// <summary>
+    /// <paramref name="text"/> with every character a terminal would act on or that would reorder the line shown as an
+    /// escape: C0 (line ends included, so the text stays one line), DEL and C1 as <c>\xNN</c>; U+FFFD (an undecodable
+    /// byte), U+2028/U+2029 and the bidirectional controls as <c>\uNNNN</c>. Text without any is returned as it is;
+    /// text longer than <paramref name="maxLength"/> is cut there and ends in "...".
+    /// </summary>
+    /// <remarks>
+    /// For showing text to a person (a terminal line, a console log), never for storing it: the escapes are not undone,
+    /// so data keeps its exact text and only how it is shown changes.
+    /// </remarks>
+    public static string Escape(string? text, int maxLength = int.MaxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
+        if (string.IsNullOrEmpty(text))
+        {
+            return string.Empty;
+        }
+
+        var first = IndexOfEscape(text);
+        if (first < 0 && text.Length <= maxLength)
+        {
+            return text;
+        }
+
+        first = first < 0 ? maxLength : Math.Min(first, maxLength);
+        var sb = new StringBuilder(Math.Min(text.Length, maxLength) + 16);
+        sb.Append(text, 0, first);
+        for (var i = first; i < text.Length; i++)
+        {
+            if (sb.Length >= maxLength)
+            {
+                sb.Append("...");
+                break;
+            }
+
+            var c = text[i];
+            if (NeedsEscape(c) && c <= 0xFF)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:X2}");
+            }
+            else if (NeedsEscape(c))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
+    }
 
     /// <summary>Whether <paramref name="codePoint"/> is a bidirectional formatting control (mark, embedding, override or isolate).</summary>
     public static bool IsBidiControl(int codePoint) =>
@@ -61,6 +116,22 @@ public static class TerminalSafeText
 
         return -1;
     }
+
+    private static int IndexOfEscape(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (NeedsEscape(text[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static bool NeedsEscape(char c) =>
+        char.IsControl(c) || c is '\uFFFD' or '\u2028' or '\u2029' || IsBidiControl(c);
 
     /// <summary>0 when <paramref name="utf8"/> starts with a C1 control, a bidirectional control or U+2028/U+2029; -1 otherwise.</summary>
     private static int IndexOfUnsafeSequence(ReadOnlySpan<byte> utf8) => utf8 switch

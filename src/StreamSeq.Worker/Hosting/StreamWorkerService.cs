@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Records;
 using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Configuration;
 
@@ -81,7 +82,7 @@ public sealed partial class StreamWorkerService : BackgroundService
         }
         catch (WorkerStartException e)
         {
-            await Console.Error.WriteLineAsync($"streamseq worker: {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"streamseq worker: {TerminalSafeText.Escape(e.Message)}").ConfigureAwait(false);
             Environment.ExitCode = WorkerExitCodes.CannotStart;
             lifetime.StopApplication();
         }

@@ -185,6 +185,35 @@ public sealed class DetectCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Execute_FileWhoseNameHoldsControlCharacters_WrittenUnderItsNameAndPrintedEscapedOnOneLine()
+    {
+        var output = System.IO.Path.Combine(dir, "scores\u001b]0;x\u0007\r\nforged\u202Evsc.csv");
+        var stdout = new StringWriter();
+
+        var code = DetectCommand.Execute(RepositoryFiles.Path("examples", "nab-detector.csv"), output, "streamseq", null, 1, stdout, TextWriter.Null);
+
+        Assert.Equal(0, code);
+        Assert.True(File.Exists(output));
+        Assert.Equal(System.IO.Path.Combine(dir, "scores\\x1B]0;x\\x07\\x0D\\x0Aforged\\u202Evsc.csv") + Environment.NewLine, stdout.ToString());
+    }
+
+    [Fact]
+    public void Invoke_FolderWhoseResultsPathHoldsControlCharacters_PrintedEscapedOnOneLine()
+    {
+        var results = System.IO.Path.Combine(dir, "results\u001b[2J\n\u2066");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        var code = CliCommands.Root(stdout, stderr, () => Stream.Null)
+            .Parse(["detect", "--input", ExampleDataFolder(), "--output", results, "--detector-name", "det\u009Bx\u202E"])
+            .Invoke();
+
+        Assert.Equal(0, code);
+        Assert.True(Directory.Exists(System.IO.Path.Combine(results, "det\u009Bx\u202E")), stderr.ToString());
+        Assert.Equal(System.IO.Path.Combine(dir, "results\\x1B[2J\\x0A\\u2066", "det\\x9Bx\\u202E") + Environment.NewLine, stdout.ToString());
+    }
+
     private string ExampleDataFolder()
     {
         var data = System.IO.Path.Combine(dir, "data", "artificialX");

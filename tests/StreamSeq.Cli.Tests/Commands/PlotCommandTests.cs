@@ -119,10 +119,143 @@ public sealed class PlotCommandTests(SensorsRun run) : IDisposable
     }
 
     [Theory]
-    [InlineData("plain-id", "plain-id")]
-    [InlineData("a/b", "a_b")]
-    [InlineData("c:d*e?", "c_d_e_")]
-    [InlineData("..", "_")]
-    public void FileName_UnsafeCharacters_AreReplaced(string stream, string expected) =>
-        Assert.Equal(expected, PlotCommand.FileName(stream));
+    [InlineData("plain-id")]
+    [InlineData("temperature-0001")]
+    [InlineData("room.3_b")]
+    [InlineData("température")]
+    [InlineData("датчик-7")]
+    public void FileName_SafeId_IsTheIdItself(string stream) =>
+        Assert.Equal(stream, PlotCommand.FileName(stream));
+
+    /// <summary>Ids that cannot be a file name as they are, each class of problem once.</summary>
+    public static TheoryData<string> UnsafeIds() => new()
+    {
+        "a/b", // a path separator
+        "a\\b",
+        "../../etc/passwd", // a path out of the folder
+        "..",
+        ".",
+        "",
+        "-rf", // read as an option by the next command
+        "--help",
+        ".bashrc", // hidden
+        "a\u001b]0;x\u0007b", // an escape sequence that retitles the terminal
+        "a\nb\rc\td",
+        "a\u0085b\u009Bc", // C1
+        "a\u007Fb",
+        "invoice\u202Egnp.exe", // a right-to-left override: shows as invoiceexe.png
+        "a\u2066b\u2069\u200Fc\u061C",
+        "a\u2028b",
+        "a b", // a space
+        "a:b*c?d\"e<f>g|h", // reserved on Windows
+        "CON", // device names on Windows, with any extension
+        "nul",
+        "Com1",
+        "lpt9.log",
+        "aux.tar.gz",
+        "e\u0301", // a combining accent (the decomposed form of é)
+        "😀sensor", // outside the Basic Multilingual Plane, not a letter
+        "a~b", // the separator of the hash
+    };
+
+    [Theory]
+    [MemberData(nameof(UnsafeIds))]
+    public void FileName_UnsafeId_SafeCharactersOnlyEndingInTheIdsHash(string stream)
+    {
+        var name = PlotCommand.FileName(stream);
+        Assert.Matches(@"^[\p{L}\p{Nd}_][\p{L}\p{Nd}_.\-]*~[0-9a-f]{12}$", name);
+        Assert.EndsWith("~" + Hash(stream), name, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"^(?i:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\.|~|$)", name);
+        Assert.Equal(name, PlotCommand.FileName(stream));
+    }
+
+    [Theory]
+    [InlineData(300, 'x')]
+    [InlineData(200, 'é')] // 400 bytes of UTF-8
+    [InlineData(100, '日')] // 300 bytes
+    public void FileName_LongId_CutUnderTheFileNameLimitWithItsHash(int length, char c)
+    {
+        var stream = new string(c, length);
+        var name = PlotCommand.FileName(stream);
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(name + ".png") <= 128, $"{name}: {System.Text.Encoding.UTF8.GetByteCount(name)} bytes");
+        Assert.StartsWith(new string(c, 10), name, StringComparison.Ordinal);
+        Assert.EndsWith("~" + Hash(stream), name, StringComparison.Ordinal);
+
+        // Ids that differ only after the cut get different names.
+        Assert.NotEqual(name, PlotCommand.FileName(stream + c));
+    }
+
+    [Fact]
+    public void FileName_IdsThatReadTheSameOnceReplaced_GetDifferentNames()
+    {
+        string[] ids = ["a/b", "a\\b", "a:b", "a b", "a\nb", "a_b", "a~b", "a_b~" + Hash("a/b")];
+        var names = ids.Select(PlotCommand.FileName).ToList();
+        Assert.Equal(ids.Length, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        Assert.Equal("a_b~" + Hash("a/b"), names[0]);
+        Assert.Equal("a_b", names[5]);
+    }
+
+    [Fact]
+    public void Execute_FolderOfStreamsWithUnsafeIds_OneFileEachInsideTheFolderAndTheRenamedOnesListed()
+    {
+        string[] ids = ["a/b", "a_b", "../../escape", "-rf\u001b[2J\n\u202Egnp", new string('x', 300), "CON"];
+        var input = WithStreamIds(ids);
+        var folder = Path.Combine(dir, "unsafe");
+        var errors = new StringWriter();
+        var code = PlotCommand.Execute(
+            new PlotRequest { InputPath = input, ModelPath = SensorsRun.Model, OutputPath = folder, Format = "png", Width = 300, Height = 200 },
+            TextWriter.Null,
+            errors);
+
+        Assert.Equal(0, code);
+        var expected = ids.Select(id => PlotCommand.FileName(id) + ".png").Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, Directory.GetFiles(folder).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList());
+        Assert.Equal(new[] { folder, input }.Order(StringComparer.Ordinal), Directory.GetFileSystemEntries(dir).Order(StringComparer.Ordinal));
+        foreach (var id in ids.Where(id => id != "a_b"))
+        {
+            Assert.Contains($"note: stream '{id}' written as {PlotCommand.FileName(id)}.png", errors.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("stream 'a_b'", errors.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Execute_FolderOfStreamsWhoseIdsDifferOnlyInCase_NamesThatDifferOnACaseInsensitiveFileSystem()
+    {
+        string[] ids = ["Sensor-A", "sensor-a", "SENSOR-A", "other"];
+        var input = WithStreamIds(ids);
+        var folder = Path.Combine(dir, "case");
+        var errors = new StringWriter();
+        var code = PlotCommand.Execute(
+            new PlotRequest { InputPath = input, ModelPath = SensorsRun.Model, OutputPath = folder, Streams = ids, Format = "svg", Width = 300, Height = 200 },
+            TextWriter.Null,
+            errors);
+
+        Assert.Equal(0, code);
+        var names = Directory.GetFiles(folder).Select(Path.GetFileName).ToList();
+        Assert.Equal(4, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        Assert.Contains("other.svg", names);
+        Assert.Contains($"Sensor-A~{Hash("Sensor-A")}.svg", names);
+        Assert.Contains($"note: stream 'sensor-a' written as sensor-a~{Hash("sensor-a")}.svg", errors.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>The first 12 hexadecimal digits of the SHA-256 of the id's UTF-8: the documented suffix.</summary>
+    private static string Hash(string stream) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(stream)))[..12];
+
+    /// <summary>The example run's output with its six streams renamed to <paramref name="ids"/> (the first ones).</summary>
+    private string WithStreamIds(string[] ids)
+    {
+        var text = File.ReadAllText(run.Output);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var from = $"\"stream\":\"{SensorStreams[i]}\"";
+            Assert.Contains(from, text, StringComparison.Ordinal);
+            text = text.Replace(from, "\"stream\":" + System.Text.Json.JsonSerializer.Serialize(ids[i]), StringComparison.Ordinal);
+        }
+
+        var path = Path.Combine(dir, "renamed.jsonl");
+        File.WriteAllText(path, text);
+        return path;
+    }
 }

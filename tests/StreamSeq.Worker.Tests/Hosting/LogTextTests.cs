@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using StreamSeq.Worker.Tests.Support;
+using static StreamSeq.Worker.Tests.Integration.ExactlyOnceTests;
+
+namespace StreamSeq.Worker.Tests.Hosting;
+
+/// <summary>
+/// Text from Kafka records reaches the worker's console log escaped: a producer that puts escape sequences, line ends or
+/// bidirectional controls in a stream id cannot drive the operator's terminal or forge a log line.
+/// </summary>
+public sealed class LogTextTests
+{
+    /// <summary>A window-title escape sequence, a carriage return and a newline each starting a forged line, and a right-to-left override.</summary>
+    private const string Hostile = "sensor-\u001b]0;x\u0007\rinfo: forged\n\u202Eevil";
+
+    [Fact]
+    public void Restart_ModelChangedUnderAStreamIdWithControlCharacters_LogNamesTheStreamEscapedOnOneLine()
+    {
+        using var scratch = new Scratch("streamseq-log-text-");
+        using var bed = new KafkaTestBed("log-text");
+        var settings = WorkerProcess.Settings(bed, "log-text-1", commitInterval: "00:00:00.200");
+        var input = Enumerable.Range(0, 5)
+            .Select(t => (Hostile, $"{{\"time\":\"2026-01-01T00:0{t}:00Z\",\"values\":[{t}]}}"))
+            .ToList();
+        bed.Produce(input);
+        using (var first = WorkerProcess.Start(settings, scratch.File("first")))
+        {
+            bed.WaitForFiltered(1, TimeSpan.FromSeconds(90), first.Logs);
+            Assert.Equal(0, first.Stop(TimeSpan.FromSeconds(60)));
+        }
+
+        // The model changed while the worker was down: the restore discards the stream's state and says which stream.
+        settings["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model.Replace("\"levelNoise\":0.1", "\"levelNoise\":0.2", StringComparison.Ordinal)));
+        using var second = WorkerProcess.Start(settings, scratch.File("second"));
+        WaitUntil(() => second.Logs().Contains("Discarded restored state of stream", StringComparison.Ordinal), "the restore to log the discarded state", seconds: 90);
+        var logs = second.Logs();
+        second.Stop(TimeSpan.FromSeconds(60));
+
+        Assert.False(logs.AsSpan().IndexOfAny('\u001b', '\u0007', '\u202E') >= 0, $"a control character reached the log raw:\n{logs.ReplaceLineEndings("\u23CE\n")}");
+        var line = Assert.Single(logs.Split('\n'), l => l.Contains("forged", StringComparison.Ordinal));
+        Assert.Contains("Discarded restored state of stream sensor-\\x1B]0;x\\x07\\x0Dinfo: forged\\x0A\\u202Eevil: model 'level' changed", line, StringComparison.Ordinal);
+    }
+}
