@@ -63,21 +63,27 @@ public sealed class SimulatorDeliveryTests
         // readings up (as it would on a topic that refuses them), and takes the later ones.
         cluster.PushRequestErrors(KafkaApiKey.Produce, ErrorCode.InvalidRecord, ErrorCode.InvalidRecord);
         const int Streams = 3;
-        const int Rounds = 40;
 
-        // One warning per hour at most: the first failure is said at the next check, the rest once it stops.
-        var embedded = new EmbeddedSettings { Streams = Streams, Rounds = Rounds, Pace = TimeSpan.FromMilliseconds(20), SummaryInterval = TimeSpan.FromHours(1) };
+        // Until stopped, one warning per hour at most: the first failure is said at the next check, the rest at the stop.
+        var embedded = new EmbeddedSettings { Streams = Streams, Pace = TimeSpan.FromMilliseconds(20), SummaryInterval = TimeSpan.FromHours(1) };
         var log = new ListLogger<SimulatorService>();
         using var broker = new BrokerEndpoint(settings, TestLog.For<BrokerEndpoint>("broker"));
         using var service = new SimulatorService(broker, Microsoft.Extensions.Options.Options.Create(settings.Kafka), Microsoft.Extensions.Options.Options.Create(embedded), TimeProvider.System, log);
         await service.StartAsync(CancellationToken.None);
-        await service.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(60));
-        await service.StopAsync(CancellationToken.None);
 
-        // It kept producing: every round was sent, and the broker took the readings after the refused ones.
-        Assert.Equal(Streams * Rounds, service.Produced);
-        Assert.True(service.Failed > 0, "the refused produce requests should fail some readings");
-        Assert.True(service.Delivered > 0, $"readings after the refused requests should be delivered ({service.Failed} failed)");
+        // However the readings fall into requests (a slow start can put many into the first), later ones are taken.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (service.Failed == 0 || service.Delivered == 0)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{service.Failed} failed and {service.Delivered} delivered of {service.Produced} after {clock.Elapsed}");
+            await Task.Delay(50);
+        }
+
+        await service.StopAsync(CancellationToken.None);
+        await service.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(60));
+
+        // It kept producing whole rounds after the failures, and every reading sent was either taken or given up on.
+        Assert.Equal(0, service.Produced % Streams);
         Assert.Equal(service.Produced, service.Delivered + service.Failed);
         Assert.True(service.LastFailure?.Contains(nameof(ErrorCode.InvalidRecord), StringComparison.Ordinal) == true, $"last failure: {service.LastFailure}; {service.Failed} failed, {service.Delivered} delivered");
 
