@@ -123,7 +123,9 @@ if (settings.DashboardEnabled)
 
 if (settings.UsesEmbeddedBroker && settings.Embedded.Simulator)
 {
-    services.AddHostedService<SimulatorService>();
+    // Also a service of its own: /api/status shows its delivery counts.
+    services.AddSingleton<SimulatorService>();
+    services.AddHostedService(sp => sp.GetRequiredService<SimulatorService>());
 }
 
 services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));

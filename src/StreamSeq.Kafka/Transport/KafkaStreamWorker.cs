@@ -143,8 +143,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
     }
 
-    /// <summary>Queries queued for the loop now, abandoned ones included (at most <see cref="MaxPendingQueries"/>).</summary>
-    public int PendingQueries => Volatile.Read(ref pendingQueries);
+    /// <summary>
+    /// Queries queued for the loop now, abandoned ones included (at most <see cref="MaxPendingQueries"/>: a query
+    /// refused as <see cref="StreamQueryOutcome.Full"/> holds a place for an instant only and is not counted).
+    /// </summary>
+    public int PendingQueries => Math.Min(Volatile.Read(ref pendingQueries), maxPendingQueries);
 
     /// <summary>
     /// Asks the loop for a stream's current state. The loop answers between records, so a loop held up (restoring a

@@ -52,10 +52,11 @@ public static class WorkerApi
     public static void MapWorkerApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapMethods(WorkerEndpoints.Status, ReadMethods, async (StreamWorkerService service, WorkerReadiness readiness, CancellationToken cancellation) =>
+        app.MapMethods(WorkerEndpoints.Status, ReadMethods, async (StreamWorkerService service, WorkerReadiness readiness, IServiceProvider services, CancellationToken cancellation) =>
         {
             var (ready, reason) = await readiness.CheckAsync(cancellation).ConfigureAwait(false);
             var s = service.Worker.Status;
+            var simulator = services.GetService<SimulatorService>();
             return Results.Json(
                 new
                 {
@@ -73,6 +74,15 @@ public static class WorkerApi
                     deadLetters = s.DeadLetters,
                     duplicates = s.Duplicates,
                     lastCommit = s.LastCommit,
+                    pendingQueries = service.Worker.PendingQueries,
+                    maxPendingQueries = service.Worker.MaxPendingQueries,
+                    simulator = simulator is null ? null : new
+                    {
+                        produced = simulator.Produced,
+                        delivered = simulator.Delivered,
+                        failed = simulator.Failed,
+                        lastFailure = simulator.LastFailure,
+                    },
                     version = ProductVersion.Current.Version,
                     commit = ProductVersion.Current.Commit,
                 },

@@ -57,6 +57,12 @@ public sealed class StreamQueryHttpTests : IDisposable
         Assert.Equal((503, TimeSpan.FromSeconds(5)), (full.Status, full.RetryAfter));
         Assert.StartsWith("2 queries already wait for the processing loop, which has not answered them: ", full.Error, StringComparison.Ordinal);
 
+        // /api/status says how many wait (the refused ones not counted) and the bound; a worker without a simulator
+        // shows none.
+        var status = Status(worker);
+        Assert.Equal((2, 2), (status["pendingQueries"]!.GetValue<int>(), status["maxPendingQueries"]!.GetValue<int>()));
+        Assert.Null(status["simulator"]);
+
         // The commit goes through: the late answers to the abandoned queries go nowhere, and queries are answered again.
         bed.Cluster.ClearRequestErrors(KafkaApiKey.EndTxn);
         clock.Restart();
@@ -68,6 +74,7 @@ public sealed class StreamQueryHttpTests : IDisposable
 
         Assert.False(worker.HasExited, worker.Logs());
         Assert.Equal(200, worker.Get("/health/live").Status);
+        Assert.Equal(0, Status(worker)["pendingQueries"]!.GetValue<int>());
     }
 
     [Fact]
@@ -131,6 +138,13 @@ public sealed class StreamQueryHttpTests : IDisposable
         Assert.True(answer.Status == 503, $"{answer.Status}: {answer.Error}");
         Assert.Equal(TimeSpan.FromSeconds(5), answer.RetryAfter);
         Assert.StartsWith("the processing loop has not started yet (", answer.Error, StringComparison.Ordinal);
+    }
+
+    private static JsonNode Status(WorkerProcess worker)
+    {
+        var (code, body) = worker.Get("/api/status");
+        Assert.True(code == 200, $"/api/status answered {code}: {body}");
+        return JsonNode.Parse(body)!;
     }
 
     private WorkerProcess Start(KafkaTestBed bed, string instance, string queryTimeout, int maxPendingQueries)

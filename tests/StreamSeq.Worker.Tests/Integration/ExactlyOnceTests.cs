@@ -73,11 +73,22 @@ public sealed class ExactlyOnceTests
             Thread.Sleep(TimeSpan.FromSeconds(4));
             bed.Cluster.SetBrokerUp(1);
             Assert.True(producing.IsAlive, "input should still be flowing when the broker comes back");
+            var joining = System.Diagnostics.Stopwatch.StartNew();
             producing.Join();
-            bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(120));
+            var joined = joining.Elapsed;
+            bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(120), () => $"the input producer finished {joined.TotalSeconds:0.0} s after the broker came back; {Describe(bed, w)}");
         }
 
         OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
+    }
+
+    /// <summary>Where a stalled run stands: how much input reached the broker, and what the worker did with it.</summary>
+    private static string Describe(KafkaTestBed bed, KafkaTestBed.WorkerHandle w)
+    {
+        var s = w.Worker.Status;
+        return $"input written {bed.HighWatermarkSum(bed.Options.InputTopic, KafkaTestBed.InputPartitions)}; worker: started {s.Started}, joined {s.Joined}, restoring {s.Restoring}, " +
+            $"partitions [{string.Join(",", s.Partitions)}], processed {s.Processed}, commits {s.Commits}, aborts {s.Aborts}, lag {s.Lag}, last commit {s.LastCommit:HH:mm:ss.fff}, " +
+            $"fault {s.Fault?.Message ?? "none"}, error {w.Error?.Message ?? "none"}";
     }
 
     [Fact]
