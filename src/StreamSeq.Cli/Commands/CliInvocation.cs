@@ -41,6 +41,25 @@ internal static class CliInvocation
         return $"{head} {string.Join(", ", lines[items..].Select(l => l.Trim()))}";
     }
 
+    /// <summary>
+    /// Parses <paramref name="args"/>; null when an argument starting with <c>@</c> names a response file (a file of
+    /// more arguments, which the parser reads) that cannot be read. The parser reports a missing one as a usage error
+    /// but lets the exception for a folder or an unreadable file escape: <c>--client @/tmp</c> ended the process with
+    /// an unhandled exception and a core dump (exit code 134).
+    /// </summary>
+    internal static ParseResult? Parse(RootCommand root, IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        try
+        {
+            return root.Parse(args);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Parses and runs <paramref name="args"/> against <paramref name="root"/>; returns the exit code.</summary>
     public static async Task<int> RunAsync(RootCommand root, IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
     {
@@ -51,7 +70,14 @@ internal static class CliInvocation
             root.Options.Add(Verbose);
         }
 
-        var parse = root.Parse(args);
+        if (Parse(root, args) is not { } parse)
+        {
+            var file = args.FirstOrDefault(a => a.StartsWith('@')) ?? string.Empty;
+            stderr.WriteLine($"error: {TerminalText.Clean(file)}: an argument starting with @ names a file of more arguments, and this one cannot be read (a folder, or no permission to read it).");
+            stderr.WriteLine($"Try '{root.Name} --help' for more information.");
+            return CliErrors.Usage;
+        }
+
         if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
         {
             foreach (var error in parse.Errors)

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Estimation.Recurrent;
 
@@ -148,6 +149,11 @@ public static class SafeTensorsFormat
 
         using (doc)
         {
+            if (Utf8Text.FirstNonUnicode(doc.RootElement) is { } notText)
+            {
+                throw new InvalidDataException($"{where}: in the header, {notText} is not Unicode text (not UTF-8, or an unpaired surrogate escape such as \\ud800).");
+            }
+
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw new InvalidDataException($"{where}: the header is not a JSON object.");
@@ -187,7 +193,7 @@ public static class SafeTensorsFormat
                     $"{where}: the tensors cover {expectedBegin} bytes but the data section holds {data.Length}.");
             }
 
-            return new StateDictionary(tensors, metadata, source);
+            return TorchJsonFormat.Dictionary(tensors, metadata, source, where);
         }
     }
 
@@ -215,6 +221,12 @@ public static class SafeTensorsFormat
     private static (string Name, TensorDataType Type, int[] Shape, long Begin, long End) ParseEntry(
         string name, JsonElement element, string where, int dataLength)
     {
+        if (name.Length == 0)
+        {
+            // NamedTensor's ArgumentException used to escape.
+            throw new InvalidDataException($"{where}: a tensor has an empty name.");
+        }
+
         if (element.ValueKind != JsonValueKind.Object
             || !element.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String
             || !element.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Estimation.Recurrent;
 
@@ -45,6 +46,11 @@ public static class TorchJsonFormat
 
         using (doc)
         {
+            if (Utf8Text.FirstNonUnicode(doc.RootElement) is { } notText)
+            {
+                throw new InvalidDataException($"{where}: {notText} is not Unicode text (not UTF-8, or an unpaired surrogate escape such as \\ud800).");
+            }
+
             if (doc.RootElement.ValueKind != JsonValueKind.Object
                 || !doc.RootElement.TryGetProperty("tensors", out var tensorsElement)
                 || tensorsElement.ValueKind != JsonValueKind.Object)
@@ -58,12 +64,50 @@ public static class TorchJsonFormat
                 tensors.Add(ParseTensor(p.Name, p.Value, where));
             }
 
-            return new StateDictionary(tensors, source: source);
+            return Dictionary(tensors, null, source, where);
         }
+    }
+
+    /// <summary>
+    /// The tensors as a dictionary; a name given twice is the file's fault (<see cref="InvalidDataException"/>), where
+    /// the dictionary's <see cref="ArgumentException"/> used to escape.
+    /// </summary>
+    internal static StateDictionary Dictionary(List<NamedTensor> tensors, Dictionary<string, string>? metadata, string? source, string where)
+    {
+        try
+        {
+            return new StateDictionary(tensors, metadata, source);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{where}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The number of elements of <paramref name="shape"/>, when an array can hold them.</summary>
+    internal static int Elements(int[] shape, string name, string where)
+    {
+        long count;
+        try
+        {
+            count = NamedTensor.CountElements(shape);
+        }
+        catch (OverflowException e)
+        {
+            throw new InvalidDataException($"{where}: tensor '{name}' has a shape too large to hold.", e);
+        }
+
+        return count <= Array.MaxLength ? (int)count : throw new InvalidDataException($"{where}: tensor '{name}' has a shape too large to hold.");
     }
 
     private static NamedTensor ParseTensor(string name, JsonElement element, string where)
     {
+        if (name.Length == 0)
+        {
+            // NamedTensor's ArgumentException used to escape.
+            throw new InvalidDataException($"{where}: a tensor has an empty name.");
+        }
+
         if (element.ValueKind != JsonValueKind.Object
             || !element.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array
             || !element.TryGetProperty("values", out var valuesElement))
@@ -83,7 +127,7 @@ public static class TorchJsonFormat
             shape[k++] = dim;
         }
 
-        var values = new double[NamedTensor.CountElements(shape)];
+        var values = new double[Elements(shape, name, where)];
         var count = 0;
         Flatten(valuesElement, shape, 0, values, ref count, name, where);
         return NamedTensor.Create<double>(name, shape, values);

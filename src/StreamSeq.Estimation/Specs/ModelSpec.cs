@@ -78,12 +78,40 @@ public sealed class ModelSpec
 
         try
         {
-            using var doc = JsonDocument.Parse(json, DocumentOptions);
+            using var doc = ParseDocument(json, source);
+
+            // Checked once here: such a string throws InvalidOperationException wherever it is read or compared later.
+            if (Utf8Text.FirstNonUnicode(doc.RootElement) is { } notText)
+            {
+                throw new ModelValidationException(source, $"{notText} is not Unicode text (an unpaired surrogate escape such as \\ud800).");
+            }
+
             return FromElement(doc.RootElement.Clone(), baseDirectory);
         }
         catch (JsonException e)
         {
             throw new ModelValidationException(source, $"is not valid JSON{JsonMessages.Location(e)}: {JsonMessages.Problem(e)}");
+        }
+    }
+
+    private static JsonDocument ParseDocument(string json, string source)
+    {
+        try
+        {
+            return JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (ArgumentException)
+        {
+            // Text given as a string (not read from a file, which must be UTF-8) can hold a lone surrogate character.
+            throw new ModelValidationException(source, "is not Unicode text (it holds an unpaired surrogate character).");
+        }
+        catch (InvalidOperationException)
+        {
+            // The check for fields given twice reads every field name, and throws this (not JsonException) for one that
+            // is not Unicode text; read again without that check to say which.
+            using var again = JsonDocument.Parse(json, DocumentOptions with { AllowDuplicateProperties = true });
+            var where = Utf8Text.FirstNonUnicode(again.RootElement) ?? "a field name";
+            throw new ModelValidationException(source, $"{where} is not Unicode text (an unpaired surrogate escape such as \\ud800).");
         }
     }
 

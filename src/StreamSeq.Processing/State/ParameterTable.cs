@@ -216,6 +216,12 @@ public sealed class ParameterTable
     {
         using var document = JsonDocument.Parse(line);
         var root = document.RootElement;
+        if (Utf8Text.FirstNonUnicode(root) is { } notText)
+        {
+            // Such a string threw InvalidOperationException out of Load (a crash of run or of the worker's start).
+            throw new InvalidDataException($"{notText} is not Unicode text (an unpaired surrogate escape such as \\ud800).");
+        }
+
         if (root.ValueKind != JsonValueKind.Object)
         {
             throw new InvalidDataException("a row must be a JSON object.");

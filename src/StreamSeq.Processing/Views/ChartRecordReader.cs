@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using StreamSeq.Estimation.Specs;
 using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Processing.Views;
@@ -55,6 +56,21 @@ public sealed class ChartRecordReader
 
     /// <summary>Reads one parsed record; throws <see cref="FormatException"/> naming the field when it is not an output record.</summary>
     public ChartRecord Read(JsonElement record)
+    {
+        try
+        {
+            return ReadRecord(record);
+        }
+        catch (InvalidOperationException e) when (Utf8Text.FirstNonUnicode(record) is { } where)
+        {
+            // A string or field name that is not Unicode text (an unpaired surrogate escape such as "\ud800", which no
+            // .NET string holds) makes the JSON library throw wherever it is compared or read: before, that escaped,
+            // stopping plot as "a bug" and the dashboard's feed at that record, instead of being one unreadable record.
+            throw new FormatException($"{where} is not Unicode text (an unpaired surrogate escape such as \\ud800).", e);
+        }
+    }
+
+    private ChartRecord ReadRecord(JsonElement record)
     {
         if (record.ValueKind != JsonValueKind.Object)
         {

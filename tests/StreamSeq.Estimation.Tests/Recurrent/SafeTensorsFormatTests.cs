@@ -159,4 +159,52 @@ public sealed class SafeTensorsFormatTests
         data.CopyTo(bytes, 8 + h.Length);
         return bytes;
     }
+
+    /// <summary>
+    /// Found by fuzzing (EstimationParserFuzzTests, seeds 90hQrqq6Gub1 and aNUKHMpLrM_1): a header or JSON weights file
+    /// with bytes that are not UTF-8 inside a string, or an unpaired surrogate escape, made the JSON library's
+    /// InvalidOperationException escape instead of the documented InvalidDataException.
+    /// </summary>
+    [Theory]
+    [InlineData(new byte[] { 0xC3, 0x28 }, "w.dtype")]
+    [InlineData(new byte[] { 0x5C, 0x75, 0x64, 0x38, 0x30, 0x30 }, "w.dtype")]
+    public void Read_StringThatIsNotUnicodeText_IsInvalidDataNamingIt(byte[] bad, string named)
+    {
+        byte[] header = [.. "{\"w\":{\"dtype\":\"F"u8, .. bad, .. "\",\"shape\":[1],\"data_offsets\":[0,4]}}"u8];
+        byte[] file = [.. BitConverter.GetBytes((long)header.Length), .. header, 0, 0, 0, 0];
+
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensorsFormat.Read(new MemoryStream(file), "w.safetensors"));
+        Assert.Contains($"w.safetensors': in the header, {named} is not Unicode text", e.Message, StringComparison.Ordinal);
+
+        byte[] json = [.. "{\"tensors\":{\"w\":{\"shape\":[1],\"values\":[\"N"u8, .. bad, .. "\"]}}}"u8];
+        e = Assert.Throws<InvalidDataException>(() => TorchJsonFormat.Read(new MemoryStream(json), "w.json"));
+        Assert.Contains("w.json': tensors.w.values[0] is not Unicode text", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Found by fuzzing (EstimationParserFuzzTests, seed 7QOT_pybRNO1): a tensor with an empty name, a name given twice
+    /// or a shape too large to hold let NamedTensor's or StateDictionary's ArgumentException (or an overflow) escape
+    /// instead of the documented InvalidDataException.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"tensors":{"":{"shape":[1],"values":[1]}}}""", "a tensor has an empty name")]
+    [InlineData("""{"tensors":{"w":{"shape":[1],"values":[1]},"w":{"shape":[1],"values":[2]}}}""", "'w' appears twice")]
+    [InlineData("""{"tensors":{"w":{"shape":[2147483647,2147483647,2147483647],"values":[1]}}}""", "too large to hold")]
+    [InlineData("""{"tensors":{"w":{"shape":[2147483647,2],"values":[1]}}}""", "too large to hold")]
+    public void Read_BadTensorNamesOrShapes_AreInvalidData(string json, string message)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => TorchJsonFormat.Read(new MemoryStream(Encoding.UTF8.GetBytes(json)), "w.json"));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+
+        if (!json.Contains("214748", StringComparison.Ordinal))
+        {
+            var header = json.Replace("\"shape\":[1],\"values\":[1]", "\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]", StringComparison.Ordinal)
+                .Replace("\"shape\":[1],\"values\":[2]", "\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]", StringComparison.Ordinal)
+                .Replace("{\"tensors\":", string.Empty, StringComparison.Ordinal)[..^1];
+            var bytes = Encoding.UTF8.GetBytes(header);
+            byte[] file = [.. BitConverter.GetBytes((long)bytes.Length), .. bytes, .. new byte[8]];
+            e = Assert.Throws<InvalidDataException>(() => SafeTensorsFormat.Read(new MemoryStream(file), "w.safetensors"));
+            Assert.Contains("w.safetensors", e.Message, StringComparison.Ordinal);
+        }
+    }
 }

@@ -157,4 +157,32 @@ public sealed class ModelSpecHostileInputTests
             File.Delete(path);
         }
     }
+
+    /// <summary>
+    /// Found by fuzzing (EstimationParserFuzzTests, seed cHtBm87oAPJ1): a string or field name that is not Unicode text
+    /// (an unpaired surrogate escape) made the JSON library's InvalidOperationException escape, which the CLI reports as
+    /// a bug, instead of a validation error naming the field.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"name":"m","kind":"linear-gaussian","observationNoise":[["\ud800"]]}""", "observationNoise[0][0]")]
+    [InlineData("""{"name":"\udc00","kind":"linear-gaussian"}""", "name")]
+    [InlineData("""{"name":"m","kind":"linear-gaussian","components":[{"type":"local-level","\ud800x":1}]}""", "a field name in components[0]")]
+    public void Parse_StringThatIsNotUnicodeText_IsAValidationErrorNamingTheField(string json, string named)
+    {
+        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Parse(json, "m.json")));
+
+        Assert.Equal("m.json", e.Field);
+        Assert.Equal($"{named} is not Unicode text (an unpaired surrogate escape such as \\ud800).", e.Problem);
+    }
+
+    /// <summary>Found by fuzzing (EstimationParserFuzzTests, seed 4s1BP1Yl6oa1): spec text given as a string with a lone
+    /// surrogate character let the JSON library's ArgumentException escape.</summary>
+    [Fact]
+    public void Parse_TextWithALoneSurrogateCharacter_IsAValidationError()
+    {
+        var e = Assert.Throws<ModelValidationException>(() => ModelSpec.Parse("{\"name\":\"a\ud800\",\"kind\":\"linear-gaussian\"}", "m.json"));
+
+        Assert.Equal("m.json", e.Field);
+        Assert.Contains("unpaired surrogate", e.Problem, StringComparison.Ordinal);
+    }
 }

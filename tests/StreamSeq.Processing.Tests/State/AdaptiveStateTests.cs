@@ -227,6 +227,8 @@ public sealed class AdaptiveStateTests
     [InlineData("""{"model":"fleet","parameters":{}}""", "1: stream: is required")]
     [InlineData("""{"stream":"a","model":"fleet"}""", "1: parameters: is required")]
     [InlineData("""not json""", "1: not a JSON object")]
+    [InlineData("""{"stream":"\ud800","model":"fleet","parameters":{}}""", "1: stream is not Unicode text")] // found by fuzzing: InvalidOperationException escaped
+    [InlineData("""{"stream":"a","model":"fleet","parameters":{"\udc00":1}}""", "1: a field name in parameters is not Unicode text")]
     [InlineData("{\"stream\":\"a\",\"model\":\"fleet\",\"parameters\":{}}\n\n{\"stream\":\"a\",\"model\":\"fleet\",\"parameters\":{}}", "3: stream 'a' has a row already")]
     public void Load_MalformedRow_FailsNamingFileLineAndField(string contents, string expected)
     {

@@ -115,4 +115,24 @@ public sealed class ChartRecordReaderTests
         var e = Assert.Throws<FormatException>(() => ReaderFor(null, "m").Read(Encoding.UTF8.GetBytes(json)));
         Assert.Contains(named, e.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Found by fuzzing (ProcessingParserFuzzTests, seed 9LdqzC9G79L1): a string that is not Unicode text (an unpaired
+    /// surrogate escape, which an output line read back from a file or a topic can hold) made the JSON library throw
+    /// InvalidOperationException out of the reader, stopping <c>plot</c> as a bug and the dashboard's feed at that record.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"type":"filtered","stream":"s","time":1,"model":"m","observation":{"mean":["\ud800"],"cov":[[1]]}}""", "observation.mean")]
+    [InlineData("""{"type":"filtered","stream":"\ud800","time":1,"model":"m","observation":{"mean":[1],"cov":[[1]]}}""", "stream")]
+    [InlineData("""{"type":"\udc00","stream":"s","time":1,"model":"m"}""", "type")]
+    [InlineData("""{"type":"filtered","stream":"s","time":"\ud800","model":"m","observation":{"mean":[1],"cov":[[1]]}}""", "time")]
+    [InlineData("""{"type":"filtered","stream":"s","time":1,"model":"m","observation":{"mean":[1],"cov":[[1]]},"\ud800":1}""", "a top-level field name")]
+    [InlineData("""{"type":"filtered","stream":"s","time":1,"model":"m","observation":{"mean":[1],"cov":[[1]]},"health":["\udc00\ud800"]}""", "health")]
+    [InlineData("""{"type":"filtered","stream":"s","time":1,"model":"m","observation":{"mean":[1],"cov":[[1]]},"parameters":{"\ud800":{"value":1}}}""", "parameters")]
+    [InlineData("""{"type":"smoothed","stream":"s","time":1,"model":"m","observation":{"mean":[1],"cov":[[1]]},"method":"\ud800","lag":1}""", "method")]
+    public void Read_StringThatIsNotUnicodeText_IsAFormatErrorNamingTheField(string json, string named)
+    {
+        var e = Assert.Throws<FormatException>(() => ReaderFor(null, "m").Read(Encoding.UTF8.GetBytes(json)));
+        Assert.Contains(named, e.Message, StringComparison.Ordinal);
+    }
 }
