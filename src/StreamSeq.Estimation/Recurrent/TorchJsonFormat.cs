@@ -127,17 +127,29 @@ public static class TorchJsonFormat
             shape[k++] = dim;
         }
 
-        var values = new double[Elements(shape, name, where)];
+        // The nested lists are checked against the shape before anything is allocated: a few bytes declaring a shape of
+        // a billion elements are an error naming the tensor, not gigabytes of zeros.
+        var length = Elements(shape, name, where);
         var count = 0;
+        Flatten(valuesElement, shape, 0, null, ref count, name, where);
+        var values = new double[length];
+        count = 0;
         Flatten(valuesElement, shape, 0, values, ref count, name, where);
         return NamedTensor.Create<double>(name, shape, values);
     }
 
-    private static void Flatten(JsonElement e, int[] shape, int depth, double[] values, ref int count, string name, string where)
+    /// <summary>Copies the nested lists into <paramref name="values"/>, or only checks them when it is null.</summary>
+    private static void Flatten(JsonElement e, int[] shape, int depth, double[]? values, ref int count, string name, string where)
     {
         if (depth == shape.Length)
         {
-            values[count++] = ParseNumber(e, name, where);
+            var value = ParseNumber(e, name, where);
+            if (values is not null)
+            {
+                values[count] = value;
+            }
+
+            count++;
             return;
         }
 

@@ -6,6 +6,18 @@ namespace StreamSeq.Estimation.Tests.Recurrent;
 public sealed class WeightLoadingTests
 {
     [Fact]
+    public void Read_ShapeOfManyElementsWithFewValues_FailsNamingTheTensorWithoutAllocatingTheShape()
+    {
+        // 56 bytes that declare 10^8 elements (800 MB as F64) but hold one value.
+        const string json = """{"tensors":{"w":{"shape":[10000,10000],"values":[[1]]}}}""";
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Assert.Throws<InvalidDataException>(() => TorchJsonFormat.Read(new MemoryStream(Encoding.UTF8.GetBytes(json))));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("tensor 'w' values do not match shape", ex.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 1 << 20, $"reading a 56-byte document allocated {allocated:N0} bytes");
+    }
+
+    [Fact]
     public void ReadFile_OracleLstmDump_HasPyTorchNamesAndShapes()
     {
         var w = RnnFixtures.Weights("lstm");
