@@ -74,7 +74,16 @@ public sealed class ExactlyOnceTests
             bed.Cluster.SetBrokerUp(1);
             Assert.True(producing.IsAlive, "input should still be flowing when the broker comes back");
             var joining = System.Diagnostics.Stopwatch.StartNew();
-            producing.Join();
+            try
+            {
+                producing.Join();
+            }
+            catch (InvalidOperationException e)
+            {
+                // The test's own producer did not recover from the outage: say where the worker stood as well.
+                throw new InvalidOperationException($"{e.Message}. It gave up {joining.Elapsed.TotalSeconds:0.0} s after the broker came back; {Describe(bed, w)}", e);
+            }
+
             var joined = joining.Elapsed;
             bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(120), () => $"the input producer finished {joined.TotalSeconds:0.0} s after the broker came back; {Describe(bed, w)}");
         }

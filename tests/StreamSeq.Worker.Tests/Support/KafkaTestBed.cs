@@ -81,12 +81,38 @@ internal sealed class KafkaTestBed : IDisposable
     public static ModelRouter Router(string modelJson, int lag, int horizon) =>
         new([ModelBindingFactory.FromSpec(ModelSpec.Parse(modelJson), lag, horizon)]);
 
-    /// <summary>Produces records (keyed by stream, partitioned by key) at about <paramref name="perSecond"/> records per second.</summary>
+    /// <summary>How long <see cref="Produce"/> waits after its last record for the outstanding ones to be acknowledged.</summary>
+    private static readonly TimeSpan ProduceFlushTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Produces records (keyed by stream, partitioned by key) at about <paramref name="perSecond"/> records per second, and
+    /// throws when any of them was not acknowledged by the broker: input that never arrived is not the worker's to process,
+    /// and a test waiting for its outputs would otherwise time out blaming the worker.
+    /// </summary>
     public void Produce(IReadOnlyList<(string Stream, string Value)> records, double perSecond = double.PositiveInfinity, Headers? headers = null, int? partition = null)
     {
         var target = new TopicPartition(Options.InputTopic, partition is int p ? new Partition(p) : Partition.Any);
-        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = Cluster.BootstrapServers, EnableIdempotence = true, LingerMs = 5 }).SetLogHandler((_, _) => { }).Build();
+        var config = new ProducerConfig { BootstrapServers = Cluster.BootstrapServers, EnableIdempotence = true, LingerMs = 5 };
+        if (TestLog.KafkaDebug is { } debug)
+        {
+            config.Debug = debug;
+        }
+
+        using var producer = new ProducerBuilder<string, string>(config)
+            .SetLogHandler((_, m) => TestLog.Write("input-producer", $"librdkafka {m.Level} {m.Facility}: {m.Message}"))
+            .SetErrorHandler((_, e) => TestLog.Write("input-producer", $"error {e.Code}: {e.Reason} (fatal: {e.IsFatal})"))
+            .Build();
         var clock = Stopwatch.StartNew();
+        var failed = 0;
+        DeliveryReport<string, string>? firstFailure = null;
+        void Delivered(DeliveryReport<string, string> report)
+        {
+            if (report.Error.IsError && Interlocked.Increment(ref failed) == 1)
+            {
+                firstFailure = report;
+            }
+        }
+
         for (var i = 0; i < records.Count; i++)
         {
             var message = new Message<string, string> { Key = records[i].Stream, Value = records[i].Value, Headers = headers };
@@ -94,7 +120,7 @@ internal sealed class KafkaTestBed : IDisposable
             {
                 try
                 {
-                    producer.Produce(target, message);
+                    producer.Produce(target, message, Delivered);
                     break;
                 }
                 catch (ProduceException<string, string> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
@@ -113,7 +139,16 @@ internal sealed class KafkaTestBed : IDisposable
             }
         }
 
-        producer.Flush(TimeSpan.FromSeconds(30));
+        var flushing = Stopwatch.StartNew();
+        var left = producer.Flush(ProduceFlushTimeout);
+        TestLog.Write("input-producer", $"produced {records.Count} records in {clock.Elapsed.TotalSeconds:0.0} s; flush took {flushing.Elapsed.TotalSeconds:0.0} s, {left} left undelivered, {failed} failed");
+        if (left > 0 || failed > 0)
+        {
+            throw new TimeoutException(
+                $"the test's input producer did not deliver all {records.Count} records: {left} still unacknowledged {ProduceFlushTimeout.TotalSeconds:0} s after the last one was produced, {failed} failed" +
+                (firstFailure is { } f ? $" (first: {f.Error.Code} {f.Error.Reason})" : string.Empty) +
+                "; the input never reached the broker, so its outputs cannot appear (set STREAMSEQ_TEST_LOG and STREAMSEQ_TEST_KAFKA_DEBUG=broker,eos,topic,metadata to see why)");
+        }
     }
 
     /// <summary>
@@ -303,6 +338,11 @@ internal sealed class KafkaTestBed : IDisposable
     public WorkerHandle StartInProcess(ModelRouter router, string instanceId, Action<KafkaTransportOptions>? configure = null, ProcessorOptions? processing = null)
     {
         var options = Clone(Options, instanceId);
+        if (TestLog.KafkaDebug is { } debug)
+        {
+            options.Client["debug"] = debug;
+        }
+
         configure?.Invoke(options);
         return new WorkerHandle(options, router, processing);
     }
@@ -317,13 +357,12 @@ internal sealed class KafkaTestBed : IDisposable
         return new WorkerHandle(options.InstanceId, create(options));
     }
 
-    /// <summary>Produces on a background thread; join the result to wait for the last record.</summary>
-    public Thread ProduceInBackground(IReadOnlyList<(string Stream, string Value)> records, double perSecond)
-    {
-        var thread = new Thread(() => Produce(records, perSecond)) { IsBackground = true, Name = "producer" };
-        thread.Start();
-        return thread;
-    }
+    /// <summary>
+    /// Produces on a background thread; join the result to wait for the last record to be acknowledged (the join throws
+    /// what <see cref="Produce"/> threw, such as undelivered input).
+    /// </summary>
+    public BackgroundProduction ProduceInBackground(IReadOnlyList<(string Stream, string Value)> records, double perSecond) =>
+        new(() => Produce(records, perSecond));
 
     public void Dispose() => Cluster.Dispose();
 
@@ -338,6 +377,43 @@ internal sealed class KafkaTestBed : IDisposable
         CommitGroupOffsets = o.CommitGroupOffsets,
         ChangelogTopic = o.ChangelogTopic,
     };
+
+    /// <summary>A <see cref="Produce"/> running on a background thread.</summary>
+    internal sealed class BackgroundProduction
+    {
+        private readonly Thread thread;
+        private Exception? failure;
+
+        public BackgroundProduction(Action produce)
+        {
+            thread = new Thread(() =>
+            {
+                try
+                {
+                    produce();
+                }
+                catch (Exception e)
+                {
+                    // Kept for Join: an exception escaping a thread would end the whole test run.
+                    failure = e;
+                }
+            })
+            { IsBackground = true, Name = "producer" };
+            thread.Start();
+        }
+
+        public bool IsAlive => thread.IsAlive;
+
+        /// <summary>Waits until every record was acknowledged; rethrows the producer's failure (undelivered input).</summary>
+        public void Join()
+        {
+            thread.Join();
+            if (failure is not null)
+            {
+                throw new InvalidOperationException($"input production failed: {failure.Message}", failure);
+            }
+        }
+    }
 
     /// <summary>An input record as raw bytes: a null key or value is produced as null (a tombstone's value).</summary>
     internal sealed record RawRecord(byte[]? Key, byte[]? Value, int? Partition = null, Headers? Headers = null);
