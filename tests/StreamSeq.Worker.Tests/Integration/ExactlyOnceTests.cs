@@ -56,7 +56,8 @@ public sealed class ExactlyOnceTests
         using var bed = new KafkaTestBed();
         var router = KafkaTestBed.Router(TestInput.Model, lag: 1, horizon: 0);
         var input = TestInput.Generate(streams: 100, perStream: 100);
-        var producing = bed.ProduceInBackground(input, perSecond: 400);
+        // The input producer lives through the outage too; see Produce's idempotent parameter for why it is not idempotent.
+        var producing = bed.ProduceInBackground(input, perSecond: 400, idempotent: false);
         // librdkafka's mock can hang in SendOffsetsToTransaction after a broker restart (and it does not store those
         // offsets anyway); resuming uses the changelog, so this test runs without group-offset commits.
         using (var w = bed.StartInProcess(router, "w1", o => o.CommitGroupOffsets = false))
