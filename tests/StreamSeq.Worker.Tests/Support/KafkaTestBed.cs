@@ -94,8 +94,8 @@ internal sealed class KafkaTestBed : IDisposable
     /// delivering for good after the embedded broker went down and up (8,299 of 10,000 records unacknowledged 47 s after
     /// it was back, while the worker's transactional producer had recovered). Without idempotence, one request at a
     /// time and acks from all replicas keep the order per partition; a request whose acknowledgement the outage lost is
-    /// sent again right after itself, so what the worker can see is an exact repeat of a stream's last reading, which it
-    /// drops and counts as a duplicate.
+    /// sent again right after itself, and when it holds one reading per stream (small requests at a modest rate) the
+    /// worker sees exact repeats of those streams' last readings, which it drops and counts as duplicates.
     /// </param>
     public void Produce(IReadOnlyList<(string Stream, string Value)> records, double perSecond = double.PositiveInfinity, Headers? headers = null, int? partition = null, bool idempotent = true)
     {
