@@ -11,21 +11,37 @@ internal static class OutputAssert
             var got = bed.ReadCommitted(topic);
             var wantCount = want.Values.Sum(v => v.Count);
             var gotCount = got.Values.Sum(v => v.Count);
-            Assert.True(wantCount == gotCount, $"{topic}: expected {wantCount} records, got {gotCount}");
+            if (wantCount != gotCount)
+            {
+                // Say which streams differ and where, so that one extra or missing record can be traced to its stream.
+                var differing = want.Keys.Union(got.Keys).Order(StringComparer.Ordinal)
+                    .Select(key => (Key: key, Want: want.GetValueOrDefault(key) ?? [], Got: got.GetValueOrDefault(key) ?? []))
+                    .Where(d => !d.Want.SequenceEqual(d.Got))
+                    .Take(5)
+                    .Select(d => $"stream {d.Key}: {d.Want.Count} expected, {d.Got.Count} committed; first difference at #{FirstDifference(d.Want, d.Got)}:\n expected {d.Want.ElementAtOrDefault(FirstDifference(d.Want, d.Got))}\n got      {d.Got.ElementAtOrDefault(FirstDifference(d.Want, d.Got))}");
+                Assert.Fail($"{topic}: expected {wantCount} records, got {gotCount}\n{string.Join("\n", differing)}");
+            }
+
             foreach (var (key, records) in want)
             {
                 Assert.True(got.TryGetValue(key, out var actual), $"{topic}: no records for stream {key}");
                 if (!records.SequenceEqual(actual))
                 {
-                    var i = 0;
-                    while (i < Math.Min(records.Count, actual.Count) && records[i] == actual[i])
-                    {
-                        i++;
-                    }
-
+                    var i = FirstDifference(records, actual);
                     Assert.Fail($"{topic}, stream {key}: {records.Count} expected, {actual.Count} committed; first difference at #{i}:\n expected {records.ElementAtOrDefault(i)}\n got      {actual.ElementAtOrDefault(i)}");
                 }
             }
         }
+    }
+
+    private static int FirstDifference(List<string> expected, List<string> actual)
+    {
+        var i = 0;
+        while (i < Math.Min(expected.Count, actual.Count) && expected[i] == actual[i])
+        {
+            i++;
+        }
+
+        return i;
     }
 }
