@@ -149,7 +149,9 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
             Note($"all {good.Count} filtered records and {deadLetters} dead letters committed");
 
             // Eviction pressure: every running worker holds at most MaxLiveStreams live streams per partition it owns.
-            var statuses = workers.Values.Select(Status).ToList();
+            // The counts are per owned partition, so they are read once the group has settled: a member restarted late
+            // may still be joining when the last output is committed, its partitions then owned by nobody (or restoring).
+            var statuses = SettledStatuses(workers.Values);
             Note($"status: {string.Join("; ", statuses.Select(s => s.ToJsonString()))}");
             if (stateStore == "memory")
             {
@@ -358,6 +360,37 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         return JsonNode.Parse(http.GetStringAsync(new Uri($"http://127.0.0.1:{worker.Port}/api/status")).GetAwaiter().GetResult())!;
+    }
+
+    /// <summary>
+    /// The statuses of <paramref name="workers"/> once they are all ready and own every input partition between them,
+    /// each partition once, in two reads a second apart (so not in the middle of a rebalance).
+    /// </summary>
+    private static List<JsonNode> SettledStatuses(IEnumerable<WorkerProcess> workers)
+    {
+        List<JsonNode> statuses = [];
+        string? previous = null;
+        ExactlyOnceTests.WaitUntil(
+            () =>
+            {
+                statuses = [.. workers.Select(TryStatus).OfType<JsonNode>()];
+                var owned = statuses.SelectMany(s => s["partitions"]!.AsArray().Select(p => (int)p!)).Order().ToList();
+                var settled = statuses.Count == workers.Count()
+                    && statuses.All(s => (bool)s["ready"]!)
+                    && owned.SequenceEqual(Enumerable.Range(0, KafkaTestBed.InputPartitions));
+                var assignment = string.Join(";", statuses.Select(s => s["partitions"]!.ToJsonString()));
+                var stable = settled && assignment == previous;
+                previous = settled ? assignment : null;
+                if (!stable)
+                {
+                    Thread.Sleep(1000);
+                }
+
+                return stable;
+            },
+            "the group to settle: every worker ready and every input partition owned once",
+            seconds: 120);
+        return statuses;
     }
 
     private static JsonNode? TryStatus(WorkerProcess worker)
