@@ -12,8 +12,10 @@ namespace StreamSeq.Worker.Configuration;
 /// <see cref="Install"/>.
 /// </summary>
 /// <remarks>
-/// Units are case-sensitive as in Go's <c>time.ParseDuration</c> (<c>m</c> is minutes, <c>ms</c> milliseconds); a
-/// bare number keeps its .NET meaning (days), as before. Negative durations are not written with units.
+/// Units are case-sensitive as in Go's <c>time.ParseDuration</c> (<c>m</c> is minutes, <c>ms</c> milliseconds), and as
+/// there a bare number other than 0 is refused: .NET would read <c>30</c> as 30 days, which a setting such as
+/// <c>AllowedLateness: 30</c> almost never means (the Helm chart's schema refuses it too). Negative durations are not
+/// written with units.
 /// </remarks>
 public sealed partial class DurationConverter : TimeSpanConverter
 {
@@ -104,9 +106,43 @@ public sealed partial class DurationConverter : TimeSpanConverter
         return text.ToString();
     }
 
+    /// <summary>
+    /// The problem with <paramref name="text"/> when it is a number without a unit (other than 0), worded for a message
+    /// after the value (<c>'30' has no unit: ...</c>); null otherwise.
+    /// </summary>
+    public static string? MissingUnit(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var trimmed = text.Trim();
+        if (!BareNumber().IsMatch(trimmed) || !double.TryParse(trimmed, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number) || number == 0)
+        {
+            return null;
+        }
+
+        return $"has no unit: write {trimmed}s, {trimmed}m, {trimmed}ms, {trimmed}h or {trimmed}d (a bare number would be read as days).";
+    }
+
     /// <inheritdoc />
-    public override object? ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value) =>
-        value is string text && TryParseWithUnits(text, out var duration) ? duration : base.ConvertFrom(context, culture, value);
+    public override object? ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value)
+    {
+        if (value is string text)
+        {
+            if (TryParseWithUnits(text, out var duration))
+            {
+                return duration;
+            }
+
+            if (MissingUnit(text) is { } problem)
+            {
+                throw new FormatException($"'{text}' {problem}");
+            }
+        }
+
+        return base.ConvertFrom(context, culture, value);
+    }
+
+    [GeneratedRegex(@"^[+-]?[0-9]+(\.[0-9]+)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex BareNumber();
 
     [GeneratedRegex(@"(?<value>[0-9]+(\.[0-9]+)?)(?<unit>ms|s|m|h|d)", RegexOptions.CultureInvariant)]
     private static partial Regex UnitPart();

@@ -28,6 +28,11 @@ internal static class SettingValues
             return null;
         }
 
+        if (target == typeof(TimeSpan) && DurationConverter.MissingUnit(value) is { } missingUnit)
+        {
+            return $"'{value}' {missingUnit}";
+        }
+
         try
         {
             TypeDescriptor.GetConverter(target).ConvertFromInvariantString(value);

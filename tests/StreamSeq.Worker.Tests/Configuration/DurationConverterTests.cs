@@ -141,8 +141,41 @@ public sealed class DurationConverterTests
         Assert.IsType<DurationConverter>(converter);
         Assert.Equal(TimeSpan.FromMilliseconds(100), converter.ConvertFromInvariantString("00:00:00.100"));
         Assert.Equal(TimeSpan.FromDays(1.5), converter.ConvertFromInvariantString("1.12:00:00"));
-        Assert.Equal(TimeSpan.FromDays(2), converter.ConvertFromInvariantString("2"));
+        Assert.Equal(TimeSpan.Zero, converter.ConvertFromInvariantString("0"));
         Assert.Throws<FormatException>(() => converter.ConvertFromInvariantString("soon"));
+    }
+
+    [Theory]
+    [InlineData("2")]
+    [InlineData("30")]
+    [InlineData(" 1.5 ")]
+    [InlineData("-3")]
+    public void ConvertFrom_BareNumberOtherThanZero_RefusedRatherThanReadAsDays(string text)
+    {
+        DurationConverter.Install();
+        var converter = TypeDescriptor.GetConverter(typeof(TimeSpan));
+
+        var e = Assert.Throws<FormatException>(() => converter.ConvertFromInvariantString(text));
+        Assert.Contains("has no unit", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"{text.Trim()}s", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("StreamSeq:Processing:AllowedLateness", "30")]
+    [InlineData("StreamSeq:Kafka:CommitInterval", "1")]
+    [InlineData("StreamSeq:Alerts:Webhook:ResolveAfter", "10")]
+    public void Load_BareNumberForADuration_OneLineNamingTheSettingAndTheUnits(string key, string value)
+    {
+        var values = new Dictionary<string, string?> { [key] = value };
+        if (key.StartsWith("StreamSeq:Alerts", StringComparison.Ordinal))
+        {
+            values["StreamSeq:Alerts:Webhook:Url"] = "http://127.0.0.1:9/api/v2/alerts";
+        }
+
+        var e = Assert.Throws<InvalidSettingsException>(() => Load(values));
+
+        var problem = Assert.Single(e.Problems);
+        Assert.Equal($"{key}: '{value}' has no unit: write {value}s, {value}m, {value}ms, {value}h or {value}d (a bare number would be read as days).", problem);
     }
 
     private static (WorkerSettings Settings, AlertSettings Alerts) Load(Dictionary<string, string?> values)
