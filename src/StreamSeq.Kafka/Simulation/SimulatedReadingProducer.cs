@@ -110,7 +110,10 @@ public sealed class SimulatedReadingProducer : IDisposable
         {
             foreach (var reading in simulator.NextRound())
             {
-                Produce(topic, reading);
+                if (!Produce(topic, reading, cancellation))
+                {
+                    break;
+                }
             }
 
             done++;
@@ -168,7 +171,12 @@ public sealed class SimulatedReadingProducer : IDisposable
     /// <inheritdoc />
     public void Dispose() => producer.Dispose();
 
-    private void Produce(string topic, SimulatedReading reading)
+    /// <summary>
+    /// Hands one reading to the producer, waiting while its queue is full (a broker that is down or slow) until
+    /// <paramref name="cancellation"/>: false when cancelled first. A reading the client refuses outright counts as
+    /// failed, with its reason, as one the broker refused does: the simulator keeps going.
+    /// </summary>
+    private bool Produce(string topic, SimulatedReading reading, CancellationToken cancellation)
     {
         var message = new Message<string, byte[]>
         {
@@ -182,11 +190,23 @@ public sealed class SimulatedReadingProducer : IDisposable
             {
                 producer.Produce(topic, message, onDelivery);
                 Interlocked.Increment(ref produced);
-                return;
+                return true;
             }
             catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
+                if (cancellation.IsCancellationRequested)
+                {
+                    return false;
+                }
+
                 producer.Poll(TimeSpan.FromMilliseconds(50));
+            }
+            catch (ProduceException<string, byte[]> e)
+            {
+                Interlocked.Increment(ref produced);
+                lastFailure = e.Error;
+                Interlocked.Increment(ref failed);
+                return true;
             }
         }
     }
