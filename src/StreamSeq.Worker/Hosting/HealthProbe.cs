@@ -1,4 +1,5 @@
 using System.Globalization;
+using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Worker.Hosting;
 
@@ -13,7 +14,7 @@ public static class HealthProbe
 
     /// <summary>Probes <paramref name="url"/>, or the liveness endpoint on the port ASP.NET Core listens on.</summary>
     /// <param name="url">Endpoint to ask; null: <c>http://127.0.0.1:&lt;first ASPNETCORE_HTTP_PORTS port, or 8080&gt;/health/live</c>.</param>
-    /// <param name="error">Where a failure is described.</param>
+    /// <param name="error">Where a failure is described (on one line, control characters of the URL and the answer escaped).</param>
     /// <returns>The process exit code.</returns>
     public static async Task<int> RunAsync(string? url, TextWriter error)
     {
@@ -28,12 +29,12 @@ public static class HealthProbe
                 return 0;
             }
 
-            await error.WriteLineAsync($"probe: {target} answered {(int)response.StatusCode} {response.ReasonPhrase}").ConfigureAwait(false);
+            await error.WriteLineAsync($"probe: {TerminalSafeText.Escape(target)} answered {(int)response.StatusCode} {TerminalSafeText.Escape(response.ReasonPhrase)}").ConfigureAwait(false);
             return 1;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or UriFormatException)
         {
-            await error.WriteLineAsync($"probe: {target}: {e.Message}").ConfigureAwait(false);
+            await error.WriteLineAsync($"probe: {TerminalSafeText.Escape(target)}: {TerminalSafeText.Escape(e.Message)}").ConfigureAwait(false);
             return 1;
         }
     }

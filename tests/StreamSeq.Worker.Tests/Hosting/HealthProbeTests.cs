@@ -43,6 +43,23 @@ public sealed class HealthProbeTests
         Assert.StartsWith("probe: http://127.0.0.1:", lines[1], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:{port}/\u001b]0;owned\u0007\r\nerror: forged")]
+    [InlineData("\u001b[2Jnot a url\u202e")]
+    public async Task RunAsync_UrlWithControlCharacters_OneEscapedLine(string url)
+    {
+        var errors = new StringWriter();
+
+        Assert.Equal(1, await HealthProbe.RunAsync(url.Replace("{port}", ClosedPort().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), errors));
+
+        var text = errors.ToString();
+        Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain('\u001b', text);
+        Assert.DoesNotContain('\r', text);
+        Assert.DoesNotContain('\u202e', text);
+        Assert.StartsWith("probe: ", text, StringComparison.Ordinal);
+    }
+
     private static int ClosedPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
