@@ -70,6 +70,44 @@ public static class BrokerSelection
     }
 
     /// <summary>
+    /// The embedded-mode settings (<c>StreamSeq:Embedded:*</c> besides <c>Enabled</c>) that a worker using a cluster
+    /// ignores, each worded for a warning after "Ignored setting": those given by a source other than the one that says
+    /// <c>Enabled</c> (the shipped appsettings.json carries the demo's values, which are not the user's). Empty when the
+    /// embedded broker runs.
+    /// </summary>
+    /// <param name="configuration">The whole configuration.</param>
+    /// <param name="usesEmbeddedBroker">What <see cref="UsesEmbeddedBroker"/> decided.</param>
+    public static IReadOnlyList<string> IgnoredWithCluster(IConfiguration configuration, bool usesEmbeddedBroker)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (usesEmbeddedBroker || configuration is not IConfigurationRoot root)
+        {
+            return [];
+        }
+
+        var providers = root.Providers.ToList();
+        var enabledSource = providers.LastOrDefault(p => p.TryGet(EnabledKey, out _));
+        var ignored = new List<string>();
+        foreach (var name in root.GetSection(EmbeddedSettings.Section).GetChildren().Select(c => c.Key).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase))
+        {
+            var key = $"{EmbeddedSettings.Section}:{name}";
+            if (string.Equals(key, EnabledKey, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            // The source that decides a key is the last one that sets it.
+            var source = providers.LastOrDefault(p => FirstKey(p, key) is not null);
+            if (source is not null && !ReferenceEquals(source, enabledSource))
+            {
+                ignored.Add($"{key}: applies to the embedded broker and simulator only, and the worker uses the cluster of {BootstrapKey}; it has no effect.");
+            }
+        }
+
+        return ignored;
+    }
+
+    /// <summary>
     /// A key under <c>StreamSeq</c> set by a configuration source other than the one whose <c>auto</c> is in effect;
     /// null when there is none.
     /// </summary>

@@ -72,7 +72,10 @@ public sealed class WorkerSettings
     /// <summary>Where metrics and traces are exported (OpenTelemetry's environment variables).</summary>
     public TelemetryExporters Telemetry { get; }
 
-    /// <summary>Unknown keys let through by <c>StreamSeq:UnknownSettings=warn</c>, to be logged.</summary>
+    /// <summary>
+    /// Settings the worker ignores, to be logged as warnings: unknown keys let through by
+    /// <c>StreamSeq:UnknownSettings=warn</c>, and embedded-mode settings given for a worker that uses a cluster.
+    /// </summary>
     public IReadOnlyList<string> IgnoredSettings { get; }
 
     /// <summary>Reads and checks the settings.</summary>
@@ -150,7 +153,8 @@ public sealed class WorkerSettings
             throw new InvalidSettingsException(e.Message, e);
         }
 
-        return new WorkerSettings(kafka, processing, embedded, dashboard, api, router, startingParameters, usesEmbedded, unknownMode == "warn" ? unknown : [], telemetry);
+        IReadOnlyList<string> ignored = [.. unknownMode == "warn" ? unknown : [], .. BrokerSelection.IgnoredWithCluster(configuration, usesEmbedded)];
+        return new WorkerSettings(kafka, processing, embedded, dashboard, api, router, startingParameters, usesEmbedded, ignored, telemetry);
     }
 
     private static void StopOn(IEnumerable<string> problems)

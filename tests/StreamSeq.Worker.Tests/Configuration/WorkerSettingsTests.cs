@@ -41,6 +41,41 @@ public sealed class WorkerSettingsTests
         Assert.False(settings.UsesEmbeddedBroker);
         Assert.False(settings.DashboardEnabled);
         Assert.Equal("kafka:9092", settings.Kafka.BootstrapServers);
+
+        // The shipped file's demo values for the simulator are not the user's: nothing to warn about.
+        Assert.Empty(settings.IgnoredSettings);
+    }
+
+    [Fact]
+    public void Load_EmbeddedSettingsGivenWithABrokerList_EachNamedAsIgnoredAndTheWorkerStarts()
+    {
+        var settings = WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?>
+        {
+            ["StreamSeq:Kafka:BootstrapServers"] = "kafka:9092",
+            ["StreamSeq:Embedded:Streams"] = "100",
+            ["StreamSeq:Embedded:Simulator"] = "true",
+        }));
+
+        Assert.False(settings.UsesEmbeddedBroker);
+        Assert.Equal(
+            [
+                "StreamSeq:Embedded:Simulator: applies to the embedded broker and simulator only, and the worker uses the cluster of StreamSeq:Kafka:BootstrapServers; it has no effect.",
+                "StreamSeq:Embedded:Streams: applies to the embedded broker and simulator only, and the worker uses the cluster of StreamSeq:Kafka:BootstrapServers; it has no effect.",
+            ],
+            settings.IgnoredSettings);
+    }
+
+    [Fact]
+    public void Load_EmbeddedSettingsGivenForTheEmbeddedBroker_NothingIgnored()
+    {
+        var settings = WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?>
+        {
+            ["StreamSeq:Embedded:Enabled"] = "true",
+            ["StreamSeq:Embedded:Streams"] = "100",
+        }));
+
+        Assert.True(settings.UsesEmbeddedBroker);
+        Assert.Empty(settings.IgnoredSettings);
     }
 
     [Theory]
