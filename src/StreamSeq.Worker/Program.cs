@@ -150,6 +150,8 @@ app.MapHealthChecks(WorkerEndpoints.Live, new HealthCheckOptions { Predicate = c
 app.MapHealthChecks(WorkerEndpoints.Ready, new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WorkerApi.WriteHealthAsync }).WithMetadata(new HttpMethodMetadata(WorkerApi.ReadMethods));
 app.MapWorkerApi();
 
+// A second Ctrl+C or SIGTERM while the graceful stop is under way ends the process at once (exit code 130 or 143).
+using var secondStopSignal = SecondStopSignal.Listen(Console.Error);
 try
 {
     await app.StartAsync().ConfigureAwait(false);

@@ -77,7 +77,7 @@ internal static class BrokerCommand
                 await stderr.WriteLineAsync($"embedded Kafka broker at {cluster.BootstrapServers}: {cluster.BrokerCount} broker(s), topics {(wanted.Count == 0 ? "none" : string.Join(", ", wanted.Select(t => $"{t.Name}:{t.Partitions}")))}; Ctrl+C stops it (and its data: it keeps everything in memory).").ConfigureAwait(false);
                 try
                 {
-                    using var stop = StopSignal.Listen(cancellation);
+                    using var stop = StopSignal.Listen(stderr, cancellation);
                     await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)

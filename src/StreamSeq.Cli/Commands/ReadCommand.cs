@@ -59,7 +59,7 @@ internal static class ReadCommand
                     MaxRecords = parse.GetValue(maxRecords),
                     Client = settings,
                 };
-                using var stop = StopSignal.Listen(cancellation);
+                using var stop = StopSignal.Listen(stderr, cancellation);
                 return await Task.Run(() => Read(options, Enum.Parse<ReadFormat>(parse.GetValue(format)!, ignoreCase: true), openOutput, stderr, stop.Token), CancellationToken.None).ConfigureAwait(false);
             }
             catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_Transport or ErrorCode.Local_AllBrokersDown or ErrorCode.Local_TimedOut or ErrorCode.Local_Resolve)

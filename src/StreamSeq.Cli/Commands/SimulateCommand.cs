@@ -178,7 +178,7 @@ internal static class SimulateCommand
         }
 
         await stderr.WriteLineAsync($"producing {options.Streams} sensor streams to {topic} at {bootstrapServers}: one round every {pace.TotalMilliseconds:F0} ms{(rounds == 0 ? " until stopped (Ctrl+C)" : $" for {rounds} rounds")}").ConfigureAwait(false);
-        using (var stop = StopSignal.Listen(cancellation))
+        using (var stop = StopSignal.Listen(stderr, cancellation))
         {
             await producer.RunAsync(simulator, topic, pace, rounds, TimeProvider.System, stop.Token, stopOnFailure: true).ConfigureAwait(false);
         }

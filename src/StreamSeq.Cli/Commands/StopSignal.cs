@@ -4,16 +4,28 @@ namespace StreamSeq.Cli.Commands;
 
 /// <summary>
 /// Ctrl+C (SIGINT) and SIGTERM as a cancellation, for commands that run until stopped (<c>broker</c>, live <c>simulate</c>,
-/// <c>read --follow</c>): they finish what they do (flush, close) and exit 0 instead of being killed by the signal.
+/// <c>read --follow</c>): they finish what they do (flush, close) and exit 0 instead of being killed by the signal. A
+/// second signal while that stop is under way (a live <c>simulate</c> whose broker went away waits up to 10 s for its
+/// acknowledgements) abandons it: one line on standard error, and the process ends as the signal ends any process
+/// (exit code 130 or 143).
 /// </summary>
+/// <remarks>
+/// These registrations are the only ones for the two signals in the process: System.CommandLine registers its own only
+/// when <c>InvocationConfiguration.ProcessTerminationTimeout</c> is set, which <see cref="CliInvocation"/> leaves unset.
+/// So leaving the second signal unhandled (<see cref="PosixSignalContext.Cancel"/> false) lets the runtime's default
+/// action end the process by that signal, which the shell reports as 128 + its number, as it would without a handler.
+/// </remarks>
 internal sealed class StopSignal : IDisposable
 {
     private readonly CancellationTokenSource stop;
+    private readonly TextWriter stderr;
     private readonly PosixSignalRegistration interrupt;
     private readonly PosixSignalRegistration terminate;
+    private int received;
 
-    private StopSignal(CancellationToken outer)
+    private StopSignal(TextWriter stderr, CancellationToken outer)
     {
+        this.stderr = stderr;
         stop = CancellationTokenSource.CreateLinkedTokenSource(outer);
         interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
@@ -22,8 +34,12 @@ internal sealed class StopSignal : IDisposable
     /// <summary>Cancelled by Ctrl+C, SIGTERM or <c>outer</c>.</summary>
     public CancellationToken Token => stop.Token;
 
-    /// <summary>Starts listening for the signals.</summary>
-    public static StopSignal Listen(CancellationToken outer) => new(outer);
+    /// <summary>Starts listening for the signals; <paramref name="stderr"/> gets the line a second signal writes.</summary>
+    public static StopSignal Listen(TextWriter stderr, CancellationToken outer)
+    {
+        ArgumentNullException.ThrowIfNull(stderr);
+        return new(stderr, outer);
+    }
 
     public void Dispose()
     {
@@ -34,8 +50,17 @@ internal sealed class StopSignal : IDisposable
 
     private void OnSignal(PosixSignalContext context)
     {
-        // Handled: the command stops on its own, cleanly.
-        context.Cancel = true;
-        stop.Cancel();
+        if (Interlocked.Increment(ref received) == 1)
+        {
+            // Handled: the command stops on its own, cleanly.
+            context.Cancel = true;
+            stop.Cancel();
+            return;
+        }
+
+        // Asked again while still stopping: not handled, so the runtime ends the process by this signal.
+        stderr.WriteLine($"{(context.Signal == PosixSignal.SIGINT ? "SIGINT" : "SIGTERM")} again: clean stop abandoned.");
+        stderr.Flush();
+        context.Cancel = false;
     }
 }

@@ -98,6 +98,43 @@ public sealed class StopSignalTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
     }
 
+    /// <summary>
+    /// A second signal while the clean stop is still under way abandons it: live simulate whose broker has gone waits
+    /// 10 s for its acknowledgements after the first signal; the second ends it at once, with one line saying so and
+    /// the signal's exit code (before, the second signal was ignored and the command exited 1 after the 10 s).
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public async Task SimulateLive_SecondSignalWhileTheCleanStopWaitsForAGoneBroker_EndsAtOnce(string signal, int expected)
+    {
+        Command simulate;
+        using (var cluster = EmbeddedKafkaCluster.Start(1))
+        {
+            cluster.CreateTopic("readings", 1);
+            simulate = Command.Start("simulate", "--bootstrap-servers", cluster.BootstrapServers, "--topic", "readings", "--rounds", "0", "--pace", "20ms", "--streams", "3");
+            await simulate.ErrorLine("producing");
+            await Task.Delay(500);
+        }
+
+        using (simulate)
+        {
+            // Readings queue up for the gone broker; the first signal's stop waits for them.
+            await Task.Delay(1000);
+            await simulate.Signal(signal);
+            await Task.Delay(1500);
+            Assert.False(simulate.HasExited, $"the clean stop should still wait for the broker: {simulate.Errors}");
+            var clock = Stopwatch.StartNew();
+
+            var code = await simulate.Stop(signal);
+
+            Assert.True(code == expected, $"exit code {code}: {simulate.Errors}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}: {simulate.Errors}");
+            Assert.Contains($"SIG{signal} again: clean stop abandoned.", simulate.Errors, StringComparison.Ordinal);
+            Assert.DoesNotContain("acknowledged", simulate.Errors, StringComparison.Ordinal);
+        }
+    }
+
     private static void Produce(string bootstrap, string topic, IEnumerable<string> values)
     {
         using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = bootstrap }).SetLogHandler((_, _) => { }).Build();
@@ -220,14 +257,19 @@ public sealed class StopSignalTests
             throw new TimeoutException($"no line '{start}...' within {Patience}: {Errors}");
         }
 
+        public bool HasExited => process.HasExited;
+
+        /// <summary>Sends SIG<paramref name="signal"/>.</summary>
+        public async Task Signal(string signal)
+        {
+            using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)])!;
+            await kill.WaitForExitAsync();
+        }
+
         /// <summary>Sends SIG<paramref name="signal"/> and returns the exit code.</summary>
         public async Task<int> Stop(string signal)
         {
-            using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)])!)
-            {
-                await kill.WaitForExitAsync();
-            }
-
+            await Signal(signal);
             await process.WaitForExitAsync().WaitAsync(Patience);
             process.WaitForExit();
             return process.ExitCode;

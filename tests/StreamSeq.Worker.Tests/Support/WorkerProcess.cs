@@ -67,8 +67,13 @@ internal sealed class WorkerProcess : IDisposable
         ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
     };
 
-    /// <summary>Writes the settings and starts the worker (the build output's, or <paramref name="workerDll"/>), with extra environment variables.</summary>
-    public static WorkerProcess Start(JsonObject streamSeqSettings, string directory, string? workerDll = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Writes the settings and starts the worker (the build output's, or <paramref name="workerDll"/>), with extra
+    /// environment variables. With <paramref name="deliverableSigint"/> it starts through coreutils
+    /// <c>env --default-signal=INT</c> (same process id): a process started in the background without job control
+    /// inherits SIGINT ignored, and .NET keeps it ignored, so a test of Ctrl+C needs SIGINT restored.
+    /// </summary>
+    public static WorkerProcess Start(JsonObject streamSeqSettings, string directory, string? workerDll = null, IReadOnlyDictionary<string, string>? environment = null, bool deliverableSigint = false)
     {
         System.IO.Directory.CreateDirectory(directory);
         var port = Scratch.FreePort();
@@ -79,7 +84,8 @@ internal sealed class WorkerProcess : IDisposable
             ["StreamSeq"] = streamSeqSettings.DeepClone(),
         };
         File.WriteAllText(Path.Combine(directory, "appsettings.json"), settings.ToJsonString());
-        var start = new ProcessStartInfo("dotnet", [workerDll ?? WorkerBuild.Dll()])
+        string[] command = deliverableSigint ? ["--default-signal=INT", "dotnet", workerDll ?? WorkerBuild.Dll()] : [workerDll ?? WorkerBuild.Dll()];
+        var start = new ProcessStartInfo(deliverableSigint ? "env" : "dotnet", command)
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,
@@ -135,6 +141,13 @@ internal sealed class WorkerProcess : IDisposable
         }
 
         return process.ExitCode;
+    }
+
+    /// <summary>Sends SIG<paramref name="signal"/> (<c>INT</c>, <c>TERM</c>) and returns without waiting for the worker.</summary>
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+        kill?.WaitForExit(5_000);
     }
 
     /// <summary>Asks /health/ready until it answers 200 or the timeout passes.</summary>

@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+
+namespace StreamSeq.Worker.Hosting;
+
+/// <summary>
+/// The usual convention for a second stop signal: the first Ctrl+C (SIGINT) or SIGTERM stops the worker gracefully
+/// (the host's console lifetime commits the open transaction and leaves the group, for up to its shutdown timeout); a
+/// second one while that stop is under way abandons it, with one line on standard error and exit code 130 (SIGINT) or
+/// 143 (SIGTERM), as the signal ends a process that does not handle it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every registration for a signal runs and any of them marking it handled suppresses the runtime's default action;
+/// the console lifetime always does, so the second signal needs an explicit exit. The first one is left to the console
+/// lifetime: this handler does not mark it, so a signal before the host listens still ends the process as before.
+/// </para>
+/// <para>
+/// <see cref="Environment.Exit(int)"/> runs the process-exit handlers but does not wait for the host: the console
+/// lifetime of .NET listens through signal registrations, not <c>ProcessExit</c>, so nothing there waits for the stop
+/// under way (<c>SecondStopSignalTests</c> checks that the exit comes at once while a commit hangs).
+/// </para>
+/// <para>
+/// Exactly-once holds as after SIGKILL: outputs, state changelog and input offsets go in one Kafka transaction, so one
+/// the exit cuts short is never committed and its outputs stay invisible to read_committed consumers; the next owner
+/// restores the committed state from the changelog and resumes where the last committed transaction ended.
+/// </para>
+/// </remarks>
+public sealed class SecondStopSignal : IDisposable
+{
+    private readonly TextWriter stderr;
+    private readonly PosixSignalRegistration interrupt;
+    private readonly PosixSignalRegistration terminate;
+    private int received;
+
+    private SecondStopSignal(TextWriter stderr)
+    {
+        this.stderr = stderr;
+        interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+    }
+
+    /// <summary>Starts counting SIGINT and SIGTERM; <paramref name="stderr"/> gets the line a second signal writes.</summary>
+    public static SecondStopSignal Listen(TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(stderr);
+        return new SecondStopSignal(stderr);
+    }
+
+    public void Dispose()
+    {
+        interrupt.Dispose();
+        terminate.Dispose();
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        if (Interlocked.Increment(ref received) == 1)
+        {
+            // The first: the console lifetime stops the host gracefully.
+            return;
+        }
+
+        var (name, code) = context.Signal == PosixSignal.SIGINT ? ("SIGINT", 130) : ("SIGTERM", 143);
+        stderr.WriteLine($"streamseq worker: {name} again: graceful stop abandoned, exiting now.");
+        stderr.Flush();
+        Environment.Exit(code);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Globalization;
+using Confluent.Kafka;
+using StreamSeq.Kafka.Embedded;
+using StreamSeq.Worker.Tests.Support;
+
+namespace StreamSeq.Worker.Tests.Hosting;
+
+/// <summary>
+/// The stop signal convention for a worker process: the first Ctrl+C (SIGINT) or SIGTERM stops it gracefully (exit code
+/// 0, which <c>LogTextTests</c>, <c>DiskStoreTests</c> and <c>StandbyTests</c> check); a second one while that stop is
+/// under way ends it at once with 130 or 143 and one line on standard error, instead of the graceful stop's wait for a
+/// commit that hangs.
+/// </summary>
+public sealed class SecondStopSignalTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private readonly Scratch scratch = new("streamseq-second-signal-");
+
+    public void Dispose() => scratch.Dispose();
+
+    [SkippableTheory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public void Worker_SecondSignalWhileTheGracefulStopWaitsForAHungCommit_ExitsAtOnce(string signal, int expected)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && RestoresSigint(), "needs coreutils env --default-signal (8.31 or later) to give the worker a deliverable SIGINT");
+        using var bed = new KafkaTestBed("second-signal");
+        using var worker = WorkerProcess.Start(bed.WorkerSettings($"second-{signal.ToLowerInvariant()}"), scratch.File(signal), deliverableSigint: true);
+        Assert.True(worker.WaitReady(Patience), worker.Logs());
+        bed.Produce(Readings(0, 10));
+        bed.WaitForFiltered(10, Patience, worker.Logs);
+
+        // Every EndTxn fails with an error the client retries: the open transaction's commit, which the graceful stop
+        // waits for, hangs for longer than the host's 30 s shutdown timeout.
+        bed.Cluster.PushRequestErrors(KafkaApiKey.EndTxn, [.. Enumerable.Repeat(ErrorCode.ConcurrentTransactions, 5000)]);
+        bed.Produce(Readings(10, 10));
+        Thread.Sleep(TimeSpan.FromSeconds(2));
+        worker.Signal(signal);
+        Assert.False(worker.WaitForExit(TimeSpan.FromSeconds(3)), $"the graceful stop should still wait for the commit (exit code {(worker.HasExited ? worker.ExitCode : 0)}):\n{worker.Logs()}");
+        var clock = Stopwatch.StartNew();
+
+        worker.Signal(signal);
+
+        Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(5)), $"still running {clock.Elapsed} after the second signal:\n{worker.Logs()}");
+        Assert.Equal(expected, worker.ExitCode);
+        Assert.Contains($"streamseq worker: SIG{signal} again: graceful stop abandoned, exiting now.", worker.Logs(), StringComparison.Ordinal);
+    }
+
+    private static List<(string Stream, string Value)> Readings(int from, int count) =>
+        [.. Enumerable.Range(from, count).Select(t => ("sensor-1", $"{{\"time\":\"{TestInput.Start.AddMinutes(t).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}\",\"values\":[{20 + t}]}}"))];
+
+    private static bool RestoresSigint()
+    {
+        using var probe = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT", "true"]) { RedirectStandardError = true, UseShellExecute = false });
+        probe?.WaitForExit();
+        return probe is { ExitCode: 0 };
+    }
+}
