@@ -67,6 +67,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
         void Note(string what)
         {
             log.AppendLine(CultureInfo.InvariantCulture, $"{clock.Elapsed.TotalSeconds,6:F1} s  {what}");
+            TestLog.Write("soak", what);
         }
 
         var changelog = bed.Options.ChangelogTopic;
