@@ -315,10 +315,11 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
             }
 
             Volatile.Write(ref produced, i + 1);
-            var due = TimeSpan.FromSeconds(i / RecordsPerSecond);
-            if (due > clock.Elapsed)
+            // The clock read once: read again for the sleep, it may have passed the due time (a negative sleep throws).
+            var wait = TimeSpan.FromSeconds(i / RecordsPerSecond) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
             {
-                Thread.Sleep(due - clock.Elapsed);
+                Thread.Sleep(wait);
             }
         }
 
