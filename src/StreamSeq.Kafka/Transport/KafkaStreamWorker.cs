@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
@@ -49,6 +50,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private IProducer<byte[], byte[]>? producer;
     private IConsumer<byte[], byte[]>? consumer;
     private KafkaRecordSink? sink;
+    private Func<bool>? assignmentLost;
     private bool inTransaction;
     private long batchCount;
     private long batchStart;
@@ -261,6 +263,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
             .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
             .Build();
         consumerName = consumer.Name;
+        assignmentLost = AssignmentLostProbe(consumer);
+        if (assignmentLost is null)
+        {
+            LogNoAssignmentLostProbe(logger);
+        }
+
         consumer.Subscribe(options.InputTopic);
         Status.SetStarted(true);
         lagTimer = new Timer(_ => MeasureLag(), null, LagInterval, LagInterval);
@@ -487,6 +495,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
             return;
         }
 
+        if (AbortIfAssignmentLost())
+        {
+            return;
+        }
+
         using var activity = KafkaTransportMetrics.ActivitySource.StartActivity("streamseq.commit");
         var start = Stopwatch.GetTimestamp();
         var producer = this.producer!;
@@ -563,6 +576,13 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
 
             AwaitDelivery(producer);
+
+            // Checked again after the wait: on a broker that hides aborted records the abort still takes the marker back.
+            if (AbortIfAssignmentLost())
+            {
+                return;
+            }
+
             Retry("commit transaction", () => producer.CommitTransaction(options.TransactionTimeout));
         }
         catch (KafkaTxnRequiresAbortException e) when (MayRedo(e))
@@ -614,6 +634,52 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Status.Duplicates = processor.Duplicates;
         activity?.SetTag("streamseq.records", batchCount);
         activity?.SetTag("streamseq.changelog.records", changelogRecords);
+    }
+
+    /// <summary>
+    /// Aborts the open transaction (and rewinds) instead of committing it when librdkafka says the group took this
+    /// member's partitions away (its session expired, it was fenced, or it left the group after max.poll.interval.ms
+    /// without a poll) and the loss has not reached the loop yet (a rebalance callback inside <c>Consume</c>). Their next
+    /// owner restored them without this transaction and processes its records again: committed, its outputs would count
+    /// twice on a broker that does not fence this instance, which is the embedded one always and Apache Kafka without
+    /// the group metadata sent with the offsets (<c>CommitGroupOffsets=false</c>). It is checked before the changelog
+    /// records are written because on the embedded broker a marker that reached the changelog counts even when its
+    /// transaction aborts.
+    /// </summary>
+    /// <remarks>
+    /// The loss is known once the group coordinator said so: a loop that stalled while the whole process did (a pause,
+    /// CPU starvation past the session timeout) can still reach its commit before the coordinator's answer, which only
+    /// the broker's fencing closes. A loop that stalled alone is covered: librdkafka leaves the group for it after
+    /// max.poll.interval.ms and marks the assignment lost before the group can move it.
+    /// </remarks>
+    private bool AbortIfAssignmentLost()
+    {
+        if (assignmentLost is not { } lost || !lost())
+        {
+            return false;
+        }
+
+        LogAssignmentLostAtCommit(logger);
+        AbortAndRewind();
+        return true;
+    }
+
+    /// <summary>
+    /// librdkafka's <c>rd_kafka_assignment_lost</c> for <paramref name="consumer"/>, which Confluent.Kafka exposes only
+    /// internally (the rebalance handler's "lost" flag); null when this Confluent.Kafka version does not have it.
+    /// </summary>
+    private static Func<bool>? AssignmentLostProbe(IConsumer<byte[], byte[]> consumer)
+    {
+        try
+        {
+            var handle = typeof(Handle).GetProperty("LibrdkafkaHandle", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)?.GetValue(consumer.Handle);
+            var getter = handle?.GetType().GetProperty("AssignmentLost", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)?.GetMethod;
+            return handle is not null && getter is not null && getter.ReturnType == typeof(bool) ? getter.CreateDelegate<Func<bool>>(handle) : null;
+        }
+        catch (Exception e) when (e is TargetInvocationException or ArgumentException or MemberAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -1190,6 +1256,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Partitions lost: {Partitions}; the open transaction is aborted")]
     private static partial void LogLost(ILogger logger, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not committing: the group took this instance's partitions away while its transaction was open (the loop stalled past the session timeout or max.poll.interval.ms); the transaction is aborted, and the partitions' next owner processes its records")]
+    private static partial void LogAssignmentLostAtCommit(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "This Confluent.Kafka version does not expose librdkafka's assignment-lost flag: a loop that stalls past max.poll.interval.ms may commit its open transaction after its partitions moved, which only a broker's fencing (CommitGroupOffsets on Apache Kafka) stops")]
+    private static partial void LogNoAssignmentLostProbe(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction aborted ({Reason}); rewinding owned partitions to the changelog")]
     private static partial void LogAbort(ILogger logger, string reason);

@@ -145,10 +145,11 @@ internal sealed class KafkaTestBed : IDisposable
 
             if (double.IsFinite(perSecond) && i % 100 == 0)
             {
-                var due = TimeSpan.FromSeconds(i / perSecond);
-                if (due > clock.Elapsed)
+                // The clock read once: read again for the sleep, it may have passed the due time (a negative sleep throws).
+                var wait = TimeSpan.FromSeconds(i / perSecond) - clock.Elapsed;
+                if (wait > TimeSpan.Zero)
                 {
-                    Thread.Sleep(due - clock.Elapsed);
+                    Thread.Sleep(wait);
                 }
             }
         }

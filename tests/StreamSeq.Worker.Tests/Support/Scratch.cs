@@ -3,7 +3,10 @@ using System.Net.Sockets;
 
 namespace StreamSeq.Worker.Tests.Support;
 
-/// <summary>A temporary folder for a test's files and processes' logs, removed (as far as possible) on dispose.</summary>
+/// <summary>
+/// A temporary folder for a test's files and processes' logs, removed (as far as possible) on dispose, or kept when
+/// STREAMSEQ_TEST_KEEP_SCRATCH is set (worker process logs and disk stores, to diagnose a failed run).
+/// </summary>
 internal sealed class Scratch : IDisposable
 {
     public Scratch(string prefix) => Directory = System.IO.Directory.CreateTempSubdirectory(prefix).FullName;
@@ -23,6 +26,11 @@ internal sealed class Scratch : IDisposable
 
     public void Dispose()
     {
+        if (Environment.GetEnvironmentVariable("STREAMSEQ_TEST_KEEP_SCRATCH") is { Length: > 0 })
+        {
+            return;
+        }
+
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
