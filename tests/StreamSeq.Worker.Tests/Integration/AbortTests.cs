@@ -41,6 +41,35 @@ public sealed class AbortTests
         Assert.Equal(big.AsSpan(0, letter.Value.Length).ToArray(), letter.Value);
     }
 
+    /// <summary>
+    /// On Apache Kafka the group coordinator fences a member that the group has moved on from: the offsets it sends with
+    /// its transaction carry its generation (or member epoch), and a stale one is answered with one of these errors.
+    /// The transaction must then be aborted and its records redone (here by the same member, which the embedded broker
+    /// never really moved on from), neither committed nor taken for a fatal error.
+    /// </summary>
+    [Theory]
+    [InlineData(ErrorCode.IllegalGeneration)]
+    [InlineData(ErrorCode.UnknownMemberId)]
+    [InlineData(ErrorCode.FencedInstanceId)]
+    public void Run_CoordinatorRefusesTheTransactionsOffsetsAsFromAStaleMember_AbortedAndRedoneExactlyOnce(ErrorCode error)
+    {
+        using var bed = new KafkaTestBed($"stale-offsets-{error}");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 1, horizon: 1);
+        var input = TestInput.Generate(streams: 10, perStream: 20, seed: 8);
+        bed.Produce(input[..50]);
+        bed.Cluster.PushRequestErrors(KafkaApiKey.TxnOffsetCommit, error);
+        using (var w = bed.StartInProcess(router, "w1", o => o.CommitGroupOffsets = true))
+        {
+            WaitUntil(() => w.Worker.Status.Aborts >= 1 && w.Worker.Status.Commits >= 1, "the refused transaction to be aborted and redone");
+            bed.Produce(input[50..]);
+            bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(90));
+            WaitUntil(() => w.Worker.Status.Lag == 0, "every record to be committed");
+            Assert.Null(w.Worker.Status.Fault);
+        }
+
+        OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
+    }
+
     [Fact]
     public void Run_ProducerFencedAtCommit_LoopStopsWithTheFatalErrorAndCommitsNothing()
     {
