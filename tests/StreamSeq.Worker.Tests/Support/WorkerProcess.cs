@@ -107,8 +107,22 @@ internal sealed class WorkerProcess : IDisposable
         return new WorkerProcess(process, port, directory);
     }
 
-    /// <summary>Waits up to <paramref name="timeout"/> for the process to exit by itself.</summary>
-    public bool WaitForExit(TimeSpan timeout) => process.WaitForExit(timeout);
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for the process to exit by itself, and then for its output to reach the log
+    /// file: <see cref="Process.WaitForExit(TimeSpan)"/> returns at the exit without waiting for the redirected streams,
+    /// so the last lines (such as the one a second stop signal writes right before exiting) could still be on their way,
+    /// and disposing the process then drops them. The parameterless wait returns once both streams reached their end.
+    /// </summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!process.WaitForExit(timeout))
+        {
+            return false;
+        }
+
+        process.WaitForExit();
+        return true;
+    }
 
     /// <summary>The exit code (the process must have exited).</summary>
     public int ExitCode => process.ExitCode;
@@ -140,6 +154,8 @@ internal sealed class WorkerProcess : IDisposable
             }
         }
 
+        // Exited: wait for the rest of its output as well (see WaitForExit).
+        process.WaitForExit();
         return process.ExitCode;
     }
 
