@@ -86,7 +86,7 @@ public static class BrokerSelection
         }
 
         var providers = root.Providers.ToList();
-        var enabledSource = providers.LastOrDefault(p => p.TryGet(EnabledKey, out _));
+        var enabledSource = EnabledSource(providers);
         var ignored = new List<string>();
         foreach (var name in root.GetSection(EmbeddedSettings.Section).GetChildren().Select(c => c.Key).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase))
         {
@@ -118,9 +118,8 @@ public static class BrokerSelection
             return "settings whose sources cannot be told apart";
         }
 
-        // The source that decides a key is the last one that sets it.
         var providers = root.Providers.ToList();
-        var autoSource = providers.LastOrDefault(p => p.TryGet(EnabledKey, out _));
+        var autoSource = EnabledSource(providers);
         foreach (var provider in providers)
         {
             if (!ReferenceEquals(provider, autoSource) && FirstKey(provider, SettingsCatalog.Root) is { } key)
@@ -131,6 +130,10 @@ public static class BrokerSelection
 
         return null;
     }
+
+    /// <summary>The source whose <c>Enabled</c> is in effect: the last one that sets it (the one that decides a key).</summary>
+    private static IConfigurationProvider? EnabledSource(List<IConfigurationProvider> providers) =>
+        providers.LastOrDefault(p => p.TryGet(EnabledKey, out _));
 
     /// <summary>The first key with a value at or under <paramref name="path"/> in one source.</summary>
     private static string? FirstKey(IConfigurationProvider provider, string path)

@@ -84,6 +84,11 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
             Note($"SIGKILL {name}");
         }
 
+        void WaitUntilOwner(string name)
+        {
+            ExactlyOnceTests.WaitUntil(() => TryStatus(workers[name])?["partitions"]?.AsArray().Count > 0, $"worker {name} to own partitions");
+        }
+
         // Two members that join an empty group together: the second starts once the first owns partitions and has had
         // two heartbeats to confirm them. Started 4 ms apart, the embedded broker assigned two partitions to both at
         // once: the member that had all four processed a record of one and committed it as it revoked the two, and the
@@ -92,7 +97,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
         void StartTwo(string first, string second)
         {
             Start(first);
-            ExactlyOnceTests.WaitUntil(() => TryStatus(workers[first])?["partitions"]?.AsArray().Count > 0, $"worker {first} to own partitions");
+            WaitUntilOwner(first);
             Thread.Sleep(TimeSpan.FromMilliseconds(600));
             Start(second);
         }
@@ -100,7 +105,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
         // A member killed alone owns partitions then (it is not still starting), so its kill moves them.
         void KillOwner(string name)
         {
-            ExactlyOnceTests.WaitUntil(() => TryStatus(workers[name])?["partitions"]?.AsArray().Count > 0, $"worker {name} to own partitions");
+            WaitUntilOwner(name);
             Kill(name);
         }
 
@@ -149,7 +154,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
             At(0.80);
 
             // A graceful leave of a member that owns partitions: it commits them before it hands them over.
-            ExactlyOnceTests.WaitUntil(() => TryStatus(workers["a"])?["partitions"]?.AsArray().Count > 0, "worker a to own partitions");
+            WaitUntilOwner("a");
             var stopwatch = Stopwatch.StartNew();
             var exit = workers["a"].Stop(TimeSpan.FromSeconds(30));
             Note($"SIGTERM a: exit code {exit?.ToString(CultureInfo.InvariantCulture) ?? "none (killed)"} after {stopwatch.Elapsed.TotalSeconds:F1} s");
@@ -166,7 +171,8 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
 
             // Members that lost their partitions (stalled past the session timeout) while alive: their open transaction
             // may still have been committed after the next owner restored (docs/worker.md).
-            var lost = processes.Select(p => (Name: Path.GetFileName(p.Directory), Lost: p.Logs().Split('\n').Count(l => l.Contains("Partitions lost", StringComparison.Ordinal)), NotCommitted: p.Logs().Split('\n').Count(l => l.Contains("Not committing", StringComparison.Ordinal))))
+            var lost = processes.Select(p => (Name: Path.GetFileName(p.Directory), Lines: p.Logs().Split('\n')))
+                .Select(p => (p.Name, Lost: p.Lines.Count(l => l.Contains("Partitions lost", StringComparison.Ordinal)), NotCommitted: p.Lines.Count(l => l.Contains("Not committing", StringComparison.Ordinal))))
                 .Where(x => x.Lost > 0 || x.NotCommitted > 0).ToList();
             Note($"partitions lost: {(lost.Count == 0 ? "none" : string.Join(", ", lost.Select(x => $"{x.Name} {x.Lost} time(s), {x.NotCommitted} commit(s) refused")))}");
             var deadLetters = 0;
@@ -339,12 +345,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output) : IDisposable
             }
 
             Volatile.Write(ref produced, i + 1);
-            // The clock read once: read again for the sleep, it may have passed the due time (a negative sleep throws).
-            var wait = TimeSpan.FromSeconds(i / RecordsPerSecond) - clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-            {
-                Thread.Sleep(wait);
-            }
+            KafkaTestBed.SleepUntilDue(clock, i, RecordsPerSecond);
         }
 
         Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(60)));

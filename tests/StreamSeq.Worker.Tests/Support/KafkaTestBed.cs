@@ -84,6 +84,17 @@ internal sealed class KafkaTestBed : IDisposable
     /// <summary>How long <see cref="Produce"/> waits after its last record for the outstanding ones to be acknowledged.</summary>
     private static readonly TimeSpan ProduceFlushTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>Sleeps until record <paramref name="index"/> is due at <paramref name="perSecond"/> records a second on <paramref name="clock"/>; not at all when it is already late.</summary>
+    internal static void SleepUntilDue(Stopwatch clock, int index, double perSecond)
+    {
+        // The clock read once: read again for the sleep, it may have passed the due time (a negative sleep throws).
+        var wait = TimeSpan.FromSeconds(index / perSecond) - clock.Elapsed;
+        if (wait > TimeSpan.Zero)
+        {
+            Thread.Sleep(wait);
+        }
+    }
+
     /// <summary>
     /// Produces records (keyed by stream, partitioned by key) at about <paramref name="perSecond"/> records per second, and
     /// throws when any of them was not acknowledged by the broker: input that never arrived is not the worker's to process,
@@ -145,12 +156,7 @@ internal sealed class KafkaTestBed : IDisposable
 
             if (double.IsFinite(perSecond) && i % 100 == 0)
             {
-                // The clock read once: read again for the sleep, it may have passed the due time (a negative sleep throws).
-                var wait = TimeSpan.FromSeconds(i / perSecond) - clock.Elapsed;
-                if (wait > TimeSpan.Zero)
-                {
-                    Thread.Sleep(wait);
-                }
+                SleepUntilDue(clock, i, perSecond);
             }
         }
 
