@@ -92,7 +92,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <param name="metrics">Transport instruments.</param>
     /// <param name="logger">Logger.</param>
     /// <param name="tap">Optional observer of every output record (the dashboard); must not block.</param>
-    /// <param name="inputTap">Optional observer of every input record (stream id, value, Kafka timestamp in epoch ms or NaN); must not block.</param>
+    /// <param name="inputTap">
+    /// Optional observer of every input record the processor took in (stream id, value, Kafka timestamp in epoch ms or
+    /// NaN): never of a dead-lettered record or a dropped duplicate; must not block.
+    /// </param>
     /// <param name="storeOptions">Where stream states live (null: in memory).</param>
     public KafkaStreamWorker(
         KafkaTransportOptions options,
@@ -466,7 +469,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
 
             var timestamp = message.Timestamp.Type == TimestampType.NotAvailable ? double.NaN : message.Timestamp.UnixTimestampMs;
+            var (rejected, duplicates) = (processor.DeadLetters, processor.Duplicates);
             processor.ProcessEncoded(value, key, timestamp, route, source, partition.Store, sink);
+
+            // Only a reading the processor took in is observed: a rejected one (under a stream id no state exists for, with
+            // the wrong number of values, too late or too far ahead) or a dropped duplicate is no reading of the stream.
+            var taken = processor.DeadLetters == rejected && processor.Duplicates == duplicates;
             if (sink.DroppedOutputs > 0)
             {
                 processor.DeadLetter(
@@ -478,7 +486,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     processed: true);
             }
 
-            inputTap?.Invoke(key, value, timestamp);
+            if (taken)
+            {
+                inputTap?.Invoke(key, value, timestamp);
+            }
         }
 
         partition.NextOffset = result.Offset.Value + 1;

@@ -18,9 +18,20 @@ namespace StreamSeq.Processing.Records;
 /// </remarks>
 public sealed class InputRecordDecoder
 {
+    /// <summary>
+    /// Longest <c>stream</c> field, in characters: as long as the longest Kafka key the worker takes as a stream id
+    /// (1,024 bytes of UTF-8, at most as many characters).
+    /// </summary>
+    private const int MaxStreamChars = 1024;
+
     private readonly double[] values;
     private readonly double[] control;
-    private readonly char[] streamChars = new char[512];
+
+    /// <summary>
+    /// Room for the field as written: a JSON escape (<c>\u00e9</c>) takes up to six bytes per character, and the limit is
+    /// on the characters it stands for.
+    /// </summary>
+    private readonly char[] streamChars = new char[6 * MaxStreamChars];
     private readonly char[] timeChars = new char[64];
     private readonly int maxBytes;
     private readonly TimeFormat numericTimeFormat;
@@ -158,15 +169,20 @@ public sealed class InputRecordDecoder
                         return false;
                     }
 
+                    // The written length bounds the unescaped one: a field too long as written is too long, and any other
+                    // fits the buffer unescaped and is measured there.
                     var needed = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
-                    if (needed > streamChars.Length)
+                    if (needed <= streamChars.Length)
                     {
-                        error = $"field 'stream' is longer than {streamChars.Length} characters.";
+                        streamLength = reader.CopyString(streamChars);
+                    }
+
+                    if (needed > streamChars.Length || streamLength > MaxStreamChars)
+                    {
+                        error = $"field 'stream' is longer than {MaxStreamChars} characters.";
                         reason = DeadLetterReason.TooLarge;
                         return false;
                     }
-
-                    streamLength = reader.CopyString(streamChars);
                 }
                 else
                 {

@@ -23,7 +23,7 @@ public sealed class InputTap
         return new Subscription(this, observer);
     }
 
-    /// <summary>Called by the loop for each input record.</summary>
+    /// <summary>Called by the loop for each input record it took in (never a dead-lettered record or a dropped duplicate).</summary>
     public void Publish(ReadOnlySpan<char> stream, ReadOnlySpan<byte> value, double timestampMilliseconds)
     {
         var current = observers;

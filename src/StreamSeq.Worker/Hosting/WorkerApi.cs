@@ -140,7 +140,8 @@ public static class WorkerApi
     /// <summary>
     /// The stream id of a <see cref="WorkerEndpoints.Stream"/> request: the rest of the path as the client sent it,
     /// percent-decoded once. Routing keeps <c>%2F</c> encoded (it cannot tell it from a path separator), so the id
-    /// is taken from the request target itself; an unencoded <c>/</c> in the rest of the path is part of the id too.
+    /// is taken from the request target itself (after the prefix in any case, as routing matches it); an unencoded
+    /// <c>/</c> in the rest of the path is part of the id too.
     /// Decoding is strict (<see cref="StreamIdText"/>): null, with the reason in <paramref name="problem"/>, for a
     /// malformed escape, bytes that are not UTF-8, or an id no stream can have (empty, NUL-led, over 1 KiB).
     /// </summary>
@@ -149,7 +150,8 @@ public static class WorkerApi
         ArgumentNullException.ThrowIfNull(context);
         const string Name = "stream id (the path after /api/streams/)";
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        var at = target?.IndexOf(WorkerEndpoints.StreamPrefix, StringComparison.Ordinal) ?? -1;
+        // Routing matches paths whatever their case (/API/Streams/...): so does the search for the id's start.
+        var at = target?.IndexOf(WorkerEndpoints.StreamPrefix, StringComparison.OrdinalIgnoreCase) ?? -1;
         if (target is null || at < 0)
         {
             var routed = context.Request.RouteValues["id"] as string ?? string.Empty;

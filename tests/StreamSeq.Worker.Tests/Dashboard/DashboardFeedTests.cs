@@ -1,8 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
+using StreamSeq.Kafka.Transport;
+using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.Records;
+using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Configuration;
 using StreamSeq.Worker.Tests.Support;
+using static StreamSeq.Worker.Tests.Integration.ExactlyOnceTests;
 
 namespace StreamSeq.Worker.Tests.Dashboard;
 
@@ -235,6 +239,62 @@ public sealed class DashboardFeedTests
         {
             w!.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task Worker_RecordsItDeadLettersOrDropsAsDuplicates_NeverReachTheDashboard()
+    {
+        using var bed = new KafkaTestBed("dashboard-rejected");
+        using var harness = new FeedHarness(new DashboardSettings(), lag: 0, horizon: 0);
+        var good = TestInput.Generate(streams: 4, perStream: 5, seed: 5);
+        var last = good.Last(r => r.Stream == "sensor-0000");
+        static string Reading(string time, string values) => $"{{\"time\":\"{time}\",\"values\":[{values}]}}";
+
+        // Each is dead-lettered, or dropped as an exact duplicate, by the worker. They all used to be drawn: the records
+        // under fresh ids became dashboard streams the worker does not have (1,024 values made one with three 720-row
+        // rings of up to 2,049 doubles, 30 MB; twenty such records exhausted a 256 MB heap, and the dashboard's failure
+        // stopped the worker), and the 2-value record reset sensor-0000's chart to two components.
+        var rejected = new List<(string Stream, string Value)>
+        {
+            ("phantom-wide", Reading("2026-01-01T00:04:00Z", string.Join(",", Enumerable.Repeat("0", 1024)))),
+            ("phantom-2", Reading("2026-01-01T00:04:00Z", "1,2")),
+            ("sensor-0000", Reading("2026-01-01T00:05:00Z", "1,2")),
+            ("sensor-0000", Reading("2025-12-31T23:00:00Z", "1")),
+            ("sensor-0000", Reading("2100-01-01T00:00:00Z", "1")),
+            last,
+        };
+
+        long published = 0;
+        bed.Produce([.. good, .. rejected]);
+        using (var w = bed.StartInProcess("w1", o => new KafkaStreamWorker(
+            o,
+            harness.Router,
+            new ProcessorOptions { MaxTimeSkew = TimeSpan.FromHours(1) },
+            new ProcessingMetrics(),
+            new KafkaTransportMetrics(),
+            TestLog.For<KafkaStreamWorker>("w1"),
+            tap: (kind, stream, record) =>
+            {
+                Interlocked.Increment(ref published);
+                harness.Outputs.Publish(kind, stream, record);
+            },
+            inputTap: (stream, value, timestamp) =>
+            {
+                Interlocked.Increment(ref published);
+                harness.Inputs.Publish(stream, value, timestamp);
+            })))
+        {
+            bed.WaitForFiltered(good.Count, TimeSpan.FromSeconds(90));
+            WaitUntil(() => w.Worker.Status is { Lag: 0, DeadLetters: 5, Duplicates: 1 }, "every record to be committed");
+        }
+
+        await harness.DrainAsync(Interlocked.Read(ref published));
+        Assert.Equal(["sensor-0000", "sensor-0001", "sensor-0002", "sensor-0003"], harness.Feed.Streams.Select(v => v.Id).Order(StringComparer.Ordinal));
+        var history = harness.History("sensor-0000");
+        Assert.Equal(1, history.GetProperty("components").GetInt32());
+        Assert.Equal(
+            good.Where(r => r.Stream == "sensor-0000").Select(r => Time(r.Value)),
+            history.GetProperty("observations").EnumerateArray().Select(o => o.GetProperty("t").GetDouble()));
     }
 
     [Theory]

@@ -36,8 +36,8 @@ internal sealed class FeedHarness : IDisposable
     public DashboardFeed Feed { get; }
 
     /// <summary>
-    /// Runs the processor over the input and publishes each input record and its outputs through the taps, in the
-    /// loop's order. Returns the output records (kind, stream, JSON) for independent checks.
+    /// Runs the processor over the input and publishes each input record it took in and its outputs through the taps, in
+    /// the loop's order. Returns the output records (kind, stream, JSON) for independent checks.
     /// </summary>
     public List<(OutputKind Kind, string Stream, string Json)> Publish(IReadOnlyList<(string Stream, string Value)> input)
     {
@@ -47,11 +47,16 @@ internal sealed class FeedHarness : IDisposable
         foreach (var (stream, value) in input)
         {
             var bytes = Encoding.UTF8.GetBytes(value);
+            var (rejected, duplicates) = (processor.DeadLetters, processor.Duplicates);
             processor.ProcessEncoded(bytes, stream, double.NaN, default, new SourcePosition("test", 0, 0), store, sink);
-            Inputs.Publish(stream, bytes, double.NaN);
+            if (processor.DeadLetters == rejected && processor.Duplicates == duplicates)
+            {
+                Inputs.Publish(stream, bytes, double.NaN);
+                Published++;
+            }
         }
 
-        Published += input.Count + sink.Records.Count;
+        Published += sink.Records.Count;
         return sink.Records;
     }
 

@@ -105,10 +105,13 @@ public sealed class HttpEdgeTests(HttpEdgeWorker fixture) : IClassFixture<HttpEd
     [InlineData("/api/streams/sensor-1%", "'%' at position 8")]
     [InlineData("/api/streams", "missing")]
     [InlineData("/api/streams/", "missing")]
+    [InlineData("/API/STREAMS/%FF", "not valid UTF-8")]
+    [InlineData("/Api/Streams/sensor-1%", "'%' at position 8")]
     public void Streams_IdThatNoStreamCanHave_400NamingTheStreamId(string target, string reason)
     {
         // Invalid escapes and UTF-8 used to be kept as literal text ('%FF' looked up as the stream "%FF"), an empty id
-        // was a 404 about the stream ''.
+        // was a 404 about the stream ''. Routing ignores the path's case: under /API/STREAMS/ the id used to be the
+        // routed value, decoded leniently ('%FF' again the stream "%FF", '%2F' left as the text '%2F').
         var (status, type, body, _) = fixture.Send("GET", target);
         Assert.True(status == 400, $"{target} answered {status}: {body}");
         Assert.Equal("application/json", type);
