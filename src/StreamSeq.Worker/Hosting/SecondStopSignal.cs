@@ -3,10 +3,11 @@ using System.Runtime.InteropServices;
 namespace StreamSeq.Worker.Hosting;
 
 /// <summary>
-/// The usual convention for a second stop signal: the first Ctrl+C (SIGINT) or SIGTERM stops the worker gracefully
-/// (the host's console lifetime commits the open transaction and leaves the group, for up to its shutdown timeout); a
-/// second one while that stop is under way abandons it, with one line on standard error and exit code 130 (SIGINT) or
-/// 143 (SIGTERM), as the signal ends a process that does not handle it.
+/// The usual convention for a second stop signal: the first Ctrl+C (SIGINT), SIGTERM or SIGQUIT stops the worker
+/// gracefully (the host's console lifetime commits the open transaction and leaves the group, for up to its shutdown
+/// timeout); a second one while that stop is under way abandons it, with one line on standard error and exit code 130
+/// (SIGINT), 143 (SIGTERM) or 131 (SIGQUIT), as the signal ends a process that does not handle it. The three are
+/// counted together, as the console lifetime stops on any of them.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -30,6 +31,7 @@ public sealed class SecondStopSignal : IDisposable
     private readonly TextWriter stderr;
     private readonly PosixSignalRegistration interrupt;
     private readonly PosixSignalRegistration terminate;
+    private readonly PosixSignalRegistration quit;
     private int received;
 
     private SecondStopSignal(TextWriter stderr)
@@ -37,9 +39,10 @@ public sealed class SecondStopSignal : IDisposable
         this.stderr = stderr;
         interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, OnSignal);
     }
 
-    /// <summary>Starts counting SIGINT and SIGTERM; <paramref name="stderr"/> gets the line a second signal writes.</summary>
+    /// <summary>Starts counting SIGINT, SIGTERM and SIGQUIT; <paramref name="stderr"/> gets the line a second signal writes.</summary>
     public static SecondStopSignal Listen(TextWriter stderr)
     {
         ArgumentNullException.ThrowIfNull(stderr);
@@ -50,6 +53,7 @@ public sealed class SecondStopSignal : IDisposable
     {
         interrupt.Dispose();
         terminate.Dispose();
+        quit.Dispose();
     }
 
     private void OnSignal(PosixSignalContext context)
@@ -60,7 +64,12 @@ public sealed class SecondStopSignal : IDisposable
             return;
         }
 
-        var (name, code) = context.Signal == PosixSignal.SIGINT ? ("SIGINT", 130) : ("SIGTERM", 143);
+        var (name, code) = context.Signal switch
+        {
+            PosixSignal.SIGINT => ("SIGINT", 130),
+            PosixSignal.SIGQUIT => ("SIGQUIT", 131),
+            _ => ("SIGTERM", 143),
+        };
         stderr.WriteLine($"streamseq worker: {name} again: graceful stop abandoned, exiting now.");
         stderr.Flush();
         Environment.Exit(code);

@@ -7,10 +7,10 @@ using StreamSeq.Worker.Tests.Support;
 namespace StreamSeq.Worker.Tests.Hosting;
 
 /// <summary>
-/// The stop signal convention for a worker process: the first Ctrl+C (SIGINT) or SIGTERM stops it gracefully (exit code
-/// 0, which <c>LogTextTests</c>, <c>DiskStoreTests</c> and <c>StandbyTests</c> check); a second one while that stop is
-/// under way ends it at once with 130 or 143 and one line on standard error, instead of the graceful stop's wait for a
-/// commit that hangs.
+/// The stop signal convention for a worker process: the first Ctrl+C (SIGINT), SIGTERM or SIGQUIT stops it gracefully
+/// (exit code 0, which <c>LogTextTests</c>, <c>DiskStoreTests</c> and <c>StandbyTests</c> check for SIGTERM); a second
+/// one while that stop is under way ends it at once with 130, 143 or 131 and one line on standard error, instead of the
+/// graceful stop's wait for a commit that hangs.
 /// </summary>
 public sealed class SecondStopSignalTests : IDisposable
 {
@@ -22,6 +22,7 @@ public sealed class SecondStopSignalTests : IDisposable
     [SkippableTheory]
     [InlineData("INT", 130)]
     [InlineData("TERM", 143)]
+    [InlineData("QUIT", 131)]
     public void Worker_SecondSignalWhileTheGracefulStopWaitsForAHungCommit_ExitsAtOnce(string signal, int expected)
     {
         Skip.IfNot(OperatingSystem.IsLinux() && RestoresSigint(), "needs coreutils env --default-signal (8.31 or later) to give the worker a deliverable SIGINT");
