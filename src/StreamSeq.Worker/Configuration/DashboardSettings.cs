@@ -41,6 +41,13 @@ public sealed class DashboardSettings
     [Range(16, 10_000_000)]
     public int IngestQueue { get; set; } = 65_536;
 
+    /// <summary>
+    /// Bytes of records waiting between the processing loop and the dashboard (each waiting record holds a copy of its
+    /// Kafka value); a record that would take the queue beyond it is dropped and counted, whatever <see cref="IngestQueue"/>.
+    /// </summary>
+    [Range(1L << 20, 1L << 36)]
+    public long IngestQueueBytes { get; set; } = 64L << 20;
+
     /// <summary>Updates buffered per connected browser; a browser that falls behind loses the oldest (counted and shown).</summary>
     [Range(16, 1_000_000)]
     public int ClientBuffer { get; set; } = 2048;

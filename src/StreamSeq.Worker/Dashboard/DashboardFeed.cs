@@ -35,7 +35,9 @@ public sealed partial class DashboardFeed : BackgroundService
     private readonly Lock waitingGate = new();
     private int waitingPages;
     private long ingestDropped;
+    private long queuedBytes;
     private long received;
+    private long failed;
     private long unreadable;
     private long evicted;
     private int clients;
@@ -56,14 +58,13 @@ public sealed partial class DashboardFeed : BackgroundService
         reader = new ChartRecordReader(name => models.TryGetValue(name, out var m) ? m.Projection : null, numericTimesAreDates: true);
         queue = Channel.CreateBounded<IngestItem>(
             new BoundedChannelOptions(this.settings.IngestQueue) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = false },
-            _ =>
+            dropped =>
             {
-                Interlocked.Increment(ref ingestDropped);
-                metrics.IngestDropped();
+                Interlocked.Add(ref queuedBytes, -dropped.Bytes.Length);
+                CountDropped();
             });
-        var writer = queue.Writer;
-        outputSubscription = outputs.Subscribe((kind, stream, bytes) => writer.TryWrite(new IngestItem(false, kind, stream, bytes, double.NaN)));
-        inputSubscription = inputs.Subscribe((stream, bytes, timestamp) => writer.TryWrite(new IngestItem(true, default, stream, bytes, timestamp)));
+        outputSubscription = outputs.Subscribe((kind, stream, bytes) => Enqueue(new IngestItem(false, kind, stream, bytes, double.NaN)));
+        inputSubscription = inputs.Subscribe((stream, bytes, timestamp) => Enqueue(new IngestItem(true, default, stream, bytes, timestamp)));
     }
 
     /// <summary>Records skipped because the dashboard fell behind the loop.</summary>
@@ -74,6 +75,15 @@ public sealed partial class DashboardFeed : BackgroundService
 
     /// <summary>Records that could not be read (counted, never shown).</summary>
     public long Unreadable => Interlocked.Read(ref unreadable);
+
+    /// <summary>
+    /// Records whose reading failed unexpectedly (a defect of the dashboard, logged with its exception): the stream's
+    /// view is dropped and rebuilt from its next records, and the feed, like the processing loop, goes on.
+    /// </summary>
+    public long Failed => Interlocked.Read(ref failed);
+
+    /// <summary>Bytes of the records waiting to be read, at most <see cref="DashboardSettings.IngestQueueBytes"/>.</summary>
+    public long QueuedBytes => Interlocked.Read(ref queuedBytes);
 
     /// <summary>Streams forgotten to stay within <see cref="DashboardSettings.MaxStreams"/>.</summary>
     public long Evicted => Interlocked.Read(ref evicted);
@@ -179,6 +189,7 @@ public sealed partial class DashboardFeed : BackgroundService
         {
             await foreach (var item in queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
+                Interlocked.Add(ref queuedBytes, -item.Bytes.Length);
                 Apply(item);
             }
         }
@@ -191,9 +202,9 @@ public sealed partial class DashboardFeed : BackgroundService
     internal void Apply(in IngestItem item)
     {
         Interlocked.Increment(ref received);
-        var now = time.GetTimestamp();
         try
         {
+            var now = time.GetTimestamp();
             if (item.IsInput)
             {
                 if (decoder.TryDecode(item.Bytes, item.Stream, item.Timestamp, new SourcePosition("dashboard", 0, 0), out var record, out _, out _))
@@ -235,6 +246,44 @@ public sealed partial class DashboardFeed : BackgroundService
                 LogUnreadable(logger, item.Stream, e.Message);
             }
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The dashboard only shows what the loop did: a failure of its own must not stop the worker's host (as an
+            // exception out of this background service would). The stream's view may be half updated, so it goes.
+            views.TryRemove(item.Stream, out _);
+            if (Interlocked.Increment(ref failed) == 1)
+            {
+                LogFailed(logger, e, item.Stream);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues a record from a tap, on the loop's thread: never waits. Beyond <see cref="DashboardSettings.IngestQueue"/>
+    /// records the oldest is dropped; a record that would take the waiting bytes beyond
+    /// <see cref="DashboardSettings.IngestQueueBytes"/> is dropped itself. Both are counted.
+    /// </summary>
+    private void Enqueue(IngestItem item)
+    {
+        var size = item.Bytes.Length;
+        if (Interlocked.Add(ref queuedBytes, size) > settings.IngestQueueBytes)
+        {
+            Interlocked.Add(ref queuedBytes, -size);
+            CountDropped();
+            return;
+        }
+
+        if (!queue.Writer.TryWrite(item))
+        {
+            // Only after the feed stopped: nothing will read it.
+            Interlocked.Add(ref queuedBytes, -size);
+        }
+    }
+
+    private void CountDropped()
+    {
+        Interlocked.Increment(ref ingestDropped);
+        metrics.IngestDropped();
     }
 
     /// <summary>The status block of the stream list.</summary>
@@ -246,6 +295,7 @@ public sealed partial class DashboardFeed : BackgroundService
         json.WriteNumber("received", Received);
         json.WriteNumber("ingestDropped", IngestDropped);
         json.WriteNumber("unreadable", Unreadable);
+        json.WriteNumber("failed", Failed);
         json.WriteNumber("evicted", Evicted);
         json.WriteNumber("clients", Clients);
         json.WriteNumber("waitingPages", WaitingPages);
@@ -333,6 +383,9 @@ public sealed partial class DashboardFeed : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard on: {History} points per series, up to {MaxStreams} streams, {ClientBuffer} buffered updates per page")]
     private static partial void LogStarted(ILogger logger, int history, int maxStreams, int clientBuffer);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dashboard failed on a record of stream {Stream}; its view is dropped and processing goes on (further failures are only counted)")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string stream);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dashboard could not read a record of stream {Stream} (further ones are only counted): {Problem}")]
     private static partial void LogUnreadable(ILogger logger, string stream, string problem);

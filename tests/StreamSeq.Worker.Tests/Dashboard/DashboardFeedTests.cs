@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Processor;
@@ -120,6 +121,49 @@ public sealed class DashboardFeedTests
         var lastReading = Time(input[^1].Value);
         Assert.Equal(lastReading, history.GetProperty("observations").EnumerateArray().Last().GetProperty("t").GetDouble());
         Assert.True(history.GetProperty("observations").GetArrayLength() < input.Count);
+    }
+
+    [Fact]
+    public async Task Publish_FeedFallsBehindOnLargeRecords_KeepsTheWaitingBytesWithinTheirBoundAndCountsTheRest()
+    {
+        // A model with 40 observed components: each filtered record is several kB, so 1 MiB of them is far fewer than
+        // the 65,536 records the queue takes by count.
+        const long bound = 1L << 20;
+        using var harness = new FeedHarness(new DashboardSettings { IngestQueueBytes = bound }, model: WideModel);
+        var input = Enumerable.Range(0, 400).Select(t => ("wide", WideReading(t))).ToList();
+        var outputs = harness.Publish(input);
+        var sizes = input.Select(r => Encoding.UTF8.GetByteCount(r.Item2)).Concat(outputs.Select(o => Encoding.UTF8.GetByteCount(o.Json))).ToList();
+        Assert.True(sizes.Sum() > 3 * bound, $"the records should be several times the bound: {sizes.Sum()} bytes");
+
+        Assert.InRange(harness.Feed.QueuedBytes, bound - sizes.Max(), bound);
+        Assert.True(harness.Feed.IngestDropped > 0);
+        var kept = harness.Published - harness.Feed.IngestDropped;
+        await harness.DrainAsync(kept);
+
+        Assert.Equal(0, harness.Feed.QueuedBytes);
+        Assert.Equal(0, harness.Feed.Failed);
+        Assert.True(harness.Feed.TryGet("wide", out _));
+    }
+
+    [Fact]
+    public async Task Apply_ARecordWhoseReadingFails_DropsThatStreamsViewCountsItAndTheFeedGoesOn()
+    {
+        // The feed's clock fails once, inside the reading of the 30th record: a stand-in for any defect of the
+        // dashboard. An exception out of the feed's background service would stop the worker's host.
+        var clock = new FailingClock(failAt: 30);
+        using var harness = new FeedHarness(new DashboardSettings(), time: clock);
+        var input = TestInput.Generate(streams: 2, perStream: 40, seed: 5);
+
+        await harness.RunAsync(input);
+
+        Assert.Equal(1, harness.Feed.Failed);
+        Assert.Equal(0, harness.Feed.Unreadable);
+        Assert.Equal(harness.Published, harness.Feed.Received);
+        foreach (var stream in input.Select(r => r.Stream).Distinct())
+        {
+            var observations = harness.History(stream).GetProperty("observations");
+            Assert.Equal(Time(input.Last(r => r.Stream == stream).Value), observations.EnumerateArray().Last().GetProperty("t").GetDouble());
+        }
     }
 
     [Fact]
@@ -304,4 +348,25 @@ public sealed class DashboardFeedTests
     [InlineData(true, false, true)]
     public void IsEnabled_DefaultFollowsTheBroker(bool? configured, bool embedded, bool expected) =>
         Assert.Equal(expected, new DashboardSettings { Enabled = configured }.IsEnabled(embedded));
+
+    /// <summary>A local level observed by 40 sensors at once: filtered records of tens of kB (a 40×40 covariance) from a small state.</summary>
+    private static readonly string WideModel = $$"""
+        {"name": "wide", "kind": "linear-gaussian",
+         "transition": [[1]], "transitionNoise": [[0.01]],
+         "observation": [{{string.Join(", ", Enumerable.Repeat("[1]", 40))}}],
+         "observationNoise": [{{string.Join(", ", Enumerable.Range(0, 40).Select(i => $"[{string.Join(", ", Enumerable.Range(0, 40).Select(j => i == j ? "0.5" : "0"))}]"))}}],
+         "initialMean": [0], "initialCovariance": [[100]]}
+        """;
+
+    private static string WideReading(int t) =>
+        $"{{\"time\":{(t + 1) * 60_000},\"values\":[{string.Join(',', Enumerable.Range(0, 40).Select(i => (20 + (0.01 * i) + (0.1 * t)).ToString(System.Globalization.CultureInfo.InvariantCulture)))}]}}";
+
+    /// <summary>The system clock, except that its <c>failAt</c>-th reading throws.</summary>
+    private sealed class FailingClock(int failAt) : TimeProvider
+    {
+        private int calls;
+
+        public override long GetTimestamp() =>
+            Interlocked.Increment(ref calls) == failAt ? throw new InvalidOperationException("clock failure") : base.GetTimestamp();
+    }
 }

@@ -20,11 +20,11 @@ internal sealed class FeedHarness : IDisposable
 {
     private readonly ServiceProvider services;
 
-    public FeedHarness(DashboardSettings settings, int lag = 2, int horizon = 2, string model = TestInput.Model)
+    public FeedHarness(DashboardSettings settings, int lag = 2, int horizon = 2, string model = TestInput.Model, TimeProvider? time = null)
     {
         services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         Router = KafkaTestBed.Router(model, lag, horizon);
-        Feed = new DashboardFeed(Outputs, Inputs, Router, Options.Create(settings), new DashboardMetrics(services.GetRequiredService<IMeterFactory>()), TimeProvider.System, NullLogger<DashboardFeed>.Instance);
+        Feed = new DashboardFeed(Outputs, Inputs, Router, Options.Create(settings), new DashboardMetrics(services.GetRequiredService<IMeterFactory>()), time ?? TimeProvider.System, NullLogger<DashboardFeed>.Instance);
     }
 
     public OutputTap Outputs { get; } = new();
