@@ -26,6 +26,8 @@ public sealed class CsvObservationReader : IDisposable
     private readonly double[] control;
     private readonly string defaultStream;
     private readonly char[] streamChars = new char[512];
+    private long nextLine = 2;
+    private bool stopped;
 
     /// <summary>Opens a reader; the header is read and checked immediately.</summary>
     /// <param name="reader">The text (decoded).</param>
@@ -106,14 +108,29 @@ public sealed class CsvObservationReader : IDisposable
         SepReader.Row row;
         do
         {
+            if (stopped)
+            {
+                return CsvReadStatus.End;
+            }
+
             if (!CsvFiles.MoveNext(reader, file, out var failure))
             {
-                error = failure;
-                return failure is null ? CsvReadStatus.End : CsvReadStatus.Error;
+                if (failure is null)
+                {
+                    return CsvReadStatus.End;
+                }
+
+                // The text cannot be read past this point (a row over the reader's 16 MiB limit fails again at every
+                // call, which read the same row for ever): report it once, on the line it starts, and end there.
+                stopped = true;
+                Line = nextLine;
+                error = $"{file}:{Line}{failure[file.Length..]} The rest of the file is not read.";
+                return CsvReadStatus.Error;
             }
 
             row = reader.Current;
             Line = row.LineNumberFrom;
+            nextLine = row.LineNumberToExcl;
         }
         while (CsvFiles.IsBlank(row));
 

@@ -315,4 +315,32 @@ public sealed class CliHostileInputTests : IDisposable
         Assert.Equal(CliErrors.Usage, code);
         Assert.Equal(message, errors.Split('\n')[0].TrimEnd());
     }
+
+    /// <summary>
+    /// A CSV row or header longer than the CSV reader's 16 MiB limit: before, a row made run and fit report the same
+    /// row without end (never finishing), and a header ended run and detect with "this is a bug in streamseq".
+    /// </summary>
+    [Theory]
+    [InlineData("run", "stream,time,volume\nnile,1,1\nnile,2,{huge}\nnile,3,3\n", "big.csv:3: unparseable: cannot read the CSV: ", 0)]
+    [InlineData("fit", "stream,time,volume\nnile,1,1\nnile,2,{huge}\nnile,3,3\n", "big.csv:3: cannot read the CSV: ", 0)]
+    [InlineData("run", "stream,time,{huge}\nnile,1,1\n", "big.csv:1: ", 1)]
+    [InlineData("detect", "timestamp,value{huge}\n2020-01-01 00:00:00,1\n", "big.csv:1: ", 1)]
+    public async Task Csv_RowOverTheReadersLimit_IsReportedOnceWithItsLine(string command, string contents, string message, int exitCode)
+    {
+        var input = Write("big.csv", contents.Replace("{huge}", new string('1', 17 << 20), StringComparison.Ordinal));
+        var output = Path.Combine(dir, "out.json");
+        string[] args = command switch
+        {
+            "detect" => ["detect", "-i", input, "-o", output],
+            "fit" => ["fit", "-m", Nile, "-i", input, "-o", output, "--fit", "observationNoise"],
+            _ => ["run", "-m", Nile, "-i", input, "-o", output],
+        };
+
+        var (code, errors) = await Task.Run(() => Invoke(args)).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Contains(message, errors, StringComparison.Ordinal);
+        Assert.Single(errors.Split('\n'), l => l.Contains("cannot read", StringComparison.Ordinal) || l.Contains("16777216", StringComparison.Ordinal));
+        Assert.DoesNotContain("bug in streamseq", errors, StringComparison.Ordinal);
+        Assert.Equal(exitCode, code);
+    }
 }
