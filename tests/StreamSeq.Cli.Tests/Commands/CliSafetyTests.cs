@@ -161,6 +161,34 @@ public sealed class CliSafetyTests : IDisposable
         Assert.Equal(before, File.ReadAllBytes(input));
     }
 
+    /// <summary>
+    /// Plot into a folder names each image after its stream; an input lying in that folder under such a name was
+    /// overwritten by the image (the other output checks covered only a single-file --output).
+    /// </summary>
+    [Theory]
+    [InlineData("--observations", "nile.png", "png")]
+    [InlineData("--input", "nile.svg", "svg")]
+    [InlineData("--observations", "grid.png", "png", "--grid")]
+    public void Plot_FolderOutputWhereAnImageWouldReplaceAnInput_IsRefusedAndTheInputIsUnchanged(string option, string name, string format, string? grid = null)
+    {
+        var records = Path.Combine(dir, "nile.jsonl");
+        Assert.Equal(0, Invoke("run", "-m", Nile, "-i", RepositoryFiles.Path("examples", "nile.csv"), "-o", records).Code);
+        var folder = Directory.CreateDirectory(Path.Combine(dir, "charts")).FullName;
+        var input = Path.Combine(folder, name);
+        File.Copy(option == "--input" ? records : RepositoryFiles.Path("examples", "nile.csv"), input);
+        var before = File.ReadAllBytes(input);
+        string[] args = option == "--input"
+            ? ["plot", "-i", input, "-o", folder, "--format", format]
+            : ["plot", "-i", records, "--observations", input, "-o", folder, "--format", format];
+
+        var (code, errors) = Invoke([.. args, .. grid is null ? Array.Empty<string>() : [grid]]);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Contains($"is the {option} file: refusing to overwrite an input.", errors, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(input));
+        Assert.Equal([name], Directory.GetFiles(folder).Select(Path.GetFileName));
+    }
+
     [Fact]
     public void Run_FailingRun_LeavesTheExistingOutputAsItWas()
     {
