@@ -99,8 +99,8 @@ internal static class RunCommand
         var options = new ProcessorOptions
         {
             KeepHistory = request.Smooth,
-            AllowedLateness = TimeSpan.FromMilliseconds(request.Lateness * binding.UnitMilliseconds),
-            MaxTimeSkew = request.MaxTimeSkew is { } skew ? TimeSpan.FromMilliseconds(skew * binding.UnitMilliseconds) : null,
+            AllowedLateness = Duration(request.Lateness, binding.UnitMilliseconds),
+            MaxTimeSkew = request.MaxTimeSkew is { } skew ? Duration(skew, binding.UnitMilliseconds) : null,
             StartingParameters = request.ParametersInPath is { } table ? ParameterTable.Load(table, router) : null,
         };
         using var processor = new StreamProcessor(router, options, numericTimeFormat: TimeFormat.ModelUnits);
@@ -159,6 +159,17 @@ internal static class RunCommand
 
     /// <summary>"1 stream", "6 streams": the summary counts in plain English.</summary>
     private static string Count(long n, string noun) => n.ToString(CultureInfo.InvariantCulture) + " " + (n == 1 ? noun : noun + "s");
+
+    /// <summary>
+    /// <paramref name="units"/> model time units as a <see cref="TimeSpan"/>; one longer than a TimeSpan holds (about
+    /// 29,000 years, e.g. --allowed-lateness 1e308) is <see cref="TimeSpan.MaxValue"/>, no bound in practice, where
+    /// <see cref="TimeSpan.FromMilliseconds(double)"/> threw.
+    /// </summary>
+    private static TimeSpan Duration(double units, double unitMilliseconds)
+    {
+        var milliseconds = units * unitMilliseconds;
+        return milliseconds < TimeSpan.MaxValue.TotalMilliseconds ? TimeSpan.FromMilliseconds(milliseconds) : TimeSpan.MaxValue;
+    }
 
     private static int Cap(string option, int value, int limit, TextWriter stderr)
     {

@@ -83,6 +83,22 @@ public sealed class CliSafetyTests : IDisposable
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
     }
 
+    /// <summary>A bound longer than a TimeSpan holds (about 29,000 years) was an OverflowException reported as a bug.</summary>
+    [Theory]
+    [InlineData("--allowed-lateness", "1e308")]
+    [InlineData("--max-time-skew", "1e308")]
+    [InlineData("--allowed-lateness", "1e12")]
+    public void Run_TimeBoundBeyondWhatATimeSpanHolds_IsNoBound(string option, string value)
+    {
+        var output = Path.Combine(dir, "o.jsonl");
+
+        var (code, errors) = Invoke("run", "-m", Nile, "-i", RepositoryFiles.Path("examples", "nile.csv"), "-o", output, option, value);
+
+        Assert.Equal(0, code);
+        Assert.Contains("100 observations in 1 stream -> 101 records", errors, StringComparison.Ordinal);
+        Assert.Equal(101, File.ReadAllLines(output).Length);
+    }
+
     /// <summary>The README's promise for a misspelt field (its error lists every field accepted there) holds for a
     /// required field too, and the whole line reaches the terminal: the accepted fields and what the misspelling left
     /// missing are not cut off.</summary>
