@@ -26,7 +26,7 @@ internal static class FitCommand
     {
         var model = CommonOptions.Model();
         var input = CommonOptions.Input("Training observations: CSV or JSON Lines, as for 'run'; each stream is one sequence.");
-        var output = CommonOptions.Output("Where to write the fitted model spec (JSON). With --method bptt the trained weights go next to it (same name, .safetensors) and the spec points at them.");
+        var output = OptionParsers.FileNotStandardOutput(CommonOptions.Output("Where to write the fitted model spec (JSON). With --method bptt the trained weights go next to it (same name, .safetensors) and the spec points at them."));
         var fit = new Option<string?>("--fit")
         {
             Description = "Comma-separated spec fields to estimate (mle, em), e.g. 'observationNoise,transitionNoise' or 'components[0].levelNoise'. Variances are fitted on a log scale. Not used by bptt, which trains every weight.",

@@ -24,8 +24,8 @@ internal static class RunCommand
         var control = new Option<string?>("--control") { Description = "Comma-separated CSV columns that are control inputs, not readings (columns named control_* always are)." };
         var onError = new Option<string>("--on-error") { Description = "What a malformed or rejected row does: 'skip' (report it with file and line, and continue) or 'fail' (stop with exit code 1 and write no output).", DefaultValueFactory = _ => "skip" };
         onError.AcceptOnlyFromAmong("skip", "fail");
-        var deadLetters = new Option<FileInfo?>("--dead-letters") { Description = "Write rejected rows with their reasons to this JSON Lines file." };
-        var parametersOut = new Option<FileInfo?>("--parameters-out") { Description = "At the end, write each stream's learned noise parameters (models with adapt) to this JSON Lines table, one row per stream; the worker (StreamSeq:Processing:ParametersFile) and --parameters-in start streams from it." };
+        var deadLetters = OptionParsers.FileNotStandardOutput(new Option<FileInfo?>("--dead-letters") { Description = "Write rejected rows with their reasons to this JSON Lines file." });
+        var parametersOut = OptionParsers.FileNotStandardOutput(new Option<FileInfo?>("--parameters-out") { Description = "At the end, write each stream's learned noise parameters (models with adapt) to this JSON Lines table, one row per stream; the worker (StreamSeq:Processing:ParametersFile) and --parameters-in start streams from it." });
         var parametersIn = new Option<FileInfo?>("--parameters-in") { Description = "Start each new stream from its row of this table (written by --parameters-out) instead of the spec's values." };
         var command = new Command("run", "Replay observations through a model: filtered estimates, smoothed states, forecasts and alerts, exactly as the worker emits them.")
         {

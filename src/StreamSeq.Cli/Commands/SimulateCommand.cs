@@ -20,7 +20,7 @@ internal static class SimulateCommand
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var output = new Option<FileInfo?>("--output", "-o") { Description = "Output file: .csv (one sensor kind, header stream,time,<values>) or .jsonl (input records with 'stream' and the injected 'fault'). Give this or --bootstrap-servers." };
+        var output = OptionParsers.FileNotStandardOutput(new Option<FileInfo?>("--output", "-o") { Description = "Output file: .csv (one sensor kind, header stream,time,<values>) or .jsonl (input records with 'stream' and the injected 'fault'). Give this or --bootstrap-servers." });
         var bootstrap = OptionParsers.BootstrapServers(new Option<string?>("--bootstrap-servers") { Description = "Produce live to Kafka instead of a file: broker list (host:port,...). Readings are keyed by stream id with a 'sensor-type' header, one round every --pace, timestamped from now." });
         var topic = OptionParsers.TopicNames(new Option<string>("--topic") { Description = "Kafka topic for --bootstrap-servers (the worker's StreamSeq:Kafka:InputTopic).", DefaultValueFactory = _ => DefaultTopic });
         var pace = new Option<string>("--pace") { Description = "Wall-clock time between rounds when producing to Kafka (250ms, 1s, PT1S ...).", DefaultValueFactory = _ => "1s" };

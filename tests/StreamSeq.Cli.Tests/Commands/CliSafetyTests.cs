@@ -83,6 +83,35 @@ public sealed class CliSafetyTests : IDisposable
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// '-' is standard output for run --output only; elsewhere it wrote a file named '-' in the current folder (plot: a
+    /// folder of that name) while the user looked for the output on the terminal.
+    /// </summary>
+    [Theory]
+    [InlineData("--output", "fit -m {model} -i {input} --fit observationNoise -o -")]
+    [InlineData("--output", "detect -i {nab} -o -")]
+    [InlineData("--output", "plot -i {records} -o -")]
+    [InlineData("--output", "generate --length 3 -o -")]
+    [InlineData("--latent-output", "generate --length 3 -o {dir}/g.csv --latent-output -")]
+    [InlineData("--output", "simulate --rounds 1 -o -")]
+    [InlineData("--dead-letters", "run -m {model} -i {input} -o - --dead-letters -")]
+    [InlineData("--parameters-out", "run -m {model} -i {input} -o {dir}/o.jsonl --parameters-out -")]
+    public void Invoke_DashForAnOutputOnlyAFileCanTake_IsAUsageErrorAndNoFileNamedDashIsWritten(string option, string commandLine)
+    {
+        var records = Path.Combine(dir, "records.jsonl");
+        File.WriteAllText(records, "{}\n");
+        var args = commandLine.Replace("{model}", Nile, StringComparison.Ordinal).Replace("{input}", RepositoryFiles.Path("examples", "nile.csv"), StringComparison.Ordinal)
+            .Replace("{nab}", RepositoryFiles.Path("examples", "nab-detector.csv"), StringComparison.Ordinal).Replace("{records}", records, StringComparison.Ordinal)
+            .Replace("{dir}", dir, StringComparison.Ordinal).Split(' ');
+
+        var (code, errors) = Invoke(args);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal($"error: {option}: '-' (standard output) is only for run --output; give a file name here ('./-' for a file named '-').", errors.Split('\n')[0]);
+        Assert.False(Path.Exists("-"));
+        Assert.Equal(["records.jsonl"], Directory.GetFiles(dir).Select(Path.GetFileName));
+    }
+
     /// <summary>A bound longer than a TimeSpan holds (about 29,000 years) was an OverflowException reported as a bug.</summary>
     [Theory]
     [InlineData("--allowed-lateness", "1e308")]
