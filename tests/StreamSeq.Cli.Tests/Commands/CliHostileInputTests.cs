@@ -317,6 +317,19 @@ public sealed class CliHostileInputTests : IDisposable
     }
 
     /// <summary>
+    /// The embedded broker allocates a topic's partitions at once: --topic t:99999999 aborted the process in its
+    /// allocator (exit code 134, a core dump). --topic now has --partitions' limit.
+    /// </summary>
+    [Fact]
+    public void Broker_TopicWithMorePartitionsThanPartitionsAllows_IsAUsageError()
+    {
+        var e = Assert.Throws<UsageException>(() => BrokerTopic.Parse("t:99999999"));
+
+        Assert.Equal("--topic 't:99999999': partitions must be at most 10000, not 99999999.", e.Message);
+        Assert.Equal(10_000, BrokerTopic.Parse("t:10000").Partitions);
+    }
+
+    /// <summary>
     /// A CSV row or header longer than the CSV reader's 16 MiB limit: before, a row made run and fit report the same
     /// row without end (never finishing), and a header ended run and detect with "this is a bug in streamseq".
     /// </summary>
