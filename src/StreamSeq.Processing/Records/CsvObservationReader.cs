@@ -67,6 +67,13 @@ public sealed class CsvObservationReader : IDisposable
             throw new FormatException($"{file}:1: control column '{name}' is not in the header ({string.Join(",", names)}).");
         }
 
+        // The stream and time columns are never values: named as control inputs, they were silently ignored.
+        foreach (var name in controlNames.Where(n => n == names[timeColumn] || (hasStream && n == names[0])))
+        {
+            this.reader.Dispose();
+            throw new FormatException($"{file}:1: control column '{name}' is the {(name == names[timeColumn] ? "time" : "stream")} column, not a control input.");
+        }
+
         bool IsControl(int i) => names[i].StartsWith("control_", StringComparison.Ordinal) || controlNames.Contains(names[i], StringComparer.Ordinal);
         var first = Math.Max(timeColumn + 1, hasStream ? 1 : 0);
         valueColumns = [.. Enumerable.Range(first, names.Length - first).Where(i => !IsControl(i))];

@@ -325,6 +325,27 @@ public sealed class CliSafetyTests : IDisposable
         Assert.Contains("3 observations in 1 stream", namedErrors, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// --control naming the stream or time column, or given with a JSON Lines input (whose records carry a 'control'
+    /// field), was silently ignored and the run went on as if no control input had been named.
+    /// </summary>
+    [Theory]
+    [InlineData("nile.csv", "time", CliErrors.InvalidInput, "error: nile.csv:1: control column 'time' is the time column, not a control input.")]
+    [InlineData("nile.csv", "stream", CliErrors.InvalidInput, "error: nile.csv:1: control column 'stream' is the stream column, not a control input.")]
+    [InlineData("nile.jsonl", "u", CliErrors.Usage, "error: --control: names CSV columns, and nile.jsonl is JSON Lines, whose records carry control inputs in their 'control' field.")]
+    public void Run_ControlNamingTheStreamOrTimeColumnOrWithJsonLines_IsAnErrorNotIgnored(string inputName, string control, int exitCode, string message)
+    {
+        var input = Path.Combine(dir, inputName);
+        File.WriteAllText(input, inputName.EndsWith(".csv", StringComparison.Ordinal) ? "stream,time,volume\nnile,1,1120\n" : "{\"stream\":\"nile\",\"time\":1,\"values\":[1120]}\n");
+        var output = Path.Combine(dir, "o.jsonl");
+
+        var (code, errors) = Invoke("run", "-m", Nile, "-i", input, "-o", output, "--control", control);
+
+        Assert.Equal(exitCode, code);
+        Assert.Equal(message, errors.Trim());
+        Assert.False(File.Exists(output));
+    }
+
     [Fact]
     public void Run_NonFiniteCells_AreRejectedNotReadAsMissing()
     {
