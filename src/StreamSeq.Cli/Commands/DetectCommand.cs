@@ -38,7 +38,8 @@ internal static class DetectCommand
         detectorName.Validators.Add(r =>
         {
             var name = r.GetValue(detectorName);
-            if (string.IsNullOrWhiteSpace(name) || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.Contains('/', StringComparison.Ordinal))
+            // "." and ".." are names of folders already there: ".." put the results beside the results root, not in it.
+            if (string.IsNullOrWhiteSpace(name) || name is "." or ".." || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.Contains('/', StringComparison.Ordinal))
             {
                 r.AddError("--detector-name must be a plain file name (it names a folder and a file prefix).");
             }
