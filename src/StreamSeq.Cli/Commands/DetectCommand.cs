@@ -121,6 +121,12 @@ internal static class DetectCommand
             }
 
             OutputFiles.CheckDistinct([("--output", outputPath)], [("--input", inputPath), ("--model", modelPath)]);
+            if (Directory.Exists(outputPath))
+            {
+                // The scorer's own message named neither the option nor the path: "error: it is a folder."
+                throw new IOException($"--output: cannot write '{outputPath}': it is a folder (a results root is for a folder --input; for one file give the CSV to write).");
+            }
+
             rows = Progress.Run(stderr, $"detect {Path.GetFileName(inputPath)}", new FileInfo(inputPath).Length, report =>
                 runner.ScoreFile(inputPath, outputPath, report, rejected));
             files = 1;

@@ -234,6 +234,18 @@ public sealed class DetectCommandTests : IDisposable
         Assert.False(Directory.Exists(System.IO.Path.Combine(dir, "out")));
     }
 
+    [Fact]
+    public async Task Invoke_OneFileWithAFolderAsOutput_OneLineNamingTheOptionAndTheFolder()
+    {
+        var stderr = new StringWriter();
+
+        var code = await CliInvocation.RunAsync(CliCommands.Root(TextWriter.Null, stderr, () => Stream.Null), ["detect", "--input", RepositoryFiles.Path("examples", "nab-detector.csv"), "--output", dir], TextWriter.Null, stderr);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Equal($"error: --output: cannot write '{dir}': it is a folder (a results root is for a folder --input; for one file give the CSV to write).", stderr.ToString().Trim());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+    }
+
     private string ExampleDataFolder()
     {
         var data = System.IO.Path.Combine(dir, "data", "artificialX");
