@@ -112,6 +112,23 @@ public sealed class CliSafetyTests : IDisposable
         Assert.Equal(["records.jsonl"], Directory.GetFiles(dir).Select(Path.GetFileName));
     }
 
+    /// <summary>
+    /// /dev/null as two outputs was refused as "the same file", though writing to a character device overwrites
+    /// nothing (likewise /dev/stdin and /dev/stdout on a terminal, one device).
+    /// </summary>
+    [Theory]
+    [InlineData("run -m {model} -i {input} -o /dev/null --dead-letters /dev/null")]
+    [InlineData("generate --length 3 -o /dev/null --latent-output /dev/null")]
+    public void Invoke_DevNullAsTwoOutputs_IsAccepted(string commandLine)
+    {
+        var args = commandLine.Replace("{model}", Nile, StringComparison.Ordinal).Replace("{input}", RepositoryFiles.Path("examples", "nile.csv"), StringComparison.Ordinal).Split(' ');
+
+        var (code, errors) = Invoke(args);
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("error", errors, StringComparison.Ordinal);
+    }
+
     /// <summary>A bound longer than a TimeSpan holds (about 29,000 years) was an OverflowException reported as a bug.</summary>
     [Theory]
     [InlineData("--allowed-lateness", "1e308")]
