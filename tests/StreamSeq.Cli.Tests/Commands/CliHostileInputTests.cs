@@ -316,6 +316,27 @@ public sealed class CliHostileInputTests : IDisposable
         Assert.Equal(message, errors.Split('\n')[0].TrimEnd());
     }
 
+    /// <summary>A NUL character in a spec's file path (recurrent weights) was an ArgumentException reported as a bug.</summary>
+    [Theory]
+    [InlineData("run")]
+    [InlineData("fit")]
+    public void Model_WeightsPathWithANulCharacter_NamesTheField(string command)
+    {
+        var spec = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(RepositoryFiles.Path("examples", "recurrent-nar.json")))!.AsObject();
+        spec["weights"] = "nar\u0000.safetensors";
+        var model = Write("nar.json", spec.ToJsonString());
+        var output = Path.Combine(dir, command == "run" ? "o.jsonl" : "o.json");
+        var csv = RepositoryFiles.Path("examples", "recurrent-nar.csv");
+
+        var (code, errors) = command == "run"
+            ? Invoke("run", "-m", model, "-i", csv, "-o", output)
+            : Invoke("fit", "--method", "bptt", "--epochs", "1", "-m", model, "-i", csv, "-o", output);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Equal("error: nar.json: weights: contains a NUL character, which no file path can hold.", errors.Trim());
+        Assert.False(File.Exists(output));
+    }
+
     /// <summary>
     /// The embedded broker allocates a topic's partitions at once: --topic t:99999999 aborted the process in its
     /// allocator (exit code 134, a core dump). --topic now has --partitions' limit.
