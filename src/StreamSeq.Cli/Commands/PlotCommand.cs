@@ -68,11 +68,13 @@ internal static class PlotCommand
         ArgumentNullException.ThrowIfNull(request);
         ObservationProjection? projection = null;
         string? modelName = null;
+        IReadOnlyList<string> modelFiles = [];
         if (request.ModelPath is not null)
         {
             var binding = ModelBindingFactory.Load(request.ModelPath, 0, 0);
             projection = ObservationProjection.For(binding.Estimator);
             modelName = binding.Name;
+            modelFiles = binding.Files;
             if (projection is null)
             {
                 stderr.WriteLine($"note: model '{binding.Name}' ({binding.Estimator.Info.Family}) has no map from states to readings: drawing the one-step predictive distribution, and no smoothed line.");
@@ -118,7 +120,7 @@ internal static class PlotCommand
             throw new UsageException($"--output '{request.OutputPath}': {(File.Exists(request.OutputPath) ? "is an existing file that" : "names a file that")} is neither .png nor .svg; give a .png or .svg file, or a folder (an existing one, or a new name without an extension) for one image per stream.");
         }
 
-        (string Option, string? Path)[] inputs = [("--input", request.InputPath), ("--observations", request.ObservationsPath), ("--model", request.ModelPath)];
+        (string Option, string? Path)[] inputs = [("--input", request.InputPath), ("--observations", request.ObservationsPath), ("--model", request.ModelPath), .. modelFiles.Select(f => ("--model weights", (string?)f))];
         if (isFile)
         {
             OutputFiles.CheckDistinct([("--output", request.OutputPath)], inputs);

@@ -95,7 +95,7 @@ internal static class RunCommand
         var toStdout = request.OutputPath == "-";
         OutputFiles.CheckDistinct(
             [("--output", request.OutputPath), ("--dead-letters", request.DeadLetterPath), ("--parameters-out", request.ParametersOutPath)],
-            [("--input", request.InputPath), ("--model", request.ModelPath), ("--parameters-in", request.ParametersInPath)]);
+            [("--input", request.InputPath), ("--model", request.ModelPath), ("--parameters-in", request.ParametersInPath), .. binding.Files.Select(f => ("--model weights", (string?)f))]);
         if ((request.ParametersOutPath ?? request.ParametersInPath) is not null && binding.Estimator.Info.Parameters.Count == 0)
         {
             throw new UsageException($"{(request.ParametersOutPath is not null ? "--parameters-out" : "--parameters-in")}: model '{binding.Name}' learns no parameters (its spec has no adapt).");
