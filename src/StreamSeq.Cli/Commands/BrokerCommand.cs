@@ -17,7 +17,7 @@ internal static class BrokerCommand
         var brokers = OptionParsers.WholeNumber("--brokers", "Number of brokers.", 1, 1, 64);
         var topics = new Option<string[]>("--topic") { Description = "Create a topic: NAME[:PARTITIONS[:REPLICATION]] (repeatable). The embedded broker has no Admin API: clients cannot create topics.", AllowMultipleArgumentsPerToken = false };
         var workerTopics = new Option<bool>("--worker-topics") { Description = "Create the worker's topics under their default names (readings, the four outputs, dead letters, changelog) with --partitions partitions." };
-        var partitions = OptionParsers.WholeNumber("--partitions", "Partitions of each topic --worker-topics creates.", 4, 1, 10_000);
+        var partitions = OptionParsers.WholeNumber("--partitions", "Partitions of each topic --worker-topics creates.", 4, 1, BrokerTopic.MaxPartitions);
         var rebalanceDelay = OptionParsers.WholeNumber("--rebalance-delay", "How long (ms) a new classic consumer group waits for more members before its first assignment.", 0, 0);
         var heartbeat = OptionParsers.WholeNumber("--consumer-heartbeat", "Heartbeat interval (ms) of group.protocol=consumer groups (bounds how fast partitions move).", 250, 1);
         var command = new Command("broker", "Run the embedded Kafka-protocol broker in the foreground until Ctrl+C; the first line of standard output is its bootstrap address. For development: no transaction isolation, no Admin API, no compaction, about 5 MiB kept per partition (see docs/kafka-embedded.md).")

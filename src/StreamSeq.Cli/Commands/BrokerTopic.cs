@@ -8,6 +8,12 @@ namespace StreamSeq.Cli.Commands;
 /// <param name="ReplicationFactor">Replicas per partition.</param>
 internal sealed record BrokerTopic(string Name, int Partitions, int ReplicationFactor)
 {
+    /// <summary>
+    /// Most partitions of one topic (as --partitions allows): the embedded broker allocates every partition at once,
+    /// and --topic t:99999999 aborted the process in its allocator (exit code 134, a core dump).
+    /// </summary>
+    public const int MaxPartitions = 10_000;
+
     /// <summary>True for a topic of <c>--worker-topics</c>, false for one of <c>--topic</c>.</summary>
     public bool FromWorkerTopics { get; init; }
 
@@ -28,12 +34,17 @@ internal sealed record BrokerTopic(string Name, int Partitions, int ReplicationF
 
         return new BrokerTopic(
             parts[0],
-            parts.Length > 1 ? Positive(parts[1], "partitions", text) : 1,
-            parts.Length > 2 ? Positive(parts[2], "replication factor", text) : 1);
+            parts.Length > 1 ? Positive(parts[1], "partitions", text, MaxPartitions) : 1,
+            parts.Length > 2 ? Positive(parts[2], "replication factor", text, int.MaxValue) : 1);
     }
 
-    private static int Positive(string value, string what, string text) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0
-            ? number
-            : throw new UsageException($"--topic '{text}': {what} must be a positive integer, not '{value}'.");
+    private static int Positive(string value, string what, string text, int maximum)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number <= 0)
+        {
+            throw new UsageException($"--topic '{text}': {what} must be a positive integer, not '{value}'.");
+        }
+
+        return number <= maximum ? number : throw new UsageException($"--topic '{text}': {what} must be at most {maximum}, not {value}.");
+    }
 }

@@ -18,11 +18,11 @@ internal static class DetectCommand
             Description = "A CSV file with 'timestamp,value' columns, or a folder of them (e.g. NAB's data folder with category subfolders).",
             Required = true,
         };
-        var output = new Option<string>("--output", "-o")
+        var output = OptionParsers.FileNotStandardOutput(new Option<string>("--output", "-o")
         {
             Description = "For a file: the CSV to write (timestamp,value,anomaly_score). For a folder: the results root; files go to <root>/<detector>/<category>/<detector>_<name>.csv as NAB lays out results, and the detector's shipped thresholds to <root>/thresholds.json in NAB's layout.",
             Required = true,
-        };
+        });
         var detectorName = new Option<string>("--detector-name")
         {
             Description = "Detector name for NAB's results layout (folder and file prefix).",
@@ -38,7 +38,8 @@ internal static class DetectCommand
         detectorName.Validators.Add(r =>
         {
             var name = r.GetValue(detectorName);
-            if (string.IsNullOrWhiteSpace(name) || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.Contains('/', StringComparison.Ordinal))
+            // "." and ".." are names of folders already there: ".." put the results beside the results root, not in it.
+            if (string.IsNullOrWhiteSpace(name) || name is "." or ".." || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.Contains('/', StringComparison.Ordinal))
             {
                 r.AddError("--detector-name must be a plain file name (it names a folder and a file prefix).");
             }
@@ -120,6 +121,12 @@ internal static class DetectCommand
             }
 
             OutputFiles.CheckDistinct([("--output", outputPath)], [("--input", inputPath), ("--model", modelPath)]);
+            if (Directory.Exists(outputPath))
+            {
+                // The scorer's own message named neither the option nor the path: "error: it is a folder."
+                throw new IOException($"--output: cannot write '{outputPath}': it is a folder (a results root is for a folder --input; for one file give the CSV to write).");
+            }
+
             rows = Progress.Run(stderr, $"detect {Path.GetFileName(inputPath)}", new FileInfo(inputPath).Length, report =>
                 runner.ScoreFile(inputPath, outputPath, report, rejected));
             files = 1;

@@ -26,7 +26,7 @@ internal static class FitCommand
     {
         var model = CommonOptions.Model();
         var input = CommonOptions.Input("Training observations: CSV or JSON Lines, as for 'run'; each stream is one sequence.");
-        var output = CommonOptions.Output("Where to write the fitted model spec (JSON). With --method bptt the trained weights go next to it (same name, .safetensors) and the spec points at them.");
+        var output = OptionParsers.FileNotStandardOutput(CommonOptions.Output("Where to write the fitted model spec (JSON). With --method bptt the trained weights go next to it (same name, .safetensors) and the spec points at them."));
         var fit = new Option<string?>("--fit")
         {
             Description = "Comma-separated spec fields to estimate (mle, em), e.g. 'observationNoise,transitionNoise' or 'components[0].levelNoise'. Variances are fitted on a log scale. Not used by bptt, which trains every weight.",
@@ -92,9 +92,14 @@ internal static class FitCommand
             throw new FileNotFoundException(null, inputPath);
         }
 
+        // The spec's own weights are an input too: '-o dir/nar' put the trained weights in dir/nar.safetensors, over the
+        // weights of a -m dir/nar.json that names them, which then pointed at weights it never had.
+        var modelWeights = spec.Json.TryGetProperty("weights", out var weights) && weights.ValueKind == System.Text.Json.JsonValueKind.String && !string.IsNullOrWhiteSpace(weights.GetString()) && !weights.GetString()!.Contains('\0', StringComparison.Ordinal)
+            ? Path.GetFullPath(weights.GetString()!, spec.BaseDirectory ?? Directory.GetCurrentDirectory())
+            : null;
         OutputFiles.CheckDistinct(
             [("--output", outputPath), ("the weights file", method == "bptt" ? Path.ChangeExtension(outputPath, ".safetensors") : null)],
-            [("--input", inputPath), ("--model", modelPath)]);
+            [("--input", inputPath), ("--model", modelPath), ("--model weights", modelWeights)]);
         if (method == "bptt")
         {
             if (kind is not IGradientTraining trainable)

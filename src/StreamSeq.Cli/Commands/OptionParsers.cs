@@ -50,6 +50,24 @@ internal static class OptionParsers
     }
 
     /// <summary>
+    /// Refuses <c>-</c> for an output only a file can take: <c>run --output -</c> writes to standard output, and the
+    /// same value elsewhere wrote a file (plot: a folder) named '-'. A file of that name is still <c>./-</c>.
+    /// </summary>
+    public static T FileNotStandardOutput<T>(T option)
+        where T : Option
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Any(t => t.Value == "-"))
+            {
+                result.AddError($"{option.Name}: '-' (standard output) is only for run --output; give a file name here ('./-' for a file named '-').");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>
     /// A broker list <c>host:port[,host:port...]</c>: blank or in a form librdkafka cannot use (<c>kafka:notaport</c>,
     /// <c>http://kafka:9092</c>) is a usage error at once, where the client would only have reported, after its
     /// timeout, a broker that cannot be reached.

@@ -20,11 +20,11 @@ internal static class PlotCommand
         {
             Description = "The run's model spec: maps filtered and smoothed states into observation space (Kalman, EKF and UKF kinds). Without it the chart shows the one-step predictive distribution and no smoothed line.",
         };
-        var output = new Option<string>("--output", "-o")
+        var output = OptionParsers.FileNotStandardOutput(new Option<string>("--output", "-o")
         {
             Description = "A .png or .svg file (one stream, or several in a grid), or a folder (one file per stream, named after it).",
             Required = true,
-        };
+        });
         var stream = new Option<string[]>("--stream")
         {
             Description = "Plot only this stream (repeat for several). Default: every stream in the output.",
@@ -68,11 +68,13 @@ internal static class PlotCommand
         ArgumentNullException.ThrowIfNull(request);
         ObservationProjection? projection = null;
         string? modelName = null;
+        IReadOnlyList<string> modelFiles = [];
         if (request.ModelPath is not null)
         {
             var binding = ModelBindingFactory.Load(request.ModelPath, 0, 0);
             projection = ObservationProjection.For(binding.Estimator);
             modelName = binding.Name;
+            modelFiles = binding.Files;
             if (projection is null)
             {
                 stderr.WriteLine($"note: model '{binding.Name}' ({binding.Estimator.Info.Family}) has no map from states to readings: drawing the one-step predictive distribution, and no smoothed line.");
@@ -118,9 +120,10 @@ internal static class PlotCommand
             throw new UsageException($"--output '{request.OutputPath}': {(File.Exists(request.OutputPath) ? "is an existing file that" : "names a file that")} is neither .png nor .svg; give a .png or .svg file, or a folder (an existing one, or a new name without an extension) for one image per stream.");
         }
 
+        (string Option, string? Path)[] inputs = [("--input", request.InputPath), ("--observations", request.ObservationsPath), ("--model", request.ModelPath), .. modelFiles.Select(f => ("--model weights", (string?)f))];
         if (isFile)
         {
-            OutputFiles.CheckDistinct([("--output", request.OutputPath)], [("--input", request.InputPath), ("--observations", request.ObservationsPath), ("--model", request.ModelPath)]);
+            OutputFiles.CheckDistinct([("--output", request.OutputPath)], inputs);
             if (series.Count == 1 && !request.Grid)
             {
                 PlotRenderer.WriteSingle(request.OutputPath, series[0], Component(series[0], request.Component), request.Width, request.Height);
@@ -134,12 +137,12 @@ internal static class PlotCommand
         }
         else
         {
-            Directory.CreateDirectory(request.OutputPath);
+            // Every image's path is known before any is written, so none of them replaces an input that happens to
+            // lie in the folder under a stream's name (--observations out/pump-7.png, -i out/pump-7.svg).
+            var images = new List<(string Path, int Series)>();
             if (request.Grid)
             {
-                var path = Path.Combine(request.OutputPath, $"grid.{request.Format}");
-                PlotRenderer.WriteGrid(path, series, request.Component, request.Width, request.Height);
-                written.Add(path);
+                images.Add((Path.Combine(request.OutputPath, $"grid.{request.Format}"), -1));
             }
             else
             {
@@ -147,15 +150,33 @@ internal static class PlotCommand
                 for (var i = 0; i < series.Count; i++)
                 {
                     var (name, why) = names[i];
-                    var path = Path.Combine(request.OutputPath, $"{name}.{request.Format}");
                     if (why is not null)
                     {
                         stderr.WriteLine($"note: stream '{series[i].Stream}' written as {name}.{request.Format}: its id {why}.");
                     }
 
-                    PlotRenderer.WriteSingle(path, series[i], Component(series[i], request.Component), request.Width, request.Height);
-                    written.Add(path);
+                    images.Add((Path.Combine(request.OutputPath, $"{name}.{request.Format}"), i));
                 }
+            }
+
+            foreach (var (path, _) in images)
+            {
+                OutputFiles.CheckDistinct([("--output", path)], inputs);
+            }
+
+            Directory.CreateDirectory(request.OutputPath);
+            foreach (var (path, i) in images)
+            {
+                if (i < 0)
+                {
+                    PlotRenderer.WriteGrid(path, series, request.Component, request.Width, request.Height);
+                }
+                else
+                {
+                    PlotRenderer.WriteSingle(path, series[i], Component(series[i], request.Component), request.Width, request.Height);
+                }
+
+                written.Add(path);
             }
         }
 

@@ -24,8 +24,8 @@ internal static class RunCommand
         var control = new Option<string?>("--control") { Description = "Comma-separated CSV columns that are control inputs, not readings (columns named control_* always are)." };
         var onError = new Option<string>("--on-error") { Description = "What a malformed or rejected row does: 'skip' (report it with file and line, and continue) or 'fail' (stop with exit code 1 and write no output).", DefaultValueFactory = _ => "skip" };
         onError.AcceptOnlyFromAmong("skip", "fail");
-        var deadLetters = new Option<FileInfo?>("--dead-letters") { Description = "Write rejected rows with their reasons to this JSON Lines file." };
-        var parametersOut = new Option<FileInfo?>("--parameters-out") { Description = "At the end, write each stream's learned noise parameters (models with adapt) to this JSON Lines table, one row per stream; the worker (StreamSeq:Processing:ParametersFile) and --parameters-in start streams from it." };
+        var deadLetters = OptionParsers.FileNotStandardOutput(new Option<FileInfo?>("--dead-letters") { Description = "Write rejected rows with their reasons to this JSON Lines file." });
+        var parametersOut = OptionParsers.FileNotStandardOutput(new Option<FileInfo?>("--parameters-out") { Description = "At the end, write each stream's learned noise parameters (models with adapt) to this JSON Lines table, one row per stream; the worker (StreamSeq:Processing:ParametersFile) and --parameters-in start streams from it." });
         var parametersIn = new Option<FileInfo?>("--parameters-in") { Description = "Start each new stream from its row of this table (written by --parameters-out) instead of the spec's values." };
         var command = new Command("run", "Replay observations through a model: filtered estimates, smoothed states, forecasts and alerts, exactly as the worker emits them.")
         {
@@ -86,10 +86,16 @@ internal static class RunCommand
             throw new FileNotFoundException(null, request.InputPath);
         }
 
+        if (request.ControlColumns.Count > 0 && ObservationFiles.IsJsonLines(request.InputPath))
+        {
+            // Ignored before: the run went on as if the records had no control inputs.
+            throw new UsageException($"--control: names CSV columns, and {Path.GetFileName(request.InputPath)} is JSON Lines, whose records carry control inputs in their 'control' field.");
+        }
+
         var toStdout = request.OutputPath == "-";
         OutputFiles.CheckDistinct(
             [("--output", request.OutputPath), ("--dead-letters", request.DeadLetterPath), ("--parameters-out", request.ParametersOutPath)],
-            [("--input", request.InputPath), ("--model", request.ModelPath), ("--parameters-in", request.ParametersInPath)]);
+            [("--input", request.InputPath), ("--model", request.ModelPath), ("--parameters-in", request.ParametersInPath), .. binding.Files.Select(f => ("--model weights", (string?)f))]);
         if ((request.ParametersOutPath ?? request.ParametersInPath) is not null && binding.Estimator.Info.Parameters.Count == 0)
         {
             throw new UsageException($"{(request.ParametersOutPath is not null ? "--parameters-out" : "--parameters-in")}: model '{binding.Name}' learns no parameters (its spec has no adapt).");
@@ -99,8 +105,8 @@ internal static class RunCommand
         var options = new ProcessorOptions
         {
             KeepHistory = request.Smooth,
-            AllowedLateness = TimeSpan.FromMilliseconds(request.Lateness * binding.UnitMilliseconds),
-            MaxTimeSkew = request.MaxTimeSkew is { } skew ? TimeSpan.FromMilliseconds(skew * binding.UnitMilliseconds) : null,
+            AllowedLateness = Duration(request.Lateness, binding.UnitMilliseconds),
+            MaxTimeSkew = request.MaxTimeSkew is { } skew ? Duration(skew, binding.UnitMilliseconds) : null,
             StartingParameters = request.ParametersInPath is { } table ? ParameterTable.Load(table, router) : null,
         };
         using var processor = new StreamProcessor(router, options, numericTimeFormat: TimeFormat.ModelUnits);
@@ -159,6 +165,17 @@ internal static class RunCommand
 
     /// <summary>"1 stream", "6 streams": the summary counts in plain English.</summary>
     private static string Count(long n, string noun) => n.ToString(CultureInfo.InvariantCulture) + " " + (n == 1 ? noun : noun + "s");
+
+    /// <summary>
+    /// <paramref name="units"/> model time units as a <see cref="TimeSpan"/>; one longer than a TimeSpan holds (about
+    /// 29,000 years, e.g. --allowed-lateness 1e308) is <see cref="TimeSpan.MaxValue"/>, no bound in practice, where
+    /// <see cref="TimeSpan.FromMilliseconds(double)"/> threw.
+    /// </summary>
+    private static TimeSpan Duration(double units, double unitMilliseconds)
+    {
+        var milliseconds = units * unitMilliseconds;
+        return milliseconds < TimeSpan.MaxValue.TotalMilliseconds ? TimeSpan.FromMilliseconds(milliseconds) : TimeSpan.MaxValue;
+    }
 
     private static int Cap(string option, int value, int limit, TextWriter stderr)
     {

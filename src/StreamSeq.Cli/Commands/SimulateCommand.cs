@@ -20,7 +20,7 @@ internal static class SimulateCommand
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var output = new Option<FileInfo?>("--output", "-o") { Description = "Output file: .csv (one sensor kind, header stream,time,<values>) or .jsonl (input records with 'stream' and the injected 'fault'). Give this or --bootstrap-servers." };
+        var output = OptionParsers.FileNotStandardOutput(new Option<FileInfo?>("--output", "-o") { Description = "Output file: .csv (one sensor kind, header stream,time,<values>) or .jsonl (input records with 'stream' and the injected 'fault'). Give this or --bootstrap-servers." });
         var bootstrap = OptionParsers.BootstrapServers(new Option<string?>("--bootstrap-servers") { Description = "Produce live to Kafka instead of a file: broker list (host:port,...). Readings are keyed by stream id with a 'sensor-type' header, one round every --pace, timestamped from now." });
         var topic = OptionParsers.TopicNames(new Option<string>("--topic") { Description = "Kafka topic for --bootstrap-servers (the worker's StreamSeq:Kafka:InputTopic).", DefaultValueFactory = _ => DefaultTopic });
         var pace = new Option<string>("--pace") { Description = "Wall-clock time between rounds when producing to Kafka (250ms, 1s, PT1S ...).", DefaultValueFactory = _ => "1s" };
@@ -67,6 +67,7 @@ internal static class SimulateCommand
                     FaultRate = parse.GetValue(faultRate),
                     StartMilliseconds = file is null ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() : new SimulatorOptions().StartMilliseconds,
                 };
+                CheckInterval(options, parse.GetValue(interval)!, parse.GetValue(rounds));
                 if (file is null)
                 {
                     paceValue = Duration("--pace", parse.GetValue(pace)!);
@@ -103,6 +104,29 @@ internal static class SimulateCommand
         catch (StreamSeq.Estimation.Abstractions.ModelValidationException e)
         {
             throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>Rounds an endless run (--rounds 0) is checked for by <see cref="CheckInterval"/>.</summary>
+    private const int EndlessRounds = 1_000_000;
+
+    /// <summary>
+    /// Refuses an interval shorter than the millisecond readings are stamped with (every round at the same time, each
+    /// a conflicting duplicate of the last) or so long that the rounds (a million when endless), with the readings'
+    /// 10% jitter, run past the latest time a reading can carry, the end of the year 9999 (before, an interval such
+    /// as P9999Y ended simulate with an out-of-range exception reported as a bug).
+    /// </summary>
+    private static void CheckInterval(SimulatorOptions options, string text, int rounds)
+    {
+        if (options.Interval < TimeSpan.FromMilliseconds(1))
+        {
+            throw new UsageException($"--interval: must be at least 1ms (readings are stamped to the millisecond), got '{text}'.");
+        }
+
+        var count = rounds == 0 ? EndlessRounds : rounds;
+        if (options.StartMilliseconds + ((count + 0.1) * options.Interval.TotalMilliseconds) > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"--interval: {(rounds == 0 ? $"{count} rounds (--rounds 0 runs until stopped)" : $"{count} rounds")} of '{text}' run past the year 9999, the latest time a reading can carry; give a shorter --interval or fewer --rounds."));
         }
     }
 

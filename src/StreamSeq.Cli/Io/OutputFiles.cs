@@ -10,7 +10,7 @@ namespace StreamSeq.Cli.Io;
 /// </summary>
 internal static class OutputFiles
 {
-    /// <summary>Refuses an output that is one of the inputs or another output.</summary>
+    /// <summary>Refuses an output that is one of the inputs or another output (a character device excepted).</summary>
     /// <exception cref="IOException">Two of the files are the same; the message names both options.</exception>
     public static void CheckDistinct(IReadOnlyList<(string Option, string? Path)> outputs, IReadOnlyList<(string Option, string? Path)> inputs)
     {
@@ -19,7 +19,10 @@ internal static class OutputFiles
         for (var i = 0; i < outputs.Count; i++)
         {
             var (option, path) = outputs[i];
-            if (path is null or "-")
+
+            // A character device (/dev/null, the terminal) keeps no contents to overwrite: two outputs may go to
+            // /dev/null, and on a terminal /dev/stdout is the very device /dev/stdin is.
+            if (path is null or "-" || FileIdentity.IsCharacterDevice(path))
             {
                 continue;
             }

@@ -18,7 +18,7 @@ internal static class PlotRenderer
     {
         PlotFonts.EnsureInstalled();
         var plot = new Plot();
-        StreamPlotter.Draw(plot, series, component);
+        StreamPlotter.Draw(plot, series, component, dashes: !IsSvg(path));
         Save(path, width, height, canvas => plot.Render(canvas, width, height));
     }
 
@@ -33,7 +33,7 @@ internal static class PlotRenderer
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows, columns);
         for (var i = 0; i < series.Count; i++)
         {
-            StreamPlotter.Draw(multiplot.GetPlot(i), series[i], Math.Min(component, series[i].Components - 1));
+            StreamPlotter.Draw(multiplot.GetPlot(i), series[i], Math.Min(component, series[i].Components - 1), dashes: !IsSvg(path));
         }
 
         var totalWidth = width * columns;

@@ -19,7 +19,15 @@ internal static class StreamPlotter
     public static readonly Color AnomalyColor = Color.FromHex("#d62728");
 
     /// <summary>Fills <paramref name="plot"/> with the chart of component <paramref name="component"/> of <paramref name="series"/>.</summary>
-    public static void Draw(Plot plot, StreamSeries series, int component)
+    /// <param name="plot">The chart to fill.</param>
+    /// <param name="series">The stream's records.</param>
+    /// <param name="component">The observed component drawn.</param>
+    /// <param name="dashes">
+    /// Draw the forecast line dashed. Skia's SVG canvas has no dashes (path effects): it drew the line solid and wrote
+    /// "Unsupported path effect in addPaint." to stderr, without a line break, once per segment, so SVG output asks for
+    /// a solid line; the orange colour and the markers still set it apart.
+    /// </param>
+    public static void Draw(Plot plot, StreamSeries series, int component, bool dashes = true)
     {
         var x = series.TimeIsDate ? (Func<double, double>)ToOADate : t => t;
 
@@ -55,7 +63,7 @@ internal static class StreamPlotter
             Band(plot, forecast, ForecastColor.WithAlpha(0.2), "forecast 95% band");
             var line = plot.Add.Scatter(forecast.Xs, forecast.Mean, ForecastColor);
             line.LineWidth = 1.5f;
-            line.LinePattern = LinePattern.Dashed;
+            line.LinePattern = dashes ? LinePattern.Dashed : LinePattern.Solid;
             line.MarkerSize = 4;
             line.LegendText = $"forecast 1..{forecast.Xs.Length} (95%)";
         }

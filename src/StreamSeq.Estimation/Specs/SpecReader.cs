@@ -78,7 +78,14 @@ public sealed class SpecReader
     /// <summary>A required file path, resolved against <see cref="BaseDirectory"/> when relative.</summary>
     public string FilePath(string name)
     {
-        var path = ResolvePath(String(name));
+        var written = String(name);
+        if (written.Contains('\0', StringComparison.Ordinal))
+        {
+            // No file name holds one; resolving it threw an ArgumentException, reported as a bug.
+            throw Error(name, "contains a NUL character, which no file path can hold.");
+        }
+
+        var path = ResolvePath(written);
         Files.Add(path);
         return path;
     }

@@ -55,13 +55,27 @@ public static class FileIdentity
             return false;
         }
 
-        // st_mode follows st_nlink (64-bit) on x86-64 and precedes it on arm64 (the generic layout).
-        var mode = BitConverter.ToUInt32(buffer, RuntimeInformation.OSArchitecture == Architecture.X64 ? 24 : 16);
+        var mode = Mode(buffer);
         const uint typeMask = 0xF000;
         const uint regular = 0x8000;
         const uint folder = 0x4000;
         return (mode & typeMask) is not regular and not folder;
     }
+
+    /// <summary>
+    /// True when <paramref name="path"/> exists, through links, and is a character device: <c>/dev/null</c>, or a
+    /// terminal (<c>/dev/stdout</c> and <c>/dev/stdin</c> on one are the same device). Writing to one replaces no
+    /// file's contents (Linux on x86-64 and arm64; elsewhere false).
+    /// </summary>
+    public static bool IsCharacterDevice(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return TryStat(path, out var buffer) && (Mode(buffer) & 0xF000) == 0x2000;
+    }
+
+    private static uint Mode(byte[] buffer) =>
+        // st_mode follows st_nlink (64-bit) on x86-64 and precedes it on arm64 (the generic layout).
+        BitConverter.ToUInt32(buffer, RuntimeInformation.OSArchitecture == Architecture.X64 ? 24 : 16);
 
     private static bool TryDeviceAndInode(string path, out (ulong Device, ulong Inode) id)
     {

@@ -45,8 +45,12 @@ public sealed class ModelBinding
         }
 
         UnitMilliseconds = spec.TimeUnit.TotalMilliseconds;
+        Files = files;
         Fingerprint = ComputeFingerprint(spec.Json.GetRawText(), lag, files);
     }
+
+    /// <summary>The files the spec refers to (recurrent weights, ONNX graphs), as full paths.</summary>
+    public IReadOnlyList<string> Files { get; }
 
     /// <summary>The model spec.</summary>
     public ModelSpec Spec { get; }

@@ -10,7 +10,8 @@ namespace StreamSeq.Processing.Records;
 public static class CsvFiles
 {
     /// <summary>Opens a reader over decoded text; the header row is read at once.</summary>
-    /// <exception cref="FormatException">The header cannot be used (a column name appears twice); the message names the file.</exception>
+    /// <exception cref="FormatException">The header cannot be used (a column name appears twice, or it is longer than the
+    /// reader's 16 MiB limit for a row); the message names the file.</exception>
     public static SepReader Open(TextReader text, string file)
     {
         try
@@ -23,7 +24,7 @@ public static class CsvFiles
                 DisableColCountCheck = true,
             }).From(text);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidDataException)
         {
             text?.Dispose();
             throw new FormatException($"{file}:1: {e.Message}", e);

@@ -26,6 +26,8 @@ public sealed class CsvObservationReader : IDisposable
     private readonly double[] control;
     private readonly string defaultStream;
     private readonly char[] streamChars = new char[512];
+    private long nextLine = 2;
+    private bool stopped;
 
     /// <summary>Opens a reader; the header is read and checked immediately.</summary>
     /// <param name="reader">The text (decoded).</param>
@@ -63,6 +65,13 @@ public sealed class CsvObservationReader : IDisposable
         {
             this.reader.Dispose();
             throw new FormatException($"{file}:1: control column '{name}' is not in the header ({string.Join(",", names)}).");
+        }
+
+        // The stream and time columns are never values: named as control inputs, they were silently ignored.
+        foreach (var name in controlNames.Where(n => n == names[timeColumn] || (hasStream && n == names[0])))
+        {
+            this.reader.Dispose();
+            throw new FormatException($"{file}:1: control column '{name}' is the {(name == names[timeColumn] ? "time" : "stream")} column, not a control input.");
         }
 
         bool IsControl(int i) => names[i].StartsWith("control_", StringComparison.Ordinal) || controlNames.Contains(names[i], StringComparer.Ordinal);
@@ -106,14 +115,29 @@ public sealed class CsvObservationReader : IDisposable
         SepReader.Row row;
         do
         {
+            if (stopped)
+            {
+                return CsvReadStatus.End;
+            }
+
             if (!CsvFiles.MoveNext(reader, file, out var failure))
             {
-                error = failure;
-                return failure is null ? CsvReadStatus.End : CsvReadStatus.Error;
+                if (failure is null)
+                {
+                    return CsvReadStatus.End;
+                }
+
+                // The text cannot be read past this point (a row over the reader's 16 MiB limit fails again at every
+                // call, which read the same row for ever): report it once, on the line it starts, and end there.
+                stopped = true;
+                Line = nextLine;
+                error = $"{file}:{Line}{failure[file.Length..]} The rest of the file is not read.";
+                return CsvReadStatus.Error;
             }
 
             row = reader.Current;
             Line = row.LineNumberFrom;
+            nextLine = row.LineNumberToExcl;
         }
         while (CsvFiles.IsBlank(row));
 

@@ -315,4 +315,66 @@ public sealed class CliHostileInputTests : IDisposable
         Assert.Equal(CliErrors.Usage, code);
         Assert.Equal(message, errors.Split('\n')[0].TrimEnd());
     }
+
+    /// <summary>A NUL character in a spec's file path (recurrent weights) was an ArgumentException reported as a bug.</summary>
+    [Theory]
+    [InlineData("run")]
+    [InlineData("fit")]
+    public void Model_WeightsPathWithANulCharacter_NamesTheField(string command)
+    {
+        var spec = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(RepositoryFiles.Path("examples", "recurrent-nar.json")))!.AsObject();
+        spec["weights"] = "nar\u0000.safetensors";
+        var model = Write("nar.json", spec.ToJsonString());
+        var output = Path.Combine(dir, command == "run" ? "o.jsonl" : "o.json");
+        var csv = RepositoryFiles.Path("examples", "recurrent-nar.csv");
+
+        var (code, errors) = command == "run"
+            ? Invoke("run", "-m", model, "-i", csv, "-o", output)
+            : Invoke("fit", "--method", "bptt", "--epochs", "1", "-m", model, "-i", csv, "-o", output);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Equal("error: nar.json: weights: contains a NUL character, which no file path can hold.", errors.Trim());
+        Assert.False(File.Exists(output));
+    }
+
+    /// <summary>
+    /// The embedded broker allocates a topic's partitions at once: --topic t:99999999 aborted the process in its
+    /// allocator (exit code 134, a core dump). --topic now has --partitions' limit.
+    /// </summary>
+    [Fact]
+    public void Broker_TopicWithMorePartitionsThanPartitionsAllows_IsAUsageError()
+    {
+        var e = Assert.Throws<UsageException>(() => BrokerTopic.Parse("t:99999999"));
+
+        Assert.Equal("--topic 't:99999999': partitions must be at most 10000, not 99999999.", e.Message);
+        Assert.Equal(10_000, BrokerTopic.Parse("t:10000").Partitions);
+    }
+
+    /// <summary>
+    /// A CSV row or header longer than the CSV reader's 16 MiB limit: before, a row made run and fit report the same
+    /// row without end (never finishing), and a header ended run and detect with "this is a bug in streamseq".
+    /// </summary>
+    [Theory]
+    [InlineData("run", "stream,time,volume\nnile,1,1\nnile,2,{huge}\nnile,3,3\n", "big.csv:3: unparseable: cannot read the CSV: ", 0)]
+    [InlineData("fit", "stream,time,volume\nnile,1,1\nnile,2,{huge}\nnile,3,3\n", "big.csv:3: cannot read the CSV: ", 0)]
+    [InlineData("run", "stream,time,{huge}\nnile,1,1\n", "big.csv:1: ", 1)]
+    [InlineData("detect", "timestamp,value{huge}\n2020-01-01 00:00:00,1\n", "big.csv:1: ", 1)]
+    public async Task Csv_RowOverTheReadersLimit_IsReportedOnceWithItsLine(string command, string contents, string message, int exitCode)
+    {
+        var input = Write("big.csv", contents.Replace("{huge}", new string('1', 17 << 20), StringComparison.Ordinal));
+        var output = Path.Combine(dir, "out.json");
+        string[] args = command switch
+        {
+            "detect" => ["detect", "-i", input, "-o", output],
+            "fit" => ["fit", "-m", Nile, "-i", input, "-o", output, "--fit", "observationNoise"],
+            _ => ["run", "-m", Nile, "-i", input, "-o", output],
+        };
+
+        var (code, errors) = await Task.Run(() => Invoke(args)).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Contains(message, errors, StringComparison.Ordinal);
+        Assert.Single(errors.Split('\n'), l => l.Contains("cannot read", StringComparison.Ordinal) || l.Contains("16777216", StringComparison.Ordinal));
+        Assert.DoesNotContain("bug in streamseq", errors, StringComparison.Ordinal);
+        Assert.Equal(exitCode, code);
+    }
 }

@@ -83,6 +83,68 @@ public sealed class CliSafetyTests : IDisposable
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// '-' is standard output for run --output only; elsewhere it wrote a file named '-' in the current folder (plot: a
+    /// folder of that name) while the user looked for the output on the terminal.
+    /// </summary>
+    [Theory]
+    [InlineData("--output", "fit -m {model} -i {input} --fit observationNoise -o -")]
+    [InlineData("--output", "detect -i {nab} -o -")]
+    [InlineData("--output", "plot -i {records} -o -")]
+    [InlineData("--output", "generate --length 3 -o -")]
+    [InlineData("--latent-output", "generate --length 3 -o {dir}/g.csv --latent-output -")]
+    [InlineData("--output", "simulate --rounds 1 -o -")]
+    [InlineData("--dead-letters", "run -m {model} -i {input} -o - --dead-letters -")]
+    [InlineData("--parameters-out", "run -m {model} -i {input} -o {dir}/o.jsonl --parameters-out -")]
+    public void Invoke_DashForAnOutputOnlyAFileCanTake_IsAUsageErrorAndNoFileNamedDashIsWritten(string option, string commandLine)
+    {
+        var records = Path.Combine(dir, "records.jsonl");
+        File.WriteAllText(records, "{}\n");
+        var args = commandLine.Replace("{model}", Nile, StringComparison.Ordinal).Replace("{input}", RepositoryFiles.Path("examples", "nile.csv"), StringComparison.Ordinal)
+            .Replace("{nab}", RepositoryFiles.Path("examples", "nab-detector.csv"), StringComparison.Ordinal).Replace("{records}", records, StringComparison.Ordinal)
+            .Replace("{dir}", dir, StringComparison.Ordinal).Split(' ');
+
+        var (code, errors) = Invoke(args);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal($"error: {option}: '-' (standard output) is only for run --output; give a file name here ('./-' for a file named '-').", errors.Split('\n')[0]);
+        Assert.False(Path.Exists("-"));
+        Assert.Equal(["records.jsonl"], Directory.GetFiles(dir).Select(Path.GetFileName));
+    }
+
+    /// <summary>
+    /// /dev/null as two outputs was refused as "the same file", though writing to a character device overwrites
+    /// nothing (likewise /dev/stdin and /dev/stdout on a terminal, one device).
+    /// </summary>
+    [Theory]
+    [InlineData("run -m {model} -i {input} -o /dev/null --dead-letters /dev/null")]
+    [InlineData("generate --length 3 -o /dev/null --latent-output /dev/null")]
+    public void Invoke_DevNullAsTwoOutputs_IsAccepted(string commandLine)
+    {
+        var args = commandLine.Replace("{model}", Nile, StringComparison.Ordinal).Replace("{input}", RepositoryFiles.Path("examples", "nile.csv"), StringComparison.Ordinal).Split(' ');
+
+        var (code, errors) = Invoke(args);
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("error", errors, StringComparison.Ordinal);
+    }
+
+    /// <summary>A bound longer than a TimeSpan holds (about 29,000 years) was an OverflowException reported as a bug.</summary>
+    [Theory]
+    [InlineData("--allowed-lateness", "1e308")]
+    [InlineData("--max-time-skew", "1e308")]
+    [InlineData("--allowed-lateness", "1e12")]
+    public void Run_TimeBoundBeyondWhatATimeSpanHolds_IsNoBound(string option, string value)
+    {
+        var output = Path.Combine(dir, "o.jsonl");
+
+        var (code, errors) = Invoke("run", "-m", Nile, "-i", RepositoryFiles.Path("examples", "nile.csv"), "-o", output, option, value);
+
+        Assert.Equal(0, code);
+        Assert.Contains("100 observations in 1 stream -> 101 records", errors, StringComparison.Ordinal);
+        Assert.Equal(101, File.ReadAllLines(output).Length);
+    }
+
     /// <summary>The README's promise for a misspelt field (its error lists every field accepted there) holds for a
     /// required field too, and the whole line reaches the terminal: the accepted fields and what the misspelling left
     /// missing are not cut off.</summary>
@@ -159,6 +221,34 @@ public sealed class CliSafetyTests : IDisposable
         Assert.Equal(CliErrors.InvalidInput, code);
         Assert.Contains("refusing to overwrite an input", errors, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(input));
+    }
+
+    /// <summary>
+    /// Plot into a folder names each image after its stream; an input lying in that folder under such a name was
+    /// overwritten by the image (the other output checks covered only a single-file --output).
+    /// </summary>
+    [Theory]
+    [InlineData("--observations", "nile.png", "png")]
+    [InlineData("--input", "nile.svg", "svg")]
+    [InlineData("--observations", "grid.png", "png", "--grid")]
+    public void Plot_FolderOutputWhereAnImageWouldReplaceAnInput_IsRefusedAndTheInputIsUnchanged(string option, string name, string format, string? grid = null)
+    {
+        var records = Path.Combine(dir, "nile.jsonl");
+        Assert.Equal(0, Invoke("run", "-m", Nile, "-i", RepositoryFiles.Path("examples", "nile.csv"), "-o", records).Code);
+        var folder = Directory.CreateDirectory(Path.Combine(dir, "charts")).FullName;
+        var input = Path.Combine(folder, name);
+        File.Copy(option == "--input" ? records : RepositoryFiles.Path("examples", "nile.csv"), input);
+        var before = File.ReadAllBytes(input);
+        string[] args = option == "--input"
+            ? ["plot", "-i", input, "-o", folder, "--format", format]
+            : ["plot", "-i", records, "--observations", input, "-o", folder, "--format", format];
+
+        var (code, errors) = Invoke([.. args, .. grid is null ? Array.Empty<string>() : [grid]]);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Contains($"is the {option} file: refusing to overwrite an input.", errors, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(input));
+        Assert.Equal([name], Directory.GetFiles(folder).Select(Path.GetFileName));
     }
 
     [Fact]
@@ -250,6 +340,27 @@ public sealed class CliSafetyTests : IDisposable
         Assert.Equal("error: heater.csv:1: the header has 2 value columns (y, u) but model 'heater' observes 1. If some of them are control inputs, name them with --control (or start their names with control_).", plainErrors.Trim());
         Assert.Equal(0, namedCode);
         Assert.Contains("3 observations in 1 stream", namedErrors, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// --control naming the stream or time column, or given with a JSON Lines input (whose records carry a 'control'
+    /// field), was silently ignored and the run went on as if no control input had been named.
+    /// </summary>
+    [Theory]
+    [InlineData("nile.csv", "time", CliErrors.InvalidInput, "error: nile.csv:1: control column 'time' is the time column, not a control input.")]
+    [InlineData("nile.csv", "stream", CliErrors.InvalidInput, "error: nile.csv:1: control column 'stream' is the stream column, not a control input.")]
+    [InlineData("nile.jsonl", "u", CliErrors.Usage, "error: --control: names CSV columns, and nile.jsonl is JSON Lines, whose records carry control inputs in their 'control' field.")]
+    public void Run_ControlNamingTheStreamOrTimeColumnOrWithJsonLines_IsAnErrorNotIgnored(string inputName, string control, int exitCode, string message)
+    {
+        var input = Path.Combine(dir, inputName);
+        File.WriteAllText(input, inputName.EndsWith(".csv", StringComparison.Ordinal) ? "stream,time,volume\nnile,1,1120\n" : "{\"stream\":\"nile\",\"time\":1,\"values\":[1120]}\n");
+        var output = Path.Combine(dir, "o.jsonl");
+
+        var (code, errors) = Invoke("run", "-m", Nile, "-i", input, "-o", output, "--control", control);
+
+        Assert.Equal(exitCode, code);
+        Assert.Equal(message, errors.Trim());
+        Assert.False(File.Exists(output));
     }
 
     [Fact]

@@ -214,6 +214,38 @@ public sealed class DetectCommandTests : IDisposable
         Assert.Equal(System.IO.Path.Combine(dir, "results\\x1B[2J\\x0A\\u2066", "det\\x9Bx\\u202E") + Environment.NewLine, stdout.ToString());
     }
 
+    /// <summary>
+    /// The detector's name is a folder under the results root: ".." put the results beside the root (in its parent's
+    /// category folders), "." made them hidden files in the root's.
+    /// </summary>
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    public async Task Invoke_DetectorNameThatIsAFolderAlreadyThere_IsAUsageErrorAndNothingIsWritten(string name)
+    {
+        var data = ExampleDataFolder();
+        var results = System.IO.Path.Combine(dir, "out", "results");
+        var stderr = new StringWriter();
+
+        var code = await CliInvocation.RunAsync(CliCommands.Root(TextWriter.Null, stderr, () => Stream.Null), ["detect", "--input", data, "--output", results, "--detector-name", name], TextWriter.Null, stderr);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Contains("--detector-name must be a plain file name", stderr.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(System.IO.Path.Combine(dir, "out")));
+    }
+
+    [Fact]
+    public async Task Invoke_OneFileWithAFolderAsOutput_OneLineNamingTheOptionAndTheFolder()
+    {
+        var stderr = new StringWriter();
+
+        var code = await CliInvocation.RunAsync(CliCommands.Root(TextWriter.Null, stderr, () => Stream.Null), ["detect", "--input", RepositoryFiles.Path("examples", "nab-detector.csv"), "--output", dir], TextWriter.Null, stderr);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Equal($"error: --output: cannot write '{dir}': it is a folder (a results root is for a folder --input; for one file give the CSV to write).", stderr.ToString().Trim());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+    }
+
     private string ExampleDataFolder()
     {
         var data = System.IO.Path.Combine(dir, "data", "artificialX");

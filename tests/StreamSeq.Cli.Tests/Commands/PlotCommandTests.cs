@@ -85,6 +85,30 @@ public sealed class PlotCommandTests(SensorsRun run) : IDisposable
         Assert.True(new FileInfo(path).Length > 20_000);
     }
 
+    /// <summary>
+    /// Skia's SVG canvas has no dashes: the dashed forecast line made it write "Unsupported path effect in addPaint."
+    /// to the process's stderr, without line breaks, once per segment, in the middle of the command's own lines.
+    /// </summary>
+    [Fact]
+    public async Task Plot_SvgWithForecasts_StderrHoldsOnlyTheCommandsOwnLines()
+    {
+        var path = Path.Combine(dir, "forecasts.svg");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "streamseq.dll"), "plot", "-i", run.Output, "-m", SensorsRun.Model, "--stream", "temperature-0002", "-o", path })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.True(File.Exists(path));
+        Assert.Equal([$"1 stream plotted: {path}"], (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     [Fact]
     public void Execute_WithoutModel_SaysTheFilteredLineIsTheOneStepPrediction()
     {

@@ -18,6 +18,62 @@ public sealed class RecurrentCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
+    /// <summary>
+    /// Trained weights go beside --output under its name with .safetensors: '-o dir/recurrent-nar' for a -m
+    /// dir/recurrent-nar.json overwrote that model's own weights, which it then pointed at without having them.
+    /// </summary>
+    [Fact]
+    public void Fit_BpttWhoseWeightsWouldReplaceTheModelsOwn_IsRefusedAndTheModelIsUnchanged()
+    {
+        var model = System.IO.Path.Combine(dir, "recurrent-nar.json");
+        var weights = System.IO.Path.Combine(dir, "recurrent-nar.safetensors");
+        File.Copy(RepositoryFiles.Path("examples", "recurrent-nar.json"), model);
+        File.Copy(RepositoryFiles.Path("examples", "recurrent-nar.safetensors"), weights);
+        var before = File.ReadAllBytes(weights);
+        var errors = new StringWriter();
+
+        var code = CliErrors.Run(errors, "recurrent-nar.json", () => FitCommand.Execute(
+            model,
+            RepositoryFiles.Path("examples", "recurrent-nar.csv"),
+            System.IO.Path.Combine(dir, "recurrent-nar"),
+            [],
+            null,
+            500,
+            0,
+            errors,
+            new BpttOptions { Epochs = 1, Seed = 1 }));
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Equal($"error: the weights file '{weights}' is the --model weights file: refusing to overwrite an input.", errors.ToString().Trim());
+        Assert.Equal(before, File.ReadAllBytes(weights));
+        Assert.Equal(["recurrent-nar.json", "recurrent-nar.safetensors"], Directory.GetFiles(dir).Select(System.IO.Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// The weights a spec names are an input of run as much as the spec: '-o dir/nar.safetensors' (or --dead-letters)
+    /// replaced them with output records, and the model no longer loaded.
+    /// </summary>
+    [Theory]
+    [InlineData("-o")]
+    [InlineData("--dead-letters")]
+    public async Task Run_OutputThatIsTheModelsWeights_IsRefusedAndTheWeightsAreUnchanged(string option)
+    {
+        var model = System.IO.Path.Combine(dir, "recurrent-nar.json");
+        var weights = System.IO.Path.Combine(dir, "recurrent-nar.safetensors");
+        File.Copy(RepositoryFiles.Path("examples", "recurrent-nar.json"), model);
+        File.Copy(RepositoryFiles.Path("examples", "recurrent-nar.safetensors"), weights);
+        var before = File.ReadAllBytes(weights);
+        var errors = new StringWriter();
+        string[] outputs = option == "-o" ? ["-o", weights] : ["-o", System.IO.Path.Combine(dir, "o.jsonl"), option, weights];
+
+        var code = await CliInvocation.RunAsync(CliCommands.Root(TextWriter.Null, errors, () => Stream.Null), ["run", "-m", model, "-i", RepositoryFiles.Path("examples", "recurrent-nar.csv"), .. outputs], TextWriter.Null, errors);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Equal($"error: {(option == "-o" ? "--output" : option)} '{weights}' is the --model weights file: refusing to overwrite an input.", errors.ToString().Trim());
+        Assert.Equal(before, File.ReadAllBytes(weights));
+        Assert.Equal(["recurrent-nar.json", "recurrent-nar.safetensors"], Directory.GetFiles(dir).Select(System.IO.Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void Fit_BpttOnTheBundledSeries_HeldOutNllWithinTenPercentOfTheTrueProcess()
     {

@@ -119,6 +119,28 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.StartsWith(expected, errors.Split('\n')[0], StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Readings are stamped to the millisecond and carry a year of at most four digits: before, a shorter interval
+    /// stamped every round with the same time (each row a conflicting duplicate for run), and a long one (P9999Y, or
+    /// P10D for a million rounds) ended simulate with an out-of-range exception reported as a bug.
+    /// </summary>
+    [Theory]
+    [InlineData("PT0.0001S", "1", "error: --interval: must be at least 1ms (readings are stamped to the millisecond), got 'PT0.0001S'.")]
+    [InlineData("P9999Y", "3", "error: --interval: 3 rounds of 'P9999Y' run past the year 9999, the latest time a reading can carry; give a shorter --interval or fewer --rounds.")]
+    [InlineData("P10D", "1000000", "error: --interval: 1000000 rounds of 'P10D' run past the year 9999")]
+    [InlineData("P3000Y", "0", "error: --interval: 1000000 rounds (--rounds 0 runs until stopped) of 'P3000Y' run past the year 9999")]
+    public async Task Simulate_IntervalBelowAMillisecondOrRunningPastTheYear9999_IsAUsageError(string interval, string rounds, string expected)
+    {
+        var output = Path.Combine(dir, "fleet.csv");
+        string[] target = rounds == "0" ? ["--bootstrap-servers", "127.0.0.1:1"] : ["-o", output];
+
+        var (code, errors) = await Simulate([.. target, "--kinds", "temperature", "--streams", "2", "--rounds", rounds, "--interval", interval]);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.StartsWith(expected, errors.Split('\n')[0], StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+
     [Fact]
     public async Task Simulate_LiveUntilSigterm_StopsCleanlyAndSaysWhatItProduced()
     {
