@@ -25,7 +25,7 @@ public sealed class CsvObservationReader : IDisposable
     private readonly double[] values;
     private readonly double[] control;
     private readonly string defaultStream;
-    private readonly char[] streamChars = new char[512];
+    private readonly char[] streamChars = new char[InputRules.MaxStreamIdBytes];
     private long nextLine = 2;
     private bool stopped;
 
@@ -186,9 +186,9 @@ public sealed class CsvObservationReader : IDisposable
                 return CsvReadStatus.Error;
             }
 
-            if (cell.Length > streamChars.Length)
+            if (InputRules.StreamIdTooLong(cell, "column 'stream'") is { } tooLong)
             {
-                error = $"{where}: column 'stream' is longer than {streamChars.Length} characters.";
+                error = $"{where}: {tooLong}";
                 return CsvReadStatus.Error;
             }
 

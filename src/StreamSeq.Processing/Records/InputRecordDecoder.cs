@@ -18,20 +18,14 @@ namespace StreamSeq.Processing.Records;
 /// </remarks>
 public sealed class InputRecordDecoder
 {
-    /// <summary>
-    /// Longest <c>stream</c> field, in characters: as long as the longest Kafka key the worker takes as a stream id
-    /// (1,024 bytes of UTF-8, at most as many characters).
-    /// </summary>
-    private const int MaxStreamChars = 1024;
-
     private readonly double[] values;
     private readonly double[] control;
 
     /// <summary>
-    /// Room for the field as written: a JSON escape (<c>\u00e9</c>) takes up to six bytes per character, and the limit is
-    /// on the characters it stands for.
+    /// Room for the longest field as written: it has at most <see cref="InputRules.MaxStreamIdBytes"/> characters, and a
+    /// JSON escape (<c>\u00e9</c>) takes up to six bytes per character.
     /// </summary>
-    private readonly char[] streamChars = new char[6 * MaxStreamChars];
+    private readonly char[] streamChars = new char[6 * InputRules.MaxStreamIdBytes];
     private readonly char[] timeChars = new char[64];
     private readonly int maxBytes;
     private readonly TimeFormat numericTimeFormat;
@@ -177,9 +171,16 @@ public sealed class InputRecordDecoder
                         streamLength = reader.CopyString(streamChars);
                     }
 
-                    if (needed > streamChars.Length || streamLength > MaxStreamChars)
+                    if (needed > streamChars.Length)
                     {
-                        error = $"field 'stream' is longer than {MaxStreamChars} characters.";
+                        error = $"field 'stream' is longer than {InputRules.MaxStreamIdBytes} bytes in UTF-8.";
+                        reason = DeadLetterReason.TooLarge;
+                        return false;
+                    }
+
+                    if (InputRules.StreamIdTooLong(streamChars.AsSpan(0, streamLength), "field 'stream'") is { } tooLong)
+                    {
+                        error = tooLong;
                         reason = DeadLetterReason.TooLarge;
                         return false;
                     }

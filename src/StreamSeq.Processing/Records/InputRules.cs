@@ -22,6 +22,28 @@ public static class InputRules
     /// <summary>9999-12-31T23:59:59.999Z in epoch milliseconds, the latest time that can be written as a date.</summary>
     public const double MaxEpochMilliseconds = 253_402_300_799_999.0;
 
+    /// <summary>
+    /// Longest stream id, in bytes of UTF-8, whatever the input: a CSV file's <c>stream</c> column, a JSON record's
+    /// <c>stream</c> field, a Kafka key. So a file and a live stream take the same ids, and every id a file takes can
+    /// be replayed as a key.
+    /// </summary>
+    internal const int MaxStreamIdBytes = 1024;
+
+    /// <summary>
+    /// Null when <paramref name="id"/> is within <see cref="MaxStreamIdBytes"/>, else the problem, after
+    /// <paramref name="what"/> ("column 'stream'").
+    /// </summary>
+    internal static string? StreamIdTooLong(ReadOnlySpan<char> id, string what)
+    {
+        // UTF-8 never takes fewer bytes than UTF-16 characters: a short id needs no count.
+        if (id.Length <= MaxStreamIdBytes / 3)
+        {
+            return null;
+        }
+
+        return System.Text.Encoding.UTF8.GetByteCount(id) <= MaxStreamIdBytes ? null : $"{what} is longer than {MaxStreamIdBytes} bytes in UTF-8.";
+    }
+
     /// <summary>True when <paramref name="cell"/> (already trimmed) marks a missing reading: empty or <c>NaN</c>.</summary>
     public static bool IsMissing(ReadOnlySpan<char> cell) =>
         cell.IsEmpty || cell.Equals("NaN", StringComparison.OrdinalIgnoreCase);

@@ -50,6 +50,24 @@ public sealed class CsvObservationReaderTests
     }
 
     [Fact]
+    public void Read_StreamIdsUpToTheLongestKey_AreTakenAndLongerOnesNamedWithTheirLine()
+    {
+        // The worker takes keys of up to 1,024 bytes of UTF-8 as stream ids: a file must take the same ids (a replay
+        // equals the live run, and every id of a file can be replayed as a key). This reader took 512 characters.
+        var longest = new string('s', 1024);
+        var accented = new string('é', 512);
+        var tooLong = new string('s', 1025);
+        var accentedTooLong = new string('é', 513);
+
+        var rows = ReadAll($"stream,time,v\n{longest},1,1\n{accented},1,2\n{tooLong},1,3\n{accentedTooLong},1,4\n", out var errors);
+
+        Assert.Equal([longest, accented], rows.Select(r => r.Stream));
+        Assert.Equal(
+            ["f.csv:4: column 'stream' is longer than 1024 bytes in UTF-8.", "f.csv:5: column 'stream' is longer than 1024 bytes in UTF-8."],
+            errors);
+    }
+
+    [Fact]
     public void Read_QuotedFieldWithLineBreak_IsOneCellAndLinesStayRight()
     {
         var rows = ReadAll("stream,time,v\n\"room\n1\",1,2.5\n\"a,b\",2,\"3\"\nc,3,4\n", out var errors);

@@ -115,28 +115,30 @@ public sealed class InputRecordDecoderTests
     {
         // As Python's json.dumps and System.Text.Json write it by default, a 102-character id with 90 'é' is 552 bytes of
         // \u00e9 escapes: it used to be refused as 'longer than 512 characters', as was any id of 513 to 1,024
-        // characters, which the worker takes as a Kafka key.
+        // characters, which the worker takes as a Kafka key. The limit is the key's: 1,024 bytes of UTF-8, unescaped.
         var decoder = new InputRecordDecoder();
-        string[] ids = ["temperature-" + new string('é', 90), "s-" + new string('k', 1022), new string('é', 1024)];
+        string[] ids = ["temperature-" + new string('é', 90), "s-" + new string('k', 1022), new string('é', 512), string.Concat(Enumerable.Repeat("😀", 256))];
         foreach (var id in ids)
         {
             foreach (var written in (string[])[JsonSerializer.Serialize(id), $"\"{id}\""])
             {
                 var json = Encoding.UTF8.GetBytes($"{{\"stream\":{written},\"values\":[1]}}");
-                var key = Encoding.UTF8.GetByteCount(id) <= 1024 ? id : string.Empty;
-                Assert.True(decoder.TryDecode(json, key, 0, Src, out var record, out _, out var error), error);
+                Assert.True(decoder.TryDecode(json, id, 0, Src, out var record, out _, out var error), error);
+                Assert.Equal(id, record.StreamId.ToString());
+                Assert.True(decoder.TryDecode(json, string.Empty, 0, Src, out record, out _, out error), error);
                 Assert.Equal(id, record.StreamId.ToString());
             }
         }
 
-        // One character more, however written, is too large, and the message says the limit.
-        foreach (var id in (string[])[new string('k', 1025), new string('é', 1025)])
+        // One byte more, however written, is too large, and the message says the limit.
+        foreach (var id in (string[])[new string('k', 1025), new string('é', 513), new string('é', 1025)])
         {
             foreach (var written in (string[])[JsonSerializer.Serialize(id), $"\"{id}\""])
             {
                 var json = Encoding.UTF8.GetBytes($"{{\"stream\":{written},\"values\":[1]}}");
                 Assert.False(decoder.TryDecode(json, string.Empty, 0, Src, out _, out var reason, out var error));
-                Assert.Equal((DeadLetterReason.TooLarge, "field 'stream' is longer than 1024 characters."), (reason, error));
+                Assert.Equal(DeadLetterReason.TooLarge, reason);
+                Assert.Equal("field 'stream' is longer than 1024 bytes in UTF-8.", error);
             }
         }
     }
