@@ -106,11 +106,43 @@ internal sealed class KafkaTestBed : IDisposable
     /// it was back, while the worker's transactional producer had recovered). Without idempotence, one request at a
     /// time and acks from all replicas keep the order per partition; a request whose acknowledgement the outage lost is
     /// sent again right after itself, and when it holds one reading per stream (small requests at a modest rate) the
-    /// worker sees exact repeats of those streams' last readings, which it drops and counts as duplicates.
+    /// worker sees exact repeats of those streams' last readings, which it drops and counts as duplicates. Such a
+    /// producer that still has records unacknowledged when it gives up is replaced once by a new one that sends them
+    /// again.
     /// </param>
     public void Produce(IReadOnlyList<(string Stream, string Value)> records, double perSecond = double.PositiveInfinity, Headers? headers = null, int? partition = null, bool idempotent = true)
     {
         var target = new TopicPartition(Options.InputTopic, partition is int p ? new Partition(p) : Partition.Any);
+        var all = Enumerable.Range(0, records.Count).ToList();
+        var (left, failed, firstFailure) = ProduceOnce(records, all, target, perSecond, headers, idempotent);
+        if (left.Count > 0 && failed == 0 && !idempotent)
+        {
+            // The outage's producer: librdkafka's client has been seen, rarely, never to deliver again after the embedded
+            // broker came back (8,399 of 10,000 records unacknowledged 47 s later, idempotent or not), while the worker's
+            // clients recovered. The input is the test's, not the worker's: a new client sends the records the old one
+            // never had acknowledged, in their order. A record written whose acknowledgement was lost reaches the worker
+            // twice as an exact repeat, which it drops as a duplicate (see the parameter).
+            TestLog.Write("input-producer", $"{left.Count} records unacknowledged: sending them again with a new client");
+            (left, failed, firstFailure) = ProduceOnce(records, left, target, double.PositiveInfinity, headers, idempotent);
+        }
+
+        if (left.Count > 0 || failed > 0)
+        {
+            throw new TimeoutException(
+                $"the test's input producer did not deliver all {records.Count} records: {left.Count} still unacknowledged {ProduceFlushTimeout.TotalSeconds:0} s after the last one was produced, {failed} failed" +
+                (firstFailure is { } f ? $" (first: {f.Error.Code} {f.Error.Reason})" : string.Empty) +
+                "; the input never reached the broker, so its outputs cannot appear (set STREAMSEQ_TEST_LOG and STREAMSEQ_TEST_KAFKA_DEBUG=broker,eos,topic,metadata to see why)");
+        }
+    }
+
+    /// <summary>
+    /// Produces <paramref name="records"/>[<paramref name="indices"/>] with one client and waits up to
+    /// <see cref="ProduceFlushTimeout"/> for their acknowledgements; returns the indices never acknowledged (in order)
+    /// and how many deliveries failed.
+    /// </summary>
+    private (List<int> Unacknowledged, int Failed, DeliveryReport<string, string>? FirstFailure) ProduceOnce(
+        IReadOnlyList<(string Stream, string Value)> records, IReadOnlyList<int> indices, TopicPartition target, double perSecond, Headers? headers, bool idempotent)
+    {
         var config = new ProducerConfig { BootstrapServers = Cluster.BootstrapServers, EnableIdempotence = idempotent, LingerMs = 5 };
         if (!idempotent)
         {
@@ -129,18 +161,24 @@ internal sealed class KafkaTestBed : IDisposable
             .Build();
         var clock = Stopwatch.StartNew();
         var failed = 0;
+        var acknowledged = new bool[records.Count];
         DeliveryReport<string, string>? firstFailure = null;
-        void Delivered(DeliveryReport<string, string> report)
+        for (var n = 0; n < indices.Count; n++)
         {
-            if (report.Error.IsError && Interlocked.Increment(ref failed) == 1)
-            {
-                firstFailure = report;
-            }
-        }
-
-        for (var i = 0; i < records.Count; i++)
-        {
+            var i = indices[n];
             var message = new Message<string, string> { Key = records[i].Stream, Value = records[i].Value, Headers = headers };
+            void Delivered(DeliveryReport<string, string> report)
+            {
+                if (!report.Error.IsError)
+                {
+                    Volatile.Write(ref acknowledged[i], true);
+                }
+                else if (Interlocked.Increment(ref failed) == 1)
+                {
+                    firstFailure = report;
+                }
+            }
+
             while (true)
             {
                 try
@@ -154,22 +192,16 @@ internal sealed class KafkaTestBed : IDisposable
                 }
             }
 
-            if (double.IsFinite(perSecond) && i % 100 == 0)
+            if (double.IsFinite(perSecond) && n % 100 == 0)
             {
-                SleepUntilDue(clock, i, perSecond);
+                SleepUntilDue(clock, n, perSecond);
             }
         }
 
         var flushing = Stopwatch.StartNew();
         var left = producer.Flush(ProduceFlushTimeout);
-        TestLog.Write("input-producer", $"produced {records.Count} records in {clock.Elapsed.TotalSeconds:0.0} s; flush took {flushing.Elapsed.TotalSeconds:0.0} s, {left} left undelivered, {failed} failed");
-        if (left > 0 || failed > 0)
-        {
-            throw new TimeoutException(
-                $"the test's input producer did not deliver all {records.Count} records: {left} still unacknowledged {ProduceFlushTimeout.TotalSeconds:0} s after the last one was produced, {failed} failed" +
-                (firstFailure is { } f ? $" (first: {f.Error.Code} {f.Error.Reason})" : string.Empty) +
-                "; the input never reached the broker, so its outputs cannot appear (set STREAMSEQ_TEST_LOG and STREAMSEQ_TEST_KAFKA_DEBUG=broker,eos,topic,metadata to see why)");
-        }
+        TestLog.Write("input-producer", $"produced {indices.Count} records in {clock.Elapsed.TotalSeconds:0.0} s; flush took {flushing.Elapsed.TotalSeconds:0.0} s, {left} left undelivered, {failed} failed");
+        return ([.. indices.Where(i => !Volatile.Read(ref acknowledged[i]))], failed, firstFailure);
     }
 
     /// <summary>
