@@ -46,7 +46,7 @@ internal static class OutputFiles
     }
 
     /// <summary>Opens a temporary file beside <paramref name="path"/>, or says in one line why it cannot be written.</summary>
-    /// <exception cref="IOException">The output cannot be written; the message names the option.</exception>
+    /// <exception cref="OutputFileException">The output cannot be written; the message names the option and the path.</exception>
     public static AtomicFile Open(string option, string path)
     {
         if (string.IsNullOrWhiteSpace(path))
@@ -54,18 +54,9 @@ internal static class OutputFiles
             throw new UsageException($"{option}: the path is blank.");
         }
 
-        try
-        {
-            return AtomicFile.Create(path);
-        }
-        catch (UnauthorizedAccessException)
-        {
-            throw new IOException($"{option}: cannot write '{path}': permission denied.");
-        }
-        catch (IOException e)
-        {
-            throw new IOException($"{option}: cannot write '{path}': {e.Message}");
-        }
+        // Every failure, at open, while writing (a full disk) or at the rename, names the option and this path, not
+        // the temporary file beside it.
+        return AtomicFile.Create(path, option);
     }
 
     /// <summary>Writes a whole text file atomically.</summary>
