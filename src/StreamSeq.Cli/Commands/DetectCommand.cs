@@ -100,7 +100,7 @@ internal static class DetectCommand
             var thresholdsPath = Path.Combine(outputPath, NabThresholdsFile.FileName);
             if (failures > 0)
             {
-                stderr.WriteLine($"No thresholds written: {failures} file(s) not scored, so the results are not a complete set.");
+                stderr.WriteLine($"No thresholds written: {Counted.Of(failures, "file")} not scored, so the results are not a complete set.");
             }
             else if (runner.Thresholds.Count > 0)
             {
@@ -157,7 +157,7 @@ internal static class DetectCommand
         var seconds = watch.Elapsed.TotalSeconds;
         stderr.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"{rows} rows in {files} file(s) scored by '{runner.Spec.Name}' ({runner.Estimator.Info.Family}) in {seconds:F2} s ({rows / Math.Max(seconds, 1e-9):F0} rows/s); {reporter.Count} rows rejected{(failures > 0 ? $", {failures} file(s) not scored" : string.Empty)}."));
+            $"{Counted.Of(rows, "row")} in {Counted.Of(files, "file")} scored by '{runner.Spec.Name}' ({runner.Estimator.Info.Family}) in {seconds:F2} s ({rows / Math.Max(seconds, 1e-9):F0} rows/s); {Counted.Of(reporter.Count, "row")} rejected{(failures > 0 ? $", {Counted.Of(failures, "file")} not scored" : string.Empty)}."));
         if (failures > 0)
         {
             return CliErrors.InvalidInput;

@@ -107,7 +107,7 @@ internal static class PlotCommand
             var (skipped, first) = PlotDataReader.ReadObservations(request.ObservationsPath, series);
             if (skipped > 0)
             {
-                stderr.WriteLine($"note: {skipped} malformed observation rows skipped (first: {first}).");
+                stderr.WriteLine($"note: {Counted.Of(skipped, "malformed observation row")} skipped (first: {first}).");
             }
         }
 
@@ -180,7 +180,7 @@ internal static class PlotCommand
             }
         }
 
-        stderr.WriteLine($"{series.Count} stream{(series.Count == 1 ? string.Empty : "s")} plotted: {string.Join(", ", written)}");
+        stderr.WriteLine($"{Counted.Of(series.Count, "stream")} plotted: {string.Join(", ", written)}");
         return 0;
     }
 

@@ -130,7 +130,7 @@ internal static class RunCommand
         sink.Dispose();
         var summary = string.Create(
             CultureInfo.InvariantCulture,
-            $"{Count(processor.Steps, "observation")} in {Count(store.LiveCount, "stream")} -> {Count(sink.Written, "record")} ({string.Join(", ", sink.ByKind.OrderBy(k => k.Key).Select(k => $"{k.Value} {k.Key.ToString().ToLowerInvariant()}"))}); {Count(processor.Duplicates, "duplicate")} dropped, {Count(sink.Rejected, "row")} rejected.");
+            $"{Counted.Of(processor.Steps, "observation")} in {Counted.Of(store.LiveCount, "stream")} -> {Counted.Of(sink.Written, "record")} ({string.Join(", ", sink.ByKind.OrderBy(k => k.Key).Select(k => $"{k.Value} {k.Key.ToString().ToLowerInvariant()}"))}); {Counted.Of(processor.Duplicates, "duplicate")} dropped, {Counted.Of(sink.Rejected, "row")} rejected.");
         stderr.WriteLine(summary);
 
         // The dead letters explain a failed run, so they are kept whenever the input was read; the output only on success.
@@ -152,19 +152,16 @@ internal static class RunCommand
         {
             var rows = ParameterTable.Write(parametersFile.Stream, store.Streams);
             parametersFile.Commit();
-            stderr.WriteLine($"learned parameters of {rows} stream{(rows == 1 ? string.Empty : "s")} -> {request.ParametersOutPath}");
+            stderr.WriteLine($"learned parameters of {Counted.Of(rows, "stream")} -> {request.ParametersOutPath}");
         }
 
         if (lag > 0 && processor.Steps > 0 && store.Streams.All(s => s.Steps <= lag))
         {
-            stderr.WriteLine($"note: no stream has more than --lag {lag} observations, so no fixed-lag smoothed records were written; --smooth smooths whole streams.");
+            stderr.WriteLine($"note: no stream has more than {Counted.Of(lag, "observation")} (--lag {lag}), so no fixed-lag smoothed records were written; --smooth smooths whole streams.");
         }
 
         return 0;
     }
-
-    /// <summary>"1 stream", "6 streams": the summary counts in plain English.</summary>
-    private static string Count(long n, string noun) => n.ToString(CultureInfo.InvariantCulture) + " " + (n == 1 ? noun : noun + "s");
 
     /// <summary>
     /// <paramref name="units"/> model time units as a <see cref="TimeSpan"/>; one longer than a TimeSpan holds (about
