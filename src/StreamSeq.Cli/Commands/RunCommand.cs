@@ -128,9 +128,11 @@ internal static class RunCommand
         }
 
         sink.Dispose();
+        // The records by kind, "(100 filtered, 1 anomaly)"; nothing when no record was written.
+        var kinds = sink.ByKind.Count == 0 ? string.Empty : $" ({string.Join(", ", sink.ByKind.OrderBy(k => k.Key).Select(k => string.Create(CultureInfo.InvariantCulture, $"{k.Value} {k.Key.ToString().ToLowerInvariant()}")))})";
         var summary = string.Create(
             CultureInfo.InvariantCulture,
-            $"{Counted.Of(processor.Steps, "observation")} in {Counted.Of(store.LiveCount, "stream")} -> {Counted.Of(sink.Written, "record")} ({string.Join(", ", sink.ByKind.OrderBy(k => k.Key).Select(k => $"{k.Value} {k.Key.ToString().ToLowerInvariant()}"))}); {Counted.Of(processor.Duplicates, "duplicate")} dropped, {Counted.Of(sink.Rejected, "row")} rejected.");
+            $"{Counted.Of(processor.Steps, "observation")} in {Counted.Of(store.LiveCount, "stream")} -> {Counted.Of(sink.Written, "record")}{kinds}; {Counted.Of(processor.Duplicates, "duplicate")} dropped, {Counted.Of(sink.Rejected, "row")} rejected.");
         stderr.WriteLine(summary);
 
         // The dead letters explain a failed run, so they are kept whenever the input was read; the output only on success.
