@@ -16,8 +16,8 @@ internal static class RunCommand
         var model = CommonOptions.Model();
         var input = CommonOptions.Input("Observations: CSV (header stream,time,<values...>) or JSON Lines (input records with a 'stream' field).");
         var output = CommonOptions.Output("Where to write the output records (JSON Lines); '-' for standard output. Written only if the run succeeds.");
-        var lag = OptionParsers.WholeNumber("--lag", $"Also emit a 'smoothed' record for step t-L after each observation (fixed-lag smoothing; at most {ProcessorOptions.MaxLag}, as in the worker).", 0, 0);
-        var horizon = OptionParsers.WholeNumber("--horizon", $"Also emit 'forecast' records for horizons 1..K after each observation (at most {ProcessorOptions.MaxHorizon}, as in the worker).", 0, 0);
+        var lag = OptionParsers.WholeNumber("--lag", $"Also emit a 'smoothed' record for step t-L after each observation (fixed-lag smoothing; at most {ProcessorOptions.MaxLag}, as in the worker).", 0, 0, workerLimit: ProcessorOptions.MaxLag);
+        var horizon = OptionParsers.WholeNumber("--horizon", $"Also emit 'forecast' records for horizons 1..K after each observation (at most {ProcessorOptions.MaxHorizon}, as in the worker).", 0, 0, workerLimit: ProcessorOptions.MaxHorizon);
         var smooth = new Option<bool>("--smooth") { Description = "At the end, emit fixed-interval (RTS) smoothed records for every step of every stream." };
         var lateness = OptionParsers.FiniteNumber("--allowed-lateness", "Re-order records arriving up to this many model time units late (default 0: out-of-order rows are rejected).", 0, 0);
         var skew = OptionParsers.OptionalFiniteNumber("--max-time-skew", "Reject a row whose time is more than this many model time units ahead of its stream's newest time (too-far-ahead), so one far-future row cannot make every later row too late. Default: no bound.", 0);
