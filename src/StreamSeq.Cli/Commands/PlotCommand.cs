@@ -174,7 +174,7 @@ internal static class PlotCommand
                 OutputFiles.CheckDistinct([("--output", path)], inputs);
             }
 
-            Directory.CreateDirectory(request.OutputPath);
+            OutputFiles.CreateFolder("--output", request.OutputPath);
             foreach (var (path, i) in images)
             {
                 if (i < 0)

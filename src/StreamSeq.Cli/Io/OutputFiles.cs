@@ -59,6 +59,20 @@ internal static class OutputFiles
         return AtomicFile.Create(path, option);
     }
 
+    /// <summary>Creates the folder <paramref name="path"/> (and its parents) for outputs, or says in one line why it cannot.</summary>
+    /// <exception cref="OutputFileException">The folder cannot be created (a read-only or full file system); the message names the option and the path.</exception>
+    public static void CreateFolder(string option, string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw OutputFileException.For(path, e, option);
+        }
+    }
+
     /// <summary>Writes a whole text file atomically.</summary>
     public static void WriteAllText(string option, string path, string contents)
     {

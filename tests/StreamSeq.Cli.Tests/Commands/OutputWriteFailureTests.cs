@@ -111,6 +111,42 @@ public sealed class OutputWriteFailureTests : IDisposable
         Assert.Equal(string.Empty, left);
     }
 
+    [SkippableFact]
+    public void Plot_FolderInAReadOnlyFolder_NamesTheOptionAndTheFolder()
+    {
+        var records = RunOutput();
+        var charts = Path.Combine(Mount, "charts");
+
+        var (code, stdout, errors, _) = RunOnMount("ro", "plot", "-i", records, "-m", RepositoryFiles.Path("examples", "nile.json"), "-o", charts);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Equal($"error: --output: cannot write '{charts}': read-only file system.", errors.Trim());
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [SkippableTheory]
+    [InlineData("p.png")]
+    [InlineData("p.svg")]
+    public void Plot_ImageOnAFullDisk_NamesTheOptionAndThePath(string name)
+    {
+        var records = RunOutput();
+        var image = Path.Combine(Mount, name);
+
+        var (code, _, errors, left) = RunOnMount("size=4k", "plot", "-i", records, "-m", RepositoryFiles.Path("examples", "nile.json"), "-o", image);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Equal($"error: --output: cannot write '{image}': no space left on device.", errors.Trim());
+        Assert.Equal(string.Empty, left);
+    }
+
+    /// <summary>The output records of run on the Nile example, for plot.</summary>
+    private string RunOutput()
+    {
+        var records = Path.Combine(dir, "nile.jsonl");
+        Assert.Equal(0, RunCommand.Execute(RepositoryFiles.Path("examples", "nile.json"), RepositoryFiles.Path("examples", "nile.csv"), records, 0, 0, false, 0, false, null, TextWriter.Null, TextWriter.Null));
+        return records;
+    }
+
     /// <summary>
     /// Runs streamseq with a tmpfs mounted (with <paramref name="options"/>) on <see cref="Mount"/>; returns its exit
     /// code, stdout, stderr and the files (temporary ones, *.tmp) left on the mount after it exited.
