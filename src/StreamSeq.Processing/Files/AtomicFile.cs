@@ -18,11 +18,10 @@ public sealed class AtomicFile : IDisposable
 {
     private readonly FileStream stream;
     private readonly bool inPlace;
-    private bool committed;
-    private bool disposed;
-
     private readonly string given;
     private readonly string? label;
+    private bool committed;
+    private bool disposed;
 
     private AtomicFile(string path, string temporaryPath, FileStream stream, bool inPlace, string given, string? label)
     {
