@@ -90,27 +90,41 @@ internal static class DetectCommand
                 runner.ScoreFolder(inputPath, outputPath, detectorName, parallelism, report, rejected));
             foreach (var failed in scored.Where(f => f.Error is not null))
             {
-                CliErrors.Report(stderr, $"{failed.Error} ({failed.RelativePath} not scored)");
+                // A results file that cannot be written (a read-only or full results folder) is the --output's fault.
+                CliErrors.Report(stderr, $"{(failed.WriteFailed ? "--output: " : string.Empty)}{failed.Error} ({failed.RelativePath} not scored)");
                 failures++;
             }
 
             rows = scored.Sum(f => f.Rows);
             files = scored.Count - failures;
-            // The path for a script to pick up, one line: a control or bidirectional character in it shows escaped, as on stderr.
-            stdout.WriteLine(TerminalText.Escape(Path.GetFullPath(Path.Combine(outputPath, detectorName))));
             var thresholdsPath = Path.Combine(outputPath, NabThresholdsFile.FileName);
             if (failures > 0)
             {
-                stderr.WriteLine($"No thresholds written: {failures} file(s) not scored, so the results are not a complete set.");
+                stderr.WriteLine($"No thresholds written: {Counted.Of(failures, "file")} not scored, so the results are not a complete set.");
             }
             else if (runner.Thresholds.Count > 0)
             {
-                NabThresholdsFile.Write(thresholdsPath, detectorName, runner.Thresholds);
+                try
+                {
+                    NabThresholdsFile.Write(thresholdsPath, detectorName, runner.Thresholds);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw OutputFileException.For(thresholdsPath, e, "--output");
+                }
+
                 stderr.WriteLine($"Thresholds for '{detectorName}' written to {Path.GetFullPath(thresholdsPath)}.");
             }
             else
             {
                 stderr.WriteLine($"No thresholds written: model '{runner.Spec.Name}' changes the detector's settings and gives no 'thresholds' for them.");
+            }
+
+            // The path for a script to pick up, one line, only when every file was scored (the exit code is 1
+            // otherwise): a control or bidirectional character in it shows escaped, as on stderr.
+            if (failures == 0)
+            {
+                stdout.WriteLine(TerminalText.Escape(Path.GetFullPath(Path.Combine(outputPath, detectorName))));
             }
         }
         else
@@ -127,8 +141,15 @@ internal static class DetectCommand
                 throw new IOException($"--output: cannot write '{outputPath}': it is a folder (a results root is for a folder --input; for one file give the CSV to write).");
             }
 
-            rows = Progress.Run(stderr, $"detect {Path.GetFileName(inputPath)}", new FileInfo(inputPath).Length, report =>
-                runner.ScoreFile(inputPath, outputPath, report, rejected));
+            try
+            {
+                rows = Progress.Run(stderr, $"detect {Path.GetFileName(inputPath)}", new FileInfo(inputPath).Length, report =>
+                    runner.ScoreFile(inputPath, outputPath, report, rejected));
+            }
+            catch (OutputFileException e) when (e.Label is null)
+            {
+                throw new OutputFileException(e.Path, e.Reason, e, "--output");
+            }
             files = 1;
             stdout.WriteLine(TerminalText.Escape(Path.GetFullPath(outputPath)));
         }
@@ -136,7 +157,7 @@ internal static class DetectCommand
         var seconds = watch.Elapsed.TotalSeconds;
         stderr.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"{rows} rows in {files} file(s) scored by '{runner.Spec.Name}' ({runner.Estimator.Info.Family}) in {seconds:F2} s ({rows / Math.Max(seconds, 1e-9):F0} rows/s); {reporter.Count} rows rejected{(failures > 0 ? $", {failures} file(s) not scored" : string.Empty)}."));
+            $"{Counted.Of(rows, "row")} in {Counted.Of(files, "file")} scored by '{runner.Spec.Name}' ({runner.Estimator.Info.Family}) in {seconds:F2} s ({rows / Math.Max(seconds, 1e-9):F0} rows/s); {Counted.Of(reporter.Count, "row")} rejected{(failures > 0 ? $", {Counted.Of(failures, "file")} not scored" : string.Empty)}."));
         if (failures > 0)
         {
             return CliErrors.InvalidInput;

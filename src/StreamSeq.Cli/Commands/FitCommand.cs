@@ -169,7 +169,7 @@ internal static class FitCommand
             ["warnings"] = new JsonArray([.. (diagnostics?.Warnings ?? []).Select(w => (JsonNode)w)]),
         };
         OutputFiles.WriteAllText("--output", outputPath, fitted.ToJsonString(Indented) + "\n");
-        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted {string.Join(", ", parameters)} of '{spec.Name}' by {result.Method}: log-likelihood {result.LogLikelihood:R} after {result.Iterations} iterations{(converged ? string.Empty : " (not converged to an identified maximum)")}; wrote {outputPath}"));
+        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted {string.Join(", ", parameters)} of '{spec.Name}' by {result.Method}: log-likelihood {result.LogLikelihood:R} after {Counted.Of(result.Iterations, "iteration")}{(converged ? string.Empty : " (not converged to an identified maximum)")}; wrote {outputPath}"));
         foreach (var warning in diagnostics?.Warnings ?? [])
         {
             stderr.WriteLine($"warning: {warning}");
@@ -262,7 +262,7 @@ internal static class FitCommand
         OutputFiles.WriteAllText("--output", outputPath, fitted.ToJsonString(Indented) + "\n");
         stderr.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"trained '{spec.Name}' by bptt: {result.Epochs} epochs (kept epoch {result.BestEpoch}), NLL per observation {result.TrainingNll:F4} (training), {result.ValidationNll:F4} (validation); wrote {outputPath} and {weightsPath}"));
+            $"trained '{spec.Name}' by bptt: {Counted.Of(result.Epochs, "epoch")} (kept epoch {result.BestEpoch}), NLL per observation {result.TrainingNll:F4} (training), {result.ValidationNll:F4} (validation); wrote {outputPath} and {weightsPath}"));
         return 0;
     }
 

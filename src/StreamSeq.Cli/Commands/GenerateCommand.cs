@@ -78,7 +78,7 @@ internal static class GenerateCommand
             Write("--latent-output", latentPath, stream, latent);
         }
 
-        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {length} steps of nonlinear-ar (seed {seed}, sensor noise variance {sensorNoise}) to {outputPath}"));
+        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {Counted.Of(length, "step")} of nonlinear-ar (seed {seed}, sensor noise variance {sensorNoise}) to {outputPath}"));
         return 0;
     }
 

@@ -10,7 +10,16 @@ namespace StreamSeq.Cli.Commands;
 internal static class OptionParsers
 {
     /// <summary>A whole number from <paramref name="minimum"/> to <paramref name="maximum"/>.</summary>
-    public static Option<int> WholeNumber(string name, string description, int defaultValue, int minimum, int maximum = int.MaxValue)
+    /// <param name="name">The option.</param>
+    /// <param name="description">Its help.</param>
+    /// <param name="defaultValue">Its value when absent.</param>
+    /// <param name="minimum">The smallest value.</param>
+    /// <param name="maximum">The largest value.</param>
+    /// <param name="workerLimit">
+    /// The limit the help states for an option the command caps (with a note) rather than refuses: a number too large
+    /// for a whole number at all is refused naming this limit, not the largest whole number.
+    /// </param>
+    public static Option<int> WholeNumber(string name, string description, int defaultValue, int minimum, int maximum = int.MaxValue, int? workerLimit = null)
     {
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.CustomParser = result =>
@@ -19,8 +28,12 @@ internal static class OptionParsers
             if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
             {
                 // A whole number too large for the option is out of its range, not "not a whole number".
-                var tooLarge = System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _);
-                result.AddError(tooLarge ? $"{name}: must be between {minimum} and {maximum}, got {text}." : $"{name}: '{text}' is not a whole number.");
+                var isNumber = System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big);
+                result.AddError(
+                    !isNumber ? $"{name}: '{text}' is not a whole number."
+                    : big < minimum ? $"{name}: must be at least {minimum}, got {text}."
+                    : workerLimit is { } limit ? $"{name}: {text} is above the limit of {limit} (the worker's)."
+                    : $"{name}: must be between {minimum} and {maximum}, got {text}.");
                 return defaultValue;
             }
 

@@ -107,7 +107,7 @@ internal static class PlotCommand
             var (skipped, first) = PlotDataReader.ReadObservations(request.ObservationsPath, series);
             if (skipped > 0)
             {
-                stderr.WriteLine($"note: {skipped} malformed observation rows skipped (first: {first}).");
+                stderr.WriteLine($"note: {Counted.Of(skipped, "malformed observation row")} skipped (first: {first}).");
             }
         }
 
@@ -118,6 +118,16 @@ internal static class PlotCommand
             // An existing file, or a new name with another extension (p.gif, out.csv), is not a folder the user meant
             // to create: say so instead of making a folder of that name (or failing on the file as "already exists").
             throw new UsageException($"--output '{request.OutputPath}': {(File.Exists(request.OutputPath) ? "is an existing file that" : "names a file that")} is neither .png nor .svg; give a .png or .svg file, or a folder (an existing one, or a new name without an extension) for one image per stream.");
+        }
+
+        // Each stream drawn alone must have the component, checked before any image is written. A grid draws each
+        // stream's last component when it has fewer.
+        if (!request.Grid && (!isFile || series.Count == 1))
+        {
+            foreach (var one in series)
+            {
+                Component(one, request.Component);
+            }
         }
 
         (string Option, string? Path)[] inputs = [("--input", request.InputPath), ("--observations", request.ObservationsPath), ("--model", request.ModelPath), .. modelFiles.Select(f => ("--model weights", (string?)f))];
@@ -164,7 +174,7 @@ internal static class PlotCommand
                 OutputFiles.CheckDistinct([("--output", path)], inputs);
             }
 
-            Directory.CreateDirectory(request.OutputPath);
+            OutputFiles.CreateFolder("--output", request.OutputPath);
             foreach (var (path, i) in images)
             {
                 if (i < 0)
@@ -180,18 +190,21 @@ internal static class PlotCommand
             }
         }
 
-        stderr.WriteLine($"{series.Count} stream{(series.Count == 1 ? string.Empty : "s")} plotted: {string.Join(", ", written)}");
+        stderr.WriteLine($"{Counted.Of(series.Count, "stream")} plotted: {string.Join(", ", written)}");
         return 0;
     }
 
     /// <summary>The file name (without extension) for a stream's image in a folder: <see cref="StreamFileNames.For"/>.</summary>
     public static string FileName(string stream) => StreamFileNames.For(stream, out _);
 
+    /// <summary>The component to draw of a stream in an image of its own: one it does not have is a bad option value.</summary>
+    /// <exception cref="UsageException">The stream has no such component.</exception>
     private static int Component(StreamSeries series, int requested)
     {
         if (requested >= series.Components)
         {
-            throw new FormatException($"--component {requested}: stream '{series.Stream}' has {series.Components} component{(series.Components == 1 ? string.Empty : "s")} (0..{series.Components - 1}).");
+            var range = series.Components == 1 ? "must be 0" : $"must be between 0 and {series.Components - 1}";
+            throw new UsageException($"--component: {range}, got {requested}: stream '{series.Stream}' has {Counted.Of(series.Components, "component")}.");
         }
 
         return requested;

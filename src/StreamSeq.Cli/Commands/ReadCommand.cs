@@ -116,20 +116,20 @@ internal static class ReadCommand
         var notes = new List<string>();
         if (result.Uncommitted > 0)
         {
-            notes.Add($"{result.Uncommitted} records of transactions not committed by the end left out");
+            notes.Add($"{Counted.Of(result.Uncommitted, "record")} of transactions not committed by the end left out");
         }
 
         if (result.Dropped > 0)
         {
-            notes.Add($"{result.Dropped} records of aborted transactions left out");
+            notes.Add($"{Counted.Of(result.Dropped, "record")} of aborted transactions left out");
         }
 
         if (lines.Skipped > 0)
         {
-            notes.Add($"{lines.Skipped} records without a key or a JSON object value skipped (--format input)");
+            notes.Add($"{Counted.Of(lines.Skipped, "record")} without a key or a JSON object value skipped (--format input)");
         }
 
-        stderr.WriteLine($"read {result.Records - lines.Skipped} records from {options.Topic}{(notes.Count == 0 ? string.Empty : "; " + string.Join("; ", notes))}");
+        stderr.WriteLine($"read {Counted.Of(result.Records - lines.Skipped, "record")} from {options.Topic}{(notes.Count == 0 ? string.Empty : "; " + string.Join("; ", notes))}");
         return 0;
     }
 }

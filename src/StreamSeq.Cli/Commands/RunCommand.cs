@@ -16,8 +16,8 @@ internal static class RunCommand
         var model = CommonOptions.Model();
         var input = CommonOptions.Input("Observations: CSV (header stream,time,<values...>) or JSON Lines (input records with a 'stream' field).");
         var output = CommonOptions.Output("Where to write the output records (JSON Lines); '-' for standard output. Written only if the run succeeds.");
-        var lag = OptionParsers.WholeNumber("--lag", $"Also emit a 'smoothed' record for step t-L after each observation (fixed-lag smoothing; at most {ProcessorOptions.MaxLag}, as in the worker).", 0, 0);
-        var horizon = OptionParsers.WholeNumber("--horizon", $"Also emit 'forecast' records for horizons 1..K after each observation (at most {ProcessorOptions.MaxHorizon}, as in the worker).", 0, 0);
+        var lag = OptionParsers.WholeNumber("--lag", $"Also emit a 'smoothed' record for step t-L after each observation (fixed-lag smoothing; at most {ProcessorOptions.MaxLag}, as in the worker).", 0, 0, workerLimit: ProcessorOptions.MaxLag);
+        var horizon = OptionParsers.WholeNumber("--horizon", $"Also emit 'forecast' records for horizons 1..K after each observation (at most {ProcessorOptions.MaxHorizon}, as in the worker).", 0, 0, workerLimit: ProcessorOptions.MaxHorizon);
         var smooth = new Option<bool>("--smooth") { Description = "At the end, emit fixed-interval (RTS) smoothed records for every step of every stream." };
         var lateness = OptionParsers.FiniteNumber("--allowed-lateness", "Re-order records arriving up to this many model time units late (default 0: out-of-order rows are rejected).", 0, 0);
         var skew = OptionParsers.OptionalFiniteNumber("--max-time-skew", "Reject a row whose time is more than this many model time units ahead of its stream's newest time (too-far-ahead), so one far-future row cannot make every later row too late. Default: no bound.", 0);
@@ -128,9 +128,11 @@ internal static class RunCommand
         }
 
         sink.Dispose();
+        // The records by kind, "(100 filtered, 1 anomaly)"; nothing when no record was written.
+        var kinds = sink.ByKind.Count == 0 ? string.Empty : $" ({string.Join(", ", sink.ByKind.OrderBy(k => k.Key).Select(k => string.Create(CultureInfo.InvariantCulture, $"{k.Value} {k.Key.ToString().ToLowerInvariant()}")))})";
         var summary = string.Create(
             CultureInfo.InvariantCulture,
-            $"{Count(processor.Steps, "observation")} in {Count(store.LiveCount, "stream")} -> {Count(sink.Written, "record")} ({string.Join(", ", sink.ByKind.OrderBy(k => k.Key).Select(k => $"{k.Value} {k.Key.ToString().ToLowerInvariant()}"))}); {Count(processor.Duplicates, "duplicate")} dropped, {Count(sink.Rejected, "row")} rejected.");
+            $"{Counted.Of(processor.Steps, "observation")} in {Counted.Of(store.LiveCount, "stream")} -> {Counted.Of(sink.Written, "record")}{kinds}; {Counted.Of(processor.Duplicates, "duplicate")} dropped, {Counted.Of(sink.Rejected, "row")} rejected.");
         stderr.WriteLine(summary);
 
         // The dead letters explain a failed run, so they are kept whenever the input was read; the output only on success.
@@ -152,19 +154,16 @@ internal static class RunCommand
         {
             var rows = ParameterTable.Write(parametersFile.Stream, store.Streams);
             parametersFile.Commit();
-            stderr.WriteLine($"learned parameters of {rows} stream{(rows == 1 ? string.Empty : "s")} -> {request.ParametersOutPath}");
+            stderr.WriteLine($"learned parameters of {Counted.Of(rows, "stream")} -> {request.ParametersOutPath}");
         }
 
         if (lag > 0 && processor.Steps > 0 && store.Streams.All(s => s.Steps <= lag))
         {
-            stderr.WriteLine($"note: no stream has more than --lag {lag} observations, so no fixed-lag smoothed records were written; --smooth smooths whole streams.");
+            stderr.WriteLine($"note: no stream has more than {Counted.Of(lag, "observation")} (--lag {lag}), so no fixed-lag smoothed records were written; --smooth smooths whole streams.");
         }
 
         return 0;
     }
-
-    /// <summary>"1 stream", "6 streams": the summary counts in plain English.</summary>
-    private static string Count(long n, string noun) => n.ToString(CultureInfo.InvariantCulture) + " " + (n == 1 ? noun : noun + "s");
 
     /// <summary>
     /// <paramref name="units"/> model time units as a <see cref="TimeSpan"/>; one longer than a TimeSpan holds (about

@@ -168,7 +168,7 @@ internal static class SimulateCommand
 
         writer.Dispose();
         file.Commit();
-        stderr.WriteLine($"wrote {count} readings of {options.Streams} streams to {outputPath}");
+        stderr.WriteLine($"wrote {Counted.Of(count, "reading")} of {Counted.Of(options.Streams, "stream")} to {outputPath}");
         return 0;
     }
 
@@ -201,7 +201,7 @@ internal static class SimulateCommand
             return CliErrors.InvalidInput;
         }
 
-        await stderr.WriteLineAsync($"producing {options.Streams} sensor streams to {topic} at {bootstrapServers}: one round every {pace.TotalMilliseconds:F0} ms{(rounds == 0 ? " until stopped (Ctrl+C)" : $" for {rounds} rounds")}").ConfigureAwait(false);
+        await stderr.WriteLineAsync($"producing {Counted.Of(options.Streams, "sensor stream")} to {topic} at {bootstrapServers}: one round every {pace.TotalMilliseconds:F0} ms{(rounds == 0 ? " until stopped (Ctrl+C)" : $" for {Counted.Of(rounds, "round")}")}").ConfigureAwait(false);
         using (var stop = StopSignal.Listen(stderr, cancellation))
         {
             await producer.RunAsync(simulator, topic, pace, rounds, TimeProvider.System, stop.Token, stopOnFailure: true).ConfigureAwait(false);
@@ -210,11 +210,11 @@ internal static class SimulateCommand
         if (producer.Failed > 0 || producer.Unacknowledged > 0)
         {
             var reason = producer.LastFailure is { } failure ? $": {failure.Reason}" : $" within {BrokerTimeout.TotalSeconds:0} s";
-            CliErrors.Report(stderr, $"the broker at {bootstrapServers} acknowledged {producer.Delivered} of {producer.Produced} readings to {topic}{reason}.");
+            CliErrors.Report(stderr, $"the broker at {bootstrapServers} acknowledged {producer.Delivered} of {Counted.Of(producer.Produced, "reading")} to {topic}{reason}.");
             return CliErrors.InvalidInput;
         }
 
-        await stderr.WriteLineAsync($"produced {producer.Produced} readings to {topic}").ConfigureAwait(false);
+        await stderr.WriteLineAsync($"produced {Counted.Of(producer.Produced, "reading")} to {topic}").ConfigureAwait(false);
         return 0;
     }
 }

@@ -46,7 +46,7 @@ internal static class OutputFiles
     }
 
     /// <summary>Opens a temporary file beside <paramref name="path"/>, or says in one line why it cannot be written.</summary>
-    /// <exception cref="IOException">The output cannot be written; the message names the option.</exception>
+    /// <exception cref="OutputFileException">The output cannot be written; the message names the option and the path.</exception>
     public static AtomicFile Open(string option, string path)
     {
         if (string.IsNullOrWhiteSpace(path))
@@ -54,17 +54,22 @@ internal static class OutputFiles
             throw new UsageException($"{option}: the path is blank.");
         }
 
+        // Every failure, at open, while writing (a full disk) or at the rename, names the option and this path, not
+        // the temporary file beside it.
+        return AtomicFile.Create(path, option);
+    }
+
+    /// <summary>Creates the folder <paramref name="path"/> (and its parents) for outputs, or says in one line why it cannot.</summary>
+    /// <exception cref="OutputFileException">The folder cannot be created (a read-only or full file system); the message names the option and the path.</exception>
+    public static void CreateFolder(string option, string path)
+    {
         try
         {
-            return AtomicFile.Create(path);
+            Directory.CreateDirectory(path);
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new IOException($"{option}: cannot write '{path}': permission denied.");
-        }
-        catch (IOException e)
-        {
-            throw new IOException($"{option}: cannot write '{path}': {e.Message}");
+            throw OutputFileException.For(path, e, option);
         }
     }
 

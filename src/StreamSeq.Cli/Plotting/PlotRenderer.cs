@@ -47,7 +47,7 @@ internal static class PlotRenderer
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(directory))
         {
-            Directory.CreateDirectory(directory);
+            OutputFiles.CreateFolder("--output", directory);
         }
 
         using var file = OutputFiles.Open("--output", path);

@@ -114,6 +114,7 @@ public sealed class AnomalyFileRunner
     /// </remarks>
     /// <exception cref="FormatException">The header is missing or malformed, or a row is rejected with no <paramref name="rejected"/> callback.</exception>
     /// <exception cref="FileNotFoundException">The input file does not exist.</exception>
+    /// <exception cref="OutputFileException">The results file cannot be written (a full disk, a read-only folder).</exception>
     public long ScoreFile(string inputPath, string outputPath, Action<long>? bytesRead = null, Action<string>? rejected = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(inputPath);
@@ -142,10 +143,18 @@ public sealed class AnomalyFileRunner
         var directory = Path.GetDirectoryName(Path.GetFullPath(outputPath));
         if (!string.IsNullOrEmpty(directory))
         {
-            Directory.CreateDirectory(directory);
+            try
+            {
+                Directory.CreateDirectory(directory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A read-only results folder: said of the results file, as a failure to write it is.
+                throw OutputFileException.For(outputPath, e);
+            }
         }
 
-        using var file = AtomicFile.Create(outputPath);
+        using var file = AtomicFile.Create(outputPath, null);
         long rows = 0, characters = 0;
         using (var output = new StreamWriter(file.Stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true))
         {
@@ -263,7 +272,7 @@ public sealed class AnomalyFileRunner
             }
             catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
             {
-                results[i] = new ScoredFile(relative, output, 0) { Error = e.Message };
+                results[i] = new ScoredFile(relative, output, 0) { Error = e.Message, WriteFailed = e is OutputFileException };
             }
         });
         return results;

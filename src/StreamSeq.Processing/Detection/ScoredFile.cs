@@ -8,4 +8,7 @@ public sealed record ScoredFile(string RelativePath, string OutputPath, long Row
 {
     /// <summary>Why the file was not scored (null when it was); no results file is written then.</summary>
     public string? Error { get; init; }
+
+    /// <summary>True when the <see cref="Error"/> is that the results file could not be written (a full disk, a read-only folder).</summary>
+    public bool WriteFailed { get; init; }
 }

@@ -18,15 +18,20 @@ public sealed class AtomicFile : IDisposable
 {
     private readonly FileStream stream;
     private readonly bool inPlace;
+    private readonly string given;
+    private readonly string? label;
     private bool committed;
     private bool disposed;
 
-    private AtomicFile(string path, string temporaryPath, FileStream stream, bool inPlace = false)
+    private AtomicFile(string path, string temporaryPath, FileStream stream, bool inPlace, string given, string? label)
     {
         Path = path;
         TemporaryPath = temporaryPath;
         this.stream = stream;
         this.inPlace = inPlace;
+        this.given = given;
+        this.label = label;
+        Stream = new OutputStream(stream, given, label);
     }
 
     /// <summary>The destination.</summary>
@@ -35,15 +40,39 @@ public sealed class AtomicFile : IDisposable
     /// <summary>Where the contents are written until <see cref="Commit"/>.</summary>
     public string TemporaryPath { get; }
 
-    /// <summary>The stream to write to.</summary>
-    public Stream Stream => stream;
+    /// <summary>The stream to write to; a write that fails (a full disk) throws an <see cref="OutputFileException"/> naming the destination.</summary>
+    public Stream Stream { get; }
 
     /// <summary>Opens a temporary file beside <paramref name="path"/>.</summary>
     /// <exception cref="IOException">The destination is a folder, its folder does not exist, or an existing destination is read-only.</exception>
     /// <exception cref="UnauthorizedAccessException">The folder is not writable.</exception>
-    public static AtomicFile Create(string path)
+    public static AtomicFile Create(string path) => Create(path, null, translate: false);
+
+    /// <summary>
+    /// Opens a temporary file beside <paramref name="path"/>; every error, at open, while writing or at
+    /// <see cref="Commit"/>, is an <see cref="OutputFileException"/> naming <paramref name="path"/> as given (never
+    /// the temporary file), after <paramref name="label"/> when it is not null.
+    /// </summary>
+    /// <param name="path">The destination.</param>
+    /// <param name="label">What the destination is to the user, e.g. the option that named it; or null.</param>
+    /// <exception cref="OutputFileException">The destination cannot be written.</exception>
+    public static AtomicFile Create(string path, string? label) => Create(path, label, translate: true);
+
+    private static AtomicFile Create(string path, string? label, bool translate)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        try
+        {
+            return Open(path, label);
+        }
+        catch (Exception e) when (translate && OutputStream.IsWriteError(e))
+        {
+            throw OutputFileException.For(path, e, label);
+        }
+    }
+
+    private static AtomicFile Open(string path, string? label)
+    {
         var full = System.IO.Path.GetFullPath(path);
         if (Directory.Exists(full))
         {
@@ -58,7 +87,7 @@ public sealed class AtomicFile : IDisposable
                 direct.Seek(0, SeekOrigin.End);
             }
 
-            return new AtomicFile(full, full, direct, inPlace: true);
+            return new AtomicFile(full, full, direct, inPlace: true, path, label);
         }
 
         var folder = System.IO.Path.GetDirectoryName(full) ?? throw new IOException($"'{path}' has no folder.");
@@ -77,24 +106,31 @@ public sealed class AtomicFile : IDisposable
 
         var temporary = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 16);
-        return new AtomicFile(full, temporary, stream);
+        return new AtomicFile(full, temporary, stream, inPlace: false, path, label);
     }
 
     /// <summary>Flushes the contents to disk and renames the temporary file over the destination.</summary>
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        if (inPlace)
+        try
         {
-            stream.Flush();
-            committed = true;
-            return;
-        }
+            if (inPlace)
+            {
+                stream.Flush();
+                committed = true;
+                return;
+            }
 
-        stream.Flush(flushToDisk: true);
-        stream.Dispose();
-        File.Move(TemporaryPath, Path, overwrite: true);
-        committed = true;
+            stream.Flush(flushToDisk: true);
+            stream.Dispose();
+            File.Move(TemporaryPath, Path, overwrite: true);
+            committed = true;
+        }
+        catch (Exception e) when (OutputStream.IsWriteError(e))
+        {
+            throw OutputFileException.For(given, e, label);
+        }
     }
 
     /// <inheritdoc />
@@ -106,7 +142,16 @@ public sealed class AtomicFile : IDisposable
         }
 
         disposed = true;
-        stream.Dispose();
+        try
+        {
+            stream.Dispose();
+        }
+        catch (Exception e) when (!committed && OutputStream.IsWriteError(e))
+        {
+            // Flushing what was left failed (the disk is full): the contents are dropped anyway, and the temporary
+            // file must still be deleted, not left behind under its hidden name.
+        }
+
         if (!committed && !inPlace)
         {
             try

@@ -51,6 +51,9 @@ public sealed class CliSafetyTests : IDisposable
     [InlineData("--allowed-lateness", "NaN", "--allowed-lateness: 'NaN' is not a finite number.")]
     [InlineData("--lag", "-1", "--lag: must be at least 0, got -1.")]
     [InlineData("--max-time-skew", "0", "--max-time-skew: must be above 0, got 0.")]
+    [InlineData("--horizon", "99999999999", "--horizon: 99999999999 is above the limit of 1000 (the worker's).")]
+    [InlineData("--lag", "2147483648", "--lag: 2147483648 is above the limit of 1000 (the worker's).")]
+    [InlineData("--lag", "-99999999999", "--lag: must be at least 0, got -99999999999.")]
     public void Run_BadOptionValue_IsAUsageErrorOfOneLineNamingTheOption(string option, string value, string message)
     {
         var (code, errors) = Invoke("run", "-m", Nile, "-i", RepositoryFiles.Path("examples", "nile.csv"), "-o", Path.Combine(dir, "o.jsonl"), option, value);

@@ -34,6 +34,22 @@ public sealed class DetectCommandTests : IDisposable
         Assert.Contains("rows/s", errors.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>The summary said "1 rows in 1 file(s) ...; 1 rows rejected": counts agree with their noun.</summary>
+    [Fact]
+    public void Execute_OneRowOneRejected_SummaryInTheSingular()
+    {
+        var input = System.IO.Path.Combine(dir, "one.csv");
+        File.WriteAllLines(input, ["timestamp,value", "2024-01-01 00:00:00,1", "2024-01-01 00:05:00,abc"]);
+        var errors = new StringWriter();
+
+        var code = DetectCommand.Execute(input, System.IO.Path.Combine(dir, "o.csv"), "streamseq", null, 1, TextWriter.Null, errors);
+
+        Assert.Equal(0, code);
+        var summary = errors.ToString().Split('\n').Single(l => l.Contains(" scored by ", StringComparison.Ordinal));
+        Assert.StartsWith("1 row in 1 file scored by 'streamseq' ", summary, StringComparison.Ordinal);
+        Assert.EndsWith("; 1 row rejected.", summary.TrimEnd(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Execute_ExampleFile_SameScoresAsRunThroughTheProcessor()
     {

@@ -35,6 +35,35 @@ public sealed class PlotCommandTests(SensorsRun run) : IDisposable
         return (code, errors.ToString());
     }
 
+    /// <summary>
+    /// A --component the stream does not have was an input error (exit 1) as "--component 3: stream ... has 1
+    /// component (0..0)."; it is a bad option value like --width 5: exit 2, naming the option and the valid range,
+    /// and no image is written (in a folder, not even those of the streams before).
+    /// </summary>
+    [Fact]
+    public void Invoke_ComponentOutOfRange_IsAUsageErrorNamingTheOptionAndTheRange()
+    {
+        var png = Path.Combine(dir, "one.png");
+        var folder = Path.Combine(dir, "charts");
+
+        var (code, errors) = Invoke("plot", "-i", run.Output, "--stream", SensorStreams[0], "--component", "3", "-o", png);
+        var (folderCode, folderErrors) = Invoke("plot", "-i", run.Output, "--component", "1", "-o", folder);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal($"error: --component: must be 0, got 3: stream '{SensorStreams[0]}' has 1 component.", Assert.Single(errors.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal)));
+        Assert.False(File.Exists(png));
+        Assert.Equal(CliErrors.Usage, folderCode);
+        Assert.Equal($"error: --component: must be 0, got 1: stream '{SensorStreams[0]}' has 1 component.", Assert.Single(folderErrors.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal)));
+        Assert.False(Directory.Exists(folder));
+    }
+
+    private static (int Code, string Errors) Invoke(params string[] args)
+    {
+        var errors = new StringWriter();
+        var code = Task.Run(() => CliInvocation.RunAsync(CliCommands.Root(TextWriter.Null, errors, () => Stream.Null), args, TextWriter.Null, errors)).Result;
+        return (code, errors.ToString());
+    }
+
     [Fact]
     public void Execute_AllStreamsToOnePng_WritesAGridTwoChartsWide()
     {

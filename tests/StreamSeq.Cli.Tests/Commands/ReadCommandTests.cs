@@ -58,6 +58,22 @@ public sealed class ReadCommandTests
         Assert.Contains("3 records without a key or a JSON object value skipped", errors, StringComparison.Ordinal);
     }
 
+    /// <summary>The summary said "read 1 records" and "1 records without a key ... skipped": counts agree with their noun.</summary>
+    [Fact]
+    public async Task Read_OneRecordAndOneSkipped_SummarySaysRecordInTheSingular()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        cluster.CreateTopic("one", 1);
+        Produce(cluster, "one", [Message("s-1", """{"time":1,"values":[1]}"""u8.ToArray()), Message(null, "not json"u8.ToArray())]);
+
+        var (code, _, errors) = await Read(cluster, "--topic", "one", "--from-beginning", "--format", "input");
+        var (_, _, both) = await Read(cluster, "--topic", "one", "--from-beginning");
+
+        Assert.Equal(0, code);
+        Assert.Contains("read 1 record from one; 1 record without a key or a JSON object value skipped (--format input)", errors.Split('\n'));
+        Assert.Contains("read 2 records from one", both.Split('\n'));
+    }
+
     /// <summary>
     /// Records as an adversary would write them: escape sequences, C1 controls, DEL, NUL, bidi overrides, invalid
     /// UTF-8 and lone surrogates in keys, header keys and values, JSON and not. Every format prints lines a terminal

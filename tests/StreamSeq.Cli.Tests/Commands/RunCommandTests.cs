@@ -80,6 +80,21 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(3, last.GetProperty("horizon").GetInt32());
     }
 
+    /// <summary>With nothing processed the summary said "-> 0 records ();": the empty list of kinds is left out.</summary>
+    [Fact]
+    public void Execute_NothingProcessed_SummaryHasNoEmptyParentheses()
+    {
+        var input = System.IO.Path.Combine(dir, "header-only.csv");
+        File.WriteAllLines(input, ["stream,time,volume"]);
+
+        var (code, records, errors) = Run(RepositoryFiles.Path("examples", "nile.json"), input);
+
+        Assert.Equal(0, code);
+        Assert.Empty(records);
+        Assert.Contains("0 observations in 0 streams -> 0 records; 0 duplicates dropped, 0 rows rejected.", errors.Split('\n'));
+        Assert.DoesNotContain("()", errors, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Execute_MalformedRows_ReportedWithFileAndLineAndOtherRowsUnchanged()
     {

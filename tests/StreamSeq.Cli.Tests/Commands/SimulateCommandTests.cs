@@ -52,6 +52,18 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Contains($"produced {expected.Count} readings", errors.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>The summary said "wrote 1 readings of 1 streams": counts agree with their noun.</summary>
+    [Fact]
+    public void Execute_OneStreamOneRound_SummaryInTheSingular()
+    {
+        var file = Path.Combine(dir, "one.jsonl");
+        var errors = new StringWriter();
+
+        Assert.Equal(0, SimulateCommand.Execute(new SimulatorOptions { Streams = 1, Seed = 5, FaultRate = 0 }, 1, file, errors));
+
+        Assert.Equal($"wrote 1 reading of 1 stream to {file}", errors.ToString().Trim());
+    }
+
     [Theory]
     [InlineData("simulate --streams 2")]
     [InlineData("simulate --streams 2 --output x.jsonl --bootstrap-servers localhost:9092")]
