@@ -163,12 +163,6 @@ internal static class DetectCommand
             return CliErrors.InvalidInput;
         }
 
-        if (rows == 0 && reporter.Count > 0)
-        {
-            CliErrors.Report(stderr, $"every row of {Path.GetFileName(inputPath)} was rejected ({reporter.Count}).");
-            return CliErrors.InvalidInput;
-        }
-
         return 0;
     }
 }

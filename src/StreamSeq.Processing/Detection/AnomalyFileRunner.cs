@@ -112,7 +112,10 @@ public sealed class AnomalyFileRunner
     /// stamped with the previous row's time is scored with a zero gap, because NAB's files have such rows (clock
     /// changes) and NAB expects one score per row.
     /// </remarks>
-    /// <exception cref="FormatException">The header is missing or malformed, or a row is rejected with no <paramref name="rejected"/> callback.</exception>
+    /// <exception cref="FormatException">
+    /// The header is missing or malformed, a row is rejected with no <paramref name="rejected"/> callback, or every row is
+    /// rejected (no results file is written then).
+    /// </exception>
     /// <exception cref="FileNotFoundException">The input file does not exist.</exception>
     /// <exception cref="OutputFileException">The results file cannot be written (a full disk, a read-only folder).</exception>
     public long ScoreFile(string inputPath, string outputPath, Action<long>? bytesRead = null, Action<string>? rejected = null)
@@ -155,7 +158,7 @@ public sealed class AnomalyFileRunner
         }
 
         using var file = AtomicFile.Create(outputPath, null);
-        long rows = 0, characters = 0;
+        long rows = 0, characters = 0, refused = 0;
         using (var output = new StreamWriter(file.Stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true))
         {
             output.Write("timestamp,value,anomaly_score\n");
@@ -185,6 +188,7 @@ public sealed class AnomalyFileRunner
                     }
 
                     rejected(message);
+                    refused++;
                     continue;
                 }
 
@@ -203,6 +207,12 @@ public sealed class AnomalyFileRunner
                     bytesRead?.Invoke(characters);
                 }
             }
+        }
+
+        if (rows == 0 && refused > 0)
+        {
+            // Nothing but a header would be written: no results file is better than one that looks like an empty series.
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"every row of {name} was rejected ({refused}); {Path.GetFileName(outputPath)} not written."));
         }
 
         file.Commit();

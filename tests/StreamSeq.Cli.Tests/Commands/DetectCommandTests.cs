@@ -262,6 +262,34 @@ public sealed class DetectCommandTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
     }
 
+    /// <summary>
+    /// A file whose every row is rejected: before, a header-only results file was written and its path printed as a
+    /// result, although the command failed (exit 1); a folder's results tree got the same empty file for it.
+    /// </summary>
+    [Fact]
+    public async Task Invoke_EveryRowRejected_WritesNoResultsAndPrintsNoPath()
+    {
+        var input = System.IO.Path.Combine(dir, "bad.csv");
+        File.WriteAllLines(input, ["timestamp,value", "2024-01-01 00:00:00,abc", "2024-01-01 00:05:00,def"]);
+        var output = System.IO.Path.Combine(dir, "scored.csv");
+        var data = Directory.CreateDirectory(System.IO.Path.Combine(dir, "data", "cat")).FullName;
+        File.Copy(input, System.IO.Path.Combine(data, "bad.csv"));
+        File.Copy(RepositoryFiles.Path("examples", "nab-detector.csv"), System.IO.Path.Combine(data, "good.csv"));
+        var results = System.IO.Path.Combine(dir, "results");
+        var (stdout, stderr, folderOut, folderErr) = (new StringWriter(), new StringWriter(), new StringWriter(), new StringWriter());
+
+        var code = await CliInvocation.RunAsync(CliCommands.Root(stdout, stderr, () => Stream.Null), ["detect", "--input", input, "--output", output], stdout, stderr);
+        var folderCode = await CliInvocation.RunAsync(CliCommands.Root(folderOut, folderErr, () => Stream.Null), ["detect", "--input", System.IO.Path.Combine(dir, "data"), "--output", results], folderOut, folderErr);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Empty(stdout.ToString());
+        Assert.False(File.Exists(output));
+        Assert.EndsWith("error: every row of bad.csv was rejected (2); scored.csv not written.", stderr.ToString().Trim(), StringComparison.Ordinal);
+        Assert.Equal(CliErrors.InvalidInput, folderCode);
+        Assert.Equal([System.IO.Path.Combine(results, "streamseq", "cat", "streamseq_good.csv")], Directory.GetFiles(System.IO.Path.Combine(results, "streamseq"), "*.csv", SearchOption.AllDirectories));
+        Assert.Contains("cat/bad.csv not scored", folderErr.ToString(), StringComparison.Ordinal);
+    }
+
     private string ExampleDataFolder()
     {
         var data = System.IO.Path.Combine(dir, "data", "artificialX");
