@@ -82,9 +82,7 @@ public sealed class OutputWriteFailureTests : IDisposable
     [SkippableFact]
     public void Detect_FolderIntoAReadOnlyResultsFolder_NamesTheOptionAndPrintsNoResultsPath()
     {
-        var data = Path.Combine(dir, "data");
-        Directory.CreateDirectory(Path.Combine(data, "cat"));
-        File.Copy(RepositoryFiles.Path("examples", "nab-detector.csv"), Path.Combine(data, "cat", "a.csv"));
+        var data = OneFileDataFolder();
         var results = Path.Combine(Mount, "results");
 
         var (code, stdout, errors, _) = RunOnMount("ro", "detect", "-i", data, "-o", results);
@@ -98,9 +96,7 @@ public sealed class OutputWriteFailureTests : IDisposable
     [SkippableFact]
     public void Detect_FolderOnAFullDisk_NamesTheOptionPrintsNoResultsPathAndLeavesNoTemporaryFile()
     {
-        var data = Path.Combine(dir, "data");
-        Directory.CreateDirectory(Path.Combine(data, "cat"));
-        File.Copy(RepositoryFiles.Path("examples", "nab-detector.csv"), Path.Combine(data, "cat", "a.csv"));
+        var data = OneFileDataFolder();
         var results = Path.Combine(Mount, "results");
 
         var (code, stdout, errors, left) = RunOnMount("size=4k", "detect", "-i", data, "-o", results);
@@ -172,5 +168,14 @@ public sealed class OutputWriteFailureTests : IDisposable
         var marker = output.IndexOf(Marker, StringComparison.Ordinal);
         Assert.True(marker >= 0, $"exited with {process.ExitCode}: {stderr.Result}");
         return (process.ExitCode, output[..marker], stderr.Result, output[(marker + Marker.Length)..].Trim());
+    }
+
+    /// <summary>A NAB-style data folder of one category, 'cat', holding the example as 'a.csv'.</summary>
+    private string OneFileDataFolder()
+    {
+        var data = Path.Combine(dir, "data");
+        Directory.CreateDirectory(Path.Combine(data, "cat"));
+        File.Copy(RepositoryFiles.Path("examples", "nab-detector.csv"), Path.Combine(data, "cat", "a.csv"));
+        return data;
     }
 }

@@ -25,10 +25,7 @@ public sealed class RecurrentCommandTests : IDisposable
     [Fact]
     public void Fit_BpttWhoseWeightsWouldReplaceTheModelsOwn_IsRefusedAndTheModelIsUnchanged()
     {
-        var model = System.IO.Path.Combine(dir, "recurrent-nar.json");
-        var weights = System.IO.Path.Combine(dir, "recurrent-nar.safetensors");
-        File.Copy(RepositoryFiles.Path("examples", "recurrent-nar.json"), model);
-        File.Copy(RepositoryFiles.Path("examples", "recurrent-nar.safetensors"), weights);
+        var (model, weights) = CopyRecurrentExample();
         var before = File.ReadAllBytes(weights);
         var errors = new StringWriter();
 
@@ -58,10 +55,7 @@ public sealed class RecurrentCommandTests : IDisposable
     [InlineData("--dead-letters")]
     public async Task Run_OutputThatIsTheModelsWeights_IsRefusedAndTheWeightsAreUnchanged(string option)
     {
-        var model = System.IO.Path.Combine(dir, "recurrent-nar.json");
-        var weights = System.IO.Path.Combine(dir, "recurrent-nar.safetensors");
-        File.Copy(RepositoryFiles.Path("examples", "recurrent-nar.json"), model);
-        File.Copy(RepositoryFiles.Path("examples", "recurrent-nar.safetensors"), weights);
+        var (model, weights) = CopyRecurrentExample();
         var before = File.ReadAllBytes(weights);
         var errors = new StringWriter();
         string[] outputs = option == "-o" ? ["-o", weights] : ["-o", System.IO.Path.Combine(dir, "o.jsonl"), option, weights];
@@ -296,5 +290,15 @@ public sealed class RecurrentCommandTests : IDisposable
         var output = System.IO.Path.Combine(dir, $"out-{Guid.NewGuid():N}.jsonl");
         Assert.Equal(0, RunCommand.Execute(model, input, output, lag, horizon, smooth, 0, false, null, TextWriter.Null, TextWriter.Null));
         return [.. File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement)];
+    }
+
+    /// <summary>Copies the recurrent example's spec and the weights it names into the test's folder.</summary>
+    private (string Model, string Weights) CopyRecurrentExample()
+    {
+        var model = System.IO.Path.Combine(dir, "recurrent-nar.json");
+        var weights = System.IO.Path.Combine(dir, "recurrent-nar.safetensors");
+        File.Copy(RepositoryFiles.Path("examples", "recurrent-nar.json"), model);
+        File.Copy(RepositoryFiles.Path("examples", "recurrent-nar.safetensors"), weights);
+        return (model, weights);
     }
 }
