@@ -121,13 +121,22 @@ internal static class PlotCommand
         }
 
         // Each stream drawn alone must have the component, checked before any image is written. A grid draws each
-        // stream's last component when it has fewer.
+        // stream's last component when it has fewer, and says so; a grid where no stream has it is a bad option value.
         if (!request.Grid && (!isFile || series.Count == 1))
         {
             foreach (var one in series)
             {
                 Component(one, request.Component);
             }
+        }
+        else if (series.Where(s => s.Components <= request.Component).ToList() is { Count: > 0 } narrower)
+        {
+            if (narrower.Count == series.Count)
+            {
+                Component(narrower.MaxBy(s => s.Components)!, request.Component);
+            }
+
+            stderr.WriteLine($"note: --component {request.Component}: {Counted.Of(narrower.Count, "stream")} of the grid {(narrower.Count == 1 ? "has" : "have")} fewer components and {(narrower.Count == 1 ? "shows its" : "show their")} last one (first: '{TerminalText.Escape(narrower[0].Stream)}', {Counted.Of(narrower[0].Components, "component")}).");
         }
 
         (string Option, string? Path)[] inputs = [("--input", request.InputPath), ("--observations", request.ObservationsPath), ("--model", request.ModelPath), .. modelFiles.Select(f => ("--model weights", (string?)f))];

@@ -1,3 +1,4 @@
+using StreamSeq.Testing;
 using System.Globalization;
 using System.Xml.Linq;
 using StreamSeq.Cli.Commands;
@@ -55,6 +56,31 @@ public sealed class PlotCommandTests(SensorsRun run) : IDisposable
         Assert.Equal(CliErrors.Usage, folderCode);
         Assert.Equal($"error: --component: must be 0, got 1: stream '{SensorStreams[0]}' has 1 component.", Assert.Single(folderErrors.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal)));
         Assert.False(Directory.Exists(folder));
+    }
+
+    /// <summary>
+    /// A grid draws a stream with fewer components than --component asks for with its last one: before, silently, and
+    /// also when no stream of the grid had the component at all.
+    /// </summary>
+    [Fact]
+    public void Invoke_GridWithAComponentNoStreamHas_IsAUsageErrorAndOneSomeLackIsNoted()
+    {
+        var png = Path.Combine(dir, "grid.png");
+        var imm = Path.Combine(dir, "imm.jsonl");
+        var mixed = Path.Combine(dir, "mixed.jsonl");
+        var mixedPng = Path.Combine(dir, "mixed.png");
+        Assert.Equal(0, Invoke("run", "-m", RepositoryFiles.Path("examples", "imm-manoeuvre.json"), "-i", RepositoryFiles.Path("examples", "imm-manoeuvre.csv"), "-o", imm).Code);
+        File.WriteAllLines(mixed, [.. File.ReadLines(run.Output), .. File.ReadLines(imm)]);
+
+        var (code, errors) = Invoke("plot", "-i", run.Output, "--grid", "--component", "1", "-o", png);
+        var (mixedCode, mixedErrors) = Invoke("plot", "-i", mixed, "--grid", "--component", "1", "-o", mixedPng);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal($"error: --component: must be 0, got 1: stream '{SensorStreams[0]}' has 1 component.", Assert.Single(errors.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal)));
+        Assert.False(File.Exists(png));
+        Assert.True(mixedCode == 0, mixedErrors);
+        Assert.Contains($"note: --component 1: {SensorStreams.Length} streams of the grid have fewer components and show their last one (first: '{SensorStreams[0]}', 1 component).", mixedErrors.Split('\n'));
+        Assert.True(File.Exists(mixedPng));
     }
 
     private static (int Code, string Errors) Invoke(params string[] args)
