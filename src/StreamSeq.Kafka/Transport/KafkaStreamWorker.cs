@@ -819,7 +819,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                         }
                         else
                         {
-                            LogDiscarded(logger, id, reason ?? "unknown");
+                            LogDiscarded(logger, id, reason ?? "unknown", partition);
                         }
                     }
                 }
@@ -1162,7 +1162,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             {
                 // An evicted stream is still owned: answer from its serialised state without reviving it.
                 var state = partition.Store.TryGetLive(q.Stream, out var live) ? live
-                    : partition.Store.TryPeekEvicted(q.Stream, out var bytes) ? StreamStateCodec.Read(q.Stream, bytes, processor.Router, out _)
+                    : partition.Store.TryPeekEvicted(q.Stream, out var bytes) ? processor.Decode(q.Stream, bytes, out _)
                     : null;
                 if (state is not null)
                 {
@@ -1259,8 +1259,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams) in {Milliseconds:F0} ms")]
     private static partial void LogRestoreDone(ILogger logger, int partitions, long streams, double milliseconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Discarded restored state of stream {Stream}: {Reason}")]
-    private static partial void LogDiscarded(ILogger logger, string stream, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Discarded restored state of stream {Stream}: {Reason} (changelog partition {Partition}); the stream starts again from its model's prior")]
+    private static partial void LogDiscarded(ILogger logger, string stream, string reason, int partition);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Partitions revoked: {Partitions}")]
     private static partial void LogRevoked(ILogger logger, List<TopicPartitionOffset> partitions);
