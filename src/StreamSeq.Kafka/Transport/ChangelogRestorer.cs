@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Confluent.Kafka;
 
 namespace StreamSeq.Kafka.Transport;
@@ -51,6 +50,15 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
 
         /// <summary>Records under this partition's marker key whose value is not an offset; they close nothing.</summary>
         public long MalformedMarkers { get; set; }
+
+        /// <summary>
+        /// Records whose key is no stream id (not UTF-8, over <see cref="ChangelogKeys.MaxStreamIdBytes"/>, empty): no
+        /// worker writes them, and read leniently they could overwrite a real stream's state; they are skipped.
+        /// </summary>
+        public long InvalidKeys { get; set; }
+
+        /// <summary>The offset and reason of the first record counted in <see cref="InvalidKeys"/>.</summary>
+        public (long Offset, string Problem)? FirstInvalidKey { get; set; }
 
         /// <summary>Changelog records read.</summary>
         public long Records { get; set; }
@@ -212,8 +220,16 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                 continue;
             }
 
+            // Decoded strictly, as input keys are: a key no input record can have names no stream.
+            if (!ChangelogKeys.TryReadStreamId(key, out var stream, out var problem))
+            {
+                result.InvalidKeys++;
+                result.FirstInvalidKey ??= (message.Offset.Value, problem);
+                continue;
+            }
+
             // A state is never empty: an empty value and a tombstone both delete.
-            result.SinceMarker[Encoding.UTF8.GetString(key)] = message.Message.Value ?? [];
+            result.SinceMarker[stream] = message.Message.Value ?? [];
             result.RecordsSinceMarker++;
         }
 

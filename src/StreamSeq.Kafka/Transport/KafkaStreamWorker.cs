@@ -840,6 +840,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 {
                     LogMalformedMarkers(logger, partition, result.MalformedMarkers);
                 }
+
+                if (result.FirstInvalidKey is var (invalidAt, invalidProblem))
+                {
+                    LogInvalidChangelogKeys(logger, partition, result.InvalidKeys, invalidAt, invalidProblem);
+                }
+
                 if (disk is not null)
                 {
                     LogStoreRestored(logger, partition, result.StartOffset, result.StartedOver, disk.Path);
@@ -1237,6 +1243,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Changelog of partition {Partition} holds {Count} records under its offset-marker key that are not offsets (written by a version that let a record's 'stream' field name the marker); they were skipped, and the partition resumed from the marker before them")]
     private static partial void LogMalformedMarkers(ILogger logger, int partition, long count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Changelog of partition {Partition} holds {Count} records whose key is no stream id, which no worker writes (first at offset {Offset}: {Problem}); they were skipped")]
+    private static partial void LogInvalidChangelogKeys(ILogger logger, int partition, long count, long offset, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records ({Ignored} from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state); resuming at offset {Offset}")]
     private static partial void LogRestored(ILogger logger, int partition, int streams, long records, long ignored, int rewrites, long offset);
