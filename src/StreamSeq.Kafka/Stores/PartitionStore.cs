@@ -39,14 +39,35 @@ internal sealed class PartitionStore : ICommittedStates, IDisposable
     /// <summary>The store's folder.</summary>
     public string Path { get; }
 
+    /// <summary>Why the store's files could not be opened and were replaced by an empty store (null: they could).</summary>
+    public string? Damaged { get; private init; }
+
     /// <summary>Writes staged since the last <see cref="Apply"/> or <see cref="DiscardStaged"/>.</summary>
     public int Staged => staged.Count();
 
     /// <summary>When the last checkpoint was written (<see cref="System.Diagnostics.Stopwatch"/> ticks; 0: not yet).</summary>
     public long CheckpointedAt { get; set; }
 
-    /// <summary>Opens (or creates) the store in <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Opens (or creates) the store in <paramref name="path"/>. Files RocksDB reports as corrupt (truncated, overwritten)
+    /// are deleted and an empty store is created instead (<see cref="Damaged"/> says why): the store is only a copy of
+    /// the changelog, which restores it, whereas failing would fail every start on this volume. Other errors (the folder
+    /// locked by another process, not writable) are thrown: deleting files in use could harm that process.
+    /// </summary>
     public static PartitionStore Open(string path)
+    {
+        try
+        {
+            return Open(path, damaged: null);
+        }
+        catch (RocksDbException e) when (e.Message.StartsWith("Corruption", StringComparison.Ordinal))
+        {
+            Directory.Delete(path, recursive: true);
+            return Open(path, e.Message);
+        }
+    }
+
+    private static PartitionStore Open(string path, string? damaged)
     {
         Directory.CreateDirectory(path);
         // Index and bloom filter blocks stay with their open table files (about 1.5 bytes per stream) rather than in the
@@ -63,7 +84,7 @@ internal sealed class PartitionStore : ICommittedStates, IDisposable
             .SetMaxOpenFiles(256)
             .SetKeepLogFileNum(2)
             .SetBlockBasedTableFactory(table);
-        return new PartitionStore(RocksDb.Open(options, path), path);
+        return new PartitionStore(RocksDb.Open(options, path), path) { Damaged = damaged };
     }
 
     /// <inheritdoc />

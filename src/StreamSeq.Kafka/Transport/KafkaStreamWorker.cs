@@ -880,6 +880,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
             if (!disks.TryGetValue(partition, out var disk))
             {
                 disk = PartitionStore.Open(StorePath(partition));
+                if (disk.Damaged is { } damage)
+                {
+                    LogStoreDamaged(logger, partition, disk.Path, damage);
+                }
+
                 disks[partition] = disk;
             }
 
@@ -1261,6 +1266,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The checkpoint of partition {Partition}'s disk store (changelog offset {Offset}) is outside what the changelog holds (records deleted, or the topic re-created): the store was rebuilt from the whole changelog")]
     private static partial void LogCheckpointOutOfRange(ILogger logger, int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The disk store of partition {Partition} in {Path} could not be opened ({Reason}): it was replaced by an empty store and is rebuilt from the whole changelog")]
+    private static partial void LogStoreDamaged(ILogger logger, int partition, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No checkpoint of partition {Partition}'s disk store this time: the changelog's end was not known in time ({Reason}); the store stays ahead of its older checkpoint")]
     private static partial void LogCheckpointSkipped(ILogger logger, int partition, string reason);

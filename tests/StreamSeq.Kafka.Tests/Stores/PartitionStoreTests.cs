@@ -26,6 +26,52 @@ public sealed class PartitionStoreTests : IDisposable
         Assert.False(reopened.TryRead("s2", out _));
     }
 
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("garbage")]
+    [InlineData("manifest")]
+    public void Open_FilesDamagedWhileStopped_TheStoreStartsEmptyWithoutACheckpointAndSaysWhy(string damage)
+    {
+        using (var store = PartitionStore.Open(directory))
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                store.Stage($"s{i}", "a"u8);
+            }
+
+            store.Apply(new StoreCheckpoint(42, 7, "readings"));
+        }
+
+        var random = new Random(3);
+        foreach (var file in Directory.GetFiles(directory))
+        {
+            var name = Path.GetFileName(file);
+            if (damage == "truncated")
+            {
+                File.WriteAllBytes(file, []);
+            }
+            else if (damage == "garbage")
+            {
+                var bytes = new byte[Math.Max(16, new FileInfo(file).Length)];
+                random.NextBytes(bytes);
+                File.WriteAllBytes(file, bytes);
+            }
+            else if (name.StartsWith("MANIFEST", StringComparison.Ordinal))
+            {
+                using var stream = File.OpenWrite(file);
+                stream.SetLength(stream.Length / 2);
+            }
+        }
+
+        using var reopened = PartitionStore.Open(directory);
+        Assert.NotNull(reopened.Damaged);
+        Assert.Null(reopened.ReadCheckpoint());
+        Assert.False(reopened.TryRead("s1", out _));
+        reopened.Stage("s1", "b"u8);
+        reopened.Apply(null);
+        Assert.Equal("b", Read(reopened, "s1"));
+    }
+
     [Fact]
     public void DiscardStaged_AfterAnAbort_TheStoreKeepsOnlyWhatWasApplied()
     {
