@@ -492,6 +492,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
         }
 
+        if (result.Offset.Value < partition.NextOffset)
+        {
+            // Only a reset position reads before where the restore resumed: the changelog's marker is past the input's end.
+            LogResumedBeforeMarker(logger, result.Partition.Value, result.Offset.Value, partition.NextOffset);
+        }
+
         partition.NextOffset = result.Offset.Value + 1;
         partition.Touched = true;
         batchCount++;
@@ -1251,6 +1257,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Changelog of partition {Partition} holds {Count} records whose key is no stream id, which no worker writes (first at offset {Offset}: {Problem}); they were skipped")]
     private static partial void LogInvalidChangelogKeys(ILogger logger, int partition, long count, long offset, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Input partition {Partition} resumed at offset {Offset}, before offset {MarkerOffset} where the changelog's offset marker says the committed input ends: the marker is past the partition's end (the input topic was re-created, or the changelog was written for another input), so the consumer's auto.offset.reset (earliest) applied and the restored states meet those records again")]
+    private static partial void LogResumedBeforeMarker(ILogger logger, int partition, long offset, long markerOffset);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records ({Ignored} from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state); resuming at offset {Offset}")]
     private static partial void LogRestored(ILogger logger, int partition, int streams, long records, long ignored, int rewrites, long offset);
