@@ -272,7 +272,7 @@ public static class StreamStateCodec
 
         private ReadOnlySpan<byte> Take(int n)
         {
-            if (n < 0 || position + n > data.Length)
+            if (n < 0 || n > data.Length - position)
             {
                 throw new FormatException("state is truncated.");
             }

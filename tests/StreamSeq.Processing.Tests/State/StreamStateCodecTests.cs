@@ -53,6 +53,16 @@ public sealed class StreamStateCodecTests
         Assert.Throws<FormatException>(() => StreamStateCodec.Read("s", "hello"u8, TestModels.Router(binding), out _));
     }
 
+    [Fact]
+    public void Read_StringLengthOfIntMaxValue_ThrowsFormatException()
+    {
+        // The model name's length comes first after the magic and the version; position + length overflowed.
+        var binding = TestModels.Binding(TestModels.LocalLevel);
+        var bytes = StreamStateCodec.ToBytes(new StreamState("s", binding, 1));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(3), int.MaxValue);
+        Assert.Throws<FormatException>(() => StreamStateCodec.Read("s", bytes, TestModels.Router(binding), out _));
+    }
+
     [Theory]
     [InlineData(int.MaxValue)]
     [InlineData(10_000_000)]
