@@ -73,6 +73,61 @@ public sealed class PartitionStoreTests : IDisposable
     }
 
     [Fact]
+    public void TryRead_DataBlockDamagedWhileStopped_ThrowsAndTheNextOpenStartsEmpty()
+    {
+        // RocksDB checks a data block only when it reads it: enough states for table files, then a block overwritten.
+        var value = new byte[1000];
+        new Random(1).NextBytes(value);
+        using (var store = PartitionStore.Open(directory))
+        {
+            for (var i = 0; i < 40_000; i++)
+            {
+                store.Stage($"s{i}", value);
+                if (i % 1000 == 999)
+                {
+                    store.Apply(null);
+                }
+            }
+
+            store.Apply(new StoreCheckpoint(42, 7, "readings"));
+        }
+
+        var tables = Directory.GetFiles(directory, "*.sst");
+        Assert.NotEmpty(tables);
+        foreach (var table in tables)
+        {
+            using var file = File.Open(table, FileMode.Open);
+            file.Position = file.Length / 3;
+            file.Write(new byte[4096]);
+        }
+
+        using (var damaged = PartitionStore.Open(directory))
+        {
+            Assert.Null(damaged.Damaged);
+            var errors = 0;
+            for (var i = 0; i < 40_000; i++)
+            {
+                try
+                {
+                    damaged.TryRead($"s{i}", out _);
+                }
+                catch (InvalidDataException e)
+                {
+                    Assert.Contains(directory, e.Message, StringComparison.Ordinal);
+                    errors++;
+                }
+            }
+
+            Assert.NotEqual(0, errors);
+        }
+
+        using var reopened = PartitionStore.Open(directory);
+        Assert.Contains("Corruption", reopened.Damaged, StringComparison.Ordinal);
+        Assert.Null(reopened.ReadCheckpoint());
+        Assert.False(reopened.TryRead("s1", out _));
+    }
+
+    [Fact]
     public void DiscardStaged_AfterAnAbort_TheStoreKeepsOnlyWhatWasApplied()
     {
         using var store = PartitionStore.Open(directory);
