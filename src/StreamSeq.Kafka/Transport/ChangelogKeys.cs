@@ -95,6 +95,10 @@ public static class ChangelogKeys
     public static byte[] OffsetKey(string inputTopic, int partition) =>
         Encoding.UTF8.GetBytes($"{Reserved}offset{Reserved}{inputTopic}{Reserved}{partition}");
 
+    /// <summary>The key of an input partition's offset marker as shown in log lines (NULs as '/').</summary>
+    internal static string OffsetKeyText(string inputTopic, int partition) =>
+        string.Create(CultureInfo.InvariantCulture, $"/offset/{inputTopic}/{partition}");
+
     /// <summary>True when a changelog key is an offset marker.</summary>
     public static bool IsOffsetKey(ReadOnlySpan<byte> key) => !key.IsEmpty && key[0] == 0;
 

@@ -60,6 +60,15 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         /// <summary>The offset and reason of the first record counted in <see cref="InvalidKeys"/>.</summary>
         public (long Offset, string Problem)? FirstInvalidKey { get; set; }
 
+        /// <summary>
+        /// Records under a reserved key other than this partition's marker key: markers of another input topic or
+        /// partition (the input renamed or repartitioned, or the changelog shared with another deployment). They close nothing.
+        /// </summary>
+        public long ForeignMarkers { get; set; }
+
+        /// <summary>The offset and key (NULs shown as '/') of the first record counted in <see cref="ForeignMarkers"/>.</summary>
+        public (long Offset, string Key)? FirstForeignMarker { get; set; }
+
         /// <summary>Changelog records read.</summary>
         public long Records { get; set; }
 
@@ -216,6 +225,11 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                         result.MalformedMarkers++;
                     }
                 }
+                else if (!key.AsSpan().SequenceEqual(markers[partition]))
+                {
+                    result.ForeignMarkers++;
+                    result.FirstForeignMarker ??= (message.Offset.Value, Readable(key));
+                }
 
                 continue;
             }
@@ -240,6 +254,13 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         }
 
         return results;
+    }
+
+    /// <summary>A reserved key as text for a log line: NULs as '/', at most 200 characters.</summary>
+    private static string Readable(byte[] key)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(key, 0, Math.Min(key.Length, 200)).Replace('\0', '/');
+        return key.Length > 200 ? text + "..." : text;
     }
 
     /// <summary>

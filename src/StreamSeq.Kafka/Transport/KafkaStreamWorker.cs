@@ -847,6 +847,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     LogMalformedMarkers(logger, partition, result.MalformedMarkers);
                 }
 
+                if (result.FirstForeignMarker is var (foreignAt, foreignKey))
+                {
+                    LogForeignMarkers(logger, partition, result.ForeignMarkers, foreignAt, foreignKey, ChangelogKeys.OffsetKeyText(options.InputTopic, partition));
+                }
+
                 if (result.FirstInvalidKey is var (invalidAt, invalidProblem))
                 {
                     LogInvalidChangelogKeys(logger, partition, result.InvalidKeys, invalidAt, invalidProblem);
@@ -1254,6 +1259,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Changelog of partition {Partition} holds {Count} records under its offset-marker key that are not offsets (written by a version that let a record's 'stream' field name the marker); they were skipped, and the partition resumed from the marker before them")]
     private static partial void LogMalformedMarkers(ILogger logger, int partition, long count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Changelog of partition {Partition} holds {Count} offset markers of another input (first at offset {Offset}: {Key}; this worker's is {Own}); they close nothing. Expected after the input topic was renamed or repartitioned; otherwise the changelog is shared with another deployment, whose state records this worker takes as its own")]
+    private static partial void LogForeignMarkers(ILogger logger, int partition, long count, long offset, string key, string own);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Changelog of partition {Partition} holds {Count} records whose key is no stream id, which no worker writes (first at offset {Offset}: {Problem}); they were skipped")]
     private static partial void LogInvalidChangelogKeys(ILogger logger, int partition, long count, long offset, string problem);

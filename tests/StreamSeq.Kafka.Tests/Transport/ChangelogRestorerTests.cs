@@ -188,6 +188,23 @@ public sealed class ChangelogRestorerTests
         Assert.Contains("not valid UTF-8", restored.FirstInvalidKey?.Problem, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Restore_MarkersOfAnotherInput_CloseNothingAndAreCountedWithTheFirstOnesKey()
+    {
+        // Another deployment (input "other") writing the same changelog, then this worker's own marker.
+        var restored = Restore(
+            State("s1", "a", "t1"),
+            Marker(0, 5, "t1"),
+            (ChangelogKeys.OffsetKey("other", 0), ChangelogKeys.OffsetValue(900), "x1"),
+            State("s2", "b", "x1"),
+            (ChangelogKeys.OffsetKey("other", 0), ChangelogKeys.OffsetValue(901), "x2"));
+
+        Assert.Equal(5, restored.NextOffset);
+        Assert.Equal(["s1=a"], Describe(restored.States));
+        Assert.Equal(2, restored.ForeignMarkers);
+        Assert.Equal((2L, "/offset/other/0"), restored.FirstForeignMarker);
+    }
+
     private static ChangelogRestorer.Result Restore(params (byte[] Key, byte[]? Value, string Transaction)[] records) => Restore(null, records);
 
     private static ChangelogRestorer.Result Restore(long? from, params (byte[] Key, byte[]? Value, string Transaction)[] records)
