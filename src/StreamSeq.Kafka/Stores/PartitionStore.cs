@@ -20,6 +20,12 @@ internal sealed class PartitionStore : ICommittedStates, IDisposable
     /// <summary>The checkpoint's key: a stream id never starts with NUL (such keys are dead-lettered as invalid).</summary>
     private static readonly byte[] CheckpointKey = "\0checkpoint"u8.ToArray();
 
+    /// <summary>
+    /// A file left in the folder when a read found the store corrupt: RocksDB checks a data block only when it reads it,
+    /// so a damaged file can open fine. The next <see cref="Open(string)"/> replaces such a store by an empty one.
+    /// </summary>
+    private const string DamagedMark = "STREAMSEQ-DAMAGED";
+
     /// <summary>Above every key: no UTF-8 text of 1 KiB (the longest stream id) reaches it.</summary>
     private static readonly byte[] EndOfKeys = [.. Enumerable.Repeat((byte)0xFF, 1100)];
 
@@ -39,14 +45,44 @@ internal sealed class PartitionStore : ICommittedStates, IDisposable
     /// <summary>The store's folder.</summary>
     public string Path { get; }
 
+    /// <summary>Why the store's files could not be opened and were replaced by an empty store (null: they could).</summary>
+    public string? Damaged { get; private init; }
+
     /// <summary>Writes staged since the last <see cref="Apply"/> or <see cref="DiscardStaged"/>.</summary>
     public int Staged => staged.Count();
 
     /// <summary>When the last checkpoint was written (<see cref="System.Diagnostics.Stopwatch"/> ticks; 0: not yet).</summary>
     public long CheckpointedAt { get; set; }
 
-    /// <summary>Opens (or creates) the store in <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Opens (or creates) the store in <paramref name="path"/>. Files RocksDB reports as corrupt (truncated, overwritten),
+    /// now or when an earlier read found them so (<see cref="TryRead"/>), are deleted and an empty store is created
+    /// instead (<see cref="Damaged"/> says why): the store is only a copy of the changelog, which restores it, whereas
+    /// failing would fail every start on this volume. Other errors (the folder locked by another process, not writable)
+    /// are thrown: deleting files in use could harm that process.
+    /// </summary>
     public static PartitionStore Open(string path)
+    {
+        var mark = System.IO.Path.Combine(path, DamagedMark);
+        if (File.Exists(mark))
+        {
+            var reason = File.ReadAllText(mark);
+            Directory.Delete(path, recursive: true);
+            return Open(path, reason);
+        }
+
+        try
+        {
+            return Open(path, damaged: null);
+        }
+        catch (RocksDbException e) when (e.Message.StartsWith("Corruption", StringComparison.Ordinal))
+        {
+            Directory.Delete(path, recursive: true);
+            return Open(path, e.Message);
+        }
+    }
+
+    private static PartitionStore Open(string path, string? damaged)
     {
         Directory.CreateDirectory(path);
         // Index and bloom filter blocks stay with their open table files (about 1.5 bytes per stream) rather than in the
@@ -63,15 +99,27 @@ internal sealed class PartitionStore : ICommittedStates, IDisposable
             .SetMaxOpenFiles(256)
             .SetKeepLogFileNum(2)
             .SetBlockBasedTableFactory(table);
-        return new PartitionStore(RocksDb.Open(options, path), path);
+        return new PartitionStore(RocksDb.Open(options, path), path) { Damaged = damaged };
     }
 
     /// <inheritdoc />
+    /// <exception cref="InvalidDataException">
+    /// The block holding the state is corrupt: the store is marked so that its next <see cref="Open(string)"/> replaces it.
+    /// </exception>
     public bool TryRead(ReadOnlySpan<char> streamId, out byte[] data)
     {
         Span<byte> key = stackalloc byte[Encoding.UTF8.GetByteCount(streamId)];
         Encoding.UTF8.GetBytes(streamId, key);
-        data = db.Get(key)!;
+        try
+        {
+            data = db.Get(key)!;
+        }
+        catch (RocksDbException e) when (e.Message.StartsWith("Corruption", StringComparison.Ordinal))
+        {
+            File.WriteAllText(System.IO.Path.Combine(Path, DamagedMark), e.Message);
+            throw new InvalidDataException($"the disk store in {Path} is corrupt ({e.Message}); it is rebuilt from the changelog at the next start.", e);
+        }
+
         return data is not null;
     }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using StreamSeq.Kafka.Transport;
 
 namespace StreamSeq.Kafka.Stores;
@@ -95,8 +94,13 @@ internal sealed class StandbyApplier
 
         if (!ChangelogKeys.IsOffsetKey(key))
         {
-            // A state is never empty: an empty value and a tombstone both delete.
-            heldBack[Encoding.UTF8.GetString(key)] = value ?? [];
+            // A key that is no stream id is skipped, as in a restore. A state is never empty: an empty value and a
+            // tombstone both delete.
+            if (ChangelogKeys.TryReadStreamId(key, out var stream, out _))
+            {
+                heldBack[stream] = value ?? [];
+            }
+
             return false;
         }
 

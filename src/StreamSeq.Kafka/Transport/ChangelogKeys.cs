@@ -66,9 +66,38 @@ public static class ChangelogKeys
         return true;
     }
 
+    /// <summary>
+    /// Reads a changelog record's key as a stream id, as strictly as <see cref="TryDecodeStreamId"/> reads an input key,
+    /// and refuses an empty key: a key no input record can have names no stream (another tool's record, a corrupted one).
+    /// </summary>
+    internal static bool TryReadStreamId(byte[] key, out string stream, out string problem)
+    {
+        stream = string.Empty;
+        if (key.Length == 0)
+        {
+            problem = "the key is empty.";
+            return false;
+        }
+
+        Span<char> chars = stackalloc char[Math.Min(key.Length, MaxStreamIdBytes)];
+        if (!TryDecodeStreamId(key, chars, out var length, out var reason))
+        {
+            problem = reason!;
+            return false;
+        }
+
+        stream = new string(chars[..length]);
+        problem = string.Empty;
+        return true;
+    }
+
     /// <summary>The key of an input partition's offset marker.</summary>
     public static byte[] OffsetKey(string inputTopic, int partition) =>
         Encoding.UTF8.GetBytes($"{Reserved}offset{Reserved}{inputTopic}{Reserved}{partition}");
+
+    /// <summary>The key of an input partition's offset marker as shown in log lines (NULs as '/').</summary>
+    internal static string OffsetKeyText(string inputTopic, int partition) =>
+        string.Create(CultureInfo.InvariantCulture, $"/offset/{inputTopic}/{partition}");
 
     /// <summary>True when a changelog key is an offset marker.</summary>
     public static bool IsOffsetKey(ReadOnlySpan<byte> key) => !key.IsEmpty && key[0] == 0;

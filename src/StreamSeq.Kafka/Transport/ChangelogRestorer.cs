@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Confluent.Kafka;
 
 namespace StreamSeq.Kafka.Transport;
@@ -51,6 +50,24 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
 
         /// <summary>Records under this partition's marker key whose value is not an offset; they close nothing.</summary>
         public long MalformedMarkers { get; set; }
+
+        /// <summary>
+        /// Records whose key is no stream id (not UTF-8, over <see cref="ChangelogKeys.MaxStreamIdBytes"/>, empty): no
+        /// worker writes them, and read leniently they could overwrite a real stream's state; they are skipped.
+        /// </summary>
+        public long InvalidKeys { get; set; }
+
+        /// <summary>The offset and reason of the first record counted in <see cref="InvalidKeys"/>.</summary>
+        public (long Offset, string Problem)? FirstInvalidKey { get; set; }
+
+        /// <summary>
+        /// Records under a reserved key other than this partition's marker key: markers of another input topic or
+        /// partition (the input renamed or repartitioned, or the changelog shared with another deployment). They close nothing.
+        /// </summary>
+        public long ForeignMarkers { get; set; }
+
+        /// <summary>The offset and key (NULs shown as '/') of the first record counted in <see cref="ForeignMarkers"/>.</summary>
+        public (long Offset, string Key)? FirstForeignMarker { get; set; }
 
         /// <summary>Changelog records read.</summary>
         public long Records { get; set; }
@@ -208,12 +225,25 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                         result.MalformedMarkers++;
                     }
                 }
+                else if (!key.AsSpan().SequenceEqual(markers[partition]))
+                {
+                    result.ForeignMarkers++;
+                    result.FirstForeignMarker ??= (message.Offset.Value, Readable(key));
+                }
 
                 continue;
             }
 
+            // Decoded strictly, as input keys are: a key no input record can have names no stream.
+            if (!ChangelogKeys.TryReadStreamId(key, out var stream, out var problem))
+            {
+                result.InvalidKeys++;
+                result.FirstInvalidKey ??= (message.Offset.Value, problem);
+                continue;
+            }
+
             // A state is never empty: an empty value and a tombstone both delete.
-            result.SinceMarker[Encoding.UTF8.GetString(key)] = message.Message.Value ?? [];
+            result.SinceMarker[stream] = message.Message.Value ?? [];
             result.RecordsSinceMarker++;
         }
 
@@ -224,6 +254,13 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         }
 
         return results;
+    }
+
+    /// <summary>A reserved key as text for a log line: NULs as '/', at most 200 characters.</summary>
+    private static string Readable(byte[] key)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(key, 0, Math.Min(key.Length, 200)).Replace('\0', '/');
+        return key.Length > 200 ? text + "..." : text;
     }
 
     /// <summary>

@@ -492,6 +492,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
         }
 
+        if (result.Offset.Value < partition.NextOffset)
+        {
+            // Only a reset position reads before where the restore resumed: the changelog's marker is past the input's end.
+            LogResumedBeforeMarker(logger, result.Partition.Value, result.Offset.Value, partition.NextOffset);
+        }
+
         partition.NextOffset = result.Offset.Value + 1;
         partition.Touched = true;
         batchCount++;
@@ -819,7 +825,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                         }
                         else
                         {
-                            LogDiscarded(logger, id, reason ?? "unknown");
+                            LogDiscarded(logger, id, reason ?? "unknown", partition);
                         }
                     }
                 }
@@ -840,6 +846,17 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 {
                     LogMalformedMarkers(logger, partition, result.MalformedMarkers);
                 }
+
+                if (result.FirstForeignMarker is var (foreignAt, foreignKey))
+                {
+                    LogForeignMarkers(logger, partition, result.ForeignMarkers, foreignAt, foreignKey, ChangelogKeys.OffsetKeyText(options.InputTopic, partition));
+                }
+
+                if (result.FirstInvalidKey is var (invalidAt, invalidProblem))
+                {
+                    LogInvalidChangelogKeys(logger, partition, result.InvalidKeys, invalidAt, invalidProblem);
+                }
+
                 if (disk is not null)
                 {
                     LogStoreRestored(logger, partition, result.StartOffset, result.StartedOver, disk.Path);
@@ -874,6 +891,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
             if (!disks.TryGetValue(partition, out var disk))
             {
                 disk = PartitionStore.Open(StorePath(partition));
+                if (disk.Damaged is { } damage)
+                {
+                    LogStoreDamaged(logger, partition, disk.Path, damage);
+                }
+
                 disks[partition] = disk;
             }
 
@@ -1162,7 +1184,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             {
                 // An evicted stream is still owned: answer from its serialised state without reviving it.
                 var state = partition.Store.TryGetLive(q.Stream, out var live) ? live
-                    : partition.Store.TryPeekEvicted(q.Stream, out var bytes) ? StreamStateCodec.Read(q.Stream, bytes, processor.Router, out _)
+                    : partition.Store.TryPeekEvicted(q.Stream, out var bytes) ? processor.Decode(q.Stream, bytes, out _)
                     : null;
                 if (state is not null)
                 {
@@ -1238,6 +1260,15 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Changelog of partition {Partition} holds {Count} records under its offset-marker key that are not offsets (written by a version that let a record's 'stream' field name the marker); they were skipped, and the partition resumed from the marker before them")]
     private static partial void LogMalformedMarkers(ILogger logger, int partition, long count);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Changelog of partition {Partition} holds {Count} offset markers of another input (first at offset {Offset}: {Key}; this worker's is {Own}); they close nothing. Expected after the input topic was renamed or repartitioned; otherwise the changelog is shared with another deployment, whose state records this worker takes as its own")]
+    private static partial void LogForeignMarkers(ILogger logger, int partition, long count, long offset, string key, string own);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Changelog of partition {Partition} holds {Count} records whose key is no stream id, which no worker writes (first at offset {Offset}: {Problem}); they were skipped")]
+    private static partial void LogInvalidChangelogKeys(ILogger logger, int partition, long count, long offset, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Input partition {Partition} resumed at offset {Offset}, before offset {MarkerOffset} where the changelog's offset marker says the committed input ends: the marker is past the partition's end (the input topic was re-created, or the changelog was written for another input), so the consumer's auto.offset.reset (earliest) applied and the restored states meet those records again")]
+    private static partial void LogResumedBeforeMarker(ILogger logger, int partition, long offset, long markerOffset);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records ({Ignored} from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state); resuming at offset {Offset}")]
     private static partial void LogRestored(ILogger logger, int partition, int streams, long records, long ignored, int rewrites, long offset);
 
@@ -1253,14 +1284,17 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "The checkpoint of partition {Partition}'s disk store (changelog offset {Offset}) is outside what the changelog holds (records deleted, or the topic re-created): the store was rebuilt from the whole changelog")]
     private static partial void LogCheckpointOutOfRange(ILogger logger, int partition, long offset);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The disk store of partition {Partition} in {Path} could not be opened ({Reason}): it was replaced by an empty store and is rebuilt from the whole changelog")]
+    private static partial void LogStoreDamaged(ILogger logger, int partition, string path, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "No checkpoint of partition {Partition}'s disk store this time: the changelog's end was not known in time ({Reason}); the store stays ahead of its older checkpoint")]
     private static partial void LogCheckpointSkipped(ILogger logger, int partition, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams) in {Milliseconds:F0} ms")]
     private static partial void LogRestoreDone(ILogger logger, int partitions, long streams, double milliseconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Discarded restored state of stream {Stream}: {Reason}")]
-    private static partial void LogDiscarded(ILogger logger, string stream, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Discarded restored state of stream {Stream}: {Reason} (changelog partition {Partition}); the stream starts again from its model's prior")]
+    private static partial void LogDiscarded(ILogger logger, string stream, string reason, int partition);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Partitions revoked: {Partitions}")]
     private static partial void LogRevoked(ILogger logger, List<TopicPartitionOffset> partitions);

@@ -326,7 +326,13 @@ internal sealed partial class StandbyReader : IDisposable
             }
 
             var path = storePath(p);
-            var applier = StandbyApplier.Open(PartitionStore.Open(path), inputTopic, p);
+            var store = PartitionStore.Open(path);
+            if (store.Damaged is { } damage)
+            {
+                LogStoreDamaged(logger, p, path, damage);
+            }
+
+            var applier = StandbyApplier.Open(store, inputTopic, p);
             appliers[p] = applier;
             start.Add(Position(applier));
             LogStarted(logger, p, applier.Checkpoint?.ChangelogOffset ?? 0, applier.Checkpoint is not null, path);
@@ -393,6 +399,9 @@ internal sealed partial class StandbyReader : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The standby checkpoint of partition {Partition} (changelog offset {Offset}) is outside what the changelog holds (records deleted, or the topic re-created): the standby store is rebuilt from the beginning")]
     private static partial void LogOutOfRange(ILogger logger, int partition, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The standby store of partition {Partition} in {Path} could not be opened ({Reason}): it was replaced by an empty store and is rebuilt from the beginning")]
+    private static partial void LogStoreDamaged(ILogger logger, int partition, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Standby replicas: transient error: {Reason}")]
     private static partial void LogTransient(ILogger logger, string reason);

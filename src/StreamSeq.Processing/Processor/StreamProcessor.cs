@@ -275,7 +275,7 @@ public sealed class StreamProcessor : IDisposable
     public bool Restore(StateStore store, string streamId, ReadOnlySpan<byte> data, out string? reason)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var state = StreamStateCodec.Read(streamId, data, router, out reason);
+        var state = Decode(streamId, data, out reason);
         if (state is null)
         {
             metrics.StateDiscarded();
@@ -330,6 +330,24 @@ public sealed class StreamProcessor : IDisposable
         }
     }
 
+    /// <summary>
+    /// A stored state, or null with the reason when it cannot be used: its model changed, or its bytes are not a stream
+    /// state this build reads (another version's or tool's record, a corrupted copy). Either way the stream starts again
+    /// from its model's prior, and the other streams are not affected. Never throws for any bytes.
+    /// </summary>
+    public StreamState? Decode(string streamId, ReadOnlySpan<byte> data, out string? reason)
+    {
+        try
+        {
+            return StreamStateCodec.Read(streamId, data, router, out reason);
+        }
+        catch (FormatException e)
+        {
+            reason = e.Message;
+            return null;
+        }
+    }
+
     /// <summary>The stream's live state, or its evicted state brought back to life; null for a stream never seen.</summary>
     private StreamState? Find(ReadOnlySpan<char> id, StateStore store)
     {
@@ -340,7 +358,7 @@ public sealed class StreamProcessor : IDisposable
 
         if (store.TryTakeEvicted(id, out var key, out var data, out var changed))
         {
-            state = StreamStateCodec.Read(key, data, router, out _);
+            state = Decode(key, data, out _);
             if (state is not null)
             {
                 state.Dirty = changed;

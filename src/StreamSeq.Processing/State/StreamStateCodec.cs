@@ -23,6 +23,9 @@ public static class StreamStateCodec
     /// <summary>The current format version.</summary>
     public const byte Version = 1;
 
+    /// <summary>The fewest bytes a pending observation takes: time, model time, two empty arrays, empty source, partition, offset.</summary>
+    private const int MinPendingBytes = 9 + 8 + 4 + 4 + 4 + 4 + 8;
+
     /// <summary>Serialises a stream's state.</summary>
     public static void Write(StreamState state, IBufferWriter<byte> output)
     {
@@ -128,6 +131,12 @@ public static class StreamStateCodec
         state.Gate.TotalAlerts = r.Int64();
         state.Gate.Suppressed = r.Int64();
         var pendingCount = r.Int32();
+        if (pendingCount > r.Remaining / MinPendingBytes)
+        {
+            // Checked before the list is sized: a corrupted count must not allocate gigabytes.
+            throw new FormatException($"state of stream '{streamId}' is truncated: {pendingCount} pending observations announced, room for at most {r.Remaining / MinPendingBytes}.");
+        }
+
         if (pendingCount > 0)
         {
             state.Pending = new List<PendingObservation>(pendingCount);
@@ -263,7 +272,7 @@ public static class StreamStateCodec
 
         private ReadOnlySpan<byte> Take(int n)
         {
-            if (n < 0 || position + n > data.Length)
+            if (n < 0 || n > data.Length - position)
             {
                 throw new FormatException("state is truncated.");
             }

@@ -169,6 +169,42 @@ public sealed class ChangelogRestorerTests
         }
     }
 
+    [Fact]
+    public void Restore_KeysThatAreNoStreamId_SkippedCountedAndNeverOverwriteARealStream()
+    {
+        // U+FFFD is a valid stream id; a key that is not UTF-8 would decode to it leniently and overwrite its state.
+        var replacement = Encoding.UTF8.GetBytes("\uFFFD");
+        var restored = Restore(
+            (replacement, Utf8("real"), "t1"),
+            ([0xFF], Utf8("foreign"), "t1"),
+            ([.. Enumerable.Repeat((byte)'a', 1025)], Utf8("too long"), "t1"),
+            ([], Utf8("empty"), "t1"),
+            State("s1", "a", "t1"),
+            Marker(0, 7, "t1"));
+
+        Assert.Equal(["s1=a", "\uFFFD=real"], Describe(restored.States));
+        Assert.Equal(3, restored.InvalidKeys);
+        Assert.Equal(1, restored.FirstInvalidKey?.Offset);
+        Assert.Contains("not valid UTF-8", restored.FirstInvalidKey?.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Restore_MarkersOfAnotherInput_CloseNothingAndAreCountedWithTheFirstOnesKey()
+    {
+        // Another deployment (input "other") writing the same changelog, then this worker's own marker.
+        var restored = Restore(
+            State("s1", "a", "t1"),
+            Marker(0, 5, "t1"),
+            (ChangelogKeys.OffsetKey("other", 0), ChangelogKeys.OffsetValue(900), "x1"),
+            State("s2", "b", "x1"),
+            (ChangelogKeys.OffsetKey("other", 0), ChangelogKeys.OffsetValue(901), "x2"));
+
+        Assert.Equal(5, restored.NextOffset);
+        Assert.Equal(["s1=a"], Describe(restored.States));
+        Assert.Equal(2, restored.ForeignMarkers);
+        Assert.Equal((2L, "/offset/other/0"), restored.FirstForeignMarker);
+    }
+
     private static ChangelogRestorer.Result Restore(params (byte[] Key, byte[]? Value, string Transaction)[] records) => Restore(null, records);
 
     private static ChangelogRestorer.Result Restore(long? from, params (byte[] Key, byte[]? Value, string Transaction)[] records)

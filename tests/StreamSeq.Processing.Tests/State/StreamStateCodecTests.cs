@@ -52,4 +52,33 @@ public sealed class StreamStateCodecTests
         Assert.Throws<FormatException>(() => StreamStateCodec.Read("s", bytes.AsSpan(0, bytes.Length - 3), TestModels.Router(binding), out _));
         Assert.Throws<FormatException>(() => StreamStateCodec.Read("s", "hello"u8, TestModels.Router(binding), out _));
     }
+
+    [Fact]
+    public void Read_StringLengthOfIntMaxValue_ThrowsFormatException()
+    {
+        // The model name's length comes first after the magic and the version; position + length overflowed.
+        var binding = TestModels.Binding(TestModels.LocalLevel);
+        var bytes = StreamStateCodec.ToBytes(new StreamState("s", binding, 1));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(3), int.MaxValue);
+        Assert.Throws<FormatException>(() => StreamStateCodec.Read("s", bytes, TestModels.Router(binding), out _));
+    }
+
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(10_000_000)]
+    public void Read_PendingCountFarBeyondTheBytes_ThrowsFormatExceptionWithoutAllocatingForIt(int count)
+    {
+        var binding = TestModels.Binding(TestModels.LocalLevel);
+        var bytes = StreamStateCodec.ToBytes(new StreamState("s", binding, 1));
+
+        // magic, version, model name, fingerprint, seed, last time, two model times, steps, the alert gate: then the count.
+        var at = 3 + 4 + System.Text.Encoding.UTF8.GetByteCount(binding.Name) + 8 + 8 + 9 + 8 + 8 + 8 + 1 + 8 + 8 + 4 + 8 + 8;
+        Assert.Equal(0, System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(at)));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at), count);
+        var router = TestModels.Router(binding);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<FormatException>(() => StreamStateCodec.Read("s", bytes, router, out _));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "the count was allocated for");
+    }
 }

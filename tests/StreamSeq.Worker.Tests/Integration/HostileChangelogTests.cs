@@ -1,0 +1,147 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using StreamSeq.Kafka.Stores;
+using StreamSeq.Kafka.Transport;
+using StreamSeq.Processing.Models;
+using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Telemetry;
+using StreamSeq.Worker.Tests.Support;
+using static StreamSeq.Worker.Tests.Integration.ExactlyOnceTests;
+
+namespace StreamSeq.Worker.Tests.Integration;
+
+/// <summary>
+/// A changelog that holds records this worker never wrote (another tool, another version, a corrupted copy): the restore
+/// keeps every other stream, and the stream whose state cannot be read starts again from its model's prior.
+/// </summary>
+public sealed class HostileChangelogTests
+{
+    private const int Streams = 8;
+    private const string Victim = "sensor-0000";
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Restart_StateRecordThatIsNotAStreamState_ThatStreamStartsFromItsPriorAndEveryOtherContinues(bool disk)
+    {
+        using var scratch = new Scratch("streamseq-hostile-");
+        using var bed = new KafkaTestBed("hostile-state");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
+        var all = TestInput.Generate(Streams, perStream: 40, seed: 5);
+        var first = all.Take(Streams * 20).ToList();
+        var rest = all.Skip(Streams * 20).ToList();
+        bed.Produce(first);
+        using (Start(bed, router, "w1", disk, scratch.Directory))
+        {
+            bed.WaitForFiltered(first.Count, TimeSpan.FromSeconds(90));
+        }
+
+        // Committed like the worker's own records: a marker of the partition follows them.
+        AppendBeforeMarker(bed, Victim, "not a stream state"u8.ToArray());
+
+        using (var w = Start(bed, router, "w2", disk, scratch.Directory))
+        {
+            WaitUntil(() => w.Error is not null || (w.Worker.Status.Ready && w.Worker.Status.Partitions.Count == KafkaTestBed.InputPartitions), "the worker to restore every partition");
+            Assert.Null(w.Error);
+
+            // A query reads the stored state too (the disk store keeps it as it was read).
+            var answer = await w.Worker.QueryAsync(Victim, TimeSpan.FromSeconds(30));
+            Assert.Equal(StreamQueryOutcome.Answered, answer.Outcome);
+            Assert.Null(w.Error);
+            bed.Produce(rest);
+            bed.WaitForFiltered(all.Count, TimeSpan.FromSeconds(90));
+        }
+
+        var expected = bed.Expected(all, router);
+        foreach (var topic in bed.OutputTopics)
+        {
+            var want = (expected.GetValueOrDefault(topic) ?? []).Where(s => s.Key != Victim).ToDictionary(s => s.Key, s => s.Value);
+            var got = bed.ReadCommitted(topic).Where(s => s.Key != Victim).ToDictionary(s => s.Key, s => s.Value);
+            Assert.Equal(want, got);
+        }
+
+        Assert.Equal(expected[bed.Options.FilteredTopic][Victim].Count, bed.ReadCommitted(bed.Options.FilteredTopic)[Victim].Count);
+    }
+
+    [Fact]
+    public void Restart_OffsetMarkerPastTheInputsEnd_InputReadFromItsBeginningOutputsExactlyOnceAndOneWarning()
+    {
+        using var scratch = new Scratch("streamseq-hostile-");
+        using var bed = new KafkaTestBed("hostile-marker");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
+        var all = TestInput.Generate(Streams, perStream: 40, seed: 5);
+        var first = all.Take(Streams * 20).ToList();
+        var rest = all.Skip(Streams * 20).ToList();
+        bed.Produce(first);
+        using (Start(bed, router, "w1", false, scratch.Directory))
+        {
+            bed.WaitForFiltered(first.Count, TimeSpan.FromSeconds(90));
+        }
+
+        // A newer marker than the worker's own, a million records past the partition's end.
+        var partition = PartitionOf(bed, Victim);
+        Append(bed, partition, (ChangelogKeys.OffsetKey(bed.Options.InputTopic, partition), ChangelogKeys.OffsetValue(1_000_000)));
+
+        var log = new ListLogger();
+        using (var w = bed.StartInProcess("w2", options => new KafkaStreamWorker(options, router, new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), log)))
+        {
+            WaitUntil(() => w.Error is not null || (w.Worker.Status.Ready && w.Worker.Status.Partitions.Count == KafkaTestBed.InputPartitions), "the worker to restore every partition");
+            Assert.Null(w.Error);
+            bed.Produce(rest);
+            bed.WaitForFiltered(all.Count, TimeSpan.FromSeconds(90));
+        }
+
+        OutputAssert.ExactlyOnce(bed, bed.Expected(all, router));
+        var warning = Assert.Single(log.Lines, l => l.Contains("before offset 1000000", StringComparison.Ordinal));
+        Assert.Contains($"Input partition {partition} resumed at offset 0,", warning, StringComparison.Ordinal);
+
+        // The partition's records read again are older than their streams' restored states.
+        Assert.All(bed.ReadMessages(bed.Options.DeadLetterTopic), l => Assert.Equal("too-late", System.Text.Encoding.UTF8.GetString(l.Headers.GetLastBytes(DeadLetterHeaders.Kind))));
+    }
+
+    private static int PartitionOf(KafkaTestBed bed, string stream) => Enumerable.Range(0, KafkaTestBed.InputPartitions)
+        .Single(p => bed.ReadPartition(bed.Options.ChangelogTopic, p).Any(m => m.Key is { } k && k.AsSpan().SequenceEqual(System.Text.Encoding.UTF8.GetBytes(stream))));
+
+    private static void Append(KafkaTestBed bed, int partition, params (byte[] Key, byte[]? Value)[] records)
+    {
+        using var producer = new ProducerBuilder<byte[], byte[]?>(new ProducerConfig { BootstrapServers = bed.Cluster.BootstrapServers, EnableIdempotence = true }).SetLogHandler((_, _) => { }).Build();
+        foreach (var (key, value) in records)
+        {
+            producer.ProduceAsync(new TopicPartition(bed.Options.ChangelogTopic, partition), new Message<byte[], byte[]?> { Key = key, Value = value }).GetAwaiter().GetResult();
+        }
+    }
+
+    private static KafkaTestBed.WorkerHandle Start(KafkaTestBed bed, ModelRouter router, string instance, bool disk, string directory) =>
+        bed.StartInProcess(instance, options => new KafkaStreamWorker(
+            options,
+            router,
+            new ProcessorOptions(),
+            new ProcessingMetrics(),
+            new KafkaTransportMetrics(),
+            TestLog.For<KafkaStreamWorker>(instance),
+            storeOptions: disk ? new StateStoreOptions { Kind = StateStoreKind.RocksDb, Directory = directory } : null));
+
+    /// <summary>Writes a record under <paramref name="stream"/> to its stream's changelog partition, then a copy of that partition's newest marker.</summary>
+    private static void AppendBeforeMarker(KafkaTestBed bed, string stream, byte[]? value)
+    {
+        var partition = PartitionOf(bed, stream);
+        var markerKey = ChangelogKeys.OffsetKey(bed.Options.InputTopic, partition);
+        var marker = bed.ReadPartition(bed.Options.ChangelogTopic, partition).Last(m => m.Key is { } k && k.AsSpan().SequenceEqual(markerKey));
+        Append(bed, partition, (System.Text.Encoding.UTF8.GetBytes(stream), value), (markerKey, marker.Value));
+    }
+
+    private sealed class ListLogger : ILogger<KafkaStreamWorker>
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> lines = new();
+
+        public List<string> Lines => [.. lines];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue(formatter(state, exception));
+    }
+}
