@@ -27,14 +27,7 @@ public sealed class HostileChangelogTests
         using var scratch = new Scratch("streamseq-hostile-");
         using var bed = new KafkaTestBed("hostile-state");
         var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
-        var all = TestInput.Generate(Streams, perStream: 40, seed: 5);
-        var first = all.Take(Streams * 20).ToList();
-        var rest = all.Skip(Streams * 20).ToList();
-        bed.Produce(first);
-        using (Start(bed, router, "w1", disk, scratch.Directory))
-        {
-            bed.WaitForFiltered(first.Count, TimeSpan.FromSeconds(90));
-        }
+        var (all, rest) = ProcessFirstHalf(bed, router, disk, scratch.Directory);
 
         // Committed like the worker's own records: a marker of the partition follows them.
         AppendBeforeMarker(bed, Victim, "not a stream state"u8.ToArray());
@@ -69,14 +62,7 @@ public sealed class HostileChangelogTests
         using var scratch = new Scratch("streamseq-hostile-");
         using var bed = new KafkaTestBed("hostile-marker");
         var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
-        var all = TestInput.Generate(Streams, perStream: 40, seed: 5);
-        var first = all.Take(Streams * 20).ToList();
-        var rest = all.Skip(Streams * 20).ToList();
-        bed.Produce(first);
-        using (Start(bed, router, "w1", false, scratch.Directory))
-        {
-            bed.WaitForFiltered(first.Count, TimeSpan.FromSeconds(90));
-        }
+        var (all, rest) = ProcessFirstHalf(bed, router, disk: false, scratch.Directory);
 
         // A newer marker than the worker's own, a million records past the partition's end.
         var partition = PartitionOf(bed, Victim);
@@ -97,6 +83,23 @@ public sealed class HostileChangelogTests
 
         // The partition's records read again are older than their streams' restored states.
         Assert.All(bed.ReadMessages(bed.Options.DeadLetterTopic), l => Assert.Equal("too-late", System.Text.Encoding.UTF8.GetString(l.Headers.GetLastBytes(DeadLetterHeaders.Kind))));
+    }
+
+    /// <summary>
+    /// Produces the first half of the input and lets a first worker process it and stop; returns the whole input and
+    /// the half still to come.
+    /// </summary>
+    private static (List<(string Stream, string Value)> All, List<(string Stream, string Value)> Later) ProcessFirstHalf(KafkaTestBed bed, ModelRouter router, bool disk, string directory)
+    {
+        var all = TestInput.Generate(Streams, perStream: 40, seed: 5);
+        var first = all.Take(Streams * 20).ToList();
+        bed.Produce(first);
+        using (Start(bed, router, "w1", disk, directory))
+        {
+            bed.WaitForFiltered(first.Count, TimeSpan.FromSeconds(90));
+        }
+
+        return (all, all.Skip(Streams * 20).ToList());
     }
 
     private static int PartitionOf(KafkaTestBed bed, string stream) => Enumerable.Range(0, KafkaTestBed.InputPartitions)
