@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
+using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Kafka.Transport;
 
@@ -25,9 +26,10 @@ public static class ChangelogKeys
 
     /// <summary>
     /// Longest stream id (Kafka key of an input record) in UTF-8 bytes. Longer keys are dead-lettered: a stream's id is
-    /// part of each of its output and changelog records, which must stay far below the broker's message size.
+    /// part of each of its output and changelog records, which must stay far below the broker's message size. The same
+    /// limit as for every other input (<see cref="InputRules.MaxStreamIdBytes"/>: CSV files, JSON 'stream' fields).
     /// </summary>
-    public const int MaxStreamIdBytes = 1024;
+    public const int MaxStreamIdBytes = InputRules.MaxStreamIdBytes;
 
     /// <summary>True when a stream id is usable (non-empty and not starting with the reserved character).</summary>
     public static bool IsValidStreamId(ReadOnlySpan<char> id) => !id.IsEmpty && id[0] != Reserved;
@@ -95,9 +97,12 @@ public static class ChangelogKeys
     public static byte[] OffsetKey(string inputTopic, int partition) =>
         Encoding.UTF8.GetBytes($"{Reserved}offset{Reserved}{inputTopic}{Reserved}{partition}");
 
-    /// <summary>The key of an input partition's offset marker as shown in log lines (NULs as '/').</summary>
-    internal static string OffsetKeyText(string inputTopic, int partition) =>
-        string.Create(CultureInfo.InvariantCulture, $"/offset/{inputTopic}/{partition}");
+    /// <summary>A changelog key as shown in log lines: NULs (the reserved character) as '/', at most 200 bytes.</summary>
+    internal static string KeyText(byte[] key)
+    {
+        var text = Encoding.UTF8.GetString(key, 0, Math.Min(key.Length, 200)).Replace(Reserved, '/');
+        return key.Length > 200 ? text + "..." : text;
+    }
 
     /// <summary>True when a changelog key is an offset marker.</summary>
     public static bool IsOffsetKey(ReadOnlySpan<byte> key) => !key.IsEmpty && key[0] == 0;

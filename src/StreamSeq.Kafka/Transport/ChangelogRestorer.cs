@@ -228,7 +228,7 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                 else if (!key.AsSpan().SequenceEqual(markers[partition]))
                 {
                     result.ForeignMarkers++;
-                    result.FirstForeignMarker ??= (message.Offset.Value, Readable(key));
+                    result.FirstForeignMarker ??= (message.Offset.Value, ChangelogKeys.KeyText(key));
                 }
 
                 continue;
@@ -254,13 +254,6 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         }
 
         return results;
-    }
-
-    /// <summary>A reserved key as text for a log line: NULs as '/', at most 200 characters.</summary>
-    private static string Readable(byte[] key)
-    {
-        var text = System.Text.Encoding.UTF8.GetString(key, 0, Math.Min(key.Length, 200)).Replace('\0', '/');
-        return key.Length > 200 ? text + "..." : text;
     }
 
     /// <summary>

@@ -849,7 +849,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
                 if (result.FirstForeignMarker is var (foreignAt, foreignKey))
                 {
-                    LogForeignMarkers(logger, partition, result.ForeignMarkers, foreignAt, foreignKey, ChangelogKeys.OffsetKeyText(options.InputTopic, partition));
+                    LogForeignMarkers(logger, partition, result.ForeignMarkers, foreignAt, foreignKey, ChangelogKeys.KeyText(ChangelogKeys.OffsetKey(options.InputTopic, partition)));
                 }
 
                 if (result.FirstInvalidKey is var (invalidAt, invalidProblem))

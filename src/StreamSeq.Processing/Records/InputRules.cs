@@ -27,7 +27,7 @@ public static class InputRules
     /// <c>stream</c> field, a Kafka key. So a file and a live stream take the same ids, and every id a file takes can
     /// be replayed as a key.
     /// </summary>
-    internal const int MaxStreamIdBytes = 1024;
+    public const int MaxStreamIdBytes = 1024;
 
     /// <summary>
     /// Null when <paramref name="id"/> is within <see cref="MaxStreamIdBytes"/>, else the problem, after
