@@ -37,6 +37,15 @@ public sealed class DashboardSettings
     [Range(1, 100_000)]
     public int MaxLiveFeeds { get; set; } = 100;
 
+    /// <summary>
+    /// The longest one event of a live feed may take to be written and flushed to its connection. A page that stops
+    /// reading (its TCP receive window full) would otherwise hold its slot for many minutes: Kestrel's own
+    /// <c>MinResponseDataRate</c> only ends it once the bytes already buffered for it could have been sent at 240 B/s.
+    /// Beyond it the connection is aborted, its slot comes back and the drop is counted (<c>slowFeeds</c>).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan FeedWriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Records waiting between the processing loop and the dashboard; when full the oldest are dropped and counted.</summary>
     [Range(16, 10_000_000)]
     public int IngestQueue { get; set; } = 65_536;

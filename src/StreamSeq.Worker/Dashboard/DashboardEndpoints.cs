@@ -23,7 +23,8 @@ namespace StreamSeq.Worker.Dashboard;
 /// <see cref="DashboardSettings.PushInterval"/>, each batch saying how many updates this page has lost so far.</item>
 /// </list>
 /// The two event streams are live feeds: at most <see cref="DashboardSettings.MaxLiveFeeds"/> are open at once, and
-/// one more is a 503 with <c>Retry-After</c>.
+/// one more is a 503 with <c>Retry-After</c>. A feed whose client stops reading is aborted once one event is not taken
+/// within <see cref="DashboardSettings.FeedWriteTimeout"/>, so it cannot hold its slot.
 /// </remarks>
 public static class DashboardEndpoints
 {
@@ -79,20 +80,23 @@ public static class DashboardEndpoints
             return;
         }
 
-        // Event streams end when the page goes away or the worker stops (so an open page never delays shutdown).
-        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-        var stopping = ending.Token;
+        using var connection = new FeedConnection(context, feed, settings.Value.FeedWriteTimeout, time, lifetime.ApplicationStopping);
+        var stopping = connection.Ending;
         BeginEventStream(context);
         try
         {
             while (!stopping.IsCancellationRequested)
             {
-                await Send(context, ListJson(feed, worker, readiness, query!), stopping).ConfigureAwait(false);
+                await connection.Send(ListJson(feed, worker, readiness, query!)).ConfigureAwait(false);
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stopping).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
+        }
+        finally
+        {
+            connection.End();
         }
     }
 
@@ -105,8 +109,8 @@ public static class DashboardEndpoints
             return;
         }
 
-        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-        var stopping = ending.Token;
+        using var connection = new FeedConnection(context, feed, settings.Value.FeedWriteTimeout, time, lifetime.ApplicationStopping);
+        var stopping = connection.Ending;
         var interval = settings.Value.PushInterval;
         using var client = feed.Subscribe(id!);
         if (client is null)
@@ -121,7 +125,7 @@ public static class DashboardEndpoints
         var lastSent = time.GetTimestamp();
         try
         {
-            await Send(context, Frame(frame, client, 0), stopping).ConfigureAwait(false);
+            await connection.Send(Frame(frame, client, 0)).ConfigureAwait(false);
             while (!stopping.IsCancellationRequested)
             {
                 await Task.Delay(interval, time, stopping).ConfigureAwait(false);
@@ -144,12 +148,16 @@ public static class DashboardEndpoints
                     continue;
                 }
 
-                await Send(context, Frame(frame, client, count), stopping).ConfigureAwait(false);
+                await connection.Send(Frame(frame, client, count)).ConfigureAwait(false);
                 lastSent = time.GetTimestamp();
             }
         }
         catch (OperationCanceledException)
         {
+        }
+        finally
+        {
+            connection.End();
         }
     }
 
@@ -210,12 +218,6 @@ public static class DashboardEndpoints
         response.Headers["X-Accel-Buffering"] = "no";
     }
 
-    private static async Task Send(HttpContext context, string json, CancellationToken stopping)
-    {
-        await context.Response.WriteAsync(string.Concat("data: ", json, "\n\n"), stopping).ConfigureAwait(false);
-        await context.Response.Body.FlushAsync(stopping).ConfigureAwait(false);
-    }
-
     private static string ListJson(DashboardFeed feed, StreamWorkerService worker, WorkerReadiness readiness, ListQuery query) => DashboardJson.Write(json =>
     {
         var all = feed.Streams.ToList();
@@ -262,6 +264,65 @@ public static class DashboardEndpoints
         json.WriteEndArray();
         json.WriteEndObject();
     });
+
+    /// <summary>
+    /// A live feed's connection. It ends when the page goes away or the worker stops (so an open page never delays
+    /// shutdown), or when one event (write and flush) is not taken within <see cref="DashboardSettings.FeedWriteTimeout"/>:
+    /// a client that stops reading would otherwise hold its slot for as long as Kestrel's <c>MinResponseDataRate</c>
+    /// allows for the bytes already buffered for it, which at 240 B/s is many minutes.
+    /// </summary>
+    private sealed class FeedConnection : IDisposable
+    {
+        private readonly HttpContext context;
+        private readonly DashboardFeed feed;
+        private readonly TimeSpan writeTimeout;
+
+        // Armed only while an event is written; one timer for the life of the connection.
+        private readonly CancellationTokenSource deadline;
+        private readonly CancellationTokenSource ending;
+
+        public FeedConnection(HttpContext context, DashboardFeed feed, TimeSpan writeTimeout, TimeProvider time, CancellationToken applicationStopping)
+        {
+            this.context = context;
+            this.feed = feed;
+            this.writeTimeout = writeTimeout;
+            deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+            ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, applicationStopping, deadline.Token);
+        }
+
+        /// <summary>Cancelled when the feed is to end, whatever the reason.</summary>
+        public CancellationToken Ending => ending.Token;
+
+        /// <summary>Writes and flushes one event within the write timeout; beyond it <see cref="Ending"/> is cancelled.</summary>
+        public async Task Send(string json)
+        {
+            deadline.CancelAfter(writeTimeout);
+            await context.Response.WriteAsync(string.Concat("data: ", json, "\n\n"), ending.Token).ConfigureAwait(false);
+            await context.Response.Body.FlushAsync(ending.Token).ConfigureAwait(false);
+            deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+        }
+
+        /// <summary>
+        /// When the feed ends: if an event was not taken in time, aborts the connection (whatever Kestrel still holds
+        /// for it is dropped, and the client sees the connection end) and counts and logs it once.
+        /// </summary>
+        public void End()
+        {
+            // Whether the deadline passed, not how the write ended: a cancelled write may make Kestrel abort the
+            // connection itself (so it looks like the page went away), or end without an exception.
+            if (deadline.IsCancellationRequested)
+            {
+                context.Abort();
+                feed.LiveFeedTooSlow(context.Request.Path, context.Connection.RemoteIpAddress?.ToString());
+            }
+        }
+
+        public void Dispose()
+        {
+            ending.Dispose();
+            deadline.Dispose();
+        }
+    }
 
     private sealed record ListQuery(string Filter, string Sort, int Limit)
     {

@@ -42,6 +42,7 @@ public sealed partial class DashboardFeed : BackgroundService
     private long evicted;
     private int clients;
     private int liveFeeds;
+    private long slowFeedsDropped;
 
     /// <summary>Subscribes to the taps (so no record of the loop is missed) and prepares the models' projections.</summary>
     public DashboardFeed(OutputTap outputs, InputTap inputs, ModelRouter router, IOptions<DashboardSettings> settings, DashboardMetrics metrics, TimeProvider time, ILogger<DashboardFeed> logger)
@@ -99,6 +100,12 @@ public sealed partial class DashboardFeed : BackgroundService
 
     /// <summary>Open live feeds (server-sent event connections), at most <see cref="DashboardSettings.MaxLiveFeeds"/>.</summary>
     public int LiveFeeds => Volatile.Read(ref liveFeeds);
+
+    /// <summary>
+    /// Live feeds ended because one event was not taken within <see cref="DashboardSettings.FeedWriteTimeout"/> (the
+    /// client stopped reading): their connections were aborted and their slots given back.
+    /// </summary>
+    public long SlowFeedsDropped => Interlocked.Read(ref slowFeedsDropped);
 
     internal IEnumerable<StreamView> Streams => views.Values;
 
@@ -170,6 +177,24 @@ public sealed partial class DashboardFeed : BackgroundService
             {
                 return new LiveFeedSlot(this);
             }
+        }
+    }
+
+    /// <summary>
+    /// Counts and logs a live feed ended because its client did not take an event within
+    /// <see cref="DashboardSettings.FeedWriteTimeout"/> (once per connection: the first of the process at information
+    /// level, later ones at debug level, all counted).
+    /// </summary>
+    internal void LiveFeedTooSlow(string path, string? remote)
+    {
+        metrics.SlowFeedDropped();
+        if (Interlocked.Increment(ref slowFeedsDropped) == 1)
+        {
+            LogFirstSlowFeed(logger, path, remote ?? "?", settings.FeedWriteTimeout);
+        }
+        else
+        {
+            LogSlowFeed(logger, path, remote ?? "?", settings.FeedWriteTimeout);
         }
     }
 
@@ -301,6 +326,7 @@ public sealed partial class DashboardFeed : BackgroundService
         json.WriteNumber("waitingPages", WaitingPages);
         json.WriteNumber("liveFeeds", LiveFeeds);
         json.WriteNumber("maxLiveFeeds", settings.MaxLiveFeeds);
+        json.WriteNumber("slowFeedsDropped", SlowFeedsDropped);
         json.WriteNumber("history", settings.History);
         json.WriteEndObject();
     }
@@ -389,6 +415,12 @@ public sealed partial class DashboardFeed : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dashboard could not read a record of stream {Stream} (further ones are only counted): {Problem}")]
     private static partial void LogUnreadable(ILogger logger, string stream, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard live feed {Path} to {Remote} dropped: an event was not taken within {Timeout} (the client stopped reading); further ones are logged at debug level and counted as slowFeedsDropped")]
+    private static partial void LogFirstSlowFeed(ILogger logger, string path, string remote, TimeSpan timeout);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Dashboard live feed {Path} to {Remote} dropped: an event was not taken within {Timeout} (the client stopped reading)")]
+    private static partial void LogSlowFeed(ILogger logger, string path, string remote, TimeSpan timeout);
 
     /// <summary>A taken live-feed slot; disposing it gives it back once.</summary>
     private sealed class LiveFeedSlot(DashboardFeed feed) : IDisposable

@@ -11,6 +11,7 @@ public sealed class DashboardMetrics
     private readonly Counter<long> ingestDropped;
     private readonly Counter<long> clientDropped;
     private readonly UpDownCounter<long> clients;
+    private readonly Counter<long> slowFeedDropped;
 
     /// <summary>Creates the instruments.</summary>
     public DashboardMetrics(IMeterFactory meters)
@@ -20,6 +21,7 @@ public sealed class DashboardMetrics
         ingestDropped = meter.CreateCounter<long>("streamseq.dashboard.ingest.dropped", "{record}", "Records the dashboard skipped because it fell behind the processing loop.");
         clientDropped = meter.CreateCounter<long>("streamseq.dashboard.client.dropped", "{update}", "Updates dropped for browsers that fell behind.");
         clients = meter.CreateUpDownCounter<long>("streamseq.dashboard.clients", "{connection}", "Connected dashboard pages.");
+        slowFeedDropped = meter.CreateCounter<long>("streamseq.dashboard.feed.dropped", "{connection}", "Live feeds aborted because their client did not take an event within FeedWriteTimeout.");
     }
 
     internal void IngestDropped() => ingestDropped.Add(1);
@@ -27,4 +29,6 @@ public sealed class DashboardMetrics
     internal void ClientDropped() => clientDropped.Add(1);
 
     internal void ClientConnected(int delta) => clients.Add(delta);
+
+    internal void SlowFeedDropped() => slowFeedDropped.Add(1);
 }

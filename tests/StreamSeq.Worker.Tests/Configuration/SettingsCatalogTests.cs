@@ -22,6 +22,7 @@ public sealed class SettingsCatalogTests
     [InlineData("StreamSeq:Api:QueryTimeout")]
     [InlineData("StreamSeq:Api:MaxPendingQueries")]
     [InlineData("StreamSeq:Dashboard:MaxLiveFeeds")]
+    [InlineData("StreamSeq:Dashboard:FeedWriteTimeout")]
     [InlineData("Logging:LogLevel:Default")]
     public void IsKnown_SettingTheWorkerReads_True(string key) => Assert.True(SettingsCatalog.IsKnown(key));
 

@@ -212,6 +212,8 @@ public sealed class WorkerSettingsTests
     [InlineData("StreamSeq:Api:MaxPendingQueries", "many", "StreamSeq:Api:MaxPendingQueries: 'many' is not a whole number.")]
     [InlineData("StreamSeq:Dashboard:MaxLiveFeeds", "0", "StreamSeq:Dashboard:MaxLiveFeeds: must be between 1 and 100000, got 0.")]
     [InlineData("StreamSeq:Dashboard:MaxLiveFeeds", "-3", "StreamSeq:Dashboard:MaxLiveFeeds: must be between 1 and 100000, got -3.")]
+    [InlineData("StreamSeq:Dashboard:FeedWriteTimeout", "0s", "StreamSeq:Dashboard:FeedWriteTimeout: must be between 1s and 10m, got 0s.")]
+    [InlineData("StreamSeq:Dashboard:FeedWriteTimeout", "1h", "StreamSeq:Dashboard:FeedWriteTimeout: must be between 1s and 10m, got 1h.")]
     public void Load_HttpLimitOutOfRangeOrNotANumber_StopsWithOneLineNamingIt(string key, string value, string message)
     {
         var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?> { ["StreamSeq:Embedded:Enabled"] = "true", [key] = value })));
@@ -223,7 +225,7 @@ public sealed class WorkerSettingsTests
     public void Load_HttpLimits_DefaultsOrTheGivenValues()
     {
         var defaults = WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?> { ["StreamSeq:Embedded:Enabled"] = "true" }));
-        Assert.Equal((TimeSpan.FromSeconds(5), 256, 100), (defaults.Api.QueryTimeout, defaults.Api.MaxPendingQueries, defaults.Dashboard.MaxLiveFeeds));
+        Assert.Equal((TimeSpan.FromSeconds(5), 256, 100, TimeSpan.FromSeconds(10)), (defaults.Api.QueryTimeout, defaults.Api.MaxPendingQueries, defaults.Dashboard.MaxLiveFeeds, defaults.Dashboard.FeedWriteTimeout));
 
         var given = WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?>
         {
@@ -231,7 +233,8 @@ public sealed class WorkerSettingsTests
             ["StreamSeq:Api:QueryTimeout"] = "1.5s",
             ["StreamSeq:Api:MaxPendingQueries"] = "10",
             ["StreamSeq:Dashboard:MaxLiveFeeds"] = "7",
+            ["StreamSeq:Dashboard:FeedWriteTimeout"] = "3s",
         }));
-        Assert.Equal((TimeSpan.FromSeconds(1.5), 10, 7), (given.Api.QueryTimeout, given.Api.MaxPendingQueries, given.Dashboard.MaxLiveFeeds));
+        Assert.Equal((TimeSpan.FromSeconds(1.5), 10, 7, TimeSpan.FromSeconds(3)), (given.Api.QueryTimeout, given.Api.MaxPendingQueries, given.Dashboard.MaxLiveFeeds, given.Dashboard.FeedWriteTimeout));
     }
 }
