@@ -182,8 +182,14 @@ internal sealed class SmallHmmKernel
         var (viterbiState, viterbiTop) = ArgMax(next, k);
         var (mostLikely, _) = ArgMax(filtered, k);
 
-        // State.
+        // State. The pointer column is written without bounds checks: a head outside the window (a damaged state) takes
+        // the general path, whose checked indexing refuses it.
         var head = (int)state[HeadSlot];
+        if ((uint)head >= (uint)window)
+        {
+            return false;
+        }
+
         Store(filtered, ref Unsafe.Add(ref s, ProbabilitySlot), k);
         Store(next - Vector256.Create(viterbiTop), ref Unsafe.Add(ref s, deltaSlot), k);
         Store(arg, ref Unsafe.Add(ref s, pointerSlot + (head * k)), k);

@@ -122,13 +122,18 @@ public sealed partial class KafkaStreamWorker : IDisposable
         this.logger = logger;
         this.tap = tap;
         this.inputTap = inputTap;
-        processor = new StreamProcessor(router, processorOptions, processingMetrics, TimeFormat.EpochMilliseconds);
+        processor = new StreamProcessor(router, processorOptions, processingMetrics, TimeFormat.EpochMilliseconds) { StreamFailed = ReportStreamFailure };
         Status.StallTimeout = options.StallTimeout;
         statusExport = metrics.Track(Status);
     }
 
     /// <summary>Loop status for health checks and the dashboard.</summary>
     public WorkerStatus Status { get; } = new();
+
+    /// <summary>How many model failures (<see cref="StreamProcessor.StreamFailed"/>) are logged one by one.</summary>
+    private const int LoggedStreamFailures = 20;
+
+    private long streamFailures;
 
     /// <summary>The default of <see cref="MaxPendingQueries"/>.</summary>
     public const int DefaultMaxPendingQueries = 256;
@@ -1247,6 +1252,39 @@ public sealed partial class KafkaStreamWorker : IDisposable
             config.Set(key, value);
         }
     }
+
+    /// <summary>
+    /// Logs a stream whose model threw: the first <see cref="LoggedStreamFailures"/> with their exception, then one line
+    /// saying the rest are only counted, so a model that fails on every record cannot flood the log.
+    /// </summary>
+    private void ReportStreamFailure(StreamFailure failure)
+    {
+        streamFailures++;
+        if (streamFailures <= LoggedStreamFailures)
+        {
+            if (failure.RecordRejected)
+            {
+                LogStepFailed(logger, failure.Error, failure.StreamId, failure.Model);
+            }
+            else
+            {
+                LogStreamRestarted(logger, failure.Error, failure.StreamId, failure.Model);
+            }
+        }
+        else if (streamFailures == LoggedStreamFailures + 1)
+        {
+            LogStreamFailuresQuiet(logger, LoggedStreamFailures);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream}: model {Model} threw on the stream's state; the state was discarded and the stream started again from its prior with the record (counted in streamseq.streams.discarded)")]
+    private static partial void LogStreamRestarted(ILogger logger, Exception error, string stream, string model);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream}: model {Model} threw on the record, from the stream's state and from its prior; the record was dead-lettered as step-failed and the stream stays at its prior")]
+    private static partial void LogStepFailed(ILogger logger, Exception error, string stream, string model);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} streams' models have thrown since the start; further failures are not logged, only counted in streamseq.streams.discarded and as step-failed dead letters")]
+    private static partial void LogStreamFailuresQuiet(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker started: transactional id {TransactionalId}, input {Topic}, group {Group}")]
     private static partial void LogStarted(ILogger logger, string transactionalId, string topic, string group);

@@ -14,6 +14,12 @@ public sealed class ModelBinding
 {
     /// <summary>Builds a binding; throws <see cref="ModelValidationException"/> for an invalid spec or setting.</summary>
     public ModelBinding(ModelSpec spec, int lag = 0, int horizon = 0, IReadOnlyList<AnomalyRule>? rules = null, AlertGateOptions? gate = null)
+        : this(spec, lag, horizon, rules, gate, wrap: null)
+    {
+    }
+
+    /// <summary>A binding whose built estimator is passed through <paramref name="wrap"/> before smoothing wraps it (tests use it to put a model that fails in place).</summary>
+    internal ModelBinding(ModelSpec spec, int lag, int horizon, IReadOnlyList<AnomalyRule>? rules, AlertGateOptions? gate, Func<IEstimator, IEstimator>? wrap)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (lag < 0)
@@ -30,6 +36,7 @@ public sealed class ModelBinding
         Lag = lag;
         Horizon = horizon;
         var inner = ModelCatalog.Build(spec, out var files);
+        inner = wrap?.Invoke(inner) ?? inner;
         Estimator = lag > 0 ? new FixedLagSmoother(inner, lag) : inner;
         Rules = rules ?? [];
         Gate = gate ?? new AlertGateOptions();

@@ -68,6 +68,16 @@ public sealed class StreamProcessor : IDisposable
     /// <summary>Alerts emitted.</summary>
     public long Alerts { get; private set; }
 
+    /// <summary>Steps that threw: each time, the stream's state was discarded (see <see cref="StreamFailed"/>).</summary>
+    public long StreamFailures { get; private set; }
+
+    /// <summary>
+    /// Called on the processing thread when a model throws while stepping a stream. The stream's state is discarded and
+    /// the record stepped again from the model's prior; when that fails too the record is dead-lettered as
+    /// <see cref="DeadLetterReason.StepFailed"/>. The other streams are not affected.
+    /// </summary>
+    public Action<StreamFailure>? StreamFailed { get; set; }
+
     /// <summary>Decodes an encoded input record and processes it; undecodable records become dead letters.</summary>
     /// <param name="value">The record's bytes.</param>
     /// <param name="key">The stream id (Kafka key); empty when the record carries a <c>stream</c> field.</param>
@@ -201,7 +211,7 @@ public sealed class StreamProcessor : IDisposable
         var lateness = options.AllowedLateness.TotalMilliseconds / model.UnitMilliseconds;
         if (lateness <= 0.0)
         {
-            Step(state, record.Time, t, record.Values, record.Control, sink);
+            Step(state, store, record.Time, t, record.Values, record.Control, record.Source, record.Original, sink);
             return;
         }
 
@@ -231,7 +241,7 @@ public sealed class StreamProcessor : IDisposable
         pending.Insert(index, new PendingObservation(record.Time, t, record.Values.ToArray(), record.Control.ToArray(), record.Source));
         state.MaxSeenModelTime = double.IsNaN(state.MaxSeenModelTime) ? t : Math.Max(state.MaxSeenModelTime, t);
         state.Dirty = true;
-        Release(state, state.MaxSeenModelTime - lateness, sink);
+        Release(state, store, state.MaxSeenModelTime - lateness, sink);
     }
 
     /// <summary>Processes every observation still waiting in lateness buffers (end of a file), oldest first per stream.</summary>
@@ -240,7 +250,7 @@ public sealed class StreamProcessor : IDisposable
         ArgumentNullException.ThrowIfNull(store);
         foreach (var state in store.Streams.OrderBy(s => s.StreamId, StringComparer.Ordinal).ToList())
         {
-            Release(state, double.PositiveInfinity, sink);
+            Release(state, store, double.PositiveInfinity, sink);
         }
     }
 
@@ -297,7 +307,7 @@ public sealed class StreamProcessor : IDisposable
     /// <inheritdoc />
     public void Dispose() => writer.Dispose();
 
-    private void Release(StreamState state, double watermark, IRecordSink sink)
+    private void Release(StreamState state, StateStore store, double watermark, IRecordSink sink)
     {
         var pending = state.Pending;
         if (pending is null)
@@ -316,17 +326,15 @@ public sealed class StreamProcessor : IDisposable
                 continue;
             }
 
-            Step(state, p.Time, p.ModelTime, p.Values, p.Control, sink);
+            // A stream restarted after a failed step continues in a new state, which takes the waiting observations over.
+            state = Step(state, store, p.Time, p.ModelTime, p.Values, p.Control, p.Source, default, sink);
             released++;
         }
 
         if (released > 0)
         {
             pending.RemoveRange(0, released);
-            if (pending.Count == 0)
-            {
-                state.Pending = null;
-            }
+            state.Pending = pending.Count == 0 ? null : pending;
         }
     }
 
@@ -406,7 +414,61 @@ public sealed class StreamProcessor : IDisposable
         return state;
     }
 
-    private void Step(StreamState state, RecordTime time, double modelTime, ReadOnlySpan<double> values, ReadOnlySpan<double> control, IRecordSink sink)
+    /// <summary>
+    /// Steps a stream on one observation; returns the stream's state afterwards, a new one when the step failed.
+    /// </summary>
+    /// <remarks>
+    /// A step that throws means the stream's state is one its model cannot step (a restored state whose bytes decode but
+    /// whose contents are damaged) or the observation is one the model cannot take. Either way only that stream is
+    /// affected: its state is discarded and the observation is stepped again from the model's prior. When that fails too,
+    /// the observation is dead-lettered as <see cref="DeadLetterReason.StepFailed"/> and the stream stays at its prior.
+    /// Nothing is emitted for a failed step, and each failure is reported to <see cref="StreamFailed"/>.
+    /// </remarks>
+    private StreamState Step(StreamState state, StateStore store, RecordTime time, double modelTime, ReadOnlySpan<double> values, ReadOnlySpan<double> control, SourcePosition source, ReadOnlySpan<byte> original, IRecordSink sink)
+    {
+        if (TryStep(state, time, modelTime, values, control, sink) is not { } failure)
+        {
+            return state;
+        }
+
+        var restarted = Restart(state, store);
+        var again = TryStep(restarted, time, modelTime, values, control, sink);
+        Failed(new StreamFailure(state.StreamId, state.Model.Name, failure, RecordRejected: again is not null));
+        if (again is null)
+        {
+            return restarted;
+        }
+
+        var prior = Restart(restarted, store, discarded: false);
+        Reject(sink, DeadLetterReason.StepFailed, $"model '{state.Model.Name}' failed to step stream '{state.StreamId}' on this record, also from its prior ({again.GetType().Name}: {again.Message}); the stream stays at its prior.", source, state.StreamId, original);
+        return prior;
+    }
+
+    /// <summary>
+    /// A new state from the model's prior in place of a stream's failed one, keeping the observations that wait;
+    /// <paramref name="discarded"/> counts the failed state as discarded (not the prior a record failed on).
+    /// </summary>
+    private StreamState Restart(StreamState failed, StateStore store, bool discarded = true)
+    {
+        if (discarded)
+        {
+            metrics.StateDiscarded();
+        }
+
+        var restarted = Create(failed.StreamId, failed.Model, store);
+        restarted.Pending = failed.Pending;
+        restarted.MaxSeenModelTime = failed.MaxSeenModelTime;
+        return restarted;
+    }
+
+    private void Failed(StreamFailure failure)
+    {
+        StreamFailures++;
+        StreamFailed?.Invoke(failure);
+    }
+
+    /// <summary>Steps and emits; returns what the model threw, having emitted nothing and changed only the stream's buffer.</summary>
+    private Exception? TryStep(StreamState state, RecordTime time, double modelTime, ReadOnlySpan<double> values, ReadOnlySpan<double> control, IRecordSink sink)
     {
         var start = Stopwatch.GetTimestamp();
         var model = state.Model;
@@ -415,8 +477,22 @@ public sealed class StreamProcessor : IDisposable
         var estimate = runtime.Estimate;
         var gap = double.IsNaN(state.LastModelTime) ? 0.0 : modelTime - state.LastModelTime;
         var record = state.History is null ? default : new double[estimator.Info.BackwardRecordLength];
-        state.ReserveForNextStep();
-        estimator.Step(state.Buffer, new Observation(values, gap, time.Value, control), estimate, record);
+        var scratch = StepScratch.Mark;
+        try
+        {
+            state.ReserveForNextStep();
+            estimator.Step(state.Buffer, new Observation(values, gap, time.Value, control), estimate, record);
+            if (runtime.Forecast is { } ahead)
+            {
+                estimator.Forecast(state.Buffer, model.Spec.ForecastStep, ahead);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            StepScratch.Release(scratch);
+            return e;
+        }
+
         if (state.History is not null)
         {
             if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
@@ -444,7 +520,6 @@ public sealed class StreamProcessor : IDisposable
         if (runtime.Forecast is { } forecast)
         {
             var stepGap = model.Spec.ForecastStep;
-            estimator.Forecast(state.Buffer, stepGap, forecast);
             for (var k = 1; k <= forecast.MaxHorizon; k++)
             {
                 Emit(sink, OutputKind.Forecast, id, writer.WriteForecast(id, time.AddModelTime(k * stepGap, model.UnitMilliseconds), time, model.Name, k, forecast));
@@ -468,6 +543,7 @@ public sealed class StreamProcessor : IDisposable
         state.Dirty = true;
         Steps++;
         metrics.StepDuration(model.Name, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        return null;
     }
 
     private void ApplyRules(StreamState state, RecordTime time, double modelTime, ReadOnlySpan<double> values, Estimate estimate, IRecordSink sink)

@@ -47,4 +47,10 @@ public enum DeadLetterReason
     /// id that decides its partition.
     /// </summary>
     KeyMismatch,
+
+    /// <summary>
+    /// The stream's model threw while stepping the record, from the stream's state and again from the model's prior: the
+    /// record is not processed and the stream stays at its prior.
+    /// </summary>
+    StepFailed,
 }

@@ -19,6 +19,7 @@ public static class DeadLetterReasons
         DeadLetterReason.InvalidKey => "invalid-key",
         DeadLetterReason.OutputTooLarge => "output-too-large",
         DeadLetterReason.KeyMismatch => "key-mismatch",
+        DeadLetterReason.StepFailed => "step-failed",
         _ => "unknown",
     };
 }

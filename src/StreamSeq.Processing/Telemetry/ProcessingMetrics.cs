@@ -40,7 +40,7 @@ public sealed class ProcessingMetrics : IDisposable
         duplicates = meter.CreateCounter<long>("streamseq.duplicates", "{record}", "Exact duplicates (same stream and time) dropped.");
         numericalRepairs = meter.CreateCounter<long>("streamseq.numerical.repairs", "{event}", "Covariance repairs and filter re-initialisations, by model and kind.");
         streamsCreated = meter.CreateCounter<long>("streamseq.streams.created", "{stream}", "Streams started from their model's prior.");
-        statesDiscarded = meter.CreateCounter<long>("streamseq.streams.discarded", "{stream}", "Restored states discarded because their model changed or their bytes are not a stream state.");
+        statesDiscarded = meter.CreateCounter<long>("streamseq.streams.discarded", "{stream}", "Stream states discarded, their streams started again from the prior: restored states whose model changed or whose bytes are not a stream state, and states a model threw on.");
         stepDuration = meter.CreateHistogram<double>(
             "streamseq.step.duration",
             "s",

@@ -1,9 +1,11 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using StreamSeq.Estimation.Smoothing;
 using StreamSeq.Kafka.Stores;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.State;
 using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Tests.Support;
 using static StreamSeq.Worker.Tests.Integration.ExactlyOnceTests;
@@ -24,15 +26,71 @@ public sealed class HostileChangelogTests
     [InlineData(true)]
     public async Task Restart_StateRecordThatIsNotAStreamState_ThatStreamStartsFromItsPriorAndEveryOtherContinues(bool disk)
     {
+        var (bed, log, _) = await RestartWithVictimState("hostile-state", disk, (_, _) => "not a stream state"u8.ToArray());
+        bed.Dispose();
+
+        // The disk store keeps the bytes as they were read and discards them, counted, when the stream's next record reads them.
+        Assert.Equal(disk ? 0 : 1, log.Count(l => l.Contains($"Discarded restored state of stream {Victim}:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Restart_StateRecordWhoseContentsAreDamaged_ThatStreamStartsAgainFromItsPriorAndEveryOtherContinues()
+    {
+        // The victim's own last state, its fixed-lag window's write position a million slots past the window: the bytes
+        // read back as a stream state, and the model throws on the stream's next record.
+        var (bed, log, rest) = await RestartWithVictimState("hostile-contents", disk: false, (bed, router) =>
+        {
+            var own = bed.ReadPartition(bed.Options.ChangelogTopic, PartitionOf(bed, Victim)).Last(m => m.Key is { } k && k.AsSpan().SequenceEqual(System.Text.Encoding.UTF8.GetBytes(Victim)));
+            var state = StreamStateCodec.Read(Victim, own.Value, router, out var reason) ?? throw new InvalidOperationException(reason);
+            state.Buffer[((FixedLagSmoother)state.Model.Estimator).Inner.Info.StateLength + 1] = 1e6;
+            return StreamStateCodec.ToBytes(state);
+        });
+
+        using (bed)
+        {
+            Assert.Single(log, l => l.Contains($"Stream {Victim}: model level threw on the stream's state", StringComparison.Ordinal));
+            Assert.Empty(bed.ReadMessages(bed.Options.DeadLetterTopic));
+
+            // From the restart on, the victim's outputs are those of a stream whose first record is its first after the restart.
+            var fromPrior = bed.Expected(rest.Where(r => r.Stream == Victim).ToList(), KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1));
+            foreach (var topic in bed.OutputTopics.Where(t => fromPrior.ContainsKey(t)))
+            {
+                var want = fromPrior[topic][Victim];
+                Assert.Equal(want, bed.ReadCommitted(topic)[Victim].TakeLast(want.Count));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A first worker processes half the input; a state record for <see cref="Victim"/> made by <paramref name="hostile"/>
+    /// is committed after its own; a second worker restores and processes the rest. Every other stream's outputs equal an
+    /// uninterrupted run's, and the victim's count does too. Returns the test bed (for more checks) and the second worker's log.
+    /// </summary>
+    private static async Task<(KafkaTestBed Bed, List<string> Log, List<(string Stream, string Value)> Later)> RestartWithVictimState(string name, bool disk, Func<KafkaTestBed, ModelRouter, byte[]> hostile)
+    {
         using var scratch = new Scratch("streamseq-hostile-");
-        using var bed = new KafkaTestBed("hostile-state");
+        var bed = new KafkaTestBed(name);
+        try
+        {
+            return await RestartWithVictimState(bed, disk, scratch.Directory, hostile);
+        }
+        catch
+        {
+            bed.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<(KafkaTestBed Bed, List<string> Log, List<(string Stream, string Value)> Later)> RestartWithVictimState(KafkaTestBed bed, bool disk, string directory, Func<KafkaTestBed, ModelRouter, byte[]> hostile)
+    {
         var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
-        var (all, rest) = ProcessFirstHalf(bed, router, disk, scratch.Directory);
+        var (all, rest) = ProcessFirstHalf(bed, router, disk, directory);
 
         // Committed like the worker's own records: a marker of the partition follows them.
-        AppendBeforeMarker(bed, Victim, "not a stream state"u8.ToArray());
+        AppendBeforeMarker(bed, Victim, hostile(bed, router));
 
-        using (var w = Start(bed, router, "w2", disk, scratch.Directory))
+        var log = new ListLogger();
+        using (var w = Start(bed, router, "w2", disk, directory, log))
         {
             WaitUntil(() => w.Error is not null || (w.Worker.Status.Ready && w.Worker.Status.Partitions.Count == KafkaTestBed.InputPartitions), "the worker to restore every partition");
             Assert.Null(w.Error);
@@ -54,6 +112,7 @@ public sealed class HostileChangelogTests
         }
 
         Assert.Equal(expected[bed.Options.FilteredTopic][Victim].Count, bed.ReadCommitted(bed.Options.FilteredTopic)[Victim].Count);
+        return (bed, log.Lines, rest);
     }
 
     [Fact]
@@ -114,14 +173,14 @@ public sealed class HostileChangelogTests
         }
     }
 
-    private static KafkaTestBed.WorkerHandle Start(KafkaTestBed bed, ModelRouter router, string instance, bool disk, string directory) =>
+    private static KafkaTestBed.WorkerHandle Start(KafkaTestBed bed, ModelRouter router, string instance, bool disk, string directory, ILogger<KafkaStreamWorker>? log = null) =>
         bed.StartInProcess(instance, options => new KafkaStreamWorker(
             options,
             router,
             new ProcessorOptions(),
             new ProcessingMetrics(),
             new KafkaTransportMetrics(),
-            TestLog.For<KafkaStreamWorker>(instance),
+            log ?? TestLog.For<KafkaStreamWorker>(instance),
             storeOptions: disk ? new StateStoreOptions { Kind = StateStoreKind.RocksDb, Directory = directory } : null));
 
     /// <summary>Writes a record under <paramref name="stream"/> to its stream's changelog partition, then a copy of that partition's newest marker.</summary>
