@@ -6,6 +6,7 @@ using System.Reflection;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Kafka.Native;
 using StreamSeq.Kafka.Stores;
 using StreamSeq.Processing.Models;
@@ -1185,6 +1186,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
 
             StreamSnapshot? snapshot = null;
+            string? problem = null;
             foreach (var (id, partition) in owned)
             {
                 // An evicted stream is still owned: answer from its serialised state without reviving it.
@@ -1193,16 +1195,28 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     : null;
                 if (state is not null)
                 {
-                    var info = state.Model.Estimator.Info;
-                    var mean = new double[info.StateDimension];
-                    var cov = new double[info.StateDimension * info.StateDimension];
-                    state.Model.Estimator.ReadState(state.Buffer, mean, cov);
-                    snapshot = new StreamSnapshot(state.StreamId, state.Model.Name, id, state.Steps, state.LastModelTime, mean, cov, state.Gate.TotalAlerts, Processing.State.LearnedParameters.ToJson(state));
+                    // A damaged state can make the model throw as a step would: the query fails, never the loop.
+                    var scratch = StepScratch.Mark;
+                    try
+                    {
+                        var info = state.Model.Estimator.Info;
+                        var mean = new double[info.StateDimension];
+                        var cov = new double[info.StateDimension * info.StateDimension];
+                        state.Model.Estimator.ReadState(state.Buffer, mean, cov);
+                        snapshot = new StreamSnapshot(state.StreamId, state.Model.Name, id, state.Steps, state.LastModelTime, mean, cov, state.Gate.TotalAlerts, Processing.State.LearnedParameters.ToJson(state));
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        StepScratch.Release(scratch);
+                        problem = $"model '{state.Model.Name}' could not read stream '{state.StreamId}''s state ({e.GetType().Name}: {e.Message}); the stream's next record starts it again from the prior.";
+                        LogQueryUnreadable(logger, e, state.StreamId, state.Model.Name);
+                    }
+
                     break;
                 }
             }
 
-            q.Reply.TrySetResult(new StreamQueryResult(StreamQueryOutcome.Answered, snapshot));
+            q.Reply.TrySetResult(problem is null ? new StreamQueryResult(StreamQueryOutcome.Answered, snapshot) : new StreamQueryResult(StreamQueryOutcome.Unreadable, Problem: problem));
         }
     }
 
@@ -1285,6 +1299,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} streams' models have thrown since the start; further failures are not logged, only counted in streamseq.streams.discarded and as step-failed dead letters")]
     private static partial void LogStreamFailuresQuiet(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {Stream}: model {Model} threw while reading the stream's state for a query; the query was answered with the error, and the stream's next record starts it again from the prior")]
+    private static partial void LogQueryUnreadable(ILogger logger, Exception error, string stream, string model);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker started: transactional id {TransactionalId}, input {Topic}, group {Group}")]
     private static partial void LogStarted(ILogger logger, string transactionalId, string topic, string group);

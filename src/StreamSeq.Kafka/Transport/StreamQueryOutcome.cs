@@ -23,4 +23,11 @@ public enum StreamQueryOutcome
     /// changelog, a rebalance, a commit waiting for the broker).
     /// </summary>
     TimedOut,
+
+    /// <summary>
+    /// The loop owns the stream, but its model threw while reading the stream's state (a damaged state restored from
+    /// the changelog): <see cref="StreamQueryResult.Problem"/> says what it threw. The stream's next record starts it
+    /// again from its model's prior.
+    /// </summary>
+    Unreadable,
 }

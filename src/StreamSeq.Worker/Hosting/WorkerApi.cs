@@ -125,6 +125,7 @@ public static class WorkerApi
         {
             StreamQueryOutcome.Answered when answer.Snapshot is { } snapshot => Results.Json(snapshot, Json),
             StreamQueryOutcome.Answered => Results.Json(new { error = $"stream '{id}' is not owned by this worker" }, Json, statusCode: StatusCodes.Status404NotFound),
+            StreamQueryOutcome.Unreadable => Results.Json(new { error = answer.Problem }, Json, statusCode: StatusCodes.Status500InternalServerError),
             StreamQueryOutcome.NotStarted => Unavailable(context, $"the processing loop has not started yet ({readiness.Current().Reason}); retry later."),
             StreamQueryOutcome.Stopped => Unavailable(context, "the processing loop has stopped (the worker is shutting down, or stopped on an error); retry later."),
             StreamQueryOutcome.Full => Unavailable(context, $"{service.Worker.MaxPendingQueries} queries already wait for the processing loop, which has not answered them: {HeldUp(readiness)}; retry later."),

@@ -61,18 +61,42 @@ public sealed class HostileChangelogTests
         }
     }
 
+    [Fact]
+    public async Task Query_StateWhoseModelThrowsReadingIt_AnswersWhatItThrewAndTheWorkerGoesOn()
+    {
+        // The victim's own last state with its diffuse-rank slot set to a billion: reading the state for a query throws.
+        StreamQueryResult answer = default;
+        var (bed, log, _) = await RestartWithVictimState(
+            "hostile-read",
+            disk: false,
+            (bed, router) =>
+            {
+                var own = bed.ReadPartition(bed.Options.ChangelogTopic, PartitionOf(bed, Victim)).Last(m => m.Key is { } k && k.AsSpan().SequenceEqual(System.Text.Encoding.UTF8.GetBytes(Victim)));
+                var state = StreamStateCodec.Read(Victim, own.Value, router, out var reason) ?? throw new InvalidOperationException(reason);
+                state.Buffer[1] = 1e9;
+                return StreamStateCodec.ToBytes(state);
+            },
+            query: a => answer = a);
+        bed.Dispose();
+
+        Assert.Equal(StreamQueryOutcome.Unreadable, answer.Outcome);
+        Assert.Null(answer.Snapshot);
+        Assert.StartsWith($"model 'level' could not read stream '{Victim}''s state (", answer.Problem, StringComparison.Ordinal);
+        Assert.Single(log, l => l.Contains($"Stream {Victim}: model level threw while reading the stream's state for a query", StringComparison.Ordinal));
+    }
+
     /// <summary>
     /// A first worker processes half the input; a state record for <see cref="Victim"/> made by <paramref name="hostile"/>
     /// is committed after its own; a second worker restores and processes the rest. Every other stream's outputs equal an
     /// uninterrupted run's, and the victim's count does too. Returns the test bed (for more checks) and the second worker's log.
     /// </summary>
-    private static async Task<(KafkaTestBed Bed, List<string> Log, List<(string Stream, string Value)> Later)> RestartWithVictimState(string name, bool disk, Func<KafkaTestBed, ModelRouter, byte[]> hostile)
+    private static async Task<(KafkaTestBed Bed, List<string> Log, List<(string Stream, string Value)> Later)> RestartWithVictimState(string name, bool disk, Func<KafkaTestBed, ModelRouter, byte[]> hostile, Action<StreamQueryResult>? query = null)
     {
         using var scratch = new Scratch("streamseq-hostile-");
         var bed = new KafkaTestBed(name);
         try
         {
-            return await RestartWithVictimState(bed, disk, scratch.Directory, hostile);
+            return await RestartWithVictimState(bed, disk, scratch.Directory, hostile, query ?? (answer => Assert.Equal(StreamQueryOutcome.Answered, answer.Outcome)));
         }
         catch
         {
@@ -81,7 +105,7 @@ public sealed class HostileChangelogTests
         }
     }
 
-    private static async Task<(KafkaTestBed Bed, List<string> Log, List<(string Stream, string Value)> Later)> RestartWithVictimState(KafkaTestBed bed, bool disk, string directory, Func<KafkaTestBed, ModelRouter, byte[]> hostile)
+    private static async Task<(KafkaTestBed Bed, List<string> Log, List<(string Stream, string Value)> Later)> RestartWithVictimState(KafkaTestBed bed, bool disk, string directory, Func<KafkaTestBed, ModelRouter, byte[]> hostile, Action<StreamQueryResult> query)
     {
         var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
         var (all, rest) = ProcessFirstHalf(bed, router, disk, directory);
@@ -96,8 +120,7 @@ public sealed class HostileChangelogTests
             Assert.Null(w.Error);
 
             // A query reads the stored state too (the disk store keeps it as it was read).
-            var answer = await w.Worker.QueryAsync(Victim, TimeSpan.FromSeconds(30));
-            Assert.Equal(StreamQueryOutcome.Answered, answer.Outcome);
+            query(await w.Worker.QueryAsync(Victim, TimeSpan.FromSeconds(30)));
             Assert.Null(w.Error);
             bed.Produce(rest);
             bed.WaitForFiltered(all.Count, TimeSpan.FromSeconds(90));
