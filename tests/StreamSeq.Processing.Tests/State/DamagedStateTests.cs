@@ -22,17 +22,15 @@ public sealed class DamagedStateTests
     private const int Canary = 64;
     private static readonly double[] Hostile = [double.NaN, double.PositiveInfinity, double.NegativeInfinity, -1.0, 0.5, 1e9, -1e9, 2147483648.0];
 
-    public static TheoryData<string> Examples() =>
-        new(Directory.GetFiles(RepositoryFiles.Path("examples"), "*.csv").Select(f => Path.GetFileNameWithoutExtension(f)!)
-            .Where(n => File.Exists(RepositoryFiles.Path("examples", n + ".json"))));
+    public static TheoryData<string> Examples() => ExampleModels.Names();
 
     [Theory]
     [MemberData(nameof(Examples))]
     public void Step_OnAStateWithOneHostileValue_StaysInsideTheBufferAndTheProcessorNeverThrows(string example)
     {
-        var binding = ModelBindingFactory.FromSpec(ModelSpec.Load(RepositoryFiles.Path("examples", example + ".json")), lag: 2, horizon: 2);
+        var binding = ExampleModels.Binding(example);
         var router = new ModelRouter([binding]);
-        var rows = ReadRows(RepositoryFiles.Path("examples", example + ".csv"), binding.UnitMilliseconds);
+        var rows = ExampleModels.Rows(example, binding.UnitMilliseconds);
         // Half-way through the first stream's records (examples list their streams one after another or interleaved).
         var ofFirst = Enumerable.Range(0, rows.Count).Where(i => rows[i].Stream == rows[0].Stream).ToList();
         var half = ofFirst[ofFirst.Count / 2];
@@ -106,27 +104,4 @@ public sealed class DamagedStateTests
         length <= 64
             ? Enumerable.Range(0, length)
             : Enumerable.Range(0, 16).Concat(Enumerable.Range(1, 32).Select(k => 16 + (int)((long)k * (length - 32) / 33))).Concat(Enumerable.Range(length - 16, 16)).Distinct();
-
-    private static List<(string Stream, double Time, double[] Values, byte[] Json)> ReadRows(string csvPath, double unitMilliseconds)
-    {
-        var rows = new List<(string, double, double[], byte[])>();
-        using var reader = new CsvObservationReader(new StreamReader(csvPath), Path.GetFileName(csvPath));
-        while (reader.Read(out var record, out _) is var status && status != CsvReadStatus.End)
-        {
-            Assert.Equal(CsvReadStatus.Record, status);
-            var values = record.Values.ToArray();
-            var text = string.Join(",", values.Select(v => double.IsNaN(v) ? "null" : v.ToString("R", CultureInfo.InvariantCulture)));
-            var time = record.Time.Format == TimeFormat.Iso8601 ? $"\"{IsoOf(record.Time)}\"" : record.Time.Value.ToString("R", CultureInfo.InvariantCulture);
-            var json = Encoding.UTF8.GetBytes($"{{\"stream\":\"{record.StreamId}\",\"time\":{time},\"values\":[{text}]}}");
-            rows.Add((record.StreamId.ToString(), record.Time.ToModelTime(unitMilliseconds), values, json));
-        }
-
-        return rows;
-    }
-
-    private static string IsoOf(RecordTime t)
-    {
-        var buffer = new char[40];
-        return new string(buffer, 0, t.FormatIso(buffer));
-    }
 }

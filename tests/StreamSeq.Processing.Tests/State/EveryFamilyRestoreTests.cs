@@ -15,17 +15,15 @@ namespace StreamSeq.Processing.Tests.State;
 /// </summary>
 public sealed class EveryFamilyRestoreTests
 {
-    public static TheoryData<string> Examples() =>
-        new(Directory.GetFiles(RepositoryFiles.Path("examples"), "*.csv").Select(f => Path.GetFileNameWithoutExtension(f)!)
-            .Where(n => File.Exists(RepositoryFiles.Path("examples", n + ".json"))));
+    public static TheoryData<string> Examples() => ExampleModels.Names();
 
     [Theory]
     [MemberData(nameof(Examples))]
     public void Restore_HalfWayThroughExample_ContinuesByteIdentically(string example)
     {
-        var binding = ModelBindingFactory.FromSpec(ModelSpec.Load(RepositoryFiles.Path("examples", example + ".json")), lag: 2, horizon: 2);
+        var binding = ExampleModels.Binding(example);
         var router = new ModelRouter([binding]);
-        var rows = ReadRows(RepositoryFiles.Path("examples", example + ".csv"));
+        var rows = ExampleModels.Rows(example, binding.UnitMilliseconds);
         var half = rows.Count / 2;
 
         List<string> Run(bool restoreHalfWay)
@@ -47,7 +45,7 @@ public sealed class EveryFamilyRestoreTests
                     }
                 }
 
-                processor.ProcessEncoded(rows[i], default, double.NaN, default, new SourcePosition(example, -1, i), store, sink);
+                processor.ProcessEncoded(rows[i].Json, default, double.NaN, default, new SourcePosition(example, -1, i), store, sink);
             }
 
             processor.Dispose();
@@ -58,27 +56,5 @@ public sealed class EveryFamilyRestoreTests
         var uninterrupted = Run(false);
         Assert.NotEmpty(uninterrupted);
         Assert.Equal(uninterrupted, Run(true));
-    }
-
-    private static List<byte[]> ReadRows(string csvPath)
-    {
-        var rows = new List<byte[]>();
-        using var reader = new CsvObservationReader(new StreamReader(csvPath), Path.GetFileName(csvPath));
-        while (reader.Read(out var record, out var error) is var status && status != CsvReadStatus.End)
-        {
-            Assert.Equal(CsvReadStatus.Record, status);
-            var values = string.Join(",", record.Values.ToArray().Select(v => double.IsNaN(v) ? "null" : v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
-            var time = record.Time.Format == TimeFormat.Iso8601 ? $"\"{IsoOf(record.Time)}\"" : record.Time.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-            rows.Add(Encoding.UTF8.GetBytes($"{{\"stream\":\"{record.StreamId}\",\"time\":{time},\"values\":[{values}]}}"));
-            _ = error;
-        }
-
-        return rows;
-    }
-
-    private static string IsoOf(RecordTime t)
-    {
-        var buffer = new char[40];
-        return new string(buffer, 0, t.FormatIso(buffer));
     }
 }
