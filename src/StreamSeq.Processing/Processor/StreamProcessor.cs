@@ -493,6 +493,13 @@ public sealed class StreamProcessor : IDisposable
             return e;
         }
 
+        // The smoothed time is the one output time that comes from the state (a fixed-lag window's slot) rather than from
+        // a checked record: a damaged state can hold one no record can carry.
+        if (estimate.HasSmoothed && !InputRules.CanWrite(new RecordTime(estimate.SmoothedTime, time.Format)))
+        {
+            return new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"the smoothed time {estimate.SmoothedTime:R} that the state holds cannot be written as a {(time.Format == TimeFormat.ModelUnits ? "model time" : "date-time")}."));
+        }
+
         if (state.History is not null)
         {
             if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)

@@ -203,6 +203,10 @@ public static class InputRules
     private static bool IsWritable(RecordTime time) =>
         time.Value is >= MinEpochMilliseconds and <= MaxEpochMilliseconds;
 
+    /// <summary>True when an output record can carry the time: finite, and for a date-time within the years 1 to 9999.</summary>
+    internal static bool CanWrite(RecordTime time) =>
+        time.Format == TimeFormat.ModelUnits ? double.IsFinite(time.Value) : IsWritable(time);
+
     private static bool IsInfinityLiteral(ReadOnlySpan<char> cell)
     {
         var body = cell.TrimStart("+-");

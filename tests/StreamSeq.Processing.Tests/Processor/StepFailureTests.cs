@@ -135,6 +135,56 @@ public sealed class StepFailureTests
         Assert.Equal(2, store.Streams.Single(s => s.StreamId == "a").Steps);
     }
 
+    [Theory]
+    [InlineData(TimeFormat.Iso8601, 1e300)]
+    [InlineData(TimeFormat.Iso8601, -1e15)]
+    [InlineData(TimeFormat.EpochMilliseconds, double.NaN)]
+    [InlineData(TimeFormat.EpochMilliseconds, double.PositiveInfinity)]
+    public void Process_RestoredWindowWhoseTimesCannotBeWritten_TheStreamStartsAgainFromItsPrior(TimeFormat format, double damagedTime)
+    {
+        // Every slot of the fixed-lag window keeps the time of its reading, which the smoothed record carries.
+        var binding = TestModels.Binding(TestModels.LocalLevel, lag: 2);
+        var router = TestModels.Router(binding);
+        var smoother = (FixedLagSmoother)binding.Estimator;
+        var store = new StateStore();
+        string Time(int t) => format == TimeFormat.Iso8601
+            ? $"\"2026-03-01T00:00:{t:00}Z\""
+            : (1_772_323_200_000L + (1000L * t)).ToString(CultureInfo.InvariantCulture);
+        void FeedAt(StreamProcessor p, StateStore s, IRecordSink sink, string stream, int t) =>
+            p.ProcessEncoded(Encoding.UTF8.GetBytes($"{{\"time\":{Time(t)},\"values\":[{Math.Sin(t).ToString("R", CultureInfo.InvariantCulture)}]}}"), stream, double.NaN, default, new SourcePosition("in", 0, t), s, sink);
+
+        using (var first = new StreamProcessor(router))
+        {
+            for (var t = 0; t < 6; t++)
+            {
+                FeedAt(first, store, new ListSink(), "a", t);
+            }
+        }
+
+        var state = store.Streams.Single();
+        var recordLength = smoother.Inner.Info.BackwardRecordLength;
+        var innerLength = smoother.Inner.Info.StateLength;
+        for (var slot = 0; slot <= smoother.Lag; slot++)
+        {
+            state.Buffer[innerLength + 2 + (slot * (recordLength + 1)) + recordLength] = damagedTime;
+        }
+
+        var bytes = StreamStateCodec.ToBytes(state);
+        var failures = new List<StreamFailure>();
+        using var restored = new StreamProcessor(router) { StreamFailed = failures.Add };
+        var store2 = new StateStore();
+        Assert.True(restored.Restore(store2, "a", bytes, out var reason), reason);
+        var sink = new ListSink();
+        FeedAt(restored, store2, sink, "a", 6);
+
+        var failure = Assert.Single(failures);
+        Assert.False(failure.RecordRejected);
+        Assert.Contains("cannot be written", failure.Error.Message, StringComparison.Ordinal);
+        Assert.Empty(sink.DeadLetters);
+        var filtered = Assert.Single(sink.Records);
+        Assert.Equal(OutputKind.Filtered, filtered.Kind);
+    }
+
     private static void Feed(StreamProcessor p, StateStore store, IRecordSink sink, string stream, double time, double value) =>
         p.ProcessEncoded(
             Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"time\":{time:R},\"values\":[{value:R}]}}")),
