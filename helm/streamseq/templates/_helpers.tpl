@@ -241,6 +241,15 @@ characters, and the helm test pod's "<name>-client" label key has the same bound
 {{- end }}
 {{- $paths = append $paths $path }}
 {{- end }}
+{{- $env := list "ASPNETCORE_HTTP_PORTS" "StreamSeq__Kafka__InstanceId" }}
+{{- if .Values.kafka.sasl.enabled }}
+{{- $env = concat $env (list "StreamSeq__Kafka__Client__sasl.username" "StreamSeq__Kafka__Client__sasl.password") }}
+{{- end }}
+{{- range $i, $variable := .Values.extraEnv }}
+{{- if has $variable.name $env }}
+{{- fail (printf "extraEnv[%d].name: the chart sets %s itself (%s); leave it out of extraEnv." $i $variable.name (get (dict "ASPNETCORE_HTTP_PORTS" "from containerPorts.http, which the probes and the Service follow: set that" "StreamSeq__Kafka__InstanceId" "the pod name, so that every pod has its own transactional id") $variable.name | default "from kafka.sasl.existingSecret")) }}
+{{- end }}
+{{- end }}
 {{- $podContext := default dict .Values.podSecurityContext }}
 {{- $containerContext := default dict .Values.securityContext }}
 {{- $nonRoot := dig "runAsNonRoot" (dig "runAsNonRoot" false $podContext) $containerContext }}

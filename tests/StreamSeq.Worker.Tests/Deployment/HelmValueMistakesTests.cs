@@ -122,6 +122,9 @@ public sealed class HelmValueMistakesTests : IDisposable
     [InlineData("extraVolumeMounts[0].mountPath: /tmp/ is already mounted", "--set", "extraVolumes[0].name=x", "--set", "extraVolumes[0].emptyDir.medium=Memory", "--set", "extraVolumeMounts[0].name=x", "--set", "extraVolumeMounts[0].mountPath=/tmp/")]
     [InlineData("extraVolumeMounts[0].name: there is no volume nope", "--set", "extraVolumeMounts[0].name=nope", "--set", "extraVolumeMounts[0].mountPath=/data")]
     [InlineData("at '/extraVolumeMounts/0/mountPath': 'data' does not match", "--set", "extraVolumes[0].name=x", "--set", "extraVolumes[0].emptyDir.medium=Memory", "--set", "extraVolumeMounts[0].name=x", "--set", "extraVolumeMounts[0].mountPath=data")]
+    [InlineData("extraEnv[0].name: the chart sets StreamSeq__Kafka__InstanceId itself", "--set", "extraEnv[0].name=StreamSeq__Kafka__InstanceId", "--set", "extraEnv[0].value=worker")]
+    [InlineData("extraEnv[0].name: the chart sets ASPNETCORE_HTTP_PORTS itself", "--set", "extraEnv[0].name=ASPNETCORE_HTTP_PORTS", "--set-string", "extraEnv[0].value=80")]
+    [InlineData("extraEnv[0].name: the chart sets StreamSeq__Kafka__Client__sasl.password itself", "--set", "kafka.sasl.enabled=true", "--set", "kafka.sasl.existingSecret=s", "--set", "extraEnv[0].name=StreamSeq__Kafka__Client__sasl.password", "--set", "extraEnv[0].value=x")]
     public void Template_Mistake_IsRefusedNamingTheValue(string expected, params string[] arguments)
     {
         Skip.If(Helm.Binary is null, Helm.MissingMessage);
