@@ -22,8 +22,8 @@
 {{- end }}
 
 {{- define "streamseq.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "streamseq.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ include "streamseq.name" . | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end }}
 
 {{- define "streamseq.labels" -}}
@@ -104,7 +104,191 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if $reserved }}
 {{- fail (printf "kafka.client.%s (%v): %s" $key $value $reserved) }}
 {{- end }}
+{{- if has $key (list "sasl.password" "sasl.oauthbearer.client.secret" "ssl.key.password") }}
+{{- fail (printf "kafka.client.%s: a credential never goes in values (they end up in a ConfigMap); put it in a Secret and use kafka.sasl.existingSecret or envFrom (StreamSeq__Kafka__Client__%s)." $key $key) }}
 {{- end }}
+{{- if and (has $key (list "security.protocol" "sasl.mechanism" "sasl.mechanisms")) (or $.Values.kafka.sasl.enabled $.Values.kafka.tls.enabled) }}
+{{- fail (printf "kafka.client.%s: the chart sets it from kafka.sasl and kafka.tls when either is enabled; set it there (kafka.sasl.securityProtocol, kafka.sasl.mechanism)." $key) }}
+{{- end }}
+{{- end }}
+{{- include "streamseq.validateNames" . }}
+{{- include "streamseq.validateKafka" . }}
+{{- include "streamseq.validateScaling" . }}
+{{- include "streamseq.validatePod" . }}
+{{- include "streamseq.validateMonitoring" . }}
+{{- end }}
+
+{{/*
+The object name every resource uses must be a DNS-1035 label (Services), short enough for the names and labels built
+from it: a StatefulSet's pods carry controller-revision-hash=<name>-<10 characters>, a label value of at most 63
+characters, and the helm test pod's "<name>-client" label key has the same bound.
+*/}}
+{{- define "streamseq.validateNames" -}}
+{{- $fullname := include "streamseq.fullname" . }}
+{{- $limit := ternary 52 56 (eq .Values.workload.kind "StatefulSet") }}
+{{- if not (regexMatch "^[a-z]([-a-z0-9]*[a-z0-9])?$" $fullname) }}
+{{- fail (printf "the object name %s (release name %s, or fullnameOverride/nameOverride) must start with a lowercase letter and hold only lowercase letters, digits and '-' (Service names are DNS-1035 labels); set fullnameOverride." $fullname .Release.Name) }}
+{{- end }}
+{{- if gt (len $fullname) $limit }}
+{{- fail (printf "the object name %s (release name %s, or fullnameOverride/nameOverride) has %d characters; with workload.kind %s at most %d fit the names and labels Kubernetes derives from it: set a shorter fullnameOverride." $fullname .Release.Name (len $fullname) .Values.workload.kind $limit) }}
+{{- end }}
+{{- $owned := list "helm.sh/chart" "app.kubernetes.io/name" "app.kubernetes.io/instance" "app.kubernetes.io/version" "app.kubernetes.io/component" "app.kubernetes.io/part-of" "app.kubernetes.io/managed-by" }}
+{{- range $path, $labels := dict "podLabels" .Values.podLabels "metrics.serviceMonitor.labels" .Values.metrics.serviceMonitor.labels "metrics.prometheusRule.labels" .Values.metrics.prometheusRule.labels "metrics.grafanaDashboard.labels" .Values.metrics.grafanaDashboard.labels }}
+{{- range $key, $_ := $labels }}
+{{- if has $key $owned }}
+{{- fail (printf "%s.%s: the chart sets this label itself (the workers' selector and the release's labels depend on it); choose another key." $path $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $topics := dict }}
+{{- range $role, $topic := .Values.kafka.topics }}
+{{- if hasKey $topics $topic }}
+{{- fail (printf "kafka.topics.%s and kafka.topics.%s are both %s: every topic needs its own name (the worker would read its own output or mix records of different kinds)." (get $topics $topic) $role $topic) }}
+{{- end }}
+{{- $_ := set $topics $topic $role }}
+{{- end }}
+{{- end }}
+
+{{/* Kafka security settings that contradict each other. */}}
+{{- define "streamseq.validateKafka" -}}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.sasl.enabled (eq .Values.kafka.sasl.securityProtocol "SASL_PLAINTEXT") }}
+{{- fail "kafka.tls.enabled asks for TLS but kafka.sasl.securityProtocol is SASL_PLAINTEXT (no TLS): use SASL_SSL, or disable kafka.tls." }}
+{{- end }}
+{{- if and .Values.kafka.tls.existingSecret (not (include "streamseq.usesTls" .)) }}
+{{- fail (printf "kafka.tls.existingSecret (%s) is set but the connection does not use TLS: set kafka.tls.enabled=true (or kafka.sasl.securityProtocol SASL_SSL with kafka.sasl.enabled), or leave it empty." .Values.kafka.tls.existingSecret) }}
+{{- end }}
+{{- if and .Values.networkPolicy.enabled (not .Values.networkPolicy.allowExternalEgress) }}
+{{- $ports := list }}
+{{- range .Values.networkPolicy.kafkaPorts }}{{- $ports = append $ports (toString .) }}{{- end }}
+{{- range splitList "," .Values.kafka.bootstrapServers }}
+{{- if not (has (regexFind "[0-9]+$" .) $ports) }}
+{{- fail (printf "kafka.bootstrapServers names %s, but networkPolicy.kafkaPorts (%s) does not admit its port and networkPolicy.allowExternalEgress is false: the workers could not reach the broker. Add the port to networkPolicy.kafkaPorts." . (join ", " $ports)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Replica bounds and resources the autoscalers and the state store need. */}}
+{{- define "streamseq.validateScaling" -}}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- fail (printf "autoscaling.minReplicas (%d) exceeds autoscaling.maxReplicas (%d)." (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- end }}
+{{- if and .Values.keda.enabled (gt (int .Values.keda.minReplicaCount) (int .Values.keda.maxReplicaCount)) }}
+{{- fail (printf "keda.minReplicaCount (%d) exceeds keda.maxReplicaCount (%d)." (int .Values.keda.minReplicaCount) (int .Values.keda.maxReplicaCount)) }}
+{{- end }}
+{{- $requests := default dict .Values.resources.requests }}
+{{- $limits := default dict .Values.resources.limits }}
+{{- if and .Values.autoscaling.enabled (not (hasKey $requests "cpu")) }}
+{{- fail "autoscaling.enabled scales on CPU utilisation, a share of resources.requests.cpu: set resources.requests.cpu." }}
+{{- end }}
+{{- range $name, $limit := $limits }}
+{{- if hasKey $requests $name }}
+{{- $request := get $requests $name }}
+{{- if gt (float64 (include "streamseq.quantity" $request)) (float64 (include "streamseq.quantity" $limit)) }}
+{{- fail (printf "resources.requests.%s (%v) exceeds resources.limits.%s (%v)." $name $request $name $limit) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if and (eq .Values.stateStore.type "rocksdb") (hasKey $limits "memory") }}
+{{- $needed := addf (float64 .Values.stateStore.cacheBytes) 276824064.0 }}
+{{- if lt (float64 (include "streamseq.quantity" $limits.memory)) $needed }}
+{{- fail (printf "resources.limits.memory (%v) is below what the rocksdb store needs at the least, stateStore.cacheBytes (%v) + 264Mi (one partition's write buffers, the block cache, the runtime; README, \"State store\"): the pod would be OOM-killed. Raise the limit or lower stateStore.cacheBytes." $limits.memory .Values.stateStore.cacheBytes) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A Kubernetes quantity (1, 0.5, 500m, 512Mi, 1G, 1e3) as a plain number. */}}
+{{- define "streamseq.quantity" -}}
+{{- if kindIs "string" . }}
+{{- $text := trim . }}
+{{- if regexMatch "^[0-9.]+([eE][+-]?[0-9]+)?$" $text }}
+{{- float64 $text }}
+{{- else }}
+{{- $suffix := regexFind "(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)$" $text }}
+{{- $factors := dict "m" 0.001 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 }}
+{{- mulf (float64 (trimSuffix $suffix $text)) (get $factors $suffix) }}
+{{- end }}
+{{- else }}
+{{- float64 . }}
+{{- end }}
+{{- end }}
+
+{{/* The pod's volumes, mounts and security context. */}}
+{{- define "streamseq.validatePod" -}}
+{{- $volumes := list "settings" "models" "tmp" }}
+{{- $paths := list "/app/appsettings.json" (include "streamseq.modelsPath" .) "/tmp" }}
+{{- if eq .Values.stateStore.type "rocksdb" }}
+{{- $volumes = append $volumes "state" }}
+{{- $paths = append $paths (include "streamseq.statePath" .) }}
+{{- end }}
+{{- if and (include "streamseq.usesTls" .) .Values.kafka.tls.existingSecret }}
+{{- $volumes = append $volumes "kafka-tls" }}
+{{- $paths = append $paths (include "streamseq.tlsPath" .) }}
+{{- end }}
+{{- range $i, $volume := .Values.extraVolumes }}
+{{- if has $volume.name $volumes }}
+{{- fail (printf "extraVolumes[%d].name: %s is already a volume of the pod (the chart's own: settings, models, tmp, state, kafka-tls; or an earlier extra volume)." $i $volume.name) }}
+{{- end }}
+{{- $volumes = append $volumes $volume.name }}
+{{- end }}
+{{- range $i, $mount := .Values.extraVolumeMounts }}
+{{- if not (has $mount.name $volumes) }}
+{{- fail (printf "extraVolumeMounts[%d].name: there is no volume %s (add it to extraVolumes)." $i $mount.name) }}
+{{- end }}
+{{- $path := trimSuffix "/" (toString $mount.mountPath) }}
+{{- if has $path $paths }}
+{{- fail (printf "extraVolumeMounts[%d].mountPath: %s is already mounted (the chart mounts %s)." $i $mount.mountPath (join ", " $paths)) }}
+{{- end }}
+{{- $paths = append $paths $path }}
+{{- end }}
+{{- $env := list "ASPNETCORE_HTTP_PORTS" "StreamSeq__Kafka__InstanceId" }}
+{{- if .Values.kafka.sasl.enabled }}
+{{- $env = concat $env (list "StreamSeq__Kafka__Client__sasl.username" "StreamSeq__Kafka__Client__sasl.password") }}
+{{- end }}
+{{- range $i, $variable := .Values.extraEnv }}
+{{- if has $variable.name $env }}
+{{- fail (printf "extraEnv[%d].name: the chart sets %s itself (%s); leave it out of extraEnv." $i $variable.name (get (dict "ASPNETCORE_HTTP_PORTS" "from containerPorts.http, which the probes and the Service follow: set that" "StreamSeq__Kafka__InstanceId" "the pod name, so that every pod has its own transactional id") $variable.name | default "from kafka.sasl.existingSecret")) }}
+{{- end }}
+{{- end }}
+{{- $podContext := default dict .Values.podSecurityContext }}
+{{- $containerContext := default dict .Values.securityContext }}
+{{- $nonRoot := dig "runAsNonRoot" (dig "runAsNonRoot" false $podContext) $containerContext }}
+{{- range $where, $context := dict "podSecurityContext" $podContext "securityContext" $containerContext }}
+{{- if and $nonRoot (hasKey $context "runAsUser") (eq (toString $context.runAsUser) "0") }}
+{{- fail (printf "%s.runAsUser is 0 (root) while runAsNonRoot is true: the kubelet would refuse to start the container. The image runs as 1654." $where) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Monitoring values the schema cannot bound. */}}
+{{- define "streamseq.validateMonitoring" -}}
+{{- $rule := .Values.metrics.prometheusRule }}
+{{- if $rule.enabled }}
+{{- $ratio := float64 (toString $rule.deadLetterRatio) }}
+{{- if or (le $ratio 0.0) (gt $ratio 1.0) }}
+{{- fail (printf "metrics.prometheusRule.deadLetterRatio (%v) must be more than 0 and at most 1 (a share of the input)." $rule.deadLetterRatio) }}
+{{- end }}
+{{- if le (float64 (toString $rule.restoreSeconds)) 0.0 }}
+{{- fail (printf "metrics.prometheusRule.restoreSeconds (%v) must be more than 0." $rule.restoreSeconds) }}
+{{- end }}
+{{- end }}
+{{- $monitor := .Values.metrics.serviceMonitor }}
+{{- if $monitor.enabled }}
+{{- if gt (float64 (include "streamseq.promDurationMs" $monitor.scrapeTimeout)) (float64 (include "streamseq.promDurationMs" $monitor.interval)) }}
+{{- fail (printf "metrics.serviceMonitor.scrapeTimeout (%s) exceeds metrics.serviceMonitor.interval (%s); Prometheus refuses a timeout longer than the interval." $monitor.scrapeTimeout $monitor.interval) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A Prometheus duration (30s, 1h30m, 2w) in milliseconds; the schema has already checked the form. */}}
+{{- define "streamseq.promDurationMs" -}}
+{{- $ms := 0.0 }}
+{{- $units := dict "ms" 1.0 "s" 1000.0 "m" 60000.0 "h" 3600000.0 "d" 86400000.0 "w" 604800000.0 "y" 31536000000.0 }}
+{{- range regexFindAll "[0-9]+(ms|s|m|h|d|w|y)" (toString .) -1 }}
+{{- $unit := regexFind "(ms|s|m|h|d|w|y)$" . }}
+{{- $ms = addf $ms (mulf (float64 (trimSuffix $unit .)) (get $units $unit)) }}
+{{- end }}
+{{- $ms }}
 {{- end }}
 
 {{/*
@@ -303,4 +487,13 @@ Why a kafka.client property contradicts what the worker sets itself (its Reserve
 {{/* Where the disk store's volume is mounted (StreamSeq:Processing:StateDirectory). */}}
 {{- define "streamseq.statePath" -}}
 /var/lib/streamseq/state
+{{- end }}
+
+{{/* A probe's timings: the ones set under probes.<probe> (Kubernetes' defaults for the others). */}}
+{{- define "streamseq.probeTimings" -}}
+{{- range $key := list "initialDelaySeconds" "periodSeconds" "timeoutSeconds" "failureThreshold" }}
+{{- if hasKey $ $key }}
+{{ $key }}: {{ get $ $key }}
+{{- end }}
+{{- end }}
 {{- end }}

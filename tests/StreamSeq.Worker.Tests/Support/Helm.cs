@@ -14,7 +14,10 @@ internal static class Helm
         "helm not found: set STREAMSEQ_HELM, put helm on PATH, or run .ci/run (it installs helm into .tools/).";
 
     /// <summary>Runs <c>helm template</c>; returns the exit code, the manifests and the error output.</summary>
-    public static (int Code, string Output, string Errors) Template(params string[] arguments)
+    public static (int Code, string Output, string Errors) Template(params string[] arguments) => TemplateRelease("ci", arguments);
+
+    /// <summary>Runs <c>helm template</c> for a release of the given name.</summary>
+    public static (int Code, string Output, string Errors) TemplateRelease(string release, params string[] arguments)
     {
         var start = new ProcessStartInfo(Binary ?? throw new InvalidOperationException(MissingMessage))
         {
@@ -22,7 +25,7 @@ internal static class Helm
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in (string[])["template", "ci", ChartPath, .. arguments])
+        foreach (var a in (string[])["template", release, ChartPath, .. arguments])
         {
             start.ArgumentList.Add(a);
         }
