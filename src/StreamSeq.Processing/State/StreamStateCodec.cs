@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using StreamSeq.Processing.Models;
@@ -124,6 +125,7 @@ public static class StreamStateCodec
             MaxSeenModelTime = r.Double(),
             Steps = r.Int64(),
         };
+        CheckTimes(streamId, state, model);
         state.Gate.Active = r.Byte() != 0;
         state.Gate.LastAlertTime = r.Double();
         state.Gate.WindowStart = r.Double();
@@ -147,6 +149,7 @@ public static class StreamStateCodec
                 var values = r.Doubles();
                 var control = r.Doubles();
                 var source = new SourcePosition(r.String(), r.Int32(), r.Int64());
+                CheckPending(streamId, i, model, time, modelTime, values, control);
                 state.Pending.Add(new PendingObservation(time, modelTime, values, control, source));
             }
         }
@@ -170,6 +173,36 @@ public static class StreamStateCodec
         state.LastFingerprint = r.Remaining == 0 ? 0 : r.UInt64();
         reason = null;
         return state;
+    }
+
+    /// <summary>
+    /// The stream's clock as a step leaves it: no time before its first step, else a last time an output record can carry
+    /// and the model time computed from it; the newest time seen is none or finite. A damaged clock would otherwise fail
+    /// every message or output that quotes it, or put every later record out of order.
+    /// </summary>
+    private static void CheckTimes(string streamId, StreamState state, ModelBinding model)
+    {
+        if (!double.IsNaN(state.LastModelTime)
+            && (!InputRules.CanWrite(state.LastTime) || state.LastTime.ToModelTime(model.UnitMilliseconds) != state.LastModelTime))
+        {
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"state of stream '{streamId}' holds a last time {state.LastTime.Value:R} (model time {state.LastModelTime:R}) that no record of model '{model.Name}' can have."));
+        }
+
+        if (double.IsInfinity(state.MaxSeenModelTime))
+        {
+            throw new FormatException($"state of stream '{streamId}' holds an infinite newest time.");
+        }
+    }
+
+    /// <summary>A waiting observation as the processor accepted it: a time an output can carry, its model time, the model's dimensions.</summary>
+    private static void CheckPending(string streamId, int index, ModelBinding model, RecordTime time, double modelTime, double[] values, double[] control)
+    {
+        var info = model.Estimator.Info;
+        if (!InputRules.CanWrite(time) || time.ToModelTime(model.UnitMilliseconds) != modelTime
+            || values.Length != info.ObservationDimension || (control.Length != 0 && control.Length != info.ControlDimension))
+        {
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"state of stream '{streamId}' holds a waiting observation (number {index + 1}, time {time.Value:R}, {values.Length} values, {control.Length} control inputs) that model '{model.Name}' would not have accepted."));
+        }
     }
 
     private ref struct Writer(IBufferWriter<byte> output)
@@ -244,7 +277,14 @@ public static class StreamStateCodec
 
         public double Double() => BitConverter.Int64BitsToDouble(Int64());
 
-        public RecordTime Time() => new(Double(), (TimeFormat)Byte());
+        public RecordTime Time()
+        {
+            var value = Double();
+            var format = Byte();
+            return format <= (byte)TimeFormat.Iso8601
+                ? new RecordTime(value, (TimeFormat)format)
+                : throw new FormatException($"state holds a time of unknown format {format}.");
+        }
 
         public double[] Doubles()
         {

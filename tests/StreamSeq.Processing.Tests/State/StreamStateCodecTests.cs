@@ -43,6 +43,47 @@ public sealed class StreamStateCodecTests
         Assert.Equal(bytes, StreamStateCodec.ToBytes(back));
     }
 
+    [Theory]
+    [InlineData("last time", "holds a last time 1E+300")]
+    [InlineData("model time", "holds a last time")]
+    [InlineData("newest time", "infinite newest time")]
+    [InlineData("waiting time", "holds a waiting observation (number 1, time 1E+300")]
+    [InlineData("waiting values", "holds a waiting observation (number 1, time")]
+    public void Read_ClockOrWaitingObservationNoRecordCanHave_ThrowsFormatExceptionSayingSo(string damage, string expected)
+    {
+        var binding = TestModels.Binding(TestModels.Trend, lag: 2);
+        using var p = new StreamProcessor(TestModels.Router(binding), new ProcessorOptions { AllowedLateness = TimeSpan.FromSeconds(5) });
+        var store = new StateStore();
+        for (var t = 0; t < 12; t++)
+        {
+            p.ProcessEncoded(System.Text.Encoding.UTF8.GetBytes($"{{\"time\":{t * 1000},\"values\":[{t}]}}"), "s", double.NaN, default, new SourcePosition("in", 3, t), store, new ListSink());
+        }
+
+        var state = store.Streams.Single();
+        var waiting = state.Pending![0];
+        switch (damage)
+        {
+            case "last time":
+                state.LastTime = state.LastTime with { Value = 1e300 };
+                break;
+            case "model time":
+                state.LastModelTime += 0.5;
+                break;
+            case "newest time":
+                state.MaxSeenModelTime = double.PositiveInfinity;
+                break;
+            case "waiting time":
+                state.Pending[0] = waiting with { Time = waiting.Time with { Value = 1e300 } };
+                break;
+            default:
+                state.Pending[0] = waiting with { Values = [1.0, 2.0] };
+                break;
+        }
+
+        var e = Assert.Throws<FormatException>(() => StreamStateCodec.Read("s", StreamStateCodec.ToBytes(state), TestModels.Router(binding), out _));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Read_TruncatedOrForeignBytes_ThrowsFormatException()
     {
