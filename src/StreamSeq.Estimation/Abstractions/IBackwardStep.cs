@@ -8,7 +8,9 @@ namespace StreamSeq.Estimation.Abstractions;
 /// For Gaussian filters the record holds the filtered moments at t, the predicted moments at t and the
 /// cross-covariance Cov(h_{t-1}, h_t | y_{1:t-1}); the message is the smoothed mean and covariance (the
 /// Rauch–Tung–Striebel recursion). Other families choose their own record and message (an HMM carries state
-/// probabilities, a particle filter lineage indices), so the smoothers never look inside either.
+/// probabilities, a particle filter lineage indices), so the smoothers never look inside either. Records are exactly
+/// <see cref="EstimatorInfo.BackwardRecordLength"/> long and messages <see cref="EstimatorInfo.SmoothingMessageLength"/>;
+/// the built-in families throw an <see cref="ArgumentException"/> naming the parameter for any other length.
 /// </remarks>
 public interface IBackwardStep
 {

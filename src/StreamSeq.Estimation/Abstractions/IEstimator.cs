@@ -21,6 +21,14 @@ namespace StreamSeq.Estimation.Abstractions;
 /// </para>
 /// <para>Implementations must not allocate per step in steady state and must be safe to call from several
 /// threads at once for different state buffers.</para>
+/// <para>
+/// Every span must have exactly the length <see cref="Info"/> gives (state <see cref="EstimatorInfo.StateLength"/>,
+/// observation values <see cref="EstimatorInfo.ObservationDimension"/>, control empty or
+/// <see cref="EstimatorInfo.ControlDimension"/>, backward record empty or <see cref="EstimatorInfo.BackwardRecordLength"/>,
+/// mean n and covariance n×n), and an <see cref="Estimate"/> or <see cref="Abstractions.Forecast"/> must be allocated
+/// for a model of the same dimensions. The built-in families check this once per call and throw an
+/// <see cref="ArgumentException"/> naming the parameter, before touching the state.
+/// </para>
 /// </remarks>
 public interface IEstimator
 {

@@ -205,6 +205,7 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)
     {
+        SpanChecks.State(state, Info);
         state[..Info.StateLength].Clear();
         priorMean.CopyTo(state.Slice(meanSlot, m));
         var cov = state.Slice(covSlot, m * m);
@@ -226,7 +227,7 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
     {
-        ArgumentNullException.ThrowIfNull(estimate);
+        SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
         estimate.Reset();
         var q = sources;
         var rest = StepScratch.Get(q * (12 + statsLength + (3 * m)));
@@ -1010,7 +1011,7 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
     {
-        ArgumentNullException.ThrowIfNull(forecast);
+        SpanChecks.Forecast(state, forecast, Info);
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
         var q = sources;
@@ -1070,6 +1071,7 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadState(state, mean, covariance, Info);
         state.Slice(meanSlot, m).CopyTo(mean);
         state.Slice(covSlot, m * m).CopyTo(covariance);
     }
@@ -1093,6 +1095,7 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
     {
+        SpanChecks.StartBackward(record, message, Info);
         var n = (int)record[0];
         var beta = message[..capacity];
         var gamma = message.Slice(capacity, capacity * m);
@@ -1122,6 +1125,7 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
     {
+        SpanChecks.Backward(record, nextRecord, message, Info);
         var n = (int)record[0];
         var nextCount = (int)nextRecord[0];
         var hypotheses = (int)nextRecord[1];
@@ -1211,6 +1215,7 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
         var n = (int)record[0];
         var mm = m * m;
         var beta = message[..capacity];

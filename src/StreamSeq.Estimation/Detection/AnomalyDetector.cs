@@ -142,6 +142,7 @@ public sealed class AnomalyDetector : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)
     {
+        SpanChecks.State(state, Info);
         state = state[..layout.Length];
         state.Clear();
         state[DetectorLayout.Quantum] = double.PositiveInfinity;
@@ -162,7 +163,7 @@ public sealed class AnomalyDetector : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
     {
-        ArgumentNullException.ThrowIfNull(estimate);
+        SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
         estimate.Reset();
         var extras = estimate.Extras;
         extras[scoreOffset] = 0.0;
@@ -650,7 +651,7 @@ public sealed class AnomalyDetector : IEstimator, IBackwardStep
     /// random walk, each seasonal expert's bin at the future phase, and the marginal moments.</remarks>
     public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
     {
-        ArgumentNullException.ThrowIfNull(forecast);
+        SpanChecks.Forecast(state, forecast, Info);
         var ready = state[DetectorLayout.Ready] != 0.0;
         var m = ready ? state[DetectorLayout.LevelMean] : (state[DetectorLayout.WarmCount] > 0 ? state[layout.WarmValues + (int)state[DetectorLayout.WarmCount] - 1] : 0.0);
         var scale = state[DetectorLayout.LevelScale];
@@ -703,6 +704,7 @@ public sealed class AnomalyDetector : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadState(state, mean, covariance, Info);
         if (state[DetectorLayout.Ready] == 0.0)
         {
             var count = (int)state[DetectorLayout.WarmCount];
@@ -718,16 +720,23 @@ public sealed class AnomalyDetector : IEstimator, IBackwardStep
     /// <inheritdoc />
     /// <remarks>Smoothing covers the level expert: the Rauch–Tung–Striebel step for a random-walk level with the
     /// filtered noise scale plugged in.</remarks>
-    public void StartBackward(ReadOnlySpan<double> record, Span<double> message) =>
+    public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
+    {
+        SpanChecks.StartBackward(record, message, Info);
         record[..GaussianBackward.MessageLength(1)].CopyTo(message);
+    }
 
     /// <inheritdoc />
-    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message) =>
+    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
+    {
+        SpanChecks.Backward(record, nextRecord, message, Info);
         GaussianBackward.Step(1, record, nextRecord, message);
+    }
 
     /// <inheritdoc />
     public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
         mean[0] = message[0];
         covariance[0] = message[1];
     }

@@ -146,6 +146,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)
     {
+        SpanChecks.State(state, Info);
         state[..Info.StateLength].Clear();
         initial.CopyTo(state.Slice(ProbabilitySlot, k));
     }
@@ -153,7 +154,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
     {
-        ArgumentNullException.ThrowIfNull(estimate);
+        SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
         if (small is not null && small.TryStep(state, observation.Values[0], estimate, backwardRecord))
         {
             return;
@@ -567,7 +568,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
     {
-        ArgumentNullException.ThrowIfNull(forecast);
+        SpanChecks.Forecast(state, forecast, Info);
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
         var p = arena.Take(k);
@@ -593,6 +594,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadState(state, mean, covariance, Info);
         var p = state.Slice(ProbabilitySlot, k);
         p.CopyTo(mean);
         OneHotCovariance(p, covariance);
@@ -652,6 +654,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
     {
+        SpanChecks.StartBackward(record, message, Info);
         record[..k].CopyTo(message);
         message[k] = record[3 * k];
     }
@@ -659,6 +662,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
     {
+        SpanChecks.Backward(record, nextRecord, message, Info);
         var filtered = record[..k];
         var nextPredicted = nextRecord.Slice(k, k);
         var arena = ScratchArena.Current;
@@ -701,10 +705,15 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
         message[..k].CopyTo(mean);
         OneHotCovariance(message[..k], covariance);
     }
 
     /// <inheritdoc />
-    public void ReadSmoothedExtras(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> extras) => extras[0] = message[k];
+    public void ReadSmoothedExtras(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> extras)
+    {
+        SpanChecks.ReadSmoothedExtras(record, message, extras, Info);
+        extras[0] = message[k];
+    }
 }

@@ -252,6 +252,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)
     {
+        SpanChecks.State(state, Info);
         state[StepsSlot] = 0.0;
         state[DiffuseSlot] = initialRank;
         model.InitialMean.CopyTo(state.Slice(MeanSlot, n));
@@ -265,8 +266,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <inheritdoc />
-    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord) =>
+    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
+    {
+        SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
         StepWithNoise(state, observation, estimate, backwardRecord, default, default);
+    }
 
     /// <summary>
     /// A step with a stream's own noise instead of the model's: R (m×m) and, when the step predicts, Q for this
@@ -1830,8 +1834,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <inheritdoc />
-    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast) =>
+    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
+    {
+        SpanChecks.Forecast(state, forecast, Info);
         ForecastWithNoise(state, stepGap, forecast, default, default);
+    }
 
     /// <summary>Forecasts with a stream's own noise: R (m×m) and Q for one forecast step (n×n); an empty span keeps the
     /// model's (see <see cref="StepWithNoise"/>).</summary>
@@ -1923,6 +1930,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadState(state, mean, covariance, Info);
         state.Slice(MeanSlot, n).CopyTo(mean);
         state.Slice(covSlot, n * n).CopyTo(covariance);
         if (state[DiffuseSlot] != 0.0)
@@ -1935,16 +1943,23 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <inheritdoc />
-    public void StartBackward(ReadOnlySpan<double> record, Span<double> message) =>
+    public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
+    {
+        SpanChecks.StartBackward(record, message, Info);
         record[..(n + (n * n))].CopyTo(message);
+    }
 
     /// <inheritdoc />
-    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message) =>
+    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
+    {
+        SpanChecks.Backward(record, nextRecord, message, Info);
         GaussianBackward.Step(n, record, nextRecord, message);
+    }
 
     /// <inheritdoc />
     public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
         message[..n].CopyTo(mean);
         message.Slice(n, n * n).CopyTo(covariance);
     }

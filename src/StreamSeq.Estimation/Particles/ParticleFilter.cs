@@ -112,6 +112,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)
     {
+        SpanChecks.State(state, Info);
         state[..Info.StateLength].Clear();
         var random = ParticleRandom.FromSeed(seed);
         model.SampleInitial(state.Slice(particlesSlot, n * count), count, ref random);
@@ -123,7 +124,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     /// <inheritdoc />
     public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
     {
-        ArgumentNullException.ThrowIfNull(estimate);
+        SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
         estimate.Reset();
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
@@ -483,7 +484,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     /// <inheritdoc />
     public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
     {
-        ArgumentNullException.ThrowIfNull(forecast);
+        SpanChecks.Forecast(state, forecast, Info);
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
         var particles = arena.Take(n * count);
@@ -511,6 +512,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     /// <inheritdoc />
     public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadState(state, mean, covariance, Info);
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
         var weights = arena.Take(count);
@@ -524,6 +526,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     /// <inheritdoc />
     public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
     {
+        SpanChecks.StartBackward(record, message, Info);
         record.Slice(n * count, count).CopyTo(message[..count]);
         var lineage = MemoryMarshal.Cast<double, int>(message.Slice(count, packedLength));
         for (var i = 0; i < count; i++)
@@ -535,6 +538,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     /// <inheritdoc />
     public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
     {
+        SpanChecks.Backward(record, nextRecord, message, Info);
         var lineage = MemoryMarshal.Cast<double, int>(message.Slice(count, packedLength));
         var parents = MemoryMarshal.Cast<double, int>(nextRecord.Slice((n * count) + count, packedLength));
         for (var i = 0; i < count; i++)
@@ -546,6 +550,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     /// <inheritdoc />
     public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
         var traced = arena.Take(n * count);

@@ -122,6 +122,7 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)
     {
+        SpanChecks.State(state, Info);
         state.Clear();
         state[SeedSlot] = BitConverter.Int64BitsToDouble((long)seed);
         layout.InitialObservation.CopyTo(state.Slice(PreviousSlot, m));
@@ -132,7 +133,7 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
     [SkipLocalsInit]
     public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
     {
-        ArgumentNullException.ThrowIfNull(estimate);
+        SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
         estimate.Reset();
         var s = backend.StateSize;
         Span<double> input = stackalloc double[layout.InputSize];
@@ -201,7 +202,7 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
     [SkipLocalsInit]
     public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
     {
-        ArgumentNullException.ThrowIfNull(forecast);
+        SpanChecks.Forecast(state, forecast, Info);
         var s = backend.StateSize;
         var storageLength = backend.StorageLength;
         Span<double> input = stackalloc double[layout.InputSize];
@@ -303,6 +304,7 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
     [SkipLocalsInit]
     public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadState(state, mean, covariance, Info);
         var s = backend.StateSize;
         var full = s <= StackLimit ? stackalloc double[s] : new double[s];
         backend.ReadState(state.Slice(storageSlot, backend.StorageLength), full);
@@ -311,14 +313,23 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
     }
 
     /// <inheritdoc />
-    public void StartBackward(ReadOnlySpan<double> record, Span<double> message) => record[..n].CopyTo(message);
+    public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
+    {
+        SpanChecks.StartBackward(record, message, Info);
+        record[..n].CopyTo(message);
+    }
 
     /// <inheritdoc />
-    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message) => record[..n].CopyTo(message);
+    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
+    {
+        SpanChecks.Backward(record, nextRecord, message, Info);
+        record[..n].CopyTo(message);
+    }
 
     /// <inheritdoc />
     public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
         message[..n].CopyTo(mean);
         covariance[..(n * n)].Clear();
     }

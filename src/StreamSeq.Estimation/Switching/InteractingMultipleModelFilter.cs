@@ -91,6 +91,7 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)
     {
+        SpanChecks.State(state, Info);
         state[..Info.StateLength].Clear();
         model.InitialModeProbabilities.CopyTo(state.Slice(ProbabilitiesSlot, k));
         for (var j = 0; j < k; j++)
@@ -102,7 +103,7 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
     {
-        ArgumentNullException.ThrowIfNull(estimate);
+        SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
         estimate.Reset();
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
@@ -489,7 +490,7 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
     {
-        ArgumentNullException.ThrowIfNull(forecast);
+        SpanChecks.Forecast(state, forecast, Info);
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
         var copy = arena.Take(Info.StateLength);
@@ -512,6 +513,7 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
     /// <inheritdoc />
     public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadState(state, mean, covariance, Info);
         var probabilities = state.Slice(ProbabilitiesSlot, k);
         mean[..n].Clear();
         covariance[..(n * n)].Clear();
@@ -527,16 +529,23 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
     }
 
     /// <inheritdoc />
-    public void StartBackward(ReadOnlySpan<double> record, Span<double> message) =>
+    public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
+    {
+        SpanChecks.StartBackward(record, message, Info);
         record[..(n + (n * n))].CopyTo(message);
+    }
 
     /// <inheritdoc />
-    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message) =>
+    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
+    {
+        SpanChecks.Backward(record, nextRecord, message, Info);
         GaussianBackward.Step(n, record, nextRecord, message);
+    }
 
     /// <inheritdoc />
     public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
         message[..n].CopyTo(mean);
         message.Slice(n, n * n).CopyTo(covariance);
     }

@@ -157,6 +157,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)
     {
+        SpanChecks.State(state, Info);
         inner.Initialize(state[..kfLength], seed);
         var ad = state[kfLength..Info.StateLength];
         ad.Clear();
@@ -192,7 +193,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
     /// <inheritdoc />
     public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
     {
-        ArgumentNullException.ThrowIfNull(estimate);
+        SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
         var kf = state[..kfLength];
         var ad = state[kfLength..Info.StateLength];
         estimate.Reset();
@@ -237,6 +238,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
     /// <inheritdoc />
     public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
     {
+        SpanChecks.Forecast(state, forecast, Info);
         var ad = state[kfLength..Info.StateLength];
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
@@ -248,19 +250,32 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
     }
 
     /// <inheritdoc />
-    public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance) =>
+    public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
+    {
+        SpanChecks.ReadState(state, mean, covariance, Info);
         inner.ReadState(state[..kfLength], mean, covariance);
+    }
 
     /// <inheritdoc />
-    public void StartBackward(ReadOnlySpan<double> record, Span<double> message) => inner.StartBackward(record, message);
+    public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
+    {
+        SpanChecks.StartBackward(record, message, Info);
+        inner.StartBackward(record, message);
+    }
 
     /// <inheritdoc />
-    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message) =>
+    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
+    {
+        SpanChecks.Backward(record, nextRecord, message, Info);
         inner.Backward(record, nextRecord, message);
+    }
 
     /// <inheritdoc />
-    public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance) =>
+    public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
+    {
+        SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
         inner.ReadSmoothed(record, message, mean, covariance);
+    }
 
     private void StepWithCurrentNoise(Span<double> kf, Span<double> ad, in Observation observation, Estimate estimate, Span<double> backwardRecord)
     {

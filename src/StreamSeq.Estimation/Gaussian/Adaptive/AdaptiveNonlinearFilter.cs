@@ -146,6 +146,7 @@ public sealed class AdaptiveNonlinearFilter : IEstimator, IBackwardStep, IParame
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)
     {
+        SpanChecks.State(state, Info);
         inner.Initialize(state[..innerLength], seed);
         var ad = state[innerLength..Info.StateLength];
         ad.Clear();
@@ -204,7 +205,7 @@ public sealed class AdaptiveNonlinearFilter : IEstimator, IBackwardStep, IParame
     /// <inheritdoc />
     public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
     {
-        ArgumentNullException.ThrowIfNull(estimate);
+        SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
         var filter = state[..innerLength];
@@ -345,6 +346,7 @@ public sealed class AdaptiveNonlinearFilter : IEstimator, IBackwardStep, IParame
     /// <inheritdoc />
     public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
     {
+        SpanChecks.Forecast(state, forecast, Info);
         var ad = state[innerLength..Info.StateLength];
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
@@ -359,19 +361,32 @@ public sealed class AdaptiveNonlinearFilter : IEstimator, IBackwardStep, IParame
     }
 
     /// <inheritdoc />
-    public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance) =>
+    public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
+    {
+        SpanChecks.ReadState(state, mean, covariance, Info);
         inner.ReadState(state[..innerLength], mean, covariance);
+    }
 
     /// <inheritdoc />
-    public void StartBackward(ReadOnlySpan<double> record, Span<double> message) => inner.StartBackward(record, message);
+    public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
+    {
+        SpanChecks.StartBackward(record, message, Info);
+        inner.StartBackward(record, message);
+    }
 
     /// <inheritdoc />
-    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message) =>
+    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
+    {
+        SpanChecks.Backward(record, nextRecord, message, Info);
         inner.Backward(record, nextRecord, message);
+    }
 
     /// <inheritdoc />
-    public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance) =>
+    public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
+    {
+        SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
         inner.ReadSmoothed(record, message, mean, covariance);
+    }
 
     /// <summary>
     /// Turns the observation covariance the filter reported with R = <paramref name="update"/> into the predictive one

@@ -76,18 +76,22 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep, IObservati
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)
     {
+        SpanChecks.State(state, Info);
         NonlinearState.SetSteps(state, 0);
         NonlinearState.LoadPrior(state, model);
     }
 
     /// <inheritdoc />
-    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord) =>
+    public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
+    {
         StepWithNoise(state, observation, estimate, backwardRecord, observationNoise);
+    }
 
     /// <inheritdoc />
     public void StepWithNoise(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord, ReadOnlySpan<double> r)
     {
-        ArgumentNullException.ThrowIfNull(estimate);
+        SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
+        SpanChecks.Noise(r, Info);
         estimate.Reset();
         var nn = n * n;
         var arena = ScratchArena.Current;
@@ -184,13 +188,16 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep, IObservati
     }
 
     /// <inheritdoc />
-    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast) =>
+    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
+    {
         ForecastWithNoise(state, stepGap, forecast, observationNoise);
+    }
 
     /// <inheritdoc />
     public void ForecastWithNoise(ReadOnlySpan<double> state, double stepGap, Forecast forecast, ReadOnlySpan<double> r)
     {
-        ArgumentNullException.ThrowIfNull(forecast);
+        SpanChecks.Forecast(state, forecast, Info);
+        SpanChecks.Noise(r, Info);
         var nn = n * n;
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
@@ -232,21 +239,29 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep, IObservati
     /// <inheritdoc />
     public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadState(state, mean, covariance, Info);
         NonlinearState.Mean(state, n).CopyTo(mean);
         NonlinearState.Covariance(state, n).CopyTo(covariance);
     }
 
     /// <inheritdoc />
-    public void StartBackward(ReadOnlySpan<double> record, Span<double> message) =>
+    public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
+    {
+        SpanChecks.StartBackward(record, message, Info);
         record[..GaussianBackward.MessageLength(n)].CopyTo(message);
+    }
 
     /// <inheritdoc />
-    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message) =>
+    public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
+    {
+        SpanChecks.Backward(record, nextRecord, message, Info);
         GaussianBackward.Step(n, record, nextRecord, message);
+    }
 
     /// <inheritdoc />
     public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
     {
+        SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
         message[..n].CopyTo(mean);
         message.Slice(n, n * n).CopyTo(covariance);
     }
