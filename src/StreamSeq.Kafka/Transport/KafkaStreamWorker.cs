@@ -847,7 +847,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 // No marker yet: start from the group's committed offset (or the beginning).
                 offsets[partition] = nextOffset is long o ? new Offset(o) : Offset.Stored;
                 streams += kept;
-                LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, nextOffset ?? -1);
+                LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, nextOffset is { } next ? string.Create(CultureInfo.InvariantCulture, $"offset {next}") : "the group's committed offset, or the partition's beginning (no offset marker in the changelog)");
                 if (result.MalformedMarkers > 0)
                 {
                     LogMalformedMarkers(logger, partition, result.MalformedMarkers);
@@ -1324,8 +1324,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Input partition {Partition} resumed at offset {Offset}, before offset {MarkerOffset} where the changelog's offset marker says the committed input ends: the marker is past the partition's end (the input topic was re-created, or the changelog was written for another input), so the consumer's auto.offset.reset (earliest) applied and the restored states meet those records again")]
     private static partial void LogResumedBeforeMarker(ILogger logger, int partition, long offset, long markerOffset);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records ({Ignored} from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state); resuming at offset {Offset}")]
-    private static partial void LogRestored(ILogger logger, int partition, int streams, long records, long ignored, int rewrites, long offset);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records ({Ignored} from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state); resuming at {Resume}")]
+    private static partial void LogRestored(ILogger logger, int partition, int streams, long records, long ignored, int rewrites, string resume);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The broker rejected a record as too large (the largest output or dead letter of the transaction was {Largest} bytes): outputs and dead letters are now kept under {Limit} bytes. Set StreamSeq:Kafka:Client:message.max.bytes to the topics' max.message.bytes")]
     private static partial void LogOutputLimitLowered(ILogger logger, int largest, int limit);
