@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Numerics;
 
@@ -103,6 +105,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)
     {
+        CheckLength(state);
         state.Clear();
         inner.Initialize(state[..innerLength], seed);
     }
@@ -111,8 +114,14 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
     public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
     {
         ArgumentNullException.ThrowIfNull(estimate);
+        CheckLength(state);
         var count = (int)state[innerLength];
         var head = (int)state[innerLength + 1];
+        if ((uint)count > (uint)slots || (uint)head >= (uint)slots || state.Length < Math.Max(StateLengthFor(count), StateLengthFor(head)))
+        {
+            ThrowWindow(nameof(state), state.Length, count, head);
+        }
+
         var slot = Slot(state, head);
         inner.Step(state[..innerLength], observation, estimate, slot[..recordLength]);
         if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
@@ -198,12 +207,34 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
     }
 
     /// <inheritdoc />
-    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast) =>
+    public void Forecast(ReadOnlySpan<double> state, double stepGap, Forecast forecast)
+    {
+        CheckLength(state);
         inner.Forecast(state[..innerLength], stepGap, forecast);
+    }
 
     /// <inheritdoc />
-    public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance) =>
+    public void ReadState(ReadOnlySpan<double> state, Span<double> mean, Span<double> covariance)
+    {
+        CheckLength(state);
         inner.ReadState(state[..innerLength], mean, covariance);
+    }
+
+    /// <summary>
+    /// A smoother's state may be shorter than <see cref="EstimatorInfo.StateLength"/> (it grows with the window, see
+    /// <see cref="StateLengthFor"/>), but never shorter than the inner state and the window's two numbers, nor longer.
+    /// </summary>
+    private void CheckLength(ReadOnlySpan<double> state)
+    {
+        if (state.Length < innerLength + 2 || state.Length > Info.StateLength)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"A fixed-lag smoother's state holds from {innerLength + 2} to {Info.StateLength} numbers (StateLengthFor gives the length a stream needs), got {state.Length}."), nameof(state));
+        }
+    }
+
+    [DoesNotReturn]
+    private void ThrowWindow(string paramName, int length, int count, int head) =>
+        throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The state's window ({count} of {slots} records filled, next at {head}) does not fit its {length} numbers: not a state of this smoother, or one not grown with StateLengthFor."), paramName);
 
     private Span<double> Slot(Span<double> state, int index) =>
         state.Slice(innerLength + 2 + (index * slotLength), slotLength);

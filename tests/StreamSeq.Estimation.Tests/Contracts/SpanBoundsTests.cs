@@ -77,6 +77,44 @@ public sealed class SpanBoundsTests
         Assert.True(failures.Count == 0, $"{model} ({estimator.GetType().Name}, state {info.StateLength}, record {info.BackwardRecordLength}, message {info.SmoothingMessageLength}, n {info.StateDimension}, m {info.ObservationDimension}, control {info.ControlDimension}):\n" + string.Join("\n", failures));
     }
 
+    [Theory]
+    [InlineData("short", 0.0, 0.0)]
+    [InlineData("long", 0.0, 0.0)]
+    [InlineData("grown", 2.0, 5.0)]
+    [InlineData("grown", -1.0, 0.0)]
+    [InlineData("grown", 1e9, 0.0)]
+    [InlineData("grown", 0.0, 2.0)]
+    [InlineData("full", 3.0, 7.0)]
+    public void FixedLagSmoother_StateThatCannotHoldItsWindow_ThrowsNamingTheState(string size, double count, double head)
+    {
+        // A smoother's state grows with its window, so it is checked against what its window needs, not one length.
+        var smoother = new Smoothing.FixedLagSmoother(Build("nile"), lag: 2);
+        var inner = smoother.Inner.Info.StateLength;
+        var length = size switch
+        {
+            "short" => inner + 1,
+            "long" => smoother.Info.StateLength + 1,
+            "grown" => smoother.StateLengthFor(1),
+            _ => smoother.Info.StateLength,
+        };
+        var state = new double[length];
+        if (size is "grown" or "full")
+        {
+            smoother.Initialize(state, 0);
+            state[inner] = count;
+            state[inner + 1] = head;
+        }
+
+        var estimate = new Estimate(smoother.Info);
+        var e = Assert.ThrowsAny<ArgumentException>(() => smoother.Step(state, new Observation([1.0]), estimate, default));
+        Assert.Equal("state", e.ParamName);
+        if (size is "short" or "long")
+        {
+            Assert.Equal("state", Assert.ThrowsAny<ArgumentException>(() => smoother.Forecast(state, 1.0, new Forecast(smoother.Info, 1))).ParamName);
+            Assert.Equal("state", Assert.ThrowsAny<ArgumentException>(() => smoother.ReadState(state, new double[1], new double[1])).ParamName);
+        }
+    }
+
     private static IEstimator Build(string model) =>
         InlineSpecs.TryGetValue(model, out var json)
             ? ModelCatalog.Build(ModelSpec.Parse(json))
