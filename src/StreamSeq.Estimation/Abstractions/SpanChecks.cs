@@ -140,6 +140,25 @@ internal static class SpanChecks
         }
     }
 
+    /// <summary>Checks the buffers of <see cref="IParameterLearner.ReadParameters"/> (one value and one deviation per learned number).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Parameters(ReadOnlySpan<double> state, ReadOnlySpan<double> values, ReadOnlySpan<double> deviations, EstimatorInfo info)
+    {
+        State(state, info);
+        Learned("values", values, info);
+        Learned("deviations", deviations, info);
+    }
+
+    /// <summary>Checks the values of <see cref="IParameterLearner.StartFrom"/> (one per learned number).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Learned(string parameter, ReadOnlySpan<double> values, EstimatorInfo info)
+    {
+        if (values.Length != info.ParametersLength)
+        {
+            ThrowLength(parameter, "learned-parameter buffer", info.ParametersLength, values.Length, info);
+        }
+    }
+
     /// <summary>Checks a stream's own observation noise R (m×m) passed in place of the model's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Noise(ReadOnlySpan<double> r, EstimatorInfo info)

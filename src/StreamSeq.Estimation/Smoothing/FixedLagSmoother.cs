@@ -83,6 +83,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
     /// <inheritdoc />
     public void ReadParameters(ReadOnlySpan<double> state, Span<double> values, Span<double> deviations)
     {
+        CheckLength(state);
         if (inner is IParameterLearner learner)
         {
             learner.ReadParameters(state[..innerLength], values, deviations);
@@ -96,6 +97,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
     /// <inheritdoc />
     public void StartFrom(Span<double> state, ReadOnlySpan<double> values)
     {
+        CheckLength(state);
         if (inner is IParameterLearner learner)
         {
             learner.StartFrom(state[..innerLength], values);

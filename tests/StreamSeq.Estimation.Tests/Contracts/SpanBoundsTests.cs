@@ -115,6 +115,36 @@ public sealed class SpanBoundsTests
         }
     }
 
+    [Theory]
+    [InlineData("adaptive-fleet")]
+    [InlineData("inline:adaptive-ekf")]
+    [InlineData("inline:adaptive-ukf")]
+    public void ParameterLearner_WrongSizes_ThrowNamingTheParameter(string model)
+    {
+        var estimator = Build(model);
+        var learner = Assert.IsAssignableFrom<IParameterLearner>(estimator);
+        var info = estimator.Info;
+        var p = info.ParametersLength;
+        Assert.True(p > 0);
+        var state = new double[info.StateLength];
+        estimator.Initialize(state, 0);
+        var values = new double[p];
+        learner.ReadParameters(state, values, new double[p]);
+
+        Assert.Equal("state", Assert.ThrowsAny<ArgumentException>(() => learner.ReadParameters(state.AsSpan(1), new double[p], new double[p])).ParamName);
+        Assert.Equal("values", Assert.ThrowsAny<ArgumentException>(() => learner.ReadParameters(state, new double[p - 1], new double[p])).ParamName);
+        Assert.Equal("deviations", Assert.ThrowsAny<ArgumentException>(() => learner.ReadParameters(state, new double[p], new double[p + 1])).ParamName);
+        Assert.Equal("state", Assert.ThrowsAny<ArgumentException>(() => learner.ReadingsLearned(state.AsSpan(0, state.Length - 1))).ParamName);
+        Assert.Equal("values", Assert.ThrowsAny<ArgumentException>(() => learner.StartFrom(state, values.AsSpan(1))).ParamName);
+        Assert.Equal("state", Assert.ThrowsAny<ArgumentException>(() => learner.StartFrom(state.AsSpan(1), values)).ParamName);
+
+        // The right sizes still work: a stream starts from the values it reads back.
+        learner.StartFrom(state, values);
+        var back = new double[p];
+        learner.ReadParameters(state, back, new double[p]);
+        Assert.Equal(values, back);
+    }
+
     private static IEstimator Build(string model) =>
         InlineSpecs.TryGetValue(model, out var json)
             ? ModelCatalog.Build(ModelSpec.Parse(json))

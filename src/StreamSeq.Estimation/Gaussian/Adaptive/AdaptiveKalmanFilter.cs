@@ -179,16 +179,25 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
     /// <inheritdoc />
     public void StartFrom(Span<double> state, ReadOnlySpan<double> values)
     {
+        SpanChecks.State(state, Info);
+        SpanChecks.Learned(nameof(values), values, Info);
         var ad = state[kfLength..Info.StateLength];
         noise.StartFrom(values, ad.Slice(valueSlot, p), ad.Slice(alphaSlot, vb), ad.Slice(betaSlot, vb));
     }
 
     /// <inheritdoc />
-    public void ReadParameters(ReadOnlySpan<double> state, Span<double> values, Span<double> deviations) =>
+    public void ReadParameters(ReadOnlySpan<double> state, Span<double> values, Span<double> deviations)
+    {
+        SpanChecks.Parameters(state, values, deviations, Info);
         WriteParameters(state[kfLength..Info.StateLength], values, deviations);
+    }
 
     /// <inheritdoc />
-    public long ReadingsLearned(ReadOnlySpan<double> state) => (long)state[kfLength];
+    public long ReadingsLearned(ReadOnlySpan<double> state)
+    {
+        SpanChecks.State(state, Info);
+        return (long)state[kfLength];
+    }
 
     /// <inheritdoc />
     public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)

@@ -160,6 +160,8 @@ public sealed class AdaptiveNonlinearFilter : IEstimator, IBackwardStep, IParame
     /// <inheritdoc />
     public void StartFrom(Span<double> state, ReadOnlySpan<double> values)
     {
+        SpanChecks.State(state, Info);
+        SpanChecks.Learned(nameof(values), values, Info);
         var ad = state[innerLength..Info.StateLength];
         for (var i = 0; i < m; i++)
         {
@@ -185,6 +187,7 @@ public sealed class AdaptiveNonlinearFilter : IEstimator, IBackwardStep, IParame
     /// <inheritdoc />
     public void ReadParameters(ReadOnlySpan<double> state, Span<double> values, Span<double> deviations)
     {
+        SpanChecks.Parameters(state, values, deviations, Info);
         var ad = state[innerLength..Info.StateLength];
         var length = Info.ParametersLength;
         values[..length].Clear();
@@ -200,7 +203,11 @@ public sealed class AdaptiveNonlinearFilter : IEstimator, IBackwardStep, IParame
     }
 
     /// <inheritdoc />
-    public long ReadingsLearned(ReadOnlySpan<double> state) => (long)state[innerLength];
+    public long ReadingsLearned(ReadOnlySpan<double> state)
+    {
+        SpanChecks.State(state, Info);
+        return (long)state[innerLength];
+    }
 
     /// <inheritdoc />
     public void Step(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord)
