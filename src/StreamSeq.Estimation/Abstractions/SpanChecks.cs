@@ -101,27 +101,24 @@ internal static class SpanChecks
     {
         Record("record", record, info);
         Message(message, info);
-        if (extras.Length != info.SmoothedExtrasLength)
-        {
-            ThrowLength("extras", "smoothed extras", info.SmoothedExtrasLength, extras.Length, info);
-        }
+        Exact("extras", "smoothed extras", extras, info.SmoothedExtrasLength, info);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Record(string parameter, ReadOnlySpan<double> record, EstimatorInfo info)
-    {
-        if (record.Length != info.BackwardRecordLength)
-        {
-            ThrowLength(parameter, "backward record", info.BackwardRecordLength, record.Length, info);
-        }
-    }
+    private static void Record(string parameter, ReadOnlySpan<double> record, EstimatorInfo info) =>
+        Exact(parameter, "backward record", record, info.BackwardRecordLength, info);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Message(ReadOnlySpan<double> message, EstimatorInfo info)
+    private static void Message(ReadOnlySpan<double> message, EstimatorInfo info) =>
+        Exact("message", "smoothing message", message, info.SmoothingMessageLength, info);
+
+    /// <summary>One span that must have exactly <paramref name="expected"/> values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Exact(string parameter, string what, ReadOnlySpan<double> span, int expected, EstimatorInfo info)
     {
-        if (message.Length != info.SmoothingMessageLength)
+        if (span.Length != expected)
         {
-            ThrowLength("message", "smoothing message", info.SmoothingMessageLength, message.Length, info);
+            ThrowLength(parameter, what, expected, span.Length, info);
         }
     }
 
@@ -151,13 +148,8 @@ internal static class SpanChecks
 
     /// <summary>Checks the values of <see cref="IParameterLearner.StartFrom"/> (one per learned number).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Learned(string parameter, ReadOnlySpan<double> values, EstimatorInfo info)
-    {
-        if (values.Length != info.ParametersLength)
-        {
-            ThrowLength(parameter, "learned-parameter buffer", info.ParametersLength, values.Length, info);
-        }
-    }
+    public static void Learned(string parameter, ReadOnlySpan<double> values, EstimatorInfo info) =>
+        Exact(parameter, "learned-parameter buffer", values, info.ParametersLength, info);
 
     /// <summary>Checks a stream's own observation noise R (m×m) passed in place of the model's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
