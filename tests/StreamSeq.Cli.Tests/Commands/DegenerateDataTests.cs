@@ -166,6 +166,39 @@ public sealed class DegenerateDataTests : IDisposable
     }
 
     [Theory]
+    [InlineData("near-max", "error: hmm-regimes.json: fit: the starting model gives reading 1 of sequence 0 zero density in every state (it lies beyond double precision from every state's emission); choose starting values closer to the data.")]
+    [InlineData("outlier-1e200", "error: hmm-regimes.json: fit: the starting model gives reading 50 of sequence 0 zero density in every state (it lies beyond double precision from every state's emission); choose starting values closer to the data.")]
+    public void FitHmmByEm_ReadingNoStateCanProduce_FailsNamingItInsteadOfSkippingIt(string series, string expected)
+    {
+        // Before: such readings were skipped, so a file of ±1e300 "fitted" with a log-likelihood of 0, exit 0, the
+        // starting model written back unchanged and no warning.
+        var data = Write("data.csv", Series(series));
+        var output = Path.Combine(dir, "fitted.json");
+        var (code, _, errors) = Invoke("fit", "-m", RepositoryFiles.Path("examples", "hmm-regimes.json"), "-i", data, "-o", output, "--fit", "emission,transition", "--method", "em");
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Equal(expected, errors.Trim());
+        Assert.False(File.Exists(output));
+    }
+
+    [Theory]
+    [InlineData("constant")]
+    [InlineData("single-row")]
+    [InlineData("near-min")]
+    public void FitHmmByEm_NoVariation_WritesFiniteFlooredVariancesThatRunAgain(string series)
+    {
+        var data = Write("data.csv", Series(series));
+        var output = Path.Combine(dir, "fitted.json");
+        var (code, _, errors) = Invoke("fit", "-m", RepositoryFiles.Path("examples", "hmm-regimes.json"), "-i", data, "-o", output, "--fit", "emission,transition,initialProbabilities", "--method", "em");
+
+        Assert.True(code == 0, errors);
+        var emission = JsonDocument.Parse(File.ReadAllText(output)).RootElement.GetProperty("emission");
+        Assert.All(emission.GetProperty("variances").EnumerateArray(), v => Assert.InRange(v.GetDouble(), 1e-12, 1e-8));
+        var (again, _, runErrors) = Invoke("run", "-m", output, "-i", data, "-o", Path.Combine(dir, "again.jsonl"));
+        Assert.True(again == 0, runErrors);
+    }
+
+    [Theory]
     [InlineData(0.0, 1469.1, "mle", "error: start.json: observationNoise: starts at 0 at [0][0]; a variance must start positive to be fitted on a log scale.")]
     [InlineData(15099.0, 0.0, "mle", "error: start.json: transitionNoise: starts at 0 at [0][0]; a variance must start positive to be fitted on a log scale.")]
     [InlineData(0.0, 1469.1, "em", "error: start.json: observationNoise: starts at 0 on the diagonal ([0][0]); EM cannot move a zero variance (the fit then follows the data or the transition exactly), so start it positive.")]
