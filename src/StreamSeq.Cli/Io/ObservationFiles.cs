@@ -148,11 +148,15 @@ internal static class ObservationFiles
         var order = new List<string>();
         var decoder = new InputRecordDecoder(numericTimeFormat: TimeFormat.ModelUnits);
 
+        // The first rows are listed and the rest counted, as 'run' does: a file of a million readings at one time
+        // listed every one of them on stderr before the fit started.
+        var skipped = new RejectedRows(errors);
+
         void Accept(in InputRecord record)
         {
             if (record.Values.Length != m)
             {
-                errors.WriteLine($"{record.Source}: wrong-dimension: row has {record.Values.Length} values but model '{modelName}' observes {m} (row skipped)");
+                skipped.Report($"{record.Source}: wrong-dimension: row has {record.Values.Length} values but model '{modelName}' observes {m} (row skipped)");
                 return;
             }
 
@@ -169,14 +173,14 @@ internal static class ObservationFiles
                 // The processor's rule: an exact repeat is a dropped duplicate, other values at the same time a conflict.
                 if (fingerprint != entry.Fingerprint)
                 {
-                    errors.WriteLine($"{record.Source}: conflicting-duplicate: stream '{id}' already has a reading at this time with different values (row skipped)");
+                    skipped.Report($"{record.Source}: conflicting-duplicate: stream '{id}' already has a reading at this time with different values (row skipped)");
                 }
 
                 return;
             }
             else if (!(t > entry.Last))
             {
-                errors.WriteLine($"{record.Source}: too-late: time goes backwards within stream '{id}' (row skipped)");
+                skipped.Report($"{record.Source}: too-late: time goes backwards within stream '{id}' (row skipped)");
                 return;
             }
 
@@ -187,7 +191,11 @@ internal static class ObservationFiles
             streams[id] = entry;
         }
 
-        ForEachRow(path, decoder, Accept, message => errors.WriteLine($"{message} (row skipped)"), csv => CheckColumns(csv, Path.GetFileName(path), modelName, m, null));
+        ForEachRow(path, decoder, Accept, message => skipped.Report($"{message} (row skipped)"), csv => CheckColumns(csv, Path.GetFileName(path), modelName, m, null));
+        if (skipped.Count > 0)
+        {
+            errors.WriteLine($"{Commands.Counted.Of(skipped.Count, "row")} of {TerminalText.Clean(Path.GetFileName(path))} skipped.");
+        }
 
         return [.. order.Select(s => (s, new ObservationSeries(m, [.. streams[s].Values], [.. streams[s].Gaps])))];
     }

@@ -25,6 +25,7 @@ public static class BaumWelch
         ArgumentNullException.ThrowIfNull(sequences);
         options ??= new FitOptions();
         var selection = Selection.Parse(start.Emission, parameters);
+        CheckEveryReadingPossible(start, sequences);
         var model = start;
         var previous = double.NegativeInfinity;
         for (var iteration = 1; iteration <= options.MaxIterations; iteration++)
@@ -149,6 +150,36 @@ public static class BaumWelch
 
         var nextEmission = selection.Emission.Count > 0 ? emission.Maximize(statistics, selection.Emission) : emission;
         return (model.With(pi, a, nextEmission), loglik);
+    }
+
+    /// <summary>
+    /// Inference skips a reading that no state can have produced (its density underflows to 0 in every state, as for
+    /// 1e300 with unit variances): EM then fitted the rest and reported a log-likelihood of 0 for a file of such
+    /// readings. A fit must explain every reading, so the starting model is rejected, as the Kalman EM rejects a
+    /// starting model whose filter diverges.
+    /// </summary>
+    private static void CheckEveryReadingPossible(HiddenMarkovModel model, IReadOnlyList<ObservationSeries> sequences)
+    {
+        var emission = model.Emission;
+        var logB = new double[model.StateCount];
+        for (var s = 0; s < sequences.Count; s++)
+        {
+            var series = sequences[s];
+            if (series.Length == 0)
+            {
+                continue;
+            }
+
+            var density = HmmInference.ForwardBackward(model, series).LogPredictiveDensity;
+            for (var t = 0; t < series.Length; t++)
+            {
+                var y = series.At(t).Values;
+                if (double.IsNaN(density[t]) && HmmEmission.CountObserved(y[..emission.ObservationDimension]) > 0 && emission.Accepts(y))
+                {
+                    throw new ModelValidationException("fit", $"the starting model gives reading {t + 1} of sequence {s} zero density in every state (it lies beyond double precision from every state's emission); choose starting values closer to the data.");
+                }
+            }
+        }
     }
 
     private static void Normalize(Span<double> p)

@@ -91,6 +91,30 @@ internal sealed partial class LinearGaussianEm
         {
             throw new ModelValidationException("fit", "a component's noise rate is named twice.");
         }
+
+        // A zero variance on the diagonal stays zero: the smoothed states (or readings) then fit it exactly, so its
+        // update is zero again. Said up front, as for a component's noise rate, instead of a fit that never moves it.
+        if (fitTransitionNoise && model.Dynamics is MatrixDynamics dynamics)
+        {
+            CheckPositiveDiagonal("transitionNoise", dynamics.TransitionNoise, n);
+        }
+
+        if (fitObservationNoise)
+        {
+            CheckPositiveDiagonal("observationNoise", model.ObservationNoise, m);
+        }
+    }
+
+    private static void CheckPositiveDiagonal(string path, ReadOnlySpan<double> matrix, int size)
+    {
+        for (var i = 0; i < size; i++)
+        {
+            var v = matrix[(i * size) + i];
+            if (!(v > 0.0))
+            {
+                throw new ModelValidationException(path, string.Create(CultureInfo.InvariantCulture, $"starts at {v} on the diagonal ([{i}][{i}]); EM cannot move a zero variance (the fit then follows the data or the transition exactly), so start it positive."));
+            }
+        }
     }
 
     /// <summary>Fits the named parameters by EM; <paramref name="accelerate"/> turns the safeguarded squared

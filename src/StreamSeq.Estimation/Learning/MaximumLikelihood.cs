@@ -124,6 +124,15 @@ public static class MaximumLikelihood
         }
 
         var loglik = Evaluate(root, blocks, x, sequences, options.Seed, spec.BaseDirectory);
+        if (!double.IsFinite(loglik) && double.IsFinite(best))
+        {
+            // The optimiser's last point is outside the model (a decoded value overflowed, or the filter diverged):
+            // keep the best point evaluated instead of writing a spec the next run cannot load.
+            x = bestPoint;
+            converged = false;
+            loglik = Evaluate(root, blocks, x, sequences, options.Seed, spec.BaseDirectory);
+        }
+
         options.Progress?.Report(new FitProgress(iterations, options.MaxIterations, loglik, "done"));
         var diagnostics = Diagnose(root, blocks, x, sequences, options.Seed, spec.BaseDirectory, nonSmooth, stopReason, converged);
         Apply(blocks, x);
@@ -354,7 +363,12 @@ public static class MaximumLikelihood
 
     private static double Evaluate(JsonObject root, ParameterBlock[] blocks, Vector<double> x, IReadOnlyList<ObservationSeries> sequences, ulong seed, string? baseDirectory)
     {
-        Apply(blocks, x);
+        if (!Apply(blocks, x))
+        {
+            // exp of a large log-variance overflows (a simplex step from a start of 1e300): no model has that value.
+            return double.NegativeInfinity;
+        }
+
         IEstimator estimator;
         try
         {
@@ -370,14 +384,18 @@ public static class MaximumLikelihood
         return LogLikelihood.Evaluate(estimator, sequences, seed);
     }
 
-    private static void Apply(ParameterBlock[] blocks, Vector<double> x)
+    /// <summary>Writes the point into the spec; false when a decoded value is not finite (it cannot be written as JSON).</summary>
+    private static bool Apply(ParameterBlock[] blocks, Vector<double> x)
     {
         var offset = 0;
+        var finite = true;
         foreach (var b in blocks)
         {
-            b.Decode(x, offset);
+            finite &= b.Decode(x, offset);
             offset += b.Count;
         }
+
+        return finite;
     }
 
     /// <summary>One named spec field and its unconstrained encoding.</summary>
@@ -419,11 +437,7 @@ public static class MaximumLikelihood
             switch (node)
             {
                 case JsonValue v when v.TryGetValue<double>(out var d):
-                    if (positive && !(d > 0))
-                    {
-                        throw new ModelValidationException(path, $"starts at {d}; a variance must start positive to be fitted on a log scale.");
-                    }
-
+                    CheckStart(path, string.Empty, d, positive);
                     return new ParameterBlock(parent, path, key, index, positive, 0, false, 1, [d]);
                 case JsonArray a when a.Count > 0 && a[0] is JsonArray:
                     var r = a.Count;
@@ -434,6 +448,14 @@ public static class MaximumLikelihood
                         for (var j = 0; j < c; j++)
                         {
                             m[(i * c) + j] = a[i]![j]!.GetValue<double>();
+                        }
+                    }
+
+                    for (var i = 0; i < r; i++)
+                    {
+                        for (var j = 0; j < c; j++)
+                        {
+                            CheckStart(path, $"[{i}][{j}]", m[(i * c) + j], positive && i == j);
                         }
                     }
 
@@ -459,9 +481,31 @@ public static class MaximumLikelihood
                     return new ParameterBlock(parent, path, key, index, false, r, false, r * c, m);
                 case JsonArray a:
                     var vec = a.Select(e => e!.GetValue<double>()).ToArray();
+                    for (var i = 0; i < vec.Length; i++)
+                    {
+                        CheckStart(path, $"[{i}]", vec[i], positive);
+                    }
+
                     return new ParameterBlock(parent, path, key, index, positive, 0, false, vec.Length, vec);
                 default:
                     throw new ModelValidationException(path, "is not a number, vector or matrix that can be fitted.");
+            }
+        }
+
+        /// <summary>
+        /// A starting value the optimiser can move: finite, and positive for a variance (its log is the coordinate, and
+        /// log 0 is -Infinity; a zero on a covariance's diagonal used to reach the spec as NaN and crash the fit).
+        /// </summary>
+        private static void CheckStart(string path, string element, double value, bool positive)
+        {
+            if (positive && !(value > 0))
+            {
+                throw new ModelValidationException(path, string.Create(CultureInfo.InvariantCulture, $"starts at {value}{(element.Length > 0 ? $" at {element}" : string.Empty)}; a variance must start positive to be fitted on a log scale."));
+            }
+
+            if (!double.IsFinite(value))
+            {
+                throw new ModelValidationException(path, string.Create(CultureInfo.InvariantCulture, $"starts at {value}{(element.Length > 0 ? $" at {element}" : string.Empty)}; a fitted value must start finite."));
             }
         }
 
@@ -567,9 +611,10 @@ public static class MaximumLikelihood
             }
         }
 
-        public void Decode(Vector<double> x, int offset)
+        public bool Decode(Vector<double> x, int offset)
         {
             JsonNode value;
+            var finite = true;
             if (rows > 0)
             {
                 var n = rows;
@@ -623,6 +668,7 @@ public static class MaximumLikelihood
                     var row = new JsonArray();
                     for (var j = 0; j < c; j++)
                     {
+                        finite &= double.IsFinite(m[(i * c) + j]);
                         row.Add(m[(i * c) + j]);
                     }
 
@@ -633,14 +679,18 @@ public static class MaximumLikelihood
             }
             else if (Count == 1 && Start.Length == 1 && IsScalar())
             {
-                value = JsonValue.Create(positive ? Math.Exp(x[offset]) : x[offset]);
+                var v = positive ? Math.Exp(x[offset]) : x[offset];
+                finite = double.IsFinite(v);
+                value = JsonValue.Create(v);
             }
             else
             {
                 var array = new JsonArray();
                 for (var i = 0; i < Count; i++)
                 {
-                    array.Add(positive ? Math.Exp(x[offset + i]) : x[offset + i]);
+                    var v = positive ? Math.Exp(x[offset + i]) : x[offset + i];
+                    finite &= double.IsFinite(v);
+                    array.Add(v);
                 }
 
                 value = array;
@@ -654,6 +704,8 @@ public static class MaximumLikelihood
             {
                 parent[key] = value;
             }
+
+            return finite;
         }
 
         private bool IsScalar()
@@ -670,18 +722,30 @@ public static class MaximumLikelihood
             for (var s = 0; s < segments.Length; s++)
             {
                 var seg = segments[s];
-                var name = seg;
-                var idx = -1;
-                var bracket = seg.IndexOf('[', StringComparison.Ordinal);
-                if (bracket >= 0)
+                var match = System.Text.RegularExpressions.Regex.Match(seg, @"^([^\[\]]+)(?:\[([0-9]{1,9})\])?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+                if (!match.Success)
                 {
-                    name = seg[..bracket];
-                    idx = int.Parse(seg[(bracket + 1)..seg.IndexOf(']', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
+                    // "x[0][5]", "x[-1]" and "x[0" read as x[0] or x before: a different field was fitted, or the
+                    // parser threw an internal error.
+                    throw new ModelValidationException(path, $"'{seg}' is not a field name with at most one whole-number index (such as observationNoise or components[0]); a matrix is fitted whole, not entry by entry.");
                 }
 
+                var name = match.Groups[1].Value;
+                var idx = match.Groups[2].Success ? int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) : -1;
                 if (current is not JsonObject obj || !obj.ContainsKey(name))
                 {
                     throw new ModelValidationException(path, $"'{name}' is not a field of the model spec, so it cannot be fitted.");
+                }
+
+                if (idx >= 0 && obj[name] is not JsonArray)
+                {
+                    throw new ModelValidationException(path, $"'{name}' is not a list, so it has no [{idx}].");
+                }
+
+                if (idx >= 0 && idx >= obj[name]!.AsArray().Count)
+                {
+                    var count = obj[name]!.AsArray().Count;
+                    throw new ModelValidationException(path, $"'{name}' has {count} entr{(count == 1 ? "y" : "ies")}, so it has no [{idx}].");
                 }
 
                 var last = s == segments.Length - 1;
