@@ -128,8 +128,8 @@ internal static class RunCommand
         }
 
         sink.Dispose();
-        // The records by kind, "(100 filtered, 1 anomaly)"; nothing when no record was written.
-        var kinds = sink.ByKind.Count == 0 ? string.Empty : $" ({string.Join(", ", sink.ByKind.OrderBy(k => k.Key).Select(k => string.Create(CultureInfo.InvariantCulture, $"{k.Value} {k.Key.ToString().ToLowerInvariant()}")))})";
+        // The records by kind, "(100 filtered, 2 anomalies)"; nothing when no record was written.
+        var kinds = sink.ByKind.Count == 0 ? string.Empty : $" ({string.Join(", ", sink.ByKind.OrderBy(k => k.Key).Select(k => KindCount(k.Key, k.Value)))})";
         var summary = string.Create(
             CultureInfo.InvariantCulture,
             $"{Counted.Of(processor.Steps, "observation")} in {Counted.Of(store.LiveCount, "stream")} -> {Counted.Of(sink.Written, "record")}{kinds}; {Counted.Of(processor.Duplicates, "duplicate")} dropped, {Counted.Of(sink.Rejected, "row")} rejected.");
@@ -186,4 +186,12 @@ internal static class RunCommand
         stderr.WriteLine($"note: {option} {value} is above the limit of {limit} (the worker's); using {limit}.");
         return limit;
     }
+
+    /// <summary>A count of one kind of output record: "3 filtered", "1 anomaly", "2 anomalies", "12 forecasts".</summary>
+    internal static string KindCount(OutputKind kind, long count) => kind switch
+    {
+        OutputKind.Anomaly => Counted.Of(count, "anomaly", "anomalies"),
+        OutputKind.Forecast => Counted.Of(count, "forecast"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{count} {kind.ToString().ToLowerInvariant()}"),
+    };
 }

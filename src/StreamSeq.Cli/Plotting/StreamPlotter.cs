@@ -85,11 +85,26 @@ internal static class StreamPlotter
         var ys = obs.Ys.Concat(filtered.Mean).Concat(smoothed.Mean).Concat(forecast.Mean).Concat(anomalies.Select(a => a.Y)).ToArray();
         if (ys.Length > 0)
         {
+            // In halves: the span of readings of opposite signs near the largest double is not a double. A span wider
+            // than half the largest double is cut to it around the middle (ScottPlot's limits need a finite span).
             var (low, high) = (ys.Min(), ys.Max());
-            var pad = Math.Max((high - low) * 0.08, Math.Max(Math.Abs(high), 1.0) * 1e-3);
-            plot.Axes.SetLimitsY(low - pad, high + pad);
+            var halfRange = (high / 2) - (low / 2);
+            var halfSpan = Math.Min(halfRange + Math.Max(halfRange * 0.16, Math.Max(Math.Abs(high), 1.0) * 1e-3), double.MaxValue / 4);
+            var middle = (low / 2) + (high / 2);
+            plot.Axes.SetLimitsY(middle - halfSpan, middle + halfSpan);
+            if (!double.IsFinite(high - low))
+            {
+                // ScottPlot's autoscaler, which sets the time axis from all the data, refuses such a span: set it here.
+                var xs = obs.Xs.Concat(filtered.Xs).Concat(smoothed.Xs).Concat(forecast.Xs).Concat(anomalies.Select(a => a.X)).ToArray();
+                var (first, last) = (xs.Min(), xs.Max());
+                var margin = Math.Max((last - first) * 0.03, Math.Max(Math.Abs(last), 1.0) * 1e-6);
+                plot.Axes.SetLimitsX(first - margin, last + margin);
+            }
         }
 
+        // Readings far from 1 (a 1e300 outlier, values in the billions) would otherwise have every digit in their tick
+        // labels, which then take the whole chart.
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = TickLabel };
         if (series.TimeIsDate)
         {
             var axis = plot.Axes.DateTimeTicksBottom();
@@ -104,6 +119,7 @@ internal static class StreamPlotter
         }
         else
         {
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = TickLabel };
             plot.XLabel("time");
         }
 
@@ -113,6 +129,18 @@ internal static class StreamPlotter
         plot.Legend.FontSize = 11;
         plot.Legend.Orientation = Orientation.Horizontal;
         plot.ShowLegend(Edge.Bottom);
+    }
+
+    /// <summary>
+    /// A numeric tick label: ScottPlot's own below a billion in size and above a millionth, else in scientific notation
+    /// with up to six significant digits.
+    /// </summary>
+    public static string TickLabel(double value)
+    {
+        var magnitude = Math.Abs(value);
+        return magnitude >= 1e9 || (magnitude > 0 && magnitude < 1e-6)
+            ? value.ToString("0.#####E+0", CultureInfo.InvariantCulture)
+            : ScottPlot.TickGenerators.LabelFormatters.Numeric(value);
     }
 
     /// <summary>Epoch milliseconds to the OLE date ScottPlot's date axis expects.</summary>
