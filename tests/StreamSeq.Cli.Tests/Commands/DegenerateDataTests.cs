@@ -124,6 +124,28 @@ public sealed class DegenerateDataTests : IDisposable
     }
 
     [Theory]
+    [InlineData("outlier-1e200")]
+    [InlineData("near-max")]
+    [InlineData("constant")]
+    public void FitByBptt_ReadingsWhoseSquaresOverflowOrNoVariation_WritesAFiniteNormalizationThatRunsAgain(string series)
+    {
+        // The normalisation's scale came from the sum of squares: one reading of 1e200 made it Infinity, and writing the
+        // spec ended the command with an error reported as a bug.
+        var data = Write("data.csv", Series(series));
+        var output = Path.Combine(dir, "trained.json");
+        var (code, _, errors) = Invoke("fit", "-m", RepositoryFiles.Path("examples", "recurrent-nar-init.json"), "-i", data, "-o", output, "--seed", "1", "--epochs", "2");
+
+        Assert.True(code == 0, errors);
+        Assert.DoesNotContain("bug", errors, StringComparison.Ordinal);
+        var normalization = JsonDocument.Parse(File.ReadAllText(output)).RootElement.GetProperty("normalization");
+        var mean = normalization.GetProperty("mean")[0].GetDouble();
+        var scale = normalization.GetProperty("scale")[0].GetDouble();
+        Assert.True(double.IsFinite(mean) && double.IsFinite(scale) && scale > 0, $"mean {mean}, scale {scale}");
+        var (runCode, _, runErrors) = Invoke("run", "-m", output, "-i", data, "-o", Path.Combine(dir, "again.jsonl"));
+        Assert.True(runCode == 0, runErrors);
+    }
+
+    [Theory]
     [InlineData("two-rows", "mle")]
     [InlineData("two-rows", "em")]
     [InlineData("15th-digit", "mle")]

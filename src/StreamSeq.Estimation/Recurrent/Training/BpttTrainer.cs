@@ -376,6 +376,11 @@ internal static class BpttTrainer
             }
         }
 
+        if (!sum.All(double.IsFinite) || !squares.All(double.IsFinite))
+        {
+            return ScaledMoments(sequences, trainingLengths, width, values, stride);
+        }
+
         var mean = new double[width];
         var scale = new double[width];
         for (var j = 0; j < width; j++)
@@ -383,6 +388,63 @@ internal static class BpttTrainer
             mean[j] = counts[j] > 0 ? sum[j] / counts[j] : 0.0;
             var variance = counts[j] > 1 ? Math.Max((squares[j] / counts[j]) - (mean[j] * mean[j]), 0.0) : 0.0;
             var sd = Math.Sqrt(variance);
+            scale[j] = sd > 1e-12 * Math.Max(1.0, Math.Abs(mean[j])) ? sd : 1.0;
+        }
+
+        return (mean, scale);
+    }
+
+    /// <summary>
+    /// The moments of readings whose squares (or sum) overflow, such as one reading of 1e200: computed from each value
+    /// divided by its component's largest magnitude, so the scale written into the spec is finite. Ordinary data keep the
+    /// plain sums, and with them the bit-identical results of earlier trainings.
+    /// </summary>
+    private static (double[] Mean, double[] Scale) ScaledMoments(IReadOnlyList<ObservationSeries> sequences, int[] trainingLengths, int width, Func<ObservationSeries, double[]?> values, Func<ObservationSeries, int> stride)
+    {
+        var largest = new double[width];
+        var sum = new double[width];
+        var squares = new double[width];
+        var counts = new long[width];
+        for (var pass = 0; pass < 2; pass++)
+        {
+            for (var s = 0; s < sequences.Count; s++)
+            {
+                var v = values(sequences[s]);
+                if (v is null || stride(sequences[s]) != width)
+                {
+                    continue;
+                }
+
+                for (var i = 0; i < trainingLengths[s] * width; i++)
+                {
+                    var (j, x) = (i % width, v[i]);
+                    if (!double.IsFinite(x))
+                    {
+                        continue;
+                    }
+
+                    if (pass == 0)
+                    {
+                        largest[j] = Math.Max(largest[j], Math.Abs(x));
+                    }
+                    else
+                    {
+                        var u = x / largest[j];
+                        sum[j] += u;
+                        squares[j] += u * u;
+                        counts[j]++;
+                    }
+                }
+            }
+        }
+
+        var mean = new double[width];
+        var scale = new double[width];
+        for (var j = 0; j < width; j++)
+        {
+            var m = counts[j] > 0 ? sum[j] / counts[j] : 0.0;
+            var sd = counts[j] > 1 ? Math.Sqrt(Math.Max((squares[j] / counts[j]) - (m * m), 0.0)) * largest[j] : 0.0;
+            mean[j] = m * largest[j];
             scale[j] = sd > 1e-12 * Math.Max(1.0, Math.Abs(mean[j])) ? sd : 1.0;
         }
 
