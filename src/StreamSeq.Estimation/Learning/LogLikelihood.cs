@@ -36,4 +36,34 @@ public static class LogLikelihood
 
         return total;
     }
+
+    /// <summary>
+    /// Where <see cref="Evaluate"/> first turns non-finite: the sequence and reading (0-based) whose step re-initialises
+    /// the filter or has a log-likelihood of ±∞, with which of the two; null when every step is finite.
+    /// </summary>
+    internal static (int Sequence, int Reading, string What)? FirstNonFinite(IEstimator estimator, IReadOnlyList<ObservationSeries> sequences, ulong seed = 0)
+    {
+        var state = new double[estimator.Info.StateLength];
+        var estimate = new Estimate(estimator.Info);
+        for (var s = 0; s < sequences.Count; s++)
+        {
+            var series = sequences[s];
+            estimator.Initialize(state, seed + (ulong)s);
+            for (var t = 0; t < series.Length; t++)
+            {
+                estimator.Step(state, series.At(t), estimate, default);
+                if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
+                {
+                    return (s, t, "makes the filter start again (its state stopped being a valid distribution)");
+                }
+
+                if (double.IsInfinity(estimate.LogLikelihood))
+                {
+                    return (s, t, $"has a log-likelihood of {(estimate.LogLikelihood > 0 ? "+" : "-")}Infinity (it lies beyond double precision from its prediction)");
+                }
+            }
+        }
+
+        return null;
+    }
 }

@@ -68,7 +68,7 @@ public static class MaximumLikelihood
         var startLl = Evaluate(root, blocks, x0, sequences, options.Seed, spec.BaseDirectory);
         if (!double.IsFinite(startLl))
         {
-            throw new ModelValidationException("fit", "the starting model gives a non-finite log-likelihood on the data; choose starting values closer to the data.");
+            throw new ModelValidationException("fit", $"the starting model gives a non-finite log-likelihood on the data{WhereNonFinite(spec, sequences, options.Seed)}; remove readings far outside the data's range, or choose starting values closer to the data.");
         }
 
         var nonSmooth = ModelCatalog.Build(spec) is INonSmoothLikelihood;
@@ -359,6 +359,21 @@ public static class MaximumLikelihood
         }
 
         return g;
+    }
+
+    /// <summary>": reading 51 of sequence 0 has ..." for the first step where the starting model's log-likelihood is not finite.</summary>
+    private static string WhereNonFinite(ModelSpec spec, IReadOnlyList<ObservationSeries> sequences, ulong seed)
+    {
+        try
+        {
+            return LogLikelihood.FirstNonFinite(ModelCatalog.Build(spec), sequences, spec.Seed + seed) is var (s, t, what)
+                ? string.Create(CultureInfo.InvariantCulture, $": reading {t + 1} of sequence {s} {what}")
+                : string.Empty;
+        }
+        catch (ModelValidationException)
+        {
+            return string.Empty;
+        }
     }
 
     private static double Evaluate(JsonObject root, ParameterBlock[] blocks, Vector<double> x, IReadOnlyList<ObservationSeries> sequences, ulong seed, string? baseDirectory)
