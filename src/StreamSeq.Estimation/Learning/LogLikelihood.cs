@@ -12,9 +12,26 @@ public static class LogLikelihood
     {
         ArgumentNullException.ThrowIfNull(estimator);
         ArgumentNullException.ThrowIfNull(sequences);
+        return Walk(estimator, sequences, seed, out _);
+    }
+
+    /// <summary>
+    /// Where <see cref="Evaluate"/> first turns non-finite: the sequence and reading (0-based) whose step re-initialises
+    /// the filter or has a log-likelihood of ±∞, with which of the two; null when every step is finite.
+    /// </summary>
+    internal static (int Sequence, int Reading, string What)? FirstNonFinite(IEstimator estimator, IReadOnlyList<ObservationSeries> sequences, ulong seed = 0)
+    {
+        Walk(estimator, sequences, seed, out var first);
+        return first;
+    }
+
+    /// <summary>The total, stopping at the first step that re-initialises the filter (−∞) or whose log-likelihood is infinite.</summary>
+    private static double Walk(IEstimator estimator, IReadOnlyList<ObservationSeries> sequences, ulong seed, out (int Sequence, int Reading, string What)? first)
+    {
         var state = new double[estimator.Info.StateLength];
         var estimate = new Estimate(estimator.Info);
         var total = 0.0;
+        first = null;
         for (var s = 0; s < sequences.Count; s++)
         {
             var series = sequences[s];
@@ -24,7 +41,14 @@ public static class LogLikelihood
                 estimator.Step(state, series.At(t), estimate, default);
                 if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
                 {
+                    first = (s, t, "makes the filter start again (its state stopped being a valid distribution)");
                     return double.NegativeInfinity;
+                }
+
+                if (double.IsInfinity(estimate.LogLikelihood))
+                {
+                    first = (s, t, $"has a log-likelihood of {(estimate.LogLikelihood > 0 ? "+" : "-")}Infinity (it lies beyond double precision from its prediction)");
+                    return estimate.LogLikelihood;
                 }
 
                 if (!double.IsNaN(estimate.LogLikelihood))
@@ -35,35 +59,5 @@ public static class LogLikelihood
         }
 
         return total;
-    }
-
-    /// <summary>
-    /// Where <see cref="Evaluate"/> first turns non-finite: the sequence and reading (0-based) whose step re-initialises
-    /// the filter or has a log-likelihood of ±∞, with which of the two; null when every step is finite.
-    /// </summary>
-    internal static (int Sequence, int Reading, string What)? FirstNonFinite(IEstimator estimator, IReadOnlyList<ObservationSeries> sequences, ulong seed = 0)
-    {
-        var state = new double[estimator.Info.StateLength];
-        var estimate = new Estimate(estimator.Info);
-        for (var s = 0; s < sequences.Count; s++)
-        {
-            var series = sequences[s];
-            estimator.Initialize(state, seed + (ulong)s);
-            for (var t = 0; t < series.Length; t++)
-            {
-                estimator.Step(state, series.At(t), estimate, default);
-                if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
-                {
-                    return (s, t, "makes the filter start again (its state stopped being a valid distribution)");
-                }
-
-                if (double.IsInfinity(estimate.LogLikelihood))
-                {
-                    return (s, t, $"has a log-likelihood of {(estimate.LogLikelihood > 0 ? "+" : "-")}Infinity (it lies beyond double precision from its prediction)");
-                }
-            }
-        }
-
-        return null;
     }
 }
