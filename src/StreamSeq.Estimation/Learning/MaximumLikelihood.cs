@@ -169,6 +169,20 @@ public static class MaximumLikelihood
             warnings.Add($"the optimiser did not converge ({stopReason}): the estimates are where it stopped, not a maximum");
         }
 
+        // A variance the likelihood drives to 0 (readings with no variation left for it to explain): the optimiser stops
+        // wherever it gives up, at a value such as 6.6e-310 that is the edge of the range, not an estimate.
+        var typical = TypicalMagnitude(sequences);
+        if (typical > 0.0 && double.IsFinite(typical * typical))
+        {
+            foreach (var (name, value) in blocks.SelectMany(b => b.PositiveValues()))
+            {
+                if (value <= 1e-12 * typical * typical)
+                {
+                    warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{name} went to its lower bound 0 ({value:G3}): the readings leave no variation for it to explain (readings of about {typical:G3} in size), so this value is where the fit stopped, not an estimate"));
+                }
+            }
+        }
+
         string? unavailable = null;
         Matrix<double>? covariance = null;
         if (observations < p)
@@ -318,6 +332,25 @@ public static class MaximumLikelihood
             .Select(i => coordinates[i].Name)
             .ToArray();
         return names.Length == 1 ? names[0] : $"a combination of {string.Join(", ", names)}";
+    }
+
+    /// <summary>The mean magnitude of the observed values (0 when there are none).</summary>
+    private static double TypicalMagnitude(IReadOnlyList<ObservationSeries> sequences)
+    {
+        var (sum, count) = (0.0, 0L);
+        foreach (var series in sequences)
+        {
+            foreach (var v in series.Values)
+            {
+                if (double.IsFinite(v))
+                {
+                    sum += Math.Abs(v);
+                    count++;
+                }
+            }
+        }
+
+        return count == 0 ? 0.0 : sum / count;
     }
 
     private static int CountObserved(ObservationSeries series)
@@ -556,6 +589,37 @@ public static class MaximumLikelihood
 
         /// <summary>The block's fitted numbers as the spec now holds them (a covariance: its diagonal, or its lower
         /// triangle when fitted in full).</summary>
+        /// <summary>The fitted values that must stay positive: a variance or rate, a vector's entries, a matrix's diagonal.</summary>
+        public IEnumerable<(string Name, double Value)> PositiveValues()
+        {
+            if (!positive)
+            {
+                yield break;
+            }
+
+            var node = index >= 0 ? parent[key]!.AsArray()[index] : parent[key];
+            switch (node)
+            {
+                case JsonValue v:
+                    yield return (path, v.GetValue<double>());
+                    break;
+                case JsonArray a when a.Count > 0 && a[0] is JsonArray:
+                    for (var i = 0; i < a.Count; i++)
+                    {
+                        yield return ($"{path}[{i}][{i}]", a[i]!.AsArray()[i]!.GetValue<double>());
+                    }
+
+                    break;
+                case JsonArray a:
+                    for (var i = 0; i < a.Count; i++)
+                    {
+                        yield return ($"{path}[{i}]", a[i]!.GetValue<double>());
+                    }
+
+                    break;
+            }
+        }
+
         public IEnumerable<(string Name, double Value)> Natural()
         {
             var node = index >= 0 ? parent[key]!.AsArray()[index] : parent[key];

@@ -108,6 +108,36 @@ public sealed class DegenerateDataTests : IDisposable
     }
 
     [Theory]
+    [InlineData("mle")]
+    [InlineData("em")]
+    public void Fit_ConstantSeries_SaysEachVarianceWentToItsLowerBoundRatherThanGivingItAsAnEstimate(string method)
+    {
+        var data = Write("data.csv", Series("constant"));
+        var output = Path.Combine(dir, "fitted.json");
+        var (code, _, errors) = Invoke("fit", "-m", Nile, "-i", data, "-o", output, "--fit", "observationNoise,transitionNoise", "--method", method);
+
+        Assert.True(code == 0, errors);
+        foreach (var field in new[] { "observationNoise[0][0]", "transitionNoise[0][0]" })
+        {
+            Assert.Contains($"warning: {field} went to its lower bound 0 (", errors, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("the readings leave no variation for it to explain (readings of about 5 in size)", errors, StringComparison.Ordinal);
+        var warnings = JsonDocument.Parse(File.ReadAllText(output)).RootElement.GetProperty("fit").GetProperty("warnings").EnumerateArray().Select(w => w.GetString()).ToList();
+        Assert.Contains(warnings, w => w!.StartsWith("observationNoise[0][0] went to its lower bound 0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Fit_OrdinaryData_NoLowerBoundWarning()
+    {
+        var output = Path.Combine(dir, "fitted.json");
+        var (code, _, errors) = Invoke("fit", "-m", Nile, "-i", NileCsv, "-o", output, "--fit", "observationNoise,transitionNoise");
+
+        Assert.True(code == 0, errors);
+        Assert.DoesNotContain("lower bound", errors, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("one-reading", "mle")]
     [InlineData("one-reading", "em")]
     [InlineData("single-row", "mle")]
