@@ -145,6 +145,38 @@ public sealed class SpanBoundsTests
         Assert.Equal(values, back);
     }
 
+    [Theory]
+    [InlineData("growth-ekf")]
+    [InlineData("pendulum-ukf")]
+    public void NonlinearFilter_OwnObservationNoiseOfTheWrongSize_ThrowsNamingIt(string model)
+    {
+        // The adaptive filters pass a stream's learned R in place of the model's: it must be m×m.
+        var estimator = Build(model);
+        var info = estimator.Info;
+        var m = info.ObservationDimension;
+        var state = new double[info.StateLength];
+        estimator.Initialize(state, 0);
+        var estimate = new Estimate(info);
+        var forecast = new Forecast(info, 2);
+        var values = Enumerable.Repeat(0.5, m).ToArray();
+        foreach (var size in new[] { 0, (m * m) - 1, (m * m) + 1 })
+        {
+            var r = Enumerable.Repeat(0.1, size).ToArray();
+            var (step, ahead) = estimator switch
+            {
+                StreamSeq.Estimation.Gaussian.Nonlinear.ExtendedKalmanFilter ekf => (
+                    Record.Exception((Action)(() => ekf.StepWithNoise(state, new Observation(values), estimate, default, r))),
+                    Record.Exception((Action)(() => ekf.ForecastWithNoise(state, 1.0, forecast, r)))),
+                StreamSeq.Estimation.Gaussian.Nonlinear.UnscentedKalmanFilter ukf => (
+                    Record.Exception((Action)(() => ukf.StepWithNoise(state, new Observation(values), estimate, default, r))),
+                    Record.Exception((Action)(() => ukf.ForecastWithNoise(state, 1.0, forecast, r)))),
+                _ => throw new InvalidOperationException($"{model} is not an extended or unscented Kalman filter"),
+            };
+            Assert.Equal("r", Assert.IsAssignableFrom<ArgumentException>(step).ParamName);
+            Assert.Equal("r", Assert.IsAssignableFrom<ArgumentException>(ahead).ParamName);
+        }
+    }
+
     private static IEstimator Build(string model) =>
         InlineSpecs.TryGetValue(model, out var json)
             ? ModelCatalog.Build(ModelSpec.Parse(json))
