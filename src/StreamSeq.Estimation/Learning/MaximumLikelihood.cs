@@ -589,38 +589,12 @@ public static class MaximumLikelihood
 
         /// <summary>The block's fitted numbers as the spec now holds them (a covariance: its diagonal, or its lower
         /// triangle when fitted in full).</summary>
+        public IEnumerable<(string Name, double Value)> Natural() => Values(diagonal: false);
+
         /// <summary>The fitted values that must stay positive: a variance or rate, a vector's entries, a matrix's diagonal.</summary>
-        public IEnumerable<(string Name, double Value)> PositiveValues()
-        {
-            if (!positive)
-            {
-                yield break;
-            }
+        public IEnumerable<(string Name, double Value)> PositiveValues() => positive ? Values(diagonal: true) : [];
 
-            var node = index >= 0 ? parent[key]!.AsArray()[index] : parent[key];
-            switch (node)
-            {
-                case JsonValue v:
-                    yield return (path, v.GetValue<double>());
-                    break;
-                case JsonArray a when a.Count > 0 && a[0] is JsonArray:
-                    for (var i = 0; i < a.Count; i++)
-                    {
-                        yield return ($"{path}[{i}][{i}]", a[i]!.AsArray()[i]!.GetValue<double>());
-                    }
-
-                    break;
-                case JsonArray a:
-                    for (var i = 0; i < a.Count; i++)
-                    {
-                        yield return ($"{path}[{i}]", a[i]!.GetValue<double>());
-                    }
-
-                    break;
-            }
-        }
-
-        public IEnumerable<(string Name, double Value)> Natural()
+        private IEnumerable<(string Name, double Value)> Values(bool diagonal)
         {
             var node = index >= 0 ? parent[key]!.AsArray()[index] : parent[key];
             switch (node)
@@ -634,7 +608,7 @@ public static class MaximumLikelihood
                         var row = a[i]!.AsArray();
                         for (var j = 0; j < row.Count; j++)
                         {
-                            if (!positive || (diagonalOnly ? i == j : j <= i))
+                            if (diagonal ? i == j : !positive || (diagonalOnly ? i == j : j <= i))
                             {
                                 yield return ($"{path}[{i}][{j}]", row[j]!.GetValue<double>());
                             }
