@@ -258,11 +258,17 @@ internal static class FitCommand
             ["batchSize"] = options.BatchSize,
             ["clipNorm"] = options.ClipNorm,
             ["validationFraction"] = options.ValidationFraction,
+            ["warnings"] = new JsonArray([.. result.Warnings.Select(w => (JsonNode)w)]),
         };
         OutputFiles.WriteAllText("--output", outputPath, fitted.ToJsonString(Indented) + "\n");
         stderr.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"trained '{spec.Name}' by bptt: {Counted.Of(result.Epochs, "epoch")} (kept epoch {result.BestEpoch}), NLL per observation {result.TrainingNll:F4} (training), {result.ValidationNll:F4} (validation); wrote {outputPath} and {weightsPath}"));
+        foreach (var warning in result.Warnings)
+        {
+            stderr.WriteLine($"warning: {warning}");
+        }
+
         return 0;
     }
 

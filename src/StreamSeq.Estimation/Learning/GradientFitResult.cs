@@ -22,4 +22,8 @@ public sealed record GradientFitResult(
     int BestEpoch,
     int Epochs,
     long TrainingSteps,
-    long ValidationSteps);
+    long ValidationSteps)
+{
+    /// <summary>What the caller should know about the fit (for example a normalisation set by one outlying reading).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}

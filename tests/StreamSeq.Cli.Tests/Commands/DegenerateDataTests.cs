@@ -38,6 +38,8 @@ public sealed class DegenerateDataTests : IDisposable
             "near-max" => Row(i, V((i % 2 == 0 ? 1 : -1) * 1e300)),
             "near-min" => Row(i, V(1e-300 * random.NextDouble())),
             "outlier-1e200" => Row(i, V(i == 50 ? 1e200 : Gauss())),
+            "outlier-1e6" => Row(i, V(i == 50 ? 1e6 : Gauss())),
+            "gaussian" => Row(i, V(Gauss())),
             "15th-digit" => Row(i, V(1.0 + (random.Next(10) * 1e-14))),
             "gaps-1e12" => Row(i * 1e12, V(Gauss())),
             "step-1e-9" => Row(1 + (i * 1e-9), V(Gauss())),
@@ -173,6 +175,40 @@ public sealed class DegenerateDataTests : IDisposable
         Assert.True(double.IsFinite(mean) && double.IsFinite(scale) && scale > 0, $"mean {mean}, scale {scale}");
         var (runCode, _, runErrors) = Invoke("run", "-m", output, "-i", data, "-o", Path.Combine(dir, "again.jsonl"));
         Assert.True(runCode == 0, runErrors);
+    }
+
+    [Theory]
+    [InlineData("outlier-1e200", "reading 50 of sequence 0 (1E+200) makes up 99% of the training readings' variance")]
+    [InlineData("outlier-1e6", "reading 50 of sequence 0 (1E+06) makes up 99% of the training readings' variance")]
+    public void FitByBptt_OneReadingSetsTheNormalization_WarnsNamingIt(string series, string expected)
+    {
+        // Divided by a scale one reading sets, every other reading became nearly the same number: the network learned
+        // nothing from them, and the fit ended with a per-observation NLL in the hundreds and no word of why.
+        var data = Write("data.csv", Series(series));
+        var output = Path.Combine(dir, "trained.json");
+        var (code, _, errors) = Invoke("fit", "-m", RepositoryFiles.Path("examples", "recurrent-nar-init.json"), "-i", data, "-o", output, "--seed", "1", "--epochs", "2");
+
+        Assert.True(code == 0, errors);
+        Assert.Contains($"warning: normalization of component 0: {expected}", errors, StringComparison.Ordinal);
+        var warnings = JsonDocument.Parse(File.ReadAllText(output)).RootElement.GetProperty("fit").GetProperty("warnings");
+        Assert.Equal(1, warnings.GetArrayLength());
+        Assert.Contains(expected, warnings[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("near-max")]
+    [InlineData("constant")]
+    [InlineData("gaussian")]
+    [InlineData("ties")]
+    public void FitByBptt_NoReadingDominates_NoNormalizationWarning(string series)
+    {
+        var data = Write("data.csv", Series(series));
+        var output = Path.Combine(dir, "trained.json");
+        var (code, _, errors) = Invoke("fit", "-m", RepositoryFiles.Path("examples", "recurrent-nar-init.json"), "-i", data, "-o", output, "--seed", "1", "--epochs", "2");
+
+        Assert.True(code == 0, errors);
+        Assert.DoesNotContain("warning", errors, StringComparison.Ordinal);
+        Assert.Equal(0, JsonDocument.Parse(File.ReadAllText(output)).RootElement.GetProperty("fit").GetProperty("warnings").GetArrayLength());
     }
 
     [Theory]

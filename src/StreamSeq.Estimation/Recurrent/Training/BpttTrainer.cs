@@ -74,6 +74,8 @@ internal static class BpttTrainer
             data[s] = Prepare(sequences[s], layout, trainingLengths[s]);
         }
 
+        var warnings = computedMean is null ? [] : DominatedScales(data, sequences, m);
+
         var network = new TrainableNetwork(shape, layout, headPrefix);
         var theta = new double[network.Parameters.Count];
         var random = ParticleRandom.FromSeed(options.Seed);
@@ -189,7 +191,54 @@ internal static class BpttTrainer
             bestEpoch,
             epochs,
             final.TrainingSteps,
-            final.ValidationSteps);
+            final.ValidationSteps)
+        {
+            Warnings = warnings,
+        };
+    }
+
+    /// <summary>
+    /// A warning for each observed component whose computed scale one reading sets: when a single training reading makes
+    /// up more than half of the component's sum of squared deviations (one 1e200 among ordinary values), every other
+    /// reading is standardised to nearly the same number and the network has nothing to learn from them.
+    /// </summary>
+    internal static List<string> DominatedScales(TrainingSequence[] data, IReadOnlyList<ObservationSeries> sequences, int m)
+    {
+        var warnings = new List<string>();
+        for (var j = 0; j < m; j++)
+        {
+            double total = 0.0, largest = 0.0;
+            long count = 0;
+            (int Sequence, int Step) at = (-1, -1);
+            for (var s = 0; s < data.Length; s++)
+            {
+                for (var t = 0; t < data[s].TrainingLength; t++)
+                {
+                    var z = data[s].Values[(t * m) + j];
+                    if (double.IsNaN(z))
+                    {
+                        continue;
+                    }
+
+                    total += z * z;
+                    count++;
+                    if (z * z > largest)
+                    {
+                        (largest, at) = (z * z, (s, t));
+                    }
+                }
+            }
+
+            if (count >= 10 && largest > 0.5 * total)
+            {
+                var reading = sequences[at.Sequence].Values[(at.Step * m) + j];
+                warnings.Add(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"normalization of component {j}: reading {at.Step + 1} of sequence {at.Sequence} ({reading:G6}) makes up {100.0 * largest / total:F0}% of the training readings' variance, so the other {count - 1} readings are scaled to almost the same value and the network learns little from them; remove or clip that reading, or give 'normalization' in the spec."));
+            }
+        }
+
+        return warnings;
     }
 
     /// <summary>
