@@ -132,6 +132,7 @@ public static class StreamStateCodec
         state.Gate.WindowCount = r.Int32();
         state.Gate.TotalAlerts = r.Int64();
         state.Gate.Suppressed = r.Int64();
+        CheckGate(streamId, state);
         var pendingCount = r.Int32();
         if (pendingCount > r.Remaining / MinPendingBytes)
         {
@@ -191,6 +192,25 @@ public static class StreamStateCodec
         if (double.IsInfinity(state.MaxSeenModelTime))
         {
             throw new FormatException($"state of stream '{streamId}' holds an infinite newest time.");
+        }
+    }
+
+    /// <summary>
+    /// The alert gate as steps leave it: it is stepped at the time of each step, so its times are none or finite and no
+    /// later than the stream's last time (none before the first step), and its counters lie between 0 and the steps
+    /// taken. A damaged gate would otherwise hold back every later alert of the stream without a word: a last alert at
+    /// +∞, or a full rate window that never ends.
+    /// </summary>
+    private static void CheckGate(string streamId, StreamState state)
+    {
+        var gate = state.Gate;
+        static bool Valid(double time, double last) => double.IsNaN(time) || (double.IsFinite(time) && time <= last);
+        if (!Valid(gate.LastAlertTime, state.LastModelTime) || !Valid(gate.WindowStart, state.LastModelTime)
+            || gate.WindowCount < 0 || gate.WindowCount > state.Steps
+            || gate.TotalAlerts < 0 || gate.TotalAlerts > state.Steps
+            || gate.Suppressed < 0 || gate.Suppressed > state.Steps)
+        {
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"state of stream '{streamId}' holds an alert gate no step could leave (last alert at {gate.LastAlertTime:R}, window from {gate.WindowStart:R} with {gate.WindowCount} alerts, {gate.TotalAlerts} alerts and {gate.Suppressed} suppressed in {state.Steps} steps, last time {state.LastModelTime:R})."));
         }
     }
 

@@ -1,3 +1,4 @@
+using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.Records;
 using StreamSeq.Processing.State;
@@ -82,6 +83,83 @@ public sealed class StreamStateCodecTests
 
         var e = Assert.Throws<FormatException>(() => StreamStateCodec.Read("s", StreamStateCodec.ToBytes(state), TestModels.Router(binding), out _));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A trend stream whose readings jump twice, so its gate has alerted and suppressed.</summary>
+    private static (StreamState State, ModelBinding Binding) AlertedStream()
+    {
+        var binding = TestModels.Binding(TestModels.Trend);
+        using var p = new StreamProcessor(TestModels.Router(binding));
+        var store = new StateStore();
+        for (var t = 0; t < 40; t++)
+        {
+            var value = t is >= 15 and < 18 ? 500.0 + t : t is >= 30 and < 32 ? -900.0 : t;
+            p.ProcessEncoded(System.Text.Encoding.UTF8.GetBytes(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{{\"time\":{t * 1000},\"values\":[{value}]}}")), "s", double.NaN, default, new SourcePosition("in", 0, t), store, new ListSink());
+        }
+
+        return (store.Streams.Single(), binding);
+    }
+
+    [Fact]
+    public void Read_GateOfAStreamThatAlerted_RoundTrips()
+    {
+        var (state, binding) = AlertedStream();
+        Assert.True(state.Gate.TotalAlerts > 0 && state.Gate.Suppressed > 0, $"{state.Gate.TotalAlerts} alerts, {state.Gate.Suppressed} suppressed");
+
+        var read = StreamStateCodec.Read("s", StreamStateCodec.ToBytes(state), TestModels.Router(binding), out var reason);
+
+        Assert.Null(reason);
+        Assert.Equal(state.Gate, read!.Gate);
+    }
+
+    [Theory]
+    [InlineData("last alert at +inf")]
+    [InlineData("last alert after the last time")]
+    [InlineData("window start at +inf")]
+    [InlineData("window start after the last time")]
+    [InlineData("negative window count")]
+    [InlineData("window count beyond the steps")]
+    [InlineData("negative alerts")]
+    [InlineData("alerts beyond the steps")]
+    [InlineData("negative suppressed")]
+    public void Read_AlertGateNoStepCouldLeave_ThrowsFormatExceptionSayingSo(string damage)
+    {
+        // A last alert at +inf (or a rate window that never ends) held back every later alert of the stream for good,
+        // without a word: the gate compares each new time with these.
+        var (state, binding) = AlertedStream();
+        switch (damage)
+        {
+            case "last alert at +inf":
+                state.Gate.LastAlertTime = double.PositiveInfinity;
+                break;
+            case "last alert after the last time":
+                state.Gate.LastAlertTime = state.LastModelTime + 1e6;
+                break;
+            case "window start at +inf":
+                state.Gate.WindowStart = double.PositiveInfinity;
+                break;
+            case "window start after the last time":
+                state.Gate.WindowStart = state.LastModelTime + 1;
+                break;
+            case "negative window count":
+                state.Gate.WindowCount = -5;
+                break;
+            case "window count beyond the steps":
+                state.Gate.WindowCount = int.MaxValue;
+                break;
+            case "negative alerts":
+                state.Gate.TotalAlerts = -1;
+                break;
+            case "alerts beyond the steps":
+                state.Gate.TotalAlerts = state.Steps + 1;
+                break;
+            default:
+                state.Gate.Suppressed = long.MinValue;
+                break;
+        }
+
+        var e = Assert.Throws<FormatException>(() => StreamStateCodec.Read("s", StreamStateCodec.ToBytes(state), TestModels.Router(binding), out _));
+        Assert.Contains("holds an alert gate no step could leave", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
