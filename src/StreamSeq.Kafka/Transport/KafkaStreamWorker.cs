@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
+using System.Text.Json.Nodes;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using StreamSeq.Estimation.Abstractions;
@@ -1203,7 +1204,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                         var mean = new double[info.StateDimension];
                         var cov = new double[info.StateDimension * info.StateDimension];
                         state.Model.Estimator.ReadState(state.Buffer, mean, cov);
-                        snapshot = new StreamSnapshot(state.StreamId, state.Model.Name, id, state.Steps, state.LastModelTime, mean, cov, state.Gate.TotalAlerts, Processing.State.LearnedParameters.ToJson(state));
+                        snapshot = new StreamSnapshot(state.StreamId, state.Model.Name, id, state.Steps, state.LastModelTime, mean, cov, state.Gate.TotalAlerts, Processing.State.LearnedParameters.ToJson(state), Predict(state));
                     }
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {
@@ -1218,6 +1219,49 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
             q.Reply.TrySetResult(problem is null ? new StreamQueryResult(StreamQueryOutcome.Answered, snapshot) : new StreamQueryResult(StreamQueryOutcome.Unreadable, Problem: problem));
         }
+    }
+
+    /// <summary>
+    /// What a stream expects to read next: its model's forecast at horizon 1 (one <c>forecastStep</c> after its last
+    /// observation), as the processor computes the horizon-1 <c>forecast</c> record; null before the first observation
+    /// (nothing to predict from, and no time to predict for). The forecast reads the state without changing it, so a
+    /// query leaves the stream's later outputs as they would have been. The time is null when no record can carry it.
+    /// </summary>
+    private static StreamPrediction? Predict(StreamState state)
+    {
+        if (state.Steps == 0)
+        {
+            return null;
+        }
+
+        var model = state.Model;
+        var estimator = model.Estimator;
+        var forecast = new Forecast(estimator.Info, 1);
+        estimator.Forecast(state.Buffer, model.Spec.ForecastStep, forecast);
+        var m = estimator.Info.ObservationDimension;
+        var covariance = forecast.ObservationCovarianceAt(1);
+        var rows = new double[m][];
+        for (var i = 0; i < m; i++)
+        {
+            rows[i] = covariance.Slice(i * m, m).ToArray();
+        }
+
+        var time = state.LastTime.AddModelTime(model.Spec.ForecastStep, model.UnitMilliseconds);
+        JsonNode? written = null;
+        if (InputRules.CanWrite(time))
+        {
+            if (time.Format == TimeFormat.Iso8601)
+            {
+                Span<char> text = stackalloc char[40];
+                written = JsonValue.Create(text[..time.FormatIso(text)].ToString());
+            }
+            else
+            {
+                written = JsonValue.Create(time.Value);
+            }
+        }
+
+        return new StreamPrediction(written, forecast.ObservationMeanAt(1).ToArray(), rows);
     }
 
     /// <summary>Answers every queued query <see cref="StreamQueryOutcome.Stopped"/> (the loop has stopped; any thread).</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace StreamSeq.Kafka.Transport;
 
 /// <summary>A consistent view of one stream's state, answered by the processing loop between records.</summary>
@@ -11,4 +13,6 @@ namespace StreamSeq.Kafka.Transport;
 /// <param name="Alerts">Alerts emitted.</param>
 /// <param name="Parameters">The noise the stream has learned (models with <c>adapt</c>; see
 /// <see cref="Processing.State.LearnedParameters"/>), or null.</param>
-public sealed record StreamSnapshot(string Stream, string Model, int Partition, long Steps, double LastTime, double[] Mean, double[] Covariance, long Alerts, System.Text.Json.Nodes.JsonObject? Parameters = null);
+/// <param name="Next">What the stream expects to read next, in the readings' own units; null before its first
+/// observation.</param>
+public sealed record StreamSnapshot(string Stream, string Model, int Partition, long Steps, double LastTime, double[] Mean, double[] Covariance, long Alerts, JsonObject? Parameters = null, StreamPrediction? Next = null);

@@ -173,6 +173,10 @@ public static class InputRules
         return true;
     }
 
+    /// <summary>True when an output record can carry the time: finite, and for a date-time within the years 1 to 9999.</summary>
+    public static bool CanWrite(RecordTime time) =>
+        time.Format == TimeFormat.ModelUnits ? double.IsFinite(time.Value) : IsWritable(time);
+
     /// <summary>
     /// A fingerprint of a reading's values and control input (never 0), equal for equal readings: missing components
     /// are equal to each other, and 0 equals -0. Two readings of a stream at one time are duplicates when their
@@ -202,10 +206,6 @@ public static class InputRules
     /// <summary>True when a date-time (epoch milliseconds) lies within the years 1 to 9999.</summary>
     private static bool IsWritable(RecordTime time) =>
         time.Value is >= MinEpochMilliseconds and <= MaxEpochMilliseconds;
-
-    /// <summary>True when an output record can carry the time: finite, and for a date-time within the years 1 to 9999.</summary>
-    internal static bool CanWrite(RecordTime time) =>
-        time.Format == TimeFormat.ModelUnits ? double.IsFinite(time.Value) : IsWritable(time);
 
     private static bool IsInfinityLiteral(ReadOnlySpan<char> cell)
     {

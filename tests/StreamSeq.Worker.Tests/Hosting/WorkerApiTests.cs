@@ -35,11 +35,13 @@ public sealed class WorkerApiTests : IDisposable
         // The bundled room-temperature model: its daily cycle starts from an exact diffuse prior, so after a dozen
         // readings part of the state still has infinite variance.
         var settings = bed.WorkerSettings("api-1", model: File.ReadAllText(RepositoryFiles.Path("examples", "sensors.json")));
+        settings["Processing"] = new JsonObject { ["Horizon"] = 1 };
         using var worker = WorkerProcess.Start(settings, scratch.File("api"));
         Assert.True(worker.WaitReady(Patience), worker.Logs());
         bed.WaitForFiltered(input.Count, Patience, worker.Logs);
 
         var filtered = bed.ReadCommitted(bed.Options.FilteredTopic);
+        var forecasts = bed.ReadCommitted(bed.Options.ForecastTopic);
         foreach (var id in ids)
         {
             var (status, body) = worker.Get($"/api/streams/{Uri.EscapeDataString(id)}");
@@ -55,6 +57,17 @@ public sealed class WorkerApiTests : IDisposable
             Assert.Contains("\"Infinity\"", expectedCovariance);
             Assert.Equal(expectedCovariance, snapshot["covariance"]!.AsArray().Select(v => v!.ToJsonString()));
             Assert.Equal(state["mean"]!.AsArray().Select(v => v!.ToJsonString()), snapshot["mean"]!.AsArray().Select(v => v!.ToJsonString()));
+
+            // What the stream expects to read next, in the readings' units: the horizon-1 forecast record it emitted
+            // after its last reading (one forecastStep, 15 minutes, on), its time and observation moments written alike.
+            var forecast = JsonNode.Parse(forecasts[id][^1])!;
+            Assert.Equal(1, forecast["horizon"]!.GetValue<int>());
+            var next = snapshot["next"]!.AsObject();
+            Assert.Equal(["time", "mean", "cov"], next.Select(p => p.Key));
+            Assert.Equal(TestInput.Start.AddMinutes(Readings - 1 + 15).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), next["time"]!.GetValue<string>());
+            Assert.Equal(forecast["time"]!.ToJsonString(), next["time"]!.ToJsonString());
+            Assert.Equal(forecast["observation"]!["mean"]!.ToJsonString(), next["mean"]!.ToJsonString());
+            Assert.Equal(forecast["observation"]!["cov"]!.ToJsonString(), next["cov"]!.ToJsonString());
         }
 
         // An unencoded slash is part of the id too; an unknown id is a 404 that names the id as decoded.

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.State;
@@ -18,6 +19,7 @@ public sealed class EvictionTests
         var input = TestInput.Generate(streams: 200, perStream: 2, seed: 5);
         bed.Produce(input, partition: 0);
         long live, evicted;
+        StreamSnapshot[] snapshots;
         using (var w = bed.StartInProcess(router, "w1", processing: new ProcessorOptions { MaxLiveStreams = 20 }))
         {
             bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(90));
@@ -29,7 +31,21 @@ public sealed class EvictionTests
             var answers = await Task.WhenAll(input.Select(r => r.Stream).Distinct().Select(id => w.Worker.QueryAsync(id, Timeout.InfiniteTimeSpan)));
             Assert.Equal(200, answers.Length);
             Assert.All(answers, a => Assert.Equal(2, Assert.IsType<StreamSnapshot>(a.Snapshot).Steps));
+            snapshots = [.. answers.Select(a => a.Snapshot!)];
         }
+
+        // What each stream expects to read next, evicted or live, is the horizon-1 forecast it emitted after its last
+        // reading: the same time, and the same observation mean and covariance to the bit.
+        var forecasts = bed.ReadCommitted(bed.Options.ForecastTopic);
+        Assert.All(snapshots, snapshot =>
+        {
+            var record = JsonNode.Parse(forecasts[snapshot.Stream][^1])!;
+            Assert.Equal(1, record["horizon"]!.GetValue<int>());
+            var next = Assert.IsType<StreamPrediction>(snapshot.Next);
+            Assert.Equal(record["time"]!.GetValue<string>(), next.Time!.GetValue<string>());
+            Assert.Equal(record["observation"]!["mean"]!.AsArray().Select(v => v!.GetValue<double>()), next.Mean);
+            Assert.Equal(record["observation"]!["cov"]!.AsArray().SelectMany(row => row!.AsArray()).Select(v => v!.GetValue<double>()), next.Cov.SelectMany(row => row));
+        });
 
         // Every second reading continued from its stream's first, as an uninterrupted run without a limit does.
         OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));

@@ -107,11 +107,76 @@ public sealed class StreamQueryTests
         Assert.Equal(new StreamQueryResult(StreamQueryOutcome.NotStarted), await answer);
     }
 
-    private static KafkaStreamWorker Worker(KafkaTransportOptions options, LoopHold? hold, int maxPendingQueries) =>
+    [Fact]
+    public async Task QueryAsync_Next_IsTheLocalLevelsClosedFormAndQueriesLeaveLaterOutputsAsWithoutThem()
+    {
+        using var bed = new KafkaTestBed("query-next");
+        using var handle = bed.StartInProcess("q1", options => Worker(options, hold: null, KafkaStreamWorker.DefaultMaxPendingQueries));
+        var worker = handle.Worker;
+
+        // TestInput.Model: a local level with prior N(0, 100), level noise q = 0.1 per minute, observation noise r = 0.4,
+        // forecastStep 1 (one minute). Filtered by hand: the next reading is N(m, P + q + r) one minute on.
+        const double Q = 0.1, R = 0.4;
+        double m = 0, p = 100;
+        var input = new List<(string Stream, string Value)>();
+        for (var t = 0; t < 6; t++)
+        {
+            var reading = Readings("sensor-1", t, 1);
+            bed.Produce(reading);
+            input.AddRange(reading);
+            var predicted = p + (t == 0 ? 0 : Q);
+            var gain = predicted / (predicted + R);
+            m += gain * (20 + t - m);
+            p = (1 - gain) * predicted;
+
+            // Queried after every reading, several times: the stream's later outputs must not notice.
+            await WaitForSteps(worker, "sensor-1", t + 1);
+            var next = Assert.IsType<StreamPrediction>((await worker.QueryAsync("sensor-1", Patience)).Snapshot!.Next);
+            Assert.Equal(TestInput.Start.AddMinutes(t + 1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), next.Time!.GetValue<string>());
+            Assert.Equal(m, Assert.Single(next.Mean), 1e-9);
+            Assert.Equal(p + Q + R, Assert.Single(Assert.Single(next.Cov)), 1e-9);
+        }
+
+        // A reading whose next one (a minute on) falls after 9999: no record could carry that time, so it is null.
+        var last = ("sensor-9999", "{\"time\":\"9999-12-31T23:59:30Z\",\"values\":[7]}");
+        bed.Produce([last]);
+        input.Add(last);
+        await WaitForSteps(worker, "sensor-9999", 1);
+        var late = Assert.IsType<StreamPrediction>((await worker.QueryAsync("sensor-9999", Patience)).Snapshot!.Next);
+        Assert.Null(late.Time);
+        Assert.True(double.IsFinite(Assert.Single(late.Mean)), "the prediction stands without a time");
+
+        // Every output equals an uninterrupted run's without queries.
+        bed.WaitForFiltered(input.Count, Patience);
+        OutputAssert.ExactlyOnce(bed, bed.Expected(input, KafkaTestBed.Router(TestInput.Model, lag: 0, horizon: 0)));
+        Assert.Null(handle.Error);
+    }
+
+    [Fact]
+    public async Task QueryAsync_StreamWithNoStepYet_NextIsNull()
+    {
+        // With an allowed lateness the first reading waits for the stream's watermark: the stream exists, unstepped.
+        using var bed = new KafkaTestBed("query-unstepped");
+        using var handle = bed.StartInProcess("q1", options => Worker(options, hold: null, KafkaStreamWorker.DefaultMaxPendingQueries, new ProcessorOptions { AllowedLateness = TimeSpan.FromHours(1) }));
+        bed.Produce(Readings("sensor-1", 0, 1));
+        var clock = Stopwatch.StartNew();
+        StreamSnapshot? snapshot;
+        while ((snapshot = (await handle.Worker.QueryAsync("sensor-1", Patience)).Snapshot) is null)
+        {
+            Assert.True(clock.Elapsed < Patience, "the loop did not take the reading in");
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(0, snapshot.Steps);
+        Assert.Null(snapshot.Next);
+        Assert.Null(handle.Error);
+    }
+
+    private static KafkaStreamWorker Worker(KafkaTransportOptions options, LoopHold? hold, int maxPendingQueries, ProcessorOptions? processing = null) =>
         new(
             options,
             KafkaTestBed.Router(TestInput.Model, lag: 0, horizon: 0),
-            new ProcessorOptions(),
+            processing ?? new ProcessorOptions(),
             new ProcessingMetrics(),
             new KafkaTransportMetrics(),
             TestLog.For<KafkaStreamWorker>(options.InstanceId),
