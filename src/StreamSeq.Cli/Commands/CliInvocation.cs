@@ -42,22 +42,16 @@ internal static class CliInvocation
     }
 
     /// <summary>
-    /// Parses <paramref name="args"/>; null when an argument starting with <c>@</c> names a response file (a file of
-    /// more arguments, which the parser reads) that cannot be read. The parser reports a missing one as a usage error
-    /// but lets the exception for a folder or an unreadable file escape: <c>--client @/tmp</c> ended the process with
-    /// an unhandled exception and a core dump (exit code 134).
+    /// Parses <paramref name="args"/> as they are. The parser's response files are off: it read an argument starting
+    /// with <c>@</c> as the name of a file of more arguments and put that file's lines in its place, so
+    /// <c>-i @data.csv</c> failed with "Response file not found 'data.csv'", <c>-o @res</c> wrote to whatever file the
+    /// first line of <c>res</c> named, and a stream id such as <c>@sensor</c> could not be given at all. A data tool
+    /// takes its file names and ids literally; a shell can splice a file of arguments in (<c>$(cat args)</c>).
     /// </summary>
-    internal static ParseResult? Parse(RootCommand root, IReadOnlyList<string> args)
+    internal static ParseResult Parse(RootCommand root, IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(root);
-        try
-        {
-            return root.Parse(args);
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException or ArgumentException)
-        {
-            return null;
-        }
+        return root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
     }
 
     /// <summary>Parses and runs <paramref name="args"/> against <paramref name="root"/>; returns the exit code.</summary>
@@ -70,14 +64,7 @@ internal static class CliInvocation
             root.Options.Add(Verbose);
         }
 
-        if (Parse(root, args) is not { } parse)
-        {
-            var file = args.FirstOrDefault(a => a.StartsWith('@')) ?? string.Empty;
-            stderr.WriteLine($"error: {TerminalText.Clean(file)}: an argument starting with @ names a file of more arguments, and this one cannot be read (a folder, or no permission to read it).");
-            stderr.WriteLine($"Try '{root.Name} --help' for more information.");
-            return CliErrors.Usage;
-        }
-
+        var parse = Parse(root, args);
         if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
         {
             foreach (var error in parse.Errors)

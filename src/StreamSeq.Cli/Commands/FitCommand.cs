@@ -22,6 +22,9 @@ internal static class FitCommand
     /// </summary>
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>EM's convergence test when <c>--tolerance</c> is not given: the library's.</summary>
+    private static readonly string DefaultEmTolerance = new FitOptions().Tolerance.ToString("R", CultureInfo.InvariantCulture);
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var model = CommonOptions.Model();
@@ -34,6 +37,7 @@ internal static class FitCommand
         var method = new Option<string?>("--method") { Description = "'mle' (maximise the log-likelihood with Nelder-Mead then BFGS), 'em' (expectation-maximisation, for kinds that support it) or 'bptt' (truncated back-propagation through time with Adam, for recurrent kinds). Default: bptt for recurrent kinds, else mle." };
         method.AcceptOnlyFromAmong("mle", "em", "bptt");
         var maxIterations = OptionParsers.WholeNumber("--max-iterations", "Iteration limit (mle, em).", 500, 1);
+        var tolerance = OptionParsers.OptionalFiniteNumber("--tolerance", $"em: stop when an iteration improves the log-likelihood by less than this (absolute; default {DefaultEmTolerance}). mle and bptt stop by their own tests, so with them it is an error.", 0);
         var seed = new Option<ulong>("--seed") { Description = "Seed for methods that draw random numbers (bptt: initial weights and chunk order; same seed, same weights).", DefaultValueFactory = _ => 0UL };
         var defaults = new BpttOptions();
         var epochs = new Option<int>("--epochs") { Description = "bptt: maximum passes over the training data.", DefaultValueFactory = _ => defaults.Epochs };
@@ -45,7 +49,7 @@ internal static class FitCommand
         var patience = new Option<int>("--patience") { Description = "bptt: epochs without validation improvement before stopping (the best epoch's weights are kept).", DefaultValueFactory = _ => defaults.Patience };
         var command = new Command("fit", "Fit model parameters to observations and write the model spec with the fitted values and the maximised log-likelihood.")
         {
-            model, input, output, fit, method, maxIterations, seed, epochs, learningRate, chunkLength, batchSize, clipNorm, validation, patience,
+            model, input, output, fit, method, maxIterations, tolerance, seed, epochs, learningRate, chunkLength, batchSize, clipNorm, validation, patience,
         };
         command.SetAction(parse =>
         {
@@ -70,12 +74,13 @@ internal static class FitCommand
                 parse.GetValue(maxIterations),
                 parse.GetValue(seed),
                 stderr,
-                bptt));
+                bptt,
+                parse.GetValue(tolerance)));
         });
         return command;
     }
 
-    public static int Execute(string modelPath, string inputPath, string outputPath, IReadOnlyList<string> parameters, string? method, int maxIterations, ulong seed, TextWriter stderr, BpttOptions? bptt = null)
+    public static int Execute(string modelPath, string inputPath, string outputPath, IReadOnlyList<string> parameters, string? method, int maxIterations, ulong seed, TextWriter stderr, BpttOptions? bptt = null, double? tolerance = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (parameters.GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
@@ -87,6 +92,12 @@ internal static class FitCommand
         var spec = ModelSpec.Load(modelPath);
         var kind = ModelCatalog.Find(spec.Kind);
         method ??= kind is IGradientTraining ? "bptt" : "mle";
+        if (tolerance is not null && method != "em")
+        {
+            // Ignored before it existed for em; mle's tests (simplex spread, BFGS gradient) and bptt's early stopping are not a gain in log-likelihood.
+            throw new UsageException($"--tolerance: sets when --method em stops, and this fit is --method {method} (which stops by its own tests, named in the fitted spec's fit.stopReason).");
+        }
+
         if (!File.Exists(inputPath))
         {
             throw new FileNotFoundException(null, inputPath);
@@ -133,7 +144,7 @@ internal static class FitCommand
             throw new ModelValidationException("input", $"{Path.GetFileName(inputPath)} has no usable observations.");
         }
 
-        var options = new FitOptions { MaxIterations = maxIterations, Seed = seed };
+        var options = new FitOptions { MaxIterations = maxIterations, Seed = seed, Tolerance = tolerance ?? new FitOptions().Tolerance };
         var result = Io.Progress.Run(stderr, $"fit {spec.Name} ({method})", maxIterations, report =>
         {
             var progress = new Progress<FitProgress>(p => report(p.Iteration));
@@ -151,7 +162,8 @@ internal static class FitCommand
             return MaximumLikelihood.Fit(spec, sequences, parameters.ToArray(), withProgress);
         });
 
-        var diagnostics = result.Diagnostics ?? DiagnoseEm(spec, result, sequences, parameters, seed);
+        var belowTolerance = string.Create(CultureInfo.InvariantCulture, $"log-likelihood improvement below the tolerance {options.Tolerance:R}");
+        var diagnostics = result.Diagnostics ?? DiagnoseEm(spec, result, sequences, parameters, seed, belowTolerance);
         var converged = diagnostics?.IdentifiedMaximum ?? result.Converged;
         var fitted = result.Spec;
         fitted["fit"] = new JsonObject
@@ -161,7 +173,7 @@ internal static class FitCommand
             ["logLikelihood"] = result.LogLikelihood,
             ["iterations"] = result.Iterations,
             ["converged"] = converged,
-            ["stopReason"] = diagnostics?.StopReason ?? (result.Converged ? "log-likelihood improvement below the tolerance" : "iteration limit reached"),
+            ["stopReason"] = diagnostics?.StopReason ?? (result.Converged ? belowTolerance : "iteration limit reached"),
             ["observations"] = sequences.Sum(s => s.Length),
             ["observedValues"] = diagnostics?.Observations,
             ["sequences"] = sequences.Count,
@@ -180,14 +192,14 @@ internal static class FitCommand
 
     /// <summary>Standard errors for an EM fit of a linear Gaussian model from the same observed information as for
     /// mle; other kinds' EM parameters are constrained (probabilities), so none are computed for them.</summary>
-    private static FitDiagnostics? DiagnoseEm(ModelSpec spec, FitResult result, IReadOnlyList<ObservationSeries> sequences, IReadOnlyList<string> parameters, ulong seed)
+    private static FitDiagnostics? DiagnoseEm(ModelSpec spec, FitResult result, IReadOnlyList<ObservationSeries> sequences, IReadOnlyList<string> parameters, ulong seed, string belowTolerance)
     {
         if (spec.Kind != "linear-gaussian")
         {
             return null;
         }
 
-        var reason = result.Converged ? "EM: log-likelihood improvement below the tolerance" : "EM: iteration limit reached";
+        var reason = result.Converged ? $"EM: {belowTolerance}" : "EM: iteration limit reached";
         var fitted = ModelSpec.Parse(result.Spec.ToJsonString(), spec.Name, spec.BaseDirectory);
         return MaximumLikelihood.Diagnose(fitted, sequences, parameters, reason, result.Converged, new FitOptions { Seed = seed });
     }

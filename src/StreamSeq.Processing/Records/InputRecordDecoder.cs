@@ -278,6 +278,17 @@ public sealed class InputRecordDecoder
                 return false;
             }
 
+            // Epoch milliseconds that large are long after the year 9999, which the processor reports as such.
+            if (numericTimeFormat == TimeFormat.ModelUnits && Math.Abs(d) >= InputRules.MaxExactWholeTime)
+            {
+                var raw = System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence) : reader.ValueSpan.ToArray());
+                if (InputRules.InexactTime(d, raw) is { } inexact)
+                {
+                    error = $"field 'time' {raw} {inexact}.";
+                    return false;
+                }
+            }
+
             time = new RecordTime(d, numericTimeFormat);
             return true;
         }

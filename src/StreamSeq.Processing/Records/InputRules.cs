@@ -109,6 +109,13 @@ public static class InputRules
 
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var numeric))
         {
+            if (InexactTime(numeric, text) is { } inexact)
+            {
+                time = default;
+                problem = $"'{text}' {inexact}";
+                return false;
+            }
+
             if (double.IsFinite(numeric))
             {
                 time = new RecordTime(numeric, TimeFormat.ModelUnits);
@@ -128,6 +135,23 @@ public static class InputRules
         problem = text.IsEmpty ? "is empty (a time is required)" : $"'{text}' is neither a number nor an ISO-8601 date-time";
         return false;
     }
+
+    /// <summary>2^53: a double holds every whole number up to this magnitude exactly, and no odd one beyond it.</summary>
+    internal const double MaxExactWholeTime = 9_007_199_254_740_992.0;
+
+    /// <summary>
+    /// Why a numeric time in model units, written without an exponent, cannot be used (null when it can): beyond 2^53
+    /// neighbouring whole numbers are one double, so 9007199254740993 was read as 9007199254740992 and two rows a unit
+    /// apart had one time (one dropped as a duplicate, or rejected as a conflict with a row it does not share a time
+    /// with). A time written with an exponent (1e300) asks for a double and is taken as one.
+    /// </summary>
+    /// <param name="value">The time as parsed.</param>
+    /// <param name="text">The time as written (ASCII: characters of a CSV cell or bytes of a JSON number).</param>
+    internal static string? InexactTime(double value, ReadOnlySpan<char> text) =>
+        Math.Abs(value) >= MaxExactWholeTime && !text.ContainsAny('e', 'E')
+            && !(decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var exact) && Math.Abs(exact) <= 9_007_199_254_740_992m)
+            ? "is beyond 2^53 (9007199254740992), the largest whole number a time holds exactly, so times a unit apart would become one; count time from a later origin or in a larger unit"
+            : null;
 
     /// <summary>
     /// Checks that a record's time, and the forecast times it leads to, can be represented and written: finite, and

@@ -21,19 +21,20 @@ public sealed class CliSafetyTests : IDisposable
     }
 
     /// <summary>
-    /// Found by fuzzing <c>--client</c> (CliParserFuzzTests, seed 69cV-4zmZWu1): an argument starting with @ names a
-    /// response file, which the parser reads; a folder, an unreadable file or a name with a NUL character made it throw,
-    /// and the process ended with an unhandled exception and a core dump (exit code 134).
+    /// Found by fuzzing <c>--client</c> (CliParserFuzzTests, seed 69cV-4zmZWu1): an argument starting with @ named a
+    /// response file, which the parser read; a folder, an unreadable file or a name with a NUL character made it throw,
+    /// and the process ended with an unhandled exception and a core dump (exit code 134). Response files are off now
+    /// (AtSignArgumentTests): such an argument is the option's value, here a --client entry that is not key=value.
     /// </summary>
     [Fact]
-    public void Invoke_ResponseFileThatCannotBeRead_IsAUsageErrorNotACrash()
+    public void Invoke_ClientEntryStartingWithAtNamingAFolderOrANulCharacter_IsAUsageErrorNamingTheEntry()
     {
         foreach (var file in new[] { "@" + dir, "@\u0006<\u0000x" })
         {
             var (code, errors) = Invoke("read", "--bootstrap-servers", "localhost:1", "--topic", "t", "--client", file);
 
             Assert.Equal(CliErrors.Usage, code);
-            Assert.Contains("an argument starting with @ names a file of more arguments, and this one cannot be read", errors, StringComparison.Ordinal);
+            Assert.StartsWith("error: --client '@", errors, StringComparison.Ordinal);
             Assert.DoesNotContain(errors, c => char.IsControl(c) && c is not '\n' and not '\r');
         }
     }

@@ -139,4 +139,66 @@ public sealed class FitCommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("observationNoize", errors.ToString(), StringComparison.Ordinal);
     }
+
+    private static async Task<(int Code, string Errors)> InvokeAsync(params string[] args)
+    {
+        var errors = new StringWriter();
+        var code = await CliInvocation.RunAsync(CliCommands.Root(TextWriter.Null, errors, () => Stream.Null), args, TextWriter.Null, errors);
+        return (code, errors.ToString());
+    }
+
+    private async Task<JsonElement> FitNileByEmAsync(string output, params string[] extra)
+    {
+        var (code, errors) = await InvokeAsync([
+            "fit", "-m", RepositoryFiles.Path("examples", "nile-diffuse.json"), "-i", RepositoryFiles.Path("examples", "nile.csv"),
+            "--fit", "observationNoise,transitionNoise", "--method", "em", "-o", System.IO.Path.Combine(dir, output), .. extra]);
+        Assert.True(code == 0, errors);
+        return JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(dir, output))).RootElement.GetProperty("fit");
+    }
+
+    /// <summary>EM stopped at a gain below 1e-8 and the user could not change it; --tolerance sets it.</summary>
+    [Fact]
+    public async Task Fit_EmWithALooserTolerance_StopsInFewerIterationsAndSaysAtWhichTolerance()
+    {
+        var tight = await FitNileByEmAsync("tight.json");
+        var loose = await FitNileByEmAsync("loose.json", "--tolerance", "0.01");
+
+        Assert.True(loose.GetProperty("iterations").GetInt32() < tight.GetProperty("iterations").GetInt32(), $"{loose.GetProperty("iterations")} vs {tight.GetProperty("iterations")}");
+        Assert.Equal("EM: log-likelihood improvement below the tolerance 1E-08", tight.GetProperty("stopReason").GetString());
+        Assert.Equal("EM: log-likelihood improvement below the tolerance 0.01", loose.GetProperty("stopReason").GetString());
+        Assert.Equal(tight.GetProperty("logLikelihood").GetDouble(), loose.GetProperty("logLikelihood").GetDouble(), 1);
+    }
+
+    [Theory]
+    [InlineData("0", "error: --tolerance: must be above 0, got 0.")]
+    [InlineData("-1e-6", "error: --tolerance: must be above 0, got -1e-6.")]
+    [InlineData("NaN", "error: --tolerance: 'NaN' is not a finite number.")]
+    [InlineData("Infinity", "error: --tolerance: 'Infinity' is not a finite number.")]
+    [InlineData("abc", "error: --tolerance: 'abc' is not a finite number.")]
+    public async Task Fit_ToleranceNotAPositiveFiniteNumber_IsAUsageErrorNamingTheOption(string value, string message)
+    {
+        var output = System.IO.Path.Combine(dir, "f.json");
+
+        var (code, errors) = await InvokeAsync("fit", "-m", RepositoryFiles.Path("examples", "nile-diffuse.json"), "-i", RepositoryFiles.Path("examples", "nile.csv"), "--fit", "observationNoise", "--method", "em", "-o", output, "--tolerance", value);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.StartsWith(message, errors, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+
+    [Theory]
+    [InlineData("mle")]
+    [InlineData(null)]
+    public async Task Fit_ToleranceWithAMethodOtherThanEm_IsAUsageErrorInsteadOfBeingIgnored(string? method)
+    {
+        var output = System.IO.Path.Combine(dir, "f.json");
+        string[] methodArgs = method is null ? [] : ["--method", method];
+
+        var (code, errors) = await InvokeAsync(["fit", "-m", RepositoryFiles.Path("examples", "nile-diffuse.json"), "-i", RepositoryFiles.Path("examples", "nile.csv"), "--fit", "observationNoise", "-o", output, "--tolerance", "1e-3", .. methodArgs]);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.StartsWith("error: --tolerance: ", errors, StringComparison.Ordinal);
+        Assert.Contains("--method em", errors, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
 }

@@ -167,9 +167,9 @@ public sealed class AdaptiveNonlinearFilter : IEstimator, IBackwardStep, IParame
         {
             var value = scalarField ? values[0] : values[(i * m) + i];
             var field = scalarField ? Info.Parameters[0].Name : $"{Info.Parameters[0].Name}[{i}][{i}]";
-            if (!(value > 0.0) || !double.IsFinite(value))
+            if (StartValues.Problem(value) is { } problem)
             {
-                throw new ModelValidationException(field, $"must be a positive finite number to start a stream, got {value}.");
+                throw new ModelValidationException(field, problem);
             }
 
             for (var j = 0; j < m && !scalarField; j++)

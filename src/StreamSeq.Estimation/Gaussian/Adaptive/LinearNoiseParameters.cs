@@ -399,7 +399,7 @@ internal sealed partial class LinearNoiseParameters
     }
 
     private static double Positive(string name, double value) =>
-        value > 0.0 && double.IsFinite(value) ? value : throw new ModelValidationException(name, $"must be a positive finite number to start a stream, got {value.ToString("R", CultureInfo.InvariantCulture)}.");
+        StartValues.Problem(value) is { } problem ? throw new ModelValidationException(name, problem) : value;
 
     private static void RequireDiagonal(string name, ReadOnlySpan<double> v, int n)
     {
