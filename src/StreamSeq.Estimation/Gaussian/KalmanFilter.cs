@@ -2042,16 +2042,17 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
     /// <summary>
     /// y = o + A x and AP = A P for a row-major A of <paramref name="rows"/> × <paramref name="n"/> and an n × n P,
-    /// skipping the zero entries of A (transition and observation matrices of structural models are mostly zeros).
+    /// skipping the zero entries of A (transition and observation matrices of structural models are mostly zeros); an
+    /// empty <paramref name="o"/> adds nothing. Also the adaptive filter's prediction and tangent kernels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ApplySparse(
+    internal static void ApplySparse(
         ReadOnlySpan<double> a, int rows, int n, ReadOnlySpan<double> x, ReadOnlySpan<double> p, ReadOnlySpan<double> o, Span<double> y, Span<double> ap)
     {
-        ap.Clear();
+        ap[..(rows * n)].Clear();
         for (var i = 0; i < rows; i++)
         {
-            var acc = o[i];
+            var acc = o.IsEmpty ? 0.0 : o[i];
             var row = ap.Slice(i * n, n);
             for (var k = 0; k < n; k++)
             {

@@ -1691,7 +1691,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             var c = d.Slice(2 * nn, n);
 
             // a⁻ = F a + c and FP = F P with zero entries of F skipped; P⁻ = FP F' + Q_fixed + Σ θ_j B_j by pairs.
-            LeftMultiply(f, n, mean, cov, c, pm, fp);
+            KalmanFilter.ApplySparse(f, n, n, mean, cov, c, pm, fp);
             if (hasControl && !observation.Control.IsEmpty)
             {
                 AddControl(observation.Control, pm);
@@ -1729,7 +1729,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             for (var j = 0; j < p; j++)
             {
                 var dpj = dpm.Slice(j * nn, nn);
-                LeftMultiply(f, n, da.Slice(j * n, n), dp.Slice(j * nn, nn), default, dam.Slice(j * n, n), fp);
+                KalmanFilter.ApplySparse(f, n, n, da.Slice(j * n, n), dp.Slice(j * nn, nn), default, dam.Slice(j * n, n), fp);
                 var b = j < rates ? d.Slice(((2 + j) * nn) + n, nn) : default;
                 var theta = j < rates ? values[j] : 0.0;
                 for (var i = 0; i < n; i++)
@@ -1754,7 +1754,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         var om = estimate.ObservationMean.AsSpan(0, m);
         var oc = estimate.ObservationCovariance.AsSpan(0, m * m);
         Span<double> u = stackalloc double[m * n];
-        LeftMultiply(h, m, pm, pc, noise.Model.ObservationOffset, om, u);
+        KalmanFilter.ApplySparse(h, m, n, pm, pc, noise.Model.ObservationOffset, om, u);
         for (var i = 0; i < m; i++)
         {
             for (var j = i; j < m; j++)
@@ -2094,38 +2094,6 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                     values[j] *= Math.Exp(Math.Clamp(g[j], -maxStep, maxStep));
                 }
             }
-        }
-    }
-
-    /// <summary>y = o + A x and AX = A X for a row-major A (<paramref name="rows"/> × n) and an n×n X, skipping the
-    /// zero entries of A (transition and observation matrices of structural models are mostly zeros); an empty
-    /// <paramref name="offset"/> adds nothing.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LeftMultiply(ReadOnlySpan<double> a, int rows, ReadOnlySpan<double> x, ReadOnlySpan<double> matrix, ReadOnlySpan<double> offset, Span<double> y, Span<double> product)
-    {
-        var n = x.Length;
-        product[..(rows * n)].Clear();
-        for (var i = 0; i < rows; i++)
-        {
-            var acc = offset.IsEmpty ? 0.0 : offset[i];
-            var row = product.Slice(i * n, n);
-            for (var k = 0; k < n; k++)
-            {
-                var aik = a[(i * n) + k];
-                if (aik == 0.0)
-                {
-                    continue;
-                }
-
-                acc += aik * x[k];
-                var mrow = matrix.Slice(k * n, n);
-                for (var j = 0; j < n; j++)
-                {
-                    row[j] += aik * mrow[j];
-                }
-            }
-
-            y[i] = acc;
         }
     }
 
