@@ -729,10 +729,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             CompactUpdate(work[((3 * nn) + n + (m * n))..], observed[..kObs], y, u, pm, pc, mean, cov, estimate);
         }
 
-        mean.CopyTo(estimate.StateMean);
-        cov.CopyTo(estimate.StateCovariance);
-        state[StepsSlot] += 1.0;
-        CheckUpdatedState(mean, cov, n, estimate, fragileVariance);
+        CompleteStep(state, mean, cov, n, estimate, fragileVariance);
         return true;
     }
 
@@ -1962,6 +1959,19 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
         message[..n].CopyTo(mean);
         message.Slice(n, n * n).CopyTo(covariance);
+    }
+
+    /// <summary>
+    /// The close of an update that left the filtered moments in the state's <paramref name="mean"/> and
+    /// <paramref name="cov"/>: both into the estimate, one more step counted, then <see cref="CheckUpdatedState"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void CompleteStep(Span<double> state, ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate, double fragile)
+    {
+        mean.CopyTo(estimate.StateMean);
+        cov.CopyTo(estimate.StateCovariance);
+        state[StepsSlot] += 1.0;
+        CheckUpdatedState(mean, cov, n, estimate, fragile);
     }
 
     /// <summary>

@@ -1075,10 +1075,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             ad[0] += 1.0;
         }
 
-        mean.CopyTo(estimate.StateMean);
-        cov.CopyTo(estimate.StateCovariance);
-        kf[KalmanFilter.StepCountOffset] += 1.0;
-        KalmanFilter.CheckUpdatedState(mean, cov, n, estimate, inner.FragileVariance);
+        KalmanFilter.CompleteStep(kf, mean, cov, n, estimate, inner.FragileVariance);
         return true;
     }
 
@@ -1553,10 +1550,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             }
         }
 
-        cov.CopyTo(estimate.StateCovariance);
-        mean.CopyTo(estimate.StateMean);
-        kf[KalmanFilter.StepCountOffset] += 1.0;
-        KalmanFilter.CheckUpdatedState(mean, cov, n, estimate, inner.FragileVariance);
+        KalmanFilter.CompleteStep(kf, mean, cov, n, estimate, inner.FragileVariance);
         return true;
     }
 
@@ -1842,10 +1836,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             ad[0] += 1.0;
         }
 
-        mean.CopyTo(estimate.StateMean);
-        cov.CopyTo(estimate.StateCovariance);
-        kf[KalmanFilter.StepCountOffset] += 1.0;
-        KalmanFilter.CheckUpdatedState(mean, cov, n, estimate, inner.FragileVariance);
+        KalmanFilter.CompleteStep(kf, mean, cov, n, estimate, inner.FragileVariance);
         return true;
     }
 
@@ -2323,10 +2314,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             Update(work[at..], observed[..kept], y, r, om, oc, hp, pm, pc, mean, cov, dam, dpm, da, dp, ad, learn, estimate);
         }
 
-        mean.CopyTo(estimate.StateMean);
-        cov.CopyTo(estimate.StateCovariance);
-        kf[KalmanFilter.StepCountOffset] += 1.0;
-        KalmanFilter.CheckUpdatedState(mean, cov, n, estimate, inner.FragileVariance);
+        KalmanFilter.CompleteStep(kf, mean, cov, n, estimate, inner.FragileVariance);
         if (hasRecord)
         {
             mean.CopyTo(record[..n]);
