@@ -1061,18 +1061,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 discounted[i] = (lambda * discounted[i]) + information[i];
             }
 
-            if (DiscountedInformation.Step(discounted, p, g, ad.Slice(sdSlot, p)))
-            {
-                for (var j = 0; j < p; j++)
-                {
-                    if (double.IsFinite(g[j]))
-                    {
-                        values[j] *= Math.Exp(Math.Clamp(g[j], -maxStep, maxStep));
-                    }
-                }
-            }
-
-            ad[0] += 1.0;
+            LearnStep(ad, values, g);
         }
 
         KalmanFilter.CompleteStep(kf, mean, cov, n, estimate, inner.FragileVariance);
@@ -1165,18 +1154,40 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             }
         }
 
-        if (DiscountedInformation.Step(information, p, g, ad.Slice(sdSlot, p)))
+        LearnStep(ad, values, g);
+    }
+
+    /// <summary>
+    /// Once the discounted information in the state holds this reading: the Gauss–Newton step on the log-parameters
+    /// (<see cref="GaussNewtonStep"/>) and one more reading learned from.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void LearnStep(Span<double> ad, Span<double> values, Span<double> g)
+    {
+        GaussNewtonStep(ad.Slice(infoSlot, p * p), g, ad.Slice(sdSlot, p), values);
+        ad[0] += 1.0;
+    }
+
+    /// <summary>
+    /// θ ← θ exp(clip((I + εI)⁻¹ g)) for the discounted information I (<paramref name="g"/> becomes the step; a
+    /// non-finite component leaves its value alone), the standard deviations written to
+    /// <paramref name="deviations"/>; nothing moves when I has no factor.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void GaussNewtonStep(Span<double> information, Span<double> g, Span<double> deviations, Span<double> values)
+    {
+        if (!DiscountedInformation.Step(information, p, g, deviations))
         {
-            for (var j = 0; j < p; j++)
-            {
-                if (double.IsFinite(g[j]))
-                {
-                    values[j] *= Math.Exp(Math.Clamp(g[j], -maxStep, maxStep));
-                }
-            }
+            return;
         }
 
-        ad[0] += 1.0;
+        for (var j = 0; j < p; j++)
+        {
+            if (double.IsFinite(g[j]))
+            {
+                values[j] *= Math.Exp(Math.Clamp(g[j], -maxStep, maxStep));
+            }
+        }
     }
 
     /// <summary>
@@ -1535,18 +1546,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                     }
                 }
 
-                if (DiscountedInformation.Step(information, p, g, ad.Slice(sdSlot, p)))
-                {
-                    for (var j = 0; j < p; j++)
-                    {
-                        if (double.IsFinite(g[j]))
-                        {
-                            values[j] *= Math.Exp(Math.Clamp(g[j], -maxStep, maxStep));
-                        }
-                    }
-                }
-
-                ad[0] += 1.0;
+                LearnStep(ad, values, g);
             }
         }
 
@@ -2076,16 +2076,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             }
         }
 
-        if (DiscountedInformation.Step(information, p, g, deviations))
-        {
-            for (var j = 0; j < p; j++)
-            {
-                if (double.IsFinite(g[j]))
-                {
-                    values[j] *= Math.Exp(Math.Clamp(g[j], -maxStep, maxStep));
-                }
-            }
-        }
+        GaussNewtonStep(information, g, deviations, values);
     }
 
     /// <summary>Σ_c X[i, c] B[j, c] for row-major X and B with rows of length n (X B' at (i, j)), skipping zeros of B.</summary>
@@ -2625,20 +2616,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             }
         }
 
-        if (!DiscountedInformation.Step(information, p, g, ad.Slice(sdSlot, p)))
-        {
-            return;
-        }
-
-        var values = ad.Slice(valueSlot, p);
-        for (var j = 0; j < p; j++)
-        {
-            var delta = g[j];
-            if (double.IsFinite(delta))
-            {
-                values[j] *= Math.Exp(Math.Clamp(delta, -maxStep, maxStep));
-            }
-        }
+        GaussNewtonStep(information, g, ad.Slice(sdSlot, p), ad.Slice(valueSlot, p));
     }
 
     private void AddControl(ReadOnlySpan<double> control, Span<double> pm)
