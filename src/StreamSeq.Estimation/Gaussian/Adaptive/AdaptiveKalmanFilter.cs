@@ -2052,30 +2052,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         }
 
         // I ← λ I + i, i_jl = ½ tr(X_j X_l) + ∂v_j' S⁻¹ ∂v_l; θ ← θ exp(clip((I + εI)⁻¹ g)).
-        for (var j = 0; j < p; j++)
-        {
-            var xj = x.Slice(j * k * k, k * k);
-            var dvj = dvs.Slice(j * k, k);
-            for (var c = j; c < p; c++)
-            {
-                var xc = x.Slice(c * k * k, k * k);
-                var yc = yv.Slice(c * k, k);
-                var acc = 0.0;
-                for (var a = 0; a < k; a++)
-                {
-                    for (var b = 0; b < k; b++)
-                    {
-                        acc += 0.5 * xj[(a * k) + b] * xc[(b * k) + a];
-                    }
-
-                    acc += dvj[a] * yc[a];
-                }
-
-                information[(j * p) + c] = (lambda * information[(j * p) + c]) + acc;
-                information[(c * p) + j] = information[(j * p) + c];
-            }
-        }
-
+        DiscountInformation(information, x, dvs, yv, k);
         GaussNewtonStep(information, g, deviations, values);
     }
 
@@ -2592,6 +2569,17 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
 
         // I ← λ I + i with i_jl = ½ tr(X_j X_l) + ∂v_j' S⁻¹ ∂v_l; then φ ← φ + clip((I + εI)⁻¹ g).
         var information = ad.Slice(infoSlot, p * p);
+        DiscountInformation(information, x, dv, yv, k);
+        GaussNewtonStep(information, g, ad.Slice(sdSlot, p), ad.Slice(valueSlot, p));
+    }
+
+    /// <summary>
+    /// I ← λ I + i over the k kept components, i_jl = ½ tr(X_j X_l) + ∂v_j' Y_l with X_j = S⁻¹ ∂S_j (k×k, row-major,
+    /// one after another in <paramref name="x"/>) and Y_l = S⁻¹ ∂v_l (k each in <paramref name="yv"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void DiscountInformation(Span<double> information, ReadOnlySpan<double> x, ReadOnlySpan<double> dv, ReadOnlySpan<double> yv, int k)
+    {
         for (var j = 0; j < p; j++)
         {
             var xj = x.Slice(j * k * k, k * k);
@@ -2615,8 +2603,6 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 information[(c * p) + j] = information[(j * p) + c];
             }
         }
-
-        GaussNewtonStep(information, g, ad.Slice(sdSlot, p), ad.Slice(valueSlot, p));
     }
 
     private void AddControl(ReadOnlySpan<double> control, Span<double> pm)
