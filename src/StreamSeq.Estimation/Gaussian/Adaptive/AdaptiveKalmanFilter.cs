@@ -453,29 +453,8 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         var s = hph + r;
         estimate.PredictedMean[0] = a;
         estimate.PredictedCovariance[0] = pv;
-        estimate.ObservationMean[0] = predictedY;
-        estimate.ObservationCovariance[0] = s;
-        var y = observation.Values[0];
-        var kept = false;
-        var learn = false;
-        double v = 0.0, z2 = 0.0;
         var inverse = 1.0 / s;
-        if (double.IsFinite(y))
-        {
-            v = y - predictedY;
-            z2 = v * v * inverse;
-            if (!(s > 0.0) || !double.IsFinite(z2))
-            {
-                KalmanFilter.SkipReading(estimate, s > 0.0 && !double.IsInfinity(s) ? 1 : 0);
-            }
-            else
-            {
-                estimate.ObservedCount = 1;
-                estimate.NormalizedInnovationSquared = z2;
-                estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + z2);
-                (kept, learn) = Gate(ad, 0, z2 > gateSquared, estimate);
-            }
-        }
+        var (kept, learn) = ScalarReading(ad, observation.Values[0], predictedY, s, inverse, estimate, out var v);
 
         if (kept)
         {
@@ -534,6 +513,37 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The reading <paramref name="y"/> of a one-component model with predictive mean <paramref name="predictedY"/> and
+    /// variance <paramref name="s"/> (<paramref name="inverse"/> = 1/s): the observation moments, the innovation v, the
+    /// log-likelihood and NIS (or the skipped reading) and the outlier gate. Returns whether the reading is kept in the
+    /// update and whether it may be learned from (neither for a missing or skipped reading).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private (bool Kept, bool Learn) ScalarReading(Span<double> ad, double y, double predictedY, double s, double inverse, Estimate estimate, out double v)
+    {
+        estimate.ObservationMean[0] = predictedY;
+        estimate.ObservationCovariance[0] = s;
+        v = 0.0;
+        if (!double.IsFinite(y))
+        {
+            return (false, false);
+        }
+
+        v = y - predictedY;
+        var z2 = v * v * inverse;
+        if (!(s > 0.0) || !double.IsFinite(z2))
+        {
+            KalmanFilter.SkipReading(estimate, s > 0.0 && !double.IsInfinity(s) ? 1 : 0);
+            return (false, false);
+        }
+
+        estimate.ObservedCount = 1;
+        estimate.NormalizedInnovationSquared = z2;
+        estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + z2);
+        return Gate(ad, 0, z2 > gateSquared, estimate);
     }
 
     /// <summary>
@@ -644,29 +654,8 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         pc[1] = p01;
         pc[2] = p01;
         pc[3] = p11;
-        estimate.ObservationMean[0] = predictedY;
-        estimate.ObservationCovariance[0] = s;
-        var y = observation.Values[0];
-        var kept = false;
-        var learn = false;
         var inverse = 1.0 / s;
-        var v = 0.0;
-        if (double.IsFinite(y))
-        {
-            v = y - predictedY;
-            var z2 = v * v * inverse;
-            if (!(s > 0.0) || !double.IsFinite(z2))
-            {
-                KalmanFilter.SkipReading(estimate, s > 0.0 && !double.IsInfinity(s) ? 1 : 0);
-            }
-            else
-            {
-                estimate.ObservedCount = 1;
-                estimate.NormalizedInnovationSquared = z2;
-                estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + z2);
-                (kept, learn) = Gate(ad, 0, z2 > gateSquared, estimate);
-            }
-        }
+        var (kept, learn) = ScalarReading(ad, observation.Values[0], predictedY, s, inverse, estimate, out var v);
 
         if (kept)
         {
