@@ -576,7 +576,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         {
             estimate.Flags |= EstimateFlags.Reinitialized;
         }
-        else if (!(p00 >= 0.0) || !(p11 >= 0.0) || (p01 * p01) > (p00 * p11 * (1.0 + 1e-9)) + 1e-300)
+        else if (OutsideTwoStateCone(p00, p01, p11))
         {
             Dense.RepairCovariance(state.Slice(covSlot, 4), 2);
             state.Slice(covSlot, 4).CopyTo(sc);
@@ -1960,6 +1960,14 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         message[..n].CopyTo(mean);
         message.Slice(n, n * n).CopyTo(covariance);
     }
+
+    /// <summary>
+    /// Whether the 2×2 covariance [p00 p01; p01 p11] is not positive semi-definite, up to a relative rounding allowance
+    /// on the determinant (a negative or NaN variance counts); the two-state kernels' test before a repair.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool OutsideTwoStateCone(double p00, double p01, double p11) =>
+        !(p00 >= 0.0) || !(p11 >= 0.0) || (p01 * p01) > (p00 * p11 * (1.0 + 1e-9)) + 1e-300;
 
     /// <summary>
     /// The close of an update that left the filtered moments in the state's <paramref name="mean"/> and

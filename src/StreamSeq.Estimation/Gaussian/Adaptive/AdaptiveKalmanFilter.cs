@@ -623,7 +623,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             }
         }
 
-        if (!(p00 >= 0.0) || !(p11 >= 0.0) || (p01 * p01) > (p00 * p11 * (1.0 + 1e-9)) + 1e-300)
+        if (KalmanFilter.OutsideTwoStateCone(p00, p01, p11))
         {
             Span<double> repaired = [p00, p01, p01, p11];
             Dense.RepairCovariance(repaired, 2);
@@ -740,7 +740,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         {
             estimate.Flags |= EstimateFlags.Reinitialized;
         }
-        else if (!(p00 >= 0.0) || !(p11 >= 0.0) || (p01 * p01) > (p00 * p11 * (1.0 + 1e-9)) + 1e-300)
+        else if (KalmanFilter.OutsideTwoStateCone(p00, p01, p11))
         {
             Dense.RepairCovariance(cov, 2);
             cov.CopyTo(sc);
@@ -863,7 +863,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 }
             }
 
-            if (!(p00 >= 0.0) || !(p11 >= 0.0) || (p01 * p01) > (p00 * p11 * (1.0 + 1e-9)) + 1e-300)
+            if (KalmanFilter.OutsideTwoStateCone(p00, p01, p11))
             {
                 return null;
             }
