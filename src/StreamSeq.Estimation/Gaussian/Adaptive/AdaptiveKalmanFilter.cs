@@ -591,12 +591,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             var na1 = (f10 * a0) + (f11 * a1) + d[9];
             a0 = na0;
             a1 = na1;
-            var previous = Math.Max(p00, p11);
-            (p00, p01, p11) = Sandwich(f00, f01, f10, f11, p00, p01, p11);
-            p00 += q00;
-            p01 += q01;
-            p11 += q11;
-            if (KalmanFilter.LostInRounding(Math.Max(p00, p11), previous))
+            if (!PredictCovariance(f00, f01, f10, f11, q00, q01, q11, ref p00, ref p01, ref p11))
             {
                 return false;
             }
@@ -828,12 +823,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 var na1 = two ? (f10 * a0) + (f11 * a1) + c[s1] : 0.0;
                 a0 = na0;
                 a1 = na1;
-                var previous = Math.Max(p00, p11);
-                (p00, p01, p11) = Sandwich(f00, f01, f10, f11, p00, p01, p11);
-                p00 += q00;
-                p01 += q01;
-                p11 += q11;
-                if (KalmanFilter.LostInRounding(Math.Max(p00, p11), previous))
+                if (!PredictCovariance(f00, f01, f10, f11, q00, q01, q11, ref p00, ref p01, ref p11))
                 {
                     return null;
                 }
@@ -1066,6 +1056,22 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         var fx10 = (f10 * x00) + (f11 * x01);
         var fx11 = (f10 * x01) + (f11 * x11);
         return ((fx00 * f00) + (fx01 * f01), (fx00 * f10) + (fx01 * f11), (fx10 * f10) + (fx11 * f11));
+    }
+
+    /// <summary>
+    /// P⁻ = F P F' + Q for 2×2 F and symmetric P, Q (entries 00, 01, 11), in place; false when the prediction lost the
+    /// state to rounding (<see cref="KalmanFilter.LostInRounding"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool PredictCovariance(
+        double f00, double f01, double f10, double f11, double q00, double q01, double q11, ref double p00, ref double p01, ref double p11)
+    {
+        var previous = Math.Max(p00, p11);
+        (p00, p01, p11) = Sandwich(f00, f01, f10, f11, p00, p01, p11);
+        p00 += q00;
+        p01 += q01;
+        p11 += q11;
+        return !KalmanFilter.LostInRounding(Math.Max(p00, p11), previous);
     }
 
     /// <summary>
