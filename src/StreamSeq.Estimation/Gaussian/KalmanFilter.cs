@@ -576,7 +576,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         {
             estimate.Flags |= EstimateFlags.Reinitialized;
         }
-        else if (!(p00 >= 0.0) || !(p11 >= 0.0) || (p01 * p01) > (p00 * p11 * (1.0 + 1e-9)) + 1e-300)
+        else if (OutsideTwoStateCone(p00, p01, p11))
         {
             Dense.RepairCovariance(state.Slice(covSlot, 4), 2);
             state.Slice(covSlot, 4).CopyTo(sc);
@@ -729,10 +729,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             CompactUpdate(work[((3 * nn) + n + (m * n))..], observed[..kObs], y, u, pm, pc, mean, cov, estimate);
         }
 
-        mean.CopyTo(estimate.StateMean);
-        cov.CopyTo(estimate.StateCovariance);
-        state[StepsSlot] += 1.0;
-        CheckUpdatedState(mean, cov, n, estimate, fragileVariance);
+        CompleteStep(state, mean, cov, n, estimate, fragileVariance);
         return true;
     }
 
@@ -1965,6 +1962,27 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     }
 
     /// <summary>
+    /// Whether the 2×2 covariance [p00 p01; p01 p11] is not positive semi-definite, up to a relative rounding allowance
+    /// on the determinant (a negative or NaN variance counts); the two-state kernels' test before a repair.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool OutsideTwoStateCone(double p00, double p01, double p11) =>
+        !(p00 >= 0.0) || !(p11 >= 0.0) || (p01 * p01) > (p00 * p11 * (1.0 + 1e-9)) + 1e-300;
+
+    /// <summary>
+    /// The close of an update that left the filtered moments in the state's <paramref name="mean"/> and
+    /// <paramref name="cov"/>: both into the estimate, one more step counted, then <see cref="CheckUpdatedState"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void CompleteStep(Span<double> state, ReadOnlySpan<double> mean, Span<double> cov, int n, Estimate estimate, double fragile)
+    {
+        mean.CopyTo(estimate.StateMean);
+        cov.CopyTo(estimate.StateCovariance);
+        state[StepsSlot] += 1.0;
+        CheckUpdatedState(mean, cov, n, estimate, fragile);
+    }
+
+    /// <summary>
     /// Guard rails after an update: a non-finite state is flagged for re-initialisation; a covariance that is no longer
     /// positive semi-definite (rounding) is repaired in place and the estimate's copy refreshed. Covariances are tested
     /// above <paramref name="fragile"/> (or always, <paramref name="testAlways"/>, the general kernel).
@@ -2042,16 +2060,17 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
 
     /// <summary>
     /// y = o + A x and AP = A P for a row-major A of <paramref name="rows"/> × <paramref name="n"/> and an n × n P,
-    /// skipping the zero entries of A (transition and observation matrices of structural models are mostly zeros).
+    /// skipping the zero entries of A (transition and observation matrices of structural models are mostly zeros); an
+    /// empty <paramref name="o"/> adds nothing. Also the adaptive filter's prediction and tangent kernels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ApplySparse(
+    internal static void ApplySparse(
         ReadOnlySpan<double> a, int rows, int n, ReadOnlySpan<double> x, ReadOnlySpan<double> p, ReadOnlySpan<double> o, Span<double> y, Span<double> ap)
     {
-        ap.Clear();
+        ap[..(rows * n)].Clear();
         for (var i = 0; i < rows; i++)
         {
-            var acc = o[i];
+            var acc = o.IsEmpty ? 0.0 : o[i];
             var row = ap.Slice(i * n, n);
             for (var k = 0; k < n; k++)
             {

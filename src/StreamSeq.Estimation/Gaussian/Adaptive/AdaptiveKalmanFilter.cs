@@ -453,29 +453,8 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         var s = hph + r;
         estimate.PredictedMean[0] = a;
         estimate.PredictedCovariance[0] = pv;
-        estimate.ObservationMean[0] = predictedY;
-        estimate.ObservationCovariance[0] = s;
-        var y = observation.Values[0];
-        var kept = false;
-        var learn = false;
-        double v = 0.0, z2 = 0.0;
         var inverse = 1.0 / s;
-        if (double.IsFinite(y))
-        {
-            v = y - predictedY;
-            z2 = v * v * inverse;
-            if (!(s > 0.0) || !double.IsFinite(z2))
-            {
-                KalmanFilter.SkipReading(estimate, s > 0.0 && !double.IsInfinity(s) ? 1 : 0);
-            }
-            else
-            {
-                estimate.ObservedCount = 1;
-                estimate.NormalizedInnovationSquared = z2;
-                estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + z2);
-                (kept, learn) = Gate(ad, 0, z2 > gateSquared, estimate);
-            }
-        }
+        var (kept, learn) = ScalarReading(ad, observation.Values[0], predictedY, s, inverse, estimate, out var v);
 
         if (kept)
         {
@@ -537,6 +516,37 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
     }
 
     /// <summary>
+    /// The reading <paramref name="y"/> of a one-component model with predictive mean <paramref name="predictedY"/> and
+    /// variance <paramref name="s"/> (<paramref name="inverse"/> = 1/s): the observation moments, the innovation v, the
+    /// log-likelihood and NIS (or the skipped reading) and the outlier gate. Returns whether the reading is kept in the
+    /// update and whether it may be learned from (neither for a missing or skipped reading).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private (bool Kept, bool Learn) ScalarReading(Span<double> ad, double y, double predictedY, double s, double inverse, Estimate estimate, out double v)
+    {
+        estimate.ObservationMean[0] = predictedY;
+        estimate.ObservationCovariance[0] = s;
+        v = 0.0;
+        if (!double.IsFinite(y))
+        {
+            return (false, false);
+        }
+
+        v = y - predictedY;
+        var z2 = v * v * inverse;
+        if (!(s > 0.0) || !double.IsFinite(z2))
+        {
+            KalmanFilter.SkipReading(estimate, s > 0.0 && !double.IsInfinity(s) ? 1 : 0);
+            return (false, false);
+        }
+
+        estimate.ObservedCount = 1;
+        estimate.NormalizedInnovationSquared = z2;
+        estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + z2);
+        return Gate(ad, 0, z2 > gateSquared, estimate);
+    }
+
+    /// <summary>
     /// <see cref="Adapt"/> for two states and one observation in scalars (recursive maximum likelihood only, at most
     /// <see cref="TwoStateMaxParameters"/> learned values, no control, no backward record), the Joseph form as
     /// <see cref="KalmanFilter"/>'s two-state kernel has it and the tangents as in <see cref="FastUpdate"/> with k = 1.
@@ -581,12 +591,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             var na1 = (f10 * a0) + (f11 * a1) + d[9];
             a0 = na0;
             a1 = na1;
-            var previous = Math.Max(p00, p11);
-            (p00, p01, p11) = Sandwich(f00, f01, f10, f11, p00, p01, p11);
-            p00 += q00;
-            p01 += q01;
-            p11 += q11;
-            if (KalmanFilter.LostInRounding(Math.Max(p00, p11), previous))
+            if (!PredictCovariance(f00, f01, f10, f11, q00, q01, q11, ref p00, ref p01, ref p11))
             {
                 return false;
             }
@@ -613,7 +618,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             }
         }
 
-        if (!(p00 >= 0.0) || !(p11 >= 0.0) || (p01 * p01) > (p00 * p11 * (1.0 + 1e-9)) + 1e-300)
+        if (KalmanFilter.OutsideTwoStateCone(p00, p01, p11))
         {
             Span<double> repaired = [p00, p01, p01, p11];
             Dense.RepairCovariance(repaired, 2);
@@ -644,29 +649,8 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         pc[1] = p01;
         pc[2] = p01;
         pc[3] = p11;
-        estimate.ObservationMean[0] = predictedY;
-        estimate.ObservationCovariance[0] = s;
-        var y = observation.Values[0];
-        var kept = false;
-        var learn = false;
         var inverse = 1.0 / s;
-        var v = 0.0;
-        if (double.IsFinite(y))
-        {
-            v = y - predictedY;
-            var z2 = v * v * inverse;
-            if (!(s > 0.0) || !double.IsFinite(z2))
-            {
-                KalmanFilter.SkipReading(estimate, s > 0.0 && !double.IsInfinity(s) ? 1 : 0);
-            }
-            else
-            {
-                estimate.ObservedCount = 1;
-                estimate.NormalizedInnovationSquared = z2;
-                estimate.LogLikelihood = -0.5 * (Log2Pi + Math.Log(s) + z2);
-                (kept, learn) = Gate(ad, 0, z2 > gateSquared, estimate);
-            }
-        }
+        var (kept, learn) = ScalarReading(ad, observation.Values[0], predictedY, s, inverse, estimate, out var v);
 
         if (kept)
         {
@@ -751,7 +735,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         {
             estimate.Flags |= EstimateFlags.Reinitialized;
         }
-        else if (!(p00 >= 0.0) || !(p11 >= 0.0) || (p01 * p01) > (p00 * p11 * (1.0 + 1e-9)) + 1e-300)
+        else if (KalmanFilter.OutsideTwoStateCone(p00, p01, p11))
         {
             Dense.RepairCovariance(cov, 2);
             cov.CopyTo(sc);
@@ -839,12 +823,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 var na1 = two ? (f10 * a0) + (f11 * a1) + c[s1] : 0.0;
                 a0 = na0;
                 a1 = na1;
-                var previous = Math.Max(p00, p11);
-                (p00, p01, p11) = Sandwich(f00, f01, f10, f11, p00, p01, p11);
-                p00 += q00;
-                p01 += q01;
-                p11 += q11;
-                if (KalmanFilter.LostInRounding(Math.Max(p00, p11), previous))
+                if (!PredictCovariance(f00, f01, f10, f11, q00, q01, q11, ref p00, ref p01, ref p11))
                 {
                     return null;
                 }
@@ -874,7 +853,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 }
             }
 
-            if (!(p00 >= 0.0) || !(p11 >= 0.0) || (p01 * p01) > (p00 * p11 * (1.0 + 1e-9)) + 1e-300)
+            if (KalmanFilter.OutsideTwoStateCone(p00, p01, p11))
             {
                 return null;
             }
@@ -1061,24 +1040,10 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 discounted[i] = (lambda * discounted[i]) + information[i];
             }
 
-            if (DiscountedInformation.Step(discounted, p, g, ad.Slice(sdSlot, p)))
-            {
-                for (var j = 0; j < p; j++)
-                {
-                    if (double.IsFinite(g[j]))
-                    {
-                        values[j] *= Math.Exp(Math.Clamp(g[j], -maxStep, maxStep));
-                    }
-                }
-            }
-
-            ad[0] += 1.0;
+            LearnStep(ad, values, g);
         }
 
-        mean.CopyTo(estimate.StateMean);
-        cov.CopyTo(estimate.StateCovariance);
-        kf[KalmanFilter.StepCountOffset] += 1.0;
-        KalmanFilter.CheckUpdatedState(mean, cov, n, estimate, inner.FragileVariance);
+        KalmanFilter.CompleteStep(kf, mean, cov, n, estimate, inner.FragileVariance);
         return true;
     }
 
@@ -1091,6 +1056,22 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         var fx10 = (f10 * x00) + (f11 * x01);
         var fx11 = (f10 * x01) + (f11 * x11);
         return ((fx00 * f00) + (fx01 * f01), (fx00 * f10) + (fx01 * f11), (fx10 * f10) + (fx11 * f11));
+    }
+
+    /// <summary>
+    /// P⁻ = F P F' + Q for 2×2 F and symmetric P, Q (entries 00, 01, 11), in place; false when the prediction lost the
+    /// state to rounding (<see cref="KalmanFilter.LostInRounding"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool PredictCovariance(
+        double f00, double f01, double f10, double f11, double q00, double q01, double q11, ref double p00, ref double p01, ref double p11)
+    {
+        var previous = Math.Max(p00, p11);
+        (p00, p01, p11) = Sandwich(f00, f01, f10, f11, p00, p01, p11);
+        p00 += q00;
+        p01 += q01;
+        p11 += q11;
+        return !KalmanFilter.LostInRounding(Math.Max(p00, p11), previous);
     }
 
     /// <summary>
@@ -1168,18 +1149,40 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             }
         }
 
-        if (DiscountedInformation.Step(information, p, g, ad.Slice(sdSlot, p)))
+        LearnStep(ad, values, g);
+    }
+
+    /// <summary>
+    /// Once the discounted information in the state holds this reading: the Gauss–Newton step on the log-parameters
+    /// (<see cref="GaussNewtonStep"/>) and one more reading learned from.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void LearnStep(Span<double> ad, Span<double> values, Span<double> g)
+    {
+        GaussNewtonStep(ad.Slice(infoSlot, p * p), g, ad.Slice(sdSlot, p), values);
+        ad[0] += 1.0;
+    }
+
+    /// <summary>
+    /// θ ← θ exp(clip((I + εI)⁻¹ g)) for the discounted information I (<paramref name="g"/> becomes the step; a
+    /// non-finite component leaves its value alone), the standard deviations written to
+    /// <paramref name="deviations"/>; nothing moves when I has no factor.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void GaussNewtonStep(Span<double> information, Span<double> g, Span<double> deviations, Span<double> values)
+    {
+        if (!DiscountedInformation.Step(information, p, g, deviations))
         {
-            for (var j = 0; j < p; j++)
-            {
-                if (double.IsFinite(g[j]))
-                {
-                    values[j] *= Math.Exp(Math.Clamp(g[j], -maxStep, maxStep));
-                }
-            }
+            return;
         }
 
-        ad[0] += 1.0;
+        for (var j = 0; j < p; j++)
+        {
+            if (double.IsFinite(g[j]))
+            {
+                values[j] *= Math.Exp(Math.Clamp(g[j], -maxStep, maxStep));
+            }
+        }
     }
 
     /// <summary>
@@ -1538,25 +1541,11 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                     }
                 }
 
-                if (DiscountedInformation.Step(information, p, g, ad.Slice(sdSlot, p)))
-                {
-                    for (var j = 0; j < p; j++)
-                    {
-                        if (double.IsFinite(g[j]))
-                        {
-                            values[j] *= Math.Exp(Math.Clamp(g[j], -maxStep, maxStep));
-                        }
-                    }
-                }
-
-                ad[0] += 1.0;
+                LearnStep(ad, values, g);
             }
         }
 
-        cov.CopyTo(estimate.StateCovariance);
-        mean.CopyTo(estimate.StateMean);
-        kf[KalmanFilter.StepCountOffset] += 1.0;
-        KalmanFilter.CheckUpdatedState(mean, cov, n, estimate, inner.FragileVariance);
+        KalmanFilter.CompleteStep(kf, mean, cov, n, estimate, inner.FragileVariance);
         return true;
     }
 
@@ -1691,7 +1680,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             var c = d.Slice(2 * nn, n);
 
             // a⁻ = F a + c and FP = F P with zero entries of F skipped; P⁻ = FP F' + Q_fixed + Σ θ_j B_j by pairs.
-            LeftMultiply(f, n, mean, cov, c, pm, fp);
+            KalmanFilter.ApplySparse(f, n, n, mean, cov, c, pm, fp);
             if (hasControl && !observation.Control.IsEmpty)
             {
                 AddControl(observation.Control, pm);
@@ -1729,7 +1718,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             for (var j = 0; j < p; j++)
             {
                 var dpj = dpm.Slice(j * nn, nn);
-                LeftMultiply(f, n, da.Slice(j * n, n), dp.Slice(j * nn, nn), default, dam.Slice(j * n, n), fp);
+                KalmanFilter.ApplySparse(f, n, n, da.Slice(j * n, n), dp.Slice(j * nn, nn), default, dam.Slice(j * n, n), fp);
                 var b = j < rates ? d.Slice(((2 + j) * nn) + n, nn) : default;
                 var theta = j < rates ? values[j] : 0.0;
                 for (var i = 0; i < n; i++)
@@ -1754,7 +1743,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         var om = estimate.ObservationMean.AsSpan(0, m);
         var oc = estimate.ObservationCovariance.AsSpan(0, m * m);
         Span<double> u = stackalloc double[m * n];
-        LeftMultiply(h, m, pm, pc, noise.Model.ObservationOffset, om, u);
+        KalmanFilter.ApplySparse(h, m, n, pm, pc, noise.Model.ObservationOffset, om, u);
         for (var i = 0; i < m; i++)
         {
             for (var j = i; j < m; j++)
@@ -1842,10 +1831,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             ad[0] += 1.0;
         }
 
-        mean.CopyTo(estimate.StateMean);
-        cov.CopyTo(estimate.StateCovariance);
-        kf[KalmanFilter.StepCountOffset] += 1.0;
-        KalmanFilter.CheckUpdatedState(mean, cov, n, estimate, inner.FragileVariance);
+        KalmanFilter.CompleteStep(kf, mean, cov, n, estimate, inner.FragileVariance);
         return true;
     }
 
@@ -2061,72 +2047,8 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         }
 
         // I ← λ I + i, i_jl = ½ tr(X_j X_l) + ∂v_j' S⁻¹ ∂v_l; θ ← θ exp(clip((I + εI)⁻¹ g)).
-        for (var j = 0; j < p; j++)
-        {
-            var xj = x.Slice(j * k * k, k * k);
-            var dvj = dvs.Slice(j * k, k);
-            for (var c = j; c < p; c++)
-            {
-                var xc = x.Slice(c * k * k, k * k);
-                var yc = yv.Slice(c * k, k);
-                var acc = 0.0;
-                for (var a = 0; a < k; a++)
-                {
-                    for (var b = 0; b < k; b++)
-                    {
-                        acc += 0.5 * xj[(a * k) + b] * xc[(b * k) + a];
-                    }
-
-                    acc += dvj[a] * yc[a];
-                }
-
-                information[(j * p) + c] = (lambda * information[(j * p) + c]) + acc;
-                information[(c * p) + j] = information[(j * p) + c];
-            }
-        }
-
-        if (DiscountedInformation.Step(information, p, g, deviations))
-        {
-            for (var j = 0; j < p; j++)
-            {
-                if (double.IsFinite(g[j]))
-                {
-                    values[j] *= Math.Exp(Math.Clamp(g[j], -maxStep, maxStep));
-                }
-            }
-        }
-    }
-
-    /// <summary>y = o + A x and AX = A X for a row-major A (<paramref name="rows"/> × n) and an n×n X, skipping the
-    /// zero entries of A (transition and observation matrices of structural models are mostly zeros); an empty
-    /// <paramref name="offset"/> adds nothing.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LeftMultiply(ReadOnlySpan<double> a, int rows, ReadOnlySpan<double> x, ReadOnlySpan<double> matrix, ReadOnlySpan<double> offset, Span<double> y, Span<double> product)
-    {
-        var n = x.Length;
-        product[..(rows * n)].Clear();
-        for (var i = 0; i < rows; i++)
-        {
-            var acc = offset.IsEmpty ? 0.0 : offset[i];
-            var row = product.Slice(i * n, n);
-            for (var k = 0; k < n; k++)
-            {
-                var aik = a[(i * n) + k];
-                if (aik == 0.0)
-                {
-                    continue;
-                }
-
-                acc += aik * x[k];
-                var mrow = matrix.Slice(k * n, n);
-                for (var j = 0; j < n; j++)
-                {
-                    row[j] += aik * mrow[j];
-                }
-            }
-
-            y[i] = acc;
-        }
+        DiscountInformation(information, x, dvs, yv, k);
+        GaussNewtonStep(information, g, deviations, values);
     }
 
     /// <summary>Σ_c X[i, c] B[j, c] for row-major X and B with rows of length n (X B' at (i, j)), skipping zeros of B.</summary>
@@ -2355,10 +2277,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             Update(work[at..], observed[..kept], y, r, om, oc, hp, pm, pc, mean, cov, dam, dpm, da, dp, ad, learn, estimate);
         }
 
-        mean.CopyTo(estimate.StateMean);
-        cov.CopyTo(estimate.StateCovariance);
-        kf[KalmanFilter.StepCountOffset] += 1.0;
-        KalmanFilter.CheckUpdatedState(mean, cov, n, estimate, inner.FragileVariance);
+        KalmanFilter.CompleteStep(kf, mean, cov, n, estimate, inner.FragileVariance);
         if (hasRecord)
         {
             mean.CopyTo(record[..n]);
@@ -2645,6 +2564,17 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
 
         // I ← λ I + i with i_jl = ½ tr(X_j X_l) + ∂v_j' S⁻¹ ∂v_l; then φ ← φ + clip((I + εI)⁻¹ g).
         var information = ad.Slice(infoSlot, p * p);
+        DiscountInformation(information, x, dv, yv, k);
+        GaussNewtonStep(information, g, ad.Slice(sdSlot, p), ad.Slice(valueSlot, p));
+    }
+
+    /// <summary>
+    /// I ← λ I + i over the k kept components, i_jl = ½ tr(X_j X_l) + ∂v_j' Y_l with X_j = S⁻¹ ∂S_j (k×k, row-major,
+    /// one after another in <paramref name="x"/>) and Y_l = S⁻¹ ∂v_l (k each in <paramref name="yv"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void DiscountInformation(Span<double> information, ReadOnlySpan<double> x, ReadOnlySpan<double> dv, ReadOnlySpan<double> yv, int k)
+    {
         for (var j = 0; j < p; j++)
         {
             var xj = x.Slice(j * k * k, k * k);
@@ -2666,21 +2596,6 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
 
                 information[(j * p) + c] = (lambda * information[(j * p) + c]) + acc;
                 information[(c * p) + j] = information[(j * p) + c];
-            }
-        }
-
-        if (!DiscountedInformation.Step(information, p, g, ad.Slice(sdSlot, p)))
-        {
-            return;
-        }
-
-        var values = ad.Slice(valueSlot, p);
-        for (var j = 0; j < p; j++)
-        {
-            var delta = g[j];
-            if (double.IsFinite(delta))
-            {
-                values[j] *= Math.Exp(Math.Clamp(delta, -maxStep, maxStep));
             }
         }
     }
