@@ -18,12 +18,7 @@ public sealed class CliHostileInputTests : IDisposable
 
     private static string Nile => RepositoryFiles.Path("examples", "nile.json");
 
-    private static (int Code, string Errors) Invoke(params string[] args)
-    {
-        var errors = new StringWriter();
-        var code = Task.Run(() => CliInvocation.RunAsync(CliCommands.Root(TextWriter.Null, errors, () => Stream.Null), args, TextWriter.Null, errors)).Result;
-        return (code, errors.ToString());
-    }
+    private static (int Code, string Errors) Invoke(params string[] args) => InProcessCli.Invoke(args);
 
     private string Write(string name, string contents)
     {

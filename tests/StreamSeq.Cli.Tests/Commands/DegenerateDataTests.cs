@@ -155,6 +155,15 @@ public sealed class DegenerateDataTests : IDisposable
         AssertUsableFit(output, data);
     }
 
+    /// <summary>Two bptt epochs of the bundled recurrent starting spec on a named series; returns where it wrote.</summary>
+    private (string Data, string Output, int Code, string Errors) TrainTwoEpochs(string series)
+    {
+        var data = Write("data.csv", Series(series));
+        var output = Path.Combine(dir, "trained.json");
+        var (code, _, errors) = Invoke("fit", "-m", RepositoryFiles.Path("examples", "recurrent-nar-init.json"), "-i", data, "-o", output, "--seed", "1", "--epochs", "2");
+        return (data, output, code, errors);
+    }
+
     [Theory]
     [InlineData("outlier-1e200")]
     [InlineData("near-max")]
@@ -163,9 +172,7 @@ public sealed class DegenerateDataTests : IDisposable
     {
         // The normalisation's scale came from the sum of squares: one reading of 1e200 made it Infinity, and writing the
         // spec ended the command with an error reported as a bug.
-        var data = Write("data.csv", Series(series));
-        var output = Path.Combine(dir, "trained.json");
-        var (code, _, errors) = Invoke("fit", "-m", RepositoryFiles.Path("examples", "recurrent-nar-init.json"), "-i", data, "-o", output, "--seed", "1", "--epochs", "2");
+        var (data, output, code, errors) = TrainTwoEpochs(series);
 
         Assert.True(code == 0, errors);
         Assert.DoesNotContain("bug", errors, StringComparison.Ordinal);
@@ -184,9 +191,7 @@ public sealed class DegenerateDataTests : IDisposable
     {
         // Divided by a scale one reading sets, every other reading became nearly the same number: the network learned
         // nothing from them, and the fit ended with a per-observation NLL in the hundreds and no word of why.
-        var data = Write("data.csv", Series(series));
-        var output = Path.Combine(dir, "trained.json");
-        var (code, _, errors) = Invoke("fit", "-m", RepositoryFiles.Path("examples", "recurrent-nar-init.json"), "-i", data, "-o", output, "--seed", "1", "--epochs", "2");
+        var (_, output, code, errors) = TrainTwoEpochs(series);
 
         Assert.True(code == 0, errors);
         Assert.Contains($"warning: normalization of component 0: {expected}", errors, StringComparison.Ordinal);
@@ -202,9 +207,7 @@ public sealed class DegenerateDataTests : IDisposable
     [InlineData("ties")]
     public void FitByBptt_NoReadingDominates_NoNormalizationWarning(string series)
     {
-        var data = Write("data.csv", Series(series));
-        var output = Path.Combine(dir, "trained.json");
-        var (code, _, errors) = Invoke("fit", "-m", RepositoryFiles.Path("examples", "recurrent-nar-init.json"), "-i", data, "-o", output, "--seed", "1", "--epochs", "2");
+        var (_, output, code, errors) = TrainTwoEpochs(series);
 
         Assert.True(code == 0, errors);
         Assert.DoesNotContain("warning", errors, StringComparison.Ordinal);

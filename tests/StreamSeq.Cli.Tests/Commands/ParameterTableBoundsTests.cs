@@ -18,12 +18,7 @@ public sealed class ParameterTableBoundsTests : IDisposable
 
     private static string FleetCsv => RepositoryFiles.Path("examples", "adaptive-fleet.csv");
 
-    private static (int Code, string Errors) Invoke(params string[] args)
-    {
-        var errors = new StringWriter();
-        var code = Task.Run(() => CliInvocation.RunAsync(CliCommands.Root(TextWriter.Null, errors, () => Stream.Null), args, TextWriter.Null, errors)).Result;
-        return (code, errors.ToString());
-    }
+    private static (int Code, string Errors) Invoke(params string[] args) => InProcessCli.Invoke(args);
 
     private string Table(string secondRowParameters)
     {

@@ -83,12 +83,7 @@ public sealed class PlotCommandTests(SensorsRun run) : IDisposable
         Assert.True(File.Exists(mixedPng));
     }
 
-    private static (int Code, string Errors) Invoke(params string[] args)
-    {
-        var errors = new StringWriter();
-        var code = Task.Run(() => CliInvocation.RunAsync(CliCommands.Root(TextWriter.Null, errors, () => Stream.Null), args, TextWriter.Null, errors)).Result;
-        return (code, errors.ToString());
-    }
+    private static (int Code, string Errors) Invoke(params string[] args) => InProcessCli.Invoke(args);
 
     [Fact]
     public void Execute_AllStreamsToOnePng_WritesAGridTwoChartsWide()

@@ -72,12 +72,7 @@ public sealed partial class PlotExtremeValuesTests : IDisposable
         _ => Math.Sin(t),
     };
 
-    private static (int Code, string Errors) Invoke(params string[] args)
-    {
-        var errors = new StringWriter();
-        var code = Task.Run(() => CliInvocation.RunAsync(CliCommands.Root(TextWriter.Null, errors, () => Stream.Null), args, TextWriter.Null, errors)).Result;
-        return (code, errors.ToString());
-    }
+    private static (int Code, string Errors) Invoke(params string[] args) => InProcessCli.Invoke(args);
 
     [GeneratedRegex(@"^[-+0-9.,E]+$")]
     private static partial Regex NumberLike();
