@@ -90,6 +90,15 @@ public sealed class DegenerateDataTests : IDisposable
         return root;
     }
 
+    /// <summary>Fits the Nile model's two noises to a named series by a method; returns where it wrote.</summary>
+    private (string Data, string Output, int Code, string Errors) FitNileNoise(string series, string method)
+    {
+        var data = Write("data.csv", Series(series));
+        var output = Path.Combine(dir, "fitted.json");
+        var (code, _, errors) = Invoke("fit", "-m", Nile, "-i", data, "-o", output, "--fit", "observationNoise,transitionNoise", "--method", method);
+        return (data, output, code, errors);
+    }
+
     [Theory]
     [InlineData("constant", "mle")]
     [InlineData("constant", "em")]
@@ -98,9 +107,7 @@ public sealed class DegenerateDataTests : IDisposable
     public void Fit_NoVariation_WritesANearZeroFiniteNoiseAndSaysItIsNotAnIdentifiedMaximum(string series, string method)
     {
         // The likelihood grows without bound as the noise shrinks to 0: the fit stops near 0, says so and the spec runs.
-        var data = Write("data.csv", Series(series));
-        var output = Path.Combine(dir, "fitted.json");
-        var (code, _, errors) = Invoke("fit", "-m", Nile, "-i", data, "-o", output, "--fit", "observationNoise,transitionNoise", "--method", method);
+        var (data, output, code, errors) = FitNileNoise(series, method);
 
         Assert.True(code == 0, errors);
         Assert.Contains("(not converged to an identified maximum)", errors, StringComparison.Ordinal);
@@ -114,9 +121,7 @@ public sealed class DegenerateDataTests : IDisposable
     [InlineData("em")]
     public void Fit_ConstantSeries_SaysEachVarianceWentToItsLowerBoundRatherThanGivingItAsAnEstimate(string method)
     {
-        var data = Write("data.csv", Series("constant"));
-        var output = Path.Combine(dir, "fitted.json");
-        var (code, _, errors) = Invoke("fit", "-m", Nile, "-i", data, "-o", output, "--fit", "observationNoise,transitionNoise", "--method", method);
+        var (_, output, code, errors) = FitNileNoise("constant", method);
 
         Assert.True(code == 0, errors);
         foreach (var field in new[] { "observationNoise[0][0]", "transitionNoise[0][0]" })
@@ -146,9 +151,7 @@ public sealed class DegenerateDataTests : IDisposable
     [InlineData("single-row", "em")]
     public void Fit_OneObservedValueForTwoParameters_SaysTheDataCannotIdentifyThem(string series, string method)
     {
-        var data = Write("data.csv", Series(series));
-        var output = Path.Combine(dir, "fitted.json");
-        var (code, _, errors) = Invoke("fit", "-m", Nile, "-i", data, "-o", output, "--fit", "observationNoise,transitionNoise", "--method", method);
+        var (data, output, code, errors) = FitNileNoise(series, method);
 
         Assert.True(code == 0, errors);
         Assert.Contains("warning: 1 observed value for 2 free parameters: the data cannot identify the parameters", errors, StringComparison.Ordinal);
@@ -229,9 +232,7 @@ public sealed class DegenerateDataTests : IDisposable
     [InlineData("ties", "em")]
     public void Fit_SmallOrExtremeButRepresentableData_WritesAFiniteSpecThatRunsAgain(string series, string method)
     {
-        var data = Write("data.csv", Series(series));
-        var output = Path.Combine(dir, "fitted.json");
-        var (code, _, errors) = Invoke("fit", "-m", Nile, "-i", data, "-o", output, "--fit", "observationNoise,transitionNoise", "--method", method);
+        var (data, output, code, errors) = FitNileNoise(series, method);
 
         Assert.True(code == 0, errors);
         Assert.DoesNotContain("bug", errors, StringComparison.Ordinal);
@@ -246,9 +247,7 @@ public sealed class DegenerateDataTests : IDisposable
     [InlineData("outlier-1e200", "em", "a reading lies beyond double precision from its prediction")]
     public void Fit_ReadingsBeyondDoublePrecisionOfTheirPrediction_FailInOneLineAndWriteNothing(string series, string method, string expected)
     {
-        var data = Write("data.csv", Series(series));
-        var output = Path.Combine(dir, "fitted.json");
-        var (code, _, errors) = Invoke("fit", "-m", Nile, "-i", data, "-o", output, "--fit", "observationNoise,transitionNoise", "--method", method);
+        var (data, output, code, errors) = FitNileNoise(series, method);
 
         Assert.Equal(CliErrors.InvalidInput, code);
         Assert.StartsWith("error: nile.json: ", errors, StringComparison.Ordinal);
