@@ -23,7 +23,7 @@ internal static class FitCommand
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>EM's convergence test when <c>--tolerance</c> is not given: the library's.</summary>
-    private static readonly string DefaultEmTolerance = new FitOptions().Tolerance.ToString("R", CultureInfo.InvariantCulture);
+    private static readonly double DefaultEmTolerance = new FitOptions().Tolerance;
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -37,7 +37,7 @@ internal static class FitCommand
         var method = new Option<string?>("--method") { Description = "'mle' (maximise the log-likelihood with Nelder-Mead then BFGS), 'em' (expectation-maximisation, for kinds that support it) or 'bptt' (truncated back-propagation through time with Adam, for recurrent kinds). Default: bptt for recurrent kinds, else mle." };
         method.AcceptOnlyFromAmong("mle", "em", "bptt");
         var maxIterations = OptionParsers.WholeNumber("--max-iterations", "Iteration limit (mle, em).", 500, 1);
-        var tolerance = OptionParsers.OptionalFiniteNumber("--tolerance", $"em: stop when an iteration improves the log-likelihood by less than this (absolute; default {DefaultEmTolerance}). mle and bptt stop by their own tests, so with them it is an error.", 0);
+        var tolerance = OptionParsers.OptionalFiniteNumber("--tolerance", $"em: stop when an iteration improves the log-likelihood by less than this (absolute; default {DefaultEmTolerance.ToString("R", CultureInfo.InvariantCulture)}). mle and bptt stop by their own tests, so with them it is an error.", 0);
         var seed = new Option<ulong>("--seed") { Description = "Seed for methods that draw random numbers (bptt: initial weights and chunk order; same seed, same weights).", DefaultValueFactory = _ => 0UL };
         var defaults = new BpttOptions();
         var epochs = new Option<int>("--epochs") { Description = "bptt: maximum passes over the training data.", DefaultValueFactory = _ => defaults.Epochs };
@@ -144,7 +144,7 @@ internal static class FitCommand
             throw new ModelValidationException("input", $"{Path.GetFileName(inputPath)} has no usable observations.");
         }
 
-        var options = new FitOptions { MaxIterations = maxIterations, Seed = seed, Tolerance = tolerance ?? new FitOptions().Tolerance };
+        var options = new FitOptions { MaxIterations = maxIterations, Seed = seed, Tolerance = tolerance ?? DefaultEmTolerance };
         var result = Io.Progress.Run(stderr, $"fit {spec.Name} ({method})", maxIterations, report =>
         {
             var progress = new Progress<FitProgress>(p => report(p.Iteration));
