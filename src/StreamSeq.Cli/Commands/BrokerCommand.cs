@@ -13,7 +13,7 @@ internal static class BrokerCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var port = new Option<int?>("--port") { Description = "Port of the (first) broker on 127.0.0.1; further brokers take the next ports. Default: ports chosen by the system." };
+        var port = OptionParsers.OptionalWholeNumber("--port", "Port of the (first) broker on 127.0.0.1; further brokers take the next ports. Default: ports chosen by the system.", 1, 65535);
         var brokers = OptionParsers.WholeNumber("--brokers", "Number of brokers.", 1, 1, 64);
         var topics = new Option<string[]>("--topic") { Description = "Create a topic: NAME[:PARTITIONS[:REPLICATION]] (repeatable). The embedded broker has no Admin API: clients cannot create topics.", AllowMultipleArgumentsPerToken = false };
         var workerTopics = new Option<bool>("--worker-topics") { Description = "Create the worker's topics under their default names (readings, the four outputs, dead letters, changelog) with --partitions partitions." };

@@ -38,15 +38,15 @@ internal static class FitCommand
         method.AcceptOnlyFromAmong("mle", "em", "bptt");
         var maxIterations = OptionParsers.WholeNumber("--max-iterations", "Iteration limit (mle, em).", 500, 1);
         var tolerance = OptionParsers.OptionalFiniteNumber("--tolerance", $"em: stop when an iteration improves the log-likelihood by less than this (absolute; default {DefaultEmTolerance.ToString("R", CultureInfo.InvariantCulture)}). mle and bptt stop by their own tests, so with them it is an error.", 0);
-        var seed = new Option<ulong>("--seed") { Description = "Seed for methods that draw random numbers (bptt: initial weights and chunk order; same seed, same weights).", DefaultValueFactory = _ => 0UL };
+        var seed = OptionParsers.Seed("Seed for methods that draw random numbers (bptt: initial weights and chunk order; same seed, same weights).", 0UL);
         var defaults = new BpttOptions();
-        var epochs = new Option<int>("--epochs") { Description = "bptt: maximum passes over the training data.", DefaultValueFactory = _ => defaults.Epochs };
-        var learningRate = new Option<double>("--learning-rate") { Description = "bptt: Adam step size.", DefaultValueFactory = _ => defaults.LearningRate };
-        var chunkLength = new Option<int>("--chunk-length") { Description = "bptt: truncation length (steps per chunk).", DefaultValueFactory = _ => defaults.ChunkLength };
-        var batchSize = new Option<int>("--batch-size") { Description = "bptt: chunks per mini-batch.", DefaultValueFactory = _ => defaults.BatchSize };
-        var clipNorm = new Option<double>("--clip-norm") { Description = "bptt: clip the gradient to this global L2 norm (0: no clipping).", DefaultValueFactory = _ => defaults.ClipNorm };
-        var validation = new Option<double>("--validation-fraction") { Description = "bptt: fraction of each sequence's tail held out for early stopping.", DefaultValueFactory = _ => defaults.ValidationFraction };
-        var patience = new Option<int>("--patience") { Description = "bptt: epochs without validation improvement before stopping (the best epoch's weights are kept).", DefaultValueFactory = _ => defaults.Patience };
+        var epochs = OptionParsers.WholeNumber("--epochs", "bptt: maximum passes over the training data.", defaults.Epochs, 1);
+        var learningRate = OptionParsers.FiniteNumber("--learning-rate", "bptt: Adam step size.", defaults.LearningRate, 0, exclusive: true);
+        var chunkLength = OptionParsers.WholeNumber("--chunk-length", "bptt: truncation length (steps per chunk).", defaults.ChunkLength, 1);
+        var batchSize = OptionParsers.WholeNumber("--batch-size", "bptt: chunks per mini-batch.", defaults.BatchSize, 1);
+        var clipNorm = OptionParsers.FiniteNumber("--clip-norm", "bptt: clip the gradient to this global L2 norm (0: no clipping).", defaults.ClipNorm, 0);
+        var validation = OptionParsers.FiniteNumber("--validation-fraction", "bptt: fraction of each sequence's tail held out for early stopping, at least 0 and below 1.", defaults.ValidationFraction, 0);
+        var patience = OptionParsers.WholeNumber("--patience", "bptt: epochs without validation improvement before stopping (the best epoch's weights are kept).", defaults.Patience, 1);
         var command = new Command("fit", "Fit model parameters to observations and write the model spec with the fitted values and the maximised log-likelihood.")
         {
             model, input, output, fit, method, maxIterations, tolerance, seed, epochs, learningRate, chunkLength, batchSize, clipNorm, validation, patience,

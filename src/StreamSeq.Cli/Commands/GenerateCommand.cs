@@ -32,7 +32,7 @@ internal static class GenerateCommand
         var process = new Option<string>("--process") { Description = "The process: 'nonlinear-ar' (heteroscedastic ExpAR(2), see docs/recurrent.md).", DefaultValueFactory = _ => "nonlinear-ar" };
         process.AcceptOnlyFromAmong("nonlinear-ar");
         var length = OptionParsers.WholeNumber("--length", "Number of steps.", 2000, 1);
-        var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same latent series).", DefaultValueFactory = _ => 1UL };
+        var seed = OptionParsers.Seed("Random seed (same seed, same latent series).", 1UL);
         var sensorNoise = OptionParsers.FiniteNumber("--sensor-noise", "Variance of Gaussian sensor noise added to the written values (0: write the process itself).", 0.0, 0.0);
         var stream = new Option<string>("--stream") { Description = "Stream id written in the first column.", DefaultValueFactory = _ => "series" };
         var latent = OptionParsers.FileNotStandardOutput(new Option<FileInfo?>("--latent-output") { Description = "Also write the noise-free latent series to this CSV." });

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Numerics;
 
 namespace StreamSeq.Cli.Commands;
 
@@ -22,29 +24,50 @@ internal static class OptionParsers
     public static Option<int> WholeNumber(string name, string description, int defaultValue, int minimum, int maximum = int.MaxValue, int? workerLimit = null)
     {
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
-        option.CustomParser = result =>
-        {
-            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
-            if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-            {
-                // A whole number too large for the option is out of its range, not "not a whole number".
-                var isNumber = System.Numerics.BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big);
-                result.AddError(
-                    !isNumber ? $"{name}: '{text}' is not a whole number."
-                    : big < minimum ? $"{name}: must be at least {minimum}, got {text}."
-                    : workerLimit is { } limit ? $"{name}: {text} is above the limit of {limit} (the worker's)."
-                    : $"{name}: must be between {minimum} and {maximum}, got {text}.");
-                return defaultValue;
-            }
-
-            if (value < minimum || value > maximum)
-            {
-                result.AddError(maximum == int.MaxValue ? $"{name}: must be at least {minimum}, got {value}." : $"{name}: must be between {minimum} and {maximum}, got {value}.");
-            }
-
-            return value;
-        };
+        option.CustomParser = result => ParseWhole(result, name, minimum, maximum, workerLimit) is { } value ? (int)value : defaultValue;
         return option;
+    }
+
+    /// <summary>An optional whole number from <paramref name="minimum"/> to <paramref name="maximum"/> (null when absent).</summary>
+    public static Option<int?> OptionalWholeNumber(string name, string description, int minimum, int maximum)
+    {
+        var option = new Option<int?>(name) { Description = description };
+        option.CustomParser = result => ParseWhole(result, name, minimum, maximum, null) is { } value ? (int)value : null;
+        return option;
+    }
+
+    /// <summary>A random seed: any whole number from 0 to 2⁶⁴ − 1.</summary>
+    public static Option<ulong> Seed(string description, ulong defaultValue)
+    {
+        var option = new Option<ulong>("--seed") { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.CustomParser = result => ParseWhole(result, "--seed", ulong.MinValue, ulong.MaxValue, null) is { } value ? (ulong)value : defaultValue;
+        return option;
+    }
+
+    /// <summary>
+    /// The option's value as a whole number in [<paramref name="minimum"/>, <paramref name="maximum"/>], or null after
+    /// adding the error that names the option (the parser's own message named a .NET type: 'System.UInt64').
+    /// </summary>
+    private static BigInteger? ParseWhole(ArgumentResult result, string name, BigInteger minimum, BigInteger maximum, int? workerLimit)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (!BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            result.AddError($"{name}: '{text}' is not a whole number.");
+            return null;
+        }
+
+        if (value >= minimum && value <= maximum)
+        {
+            return value;
+        }
+
+        // A whole number too large for the option is out of its range, not "not a whole number".
+        result.AddError(
+            value < minimum && maximum == int.MaxValue ? $"{name}: must be at least {minimum}, got {text}."
+            : value > maximum && workerLimit is { } limit ? $"{name}: {text} is above the limit of {limit} (the worker's)."
+            : $"{name}: must be between {minimum} and {maximum}, got {text}.");
+        return null;
     }
 
     /// <summary>Refuses a blank value of <paramref name="option"/> (an empty broker list would only time out later).</summary>
@@ -134,7 +157,7 @@ internal static class OptionParsers
         return option;
     }
 
-    private static double? Parse(System.CommandLine.Parsing.ArgumentResult result, string name, double minimum, bool exclusive, double maximum)
+    private static double? Parse(ArgumentResult result, string name, double minimum, bool exclusive, double maximum)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))

@@ -27,7 +27,7 @@ internal static class SimulateCommand
         var client = ClientOption.Create("Extra librdkafka setting key=value for --bootstrap-servers (repeatable), e.g. security.protocol=SASL_SSL. Properties simulate sets itself (bootstrap.servers, enable.idempotence, acks, transactional.id) are refused.", StreamSeq.Kafka.Transport.ReservedClientSettings.ClientRole.SimulatedProducer);
         var streams = OptionParsers.WholeNumber("--streams", "Number of sensor streams.", 12, 1, 10_000_000);
         var rounds = OptionParsers.WholeNumber("--rounds", "Readings per stream (with --bootstrap-servers, 0 runs until stopped).", 1440, 0);
-        var seed = new Option<int>("--seed") { Description = "Random seed (same seed, same data).", DefaultValueFactory = _ => 42 };
+        var seed = OptionParsers.WholeNumber("--seed", "Random seed (same seed, same data).", 42, int.MinValue);
         var kinds = new Option<string?>("--kinds") { Description = "Comma-separated sensor kinds: temperature, position, pressure (default: all)." };
         var interval = new Option<string>("--interval") { Description = "Nominal sampling interval (ISO-8601 or 60s, 1m ...).", DefaultValueFactory = _ => "PT1M" };
         var faultRate = OptionParsers.FiniteNumber("--fault-rate", "Probability per reading that a fault episode starts.", 0.004, 0.0, maximum: 1.0);

@@ -26,7 +26,7 @@ public sealed class BpttOptions
     /// <summary>Chunks per mini-batch. Default 16.</summary>
     public int BatchSize { get; init; } = 16;
 
-    /// <summary>Global gradient-norm clipping threshold (0 or less: no clipping). Default 1.</summary>
+    /// <summary>Global gradient-norm clipping threshold, finite (0 or less: no clipping). Default 1.</summary>
     public double ClipNorm { get; init; } = 1.0;
 
     /// <summary>Fraction of each sequence's tail held out for validation and early stopping, in [0, 1). Default 0.2;
@@ -66,9 +66,11 @@ public sealed class BpttOptions
             throw new ModelValidationException("--batch-size", $"must be at least 1, got {BatchSize}.");
         }
 
-        if (double.IsNaN(ClipNorm))
+        if (!double.IsFinite(ClipNorm))
         {
-            throw new ModelValidationException("--clip-norm", "must be a number.");
+            // Infinity clipped nothing, as 0 does, but the fitted spec records its options and JSON has no infinity:
+            // the finished training then failed to write it.
+            throw new ModelValidationException("--clip-norm", $"must be a finite number (0 or less: no clipping), got {ClipNorm}.");
         }
 
         if (!(ValidationFraction >= 0.0 && ValidationFraction < 1.0))

@@ -72,12 +72,29 @@ public sealed class CliSafetyTests : IDisposable
     [InlineData("simulate --fault-rate 2 -o s.csv", "--fault-rate: must be at most 1, got 2.")]
     [InlineData("generate --length x -o g.csv", "--length: 'x' is not a whole number.")]
     [InlineData("plot --width 5 -i x.jsonl -o p.png", "--width: must be between 100 and 20000, got 5.")]
+    // These options had the parser's own message, which named a .NET type ("as expected type 'System.UInt64'"); an
+    // infinite --clip-norm trained to the end and then failed as a bug, writing infinity into the fitted spec.
+    [InlineData("generate --seed -5 -o g.csv", "--seed: must be between 0 and 18446744073709551615, got -5.")]
+    [InlineData("generate --seed abc -o g.csv", "--seed: 'abc' is not a whole number.")]
+    [InlineData("simulate --seed 1.5 -o s.csv", "--seed: '1.5' is not a whole number.")]
+    [InlineData("broker --port abc", "--port: 'abc' is not a whole number.")]
+    [InlineData("fit --seed 18446744073709551616", "--seed: must be between 0 and 18446744073709551615, got 18446744073709551616.")]
+    [InlineData("fit --clip-norm 1e400", "--clip-norm: '1e400' is not a finite number.")]
+    [InlineData("fit --clip-norm -1", "--clip-norm: must be at least 0, got -1.")]
+    [InlineData("fit --epochs 1e400", "--epochs: '1e400' is not a whole number.")]
+    [InlineData("fit --learning-rate 0", "--learning-rate: must be above 0, got 0.")]
+    [InlineData("fit --chunk-length 99999999999", "--chunk-length: must be between 1 and 2147483647, got 99999999999.")]
+    [InlineData("fit --patience 0", "--patience: must be at least 1, got 0.")]
     public void Invoke_BadOptionValue_IsAUsageErrorNotACrash(string commandLine, string message)
     {
         var args = commandLine.Split(' ').ToList();
         if (args[0] == "detect")
         {
             args.AddRange(["-i", RepositoryFiles.Path("examples", "nab-detector.csv"), "-o", Path.Combine(dir, "d.csv")]);
+        }
+        else if (args[0] == "fit")
+        {
+            args.AddRange(["-m", RepositoryFiles.Path("examples", "recurrent-nar-init.json"), "-i", RepositoryFiles.Path("examples", "recurrent-nar.csv"), "-o", Path.Combine(dir, "f.json")]);
         }
 
         var (code, errors) = Invoke([.. args]);

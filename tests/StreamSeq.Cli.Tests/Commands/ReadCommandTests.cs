@@ -324,7 +324,8 @@ public sealed class ReadCommandTests
     [InlineData("broker --topic a --topic a:3", "error: --topic a: given more than once; create each topic once.")]
     [InlineData("broker --worker-topics --topic streamseq.readings:2", "error: --topic streamseq.readings: given more than once (--worker-topics creates it too); create each topic once.")]
     [InlineData("broker --topic a:-1", "error: --topic 'a:-1': partitions must be a positive integer, not '-1'.")]
-    [InlineData("broker --port 0", "error: --port 0: the brokers' ports must lie between 1 and 65535.")]
+    [InlineData("broker --port 0", "error: --port: must be between 1 and 65535, got 0.")]
+    [InlineData("broker --port 65535 --brokers 2", "error: --port 65535: the brokers' ports must lie between 1 and 65535.")]
     public async Task Broker_TopicTwiceOrNegative_UsageErrorBeforeTheBrokerStarts(string commandLine, string expected)
     {
         // Before, a topic given twice started the broker and then failed with the mock's TopicAlreadyExists, exit 1.
@@ -365,7 +366,7 @@ public sealed class ReadCommandTests
     [Theory]
     [InlineData("broker --topic a:0", "error: --topic 'a:0': partitions must be a positive integer, not '0'.")]
     [InlineData("broker --topic a:1:2", "error: --topic a: replication factor 2 exceeds --brokers 1.")]
-    [InlineData("broker --port 70000", "error: --port 70000: the brokers' ports must lie between 1 and 65535.")]
+    [InlineData("broker --port 70000", "error: --port: must be between 1 and 65535, got 70000.")]
     [InlineData("broker --brokers 0", "error: --brokers: must be between 1 and 64, got 0.")]
     public async Task Broker_BadOption_UsageErrorNamingIt(string commandLine, string expected)
     {

@@ -71,6 +71,10 @@ public sealed class BpttTrainerTests
         var spec = ModelSpec.Parse("""{"name":"ar","kind":"recurrent","cell":"gru","inputSize":1,"hiddenSize":3}""");
         var kind = new RecurrentKind();
         Assert.Equal("--validation-fraction", Assert.Throws<ModelValidationException>(() => kind.FitGradient(spec, [ArSeries(50, 1)], new BpttOptions { ValidationFraction = 1 })).Field);
+
+        // An infinite clip norm clips nothing, like 0, but the fitted spec records it and JSON has no infinity: the
+        // training ran to the end and then failed to write its result.
+        Assert.Equal("--clip-norm", Assert.Throws<ModelValidationException>(() => kind.FitGradient(spec, [ArSeries(50, 1)], new BpttOptions { ClipNorm = double.PositiveInfinity })).Field);
         Assert.Equal("input", Assert.Throws<ModelValidationException>(() => kind.FitGradient(spec, [new ObservationSeries(2, new double[10])], new BpttOptions())).Field);
         var typo = ModelSpec.Parse("""{"name":"ar","kind":"recurrent","cell":"gru","inputSize":1,"hiddenSize":3,"hiden":4}""");
         Assert.Equal("hiden", Assert.Throws<ModelValidationException>(() => kind.FitGradient(typo, [ArSeries(50, 1)], new BpttOptions())).Field);
