@@ -17,7 +17,7 @@ internal static class CliCommands
     public static RootCommand Root(TextWriter stdout, TextWriter stderr, Func<Stream> openOutput)
     {
         stderr = TerminalWriter.Wrap(stderr);
-        return new(Description)
+        var root = new RootCommand(Description)
         {
             RunCommand.Create(stdout, stderr),
             FitCommand.Create(stdout, stderr),
@@ -28,5 +28,7 @@ internal static class CliCommands
             ReadCommand.Create(openOutput, stderr),
             BrokerCommand.Create(stdout, stderr),
         };
+        OptionParsers.CheckPaths(root);
+        return root;
     }
 }

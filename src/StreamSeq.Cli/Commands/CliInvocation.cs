@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using StreamSeq.Cli.Io;
 
 namespace StreamSeq.Cli.Commands;
@@ -42,6 +43,24 @@ internal static class CliInvocation
     }
 
     /// <summary>
+    /// The error's message led by the option it is about when the message does not name it: the parser's list of
+    /// choices said "Argument 'ski' not recognized. Must be one of: 'skip', 'fail'" without saying which option.
+    /// </summary>
+    internal static string Named(ParseError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var option = error.SymbolResult switch
+        {
+            OptionResult result => result.Option,
+            ArgumentResult { Parent: OptionResult result } => result.Option,
+            _ => null,
+        };
+        return option is null || error.Message.Contains(option.Name, StringComparison.Ordinal) || option.Aliases.Any(a => error.Message.Contains(a, StringComparison.Ordinal))
+            ? error.Message
+            : $"{option.Name}: {error.Message}";
+    }
+
+    /// <summary>
     /// Parses <paramref name="args"/> as they are. The parser's response files are off: it read an argument starting
     /// with <c>@</c> as the name of a file of more arguments and put that file's lines in its place, so
     /// <c>-i @data.csv</c> failed with "Response file not found 'data.csv'", <c>-o @res</c> wrote to whatever file the
@@ -69,7 +88,7 @@ internal static class CliInvocation
         {
             foreach (var error in parse.Errors)
             {
-                stderr.WriteLine($"error: {TerminalText.Clean(OneLine(error.Message))}");
+                stderr.WriteLine($"error: {TerminalText.Clean(OneLine(Named(error)))}");
             }
 
             var command = parse.CommandResult.Command;

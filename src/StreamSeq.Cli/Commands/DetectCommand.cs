@@ -18,11 +18,11 @@ internal static class DetectCommand
             Description = "A CSV file with 'timestamp,value' columns, or a folder of them (e.g. NAB's data folder with category subfolders).",
             Required = true,
         };
-        var output = OptionParsers.FileNotStandardOutput(new Option<string>("--output", "-o")
+        var output = OptionParsers.NotBlank(OptionParsers.FileNotStandardOutput(new Option<string>("--output", "-o")
         {
             Description = "For a file: the CSV to write (timestamp,value,anomaly_score). For a folder: the results root; files go to <root>/<detector>/<category>/<detector>_<name>.csv as NAB lays out results, and the detector's shipped thresholds to <root>/thresholds.json in NAB's layout.",
             Required = true,
-        });
+        }));
         var detectorName = new Option<string>("--detector-name")
         {
             Description = "Detector name for NAB's results layout (folder and file prefix).",

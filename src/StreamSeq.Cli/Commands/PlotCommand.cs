@@ -20,11 +20,11 @@ internal static class PlotCommand
         {
             Description = "The run's model spec: maps filtered and smoothed states into observation space (Kalman, EKF and UKF kinds). Without it the chart shows the one-step predictive distribution and no smoothed line.",
         };
-        var output = OptionParsers.FileNotStandardOutput(new Option<string>("--output", "-o")
+        var output = OptionParsers.NotBlank(OptionParsers.FileNotStandardOutput(new Option<string>("--output", "-o")
         {
             Description = "A .png or .svg file (one stream, or several in a grid), or a folder (one file per stream, named after it).",
             Required = true,
-        });
+        }));
         var stream = new Option<string[]>("--stream")
         {
             Description = "Plot only this stream (repeat for several). Default: every stream in the output.",

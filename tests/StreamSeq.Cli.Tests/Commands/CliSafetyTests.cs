@@ -105,6 +105,31 @@ public sealed class CliSafetyTests : IDisposable
     }
 
     /// <summary>
+    /// An empty file name was converted by the parser, whose message named a .NET type ("as expected type
+    /// 'System.IO.FileInfo'"), or (detect and plot --output, plain text options) reached the command and ended as a
+    /// bug report.
+    /// </summary>
+    [Theory]
+    [InlineData("run|-m|{nile}|-i||-o|o.jsonl", "error: --input: is empty; give a file name.")]
+    [InlineData("run|-m||-i|{nile}|-o|o.jsonl", "error: --model: is empty; give a file name.")]
+    [InlineData("run|-m|{nile}|-i|{nile}|-o|o.jsonl|--dead-letters|", "error: --dead-letters: is empty; give a file name.")]
+    [InlineData("detect|-i||-o|d.csv", "error: --input: is empty; give a file name.")]
+    [InlineData("detect|-i|{nile}|-o|", "error: --output: must not be empty.")]
+    [InlineData("plot|-i|{nile}|-o|", "error: --output: must not be empty.")]
+    public void Invoke_EmptyPath_IsAUsageErrorNamingTheOption(string commandLine, string message)
+    {
+        var args = commandLine.Replace("{nile}", RepositoryFiles.Path("examples", "nile.csv"), StringComparison.Ordinal).Split('|')
+            .Select(a => a.EndsWith(".csv", StringComparison.Ordinal) || a.EndsWith(".jsonl", StringComparison.Ordinal) ? Path.Combine(dir, a) : a)
+            .ToArray();
+
+        var (code, errors) = Invoke(args);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal(message, errors.Split('\n')[0].Trim());
+        Assert.Empty(Directory.GetFileSystemEntries(dir));
+    }
+
+    /// <summary>
     /// '-' is standard output for run --output only; elsewhere it wrote a file named '-' in the current folder (plot: a
     /// folder of that name) while the user looked for the output on the terminal.
     /// </summary>
