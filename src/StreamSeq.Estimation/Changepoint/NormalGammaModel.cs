@@ -48,6 +48,7 @@ public sealed class NormalGammaModel : SegmentModel
         SegmentChecks.Positive("kappa", kappa);
         SegmentChecks.Positive("alpha", alpha);
         SegmentChecks.Positive("beta", beta);
+        SegmentChecks.AtMostMaxVariance("beta", beta);
         this.priorMean = priorMean.ToArray();
         this.kappa = kappa.ToArray();
         this.alpha = alpha.ToArray();

@@ -32,8 +32,10 @@ public sealed class NormalKnownVarianceModel : SegmentModel
         SegmentChecks.Same("priorMean", priorMean, m);
         SegmentChecks.Same("priorVariance", priorVariance, m);
         SegmentChecks.Positive("variance", variance);
+        SegmentChecks.AtMostMaxVariance("variance", variance);
         SegmentChecks.Finite("priorMean", priorMean);
         SegmentChecks.Positive("priorVariance", priorVariance);
+        SegmentChecks.AtMostMaxVariance("priorVariance", priorVariance);
         this.variance = variance.ToArray();
         this.priorMean = priorMean.ToArray();
         this.priorVariance = priorVariance.ToArray();

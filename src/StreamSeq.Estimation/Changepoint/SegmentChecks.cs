@@ -24,6 +24,16 @@ internal static class SegmentChecks
         }
     }
 
+    /// <summary>A variance (or a scale the segment adds squared readings to) of at most
+    /// <see cref="Numerics.Validate.MaxVariance"/>.</summary>
+    public static void AtMostMaxVariance(string field, ReadOnlySpan<double> values)
+    {
+        for (var c = 0; c < values.Length; c++)
+        {
+            Numerics.Validate.AtMostMaxVariance(Name(field, c, values.Length), values[c]);
+        }
+    }
+
     public static void Finite(string field, ReadOnlySpan<double> values)
     {
         for (var c = 0; c < values.Length; c++)

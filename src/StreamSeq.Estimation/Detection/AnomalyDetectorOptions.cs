@@ -163,6 +163,7 @@ public sealed record AnomalyDetectorOptions
         Fraction("varianceDiscount", VarianceDiscount);
         Positive("observationDegreesOfFreedom", ObservationDegreesOfFreedom);
         Positive("initialLevelVariance", InitialLevelVariance);
+        Numerics.Validate.AtMostMaxVariance("initialLevelVariance", InitialLevelVariance);
         Positive("initialVarianceDegreesOfFreedom", InitialVarianceDegreesOfFreedom);
         ArgumentNullException.ThrowIfNull(SeasonalPeriods);
         if (SeasonalPeriods.Count > 4)
@@ -176,7 +177,9 @@ public sealed record AnomalyDetectorOptions
         }
 
         NonNegative("seasonalBinNoise", SeasonalBinNoise);
+        Numerics.Validate.AtMostMaxVariance("seasonalBinNoise", SeasonalBinNoise);
         Positive("initialBinVariance", InitialBinVariance);
+        Numerics.Validate.AtMostMaxVariance("initialBinVariance", InitialBinVariance);
         AtLeast("minimumSeasonalBins", MinimumSeasonalBins, 2);
         AtLeast("maximumSeasonalBins", MaximumSeasonalBins, MinimumSeasonalBins);
         if (MaximumSeasonalBins > 100_000)

@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Learning;
+using StreamSeq.Estimation.Numerics;
 using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Estimation.Discrete;
@@ -65,6 +67,7 @@ public sealed class HmmKind : IModelKind, IExpectationMaximization
         var result = BaumWelch.Fit(model, sequences, parameters, options);
         var root = JsonNode.Parse(spec.Json.GetRawText())!.AsObject();
         var fitted = result.Model;
+        CheckFittedVariances(fitted.Emission);
         var k = fitted.StateCount;
         root["initialProbabilities"] = HmmEmission.ToJson(fitted.InitialProbabilities);
         root["transition"] = HmmEmission.ToJson(fitted.Transition, k, k);
@@ -72,6 +75,31 @@ public sealed class HmmKind : IModelKind, IExpectationMaximization
         fitted.Emission.WriteSpec(emission);
         root["emission"] = emission;
         return new FitResult(root, result.LogLikelihood, result.Iterations, result.Converged, "em");
+    }
+
+    /// <summary>
+    /// Fails the fit when an estimated variance is above <see cref="Validate.MaxVariance"/> (readings of about 1e150 or
+    /// more): the spec would be refused by <c>run</c>, whose filter overflows adding such a variance to another.
+    /// </summary>
+    private static void CheckFittedVariances(HmmEmission emission)
+    {
+        var (field, values, size) = emission switch
+        {
+            GaussianEmission g => ("emission.variances", g.Variances.ToArray(), 1),
+            MultivariateGaussianEmission mv => ("emission.covariances", mv.Covariances.ToArray(), mv.ObservationDimension * mv.ObservationDimension),
+            _ => (string.Empty, Array.Empty<double>(), 1),
+        };
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (Math.Abs(values[i]) > Validate.MaxVariance)
+            {
+                var d = (int)Math.Round(Math.Sqrt(size));
+                var where = size == 1
+                    ? string.Create(CultureInfo.InvariantCulture, $"{field}[{i}]")
+                    : string.Create(CultureInfo.InvariantCulture, $"{field}[{i / size}][{i % size / d}][{i % d}]");
+                throw new ModelValidationException("fit", Validate.FittedVarianceTooLarge(where, values[i], Validate.MaxVariance));
+            }
+        }
     }
 
     private static HmmEmission ReadEmission(SpecReader e, int k)
@@ -82,7 +110,10 @@ public sealed class HmmKind : IModelKind, IExpectationMaximization
             switch (type)
             {
                 case "gaussian":
-                    return new GaussianEmission(e.Vector("means"), e.Vector("variances"));
+                    var means1 = e.Vector("means");
+                    var variances = e.Vector("variances");
+                    Validate.AtMostMaxVariance(e.FieldPath("variances"), variances);
+                    return new GaussianEmission(means1, variances);
                 case "multivariate-gaussian":
                     var (means, rows, dimension) = e.Matrix("means");
                     if (rows != k)
@@ -160,6 +191,7 @@ public sealed class HmmKind : IModelKind, IExpectationMaximization
                 i++;
             }
 
+            Validate.AtMostMaxVariance($"{path}[{s}]", values.AsSpan(s * d * d, d * d), d);
             s++;
         }
 

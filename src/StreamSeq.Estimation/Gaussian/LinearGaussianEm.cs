@@ -168,6 +168,13 @@ internal sealed partial class LinearGaussianEm
             iterations++;
             var theta1 = ReadParameters();
             var model1 = TryBuild();
+            if (model1 is null && VarianceAboveBound() is { } above)
+            {
+                // Readings of about 1e150 or more: writing the estimate would give a spec run refuses, and keeping the
+                // previous point would report it as if the data had stopped the fit there.
+                throw new ModelValidationException("fit", Validate.FittedVarianceTooLarge(above.Field, above.Value, above.Most));
+            }
+
             var next = (Theta: theta1, Model: model1, LogLik: model1 is null ? double.NegativeInfinity : ExpectationStep(model1, smoothed, out _));
             if (accelerate && iterations < options.MaxIterations && double.IsFinite(next.LogLik))
             {
@@ -345,6 +352,44 @@ internal sealed partial class LinearGaussianEm
             var v = theta[offset++];
             cn.Write(root, cn.IsVolatility ? Math.Sqrt(Math.Max(v, 0.0)) : v);
         }
+    }
+
+    /// <summary>The first fitted variance (covariance entry or component rate) above what a spec may hold, or null.</summary>
+    private (string Field, double Value, double Most)? VarianceAboveBound()
+    {
+        foreach (var (field, _, _) in MatrixFields())
+        {
+            if (field is not ("transitionNoise" or "observationNoise" or "initialCovariance"))
+            {
+                continue;
+            }
+
+            var rows = root[field]!.AsArray();
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var row = rows[i]!.AsArray();
+                for (var j = 0; j < row.Count; j++)
+                {
+                    var v = row[j]!.GetValue<double>();
+                    if (!(Math.Abs(v) <= Validate.MaxVariance))
+                    {
+                        return (string.Create(CultureInfo.InvariantCulture, $"{field}[{i}][{j}]"), v, Validate.MaxVariance);
+                    }
+                }
+            }
+        }
+
+        foreach (var cn in componentNoise)
+        {
+            var v = cn.Read(root);
+            var most = cn.IsVolatility ? Math.Sqrt(Validate.MaxVariance) : Validate.MaxVariance;
+            if (!(v <= most))
+            {
+                return (cn.Preset ? $"preset.{cn.Field}" : string.Create(CultureInfo.InvariantCulture, $"components[{cn.Index}].{cn.Field}"), v, most);
+            }
+        }
+
+        return null;
     }
 
     private IEnumerable<(string Field, int Rows, int Columns)> MatrixFields()

@@ -53,9 +53,11 @@ public sealed class LinearGaussianModel
 
         Validate.Length("observation", observation, m * n, $"{m}x{n} (observations x states)");
         Validate.Finite("observation", observation);
+        Validate.AtMostMaxVariance("observationNoise", observationNoise, m);
         Validate.Covariance("observationNoise", observationNoise, m);
         Validate.Length("initialMean", initialMean, n, $"a vector of {n}");
         Validate.Finite("initialMean", initialMean);
+        Validate.AtMostMaxVariance("initialCovariance", initialCovariance, n);
         Validate.Covariance("initialCovariance", initialCovariance, n);
         if (!initialDiffuse.IsEmpty)
         {
@@ -77,6 +79,7 @@ public sealed class LinearGaussianModel
         if (dynamics is MatrixDynamics md)
         {
             Validate.Finite("transition", md.Transition);
+            Validate.AtMostMaxVariance("transitionNoise", md.TransitionNoise, n);
             Validate.Covariance("transitionNoise", md.TransitionNoise, n);
             Validate.Finite("transitionOffset", md.TransitionOffset);
         }

@@ -183,6 +183,16 @@ public static class MaximumLikelihood
             }
         }
 
+        // A variance the likelihood drives above what a spec may hold (readings of about 1e150): the refused points
+        // stop the optimiser just below the bound, which is the edge of the range, not an estimate.
+        foreach (var (name, value) in blocks.SelectMany(b => b.PositiveValues()))
+        {
+            if (value >= 0.5 * Numerics.Validate.MaxVariance)
+            {
+                warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{name} went to its upper bound {Numerics.Validate.MaxVariance:G3} ({value:G3}), the largest variance a spec may hold (a filter overflows adding a larger one to another), so this value is where the fit stopped, not an estimate; rescale the readings (for example to other units) and fit again"));
+            }
+        }
+
         string? unavailable = null;
         Matrix<double>? covariance = null;
         if (observations < p)

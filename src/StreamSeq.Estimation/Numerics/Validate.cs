@@ -1,3 +1,4 @@
+using System.Globalization;
 using StreamSeq.Estimation.Abstractions;
 
 namespace StreamSeq.Estimation.Numerics;
@@ -5,6 +6,68 @@ namespace StreamSeq.Estimation.Numerics;
 /// <summary>Parameter checks that throw <see cref="ModelValidationException"/> naming the spec field.</summary>
 public static class Validate
 {
+    /// <summary>
+    /// The largest variance a model may hold: a filter adds variances to each other, and one above half the largest
+    /// double made the first sum infinite, so that every later record carried "Infinity" variances. 1e300 leaves room
+    /// for 10⁸ such additions.
+    /// </summary>
+    public const double MaxVariance = 1e300;
+
+    /// <summary>A variance (or a variance rate) of at most <see cref="MaxVariance"/>; NaN and negative values are
+    /// left to the sign checks.</summary>
+    public static void AtMostMaxVariance(string field, double value)
+    {
+        if (value > MaxVariance)
+        {
+            throw new ModelValidationException(field, VarianceTooLarge(MaxVariance, value, "a larger variance overflows when the filter adds it to another"));
+        }
+    }
+
+    /// <summary>Every entry of a vector of variances at most <see cref="MaxVariance"/>; errors name
+    /// <c>field[i]</c>.</summary>
+    public static void AtMostMaxVariance(string field, ReadOnlySpan<double> values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            AtMostMaxVariance(string.Create(CultureInfo.InvariantCulture, $"{field}[{i}]"), values[i]);
+        }
+    }
+
+    /// <summary>
+    /// Every entry of an n×n covariance (row-major) at most <see cref="MaxVariance"/> in size; errors name
+    /// <c>field[i][j]</c>. Call before <see cref="Covariance"/>, whose eigenvalues of such a matrix would overflow.
+    /// </summary>
+    public static void AtMostMaxVariance(string field, ReadOnlySpan<double> p, int n)
+    {
+        for (var i = 0; i < p.Length; i++)
+        {
+            if (Math.Abs(p[i]) > MaxVariance)
+            {
+                throw new ModelValidationException(
+                    string.Create(CultureInfo.InvariantCulture, $"{field}[{i / n}][{i % n}]"),
+                    VarianceTooLarge(MaxVariance, p[i], "a larger variance overflows when the filter adds it to another"));
+            }
+        }
+    }
+
+    /// <summary>A standard deviation (or volatility) whose square is a variance: at most √<see cref="MaxVariance"/>.</summary>
+    public static void AtMostMaxDeviation(string field, double value)
+    {
+        const double most = 1e150;
+        if (value > most)
+        {
+            throw new ModelValidationException(field, VarianceTooLarge(most, value, $"its square is a variance, at most {Show(MaxVariance)}"));
+        }
+    }
+
+    /// <summary>Why a fit cannot write an estimate above the bound a spec's variance has.</summary>
+    internal static string FittedVarianceTooLarge(string where, double value, double most) =>
+        $"the estimate of {where} is {Show(value)}, above the most a spec may hold ({Show(most)}; a filter overflows adding a larger variance to another), so run would refuse the fitted spec; rescale the readings (for example to other units) and fit again.";
+
+    private static string VarianceTooLarge(double most, double value, string why) => $"must be at most {Show(most)} ({why}), got {Show(value)}.";
+
+    private static string Show(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
     /// <summary>Every element finite.</summary>
     public static void Finite(string field, ReadOnlySpan<double> values)
     {

@@ -28,8 +28,11 @@ public sealed class NonstationaryGrowthModel : IStateSpaceModel
     {
         Validate.Finite("model.initialMean", [initialMean]);
         Validate.Positive("model.initialVariance", initialVariance);
+        Validate.AtMostMaxVariance("model.initialVariance", initialVariance);
         Validate.Positive("model.transitionNoise", transitionNoise);
+        Validate.AtMostMaxVariance("model.transitionNoise", transitionNoise);
         Validate.Positive("model.observationNoise", observationNoise);
+        Validate.AtMostMaxVariance("model.observationNoise", observationNoise);
         InitialMean = initialMean;
         InitialVariance = initialVariance;
         TransitionNoise = transitionNoise;

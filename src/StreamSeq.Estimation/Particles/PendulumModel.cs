@@ -33,11 +33,14 @@ public sealed class PendulumModel : IStateSpaceModel
         Validate.Positive("model.timeStep", timeStep);
         Validate.Finite("model.gravity", [gravity]);
         Validate.Positive("model.accelerationNoise", accelerationNoise);
+        Validate.AtMostMaxVariance("model.accelerationNoise", accelerationNoise);
         Validate.Positive("model.observationNoise", observationNoise);
+        Validate.AtMostMaxVariance("model.observationNoise", observationNoise);
         this.initialMean = initialMean.IsEmpty ? [1.0, 0.0] : initialMean.ToArray();
         this.initialCovariance = initialCovariance.IsEmpty ? [0.01, 0.0, 0.0, 0.04] : initialCovariance.ToArray();
         Validate.Length("model.initialMean", this.initialMean, 2, "a vector of 2");
         Validate.Finite("model.initialMean", this.initialMean);
+        Validate.AtMostMaxVariance("model.initialCovariance", this.initialCovariance, 2);
         Validate.Covariance("model.initialCovariance", this.initialCovariance, 2);
         TimeStep = timeStep;
         Gravity = gravity;

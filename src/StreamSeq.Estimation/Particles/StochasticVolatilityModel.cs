@@ -36,6 +36,12 @@ public sealed class StochasticVolatilityModel : IStateSpaceModel
         Validate.Finite("model.initialMean", [InitialMean]);
         InitialVariance = initialVariance ?? (volatility * volatility / (1.0 - (persistence * persistence)));
         Validate.Positive("model.initialVariance", InitialVariance);
+        if (initialVariance is { } given)
+        {
+            // Only a given one: the stationary default follows from the volatility and persistence.
+            Validate.AtMostMaxVariance("model.initialVariance", given);
+        }
+
         initialSd = Math.Sqrt(InitialVariance);
         logScaleTerm = 0.5 * (Log2Pi + (2.0 * Math.Log(scale)));
         inverseScaleSquared = 1.0 / (scale * scale);

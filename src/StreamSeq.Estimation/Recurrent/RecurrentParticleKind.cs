@@ -44,8 +44,8 @@ public sealed class RecurrentParticleKind : IModelKind
 
         var backend = RecurrentSpec.CreateBackend(spec, shape, weights, layout.HeadOutputSize, RecurrentSpec.ReadHeadPrefix(spec));
         layout = RecurrentSpec.ReadInitialState(spec, layout, backend);
-        var q = RecurrentSpec.NumberOrVector(spec, "processNoise") ?? [RecurrentUnscentedKind.DefaultProcessNoise];
-        var v0 = RecurrentSpec.NumberOrVector(spec, "initialVariance") ?? q;
+        var q = RecurrentSpec.Variances(spec, "processNoise") ?? [RecurrentUnscentedKind.DefaultProcessNoise];
+        var v0 = RecurrentSpec.Variances(spec, "initialVariance") ?? q;
         var r = RecurrentSpec.ReadCovariance(spec, "observationNoise", layout.ObservationDimension);
         var options = ParticleKind.ReadOptions(spec);
         if (options.Algorithm == ParticleFilterAlgorithm.Guided)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Numerics;
 using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Estimation.Recurrent;
@@ -262,7 +263,23 @@ public static class RecurrentSpec
         return spec.Element.GetProperty(name).ValueKind == JsonValueKind.Number ? [spec.Number(name)] : spec.Vector(name);
     }
 
-    /// <summary>A covariance given as a number (σ² I), a vector (diagonal) or an m×m matrix.</summary>
+    /// <summary>
+    /// <see cref="NumberOrVector"/> for variances the filter adds (<c>processNoise</c>, <c>initialVariance</c>): each at
+    /// most <see cref="Validate.MaxVariance"/>, errors naming the field (and the entry of a vector).
+    /// </summary>
+    internal static double[]? Variances(SpecReader spec, string name)
+    {
+        var values = NumberOrVector(spec, name);
+        if (values is not null)
+        {
+            BoundVariances(spec, name, values);
+        }
+
+        return values;
+    }
+
+    /// <summary>A covariance given as a number (σ² I), a vector (diagonal) or an m×m matrix; every entry at most
+    /// <see cref="Validate.MaxVariance"/>.</summary>
     internal static double[] ReadCovariance(SpecReader spec, string name, int m)
     {
         if (!spec.Has(name))
@@ -273,10 +290,12 @@ public static class RecurrentSpec
         var kind = spec.Element.GetProperty(name);
         if (kind.ValueKind == JsonValueKind.Array && kind.GetArrayLength() > 0 && kind[0].ValueKind == JsonValueKind.Array)
         {
-            return spec.Matrix(name, m, m).Values;
+            var matrix = spec.Matrix(name, m, m).Values;
+            Validate.AtMostMaxVariance(spec.FieldPath(name), matrix, m);
+            return matrix;
         }
 
-        var diagonal = NumberOrVector(spec, name)!;
+        var diagonal = Variances(spec, name)!;
         if (diagonal.Length != 1 && diagonal.Length != m)
         {
             throw spec.Error(name, $"must be a number, {m} variances or an {m}x{m} matrix, got {diagonal.Length} numbers.");
@@ -289,6 +308,18 @@ public static class RecurrentSpec
         }
 
         return result;
+    }
+
+    private static void BoundVariances(SpecReader spec, string name, double[] values)
+    {
+        if (spec.Element.GetProperty(name).ValueKind == JsonValueKind.Number)
+        {
+            Validate.AtMostMaxVariance(spec.FieldPath(name), values[0]);
+        }
+        else
+        {
+            Validate.AtMostMaxVariance(spec.FieldPath(name), values);
+        }
     }
 
     internal static IRecurrentBackend Create<T>(RecurrentNetworkShape shape, StateDictionary weights, int headOutputSize, string headPrefix)

@@ -46,8 +46,8 @@ public sealed class RecurrentUnscentedKind : IModelKind
 
         var backend = RecurrentSpec.CreateBackend(spec, shape, weights, layout.HeadOutputSize, RecurrentSpec.ReadHeadPrefix(spec));
         layout = RecurrentSpec.ReadInitialState(spec, layout, backend);
-        var q = RecurrentSpec.NumberOrVector(spec, "processNoise") ?? [DefaultProcessNoise];
-        var v0 = RecurrentSpec.NumberOrVector(spec, "initialVariance") ?? q;
+        var q = RecurrentSpec.Variances(spec, "processNoise") ?? [DefaultProcessNoise];
+        var v0 = RecurrentSpec.Variances(spec, "initialVariance") ?? q;
         var r = RecurrentSpec.ReadCovariance(spec, "observationNoise", layout.ObservationDimension);
         var model = RecurrentStateSpace.Build(backend, layout, q, r, v0);
         var points = UnscentedKalmanKind.ReadSigmaPoints(spec.OptionalObject("sigmaPoints"), model.StateDimension);

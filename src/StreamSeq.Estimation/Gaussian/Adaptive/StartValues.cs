@@ -6,11 +6,11 @@ namespace StreamSeq.Estimation.Gaussian.Adaptive;
 internal static class StartValues
 {
     /// <summary>
-    /// The largest: a filter adds variances to each other, and one above half the largest double made the first sum
-    /// infinite, so that every later record of the stream carried "Infinity" variances (and a later parameter table a
-    /// null sd). 1e300 leaves room for 10⁸ such additions.
+    /// The largest, the bound a spec's variances have (<see cref="Numerics.Validate.MaxVariance"/>): above it the
+    /// first sum of two variances overflowed, so that every later record of the stream carried "Infinity" variances
+    /// (and a later parameter table a null sd).
     /// </summary>
-    public const double Max = 1e300;
+    public const double Max = Numerics.Validate.MaxVariance;
 
     /// <summary>Why <paramref name="value"/> cannot start a stream, or null when it can.</summary>
     public static string? Problem(double value) =>

@@ -14,6 +14,7 @@ public sealed class ConstantAcceleration : ContinuousComponent
     public ConstantAcceleration(double jerkNoise, int dimensions = 1)
     {
         Validate.NonNegative("jerkNoise", jerkNoise);
+        Validate.AtMostMaxVariance("jerkNoise", jerkNoise);
         if (dimensions < 1)
         {
             throw new Abstractions.ModelValidationException("dimensions", $"must be at least 1, got {dimensions}.");

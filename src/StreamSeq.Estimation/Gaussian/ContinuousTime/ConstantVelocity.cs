@@ -13,6 +13,7 @@ public sealed class ConstantVelocity : ContinuousComponent
     public ConstantVelocity(double accelerationNoise, int dimensions = 1)
     {
         Validate.NonNegative("accelerationNoise", accelerationNoise);
+        Validate.AtMostMaxVariance("accelerationNoise", accelerationNoise);
         if (dimensions < 1)
         {
             throw new Abstractions.ModelValidationException("dimensions", $"must be at least 1, got {dimensions}.");

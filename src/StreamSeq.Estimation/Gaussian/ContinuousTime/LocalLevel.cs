@@ -12,6 +12,7 @@ public sealed class LocalLevel : ContinuousComponent
     public LocalLevel(double levelNoise, int dimensions = 1)
     {
         Validate.NonNegative("levelNoise", levelNoise);
+        Validate.AtMostMaxVariance("levelNoise", levelNoise);
         if (dimensions < 1)
         {
             throw new Abstractions.ModelValidationException("dimensions", $"must be at least 1, got {dimensions}.");

@@ -14,7 +14,9 @@ public sealed class LocalLinearTrend : ContinuousComponent
     public LocalLinearTrend(double levelNoise, double slopeNoise)
     {
         Validate.NonNegative("levelNoise", levelNoise);
+        Validate.AtMostMaxVariance("levelNoise", levelNoise);
         Validate.NonNegative("slopeNoise", slopeNoise);
+        Validate.AtMostMaxVariance("slopeNoise", slopeNoise);
         LevelNoise = levelNoise;
         SlopeNoise = slopeNoise;
     }

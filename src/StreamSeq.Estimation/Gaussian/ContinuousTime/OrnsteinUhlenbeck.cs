@@ -15,6 +15,7 @@ public sealed class OrnsteinUhlenbeck : ContinuousComponent
         Validate.Positive("meanReversion", meanReversion);
         Validate.Finite("mean", [mean]);
         Validate.NonNegative("volatility", volatility);
+        Validate.AtMostMaxDeviation("volatility", volatility);
         MeanReversion = meanReversion;
         Mean = mean;
         Volatility = volatility;

@@ -22,6 +22,7 @@ public sealed class TrigonometricSeasonal : ContinuousComponent
         }
 
         Validate.NonNegative("seasonalNoise", seasonalNoise);
+        Validate.AtMostMaxVariance("seasonalNoise", seasonalNoise);
         Period = period;
         Harmonics = harmonics;
         SeasonalNoise = seasonalNoise;

@@ -33,7 +33,10 @@ public static class NonlinearModels
         }
 
         Validate.NonNegative("qc", spectralDensity);
+        Validate.AtMostMaxVariance("qc", spectralDensity);
         Validate.NonNegative("observationNoise", observationNoise);
+        Validate.AtMostMaxVariance("observationNoise", observationNoise);
+        Validate.AtMostMaxVariance("initialCovariance", initialCovariance, 2);
         var dt = timeStep;
         var g = gravity;
         var qc = spectralDensity;
@@ -86,7 +89,10 @@ public static class NonlinearModels
         bool priorAtTimeZero = false)
     {
         Validate.NonNegative("transitionNoise", transitionNoise);
+        Validate.AtMostMaxVariance("transitionNoise", transitionNoise);
         Validate.NonNegative("observationNoise", observationNoise);
+        Validate.AtMostMaxVariance("observationNoise", observationNoise);
+        Validate.AtMostMaxVariance("initialCovariance", initialCovariance, 1);
         return new NonlinearGaussianModel(
             1,
             1,
