@@ -236,12 +236,14 @@ public sealed class AnomalyDetectorContractTests
             detector.Step(state, new Observation(y.AsSpan(i, 1), 300), estimate, default);
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 400; i < y.Length; i++)
+        // Each window replays the rest of the series from where the detector is: the jump back to step 400's values
+        // is one more level shift for it to take without allocating.
+        Assert.Equal(0, SteadyStateAllocation.Fewest(() =>
         {
-            detector.Step(state, new Observation(y.AsSpan(i, 1), 300), estimate, default);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (var i = 400; i < y.Length; i++)
+            {
+                detector.Step(state, new Observation(y.AsSpan(i, 1), 300), estimate, default);
+            }
+        }));
     }
 }
