@@ -1,7 +1,9 @@
+using System.Globalization;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Gaussian.Adaptive;
 using StreamSeq.Estimation.Gaussian.ContinuousTime;
 using StreamSeq.Estimation.Learning;
+using StreamSeq.Estimation.Numerics;
 using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Estimation.Gaussian;
@@ -245,6 +247,25 @@ public sealed class LinearGaussianKind : IModelKind, IExpectationMaximization
             : value;
     }
 
+    /// <summary>
+    /// The components' default prior within the bound of a spec variance. It is the stationary variance σ²/(2θ) of an
+    /// Ornstein–Uhlenbeck component: a slow reversion with a large volatility overflowed it, and the model's check then
+    /// named <c>initialCovariance</c>, a field the spec does not have.
+    /// </summary>
+    private static void CheckDefaultPrior(SpecReader spec, double[] cov, int n)
+    {
+        for (var i = 0; i < n; i++)
+        {
+            var variance = cov[(i * n) + i];
+            if (!(variance <= Validate.MaxVariance))
+            {
+                throw spec.Error(
+                    "components",
+                    string.Create(CultureInfo.InvariantCulture, $"their default prior (the stationary variance σ²/(2θ) of an ornstein-uhlenbeck component) gives state {i} a variance of {variance:R}, above the most a spec may hold ({Validate.MaxVariance:R}); give initialMean and initialCovariance, or a faster meanReversion or smaller volatility."));
+            }
+        }
+    }
+
     private static (double[] Mean, double[] Covariance, double[]? Diffuse) ReadInitialization(
         SpecReader spec, int n, (double[] Mean, double[] Cov, double[] Diffuse)? defaults)
     {
@@ -271,6 +292,7 @@ public sealed class LinearGaussianKind : IModelKind, IExpectationMaximization
                 {
                     if (defaults is { } d && mean is null && cov is null && init is null)
                     {
+                        CheckDefaultPrior(spec, d.Cov, n);
                         return (d.Mean, d.Cov, d.Diffuse);
                     }
 

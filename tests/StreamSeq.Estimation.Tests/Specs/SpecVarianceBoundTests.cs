@@ -140,6 +140,29 @@ public sealed partial class SpecVarianceBoundTests
         Assert.NotNull(ModelCatalog.Build(With(OrnsteinUhlenbeck, "preset.volatility", "1e150")));
     }
 
+    /// <summary>
+    /// Without initialMean and initialCovariance an Ornstein–Uhlenbeck component starts from its stationary variance
+    /// σ²/(2θ), which overflowed for a slow reversion; the error named initialCovariance, which the spec does not have.
+    /// </summary>
+    [Theory]
+    [InlineData("1e-300", "1e10", false)]
+    [InlineData("1e-200", "1e60", false)]
+    [InlineData("1", "1e150", true)]
+    public void Build_OrnsteinUhlenbeckDefaultPrior_AboveTheBoundNamesTheComponents(string meanReversion, string volatility, bool accepted)
+    {
+        var spec = $$"""{"name":"t","kind":"linear-gaussian","components":[{"type":"local-level","levelNoise":1},{"type":"ornstein-uhlenbeck","meanReversion":{{meanReversion}},"volatility":{{volatility}}}],"observationNoise":[[1]]}""";
+
+        if (accepted)
+        {
+            Assert.NotNull(ModelCatalog.Build(ModelSpec.Parse(spec)));
+            return;
+        }
+
+        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Parse(spec)));
+        Assert.Equal("components", e.Field);
+        Assert.Contains("stationary variance σ²/(2θ) of an ornstein-uhlenbeck component) gives state 1 a variance of", e.Problem, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("sensors", "components[1].period")]
     [InlineData("hmm-regimes", "emission.means[0]")]
