@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Discrete;
 using StreamSeq.Estimation.Gaussian;
@@ -17,89 +14,36 @@ namespace StreamSeq.Estimation.Tests.Specs;
 /// reported "reinitialized" in every record, with no word of why. The bound is that of a parameter table's starting
 /// values (1e300); it applies to the variances and covariance entries of each kind, not to means, times or weights.
 /// </summary>
-public sealed partial class SpecVarianceBoundTests
+public sealed class SpecVarianceBoundTests
 {
     /// <summary>The next double above the bound.</summary>
-    private const string JustAbove = "1.0000000000000002e300";
+    private const string JustAbove = SpecVarianceBounds.JustAbove;
 
-    private const string Bound = "1e300";
+    private const string Bound = SpecVarianceBounds.Bound;
 
-    private const string LocalLevel = """{"name":"t","kind":"linear-gaussian","components":[{"type":"local-level","levelNoise":1}],"observationNoise":[[1]]}""";
-
-    private const string ConstantVelocity = """{"name":"t","kind":"linear-gaussian","components":[{"type":"constant-velocity","accelerationNoise":1}],"observationNoise":[[1]]}""";
-
-    private const string ConstantAcceleration = """{"name":"t","kind":"linear-gaussian","components":[{"type":"constant-acceleration","jerkNoise":1}],"observationNoise":[[1]]}""";
-
-    private const string OrnsteinUhlenbeck = """{"name":"t","kind":"linear-gaussian","preset":{"type":"ornstein-uhlenbeck","meanReversion":1,"volatility":1},"observationNoise":[[1]],"initialMean":[0],"initialCovariance":[[1]]}""";
-
-    private const string PendulumParticles = """{"name":"t","kind":"particle","particles":10,"model":{"type":"pendulum","accelerationNoise":0.1,"observationNoise":0.01,"initialMean":[1,0],"initialCovariance":[[0.01,0],[0,0.04]]}}""";
-
-    private const string StochasticVolatility = """{"name":"t","kind":"particle","particles":10,"model":{"type":"stochastic-volatility","persistence":0.9,"volatility":0.3,"initialVariance":1}}""";
-
-    private const string MultivariateHmm = """{"name":"t","kind":"hmm","initialProbabilities":[0.5,0.5],"transition":[[0.9,0.1],[0.1,0.9]],"emission":{"type":"multivariate-gaussian","means":[[0,0],[1,1]],"covariances":[[[1,0],[0,1]],[[1,0],[0,1]]]}}""";
-
-    private const string NormalGamma = """{"name":"t","kind":"bocpd","hazard":{"type":"constant","rate":0.01},"observation":{"type":"normal-gamma","priorMean":0,"kappa":1,"alpha":2,"beta":[1,1]}}""";
-
-    /// <summary>A variance or covariance entry of each kind: (spec, where to write the value, the field the error names).</summary>
-    public static TheoryData<string, string, string> Variances => new()
+    /// <summary>A variance or covariance entry of each kind: (spec, where to write the value, the field the error names).
+    /// The table is shared with the model-spec schema's tests (tests/Shared/SpecVarianceBounds.cs).</summary>
+    public static TheoryData<string, string, string> Variances()
     {
-        // linear-gaussian, components and matrices.
-        { "sensors", "observationNoise[0][0]", "observationNoise[0][0]" },
-        { "sensors", "components[0].levelNoise", "components[0].levelNoise" },
-        { "sensors", "components[0].slopeNoise", "components[0].slopeNoise" },
-        { "sensors", "components[1].seasonalNoise", "components[1].seasonalNoise" },
-        { LocalLevel, "components[0].levelNoise", "components[0].levelNoise" },
-        { ConstantVelocity, "components[0].accelerationNoise", "components[0].accelerationNoise" },
-        { ConstantAcceleration, "components[0].jerkNoise", "components[0].jerkNoise" },
-        { "nile", "transitionNoise[0][0]", "transitionNoise[0][0]" },
-        { "nile", "observationNoise[0][0]", "observationNoise[0][0]" },
-        { "nile", "initialCovariance[0][0]", "initialCovariance[0][0]" },
-        { OrnsteinUhlenbeck, "initialCovariance[0][0]", "initialCovariance[0][0]" },
+        var data = new TheoryData<string, string, string>();
+        foreach (var (spec, path, field) in SpecVarianceBounds.Variances)
+        {
+            data.Add(spec, path, field);
+        }
 
-        // imm: each mode is a linear-gaussian model.
-        { "imm-manoeuvre", "modes[1].transitionNoise[2][2]", "modes[1].transitionNoise[2][2]" },
-        { "imm-manoeuvre", "modes[0].observationNoise[1][1]", "modes[0].observationNoise[1][1]" },
-        { "imm-manoeuvre", "modes[0].initialCovariance[0][0]", "modes[0].initialCovariance[0][0]" },
+        return data;
+    }
 
-        // extended-kalman and unscented-kalman.
-        { "growth-ekf", "model.transitionNoise", "model.transitionNoise" },
-        { "growth-ekf", "model.observationNoise", "model.observationNoise" },
-        { "growth-ekf", "model.initialCovariance[0][0]", "model.initialCovariance[0][0]" },
-        { "pendulum-ukf", "model.qc", "model.qc" },
-        { "pendulum-ukf", "model.observationNoise", "model.observationNoise" },
-        { "pendulum-ukf", "model.initialCovariance[1][1]", "model.initialCovariance[1][1]" },
+    public static TheoryData<string, string> NotVariances()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var (spec, path) in SpecVarianceBounds.NotVariances)
+        {
+            data.Add(spec, path);
+        }
 
-        // particle.
-        { "particle-growth", "model.initialVariance", "model.initialVariance" },
-        { "particle-growth", "model.transitionNoise", "model.transitionNoise" },
-        { "particle-growth", "model.observationNoise", "model.observationNoise" },
-        { PendulumParticles, "model.accelerationNoise", "model.accelerationNoise" },
-        { PendulumParticles, "model.observationNoise", "model.observationNoise" },
-        { PendulumParticles, "model.initialCovariance[0][0]", "model.initialCovariance[0][0]" },
-        { StochasticVolatility, "model.initialVariance", "model.initialVariance" },
-
-        // hmm.
-        { "hmm-regimes", "emission.variances[1]", "emission.variances[1]" },
-        { MultivariateHmm, "emission.covariances[1][0][0]", "emission.covariances[1][0][0]" },
-
-        // bocpd.
-        { "bocpd-levels", "observation.variance", "observation.variance" },
-        { "bocpd-levels", "observation.priorVariance", "observation.priorVariance" },
-        { NormalGamma, "observation.beta[1]", "observation.beta[1]" },
-
-        // anomaly-detector: variances in units of the noise variance.
-        { "nab-detector", "initialLevelVariance", "initialLevelVariance" },
-        { "nab-detector", "seasonalBinNoise", "seasonalBinNoise" },
-        { "nab-detector", "initialBinVariance", "initialBinVariance" },
-
-        // recurrent-ukf and recurrent-particle.
-        { "recurrent-sensor-ukf", "observationNoise", "observationNoise" },
-        { "recurrent-sensor-ukf", "processNoise", "processNoise" },
-        { "recurrent-sensor-ukf", "initialVariance", "initialVariance" },
-        { "recurrent-sensor-particle", "observationNoise", "observationNoise" },
-        { "recurrent-sensor-particle", "processNoise", "processNoise" },
-        { "recurrent-sensor-particle", "initialVariance", "initialVariance" },
-    };
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Variances))]
@@ -133,11 +77,11 @@ public sealed partial class SpecVarianceBoundTests
     [Fact]
     public void Build_OrnsteinUhlenbeckVolatility_IsBoundedByItsSquare()
     {
-        var above = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(With(OrnsteinUhlenbeck, "preset.volatility", "1.0000000000000002e150")));
+        var above = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(With(SpecVarianceBounds.Volatility.Spec, SpecVarianceBounds.Volatility.Path, SpecVarianceBounds.DeviationJustAbove)));
 
-        Assert.Equal("preset.volatility", above.Field);
+        Assert.Equal(SpecVarianceBounds.Volatility.Field, above.Field);
         Assert.StartsWith("must be at most 1E+150", above.Problem, StringComparison.Ordinal);
-        Assert.NotNull(ModelCatalog.Build(With(OrnsteinUhlenbeck, "preset.volatility", "1e150")));
+        Assert.NotNull(ModelCatalog.Build(With(SpecVarianceBounds.Volatility.Spec, SpecVarianceBounds.Volatility.Path, SpecVarianceBounds.DeviationBound)));
     }
 
     /// <summary>
@@ -164,13 +108,7 @@ public sealed partial class SpecVarianceBoundTests
     }
 
     [Theory]
-    [InlineData("sensors", "components[1].period")]
-    [InlineData("hmm-regimes", "emission.means[0]")]
-    [InlineData("bocpd-levels", "observation.priorMean")]
-    [InlineData("nile", "initialMean[0]")]
-    [InlineData("recurrent-nar", "normalization.scale[0]")]
-    [InlineData("recurrent-nar", "normalization.mean[0]")]
-    [InlineData("recurrent-sensor-ukf", "normalization.mean[0]")]
+    [MemberData(nameof(NotVariances))]
     public void Build_LargeValueThatIsNotAVariance_IsNotBounded(string spec, string path)
     {
         // Times, means and a recurrent network's normalisation are not added as variances: data of that size may
@@ -235,39 +173,7 @@ public sealed partial class SpecVarianceBoundTests
     /// <summary>An example (by name) or a spec's JSON with the value at <paramref name="path"/> replaced.</summary>
     private static ModelSpec With(string spec, string path, string value)
     {
-        var fromExample = !spec.StartsWith('{');
-        var root = JsonNode.Parse(fromExample ? File.ReadAllText(RepositoryFiles.Path("examples", spec + ".json")) : spec)!;
-        var node = root;
-        var steps = Step().Matches(path).Select(m => m.Value).ToArray();
-        for (var i = 0; i < steps.Length; i++)
-        {
-            var last = i == steps.Length - 1;
-            var replacement = last ? JsonNode.Parse(value) : null;
-            if (steps[i].StartsWith('['))
-            {
-                var index = int.Parse(steps[i][1..^1], CultureInfo.InvariantCulture);
-                if (last)
-                {
-                    node.AsArray()[index] = replacement;
-                }
-                else
-                {
-                    node = node.AsArray()[index]!;
-                }
-            }
-            else if (last)
-            {
-                node.AsObject()[steps[i]] = replacement;
-            }
-            else
-            {
-                node = node[steps[i]]!;
-            }
-        }
-
-        return ModelSpec.Parse(root.ToJsonString(), baseDirectory: fromExample ? RepositoryFiles.Path("examples") : null);
+        var (json, baseDirectory) = SpecVarianceBounds.With(spec, path, value);
+        return ModelSpec.Parse(json, baseDirectory: baseDirectory);
     }
-
-    [GeneratedRegex(@"[A-Za-z]+|\[\d+\]")]
-    private static partial Regex Step();
 }
