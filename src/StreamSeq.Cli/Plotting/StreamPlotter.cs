@@ -156,12 +156,16 @@ internal static class StreamPlotter
 
     /// <summary>
     /// A line with its 95% band: mean ± <see cref="BandZ"/>·sd for component <paramref name="component"/>, in time
-    /// order. Points without a finite mean are left out; where the spread is not finite the band bounds are NaN.
+    /// order. Points without a finite mean are left out, and so are points whose sd is infinite: the one-step
+    /// prediction of a diffuse prior has a mean of 0 (or any number) that the data have not yet determined, and drawing
+    /// it pulled the line and the axis down to 0 at the start of every stream. Where the spread is unknown (NaN) the
+    /// mean is drawn and the band bounds are NaN.
     /// </summary>
     public static (double[] Xs, double[] Mean, double[] Lower, double[] Upper) Line(IReadOnlyList<SeriesPoint> points, int component, Func<double, double> x)
     {
         var kept = points
             .Where(p => component < p.Mean.Length && double.IsFinite(p.Mean[component]))
+            .Where(p => !(component < p.StandardDeviation.Length && double.IsInfinity(p.StandardDeviation[component])))
             .OrderBy(p => p.Time)
             .ToArray();
         double Spread(SeriesPoint p) => component < p.StandardDeviation.Length && double.IsFinite(p.StandardDeviation[component]) ? BandZ * p.StandardDeviation[component] : double.NaN;

@@ -107,6 +107,27 @@ public sealed class PlotDataReaderTests(SensorsRun run)
         Assert.StartsWith("broken.jsonl:2:", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Without --model the chart draws the one-step prediction, whose first records in each stream come from the diffuse
+    /// prior: mean 0 (or some number the data have not determined yet) with infinite variance. The line started at 0,
+    /// and the axis went down to 0, for readings of 17 to 33 °C.
+    /// </summary>
+    [Fact]
+    public void Line_OneStepPredictionWithoutModel_LeavesOutTheDiffusePriorsPredictions()
+    {
+        var rows = CsvRows();
+        foreach (var s in Read(run.Output, withModel: false))
+        {
+            Assert.False(s.FilteredIsProjected);
+            var readings = rows[s.Stream].Where(r => r.Value.Length > 0).Select(r => double.Parse(r.Value, CultureInfo.InvariantCulture)).ToList();
+            var line = StreamPlotter.Line(s.Filtered, 0, t => t);
+
+            Assert.True(line.Xs.Length >= s.Filtered.Count - 10, $"{s.Stream}: {line.Xs.Length} of {s.Filtered.Count} predictions drawn");
+            Assert.InRange(line.Mean.Min(), readings.Min() - 10, readings.Max());
+            Assert.InRange(line.Mean.Max(), readings.Min(), readings.Max() + 10);
+        }
+    }
+
     [Fact]
     public void Line_BandIsMeanPlusMinus1Point96SdAndGapsWhereTheSpreadIsUnknown()
     {
@@ -114,8 +135,9 @@ public sealed class PlotDataReaderTests(SensorsRun run)
         [
             new(3, [30], [2]),
             new(1, [10], [1]),
-            new(2, [20], [double.PositiveInfinity]),
+            new(2, [20], [double.NaN]),
             new(4, [double.NaN], [1]),
+            new(5, [0], [double.PositiveInfinity]),
         ];
         var line = StreamPlotter.Line(points, 0, t => t * 10);
         Assert.Equal([10.0, 20.0, 30.0], line.Xs);
