@@ -69,7 +69,8 @@ try
 }
 catch (InvalidSettingsException e)
 {
-    return await CannotStart(e.Problems).ConfigureAwait(false);
+    var note = ConfigurationFiles.ShippedFileNotRead(builder.Environment.ContentRootPath, AppContext.BaseDirectory);
+    return await CannotStart(note is null ? e.Problems : [.. e.Problems, note]).ConfigureAwait(false);
 }
 
 // The disk store's folder must exist and take writes before the loop is assigned partitions to store there.

@@ -11,6 +11,28 @@ namespace StreamSeq.Worker.Configuration;
 /// </summary>
 public static partial class ConfigurationFiles
 {
+    /// <summary>
+    /// A line for settings that did not validate when the folder the worker started in (its content root) has no
+    /// <c>appsettings.json</c> but the worker's own folder has the shipped one: <c>dotnet /opt/streamseq/StreamSeq.Worker.dll</c>
+    /// run from another folder read no settings file, and said only that no broker list (or no model) was configured,
+    /// with nothing to tell the user that the demo's models and routes had not been read. Null otherwise.
+    /// </summary>
+    /// <param name="contentRoot">The folder settings files are read from.</param>
+    /// <param name="appFolder">The folder of the worker's assembly.</param>
+    public static string? ShippedFileNotRead(string contentRoot, string appFolder)
+    {
+        ArgumentNullException.ThrowIfNull(contentRoot);
+        ArgumentNullException.ThrowIfNull(appFolder);
+        var shipped = Path.Combine(appFolder, "appsettings.json");
+        if (File.Exists(Path.Combine(contentRoot, "appsettings.json")) || !File.Exists(shipped)
+            || string.Equals(Path.GetFullPath(contentRoot).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(appFolder).TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return $"note: settings files are read from the folder the worker starts in ({contentRoot}), which has no appsettings.json, so {shipped} (the demo's models and routes) was not read; start the worker from its folder, or give contentRoot=<folder> or every setting another way.";
+    }
+
     /// <summary>One line for the exception the host builder threw while reading its configuration.</summary>
     public static string Describe(Exception error)
     {

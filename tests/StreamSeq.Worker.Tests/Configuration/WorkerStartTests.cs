@@ -41,6 +41,27 @@ public sealed class WorkerStartTests : IDisposable
         Assert.Contains("StreamSeq:Embedded:Enabled=true", run.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Settings files are read from the folder the worker starts in: run from another folder, the worker read none and
+    /// said only that no broker list was set, with no word that the shipped appsettings.json (the demo) was not read.
+    /// </summary>
+    [Fact]
+    public void Start_FromAFolderWithoutSettingsFile_SaysTheShippedOneWasNotReadAndWhere()
+    {
+        var folder = System.IO.Directory.CreateDirectory(scratch.File("elsewhere")).FullName;
+
+        var run = WorkerCommand.Run([AnyPort], Bound, workingDirectory: folder);
+
+        Assert.True(run.ExitCode is { } code && code != 0, $"the worker should refuse to start: {run}");
+        Assert.Equal(2, run.Lines.Count);
+        Assert.Contains("StreamSeq:Kafka:BootstrapServers: not set", run.Lines[0], StringComparison.Ordinal);
+        Assert.Contains($"({folder}), which has no appsettings.json, so {Path.Combine(Path.GetDirectoryName(WorkerBuild.Dll())!, "appsettings.json")} (the demo's models and routes) was not read", run.Lines[1], StringComparison.Ordinal);
+
+        // From the build folder (as every other test here runs it) the shipped file is read and there is no such note.
+        var shipped = WorkerCommand.Run([AnyPort, "--StreamSeq:Processing:Lag=2"], Bound);
+        Assert.DoesNotContain("appsettings.json", shipped.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Start_EmbeddedBrokerAskedForAndBootstrapServersGiven_ExitsNonZeroNamingBoth()
     {

@@ -17,11 +17,14 @@ internal static class WorkerCommand
         public override string ToString() => $"exit code {(ExitCode is { } c ? c.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none (still running)")}, output:\n{Output}";
     }
 
-    /// <summary>Runs the worker with <paramref name="args"/> (and <paramref name="environment"/> added) until it exits or <paramref name="bound"/> passes.</summary>
-    public static Outcome Run(IEnumerable<string> args, TimeSpan bound, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Runs the worker with <paramref name="args"/> (and <paramref name="environment"/> added) until it exits or
+    /// <paramref name="bound"/> passes, from its build folder or from <paramref name="workingDirectory"/>.
+    /// </summary>
+    public static Outcome Run(IEnumerable<string> args, TimeSpan bound, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         using var scratch = new Scratch("streamseq-worker-run-");
-        using var worker = CliProcess.Start(WorkerBuild.Dll(), args, scratch.File("stdout"), environment: environment);
+        using var worker = CliProcess.Start(WorkerBuild.Dll(), args, scratch.File("stdout"), workingDirectory, environment);
         int? code = worker.WaitForExit(bound) ? worker.ExitCode : null;
         return new Outcome(code, worker.Output() + worker.Errors);
     }
