@@ -102,7 +102,7 @@ public static class RecurrentSpec
         }
         else
         {
-            variance = NumberOrVector(head!, "variance");
+            variance = Variances(head!, "variance");
         }
 
         head?.Allow("prefix");

@@ -123,6 +123,22 @@ public sealed class SpecSchemaVarianceBoundTests
         Assert.StartsWith("must be at most 1E+300", e.Problem, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A recurrent point head's variance, in the schema only: no bundled weights have a point head, so the reader's side
+    /// (the same bound, naming head.variance) is RecurrentKindTests.Build_BadField_NamesTheField.
+    /// </summary>
+    [Theory]
+    [InlineData("1.0000000000000002e300", false)]
+    [InlineData("[1, 1.0000000000000002e300]", false)]
+    [InlineData("1e300", true)]
+    [InlineData("[1, 1e300]", true)]
+    public void Spec_PointHeadVariance_IsBoundedByTheSchema(string variance, bool valid)
+    {
+        var (json, _) = SpecVarianceBounds.With("recurrent-nar", "head", $$"""{"type":"point","variance":{{variance}}}""");
+
+        Assert.Equal(valid, Valid(json));
+    }
+
     private static bool Valid(string json) => Schema.Value.Evaluate(JsonDocument.Parse(json).RootElement).IsValid;
 
     private static void Build(string json, string? directory)

@@ -55,6 +55,11 @@ public sealed class RecurrentKindTests : IDisposable
     [InlineData(""" "cell":"lstm","normalization":{"mean":[0],"scale":[0]} """, "normalization.scale[0]")]
     [InlineData(""" "cell":"lstm","weights":"absent.safetensors" """, "weights")]
     [InlineData(""" "cell":"lstm","hiddenLayers":2 """, "hiddenLayers")]
+    // A point head's variance is a variance the filter adds, bounded as every spec variance is (at most 1e300); at the
+    // bound itself the build goes on to the weights, whose head is this fixture's Gaussian one.
+    [InlineData(""" "cell":"lstm","head":{"type":"point","variance":1.0000000000000002e300} """, "head.variance")]
+    [InlineData(""" "cell":"lstm","head":{"type":"point","variance":[1.0000000000000002e300]} """, "head.variance[0]")]
+    [InlineData(""" "cell":"lstm","head":{"type":"point","variance":1e300} """, "weights")]
     public void Build_BadField_NamesTheField(string fields, string field)
     {
         var body = $$""" "kind":"recurrent","inputSize":1,"hiddenSize":5,"layers":2{{(fields.Contains("weights", StringComparison.Ordinal) ? string.Empty : ",\"weights\":\"net.safetensors\"")}},{{fields}} """;
