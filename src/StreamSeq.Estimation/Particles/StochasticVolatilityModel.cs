@@ -1,3 +1,4 @@
+using System.Globalization;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Numerics;
 
@@ -35,11 +36,18 @@ public sealed class StochasticVolatilityModel : IStateSpaceModel
         InitialMean = initialMean ?? 0.0;
         Validate.Finite("model.initialMean", [InitialMean]);
         InitialVariance = initialVariance ?? (volatility * volatility / (1.0 - (persistence * persistence)));
-        Validate.Positive("model.initialVariance", InitialVariance);
         if (initialVariance is { } given)
         {
-            // Only a given one: the stationary default follows from the volatility and persistence.
+            Validate.Positive("model.initialVariance", given);
             Validate.AtMostMaxVariance("model.initialVariance", given);
+        }
+        else if (!(InitialVariance <= Validate.MaxVariance))
+        {
+            // The stationary default follows from the volatility and persistence: naming model.initialVariance, which
+            // the spec does not have, would send the user to the wrong field.
+            throw new ModelValidationException(
+                "model.volatility",
+                string.Create(CultureInfo.InvariantCulture, $"with persistence {persistence:R} gives the log-volatility a stationary variance σ²/(1 − φ²) of {InitialVariance:R}, above the most a spec may hold ({Validate.MaxVariance:R}), and that is the default initialVariance; give model.initialVariance, or a smaller volatility."));
         }
 
         initialSd = Math.Sqrt(InitialVariance);

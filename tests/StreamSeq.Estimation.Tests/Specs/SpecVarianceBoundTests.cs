@@ -85,6 +85,28 @@ public sealed class SpecVarianceBoundTests
     }
 
     /// <summary>
+    /// Without initialVariance a stochastic-volatility model starts from the stationary σ²/(1 − φ²), which overflowed
+    /// for a large volatility; the error named model.initialVariance, which the spec does not have.
+    /// </summary>
+    [Theory]
+    [InlineData("0.9", "1e200", false)]
+    [InlineData("0.9", "1e149", true)]
+    public void Build_StochasticVolatilityDefaultPrior_AboveTheBoundNamesTheVolatility(string persistence, string volatility, bool accepted)
+    {
+        var spec = ModelSpec.Parse($$$"""{"name":"t","kind":"particle","particles":10,"model":{"type":"stochastic-volatility","persistence":{{{persistence}}},"volatility":{{{volatility}}}}}""");
+
+        if (accepted)
+        {
+            Assert.NotNull(ModelCatalog.Build(spec));
+            return;
+        }
+
+        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(spec));
+        Assert.Equal("model.volatility", e.Field);
+        Assert.Contains("stationary variance σ²/(1 − φ²) of Infinity", e.Problem, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Without initialMean and initialCovariance an Ornstein–Uhlenbeck component starts from its stationary variance
     /// σ²/(2θ), which overflowed for a slow reversion; the error named initialCovariance, which the spec does not have.
     /// </summary>
