@@ -110,10 +110,10 @@ public sealed class HmmKind : IModelKind, IExpectationMaximization
             switch (type)
             {
                 case "gaussian":
-                    var means1 = e.Vector("means");
+                    var gaussianMeans = e.Vector("means");
                     var variances = e.Vector("variances");
                     Validate.AtMostMaxVariance(e.FieldPath("variances"), variances);
-                    return new GaussianEmission(means1, variances);
+                    return new GaussianEmission(gaussianMeans, variances);
                 case "multivariate-gaussian":
                     var (means, rows, dimension) = e.Matrix("means");
                     if (rows != k)

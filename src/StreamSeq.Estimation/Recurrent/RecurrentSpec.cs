@@ -264,8 +264,9 @@ public static class RecurrentSpec
     }
 
     /// <summary>
-    /// <see cref="NumberOrVector"/> for variances the filter adds (<c>processNoise</c>, <c>initialVariance</c>): each at
-    /// most <see cref="Validate.MaxVariance"/>, errors naming the field (and the entry of a vector).
+    /// <see cref="NumberOrVector"/> for variances (<c>processNoise</c>, <c>initialVariance</c>, a point head's
+    /// <c>variance</c>): each at most <see cref="Validate.MaxVariance"/>, errors naming the field (and the entry of a
+    /// vector).
     /// </summary>
     internal static double[]? Variances(SpecReader spec, string name)
     {
