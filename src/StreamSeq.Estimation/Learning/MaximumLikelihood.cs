@@ -72,6 +72,11 @@ public static class MaximumLikelihood
         }
 
         var nonSmooth = ModelCatalog.Build(spec) is INonSmoothLikelihood;
+        if (!nonSmooth)
+        {
+            x0 = OnTheDataScale(blocks, x0, startLl, x => -Objective(x));
+        }
+
         var iterations = 0;
         var simplexConverged = false;
         string stopReason;
@@ -419,6 +424,95 @@ public static class MaximumLikelihood
         }
     }
 
+    /// <summary>
+    /// The start moved along the one direction in which rescaling the readings moves the maximum: every variance
+    /// times e^s (a standard deviation such as a volatility times e^(s/2)), with s chosen by the log-likelihood. The spec's
+    /// starting values are written for readings of some size; for the Nile readings a million times larger, the
+    /// simplex (which starts with small steps) began about 30 units of log-variance from the maximum and ended in a
+    /// corner: all the variance in the observation noise, the level noise at 0, the log-likelihood 18 below the
+    /// maximum. A start already on the data's scale is kept as it is: the move is taken only when it gains more than
+    /// one unit of log-likelihood.
+    /// </summary>
+    private static Vector<double> OnTheDataScale(ParameterBlock[] blocks, Vector<double> x0, double startLl, Func<Vector<double>, double> logLik)
+    {
+        Vector<double> At(double shift)
+        {
+            var x = x0.Clone();
+            var offset = 0;
+            foreach (var b in blocks)
+            {
+                b.Rescale(x, offset, shift);
+                offset += b.Count;
+            }
+
+            return x;
+        }
+
+        if (At(1.0).Equals(x0))
+        {
+            // Nothing fitted here is a variance or a standard deviation (a transition matrix, a rate of reversion).
+            return x0;
+        }
+
+        // Doubling steps each way (up to e^±512, beyond which a variance near 1 leaves the doubles), then a golden
+        // section between the best step's neighbours.
+        var grid = new List<double> { 0.0 };
+        var values = new List<double> { startLl };
+        foreach (var direction in new[] { 1.0, -1.0 })
+        {
+            for (var k = 0; k <= 9; k++)
+            {
+                var shift = direction * Math.Pow(2, k);
+                var ll = logLik(At(shift));
+                if (!double.IsFinite(ll))
+                {
+                    break;
+                }
+
+                grid.Add(shift);
+                values.Add(ll);
+            }
+        }
+
+        var order = Enumerable.Range(0, grid.Count).OrderBy(i => grid[i]).ToArray();
+        var bestAt = Array.IndexOf(order, Enumerable.Range(0, grid.Count).MaxBy(i => values[i]));
+        var low = grid[order[Math.Max(bestAt - 1, 0)]];
+        var high = grid[order[Math.Min(bestAt + 1, order.Length - 1)]];
+        var best = (Shift: grid[order[bestAt]], LogLik: values[order[bestAt]]);
+        const double ratio = 0.6180339887498949;
+        var left = high - (ratio * (high - low));
+        var right = low + (ratio * (high - low));
+        var atLeft = logLik(At(left));
+        var atRight = logLik(At(right));
+        for (var i = 0; i < 40 && high - low > 1e-3; i++)
+        {
+            if (atLeft >= atRight || !double.IsFinite(atRight))
+            {
+                high = right;
+                (right, atRight) = (left, atLeft);
+                left = high - (ratio * (high - low));
+                atLeft = logLik(At(left));
+            }
+            else
+            {
+                low = left;
+                (left, atLeft) = (right, atRight);
+                right = low + (ratio * (high - low));
+                atRight = logLik(At(right));
+            }
+        }
+
+        foreach (var (shift, ll) in new[] { (left, atLeft), (right, atRight) })
+        {
+            if (double.IsFinite(ll) && ll > best.LogLik)
+            {
+                best = (shift, ll);
+            }
+        }
+
+        return best.LogLik > startLl + 1.0 ? At(best.Shift) : x0;
+    }
+
     private static double Evaluate(JsonObject root, ParameterBlock[] blocks, Vector<double> x, IReadOnlyList<ObservationSeries> sequences, ulong seed, string? baseDirectory)
     {
         if (!Apply(blocks, x))
@@ -633,6 +727,43 @@ public static class MaximumLikelihood
                     }
 
                     break;
+            }
+        }
+
+        /// <summary>
+        /// Moves this block's coordinates in <paramref name="x"/> (from <paramref name="offset"/>) as multiplying the
+        /// readings by e^(s/2) moves them: a variance or covariance (a field named ...Noise, ...Covariance, ...Variance,
+        /// variance(s)) by e^s, a standard deviation (volatility, scale) by e^(s/2); other values stay.
+        /// </summary>
+        public void Rescale(Vector<double> x, int offset, double s)
+        {
+            var variance = key.EndsWith("Noise", StringComparison.Ordinal) || key.EndsWith("Covariance", StringComparison.Ordinal)
+                || key.EndsWith("Variance", StringComparison.Ordinal) || key is "variance" or "variances";
+            var deviation = key.EndsWith("Volatility", StringComparison.Ordinal) || key is "volatility" or "scale";
+            if (!positive || !(variance || deviation))
+            {
+                return;
+            }
+
+            var logShift = variance ? s : s / 2;
+            if (rows > 0 && !diagonalOnly)
+            {
+                // log-Cholesky: the factor of e^s Σ is e^(s/2) L.
+                var k = offset;
+                for (var i = 0; i < rows; i++)
+                {
+                    for (var j = 0; j <= i; j++, k++)
+                    {
+                        x[k] = i == j ? x[k] + (logShift / 2) : x[k] * Math.Exp(logShift / 2);
+                    }
+                }
+
+                return;
+            }
+
+            for (var i = 0; i < Count; i++)
+            {
+                x[offset + i] += logShift;
             }
         }
 

@@ -29,4 +29,30 @@ public sealed class MaximumLikelihoodNileTests
         Expect.Close(s2Eta, fittedEta, 1e-4, "s2_eta");
         Assert.True(result.Converged);
     }
+
+    /// <summary>
+    /// The same readings in other units: the maximum moves by k² in every variance and by −99 ln k in the exact-diffuse
+    /// log-likelihood (99 readings after the diffuse one). From the spec's start (100, 100), readings a million times
+    /// larger ended in a corner: all the variance in the observation noise, the level noise at 0, the log-likelihood
+    /// 18 below the maximum.
+    /// </summary>
+    [Theory]
+    [InlineData(1e-6)]
+    [InlineData(1e6)]
+    [InlineData(1e10)]
+    [InlineData(1e50)]
+    public void Fit_NileInOtherUnits_FindsTheSameMaximumRescaled(double k)
+    {
+        var spec = ModelSpec.Parse("""
+            {"name":"nile","kind":"linear-gaussian","transition":[[1]],"transitionNoise":[[100]],
+             "observation":[[1]],"observationNoise":[[100]],"initialization":"diffuse"}
+            """);
+        var readings = OracleCsv.Load("nile", "nile_data.csv")["volume"].Select(v => v * k).ToArray();
+
+        var result = MaximumLikelihood.Fit(spec, [new ObservationSeries(1, readings)], ["observationNoise", "transitionNoise"]);
+
+        Expect.Close(-633.4645636362455, result.LogLikelihood + (99 * Math.Log(k)), 1e-9, "maximised loglik, rescaled", absTol: 1e-7);
+        Expect.Close(15098.517771749346, result.Spec["observationNoise"]![0]![0]!.GetValue<double>() / (k * k), 1e-4, "s2_eps / k²");
+        Expect.Close(1469.176038961787, result.Spec["transitionNoise"]![0]![0]!.GetValue<double>() / (k * k), 1e-4, "s2_eta / k²");
+    }
 }

@@ -170,10 +170,11 @@ public sealed class SpecVarianceBoundTests
 
         var result = MaximumLikelihood.Fit(spec, [Huge()], ["observationNoise", "transitionNoise"]);
 
-        // Points above the bound do not load, so the optimiser stops below it and the spec runs again.
+        // Points above the bound do not load, so the optimiser stops below it and the spec runs again. Both variances
+        // want about 1e302; which one ends at the bound depends on the optimiser's path.
         var fitted = ModelSpec.Parse(result.Spec.ToJsonString());
         Assert.NotNull(ModelCatalog.Build(fitted));
-        Assert.Contains(result.Diagnostics!.Warnings, w => w.StartsWith("observationNoise[0][0] went to its upper bound 1E+300", StringComparison.Ordinal));
+        Assert.Contains(result.Diagnostics!.Warnings, w => w.StartsWith("observationNoise[0][0] went to its upper bound 1E+300", StringComparison.Ordinal) || w.StartsWith("transitionNoise[0][0] went to its upper bound 1E+300", StringComparison.Ordinal));
     }
 
     /// <summary>A random walk observed with noise, in units of 1e151: its variances are about 1e302.</summary>
