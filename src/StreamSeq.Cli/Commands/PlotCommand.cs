@@ -199,8 +199,20 @@ internal static class PlotCommand
             }
         }
 
-        stderr.WriteLine($"{Counted.Of(series.Count, "stream")} plotted: {string.Join(", ", written)}");
+        stderr.WriteLine($"{Counted.Of(series.Count, "stream")} plotted: {Listed(written)}");
         return 0;
+    }
+
+    /// <summary>
+    /// The files written, for the summary line: all of them up to four, else the first three and how many more in their
+    /// folder. A folder of charts for 200 streams listed all 200 paths on one line.
+    /// </summary>
+    internal static string Listed(IReadOnlyList<string> written)
+    {
+        ArgumentNullException.ThrowIfNull(written);
+        return written.Count <= 4
+            ? string.Join(", ", written)
+            : $"{string.Join(", ", written.Take(3))} and {written.Count - 3} more in {Path.GetDirectoryName(written[0])}";
     }
 
     /// <summary>The file name (without extension) for a stream's image in a folder: <see cref="StreamFileNames.For"/>.</summary>

@@ -100,10 +100,14 @@ public sealed class PlotCommandTests(SensorsRun run) : IDisposable
     public void Execute_Folder_WritesOneFilePerStreamOfTheRequestedSize()
     {
         var folder = Path.Combine(dir, "charts");
-        var (code, _) = Plot(folder, width: 640, height: 300);
+        var (code, errors) = Plot(folder, width: 640, height: 300);
         Assert.Equal(0, code);
         var files = Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(SensorStreams.Select(s => $"{s}.png"), files);
+
+        // The summary names the first files and counts the rest (a folder for 200 streams listed 200 paths).
+        var first = string.Join(", ", SensorStreams.Take(3).Select(s => Path.Combine(folder, $"{s}.png")));
+        Assert.Contains($"{SensorStreams.Length} streams plotted: {first} and {SensorStreams.Length - 3} more in {folder}", errors.Split('\n'));
         foreach (var f in files)
         {
             Assert.Equal((640, 300), PngHeader.Size(Path.Combine(folder, f!)));
