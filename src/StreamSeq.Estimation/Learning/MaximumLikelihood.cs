@@ -583,9 +583,7 @@ public static class MaximumLikelihood
             var (parent, key, index) = Locate(root, path);
             var node = index >= 0 ? parent[key]!.AsArray()[index] : parent[key];
             var name = key;
-            var positive = name.EndsWith("Noise", StringComparison.Ordinal) || name.EndsWith("Covariance", StringComparison.Ordinal)
-                || name.EndsWith("Variance", StringComparison.Ordinal) || name.EndsWith("Volatility", StringComparison.Ordinal)
-                || PositiveFields.Contains(name);
+            var positive = VariancePower(name) > 0 || PositiveFields.Contains(name);
             switch (node)
             {
                 case JsonValue v when v.TryGetValue<double>(out var d):
@@ -731,21 +729,30 @@ public static class MaximumLikelihood
         }
 
         /// <summary>
+        /// How a field's value scales with the readings, as a power of a variance: 1 for a variance or covariance
+        /// (a field named ...Noise, ...Covariance, ...Variance, variance(s)), 0.5 for a standard deviation (...Volatility,
+        /// volatility, scale), 0 for the rest. Every field above 0 is fitted on a log scale.
+        /// </summary>
+        private static double VariancePower(string name) =>
+            name.EndsWith("Noise", StringComparison.Ordinal) || name.EndsWith("Covariance", StringComparison.Ordinal)
+                || name.EndsWith("Variance", StringComparison.Ordinal) || name is "variance" or "variances" ? 1.0
+            : name.EndsWith("Volatility", StringComparison.Ordinal) || name is "volatility" or "scale" ? 0.5
+            : 0.0;
+
+        /// <summary>
         /// Moves this block's coordinates in <paramref name="x"/> (from <paramref name="offset"/>) as multiplying the
-        /// readings by e^(s/2) moves them: a variance or covariance (a field named ...Noise, ...Covariance, ...Variance,
-        /// variance(s)) by e^s, a standard deviation (volatility, scale) by e^(s/2); other values stay.
+        /// readings by e^(s/2) moves them: a variance by e^s, a standard deviation by e^(s/2), other values not at all
+        /// (<see cref="VariancePower"/>).
         /// </summary>
         public void Rescale(Vector<double> x, int offset, double s)
         {
-            var variance = key.EndsWith("Noise", StringComparison.Ordinal) || key.EndsWith("Covariance", StringComparison.Ordinal)
-                || key.EndsWith("Variance", StringComparison.Ordinal) || key is "variance" or "variances";
-            var deviation = key.EndsWith("Volatility", StringComparison.Ordinal) || key is "volatility" or "scale";
-            if (!positive || !(variance || deviation))
+            var power = positive ? VariancePower(key) : 0;
+            if (power == 0)
             {
                 return;
             }
 
-            var logShift = variance ? s : s / 2;
+            var logShift = power * s;
             if (rows > 0 && !diagonalOnly)
             {
                 // log-Cholesky: the factor of e^s Σ is e^(s/2) L.
