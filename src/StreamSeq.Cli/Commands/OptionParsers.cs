@@ -50,7 +50,7 @@ internal static class OptionParsers
     /// </summary>
     private static BigInteger? ParseWhole(ArgumentResult result, string name, BigInteger minimum, BigInteger maximum, int? workerLimit)
     {
-        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        var text = LastToken(result);
         if (!BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
         {
             result.AddError($"{name}: '{text}' is not a whole number.");
@@ -95,12 +95,15 @@ internal static class OptionParsers
         }
     }
 
+    /// <summary>The value given (the last one, when the option is repeated), or empty.</summary>
+    private static string LastToken(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+
     private static string? PathText(ArgumentResult result, string name)
     {
-        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        var text = LastToken(result);
         if (text.Length == 0 || text.Contains('\0', StringComparison.Ordinal))
         {
-            result.AddError($"{name}: {(text.Length == 0 ? "is empty" : "has a NUL character")}; give a file name.");
+            result.AddError($"{name}: {(text.Length == 0 ? "must not be empty" : "must not contain a NUL character")} (a file name).");
             return null;
         }
 
@@ -196,7 +199,7 @@ internal static class OptionParsers
 
     private static double? Parse(ArgumentResult result, string name, double minimum, bool exclusive, double maximum)
     {
-        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        var text = LastToken(result);
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
         {
             result.AddError($"{name}: '{text}' is not a finite number.");

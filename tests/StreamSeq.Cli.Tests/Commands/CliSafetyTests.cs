@@ -110,10 +110,10 @@ public sealed class CliSafetyTests : IDisposable
     /// bug report.
     /// </summary>
     [Theory]
-    [InlineData("run|-m|{nile}|-i||-o|o.jsonl", "error: --input: is empty; give a file name.")]
-    [InlineData("run|-m||-i|{nile}|-o|o.jsonl", "error: --model: is empty; give a file name.")]
-    [InlineData("run|-m|{nile}|-i|{nile}|-o|o.jsonl|--dead-letters|", "error: --dead-letters: is empty; give a file name.")]
-    [InlineData("detect|-i||-o|d.csv", "error: --input: is empty; give a file name.")]
+    [InlineData("run|-m|{nile}|-i||-o|o.jsonl", "error: --input: must not be empty (a file name).")]
+    [InlineData("run|-m||-i|{nile}|-o|o.jsonl", "error: --model: must not be empty (a file name).")]
+    [InlineData("run|-m|{nile}|-i|{nile}|-o|o.jsonl|--dead-letters|", "error: --dead-letters: must not be empty (a file name).")]
+    [InlineData("detect|-i||-o|d.csv", "error: --input: must not be empty (a file name).")]
     [InlineData("detect|-i|{nile}|-o|", "error: --output: must not be empty.")]
     [InlineData("plot|-i|{nile}|-o|", "error: --output: must not be empty.")]
     public void Invoke_EmptyPath_IsAUsageErrorNamingTheOption(string commandLine, string message)
