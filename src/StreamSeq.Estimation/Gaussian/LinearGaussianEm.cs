@@ -382,7 +382,7 @@ internal sealed partial class LinearGaussianEm
         foreach (var cn in componentNoise)
         {
             var v = cn.Read(root);
-            var most = cn.IsVolatility ? Math.Sqrt(Validate.MaxVariance) : Validate.MaxVariance;
+            var most = cn.IsVolatility ? Validate.MaxDeviation : Validate.MaxVariance;
             if (!(v <= most))
             {
                 return (cn.Preset ? $"preset.{cn.Field}" : string.Create(CultureInfo.InvariantCulture, $"components[{cn.Index}].{cn.Field}"), v, most);

@@ -50,13 +50,15 @@ public static class Validate
         }
     }
 
-    /// <summary>A standard deviation (or volatility) whose square is a variance: at most √<see cref="MaxVariance"/>.</summary>
+    /// <summary>The largest standard deviation (or volatility) a model may hold: √<see cref="MaxVariance"/>.</summary>
+    internal const double MaxDeviation = 1e150;
+
+    /// <summary>A standard deviation (or volatility) whose square is a variance: at most <see cref="MaxDeviation"/>.</summary>
     public static void AtMostMaxDeviation(string field, double value)
     {
-        const double most = 1e150;
-        if (value > most)
+        if (value > MaxDeviation)
         {
-            throw new ModelValidationException(field, VarianceTooLarge(most, value, $"its square is a variance, at most {Show(MaxVariance)}"));
+            throw new ModelValidationException(field, VarianceTooLarge(MaxDeviation, value, $"its square is a variance, at most {Show(MaxVariance)}"));
         }
     }
 

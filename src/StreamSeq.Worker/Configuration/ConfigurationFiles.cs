@@ -24,8 +24,8 @@ public static partial class ConfigurationFiles
         ArgumentNullException.ThrowIfNull(contentRoot);
         ArgumentNullException.ThrowIfNull(appFolder);
         var shipped = Path.Combine(appFolder, "appsettings.json");
-        if (File.Exists(Path.Combine(contentRoot, "appsettings.json")) || !File.Exists(shipped)
-            || string.Equals(Path.GetFullPath(contentRoot).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(appFolder).TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
+        // Started in its own folder, the worker has read the shipped file: the first test returns then.
+        if (File.Exists(Path.Combine(contentRoot, "appsettings.json")) || !File.Exists(shipped))
         {
             return null;
         }
