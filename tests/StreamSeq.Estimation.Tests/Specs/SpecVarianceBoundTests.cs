@@ -16,6 +16,12 @@ namespace StreamSeq.Estimation.Tests.Specs;
 /// </summary>
 public sealed class SpecVarianceBoundTests
 {
+    private const string StochasticVolatilityWithout = """{"name":"t","kind":"particle","particles":10,"model":{"type":"stochastic-volatility","persistence":""";
+
+    private const string OrnsteinUhlenbeckWithout = """{"name":"t","kind":"linear-gaussian","components":[{"type":"local-level","levelNoise":1},{"type":"ornstein-uhlenbeck","meanReversion":""";
+
+    private const string OrnsteinUhlenbeckProblem = "stationary variance σ²/(2θ) of an ornstein-uhlenbeck component) gives state 1 a variance of";
+
     /// <summary>The next double above the bound.</summary>
     private const string JustAbove = SpecVarianceBounds.JustAbove;
 
@@ -85,48 +91,31 @@ public sealed class SpecVarianceBoundTests
     }
 
     /// <summary>
-    /// Without initialVariance a stochastic-volatility model starts from the stationary σ²/(1 − φ²), which overflowed
-    /// for a large volatility; the error named model.initialVariance, which the spec does not have.
+    /// A default prior derived from other fields, above the bound: the error names the fields it comes from, not the
+    /// prior field the spec does not have. A stochastic-volatility model without initialVariance starts from the
+    /// stationary σ²/(1 − φ²) (the error named model.initialVariance); an Ornstein–Uhlenbeck component without
+    /// initialMean and initialCovariance from its stationary σ²/(2θ) (the error named initialCovariance). Null field:
+    /// the spec loads.
     /// </summary>
     [Theory]
-    [InlineData("0.9", "1e200", false)]
-    [InlineData("0.9", "1e149", true)]
-    public void Build_StochasticVolatilityDefaultPrior_AboveTheBoundNamesTheVolatility(string persistence, string volatility, bool accepted)
+    [InlineData(StochasticVolatilityWithout + "0.9,\"volatility\":1e200}}", "model.volatility", "stationary variance σ²/(1 − φ²) of Infinity")]
+    [InlineData(StochasticVolatilityWithout + "0.9,\"volatility\":1e149}}", null, null)]
+    [InlineData(OrnsteinUhlenbeckWithout + "1e-300,\"volatility\":1e10}],\"observationNoise\":[[1]]}", "components", OrnsteinUhlenbeckProblem)]
+    [InlineData(OrnsteinUhlenbeckWithout + "1e-200,\"volatility\":1e60}],\"observationNoise\":[[1]]}", "components", OrnsteinUhlenbeckProblem)]
+    [InlineData(OrnsteinUhlenbeckWithout + "1,\"volatility\":1e150}],\"observationNoise\":[[1]]}", null, null)]
+    public void Build_DefaultPriorAboveTheBound_NamesTheFieldsItComesFrom(string json, string? field, string? problem)
     {
-        var spec = ModelSpec.Parse($$$"""{"name":"t","kind":"particle","particles":10,"model":{"type":"stochastic-volatility","persistence":{{{persistence}}},"volatility":{{{volatility}}}}}""");
+        var spec = ModelSpec.Parse(json);
 
-        if (accepted)
+        if (field is null)
         {
             Assert.NotNull(ModelCatalog.Build(spec));
             return;
         }
 
         var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(spec));
-        Assert.Equal("model.volatility", e.Field);
-        Assert.Contains("stationary variance σ²/(1 − φ²) of Infinity", e.Problem, StringComparison.Ordinal);
-    }
-
-    /// <summary>
-    /// Without initialMean and initialCovariance an Ornstein–Uhlenbeck component starts from its stationary variance
-    /// σ²/(2θ), which overflowed for a slow reversion; the error named initialCovariance, which the spec does not have.
-    /// </summary>
-    [Theory]
-    [InlineData("1e-300", "1e10", false)]
-    [InlineData("1e-200", "1e60", false)]
-    [InlineData("1", "1e150", true)]
-    public void Build_OrnsteinUhlenbeckDefaultPrior_AboveTheBoundNamesTheComponents(string meanReversion, string volatility, bool accepted)
-    {
-        var spec = $$"""{"name":"t","kind":"linear-gaussian","components":[{"type":"local-level","levelNoise":1},{"type":"ornstein-uhlenbeck","meanReversion":{{meanReversion}},"volatility":{{volatility}}}],"observationNoise":[[1]]}""";
-
-        if (accepted)
-        {
-            Assert.NotNull(ModelCatalog.Build(ModelSpec.Parse(spec)));
-            return;
-        }
-
-        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Parse(spec)));
-        Assert.Equal("components", e.Field);
-        Assert.Contains("stationary variance σ²/(2θ) of an ornstein-uhlenbeck component) gives state 1 a variance of", e.Problem, StringComparison.Ordinal);
+        Assert.Equal(field, e.Field);
+        Assert.Contains(problem!, e.Problem, StringComparison.Ordinal);
     }
 
     [Theory]
