@@ -6,7 +6,8 @@ namespace StreamSeq.Processing.Records;
 /// Reads observation CSV files: a header <c>stream,time,&lt;one column per observed component&gt;</c>, optionally
 /// followed by control columns (named <c>control_*</c>, or named by the caller). Cells follow
 /// <see cref="InputRules"/>: an empty cell or <c>NaN</c> is a missing component, anything else must be a finite
-/// number. A numeric time is in model time units; anything else must be ISO-8601. Without a <c>stream</c> column
+/// number. A numeric time is in model time units; anything else must be ISO-8601. NAB's <c>timestamp</c> column is the
+/// time when no column is named <c>time</c>. Without a <c>stream</c> column
 /// every row belongs to one stream named after the file. Bad rows are reported with file and line, and reading
 /// continues.
 /// </summary>
@@ -20,6 +21,7 @@ public sealed class CsvObservationReader : IDisposable
     private readonly string file;
     private readonly bool hasStream;
     private readonly int timeColumn;
+    private readonly string timeName;
     private readonly int[] valueColumns;
     private readonly int[] controlColumns;
     private readonly double[] values;
@@ -53,12 +55,21 @@ public sealed class CsvObservationReader : IDisposable
         }
 
         hasStream = names.Length > 0 && names[0] == "stream";
+        // NAB's files name their time column 'timestamp': taken as the time when no column is named 'time', so a NAB
+        // file replays through 'run' and 'fit' as it is.
         timeColumn = Array.IndexOf(names, "time");
         if (timeColumn < 0)
         {
-            this.reader.Dispose();
-            throw new FormatException($"{file}:1: header has no 'time' column (expected 'stream,time,<values...>').");
+            timeColumn = Array.IndexOf(names, "timestamp");
         }
+
+        if (timeColumn < 0)
+        {
+            this.reader.Dispose();
+            throw new FormatException($"{file}:1: header has no 'time' column (expected 'stream,time,<values...>'; NAB's 'timestamp' is taken too).");
+        }
+
+        timeName = names[timeColumn];
 
         controlNames ??= [];
         foreach (var name in controlNames.Where(n => !names.Contains(n, StringComparer.Ordinal)))
@@ -81,7 +92,7 @@ public sealed class CsvObservationReader : IDisposable
         if (valueColumns.Length == 0)
         {
             this.reader.Dispose();
-            throw new FormatException($"{file}:1: header has no value columns after 'time'.");
+            throw new FormatException($"{file}:1: header has no value columns after '{timeName}'.");
         }
 
         ColumnCount = names.Length;
@@ -198,7 +209,7 @@ public sealed class CsvObservationReader : IDisposable
 
         if (!InputRules.TryParseTime(row[timeColumn].Span, out var time, out var problem))
         {
-            error = $"{where}: column 'time' {problem}.";
+            error = $"{where}: column '{timeName}' {problem}.";
             return CsvReadStatus.Error;
         }
 

@@ -50,11 +50,17 @@ public sealed class DetectCommandTests : IDisposable
         Assert.EndsWith("; 1 row rejected.", summary.TrimEnd(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Execute_ExampleFile_SameScoresAsRunThroughTheProcessor()
+    [Theory]
+    [InlineData("time")]
+    [InlineData("timestamp")]
+    public void Execute_ExampleFile_SameScoresAsRunThroughTheProcessor(string timeColumn)
     {
+        // NAB's own files head their time column 'timestamp': 'run' takes such a file as it is, as 'detect' does.
         var model = RepositoryFiles.Path("examples", "nab-detector.json");
-        var input = RepositoryFiles.Path("examples", "nab-detector.csv");
+        var lines = File.ReadAllLines(RepositoryFiles.Path("examples", "nab-detector.csv"));
+        Assert.Equal("time,value", lines[0]);
+        var input = System.IO.Path.Combine(dir, "input.csv");
+        File.WriteAllLines(input, [$"{timeColumn},value", .. lines.Skip(1)]);
         var scores = System.IO.Path.Combine(dir, "scores.csv");
         var records = System.IO.Path.Combine(dir, "run.jsonl");
 
@@ -63,6 +69,7 @@ public sealed class DetectCommandTests : IDisposable
 
         var detected = File.ReadAllLines(scores).Skip(1).Select(l => double.Parse(l.Split(',')[2], CultureInfo.InvariantCulture));
         var run = File.ReadAllLines(records).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("anomalyScore").GetDouble());
+        Assert.Equal(lines.Length - 1, run.Count());
         Assert.Equal(detected, run);
     }
 

@@ -105,4 +105,32 @@ public sealed class CsvObservationReaderTests
         var e = Assert.Throws<FormatException>(() => new CsvObservationReader(new StringReader("stream,time,y\n"), "f.csv", ["u"]));
         Assert.Contains("control column 'u'", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Read_NabTimestampColumn_IsTheTimeWhenNoColumnIsNamedTime()
+    {
+        var nab = ReadAll("timestamp,value\n2014-04-10 16:15:00,1.5\nx,2\n", out var errors);
+        var plain = ReadAll("time,value\n2014-04-10 16:15:00,1.5\n", out _);
+
+        Assert.Equal(plain.Select(r => (r.Stream, r.Time, r.Values.Single())), nab.Select(r => (r.Stream, r.Time, r.Values.Single())));
+        Assert.Equal(["f.csv:3: column 'timestamp' 'x' is neither a number nor an ISO-8601 date-time."], errors);
+    }
+
+    [Fact]
+    public void Read_TimeAndTimestampColumns_TimeIsTheTimeAndTimestampAReading()
+    {
+        var rows = ReadAll("time,timestamp\n5,7\n", out var errors);
+
+        Assert.Empty(errors);
+        var row = Assert.Single(rows);
+        Assert.Equal(5.0, row.Time);
+        Assert.Equal([7.0], row.Values);
+    }
+
+    [Fact]
+    public void Constructor_NoTimeColumn_FailsSayingWhichNamesAreTaken()
+    {
+        var e = Assert.Throws<FormatException>(() => new CsvObservationReader(new StringReader("stream,when,y\n"), "f.csv"));
+        Assert.Equal("f.csv:1: header has no 'time' column (expected 'stream,time,<values...>'; NAB's 'timestamp' is taken too).", e.Message);
+    }
 }
