@@ -135,6 +135,41 @@ public sealed class StopSignalTests
         }
     }
 
+    /// <summary>
+    /// read --follow has nothing to hand back to a broker (no group, no transaction), so its clean stop never waits
+    /// for one: a broker gone before the signal still leaves every record printed, the closing count, exit 0, and no
+    /// need for a second signal.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public async Task ReadFollow_StopSignalAfterTheBrokerWent_StopsAtOnceWithEveryRecordAndTheCount(string signal)
+    {
+        Command read;
+        using (var cluster = EmbeddedKafkaCluster.Start(1))
+        {
+            cluster.CreateTopic("t", 1);
+            Produce(cluster.BootstrapServers, "t", ["1", "2"]);
+            read = Command.Start("read", "--bootstrap-servers", cluster.BootstrapServers, "--topic", "t", "--from-beginning", "--follow", "--isolation", "broker");
+            Assert.Equal("2", await read.OutputLine(1));
+        }
+
+        using (read)
+        {
+            await Task.Delay(1000);
+            Assert.False(read.HasExited, $"read --follow should keep waiting for records: {read.Errors}");
+            var clock = Stopwatch.StartNew();
+
+            var code = await read.Stop(signal);
+
+            Assert.True(code == 0, $"exit code {code}: {read.Errors}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}: {read.Errors}");
+            Assert.Equal(["1", "2"], read.Output);
+            Assert.Contains("read 2 records from t", read.Errors, StringComparison.Ordinal);
+            Assert.DoesNotContain("clean stop abandoned", read.Errors, StringComparison.Ordinal);
+        }
+    }
+
     private static void Produce(string bootstrap, string topic, IEnumerable<string> values)
     {
         using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = bootstrap }).SetLogHandler((_, _) => { }).Build();
