@@ -68,6 +68,11 @@ public sealed record AlertNotification(
     private static string? Text(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
+    /// <summary>A number, or one of the strings records write for non-finite numbers (an infinite NIS scores "Infinity").</summary>
     private static double Number(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : double.NaN;
+        !root.TryGetProperty(name, out var value) ? double.NaN
+        : value.ValueKind == JsonValueKind.Number ? value.GetDouble()
+        : value.ValueKind == JsonValueKind.String && value.ValueEquals("Infinity") ? double.PositiveInfinity
+        : value.ValueKind == JsonValueKind.String && value.ValueEquals("-Infinity") ? double.NegativeInfinity
+        : double.NaN;
 }

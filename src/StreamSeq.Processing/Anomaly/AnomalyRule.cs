@@ -51,6 +51,54 @@ public sealed class AnomalyRule
         }
     }
 
+    /// <summary>
+    /// ln P(χ²_k &gt; x), the log of the chi-square upper tail, accurate where the tail itself underflows: 1 − CDF
+    /// rounds to 0 once the tail is below about 1e-16, so every strong anomaly used to score the same.
+    /// </summary>
+    /// <remarks>
+    /// The tail is Q(k/2, x/2), the regularised upper incomplete gamma function. Below a + 1 it is not small and MathNet's
+    /// Q is used as it is; beyond, Legendre's continued fraction for Γ(a, y)·e^y·y^−a is evaluated by the modified Lentz
+    /// method and the prefactor −y + a·ln y − ln Γ(a) is added in log space, so no intermediate underflows.
+    /// </remarks>
+    internal static double LogChiSquareTail(int k, double x)
+    {
+        var a = 0.5 * k;
+        var y = 0.5 * x;
+        if (!(y >= a + 1.0))
+        {
+            return Math.Log(MathNet.Numerics.SpecialFunctions.GammaUpperRegularized(a, Math.Max(y, 0.0)));
+        }
+
+        if (double.IsPositiveInfinity(y))
+        {
+            return double.NegativeInfinity;
+        }
+
+        const double tiny = 1e-300;
+        var b = y + 1.0 - a;
+        var c = 1.0 / tiny;
+        var d = 1.0 / b;
+        var h = d;
+        for (var i = 1; i <= 1000; i++)
+        {
+            var an = -i * (i - a);
+            b += 2.0;
+            d = an * d + b;
+            d = Math.Abs(d) < tiny ? tiny : d;
+            c = b + an / c;
+            c = Math.Abs(c) < tiny ? tiny : c;
+            d = 1.0 / d;
+            var step = d * c;
+            h *= step;
+            if (Math.Abs(step - 1.0) < 1e-16)
+            {
+                break;
+            }
+        }
+
+        return -y + a * Math.Log(y) - MathNet.Numerics.SpecialFunctions.GammaLn(a) + Math.Log(h);
+    }
+
     /// <summary>Rule name.</summary>
     public string Name { get; }
 
@@ -90,8 +138,7 @@ public sealed class AnomalyRule
                         return false;
                     }
 
-                    var tail = MathNet.Numerics.Distributions.ChiSquared.CDF(k, nis);
-                    score = -Math.Log10(Math.Max(1.0 - tail, 1e-300));
+                    score = -LogChiSquareTail(k, nis) / Math.Log(10.0);
                     cleared = score <= -Math.Log10(ClearThreshold);
                     return nis > chiSquareQuantiles[k];
                 }

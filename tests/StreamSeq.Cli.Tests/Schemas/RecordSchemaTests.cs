@@ -57,6 +57,28 @@ public sealed class RecordSchemaTests : IDisposable
         Assert.Contains("forecast", kinds);
     }
 
+    [Fact]
+    public void OutputRecords_AReadingNearTheLargestDouble_MatchTheOutputSchema()
+    {
+        // 1e300 against a predictive variance of 0.07: the NIS overflows to Infinity and the log-likelihood to
+        // -Infinity, which records write as the strings the schema names for non-finite numbers.
+        var model = Path.Combine(dir, "level.json");
+        File.WriteAllText(model, """{"name":"level","kind":"linear-gaussian","components":[{"type":"local-level","levelNoise":0.01}],"observationNoise":[[0.04]],"anomalyRules":[{"name":"surprise","type":"chi-square","threshold":0.0001}]}""");
+        var input = Path.Combine(dir, "spike.csv");
+        File.WriteAllText(input, "stream,time,value\na,1,20\na,2,20.1\na,3,1e300\na,4,1e300\na,5,20\n");
+        var output = Path.Combine(dir, "out.jsonl");
+
+        Assert.Equal(0, RunCommand.Execute(model, input, output, 2, 2, false, 0, false, null, TextWriter.Null, TextWriter.Null));
+
+        var lines = File.ReadAllLines(output);
+        Assert.Contains(lines, l => l.Contains("\"nis\":\"Infinity\"", StringComparison.Ordinal) && l.StartsWith("{\"type\":\"anomaly\"", StringComparison.Ordinal));
+        var schema = Load("output-record.schema.json");
+        foreach (var line in lines)
+        {
+            AssertValid(schema, line, "spike");
+        }
+    }
+
     [Theory]
     [InlineData("""{"type":"filtered","stream":"a","time":1,"model":"m","predicted":{"mean":[0]},"observation":{"mean":[0]},"logLik":null,"nis":null}""")]
     [InlineData("""{"type":"smoothed","stream":"a","time":1,"model":"m","method":"fixed-lag","lag":-1,"state":{"mean":[0]}}""")]

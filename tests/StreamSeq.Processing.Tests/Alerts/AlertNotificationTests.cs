@@ -23,6 +23,16 @@ public sealed class AlertNotificationTests
         Assert.True(double.IsNaN(alert.Score) && double.IsNaN(alert.Threshold));
     }
 
+    [Fact]
+    public void TryParse_InfiniteScore_IsReadAsInfinityAndWrittenSo()
+    {
+        // A reading far beyond double range gives an infinite NIS, which the chi-square rule scores "Infinity".
+        var record = "{\"type\":\"anomaly\",\"stream\":\"s\",\"time\":1,\"model\":\"m\",\"rule\":\"r\",\"score\":\"Infinity\",\"threshold\":4,\"values\":[1E+300],\"expected\":[20]}";
+        Assert.True(AlertNotification.TryParse(Encoding.UTF8.GetBytes(record), DateTimeOffset.UnixEpoch, out var alert));
+        Assert.Equal(double.PositiveInfinity, alert!.Score);
+        Assert.Equal("Infinity", AlertNotification.Format(alert.Score));
+    }
+
     [Theory]
     [InlineData("{\"type\":\"filtered\",\"stream\":\"s\",\"time\":1,\"model\":\"m\"}")]
     [InlineData("{\"type\":\"anomaly\",\"stream\":\"s\",\"time\":1,\"model\":\"m\"}")]
