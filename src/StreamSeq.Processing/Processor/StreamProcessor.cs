@@ -563,7 +563,7 @@ public sealed class StreamProcessor : IDisposable
         for (var i = 0; i < model.Rules.Count; i++)
         {
             var rule = model.Rules[i];
-            var hit = rule.Evaluate(estimate, model.RuleExtraOffsets[i], out var score, out var threshold, out var ruleCleared);
+            var hit = rule.Evaluate(estimate, model.RuleExtraOffsets[i], scoreEveryStep: false, out var score, out var threshold, out var ruleCleared);
             cleared &= ruleCleared;
             if (hit && !beyond)
             {

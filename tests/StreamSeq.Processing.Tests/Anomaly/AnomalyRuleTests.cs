@@ -128,4 +128,69 @@ public sealed class AnomalyRuleTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(1e-4)]
+    [InlineData(1e-9)]
+    [InlineData(1e-20)]
+    [InlineData(1e-200)]
+    public void ChiSquare_TinyThreshold_FiresJustBeyondItsQuantileAndTheDecisionsAgreeWithTheScore(double alpha)
+    {
+        // 1 − 1e-20 is 1 in double, and the inverse CDF there is infinite: a rule at 1e-20 never fired.
+        var rule = new AnomalyRule("rare", AnomalyRuleType.ChiSquare, alpha, clearThreshold: Math.Sqrt(alpha), maxDimension: 4);
+        foreach (var k in new[] { 1, 2, 4 })
+        {
+            var estimate = new Estimate(new EstimatorInfo { Family = "test", StateDimension = 1, ObservationDimension = k, StateLength = 1 }) { ObservedCount = k };
+            var fired = new List<bool>();
+            foreach (var nis in Enumerable.Range(0, 400).Select(i => Math.Pow(10, -1 + i * 0.01)))
+            {
+                estimate.NormalizedInnovationSquared = nis;
+                var hit = rule.Evaluate(estimate, -1, out var score, out var threshold, out var cleared);
+                Assert.Equal(-Math.Log10(alpha), threshold, 1e-12);
+                Assert.Equal(score > threshold, hit);
+                Assert.Equal(score <= -Math.Log10(Math.Sqrt(alpha)), cleared);
+                fired.Add(hit);
+            }
+
+            Assert.Contains(true, fired);
+            Assert.Contains(false, fired);
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 1e-30)]
+    [InlineData(4, 1e-12)]
+    [InlineData(6, 1e-250)]
+    public void ChiSquareUpperQuantile_EvenDimension_HasTheClosedFormTail(int k, double alpha)
+    {
+        var quantile = AnomalyRule.ChiSquareUpperQuantile(k, alpha);
+
+        Assert.Equal(-Math.Log10(alpha), EvenScore(k / 2, quantile / 2), 1e-9 * -Math.Log10(alpha));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    [InlineData(-0.1)]
+    [InlineData(double.NaN)]
+    public void ChiSquare_ClearThresholdNotAProbability_IsRefusedNamingTheField(double clear)
+    {
+        var e = Assert.Throws<ModelValidationException>(() => new AnomalyRule("r", AnomalyRuleType.ChiSquare, 1e-4, clear));
+        Assert.Contains("clearThreshold", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ChiSquare_WithoutScoreEveryStep_LeavesOnlyStepsWithinTheThresholdUnscored()
+    {
+        var estimate = new Estimate(new EstimatorInfo { Family = "test", StateDimension = 1, ObservationDimension = 1, StateLength = 1 }) { ObservedCount = 1 };
+        foreach (var nis in new[] { 0.5, 10, 20, 592 })
+        {
+            estimate.NormalizedInnovationSquared = nis;
+            var full = Rule.Evaluate(estimate, -1, out var score, out var threshold, out var cleared);
+            var lazy = Rule.Evaluate(estimate, -1, scoreEveryStep: false, out var lazyScore, out var lazyThreshold, out var lazyCleared);
+
+            Assert.Equal((full, threshold, cleared), (lazy, lazyThreshold, lazyCleared));
+            Assert.Equal(full ? score : double.NaN, lazyScore);
+        }
+    }
 }
