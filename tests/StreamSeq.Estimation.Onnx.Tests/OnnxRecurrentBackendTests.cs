@@ -22,8 +22,12 @@ public sealed class OnnxRecurrentBackendTests
             double[] y = [inputs[1][t + 1][0], inputs[1][t + 1][1]];
             estimator.Step(state, new Observation(y, control: [inputs[1][t][2]]), estimate, default);
             var want = OracleFiles.Row(expected[t], "y", 2);
-            Assert.Equal(want[0], estimate.ObservationMean[0], 5);
-            Assert.Equal(want[1], estimate.ObservationMean[1], 5);
+
+            // An absolute tolerance: ONNX Runtime vs torch float32 outputs differ by at most 1.3e-7
+            // (OnnxRecurrentModelTests). The decimal-places overload rounds both numbers, which loosens the check to
+            // ~5e-6 and can fail spuriously when the two straddle a rounding boundary.
+            Assert.Equal(want[0], estimate.ObservationMean[0], 3e-7);
+            Assert.Equal(want[1], estimate.ObservationMean[1], 3e-7);
         }
     }
 

@@ -39,8 +39,10 @@ public sealed class OnnxRecurrentKindTests
                     double[] y = [inputs[s][t + 1][0], inputs[s][t + 1][1]];
                     estimator.Step(state, new Observation(y, control: [inputs[s][t][2]]), estimate, default);
                     var w = OracleFiles.Row(want[t], "y", 2);
-                    Assert.Equal(w[0], estimate.ObservationMean[0], 1e-6);
-                    Assert.Equal(w[1], estimate.ObservationMean[1], 1e-6);
+
+                    // ONNX Runtime vs torch float32 outputs differ by at most 1.3e-7 (OnnxRecurrentModelTests), so 3e-7.
+                    Assert.Equal(w[0], estimate.ObservationMean[0], 3e-7);
+                    Assert.Equal(w[1], estimate.ObservationMean[1], 3e-7);
                 }
             }
             finally

@@ -35,8 +35,10 @@ public sealed class OnnxRecurrentModelTests
             }
         }
 
-        Assert.True(error < 1e-6, $"max |ONNX − torch f32| = {error:E3}");
-        Assert.True(FinalStateError(onnx, model, init, states) < 1e-6);
+        // Measured worst: 1.3e-7 (h, y) and 1.2e-7 (final states) over the four cases, so 3e-7 (about 2 float32 ulps at 1).
+        Assert.True(error < 3e-7, $"max |ONNX − torch f32| = {error:E3}");
+        var finalError = FinalStateError(onnx, model, init, states);
+        Assert.True(finalError < 3e-7, $"max |final state − torch f32| = {finalError:E3}");
     }
 
     [Theory]
@@ -79,8 +81,10 @@ public sealed class OnnxRecurrentModelTests
             }
         }
 
-        Assert.True(error < 1e-6, $"max |ONNX batch − torch f32| = {error:E3}");
-        Assert.True(FinalStateError(onnx, model, init, states) < 1e-6);
+        // Measured worst as for Step: 1.3e-7 (h, y) and 1.2e-7 (final states), so 3e-7.
+        Assert.True(error < 3e-7, $"max |ONNX batch − torch f32| = {error:E3}");
+        var finalError = FinalStateError(onnx, model, init, states);
+        Assert.True(finalError < 3e-7, $"max |final state − torch f32| = {finalError:E3}");
     }
 
     [Theory]
@@ -109,7 +113,9 @@ public sealed class OnnxRecurrentModelTests
             error = Math.Max(error, MaxAbs(yo, ym.Select(v => (double)v).ToArray()));
         }
 
-        Assert.True(error < 1e-6, $"max |ONNX − managed| = {error:E3}");
+        // Two float32 engines, each within 1.8e-7 of torch, compared over the whole state (LSTM cells exceed 1 in
+        // magnitude): measured worst 3.6e-7 (lstm) and 1.0e-7 (gru), so 7e-7 rather than the 3e-7 used against torch.
+        Assert.True(error < 7e-7, $"max |ONNX − managed| = {error:E3}");
     }
 
     [Fact]

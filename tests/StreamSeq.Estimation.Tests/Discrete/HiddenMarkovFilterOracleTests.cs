@@ -86,6 +86,9 @@ public sealed class HiddenMarkovFilterOracleTests
         var smoothed = OracleCsv.Load("hmm", "hmm_smoothed.csv");
         var forward = OracleCsv.Load("hmm", "hmm_forward.csv");
         var post = HmmInference.ForwardBackward(HmmOracle.Model(), HmmOracle.Data());
+        Assert.Equal(300, post.Length);
+        Assert.Equal(300, smoothed.RowCount);
+        Assert.Equal(300, forward.RowCount);
         for (var t = 0; t < post.Length; t++)
         {
             var row = $"t={t + 1}";
@@ -106,6 +109,8 @@ public sealed class HiddenMarkovFilterOracleTests
     {
         var csv = OracleCsv.Load("hmm", "hmm_smoothed.csv");
         var (means, covs) = FixedIntervalSmoother.Smooth(new HiddenMarkovFilter(HmmOracle.Model()), HmmOracle.Data());
+        Assert.Equal(300, csv.RowCount);
+        Assert.Equal(300 * K, means.Length);
         for (var t = 0; t < csv.RowCount; t++)
         {
             var p = Probabilities(csv, "smooth_p", t);
@@ -121,6 +126,8 @@ public sealed class HiddenMarkovFilterOracleTests
         var csv = OracleCsv.Load("hmm", "hmm_viterbi.csv");
         var expected = HmmOracle.Expected();
         var result = HmmInference.Viterbi(HmmOracle.Model(), HmmOracle.Data());
+        Assert.Equal(300, csv.RowCount);
+        Assert.Equal(300, result.Path.Length);
         Assert.Equal(HmmOracle.Path(expected.GetProperty("viterbi_path")), result.Path);
         Assert.Equal(csv["viterbi_state"].Select(v => (int)v).ToArray(), result.Path);
         Expect.Close(expected.GetProperty("viterbi_log_joint").GetDouble(), result.LogJoint, 1e-12, "viterbi_log_joint");

@@ -45,6 +45,8 @@ public sealed class KalmanFilterConstantVelocityTests
     {
         var csv = OracleCsv.Load("lgssm", "cv2d_rts.csv");
         var (means, covs) = FixedIntervalSmoother.Smooth(new KalmanFilter(Cv2d.Model()), Cv2d.Data());
+        Assert.Equal(500, csv.RowCount);
+        Assert.Equal(500 * 4, means.Length);
         for (var t = 0; t < csv.RowCount; t++)
         {
             Expect.Close(csv.Vector("smooth_mean", t, 4), means.AsSpan(t * 4, 4), Tol, $"t={t + 1} smooth_mean");

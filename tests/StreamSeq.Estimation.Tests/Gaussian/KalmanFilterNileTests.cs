@@ -68,6 +68,8 @@ public sealed class KalmanFilterNileTests
         var kf = LocalLevel(s2Eps, s2Eta, file.Contains("diffuse", StringComparison.Ordinal));
         var series = new ObservationSeries(1, csv["y"]);
         var (means, covs) = FixedIntervalSmoother.Smooth(kf, series);
+        Assert.Equal(100, csv.RowCount);
+        Assert.Equal(100, means.Length);
         for (var t = 0; t < csv.RowCount; t++)
         {
             Expect.Close(csv["smooth_state_mean"][t], means[t], Tol, $"t={t + 1} smooth_state_mean");

@@ -30,7 +30,22 @@ internal sealed class FilterRun
 
     public EstimateFlags[] Flags { get; }
 
-    public double TotalLogLikelihood => LogLikelihoods.Where(double.IsFinite).Sum();
+    /// <summary>
+    /// The sum of every step's log-likelihood. Every step must be finite: a NaN or −∞ step (a missed observation, a
+    /// collapsed particle set) fails the calling test instead of silently dropping out of the sum it compares.
+    /// </summary>
+    public double TotalLogLikelihood
+    {
+        get
+        {
+            for (var t = 0; t < LogLikelihoods.Length; t++)
+            {
+                Assert.True(double.IsFinite(LogLikelihoods[t]), $"step {t + 1}: log-likelihood {LogLikelihoods[t]} is not finite");
+            }
+
+            return LogLikelihoods.Sum();
+        }
+    }
 
     public static FilterRun Execute(IEstimator estimator, ObservationSeries series, ulong seed = 0)
     {

@@ -19,6 +19,8 @@ public sealed class ParticleFilterPendulumTests(ITestOutputHelper output)
         var scale = Math.Sqrt(200_000.0 / particles);
         var worst = 0.0;
         var zs = new List<double>();
+        Assert.Equal(500, reference.RowCount);
+        Assert.Equal(500 * 2, run.Means.Length);
         for (var t = 0; t < reference.RowCount; t++)
         {
             for (var d = 0; d < 2; d++)

@@ -18,18 +18,21 @@ public sealed class OracleNetworkTests
     [MemberData(nameof(Cases))]
     public void Step_DoublePrecision_MatchesTorchFloat64(string model, string init)
     {
+        // Measured worst: 2.5e-16 (outputs) and 2.2e-16 (final states) over the four cases, so 1e-14 leaves ~40x.
         var (outputError, finalError) = Run<double>(model, init, "f64");
-        Assert.True(outputError < 1e-12, $"max |h, y − torch f64| = {outputError:E3}");
-        Assert.True(finalError < 1e-12, $"max |final state − torch f64| = {finalError:E3}");
+        Assert.True(outputError < 1e-14, $"max |h, y − torch f64| = {outputError:E3}");
+        Assert.True(finalError < 1e-14, $"max |final state − torch f64| = {finalError:E3}");
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Step_SinglePrecision_MatchesTorchFloat32(string model, string init)
     {
+        // Measured worst: 1.3e-7 (outputs) and 1.8e-7 (final LSTM cell states, |c| > 1, i.e. 1-2 float32 ulps) over the
+        // four cases; 3e-7 is the tightest bound that covers them with a margin.
         var (outputError, finalError) = Run<float>(model, init, "f32");
-        Assert.True(outputError < 1e-6, $"max |h, y − torch f32| = {outputError:E3}");
-        Assert.True(finalError < 1e-6, $"max |final state − torch f32| = {finalError:E3}");
+        Assert.True(outputError < 3e-7, $"max |h, y − torch f32| = {outputError:E3}");
+        Assert.True(finalError < 3e-7, $"max |final state − torch f32| = {finalError:E3}");
     }
 
     [Theory]

@@ -14,10 +14,11 @@ public sealed class RecurrentEstimatorTests
     /// and u_t = u_t, so feeding y_t = x_{t+1}[0..2] reproduces PyTorch's head output as the predicted mean.
     /// </summary>
     [Theory]
-    [InlineData("lstm", false, 1e-12)]
-    [InlineData("gru", false, 1e-12)]
-    [InlineData("lstm", true, 2e-6)]
-    [InlineData("gru", true, 2e-6)]
+    // The network against torch (OracleNetworkTests): float64 within 2.5e-16, float32 within 1.8e-7; hence 1e-14 and 3e-7.
+    [InlineData("lstm", false, 1e-14)]
+    [InlineData("gru", false, 1e-14)]
+    [InlineData("lstm", true, 3e-7)]
+    [InlineData("gru", true, 3e-7)]
     public void Step_OracleNetWithPointHead_PredictedMeanIsPyTorchsOutput(string model, bool single, double tolerance)
     {
         var weights = RnnFixtures.Weights(model);

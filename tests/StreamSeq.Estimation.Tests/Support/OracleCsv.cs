@@ -13,12 +13,20 @@ internal sealed class OracleCsv
         var header = lines[0].Split(',');
         var rows = lines.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).ToArray();
         RowCount = rows.Length;
+        for (var r = 0; r < rows.Length; r++)
+        {
+            if (rows[r].Length != header.Length)
+            {
+                throw new InvalidDataException($"{path}: data row {r + 1} has {rows[r].Length} cells, the header {header.Length}");
+            }
+        }
+
         for (var c = 0; c < header.Length; c++)
         {
             var values = new double[rows.Length];
             for (var r = 0; r < rows.Length; r++)
             {
-                values[r] = double.TryParse(rows[r][c], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+                values[r] = Parse(rows[r][c], path, r, header[c]);
             }
 
             columns[header[c]] = values;
@@ -26,6 +34,38 @@ internal sealed class OracleCsv
     }
 
     public int RowCount { get; }
+
+    /// <summary>
+    /// A cell as a double, strictly: Python-repr numbers, and the literal tokens the fixtures use for missing and
+    /// infinite values (<c>NaN</c>, numpy's <c>nan</c>, <c>Infinity</c>, <c>-Infinity</c>). Anything else (an empty
+    /// cell, a word, a malformed number) throws rather than becoming a NaN that a comparison would skip.
+    /// </summary>
+    internal static double Parse(string cell, string path, int row, string column)
+    {
+        switch (cell)
+        {
+            case "NaN" or "nan":
+                return double.NaN;
+            case "Infinity":
+                return double.PositiveInfinity;
+            case "-Infinity":
+                return double.NegativeInfinity;
+        }
+
+        if (cell.Length == 0 || cell.Any(ch => char.IsLetter(ch) && ch is not ('e' or 'E')))
+        {
+            throw new InvalidDataException($"{path}: data row {row + 1}, column {column}: '{cell}' is not a number");
+        }
+
+        try
+        {
+            return double.Parse(cell, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{path}: data row {row + 1}, column {column}: '{cell}' is not a number", e);
+        }
+    }
 
     public IEnumerable<string> Columns => columns.Keys;
 

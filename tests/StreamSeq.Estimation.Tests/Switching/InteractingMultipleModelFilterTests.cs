@@ -134,6 +134,8 @@ public sealed class InteractingMultipleModelFilterTests(ITestOutputHelper output
         var csv = OracleCsv.Load("lgssm", "cv2d_rts.csv");
         var imm = new InteractingMultipleModelFilter(new SwitchingLinearGaussianModel([Cv2d.Model()], [1.0], [1.0]));
         var (means, covs) = FixedIntervalSmoother.Smooth(imm, Cv2d.Data());
+        Assert.Equal(500, csv.RowCount);
+        Assert.Equal(500 * 4, means.Length);
         for (var t = 0; t < csv.RowCount; t++)
         {
             Expect.Close(csv.Vector("smooth_mean", t, 4), means.AsSpan(t * 4, 4), 1e-9, $"t={t + 1} smooth_mean");

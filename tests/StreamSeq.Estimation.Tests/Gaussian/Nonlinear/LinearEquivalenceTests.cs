@@ -103,6 +103,9 @@ public sealed class LinearEquivalenceTests
         other.Initialize(s2, 0);
         var e1 = new Estimate(kf.Info);
         var e2 = new Estimate(other.Info);
+        Assert.Equal(500, data.Length);
+        Assert.Equal(500, csv.RowCount);
+        var compared = 0;
         for (var t = 0; t < data.Length; t++)
         {
             kf.Step(s1, data.At(t), e1, default);
@@ -113,6 +116,7 @@ public sealed class LinearEquivalenceTests
                 continue;
             }
 
+            compared++;
             var row = t - 5;
             var tol = ToleranceOf(filter);
             Expect.Close(e1.SmoothedMean, e2.SmoothedMean, tol, $"t={row + 1} lagged mean");
@@ -120,6 +124,9 @@ public sealed class LinearEquivalenceTests
             Expect.Close(csv.Vector("fl_mean", row, 4), e2.SmoothedMean, Math.Max(tol, 1e-9), $"t={row + 1} fl_mean");
             Expect.Close(csv.Matrix("fl_cov", row, 4, 4), e2.SmoothedCovariance, Math.Max(tol, 1e-9), $"t={row + 1} fl_cov");
         }
+
+        // Every lagged estimate, x_1..x_495 from t = 6..500, was compared; the last five rows are the RTS rows.
+        Assert.Equal(495, compared);
     }
 
     [Theory]

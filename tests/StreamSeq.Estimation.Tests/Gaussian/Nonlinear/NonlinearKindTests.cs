@@ -169,9 +169,9 @@ public sealed class NonlinearKindTests
     }
 
     [Theory]
-    [InlineData("pendulum-ukf", "a1_b2_k1")]
-    [InlineData("growth-ekf", null)]
-    public void Build_ExampleSpec_RunsItsDataLikeTheOracle(string name, string? ukfSetting)
+    [InlineData("pendulum-ukf", "a1_b2_k1", 100, 500)]
+    [InlineData("growth-ekf", null, 100, 100)]
+    public void Build_ExampleSpec_RunsItsDataLikeTheOracle(string name, string? ukfSetting, int rows, int oracleRows)
     {
         var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "StreamSeq.sln")))
@@ -188,6 +188,9 @@ public sealed class NonlinearKindTests
         estimator.Initialize(state, 0);
         var est = new Estimate(estimator.Info);
         var oracle = ukfSetting is null ? OracleCsv.Load("nonlinear", "ngm_ekf.csv") : OracleCsv.Load("nonlinear", $"pendulum_ukf_{ukfSetting}.csv");
+        // The pendulum example is the first 100 of the oracle's 500 readings.
+        Assert.Equal(rows, y.Length);
+        Assert.Equal(oracleRows, oracle.RowCount);
         for (var t = 0; t < y.Length; t++)
         {
             estimator.Step(state, new Observation([y[t]]), est, default);

@@ -11,9 +11,10 @@ public sealed class UnscentedKalmanFilterPendulumTests(ITestOutputHelper output)
 {
     public static TheoryData<string, double, double, double, bool, double> Settings => new()
     {
-        // alpha = 1e-3 gives weights near 1e6: the oracle README allows ~1e-7 there.
-        { "a1e-3_b2_k0", 1e-3, 2.0, 0.0, false, 1e-7 },
-        { "a1e-3_b2_k0", 1e-3, 2.0, 0.0, true, 1e-7 },
+        // alpha = 1e-3 gives weights near 1e6: the oracle README allows ~1e-7 there, but the measured worst relative
+        // deviation is 4.8e-9 (filter, robust=false; 2.5e-9 robust) and 1.3e-9 (smoother), so 1e-8.
+        { "a1e-3_b2_k0", 1e-3, 2.0, 0.0, false, 1e-8 },
+        { "a1e-3_b2_k0", 1e-3, 2.0, 0.0, true, 1e-8 },
         { "a1_b2_k1", 1.0, 2.0, 1.0, false, 1e-9 },
         { "a1_b2_k1", 1.0, 2.0, 1.0, true, 1e-9 },
     };
