@@ -123,7 +123,7 @@ internal static class RunCommand
             processor.Drain(store, sink);
             if (request.Smooth)
             {
-                processor.EmitFixedInterval(store, sink);
+                processor.EmitFixedInterval(store, sink, note => stderr.WriteLine($"warning: {TerminalText.Clean(note)}"));
             }
         }
 

@@ -21,6 +21,40 @@ public sealed class RunCommandTests : IDisposable
         return (code, records, errors.ToString());
     }
 
+    [Theory]
+    [InlineData(1000, true)]
+    [InlineData(20000, false)]
+    public void Run_SmoothParticleStreamWhosePathsCollapse_WarnsThatItsZeroVariancesAreDegeneracy(int particles, bool warned)
+    {
+        // Ancestor tracing at 1,000 particles leaves the first 27 smoothed states of the growth example on one particle:
+        // variance 3e-30 where the exact grid smoother gives 0.3 to 5. At 20,000 the traced paths keep their spread.
+        var spec = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(RepositoryFiles.Path("examples", "particle-growth.json")))!;
+        spec["particles"] = JsonSerializer.SerializeToElement(particles);
+        var model = System.IO.Path.Combine(dir, "growth.json");
+        File.WriteAllText(model, JsonSerializer.Serialize(spec));
+
+        var (code, records, errors) = Run(model, RepositoryFiles.Path("examples", "particle-growth.csv"), smooth: true);
+
+        Assert.Equal(0, code);
+        var variances = records.Where(r => r.GetProperty("type").GetString() == "smoothed").Select(r => r.GetProperty("state").GetProperty("cov")[0][0].GetDouble()).ToList();
+        Assert.Equal(100, variances.Count);
+        Assert.Equal(warned, variances.Any(v => v < 1e-20));
+        Assert.Equal(warned, errors.Contains("warning: stream 'ngm-1': ", StringComparison.Ordinal));
+        if (warned)
+        {
+            Assert.Contains($"{variances.Count(v => v < 1e-20)} of 100 fixed-interval smoothed states (the earliest at reading {variances.FindIndex(v => v < 1e-20) + 1}) trace back to a single particle", errors, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Run_SmoothKalmanStream_HasNoParticleWarning()
+    {
+        var (code, _, errors) = Run(RepositoryFiles.Path("examples", "nile.json"), RepositoryFiles.Path("examples", "nile.csv"), smooth: true);
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("warning", errors, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Execute_NileWithLag5_WritesFilteredAndSmoothedRecordsOfTheDesignContract()
     {
