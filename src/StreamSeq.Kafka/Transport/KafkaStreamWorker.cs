@@ -434,7 +434,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
             batchStart = Stopwatch.GetTimestamp();
             batchCount = 0;
-            this.sink!.Produced = 0;
+            this.sink!.ResetProduced();
             this.sink.LargestOutput = 0;
         }
 
@@ -528,7 +528,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
         var start = Stopwatch.GetTimestamp();
         var producer = this.producer!;
         var sink = this.sink!;
-        var outputs = sink.Produced;
+        // Everything the sink produced so far in this transaction is an output or a dead letter; what follows is the
+        // changelog (states actually produced: one too large for the producer is skipped and not counted).
+        var producedBeforeChangelog = sink.Produced;
         long changelogRecords = 0;
         var offsets = new List<TopicPartitionOffset>();
         foreach (var (id, partition) in owned)
@@ -645,8 +647,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
         var took = Stopwatch.GetTimestamp() - start;
         commitEstimate = Math.Max(took, commitEstimate - (commitEstimate / 10));
         metrics.Committed(Stopwatch.GetElapsedTime(start).TotalSeconds);
-        metrics.Produced(options.ChangelogTopic, changelogRecords);
-        metrics.Produced("outputs", outputs - changelogRecords);
+        metrics.Produced(options.ChangelogTopic, sink.Produced - producedBeforeChangelog);
+        for (var target = 0; target < KafkaRecordSink.TargetCount; target++)
+        {
+            metrics.Produced(sink.ProducedTopic(target), sink.ProducedByTarget[target]);
+        }
+
         Status.Commits++;
         Status.LastCommit = DateTimeOffset.UtcNow;
         Status.MarkProgress();
