@@ -125,6 +125,14 @@ public sealed class ReadinessTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(200, worker.Get("/health/live").Status);
         Assert.Contains("not reachable", worker.Logs(), StringComparison.Ordinal);
 
+        // One warning per connection attempt, each a whole sentence; the 40 unready probes log nothing (each used to be
+        // an error line, "Health check restored with status Unhealthy completed after ...").
+        var logs = worker.Logs();
+        Assert.DoesNotContain("Health check", logs, StringComparison.Ordinal);
+        var warnings = logs.Split('\n').Where(l => l.Contains("is not reachable", StringComparison.Ordinal)).ToList();
+        Assert.InRange(warnings.Count, 2, 20);
+        Assert.All(warnings, w => Assert.EndsWith("The worker is not ready until Kafka answers.", w.TrimEnd(), StringComparison.Ordinal));
+
         using var cluster = EmbeddedKafkaCluster.Start(1, port);
         cluster.SetConsumerGroupHeartbeatInterval(TimeSpan.FromMilliseconds(250));
         foreach (var topic in new[] { options.InputTopic, options.ChangelogTopic, options.FilteredTopic, options.SmoothedTopic, options.ForecastTopic, options.AnomalyTopic, options.DeadLetterTopic })
