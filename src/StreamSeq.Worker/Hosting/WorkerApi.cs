@@ -73,7 +73,7 @@ public static class WorkerApi
                     alerts = s.Alerts,
                     deadLetters = s.DeadLetters,
                     duplicates = s.Duplicates,
-                    lastCommit = s.LastCommit,
+                    lastCommit = s.LastCommit == default ? (DateTimeOffset?)null : s.LastCommit,
                     pendingQueries = service.Worker.PendingQueries,
                     maxPendingQueries = service.Worker.MaxPendingQueries,
                     simulator = simulator is null ? null : new

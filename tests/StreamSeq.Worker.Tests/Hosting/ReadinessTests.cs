@@ -51,6 +51,9 @@ public sealed class ReadinessTests(ITestOutputHelper output) : IDisposable
                 {
                     Assert.False(ready, $"ready before any partition was assigned: {body}");
                     Assert.Equal(503, probe);
+
+                    // No transaction committed yet: null, not DateTimeOffset's default (0001-01-01T00:00:00+00:00).
+                    Assert.True(status.AsObject().ContainsKey("lastCommit") && status["lastCommit"] is null, $"lastCommit before any commit: {body}");
                     answeredBeforeAssignment++;
                 }
                 else if (ready)
