@@ -54,6 +54,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private KafkaRecordSink? sink;
     private Func<bool>? assignmentLost;
     private bool inTransaction;
+
+    /// <summary>How the last transaction ended: null before any, true committed, false aborted.</summary>
+    private bool? lastCommitted;
     private long batchCount;
     private long batchStart;
     private CancellationToken stopping;
@@ -390,7 +393,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
             Commit();
         }
 
-        LogStopped(logger, Status.Processed, Status.Commits);
+        LogStopped(logger, Status.Processed, Status.Commits, lastCommitted switch
+        {
+            null => "no transaction was opened",
+            true => "the last one committed, none is left open",
+            false => "the last transaction was aborted, none is left open; the partitions' next owner processes its records",
+        });
     }
 
     /// <summary>
@@ -619,6 +627,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         inTransaction = false;
+        lastCommitted = true;
         consecutiveAborts = 0;
         foreach (var (id, partition) in owned)
         {
@@ -762,8 +771,17 @@ public sealed partial class KafkaStreamWorker : IDisposable
         // The store stays on this volume and is kept warm: if the partition comes back, it reads only the tail.
         standby?.Mirror(revoked);
         OwnedChanged();
-        LogRevoked(logger, partitions);
+        LogRevoked(logger, Describe(partitions));
     }
+
+    /// <summary>
+    /// Partitions as <c>topic [0] @15227, topic [1]</c> (no offset when it is none): <see cref="TopicPartitionOffset"/>'s
+    /// own text puts the partition's brackets inside its own (<c>topic [[0]] @15227</c>).
+    /// </summary>
+    private static string Describe(List<TopicPartitionOffset> partitions) =>
+        string.Join(", ", partitions.Select(p => p.Offset.IsSpecial
+            ? string.Create(CultureInfo.InvariantCulture, $"{p.Topic} [{p.Partition.Value}]")
+            : string.Create(CultureInfo.InvariantCulture, $"{p.Topic} [{p.Partition.Value}] @{p.Offset.Value}")));
 
     private void OnLost(List<TopicPartitionOffset> partitions)
     {
@@ -796,6 +814,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         {
             Retry("abort transaction", () => producer!.AbortTransaction(options.TransactionTimeout));
             inTransaction = false;
+            lastCommitted = false;
             metrics.Aborted();
             Status.Aborts++;
         }
@@ -1359,8 +1378,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "The Kafka {Client} did not finish closing its native handle within {Seconds} s (a known librdkafka wait on broker threads); its transactions and group membership are already settled, so shutdown continues without it")]
     private static partial void LogDisposeAbandoned(ILogger logger, string client, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Worker stopped after {Records} records and {Commits} transactions")]
-    private static partial void LogStopped(ILogger logger, long records, long commits);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker stopped after {Records} records and {Commits} committed transactions; {Ending}")]
+    private static partial void LogStopped(ILogger logger, long records, long commits, string ending);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Changelog of partition {Partition} holds {Count} records under its offset-marker key that are not offsets (written by a version that let a record's 'stream' field name the marker); they were skipped, and the partition resumed from the marker before them")]
     private static partial void LogMalformedMarkers(ILogger logger, int partition, long count);
@@ -1402,7 +1421,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private static partial void LogDiscarded(ILogger logger, string stream, string reason, int partition);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Partitions revoked: {Partitions}")]
-    private static partial void LogRevoked(ILogger logger, List<TopicPartitionOffset> partitions);
+    private static partial void LogRevoked(ILogger logger, string partitions);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Partitions lost: {Partitions}; the open transaction is aborted")]
     private static partial void LogLost(ILogger logger, string partitions);
