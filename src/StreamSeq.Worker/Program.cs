@@ -131,8 +131,7 @@ if (settings.UsesEmbeddedBroker && settings.Embedded.Simulator)
 
 services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 services.AddHealthChecks()
-    .AddCheck<LivenessCheck>("processing-loop", tags: ["live"])
-    .AddCheck<ReadinessCheck>("restored", tags: ["ready"]);
+    .AddCheck<LivenessCheck>("processing-loop", tags: ["live"]);
 
 var app = builder.Build();
 if (settings.DashboardEnabled)
@@ -147,8 +146,9 @@ if (settings.Telemetry.Prometheus)
 }
 
 // Probes and scrapes read: POST, PUT or DELETE on them is 405 like on the API (health checks answer any method by default).
+// Readiness is answered directly (WorkerApi.AnswerReadyAsync): the health-check service logs each unready probe as an error.
 app.MapHealthChecks(WorkerEndpoints.Live, new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") }).WithMetadata(new HttpMethodMetadata(WorkerApi.ReadMethods));
-app.MapHealthChecks(WorkerEndpoints.Ready, new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WorkerApi.WriteHealthAsync }).WithMetadata(new HttpMethodMetadata(WorkerApi.ReadMethods));
+app.MapMethods(WorkerEndpoints.Ready, WorkerApi.ReadMethods, WorkerApi.AnswerReadyAsync);
 app.MapWorkerApi();
 
 // A second Ctrl+C or SIGTERM while the graceful stop is under way ends the process at once (exit code 130 or 143).

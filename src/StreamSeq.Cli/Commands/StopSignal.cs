@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace StreamSeq.Cli.Commands;
@@ -7,7 +8,9 @@ namespace StreamSeq.Cli.Commands;
 /// <c>read --follow</c>): they finish what they do (flush, close) and exit 0 instead of being killed by the signal. A
 /// second signal while that stop is under way (a live <c>simulate</c> whose broker went away waits up to 10 s for its
 /// acknowledgements) abandons it: one line on standard error, and the process ends as the signal ends any process
-/// (exit code 130 or 143).
+/// (exit code 130 or 143). A signal within <see cref="DuplicateWindow"/> of the first is taken as the same request
+/// delivered twice (<c>dotnet run</c> and other launchers forward the signal a process group got to their child, which
+/// got it too), not as a second one.
 /// </summary>
 /// <remarks>
 /// These registrations are the only ones for the two signals in the process: System.CommandLine registers its own only
@@ -21,7 +24,10 @@ internal sealed class StopSignal : IDisposable
     private readonly TextWriter stderr;
     private readonly PosixSignalRegistration interrupt;
     private readonly PosixSignalRegistration terminate;
-    private int received;
+    /// <summary>How long after the first stop signal another is taken as the same request delivered again.</summary>
+    public static readonly TimeSpan DuplicateWindow = TimeSpan.FromSeconds(1);
+
+    private long firstAt;
 
     private StopSignal(TextWriter stderr, CancellationToken outer)
     {
@@ -50,9 +56,11 @@ internal sealed class StopSignal : IDisposable
 
     private void OnSignal(PosixSignalContext context)
     {
-        if (Interlocked.Increment(ref received) == 1)
+        var now = Stopwatch.GetTimestamp();
+        var first = Interlocked.CompareExchange(ref firstAt, now, 0);
+        if (first == 0 || Stopwatch.GetElapsedTime(first, now) < DuplicateWindow)
         {
-            // Handled: the command stops on its own, cleanly.
+            // Handled: the command stops on its own, cleanly (a copy of the first request changes nothing).
             context.Cancel = true;
             stop.Cancel();
             return;

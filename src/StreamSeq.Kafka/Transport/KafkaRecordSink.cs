@@ -42,6 +42,9 @@ internal sealed class KafkaRecordSink : IRecordSink
     /// <summary>librdkafka's largest per-record overhead beyond key, value and headers (a v2 record's varints and attributes).</summary>
     public const int RecordOverhead = 36;
 
+    /// <summary>Number of output and dead-letter topics counted in <see cref="ProducedByTarget"/>.</summary>
+    public const int TargetCount = 5;
+
     /// <summary>Longest error message kept in a dead letter's header.</summary>
     private const int MaxMessageHeaderChars = 2048;
 
@@ -70,6 +73,29 @@ internal sealed class KafkaRecordSink : IRecordSink
     /// <summary>Records produced in the current transaction.</summary>
     public long Produced { get; set; }
 
+    /// <summary>
+    /// Outputs produced in the current transaction by <see cref="OutputKind"/> (filtered, smoothed, forecast, anomaly),
+    /// then dead letters: each to its own topic (<see cref="ProducedTopic"/>).
+    /// </summary>
+    public long[] ProducedByTarget { get; } = new long[TargetCount];
+
+    /// <summary>The topic of a slot of <see cref="ProducedByTarget"/>.</summary>
+    public string ProducedTopic(int target) => target switch
+    {
+        0 => options.FilteredTopic,
+        1 => options.SmoothedTopic,
+        2 => options.ForecastTopic,
+        3 => options.AnomalyTopic,
+        _ => options.DeadLetterTopic,
+    };
+
+    /// <summary>Starts counting a new transaction's records.</summary>
+    public void ResetProduced()
+    {
+        Produced = 0;
+        Array.Clear(ProducedByTarget);
+    }
+
     /// <summary>The producer's <c>message.max.bytes</c>: librdkafka refuses a larger record at once.</summary>
     public int ProducerLimit { get; }
 
@@ -97,12 +123,12 @@ internal sealed class KafkaRecordSink : IRecordSink
 
     public void Write(OutputKind kind, ReadOnlySpan<char> streamId, ReadOnlySpan<byte> record)
     {
-        var target = kind switch
+        var (target, slot) = kind switch
         {
-            OutputKind.Filtered => filtered,
-            OutputKind.Smoothed => smoothed,
-            OutputKind.Forecast => forecast,
-            _ => anomaly,
+            OutputKind.Filtered => (filtered, 0),
+            OutputKind.Smoothed => (smoothed, 1),
+            OutputKind.Forecast => (forecast, 2),
+            _ => (anomaly, 3),
         };
         var key = CurrentKey is { } k && Matches(k, streamId) ? k : Encoding.UTF8.GetBytes(streamId.ToString());
         var size = Size(key.Length, record.Length, StampHeaders() is null ? 0 : stampHeadersSize);
@@ -113,6 +139,7 @@ internal sealed class KafkaRecordSink : IRecordSink
             return;
         }
 
+        ProducedByTarget[slot]++;
         LargestOutput = Math.Max(LargestOutput, size);
         tap?.Invoke(kind, streamId, record);
     }
@@ -178,7 +205,14 @@ internal sealed class KafkaRecordSink : IRecordSink
             // The size estimate and librdkafka disagree: keep the headers alone, which always fit.
             deadLetter.Key = [];
             deadLetter.Value = [];
-            TryProduce(new TopicPartition(options.DeadLetterTopic, Partition.Any), deadLetter);
+            if (TryProduce(new TopicPartition(options.DeadLetterTopic, Partition.Any), deadLetter))
+            {
+                ProducedByTarget[4]++;
+            }
+        }
+        else
+        {
+            ProducedByTarget[4]++;
         }
 
         LargestOutput = Math.Max(LargestOutput, size);

@@ -54,6 +54,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private KafkaRecordSink? sink;
     private Func<bool>? assignmentLost;
     private bool inTransaction;
+
+    /// <summary>How the last transaction ended: null before any, true committed, false aborted.</summary>
+    private bool? lastCommitted;
     private long batchCount;
     private long batchStart;
     private CancellationToken stopping;
@@ -390,7 +393,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
             Commit();
         }
 
-        LogStopped(logger, Status.Processed, Status.Commits);
+        LogStopped(logger, Status.Processed, Status.Commits, lastCommitted switch
+        {
+            null => "no transaction was opened",
+            true => "the last one committed, none is left open",
+            false => "the last transaction was aborted, none is left open; the partitions' next owner processes its records",
+        });
     }
 
     /// <summary>
@@ -434,7 +442,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
             batchStart = Stopwatch.GetTimestamp();
             batchCount = 0;
-            this.sink!.Produced = 0;
+            this.sink!.ResetProduced();
             this.sink.LargestOutput = 0;
         }
 
@@ -528,7 +536,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
         var start = Stopwatch.GetTimestamp();
         var producer = this.producer!;
         var sink = this.sink!;
-        var outputs = sink.Produced;
+        // Everything the sink produced so far in this transaction is an output or a dead letter; what follows is the
+        // changelog (states actually produced: one too large for the producer is skipped and not counted).
+        var producedBeforeChangelog = sink.Produced;
         long changelogRecords = 0;
         var offsets = new List<TopicPartitionOffset>();
         foreach (var (id, partition) in owned)
@@ -617,6 +627,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         inTransaction = false;
+        lastCommitted = true;
         consecutiveAborts = 0;
         foreach (var (id, partition) in owned)
         {
@@ -645,8 +656,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
         var took = Stopwatch.GetTimestamp() - start;
         commitEstimate = Math.Max(took, commitEstimate - (commitEstimate / 10));
         metrics.Committed(Stopwatch.GetElapsedTime(start).TotalSeconds);
-        metrics.Produced(options.ChangelogTopic, changelogRecords);
-        metrics.Produced("outputs", outputs - changelogRecords);
+        metrics.Produced(options.ChangelogTopic, sink.Produced - producedBeforeChangelog);
+        for (var target = 0; target < KafkaRecordSink.TargetCount; target++)
+        {
+            metrics.Produced(sink.ProducedTopic(target), sink.ProducedByTarget[target]);
+        }
+
         Status.Commits++;
         Status.LastCommit = DateTimeOffset.UtcNow;
         Status.MarkProgress();
@@ -756,8 +771,17 @@ public sealed partial class KafkaStreamWorker : IDisposable
         // The store stays on this volume and is kept warm: if the partition comes back, it reads only the tail.
         standby?.Mirror(revoked);
         OwnedChanged();
-        LogRevoked(logger, partitions);
+        LogRevoked(logger, Describe(partitions));
     }
+
+    /// <summary>
+    /// Partitions as <c>topic [0] @15227, topic [1]</c> (no offset when it is none): <see cref="TopicPartitionOffset"/>'s
+    /// own text puts the partition's brackets inside its own (<c>topic [[0]] @15227</c>).
+    /// </summary>
+    private static string Describe(List<TopicPartitionOffset> partitions) =>
+        string.Join(", ", partitions.Select(p => p.Offset.IsSpecial
+            ? string.Create(CultureInfo.InvariantCulture, $"{p.Topic} [{p.Partition.Value}]")
+            : string.Create(CultureInfo.InvariantCulture, $"{p.Topic} [{p.Partition.Value}] @{p.Offset.Value}")));
 
     private void OnLost(List<TopicPartitionOffset> partitions)
     {
@@ -790,6 +814,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         {
             Retry("abort transaction", () => producer!.AbortTransaction(options.TransactionTimeout));
             inTransaction = false;
+            lastCommitted = false;
             metrics.Aborted();
             Status.Aborts++;
         }
@@ -1353,8 +1378,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "The Kafka {Client} did not finish closing its native handle within {Seconds} s (a known librdkafka wait on broker threads); its transactions and group membership are already settled, so shutdown continues without it")]
     private static partial void LogDisposeAbandoned(ILogger logger, string client, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Worker stopped after {Records} records and {Commits} transactions")]
-    private static partial void LogStopped(ILogger logger, long records, long commits);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker stopped after {Records} records and {Commits} committed transactions; {Ending}")]
+    private static partial void LogStopped(ILogger logger, long records, long commits, string ending);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Changelog of partition {Partition} holds {Count} records under its offset-marker key that are not offsets (written by a version that let a record's 'stream' field name the marker); they were skipped, and the partition resumed from the marker before them")]
     private static partial void LogMalformedMarkers(ILogger logger, int partition, long count);
@@ -1396,7 +1421,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private static partial void LogDiscarded(ILogger logger, string stream, string reason, int partition);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Partitions revoked: {Partitions}")]
-    private static partial void LogRevoked(ILogger logger, List<TopicPartitionOffset> partitions);
+    private static partial void LogRevoked(ILogger logger, string partitions);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Partitions lost: {Partitions}; the open transaction is aborted")]
     private static partial void LogLost(ILogger logger, string partitions);

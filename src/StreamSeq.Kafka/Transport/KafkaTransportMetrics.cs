@@ -80,7 +80,7 @@ public sealed class KafkaTransportMetrics : IDisposable
     /// <summary>Counts consumed records.</summary>
     public void Consumed(string topic, long count = 1) => consumed.Add(count, new KeyValuePair<string, object?>("topic", topic));
 
-    /// <summary>Counts produced records.</summary>
+    /// <summary>Counts records produced to <paramref name="topic"/> (the topic's name) in a committed transaction.</summary>
     public void Produced(string topic, long count) => produced.Add(count, new KeyValuePair<string, object?>("topic", topic));
 
     /// <summary>Records a committed transaction and how long its commit took, in seconds.</summary>

@@ -21,7 +21,10 @@ public enum DeadLetterReason
     /// <summary>The record has no stream id.</summary>
     MissingKey,
 
-    /// <summary>The worker is at its limit of live streams and could not admit a new one.</summary>
+    /// <summary>
+    /// Never produced: kept so that the reasons after it keep their numbers. Streams beyond
+    /// <c>MaxLiveStreams</c> are evicted to their serialised state, never refused (an early design refused them).
+    /// </summary>
     StreamLimit,
 
     /// <summary>The record's time, or a forecast time it leads to, cannot be represented (a date outside the years 1 to 9999).</summary>

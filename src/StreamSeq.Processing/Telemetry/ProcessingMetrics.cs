@@ -48,7 +48,9 @@ public sealed class ProcessingMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5e-6, 1e-6, 2e-6, 5e-6, 10e-6, 20e-6, 50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 5e-3] });
         recordsIn.Add(0);
         duplicates.Add(0);
-        foreach (var reason in Enum.GetValues<DeadLetterReason>())
+        // Every reason a record can be dead-lettered for exists from the start, at zero (an alert takes its rate);
+        // StreamLimit is kept only for its number and is never produced.
+        foreach (var reason in Enum.GetValues<DeadLetterReason>().Where(r => r != DeadLetterReason.StreamLimit))
         {
             deadLetters.Add(0, new KeyValuePair<string, object?>("reason", DeadLetterReasons.Name(reason)));
         }

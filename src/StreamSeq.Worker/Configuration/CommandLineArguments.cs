@@ -20,7 +20,9 @@ public static class CommandLineArguments
         "Configuration", lists them. Without settings the worker runs the embedded broker and the sensor simulator (the
         demo, on http://localhost:8080); with StreamSeq:Kafka:BootstrapServers it joins that cluster.
 
-        Exit codes: 0 stopped; 1 the processing loop stopped on a fatal error (restart it); 2 the settings cannot start it.
+        Exit codes: 0 stopped; 1 the processing loop stopped on a fatal error (restart it); 2 the settings cannot start it;
+        130, 143 or 131 a second Ctrl+C (SIGINT), SIGTERM or SIGQUIT, more than 1 s after the first, abandoned the
+        graceful stop (its open transaction is not committed; the partitions' next owner processes its records again).
         """;
 
     /// <summary>True when the arguments ask for the usage text instead of a start.</summary>

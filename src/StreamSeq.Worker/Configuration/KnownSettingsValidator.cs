@@ -29,11 +29,30 @@ public sealed class KnownSettingsValidator : IValidateOptions<KafkaTransportOpti
             return ValidateOptionsResult.Fail(invalid);
         }
 
-        var topics = named.Select(n => n.Topic).ToArray();
-        var duplicate = topics.GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
+        // One line per setting that shares its topic and was changed from its default (a default the user did not write
+        // is named as such), each starting with its own key so that the line also names where its value came from.
+        var defaults = new KafkaTransportOptions();
+        var defaultTopics = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            return ValidateOptionsResult.Fail($"StreamSeq:Kafka: topic '{duplicate.Key}' is used for two purposes; input, outputs, dead letters and changelog need distinct topics.");
+            [nameof(options.InputTopic)] = defaults.InputTopic, [nameof(options.FilteredTopic)] = defaults.FilteredTopic,
+            [nameof(options.SmoothedTopic)] = defaults.SmoothedTopic, [nameof(options.ForecastTopic)] = defaults.ForecastTopic,
+            [nameof(options.AnomalyTopic)] = defaults.AnomalyTopic, [nameof(options.DeadLetterTopic)] = defaults.DeadLetterTopic,
+            [nameof(options.ChangelogTopic)] = defaults.ChangelogTopic,
+        };
+        var shared = new List<string>();
+        foreach (var group in named.GroupBy(n => n.Topic, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            var changed = group.Where(n => !string.Equals(n.Topic, defaultTopics[n.Key], StringComparison.Ordinal)).ToList();
+            foreach (var setting in changed.Count > 0 ? changed : [.. group])
+            {
+                var others = string.Join(" and ", group.Where(o => o.Key != setting.Key).Select(o => string.Equals(o.Topic, defaultTopics[o.Key], StringComparison.Ordinal) ? $"StreamSeq:Kafka:{o.Key} (its default)" : $"StreamSeq:Kafka:{o.Key}"));
+                shared.Add($"StreamSeq:Kafka:{setting.Key}: topic '{setting.Topic}' is also the topic of {others}; input, outputs, dead letters and changelog need distinct topics.");
+            }
+        }
+
+        if (shared.Count > 0)
+        {
+            return ValidateOptionsResult.Fail(shared);
         }
 
         if (options.CommitInterval >= options.TransactionTimeout)

@@ -35,6 +35,22 @@ public static class DashboardEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var files = new EmbeddedFileProvider(typeof(DashboardEndpoints).Assembly, "StreamSeq.Worker.wwwroot");
+
+        // The static-file middleware passes any method other than GET and HEAD on, so a POST on a page fell through to
+        // 404; like every other endpoint, the pages and their assets answer it with 405 and the methods they take.
+        app.Use((context, next) =>
+        {
+            var request = context.Request;
+            if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
+                || !(request.Path == "/" || (request.Path.HasValue && files.GetFileInfo(request.Path.Value).Exists)))
+            {
+                return next(context);
+            }
+
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            context.Response.Headers.Allow = string.Join(", ", WorkerApi.ReadMethods);
+            return Task.CompletedTask;
+        });
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions
         {

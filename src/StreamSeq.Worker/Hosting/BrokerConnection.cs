@@ -158,7 +158,7 @@ public sealed partial class BrokerConnection : IDisposable
     private static bool IsRefusal(ErrorCode code) =>
         code is ErrorCode.Local_Authentication or ErrorCode.SaslAuthenticationFailed or ErrorCode.Local_Ssl or ErrorCode.IllegalSaslState;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka at {Bootstrap} is not reachable ({Reason}); retrying in {Seconds} s. The worker is not ready until it is")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka at {Bootstrap} is not reachable ({Reason}); retrying in {Seconds} s. The worker is not ready until Kafka answers.")]
     private static partial void LogUnreachable(ILogger logger, string bootstrap, string reason, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kafka at {Bootstrap} answered after {Attempts} attempts")]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace StreamSeq.Worker.Hosting;
@@ -7,7 +8,8 @@ namespace StreamSeq.Worker.Hosting;
 /// gracefully (the host's console lifetime commits the open transaction and leaves the group, for up to its shutdown
 /// timeout); a second one while that stop is under way abandons it, with one line on standard error and exit code 130
 /// (SIGINT), 143 (SIGTERM) or 131 (SIGQUIT), as the signal ends a process that does not handle it. The three are
-/// counted together, as the console lifetime stops on any of them.
+/// counted together, as the console lifetime stops on any of them. A signal within <see cref="DuplicateWindow"/> of the
+/// first is taken as the same stop request delivered twice, not as a second one.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -21,6 +23,12 @@ namespace StreamSeq.Worker.Hosting;
 /// under way (<c>SecondStopSignalTests</c> checks that the exit comes at once while a commit hangs).
 /// </para>
 /// <para>
+/// One request can arrive twice: <c>dotnet run</c>, <c>timeout</c> and other launchers forward the stop signal they get
+/// to the worker, so a signal sent to the whole process group (<c>kill -TERM -- -PGID</c>, a terminal's Ctrl+C) reaches
+/// the worker directly and again through its launcher, a few milliseconds apart. Counted as a second request, that copy
+/// would abandon every such graceful stop; a person asking again to stop now does so after more than a second.
+/// </para>
+/// <para>
 /// Exactly-once holds as after SIGKILL: outputs, state changelog and input offsets go in one Kafka transaction, so one
 /// the exit cuts short is never committed and its outputs stay invisible to read_committed consumers; the next owner
 /// restores the committed state from the changelog and resumes where the last committed transaction ended.
@@ -32,7 +40,10 @@ public sealed class SecondStopSignal : IDisposable
     private readonly PosixSignalRegistration interrupt;
     private readonly PosixSignalRegistration terminate;
     private readonly PosixSignalRegistration quit;
-    private int received;
+    /// <summary>How long after the first stop signal another is taken as the same request delivered again.</summary>
+    public static readonly TimeSpan DuplicateWindow = TimeSpan.FromSeconds(1);
+
+    private long firstAt;
 
     private SecondStopSignal(TextWriter stderr)
     {
@@ -58,9 +69,12 @@ public sealed class SecondStopSignal : IDisposable
 
     private void OnSignal(PosixSignalContext context)
     {
-        if (Interlocked.Increment(ref received) == 1)
+        var now = Stopwatch.GetTimestamp();
+        var first = Interlocked.CompareExchange(ref firstAt, now, 0);
+        if (first == 0 || Stopwatch.GetElapsedTime(first, now) < DuplicateWindow)
         {
-            // The first: the console lifetime stops the host gracefully.
+            // The first (the console lifetime stops the host gracefully), or a copy of it a launcher forwarded (the
+            // console lifetime's second stop request changes nothing).
             return;
         }
 

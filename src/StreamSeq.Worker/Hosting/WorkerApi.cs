@@ -73,7 +73,7 @@ public static class WorkerApi
                     alerts = s.Alerts,
                     deadLetters = s.DeadLetters,
                     duplicates = s.Duplicates,
-                    lastCommit = s.LastCommit,
+                    lastCommit = s.LastCommit == default ? (DateTimeOffset?)null : s.LastCommit,
                     pendingQueries = service.Worker.PendingQueries,
                     maxPendingQueries = service.Worker.MaxPendingQueries,
                     simulator = simulator is null ? null : new
@@ -162,6 +162,27 @@ public static class WorkerApi
         var rest = target[(at + WorkerEndpoints.StreamPrefix.Length)..];
         var query = rest.IndexOfAny(['?', '#']);
         return StreamIdText.Decode(query < 0 ? rest : rest[..query], Name, plusIsSpace: false, out problem);
+    }
+
+    /// <summary>
+    /// <c>/health/ready</c>: 200 <c>Healthy: reason</c> when ready, else 503 <c>Unhealthy: reason</c>, not cached. Not a
+    /// health check of the host's health-check service, which logs every unhealthy result as an error: not being ready
+    /// (the broker unreachable, partitions restoring) is an expected state that Kubernetes probes every few seconds, and
+    /// the worker says once per change or retry why it is in it.
+    /// </summary>
+    public static async Task AnswerReadyAsync(HttpContext context, WorkerReadiness readiness)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(readiness);
+        var (ready, reason) = await readiness.CheckAsync(context.RequestAborted).ConfigureAwait(false);
+        var status = ready ? HealthStatus.Healthy : HealthStatus.Unhealthy;
+        context.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        var headers = context.Response.Headers;
+        headers.CacheControl = "no-store, no-cache";
+        headers.Pragma = "no-cache";
+        headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
+        var entries = new Dictionary<string, HealthReportEntry> { ["restored"] = new(status, reason, TimeSpan.Zero, null, null) };
+        await WriteHealthAsync(context, new HealthReport(entries, TimeSpan.Zero)).ConfigureAwait(false);
     }
 
     /// <summary>Health answers as <c>Healthy: reason</c> in plain text, so a failing probe says why.</summary>

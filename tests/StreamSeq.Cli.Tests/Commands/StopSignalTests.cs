@@ -136,6 +136,41 @@ public sealed class StopSignalTests
     }
 
     /// <summary>
+    /// The same signal twice within a second is one request delivered twice (<c>dotnet run</c> forwards the signal its
+    /// process group got to the command, which got it too): the clean stop goes on waiting for the gone broker; the
+    /// signal sent again after the window still abandons it.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public async Task SimulateLive_SameSignalTwiceInQuickSuccession_IsOneRequestAndALaterOneStillAbandons(string signal, int expected)
+    {
+        Command simulate;
+        using (var cluster = EmbeddedKafkaCluster.Start(1))
+        {
+            cluster.CreateTopic("readings", 1);
+            simulate = Command.Start("simulate", "--bootstrap-servers", cluster.BootstrapServers, "--topic", "readings", "--rounds", "0", "--pace", "20ms", "--streams", "3");
+            await simulate.ErrorLine("producing");
+            await Task.Delay(500);
+        }
+
+        using (simulate)
+        {
+            await Task.Delay(1000);
+            await simulate.Signal(signal);
+            await simulate.Signal(signal);
+            await Task.Delay(1500);
+            Assert.False(simulate.HasExited, $"a copy of the first signal abandoned the clean stop: {simulate.Errors}");
+            Assert.DoesNotContain("again", simulate.Errors, StringComparison.Ordinal);
+
+            var code = await simulate.Stop(signal);
+
+            Assert.True(code == expected, $"exit code {code}: {simulate.Errors}");
+            Assert.Contains($"SIG{signal} again: clean stop abandoned.", simulate.Errors, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
     /// read --follow has nothing to hand back to a broker (no group, no transaction), so its clean stop never waits
     /// for one: a broker gone before the signal still leaves every record printed, the closing count, exit 0, and no
     /// need for a second signal.

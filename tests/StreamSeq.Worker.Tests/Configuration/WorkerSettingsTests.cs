@@ -103,6 +103,48 @@ public sealed class WorkerSettingsTests
         Assert.Equal("StreamSeq:Kafka:AnomalyTopic: 'alerts/pump' has '/' at position 7; a topic name uses only letters a-z and A-Z, digits, '.', '_' and '-'.", Assert.Single(e.Problems));
     }
 
+    [Fact]
+    public void Load_OutputTopicSetToTheInputTopic_StopsNamingTheSettingWrittenAndTheDefaultItCollidesWith()
+    {
+        var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(Sources(Shipped, new Dictionary<string, string?>
+        {
+            ["StreamSeq:Kafka:BootstrapServers"] = "kafka:9092",
+            ["StreamSeq:Kafka:FilteredTopic"] = "streamseq.readings",
+        })));
+
+        Assert.Equal(
+            "StreamSeq:Kafka:FilteredTopic: topic 'streamseq.readings' is also the topic of StreamSeq:Kafka:InputTopic (its default); input, outputs, dead letters and changelog need distinct topics.",
+            Assert.Single(e.Problems));
+    }
+
+    [Fact]
+    public void Load_TwoTopicSettingsGivenOneTopic_OneLinePerSettingEachNamingWhereItsValueCameFrom()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"streamseq-topics-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{"StreamSeq":{"Kafka":{"SmoothedTopic":"pumps.out"}}}""");
+        try
+        {
+            var configuration = new ConfigurationBuilder()
+                .AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Shipped)))
+                .AddJsonFile(path)
+                .AddInMemoryCollection(new Dictionary<string, string?> { ["StreamSeq:Kafka:BootstrapServers"] = "kafka:9092", ["StreamSeq:Kafka:ForecastTopic"] = "pumps.out" })
+                .Build();
+
+            var e = Assert.Throws<InvalidSettingsException>(() => WorkerSettings.Load(configuration));
+
+            Assert.Equal(
+                [
+                    $"StreamSeq:Kafka:SmoothedTopic (from {path}): topic 'pumps.out' is also the topic of StreamSeq:Kafka:ForecastTopic; input, outputs, dead letters and changelog need distinct topics.",
+                    "StreamSeq:Kafka:ForecastTopic: topic 'pumps.out' is also the topic of StreamSeq:Kafka:SmoothedTopic; input, outputs, dead letters and changelog need distinct topics.",
+                ],
+                e.Problems);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData("memory", "all", "StreamSeq:Processing:Standby: all needs StreamSeq:Processing:StateStore=rocksdb (a standby copy is a disk store), got StateStore=memory.")]
     [InlineData("rocksdb", "some", "StreamSeq:Processing:Standby: must be none or all, got 'some'.")]

@@ -293,6 +293,13 @@ public sealed class WorkerStartTests : IDisposable
         Assert.True(run.ExitCode == 0, $"--help should print the usage and exit: {run}");
         Assert.Contains("Usage: StreamSeq.Worker [--Section:Key=value ...]", run.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Now listening", run.Output, StringComparison.Ordinal);
+
+        // Every exit code docs/worker.md gives, the second stop signal's included.
+        var exitCodes = run.Output[run.Output.IndexOf("Exit codes:", StringComparison.Ordinal)..];
+        foreach (var code in (string[])["0 stopped", "1 the processing loop", "2 the settings", "130", "143", "131"])
+        {
+            Assert.Contains(code, exitCodes, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -57,7 +57,8 @@ public sealed class HttpEdgeTests(HttpEdgeWorker fixture) : IClassFixture<HttpEd
     private static readonly string[] ReadEndpoints =
     [
         "/health/live", "/health/ready", "/metrics", "/api/status", "/api/models", "/api/streams/sensor-1",
-        "/api/dashboard/streams", "/api/dashboard/stream?id=sensor-1",
+        "/api/dashboard/streams", "/api/dashboard/stream?id=sensor-1", "/", "/index.html", "/stream.html?id=sensor-1",
+        "/css/dashboard.css",
     ];
 
     [Fact]
@@ -67,7 +68,7 @@ public sealed class HttpEdgeTests(HttpEdgeWorker fixture) : IClassFixture<HttpEd
         {
             foreach (var method in (string[])["POST", "PUT", "DELETE", "PATCH"])
             {
-                // The health checks and /metrics used to answer every method with 200.
+                // The health checks and /metrics used to answer every method with 200, the pages with 404.
                 var (status, _, body, allow) = fixture.Send(method, path);
                 Assert.True(status == 405, $"{method} {path} answered {status}: {body}");
                 Assert.Equal("GET,HEAD", allow);

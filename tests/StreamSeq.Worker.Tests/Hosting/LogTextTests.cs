@@ -14,6 +14,25 @@ public sealed class LogTextTests
     private const string Hostile = "sensor-\u001b]0;x\u0007\rinfo: forged\n\u202Eevil";
 
     [Fact]
+    public void Stop_AfterProcessing_RevokedPartitionsInSingleBracketsAndTheLastTransactionSaidCommitted()
+    {
+        using var scratch = new Scratch("streamseq-log-stop-");
+        using var bed = new KafkaTestBed("log-stop");
+        var settings = WorkerProcess.Settings(bed, "log-stop-1", commitInterval: "00:00:00.200");
+        bed.Produce([.. Enumerable.Range(0, 5).Select(t => ("sensor-1", $"{{\"time\":\"2026-01-01T00:0{t}:00Z\",\"values\":[{t}]}}"))]);
+        using var worker = WorkerProcess.Start(settings, scratch.File("stop"));
+        bed.WaitForFiltered(5, TimeSpan.FromSeconds(90), worker.Logs);
+
+        Assert.Equal(0, worker.Stop(TimeSpan.FromSeconds(60)));
+
+        var logs = worker.Logs();
+        var revoked = Assert.Single(logs.Split('\n'), l => l.Contains("Partitions revoked:", StringComparison.Ordinal));
+        Assert.DoesNotContain("[[", revoked, StringComparison.Ordinal);
+        Assert.Matches(@"Partitions revoked: streamseq\.readings \[[0-9]\]( @[0-9]+)?(, streamseq\.readings \[[0-9]\]( @[0-9]+)?)*\s*$", revoked);
+        Assert.Matches(@"Worker stopped after 5 records and [1-9][0-9]* committed transactions; the last one committed, none is left open", logs);
+    }
+
+    [Fact]
     public void Restart_ModelChangedUnderAStreamIdWithControlCharacters_LogNamesTheStreamEscapedOnOneLine()
     {
         using var scratch = new Scratch("streamseq-log-text-");

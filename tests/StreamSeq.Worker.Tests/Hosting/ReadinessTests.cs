@@ -51,6 +51,9 @@ public sealed class ReadinessTests(ITestOutputHelper output) : IDisposable
                 {
                     Assert.False(ready, $"ready before any partition was assigned: {body}");
                     Assert.Equal(503, probe);
+
+                    // No transaction committed yet: null, not DateTimeOffset's default (0001-01-01T00:00:00+00:00).
+                    Assert.True(status.AsObject().ContainsKey("lastCommit") && status["lastCommit"] is null, $"lastCommit before any commit: {body}");
                     answeredBeforeAssignment++;
                 }
                 else if (ready)
@@ -124,6 +127,14 @@ public sealed class ReadinessTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(503, worker.Get("/health/ready").Status);
         Assert.Equal(200, worker.Get("/health/live").Status);
         Assert.Contains("not reachable", worker.Logs(), StringComparison.Ordinal);
+
+        // One warning per connection attempt, each a whole sentence; the 40 unready probes log nothing (each used to be
+        // an error line, "Health check restored with status Unhealthy completed after ...").
+        var logs = worker.Logs();
+        Assert.DoesNotContain("Health check", logs, StringComparison.Ordinal);
+        var warnings = logs.Split('\n').Where(l => l.Contains("is not reachable", StringComparison.Ordinal)).ToList();
+        Assert.InRange(warnings.Count, 2, 20);
+        Assert.All(warnings, w => Assert.EndsWith("The worker is not ready until Kafka answers.", w.TrimEnd(), StringComparison.Ordinal));
 
         using var cluster = EmbeddedKafkaCluster.Start(1, port);
         cluster.SetConsumerGroupHeartbeatInterval(TimeSpan.FromMilliseconds(250));

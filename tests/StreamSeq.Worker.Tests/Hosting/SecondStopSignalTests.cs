@@ -10,7 +10,8 @@ namespace StreamSeq.Worker.Tests.Hosting;
 /// The stop signal convention for a worker process: the first Ctrl+C (SIGINT), SIGTERM or SIGQUIT stops it gracefully
 /// (exit code 0, which <c>LogTextTests</c>, <c>DiskStoreTests</c> and <c>StandbyTests</c> check for SIGTERM); a second
 /// one while that stop is under way ends it at once with 130, 143 or 131 and one line on standard error, instead of the
-/// graceful stop's wait for a commit that hangs.
+/// graceful stop's wait for a commit that hangs. A signal within a second of the first is the same request delivered
+/// twice (a launcher such as <c>dotnet run</c> forwarding what the process group got) and does not count.
 /// </summary>
 public sealed class SecondStopSignalTests : IDisposable
 {
@@ -46,6 +47,32 @@ public sealed class SecondStopSignalTests : IDisposable
         Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(5)), $"still running {clock.Elapsed} after the second signal:\n{worker.Logs()}");
         Assert.Equal(expected, worker.ExitCode);
         Assert.Contains($"streamseq worker: SIG{signal} again: graceful stop abandoned, exiting now.", worker.Logs(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// <c>kill -TERM -- -PGID</c> on <c>dotnet run</c> reaches the worker twice, a few milliseconds apart (directly, and
+    /// forwarded by <c>dotnet run</c>): the copy is no second request, and the graceful stop completes with exit code 0.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public void Worker_SameSignalTwiceInQuickSuccession_StopsGracefullyWithExitCode0(string signal)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && RestoresSigint(), "needs coreutils env --default-signal (8.31 or later) to give the worker a deliverable SIGINT");
+        using var bed = new KafkaTestBed("duplicate-signal");
+        using var worker = WorkerProcess.Start(bed.WorkerSettings($"duplicate-{signal.ToLowerInvariant()}"), scratch.File(signal), deliverableSigint: true);
+        Assert.True(worker.WaitReady(Patience), worker.Logs());
+        bed.Produce(Readings(0, 10));
+        bed.WaitForFiltered(10, Patience, worker.Logs);
+        bed.Produce(Readings(10, 10));
+
+        worker.Signal(signal);
+        worker.Signal(signal);
+
+        Assert.True(worker.WaitForExit(Patience), worker.Logs());
+        Assert.True(worker.ExitCode == 0, $"exit code {worker.ExitCode}:\n{worker.Logs()}");
+        Assert.DoesNotContain("again: graceful stop abandoned", worker.Logs(), StringComparison.Ordinal);
+        bed.WaitForFiltered(20, Patience, worker.Logs);
     }
 
     private static List<(string Stream, string Value)> Readings(int from, int count) =>
