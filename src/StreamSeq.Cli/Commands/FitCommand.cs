@@ -163,7 +163,8 @@ internal static class FitCommand
         });
 
         var belowTolerance = string.Create(CultureInfo.InvariantCulture, $"log-likelihood improvement below the tolerance {options.Tolerance:R}");
-        var diagnostics = result.Diagnostics ?? DiagnoseEm(spec, result, sequences, parameters, seed, belowTolerance);
+        var emStop = EmStopReason(result.Converged, result.Iterations, options.MaxIterations, belowTolerance);
+        var diagnostics = result.Diagnostics ?? DiagnoseEm(spec, result, sequences, parameters, seed, $"EM: {emStop}");
         var converged = diagnostics?.IdentifiedMaximum ?? result.Converged;
         var fitted = result.Spec;
         fitted["fit"] = new JsonObject
@@ -173,7 +174,7 @@ internal static class FitCommand
             ["logLikelihood"] = result.LogLikelihood,
             ["iterations"] = result.Iterations,
             ["converged"] = converged,
-            ["stopReason"] = diagnostics?.StopReason ?? (result.Converged ? belowTolerance : "iteration limit reached"),
+            ["stopReason"] = diagnostics?.StopReason ?? emStop,
             ["observations"] = sequences.Sum(s => s.Length),
             ["observedValues"] = diagnostics?.Observations,
             ["sequences"] = sequences.Count,
@@ -192,14 +193,22 @@ internal static class FitCommand
 
     /// <summary>Standard errors for an EM fit of a linear Gaussian model from the same observed information as for
     /// mle; other kinds' EM parameters are constrained (probabilities), so none are computed for them.</summary>
-    private static FitDiagnostics? DiagnoseEm(ModelSpec spec, FitResult result, IReadOnlyList<ObservationSeries> sequences, IReadOnlyList<string> parameters, ulong seed, string belowTolerance)
+    /// <summary>
+    /// Why EM stopped: at the tolerance, at the iteration limit, or at a step that lowered the likelihood, which EM never
+    /// does in exact arithmetic (that last one was reported as the iteration limit, after 2 of 500 iterations).
+    /// </summary>
+    internal static string EmStopReason(bool converged, int iterations, int maxIterations, string belowTolerance) =>
+        converged ? belowTolerance
+        : iterations >= maxIterations ? "iteration limit reached"
+        : "a step lowered the log-likelihood, which EM never does in exact arithmetic (numerical trouble); kept the last point that raised it";
+
+    private static FitDiagnostics? DiagnoseEm(ModelSpec spec, FitResult result, IReadOnlyList<ObservationSeries> sequences, IReadOnlyList<string> parameters, ulong seed, string reason)
     {
         if (spec.Kind != "linear-gaussian")
         {
             return null;
         }
 
-        var reason = result.Converged ? $"EM: {belowTolerance}" : "EM: iteration limit reached";
         var fitted = ModelSpec.Parse(result.Spec.ToJsonString(), spec.Name, spec.BaseDirectory);
         return MaximumLikelihood.Diagnose(fitted, sequences, parameters, reason, result.Converged, new FitOptions { Seed = seed });
     }

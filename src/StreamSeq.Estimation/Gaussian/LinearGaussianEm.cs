@@ -154,7 +154,7 @@ internal sealed partial class LinearGaussianEm
         var undetermined = Array.FindIndex(smoothed, s => s.StillDiffuse);
         if (undetermined >= 0)
         {
-            throw new ModelValidationException(model.Dynamics is MatrixDynamics ? "initialization" : "components", $"the exact diffuse period does not end within sequence {undetermined}: some combination of the diffuse states is never determined by the data (for example two components that both carry the level), so EM has no finite smoothed moments for it; give initialMean and initialCovariance as a proper prior, or change the model.");
+            throw new ModelValidationException(model.Dynamics is MatrixDynamics ? "initialization" : "components", $"the exact diffuse period does not end within sequence {undetermined}: some combination of the diffuse states is never determined by the data (for example two components that both carry the level, or the second state of a trigonometric-seasonal harmonic at half the period, harmonics = period / 2 with readings one unit apart, which no reading sees), so EM has no finite smoothed moments for it; give initialMean and initialCovariance as a proper prior, change the model, or fit by maximum likelihood (--method mle), which handles it.");
         }
 
         var theta = ReadParameters();

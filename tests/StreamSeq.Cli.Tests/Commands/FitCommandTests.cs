@@ -201,4 +201,11 @@ public sealed class FitCommandTests : IDisposable
         Assert.Contains("--method em", errors, StringComparison.Ordinal);
         Assert.False(File.Exists(output));
     }
+
+    [Theory]
+    [InlineData(true, 12, 500, "below")]
+    [InlineData(false, 500, 500, "iteration limit reached")]
+    [InlineData(false, 2, 500, "a step lowered the log-likelihood")]
+    public void EmStopReason_SaysWhichOfTheThreeStopsHappened(bool converged, int iterations, int max, string expected) =>
+        Assert.StartsWith(expected, FitCommand.EmStopReason(converged, iterations, max, "below the tolerance"), StringComparison.Ordinal);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Gaussian;
@@ -124,5 +125,41 @@ public sealed class LinearGaussianEmPresetTests(ITestOutputHelper output)
         var e = Assert.Throws<ModelValidationException>(() => Kind.FitEm(spec, [data], [parameter], new FitOptions()));
         Assert.Equal(field, e.Field);
         Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(2.0, 1)]
+    [InlineData(4.0, 2)]
+    [InlineData(12.0, 6)]
+    public void FitEm_SeasonalHarmonicAtHalfThePeriod_IsRefusedAsTheMatrixFormIs(double period, int harmonics)
+    {
+        // At half the period the harmonic's second state is never observed: sin(π) was 1.2e-16 instead of 0, so after
+        // the diffuse budget the fallback prior made it look determined, and EM stopped after 2 iterations at its
+        // starting values, reported as the iteration limit. The matrix form of the same model was refused.
+        var spec = ModelSpec.Parse(string.Create(CultureInfo.InvariantCulture, $$"""{"name":"x","kind":"linear-gaussian","components":[{"type":"local-level","levelNoise":0.5},{"type":"trigonometric-seasonal","period":{{period}},"harmonics":{{harmonics}},"seasonalNoise":0.1}],"observationNoise":[[3]]}"""));
+        var rng = new Random(5);
+        var data = new ObservationSeries(1, [.. Enumerable.Range(0, 120).Select(t => Math.Cos(Math.PI * t) + rng.NextDouble())]);
+
+        var e = Assert.Throws<ModelValidationException>(() => Kind.FitEm(spec, [data], ["observationNoise", "components[1].seasonalNoise"], new FitOptions()));
+
+        Assert.Equal("components", e.Field);
+        Assert.Contains("harmonic at half the period", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(12.0, 6, 1.0)]
+    [InlineData(4.0, 1, 1.0)]
+    [InlineData(4.0, 2, 3.0)]
+    public void Discretize_QuarterAndHalfTurns_AreExact(double period, int harmonic, double gap)
+    {
+        var seasonal = new StreamSeq.Estimation.Gaussian.ContinuousTime.TrigonometricSeasonal(period, harmonic, 0.1);
+        var n = seasonal.StateDimension;
+        var transition = new double[n * n];
+        seasonal.Discretize(gap, transition, new double[n * n], new double[n]);
+        var a = 2 * (harmonic - 1);
+        var turns = 2.0 * harmonic / period * gap;
+        var (sin, cos) = (Math.Round(Math.Sin(Math.PI * turns)), Math.Round(Math.Cos(Math.PI * turns)));
+
+        Assert.Equal([cos, sin, -sin, cos], new[] { transition[(a * n) + a], transition[(a * n) + a + 1], transition[((a + 1) * n) + a], transition[((a + 1) * n) + a + 1] });
     }
 }

@@ -52,8 +52,9 @@ public sealed class TrigonometricSeasonal : ContinuousComponent
         var n = StateDimension;
         for (var j = 0; j < Harmonics; j++)
         {
-            var angle = 2.0 * Math.PI * (j + 1) / Period * timeGap;
-            var (s, c) = Math.SinCos(angle);
+            // In half-turns, so quarter and half turns are exact: at half the period (harmonic P/2, gap 1) sin is 0,
+            // not 1.2e-16, and the state no reading can see stays unseen instead of being read through rounding.
+            var (s, c) = double.SinCosPi(2.0 * (j + 1) / Period * timeGap);
             var a = 2 * j;
             var b = a + 1;
             transition[(a * n) + a] = c;
