@@ -75,7 +75,7 @@ public sealed class ScrapedWorker : IAsyncLifetime
             {
             }
 
-            if (Expected.All(Scrape.Names.Contains) && Scrape.Value("streamseq_kafka_transactions_committed_total") > 0 && OtlpMetrics.Any(PushedAfterWork))
+            if (Expected.All(Scrape.Names.Contains) && Scrape.Value("streamseq_kafka_transactions_committed_total") > 0 && OtlpMetrics.Any(PushedAfterWork) && StatisticsCoverEveryPartition(Scrape))
             {
                 return;
             }
@@ -85,6 +85,12 @@ public sealed class ScrapedWorker : IAsyncLifetime
 
         throw new TimeoutException($"the worker's scrape lacked {string.Join(", ", Expected.Where(n => !Scrape.Names.Contains(n)))} (OTLP posts: {OtlpMetrics.Count}) after {Bound.TotalSeconds} s:\n{Output}");
     }
+
+    // librdkafka's first statistics after the assignment can list fewer partitions than the consumer was given: the
+    // scrape counts once every input partition has its lag and fetch queue (the test then checks them one by one).
+    private static bool StatisticsCoverEveryPartition(PrometheusText scrape) =>
+        scrape.Samples.Count(s => s.Name == "streamseq_kafka_client_consumer_lag") >= 4
+        && scrape.Samples.Count(s => s.Name == "streamseq_kafka_client_fetch_queue_count") >= 4;
 
     // A push is taken once it carries a step and librdkafka's statistics: an earlier one (the first can come before
     // any record was stepped) legitimately lacks them.
