@@ -78,53 +78,92 @@ public static class MaximumLikelihood
         }
 
         var iterations = 0;
-        var simplexConverged = false;
-        string stopReason;
-        var simplex = new NelderMeadSimplex(1e-10, Math.Max(50, options.MaxIterations));
-        var x = x0;
-        try
+        (Vector<double> X, bool Converged, string StopReason) Optimise(Vector<double> from)
         {
-            // A Monte-Carlo likelihood is jagged on small scales, so its simplex starts wide (±0.3 on the log scale of
-            // a variance, 30% of other values) instead of MathNet's tiny default.
-            var nm = nonSmooth
-                ? simplex.FindMinimum(ObjectiveFunction.Value(Objective), x0, Vector<double>.Build.Dense(x0.Count, i => 0.3 * Math.Max(1.0, Math.Abs(x0[i]))))
-                : simplex.FindMinimum(ObjectiveFunction.Value(Objective), x0);
-            x = nm.MinimizingPoint;
-            iterations += nm.Iterations;
-            simplexConverged = nm.ReasonForExit == ExitCondition.Converged;
-            stopReason = simplexConverged ? "simplex converged (spread of the log-likelihood over the simplex below 1e-10)" : $"simplex stopped: {Describe(nm.ReasonForExit)}";
-        }
-        catch (MaximumIterationsException)
-        {
-            // Out of iterations: continue from the best point evaluated so far.
-            x = bestPoint;
-            stopReason = $"simplex reached the iteration limit ({Math.Max(50, options.MaxIterations)})";
-        }
-
-        options.Progress?.Report(new FitProgress(iterations, options.MaxIterations, best, "simplex done"));
-        var converged = nonSmooth && simplexConverged;
-        if (!nonSmooth)
-        {
+            var simplexConverged = false;
+            string stopReason;
+            var simplex = new NelderMeadSimplex(1e-10, Math.Max(50, options.MaxIterations));
+            var x = from;
             try
             {
-                var bfgs = new BfgsMinimizer(1e-6, 1e-10, 1e-12, options.MaxIterations);
-                var gradientObjective = ObjectiveFunction.Gradient(Objective, v => CentralGradient(Objective, v));
-                var result = bfgs.FindMinimum(gradientObjective, x);
-                if (result.FunctionInfoAtMinimum.Value <= Objective(x))
+                // A Monte-Carlo likelihood is jagged on small scales, so its simplex starts wide (±0.3 on the log scale of
+                // a variance, 30% of other values) instead of MathNet's tiny default.
+                var nm = nonSmooth
+                    ? simplex.FindMinimum(ObjectiveFunction.Value(Objective), from, Vector<double>.Build.Dense(from.Count, i => 0.3 * Math.Max(1.0, Math.Abs(from[i]))))
+                    : simplex.FindMinimum(ObjectiveFunction.Value(Objective), from);
+                x = nm.MinimizingPoint;
+                iterations += nm.Iterations;
+                simplexConverged = nm.ReasonForExit == ExitCondition.Converged;
+                stopReason = simplexConverged ? "simplex converged (spread of the log-likelihood over the simplex below 1e-10)" : $"simplex stopped: {Describe(nm.ReasonForExit)}";
+            }
+            catch (MaximumIterationsException)
+            {
+                // Out of iterations: continue from the best point evaluated so far.
+                x = bestPoint;
+                stopReason = $"simplex reached the iteration limit ({Math.Max(50, options.MaxIterations)})";
+            }
+
+            options.Progress?.Report(new FitProgress(iterations, options.MaxIterations, best, "simplex done"));
+            var converged = nonSmooth && simplexConverged;
+            if (!nonSmooth)
+            {
+                try
                 {
-                    x = result.MinimizingPoint;
+                    var bfgs = new BfgsMinimizer(1e-6, 1e-10, 1e-12, options.MaxIterations);
+                    var gradientObjective = ObjectiveFunction.Gradient(Objective, v => CentralGradient(Objective, v));
+                    var result = bfgs.FindMinimum(gradientObjective, x);
+                    if (result.FunctionInfoAtMinimum.Value <= Objective(x))
+                    {
+                        x = result.MinimizingPoint;
+                    }
+
+                    iterations += result.Iterations;
+                    converged = result.ReasonForExit is not (ExitCondition.None or ExitCondition.InvalidValues or ExitCondition.ExceedIterations);
+                    stopReason = $"BFGS: {Describe(result.ReasonForExit)}";
+                }
+                catch (Exception e) when (e is MaximumIterationsException or OptimizationException or ArgumentException)
+                {
+                    // Keep the simplex point; report non-convergence.
+                    stopReason = e is MaximumIterationsException
+                        ? $"BFGS reached the iteration limit ({options.MaxIterations}); kept the best point"
+                        : $"BFGS failed ({e.Message.TrimEnd('.')}); kept the simplex point";
+                }
+            }
+
+            return (x, converged, stopReason);
+        }
+
+        var (x, converged, stopReason) = Optimise(x0);
+        if (!nonSmooth)
+        {
+            // On the log scale the gradient of a variance vanishes as it goes to 0 whether or not 0 is a maximum, so
+            // BFGS can stop with a variance at 1e-9 or 1e-22 where the likelihood still rises off 0 on the natural scale
+            // (a level plus a seasonal ended 4 to 5 below the maximum EM reaches). Such a variance is moved to the best
+            // of a few positive values and the optimiser run again, keeping the better result, a bounded number of
+            // times.
+            var atX = Evaluate(root, blocks, x, sequences, options.Seed, spec.BaseDirectory);
+            for (var restart = 0; restart < MaxBoundaryRestarts && double.IsFinite(atX); restart++)
+            {
+                var rise = RisesOffZero(blocks, x, atX, sequences, v => Evaluate(root, blocks, v, sequences, options.Seed, spec.BaseDirectory))
+                    .Where(r => r.LogLik > atX + BoundaryGain(atX))
+                    .OrderByDescending(r => r.LogLik)
+                    .FirstOrDefault();
+                if (rise.Name is null)
+                {
+                    break;
                 }
 
-                iterations += result.Iterations;
-                converged = result.ReasonForExit is not (ExitCondition.None or ExitCondition.InvalidValues or ExitCondition.ExceedIterations);
-                stopReason = $"BFGS: {Describe(result.ReasonForExit)}";
-            }
-            catch (Exception e) when (e is MaximumIterationsException or OptimizationException or ArgumentException)
-            {
-                // Keep the simplex point; report non-convergence.
-                stopReason = e is MaximumIterationsException
-                    ? $"BFGS reached the iteration limit ({options.MaxIterations}); kept the best point"
-                    : $"BFGS failed ({e.Message.TrimEnd('.')}); kept the simplex point";
+                var from = x.Clone();
+                from[rise.Coordinate] = Math.Log(rise.Value);
+                var again = Optimise(from);
+                var atAgain = Evaluate(root, blocks, again.X, sequences, options.Seed, spec.BaseDirectory);
+                if (!(atAgain > atX))
+                {
+                    break;
+                }
+
+                (x, converged, atX) = (again.X, again.Converged, atAgain);
+                stopReason = string.Create(CultureInfo.InvariantCulture, $"{again.StopReason} (restarted with {rise.Name} moved off 0 to {rise.Value:G3}, where the log-likelihood was higher)");
             }
         }
 
@@ -174,16 +213,30 @@ public static class MaximumLikelihood
             warnings.Add($"the optimiser did not converge ({stopReason}): the estimates are where it stopped, not a maximum");
         }
 
-        // A variance the likelihood drives to 0 (readings with no variation left for it to explain): the optimiser stops
-        // wherever it gives up, at a value such as 6.6e-310 that is the edge of the range, not an estimate.
+        // A variance at its lower end: the optimiser stops wherever it gives up, at a value such as 6.6e-310 that is the
+        // edge of the range, not an estimate. On the log scale the gradient vanishes there whether or not 0 is a
+        // maximum, so the log-likelihood is checked on the natural scale at a few values off 0 and the warning says
+        // which it is.
         var typical = TypicalMagnitude(sequences);
         if (typical > 0.0 && double.IsFinite(typical * typical))
         {
-            foreach (var (name, value) in blocks.SelectMany(b => b.PositiveValues()))
+            var positives = blocks.SelectMany(b => b.PositiveValues()).ToArray();
+            var atX = nonSmooth ? double.NaN : Evaluate(root, blocks, x, sequences, seed, baseDirectory);
+            var checkedOff = nonSmooth || !double.IsFinite(atX)
+                ? []
+                : RisesOffZero(blocks, x, atX, sequences, v => Evaluate(root, blocks, v, sequences, seed, baseDirectory)).ToDictionary(r => r.Name);
+            Apply(blocks, x);
+            foreach (var (name, value) in positives)
             {
-                if (value <= 1e-12 * typical * typical)
+                if (checkedOff.TryGetValue(name, out var off))
                 {
-                    warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{name} went to its lower bound 0 ({value:G3}): the readings leave no variation for it to explain (readings of about {typical:G3} in size), so this value is where the fit stopped, not an estimate"));
+                    warnings.Add(off.LogLik > atX + BoundaryGain(atX)
+                        ? string.Create(CultureInfo.InvariantCulture, $"{name} stopped near 0 ({value:G3}) although the log-likelihood rises moving it off 0 (by {off.LogLik - atX:G3} at {off.Value:G3}): the fit stopped short of the maximum, so this value is not an estimate")
+                        : string.Create(CultureInfo.InvariantCulture, $"{name} went to its lower bound 0 ({value:G3}): the log-likelihood does not increase moving it off 0 (checked at {OffZeroDecades + 1} values from {off.Lowest:G3} to {off.Highest:G3}, readings of about {typical:G3} in size), so the data leave no variation for it to explain and 0 is the edge of the range, not an interior estimate"));
+                }
+                else if (value <= NearZero * typical * typical)
+                {
+                    warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{name} went to its lower bound 0 ({value:G3}) (readings of about {typical:G3} in size), so this value is where the fit stopped, not an estimate"));
                 }
             }
         }
@@ -336,6 +389,66 @@ public static class MaximumLikelihood
         }
 
         return hessian;
+    }
+
+    /// <summary>Restarts of the optimiser from a variance moved off 0 where the log-likelihood rises there.</summary>
+    private const int MaxBoundaryRestarts = 3;
+
+    /// <summary>A variance at most this fraction of its reference (the readings' size squared, or to the power of the
+    /// field, <see cref="ParameterBlock.LogVariances"/>) is at its lower end: checked off 0, and warned about.</summary>
+    private const double NearZero = 1e-10;
+
+    /// <summary>Off-0 values tried: the reference times 10^-k for k = 0..8.</summary>
+    private const int OffZeroDecades = 8;
+
+    /// <summary>How much higher a log-likelihood off 0 must be to count as a rise (above rounding of the filter's sum).</summary>
+    private static double BoundaryGain(double logLik) => Math.Max(1e-6, 1e-9 * Math.Abs(logLik));
+
+    /// <summary>
+    /// For each variance fitted on the log scale (a scalar, a vector's entries, a diagonal covariance's diagonal) that
+    /// ended at its lower end: the best log-likelihood with it moved to one of a few positive values, the readings'
+    /// scale down by decades, the others held. A variance at 0 that is a maximum gives nothing higher.
+    /// </summary>
+    private static IEnumerable<(string Name, int Coordinate, double Value, double LogLik, double Lowest, double Highest)> RisesOffZero(
+        ParameterBlock[] blocks, Vector<double> x, double atX, IReadOnlyList<ObservationSeries> sequences, Func<Vector<double>, double> logLik)
+    {
+        var typical = TypicalMagnitude(sequences);
+        if (!(typical > 0.0) || !double.IsFinite(typical * typical))
+        {
+            yield break;
+        }
+
+        var offset = 0;
+        foreach (var block in blocks)
+        {
+            foreach (var (local, name, power) in block.LogVariances())
+            {
+                var coordinate = offset + local;
+                var reference = Math.Pow(typical, 2 * power);
+                if (!(Math.Exp(x[coordinate]) <= NearZero * reference) || !double.IsFinite(reference))
+                {
+                    continue;
+                }
+
+                var bestValue = reference;
+                var bestLl = double.NegativeInfinity;
+                for (var k = 0; k <= OffZeroDecades; k++)
+                {
+                    var value = reference * Math.Pow(10, -k);
+                    var v = x.Clone();
+                    v[coordinate] = Math.Log(value);
+                    var ll = logLik(v);
+                    if (ll > bestLl)
+                    {
+                        (bestValue, bestLl) = (value, ll);
+                    }
+                }
+
+                yield return (name, coordinate, bestValue, bestLl, reference * Math.Pow(10, -OffZeroDecades), reference);
+            }
+
+            offset += block.Count;
+        }
     }
 
     /// <summary>The coordinates that dominate an eigenvector of the information, for a warning.</summary>
@@ -725,6 +838,25 @@ public static class MaximumLikelihood
                     }
 
                     break;
+            }
+        }
+
+        /// <summary>
+        /// The coordinates that are the log of a variance or standard deviation itself (a scalar, a vector's entries, a
+        /// diagonal covariance's diagonal; not a log-Cholesky factor), with the name the spec's value has and the
+        /// field's <see cref="VariancePower"/>.
+        /// </summary>
+        public IEnumerable<(int Local, string Name, double Power)> LogVariances()
+        {
+            var power = positive ? VariancePower(key) : 0;
+            if (power == 0 || (rows > 0 && !diagonalOnly))
+            {
+                yield break;
+            }
+
+            for (var i = 0; i < Count; i++)
+            {
+                yield return (i, rows > 0 ? $"{path}[{i}][{i}]" : Count == 1 && IsScalar() ? path : $"{path}[{i}]", power);
             }
         }
 

@@ -129,7 +129,8 @@ public sealed class DegenerateDataTests : IDisposable
             Assert.Contains($"warning: {field} went to its lower bound 0 (", errors, StringComparison.Ordinal);
         }
 
-        Assert.Contains("the readings leave no variation for it to explain (readings of about 5 in size)", errors, StringComparison.Ordinal);
+        Assert.Contains("the log-likelihood does not increase moving it off 0 (checked at 9 values from ", errors, StringComparison.Ordinal);
+        Assert.Contains("readings of about 5 in size), so the data leave no variation for it to explain", errors, StringComparison.Ordinal);
         var warnings = JsonDocument.Parse(File.ReadAllText(output)).RootElement.GetProperty("fit").GetProperty("warnings").EnumerateArray().Select(w => w.GetString()).ToList();
         Assert.Contains(warnings, w => w!.StartsWith("observationNoise[0][0] went to its lower bound 0", StringComparison.Ordinal));
     }
