@@ -218,6 +218,7 @@ public static class MaximumLikelihood
         // maximum, so the log-likelihood is checked on the natural scale at a few values off 0 and the warning says
         // which it is.
         var typical = TypicalMagnitude(sequences);
+        var atBoundary = new HashSet<string>(StringComparer.Ordinal);
         if (typical > 0.0 && double.IsFinite(typical * typical))
         {
             var positives = blocks.SelectMany(b => b.PositiveValues()).ToArray();
@@ -230,6 +231,11 @@ public static class MaximumLikelihood
             {
                 if (checkedOff.TryGetValue(name, out var off))
                 {
+                    if (!(off.LogLik > atX + BoundaryGain(atX)))
+                    {
+                        atBoundary.Add($"log {name}");
+                    }
+
                     warnings.Add(off.LogLik > atX + BoundaryGain(atX)
                         ? string.Create(CultureInfo.InvariantCulture, $"{name} stopped near 0 ({value:G3}) although the log-likelihood rises moving it off 0 (by {off.LogLik - atX:G3} at {off.Value:G3}): the fit stopped short of the maximum, so this value is not an estimate")
                         : string.Create(CultureInfo.InvariantCulture, $"{name} went to its lower bound 0 ({value:G3}): the log-likelihood does not increase moving it off 0 (checked at {OffZeroDecades + 1} values from {off.Lowest:G3} to {off.Highest:G3}, readings of about {typical:G3} in size), so the data leave no variation for it to explain and 0 is the edge of the range, not an interior estimate"));
@@ -279,7 +285,13 @@ public static class MaximumLikelihood
                 {
                     var ratio = largest > 0.0 ? values[k] / largest : 0.0;
                     var direction = DescribeDirection(evd.EigenVectors.Column(k), coordinates);
-                    if (values[k] < 0.0 && ratio < -1e-10)
+                    if (ratio < 1e-6 && atBoundary.Contains(direction))
+                    {
+                        // Along a variance checked to belong at 0 the log scale's curvature says nothing about a
+                        // maximum (the maximum is the edge), so the boundary warning above is the whole story.
+                        unavailable ??= "a variance is at its lower bound 0, where the observed information gives no standard errors";
+                    }
+                    else if (values[k] < 0.0 && ratio < -1e-10)
                     {
                         unavailable ??= "the observed information is not positive definite";
                         warnings.Add($"the log-likelihood curves upwards along {direction}: the estimate is not a maximum");

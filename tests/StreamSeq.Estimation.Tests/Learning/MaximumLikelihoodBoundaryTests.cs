@@ -60,6 +60,11 @@ public sealed class MaximumLikelihoodBoundaryTests
         Assert.Contains(result.Diagnostics!.Warnings, w => w.StartsWith("components[0].levelNoise went to its lower bound 0", StringComparison.Ordinal)
             && w.Contains("the log-likelihood does not increase moving it off 0", StringComparison.Ordinal));
         Expect.Close(4.0, result.Spec["observationNoise"]![0]![0]!.GetValue<double>(), 0.2, "observationNoise");
+
+        // The log scale's curvature along a variance at 0 says nothing about a maximum: it once added "curves upwards
+        // along log components[0].levelNoise: the estimate is not a maximum" beside the boundary warning.
+        Assert.DoesNotContain(result.Diagnostics.Warnings, w => w.Contains("along log components[0].levelNoise", StringComparison.Ordinal));
+        Assert.Contains("lower bound 0", result.Diagnostics.StandardErrorNote, StringComparison.Ordinal);
     }
 
     /// <summary>y_t = μ_t + Σ_j a_{j,t} + ε_t: a random-walk level and 6 harmonics of period 12, each pair rotated by
