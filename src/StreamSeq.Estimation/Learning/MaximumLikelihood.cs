@@ -98,8 +98,9 @@ public static class MaximumLikelihood
             }
             catch (MaximumIterationsException)
             {
-                // Out of iterations: continue from the best point evaluated so far.
+                // Out of iterations: continue from the best point evaluated so far, having spent all of them.
                 x = bestPoint;
+                iterations += Math.Max(50, options.MaxIterations);
                 stopReason = $"simplex reached the iteration limit ({Math.Max(50, options.MaxIterations)})";
             }
 

@@ -55,4 +55,15 @@ public sealed class MaximumLikelihoodNileTests
         Expect.Close(15098.517771749346, result.Spec["observationNoise"]![0]![0]!.GetValue<double>() / (k * k), 1e-4, "s2_eps / k²");
         Expect.Close(1469.176038961787, result.Spec["transitionNoise"]![0]![0]!.GetValue<double>() / (k * k), 1e-4, "s2_eta / k²");
     }
+
+    [Fact]
+    public void Fit_SimplexOutOfIterations_CountsTheIterationsItSpent()
+    {
+        // The simplex gets at least 50 iterations; when it spent them all, the count left them out ("after 3 iterations").
+        var spec = ModelSpec.Parse("""{"name":"nile","kind":"linear-gaussian","transition":[[1]],"observation":[[1]],"transitionNoise":[[1000]],"observationNoise":[[10000]],"initialization":"diffuse"}""");
+
+        var result = MaximumLikelihood.Fit(spec, [Nile()], ["observationNoise", "transitionNoise"], new FitOptions { MaxIterations = 5 });
+
+        Assert.InRange(result.Iterations, 50, 55);
+    }
 }
