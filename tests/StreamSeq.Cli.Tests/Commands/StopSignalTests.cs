@@ -108,15 +108,7 @@ public sealed class StopSignalTests
     [InlineData("TERM", 143)]
     public async Task SimulateLive_SecondSignalWhileTheCleanStopWaitsForAGoneBroker_EndsAtOnce(string signal, int expected)
     {
-        Command simulate;
-        using (var cluster = EmbeddedKafkaCluster.Start(1))
-        {
-            cluster.CreateTopic("readings", 1);
-            simulate = Command.Start("simulate", "--bootstrap-servers", cluster.BootstrapServers, "--topic", "readings", "--rounds", "0", "--pace", "20ms", "--streams", "3");
-            await simulate.ErrorLine("producing");
-            await Task.Delay(500);
-        }
-
+        var simulate = await SimulateWhoseBrokerWent();
         using (simulate)
         {
             // Readings queue up for the gone broker; the first signal's stop waits for them.
@@ -145,15 +137,7 @@ public sealed class StopSignalTests
     [InlineData("TERM", 143)]
     public async Task SimulateLive_SameSignalTwiceInQuickSuccession_IsOneRequestAndALaterOneStillAbandons(string signal, int expected)
     {
-        Command simulate;
-        using (var cluster = EmbeddedKafkaCluster.Start(1))
-        {
-            cluster.CreateTopic("readings", 1);
-            simulate = Command.Start("simulate", "--bootstrap-servers", cluster.BootstrapServers, "--topic", "readings", "--rounds", "0", "--pace", "20ms", "--streams", "3");
-            await simulate.ErrorLine("producing");
-            await Task.Delay(500);
-        }
-
+        var simulate = await SimulateWhoseBrokerWent();
         using (simulate)
         {
             await Task.Delay(1000);
@@ -203,6 +187,17 @@ public sealed class StopSignalTests
             Assert.Contains("read 2 records from t", read.Errors, StringComparison.Ordinal);
             Assert.DoesNotContain("clean stop abandoned", read.Errors, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>Live simulate that produced to a broker for a while, the broker then stopped under it.</summary>
+    private static async Task<Command> SimulateWhoseBrokerWent()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(1);
+        cluster.CreateTopic("readings", 1);
+        var simulate = Command.Start("simulate", "--bootstrap-servers", cluster.BootstrapServers, "--topic", "readings", "--rounds", "0", "--pace", "20ms", "--streams", "3");
+        await simulate.ErrorLine("producing");
+        await Task.Delay(500);
+        return simulate;
     }
 
     private static void Produce(string bootstrap, string topic, IEnumerable<string> values)
