@@ -11,13 +11,7 @@ public sealed class KnownSettingsValidator : IValidateOptions<KafkaTransportOpti
     public ValidateOptionsResult Validate(string? name, KafkaTransportOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var named = new (string Key, string Topic)[]
-        {
-            (nameof(options.InputTopic), options.InputTopic), (nameof(options.FilteredTopic), options.FilteredTopic),
-            (nameof(options.SmoothedTopic), options.SmoothedTopic), (nameof(options.ForecastTopic), options.ForecastTopic),
-            (nameof(options.AnomalyTopic), options.AnomalyTopic), (nameof(options.DeadLetterTopic), options.DeadLetterTopic),
-            (nameof(options.ChangelogTopic), options.ChangelogTopic),
-        };
+        var named = Topics(options);
         var invalid = named.Select(n => (n.Key, Problem: KafkaTopicName.Problem(n.Topic))).Where(n => n.Problem is not null).Select(n => $"StreamSeq:Kafka:{n.Key}: {n.Problem}").ToList();
         if (KafkaBootstrapServers.Problem(options.BootstrapServers) is { } brokers)
         {
@@ -31,14 +25,7 @@ public sealed class KnownSettingsValidator : IValidateOptions<KafkaTransportOpti
 
         // One line per setting that shares its topic and was changed from its default (a default the user did not write
         // is named as such), each starting with its own key so that the line also names where its value came from.
-        var defaults = new KafkaTransportOptions();
-        var defaultTopics = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [nameof(options.InputTopic)] = defaults.InputTopic, [nameof(options.FilteredTopic)] = defaults.FilteredTopic,
-            [nameof(options.SmoothedTopic)] = defaults.SmoothedTopic, [nameof(options.ForecastTopic)] = defaults.ForecastTopic,
-            [nameof(options.AnomalyTopic)] = defaults.AnomalyTopic, [nameof(options.DeadLetterTopic)] = defaults.DeadLetterTopic,
-            [nameof(options.ChangelogTopic)] = defaults.ChangelogTopic,
-        };
+        var defaultTopics = Topics(new KafkaTransportOptions()).ToDictionary(n => n.Key, n => n.Topic, StringComparer.Ordinal);
         var shared = new List<string>();
         foreach (var group in named.GroupBy(n => n.Topic, StringComparer.Ordinal).Where(g => g.Count() > 1))
         {
@@ -67,4 +54,13 @@ public sealed class KnownSettingsValidator : IValidateOptions<KafkaTransportOpti
 
         return ValidateOptionsResult.Success;
     }
+
+    /// <summary>The topic settings, each with its key under <c>StreamSeq:Kafka</c>.</summary>
+    private static (string Key, string Topic)[] Topics(KafkaTransportOptions options) =>
+    [
+        (nameof(options.InputTopic), options.InputTopic), (nameof(options.FilteredTopic), options.FilteredTopic),
+        (nameof(options.SmoothedTopic), options.SmoothedTopic), (nameof(options.ForecastTopic), options.ForecastTopic),
+        (nameof(options.AnomalyTopic), options.AnomalyTopic), (nameof(options.DeadLetterTopic), options.DeadLetterTopic),
+        (nameof(options.ChangelogTopic), options.ChangelogTopic),
+    ];
 }
