@@ -43,7 +43,10 @@ internal sealed class KafkaRecordSink : IRecordSink
     public const int RecordOverhead = 36;
 
     /// <summary>Number of output and dead-letter topics counted in <see cref="ProducedByTarget"/>.</summary>
-    public const int TargetCount = 5;
+    public const int TargetCount = DeadLetterSlot + 1;
+
+    /// <summary>The dead letters' slot of <see cref="ProducedByTarget"/>, after the four output kinds'.</summary>
+    private const int DeadLetterSlot = (int)OutputKind.Anomaly + 1;
 
     /// <summary>Longest error message kept in a dead letter's header.</summary>
     private const int MaxMessageHeaderChars = 2048;
@@ -74,18 +77,18 @@ internal sealed class KafkaRecordSink : IRecordSink
     public long Produced { get; set; }
 
     /// <summary>
-    /// Outputs produced in the current transaction by <see cref="OutputKind"/> (filtered, smoothed, forecast, anomaly),
-    /// then dead letters: each to its own topic (<see cref="ProducedTopic"/>).
+    /// Outputs produced in the current transaction by <see cref="OutputKind"/> (indexed by its value), then dead
+    /// letters: each to its own topic (<see cref="ProducedTopic"/>).
     /// </summary>
     public long[] ProducedByTarget { get; } = new long[TargetCount];
 
     /// <summary>The topic of a slot of <see cref="ProducedByTarget"/>.</summary>
     public string ProducedTopic(int target) => target switch
     {
-        0 => options.FilteredTopic,
-        1 => options.SmoothedTopic,
-        2 => options.ForecastTopic,
-        3 => options.AnomalyTopic,
+        (int)OutputKind.Filtered => options.FilteredTopic,
+        (int)OutputKind.Smoothed => options.SmoothedTopic,
+        (int)OutputKind.Forecast => options.ForecastTopic,
+        (int)OutputKind.Anomaly => options.AnomalyTopic,
         _ => options.DeadLetterTopic,
     };
 
@@ -123,12 +126,12 @@ internal sealed class KafkaRecordSink : IRecordSink
 
     public void Write(OutputKind kind, ReadOnlySpan<char> streamId, ReadOnlySpan<byte> record)
     {
-        var (target, slot) = kind switch
+        var target = kind switch
         {
-            OutputKind.Filtered => (filtered, 0),
-            OutputKind.Smoothed => (smoothed, 1),
-            OutputKind.Forecast => (forecast, 2),
-            _ => (anomaly, 3),
+            OutputKind.Filtered => filtered,
+            OutputKind.Smoothed => smoothed,
+            OutputKind.Forecast => forecast,
+            _ => anomaly,
         };
         var key = CurrentKey is { } k && Matches(k, streamId) ? k : Encoding.UTF8.GetBytes(streamId.ToString());
         var size = Size(key.Length, record.Length, StampHeaders() is null ? 0 : stampHeadersSize);
@@ -139,7 +142,7 @@ internal sealed class KafkaRecordSink : IRecordSink
             return;
         }
 
-        ProducedByTarget[slot]++;
+        ProducedByTarget[(int)kind]++;
         LargestOutput = Math.Max(LargestOutput, size);
         tap?.Invoke(kind, streamId, record);
     }
@@ -207,12 +210,12 @@ internal sealed class KafkaRecordSink : IRecordSink
             deadLetter.Value = [];
             if (TryProduce(new TopicPartition(options.DeadLetterTopic, Partition.Any), deadLetter))
             {
-                ProducedByTarget[4]++;
+                ProducedByTarget[DeadLetterSlot]++;
             }
         }
         else
         {
-            ProducedByTarget[4]++;
+            ProducedByTarget[DeadLetterSlot]++;
         }
 
         LargestOutput = Math.Max(LargestOutput, size);
