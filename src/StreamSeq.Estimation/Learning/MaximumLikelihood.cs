@@ -232,12 +232,13 @@ public static class MaximumLikelihood
             {
                 if (checkedOff.TryGetValue(name, out var off))
                 {
-                    if (!(off.LogLik > atX + BoundaryGain(atX)))
+                    var rises = off.LogLik > atX + BoundaryGain(atX);
+                    if (!rises)
                     {
-                        atBoundary.Add($"log {name}");
+                        atBoundary.Add(coordinates[off.Coordinate].Name);
                     }
 
-                    warnings.Add(off.LogLik > atX + BoundaryGain(atX)
+                    warnings.Add(rises
                         ? string.Create(CultureInfo.InvariantCulture, $"{name} stopped near 0 ({value:G3}) although the log-likelihood rises moving it off 0 (by {off.LogLik - atX:G3} at {off.Value:G3}): the fit stopped short of the maximum, so this value is not an estimate")
                         : string.Create(CultureInfo.InvariantCulture, $"{name} went to its lower bound 0 ({value:G3}): the log-likelihood does not increase moving it off 0 (checked at {OffZeroDecades + 1} values from {off.Lowest:G3} to {off.Highest:G3}, readings of about {typical:G3} in size), so the data leave no variation for it to explain and 0 is the edge of the range, not an interior estimate"));
                 }
