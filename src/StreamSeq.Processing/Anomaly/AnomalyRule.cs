@@ -14,6 +14,9 @@ public sealed class AnomalyRule
     private readonly double[] chiSquareQuantiles;
     private readonly double[] chiSquareClearQuantiles;
 
+    /// <summary>A chi-square rule's threshold in score units, −log10 α, fixed with α.</summary>
+    private readonly double chiSquareScoreThreshold;
+
     /// <summary>Creates a rule.</summary>
     /// <param name="name">Rule name written into anomaly records.</param>
     /// <param name="type">What is compared.</param>
@@ -47,6 +50,7 @@ public sealed class AnomalyRule
         }
 
         ClearThreshold = clearThreshold ?? threshold;
+        chiSquareScoreThreshold = -Math.Log10(threshold);
         chiSquareQuantiles = new double[maxDimension + 1];
         chiSquareClearQuantiles = new double[maxDimension + 1];
         if (type == AnomalyRuleType.ChiSquare)
@@ -182,7 +186,7 @@ public sealed class AnomalyRule
             case AnomalyRuleType.ChiSquare:
                 {
                     var k = Math.Clamp(estimate.ObservedCount, 0, chiSquareQuantiles.Length - 1);
-                    threshold = -Math.Log10(Threshold);
+                    threshold = chiSquareScoreThreshold;
                     if (k == 0 || double.IsNaN(nis))
                     {
                         score = double.NaN;
