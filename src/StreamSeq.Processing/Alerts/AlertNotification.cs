@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using StreamSeq.Processing.Records;
 
 namespace StreamSeq.Processing.Alerts;
 
@@ -72,7 +73,6 @@ public sealed record AlertNotification(
     private static double Number(JsonElement root, string name) =>
         !root.TryGetProperty(name, out var value) ? double.NaN
         : value.ValueKind == JsonValueKind.Number ? value.GetDouble()
-        : value.ValueKind == JsonValueKind.String && value.ValueEquals("Infinity") ? double.PositiveInfinity
-        : value.ValueKind == JsonValueKind.String && value.ValueEquals("-Infinity") ? double.NegativeInfinity
+        : OutputRecordWriter.TryReadNonFinite(value, out var special) ? special
         : double.NaN;
 }

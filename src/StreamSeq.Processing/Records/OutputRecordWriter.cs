@@ -344,4 +344,29 @@ public sealed class OutputRecordWriter : IDisposable
             json.WriteStringValue(double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
         }
     }
+
+    /// <summary>Reads back a non-finite number as records write it: the string <c>"Infinity"</c>, <c>"-Infinity"</c> or <c>"NaN"</c>.</summary>
+    internal static bool TryReadNonFinite(JsonElement value, out double number)
+    {
+        var isString = value.ValueKind == JsonValueKind.String;
+        if (isString && value.ValueEquals("Infinity"))
+        {
+            number = double.PositiveInfinity;
+        }
+        else if (isString && value.ValueEquals("-Infinity"))
+        {
+            number = double.NegativeInfinity;
+        }
+        else if (isString && value.ValueEquals("NaN"))
+        {
+            number = double.NaN;
+        }
+        else
+        {
+            number = 0.0;
+            return false;
+        }
+
+        return true;
+    }
 }

@@ -340,13 +340,8 @@ public sealed class ChartRecordReader
     {
         JsonValueKind.Number => value.GetDouble(),
         JsonValueKind.Null => double.NaN,
-        JsonValueKind.String => value.GetString() switch
-        {
-            "Infinity" => double.PositiveInfinity,
-            "-Infinity" => double.NegativeInfinity,
-            "NaN" => double.NaN,
-            var s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw new FormatException($"{path}: '{s}' is not a number."),
-        },
+        JsonValueKind.String when OutputRecordWriter.TryReadNonFinite(value, out var special) => special,
+        JsonValueKind.String => double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw new FormatException($"{path}: '{value.GetString()}' is not a number."),
         _ => throw new FormatException($"{path}: expected a number, got {value.ValueKind}."),
     };
 
