@@ -113,26 +113,20 @@ public class RecordCodecBenchmarks
     /// <summary>As <see cref="Process"/>, with a chi-square anomaly rule on every step (it fires where the readings'
     /// ramp starts again, at most once per 256 records).</summary>
     [Benchmark(Description = "processor: decode, step, chi-square rule, encode", OperationsPerInvoke = Records)]
-    public void ProcessWithRule()
-    {
-        var offset = Interlocked.Increment(ref round) * Records * 60_000L;
-        for (var i = 0; i < Records; i++)
-        {
-            decoder.TryDecode(epochRecords[i], "sensor-000042", double.NaN, default, out var record, out _, out _);
-            processorWithRule.Process(new InputRecord(record.StreamId, new RecordTime(record.Time.Value + offset, record.Time.Format), record.Values, default), storeWithRule, sink);
-        }
-    }
+    public void ProcessWithRule() => Run(processorWithRule, storeWithRule);
 
     /// <summary>One record through the processor: decode, Kalman step, filtered record, state bookkeeping.</summary>
     [Benchmark(Description = "processor: decode, step, encode", OperationsPerInvoke = Records)]
-    public void Process()
+    public void Process() => Run(processor, store);
+
+    private void Run(StreamProcessor through, StateStore states)
     {
         // Time moves forward by a minute per call so no record is a duplicate or late.
         var offset = Interlocked.Increment(ref round) * Records * 60_000L;
         for (var i = 0; i < Records; i++)
         {
             decoder.TryDecode(epochRecords[i], "sensor-000042", double.NaN, default, out var record, out _, out _);
-            processor.Process(new InputRecord(record.StreamId, new RecordTime(record.Time.Value + offset, record.Time.Format), record.Values, default), store, sink);
+            through.Process(new InputRecord(record.StreamId, new RecordTime(record.Time.Value + offset, record.Time.Format), record.Values, default), states, sink);
         }
     }
 
