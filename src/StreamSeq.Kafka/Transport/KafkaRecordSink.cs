@@ -67,6 +67,9 @@ internal sealed class KafkaRecordSink : IRecordSink
     /// <summary>The key bytes of the input record being processed (reused as the output key).</summary>
     public byte[]? CurrentKey { get; set; }
 
+    /// <summary>Whether the input record being processed has no value (a tombstone), which its dead letter keeps.</summary>
+    public bool CurrentValueIsNull { get; set; }
+
     /// <summary>The input record's timestamp.</summary>
     public Timestamp CurrentTimestamp { get; set; }
 
@@ -187,22 +190,24 @@ internal sealed class KafkaRecordSink : IRecordSink
             { DeadLetterHeaders.SourceOffset, Encoding.UTF8.GetBytes(letter.Source.Offset.ToString(CultureInfo.InvariantCulture)) },
         };
         headers = Stamp(headers)!;
-        var key = CurrentKey ?? [];
+        // A record without a key or without a value (a tombstone) keeps it so: an empty array is another record.
+        var key = CurrentKey;
         var value = letter.Original;
-        var size = Size(key.Length, value.Length, HeadersSize(headers));
+        var nullValue = value.IsEmpty && CurrentValueIsNull;
+        var size = Size(key?.Length ?? 0, value.Length, HeadersSize(headers));
         if (size > OutputLimit)
         {
             // Cut to fit, the stream id first, and say what was cut: the leading bytes are what a reader needs to find
             // the source record (its partition and offset are in the headers too).
-            headers.Add(DeadLetterHeaders.Truncated, Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"key={key.Length};value={value.Length}")));
+            headers.Add(DeadLetterHeaders.Truncated, Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"key={key?.Length ?? 0};value={value.Length}")));
             var room = Math.Max(0, OutputLimit - Size(0, 0, HeadersSize(headers)));
-            var keyKept = Math.Min(key.Length, room);
-            key = key[..keyKept];
+            var keyKept = Math.Min(key?.Length ?? 0, room);
+            key = key?[..keyKept];
             value = value[..Math.Min(value.Length, room - keyKept)];
-            size = Size(key.Length, value.Length, HeadersSize(headers));
+            size = Size(key?.Length ?? 0, value.Length, HeadersSize(headers));
         }
 
-        var deadLetter = new Message<byte[], byte[]> { Key = key, Value = value.ToArray(), Headers = headers, Timestamp = CurrentTimestamp };
+        var deadLetter = new Message<byte[], byte[]> { Key = key!, Value = nullValue ? null! : value.ToArray(), Headers = headers, Timestamp = CurrentTimestamp };
         if (!TryProduce(new TopicPartition(options.DeadLetterTopic, Partition.Any), deadLetter))
         {
             // The size estimate and librdkafka disagree: keep the headers alone, which always fit.

@@ -453,6 +453,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         var sink = this.sink!;
         sink.TransactionStamp = partition.Stamp;
         sink.CurrentKey = message.Key;
+        sink.CurrentValueIsNull = message.Value is null;
         sink.CurrentTimestamp = message.Timestamp;
         sink.BeginRecord();
 

@@ -265,6 +265,58 @@ public sealed class PoisonRecordTests
         }
     }
 
+    [Fact]
+    public void Run_RecordWithoutAKeyAndTombstone_DeadLettersKeepTheNullKeyAndTheNullValue()
+    {
+        // Before: a missing key and a missing value were both dead-lettered as empty byte arrays, so the dead letter of
+        // a keyless record had an empty key and that of a tombstone an empty value: re-producing a dead letter did not
+        // give back the record, and the dead letters of an empty key or value could not be told from them.
+        using var bed = new KafkaTestBed("null-dead-letters");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 0, horizon: 0);
+        var good = TestInput.Generate(streams: 3, perStream: 4, seed: 5);
+        var reading = Encoding.UTF8.GetBytes("{\"time\":\"2026-01-01T00:09:30Z\",\"values\":[1]}");
+        var stream = Encoding.UTF8.GetBytes("sensor-0001");
+        bed.Produce(good);
+        var positions = bed.ProduceRaw(new List<KafkaTestBed.RawRecord>
+        {
+            new(null, reading, 0),
+            new([], reading, 1),
+            new(stream, null),
+            new(stream, []),
+        });
+        using (var w = bed.StartInProcess(router, "w1"))
+        {
+            bed.WaitForFiltered(good.Count, TimeSpan.FromSeconds(90));
+            WaitUntil(() => w.Worker.Status.Lag == 0 && w.Worker.Status.DeadLetters == positions.Count, "every record to be committed");
+        }
+
+        var letters = bed.ReadCommittedMessages(bed.Options.DeadLetterTopic);
+        Assert.Equal(positions.Count, letters.Count);
+        Message<byte[], byte[]> LetterOf(TopicPartitionOffset p) => Assert.Single(letters, l =>
+            PartitionOf(l) == p.Partition.Value && Header(l, DeadLetterHeaders.SourceOffset) == p.Offset.Value.ToString(CultureInfo.InvariantCulture));
+
+        var keyless = LetterOf(positions[0]);
+        Assert.Equal("missing-key", Header(keyless, DeadLetterHeaders.Kind));
+        Assert.Null(keyless.Key);
+        Assert.Equal(reading, keyless.Value);
+
+        var emptyKey = LetterOf(positions[1]);
+        Assert.Equal("missing-key", Header(emptyKey, DeadLetterHeaders.Kind));
+        Assert.NotNull(emptyKey.Key);
+        Assert.Empty(emptyKey.Key);
+
+        var tombstone = LetterOf(positions[2]);
+        Assert.Equal("unparseable", Header(tombstone, DeadLetterHeaders.Kind));
+        Assert.Equal(stream, tombstone.Key);
+        Assert.Null(tombstone.Value);
+
+        var emptyValue = LetterOf(positions[3]);
+        Assert.Equal("unparseable", Header(emptyValue, DeadLetterHeaders.Kind));
+        Assert.Equal(stream, emptyValue.Key);
+        Assert.NotNull(emptyValue.Value);
+        Assert.Empty(emptyValue.Value);
+    }
+
     /// <summary>A linear-Gaussian model whose state covariance is dense after one step (every state couples to every other).</summary>
     private static string DenseModel(string name, int n)
     {
