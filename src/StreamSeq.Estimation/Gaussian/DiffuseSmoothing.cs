@@ -41,7 +41,7 @@ internal static class DiffuseSmoothing
     public static int RecordLength(int n) => GaussianBackward.RecordLength(n) + (2 * n * n) + 4;
 
     /// <summary>Length of a message for n states.</summary>
-    public static int MessageLength(int n) => GaussianBackward.MessageLength(n) + 1;
+    public static int MessageLength(int n) => GaussianBackward.MessageLength(n) + 1 + (n * n);
 
     /// <summary>Offset of the filtered factor A_t.</summary>
     public static int FilteredFactorOffset(int n) => GaussianBackward.RecordLength(n);
@@ -64,6 +64,35 @@ internal static class DiffuseSmoothing
         }
 
         message[n + nn] = rank > 0 ? 1.0 : 0.0;
+        var undetermined = message.Slice(n + nn + 1, nn);
+        if (rank > 0 && record[MetaOffset(n) + 2] != 0.0)
+        {
+            record.Slice(FilteredFactorOffset(n), nn).CopyTo(undetermined);
+        }
+        else
+        {
+            undetermined.Clear();
+        }
+    }
+
+    /// <summary>
+    /// The smoothed moments of a message: its mean and covariance, with ±∞ (the filtered records' rule,
+    /// <see cref="DiffuseInitialization.MarkState"/>) where the directions the whole series leaves undetermined make
+    /// the exact variance infinite.
+    /// </summary>
+    public static void Read(int n, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
+    {
+        var nn = n * n;
+        message[..n].CopyTo(mean);
+        message.Slice(n, nn).CopyTo(covariance);
+        var undetermined = message.Slice(n + nn + 1, nn);
+        if (message[n + nn] != 0.0 && DiffuseInitialization.Trace(undetermined, n) > 0.0)
+        {
+            var arena = ScratchArena.Current;
+            var mark = arena.Mark;
+            DiffuseInitialization.MarkState(covariance, undetermined, n, arena.Take(nn));
+            arena.Release(mark);
+        }
     }
 
     /// <summary>One backward step; <paramref name="gainTransposed"/> (n×n, may be empty) receives G'.</summary>
@@ -77,8 +106,8 @@ internal static class DiffuseSmoothing
         var nextExact = nextRecord[meta + 2] != 0.0;
         var wholeCross = nextRecord[meta + 3] != 0.0;
         var standIn = message[n + nn] != 0.0;
-        if (!standIn && filteredRank > 0 && exact && nextExact && !wholeCross && predictedRank == filteredRank
-            && ExactStep(n, filteredRank, record, nextRecord, message, gainTransposed))
+        var eligible = filteredRank > 0 && exact && nextExact && !wholeCross && predictedRank == filteredRank;
+        if (!standIn && eligible && ExactStep(n, filteredRank, record, nextRecord, message, gainTransposed))
         {
             return;
         }
@@ -102,6 +131,31 @@ internal static class DiffuseSmoothing
         }
 
         message[n + nn] = standIn || filteredRank > 0 ? 1.0 : 0.0;
+
+        // The directions still undetermined at t+1 by the whole series map back through the exact gain: E_t = G E_t+1.
+        var undetermined = message.Slice(n + nn + 1, nn);
+        if (!standIn || DiffuseInitialization.Trace(undetermined, n) == 0.0)
+        {
+            undetermined.Clear();
+            return;
+        }
+
+        var scratch = ScratchArena.Current;
+        var start = scratch.Mark;
+        var g = scratch.Take(nn);
+        var sigma = scratch.Take(nn);
+        var mapped = scratch.Take(nn);
+        if (eligible && ExactGain(n, filteredRank, record, nextRecord, g, sigma))
+        {
+            Dense.Multiply(g, n, n, undetermined, n, mapped);
+            mapped.CopyTo(undetermined);
+        }
+        else
+        {
+            undetermined.Clear();
+        }
+
+        scratch.Release(start);
     }
 
     /// <summary>The former record of <paramref name="source"/> (its diffuse parts at κ = <see cref="StandInScale"/>):
@@ -143,15 +197,15 @@ internal static class DiffuseSmoothing
         }
     }
 
-    /// <summary>The exact limit of the backward step (see the class remarks); false when it does not apply.</summary>
-    private static bool ExactStep(int n, int r, ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message, Span<double> gainTransposed)
+    /// <summary>The exact limits of the gain G and of the conditional covariance Σ of the backward step from
+    /// <paramref name="nextRecord"/> to <paramref name="record"/> (see the class remarks); false when they do not exist
+    /// as computed here (F A of lower rank than A, or S₂₂ not positive definite).</summary>
+    private static bool ExactGain(int n, int r, ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> g, Span<double> sigma)
     {
         var nn = n * n;
         var p = n - r;
-        var filteredMean = record[..n];
         var pstar = record.Slice(n, nn);
         var a = record.Slice(FilteredFactorOffset(n), nn);
-        var predictedMean = nextRecord.Slice(n + nn, n);
         var s = nextRecord.Slice((2 * n) + nn, nn);
         var cstar = nextRecord.Slice((2 * n) + (2 * nn), nn);
         var b = nextRecord.Slice(PredictedFactorOffset(n), nn);
@@ -353,7 +407,6 @@ internal static class DiffuseSmoothing
         }
 
         // G = K U₁' + (Y' − K Z') U₂' (n×n).
-        var g = arena.Take(nn);
         var g2 = arena.Take(n * p);
         for (var i = 0; i < n; i++)
         {
@@ -386,7 +439,6 @@ internal static class DiffuseSmoothing
         }
 
         // Σ = P_* − c₂ Y − D K' − K D' + K W K'.
-        var sigma = arena.Take(nn);
         for (var i = 0; i < n; i++)
         {
             for (var j = 0; j < n; j++)
@@ -406,7 +458,27 @@ internal static class DiffuseSmoothing
             }
         }
 
+        arena.Release(mark);
+        return true;
+    }
+
+    /// <summary>The exact backward step (see the class remarks); false when it does not apply.</summary>
+    private static bool ExactStep(int n, int r, ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message, Span<double> gainTransposed)
+    {
+        var nn = n * n;
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var g = arena.Take(nn);
+        var sigma = arena.Take(nn);
+        if (!ExactGain(n, r, record, nextRecord, g, sigma))
+        {
+            arena.Release(mark);
+            return false;
+        }
+
         // m^s_t = m_t + G (m^s_t+1 − m⁻_t+1), P^s_t = Σ + G P^s_t+1 G'.
+        var filteredMean = record[..n];
+        var predictedMean = nextRecord.Slice(n + nn, n);
         var diff = arena.Take(n);
         for (var i = 0; i < n; i++)
         {
@@ -424,6 +496,7 @@ internal static class DiffuseSmoothing
             message[i] = acc;
         }
 
+        var tmp = arena.Take(nn);
         var smoothed = message.Slice(n, nn);
         Dense.Multiply(g, n, n, smoothed, n, tmp);
         Dense.MultiplyTransposed(tmp, n, n, g, n, smoothed);
@@ -434,6 +507,7 @@ internal static class DiffuseSmoothing
 
         Dense.Symmetrize(smoothed, n);
         message[n + nn] = 0.0;
+        message.Slice(n + nn + 1, nn).Clear();
         if (!gainTransposed.IsEmpty)
         {
             for (var i = 0; i < n; i++)

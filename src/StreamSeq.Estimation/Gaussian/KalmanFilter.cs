@@ -2013,8 +2013,15 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
     {
         SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
-        message[..n].CopyTo(mean);
-        message.Slice(n, n * n).CopyTo(covariance);
+        if (model.IsDiffuse)
+        {
+            DiffuseSmoothing.Read(n, message, mean, covariance);
+        }
+        else
+        {
+            message[..n].CopyTo(mean);
+            message.Slice(n, n * n).CopyTo(covariance);
+        }
     }
 
     /// <summary>

@@ -100,6 +100,7 @@ public sealed class KalmanSmootherDiffuseReferenceTests
         var estimate = new Estimate(smoother.Info);
         var row = 0;
         var compared = 0;
+        var undetermined = 0;
         var worst = 0.0;
         for (var t = 0; t < series.Length; t++)
         {
@@ -112,9 +113,19 @@ public sealed class KalmanSmootherDiffuseReferenceTests
             Assert.True(estimate.HasSmoothed);
             Assert.Equal(t + 1, (int)oracle["t"][row]);
 
-            // A window that ends inside the diffuse period keeps the finite stand-in (documented); compared are the
-            // windows whose readings determine every direction, which start inside the diffuse period at first.
-            if (oracle["nobs_diffuse"][row] < t + 1)
+            // Compared are the windows whose readings determine every direction, which start inside the diffuse
+            // period at first; a window that ends inside it (statsmodels' diffuse period is then the whole prefix)
+            // reports the directions its readings leave undetermined as infinite variances, as the filtered records do.
+            if (estimate.SmoothedCovariance.Any(double.IsInfinity))
+            {
+                Assert.Equal(t + 1, oracle["nobs_diffuse"][row]);
+                undetermined++;
+                for (var i = 0; i < n; i++)
+                {
+                    Assert.NotEqual(double.NegativeInfinity, estimate.SmoothedCovariance[(i * n) + i]);
+                }
+            }
+            else
             {
                 worst = Math.Max(worst, Math.Max(
                     Worst(oracle.Vector("sm_mean", row, n), estimate.SmoothedMean),
@@ -126,8 +137,35 @@ public sealed class KalmanSmootherDiffuseReferenceTests
         }
 
         Assert.Equal(oracle.RowCount, row);
-        Assert.True(compared > 50, $"{compared} windows compared");
+        Assert.True(compared > 50 && undetermined > 0, $"{compared} windows compared, {undetermined} undetermined");
         Assert.True(worst <= Tol, $"worst lag-{Lag} smoothed difference {worst:G3}");
+    }
+
+    [Fact]
+    public void Smooth_SeriesEndingInsideTheDiffusePeriod_ReportsUndeterminedDirectionsAsInfinite()
+    {
+        // A local linear trend read once: the level at the reading is determined (variance R), the slope never is.
+        // Two missing readings after it add nothing, so every smoothed step is the filtered first step carried along.
+        var model = Model("llt");
+        var filter = new KalmanFilter(model);
+        var (means, covs) = FixedIntervalSmoother.Smooth(filter, new ObservationSeries(1, [3.0, double.NaN, double.NaN]));
+        var state = new double[filter.Info.StateLength];
+        var estimate = new Estimate(filter.Info);
+        filter.Initialize(state, 0);
+        var filtered = new List<double[]>();
+        foreach (var y in new[] { 3.0, double.NaN, double.NaN })
+        {
+            filter.Step(state, new Observation([y]), estimate, default);
+            filtered.Add([.. estimate.StateCovariance]);
+        }
+
+        // The last step is the filtered one, infinite entries and all; the first has level variance R, the slope ∞.
+        Assert.Equal(filtered[2], covs.AsSpan(8, 4).ToArray());
+        Assert.Equal(3.0, means[0], 1e-9);
+        Expect.Close(2.0, covs[0], 1e-6, "level variance at the reading");
+        Assert.Equal(double.PositiveInfinity, covs[3]);
+        Assert.Equal(filtered[0].Select(double.IsFinite), covs.AsSpan(0, 4).ToArray().Select(double.IsFinite));
+        Assert.Equal(double.PositiveInfinity, covs[4 + 3]);
     }
 
     private static double Worst(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual)
