@@ -25,9 +25,12 @@ namespace StreamSeq.Estimation.Gaussian;
 /// and P^s_t = Σ + G P^s_t+1 G', which is the exact diffuse smoother (their §5.3) whenever the message for t+1 is
 /// finite. Needs T invertible (F does not annihilate an undetermined direction) and S₂₂ positive definite; otherwise
 /// the step falls back to the stand-in.</para>
-/// <para><b>Message.</b> Mean, covariance, and a flag that is 1 when the covariance carries the stand-in κ (it
-/// started from a record still diffuse: a series, or a fixed-lag window, that ends before the data determine every
-/// direction); the exact step runs only on a message without it.</para>
+/// <para><b>Message.</b> Mean, covariance, a flag that is 1 when the covariance carries the stand-in κ (it started
+/// from a record still diffuse: a series, or a fixed-lag window, that ends before the data determine every direction),
+/// and a factor E (n×n) of the directions the whole series leaves undetermined: the last filtered factor, mapped back by
+/// the exact gain, E_t = G E_t+1 (cleared where that gain does not exist, or after the fallback, whose records state a
+/// finite variance instead). The exact step runs only on a message without the flag; <see cref="Read"/> writes ±∞
+/// where E E' is not negligible, with the filtered records' rule.</para>
 /// </remarks>
 internal static class DiffuseSmoothing
 {
