@@ -8,15 +8,17 @@ namespace StreamSeq.Estimation.Tests.Gaussian;
 /// <summary>
 /// Smoothing from an exact diffuse start against statsmodels' exact diffuse smoother (Durbin &amp; Koopman §5.3,
 /// Fixtures/diffuse/make_statsmodels_smoother.py): smoothed means and covariances at every step, the diffuse period
-/// included, for a local level, a local linear trend, a trend + seasonal of period 4 with missing readings and a
-/// 3-state model read through 2 correlated observations.
+/// included, for a local level (with and without its first two readings), a local linear trend, a trend + seasonal of
+/// period 4 with missing readings and a 3-state model read through 2 correlated observations; a fixed-lag window; and
+/// the infinite variances of directions a series never determines.
 /// </summary>
 public sealed class KalmanSmootherDiffuseReferenceTests
 {
     /// <summary>Differences relative to max(1, |expected|). Measured worst: 2.8e-14 (seasonal4), 6.4e-15 (llt),
-    /// 1.7e-15 (bivariate), 7.4e-16 (local level). The former finite stand-in κ = 1e10 in the records missed inside the
-    /// diffuse period by 1.3e-5, 1.7e-6 and 2.6e-6 (the local level's filtered state is proper from its first reading,
-    /// so its smoothed states were exact already).</summary>
+    /// 1.7e-15 (bivariate), 5.8e-16 (local level, first two readings missing), 7.4e-16 (local level), 1.6e-14 (lag 3).
+    /// The former finite stand-in κ = 1e10 in the records missed inside the diffuse period by 1.3e-5, 1.7e-6, 2.6e-6,
+    /// 4.7e-7 and 5.6e-6 (lag 3); a local level whose first reading is observed has a proper filtered state from that
+    /// reading on, so its smoothed states were exact already (7.4e-16).</summary>
     private const double Tol = 1e-12;
 
     private static readonly double[] SeasonalTransition =
@@ -28,11 +30,11 @@ public sealed class KalmanSmootherDiffuseReferenceTests
         0, 0, 0, 0, -1,
     ];
 
-    public static TheoryData<string> Cases() => new() { "local_level", "llt", "seasonal4", "bivariate" };
+    public static TheoryData<string> Cases() => new() { "local_level", "local_level_gap", "llt", "seasonal4", "bivariate" };
 
     internal static LinearGaussianModel Model(string name) => name switch
     {
-        "local_level" => Diffuse(1, [1.0], [1469.1], 1, [1.0], [15099.0]),
+        "local_level" or "local_level_gap" => Diffuse(1, [1.0], [1469.1], 1, [1.0], [15099.0]),
         "llt" => Diffuse(2, [1, 1, 0, 1], [0.5, 0, 0, 0.02], 1, [1, 0], [2.0]),
         "seasonal4" => Diffuse(5, SeasonalTransition, Diagonal([0.5, 0.01, 0.05, 0.05, 0.05]), 1, [1, 0, 1, 0, 1], [1.5]),
         "bivariate" => Diffuse(3, [1, 1, 0, 0, 1, 0, 0, 0, 0.9], [0.3, 0.05, 0, 0.05, 0.1, 0, 0, 0, 0.4], 2, [1, 0, 1, 0.5, 1, -1], [1.0, 0.3, 0.3, 0.8]),

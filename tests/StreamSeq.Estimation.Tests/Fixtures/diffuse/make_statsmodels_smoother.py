@@ -3,6 +3,7 @@
 one step per reading, smoothed states and covariances at every step including the diffuse period:
 
   local_level      Nile-like local level (sigma2_eps 15099, sigma2_eta 1469.1), 40 readings, 3 missing
+  local_level_gap  the same readings with the first two missing, so that the diffuse period spans three steps
   llt              local linear trend, 40 readings, 3 missing
   seasonal4        local linear trend + trigonometric seasonal of period 4 (a harmonic of period 4 and the one of
                    period 2, which has a single state), 60 readings, 6 missing, one inside the diffuse period
@@ -99,6 +100,9 @@ rng = np.random.default_rng(20261206)
 f, q, h, r = np.array([[1.0]]), np.array([[1469.1]]), np.array([[1.0]]), np.array([[15099.0]])
 y = simulate(rng, f, q, h, r, np.array([1120.0]), 40, [(5, 0), (17, 0), (30, 0)])
 write("local_level", y, smooth(y, f, q, h, r))
+y = y.copy()
+y[:2, 0] = np.nan
+write("local_level_gap", y, smooth(y, f, q, h, r))
 
 # (b) local linear trend.
 f = np.array([[1.0, 1.0], [0.0, 1.0]])
