@@ -29,9 +29,6 @@ namespace StreamSeq.Estimation.Gaussian;
 /// </remarks>
 public sealed class KalmanFilter : IEstimator, IBackwardStep
 {
-    /// <summary>κ used in smoothing records while part of the prior is still diffuse.</summary>
-    internal const double DiffuseRecordScale = 1e10;
-
     private const double Log2Pi = 1.8378770664093453;
     private const int StepsSlot = 0;
     private const int DiffuseSlot = 1;
@@ -219,8 +216,8 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             ObservationDimension = m,
             ControlDimension = model.ControlDimension,
             StateLength = infSlot + (model.IsDiffuse ? (n * n) + 2 : 0),
-            BackwardRecordLength = (2 * n) + (3 * n * n),
-            SmoothingMessageLength = n + (n * n),
+            BackwardRecordLength = model.IsDiffuse ? DiffuseSmoothing.RecordLength(n) : GaussianBackward.RecordLength(n),
+            SmoothingMessageLength = model.IsDiffuse ? DiffuseSmoothing.MessageLength(n) : GaussianBackward.MessageLength(n),
             UsesTimeGap = !model.Dynamics.IsTimeInvariant,
         };
     }
@@ -1493,6 +1490,10 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         var recPredCov = hasRecord ? record.Slice(n + nn + n, nn) : default;
         var recCross = hasRecord ? record.Slice(n + nn + n + nn, nn) : default;
 
+        // Models with a diffuse start keep the diffuse parts apart in their records (DiffuseSmoothing): the κ part of
+        // the cross-covariance is left to the backward step unless the C slot must hold all of it.
+        var diffuseRecord = hasRecord && model.IsDiffuse;
+        var wholeCross = first;
         if (first)
         {
             mean.CopyTo(pm);
@@ -1533,6 +1534,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 // the prediction, this reading's update and the smoothing records all use it.
                 rank = FallBack(state, cov, factor, rank, f, estimate);
                 diffuse = rank > 0;
+                wholeCross = true;
             }
 
             Dense.MultiplyVector(f, n, n, mean, pm);
@@ -1577,12 +1579,12 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
                 // A ← F A; the diffuse part of the cross-covariance is P_∞ F' = A (F A)'.
                 var fa = arena.Take(nn);
                 Dense.Multiply(f, n, n, factor, n, fa);
-                if (hasRecord)
+                if (hasRecord && (!diffuseRecord || wholeCross))
                 {
                     Dense.MultiplyTransposed(factor, n, n, fa, n, fp);
                     for (var i = 0; i < nn; i++)
                     {
-                        recCross[i] += DiffuseRecordScale * fp[i];
+                        recCross[i] += DiffuseSmoothing.StandInScale * fp[i];
                     }
                 }
 
@@ -1629,9 +1631,25 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
         {
             pm.CopyTo(recPredMean);
             pc.CopyTo(recPredCov);
-            if (diffuse)
+            if (diffuseRecord)
             {
-                DiffuseInitialization.AddOuter(recPredCov, factor, n, DiffuseRecordScale);
+                var predictedFactor = record.Slice(DiffuseSmoothing.PredictedFactorOffset(n), nn);
+                if (diffuse)
+                {
+                    factor.CopyTo(predictedFactor);
+                }
+                else
+                {
+                    predictedFactor.Clear();
+                }
+
+                var meta = record.Slice(DiffuseSmoothing.MetaOffset(n), 4);
+                meta[1] = diffuse ? rank : 0.0;
+                meta[3] = wholeCross ? 1.0 : 0.0;
+            }
+            else if (diffuse)
+            {
+                DiffuseInitialization.AddOuter(recPredCov, factor, n, DiffuseSmoothing.StandInScale);
             }
         }
 
@@ -1677,9 +1695,25 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             mean.CopyTo(record[..n]);
             var recFiltCov = record.Slice(n, nn);
             cov.CopyTo(recFiltCov);
-            if (stillDiffuse)
+            if (diffuseRecord)
             {
-                DiffuseInitialization.AddOuter(recFiltCov, factor, n, DiffuseRecordScale);
+                var filteredFactor = record.Slice(DiffuseSmoothing.FilteredFactorOffset(n), nn);
+                if (stillDiffuse)
+                {
+                    state.Slice(infSlot, nn).CopyTo(filteredFactor);
+                }
+                else
+                {
+                    filteredFactor.Clear();
+                }
+
+                var meta = record.Slice(DiffuseSmoothing.MetaOffset(n), 4);
+                meta[0] = stillDiffuse ? state[DiffuseSlot] : 0.0;
+                meta[2] = state[readingsSlot] <= diffuseBudget ? 1.0 : 0.0;
+            }
+            else if (stillDiffuse)
+            {
+                DiffuseInitialization.AddOuter(recFiltCov, factor, n, DiffuseSmoothing.StandInScale);
             }
         }
 
@@ -1943,22 +1977,51 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
     public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
     {
         SpanChecks.StartBackward(record, message, Info);
-        record[..(n + (n * n))].CopyTo(message);
+        if (model.IsDiffuse)
+        {
+            DiffuseSmoothing.Start(n, record, message);
+        }
+        else
+        {
+            record[..(n + (n * n))].CopyTo(message);
+        }
     }
 
     /// <inheritdoc />
     public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
     {
         SpanChecks.Backward(record, nextRecord, message, Info);
-        GaussianBackward.Step(n, record, nextRecord, message);
+        Backward(record, nextRecord, message, default);
+    }
+
+    /// <summary>The backward step that also returns the smoother gain transposed, G' (n×n), when
+    /// <paramref name="gainTransposed"/> is not empty (see <see cref="GaussianBackward"/>); exact inside the diffuse
+    /// period (<see cref="DiffuseSmoothing"/>).</summary>
+    internal void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message, Span<double> gainTransposed)
+    {
+        if (model.IsDiffuse)
+        {
+            DiffuseSmoothing.Step(n, record, nextRecord, message, gainTransposed);
+        }
+        else
+        {
+            GaussianBackward.Step(n, record, nextRecord, message, gainTransposed);
+        }
     }
 
     /// <inheritdoc />
     public void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance)
     {
         SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
-        message[..n].CopyTo(mean);
-        message.Slice(n, n * n).CopyTo(covariance);
+        if (model.IsDiffuse)
+        {
+            DiffuseSmoothing.Read(n, message, mean, covariance);
+        }
+        else
+        {
+            message[..n].CopyTo(mean);
+            message.Slice(n, n * n).CopyTo(covariance);
+        }
     }
 
     /// <summary>

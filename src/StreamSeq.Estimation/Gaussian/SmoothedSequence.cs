@@ -8,8 +8,9 @@ namespace StreamSeq.Estimation.Gaussian;
 /// cross-covariances P_{t,t-1|T} = Cov(h_t, h_{t-1} | y_{1:T}) = P_{t|T} G_{t-1}' (G the smoother gain).
 /// </summary>
 /// <remarks>Buffers are kept between iterations, so repeated E-steps on the same series allocate nothing new.
-/// During an exact diffuse start the records carry the diffuse part scaled by
-/// <see cref="KalmanFilter.DiffuseRecordScale"/>; once the diffuse period is over the moments are exact.</remarks>
+/// Inside an exact diffuse start the moments are the exact diffuse smoother's (<see cref="DiffuseSmoothing"/>) when the
+/// series determines every state direction before its end; a series that does not (<see cref="StillDiffuse"/>), or
+/// one past the reading budget's fallback, rests on the finite stand-in κ there.</remarks>
 internal sealed class SmoothedSequence
 {
     private readonly int n;
@@ -97,13 +98,13 @@ internal sealed class SmoothedSequence
             return true;
         }
 
-        var message = new double[n + nn];
+        var message = new double[info.SmoothingMessageLength];
         filter.StartBackward(records.AsSpan((t - 1) * len, len), message);
         message.AsSpan(0, n).CopyTo(Means.AsSpan((t - 1) * n, n));
         message.AsSpan(n, nn).CopyTo(Covariances.AsSpan((t - 1) * nn, nn));
         for (var i = t - 2; i >= 0; i--)
         {
-            GaussianBackward.Step(n, records.AsSpan(i * len, len), records.AsSpan((i + 1) * len, len), message, gain);
+            filter.Backward(records.AsSpan(i * len, len), records.AsSpan((i + 1) * len, len), message, gain);
             message.AsSpan(0, n).CopyTo(Means.AsSpan(i * n, n));
             message.AsSpan(n, nn).CopyTo(Covariances.AsSpan(i * nn, nn));
 

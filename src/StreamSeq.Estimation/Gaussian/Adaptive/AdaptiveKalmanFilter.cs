@@ -2197,6 +2197,10 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         {
             pm.CopyTo(record.Slice(n + nn, n));
             pc.CopyTo(record.Slice((2 * n) + nn, nn));
+
+            // A model with a diffuse start has longer records (DiffuseSmoothing); past the diffuse start they hold no
+            // diffuse part.
+            record[GaussianBackward.RecordLength(n)..].Clear();
         }
 
         // Predictive moments of y with the values learned so far.
