@@ -48,7 +48,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private int pendingQueries;
     private volatile bool ended;
     private readonly Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap;
-    private readonly Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double>? inputTap;
+    private readonly Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double, int>? inputTap;
+    private readonly IStreamOwnershipObserver? ownership;
     private IProducer<byte[], byte[]>? producer;
     private IConsumer<byte[], byte[]>? consumer;
     private KafkaRecordSink? sink;
@@ -99,9 +100,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <param name="tap">Optional observer of every output record (the dashboard); must not block.</param>
     /// <param name="inputTap">
     /// Optional observer of every input record the processor took in (stream id, value, Kafka timestamp in epoch ms or
-    /// NaN): never of a dead-lettered record or a dropped duplicate; must not block.
+    /// NaN, input partition): never of a dead-lettered record or a dropped duplicate; must not block.
     /// </param>
     /// <param name="storeOptions">Where stream states live (null: in memory).</param>
+    /// <param name="ownership">Optional observer of the streams restored partitions hold and of partitions given up.</param>
     public KafkaStreamWorker(
         KafkaTransportOptions options,
         ModelRouter router,
@@ -110,8 +112,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
         KafkaTransportMetrics metrics,
         ILogger<KafkaStreamWorker> logger,
         Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap = null,
-        Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double>? inputTap = null,
-        StateStoreOptions? storeOptions = null)
+        Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double, int>? inputTap = null,
+        StateStoreOptions? storeOptions = null,
+        IStreamOwnershipObserver? ownership = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.options = options;
@@ -127,6 +130,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         this.logger = logger;
         this.tap = tap;
         this.inputTap = inputTap;
+        this.ownership = ownership;
         processor = new StreamProcessor(router, processorOptions, processingMetrics, TimeFormat.EpochMilliseconds) { StreamFailed = ReportStreamFailure };
         Status.StallTimeout = options.StallTimeout;
         statusExport = metrics.Track(Status);
@@ -504,7 +508,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
             if (taken)
             {
-                inputTap?.Invoke(key, value, timestamp);
+                inputTap?.Invoke(key, value, timestamp, result.Partition.Value);
             }
         }
 
@@ -768,6 +772,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         CloseStores(revoked);
+        ownership?.Released(revoked);
 
         // The store stays on this volume and is kept warm: if the partition comes back, it reads only the tail.
         standby?.Mirror(revoked);
@@ -793,6 +798,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         // No checkpoint: another instance may already own these partitions and write to their changelog.
         CloseStores([.. partitions.Select(tp => tp.Partition.Value)]);
+        ownership?.Released([.. partitions.Select(tp => tp.Partition.Value)]);
         standby?.Mirror(partitions.Select(tp => tp.Partition.Value));
         OwnedChanged();
         Status.SetJoined(false);
@@ -835,17 +841,34 @@ public sealed partial class KafkaStreamWorker : IDisposable
             var restored = restorer!.Restore(options.ChangelogTopic, options.InputTopic, partitions, stopping, from);
             var offsets = new Dictionary<int, Offset>();
             long streams = 0;
+            var listed = ownership?.MaxStreamsPerPartition ?? 0;
             foreach (var (partition, result) in restored)
             {
                 StateStore store;
                 var kept = 0;
                 long? nextOffset = result.NextOffset;
                 PartitionStore? disk = null;
+                List<OwnedStream>? owners = listed > 0 ? [] : null;
                 if (disks.TryGetValue(partition, out disk))
                 {
-                    nextOffset = ApplyRestore(partition, disk, result, checkpoints.GetValueOrDefault(partition));
-                    kept = result.States.Count;
+                    var checkpoint = checkpoints.GetValueOrDefault(partition);
+                    nextOffset = ApplyRestore(partition, disk, result, checkpoint);
                     store = StateStore.Caching(partition, disk, CacheShare(partitions.Count));
+                    kept = result.States.Count;
+                    if (owners is not null)
+                    {
+                        try
+                        {
+                            foreach (var (id, bytes) in disk.States(listed))
+                            {
+                                AddOwned(owners, partition, processor.Decode(id, bytes, out _));
+                            }
+                        }
+                        catch (RocksDbSharp.RocksDbException)
+                        {
+                            // Only the listing is short: a damaged block fails the stream's next read, which handles it.
+                        }
+                    }
                 }
                 else
                 {
@@ -855,12 +878,24 @@ public sealed partial class KafkaStreamWorker : IDisposable
                         if (processor.Restore(store, id, bytes, out var reason))
                         {
                             kept++;
+                            if (owners is not null && owners.Count < listed)
+                            {
+                                // An evicted stream is read again from its bytes, without reviving it.
+                                AddOwned(owners, partition, store.TryGetLive(id, out var live) ? live : processor.Decode(id, bytes, out _));
+                            }
                         }
                         else
                         {
                             LogDiscarded(logger, id, reason ?? "unknown", partition);
                         }
                     }
+                }
+
+                streams += kept;
+                LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, Resume(nextOffset));
+                if (owners is not null)
+                {
+                    ownership!.Restored(partition, owners);
                 }
 
                 owned[partition] = new PartitionState(store, ChangelogKeys.OffsetKey(options.InputTopic, partition), new TopicPartition(options.ChangelogTopic, partition), new TopicPartition(options.InputTopic, partition))
@@ -873,8 +908,6 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
                 // No marker yet: start from the group's committed offset (or the beginning).
                 offsets[partition] = nextOffset is long o ? new Offset(o) : Offset.Stored;
-                streams += kept;
-                LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, nextOffset is { } next ? string.Create(CultureInfo.InvariantCulture, $"offset {next}") : "the group's committed offset, or the partition's beginning (no offset marker in the changelog)");
                 if (result.MalformedMarkers > 0)
                 {
                     LogMalformedMarkers(logger, partition, result.MalformedMarkers);
@@ -909,6 +942,19 @@ public sealed partial class KafkaStreamWorker : IDisposable
         {
             Status.MarkProgress();
             Status.EndRestore();
+        }
+    }
+
+    private static string Resume(long? nextOffset) => nextOffset is { } next
+        ? string.Create(CultureInfo.InvariantCulture, $"offset {next}")
+        : "the group's committed offset, or the partition's beginning (no offset marker in the changelog)";
+
+    /// <summary>Adds what a restored state says of its stream (nothing for a state its models cannot read).</summary>
+    private static void AddOwned(List<OwnedStream> owners, int partition, StreamState? state)
+    {
+        if (state is not null)
+        {
+            owners.Add(new OwnedStream(state.StreamId, state.Model.Name, partition, state.Steps, state.Steps > 0 ? state.LastTime : new RecordTime(double.NaN, state.LastTime.Format), state.Gate.TotalAlerts));
         }
     }
 
