@@ -78,6 +78,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private bool lagStopped;
     private const int MaxConsecutiveAborts = 5;
 
+    /// <summary>
+    /// Streams of a partition's disk store counted one by one at a restore (a read of their keys); a larger store is
+    /// counted by RocksDB's estimate, so that a restore from a checkpoint stays short.
+    /// </summary>
+    private const long CountedStoreStreams = 200_000;
+
     /// <summary>The longest wait for the changelog's end when writing a checkpoint (it is skipped otherwise).</summary>
     private static readonly TimeSpan CheckpointQueryTimeout = TimeSpan.FromSeconds(5);
 
@@ -840,7 +846,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
             var from = checkpoints.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!.ChangelogOffset);
             var restored = restorer!.Restore(options.ChangelogTopic, options.InputTopic, partitions, stopping, from);
             var offsets = new Dictionary<int, Offset>();
-            long streams = 0;
+            long streams = 0, fromChangelog = 0, fromStores = 0;
+            var estimated = false;
             var listed = ownership?.MaxStreamsPerPartition ?? 0;
             foreach (var (partition, result) in restored)
             {
@@ -854,7 +861,13 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     var checkpoint = checkpoints.GetValueOrDefault(partition);
                     nextOffset = ApplyRestore(partition, disk, result, checkpoint);
                     store = StateStore.Caching(partition, disk, CacheShare(partitions.Count));
-                    kept = result.States.Count;
+
+                    // The store now holds every stream of the partition: those it kept and those the changelog's tail added.
+                    var total = disk.CountStreams(CountedStoreStreams, out var exact);
+                    estimated |= !exact;
+                    streams += total;
+                    fromChangelog += result.States.Count;
+                    fromStores += Math.Max(0, total - result.States.Count);
                     if (owners is not null)
                     {
                         try
@@ -869,6 +882,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
                             // Only the listing is short: a damaged block fails the stream's next read, which handles it.
                         }
                     }
+
+                    LogStoreRestoredStreams(logger, partition, Count(total, exact), result.States.Count, result.Records, result.StartOffset, result.Ignored, result.Rewrites.Count, Resume(nextOffset));
                 }
                 else
                 {
@@ -889,10 +904,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
                             LogDiscarded(logger, id, reason ?? "unknown", partition);
                         }
                     }
+
+                    streams += kept;
+                    fromChangelog += kept;
+                    LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, Resume(nextOffset));
                 }
 
-                streams += kept;
-                LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, Resume(nextOffset));
                 if (owners is not null)
                 {
                     ownership!.Restored(partition, owners);
@@ -933,7 +950,15 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
             var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             metrics.Restored(streams, elapsed / 1000);
-            LogRestoreDone(logger, partitions.Count, streams, elapsed);
+            if (disks.Count > 0)
+            {
+                LogRestoreDoneWithStores(logger, partitions.Count, Count(streams, !estimated), fromChangelog, Count(fromStores, !estimated), elapsed);
+            }
+            else
+            {
+                LogRestoreDone(logger, partitions.Count, streams, elapsed);
+            }
+
             activity?.SetTag("streamseq.partitions", partitions.Count);
             activity?.SetTag("streamseq.streams", streams);
             return offsets;
@@ -944,6 +969,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
             Status.EndRestore();
         }
     }
+
+    private static string Count(long streams, bool exact) => exact
+        ? streams.ToString(CultureInfo.InvariantCulture)
+        : string.Create(CultureInfo.InvariantCulture, $"about {streams} (RocksDB's estimate)");
 
     private static string Resume(long? nextOffset) => nextOffset is { } next
         ? string.Create(CultureInfo.InvariantCulture, $"offset {next}")
@@ -1460,6 +1489,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No checkpoint of partition {Partition}'s disk store this time: the changelog's end was not known in time ({Reason}); the store stays ahead of its older checkpoint")]
     private static partial void LogCheckpointSkipped(ILogger logger, int partition, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition} with its local disk store: {Streams} streams, {Read} states of them read from {Records} changelog records from offset {From} on, the others found in the store ({Ignored} records from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state); resuming at {Resume}")]
+    private static partial void LogStoreRestoredStreams(ILogger logger, int partition, string streams, int read, long records, long from, long ignored, int rewrites, string resume);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams: {FromChangelog} states read from the changelog, {FromStores} found in the local disk stores) in {Milliseconds:F0} ms")]
+    private static partial void LogRestoreDoneWithStores(ILogger logger, int partitions, string streams, long fromChangelog, string fromStores, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams) in {Milliseconds:F0} ms")]
     private static partial void LogRestoreDone(ILogger logger, int partitions, long streams, double milliseconds);

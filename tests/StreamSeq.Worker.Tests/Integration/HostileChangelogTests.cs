@@ -215,7 +215,7 @@ public sealed class HostileChangelogTests
         Append(bed, partition, (System.Text.Encoding.UTF8.GetBytes(stream), value), (markerKey, marker.Value));
     }
 
-    private sealed class ListLogger : ILogger<KafkaStreamWorker>
+    internal sealed class ListLogger : ILogger<KafkaStreamWorker>
     {
         private readonly System.Collections.Concurrent.ConcurrentQueue<string> lines = new();
 
