@@ -1310,7 +1310,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {
                         StepScratch.Release(scratch);
-                        problem = $"model '{state.Model.Name}' could not read stream '{state.StreamId}''s state ({e.GetType().Name}: {e.Message}); the stream's next record starts it again from the prior.";
+                        problem = $"model '{state.Model.Name}' could not read the state of stream {TerminalSafeText.Quote(state.StreamId)} ({e.GetType().Name}: {e.Message}); the stream's next record starts it again from the prior.";
                         LogQueryUnreadable(logger, e, state.StreamId, state.Model.Name);
                     }
 
