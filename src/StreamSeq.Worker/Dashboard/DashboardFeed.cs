@@ -233,7 +233,11 @@ public sealed partial class DashboardFeed : BackgroundService
     /// <summary>Reads one record into the stream's view (the feed thread; exposed for tests).</summary>
     internal void Apply(in IngestItem item)
     {
-        Interlocked.Increment(ref received);
+        if (item.Restored is null && item.Released is null)
+        {
+            Interlocked.Increment(ref received);
+        }
+
         try
         {
             var now = time.GetTimestamp();
