@@ -103,6 +103,7 @@ services.AddSingleton(TimeProvider.System);
 services.AddWorkerTelemetry(builder.Configuration, settings.Kafka.EffectiveInstanceId, settings.Telemetry);
 services.AddSingleton<OutputTap>();
 services.AddSingleton<InputTap>();
+services.AddSingleton<OwnershipTap>();
 services.AddSingleton<BrokerEndpoint>();
 services.AddSingleton<BrokerConnection>();
 

@@ -165,6 +165,53 @@ internal sealed class PartitionStore : ICommittedStates, IDisposable
     /// <summary>The checkpoint, or null when the store has none (new, cleared, or written by an unknown version).</summary>
     public StoreCheckpoint? ReadCheckpoint() => db.Get(CheckpointKey) is { } bytes ? StoreCheckpoint.Read(bytes) : null;
 
+    /// <summary>
+    /// The streams the store holds, counted by reading its keys when there are at most <paramref name="limit"/>; beyond,
+    /// RocksDB's estimate (<paramref name="exact"/> false), which counts a key written again since the last compaction
+    /// more than once.
+    /// </summary>
+    public long CountStreams(long limit, out bool exact)
+    {
+        var readOptions = new ReadOptions().SetFillCache(false);
+        using var iterator = db.NewIterator(readOptions: readOptions);
+        long count = 0;
+        for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
+        {
+            var key = iterator.Key();
+            if (key.Length > 0 && key[0] == 0)
+            {
+                continue;
+            }
+
+            if (++count > limit)
+            {
+                exact = false;
+                return Math.Max(count, EstimatedKeys - 1);
+            }
+        }
+
+        exact = true;
+        return count;
+    }
+
+    /// <summary>The first <paramref name="limit"/> streams' states in key order (the checkpoint is no stream).</summary>
+    public IEnumerable<(string StreamId, byte[] State)> States(int limit)
+    {
+        using var iterator = db.NewIterator();
+        var count = 0;
+        for (iterator.SeekToFirst(); iterator.Valid() && count < limit; iterator.Next())
+        {
+            var key = iterator.Key();
+            if (key.Length > 0 && key[0] == 0)
+            {
+                continue;
+            }
+
+            count++;
+            yield return (Encoding.UTF8.GetString(key), iterator.Value());
+        }
+    }
+
     /// <summary>RocksDB's estimate of the keys it holds (the streams, plus the checkpoint).</summary>
     public long EstimatedKeys => long.TryParse(db.GetProperty("rocksdb.estimate-num-keys"), out var n) ? n : 0;
 

@@ -48,7 +48,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private int pendingQueries;
     private volatile bool ended;
     private readonly Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap;
-    private readonly Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double>? inputTap;
+    private readonly Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double, int>? inputTap;
+    private readonly IStreamOwnershipObserver? ownership;
     private IProducer<byte[], byte[]>? producer;
     private IConsumer<byte[], byte[]>? consumer;
     private KafkaRecordSink? sink;
@@ -77,6 +78,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private bool lagStopped;
     private const int MaxConsecutiveAborts = 5;
 
+    /// <summary>
+    /// Streams of a partition's disk store counted one by one at a restore (a read of their keys); a larger store is
+    /// counted by RocksDB's estimate, so that a restore from a checkpoint stays short.
+    /// </summary>
+    private const long CountedStoreStreams = 200_000;
+
     /// <summary>The longest wait for the changelog's end when writing a checkpoint (it is skipped otherwise).</summary>
     private static readonly TimeSpan CheckpointQueryTimeout = TimeSpan.FromSeconds(5);
 
@@ -99,9 +106,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <param name="tap">Optional observer of every output record (the dashboard); must not block.</param>
     /// <param name="inputTap">
     /// Optional observer of every input record the processor took in (stream id, value, Kafka timestamp in epoch ms or
-    /// NaN): never of a dead-lettered record or a dropped duplicate; must not block.
+    /// NaN, input partition): never of a dead-lettered record or a dropped duplicate; must not block.
     /// </param>
     /// <param name="storeOptions">Where stream states live (null: in memory).</param>
+    /// <param name="ownership">Optional observer of the streams restored partitions hold and of partitions given up.</param>
     public KafkaStreamWorker(
         KafkaTransportOptions options,
         ModelRouter router,
@@ -110,8 +118,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
         KafkaTransportMetrics metrics,
         ILogger<KafkaStreamWorker> logger,
         Action<OutputKind, ReadOnlySpan<char>, ReadOnlySpan<byte>>? tap = null,
-        Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double>? inputTap = null,
-        StateStoreOptions? storeOptions = null)
+        Action<ReadOnlySpan<char>, ReadOnlySpan<byte>, double, int>? inputTap = null,
+        StateStoreOptions? storeOptions = null,
+        IStreamOwnershipObserver? ownership = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.options = options;
@@ -127,6 +136,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         this.logger = logger;
         this.tap = tap;
         this.inputTap = inputTap;
+        this.ownership = ownership;
         processor = new StreamProcessor(router, processorOptions, processingMetrics, TimeFormat.EpochMilliseconds) { StreamFailed = ReportStreamFailure };
         Status.StallTimeout = options.StallTimeout;
         statusExport = metrics.Track(Status);
@@ -504,7 +514,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
             if (taken)
             {
-                inputTap?.Invoke(key, value, timestamp);
+                inputTap?.Invoke(key, value, timestamp, result.Partition.Value);
             }
         }
 
@@ -768,6 +778,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         CloseStores(revoked);
+        ownership?.Released(revoked);
 
         // The store stays on this volume and is kept warm: if the partition comes back, it reads only the tail.
         standby?.Mirror(revoked);
@@ -793,6 +804,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         // No checkpoint: another instance may already own these partitions and write to their changelog.
         CloseStores([.. partitions.Select(tp => tp.Partition.Value)]);
+        ownership?.Released([.. partitions.Select(tp => tp.Partition.Value)]);
         standby?.Mirror(partitions.Select(tp => tp.Partition.Value));
         OwnedChanged();
         Status.SetJoined(false);
@@ -834,18 +846,44 @@ public sealed partial class KafkaStreamWorker : IDisposable
             var from = checkpoints.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!.ChangelogOffset);
             var restored = restorer!.Restore(options.ChangelogTopic, options.InputTopic, partitions, stopping, from);
             var offsets = new Dictionary<int, Offset>();
-            long streams = 0;
+            long streams = 0, fromChangelog = 0, fromStores = 0;
+            var estimated = false;
+            var listed = ownership?.MaxStreamsPerPartition ?? 0;
             foreach (var (partition, result) in restored)
             {
                 StateStore store;
                 var kept = 0;
                 long? nextOffset = result.NextOffset;
                 PartitionStore? disk = null;
+                List<OwnedStream>? owners = listed > 0 ? [] : null;
                 if (disks.TryGetValue(partition, out disk))
                 {
-                    nextOffset = ApplyRestore(partition, disk, result, checkpoints.GetValueOrDefault(partition));
-                    kept = result.States.Count;
+                    var checkpoint = checkpoints.GetValueOrDefault(partition);
+                    nextOffset = ApplyRestore(partition, disk, result, checkpoint);
                     store = StateStore.Caching(partition, disk, CacheShare(partitions.Count));
+
+                    // The store now holds every stream of the partition: those it kept and those the changelog's tail added.
+                    var total = disk.CountStreams(CountedStoreStreams, out var exact);
+                    estimated |= !exact;
+                    streams += total;
+                    fromChangelog += result.States.Count;
+                    fromStores += Math.Max(0, total - result.States.Count);
+                    if (owners is not null)
+                    {
+                        try
+                        {
+                            foreach (var (id, bytes) in disk.States(listed))
+                            {
+                                AddOwned(owners, partition, processor.Decode(id, bytes, out _));
+                            }
+                        }
+                        catch (RocksDbSharp.RocksDbException)
+                        {
+                            // Only the listing is short: a damaged block fails the stream's next read, which handles it.
+                        }
+                    }
+
+                    LogStoreRestoredStreams(logger, partition, Count(total, exact), result.States.Count, result.Records, result.StartOffset, result.Ignored, result.Rewrites.Count, Resume(nextOffset));
                 }
                 else
                 {
@@ -855,12 +893,26 @@ public sealed partial class KafkaStreamWorker : IDisposable
                         if (processor.Restore(store, id, bytes, out var reason))
                         {
                             kept++;
+                            if (owners is not null && owners.Count < listed)
+                            {
+                                // An evicted stream is read again from its bytes, without reviving it.
+                                AddOwned(owners, partition, store.TryGetLive(id, out var live) ? live : processor.Decode(id, bytes, out _));
+                            }
                         }
                         else
                         {
                             LogDiscarded(logger, id, reason ?? "unknown", partition);
                         }
                     }
+
+                    streams += kept;
+                    fromChangelog += kept;
+                    LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, Resume(nextOffset));
+                }
+
+                if (owners is not null)
+                {
+                    ownership!.Restored(partition, owners);
                 }
 
                 owned[partition] = new PartitionState(store, ChangelogKeys.OffsetKey(options.InputTopic, partition), new TopicPartition(options.ChangelogTopic, partition), new TopicPartition(options.InputTopic, partition))
@@ -873,8 +925,6 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
                 // No marker yet: start from the group's committed offset (or the beginning).
                 offsets[partition] = nextOffset is long o ? new Offset(o) : Offset.Stored;
-                streams += kept;
-                LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, nextOffset is { } next ? string.Create(CultureInfo.InvariantCulture, $"offset {next}") : "the group's committed offset, or the partition's beginning (no offset marker in the changelog)");
                 if (result.MalformedMarkers > 0)
                 {
                     LogMalformedMarkers(logger, partition, result.MalformedMarkers);
@@ -900,7 +950,15 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
             var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             metrics.Restored(streams, elapsed / 1000);
-            LogRestoreDone(logger, partitions.Count, streams, elapsed);
+            if (disks.Count > 0)
+            {
+                LogRestoreDoneWithStores(logger, partitions.Count, Count(streams, !estimated), fromChangelog, Count(fromStores, !estimated), elapsed);
+            }
+            else
+            {
+                LogRestoreDone(logger, partitions.Count, streams, elapsed);
+            }
+
             activity?.SetTag("streamseq.partitions", partitions.Count);
             activity?.SetTag("streamseq.streams", streams);
             return offsets;
@@ -909,6 +967,23 @@ public sealed partial class KafkaStreamWorker : IDisposable
         {
             Status.MarkProgress();
             Status.EndRestore();
+        }
+    }
+
+    private static string Count(long streams, bool exact) => exact
+        ? streams.ToString(CultureInfo.InvariantCulture)
+        : string.Create(CultureInfo.InvariantCulture, $"about {streams} (RocksDB's estimate)");
+
+    private static string Resume(long? nextOffset) => nextOffset is { } next
+        ? string.Create(CultureInfo.InvariantCulture, $"offset {next}")
+        : "the group's committed offset, or the partition's beginning (no offset marker in the changelog)";
+
+    /// <summary>Adds what a restored state says of its stream (nothing for a state its models cannot read).</summary>
+    private static void AddOwned(List<OwnedStream> owners, int partition, StreamState? state)
+    {
+        if (state is not null)
+        {
+            owners.Add(new OwnedStream(state.StreamId, state.Model.Name, partition, state.Steps, state.Steps > 0 ? state.LastTime : new RecordTime(double.NaN, state.LastTime.Format), state.Gate.TotalAlerts));
         }
     }
 
@@ -1235,7 +1310,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {
                         StepScratch.Release(scratch);
-                        problem = $"model '{state.Model.Name}' could not read stream '{state.StreamId}''s state ({e.GetType().Name}: {e.Message}); the stream's next record starts it again from the prior.";
+                        problem = $"model '{state.Model.Name}' could not read the state of stream {TerminalSafeText.Quote(state.StreamId)} ({e.GetType().Name}: {e.Message}); the stream's next record starts it again from the prior.";
                         LogQueryUnreadable(logger, e, state.StreamId, state.Model.Name);
                     }
 
@@ -1414,6 +1489,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No checkpoint of partition {Partition}'s disk store this time: the changelog's end was not known in time ({Reason}); the store stays ahead of its older checkpoint")]
     private static partial void LogCheckpointSkipped(ILogger logger, int partition, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition} with its local disk store: {Streams} streams, {Read} states of them read from {Records} changelog records from offset {From} on, the others found in the store ({Ignored} records from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state); resuming at {Resume}")]
+    private static partial void LogStoreRestoredStreams(ILogger logger, int partition, string streams, int read, long records, long from, long ignored, int rewrites, string resume);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams: {FromChangelog} states read from the changelog, {FromStores} found in the local disk stores) in {Milliseconds:F0} ms")]
+    private static partial void LogRestoreDoneWithStores(ILogger logger, int partitions, string streams, long fromChangelog, string fromStores, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams) in {Milliseconds:F0} ms")]
     private static partial void LogRestoreDone(ILogger logger, int partitions, long streams, double milliseconds);

@@ -30,7 +30,7 @@ public sealed class KafkaTransportMetrics : IDisposable
         produced = meter.CreateCounter<long>("streamseq.kafka.produced", "{record}", "Records produced (outputs, dead letters, changelog), by topic.");
         commits = meter.CreateCounter<long>("streamseq.kafka.transactions.committed", "{transaction}", "Transactions committed.");
         aborts = meter.CreateCounter<long>("streamseq.kafka.transactions.aborted", "{transaction}", "Transactions aborted (state rewound to the changelog).");
-        restoredStreams = meter.CreateCounter<long>("streamseq.streams.restored", "{stream}", "Streams restored from the changelog.");
+        restoredStreams = meter.CreateCounter<long>("streamseq.streams.restored", "{stream}", "Streams restored at an assignment: from the changelog, or found in the local disk store.");
         statesTooLarge = meter.CreateCounter<long>("streamseq.kafka.states.too_large", "{record}", "Stream states not written to the changelog because they exceed the producer's message.max.bytes.");
         commitDuration = meter.CreateHistogram<double>(
             "streamseq.kafka.commit.duration",

@@ -202,7 +202,7 @@ public sealed class StreamProcessor : IDisposable
 
             if (t < state.LastModelTime)
             {
-                Reject(sink, DeadLetterReason.TooLate, $"time {Describe(record.Time)} is before stream '{state.StreamId}''s last processed time {Describe(state.LastTime)} (allowed lateness {options.AllowedLateness}).", record.Source, id, record.Original);
+                Reject(sink, DeadLetterReason.TooLate, $"time {Describe(record.Time)} is before the last processed time {Describe(state.LastTime)} of stream {TerminalSafeText.Quote(state.StreamId)} (allowed lateness {options.AllowedLateness}).", record.Source, id, record.Original);
                 return;
             }
         }
@@ -427,7 +427,7 @@ public sealed class StreamProcessor : IDisposable
         var model = router.Route(id, record.RouteKey);
         if (model is null)
         {
-            Reject(sink, DeadLetterReason.UnknownModel, $"no model is configured for stream '{id}'{(record.RouteKey.IsEmpty ? string.Empty : $" (route key '{record.RouteKey}')")}.", record.Source, id, record.Original);
+            Reject(sink, DeadLetterReason.UnknownModel, $"no model is configured for stream {TerminalSafeText.Quote(id.ToString())}{(record.RouteKey.IsEmpty ? string.Empty : $" (route key {TerminalSafeText.Quote(record.RouteKey.ToString())})")}.", record.Source, id, record.Original);
         }
 
         return model;
@@ -480,7 +480,7 @@ public sealed class StreamProcessor : IDisposable
         }
 
         var prior = Restart(restarted, store, discarded: false);
-        Reject(sink, DeadLetterReason.StepFailed, $"model '{state.Model.Name}' failed to step stream '{state.StreamId}' on this record, also from its prior ({again.GetType().Name}: {again.Message}); the stream stays at its prior.", source, state.StreamId, original);
+        Reject(sink, DeadLetterReason.StepFailed, $"model '{state.Model.Name}' failed to step stream {TerminalSafeText.Quote(state.StreamId)} on this record, also from its prior ({again.GetType().Name}: {again.Message}); the stream stays at its prior.", source, state.StreamId, original);
         return prior;
     }
 
@@ -659,23 +659,34 @@ public sealed class StreamProcessor : IDisposable
         }
 
         return time.Format == TimeFormat.ModelUnits
-            ? string.Create(CultureInfo.InvariantCulture, $"time {Describe(time)} is {modelTime - reference:R} model time units ahead of stream '{id}''s newest time; the bound is {bound:R}.")
-            : $"time {Describe(time)} is more than {skew} ahead of the later of the record's timestamp and stream '{id}''s newest time {Describe(new RecordTime(reference * unit, TimeFormat.Iso8601))}.";
+            ? string.Create(CultureInfo.InvariantCulture, $"time {Describe(time)} is {modelTime - reference:R} model time units ahead of the newest time of stream {TerminalSafeText.Quote(id.ToString())}; the bound is {bound:R}.")
+            : $"time {Describe(time)} is more than {skew} ahead of the later of the record's timestamp and the newest time {Describe(new RecordTime(reference * unit, TimeFormat.Iso8601))} of stream {TerminalSafeText.Quote(id.ToString())}.";
     }
 
     private static string ConflictMessage(RecordTime time, string streamId) =>
-        $"stream '{streamId}' already has a reading at time {Describe(time)} with different values.";
+        $"stream {TerminalSafeText.Quote(streamId)} already has a reading at time {Describe(time)} with different values.";
 
+    /// <summary>
+    /// A record time as its record gave it; epoch milliseconds with the instant they stand for when it is a date-time the
+    /// records can carry (<c>-5 (1969-12-31T23:59:59.995Z)</c>), so a refused time says when it is.
+    /// </summary>
     private static string Describe(RecordTime time)
     {
+        Span<char> text = stackalloc char[40];
         if (time.Format == TimeFormat.Iso8601)
         {
-            Span<char> text = stackalloc char[40];
             var n = time.FormatIso(text);
             return text[..n].ToString();
         }
 
-        return time.Value.ToString("R", CultureInfo.InvariantCulture);
+        var number = time.Value.ToString("R", CultureInfo.InvariantCulture);
+        if (time.Format == TimeFormat.EpochMilliseconds && InputRules.CanWrite(time))
+        {
+            var n = time.FormatIso(text);
+            return $"{number} ({text[..n]})";
+        }
+
+        return number;
     }
 
     private sealed class Runtime(ModelBinding model)

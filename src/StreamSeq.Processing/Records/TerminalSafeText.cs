@@ -14,10 +14,21 @@ namespace StreamSeq.Processing.Records;
 /// </summary>
 public static class TerminalSafeText
 {
+    private static readonly System.Text.Json.JsonSerializerOptions QuoteOptions = new() { Encoder = TerminalSafeJsonEncoder.Instance };
+
     private static readonly SearchValues<byte> Suspect = SearchValues.Create(
         [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F,
          0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F,
          0x7F, 0xC2, 0xD8, 0xE2]);
+
+    /// <summary>
+    /// <paramref name="text"/> as a JSON string, for quoting a stream id or another name taken from data in a message:
+    /// in double quotes, with quotes, backslashes, control characters, U+2028/U+2029 and the bidirectional controls
+    /// escaped, and nothing else changed. Unlike <c>'...'</c>, which an id holding an apostrophe makes ambiguous, the
+    /// quoted text always ends at the first unescaped <c>"</c>.
+    /// </summary>
+    public static string Quote(string text) =>
+        System.Text.Json.JsonSerializer.Serialize(text, QuoteOptions);
 
     /// <summary>
     /// <paramref name="text"/> with every character a terminal would act on or that would reorder the line shown as an

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Records;
 using StreamSeq.Processing.Views;
@@ -29,6 +30,7 @@ public sealed partial class DashboardFeed : BackgroundService
     private readonly ILogger<DashboardFeed> logger;
     private readonly IDisposable outputSubscription;
     private readonly IDisposable inputSubscription;
+    private readonly IDisposable? ownershipSubscription;
     private readonly Queue<AnomalyMark> recentAnomalies = new();
     private readonly Lock recentGate = new();
     private readonly Dictionary<string, List<DashboardClient>> waiting = new(StringComparer.Ordinal);
@@ -44,8 +46,11 @@ public sealed partial class DashboardFeed : BackgroundService
     private int liveFeeds;
     private long slowFeedsDropped;
 
-    /// <summary>Subscribes to the taps (so no record of the loop is missed) and prepares the models' projections.</summary>
-    public DashboardFeed(OutputTap outputs, InputTap inputs, ModelRouter router, IOptions<DashboardSettings> settings, DashboardMetrics metrics, TimeProvider time, ILogger<DashboardFeed> logger)
+    /// <summary>
+    /// Subscribes to the taps (so no record of the loop is missed, nor a stream a restored partition holds) and prepares
+    /// the models' projections.
+    /// </summary>
+    public DashboardFeed(OutputTap outputs, InputTap inputs, ModelRouter router, IOptions<DashboardSettings> settings, DashboardMetrics metrics, TimeProvider time, ILogger<DashboardFeed> logger, OwnershipTap? ownership = null)
     {
         ArgumentNullException.ThrowIfNull(outputs);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -65,7 +70,8 @@ public sealed partial class DashboardFeed : BackgroundService
                 CountDropped();
             });
         outputSubscription = outputs.Subscribe((kind, stream, bytes) => Enqueue(new IngestItem(false, kind, stream, bytes, double.NaN)));
-        inputSubscription = inputs.Subscribe((stream, bytes, timestamp) => Enqueue(new IngestItem(true, default, stream, bytes, timestamp)));
+        inputSubscription = inputs.Subscribe((stream, bytes, timestamp, partition) => Enqueue(new IngestItem(true, default, stream, bytes, timestamp, partition)));
+        ownershipSubscription = ownership?.Subscribe(new OwnershipObserver(this));
     }
 
     /// <summary>Records skipped because the dashboard fell behind the loop.</summary>
@@ -203,6 +209,7 @@ public sealed partial class DashboardFeed : BackgroundService
     {
         outputSubscription.Dispose();
         inputSubscription.Dispose();
+        ownershipSubscription?.Dispose();
         base.Dispose();
     }
 
@@ -226,15 +233,45 @@ public sealed partial class DashboardFeed : BackgroundService
     /// <summary>Reads one record into the stream's view (the feed thread; exposed for tests).</summary>
     internal void Apply(in IngestItem item)
     {
-        Interlocked.Increment(ref received);
+        if (item.Restored is null && item.Released is null)
+        {
+            Interlocked.Increment(ref received);
+        }
+
         try
         {
             var now = time.GetTimestamp();
+            if (item.Released is { } released)
+            {
+                Release(released);
+                return;
+            }
+
+            if (item.Restored is { } owned)
+            {
+                var restored = View(owned.Id, now);
+                restored.Partition = owned.Partition;
+                if (restored.Model != owned.Model && models.TryGetValue(owned.Model, out var binding))
+                {
+                    var facts = binding.Binding.Estimator.Info;
+                    restored.Describe(owned.Model, facts.Family, binding.Binding.Lag, binding.Binding.Horizon, facts.ObservationDimension, binding.Projection is not null);
+                }
+
+                restored.Restore(owned.Steps, owned.LastTime.Value, owned.Anomalies);
+                return;
+            }
+
             if (item.IsInput)
             {
                 if (decoder.TryDecode(item.Bytes, item.Stream, item.Timestamp, new SourcePosition("dashboard", 0, 0), out var record, out _, out _))
                 {
-                    View(item.Stream, now).AddObservation(record.Time.Value, record.Values, now);
+                    var observed = View(item.Stream, now);
+                    if (item.Partition >= 0)
+                    {
+                        observed.Partition = item.Partition;
+                    }
+
+                    observed.AddObservation(record.Time.Value, record.Values, now);
                 }
                 else
                 {
@@ -390,6 +427,43 @@ public sealed partial class DashboardFeed : BackgroundService
         metrics.ClientConnected(-1);
     }
 
+    /// <summary>
+    /// Forgets the streams of partitions the worker gave up (revoked in a rebalance, lost, or closed at the stop): they are
+    /// no longer its streams. Pages watching one wait for it again, as for a stream not seen yet.
+    /// </summary>
+    private void Release(int[] partitions)
+    {
+        lock (waitingGate)
+        {
+            foreach (var view in views.Values)
+            {
+                if (view.Partition < 0 || Array.IndexOf(partitions, view.Partition) < 0 || !views.TryRemove(view.Id, out _))
+                {
+                    continue;
+                }
+
+                var pages = view.DetachClients();
+                if (pages.Length == 0)
+                {
+                    continue;
+                }
+
+                if (!waiting.TryGetValue(view.Id, out var list))
+                {
+                    waiting[view.Id] = list = [];
+                }
+
+                foreach (var page in pages)
+                {
+                    page.View = null;
+                    list.Add(page);
+                }
+
+                waitingPages += pages.Length;
+            }
+        }
+    }
+
     private void Evict(string keep)
     {
         StreamView? oldest = null;
@@ -421,6 +495,23 @@ public sealed partial class DashboardFeed : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dashboard live feed {Path} to {Remote} dropped: an event was not taken within {Timeout} (the client stopped reading)")]
     private static partial void LogSlowFeed(ILogger logger, string path, string remote, TimeSpan timeout);
+
+    /// <summary>Queues the loop's news of owned streams behind the records before it, on the loop's thread.</summary>
+    private sealed class OwnershipObserver(DashboardFeed feed) : IStreamOwnershipObserver
+    {
+        public int MaxStreamsPerPartition => feed.settings.MaxStreams;
+
+        public void Restored(int partition, IReadOnlyList<OwnedStream> streams)
+        {
+            foreach (var s in streams)
+            {
+                feed.Enqueue(new IngestItem(false, default, s.Id, [], double.NaN, partition, s));
+            }
+        }
+
+        public void Released(IReadOnlyCollection<int> partitions) =>
+            feed.Enqueue(new IngestItem(false, default, string.Empty, [], double.NaN, Released: [.. partitions]));
+    }
 
     /// <summary>A taken live-feed slot; disposing it gives it back once.</summary>
     private sealed class LiveFeedSlot(DashboardFeed feed) : IDisposable

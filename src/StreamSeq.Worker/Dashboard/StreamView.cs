@@ -58,6 +58,9 @@ internal sealed class StreamView
     /// <summary>True when the filtered line is the projected state; false when it is the one-step prediction.</summary>
     public bool Projected { get; private set; } = true;
 
+    /// <summary>The input partition holding the stream (-1: not known), so that a revoked partition's streams leave.</summary>
+    public int Partition { get; set; } = -1;
+
     /// <summary>Timestamp (<see cref="TimeProvider.GetTimestamp"/>) of the last update, for eviction.</summary>
     public long LastUpdate { get; private set; }
 
@@ -94,6 +97,36 @@ internal sealed class StreamView
             Horizon = horizon;
             Projected = projected;
             EnsureComponents(components);
+        }
+    }
+
+    /// <summary>
+    /// Takes what a restored state holds: the stream's steps, the time of its last reading and its anomalies, counted
+    /// over all its owners; the next records count on from there. Its readings are not in the state (the list shows no
+    /// last value until the next reading), nor its chart history.
+    /// </summary>
+    public void Restore(long restoredSteps, double restoredLastTime, long restoredAnomalies)
+    {
+        lock (gate)
+        {
+            steps = restoredSteps;
+            anomalyCount = restoredAnomalies;
+            if (!(restoredLastTime == lastTime))
+            {
+                lastTime = restoredLastTime;
+                lastValues = [];
+            }
+        }
+    }
+
+    /// <summary>Takes the browsers off the view (it leaves the dashboard) and returns them.</summary>
+    public DashboardClient[] DetachClients()
+    {
+        lock (gate)
+        {
+            var detached = clients;
+            clients = [];
+            return detached;
         }
     }
 

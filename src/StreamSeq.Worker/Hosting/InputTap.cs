@@ -6,14 +6,17 @@ namespace StreamSeq.Worker.Hosting;
 /// </summary>
 public sealed class InputTap
 {
-    private volatile Action<string, byte[], double>[] observers = [];
+    private volatile Action<string, byte[], double, int>[] observers = [];
     private readonly Lock gate = new();
 
     /// <summary>True when somebody listens.</summary>
     public bool HasObservers => observers.Length > 0;
 
-    /// <summary>Adds an observer of (stream id, record value, Kafka timestamp in epoch ms or NaN); dispose the result to remove it.</summary>
-    public IDisposable Subscribe(Action<string, byte[], double> observer)
+    /// <summary>
+    /// Adds an observer of (stream id, record value, Kafka timestamp in epoch ms or NaN, input partition or -1 when
+    /// unknown); dispose the result to remove it.
+    /// </summary>
+    public IDisposable Subscribe(Action<string, byte[], double, int> observer)
     {
         lock (gate)
         {
@@ -24,7 +27,7 @@ public sealed class InputTap
     }
 
     /// <summary>Called by the loop for each input record it took in (never a dead-lettered record or a dropped duplicate).</summary>
-    public void Publish(ReadOnlySpan<char> stream, ReadOnlySpan<byte> value, double timestampMilliseconds)
+    public void Publish(ReadOnlySpan<char> stream, ReadOnlySpan<byte> value, double timestampMilliseconds, int partition = -1)
     {
         var current = observers;
         if (current.Length == 0 || stream.IsEmpty)
@@ -36,11 +39,11 @@ public sealed class InputTap
         var bytes = value.ToArray();
         foreach (var o in current)
         {
-            o(id, bytes, timestampMilliseconds);
+            o(id, bytes, timestampMilliseconds, partition);
         }
     }
 
-    private void Remove(Action<string, byte[], double> observer)
+    private void Remove(Action<string, byte[], double, int> observer)
     {
         lock (gate)
         {
@@ -48,7 +51,7 @@ public sealed class InputTap
         }
     }
 
-    private sealed class Subscription(InputTap tap, Action<string, byte[], double> observer) : IDisposable
+    private sealed class Subscription(InputTap tap, Action<string, byte[], double, int> observer) : IDisposable
     {
         public void Dispose() => tap.Remove(observer);
     }

@@ -30,6 +30,7 @@ public sealed partial class StreamWorkerService : BackgroundService
         KafkaTransportMetrics transportMetrics,
         OutputTap tap,
         InputTap inputTap,
+        OwnershipTap ownership,
         ILoggerFactory loggers,
         IOptions<ProcessingSettings> processing,
         IOptions<ApiSettings> api)
@@ -45,7 +46,7 @@ public sealed partial class StreamWorkerService : BackgroundService
         this.lifetime = lifetime;
         this.options = CopyWithBootstrap(options.Value, broker.BootstrapServers);
         logger = loggers.CreateLogger<StreamWorkerService>();
-        worker = new KafkaStreamWorker(this.options, router, processorOptions, processingMetrics, transportMetrics, loggers.CreateLogger<KafkaStreamWorker>(), tap.Publish, inputTap.Publish, processing?.Value.ToStoreOptions())
+        worker = new KafkaStreamWorker(this.options, router, processorOptions, processingMetrics, transportMetrics, loggers.CreateLogger<KafkaStreamWorker>(), tap.Publish, inputTap.Publish, processing?.Value.ToStoreOptions(), ownership)
         {
             MaxPendingQueries = api.Value.MaxPendingQueries,
         };

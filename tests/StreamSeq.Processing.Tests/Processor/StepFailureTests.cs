@@ -123,7 +123,7 @@ public sealed class StepFailureTests
         Assert.Equal(DeadLetterReason.StepFailed, letter.Reason);
         Assert.Equal(2, letter.Source.Offset);
         Assert.Contains("\"values\":[13]", letter.Original, StringComparison.Ordinal);
-        Assert.Contains("model 'll' failed to step stream 'a'", letter.Message, StringComparison.Ordinal);
+        Assert.Contains("model 'll' failed to step stream \"a\"", letter.Message, StringComparison.Ordinal);
         Assert.Contains("InvalidOperationException: no reading of 13", letter.Message, StringComparison.Ordinal);
         var failure = Assert.Single(failures);
         Assert.True(failure.RecordRejected);

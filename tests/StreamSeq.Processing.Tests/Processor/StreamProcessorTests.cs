@@ -85,10 +85,26 @@ public sealed class StreamProcessorTests
         Feed(p, store, sink, "a", 6, 1.0);
         var dl = Assert.Single(sink.DeadLetters);
         Assert.Equal(DeadLetterReason.TooLate, dl.Reason);
-        Assert.Contains("before stream 'a''s last processed time 5", dl.Message, StringComparison.Ordinal);
+        Assert.Contains("time 3 is before the last processed time 5 of stream \"a\"", dl.Message, StringComparison.Ordinal);
         Assert.Equal(3, dl.Source.Offset);
         Assert.Contains("\"values\":[9]", dl.Original, StringComparison.Ordinal);
         Assert.Equal(2, sink.Of(OutputKind.Filtered).Count());
+    }
+
+    [Fact]
+    public void Process_TooLateEpochMillisecondsUnderAnIdWithAnApostrophe_QuotesTheIdAsAJsonStringAndSaysWhenTheTimesAre()
+    {
+        using var p = new StreamProcessor(TestModels.Router(TestModels.Binding(TestModels.LocalLevel)), numericTimeFormat: TimeFormat.EpochMilliseconds);
+        var store = new StateStore();
+        var sink = new ListSink();
+        Feed(p, store, sink, "x's", 3, 1.0);
+        Feed(p, store, sink, "x's", -5, 1.0);
+
+        // It read "time -5 is before stream 'x's''s last processed time 3": the id's own apostrophe and the possessive
+        // made it ambiguous where the id ends, and the epoch milliseconds did not say which instant they were.
+        var dl = Assert.Single(sink.DeadLetters);
+        Assert.Equal(DeadLetterReason.TooLate, dl.Reason);
+        Assert.Equal("time -5 (1969-12-31T23:59:59.995Z) is before the last processed time 3 (1970-01-01T00:00:00.003Z) of stream \"x's\" (allowed lateness 00:00:00).", dl.Message);
     }
 
     [Fact]

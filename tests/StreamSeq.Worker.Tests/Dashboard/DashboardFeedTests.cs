@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using StreamSeq.Kafka.Stores;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.Records;
 using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Configuration;
+using StreamSeq.Worker.Dashboard;
 using StreamSeq.Worker.Tests.Support;
 using static StreamSeq.Worker.Tests.Integration.ExactlyOnceTests;
 
@@ -322,10 +324,10 @@ public sealed class DashboardFeedTests
                 Interlocked.Increment(ref published);
                 harness.Outputs.Publish(kind, stream, record);
             },
-            inputTap: (stream, value, timestamp) =>
+            inputTap: (stream, value, timestamp, partition) =>
             {
                 Interlocked.Increment(ref published);
-                harness.Inputs.Publish(stream, value, timestamp);
+                harness.Inputs.Publish(stream, value, timestamp, partition);
             })))
         {
             bed.WaitForFiltered(good.Count, TimeSpan.FromSeconds(90));
@@ -339,6 +341,94 @@ public sealed class DashboardFeedTests
         Assert.Equal(
             good.Where(r => r.Stream == "sensor-0000").Select(r => Time(r.Value)),
             history.GetProperty("observations").EnumerateArray().Select(o => o.GetProperty("t").GetDouble()));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Worker_RestartedOnStreamsTheChangelogHolds_ListsEveryOwnedStreamWithItsCountsAndDropsThoseOfRevokedPartitions(bool disk)
+    {
+        using var directory = new Scratch("streamseq-dashboard-restore-");
+        using var bed = new KafkaTestBed("dashboard-restore");
+        var store = disk ? new StateStoreOptions { Kind = StateStoreKind.RocksDb, Directory = directory.Directory } : null;
+        using var harness = new FeedHarness(new DashboardSettings(), lag: 0, horizon: 0);
+        const int streams = 12;
+        var first = TestInput.Generate(streams: streams, perStream: 30, seed: 9);
+        var expected = bed.Expected(first, harness.Router);
+        var filtered = expected[bed.Options.FilteredTopic];
+        var anomalies = expected[bed.Options.AnomalyTopic];
+        Assert.True(anomalies.Count > 0, "the input should make some anomalies");
+
+        KafkaStreamWorker Create(KafkaTransportOptions o, bool dashboard) => new(
+            o,
+            harness.Router,
+            new ProcessorOptions(),
+            new ProcessingMetrics(),
+            new KafkaTransportMetrics(),
+            TestLog.For<KafkaStreamWorker>(o.InstanceId),
+            tap: dashboard ? harness.Outputs.Publish : null,
+            inputTap: dashboard ? harness.Inputs.Publish : null,
+            storeOptions: store,
+            ownership: dashboard ? harness.Ownership : null);
+
+        // A first run, without the dashboard, leaves every stream's state in the changelog (and in the local disk store).
+        bed.Produce(first);
+        using (bed.StartInProcess("w1", o => Create(o, dashboard: false)))
+        {
+            bed.WaitForFiltered(first.Count, TimeSpan.FromSeconds(90));
+        }
+
+        var partitionOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var p = 0; p < KafkaTestBed.InputPartitions; p++)
+        {
+            foreach (var m in bed.ReadPartition(bed.Options.InputTopic, p))
+            {
+                partitionOf[Encoding.UTF8.GetString(m.Key)] = p;
+            }
+        }
+
+        JsonElement Summary(string stream)
+        {
+            Assert.True(harness.Feed.TryGet(stream, out var view), $"stream {stream} is not listed");
+            return JsonDocument.Parse(DashboardJson.Write(view.WriteSummary)).RootElement;
+        }
+
+        await harness.Feed.StartAsync(CancellationToken.None);
+        try
+        {
+            // The same instance again, on the same volume: with the disk store the states come from its local store.
+            using var w2 = bed.StartInProcess("w1", o => Create(o, dashboard: true));
+
+            // Restored, before any new reading: every stream is listed with the steps, last time and anomalies its state
+            // holds. It used to list none until each stream's next reading, and to count from 0 again.
+            WaitUntil(() => w2.Worker.Status.Ready && harness.Feed.StreamCount == streams, "every restored stream to be listed");
+            foreach (var (stream, records) in filtered)
+            {
+                var summary = Summary(stream);
+                Assert.Equal("level", summary.GetProperty("model").GetString());
+                Assert.Equal(records.Count, summary.GetProperty("steps").GetInt64());
+                Assert.Equal(anomalies.GetValueOrDefault(stream)?.Count ?? 0, summary.GetProperty("anomalies").GetInt64());
+                Assert.Equal(Time(first.Last(r => r.Stream == stream).Value), summary.GetProperty("t").GetDouble());
+            }
+
+            // The next readings count on from the restored steps.
+            var next = TestInput.Generate(streams: streams, perStream: 31, seed: 9)[first.Count..];
+            bed.Produce(next);
+            bed.WaitForFiltered(first.Count + next.Count, TimeSpan.FromSeconds(90));
+            WaitUntil(() => filtered.All(f => harness.Feed.TryGet(f.Key, out var v) && Summary(f.Key).GetProperty("steps").GetInt64() == f.Value.Count + 1), "the new readings to be counted on");
+
+            // A second member takes some partitions: the streams of those leave the first one's list.
+            using var w3 = bed.StartInProcess(harness.Router, "w3");
+            WaitUntil(() => w3.Worker.Status.Ready && w3.Worker.Status.Partitions.Count > 0 && w2.Worker.Status.Ready && w2.Worker.Status.Partitions.Count + w3.Worker.Status.Partitions.Count == KafkaTestBed.InputPartitions, "the partitions to be shared");
+            var kept = w2.Worker.Status.Partitions;
+            var owned = partitionOf.Where(p => kept.Contains(p.Value)).Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
+            WaitUntil(() => harness.Feed.Streams.Select(v => v.Id).Order(StringComparer.Ordinal).SequenceEqual(owned), $"the list to hold only the streams of partitions {string.Join(",", kept)}");
+            Assert.True(owned.Count < streams, "some streams should have moved");
+        }
+        finally
+        {
+            await harness.Feed.StopAsync(CancellationToken.None);
+        }
     }
 
     [Theory]

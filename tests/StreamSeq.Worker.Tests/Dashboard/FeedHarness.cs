@@ -24,12 +24,14 @@ internal sealed class FeedHarness : IDisposable
     {
         services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         Router = KafkaTestBed.Router(model, lag, horizon);
-        Feed = new DashboardFeed(Outputs, Inputs, Router, Options.Create(settings), new DashboardMetrics(services.GetRequiredService<IMeterFactory>()), time ?? TimeProvider.System, NullLogger<DashboardFeed>.Instance);
+        Feed = new DashboardFeed(Outputs, Inputs, Router, Options.Create(settings), new DashboardMetrics(services.GetRequiredService<IMeterFactory>()), time ?? TimeProvider.System, NullLogger<DashboardFeed>.Instance, Ownership);
     }
 
     public OutputTap Outputs { get; } = new();
 
     public InputTap Inputs { get; } = new();
+
+    public OwnershipTap Ownership { get; } = new();
 
     public ModelRouter Router { get; }
 

@@ -1,7 +1,14 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using StreamSeq.Kafka.Stores;
+using StreamSeq.Kafka.Transport;
+using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Tests.Support;
+using static StreamSeq.Worker.Tests.Integration.ExactlyOnceTests;
 using Xunit.Abstractions;
 
 namespace StreamSeq.Worker.Tests.Integration;
@@ -78,6 +85,62 @@ public sealed partial class DiskStoreTests(ITestOutputHelper output)
         OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
     }
 
+    [Fact]
+    public void Restart_OnTheSameVolume_RestoreLogAndMetricCountTheStreamsFoundInTheLocalStore()
+    {
+        const int streams = 40;
+        using var directory = new Scratch("streamseq-disk-count-");
+        using var bed = new KafkaTestBed("disk-count");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
+        var input = TestInput.Generate(streams: streams, perStream: 5, seed: 3);
+        var store = new StateStoreOptions { Kind = StateStoreKind.RocksDb, Directory = directory.Directory };
+        KafkaStreamWorker Create(KafkaTransportOptions o, KafkaTransportMetrics metrics, ILogger<KafkaStreamWorker> log) =>
+            new(o, router, new ProcessorOptions(), new ProcessingMetrics(), metrics, log, storeOptions: store);
+
+        bed.Produce(input);
+        using (bed.StartInProcess("w1", o => Create(o, new KafkaTransportMetrics(), TestLog.For<KafkaStreamWorker>("w1"))))
+        {
+            bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(90));
+        }
+
+        // The same instance on the same volume: every state is in the local store, the changelog adds nothing after the
+        // checkpoint of the clean stop.
+        var log = new HostileChangelogTests.ListLogger();
+        var metrics = new KafkaTransportMetrics();
+        long restored = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter == metrics.Meter && instrument.Name == "streamseq.streams.restored")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref restored, value));
+        listener.Start();
+        using (var w = bed.StartInProcess("w1", o => Create(o, metrics, log)))
+        {
+            WaitUntil(() => w.Error is not null || (w.Worker.Status.Ready && w.Worker.Status.Partitions.Count == KafkaTestBed.InputPartitions), "the worker to restore every partition");
+            Assert.Null(w.Error);
+        }
+
+        // Each partition says how many streams its local store holds and that none came from the changelog; the
+        // summaries and the metric count them all. They used to say "0 streams from 0 changelog records" and
+        // "(0 streams)", as if the state were lost.
+        var lines = log.Lines;
+        output.WriteLine(string.Join("\n", lines.Where(l => l.StartsWith("Restored", StringComparison.Ordinal))));
+        var partitions = lines.Select(l => LocalStoreLine().Match(l)).Where(m => m.Success).ToList();
+        Assert.Equal(KafkaTestBed.InputPartitions, partitions.Count);
+        Assert.Equal(streams, partitions.Sum(m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)));
+        Assert.All(partitions, m => Assert.Equal("0", m.Groups[3].Value));
+        var summaries = lines.Select(l => SummaryLine().Match(l)).Where(m => m.Success).ToList();
+        Assert.NotEmpty(summaries);
+        Assert.Equal(streams, summaries.Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)));
+        Assert.Equal(streams, Interlocked.Read(ref restored));
+    }
+
     /// <summary>The worker settings with the disk store, a 1 MiB cache and the given checkpoint interval.</summary>
     internal static JsonObject DiskSettings(KafkaTestBed bed, Scratch directory, string instanceId, string checkpointInterval)
     {
@@ -120,8 +183,14 @@ public sealed partial class DiskStoreTests(ITestOutputHelper output)
         return [.. stores.OrderBy(s => s.Key).Select(s => (s.Key, s.Value.Item1, s.Value.Item2, records.GetValueOrDefault(s.Key, -1)))];
     }
 
-    [GeneratedRegex(@"Restored partition (\d+): \d+ streams from (\d+) changelog records")]
+    [GeneratedRegex(@"Restored partition (\d+) with its local disk store: (?:about )?\d+ .*?streams, \d+ states of them read from (\d+) changelog records")]
     private static partial Regex RestoredLine();
+
+    [GeneratedRegex(@"^Restored partition (\d+) with its local disk store: (\d+) streams, (\d+) states of them read from")]
+    private static partial Regex LocalStoreLine();
+
+    [GeneratedRegex(@"^Restored \d+ partitions \((\d+) streams: ")]
+    private static partial Regex SummaryLine();
 
     [GeneratedRegex(@"Disk store of partition (\d+) brought up to the changelog from offset (\d+) \(read from the beginning instead: (True|False)\)")]
     private static partial Regex StoreLine();

@@ -81,7 +81,7 @@ public sealed class HostileChangelogTests
 
         Assert.Equal(StreamQueryOutcome.Unreadable, answer.Outcome);
         Assert.Null(answer.Snapshot);
-        Assert.StartsWith($"model 'level' could not read stream '{Victim}''s state (", answer.Problem, StringComparison.Ordinal);
+        Assert.StartsWith($"model 'level' could not read the state of stream \"{Victim}\" (", answer.Problem, StringComparison.Ordinal);
         Assert.Single(log, l => l.Contains($"Stream {Victim}: model level threw while reading the stream's state for a query", StringComparison.Ordinal));
     }
 
@@ -215,7 +215,7 @@ public sealed class HostileChangelogTests
         Append(bed, partition, (System.Text.Encoding.UTF8.GetBytes(stream), value), (markerKey, marker.Value));
     }
 
-    private sealed class ListLogger : ILogger<KafkaStreamWorker>
+    internal sealed class ListLogger : ILogger<KafkaStreamWorker>
     {
         private readonly System.Collections.Concurrent.ConcurrentQueue<string> lines = new();
 

@@ -193,12 +193,12 @@ public sealed class PoisonRecordTests
             (new(Utf8("sensor-0006"), Reading(T + ",\"values\":[\"Infinity\"]")), "unparseable", "must be a finite number"),
             (new(Utf8("sensor-0006"), Reading(T + ",\"values\":[1e999]")), "unparseable", "not a finite number"),
             (new(Utf8("sensor-0007"), Reading("\"time\":\"NaN\",\"values\":[1]")), "unparseable", "not an ISO-8601 date-time"),
-            (new(Utf8("sensor-0007"), Reading("\"time\":-1,\"values\":[1]")), "too-late", "is before stream 'sensor-0007''s last processed time"),
+            (new(Utf8("sensor-0007"), Reading("\"time\":-1,\"values\":[1]")), "too-late", "time -1 (1969-12-31T23:59:59.999Z) is before the last processed time 2026-01-01T00:"),
             (new(Utf8("sensor-0007"), Reading("\"time\":1e300,\"values\":[1]")), "time-out-of-range", "outside the years 1 to 9999"),
-            (new(Utf8("sensor-0007"), Reading("\"time\":\"0001-01-01T00:00:00Z\",\"values\":[1]")), "too-late", "is before stream"),
+            (new(Utf8("sensor-0007"), Reading("\"time\":\"0001-01-01T00:00:00Z\",\"values\":[1]")), "too-late", "is before the last processed time"),
             (new(Utf8("sensor-0007"), Reading("\"time\":\"9999-12-31T23:59:59Z\",\"values\":[1]")), "time-out-of-range", "9999"),
             (new(Utf8("sensor-0007"), Reading("\"time\":\"2100-01-01T00:00:00Z\",\"values\":[1]")), "too-far-ahead", "ahead of the later of"),
-            (new(Utf8("sensor-0008"), Reading("\"time\":\"2026-01-01T00:00:30Z\",\"values\":[1]")), "too-late", "is before stream 'sensor-0008''s last processed time"),
+            (new(Utf8("sensor-0008"), Reading("\"time\":\"2026-01-01T00:00:30Z\",\"values\":[1]")), "too-late", "of stream \"sensor-0008\" (allowed lateness"),
             (new(Utf8("sensor-" + new string('x', 1_000_000)), Reading(T + ",\"values\":[1]"), 3), "invalid-key", "above the limit of 1024"),
         };
 

@@ -55,7 +55,7 @@ public sealed class StalledMemberTests
             Classic(o);
             o.Client["max.poll.interval.ms"] = "2000";
             o.Client["session.timeout.ms"] = "2000";
-            return new KafkaStreamWorker(o, router, new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), TestLog.For<KafkaStreamWorker>("a"), inputTap: (_, _, _) => Stall());
+            return new KafkaStreamWorker(o, router, new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), TestLog.For<KafkaStreamWorker>("a"), inputTap: (_, _, _, _) => Stall());
         });
         WaitUntil(() => a.Worker.Status.Partitions.Count == KafkaTestBed.InputPartitions, "worker a to own every partition");
         bed.Produce(before);
