@@ -302,6 +302,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Status.Fault = e;
+            if (IsFencing(e))
+            {
+                LogFenced(logger, transactionalId, options.EffectiveInstanceId, string.IsNullOrWhiteSpace(options.InstanceId) ? " (the host name, since InstanceId is not set)" : string.Empty);
+            }
+
             throw;
         }
         finally
@@ -1394,6 +1399,23 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
     }
 
+    /// <summary>
+    /// True when the error says another producer took over this worker's transactional id: a newer incarnation of the
+    /// same instance, or a second worker given the same <see cref="KafkaTransportOptions.InstanceId"/>.
+    /// </summary>
+    internal static bool IsFencing(Exception? error)
+    {
+        for (; error is not null; error = error.InnerException)
+        {
+            if (error is KafkaException { Error.Code: ErrorCode.ProducerFenced or ErrorCode.InvalidProducerEpoch or ErrorCode.Local_Fenced })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private void OnClientLog(LogMessage message)
     {
         LogClient(logger, message.Level, message.Facility, message.Message);
@@ -1525,6 +1547,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "librdkafka {Level} {Facility}: {Message}")]
     private static partial void LogClient(ILogger logger, SyslogLevel level, string facility, string message);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Another producer took over transactional id {TransactionalId}: either a newer start of this instance, or a second worker with the same InstanceId {InstanceId}{Default}. Two workers of one group must not share an InstanceId (set StreamSeq:Kafka:InstanceId on each); this one stops")]
+    private static partial void LogFenced(ILogger logger, string transactionalId, string instanceId, string @default);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka client error {Code}: {Reason} (fatal: {Fatal})")]
     private static partial void LogClientError(ILogger logger, ErrorCode code, string reason, bool fatal);

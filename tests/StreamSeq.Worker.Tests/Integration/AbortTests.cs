@@ -2,6 +2,8 @@ using System.Text;
 using Confluent.Kafka;
 using StreamSeq.Kafka.Embedded;
 using StreamSeq.Kafka.Transport;
+using StreamSeq.Processing.Processor;
+using StreamSeq.Processing.Telemetry;
 using StreamSeq.Worker.Tests.Support;
 using static StreamSeq.Worker.Tests.Integration.ExactlyOnceTests;
 
@@ -89,7 +91,8 @@ public sealed class AbortTests
 
         // A newer instance with the same transactional id took over: the coordinator answers the commit with fencing.
         bed.Cluster.PushRequestErrors(KafkaApiKey.EndTxn, ErrorCode.ProducerFenced);
-        var w = bed.StartInProcess(router, "w1");
+        var log = new HostileChangelogTests.ListLogger();
+        var w = bed.StartInProcess("w1", o => new KafkaStreamWorker(o, router, new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), log));
         Exception? stopped = null;
         try
         {
@@ -104,6 +107,12 @@ public sealed class AbortTests
 
         var fatal = Assert.IsAssignableFrom<KafkaException>(Assert.IsType<InvalidOperationException>(stopped).InnerException);
         Assert.True(fatal.Error.IsFatal, fatal.Error.Reason);
+
+        // The log says what fencing means and what to check: a second worker sharing the instance id is the usual
+        // cause when the default (the host name) is kept on one machine.
+        var line = Assert.Single(log.Lines, l => l.StartsWith("Another producer took over", StringComparison.Ordinal));
+        Assert.Contains($"transactional id {bed.Options.GroupId}-w1", line, StringComparison.Ordinal);
+        Assert.Contains("StreamSeq:Kafka:InstanceId", line, StringComparison.Ordinal);
     }
 
     [Fact]
