@@ -42,6 +42,26 @@ internal static class ParticleMath
         return max + Math.Log(sum);
     }
 
+    /// <summary>
+    /// Rows of a one-dimensional Gaussian transition log-density: <c>logDensity[j * count + i]</c> = log N(next_j;
+    /// mean_i, variance) for the <paramref name="count"/> transition means and <paramref name="nextCount"/> next states.
+    /// </summary>
+    public static void GaussianTransitionRows(ReadOnlySpan<double> mean, int count, ReadOnlySpan<double> next, int nextCount, double variance, Span<double> logDensity)
+    {
+        const double Log2Pi = 1.8378770664093453;
+        var constant = -0.5 * (Log2Pi + Math.Log(variance));
+        var scale = -0.5 / variance;
+        var means = mean[..count];
+        for (var j = 0; j < nextCount; j++)
+        {
+            var row = logDensity.Slice(j * count, count);
+            TensorPrimitives.Subtract(means, next[j], row);
+            TensorPrimitives.Multiply(row, row, row);
+            TensorPrimitives.Multiply(row, scale, row);
+            TensorPrimitives.Add(row, constant, row);
+        }
+    }
+
     /// <summary>w = exp(x − shift) with the managed vector exp (<see cref="InlineMath"/>).</summary>
     public static void Exp(ReadOnlySpan<double> x, double shift, Span<double> w)
     {
