@@ -29,13 +29,17 @@ public sealed class ParticleFilterMarginalSmoothingTests(ITestOutputHelper outpu
     private const int Seeds = 10;
     private const int Steps = 100;
 
-    private static readonly Lazy<Ensemble> Growth = new(() => Ensemble.Run(ParticleSmoothing.Auto));
+    private static readonly Lazy<Ensemble> Bootstrap = new(() => Ensemble.Run(ParticleSmoothing.Auto));
+    private static readonly Lazy<Ensemble> Auxiliary = new(() => Ensemble.Run(ParticleSmoothing.Auto, ParticleFilterAlgorithm.Auxiliary));
 
-    [Fact]
-    public void FixedIntervalSmoother_Ngm1000Particles_MarginalMeansWithinMonteCarloErrorOfGrid()
+    // The auxiliary filter's records hold its second-stage (filtering) weights, which FFBSm needs; the same bounds hold.
+    [Theory]
+    [InlineData(ParticleFilterAlgorithm.Bootstrap)]
+    [InlineData(ParticleFilterAlgorithm.Auxiliary)]
+    public void FixedIntervalSmoother_Ngm1000Particles_MarginalMeansWithinMonteCarloErrorOfGrid(ParticleFilterAlgorithm algorithm)
     {
         var reference = Reference();
-        var runs = Growth.Value;
+        var runs = Runs(algorithm);
         output.WriteLine($"FFBSm: {runs.MillisecondsPerRun:F0} ms per {Steps}-step run at N = {Particles}");
         var worst = 0.0;
         var worstStep = 0;
@@ -73,11 +77,13 @@ public sealed class ParticleFilterMarginalSmoothingTests(ITestOutputHelper outpu
         Assert.True(rms <= 1.6, $"RMS z {rms:F3}");
     }
 
-    [Fact]
-    public void FixedIntervalSmoother_Ngm1000Particles_MarginalVariancesMatchGridWithoutCollapse()
+    [Theory]
+    [InlineData(ParticleFilterAlgorithm.Bootstrap)]
+    [InlineData(ParticleFilterAlgorithm.Auxiliary)]
+    public void FixedIntervalSmoother_Ngm1000Particles_MarginalVariancesMatchGridWithoutCollapse(ParticleFilterAlgorithm algorithm)
     {
         var reference = Reference();
-        var runs = Growth.Value;
+        var runs = Runs(algorithm);
         var logRatios = new double[Steps - 1];
         var smallest = double.PositiveInfinity;
         for (var t = 0; t < Steps - 1; t++)
@@ -117,8 +123,10 @@ public sealed class ParticleFilterMarginalSmoothingTests(ITestOutputHelper outpu
         Assert.True(ratios.Min() < 0.5);
     }
 
-    [Fact]
-    public void FixedIntervalSmoother_Cv2d1000Particles_MarginalMeansWithinMonteCarloErrorOfKalmanRts()
+    [Theory]
+    [InlineData(ParticleFilterAlgorithm.Bootstrap)]
+    [InlineData(ParticleFilterAlgorithm.Guided)]
+    public void FixedIntervalSmoother_Cv2d1000Particles_MarginalMeansWithinMonteCarloErrorOfKalmanRts(ParticleFilterAlgorithm algorithm)
     {
         // The first 50 steps: the data's x-velocity then jumps from 2 to 11 within steps 60–70 (noise draws of 3 sd),
         // where the exact smoothed posterior lies in the tail of the filter's particles; FFBSm only reweights those,
@@ -133,7 +141,7 @@ public sealed class ParticleFilterMarginalSmoothingTests(ITestOutputHelper outpu
         var stopwatch = Stopwatch.StartNew();
         for (var s = 0; s < Seeds; s++)
         {
-            var pf = new ParticleFilter(new LinearGaussianParticleModel(Cv2d.Model()), new ParticleFilterOptions { ParticleCount = Particles });
+            var pf = new ParticleFilter(new LinearGaussianParticleModel(Cv2d.Model()), new ParticleFilterOptions { ParticleCount = Particles, Algorithm = algorithm });
             Assert.True(pf.SmoothsByMarginalWeights);
             var (m, c) = FixedIntervalSmoother.Smooth(pf, data, (ulong)(s + 1));
             errors[s] = new double[steps * 4];
@@ -199,6 +207,9 @@ public sealed class ParticleFilterMarginalSmoothingTests(ITestOutputHelper outpu
         }
     }
 
+    private static Ensemble Runs(ParticleFilterAlgorithm algorithm) =>
+        algorithm == ParticleFilterAlgorithm.Auxiliary ? Auxiliary.Value : Bootstrap.Value;
+
     private static OracleCsv Reference()
     {
         var reference = OracleCsv.Load("nonlinear", "ngm_reference_posterior.csv");
@@ -215,7 +226,7 @@ public sealed class ParticleFilterMarginalSmoothingTests(ITestOutputHelper outpu
 
     private sealed record Ensemble(double[][] Means, double[][] Variances, double MillisecondsPerRun)
     {
-        public static Ensemble Run(ParticleSmoothing smoothing)
+        public static Ensemble Run(ParticleSmoothing smoothing, ParticleFilterAlgorithm algorithm = ParticleFilterAlgorithm.Bootstrap)
         {
             var data = ParticleFilterGrowthTests.Data();
             Assert.Equal(Steps, data.Length);
@@ -224,7 +235,7 @@ public sealed class ParticleFilterMarginalSmoothingTests(ITestOutputHelper outpu
             var stopwatch = Stopwatch.StartNew();
             for (var s = 0; s < Seeds; s++)
             {
-                var pf = new ParticleFilter(new NonstationaryGrowthModel(), new ParticleFilterOptions { ParticleCount = Particles, IntervalSmoothing = smoothing });
+                var pf = new ParticleFilter(new NonstationaryGrowthModel(), new ParticleFilterOptions { ParticleCount = Particles, IntervalSmoothing = smoothing, Algorithm = algorithm });
                 Assert.Equal(smoothing != ParticleSmoothing.Ancestors, pf.SmoothsByMarginalWeights);
                 (means[s], variances[s]) = FixedIntervalSmoother.Smooth(pf, data, (ulong)(s + 1));
             }
