@@ -207,6 +207,26 @@ public sealed class ParticleFilterMarginalSmoothingTests(ITestOutputHelper outpu
         }
     }
 
+    [Fact]
+    public void FixedIntervalSmoother_AcrossAReinitialisedStep_RestartsFromTheFilteringWeights()
+    {
+        // The reading 500 is impossible, so step 3 redraws its particles from the prior: nothing links them to step 2's,
+        // and the smoothed state of step 2 is its filtered state; the steps after it smooth as usual.
+        var model = new RandomWalkWithDensity();
+        var pf = new ParticleFilter(model, new ParticleFilterOptions { ParticleCount = 300 });
+        Assert.True(pf.SmoothsByMarginalWeights);
+        var data = new ObservationSeries(1, [0.1, 0.3, 500.0, 0.2, 0.4, 0.1, -0.3]);
+        var run = FilterRun.Execute(pf, data, 9);
+        Assert.True((run.Flags[2] & EstimateFlags.Reinitialized) != 0);
+        var (means, covs) = FixedIntervalSmoother.Smooth(pf, data, 9);
+        Assert.All(means.Concat(covs), v => Assert.True(double.IsFinite(v)));
+        Assert.Equal(run.Means[1], means[1], 12);
+        Assert.Equal(run.Covariances[1], covs[1], 12);
+
+        // Before it, smoothing works again: step 1 given steps 1–2 differs from its filtered state.
+        Assert.NotEqual(run.Means[0], means[0]);
+    }
+
     private static Ensemble Runs(ParticleFilterAlgorithm algorithm) =>
         algorithm == ParticleFilterAlgorithm.Auxiliary ? Auxiliary.Value : Bootstrap.Value;
 
@@ -241,6 +261,47 @@ public sealed class ParticleFilterMarginalSmoothingTests(ITestOutputHelper outpu
             }
 
             return new Ensemble(means, variances, stopwatch.Elapsed.TotalMilliseconds / Seeds);
+        }
+    }
+}
+
+/// <summary><see cref="ImpossibleObservationModel"/> (a unit-variance random walk) with its transition density.</summary>
+internal sealed class RandomWalkWithDensity : IStateSpaceModel, ITransitionDensity
+{
+    private readonly ImpossibleObservationModel inner = new();
+
+    public int StateDimension => 1;
+
+    public int ObservationDimension => 1;
+
+    public bool UsesTimeGap => false;
+
+    public IParticleProposal? Proposal => null;
+
+    public void SampleInitial(Span<double> particles, int count, ref ParticleRandom random) => inner.SampleInitial(particles, count, ref random);
+
+    public void SampleTransition(Span<double> particles, int count, double timeGap, long step, ref ParticleRandom random) => inner.SampleTransition(particles, count, timeGap, step, ref random);
+
+    public void LookAheadLogLikelihood(ReadOnlySpan<double> previous, int count, ReadOnlySpan<double> observation, double timeGap, long step, Span<double> logLikelihood) =>
+        inner.LookAheadLogLikelihood(previous, count, observation, timeGap, step, logLikelihood);
+
+    public void LogLikelihood(ReadOnlySpan<double> particles, int count, ReadOnlySpan<double> observation, Span<double> logLikelihood) => inner.LogLikelihood(particles, count, observation, logLikelihood);
+
+    public void EmissionMean(ReadOnlySpan<double> particles, int count, Span<double> mean) => inner.EmissionMean(particles, count, mean);
+
+    public void AddEmissionCovariance(ReadOnlySpan<double> particles, int count, ReadOnlySpan<double> weights, Span<double> covariance) => inner.AddEmissionCovariance(particles, count, weights, covariance);
+
+    public bool HasTransitionDensity(double timeGap, long step) => true;
+
+    public void TransitionLogDensity(ReadOnlySpan<double> previous, int previousCount, ReadOnlySpan<double> next, int nextCount, double timeGap, long step, Span<double> logDensity)
+    {
+        for (var j = 0; j < nextCount; j++)
+        {
+            for (var i = 0; i < previousCount; i++)
+            {
+                var r = next[j] - previous[i];
+                logDensity[(j * previousCount) + i] = -0.5 * (1.8378770664093453 + (r * r));
+            }
         }
     }
 }
