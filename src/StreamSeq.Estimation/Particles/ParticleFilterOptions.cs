@@ -53,6 +53,11 @@ public sealed class ParticleFilterOptions
             throw new ModelValidationException("particles", $"must be at most 10,000,000 (the state of every stream holds them), got {ParticleCount}.");
         }
 
+        if (!Enum.IsDefined(IntervalSmoothing))
+        {
+            throw new ModelValidationException("intervalSmoothing", $"must be auto, marginal or ancestors, got {(int)IntervalSmoothing}.");
+        }
+
         if (!(EssThreshold > 0.0 && EssThreshold <= 1.0))
         {
             throw new ModelValidationException("essThreshold", $"must be in (0, 1] (1 resamples at every step), got {EssThreshold}.");
