@@ -650,7 +650,6 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         TensorPrimitives.Log(filtered, logFiltered);
         var block = Math.Clamp(BackwardBlockElements / count, 1, count);
         var rows = arena.TakeUninitialized(block * count);
-        var probabilities = arena.TakeUninitialized(count);
         var targets = arena.TakeUninitialized(n * block);
         var start = 0;
         while (start < count)
@@ -691,13 +690,8 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
                         continue;
                     }
 
-                    var row = rows.Slice(k * count, count);
+                    ParticleMath.AddNormalized(rows.Slice(k * count, count), logFiltered, next[j], accumulated);
                     k++;
-                    TensorPrimitives.Add(row, logFiltered, row);
-                    if (double.IsFinite(ParticleMath.Normalize(row, probabilities, out _)))
-                    {
-                        TensorPrimitives.MultiplyAdd(probabilities, next[j], accumulated, accumulated);
-                    }
                 }
             }
 
