@@ -30,9 +30,9 @@ public sealed class ParticleFilterOptions
 
     /// <summary>
     /// The largest N at which <see cref="ParticleSmoothing.Auto"/> smooths a whole series by marginal FFBSm weights.
-    /// Its backward step makes N² transition-density evaluations: measured 2.8 ms a step at N = 1,000 on the growth
-    /// model (ParticleSmoothingBenchmarks), 3–6 ms inside whole runs (3–6 s for 1,000 readings), 13 ms for the
-    /// four-state linear model, and 25 times that at 5,000 (0.07–0.3 s a step). Above the limit Auto traces ancestors; <see cref="ParticleSmoothing.Marginal"/> lifts it.
+    /// Its backward step makes N² transition-density evaluations: measured about 3 ms a step at N = 1,000 on the growth
+    /// model (ParticleSmoothingBenchmarks; 4.1 s for 1,000 readings), 4.6 ms on the pendulum, 13 ms for the
+    /// four-state linear model, and 25 times that at 5,000 (0.08–0.3 s a step). Above the limit Auto traces ancestors; <see cref="ParticleSmoothing.Marginal"/> lifts it.
     /// </summary>
     public const int MarginalSmoothingParticleLimit = 5000;
 
