@@ -23,6 +23,16 @@ public interface IBackwardStep
     /// <param name="message">On entry the message for t+1, on return the message for t.</param>
     void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message);
 
+    /// <summary>
+    /// The backward step of a fixed-interval pass over a finished series (<see cref="Smoothing.FixedIntervalSmoother"/>),
+    /// where a costlier step than the streaming one may pay off; the default is <see cref="Backward"/>. Same
+    /// arguments and message layout as <see cref="Backward"/>; a pass uses one of the two throughout.
+    /// </summary>
+    /// <remarks>The particle filter uses it for marginal (FFBSm) smoothing, O(N²) per step, which a fixed-lag
+    /// smoother repeating L backward steps per observation cannot afford.</remarks>
+    void BackwardOverInterval(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message) =>
+        Backward(record, nextRecord, message);
+
     /// <summary>Reads the smoothed mean and covariance of the state from a message.</summary>
     void ReadSmoothed(ReadOnlySpan<double> record, ReadOnlySpan<double> message, Span<double> mean, Span<double> covariance);
 

@@ -13,9 +13,11 @@ namespace StreamSeq.Estimation.Particles;
 /// y_t = H h_t + d + v_t, v_t ~ N(0, R). Gaussian draws use a lower-triangular square root (a Cholesky factor that
 /// tolerates semi-definite matrices). R must be positive definite (the emission density must exist); the prior
 /// must be proper (no exact diffuse initialisation) and the model must take no control input. When Q is positive
-/// definite the model offers the locally optimal proposal p(h_t | h_{t−1}, y_t) for the guided filter.
+/// definite the model offers the locally optimal proposal p(h_t | h_{t−1}, y_t) for the guided filter, and its
+/// transition density N(h_t; F h_{t−1} + c, Q) for marginal smoothing (<see cref="ITransitionDensity"/>); a singular Q
+/// (a component that moves deterministically, or a zero gap) has no density, and smoothing traces ancestors there.
 /// </remarks>
-public sealed class LinearGaussianParticleModel : IStateSpaceModel
+public sealed class LinearGaussianParticleModel : IStateSpaceModel, ITransitionDensity
 {
     private const double Log2Pi = 1.8378770664093453;
     private readonly int n;
@@ -209,6 +211,69 @@ public sealed class LinearGaussianParticleModel : IStateSpaceModel
         }
 
         arena.Release(mark);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>True when the square root of Q(Δt) that <see cref="SampleTransition"/> draws with has no zero column
+    /// (no pivot below 1e-13 of Q's largest variance, see <see cref="Factor"/>), so every component is noisy.</remarks>
+    public bool HasTransitionDensity(double timeGap, long step)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var lower = arena.TakeUninitialized(n * n);
+        var positive = NoiseCholesky(timeGap, out _, out _, lower);
+        arena.Release(mark);
+        return positive;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>log N(h_t; F h_{t−1} + c, Q) with F, c and Q of the gap, as <see cref="SampleTransition"/> draws it.</remarks>
+    public void TransitionLogDensity(ReadOnlySpan<double> previous, int previousCount, ReadOnlySpan<double> next, int nextCount, double timeGap, long step, Span<double> logDensity)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var count = previousCount;
+        var lower = arena.TakeUninitialized(n * n);
+        if (!NoiseCholesky(timeGap, out var f, out var c, lower))
+        {
+            throw new InvalidOperationException("The transition noise covariance is singular for this gap: the transition has no density (check HasTransitionDensity first).");
+        }
+
+        var constant = -0.5 * ((n * Log2Pi) + Dense.LogDeterminantFromCholesky(lower, n));
+        var mean = arena.TakeUninitialized(n * count);
+        Propagate(f, c, previous, mean, count);
+        var residual = arena.TakeUninitialized(n * count);
+        for (var j = 0; j < nextCount; j++)
+        {
+            for (var d = 0; d < n; d++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Subtract(next[(d * nextCount) + j], mean.Slice(d * count, count), residual.Slice(d * count, count));
+            }
+
+            var row = logDensity.Slice(j * count, count);
+            WhitenedNormSquared(lower, n, residual, count, row);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(row, -0.5, row);
+            System.Numerics.Tensors.TensorPrimitives.Add(row, constant, row);
+        }
+
+        arena.Release(mark);
+    }
+
+    /// <summary>F and c of the gap, and the sampler's lower square root of Q in <paramref name="lower"/>; false when
+    /// it has a zero pivot (Q singular: the transition has no density).</summary>
+    private bool NoiseCholesky(double timeGap, out ReadOnlySpan<double> transition, out ReadOnlySpan<double> offset, Span<double> lower)
+    {
+        Transition(timeGap, out transition, out var factor, out offset, out _);
+        factor[..(n * n)].CopyTo(lower);
+        for (var d = 0; d < n; d++)
+        {
+            if (!(lower[(d * n) + d] > 0.0))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <inheritdoc />

@@ -13,9 +13,10 @@ namespace StreamSeq.Estimation.Particles;
 /// h_t = h_{t−1}/2 + 25 h_{t−1}/(1 + h_{t−1}²) + 8 cos(1.2 t) + v_t, v_t ~ N(0, <see cref="TransitionNoise"/>), with t
 /// the 1-based index of the new state; y_t = h_t²/20 + w_t, w_t ~ N(0, <see cref="ObservationNoise"/>). The prior at
 /// the first observation is therefore h_1 = f(h_0, 1) + v_1, sampled by propagating h_0 once. Discrete time: the
-/// gap between observations is ignored.
+/// gap between observations is ignored. The transition density N(h_t; f(h_{t−1}, t), q) is available for marginal
+/// smoothing (<see cref="ITransitionDensity"/>; q is positive).
 /// </remarks>
-public sealed class NonstationaryGrowthModel : IStateSpaceModel
+public sealed class NonstationaryGrowthModel : IStateSpaceModel, ITransitionDensity
 {
     private const double Log2Pi = 1.8378770664093453;
     private readonly double initialSd;
@@ -117,6 +118,28 @@ public sealed class NonstationaryGrowthModel : IStateSpaceModel
             x[i] = (ratio * 25.0) + ((h * 0.5) + noise);
         }
 
+        arena.Release(mark);
+    }
+
+    /// <inheritdoc />
+    public bool HasTransitionDensity(double timeGap, long step) => true;
+
+    /// <inheritdoc />
+    /// <remarks>log N(h_t; μ, q) with μ = h_{t−1}/2 + 25 h_{t−1}/(1 + h_{t−1}²) + 8 cos(1.2 t), as
+    /// <see cref="SampleTransition"/> draws it.</remarks>
+    public void TransitionLogDensity(ReadOnlySpan<double> previous, int previousCount, ReadOnlySpan<double> next, int nextCount, double timeGap, long step, Span<double> logDensity)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var mean = arena.TakeUninitialized(previousCount);
+        var drift = 8.0 * Math.Cos(1.2 * step);
+        for (var i = 0; i < previousCount; i++)
+        {
+            var h = previous[i];
+            mean[i] = (25.0 * (h / ((h * h) + 1.0))) + ((h * 0.5) + drift);
+        }
+
+        ParticleMath.GaussianTransitionRows(mean, previousCount, next, nextCount, TransitionNoise, logDensity);
         arena.Release(mark);
     }
 

@@ -8,7 +8,8 @@ namespace StreamSeq.Estimation.Particles;
 
 /// <summary>
 /// Sequential Monte Carlo filter (bootstrap, auxiliary or guided) for any <see cref="IStateSpaceModel"/>, with
-/// ESS-triggered resampling, unbiased likelihood increments and fixed-lag smoothing by ancestor tracing.
+/// ESS-triggered resampling, unbiased likelihood increments, fixed-lag smoothing by ancestor tracing and fixed-interval
+/// smoothing by marginal (FFBSm) weights.
 /// </summary>
 /// <remarks>
 /// <para>Each stream carries N particles h^i with normalised log-weights log W^i (log Σ W = 0) and its own
@@ -25,10 +26,15 @@ namespace StreamSeq.Estimation.Particles;
 /// the state moments use the updated weights. Extras: <c>ess</c> (the ESS of the updated weights) and
 /// <c>resampled</c> (1 when this step resampled the previous population before propagating, also flagged
 /// <see cref="EstimateFlags.Resampled"/>).</para>
-/// <para>Smoothing: the backward record of a step holds its particles, their normalised weights and the ancestor
-/// index of each particle in the previous step's population. The message carries the lineage index of every final
-/// particle and its final weight, so <see cref="Smoothing.FixedLagSmoother"/> gives the ancestor-tracing
-/// (genealogy) estimate of p(h_{t−L} | y_{1:t}). It degrades as L grows (path degeneracy); keep L short.</para>
+/// <para>Smoothing: the backward record of a step holds its particles, their normalised (filtering) weights, the
+/// ancestor index of each particle in the previous step's population, and the step's index, time gap and whether it
+/// was re-initialised. <see cref="Backward"/> traces ancestors: the message carries the lineage index of every final
+/// particle and its final weight, so <see cref="Smoothing.FixedLagSmoother"/> gives the genealogy estimate of
+/// p(h_{t−L} | y_{1:t}) at O(N) a step. It degrades as L grows (path degeneracy); keep L short. A whole series
+/// (<see cref="Smoothing.FixedIntervalSmoother"/>, through <see cref="BackwardOverInterval"/>) is smoothed by
+/// marginal forward-filtering backward-smoothing when the model has a transition density
+/// (<see cref="ITransitionDensity"/>) and <see cref="ParticleFilterOptions.IntervalSmoothing"/> allows it: smoothed
+/// weights over each step's own filtering particles, which do not collapse, at O(N²) a step.</para>
 /// <para>Degeneracy policy: when no particle keeps a positive finite weight after the update (every log-weight −∞
 /// or NaN), or a reported moment is not finite, the stream is re-initialised: particles are redrawn from the
 /// prior (<see cref="IStateSpaceModel.SampleInitial"/>) with uniform weights, the step counter and the random
@@ -51,6 +57,10 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     private const int EssSlot = 1;
     private const int RandomSlot = 2;
     private const int WeightsSlot = RandomSlot + ParticleRandom.StateLength;
+    private const int TrailerLength = 3;
+
+    // Scratch budget of one block of the O(N²) backward step: rows of transition log-densities, at least one row.
+    private const int BackwardBlockElements = 1 << 15;
 
     private readonly IStateSpaceModel model;
     private readonly IParticleProposal? proposal;
@@ -63,6 +73,8 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     private readonly double logCount;
     private readonly int essExtra;
     private readonly int resampledExtra;
+    private readonly int trailerOffset;
+    private readonly ITransitionDensity? density;
 
     /// <summary>Creates the filter.</summary>
     /// <exception cref="ModelValidationException">An option is invalid, or the guided filter is asked for a model without a proposal.</exception>
@@ -85,13 +97,21 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         particlesSlot = WeightsSlot + count;
         packedLength = (count + 1) / 2;
         logCount = Math.Log(count);
+        trailerOffset = (n * count) + count + packedLength;
+        density = model as ITransitionDensity;
+        if (options.IntervalSmoothing == ParticleSmoothing.Ancestors
+            || (options.IntervalSmoothing == ParticleSmoothing.Auto && count > ParticleFilterOptions.MarginalSmoothingParticleLimit))
+        {
+            density = null;
+        }
+
         Info = new EstimatorInfo
         {
             Family = "particle",
             StateDimension = n,
             ObservationDimension = m,
             StateLength = particlesSlot + (n * count),
-            BackwardRecordLength = (n * count) + count + packedLength,
+            BackwardRecordLength = trailerOffset + TrailerLength,
             SmoothingMessageLength = count + packedLength,
             UsesTimeGap = model.UsesTimeGap,
             Extras = [new ExtraField("ess"), new ExtraField("resampled", 1, IsInteger: true)],
@@ -105,6 +125,13 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
 
     /// <summary>The filter settings.</summary>
     public ParticleFilterOptions Options => options;
+
+    /// <summary>
+    /// True when fixed-interval smoothing (<see cref="BackwardOverInterval"/>) uses marginal FFBSm weights: the model
+    /// has a transition density (<see cref="ITransitionDensity"/>) and <see cref="ParticleFilterOptions.IntervalSmoothing"/>
+    /// allows it at this N. False: it traces ancestors, as fixed-lag smoothing always does.
+    /// </summary>
+    public bool SmoothsByMarginalWeights => density is not null;
 
     /// <inheritdoc />
     public EstimatorInfo Info { get; }
@@ -255,6 +282,10 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         if (!backwardRecord.IsEmpty)
         {
             WriteRecord(backwardRecord, particles, weights, ancestors, hasAncestors);
+            var trailer = backwardRecord.Slice(trailerOffset, TrailerLength);
+            trailer[0] = step;
+            trailer[1] = observation.TimeGap;
+            trailer[2] = (estimate.Flags & EstimateFlags.Reinitialized) != 0 ? 1.0 : 0.0;
         }
 
         state[StepsSlot] = step;
@@ -544,6 +575,127 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         for (var i = 0; i < count; i++)
         {
             lineage[i] = parents[lineage[i]];
+        }
+    }
+
+    /// <summary>
+    /// The fixed-interval backward step. With a transition density (<see cref="SmoothsByMarginalWeights"/>) it is
+    /// marginal forward-filtering backward-smoothing: the message holds the smoothed weights w_{t+1|T} of step t+1's
+    /// particles and becomes w^i_{t|T} = Σ_j w^j_{t+1|T} w^i_t f(h^j_{t+1} | h^i_t) / Σ_k w^k_t f(h^j_{t+1} | h^k_t) over
+    /// step t's filtering particles and weights, each inner sum in log space with its maximum subtracted; its
+    /// lineage part stays the identity. Otherwise it is <see cref="Backward"/> (ancestor tracing).
+    /// </summary>
+    /// <remarks>
+    /// Cost O(N²) per step (N² transition log-densities and exponentials, in blocks of rows within a fixed scratch
+    /// budget), no allocation. Where a step's transition has no density (a singular noise covariance for that gap)
+    /// the weights pass to the ancestors instead; across a re-initialised step (whose particles were drawn afresh from
+    /// the prior) they restart from the filtering weights at t. Next particles none of step t's particles can reach
+    /// (every density 0) drop out and the rest are renormalised; if none is reachable the filtering weights at t
+    /// stand in.
+    /// </remarks>
+    public void BackwardOverInterval(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
+    {
+        if (density is null)
+        {
+            Backward(record, nextRecord, message);
+            return;
+        }
+
+        SpanChecks.Backward(record, nextRecord, message, Info);
+        var smoothed = message[..count];
+        var filtered = record.Slice(n * count, count);
+        var trailer = nextRecord.Slice(trailerOffset, TrailerLength);
+        var step = (long)trailer[0];
+        var gap = trailer[1];
+        if (trailer[2] != 0.0)
+        {
+            filtered.CopyTo(smoothed);
+            return;
+        }
+
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var accumulated = arena.Take(count);
+        if (!density.HasTransitionDensity(gap, step))
+        {
+            var parents = MemoryMarshal.Cast<double, int>(nextRecord.Slice((n * count) + count, packedLength));
+            for (var j = 0; j < count; j++)
+            {
+                accumulated[parents[j]] += smoothed[j];
+            }
+        }
+        else
+        {
+            MarginalWeights(record[..(n * count)], filtered, nextRecord[..(n * count)], smoothed, gap, step, accumulated);
+        }
+
+        var total = TensorPrimitives.Sum((ReadOnlySpan<double>)accumulated);
+        if (total > 0.0 && double.IsFinite(total))
+        {
+            TensorPrimitives.Multiply(accumulated, 1.0 / total, smoothed);
+        }
+        else
+        {
+            filtered.CopyTo(smoothed);
+        }
+
+        arena.Release(mark);
+    }
+
+    /// <summary>Adds Σ_j next_j · normalised(w^i_t f(h^j_{t+1} | h^i_t)) over i to <paramref name="accumulated"/>.</summary>
+    private void MarginalWeights(ReadOnlySpan<double> particles, ReadOnlySpan<double> filtered, ReadOnlySpan<double> nextParticles, ReadOnlySpan<double> next, double gap, long step, Span<double> accumulated)
+    {
+        var arena = ScratchArena.Current;
+        var logFiltered = arena.TakeUninitialized(count);
+        TensorPrimitives.Log(filtered, logFiltered);
+        var block = Math.Clamp(BackwardBlockElements / count, 1, count);
+        var rows = arena.TakeUninitialized(block * count);
+        var targets = arena.TakeUninitialized(n * block);
+        var start = 0;
+        while (start < count)
+        {
+            // The next particles of this block with positive smoothed weight, gathered (structure of arrays).
+            var b = 0;
+            var j0 = start;
+            for (; j0 < count && b < block; j0++)
+            {
+                if (next[j0] > 0.0)
+                {
+                    b++;
+                }
+            }
+
+            var k = 0;
+            for (var j = start; j < j0; j++)
+            {
+                if (next[j] > 0.0)
+                {
+                    for (var d = 0; d < n; d++)
+                    {
+                        targets[(d * b) + k] = nextParticles[(d * count) + j];
+                    }
+
+                    k++;
+                }
+            }
+
+            if (b > 0)
+            {
+                density!.TransitionLogDensity(particles, count, targets[..(n * b)], b, gap, step, rows);
+                k = 0;
+                for (var j = start; j < j0; j++)
+                {
+                    if (!(next[j] > 0.0))
+                    {
+                        continue;
+                    }
+
+                    ParticleMath.AddNormalized(rows.Slice(k * count, count), logFiltered, next[j], accumulated);
+                    k++;
+                }
+            }
+
+            start = j0;
         }
     }
 

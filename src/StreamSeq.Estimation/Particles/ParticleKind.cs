@@ -10,7 +10,8 @@ namespace StreamSeq.Estimation.Particles;
 /// <remarks>
 /// Fields: <c>particles</c> (N, default 1000), <c>resampling</c> (<c>multinomial</c>, <c>stratified</c>,
 /// <c>systematic</c> (default) or <c>residual</c>), <c>essThreshold</c> (in (0, 1], default 0.5; 1 resamples every
-/// step), <c>sortedResampling</c> (default false; for fitting 1-D models), <c>filter</c> (<c>bootstrap</c> (default), <c>auxiliary</c>, or <c>guided</c> for the linear model) and
+/// step), <c>sortedResampling</c> (default false; for fitting 1-D models), <c>filter</c> (<c>bootstrap</c> (default), <c>auxiliary</c>, or <c>guided</c> for the linear model),
+/// <c>intervalSmoothing</c> (<c>auto</c> (default), <c>marginal</c> or <c>ancestors</c>, see <see cref="ParticleSmoothing"/>) and
 /// <c>model</c>: <c>{"type":"growth"}</c> (optional <c>initialMean</c>, <c>initialVariance</c>, <c>transitionNoise</c>,
 /// <c>observationNoise</c>), <c>{"type":"pendulum"}</c> (optional <c>timeStep</c>, <c>gravity</c>,
 /// <c>accelerationNoise</c>, <c>observationNoise</c>, <c>initialMean</c>, <c>initialCovariance</c>),
@@ -27,7 +28,7 @@ public sealed class ParticleKind : IModelKind
     public string Description => "Particle filter (bootstrap, auxiliary or guided) over a growth, pendulum, stochastic-volatility or linear Gaussian model.";
 
     /// <summary>The filter settings, shared with the <c>recurrent-particle</c> kind.</summary>
-    public static SpecShape OptionsShape { get; } = SpecShape.Of("particles", "resampling", "essThreshold", "sortedResampling", "filter");
+    public static SpecShape OptionsShape { get; } = SpecShape.Of("particles", "resampling", "essThreshold", "sortedResampling", "filter", "intervalSmoothing");
 
     /// <summary>The <c>model</c> object.</summary>
     public static SpecShape ModelShape { get; } = SpecShape.Of().WithVariants(
@@ -49,7 +50,7 @@ public sealed class ParticleKind : IModelKind
     }
 
     /// <summary>Reads and validates the filter settings of a particle spec (<c>particles</c>, <c>resampling</c>,
-    /// <c>essThreshold</c>, <c>sortedResampling</c>, <c>filter</c>).</summary>
+    /// <c>essThreshold</c>, <c>sortedResampling</c>, <c>filter</c>, <c>intervalSmoothing</c>).</summary>
     public static ParticleFilterOptions ReadOptions(SpecReader spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -72,6 +73,13 @@ public sealed class ParticleKind : IModelKind
                 "auxiliary" => ParticleFilterAlgorithm.Auxiliary,
                 "guided" => ParticleFilterAlgorithm.Guided,
                 var other => throw spec.Error("filter", $"unknown filter '{other}' (known: bootstrap, auxiliary, guided)."),
+            },
+            IntervalSmoothing = spec.OptionalString("intervalSmoothing") switch
+            {
+                null or "auto" => ParticleSmoothing.Auto,
+                "marginal" => ParticleSmoothing.Marginal,
+                "ancestors" => ParticleSmoothing.Ancestors,
+                var other => throw spec.Error("intervalSmoothing", $"unknown smoothing '{other}' (known: auto, marginal, ancestors)."),
             },
         };
         options.Validate();

@@ -42,6 +42,100 @@ internal static class ParticleMath
         return max + Math.Log(sum);
     }
 
+    /// <summary>
+    /// Rows of a one-dimensional Gaussian transition log-density: <c>logDensity[j * count + i]</c> = log N(next_j;
+    /// mean_i, variance) for the <paramref name="count"/> transition means and <paramref name="nextCount"/> next states.
+    /// </summary>
+    public static void GaussianTransitionRows(ReadOnlySpan<double> mean, int count, ReadOnlySpan<double> next, int nextCount, double variance, Span<double> logDensity)
+    {
+        const double Log2Pi = 1.8378770664093453;
+        var constant = -0.5 * (Log2Pi + Math.Log(variance));
+        var scale = -0.5 / variance;
+        ref var mr = ref MemoryMarshal.GetReference(mean);
+        var cv = Vector256.Create(constant);
+        var sv = Vector256.Create(scale);
+        for (var j = 0; j < nextCount; j++)
+        {
+            var row = logDensity.Slice(j * count, count);
+            ref var rr = ref MemoryMarshal.GetReference(row);
+            var x = next[j];
+            var xv = Vector256.Create(x);
+            var i = 0;
+            for (; i <= count - 4; i += 4)
+            {
+                var d = Vector256.LoadUnsafe(ref mr, (nuint)i) - xv;
+                (cv + (sv * (d * d))).StoreUnsafe(ref rr, (nuint)i);
+            }
+
+            for (; i < count; i++)
+            {
+                var d = mean[i] - x;
+                row[i] = constant + (scale * (d * d));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="accumulated"/> += <paramref name="weight"/> · p, with p_i ∝ exp(row_i + logWeights_i) normalised
+    /// over i (log-sum-exp with the maximum subtracted; NaN counts as −∞; terms more than 708 below the maximum, under
+    /// 1e-307 of it, count as 0, which keeps the exponential on its fast path). Overwrites <paramref name="row"/>.
+    /// Returns false, adding nothing, when no term is finite.
+    /// </summary>
+    public static bool AddNormalized(Span<double> row, ReadOnlySpan<double> logWeights, double weight, Span<double> accumulated)
+    {
+        var count = row.Length;
+        ref var rr = ref MemoryMarshal.GetReference(row);
+        ref var lr = ref MemoryMarshal.GetReference(logWeights[..count]);
+        var negativeInfinity = Vector256.Create(double.NegativeInfinity);
+        var maxV = negativeInfinity;
+        var i = 0;
+        for (; i <= count - 4; i += 4)
+        {
+            var v = Vector256.LoadUnsafe(ref rr, (nuint)i) + Vector256.LoadUnsafe(ref lr, (nuint)i);
+            v = Vector256.ConditionalSelect(Vector256.Equals(v, v), v, negativeInfinity);
+            v.StoreUnsafe(ref rr, (nuint)i);
+            maxV = Vector256.Max(maxV, v);
+        }
+
+        var max = Math.Max(Math.Max(maxV[0], maxV[1]), Math.Max(maxV[2], maxV[3]));
+        for (; i < count; i++)
+        {
+            var v = row[i] + logWeights[i];
+            v = double.IsNaN(v) ? double.NegativeInfinity : v;
+            row[i] = v;
+            max = Math.Max(max, v);
+        }
+
+        if (!double.IsFinite(max))
+        {
+            return false;
+        }
+
+        const double Floor = -708.0;
+        var shift = Vector256.Create(max);
+        var floor = Vector256.Create(Floor);
+        var sumV = Vector256<double>.Zero;
+        for (i = 0; i <= count - 4; i += 4)
+        {
+            var d = Vector256.LoadUnsafe(ref rr, (nuint)i) - shift;
+            var e = Vector256.AndNot(InlineMath.Exp(Vector256.Max(d, floor)), Vector256.LessThan(d, floor));
+            e.StoreUnsafe(ref rr, (nuint)i);
+            sumV += e;
+        }
+
+        var sum = Vector256.Sum(sumV);
+        for (; i < count; i++)
+        {
+            var d = row[i] - max;
+            var e = d < Floor ? 0.0 : InlineMath.Exp(d);
+            row[i] = e;
+            sum += e;
+        }
+
+        TensorPrimitives.MultiplyAdd(row, weight / sum, accumulated, accumulated);
+        return true;
+    }
+
     /// <summary>w = exp(x − shift) with the managed vector exp (<see cref="InlineMath"/>).</summary>
     public static void Exp(ReadOnlySpan<double> x, double shift, Span<double> w)
     {

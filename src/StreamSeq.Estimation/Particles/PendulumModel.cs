@@ -10,9 +10,10 @@ namespace StreamSeq.Estimation.Particles;
 /// h_t = [θ + ω Δ, ω − g sin(θ) Δ] evaluated at h_{t−1}, plus q_t ~ N(0, Q), Q = q_c [[Δ³/3, Δ²/2], [Δ²/2, Δ]];
 /// y_t = sin(θ_t) + r_t, r_t ~ N(0, <see cref="ObservationNoise"/>). h_0 ~ N(<see cref="InitialMean"/>,
 /// <see cref="InitialCovariance"/>) one step before the first observation (propagated once to give the prior of h_1).
-/// Discrete time: every observation advances Δ, whatever the gap.
+/// Discrete time: every observation advances Δ, whatever the gap. Q is positive definite (det Q = q_c² Δ⁴/12), so
+/// the transition density N(h_t; f(h_{t−1}), Q) is available for marginal smoothing (<see cref="ITransitionDensity"/>).
 /// </remarks>
-public sealed class PendulumModel : IStateSpaceModel
+public sealed class PendulumModel : IStateSpaceModel, ITransitionDensity
 {
     private const double Log2Pi = 1.8378770664093453;
     private readonly double[] initialMean;
@@ -118,6 +119,49 @@ public sealed class PendulumModel : IStateSpaceModel
             theta[i] = th + (om * dt) + (l00 * z0);
             omega[i] = om - (gdt * Math.Sin(th)) + (l10 * z0) + (l11 * z1);
         }
+    }
+
+    /// <inheritdoc />
+    public bool HasTransitionDensity(double timeGap, long step) => noiseFactor[0] > 0.0 && noiseFactor[3] > 0.0;
+
+    /// <inheritdoc />
+    /// <remarks>log N(h_t; [θ + ω Δ, ω − g sin(θ) Δ], Q), whitened with the Cholesky factor L of Q that
+    /// <see cref="SampleTransition"/> draws with.</remarks>
+    public void TransitionLogDensity(ReadOnlySpan<double> previous, int previousCount, ReadOnlySpan<double> next, int nextCount, double timeGap, long step, Span<double> logDensity)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var count = previousCount;
+        var meanTheta = arena.TakeUninitialized(count);
+        var meanOmega = arena.TakeUninitialized(count);
+        var dt = TimeStep;
+        var gdt = Gravity * dt;
+        for (var i = 0; i < count; i++)
+        {
+            var th = previous[i];
+            var om = previous[count + i];
+            meanTheta[i] = th + (om * dt);
+            meanOmega[i] = om - (gdt * Math.Sin(th));
+        }
+
+        var inverse00 = 1.0 / noiseFactor[0];
+        var inverse11 = 1.0 / noiseFactor[3];
+        var l10 = noiseFactor[2];
+        var constant = -Log2Pi - Math.Log(noiseFactor[0]) - Math.Log(noiseFactor[3]);
+        for (var j = 0; j < nextCount; j++)
+        {
+            var theta = next[j];
+            var omega = next[nextCount + j];
+            var row = logDensity.Slice(j * count, count);
+            for (var i = 0; i < count; i++)
+            {
+                var z0 = (theta - meanTheta[i]) * inverse00;
+                var z1 = (omega - meanOmega[i] - (l10 * z0)) * inverse11;
+                row[i] = constant - (0.5 * ((z0 * z0) + (z1 * z1)));
+            }
+        }
+
+        arena.Release(mark);
     }
 
     /// <inheritdoc />

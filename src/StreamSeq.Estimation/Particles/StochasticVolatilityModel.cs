@@ -11,9 +11,10 @@ namespace StreamSeq.Estimation.Particles;
 /// h_t = φ h_{t−1} + σ η_t and y_t = β exp(h_t / 2) ε_t with η_t, ε_t ~ N(0, 1) independent; φ =
 /// <see cref="Persistence"/> (|φ| &lt; 1), σ = <see cref="Volatility"/> (a standard deviation), β = <see cref="Scale"/>.
 /// The prior of h_1 is the stationary N(0, σ²/(1 − φ²)) unless <see cref="InitialMean"/>/<see cref="InitialVariance"/>
-/// are given. Discrete time: the gap is ignored.
+/// are given. Discrete time: the gap is ignored. The transition density N(h_t; φ h_{t−1}, σ²) is available for
+/// marginal smoothing (<see cref="ITransitionDensity"/>).
 /// </remarks>
-public sealed class StochasticVolatilityModel : IStateSpaceModel
+public sealed class StochasticVolatilityModel : IStateSpaceModel, ITransitionDensity
 {
     private const double Log2Pi = 1.8378770664093453;
     private readonly double initialSd;
@@ -99,6 +100,21 @@ public sealed class StochasticVolatilityModel : IStateSpaceModel
         {
             x[i] = (Persistence * x[i]) + (Volatility * random.NextGaussian());
         }
+    }
+
+    /// <inheritdoc />
+    public bool HasTransitionDensity(double timeGap, long step) => true;
+
+    /// <inheritdoc />
+    /// <remarks>log N(h_t; φ h_{t−1}, σ²).</remarks>
+    public void TransitionLogDensity(ReadOnlySpan<double> previous, int previousCount, ReadOnlySpan<double> next, int nextCount, double timeGap, long step, Span<double> logDensity)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var mean = arena.TakeUninitialized(previousCount);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(previous[..previousCount], Persistence, mean);
+        ParticleMath.GaussianTransitionRows(mean, previousCount, next, nextCount, Volatility * Volatility, logDensity);
+        arena.Release(mark);
     }
 
     /// <inheritdoc />

@@ -6,7 +6,8 @@ namespace StreamSeq.Estimation.Recurrent;
 
 /// <summary>
 /// The <c>recurrent-particle</c> spec kind: a particle filter over a trained recurrent net's hidden state
-/// (<see cref="RecurrentParticleModel"/>), with ancestor-tracing fixed-lag smoothing.
+/// (<see cref="RecurrentParticleModel"/>), with ancestor-tracing smoothing (fixed lag and fixed interval: the model
+/// does not evaluate its transition density, so the marginal smoother of the <c>particle</c> kind does not apply).
 /// </summary>
 /// <remarks>
 /// Fields: the network fields of <see cref="RecurrentKind"/> (without controls), <c>observationNoise</c> (required,

@@ -4,7 +4,9 @@ namespace StreamSeq.Estimation.Smoothing;
 
 /// <summary>
 /// Fixed-interval smoothing p(h_t | y_{1:T}) over a finished series: a forward pass that keeps every backward
-/// record, then one backward pass (Rauch–Tung–Striebel for Gaussian filters).
+/// record, then one backward pass (Rauch–Tung–Striebel for Gaussian filters) through
+/// <see cref="IBackwardStep.BackwardOverInterval"/> (marginal FFBSm weights for particle filters whose model has a
+/// transition density).
 /// </summary>
 public static class FixedIntervalSmoother
 {
@@ -45,7 +47,7 @@ public static class FixedIntervalSmoother
         backward.ReadSmoothedExtras(records[t - 1], message, extras.AsSpan((t - 1) * e, e));
         for (var i = t - 2; i >= 0; i--)
         {
-            backward.Backward(records[i], records[i + 1], message);
+            backward.BackwardOverInterval(records[i], records[i + 1], message);
             backward.ReadSmoothed(records[i], message, means.AsSpan(i * n, n), covs.AsSpan(i * n * n, n * n));
             backward.ReadSmoothedExtras(records[i], message, extras.AsSpan(i * e, e));
         }

@@ -7,7 +7,9 @@ namespace StreamSeq.Estimation.Smoothing;
 
 /// <summary>
 /// Online fixed-lag smoothing for any estimator with a backward step: after each observation at t it also
-/// reports p(h_{t-L} | y_{1:t}), exactly what a fixed-interval smoother run on y_{1:t} gives for step t−L.
+/// reports p(h_{t-L} | y_{1:t}), exactly what a fixed-interval smoother run on y_{1:t} gives for step t−L, except where
+/// the estimator's fixed-interval backward step differs from its streaming one (<see cref="IBackwardStep.BackwardOverInterval"/>:
+/// a particle filter traces ancestors here and may use marginal weights over a whole series).
 /// </summary>
 /// <remarks>
 /// The decorator keeps the last L+1 forward records in the stream's own state buffer (so smoothing survives a

@@ -265,10 +265,12 @@ public sealed class StreamProcessor : IDisposable
     /// <paramref name="note"/> about each particle stream whose early smoothed states collapsed onto one particle.
     /// </summary>
     /// <remarks>
-    /// A particle filter smooths by tracing each final particle's ancestors back; far enough back every traced path
-    /// shares one ancestor, and the smoothed state there is a single point with variance 0 (27 of the first 100 steps
-    /// of the bundled growth example at 1,000 particles). That 0 is the method's path degeneracy, not certainty, and
-    /// the records cannot say so themselves.
+    /// A particle filter whose model has no transition density, or whose <c>intervalSmoothing</c> says so (or whose N
+    /// is above the marginal smoother's limit), smooths by tracing each final particle's ancestors back; far enough
+    /// back every traced path shares one ancestor, and the smoothed state there is a single point with variance 0 (27
+    /// of the first 100 steps of the bundled growth example at 1,000 particles, traced). That 0 is the method's path
+    /// degeneracy, not certainty, and the records cannot say so themselves. Streams smoothed by marginal (FFBSm)
+    /// weights are not checked: their weights stay on each step's own particles.
     /// </remarks>
     public void EmitFixedInterval(StateStore store, IRecordSink sink, Action<string>? note)
     {
@@ -291,9 +293,9 @@ public sealed class StreamProcessor : IDisposable
                 Emit(sink, OutputKind.Smoothed, state.StreamId, bytes);
             }
 
-            if (note is not null && estimator is StreamSeq.Estimation.Particles.ParticleFilter && CollapsedSteps(means, covs, n, history.Count) is (> 0 and var collapsed, var first))
+            if (note is not null && estimator is StreamSeq.Estimation.Particles.ParticleFilter { SmoothsByMarginalWeights: false } && CollapsedSteps(means, covs, n, history.Count) is (> 0 and var collapsed, var first))
             {
-                note($"stream '{state.StreamId}': {collapsed} of {history.Count} fixed-interval smoothed states (the earliest at reading {first + 1}) trace back to a single particle, so their variance 0 is the particle smoother's path degeneracy, not certainty; fixed-lag smoothing (--lag) or more particles give spread there.");
+                note($"stream '{state.StreamId}': {collapsed} of {history.Count} fixed-interval smoothed states (the earliest at reading {first + 1}) trace back to a single particle, so their variance 0 is the ancestor-tracing smoother's path degeneracy, not certainty; fixed-lag smoothing (--lag), more particles, or marginal smoothing (\"intervalSmoothing\": \"marginal\", for models with a transition density) give spread there.");
             }
         }
     }

@@ -141,6 +141,7 @@ public sealed class ParticleFilterContractTests
     [InlineData("\"observationNoise\":1", "\"observationNoise\":-1", "model.observationNoise", "positive")]
     [InlineData("\"transitionNoise\":10", "\"transitionNoise\":0", "model.transitionNoise", "positive")]
     [InlineData("\"observationNoise\":1", "\"observationNoise\":1,\"obsNoise\":2", "model.obsNoise", "not a known field")]
+    [InlineData("\"filter\":\"bootstrap\"", "\"filter\":\"bootstrap\",\"intervalSmoothing\":\"exact\"", "intervalSmoothing", "unknown smoothing")]
     public void Build_MalformedParticleSpec_NamesTheField(string from, string to, string field, string problem)
     {
         const string spec = """
@@ -153,6 +154,19 @@ public sealed class ParticleFilterContractTests
         var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Parse(json)));
         Assert.Equal(field, e.Field);
         Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("", 1000, true)]
+    [InlineData(",\"intervalSmoothing\":\"auto\"", 5000, true)]
+    [InlineData(",\"intervalSmoothing\":\"auto\"", 5001, false)]
+    [InlineData(",\"intervalSmoothing\":\"marginal\"", 5001, true)]
+    [InlineData(",\"intervalSmoothing\":\"ancestors\"", 1000, false)]
+    public void Build_IntervalSmoothing_ChoosesMarginalWeightsUpToTheLimit(string field, int particles, bool marginal)
+    {
+        var json = $$$"""{"name":"x","kind":"particle","particles":{{{particles}}}{{{field}}},"model":{"type":"growth"}}""";
+        var pf = Assert.IsType<ParticleFilter>(ModelCatalog.Build(ModelSpec.Parse(json)));
+        Assert.Equal(marginal, pf.SmoothsByMarginalWeights);
     }
 
     [Theory]
