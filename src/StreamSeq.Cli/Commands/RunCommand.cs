@@ -123,7 +123,19 @@ internal static class RunCommand
             processor.Drain(store, sink);
             if (request.Smooth)
             {
-                processor.EmitFixedInterval(store, sink, note => stderr.WriteLine($"warning: {TerminalText.Clean(note)}"));
+                // The backward pass of a particle stream with a transition density is O(N²) a step: a long file can take
+                // minutes here after the read's bar has finished, so this pass has its own.
+                var notes = new List<string>();
+                var kept = store.Streams.Sum(s => (long)(s.History?.Count ?? 0));
+                Progress.Run(stderr, "smooth", kept, report =>
+                {
+                    processor.EmitFixedInterval(store, sink, notes.Add, report);
+                    return true;
+                });
+                foreach (var note in notes)
+                {
+                    stderr.WriteLine($"warning: {TerminalText.Clean(note)}");
+                }
             }
         }
 

@@ -21,7 +21,15 @@ public static class FixedIntervalSmoother
     /// Smooths a list of forward records (oldest first) and returns means (T×n), covariances (T×n×n) and the smoothed
     /// extras (T × <see cref="EstimatorInfo.SmoothedExtrasLength"/>, such as the HMM's Viterbi path).
     /// </summary>
-    public static (double[] Means, double[] Covariances, double[] Extras) SmoothWithExtras(IEstimator estimator, IReadOnlyList<double[]> records)
+    public static (double[] Means, double[] Covariances, double[] Extras) SmoothWithExtras(IEstimator estimator, IReadOnlyList<double[]> records) =>
+        SmoothWithExtras(estimator, records, null);
+
+    /// <summary>
+    /// As <see cref="SmoothWithExtras(IEstimator, IReadOnlyList{double[]})"/>, telling <paramref name="progress"/> how many
+    /// steps have been smoothed after each one (the backward pass of a particle filter with a transition density costs
+    /// O(N²) a step, seconds over a long series).
+    /// </summary>
+    public static (double[] Means, double[] Covariances, double[] Extras) SmoothWithExtras(IEstimator estimator, IReadOnlyList<double[]> records, Action<int>? progress)
     {
         ArgumentNullException.ThrowIfNull(estimator);
         ArgumentNullException.ThrowIfNull(records);
@@ -45,11 +53,13 @@ public static class FixedIntervalSmoother
         backward.StartBackward(records[t - 1], message);
         backward.ReadSmoothed(records[t - 1], message, means.AsSpan((t - 1) * n, n), covs.AsSpan((t - 1) * n * n, n * n));
         backward.ReadSmoothedExtras(records[t - 1], message, extras.AsSpan((t - 1) * e, e));
+        progress?.Invoke(1);
         for (var i = t - 2; i >= 0; i--)
         {
             backward.BackwardOverInterval(records[i], records[i + 1], message);
             backward.ReadSmoothed(records[i], message, means.AsSpan(i * n, n), covs.AsSpan(i * n * n, n * n));
             backward.ReadSmoothedExtras(records[i], message, extras.AsSpan(i * e, e));
+            progress?.Invoke(t - i);
         }
 
         return (means, covs, extras);

@@ -272,10 +272,17 @@ public sealed class StreamProcessor : IDisposable
     /// degeneracy, not certainty, and the records cannot say so themselves. Streams smoothed by marginal (FFBSm)
     /// weights are not checked: their weights stay on each step's own particles.
     /// </remarks>
-    public void EmitFixedInterval(StateStore store, IRecordSink sink, Action<string>? note)
+    public void EmitFixedInterval(StateStore store, IRecordSink sink, Action<string>? note) => EmitFixedInterval(store, sink, note, null);
+
+    /// <summary>
+    /// As <see cref="EmitFixedInterval(StateStore, IRecordSink, Action{string})"/>, telling <paramref name="progress"/>
+    /// how many kept steps, over all streams, have been smoothed so far (out of the sum of the streams' history lengths).
+    /// </summary>
+    public void EmitFixedInterval(StateStore store, IRecordSink sink, Action<string>? note, Action<long>? progress)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(sink);
+        long before = 0;
         foreach (var state in store.Streams.OrderBy(s => s.StreamId, StringComparer.Ordinal))
         {
             if (state.History is not { Count: > 0 } history)
@@ -284,7 +291,9 @@ public sealed class StreamProcessor : IDisposable
             }
 
             var estimator = state.Model.Estimator is FixedLagSmoother fl ? fl.Inner : state.Model.Estimator;
-            var (means, covs, extras) = FixedIntervalSmoother.SmoothWithExtras(estimator, history.Select(h => h.Record).ToList());
+            var done = before;
+            var (means, covs, extras) = FixedIntervalSmoother.SmoothWithExtras(estimator, history.Select(h => h.Record).ToList(), progress is null ? null : steps => progress(done + steps));
+            before += history.Count;
             var n = estimator.Info.StateDimension;
             var e = estimator.Info.SmoothedExtrasLength;
             for (var i = 0; i < history.Count; i++)

@@ -57,6 +57,33 @@ public sealed class HmmViterbiRecordsTests
         }
     }
 
+    [Fact]
+    public void EmitFixedInterval_TwoStreams_ProgressCountsEveryKeptStepOnceInOrder()
+    {
+        var binding = TestModels.Binding(Spec, lag: Lag);
+        var values = Sample(120, 6);
+        using var processor = new StreamProcessor(TestModels.Router(binding), new ProcessorOptions { KeepHistory = true }, numericTimeFormat: TimeFormat.ModelUnits);
+        var store = new StateStore();
+        var sink = new ListSink();
+        string[] streams = ["a", "b"];
+        var lengths = new[] { 120, 45 };
+        for (var k = 0; k < streams.Length; k++)
+        {
+            for (var t = 0; t < lengths[k]; t++)
+            {
+                var json = $"{{\"time\":{t},\"values\":[{values[t].ToString("R", CultureInfo.InvariantCulture)}]}}";
+                processor.ProcessEncoded(Encoding.UTF8.GetBytes(json), streams[k], double.NaN, default, new SourcePosition("in", 0, t), store, sink);
+            }
+        }
+
+        var reports = new List<long>();
+        processor.EmitFixedInterval(store, sink, null, reports.Add);
+
+        // One report per smoothed step, counting up by one across both streams to their total.
+        Assert.Equal(Enumerable.Range(1, 165).Select(i => (long)i), reports);
+        Assert.Equal(165, sink.Of(OutputKind.Smoothed).Count(r => r.GetProperty("method").GetString() == "fixed-interval"));
+    }
+
     private static (ListSink Sink, double[] Values, HiddenMarkovModel Model) Run()
     {
         var binding = TestModels.Binding(Spec, lag: Lag);
