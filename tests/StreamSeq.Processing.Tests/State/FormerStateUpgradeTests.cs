@@ -20,12 +20,19 @@ public sealed class FormerStateUpgradeTests
     /// <summary>Readings the generator steps after the saved state.</summary>
     private const int Following = 12;
 
-    public static TheoryData<string, int, int> Cases() => new()
+    private const string Model = "trend-week.json";
+
+    /// <summary>The same model learning its noise: an adaptive Kalman filter, whose records are the Kalman filter's.</summary>
+    private const string AdaptiveModel = "trend-week-adaptive.json";
+
+    public static TheoryData<string, string, int, int> Cases() => new()
     {
-        { "lag2_mid", 2, 4 },
-        { "lag5_mid", 5, 4 },
-        { "lag2_after", 2, 9 },
-        { "lag5_after", 5, 9 },
+        { "lag2_mid", Model, 2, 4 },
+        { "lag5_mid", Model, 5, 4 },
+        { "lag2_after", Model, 2, 9 },
+        { "lag5_after", Model, 5, 9 },
+        { "adaptive_lag5_mid", AdaptiveModel, 5, 4 },
+        { "adaptive_lag5_after", AdaptiveModel, 5, 9 },
     };
 
     /// <summary>
@@ -38,9 +45,9 @@ public sealed class FormerStateUpgradeTests
     /// </summary>
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Read_StateSavedByThePreviousBuild_ContinuesAsThatBuildAndThenAsThisOne(string name, int lag, int saved)
+    public void Read_StateSavedByThePreviousBuild_ContinuesAsThatBuildAndThenAsThisOne(string name, string model, int lag, int saved)
     {
-        var binding = Binding(lag);
+        var binding = Binding(model, lag);
         var bytes = File.ReadAllBytes(FixturePath(name + ".state"));
         var restored = StreamStateCodec.Read("s", bytes, TestModels.Router(binding), out var reason);
         Assert.Null(reason);
@@ -104,7 +111,7 @@ public sealed class FormerStateUpgradeTests
     [Fact]
     public void Read_ConvertedState_WritesTheCurrentLengthAndReadsBackUnchanged()
     {
-        var binding = Binding(5);
+        var binding = Binding(Model, 5);
         var restored = StreamStateCodec.Read("s", File.ReadAllBytes(FixturePath("lag5_mid.state")), TestModels.Router(binding), out var reason);
         Assert.Null(reason);
         var again = StreamStateCodec.Read("s", StreamStateCodec.ToBytes(restored!), TestModels.Router(binding), out reason);
@@ -119,7 +126,7 @@ public sealed class FormerStateUpgradeTests
     [InlineData(-363)]
     public void Read_StateOfAnotherLength_RefusedWithTheReason(int offset)
     {
-        var binding = Binding(5);
+        var binding = Binding(Model, 5);
         var bytes = File.ReadAllBytes(FixturePath("lag5_after.state"));
         var length = LengthField(bytes, out var at);
 
@@ -137,7 +144,7 @@ public sealed class FormerStateUpgradeTests
     [Fact]
     public void Read_StateOfTheOtherLag_NotRestored()
     {
-        var state = StreamStateCodec.Read("s", File.ReadAllBytes(FixturePath("lag2_after.state")), TestModels.Router(Binding(5)), out var reason);
+        var state = StreamStateCodec.Read("s", File.ReadAllBytes(FixturePath("lag2_after.state")), TestModels.Router(Binding(Model, 5)), out var reason);
         Assert.Null(state);
         Assert.NotNull(reason);
     }
@@ -146,7 +153,7 @@ public sealed class FormerStateUpgradeTests
     [Fact]
     public void Read_PreviousBuildStateWithADamagedWindow_RefusedWithTheReason()
     {
-        var binding = Binding(5);
+        var binding = Binding(Model, 5);
         var smoother = (FixedLagSmoother)binding.Estimator;
         var bytes = File.ReadAllBytes(FixturePath("lag5_after.state"));
         LengthField(bytes, out var at);
@@ -157,8 +164,8 @@ public sealed class FormerStateUpgradeTests
         Assert.Contains("(99 of 6 records filled", reason, StringComparison.Ordinal);
     }
 
-    private static ModelBinding Binding(int lag) =>
-        ModelBindingFactory.FromSpec(ModelSpec.Parse(File.ReadAllText(FixturePath("trend-week.json"))), lag);
+    private static ModelBinding Binding(string model, int lag) =>
+        ModelBindingFactory.FromSpec(ModelSpec.Parse(File.ReadAllText(FixturePath(model))), lag);
 
     private static string FixturePath(string file) =>
         RepositoryFiles.Path("tests", "StreamSeq.Processing.Tests", "Fixtures", "former-state", file);

@@ -15,34 +15,37 @@ const int Following = 12;
 
 // Trend plus a weekly cycle (6 states), diffuse for the first 7 steps (the reading at step 1 is missing). The model's
 // fingerprint covers the spec's text, so the tests read the same file.
-var spec = File.ReadAllText(Path.Combine(outDir, "trend-week.json"));
-
-foreach (var lag in new[] { 2, 5 })
+// The same model learning its noise (an adaptive Kalman filter around the same records): lag 5 only.
+foreach (var (prefix, file, lags) in new[] { ("", "trend-week.json", new[] { 2, 5 }), ("adaptive_", "trend-week-adaptive.json", new[] { 5 }) })
 {
-    foreach (var (label, saved) in new[] { ("mid", 4), ("after", 9) })
+    var spec = File.ReadAllText(Path.Combine(outDir, file));
+    foreach (var lag in lags)
     {
-        var binding = ModelBindingFactory.FromSpec(ModelSpec.Parse(spec), lag);
-        var state = new StreamState("s", binding, 7);
-        for (var t = 0; t < saved; t++)
+        foreach (var (label, saved) in new[] { ("mid", 4), ("after", 9) })
         {
-            Step(binding, state, t);
-        }
+            var binding = ModelBindingFactory.FromSpec(ModelSpec.Parse(spec), lag);
+            var state = new StreamState("s", binding, 7);
+            for (var t = 0; t < saved; t++)
+            {
+                Step(binding, state, t);
+            }
 
-        var name = string.Create(CultureInfo.InvariantCulture, $"lag{lag}_{label}");
-        File.WriteAllBytes(Path.Combine(outDir, name + ".state"), StreamStateCodec.ToBytes(state));
-        var lines = new StringBuilder();
-        lines.Append("time,diffuse,filtered mean,filtered covariance,smoothed time,smoothed mean,smoothed covariance\n");
-        for (var t = saved; t < saved + Following; t++)
-        {
-            var e = Step(binding, state, t);
-            lines.Append(string.Create(CultureInfo.InvariantCulture, $"{t},{((e.Flags & EstimateFlags.Diffuse) != 0 ? 1 : 0)},{Join(e.StateMean)},{Join(e.StateCovariance)},"));
-            lines.Append(e.HasSmoothed
-                ? string.Create(CultureInfo.InvariantCulture, $"{e.SmoothedTime:R},{Join(e.SmoothedMean)},{Join(e.SmoothedCovariance)}\n")
-                : ",,\n");
-        }
+            var name = string.Create(CultureInfo.InvariantCulture, $"{prefix}lag{lag}_{label}");
+            File.WriteAllBytes(Path.Combine(outDir, name + ".state"), StreamStateCodec.ToBytes(state));
+            var lines = new StringBuilder();
+            lines.Append("time,diffuse,filtered mean,filtered covariance,smoothed time,smoothed mean,smoothed covariance\n");
+            for (var t = saved; t < saved + Following; t++)
+            {
+                var e = Step(binding, state, t);
+                lines.Append(string.Create(CultureInfo.InvariantCulture, $"{t},{((e.Flags & EstimateFlags.Diffuse) != 0 ? 1 : 0)},{Join(e.StateMean)},{Join(e.StateCovariance)},"));
+                lines.Append(e.HasSmoothed
+                    ? string.Create(CultureInfo.InvariantCulture, $"{e.SmoothedTime:R},{Join(e.SmoothedMean)},{Join(e.SmoothedCovariance)}\n")
+                    : ",,\n");
+            }
 
-        File.WriteAllText(Path.Combine(outDir, name + ".outputs.csv"), lines.ToString());
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: state of {binding.Estimator.Info.StateLength} numbers after {saved} readings"));
+            File.WriteAllText(Path.Combine(outDir, name + ".outputs.csv"), lines.ToString());
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: state of {binding.Estimator.Info.StateLength} numbers after {saved} readings"));
+        }
     }
 }
 
