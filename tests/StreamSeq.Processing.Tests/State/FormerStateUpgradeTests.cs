@@ -107,6 +107,30 @@ public sealed class FormerStateUpgradeTests
         }
     }
 
+    /// <summary>
+    /// The end of a series right after the restore (the CLI's drain) smooths the steps still in the window as the previous
+    /// build did, bit for bit: every record of it was written by that build, so no direction is reported as infinite
+    /// where that build reported its stand-in variance.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void SmoothPending_RightAfterTheRestore_EqualsThePreviousBuild(string name, string model, int lag, int saved)
+    {
+        var binding = Binding(model, lag);
+        var restored = StreamStateCodec.Read("s", File.ReadAllBytes(FixturePath(name + ".state")), TestModels.Router(binding), out var reason);
+        Assert.Null(reason);
+        var pending = ((FixedLagSmoother)binding.Estimator).SmoothPending(restored!.Buffer);
+        var expected = File.ReadLines(FixturePath(name + ".pending.csv")).Skip(1).Select(line => line.Split(',')).ToList();
+        Assert.Equal(Math.Min(lag, saved), expected.Count);
+        Assert.Equal(expected.Count, pending.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(double.Parse(expected[i][0], CultureInfo.InvariantCulture), pending[i].Time);
+            Assert.Equal(Numbers(expected[i][1]), pending[i].Mean);
+            Assert.Equal(Numbers(expected[i][2]), pending[i].Covariance);
+        }
+    }
+
     /// <summary>The restored state is the converted one: written again, it reads back as it is, not converted twice.</summary>
     [Fact]
     public void Read_ConvertedState_WritesTheCurrentLengthAndReadsBackUnchanged()
@@ -213,10 +237,11 @@ public sealed class FormerStateUpgradeTests
 
     private sealed record Output(int Time, double[] FilteredMean, double[] FilteredCovariance, double SmoothedTime, double[]? SmoothedMean, double[]? SmoothedCovariance);
 
+    private static double[] Numbers(string field) =>
+        [.. field.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
+
     private static List<Output> ReadOutputs(string name)
     {
-        static double[] Numbers(string field) =>
-            [.. field.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
 
         var outputs = new List<Output>();
         foreach (var line in File.ReadLines(FixturePath(name + ".outputs.csv")).Skip(1))

@@ -5,6 +5,7 @@
 using System.Globalization;
 using System.Text;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Smoothing;
 using StreamSeq.Estimation.Specs;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.State;
@@ -32,6 +33,16 @@ foreach (var (prefix, file, lags) in new[] { ("", "trend-week.json", new[] { 2, 
 
             var name = string.Create(CultureInfo.InvariantCulture, $"{prefix}lag{lag}_{label}");
             File.WriteAllBytes(Path.Combine(outDir, name + ".state"), StreamStateCodec.ToBytes(state));
+
+            // What the end of a series (the CLI's drain) smooths from the saved window: the steps still inside it.
+            var pending = new StringBuilder();
+            pending.Append("smoothed time,smoothed mean,smoothed covariance\n");
+            foreach (var (time, mean, covariance) in ((FixedLagSmoother)binding.Estimator).SmoothPending(state.Buffer))
+            {
+                pending.Append(string.Create(CultureInfo.InvariantCulture, $"{time:R},{Join(mean)},{Join(covariance)}\n"));
+            }
+
+            File.WriteAllText(Path.Combine(outDir, name + ".pending.csv"), pending.ToString());
             var lines = new StringBuilder();
             lines.Append("time,diffuse,filtered mean,filtered covariance,smoothed time,smoothed mean,smoothed covariance\n");
             for (var t = saved; t < saved + Following; t++)
