@@ -16,6 +16,14 @@ namespace StreamSeq.Estimation.Gaussian;
 /// 1 when the step was inside the exact diffuse period (the reading budget not yet spent), and 1 when the C slot holds
 /// the whole cross-covariance (the step that took the fallback prior, where P_*,t−1 changed before predicting). The
 /// stand-in record of the former layout is P + κ A A', P⁻ + κ B B' and C + κ A_t−1 B_t', rebuilt here bit for bit.</para>
+/// <para><b>Former records.</b> A record of the former layout (<see cref="GaussianBackward.RecordLength"/> numbers, the
+/// stand-in κ parts folded into P, P⁻ and C), restored from a state the previous build saved, is converted by
+/// <see cref="UpgradeFormer"/>: its numbers as they are, ranks 0 (nothing to add), the last flag
+/// <see cref="FormerLayout"/>, and, for the newest record of a window still diffuse, the filtered factor A of the saved
+/// filter state, which the next record written by this build needs for the κ part of its cross-covariance. A backward
+/// pass over a window holding such a record starts with <see cref="StartAsFormer"/>: the message carries the stand-in
+/// flag and no undetermined directions, so every step of the pass is the stand-in step, which is the former build's
+/// step bit for bit, and nothing is reported as infinite (the former build never did).</para>
 /// <para><b>Exact step.</b> With P_t = P_* + κ A A', C = C_* + κ A B', P⁻ = S + κ B B' and B = U₁ T (QR, U = [U₁ U₂]
 /// orthogonal, T r×r upper triangular and invertible), condition h_t on h_t+1 in the rotated coordinates U'h_t+1:
 /// first on the finite block (S₂₂, cross-covariance c₂ = C_* U₂), then on the diffuse block. As κ → ∞ this leaves
@@ -39,6 +47,10 @@ internal static class DiffuseSmoothing
 
     /// <summary>Smallest |T_kk| relative to the largest for which F A is treated as of full column rank.</summary>
     private const double RankTolerance = 1e-12;
+
+    /// <summary>The last of the four numbers of a record converted from the former layout (<see cref="UpgradeFormer"/>);
+    /// records written by this build hold 0 or 1 there.</summary>
+    public const double FormerLayout = 2.0;
 
     /// <summary>Length of a record for n states.</summary>
     public static int RecordLength(int n) => GaussianBackward.RecordLength(n) + (2 * n * n) + 4;
@@ -76,6 +88,37 @@ internal static class DiffuseSmoothing
         {
             undetermined.Clear();
         }
+    }
+
+    /// <summary>
+    /// Converts a record of the former layout (<see cref="GaussianBackward.RecordLength"/> numbers, the stand-in κ parts
+    /// folded in) to this one; <paramref name="filteredFactor"/> (n×n, or empty) is the filtered factor A of the newest
+    /// record of a window still diffuse.
+    /// </summary>
+    public static void UpgradeFormer(int n, ReadOnlySpan<double> former, ReadOnlySpan<double> filteredFactor, Span<double> record)
+    {
+        var length = GaussianBackward.RecordLength(n);
+        former[..length].CopyTo(record);
+        record[length..].Clear();
+        if (!filteredFactor.IsEmpty)
+        {
+            filteredFactor[..(n * n)].CopyTo(record.Slice(FilteredFactorOffset(n), n * n));
+        }
+
+        record[MetaOffset(n) + 3] = FormerLayout;
+    }
+
+    /// <summary>True for a record converted from the former layout (<see cref="UpgradeFormer"/>).</summary>
+    public static bool IsFormer(int n, ReadOnlySpan<double> record) => record[MetaOffset(n) + 3] == FormerLayout;
+
+    /// <summary><see cref="Start"/> for a pass over a window holding records of the former layout: the stand-in flag
+    /// set and no undetermined directions, so that the pass is the former build's, bit for bit.</summary>
+    public static void StartAsFormer(int n, ReadOnlySpan<double> record, Span<double> message)
+    {
+        var nn = n * n;
+        Start(n, record, message);
+        message[n + nn] = 1.0;
+        message.Slice(n + nn + 1, nn).Clear();
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ namespace StreamSeq.Estimation.Gaussian;
 /// squared Mahalanobis distance overflows (a reading such as 1e308): that step reports log-likelihood −∞ and NIS +∞
 /// (so anomaly rules fire), the state stays the finite prediction and the next readings continue from it.</para>
 /// </remarks>
-public sealed class KalmanFilter : IEstimator, IBackwardStep
+public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords
 {
     private const double Log2Pi = 1.8378770664093453;
     private const int StepsSlot = 0;
@@ -1970,6 +1970,36 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep
             var mark = arena.Mark;
             WriteDiffusePart(state, covariance, default, arena.Take((m * n) + Math.Max(m, n * n)));
             arena.Release(mark);
+        }
+    }
+
+    /// <summary>The former record (<see cref="GaussianBackward.RecordLength"/> numbers) of a model with a diffuse start,
+    /// whose records are longer now (<see cref="DiffuseSmoothing"/>); 0 for other models, whose records did not change.</summary>
+    int IFormerRecords.FormerRecordLength => model.IsDiffuse ? GaussianBackward.RecordLength(n) : 0;
+
+    /// <inheritdoc />
+    void IFormerRecords.UpgradeRecord(ReadOnlySpan<double> former, ReadOnlySpan<double> state, bool newest, Span<double> record)
+    {
+        // The next step's cross-covariance needs the κ part A_t (F A_t)' of the newest record (DiffuseSmoothing.StandIn):
+        // A_t is the factor the saved state still holds, as this build's record would.
+        var diffuse = newest && state.Length >= infSlot + (n * n) && state[DiffuseSlot] != 0.0;
+        DiffuseSmoothing.UpgradeFormer(n, former, diffuse ? state.Slice(infSlot, n * n) : default, record);
+    }
+
+    /// <inheritdoc />
+    bool IFormerRecords.IsFormerRecord(ReadOnlySpan<double> record) => model.IsDiffuse && DiffuseSmoothing.IsFormer(n, record);
+
+    /// <inheritdoc />
+    void IFormerRecords.StartBackwardAsFormer(ReadOnlySpan<double> record, Span<double> message)
+    {
+        SpanChecks.StartBackward(record, message, Info);
+        if (model.IsDiffuse)
+        {
+            DiffuseSmoothing.StartAsFormer(n, record, message);
+        }
+        else
+        {
+            StartBackward(record, message);
         }
     }
 

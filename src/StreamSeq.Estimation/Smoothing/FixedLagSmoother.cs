@@ -14,12 +14,16 @@ namespace StreamSeq.Estimation.Smoothing;
 /// <remarks>
 /// The decorator keeps the last L+1 forward records in the stream's own state buffer (so smoothing survives a
 /// restore) and runs L backward steps per observation: O(L) work, no allocation. A re-initialised inner state
-/// clears the history. Wrapping changes nothing in the filtered outputs.
+/// clears the history. Wrapping changes nothing in the filtered outputs. A state saved by the previous build, whose
+/// inner estimator wrote records of another layout (<see cref="IFormerRecords"/>), is converted by
+/// <see cref="UpgradeFormerState"/>; while a converted record is in the window, the window is smoothed as the previous
+/// build smoothed it.
 /// </remarks>
 public sealed class FixedLagSmoother : IEstimator, IParameterLearner
 {
     private readonly IEstimator inner;
     private readonly IBackwardStep backward;
+    private readonly IFormerRecords? former;
     private readonly int innerLength;
     private readonly int recordLength;
     private readonly int slotLength;
@@ -41,6 +45,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
 
         this.inner = inner;
         backward = step;
+        former = inner is IFormerRecords f && f.FormerRecordLength > 0 ? f : null;
         Lag = lag;
         innerLength = inner.Info.StateLength;
         recordLength = inner.Info.BackwardRecordLength;
@@ -75,6 +80,57 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
     /// </summary>
     public int StateLengthFor(long steps) =>
         innerLength + 2 + ((int)Math.Min(steps + 1, slots) * slotLength);
+
+    /// <summary>
+    /// The length of a state the previous build saved for this smoother (its records of the former layout,
+    /// <see cref="IFormerRecords"/>), or 0 when the inner estimator's records did not change.
+    /// </summary>
+    internal int FormerStateLength => former is null ? 0 : innerLength + 2 + (slots * (former.FormerRecordLength + 1));
+
+    /// <summary>
+    /// Converts a state of <see cref="FormerStateLength"/> numbers (its leading part: the rest are zeros) that the
+    /// previous build saved: the inner state, the window's count and position and each record's time as they are, each
+    /// record filled converted (<see cref="IFormerRecords.UpgradeRecord"/>). Returns the leading part of the converted
+    /// state, or null with the reason when the window does not fit the state.
+    /// </summary>
+    internal double[]? UpgradeFormerState(ReadOnlySpan<double> saved, out string? reason)
+    {
+        if (former is null || saved.Length > FormerStateLength)
+        {
+            reason = string.Create(CultureInfo.InvariantCulture, $"state buffer has {saved.Length} numbers, not a state of the previous build of this smoother ({FormerStateLength}).");
+            return null;
+        }
+
+        var full = new double[FormerStateLength];
+        saved.CopyTo(full);
+        var countValue = full[innerLength];
+        var headValue = full[innerLength + 1];
+        if (!(countValue >= 0 && countValue <= slots && countValue == Math.Floor(countValue))
+            || !(headValue >= 0 && headValue < slots && headValue == Math.Floor(headValue)))
+        {
+            reason = string.Create(CultureInfo.InvariantCulture, $"state of the previous build's layout holds a window ({countValue} of {slots} records filled, next at {headValue}) that cannot be converted");
+            return null;
+        }
+
+        var count = (int)countValue;
+        var head = (int)headValue;
+        var formerRecordLength = former.FormerRecordLength;
+        var formerSlotLength = formerRecordLength + 1;
+        var result = new double[StateLengthFor(count)];
+        full.AsSpan(0, innerLength + 2).CopyTo(result);
+        var innerState = full.AsSpan(0, innerLength);
+        var newest = (head - 1 + slots) % slots;
+        for (var i = 0; i < count; i++)
+        {
+            var source = full.AsSpan(innerLength + 2 + (i * formerSlotLength), formerSlotLength);
+            var target = Slot(result.AsSpan(), i);
+            former.UpgradeRecord(source[..formerRecordLength], innerState, i == newest, target[..recordLength]);
+            target[recordLength] = source[formerRecordLength];
+        }
+
+        reason = null;
+        return result;
+    }
 
     /// <summary>The wrapped estimator.</summary>
     public IEstimator Inner => inner;
@@ -153,7 +209,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
         var mark = arena.Mark;
         var message = arena.Take(inner.Info.SmoothingMessageLength);
         var newer = Slot(state, head);
-        backward.StartBackward(newer[..recordLength], message);
+        Start(state, count, newer[..recordLength], message);
         for (var j = 1; j <= Lag; j++)
         {
             var older = Slot(state, (head - j + slots) % slots);
@@ -193,7 +249,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
         for (var back = available - 1; back >= 0; back--)
         {
             newer = Slot(state, newestIndex);
-            backward.StartBackward(newer[..recordLength], message);
+            Start(state, count, newer[..recordLength], message);
             for (var j = 1; j <= back; j++)
             {
                 var older = Slot(state, (newestIndex - j + slots) % slots);
@@ -208,6 +264,25 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
         }
 
         return collected;
+    }
+
+    /// <summary>Starts a backward pass; as the previous build did while the window holds records it wrote.</summary>
+    private void Start(ReadOnlySpan<double> state, int count, ReadOnlySpan<double> newest, Span<double> message)
+    {
+        if (former is not null)
+        {
+            var filled = Math.Min(Math.Min(count, slots), (state.Length - innerLength - 2) / slotLength);
+            for (var i = 0; i < filled; i++)
+            {
+                if (former.IsFormerRecord(Slot(state, i)[..recordLength]))
+                {
+                    former.StartBackwardAsFormer(newest, message);
+                    return;
+                }
+            }
+        }
+
+        backward.StartBackward(newest, message);
     }
 
     /// <inheritdoc />

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using StreamSeq.Estimation.Smoothing;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Records;
 
@@ -18,6 +19,9 @@ namespace StreamSeq.Processing.State;
 /// (trailing zeros are implied, which keeps fixed-capacity buffers small on the wire). A state whose model no longer
 /// exists or whose fingerprint differs (the spec changed) is not restored: the stream starts again from the prior.
 /// Optional trailing fields, absent in older states: the fingerprint of the last observation's values.
+/// A state buffer of another length than the model's is not restored, except the one length the previous build wrote
+/// for a fixed-lag smoother whose inner estimator's records changed layout since (a linear Gaussian model with a
+/// diffuse start, see <see cref="FixedLagSmoother.UpgradeFormerState"/>): that state is converted and the stream goes on.
 /// </remarks>
 public static class StreamStateCodec
 {
@@ -156,7 +160,10 @@ public static class StreamStateCodec
         }
 
         var length = r.Int32();
-        if (length != model.Estimator.Info.StateLength)
+        var former = length != model.Estimator.Info.StateLength && model.Estimator is FixedLagSmoother lagged && lagged.FormerStateLength == length
+            ? lagged
+            : null;
+        if (length != model.Estimator.Info.StateLength && former is null)
         {
             reason = $"state buffer has {length} numbers but model '{modelName}' needs {model.Estimator.Info.StateLength}";
             return null;
@@ -166,6 +173,18 @@ public static class StreamStateCodec
         if (used.Length > length)
         {
             throw new FormatException($"state of stream '{streamId}' holds {used.Length} numbers, more than the {length} announced.");
+        }
+
+        if (former is not null)
+        {
+            // Saved by the previous build, whose smoothing records had another layout: converted, so that the stream
+            // continues (its window is smoothed as that build smoothed it until the records it wrote have left it).
+            used = former.UpgradeFormerState(used, out reason);
+            if (used is null)
+            {
+                reason = $"{reason} (model '{modelName}')";
+                return null;
+            }
         }
 
         state.Reserve(used.Length);

@@ -30,7 +30,7 @@ namespace StreamSeq.Estimation.Gaussian.Adaptive;
 /// steps with its current values and learns nothing; the tangents start at zero once the state is determined.
 /// Restarts after a huge gap or non-finite state keep the learned values.</para>
 /// </remarks>
-public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameterLearner
+public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameterLearner, IFormerRecords
 {
     private const double Log2Pi = 1.8378770664093453;
 
@@ -264,6 +264,20 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         SpanChecks.ReadState(state, mean, covariance, Info);
         inner.ReadState(state[..kfLength], mean, covariance);
     }
+
+    /// <inheritdoc />
+    int IFormerRecords.FormerRecordLength => ((IFormerRecords)inner).FormerRecordLength;
+
+    /// <inheritdoc />
+    void IFormerRecords.UpgradeRecord(ReadOnlySpan<double> former, ReadOnlySpan<double> state, bool newest, Span<double> record) =>
+        ((IFormerRecords)inner).UpgradeRecord(former, state[..Math.Min(kfLength, state.Length)], newest, record);
+
+    /// <inheritdoc />
+    bool IFormerRecords.IsFormerRecord(ReadOnlySpan<double> record) => ((IFormerRecords)inner).IsFormerRecord(record);
+
+    /// <inheritdoc />
+    void IFormerRecords.StartBackwardAsFormer(ReadOnlySpan<double> record, Span<double> message) =>
+        ((IFormerRecords)inner).StartBackwardAsFormer(record, message);
 
     /// <inheritdoc />
     public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
