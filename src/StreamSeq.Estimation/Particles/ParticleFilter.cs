@@ -35,6 +35,11 @@ namespace StreamSeq.Estimation.Particles;
 /// marginal forward-filtering backward-smoothing when the model has a transition density
 /// (<see cref="ITransitionDensity"/>) and <see cref="ParticleFilterOptions.IntervalSmoothing"/> allows it: smoothed
 /// weights over each step's own filtering particles, which do not collapse, at O(N²) a step.</para>
+/// <para>Former records: the previous build's record had no trailer. A fixed-lag state it saved is converted
+/// (<see cref="IFormerRecords"/>): each record keeps its numbers and gets the trailer step 0 (no step has that index),
+/// gap 0 and flag 2 (converted), since the step and gap of the transition into it are not known. Fixed lag never reads
+/// the trailer, so its outputs are the previous build's bit for bit; the fixed-interval step reads any non-zero flag
+/// as a re-initialised step and restarts from the filtering weights of the step before, never using the step or gap.</para>
 /// <para>Degeneracy policy: when no particle keeps a positive finite weight after the update (every log-weight −∞
 /// or NaN), or a reported moment is not finite, the stream is re-initialised: particles are redrawn from the
 /// prior (<see cref="IStateSpaceModel.SampleInitial"/>) with uniform weights, the step counter and the random
@@ -50,7 +55,7 @@ namespace StreamSeq.Estimation.Particles;
 /// stream's. The likelihood as a function of the model parameters is not smooth (resampling picks discrete
 /// ancestors), which <see cref="MaximumLikelihood"/> handles through <see cref="INonSmoothLikelihood"/>.</para>
 /// </remarks>
-public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikelihood
+public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikelihood, IFormerRecords
 {
     private const double Log2Pi = 1.8378770664093453;
     private const int StepsSlot = 0;
@@ -58,6 +63,10 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     private const int RandomSlot = 2;
     private const int WeightsSlot = RandomSlot + ParticleRandom.StateLength;
     private const int TrailerLength = 3;
+
+    // The trailer's flag of a record converted from the previous build's layout (IFormerRecords): not 0, so the
+    // fixed-interval step treats it as a re-initialised step; records this filter writes hold 0 or 1 there.
+    private const double FormerLayout = 2.0;
 
     // Scratch budget of one block of the O(N²) backward step: rows of transition log-densities, at least one row.
     private const int BackwardBlockElements = 1 << 15;
@@ -554,6 +563,26 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         arena.Release(mark);
     }
 
+    /// <summary>The previous build's record: this one without its trailer.</summary>
+    int IFormerRecords.FormerRecordLength => trailerOffset;
+
+    /// <inheritdoc />
+    void IFormerRecords.UpgradeRecord(ReadOnlySpan<double> former, ReadOnlySpan<double> state, bool newest, Span<double> record)
+    {
+        former[..trailerOffset].CopyTo(record);
+        var trailer = record.Slice(trailerOffset, TrailerLength);
+        trailer[0] = 0.0;
+        trailer[1] = 0.0;
+        trailer[2] = FormerLayout;
+    }
+
+    /// <inheritdoc />
+    bool IFormerRecords.IsFormerRecord(ReadOnlySpan<double> record) =>
+        record.Length >= trailerOffset + TrailerLength && record[trailerOffset + 2] == FormerLayout;
+
+    /// <summary>Ancestor tracing reads no trailer, so a pass over converted records starts as any other.</summary>
+    void IFormerRecords.StartBackwardAsFormer(ReadOnlySpan<double> record, Span<double> message) => StartBackward(record, message);
+
     /// <inheritdoc />
     public void StartBackward(ReadOnlySpan<double> record, Span<double> message)
     {
@@ -589,7 +618,8 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     /// Cost O(N²) per step (N² transition log-densities and exponentials, in blocks of rows within a fixed scratch
     /// budget), no allocation. Where a step's transition has no density (a singular noise covariance for that gap)
     /// the weights pass to the ancestors instead; across a re-initialised step (whose particles were drawn afresh from
-    /// the prior) they restart from the filtering weights at t. Next particles none of step t's particles can reach
+    /// the prior) they restart from the filtering weights at t, as they do across a record converted from the previous
+    /// build's layout (whose step and gap are not known). Next particles none of step t's particles can reach
     /// (every density 0) drop out and the rest are renormalised; if none is reachable the filtering weights at t
     /// stand in.
     /// </remarks>

@@ -21,7 +21,8 @@ namespace StreamSeq.Processing.State;
 /// Optional trailing fields, absent in older states: the fingerprint of the last observation's values.
 /// A state buffer of another length than the model's is not restored, except the one length the previous build wrote
 /// for a fixed-lag smoother whose inner estimator's records changed layout since (a linear Gaussian model with a
-/// diffuse start, see <see cref="FixedLagSmoother.UpgradeFormerState"/>): that state is converted and the stream goes on.
+/// diffuse start, a particle filter, see <see cref="FixedLagSmoother.UpgradeFormerState"/>): that state is converted and
+/// the stream goes on.
 /// </remarks>
 public static class StreamStateCodec
 {

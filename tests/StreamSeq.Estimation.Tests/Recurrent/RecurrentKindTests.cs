@@ -4,6 +4,7 @@ using StreamSeq.Estimation.Particles;
 using StreamSeq.Estimation.Recurrent;
 using StreamSeq.Estimation.Smoothing;
 using StreamSeq.Estimation.Specs;
+using StreamSeq.Estimation.Tests.Particles;
 using StreamSeq.Estimation.Tests.Support;
 
 namespace StreamSeq.Estimation.Tests.Recurrent;
@@ -134,6 +135,15 @@ public sealed class RecurrentKindTests : IDisposable
             Expect.Close(a[t].Mean[0], b[t].Mean[0], 0.0, $"step {t} predicted mean", absTol: 0.05 * Math.Sqrt(a[t].Variance[0]));
             Expect.Close(a[t].Variance[0], b[t].Variance[0], 0.1, $"step {t} predicted variance");
         }
+    }
+
+    /// <summary>The kind is a particle filter, so a fixed-lag state saved before its records gained a trailer is
+    /// converted as the particle kind's is (ParticleFormerRecordsTests).</summary>
+    [Fact]
+    public void ParticleKind_FixedLagStateOfThePreviousRecordLayout_ConvertedAndContinuesBitForBit()
+    {
+        var particle = ModelCatalog.Build(ModelSpec.Load(WriteModel("pfl", """ "kind":"recurrent-particle","cell":"gru","inputSize":1,"hiddenSize":4,"layers":1,"weights":"pfl.safetensors","observationNoise":0.01,"particles":64 """, RecurrentCellKind.Gru, layers: 1, hidden: 4)));
+        ParticleFormerRecordsTests.AssertConvertedContinuesAsUninterrupted(particle);
     }
 
     private static List<(double[] Mean, double[] Variance, double LogLikelihood)> Run(IEstimator estimator, ObservationSeries series)

@@ -18,7 +18,7 @@ namespace StreamSeq.Processing.Tests.State;
 public sealed class FormerStateUpgradeTests
 {
     /// <summary>Readings the generator steps after the saved state.</summary>
-    private const int Following = 12;
+    internal const int Following = 12;
 
     private const string Model = "trend-week.json";
 
@@ -191,11 +191,11 @@ public sealed class FormerStateUpgradeTests
     private static ModelBinding Binding(string model, int lag) =>
         ModelBindingFactory.FromSpec(ModelSpec.Parse(File.ReadAllText(FixturePath(model))), lag);
 
-    private static string FixturePath(string file) =>
+    internal static string FixturePath(string file) =>
         RepositoryFiles.Path("tests", "StreamSeq.Processing.Tests", "Fixtures", "former-state", file);
 
     /// <summary>As the generator steps (Fixtures/former-state/generator/Program.cs).</summary>
-    private static Estimate Step(ModelBinding binding, StreamState state, int t)
+    internal static Estimate Step(ModelBinding binding, StreamState state, int t)
     {
         var estimate = new Estimate(binding.Estimator.Info);
         state.ReserveForNextStep();
@@ -235,12 +235,12 @@ public sealed class FormerStateUpgradeTests
         return largest;
     }
 
-    private sealed record Output(int Time, double[] FilteredMean, double[] FilteredCovariance, double SmoothedTime, double[]? SmoothedMean, double[]? SmoothedCovariance);
+    internal sealed record Output(int Time, double[] FilteredMean, double[] FilteredCovariance, double SmoothedTime, double[]? SmoothedMean, double[]? SmoothedCovariance);
 
-    private static double[] Numbers(string field) =>
+    internal static double[] Numbers(string field) =>
         [.. field.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
 
-    private static List<Output> ReadOutputs(string name)
+    internal static List<Output> ReadOutputs(string name)
     {
 
         var outputs = new List<Output>();
