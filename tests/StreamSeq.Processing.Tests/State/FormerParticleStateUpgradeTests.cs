@@ -92,19 +92,7 @@ public sealed class FormerParticleStateUpgradeTests
     [MemberData(nameof(Cases))]
     public void SmoothPending_RightAfterTheRestore_EqualsThePreviousBuild(string name, string model, int saved)
     {
-        var binding = Binding(model);
-        var restored = StreamStateCodec.Read("s", File.ReadAllBytes(FixturePath(name + ".state")), TestModels.Router(binding), out var reason);
-        Assert.Null(reason);
-        var pending = ((FixedLagSmoother)binding.Estimator).SmoothPending(restored!.Buffer);
-        var expected = File.ReadLines(FixturePath(name + ".pending.csv")).Skip(1).Select(line => line.Split(',')).ToList();
-        Assert.Equal(Math.Min(Lag, saved), expected.Count);
-        Assert.Equal(expected.Count, pending.Count);
-        for (var i = 0; i < expected.Count; i++)
-        {
-            Assert.Equal(double.Parse(expected[i][0], CultureInfo.InvariantCulture), pending[i].Time);
-            Assert.Equal(Numbers(expected[i][1]), pending[i].Mean);
-            Assert.Equal(Numbers(expected[i][2]), pending[i].Covariance);
-        }
+        FormerStateUpgradeTests.AssertPendingEqualsThePreviousBuild(Binding(model), name, Lag, saved);
     }
 
     /// <summary>

@@ -116,7 +116,12 @@ public sealed class FormerStateUpgradeTests
     [MemberData(nameof(Cases))]
     public void SmoothPending_RightAfterTheRestore_EqualsThePreviousBuild(string name, string model, int lag, int saved)
     {
-        var binding = Binding(model, lag);
+        AssertPendingEqualsThePreviousBuild(Binding(model, lag), name, lag, saved);
+    }
+
+    /// <summary>Restores fixture <paramref name="name"/> and compares the end-of-series drain with the previous build's.</summary>
+    internal static void AssertPendingEqualsThePreviousBuild(ModelBinding binding, string name, int lag, int saved)
+    {
         var restored = StreamStateCodec.Read("s", File.ReadAllBytes(FixturePath(name + ".state")), TestModels.Router(binding), out var reason);
         Assert.Null(reason);
         var pending = ((FixedLagSmoother)binding.Estimator).SmoothPending(restored!.Buffer);
