@@ -6,30 +6,21 @@ namespace StreamSeq.Worker.Hosting;
 /// </summary>
 public sealed class InputTap
 {
-    private volatile Action<string, byte[], double, int>[] observers = [];
-    private readonly Lock gate = new();
+    private readonly TapObservers<Action<string, byte[], double, int>> observers = new();
 
     /// <summary>True when somebody listens.</summary>
-    public bool HasObservers => observers.Length > 0;
+    public bool HasObservers => observers.Current.Length > 0;
 
     /// <summary>
     /// Adds an observer of (stream id, record value, Kafka timestamp in epoch ms or NaN, input partition or -1 when
     /// unknown); dispose the result to remove it.
     /// </summary>
-    public IDisposable Subscribe(Action<string, byte[], double, int> observer)
-    {
-        lock (gate)
-        {
-            observers = [.. observers, observer];
-        }
-
-        return new Subscription(this, observer);
-    }
+    public IDisposable Subscribe(Action<string, byte[], double, int> observer) => observers.Add(observer);
 
     /// <summary>Called by the loop for each input record it took in (never a dead-lettered record or a dropped duplicate).</summary>
     public void Publish(ReadOnlySpan<char> stream, ReadOnlySpan<byte> value, double timestampMilliseconds, int partition = -1)
     {
-        var current = observers;
+        var current = observers.Current;
         if (current.Length == 0 || stream.IsEmpty)
         {
             return;
@@ -41,18 +32,5 @@ public sealed class InputTap
         {
             o(id, bytes, timestampMilliseconds, partition);
         }
-    }
-
-    private void Remove(Action<string, byte[], double, int> observer)
-    {
-        lock (gate)
-        {
-            observers = [.. observers.Where(o => o != observer)];
-        }
-    }
-
-    private sealed class Subscription(InputTap tap, Action<string, byte[], double, int> observer) : IDisposable
-    {
-        public void Dispose() => tap.Remove(observer);
     }
 }

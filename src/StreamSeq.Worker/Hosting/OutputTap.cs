@@ -8,30 +8,22 @@ namespace StreamSeq.Worker.Hosting;
 /// </summary>
 public sealed class OutputTap
 {
-    private volatile Registration[] observers = [];
+    private readonly TapObservers<Registration> observers = new();
 
     /// <summary>True when somebody listens (the loop skips copying otherwise).</summary>
-    public bool HasObservers => observers.Length > 0;
+    public bool HasObservers => observers.Current.Length > 0;
 
     /// <summary>
     /// Adds an observer of every output record, or only of records of <paramref name="kind"/> (others are then not
     /// even copied for it); dispose the result to remove it.
     /// </summary>
-    public IDisposable Subscribe(Action<OutputKind, string, byte[]> observer, OutputKind? kind = null)
-    {
-        var registration = new Registration(observer, kind);
-        lock (this)
-        {
-            observers = [.. observers, registration];
-        }
-
-        return new Subscription(this, registration);
-    }
+    public IDisposable Subscribe(Action<OutputKind, string, byte[]> observer, OutputKind? kind = null) =>
+        observers.Add(new Registration(observer, kind));
 
     /// <summary>Called by the loop for each output record.</summary>
     public void Publish(OutputKind kind, ReadOnlySpan<char> stream, ReadOnlySpan<byte> record)
     {
-        var current = observers;
+        var current = observers.Current;
         string? id = null;
         byte[]? bytes = null;
         foreach (var o in current)
@@ -47,18 +39,5 @@ public sealed class OutputTap
         }
     }
 
-    private void Remove(Registration registration)
-    {
-        lock (this)
-        {
-            observers = [.. observers.Where(o => o != registration)];
-        }
-    }
-
     private sealed record Registration(Action<OutputKind, string, byte[]> Observer, OutputKind? Kind);
-
-    private sealed class Subscription(OutputTap tap, Registration registration) : IDisposable
-    {
-        public void Dispose() => tap.Remove(registration);
-    }
 }

@@ -8,8 +8,7 @@ namespace StreamSeq.Worker.Hosting;
 /// </summary>
 public sealed class OwnershipTap : IStreamOwnershipObserver
 {
-    private volatile IStreamOwnershipObserver[] observers = [];
-    private readonly Lock gate = new();
+    private readonly TapObservers<IStreamOwnershipObserver> observers = new();
 
     /// <inheritdoc />
     public int MaxStreamsPerPartition
@@ -17,7 +16,7 @@ public sealed class OwnershipTap : IStreamOwnershipObserver
         get
         {
             var most = 0;
-            foreach (var o in observers)
+            foreach (var o in observers.Current)
             {
                 most = Math.Max(most, o.MaxStreamsPerPartition);
             }
@@ -27,20 +26,12 @@ public sealed class OwnershipTap : IStreamOwnershipObserver
     }
 
     /// <summary>Adds an observer; dispose the result to remove it.</summary>
-    public IDisposable Subscribe(IStreamOwnershipObserver observer)
-    {
-        lock (gate)
-        {
-            observers = [.. observers, observer];
-        }
-
-        return new Subscription(this, observer);
-    }
+    public IDisposable Subscribe(IStreamOwnershipObserver observer) => observers.Add(observer);
 
     /// <inheritdoc />
     public void Restored(int partition, IReadOnlyList<OwnedStream> streams)
     {
-        foreach (var o in observers)
+        foreach (var o in observers.Current)
         {
             o.Restored(partition, streams);
         }
@@ -49,22 +40,9 @@ public sealed class OwnershipTap : IStreamOwnershipObserver
     /// <inheritdoc />
     public void Released(IReadOnlyCollection<int> partitions)
     {
-        foreach (var o in observers)
+        foreach (var o in observers.Current)
         {
             o.Released(partitions);
         }
-    }
-
-    private void Remove(IStreamOwnershipObserver observer)
-    {
-        lock (gate)
-        {
-            observers = [.. observers.Where(o => o != observer)];
-        }
-    }
-
-    private sealed class Subscription(OwnershipTap tap, IStreamOwnershipObserver observer) : IDisposable
-    {
-        public void Dispose() => tap.Remove(observer);
     }
 }
