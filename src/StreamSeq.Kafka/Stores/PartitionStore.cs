@@ -172,17 +172,9 @@ internal sealed class PartitionStore : ICommittedStates, IDisposable
     /// </summary>
     public long CountStreams(long limit, out bool exact)
     {
-        var readOptions = new ReadOptions().SetFillCache(false);
-        using var iterator = db.NewIterator(readOptions: readOptions);
         long count = 0;
-        for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
+        foreach (var _ in StreamEntries(fillCache: false))
         {
-            var key = iterator.Key();
-            if (key.Length > 0 && key[0] == 0)
-            {
-                continue;
-            }
-
             if (++count > limit)
             {
                 exact = false;
@@ -195,20 +187,20 @@ internal sealed class PartitionStore : ICommittedStates, IDisposable
     }
 
     /// <summary>The first <paramref name="limit"/> streams' states in key order (the checkpoint is no stream).</summary>
-    public IEnumerable<(string StreamId, byte[] State)> States(int limit)
+    public IEnumerable<(string StreamId, byte[] State)> States(int limit) =>
+        StreamEntries(fillCache: true).Take(limit).Select(entry => (Encoding.UTF8.GetString(entry.Key), entry.At.Value()));
+
+    /// <summary>Each stream's key, and the iterator at its entry, in key order: every key but the checkpoint's (keys from NUL on).</summary>
+    private IEnumerable<(byte[] Key, Iterator At)> StreamEntries(bool fillCache)
     {
-        using var iterator = db.NewIterator();
-        var count = 0;
-        for (iterator.SeekToFirst(); iterator.Valid() && count < limit; iterator.Next())
+        using var iterator = fillCache ? db.NewIterator() : db.NewIterator(readOptions: new ReadOptions().SetFillCache(false));
+        for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
         {
             var key = iterator.Key();
-            if (key.Length > 0 && key[0] == 0)
+            if (key.Length == 0 || key[0] != 0)
             {
-                continue;
+                yield return (key, iterator);
             }
-
-            count++;
-            yield return (Encoding.UTF8.GetString(key), iterator.Value());
         }
     }
 

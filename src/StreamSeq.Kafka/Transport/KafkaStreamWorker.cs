@@ -808,9 +808,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         // No checkpoint: another instance may already own these partitions and write to their changelog.
-        CloseStores([.. partitions.Select(tp => tp.Partition.Value)]);
-        ownership?.Released([.. partitions.Select(tp => tp.Partition.Value)]);
-        standby?.Mirror(partitions.Select(tp => tp.Partition.Value));
+        int[] lost = [.. partitions.Select(tp => tp.Partition.Value)];
+        CloseStores(lost);
+        ownership?.Released(lost);
+        standby?.Mirror(lost);
         OwnedChanged();
         Status.SetJoined(false);
         LogLost(logger, string.Join(",", partitions.Select(p => p.Partition.Value)));
