@@ -202,7 +202,7 @@ public sealed class StreamProcessor : IDisposable
 
             if (t < state.LastModelTime)
             {
-                Reject(sink, DeadLetterReason.TooLate, $"time {Describe(record.Time)} is before the last processed time {Describe(state.LastTime)} of stream {TerminalSafeText.Quote(state.StreamId)} (allowed lateness {options.AllowedLateness}).", record.Source, id, record.Original);
+                Reject(sink, DeadLetterReason.TooLate, $"time {record.Time.Describe()} is before the last processed time {state.LastTime.Describe()} of stream {TerminalSafeText.Quote(state.StreamId)} (allowed lateness {options.AllowedLateness}).", record.Source, id, record.Original);
                 return;
             }
         }
@@ -670,35 +670,12 @@ public sealed class StreamProcessor : IDisposable
         }
 
         return time.Format == TimeFormat.ModelUnits
-            ? string.Create(CultureInfo.InvariantCulture, $"time {Describe(time)} is {modelTime - reference:R} model time units ahead of the newest time of stream {TerminalSafeText.Quote(id.ToString())}; the bound is {bound:R}.")
-            : $"time {Describe(time)} is more than {skew} ahead of the later of the record's timestamp and the newest time {Describe(new RecordTime(reference * unit, TimeFormat.Iso8601))} of stream {TerminalSafeText.Quote(id.ToString())}.";
+            ? string.Create(CultureInfo.InvariantCulture, $"time {time.Describe()} is {modelTime - reference:R} model time units ahead of the newest time of stream {TerminalSafeText.Quote(id.ToString())}; the bound is {bound:R}.")
+            : $"time {time.Describe()} is more than {skew} ahead of the later of the record's timestamp and the newest time {new RecordTime(reference * unit, TimeFormat.Iso8601).Describe()} of stream {TerminalSafeText.Quote(id.ToString())}.";
     }
 
     private static string ConflictMessage(RecordTime time, string streamId) =>
-        $"stream {TerminalSafeText.Quote(streamId)} already has a reading at time {Describe(time)} with different values.";
-
-    /// <summary>
-    /// A record time as its record gave it; epoch milliseconds with the instant they stand for when it is a date-time the
-    /// records can carry (<c>-5 (1969-12-31T23:59:59.995Z)</c>), so a refused time says when it is.
-    /// </summary>
-    private static string Describe(RecordTime time)
-    {
-        Span<char> text = stackalloc char[40];
-        if (time.Format == TimeFormat.Iso8601)
-        {
-            var n = time.FormatIso(text);
-            return text[..n].ToString();
-        }
-
-        var number = time.Value.ToString("R", CultureInfo.InvariantCulture);
-        if (time.Format == TimeFormat.EpochMilliseconds && InputRules.CanWrite(time))
-        {
-            var n = time.FormatIso(text);
-            return $"{number} ({text[..n]})";
-        }
-
-        return number;
-    }
+        $"stream {TerminalSafeText.Quote(streamId)} already has a reading at time {time.Describe()} with different values.";
 
     private sealed class Runtime(ModelBinding model)
     {

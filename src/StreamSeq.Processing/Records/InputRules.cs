@@ -190,9 +190,7 @@ public static class InputRules
 
         if (!IsWritable(last))
         {
-            Span<char> text = stackalloc char[40];
-            var n = time.FormatIso(text);
-            problem = $"forecast times after this record's time {time.Value.ToString("R", CultureInfo.InvariantCulture)} ({text[..n]}) would fall after 9999-12-31T23:59:59.999Z.";
+            problem = $"forecast times after this record's time {time.Value.ToString("R", CultureInfo.InvariantCulture)} ({time.IsoText()}) would fall after 9999-12-31T23:59:59.999Z.";
             return false;
         }
 

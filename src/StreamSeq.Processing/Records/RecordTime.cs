@@ -48,4 +48,26 @@ public readonly record struct RecordTime(double Value, TimeFormat Format)
         dto.TryFormat(destination, out var written, format, CultureInfo.InvariantCulture);
         return written;
     }
+
+    /// <summary>The ISO-8601 text of <see cref="FormatIso"/>.</summary>
+    internal string IsoText()
+    {
+        Span<char> text = stackalloc char[40];
+        return text[..FormatIso(text)].ToString();
+    }
+
+    /// <summary>
+    /// The time as its record gave it, for messages; epoch milliseconds with the instant they stand for when it is a
+    /// date-time the records can carry (<c>-5 (1969-12-31T23:59:59.995Z)</c>), so a refused time says when it is.
+    /// </summary>
+    internal string Describe()
+    {
+        if (Format == TimeFormat.Iso8601)
+        {
+            return IsoText();
+        }
+
+        var number = Value.ToString("R", CultureInfo.InvariantCulture);
+        return Format == TimeFormat.EpochMilliseconds && InputRules.CanWrite(this) ? $"{number} ({IsoText()})" : number;
+    }
 }

@@ -161,13 +161,16 @@ public static class StreamStateCodec
         }
 
         var length = r.Int32();
-        var former = length != model.Estimator.Info.StateLength && model.Estimator is FixedLagSmoother lagged && lagged.FormerStateLength == length
-            ? lagged
-            : null;
-        if (length != model.Estimator.Info.StateLength && former is null)
+        FixedLagSmoother? former = null;
+        if (length != model.Estimator.Info.StateLength)
         {
-            reason = $"state buffer has {length} numbers but model '{modelName}' needs {model.Estimator.Info.StateLength}";
-            return null;
+            if (model.Estimator is not FixedLagSmoother lagged || lagged.FormerStateLength != length)
+            {
+                reason = $"state buffer has {length} numbers but model '{modelName}' needs {model.Estimator.Info.StateLength}";
+                return null;
+            }
+
+            former = lagged;
         }
 
         var used = r.Doubles();
