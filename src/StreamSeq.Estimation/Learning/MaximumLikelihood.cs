@@ -135,6 +135,8 @@ public static class MaximumLikelihood
         }
 
         var (x, converged, stopReason) = Optimise(x0);
+        double? loglikAtX = null;
+        List<OffZero>? offZeroAtX = null;
         if (!nonSmooth)
         {
             // On the log scale the gradient of a variance vanishes as it goes to 0 whether or not 0 is a maximum, so
@@ -145,7 +147,8 @@ public static class MaximumLikelihood
             var atX = Evaluate(root, blocks, x, sequences, options.Seed, spec.BaseDirectory);
             for (var restart = 0; restart < MaxBoundaryRestarts && double.IsFinite(atX); restart++)
             {
-                var rise = RisesOffZero(blocks, x, atX, sequences, v => Evaluate(root, blocks, v, sequences, options.Seed, spec.BaseDirectory))
+                offZeroAtX = [.. RisesOffZero(blocks, x, atX, sequences, v => Evaluate(root, blocks, v, sequences, options.Seed, spec.BaseDirectory))];
+                var rise = offZeroAtX
                     .Where(r => r.LogLik > atX + BoundaryGain(atX))
                     .OrderByDescending(r => r.LogLik)
                     .FirstOrDefault();
@@ -163,12 +166,16 @@ public static class MaximumLikelihood
                     break;
                 }
 
-                (x, converged, atX) = (again.X, again.Converged, atAgain);
+                (x, converged, atX, offZeroAtX) = (again.X, again.Converged, atAgain, null);
                 stopReason = string.Create(CultureInfo.InvariantCulture, $"{again.StopReason} (restarted with {rise.Name} moved off 0 to {rise.Value:G3}, where the log-likelihood was higher)");
             }
+
+            loglikAtX = atX;
         }
 
-        var loglik = Evaluate(root, blocks, x, sequences, options.Seed, spec.BaseDirectory);
+        // The log-likelihood at x, and what moving each variance off 0 gives there, are reused when already computed
+        // for x (each a pass of the filter over every sequence).
+        var loglik = loglikAtX ?? Evaluate(root, blocks, x, sequences, options.Seed, spec.BaseDirectory);
         if (!double.IsFinite(loglik) && double.IsFinite(best))
         {
             // The optimiser's last point is outside the model (a decoded value overflowed, or the filter diverged):
@@ -176,10 +183,11 @@ public static class MaximumLikelihood
             x = bestPoint;
             converged = false;
             loglik = Evaluate(root, blocks, x, sequences, options.Seed, spec.BaseDirectory);
+            offZeroAtX = null;
         }
 
         options.Progress?.Report(new FitProgress(iterations, options.MaxIterations, loglik, "done"));
-        var diagnostics = Diagnose(root, blocks, x, sequences, options.Seed, spec.BaseDirectory, nonSmooth, stopReason, converged);
+        var diagnostics = Diagnose(root, blocks, x, sequences, options.Seed, spec.BaseDirectory, nonSmooth, stopReason, converged, nonSmooth ? null : (loglik, offZeroAtX));
         Apply(blocks, x);
         return new FitResult(root, loglik, iterations, diagnostics.IdentifiedMaximum, "mle") { Diagnostics = diagnostics };
     }
@@ -201,7 +209,8 @@ public static class MaximumLikelihood
         return Diagnose(root, blocks, x, sequences, options.Seed, fitted.BaseDirectory, nonSmooth, stopReason, optimizerConverged);
     }
 
-    private static FitDiagnostics Diagnose(JsonObject root, ParameterBlock[] blocks, Vector<double> x, IReadOnlyList<ObservationSeries> sequences, ulong seed, string? baseDirectory, bool nonSmooth, string stopReason, bool optimizerConverged)
+    // known: the log-likelihood at x and, when the fit has it, the off-0 check there (RisesOffZero); null: computed here.
+    private static FitDiagnostics Diagnose(JsonObject root, ParameterBlock[] blocks, Vector<double> x, IReadOnlyList<ObservationSeries> sequences, ulong seed, string? baseDirectory, bool nonSmooth, string stopReason, bool optimizerConverged, (double LogLik, List<OffZero>? OffZero)? known = null)
     {
         var p = x.Count;
         var observations = sequences.Sum(CountObserved);
@@ -223,10 +232,10 @@ public static class MaximumLikelihood
         if (typical > 0.0 && double.IsFinite(typical * typical))
         {
             var positives = blocks.SelectMany(b => b.PositiveValues()).ToArray();
-            var atX = nonSmooth ? double.NaN : Evaluate(root, blocks, x, sequences, seed, baseDirectory);
+            var atX = nonSmooth ? double.NaN : known?.LogLik ?? Evaluate(root, blocks, x, sequences, seed, baseDirectory);
             var checkedOff = nonSmooth || !double.IsFinite(atX)
                 ? []
-                : RisesOffZero(blocks, x, atX, sequences, v => Evaluate(root, blocks, v, sequences, seed, baseDirectory)).ToDictionary(r => r.Name);
+                : (known?.OffZero ?? RisesOffZero(blocks, x, atX, sequences, v => Evaluate(root, blocks, v, sequences, seed, baseDirectory))).ToDictionary(r => r.Name);
             Apply(blocks, x);
             foreach (var (name, value) in positives)
             {
@@ -418,12 +427,15 @@ public static class MaximumLikelihood
     /// <summary>How much higher a log-likelihood off 0 must be to count as a rise (above rounding of the filter's sum).</summary>
     private static double BoundaryGain(double logLik) => Math.Max(1e-6, 1e-9 * Math.Abs(logLik));
 
+    /// <summary>What moving one log-scaled variance off 0 gives: the best value tried, its log-likelihood, and the range tried.</summary>
+    private readonly record struct OffZero(string Name, int Coordinate, double Value, double LogLik, double Lowest, double Highest);
+
     /// <summary>
     /// For each variance fitted on the log scale (a scalar, a vector's entries, a diagonal covariance's diagonal) that
     /// ended at its lower end: the best log-likelihood with it moved to one of a few positive values, the readings'
     /// scale down by decades, the others held. A variance at 0 that is a maximum gives nothing higher.
     /// </summary>
-    private static IEnumerable<(string Name, int Coordinate, double Value, double LogLik, double Lowest, double Highest)> RisesOffZero(
+    private static IEnumerable<OffZero> RisesOffZero(
         ParameterBlock[] blocks, Vector<double> x, double atX, IReadOnlyList<ObservationSeries> sequences, Func<Vector<double>, double> logLik)
     {
         var typical = TypicalMagnitude(sequences);
@@ -458,7 +470,7 @@ public static class MaximumLikelihood
                     }
                 }
 
-                yield return (name, coordinate, bestValue, bestLl, reference * Math.Pow(10, -OffZeroDecades), reference);
+                yield return new OffZero(name, coordinate, bestValue, bestLl, reference * Math.Pow(10, -OffZeroDecades), reference);
             }
 
             offset += block.Count;
