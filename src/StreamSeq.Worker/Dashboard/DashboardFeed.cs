@@ -13,7 +13,8 @@ namespace StreamSeq.Worker.Dashboard;
 
 /// <summary>
 /// Feeds the dashboard from the processing loop. The taps' observers only copy a record into a bounded queue
-/// (dropping and counting the oldest when the dashboard falls behind); this service drains the queue on its own
+/// (dropping and counting the oldest when the dashboard falls behind; a dropped revocation is kept aside and applied
+/// in its place, since no later record would bring that news again); this service drains the queue on its own
 /// thread, reads each record into chart terms, keeps each stream's bounded history and offers updates to the
 /// browsers watching that stream.
 /// </summary>
@@ -31,6 +32,7 @@ public sealed partial class DashboardFeed : BackgroundService
     private readonly IDisposable outputSubscription;
     private readonly IDisposable inputSubscription;
     private readonly IDisposable? ownershipSubscription;
+    private readonly ConcurrentQueue<int[]> droppedReleases = new();
     private readonly Queue<AnomalyMark> recentAnomalies = new();
     private readonly Lock recentGate = new();
     private readonly Dictionary<string, List<DashboardClient>> waiting = new(StringComparer.Ordinal);
@@ -66,6 +68,14 @@ public sealed partial class DashboardFeed : BackgroundService
             new BoundedChannelOptions(this.settings.IngestQueue) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = false },
             dropped =>
             {
+                if (dropped.Released is { } released)
+                {
+                    // Dropped at the head of the queue, so it is the next news the feed would have read: the feed
+                    // applies it before its next item. It is not a lost record.
+                    droppedReleases.Enqueue(released);
+                    return;
+                }
+
                 Interlocked.Add(ref queuedBytes, -dropped.Bytes.Length);
                 CountDropped();
             });
@@ -221,6 +231,11 @@ public sealed partial class DashboardFeed : BackgroundService
         {
             await foreach (var item in queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
+                while (droppedReleases.TryDequeue(out var released))
+                {
+                    Apply(new IngestItem(false, default, string.Empty, [], double.NaN, Released: released));
+                }
+
                 Interlocked.Add(ref queuedBytes, -item.Bytes.Length);
                 Apply(item);
             }

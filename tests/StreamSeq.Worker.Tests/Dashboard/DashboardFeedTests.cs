@@ -126,6 +126,31 @@ public sealed class DashboardFeedTests
     }
 
     [Fact]
+    public async Task Publish_FeedFallsBehindPastARevocation_StillForgetsTheRevokedPartitionsStreams()
+    {
+        // A revocation is news the dashboard cannot get again: unlike a dropped record (the stream's next record
+        // brings it back up to date), a dropped release would leave the revoked streams listed until evicted.
+        using var harness = new FeedHarness(new DashboardSettings { IngestQueue = 8 });
+        var (kept, gone) = (TestInput.Generate(streams: 1, perStream: 30, seed: 3), TestInput.Generate(streams: 1, perStream: 1, seed: 4));
+        harness.Inputs.Publish("revoked", Encoding.UTF8.GetBytes(gone[0].Value), double.NaN, partition: 3);
+        await harness.DrainAsync(1);
+        Assert.True(harness.Feed.TryGet("revoked", out _));
+
+        harness.Ownership.Released([3]);
+        foreach (var (_, value) in kept)
+        {
+            harness.Inputs.Publish("owned", Encoding.UTF8.GetBytes(value), double.NaN, partition: 4);
+        }
+
+        Assert.Equal(kept.Count - 8, harness.Feed.IngestDropped);
+        await harness.DrainAsync(1 + 8);
+
+        Assert.False(harness.Feed.TryGet("revoked", out _), "the revoked partition's stream is still listed");
+        Assert.True(harness.Feed.TryGet("owned", out var owned));
+        Assert.Equal(4, owned.Partition);
+    }
+
+    [Fact]
     public async Task Publish_FeedFallsBehindOnLargeRecords_KeepsTheWaitingBytesWithinTheirBoundAndCountsTheRest()
     {
         // A model with 40 observed components: each filtered record is several kB, so 1 MiB of them is far fewer than
