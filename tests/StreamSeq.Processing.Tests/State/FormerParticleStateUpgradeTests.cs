@@ -25,6 +25,15 @@ public sealed class FormerParticleStateUpgradeTests
 
     private const int Lag = 5;
 
+    /// <summary>
+    /// How far this build may differ from the previous build's outputs. The particle filter's weight sums and
+    /// weighted means reduce with the widest vectors the processor has (System.Numerics.Tensors), so a machine
+    /// with narrower vectors than the one that wrote the fixtures (AVX-512) adds in another order and differs in
+    /// the last digits. A state read wrongly (a shifted layout, a lost trailer, another random stream) differs by
+    /// far more; outputs of this build against this build stay bit for bit.
+    /// </summary>
+    private const double AcrossMachines = 1e-12;
+
     /// <summary>Numbers a record gained: step, time gap, re-initialised flag.</summary>
     private const int Trailer = 3;
 
@@ -38,12 +47,13 @@ public sealed class FormerParticleStateUpgradeTests
 
     /// <summary>
     /// Fixed lag traces ancestors, which the trailer does not enter, so every output after the restore, filtered and
-    /// smoothed, for windows holding converted records or not, equals the previous build's bit for bit, and equals a
-    /// stream that ran on this build from its first reading (the random stream is part of the state).
+    /// smoothed, for windows holding converted records or not, equals the previous build's (bit for bit on a machine
+    /// with the fixtures' vector width, else within <see cref="AcrossMachines"/>), and equals a stream that ran on this
+    /// build from its first reading bit for bit (the random stream is part of the state).
     /// </summary>
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Read_ParticleStateSavedByThePreviousBuild_ContinuesAsThatBuildBitForBit(string name, string model, int saved)
+    public void Read_ParticleStateSavedByThePreviousBuild_ContinuesAsThatBuildWould(string name, string model, int saved)
     {
         var binding = Binding(model);
         var restored = StreamStateCodec.Read("s", File.ReadAllBytes(FixturePath(name + ".state")), TestModels.Router(binding), out var reason);
@@ -65,8 +75,8 @@ public sealed class FormerParticleStateUpgradeTests
             var e = Step(binding, restored, t);
             var f = Step(binding, fresh, t);
             Assert.Equal(old.Time, t);
-            Assert.Equal(old.FilteredMean, e.StateMean);
-            Assert.Equal(old.FilteredCovariance, e.StateCovariance);
+            AssertMatchesPreviousBuild(old.FilteredMean, e.StateMean, AcrossMachines);
+            AssertMatchesPreviousBuild(old.FilteredCovariance, e.StateCovariance, AcrossMachines);
             Assert.Equal(f.StateMean, e.StateMean);
             Assert.Equal(old.SmoothedMean is not null, e.HasSmoothed);
             Assert.Equal(f.HasSmoothed, e.HasSmoothed);
@@ -77,8 +87,8 @@ public sealed class FormerParticleStateUpgradeTests
 
             smoothed++;
             Assert.Equal(old.SmoothedTime, e.SmoothedTime);
-            Assert.Equal(old.SmoothedMean, e.SmoothedMean);
-            Assert.Equal(old.SmoothedCovariance, e.SmoothedCovariance);
+            AssertMatchesPreviousBuild(old.SmoothedMean!, e.SmoothedMean, AcrossMachines);
+            AssertMatchesPreviousBuild(old.SmoothedCovariance!, e.SmoothedCovariance, AcrossMachines);
             Assert.Equal(f.SmoothedMean, e.SmoothedMean);
             Assert.Equal(f.SmoothedCovariance, e.SmoothedCovariance);
         }
@@ -87,12 +97,15 @@ public sealed class FormerParticleStateUpgradeTests
         Assert.Equal(Following - Math.Max(0, Lag - saved), smoothed);
     }
 
-    /// <summary>The end of a series right after the restore (the CLI's drain) smooths the window as the previous build did.</summary>
+    /// <summary>
+    /// The end of a series right after the restore (the CLI's drain) smooths the window as the previous build did (within
+    /// <see cref="AcrossMachines"/>).
+    /// </summary>
     [Theory]
     [MemberData(nameof(Cases))]
     public void SmoothPending_RightAfterTheRestore_EqualsThePreviousBuild(string name, string model, int saved)
     {
-        FormerStateUpgradeTests.AssertPendingEqualsThePreviousBuild(Binding(model), name, Lag, saved);
+        FormerStateUpgradeTests.AssertPendingEqualsThePreviousBuild(Binding(model), name, Lag, saved, AcrossMachines);
     }
 
     /// <summary>
