@@ -168,6 +168,14 @@ internal sealed class SmallHmmKernel
         // Predictive moments of y (mixture of the state Gaussians).
         var first = SumFromZero(p * means);
         var second = SumInOrder(p * secondMoments);
+        if (!double.IsFinite(second))
+        {
+            // A state whose E[y²] overflows (means near ±1e154 or beyond): its lane times a probability of 0 is NaN
+            // here, and ∞ − ∞ is NaN too. The general path skips states of probability 0 and reports the overflow as
+            // an infinite variance.
+            return false;
+        }
+
         var observationVariance = Math.Max(second - (first * first), 0.0);
 
         // Online Viterbi: δ_t(j) = max_i [δ_{t−1}(i) + log A_ij] + log b_t(j), first maximiser on ties.

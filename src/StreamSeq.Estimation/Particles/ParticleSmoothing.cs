@@ -8,8 +8,8 @@ public enum ParticleSmoothing
     /// N ≤ <see cref="ParticleFilterOptions.MarginalSmoothingParticleLimit"/>; ancestor tracing otherwise.</summary>
     Auto,
 
-    /// <summary>Marginal forward-filtering backward-smoothing whenever the model has a transition density, at any N
-    /// (O(N²) per step).</summary>
+    /// <summary>Marginal forward-filtering backward-smoothing whenever the model has a transition density (O(N²) per
+    /// step), for N up to <see cref="ParticleFilterOptions.MarginalSmoothingParticleMaximum"/>.</summary>
     Marginal,
 
     /// <summary>Ancestor tracing (genealogy), O(N) per step; far enough back the traced paths collapse.</summary>

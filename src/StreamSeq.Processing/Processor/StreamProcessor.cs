@@ -291,20 +291,40 @@ public sealed class StreamProcessor : IDisposable
             }
 
             var estimator = state.Model.Estimator is FixedLagSmoother fl ? fl.Inner : state.Model.Estimator;
-            var done = before;
-            var (means, covs, extras) = FixedIntervalSmoother.SmoothWithExtras(estimator, history.Select(h => h.Record).ToList(), progress is null ? null : steps => progress(done + steps));
-            before += history.Count;
             var n = estimator.Info.StateDimension;
             var e = estimator.Info.SmoothedExtrasLength;
-            for (var i = 0; i < history.Count; i++)
+            int collapsed = 0, first = -1;
+            var restarts = state.HistoryRestarts ?? [];
+            for (var stretch = 0; stretch <= restarts.Count; stretch++)
             {
-                var bytes = writer.WriteSmoothed(state.StreamId, history[i].Time, state.Model.Name, "fixed-interval", history.Count - 1 - i, means.AsSpan(i * n, n), covs.AsSpan(i * n * n, n * n), estimator.Info.HasStateCovariance, estimator.Info.SmoothedExtras, extras.AsSpan(i * e, e));
-                Emit(sink, OutputKind.Smoothed, state.StreamId, bytes);
+                // Each stretch between re-initialisations is a series of its own: the backward pass never crosses a
+                // restart, since the step after it predicted from the prior, not from the step before the restart.
+                var start = stretch == 0 ? 0 : restarts[stretch - 1];
+                var end = stretch < restarts.Count ? restarts[stretch] : history.Count;
+                if (end == start)
+                {
+                    continue;
+                }
+
+                var done = before;
+                var (means, covs, extras) = FixedIntervalSmoother.SmoothWithExtras(estimator, history.Skip(start).Take(end - start).Select(h => h.Record).ToList(), progress is null ? null : steps => progress(done + steps));
+                before += end - start;
+                for (var i = 0; i < end - start; i++)
+                {
+                    var bytes = writer.WriteSmoothed(state.StreamId, history[start + i].Time, state.Model.Name, "fixed-interval", end - start - 1 - i, means.AsSpan(i * n, n), covs.AsSpan(i * n * n, n * n), estimator.Info.HasStateCovariance, estimator.Info.SmoothedExtras, extras.AsSpan(i * e, e));
+                    Emit(sink, OutputKind.Smoothed, state.StreamId, bytes);
+                }
+
+                if (note is not null && estimator is StreamSeq.Estimation.Particles.ParticleFilter { SmoothsByMarginalWeights: false } && CollapsedSteps(means, covs, n, end - start) is (> 0 and var count, var at))
+                {
+                    collapsed += count;
+                    first = first < 0 ? start + at : first;
+                }
             }
 
-            if (note is not null && estimator is StreamSeq.Estimation.Particles.ParticleFilter { SmoothsByMarginalWeights: false } && CollapsedSteps(means, covs, n, history.Count) is (> 0 and var collapsed, var first))
+            if (collapsed > 0)
             {
-                note($"stream '{state.StreamId}': {collapsed} of {history.Count} fixed-interval smoothed states (the earliest at reading {first + 1}) trace back to a single particle, so their variance 0 is the ancestor-tracing smoother's path degeneracy, not certainty; fixed-lag smoothing (--lag), more particles, or marginal smoothing (\"intervalSmoothing\": \"marginal\", for models with a transition density) give spread there.");
+                note!($"stream '{state.StreamId}': {collapsed} of {history.Count} fixed-interval smoothed states (the earliest at reading {first + 1}) trace back to a single particle, so their variance 0 is the ancestor-tracing smoother's path degeneracy, not certainty; fixed-lag smoothing (--lag), more particles, or marginal smoothing (\"intervalSmoothing\": \"marginal\", for models with a transition density) give spread there.");
             }
         }
     }
@@ -553,9 +573,14 @@ public sealed class StreamProcessor : IDisposable
 
         if (state.History is not null)
         {
+            // A re-initialised step (whose record may hold the failed step) is left out, and the steps after it make a
+            // stretch of their own; the steps before it keep theirs, smoothed on the readings up to the restart.
             if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
             {
-                state.History.Clear();
+                if (state.History.Count > (state.HistoryRestarts is { Count: > 0 } marks ? marks[^1] : 0))
+                {
+                    (state.HistoryRestarts ??= []).Add(state.History.Count);
+                }
             }
             else
             {

@@ -92,6 +92,12 @@ public sealed class StreamState
     /// <summary>Forward records and times of every step, kept only for fixed-interval smoothing of a finished file.</summary>
     public List<(RecordTime Time, double[] Record)>? History { get; set; }
 
+    /// <summary>
+    /// Indices into <see cref="History"/> where a stretch after a re-initialisation begins (null when none): each
+    /// stretch is smoothed on its own, since the filter restarted from the prior between them.
+    /// </summary>
+    public List<int>? HistoryRestarts { get; set; }
+
     /// <summary>True when changed since the last changelog write.</summary>
     public bool Dirty { get; set; }
 

@@ -134,6 +134,7 @@ public sealed class CliHostileInputTests : IDisposable
     [InlineData("""{"name":"h","kind":"hmm","initialProbabilities":[1],"transition":[[1]],"emission":{"type":"gaussian","means":[0],"variances":[1]},"viterbiWindow":2000000000}""", "viterbiWindow: must be at most 10,000,000 with 1 states")]
     [InlineData("""{"name":"b","kind":"bocpd","hazard":{"type":"constant","rate":0.01},"observation":{"type":"normal-known-variance","variance":1,"priorMean":0,"priorVariance":9},"maxRunLength":2000000000}""", "maxRunLength: must be at most 3,333,331")]
     [InlineData("""{"name":"d","kind":"anomaly-detector","marginalBins":2000000000}""", "marginalBins: must be at most 100000")]
+    [InlineData("""{"name":"p","kind":"particle","particles":2000000,"intervalSmoothing":"marginal","model":{"type":"growth"}}""", "intervalSmoothing: marginal smoothing takes N² transition densities a step, so it allows at most 20,000 particles")]
     public void Run_ModelSizedToFillTheMemoryOrRunForHours_FailsAtOnceNamingTheField(string spec, string message)
     {
         var model = Write("big.json", spec);

@@ -56,6 +56,39 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_SmoothStreamReinitialisedMidway_KeepsTheSmoothedStatesOfTheReadingsBeforeTheRestart()
+    {
+        // A reading of 1e300 leaves every particle of the growth model without weight, so step 10 re-initialises the
+        // stream from its prior. The nine readings before it must still get their fixed-interval smoothed states, the
+        // ones a file ending at reading 9 gives (same stream id, so the same random draws), and the readings after it
+        // theirs; none may be lost or cross the restart.
+        var spec = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(RepositoryFiles.Path("examples", "particle-growth.json")))!;
+        spec["particles"] = JsonSerializer.SerializeToElement(300);
+        var model = System.IO.Path.Combine(dir, "growth.json");
+        File.WriteAllText(model, JsonSerializer.Serialize(spec));
+        var rows = Enumerable.Range(1, 30).Select(t => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"b,{t},{(t == 10 ? "1e300" : (5 * Math.Sin(t)).ToString("R", System.Globalization.CultureInfo.InvariantCulture))}")).ToList();
+        var whole = System.IO.Path.Combine(dir, "whole.csv");
+        var head = System.IO.Path.Combine(dir, "head.csv");
+        File.WriteAllLines(whole, ["stream,time,y", .. rows]);
+        File.WriteAllLines(head, ["stream,time,y", .. rows.Take(9)]);
+
+        static List<(int Time, double Mean, double Variance)> Smoothed(List<JsonElement> records) => records
+            .Where(r => r.GetProperty("type").GetString() == "smoothed")
+            .Select(r => (r.GetProperty("time").GetInt32(), r.GetProperty("state").GetProperty("mean")[0].GetDouble(), r.GetProperty("state").GetProperty("cov")[0][0].GetDouble()))
+            .ToList();
+        var (code, records, _) = Run(model, whole, smooth: true);
+        var (headCode, headRecords, _) = Run(model, head, smooth: true);
+
+        Assert.Equal(0, code);
+        Assert.Equal(0, headCode);
+        Assert.Contains("reinitialized", records.Single(r => r.GetProperty("type").GetString() == "filtered" && r.GetProperty("time").GetInt32() == 10).GetProperty("health").EnumerateArray().Select(h => h.GetString()));
+        var smoothed = Smoothed(records);
+        Assert.Equal([.. Enumerable.Range(1, 9), .. Enumerable.Range(11, 20)], smoothed.Select(s => s.Time));
+        Assert.All(smoothed, s => Assert.True(double.IsFinite(s.Mean) && double.IsFinite(s.Variance) && s.Variance >= 0));
+        Assert.Equal(Smoothed(headRecords), smoothed.Take(9));
+    }
+
+    [Fact]
     public void Run_SmoothKalmanStream_HasNoParticleWarning()
     {
         var (code, _, errors) = Run(RepositoryFiles.Path("examples", "nile.json"), RepositoryFiles.Path("examples", "nile.csv"), smooth: true);

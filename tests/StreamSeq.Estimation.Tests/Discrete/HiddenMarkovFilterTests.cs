@@ -11,6 +11,32 @@ public sealed class HiddenMarkovFilterTests
     private const int K = 3;
 
     [Fact]
+    public void Step_MeansWhoseSecondMomentsOverflow_ObservationVarianceIsInfiniteNeverNaN()
+    {
+        // E[y²] of the two outer states is above the largest double, and every state keeps a positive predicted
+        // probability (unequal for the outer two, so the predictive mean is of order 1e298 and its square overflows
+        // too), so the predictive variance of y (a mixture of states 1e300 apart) is +∞ at every step, whichever
+        // code path (the vectorised one for up to four Gaussian states, or the general one) computes it.
+        var model = new HiddenMarkovModel(
+            [0.5, 0.3, 0.2],
+            [0.9, 0.07, 0.03, 0.05, 0.9, 0.05, 0.04, 0.06, 0.9],
+            new GaussianEmission([1e300, -1e300, 0.0], [1.0, 1.0, 1.0]));
+        var filter = new HiddenMarkovFilter(model);
+        var state = new double[filter.Info.StateLength];
+        filter.Initialize(state, 0);
+        var est = new Estimate(filter.Info);
+        double[] readings = [0.5, -0.2, 1.0, 0.0, 2.0, -1.0];
+        for (var t = 0; t < readings.Length; t++)
+        {
+            filter.Step(state, new Observation([readings[t]]), est, default);
+
+            Assert.All(est.PredictedMean.ToArray(), p => Assert.True(p > 0.0, $"t={t}: predicted probability {p}"));
+            Assert.Equal(double.PositiveInfinity, est.ObservationCovariance[0]);
+            Assert.False(double.IsNaN(est.NormalizedInnovationSquared), $"t={t}: NIS is NaN");
+        }
+    }
+
+    [Fact]
     public void FixedLagSmoother_LagAtLeastLength_EqualsForwardBackward()
     {
         var data = HmmOracle.Data(40);

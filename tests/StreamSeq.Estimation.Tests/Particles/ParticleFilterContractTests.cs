@@ -157,10 +157,26 @@ public sealed class ParticleFilterContractTests
     }
 
     [Theory]
+    [InlineData(20_001)]
+    [InlineData(10_000_000)]
+    public void Build_MarginalSmoothingWithMoreParticlesThanItCanPassInAReasonableTime_NamesTheField(int particles)
+    {
+        // At N = 10^7 one backward step would take 10^14 transition densities: days for a single reading.
+        var json = $$$"""{"name":"x","kind":"particle","particles":{{{particles}}},"intervalSmoothing":"marginal","model":{"type":"growth"}}""";
+
+        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Parse(json)));
+
+        Assert.Equal("intervalSmoothing", e.Field);
+        Assert.Contains("at most 20,000 particles", e.Problem, StringComparison.Ordinal);
+        Assert.IsType<ParticleFilter>(ModelCatalog.Build(ModelSpec.Parse(json.Replace("marginal", "auto", StringComparison.Ordinal))));
+    }
+
+    [Theory]
     [InlineData("", 1000, true)]
     [InlineData(",\"intervalSmoothing\":\"auto\"", 5000, true)]
     [InlineData(",\"intervalSmoothing\":\"auto\"", 5001, false)]
     [InlineData(",\"intervalSmoothing\":\"marginal\"", 5001, true)]
+    [InlineData(",\"intervalSmoothing\":\"marginal\"", 20000, true)]
     [InlineData(",\"intervalSmoothing\":\"ancestors\"", 1000, false)]
     public void Build_IntervalSmoothing_ChoosesMarginalWeightsUpToTheLimit(string field, int particles, bool marginal)
     {
