@@ -11,8 +11,8 @@ namespace StreamSeq.Processing.Tests.Processor;
 
 /// <summary>
 /// The processor's per-record path (decode, step, fixed-lag smoothing, forecasts, rules, encoding of every output)
-/// allocates nothing once a stream is warm, for every bundled example model: one per family, plus the recurrent UKF
-/// and particle models, which share the recurrent sensor data.
+/// allocates nothing once a stream is warm, for every bundled example model: one per family, plus the models that share
+/// another example's data (the Nile with exact diffuse initialisation, the recurrent UKF and particle models).
 /// </summary>
 /// <remarks>
 /// The first half of each file warms up (streams created, state buffers grown to their fixed-lag window, per-thread
@@ -31,6 +31,7 @@ public sealed class ProcessorAllocationTests(ITestOutputHelper output)
             cases.Add(name, name);
         }
 
+        cases.Add("nile-diffuse", "nile");
         cases.Add("recurrent-sensor-ukf", "recurrent-sensor");
         cases.Add("recurrent-sensor-particle", "recurrent-sensor");
         return cases;
