@@ -79,6 +79,20 @@ public sealed class FitCommandTests : IDisposable
     }
 
     [Fact]
+    public void Execute_HmmByBaumWelch_ReportsTheEmStopAndTheObservedValuesAsForALinearModel()
+    {
+        // The HMM's fit section said "log-likelihood improvement below ..." without the "EM: " the linear model's has,
+        // and null observed values; the example has 300 readings, 12 of them missing.
+        var output = System.IO.Path.Combine(dir, "hmm-fitted.json");
+        Assert.Equal(0, FitCommand.Execute(RepositoryFiles.Path("examples", "hmm-regimes.json"), RepositoryFiles.Path("examples", "hmm-regimes.csv"), output, ["transition", "emission.means", "emission.variances"], "em", 500, 0, TextWriter.Null));
+        var fit = JsonDocument.Parse(File.ReadAllText(output)).RootElement.GetProperty("fit");
+        Assert.Equal("EM: log-likelihood improvement below the tolerance 1E-08", fit.GetProperty("stopReason").GetString());
+        Assert.Equal(300, fit.GetProperty("observations").GetInt32());
+        Assert.Equal(288, fit.GetProperty("observedValues").GetInt32());
+        Assert.Equal(JsonValueKind.Null, fit.GetProperty("standardErrors").ValueKind);
+    }
+
+    [Fact]
     public void Execute_DescriptionWithApostrophesAndAccents_IsWrittenAsItWasRead()
     {
         // The fitted spec is read and edited by people: "Durbin & Koopman's" must not come back as "Durbin \u0026 Koopman\u0027s".
