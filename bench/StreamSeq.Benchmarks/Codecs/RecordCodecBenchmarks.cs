@@ -32,6 +32,16 @@ public class RecordCodecBenchmarks
          "anomalyRules":[{"name":"surprise","type":"chi-square","threshold":0.0001,"clearThreshold":0.05}]}
         """;
 
+    /// <summary>
+    /// A family whose records carry extras (state probabilities, Viterbi head and most likely state; smoothed records
+    /// add the Viterbi state), as <c>examples/hmm-regimes.json</c>.
+    /// </summary>
+    private const string HmmModel = """
+        {"name":"regimes","kind":"hmm","timeUnit":"PT1M","initialProbabilities":[0.5,0.3,0.2],
+         "transition":[[0.90,0.07,0.03],[0.05,0.90,0.05],[0.04,0.06,0.90]],
+         "emission":{"type":"gaussian","means":[-2.0,0.0,3.0],"variances":[1.0,0.5,2.0]},"viterbiWindow":32}
+        """;
+
     private const int Records = 256;
     private readonly ArrayBufferWriter<byte> stateBuffer = new(512);
     private InputRecordDecoder decoder = null!;
@@ -40,6 +50,9 @@ public class RecordCodecBenchmarks
     private StreamProcessor processorWithRule = null!;
     private StateStore storeWithRule = null!;
     private StateStore store = null!;
+    private StreamProcessor hmmProcessor = null!;
+    private StateStore hmmStore = null!;
+    private Estimate hmmEstimate = null!;
     private NullSink sink = null!;
     private ModelRouter router = null!;
     private StreamState state = null!;
@@ -60,6 +73,9 @@ public class RecordCodecBenchmarks
         processorWithRule = new StreamProcessor(new ModelRouter([ModelBindingFactory.FromSpec(ModelSpec.Parse(ModelWithRule))]), new ProcessorOptions(), numericTimeFormat: TimeFormat.EpochMilliseconds);
         storeWithRule = new StateStore();
         sink = new NullSink();
+        var hmm = ModelBindingFactory.FromSpec(ModelSpec.Parse(HmmModel), lag: 2, horizon: 2);
+        hmmProcessor = new StreamProcessor(new ModelRouter([hmm]), new ProcessorOptions(), numericTimeFormat: TimeFormat.EpochMilliseconds);
+        hmmStore = new StateStore();
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
         epochRecords = [.. Enumerable.Range(0, Records).Select(i => Encoding.UTF8.GetBytes($"{{\"time\":{start + (i * 60_000L)},\"values\":[{20 + (0.01 * i):F4}]}}"))];
         isoRecord = """{"time":"2026-01-01T00:01:00Z","values":[21.3785]}"""u8.ToArray();
@@ -73,8 +89,17 @@ public class RecordCodecBenchmarks
             binding.Estimator.Step(state.Buffer, new Observation([20 + (0.1 * i)], i == 0 ? 0 : 1, i, default), estimate, default);
         }
 
+        var hmmState = new double[hmm.Estimator.Info.StateLength];
+        hmm.Estimator.Initialize(hmmState, 0);
+        hmmEstimate = new Estimate(hmm.Estimator.Info);
+        for (var i = 0; i < 10; i++)
+        {
+            hmm.Estimator.Step(hmmState, new Observation([i % 3 == 0 ? 2.5 : 0.1], 1, i, default), hmmEstimate, default);
+        }
+
         state.Steps = 10;
         state.LastModelTime = 9;
+        state.LastTime = new RecordTime(9, TimeFormat.ModelUnits);
         stateBytes = StreamStateCodec.ToBytes(state);
         for (var i = 0; i < Records; i++)
         {
@@ -88,6 +113,7 @@ public class RecordCodecBenchmarks
         writer.Dispose();
         processor.Dispose();
         processorWithRule.Dispose();
+        hmmProcessor.Dispose();
     }
 
     [Benchmark(Description = "decode input record (epoch time, 1 value)")]
@@ -98,6 +124,9 @@ public class RecordCodecBenchmarks
 
     [Benchmark(Description = "encode filtered output record")]
     public int EncodeFiltered() => writer.WriteFiltered("sensor-000042", new RecordTime(1_767_225_660_000, TimeFormat.EpochMilliseconds), "trend", estimate).Length;
+
+    [Benchmark(Description = "encode filtered output record (HMM, with extras)")]
+    public int EncodeFilteredHmm() => writer.WriteFiltered("sensor-000042", new RecordTime(1_767_225_660_000, TimeFormat.EpochMilliseconds), "regimes", hmmEstimate).Length;
 
     [Benchmark(Description = "write changelog state")]
     public int WriteState()
@@ -118,6 +147,13 @@ public class RecordCodecBenchmarks
     /// <summary>One record through the processor: decode, Kalman step, filtered record, state bookkeeping.</summary>
     [Benchmark(Description = "processor: decode, step, encode", OperationsPerInvoke = Records)]
     public void Process() => Run(processor, store);
+
+    /// <summary>
+    /// One record of an HMM stream with fixed-lag smoothing (lag 2) and forecasts (horizons 1 and 2): decode, forward
+    /// step, two backward steps, and four output records (filtered, smoothed, two forecasts) with the family's extras.
+    /// </summary>
+    [Benchmark(Description = "processor: HMM, decode, step, lag 2, horizon 2, encode", OperationsPerInvoke = Records)]
+    public void ProcessHmmWithLagAndHorizon() => Run(hmmProcessor, hmmStore);
 
     private void Run(StreamProcessor through, StateStore states)
     {

@@ -174,9 +174,9 @@ internal static class FitCommand
             ["logLikelihood"] = result.LogLikelihood,
             ["iterations"] = result.Iterations,
             ["converged"] = converged,
-            ["stopReason"] = diagnostics?.StopReason ?? emStop,
+            ["stopReason"] = diagnostics?.StopReason ?? $"EM: {emStop}",
             ["observations"] = sequences.Sum(s => s.Length),
-            ["observedValues"] = diagnostics?.Observations,
+            ["observedValues"] = diagnostics?.Observations ?? sequences.Sum(s => s.Values.Count(double.IsFinite)),
             ["sequences"] = sequences.Count,
             ["standardErrors"] = diagnostics is null ? null : StandardErrors(diagnostics),
             ["warnings"] = new JsonArray([.. (diagnostics?.Warnings ?? []).Select(w => (JsonNode)w)]),
@@ -191,8 +191,6 @@ internal static class FitCommand
         return 0;
     }
 
-    /// <summary>Standard errors for an EM fit of a linear Gaussian model from the same observed information as for
-    /// mle; other kinds' EM parameters are constrained (probabilities), so none are computed for them.</summary>
     /// <summary>
     /// Why EM stopped: at the tolerance, at the iteration limit, or at a step that lowered the likelihood, which EM never
     /// does in exact arithmetic (that last one was reported as the iteration limit, after 2 of 500 iterations).
@@ -202,6 +200,8 @@ internal static class FitCommand
         : iterations >= maxIterations ? "iteration limit reached"
         : "a step lowered the log-likelihood, which EM never does in exact arithmetic (numerical trouble); kept the last point that raised it";
 
+    /// <summary>Standard errors for an EM fit of a linear Gaussian model from the same observed information as for
+    /// mle; other kinds' EM parameters are constrained (probabilities), so none are computed for them.</summary>
     private static FitDiagnostics? DiagnoseEm(ModelSpec spec, FitResult result, IReadOnlyList<ObservationSeries> sequences, IReadOnlyList<string> parameters, ulong seed, string reason)
     {
         if (spec.Kind != "linear-gaussian")

@@ -204,19 +204,24 @@ public static class MaximumLikelihood
         options ??= new FitOptions();
         var root = JsonNode.Parse(fitted.Json.GetRawText())!.AsObject();
         var blocks = parameters.Select(p => ParameterBlock.Create(root, p)).ToArray();
+
+        // The estimates are reported as the spec holds them: decoding the optimiser's coordinates (exp of a log) can
+        // move a value in its last digits.
+        var held = blocks.SelectMany(b => b.Natural()).ToArray();
         var x = Vector<double>.Build.DenseOfEnumerable(blocks.SelectMany(b => b.Encode()));
         var nonSmooth = ModelCatalog.Build(fitted) is INonSmoothLikelihood;
-        return Diagnose(root, blocks, x, sequences, options.Seed, fitted.BaseDirectory, nonSmooth, stopReason, optimizerConverged);
+        return Diagnose(root, blocks, x, sequences, options.Seed, fitted.BaseDirectory, nonSmooth, stopReason, optimizerConverged, reported: held);
     }
 
     // known: the log-likelihood at x and, when the fit has it, the off-0 check there (RisesOffZero); null: computed here.
-    private static FitDiagnostics Diagnose(JsonObject root, ParameterBlock[] blocks, Vector<double> x, IReadOnlyList<ObservationSeries> sequences, ulong seed, string? baseDirectory, bool nonSmooth, string stopReason, bool optimizerConverged, (double LogLik, List<OffZero>? OffZero)? known = null)
+    // reported: the natural values to report (the spec's own); null: those x decodes to.
+    private static FitDiagnostics Diagnose(JsonObject root, ParameterBlock[] blocks, Vector<double> x, IReadOnlyList<ObservationSeries> sequences, ulong seed, string? baseDirectory, bool nonSmooth, string stopReason, bool optimizerConverged, (double LogLik, List<OffZero>? OffZero)? known = null, (string Name, double Value)[]? reported = null)
     {
         var p = x.Count;
         var observations = sequences.Sum(CountObserved);
         var coordinates = blocks.SelectMany(b => b.Coordinates()).ToArray();
         Apply(blocks, x);
-        var natural = blocks.SelectMany(b => b.Natural()).ToArray();
+        var natural = reported ?? blocks.SelectMany(b => b.Natural()).ToArray();
         var warnings = new List<string>();
         if (!optimizerConverged)
         {

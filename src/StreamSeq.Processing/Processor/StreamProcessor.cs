@@ -202,7 +202,7 @@ public sealed class StreamProcessor : IDisposable
 
             if (t < state.LastModelTime)
             {
-                Reject(sink, DeadLetterReason.TooLate, $"time {record.Time.Describe()} is before the last processed time {state.LastTime.Describe()} of stream {TerminalSafeText.Quote(state.StreamId)} (allowed lateness {options.AllowedLateness}).", record.Source, id, record.Original);
+                Reject(sink, DeadLetterReason.TooLate, $"time {record.Time.Describe()} is before the last processed time {state.LastTime.Describe()} of stream {TerminalSafeText.Quote(state.StreamId)} (allowed lateness {LatenessText(record.Time, model.UnitMilliseconds)}).", record.Source, id, record.Original);
                 return;
             }
         }
@@ -698,6 +698,15 @@ public sealed class StreamProcessor : IDisposable
             ? string.Create(CultureInfo.InvariantCulture, $"time {time.Describe()} is {modelTime - reference:R} model time units ahead of the newest time of stream {TerminalSafeText.Quote(id.ToString())}; the bound is {bound:R}.")
             : $"time {time.Describe()} is more than {skew} ahead of the later of the record's timestamp and the newest time {new RecordTime(reference * unit, TimeFormat.Iso8601).Describe()} of stream {TerminalSafeText.Quote(id.ToString())}.";
     }
+
+    /// <summary>
+    /// The allowed lateness in the terms of the refused time: model time units for a time written in them (a file's
+    /// numeric times, as <c>run --allowed-lateness</c> takes it), a time span for dates and epoch milliseconds.
+    /// </summary>
+    private string LatenessText(RecordTime time, double unitMilliseconds) =>
+        time.Format == TimeFormat.ModelUnits
+            ? (options.AllowedLateness.TotalMilliseconds / unitMilliseconds).ToString("R", CultureInfo.InvariantCulture)
+            : options.AllowedLateness.ToString();
 
     private static string ConflictMessage(RecordTime time, string streamId) =>
         $"stream {TerminalSafeText.Quote(streamId)} already has a reading at time {time.Describe()} with different values.";

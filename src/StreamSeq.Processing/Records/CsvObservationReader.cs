@@ -168,10 +168,9 @@ public sealed class CsvObservationReader : IDisposable
     private CsvReadStatus ReadRow(SepReader.Row row, out InputRecord record, out string? error)
     {
         record = default;
-        var where = $"{file}:{Line}";
         if (row.ColCount != ColumnCount)
         {
-            error = $"{where}: has {row.ColCount} columns, the header has {ColumnCount}.";
+            error = $"{Where()}: has {row.ColCount} columns, the header has {ColumnCount}.";
             return CsvReadStatus.Error;
         }
 
@@ -181,25 +180,25 @@ public sealed class CsvObservationReader : IDisposable
             var cell = row[0].Span;
             if (cell.IsWhiteSpace())
             {
-                error = $"{where}: column 'stream' is empty.";
+                error = $"{Where()}: column 'stream' is empty.";
                 return CsvReadStatus.Error;
             }
 
             if (cell.Contains('\uFFFD'))
             {
-                error = $"{where}: column 'stream' is not valid UTF-8.";
+                error = $"{Where()}: column 'stream' is not valid UTF-8.";
                 return CsvReadStatus.Error;
             }
 
             if (cell.Contains('\0'))
             {
-                error = $"{where}: column 'stream' contains a NUL byte.";
+                error = $"{Where()}: column 'stream' contains a NUL byte.";
                 return CsvReadStatus.Error;
             }
 
             if (InputRules.StreamIdTooLong(cell, "column 'stream'") is { } tooLong)
             {
-                error = $"{where}: {tooLong}";
+                error = $"{Where()}: {tooLong}";
                 return CsvReadStatus.Error;
             }
 
@@ -209,11 +208,11 @@ public sealed class CsvObservationReader : IDisposable
 
         if (!InputRules.TryParseTime(row[timeColumn].Span, out var time, out var problem))
         {
-            error = $"{where}: column '{timeName}' {problem}.";
+            error = $"{Where()}: column '{timeName}' {problem}.";
             return CsvReadStatus.Error;
         }
 
-        if (!ParseCells(row, valueColumns, values, ValueNames, where, out error) || !ParseCells(row, controlColumns, control, ControlNames, where, out error))
+        if (!ParseCells(row, valueColumns, values, ValueNames, out error) || !ParseCells(row, controlColumns, control, ControlNames, out error))
         {
             return CsvReadStatus.Error;
         }
@@ -222,13 +221,13 @@ public sealed class CsvObservationReader : IDisposable
         return CsvReadStatus.Record;
     }
 
-    private static bool ParseCells(SepReader.Row row, int[] columns, double[] target, IReadOnlyList<string> names, string where, out string? error)
+    private bool ParseCells(SepReader.Row row, int[] columns, double[] target, IReadOnlyList<string> names, out string? error)
     {
         for (var i = 0; i < columns.Length; i++)
         {
             if (!InputRules.TryParseReading(row[columns[i]].Span, out target[i], out var problem))
             {
-                error = $"{where}: column {columns[i] + 1} ('{names[i]}'): {problem}.";
+                error = $"{Where()}: column {columns[i] + 1} ('{names[i]}'): {problem}.";
                 return false;
             }
         }
@@ -236,4 +235,7 @@ public sealed class CsvObservationReader : IDisposable
         error = null;
         return true;
     }
+
+    /// <summary>File and line of the current row, for messages: formatted only when a row is rejected, not per row.</summary>
+    private string Where() => $"{file}:{Line}";
 }

@@ -111,9 +111,11 @@ public sealed class OutputRecordWriter : IDisposable
     /// <summary>Writes family extras as named fields: a number, or an array for multi-valued extras.</summary>
     private void Extras(IReadOnlyList<ExtraField> fields, ReadOnlySpan<double> values)
     {
+        // Indexed rather than foreach: enumerating an IReadOnlyList boxes its enumerator, an allocation per record.
         var offset = 0;
-        foreach (var extra in fields)
+        for (var f = 0; f < fields.Count; f++)
         {
+            var extra = fields[f];
             json.WritePropertyName(extra.Name);
             if (extra.Length == 1)
             {
@@ -141,8 +143,9 @@ public sealed class OutputRecordWriter : IDisposable
         json.WritePropertyName("parameters"u8);
         json.WriteStartObject();
         var offset = 0;
-        foreach (var parameter in parameters)
+        for (var p = 0; p < parameters.Count; p++)
         {
+            var parameter = parameters[p];
             json.WritePropertyName(parameter.Name);
             json.WriteStartObject();
             json.WritePropertyName("value"u8);

@@ -17,7 +17,7 @@ namespace StreamSeq.Processing.Views;
 /// <para>Linear Gaussian models (the Kalman family) are exact. For the extended and unscented Kalman filters the
 /// observation function h is linearised at the mean (first order): h(m) and J P Jᵀ with J = ∂h/∂x, analytic when the
 /// model gives it, central differences otherwise. Other families (particle filters, HMMs, changepoint detectors,
-/// recurrent nets) have no such map and get no projection; callers then show the one-step predictive distribution
+/// switching (IMM) models, recurrent nets, the anomaly detector) have no such map and get no projection; callers then show the one-step predictive distribution
 /// of the reading instead.</para>
 /// </remarks>
 public sealed class ObservationProjection

@@ -61,6 +61,37 @@ public sealed class FitCommandTests : IDisposable
         Assert.Equal(0, RunCommand.Execute(output, RepositoryFiles.Path("examples", "nile.csv"), again, 0, 0, false, 0, false, null, TextWriter.Null, TextWriter.Null));
     }
 
+    [Theory]
+    [InlineData("mle")]
+    [InlineData("em")]
+    public void Execute_NileStandardErrors_NameTheFittedValuesAsTheSpecHoldsThem(string method)
+    {
+        // EM's values are not the optimiser's log coordinates: decoding exp(log v) moved them in their last digits, so
+        // the fit section gave 15098.573236702872 for a spec holding 15098.573236702874.
+        var output = System.IO.Path.Combine(dir, "fitted.json");
+        Assert.Equal(0, FitCommand.Execute(RepositoryFiles.Path("examples", "nile-diffuse.json"), RepositoryFiles.Path("examples", "nile.csv"), output, ["observationNoise", "transitionNoise"], method, 500, 0, TextWriter.Null));
+        var fitted = JsonDocument.Parse(File.ReadAllText(output)).RootElement;
+        var estimates = fitted.GetProperty("fit").GetProperty("standardErrors").GetProperty("estimates");
+        Assert.Equal("observationNoise[0][0]", estimates[0].GetProperty("name").GetString());
+        Assert.Equal(fitted.GetProperty("observationNoise")[0][0].GetDouble(), estimates[0].GetProperty("estimate").GetDouble());
+        Assert.Equal("transitionNoise[0][0]", estimates[1].GetProperty("name").GetString());
+        Assert.Equal(fitted.GetProperty("transitionNoise")[0][0].GetDouble(), estimates[1].GetProperty("estimate").GetDouble());
+    }
+
+    [Fact]
+    public void Execute_HmmByBaumWelch_ReportsTheEmStopAndTheObservedValuesAsForALinearModel()
+    {
+        // The HMM's fit section said "log-likelihood improvement below ..." without the "EM: " the linear model's has,
+        // and null observed values; the example has 300 readings, 12 of them missing.
+        var output = System.IO.Path.Combine(dir, "hmm-fitted.json");
+        Assert.Equal(0, FitCommand.Execute(RepositoryFiles.Path("examples", "hmm-regimes.json"), RepositoryFiles.Path("examples", "hmm-regimes.csv"), output, ["transition", "emission.means", "emission.variances"], "em", 500, 0, TextWriter.Null));
+        var fit = JsonDocument.Parse(File.ReadAllText(output)).RootElement.GetProperty("fit");
+        Assert.Equal("EM: log-likelihood improvement below the tolerance 1E-08", fit.GetProperty("stopReason").GetString());
+        Assert.Equal(300, fit.GetProperty("observations").GetInt32());
+        Assert.Equal(288, fit.GetProperty("observedValues").GetInt32());
+        Assert.Equal(JsonValueKind.Null, fit.GetProperty("standardErrors").ValueKind);
+    }
+
     [Fact]
     public void Execute_DescriptionWithApostrophesAndAccents_IsWrittenAsItWasRead()
     {

@@ -108,6 +108,25 @@ public sealed class StreamProcessorTests
     }
 
     [Fact]
+    public void Process_TooLateInModelTimeUnits_GivesTheAllowedLatenessInModelTimeUnitsToo()
+    {
+        // A file's times are model time units, and so is `run --allowed-lateness 1.5`; the message gave the lateness as
+        // a time span ("allowed lateness 00:01:30" for a model whose unit is a minute) beside times 2 and 3.
+        var perMinute = TestModels.Binding(TestModels.LocalLevel.Replace("\"name\":\"ll\",", "\"name\":\"ll\",\"timeUnit\":\"PT1M\",", StringComparison.Ordinal));
+        using var p = new StreamProcessor(TestModels.Router(perMinute), new ProcessorOptions { AllowedLateness = TimeSpan.FromSeconds(90) }, numericTimeFormat: TimeFormat.ModelUnits);
+        var store = new StateStore();
+        var sink = new ListSink();
+        Feed(p, store, sink, "a", 1, 1.0);
+        Feed(p, store, sink, "a", 3, 1.0);
+        Feed(p, store, sink, "a", 10, 1.0);
+        Feed(p, store, sink, "a", 2, 2.0);
+
+        var dl = Assert.Single(sink.DeadLetters);
+        Assert.Equal(DeadLetterReason.TooLate, dl.Reason);
+        Assert.Equal("time 2 is before the last processed time 3 of stream \"a\" (allowed lateness 1.5).", dl.Message);
+    }
+
+    [Fact]
     public void Process_OutOfOrderWithinAllowedLateness_EqualsInOrderRun()
     {
         var binding = TestModels.Binding(TestModels.Trend, lag: 2);
