@@ -29,6 +29,7 @@ public sealed class StopSignalTests
         var bootstrap = await broker.OutputLine(0);
         await broker.ErrorLine("embedded Kafka broker at");
         Assert.StartsWith("127.0.0.1:", bootstrap, StringComparison.Ordinal);
+        Assert.Contains("topics t:2:1;", broker.Errors, StringComparison.Ordinal);
 
         var code = await broker.Stop(signal);
 
