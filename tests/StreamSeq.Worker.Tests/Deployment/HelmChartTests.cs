@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using StreamSeq.Testing;
 using StreamSeq.Worker.Configuration;
 using StreamSeq.Worker.Hosting;
 using StreamSeq.Worker.Tests.Support;
@@ -297,6 +298,17 @@ public sealed class HelmChartTests : IDisposable
         {
             Assert.Matches($"`{System.Text.RegularExpressions.Regex.Escape(value)}`[^\\n]*worker's default", readme);
         }
+    }
+
+    [Fact]
+    public void Schema_Models_AreCheckedAgainstTheModelSpecSchemaAsItIs()
+    {
+        // A spec the worker refuses would only show in the pods' logs (exit 2 on every start); the values schema holds
+        // a copy of the model-spec schema so that helm refuses it, and the copy must not drift from the file.
+        var values = JsonNode.Parse(File.ReadAllText(Path.Combine(Helm.ChartPath, "values.schema.json")))!;
+        var spec = JsonNode.Parse(File.ReadAllText(RepositoryFiles.Path("schemas", "model-spec.schema.json")))!;
+        var embedded = values["properties"]!["models"]!["items"]!["allOf"]!.AsArray();
+        Assert.Contains(embedded, s => JsonNode.DeepEquals(s, spec));
     }
 
     [SkippableFact]
