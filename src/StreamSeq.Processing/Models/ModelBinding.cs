@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Smoothing;
 using StreamSeq.Estimation.Specs;
@@ -12,6 +15,10 @@ namespace StreamSeq.Processing.Models;
 /// </summary>
 public sealed class ModelBinding
 {
+    private const ulong Offset = 14695981039346656037UL;
+
+    private const ulong Prime = 1099511628211UL;
+
     /// <summary>Builds a binding; throws <see cref="ModelValidationException"/> for an invalid spec or setting.</summary>
     public ModelBinding(ModelSpec spec, int lag = 0, int horizon = 0, IReadOnlyList<AnomalyRule>? rules = null, AlertGateOptions? gate = null)
         : this(spec, lag, horizon, rules, gate, wrap: null)
@@ -53,7 +60,7 @@ public sealed class ModelBinding
 
         UnitMilliseconds = spec.TimeUnit.TotalMilliseconds;
         Files = files;
-        Fingerprint = ComputeFingerprint(spec.Json.GetRawText(), lag, files);
+        (Fingerprint, FormerFingerprint) = ComputeFingerprints(spec.Json, lag, files);
     }
 
     /// <summary>The files the spec refers to (recurrent weights, ONNX graphs), as full paths.</summary>
@@ -87,30 +94,79 @@ public sealed class ModelBinding
     public double UnitMilliseconds { get; }
 
     /// <summary>
-    /// A hash of the spec, the lag and the contents of the files the spec refers to (so retrained weights under an
-    /// unchanged spec count as a new model): a restored state built under another fingerprint is discarded.
+    /// A hash of what a stream's state depends on: the spec without the fields the estimator ignores
+    /// (<c>description</c>, <c>anomalyRules</c>, <c>alertGate</c>, <c>fit</c>; see <see cref="StateIndependentFields"/>),
+    /// whatever its layout, the lag, and the contents of the files the spec refers to (so retrained weights under an
+    /// unchanged spec count as a new model). A restored state built under another fingerprint is discarded; so editing a
+    /// description or tuning an anomaly threshold keeps every stream's state, while any other change starts the
+    /// model's streams again from the prior.
     /// </summary>
     public ulong Fingerprint { get; }
 
-    private static ulong ComputeFingerprint(string text, int lag, IReadOnlyList<string> files)
-    {
-        var h = 14695981039346656037UL;
-        foreach (var c in text)
-        {
-            h = (h ^ c) * 1099511628211UL;
-        }
+    /// <summary>
+    /// The fingerprint earlier builds wrote: a hash of the spec's text exactly as written (every field, whitespace
+    /// included), the lag and the files. A state carrying it is still this model's when that text is unchanged.
+    /// </summary>
+    internal ulong FormerFingerprint { get; }
 
+    /// <summary>Top-level spec fields no estimator reads, which therefore leave the fingerprint as it is.</summary>
+    internal static IReadOnlyList<string> StateIndependentFields { get; } = ["description", "anomalyRules", "alertGate", "fit"];
+
+    /// <summary>Whether a state written under <paramref name="fingerprint"/> belongs to this model as configured now.</summary>
+    internal bool Accepts(ulong fingerprint) => fingerprint == Fingerprint || fingerprint == FormerFingerprint;
+
+    private static (ulong Current, ulong Former) ComputeFingerprints(JsonElement spec, int lag, IReadOnlyList<string> files)
+    {
+        var current = Fold(Offset, StateDefiningText(spec));
+        var former = Fold(Offset, spec.GetRawText());
         foreach (var file in files)
         {
             if (File.Exists(file))
             {
                 foreach (var b in File.ReadAllBytes(file))
                 {
-                    h = (h ^ b) * 1099511628211UL;
+                    current = (current ^ b) * Prime;
+                    former = (former ^ b) * Prime;
                 }
             }
         }
 
-        return (h ^ (ulong)lag) * 1099511628211UL;
+        return ((current ^ (ulong)lag) * Prime, (former ^ (ulong)lag) * Prime);
+    }
+
+    private static ulong Fold(ulong h, string text)
+    {
+        foreach (var c in text)
+        {
+            h = (h ^ c) * Prime;
+        }
+
+        return h;
+    }
+
+    /// <summary>The spec as compact JSON without <see cref="StateIndependentFields"/> (a spec that is not an object as it is).</summary>
+    private static string StateDefiningText(JsonElement spec)
+    {
+        if (spec.ValueKind != JsonValueKind.Object)
+        {
+            return spec.GetRawText();
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var property in spec.EnumerateObject())
+            {
+                if (!StateIndependentFields.Contains(property.Name, StringComparer.Ordinal))
+                {
+                    property.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }

@@ -117,7 +117,7 @@ public static class StreamStateCodec
             return null;
         }
 
-        if (model.Fingerprint != fingerprint)
+        if (!model.Accepts(fingerprint))
         {
             reason = $"model '{modelName}' changed since the state was written";
             return null;

@@ -137,6 +137,7 @@ public sealed class WorkerSettings
 
         StopOn(KafkaClientSettings.FindInvalid(kafka.Client).Select(p => $"{KafkaTransportOptions.Section}:Client:{p.Key}: {p.Value}"));
         StopOn(ReservedClientSettings.Find(kafka.Client, kafka).Select(p => $"{KafkaTransportOptions.Section}:Client:{p.Key}: {p.Value}"));
+        StopOn(ClientFileSettings.FindMissing(kafka.Client, $"{KafkaTransportOptions.Section}:Client"));
         var usesEmbedded = BrokerSelection.UsesEmbeddedBroker(configuration, kafka, embedded, out var brokerProblem);
         StopOn(brokerProblem is null ? [] : [brokerProblem]);
         StopOn(ListenAddresses.FindProblems(configuration));

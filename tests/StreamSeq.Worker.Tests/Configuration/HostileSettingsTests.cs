@@ -52,6 +52,39 @@ public sealed class HostileSettingsTests : IDisposable
         Assert.StartsWith($"StreamSeq:Kafka:Client:{key}: ", Problem(new() { [$"StreamSeq:Kafka:Client:{key}"] = value }), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("SSL", "ssl.ca.location")]
+    [InlineData("SASL_SSL", "ssl.ca.location")]
+    [InlineData("SSL", "ssl.certificate.location")]
+    [InlineData("ssl", "ssl.key.location")]
+    public void Load_TlsFileThatIsNotThere_StopsNamingTheSettingAndThePathBeforeAnyClient(string protocol, string key)
+    {
+        // A TLS Secret without the key the chart mounts leaves the file out of the volume; librdkafka's own words were
+        // "ssl.ca.location failed: error:05880020:x509 certificate routines::BIO lib", after the host had started.
+        var missing = scratch.File("kafka-tls/ca.crt");
+        var values = new Dictionary<string, string?> { ["StreamSeq:Kafka:Client:security.protocol"] = protocol, [$"StreamSeq:Kafka:Client:{key}"] = missing };
+        if (protocol.StartsWith("SASL", StringComparison.Ordinal))
+        {
+            values["StreamSeq:Kafka:Client:sasl.mechanism"] = "SCRAM-SHA-512";
+        }
+
+        Assert.Equal($"StreamSeq:Kafka:Client:{key}: '{missing}' does not exist (security.protocol is {protocol}; when it comes from a mounted Secret, the Secret has no key of that file name).", Problem(values));
+    }
+
+    [Theory]
+    [InlineData("PLAINTEXT", "/nowhere/ca.crt")]
+    [InlineData("SSL", "probe")]
+    [InlineData("SSL", "")]
+    public void Load_TlsFileSettingThatNeedsNoFile_Starts(string protocol, string location)
+    {
+        var folder = scratch.File("certs");
+        Directory.CreateDirectory(folder);
+        foreach (var value in new[] { location, folder })
+        {
+            WorkerSettings.Load(WithCluster(new() { ["StreamSeq:Kafka:Client:security.protocol"] = protocol, ["StreamSeq:Kafka:Client:ssl.ca.location"] = value }));
+        }
+    }
+
     [Fact]
     public void Load_LiveStreamCapWithTheDiskStore_StopsInsteadOfIgnoringIt()
     {

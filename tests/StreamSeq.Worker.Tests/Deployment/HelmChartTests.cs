@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using StreamSeq.Testing;
 using StreamSeq.Worker.Configuration;
 using StreamSeq.Worker.Hosting;
 using StreamSeq.Worker.Tests.Support;
@@ -25,6 +26,30 @@ public sealed class HelmChartTests : IDisposable
         var (code, output, errors) = Helm.Template(arguments);
         Assert.True(code == 0, $"helm template failed: {errors}");
         return YamlDocuments.Parse(output);
+    }
+
+    /// <summary>Whether a Kubernetes label selector (matchLabels, matchExpressions) selects these labels.</summary>
+    private static bool Selects(JsonNode selector, JsonObject labels)
+    {
+        var matchLabels = selector["matchLabels"]?.AsObject() ?? [];
+        if (matchLabels.Any(l => labels[l.Key]?.Text() != l.Value.Text()))
+        {
+            return false;
+        }
+
+        return selector["matchExpressions"].Items().All(e =>
+        {
+            var key = e["key"].Text()!;
+            var values = e["values"].Items().Select(v => v.Text()).ToList();
+            return e["operator"].Text() switch
+            {
+                "Exists" => labels.ContainsKey(key),
+                "DoesNotExist" => !labels.ContainsKey(key),
+                "In" => labels.ContainsKey(key) && values.Contains(labels[key].Text()),
+                "NotIn" => !labels.ContainsKey(key) || !values.Contains(labels[key].Text()),
+                var other => throw new InvalidOperationException($"unknown selector operator {other}"),
+            };
+        });
     }
 
     private static JsonObject Manifest(List<JsonObject> manifests, string kind, string? nameSuffix = null) =>
@@ -165,6 +190,14 @@ public sealed class HelmChartTests : IDisposable
 
         // Prometheus Operator scrapes the service's http port at the metrics path; Grafana gets the dashboard.
         var endpoint = Manifest(manifests, "ServiceMonitor")["spec"]!["endpoints"].Items().Single();
+
+        // Of the Services that reach the pods (the StatefulSet's headless one has the same labels and port), the
+        // ServiceMonitor selects one: two would scrape every pod twice, as two jobs, doubling every sum the Grafana
+        // dashboard shows for its default job "All".
+        var selector = Manifest(manifests, "ServiceMonitor")["spec"]!["selector"]!;
+        var scraped = manifests.Where(m => m["kind"].Text() == "Service" && Selects(selector, m["metadata"]!["labels"]!.AsObject())).ToList();
+        Assert.Equal(2, manifests.Count(m => m["kind"].Text() == "Service"));
+        Assert.Equal(workload["metadata"]!["name"].Text(), Assert.Single(scraped)["metadata"]!["name"].Text());
         Assert.Equal(WorkerEndpoints.Metrics, endpoint["path"].Text());
         Assert.Equal("http", endpoint["port"].Text());
         var dashboard = Manifest(manifests, "ConfigMap", "-dashboard");
@@ -299,6 +332,17 @@ public sealed class HelmChartTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Schema_Models_AreCheckedAgainstTheModelSpecSchemaAsItIs()
+    {
+        // A spec the worker refuses would only show in the pods' logs (exit 2 on every start); the values schema holds
+        // a copy of the model-spec schema so that helm refuses it, and the copy must not drift from the file.
+        var values = JsonNode.Parse(File.ReadAllText(Path.Combine(Helm.ChartPath, "values.schema.json")))!;
+        var spec = JsonNode.Parse(File.ReadAllText(RepositoryFiles.Path("schemas", "model-spec.schema.json")))!;
+        var embedded = values["properties"]!["models"]!["items"]!["allOf"]!.AsArray();
+        Assert.Contains(embedded, s => JsonNode.DeepEquals(s, spec));
+    }
+
     [SkippableFact]
     public void Schema_NumericBounds_AreTheWorkersRanges()
     {
@@ -413,10 +457,35 @@ public sealed class HelmChartTests : IDisposable
             File.WriteAllText(Path.Combine(modelsDir, file), spec.Text());
         }
 
+        // Files of mounted Secrets (the Kafka CA, client certificate and key) as placeholders too: each librdkafka
+        // location under a Secret's mount path points at a file of that name in a scratch folder, as the kubelet
+        // would put it there.
+        var secretMounts = mounts.Where(m => volumes.TryGetValue(m.Value["name"].Text()!, out var v) && v["secret"] is not null).Select(m => m.Key.TrimEnd('/') + "/").ToList();
+        var secretFiles = new List<KeyValuePair<string, string?>>();
+        var renderedLocations = new Dictionary<string, string>();
+        foreach (var (key, value) in JsonNode.Parse(settingsJson)!["StreamSeq"]!["Kafka"]!["Client"]!.AsObject())
+        {
+            if (value?.Text() is { } location && secretMounts.FirstOrDefault(m => location.StartsWith(m, StringComparison.Ordinal)) is { } mount)
+            {
+                var placeholder = Path.Combine(dir, kind + "-secrets", location[mount.Length..]);
+                Directory.CreateDirectory(Path.GetDirectoryName(placeholder)!);
+                File.WriteAllText(placeholder, "from-kubernetes");
+                secretFiles.Add(new($"StreamSeq__Kafka__Client__{key}", placeholder));
+                renderedLocations[key] = location;
+            }
+        }
+
         var environment = env.Select(e => new KeyValuePair<string, string?>(e["name"].Text()!, e["value"].Text() ?? "from-kubernetes"))
-            .Append(new KeyValuePair<string, string?>("StreamSeq__ModelFiles__0", modelsDir));
+            .Append(new KeyValuePair<string, string?>("StreamSeq__ModelFiles__0", modelsDir))
+            .Concat(secretFiles);
         var outcome = WorkerSettingsCheck.Validate(WorkerSettingsCheck.Build(settingsJson, environment));
         Assert.Empty(outcome.UnknownKeys);
+        foreach (var (key, location) in renderedLocations)
+        {
+            // The settings as rendered: the pod reads the Secret's files where the chart mounts them.
+            outcome.Kafka.Client[key] = location;
+        }
+
         Assert.Equal(Directory.GetFiles(modelsDir).Length, outcome.Router.Models.Count);
         if (workload["spec"]!["replicas"].Text() is { } replicas)
         {

@@ -48,6 +48,12 @@ public sealed class HelmValueMistakesTests : IDisposable
     [InlineData("metrics.prometheusRule.deadLetterRatio (2) must be more than 0 and at most 1", "--set", "metrics.prometheusRule.enabled=true", "--set", "metrics.prometheusRule.deadLetterRatio=2")]
     [InlineData("metrics.prometheusRule.deadLetterRatio (0) must be more than 0 and at most 1", "--set", "metrics.prometheusRule.enabled=true", "--set", "metrics.prometheusRule.deadLetterRatio=0")]
     [InlineData("metrics.prometheusRule.restoreSeconds (0) must be more than 0", "--set", "metrics.prometheusRule.enabled=true", "--set", "metrics.prometheusRule.restoreSeconds=0")]
+    // Model specs the worker would refuse at start (exit 2 in every pod, a rollout stuck on its first pod): the
+    // model-spec schema, embedded in the values schema, refuses them when rendering, naming the field.
+    [InlineData("at '/models/0/kind': value must be one of 'linear-gaussian'", "--set-json", "models=[{\"name\":\"level\",\"kind\":\"kalman\"}]")]
+    [InlineData("at '/models/0/components/0/type': value must be one of 'local-level'", "--set-json", "models=[{\"name\":\"level\",\"kind\":\"linear-gaussian\",\"components\":[{\"type\":\"local-levl\",\"levelNoise\":0.01}],\"observationNoise\":[[0.25]]}]")]
+    [InlineData("at '/models/0/components/0/levelNoise': minimum: got -0.01, want 0", "--set-json", "models=[{\"name\":\"level\",\"kind\":\"linear-gaussian\",\"components\":[{\"type\":\"local-level\",\"levelNoise\":-0.01}],\"observationNoise\":[[0.25]]}]")]
+    [InlineData("at '/models/0/observationNoize': false schema", "--set-json", "models=[{\"name\":\"level\",\"kind\":\"linear-gaussian\",\"components\":[{\"type\":\"local-level\",\"levelNoise\":0.01}],\"observationNoise\":[[0.25]],\"observationNoize\":[[0.25]]}]")]
     // Unknown keys (typos).
     [InlineData("additional properties 'replica' not allowed", "--set", "replica=2")]
     [InlineData("additional properties 'resource' not allowed", "--set", "resource.limits.memory=1Gi")]
