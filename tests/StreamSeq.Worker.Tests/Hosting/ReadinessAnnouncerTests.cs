@@ -29,6 +29,7 @@ public sealed class ReadinessAnnouncerTests
         var line = output.Split('\n').First(l => l.Contains("StreamSeq worker ready", StringComparison.Ordinal));
         Assert.Contains(worker.Url, line, StringComparison.Ordinal);
         Assert.Contains("partitions [", line, StringComparison.Ordinal);
+        Assert.Contains("dashboard and API on", line, StringComparison.Ordinal);
 
         // It is printed when the readiness probe agrees, and only once.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -36,5 +37,24 @@ public sealed class ReadinessAnnouncerTests
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         await Task.Delay(1000);
         Assert.Equal(1, worker.Output.Split('\n').Count(l => l.Contains("StreamSeq worker ready", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Start_DashboardOff_ReadyLineDoesNotOfferADashboard()
+    {
+        var settings = new Dictionary<string, string>(Settings) { ["StreamSeq:Dashboard:Enabled"] = "false" };
+        await using var worker = await EmbeddedWorkerProcess.StartAsync(settings, TimeSpan.FromSeconds(120));
+        var clock = Stopwatch.StartNew();
+        while (!worker.Output.Contains("StreamSeq worker ready", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            await Task.Delay(200);
+        }
+
+        var output = worker.Output;
+        var line = output.Split('\n').FirstOrDefault(l => l.Contains("StreamSeq worker ready", StringComparison.Ordinal));
+        Assert.True(line is not null, $"no ready line:\n{output}");
+        Assert.DoesNotContain("dashboard", line, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("; API, health and metrics on ", line, StringComparison.Ordinal);
+        Assert.Contains(worker.Url, line, StringComparison.Ordinal);
     }
 }
