@@ -128,6 +128,42 @@ public sealed class RunCommandTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A row over the CSV reader's limit (16 MiB less 64 KiB) is rejected as a too-large row with its file and line, like
+    /// a row with a non-number value, and the rows after it run, the last one without a line break too: before, it
+    /// ended the read and the run exited 0 without the rows after it. --on-error fail stops at it with exit code 1.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Run_CsvRowOverTheLimit_IsRejectedWithItsLineAndTheRowsAfterItRun(bool failFast)
+    {
+        var input = System.IO.Path.Combine(dir, "big.csv");
+        File.WriteAllText(input, "stream,time,volume\nnile,1,1120\nnile,2," + new string('1', 17 << 20) + "\nnile,3,x\nnile,4,963\nnile,5,1210");
+        var output = System.IO.Path.Combine(dir, "out.jsonl");
+        var errors = new StringWriter();
+
+        var code = RunCommand.Execute(RepositoryFiles.Path("examples", "nile.json"), input, output, 0, 0, false, 0, failFast, null, TextWriter.Null, errors);
+
+        var text = errors.ToString();
+        if (failFast)
+        {
+            Assert.Equal(1, code);
+            Assert.False(File.Exists(output));
+        }
+        else
+        {
+            Assert.Equal(0, code);
+            var times = File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement).Select(r => r.GetProperty("time").GetInt32());
+            Assert.Equal([1, 4, 5], times);
+            Assert.Contains("big.csv:4: unparseable: ", text, StringComparison.Ordinal);
+            Assert.Contains("3 observations in 1 stream", text, StringComparison.Ordinal);
+            Assert.Contains("2 rows rejected.", text, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("big.csv:3: too-large: row is longer than the limit of 16711680 characters.", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_SmoothKalmanStream_HasNoParticleWarning()
     {
