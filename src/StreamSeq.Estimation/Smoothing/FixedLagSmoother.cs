@@ -185,6 +185,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
         }
 
         var slot = Slot(state, head);
+        estimate.SetFlushedCount(0);
         inner.Step(state[..innerLength], observation, estimate, slot[..recordLength]);
         if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
         {
