@@ -169,7 +169,8 @@ internal static class RunCommand
             stderr.WriteLine($"learned parameters of {Counted.Of(rows, "stream")} -> {request.ParametersOutPath}");
         }
 
-        if (lag > 0 && processor.Steps > 0 && store.Streams.All(s => s.Steps <= lag))
+        // A stream that re-initialised has smoothed records for the steps before the restart even when it is short.
+        if (lag > 0 && processor.Steps > 0 && store.Streams.All(s => s.Steps <= lag) && !sink.ByKind.ContainsKey(OutputKind.Smoothed))
         {
             stderr.WriteLine($"note: no stream has more than {Counted.Of(lag, "observation")} (--lag {lag}), so no fixed-lag smoothed records were written; --smooth smooths whole streams.");
         }

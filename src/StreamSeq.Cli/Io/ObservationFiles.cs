@@ -79,7 +79,7 @@ internal static class ObservationFiles
                 {
                     var position = SourcePosition.FileLine(name, csv.Line);
                     var prefix = $"{position}: ";
-                    target.DeadLetter(new DeadLetter(DeadLetterReason.Unparseable, error!.StartsWith(prefix, StringComparison.Ordinal) ? error[prefix.Length..] : error, position, default, default));
+                    target.DeadLetter(new DeadLetter(csv.LastRowTooLong ? DeadLetterReason.TooLarge : DeadLetterReason.Unparseable, error!.StartsWith(prefix, StringComparison.Ordinal) ? error[prefix.Length..] : error, position, default, default));
                     if (failed)
                     {
                         return false;

@@ -14,6 +14,12 @@ namespace StreamSeq.Estimation.Abstractions;
 /// </remarks>
 public sealed class Estimate
 {
+    private double[] flushedTimes = [];
+    private int[] flushedLags = [];
+    private double[] flushedMeans = [];
+    private double[] flushedCovariances = [];
+    private double[] flushedExtras = [];
+
     /// <summary>Allocates buffers sized for an estimator.</summary>
     public Estimate(EstimatorInfo info)
     {
@@ -89,6 +95,68 @@ public sealed class Estimate
     /// <summary>Family-specific outputs of the smoothed step, laid out as <see cref="EstimatorInfo.SmoothedExtras"/> says.</summary>
     public double[] SmoothedExtras { get; }
 
+    /// <summary>
+    /// Smoothed estimates that close a stretch: on a step that re-initialised the stream
+    /// (<see cref="EstimateFlags.Reinitialized"/>), a fixed-lag smoother reports here the steps before the restart that
+    /// had not had their smoothed estimate yet, oldest first, each smoothed on the readings up to the restart (the
+    /// backward pass never crosses it). 0 on every other step.
+    /// </summary>
+    public int FlushedCount { get; private set; }
+
+    /// <summary>Room for <paramref name="capacity"/> flushed estimates; allocates only when the room grows, so a
+    /// caller that reserves once (a fixed-lag smoother's lag) steps without allocating.</summary>
+    public void ReserveFlushed(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        if (capacity <= flushedTimes.Length)
+        {
+            return;
+        }
+
+        var n = Info.StateDimension;
+        Array.Resize(ref flushedTimes, capacity);
+        Array.Resize(ref flushedLags, capacity);
+        Array.Resize(ref flushedMeans, capacity * n);
+        Array.Resize(ref flushedCovariances, capacity * n * n);
+        Array.Resize(ref flushedExtras, capacity * Info.SmoothedExtrasLength);
+    }
+
+    /// <summary>Sets <see cref="FlushedCount"/> (at most the room reserved with <see cref="ReserveFlushed"/>).</summary>
+    public void SetFlushedCount(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, flushedTimes.Length);
+        FlushedCount = count;
+    }
+
+    /// <summary>Sets the time and lag of flushed estimate <paramref name="index"/> (its moments are written in place).</summary>
+    public void SetFlushed(int index, double time, int lag)
+    {
+        flushedTimes[CheckFlushed(index)] = time;
+        flushedLags[index] = lag;
+    }
+
+    /// <summary>The time (<see cref="Observation.Time"/>) of flushed estimate <paramref name="index"/>.</summary>
+    public double FlushedTime(int index) => flushedTimes[CheckFlushed(index)];
+
+    /// <summary>The lag actually used for flushed estimate <paramref name="index"/>: the readings after its step up to the
+    /// restart, fewer than the smoother's lag.</summary>
+    public int FlushedLag(int index) => flushedLags[CheckFlushed(index)];
+
+    /// <summary>The smoothed mean of flushed estimate <paramref name="index"/>.</summary>
+    public Span<double> FlushedMean(int index) => flushedMeans.AsSpan(CheckFlushed(index) * Info.StateDimension, Info.StateDimension);
+
+    /// <summary>The smoothed covariance (row-major) of flushed estimate <paramref name="index"/>.</summary>
+    public Span<double> FlushedCovariance(int index)
+    {
+        var nn = Info.StateDimension * Info.StateDimension;
+        return flushedCovariances.AsSpan(CheckFlushed(index) * nn, nn);
+    }
+
+    /// <summary>The smoothed extras (<see cref="EstimatorInfo.SmoothedExtras"/>) of flushed estimate <paramref name="index"/>.</summary>
+    public Span<double> FlushedExtras(int index) =>
+        flushedExtras.AsSpan(CheckFlushed(index) * Info.SmoothedExtrasLength, Info.SmoothedExtrasLength);
+
     /// <summary>The stream's learned parameters after this step, laid out as <see cref="EstimatorInfo.Parameters"/> says
     /// (empty for models that learn nothing).</summary>
     public double[] Parameters { get; }
@@ -104,5 +172,16 @@ public sealed class Estimate
         ObservedCount = 0;
         Flags = EstimateFlags.None;
         HasSmoothed = false;
+        FlushedCount = 0;
+    }
+
+    private int CheckFlushed(int index)
+    {
+        if ((uint)index >= (uint)flushedTimes.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, "beyond the room reserved for flushed estimates.");
+        }
+
+        return index;
     }
 }

@@ -14,7 +14,9 @@ namespace StreamSeq.Estimation.Smoothing;
 /// <remarks>
 /// The decorator keeps the last L+1 forward records in the stream's own state buffer (so smoothing survives a
 /// restore) and runs L backward steps per observation: O(L) work, no allocation. A re-initialised inner state
-/// clears the history. Wrapping changes nothing in the filtered outputs. A state saved by the previous build, whose
+/// ends a stretch: the steps before the restart still waiting for their smoothed estimate get it on that step
+/// (<see cref="Estimate.FlushedCount"/>, smoothed on the stretch alone, with the lag actually used), and the history
+/// starts again with the restart. Wrapping changes nothing in the filtered outputs. A state saved by the previous build, whose
 /// inner estimator wrote records of another layout (<see cref="IFormerRecords"/>), is converted by
 /// <see cref="UpgradeFormerState"/>; while a converted record is in the window, the window is smoothed as the previous
 /// build smoothed it.
@@ -183,9 +185,13 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
         }
 
         var slot = Slot(state, head);
+        estimate.SetFlushedCount(0);
         inner.Step(state[..innerLength], observation, estimate, slot[..recordLength]);
         if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
         {
+            // The slot just written held the oldest record, whose smoothed estimate was reported already: the steps
+            // still waiting for theirs are all in the other slots, and get it now.
+            Flush(state, count, head, estimate);
             state[innerLength] = 0;
             state[innerLength + 1] = 0;
             return;
@@ -222,6 +228,48 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
         estimate.HasSmoothed = true;
         estimate.SmoothedLag = Lag;
         estimate.SmoothedTime = newer[recordLength];
+        arena.Release(mark);
+    }
+
+    /// <summary>
+    /// At a re-initialisation, the steps of the stretch it ended that have no smoothed estimate yet (the last min(L, t)
+    /// steps) get one in <see cref="Estimate.FlushedCount"/>, oldest first: one backward pass from the newest step
+    /// before the restart, so each is smoothed on the whole stretch, as a fixed-interval smoother run on the stretch
+    /// alone gives it, and its lag is the number of readings after it (fewer than L). The pass never crosses the
+    /// restart: the step after it predicted from the prior, not from the step before it. No allocation once the
+    /// estimate has room for L (<see cref="Estimate.ReserveFlushed"/>).
+    /// </summary>
+    private void Flush(Span<double> state, int count, int head, Estimate estimate)
+    {
+        var pending = Math.Min(count, Lag);
+        if (pending == 0)
+        {
+            return;
+        }
+
+        estimate.ReserveFlushed(Lag);
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var message = arena.Take(inner.Info.SmoothingMessageLength);
+        var newest = (head - 1 + slots) % slots;
+        ReadOnlySpan<double> newer = Slot(state, newest);
+        Start(state, count, newer[..recordLength], message);
+        for (var j = 0; j < pending; j++)
+        {
+            if (j > 0)
+            {
+                var older = Slot(state, (newest - j + slots) % slots);
+                backward.Backward(older[..recordLength], newer[..recordLength], message);
+                newer = older;
+            }
+
+            var i = pending - 1 - j;
+            backward.ReadSmoothed(newer[..recordLength], message, estimate.FlushedMean(i), estimate.FlushedCovariance(i));
+            backward.ReadSmoothedExtras(newer[..recordLength], message, estimate.FlushedExtras(i));
+            estimate.SetFlushed(i, newer[recordLength], j);
+        }
+
+        estimate.SetFlushedCount(pending);
         arena.Release(mark);
     }
 

@@ -568,7 +568,15 @@ public sealed class StreamProcessor : IDisposable
         // a checked record: a damaged state can hold one no record can carry.
         if (estimate.HasSmoothed && !InputRules.CanWrite(new RecordTime(estimate.SmoothedTime, time.Format)))
         {
-            return new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"the smoothed time {estimate.SmoothedTime:R} that the state holds cannot be written as a {(time.Format == TimeFormat.ModelUnits ? "model time" : "date-time")}."));
+            return Unwritable(estimate.SmoothedTime, time.Format);
+        }
+
+        for (var i = 0; i < estimate.FlushedCount; i++)
+        {
+            if (!InputRules.CanWrite(new RecordTime(estimate.FlushedTime(i), time.Format)))
+            {
+                return Unwritable(estimate.FlushedTime(i), time.Format);
+            }
         }
 
         if (state.History is not null)
@@ -594,6 +602,14 @@ public sealed class StreamProcessor : IDisposable
         }
 
         var id = state.StreamId;
+
+        // A re-initialisation ends a stretch: its steps still waiting for a fixed-lag smoothed record get theirs first,
+        // in time order, so every step before the restart has exactly one.
+        for (var i = 0; i < estimate.FlushedCount; i++)
+        {
+            Emit(sink, OutputKind.Smoothed, id, writer.WriteSmoothed(id, new RecordTime(estimate.FlushedTime(i), time.Format), model.Name, "fixed-lag", estimate.FlushedLag(i), estimate.FlushedMean(i), estimate.FlushedCovariance(i), estimator.Info.HasStateCovariance, estimator.Info.SmoothedExtras, estimate.FlushedExtras(i)));
+        }
+
         Emit(sink, OutputKind.Filtered, id, writer.WriteFiltered(id, time, model.Name, estimate));
         if (estimate.HasSmoothed)
         {
@@ -628,6 +644,9 @@ public sealed class StreamProcessor : IDisposable
         metrics.StepDuration(model.Name, Stopwatch.GetElapsedTime(start).TotalSeconds);
         return null;
     }
+
+    private static InvalidDataException Unwritable(double smoothedTime, TimeFormat format) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"the smoothed time {smoothedTime:R} that the state holds cannot be written as a {(format == TimeFormat.ModelUnits ? "model time" : "date-time")}."));
 
     private void ApplyRules(StreamState state, RecordTime time, double modelTime, ReadOnlySpan<double> values, Estimate estimate, IRecordSink sink)
     {
@@ -713,8 +732,21 @@ public sealed class StreamProcessor : IDisposable
 
     private sealed class Runtime(ModelBinding model)
     {
-        public Estimate Estimate { get; } = new(model.Estimator.Info);
+        public Estimate Estimate { get; } = Reserved(model.Estimator);
 
         public Forecast? Forecast { get; } = model.Horizon > 0 ? new Forecast(model.Estimator.Info, model.Horizon) : null;
+
+        /// <summary>The estimate, with room for the smoothed estimates a fixed-lag smoother flushes at a re-initialisation,
+        /// so that step allocates nothing either.</summary>
+        private static Estimate Reserved(IEstimator estimator)
+        {
+            var estimate = new Estimate(estimator.Info);
+            if (estimator is FixedLagSmoother smoother)
+            {
+                estimate.ReserveFlushed(smoother.Lag);
+            }
+
+            return estimate;
+        }
     }
 }

@@ -13,11 +13,15 @@ namespace StreamSeq.Processing.Records;
 /// </summary>
 /// <remarks>
 /// Parsing is RFC 4180 (Sep): quoted fields may hold commas, doubled quotes and line breaks; white space around a
-/// cell is ignored; blank lines are skipped. Rows are parsed in place: no allocation per row for valid rows.
+/// cell is ignored; blank lines are skipped. Rows are parsed in place: no allocation per row for valid rows. A row
+/// longer than <see cref="CsvRowLimit.MaxRowLength"/> characters (16 MiB less 64 KiB) is reported with its file and line
+/// (<see cref="LastRowTooLong"/>) and skipped to its end, as the JSON Lines reader does with an over-long line, and reading
+/// goes on with the next row; a header that long fails.
 /// </remarks>
 public sealed class CsvObservationReader : IDisposable
 {
     private readonly SepReader reader;
+    private readonly CsvRowLimit limit;
     private readonly string file;
     private readonly bool hasStream;
     private readonly int timeColumn;
@@ -29,6 +33,7 @@ public sealed class CsvObservationReader : IDisposable
     private readonly string defaultStream;
     private readonly char[] streamChars = new char[InputRules.MaxStreamIdBytes];
     private long nextLine = 2;
+    private long lineShift;
     private bool stopped;
 
     /// <summary>Opens a reader; the header is read and checked immediately.</summary>
@@ -40,7 +45,14 @@ public sealed class CsvObservationReader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(reader);
         this.file = file;
-        this.reader = CsvFiles.Open(reader, file);
+        limit = new CsvRowLimit(reader);
+        this.reader = CsvFiles.Open(limit, file);
+        if (limit.HeaderCut)
+        {
+            this.reader.Dispose();
+            throw new FormatException($"{file}:1: the header is longer than the limit of {CsvRowLimit.MaxRowLength} characters.");
+        }
+
         if (this.reader.Header.IsEmpty)
         {
             this.reader.Dispose();
@@ -115,6 +127,10 @@ public sealed class CsvObservationReader : IDisposable
     /// <summary>The file line where the last row read (or rejected) starts.</summary>
     public long Line { get; private set; } = 1;
 
+    /// <summary>True when the row last rejected was longer than the limit (<see cref="CsvRowLimit.MaxRowLength"/>
+    /// characters, 16 MiB less 64 KiB): it was skipped to its end, and reading went on with the next row.</summary>
+    public bool LastRowTooLong { get; private set; }
+
     /// <summary>Reads the next row.</summary>
     /// <param name="record">The record (valid until the next call).</param>
     /// <param name="error">The problem with a bad row, naming file, line and column.</param>
@@ -123,6 +139,7 @@ public sealed class CsvObservationReader : IDisposable
     {
         record = default;
         error = null;
+        LastRowTooLong = false;
         SepReader.Row row;
         do
         {
@@ -138,8 +155,9 @@ public sealed class CsvObservationReader : IDisposable
                     return CsvReadStatus.End;
                 }
 
-                // The text cannot be read past this point (a row over the reader's 16 MiB limit fails again at every
-                // call, which read the same row for ever): report it once, on the line it starts, and end there.
+                // The text cannot be read past this point (the parser fails again at every call, on the same row):
+                // report it once, on the line it starts, and end there. Rows over the parser's 16 MiB buffer do not get
+                // here: CsvRowLimit cuts them first.
                 stopped = true;
                 Line = nextLine;
                 error = $"{file}:{Line}{failure[file.Length..]} The rest of the file is not read.";
@@ -147,10 +165,23 @@ public sealed class CsvObservationReader : IDisposable
             }
 
             row = reader.Current;
-            Line = row.LineNumberFrom;
-            nextLine = row.LineNumberToExcl;
+            Line = row.LineNumberFrom + lineShift;
+            nextLine = row.LineNumberToExcl + lineShift;
         }
         while (CsvFiles.IsBlank(row));
+
+        if (limit.PendingCuts > 0 && row[row.ColCount - 1].Span.SequenceEqual(CsvRowLimit.Marker) && limit.TryTakeCut(out var dropped))
+        {
+            // The line breaks of the row's cut part were not seen by the parser: the rows after it are that much further on.
+            var runsOn = row.LineNumberToExcl - row.LineNumberFrom - 1 + dropped;
+            lineShift += dropped;
+            nextLine += dropped;
+            LastRowTooLong = true;
+            error = runsOn == 0
+                ? $"{Where()}: row is longer than the limit of {CsvRowLimit.MaxRowLength} characters."
+                : $"{Where()}: row is longer than the limit of {CsvRowLimit.MaxRowLength} characters. It runs on over the next {runsOn} line(s) inside a quoted cell: is a quote left open?";
+            return CsvReadStatus.Error;
+        }
 
         var status = ReadRow(row, out record, out error);
         if (status == CsvReadStatus.Error && row.LineNumberToExcl - row.LineNumberFrom > 1)

@@ -89,6 +89,82 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_LagStreamReinitialisedMidway_SmoothsTheStepsBeforeTheRestartOnTheirStretch()
+    {
+        // As above with --lag 3: readings 7 to 9 had fewer than three later readings when step 10 re-initialised the
+        // stream. They get their fixed-lag smoothed records at the restart, with the lag actually used (2, 1, 0) and the
+        // states the fixed-interval smoother gives on readings 1 to 9 alone, before the restart's filtered record; the
+        // restart itself gets none, and the readings after it are smoothed with lag 3 again.
+        var spec = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(RepositoryFiles.Path("examples", "particle-growth.json")))!;
+        spec["particles"] = JsonSerializer.SerializeToElement(300);
+        spec["intervalSmoothing"] = JsonSerializer.SerializeToElement("ancestors");
+        var model = System.IO.Path.Combine(dir, "growth.json");
+        File.WriteAllText(model, JsonSerializer.Serialize(spec));
+        var rows = Enumerable.Range(1, 30).Select(t => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"b,{t},{(t == 10 ? "1e300" : (5 * Math.Sin(t)).ToString("R", System.Globalization.CultureInfo.InvariantCulture))}")).ToList();
+        var whole = System.IO.Path.Combine(dir, "whole.csv");
+        var head = System.IO.Path.Combine(dir, "head.csv");
+        File.WriteAllLines(whole, ["stream,time,y", .. rows]);
+        File.WriteAllLines(head, ["stream,time,y", .. rows.Take(9)]);
+
+        var (code, records, _) = Run(model, whole, lag: 3);
+        var (headCode, headRecords, _) = Run(model, head, smooth: true);
+
+        Assert.Equal(0, code);
+        Assert.Equal(0, headCode);
+        var smoothed = records.Where(r => r.GetProperty("type").GetString() == "smoothed").ToList();
+        Assert.All(smoothed, r => Assert.Equal("fixed-lag", r.GetProperty("method").GetString()));
+        Assert.Equal([.. Enumerable.Range(1, 9), .. Enumerable.Range(11, 17)], smoothed.Select(r => r.GetProperty("time").GetInt32()));
+        Assert.Equal([3, 3, 3, 3, 3, 3, 2, 1, 0, .. Enumerable.Repeat(3, 17)], smoothed.Select(r => r.GetProperty("lag").GetInt32()));
+        var restart = records.FindIndex(r => r.GetProperty("type").GetString() == "filtered" && r.GetProperty("time").GetInt32() == 10);
+        Assert.Contains("reinitialized", records[restart].GetProperty("health").EnumerateArray().Select(h => h.GetString()));
+        Assert.Equal([7, 8, 9], records.Skip(restart - 3).Take(3).Select(r => r.GetProperty("type").GetString() == "smoothed" ? r.GetProperty("time").GetInt32() : -1));
+        var interval = headRecords.Where(r => r.GetProperty("type").GetString() == "smoothed").ToList();
+        for (var t = 7; t <= 9; t++)
+        {
+            var expected = interval[t - 1].GetProperty("state");
+            var actual = smoothed[t - 1].GetProperty("state");
+            Assert.Equal(expected.GetProperty("mean")[0].GetDouble(), actual.GetProperty("mean")[0].GetDouble(), 1e-12);
+            Assert.Equal(expected.GetProperty("cov")[0][0].GetDouble(), actual.GetProperty("cov")[0][0].GetDouble(), 1e-12);
+        }
+    }
+
+    /// <summary>
+    /// A row over the CSV reader's limit (16 MiB less 64 KiB) is rejected as a too-large row with its file and line, like
+    /// a row with a non-number value, and the rows after it run, the last one without a line break too: before, it
+    /// ended the read and the run exited 0 without the rows after it. --on-error fail stops at it with exit code 1.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Run_CsvRowOverTheLimit_IsRejectedWithItsLineAndTheRowsAfterItRun(bool failFast)
+    {
+        var input = System.IO.Path.Combine(dir, "big.csv");
+        File.WriteAllText(input, "stream,time,volume\nnile,1,1120\nnile,2," + new string('1', 17 << 20) + "\nnile,3,x\nnile,4,963\nnile,5,1210");
+        var output = System.IO.Path.Combine(dir, "out.jsonl");
+        var errors = new StringWriter();
+
+        var code = RunCommand.Execute(RepositoryFiles.Path("examples", "nile.json"), input, output, 0, 0, false, 0, failFast, null, TextWriter.Null, errors);
+
+        var text = errors.ToString();
+        if (failFast)
+        {
+            Assert.Equal(1, code);
+            Assert.False(File.Exists(output));
+        }
+        else
+        {
+            Assert.Equal(0, code);
+            var times = File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement).Select(r => r.GetProperty("time").GetInt32());
+            Assert.Equal([1, 4, 5], times);
+            Assert.Contains("big.csv:4: unparseable: ", text, StringComparison.Ordinal);
+            Assert.Contains("3 observations in 1 stream", text, StringComparison.Ordinal);
+            Assert.Contains("2 rows rejected.", text, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("big.csv:3: too-large: row is longer than the limit of 16711680 characters.", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_SmoothKalmanStream_HasNoParticleWarning()
     {
         var (code, _, errors) = Run(RepositoryFiles.Path("examples", "nile.json"), RepositoryFiles.Path("examples", "nile.csv"), smooth: true);

@@ -70,6 +70,68 @@ public sealed class CsvObservationReaderTests
         Assert.True(sum > 0);
     }
 
+    /// <summary>The most characters a row may have (its line break not counted): 16 MiB less 64 KiB.</summary>
+    private const int Limit = 16_711_680;
+
+    /// <summary>A row of exactly <paramref name="length"/> characters whose reading is 5 (spaces around a cell are trimmed).</summary>
+    private static string Row(double time, int length)
+    {
+        var start = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"a,{time},");
+        return start + new string(' ', length - start.Length - 1) + "5";
+    }
+
+    /// <summary>
+    /// A row over the limit is reported with its file and line and skipped, and the rows after it are read (it ended the
+    /// file before, silently dropping them); a row of exactly the limit is a row like any other, also as the last row
+    /// without a line break, and the lines of the rows after a cut one stay those of the file.
+    /// </summary>
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    public void Read_RowOverTheLimit_IsReportedWithItsLineAndTheRowsAfterItAreRead(string newline)
+    {
+        var text = string.Join(newline, "stream,time,v", "a,1,1", Row(2, Limit + 1), "a,3,3", Row(4, Limit), Row(5, 17 << 20), Row(6, Limit), "a,7,7", Row(8, Limit));
+
+        var rows = ReadAll(text, out var errors);
+
+        Assert.Equal([1.0, 3, 4, 6, 7, 8], rows.Select(r => r.Time));
+        Assert.Equal([2L, 4, 5, 7, 8, 9], rows.Select(r => r.Line));
+        Assert.Equal([1.0, 3, 5, 5, 7, 5], rows.Select(r => r.Values[0]));
+        Assert.Equal(
+            [$"f.csv:3: row is longer than the limit of {Limit} characters.", $"f.csv:6: row is longer than the limit of {Limit} characters."],
+            errors);
+    }
+
+    [Fact]
+    public void Read_LastRowOverTheLimitWithoutALineBreak_IsReportedAndEndsTheFile()
+    {
+        var rows = ReadAll("stream,time,v\na,1,1\n" + Row(2, Limit + 1), out var errors);
+
+        Assert.Equal([1.0], rows.Select(r => r.Time));
+        Assert.Equal([$"f.csv:3: row is longer than the limit of {Limit} characters."], errors);
+    }
+
+    [Fact]
+    public void Read_RowOverTheLimitWithLineBreaksInAQuotedCell_TheLinesAfterItStayThoseOfTheFile()
+    {
+        // The quoted cell holds line breaks before and after the cut (\r\n counts as one); the row after it is on line 9.
+        var huge = "a,2,\"x\r\ny\n" + new string(' ', Limit) + "\r\n\n\r\"\n";
+        var rows = ReadAll("stream,time,v\na,1,1\n" + huge + "a,3,3\n", out var errors);
+
+        Assert.Equal([1.0, 3], rows.Select(r => r.Time));
+        Assert.Equal([2L, 9], rows.Select(r => r.Line));
+        Assert.Single(errors);
+        Assert.StartsWith($"f.csv:3: row is longer than the limit of {Limit} characters.", errors[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_HeaderOverTheLimit_FailsOnLineOne()
+    {
+        var e = Assert.Throws<FormatException>(() => ReadAll("stream,time," + new string('v', Limit) + "\na,1,1\n", out _));
+
+        Assert.Equal($"f.csv:1: the header is longer than the limit of {Limit} characters.", e.Message);
+    }
+
     [Fact]
     public void Read_QuoteLeftOpen_TheErrorSaysTheRowRunsOnInsideAQuotedCell()
     {
