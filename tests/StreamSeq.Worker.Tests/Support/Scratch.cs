@@ -24,6 +24,18 @@ internal sealed class Scratch : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// A loopback port held until the returned socket is disposed: bound but not listening, so connections to it are
+    /// refused as to a closed port, while no other socket (another test's listener, or a client's connection taking
+    /// it as its source port) can have it meanwhile. For a test that picks a port long before something listens there.
+    /// </summary>
+    public static Socket ReservePort()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
+    }
+
     public void Dispose()
     {
         if (Environment.GetEnvironmentVariable("STREAMSEQ_TEST_KEEP_SCRATCH") is { Length: > 0 })
