@@ -1,4 +1,5 @@
 using Xunit.Abstractions;
+using StreamSeq.Testing;
 using Xunit.Sdk;
 
 [assembly: TestCollectionOrderer("StreamSeq.Cli.Tests.LongestFirstCollectionOrderer", "StreamSeq.Cli.Tests")]
@@ -28,15 +29,6 @@ public sealed class LongestFirstCollectionOrderer : ITestCollectionOrderer
         "Commands.DegenerateDataTests",
     ];
 
-    private readonly DefaultTestCollectionOrderer fallback = new();
-
     public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections) =>
-        fallback.OrderTestCollections(testCollections).Select((c, i) => (Collection: c, Index: i)).OrderBy(x => Rank(x.Collection)).ThenBy(x => x.Index).Select(x => x.Collection);
-
-    private static int Rank(ITestCollection collection)
-    {
-        // A class's own collection is named "Test collection for <namespace>.<class>".
-        var rank = Array.FindIndex(Longest, name => collection.DisplayName == name || collection.DisplayName.EndsWith("StreamSeq.Cli.Tests." + name, StringComparison.Ordinal));
-        return rank < 0 ? Longest.Length : rank;
-    }
+        LongestFirstOrder.Apply(testCollections, Longest, "StreamSeq.Cli.Tests");
 }

@@ -62,15 +62,7 @@ public sealed class RunCommandTests : IDisposable
         // stream from its prior. The nine readings before it must still get their fixed-interval smoothed states, the
         // ones a file ending at reading 9 gives (same stream id, so the same random draws), and the readings after it
         // theirs; none may be lost or cross the restart.
-        var spec = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(RepositoryFiles.Path("examples", "particle-growth.json")))!;
-        spec["particles"] = JsonSerializer.SerializeToElement(300);
-        var model = System.IO.Path.Combine(dir, "growth.json");
-        File.WriteAllText(model, JsonSerializer.Serialize(spec));
-        var rows = Enumerable.Range(1, 30).Select(t => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"b,{t},{(t == 10 ? "1e300" : (5 * Math.Sin(t)).ToString("R", System.Globalization.CultureInfo.InvariantCulture))}")).ToList();
-        var whole = System.IO.Path.Combine(dir, "whole.csv");
-        var head = System.IO.Path.Combine(dir, "head.csv");
-        File.WriteAllLines(whole, ["stream,time,y", .. rows]);
-        File.WriteAllLines(head, ["stream,time,y", .. rows.Take(9)]);
+        var (model, whole, head) = GrowthWithRestart(intervalSmoothing: null);
 
         static List<(int Time, double Mean, double Variance)> Smoothed(List<JsonElement> records) => records
             .Where(r => r.GetProperty("type").GetString() == "smoothed")
@@ -95,16 +87,7 @@ public sealed class RunCommandTests : IDisposable
         // stream. They get their fixed-lag smoothed records at the restart, with the lag actually used (2, 1, 0) and the
         // states the fixed-interval smoother gives on readings 1 to 9 alone, before the restart's filtered record; the
         // restart itself gets none, and the readings after it are smoothed with lag 3 again.
-        var spec = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(RepositoryFiles.Path("examples", "particle-growth.json")))!;
-        spec["particles"] = JsonSerializer.SerializeToElement(300);
-        spec["intervalSmoothing"] = JsonSerializer.SerializeToElement("ancestors");
-        var model = System.IO.Path.Combine(dir, "growth.json");
-        File.WriteAllText(model, JsonSerializer.Serialize(spec));
-        var rows = Enumerable.Range(1, 30).Select(t => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"b,{t},{(t == 10 ? "1e300" : (5 * Math.Sin(t)).ToString("R", System.Globalization.CultureInfo.InvariantCulture))}")).ToList();
-        var whole = System.IO.Path.Combine(dir, "whole.csv");
-        var head = System.IO.Path.Combine(dir, "head.csv");
-        File.WriteAllLines(whole, ["stream,time,y", .. rows]);
-        File.WriteAllLines(head, ["stream,time,y", .. rows.Take(9)]);
+        var (model, whole, head) = GrowthWithRestart(intervalSmoothing: "ancestors");
 
         var (code, records, _) = Run(model, whole, lag: 3);
         var (headCode, headRecords, _) = Run(model, head, smooth: true);
@@ -126,6 +109,29 @@ public sealed class RunCommandTests : IDisposable
             Assert.Equal(expected.GetProperty("mean")[0].GetDouble(), actual.GetProperty("mean")[0].GetDouble(), 1e-12);
             Assert.Equal(expected.GetProperty("cov")[0][0].GetDouble(), actual.GetProperty("cov")[0][0].GetDouble(), 1e-12);
         }
+    }
+
+    /// <summary>
+    /// The particle growth model (300 particles) and two files of stream b: thirty readings of 5 sin t, with 1e300 at
+    /// t = 10 (no particle keeps any weight there, so that step re-initialises the stream), and the first nine alone.
+    /// </summary>
+    private (string Model, string Whole, string Head) GrowthWithRestart(string? intervalSmoothing)
+    {
+        var spec = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(RepositoryFiles.Path("examples", "particle-growth.json")))!;
+        spec["particles"] = JsonSerializer.SerializeToElement(300);
+        if (intervalSmoothing is not null)
+        {
+            spec["intervalSmoothing"] = JsonSerializer.SerializeToElement(intervalSmoothing);
+        }
+
+        var model = System.IO.Path.Combine(dir, "growth.json");
+        File.WriteAllText(model, JsonSerializer.Serialize(spec));
+        var rows = Enumerable.Range(1, 30).Select(t => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"b,{t},{(t == 10 ? "1e300" : (5 * Math.Sin(t)).ToString("R", System.Globalization.CultureInfo.InvariantCulture))}")).ToList();
+        var whole = System.IO.Path.Combine(dir, "whole.csv");
+        var head = System.IO.Path.Combine(dir, "head.csv");
+        File.WriteAllLines(whole, ["stream,time,y", .. rows]);
+        File.WriteAllLines(head, ["stream,time,y", .. rows.Take(9)]);
+        return (model, whole, head);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Xunit.Abstractions;
+using StreamSeq.Testing;
 using Xunit.Sdk;
 
 [assembly: TestCollectionOrderer("StreamSeq.Worker.Tests.Support.LongestFirstCollectionOrderer", "StreamSeq.Worker.Tests")]
@@ -34,15 +35,6 @@ public sealed class LongestFirstCollectionOrderer : ITestCollectionOrderer
         "Integration.ChangelogCompactionTests",
     ];
 
-    private readonly DefaultTestCollectionOrderer fallback = new();
-
     public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections) =>
-        fallback.OrderTestCollections(testCollections).Select((c, i) => (Collection: c, Index: i)).OrderBy(x => Rank(x.Collection)).ThenBy(x => x.Index).Select(x => x.Collection);
-
-    private static int Rank(ITestCollection collection)
-    {
-        // A class's own collection is named "Test collection for <namespace>.<class>".
-        var rank = Array.FindIndex(Longest, name => collection.DisplayName.EndsWith("StreamSeq.Worker.Tests." + name, StringComparison.Ordinal));
-        return rank < 0 ? Longest.Length : rank;
-    }
+        LongestFirstOrder.Apply(testCollections, Longest, "StreamSeq.Worker.Tests");
 }
