@@ -239,7 +239,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
     /// restart: the step after it predicted from the prior, not from the step before it. No allocation once the
     /// estimate has room for L (<see cref="Estimate.ReserveFlushed"/>).
     /// </summary>
-    private void Flush(Span<double> state, int count, int head, Estimate estimate)
+    private void Flush(ReadOnlySpan<double> state, int count, int head, Estimate estimate)
     {
         var pending = Math.Min(count, Lag);
         if (pending == 0)
@@ -275,40 +275,17 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
 
     /// <summary>
     /// Smoothed estimates for the steps still inside the window at the end of a series (the last min(L, t) steps,
-    /// oldest first), each given all observations so far. Not for the hot path.
+    /// oldest first), each given all observations so far: the pass a re-initialisation makes over the stretch it ends.
+    /// Not for the hot path.
     /// </summary>
     public IReadOnlyList<(double Time, double[] Mean, double[] Covariance)> SmoothPending(ReadOnlySpan<double> state)
     {
-        var count = (int)state[innerLength];
-        var head = (int)state[innerLength + 1];
-        var available = Math.Min(count, Lag);
-        var collected = new List<(double, double[], double[])>();
-        if (available == 0)
+        var pending = new Estimate(Info);
+        Flush(state, (int)state[innerLength], (int)state[innerLength + 1], pending);
+        var collected = new List<(double, double[], double[])>(pending.FlushedCount);
+        for (var i = 0; i < pending.FlushedCount; i++)
         {
-            return collected;
-        }
-
-        var n = Info.StateDimension;
-        var message = new double[inner.Info.SmoothingMessageLength];
-        var newestIndex = (head - 1 + slots) % slots;
-        ReadOnlySpan<double> newer;
-
-        // One backward pass per pending step, oldest first; the window is short and this runs once per series.
-        for (var back = available - 1; back >= 0; back--)
-        {
-            newer = Slot(state, newestIndex);
-            Start(state, count, newer[..recordLength], message);
-            for (var j = 1; j <= back; j++)
-            {
-                var older = Slot(state, (newestIndex - j + slots) % slots);
-                backward.Backward(older[..recordLength], newer[..recordLength], message);
-                newer = older;
-            }
-
-            var mean = new double[n];
-            var cov = new double[n * n];
-            backward.ReadSmoothed(newer[..recordLength], message, mean, cov);
-            collected.Add((newer[recordLength], mean, cov));
+            collected.Add((pending.FlushedTime(i), pending.FlushedMean(i).ToArray(), pending.FlushedCovariance(i).ToArray()));
         }
 
         return collected;
