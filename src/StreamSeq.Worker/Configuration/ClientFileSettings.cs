@@ -12,10 +12,10 @@ public static class ClientFileSettings
     public static IReadOnlyList<string> FileProperties { get; } =
         ["ssl.ca.location", "ssl.certificate.location", "ssl.key.location", "ssl.keystore.location", "ssl.crl.location"];
 
-    /// <summary>One line per file property naming a path that does not exist, when <c>security.protocol</c> is SSL or SASL_SSL.</summary>
+    /// <summary>Each file property naming a path that does not exist, with why, when <c>security.protocol</c> is SSL or
+    /// SASL_SSL (as the other checks of the pass-through properties report: property, then problem).</summary>
     /// <param name="client">The pass-through properties.</param>
-    /// <param name="section">The settings section they come from, for the messages (<c>StreamSeq:Kafka:Client</c>).</param>
-    public static IReadOnlyList<string> FindMissing(IReadOnlyDictionary<string, string> client, string section)
+    public static IReadOnlyList<KeyValuePair<string, string>> FindMissing(IReadOnlyDictionary<string, string> client)
     {
         ArgumentNullException.ThrowIfNull(client);
         var protocol = client.TryGetValue("security.protocol", out var p) ? p.Trim() : string.Empty;
@@ -24,7 +24,7 @@ public static class ClientFileSettings
             return [];
         }
 
-        var problems = new List<string>();
+        var problems = new List<KeyValuePair<string, string>>();
         foreach (var property in FileProperties)
         {
             if (!client.TryGetValue(property, out var path) || string.IsNullOrWhiteSpace(path))
@@ -38,7 +38,7 @@ public static class ClientFileSettings
                 continue;
             }
 
-            problems.Add($"{section}:{property}: '{path}' does not exist (security.protocol is {protocol}; when it comes from a mounted Secret, the Secret has no key of that file name).");
+            problems.Add(new(property, $"'{path}' does not exist (security.protocol is {protocol}; when it comes from a mounted Secret, the Secret has no key of that file name)."));
         }
 
         return problems;

@@ -135,9 +135,12 @@ public sealed class WorkerSettings
             StopOn(crossField.Failures);
         }
 
-        StopOn(KafkaClientSettings.FindInvalid(kafka.Client).Select(p => $"{KafkaTransportOptions.Section}:Client:{p.Key}: {p.Value}"));
-        StopOn(ReservedClientSettings.Find(kafka.Client, kafka).Select(p => $"{KafkaTransportOptions.Section}:Client:{p.Key}: {p.Value}"));
-        StopOn(ClientFileSettings.FindMissing(kafka.Client, $"{KafkaTransportOptions.Section}:Client"));
+        // The pass-through librdkafka properties: each check names the property and its problem.
+        static IEnumerable<string> ClientProblems(IEnumerable<KeyValuePair<string, string>> found) =>
+            found.Select(p => $"{KafkaTransportOptions.Section}:Client:{p.Key}: {p.Value}");
+        StopOn(ClientProblems(KafkaClientSettings.FindInvalid(kafka.Client)));
+        StopOn(ClientProblems(ReservedClientSettings.Find(kafka.Client, kafka)));
+        StopOn(ClientProblems(ClientFileSettings.FindMissing(kafka.Client)));
         var usesEmbedded = BrokerSelection.UsesEmbeddedBroker(configuration, kafka, embedded, out var brokerProblem);
         StopOn(brokerProblem is null ? [] : [brokerProblem]);
         StopOn(ListenAddresses.FindProblems(configuration));
