@@ -25,14 +25,23 @@ public sealed class RunCommandAllocationTests(ITestOutputHelper output) : IDispo
         var small = Input(2_000);
         var large = Input(8_000);
         Run(model, small);
-        var smallBytes = Run(model, small);
-        var largeBytes = Run(model, large);
 
         // Per extra row, averaged over 6,000 of them. The bound leaves room for the runtime's own bookkeeping on the
-        // thread (a few kilobytes in all, such as a method compiled during one of the runs), not for anything a row
-        // allocates: the smallest object is 24 bytes.
-        var perRow = (double)(largeBytes - smallBytes) / 6_000;
-        output.WriteLine($"{perRow:F2} bytes per row ({smallBytes:N0} bytes for 2,000 rows, {largeBytes:N0} for 8,000)");
+        // thread, not for anything a row allocates: the smallest object is 24 bytes. One pair of runs is not enough
+        // under a loaded test run: the runtime may allocate a few kilobytes on the calling thread while the longer
+        // run goes on (a full CI run once measured 7,784 bytes more for the longer file, 1.3 bytes per row, and the
+        // test then passed alone six times at zero). A row that allocates does so in every run, so the fewest extra
+        // bytes of up to three pairs is what the rows allocate.
+        var perRow = double.MaxValue;
+        long smallBytes = 0, largeBytes = 0;
+        for (var attempt = 0; attempt < 3 && perRow >= 1.0; attempt++)
+        {
+            smallBytes = Run(model, small);
+            largeBytes = Run(model, large);
+            perRow = Math.Min(perRow, (double)(largeBytes - smallBytes) / 6_000);
+            output.WriteLine($"{perRow:F2} bytes per row ({smallBytes:N0} bytes for 2,000 rows, {largeBytes:N0} for 8,000)");
+        }
+
         Assert.True(perRow < 1.0, $"{perRow:F1} bytes per row ({smallBytes:N0} bytes for 2,000 rows, {largeBytes:N0} for 8,000)");
     }
 
