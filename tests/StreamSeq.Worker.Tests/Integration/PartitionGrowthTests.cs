@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using StreamSeq.Kafka.Stores;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.Telemetry;
@@ -77,24 +78,30 @@ public sealed class PartitionGrowthTests
         OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
     }
 
-    [Fact]
-    public void Run_StreamMovesToAnotherPartition_ItsStateFollowsAndOutputsEqualAnUninterruptedRun()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Run_StreamMovesToAnotherPartition_ItsStateFollowsAndOutputsEqualAnUninterruptedRun(bool disk)
     {
-        using var bed = new KafkaTestBed("growth-moved");
+        using var directory = new Scratch("streamseq-moved-");
+        using var bed = new KafkaTestBed(disk ? "growth-moved-disk" : "growth-moved");
         var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
+
+        // On disk with the smallest cache, states leave memory between records and are read back from the store.
+        var store = disk ? new StateStoreOptions { Kind = StateStoreKind.RocksDb, Directory = directory.Directory, CacheBytes = 1 } : null;
         const int streams = 20;
         var input = TestInput.Generate(streams, perStream: 45);
         var before = input.Take(streams * 15).ToList();
         var after = input.Skip(streams * 15).Take(streams * 15).ToList();
         var afterRestart = input.Skip(streams * 30).ToList();
         ProduceByHome(bed, before);
-        using (var w = bed.StartInProcess(router, "w1"))
+        using (var w = bed.StartInProcess("w1", o => Worker(o, router, bed.Options.ChangelogTopic, TestLog.For<KafkaStreamWorker>("w1"), store)))
         {
             bed.WaitForFiltered(before.Count, TimeSpan.FromSeconds(90));
 
             // The input topic "grew": each stream's key now lands on the next partition.
             ProduceByHome(bed, after, shift: 1);
-            bed.WaitForFiltered(before.Count + after.Count, TimeSpan.FromSeconds(90));
+            bed.WaitForFiltered(before.Count + after.Count, TimeSpan.FromSeconds(90), () => $"worker error: {w.Error?.Message ?? "none"}");
         }
 
         // Each stream's state left its old changelog partition (a tombstone is the newest record under its key there).
@@ -108,13 +115,15 @@ public sealed class PartitionGrowthTests
             }
         }
 
-        // A restart restores each stream from its new partition and goes on from there.
-        using (bed.StartInProcess(router, "w1"))
+        // A restart restores each stream once, from its new partition, and goes on from there.
+        var log = new CapturingLogger("w1");
+        using (var w = bed.StartInProcess("w1", o => Worker(o, router, bed.Options.ChangelogTopic, log, store)))
         {
             ProduceByHome(bed, afterRestart, shift: 1);
-            bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(90));
+            bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(90), () => $"worker error: {w.Error?.Message ?? "none"}");
         }
 
+        Assert.Contains(log.Lines, l => l.StartsWith($"Restored {KafkaTestBed.InputPartitions} partitions ({streams} streams", StringComparison.Ordinal));
         OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
     }
 
@@ -130,10 +139,10 @@ public sealed class PartitionGrowthTests
         }
     }
 
-    private static KafkaStreamWorker Worker(KafkaTransportOptions options, StreamSeq.Processing.Models.ModelRouter router, string changelog, ILogger<KafkaStreamWorker> logger)
+    private static KafkaStreamWorker Worker(KafkaTransportOptions options, StreamSeq.Processing.Models.ModelRouter router, string changelog, ILogger<KafkaStreamWorker> logger, StateStoreOptions? store = null)
     {
         options.ChangelogTopic = changelog;
-        return new KafkaStreamWorker(options, router, new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), logger);
+        return new KafkaStreamWorker(options, router, new ProcessorOptions(), new ProcessingMetrics(), new KafkaTransportMetrics(), logger, storeOptions: store);
     }
 
     /// <summary>Keeps the worker's lines of Information and above (and passes every line on to the test log).</summary>
