@@ -79,6 +79,27 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private const int MaxConsecutiveAborts = 5;
 
     /// <summary>
+    /// Assigned input partitions whose changelog partition does not exist (the input topic has more partitions than the
+    /// changelog): paused and unprocessed until a metadata look-up finds their changelog partition.
+    /// </summary>
+    private readonly HashSet<int> awaiting = [];
+
+    /// <summary>True when <see cref="awaiting"/> holds partitions the consumer has not paused yet (assigned after the callback).</summary>
+    private bool pauseAwaiting;
+
+    private long nextChangelogLookup;
+    private long movedStreams;
+
+    /// <summary>How often the changelog's partitions are looked up again while partitions wait for theirs.</summary>
+    private static readonly TimeSpan ChangelogLookupInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest wait for a metadata answer about the changelog's partitions.</summary>
+    private static readonly TimeSpan ChangelogMetadataTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many streams that moved partitions are logged one by one.</summary>
+    private const int LoggedMovedStreams = 20;
+
+    /// <summary>
     /// Streams of a partition's disk store counted one by one at a restore (a read of their keys); a larger store is
     /// counted by RocksDB's estimate, so that a restore from a checkpoint stays short.
     /// </summary>
@@ -350,6 +371,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
         while (!stopping.IsCancellationRequested)
         {
             AnswerQueries();
+            if (awaiting.Count > 0)
+            {
+                TakeUpAwaiting();
+            }
+
             ConsumeResult<byte[], byte[]>? result;
             try
             {
@@ -464,7 +490,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         var message = result.Message;
         var value = message.Value ?? [];
         var source = new SourcePosition(options.InputTopic, result.Partition.Value, result.Offset.Value);
-        partition.Stamp ??= Encoding.UTF8.GetBytes($"{options.EffectiveInstanceId}/{incarnation}/{transactionSequence}/{result.Partition.Value}");
+        partition.Stamp ??= NewStamp(result.Partition.Value);
         var sink = this.sink!;
         sink.TransactionStamp = partition.Stamp;
         sink.CurrentKey = message.Key;
@@ -497,6 +523,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
             if (routeBytes is not null)
             {
                 route = Encoding.UTF8.TryGetChars(routeBytes, routeChars, out var routeLength) ? routeChars[..routeLength] : Encoding.UTF8.GetString(routeBytes);
+            }
+
+            if (owned.Count > 1)
+            {
+                AdoptMovedStream(key, partition, result.Partition.Value);
             }
 
             var timestamp = message.Timestamp.Type == TimestampType.NotAvailable ? double.NaN : message.Timestamp.UnixTimestampMs;
@@ -534,6 +565,60 @@ public sealed partial class KafkaStreamWorker : IDisposable
         batchCount++;
         Status.Processed++;
         metrics.Consumed(options.InputTopic);
+    }
+
+    private byte[] NewStamp(int partition) => Encoding.UTF8.GetBytes($"{options.EffectiveInstanceId}/{incarnation}/{transactionSequence}/{partition}");
+
+    /// <summary>
+    /// Lets a stream's state follow its records to another input partition. Records of one stream id arrive on another
+    /// partition when the input topic's partition count changed (producers place a key by its hash modulo the count),
+    /// or when a producer chose the partition itself. When <paramref name="target"/> holds no state of the stream and
+    /// another partition this instance owns does, the state moves: out of that partition's store (a tombstone in its
+    /// changelog partition) and into this one's (its state in this changelog partition), both in the open transaction,
+    /// so a commit moves it and an abort leaves it where it was. A state held by a partition another instance owns
+    /// cannot move safely (its owner may still step it); the stream then starts again from its model's prior here.
+    /// </summary>
+    private void AdoptMovedStream(ReadOnlySpan<char> stream, PartitionState target, int targetPartition)
+    {
+        if (target.Store.TryGetLive(stream, out _) || target.Store.TryPeekEvicted(stream, out _))
+        {
+            return;
+        }
+
+        foreach (var (id, other) in owned)
+        {
+            if (ReferenceEquals(other, target) || !other.Store.TryRemove(stream, out var live, out var bytes))
+            {
+                continue;
+            }
+
+            // The old partition writes the stream's tombstone, and its offset marker after it, with this transaction.
+            other.Touched = true;
+            other.Stamp ??= NewStamp(id);
+            var streamId = stream.ToString();
+            string? reason = null;
+            var state = live ?? processor.Decode(streamId, bytes!, out reason);
+            if (state is null)
+            {
+                LogDiscarded(logger, streamId, reason ?? "unknown", id);
+                return;
+            }
+
+            state.Dirty = true;
+            target.Store.Put(state);
+            metrics.StreamMoved();
+            movedStreams++;
+            if (movedStreams <= LoggedMovedStreams)
+            {
+                LogStreamMoved(logger, streamId, id, targetPartition);
+            }
+            else if (movedStreams == LoggedMovedStreams + 1)
+            {
+                LogStreamsMovedQuiet(logger, LoggedMovedStreams);
+            }
+
+            return;
+        }
     }
 
     private void Commit()
@@ -585,6 +670,14 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
                     changelogRecords++;
                 }
+            }
+
+            // Streams whose records now arrive on another partition, which took their state over in this transaction.
+            foreach (var stream in partition.Store.Removed)
+            {
+                sink.ProduceTombstone(target, stream);
+                partition.Disk?.StageDelete(stream);
+                changelogRecords++;
             }
 
             foreach (var stream in partition.Store.DirtyStreams)
@@ -757,12 +850,125 @@ public sealed partial class KafkaStreamWorker : IDisposable
     {
         // The standby closes these partitions' stores (what counts written, with its checkpoint) before they open here.
         standby?.Release(partitions.Select(tp => tp.Partition.Value), stopping);
-        var offsets = RestorePartitions([.. partitions.Select(tp => tp.Partition.Value)]);
+
+        // A partition added to the input topic while the changelog kept its partition count has nowhere to keep its
+        // states and offsets: it waits, paused, until the changelog has its partition (looked up again in the loop).
+        var lacking = LackingChangelog([.. partitions.Select(tp => tp.Partition.Value)]);
+        var offsets = RestorePartitions([.. partitions.Select(tp => tp.Partition.Value).Where(p => !lacking.Contains(p))]);
+        if (lacking.Count > 0)
+        {
+            Await(lacking);
+        }
+
         OwnedChanged();
 
         // An assignment, even an empty one, means the group has taken this member in; ready once restored.
         Status.SetJoined(true);
-        return [.. partitions.Select(tp => new TopicPartitionOffset(tp, offsets[tp.Partition.Value]))];
+        return [.. partitions.Select(tp => new TopicPartitionOffset(tp, offsets.TryGetValue(tp.Partition.Value, out var offset) ? offset : Offset.Stored))];
+    }
+
+    /// <summary>
+    /// Of <paramref name="partitions"/>, those the changelog topic has no partition for (all of them when the topic does
+    /// not exist); none when the broker does not say (the restore then finds out itself).
+    /// </summary>
+    private HashSet<int> LackingChangelog(List<int> partitions)
+    {
+        if (partitions.Count == 0 || PartitionCount(options.ChangelogTopic) is not int count)
+        {
+            return [];
+        }
+
+        return [.. partitions.Where(p => p >= count)];
+    }
+
+    /// <summary>A topic's partition count from the broker's metadata (0: no such topic; null: no answer).</summary>
+    private int? PartitionCount(string topic)
+    {
+        try
+        {
+            using var admin = new DependentAdminClientBuilder(consumer!.Handle).Build();
+            var metadata = admin.GetMetadata(topic, ChangelogMetadataTimeout).Topics.FirstOrDefault(t => t.Topic == topic);
+            return metadata?.Error.Code switch
+            {
+                null => null,
+                ErrorCode.NoError => metadata.Partitions.Count,
+                ErrorCode.UnknownTopicOrPart or ErrorCode.Local_UnknownTopic => 0,
+                _ => null,
+            };
+        }
+        catch (KafkaException e)
+        {
+            LogTransient(logger, "the changelog's metadata look-up", e.Error.Reason);
+            return null;
+        }
+    }
+
+    /// <summary>Puts assigned partitions without a changelog partition on hold, with one line each saying what to do.</summary>
+    private void Await(HashSet<int> partitions)
+    {
+        var changelogPartitions = PartitionCount(options.ChangelogTopic) ?? 0;
+        var needed = Math.Max(PartitionCount(options.InputTopic) ?? 0, partitions.Max() + 1);
+        foreach (var partition in partitions.Order())
+        {
+            awaiting.Add(partition);
+            LogAwaitingChangelog(logger, partition, options.InputTopic, options.ChangelogTopic, changelogPartitions, options.ChangelogTopic, needed, ChangelogLookupInterval.TotalSeconds);
+        }
+
+        pauseAwaiting = true;
+        nextChangelogLookup = Stopwatch.GetTimestamp() + (long)(ChangelogLookupInterval.TotalSeconds * Stopwatch.Frequency);
+        Status.SetAwaitingChangelog(awaiting);
+    }
+
+    /// <summary>
+    /// Pauses partitions that wait for their changelog partition (once assigned), and looks the changelog up again at
+    /// most every <see cref="ChangelogLookupInterval"/>: partitions whose changelog partition now exists are restored, sought
+    /// to where their changelog says the committed input ends, and resumed. Records the consumer handed out before the
+    /// pause were not processed (no partition state takes them), and the seek reads them again.
+    /// </summary>
+    private void TakeUpAwaiting()
+    {
+        var consumer = this.consumer!;
+        if (pauseAwaiting)
+        {
+            consumer.Pause(awaiting.Select(p => new TopicPartition(options.InputTopic, p)).ToList());
+            pauseAwaiting = false;
+        }
+
+        if (Stopwatch.GetTimestamp() < nextChangelogLookup)
+        {
+            return;
+        }
+
+        nextChangelogLookup = Stopwatch.GetTimestamp() + (long)(ChangelogLookupInterval.TotalSeconds * Stopwatch.Frequency);
+        if (PartitionCount(options.ChangelogTopic) is not int count)
+        {
+            return;
+        }
+
+        var ready = awaiting.Where(p => p < count).Order().ToList();
+        if (ready.Count == 0)
+        {
+            return;
+        }
+
+        // The open transaction commits first, so that the restore below is the only thing between two transactions.
+        Commit();
+        if (inTransaction)
+        {
+            return;
+        }
+
+        awaiting.ExceptWith(ready);
+        Status.SetAwaitingChangelog(awaiting);
+        var offsets = RestorePartitions(ready);
+        foreach (var (partition, offset) in offsets)
+        {
+            consumer.Seek(new TopicPartitionOffset(options.InputTopic, partition, offset == Offset.Stored ? Offset.Beginning : offset));
+            LogChangelogFound(logger, partition, options.ChangelogTopic);
+        }
+
+        consumer.Resume(ready.Select(p => new TopicPartition(options.InputTopic, p)).ToList());
+        OwnedChanged();
     }
 
     private void OnRevoked(List<TopicPartitionOffset> partitions)
@@ -776,6 +982,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         // Still the owner: the changelog holds nothing this store lacks, so the next owner on this volume reads only what
         // follows (a partition that comes back after moving reads what the others wrote since).
         var revoked = partitions.Select(tp => tp.Partition.Value).ToList();
+        DropAwaiting(revoked);
         Checkpoint(revoked);
         foreach (var p in revoked)
         {
@@ -809,6 +1016,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         // No checkpoint: another instance may already own these partitions and write to their changelog.
         int[] lost = [.. partitions.Select(tp => tp.Partition.Value)];
+        DropAwaiting(lost);
         CloseStores(lost);
         ownership?.Released(lost);
         standby?.Mirror(lost);
@@ -818,6 +1026,16 @@ public sealed partial class KafkaStreamWorker : IDisposable
         if (inTransaction)
         {
             AbortAndRewind();
+        }
+    }
+
+    /// <summary>Forgets partitions that waited for their changelog partition and are no longer assigned.</summary>
+    private void DropAwaiting(IEnumerable<int> partitions)
+    {
+        if (awaiting.Count > 0)
+        {
+            awaiting.ExceptWith(partitions);
+            Status.SetAwaitingChangelog(awaiting);
         }
     }
 
@@ -841,7 +1059,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Rewind();
     }
 
-    private Dictionary<int, Offset> RestorePartitions(IReadOnlyCollection<int> partitions)
+    private Dictionary<int, Offset> RestorePartitions(List<int> partitions)
     {
         using var activity = KafkaTransportMetrics.ActivitySource.StartActivity("streamseq.restore");
         Status.BeginRestore();
@@ -1524,6 +1742,18 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Discarded restored state of stream {Stream}: {Reason} (changelog partition {Partition}); the stream starts again from its model's prior")]
     private static partial void LogDiscarded(ILogger logger, string stream, string reason, int partition);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Input partition {Partition} of '{Input}' has no partition in the changelog '{Changelog}' ({ChangelogPartitions} partitions): the input topic has more partitions than the changelog (partitions added to the input, or the changelog not created yet). Its records wait, unprocessed and not lost, until the changelog has this partition: add partitions to the changelog (kafka-topics --alter --topic {ChangelogTopic} --partitions {Needed}). The worker looks again every {Seconds:F0} s and then restores and processes the partition without a restart")]
+    private static partial void LogAwaitingChangelog(ILogger logger, int partition, string input, string changelog, int changelogPartitions, string changelogTopic, int needed, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Input partition {Partition}: the changelog '{Changelog}' now has its partition; restored, and its waiting records are processed")]
+    private static partial void LogChangelogFound(ILogger logger, int partition, string changelog);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stream {Stream} moved from input partition {From} to {To} (the input topic's partition count changed, or a producer chose the partition): its state moved with it, written to the changelog under the new partition and removed under the old one in the same transaction")]
+    private static partial void LogStreamMoved(ILogger logger, string stream, int from, int to);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} streams have moved input partitions since the start; further moves are not logged, only counted in streamseq.streams.moved")]
+    private static partial void LogStreamsMovedQuiet(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Partitions revoked: {Partitions}")]
     private static partial void LogRevoked(ILogger logger, string partitions);

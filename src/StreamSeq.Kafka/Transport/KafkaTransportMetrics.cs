@@ -17,6 +17,7 @@ public sealed class KafkaTransportMetrics : IDisposable
     private readonly Counter<long> aborts;
     private readonly Counter<long> restoredStreams;
     private readonly Counter<long> statesTooLarge;
+    private readonly Counter<long> movedStreams;
     private readonly Histogram<double> commitDuration;
     private readonly Histogram<double> restoreDuration;
     private readonly Lock trackedGate = new();
@@ -32,6 +33,7 @@ public sealed class KafkaTransportMetrics : IDisposable
         aborts = meter.CreateCounter<long>("streamseq.kafka.transactions.aborted", "{transaction}", "Transactions aborted (state rewound to the changelog).");
         restoredStreams = meter.CreateCounter<long>("streamseq.streams.restored", "{stream}", "Streams restored at an assignment: from the changelog, or found in the local disk store.");
         statesTooLarge = meter.CreateCounter<long>("streamseq.kafka.states.too_large", "{record}", "Stream states not written to the changelog because they exceed the producer's message.max.bytes.");
+        movedStreams = meter.CreateCounter<long>("streamseq.streams.moved", "{stream}", "Streams whose records arrived on another input partition than the one holding their state (the input topic's partition count changed), their state taken over by the new partition.");
         commitDuration = meter.CreateHistogram<double>(
             "streamseq.kafka.commit.duration",
             "s",
@@ -46,10 +48,12 @@ public sealed class KafkaTransportMetrics : IDisposable
         aborts.Add(0);
         restoredStreams.Add(0);
         statesTooLarge.Add(0);
+        movedStreams.Add(0);
         meter.CreateObservableGauge("streamseq.kafka.consumer.lag", () => Observe(s => s.Lag), "{record}", "Input records not yet committed over the owned partitions (high watermark minus the committed position, measured twice a second).");
         meter.CreateObservableGauge("streamseq.streams.live", () => Observe(s => s.LiveStreams), "{stream}", "Live streams over the owned partitions (updated at each commit and restore).");
         meter.CreateObservableGauge("streamseq.streams.evicted", () => Observe(s => s.EvictedStreams), "{stream}", "Streams of the owned partitions kept only in serialised form beyond MaxLiveStreams.");
         meter.CreateObservableGauge("streamseq.kafka.partitions.assigned", () => Observe(s => s.Partitions.Count), "{partition}", "Input partitions owned.");
+        meter.CreateObservableGauge("streamseq.kafka.partitions.awaiting_changelog", () => Observe(s => s.AwaitingChangelog.Count), "{partition}", "Input partitions assigned but waiting unprocessed because the changelog topic has no partition for them (add partitions to the changelog).");
         ClientStatistics = new LibrdkafkaStatistics(meter);
     }
 
@@ -95,6 +99,9 @@ public sealed class KafkaTransportMetrics : IDisposable
 
     /// <summary>Counts a stream state too large to write to the changelog.</summary>
     public void StateTooLarge() => statesTooLarge.Add(1);
+
+    /// <summary>Counts a stream whose state moved to the input partition its records now arrive on.</summary>
+    public void StreamMoved() => movedStreams.Add(1);
 
     /// <summary>Records a restore.</summary>
     public void Restored(long streams, double seconds)

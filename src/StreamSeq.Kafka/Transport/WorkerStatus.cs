@@ -7,6 +7,7 @@ public sealed class WorkerStatus
     private volatile bool joined;
     private volatile int restoring;
     private int[] partitions = [];
+    private int[] awaitingChangelog = [];
     private IReadOnlyDictionary<int, long> standby = new Dictionary<int, long>();
     private long lastProgress = Environment.TickCount64;
 
@@ -31,6 +32,13 @@ public sealed class WorkerStatus
 
     /// <summary>Input partitions currently owned.</summary>
     public IReadOnlyList<int> Partitions => Volatile.Read(ref partitions);
+
+    /// <summary>
+    /// Input partitions assigned to this instance that wait, paused and unprocessed, for their changelog partition to
+    /// exist (the input topic has more partitions than the changelog): they need an operator to add partitions to the
+    /// changelog, after which the loop restores and processes them without a restart.
+    /// </summary>
+    public IReadOnlyList<int> AwaitingChangelog => Volatile.Read(ref awaitingChangelog);
 
     /// <summary>
     /// Standby stores (<c>Standby=all</c>): per input partition not owned, the changelog offset up to which its local
@@ -106,4 +114,6 @@ public sealed class WorkerStatus
     internal void SetStandby(Dictionary<int, long> checkpoints) => Volatile.Write(ref standby, checkpoints);
 
     internal void SetPartitions(IEnumerable<int> owned) => Volatile.Write(ref partitions, [.. owned.Order()]);
+
+    internal void SetAwaitingChangelog(IEnumerable<int> waiting) => Volatile.Write(ref awaitingChangelog, [.. waiting.Order()]);
 }

@@ -31,6 +31,8 @@ public sealed class StateStore
     private readonly Dictionary<string, byte[]> evicted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, byte[]>.AlternateLookup<ReadOnlySpan<char>> evictedLookup;
     private readonly HashSet<string> unflushed = new(StringComparer.Ordinal);
+    private readonly HashSet<string> removed = new(StringComparer.Ordinal);
+    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> removedLookup;
     private readonly List<StreamState> touched = [];
     private readonly ICommittedStates? committed;
     private StreamState? newest;
@@ -47,6 +49,7 @@ public sealed class StateStore
         MaxLiveStreams = maxLiveStreams;
         liveLookup = live.GetAlternateLookup<ReadOnlySpan<char>>();
         evictedLookup = evicted.GetAlternateLookup<ReadOnlySpan<char>>();
+        removedLookup = removed.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     private StateStore(int partition, ICommittedStates committed, long cacheBytes)
@@ -152,7 +155,7 @@ public sealed class StateStore
             return true;
         }
 
-        return committed is not null && committed.TryRead(streamId, out data);
+        return committed is not null && !removedLookup.Contains(streamId) && committed.TryRead(streamId, out data);
     }
 
     /// <summary>Takes a stream's serialised state that is not live (evicted, or committed on disk), if present.</summary>
@@ -173,7 +176,7 @@ public sealed class StateStore
         }
 
         changed = false;
-        if (committed is not null && committed.TryRead(streamId, out data))
+        if (committed is not null && !removedLookup.Contains(streamId) && committed.TryRead(streamId, out data))
         {
             key = streamId.ToString();
             return true;
@@ -194,6 +197,7 @@ public sealed class StateStore
         }
 
         Touch(state);
+        removed.Remove(state.StreamId);
         live[state.StreamId] = state;
         Link(state);
         state.CountedBytes = EstimateBytes(state);
@@ -230,8 +234,58 @@ public sealed class StateStore
         }
 
         unflushed.Remove(streamId);
+        removed.Remove(streamId);
         evicted[streamId] = data;
     }
+
+    /// <summary>
+    /// Takes a stream out of the store, live, evicted or committed on disk (a stream whose records now arrive on another
+    /// partition, whose store takes it over). Until <see cref="ClearDirty"/> the stream is listed by
+    /// <see cref="Removed"/>, so that the transport writes its tombstone with the next transaction, and a disk-backed
+    /// store's committed copy is no longer read.
+    /// </summary>
+    /// <param name="streamId">The stream id.</param>
+    /// <param name="state">The live stream, when it was live.</param>
+    /// <param name="data">Its serialised state, when it was not live (evicted, or committed on disk).</param>
+    /// <returns>False when the store holds no state of the stream.</returns>
+    public bool TryRemove(ReadOnlySpan<char> streamId, out StreamState? state, out byte[]? data)
+    {
+        data = null;
+        if (liveLookup.TryGetValue(streamId, out var actualKey, out var found))
+        {
+            live.Remove(actualKey);
+            Unlink(found);
+            LiveBytes -= found.CountedBytes;
+
+            // Untouched as far as any store knows: the store that takes it over lists it among its changed streams.
+            found.LastTouched = 0;
+            state = found;
+            removed.Add(actualKey);
+            return true;
+        }
+
+        state = null;
+        if (evictedLookup.TryGetValue(streamId, out var evictedKey, out var bytes))
+        {
+            evicted.Remove(evictedKey);
+            unflushed.Remove(evictedKey);
+            data = bytes;
+            removed.Add(evictedKey);
+            return true;
+        }
+
+        if (committed is not null && !removedLookup.Contains(streamId) && committed.TryRead(streamId, out bytes))
+        {
+            data = bytes;
+            removed.Add(streamId.ToString());
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Streams taken out by <see cref="TryRemove"/> since the last <see cref="ClearDirty"/> (each needs a tombstone).</summary>
+    public IEnumerable<string> Removed => removed;
 
     /// <summary>Live streams changed since the last call to <see cref="ClearDirty"/>.</summary>
     public IEnumerable<StreamState> DirtyStreams => touched.Where(s => s.Dirty && liveLookup.TryGetValue(s.StreamId, out var current) && ReferenceEquals(current, s));
@@ -262,6 +316,7 @@ public sealed class StateStore
 
         touched.Clear();
         unflushed.Clear();
+        removed.Clear();
         clearedAt = clock;
         TrimCache(null);
     }

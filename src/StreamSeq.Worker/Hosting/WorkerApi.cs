@@ -63,6 +63,7 @@ public static class WorkerApi
                     ready,
                     readiness = reason,
                     partitions = s.Partitions,
+                    awaitingChangelog = s.AwaitingChangelog,
                     processed = s.Processed,
                     liveStreams = s.LiveStreams,
                     evictedStreams = s.EvictedStreams,

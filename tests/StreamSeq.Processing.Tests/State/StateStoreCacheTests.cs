@@ -160,6 +160,63 @@ public sealed class StateStoreCacheTests
         GC.KeepAlive(store);
     }
 
+    [Fact]
+    public void TryRemove_StreamCommittedOnDisk_IsNoLongerReadAndIsListedForATombstoneUntilTheCommit()
+    {
+        // A stream whose records now arrive on another partition: its committed copy must not come back before the
+        // commit that writes its tombstone (and deletes it from the disk store).
+        var router = TestModels.Router(TestModels.Binding(TestModels.LocalLevel));
+        using var p = new StreamProcessor(router, numericTimeFormat: TimeFormat.ModelUnits);
+        var committed = new DictionaryStates();
+        var store = StateStore.Caching(0, committed, 1);
+        Feed(p, store, new NullSink(), "s", 0, 1.5);
+        committed.States["s"] = StreamStateCodec.ToBytes(Assert.Single(store.DirtyStreams));
+        store.ClearDirty();
+        Assert.Equal(0, store.LiveCount);
+
+        Assert.True(store.TryRemove("s", out var live, out var data));
+        Assert.Null(live);
+        Assert.Equal(committed.States["s"], data);
+        Assert.False(store.TryPeekEvicted("s", out _));
+        Assert.False(store.TryTakeEvicted("s", out _, out _, out _));
+        Assert.False(store.TryRemove("s", out _, out _));
+        Assert.Equal(["s"], store.Removed);
+
+        // The commit wrote the tombstone and deleted the committed copy.
+        committed.States.Remove("s");
+        store.ClearDirty();
+        Assert.Empty(store.Removed);
+    }
+
+    [Fact]
+    public void TryRemove_LiveStreamTakenOverByAnotherStore_IsAmongTheOtherStoresChangedStreams()
+    {
+        var router = TestModels.Router(TestModels.Binding(TestModels.LocalLevel));
+        using var p = new StreamProcessor(router, numericTimeFormat: TimeFormat.ModelUnits);
+        var from = new StateStore(0);
+        var to = new StateStore(1);
+        for (var t = 0; t < 5; t++)
+        {
+            Feed(p, from, new NullSink(), "s", t, 1.5);
+            from.ClearDirty();
+        }
+
+        Assert.True(from.TryRemove("s", out var live, out var data));
+        Assert.Null(data);
+        Assert.NotNull(live);
+        Assert.Equal(0, from.LiveCount);
+        Assert.Empty(from.DirtyStreams);
+        Assert.Equal(["s"], from.Removed);
+
+        live.Dirty = true;
+        to.Put(live);
+        Assert.Same(live, Assert.Single(to.DirtyStreams));
+
+        // Stepped again in its new store, it goes on from where it was.
+        Feed(p, to, new NullSink(), "s", 5, 1.5);
+        Assert.Equal(6, Assert.Single(to.Streams).Steps);
+    }
+
     private static void Feed(StreamProcessor p, StateStore store, IRecordSink sink, string stream, double time, double value) =>
         p.ProcessEncoded(Encoding.UTF8.GetBytes($"{{\"time\":{time.ToString("R", CultureInfo.InvariantCulture)},\"values\":[{value.ToString("R", CultureInfo.InvariantCulture)}]}}"), stream, double.NaN, default, new SourcePosition("in", 0, (long)time), store, sink);
 
