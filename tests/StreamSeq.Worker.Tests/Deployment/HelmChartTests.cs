@@ -391,6 +391,42 @@ public sealed class HelmChartTests : IDisposable
         Assert.Equal($"{minimum}", pod["terminationGracePeriodSeconds"].Text());
     }
 
+    /// <summary>
+    /// The pods carried prometheus.io/* scrape annotations by default, and enabling the ServiceMonitor left them on: a
+    /// Prometheus that honours both (kube-prometheus-stack with an annotation job, for one) scraped every pod twice, as two
+    /// jobs, doubling every sum. By default (metrics.podAnnotations auto) the annotations are there only without the
+    /// ServiceMonitor; true or false says so whatever the ServiceMonitor.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(null, false, true)]
+    [InlineData(null, true, false)]
+    [InlineData("auto", false, true)]
+    [InlineData("auto", true, false)]
+    [InlineData("true", true, true)]
+    [InlineData("true", false, true)]
+    [InlineData("false", false, false)]
+    [InlineData("false", true, false)]
+    public void Template_ScrapeAnnotationsAndServiceMonitor_OnlyOneOfThemByDefault(string? podAnnotations, bool serviceMonitor, bool annotated)
+    {
+        string[] arguments = ["--set", $"metrics.serviceMonitor.enabled={(serviceMonitor ? "true" : "false")}"];
+        if (podAnnotations is not null)
+        {
+            arguments = [.. arguments, "--set", $"metrics.podAnnotations={podAnnotations}"];
+        }
+
+        var manifests = Render(arguments);
+
+        var annotations = Manifest(manifests, "StatefulSet")["spec"]!["template"]!["metadata"]!["annotations"]!.AsObject();
+        Assert.Equal(serviceMonitor, manifests.Any(m => m["kind"].Text() == "ServiceMonitor"));
+        Assert.Equal(annotated, annotations.ContainsKey("prometheus.io/scrape"));
+        Assert.Equal(annotated, annotations.ContainsKey("prometheus.io/port"));
+        Assert.Equal(annotated, annotations.ContainsKey("prometheus.io/path"));
+        if (annotated)
+        {
+            Assert.Equal(WorkerEndpoints.Metrics, annotations["prometheus.io/path"].Text());
+        }
+    }
+
     [SkippableTheory]
     [InlineData("kafka.commitInterval", "CommitInterval")]
     [InlineData("kafka.transactionTimeout", "TransactionTimeout")]
