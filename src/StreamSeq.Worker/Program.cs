@@ -130,7 +130,7 @@ if (settings.UsesEmbeddedBroker && settings.Embedded.Simulator)
     services.AddHostedService(sp => sp.GetRequiredService<SimulatorService>());
 }
 
-services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+services.Configure<HostOptions>(o => o.ShutdownTimeout = WorkerShutdown.Timeout);
 services.AddHealthChecks()
     .AddCheck<LivenessCheck>("processing-loop", tags: ["live"]);
 

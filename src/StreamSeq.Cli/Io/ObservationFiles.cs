@@ -249,7 +249,11 @@ internal static class ObservationFiles
 
             if (status == CsvReadStatus.Error)
             {
-                reject(error ?? $"{name}:{csv.Line}: unreadable row");
+                // With its reason, as run's dead letters and the JSON Lines rows above give it.
+                var position = SourcePosition.FileLine(name, csv.Line);
+                var prefix = $"{position}: ";
+                var message = error is null ? "unreadable row" : error.StartsWith(prefix, StringComparison.Ordinal) ? error[prefix.Length..] : error;
+                reject($"{position}: {(csv.LastRowTooLong ? "too-large" : "unparseable")}: {message}");
                 continue;
             }
 

@@ -128,7 +128,7 @@ public sealed class AnomalyFileRunner
         }
 
         var name = Path.GetFileName(inputPath);
-        using var input = CsvFiles.Open(new StreamReader(inputPath), name);
+        using var input = new CsvRows(new StreamReader(inputPath), name);
         if (input.Header.IsEmpty)
         {
             throw new FormatException($"{name}:1: file is empty (expected a header 'timestamp,value').");
@@ -165,47 +165,54 @@ public sealed class AnomalyFileRunner
             var stream = new StreamCursor(this);
             var lastTime = double.NaN;
             Span<char> number = stackalloc char[32];
-            while (CsvFiles.MoveNext(input, name, out var failure) || failure is not null)
+            while (input.Next(out var failure) is var status && status != CsvReadStatus.End)
             {
-                if (failure is not null)
+                string? problem;
+                if (status == CsvReadStatus.Error)
                 {
-                    throw new FormatException(failure);
-                }
-
-                var row = input.Current;
-                characters += row.Span.Length + 1;
-                if (CsvFiles.IsBlank(row))
-                {
-                    continue;
-                }
-
-                if (!TryReadRow(row, timeColumn, valueColumn, names.Count, lastTime, out var time, out var value, out var problem))
-                {
-                    var message = $"{name}:{row.LineNumberFrom}: {problem}";
-                    if (rejected is null)
+                    if (input.Stopped)
                     {
-                        throw new FormatException(message);
+                        // The rest of the file cannot be read: scores for part of a series are no results.
+                        throw new FormatException($"{name}:{input.Line}: {failure}");
                     }
 
-                    rejected(message);
-                    refused++;
-                    continue;
+                    // A row over the length limit, skipped to its end as run skips it.
+                    problem = $"{DeadLetterReasons.Name(DeadLetterReason.TooLarge)}: {failure}";
+                    characters += CsvRowLimit.MaxRowLength + 1;
+                }
+                else
+                {
+                    var row = input.Current;
+                    characters += row.Span.Length + 1;
+                    if (TryReadRow(row, timeColumn, valueColumn, names.Count, lastTime, out var time, out var value, out problem))
+                    {
+                        lastTime = time;
+                        var score = stream.Step(time, value);
+                        output.Write(row[timeColumn].Span);
+                        output.Write(',');
+                        output.Write(row[valueColumn].Span);
+                        output.Write(',');
+                        score.TryFormat(number, out var written, "R", CultureInfo.InvariantCulture);
+                        output.Write(number[..written]);
+                        output.Write('\n');
+                        rows++;
+                        if ((rows & 1023) == 0)
+                        {
+                            bytesRead?.Invoke(characters);
+                        }
+
+                        continue;
+                    }
                 }
 
-                lastTime = time;
-                var score = stream.Step(time, value);
-                output.Write(row[timeColumn].Span);
-                output.Write(',');
-                output.Write(row[valueColumn].Span);
-                output.Write(',');
-                score.TryFormat(number, out var written, "R", CultureInfo.InvariantCulture);
-                output.Write(number[..written]);
-                output.Write('\n');
-                rows++;
-                if ((rows & 1023) == 0)
+                var message = $"{name}:{input.Line}: {problem}";
+                if (rejected is null)
                 {
-                    bytesRead?.Invoke(characters);
+                    throw new FormatException(message);
                 }
+
+                rejected(message);
+                refused++;
             }
         }
 

@@ -20,8 +20,7 @@ namespace StreamSeq.Processing.Records;
 /// </remarks>
 public sealed class CsvObservationReader : IDisposable
 {
-    private readonly SepReader reader;
-    private readonly CsvRowLimit limit;
+    private readonly CsvRows rows;
     private readonly string file;
     private readonly bool hasStream;
     private readonly int timeColumn;
@@ -32,9 +31,6 @@ public sealed class CsvObservationReader : IDisposable
     private readonly double[] control;
     private readonly string defaultStream;
     private readonly char[] streamChars = new char[InputRules.MaxStreamIdBytes];
-    private long nextLine = 2;
-    private long lineShift;
-    private bool stopped;
 
     /// <summary>Opens a reader; the header is read and checked immediately.</summary>
     /// <param name="reader">The text (decoded).</param>
@@ -45,24 +41,17 @@ public sealed class CsvObservationReader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(reader);
         this.file = file;
-        limit = new CsvRowLimit(reader);
-        this.reader = CsvFiles.Open(limit, file);
-        if (limit.HeaderCut)
+        rows = new CsvRows(reader, file);
+        if (rows.Header.IsEmpty)
         {
-            this.reader.Dispose();
-            throw new FormatException($"{file}:1: the header is longer than the limit of {CsvRowLimit.MaxRowLength} characters.");
-        }
-
-        if (this.reader.Header.IsEmpty)
-        {
-            this.reader.Dispose();
+            rows.Dispose();
             throw new FormatException($"{file}:1: file is empty (expected a header 'stream,time,<values...>').");
         }
 
-        var names = this.reader.Header.ColNames.Select(h => h.Trim()).ToArray();
+        var names = rows.Header.ColNames.Select(h => h.Trim()).ToArray();
         if (names.All(n => n.Length == 0))
         {
-            this.reader.Dispose();
+            rows.Dispose();
             throw new FormatException($"{file}:1: the first line is blank; it must be the header 'stream,time,<values...>'.");
         }
 
@@ -77,7 +66,7 @@ public sealed class CsvObservationReader : IDisposable
 
         if (timeColumn < 0)
         {
-            this.reader.Dispose();
+            rows.Dispose();
             throw new FormatException($"{file}:1: header has no 'time' column (expected 'stream,time,<values...>'; NAB's 'timestamp' is taken too).");
         }
 
@@ -86,14 +75,14 @@ public sealed class CsvObservationReader : IDisposable
         controlNames ??= [];
         foreach (var name in controlNames.Where(n => !names.Contains(n, StringComparer.Ordinal)))
         {
-            this.reader.Dispose();
+            rows.Dispose();
             throw new FormatException($"{file}:1: control column '{name}' is not in the header ({string.Join(",", names)}).");
         }
 
         // The stream and time columns are never values: named as control inputs, they were silently ignored.
         foreach (var name in controlNames.Where(n => n == names[timeColumn] || (hasStream && n == names[0])))
         {
-            this.reader.Dispose();
+            rows.Dispose();
             throw new FormatException($"{file}:1: control column '{name}' is the {(name == names[timeColumn] ? "time" : "stream")} column, not a control input.");
         }
 
@@ -103,7 +92,7 @@ public sealed class CsvObservationReader : IDisposable
         controlColumns = [.. Enumerable.Range(first, names.Length - first).Where(IsControl)];
         if (valueColumns.Length == 0)
         {
-            this.reader.Dispose();
+            rows.Dispose();
             throw new FormatException($"{file}:1: header has no value columns after '{timeName}'.");
         }
 
@@ -138,51 +127,16 @@ public sealed class CsvObservationReader : IDisposable
     public CsvReadStatus Read(out InputRecord record, out string? error)
     {
         record = default;
-        error = null;
-        LastRowTooLong = false;
-        SepReader.Row row;
-        do
+        var next = rows.Next(out var problem);
+        Line = rows.Line;
+        LastRowTooLong = rows.LastRowTooLong;
+        if (next != CsvReadStatus.Record)
         {
-            if (stopped)
-            {
-                return CsvReadStatus.End;
-            }
-
-            if (!CsvFiles.MoveNext(reader, file, out var failure))
-            {
-                if (failure is null)
-                {
-                    return CsvReadStatus.End;
-                }
-
-                // The text cannot be read past this point (the parser fails again at every call, on the same row):
-                // report it once, on the line it starts, and end there. Rows over the parser's 16 MiB buffer do not get
-                // here: CsvRowLimit cuts them first.
-                stopped = true;
-                Line = nextLine;
-                error = $"{file}:{Line}{failure[file.Length..]} The rest of the file is not read.";
-                return CsvReadStatus.Error;
-            }
-
-            row = reader.Current;
-            Line = row.LineNumberFrom + lineShift;
-            nextLine = row.LineNumberToExcl + lineShift;
-        }
-        while (CsvFiles.IsBlank(row));
-
-        if (limit.PendingCuts > 0 && row[row.ColCount - 1].Span.SequenceEqual(CsvRowLimit.Marker) && limit.TryTakeCut(out var dropped))
-        {
-            // The line breaks of the row's cut part were not seen by the parser: the rows after it are that much further on.
-            var runsOn = row.LineNumberToExcl - row.LineNumberFrom - 1 + dropped;
-            lineShift += dropped;
-            nextLine += dropped;
-            LastRowTooLong = true;
-            error = runsOn == 0
-                ? $"{Where()}: row is longer than the limit of {CsvRowLimit.MaxRowLength} characters."
-                : $"{Where()}: row is longer than the limit of {CsvRowLimit.MaxRowLength} characters. It runs on over the next {runsOn} line(s) inside a quoted cell: is a quote left open?";
-            return CsvReadStatus.Error;
+            error = next == CsvReadStatus.Error ? $"{Where()}: {problem}" : null;
+            return next;
         }
 
+        var row = rows.Current;
         var status = ReadRow(row, out record, out error);
         if (status == CsvReadStatus.Error && row.LineNumberToExcl - row.LineNumberFrom > 1)
         {
@@ -194,7 +148,7 @@ public sealed class CsvObservationReader : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => reader.Dispose();
+    public void Dispose() => rows.Dispose();
 
     private CsvReadStatus ReadRow(SepReader.Row row, out InputRecord record, out string? error)
     {

@@ -349,11 +349,14 @@ public sealed class CliHostileInputTests : IDisposable
     /// <summary>
     /// A CSV row or header longer than the CSV reader's limit (16 MiB less 64 KiB): before, a row made run and fit report
     /// the same row without end (never finishing), and a header ended run and detect with "this is a bug in streamseq".
-    /// A row is reported once and skipped, and the rows after it are read.
+    /// A row is reported once with its reason, too-large, and skipped, and the rows after it are read: detect failed the
+    /// whole file at it, and fit named no reason. With --on-error fail, detect stops at it as at any rejected row.
     /// </summary>
     [Theory]
     [InlineData("run", "stream,time,volume\nnile,1,1\nnile,2,{huge}\nnile,3,3\n", "big.csv:3: too-large: row is longer than the limit of 16711680 characters.", 0)]
-    [InlineData("fit", "stream,time,volume\nnile,1,1\nnile,2,{huge}\nnile,3,3\n", "big.csv:3: row is longer than the limit of 16711680 characters. (row skipped)", 0)]
+    [InlineData("fit", "stream,time,volume\nnile,1,1\nnile,2,{huge}\nnile,3,3\n", "big.csv:3: too-large: row is longer than the limit of 16711680 characters. (row skipped)", 0)]
+    [InlineData("detect", "timestamp,value\n2020-01-01 00:00:00,1\n2020-01-01 00:05:00,{huge}\n2020-01-01 00:10:00,3\n", "big.csv:3: too-large: row is longer than the limit of 16711680 characters.\n2 rows in 1 file scored", 0)]
+    [InlineData("detect-fail", "timestamp,value\n2020-01-01 00:00:00,1\n2020-01-01 00:05:00,{huge}\n2020-01-01 00:10:00,3\n", "error: big.csv:3: too-large: row is longer than the limit of 16711680 characters.", 1)]
     [InlineData("run", "stream,time,{huge}\nnile,1,1\n", "big.csv:1: the header is longer than the limit of 16711680 characters.", 1)]
     [InlineData("detect", "timestamp,value{huge}\n2020-01-01 00:00:00,1\n", "big.csv:1: ", 1)]
     public async Task Csv_RowOverTheReadersLimit_IsReportedOnceWithItsLine(string command, string contents, string message, int exitCode)
@@ -363,6 +366,7 @@ public sealed class CliHostileInputTests : IDisposable
         string[] args = command switch
         {
             "detect" => ["detect", "-i", input, "-o", output],
+            "detect-fail" => ["detect", "-i", input, "-o", output, "--on-error", "fail"],
             "fit" => ["fit", "-m", Nile, "-i", input, "-o", output, "--fit", "observationNoise"],
             _ => ["run", "-m", Nile, "-i", input, "-o", output],
         };

@@ -503,8 +503,8 @@ public sealed class CliSafetyTests : IDisposable
         Assert.Equal(0, cleanCode);
         Assert.Equal(0, dirtyCode);
         Assert.Contains("dirty.csv:4: conflicting-duplicate", errors.ToString(), StringComparison.Ordinal);
-        Assert.Contains("dirty.csv:5: column 'time' '1e999' is not a finite time", errors.ToString(), StringComparison.Ordinal);
-        Assert.Contains("dirty.csv:9: column 3 ('volume'): 'Infinity' is not a finite number", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains("dirty.csv:5: unparseable: column 'time' '1e999' is not a finite time", errors.ToString(), StringComparison.Ordinal);
+        Assert.Contains("dirty.csv:9: unparseable: column 3 ('volume'): 'Infinity' is not a finite number", errors.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("dirty.csv:3", errors.ToString(), StringComparison.Ordinal);
         Assert.Equal(
             System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "clean.json")))!["fit"]!["logLikelihood"]!.GetValue<double>(),

@@ -158,6 +158,48 @@ public sealed class AnomalyFileRunnerTests : IDisposable
         Assert.Equal(File.ReadAllLines(Path.Combine(folder, "clean-scores.csv")), File.ReadAllLines(Path.Combine(folder, "dirty-scores.csv")));
     }
 
+    /// <summary>
+    /// A row longer than the CSV reader's limit (16 MiB less 64 KiB) failed the whole file ("cannot read the CSV"), where
+    /// run reports it and reads on: it is rejected as too-large with its file and line, and the rows after it are scored
+    /// as if it were not there. When the cut part of the row holds line breaks inside a quoted cell, the rows after it
+    /// keep the lines they have in the file.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ScoreFile_RowOverTheCsvLimit_IsRejectedAsTooLargeWithItsLineAndTheRestIsScored(bool lineBreaksInTheCutPart)
+    {
+        var huge = lineBreaksInTheCutPart ? "\"" + new string('1', 17 << 20) + "\n\n\"" : new string('1', 17 << 20);
+        var input = Path.Combine(folder, "big.csv");
+        File.WriteAllText(input, $"timestamp,value\n2024-03-01 00:00:00,1\n2024-03-01 00:05:00,{huge}\n2024-03-01 00:10:00,x\n2024-03-01 00:15:00,3\n2024-03-01 00:20:00,4");
+        var clean = Path.Combine(folder, "clean.csv");
+        File.WriteAllText(clean, "timestamp,value\n2024-03-01 00:00:00,1\n2024-03-01 00:15:00,3\n2024-03-01 00:20:00,4\n");
+        var rejected = new List<string>();
+
+        var rows = new AnomalyFileRunner().ScoreFile(input, Path.Combine(folder, "big-scores.csv"), rejected: rejected.Add);
+        new AnomalyFileRunner().ScoreFile(clean, Path.Combine(folder, "clean-scores.csv"));
+
+        Assert.Equal(3, rows);
+        Assert.Equal(2, rejected.Count);
+        Assert.StartsWith("big.csv:3: too-large: row is longer than the limit of 16711680 characters.", rejected[0], StringComparison.Ordinal);
+        Assert.StartsWith($"big.csv:{(lineBreaksInTheCutPart ? 6 : 4)}: unparseable: column 'value'", rejected[1], StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllLines(Path.Combine(folder, "clean-scores.csv")), File.ReadAllLines(Path.Combine(folder, "big-scores.csv")));
+    }
+
+    /// <summary>Without a callback for rejected rows (--on-error fail), the over-long row fails the file naming its line and reason.</summary>
+    [Fact]
+    public void ScoreFile_RowOverTheCsvLimitWithoutRejectedCallback_FailsNamingItsLineAndWritesNothing()
+    {
+        var input = Path.Combine(folder, "big.csv");
+        File.WriteAllText(input, $"timestamp,value\n2024-03-01 00:00:00,1\n2024-03-01 00:05:00,{new string('1', 17 << 20)}\n2024-03-01 00:10:00,3\n");
+        var output = Path.Combine(folder, "big-scores.csv");
+
+        var e = Assert.Throws<FormatException>(() => new AnomalyFileRunner().ScoreFile(input, output));
+
+        Assert.Equal("big.csv:3: too-large: row is longer than the limit of 16711680 characters.", e.Message);
+        Assert.False(File.Exists(output));
+    }
+
     [Fact]
     public void ScoreFile_RepeatedTimestamp_IsScoredAsNabExpectsOneScorePerRow()
     {

@@ -370,6 +370,63 @@ public sealed class HelmChartTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// terminationGracePeriodSeconds was any count from 0: a grace period shorter than the worker's own graceful stop
+    /// (its 30 s shutdown timeout for committing the open transaction and leaving the group, and the closing of its
+    /// clients and stores after it) let Kubernetes kill a pod while it committed, so the partitions' next owner waited
+    /// for the transaction to time out. The schema's minimum is the worker's <see cref="WorkerShutdown.MinimumGracePeriod"/>:
+    /// one second less is refused naming the value, the minimum itself renders.
+    /// </summary>
+    [SkippableFact]
+    public void Template_GracePeriodShorterThanTheWorkersGracefulStop_FailsAndItsMinimumRenders()
+    {
+        Skip.If(Helm.Binary is null, Helm.MissingMessage);
+        var minimum = (int)WorkerShutdown.MinimumGracePeriod.TotalSeconds;
+        Assert.True(WorkerShutdown.MinimumGracePeriod > WorkerShutdown.Timeout);
+
+        var (code, _, errors) = Helm.Template("--set", $"terminationGracePeriodSeconds={minimum - 1}");
+        Assert.True(code != 0 && errors.Contains("/terminationGracePeriodSeconds", StringComparison.Ordinal), $"a grace period of {minimum - 1} s should be refused: {errors}");
+
+        var pod = Manifest(Render("--set", $"terminationGracePeriodSeconds={minimum}"), "StatefulSet")["spec"]!["template"]!["spec"]!;
+        Assert.Equal($"{minimum}", pod["terminationGracePeriodSeconds"].Text());
+    }
+
+    /// <summary>
+    /// The pods carried prometheus.io/* scrape annotations by default, and enabling the ServiceMonitor left them on: a
+    /// Prometheus that honours both (kube-prometheus-stack with an annotation job, for one) scraped every pod twice, as two
+    /// jobs, doubling every sum. By default (metrics.podAnnotations auto) the annotations are there only without the
+    /// ServiceMonitor; true or false says so whatever the ServiceMonitor.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(null, false, true)]
+    [InlineData(null, true, false)]
+    [InlineData("auto", false, true)]
+    [InlineData("auto", true, false)]
+    [InlineData("true", true, true)]
+    [InlineData("true", false, true)]
+    [InlineData("false", false, false)]
+    [InlineData("false", true, false)]
+    public void Template_ScrapeAnnotationsAndServiceMonitor_OnlyOneOfThemByDefault(string? podAnnotations, bool serviceMonitor, bool annotated)
+    {
+        string[] arguments = ["--set", $"metrics.serviceMonitor.enabled={(serviceMonitor ? "true" : "false")}"];
+        if (podAnnotations is not null)
+        {
+            arguments = [.. arguments, "--set", $"metrics.podAnnotations={podAnnotations}"];
+        }
+
+        var manifests = Render(arguments);
+
+        var annotations = Manifest(manifests, "StatefulSet")["spec"]!["template"]!["metadata"]!["annotations"]!.AsObject();
+        Assert.Equal(serviceMonitor, manifests.Any(m => m["kind"].Text() == "ServiceMonitor"));
+        Assert.Equal(annotated, annotations.ContainsKey("prometheus.io/scrape"));
+        Assert.Equal(annotated, annotations.ContainsKey("prometheus.io/port"));
+        Assert.Equal(annotated, annotations.ContainsKey("prometheus.io/path"));
+        if (annotated)
+        {
+            Assert.Equal(WorkerEndpoints.Metrics, annotations["prometheus.io/path"].Text());
+        }
+    }
+
     [SkippableTheory]
     [InlineData("kafka.commitInterval", "CommitInterval")]
     [InlineData("kafka.transactionTimeout", "TransactionTimeout")]
@@ -426,7 +483,7 @@ public sealed class HelmChartTests : IDisposable
         Assert.NotNull(container["resources"]!["requests"]!["cpu"]);
         Assert.NotNull(container["resources"]!["requests"]!["memory"]);
         Assert.NotNull(container["resources"]!["limits"]!["memory"]);
-        Assert.True(int.Parse(pod["terminationGracePeriodSeconds"].Text()!, System.Globalization.CultureInfo.InvariantCulture) > 30, "the worker needs up to 30 s to commit and leave the group");
+        Assert.True(int.Parse(pod["terminationGracePeriodSeconds"].Text()!, System.Globalization.CultureInfo.InvariantCulture) >= WorkerShutdown.MinimumGracePeriod.TotalSeconds, "the worker needs up to 30 s to commit and leave the group, and time to close its clients and stores");
 
         // The read-only root filesystem leaves /tmp writable through an emptyDir; settings replace the image's file.
         var mounts = container["volumeMounts"].Items().ToDictionary(m => m["mountPath"].Text()!, m => m);

@@ -34,7 +34,7 @@ public sealed class HelmValueMistakesTests : IDisposable
     [InlineData("at '/replicaCount': minimum: got -1, want 1", "--set", "replicaCount=-1")]
     [InlineData("replicaCount (99999999999999) exceeds kafka.inputPartitions (4)", "--set", "replicaCount=99999999999999")]
     [InlineData("at '/containerPorts/http': minimum: got 0, want 1", "--set", "containerPorts.http=0")]
-    [InlineData("at '/terminationGracePeriodSeconds': minimum: got -1, want 0", "--set", "terminationGracePeriodSeconds=-1")]
+    [InlineData("at '/terminationGracePeriodSeconds': minimum: got -1, want 35", "--set", "terminationGracePeriodSeconds=-1")]
     [InlineData("at '/probes/liveness/periodSeconds': minimum: got 0, want 1", "--set", "probes.liveness.periodSeconds=0")]
     [InlineData("at '/podDisruptionBudget/maxUnavailable'", "--set", "podDisruptionBudget.maxUnavailable=0")]
     [InlineData("at '/podDisruptionBudget/maxUnavailable'", "--set", "podDisruptionBudget.maxUnavailable=-1")]
