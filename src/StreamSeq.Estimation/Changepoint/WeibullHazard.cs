@@ -1,4 +1,5 @@
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Numerics;
 
 namespace StreamSeq.Estimation.Changepoint;
 
@@ -40,23 +41,6 @@ public sealed class WeibullHazard : ChangepointHazard
     public override double Probability(int duration)
     {
         var increment = Math.Pow(duration / Scale, Shape) - Math.Pow((duration - 1) / Scale, Shape);
-        return Math.Clamp(OneMinusExpMinus(increment), 0.0, 1.0);
-    }
-
-    /// <summary>1 − e^(−x) to a few units in the last place, also for x near 0.</summary>
-    /// <remarks>Neither MathNet's <c>SpecialFunctions.Expm1</c> (a series it stops once a term falls below 2^−16 of
-    /// the sum: relative errors up to 5e-9 for x below 0.005 and up to 2e-7 below 0.1) nor <c>double.ExpM1</c>
-    /// (<c>Math.Exp(x) − 1</c>, which cancels) is accurate there. Kahan's form divides the rounding of u = e^(−x)
-    /// out: 1 − u = (u − 1)·x/log u is exact to rounding when u is.</remarks>
-    private static double OneMinusExpMinus(double x)
-    {
-        var u = Math.Exp(-x);
-        if (u == 1.0)
-        {
-            return x;
-        }
-
-        var um1 = u - 1.0;
-        return um1 == -1.0 ? 1.0 : um1 * x / Math.Log(u);
+        return Math.Clamp(-ElementaryFunctions.ExpM1(-increment), 0.0, 1.0);
     }
 }
