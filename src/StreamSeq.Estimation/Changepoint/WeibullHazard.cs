@@ -1,5 +1,5 @@
-using MathNet.Numerics;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Numerics;
 
 namespace StreamSeq.Estimation.Changepoint;
 
@@ -41,6 +41,6 @@ public sealed class WeibullHazard : ChangepointHazard
     public override double Probability(int duration)
     {
         var increment = Math.Pow(duration / Scale, Shape) - Math.Pow((duration - 1) / Scale, Shape);
-        return Math.Clamp(-SpecialFunctions.Expm1(-increment), 0.0, 1.0);
+        return Math.Clamp(-ElementaryFunctions.ExpM1(-increment), 0.0, 1.0);
     }
 }

@@ -14,6 +14,11 @@ namespace StreamSeq.Estimation.Gaussian;
 /// </remarks>
 public static class GaussianBackward
 {
+    /// <summary>A pivot of the predicted covariance's Cholesky factor at or below this fraction of its diagonal entry
+    /// is taken for a direction it does not reach: a hundred times the factorisation's own rounding (n ε relative),
+    /// as for the filter's positive semi-definiteness test after a fragile update.</summary>
+    internal const double NegligiblePivot = 1e-13;
+
     /// <summary>Length of a record for n states.</summary>
     public static int RecordLength(int n) => (2 * n) + (3 * n * n);
 
@@ -66,20 +71,20 @@ public static class GaussianBackward
             }
         }
 
+        // A singular P⁻ (no noise on some direction and a prior or filtered covariance without it, as with a zero
+        // transition noise and a rank-deficient prior) still carries information backwards: C' lies in its range,
+        // and so do the differences dm and dp below, so any solution of P⁻ G' = C' gives the same smoothed moments.
+        // The semi-definite factor drops the directions P⁻ does not reach instead of dividing by their rounding.
         var l = arena.Take(nn);
         npc.CopyTo(l);
-        if (Dense.Cholesky(l, n))
+        if (Dense.SemidefiniteCholesky(l, n, NegligiblePivot))
         {
-            Dense.CholeskySolve(l, n, gt, n);
+            Dense.SemidefiniteCholeskySolve(l, n, gt, n);
         }
         else
         {
-            npc.CopyTo(l);
-            if (!Dense.Solve(l, n, gt, n))
-            {
-                // A singular predicted covariance carries no information backwards: the smoothed step is the filtered one.
-                gt.Clear();
-            }
+            // A non-finite predicted covariance: the smoothed step is the filtered one.
+            gt.Clear();
         }
 
         var dm = arena.Take(n);

@@ -153,6 +153,110 @@ internal static class Dense
         return true;
     }
 
+    /// <summary>
+    /// Lower Cholesky factor in place of a positive semi-definite A (upper triangle zeroed), with the columns of
+    /// directions A does not reach set to zero: a pivot at or below <paramref name="relativeTolerance"/> times its
+    /// own diagonal entry of A is rounding left by cancellation, not a variance, and dividing by it would amplify
+    /// rounding without bound. With no such pivot the factor is <see cref="Cholesky"/>'s, operation for operation.
+    /// False only when A holds a non-finite number.
+    /// </summary>
+    public static bool SemidefiniteCholesky(Span<double> a, int n, double relativeTolerance)
+    {
+        for (var j = 0; j < n; j++)
+        {
+            var diagonal = a[(j * n) + j];
+            var d = diagonal;
+            for (var k = 0; k < j; k++)
+            {
+                var l = a[(j * n) + k];
+                d -= l * l;
+            }
+
+            if (!double.IsFinite(d))
+            {
+                return false;
+            }
+
+            for (var i = 0; i < j; i++)
+            {
+                a[(i * n) + j] = 0.0;
+            }
+
+            if (!(d > relativeTolerance * diagonal) || !(d > 0.0))
+            {
+                for (var i = j; i < n; i++)
+                {
+                    a[(i * n) + j] = 0.0;
+                }
+
+                continue;
+            }
+
+            d = Math.Sqrt(d);
+            a[(j * n) + j] = d;
+            var inv = 1.0 / d;
+            for (var i = j + 1; i < n; i++)
+            {
+                var s = a[(i * n) + j];
+                for (var k = 0; k < j; k++)
+                {
+                    s -= a[(i * n) + k] * a[(j * n) + k];
+                }
+
+                a[(i * n) + j] = s * inv;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// A solution of A X = B in place for B (n×c), given <see cref="SemidefiniteCholesky"/>'s factor of A: the
+    /// components along directions the factor dropped are set to zero, so X is a generalised inverse of A applied to
+    /// B, exact when B lies in the range of A (and <see cref="CholeskySolve"/> when nothing was dropped).
+    /// </summary>
+    public static void SemidefiniteCholeskySolve(ReadOnlySpan<double> l, int n, Span<double> b, int c)
+    {
+        for (var col = 0; col < c; col++)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var lii = l[(i * n) + i];
+                if (lii == 0.0)
+                {
+                    b[(i * c) + col] = 0.0;
+                    continue;
+                }
+
+                var s = b[(i * c) + col];
+                for (var k = 0; k < i; k++)
+                {
+                    s -= l[(i * n) + k] * b[(k * c) + col];
+                }
+
+                b[(i * c) + col] = s / lii;
+            }
+
+            for (var i = n - 1; i >= 0; i--)
+            {
+                var lii = l[(i * n) + i];
+                if (lii == 0.0)
+                {
+                    b[(i * c) + col] = 0.0;
+                    continue;
+                }
+
+                var s = b[(i * c) + col];
+                for (var k = i + 1; k < n; k++)
+                {
+                    s -= l[(k * n) + i] * b[(k * c) + col];
+                }
+
+                b[(i * c) + col] = s / lii;
+            }
+        }
+    }
+
     /// <summary>Solves L L' X = B in place for B (n×c) given the lower Cholesky factor L.</summary>
     public static void CholeskySolve(ReadOnlySpan<double> l, int n, Span<double> b, int c)
     {

@@ -44,8 +44,8 @@ public sealed class OrnsteinUhlenbeck : ContinuousComponent
     {
         var decay = Math.Exp(-MeanReversion * timeGap);
         transition[0] = decay;
-        offset[0] = Mean * (1.0 - decay);
-        noise[0] = Volatility * Volatility / (2.0 * MeanReversion) * -double.ExpM1(-2.0 * MeanReversion * timeGap);
+        offset[0] = Mean * -ElementaryFunctions.ExpM1(-MeanReversion * timeGap);
+        noise[0] = Volatility * Volatility / (2.0 * MeanReversion) * -ElementaryFunctions.ExpM1(-2.0 * MeanReversion * timeGap);
     }
 
     /// <inheritdoc />
