@@ -130,19 +130,7 @@ internal static class Dense
                 return false;
             }
 
-            d = Math.Sqrt(d);
-            a[(j * n) + j] = d;
-            var inv = 1.0 / d;
-            for (var i = j + 1; i < n; i++)
-            {
-                var s = a[(i * n) + j];
-                for (var k = 0; k < j; k++)
-                {
-                    s -= a[(i * n) + k] * a[(j * n) + k];
-                }
-
-                a[(i * n) + j] = s * inv;
-            }
+            FactorColumn(a, n, j, d);
 
             for (var i = 0; i < j; i++)
             {
@@ -192,22 +180,29 @@ internal static class Dense
                 continue;
             }
 
-            d = Math.Sqrt(d);
-            a[(j * n) + j] = d;
-            var inv = 1.0 / d;
-            for (var i = j + 1; i < n; i++)
-            {
-                var s = a[(i * n) + j];
-                for (var k = 0; k < j; k++)
-                {
-                    s -= a[(i * n) + k] * a[(j * n) + k];
-                }
-
-                a[(i * n) + j] = s * inv;
-            }
+            FactorColumn(a, n, j, d);
         }
 
         return true;
+    }
+
+    /// <summary>Column <paramref name="j"/> of a Cholesky factor in place, from its positive pivot <paramref name="d"/>
+    /// (the diagonal entry less the squares to its left) and the columns before it.</summary>
+    private static void FactorColumn(Span<double> a, int n, int j, double d)
+    {
+        d = Math.Sqrt(d);
+        a[(j * n) + j] = d;
+        var inv = 1.0 / d;
+        for (var i = j + 1; i < n; i++)
+        {
+            var s = a[(i * n) + j];
+            for (var k = 0; k < j; k++)
+            {
+                s -= a[(i * n) + k] * a[(j * n) + k];
+            }
+
+            a[(i * n) + j] = s * inv;
+        }
     }
 
     /// <summary>
