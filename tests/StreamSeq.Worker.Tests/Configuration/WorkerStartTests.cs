@@ -238,6 +238,10 @@ public sealed class WorkerStartTests : IDisposable
         Assert.Equal(waiting.Count, status["lag"]!.GetValue<long>());
         Assert.Equal(waiting.Count, status["awaitingChangelogLag"]!.GetValue<long>());
         Assert.True(status["ready"]!.GetValue<bool>(), status.ToJsonString());
+        Assert.Equal("partitions [0,1]; partitions [2,3] wait, unprocessed, for their partition in the changelog 'mismatch.changelog' (add partitions to it)", status["readiness"]!.GetValue<string>());
+        var ready = worker.Get("/health/ready");
+        Assert.Equal(200, ready.Status);
+        Assert.Contains("partitions [2,3] wait, unprocessed, for their partition in the changelog", ready.Body, StringComparison.Ordinal);
 
         // One start-up line says what is wrong and how to fix it; then one per waiting partition once assigned.
         var logs = worker.Logs();
