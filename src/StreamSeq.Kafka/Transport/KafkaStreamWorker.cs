@@ -789,7 +789,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Status.MarkProgress();
         CountStreams();
         MeasureLag();
-        keepingUp = Status.Lag - Status.AwaitingChangelogLag < batchCount;
+        keepingUp = Status.OwnedLag < batchCount;
         Status.Alerts = processor.Alerts;
         Status.DeadLetters = processor.DeadLetters;
         Status.Duplicates = processor.Duplicates;

@@ -64,6 +64,9 @@ public sealed class WorkerStatus
     /// </summary>
     public long AwaitingChangelogLag => Volatile.Read(ref lag).Awaiting;
 
+    /// <summary><see cref="Lag"/> less <see cref="AwaitingChangelogLag"/>, from one reading: what commits can take now.</summary>
+    internal long OwnedLag => Volatile.Read(ref lag) is var reading ? reading.Total - reading.Awaiting : 0;
+
     /// <summary>How long input may wait with no transaction committed before the loop counts as stalled.</summary>
     public TimeSpan StallTimeout { get; internal set; } = TimeSpan.FromMinutes(5);
 
@@ -102,8 +105,7 @@ public sealed class WorkerStatus
     public bool IsStalled(out TimeSpan waited)
     {
         waited = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref lastProgress));
-        var reading = Volatile.Read(ref lag);
-        return started && restoring == 0 && reading.Total - reading.Awaiting > 0 && waited > StallTimeout;
+        return started && restoring == 0 && OwnedLag > 0 && waited > StallTimeout;
     }
 
     /// <summary>A commit, a finished restore, or a moment with nothing waiting: the stall clock starts again.</summary>
