@@ -90,6 +90,19 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private long nextChangelogLookup;
     private long movedStreams;
 
+    /// <summary>
+    /// Input records in the partitions of <see cref="awaiting"/>, looked up from the broker (a paused partition is not
+    /// fetched, so the consumer's cached watermarks say nothing of it) when they start waiting and at each changelog
+    /// look-up; read by <see cref="MeasureLag"/> on the timer's thread.
+    /// </summary>
+    private long awaitingLag;
+
+    /// <summary>The last counted records of each partition of <see cref="awaiting"/> (the loop's thread only).</summary>
+    private readonly Dictionary<int, long> awaitingCounts = [];
+
+    /// <summary>The longest wait for one waiting partition's watermarks.</summary>
+    private static readonly TimeSpan AwaitingWatermarkTimeout = TimeSpan.FromSeconds(2);
+
     /// <summary>How often the changelog's partitions are looked up again while partitions wait for theirs.</summary>
     private static readonly TimeSpan ChangelogLookupInterval = TimeSpan.FromSeconds(5);
 
@@ -776,7 +789,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Status.MarkProgress();
         CountStreams();
         MeasureLag();
-        keepingUp = Status.Lag < batchCount;
+        keepingUp = Status.OwnedLag < batchCount;
         Status.Alerts = processor.Alerts;
         Status.DeadLetters = processor.DeadLetters;
         Status.Duplicates = processor.Duplicates;
@@ -917,6 +930,42 @@ public sealed partial class KafkaStreamWorker : IDisposable
         pauseAwaiting = true;
         nextChangelogLookup = Stopwatch.GetTimestamp() + (long)(ChangelogLookupInterval.TotalSeconds * Stopwatch.Frequency);
         Status.SetAwaitingChangelog(awaiting);
+        MeasureAwaitingLag();
+    }
+
+    /// <summary>
+    /// Counts the records of the partitions waiting for their changelog partition into the lag: all of each partition
+    /// from its start (one without a changelog partition has no committed position, and is processed from its beginning
+    /// once the changelog has it), from the broker's watermarks. A partition whose look-up fails keeps its last count.
+    /// </summary>
+    private void MeasureAwaitingLag()
+    {
+        long lag = 0;
+        foreach (var partition in awaiting)
+        {
+            try
+            {
+                var watermarks = consumer!.QueryWatermarkOffsets(new TopicPartition(options.InputTopic, partition), AwaitingWatermarkTimeout);
+                if (watermarks.High.Value >= 0)
+                {
+                    awaitingCounts[partition] = Math.Max(0, watermarks.High.Value - Math.Max(0, watermarks.Low.Value));
+                }
+            }
+            catch (KafkaException e)
+            {
+                LogTransient(logger, "the watermark look-up of a partition waiting for its changelog partition", e.Error.Reason);
+            }
+
+            lag += awaitingCounts.GetValueOrDefault(partition);
+        }
+
+        foreach (var gone in awaitingCounts.Keys.Where(p => !awaiting.Contains(p)).ToList())
+        {
+            awaitingCounts.Remove(gone);
+        }
+
+        Interlocked.Exchange(ref awaitingLag, lag);
+        MeasureLag();
     }
 
     /// <summary>
@@ -942,12 +991,14 @@ public sealed partial class KafkaStreamWorker : IDisposable
         nextChangelogLookup = Stopwatch.GetTimestamp() + (long)(ChangelogLookupInterval.TotalSeconds * Stopwatch.Frequency);
         if (PartitionCount(options.ChangelogTopic) is not int count)
         {
+            MeasureAwaitingLag();
             return;
         }
 
         var ready = awaiting.Where(p => p < count).Order().ToList();
         if (ready.Count == 0)
         {
+            MeasureAwaitingLag();
             return;
         }
 
@@ -960,6 +1011,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         awaiting.ExceptWith(ready);
         Status.SetAwaitingChangelog(awaiting);
+        MeasureAwaitingLag();
         var offsets = RestorePartitions(ready);
         foreach (var (partition, offset) in offsets)
         {
@@ -1036,6 +1088,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         {
             awaiting.ExceptWith(partitions);
             Status.SetAwaitingChangelog(awaiting);
+            MeasureAwaitingLag();
         }
     }
 
@@ -1363,7 +1416,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     }
 
     /// <summary>
-    /// Input waiting per owned partition, summed: the high watermark (cached by the consumer from its fetches, so no broker
+    /// Input waiting per owned partition, summed, plus that of the partitions waiting for their changelog partition
+    /// (<see cref="awaitingLag"/>): the high watermark (cached by the consumer from its fetches, so no broker
     /// request) less the last committed position. Measured on a timer as well as at commit, so that it stays current
     /// while transactions fail or the loop is blocked; a partition with no committed position counts from its start.
     /// </summary>
@@ -1389,7 +1443,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 lag += Math.Max(0, watermarks.High.Value - from);
             }
 
-            Status.Lag = lag;
+            // Records of partitions waiting for their changelog partition count too (an operator's lag alert should see
+            // them), but not toward a stall: no commit of this loop can take them before the changelog grows.
+            Status.SetLag(lag, Interlocked.Read(ref awaitingLag));
             if (lag == 0)
             {
                 // Nothing waits: no commit is due, so the stall clock starts afresh.

@@ -49,7 +49,7 @@ public sealed class KafkaTransportMetrics : IDisposable
         restoredStreams.Add(0);
         statesTooLarge.Add(0);
         movedStreams.Add(0);
-        meter.CreateObservableGauge("streamseq.kafka.consumer.lag", () => Observe(s => s.Lag), "{record}", "Input records not yet committed over the owned partitions (high watermark minus the committed position, measured twice a second).");
+        meter.CreateObservableGauge("streamseq.kafka.consumer.lag", () => Observe(s => s.Lag), "{record}", "Input records not yet committed over the owned partitions (high watermark minus the committed position, measured twice a second), and all records of assigned partitions waiting for their changelog partition.");
         meter.CreateObservableGauge("streamseq.streams.live", () => Observe(s => s.LiveStreams), "{stream}", "Live streams over the owned partitions (updated at each commit and restore).");
         meter.CreateObservableGauge("streamseq.streams.evicted", () => Observe(s => s.EvictedStreams), "{stream}", "Streams of the owned partitions kept only in serialised form beyond MaxLiveStreams.");
         meter.CreateObservableGauge("streamseq.kafka.partitions.assigned", () => Observe(s => s.Partitions.Count), "{partition}", "Input partitions owned.");

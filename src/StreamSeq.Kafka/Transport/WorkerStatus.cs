@@ -10,6 +10,7 @@ public sealed class WorkerStatus
     private int[] awaitingChangelog = [];
     private IReadOnlyDictionary<int, long> standby = new Dictionary<int, long>();
     private long lastProgress = Environment.TickCount64;
+    private LagReading lag = new(0, 0);
 
     /// <summary>True once the loop runs, the group has assigned this member its partitions and none is restoring.</summary>
     public bool Ready => started && joined && restoring == 0;
@@ -51,9 +52,20 @@ public sealed class WorkerStatus
 
     /// <summary>
     /// Input records not yet committed, summed over owned partitions: each partition's high watermark less its committed
-    /// position, measured twice a second from the consumer's cached watermarks and at each commit.
+    /// position, measured twice a second from the consumer's cached watermarks and at each commit; plus
+    /// <see cref="AwaitingChangelogLag"/>.
     /// </summary>
-    public long Lag { get; internal set; }
+    public long Lag => Volatile.Read(ref lag).Total;
+
+    /// <summary>
+    /// The part of <see cref="Lag"/> in partitions waiting for their changelog partition (<see cref="AwaitingChangelog"/>):
+    /// all their records, looked up from the broker when they start waiting and every few seconds while they wait. They
+    /// do not count toward a stall (<see cref="IsStalled"/>): no commit can take them before the changelog grows.
+    /// </summary>
+    public long AwaitingChangelogLag => Volatile.Read(ref lag).Awaiting;
+
+    /// <summary><see cref="Lag"/> less <see cref="AwaitingChangelogLag"/>, from one reading: what commits can take now.</summary>
+    internal long OwnedLag => Volatile.Read(ref lag) is var reading ? reading.Total - reading.Awaiting : 0;
 
     /// <summary>How long input may wait with no transaction committed before the loop counts as stalled.</summary>
     public TimeSpan StallTimeout { get; internal set; } = TimeSpan.FromMinutes(5);
@@ -86,14 +98,14 @@ public sealed class WorkerStatus
     public Exception? Fault { get; internal set; }
 
     /// <summary>
-    /// True when input has been waiting (lag above zero) with no committed transaction for longer than
+    /// True when input of owned partitions has been waiting (lag above zero) with no committed transaction for longer than
     /// <see cref="StallTimeout"/>, outside restores: the loop makes no progress, and liveness reports it.
     /// </summary>
     /// <param name="waited">How long since the last commit, restore or moment without waiting input.</param>
     public bool IsStalled(out TimeSpan waited)
     {
         waited = TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref lastProgress));
-        return started && restoring == 0 && Lag > 0 && waited > StallTimeout;
+        return started && restoring == 0 && OwnedLag > 0 && waited > StallTimeout;
     }
 
     /// <summary>A commit, a finished restore, or a moment with nothing waiting: the stall clock starts again.</summary>
@@ -116,4 +128,9 @@ public sealed class WorkerStatus
     internal void SetPartitions(IEnumerable<int> owned) => Volatile.Write(ref partitions, [.. owned.Order()]);
 
     internal void SetAwaitingChangelog(IEnumerable<int> waiting) => Volatile.Write(ref awaitingChangelog, [.. waiting.Order()]);
+
+    /// <summary>Sets the lag of the owned partitions and of those waiting for their changelog partition, together.</summary>
+    internal void SetLag(long owned, long awaiting) => Volatile.Write(ref lag, new LagReading(owned + awaiting, awaiting));
+
+    private sealed record LagReading(long Total, long Awaiting);
 }

@@ -6,7 +6,8 @@ namespace StreamSeq.Worker.Hosting;
 
 /// <summary>
 /// Creates the worker's topics on a real cluster when they are missing and the broker allows it (the changelog
-/// compacted, partitioned like the input), and checks that the changelog has at least as many partitions as the input.
+/// compacted, partitioned like the input), and says when the changelog has fewer partitions than the input (the input
+/// partitions beyond the changelog's then wait, unprocessed, until it grows).
 /// </summary>
 public static partial class TopicProvisioner
 {
@@ -17,8 +18,10 @@ public static partial class TopicProvisioner
         return [options.InputTopic, options.FilteredTopic, options.SmoothedTopic, options.ForecastTopic, options.AnomalyTopic, options.DeadLetterTopic, options.ChangelogTopic];
     }
 
-    /// <summary>Creates missing topics (when allowed) and validates the changelog's partition count.</summary>
-    /// <exception cref="WorkerStartException">The changelog has fewer partitions than the input topic.</exception>
+    /// <summary>
+    /// Creates missing topics (when allowed) and checks the changelog's partition count: fewer partitions than the input
+    /// is logged as an error naming the fix, and the worker starts with the lacking partitions waiting for theirs.
+    /// </summary>
     public static async Task EnsureTopicsAsync(IAdminClient admin, KafkaTransportOptions options, ILogger logger, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(admin);
@@ -64,10 +67,13 @@ public static partial class TopicProvisioner
             LogMissing(logger, string.Join(", ", missing));
         }
 
+        // A changelog with fewer partitions than the input is what a rolling restart meets after an operator grew the
+        // input first: refusing to start would crash-loop every pod while the running ones cope. The worker starts, and
+        // the input partitions without a changelog partition wait (paused, unprocessed, not lost) until it grows, as in a
+        // running worker. More changelog partitions than the input are harmless: the extra ones stay unused.
         if (existing.TryGetValue(options.InputTopic, out var input) && existing.TryGetValue(options.ChangelogTopic, out var changelog) && changelog < input)
         {
-            throw new WorkerStartException(
-                $"StreamSeq:Kafka:ChangelogTopic: '{options.ChangelogTopic}' has {changelog} partitions but the input topic '{options.InputTopic}' has {input}; the changelog needs at least as many (partition p of the input keeps its state in partition p of the changelog).");
+            LogChangelogShort(logger, options.ChangelogTopic, changelog, options.InputTopic, input, changelog, input - 1, options.ChangelogTopic, input);
         }
     }
 
@@ -79,4 +85,7 @@ public static partial class TopicProvisioner
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Topics missing and StreamSeq:Kafka:CreateTopics is false: {Topics}")]
     private static partial void LogMissing(ILogger logger, string topics);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The changelog '{Changelog}' has {ChangelogPartitions} partitions but the input topic '{Input}' has {InputPartitions}: input partitions {First} to {Last} have no changelog partition to keep their state in. Their records wait, unprocessed and not lost, while the other partitions are processed: add partitions to the changelog (kafka-topics --alter --topic {ChangelogTopic} --partitions {Needed}); the worker then restores and processes them without a restart")]
+    private static partial void LogChangelogShort(ILogger logger, string changelog, int changelogPartitions, string input, int inputPartitions, int first, int last, string changelogTopic, int needed);
 }

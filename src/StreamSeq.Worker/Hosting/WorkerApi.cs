@@ -71,6 +71,7 @@ public static class WorkerApi
                     commits = s.Commits,
                     aborts = s.Aborts,
                     lag = s.Lag,
+                    awaitingChangelogLag = s.AwaitingChangelogLag,
                     alerts = s.Alerts,
                     deadLetters = s.DeadLetters,
                     duplicates = s.Duplicates,

@@ -64,7 +64,11 @@ public sealed class WorkerReadiness(StreamWorkerService service, BrokerConnectio
         if (status.Joined)
         {
             Waiting(false);
-            return (true, $"partitions [{string.Join(",", status.Partitions)}]");
+            // Partitions waiting for their changelog partition do not make the worker unready (it processes the
+            // others, and a restart would not help), but the reason says so and what to do.
+            return status.AwaitingChangelog is { Count: > 0 } awaiting
+                ? (true, $"partitions [{string.Join(",", status.Partitions)}]; partitions [{string.Join(",", awaiting)}] wait, unprocessed, for their partition in the changelog '{options.Value.ChangelogTopic}' (add partitions to it)")
+                : (true, $"partitions [{string.Join(",", status.Partitions)}]");
         }
 
         var since = Waiting(true);

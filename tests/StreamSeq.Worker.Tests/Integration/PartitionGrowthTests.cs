@@ -41,6 +41,10 @@ public sealed class PartitionGrowthTests
             Assert.Contains($"--partitions {KafkaTestBed.InputPartitions}", line, StringComparison.Ordinal);
             Assert.Equal([waiting], w.Worker.Status.AwaitingChangelog);
             Assert.Equal(Enumerable.Range(0, waiting), w.Worker.Status.Partitions);
+
+            // Its records are in the lag, from its start (the others' all committed): they wait, and a lag alert sees them.
+            var held = input.Count - served.Count;
+            ExactlyOnceTests.WaitUntil(() => w.Worker.Status.Lag == held || w.Error is not null, $"the lag to count the waiting partition's {held} records (lag {w.Worker.Status.Lag})");
             Assert.Null(w.Error);
         }
 
