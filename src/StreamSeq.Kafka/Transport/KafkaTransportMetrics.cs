@@ -53,6 +53,7 @@ public sealed class KafkaTransportMetrics : IDisposable
         meter.CreateObservableGauge("streamseq.streams.live", () => Observe(s => s.LiveStreams), "{stream}", "Live streams over the owned partitions (updated at each commit and restore).");
         meter.CreateObservableGauge("streamseq.streams.evicted", () => Observe(s => s.EvictedStreams), "{stream}", "Streams of the owned partitions kept only in serialised form beyond MaxLiveStreams.");
         meter.CreateObservableGauge("streamseq.kafka.partitions.assigned", () => Observe(s => s.Partitions.Count), "{partition}", "Input partitions owned.");
+        meter.CreateObservableGauge("streamseq.kafka.consumer.lag.awaiting_changelog", () => Observe(s => s.AwaitingChangelogLag), "{record}", "The part of streamseq.kafka.consumer.lag in assigned partitions waiting for their changelog partition: no commit can take these records before the changelog grows.");
         meter.CreateObservableGauge("streamseq.kafka.partitions.awaiting_changelog", () => Observe(s => s.AwaitingChangelog.Count), "{partition}", "Input partitions assigned but waiting unprocessed because the changelog topic has no partition for them (add partitions to the changelog).");
         ClientStatistics = new LibrdkafkaStatistics(meter);
     }

@@ -237,6 +237,12 @@ public sealed class WorkerStartTests : IDisposable
         // The waiting partition's records are in the lag (an operator's lag alert sees them), and said to be waiting.
         Assert.Equal(waiting.Count, status["lag"]!.GetValue<long>());
         Assert.Equal(waiting.Count, status["awaitingChangelogLag"]!.GetValue<long>());
+
+        // The same figures on /metrics, where the chart's alerts read them: the no-commit alert subtracts the waiting
+        // records, and the awaiting-changelog alert counts the partitions.
+        var scrape = PrometheusText.Parse(worker.Get("/metrics").Body);
+        Assert.Equal(waiting.Count, scrape.Value("streamseq_kafka_consumer_lag_awaiting_changelog"));
+        Assert.Equal(2, scrape.Value("streamseq_kafka_partitions_awaiting_changelog"));
         Assert.True(status["ready"]!.GetValue<bool>(), status.ToJsonString());
         Assert.Equal("partitions [0,1]; partitions [2,3] wait, unprocessed, for their partition in the changelog 'mismatch.changelog' (add partitions to it)", status["readiness"]!.GetValue<string>());
         var ready = worker.Get("/health/ready");

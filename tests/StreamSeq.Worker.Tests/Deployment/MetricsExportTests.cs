@@ -130,7 +130,7 @@ public sealed partial class MetricsExportTests(ScrapedWorker worker) : IClassFix
         var alerts = rule["spec"]!["groups"].Items().SelectMany(g => g["rules"].Items()).ToList();
 
         Assert.Equal(
-            ["StreamSeqConsumerLagGrowing", "StreamSeqNoCommittedTransaction", "StreamSeqTransactionsAborted", "StreamSeqDeadLetterRate", "StreamSeqSlowRestore"],
+            ["StreamSeqConsumerLagGrowing", "StreamSeqNoCommittedTransaction", "StreamSeqPartitionsAwaitingChangelog", "StreamSeqTransactionsAborted", "StreamSeqDeadLetterRate", "StreamSeqSlowRestore"],
             alerts.Select(a => a["alert"].Text()));
         foreach (var alert in alerts)
         {
