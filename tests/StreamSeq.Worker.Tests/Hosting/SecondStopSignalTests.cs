@@ -37,14 +37,26 @@ public sealed class SecondStopSignalTests : IDisposable
         // waits for, hangs for longer than the host's 30 s shutdown timeout.
         bed.Cluster.PushRequestErrors(KafkaApiKey.EndTxn, [.. Enumerable.Repeat(ErrorCode.ConcurrentTransactions, 5000)]);
         bed.Produce(Readings(10, 10));
-        Thread.Sleep(TimeSpan.FromSeconds(2));
+
+        // The stop must find those readings stepped in the open transaction, whose commit then hangs: a fixed pause
+        // was not always enough on a loaded machine (the stop then found nothing to commit and ended with 0).
+        var stepped = Stopwatch.StartNew();
+        while (Processed(worker) < 20 && stepped.Elapsed < Patience)
+        {
+            Thread.Sleep(100);
+        }
+
+        Assert.True(Processed(worker) >= 20, $"the second batch was not stepped within {Patience}:\n{worker.Logs()}");
+        Thread.Sleep(TimeSpan.FromSeconds(1));
         worker.Signal(signal);
         Assert.False(worker.WaitForExit(TimeSpan.FromSeconds(3)), $"the graceful stop should still wait for the commit (exit code {(worker.HasExited ? worker.ExitCode : 0)}):\n{worker.Logs()}");
         var clock = Stopwatch.StartNew();
 
         worker.Signal(signal);
 
-        Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(5)), $"still running {clock.Elapsed} after the second signal:\n{worker.Logs()}");
+        // At once: well within the graceful stop's 30 s, which has at least 27 s left (a loaded machine may take a few
+        // seconds to run the process's exit).
+        Assert.True(worker.WaitForExit(TimeSpan.FromSeconds(15)), $"still running {clock.Elapsed} after the second signal:\n{worker.Logs()}");
         Assert.Equal(expected, worker.ExitCode);
         Assert.Contains($"streamseq worker: SIG{signal} again: graceful stop abandoned, exiting now.", worker.Logs(), StringComparison.Ordinal);
     }
@@ -73,6 +85,13 @@ public sealed class SecondStopSignalTests : IDisposable
         Assert.True(worker.ExitCode == 0, $"exit code {worker.ExitCode}:\n{worker.Logs()}");
         Assert.DoesNotContain("again: graceful stop abandoned", worker.Logs(), StringComparison.Ordinal);
         bed.WaitForFiltered(20, Patience, worker.Logs);
+    }
+
+    /// <summary>Readings the worker has stepped (<c>processed</c> in /api/status); -1 while it does not answer.</summary>
+    private static long Processed(WorkerProcess worker)
+    {
+        var (status, body) = worker.Get("/api/status");
+        return status == 200 ? System.Text.Json.Nodes.JsonNode.Parse(body)?["processed"]?.GetValue<long>() ?? -1 : -1;
     }
 
     private static List<(string Stream, string Value)> Readings(int from, int count) =>
