@@ -9,6 +9,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Kafka.Native;
+using StreamSeq.Kafka.Reading;
 using StreamSeq.Kafka.Stores;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
@@ -66,6 +67,13 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private readonly IDisposable statusExport;
     private readonly ArrayBufferWriter<byte> stateBuffer = new(512);
     private string incarnation = string.Empty;
+
+    /// <summary>
+    /// Whether the broker hides the records of transactions that never committed: null until the first commit asks it.
+    /// On one that does not (the embedded broker), the offset markers are what make a transaction count, so they are
+    /// written only once its other records are acknowledged (<see cref="Commit"/>).
+    /// </summary>
+    private bool? brokerIsolates;
     private string? consumerName;
     private string? producerName;
     private long transactionSequence;
@@ -718,14 +726,38 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 changelogRecords++;
             }
 
-            // The marker goes last: restore counts this transaction's states only once a marker follows them.
-            sink.ProduceCopy(target, partition.OffsetKey, ChangelogKeys.OffsetValue(partition.NextOffset), default);
-            changelogRecords++;
-            offsets.Add(new TopicPartitionOffset(options.InputTopic, id, partition.NextOffset));
         }
 
         try
         {
+            if (!BrokerIsolatesTransactions())
+            {
+                // Without isolation a marker makes its transaction count as soon as it is on the broker, so it must not
+                // get there before the transaction's outputs do: an instance killed in between would leave outputs that
+                // never arrive behind a marker that says they did, and its successor would resume after their input.
+                AwaitDelivery(producer, stoppable: false);
+                if (producer.Flush(TimeSpan.Zero) > 0)
+                {
+                    LogAbort(logger, $"records not acknowledged within the transaction timeout ({options.TransactionTimeout}); no offset marker written");
+                    AbortAndRewind();
+                    return;
+                }
+            }
+
+            foreach (var (id, partition) in owned)
+            {
+                if (!partition.Touched)
+                {
+                    continue;
+                }
+
+                // The marker goes last: restore counts this transaction's states only once a marker follows them.
+                sink.TransactionStamp = partition.Stamp;
+                sink.ProduceCopy(partition.ChangelogPartition, partition.OffsetKey, ChangelogKeys.OffsetValue(partition.NextOffset), default);
+                changelogRecords++;
+                offsets.Add(new TopicPartitionOffset(options.InputTopic, id, partition.NextOffset));
+            }
+
             if (offsets.Count > 0 && options.CommitGroupOffsets)
             {
                 Retry("send offsets", () => producer.SendOffsetsToTransaction(offsets, consumer!.ConsumerGroupMetadata, options.TransactionTimeout));
@@ -850,12 +882,42 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// sends what is lingering at once. Gives up after the transaction timeout and leaves the rest (and any delivery
     /// error) to CommitTransaction.
     /// </summary>
-    private void AwaitDelivery(IProducer<byte[], byte[]> producer)
+    /// <param name="producer">The transactional producer.</param>
+    /// <param name="stoppable">Whether a stop ends the wait early (CommitTransaction then waits for the rest).</param>
+    private void AwaitDelivery(IProducer<byte[], byte[]> producer, bool stoppable = true)
     {
         var start = Stopwatch.GetTimestamp();
-        while (producer.Flush(TimeSpan.Zero) > 0 && Stopwatch.GetElapsedTime(start) < options.TransactionTimeout && !stopping.IsCancellationRequested)
+        while (producer.Flush(TimeSpan.Zero) > 0 && Stopwatch.GetElapsedTime(start) < options.TransactionTimeout && !(stoppable && stopping.IsCancellationRequested))
         {
             Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>
+    /// Whether the broker hides records of transactions that never committed, asked once: Apache Kafka does, the
+    /// embedded broker (librdkafka's mock cluster, known by its cluster id) does not. Until the broker answers, the
+    /// answer is no, the safe side (markers wait for the other records).
+    /// </summary>
+    private bool BrokerIsolatesTransactions()
+    {
+        if (brokerIsolates is { } known)
+        {
+            return known;
+        }
+
+        try
+        {
+            brokerIsolates = !CommittedReader.IsEmbeddedBroker(options.BootstrapServers, [.. options.Client], TimeSpan.FromSeconds(10));
+            if (brokerIsolates == false)
+            {
+                LogMarkersAfterRecords(logger);
+            }
+
+            return brokerIsolates.Value;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 
@@ -1822,6 +1884,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "This Confluent.Kafka version does not expose librdkafka's assignment-lost flag: a loop that stalls past max.poll.interval.ms may commit its open transaction after its partitions moved, which only a broker's fencing (CommitGroupOffsets on Apache Kafka) stops")]
     private static partial void LogNoAssignmentLostProbe(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The broker is the embedded one, which does not hide records of transactions that never committed: each transaction's offset markers are written once its outputs and states are acknowledged, so that a marker on the broker always follows its transaction's records")]
+    private static partial void LogMarkersAfterRecords(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction aborted ({Reason}); rewinding owned partitions to the changelog")]
     private static partial void LogAbort(ILogger logger, string reason);

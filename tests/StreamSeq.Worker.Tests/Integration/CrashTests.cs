@@ -63,7 +63,7 @@ public sealed class CrashTests(ITestOutputHelper output)
 
         // The kills must have hit a worker that was producing, or the test proves nothing.
         var raw = bed.ReadMessages(bed.Options.FilteredTopic).Count;
-        output.WriteLine($"filtered records visible on the broker after each kill: {string.Join(", ", killedAt)}; at the end {raw} visible, {input.Count} committed");
+        output.WriteLine($"filtered records visible on the broker after each kill: {string.Join(", ", killedAt)}; at the end {raw} visible, {input.Count} committed; changelog offsets [{bed.Extents(bed.Options.ChangelogTopic, KafkaTestBed.InputPartitions)}]");
         Assert.True(killedAt.Count(c => c > 0 && c < input.Count) >= 3, $"at least three kills should land mid-stream: {string.Join(", ", killedAt)}");
         OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
     }

@@ -92,6 +92,59 @@ public sealed class ExactlyOnceTests
         OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
     }
 
+    /// <summary>
+    /// On the embedded broker an offset marker makes its transaction's records count as soon as it is on the broker, so
+    /// it must never get there before the outputs: a worker killed in between would leave a marker for outputs that never
+    /// arrive, and its successor would resume after their input (outputs lost). Here the outputs' broker is down while
+    /// the changelog's is up, which holds the outputs back for seconds: no marker may appear until they are delivered.
+    /// </summary>
+    [Fact]
+    public void Run_OutputBrokerDown_NoOffsetMarkerBeforeTheOutputsAreOnTheBroker()
+    {
+        using var bed = new KafkaTestBed(brokers: 2);
+        const int outputBroker = 2;
+        foreach (var topic in bed.OutputTopics.Append(bed.Options.DeadLetterTopic))
+        {
+            for (var p = 0; p < KafkaTestBed.OutputPartitions; p++)
+            {
+                bed.Cluster.SetPartitionLeader(topic, p, outputBroker);
+            }
+        }
+
+        for (var p = 0; p < KafkaTestBed.InputPartitions; p++)
+        {
+            bed.Cluster.SetPartitionLeader(bed.Options.InputTopic, p, 1);
+            bed.Cluster.SetPartitionLeader(bed.Options.ChangelogTopic, p, 1);
+        }
+
+        bed.Cluster.SetTransactionCoordinator($"{bed.Options.GroupId}-w1", 1);
+        bed.Cluster.SetGroupCoordinator(bed.Options.GroupId, 1);
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 1, horizon: 0);
+        var input = TestInput.Generate(streams: 40, perStream: 10);
+        bed.Produce(input);
+        bed.Cluster.SetBrokerDown(outputBroker);
+        using (var w = bed.StartInProcess(router, "w1", o => o.CommitGroupOffsets = false))
+        {
+            WaitUntil(() => w.Worker.Status.Processed >= input.Count, "the worker to step every record");
+
+            // The worker commits every 500 ms: a marker written before the outputs would be on the changelog well
+            // within these seconds (and the transaction timeout, 10 s, is not reached).
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(4))
+            {
+                var markers = Enumerable.Range(0, KafkaTestBed.InputPartitions)
+                    .Sum(p => bed.ReadPartition(bed.Options.ChangelogTopic, p).Count(m => m.Key is { Length: > 0 } k && ChangelogKeys.IsOffsetKey(k)));
+                Assert.True(markers == 0, $"{markers} offset markers on the changelog while the outputs' broker is down, {clock.Elapsed.TotalSeconds:0.0} s after every record was stepped");
+                Thread.Sleep(200);
+            }
+
+            bed.Cluster.SetBrokerUp(outputBroker);
+            bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(60), () => Describe(bed, w));
+        }
+
+        OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
+    }
+
     /// <summary>Where a stalled run stands: how much input reached the broker, and what the worker did with it.</summary>
     private static string Describe(KafkaTestBed bed, KafkaTestBed.WorkerHandle w)
     {

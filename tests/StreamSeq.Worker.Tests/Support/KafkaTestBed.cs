@@ -33,10 +33,12 @@ internal sealed class KafkaTestBed : IDisposable
     /// </summary>
     private const int ReaderFetchWaitMilliseconds = 10;
 
-    public KafkaTestBed(string? group = null)
+    /// <param name="group">The workers' consumer group.</param>
+    /// <param name="brokers">How many brokers the embedded cluster has (leaders are spread over them).</param>
+    public KafkaTestBed(string? group = null, int brokers = 1)
     {
         KafkaNative.EnsureLoaded();
-        Cluster = EmbeddedKafkaCluster.Start(1);
+        Cluster = EmbeddedKafkaCluster.Start(brokers);
         Cluster.SetInitialRebalanceDelay(TimeSpan.Zero);
         Cluster.SetConsumerGroupHeartbeatInterval(TimeSpan.FromMilliseconds(250));
         Cluster.SetConsumerGroupSessionTimeout(TimeSpan.FromSeconds(3));
@@ -335,6 +337,20 @@ internal sealed class KafkaTestBed : IDisposable
         return [.. Enumerable.Range(0, partitions).Select(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value)];
     }
 
+    /// <summary>
+    /// Each partition's first and next offsets (<c>partition:low..high</c>) of a topic: a low offset above 0 means the
+    /// embedded broker's retention dropped the partition's oldest records.
+    /// </summary>
+    public string Extents(string topic, int partitions)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = Cluster.BootstrapServers, GroupId = "watermarks-unused" }).SetLogHandler((_, _) => { }).Build();
+        return string.Join(", ", Enumerable.Range(0, partitions).Select(p =>
+        {
+            var w = consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10));
+            return $"{p}:{w.Low.Value}..{w.High.Value}";
+        }));
+    }
+
     /// <summary>Waits until the filtered topic holds <paramref name="expected"/> committed records.</summary>
     /// <remarks>
     /// Committed records are counted (a read of the whole topic and of the changelogs) only once the topic's high
@@ -353,7 +369,8 @@ internal sealed class KafkaTestBed : IDisposable
             Thread.Sleep(500);
         }
 
-        throw new TimeoutException($"filtered topic has {CountCommitted(Options.FilteredTopic)} of {expected} records after {timeout} ({HighWatermarkSum(Options.FilteredTopic)} written). {describe?.Invoke()}");
+        throw new TimeoutException($"filtered topic has {CountCommitted(Options.FilteredTopic)} of {expected} records after {timeout} ({HighWatermarkSum(Options.FilteredTopic)} written); "
+            + $"changelog offsets {string.Join("; ", ChangelogTopics.Select(t => $"{t} [{Extents(t, InputPartitions)}]"))}. {describe?.Invoke()}");
     }
 
     /// <summary>What an uninterrupted run of the processor over the same records emits, per topic and key, in order.</summary>
