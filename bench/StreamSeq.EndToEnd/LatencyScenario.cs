@@ -47,13 +47,13 @@ internal static class LatencyScenario
             }
         });
         // How long each commit took (changelog writes, offsets, CommitTransaction): the part of the latency after the
-        // transaction closes.
+        // transaction closes. The histogram records seconds (its unit is "s"); the report gives milliseconds.
         var commitDurations = new ConcurrentQueue<double>();
         listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
         {
             if (Volatile.Read(ref measuring) == 1)
             {
-                commitDurations.Enqueue(value);
+                commitDurations.Enqueue(value * 1000);
             }
         });
         listener.Start();
