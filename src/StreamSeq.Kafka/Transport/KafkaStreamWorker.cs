@@ -74,6 +74,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// written only once its other records are acknowledged (<see cref="Commit"/>).
     /// </summary>
     private bool? brokerIsolates;
+
+    /// <summary>When the broker last failed to say whether it isolates transactions (asked again a minute later).</summary>
+    private long brokerAskFailedAt;
     private string? consumerName;
     private string? producerName;
     private long transactionSequence;
@@ -896,13 +899,19 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <summary>
     /// Whether the broker hides records of transactions that never committed, asked once: Apache Kafka does, the
     /// embedded broker (librdkafka's mock cluster, known by its cluster id) does not. Until the broker answers, the
-    /// answer is no, the safe side (markers wait for the other records).
+    /// answer is no, the safe side (markers wait for the other records); after a failed question the next is a minute
+    /// later, so that commits do not each wait for an unanswered one.
     /// </summary>
     private bool BrokerIsolatesTransactions()
     {
         if (brokerIsolates is { } known)
         {
             return known;
+        }
+
+        if (brokerAskFailedAt != 0 && Stopwatch.GetElapsedTime(brokerAskFailedAt) < TimeSpan.FromMinutes(1))
+        {
+            return false;
         }
 
         try
@@ -917,6 +926,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
         catch (InvalidOperationException)
         {
+            brokerAskFailedAt = Stopwatch.GetTimestamp();
             return false;
         }
     }
