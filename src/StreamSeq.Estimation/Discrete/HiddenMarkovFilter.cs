@@ -67,7 +67,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
     private readonly double[] initial;
     private readonly double[] logInitial;
     private readonly double[] stateMeans;
-    private readonly double[] stateSecondMoments;
+    private readonly double[] stateCovariances;
     private readonly bool univariate;
 
     /// <summary>Creates the filter.</summary>
@@ -101,19 +101,10 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         univariate = m == 1;
         small = SmallHmmKernel.TryCreate(model, viterbiWindow);
         stateMeans = new double[k * m];
-        stateSecondMoments = new double[k * m * m];
+        stateCovariances = new double[k * m * m];
         for (var s = 0; s < k; s++)
         {
-            var mean = stateMeans.AsSpan(s * m, m);
-            var second = stateSecondMoments.AsSpan(s * m * m, m * m);
-            emission.Moments(s, mean, second);
-            for (var i = 0; i < m; i++)
-            {
-                for (var j = 0; j < m; j++)
-                {
-                    second[(i * m) + j] += mean[i] * mean[j];
-                }
-            }
+            emission.Moments(s, stateMeans.AsSpan(s * m, m), stateCovariances.AsSpan(s * m * m, m * m));
         }
 
         Info = new EstimatorInfo
@@ -425,9 +416,11 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
 
     private void ObservationMoments(ReadOnlySpan<double> p, Span<double> mean, Span<double> covariance)
     {
+        // Centred (two-pass) form Σ_k p_k (Σ_k + (μ_k − m)(μ_k − m)'): E[y y'] − m m' would cancel catastrophically
+        // when the means are large next to the spread (means near 1e8 with unit variances lose every digit).
         if (univariate)
         {
-            double first = 0.0, second = 0.0;
+            var first = 0.0;
             for (var s = 0; s < k; s++)
             {
                 var ps = p[s];
@@ -437,11 +430,24 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
                 }
 
                 first += ps * stateMeans[s];
-                second += ps * stateSecondMoments[s];
+            }
+
+            var variance = 0.0;
+            for (var s = 0; s < k; s++)
+            {
+                var ps = p[s];
+                if (ps == 0.0)
+                {
+                    continue;
+                }
+
+                // The same operations as the small-K kernel, so both paths give identical numbers.
+                var d = stateMeans[s] - first;
+                variance += ps * (stateCovariances[s] + (d * d));
             }
 
             mean[0] = first;
-            covariance[0] = double.IsInfinity(second) ? second : Math.Max(second - (first * first), 0.0);
+            covariance[0] = double.IsInfinity(variance) ? variance : Math.Max(variance, 0.0);
             return;
         }
 
@@ -460,18 +466,25 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
             {
                 mean[i] += ps * stateMeans[(s * m) + i];
             }
-
-            for (var i = 0; i < mm; i++)
-            {
-                covariance[i] += ps * stateSecondMoments[(s * mm) + i];
-            }
         }
 
-        for (var i = 0; i < m; i++)
+        for (var s = 0; s < k; s++)
         {
-            for (var j = 0; j < m; j++)
+            var ps = p[s];
+            if (ps == 0.0)
             {
-                covariance[(i * m) + j] -= mean[i] * mean[j];
+                continue;
+            }
+
+            var mu = stateMeans.AsSpan(s * m, m);
+            var sigma = stateCovariances.AsSpan(s * mm, mm);
+            for (var i = 0; i < m; i++)
+            {
+                var di = mu[i] - mean[i];
+                for (var j = 0; j < m; j++)
+                {
+                    covariance[(i * m) + j] += ps * (sigma[(i * m) + j] + (di * (mu[j] - mean[j])));
+                }
             }
         }
 

@@ -50,7 +50,7 @@ internal sealed class SmallHmmKernel
     private readonly Vector256<double> means;
     private readonly Vector256<double> inverseVariances;
     private readonly Vector256<double> logNormalizers;
-    private readonly Vector256<double> secondMoments;
+    private readonly Vector256<double> variances;
     private readonly Vector256<double> unit0 = Unit(0);
     private readonly Vector256<double> unit1 = Unit(1);
     private readonly Vector256<double> unit2 = Unit(2);
@@ -85,16 +85,7 @@ internal sealed class SmallHmmKernel
         means = Padded(emission.Means, 0.0);
         inverseVariances = Padded(emission.InverseVariances, 0.0);
         logNormalizers = Padded(emission.LogNormalizers, 0.0);
-        Span<double> second = stackalloc double[MaxStates];
-        second.Clear();
-        for (var j = 0; j < k; j++)
-        {
-            // Same expression as the general path's E[y²| s = j] = σ²_j + μ_j μ_j.
-            var mu = emission.Means[j];
-            second[j] = emission.Variances[j] + (mu * mu);
-        }
-
-        secondMoments = Vector256.Create<double>(second);
+        variances = Padded(emission.Variances, 0.0);
     }
 
     /// <summary>A kernel for the model, or null when the model or the hardware does not fit it.</summary>
@@ -165,18 +156,20 @@ internal sealed class SmallHmmKernel
 
         var filtered = w * (Vector256<double>.One / sums);
 
-        // Predictive moments of y (mixture of the state Gaussians).
+        // Predictive moments of y (mixture of the state Gaussians), the variance in the centred form
+        // Σ_j p_j (σ²_j + (μ_j − m)²) as the general path computes it (padding lanes add p · (0 + m²) = +0).
         var first = SumFromZero(p * means);
-        var second = SumInOrder(p * secondMoments);
-        if (!double.IsFinite(second))
+        var spread = means - Vector256.Create(first);
+        var variance = SumInOrder(p * (variances + (spread * spread)));
+        if (!double.IsFinite(variance))
         {
-            // A state whose E[y²] overflows (means near ±1e154 or beyond): its lane times a probability of 0 is NaN
-            // here, and ∞ − ∞ is NaN too. The general path skips states of probability 0 and reports the overflow as
-            // an infinite variance.
+            // A squared deviation that overflows (means near ±1e154 or beyond): a lane of probability 0 times ∞ is
+            // NaN here. The general path skips states of probability 0 and reports the overflow as an infinite
+            // variance.
             return false;
         }
 
-        var observationVariance = Math.Max(second - (first * first), 0.0);
+        var observationVariance = Math.Max(variance, 0.0);
 
         // Online Viterbi: δ_t(j) = max_i [δ_{t−1}(i) + log A_ij] + log b_t(j), first maximiser on ties.
         var delta = Vector256.ConditionalSelect(lanes, Vector256.LoadUnsafe(ref s, (nuint)deltaSlot), negativeInfinity);
