@@ -109,6 +109,17 @@ internal static class PlotCommand
             {
                 stderr.WriteLine($"note: {Counted.Of(skipped, "malformed observation row")} skipped (first: {first}).");
             }
+
+            // Every plotted stream took readings in; one with none here means the file is not its input (another file,
+            // or a file without a 'stream' column, read as one stream named after the file). It was drawn without
+            // readings and nothing said why.
+            if (series.Where(s => s.Observations.Count == 0).ToList() is { Count: > 0 } unread)
+            {
+                var which = unread.Count == 1
+                    ? $"the plotted stream '{TerminalText.Escape(unread[0].Stream)}'"
+                    : $"{(unread.Count == series.Count ? $"any of the {series.Count} plotted streams" : $"{unread.Count} of the plotted streams")} (first: '{TerminalText.Escape(unread[0].Stream)}')";
+                stderr.WriteLine($"note: --observations {TerminalText.Escape(Path.GetFileName(request.ObservationsPath))} has no readings of {which}, so {(unread.Count == 1 ? "its chart shows" : "their charts show")} none; a file without a 'stream' column is one stream named after the file.");
+            }
         }
 
         var written = new List<string>();

@@ -20,7 +20,7 @@ internal static class SimulateCommand
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var output = OptionParsers.FileNotStandardOutput(new Option<FileInfo?>("--output", "-o") { Description = "Output file: .csv (one sensor kind, header stream,time,<values>) or .jsonl (input records with 'stream' and the injected 'fault'). Give this or --bootstrap-servers." });
+        var output = OptionParsers.FileNotStandardOutput(new Option<FileInfo?>("--output", "-o") { Description = "Output file: .csv (sensors with as many values each: temperature and pressure, or position; header stream,time,<values>) or .jsonl (input records with 'stream' and the injected 'fault'). Give this or --bootstrap-servers." });
         var bootstrap = OptionParsers.BootstrapServers(new Option<string?>("--bootstrap-servers") { Description = "Produce live to Kafka instead of a file: broker list (host:port,...). Readings are keyed by stream id with a 'sensor-type' header, one round every --pace, timestamped from now." });
         var topic = OptionParsers.TopicNames(new Option<string>("--topic") { Description = "Kafka topic for --bootstrap-servers (the worker's StreamSeq:Kafka:InputTopic).", DefaultValueFactory = _ => DefaultTopic });
         var pace = new Option<string>("--pace") { Description = "Wall-clock time between rounds when producing to Kafka (250ms, 1s, PT1S ...).", DefaultValueFactory = _ => "1s" };
@@ -68,6 +68,11 @@ internal static class SimulateCommand
                     StartMilliseconds = file is null ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() : new SimulatorOptions().StartMilliseconds,
                 };
                 CheckInterval(options, parse.GetValue(interval)!, parse.GetValue(rounds));
+                if (file is not null)
+                {
+                    CheckCsvKinds(options, file.ToString());
+                }
+
                 if (file is null)
                 {
                     paceValue = Duration("--pace", parse.GetValue(pace)!);
@@ -105,6 +110,31 @@ internal static class SimulateCommand
         {
             throw new UsageException(e.Message);
         }
+    }
+
+    /// <summary>
+    /// Refuses a CSV output for a fleet whose sensors have different numbers of values (position has two, temperature
+    /// and pressure one): a CSV file has one set of value columns. Before, the default fleet (every kind) failed with
+    /// exit 1 at the first position reading, after the header was written, with a message that asked for one kind
+    /// although temperature and pressure share a file.
+    /// </summary>
+    private static void CheckCsvKinds(SimulatorOptions options, string outputPath)
+    {
+        if (!outputPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        var all = Enum.GetValues<SensorKind>();
+        var kinds = options.Kinds is { Count: > 0 } given ? given : all;
+        var used = kinds.Take(options.Streams).Distinct().ToArray();
+        if (used.Select(Width).Distinct().Count() > 1)
+        {
+            var names = string.Join(", ", used.Select(k => $"{k.ToString().ToLowerInvariant()} ({Counted.Of(Width(k), "value")})"));
+            throw new UsageException($"--output '{outputPath}': a CSV file has one set of value columns, but the sensors have different numbers of values: {names}; give --kinds temperature,pressure or --kinds position, or write a .jsonl file (any kinds).");
+        }
+
+        static int Width(SensorKind kind) => kind == SensorKind.Position ? 2 : 1;
     }
 
     /// <summary>Rounds an endless run (--rounds 0) is checked for by <see cref="CheckInterval"/>.</summary>

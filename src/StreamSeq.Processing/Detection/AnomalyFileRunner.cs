@@ -121,13 +121,22 @@ public sealed class AnomalyFileRunner
     public long ScoreFile(string inputPath, string outputPath, Action<long>? bytesRead = null, Action<string>? rejected = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(inputPath);
+        return ScoreNamedFile(inputPath, Path.GetFileName(inputPath), outputPath, bytesRead, rejected);
+    }
+
+    /// <summary><see cref="ScoreFile"/>, naming the file <paramref name="name"/> in its messages.</summary>
+    /// <remarks>
+    /// A folder's files are named by their path below the data folder: NAB's categories hold files of the same name, and
+    /// "a.csv:3" did not say which one a rejected row was in.
+    /// </remarks>
+    private long ScoreNamedFile(string inputPath, string name, string outputPath, Action<long>? bytesRead, Action<string>? rejected)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(outputPath);
         if (!File.Exists(inputPath))
         {
             throw new FileNotFoundException(null, inputPath);
         }
 
-        var name = Path.GetFileName(inputPath);
         using var input = new CsvRows(new StreamReader(inputPath), name);
         if (input.Header.IsEmpty)
         {
@@ -284,7 +293,7 @@ public sealed class AnomalyFileRunner
 
             try
             {
-                var rows = ScoreFile(Path.Combine(dataFolder, relative), output, Progress, rejected is null ? null : Reject);
+                var rows = ScoreNamedFile(Path.Combine(dataFolder, relative), relative, output, Progress, rejected is null ? null : Reject);
                 results[i] = new ScoredFile(relative, output, rows);
             }
             catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)

@@ -41,6 +41,13 @@ public static class CommandLineArguments
         for (var i = 0; i < args.Count; i++)
         {
             var argument = args[i];
+            if (argument is "--help" or "-h" or "-?" or "/?")
+            {
+                // Read as a setting, '--help' among others was told to be "--help=value".
+                problems.Add($"'{argument}': the usage is printed only when it is the only argument; run the worker with {argument} alone.");
+                continue;
+            }
+
             var prefix = argument.StartsWith("--", StringComparison.Ordinal) ? 2 : argument.StartsWith('-') || argument.StartsWith('/') ? 1 : 0;
             var separator = argument.IndexOf('=', StringComparison.Ordinal);
             string key;

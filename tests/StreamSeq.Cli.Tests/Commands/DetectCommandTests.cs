@@ -50,6 +50,30 @@ public sealed class DetectCommandTests : IDisposable
         Assert.EndsWith("; 1 row rejected.", summary.TrimEnd(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Over a folder, a rejected row was reported as "a.csv:3: ...", without its category: NAB's categories can hold
+    /// files of the same name, and the line did not say which file to look in.
+    /// </summary>
+    [Fact]
+    public void Execute_FolderWithTwoFilesOfOneName_RejectedRowNamesTheFileByItsPathInTheFolder()
+    {
+        var data = System.IO.Path.Combine(dir, "data");
+        foreach (var (category, value) in new[] { ("cat1", "2"), ("cat2", "abc") })
+        {
+            Directory.CreateDirectory(System.IO.Path.Combine(data, category));
+            File.WriteAllLines(System.IO.Path.Combine(data, category, "a.csv"), ["timestamp,value", "2024-01-01 00:00:00,1", $"2024-01-01 00:05:00,{value}", "2024-01-01 00:10:00,3"]);
+        }
+
+        var errors = new StringWriter();
+
+        var code = DetectCommand.Execute(data, System.IO.Path.Combine(dir, "results"), "streamseq", null, 1, TextWriter.Null, errors);
+
+        Assert.Equal(0, code);
+        var lines = errors.ToString().Split('\n');
+        Assert.Contains("cat2/a.csv:3: unparseable: column 'value': 'abc' is not a number.", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("a.csv:", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("time")]
     [InlineData("timestamp")]

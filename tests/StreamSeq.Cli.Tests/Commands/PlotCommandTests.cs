@@ -273,6 +273,35 @@ public sealed class PlotCommandTests(SensorsRun run) : IDisposable
         Assert.Equal("a_b", names[5]);
     }
 
+    /// <summary>
+    /// An --observations file that holds none of the plotted streams' readings (another run's input, or a file without
+    /// a 'stream' column, whose one stream is named after the file) gave charts without readings and no word why.
+    /// </summary>
+    [Fact]
+    public void Execute_ObservationsOfOtherStreams_NoteSaysNoReadingsOfThePlottedStreams()
+    {
+        var observations = Path.Combine(dir, "readings.csv");
+        File.WriteAllLines(observations, ["time,value", "2026-01-01T00:00:00Z,21.5", "2026-01-01T00:01:00Z,21.6"]);
+        var errors = new StringWriter();
+
+        var code = PlotCommand.Execute(
+            new PlotRequest { InputPath = run.Output, ObservationsPath = observations, ModelPath = SensorsRun.Model, OutputPath = Path.Combine(dir, "p.png"), Streams = [SensorStreams[0]], Format = "png", Width = 300, Height = 200 },
+            TextWriter.Null,
+            errors);
+
+        Assert.Equal(0, code);
+        Assert.Contains($"note: --observations readings.csv has no readings of the plotted stream '{SensorStreams[0]}', so its chart shows none; a file without a 'stream' column is one stream named after the file.", errors.ToString().Split('\n'));
+    }
+
+    [Fact]
+    public void Execute_ObservationsOfThePlottedStreams_NoNoteAboutMissingReadings()
+    {
+        var (code, errors) = Plot(Path.Combine(dir, "grid.png"), grid: true, width: 300, height: 200);
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("has no readings", errors, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Execute_FolderOfStreamsWithUnsafeIds_OneFileEachInsideTheFolderAndTheRenamedOnesListed()
     {

@@ -64,6 +64,44 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Equal($"wrote 1 reading of 1 stream to {file}", errors.ToString().Trim());
     }
 
+    /// <summary>
+    /// The default fleet holds 2-D positions next to 1-D temperatures and pressures. To a CSV file it failed with exit 1
+    /// at the first position reading ("pick one kind with --kinds"), although the README's usage line shows
+    /// --kinds as optional and temperature and pressure share a file well: now a usage error before anything is
+    /// written, naming the option and the kinds that fit together.
+    /// </summary>
+    [Theory]
+    [InlineData("--streams 3", "temperature (1 value), position (2 values), pressure (1 value)")]
+    [InlineData("--streams 4 --kinds pressure,position", "pressure (1 value), position (2 values)")]
+    public void Invoke_CsvOutputForKindsOfDifferentWidths_UsageErrorNamingTheOptionAndTheKinds(string options, string kinds)
+    {
+        var file = Path.Combine(dir, "fleet.csv");
+        var errors = new StringWriter();
+        var root = new RootCommand { SimulateCommand.Create(TextWriter.Null, errors) };
+
+        var code = root.Parse([.. $"simulate --rounds 3 {options}".Split(' '), "--output", file]).Invoke();
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.Equal($"error: --output '{file}': a CSV file has one set of value columns, but the sensors have different numbers of values: {kinds}; give --kinds temperature,pressure or --kinds position, or write a .jsonl file (any kinds).", errors.ToString().Trim());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+    }
+
+    [Theory]
+    [InlineData("--streams 1")]
+    [InlineData("--streams 5 --kinds temperature,pressure")]
+    [InlineData("--streams 2 --kinds position")]
+    public void Invoke_CsvOutputForKindsOfOneWidth_WritesTheFile(string options)
+    {
+        var file = Path.Combine(dir, "fleet.csv");
+        var errors = new StringWriter();
+        var root = new RootCommand { SimulateCommand.Create(TextWriter.Null, errors) };
+
+        var code = root.Parse([.. $"simulate --rounds 3 {options}".Split(' '), "--output", file]).Invoke();
+
+        Assert.Equal(0, code);
+        Assert.StartsWith("stream,time,value", File.ReadLines(file).First(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("simulate --streams 2")]
     [InlineData("simulate --streams 2 --output x.jsonl --bootstrap-servers localhost:9092")]
