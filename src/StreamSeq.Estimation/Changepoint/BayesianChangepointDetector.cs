@@ -1107,17 +1107,19 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         }
     }
 
-    /// <summary>γ = μ̂ and Γ = μ̂μ̂' + diag(v) of entry j's filtered segment posterior, written at slot <paramref name="target"/>.</summary>
+    /// <summary>
+    /// γ = μ̂ and Γ = diag(v) of entry j's filtered segment posterior, written at slot <paramref name="target"/>. The
+    /// message carries each entry's mean and covariance about that mean (not the raw second moment μ̂μ̂' + diag(v),
+    /// which at readings near 1e8 with a spread of order one is near 1e16 and leaves no digit of the covariance).
+    /// </summary>
     private void EntryMoments(ReadOnlySpan<double> record, int j, Span<double> gamma, Span<double> second, int target)
     {
         for (var c = 0; c < m; c++)
         {
-            var mc = record[RecordMeans + (c * capacity) + j];
-            gamma[(target * m) + c] = mc;
+            gamma[(target * m) + c] = record[RecordMeans + (c * capacity) + j];
             for (var d = 0; d < m; d++)
             {
-                var md = record[RecordMeans + (d * capacity) + j];
-                second[(target * m * m) + (c * m) + d] = (mc * md) + (c == d ? record[RecordVariances + (c * capacity) + j] : 0.0);
+                second[(target * m * m) + (c * m) + d] = c == d ? record[RecordVariances + (c * capacity) + j] : 0.0;
             }
         }
     }
@@ -1135,6 +1137,7 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         var beta = arena.Take(n);
         var gamma = arena.Take(n * m);
         var second = arena.Take(n * mm);
+        var mixed = arena.Take(m);
         var nextBeta = message[..capacity];
         var nextGamma = message.Slice(capacity, capacity * m);
         var nextSecond = message.Slice(capacity * (1 + m), capacity * mm);
@@ -1184,19 +1187,36 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
             EntryMoments(record, j, gamma, second, j);
             if (growBeta > 0.0)
             {
-                // Continue: the segment is the one at t+1; end: it keeps its filtered posterior.
+                // Continue: the segment is the one at t+1; end: it keeps its filtered posterior. The two-component
+                // mixture's covariance is Σ f (Γ + (γ − mean)(γ − mean)'), each about the mixture's mean.
                 var fg = growBeta / b;
                 var fe = endBeta / b;
-                for (var c = 0; c < m; c++)
+                if (fe > 0.0)
                 {
-                    var g = nextGamma[(to * m) + c];
-                    gamma[(j * m) + c] = fe > 0.0 ? (fg * g) + (fe * gamma[(j * m) + c]) : g;
-                }
+                    for (var c = 0; c < m; c++)
+                    {
+                        mixed[c] = (fg * nextGamma[(to * m) + c]) + (fe * gamma[(j * m) + c]);
+                    }
 
-                for (var i = 0; i < mm; i++)
+                    for (var c = 0; c < m; c++)
+                    {
+                        var gc = nextGamma[(to * m) + c] - mixed[c];
+                        var ec = gamma[(j * m) + c] - mixed[c];
+                        for (var d = 0; d < m; d++)
+                        {
+                            var gd = nextGamma[(to * m) + d] - mixed[d];
+                            var ed = gamma[(j * m) + d] - mixed[d];
+                            var i = (c * m) + d;
+                            second[(j * mm) + i] = (fg * (nextSecond[(to * mm) + i] + (gc * gd))) + (fe * (second[(j * mm) + i] + (ec * ed)));
+                        }
+                    }
+
+                    mixed.CopyTo(gamma.Slice(j * m, m));
+                }
+                else
                 {
-                    var g = nextSecond[(to * mm) + i];
-                    second[(j * mm) + i] = fe > 0.0 ? (fg * g) + (fe * second[(j * mm) + i]) : g;
+                    nextGamma.Slice(to * m, m).CopyTo(gamma.Slice(j * m, m));
+                    nextSecond.Slice(to * mm, mm).CopyTo(second.Slice(j * mm, mm));
                 }
             }
         }
@@ -1241,18 +1261,25 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
             {
                 mean[c] += w * gamma[(j * m) + c];
             }
-
-            for (var i = 0; i < mm; i++)
-            {
-                covariance[i] += w * second[(j * mm) + i];
-            }
         }
 
-        for (var c = 0; c < m; c++)
+        // Centred: Σ w (Γ_j + (γ_j − mean)(γ_j − mean)'), not Σ w (Γ_j + γ_j γ_j') − mean mean'.
+        for (var j = 0; j < n; j++)
         {
-            for (var d = 0; d < m; d++)
+            var w = record[RecordProbabilities + j] * beta[j] / total;
+            if (!(w > 0.0))
             {
-                covariance[(c * m) + d] -= mean[c] * mean[d];
+                continue;
+            }
+
+            for (var c = 0; c < m; c++)
+            {
+                var dc = gamma[(j * m) + c] - mean[c];
+                for (var d = 0; d < m; d++)
+                {
+                    var i = (c * m) + d;
+                    covariance[i] += w * (second[(j * mm) + i] + (dc * (gamma[(j * m) + d] - mean[d])));
+                }
             }
         }
     }

@@ -95,16 +95,24 @@ public sealed class CategoricalEmission : HmmEmission
     /// <inheritdoc />
     public override void Moments(int state, Span<double> mean, Span<double> covariance)
     {
-        double first = 0.0, second = 0.0;
-        for (var c = 0; c < CategoryCount; c++)
+        // Two passes (the mean, then squared deviations from it): Σ c² p − mean² cancels for a row concentrated on
+        // high categories, e.g. mass 1 − 2⁻⁴⁰ on 999 gave variance 0 in place of 9.09e-13.
+        var row = probabilities.AsSpan(state * CategoryCount, CategoryCount);
+        var first = 0.0;
+        for (var c = 0; c < row.Length; c++)
         {
-            var p = probabilities[(state * CategoryCount) + c];
-            first += c * p;
-            second += (double)c * c * p;
+            first += c * row[c];
+        }
+
+        var variance = 0.0;
+        for (var c = 0; c < row.Length; c++)
+        {
+            var d = c - first;
+            variance += row[c] * (d * d);
         }
 
         mean[0] = first;
-        covariance[0] = second - (first * first);
+        covariance[0] = variance;
     }
 
     /// <inheritdoc />

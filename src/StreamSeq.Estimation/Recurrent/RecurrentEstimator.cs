@@ -238,17 +238,22 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
             return;
         }
 
-        // Monte-Carlo trajectories: accumulate first and second moments per horizon, then normalise.
+        // Monte-Carlo trajectories: per horizon a running mean and sum of centred products (Welford), then normalise.
+        // Raw sums of squares would lose every digit for readings far from 0 next to their spread (about 1e8 with a
+        // spread of 1: squares near 1e16, whose spacing is 2).
         forecast.StateMean.AsSpan().Clear();
         forecast.ObservationMean.AsSpan().Clear();
         forecast.ObservationCovariance.AsSpan().Clear();
         Span<double> sigma = stackalloc double[m * m];
+        var width = Math.Max(n, m);
+        var delta = width <= StackLimit ? stackalloc double[width] : new double[width];
         var seed = (ulong)BitConverter.DoubleToInt64Bits(state[SeedSlot]);
         var steps = (ulong)Count(state, StepsSlot);
         var random = ParticleRandom.FromSeed(seed).Derive(steps);
         var samples = ForecastSamples;
         for (var i = 0; i < samples; i++)
         {
+            var weight = 1.0 / (i + 1);
             state.Slice(storageSlot, storageLength).CopyTo(storage);
             state.Slice(PreviousSlot, m).CopyTo(previous);
             for (var k = 1; k <= horizons; k++)
@@ -265,18 +270,9 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
                 }
 
                 var view = full.Slice(viewOffset, n);
-                Accumulate(view, forecast.StateMeanAt(k), forecast.StateCovarianceAt(k));
+                Accumulate(view, forecast.StateMeanAt(k), forecast.StateCovarianceAt(k), weight, default, delta);
                 layout.Covariance(factor, sigma);
-                var om = forecast.ObservationMeanAt(k);
-                var oc = forecast.ObservationCovarianceAt(k);
-                for (var a = 0; a < m; a++)
-                {
-                    om[a] += mean[a];
-                    for (var b = 0; b < m; b++)
-                    {
-                        oc[(a * m) + b] += sigma[(a * m) + b] + (mean[a] * mean[b]);
-                    }
-                }
+                Accumulate(mean, forecast.ObservationMeanAt(k), forecast.ObservationCovarianceAt(k), weight, sigma, delta);
 
                 random.FillGaussian(draw);
                 for (var a = 0; a < m; a++)
@@ -295,8 +291,8 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
         var inverse = 1.0 / samples;
         for (var k = 1; k <= horizons; k++)
         {
-            Normalise(forecast.StateMeanAt(k), forecast.StateCovarianceAt(k), inverse);
-            Normalise(forecast.ObservationMeanAt(k), forecast.ObservationCovarianceAt(k), inverse);
+            Normalise(forecast.StateCovarianceAt(k), n, inverse);
+            Normalise(forecast.ObservationCovarianceAt(k), m, inverse);
         }
     }
 
@@ -386,33 +382,37 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
         return true;
     }
 
-    private static void Accumulate(ReadOnlySpan<double> x, Span<double> sum, Span<double> squares)
+    /// <summary>
+    /// Welford's update with one more sample x (weight 1/(samples so far)): the running mean moves by weight·(x − mean)
+    /// and the centred sum gains (x − old mean)(x − new mean)' plus the sample's own covariance, if any.
+    /// </summary>
+    private static void Accumulate(ReadOnlySpan<double> x, Span<double> mean, Span<double> centred, double weight, ReadOnlySpan<double> within, Span<double> delta)
     {
         var d = x.Length;
         for (var a = 0; a < d; a++)
         {
-            sum[a] += x[a];
-            var xa = x[a];
+            delta[a] = x[a] - mean[a];
+            mean[a] += weight * delta[a];
+        }
+
+        for (var a = 0; a < d; a++)
+        {
+            var da = delta[a];
             for (var b = 0; b < d; b++)
             {
-                squares[(a * d) + b] += xa * x[b];
+                var product = da * (x[b] - mean[b]);
+                centred[(a * d) + b] += within.IsEmpty ? product : within[(a * d) + b] + product;
             }
         }
     }
 
-    private static void Normalise(Span<double> mean, Span<double> covariance, double inverse)
+    private static void Normalise(Span<double> covariance, int d, double inverse)
     {
-        var d = mean.Length;
-        for (var a = 0; a < d; a++)
-        {
-            mean[a] *= inverse;
-        }
-
         for (var a = 0; a < d; a++)
         {
             for (var b = 0; b < d; b++)
             {
-                covariance[(a * d) + b] = (covariance[(a * d) + b] * inverse) - (mean[a] * mean[b]);
+                covariance[(a * d) + b] *= inverse;
             }
         }
 

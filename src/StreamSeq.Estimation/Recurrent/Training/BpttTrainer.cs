@@ -397,45 +397,74 @@ internal static class BpttTrainer
             spec.Json.TryGetProperty("initialObservation", out _) ? layout.InitialObservation.ToArray() : null);
     }
 
+    /// <summary>
+    /// Mean and standard deviation of each component over the training readings, in two passes (the sum, then the
+    /// squared deviations from the mean), so readings far from 0 next to their spread (counters near 1e9) keep their
+    /// scale: the sum of squares less the squared mean has no correct digit there.
+    /// </summary>
     private static (double[] Mean, double[] Scale) Moments(IReadOnlyList<ObservationSeries> sequences, int[] trainingLengths, int width, Func<ObservationSeries, double[]?> values, Func<ObservationSeries, int> stride)
     {
         var sum = new double[width];
         var squares = new double[width];
         var counts = new long[width];
-        for (var s = 0; s < sequences.Count; s++)
+        var mean = new double[width];
+        for (var pass = 0; pass < 2; pass++)
         {
-            var v = values(sequences[s]);
-            if (v is null || stride(sequences[s]) != width)
+            for (var s = 0; s < sequences.Count; s++)
             {
-                continue;
+                var v = values(sequences[s]);
+                if (v is null || stride(sequences[s]) != width)
+                {
+                    continue;
+                }
+
+                for (var t = 0; t < trainingLengths[s]; t++)
+                {
+                    for (var j = 0; j < width; j++)
+                    {
+                        var x = v[(t * width) + j];
+                        if (!double.IsFinite(x))
+                        {
+                            continue;
+                        }
+
+                        if (pass == 0)
+                        {
+                            sum[j] += x;
+                            counts[j]++;
+                        }
+                        else
+                        {
+                            var d = x - mean[j];
+                            squares[j] += d * d;
+                        }
+                    }
+                }
             }
 
-            for (var t = 0; t < trainingLengths[s]; t++)
+            if (pass == 0)
             {
+                if (!sum.All(double.IsFinite))
+                {
+                    return ScaledMoments(sequences, trainingLengths, width, values, stride);
+                }
+
                 for (var j = 0; j < width; j++)
                 {
-                    var x = v[(t * width) + j];
-                    if (double.IsFinite(x))
-                    {
-                        sum[j] += x;
-                        squares[j] += x * x;
-                        counts[j]++;
-                    }
+                    mean[j] = counts[j] > 0 ? sum[j] / counts[j] : 0.0;
                 }
             }
         }
 
-        if (!sum.All(double.IsFinite) || !squares.All(double.IsFinite))
+        if (!squares.All(double.IsFinite))
         {
             return ScaledMoments(sequences, trainingLengths, width, values, stride);
         }
 
-        var mean = new double[width];
         var scale = new double[width];
         for (var j = 0; j < width; j++)
         {
-            mean[j] = counts[j] > 0 ? sum[j] / counts[j] : 0.0;
-            var variance = counts[j] > 1 ? Math.Max((squares[j] / counts[j]) - (mean[j] * mean[j]), 0.0) : 0.0;
+            var variance = counts[j] > 1 ? squares[j] / counts[j] : 0.0;
             var sd = Math.Sqrt(variance);
             scale[j] = sd > 1e-12 * Math.Max(1.0, Math.Abs(mean[j])) ? sd : 1.0;
         }
@@ -445,8 +474,8 @@ internal static class BpttTrainer
 
     /// <summary>
     /// The moments of readings whose squares (or sum) overflow, such as one reading of 1e200: computed from each value
-    /// divided by its component's largest magnitude, so the scale written into the spec is finite. Ordinary data keep the
-    /// plain sums, and with them the bit-identical results of earlier trainings.
+    /// divided by its component's largest magnitude, so the scale written into the spec is finite; the squared deviations
+    /// are taken from the mean in a further pass, as in <see cref="Moments"/>.
     /// </summary>
     private static (double[] Mean, double[] Scale) ScaledMoments(IReadOnlyList<ObservationSeries> sequences, int[] trainingLengths, int width, Func<ObservationSeries, double[]?> values, Func<ObservationSeries, int> stride)
     {
@@ -454,7 +483,8 @@ internal static class BpttTrainer
         var sum = new double[width];
         var squares = new double[width];
         var counts = new long[width];
-        for (var pass = 0; pass < 2; pass++)
+        var centre = new double[width];
+        for (var pass = 0; pass < 3; pass++)
         {
             for (var s = 0; s < sequences.Count; s++)
             {
@@ -476,13 +506,24 @@ internal static class BpttTrainer
                     {
                         largest[j] = Math.Max(largest[j], Math.Abs(x));
                     }
-                    else
+                    else if (pass == 1)
                     {
-                        var u = x / largest[j];
-                        sum[j] += u;
-                        squares[j] += u * u;
+                        sum[j] += x / largest[j];
                         counts[j]++;
                     }
+                    else
+                    {
+                        var d = (x / largest[j]) - centre[j];
+                        squares[j] += d * d;
+                    }
+                }
+            }
+
+            if (pass == 1)
+            {
+                for (var j = 0; j < width; j++)
+                {
+                    centre[j] = counts[j] > 0 ? sum[j] / counts[j] : 0.0;
                 }
             }
         }
@@ -491,8 +532,8 @@ internal static class BpttTrainer
         var scale = new double[width];
         for (var j = 0; j < width; j++)
         {
-            var m = counts[j] > 0 ? sum[j] / counts[j] : 0.0;
-            var sd = counts[j] > 1 ? Math.Sqrt(Math.Max((squares[j] / counts[j]) - (m * m), 0.0)) * largest[j] : 0.0;
+            var m = centre[j];
+            var sd = counts[j] > 1 ? Math.Sqrt(squares[j] / counts[j]) * largest[j] : 0.0;
             mean[j] = m * largest[j];
             scale[j] = sd > 1e-12 * Math.Max(1.0, Math.Abs(mean[j])) ? sd : 1.0;
         }

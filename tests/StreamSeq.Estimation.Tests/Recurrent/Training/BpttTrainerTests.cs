@@ -41,6 +41,28 @@ public sealed class BpttTrainerTests
     }
 
     [Fact]
+    public void FitGradient_ReadingsAtOffset1e9_NormalizationIsTheCentredMeanAndStandardDeviation()
+    {
+        // Readings 1e9 + d_t with d_t = ((7t mod 13) - 6) / 4, all exact in binary. Over the 80 training readings
+        // (Python, exact fractions on d): mean(d) = -1/64, so the mean is 999999999.984375, and the population
+        // variance of d is 0.881787109375, so the scale is sqrt of it, 0.9390352013503008. The sum of squares minus
+        // the squared mean (terms near 1e18, spaced 128 apart) lost the variance entirely, and the scale became 1, the
+        // value for readings without variation.
+        var values = new double[100];
+        for (var t = 0; t < values.Length; t++)
+        {
+            values[t] = 1e9 + ((((7 * t) % 13) - 6) / 4.0);
+        }
+
+        var spec = ModelSpec.Parse("""{"name":"ar","kind":"recurrent","cell":"gru","inputSize":1,"hiddenSize":3}""");
+        var result = new RecurrentKind().FitGradient(spec, [new ObservationSeries(1, values)], new BpttOptions { Epochs = 1, Seed = 1 });
+        Assert.Equal(80, result.TrainingSteps);
+        var normalization = result.Fit.Spec["normalization"]!;
+        Assert.Equal(999999999.984375, normalization["mean"]![0]!.GetValue<double>());
+        Assert.Equal(0.9390352013503008, normalization["scale"]![0]!.GetValue<double>(), 14);
+    }
+
+    [Fact]
     public void FitGradient_StartingWeights_AreFineTunedNotReplaced()
     {
         var series = ArSeries(400, seed: 5);
