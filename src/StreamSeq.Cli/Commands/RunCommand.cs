@@ -146,6 +146,15 @@ internal static class RunCommand
             CultureInfo.InvariantCulture,
             $"{Counted.Of(processor.Steps, "observation")} in {Counted.Of(store.LiveCount, "stream")} -> {Counted.Of(sink.Written, "record")}{kinds}; {Counted.Of(processor.Duplicates, "duplicate")} dropped, {Counted.Of(sink.Rejected, "row")} rejected.");
         stderr.WriteLine(summary);
+        if (ok && processor.Steps + processor.Duplicates == 0 && sink.Rejected == 0)
+        {
+            // A file with nothing but a header (or an empty JSON Lines file) is not an error, as detect scores such a
+            // file to zero rows with exit code 0; but "0 observations" alone did not say why nothing came out.
+            var name = TerminalText.Clean(Path.GetFileName(request.InputPath));
+            stderr.WriteLine(ObservationFiles.IsJsonLines(request.InputPath)
+                ? $"note: {name} has no records; nothing was processed."
+                : $"note: {name} has no rows after its header; nothing was processed.");
+        }
 
         // The dead letters explain a failed run, so they are kept whenever the input was read; the output only on success.
         deadFile?.Commit();

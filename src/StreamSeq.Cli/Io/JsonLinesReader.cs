@@ -34,7 +34,8 @@ internal sealed class JsonLinesReader : IDisposable
     public long Position { get; private set; }
 
     /// <summary>Reads the next line.</summary>
-    /// <param name="line">The line's bytes (valid until the next call; empty when <paramref name="problem"/> is set).</param>
+    /// <param name="line">The line's bytes (valid until the next call): empty for a line too long, which is not kept;
+    /// for a line that is not UTF-8, its bytes as they are, with <paramref name="problem"/> set.</param>
     /// <param name="problem">Why the line cannot be a record: too long, or not UTF-8.</param>
     /// <returns>False at the end of the file.</returns>
     public bool Read(out ReadOnlySpan<byte> line, out string? problem)
@@ -110,6 +111,7 @@ internal sealed class JsonLinesReader : IDisposable
 
         if (!Utf8.IsValid(taken))
         {
+            line = taken;
             problem = "line is not valid UTF-8.";
             return true;
         }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.Records;
 
@@ -59,9 +60,14 @@ internal sealed class JsonLinesSink : IRecordSink, IDisposable
                 json.WriteString("stream", letter.StreamId);
             }
 
-            if (!letter.Original.IsEmpty)
+            if (!letter.Original.IsEmpty && Utf8.IsValid(letter.Original))
             {
                 json.WriteString("original", Encoding.UTF8.GetString(letter.Original));
+            }
+            else if (!letter.Original.IsEmpty)
+            {
+                // Decoded, its bytes that are not UTF-8 would become U+FFFD and be lost: base64 keeps them.
+                json.WriteBase64String("original_base64", letter.Original);
             }
 
             json.WriteEndObject();

@@ -39,7 +39,8 @@ internal static class ObservationFiles
                 var position = SourcePosition.FileLine(name, reader.Line);
                 if (problem is not null)
                 {
-                    target.DeadLetter(new DeadLetter(reader.LastLineTooLong ? DeadLetterReason.TooLarge : DeadLetterReason.Unparseable, problem, position, default, default));
+                    // A line that is not UTF-8 is kept as it is (the dead letter gives it in base64); one too long is not kept.
+                    target.DeadLetter(new DeadLetter(reader.LastLineTooLong ? DeadLetterReason.TooLarge : DeadLetterReason.Unparseable, problem, position, default, line));
                 }
                 else if (!IsBlank(line))
                 {
@@ -65,6 +66,8 @@ internal static class ObservationFiles
             {
                 CheckColumns(csv, name, model.Name, model.Estimator.Info.ObservationDimension, model.Estimator.Info.ControlDimension);
             }
+
+            target = new CsvRowSink(target, csv);
 
             long rows = 0;
             while (true)
@@ -262,6 +265,30 @@ internal static class ObservationFiles
     }
 
     private static bool IsBlank(ReadOnlySpan<byte> line) => line.Trim(" \t"u8).IsEmpty;
+
+    /// <summary>
+    /// Gives a dead letter of the CSV row being read that row's text as its original, as a JSON Lines record's dead
+    /// letter has its line. Only a letter whose source is that row's line gets it (a reading released later from the
+    /// re-ordering buffer is another row); the text is encoded only for a rejected row, never per row read.
+    /// </summary>
+    private sealed class CsvRowSink(IRecordSink inner, CsvObservationReader csv) : IRecordSink
+    {
+        public void Write(OutputKind kind, ReadOnlySpan<char> streamId, ReadOnlySpan<byte> record) => inner.Write(kind, streamId, record);
+
+        public void DeadLetter(in DeadLetter letter)
+        {
+            var row = csv.RowText;
+            if (!letter.Original.IsEmpty || row.IsEmpty || letter.Source.Partition >= 0 || letter.Source.Offset != csv.Line)
+            {
+                inner.DeadLetter(letter);
+                return;
+            }
+
+            var original = new byte[Encoding.UTF8.GetByteCount(row)];
+            Encoding.UTF8.GetBytes(row, original);
+            inner.DeadLetter(new DeadLetter(letter.Reason, letter.Message, letter.Source, letter.StreamId, original));
+        }
+    }
 
     private sealed class FailFastSink(IRecordSink inner, Action onFailure) : IRecordSink
     {

@@ -350,7 +350,9 @@ public sealed class AnomalyFileRunner
         var stamp = row[timeColumn].Span;
         if (!TryParseTimestamp(stamp, out var utc))
         {
-            problem = $"unparseable: column 'timestamp': '{stamp}' is not a timestamp (expected e.g. 2014-04-10 16:15:00).";
+            problem = stamp.Contains('\uFFFD')
+                ? "unparseable: column 'timestamp': is not valid UTF-8."
+                : $"unparseable: column 'timestamp': '{stamp}' is not a timestamp (expected e.g. 2014-04-10 16:15:00).";
             return false;
         }
 

@@ -31,6 +31,7 @@ public sealed class CsvObservationReader : IDisposable
     private readonly double[] control;
     private readonly string defaultStream;
     private readonly char[] streamChars = new char[InputRules.MaxStreamIdBytes];
+    private bool hasRow;
 
     /// <summary>Opens a reader; the header is read and checked immediately.</summary>
     /// <param name="reader">The text (decoded).</param>
@@ -120,6 +121,13 @@ public sealed class CsvObservationReader : IDisposable
     /// characters, 16 MiB less 64 KiB): it was skipped to its end, and reading went on with the next row.</summary>
     public bool LastRowTooLong { get; private set; }
 
+    /// <summary>
+    /// The text of the row last read or rejected, as decoded (a byte that is not UTF-8 is U+FFFD); empty for a row over
+    /// the limit, which is not kept, and for text the parser could not read. Valid until the next call of
+    /// <see cref="Read"/>; for a dead letter's original row, so taken only when a row is rejected.
+    /// </summary>
+    public ReadOnlySpan<char> RowText => hasRow ? rows.Current.Span : default;
+
     /// <summary>Reads the next row.</summary>
     /// <param name="record">The record (valid until the next call).</param>
     /// <param name="error">The problem with a bad row, naming file, line and column.</param>
@@ -130,6 +138,7 @@ public sealed class CsvObservationReader : IDisposable
         var next = rows.Next(out var problem);
         Line = rows.Line;
         LastRowTooLong = rows.LastRowTooLong;
+        hasRow = next == CsvReadStatus.Record;
         if (next != CsvReadStatus.Record)
         {
             error = next == CsvReadStatus.Error ? $"{Where()}: {problem}" : null;

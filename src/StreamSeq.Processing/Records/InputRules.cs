@@ -85,12 +85,23 @@ public static class InputRules
             return false;
         }
 
-        problem = IsInfinityLiteral(cell)
+        problem = cell.Contains(Undecodable)
+            ? NotUtf8
+            : IsInfinityLiteral(cell)
             ? $"'{cell}' is not a finite number (missing readings are empty or NaN)"
             : $"'{cell}' is not a number";
         value = double.NaN;
         return false;
     }
+
+    /// <summary>
+    /// What a text reader decodes a byte that is not UTF-8 to. No number or time holds it, so a cell that does and is
+    /// rejected is said to be not UTF-8 (checked only once the cell is rejected): quoting the replacement characters
+    /// back, as <c>'\uFFFD\uFFFD' is not a number</c>, did not say what is wrong with the file.
+    /// </summary>
+    private const char Undecodable = '\uFFFD';
+
+    private const string NotUtf8 = "is not valid UTF-8";
 
     /// <summary>Parses a time from text: a finite number in model time units, or an ISO-8601 date-time.</summary>
     /// <param name="text">The text; surrounding white space is ignored.</param>
@@ -132,7 +143,7 @@ public static class InputRules
             return true;
         }
 
-        problem = text.IsEmpty ? "is empty (a time is required)" : $"'{text}' is neither a number nor an ISO-8601 date-time";
+        problem = text.IsEmpty ? "is empty (a time is required)" : text.Contains(Undecodable) ? NotUtf8 : $"'{text}' is neither a number nor an ISO-8601 date-time";
         return false;
     }
 

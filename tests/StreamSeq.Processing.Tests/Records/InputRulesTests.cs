@@ -45,6 +45,19 @@ public sealed class InputRulesTests
         Assert.Contains(cell.Trim(), problem, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A text reader decodes bytes that are not UTF-8 to U+FFFD: such a cell was rejected quoting the replacement
+    /// characters back ("'\uFFFD\uFFFD' is not a number") instead of saying the bytes are not UTF-8.
+    /// </summary>
+    [Fact]
+    public void TryParse_CellWithBytesThatAreNotUtf8_IsRejectedAsNotUtf8()
+    {
+        Assert.False(InputRules.TryParseReading(" 1\uFFFD\uFFFD ", out _, out var reading));
+        Assert.Equal("is not valid UTF-8", reading);
+        Assert.False(InputRules.TryParseTime("\uFFFD", out _, out var time));
+        Assert.Equal("is not valid UTF-8", time);
+    }
+
     [Fact]
     public void IsInRange_Year9999WithForecasts_IsOutOfRangeButWithoutIsFine()
     {
