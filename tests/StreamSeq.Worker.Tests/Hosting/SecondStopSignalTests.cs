@@ -78,6 +78,15 @@ public sealed class SecondStopSignalTests : IDisposable
         bed.WaitForFiltered(10, Patience, worker.Logs);
         bed.Produce(Readings(10, 10));
 
+        // The stop must come once the second batch is stepped: signalled earlier, the worker stops before it fetches
+        // the batch (a clean stop, exit 0) and nothing is left running to write its outputs, which this test counts.
+        var stepped = Stopwatch.StartNew();
+        while (Processed(worker) < 20 && stepped.Elapsed < Patience)
+        {
+            Thread.Sleep(100);
+        }
+
+        Assert.True(Processed(worker) >= 20, $"the second batch was not stepped within {Patience}:\n{worker.Logs()}");
         worker.Signal(signal);
         worker.Signal(signal);
 
