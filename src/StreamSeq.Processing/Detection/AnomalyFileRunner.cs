@@ -350,8 +350,8 @@ public sealed class AnomalyFileRunner
         var stamp = row[timeColumn].Span;
         if (!TryParseTimestamp(stamp, out var utc))
         {
-            problem = stamp.Contains('\uFFFD')
-                ? "unparseable: column 'timestamp': is not valid UTF-8."
+            problem = InputRules.HasUndecodable(stamp)
+                ? $"unparseable: column 'timestamp': {InputRules.NotUtf8}."
                 : $"unparseable: column 'timestamp': '{stamp}' is not a timestamp (expected e.g. 2014-04-10 16:15:00).";
             return false;
         }

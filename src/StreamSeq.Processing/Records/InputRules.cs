@@ -85,7 +85,7 @@ public static class InputRules
             return false;
         }
 
-        problem = cell.Contains(Undecodable)
+        problem = HasUndecodable(cell)
             ? NotUtf8
             : IsInfinityLiteral(cell)
             ? $"'{cell}' is not a finite number (missing readings are empty or NaN)"
@@ -101,7 +101,11 @@ public static class InputRules
     /// </summary>
     private const char Undecodable = '\uFFFD';
 
-    private const string NotUtf8 = "is not valid UTF-8";
+    /// <summary>The problem text for a rejected cell that held bytes that are not UTF-8.</summary>
+    internal const string NotUtf8 = "is not valid UTF-8";
+
+    /// <summary>Whether a rejected cell held bytes that are not UTF-8 (decoded to <see cref="Undecodable"/>).</summary>
+    internal static bool HasUndecodable(ReadOnlySpan<char> cell) => cell.Contains(Undecodable);
 
     /// <summary>Parses a time from text: a finite number in model time units, or an ISO-8601 date-time.</summary>
     /// <param name="text">The text; surrounding white space is ignored.</param>
@@ -143,7 +147,7 @@ public static class InputRules
             return true;
         }
 
-        problem = text.IsEmpty ? "is empty (a time is required)" : text.Contains(Undecodable) ? NotUtf8 : $"'{text}' is neither a number nor an ISO-8601 date-time";
+        problem = text.IsEmpty ? "is empty (a time is required)" : HasUndecodable(text) ? NotUtf8 : $"'{text}' is neither a number nor an ISO-8601 date-time";
         return false;
     }
 
