@@ -95,6 +95,13 @@ internal static class DetectCommand
                 failures++;
             }
 
+            // A header-only file is scored (its results file holds the header alone), but in a folder's total it
+            // would pass unseen.
+            foreach (var empty in scored.Where(f => f.Error is null && f.Rows == 0))
+            {
+                stderr.WriteLine($"note: {TerminalText.Clean(empty.RelativePath)} has no rows after its header; its results file holds only the header.");
+            }
+
             rows = scored.Sum(f => f.Rows);
             files = scored.Count - failures;
             var thresholdsPath = Path.Combine(outputPath, NabThresholdsFile.FileName);

@@ -321,6 +321,24 @@ public sealed class DetectCommandTests : IDisposable
         Assert.Contains("cat/bad.csv not scored", folderErr.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Invoke_FolderWithHeaderOnlyFile_ScoresItAndSaysItHadNoRows()
+    {
+        var data = Directory.CreateDirectory(System.IO.Path.Combine(dir, "data", "cat")).FullName;
+        File.WriteAllText(System.IO.Path.Combine(data, "header.csv"), "timestamp,value\n");
+        File.Copy(RepositoryFiles.Path("examples", "nab-detector.csv"), System.IO.Path.Combine(data, "good.csv"));
+        var results = System.IO.Path.Combine(dir, "results");
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+
+        var code = await CliInvocation.RunAsync(CliCommands.Root(stdout, stderr, () => Stream.Null), ["detect", "--input", System.IO.Path.Combine(dir, "data"), "--output", results], stdout, stderr);
+
+        Assert.Equal(0, code);
+        var lines = stderr.ToString().Split('\n');
+        Assert.Contains("note: cat/header.csv has no rows after its header; its results file holds only the header.", lines);
+        Assert.DoesNotContain(lines, l => l.Contains("good.csv", StringComparison.Ordinal));
+        Assert.Single(File.ReadAllLines(System.IO.Path.Combine(results, "streamseq", "cat", "streamseq_header.csv")));
+    }
+
     private string ExampleDataFolder()
     {
         var data = System.IO.Path.Combine(dir, "data", "artificialX");
