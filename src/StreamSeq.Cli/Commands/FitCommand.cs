@@ -167,6 +167,7 @@ internal static class FitCommand
         var diagnostics = result.Diagnostics ?? DiagnoseEm(spec, result, sequences, parameters, seed, $"EM: {emStop}");
         var converged = diagnostics?.IdentifiedMaximum ?? result.Converged;
         var fitted = result.Spec;
+        KeepFileReferences(fitted, spec, outputPath);
         fitted["fit"] = new JsonObject
         {
             ["method"] = result.Method,
@@ -291,6 +292,31 @@ internal static class FitCommand
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// The files a spec names (a recurrent net's <c>weights</c>, an ONNX graph's <c>model</c>) are relative to the spec's
+    /// folder. A fitted spec written to another folder kept them as written, so it named files that are not there
+    /// (<c>fit -m examples/sensor-ukf.json -o out/fitted.json</c> gave a spec whose weights were out/recurrent-nar.safetensors):
+    /// they are rewritten relative to the output's folder. Absolute paths stay as they are.
+    /// </summary>
+    internal static void KeepFileReferences(JsonObject fitted, ModelSpec spec, string outputPath)
+    {
+        var from = Path.GetFullPath(spec.BaseDirectory ?? Directory.GetCurrentDirectory());
+        var to = Path.GetDirectoryName(Path.GetFullPath(outputPath)) ?? from;
+        if (string.Equals(Path.TrimEndingDirectorySeparator(from), Path.TrimEndingDirectorySeparator(to), StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        foreach (var field in (string[])["weights", "model"])
+        {
+            if (fitted[field] is JsonValue value && value.TryGetValue<string>(out var written) && !string.IsNullOrWhiteSpace(written)
+                && !written.Contains('\0', StringComparison.Ordinal) && !Path.IsPathRooted(written))
+            {
+                fitted[field] = Path.GetRelativePath(to, Path.GetFullPath(written, from)).Replace(Path.DirectorySeparatorChar, '/');
+            }
+        }
     }
 
     private static BpttOptions WithProgress(BpttOptions o, IProgress<FitProgress> progress) => new()
