@@ -233,6 +233,28 @@ public sealed class FitCommandTests : IDisposable
         Assert.False(File.Exists(output));
     }
 
+    /// <summary>
+    /// Options of one method given to another were dropped without a word: '--fit observationNoise' on a recurrent spec
+    /// trained every weight by bptt (the spec has no such field), '--epochs 5' with mle changed nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("recurrent-nar.json", "recurrent-nar.csv", "--fit observationNoise", "error: --fit: ")]
+    [InlineData("recurrent-nar.json", "recurrent-nar.csv", "--max-iterations 5", "error: --max-iterations: ")]
+    [InlineData("nile-diffuse.json", "nile.csv", "--fit observationNoise --epochs 5", "error: --epochs: ")]
+    [InlineData("nile-diffuse.json", "nile.csv", "--fit observationNoise --method em --learning-rate 0.1", "error: --learning-rate: ")]
+    public async Task Fit_OptionTheMethodDoesNotUse_IsAUsageErrorNamingItInsteadOfBeingIgnored(string model, string input, string options, string message)
+    {
+        var output = System.IO.Path.Combine(dir, "f.json");
+
+        var (code, errors) = await InvokeAsync(["fit", "-m", RepositoryFiles.Path("examples", model), "-i", RepositoryFiles.Path("examples", input), "-o", output, .. options.Split(' ')]);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.StartsWith(message, errors, StringComparison.Ordinal);
+        Assert.Contains("--method ", errors, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+        Assert.False(File.Exists(System.IO.Path.ChangeExtension(output, ".safetensors")));
+    }
+
     [Theory]
     [InlineData(true, 12, 500, "below")]
     [InlineData(false, 500, 500, "iteration limit reached")]
