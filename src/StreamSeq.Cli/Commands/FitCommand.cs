@@ -32,7 +32,7 @@ internal static class FitCommand
         var output = OptionParsers.FileNotStandardOutput(CommonOptions.Output("Where to write the fitted model spec (JSON). With --method bptt the trained weights go next to it (same name, .safetensors) and the spec points at them."));
         var fit = new Option<string?>("--fit")
         {
-            Description = "Comma-separated spec fields to estimate (mle, em), e.g. 'observationNoise,transitionNoise' or 'components[0].levelNoise'. Variances are fitted on a log scale. Not used by bptt, which trains every weight.",
+            Description = "Comma-separated spec fields to estimate (mle, em), e.g. 'observationNoise,transitionNoise' or 'components[0].levelNoise'. Variances are fitted on a log scale. An error with bptt, which trains every weight; so are --max-iterations with bptt and bptt's settings (--epochs, ...) with mle or em.",
         };
         var method = new Option<string?>("--method") { Description = "'mle' (maximise the log-likelihood with Nelder-Mead then BFGS), 'em' (expectation-maximisation, for kinds that support it) or 'bptt' (truncated back-propagation through time with Adam, for recurrent kinds). Default: bptt for recurrent kinds, else mle." };
         method.AcceptOnlyFromAmong("mle", "em", "bptt");
@@ -65,6 +65,7 @@ internal static class FitCommand
                 Patience = parse.GetValue(patience),
                 Seed = parse.GetValue(seed),
             };
+            Option[] methodSpecific = [maxIterations, epochs, learningRate, chunkLength, batchSize, clipNorm, validation, patience];
             return CliErrors.Run(stderr, modelFile.Name, () => Execute(
                 modelFile.FullName,
                 parse.GetValue(input)!.FullName,
@@ -75,12 +76,15 @@ internal static class FitCommand
                 parse.GetValue(seed),
                 stderr,
                 bptt,
-                parse.GetValue(tolerance)));
+                parse.GetValue(tolerance),
+                [.. methodSpecific.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)]));
         });
         return command;
     }
 
-    public static int Execute(string modelPath, string inputPath, string outputPath, IReadOnlyList<string> parameters, string? method, int maxIterations, ulong seed, TextWriter stderr, BpttOptions? bptt = null, double? tolerance = null)
+    // givenOptions: the method-specific options given on the command line (--max-iterations, and bptt's --epochs,
+    // --learning-rate, ...); one that the chosen method does not use is an error, as --tolerance is, rather than ignored.
+    public static int Execute(string modelPath, string inputPath, string outputPath, IReadOnlyList<string> parameters, string? method, int maxIterations, ulong seed, TextWriter stderr, BpttOptions? bptt = null, double? tolerance = null, IReadOnlyList<string>? givenOptions = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (parameters.GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
@@ -96,6 +100,20 @@ internal static class FitCommand
         {
             // Ignored before it existed for em; mle's tests (simplex spread, BFGS gradient) and bptt's early stopping are not a gain in log-likelihood.
             throw new UsageException($"--tolerance: sets when --method em stops, and this fit is --method {method} (which stops by its own tests, named in the fitted spec's fit.stopReason).");
+        }
+
+        // '--fit observationNoise' on a recurrent spec trained every weight by bptt and said nothing of the field, and
+        // '--epochs 5' with mle was dropped as silently: an option the method does not use is a mistake worth naming.
+        if (method == "bptt" && parameters.Count > 0)
+        {
+            throw new UsageException($"--fit: names the spec fields that --method mle or em estimate, and this fit is --method bptt, which trains every weight of the net; leave --fit out, or give --method mle to estimate '{string.Join(",", parameters)}'.");
+        }
+
+        if (givenOptions?.FirstOrDefault(o => method == "bptt" ? o == "--max-iterations" : o != "--max-iterations") is { } unused)
+        {
+            throw new UsageException(method == "bptt"
+                ? $"{unused}: limits --method mle and em, and this fit is --method bptt (its limit is --epochs)."
+                : $"{unused}: is a setting of --method bptt training, and this fit is --method {method}.");
         }
 
         if (!File.Exists(inputPath))
@@ -167,6 +185,7 @@ internal static class FitCommand
         var diagnostics = result.Diagnostics ?? DiagnoseEm(spec, result, sequences, parameters, seed, $"EM: {emStop}");
         var converged = diagnostics?.IdentifiedMaximum ?? result.Converged;
         var fitted = result.Spec;
+        KeepFileReferences(fitted, spec, outputPath);
         fitted["fit"] = new JsonObject
         {
             ["method"] = result.Method,
@@ -291,6 +310,31 @@ internal static class FitCommand
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// The files a spec names (a recurrent net's <c>weights</c>, an ONNX graph's <c>model</c>) are relative to the spec's
+    /// folder. A fitted spec written to another folder kept them as written, so it named files that are not there
+    /// (<c>fit -m examples/sensor-ukf.json -o out/fitted.json</c> gave a spec whose weights were out/recurrent-nar.safetensors):
+    /// they are rewritten relative to the output's folder. Absolute paths stay as they are.
+    /// </summary>
+    internal static void KeepFileReferences(JsonObject fitted, ModelSpec spec, string outputPath)
+    {
+        var from = Path.GetFullPath(spec.BaseDirectory ?? Directory.GetCurrentDirectory());
+        var to = Path.GetDirectoryName(Path.GetFullPath(outputPath)) ?? from;
+        if (string.Equals(Path.TrimEndingDirectorySeparator(from), Path.TrimEndingDirectorySeparator(to), StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        foreach (var field in (string[])["weights", "model"])
+        {
+            if (fitted[field] is JsonValue value && value.TryGetValue<string>(out var written) && !string.IsNullOrWhiteSpace(written)
+                && !written.Contains('\0', StringComparison.Ordinal) && !Path.IsPathRooted(written))
+            {
+                fitted[field] = Path.GetRelativePath(to, Path.GetFullPath(written, from)).Replace(Path.DirectorySeparatorChar, '/');
+            }
+        }
     }
 
     private static BpttOptions WithProgress(BpttOptions o, IProgress<FitProgress> progress) => new()

@@ -48,6 +48,7 @@ public static class MaximumLikelihood
         var root = JsonNode.Parse(spec.Json.GetRawText())!.AsObject();
         var blocks = parameters.Select(p => ParameterBlock.Create(root, p)).ToArray();
         var x0 = Vector<double>.Build.DenseOfEnumerable(blocks.SelectMany(b => b.Encode()));
+        RefuseFieldsThatCannotMove(root, blocks, x0, spec.BaseDirectory);
         var evaluations = 0;
         var best = double.NegativeInfinity;
         var bestPoint = x0;
@@ -680,6 +681,64 @@ public static class MaximumLikelihood
         return LogLikelihood.Evaluate(estimator, sequences, seed);
     }
 
+    /// <summary>
+    /// The optimiser moves every fitted value continuously. A field the spec only accepts at whole or constrained
+    /// values (<c>hiddenSize</c>, <c>components[0].harmonics</c>, an HMM's <c>transition</c> whose rows must sum to 1)
+    /// scored every moved point −∞, so the fit wandered for hundreds of iterations and ended at the start with "the
+    /// log-likelihood is not finite around the estimate". Such a field is refused at once, with the spec's own reason:
+    /// when the block moved a small step each way (on the optimiser's scale) fails the spec's checks on that field both
+    /// times. One failing side is a start at a bound (a persistence of 0.9999), which the optimiser can leave.
+    /// </summary>
+    private static void RefuseFieldsThatCannotMove(JsonObject root, ParameterBlock[] blocks, Vector<double> x0, string? baseDirectory)
+    {
+        const double step = 1e-3;
+        var offset = 0;
+        foreach (var block in blocks)
+        {
+            string? problem = null;
+            foreach (var sign in (double[])[1, -1])
+            {
+                var x = x0.Clone();
+                for (var i = offset; i < offset + block.Count; i++)
+                {
+                    x[i] += sign * step;
+                }
+
+                problem = Apply(blocks, x) ? ProblemWith(root, block.Path, baseDirectory) : null;
+                if (problem is null)
+                {
+                    break;
+                }
+            }
+
+            Apply(blocks, x0);
+            if (problem is not null)
+            {
+                throw new ModelValidationException(block.Path, $"cannot be fitted: the optimiser moves each fitted value by small continuous steps, and the spec refuses a value moved so ({problem}).");
+            }
+
+            offset += block.Count;
+        }
+    }
+
+    /// <summary>The spec's objection to the field at <paramref name="path"/> (or a part of it) at the written point, if any.</summary>
+    private static string? ProblemWith(JsonObject root, string path, string? baseDirectory)
+    {
+        try
+        {
+            ModelCatalog.Build(ModelSpec.Parse(root.ToJsonString(), baseDirectory: baseDirectory));
+            return null;
+        }
+        catch (ModelValidationException e) when (e.Field == path || e.Field.StartsWith(path + "[", StringComparison.Ordinal) || e.Field.StartsWith(path + ".", StringComparison.Ordinal))
+        {
+            return e.Problem.TrimEnd('.');
+        }
+        catch (ModelValidationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Writes the point into the spec; false when a decoded value is not finite (it cannot be written as JSON).</summary>
     private static bool Apply(ParameterBlock[] blocks, Vector<double> x)
     {
@@ -719,6 +778,9 @@ public static class MaximumLikelihood
         }
 
         public int Count { get; }
+
+        /// <summary>The field's spec path, as named in the fit.</summary>
+        public string Path => path;
 
         private double[] Start { get; }
 

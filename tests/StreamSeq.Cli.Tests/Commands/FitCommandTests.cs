@@ -1,3 +1,4 @@
+using System.Globalization;
 using StreamSeq.Testing;
 using System.Text.Json;
 using StreamSeq.Cli.Commands;
@@ -231,6 +232,61 @@ public sealed class FitCommandTests : IDisposable
         Assert.StartsWith("error: --tolerance: ", errors, StringComparison.Ordinal);
         Assert.Contains("--method em", errors, StringComparison.Ordinal);
         Assert.False(File.Exists(output));
+    }
+
+    /// <summary>
+    /// Options of one method given to another were dropped without a word: '--fit observationNoise' on a recurrent spec
+    /// trained every weight by bptt (the spec has no such field), '--epochs 5' with mle changed nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("recurrent-nar.json", "recurrent-nar.csv", "--fit observationNoise", "error: --fit: ")]
+    [InlineData("recurrent-nar.json", "recurrent-nar.csv", "--max-iterations 5", "error: --max-iterations: ")]
+    [InlineData("nile-diffuse.json", "nile.csv", "--fit observationNoise --epochs 5", "error: --epochs: ")]
+    [InlineData("nile-diffuse.json", "nile.csv", "--fit observationNoise --method em --learning-rate 0.1", "error: --learning-rate: ")]
+    public async Task Fit_OptionTheMethodDoesNotUse_IsAUsageErrorNamingItInsteadOfBeingIgnored(string model, string input, string options, string message)
+    {
+        var output = System.IO.Path.Combine(dir, "f.json");
+
+        var (code, errors) = await InvokeAsync(["fit", "-m", RepositoryFiles.Path("examples", model), "-i", RepositoryFiles.Path("examples", input), "-o", output, .. options.Split(' ')]);
+
+        Assert.Equal(CliErrors.Usage, code);
+        Assert.StartsWith(message, errors, StringComparison.Ordinal);
+        Assert.Contains("--method ", errors, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+        Assert.False(File.Exists(System.IO.Path.ChangeExtension(output, ".safetensors")));
+    }
+
+    /// <summary>
+    /// A field the spec accepts only at whole or constrained values scored every point the optimiser tried −∞: mle ran
+    /// for hundreds of iterations and wrote the start back with "the log-likelihood is not finite around the estimate".
+    /// </summary>
+    [Theory]
+    [InlineData("recurrent-nar.json", "recurrent-nar-test.csv", "hiddenSize", "error: recurrent-nar.json: hiddenSize: cannot be fitted: ", "must be an integer")]
+    [InlineData("sensors.json", "sensors.csv", "components[1].harmonics", "error: sensors.json: components[1].harmonics: cannot be fitted: ", "must be an integer")]
+    [InlineData("hmm-regimes.json", "hmm-regimes.csv", "transition", "error: hmm-regimes.json: transition", "sum")]
+    public async Task Fit_MleOfAFieldTheSpecOnlyTakesAtWholeOrConstrainedValues_IsRefusedNamingTheField(string model, string input, string field, string message, string reason)
+    {
+        var output = System.IO.Path.Combine(dir, "f.json");
+
+        var (code, errors) = await InvokeAsync("fit", "-m", RepositoryFiles.Path("examples", model), "-i", RepositoryFiles.Path("examples", input), "-o", output, "--method", "mle", "--fit", field);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.StartsWith(message, errors, StringComparison.Ordinal);
+        Assert.Contains("cannot be fitted", errors, StringComparison.Ordinal);
+        Assert.Contains(reason, errors, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+
+    /// <summary>A start at the edge of a field's range can still move inward: it is fitted, not refused.</summary>
+    [Fact]
+    public void Fit_MleFromAStartAtTheEdgeOfTheRange_IsNotRefused()
+    {
+        var model = Write("edge.json", """{"name":"sv","kind":"particle","seed":1,"particles":50,"essThreshold":1,"sortedResampling":true,"model":{"type":"stochastic-volatility","persistence":0.9999,"volatility":0.3}}""");
+        var input = Write("sv.csv", "stream,time,value\n" + string.Concat(Enumerable.Range(1, 30).Select(t => string.Create(CultureInfo.InvariantCulture, $"s,{t},{Math.Sin(t) * 0.5}\n"))));
+        var output = System.IO.Path.Combine(dir, "f.json");
+
+        Assert.Equal(0, FitCommand.Execute(model, input, output, ["model.persistence"], "mle", 5, 0, TextWriter.Null));
+        Assert.True(File.Exists(output));
     }
 
     [Theory]

@@ -174,6 +174,27 @@ public sealed class RecurrentCommandTests : IDisposable
         Assert.True(ukf.Nll < deterministic.Nll - 0.3, $"NLL per step: UKF {ukf.Nll:F4}, deterministic {deterministic.Nll:F4}");
     }
 
+    /// <summary>
+    /// The documented sensor-noise fit (docs/recurrent-filtering.md) written to another folder than the spec's: the
+    /// fitted spec kept "weights": "recurrent-nar.safetensors", relative to its own folder now, and did not load.
+    /// </summary>
+    [Fact]
+    public void Fit_MleOfARecurrentUkfWrittenToAnotherFolder_FittedSpecStillFindsTheWeights()
+    {
+        var input = System.IO.Path.Combine(dir, "sensor.csv");
+        File.WriteAllLines(input, File.ReadLines(RepositoryFiles.Path("examples", "recurrent-sensor.csv")).Take(201));
+        var output = System.IO.Path.Combine(dir, "fitted", "sensor-ukf.json");
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(output)!);
+
+        Assert.Equal(0, FitCommand.Execute(RepositoryFiles.Path("examples", "recurrent-sensor-ukf.json"), input, output, ["observationNoise"], "mle", 2, 0, TextWriter.Null));
+
+        var weights = JsonDocument.Parse(File.ReadAllText(output)).RootElement.GetProperty("weights").GetString()!;
+        Assert.Equal(System.IO.Path.GetFullPath(RepositoryFiles.Path("examples", "recurrent-nar.safetensors")), System.IO.Path.GetFullPath(weights, System.IO.Path.GetDirectoryName(output)!));
+        var errors = new StringWriter();
+        Assert.Equal(0, CliErrors.Run(errors, "sensor-ukf.json", () => RunCommand.Execute(output, input, System.IO.Path.Combine(dir, "o.jsonl"), 0, 0, false, 0, false, null, TextWriter.Null, TextWriter.Null)));
+        Assert.Equal(string.Empty, errors.ToString());
+    }
+
     [Fact]
     public void Run_OnnxRecurrentKind_MatchesTheManagedEngineOnTheOracleLstm()
     {
