@@ -29,6 +29,14 @@ internal static class CliErrors
         {
             // A problem with the file as a whole (not JSON, not found) names the file itself: say its name once.
             var aboutTheFile = modelFile is not null && Path.IsPathFullyQualified(e.Field) && Path.GetFileName(e.Field) == modelFile;
+            if (aboutTheFile && !File.Exists(e.Field) && !Directory.Exists(e.Field))
+            {
+                // A missing file is most often one looked for in the wrong folder: say where it was looked for, as
+                // for a missing input.
+                Report(errors, $"model file not found: {e.Field}");
+                return InvalidInput;
+            }
+
             Report(errors, modelFile is null ? e.Message : aboutTheFile ? $"{modelFile}: {e.Problem}" : $"{modelFile}: {e.Message}");
             return InvalidInput;
         }

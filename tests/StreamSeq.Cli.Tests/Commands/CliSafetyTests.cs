@@ -39,6 +39,24 @@ public sealed class CliSafetyTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A missing model file used to be reported by its bare name ("nope.json: model file not found."), while a missing
+    /// input gave its full path: the folder it was looked for in is what tells a wrong working directory.
+    /// </summary>
+    [Theory]
+    [InlineData("run")]
+    [InlineData("fit")]
+    [InlineData("detect")]
+    public void Invoke_MissingModelFile_NamesTheFullPathItWasLookedFor(string command)
+    {
+        var model = Path.Combine(dir, "nope.json");
+        var input = RepositoryFiles.Path("examples", command == "detect" ? "nab-detector.csv" : "nile.csv");
+        var (code, errors) = Invoke(command, "--model", model, "--input", input, "--output", Path.Combine(dir, command == "detect" ? "o.csv" : "o.json"));
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Equal($"error: model file not found: {model}", errors.Trim());
+    }
+
     private string Copy(string name, string source)
     {
         var path = Path.Combine(dir, name);
