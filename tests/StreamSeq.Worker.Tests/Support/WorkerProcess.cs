@@ -67,13 +67,26 @@ internal sealed class WorkerProcess : IDisposable
         ["Models"] = new JsonArray(JsonNode.Parse(TestInput.Model)),
     };
 
+    /// <summary>The stop signals the worker handles, as coreutils <c>env --default-signal</c> takes them.</summary>
+    private const string StopSignals = "INT,QUIT,TERM";
+
+    /// <summary>Whether coreutils <c>env</c> can restore the stop signals (<c>--default-signal</c> came in 8.31).</summary>
+    public static bool RestoresStopSignals()
+    {
+        using var probe = Process.Start(new ProcessStartInfo("env", [$"--default-signal={StopSignals}", "true"]) { RedirectStandardError = true, UseShellExecute = false });
+        probe?.WaitForExit();
+        return probe is { ExitCode: 0 };
+    }
+
     /// <summary>
     /// Writes the settings and starts the worker (the build output's, or <paramref name="workerDll"/>), with extra
-    /// environment variables. With <paramref name="deliverableSigint"/> it starts through coreutils
-    /// <c>env --default-signal=INT</c> (same process id): a process started in the background without job control
-    /// inherits SIGINT ignored, and .NET keeps it ignored, so a test of Ctrl+C needs SIGINT restored.
+    /// environment variables. With <paramref name="deliverableStopSignals"/> it starts through coreutils
+    /// <c>env --default-signal=INT,QUIT,TERM</c> (same process id): a process started in the background without job
+    /// control inherits SIGINT and SIGQUIT ignored (POSIX shells ignore both for asynchronous commands), and .NET keeps
+    /// an ignored signal ignored, so a test of Ctrl+C or SIGQUIT needs them restored. Restoring SIGINT alone left the
+    /// SIGQUIT tests passing or failing by how the test run itself was started.
     /// </summary>
-    public static WorkerProcess Start(JsonObject streamSeqSettings, string directory, string? workerDll = null, IReadOnlyDictionary<string, string>? environment = null, bool deliverableSigint = false)
+    public static WorkerProcess Start(JsonObject streamSeqSettings, string directory, string? workerDll = null, IReadOnlyDictionary<string, string>? environment = null, bool deliverableStopSignals = false)
     {
         System.IO.Directory.CreateDirectory(directory);
         var port = Scratch.FreePort();
@@ -84,8 +97,8 @@ internal sealed class WorkerProcess : IDisposable
             ["StreamSeq"] = streamSeqSettings.DeepClone(),
         };
         File.WriteAllText(Path.Combine(directory, "appsettings.json"), settings.ToJsonString());
-        string[] command = deliverableSigint ? ["--default-signal=INT", "dotnet", workerDll ?? WorkerBuild.Dll()] : [workerDll ?? WorkerBuild.Dll()];
-        var start = new ProcessStartInfo(deliverableSigint ? "env" : "dotnet", command)
+        string[] command = deliverableStopSignals ? [$"--default-signal={StopSignals}", "dotnet", workerDll ?? WorkerBuild.Dll()] : [workerDll ?? WorkerBuild.Dll()];
+        var start = new ProcessStartInfo(deliverableStopSignals ? "env" : "dotnet", command)
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,
