@@ -105,7 +105,10 @@ public sealed class AlertmanagerSinkTests
     public async Task Dispatcher_ReceiverHangsThenFailsThenRecovers_EveryAlertArrivesOnce()
     {
         using var receiver = new LocalHttpReceiver(n => n switch { 1 => null, 2 => 503, _ => 200 });
-        using var client = new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) };
+
+        // The timeout only has to end the request the receiver never answers; any answered request that took longer
+        // (300 ms did on a loaded machine) would be sent again after the receiver took it, and arrive twice.
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
         var options = new AlertDispatcherOptions { MaxBatchSize = 7, BatchInterval = TimeSpan.FromMilliseconds(50), MaxAttempts = 4, RetryBackoff = TimeSpan.FromMilliseconds(50), MaxRequestsPerSecond = 50 };
         using var dispatcher = new AlertDispatcher(new AlertmanagerSink(client, Options(receiver)), options, TaskPoolScheduler.Default);
         for (var i = 0; i < 20; i++)

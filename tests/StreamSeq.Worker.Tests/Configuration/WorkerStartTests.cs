@@ -249,11 +249,14 @@ public sealed class WorkerStartTests : IDisposable
         Assert.Equal(200, ready.Status);
         Assert.Contains("partitions [2,3] wait, unprocessed, for their partition in the changelog", ready.Body, StringComparison.Ordinal);
 
-        // One start-up line says what is wrong and how to fix it; then one per waiting partition once assigned.
+        // One start-up line says what is wrong and how to fix it; then one per waiting partition once assigned. The
+        // console logger writes on its own thread, and the lines reach this process through a pipe: wait for them
+        // rather than read the log the moment /api/status agreed.
+        const string waitingLine = "Input partition 3 of 'streamseq.readings' has no partition in the changelog";
+        Integration.ExactlyOnceTests.WaitUntil(() => worker.Logs().Contains(waitingLine, StringComparison.Ordinal), "the waiting partition's log line", seconds: 60);
         var logs = worker.Logs();
         var line = Assert.Single(logs.Split('\n'), l => l.Contains("The changelog 'mismatch.changelog' has 2 partitions but the input topic", StringComparison.Ordinal));
         Assert.Contains("kafka-topics --alter --topic mismatch.changelog --partitions 4", line, StringComparison.Ordinal);
-        Assert.Contains("Input partition 3 of 'streamseq.readings' has no partition in the changelog", logs, StringComparison.Ordinal);
 
         // Records that no commit can take before the changelog grows are no stall: liveness stays healthy well past the
         // stall timeout (4 s).

@@ -26,9 +26,9 @@ public sealed class SecondStopSignalTests : IDisposable
     [InlineData("QUIT", 131)]
     public void Worker_SecondSignalWhileTheGracefulStopWaitsForAHungCommit_ExitsAtOnce(string signal, int expected)
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && RestoresSigint(), "needs coreutils env --default-signal (8.31 or later) to give the worker a deliverable SIGINT");
+        Skip.IfNot(OperatingSystem.IsLinux() && WorkerProcess.RestoresStopSignals(), "needs coreutils env --default-signal (8.31 or later) to give the worker deliverable SIGINT and SIGQUIT");
         using var bed = new KafkaTestBed("second-signal");
-        using var worker = WorkerProcess.Start(bed.WorkerSettings($"second-{signal.ToLowerInvariant()}"), scratch.File(signal), deliverableSigint: true);
+        using var worker = WorkerProcess.Start(bed.WorkerSettings($"second-{signal.ToLowerInvariant()}"), scratch.File(signal), deliverableStopSignals: true);
         Assert.True(worker.WaitReady(Patience), worker.Logs());
         bed.Produce(Readings(0, 10));
         bed.WaitForFiltered(10, Patience, worker.Logs);
@@ -70,9 +70,9 @@ public sealed class SecondStopSignalTests : IDisposable
     [InlineData("TERM")]
     public void Worker_SameSignalTwiceInQuickSuccession_StopsGracefullyWithExitCode0(string signal)
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && RestoresSigint(), "needs coreutils env --default-signal (8.31 or later) to give the worker a deliverable SIGINT");
+        Skip.IfNot(OperatingSystem.IsLinux() && WorkerProcess.RestoresStopSignals(), "needs coreutils env --default-signal (8.31 or later) to give the worker deliverable SIGINT and SIGQUIT");
         using var bed = new KafkaTestBed("duplicate-signal");
-        using var worker = WorkerProcess.Start(bed.WorkerSettings($"duplicate-{signal.ToLowerInvariant()}"), scratch.File(signal), deliverableSigint: true);
+        using var worker = WorkerProcess.Start(bed.WorkerSettings($"duplicate-{signal.ToLowerInvariant()}"), scratch.File(signal), deliverableStopSignals: true);
         Assert.True(worker.WaitReady(Patience), worker.Logs());
         bed.Produce(Readings(0, 10));
         bed.WaitForFiltered(10, Patience, worker.Logs);
@@ -105,11 +105,4 @@ public sealed class SecondStopSignalTests : IDisposable
 
     private static List<(string Stream, string Value)> Readings(int from, int count) =>
         [.. Enumerable.Range(from, count).Select(t => ("sensor-1", $"{{\"time\":\"{TestInput.Start.AddMinutes(t).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}\",\"values\":[{20 + t}]}}"))];
-
-    private static bool RestoresSigint()
-    {
-        using var probe = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT", "true"]) { RedirectStandardError = true, UseShellExecute = false });
-        probe?.WaitForExit();
-        return probe is { ExitCode: 0 };
-    }
 }
