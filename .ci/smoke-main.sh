@@ -8,7 +8,8 @@ log=$(mktemp)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 # Job control puts the worker in its own process group (as a terminal would) and keeps SIGINT deliverable.
 set -m
-dotnet run --project src/StreamSeq.Worker -c Release --no-build -- --Urls="http://127.0.0.1:$port" >"$log" 2>&1 &
+# A shell started without job control may hand SIGINT down ignored, and .NET keeps an ignored signal ignored: restore it.
+env --default-signal=INT dotnet run --project src/StreamSeq.Worker -c Release --no-build -- --Urls="http://127.0.0.1:$port" >"$log" 2>&1 &
 pid=$!
 set +m
 status=""
@@ -26,7 +27,11 @@ curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null || { echo "main comma
 curl -fsS "http://127.0.0.1:$port/" | grep -q "<html" || { echo "main command: no dashboard page" >&2; kill -INT -- "-$pid"; exit 1; }
 # Ctrl+C: SIGINT to the process group; the worker finishes its open transaction and exits 0.
 kill -INT -- "-$pid"
+# A worker that ignores the signal must fail this check, not hold CI until its time limit.
+( sleep 90; kill -KILL -- "-$pid" 2>/dev/null ) &
+watchdog=$!
 if ! wait "$pid"; then
-  echo "main command: the worker did not stop cleanly" >&2; cat "$log" >&2; exit 1
+  echo "main command: the worker did not stop cleanly within 90 s of Ctrl+C" >&2; cat "$log" >&2; kill "$watchdog" 2>/dev/null; exit 1
 fi
+kill "$watchdog" 2>/dev/null || true
 echo "main command: worker ready, committed outputs, dashboard served, clean stop ($status)"
