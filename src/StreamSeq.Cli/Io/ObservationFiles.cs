@@ -132,22 +132,26 @@ internal static class ObservationFiles
     }
 
     /// <summary>
-    /// Loads a file as one series per stream, in file order, with gaps in model time units, for fitting. Rows the
-    /// processor would reject (malformed, wrong dimension, duplicate or out-of-order time) are reported and skipped.
+    /// Loads a file as one series per stream, in file order, with gaps in model time units and the control inputs
+    /// of a model that takes them, for fitting. Rows the processor would reject (malformed, wrong dimension,
+    /// duplicate or out-of-order time) are reported and skipped.
     /// </summary>
     public static IReadOnlyList<(string Stream, ObservationSeries Series)> LoadSeries(string path, ModelBinding model, TextWriter errors)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return LoadSeries(path, model.Name, model.Estimator.Info.ObservationDimension, model.UnitMilliseconds, errors);
+        return LoadSeries(path, model.Name, model.Estimator.Info.ObservationDimension, model.UnitMilliseconds, errors, model.Estimator.Info.ControlDimension);
     }
 
     /// <summary>
     /// Loads a file as series for a model named <paramref name="modelName"/> that observes <paramref name="m"/>
-    /// components, without building its estimator (a model being trained may have no weights yet).
+    /// components, without building its estimator (a model being trained may have no weights yet). With
+    /// <paramref name="controlDimension"/> given, rows whose control inputs do not match it are skipped as the
+    /// processor rejects them, and with it &gt; 0 each series carries the rows' control inputs (a row without any
+    /// has them all missing, which the filters count as 0). Null leaves control inputs unread.
     /// </summary>
-    public static IReadOnlyList<(string Stream, ObservationSeries Series)> LoadSeries(string path, string modelName, int m, double unitMilliseconds, TextWriter errors)
+    public static IReadOnlyList<(string Stream, ObservationSeries Series)> LoadSeries(string path, string modelName, int m, double unitMilliseconds, TextWriter errors, int? controlDimension = null)
     {
-        var streams = new Dictionary<string, (List<double> Values, List<double> Gaps, double Last, ulong Fingerprint)>(StringComparer.Ordinal);
+        var streams = new Dictionary<string, (List<double> Values, List<double> Gaps, List<double> Controls, double Last, ulong Fingerprint)>(StringComparer.Ordinal);
         var order = new List<string>();
         var decoder = new InputRecordDecoder(numericTimeFormat: TimeFormat.ModelUnits);
 
@@ -163,12 +167,20 @@ internal static class ObservationFiles
                 return;
             }
 
+            if (controlDimension is { } expected && !record.Control.IsEmpty && record.Control.Length != expected)
+            {
+                skipped.Report(expected == 0
+                    ? $"{record.Source}: wrong-dimension: row has a control input but model '{modelName}' takes none (row skipped)"
+                    : $"{record.Source}: wrong-dimension: row has {record.Control.Length} control inputs but model '{modelName}' takes {expected} (row skipped)");
+                return;
+            }
+
             var id = record.StreamId.ToString();
             var t = record.Time.ToModelTime(unitMilliseconds);
-            var fingerprint = InputRules.Fingerprint(record.Values, default);
+            var fingerprint = InputRules.Fingerprint(record.Values, controlDimension is null ? default : record.Control);
             if (!streams.TryGetValue(id, out var entry))
             {
-                entry = ([], [], double.NaN, 0);
+                entry = ([], [], [], double.NaN, 0);
                 order.Add(id);
             }
             else if (t == entry.Last)
@@ -188,19 +200,36 @@ internal static class ObservationFiles
             }
 
             entry.Values.AddRange(record.Values);
+            if (controlDimension is > 0 and var u)
+            {
+                if (record.Control.IsEmpty)
+                {
+                    for (var k = 0; k < u; k++)
+                    {
+                        entry.Controls.Add(double.NaN);
+                    }
+                }
+                else
+                {
+                    entry.Controls.AddRange(record.Control);
+                }
+            }
+
             entry.Gaps.Add(double.IsNaN(entry.Last) ? 1.0 : t - entry.Last);
             entry.Last = t;
             entry.Fingerprint = fingerprint;
             streams[id] = entry;
         }
 
-        ForEachRow(path, decoder, Accept, message => skipped.Report($"{message} (row skipped)"), csv => CheckColumns(csv, Path.GetFileName(path), modelName, m, null));
+        ForEachRow(path, decoder, Accept, message => skipped.Report($"{message} (row skipped)"), csv => CheckColumns(csv, Path.GetFileName(path), modelName, m, controlDimension));
         if (skipped.Count > 0)
         {
             errors.WriteLine($"{Commands.Counted.Of(skipped.Count, "row")} of {TerminalText.Clean(Path.GetFileName(path))} skipped.");
         }
 
-        return [.. order.Select(s => (s, new ObservationSeries(m, [.. streams[s].Values], [.. streams[s].Gaps])))];
+        return [.. order.Select(s => (s, controlDimension is > 0 and var u
+            ? new ObservationSeries(m, [.. streams[s].Values], [.. streams[s].Gaps], [.. streams[s].Controls], u)
+            : new ObservationSeries(m, [.. streams[s].Values], [.. streams[s].Gaps])))];
     }
 
     /// <summary>Receives one decoded row of an observation file.</summary>

@@ -71,6 +71,11 @@ public sealed class Estimate
     /// <summary>Number of observed (non-missing) components used in the update.</summary>
     public int ObservedCount { get; set; }
 
+    /// <summary>Number of values <see cref="NormalizedInnovationSquared"/> sums over (its chi-square degrees of
+    /// freedom under the model), or −1 when that is <see cref="ObservedCount"/>. Smaller during an exact diffuse start,
+    /// where a value that determines a state direction contributes no innovation.</summary>
+    public int InnovationCount { get; set; } = -1;
+
     /// <summary>Health events of this step.</summary>
     public EstimateFlags Flags { get; set; }
 
@@ -170,6 +175,7 @@ public sealed class Estimate
         LogLikelihood = double.NaN;
         NormalizedInnovationSquared = double.NaN;
         ObservedCount = 0;
+        InnovationCount = -1;
         Flags = EstimateFlags.None;
         HasSmoothed = false;
         FlushedCount = 0;

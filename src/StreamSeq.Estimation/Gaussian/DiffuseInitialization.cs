@@ -370,6 +370,7 @@ internal static class DiffuseInitialization
 
         estimate.LogLikelihood = loglik;
         estimate.NormalizedInnovationSquared = nonDiffuseRows > 0 ? nis : double.NaN;
+        estimate.InnovationCount = nonDiffuseRows;
         assimilated = true;
         arena.Release(mark);
         return rank;

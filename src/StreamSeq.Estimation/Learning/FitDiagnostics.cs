@@ -30,6 +30,10 @@ public sealed class FitDiagnostics
     /// <summary>Observed scalar values used (missing components excluded).</summary>
     public required int Observations { get; init; }
 
+    /// <summary>Observed values that carry information about the parameters: <see cref="Observations"/> less those an
+    /// exact diffuse start spends on determining the initial state (one per diffuse state direction and sequence).</summary>
+    public int InformativeObservations { get; init; } = -1;
+
     /// <summary>Free parameters (optimiser coordinates).</summary>
     public int FreeParameters => Coordinates.Count;
 
@@ -40,8 +44,8 @@ public sealed class FitDiagnostics
     /// <summary>Identification and convergence problems, one sentence each.</summary>
     public required IReadOnlyList<string> Warnings { get; init; }
 
-    /// <summary>True when the optimiser converged, with at least as many observed values as free parameters, to a
-    /// point where the observed information is positive definite (a strict local maximum the data identify; not
-    /// checkable for a Monte-Carlo likelihood).</summary>
-    public bool IdentifiedMaximum => OptimizerConverged && Observations >= FreeParameters && (StandardErrorsAvailable || !CurvatureChecked);
+    /// <summary>True when the optimiser converged, with at least as many informative observed values as free
+    /// parameters, to a point where the observed information is positive definite (a strict local maximum the data
+    /// identify; not checkable for a Monte-Carlo likelihood).</summary>
+    public bool IdentifiedMaximum => OptimizerConverged && (InformativeObservations < 0 ? Observations : InformativeObservations) >= FreeParameters && (StandardErrorsAvailable || !CurvatureChecked);
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Optimization;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Gaussian;
 using StreamSeq.Estimation.Specs;
 
 namespace StreamSeq.Estimation.Learning;
@@ -220,6 +221,8 @@ public static class MaximumLikelihood
     {
         var p = x.Count;
         var observations = sequences.Sum(CountObserved);
+        var spent = DiffuseSpent(root, sequences, baseDirectory);
+        var informative = observations - spent;
         var coordinates = blocks.SelectMany(b => b.Coordinates()).ToArray();
         Apply(blocks, x);
         var natural = reported ?? blocks.SelectMany(b => b.Natural()).ToArray();
@@ -276,9 +279,9 @@ public static class MaximumLikelihood
 
         string? unavailable = null;
         Matrix<double>? covariance = null;
-        if (observations < p)
+        if (informative < p)
         {
-            unavailable = $"{observations} observed value{(observations == 1 ? string.Empty : "s")} for {p} free parameters";
+            unavailable = $"{observations} observed value{(observations == 1 ? string.Empty : "s")} for {p} free parameters{(spent == 0 ? string.Empty : $", and the exact diffuse start spends {spent} of them on the initial state")}";
             warnings.Add($"{unavailable}: the data cannot identify the parameters");
         }
         else if (nonSmooth)
@@ -375,6 +378,7 @@ public static class MaximumLikelihood
             StopReason = stopReason,
             OptimizerConverged = optimizerConverged,
             Observations = observations,
+            InformativeObservations = informative,
             Parameters = [.. natural.Select((v, i) => new ParameterEstimate(v.Name, v.Value, naturalSe[i]))],
             Coordinates = [.. coordinates.Select((c, i) => new OptimizerCoordinate(c.Name, c.Scale, x[i], coordinateSe[i]))],
             StandardErrorsAvailable = covariance is not null,
@@ -511,6 +515,45 @@ public static class MaximumLikelihood
         }
 
         return count == 0 ? 0.0 : sum / count;
+    }
+
+    /// <summary>
+    /// The observed values an exact diffuse start spends: each of the d diffuse state directions takes one observed
+    /// value to determine it, whose log-likelihood term −½(log 2π + log F∞) does not involve the noise variances, so
+    /// d values of every sequence (at most all it has) say nothing about them (statsmodels' <c>nobs_diffuse</c>).
+    /// 0 for a proper prior and for other kinds.
+    /// </summary>
+    private static int DiffuseSpent(JsonObject root, IReadOnlyList<ObservationSeries> sequences, string? baseDirectory)
+    {
+        LinearGaussianModel model;
+        try
+        {
+            var spec = ModelSpec.Parse(root.ToJsonString(), baseDirectory: baseDirectory);
+            if (ModelCatalog.Build(spec) is not KalmanFilter kalman)
+            {
+                return 0;
+            }
+
+            model = kalman.Model;
+        }
+        catch (ModelValidationException)
+        {
+            return 0;
+        }
+
+        if (!model.IsDiffuse)
+        {
+            return 0;
+        }
+
+        var n = model.StateDimension;
+        var diffuse = 0;
+        for (var i = 0; i < n; i++)
+        {
+            diffuse += model.InitialDiffuse[(i * n) + i] != 0.0 ? 1 : 0;
+        }
+
+        return sequences.Sum(s => Math.Min(CountObserved(s), diffuse));
     }
 
     private static int CountObserved(ObservationSeries series)

@@ -185,7 +185,8 @@ public sealed class AnomalyRule
         {
             case AnomalyRuleType.ChiSquare:
                 {
-                    var k = Math.Clamp(estimate.ObservedCount, 0, chiSquareQuantiles.Length - 1);
+                    // The NIS of a step inside an exact diffuse start sums over fewer values than were observed.
+                    var k = Math.Clamp(estimate.InnovationCount >= 0 ? estimate.InnovationCount : estimate.ObservedCount, 0, chiSquareQuantiles.Length - 1);
                     threshold = chiSquareScoreThreshold;
                     if (k == 0 || double.IsNaN(nis))
                     {

@@ -78,6 +78,34 @@ public sealed class MaximumLikelihoodDiagnosticsTests
     }
 
     [Fact]
+    public void Fit_TwoReadingsOfADiffuseLocalLevel_IsNotConvergedSinceTheFirstOneFixesTheLevel()
+    {
+        // Exact diffuse local level, two readings: the first determines μ_1 and contributes −½ log 2π whatever the
+        // variances; the second has F_2 = (σ²_ε + σ²_η) + σ²_ε. So the log-likelihood depends on (σ²_ε, σ²_η) only
+        // through 2σ²_ε + σ²_η: a ridge of maxima, not an identified one, although there are as many readings as
+        // variances.
+        var series = new ObservationSeries(1, [5.0, 6.0]);
+        double LogLik(double eps, double eta) => LogLikelihood.Evaluate(
+            ModelCatalog.Build(ModelSpec.Parse(LocalLevel.Replace("[[100]],\"initialization", $"[[{eps:R}]],\"initialization", StringComparison.Ordinal).Replace("\"transitionNoise\":[[100]]", $"\"transitionNoise\":[[{eta:R}]]", StringComparison.Ordinal))),
+            [series]);
+        Assert.Equal(LogLik(0.3, 0.4), LogLik(0.1, 0.8), 12);
+        Assert.Equal(LogLik(0.3, 0.4), -0.5 * ((2 * Math.Log(2 * Math.PI)) + 1.0), 12);
+
+        var result = MaximumLikelihood.Fit(ModelSpec.Parse(LocalLevel), [series], ["observationNoise", "transitionNoise"]);
+        var d = result.Diagnostics!;
+        Assert.False(result.Converged);
+        Assert.False(d.IdentifiedMaximum);
+        Assert.Equal(2, d.Observations);
+        Assert.Equal(1, d.InformativeObservations);
+        Assert.Contains(d.Warnings, w => w.Contains("2 observed values for 2 free parameters, and the exact diffuse start spends 1 of them on the initial state", StringComparison.Ordinal));
+
+        // A third reading gives the second informative value.
+        var three = MaximumLikelihood.Fit(ModelSpec.Parse(LocalLevel), [new ObservationSeries(1, [5.0, 6.0, 4.0])], ["observationNoise", "transitionNoise"]).Diagnostics!;
+        Assert.Equal(2, three.InformativeObservations);
+        Assert.DoesNotContain(three.Warnings, w => w.Contains("free parameters", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Fit_ParameterTheLikelihoodDoesNotDependOn_IsNotConvergedAndNamesIt()
     {
         // With H = 0 the readings carry no information about the state, so the transition noise is not identified.

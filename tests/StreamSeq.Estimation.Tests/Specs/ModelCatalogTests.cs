@@ -28,6 +28,7 @@ public sealed class ModelCatalogTests
     [InlineData("\"initialMean\":[0]", "\"initialMean\":[0],\"tranzition\":1", "tranzition", "not a known field")]
     [InlineData("\"transition\":[[1]]", "\"transition\":[[\"one\"]]", "transition[0][0]", "finite number")]
     [InlineData("\"transitionNoise\":[[1469.1]]", "\"transitionNoise\":[[1469.1]],\"timeUnit\":\"fortnight\"", "timeUnit", "not a duration")]
+    [InlineData("\"initialMean\":[0]", "\"initialMean\":[0],\"adapt\":[\"observationNoise\"],\"adaptation\":{\"priorWeight\":1e12}", "adaptation.priorWeight", "at most 1e9 readings, got 1000000000000")]
     public void Build_MalformedSpec_FailsNamingTheField(string from, string to, string field, string problem)
     {
         var json = Nile.Replace(from, to, StringComparison.Ordinal);

@@ -138,7 +138,7 @@ public sealed record AdaptationSettings
         var priorWeight = a.Number("priorWeight", 2.0);
         if (!(priorWeight > 0.0 && priorWeight <= 1e9))
         {
-            throw a.Error("priorWeight", $"must be positive (readings), got {priorWeight.ToString("R", CultureInfo.InvariantCulture)}.");
+            throw a.Error("priorWeight", $"must be positive and at most 1e9 readings, got {priorWeight.ToString("R", CultureInfo.InvariantCulture)}.");
         }
 
         return new AdaptationSettings
