@@ -255,7 +255,8 @@ internal static class FitCommand
     {
         options.Validate();
         var m = trainable.ObservationDimension(spec);
-        var sequences = ObservationFiles.LoadSeries(inputPath, spec.Name, m, spec.TimeUnit.TotalMilliseconds, stderr).Select(s => s.Series).ToList();
+        // The net reads each reading's control inputs beside the previous observation, as 'run' feeds them.
+        var sequences = ObservationFiles.LoadSeries(inputPath, spec.Name, m, spec.TimeUnit.TotalMilliseconds, stderr, trainable.ControlDimension(spec)).Select(s => s.Series).ToList();
         if (sequences.Count == 0)
         {
             throw new ModelValidationException("input", $"{Path.GetFileName(inputPath)} has no usable observations.");

@@ -16,6 +16,9 @@ public interface IGradientTraining
     /// <summary>The observation dimension the training data must have, read from the spec alone.</summary>
     int ObservationDimension(ModelSpec spec);
 
+    /// <summary>The number of control inputs each training reading carries, read from the spec alone (0 for none).</summary>
+    int ControlDimension(ModelSpec spec);
+
     /// <summary>Trains the model of <paramref name="spec"/> on the sequences.</summary>
     /// <param name="spec">The model (its shape, head and optional starting weights).</param>
     /// <param name="sequences">Training sequences (missing values allowed); a tail of each is held out for

@@ -56,6 +56,15 @@ public sealed class RecurrentKind : IModelKind, IGradientTraining
     }
 
     /// <inheritdoc />
+    public int ControlDimension(ModelSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var reader = spec.Reader();
+        var shape = RecurrentSpec.ReadShape(reader);
+        return RecurrentSpec.ReadLayout(reader, shape.InputSize).ControlDimension;
+    }
+
+    /// <inheritdoc />
     public GradientFitResult FitGradient(ModelSpec spec, IReadOnlyList<ObservationSeries> sequences, BpttOptions options) =>
         BpttTrainer.Fit(spec, sequences, options);
 }
