@@ -37,7 +37,11 @@ namespace StreamSeq.Estimation.Switching;
 /// <para>Guard rails: when a mode's Kalman step re-initialises or the combined moments are not finite, the whole
 /// stream restarts from the prior (<see cref="EstimateFlags.Reinitialized"/>, LogLikelihood = NaN); when a mode
 /// cannot use the observation (its innovation covariance is not positive definite) the mode probabilities are
-/// only predicted (<see cref="EstimateFlags.ObservationSkipped"/>).</para>
+/// only predicted (<see cref="EstimateFlags.ObservationSkipped"/>). A mode whose squared Mahalanobis distance
+/// overflows (a reading such as 1e200) has Λ_j = 0: the other modes take the reading; when every mode that can be
+/// active has Λ_j = 0, the step is scored as the Kalman filter scores it (log-likelihood −∞, NIS +∞,
+/// <see cref="EstimateFlags.ObservationSkipped"/>), the moments stay the predictions and the mode probabilities are
+/// only predicted.</para>
 /// </remarks>
 public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
 {
@@ -129,12 +133,16 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
 
         var degenerate = false;
         var skipped = false;
+        var overflowed = false;
         for (var j = 0; j < k; j++)
         {
             var e = modeEstimates[j];
             filters[j].Step(Mode(state, j), observation, e, default);
             degenerate |= (e.Flags & EstimateFlags.Reinitialized) != 0;
-            skipped |= (e.Flags & EstimateFlags.ObservationSkipped) != 0;
+
+            // A mode whose squared Mahalanobis distance overflows scored the reading (log Λ_j = −∞, so μ_j = 0); only a
+            // mode that could not use it (no observed rows scored) stops the update of the mode probabilities.
+            skipped |= (e.Flags & EstimateFlags.ObservationSkipped) != 0 && !(e.ObservedCount > 0 && double.IsNegativeInfinity(e.LogLikelihood));
             estimate.Flags |= e.Flags & EstimateFlags.Repaired;
         }
 
@@ -176,6 +184,16 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
                 estimate.LogLikelihood = max + Math.Log(sum);
                 estimate.ObservedCount = observed;
             }
+            else if (double.IsNegativeInfinity(max))
+            {
+                // Every mode that can be active rules the reading out (its distance overflows): as the Kalman filter
+                // does, score it −∞ with NIS +∞, keep the predictions and only predict the mode probabilities.
+                predicted.CopyTo(probabilities);
+                estimate.Flags |= EstimateFlags.ObservationSkipped;
+                estimate.LogLikelihood = double.NegativeInfinity;
+                estimate.ObservedCount = observed;
+                overflowed = true;
+            }
             else
             {
                 degenerate = true;
@@ -194,7 +212,11 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
         if (!degenerate)
         {
             Combine(modeEstimates, predicted, probabilities, estimate);
-            if (estimate.ObservedCount > 0)
+            if (overflowed)
+            {
+                estimate.NormalizedInnovationSquared = double.PositiveInfinity;
+            }
+            else if (estimate.ObservedCount > 0)
             {
                 estimate.NormalizedInnovationSquared = InnovationSquared(observation.Values, estimate);
             }
