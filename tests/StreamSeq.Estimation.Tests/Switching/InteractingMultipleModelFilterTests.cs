@@ -380,6 +380,42 @@ public sealed class InteractingMultipleModelFilterTests(ITestOutputHelper output
         Expect.Close(0.5, e.StateCovariance[0], 1e-15, "variance");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Step_HugeGap_RestartsWithTheReadingAsTheFirstLikeKalmanFilter(int modes)
+    {
+        // A gap of 1e12 grows the local linear trend's variance by far more than 1/eps: the Kalman filter starts again
+        // from its prior with that reading as the first (scored, and updated). One mode, or identical modes with any
+        // switching, is that Kalman filter.
+        const string mode = """{"preset":{"type":"local-linear-trend","levelNoise":0.1,"slopeNoise":0.01},"observationNoise":[[1]],"initialMean":[0,0],"initialCovariance":[[1,0],[0,1]]}""";
+        var kf = ModelCatalog.Build(ModelSpec.Parse($$"""{"name":"k","kind":"linear-gaussian",{{mode[1..]}}"""));
+        var transition = modes == 1 ? "[[1]]" : "[[0.6,0.4],[0.3,0.7]]";
+        var modeList = string.Join(",", Enumerable.Repeat(mode, modes));
+        var imm = ModelCatalog.Build(ModelSpec.Parse($$"""{"name":"i","kind":"imm","modeTransition":{{transition}},"modes":[{{modeList}}]}"""));
+        (double Y, double Gap)[] readings = [(1.0, 1.0), (1.5, 1.0), (2.1, 1.0), (5.0, 1e12), (5.5, 1.0), (6.2, 1.0)];
+        var ks = new double[kf.Info.StateLength];
+        var ms = new double[imm.Info.StateLength];
+        kf.Initialize(ks, 0);
+        imm.Initialize(ms, 0);
+        var ke = new Estimate(kf.Info);
+        var me = new Estimate(imm.Info);
+        for (var t = 0; t < readings.Length; t++)
+        {
+            var o = new Observation([readings[t].Y], readings[t].Gap);
+            kf.Step(ks, o, ke, default);
+            imm.Step(ms, o, me, default);
+            Expect.Close(ke.PredictedMean, me.PredictedMean, 1e-12, $"t={t} predicted mean");
+            Expect.Close(ke.PredictedCovariance, me.PredictedCovariance, 1e-12, $"t={t} predicted cov");
+            Expect.Close(ke.StateMean, me.StateMean, 1e-12, $"t={t} mean");
+            Expect.Close(ke.StateCovariance, me.StateCovariance, 1e-12, $"t={t} cov");
+            Expect.Close(ke.LogLikelihood, me.LogLikelihood, 1e-12, $"t={t} loglik");
+            Assert.Equal(t == 3 ? EstimateFlags.Reinitialized : EstimateFlags.None, ke.Flags & EstimateFlags.Reinitialized);
+            Assert.Equal(ke.Flags & EstimateFlags.Reinitialized, me.Flags & EstimateFlags.Reinitialized);
+            Assert.True(double.IsFinite(me.LogLikelihood), $"t={t} scored");
+        }
+    }
+
     internal static InteractingMultipleModelFilter ManoeuvreImm()
     {
         // Constant velocity with gentle, moderate and hard accelerations (4 states, 2 observed).
