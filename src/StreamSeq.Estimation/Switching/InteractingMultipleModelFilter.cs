@@ -34,10 +34,16 @@ namespace StreamSeq.Estimation.Switching;
 /// not smooth the mode probabilities. It works well when modes differ in their observation model; when they differ
 /// in process noise, a wide mode with a small predicted probability inflates the collapsed predicted covariance and
 /// the smoother gains little over the filter (a per-mode IMM smoother would do better).</para>
-/// <para>Guard rails: when a mode's Kalman step re-initialises or the combined moments are not finite, the whole
-/// stream restarts from the prior (<see cref="EstimateFlags.Reinitialized"/>, LogLikelihood = NaN); when a mode
+/// <para>Guard rails: when a mode's Kalman step re-initialises, the whole stream starts again from the prior with this
+/// reading as the first (<see cref="EstimateFlags.Reinitialized"/>, as the Kalman filter restarts after a huge gap);
+/// when that first step or the combined moments are not finite, the stream restarts from the prior without the
+/// reading (<see cref="EstimateFlags.Reinitialized"/>, LogLikelihood = NaN); when a mode
 /// cannot use the observation (its innovation covariance is not positive definite) the mode probabilities are
-/// only predicted (<see cref="EstimateFlags.ObservationSkipped"/>).</para>
+/// only predicted (<see cref="EstimateFlags.ObservationSkipped"/>). A mode whose squared Mahalanobis distance
+/// overflows (a reading such as 1e200) has Λ_j = 0: the other modes take the reading; when every mode that can be
+/// active has Λ_j = 0, the step is scored as the Kalman filter scores it (log-likelihood −∞, NIS +∞,
+/// <see cref="EstimateFlags.ObservationSkipped"/>), the moments stay the predictions and the mode probabilities are
+/// only predicted.</para>
 /// </remarks>
 public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
 {
@@ -127,16 +133,22 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
             }
         }
 
-        var degenerate = false;
+        var modeRestarted = false;
         var skipped = false;
+        var overflowed = false;
         for (var j = 0; j < k; j++)
         {
             var e = modeEstimates[j];
             filters[j].Step(Mode(state, j), observation, e, default);
-            degenerate |= (e.Flags & EstimateFlags.Reinitialized) != 0;
-            skipped |= (e.Flags & EstimateFlags.ObservationSkipped) != 0;
+            modeRestarted |= (e.Flags & EstimateFlags.Reinitialized) != 0;
+
+            // A mode whose squared Mahalanobis distance overflows scored the reading (log Λ_j = −∞, so μ_j = 0); only a
+            // mode that could not use it (no observed rows scored) stops the update of the mode probabilities.
+            skipped |= (e.Flags & EstimateFlags.ObservationSkipped) != 0 && !(e.ObservedCount > 0 && double.IsNegativeInfinity(e.LogLikelihood));
             estimate.Flags |= e.Flags & EstimateFlags.Repaired;
         }
+
+        var degenerate = modeRestarted;
 
         var observed = 0;
         foreach (var v in observation.Values[..m])
@@ -176,6 +188,16 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
                 estimate.LogLikelihood = max + Math.Log(sum);
                 estimate.ObservedCount = observed;
             }
+            else if (double.IsNegativeInfinity(max))
+            {
+                // Every mode that can be active rules the reading out (its distance overflows): as the Kalman filter
+                // does, score it −∞ with NIS +∞, keep the predictions and only predict the mode probabilities.
+                predicted.CopyTo(probabilities);
+                estimate.Flags |= EstimateFlags.ObservationSkipped;
+                estimate.LogLikelihood = double.NegativeInfinity;
+                estimate.ObservedCount = observed;
+                overflowed = true;
+            }
             else
             {
                 degenerate = true;
@@ -194,7 +216,11 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
         if (!degenerate)
         {
             Combine(modeEstimates, predicted, probabilities, estimate);
-            if (estimate.ObservedCount > 0)
+            if (overflowed)
+            {
+                estimate.NormalizedInnovationSquared = double.PositiveInfinity;
+            }
+            else if (estimate.ObservedCount > 0)
             {
                 estimate.NormalizedInnovationSquared = InnovationSquared(observation.Values, estimate);
             }
@@ -202,6 +228,17 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
             degenerate = !Dense.AllFinite(estimate.StateMean) || !Dense.AllFinite(estimate.StateCovariance)
                 || !Dense.AllFinite(estimate.PredictedMean) || !Dense.AllFinite(estimate.PredictedCovariance)
                 || !Dense.AllFinite(estimate.ObservationMean) || !Dense.AllFinite(estimate.ObservationCovariance);
+        }
+
+        if (degenerate && modeRestarted && !first)
+        {
+            // A mode's Kalman step lost its state (a prediction grown beyond double precision, as after a huge gap):
+            // as the Kalman filter does, the stream starts again from the prior with this reading as the first.
+            arena.Release(mark);
+            Initialize(state, 0);
+            Step(state, observation, estimate, backwardRecord);
+            estimate.Flags |= EstimateFlags.Reinitialized;
+            return;
         }
 
         if (degenerate)

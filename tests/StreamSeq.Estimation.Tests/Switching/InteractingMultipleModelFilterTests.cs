@@ -304,6 +304,118 @@ public sealed class InteractingMultipleModelFilterTests(ITestOutputHelper output
         Assert.Equal("modes[1]", e.Field);
     }
 
+    [Fact]
+    public void Step_OneMode_ReadingsThatOverflowScoreLikeKalmanFilter()
+    {
+        // 1e200 and -1e300 make the squared Mahalanobis distance overflow: the Kalman filter scores them -inf with
+        // NIS +inf and keeps its prediction; the IMM with one mode is that Kalman filter.
+        var model = LocalLevel(0.5, 1.0);
+        var kf = new KalmanFilter(model);
+        var imm = new InteractingMultipleModelFilter(new SwitchingLinearGaussianModel([model], [1.0], [1.0]));
+        var data = new ObservationSeries(1, [1.0, 1.2, 1e200, 2.0, 1e155, 2.5, -1e300, 3.0]);
+        var ks = new double[kf.Info.StateLength];
+        var ms = new double[imm.Info.StateLength];
+        kf.Initialize(ks, 0);
+        imm.Initialize(ms, 0);
+        var ke = new Estimate(kf.Info);
+        var me = new Estimate(imm.Info);
+        for (var t = 0; t < data.Length; t++)
+        {
+            kf.Step(ks, data.At(t), ke, default);
+            imm.Step(ms, data.At(t), me, default);
+            Expect.Close(ke.StateMean, me.StateMean, 1e-13, $"t={t} mean");
+            Expect.Close(ke.StateCovariance, me.StateCovariance, 1e-13, $"t={t} cov");
+            Expect.Close(ke.LogLikelihood, me.LogLikelihood, 1e-13, $"t={t} loglik");
+            Expect.Close(ke.NormalizedInnovationSquared, me.NormalizedInnovationSquared, 1e-13, $"t={t} nis");
+            Assert.Equal(ke.ObservedCount, me.ObservedCount);
+            Assert.Equal(ke.Flags & EstimateFlags.ObservationSkipped, me.Flags & EstimateFlags.ObservationSkipped);
+        }
+    }
+
+    [Fact]
+    public void Step_ReadingThatOverflowsEveryMode_ScoresMinusInfinityAndPredictsModeProbabilities()
+    {
+        var imm = new InteractingMultipleModelFilter(new SwitchingLinearGaussianModel(
+            [LocalLevel(0.01, 1.0), LocalLevel(4.0, 1.0)], [0.95, 0.05, 0.1, 0.9], [0.5, 0.5]));
+        var state = new double[imm.Info.StateLength];
+        imm.Initialize(state, 0);
+        var e = new Estimate(imm.Info);
+        imm.Step(state, new Observation([1.0], 1.0), e, default);
+        imm.Step(state, new Observation([1.2], 1.0), e, default);
+        var mu = e.Extras.ToArray();
+        double[] c = [(0.95 * mu[0]) + (0.1 * mu[1]), (0.05 * mu[0]) + (0.9 * mu[1])];
+        imm.Step(state, new Observation([1e200], 1.0), e, default);
+        Assert.Equal(double.NegativeInfinity, e.LogLikelihood);
+        Assert.Equal(double.PositiveInfinity, e.NormalizedInnovationSquared);
+        Assert.Equal(1, e.ObservedCount);
+        Assert.Equal(EstimateFlags.ObservationSkipped, e.Flags & (EstimateFlags.ObservationSkipped | EstimateFlags.Reinitialized));
+        Expect.Close(c, e.Extras, 1e-15, "predicted mode probabilities");
+        Expect.Close(e.PredictedMean, e.StateMean, 0.0, "state stays the prediction");
+        Expect.Close(e.PredictedCovariance, e.StateCovariance, 0.0, "covariance stays the prediction");
+        imm.Step(state, new Observation([1.5], 1.0), e, default);
+        Assert.True(double.IsFinite(e.LogLikelihood));
+        Assert.Equal(EstimateFlags.None, e.Flags & (EstimateFlags.ObservationSkipped | EstimateFlags.Reinitialized));
+    }
+
+    [Fact]
+    public void Step_ReadingThatOverflowsOneMode_IsTakenByTheOtherMode()
+    {
+        // Mode 0 is pinned at 0 with variance 1e-300, so y = 1e5 lies 1e310 of its squared standard deviations away
+        // (an overflow); mode 1 (prior N(0, 1), unit noise) scores it finitely. At the first reading there is no
+        // mixing, so the IMM posterior is mode 1's Kalman update with probability 1:
+        // p(y) = 0.3 * 0 + 0.7 * N(y; 0, 2), mean y/2, variance 1/2.
+        var pinned = new LinearGaussianModel(new MatrixDynamics(1, [1.0], [1e-300]), 1, [1.0], [1e-300], [0.0], [1e-300]);
+        var unit = new LinearGaussianModel(new MatrixDynamics(1, [1.0], [1.0]), 1, [1.0], [1.0], [0.0], [1.0]);
+        var imm = new InteractingMultipleModelFilter(new SwitchingLinearGaussianModel([pinned, unit], [0.9, 0.1, 0.2, 0.8], [0.3, 0.7]));
+        var state = new double[imm.Info.StateLength];
+        imm.Initialize(state, 0);
+        var e = new Estimate(imm.Info);
+        const double y = 1e5;
+        imm.Step(state, new Observation([y], 1.0), e, default);
+        Assert.Equal(EstimateFlags.None, e.Flags & (EstimateFlags.ObservationSkipped | EstimateFlags.Reinitialized));
+        Expect.Close(Math.Log(0.7) - (0.5 * (Math.Log(2.0 * Math.PI) + Math.Log(2.0) + (y * y / 2.0))), e.LogLikelihood, 1e-15, "loglik");
+        Assert.Equal(0.0, e.Extras[0]);
+        Assert.Equal(1.0, e.Extras[1]);
+        Expect.Close(y / 2.0, e.StateMean[0], 1e-15, "mean");
+        Expect.Close(0.5, e.StateCovariance[0], 1e-15, "variance");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Step_HugeGap_RestartsWithTheReadingAsTheFirstLikeKalmanFilter(int modes)
+    {
+        // A gap of 1e12 grows the local linear trend's variance by far more than 1/eps: the Kalman filter starts again
+        // from its prior with that reading as the first (scored, and updated). One mode, or identical modes with any
+        // switching, is that Kalman filter.
+        const string mode = """{"preset":{"type":"local-linear-trend","levelNoise":0.1,"slopeNoise":0.01},"observationNoise":[[1]],"initialMean":[0,0],"initialCovariance":[[1,0],[0,1]]}""";
+        var kf = ModelCatalog.Build(ModelSpec.Parse($$"""{"name":"k","kind":"linear-gaussian",{{mode[1..]}}"""));
+        var transition = modes == 1 ? "[[1]]" : "[[0.6,0.4],[0.3,0.7]]";
+        var modeList = string.Join(",", Enumerable.Repeat(mode, modes));
+        var imm = ModelCatalog.Build(ModelSpec.Parse($$"""{"name":"i","kind":"imm","modeTransition":{{transition}},"modes":[{{modeList}}]}"""));
+        (double Y, double Gap)[] readings = [(1.0, 1.0), (1.5, 1.0), (2.1, 1.0), (5.0, 1e12), (5.5, 1.0), (6.2, 1.0)];
+        var ks = new double[kf.Info.StateLength];
+        var ms = new double[imm.Info.StateLength];
+        kf.Initialize(ks, 0);
+        imm.Initialize(ms, 0);
+        var ke = new Estimate(kf.Info);
+        var me = new Estimate(imm.Info);
+        for (var t = 0; t < readings.Length; t++)
+        {
+            var o = new Observation([readings[t].Y], readings[t].Gap);
+            kf.Step(ks, o, ke, default);
+            imm.Step(ms, o, me, default);
+            Expect.Close(ke.PredictedMean, me.PredictedMean, 1e-12, $"t={t} predicted mean");
+            Expect.Close(ke.PredictedCovariance, me.PredictedCovariance, 1e-12, $"t={t} predicted cov");
+            Expect.Close(ke.StateMean, me.StateMean, 1e-12, $"t={t} mean");
+            Expect.Close(ke.StateCovariance, me.StateCovariance, 1e-12, $"t={t} cov");
+            Expect.Close(ke.LogLikelihood, me.LogLikelihood, 1e-12, $"t={t} loglik");
+            Assert.Equal(t == 3 ? EstimateFlags.Reinitialized : EstimateFlags.None, ke.Flags & EstimateFlags.Reinitialized);
+            Assert.Equal(ke.Flags & EstimateFlags.Reinitialized, me.Flags & EstimateFlags.Reinitialized);
+            Assert.True(double.IsFinite(me.LogLikelihood), $"t={t} scored");
+        }
+    }
+
     internal static InteractingMultipleModelFilter ManoeuvreImm()
     {
         // Constant velocity with gentle, moderate and hard accelerations (4 states, 2 observed).
