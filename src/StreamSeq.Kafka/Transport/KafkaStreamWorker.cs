@@ -519,7 +519,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
         sink.TransactionStamp = partition.Stamp;
         sink.CurrentKey = message.Key;
         sink.CurrentValueIsNull = message.Value is null;
-        sink.CurrentTimestamp = message.Timestamp;
+        // Outputs and dead letters carry the input record's time, as a CreateTime: a topic with
+        // message.timestamp.type=LogAppendTime serves LogAppendTime timestamps, which a producer cannot send
+        // (Confluent.Kafka throws for any type but CreateTime), and one without a time gets the producer's.
+        sink.CurrentTimestamp = OutputTimestamp(message.Timestamp);
         sink.BeginRecord();
 
         // The key is the stream id, decoded strictly: two invalid keys must never become one stream.
@@ -590,6 +593,17 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Status.Processed++;
         metrics.Consumed(options.InputTopic);
     }
+
+    /// <summary>
+    /// The timestamp of the outputs of an input record with timestamp <paramref name="input"/>: its time as a CreateTime
+    /// (the only type a producer may send), or none (the producer's clock) when the input has no time.
+    /// </summary>
+    private static Timestamp OutputTimestamp(Timestamp input) => input.Type switch
+    {
+        TimestampType.CreateTime => input,
+        TimestampType.LogAppendTime => new Timestamp(input.UnixTimestampMs, TimestampType.CreateTime),
+        _ => Timestamp.Default,
+    };
 
     private byte[] NewStamp(int partition) => Encoding.UTF8.GetBytes($"{options.EffectiveInstanceId}/{incarnation}/{transactionSequence}/{partition}");
 
