@@ -110,17 +110,25 @@ internal sealed class PartitionStore : ICommittedStates, IDisposable
     {
         Span<byte> key = stackalloc byte[Encoding.UTF8.GetByteCount(streamId)];
         Encoding.UTF8.GetBytes(streamId, key);
+        data = Get(key)!;
+        return data is not null;
+    }
+
+    /// <summary>
+    /// Reads a key; a corrupt block marks the store so that its next <see cref="Open(string)"/> replaces it, and throws
+    /// <see cref="InvalidDataException"/> naming the store.
+    /// </summary>
+    private byte[]? Get(ReadOnlySpan<byte> key)
+    {
         try
         {
-            data = db.Get(key)!;
+            return db.Get(key);
         }
         catch (RocksDbException e) when (e.Message.StartsWith("Corruption", StringComparison.Ordinal))
         {
             File.WriteAllText(System.IO.Path.Combine(Path, DamagedMark), e.Message);
             throw new InvalidDataException($"the disk store in {Path} is corrupt ({e.Message}); it is rebuilt from the changelog at the next start.", e);
         }
-
-        return data is not null;
     }
 
     /// <summary>Stages a stream's committed state (a copy is taken).</summary>
@@ -163,7 +171,10 @@ internal sealed class PartitionStore : ICommittedStates, IDisposable
     }
 
     /// <summary>The checkpoint, or null when the store has none (new, cleared, or written by an unknown version).</summary>
-    public StoreCheckpoint? ReadCheckpoint() => db.Get(CheckpointKey) is { } bytes ? StoreCheckpoint.Read(bytes) : null;
+    /// <exception cref="InvalidDataException">
+    /// The block holding the checkpoint is corrupt: the store is marked so that its next <see cref="Open(string)"/> replaces it.
+    /// </exception>
+    public StoreCheckpoint? ReadCheckpoint() => Get(CheckpointKey) is { } bytes ? StoreCheckpoint.Read(bytes) : null;
 
     /// <summary>
     /// The streams the store holds, counted by reading its keys when there are at most <paramref name="limit"/>; beyond,

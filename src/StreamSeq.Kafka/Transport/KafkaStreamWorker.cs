@@ -423,6 +423,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 {
                     Process(result, partition);
                 }
+                else if (result is null && !inTransaction)
+                {
+                    NotePassedOver(consumer);
+                }
 
                 if (inTransaction && (batchCount >= options.MaxBatchSize || Stopwatch.GetTimestamp() - batchStart >= CloseAfter(commitTicks)))
                 {
@@ -464,6 +468,32 @@ public sealed partial class KafkaStreamWorker : IDisposable
             true => "the last one committed, none is left open",
             false => "the last transaction was aborted, none is left open; the partitions' next owner processes its records",
         });
+    }
+
+    /// <summary>
+    /// With nothing uncommitted and nothing to consume, notes how far the consumer has read each owned partition: what it
+    /// passed over without delivering (transaction markers, aborted records) is not waiting to be processed.
+    /// </summary>
+    private void NotePassedOver(IConsumer<byte[], byte[]> consumer)
+    {
+        foreach (var partition in owned.Values)
+        {
+            long position;
+            try
+            {
+                position = consumer.Position(partition.InputPartition).Value;
+            }
+            catch (KafkaException)
+            {
+                // Only a view for the lag: never a reason to abort.
+                continue;
+            }
+
+            if (position > partition.CommittedOffset && position > Interlocked.Read(ref partition.PassedOver))
+            {
+                Interlocked.Exchange(ref partition.PassedOver, position);
+            }
+        }
     }
 
     /// <summary>
@@ -519,7 +549,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
         sink.TransactionStamp = partition.Stamp;
         sink.CurrentKey = message.Key;
         sink.CurrentValueIsNull = message.Value is null;
-        sink.CurrentTimestamp = message.Timestamp;
+        // Outputs and dead letters carry the input record's time, as a CreateTime: a topic with
+        // message.timestamp.type=LogAppendTime serves LogAppendTime timestamps, which a producer cannot send
+        // (Confluent.Kafka throws for any type but CreateTime), and one without a time gets the producer's.
+        sink.CurrentTimestamp = OutputTimestamp(message.Timestamp);
         sink.BeginRecord();
 
         // The key is the stream id, decoded strictly: two invalid keys must never become one stream.
@@ -590,6 +623,17 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Status.Processed++;
         metrics.Consumed(options.InputTopic);
     }
+
+    /// <summary>
+    /// The timestamp of the outputs of an input record with timestamp <paramref name="input"/>: its time as a CreateTime
+    /// (the only type a producer may send), or none (the producer's clock) when the input has no time.
+    /// </summary>
+    private static Timestamp OutputTimestamp(Timestamp input) => input.Type switch
+    {
+        TimestampType.CreateTime => input,
+        TimestampType.LogAppendTime => new Timestamp(input.UnixTimestampMs, TimestampType.CreateTime),
+        _ => Timestamp.Default,
+    };
 
     private byte[] NewStamp(int partition) => Encoding.UTF8.GetBytes($"{options.EffectiveInstanceId}/{incarnation}/{transactionSequence}/{partition}");
 
@@ -1512,6 +1556,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 }
 
                 var from = partition.CommittedOffset >= 0 ? partition.CommittedOffset : Math.Max(0, watermarks.Low.Value);
+
+                // A transactional producer's commit marker takes the partition's last offset and is never delivered:
+                // counted, the lag never went below one per partition, and liveness failed after StallTimeout of quiet.
+                from = Math.Max(from, Interlocked.Read(ref partition.PassedOver));
                 lag += Math.Max(0, watermarks.High.Value - from);
             }
 
@@ -1933,6 +1981,14 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         /// <summary>The next input offset after the last committed transaction (-1: none yet).</summary>
         public long CommittedOffset { get; set; }
+
+        /// <summary>
+        /// The consumer's position seen while nothing of the partition was uncommitted: the offsets from
+        /// <see cref="CommittedOffset"/> up to it hold nothing the consumer delivers (transaction markers of a
+        /// transactional producer's input, records of its aborted transactions), so they are no lag. Written by the loop,
+        /// read by the lag timer.
+        /// </summary>
+        public long PassedOver;
 
         /// <summary>
         /// Streams whose uncommitted changelog records follow the newest marker, with their committed state (null: a
