@@ -91,7 +91,9 @@ internal static class DetectCommand
             foreach (var failed in scored.Where(f => f.Error is not null))
             {
                 // A results file that cannot be written (a read-only or full results folder) is the --output's fault.
-                CliErrors.Report(stderr, $"{(failed.WriteFailed ? "--output: " : string.Empty)}{failed.Error} ({failed.RelativePath} not scored)");
+                // An error that starts with the file's own path ("cat/a.csv:1: ...") names it once, not twice.
+                var named = failed.Error!.StartsWith(failed.RelativePath + ":", StringComparison.Ordinal);
+                CliErrors.Report(stderr, $"{(failed.WriteFailed ? "--output: " : string.Empty)}{failed.Error} ({(named ? "not scored" : $"{failed.RelativePath} not scored")})");
                 failures++;
             }
 

@@ -34,6 +34,7 @@ internal static class FitCommand
         {
             Description = "Comma-separated spec fields to estimate (mle, em), e.g. 'observationNoise,transitionNoise' or 'components[0].levelNoise'. Variances are fitted on a log scale. An error with bptt, which trains every weight; so are --max-iterations with bptt and bptt's settings (--epochs, ...) with mle or em.",
         };
+        var control = new Option<string?>("--control") { Description = "Comma-separated CSV columns that are control inputs, not readings (columns named control_* always are), as for 'run'." };
         var method = new Option<string?>("--method") { Description = "'mle' (maximise the log-likelihood with Nelder-Mead then BFGS), 'em' (expectation-maximisation, for kinds that support it) or 'bptt' (truncated back-propagation through time with Adam, for recurrent kinds). Default: bptt for recurrent kinds, else mle." };
         method.AcceptOnlyFromAmong("mle", "em", "bptt");
         var maxIterations = OptionParsers.WholeNumber("--max-iterations", "Iteration limit (mle, em).", 500, 1);
@@ -49,7 +50,7 @@ internal static class FitCommand
         var patience = OptionParsers.WholeNumber("--patience", "bptt: epochs without validation improvement before stopping (the best epoch's weights are kept).", defaults.Patience, 1);
         var command = new Command("fit", "Fit model parameters to observations and write the model spec with the fitted values and the maximised log-likelihood.")
         {
-            model, input, output, fit, method, maxIterations, tolerance, seed, epochs, learningRate, chunkLength, batchSize, clipNorm, validation, patience,
+            model, input, output, fit, control, method, maxIterations, tolerance, seed, epochs, learningRate, chunkLength, batchSize, clipNorm, validation, patience,
         };
         command.SetAction(parse =>
         {
@@ -77,14 +78,15 @@ internal static class FitCommand
                 stderr,
                 bptt,
                 parse.GetValue(tolerance),
-                [.. methodSpecific.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)]));
+                [.. methodSpecific.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)],
+                parse.GetValue(control)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
         });
         return command;
     }
 
     // givenOptions: the method-specific options given on the command line (--max-iterations, and bptt's --epochs,
     // --learning-rate, ...); one that the chosen method does not use is an error, as --tolerance is, rather than ignored.
-    public static int Execute(string modelPath, string inputPath, string outputPath, IReadOnlyList<string> parameters, string? method, int maxIterations, ulong seed, TextWriter stderr, BpttOptions? bptt = null, double? tolerance = null, IReadOnlyList<string>? givenOptions = null)
+    public static int Execute(string modelPath, string inputPath, string outputPath, IReadOnlyList<string> parameters, string? method, int maxIterations, ulong seed, TextWriter stderr, BpttOptions? bptt = null, double? tolerance = null, IReadOnlyList<string>? givenOptions = null, IReadOnlyCollection<string>? controlColumns = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (parameters.GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
@@ -121,6 +123,8 @@ internal static class FitCommand
             throw new FileNotFoundException(null, inputPath);
         }
 
+        ObservationFiles.CheckControlColumnsApply(inputPath, controlColumns);
+
         // The spec's own weights are an input too: '-o dir/nar' put the trained weights in dir/nar.safetensors, over the
         // weights of a -m dir/nar.json that names them, which then pointed at weights it never had.
         var modelWeights = spec.Json.TryGetProperty("weights", out var weights) && weights.ValueKind == System.Text.Json.JsonValueKind.String && !string.IsNullOrWhiteSpace(weights.GetString()) && !weights.GetString()!.Contains('\0', StringComparison.Ordinal)
@@ -147,7 +151,7 @@ internal static class FitCommand
                 throw new UsageException($"{e.Field}: {e.Problem}", e);
             }
 
-            return Train(spec, trainable, inputPath, outputPath, bptt, stderr);
+            return Train(spec, trainable, inputPath, outputPath, bptt, stderr, controlColumns);
         }
 
         if (parameters.Count == 0)
@@ -156,7 +160,7 @@ internal static class FitCommand
         }
 
         var binding = ModelBindingFactory.FromSpec(spec);
-        var sequences = ObservationFiles.LoadSeries(inputPath, binding, stderr).Select(s => s.Series).ToList();
+        var sequences = ObservationFiles.LoadSeries(inputPath, binding, stderr, controlColumns).Select(s => s.Series).ToList();
         if (sequences.Count == 0)
         {
             throw new ModelValidationException("input", $"{Path.GetFileName(inputPath)} has no usable observations.");
@@ -251,12 +255,12 @@ internal static class FitCommand
         })]),
     };
 
-    private static int Train(ModelSpec spec, IGradientTraining trainable, string inputPath, string outputPath, BpttOptions options, TextWriter stderr)
+    private static int Train(ModelSpec spec, IGradientTraining trainable, string inputPath, string outputPath, BpttOptions options, TextWriter stderr, IReadOnlyCollection<string>? controlColumns)
     {
         options.Validate();
         var m = trainable.ObservationDimension(spec);
         // The net reads each reading's control inputs beside the previous observation, as 'run' feeds them.
-        var sequences = ObservationFiles.LoadSeries(inputPath, spec.Name, m, spec.TimeUnit.TotalMilliseconds, stderr, trainable.ControlDimension(spec)).Select(s => s.Series).ToList();
+        var sequences = ObservationFiles.LoadSeries(inputPath, spec.Name, m, spec.TimeUnit.TotalMilliseconds, stderr, trainable.ControlDimension(spec), controlColumns).Select(s => s.Series).ToList();
         if (sequences.Count == 0)
         {
             throw new ModelValidationException("input", $"{Path.GetFileName(inputPath)} has no usable observations.");

@@ -86,11 +86,8 @@ internal static class RunCommand
             throw new FileNotFoundException(null, request.InputPath);
         }
 
-        if (request.ControlColumns.Count > 0 && ObservationFiles.IsJsonLines(request.InputPath))
-        {
-            // Ignored before: the run went on as if the records had no control inputs.
-            throw new UsageException($"--control: names CSV columns, and {Path.GetFileName(request.InputPath)} is JSON Lines, whose records carry control inputs in their 'control' field.");
-        }
+        // Ignored before: the run went on as if the records had no control inputs.
+        ObservationFiles.CheckControlColumnsApply(request.InputPath, request.ControlColumns);
 
         var toStdout = request.OutputPath == "-";
         OutputFiles.CheckDistinct(

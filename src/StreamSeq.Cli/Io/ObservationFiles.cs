@@ -112,6 +112,19 @@ internal static class ObservationFiles
     public static CsvObservationReader OpenCsv(Stream file, string name, IReadOnlyCollection<string>? controlColumns = null) =>
         new(new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: true), name, controlColumns);
 
+    /// <summary>
+    /// Fails when <c>--control</c> names columns of a JSON Lines file, whose records carry their control inputs in
+    /// their 'control' field: the option would otherwise be ignored and the file read as if it had none.
+    /// </summary>
+    /// <exception cref="Commands.UsageException">Control columns were named for a JSON Lines file.</exception>
+    public static void CheckControlColumnsApply(string path, IReadOnlyCollection<string>? controlColumns)
+    {
+        if (controlColumns is { Count: > 0 } && IsJsonLines(path))
+        {
+            throw new Commands.UsageException($"--control: names CSV columns, and {Path.GetFileName(path)} is JSON Lines, whose records carry control inputs in their 'control' field.");
+        }
+    }
+
     /// <summary>Fails when the CSV header's value (or control) columns do not match what the model observes.</summary>
     /// <exception cref="FormatException">The counts differ; the message names the columns and how to mark control inputs.</exception>
     public static void CheckColumns(CsvObservationReader csv, string name, string modelName, int observed, int? controls)
@@ -136,10 +149,10 @@ internal static class ObservationFiles
     /// of a model that takes them, for fitting. Rows the processor would reject (malformed, wrong dimension,
     /// duplicate or out-of-order time) are reported and skipped.
     /// </summary>
-    public static IReadOnlyList<(string Stream, ObservationSeries Series)> LoadSeries(string path, ModelBinding model, TextWriter errors)
+    public static IReadOnlyList<(string Stream, ObservationSeries Series)> LoadSeries(string path, ModelBinding model, TextWriter errors, IReadOnlyCollection<string>? controlColumns = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return LoadSeries(path, model.Name, model.Estimator.Info.ObservationDimension, model.UnitMilliseconds, errors, model.Estimator.Info.ControlDimension);
+        return LoadSeries(path, model.Name, model.Estimator.Info.ObservationDimension, model.UnitMilliseconds, errors, model.Estimator.Info.ControlDimension, controlColumns);
     }
 
     /// <summary>
@@ -148,8 +161,9 @@ internal static class ObservationFiles
     /// <paramref name="controlDimension"/> given, rows whose control inputs do not match it are skipped as the
     /// processor rejects them, and with it &gt; 0 each series carries the rows' control inputs (a row without any
     /// has them all missing, which the filters count as 0). Null leaves control inputs unread.
+    /// <paramref name="controlColumns"/> names CSV columns that are control inputs, as <c>run --control</c> does.
     /// </summary>
-    public static IReadOnlyList<(string Stream, ObservationSeries Series)> LoadSeries(string path, string modelName, int m, double unitMilliseconds, TextWriter errors, int? controlDimension = null)
+    public static IReadOnlyList<(string Stream, ObservationSeries Series)> LoadSeries(string path, string modelName, int m, double unitMilliseconds, TextWriter errors, int? controlDimension = null, IReadOnlyCollection<string>? controlColumns = null)
     {
         var streams = new Dictionary<string, (List<double> Values, List<double> Gaps, List<double> Controls, double Last, ulong Fingerprint)>(StringComparer.Ordinal);
         var order = new List<string>();
@@ -221,7 +235,7 @@ internal static class ObservationFiles
             streams[id] = entry;
         }
 
-        ForEachRow(path, decoder, Accept, message => skipped.Report($"{message} (row skipped)"), csv => CheckColumns(csv, Path.GetFileName(path), modelName, m, controlDimension));
+        ForEachRow(path, decoder, Accept, message => skipped.Report($"{message} (row skipped)"), csv => CheckColumns(csv, Path.GetFileName(path), modelName, m, controlDimension), controlColumns);
         if (skipped.Count > 0)
         {
             errors.WriteLine($"{Commands.Counted.Of(skipped.Count, "row")} of {TerminalText.Clean(Path.GetFileName(path))} skipped.");
@@ -239,7 +253,7 @@ internal static class ObservationFiles
     /// Reads every row of a CSV or JSON Lines observation file in order: decoded rows go to <paramref name="accept"/>,
     /// malformed ones to <paramref name="reject"/> as "file:line: reason: message".
     /// </summary>
-    internal static void ForEachRow(string path, InputRecordDecoder decoder, RowVisitor accept, Action<string> reject, Action<CsvObservationReader>? checkHeader = null)
+    internal static void ForEachRow(string path, InputRecordDecoder decoder, RowVisitor accept, Action<string> reject, Action<CsvObservationReader>? checkHeader = null, IReadOnlyCollection<string>? controlColumns = null)
     {
         var name = Path.GetFileName(path);
         if (IsJsonLines(path))
@@ -269,7 +283,7 @@ internal static class ObservationFiles
             return;
         }
 
-        using var csv = OpenCsv(File.OpenRead(path), name);
+        using var csv = OpenCsv(File.OpenRead(path), name, controlColumns);
         checkHeader?.Invoke(csv);
         while (true)
         {

@@ -339,6 +339,22 @@ public sealed class DetectCommandTests : IDisposable
         Assert.Single(File.ReadAllLines(System.IO.Path.Combine(results, "streamseq", "cat", "streamseq_header.csv")));
     }
 
+    [Fact]
+    public async Task Invoke_FolderWithAnEmptyFile_NamesItOnceInItsError()
+    {
+        var data = Directory.CreateDirectory(System.IO.Path.Combine(dir, "data", "cat")).FullName;
+        File.WriteAllText(System.IO.Path.Combine(data, "empty.csv"), string.Empty);
+        File.Copy(RepositoryFiles.Path("examples", "nab-detector.csv"), System.IO.Path.Combine(data, "good.csv"));
+        var results = System.IO.Path.Combine(dir, "results");
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+
+        var code = await CliInvocation.RunAsync(CliCommands.Root(stdout, stderr, () => Stream.Null), ["detect", "--input", System.IO.Path.Combine(dir, "data"), "--output", results], stdout, stderr);
+
+        Assert.Equal(CliErrors.InvalidInput, code);
+        Assert.Contains("error: cat/empty.csv:1: file is empty (expected a header 'timestamp,value'). (not scored)", stderr.ToString().Split('\n'));
+        Assert.True(File.Exists(System.IO.Path.Combine(results, "streamseq", "cat", "streamseq_good.csv")));
+    }
+
     private string ExampleDataFolder()
     {
         var data = System.IO.Path.Combine(dir, "data", "artificialX");

@@ -93,6 +93,43 @@ public sealed class FitControlInputTests : IDisposable
         Assert.Equal(-178.62579912582402, fitted.GetProperty("fit").GetProperty("logLikelihood").GetDouble(), 1e-6);
     }
 
+    [Fact]
+    public void Cli_ControlColumnsNamedWithTheControlOption_AreTheRowsControlsAsForRun()
+    {
+        // Columns not named control_* reach fit as control inputs only through --control, as they reach run. Without
+        // it the header's four value columns do not fit the model's two observations, and fit said to use an option
+        // it did not have.
+        var model = System.IO.Path.Combine(dir, "m.json");
+        File.WriteAllText(model, Model);
+        var input = System.IO.Path.Combine(dir, "named.csv");
+        File.WriteAllText(input, Csv.Replace("control_1,control_2", "u1,u2", StringComparison.Ordinal) + "\n");
+        var output = System.IO.Path.Combine(dir, "f.json");
+
+        var (code, errors) = InProcessCli.Invoke("fit", "-m", model, "-i", input, "-o", output, "--control", "u1,u2", "--method", "em", "--max-iterations", "1", "--fit", "transition,transitionNoise,observationNoise");
+
+        Assert.True(code == 0, errors);
+        var fitted = JsonDocument.Parse(File.ReadAllText(output)).RootElement;
+        // The numpy step of the theory above: the same rows, the same controls.
+        AssertMatrix([[2.0345619493968634, 0.5492907031755805], [0.5492907031755805, 2.3364994269134947]], fitted.GetProperty("observationNoise"), 1e-9);
+        Assert.Equal(-162.65494926975222, fitted.GetProperty("fit").GetProperty("logLikelihood").GetDouble(), 1e-8);
+    }
+
+    [Fact]
+    public void Cli_ControlOptionOnJsonLines_IsAUsageErrorNotIgnored()
+    {
+        var model = System.IO.Path.Combine(dir, "m.json");
+        File.WriteAllText(model, Model);
+        var input = System.IO.Path.Combine(dir, "d.jsonl");
+        File.WriteAllText(input, ToJsonLines(Csv));
+        var output = System.IO.Path.Combine(dir, "f.json");
+
+        var (code, errors) = InProcessCli.Invoke("fit", "-m", model, "-i", input, "-o", output, "--control", "u1", "--fit", "observationNoise");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--control: names CSV columns, and d.jsonl is JSON Lines", errors, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+
     private JsonElement Fit(string format, string[] parameters, string method, int iterations)
     {
         var model = System.IO.Path.Combine(dir, "m.json");
