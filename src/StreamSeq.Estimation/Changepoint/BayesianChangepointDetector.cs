@@ -49,7 +49,10 @@ namespace StreamSeq.Estimation.Changepoint;
 /// forward record stores each hypothesis' run length, probability, segment-mean moments and the predictive
 /// densities π_t, so memory per record is about (2 + 2m)(R + 1) + 2(R + 2) doubles: keep R small when smoothing
 /// with a long lag.</para>
-/// <para><b>Guard rails.</b> A non-finite or zero evidence (a corrupted state) re-initialises the stream from the
+/// <para><b>Guard rails.</b> A reading whose density underflows under every hypothesis (its squared distance
+/// overflows, as for 1e200 with unit variances) is skipped as the Kalman filter skips one
+/// (<see cref="EstimateFlags.ObservationSkipped"/>, log-likelihood −∞, NIS +∞) and the step goes on as for a missing
+/// reading. A non-finite or zero evidence otherwise (a corrupted state) re-initialises the stream from the
 /// prior (<see cref="EstimateFlags.Reinitialized"/>). Variances that do not exist (Normal-Gamma with α ≤ 1) are
 /// reported as +∞ and then give NIS = 0.</para>
 /// </remarks>
@@ -261,7 +264,8 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         state[HeadSlot] = head + 1 == ringLength ? 0 : head + 1;
         var observed = ObservedCount(y);
         var e = density[..ns];
-        double evidence;
+        double evidence = 0.0;
+        var skipped = false;
         if (observed > 0)
         {
             engine.Assimilate(sst, q, ns, y, logp, work);
@@ -271,26 +275,44 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
                 max = MaskedMax(logp[..ns], sp);
             }
 
-            evidence = Weigh(logp[..ns], sp, e, weight, max);
-            if (!(evidence > 0.0) || !double.IsFinite(evidence))
+            if (double.IsNegativeInfinity(max))
             {
-                // The best density sat on a hypothesis with zero prior weight: scale by the best weighted one.
-                max = MaskedMax(logp[..ns], sp);
-                evidence = Weigh(logp[..ns], sp, e, weight, max);
+                // The reading's density underflows (its squared distance overflows) under every hypothesis: skip it
+                // as the Kalman filter does (log-likelihood −∞, NIS +∞), and go on as for a missing reading rather
+                // than throw the run-length posterior away. The segment statistics were already updated with it, so
+                // rebuild them, and keep it out of the ring a capped run is recomputed from.
+                skipped = true;
+                state.Slice(ringSlot + (head * m), m).Fill(double.NaN);
+                ns = BuildSources(state, srl, sp, sst);
+                estimate.Flags |= EstimateFlags.ObservationSkipped;
+                estimate.LogLikelihood = double.NegativeInfinity;
+                estimate.NormalizedInnovationSquared = double.PositiveInfinity;
+                estimate.ObservedCount = observed;
             }
+            else
+            {
+                evidence = Weigh(logp[..ns], sp, e, weight, max);
+                if (!(evidence > 0.0) || !double.IsFinite(evidence))
+                {
+                    // The best density sat on a hypothesis with zero prior weight: scale by the best weighted one.
+                    max = MaskedMax(logp[..ns], sp);
+                    evidence = Weigh(logp[..ns], sp, e, weight, max);
+                }
 
-            estimate.LogLikelihood = max + Math.Log(evidence);
-            estimate.ObservedCount = observed;
-            estimate.NormalizedInnovationSquared = InnovationSquared(y, observed, estimate);
+                estimate.LogLikelihood = max + Math.Log(evidence);
+                estimate.ObservedCount = observed;
+                estimate.NormalizedInnovationSquared = InnovationSquared(y, observed, estimate);
+            }
         }
-        else
+
+        if (observed == 0 || skipped)
         {
             e.Fill(1.0);
             sp[..ns].CopyTo(weight);
             evidence = TensorPrimitives.Sum(weight[..ns]);
         }
 
-        if (!(evidence > 0.0) || !double.IsFinite(evidence) || (observed > 0 && !double.IsFinite(estimate.LogLikelihood)))
+        if (!(evidence > 0.0) || !double.IsFinite(evidence) || (observed > 0 && !skipped && !double.IsFinite(estimate.LogLikelihood)))
         {
             Reinitialize(state, estimate);
             return;

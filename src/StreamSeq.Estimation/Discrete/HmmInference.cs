@@ -9,7 +9,8 @@ namespace StreamSeq.Estimation.Discrete;
 /// log p(y_t | y_{1:t−1}) = M_t + log c_t; β̂_T = 1, β̂_t(i) = Σ_j A_ij e_{t+1}(j) β̂_{t+1}(j) / c_{t+1};
 /// γ_t = f_t ∘ β̂_t and ξ_t(i, j) = f_{t−1}(i) A_ij e_t(j) β̂_t(j) / c_t. Missing or skipped steps have e = 1.</para>
 /// <para>Viterbi in log space: δ_1 = log π + log b_1, δ_t(j) = max_i [δ_{t−1}(i) + log A_ij] + log b_t(j); ties go to
-/// the lowest state index.</para>
+/// the lowest state index. Steps that forward–backward skips are skipped here too (no emission term): missing
+/// readings, readings outside the support, and readings impossible in every state a path can reach.</para>
 /// </remarks>
 public static class HmmInference
 {
@@ -136,11 +137,9 @@ public static class HmmInference
         var pointers = new int[t * k];
         var logB = new double[k];
         var logA = model.LogTransition;
-        var ones = new double[k];
-        Array.Fill(ones, 1.0);
+        var reachable = new double[k];
         for (var s = 0; s < t; s++)
         {
-            var max = EmissionTerms(model, series.At(s).Values, ones, logB);
             var d = delta.AsSpan(s * k, k);
             for (var j = 0; j < k; j++)
             {
@@ -166,7 +165,19 @@ public static class HmmInference
                     pointers[(s * k) + j] = arg;
                 }
 
-                d[j] = best + (double.IsFinite(max) ? logB[j] : 0.0);
+                d[j] = best;
+                reachable[j] = best > double.NegativeInfinity ? 1.0 : 0.0;
+            }
+
+            // The emission counts only if some reachable state can produce y (as in the filter and ForwardBackward):
+            // a reading impossible in all of them is skipped, not allowed to make every path impossible.
+            var max = EmissionTerms(model, series.At(s).Values, reachable, logB);
+            if (double.IsFinite(max))
+            {
+                for (var j = 0; j < k; j++)
+                {
+                    d[j] += logB[j];
+                }
             }
         }
 

@@ -104,7 +104,12 @@ public sealed class StudentTEmission : HmmEmission
         }
 
         var d = y - locations[state];
-        return logNormalizers[state] - (halfNuPlusOne[state] * Math.Log(1.0 + (d * d * inverseNuScale2[state])));
+        var z = d * d * inverseNuScale2[state];
+
+        // Far out (|y − μ| beyond about 1e154 σ) z overflows while log(1 + z) = 2 log|y − μ| + log(1/(νσ²)) is a
+        // modest number: the heavy tail gives such a reading a finite log-density, which must not become −∞.
+        var logOnePlusZ = double.IsPositiveInfinity(z) ? (2.0 * Math.Log(Math.Abs(d))) + Math.Log(inverseNuScale2[state]) : Math.Log(1.0 + z);
+        return logNormalizers[state] - (halfNuPlusOne[state] * logOnePlusZ);
     }
 
     /// <inheritdoc />
@@ -134,7 +139,10 @@ public sealed class StudentTEmission : HmmEmission
             var d = y - locations[k];
             var delta2 = d * d / (scales[k] * scales[k]);
             var u = (nu + 1.0) / (nu + delta2);
-            var expectedLogTau = SpecialFunctions.DiGamma((nu + 1.0) / 2.0) - Math.Log((nu + delta2) / 2.0);
+            var logHalfSpread = double.IsPositiveInfinity(delta2)
+                ? (2.0 * (Math.Log(Math.Abs(d)) - Math.Log(scales[k]))) - Math.Log(2.0)
+                : Math.Log((nu + delta2) / 2.0);
+            var expectedLogTau = SpecialFunctions.DiGamma((nu + 1.0) / 2.0) - logHalfSpread;
             var s = statistics.Slice(k * Stride, Stride);
             s[0] += g;
             s[1] += g * u;
