@@ -31,7 +31,8 @@ namespace StreamSeq.Estimation.Discrete;
 /// of y_{1:t}. Both are the smoothed extra <c>viterbiState</c>.</para>
 /// <para>Guard rails: an observation outside the emission's support (a category out of range, a negative count) is
 /// skipped (<see cref="EstimateFlags.ObservationSkipped"/>, LogLikelihood NaN); one that is impossible in every
-/// state with positive probability is skipped with LogLikelihood = −∞. Non-finite probabilities re-initialise the
+/// state with positive probability is skipped with LogLikelihood = −∞ and NIS = +∞, as the Kalman filters score a
+/// reading their update cannot use. Non-finite probabilities re-initialise the
 /// stream from π (<see cref="EstimateFlags.Reinitialized"/>).</para>
 /// <para>Performance: with at most four states and univariate Gaussian emissions, steady-state steps run on a
 /// vectorised kernel (one 256-bit vector per K-vector) that performs the same floating-point operations in the same
@@ -200,6 +201,13 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
                 var sum = Update(predicted, logB, filtered, estimate);
                 useEmission = sum > 0.0;
                 valid = !double.IsNaN(sum) && !double.IsInfinity(sum);
+                if (sum == 0.0)
+                {
+                    // Impossible in every live state: scored as the Kalman filters score a reading their update cannot
+                    // use (observed, NIS +infinity), so an NIS rule fires on it as a log-likelihood rule does.
+                    estimate.ObservedCount = observed;
+                    estimate.NormalizedInnovationSquared = double.PositiveInfinity;
+                }
                 if (useEmission)
                 {
                     estimate.ObservedCount = observed;

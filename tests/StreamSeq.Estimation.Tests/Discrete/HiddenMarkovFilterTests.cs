@@ -196,6 +196,29 @@ public sealed class HiddenMarkovFilterTests
         Assert.Equal(EstimateFlags.ObservationSkipped, est.Flags);
         Assert.Equal(double.NegativeInfinity, est.LogLikelihood);
         Expect.Close([1.0, 0.0], est.StateMean, 0, "kept prediction");
+
+        // Scored as the Kalman filters score a reading their update cannot use: the reading counts as observed and its
+        // NIS is +infinity, so an NIS rule fires as a log-likelihood rule does (NaN fired neither).
+        Assert.Equal(double.PositiveInfinity, est.NormalizedInnovationSquared);
+        Assert.Equal(1, est.ObservedCount);
+    }
+
+    [Fact]
+    public void Step_GaussianReadingWhoseDistanceOverflowsInEveryState_IsScoredAsTheKalmanFilterScoresIt()
+    {
+        var filter = new HiddenMarkovFilter(new HiddenMarkovModel([0.5, 0.5], [0.9, 0.1, 0.1, 0.9], new GaussianEmission([0.0, 1.0], [1.0, 2.0])));
+        var state = new double[filter.Info.StateLength];
+        filter.Initialize(state, 0);
+        var est = new Estimate(filter.Info);
+        filter.Step(state, new Observation([0.5]), est, default);
+
+        filter.Step(state, new Observation([1e200]), est, default);
+
+        Assert.Equal(EstimateFlags.ObservationSkipped, est.Flags);
+        Assert.Equal(double.NegativeInfinity, est.LogLikelihood);
+        Assert.Equal(double.PositiveInfinity, est.NormalizedInnovationSquared);
+        Assert.Equal(1, est.ObservedCount);
+        Assert.Equal(est.PredictedMean, est.StateMean);
     }
 
     [Fact]
