@@ -54,8 +54,9 @@ namespace StreamSeq.Estimation.Particles;
 /// they are read are not cleared. Sums are accumulated in vector lanes, so results can differ from a serial
 /// evaluation by rounding only.</para>
 /// <para>Forecasts simulate copies of the particles forward with a generator derived from (not advancing) the
-/// stream's. The likelihood as a function of the model parameters is not smooth (resampling picks discrete
-/// ancestors), which <see cref="MaximumLikelihood"/> handles through <see cref="INonSmoothLikelihood"/>.</para>
+/// stream's, after resampling the copies when their ESS is below the threshold, as the next step would. The
+/// likelihood as a function of the model parameters is not smooth (resampling picks discrete ancestors), which
+/// <see cref="MaximumLikelihood"/> handles through <see cref="INonSmoothLikelihood"/>.</para>
 /// </remarks>
 public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikelihood, IFormerRecords
 {
@@ -589,10 +590,21 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         var weights = arena.Take(count);
         var logWeights = arena.Take(count);
         state.Slice(WeightsSlot, count).CopyTo(logWeights);
-        ParticleMath.Normalize(logWeights, weights, out _);
+        ParticleMath.Normalize(logWeights, weights, out var ess);
         var emission = arena.Take(m * count);
         var step = (long)state[StepsSlot];
         var random = ParticleRandom.Load(state.Slice(RandomSlot, ParticleRandom.StateLength)).Derive((ulong)step);
+        if (options.EssThreshold >= 1.0 || ess < options.EssThreshold * count)
+        {
+            // As the next step would: each particle is propagated once, so under uneven weights the forecast would rest
+            // on about ESS draws and lose the factor 1/ESS of every step's transition noise (all of it when one particle
+            // holds all the weight).
+            var ancestors = MemoryMarshal.Cast<double, int>(arena.Take(packedLength + 1))[..count];
+            Resample(particles, weights, logWeights, ancestors, ref random);
+            Gather(particles, ancestors, logWeights);
+            weights.Fill(1.0 / count);
+        }
+
         for (var k = 1; k <= forecast.MaxHorizon; k++)
         {
             model.SampleTransition(particles, count, stepGap, step + k, ref random);

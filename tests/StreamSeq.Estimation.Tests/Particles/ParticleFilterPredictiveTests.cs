@@ -215,4 +215,74 @@ public sealed class ParticleFilterPredictiveTests(ITestOutputHelper output)
         values[(2 * 25) + 1] = double.NaN;
         return new ObservationSeries(2, values);
     }
+
+    /// <summary>
+    /// Forecasts after informative readings (a random walk with Q = 10 read through noise of variance 1e-4): the
+    /// updated weights keep an ESS of a few particles, and a forecast must still carry the transition noise of every
+    /// step ahead. Against the Kalman forecasts at horizons 1–3 after each of 100 readings, the variance ratios average
+    /// within 10% of 1 and none falls below a half, for every filter.
+    /// </summary>
+    /// <remarks>
+    /// Propagating each particle once under the updated weights, without resampling, gives a forecast variance of
+    /// about (1 − Σ w²) Q at horizon 1: the bootstrap filter's averaged 0.60 of the Kalman filter's here, and after a
+    /// reading that left one particle with all the weight the forecast claimed a variance of 0.
+    /// </remarks>
+    [Theory]
+    [InlineData(ParticleFilterAlgorithm.Bootstrap)]
+    [InlineData(ParticleFilterAlgorithm.Auxiliary)]
+    [InlineData(ParticleFilterAlgorithm.Guided)]
+    public void Forecast_AfterInformativeReadings_KeepsTheTransitionNoise(ParticleFilterAlgorithm algorithm)
+    {
+        var linear = new LinearGaussianModel(new MatrixDynamics(1, [1.0], [10.0]), 1, [1.0], [1e-4], [0.0], [10.0]);
+        var random = ParticleRandom.FromSeed(21);
+        var values = new double[100];
+        var x = 0.0;
+        for (var t = 0; t < values.Length; t++)
+        {
+            x += Math.Sqrt(10) * random.NextGaussian();
+            values[t] = x + (0.01 * random.NextGaussian());
+        }
+
+        var data = new ObservationSeries(1, values);
+        var kf = new KalmanFilter(linear);
+        var pf = new ParticleFilter(new LinearGaussianParticleModel(linear), new ParticleFilterOptions { ParticleCount = 1000, Algorithm = algorithm });
+        var ks = new double[kf.Info.StateLength];
+        var ps = new double[pf.Info.StateLength];
+        kf.Initialize(ks, 0);
+        pf.Initialize(ps, 5);
+        var ke = new Estimate(kf.Info);
+        var pe = new Estimate(pf.Info);
+        var kfc = new Forecast(kf.Info, 3);
+        var pfc = new Forecast(pf.Info, 3);
+        var ratioSum = 0.0;
+        var minRatio = double.PositiveInfinity;
+        var worstMean = 0.0;
+        var count = 0;
+        for (var t = 0; t < data.Length; t++)
+        {
+            kf.Step(ks, data.At(t), ke, default);
+            pf.Step(ps, data.At(t), pe, default);
+            var before = (double[])ps.Clone();
+            kf.Forecast(ks, 1.0, kfc);
+            pf.Forecast(ps, 1.0, pfc);
+            Assert.Equal(before, ps);
+            for (var h = 1; h <= 3; h++)
+            {
+                var variance = kfc.StateCovarianceAt(h)[0];
+                var ratio = pfc.StateCovarianceAt(h)[0] / variance;
+                ratioSum += ratio;
+                minRatio = Math.Min(minRatio, ratio);
+                worstMean = Math.Max(worstMean, Math.Abs(pfc.StateMeanAt(h)[0] - kfc.StateMeanAt(h)[0]) / Math.Sqrt(variance));
+                count++;
+            }
+        }
+
+        var meanRatio = ratioSum / count;
+        output.WriteLine($"{algorithm}: forecast variance ratio mean {meanRatio:F3} min {minRatio:F3}; mean at most {worstMean:F3} sd off");
+
+        // 1,000 draws: a variance has relative sd about 0.045, a mean about 0.032 forecast sd.
+        Assert.InRange(meanRatio, 0.9, 1.1);
+        Assert.True(minRatio >= 0.5, $"smallest forecast variance ratio {minRatio:F3}");
+        Assert.True(worstMean <= 0.2, $"forecast mean {worstMean:F3} forecast sd off");
+    }
 }
