@@ -22,7 +22,9 @@ namespace StreamSeq.Estimation.Particles;
 /// <see cref="Estimate.LogLikelihood"/> is log Σ_i w^i, the unbiased estimate of p(y_t | y_{1:t−1}) (for the
 /// auxiliary filter it includes the first-stage normaliser log Σ λ), computed with the log-sum-exp trick.</para>
 /// <para>Outputs: <see cref="Estimate.PredictedMean"/>/Covariance are the weighted moments of the propagated
-/// particles under W̃ (before y_t); the observation moments are Σ W̃ E[y|h] and Σ W̃ (Cov[y|h] + E E') − mean mean';
+/// particles under W̃ (before y_t); where the auxiliary first stage resampled or the guided proposal drew them, those
+/// particles already lean towards y_t, and the prediction comes from the population of t−1 before that stage pushed
+/// through the transition instead (with a generator derived from the stream's, which it does not advance); the observation moments are Σ W̃ E[y|h] and Σ W̃ (Cov[y|h] + E E') − mean mean';
 /// the state moments use the updated weights. Extras: <c>ess</c> (the ESS of the updated weights) and
 /// <c>resampled</c> (1 when this step resampled the previous population before propagating, also flagged
 /// <see cref="EstimateFlags.Resampled"/>).</para>
@@ -52,8 +54,9 @@ namespace StreamSeq.Estimation.Particles;
 /// they are read are not cleared. Sums are accumulated in vector lanes, so results can differ from a serial
 /// evaluation by rounding only.</para>
 /// <para>Forecasts simulate copies of the particles forward with a generator derived from (not advancing) the
-/// stream's. The likelihood as a function of the model parameters is not smooth (resampling picks discrete
-/// ancestors), which <see cref="MaximumLikelihood"/> handles through <see cref="INonSmoothLikelihood"/>.</para>
+/// stream's, after resampling the copies when their ESS is below the threshold, as the next step would. The
+/// likelihood as a function of the model parameters is not smooth (resampling picks discrete ancestors), which
+/// <see cref="MaximumLikelihood"/> handles through <see cref="INonSmoothLikelihood"/>.</para>
 /// </remarks>
 public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikelihood, IFormerRecords
 {
@@ -185,6 +188,11 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         var resampled = false;
         var uniform = false;
         var hasAncestors = false;
+
+        // When the look-ahead or the proposal moves the particles towards y_t, the prediction p(h_t | y_{1:t-1}) is
+        // taken from the population before that stage, propagated by the transition (see PredictFromTransition).
+        Span<double> before = default;
+        Span<double> beforeLogWeights = default;
         if (step > 1)
         {
             var gap = observation.TimeGap;
@@ -192,8 +200,18 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
             var useProposal = proposal is not null && observed > 0;
             if (useLookAhead)
             {
+                before = arena.Take(n * count);
+                beforeLogWeights = arena.Take(count);
+                particles.CopyTo(before);
+                logWeights.CopyTo(beforeLogWeights);
                 resampled = AuxiliaryStage(particles, logWeights, weights, scratch, ancestors, y, gap, step, ref random);
                 hasAncestors = resampled;
+                if (!resampled)
+                {
+                    // Without the first-stage resampling the particles go through the transition as in the bootstrap
+                    // filter, and their own moments are the prediction.
+                    before = default;
+                }
             }
             else if (options.EssThreshold >= 1.0 || state[EssSlot] < options.EssThreshold * count)
             {
@@ -210,6 +228,9 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
             {
                 var previous = arena.Take(n * count);
                 particles.CopyTo(previous);
+                before = previous;
+                beforeLogWeights = arena.Take(count);
+                logWeights.CopyTo(beforeLogWeights);
                 proposal!.Sample(previous, particles, count, y, gap, step, ref random);
                 proposal.TransitionLogDensity(previous, particles, count, gap, step, scratch);
                 TensorPrimitives.Add(logWeights, scratch, logWeights);
@@ -243,7 +264,14 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         var degenerate = !double.IsFinite(predictedLogTotal);
         if (!degenerate)
         {
-            PredictedMoments(particles, weights, estimate);
+            if (before.IsEmpty)
+            {
+                PredictedMoments(particles, weights, estimate);
+            }
+            else
+            {
+                PredictFromTransition(state, before, beforeLogWeights, observation.TimeGap, step, estimate);
+            }
         }
 
         // Update.
@@ -404,6 +432,36 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         arena.Release(mark);
     }
 
+    /// <summary>
+    /// The predicted moments of a guided or auxiliary step: the population of t−1 as it stood before the stage that
+    /// used y_t (normalised log-weights <paramref name="logWeights"/>), resampled when its ESS is below the threshold as
+    /// the bootstrap filter would resample it, and pushed through the transition, all with a generator derived from,
+    /// and not advancing, the stream's (the one a forecast made after t−1 uses), so the filtering outputs and the
+    /// likelihood are untouched. The particles the proposal or look-ahead moved towards y_t, reweighted by f/q or
+    /// 1/p̂(y_t | h_{t−1}), estimate the prediction only with weights that grow like 1/g(y_t | h_t): on an
+    /// informative reading that estimate keeps a fraction of the predicted variance.
+    /// </summary>
+    private void PredictFromTransition(ReadOnlySpan<double> state, Span<double> before, Span<double> logWeights, double gap, long step, Estimate estimate)
+    {
+        var arena = ScratchArena.Current;
+        var mark = arena.Mark;
+        var weights = arena.TakeUninitialized(count);
+        ParticleMath.Normalize(logWeights, weights, out var ess);
+        var random = ParticleRandom.Load(state.Slice(RandomSlot, ParticleRandom.StateLength)).Derive((ulong)(step - 1));
+        if (options.EssThreshold >= 1.0 || ess < options.EssThreshold * count)
+        {
+            var scratch = arena.TakeUninitialized(count);
+            var ancestors = MemoryMarshal.Cast<double, int>(arena.TakeUninitialized(packedLength + 1))[..count];
+            Resample(before, weights, scratch, ancestors, ref random);
+            Gather(before, ancestors, scratch);
+            weights.Fill(1.0 / count);
+        }
+
+        model.SampleTransition(before, count, gap, step, ref random);
+        PredictedMoments(before, weights, estimate);
+        arena.Release(mark);
+    }
+
     private double InnovationSquared(ReadOnlySpan<double> y, Estimate estimate)
     {
         var arena = ScratchArena.Current;
@@ -532,10 +590,21 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         var weights = arena.Take(count);
         var logWeights = arena.Take(count);
         state.Slice(WeightsSlot, count).CopyTo(logWeights);
-        ParticleMath.Normalize(logWeights, weights, out _);
+        ParticleMath.Normalize(logWeights, weights, out var ess);
         var emission = arena.Take(m * count);
         var step = (long)state[StepsSlot];
         var random = ParticleRandom.Load(state.Slice(RandomSlot, ParticleRandom.StateLength)).Derive((ulong)step);
+        if (options.EssThreshold >= 1.0 || ess < options.EssThreshold * count)
+        {
+            // As the next step would: each particle is propagated once, so under uneven weights the forecast would rest
+            // on about ESS draws and lose the factor 1/ESS of every step's transition noise (all of it when one particle
+            // holds all the weight).
+            var ancestors = MemoryMarshal.Cast<double, int>(arena.Take(packedLength + 1))[..count];
+            Resample(particles, weights, logWeights, ancestors, ref random);
+            Gather(particles, ancestors, logWeights);
+            weights.Fill(1.0 / count);
+        }
+
         for (var k = 1; k <= forecast.MaxHorizon; k++)
         {
             model.SampleTransition(particles, count, stepGap, step + k, ref random);
