@@ -47,7 +47,10 @@ namespace StreamSeq.Estimation.Particles;
 /// prior (<see cref="IStateSpaceModel.SampleInitial"/>) with uniform weights, the step counter and the random
 /// stream carry on, and the current observation is assimilated once more against the fresh population (skipped,
 /// with <see cref="EstimateFlags.ObservationSkipped"/>, if that is degenerate too). The step reports
-/// <see cref="EstimateFlags.Reinitialized"/>, LogLikelihood = NaN and NIS = NaN; NaN is never emitted elsewhere.</para>
+/// <see cref="EstimateFlags.Reinitialized"/>, LogLikelihood = NaN and NIS = NaN; NaN is never emitted elsewhere. When
+/// the reading had density 0 under every particle (every log-likelihood −∞), the particle estimate of
+/// p(y_t | y_{1:t-1}) is 0, and the step reports LogLikelihood = −∞ and NIS = +∞ instead, as the Kalman filters do for
+/// a reading they cannot use, so that anomaly rules fire on it.</para>
 /// <para>Cost: a step makes a handful of vector passes over the population. Weights are exponentiated with the
 /// managed vector exp of <c>InlineMath</c> (within about one ulp of the C library's), fused with the sums for the
 /// normaliser and the ESS; one-dimensional moments take two fused passes; scratch buffers that are written before
@@ -276,11 +279,14 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
 
         // Update.
         var ess = state[EssSlot];
+        var impossible = false;
         if (observed > 0 && !degenerate)
         {
             model.LogLikelihood(particles, count, y, scratch);
             TensorPrimitives.Add(logWeights, scratch, logWeights);
             var logTotal = ParticleMath.Normalize(logWeights, weights, out ess);
+            // Only on the degenerate path: density 0 under every particle, not a density that is not a number.
+            impossible = double.IsNegativeInfinity(logTotal) && !HasNaN(scratch[..count]);
             if (double.IsFinite(logTotal))
             {
                 TensorPrimitives.Subtract(logWeights, logTotal, logWeights);
@@ -314,6 +320,14 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         {
             ess = Reinitialize(particles, logWeights, weights, scratch, y, observed, estimate, ref random);
             hasAncestors = false;
+            if (impossible)
+            {
+                // Density 0 under every particle: the estimate of p(y_t | y_1:t-1) is 0. Scored as the Kalman filters
+                // score a reading they cannot use, so that anomaly rules fire on the reading that forced the restart.
+                estimate.LogLikelihood = double.NegativeInfinity;
+                estimate.NormalizedInnovationSquared = double.PositiveInfinity;
+                estimate.ObservedCount = observed;
+            }
         }
 
         if (!backwardRecord.IsEmpty)
@@ -535,6 +549,19 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         }
 
         return ess;
+    }
+
+    private static bool HasNaN(ReadOnlySpan<double> values)
+    {
+        foreach (var v in values)
+        {
+            if (double.IsNaN(v))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void Scrub(params double[][] buffers)

@@ -101,12 +101,30 @@ public sealed class ParticleFilterContractTests
             pf.Step(state, new Observation([ys[t]]), e, default);
             Assert.All(e.StateMean.Concat(e.StateCovariance).Concat(e.PredictedMean).Concat(e.ObservationMean).Concat(e.ObservationCovariance).Concat(e.Extras), v => Assert.True(double.IsFinite(v)));
             Assert.Equal(t == 2, (e.Flags & EstimateFlags.Reinitialized) != 0);
-            Assert.Equal(t == 2, double.IsNaN(e.LogLikelihood));
             if (t == 2)
             {
                 // The fresh prior population cannot explain y either: the observation is skipped.
                 Assert.True((e.Flags & EstimateFlags.ObservationSkipped) != 0);
                 Assert.Equal(200.0, e.Extras[0]);
+                if (impossible > 0)
+                {
+                    // Density 0 under every particle: the estimate of p(y_t | y_1:t-1) is 0, scored as the Kalman
+                    // filters score a reading they cannot use (log-likelihood -infinity, NIS +infinity, observed), so
+                    // anomaly rules fire on it. NaN, as before, fired none.
+                    Assert.Equal(double.NegativeInfinity, e.LogLikelihood);
+                    Assert.Equal(double.PositiveInfinity, e.NormalizedInnovationSquared);
+                    Assert.Equal(1, e.ObservedCount);
+                }
+                else
+                {
+                    // A density that is not a number says nothing of the reading: not scored.
+                    Assert.True(double.IsNaN(e.LogLikelihood));
+                    Assert.True(double.IsNaN(e.NormalizedInnovationSquared));
+                }
+            }
+            else
+            {
+                Assert.True(double.IsFinite(e.LogLikelihood));
             }
         }
 
