@@ -139,6 +139,26 @@ public sealed class SpecSchemaVarianceBoundTests
         Assert.Equal(valid, Valid(json));
     }
 
+    /// <summary>
+    /// A particle model's process noise must be positive (the reader refuses 0: a population that never spreads cannot
+    /// recover from a wrong start, and the smoothers divide by the transition density). The schema said "minimum 0" and
+    /// docs/model-specs.md "≥ 0", so an editor passed a spec 'streamseq run' refuses.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"name":"t","kind":"particle","particles":10,"model":{"type":"growth","transitionNoise":10}}""", "model.transitionNoise")]
+    [InlineData(SpecVarianceBounds.PendulumParticles, "model.accelerationNoise")]
+    public void Spec_ParticleProcessNoiseOfZero_IsRefusedByTheSchemaAndTheReader(string spec, string field)
+    {
+        var (json, directory) = SpecVarianceBounds.With(spec, field, "0");
+
+        Assert.False(Valid(json), $"the schema accepts {field} = 0, which the reader refuses");
+        var e = Assert.Throws<ModelValidationException>(() => Build(json, directory));
+        Assert.Equal(field, e.Field);
+        var (positive, positiveDirectory) = SpecVarianceBounds.With(spec, field, "1e-300");
+        Assert.True(Valid(positive));
+        Build(positive, positiveDirectory);
+    }
+
     private static bool Valid(string json) => Schema.Value.Evaluate(JsonDocument.Parse(json).RootElement).IsValid;
 
     private static void Build(string json, string? directory)
