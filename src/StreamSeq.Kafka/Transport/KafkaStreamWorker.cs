@@ -706,7 +706,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         var producer = this.producer!;
         var sink = this.sink!;
         // Everything the sink produced so far in this transaction is an output or a dead letter; what follows is the
-        // changelog (states actually produced: one too large for the producer is skipped and not counted).
+        // changelog (states actually produced, and the tombstone that replaces a state too large for the producer).
         var producedBeforeChangelog = sink.Produced;
         long changelogRecords = 0;
         var offsets = new List<TopicPartitionOffset>();
@@ -719,6 +719,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
             var target = partition.ChangelogPartition;
             sink.TransactionStamp = partition.Stamp;
+            partition.Unpersisted?.Clear();
 
             // First the committed state of every stream whose records after the newest marker restore ignored: written
             // before this marker, it supersedes them, so that the marker can never make them count (ChangelogRestorer).
@@ -731,9 +732,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
                         sink.ProduceTombstone(target, stream);
                         partition.Disk?.StageDelete(stream);
                     }
-                    else if (WriteState(target, stream, committedState))
+                    else
                     {
-                        partition.Disk?.Stage(stream, committedState);
+                        WriteState(partition, stream, committedState);
                     }
 
                     changelogRecords++;
@@ -753,11 +754,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 // One reusable encoding buffer; the sink copies it into a reused exact-size array for the producer.
                 stateBuffer.ResetWrittenCount();
                 StreamStateCodec.Write(stream, stateBuffer);
-                if (WriteState(target, stream.StreamId, stateBuffer.WrittenSpan))
-                {
-                    // The disk store receives the same bytes, once the transaction committed.
-                    partition.Disk?.Stage(stream.StreamId, stateBuffer.WrittenSpan);
-                }
+                WriteState(partition, stream.StreamId, stateBuffer.WrittenSpan);
 
                 changelogRecords++;
             }
@@ -765,10 +762,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             // Streams evicted with changes since the last commit: their serialised state is what this transaction commits.
             foreach (var (stream, evictedState) in partition.Store.DirtyEvicted)
             {
-                if (WriteState(target, stream, evictedState))
-                {
-                    partition.Disk?.Stage(stream, evictedState);
-                }
+                WriteState(partition, stream, evictedState);
 
                 changelogRecords++;
             }
@@ -845,6 +839,18 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     var checkpoint = Stopwatch.GetTimestamp() - disk.CheckpointedAt >= checkpointTicks ? TakeCheckpoint(id, partition) : null;
                     disk.Apply(checkpoint);
                     storeFault.AfterStoreWrite(checkpoint is not null);
+                }
+
+                // A stream whose state this transaction could not write left the changelog and the disk store with it:
+                // it leaves memory too, so that its next record starts it from its model's prior, as a restart would.
+                if (partition.Unpersisted is { Count: > 0 } unpersisted)
+                {
+                    foreach (var stream in unpersisted)
+                    {
+                        partition.Store.TryRemove(stream, out _, out _);
+                    }
+
+                    unpersisted.Clear();
                 }
 
                 partition.Store.ClearDirty();
@@ -1664,16 +1670,30 @@ public sealed partial class KafkaStreamWorker : IDisposable
         return ++consecutiveAborts <= MaxConsecutiveAborts;
     }
 
-    private bool WriteState(TopicPartition target, string stream, ReadOnlySpan<byte> state)
+    /// <summary>
+    /// Writes a stream's state to the partition's changelog in the open transaction and stages it for the disk store.
+    /// A state larger than the producer's <c>message.max.bytes</c> cannot be written; the stream's older state must not
+    /// stay behind either, or the stream would go back to it: after a restart (the changelog's) and, with the disk store,
+    /// while running as soon as the stream leaves the memory cache (the store's). Its tombstone is written instead, the
+    /// disk store's copy deleted with the same commit, and the stream dropped from memory after the commit
+    /// (<see cref="PartitionState.Unpersisted"/>): its next record starts it from its model's prior, while running and
+    /// after a restart alike.
+    /// </summary>
+    private void WriteState(PartitionState partition, string stream, ReadOnlySpan<byte> state)
     {
-        if (!sink!.ProduceState(target, stream, state))
+        if (sink!.ProduceState(partition.ChangelogPartition, stream, state))
         {
-            metrics.StateTooLarge();
-            LogStateTooLarge(logger, stream, state.Length, sink.ProducerLimit);
-            return false;
+            // The disk store receives the same bytes, once the transaction committed.
+            partition.Disk?.Stage(stream, state);
+            partition.Unpersisted?.Remove(stream);
+            return;
         }
 
-        return true;
+        metrics.StateTooLarge();
+        LogStateTooLarge(logger, stream, state.Length, sink.ProducerLimit);
+        sink.ProduceTombstone(partition.ChangelogPartition, stream);
+        partition.Disk?.StageDelete(stream);
+        (partition.Unpersisted ??= new HashSet<string>(StringComparer.Ordinal)).Add(stream);
     }
 
     private void AnswerQueries()
@@ -1892,7 +1912,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "The broker rejected a record as too large (the largest output or dead letter of the transaction was {Largest} bytes): outputs and dead letters are now kept under {Limit} bytes. Set StreamSeq:Kafka:Client:message.max.bytes to the topics' max.message.bytes")]
     private static partial void LogOutputLimitLowered(ILogger logger, int largest, int limit);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The state of stream {Stream} ({Bytes} bytes) exceeds the producer's message.max.bytes ({Limit}) and was not written to the changelog; after a restart or rebalance the stream resumes from its last written state")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "The state of stream {Stream} ({Bytes} bytes) exceeds the producer's message.max.bytes ({Limit}) and cannot be written to the changelog: its older state was deleted (a changelog tombstone, and from the disk store) and the stream starts again from its model's prior at its next record, as it would after a restart")]
     private static partial void LogStateTooLarge(ILogger logger, string stream, int bytes, int limit);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Disk store of partition {Partition} brought up to the changelog from offset {From} (read from the beginning instead: {StartedOver}) in {Path}")]
@@ -1995,6 +2015,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
         /// tombstone); written before the next marker of this partition (see <see cref="ChangelogRestorer"/>).
         /// </summary>
         public Dictionary<string, byte[]?>? Rewrites { get; set; }
+
+        /// <summary>
+        /// Streams whose state the open transaction could not write (larger than the producer's message size) and
+        /// deleted instead: dropped from the store once the transaction committed.
+        /// </summary>
+        public HashSet<string>? Unpersisted { get; set; }
 
         public bool Touched { get; set; }
 
