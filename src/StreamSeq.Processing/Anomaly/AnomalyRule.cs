@@ -23,7 +23,7 @@ public sealed class AnomalyRule
     /// <param name="threshold">The threshold (for <see cref="AnomalyRuleType.ChiSquare"/> a tail probability α).</param>
     /// <param name="clearThreshold">Where an episode ends; defaults to the threshold (no hysteresis band).</param>
     /// <param name="extra">The extra's name for <see cref="AnomalyRuleType.Extra"/>.</param>
-    /// <param name="maxDimension">Largest observation dimension (chi-square quantiles are precomputed up to it).</param>
+    /// <param name="maxDimension">Observation dimension up to which chi-square quantiles are precomputed; a step with more observed components is scored and decided on its own tail.</param>
     public AnomalyRule(string name, AnomalyRuleType type, double threshold, double? clearThreshold = null, string? extra = null, int maxDimension = 64)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -186,13 +186,23 @@ public sealed class AnomalyRule
             case AnomalyRuleType.ChiSquare:
                 {
                     // The NIS of a step inside an exact diffuse start sums over fewer values than were observed.
-                    var k = Math.Clamp(estimate.InnovationCount >= 0 ? estimate.InnovationCount : estimate.ObservedCount, 0, chiSquareQuantiles.Length - 1);
+                    var k = Math.Max(estimate.InnovationCount >= 0 ? estimate.InnovationCount : estimate.ObservedCount, 0);
                     threshold = chiSquareScoreThreshold;
                     if (k == 0 || double.IsNaN(nis))
                     {
                         score = double.NaN;
                         cleared = true;
                         return false;
+                    }
+
+                    if (k >= chiSquareQuantiles.Length)
+                    {
+                        // More observed components than the quantiles were precomputed for: decide on the step's own
+                        // tail (never on a smaller dimension's quantile, which scored a wide reading as far rarer).
+                        var logTail = LogChiSquareTail(k, nis);
+                        score = -logTail / Math.Log(10.0);
+                        cleared = !(logTail < Math.Log(ClearThreshold));
+                        return logTail < Math.Log(Threshold);
                     }
 
                     var beyond = nis > chiSquareQuantiles[k];

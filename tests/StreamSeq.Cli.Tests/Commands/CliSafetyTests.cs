@@ -544,8 +544,10 @@ public sealed class CliSafetyTests : IDisposable
 
         Assert.Equal(CliErrors.InvalidInput, code);
         Assert.Equal([Path.Combine(results, "streamseq", "b", "streamseq_good.csv")], Directory.GetFiles(results, "*", SearchOption.AllDirectories));
-        Assert.Contains("a/empty.csv not scored", errors, StringComparison.Ordinal);
-        Assert.Contains("a/garbage.csv not scored", errors, StringComparison.Ordinal);
+        // Each error begins with the file's path, so it says "(not scored)" without naming the file a second time.
+        Assert.Contains("a/empty.csv:1: file is empty (expected a header 'timestamp,value'). (not scored)", errors, StringComparison.Ordinal);
+        Assert.Single(errors.Split('\n'), line => line.Contains("a/garbage.csv:1: ", StringComparison.Ordinal) && line.TrimEnd().EndsWith("(not scored)", StringComparison.Ordinal));
+        Assert.DoesNotContain("csv not scored", errors, StringComparison.Ordinal);
         Assert.DoesNotContain(errors, c => char.IsControl(c) && c != '\n' && c != '\r');
     }
 
