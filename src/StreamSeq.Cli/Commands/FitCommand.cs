@@ -34,7 +34,7 @@ internal static class FitCommand
         {
             Description = "Comma-separated spec fields to estimate (mle, em), e.g. 'observationNoise,transitionNoise' or 'components[0].levelNoise'. Variances are fitted on a log scale. An error with bptt, which trains every weight; so are --max-iterations with bptt and bptt's settings (--epochs, ...) with mle or em.",
         };
-        var control = new Option<string?>("--control") { Description = "Comma-separated CSV columns that are control inputs, not readings (columns named control_* always are), as for 'run'." };
+        var control = new Option<string?>("--control") { Description = "Comma-separated CSV columns that are control inputs, not readings (columns named control_* always are); u_t takes them in the header's order, as for 'run'." };
         var method = new Option<string?>("--method") { Description = "'mle' (maximise the log-likelihood with Nelder-Mead then BFGS), 'em' (expectation-maximisation, for kinds that support it) or 'bptt' (truncated back-propagation through time with Adam, for recurrent kinds). Default: bptt for recurrent kinds, else mle." };
         method.AcceptOnlyFromAmong("mle", "em", "bptt");
         var maxIterations = OptionParsers.WholeNumber("--max-iterations", "Iteration limit (mle, em).", 500, 1);

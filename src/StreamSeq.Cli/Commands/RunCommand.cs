@@ -21,7 +21,7 @@ internal static class RunCommand
         var smooth = new Option<bool>("--smooth") { Description = "At the end, emit fixed-interval (RTS) smoothed records for every step of every stream." };
         var lateness = OptionParsers.FiniteNumber("--allowed-lateness", "Re-order records arriving up to this many model time units late (default 0: out-of-order rows are rejected).", 0, 0);
         var skew = OptionParsers.OptionalFiniteNumber("--max-time-skew", "Reject a row whose time is more than this many model time units ahead of its stream's newest time (too-far-ahead), so one far-future row cannot make every later row too late. Default: no bound.", 0);
-        var control = new Option<string?>("--control") { Description = "Comma-separated CSV columns that are control inputs, not readings (columns named control_* always are)." };
+        var control = new Option<string?>("--control") { Description = "Comma-separated CSV columns that are control inputs, not readings (columns named control_* always are); u_t takes them in the header's order." };
         var onError = new Option<string>("--on-error") { Description = "What a malformed or rejected row does: 'skip' (report it with file and line, and continue) or 'fail' (stop with exit code 1 and write no output).", DefaultValueFactory = _ => "skip" };
         onError.AcceptOnlyFromAmong("skip", "fail");
         var deadLetters = OptionParsers.FileNotStandardOutput(new Option<FileInfo?>("--dead-letters") { Description = "Write rejected rows with their reasons to this JSON Lines file." });
