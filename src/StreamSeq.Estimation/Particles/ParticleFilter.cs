@@ -48,7 +48,7 @@ namespace StreamSeq.Estimation.Particles;
 /// as a re-initialised step and restarts from the filtering weights of the step before, never using the step or gap.</para>
 /// <para>Degeneracy policy: when no particle keeps a positive finite weight after the update (every log-weight −∞
 /// or NaN), or a reported moment is not finite, the stream is re-initialised: particles are redrawn from the
-/// prior (<see cref="IStateSpaceModel.SampleInitial"/>) with uniform weights, the step counter and the random
+/// prior at the step reached (<see cref="IStateSpaceModel.SampleInitialAt"/>) with uniform weights, the step counter and the random
 /// stream carry on, and the current observation is assimilated once more against the fresh population (skipped,
 /// with <see cref="EstimateFlags.ObservationSkipped"/>, if that is degenerate too). The step reports
 /// <see cref="EstimateFlags.Reinitialized"/>, LogLikelihood = NaN and NIS = NaN; NaN is never emitted elsewhere. When
@@ -322,7 +322,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
 
         if (degenerate)
         {
-            ess = Reinitialize(particles, logWeights, weights, scratch, y, observed, estimate, ref random);
+            ess = Reinitialize(particles, logWeights, weights, scratch, y, observed, step, estimate, ref random);
             hasAncestors = false;
             if (impossible)
             {
@@ -516,13 +516,13 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         return nis;
     }
 
-    private double Reinitialize(Span<double> particles, Span<double> logWeights, Span<double> weights, Span<double> scratch, ReadOnlySpan<double> y, int observed, Estimate estimate, ref ParticleRandom random)
+    private double Reinitialize(Span<double> particles, Span<double> logWeights, Span<double> weights, Span<double> scratch, ReadOnlySpan<double> y, int observed, long step, Estimate estimate, ref ParticleRandom random)
     {
         estimate.Flags |= EstimateFlags.Reinitialized;
         estimate.LogLikelihood = double.NaN;
         estimate.NormalizedInnovationSquared = double.NaN;
         estimate.ObservedCount = 0;
-        model.SampleInitial(particles, count, ref random);
+        model.SampleInitialAt(particles, count, step, ref random);
         logWeights.Fill(-logCount);
         weights.Fill(1.0 / count);
         PredictedMoments(particles, weights, estimate);
