@@ -28,6 +28,16 @@ public interface IStateSpaceModel
     /// <summary>Draws <paramref name="count"/> independent samples of h_1 from the prior.</summary>
     void SampleInitial(Span<double> particles, int count, ref ParticleRandom random);
 
+    /// <summary>
+    /// Draws <paramref name="count"/> independent samples of the prior at step <paramref name="step"/>, for a stream that
+    /// re-initialises there and takes that step's reading as its first: a model whose prior lies one step before the
+    /// first reading propagates it with step <paramref name="step"/>'s transition, as <see cref="SampleInitial"/> does
+    /// with step 1's. The default is <see cref="SampleInitial"/>, right for a model whose transition does not depend on
+    /// the step.
+    /// </summary>
+    void SampleInitialAt(Span<double> particles, int count, long step, ref ParticleRandom random) =>
+        SampleInitial(particles, count, ref random);
+
     /// <summary>Replaces each particle h_{t-1} by a draw of h_t ~ f(· | h_{t-1}) in place.</summary>
     /// <param name="particles">The population, structure of arrays.</param>
     /// <param name="count">Number of particles.</param>

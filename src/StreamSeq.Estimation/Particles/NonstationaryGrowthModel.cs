@@ -12,7 +12,8 @@ namespace StreamSeq.Estimation.Particles;
 /// h_0 ~ N(<see cref="InitialMean"/>, <see cref="InitialVariance"/>) one step before the first observation;
 /// h_t = h_{t−1}/2 + 25 h_{t−1}/(1 + h_{t−1}²) + 8 cos(1.2 t) + v_t, v_t ~ N(0, <see cref="TransitionNoise"/>), with t
 /// the 1-based index of the new state; y_t = h_t²/20 + w_t, w_t ~ N(0, <see cref="ObservationNoise"/>). The prior at
-/// the first observation is therefore h_1 = f(h_0, 1) + v_1, sampled by propagating h_0 once. Discrete time: the
+/// the first observation is therefore h_1 = f(h_0, 1) + v_1, sampled by propagating h_0 once; a stream re-initialised at
+/// step t draws h_{t−1} from that prior and propagates it with step t's transition (<see cref="SampleInitialAt"/>). Discrete time: the
 /// gap between observations is ignored. The transition density N(h_t; f(h_{t−1}, t), q) is available for marginal
 /// smoothing (<see cref="ITransitionDensity"/>; q is positive).
 /// </remarks>
@@ -69,7 +70,15 @@ public sealed class NonstationaryGrowthModel : IStateSpaceModel, ITransitionDens
     public IParticleProposal? Proposal => null;
 
     /// <inheritdoc />
-    public void SampleInitial(Span<double> particles, int count, ref ParticleRandom random)
+    public void SampleInitial(Span<double> particles, int count, ref ParticleRandom random) =>
+        SampleInitialAt(particles, count, 1, ref random);
+
+    /// <summary>
+    /// Draws h_{t−1} ~ N(<see cref="InitialMean"/>, <see cref="InitialVariance"/>) one step before the reading of step
+    /// t = <paramref name="step"/> and propagates it with that step's transition (drift 8 cos(1.2 t)), so that a
+    /// stream re-initialised at step t carries on with the model's dynamics at the step it has reached.
+    /// </summary>
+    public void SampleInitialAt(Span<double> particles, int count, long step, ref ParticleRandom random)
     {
         var x = particles[..count];
         for (var i = 0; i < x.Length; i++)
@@ -77,7 +86,7 @@ public sealed class NonstationaryGrowthModel : IStateSpaceModel, ITransitionDens
             x[i] = InitialMean + (initialSd * random.NextGaussian());
         }
 
-        SampleTransition(particles, count, 1.0, 1, ref random);
+        SampleTransition(particles, count, 1.0, step, ref random);
     }
 
     /// <inheritdoc />

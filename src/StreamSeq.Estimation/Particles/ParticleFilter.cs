@@ -32,19 +32,23 @@ namespace StreamSeq.Estimation.Particles;
 /// ancestor index of each particle in the previous step's population, and the step's index, time gap and whether it
 /// was re-initialised. <see cref="Backward"/> traces ancestors: the message carries the lineage index of every final
 /// particle and its final weight, so <see cref="Smoothing.FixedLagSmoother"/> gives the genealogy estimate of
-/// p(h_{t−L} | y_{1:t}) at O(N) a step. It degrades as L grows (path degeneracy); keep L short. A whole series
+/// p(h_{t−L} | y_{1:t}) at O(N) a step. A re-initialised step's record (<see cref="IRestartRecords"/>) holds the
+/// population redrawn from the prior, from which every later particle descends: it begins a new lineage and is smoothed
+/// as a stream's first step is, while a pass reaching the step before it starts again from that step's filtering
+/// weights, since no later particle descends from it. The genealogy estimate degrades as L grows (path degeneracy); keep L short. A whole series
 /// (<see cref="Smoothing.FixedIntervalSmoother"/>, through <see cref="BackwardOverInterval"/>) is smoothed by
 /// marginal forward-filtering backward-smoothing when the model has a transition density
 /// (<see cref="ITransitionDensity"/>) and <see cref="ParticleFilterOptions.IntervalSmoothing"/> allows it: smoothed
 /// weights over each step's own filtering particles, which do not collapse, at O(N²) a step.</para>
 /// <para>Former records: the previous build's record had no trailer. A fixed-lag state it saved is converted
 /// (<see cref="IFormerRecords"/>): each record keeps its numbers and gets the trailer step 0 (no step has that index),
-/// gap 0 and flag 2 (converted), since the step and gap of the transition into it are not known. Fixed lag never reads
-/// the trailer, so its outputs are the previous build's bit for bit; the fixed-interval step reads any non-zero flag
+/// gap 0 and flag 2 (converted), since the step and gap of the transition into it are not known. Fixed lag reads
+/// only a flag of 1 in the trailer (a re-initialised step, which a converted record never is), so its outputs are the
+/// previous build's bit for bit; the fixed-interval step reads any non-zero flag
 /// as a re-initialised step and restarts from the filtering weights of the step before, never using the step or gap.</para>
 /// <para>Degeneracy policy: when no particle keeps a positive finite weight after the update (every log-weight −∞
 /// or NaN), or a reported moment is not finite, the stream is re-initialised: particles are redrawn from the
-/// prior (<see cref="IStateSpaceModel.SampleInitial"/>) with uniform weights, the step counter and the random
+/// prior at the step reached (<see cref="IStateSpaceModel.SampleInitialAt"/>) with uniform weights, the step counter and the random
 /// stream carry on, and the current observation is assimilated once more against the fresh population (skipped,
 /// with <see cref="EstimateFlags.ObservationSkipped"/>, if that is degenerate too). The step reports
 /// <see cref="EstimateFlags.Reinitialized"/>, LogLikelihood = NaN and NIS = NaN; NaN is never emitted elsewhere. When
@@ -61,7 +65,7 @@ namespace StreamSeq.Estimation.Particles;
 /// likelihood as a function of the model parameters is not smooth (resampling picks discrete ancestors), which
 /// <see cref="MaximumLikelihood"/> handles through <see cref="INonSmoothLikelihood"/>.</para>
 /// </remarks>
-public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikelihood, IFormerRecords
+public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikelihood, IFormerRecords, IRestartRecords
 {
     private const double Log2Pi = 1.8378770664093453;
     private const int StepsSlot = 0;
@@ -318,7 +322,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
 
         if (degenerate)
         {
-            ess = Reinitialize(particles, logWeights, weights, scratch, y, observed, estimate, ref random);
+            ess = Reinitialize(particles, logWeights, weights, scratch, y, observed, step, estimate, ref random);
             hasAncestors = false;
             if (impossible)
             {
@@ -512,13 +516,13 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         return nis;
     }
 
-    private double Reinitialize(Span<double> particles, Span<double> logWeights, Span<double> weights, Span<double> scratch, ReadOnlySpan<double> y, int observed, Estimate estimate, ref ParticleRandom random)
+    private double Reinitialize(Span<double> particles, Span<double> logWeights, Span<double> weights, Span<double> scratch, ReadOnlySpan<double> y, int observed, long step, Estimate estimate, ref ParticleRandom random)
     {
         estimate.Flags |= EstimateFlags.Reinitialized;
         estimate.LogLikelihood = double.NaN;
         estimate.NormalizedInnovationSquared = double.NaN;
         estimate.ObservedCount = 0;
-        model.SampleInitial(particles, count, ref random);
+        model.SampleInitialAt(particles, count, step, ref random);
         logWeights.Fill(-logCount);
         weights.Fill(1.0 / count);
         PredictedMoments(particles, weights, estimate);
@@ -695,6 +699,15 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     public void Backward(ReadOnlySpan<double> record, ReadOnlySpan<double> nextRecord, Span<double> message)
     {
         SpanChecks.Backward(record, nextRecord, message, Info);
+        if (nextRecord[trailerOffset + 2] == 1.0)
+        {
+            // The next step redrew its particles from the prior: none descends from this step's, and the readings from
+            // there on say nothing about it, so the pass starts again from its filtering weights. (A record converted
+            // from the previous build's layout has flag 2, which tracing never reads.)
+            StartBackward(record, message);
+            return;
+        }
+
         var lineage = MemoryMarshal.Cast<double, int>(message.Slice(count, packedLength));
         var parents = MemoryMarshal.Cast<double, int>(nextRecord.Slice((n * count) + count, packedLength));
         for (var i = 0; i < count; i++)

@@ -16,7 +16,10 @@ namespace StreamSeq.Estimation.Smoothing;
 /// restore) and runs L backward steps per observation: O(L) work, no allocation. A re-initialised inner state
 /// ends a stretch: the steps before the restart still waiting for their smoothed estimate get it on that step
 /// (<see cref="Estimate.FlushedCount"/>, smoothed on the stretch alone, with the lag actually used), and the history
-/// starts again with the restart. Wrapping changes nothing in the filtered outputs. A state saved by the previous build, whose
+/// starts again: with the restart's own record when the inner estimator's record of a re-initialised step is the first
+/// of the new stretch (<see cref="IRestartRecords"/>: a particle filter's fresh population, from which every later
+/// particle descends), so that step gets its smoothed estimate L readings later as a stream's first step does; after the
+/// restart otherwise. Wrapping changes nothing in the filtered outputs. A state saved by the previous build, whose
 /// inner estimator wrote records of another layout (<see cref="IFormerRecords"/>), is converted by
 /// <see cref="UpgradeFormerState"/>; while a converted record is in the window, the window is smoothed as the previous
 /// build smoothed it.
@@ -26,6 +29,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
     private readonly IEstimator inner;
     private readonly IBackwardStep backward;
     private readonly IFormerRecords? former;
+    private readonly bool restartsStretch;
     private readonly int innerLength;
     private readonly int recordLength;
     private readonly int slotLength;
@@ -48,6 +52,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
         this.inner = inner;
         backward = step;
         former = inner is IFormerRecords f && f.FormerRecordLength > 0 ? f : null;
+        restartsStretch = inner is IRestartRecords;
         Lag = lag;
         innerLength = inner.Info.StateLength;
         recordLength = inner.Info.BackwardRecordLength;
@@ -192,9 +197,23 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
             // The slot just written held the oldest record, whose smoothed estimate was reported already: the steps
             // still waiting for theirs are all in the other slots, and get it now.
             Flush(state, count, head, estimate);
-            state[innerLength] = 0;
-            state[innerLength + 1] = 0;
-            return;
+            if (!restartsStretch)
+            {
+                state[innerLength] = 0;
+                state[innerLength + 1] = 0;
+                return;
+            }
+
+            // The restart's record begins the new stretch, in the first slot, as a stream's first step writes it.
+            if (head != 0)
+            {
+                var first = Slot(state, 0);
+                slot[..recordLength].CopyTo(first);
+                slot = first;
+            }
+
+            count = 0;
+            head = 0;
         }
 
         slot[recordLength] = observation.Time;

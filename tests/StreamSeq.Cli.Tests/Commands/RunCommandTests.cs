@@ -60,8 +60,9 @@ public sealed class RunCommandTests : IDisposable
     {
         // A reading of 1e300 leaves every particle of the growth model without weight, so step 10 re-initialises the
         // stream from its prior. The nine readings before it must still get their fixed-interval smoothed states, the
-        // ones a file ending at reading 9 gives (same stream id, so the same random draws), and the readings after it
-        // theirs; none may be lost or cross the restart.
+        // ones a file ending at reading 9 gives (same stream id, so the same random draws), and the restart and the
+        // readings after it theirs (every later particle descends from the population the restart drew); none may be
+        // lost or cross the restart.
         var (model, whole, head) = GrowthWithRestart(intervalSmoothing: null);
 
         static List<(int Time, double Mean, double Variance)> Smoothed(List<JsonElement> records) => records
@@ -75,7 +76,7 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(0, headCode);
         Assert.Contains("reinitialized", records.Single(r => r.GetProperty("type").GetString() == "filtered" && r.GetProperty("time").GetInt32() == 10).GetProperty("health").EnumerateArray().Select(h => h.GetString()));
         var smoothed = Smoothed(records);
-        Assert.Equal([.. Enumerable.Range(1, 9), .. Enumerable.Range(11, 20)], smoothed.Select(s => s.Time));
+        Assert.Equal([.. Enumerable.Range(1, 30)], smoothed.Select(s => s.Time));
         Assert.All(smoothed, s => Assert.True(double.IsFinite(s.Mean) && double.IsFinite(s.Variance) && s.Variance >= 0));
         Assert.Equal(Smoothed(headRecords), smoothed.Take(9));
     }
@@ -86,7 +87,8 @@ public sealed class RunCommandTests : IDisposable
         // As above with --lag 3: readings 7 to 9 had fewer than three later readings when step 10 re-initialised the
         // stream. They get their fixed-lag smoothed records at the restart, with the lag actually used (2, 1, 0) and the
         // states the fixed-interval smoother gives on readings 1 to 9 alone, before the restart's filtered record; the
-        // restart itself gets none, and the readings after it are smoothed with lag 3 again.
+        // restart, whose fresh particles every later one descends from, and the readings after it are smoothed with
+        // lag 3 again.
         var (model, whole, head) = GrowthWithRestart(intervalSmoothing: "ancestors");
 
         var (code, records, _) = Run(model, whole, lag: 3);
@@ -96,8 +98,8 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(0, headCode);
         var smoothed = records.Where(r => r.GetProperty("type").GetString() == "smoothed").ToList();
         Assert.All(smoothed, r => Assert.Equal("fixed-lag", r.GetProperty("method").GetString()));
-        Assert.Equal([.. Enumerable.Range(1, 9), .. Enumerable.Range(11, 17)], smoothed.Select(r => r.GetProperty("time").GetInt32()));
-        Assert.Equal([3, 3, 3, 3, 3, 3, 2, 1, 0, .. Enumerable.Repeat(3, 17)], smoothed.Select(r => r.GetProperty("lag").GetInt32()));
+        Assert.Equal([.. Enumerable.Range(1, 27)], smoothed.Select(r => r.GetProperty("time").GetInt32()));
+        Assert.Equal([3, 3, 3, 3, 3, 3, 2, 1, 0, .. Enumerable.Repeat(3, 18)], smoothed.Select(r => r.GetProperty("lag").GetInt32()));
         var restart = records.FindIndex(r => r.GetProperty("type").GetString() == "filtered" && r.GetProperty("time").GetInt32() == 10);
         Assert.Contains("reinitialized", records[restart].GetProperty("health").EnumerateArray().Select(h => h.GetString()));
         Assert.Equal([7, 8, 9], records.Skip(restart - 3).Take(3).Select(r => r.GetProperty("type").GetString() == "smoothed" ? r.GetProperty("time").GetInt32() : -1));

@@ -23,6 +23,21 @@ public sealed class ParticleFilterGrowthTests(ITestOutputHelper output)
 
     private static double Scale => Math.Sqrt((double)ReferenceParticles / Particles);
 
+    [Fact]
+    public void Step_ReadingThatRestartsTheFilterAtStepTen_RedrawsTheStateOfStepTen()
+    {
+        // A restart at step t redraws h_{t-1} ~ N(0, 5) one step before its reading and propagates it with step t's
+        // transition, as the first step does with step 1's: h_10 = f(h_9) + 8 cos(1.2 · 10) + v. f is odd, so the fresh
+        // population's mean is 8 cos(12) = 6.7508 (the first step's drift 8 cos(1.2) would give 2.8989); its standard
+        // deviation sqrt(E[f(h)²] + 10) = 10.76 (quadrature) makes the Monte-Carlo sd of the mean 0.034 at N = 100,000.
+        var values = Data().Values[..10].ToArray();
+        values[9] = 1e300;
+        var pf = new ParticleFilter(new NonstationaryGrowthModel(), new ParticleFilterOptions { ParticleCount = 100_000 });
+        var run = FilterRun.Execute(pf, new ObservationSeries(1, values), 7);
+        Assert.True((run.Flags[9] & EstimateFlags.Reinitialized) != 0);
+        Assert.InRange(run.PredictedMeans[9], (8 * Math.Cos(12.0)) - 0.2, (8 * Math.Cos(12.0)) + 0.2);
+    }
+
     [Theory]
     [InlineData(7UL)]
     [InlineData(8UL)]

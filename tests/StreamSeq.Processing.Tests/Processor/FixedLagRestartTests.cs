@@ -49,12 +49,15 @@ public sealed class FixedLagRestartTests
             Assert.True(Health(filtered[restart]).Contains("reinitialized"), $"{context}: the reading does not re-initialise the stream");
             Assert.DoesNotContain(filtered.Where((_, i) => i != restart), r => Health(r).Contains("reinitialized"));
 
-            // Exactly one fixed-lag smoothed record for each step before the restart, none for the re-initialised step,
-            // and one with lag L for each step after it that has L later readings; in time order.
+            // Exactly one fixed-lag smoothed record for each step before the restart, and one with lag L for each step
+            // after it that has L later readings; in time order. The particle filter's re-initialised step starts the
+            // lineage of every later step, as the first step of a stream does, and is smoothed as one; the Kalman
+            // filter's gets none.
             var smoothed = whole.Of(OutputKind.Smoothed).ToList();
             var times = smoothed.Select(Time).ToList();
+            var first = family == "particle" ? restart : restart + 1;
             var expectedTimes = rows.Take(restart).Select(r => r.Time)
-                .Concat(rows.Skip(restart + 1).Take(Math.Max(0, after - lag)).Select(r => r.Time)).ToList();
+                .Concat(rows.Skip(first).Take(Math.Max(0, rows.Count - first - lag)).Select(r => r.Time)).ToList();
             Assert.True(expectedTimes.SequenceEqual(times), $"{context}: smoothed times {string.Join(",", times)}, expected {string.Join(",", expectedTimes)}");
             Assert.All(smoothed, r => Assert.Equal("fixed-lag", r.GetProperty("method").GetString()));
             for (var i = 0; i < smoothed.Count; i++)
@@ -81,6 +84,24 @@ public sealed class FixedLagRestartTests
                 AssertClose(interval[s].GetProperty("state"), smoothed[s].GetProperty("state"), $"{context}, step {s}");
             }
         }
+    }
+
+    [Theory]
+    [InlineData("kalman")]
+    [InlineData("particle")]
+    public void EmitFixedInterval_StreamReinitialisedMidway_OneRecordPerReadingOfEachStretch(string family)
+    {
+        // The stretches before and after the restart are smoothed as series of their own. The particle filter's
+        // re-initialised step is the first of the second stretch (every later particle descends from the population it
+        // drew), so it gets its record there; the Kalman filter's is left out.
+        const int Before = 5;
+        var rows = Rows(family, Before, 6, new Random(3));
+        var interval = Process(family, rows, lag: 0, keepHistory: true).Of(OutputKind.Smoothed).ToList();
+        var first = family == "particle" ? Before : Before + 1;
+        var expected = rows.Take(Before).Select((r, i) => (r.Time, Before - 1 - i))
+            .Concat(rows.Skip(first).Select((r, i) => (r.Time, rows.Count - first - 1 - i))).ToList();
+        Assert.Equal(expected, interval.Select(r => (Time(r), r.GetProperty("lag").GetInt32())).ToList());
+        Assert.All(interval, r => Assert.Equal("fixed-interval", r.GetProperty("method").GetString()));
     }
 
     [Fact]
