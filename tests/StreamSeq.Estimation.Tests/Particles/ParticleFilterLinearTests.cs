@@ -75,17 +75,7 @@ public sealed class ParticleFilterLinearTests(ITestOutputHelper output)
         // A random walk with large steps (Q = 10) seen through small noise (R = 0.1): prior proposals waste most
         // particles, the optimal proposal p(h_t | h_{t-1}, y_t) does not. (The auxiliary filter's exact look-ahead does
         // not help here: it still propagates blindly and its second-stage weights are as uneven as the bootstrap's.)
-        var linear = new LinearGaussianModel(new MatrixDynamics(1, [1.0], [10.0]), 1, [1.0], [0.1], [0.0], [10.0]);
-        var random = ParticleRandom.FromSeed(8);
-        var values = new double[200];
-        var x = 0.0;
-        for (var t = 0; t < values.Length; t++)
-        {
-            x += Math.Sqrt(10) * random.NextGaussian();
-            values[t] = x + (Math.Sqrt(0.1) * random.NextGaussian());
-        }
-
-        var data = new ObservationSeries(1, values);
+        var (linear, data) = SteepRandomWalk.Create(0.1, 8, 200);
         var kf = FilterRun.Execute(new KalmanFilter(linear), data, 0);
         var model = new LinearGaussianParticleModel(linear);
         (double Error, double LogLik) Run(ParticleFilterAlgorithm algorithm)

@@ -30,17 +30,7 @@ public sealed class ParticleFilterPredictiveTests(ITestOutputHelper output)
     [InlineData(ParticleFilterAlgorithm.Guided)]
     public void Step_InformativeObservations_PredictedMomentsMatchKalmanPrediction(ParticleFilterAlgorithm algorithm)
     {
-        var linear = new LinearGaussianModel(new MatrixDynamics(1, [1.0], [10.0]), 1, [1.0], [0.1], [0.0], [10.0]);
-        var random = ParticleRandom.FromSeed(8);
-        var values = new double[200];
-        var x = 0.0;
-        for (var t = 0; t < values.Length; t++)
-        {
-            x += Math.Sqrt(10) * random.NextGaussian();
-            values[t] = x + (Math.Sqrt(0.1) * random.NextGaussian());
-        }
-
-        var data = new ObservationSeries(1, values);
+        var (linear, data) = SteepRandomWalk.Create(0.1, 8, 200);
         var kf = new KalmanFilter(linear);
         const int N = 1000;
         var pf = new ParticleFilter(new LinearGaussianParticleModel(linear), new ParticleFilterOptions { ParticleCount = N, Algorithm = algorithm });
@@ -233,17 +223,7 @@ public sealed class ParticleFilterPredictiveTests(ITestOutputHelper output)
     [InlineData(ParticleFilterAlgorithm.Guided)]
     public void Forecast_AfterInformativeReadings_KeepsTheTransitionNoise(ParticleFilterAlgorithm algorithm)
     {
-        var linear = new LinearGaussianModel(new MatrixDynamics(1, [1.0], [10.0]), 1, [1.0], [1e-4], [0.0], [10.0]);
-        var random = ParticleRandom.FromSeed(21);
-        var values = new double[100];
-        var x = 0.0;
-        for (var t = 0; t < values.Length; t++)
-        {
-            x += Math.Sqrt(10) * random.NextGaussian();
-            values[t] = x + (0.01 * random.NextGaussian());
-        }
-
-        var data = new ObservationSeries(1, values);
+        var (linear, data) = SteepRandomWalk.Create(1e-4, 21, 100);
         var kf = new KalmanFilter(linear);
         var pf = new ParticleFilter(new LinearGaussianParticleModel(linear), new ParticleFilterOptions { ParticleCount = 1000, Algorithm = algorithm });
         var ks = new double[kf.Info.StateLength];

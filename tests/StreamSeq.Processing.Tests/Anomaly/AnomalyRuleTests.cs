@@ -23,7 +23,7 @@ public sealed class AnomalyRuleTests
     }
 
     /// <summary>−log10 of e^(−y) Σ_{j&lt;m} y^j/j!, the tail of χ² with 2m degrees of freedom at 2y.</summary>
-    private static double EvenScore(int m, double y)
+    internal static double EvenScore(int m, double y)
     {
         double sum = 0, term = 1;
         for (var j = 0; j < m; j++)

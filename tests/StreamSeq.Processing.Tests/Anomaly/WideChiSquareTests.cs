@@ -19,17 +19,7 @@ namespace StreamSeq.Processing.Tests.Anomaly;
 public sealed class WideChiSquareTests
 {
     /// <summary>−log10 P(χ²_{2m} &gt; 2y) from the closed form.</summary>
-    private static double EvenScore(int m, double y)
-    {
-        double sum = 0, term = 1;
-        for (var j = 0; j < m; j++)
-        {
-            sum += term;
-            term *= y / (j + 1);
-        }
-
-        return (y - Math.Log(sum)) / Math.Log(10.0);
-    }
+    private static double EvenScore(int m, double y) => AnomalyRuleTests.EvenScore(m, y);
 
     [Theory]
     [InlineData(10, 33.7)]
