@@ -208,6 +208,7 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
                     estimate.ObservedCount = observed;
                     estimate.NormalizedInnovationSquared = double.PositiveInfinity;
                 }
+
                 if (useEmission)
                 {
                     estimate.ObservedCount = observed;

@@ -290,7 +290,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
             TensorPrimitives.Add(logWeights, scratch, logWeights);
             var logTotal = ParticleMath.Normalize(logWeights, weights, out ess);
             // Only on the degenerate path: density 0 under every particle, not a density that is not a number.
-            impossible = double.IsNegativeInfinity(logTotal) && !HasNaN(scratch[..count]);
+            impossible = double.IsNegativeInfinity(logTotal) && !TensorPrimitives.IsNaNAny((ReadOnlySpan<double>)scratch[..count]);
             if (double.IsFinite(logTotal))
             {
                 TensorPrimitives.Subtract(logWeights, logTotal, logWeights);
@@ -553,19 +553,6 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         }
 
         return ess;
-    }
-
-    private static bool HasNaN(ReadOnlySpan<double> values)
-    {
-        foreach (var v in values)
-        {
-            if (double.IsNaN(v))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static void Scrub(params double[][] buffers)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics.Tensors;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Smoothing;
 using StreamSeq.Processing.Anomaly;
@@ -672,26 +673,13 @@ public sealed class StreamProcessor : IDisposable
 
         // A wholly missing reading has no score: it says nothing of whether an episode is over, so it never ends one
         // (a sensor that spikes, drops out and spikes again is one episode, one alert).
-        cleared &= HasReading(values);
+        cleared &= !TensorPrimitives.IsNaNAll(values);
         if (AlertGate.Step(ref state.Gate, model.Gate, modelTime, beyond, cleared) && fired is not null)
         {
             Alerts++;
             metrics.Anomaly(model.Name, fired.Name);
             Emit(sink, OutputKind.Anomaly, state.StreamId, writer.WriteAnomaly(state.StreamId, time, model.Name, fired.Name, firedScore, firedThreshold, estimate, values));
         }
-    }
-
-    private static bool HasReading(ReadOnlySpan<double> values)
-    {
-        foreach (var v in values)
-        {
-            if (!double.IsNaN(v))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private void Emit(IRecordSink sink, OutputKind kind, ReadOnlySpan<char> id, ReadOnlySpan<byte> bytes)
