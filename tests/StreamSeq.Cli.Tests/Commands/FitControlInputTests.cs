@@ -99,10 +99,8 @@ public sealed class FitControlInputTests : IDisposable
         // Columns not named control_* reach fit as control inputs only through --control, as they reach run. Without
         // it the header's four value columns do not fit the model's two observations, and fit said to use an option
         // it did not have.
-        var model = System.IO.Path.Combine(dir, "m.json");
-        File.WriteAllText(model, Model);
-        var input = System.IO.Path.Combine(dir, "named.csv");
-        File.WriteAllText(input, Csv.Replace("control_1,control_2", "u1,u2", StringComparison.Ordinal) + "\n");
+        var model = Write("m.json", Model);
+        var input = Write("named.csv", Csv.Replace("control_1,control_2", "u1,u2", StringComparison.Ordinal) + "\n");
         var output = System.IO.Path.Combine(dir, "f.json");
 
         var (code, errors) = InProcessCli.Invoke("fit", "-m", model, "-i", input, "-o", output, "--control", "u1,u2", "--method", "em", "--max-iterations", "1", "--fit", "transition,transitionNoise,observationNoise");
@@ -117,10 +115,8 @@ public sealed class FitControlInputTests : IDisposable
     [Fact]
     public void Cli_ControlOptionOnJsonLines_IsAUsageErrorNotIgnored()
     {
-        var model = System.IO.Path.Combine(dir, "m.json");
-        File.WriteAllText(model, Model);
-        var input = System.IO.Path.Combine(dir, "d.jsonl");
-        File.WriteAllText(input, ToJsonLines(Csv));
+        var model = Write("m.json", Model);
+        var input = Write("d.jsonl", ToJsonLines(Csv));
         var output = System.IO.Path.Combine(dir, "f.json");
 
         var (code, errors) = InProcessCli.Invoke("fit", "-m", model, "-i", input, "-o", output, "--control", "u1", "--fit", "observationNoise");
@@ -132,14 +128,19 @@ public sealed class FitControlInputTests : IDisposable
 
     private JsonElement Fit(string format, string[] parameters, string method, int iterations)
     {
-        var model = System.IO.Path.Combine(dir, "m.json");
-        File.WriteAllText(model, Model);
-        var input = System.IO.Path.Combine(dir, "d." + format);
-        File.WriteAllText(input, format == "csv" ? Csv + "\n" : ToJsonLines(Csv));
+        var model = Write("m.json", Model);
+        var input = Write("d." + format, format == "csv" ? Csv + "\n" : ToJsonLines(Csv));
         var output = System.IO.Path.Combine(dir, "f.json");
         var errors = new StringWriter();
         Assert.True(FitCommand.Execute(model, input, output, parameters, method, iterations, 0, errors) == 0, errors.ToString());
         return JsonDocument.Parse(File.ReadAllText(output)).RootElement;
+    }
+
+    private string Write(string name, string contents)
+    {
+        var path = System.IO.Path.Combine(dir, name);
+        File.WriteAllText(path, contents);
+        return path;
     }
 
     private static string ToJsonLines(string csv)
