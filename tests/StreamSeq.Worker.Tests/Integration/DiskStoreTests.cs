@@ -183,10 +183,10 @@ public sealed partial class DiskStoreTests(ITestOutputHelper output)
         return [.. stores.OrderBy(s => s.Key).Select(s => (s.Key, s.Value.Item1, s.Value.Item2, records.GetValueOrDefault(s.Key, -1)))];
     }
 
-    [GeneratedRegex(@"Restored partition (\d+) with its local disk store: (?:about )?\d+ .*?streams, \d+ states of them read from (\d+) changelog records")]
+    [GeneratedRegex(@"Restored partition (\d+) with its local disk store: (?:about )?\d+ .*?streams, \d+ states read from (\d+) changelog records")]
     private static partial Regex RestoredLine();
 
-    [GeneratedRegex(@"^Restored partition (\d+) with its local disk store: (\d+) streams, (\d+) states of them read from")]
+    [GeneratedRegex(@"^Restored partition (\d+) with its local disk store: (\d+) streams, (\d+) states read from")]
     private static partial Regex LocalStoreLine();
 
     [GeneratedRegex(@"^Restored \d+ partitions \((\d+) streams: ")]
