@@ -207,7 +207,7 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                 results[p].Direct = true;
                 watermarks ??= consumer.QueryWatermarkOffsets(new TopicPartition(changelogTopic, p), patience);
                 var first = start == Offset.Beginning ? watermarks.Low.Value : start.Value;
-                if (NewestMarker(consumer, changelogTopic, p, markers[p], Math.Max(0, first), watermarks.High.Value, cancellation) is long at)
+                if (NewestMarker(consumer, changelogTopic, p, markers[p], Math.Max(0, first), watermarks.High.Value, patience, cancellation) is long at)
                 {
                     sinks[p] = (put, at);
                 }
@@ -308,7 +308,7 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
     /// <paramref name="end"/>) whose value is an offset, found by reading windows back from the end (each four times the
     /// last; the marker is usually among the last records); null when there is none.
     /// </summary>
-    private long? NewestMarker(IConsumer<byte[], byte[]> consumer, string topic, int partition, byte[] marker, long start, long end, CancellationToken cancellation)
+    internal static long? NewestMarker(IConsumer<byte[], byte[]> consumer, string topic, int partition, byte[] marker, long start, long end, TimeSpan patience, CancellationToken cancellation)
     {
         var window = 4096L;
         while (end > start)
