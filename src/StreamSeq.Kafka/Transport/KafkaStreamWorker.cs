@@ -1472,6 +1472,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             if (disk.Staged >= RestoreBatch)
             {
                 disk.Apply(null);
+                storeFault.AfterRestoreBatch();
             }
         };
     }
