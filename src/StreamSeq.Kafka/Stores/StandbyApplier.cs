@@ -11,8 +11,10 @@ namespace StreamSeq.Kafka.Stores;
 /// Records after the newest marker are held back in memory until a later marker arrives (then they count) or forever
 /// (a transaction that never committed, superseded by the owner's re-writes before its next marker). A marker moves what
 /// was held back into the store's staged batch together with the checkpoint just after the marker; <see cref="Flush"/>
-/// writes them in one atomic batch. The store therefore always equals what a restore of the whole changelog up to its
-/// checkpoint gives, and the owner that takes the partition over reads only what follows the checkpoint.
+/// writes them in one atomic batch. The store therefore holds what a restore of the whole changelog up to its
+/// checkpoint gives, and the owner that takes the partition over reads only what follows the checkpoint. Records before
+/// a marker found by reading back from the end (<see cref="CountBefore"/>) are staged as read, and may reach the store
+/// ahead of the checkpoint: committed states, which the restore from the checkpoint overwrites with the same or newer.
 /// </remarks>
 internal sealed class StandbyApplier
 {
@@ -25,6 +27,9 @@ internal sealed class StandbyApplier
     private readonly Dictionary<string, byte[]> heldBack = new(StringComparer.Ordinal);
     private StoreCheckpoint? due;
     private int staged;
+
+    // Records before this offset are known to count (a marker of the partition follows them): they are staged as read.
+    private long countsBefore = -1;
 
     private StandbyApplier(PartitionStore store, string inputTopic, int partition, StoreCheckpoint? checkpoint)
     {
@@ -46,6 +51,16 @@ internal sealed class StandbyApplier
 
     /// <summary>Records after the newest marker read, newest per stream, not in the store (yet).</summary>
     public int HeldBack => heldBack.Count;
+
+    /// <summary>The most streams held back at once since the applier was opened.</summary>
+    public int MostHeldBack { get; private set; }
+
+    /// <summary>
+    /// Says that a marker of the partition is at <paramref name="markerOffset"/> (found by reading back from the end):
+    /// every record before it counts, and is staged as it is read instead of held back until the marker. Without it a
+    /// compacted changelog, one marker after every state of the partition, would be held back whole, in memory.
+    /// </summary>
+    public void CountBefore(long markerOffset) => countsBefore = markerOffset;
 
     /// <summary>Changelog records read since the applier was opened or started over.</summary>
     public long Records { get; private set; }
@@ -73,6 +88,7 @@ internal sealed class StandbyApplier
         heldBack.Clear();
         due = null;
         staged = 0;
+        countsBefore = -1;
         Records = 0;
         Checkpoint = null;
         store.DiscardStaged();
@@ -96,11 +112,30 @@ internal sealed class StandbyApplier
         {
             // A key that is no stream id is skipped, as in a restore. A state is never empty: an empty value and a
             // tombstone both delete.
-            if (ChangelogKeys.TryReadStreamId(key, out var stream, out _))
+            if (!ChangelogKeys.TryReadStreamId(key, out var stream, out _))
             {
-                heldBack[stream] = value ?? [];
+                return false;
             }
 
+            if (offset < countsBefore)
+            {
+                // Counts (a marker follows): straight to the store's batch, written ahead of the checkpoint, as a
+                // disk store may hold committed states newer than its checkpoint.
+                heldBack.Remove(stream);
+                if (value is not { Length: > 0 })
+                {
+                    store.StageDelete(stream);
+                }
+                else
+                {
+                    store.Stage(stream, value);
+                }
+
+                return ++staged >= FlushAfterStaged;
+            }
+
+            heldBack[stream] = value ?? [];
+            MostHeldBack = Math.Max(MostHeldBack, heldBack.Count);
             return false;
         }
 
@@ -150,6 +185,13 @@ internal sealed class StandbyApplier
     {
         if (due is null)
         {
+            if (staged > 0)
+            {
+                // States known to count, staged as read before their marker (CountBefore): written without moving the checkpoint.
+                store.Apply(null);
+                staged = 0;
+            }
+
             return false;
         }
 

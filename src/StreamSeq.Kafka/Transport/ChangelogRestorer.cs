@@ -73,6 +73,22 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         public long Records { get; set; }
 
         /// <summary>
+        /// True when the partition's counting records went to the caller's store as they were read (the <c>direct</c>
+        /// argument of <see cref="Restore"/>), not into <see cref="States"/> and <see cref="Deleted"/>; the store was given
+        /// the chance to clear itself first when reading started from the beginning.
+        /// </summary>
+        public bool Direct { get; set; }
+
+        /// <summary>Counting records (states and tombstones) passed to the caller's store as they were read.</summary>
+        public long DirectRecords { get; set; }
+
+        /// <summary>
+        /// The most states held in memory at once while reading the partition (<see cref="States"/> and the records since
+        /// the last marker): with a store given directly, the records after the newest marker; otherwise every stream.
+        /// </summary>
+        public long MostHeld { get; internal set; }
+
+        /// <summary>
         /// The streams with ignored records, each with its committed state (null: none, to be written as a tombstone).
         /// The next transaction that writes this partition's marker must write these first.
         /// </summary>
@@ -144,7 +160,16 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
     /// Where to start reading per partition (a local store's checkpoint); the others, and those whose offset the partition
     /// does not hold, are read from the beginning (<see cref="Result.StartedOver"/>).
     /// </param>
-    public Dictionary<int, Result> Restore(string changelogTopic, string inputTopic, IReadOnlyCollection<int> partitions, CancellationToken cancellation, IReadOnlyDictionary<int, long>? from = null)
+    /// <param name="direct">
+    /// Per partition, once where reading starts is known (the second argument: true when from the beginning, so that
+    /// the store must be cleared first), a store to give the partition's counting records to as they are read, in order
+    /// (an empty value deletes), or null to collect them in <see cref="Result.States"/>. A disk store holds more states
+    /// than memory can: collected, a partition of ten million streams would need gigabytes of heap at every restore from
+    /// the beginning (a new volume, a damaged store), and the process would be killed before the store had any of them.
+    /// The newest marker is looked for first, reading back from the end: every record before it counts, so only the
+    /// records after it wait in memory.
+    /// </param>
+    public Dictionary<int, Result> Restore(string changelogTopic, string inputTopic, IReadOnlyCollection<int> partitions, CancellationToken cancellation, IReadOnlyDictionary<int, long>? from = null, Func<int, bool, Action<string, byte[]>?>? direct = null)
     {
         var results = partitions.ToDictionary(p => p, _ => new Result());
         if (partitions.Count == 0)
@@ -157,13 +182,15 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
         WarmMetadata(consumer, changelogTopic, TimeSpan.FromSeconds(Math.Min(5, patience.TotalSeconds)));
         var starts = new List<TopicPartitionOffset>();
+        var sinks = new Dictionary<int, (Action<string, byte[]> Put, long Before)>();
         foreach (var p in partitions)
         {
             var start = Offset.Beginning;
+            WatermarkOffsets? watermarks = null;
             if (from is not null && from.TryGetValue(p, out var offset))
             {
                 // Read-committed watermarks: the low one (records before it were deleted) and the last stable offset.
-                var watermarks = consumer.QueryWatermarkOffsets(new TopicPartition(changelogTopic, p), patience);
+                watermarks = consumer.QueryWatermarkOffsets(new TopicPartition(changelogTopic, p), patience);
                 if (offset >= watermarks.Low.Value && offset <= watermarks.High.Value)
                 {
                     start = new Offset(offset);
@@ -172,6 +199,17 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                 else
                 {
                     results[p].StartedOver = true;
+                }
+            }
+
+            if (direct?.Invoke(p, start == Offset.Beginning) is { } put)
+            {
+                results[p].Direct = true;
+                watermarks ??= consumer.QueryWatermarkOffsets(new TopicPartition(changelogTopic, p), patience);
+                var first = start == Offset.Beginning ? watermarks.Low.Value : start.Value;
+                if (NewestMarker(consumer, changelogTopic, p, markers[p], Math.Max(0, first), watermarks.High.Value, patience, cancellation) is long at)
+                {
+                    sinks[p] = (put, at);
                 }
             }
 
@@ -243,8 +281,17 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
             }
 
             // A state is never empty: an empty value and a tombstone both delete.
+            if (sinks.TryGetValue(partition, out var sink) && message.Offset.Value < sink.Before)
+            {
+                // Before the partition's newest marker: it counts, and goes to the store now.
+                sink.Put(stream, message.Message.Value ?? []);
+                result.DirectRecords++;
+                continue;
+            }
+
             result.SinceMarker[stream] = message.Message.Value ?? [];
             result.RecordsSinceMarker++;
+            result.MostHeld = Math.Max(result.MostHeld, result.States.Count + result.SinceMarker.Count);
         }
 
         consumer.Close();
@@ -254,6 +301,60 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// The offset of the newest offset marker of <paramref name="partition"/> in [<paramref name="start"/>,
+    /// <paramref name="end"/>) whose value is an offset, found by reading windows back from the end (each four times the
+    /// last; the marker is usually among the last records); null when there is none.
+    /// </summary>
+    internal static long? NewestMarker(IConsumer<byte[], byte[]> consumer, string topic, int partition, byte[] marker, long start, long end, TimeSpan patience, CancellationToken cancellation)
+    {
+        var window = 4096L;
+        while (end > start)
+        {
+            var begin = Math.Max(start, end - window);
+            consumer.Assign(new TopicPartitionOffset(topic, partition, begin));
+            long? found = null;
+            var clock = Stopwatch.StartNew();
+            var lastProgress = clock.Elapsed;
+            while (true)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                var message = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                if (message is null)
+                {
+                    if (clock.Elapsed - lastProgress > patience)
+                    {
+                        throw new TimeoutException($"restoring {topic} partition {partition}: looking for its newest offset marker made no progress for {patience}.");
+                    }
+
+                    continue;
+                }
+
+                lastProgress = clock.Elapsed;
+                if (message.IsPartitionEOF || message.Offset.Value >= end)
+                {
+                    break;
+                }
+
+                if (message.Message.Key is { } key && key.AsSpan().SequenceEqual(marker) && message.Message.Value is { } value && ChangelogKeys.TryReadOffset(value, out _))
+                {
+                    found = message.Offset.Value;
+                }
+            }
+
+            consumer.Unassign();
+            if (found is not null)
+            {
+                return found;
+            }
+
+            end = begin;
+            window *= 4;
+        }
+
+        return null;
     }
 
     /// <summary>

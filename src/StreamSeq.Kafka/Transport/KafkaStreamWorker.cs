@@ -129,6 +129,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// </summary>
     private const long CountedStoreStreams = 200_000;
 
+    /// <summary>Changelog records a disk store's restore writes to RocksDB at once.</summary>
+    private const int RestoreBatch = 4096;
+
     /// <summary>The longest wait for the changelog's end when writing a checkpoint (it is skipped otherwise).</summary>
     private static readonly TimeSpan CheckpointQueryTimeout = TimeSpan.FromSeconds(5);
 
@@ -1243,7 +1246,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             var start = Stopwatch.GetTimestamp();
             var checkpoints = storeOptions.Kind == StateStoreKind.RocksDb ? OpenStores(partitions) : [];
             var from = checkpoints.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!.ChangelogOffset);
-            var restored = restorer!.Restore(options.ChangelogTopic, options.InputTopic, partitions, stopping, from);
+            var restored = restorer!.Restore(options.ChangelogTopic, options.InputTopic, partitions, stopping, from, disks.Count > 0 ? RestoreInto : null);
             var offsets = new Dictionary<int, Offset>();
             long streams = 0, fromChangelog = 0, fromStores = 0;
             var estimated = false;
@@ -1265,8 +1268,9 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     var total = disk.CountStreams(CountedStoreStreams, out var exact);
                     estimated |= !exact;
                     streams += total;
-                    fromChangelog += result.States.Count;
-                    fromStores += Math.Max(0, total - result.States.Count);
+                    var read = result.States.Count + result.DirectRecords;
+                    fromChangelog += read;
+                    fromStores += Math.Max(0, total - read);
                     if (owners is not null)
                     {
                         try
@@ -1282,7 +1286,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                         }
                     }
 
-                    LogStoreRestoredStreams(logger, partition, Count(total, exact), result.States.Count, result.Records, result.StartOffset, result.Ignored, result.Rewrites.Count, Resume(nextOffset));
+                    LogStoreRestoredStreams(logger, partition, Count(total, exact), read, result.Records, result.StartOffset, result.Ignored, result.Rewrites.Count, result.MostHeld, Resume(nextOffset));
                 }
                 else
                 {
@@ -1434,10 +1438,49 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// to be superseded, so the next restore must read them again). Without a usable checkpoint the whole partition was
     /// read and the store is rebuilt from it. Returns the input offset to resume at.
     /// </summary>
+    /// <summary>
+    /// The disk store of <paramref name="partition"/> as the restore's destination: the changelog's counting records go
+    /// to it as they are read, in batches of <see cref="RestoreBatch"/>, so that a restore holds only a batch in memory
+    /// however many streams the partition has. Read from the beginning, the store is cleared first, checkpoint
+    /// included, in a batch of its own: a restore cut short (a crash) then restarts from the beginning too, and the
+    /// store only ever holds committed states newer than its checkpoint.
+    /// </summary>
+    private Action<string, byte[]>? RestoreInto(int partition, bool fromTheBeginning)
+    {
+        if (!disks.TryGetValue(partition, out var disk))
+        {
+            return null;
+        }
+
+        if (fromTheBeginning)
+        {
+            disk.StageClear();
+            disk.Apply(null);
+        }
+
+        return (stream, state) =>
+        {
+            if (state.Length == 0)
+            {
+                disk.StageDelete(stream);
+            }
+            else
+            {
+                disk.Stage(stream, state);
+            }
+
+            if (disk.Staged >= RestoreBatch)
+            {
+                disk.Apply(null);
+                storeFault.AfterRestoreBatch();
+            }
+        };
+    }
+
     private long? ApplyRestore(int partition, PartitionStore disk, ChangelogRestorer.Result result, StoreCheckpoint? checkpoint)
     {
         var fromCheckpoint = checkpoint is not null && !result.StartedOver;
-        if (!fromCheckpoint)
+        if (!fromCheckpoint && !result.Direct)
         {
             disk.StageClear();
         }
@@ -1927,8 +1970,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "No checkpoint of partition {Partition}'s disk store this time: the changelog's end was not known in time ({Reason}); the store stays ahead of its older checkpoint")]
     private static partial void LogCheckpointSkipped(ILogger logger, int partition, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition} with its local disk store: {Streams} streams, {Read} states of them read from {Records} changelog records from offset {From} on, the others found in the store ({Ignored} records from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state); resuming at {Resume}")]
-    private static partial void LogStoreRestoredStreams(ILogger logger, int partition, string streams, int read, long records, long from, long ignored, int rewrites, string resume);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition} with its local disk store: {Streams} streams, {Read} states read from {Records} changelog records from offset {From} on (a stream written in several transactions counts in each), the others found in the store ({Ignored} records from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state; at most {Held} states held in memory); resuming at {Resume}")]
+    private static partial void LogStoreRestoredStreams(ILogger logger, int partition, string streams, long read, long records, long from, long ignored, int rewrites, long held, string resume);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams: {FromChangelog} states read from the changelog, {FromStores} found in the local disk stores) in {Milliseconds:F0} ms")]
     private static partial void LogRestoreDoneWithStores(ILogger logger, int partitions, string streams, long fromChangelog, string fromStores, double milliseconds);

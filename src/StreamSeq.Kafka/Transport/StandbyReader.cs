@@ -24,6 +24,9 @@ internal sealed partial class StandbyReader : IDisposable
 
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>The longest a look for a partition's newest marker may go without a record.</summary>
+    private static readonly TimeSpan MarkerScanPatience = TimeSpan.FromSeconds(10);
+
     private readonly ConsumerConfig config;
     private readonly string changelogTopic;
     private readonly string inputTopic;
@@ -274,7 +277,7 @@ internal sealed partial class StandbyReader : IDisposable
 
             if (caughtUp.Add(applier.Partition))
             {
-                LogCaughtUp(logger, applier.Partition, message.Offset.Value, applier.Records, applier.HeldBack);
+                LogCaughtUp(logger, applier.Partition, message.Offset.Value, applier.Records, applier.HeldBack, applier.MostHeldBack);
             }
 
             return;
@@ -333,6 +336,7 @@ internal sealed partial class StandbyReader : IDisposable
             }
 
             var applier = StandbyApplier.Open(store, inputTopic, p);
+            LookForNewestMarker(applier);
             appliers[p] = applier;
             start.Add(Position(applier));
             LogStarted(logger, p, applier.Checkpoint?.ChangelogOffset ?? 0, applier.Checkpoint is not null, path);
@@ -356,9 +360,37 @@ internal sealed partial class StandbyReader : IDisposable
         var partition = new TopicPartition(changelogTopic, applier.Partition);
         consumer.IncrementalUnassign([partition]);
         applier.StartOver();
+        LookForNewestMarker(applier);
         caughtUp.Remove(applier.Partition);
         consumer.IncrementalAssign([Position(applier)]);
         ShowCheckpoints();
+    }
+
+    /// <summary>
+    /// Finds the partition's newest marker after where the applier starts, reading back from the end, so that the
+    /// records before it are staged as read (<see cref="StandbyApplier.CountBefore"/>) rather than held back in memory
+    /// until it: a compacted changelog has one marker after every state of the partition. Without an answer from the
+    /// broker the applier holds back until each marker, as before.
+    /// </summary>
+    private void LookForNewestMarker(StandbyApplier applier)
+    {
+        try
+        {
+            using var scan = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
+            var partition = new TopicPartition(changelogTopic, applier.Partition);
+            var watermarks = scan.QueryWatermarkOffsets(partition, MarkerScanPatience);
+            var first = Math.Max(watermarks.Low.Value, applier.Checkpoint?.ChangelogOffset ?? 0);
+            if (ChangelogRestorer.NewestMarker(scan, changelogTopic, applier.Partition, ChangelogKeys.OffsetKey(inputTopic, applier.Partition), first, watermarks.High.Value, MarkerScanPatience, stop.Token) is long at)
+            {
+                applier.CountBefore(at);
+            }
+
+            scan.Close();
+        }
+        catch (Exception e) when (e is KafkaException or TimeoutException)
+        {
+            LogTransient(logger, $"looking for the newest marker of changelog partition {applier.Partition}: {e.Message}");
+        }
     }
 
     private TopicPartitionOffset Position(StandbyApplier applier) =>
@@ -391,8 +423,8 @@ internal sealed partial class StandbyReader : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Standby of partition {Partition} started at changelog offset {Offset} (from its checkpoint: {FromCheckpoint}) in {Path}")]
     private static partial void LogStarted(ILogger logger, int partition, long offset, bool fromCheckpoint, string path);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Standby of partition {Partition} reached the changelog's end at offset {Offset} ({Records} records read, {HeldBack} streams held back after the newest marker)")]
-    private static partial void LogCaughtUp(ILogger logger, int partition, long offset, long records, int heldBack);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Standby of partition {Partition} reached the changelog's end at offset {Offset} ({Records} records read, {HeldBack} streams held back after the newest marker; at most {MostHeldBack} held back at once)")]
+    private static partial void LogCaughtUp(ILogger logger, int partition, long offset, long records, int heldBack, int mostHeldBack);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Standby of partition {Partition} handed over to processing with its checkpoint at changelog offset {Offset} ({HeldBack} streams held back after the newest marker, read again by the restore)")]
     private static partial void LogHandedOver(ILogger logger, int partition, long offset, int heldBack);

@@ -205,6 +205,89 @@ public sealed class ChangelogRestorerTests
         Assert.Equal((2L, "/offset/other/0"), restored.FirstForeignMarker);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Restore_IntoAStoreAsRead_SameStatesOffsetsAndRewritesAsCollectingThemAndOnlyTheTailHeld(bool fromAnOffset)
+    {
+        // Transactions of states and tombstones, markers of another partition and a malformed one, then 5,000 records
+        // of a transaction that never committed: the newest marker is further back than the first window looked at.
+        var rng = new Random(7);
+        var records = new List<(byte[] Key, byte[]? Value, string Transaction)>();
+        for (var t = 0; t < 30; t++)
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var stream = $"s{rng.Next(200)}";
+                records.Add(State(stream, rng.Next(10) == 0 ? null : $"v{t}.{i}", $"t{t}"));
+            }
+
+            records.Add(t % 7 == 3 ? Marker(1, 1000 + t, $"t{t}") : Marker(0, 100 + t, $"t{t}"));
+        }
+
+        records.Add((ChangelogKeys.OffsetKey(Input, 0), "not an offset"u8.ToArray(), "t30"));
+        for (var i = 0; i < 5000; i++)
+        {
+            records.Add(State($"s{rng.Next(300)}", rng.Next(10) == 0 ? null : $"late{i}", "t31"));
+        }
+
+        using var cluster = StartCluster();
+        var changelog = Unique("changelog");
+        cluster.CreateTopic(changelog);
+        Produce(cluster, changelog, records);
+        var restorer = new ChangelogRestorer(KafkaClientDefaults.ChangelogRestoreConsumer(cluster.BootstrapServers), Patience);
+        Dictionary<int, long>? from = fromAnOffset ? new() { [0] = 400 } : null;
+        var collected = restorer.Restore(changelog, Input, [0], CancellationToken.None, from)[0];
+
+        var store = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        bool? clearedFirst = null;
+        var direct = restorer.Restore(changelog, Input, [0], CancellationToken.None, from, (partition, fromTheBeginning) =>
+        {
+            Assert.Equal(0, partition);
+            clearedFirst = fromTheBeginning;
+            return (stream, state) =>
+            {
+                if (state.Length == 0)
+                {
+                    store.Remove(stream);
+                }
+                else
+                {
+                    store[stream] = state;
+                }
+            };
+        })[0];
+
+        Assert.Equal(!fromAnOffset, clearedFirst);
+        Assert.True(direct.Direct);
+        Assert.Equal(collected.NextOffset, direct.NextOffset);
+        Assert.Equal(collected.MarkerOffset, direct.MarkerOffset);
+        Assert.Equal(collected.Records, direct.Records);
+        Assert.Equal(collected.Ignored, direct.Ignored);
+        Assert.Equal(collected.MalformedMarkers, direct.MalformedMarkers);
+        Assert.Equal(collected.ForeignMarkers, direct.ForeignMarkers);
+
+        // What the (empty) store holds after the direct restore is what collecting gives: the states that count, without
+        // the deleted streams.
+        foreach (var (stream, state) in direct.States)
+        {
+            store[stream] = state;
+        }
+
+        Assert.Equal(Describe(collected.States), Describe(store));
+        Assert.All(collected.Deleted, d => Assert.False(store.ContainsKey(d)));
+
+        // The streams to re-write are the same; their committed state comes from the store when it was written there.
+        Assert.Equal(collected.Rewrites.Keys.Order(StringComparer.Ordinal), direct.Rewrites.Keys.Order(StringComparer.Ordinal));
+        foreach (var (stream, committed) in collected.Rewrites)
+        {
+            Assert.Equal(committed, direct.Rewrites[stream] ?? store.GetValueOrDefault(stream));
+        }
+
+        Assert.True(collected.MostHeld >= collected.States.Count, $"collected: {collected.MostHeld}");
+        Assert.True(direct.MostHeld <= 300, $"direct: {direct.MostHeld}");
+    }
+
     private static ChangelogRestorer.Result Restore(params (byte[] Key, byte[]? Value, string Transaction)[] records) => Restore(null, records);
 
     private static ChangelogRestorer.Result Restore(long? from, params (byte[] Key, byte[]? Value, string Transaction)[] records)

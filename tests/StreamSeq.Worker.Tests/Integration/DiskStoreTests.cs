@@ -85,6 +85,53 @@ public sealed partial class DiskStoreTests(ITestOutputHelper output)
         OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
     }
 
+    // The restore writes the changelog's states to the store in batches of 4,096 as it reads them: killed after the
+    // first batch, the store holds part of them, with the checkpoint it had (or, read from the beginning, none: the
+    // store was cleared, checkpoint included, before the first batch). The next start must give the same outputs.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Restore_KilledAfterItsFirstBatchReachedTheStore_NextStartRestoresAgainAndOutputsStayExactlyOnce(bool newVolume)
+    {
+        using var directory = new Scratch("streamseq-disk-restore-kill-");
+        using var bed = new KafkaTestBed($"disk-restore-kill-{newVolume}");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
+        const int streams = 3000;
+        var input = TestInput.Generate(streams: streams, perStream: 16, seed: 17);
+        var (a, b) = (streams * 6, streams * 14);
+        var settings = DiskSettings(bed, directory, "disk-1", checkpointInterval: "00:00:30");
+
+        // This instance's store holds the first part and its checkpoint; another instance writes the second part's states
+        // to the changelog: a restore of this store from its checkpoint reads them, about 6,000 per partition. The second
+        // part arrives while that instance runs, so that its many small transactions write a state per record.
+        bed.Produce(input[..a]);
+        RunUntilCommitted(bed, settings, Path.Combine(directory.Directory, "run0"), a);
+        var producing = bed.ProduceInBackground(input[a..b], perSecond: 6000);
+        RunUntilCommitted(bed, DiskSettings(bed, directory, "disk-other", checkpointInterval: "00:00:30"), Path.Combine(directory.Directory, "other"), b);
+        producing.Join();
+        if (newVolume)
+        {
+            settings["Processing"]!["StateDirectory"] = Path.Combine(directory.Directory, "new-volume");
+        }
+
+        using (var faulty = WorkerProcess.Start(settings, Path.Combine(directory.Directory, "run1"), environment: new Dictionary<string, string> { ["STREAMSEQ_TEST_STORE_FAULT"] = "kill-during-restore:1" }))
+        {
+            Assert.True(faulty.WaitForExit(TimeSpan.FromMinutes(3)), $"the worker did not kill itself during the restore:\n{faulty.Logs()}");
+            Assert.Equal(137, faulty.ExitCode);
+            Assert.DoesNotContain("Restored 4 partitions", faulty.Logs(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(b, bed.CountCommitted(bed.Options.FilteredTopic));
+        bed.Produce(input[b..]);
+        var restores = StoreRestores(RunUntilCommitted(bed, settings, Path.Combine(directory.Directory, "run2"), input.Count));
+        output.WriteLine(Describe(restores));
+        Assert.Equal(KafkaTestBed.InputPartitions, restores.Count);
+
+        // From its checkpoint again (the batch that reached the store did not move it), or from the beginning again.
+        Assert.All(restores, r => Assert.Equal(newVolume, r.From == 0));
+        OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
+    }
+
     [Fact]
     public void Restart_OnTheSameVolume_RestoreLogAndMetricCountTheStreamsFoundInTheLocalStore()
     {
@@ -183,10 +230,10 @@ public sealed partial class DiskStoreTests(ITestOutputHelper output)
         return [.. stores.OrderBy(s => s.Key).Select(s => (s.Key, s.Value.Item1, s.Value.Item2, records.GetValueOrDefault(s.Key, -1)))];
     }
 
-    [GeneratedRegex(@"Restored partition (\d+) with its local disk store: (?:about )?\d+ .*?streams, \d+ states of them read from (\d+) changelog records")]
+    [GeneratedRegex(@"Restored partition (\d+) with its local disk store: (?:about )?\d+ .*?streams, \d+ states read from (\d+) changelog records")]
     private static partial Regex RestoredLine();
 
-    [GeneratedRegex(@"^Restored partition (\d+) with its local disk store: (\d+) streams, (\d+) states of them read from")]
+    [GeneratedRegex(@"^Restored partition (\d+) with its local disk store: (\d+) streams, (\d+) states read from")]
     private static partial Regex LocalStoreLine();
 
     [GeneratedRegex(@"^Restored \d+ partitions \((\d+) streams: ")]
