@@ -167,6 +167,40 @@ public sealed class RecurrentKindTests : IDisposable
         }
     }
 
+    /// <summary>The PyTorch oracle (Fixtures/rnn, float64, non-zero initial state) read as a controlled net: x_t =
+    /// [y_{t-1} (2 values), u_t], so the readings are y_t = x_{t+1}[0..2), the controls u_t = x_t[2] and y_0 = x_0[0..2).
+    /// With no process noise and a nearly exact sensor the UKF's predicted mean of y_t is the oracle's head output at
+    /// every step, the first included (which needs u_1 in the prior of h_1).</summary>
+    [Theory]
+    [InlineData("lstm")]
+    [InlineData("gru")]
+    public void UnscentedKind_ControlledPyTorchOracle_PredictsTheOracleOutputsFromTheFirstReading(string cell)
+    {
+        const int stream = 1;
+        var x = RnnFixtures.Inputs()[stream];
+        var expected = RnnFixtures.Outputs($"{cell}_nonzeroinit_f64_outputs.csv")[stream];
+        var initial = RnnFixtures.States($"{cell}_initial_state_nonzero.csv");
+        var layers = RnnFixtures.Layers(cell);
+        var rows = Enumerable.Range(0, layers).Select(l => initial[(stream, l)]).ToArray();
+        static string Matrix(IEnumerable<double[]> rows) => "[" + string.Join(",", rows.Select(r => "[" + string.Join(",", r.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "]")) + "]";
+        static string Number(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var weights = RnnFixtures.PathOf($"{cell}_weights.json").Replace("\\", "/", StringComparison.Ordinal);
+        var cellState = cell == "lstm" ? $",\"initialCell\":{Matrix(rows.Select(r => r.C!))}" : string.Empty;
+        var path = Path.Combine(folder, $"oracle-{cell}.json");
+        File.WriteAllText(path, $$"""{"name":"oracle","kind":"recurrent-ukf","cell":"{{cell}}","inputSize":3,"hiddenSize":8,"layers":{{layers}},"controlDimension":1,"weights":"{{weights}}","head":{"type":"point","variance":1},"initialObservation":[{{Number(x[0][0])}},{{Number(x[0][1])}}],"initialHidden":{{Matrix(rows.Select(r => r.H))}}{{cellState}},"processNoise":0,"initialVariance":0,"observationNoise":1e-12}""");
+        var ukf = ModelCatalog.Build(ModelSpec.Load(path));
+        var state = new double[ukf.Info.StateLength];
+        ukf.Initialize(state, 0);
+        var estimate = new Estimate(ukf.Info);
+        for (var t = 0; t < RnnFixtures.Steps - 1; t++)
+        {
+            double[] y = [x[t + 1][0], x[t + 1][1]];
+            double[] u = [x[t][2]];
+            ukf.Step(state, new Observation(y, control: u), estimate, default);
+            Expect.Close(expected[t].Y, estimate.ObservationMean, 1e-9, $"step {t + 1} predicted mean", absTol: 1e-12);
+        }
+    }
+
     private static List<(double[] Mean, double[] Variance, double LogLikelihood)> RunWithControls(IEstimator estimator, int length)
     {
         var state = new double[estimator.Info.StateLength];
