@@ -130,6 +130,24 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords
         fragileVariance = FragileToNoise * largestNoise;
 
         hasControl = model.ControlDimension > 0;
+        {
+            var unitTransition = new double[n * n];
+            var unitNoise = new double[n * n];
+            var unitOffset = new double[n];
+            model.Dynamics.Discretize(1.0, unitTransition, unitNoise, unitOffset);
+            var floor = 0.0;
+            for (var i = 0; i < n; i++)
+            {
+                var q = unitNoise[(i * n) + i];
+                if (double.IsFinite(q))
+                {
+                    floor = Math.Max(floor, q);
+                }
+            }
+
+            RestartFloor = floor;
+        }
+
         if (model.Dynamics.IsTimeInvariant)
         {
             fixedTransition = new double[n * n];
@@ -302,9 +320,17 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords
     /// <summary>True when the largest predicted variance exceeds the largest previous one by more than
     /// <see cref="RestartGrowth"/> (a huge gap): the previous state is then below rounding next to the new
     /// uncertainty. A state whose variances are all 0 never restarts.</summary>
+    /// <remarks>The previous variance is floored by <paramref name="noiseFloor"/>, the largest transition noise variance
+    /// of a unit gap (<see cref="RestartFloor"/>): a state made precise by precise readings (a filtered variance 10⁻¹⁷
+    /// beside a level noise of 0.1) grows by the ordinary Q of the next reading, which loses nothing the state knew;
+    /// only a growth far beyond a unit gap's noise (a huge gap) does.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool LostInRounding(double predictedLargest, double previousLargest) =>
-        predictedLargest > RestartGrowth * previousLargest && previousLargest > 0.0;
+    internal static bool LostInRounding(double predictedLargest, double previousLargest, double noiseFloor) =>
+        predictedLargest > RestartGrowth * Math.Max(previousLargest, noiseFloor) && previousLargest > 0.0;
+
+    /// <summary>The largest diagonal entry of Q for a unit time gap: the floor of the previous variance in
+    /// <see cref="LostInRounding"/>.</summary>
+    internal double RestartFloor { get; }
 
     /// <summary>Runs the step's kernel; false when the prediction was lost in rounding (nothing written to the state).</summary>
     private bool Dispatch(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord, ReadOnlySpan<double> observationNoise, ReadOnlySpan<double> transitionNoise)
@@ -381,7 +407,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords
             s = (hh * ff * p) + ((hh * q) + r);
             var previous = p;
             p = (ff * p) + q;
-            if (LostInRounding(p, previous))
+            if (LostInRounding(p, previous, RestartFloor))
             {
                 return false;
             }
@@ -502,7 +528,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords
             p00 = (fp00 * f00) + (fp01 * f01) + q00;
             p01 = (fp00 * f10) + (fp01 * f11) + q01;
             p11 = (fp10 * f10) + (fp11 * f11) + q11;
-            if (LostInRounding(Math.Max(p00, p11), previous))
+            if (LostInRounding(Math.Max(p00, p11), previous, RestartFloor))
             {
                 return false;
             }
@@ -666,7 +692,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords
                 }
             }
 
-            if (LostInRounding(LargestVariance(pc, n), LargestVariance(cov, n)))
+            if (LostInRounding(LargestVariance(pc, n), LargestVariance(cov, n), RestartFloor))
             {
                 return false;
             }
@@ -1177,7 +1203,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords
             p3 = Vector256.Create(qr[12..]) + (g0 * fr[12]) + (g1 * fr[13]) + (g2 * fr[14]) + (g3 * fr[15]);
             (p0, p1, p2, p3) = Symmetrize4(p0, p1, p2, p3, work);
             var previous = Math.Max(Math.Max(prev[0], prev[5]), Math.Max(prev[10], prev[15]));
-            if (LostInRounding(Math.Max(Math.Max(p0[0], p1[1]), Math.Max(p2[2], p3[3])), previous))
+            if (LostInRounding(Math.Max(Math.Max(p0[0], p1[1]), Math.Max(p2[2], p3[3])), previous, RestartFloor))
             {
                 return false;
             }
@@ -1557,7 +1583,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords
             }
 
             Dense.Symmetrize(pc, n);
-            if (LostInRounding(LargestVariance(pc, n), LargestVariance(cov, n)))
+            if (LostInRounding(LargestVariance(pc, n), LargestVariance(cov, n), RestartFloor))
             {
                 arena.Release(mark);
                 return false;

@@ -19,7 +19,7 @@ namespace StreamSeq.Estimation.Recurrent;
 /// Q = diag(q, 0, I), which makes e a fresh standard normal at every step that the sigma points carry through the
 /// head. So the predicted covariance of z is Cov[ŷ(h)] + E[Σ(h)] under the unscented approximation, with no
 /// constant-variance shortcut. The observation is linear, h(s) = z, with R constant.</para>
-/// <para>Prior (at the first observation, as every StreamSeq model): h_1 = cell(h_0, [y_0, ·]) (h_0 = <c>initialHidden</c>/<c>initialCell</c>, default 0) with variance
+/// <para>Prior (at the first observation, as every StreamSeq model): h_1 = cell(h_0, [y_0, u_1]) (h_0 = <c>initialHidden</c>/<c>initialCell</c>, default 0; u_1 the first reading's control, missing before any reading) with variance
 /// <c>initialVariance</c>, z_1 ~ N(ŷ(h_1), Σ(h_1)), e ~ N(0, I), independent. Missing observations need no special
 /// input: z is a latent state, so a missing y_t only widens it. With q → 0 and R → 0 the filter reproduces the
 /// deterministic <see cref="RecurrentEstimator"/> (tested).</para>
@@ -94,7 +94,60 @@ public static class RecurrentStateSpace
             observationNoise,
             mean,
             covariance,
-            controlDimension: layout.ControlDimension);
+            controlDimension: layout.ControlDimension)
+        {
+            // h_1 = cell(h_0, [y_0, u_1]) reads the first reading's control, as the deterministic net does; the prior
+            // above (controls missing) stays the one reported before any reading.
+            ControlledPrior = layout.ControlDimension > 0 ? (control, priorMean, priorCovariance) => ControlledPrior(backend, layout, control, priorMean, priorCovariance) : null,
+        };
+    }
+
+    /// <summary>The prior given the first reading's control: h_1 = cell(h_0, [y_0, u_1]) and z_1 ~ N(ŷ(h_1), Σ(h_1)); the
+    /// h and e blocks of the covariance (initialVariance and I) are those of the model's prior already held.</summary>
+    [SkipLocalsInit]
+    private static bool ControlledPrior(IRecurrentBackend backend, RecurrentLayout layout, ReadOnlySpan<double> control, Span<double> mean, Span<double> covariance)
+    {
+        var s = backend.StateSize;
+        var m = layout.ObservationDimension;
+        var n = s + (2 * m);
+        var storageLength = backend.StorageLength;
+        var storage = storageLength <= StackLimit ? stackalloc double[storageLength] : new double[storageLength];
+        Span<double> input = stackalloc double[layout.InputSize];
+        Span<double> raw = stackalloc double[backend.OutputSize];
+        Span<double> state = s <= StackLimit ? stackalloc double[s] : new double[s];
+        Span<double> zMean = stackalloc double[m];
+        Span<double> factor = stackalloc double[m * m];
+        Span<double> sigma = stackalloc double[m * m];
+        layout.WriteInitialState(backend, storage);
+        layout.BuildInput(layout.InitialObservation, control, input);
+        backend.Step(input, storage, raw);
+        backend.ReadState(storage, state);
+        foreach (var v in state)
+        {
+            if (!double.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        if (!layout.Moments(raw, zMean, factor))
+        {
+            return false;
+        }
+
+        layout.Covariance(factor, sigma);
+        state.CopyTo(mean[..s]);
+        zMean.CopyTo(mean.Slice(s, m));
+        mean.Slice(s + m, m).Clear();
+        for (var a = 0; a < m; a++)
+        {
+            for (var b = 0; b < m; b++)
+            {
+                covariance[((s + a) * n) + s + b] = sigma[(a * m) + b];
+            }
+        }
+
+        return true;
     }
 
     /// <summary>h_1 = cell(h_0, [y_0, missing controls]) and the head's moments at h_1; false when not finite.</summary>

@@ -443,7 +443,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             var previous = pv;
             a = (f * a) + c;
             pv = (f * f * pv) + qFixed + (theta * b);
-            if (KalmanFilter.LostInRounding(pv, previous))
+            if (KalmanFilter.LostInRounding(pv, previous, inner.RestartFloor))
             {
                 return false;
             }
@@ -1083,7 +1083,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
     /// state to rounding (<see cref="KalmanFilter.LostInRounding"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool PredictCovariance(
+    private bool PredictCovariance(
         double f00, double f01, double f10, double f11, double q00, double q01, double q11, ref double p00, ref double p01, ref double p11)
     {
         var previous = Math.Max(p00, p11);
@@ -1091,7 +1091,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         p00 += q00;
         p01 += q01;
         p11 += q11;
-        return !KalmanFilter.LostInRounding(Math.Max(p00, p11), previous);
+        return !KalmanFilter.LostInRounding(Math.Max(p00, p11), previous, inner.RestartFloor);
     }
 
     /// <summary>
@@ -1300,7 +1300,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 }
             }
 
-            if (KalmanFilter.LostInRounding(Math.Max(Math.Max(pcPad[0], pcPad[5]), Math.Max(pcPad[10], pcPad[15])), previous))
+            if (KalmanFilter.LostInRounding(Math.Max(Math.Max(pcPad[0], pcPad[5]), Math.Max(pcPad[10], pcPad[15])), previous, inner.RestartFloor))
             {
                 return false;
             }
@@ -1724,7 +1724,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
                 }
             }
 
-            if (KalmanFilter.LostInRounding(KalmanFilter.LargestVariance(pc, n), KalmanFilter.LargestVariance(cov, n)))
+            if (KalmanFilter.LostInRounding(KalmanFilter.LargestVariance(pc, n), KalmanFilter.LargestVariance(cov, n), inner.RestartFloor))
             {
                 return false;
             }
@@ -2170,7 +2170,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
             }
 
             Dense.Symmetrize(pc, n);
-            if (KalmanFilter.LostInRounding(KalmanFilter.LargestVariance(pc, n), KalmanFilter.LargestVariance(cov, n)))
+            if (KalmanFilter.LostInRounding(KalmanFilter.LargestVariance(pc, n), KalmanFilter.LargestVariance(cov, n), inner.RestartFloor))
             {
                 arena.Release(mark);
                 return false;

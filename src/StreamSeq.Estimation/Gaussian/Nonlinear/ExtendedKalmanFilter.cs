@@ -106,6 +106,11 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep, IObservati
 
         if (NonlinearState.PriorPending(state) && !model.PriorAtTimeZero)
         {
+            if (model.ControlledPrior is { } prior && !prior(observation.Control, mean, cov))
+            {
+                NonlinearState.LoadPrior(state, model);
+            }
+
             mean.CopyTo(pm);
             cov.CopyTo(pc);
             cross.Clear();

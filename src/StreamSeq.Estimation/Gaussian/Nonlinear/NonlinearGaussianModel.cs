@@ -132,6 +132,12 @@ public sealed class NonlinearGaussianModel
     /// <summary>True when the prior is of a time-zero state and the filters predict before the first update.</summary>
     public bool PriorAtTimeZero { get; }
 
+    /// <summary>The prior at the first observation as a function of that observation's control, or null when the prior
+    /// is <see cref="InitialMean"/> and <see cref="InitialCovariance"/> whatever the control (the default). The filters
+    /// call it at the first step after an initialisation when the prior is not at time zero; the model's own prior is
+    /// still what a forecast made before any observation and a re-initialised step report.</summary>
+    internal ControlledPriorFunction? ControlledPrior { get; init; }
+
     /// <summary>A transition noise that does not depend on the gap: Q(Δt) = <paramref name="covariance"/>.</summary>
     public static TransitionNoiseFunction ConstantTransitionNoise(ReadOnlySpan<double> covariance)
     {

@@ -134,6 +134,11 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep, IObservat
 
         if (NonlinearState.PriorPending(state) && !model.PriorAtTimeZero)
         {
+            if (model.ControlledPrior is { } prior && !prior(observation.Control, mean, cov))
+            {
+                NonlinearState.LoadPrior(state, model);
+            }
+
             mean.CopyTo(pm);
             cov.CopyTo(pc);
             cross.Clear();
