@@ -156,7 +156,15 @@ internal static class FitCommand
 
         if (parameters.Count == 0)
         {
-            throw new ModelValidationException("fit", $"--fit is required with --method {method}: name the spec fields to estimate.");
+            // The command line's mistake (exit code 2), not the spec's: said as "model.json: fit: ..." it read as a bad
+            // field 'fit' in the spec, and it did not say what to name.
+            var example = spec.Kind switch
+            {
+                "hmm" => $" (for this {spec.Kind} model, e.g. --fit 'transition,emission')",
+                "linear-gaussian" => $" (for this {spec.Kind} model, e.g. --fit 'observationNoise,transitionNoise')",
+                _ => string.Empty,
+            };
+            throw new UsageException($"--fit: is required with --method {method}: name the spec fields to estimate, as the spec names them{example}.");
         }
 
         var binding = ModelBindingFactory.FromSpec(spec);

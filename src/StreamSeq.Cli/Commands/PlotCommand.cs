@@ -69,6 +69,10 @@ internal static class PlotCommand
         ObservationProjection? projection = null;
         string? modelName = null;
         IReadOnlyList<string> modelFiles = [];
+
+        // How the charts are drawn without a state map: said once they are about to be drawn, not before an error
+        // (a mistyped --input, an --output that is no image) that draws none.
+        string? drawing = null;
         if (request.ModelPath is not null)
         {
             var binding = ModelBindingFactory.Load(request.ModelPath, 0, 0);
@@ -77,12 +81,12 @@ internal static class PlotCommand
             modelFiles = binding.Files;
             if (projection is null)
             {
-                stderr.WriteLine($"note: model '{binding.Name}' ({binding.Estimator.Info.Family}) has no map from states to readings: drawing the one-step predictive distribution, and no smoothed line.");
+                drawing = $"note: model '{binding.Name}' ({binding.Estimator.Info.Family}) has no map from states to readings: drawing the one-step predictive distribution, and no smoothed line.";
             }
         }
         else
         {
-            stderr.WriteLine("note: no --model: drawing the one-step predictive distribution instead of the filtered state, and no smoothed line.");
+            drawing = "note: no --model: drawing the one-step predictive distribution instead of the filtered state, and no smoothed line.";
         }
 
         var series = PlotDataReader.ReadOutputs(request.InputPath, name => name == modelName ? projection : null, request.Streams);
@@ -150,10 +154,19 @@ internal static class PlotCommand
             stderr.WriteLine($"note: --component {request.Component}: {Counted.Of(narrower.Count, "stream")} of the grid {(narrower.Count == 1 ? "has" : "have")} fewer components and {(narrower.Count == 1 ? "shows its" : "show their")} last one (first: '{TerminalText.Escape(narrower[0].Stream)}', {Counted.Of(narrower[0].Components, "component")}).");
         }
 
+        void NoteDrawing()
+        {
+            if (drawing is not null)
+            {
+                stderr.WriteLine(drawing);
+            }
+        }
+
         (string Option, string? Path)[] inputs = [("--input", request.InputPath), ("--observations", request.ObservationsPath), ("--model", request.ModelPath), .. modelFiles.Select(f => ("--model weights", (string?)f))];
         if (isFile)
         {
             OutputFiles.CheckDistinct([("--output", request.OutputPath)], inputs);
+            NoteDrawing();
             if (series.Count == 1 && !request.Grid)
             {
                 PlotRenderer.WriteSingle(request.OutputPath, series[0], Component(series[0], request.Component), request.Width, request.Height);
@@ -194,6 +207,7 @@ internal static class PlotCommand
                 OutputFiles.CheckDistinct([("--output", path)], inputs);
             }
 
+            NoteDrawing();
             OutputFiles.CreateFolder("--output", request.OutputPath);
             foreach (var (path, i) in images)
             {

@@ -16,17 +16,51 @@ internal static class Progress
             return work(_ => { }, _ => { });
         }
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        return Run(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }), label, total, work);
+    }
+
+    /// <summary>The bar on a given console (the terminal's, or a test's).</summary>
+    /// <remarks>
+    /// Every frame is one line within the console's width: the bar narrows (to 10 columns at least) to leave the label
+    /// and status their room, and a label and status longer than that are cut short with an ellipsis. Left to itself the
+    /// layout kept the whole text and squeezed the bar to one column and the percentage and remaining time into a
+    /// column one digit wide, three lines high, as fit's status did on an 80-column terminal.
+    /// </remarks>
+    internal static T Run<T>(IAnsiConsole console, string label, long total, Func<Action<long>, Action<string?>, T> work)
+    {
+        var bar = new ProgressBarColumn();
+        var clean = TerminalText.Clean(label);
+
+        // The label and status name files and models: shown as text, never as Spectre markup or control characters.
+        string Describe(string text)
+        {
+            // Besides the text and the bar: the percentage (4 columns), the remaining time (8), a space between each two
+            // of the four columns, and the last column left empty, where a terminal would wrap.
+            var room = console.Profile.Width - 16;
+            bar.Width = Math.Clamp(room - text.Length, 10, 40);
+            var fits = Math.Max(room - bar.Width.Value, 1);
+            if (text.Length > fits)
+            {
+                var cut = fits - 1;
+                if (cut > 0 && char.IsHighSurrogate(text[cut - 1]))
+                {
+                    cut--;
+                }
+
+                text = string.Concat(text.AsSpan(0, cut), "…");
+            }
+
+            return Markup.Escape(text);
+        }
+
         T result = default!;
         console.Progress()
             .AutoClear(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn(), bar, new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                // The label and status name files and models: shown as text, never as Spectre markup or control characters.
-                var shown = Markup.Escape(TerminalText.Clean(label));
-                var task = ctx.AddTask(shown, maxValue: total);
-                result = work(done => task.Value = done, status => task.Description = status is null ? shown : $"{shown}: {Markup.Escape(TerminalText.Clean(status))}");
+                var task = ctx.AddTask(Describe(clean), maxValue: total);
+                result = work(done => task.Value = done, status => task.Description = Describe(status is null ? clean : $"{clean}: {TerminalText.Clean(status)}"));
                 task.Value = total;
             });
         return result;

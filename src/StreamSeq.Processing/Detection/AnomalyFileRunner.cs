@@ -152,6 +152,13 @@ public sealed class AnomalyFileRunner
             throw new FormatException($"{name}:1: header '{(header.Length > 60 ? header[..60] + "..." : header)}' needs a 'timestamp' (or 'time') column and a 'value' column.");
         }
 
+        // One file is one series: a stream column was ignored, and a file of several streams was scored as one series
+        // mixing their readings (most rows rejected as out of order, the rest scored against other streams' values).
+        if (names.Contains("stream"))
+        {
+            throw new FormatException($"{name}:1: has a 'stream' column, but detect scores each file as one series (timestamp,value); to score several streams of one file, run it with a spec of kind anomaly-detector (streamseq run --model examples/nab-detector.json), which keeps a detector per stream.");
+        }
+
         var directory = Path.GetDirectoryName(Path.GetFullPath(outputPath));
         if (!string.IsNullOrEmpty(directory))
         {
@@ -193,7 +200,7 @@ public sealed class AnomalyFileRunner
                 {
                     var row = input.Current;
                     characters += row.Span.Length + 1;
-                    if (TryReadRow(row, timeColumn, valueColumn, names.Count, lastTime, out var time, out var value, out problem))
+                    if (TryReadRow(row, timeColumn, names[timeColumn], valueColumn, names.Count, lastTime, out var time, out var value, out problem))
                     {
                         lastTime = time;
                         var score = stream.Step(time, value);
@@ -337,7 +344,7 @@ public sealed class AnomalyFileRunner
     }
 
     /// <summary>Checks and parses one row by the shared input rules; the problem names the reason and the column.</summary>
-    private static bool TryReadRow(SepReader.Row row, int timeColumn, int valueColumn, int columns, double lastTime, out double time, out double value, out string? problem)
+    private static bool TryReadRow(SepReader.Row row, int timeColumn, string timeName, int valueColumn, int columns, double lastTime, out double time, out double value, out string? problem)
     {
         time = double.NaN;
         value = double.NaN;
@@ -351,8 +358,8 @@ public sealed class AnomalyFileRunner
         if (!TryParseTimestamp(stamp, out var utc))
         {
             problem = InputRules.HasUndecodable(stamp)
-                ? $"unparseable: column 'timestamp': {InputRules.NotUtf8}."
-                : $"unparseable: column 'timestamp': '{stamp}' is not a timestamp (expected e.g. 2014-04-10 16:15:00).";
+                ? $"unparseable: column '{timeName}': {InputRules.NotUtf8}."
+                : $"unparseable: column '{timeName}': '{stamp}' is not a timestamp (expected e.g. 2014-04-10 16:15:00).";
             return false;
         }
 

@@ -37,7 +37,8 @@ public sealed class CsvObservationReader : IDisposable
     /// <param name="reader">The text (decoded).</param>
     /// <param name="file">The file name used in messages.</param>
     /// <param name="controlNames">Columns that hold control inputs rather than readings (besides <c>control_*</c>).</param>
-    /// <exception cref="FormatException">The header is missing, has no time column, or names an unknown control column.</exception>
+    /// <exception cref="FormatException">The header is missing, has no time column, has a column other than <c>stream</c>
+    /// before the time, or names an unknown control column.</exception>
     public CsvObservationReader(TextReader reader, string file, IReadOnlyCollection<string>? controlNames = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -72,6 +73,14 @@ public sealed class CsvObservationReader : IDisposable
         }
 
         timeName = names[timeColumn];
+
+        // Only the stream column may come before the time: any other column there was ignored, so a misspelt 'stream'
+        // made every row one stream named after the file and mixed several sensors into one series.
+        if (timeColumn > (hasStream ? 1 : 0))
+        {
+            rows.Dispose();
+            throw new FormatException($"{file}:1: column '{names[hasStream ? 1 : 0]}' comes before the time column and is not 'stream' (expected 'stream,{timeName},<values...>', or '{timeName},<values...>' for one stream named after the file).");
+        }
 
         controlNames ??= [];
         foreach (var name in controlNames.Where(n => !names.Contains(n, StringComparer.Ordinal)))

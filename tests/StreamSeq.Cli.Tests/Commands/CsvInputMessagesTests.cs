@@ -103,5 +103,39 @@ public sealed class CsvInputMessagesTests : IDisposable
         Assert.DoesNotContain("note:", errors, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// detect scores a file as one series and ignored every column but the time and the value, so a file of several
+    /// streams (the bundled sensors.csv) was scored as one series mixing them: thousands of rows rejected as out of
+    /// order, the rest scored against each other's readings, exit code 0. A stream column is now refused at line 1,
+    /// saying how to score several streams.
+    /// </summary>
+    [Fact]
+    public void Detect_FileWithAStreamColumn_IsRefusedAtLineOneWithoutWritingScores()
+    {
+        var input = Path.Combine(dir, "sensors.csv");
+        File.WriteAllText(input, "stream,time,value\na,2024-03-01T00:00:00Z,1\nb,2024-03-01T00:00:00Z,50\na,2024-03-01T00:05:00Z,1.1\n");
+        var output = Path.Combine(dir, "scores.csv");
+
+        var (code, errors) = InProcessCli.Invoke("detect", "--input", input, "--output", output);
+
+        Assert.Equal(1, code);
+        Assert.Contains("sensors.csv:1: has a 'stream' column", errors, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+
+    /// <summary>detect said <c>column 'timestamp'</c> of a time it could not read in a column headed <c>time</c>.</summary>
+    [Fact]
+    public void Detect_UnreadableTimeInATimeColumn_NamesTheColumnAsHeaded()
+    {
+        var input = Path.Combine(dir, "numbers.csv");
+        File.WriteAllText(input, "time,value\n1,10\n2,11\n");
+
+        var (code, errors) = InProcessCli.Invoke("detect", "--input", input, "--output", Path.Combine(dir, "scores.csv"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("numbers.csv:2: unparseable: column 'time': '1' is not a timestamp", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("'timestamp'", errors, StringComparison.Ordinal);
+    }
+
     private static byte[] Latin1(string text) => Encoding.Latin1.GetBytes(text);
 }

@@ -173,6 +173,37 @@ public sealed class PlotCommandTests(SensorsRun run) : IDisposable
         Assert.Equal((1000, 420), PngHeader.Size(path));
     }
 
+    /// <summary>
+    /// Without --model, plot said how it would draw the charts (a note) before finding that it could draw none: a
+    /// mistyped --input or an --output that is no image printed the note and then the error. A failing plot now says only
+    /// what failed.
+    /// </summary>
+    [Theory]
+    [InlineData("missing-input")]
+    [InlineData("csv-output")]
+    public void Execute_WithoutModel_FailingBeforeDrawing_PrintsOnlyTheError(string mistake)
+    {
+        var existing = Path.Combine(dir, "scores.csv");
+        File.WriteAllText(existing, "a,b\n");
+        var errors = new StringWriter();
+        var code = CliErrors.Run(errors, null, () => PlotCommand.Execute(
+            new PlotRequest
+            {
+                InputPath = mistake == "missing-input" ? Path.Combine(dir, "sensor.jsonl") : run.Output,
+                OutputPath = mistake == "missing-input" ? Path.Combine(dir, "p.png") : existing,
+                Streams = [],
+                Format = "png",
+                Width = 1000,
+                Height = 420,
+            },
+            TextWriter.Null,
+            errors));
+
+        Assert.NotEqual(0, code);
+        var line = Assert.Single(errors.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Invoke_UnknownStream_FailsNamingIt()
     {

@@ -238,4 +238,20 @@ public sealed class CsvObservationReaderTests
         var e = Assert.Throws<FormatException>(() => new CsvObservationReader(new StringReader("stream,when,y\n"), "f.csv"));
         Assert.Equal("f.csv:1: header has no 'time' column (expected 'stream,time,<values...>'; NAB's 'timestamp' is taken too).", e.Message);
     }
+
+    /// <summary>
+    /// A column before the time column is the stream column or nothing: a misspelt 'stream' (or a stream column under
+    /// another name) was ignored, so every row became one stream named after the file, and several sensors' readings
+    /// were filtered as one series, conflicting or out of order, with exit code 0.
+    /// </summary>
+    [Theory]
+    [InlineData("steram,time,volume\n", "steram")]
+    [InlineData("sensor,time,volume\n", "sensor")]
+    [InlineData("stream,extra,time,volume\n", "extra")]
+    [InlineData(",time,volume\n", "")]
+    public void Constructor_ColumnBeforeTheTimeThatIsNotTheStream_FailsNamingIt(string header, string column)
+    {
+        var e = Assert.Throws<FormatException>(() => new CsvObservationReader(new StringReader(header + "a,1,2\n"), "f.csv"));
+        Assert.StartsWith($"f.csv:1: column '{column}' comes before the time column and is not 'stream'", e.Message, StringComparison.Ordinal);
+    }
 }
