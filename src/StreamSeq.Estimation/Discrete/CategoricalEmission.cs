@@ -6,8 +6,8 @@ namespace StreamSeq.Estimation.Discrete;
 /// <summary>Categorical emissions: y ∈ {0, …, C−1} with P(y = c | s = k) = B_kc.</summary>
 /// <remarks>
 /// <para>B is <see cref="Probabilities"/> (K×C, rows sum to 1). The observation is the category index written as a
-/// number; anything else (a fraction, a negative number, an index ≥ C) is outside the support and the filter skips
-/// it. The reported moments are those of the index: E[y | k] = Σ_c c B_kc.</para>
+/// number; anything else (a fraction, a negative number, an index ≥ C) is outside the support: its density is 0 in
+/// every state, and the filter scores it as an impossible reading (skipped, log-likelihood −∞). The reported moments are those of the index: E[y | k] = Σ_c c B_kc.</para>
 /// <para>Baum–Welch: B_kc = Σ_t γ_t(k) [y_t = c] / Σ_t γ_t(k).</para>
 /// </remarks>
 public sealed class CategoricalEmission : HmmEmission
@@ -72,25 +72,37 @@ public sealed class CategoricalEmission : HmmEmission
     public override bool Accepts(ReadOnlySpan<double> observation)
     {
         var y = observation[0];
-        return !double.IsFinite(y) || (y >= 0 && y < CategoryCount && y == Math.Floor(y));
+        return !double.IsFinite(y) || InSupport(y);
     }
 
     /// <inheritdoc />
+    /// <remarks>−∞ for a reading outside 0..C−1 or not a whole number: it has probability zero in every state (the
+    /// index must not be truncated to a neighbouring category or read from another state's row).</remarks>
     public override double LogDensity(int state, ReadOnlySpan<double> observation)
     {
         var y = observation[0];
-        return double.IsFinite(y) ? logProbabilities[(state * CategoryCount) + (int)y] : 0.0;
+        return !double.IsFinite(y) ? 0.0 : InSupport(y) ? logProbabilities[(state * CategoryCount) + (int)y] : double.NegativeInfinity;
     }
 
     /// <inheritdoc />
     public override void LogDensities(ReadOnlySpan<double> observation, Span<double> logDensities)
     {
-        var c = (int)observation[0];
+        var y = observation[0];
+        if (!InSupport(y))
+        {
+            // As LogDensity: 0 (no term) for a missing reading, −∞ for one outside the support.
+            logDensities[..StateCount].Fill(double.IsFinite(y) ? double.NegativeInfinity : 0.0);
+            return;
+        }
+
+        var c = (int)y;
         for (var k = 0; k < StateCount; k++)
         {
             logDensities[k] = logProbabilities[(k * CategoryCount) + c];
         }
     }
+
+    private bool InSupport(double y) => y >= 0 && y < CategoryCount && y == Math.Floor(y);
 
     /// <inheritdoc />
     public override void Moments(int state, Span<double> mean, Span<double> covariance)

@@ -29,10 +29,10 @@ namespace StreamSeq.Estimation.Discrete;
 /// the head of the newest step. Over a whole series (fixed interval) the traced states are the Viterbi (MAP) path
 /// argmax p(s_{1:T} | y_{1:T}); with a lag L they are the online fixed-lag decision: the state at t−L on the best path
 /// of y_{1:t}. Both are the smoothed extra <c>viterbiState</c>.</para>
-/// <para>Guard rails: an observation outside the emission's support (a category out of range, a negative count) is
-/// skipped (<see cref="EstimateFlags.ObservationSkipped"/>, LogLikelihood NaN); one that is impossible in every
-/// state with positive probability is skipped with LogLikelihood = −∞ and NIS = +∞, as the Kalman filters score a
-/// reading their update cannot use. Non-finite probabilities re-initialise the
+/// <para>Guard rails: an observation that is impossible in every state with positive probability, including one
+/// outside the emission's support (a category out of range or fractional, a negative or fractional count), is skipped
+/// (<see cref="EstimateFlags.ObservationSkipped"/>, the prediction carried forward) with LogLikelihood = −∞ and
+/// NIS = +∞, as the Kalman filters score a reading their update cannot use. Non-finite probabilities re-initialise the
 /// stream from π (<see cref="EstimateFlags.Reinitialized"/>).</para>
 /// <para>Performance: with at most four states and univariate Gaussian emissions, steady-state steps run on a
 /// vectorised kernel (one 256-bit vector per K-vector) that performs the same floating-point operations in the same
@@ -182,46 +182,45 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         var useEmission = false;
         if (valid && observed > 0)
         {
-            if (gaussian is null && !emission.Accepts(y))
+            if (gaussian is not null)
             {
-                estimate.Flags |= EstimateFlags.ObservationSkipped;
+                // Sealed type: a direct call the JIT can inline on the hottest configuration.
+                gaussian.LogDensities(y, logB);
+            }
+            else if (!emission.Accepts(y))
+            {
+                // Outside the support (a category out of range, a negative or fractional count): probability 0 in
+                // every state, so it is scored below as any reading impossible in every live state is.
+                logB.Fill(double.NegativeInfinity);
             }
             else
             {
-                if (gaussian is not null)
+                emission.LogDensities(y, logB);
+            }
+
+            var sum = Update(predicted, logB, filtered, estimate);
+            useEmission = sum > 0.0;
+            valid = !double.IsNaN(sum) && !double.IsInfinity(sum);
+            if (sum == 0.0)
+            {
+                // Impossible in every live state: scored as the Kalman filters score a reading their update cannot
+                // use (observed, NIS +infinity), so an NIS rule fires on it as a log-likelihood rule does.
+                estimate.ObservedCount = observed;
+                estimate.NormalizedInnovationSquared = double.PositiveInfinity;
+            }
+
+            if (useEmission)
+            {
+                estimate.ObservedCount = observed;
+                if (univariate)
                 {
-                    // Sealed type: a direct call the JIT can inline on the hottest configuration.
-                    gaussian.LogDensities(y, logB);
+                    var v = y[0] - estimate.ObservationMean[0];
+                    var s = estimate.ObservationCovariance[0];
+                    estimate.NormalizedInnovationSquared = double.IsInfinity(s) ? 0.0 : s > 0.0 ? v * v / s : double.NaN;
                 }
                 else
                 {
-                    emission.LogDensities(y, logB);
-                }
-
-                var sum = Update(predicted, logB, filtered, estimate);
-                useEmission = sum > 0.0;
-                valid = !double.IsNaN(sum) && !double.IsInfinity(sum);
-                if (sum == 0.0)
-                {
-                    // Impossible in every live state: scored as the Kalman filters score a reading their update cannot
-                    // use (observed, NIS +infinity), so an NIS rule fires on it as a log-likelihood rule does.
-                    estimate.ObservedCount = observed;
-                    estimate.NormalizedInnovationSquared = double.PositiveInfinity;
-                }
-
-                if (useEmission)
-                {
-                    estimate.ObservedCount = observed;
-                    if (univariate)
-                    {
-                        var v = y[0] - estimate.ObservationMean[0];
-                        var s = estimate.ObservationCovariance[0];
-                        estimate.NormalizedInnovationSquared = double.IsInfinity(s) ? 0.0 : s > 0.0 ? v * v / s : double.NaN;
-                    }
-                    else
-                    {
-                        estimate.NormalizedInnovationSquared = InnovationSquared(y, observed, estimate);
-                    }
+                    estimate.NormalizedInnovationSquared = InnovationSquared(y, observed, estimate);
                 }
             }
         }

@@ -6,7 +6,7 @@ namespace StreamSeq.Estimation.Discrete;
 
 /// <summary>Poisson emissions for counts: P(y | s = k) = λ_k^y e^{−λ_k} / y!.</summary>
 /// <remarks>λ_k is <see cref="Rates"/>. Observations must be non-negative integers; others are outside the support
-/// and skipped by the filter. Baum–Welch: λ_k = Σ_t γ_t(k) y_t / Σ_t γ_t(k), held at or above
+/// (density 0 in every state) and the filter scores them as impossible readings (skipped, log-likelihood −∞). Baum–Welch: λ_k = Σ_t γ_t(k) y_t / Σ_t γ_t(k), held at or above
 /// <see cref="RateFloor"/> so the fitted spec stays valid.</remarks>
 public sealed class PoissonEmission : HmmEmission
 {
@@ -54,26 +54,37 @@ public sealed class PoissonEmission : HmmEmission
     public override bool Accepts(ReadOnlySpan<double> observation)
     {
         var y = observation[0];
-        return !double.IsFinite(y) || (y >= 0 && y == Math.Floor(y));
+        return !double.IsFinite(y) || InSupport(y);
     }
 
     /// <inheritdoc />
+    /// <remarks>−∞ for a negative or fractional count: the Γ-function form of y! would otherwise give such a reading
+    /// a finite density.</remarks>
     public override double LogDensity(int state, ReadOnlySpan<double> observation)
     {
         var y = observation[0];
-        return double.IsFinite(y) ? (y * logRates[state]) - rates[state] - SpecialFunctions.GammaLn(y + 1.0) : 0.0;
+        return !double.IsFinite(y) ? 0.0 : InSupport(y) ? (y * logRates[state]) - rates[state] - SpecialFunctions.GammaLn(y + 1.0) : double.NegativeInfinity;
     }
 
     /// <inheritdoc />
     public override void LogDensities(ReadOnlySpan<double> observation, Span<double> logDensities)
     {
         var y = observation[0];
+        if (!InSupport(y))
+        {
+            // As LogDensity: 0 (no term) for a missing reading, −∞ for one outside the support.
+            logDensities[..rates.Length].Fill(double.IsFinite(y) ? double.NegativeInfinity : 0.0);
+            return;
+        }
+
         var logFactorial = SpecialFunctions.GammaLn(y + 1.0);
         for (var k = 0; k < rates.Length; k++)
         {
             logDensities[k] = (y * logRates[k]) - rates[k] - logFactorial;
         }
     }
+
+    private static bool InSupport(double y) => y >= 0 && y == Math.Floor(y);
 
     /// <inheritdoc />
     public override void Moments(int state, Span<double> mean, Span<double> covariance)

@@ -79,6 +79,44 @@ public sealed class RecordSchemaTests : IDisposable
         }
     }
 
+    [Fact]
+    public void OutputRecords_HmmReadingsOutsideTheEmissionSupport_AreScoredImpossibleAndMatchTheOutputSchema()
+    {
+        // A fractional, a negative and a too-large category index have probability 0 in every state: logLik -Infinity
+        // and nis Infinity, so a log-likelihood rule fires on each (they were null before, which no rule fired on).
+        var model = Path.Combine(dir, "cats.json");
+        File.WriteAllText(model, """{"name":"cats","kind":"hmm","initialProbabilities":[0.3,0.7],"transition":[[0.9,0.1],[0.2,0.8]],"emission":{"type":"categorical","probabilities":[[0.5,0.5,0.0],[0.2,0.3,0.5]]},"alertGate":{"hysteresis":false},"anomalyRules":[{"name":"surprise","type":"log-likelihood","threshold":-20}]}""");
+        var input = Path.Combine(dir, "cats.csv");
+        File.WriteAllText(input, "stream,time,value\na,1,1\na,2,1.5\na,3,0\na,4,-1\na,5,2\na,6,3\na,7,1\n");
+        var output = Path.Combine(dir, "out.jsonl");
+
+        Assert.Equal(0, RunCommand.Execute(model, input, output, 0, 0, false, 0, false, null, TextWriter.Null, TextWriter.Null));
+
+        var lines = File.ReadAllLines(output);
+        var schema = Load("output-record.schema.json");
+        foreach (var line in lines)
+        {
+            AssertValid(schema, line, "cats");
+        }
+
+        var filtered = lines.Select(l => JsonDocument.Parse(l).RootElement).Where(r => r.GetProperty("type").GetString() == "filtered").ToDictionary(r => r.GetProperty("time").GetInt32());
+        var alerts = lines.Select(l => JsonDocument.Parse(l).RootElement).Where(r => r.GetProperty("type").GetString() == "anomaly").Select(r => r.GetProperty("time").GetInt32()).ToArray();
+        foreach (var t in new[] { 2, 4, 6 })
+        {
+            Assert.Equal("-Infinity", filtered[t].GetProperty("logLik").GetString());
+            Assert.Equal("Infinity", filtered[t].GetProperty("nis").GetString());
+            Assert.Equal("observation-skipped", filtered[t].GetProperty("health")[0].GetString());
+            Assert.Equal(filtered[t].GetProperty("predicted").GetProperty("mean").ToString(), filtered[t].GetProperty("state").GetProperty("mean").ToString());
+        }
+
+        foreach (var t in new[] { 1, 3, 5, 7 })
+        {
+            Assert.Equal(JsonValueKind.Number, filtered[t].GetProperty("logLik").ValueKind);
+        }
+
+        Assert.Equal([2, 4, 6], alerts);
+    }
+
     [Theory]
     [InlineData("""{"type":"filtered","stream":"a","time":1,"model":"m","predicted":{"mean":[0]},"observation":{"mean":[0]},"logLik":null,"nis":null}""")]
     [InlineData("""{"type":"smoothed","stream":"a","time":1,"model":"m","method":"fixed-lag","lag":-1,"state":{"mean":[0]}}""")]
