@@ -133,12 +133,5 @@ public sealed partial class DiskRestoreTests(Xunit.Abstractions.ITestOutputHelpe
     private static partial Regex Restored();
 
     private static KafkaTestBed.WorkerHandle Start(KafkaTestBed bed, ModelRouter router, string instance, string directory, Microsoft.Extensions.Logging.ILogger<KafkaStreamWorker>? log = null) =>
-        bed.StartInProcess(instance, options => new KafkaStreamWorker(
-            options,
-            router,
-            new ProcessorOptions(),
-            new ProcessingMetrics(),
-            new KafkaTransportMetrics(),
-            log ?? TestLog.For<KafkaStreamWorker>(instance),
-            storeOptions: new StateStoreOptions { Kind = StateStoreKind.RocksDb, Directory = directory }));
+        bed.StartWithStore(router, instance, directory, log);
 }

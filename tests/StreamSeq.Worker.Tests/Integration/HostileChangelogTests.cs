@@ -197,14 +197,7 @@ public sealed class HostileChangelogTests
     }
 
     private static KafkaTestBed.WorkerHandle Start(KafkaTestBed bed, ModelRouter router, string instance, bool disk, string directory, ILogger<KafkaStreamWorker>? log = null) =>
-        bed.StartInProcess(instance, options => new KafkaStreamWorker(
-            options,
-            router,
-            new ProcessorOptions(),
-            new ProcessingMetrics(),
-            new KafkaTransportMetrics(),
-            log ?? TestLog.For<KafkaStreamWorker>(instance),
-            storeOptions: disk ? new StateStoreOptions { Kind = StateStoreKind.RocksDb, Directory = directory } : null));
+        bed.StartWithStore(router, instance, disk ? directory : null, log);
 
     /// <summary>Writes a record under <paramref name="stream"/> to its stream's changelog partition, then a copy of that partition's newest marker.</summary>
     private static void AppendBeforeMarker(KafkaTestBed bed, string stream, byte[]? value)

@@ -99,12 +99,5 @@ public sealed partial class ModelChangeTests
     private static partial Regex Values();
 
     private static KafkaTestBed.WorkerHandle Start(KafkaTestBed bed, ModelRouter router, string instance, bool disk, string directory, Microsoft.Extensions.Logging.ILogger<KafkaStreamWorker>? log = null) =>
-        bed.StartInProcess(instance, options => new KafkaStreamWorker(
-            options,
-            router,
-            new ProcessorOptions(),
-            new ProcessingMetrics(),
-            new KafkaTransportMetrics(),
-            log ?? TestLog.For<KafkaStreamWorker>(instance),
-            storeOptions: disk ? new StateStoreOptions { Kind = StateStoreKind.RocksDb, Directory = directory } : null));
+        bed.StartWithStore(router, instance, disk ? directory : null, log);
 }

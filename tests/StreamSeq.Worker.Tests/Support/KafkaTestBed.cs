@@ -6,6 +6,7 @@ using StreamSeq.Estimation.Specs;
 using StreamSeq.Kafka.Embedded;
 using StreamSeq.Kafka.Native;
 using StreamSeq.Kafka.Reading;
+using StreamSeq.Kafka.Stores;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
@@ -426,6 +427,20 @@ internal sealed class KafkaTestBed : IDisposable
         var options = Clone(Options, instanceId);
         return new WorkerHandle(options.InstanceId, create(options));
     }
+
+    /// <summary>
+    /// Runs an in-process worker that keeps its states in a disk store under <paramref name="diskDirectory"/>, or in
+    /// memory when it is null, logging to <paramref name="log"/> (the test log when none is given).
+    /// </summary>
+    public WorkerHandle StartWithStore(ModelRouter router, string instanceId, string? diskDirectory, Microsoft.Extensions.Logging.ILogger<KafkaStreamWorker>? log = null) =>
+        StartInProcess(instanceId, options => new KafkaStreamWorker(
+            options,
+            router,
+            new ProcessorOptions(),
+            new ProcessingMetrics(),
+            new KafkaTransportMetrics(),
+            log ?? TestLog.For<KafkaStreamWorker>(instanceId),
+            storeOptions: diskDirectory is null ? null : new StateStoreOptions { Kind = StateStoreKind.RocksDb, Directory = diskDirectory }));
 
     /// <summary>
     /// Produces on a background thread; join the result to wait for the last record to be acknowledged (the join throws
