@@ -101,9 +101,12 @@ internal static class PlotCommand
             throw new FormatException($"{Path.GetFileName(request.InputPath)}: no output records to plot.");
         }
 
+        // Said with the other note on how the charts are drawn, once they are about to be: not before an error
+        // (an --observations file that cannot be read, an --output that is no image) that draws none.
+        string? otherModels = null;
         if (modelName is not null && series.Any(s => s.Model != modelName))
         {
-            stderr.WriteLine($"note: streams of models other than '{modelName}' are drawn with their one-step predictive distribution.");
+            otherModels = $"note: streams of models other than '{modelName}' are drawn with their one-step predictive distribution.";
         }
 
         if (request.ObservationsPath is not null)
@@ -159,6 +162,11 @@ internal static class PlotCommand
             if (drawing is not null)
             {
                 stderr.WriteLine(drawing);
+            }
+
+            if (otherModels is not null)
+            {
+                stderr.WriteLine(otherModels);
             }
         }
 

@@ -22,9 +22,9 @@ internal static class Progress
     /// <summary>The bar on a given console (the terminal's, or a test's).</summary>
     /// <remarks>
     /// Every frame is one line within the console's width: the bar narrows (to 10 columns at least) to leave the label
-    /// and status their room, and a label and status longer than that are cut short with an ellipsis. Left to itself the
-    /// layout kept the whole text and squeezed the bar to one column and the percentage and remaining time into a
-    /// column one digit wide, three lines high, as fit's status did on an 80-column terminal.
+    /// and status their room, and a label and status longer than that are cut short with an ellipsis, a long label
+    /// first. Left to itself the layout kept the whole text and squeezed the bar to one column and the percentage and
+    /// remaining time into a column one digit wide, three lines high, as fit's status did on an 80-column terminal.
     /// </remarks>
     internal static T Run<T>(IAnsiConsole console, string label, long total, Func<Action<long>, Action<string?>, T> work)
     {
@@ -32,25 +32,40 @@ internal static class Progress
         var clean = TerminalText.Clean(label);
 
         // The label and status name files and models: shown as text, never as Spectre markup or control characters.
-        string Describe(string text)
+        string Describe(string? status)
         {
             // Besides the text and the bar: the percentage (4 columns), the remaining time (8), a space between each two
             // of the four columns, and the last column left empty, where a terminal would wrap.
             var room = console.Profile.Width - 16;
+            var text = status is null ? clean : $"{clean}: {status}";
             bar.Width = Math.Clamp(room - text.Length, 10, 40);
             var fits = Math.Max(room - bar.Width.Value, 1);
-            if (text.Length > fits)
-            {
-                var cut = fits - 1;
-                if (cut > 0 && char.IsHighSurrogate(text[cut - 1]))
-                {
-                    cut--;
-                }
 
-                text = string.Concat(text.AsSpan(0, cut), "…");
+            // The status carries the numbers that change (fit's epoch and validation NLL); the label stays the same
+            // all along. A long label is shortened first, to no fewer than 16 columns, so that a long model name does
+            // not push the numbers off the line.
+            if (status is not null && text.Length > fits && clean.Length > 16)
+            {
+                text = $"{Cut(clean, Math.Max(fits - status.Length - 2, 16))}: {status}";
             }
 
-            return Markup.Escape(text);
+            return Markup.Escape(Cut(text, fits));
+        }
+
+        static string Cut(string text, int fits)
+        {
+            if (text.Length <= fits)
+            {
+                return text;
+            }
+
+            var cut = fits - 1;
+            if (cut > 0 && char.IsHighSurrogate(text[cut - 1]))
+            {
+                cut--;
+            }
+
+            return string.Concat(text.AsSpan(0, Math.Max(cut, 0)), "…");
         }
 
         T result = default!;
@@ -59,8 +74,8 @@ internal static class Progress
             .Columns(new TaskDescriptionColumn(), bar, new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                var task = ctx.AddTask(Describe(clean), maxValue: total);
-                result = work(done => task.Value = done, status => task.Description = Describe(status is null ? clean : $"{clean}: {TerminalText.Clean(status)}"));
+                var task = ctx.AddTask(Describe(null), maxValue: total);
+                result = work(done => task.Value = done, status => task.Description = Describe(status is null ? null : TerminalText.Clean(status)));
                 task.Value = total;
             });
         return result;

@@ -213,7 +213,7 @@ public sealed class InputRecordDecoder
 
         if (valueCount < 0)
         {
-            error = "field 'values' is required (an array of numbers or nulls).";
+            error = "field 'values' is required (an array of numbers or nulls)." + UnknownFieldHint(json, "values");
             return false;
         }
 
@@ -232,7 +232,7 @@ public sealed class InputRecordDecoder
         if (stream.IsEmpty)
         {
             reason = DeadLetterReason.MissingKey;
-            error = "record has no stream id (Kafka key or 'stream' field).";
+            error = "record has no stream id (Kafka key or 'stream' field)." + UnknownFieldHint(json, "stream");
             return false;
         }
 
@@ -240,7 +240,7 @@ public sealed class InputRecordDecoder
         {
             if (double.IsNaN(fallbackTime))
             {
-                error = "field 'time' is required here (no transport timestamp to fall back on).";
+                error = "field 'time' is required here (no transport timestamp to fall back on)." + UnknownFieldHint(json, "time");
                 return false;
             }
 
@@ -262,6 +262,79 @@ public sealed class InputRecordDecoder
         }
 
         return id.Length > 100 ? text.Append("...").ToString() : text.ToString();
+    }
+
+    /// <summary>
+    /// For a record without a required field: names the unknown field most like it (by edit distance, ignoring case),
+    /// which the decoder ignored and which may be the required one misspelt or renamed (<c>"steram"</c>,
+    /// <c>"sensor"</c>); empty when the record has no unknown field. Only on this error path: the record is read again,
+    /// and decoding a good record still allocates nothing.
+    /// </summary>
+    private static string UnknownFieldHint(ReadOnlySpan<byte> json, string expected)
+    {
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        var unknown = 0;
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            reader.Read();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString() ?? string.Empty;
+                reader.Read();
+                reader.Skip();
+                if (name is "values" or "time" or "control" or "stream")
+                {
+                    continue;
+                }
+
+                unknown++;
+                var distance = EditDistance(name.ToLowerInvariant(), expected);
+                if (distance < bestDistance)
+                {
+                    (best, bestDistance) = (name, distance);
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            // A field name that cannot be unescaped: name what was found before it, if anything.
+        }
+
+        if (best is null)
+        {
+            return string.Empty;
+        }
+
+        var more = unknown > 1 ? $" (and {unknown - 1} more unknown field{(unknown > 2 ? "s" : string.Empty)})" : string.Empty;
+        return $" It has field '{Shorten(best)}'{more}, which is ignored (not a field of the record): should it be '{expected}'?";
+    }
+
+    /// <summary>Levenshtein distance, over the first 100 characters of each text.</summary>
+    private static int EditDistance(string a, string b)
+    {
+        a = a.Length > 100 ? a[..100] : a;
+        b = b.Length > 100 ? b[..100] : b;
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
     }
 
     private static string Twice(string field) => $"field '{field}' appears twice (a record gives each field once).";

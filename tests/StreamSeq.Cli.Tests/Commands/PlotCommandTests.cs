@@ -204,6 +204,47 @@ public sealed class PlotCommandTests(SensorsRun run) : IDisposable
         Assert.StartsWith("error: ", line, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// With a --model other than the one that wrote the output, plot said that the other models' streams are drawn
+    /// with their one-step predictive distribution before finding that it could draw none: an --output that is no
+    /// image printed the note and then the error. The note now comes only when the charts are drawn.
+    /// </summary>
+    [Fact]
+    public void Execute_WithAnotherModel_FailingBeforeDrawing_PrintsOnlyTheError_AndTheNoteWhenDrawing()
+    {
+        var otherModel = Path.Combine(dir, "other.json");
+        File.WriteAllText(otherModel, File.ReadAllText(SensorsRun.Model).Replace("\"name\": \"room-temperature\"", "\"name\": \"other-model\"", StringComparison.Ordinal));
+        var existing = Path.Combine(dir, "scores.csv");
+        File.WriteAllText(existing, "a,b\n");
+        (int Code, string Errors) PlotWith(string output)
+        {
+            var errors = new StringWriter();
+            var code = CliErrors.Run(errors, null, () => PlotCommand.Execute(
+                new PlotRequest
+                {
+                    InputPath = run.Output,
+                    ModelPath = otherModel,
+                    OutputPath = output,
+                    Streams = [SensorStreams[0]],
+                    Format = "png",
+                    Width = 1000,
+                    Height = 420,
+                },
+                TextWriter.Null,
+                errors));
+            return (code, errors.ToString());
+        }
+
+        var (failed, failedErrors) = PlotWith(existing);
+        var (drawn, drawnErrors) = PlotWith(Path.Combine(dir, "p.png"));
+
+        Assert.NotEqual(0, failed);
+        var line = Assert.Single(failedErrors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Equal(0, drawn);
+        Assert.Contains("note: streams of models other than 'other-model' are drawn with their one-step predictive distribution.", drawnErrors, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Invoke_UnknownStream_FailsNamingIt()
     {

@@ -93,6 +93,36 @@ public sealed class InputRecordDecoderTests
         Assert.Equal(DeadLetterReason.MissingKey, r.Reason);
     }
 
+    /// <summary>
+    /// A JSON Lines record with a misspelt or renamed field ({"steram":...}, {"sensor":...}) was rejected as having no
+    /// stream id, and nothing said that the record did have a field, ignored as unknown, that was meant to be it. The
+    /// message now names the unknown field most like the missing one; unknown fields are still ignored otherwise.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"steram":"a","time":1,"values":[1]}""", "", DeadLetterReason.MissingKey, "record has no stream id (Kafka key or 'stream' field). It has field 'steram', which is ignored (not a field of the record): should it be 'stream'?")]
+    [InlineData("""{"sensor":"a","time":1,"values":[1]}""", "", DeadLetterReason.MissingKey, "record has no stream id (Kafka key or 'stream' field). It has field 'sensor', which is ignored (not a field of the record): should it be 'stream'?")]
+    [InlineData("""{"site":"x","Stream":"a","time":1,"values":[1]}""", "", DeadLetterReason.MissingKey, "record has no stream id (Kafka key or 'stream' field). It has field 'Stream' (and 1 more unknown field), which is ignored (not a field of the record): should it be 'stream'?")]
+    [InlineData("""{"stream":"a","tiem":1,"values":[1]}""", "", DeadLetterReason.Unparseable, "field 'time' is required here (no transport timestamp to fall back on). It has field 'tiem', which is ignored (not a field of the record): should it be 'time'?")]
+    [InlineData("""{"stream":"a","time":1,"value":[1]}""", "", DeadLetterReason.Unparseable, "field 'values' is required (an array of numbers or nulls). It has field 'value', which is ignored (not a field of the record): should it be 'values'?")]
+    [InlineData("""{"stream":"a","time":1}""", "", DeadLetterReason.Unparseable, "field 'values' is required (an array of numbers or nulls).")]
+    public void TryDecode_RequiredFieldMissing_NamesTheUnknownFieldMostLikeIt(string json, string key, DeadLetterReason reason, string message)
+    {
+        var r = Decode(json, key: key, fallback: double.NaN, numeric: TimeFormat.ModelUnits);
+
+        Assert.False(r.Ok);
+        Assert.Equal(reason, r.Reason);
+        Assert.Equal(message, r.Error);
+    }
+
+    [Fact]
+    public void TryDecode_UnknownFieldsBesideTheRequiredOnes_AreStillIgnored()
+    {
+        var r = Decode("""{"sensor":"x","steram":"y","stream":"a","time":1,"values":[1]}""", key: "", fallback: double.NaN, numeric: TimeFormat.ModelUnits);
+
+        Assert.True(r.Ok);
+        Assert.Equal("a", r.Stream);
+    }
+
     [Theory]
     [InlineData("s1", """{"stream":"s1","values":[1]}""", true, "")]
     [InlineData("s1", """{"stream":"s2","values":[1]}""", false, "field 'stream' (\"s2\") differs from the record's key (\"s1\"), which is the stream id.")]

@@ -140,7 +140,7 @@ internal static class BpttTrainer
                 epoch,
                 options.Epochs,
                 -pass.TrainingNll,
-                string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}: training NLL {pass.TrainingNll:F4}, validation NLL {pass.ValidationNll:F4}")));
+                string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}: validation NLL {pass.ValidationNll:F4}, training {pass.TrainingNll:F4}")));
             if (!double.IsFinite(criterion))
             {
                 // Diverged: keep the best weights so far.
