@@ -12,6 +12,12 @@ namespace StreamSeq.Estimation.Discrete;
 /// A_ij = Σ ξ_t(i, j) / Σ_j Σ ξ_t(i, j), and the emission's own update (see each emission type). A missing step
 /// contributes no emission term (its likelihood is 1), so it still carries the chain through time but adds nothing
 /// to the emission statistics; a partly missing multivariate observation contributes its conditional expectations.</para>
+/// <para>A reading outside the emission's support (a category out of range or fractional, a negative or fractional
+/// count) has probability 0 under every parameter value, so it says nothing about them: the fit leaves it out, exactly
+/// as if it were missing, and the log-likelihood it maximises and reports is the one over the other readings
+/// (<see cref="HmmInference.ForwardBackward"/>'s total for such a sequence is −∞). A reading inside the support that the
+/// starting model makes impossible in every state is refused instead: the fit names it and asks for closer starting
+/// values.</para>
 /// <para>Parameters are named like spec fields: <c>initialProbabilities</c>, <c>transition</c>, <c>emission</c>
 /// (every emission parameter) or <c>emission.&lt;field&gt;</c> (for example <c>emission.means</c>); the others stay
 /// fixed. A transition row whose state is never visited keeps its old values.</para>
@@ -52,7 +58,10 @@ public static class BaumWelch
         return Iterate(model, sequences, Selection.Parse(model.Emission, parameters));
     }
 
-    /// <summary>log p(y) of the model summed over sequences.</summary>
+    /// <summary>
+    /// log p(y) of the model summed over sequences, over the readings inside the emission's support (readings outside
+    /// it are left out, as in the fit); the quantity Baum–Welch maximises and reports.
+    /// </summary>
     public static double Evaluate(HiddenMarkovModel model, IReadOnlyList<ObservationSeries> sequences)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -60,7 +69,7 @@ public static class BaumWelch
         var total = 0.0;
         foreach (var s in sequences)
         {
-            total += HmmInference.ForwardBackward(model, s).LogLikelihood;
+            total += HmmInference.ForwardBackward(model, s).ScoredLogLikelihood;
         }
 
         return total;
@@ -83,7 +92,8 @@ public static class BaumWelch
             }
 
             var posterior = HmmInference.ForwardBackward(model, series);
-            loglik += posterior.LogLikelihood;
+            // The total over the scored readings: one outside the support would make the sum −∞ at every iteration.
+            loglik += posterior.ScoredLogLikelihood;
             used++;
             for (var i = 0; i < k; i++)
             {
@@ -97,7 +107,7 @@ public static class BaumWelch
 
             for (var t = 0; t < series.Length; t++)
             {
-                if (double.IsNaN(posterior.LogPredictiveDensity[t]))
+                if (!double.IsFinite(posterior.LogPredictiveDensity[t]))
                 {
                     continue;
                 }
@@ -174,7 +184,7 @@ public static class BaumWelch
             for (var t = 0; t < series.Length; t++)
             {
                 var y = series.At(t).Values;
-                if (double.IsNaN(density[t]) && HmmEmission.CountObserved(y[..emission.ObservationDimension]) > 0 && emission.Accepts(y))
+                if (!double.IsFinite(density[t]) && HmmEmission.CountObserved(y[..emission.ObservationDimension]) > 0 && emission.Accepts(y))
                 {
                     throw new ModelValidationException("fit", $"the starting model gives reading {t + 1} of sequence {s} zero density in every state (it lies beyond double precision from every state's emission); choose starting values closer to the data.");
                 }

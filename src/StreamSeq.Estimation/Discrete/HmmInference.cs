@@ -7,7 +7,10 @@ namespace StreamSeq.Estimation.Discrete;
 /// <para>Forward–backward (Rabiner's scaling, with emissions taken relative to their per-step maximum M_t):
 /// e_t(k) = exp(log b_t(k) − M_t), c_t = Σ_k p_t(k) e_t(k), f_t = p_t ∘ e_t / c_t,
 /// log p(y_t | y_{1:t−1}) = M_t + log c_t; β̂_T = 1, β̂_t(i) = Σ_j A_ij e_{t+1}(j) β̂_{t+1}(j) / c_{t+1};
-/// γ_t = f_t ∘ β̂_t and ξ_t(i, j) = f_{t−1}(i) A_ij e_t(j) β̂_t(j) / c_t. Missing or skipped steps have e = 1.</para>
+/// γ_t = f_t ∘ β̂_t and ξ_t(i, j) = f_{t−1}(i) A_ij e_t(j) β̂_t(j) / c_t. Missing or skipped steps have e = 1. A
+/// skipped step is a reading impossible in every state with positive predicted probability (one outside the emission's
+/// support among them): its log p(y_t | y_{1:t−1}) is −∞, as the filter scores it, so the sequence's log-likelihood is
+/// −∞ too; a missing step's is NaN and adds nothing.</para>
 /// <para>Viterbi in log space: δ_1 = log π + log b_1, δ_t(j) = max_i [δ_{t−1}(i) + log A_ij] + log b_t(j); ties go to
 /// the lowest state index. Steps that forward–backward skips are skipped here too (no emission term): missing
 /// readings, readings outside the support, and readings impossible in every state a path can reach.</para>
@@ -29,6 +32,7 @@ public static class HmmInference
         var scale = new double[t];
         var logB = new double[k];
         var cumulative = 0.0;
+        var total = 0.0;
         for (var s = 0; s < t; s++)
         {
             var pred = result.Predicted.AsSpan(s * k, k);
@@ -68,7 +72,14 @@ public static class HmmInference
 
             scale[s] = c;
             logScale[s] = double.IsFinite(max) ? max + Math.Log(c) : 0.0;
-            result.LogPredictiveDensity[s] = double.IsFinite(max) ? logScale[s] : double.NaN;
+
+            // Scored as the filter scores it: NaN for a missing reading, −∞ for an impossible one (skipped all the same).
+            result.LogPredictiveDensity[s] = double.IsFinite(max) ? logScale[s] : max;
+            if (!double.IsNaN(max))
+            {
+                total += result.LogPredictiveDensity[s];
+            }
+
             cumulative += logScale[s];
             for (var j = 0; j < k; j++)
             {
@@ -76,7 +87,8 @@ public static class HmmInference
             }
         }
 
-        result.LogLikelihood = cumulative;
+        result.LogLikelihood = total;
+        result.ScoredLogLikelihood = cumulative;
 
         // Backward pass with the same scaling.
         var beta = new double[k];
@@ -108,17 +120,17 @@ public static class HmmInference
             }
 
             var smooth = result.Smoothed.AsSpan(s * k, k);
-            var total = 0.0;
+            var norm = 0.0;
             for (var i = 0; i < k; i++)
             {
                 smooth[i] = result.Filtered[(s * k) + i] * beta[i];
-                total += smooth[i];
+                norm += smooth[i];
                 result.LogBeta[(s * k) + i] = Math.Log(beta[i]) + future;
             }
 
             for (var i = 0; i < k; i++)
             {
-                smooth[i] /= total;
+                smooth[i] /= norm;
             }
         }
 
@@ -209,15 +221,21 @@ public static class HmmInference
     }
 
     /// <summary>
-    /// Fills log b_t(k) and returns M_t = max over states with positive weight; NaN when the step has no usable
-    /// emission (missing, outside the support, or impossible in every state).
+    /// Fills log b_t(k) and returns M_t = max over states with positive weight: NaN when the reading is wholly
+    /// missing, −∞ when it is impossible in every such state (outside the emission's support among them), as the
+    /// filter scores it. Either way the step has no usable emission and is skipped.
     /// </summary>
     internal static double EmissionTerms(HiddenMarkovModel model, ReadOnlySpan<double> y, ReadOnlySpan<double> weights, Span<double> logB)
     {
         var emission = model.Emission;
-        if (HmmEmission.CountObserved(y[..emission.ObservationDimension]) == 0 || !emission.Accepts(y))
+        if (HmmEmission.CountObserved(y[..emission.ObservationDimension]) == 0)
         {
             return double.NaN;
+        }
+
+        if (!emission.Accepts(y))
+        {
+            return double.NegativeInfinity;
         }
 
         emission.LogDensities(y, logB);
@@ -230,7 +248,9 @@ public static class HmmInference
             }
         }
 
-        return double.IsFinite(max) ? max : double.NaN;
+        // NaN densities are never the maximum, so a reading with no positive density in a weighted state gives −∞;
+        // +∞ (a degenerate density) gives NaN, as the filter scores it.
+        return double.IsPositiveInfinity(max) ? double.NaN : max;
     }
 
     private static void CheckDimension(HiddenMarkovModel model, ObservationSeries series)

@@ -174,6 +174,32 @@ public sealed class FitCommandTests : IDisposable
         Assert.Contains("components[0].levelNoise", errors.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Execute_HmmWithReadingsOutsideTheSupport_FitsAsIfTheyWereMissingWithAFiniteLogLikelihood()
+    {
+        // −1, 1.5 and 3 are outside a three-category emission's support: the batch forward–backward scores them −∞ as the
+        // filter does, and the fit must leave them out as gaps rather than report −∞ or stop converging.
+        var model = Write("symbols.json", """{"name":"symbols","kind":"hmm","initialProbabilities":[0.3,0.7],"transition":[[0.9,0.1],[0.2,0.8]],"emission":{"type":"categorical","probabilities":[[0.5,0.4,0.1],[0.2,0.3,0.5]]}}""");
+        string[] readings = ["1", "0", "-1", "2", "2", "1.5", "0", "0", "3", "1", "2", "2", "0", "1", "1", "2", "-1", "0", "0", "1"];
+        var impossible = Write("impossible.csv", "stream,time,value\n" + string.Concat(readings.Select((v, t) => $"s,{t + 1},{v}\n")));
+        var gaps = Write("gaps.csv", "stream,time,value\n" + string.Concat(readings.Select((v, t) => $"s,{t + 1},{(v is "-1" or "1.5" or "3" ? string.Empty : v)}\n")));
+        var fittedImpossible = System.IO.Path.Combine(dir, "fitted-impossible.json");
+        var fittedGaps = System.IO.Path.Combine(dir, "fitted-gaps.json");
+        string[] parameters = ["transition", "emission"];
+
+        Assert.Equal(0, FitCommand.Execute(model, impossible, fittedImpossible, parameters, "em", 500, 0, TextWriter.Null));
+        Assert.Equal(0, FitCommand.Execute(model, gaps, fittedGaps, parameters, "em", 500, 0, TextWriter.Null));
+
+        Assert.Empty(Documentation.OutputChecks.Check(fittedImpossible, "fit"));
+        var a = JsonDocument.Parse(File.ReadAllText(fittedImpossible)).RootElement;
+        var b = JsonDocument.Parse(File.ReadAllText(fittedGaps)).RootElement;
+        var logLik = a.GetProperty("fit").GetProperty("logLikelihood");
+        Assert.Equal(JsonValueKind.Number, logLik.ValueKind);
+        Assert.Equal(b.GetProperty("fit").GetProperty("logLikelihood").GetDouble(), logLik.GetDouble());
+        Assert.Equal(b.GetProperty("transition").GetRawText(), a.GetProperty("transition").GetRawText());
+        Assert.Equal(b.GetProperty("emission").GetRawText(), a.GetProperty("emission").GetRawText());
+    }
+
     private string Write(string name, string json)
     {
         var path = System.IO.Path.Combine(dir, name);
