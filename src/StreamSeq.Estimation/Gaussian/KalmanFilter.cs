@@ -27,7 +27,7 @@ namespace StreamSeq.Estimation.Gaussian;
 /// squared Mahalanobis distance overflows (a reading such as 1e308): that step reports log-likelihood −∞ and NIS +∞
 /// (so anomaly rules fire), the state stays the finite prediction and the next readings continue from it.</para>
 /// </remarks>
-public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords
+public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords, IRestartRecords
 {
     private const double Log2Pi = 1.8378770664093453;
     private const int StepsSlot = 0;
@@ -316,6 +316,14 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords
             estimate.Flags |= EstimateFlags.Reinitialized;
         }
     }
+
+    /// <summary>
+    /// After a re-initialised step: true when it restarted from the prior for a huge gap and assimilated its reading as a
+    /// first step (<see cref="StepWithNoise"/>), so its record is the first of the new stretch and the next step predicts
+    /// from it; false when a non-finite state was reset to the prior (<see cref="Guard"/>: no step counted, the record
+    /// holds the failed step and the next reading is the stretch's first).
+    /// </summary>
+    bool IRestartRecords.BeginsStretch(ReadOnlySpan<double> state) => state[StepsSlot] > 0.0;
 
     /// <summary>True when the largest predicted variance exceeds the largest previous one by more than
     /// <see cref="RestartGrowth"/> (a huge gap): the previous state is then below rounding next to the new

@@ -155,6 +155,10 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     /// <inheritdoc />
     public EstimatorInfo Info { get; }
 
+    /// <summary>A re-initialised step always redraws its population from the prior and assimilates its reading (or
+    /// skips it) as a first step does: every later particle descends from it.</summary>
+    bool IRestartRecords.BeginsStretch(ReadOnlySpan<double> state) => true;
+
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)
     {

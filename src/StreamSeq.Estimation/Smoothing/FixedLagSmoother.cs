@@ -18,7 +18,8 @@ namespace StreamSeq.Estimation.Smoothing;
 /// (<see cref="Estimate.FlushedCount"/>, smoothed on the stretch alone, with the lag actually used), and the history
 /// starts again: with the restart's own record when the inner estimator's record of a re-initialised step is the first
 /// of the new stretch (<see cref="IRestartRecords"/>: a particle filter's fresh population, from which every later
-/// particle descends), so that step gets its smoothed estimate L readings later as a stream's first step does; after the
+/// particle descends, or a Kalman filter restarted from its prior for a huge gap with the reading assimilated as a first
+/// step), so that step gets its smoothed estimate L readings later as a stream's first step does; after the
 /// restart otherwise. Wrapping changes nothing in the filtered outputs. A state saved by the previous build, whose
 /// inner estimator wrote records of another layout (<see cref="IFormerRecords"/>), is converted by
 /// <see cref="UpgradeFormerState"/>; while a converted record is in the window, the window is smoothed as the previous
@@ -29,7 +30,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
     private readonly IEstimator inner;
     private readonly IBackwardStep backward;
     private readonly IFormerRecords? former;
-    private readonly bool restartsStretch;
+    private readonly IRestartRecords? restarts;
     private readonly int innerLength;
     private readonly int recordLength;
     private readonly int slotLength;
@@ -52,7 +53,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
         this.inner = inner;
         backward = step;
         former = inner is IFormerRecords f && f.FormerRecordLength > 0 ? f : null;
-        restartsStretch = inner is IRestartRecords;
+        restarts = inner as IRestartRecords;
         Lag = lag;
         innerLength = inner.Info.StateLength;
         recordLength = inner.Info.BackwardRecordLength;
@@ -197,7 +198,7 @@ public sealed class FixedLagSmoother : IEstimator, IParameterLearner
             // The slot just written held the oldest record, whose smoothed estimate was reported already: the steps
             // still waiting for theirs are all in the other slots, and get it now.
             Flush(state, count, head, estimate);
-            if (!restartsStretch)
+            if (restarts is null || !restarts.BeginsStretch(state[..innerLength]))
             {
                 state[innerLength] = 0;
                 state[innerLength + 1] = 0;

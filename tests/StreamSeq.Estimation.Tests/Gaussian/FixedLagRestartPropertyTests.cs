@@ -9,8 +9,9 @@ namespace StreamSeq.Estimation.Tests.Gaussian;
 /// <summary>
 /// A fixed-lag smoother at a re-initialisation, on the estimator alone: the steps of the stretch the restart ended that
 /// had no smoothed estimate yet get one on the restart's step (<see cref="Estimate.FlushedCount"/>), oldest first, equal
-/// to the fixed-interval smoother run on that stretch alone, with the lag actually used; the steps after the restart are
-/// smoothed as in any stream.
+/// to the fixed-interval smoother run on that stretch alone, with the lag actually used; the re-initialised step, which
+/// restarts from the prior with its reading assimilated as a first step, begins the next stretch and is smoothed with
+/// lag L as a stream's first step is, and so are the steps after it.
 /// </summary>
 public sealed class FixedLagRestartPropertyTests
 {
@@ -92,10 +93,102 @@ public sealed class FixedLagRestartPropertyTests
             }
         }
 
-        // Every step before the restart once, the restart's step never, the steps after it once they have L later ones.
-        double[] expected = [.. Enumerable.Range(0, before).Select(t => (double)t), .. Enumerable.Range(before + 1, Math.Max(0, after - lag)).Select(t => (double)t)];
+        // Every step before the restart once; the restart's step and the steps after it once they have L later ones.
+        double[] expected = [.. Enumerable.Range(0, before).Select(t => (double)t), .. Enumerable.Range(before, Math.Max(0, after + 1 - lag)).Select(t => (double)t)];
         Assert.Equal(expected, smoothedAt);
     }
+
+    [Fact]
+    public void Step_ReinitialisedStream_SmoothsTheRestartAsTheFirstStepOfTheStretchAfterIt()
+    {
+        Gen.Select(Gen.Int[1, 6], Gen.Int[1, 8], Gen.Int[0, 10], Gen.Int[0, 1_000_000]).Sample(CheckAfterRestart, iter: 200);
+    }
+
+    [Fact]
+    public void Step_ReinitialisedLocalLevel_SmoothsTheStretchAfterTheRestartAsAnIndependentRtsSmoother()
+    {
+        // A local level (q = 0.5 a unit time, r = 2, prior N(1, 4)): four readings, then 10.2 after a gap of 1e300 that
+        // restarts the stream from its prior, then four more. With lag 4 the restart's record comes at the last reading,
+        // smoothed on the whole stretch after the restart, and the readings after it from the window at the end. Expected:
+        // numpy, a scalar Kalman filter from N(1, 4) over 10.2, 9.7, 11.1, 10.4, 9.9 with gaps 0.5, 1.5, 1, 2 and the
+        // Rauch–Tung–Striebel pass.
+        double[] means = [8.772336103416436, 9.079649122807016, 9.768956602031393, 9.89573407202216, 9.897156048014773];
+        double[] variances = [0.6202523853493381, 0.5777777777777777, 0.5881194213604186, 0.6459833795013851, 0.9537703908895047];
+        double[] values = [3.1, 2.4, 4.0, 3.3, 10.2, 9.7, 11.1, 10.4, 9.9];
+        double[] gaps = [0, 1, 1, 1, 1e300, 0.5, 1.5, 1, 2];
+        var model = new LinearGaussianModel(new ContinuousTimeDynamics([new LocalLevel(0.5)]), 1, [1.0], [2.0], [1.0], [4.0]);
+        var smoother = new FixedLagSmoother(new KalmanFilter(model), 4);
+        var state = new double[smoother.Info.StateLength];
+        var estimate = new Estimate(smoother.Info);
+        smoother.Initialize(state, 0);
+        var smoothed = new List<(double Time, double Mean, double Variance)>();
+        for (var t = 0; t < values.Length; t++)
+        {
+            smoother.Step(state, new Observation(values.AsSpan(t, 1), gaps[t], t, default), estimate, default);
+            Assert.True(((estimate.Flags & EstimateFlags.Reinitialized) != 0) == (t == 4), $"step {t} flags {estimate.Flags}");
+            if (estimate.HasSmoothed)
+            {
+                smoothed.Add((estimate.SmoothedTime, estimate.SmoothedMean[0], estimate.SmoothedCovariance[0]));
+            }
+        }
+
+        Assert.Equal(4.0, smoothed[^1].Time);
+        var pending = smoother.SmoothPending(state);
+        var after = smoothed.Skip(smoothed.Count - 1).Concat(pending.Select(p => (p.Time, Mean: p.Mean[0], Variance: p.Covariance[0]))).ToList();
+        Assert.Equal([4.0, 5.0, 6.0, 7.0, 8.0], after.Select(a => a.Time));
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(means[i], after[i].Mean, 1e-12);
+            Assert.Equal(variances[i], after[i].Variance, 1e-12);
+        }
+    }
+
+    /// <summary>
+    /// The steps from the restart on, each smoothed at lag L and at the end of the series (the window's pending steps),
+    /// equal the fixed-interval smoother run on the stretch from the restart's reading to the latest reading then, the
+    /// restart's reading its first: fixed-lag with L at least the stretch's length is fixed-interval on the stretch.
+    /// </summary>
+    private static void CheckAfterRestart(int lag, int before, int after, int seed)
+    {
+        var (values, gaps) = Series(before, after, new Random(seed), restartAt: before);
+        var model = Model();
+        var smoother = new FixedLagSmoother(new KalmanFilter(model), lag);
+        var n = smoother.Info.StateDimension;
+        var state = new double[smoother.Info.StateLength];
+        var estimate = new Estimate(smoother.Info);
+        smoother.Initialize(state, 0);
+        var seen = new List<double>();
+        for (var t = 0; t < values.Length; t++)
+        {
+            smoother.Step(state, new Observation(values.AsSpan(t, 1), gaps[t], t, default), estimate, default);
+            if (!estimate.HasSmoothed || estimate.SmoothedTime < before)
+            {
+                continue;
+            }
+
+            var step = (int)estimate.SmoothedTime;
+            var (means, covs) = StretchSmoother(model, values, gaps, before, t);
+            AssertClose(means.AsSpan((step - before) * n, n), estimate.SmoothedMean, $"seed {seed}, L={lag}: mean of step {step} at {t}");
+            AssertClose(covs.AsSpan((step - before) * n * n, n * n), estimate.SmoothedCovariance, $"seed {seed}, L={lag}: covariance of step {step} at {t}");
+            seen.Add(step);
+        }
+
+        var (lastMeans, lastCovs) = StretchSmoother(model, values, gaps, before, values.Length - 1);
+        foreach (var (time, mean, covariance) in smoother.SmoothPending(state))
+        {
+            var step = (int)time;
+            AssertClose(lastMeans.AsSpan((step - before) * n, n), mean, $"seed {seed}, L={lag}: pending mean of step {step}");
+            AssertClose(lastCovs.AsSpan((step - before) * n * n, n * n), covariance, $"seed {seed}, L={lag}: pending covariance of step {step}");
+            seen.Add(step);
+        }
+
+        // Each step of the stretch after the restart, the restart's own first, exactly once.
+        Assert.Equal([.. Enumerable.Range(before, after + 1).Select(t => (double)t)], seen);
+    }
+
+    /// <summary>The fixed-interval smoother on readings <paramref name="first"/> to <paramref name="last"/> alone, from the prior.</summary>
+    private static (double[] Means, double[] Covariances) StretchSmoother(LinearGaussianModel model, double[] values, double[] gaps, int first, int last) =>
+        FixedIntervalSmoother.Smooth(new KalmanFilter(model), new ObservationSeries(1, values[first..(last + 1)], gaps[first..(last + 1)]));
 
     /// <summary>A local linear trend: a gap of 1e300 makes its prediction infinite, and the stream restarts there.</summary>
     private static LinearGaussianModel Model()

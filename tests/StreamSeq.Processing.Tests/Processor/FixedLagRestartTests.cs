@@ -12,7 +12,8 @@ namespace StreamSeq.Processing.Tests.Processor;
 /// Fixed-lag smoothing across a re-initialisation, as the CLI and the worker emit it: the steps before the restart that
 /// had not had their smoothed record get it at the restart, smoothed on the stretch that ended (the fixed-interval
 /// smoother run on that stretch alone), with the lag actually used, before the re-initialised step's own records; the
-/// steps after the restart are smoothed with lag L as any stream.
+/// re-initialised step, whose fresh state every later step descends from, and the steps after it are smoothed with lag L
+/// as a stream's steps are, the re-initialised one as a stream's first.
 /// </summary>
 public sealed class FixedLagRestartTests
 {
@@ -50,12 +51,12 @@ public sealed class FixedLagRestartTests
             Assert.DoesNotContain(filtered.Where((_, i) => i != restart), r => Health(r).Contains("reinitialized"));
 
             // Exactly one fixed-lag smoothed record for each step before the restart, and one with lag L for each step
-            // after it that has L later readings; in time order. The particle filter's re-initialised step starts the
-            // lineage of every later step, as the first step of a stream does, and is smoothed as one; the Kalman
-            // filter's gets none.
+            // after it that has L later readings; in time order. The re-initialised step starts the stretch every later
+            // step descends from (the particle filter's fresh population, the Kalman filter's restart from its prior
+            // with the reading assimilated), as the first step of a stream does, and is smoothed as one.
             var smoothed = whole.Of(OutputKind.Smoothed).ToList();
             var times = smoothed.Select(Time).ToList();
-            var first = family == "particle" ? restart : restart + 1;
+            var first = restart;
             var expectedTimes = rows.Take(restart).Select(r => r.Time)
                 .Concat(rows.Skip(first).Take(Math.Max(0, rows.Count - first - lag)).Select(r => r.Time)).ToList();
             Assert.True(expectedTimes.SequenceEqual(times), $"{context}: smoothed times {string.Join(",", times)}, expected {string.Join(",", expectedTimes)}");
@@ -83,6 +84,18 @@ public sealed class FixedLagRestartTests
                 Assert.Equal(interval[s].GetProperty("lag").GetInt32(), smoothed[s].GetProperty("lag").GetInt32());
                 AssertClose(interval[s].GetProperty("state"), smoothed[s].GetProperty("state"), $"{context}, step {s}");
             }
+
+            // The Kalman filter's re-initialised step is smoothed as the first reading of the stretch after the restart:
+            // its record equals the fixed-interval smoother on the restart's reading and the L after it, in a file that
+            // begins at the restart.
+            if (family == "kalman" && restart + lag < rows.Count)
+            {
+                var tail = Process(family, rows.Skip(restart).Take(lag + 1).ToList(), lag: 0, keepHistory: true);
+                var stretch = tail.Of(OutputKind.Smoothed).Where(r => r.GetProperty("method").GetString() == "fixed-interval").ToList();
+                Assert.Equal(rows[restart].Time, Time(smoothed[restart]));
+                Assert.Equal(lag, stretch[0].GetProperty("lag").GetInt32());
+                AssertClose(stretch[0].GetProperty("state"), smoothed[restart].GetProperty("state"), $"{context}, the restart's step");
+            }
         }
     }
 
@@ -91,17 +104,28 @@ public sealed class FixedLagRestartTests
     [InlineData("particle")]
     public void EmitFixedInterval_StreamReinitialisedMidway_OneRecordPerReadingOfEachStretch(string family)
     {
-        // The stretches before and after the restart are smoothed as series of their own. The particle filter's
-        // re-initialised step is the first of the second stretch (every later particle descends from the population it
-        // drew), so it gets its record there; the Kalman filter's is left out.
+        // The stretches before and after the restart are smoothed as series of their own. The re-initialised step is the
+        // first of the second stretch (every later step descends from the particle filter's population it drew, or from
+        // the Kalman filter's restart from its prior with the reading assimilated), so it gets its record there.
         const int Before = 5;
         var rows = Rows(family, Before, 6, new Random(3));
         var interval = Process(family, rows, lag: 0, keepHistory: true).Of(OutputKind.Smoothed).ToList();
-        var first = family == "particle" ? Before : Before + 1;
+        var first = Before;
         var expected = rows.Take(Before).Select((r, i) => (r.Time, Before - 1 - i))
             .Concat(rows.Skip(first).Select((r, i) => (r.Time, rows.Count - first - 1 - i))).ToList();
         Assert.Equal(expected, interval.Select(r => (Time(r), r.GetProperty("lag").GetInt32())).ToList());
         Assert.All(interval, r => Assert.Equal("fixed-interval", r.GetProperty("method").GetString()));
+
+        // The second stretch is smoothed as a file that begins at the restart's reading (same stream, same draws).
+        if (family == "kalman")
+        {
+            var tail = Process(family, rows.Skip(Before).ToList(), lag: 0, keepHistory: true).Of(OutputKind.Smoothed).ToList();
+            Assert.Equal(rows.Count - Before, tail.Count);
+            for (var i = 0; i < tail.Count; i++)
+            {
+                AssertClose(tail[i].GetProperty("state"), interval[Before + i].GetProperty("state"), $"step {Before + i}");
+            }
+        }
     }
 
     [Fact]
