@@ -290,7 +290,7 @@ public sealed class InputRecordDecoder
                 }
 
                 unknown++;
-                var distance = EditDistance(name.ToLowerInvariant(), expected);
+                var distance = Spelling.Distance(name.ToLowerInvariant(), expected);
                 if (distance < bestDistance)
                 {
                     (best, bestDistance) = (name, distance);
@@ -309,32 +309,6 @@ public sealed class InputRecordDecoder
 
         var more = unknown > 1 ? $" (and {unknown - 1} more unknown field{(unknown > 2 ? "s" : string.Empty)})" : string.Empty;
         return $" It has field '{Shorten(best)}'{more}, which is ignored (not a field of the record): should it be '{expected}'?";
-    }
-
-    /// <summary>Levenshtein distance, over the first 100 characters of each text.</summary>
-    private static int EditDistance(string a, string b)
-    {
-        a = a.Length > 100 ? a[..100] : a;
-        b = b.Length > 100 ? b[..100] : b;
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 
     private static string Twice(string field) => $"field '{field}' appears twice (a record gives each field once).";

@@ -296,7 +296,7 @@ public static partial class SettingsCatalog
         var bestDistance = int.MaxValue;
         foreach (var candidate in candidates)
         {
-            var distance = EditDistance(name.ToUpperInvariant(), candidate.ToUpperInvariant());
+            var distance = StreamSeq.Processing.Records.Spelling.Distance(name.ToUpperInvariant(), candidate.ToUpperInvariant());
             if (distance < bestDistance)
             {
                 best = candidate;
@@ -305,29 +305,5 @@ public static partial class SettingsCatalog
         }
 
         return bestDistance <= Math.Max(2, name.Length / 3) ? best : null;
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-                current[j] = Math.Min(substitution, Math.Min(previous[j] + 1, current[j - 1] + 1));
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 }
