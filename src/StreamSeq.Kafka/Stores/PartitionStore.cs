@@ -147,6 +147,22 @@ internal sealed class PartitionStore : ICommittedStates, IDisposable
         staged.Delete(key);
     }
 
+    /// <summary>
+    /// Stages a changelog record's effect: its state, or the stream's removal when the value is empty or null (a state is
+    /// never empty: an empty value and a tombstone both delete).
+    /// </summary>
+    public void StageRecord(string streamId, byte[]? value)
+    {
+        if (value is not { Length: > 0 })
+        {
+            StageDelete(streamId);
+        }
+        else
+        {
+            Stage(streamId, value);
+        }
+    }
+
     /// <summary>Stages the removal of every state and of the checkpoint (a store that cannot be trusted any more).</summary>
     public void StageClear() => staged.DeleteRange([], 0, EndOfKeys, (ulong)EndOfKeys.Length);
 

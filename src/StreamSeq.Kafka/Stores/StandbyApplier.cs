@@ -122,14 +122,7 @@ internal sealed class StandbyApplier
                 // Counts (a marker follows): straight to the store's batch, written ahead of the checkpoint, as a
                 // disk store may hold committed states newer than its checkpoint.
                 heldBack.Remove(stream);
-                if (value is not { Length: > 0 })
-                {
-                    store.StageDelete(stream);
-                }
-                else
-                {
-                    store.Stage(stream, value);
-                }
+                store.StageRecord(stream, value);
 
                 return ++staged >= FlushAfterStaged;
             }
@@ -148,14 +141,7 @@ internal sealed class StandbyApplier
         var checkpoint = new StoreCheckpoint(offset + 1, nextOffset, inputTopic);
         foreach (var (stream, state) in heldBack)
         {
-            if (state.Length == 0)
-            {
-                store.StageDelete(stream);
-            }
-            else
-            {
-                store.Stage(stream, state);
-            }
+            store.StageRecord(stream, state);
         }
 
         staged += heldBack.Count;

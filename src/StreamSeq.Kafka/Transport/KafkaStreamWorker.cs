@@ -1433,12 +1433,6 @@ public sealed partial class KafkaStreamWorker : IDisposable
     }
 
     /// <summary>
-    /// Brings a disk store up to the changelog: the states that count among the records read go in, tombstoned ones go,
-    /// and the checkpoint moves to just after the newest marker read (records after it may belong to a transaction still
-    /// to be superseded, so the next restore must read them again). Without a usable checkpoint the whole partition was
-    /// read and the store is rebuilt from it. Returns the input offset to resume at.
-    /// </summary>
-    /// <summary>
     /// The disk store of <paramref name="partition"/> as the restore's destination: the changelog's counting records go
     /// to it as they are read, in batches of <see cref="RestoreBatch"/>, so that a restore holds only a batch in memory
     /// however many streams the partition has. Read from the beginning, the store is cleared first, checkpoint
@@ -1460,15 +1454,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         return (stream, state) =>
         {
-            if (state.Length == 0)
-            {
-                disk.StageDelete(stream);
-            }
-            else
-            {
-                disk.Stage(stream, state);
-            }
-
+            disk.StageRecord(stream, state);
             if (disk.Staged >= RestoreBatch)
             {
                 disk.Apply(null);
@@ -1477,6 +1463,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
         };
     }
 
+    /// <summary>
+    /// Brings a disk store up to the changelog: the states that count among the records read go in, tombstoned ones go,
+    /// and the checkpoint moves to just after the newest marker read (records after it may belong to a transaction still
+    /// to be superseded, so the next restore must read them again). Without a usable checkpoint the whole partition was
+    /// read and the store is rebuilt from it. Returns the input offset to resume at.
+    /// </summary>
     private long? ApplyRestore(int partition, PartitionStore disk, ChangelogRestorer.Result result, StoreCheckpoint? checkpoint)
     {
         var fromCheckpoint = checkpoint is not null && !result.StartedOver;
