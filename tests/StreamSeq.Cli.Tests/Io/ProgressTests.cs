@@ -18,15 +18,7 @@ public sealed partial class ProgressTests
     [InlineData(120)]
     public void Run_LongStatusOnANarrowTerminal_EveryFrameIsOneLineWithBarAndPercentage(int width)
     {
-        var text = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.Yes,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.Yes,
-            Out = new AnsiConsoleOutput(text),
-        });
-        console.Profile.Width = width;
+        var console = Terminal(width, out var text);
 
         var result = StreamSeq.Cli.Io.Progress.Run(console, "fit nar (bptt)", 100, (report, status) =>
         {
@@ -71,15 +63,7 @@ public sealed partial class ProgressTests
 
         foreach (var status in statuses)
         {
-            var text = new StringWriter();
-            var console = AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Ansi = AnsiSupport.Yes,
-                ColorSystem = ColorSystemSupport.NoColors,
-                Interactive = InteractionSupport.Yes,
-                Out = new AnsiConsoleOutput(text),
-            });
-            console.Profile.Width = 80;
+            var console = Terminal(80, out var text);
 
             StreamSeq.Cli.Io.Progress.Run(console, label, 100, (report, show) =>
             {
@@ -97,6 +81,21 @@ public sealed partial class ProgressTests
             Assert.All(frames, f => Assert.Contains(validation.Value, f, StringComparison.Ordinal));
             Assert.All(frames, f => Assert.True(f.Length <= 80 && Bar().IsMatch(f), $"a frame longer than 80 columns or without its bar: '{f}'"));
         }
+    }
+
+    /// <summary>An interactive console of <paramref name="width"/> columns, no colours, writing to <paramref name="text"/>.</summary>
+    private static IAnsiConsole Terminal(int width, out StringWriter text)
+    {
+        text = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.Yes,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.Yes,
+            Out = new AnsiConsoleOutput(text),
+        });
+        console.Profile.Width = width;
+        return console;
     }
 
     [GeneratedRegex(@"validation NLL -?\d+\.\d{4}")]
