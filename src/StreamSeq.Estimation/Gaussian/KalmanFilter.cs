@@ -130,24 +130,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords, IR
         fragileVariance = FragileToNoise * largestNoise;
 
         hasControl = model.ControlDimension > 0;
-        {
-            var unitTransition = new double[n * n];
-            var unitNoise = new double[n * n];
-            var unitOffset = new double[n];
-            model.Dynamics.Discretize(1.0, unitTransition, unitNoise, unitOffset);
-            var floor = 0.0;
-            for (var i = 0; i < n; i++)
-            {
-                var q = unitNoise[(i * n) + i];
-                if (double.IsFinite(q))
-                {
-                    floor = Math.Max(floor, q);
-                }
-            }
-
-            RestartFloor = floor;
-        }
-
+        RestartFloor = UnitGapNoise(model, n);
         if (model.Dynamics.IsTimeInvariant)
         {
             fixedTransition = new double[n * n];
@@ -339,6 +322,26 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords, IR
     /// <summary>The largest diagonal entry of Q for a unit time gap: the floor of the previous variance in
     /// <see cref="LostInRounding"/>.</summary>
     internal double RestartFloor { get; }
+
+    /// <summary>The largest finite diagonal entry of the transition noise Q for a unit time gap (0 when none is).</summary>
+    private static double UnitGapNoise(LinearGaussianModel model, int n)
+    {
+        var transition = new double[n * n];
+        var noise = new double[n * n];
+        var offset = new double[n];
+        model.Dynamics.Discretize(1.0, transition, noise, offset);
+        var largest = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            var q = noise[(i * n) + i];
+            if (double.IsFinite(q))
+            {
+                largest = Math.Max(largest, q);
+            }
+        }
+
+        return largest;
+    }
 
     /// <summary>Runs the step's kernel; false when the prediction was lost in rounding (nothing written to the state).</summary>
     private bool Dispatch(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord, ReadOnlySpan<double> observationNoise, ReadOnlySpan<double> transitionNoise)
