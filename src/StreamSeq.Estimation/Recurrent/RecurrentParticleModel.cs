@@ -69,7 +69,7 @@ public sealed class RecurrentParticleModel : IStateSpaceModel
         firstState = new double[s];
         firstMean = new double[m];
         firstFactor = new double[m * m];
-        if (!RecurrentStateSpace.FirstStep(backend, layout, firstState, firstMean, firstFactor))
+        if (!RecurrentStateSpace.FirstStep(backend, layout, default, firstState, firstMean, firstFactor))
         {
             throw new ModelValidationException("weights", "the network's first prediction (from the initial state) is not finite.");
         }

@@ -53,7 +53,7 @@ public static class RecurrentStateSpace
         var covariance = new double[n * n];
         var factor = new double[m * m];
         var sigma = new double[m * m];
-        if (!FirstStep(backend, layout, mean.AsSpan(0, s), mean.AsSpan(s, m), factor))
+        if (!FirstStep(backend, layout, default, mean.AsSpan(0, s), mean.AsSpan(s, m), factor))
         {
             throw new ModelValidationException("weights", "the network's first prediction (from the initial state) is not finite.");
         }
@@ -110,34 +110,14 @@ public static class RecurrentStateSpace
         var s = backend.StateSize;
         var m = layout.ObservationDimension;
         var n = s + (2 * m);
-        var storageLength = backend.StorageLength;
-        var storage = storageLength <= StackLimit ? stackalloc double[storageLength] : new double[storageLength];
-        Span<double> input = stackalloc double[layout.InputSize];
-        Span<double> raw = stackalloc double[backend.OutputSize];
-        Span<double> state = s <= StackLimit ? stackalloc double[s] : new double[s];
-        Span<double> zMean = stackalloc double[m];
         Span<double> factor = stackalloc double[m * m];
         Span<double> sigma = stackalloc double[m * m];
-        layout.WriteInitialState(backend, storage);
-        layout.BuildInput(layout.InitialObservation, control, input);
-        backend.Step(input, storage, raw);
-        backend.ReadState(storage, state);
-        foreach (var v in state)
-        {
-            if (!double.IsFinite(v))
-            {
-                return false;
-            }
-        }
-
-        if (!layout.Moments(raw, zMean, factor))
+        if (!FirstStep(backend, layout, control, mean[..s], mean.Slice(s, m), factor))
         {
             return false;
         }
 
         layout.Covariance(factor, sigma);
-        state.CopyTo(mean[..s]);
-        zMean.CopyTo(mean.Slice(s, m));
         mean.Slice(s + m, m).Clear();
         for (var a = 0; a < m; a++)
         {
@@ -150,14 +130,17 @@ public static class RecurrentStateSpace
         return true;
     }
 
-    /// <summary>h_1 = cell(h_0, [y_0, missing controls]) and the head's moments at h_1; false when not finite.</summary>
-    internal static bool FirstStep(IRecurrentBackend backend, RecurrentLayout layout, Span<double> state, Span<double> mean, Span<double> factor)
+    /// <summary>h_1 = cell(h_0, [y_0, u_1]) (<paramref name="control"/> u_1, empty: missing) and the head's moments at
+    /// h_1; false when not finite.</summary>
+    [SkipLocalsInit]
+    internal static bool FirstStep(IRecurrentBackend backend, RecurrentLayout layout, ReadOnlySpan<double> control, Span<double> state, Span<double> mean, Span<double> factor)
     {
-        var storage = new double[backend.StorageLength];
+        var storageLength = backend.StorageLength;
+        var storage = storageLength <= StackLimit ? stackalloc double[storageLength] : new double[storageLength];
+        Span<double> input = stackalloc double[layout.InputSize];
+        Span<double> raw = stackalloc double[backend.OutputSize];
         layout.WriteInitialState(backend, storage);
-        var input = new double[layout.InputSize];
-        var raw = new double[backend.OutputSize];
-        layout.BuildInput(layout.InitialObservation, default, input);
+        layout.BuildInput(layout.InitialObservation, control, input);
         backend.Step(input, storage, raw);
         backend.ReadState(storage, state);
         foreach (var v in state)
