@@ -71,13 +71,15 @@ internal static class BrokerCommand
                     }
                 }
 
+                // Listening before the address is printed: a script may stop the broker as soon as it reads it.
+                using var stop = StopSignal.Listen(stderr, cancellation);
+
                 // The first line of standard output is the bootstrap address, for scripts to read.
                 await stdout.WriteLineAsync(cluster.BootstrapServers).ConfigureAwait(false);
                 await stdout.FlushAsync(cancellation).ConfigureAwait(false);
                 await stderr.WriteLineAsync($"embedded Kafka broker at {cluster.BootstrapServers}: {cluster.BrokerCount} broker(s), topics {(wanted.Count == 0 ? "none" : string.Join(", ", wanted.Select(t => $"{t.Name}:{t.Partitions}:{t.ReplicationFactor}")))}; Ctrl+C stops it (and its data: it keeps everything in memory).").ConfigureAwait(false);
                 try
                 {
-                    using var stop = StopSignal.Listen(stderr, cancellation);
                     await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
