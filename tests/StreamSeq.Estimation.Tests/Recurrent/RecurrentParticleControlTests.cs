@@ -118,6 +118,48 @@ public sealed class RecurrentParticleControlTests : IDisposable
         }
     }
 
+    /// <summary>A re-initialised step assimilates its reading as a stream's first reading, so its prior of h_1 reads
+    /// that reading's control, as a new stream's does: after a reading no particle can explain (1e200, density 0 under
+    /// every particle) the stream predicts what a stream starting at that reading (its value missing, its control
+    /// given) predicts, to 1e-8 (both carry identical particles up to the head's noise of 1e-10). The prior without
+    /// the control would differ by up to 1e-2 here.</summary>
+    [Fact]
+    public void ParticleKind_ReinitialisedStep_DrawsThePriorWithItsReadingsControl()
+    {
+        var x = RnnFixtures.Inputs()[Stream];
+        var spec = ModelSpec.Load(WriteSpec("gru", "recurrent-particle", ClosedLoop));
+        var interrupted = ModelCatalog.Build(spec);
+        var fresh = ModelCatalog.Build(spec);
+        var a = new double[interrupted.Info.StateLength];
+        var b = new double[fresh.Info.StateLength];
+        interrupted.Initialize(a, 5);
+        fresh.Initialize(b, 9);
+        var ea = new Estimate(interrupted.Info);
+        var eb = new Estimate(fresh.Info);
+        const int restart = 20;
+        for (var t = 1; t < RnnFixtures.Steps; t++)
+        {
+            double[] u = [x[t - 1][2]];
+            if (t < restart)
+            {
+                interrupted.Step(a, new Observation([x[t][0], x[t][1]], control: u), ea, default);
+                continue;
+            }
+
+            if (t == restart)
+            {
+                interrupted.Step(a, new Observation([1e200, 1e200], control: u), ea, default);
+                Assert.True((ea.Flags & EstimateFlags.Reinitialized) != 0);
+                fresh.Step(b, new Observation([double.NaN, double.NaN], control: u), eb, default);
+                continue;
+            }
+
+            interrupted.Step(a, new Observation([x[t][0], x[t][1]], control: u), ea, default);
+            fresh.Step(b, new Observation([x[t][0], x[t][1]], control: u), eb, default);
+            Expect.Close(eb.ObservationMean, ea.ObservationMean, 0.0, $"reading {t} predicted mean", absTol: Tolerance);
+        }
+    }
+
     /// <summary>The model built through the public API (backend and layout of the deterministic net) and given to a
     /// <see cref="ParticleFilter"/>: the filter reports the control dimension and passes each reading's control. Before,
     /// it reported none and dropped the controls it was given, and its predictions were those of the net with every
