@@ -60,6 +60,12 @@ namespace StreamSeq.Estimation.Particles;
 /// normaliser and the ESS; one-dimensional moments take two fused passes; scratch buffers that are written before
 /// they are read are not cleared. Sums are accumulated in vector lanes, so results can differ from a serial
 /// evaluation by rounding only.</para>
+/// <para>Controls: a model that reads them (the recurrent net's, <see cref="Recurrent.RecurrentParticleModel"/> with a
+/// control dimension) gets each reading's control in the transition into its step, the look-ahead and the prediction
+/// pushed through the transition, and the first reading's in the prior: the population <see cref="Initialize"/> drew
+/// (controls missing) is drawn again from the prior given u_1 when that reading carries a control, as is a re-initialised
+/// step's from its own reading's. <see cref="EstimatorInfo.ControlDimension"/> is the model's; for any other model it is
+/// 0 and a control passed in is ignored, as the estimator contract says.</para>
 /// <para>Forecasts simulate copies of the particles forward with a generator derived from (not advancing) the
 /// stream's, after resampling the copies when their ESS is below the threshold, as the next step would. The
 /// likelihood as a function of the model parameters is not smooth (resampling picks discrete ancestors), which
@@ -82,6 +88,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     private const int BackwardBlockElements = 1 << 15;
 
     private readonly IStateSpaceModel model;
+    private readonly IControlledStateSpaceModel? controlled;
     private readonly IParticleProposal? proposal;
     private readonly ParticleFilterOptions options;
     private readonly int count;
@@ -108,6 +115,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         }
 
         this.model = model;
+        controlled = model is IControlledStateSpaceModel { ControlDimension: > 0 } c ? c : null;
         this.options = options;
         proposal = options.Algorithm == ParticleFilterAlgorithm.Guided ? model.Proposal : null;
         count = options.ParticleCount;
@@ -133,6 +141,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
             BackwardRecordLength = trailerOffset + TrailerLength,
             SmoothingMessageLength = count + packedLength,
             UsesTimeGap = model.UsesTimeGap,
+            ControlDimension = controlled?.ControlDimension ?? 0,
             Extras = [new ExtraField("ess"), new ExtraField("resampled", 1, IsInteger: true)],
         };
         essExtra = Info.ExtraOffset("ess");
@@ -186,6 +195,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         var scratch = arena.TakeUninitialized(count);
         var ancestors = MemoryMarshal.Cast<double, int>(arena.TakeUninitialized(packedLength + 1))[..count];
         var y = observation.Values;
+        var control = observation.Control;
         var observed = 0;
         for (var i = 0; i < m; i++)
         {
@@ -215,7 +225,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
                 beforeLogWeights = arena.Take(count);
                 particles.CopyTo(before);
                 logWeights.CopyTo(beforeLogWeights);
-                resampled = AuxiliaryStage(particles, logWeights, weights, scratch, ancestors, y, gap, step, ref random);
+                resampled = AuxiliaryStage(particles, logWeights, weights, scratch, ancestors, y, gap, step, control, ref random);
                 hasAncestors = resampled;
                 if (!resampled)
                 {
@@ -251,11 +261,19 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
             }
             else
             {
-                model.SampleTransition(particles, count, gap, step, ref random);
+                Transition(particles, gap, step, control, ref random);
             }
         }
         else
         {
+            if (controlled is not null && !control.IsEmpty)
+            {
+                // The prior of h_1 reads the first reading's control (h_1 = cell(h_0, [y_0, u_1]) for a recurrent net),
+                // which Initialize could not know: draw the population again from the prior given u_1.
+                controlled.SampleInitial(particles, count, control, ref random);
+                logWeights.Fill(-logCount);
+            }
+
             uniform = IsUniform(logWeights);
         }
 
@@ -281,7 +299,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
             }
             else
             {
-                PredictFromTransition(state, before, beforeLogWeights, observation.TimeGap, step, estimate);
+                PredictFromTransition(state, before, beforeLogWeights, observation.TimeGap, step, control, estimate);
             }
         }
 
@@ -326,7 +344,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
 
         if (degenerate)
         {
-            ess = Reinitialize(particles, logWeights, weights, scratch, y, observed, step, estimate, ref random);
+            ess = Reinitialize(particles, logWeights, weights, scratch, y, control, observed, step, estimate, ref random);
             hasAncestors = false;
             if (impossible)
             {
@@ -361,11 +379,19 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     }
 
     /// <summary>Auxiliary first stage: look-ahead weights, resampling by them, and the ancestor correction.</summary>
-    private bool AuxiliaryStage(Span<double> particles, Span<double> logWeights, Span<double> weights, Span<double> scratch, Span<int> ancestors, ReadOnlySpan<double> y, double gap, long step, ref ParticleRandom random)
+    private bool AuxiliaryStage(Span<double> particles, Span<double> logWeights, Span<double> weights, Span<double> scratch, Span<int> ancestors, ReadOnlySpan<double> y, double gap, long step, ReadOnlySpan<double> control, ref ParticleRandom random)
     {
         var arena = ScratchArena.Current;
         var lookAhead = arena.Take(count);
-        model.LookAheadLogLikelihood(particles, count, y, gap, step, lookAhead);
+        if (controlled is not null)
+        {
+            controlled.LookAheadLogLikelihood(particles, count, y, gap, step, control, lookAhead);
+        }
+        else
+        {
+            model.LookAheadLogLikelihood(particles, count, y, gap, step, lookAhead);
+        }
+
         for (var i = 0; i < count; i++)
         {
             if (double.IsNaN(lookAhead[i]))
@@ -463,7 +489,7 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
     /// 1/p̂(y_t | h_{t−1}), estimate the prediction only with weights that grow like 1/g(y_t | h_t): on an
     /// informative reading that estimate keeps a fraction of the predicted variance.
     /// </summary>
-    private void PredictFromTransition(ReadOnlySpan<double> state, Span<double> before, Span<double> logWeights, double gap, long step, Estimate estimate)
+    private void PredictFromTransition(ReadOnlySpan<double> state, Span<double> before, Span<double> logWeights, double gap, long step, ReadOnlySpan<double> control, Estimate estimate)
     {
         var arena = ScratchArena.Current;
         var mark = arena.Mark;
@@ -479,9 +505,22 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
             weights.Fill(1.0 / count);
         }
 
-        model.SampleTransition(before, count, gap, step, ref random);
+        Transition(before, gap, step, control, ref random);
         PredictedMoments(before, weights, estimate);
         arena.Release(mark);
+    }
+
+    /// <summary>The transition into step <paramref name="step"/>, given that step's control when the model reads one.</summary>
+    private void Transition(Span<double> particles, double gap, long step, ReadOnlySpan<double> control, ref ParticleRandom random)
+    {
+        if (controlled is not null)
+        {
+            controlled.SampleTransition(particles, count, gap, step, control, ref random);
+        }
+        else
+        {
+            model.SampleTransition(particles, count, gap, step, ref random);
+        }
     }
 
     private double InnovationSquared(ReadOnlySpan<double> y, Estimate estimate)
@@ -520,13 +559,22 @@ public sealed class ParticleFilter : IEstimator, IBackwardStep, INonSmoothLikeli
         return nis;
     }
 
-    private double Reinitialize(Span<double> particles, Span<double> logWeights, Span<double> weights, Span<double> scratch, ReadOnlySpan<double> y, int observed, long step, Estimate estimate, ref ParticleRandom random)
+    private double Reinitialize(Span<double> particles, Span<double> logWeights, Span<double> weights, Span<double> scratch, ReadOnlySpan<double> y, ReadOnlySpan<double> control, int observed, long step, Estimate estimate, ref ParticleRandom random)
     {
         estimate.Flags |= EstimateFlags.Reinitialized;
         estimate.LogLikelihood = double.NaN;
         estimate.NormalizedInnovationSquared = double.NaN;
         estimate.ObservedCount = 0;
-        model.SampleInitialAt(particles, count, step, ref random);
+        if (controlled is not null)
+        {
+            // The step's reading is assimilated as a first reading, so the prior reads its control as the first does.
+            controlled.SampleInitial(particles, count, control, ref random);
+        }
+        else
+        {
+            model.SampleInitialAt(particles, count, step, ref random);
+        }
+
         logWeights.Fill(-logCount);
         weights.Fill(1.0 / count);
         PredictedMoments(particles, weights, estimate);

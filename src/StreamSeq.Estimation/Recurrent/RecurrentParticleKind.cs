@@ -10,7 +10,9 @@ namespace StreamSeq.Estimation.Recurrent;
 /// does not evaluate its transition density, so the marginal smoother of the <c>particle</c> kind does not apply).
 /// </summary>
 /// <remarks>
-/// Fields: the network fields of <see cref="RecurrentKind"/> (without controls), <c>observationNoise</c> (required,
+/// Fields: the network fields of <see cref="RecurrentKind"/> (with <c>controlDimension</c> and
+/// <c>controlNormalization</c>: each reading's control u_t enters the particles' step cell(h, [z_{t-1}, u_t]), the first
+/// reading's included), <c>observationNoise</c> (required,
 /// positive definite), <c>processNoise</c> (default 1e-4), <c>initialVariance</c> (default <c>processNoise</c>), and
 /// the particle settings of the <c>particle</c> kind (<c>particles</c>, <c>resampling</c>, <c>essThreshold</c>,
 /// <c>filter</c>: <c>bootstrap</c> or <c>auxiliary</c>).
@@ -32,11 +34,6 @@ public sealed class RecurrentParticleKind : IModelKind
         ArgumentNullException.ThrowIfNull(spec);
         var shape = RecurrentSpec.ReadShape(spec);
         var layout = RecurrentSpec.ReadLayout(spec, shape.InputSize);
-        if (layout.ControlDimension > 0)
-        {
-            throw spec.Error("controlDimension", "the particle kind takes no control input; use recurrent-ukf for nets with controls.");
-        }
-
         var weights = RecurrentSpec.LoadWeights(spec);
         if (layout.InitialObservationFromFirstReading)
         {

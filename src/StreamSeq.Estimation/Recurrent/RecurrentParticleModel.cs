@@ -9,14 +9,20 @@ namespace StreamSeq.Estimation.Recurrent;
 /// <see cref="RecurrentStateSpace"/>, sampled exactly instead of through sigma points.
 /// </summary>
 /// <remarks>
-/// <para>Particle state [h (S), z (m)]: h_t = cell(h_{t-1}, [z_{t-1}, ·]) + w_t with w_t ~ N(0, diag(q)), the latent
+/// <para>Particle state [h (S), z (m)]: h_t = cell(h_{t-1}, [z_{t-1}, u_t]) + w_t with w_t ~ N(0, diag(q)), the latent
 /// signal z_t ~ N(ŷ(h'_t), Σ(h'_t)) drawn from the head at the cell's output h'_t (before w_t, as in the unscented
-/// model), and y_t = z_t + v_t with v_t ~ N(0, R). Prior: h_1 = cell(0, [y_0, ·]) + N(0, diag(initialVariance)),
-/// z_1 ~ N(ŷ(h_1), Σ(h_1)). The particle interface carries no control input, so controls are treated as missing
-/// (use the unscented kind for nets with controls). The look-ahead density for the auxiliary filter is the exact
+/// model), and y_t = z_t + v_t with v_t ~ N(0, R). Prior: h_1 = cell(h_0, [y_0, u_1]) + N(0, diag(initialVariance)),
+/// z_1 ~ N(ŷ(h_1), Σ(h_1)), with h_0 = <c>initialHidden</c>/<c>initialCell</c> (default 0).</para>
+/// <para>Controls: u_t is the control of the reading at t, which <see cref="ParticleFilter"/> passes to the transition
+/// into t, to the look-ahead and, for the first reading (and a re-initialised step, which is assimilated as a first
+/// reading), to the prior of h_1, so with no noise the particles follow the deterministic net on the same inputs. A
+/// missing control (none given, or NaN components) enters the net as 0 after <c>controlNormalization</c>, as in
+/// <see cref="RecurrentEstimator"/>. The control-free methods of <see cref="IStateSpaceModel"/> (and a forecast, whose
+/// future controls are not known) treat every control as missing; <see cref="SampleInitial(Span{double}, int, ref ParticleRandom)"/> draws that
+/// prior, which a filter reports before its first reading. The look-ahead density for the auxiliary filter is the exact
 /// N(y; ŷ(h'), Σ(h') + R) of each particle's noise-free step.</para>
 /// </remarks>
-public sealed class RecurrentParticleModel : IStateSpaceModel
+public sealed class RecurrentParticleModel : IStateSpaceModel, IControlledStateSpaceModel
 {
     private const double Log2Pi = 1.8378770664093453;
     private const int StackLimit = 2048;
@@ -84,26 +90,71 @@ public sealed class RecurrentParticleModel : IStateSpaceModel
     /// <inheritdoc />
     public bool UsesTimeGap => false;
 
+    /// <summary>Length of the control input u_t the net reads besides y_{t-1} (<see cref="RecurrentLayout.ControlDimension"/>, 0 for none).</summary>
+    public int ControlDimension => layout.ControlDimension;
+
     /// <inheritdoc />
     public IParticleProposal? Proposal => null;
 
     /// <inheritdoc />
-    public void SampleInitial(Span<double> particles, int count, ref ParticleRandom random)
+    public void SampleInitial(Span<double> particles, int count, ref ParticleRandom random) =>
+        SampleInitial(firstState, firstMean, firstFactor, particles, count, ref random);
+
+    /// <summary>The prior given the first reading's control: h_1 = cell(h_0, [y_0, u_1]); the model's own prior (controls
+    /// missing) when that step is not finite for this control.</summary>
+    [SkipLocalsInit]
+    void IControlledStateSpaceModel.SampleInitial(Span<double> particles, int count, ReadOnlySpan<double> control, ref ParticleRandom random)
+    {
+        if (control.IsEmpty || layout.ControlDimension == 0)
+        {
+            SampleInitial(particles, count, ref random);
+            return;
+        }
+
+        Span<double> state = s <= StackLimit ? stackalloc double[s] : new double[s];
+        Span<double> mean = stackalloc double[m];
+        Span<double> factor = stackalloc double[m * m];
+        if (RecurrentStateSpace.FirstStep(backend, layout, control, state, mean, factor))
+        {
+            SampleInitial(state, mean, factor, particles, count, ref random);
+        }
+        else
+        {
+            SampleInitial(particles, count, ref random);
+        }
+    }
+
+    /// <inheritdoc />
+    public void SampleTransition(Span<double> particles, int count, double timeGap, long step, ref ParticleRandom random) =>
+        SampleTransition(particles, count, default, ref random);
+
+    /// <inheritdoc />
+    void IControlledStateSpaceModel.SampleTransition(Span<double> particles, int count, double timeGap, long step, ReadOnlySpan<double> control, ref ParticleRandom random) =>
+        SampleTransition(particles, count, control, ref random);
+
+    /// <inheritdoc />
+    public void LookAheadLogLikelihood(ReadOnlySpan<double> previous, int count, ReadOnlySpan<double> observation, double timeGap, long step, Span<double> logLikelihood) =>
+        LookAhead(previous, count, observation, default, logLikelihood);
+
+    /// <inheritdoc />
+    void IControlledStateSpaceModel.LookAheadLogLikelihood(ReadOnlySpan<double> previous, int count, ReadOnlySpan<double> observation, double timeGap, long step, ReadOnlySpan<double> control, Span<double> logLikelihood) =>
+        LookAhead(previous, count, observation, control, logLikelihood);
+
+    private void SampleInitial(ReadOnlySpan<double> state, ReadOnlySpan<double> mean, ReadOnlySpan<double> factor, Span<double> particles, int count, ref ParticleRandom random)
     {
         for (var i = 0; i < count; i++)
         {
             for (var d = 0; d < s; d++)
             {
-                particles[(d * count) + i] = firstState[d] + (initialDeviation[d] * random.NextGaussian());
+                particles[(d * count) + i] = state[d] + (initialDeviation[d] * random.NextGaussian());
             }
 
-            SampleSignal(firstMean, firstFactor, particles, count, i, ref random);
+            SampleSignal(mean, factor, particles, count, i, ref random);
         }
     }
 
-    /// <inheritdoc />
     [SkipLocalsInit]
-    public void SampleTransition(Span<double> particles, int count, double timeGap, long step, ref ParticleRandom random)
+    private void SampleTransition(Span<double> particles, int count, ReadOnlySpan<double> control, ref ParticleRandom random)
     {
         var n = s + m;
         Span<double> x = n <= StackLimit ? stackalloc double[n] : new double[n];
@@ -112,7 +163,7 @@ public sealed class RecurrentParticleModel : IStateSpaceModel
         for (var i = 0; i < count; i++)
         {
             Gather(particles, count, i, x);
-            var ok = Advance(x, mean, factor);
+            var ok = Advance(x, control, mean, factor);
             for (var d = 0; d < s; d++)
             {
                 particles[(d * count) + i] = x[d] + (processDeviation[d] * random.NextGaussian());
@@ -132,9 +183,8 @@ public sealed class RecurrentParticleModel : IStateSpaceModel
         }
     }
 
-    /// <inheritdoc />
     [SkipLocalsInit]
-    public void LookAheadLogLikelihood(ReadOnlySpan<double> previous, int count, ReadOnlySpan<double> observation, double timeGap, long step, Span<double> logLikelihood)
+    private void LookAhead(ReadOnlySpan<double> previous, int count, ReadOnlySpan<double> observation, ReadOnlySpan<double> control, Span<double> logLikelihood)
     {
         var n = s + m;
         Span<double> x = n <= StackLimit ? stackalloc double[n] : new double[n];
@@ -144,7 +194,7 @@ public sealed class RecurrentParticleModel : IStateSpaceModel
         for (var i = 0; i < count; i++)
         {
             Gather(previous, count, i, x);
-            if (!Advance(x, mean, factor))
+            if (!Advance(x, control, mean, factor))
             {
                 logLikelihood[i] = double.NegativeInfinity;
                 continue;
@@ -264,9 +314,10 @@ public sealed class RecurrentParticleModel : IStateSpaceModel
         }
     }
 
-    /// <summary>Steps the cell of one particle in place (x[..S] becomes the new h) and writes the head's moments.</summary>
+    /// <summary>Steps the cell of one particle on [z, u] in place (x[..S] becomes the new h) and writes the head's
+    /// moments; <paramref name="control"/> empty: u missing.</summary>
     [SkipLocalsInit]
-    private bool Advance(Span<double> x, Span<double> mean, Span<double> factor)
+    private bool Advance(Span<double> x, ReadOnlySpan<double> control, Span<double> mean, Span<double> factor)
     {
         var storageLength = backend.StorageLength;
         var storage = storageLength <= StackLimit ? stackalloc double[storageLength] : new double[storageLength];
@@ -281,7 +332,7 @@ public sealed class RecurrentParticleModel : IStateSpaceModel
         }
 
         backend.WriteState(x[..s], storage);
-        layout.BuildInput(x.Slice(s, m), default, input);
+        layout.BuildInput(x.Slice(s, m), control, input);
         backend.Step(input, storage, raw);
         backend.ReadState(storage, x[..s]);
         return layout.Moments(raw, mean, factor);

@@ -272,6 +272,48 @@ public sealed class RecurrentCommandTests : IDisposable
         Assert.Equal(18, records.Count(r => r.GetProperty("type").GetString() == "smoothed"));
     }
 
+    /// <summary>
+    /// recurrent-particle on a net with a control input, through 'run' (the worker's StreamProcessor path): the model
+    /// loads (it used to be refused with "controlDimension: the particle kind takes no control input"), the records'
+    /// controls reach the particles' step, and with no noise on h and a head variance of 1e-20 the filtered records
+    /// predict the PyTorch oracle GRU run closed loop on those controls (Fixtures/rnn/gru_closedloop_controls_f64.csv,
+    /// see make_closed_loop_controls.py), to 1e-8; dropping the controls moves the predictions by up to 5e-2.
+    /// </summary>
+    [Fact]
+    public void Run_RecurrentParticleKindWithAControlInput_PredictsTheNetOnTheRecordsControls()
+    {
+        var fixtures = RepositoryFiles.Path("tests", "StreamSeq.Estimation.Tests", "Fixtures", "rnn");
+        File.Copy(System.IO.Path.Combine(fixtures, "gru_weights.json"), System.IO.Path.Combine(dir, "gru_weights.json"));
+        static List<Dictionary<string, string>> Csv(string path)
+        {
+            var lines = File.ReadAllLines(path);
+            var header = lines[0].Split(',');
+            return [.. lines.Skip(1).Where(l => l.Length > 0).Select(l => header.Zip(l.Split(',')).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal))];
+        }
+
+        var inputs = Csv(System.IO.Path.Combine(fixtures, "inputs.csv")).Where(r => r["stream"] == "1").OrderBy(r => int.Parse(r["t"], CultureInfo.InvariantCulture)).ToList();
+        var h0 = Csv(System.IO.Path.Combine(fixtures, "gru_initial_state_nonzero.csv")).Single(r => r["stream"] == "1" && r["layer"] == "0");
+        var closedLoop = Csv(System.IO.Path.Combine(fixtures, "gru_closedloop_controls_f64.csv"));
+        var hidden = string.Join(",", Enumerable.Range(0, 8).Select(k => h0[$"h_{k}"]));
+        var model = System.IO.Path.Combine(dir, "pf.json");
+        File.WriteAllText(model, $$"""{"name":"pf","kind":"recurrent-particle","cell":"gru","inputSize":3,"hiddenSize":8,"layers":1,"controlDimension":1,"weights":"gru_weights.json","head":{"type":"point","variance":1e-20},"initialObservation":[{{inputs[0]["x_0"]}},{{inputs[0]["x_1"]}}],"initialHidden":[[{{hidden}}]],"processNoise":0,"initialVariance":0,"observationNoise":0.01,"particles":64}""");
+        var input = System.IO.Path.Combine(dir, "in.jsonl");
+        File.WriteAllLines(input, Enumerable.Range(1, 49).Select(t => $$"""{"stream":"s","time":{{t}},"values":[{{inputs[t]["x_0"]}},{{inputs[t]["x_1"]}}],"control":[{{inputs[t - 1]["x_2"]}}]}"""));
+
+        var filtered = Run(model, input, 0, 0, false).Where(r => r.GetProperty("type").GetString() == "filtered").ToList();
+
+        Assert.Equal(49, filtered.Count);
+        for (var t = 0; t < filtered.Count; t++)
+        {
+            var mean = filtered[t].GetProperty("observation").GetProperty("mean");
+            for (var j = 0; j < 2; j++)
+            {
+                var expected = double.Parse(closedLoop[t][$"yhat_{j}"], CultureInfo.InvariantCulture);
+                Assert.True(Math.Abs(mean[j].GetDouble() - expected) < 1e-8, $"reading {t + 1} mean {j}: {mean[j].GetDouble()}, net {expected}");
+            }
+        }
+    }
+
     [Fact]
     public void Run_WeightsMissingATensor_FailsWithTheFieldAndTheTensor()
     {
