@@ -1,0 +1,144 @@
+using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Smoothing;
+using StreamSeq.Estimation.Specs;
+
+namespace StreamSeq.Estimation.Tests.Contracts;
+
+/// <summary>
+/// Fixed-lag smoothing across a re-initialisation that restarts the stream from its prior with the reading assimilated
+/// as a first step: every step gets exactly one smoothed estimate; the steps before the restart get what the smoother
+/// gives on the readings up to it, and the re-initialised step and the steps after it what the same estimator gives
+/// run fresh on the readings from the restart on (a stream whose first reading is the restart's).
+/// </summary>
+public sealed class RestartStretchSmoothingTests
+{
+    /// <summary>Two identical local-linear-trend modes with switching: a gap of 1e12 grows a mode's variance beyond
+    /// double precision, and the stream starts again from its prior at that reading.</summary>
+    private const string Imm = """
+        {"name":"i","kind":"imm","modeTransition":[[0.6,0.4],[0.3,0.7]],"modes":[
+          {"preset":{"type":"local-linear-trend","levelNoise":0.1,"slopeNoise":0.01},"observationNoise":[[1]],"initialMean":[0,0],"initialCovariance":[[1,0],[0,1]]},
+          {"preset":{"type":"local-linear-trend","levelNoise":0.5,"slopeNoise":0.05},"observationNoise":[[2]],"initialMean":[0,0],"initialCovariance":[[4,0],[0,1]]}]}
+        """;
+
+    /// <summary>A local level with a control input: a control of 1e308 makes the predicted mean infinite (the variance
+    /// stays finite), so the state is not finite after the update; the first step of a stream does not predict, so
+    /// the same reading and control assimilate from the prior.</summary>
+    private const string KalmanControl = """
+        {"name":"k","kind":"linear-gaussian","transition":[[1]],"transitionNoise":[[0.5]],"observation":[[1]],"observationNoise":[[2]],
+         "control":[[10]],"initialMean":[1],"initialCovariance":[[4]]}
+        """;
+
+    public static TheoryData<string, int, int, int> Cases()
+    {
+        var data = new TheoryData<string, int, int, int>();
+        foreach (var family in new[] { "imm", "kalman-control" })
+        {
+            foreach (var (lag, before, after) in new[] { (1, 1, 0), (1, 4, 3), (3, 2, 5), (3, 6, 1), (4, 5, 8) })
+            {
+                data.Add(family, lag, before, after);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Step_RestartedWithItsReadingAssimilated_EveryStepSmoothedOnceAsTheStretchesRunApart(string family, int lag, int before, int after)
+    {
+        var readings = Readings(family, before, after, new Random((lag * 100) + before));
+        var whole = FixedLag(family, lag, readings, 0, out var flags);
+        Assert.True((flags[before] & EstimateFlags.Reinitialized) != 0, $"step {before} flags {flags[before]}");
+        Assert.All(flags.Where((_, t) => t != before), f => Assert.Equal(EstimateFlags.None, f & EstimateFlags.Reinitialized));
+
+        // Exactly one smoothed estimate per step, in time order.
+        Assert.Equal([.. Enumerable.Range(0, readings.Length).Select(t => (double)t)], whole.Select(w => w.Time));
+
+        // Before the restart: the smoother on the readings up to it; from the restart on: a fresh stream whose first
+        // reading is the restart's.
+        var head = FixedLag(family, lag, readings[..before], 0, out _);
+        var tail = FixedLag(family, lag, readings[before..], before, out var tailFlags);
+        Assert.Equal(EstimateFlags.None, tailFlags[0] & EstimateFlags.Reinitialized);
+        var expected = head.Concat(tail).ToList();
+        Assert.Equal(expected.Select(e => e.Time), whole.Select(w => w.Time));
+        for (var i = 0; i < whole.Count; i++)
+        {
+            var context = $"{family}, L={lag}, restart at {before}: step {i}";
+            Assert.Equal(expected[i].Lag, whole[i].Lag);
+            AssertClose(expected[i].Mean, whole[i].Mean, context + " mean");
+            AssertClose(expected[i].Covariance, whole[i].Covariance, context + " covariance");
+        }
+    }
+
+    private static IEstimator Build(string family) =>
+        ModelCatalog.Build(ModelSpec.Parse(family switch
+        {
+            "imm" => Imm,
+            "kalman-control" => KalmanControl,
+            _ => throw new ArgumentOutOfRangeException(nameof(family)),
+        }));
+
+    private static (double Y, double Gap, double Control)[] Readings(string family, int before, int after, Random rng)
+    {
+        var readings = new (double, double, double)[before + 1 + after];
+        for (var t = 0; t < readings.Length; t++)
+        {
+            var y = 3 + (0.2 * t) + rng.NextDouble();
+            var restart = t == before;
+            readings[t] = family switch
+            {
+                "imm" => (y, restart ? 1e12 : 1.0, 0.0),
+                "kalman-control" => (y, 1.0, restart ? 1e308 : 0.1 * rng.NextDouble()),
+                _ => throw new ArgumentOutOfRangeException(nameof(family)),
+            };
+        }
+
+        return readings;
+    }
+
+    /// <summary>Every smoothed estimate a lag-L smoother gives over <paramref name="readings"/> (times from
+    /// <paramref name="offset"/>): at lag L, flushed at a restart, and pending at the end.</summary>
+    private static List<(double Time, int Lag, double[] Mean, double[] Covariance)> FixedLag(string family, int lag, (double Y, double Gap, double Control)[] readings, int offset, out List<EstimateFlags> flags)
+    {
+        var inner = Build(family);
+        var smoother = new FixedLagSmoother(inner, lag);
+        var state = new double[smoother.Info.StateLength];
+        smoother.Initialize(state, 0);
+        var estimate = new Estimate(smoother.Info);
+        var smoothed = new List<(double, int, double[], double[])>();
+        flags = [];
+        var control = new double[inner.Info.ControlDimension];
+        for (var t = 0; t < readings.Length; t++)
+        {
+            control.AsSpan().Fill(readings[t].Control);
+            smoother.Step(state, new Observation([readings[t].Y], readings[t].Gap, offset + t, control), estimate, default);
+            flags.Add(estimate.Flags);
+            for (var i = 0; i < estimate.FlushedCount; i++)
+            {
+                smoothed.Add((estimate.FlushedTime(i), estimate.FlushedLag(i), estimate.FlushedMean(i).ToArray(), estimate.FlushedCovariance(i).ToArray()));
+            }
+
+            if (estimate.HasSmoothed)
+            {
+                smoothed.Add((estimate.SmoothedTime, estimate.SmoothedLag, estimate.SmoothedMean.ToArray(), estimate.SmoothedCovariance.ToArray()));
+            }
+        }
+
+        var pending = smoother.SmoothPending(state);
+        for (var i = 0; i < pending.Count; i++)
+        {
+            smoothed.Add((pending[i].Time, pending.Count - 1 - i, pending[i].Mean, pending[i].Covariance));
+        }
+
+        return smoothed;
+    }
+
+    private static void AssertClose(double[] expected, double[] actual, string context)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(expected[i] == actual[i] || Math.Abs(expected[i] - actual[i]) <= 1e-9 * (1 + Math.Abs(expected[i])), $"{context}[{i}]: {actual[i]:R}, the stretch run alone gives {expected[i]:R}");
+        }
+    }
+}
