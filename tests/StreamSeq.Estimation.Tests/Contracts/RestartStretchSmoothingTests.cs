@@ -29,10 +29,26 @@ public sealed class RestartStretchSmoothingTests
          "control":[[10]],"initialMean":[1],"initialCovariance":[[4]]}
         """;
 
-    public static TheoryData<string, int, int, int> Cases()
+    /// <summary>A local level whose streams learn their observation noise (the restart keeps what was learned, so a
+    /// fresh stream is not the reference: each stretch's own records are); a gap of 2^60 restarts the stream.</summary>
+    private const string AdaptiveGap = """
+        {"name":"a","kind":"linear-gaussian","components":[{"type":"local-level","levelNoise":0.5}],"observationNoise":[[2]],"adapt":["observationNoise"]}
+        """;
+
+    /// <summary>As <see cref="KalmanControl"/>, learning the observation noise: a control of 1e308 leaves a non-finite state.</summary>
+    private const string AdaptiveControl = """
+        {"name":"a","kind":"linear-gaussian","transition":[[1]],"transitionNoise":[[0.5]],"observation":[[1]],"observationNoise":[[2]],
+         "control":[[10]],"initialMean":[1],"initialCovariance":[[4]],"adapt":["observationNoise"]}
+        """;
+
+    public static TheoryData<string, int, int, int> Cases() => CasesOf("imm", "kalman-control", "ekf", "ukf");
+
+    public static TheoryData<string, int, int, int> EveryCase() => CasesOf("imm", "kalman-control", "ekf", "ukf", "adaptive-gap", "adaptive-control");
+
+    private static TheoryData<string, int, int, int> CasesOf(params string[] families)
     {
         var data = new TheoryData<string, int, int, int>();
-        foreach (var family in new[] { "imm", "kalman-control", "ekf", "ukf" })
+        foreach (var family in families)
         {
             foreach (var (lag, before, after) in new[] { (1, 1, 0), (1, 4, 3), (3, 2, 5), (3, 6, 1), (4, 5, 8) })
             {
@@ -71,8 +87,52 @@ public sealed class RestartStretchSmoothingTests
         }
     }
 
+    /// <summary>
+    /// Each step's smoothed estimate is the fixed-interval smoother's on its own stretch alone (the steps before the
+    /// restart, or the restarted step and those after it), over the readings up to its lag later, from the very records
+    /// the estimator wrote: the backward pass never crosses the restart, and the restarted step's record begins its
+    /// stretch. Every step exactly once.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(EveryCase))]
+    public void Step_RestartedWithItsReadingAssimilated_EveryStepSmoothedOnceOnItsStretchAlone(string family, int lag, int before, int after)
+    {
+        var readings = Readings(family, before, after, new Random((lag * 100) + before));
+        var whole = FixedLag(family, lag, readings, 0, out var flags);
+        Assert.True((flags[before] & EstimateFlags.Reinitialized) != 0, $"step {before} flags {flags[before]}");
+        Assert.All(flags.Where((_, t) => t != before), f => Assert.Equal(EstimateFlags.None, f & EstimateFlags.Reinitialized));
+        Assert.Equal([.. Enumerable.Range(0, readings.Length).Select(t => (double)t)], whole.Select(w => w.Time));
+
+        var estimator = Build(family);
+        var n = estimator.Info.StateDimension;
+        var state = new double[estimator.Info.StateLength];
+        estimator.Initialize(state, 0);
+        var estimate = new Estimate(estimator.Info);
+        var control = new double[estimator.Info.ControlDimension];
+        var records = new List<double[]>();
+        for (var t = 0; t < readings.Length; t++)
+        {
+            control.AsSpan().Fill(readings[t].Control);
+            var record = new double[estimator.Info.BackwardRecordLength];
+            estimator.Step(state, new Observation([readings[t].Y], readings[t].Gap, t, control), estimate, record);
+            records.Add(record);
+        }
+
+        foreach (var (time, smoothedLag, mean, covariance) in whole)
+        {
+            var step = (int)time;
+            var start = step < before ? 0 : before;
+            var (means, covs) = FixedIntervalSmoother.Smooth(estimator, records[start..(step + smoothedLag + 1)]);
+            var context = $"{family}, L={lag}, restart at {before}: step {step}, lag {smoothedLag}";
+            AssertClose(means.AsSpan((step - start) * n, n).ToArray(), mean, context + " mean");
+            AssertClose(covs.AsSpan((step - start) * n * n, n * n).ToArray(), covariance, context + " covariance");
+        }
+    }
+
     private static IEstimator Build(string family) => family switch
     {
+        "adaptive-gap" => ModelCatalog.Build(ModelSpec.Parse(AdaptiveGap)),
+        "adaptive-control" => ModelCatalog.Build(ModelSpec.Parse(AdaptiveControl)),
         "imm" => ModelCatalog.Build(ModelSpec.Parse(Imm)),
         "kalman-control" => ModelCatalog.Build(ModelSpec.Parse(KalmanControl)),
         "ekf" => new ExtendedKalmanFilter(Diverging()),
@@ -107,7 +167,8 @@ public sealed class RestartStretchSmoothingTests
             readings[t] = family switch
             {
                 "imm" or "ekf" or "ukf" => (y, restart ? 1e12 : 1.0, 0.0),
-                "kalman-control" => (y, 1.0, restart ? 1e308 : 0.1 * rng.NextDouble()),
+                "kalman-control" or "adaptive-control" => (y, 1.0, restart ? 1e308 : 0.1 * rng.NextDouble()),
+                "adaptive-gap" => (y, restart ? 1152921504606846976.0 : 1.0, 0.0),
                 _ => throw new ArgumentOutOfRangeException(nameof(family)),
             };
         }
