@@ -41,9 +41,16 @@ public sealed class RestartStretchSmoothingTests
          "control":[[10]],"initialMean":[1],"initialCovariance":[[4]],"adapt":["observationNoise"]}
         """;
 
-    public static TheoryData<string, int, int, int> Cases() => CasesOf("imm", "kalman-control", "ekf", "ukf");
+    /// <summary>Two Gaussian states: no reading makes its probabilities non-finite (every emission gives a finite or
+    /// −∞ log-density), so the test damages the stream's state before the restart's reading, as a corrupted buffer would.</summary>
+    private const string Hmm = """
+        {"name":"h","kind":"hmm","initialProbabilities":[0.6,0.4],"transition":[[0.9,0.1],[0.2,0.8]],
+         "emission":{"type":"gaussian","means":[3,5],"variances":[1,2]}}
+        """;
 
-    public static TheoryData<string, int, int, int> EveryCase() => CasesOf("imm", "kalman-control", "ekf", "ukf", "adaptive-gap", "adaptive-control");
+    public static TheoryData<string, int, int, int> Cases() => CasesOf("imm", "kalman-control", "ekf", "ukf", "hmm");
+
+    public static TheoryData<string, int, int, int> EveryCase() => CasesOf("imm", "kalman-control", "ekf", "ukf", "hmm", "adaptive-gap", "adaptive-control");
 
     private static TheoryData<string, int, int, int> CasesOf(params string[] families)
     {
@@ -113,6 +120,7 @@ public sealed class RestartStretchSmoothingTests
         for (var t = 0; t < readings.Length; t++)
         {
             control.AsSpan().Fill(readings[t].Control);
+            Damage(state, estimator, readings[t].Gap, t > 0);
             var record = new double[estimator.Info.BackwardRecordLength];
             estimator.Step(state, new Observation([readings[t].Y], readings[t].Gap, t, control), estimate, record);
             records.Add(record);
@@ -134,6 +142,7 @@ public sealed class RestartStretchSmoothingTests
         "adaptive-gap" => ModelCatalog.Build(ModelSpec.Parse(AdaptiveGap)),
         "adaptive-control" => ModelCatalog.Build(ModelSpec.Parse(AdaptiveControl)),
         "imm" => ModelCatalog.Build(ModelSpec.Parse(Imm)),
+        "hmm" => ModelCatalog.Build(ModelSpec.Parse(Hmm)),
         "kalman-control" => ModelCatalog.Build(ModelSpec.Parse(KalmanControl)),
         "ekf" => new ExtendedKalmanFilter(Diverging()),
         "ukf" => new UnscentedKalmanFilter(Diverging()),
@@ -167,6 +176,7 @@ public sealed class RestartStretchSmoothingTests
             readings[t] = family switch
             {
                 "imm" or "ekf" or "ukf" => (y, restart ? 1e12 : 1.0, 0.0),
+                "hmm" => (y, restart ? double.NaN : 1.0, 0.0),
                 "kalman-control" or "adaptive-control" => (y, 1.0, restart ? 1e308 : 0.1 * rng.NextDouble()),
                 "adaptive-gap" => (y, restart ? 1152921504606846976.0 : 1.0, 0.0),
                 _ => throw new ArgumentOutOfRangeException(nameof(family)),
@@ -191,6 +201,7 @@ public sealed class RestartStretchSmoothingTests
         for (var t = 0; t < readings.Length; t++)
         {
             control.AsSpan().Fill(readings[t].Control);
+            Damage(state, inner, readings[t].Gap, t > 0);
             smoother.Step(state, new Observation([readings[t].Y], readings[t].Gap, offset + t, control), estimate, default);
             flags.Add(estimate.Flags);
             for (var i = 0; i < estimate.FlushedCount; i++)
@@ -211,6 +222,16 @@ public sealed class RestartStretchSmoothingTests
         }
 
         return smoothed;
+    }
+
+    /// <summary>Before a reading marked by a NaN gap, past a stream's first, every number of the estimator's own state
+    /// but its step count (slot 0) becomes NaN: the HMM's probabilities are then not finite on the next step.</summary>
+    private static void Damage(Span<double> state, IEstimator estimator, double gap, bool started)
+    {
+        if (double.IsNaN(gap) && started)
+        {
+            state[1..estimator.Info.StateLength].Fill(double.NaN);
+        }
     }
 
     private static void AssertClose(double[] expected, double[] actual, string context)
