@@ -48,9 +48,16 @@ public sealed class RestartStretchSmoothingTests
          "emission":{"type":"gaussian","means":[3,5],"variances":[1,2]}}
         """;
 
-    public static TheoryData<string, int, int, int> Cases() => CasesOf("imm", "kalman-control", "ekf", "ukf", "hmm");
+    /// <summary>A changepoint detector: as for the HMM, only a damaged state (past its header) makes the evidence
+    /// non-finite.</summary>
+    private const string Bocpd = """
+        {"name":"b","kind":"bocpd","hazard":{"type":"constant","rate":0.05},
+         "observation":{"type":"normal-known-variance","variance":1,"priorMean":0,"priorVariance":9},"maxRunLength":50}
+        """;
 
-    public static TheoryData<string, int, int, int> EveryCase() => CasesOf("imm", "kalman-control", "ekf", "ukf", "hmm", "adaptive-gap", "adaptive-control");
+    public static TheoryData<string, int, int, int> Cases() => CasesOf("imm", "kalman-control", "ekf", "ukf", "hmm", "bocpd");
+
+    public static TheoryData<string, int, int, int> EveryCase() => CasesOf("imm", "kalman-control", "ekf", "ukf", "hmm", "bocpd", "adaptive-gap", "adaptive-control");
 
     private static TheoryData<string, int, int, int> CasesOf(params string[] families)
     {
@@ -143,6 +150,7 @@ public sealed class RestartStretchSmoothingTests
         "adaptive-control" => ModelCatalog.Build(ModelSpec.Parse(AdaptiveControl)),
         "imm" => ModelCatalog.Build(ModelSpec.Parse(Imm)),
         "hmm" => ModelCatalog.Build(ModelSpec.Parse(Hmm)),
+        "bocpd" => ModelCatalog.Build(ModelSpec.Parse(Bocpd)),
         "kalman-control" => ModelCatalog.Build(ModelSpec.Parse(KalmanControl)),
         "ekf" => new ExtendedKalmanFilter(Diverging()),
         "ukf" => new UnscentedKalmanFilter(Diverging()),
@@ -176,7 +184,7 @@ public sealed class RestartStretchSmoothingTests
             readings[t] = family switch
             {
                 "imm" or "ekf" or "ukf" => (y, restart ? 1e12 : 1.0, 0.0),
-                "hmm" => (y, restart ? double.NaN : 1.0, 0.0),
+                "hmm" or "bocpd" => (y, restart ? double.NaN : 1.0, 0.0),
                 "kalman-control" or "adaptive-control" => (y, 1.0, restart ? 1e308 : 0.1 * rng.NextDouble()),
                 "adaptive-gap" => (y, restart ? 1152921504606846976.0 : 1.0, 0.0),
                 _ => throw new ArgumentOutOfRangeException(nameof(family)),
@@ -224,13 +232,14 @@ public sealed class RestartStretchSmoothingTests
         return smoothed;
     }
 
-    /// <summary>Before a reading marked by a NaN gap, past a stream's first, every number of the estimator's own state
-    /// but its step count (slot 0) becomes NaN: the HMM's probabilities are then not finite on the next step.</summary>
+    /// <summary>Before a reading marked by a NaN gap, past a stream's first, the estimator's own state past its header
+    /// (the HMM's step count; the changepoint detector's step count, run count and head) becomes NaN: its probabilities
+    /// are then not finite on the next step.</summary>
     private static void Damage(Span<double> state, IEstimator estimator, double gap, bool started)
     {
         if (double.IsNaN(gap) && started)
         {
-            state[1..estimator.Info.StateLength].Fill(double.NaN);
+            state[(estimator.Info.Family == "hmm" ? 1 : 4)..estimator.Info.StateLength].Fill(double.NaN);
         }
     }
 
