@@ -55,9 +55,16 @@ public sealed class RestartStretchSmoothingTests
          "observation":{"type":"normal-known-variance","variance":1,"priorMean":0,"priorVariance":9},"maxRunLength":50}
         """;
 
+    /// <summary>An extended Kalman filter learning its observation noise, over the linear model of
+    /// <see cref="KalmanControl"/>: a control of 1e308 leaves a non-finite state.</summary>
+    private const string AdaptiveExtendedControl = """
+        {"name":"ae","kind":"extended-kalman","adapt":["model.observationNoise"],"model":{"type":"linear","transition":[[1]],"transitionNoise":[[0.5]],
+         "observation":[[1]],"observationNoise":[[2]],"control":[[10]],"initialMean":[1],"initialCovariance":[[4]]}}
+        """;
+
     public static TheoryData<string, int, int, int> Cases() => CasesOf("imm", "kalman-control", "ekf", "ukf", "hmm", "bocpd");
 
-    public static TheoryData<string, int, int, int> EveryCase() => CasesOf("imm", "kalman-control", "ekf", "ukf", "hmm", "bocpd", "adaptive-gap", "adaptive-control");
+    public static TheoryData<string, int, int, int> EveryCase() => CasesOf("imm", "kalman-control", "ekf", "ukf", "hmm", "bocpd", "adaptive-gap", "adaptive-control", "adaptive-extended-control");
 
     private static TheoryData<string, int, int, int> CasesOf(params string[] families)
     {
@@ -148,6 +155,7 @@ public sealed class RestartStretchSmoothingTests
     {
         "adaptive-gap" => ModelCatalog.Build(ModelSpec.Parse(AdaptiveGap)),
         "adaptive-control" => ModelCatalog.Build(ModelSpec.Parse(AdaptiveControl)),
+        "adaptive-extended-control" => ModelCatalog.Build(ModelSpec.Parse(AdaptiveExtendedControl)),
         "imm" => ModelCatalog.Build(ModelSpec.Parse(Imm)),
         "hmm" => ModelCatalog.Build(ModelSpec.Parse(Hmm)),
         "bocpd" => ModelCatalog.Build(ModelSpec.Parse(Bocpd)),
@@ -185,7 +193,7 @@ public sealed class RestartStretchSmoothingTests
             {
                 "imm" or "ekf" or "ukf" => (y, restart ? 1e12 : 1.0, 0.0),
                 "hmm" or "bocpd" => (y, restart ? double.NaN : 1.0, 0.0),
-                "kalman-control" or "adaptive-control" => (y, 1.0, restart ? 1e308 : 0.1 * rng.NextDouble()),
+                "kalman-control" or "adaptive-control" or "adaptive-extended-control" => (y, 1.0, restart ? 1e308 : 0.1 * rng.NextDouble()),
                 "adaptive-gap" => (y, restart ? 1152921504606846976.0 : 1.0, 0.0),
                 _ => throw new ArgumentOutOfRangeException(nameof(family)),
             };
