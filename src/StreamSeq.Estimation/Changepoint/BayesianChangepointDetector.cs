@@ -53,11 +53,12 @@ namespace StreamSeq.Estimation.Changepoint;
 /// overflows, as for 1e200 with unit variances) is skipped as the Kalman filter skips one
 /// (<see cref="EstimateFlags.ObservationSkipped"/>, log-likelihood −∞, NIS +∞) and the step goes on as for a missing
 /// reading. A non-finite or zero evidence otherwise (a corrupted state) re-initialises the stream from the
-/// prior (<see cref="EstimateFlags.Reinitialized"/>). Variances that do not exist (Normal-Gamma with α ≤ 1) are
+/// prior with this reading as the first (<see cref="EstimateFlags.Reinitialized"/>), or leaves it at the prior when
+/// that first step fails too. Variances that do not exist (Normal-Gamma with α ≤ 1) are
 /// reported as +∞ and then give NIS = 0.</para>
 /// </remarks>
 [SkipLocalsInit]
-public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
+public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep, IRestartRecords
 {
     /// <summary>Default cap on the run length.</summary>
     public const int DefaultMaxRunLength = 500;
@@ -314,6 +315,16 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
 
         if (!(evidence > 0.0) || !double.IsFinite(evidence) || (observed > 0 && !skipped && !double.IsFinite(estimate.LogLikelihood)))
         {
+            if (state[StepsSlot] > 0.0)
+            {
+                // The stream starts again from the prior with this reading as the first, as a stream does whose first
+                // reading this is; when that fails too, it stays at the prior and the next reading is the first.
+                Initialize(state, 0);
+                Step(state, observation, estimate, backwardRecord);
+                estimate.Flags |= EstimateFlags.Reinitialized;
+                return;
+            }
+
             Reinitialize(state, estimate);
             return;
         }
@@ -969,6 +980,12 @@ public sealed class BayesianChangepointDetector : IEstimator, IBackwardStep
         arena.Release(mark);
         return result;
     }
+
+    /// <summary>
+    /// After a re-initialised step: true when the stream started again from the prior with the reading assimilated as
+    /// a first step (its record is a first step's); false when it stayed at the prior (the next reading is the first).
+    /// </summary>
+    bool IRestartRecords.BeginsStretch(ReadOnlySpan<double> state) => state[StepsSlot] > 0.0;
 
     private void Reinitialize(Span<double> state, Estimate estimate)
     {

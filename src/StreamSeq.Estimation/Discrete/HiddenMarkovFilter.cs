@@ -33,14 +33,15 @@ namespace StreamSeq.Estimation.Discrete;
 /// outside the emission's support (a category out of range or fractional, a negative or fractional count), is skipped
 /// (<see cref="EstimateFlags.ObservationSkipped"/>, the prediction carried forward) with LogLikelihood = −∞ and
 /// NIS = +∞, as the Kalman filters score a reading their update cannot use. Non-finite probabilities re-initialise the
-/// stream from π (<see cref="EstimateFlags.Reinitialized"/>).</para>
+/// stream from π with this reading as the first (<see cref="EstimateFlags.Reinitialized"/>), or leave it at π when that
+/// first step fails too.</para>
 /// <para>Performance: with at most four states and univariate Gaussian emissions, steady-state steps run on a
 /// vectorised kernel (one 256-bit vector per K-vector) that performs the same floating-point operations in the same
 /// order, so results do not depend on which path ran; first steps, missing observations and every guard rail go
 /// through the general code.</para>
 /// </remarks>
 [SkipLocalsInit]
-public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
+public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep, IRestartRecords
 {
     /// <summary>Default number of back-pointer columns kept for the online Viterbi traceback.</summary>
     public const int DefaultViterbiWindow = 32;
@@ -236,6 +237,15 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
         if (!valid)
         {
             Initialize(state, 0);
+            if (!first)
+            {
+                // The stream starts again from π with this reading as the first, as a stream does whose first reading
+                // this is; when that fails too, it stays at π and the next reading is the first.
+                Step(state, observation, estimate, backwardRecord);
+                estimate.Flags |= EstimateFlags.Reinitialized;
+                return;
+            }
+
             estimate.Flags |= EstimateFlags.Reinitialized;
             estimate.LogLikelihood = double.NaN;
             estimate.NormalizedInnovationSquared = double.NaN;
@@ -254,6 +264,13 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep
             backwardRecord[3 * k] = viterbiState;
         }
     }
+
+    /// <summary>
+    /// After a re-initialised step: true when the stream started again from π with the reading assimilated as a first
+    /// step (its record is a first step's, from which the next step predicts); false when it stayed at π (no step
+    /// counted; the next reading is the stretch's first).
+    /// </summary>
+    bool IRestartRecords.BeginsStretch(ReadOnlySpan<double> state) => state[StepsSlot] > 0.0;
 
     /// <summary>
     /// Filtered update. Returns the normalising sum: positive on success, 0 when y is impossible in every state with

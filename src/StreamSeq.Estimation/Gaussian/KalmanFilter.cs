@@ -20,8 +20,9 @@ namespace StreamSeq.Estimation.Gaussian;
 /// factor, and processes the observed rows one at a time (after decorrelating R) until P_∞ vanishes or the bounded
 /// diffuse period ends (<see cref="DiffuseInitialization"/>). During that period the log-likelihood is the diffuse
 /// one (D&amp;K eq. 7.4) and reported covariances are ±∞ where P_∞ is not negligible (never −∞ on a diagonal).</para>
-/// <para>Guard rails: a non-finite mean or covariance re-initialises the stream from the prior
-/// (<see cref="EstimateFlags.Reinitialized"/>); a covariance that fails the cheap PSD checks is repaired by clipping
+/// <para>Guard rails: a non-finite mean or covariance re-initialises the stream from the prior with this reading as the
+/// first (<see cref="EstimateFlags.Reinitialized"/>, as after a huge gap), or leaves it at the prior (log-likelihood
+/// NaN, the next reading the first) when that first step is not finite either; a covariance that fails the cheap PSD checks is repaired by clipping
 /// negative eigenvalues (<see cref="EstimateFlags.Repaired"/>); an innovation covariance that is not positive
 /// definite skips the update (<see cref="EstimateFlags.ObservationSkipped"/>), and so does an innovation whose
 /// squared Mahalanobis distance overflows (a reading such as 1e308): that step reports log-likelihood −∞ and NIS +∞
@@ -279,6 +280,7 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords, IR
     {
         ArgumentNullException.ThrowIfNull(estimate);
         estimate.Reset();
+        var first = state[StepsSlot] == 0.0;
         var restarted = !Dispatch(state, observation, estimate, backwardRecord, observationNoise, transitionNoise);
         if (restarted)
         {
@@ -294,6 +296,20 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords, IR
             Guard(state, estimate);
         }
 
+        if (!restarted && !first && (estimate.Flags & EstimateFlags.Reinitialized) != 0)
+        {
+            // A non-finite state (a prediction or update that overflowed) was reset to the prior: the stream starts again
+            // from it with this reading as the first, as a stream does whose first reading this is (a first step does
+            // not predict). When that also fails, the stream stays at the prior and the next reading is the first.
+            restarted = true;
+            estimate.Reset();
+            Dispatch(state, observation, estimate, backwardRecord, observationNoise, transitionNoise);
+            if (estimate.Flags != EstimateFlags.None)
+            {
+                Guard(state, estimate);
+            }
+        }
+
         if (restarted)
         {
             estimate.Flags |= EstimateFlags.Reinitialized;
@@ -301,10 +317,11 @@ public sealed class KalmanFilter : IEstimator, IBackwardStep, IFormerRecords, IR
     }
 
     /// <summary>
-    /// After a re-initialised step: true when it restarted from the prior for a huge gap and assimilated its reading as a
-    /// first step (<see cref="StepWithNoise"/>), so its record is the first of the new stretch and the next step predicts
-    /// from it; false when a non-finite state was reset to the prior (<see cref="Guard"/>: no step counted, the record
-    /// holds the failed step and the next reading is the stretch's first).
+    /// After a re-initialised step: true when it restarted from the prior (for a huge gap, or after a non-finite state)
+    /// and assimilated its reading as a first step (<see cref="StepWithNoise"/>), so its record is the first of the new
+    /// stretch and the next step predicts from it; false when the reading could not be assimilated from the prior
+    /// either and the state was left at the prior (<see cref="Guard"/>: no step counted, the record holds the failed
+    /// step and the next reading is the stretch's first).
     /// </summary>
     bool IRestartRecords.BeginsStretch(ReadOnlySpan<double> state) => state[StepsSlot] > 0.0;
 

@@ -29,7 +29,8 @@ namespace StreamSeq.Estimation.Recurrent;
 /// forecast is reproducible and never advances the stream.</para>
 /// <para><b>Smoothing.</b> The state at t−L is a function of y_{1:t-L-1} alone, so later data cannot change it:
 /// the backward step returns the filtered state (exact), which lets the fixed-lag and fixed-interval smoothers emit
-/// the same record kinds as for the Kalman filter.</para>
+/// the same record kinds as for the Kalman filter. A reset step (below) begins a new stretch: its record is the
+/// fresh state every later step descends from, so it gets its smoothed record as a stream's first step does.</para>
 /// <para><b>Guard rails.</b> When the new state or the head output is not finite (an exploding net or an extreme
 /// input), the stream restarts from its initial state (h_0, default zero) with input y_0, the step reports that fresh prediction with
 /// log-likelihood NaN and <see cref="EstimateFlags.Reinitialized"/>, and the per-stream <c>resets</c> count (an
@@ -37,7 +38,7 @@ namespace StreamSeq.Estimation.Recurrent;
 /// <para><b>State buffer.</b> [steps, resets, seed, y_{t-1} (m), network storage]; integers by bit
 /// reinterpretation, so a copied buffer continues bit for bit.</para>
 /// </remarks>
-public sealed class RecurrentEstimator : IEstimator, IBackwardStep
+public sealed class RecurrentEstimator : IEstimator, IBackwardStep, IRestartRecords
 {
     private const int StepsSlot = 0;
     private const int ResetsSlot = 1;
@@ -118,6 +119,12 @@ public sealed class RecurrentEstimator : IEstimator, IBackwardStep
 
     /// <inheritdoc />
     public EstimatorInfo Info { get; }
+
+    /// <summary>
+    /// Always true: a reset step's record is the net's fresh state (from h_0 with the initial input, or the cleared
+    /// storage when that fails too), from which every later step descends; its smoothed state is that filtered state.
+    /// </summary>
+    bool IRestartRecords.BeginsStretch(ReadOnlySpan<double> state) => true;
 
     /// <inheritdoc />
     public void Initialize(Span<double> state, ulong seed)

@@ -18,9 +18,10 @@ namespace StreamSeq.Estimation.Smoothing;
 /// (<see cref="Estimate.FlushedCount"/>, smoothed on the stretch alone, with the lag actually used), and the history
 /// starts again: with the restart's own record when the inner estimator's record of a re-initialised step is the first
 /// of the new stretch (<see cref="IRestartRecords"/>: a particle filter's fresh population, from which every later
-/// particle descends, or a Kalman filter restarted from its prior for a huge gap with the reading assimilated as a first
-/// step), so that step gets its smoothed estimate L readings later as a stream's first step does; after the
-/// restart otherwise. Wrapping changes nothing in the filtered outputs. A state saved by the previous build, whose
+/// particle descends, a Gaussian, HMM, IMM or changepoint filter restarted from its prior with the reading assimilated
+/// as a first step, a recurrent net's reset state), so that step gets its smoothed estimate L readings later as a
+/// stream's first step does; after the restart otherwise (a reading that could not be assimilated from the prior either,
+/// or an estimator without that interface). Wrapping changes nothing in the filtered outputs. A state saved by the previous build, whose
 /// inner estimator wrote records of another layout (<see cref="IFormerRecords"/>), is converted by
 /// <see cref="UpgradeFormerState"/>; while a converted record is in the window, the window is smoothed as the previous
 /// build smoothed it.

@@ -45,7 +45,7 @@ namespace StreamSeq.Estimation.Switching;
 /// <see cref="EstimateFlags.ObservationSkipped"/>), the moments stay the predictions and the mode probabilities are
 /// only predicted.</para>
 /// </remarks>
-public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
+public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep, IRestartRecords
 {
     private const int StepsSlot = 0;
     private const int ProbabilitiesSlot = 1;
@@ -260,6 +260,14 @@ public sealed class InteractingMultipleModelFilter : IEstimator, IBackwardStep
         probabilities.CopyTo(estimate.Extras);
         arena.Release(mark);
     }
+
+    /// <summary>
+    /// After a re-initialised step: true when a mode's Kalman step lost its state and the stream started again from the
+    /// prior with this reading assimilated as a first step (its record is a first step's, with no cross-covariance, and
+    /// the next step mixes from it); false when the stream was reset to the prior without the reading (a first step or
+    /// combined moments that were not finite: no step counted, the next reading is the stretch's first).
+    /// </summary>
+    bool IRestartRecords.BeginsStretch(ReadOnlySpan<double> state) => state[StepsSlot] > 0.0;
 
     /// <summary>Mixing: writes c into <paramref name="predicted"/> and the mixed moments into each mode's state.</summary>
     private void Mix(Span<double> state, ReadOnlySpan<double> probabilities, Span<double> predicted)

@@ -585,8 +585,8 @@ public sealed class StreamProcessor : IDisposable
             // A re-initialised step ends a stretch: the steps before it keep theirs, smoothed on the readings up to the
             // restart, and the steps after it make a stretch of their own. The re-initialised step begins that stretch
             // when its record is the fresh state every later step descends from (a particle filter's redrawn
-            // population, a Kalman filter restarted from its prior with the reading assimilated: IRestartRecords);
-            // otherwise (its record may hold the failed step) it is left out.
+            // population, a filter restarted from its prior with the reading assimilated, a recurrent net's reset
+            // state: IRestartRecords); otherwise (its record may hold the failed step) it is left out.
             var reinitialized = (estimate.Flags & EstimateFlags.Reinitialized) != 0;
             if (reinitialized && state.History.Count > (state.HistoryRestarts is { Count: > 0 } marks ? marks[^1] : 0))
             {

@@ -272,6 +272,54 @@ public sealed class RecurrentEstimatorTests
     }
 
     [Fact]
+    public void FixedLagSmoother_ExplodingNet_EveryStepIncludingTheResetsSmoothedOnceToItsFilteredState()
+    {
+        // The exploding ReLU Elman cell above: a reset restarts the net from h_0 with the initial input, and that fresh
+        // state is what every later step descends from, so the reset step is smoothed as a stream's first step is (the
+        // smoothed state of a deterministic net is its filtered state).
+        var weights = new StateDictionary(
+        [
+            NamedTensor.Create<double>("weight_ih_l0", [2, 1], [1.0, 1.0]),
+            NamedTensor.Create<double>("weight_hh_l0", [2, 2], [10.0, 0.0, 0.0, 10.0]),
+            NamedTensor.Create<double>("bias_ih_l0", [2], [1.0, 1.0]),
+            NamedTensor.Create<double>("bias_hh_l0", [2], [0.0, 0.0]),
+            NamedTensor.Create<double>("head.weight", [2, 2], [1e-3, 0.0, 0.0, 0.0]),
+            NamedTensor.Create<double>("head.bias", [2], [0.0, 0.0]),
+        ]);
+        var backend = RecurrentSpec.Create<double>(new RecurrentNetworkShape(RecurrentCellKind.Elman, 1, 2, 1, false, ElmanActivation.Relu), weights, 2, "head");
+        var smoother = new FixedLagSmoother(new RecurrentEstimator(backend, new RecurrentLayout(1)), 3);
+        var state = new double[smoother.Info.StateLength];
+        smoother.Initialize(state, 0);
+        var estimate = new Estimate(smoother.Info);
+        var filtered = new List<double[]>();
+        var smoothed = new List<(double Time, double[] Mean)>();
+        var resets = 0;
+        for (var t = 0; t < 1000; t++)
+        {
+            smoother.Step(state, new Observation([1.0], 1.0, t), estimate, default);
+            resets += (estimate.Flags & EstimateFlags.Reinitialized) != 0 ? 1 : 0;
+            filtered.Add(estimate.StateMean.ToArray());
+            for (var i = 0; i < estimate.FlushedCount; i++)
+            {
+                smoothed.Add((estimate.FlushedTime(i), estimate.FlushedMean(i).ToArray()));
+            }
+
+            if (estimate.HasSmoothed)
+            {
+                smoothed.Add((estimate.SmoothedTime, estimate.SmoothedMean.ToArray()));
+            }
+        }
+
+        smoothed.AddRange(smoother.SmoothPending(state).Select(p => (p.Time, p.Mean)));
+        Assert.True(resets >= 3, $"resets {resets}");
+        Assert.Equal([.. Enumerable.Range(0, 1000).Select(t => (double)t)], smoothed.Select(s => s.Time));
+        for (var t = 0; t < 1000; t++)
+        {
+            Assert.Equal(filtered[t], smoothed[t].Mean);
+        }
+    }
+
+    [Fact]
     public void FixedLagSmoother_DeterministicNet_SmoothedStateIsTheFilteredStateLStepsBack()
     {
         var estimator = TestEstimator(RecurrentCellKind.Lstm, 1, 0);

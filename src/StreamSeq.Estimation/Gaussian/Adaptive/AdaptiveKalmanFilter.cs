@@ -30,7 +30,7 @@ namespace StreamSeq.Estimation.Gaussian.Adaptive;
 /// steps with its current values and learns nothing; the tangents start at zero once the state is determined.
 /// Restarts after a huge gap or non-finite state keep the learned values.</para>
 /// </remarks>
-public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameterLearner, IFormerRecords
+public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameterLearner, IFormerRecords, IRestartRecords
 {
     private const double Log2Pi = 1.8378770664093453;
 
@@ -206,6 +206,7 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         var kf = state[..kfLength];
         var ad = state[kfLength..Info.StateLength];
         estimate.Reset();
+        var first = kf[KalmanFilter.StepCountOffset] == 0.0;
         var stepped = !KalmanFilter.IsStillDiffuse(kf)
             && (!backwardRecord.IsEmpty ? Adapt(kf, ad, observation, estimate, backwardRecord)
                 : scalar ? ScalarStep(kf, ad, observation, estimate)
@@ -233,12 +234,22 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         }
         else if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
         {
-            // A non-finite state: back to the prior, reported as KalmanFilter reports it.
+            // A non-finite state: back to the prior, as KalmanFilter does. Past a stream's first step the stream starts
+            // again from it with this reading as the first, learning nothing, as after a huge gap; a first step that
+            // failed is reported as the prior.
             inner.Initialize(kf, 0);
             ClearTangents(ad);
-            estimate.LogLikelihood = double.NaN;
-            estimate.NormalizedInnovationSquared = double.NaN;
-            inner.ReadState(kf, estimate.StateMean, estimate.StateCovariance);
+            if (first)
+            {
+                estimate.LogLikelihood = double.NaN;
+                estimate.NormalizedInnovationSquared = double.NaN;
+                inner.ReadState(kf, estimate.StateMean, estimate.StateCovariance);
+            }
+            else
+            {
+                StepWithCurrentNoise(kf, ad, observation, estimate, backwardRecord);
+                estimate.Flags |= EstimateFlags.Reinitialized;
+            }
         }
 
         WriteParameters(ad, estimate.Parameters, estimate.ParameterDeviations);
@@ -299,6 +310,13 @@ public sealed class AdaptiveKalmanFilter : IEstimator, IBackwardStep, IParameter
         SpanChecks.ReadSmoothed(record, message, mean, covariance, Info);
         inner.ReadSmoothed(record, message, mean, covariance);
     }
+
+    /// <summary>
+    /// After a re-initialised step: true when the stream restarted from the prior (a huge gap, a non-finite state) and
+    /// assimilated its reading as a first step with the values learned so far, so its record is the first of the new
+    /// stretch; false when the state was left at the prior (the next reading is the stretch's first).
+    /// </summary>
+    bool IRestartRecords.BeginsStretch(ReadOnlySpan<double> state) => state[KalmanFilter.StepCountOffset] > 0.0;
 
     private void StepWithCurrentNoise(Span<double> kf, Span<double> ad, in Observation observation, Estimate estimate, Span<double> backwardRecord)
     {

@@ -19,7 +19,7 @@ namespace StreamSeq.Estimation.Gaussian.Adaptive;
 /// rejection of isolated outliers are those of <see cref="AdaptiveKalmanFilter"/>. The transition noise is not
 /// learned by these filters.</para>
 /// </remarks>
-public sealed class AdaptiveNonlinearFilter : IEstimator, IBackwardStep, IParameterLearner
+public sealed class AdaptiveNonlinearFilter : IEstimator, IBackwardStep, IParameterLearner, IRestartRecords
 {
     private readonly IObservationNoiseOverride inner;
     private readonly AdaptationSettings settings;
@@ -202,6 +202,12 @@ public sealed class AdaptiveNonlinearFilter : IEstimator, IBackwardStep, IParame
         }
     }
 
+    /// <summary>
+    /// After a re-initialised step: true when the filter restarted from its prior with the reading assimilated as a first
+    /// step (with the values learned so far), so its record begins the new stretch; false when it was left at the prior.
+    /// </summary>
+    bool IRestartRecords.BeginsStretch(ReadOnlySpan<double> state) => !NonlinearState.PriorPending(state[..innerLength]);
+
     /// <inheritdoc />
     public long ReadingsLearned(ReadOnlySpan<double> state)
     {
@@ -243,8 +249,21 @@ public sealed class AdaptiveNonlinearFilter : IEstimator, IBackwardStep, IParame
         inner.StepWithNoise(filter, observation, estimate, backwardRecord, update);
         if ((estimate.Flags & EstimateFlags.Reinitialized) != 0)
         {
-            // The filter restarted from its prior; nothing to learn from this reading.
-            Predictive(estimate, previous, update, y, scoreOnly: false);
+            // The filter restarted from its prior; nothing to learn from this reading. When it assimilated the reading
+            // as a first step, it does so again with the values learned so far (the step index as before).
+            if (!NonlinearState.PriorPending(filter))
+            {
+                var steps = NonlinearState.Steps(filter);
+                inner.Initialize(filter, 0);
+                NonlinearState.SetSteps(filter, steps - 1);
+                inner.StepWithNoise(filter, observation, estimate, backwardRecord, previous);
+                estimate.Flags |= EstimateFlags.Reinitialized;
+            }
+            else
+            {
+                Predictive(estimate, previous, update, y, scoreOnly: false);
+            }
+
             ReadParameters(state, estimate.Parameters, estimate.ParameterDeviations);
             arena.Release(mark);
             return;

@@ -19,12 +19,13 @@ namespace StreamSeq.Estimation.Gaussian.Nonlinear;
 /// a ← f(a), P ← F(a) P F(a)' + Q; the observation forecast is h(a) and H P H' + R. The backward step is the RTS
 /// recursion of <see cref="GaussianBackward"/> with the linearised cross-covariance C_t = P_{t-1} F'.</para>
 /// <para>Guard rails, as in <see cref="KalmanFilter"/>: a non-finite mean or covariance re-initialises the stream from
-/// the prior (<see cref="EstimateFlags.Reinitialized"/>; the step index keeps counting); a covariance that fails the
+/// the prior with this reading as the first (<see cref="EstimateFlags.Reinitialized"/>; the step index keeps counting),
+/// or leaves it at the prior when that first step fails too (the step reports the prior); a covariance that fails the
 /// cheap positive semi-definiteness checks is repaired by clipping negative eigenvalues
 /// (<see cref="EstimateFlags.Repaired"/>); an innovation covariance that is not positive definite skips the update
 /// (<see cref="EstimateFlags.ObservationSkipped"/>).</para>
 /// </remarks>
-public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep, IObservationNoiseOverride
+public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep, IObservationNoiseOverride, IRestartRecords
 {
     private readonly NonlinearGaussianModel model;
     private readonly int n;
@@ -92,6 +93,29 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep, IObservati
     {
         SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
         SpanChecks.Noise(r, Info);
+        var steps = NonlinearState.Steps(state);
+        var first = NonlinearState.PriorPending(state);
+        StepOnce(state, observation, estimate, backwardRecord, r);
+        if (!first && (estimate.Flags & EstimateFlags.Reinitialized) != 0)
+        {
+            // The state was reset to the prior: the stream starts again from it with this reading as the first, as a
+            // stream does whose first reading this is; the step index keeps counting, so step-dependent models stay in
+            // phase. When that also fails, the stream stays at the prior and the next reading is the first.
+            NonlinearState.SetSteps(state, steps);
+            StepOnce(state, observation, estimate, backwardRecord, r);
+            estimate.Flags |= EstimateFlags.Reinitialized;
+        }
+    }
+
+    /// <summary>
+    /// After a re-initialised step: true when the stream restarted from the prior with the reading assimilated as a
+    /// first step, so its record is the first of the new stretch and the next step predicts from it; false when the
+    /// state was left at the prior (the next reading is the stretch's first).
+    /// </summary>
+    bool IRestartRecords.BeginsStretch(ReadOnlySpan<double> state) => !NonlinearState.PriorPending(state);
+
+    private void StepOnce(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord, ReadOnlySpan<double> r)
+    {
         estimate.Reset();
         var nn = n * n;
         var arena = ScratchArena.Current;

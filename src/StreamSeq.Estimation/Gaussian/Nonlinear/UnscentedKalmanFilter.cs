@@ -28,10 +28,11 @@ namespace StreamSeq.Estimation.Gaussian.Nonlinear;
 /// order of operations (plain weighted sums, no symmetrisation) and a failed factorisation re-initialises the
 /// stream.</para>
 /// <para>Guard rails: a non-finite mean or covariance, or a covariance without any square root, re-initialises the
-/// stream from the prior (<see cref="EstimateFlags.Reinitialized"/>; the step index keeps counting); an innovation
+/// stream from the prior with this reading as the first (<see cref="EstimateFlags.Reinitialized"/>; the step index keeps
+/// counting), or leaves it at the prior when that first step fails too (the step reports the prior); an innovation
 /// covariance that is not positive definite skips the update (<see cref="EstimateFlags.ObservationSkipped"/>).</para>
 /// </remarks>
-public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep, IObservationNoiseOverride
+public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep, IObservationNoiseOverride, IRestartRecords
 {
     private readonly NonlinearGaussianModel model;
     private readonly int n;
@@ -115,6 +116,29 @@ public sealed class UnscentedKalmanFilter : IEstimator, IBackwardStep, IObservat
     {
         SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
         SpanChecks.Noise(r, Info);
+        var steps = NonlinearState.Steps(state);
+        var first = NonlinearState.PriorPending(state);
+        StepOnce(state, observation, estimate, backwardRecord, r);
+        if (!first && (estimate.Flags & EstimateFlags.Reinitialized) != 0)
+        {
+            // The state was reset to the prior: the stream starts again from it with this reading as the first, as a
+            // stream does whose first reading this is; the step index keeps counting, so step-dependent models stay in
+            // phase. When that also fails, the stream stays at the prior and the next reading is the first.
+            NonlinearState.SetSteps(state, steps);
+            StepOnce(state, observation, estimate, backwardRecord, r);
+            estimate.Flags |= EstimateFlags.Reinitialized;
+        }
+    }
+
+    /// <summary>
+    /// After a re-initialised step: true when the stream restarted from the prior with the reading assimilated as a
+    /// first step, so its record is the first of the new stretch and the next step predicts from it; false when the
+    /// state was left at the prior (the next reading is the stretch's first).
+    /// </summary>
+    bool IRestartRecords.BeginsStretch(ReadOnlySpan<double> state) => !NonlinearState.PriorPending(state);
+
+    private void StepOnce(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord, ReadOnlySpan<double> r)
+    {
         estimate.Reset();
         var nn = n * n;
         var arena = ScratchArena.Current;
