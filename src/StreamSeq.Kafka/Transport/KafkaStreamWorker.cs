@@ -306,6 +306,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
         consumerConfig.ConsumeResultFields = "headers,timestamp";
         var restoreConfig = KafkaClientDefaults.ChangelogRestoreConsumer(options.BootstrapServers);
         Apply(restoreConfig, options.Client);
+
+        // The restore and standby consumers join no group: a max.poll.interval.ms meant for the loop's consumer only
+        // made librdkafka refuse to create them when it was below their session timeout's default (45 s), and the first
+        // assignment stopped the worker.
+        restoreConfig.MaxPollIntervalMs = null;
         restorer = new ChangelogRestorer(restoreConfig, options.TransactionTimeout + TimeSpan.FromSeconds(30));
         if (storeOptions.Standby)
         {
