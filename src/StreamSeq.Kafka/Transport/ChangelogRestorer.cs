@@ -151,6 +151,9 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         }
     }
 
+    /// <summary>Longest time between two calls of a restore's keep-alive while it reads.</summary>
+    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Restores the given partitions.</summary>
     /// <param name="changelogTopic">The changelog.</param>
     /// <param name="inputTopic">The input topic (whose markers count).</param>
@@ -169,7 +172,13 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
     /// The newest marker is looked for first, reading back from the end: every record before it counts, so only the
     /// records after it wait in memory.
     /// </param>
-    public Dictionary<int, Result> Restore(string changelogTopic, string inputTopic, IReadOnlyCollection<int> partitions, CancellationToken cancellation, IReadOnlyDictionary<int, long>? from = null, Func<int, bool, Action<string, byte[]>?>? direct = null)
+    /// <param name="keepAlive">
+    /// Called between records at most every <see cref="KeepAliveInterval"/> (and between the windows of the search for
+    /// the newest marker): the worker polls its group consumer there, so that a restore longer than
+    /// <c>max.poll.interval.ms</c> neither makes librdkafka leave the group nor keeps the member from rejoining a
+    /// rebalance another member started.
+    /// </param>
+    public Dictionary<int, Result> Restore(string changelogTopic, string inputTopic, IReadOnlyCollection<int> partitions, CancellationToken cancellation, IReadOnlyDictionary<int, long>? from = null, Func<int, bool, Action<string, byte[]>?>? direct = null, Action? keepAlive = null)
     {
         var results = partitions.ToDictionary(p => p, _ => new Result());
         if (partitions.Count == 0)
@@ -207,6 +216,7 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
                 results[p].Direct = true;
                 watermarks ??= consumer.QueryWatermarkOffsets(new TopicPartition(changelogTopic, p), patience);
                 var first = start == Offset.Beginning ? watermarks.Low.Value : start.Value;
+                keepAlive?.Invoke();
                 if (NewestMarker(consumer, changelogTopic, p, markers[p], Math.Max(0, first), watermarks.High.Value, patience, cancellation) is long at)
                 {
                     sinks[p] = (put, at);
@@ -219,9 +229,16 @@ internal sealed class ChangelogRestorer(ConsumerConfig config, TimeSpan patience
         consumer.Assign(starts);
         var clock = Stopwatch.StartNew();
         var lastProgress = clock.Elapsed;
+        var lastKeepAlive = clock.Elapsed;
         while (pending.Count > 0)
         {
             cancellation.ThrowIfCancellationRequested();
+            if (keepAlive is not null && clock.Elapsed - lastKeepAlive >= KeepAliveInterval)
+            {
+                keepAlive();
+                lastKeepAlive = clock.Elapsed;
+            }
+
             var message = consumer.Consume(TimeSpan.FromMilliseconds(100));
             if (message is null)
             {

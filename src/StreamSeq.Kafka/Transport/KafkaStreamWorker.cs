@@ -111,6 +111,31 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// <summary>The last counted records of each partition of <see cref="awaiting"/> (the loop's thread only).</summary>
     private readonly Dictionary<int, long> awaitingCounts = [];
 
+    /// <summary>
+    /// Assigned partitions not restored yet. The assignment callback only notes them: the loop restores them
+    /// (<see cref="RestoreAssigned"/>) with every assigned partition paused, polling the group consumer between the
+    /// restore's reads, so that a restore longer than <c>max.poll.interval.ms</c> neither makes librdkafka leave the
+    /// group nor keeps this member from rejoining a rebalance another member started (restored inside the callback, the
+    /// member could do neither, and every restore past that bound ended with the member removed and its partitions
+    /// restored again elsewhere, a rebalance storm).
+    /// </summary>
+    private readonly HashSet<int> toRestore = [];
+
+    /// <summary>The partitions <see cref="RestoreAssigned"/> is restoring now.</summary>
+    private HashSet<int> restoring = [];
+
+    /// <summary>Of <see cref="restoring"/>, those revoked or lost by a rebalance served while the restore polled.</summary>
+    private readonly HashSet<int> cancelledRestore = [];
+
+    /// <summary>True while <see cref="Status"/> counts the restore of <see cref="toRestore"/> (not ready meanwhile).</summary>
+    private bool restorePending;
+
+    /// <summary>
+    /// Per partition waiting for its restore, the first record the consumer handed out and the loop passed over: where
+    /// its position stood, read again after the restore when the changelog names no offset.
+    /// </summary>
+    private readonly Dictionary<int, long> passedBeforeRestore = [];
+
     /// <summary>The longest wait for one waiting partition's watermarks.</summary>
     private static readonly TimeSpan AwaitingWatermarkTimeout = TimeSpan.FromSeconds(2);
 
@@ -306,6 +331,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
         consumerConfig.ConsumeResultFields = "headers,timestamp";
         var restoreConfig = KafkaClientDefaults.ChangelogRestoreConsumer(options.BootstrapServers);
         Apply(restoreConfig, options.Client);
+
+        // The restore and standby consumers join no group: a max.poll.interval.ms meant for the loop's consumer only
+        // made librdkafka refuse to create them when it was below their session timeout's default (45 s), and the first
+        // assignment stopped the worker.
+        restoreConfig.MaxPollIntervalMs = null;
         restorer = new ChangelogRestorer(restoreConfig, options.TransactionTimeout + TimeSpan.FromSeconds(30));
         if (storeOptions.Standby)
         {
@@ -398,6 +428,33 @@ public sealed partial class KafkaStreamWorker : IDisposable
         while (!stopping.IsCancellationRequested)
         {
             AnswerQueries();
+            if (toRestore.Count > 0)
+            {
+                try
+                {
+                    RestoreAssigned();
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    // Stopped during the restore: its partitions were never taken into service; leave the group below.
+                    break;
+                }
+                catch (KafkaException e) when (!e.Error.IsFatal && e is not KafkaRetriableException)
+                {
+                    // The commit before the restore failed: as in the loop below.
+                    var cause = Cause(e);
+                    if (!MayRedo(cause))
+                    {
+                        throw;
+                    }
+
+                    LogAbort(logger, cause.Error.Reason);
+                    AbortAndRewind();
+                }
+
+                continue;
+            }
+
             if (awaiting.Count > 0)
             {
                 TakeUpAwaiting();
@@ -425,6 +482,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 if (result is not null && !result.IsPartitionEOF && owned.TryGetValue(result.Partition.Value, out var partition))
                 {
                     Process(result, partition);
+                }
+                else if (result is not null && !result.IsPartitionEOF)
+                {
+                    NotePassedBeforeRestore(result);
                 }
                 else if (result is null && !inTransaction)
                 {
@@ -992,7 +1053,21 @@ public sealed partial class KafkaStreamWorker : IDisposable
         // A partition added to the input topic while the changelog kept its partition count has nowhere to keep its
         // states and offsets: it waits, paused, until the changelog has its partition (looked up again in the loop).
         var lacking = LackingChangelog([.. partitions.Select(tp => tp.Partition.Value)]);
-        var offsets = RestorePartitions([.. partitions.Select(tp => tp.Partition.Value).Where(p => !lacking.Contains(p))]);
+
+        // The others are restored by the loop, not here: a callback that runs longer than max.poll.interval.ms keeps the
+        // member from rejoining a rebalance, and the group removes it (see toRestore). Records the consumer hands out for
+        // them before the loop pauses them are not processed (no partition state takes them), and the seek after the
+        // restore reads them again.
+        foreach (var partition in partitions.Select(tp => tp.Partition.Value).Where(p => !lacking.Contains(p)))
+        {
+            toRestore.Add(partition);
+            if (!restorePending)
+            {
+                restorePending = true;
+                Status.BeginRestore();
+            }
+        }
+
         if (lacking.Count > 0)
         {
             Await(lacking);
@@ -1002,7 +1077,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         // An assignment, even an empty one, means the group has taken this member in; ready once restored.
         Status.SetJoined(true);
-        return [.. partitions.Select(tp => new TopicPartitionOffset(tp, offsets.TryGetValue(tp.Partition.Value, out var offset) ? offset : Offset.Stored))];
+        return [.. partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Stored))];
     }
 
     /// <summary>
@@ -1148,6 +1223,153 @@ public sealed partial class KafkaStreamWorker : IDisposable
         OwnedChanged();
     }
 
+    /// <summary>
+    /// Restores the assigned partitions of <see cref="toRestore"/> with every assigned partition paused, polling the group
+    /// consumer between the restore's reads (<see cref="KeepPolling"/>), then seeks each to where its changelog says the
+    /// committed input ends and resumes. Rebalance callbacks run in those polls: a partition revoked or lost meanwhile is
+    /// dropped when the restore ends, one assigned meanwhile is restored next.
+    /// </summary>
+    private void RestoreAssigned()
+    {
+        var consumer = this.consumer!;
+
+        // The open transaction commits first, so that the restore is the only thing between two transactions.
+        if (inTransaction)
+        {
+            Commit();
+            if (inTransaction)
+            {
+                return;
+            }
+        }
+
+        consumer.Pause(consumer.Assignment);
+        var partitions = toRestore.Order().ToList();
+        toRestore.Clear();
+        restoring = [.. partitions];
+        cancelledRestore.Clear();
+        Dictionary<int, Offset>? offsets = null;
+        try
+        {
+            offsets = RestorePartitions(partitions, KeepPolling);
+        }
+        finally
+        {
+            restoring = [];
+            if (offsets is null)
+            {
+                // Cut short: what was not revoked meanwhile is restored again at the next turn.
+                foreach (var partition in partitions.Where(p => !cancelledRestore.Contains(p)))
+                {
+                    owned.Remove(partition);
+                    toRestore.Add(partition);
+                }
+            }
+        }
+
+        if (cancelledRestore.Count > 0)
+        {
+            int[] cancelled = [.. cancelledRestore];
+            foreach (var partition in cancelled)
+            {
+                owned.Remove(partition);
+                offsets.Remove(partition);
+            }
+
+            CloseStores(cancelled);
+            ownership?.Released(cancelled);
+
+            // One assigned again meanwhile stays with this loop (restored next); the others go back to the standby.
+            standby?.Mirror(cancelled.Where(p => !toRestore.Contains(p)));
+            cancelledRestore.Clear();
+        }
+
+        foreach (var (partition, offset) in offsets)
+        {
+            // Without a marker the consumer started where the assignment put it (the group's committed offset, or the
+            // beginning): it stays there, or goes back to the first record the loop passed over. (Asking the broker for the
+            // committed offset instead blocked the loop, unpolled, through a rebalance.)
+            if (offset != Offset.Stored)
+            {
+                consumer.Seek(new TopicPartitionOffset(options.InputTopic, partition, offset));
+            }
+            else if (passedBeforeRestore.TryGetValue(partition, out var first))
+            {
+                consumer.Seek(new TopicPartitionOffset(options.InputTopic, partition, first));
+            }
+
+            passedBeforeRestore.Remove(partition);
+        }
+
+        consumer.Resume([.. consumer.Assignment.Where(tp => !awaiting.Contains(tp.Partition.Value) && !toRestore.Contains(tp.Partition.Value))]);
+        OwnedChanged();
+        EndRestoreIfDone();
+    }
+
+    /// <summary>
+    /// Polls the group consumer during a restore (every assigned partition paused), so that librdkafka sees the
+    /// application poll within <c>max.poll.interval.ms</c> and serves rebalances. A record fetched before the pause is
+    /// not processed: its partition is sought back to it.
+    /// </summary>
+    private void KeepPolling()
+    {
+        try
+        {
+            var result = consumer!.Consume(TimeSpan.Zero);
+            if (result is not null && !result.IsPartitionEOF && owned.ContainsKey(result.Partition.Value))
+            {
+                consumer.Seek(new TopicPartitionOffset(options.InputTopic, result.Partition, result.Offset));
+            }
+            else if (result is not null && !result.IsPartitionEOF)
+            {
+                NotePassedBeforeRestore(result);
+            }
+        }
+        catch (ConsumeException e) when (!e.Error.IsFatal)
+        {
+            LogTransient(logger, "consume", e.Error.Reason);
+        }
+    }
+
+    private void NotePassedBeforeRestore(ConsumeResult<byte[], byte[]> result)
+    {
+        if ((toRestore.Contains(result.Partition.Value) || restoring.Contains(result.Partition.Value)) && !passedBeforeRestore.ContainsKey(result.Partition.Value))
+        {
+            passedBeforeRestore[result.Partition.Value] = result.Offset.Value;
+        }
+    }
+
+    private void EndRestoreIfDone()
+    {
+        if (restorePending && toRestore.Count == 0 && restoring.Count == 0)
+        {
+            restorePending = false;
+            Status.EndRestore();
+        }
+    }
+
+    /// <summary>
+    /// Takes <paramref name="partitions"/> out of the restore pending or running; returns those the running restore is
+    /// reading, whose stores it still writes (closed once it ends).
+    /// </summary>
+    private HashSet<int> CancelRestore(IEnumerable<int> partitions)
+    {
+        var midRestore = new HashSet<int>();
+        foreach (var partition in partitions)
+        {
+            toRestore.Remove(partition);
+            passedBeforeRestore.Remove(partition);
+            if (restoring.Remove(partition))
+            {
+                cancelledRestore.Add(partition);
+                midRestore.Add(partition);
+            }
+        }
+
+        EndRestoreIfDone();
+        return midRestore;
+    }
+
     private void OnRevoked(List<TopicPartitionOffset> partitions)
     {
         // Commit everything processed so far, so the next owner restores exactly this state.
@@ -1158,10 +1380,12 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         // Still the owner: the changelog holds nothing this store lacks, so the next owner on this volume reads only what
         // follows (a partition that comes back after moving reads what the others wrote since).
-        var revoked = partitions.Select(tp => tp.Partition.Value).ToList();
-        DropAwaiting(revoked);
+        var all = partitions.Select(tp => tp.Partition.Value).ToList();
+        var midRestore = CancelRestore(all);
+        var revoked = all.Where(p => !midRestore.Contains(p)).ToList();
+        DropAwaiting(all);
         Checkpoint(revoked);
-        foreach (var p in revoked)
+        foreach (var p in all)
         {
             owned.Remove(p);
         }
@@ -1192,7 +1416,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
 
         // No checkpoint: another instance may already own these partitions and write to their changelog.
-        int[] lost = [.. partitions.Select(tp => tp.Partition.Value)];
+        var midRestore = CancelRestore(partitions.Select(tp => tp.Partition.Value));
+        int[] lost = [.. partitions.Select(tp => tp.Partition.Value).Where(p => !midRestore.Contains(p))];
         DropAwaiting(lost);
         CloseStores(lost);
         ownership?.Released(lost);
@@ -1237,7 +1462,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Rewind();
     }
 
-    private Dictionary<int, Offset> RestorePartitions(List<int> partitions)
+    private Dictionary<int, Offset> RestorePartitions(List<int> partitions, Action? keepAlive = null)
     {
         using var activity = KafkaTransportMetrics.ActivitySource.StartActivity("streamseq.restore");
         Status.BeginRestore();
@@ -1246,13 +1471,14 @@ public sealed partial class KafkaStreamWorker : IDisposable
             var start = Stopwatch.GetTimestamp();
             var checkpoints = storeOptions.Kind == StateStoreKind.RocksDb ? OpenStores(partitions) : [];
             var from = checkpoints.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!.ChangelogOffset);
-            var restored = restorer!.Restore(options.ChangelogTopic, options.InputTopic, partitions, stopping, from, disks.Count > 0 ? RestoreInto : null);
+            var restored = restorer!.Restore(options.ChangelogTopic, options.InputTopic, partitions, stopping, from, disks.Count > 0 ? RestoreInto : null, keepAlive);
             var offsets = new Dictionary<int, Offset>();
             long streams = 0, fromChangelog = 0, fromStores = 0;
             var estimated = false;
             var listed = ownership?.MaxStreamsPerPartition ?? 0;
             foreach (var (partition, result) in restored)
             {
+                keepAlive?.Invoke();
                 StateStore store;
                 var kept = 0;
                 long? nextOffset = result.NextOffset;
@@ -1291,8 +1517,14 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 else
                 {
                     store = new StateStore(partition, processorOptions.MaxLiveStreams);
+                    var applied = 0;
                     foreach (var (id, bytes) in result.States)
                     {
+                        if (keepAlive is not null && ++applied % RestoreBatch == 0)
+                        {
+                            keepAlive();
+                        }
+
                         if (processor.Restore(store, id, bytes, out var reason))
                         {
                             kept++;
