@@ -174,6 +174,20 @@ public sealed class FitCommandTests : IDisposable
         Assert.Contains("components[0].levelNoise", errors.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>fit reads a JSON Lines file as run does: a record without a <c>stream</c> field is skipped with a message
+    /// that names the field, not a Kafka key the file cannot have.</summary>
+    [Fact]
+    public void Execute_JsonLinesRecordWithoutAStreamField_SaysTheFieldIsMissing()
+    {
+        var input = Write("nile.jsonl", string.Concat(Enumerable.Range(1, 30).Select(t => t == 5 ? $$"""{"time":{{t}},"values":[{{1000 + t}}]}""" + "\n" : $$"""{"stream":"nile","time":{{t}},"values":[{{1000 + (t % 7 * 30)}}]}""" + "\n")));
+        var output = System.IO.Path.Combine(dir, "fitted.json");
+        var stderr = new StringWriter();
+        Assert.Equal(0, FitCommand.Execute(RepositoryFiles.Path("examples", "nile.json"), input, output, ["observationNoise"], "mle", 500, 0, stderr));
+        var text = stderr.ToString();
+        Assert.Contains("nile.jsonl:5: missing-key: record has no 'stream' field.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Kafka", text, StringComparison.Ordinal);
+    }
+
     /// <summary>A Poisson or categorical reading outside the emission's support is left out of the fit as a gap, so the
     /// report counts it apart from the observed values it used (it counted all 20 before) and says so in a warning.</summary>
     [Fact]
