@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using StreamSeq.Cli.Io;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Discrete;
 using StreamSeq.Estimation.Learning;
 using StreamSeq.Estimation.Recurrent;
 using StreamSeq.Estimation.Specs;
@@ -198,6 +199,13 @@ internal static class FitCommand
         var converged = diagnostics?.IdentifiedMaximum ?? result.Converged;
         var fitted = result.Spec;
         KeepFileReferences(fitted, spec, outputPath);
+        var outside = OutsideSupport(binding.Estimator, sequences);
+        var warnings = (diagnostics?.Warnings ?? []).ToList();
+        if (outside is { Readings: > 0 } o)
+        {
+            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{Counted.Of(o.Readings, "reading")} outside the emission's support (a count that is negative or not a whole number, a category out of range) left out of the fit as gaps."));
+        }
+
         fitted["fit"] = new JsonObject
         {
             ["method"] = result.Method,
@@ -207,19 +215,64 @@ internal static class FitCommand
             ["converged"] = converged,
             ["stopReason"] = diagnostics?.StopReason ?? $"EM: {emStop}",
             ["observations"] = sequences.Sum(s => s.Length),
-            ["observedValues"] = diagnostics?.Observations ?? sequences.Sum(s => s.Values.Count(double.IsFinite)),
+            ["observedValues"] = outside is { } used ? used.Used : diagnostics?.Observations ?? sequences.Sum(s => s.Values.Count(double.IsFinite)),
             ["sequences"] = sequences.Count,
             ["standardErrors"] = diagnostics is null ? null : StandardErrors(diagnostics),
-            ["warnings"] = new JsonArray([.. (diagnostics?.Warnings ?? []).Select(w => (JsonNode)w)]),
+            ["warnings"] = new JsonArray([.. warnings.Select(w => (JsonNode)w)]),
         };
+        if (outside is { } counts)
+        {
+            fitted["fit"]!["valuesOutsideSupport"] = counts.Values;
+        }
+
         OutputFiles.WriteAllText("--output", outputPath, fitted.ToJsonString(Indented) + "\n");
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fitted {string.Join(", ", parameters)} of '{spec.Name}' by {result.Method}: log-likelihood {result.LogLikelihood:R} after {Counted.Of(result.Iterations, "iteration")}{(converged ? string.Empty : " (not converged to an identified maximum)")}; wrote {outputPath}"));
-        foreach (var warning in diagnostics?.Warnings ?? [])
+        foreach (var warning in warnings)
         {
             stderr.WriteLine($"warning: {warning}");
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// For a hidden Markov model, the observed values the fit used and the readings (and their values) outside the
+    /// emission's support, which both the filter and Baum–Welch leave out as gaps; null for other kinds.
+    /// </summary>
+    private static (int Used, int Readings, int Values)? OutsideSupport(IEstimator estimator, IReadOnlyList<ObservationSeries> sequences)
+    {
+        if (estimator is not HiddenMarkovFilter hmm)
+        {
+            return null;
+        }
+
+        var emission = hmm.Model.Emission;
+        int used = 0, readings = 0, values = 0;
+        foreach (var series in sequences)
+        {
+            var d = series.Dimension;
+            for (var t = 0; t < series.Length; t++)
+            {
+                var y = series.Values.AsSpan(t * d, d);
+                var observed = 0;
+                foreach (var v in y)
+                {
+                    observed += double.IsFinite(v) ? 1 : 0;
+                }
+
+                if (observed > 0 && !emission.Accepts(y))
+                {
+                    readings++;
+                    values += observed;
+                }
+                else
+                {
+                    used += observed;
+                }
+            }
+        }
+
+        return (used, readings, values);
     }
 
     /// <summary>

@@ -1976,12 +1976,35 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
             StreamSnapshot? snapshot = null;
             string? problem = null;
+            string? superseded = null;
             foreach (var (id, partition) in owned)
             {
                 // An evicted stream is still owned: answer from its serialised state without reviving it.
-                var state = partition.Store.TryGetLive(q.Stream, out var live) ? live
-                    : partition.Store.TryPeekEvicted(q.Stream, out var bytes) ? processor.Decode(q.Stream, bytes, out _)
-                    : null;
+                StreamState? state = null;
+                if (partition.Store.TryGetLive(q.Stream, out var live))
+                {
+                    state = live;
+                }
+                else if (partition.Store.TryPeekEvicted(q.Stream, out var bytes))
+                {
+                    try
+                    {
+                        state = StreamStateCodec.Read(q.Stream, bytes, processor.Router, out var reason);
+                        if (state is null)
+                        {
+                            // Owned, but its stored state is another model's (the model changed under its name since
+                            // it was written, or is no longer configured): the stream's next record replaces it.
+                            superseded = reason;
+                            break;
+                        }
+                    }
+                    catch (FormatException)
+                    {
+                        // Bytes that are no stream state: no state to answer from, as for a stream never seen here;
+                        // the stream's next record discards them.
+                    }
+                }
+
                 if (state is not null)
                 {
                     // A damaged state can make the model throw as a step would: the query fails, never the loop.
@@ -2005,7 +2028,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 }
             }
 
-            q.Reply.TrySetResult(problem is null ? new StreamQueryResult(StreamQueryOutcome.Answered, snapshot) : new StreamQueryResult(StreamQueryOutcome.Unreadable, Problem: problem));
+            q.Reply.TrySetResult(
+                superseded is not null ? new StreamQueryResult(StreamQueryOutcome.Superseded, Problem: superseded)
+                : problem is null ? new StreamQueryResult(StreamQueryOutcome.Answered, snapshot)
+                : new StreamQueryResult(StreamQueryOutcome.Unreadable, Problem: problem));
         }
     }
 

@@ -30,4 +30,12 @@ public enum StreamQueryOutcome
     /// again from its model's prior.
     /// </summary>
     Unreadable,
+
+    /// <summary>
+    /// The loop owns the stream, but its stored state is not one the configured model reads: written by an earlier
+    /// model under the same name (changed between runs), or by a model no longer configured.
+    /// <see cref="StreamQueryResult.Problem"/> says which. The stream has no state of the current model yet: its next
+    /// record replaces the stored one with a state started from the model's prior.
+    /// </summary>
+    Superseded,
 }

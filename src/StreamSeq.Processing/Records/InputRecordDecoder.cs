@@ -49,7 +49,8 @@ public sealed class InputRecordDecoder
     /// must be equal.
     /// </param>
     /// <param name="fallbackTime">Time used when the record has none (NaN: none available).</param>
-    /// <param name="source">Where the record came from.</param>
+    /// <param name="source">Where the record came from; a file line (<see cref="SourcePosition.FileLine"/>) has no
+    /// transport key, so a record without a stream id is told it lacks the <c>stream</c> field.</param>
     /// <param name="record">The decoded record (valid until the next call).</param>
     /// <param name="reason">Why decoding failed.</param>
     /// <param name="error">A message naming the field and problem.</param>
@@ -232,7 +233,8 @@ public sealed class InputRecordDecoder
         if (stream.IsEmpty)
         {
             reason = DeadLetterReason.MissingKey;
-            error = "record has no stream id (Kafka key or 'stream' field)." + UnknownFieldHint(json, "stream");
+            // A file line (partition -1) has no transport key: only its own field can carry the stream id.
+            error = (source.Partition < 0 ? "record has no 'stream' field." : "record has no stream id (Kafka key or 'stream' field).") + UnknownFieldHint(json, "stream");
             return false;
         }
 

@@ -128,12 +128,17 @@ public static class WorkerApi
             StreamQueryOutcome.Answered when answer.Snapshot is { } snapshot => Results.Json(snapshot, Json),
             StreamQueryOutcome.Answered => Results.Json(new { error = $"stream '{id}' is not owned by this worker" }, Json, statusCode: StatusCodes.Status404NotFound),
             StreamQueryOutcome.Unreadable => Results.Json(new { error = answer.Problem }, Json, statusCode: StatusCodes.Status500InternalServerError),
+            StreamQueryOutcome.Superseded => Results.Json(new { error = Superseded(id, answer.Problem) }, Json, statusCode: StatusCodes.Status409Conflict),
             StreamQueryOutcome.NotStarted => Unavailable(context, $"the processing loop has not started yet ({readiness.Current().Reason}); retry later."),
             StreamQueryOutcome.Stopped => Unavailable(context, "the processing loop has stopped (the worker is shutting down, or stopped on an error); retry later."),
             StreamQueryOutcome.Full => Unavailable(context, $"{service.Worker.MaxPendingQueries} queries already wait for the processing loop, which has not answered them: {HeldUp(readiness)}; retry later."),
             _ => Unavailable(context, $"the processing loop has not answered within {settings.QueryTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s: {HeldUp(readiness)}; retry later."),
         };
     }
+
+    /// <summary>The 409 of a stream owned here whose stored state its configured model does not read.</summary>
+    internal static string Superseded(string id, string? reason) =>
+        $"stream '{id}' is owned by this worker, but its stored state was written by an earlier model ({reason}); it has no state of the current model yet, and its next record replaces the stored state with one started from the model's prior.";
 
     /// <summary>Why the loop may not answer: what readiness says when not ready, else what holds a running loop up.</summary>
     private static string HeldUp(WorkerReadiness readiness) => readiness.Current() is (false, var reason)

@@ -174,6 +174,42 @@ public sealed class FitCommandTests : IDisposable
         Assert.Contains("components[0].levelNoise", errors.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>fit reads a JSON Lines file as run does: a record without a <c>stream</c> field is skipped with a message
+    /// that names the field, not a Kafka key the file cannot have.</summary>
+    [Fact]
+    public void Execute_JsonLinesRecordWithoutAStreamField_SaysTheFieldIsMissing()
+    {
+        var input = Write("nile.jsonl", string.Concat(Enumerable.Range(1, 30).Select(t => t == 5 ? $$"""{"time":{{t}},"values":[{{1000 + t}}]}""" + "\n" : $$"""{"stream":"nile","time":{{t}},"values":[{{1000 + (t % 7 * 30)}}]}""" + "\n")));
+        var output = System.IO.Path.Combine(dir, "fitted.json");
+        var stderr = new StringWriter();
+        Assert.Equal(0, FitCommand.Execute(RepositoryFiles.Path("examples", "nile.json"), input, output, ["observationNoise"], "mle", 500, 0, stderr));
+        var text = stderr.ToString();
+        Assert.Contains("nile.jsonl:5: missing-key: record has no 'stream' field.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Kafka", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>A Poisson or categorical reading outside the emission's support is left out of the fit as a gap, so the
+    /// report counts it apart from the observed values it used (it counted all 20 before) and says so in a warning.</summary>
+    [Fact]
+    public void Execute_HmmWithReadingsOutsideTheSupport_CountsOnlyTheReadingsUsedAndReportsTheOthers()
+    {
+        var model = Write("counts.json", """{"name":"counts","kind":"hmm","initialProbabilities":[0.5,0.5],"transition":[[0.9,0.1],[0.2,0.8]],"emission":{"type":"poisson","rates":[1.0,6.0]}}""");
+        string[] readings = ["1", "0", "-1", "2", "7", "2.5", "6", "5", "1", "0", "8", "-3", "2", "1", "6", "7", "0", "1", "5", "4"];
+        var input = Write("counts.csv", "stream,time,value\n" + string.Concat(readings.Select((v, t) => $"s,{t + 1},{v}\n")));
+        var output = System.IO.Path.Combine(dir, "fitted-counts.json");
+        var stderr = new StringWriter();
+
+        Assert.Equal(0, FitCommand.Execute(model, input, output, ["emission.rates"], "em", 500, 0, stderr));
+
+        Assert.Empty(Documentation.OutputChecks.Check(output, "fit"));
+        var fit = JsonDocument.Parse(File.ReadAllText(output)).RootElement.GetProperty("fit");
+        Assert.Equal(20, fit.GetProperty("observations").GetInt32());
+        Assert.Equal(17, fit.GetProperty("observedValues").GetInt32());
+        Assert.Equal(3, fit.GetProperty("valuesOutsideSupport").GetInt32());
+        Assert.Contains(fit.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("3 readings outside the emission's support", StringComparison.Ordinal));
+        Assert.Contains("warning: 3 readings outside the emission's support", stderr.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Execute_HmmWithReadingsOutsideTheSupport_FitsAsIfTheyWereMissingWithAFiniteLogLikelihood()
     {

@@ -330,6 +330,24 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal("error: m.json: transitionNoise: must be 1x1, got 1x2.", errors.ToString().Trim());
     }
 
+    /// <summary>A JSON Lines record has no Kafka key to carry its stream id: the dead letter of one without a
+    /// <c>stream</c> field names that field alone (it spoke of a Kafka key before), with the hint of a misspelt one.</summary>
+    [Fact]
+    public void Execute_JsonLinesRecordWithoutAStreamField_DeadLetterNamesTheFieldNotAKafkaKey()
+    {
+        var jsonl = System.IO.Path.Combine(dir, "in.jsonl");
+        File.WriteAllLines(jsonl, ["""{"stream":"a","time":1,"values":[1.0]}""", """{"time":2,"values":[2.0]}""", """{"steram":"a","time":3,"values":[3.0]}"""]);
+        var deadLetters = System.IO.Path.Combine(dir, "dead.jsonl");
+        Assert.Equal(0, RunCommand.Execute(RepositoryFiles.Path("examples", "nile.json"), jsonl, System.IO.Path.Combine(dir, "out.jsonl"), 0, 0, false, 0, false, deadLetters, TextWriter.Null, TextWriter.Null));
+        var dead = File.ReadAllLines(deadLetters).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(2, dead.Count);
+        Assert.All(dead, d => Assert.Equal("missing-key", d.GetProperty("reason").GetString()));
+        var messages = dead.Select(d => d.GetRawText()).ToList();
+        Assert.Contains("record has no 'stream' field.", messages[0], StringComparison.Ordinal);
+        Assert.Contains("record has no 'stream' field. It has field 'steram'", messages[1], StringComparison.Ordinal);
+        Assert.All(messages, m => Assert.DoesNotContain("Kafka", m, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Execute_JsonLinesInput_GivesSameRecordsAsCsv()
     {

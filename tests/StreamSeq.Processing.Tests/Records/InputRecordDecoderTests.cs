@@ -114,6 +114,19 @@ public sealed class InputRecordDecoderTests
         Assert.Equal(message, r.Error);
     }
 
+    /// <summary>A file line has no Kafka key: the message names the <c>stream</c> field alone, with the same hint; a
+    /// Kafka record keeps the wording above.</summary>
+    [Theory]
+    [InlineData("""{"time":1,"values":[1]}""", "record has no 'stream' field.")]
+    [InlineData("""{"steram":"a","time":1,"values":[1]}""", "record has no 'stream' field. It has field 'steram', which is ignored (not a field of the record): should it be 'stream'?")]
+    public void TryDecode_FileLineWithoutAStreamField_SaysTheFieldIsMissing(string json, string message)
+    {
+        var decoder = new InputRecordDecoder(numericTimeFormat: TimeFormat.ModelUnits);
+        Assert.False(decoder.TryDecode(Encoding.UTF8.GetBytes(json), default, double.NaN, SourcePosition.FileLine("in.jsonl", 3), out _, out var reason, out var error));
+        Assert.Equal(DeadLetterReason.MissingKey, reason);
+        Assert.Equal(message, error);
+    }
+
     [Fact]
     public void TryDecode_UnknownFieldsBesideTheRequiredOnes_AreStillIgnored()
     {

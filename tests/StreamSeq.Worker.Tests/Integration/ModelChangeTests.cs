@@ -93,6 +93,47 @@ public sealed partial class ModelChangeTests
         }
     }
 
+    /// <summary>
+    /// A query of a stream whose state on disk is the earlier model's: the worker owns the stream, so it says that the
+    /// stored state is not the configured model's and is replaced on the next record (the API's 409), rather than
+    /// "not owned by this worker" (404), which sent the user to look for another worker. The next record replaces it,
+    /// and the query then answers with the new model's state.
+    /// </summary>
+    [Fact]
+    public async Task Query_StoredStateOfAnEarlierModel_IsSupersededUntilTheNextRecordReplacesIt()
+    {
+        using var scratch = new Scratch("streamseq-model-change-query-");
+        using var bed = new KafkaTestBed("model-change-query");
+        var before = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
+        var after = KafkaTestBed.Router(Trend, lag: 2, horizon: 1);
+        var all = TestInput.Generate(Streams, perStream: 21, seed: 9);
+        var first = all.Take(Streams * 20).ToList();
+        bed.Produce(first);
+        using (Start(bed, before, "w1", disk: true, scratch.Directory))
+        {
+            bed.WaitForFiltered(first.Count, TimeSpan.FromSeconds(90));
+        }
+
+        using var w = Start(bed, after, "w2", disk: true, scratch.Directory);
+        WaitUntil(() => w.Error is not null || (w.Worker.Status.Ready && w.Worker.Status.Partitions.Count == KafkaTestBed.InputPartitions), "the worker to restore every partition");
+        Assert.Null(w.Error);
+        var stream = first[0].Stream;
+        var answer = await w.Worker.QueryAsync(stream, TimeSpan.FromSeconds(30));
+        Assert.Equal(StreamQueryOutcome.Superseded, answer.Outcome);
+        Assert.Equal("model 'level' changed since the state was written", answer.Problem);
+        Assert.Equal(
+            $"stream '{stream}' is owned by this worker, but its stored state was written by an earlier model (model 'level' changed since the state was written); it has no state of the current model yet, and its next record replaces the stored state with one started from the model's prior.",
+            StreamSeq.Worker.Hosting.WorkerApi.Superseded(stream, answer.Problem));
+
+        bed.Produce([all.Skip(Streams * 20).First(r => r.Stream == stream)]);
+        WaitUntil(() => w.Error is not null || w.Worker.Status.Processed >= 1, "the stream's next record");
+        Assert.Null(w.Error);
+        answer = await w.Worker.QueryAsync(stream, TimeSpan.FromSeconds(30));
+        Assert.Equal(StreamQueryOutcome.Answered, answer.Outcome);
+        Assert.Equal(1, answer.Snapshot!.Steps);
+        Assert.Equal(2, answer.Snapshot.Mean.Length);
+    }
+
     private static string Twice(string value) => Values().Replace(value, m => $"\"values\":[{m.Groups[1].Value},{m.Groups[1].Value}]");
 
     [GeneratedRegex("\"values\":\\[([^\\]]*)\\]")]
