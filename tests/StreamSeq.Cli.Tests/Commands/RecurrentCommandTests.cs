@@ -381,6 +381,54 @@ public sealed class RecurrentCommandTests : IDisposable
         return System.IO.Path.Combine(dir, $"{name}.safetensors");
     }
 
+    /// <summary>
+    /// README and model-specs.md: a recurrent-ukf stream re-initialised by a non-finite state (an exploding ReLU Elman
+    /// net fed 1.0 at every step) restarts from its prior with the reading as the first, so every reset step gets one
+    /// fixed-lag and one fixed-interval smoothed record, and --smooth gives the stretch from the first reset on exactly
+    /// what a file beginning at that reading gives it.
+    /// </summary>
+    [Fact]
+    public void Run_RecurrentUkfStreamReinitialisedByAnExplodingNet_EveryResetStepIsSmoothedAsAFirstReading()
+    {
+        File.WriteAllText(System.IO.Path.Combine(dir, "elman.json"), """
+            {"tensors":{"weight_ih_l0":{"shape":[2,1],"values":[[1.0],[1.0]]},"weight_hh_l0":{"shape":[2,2],"values":[[10.0,0.0],[0.0,10.0]]},
+             "bias_ih_l0":{"shape":[2],"values":[1.0,1.0]},"bias_hh_l0":{"shape":[2],"values":[0.0,0.0]},
+             "head.weight":{"shape":[2,2],"values":[[1e-3,0.0],[0.0,0.0]]},"head.bias":{"shape":[2],"values":[0.0,0.0]}}}
+            """);
+        var model = System.IO.Path.Combine(dir, "elman-ukf.json");
+        File.WriteAllText(model, """{"name":"eu","kind":"recurrent-ukf","cell":"elman","activation":"relu","inputSize":1,"hiddenSize":2,"layers":1,"weights":"elman.json","head":{"type":"gaussian","covariance":"diagonal-log-variance"},"observationNoise":0.25}""");
+        string Input(string name, int from, int to)
+        {
+            var path = System.IO.Path.Combine(dir, name);
+            File.WriteAllLines(path, ["stream,time,value", .. Enumerable.Range(from, to - from + 1).Select(t => $"s,{t},1.0")]);
+            return path;
+        }
+
+        var whole = Input("whole.csv", 1, 400);
+        static List<double> Resets(List<JsonElement> records) =>
+            [.. records.Where(r => r.GetProperty("type").GetString() == "filtered" && r.TryGetProperty("health", out var h) && h.EnumerateArray().Any(f => f.GetString() == "reinitialized")).Select(r => r.GetProperty("time").GetDouble())];
+        static List<double> SmoothedTimes(List<JsonElement> records) =>
+            [.. records.Where(r => r.GetProperty("type").GetString() == "smoothed").Select(r => r.GetProperty("time").GetDouble())];
+
+        var lagged = Run(model, whole, 3, 0, false);
+        var resets = Resets(lagged);
+        Assert.True(resets.Count >= 2, $"resets at {string.Join(",", resets)}");
+        Assert.Equal([.. Enumerable.Range(1, 397).Select(t => (double)t)], SmoothedTimes(lagged));
+
+        var smoothed = Run(model, whole, 0, 0, true);
+        Assert.Equal([.. Enumerable.Range(1, 400).Select(t => (double)t)], SmoothedTimes(smoothed).Order());
+        var first = (int)resets[0];
+        var fresh = Run(model, Input("from-reset.csv", first, 400), 0, 0, true);
+        Dictionary<double, string> Means(List<JsonElement> records) => records.Where(r => r.GetProperty("type").GetString() == "smoothed")
+            .ToDictionary(r => r.GetProperty("time").GetDouble(), r => r.GetProperty("state").GetRawText());
+        var expected = Means(fresh);
+        var actual = Means(smoothed);
+        for (var t = first; t <= 400; t++)
+        {
+            Assert.Equal(expected[t], actual[t]);
+        }
+    }
+
     private List<JsonElement> Run(string model, string input, int lag, int horizon, bool smooth)
     {
         var output = System.IO.Path.Combine(dir, $"out-{Guid.NewGuid():N}.jsonl");
