@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
@@ -442,14 +443,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                 catch (KafkaException e) when (!e.Error.IsFatal && e is not KafkaRetriableException)
                 {
                     // The commit before the restore failed: as in the loop below.
-                    var cause = Cause(e);
-                    if (!MayRedo(cause))
-                    {
-                        throw;
-                    }
-
-                    LogAbort(logger, cause.Error.Reason);
-                    AbortAndRewind();
+                    AbortToRedo(e);
                 }
 
                 continue;
@@ -499,15 +493,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
             catch (KafkaException e) when (!e.Error.IsFatal && e is not KafkaRetriableException)
             {
-                // Non-fatal transactional errors need an abort; redo from the changelog (bounded, then surface to the host).
-                var cause = Cause(e);
-                if (!MayRedo(cause))
-                {
-                    throw;
-                }
-
-                LogAbort(logger, cause.Error.Reason);
-                AbortAndRewind();
+                AbortToRedo(e);
             }
         }
 
@@ -1920,6 +1906,22 @@ public sealed partial class KafkaStreamWorker : IDisposable
     /// record in a form that fits; other aborts are redone at most <see cref="MaxConsecutiveAborts"/> times in a row
     /// (without a commit in between), then the error surfaces to the host.
     /// </summary>
+    /// <summary>
+    /// A non-fatal transactional error needs an abort: aborts and rewinds to redo from the changelog, or rethrows
+    /// <paramref name="e"/> to the host when the bound on consecutive aborts is spent (<see cref="MayRedo"/>).
+    /// </summary>
+    private void AbortToRedo(KafkaException e)
+    {
+        var cause = Cause(e);
+        if (!MayRedo(cause))
+        {
+            ExceptionDispatchInfo.Throw(e);
+        }
+
+        LogAbort(logger, cause.Error.Reason);
+        AbortAndRewind();
+    }
+
     private bool MayRedo(KafkaException e)
     {
         var sink = this.sink!;

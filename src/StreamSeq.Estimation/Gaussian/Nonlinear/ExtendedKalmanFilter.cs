@@ -25,7 +25,7 @@ namespace StreamSeq.Estimation.Gaussian.Nonlinear;
 /// (<see cref="EstimateFlags.Repaired"/>); an innovation covariance that is not positive definite skips the update
 /// (<see cref="EstimateFlags.ObservationSkipped"/>).</para>
 /// </remarks>
-public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep, IObservationNoiseOverride, IRestartRecords
+public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep, IObservationNoiseOverride, IRestartRecords, INonlinearStep
 {
     private readonly NonlinearGaussianModel model;
     private readonly int n;
@@ -93,18 +93,7 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep, IObservati
     {
         SpanChecks.Step(state, observation, estimate, backwardRecord, Info);
         SpanChecks.Noise(r, Info);
-        var steps = NonlinearState.Steps(state);
-        var first = NonlinearState.PriorPending(state);
-        StepOnce(state, observation, estimate, backwardRecord, r);
-        if (!first && (estimate.Flags & EstimateFlags.Reinitialized) != 0)
-        {
-            // The state was reset to the prior: the stream starts again from it with this reading as the first, as a
-            // stream does whose first reading this is; the step index keeps counting, so step-dependent models stay in
-            // phase. When that also fails, the stream stays at the prior and the next reading is the first.
-            NonlinearState.SetSteps(state, steps);
-            StepOnce(state, observation, estimate, backwardRecord, r);
-            estimate.Flags |= EstimateFlags.Reinitialized;
-        }
+        NonlinearState.StepRestarting(this, state, observation, estimate, backwardRecord, r);
     }
 
     /// <summary>
@@ -114,7 +103,7 @@ public sealed class ExtendedKalmanFilter : IEstimator, IBackwardStep, IObservati
     /// </summary>
     bool IRestartRecords.BeginsStretch(ReadOnlySpan<double> state) => !NonlinearState.PriorPending(state);
 
-    private void StepOnce(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord, ReadOnlySpan<double> r)
+    void INonlinearStep.StepOnce(Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord, ReadOnlySpan<double> r)
     {
         estimate.Reset();
         var nn = n * n;

@@ -1,3 +1,5 @@
+using StreamSeq.Estimation.Abstractions;
+
 namespace StreamSeq.Estimation.Gaussian.Nonlinear;
 
 /// <summary>
@@ -39,4 +41,24 @@ internal static class NonlinearState
     /// <summary>Index of the state held in the buffer: 0 for a time-zero prior, else the number of its observation.</summary>
     public static long HeldIndex(ReadOnlySpan<double> state, NonlinearGaussianModel model) =>
         Steps(state) + (PriorPending(state) && !model.PriorAtTimeZero ? 1 : 0);
+
+    /// <summary>
+    /// One step of <paramref name="filter"/>. When it resets a stream past its first step to the prior (a non-finite
+    /// state, <see cref="EstimateFlags.Reinitialized"/>), the step runs again from the prior with this reading as the
+    /// first, as a stream does whose first reading this is; the step index keeps counting, so step-dependent models stay
+    /// in phase. When that also fails, the stream stays at the prior and the next reading is the first.
+    /// </summary>
+    public static void StepRestarting<TFilter>(TFilter filter, Span<double> state, in Observation observation, Estimate estimate, Span<double> backwardRecord, ReadOnlySpan<double> r)
+        where TFilter : INonlinearStep
+    {
+        var steps = Steps(state);
+        var first = PriorPending(state);
+        filter.StepOnce(state, observation, estimate, backwardRecord, r);
+        if (!first && (estimate.Flags & EstimateFlags.Reinitialized) != 0)
+        {
+            SetSteps(state, steps);
+            filter.StepOnce(state, observation, estimate, backwardRecord, r);
+            estimate.Flags |= EstimateFlags.Reinitialized;
+        }
+    }
 }
