@@ -1,10 +1,7 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.Records;
-using StreamSeq.Processing.State;
 using StreamSeq.Processing.Tests.Support;
+using static StreamSeq.Processing.Tests.Support.StretchRecords;
 
 namespace StreamSeq.Processing.Tests.Processor;
 
@@ -144,67 +141,30 @@ public sealed class FixedLagRestartTests
         }
     }
 
-    private static List<(double Time, double Value)> Rows(string family, int restart, int after, Random rng)
+    private static List<(double Time, double Value, double? Control)> Rows(string family, int restart, int after, Random rng)
     {
-        var rows = new List<(double, double)>();
+        var rows = new List<(double, double, double?)>();
         for (var i = 0; i < restart; i++)
         {
-            rows.Add((i + 1, 5 * Math.Sin(i + rng.NextDouble())));
+            rows.Add((i + 1, 5 * Math.Sin(i + rng.NextDouble()), null));
         }
 
         for (var i = 0; i <= after; i++)
         {
             var value = 5 * Math.Sin(i + rng.NextDouble());
             rows.Add(family == "kalman"
-                ? (HugeTime + (256.0 * i), value)
-                : (restart + 1 + i, i == 0 ? 1e300 : value));
+                ? (HugeTime + (256.0 * i), value, null)
+                : (restart + 1 + i, i == 0 ? 1e300 : value, null));
         }
 
         return rows;
     }
 
-    private static ListSink Process(string family, List<(double Time, double Value)> rows, int lag, bool keepHistory)
+    private static ListSink Process(string family, List<(double Time, double Value, double? Control)> rows, int lag, bool keepHistory)
     {
-        var binding = TestModels.Binding(family == "kalman" ? Kalman : Particle, lag: lag);
-        using var processor = new StreamProcessor(TestModels.Router(binding), new ProcessorOptions { KeepHistory = keepHistory }, numericTimeFormat: TimeFormat.ModelUnits);
-        var store = new StateStore();
-        var sink = new ListSink();
-        for (var i = 0; i < rows.Count; i++)
-        {
-            var json = string.Create(CultureInfo.InvariantCulture, $"{{\"time\":{rows[i].Time:R},\"values\":[{rows[i].Value:R}]}}");
-            processor.ProcessEncoded(Encoding.UTF8.GetBytes(json), "s", double.NaN, default, new SourcePosition("in", 0, i), store, sink);
-        }
-
-        Assert.Empty(sink.DeadLetters);
-        if (keepHistory)
-        {
-            processor.EmitFixedInterval(store, sink);
-        }
-
-        return sink;
+        return StretchRecords.Process(TestModels.Binding(family == "kalman" ? Kalman : Particle, lag: lag), rows, keepHistory);
     }
 
-    private static double Time(JsonElement record) => record.GetProperty("time").GetDouble();
-
-    private static List<string?> Health(JsonElement record) =>
-        record.TryGetProperty("health", out var health) ? [.. health.EnumerateArray().Select(h => h.GetString())] : [];
-
-    private static void AssertClose(JsonElement expected, JsonElement actual, string context)
-    {
-        var e = Numbers(expected);
-        var a = Numbers(actual);
-        Assert.Equal(e.Count, a.Count);
-        for (var i = 0; i < e.Count; i++)
-        {
-            Assert.True(Math.Abs(e[i] - a[i]) <= 1e-9 * (1 + Math.Abs(e[i])), $"{context}: {a[i]:R} where the stretch's fixed-interval smoother gives {e[i]:R}");
-        }
-    }
-
-    private static List<double> Numbers(JsonElement element) => element.ValueKind switch
-    {
-        JsonValueKind.Number => [element.GetDouble()],
-        JsonValueKind.Array => [.. element.EnumerateArray().SelectMany(Numbers)],
-        JsonValueKind.Object => [.. element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal).SelectMany(p => Numbers(p.Value))],
-        _ => [],
-    };
+    private static void AssertClose(JsonElement expected, JsonElement actual, string context) =>
+        StretchRecords.AssertClose(expected, actual, context, "the stretch's fixed-interval smoother");
 }

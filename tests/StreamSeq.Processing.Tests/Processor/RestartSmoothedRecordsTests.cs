@@ -1,10 +1,7 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using StreamSeq.Processing.Processor;
 using StreamSeq.Processing.Records;
-using StreamSeq.Processing.State;
 using StreamSeq.Processing.Tests.Support;
+using static StreamSeq.Processing.Tests.Support.StretchRecords;
 
 namespace StreamSeq.Processing.Tests.Processor;
 
@@ -146,47 +143,9 @@ public sealed class RestartSmoothedRecordsTests
             "adaptive" => Adaptive,
             _ => throw new ArgumentOutOfRangeException(nameof(family)),
         };
-        var binding = TestModels.Binding(spec, lag: lag);
-        using var processor = new StreamProcessor(TestModels.Router(binding), new ProcessorOptions { KeepHistory = keepHistory }, numericTimeFormat: TimeFormat.ModelUnits);
-        var store = new StateStore();
-        var sink = new ListSink();
-        for (var i = 0; i < rows.Count; i++)
-        {
-            var control = rows[i].Control is { } u ? string.Create(CultureInfo.InvariantCulture, $",\"control\":[{u:R}]") : "";
-            var json = string.Create(CultureInfo.InvariantCulture, $"{{\"time\":{rows[i].Time:R},\"values\":[{rows[i].Value:R}]{control}}}");
-            processor.ProcessEncoded(Encoding.UTF8.GetBytes(json), "s", double.NaN, default, new SourcePosition("in", 0, i), store, sink);
-        }
-
-        Assert.Empty(sink.DeadLetters);
-        if (keepHistory)
-        {
-            processor.EmitFixedInterval(store, sink);
-        }
-
-        return sink;
+        return StretchRecords.Process(TestModels.Binding(spec, lag: lag), rows, keepHistory);
     }
 
-    private static double Time(JsonElement record) => record.GetProperty("time").GetDouble();
-
-    private static List<string?> Health(JsonElement record) =>
-        record.TryGetProperty("health", out var health) ? [.. health.EnumerateArray().Select(h => h.GetString())] : [];
-
-    private static void AssertClose(JsonElement expected, JsonElement actual, string context)
-    {
-        var e = Numbers(expected);
-        var a = Numbers(actual);
-        Assert.Equal(e.Count, a.Count);
-        for (var i = 0; i < e.Count; i++)
-        {
-            Assert.True(Math.Abs(e[i] - a[i]) <= 1e-9 * (1 + Math.Abs(e[i])), $"{context}: {a[i]:R} where the stretch run alone gives {e[i]:R}");
-        }
-    }
-
-    private static List<double> Numbers(JsonElement element) => element.ValueKind switch
-    {
-        JsonValueKind.Number => [element.GetDouble()],
-        JsonValueKind.Array => [.. element.EnumerateArray().SelectMany(Numbers)],
-        JsonValueKind.Object => [.. element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal).SelectMany(p => Numbers(p.Value))],
-        _ => [],
-    };
+    private static void AssertClose(JsonElement expected, JsonElement actual, string context) =>
+        StretchRecords.AssertClose(expected, actual, context, "the stretch run alone");
 }
