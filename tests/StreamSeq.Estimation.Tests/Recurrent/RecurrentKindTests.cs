@@ -179,15 +179,7 @@ public sealed class RecurrentKindTests : IDisposable
         const int stream = 1;
         var x = RnnFixtures.Inputs()[stream];
         var expected = RnnFixtures.Outputs($"{cell}_nonzeroinit_f64_outputs.csv")[stream];
-        var initial = RnnFixtures.States($"{cell}_initial_state_nonzero.csv");
-        var layers = RnnFixtures.Layers(cell);
-        var rows = Enumerable.Range(0, layers).Select(l => initial[(stream, l)]).ToArray();
-        static string Matrix(IEnumerable<double[]> rows) => "[" + string.Join(",", rows.Select(r => "[" + string.Join(",", r.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "]")) + "]";
-        static string Number(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-        var weights = RnnFixtures.PathOf($"{cell}_weights.json").Replace("\\", "/", StringComparison.Ordinal);
-        var cellState = cell == "lstm" ? $",\"initialCell\":{Matrix(rows.Select(r => r.C!))}" : string.Empty;
-        var path = Path.Combine(folder, $"oracle-{cell}.json");
-        File.WriteAllText(path, $$"""{"name":"oracle","kind":"recurrent-ukf","cell":"{{cell}}","inputSize":3,"hiddenSize":8,"layers":{{layers}},"controlDimension":1,"weights":"{{weights}}","head":{"type":"point","variance":1},"initialObservation":[{{Number(x[0][0])}},{{Number(x[0][1])}}],"initialHidden":{{Matrix(rows.Select(r => r.H))}}{{cellState}},"processNoise":0,"initialVariance":0,"observationNoise":1e-12}""");
+        var path = RnnFixtures.WriteControlledSpec(folder, cell, "recurrent-ukf", stream, 1, "\"processNoise\":0,\"initialVariance\":0,\"observationNoise\":1e-12");
         var ukf = ModelCatalog.Build(ModelSpec.Load(path));
         var state = new double[ukf.Info.StateLength];
         ukf.Initialize(state, 0);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Particles;
 using StreamSeq.Estimation.Specs;
@@ -199,21 +198,6 @@ public sealed class RecurrentParticleControlTests : IDisposable
         return result;
     }
 
-    private string WriteSpec(string cell, string kind, string? fields, double headVariance = 1e-20)
-    {
-        var x = RnnFixtures.Inputs()[Stream];
-        var initial = RnnFixtures.States($"{cell}_initial_state_nonzero.csv");
-        var layers = RnnFixtures.Layers(cell);
-        var rows = Enumerable.Range(0, layers).Select(l => initial[(Stream, l)]).ToArray();
-        var weights = RnnFixtures.PathOf($"{cell}_weights.json").Replace("\\", "/", StringComparison.Ordinal);
-        var cellState = cell == "lstm" ? $",\"initialCell\":{Matrix(rows.Select(r => r.C!))}" : string.Empty;
-        var noise = fields is null ? string.Empty : $",{fields}";
-        var path = Path.Combine(folder, $"{cell}-{kind}.json");
-        File.WriteAllText(path, $$"""{"name":"oracle","kind":"{{kind}}","cell":"{{cell}}","inputSize":3,"hiddenSize":8,"layers":{{layers}},"controlDimension":1,"weights":"{{weights}}","head":{"type":"point","variance":{{Number(headVariance)}}},"initialObservation":[{{Number(x[0][0])}},{{Number(x[0][1])}}],"initialHidden":{{Matrix(rows.Select(r => r.H))}}{{cellState}}{{noise}}}""");
-        return path;
-    }
-
-    private static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-
-    private static string Matrix(IEnumerable<double[]> rows) => "[" + string.Join(",", rows.Select(r => "[" + string.Join(",", r.Select(Number)) + "]")) + "]";
+    private string WriteSpec(string cell, string kind, string? fields, double headVariance = 1e-20) =>
+        RnnFixtures.WriteControlledSpec(folder, cell, kind, Stream, headVariance, fields);
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using StreamSeq.Estimation.Abstractions;
 using StreamSeq.Estimation.Specs;
 using StreamSeq.Estimation.Tests.Support;
@@ -70,20 +69,6 @@ public sealed class RecurrentUnscentedControlTests : IDisposable
         }
     }
 
-    private string WriteSpec(string cell)
-    {
-        var x = RnnFixtures.Inputs()[Stream];
-        var initial = RnnFixtures.States($"{cell}_initial_state_nonzero.csv");
-        var layers = RnnFixtures.Layers(cell);
-        var rows = Enumerable.Range(0, layers).Select(l => initial[(Stream, l)]).ToArray();
-        var weights = RnnFixtures.PathOf($"{cell}_weights.json").Replace("\\", "/", StringComparison.Ordinal);
-        var cellState = cell == "lstm" ? $",\"initialCell\":{Matrix(rows.Select(r => r.C!))}" : string.Empty;
-        var path = Path.Combine(folder, $"{cell}-recurrent-ukf.json");
-        File.WriteAllText(path, $$"""{"name":"oracle","kind":"recurrent-ukf","cell":"{{cell}}","inputSize":3,"hiddenSize":8,"layers":{{layers}},"controlDimension":1,"weights":"{{weights}}","head":{"type":"point","variance":0.01},"initialObservation":[{{Number(x[0][0])}},{{Number(x[0][1])}}],"initialHidden":{{Matrix(rows.Select(r => r.H))}}{{cellState}},{{Noise}}}""");
-        return path;
-    }
-
-    private static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-
-    private static string Matrix(IEnumerable<double[]> rows) => "[" + string.Join(",", rows.Select(r => "[" + string.Join(",", r.Select(Number)) + "]")) + "]";
+    private string WriteSpec(string cell) =>
+        RnnFixtures.WriteControlledSpec(folder, cell, "recurrent-ukf", Stream, 0.01, Noise);
 }

@@ -68,6 +68,30 @@ internal static class RnnFixtures
         return result;
     }
 
+    /// <summary>
+    /// Writes into <paramref name="folder"/> a spec of kind <paramref name="kind"/> for the oracle net
+    /// <paramref name="cell"/> read as a net with one control (x_t = [y_{t−1}, u_t]): stream <paramref name="stream"/>'s
+    /// non-zero initial state and first reading, a point head of variance <paramref name="headVariance"/>, and the further
+    /// spec fields <paramref name="fields"/> (noise, particles). Returns its path.
+    /// </summary>
+    public static string WriteControlledSpec(string folder, string cell, string kind, int stream, double headVariance, string? fields)
+    {
+        var x = Inputs()[stream];
+        var initial = States($"{cell}_initial_state_nonzero.csv");
+        var layers = Layers(cell);
+        var rows = Enumerable.Range(0, layers).Select(l => initial[(stream, l)]).ToArray();
+        var weights = PathOf($"{cell}_weights.json").Replace("\\", "/", StringComparison.Ordinal);
+        var cellState = cell == "lstm" ? $",\"initialCell\":{Matrix(rows.Select(r => r.C!))}" : string.Empty;
+        var more = fields is null ? string.Empty : $",{fields}";
+        var path = Path.Combine(folder, $"{cell}-{kind}.json");
+        File.WriteAllText(path, $$"""{"name":"oracle","kind":"{{kind}}","cell":"{{cell}}","inputSize":3,"hiddenSize":8,"layers":{{layers}},"controlDimension":1,"weights":"{{weights}}","head":{"type":"point","variance":{{Number(headVariance)}}},"initialObservation":[{{Number(x[0][0])}},{{Number(x[0][1])}}],"initialHidden":{{Matrix(rows.Select(r => r.H))}}{{cellState}}{{more}}}""");
+        return path;
+    }
+
+    private static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Matrix(IEnumerable<double[]> rows) => "[" + string.Join(",", rows.Select(r => "[" + string.Join(",", r.Select(Number)) + "]")) + "]";
+
     /// <summary>Fills one stream's state span from an initial-state file (layout h_l then c_l per layer).</summary>
     public static void FillState<T>(RecurrentNetwork<T> network, string? initialStateFile, int stream, Span<T> state)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
