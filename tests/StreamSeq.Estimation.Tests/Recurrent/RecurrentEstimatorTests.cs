@@ -228,10 +228,9 @@ public sealed class RecurrentEstimatorTests
         }
     }
 
-    [Fact]
-    public void Step_ExplodingNet_ResetsCountsAndNeverEmitsNonFiniteValues()
+    /// <summary>A ReLU Elman cell with recurrent gain 10: its state grows by 10x per step until it overflows.</summary>
+    private static IRecurrentBackend ExplodingNet()
     {
-        // A ReLU Elman cell with recurrent gain 10 grows by 10x per step until it overflows.
         var weights = new StateDictionary(
         [
             NamedTensor.Create<double>("weight_ih_l0", [2, 1], [1.0, 1.0]),
@@ -241,7 +240,13 @@ public sealed class RecurrentEstimatorTests
             NamedTensor.Create<double>("head.weight", [2, 2], [1e-3, 0.0, 0.0, 0.0]),
             NamedTensor.Create<double>("head.bias", [2], [0.0, 0.0]),
         ]);
-        var backend = RecurrentSpec.Create<double>(new RecurrentNetworkShape(RecurrentCellKind.Elman, 1, 2, 1, false, ElmanActivation.Relu), weights, 2, "head");
+        return RecurrentSpec.Create<double>(new RecurrentNetworkShape(RecurrentCellKind.Elman, 1, 2, 1, false, ElmanActivation.Relu), weights, 2, "head");
+    }
+
+    [Fact]
+    public void Step_ExplodingNet_ResetsCountsAndNeverEmitsNonFiniteValues()
+    {
+        var backend = ExplodingNet();
         var estimator = new RecurrentEstimator(backend, new RecurrentLayout(1));
         var state = new double[estimator.Info.StateLength];
         estimator.Initialize(state, 0);
@@ -274,19 +279,10 @@ public sealed class RecurrentEstimatorTests
     [Fact]
     public void FixedLagSmoother_ExplodingNet_EveryStepIncludingTheResetsSmoothedOnceToItsFilteredState()
     {
-        // The exploding ReLU Elman cell above: a reset restarts the net from h_0 with the initial input, and that fresh
+        // The exploding ReLU Elman cell (ExplodingNet): a reset restarts the net from h_0 with the initial input, and that fresh
         // state is what every later step descends from, so the reset step is smoothed as a stream's first step is (the
         // smoothed state of a deterministic net is its filtered state).
-        var weights = new StateDictionary(
-        [
-            NamedTensor.Create<double>("weight_ih_l0", [2, 1], [1.0, 1.0]),
-            NamedTensor.Create<double>("weight_hh_l0", [2, 2], [10.0, 0.0, 0.0, 10.0]),
-            NamedTensor.Create<double>("bias_ih_l0", [2], [1.0, 1.0]),
-            NamedTensor.Create<double>("bias_hh_l0", [2], [0.0, 0.0]),
-            NamedTensor.Create<double>("head.weight", [2, 2], [1e-3, 0.0, 0.0, 0.0]),
-            NamedTensor.Create<double>("head.bias", [2], [0.0, 0.0]),
-        ]);
-        var backend = RecurrentSpec.Create<double>(new RecurrentNetworkShape(RecurrentCellKind.Elman, 1, 2, 1, false, ElmanActivation.Relu), weights, 2, "head");
+        var backend = ExplodingNet();
         var smoother = new FixedLagSmoother(new RecurrentEstimator(backend, new RecurrentLayout(1)), 3);
         var state = new double[smoother.Info.StateLength];
         smoother.Initialize(state, 0);
