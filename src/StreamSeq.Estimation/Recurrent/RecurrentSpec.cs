@@ -119,6 +119,10 @@ public static class RecurrentSpec
             throw spec.Error("initialObservation", $"must be an array of {m} numbers or \"first\" (each stream's own first reading), got \"{io.GetString()}\".");
         }
 
+        // A wrong count on an observation-sized field often means inputSize or controlDimension is wrong instead: the
+        // message says where the expected count comes from.
+        var perObservation = $"one per observed component: inputSize {inputSize} less controlDimension {c}";
+        var perControl = $"one per control input: controlDimension {c}";
         try
         {
             var layout = new RecurrentLayout(
@@ -127,11 +131,11 @@ public static class RecurrentSpec
                 headType,
                 form,
                 variance,
-                normalization?.Vector("mean", m),
-                normalization?.Vector("scale", m),
-                controlNormalization?.Vector("mean", c),
-                controlNormalization?.Vector("scale", c),
-                fromFirstReading ? null : spec.OptionalVector("initialObservation", m));
+                Sized(normalization, "mean", m, perObservation),
+                Sized(normalization, "scale", m, perObservation),
+                Sized(controlNormalization, "mean", c, perControl),
+                Sized(controlNormalization, "scale", c, perControl),
+                fromFirstReading ? null : Sized(spec, "initialObservation", m, perObservation));
             return fromFirstReading ? layout.WithInitialObservationFromFirstReading() : layout;
         }
         catch (ModelValidationException e) when (!string.IsNullOrEmpty(spec.Path))
@@ -252,6 +256,14 @@ public static class RecurrentSpec
     }
 
     /// <summary>A number (repeated) or an array of numbers.</summary>
+    private static double[]? Sized(SpecReader? spec, string name, int length, string reason)
+    {
+        var values = spec?.OptionalVector(name);
+        return values is null || values.Length == length
+            ? values
+            : throw spec!.Error(name, $"must have {length} entries ({reason}), got {values.Length}.");
+    }
+
     internal static double[]? NumberOrVector(SpecReader spec, string name)
     {
         if (!spec.Has(name))

@@ -69,6 +69,21 @@ public sealed class RecurrentKindTests : IDisposable
         Assert.Equal(field, e.Field);
     }
 
+    [Theory]
+    // inputSize 2 on a series of one column: the normalization written for that column has one entry where the net
+    // expects two observed components, and the error says where the two comes from.
+    [InlineData(""" "normalization":{"mean":[0.5],"scale":[2]} """, "normalization.mean", "inputSize 2 less controlDimension 0")]
+    [InlineData(""" "controlDimension":1,"controlNormalization":{"mean":[0,1],"scale":[1,1]} """, "controlNormalization.mean", "controlDimension 1")]
+    [InlineData(""" "initialObservation":[1] """, "initialObservation", "inputSize 2 less controlDimension 0")]
+    public void Build_VectorOfTheWrongLength_SaysWhereItsLengthComesFrom(string fields, string field, string reason)
+    {
+        const int inputSize = 2;
+        var spec = WriteModel("net", $$""" "kind":"recurrent","cell":"lstm","inputSize":{{inputSize}},"hiddenSize":5,"layers":2,"weights":"net.safetensors",{{fields}} """, RecurrentCellKind.Lstm, inputSize: inputSize);
+        var e = Assert.Throws<ModelValidationException>(() => ModelCatalog.Build(ModelSpec.Load(spec)));
+        Assert.Equal(field, e.Field);
+        Assert.Contains(reason, e.Problem, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void UnscentedKind_NoProcessNoiseAndANearlyExactSensor_ReproducesTheDeterministicNet()
     {
