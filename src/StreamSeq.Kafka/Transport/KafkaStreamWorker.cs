@@ -1468,7 +1468,13 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Rewind();
     }
 
-    private Dictionary<int, Offset> RestorePartitions(List<int> partitions, Action? keepAlive = null)
+    /// <summary>
+    /// Restores <paramref name="partitions"/> from the changelog into new partition states, calling
+    /// <paramref name="keepAlive"/> between the restore's reads and between partitions; returns per partition where its
+    /// committed input ends (<see cref="Offset.Stored"/>: no marker). Only <see cref="RestoreAssigned"/> calls it, so that
+    /// every restore polls the group consumer.
+    /// </summary>
+    private Dictionary<int, Offset> RestorePartitions(List<int> partitions, Action keepAlive)
     {
         using var activity = KafkaTransportMetrics.ActivitySource.StartActivity("streamseq.restore");
         Status.BeginRestore();
@@ -1484,7 +1490,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             var listed = ownership?.MaxStreamsPerPartition ?? 0;
             foreach (var (partition, result) in restored)
             {
-                keepAlive?.Invoke();
+                keepAlive();
                 StateStore store;
                 var kept = 0;
                 long? nextOffset = result.NextOffset;
@@ -1526,7 +1532,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     var applied = 0;
                     foreach (var (id, bytes) in result.States)
                     {
-                        if (keepAlive is not null && ++applied % RestoreBatch == 0)
+                        if (++applied % RestoreBatch == 0)
                         {
                             keepAlive();
                         }
