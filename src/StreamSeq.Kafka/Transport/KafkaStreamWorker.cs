@@ -113,14 +113,23 @@ public sealed partial class KafkaStreamWorker : IDisposable
     private readonly Dictionary<int, long> awaitingCounts = [];
 
     /// <summary>
-    /// Assigned partitions not restored yet. The assignment callback only notes them: the loop restores them
-    /// (<see cref="RestoreAssigned"/>) with every assigned partition paused, polling the group consumer between the
-    /// restore's reads, so that a restore longer than <c>max.poll.interval.ms</c> neither makes librdkafka leave the
-    /// group nor keeps this member from rejoining a rebalance another member started (restored inside the callback, the
-    /// member could do neither, and every restore past that bound ended with the member removed and its partitions
-    /// restored again elsewhere, a rebalance storm).
+    /// Assigned partitions not restored yet: newly assigned, rewound after an aborted transaction (<see cref="Rewind"/>),
+    /// or whose changelog partition appeared (<see cref="TakeUpAwaiting"/>). Where that happens only notes them: the loop
+    /// restores them (<see cref="RestoreAssigned"/>) with every assigned partition paused, polling the group consumer
+    /// between the restore's reads, so that a restore longer than <c>max.poll.interval.ms</c> neither makes librdkafka
+    /// leave the group nor keeps this member from rejoining a rebalance another member started (restored inside the
+    /// callback, the member could do neither, and every restore past that bound ended with the member removed and its
+    /// partitions restored again elsewhere, a rebalance storm; restored where the transaction aborted or the changelog
+    /// was found, the member left the group, lost its partitions and restored them again).
     /// </summary>
     private readonly HashSet<int> toRestore = [];
+
+    /// <summary>
+    /// Of <see cref="toRestore"/>, the partitions whose consumer position says nothing of where their committed input ends
+    /// (rewound after an aborted transaction, or held since their assignment for their changelog partition): without an
+    /// offset marker in the changelog they resume at the partition's beginning.
+    /// </summary>
+    private readonly HashSet<int> resumeAtBeginning = [];
 
     /// <summary>The partitions <see cref="RestoreAssigned"/> is restoring now.</summary>
     private HashSet<int> restoring = [];
@@ -1046,12 +1055,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         // restore reads them again.
         foreach (var partition in partitions.Select(tp => tp.Partition.Value).Where(p => !lacking.Contains(p)))
         {
-            toRestore.Add(partition);
-            if (!restorePending)
-            {
-                restorePending = true;
-                Status.BeginRestore();
-            }
+            ScheduleRestore(partition, atBeginning: false);
         }
 
         if (lacking.Count > 0)
@@ -1156,9 +1160,10 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     /// <summary>
     /// Pauses partitions that wait for their changelog partition (once assigned), and looks the changelog up again at
-    /// most every <see cref="ChangelogLookupInterval"/>: partitions whose changelog partition now exists are restored, sought
-    /// to where their changelog says the committed input ends, and resumed. Records the consumer handed out before the
-    /// pause were not processed (no partition state takes them), and the seek reads them again.
+    /// most every <see cref="ChangelogLookupInterval"/>: partitions whose changelog partition now exists go to the loop's
+    /// restore (<see cref="RestoreAssigned"/>), which seeks them to where their changelog says the committed input ends
+    /// (their beginning without a marker) and resumes them. Records the consumer handed out before the pause were not
+    /// processed (no partition state takes them), and the seek reads them again.
     /// </summary>
     private void TakeUpAwaiting()
     {
@@ -1188,25 +1193,33 @@ public sealed partial class KafkaStreamWorker : IDisposable
             return;
         }
 
-        // The open transaction commits first, so that the restore below is the only thing between two transactions.
-        Commit();
-        if (inTransaction)
-        {
-            return;
-        }
-
         awaiting.ExceptWith(ready);
         Status.SetAwaitingChangelog(awaiting);
         MeasureAwaitingLag();
-        var offsets = RestorePartitions(ready);
-        foreach (var (partition, offset) in offsets)
+        foreach (var partition in ready)
         {
-            consumer.Seek(new TopicPartitionOffset(options.InputTopic, partition, offset == Offset.Stored ? Offset.Beginning : offset));
+            ScheduleRestore(partition, atBeginning: true);
             LogChangelogFound(logger, partition, options.ChangelogTopic);
         }
+    }
 
-        consumer.Resume(ready.Select(p => new TopicPartition(options.InputTopic, p)).ToList());
-        OwnedChanged();
+    /// <summary>
+    /// Notes an assigned partition for the loop's restore (<see cref="RestoreAssigned"/>); with
+    /// <paramref name="atBeginning"/>, it resumes at its beginning when the changelog holds no offset marker.
+    /// </summary>
+    private void ScheduleRestore(int partition, bool atBeginning)
+    {
+        toRestore.Add(partition);
+        if (atBeginning)
+        {
+            resumeAtBeginning.Add(partition);
+        }
+
+        if (!restorePending)
+        {
+            restorePending = true;
+            Status.BeginRestore();
+        }
     }
 
     /// <summary>
@@ -1272,12 +1285,17 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
         foreach (var (partition, offset) in offsets)
         {
-            // Without a marker the consumer started where the assignment put it (the group's committed offset, or the
-            // beginning): it stays there, or goes back to the first record the loop passed over. (Asking the broker for the
-            // committed offset instead blocked the loop, unpolled, through a rebalance.)
+            // Without a marker a newly assigned partition's consumer started where the assignment put it (the group's
+            // committed offset, or the beginning): it stays there, or goes back to the first record the loop passed over.
+            // (Asking the broker for the committed offset instead blocked the loop, unpolled, through a rebalance.) A
+            // rewound partition, or one that waited for its changelog partition, goes back to its beginning.
             if (offset != Offset.Stored)
             {
                 consumer.Seek(new TopicPartitionOffset(options.InputTopic, partition, offset));
+            }
+            else if (resumeAtBeginning.Contains(partition))
+            {
+                consumer.Seek(new TopicPartitionOffset(options.InputTopic, partition, Offset.Beginning));
             }
             else if (passedBeforeRestore.TryGetValue(partition, out var first))
             {
@@ -1285,6 +1303,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             }
 
             passedBeforeRestore.Remove(partition);
+            resumeAtBeginning.Remove(partition);
         }
 
         consumer.Resume([.. consumer.Assignment.Where(tp => !awaiting.Contains(tp.Partition.Value) && !toRestore.Contains(tp.Partition.Value))]);
@@ -1345,6 +1364,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
         {
             toRestore.Remove(partition);
             passedBeforeRestore.Remove(partition);
+            resumeAtBeginning.Remove(partition);
             if (restoring.Remove(partition))
             {
                 cancelledRestore.Add(partition);
@@ -1448,7 +1468,13 @@ public sealed partial class KafkaStreamWorker : IDisposable
         Rewind();
     }
 
-    private Dictionary<int, Offset> RestorePartitions(List<int> partitions, Action? keepAlive = null)
+    /// <summary>
+    /// Restores <paramref name="partitions"/> from the changelog into new partition states, calling
+    /// <paramref name="keepAlive"/> between the restore's reads and between partitions; returns per partition where its
+    /// committed input ends (<see cref="Offset.Stored"/>: no marker). Only <see cref="RestoreAssigned"/> calls it, so that
+    /// every restore polls the group consumer.
+    /// </summary>
+    private Dictionary<int, Offset> RestorePartitions(List<int> partitions, Action keepAlive)
     {
         using var activity = KafkaTransportMetrics.ActivitySource.StartActivity("streamseq.restore");
         Status.BeginRestore();
@@ -1464,7 +1490,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
             var listed = ownership?.MaxStreamsPerPartition ?? 0;
             foreach (var (partition, result) in restored)
             {
-                keepAlive?.Invoke();
+                keepAlive();
                 StateStore store;
                 var kept = 0;
                 long? nextOffset = result.NextOffset;
@@ -1506,7 +1532,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                     var applied = 0;
                     foreach (var (id, bytes) in result.States)
                     {
-                        if (keepAlive is not null && ++applied % RestoreBatch == 0)
+                        if (++applied % RestoreBatch == 0)
                         {
                             keepAlive();
                         }
@@ -1780,14 +1806,22 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
     private long CacheShare(int partitions) => Math.Max(1, storeOptions.CacheBytes / Math.Max(1, partitions));
 
+    /// <summary>
+    /// Takes every owned partition out of service to be restored from its changelog by the loop, as an assigned one is
+    /// (<see cref="RestoreAssigned"/>, which polls the group consumer meanwhile), and sought back to where its committed
+    /// input ends. Called where a transaction aborts, which may be a rebalance callback or a commit before a restore:
+    /// restored there, without a poll, a rewind longer than <c>max.poll.interval.ms</c> made librdkafka leave the group.
+    /// The disk stores stay open (their staged writes were discarded) and the restore reads from their checkpoints.
+    /// </summary>
     private void Rewind()
     {
-        var offsets = RestorePartitions([.. owned.Keys]);
-        foreach (var (partition, offset) in offsets)
+        foreach (var partition in owned.Keys)
         {
-            var position = offset == Offset.Stored ? Offset.Beginning : offset;
-            consumer!.Seek(new TopicPartitionOffset(options.InputTopic, partition, position));
+            ScheduleRestore(partition, atBeginning: true);
         }
+
+        owned.Clear();
+        OwnedChanged();
     }
 
     /// <summary>
@@ -2237,7 +2271,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Input partition {Partition} of '{Input}' has no partition in the changelog '{Changelog}' ({ChangelogPartitions} partitions): the input topic has more partitions than the changelog (partitions added to the input, or the changelog not created yet). Its records wait, unprocessed and not lost, until the changelog has this partition: add partitions to the changelog (kafka-topics --alter --topic {ChangelogTopic} --partitions {Needed}). The worker looks again every {Seconds:F0} s and then restores and processes the partition without a restart")]
     private static partial void LogAwaitingChangelog(ILogger logger, int partition, string input, string changelog, int changelogPartitions, string changelogTopic, int needed, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Input partition {Partition}: the changelog '{Changelog}' now has its partition; restored, and its waiting records are processed")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Input partition {Partition}: the changelog '{Changelog}' now has its partition; the partition is restored, and its waiting records processed")]
     private static partial void LogChangelogFound(ILogger logger, int partition, string changelog);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stream {Stream} moved from input partition {From} to {To} (the input topic's partition count changed, or a producer chose the partition): its state moved with it, written to the changelog under the new partition and removed under the old one in the same transaction")]

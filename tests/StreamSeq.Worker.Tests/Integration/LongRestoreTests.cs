@@ -1,4 +1,6 @@
+using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using StreamSeq.Kafka.Embedded;
 using StreamSeq.Kafka.Transport;
 using StreamSeq.Processing.Models;
 using StreamSeq.Processing.Processor;
@@ -14,6 +16,8 @@ namespace StreamSeq.Worker.Tests.Integration;
 /// lost), it rejoined and restored again, and the members that had taken its partitions over were caught the same way:
 /// a storm (in a probe with three members, 3 s per partition and max.poll.interval.ms 2 s, 28 partition restores for 4
 /// partitions before the group settled after 39 s; in this test, before the loop restored, 2 or 3 removals and 12 to 18 partition restores in every run; since, at most one removal and 7 to 10 partition restores).
+/// The rewind after an aborted transaction and the restore of partitions whose changelog partition appeared take the
+/// same polling restore, and are tested here too.
 /// Alone at the end of the run (<see cref="RunAlone"/>): with a 3 s session timeout and max.poll.interval.ms, a heartbeat
 /// or a commit delayed further by other test classes sharing the cores can have the group remove a member for a reason
 /// that is not the restore.
@@ -36,6 +40,7 @@ public sealed class LongRestoreTests
         public void Restored(int partition, IReadOnlyList<OwnedStream> streams)
         {
             Interlocked.Increment(ref restored);
+            TestLog.Write("slow-restore", $"partition {partition} restored ({Restores} so far)");
             Thread.Sleep(perPartition);
         }
 
@@ -71,9 +76,10 @@ public sealed class LongRestoreTests
         }
     }
 
-    private static KafkaTestBed.WorkerHandle Start(KafkaTestBed bed, ModelRouter router, string id, SlowRestore slow, LostCounter log) =>
+    private static KafkaTestBed.WorkerHandle Start(KafkaTestBed bed, ModelRouter router, string id, SlowRestore slow, LostCounter log, string? changelog = null) =>
         bed.StartInProcess(id, o =>
         {
+            o.ChangelogTopic = changelog ?? o.ChangelogTopic;
             // The classic protocol, whose rebalance timeout is max.poll.interval.ms: 3 s, above a commit through broker 2
             // (a commit longer than it would make librdkafka leave the group), below a restore.
             o.GroupProtocol = "classic";
@@ -151,6 +157,82 @@ public sealed class LongRestoreTests
         Assert.True(
             logs.Sum(l => l.Lost) <= 1,
             $"the group kept removing members: partitions lost {string.Join(", ", logs.Select(l => l.Lost))} times (a, b, c); partition restores {string.Join(", ", slow.Select(s => s.Restores))}");
+    }
+
+    /// <summary>
+    /// The restore that redoes an aborted transaction (every owned partition back to its changelog) takes longer than
+    /// max.poll.interval.ms. Run where the transaction failed, without polling the group consumer, it made librdkafka
+    /// leave the group: the partitions were lost at the next poll, and the member rejoined and restored them all again.
+    /// </summary>
+    [Fact]
+    public void Run_RewindAfterAnAbortLongerThanMaxPollInterval_TheMemberStaysAndRestoresOnce()
+    {
+        using var bed = new KafkaTestBed("long-rewind");
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
+        var input = TestInput.Generate(streams: 20, perStream: 10, seed: 5);
+        bed.Produce(input);
+
+        // The worker's first produce request fails with an error that dooms its transaction (injected once the input is
+        // written: the broker fails the next produce request of any client): aborted, rewound, redone.
+        bed.Cluster.PushRequestErrors(KafkaApiKey.Produce, ErrorCode.InvalidRecord);
+
+        // Four partitions at 1 s each: a restore of all of them takes longer than max.poll.interval.ms (3 s).
+        var slow = new SlowRestore(TimeSpan.FromSeconds(1));
+        var log = new LostCounter("w1");
+        long aborts;
+        using (var w = Start(bed, router, "w1", slow, log))
+        {
+            bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(60), () => w.Error?.Message ?? "no error");
+            WaitUntil(() => w.Worker.Status.Ready && w.Worker.Status.Lag == 0, "every record to be committed", seconds: 60);
+            aborts = w.Worker.Status.Aborts;
+        }
+
+        TestLog.Write("test", $"aborts {aborts}; partition restores {slow.Restores}; lost {log.Lost}");
+        Assert.True(aborts >= 1, "the injected error should have aborted a transaction");
+
+        // Each partition is restored once at the assignment and once per abort, and never lost: before, the member left
+        // the group in each rewind, and lost and restored its partitions again (in 4 of 4 runs: 2 aborts, the injected one
+        // and the producer's follow-up, 2 losses, 20 partition restores instead of 12).
+        Assert.Equal(0, log.Lost);
+        Assert.Equal(KafkaTestBed.InputPartitions * (1 + aborts), slow.Restores);
+        OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
+    }
+
+    /// <summary>
+    /// Partitions that waited for their changelog partition are restored once it appears, and that restore takes longer
+    /// than max.poll.interval.ms. Run without polling the group consumer, it made librdkafka leave the group: the
+    /// partitions were lost at the next poll and restored again at the new assignment.
+    /// </summary>
+    [Fact]
+    public void Run_ChangelogAppearsAndItsRestoreTakesLongerThanMaxPollInterval_TheMemberStaysAndRestoresOnce()
+    {
+        using var bed = new KafkaTestBed("long-late-changelog");
+        const string lateChangelog = "late.changelog";
+        var router = KafkaTestBed.Router(TestInput.Model, lag: 2, horizon: 1);
+        var input = TestInput.Generate(streams: 20, perStream: 10, seed: 6);
+        bed.Produce(input);
+        var slow = new SlowRestore(TimeSpan.FromSeconds(1));
+        var log = new LostCounter("w1");
+        using (var w = Start(bed, router, "w1", slow, log, lateChangelog))
+        {
+            WaitUntil(() => w.Worker.Status.AwaitingChangelog.Count == KafkaTestBed.InputPartitions || w.Error is not null, "every partition to wait for the changelog", seconds: 60);
+            Assert.Null(w.Error);
+            Assert.Equal(0, slow.Restores);
+
+            // The operator creates the changelog: the worker finds it and restores the four partitions (4 s in all).
+            bed.Cluster.CreateTopic(lateChangelog, KafkaTestBed.InputPartitions);
+            bed.ChangelogTopics.Add(lateChangelog);
+            bed.WaitForFiltered(input.Count, TimeSpan.FromSeconds(60), () => w.Error?.Message ?? "no error");
+            WaitUntil(() => w.Worker.Status.Ready && w.Worker.Status.Lag == 0 && w.Worker.Status.Partitions.Count == KafkaTestBed.InputPartitions, "every record to be committed", seconds: 60);
+        }
+
+        TestLog.Write("test", $"partition restores {slow.Restores}; lost {log.Lost}");
+
+        // Before, the member left the group in the restore, lost its partitions and restored them again (in 4 of 4 runs:
+        // 1 loss, 8 partition restores).
+        Assert.Equal(0, log.Lost);
+        Assert.Equal(KafkaTestBed.InputPartitions, slow.Restores);
+        OutputAssert.ExactlyOnce(bed, bed.Expected(input, router));
     }
 
     /// <summary>
