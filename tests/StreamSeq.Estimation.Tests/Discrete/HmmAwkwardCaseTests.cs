@@ -106,6 +106,37 @@ public sealed class HmmAwkwardCaseTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Viterbi_AwkwardCase_MatchesTheLogSpaceReference(string name)
+    {
+        var c = Case(name);
+        var (model, series) = Build(c);
+        var expected = c.GetProperty("viterbi_path").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        var logJoint = Number(c.GetProperty("viterbi_log_joint"));
+
+        var batch = HmmInference.Viterbi(model, series);
+        Assert.Equal(expected, batch.Path);
+        Expect.Close(logJoint, batch.LogJoint, Tol, $"{name} batch log p(y, s*)");
+
+        // The filter's online recursion and its fixed-interval traceback (the smoothed viterbiState).
+        var filter = new HiddenMarkovFilter(model);
+        var state = new double[filter.Info.StateLength];
+        filter.Initialize(state, 0);
+        var estimate = new Estimate(filter.Info);
+        var records = new List<double[]>();
+        for (var t = 0; t < series.Length; t++)
+        {
+            var record = new double[filter.Info.BackwardRecordLength];
+            filter.Step(state, series.At(t), estimate, record);
+            records.Add(record);
+        }
+
+        Expect.Close(logJoint, HiddenMarkovFilter.BestPathLogJoint(state), Tol, $"{name} online log p(y, s*)");
+        var (_, _, extras) = FixedIntervalSmoother.SmoothWithExtras(filter, records);
+        Assert.Equal(expected, extras.Select(v => (int)v).ToArray());
+    }
+
     private static JsonElement Case(string name) => Cases.Value.Single(c => c.GetProperty("name").GetString() == name);
 
     private static (HiddenMarkovModel Model, ObservationSeries Series) Build(JsonElement c)

@@ -79,6 +79,25 @@ def forward_backward(pi, A, emission, y):
     return dict(pred=pred, filt=filt, smooth=smooth, log_alpha=log_alpha, log_beta=log_beta, lpd=lpd, loglik=loglik, xi=xi)
 
 
+def viterbi(pi, A, emission, y):
+    """The MAP path (first index on ties) and log p(y, s*), in log space."""
+    with np.errstate(divide="ignore"):
+        logpi = np.log(np.array(pi))
+        logA = np.log(np.array(A))
+    logb = log_emissions(emission, y)
+    T, K = logb.shape
+    delta = logpi + logb[0]
+    pointers = np.zeros((T, K), dtype=int)
+    for t in range(1, T):
+        candidates = delta[:, None] + logA
+        pointers[t] = np.argmax(candidates, axis=0)
+        delta = candidates[pointers[t], np.arange(K)] + logb[t]
+    path = [int(np.argmax(delta))]
+    for t in range(T - 1, 0, -1):
+        path.append(int(pointers[t][path[-1]]))
+    return path[::-1], float(np.max(delta))
+
+
 def simulate(pi, A, emission, T):
     K = len(pi)
     s = rng.choice(K, p=pi)
@@ -126,6 +145,8 @@ def case(name, pi, A, emission, y, keep_every=1):
         "log_pred_density": [number(v) for v in r["lpd"][rows]],
         "loglik": number(r["loglik"]),
         "xi": matrix(r["xi"]),
+        "viterbi_path": viterbi(pi, A, emission, y)[0],
+        "viterbi_log_joint": number(viterbi(pi, A, emission, y)[1]),
     }
 
 
