@@ -137,6 +137,36 @@ public sealed class HmmAwkwardCaseTests
         Assert.Equal(expected, extras.Select(v => (int)v).ToArray());
     }
 
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void BaumWelchStep_AwkwardCase_MatchesTheReferenceUpdate(string name)
+    {
+        var c = Case(name);
+        var (model, series) = Build(c);
+        var (next, logLikelihood) = BaumWelch.Iterate(model, [series], ["initialProbabilities", "transition", "emission"]);
+        var expected = c.GetProperty("em_step");
+        Expect.Close(Number(c.GetProperty("loglik")), logLikelihood, Tol, $"{name} E-step log-likelihood");
+        Expect.Close(Vector(expected.GetProperty("initialProbabilities")), next.InitialProbabilities, Tol, $"{name} initial probabilities", Tol);
+        Expect.Close(Matrix(expected.GetProperty("transition")), next.Transition, Tol, $"{name} transition", Tol);
+        var e = expected.GetProperty("emission");
+        switch (next.Emission)
+        {
+            case GaussianEmission g:
+                Expect.Close(Vector(e.GetProperty("means")), g.Means, Tol, $"{name} means", Tol);
+                Expect.Close(Vector(e.GetProperty("variances")), g.Variances, Tol, $"{name} variances", Tol);
+                break;
+            case PoissonEmission p:
+                Expect.Close(Vector(e.GetProperty("rates")), p.Rates, Tol, $"{name} rates", Tol);
+                break;
+            case CategoricalEmission b:
+                Expect.Close(Matrix(e.GetProperty("probabilities")), b.Probabilities, Tol, $"{name} probabilities", Tol);
+                break;
+            default:
+                Assert.Fail($"{name}: unexpected emission {next.Emission.Type}");
+                break;
+        }
+    }
+
     private static JsonElement Case(string name) => Cases.Value.Single(c => c.GetProperty("name").GetString() == name);
 
     private static (HiddenMarkovModel Model, ObservationSeries Series) Build(JsonElement c)

@@ -7,7 +7,8 @@ the start and the end, and long sequences whose joint densities underflow any pr
 Conventions (those of the oracles folder): a missing reading (NaN) has no emission term and its log p(y_t | y_{1:t-1})
 is NaN; log_alpha_t(k) = log p(y_{1:t}, s_t = k), log_beta_t(k) = log p(y_{t+1:T} | s_t = k) (0 at t = T),
 smoothed_t(k) = P(s_t = k | y_{1:T}), xi = sum over t >= 2 of P(s_{t-1} = i, s_t = j | y_{1:T}). Every reading in these
-cases is possible in some state the chain can be in. Long cases keep every 499th row and the last one.
+cases is possible in some state the chain can be in. Long cases keep every 499th row and the last one. Each case also
+holds its Viterbi path (first index on ties) with log p(y, s*), and one Baum-Welch step from its parameters.
 
 Run with python3 (numpy, scipy): python3 make_awkward_cases.py > awkward_cases.json"""
 import json
@@ -98,6 +99,45 @@ def viterbi(pi, A, emission, y):
     return path[::-1], float(np.max(delta))
 
 
+def em_step(pi, A, emission, y, r):
+    """One Baum-Welch step from (pi, A, emission) with the posterior r: pi = gamma_1, A from the expected transition
+    counts (a row never left keeps its values), the emission from gamma over the observed readings (a state with no
+    weight keeps its values; rates and variances floored at 1e-10, as StreamSeq documents)."""
+    gamma = r["smooth"]
+    K = len(pi)
+    new_pi = gamma[0] / gamma[0].sum()
+    new_A = np.array(A, dtype=float)
+    for i in range(K):
+        if r["xi"][i].sum() > 0:
+            new_A[i] = r["xi"][i] / r["xi"][i].sum()
+    observed = ~np.isnan(y)
+    g = gamma[observed]
+    yo = y[observed]
+    w = g.sum(axis=0)
+    out = {"type": emission["type"]}
+    if emission["type"] == "gaussian":
+        mu = np.array(emission["means"], dtype=float)
+        var = np.array(emission["variances"], dtype=float)
+        for k in range(K):
+            if w[k] > 0:
+                mu[k] = (g[:, k] * yo).sum() / w[k]
+                var[k] = max((g[:, k] * (yo - mu[k]) ** 2).sum() / w[k], 1e-10)
+        out.update(means=mu.tolist(), variances=var.tolist())
+    elif emission["type"] == "poisson":
+        lam = np.array(emission["rates"], dtype=float)
+        for k in range(K):
+            if w[k] > 0:
+                lam[k] = max((g[:, k] * yo).sum() / w[k], 1e-10)
+        out.update(rates=lam.tolist())
+    else:
+        B = np.array(emission["probabilities"], dtype=float)
+        for k in range(K):
+            if w[k] > 0:
+                B[k] = np.array([(g[:, k] * (yo == c)).sum() for c in range(B.shape[1])]) / w[k]
+        out.update(probabilities=B.tolist())
+    return {"initialProbabilities": new_pi.tolist(), "transition": new_A.tolist(), "emission": out}
+
+
 def simulate(pi, A, emission, T):
     K = len(pi)
     s = rng.choice(K, p=pi)
@@ -145,6 +185,7 @@ def case(name, pi, A, emission, y, keep_every=1):
         "log_pred_density": [number(v) for v in r["lpd"][rows]],
         "loglik": number(r["loglik"]),
         "xi": matrix(r["xi"]),
+        "em_step": em_step(pi, A, emission, y, r),
         "viterbi_path": viterbi(pi, A, emission, y)[0],
         "viterbi_log_joint": number(viterbi(pi, A, emission, y)[1]),
     }
@@ -221,5 +262,5 @@ json.dump({
     "generator": "make_awkward_cases.py",
     "versions": {"python": sys.version.split()[0], "numpy": np.__version__, "scipy": __import__("scipy").__version__},
     "cases": cases,
-}, sys.stdout, indent=1)
+}, sys.stdout, separators=(",", ":"))
 sys.stdout.write("\n")
