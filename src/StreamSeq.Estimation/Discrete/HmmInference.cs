@@ -123,8 +123,10 @@ public static class HmmInference
                     {
                         // Only transitions that can happen. e and β̂ of a state the chain cannot be in at s + 1 may
                         // overflow (see the forward pass) or underflow, and 0 · ∞ is NaN: such a term leaves v inexact
-                        // (its log β is then summed in logs below); it never matters to a state the chain can be in.
-                        if (a[(i * k) + j] > 0.0)
+                        // (its log β is then summed in logs below); it never matters to a state the chain can be in. A
+                        // term whose b or β is exactly 0 (log −∞: a reading state j cannot have) adds exactly nothing.
+                        var impossible = double.IsNegativeInfinity(logEmission[((s + 1) * k) + j]) || double.IsNegativeInfinity(result.LogBeta[((s + 1) * k) + j]);
+                        if (a[(i * k) + j] > 0.0 && !impossible)
                         {
                             if (double.IsNormal(en[j]) && double.IsNormal(beta[j]))
                             {
