@@ -237,7 +237,7 @@ internal static class FitCommand
 
     /// <summary>
     /// For a hidden Markov model, the observed values the fit used and the readings (and their values) outside the
-    /// emission's support, which both the filter and Baum–Welch leave out as gaps; null for other kinds.
+    /// emission's support, which the filter, Baum–Welch and the mle fit all leave out as gaps; null for other kinds.
     /// </summary>
     private static (int Used, int Readings, int Values)? OutsideSupport(IEstimator estimator, IReadOnlyList<ObservationSeries> sequences)
     {

@@ -298,8 +298,10 @@ public sealed class HiddenMarkovFilter : IEstimator, IBackwardStep, IRestartReco
         var sum = 0.0;
         for (var j = 0; j < k; j++)
         {
-            // The same exponential as the small-K kernel, so both paths give identical numbers.
-            var w = predicted[j] * InlineMath.Exp(logB[j] - max);
+            // The same exponential as the small-K kernel, so both paths give identical numbers. A state the chain cannot
+            // be in takes no part: its density relative to the live states' largest may overflow to +∞, and 0 · ∞ is
+            // NaN (a reading on the mean of a state not reachable yet restarted the stream from π).
+            var w = predicted[j] > 0.0 ? predicted[j] * InlineMath.Exp(logB[j] - max) : 0.0;
             filtered[j] = w;
             sum += w;
         }

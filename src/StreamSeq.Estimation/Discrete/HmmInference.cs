@@ -10,7 +10,10 @@ namespace StreamSeq.Estimation.Discrete;
 /// γ_t = f_t ∘ β̂_t and ξ_t(i, j) = f_{t−1}(i) A_ij e_t(j) β̂_t(j) / c_t. Missing or skipped steps have e = 1. A
 /// skipped step is a reading impossible in every state with positive predicted probability (one outside the emission's
 /// support among them): its log p(y_t | y_{1:t−1}) is −∞, as the filter scores it, so the sequence's log-likelihood is
-/// −∞ too; a missing step's is NaN and adds nothing.</para>
+/// −∞ too; a missing step's is NaN and adds nothing. A state with predicted probability 0 takes no part in the
+/// scaling (its relative e may overflow); a log α or log β whose scaled value underflows or overflows (a state far less
+/// likely than the others, or one the chain cannot be in) is summed in log space from its neighbour step instead, so it
+/// stays the finite log-density it is.</para>
 /// <para>Viterbi in log space: δ_1 = log π + log b_1, δ_t(j) = max_i [δ_{t−1}(i) + log A_ij] + log b_t(j); ties go to
 /// the lowest state index. Steps that forward–backward skips are skipped here too (no emission term): missing
 /// readings, readings outside the support, and readings impossible in every state a path can reach.</para>
@@ -28,6 +31,7 @@ public static class HmmInference
         var result = new HmmPosterior(t, k);
         var a = model.Transition;
         var e = new double[t * k];
+        var logEmission = new double[t * k];
         var logScale = new double[t];
         var scale = new double[t];
         var logB = new double[k];
@@ -58,16 +62,21 @@ public static class HmmInference
             var es = e.AsSpan(s * k, k);
             var max = EmissionTerms(model, series.At(s).Values, pred, logB);
             var c = 0.0;
-            for (var j = 0; j < k; j++)
-            {
-                es[j] = double.IsFinite(max) ? Math.Exp(logB[j] - max) : 1.0;
-                c += pred[j] * es[j];
-            }
-
             var filt = result.Filtered.AsSpan(s * k, k);
             for (var j = 0; j < k; j++)
             {
-                filt[j] = pred[j] * es[j] / c;
+                // log b relative to the largest over the states the chain can be in: a state it cannot be in may have a
+                // far larger density, whose relative e overflows to +∞, so it takes no part (0 · ∞ was NaN: a reading
+                // on the mean of a state not reachable yet turned every probability into NaN).
+                logEmission[(s * k) + j] = double.IsFinite(max) ? logB[j] : 0.0;
+                es[j] = double.IsFinite(max) ? Math.Exp(logB[j] - max) : 1.0;
+                filt[j] = pred[j] > 0.0 ? pred[j] * es[j] : 0.0;
+                c += filt[j];
+            }
+
+            for (var j = 0; j < k; j++)
+            {
+                filt[j] /= c;
             }
 
             scale[s] = c;
@@ -83,7 +92,11 @@ public static class HmmInference
             cumulative += logScale[s];
             for (var j = 0; j < k; j++)
             {
-                result.LogAlpha[(s * k) + j] = Math.Log(filt[j]) + cumulative;
+                // log f + the scales is exact while f is a normal double; a probability that underflowed (a state far
+                // less likely than the others, or one the chain cannot be in) still has a finite log α, summed in logs.
+                result.LogAlpha[(s * k) + j] = double.IsNormal(filt[j])
+                    ? Math.Log(filt[j]) + cumulative
+                    : LogSumInLogSpace(s == 0 ? default : result.LogAlpha.AsSpan((s - 1) * k, k), s == 0 ? model.LogInitialProbabilities : default, model.LogTransition, j, column: true) + logEmission[(s * k) + j];
             }
         }
 
@@ -105,14 +118,30 @@ public static class HmmInference
                 for (var i = 0; i < k; i++)
                 {
                     var v = 0.0;
+                    var exact = true;
                     for (var j = 0; j < k; j++)
                     {
-                        var w = a[(i * k) + j] * en[j] * beta[j] / cn;
-                        v += w;
-                        result.ExpectedTransitionCounts[(i * k) + j] += filt[i] * w;
+                        // Only transitions that can happen. e and β̂ of a state the chain cannot be in at s + 1 may
+                        // overflow (see the forward pass) or underflow, and 0 · ∞ is NaN: such a term leaves v inexact
+                        // (its log β is then summed in logs below); it never matters to a state the chain can be in. A
+                        // term whose b or β is exactly 0 (log −∞: a reading state j cannot have) adds exactly nothing.
+                        var impossible = double.IsNegativeInfinity(logEmission[((s + 1) * k) + j]) || double.IsNegativeInfinity(result.LogBeta[((s + 1) * k) + j]);
+                        if (a[(i * k) + j] > 0.0 && !impossible)
+                        {
+                            if (double.IsNormal(en[j]) && double.IsNormal(beta[j]))
+                            {
+                                var w = a[(i * k) + j] * en[j] * beta[j] / cn;
+                                v += w;
+                                result.ExpectedTransitionCounts[(i * k) + j] += filt[i] > 0.0 ? filt[i] * w : 0.0;
+                            }
+                            else
+                            {
+                                exact = false;
+                            }
+                        }
                     }
 
-                    next[i] = v;
+                    next[i] = exact ? v : double.NaN;
                 }
 
                 next.CopyTo(beta, 0);
@@ -123,9 +152,22 @@ public static class HmmInference
             var norm = 0.0;
             for (var i = 0; i < k; i++)
             {
-                smooth[i] = result.Filtered[(s * k) + i] * beta[i];
+                if (s < t - 1 && !double.IsNormal(beta[i]))
+                {
+                    // β̂ lost to overflow or underflow: log β_s(i) = log Σ_j A_ij b_{s+1}(j) β_{s+1}(j), in logs from the
+                    // next step's, and β̂ from it (0 or ∞ again when out of range, which the next step back sees).
+                    var logBeta = LogSumInLogSpace(result.LogBeta.AsSpan((s + 1) * k, k), logEmission.AsSpan((s + 1) * k, k), model.LogTransition, i, column: false);
+                    result.LogBeta[(s * k) + i] = logBeta;
+                    beta[i] = Math.Exp(logBeta - future);
+                }
+                else
+                {
+                    result.LogBeta[(s * k) + i] = Math.Log(beta[i]) + future;
+                }
+
+                var f = result.Filtered[(s * k) + i];
+                smooth[i] = f > 0.0 ? f * beta[i] : 0.0;
                 norm += smooth[i];
-                result.LogBeta[(s * k) + i] = Math.Log(beta[i]) + future;
             }
 
             for (var i = 0; i < k; i++)
@@ -135,6 +177,42 @@ public static class HmmInference
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// A log-space sum for a log α or log β whose scaled value left the doubles: with <paramref name="column"/>,
+    /// log Σ_i exp(x_i + y_i + log A_ij) over the previous step's log α (x) for state j = <paramref name="index"/>, or
+    /// log π_j when x is empty (the first step, y = π's logs); otherwise log Σ_j exp(x_j + y_j + log A_ij) over the next
+    /// step's log β (x) and log b (y, 0 for a step without an emission term) for state i = <paramref name="index"/>.
+    /// </summary>
+    private static double LogSumInLogSpace(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<double> logA, int index, bool column)
+    {
+        if (x.IsEmpty)
+        {
+            return y[index];
+        }
+
+        var k = x.Length;
+        Span<double> terms = k <= 64 ? stackalloc double[k] : new double[k];
+        var max = double.NegativeInfinity;
+        for (var m = 0; m < k; m++)
+        {
+            terms[m] = x[m] + (y.IsEmpty ? 0.0 : y[m]) + (column ? logA[(m * k) + index] : logA[(index * k) + m]);
+            max = Math.Max(max, terms[m]);
+        }
+
+        if (!double.IsFinite(max))
+        {
+            return max;
+        }
+
+        var sum = 0.0;
+        foreach (var term in terms)
+        {
+            sum += Math.Exp(term - max);
+        }
+
+        return max + Math.Log(sum);
     }
 
     /// <summary>Runs the Viterbi algorithm on one sequence.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Optimization;
 using StreamSeq.Estimation.Abstractions;
+using StreamSeq.Estimation.Discrete;
 using StreamSeq.Estimation.Gaussian;
 using StreamSeq.Estimation.Specs;
 
@@ -45,6 +46,8 @@ public static class MaximumLikelihood
         {
             throw new ModelValidationException("fit", "name at least one parameter to fit.");
         }
+
+        sequences = OutsideSupportAsGaps(spec, sequences);
 
         var root = JsonNode.Parse(spec.Json.GetRawText())!.AsObject();
         var blocks = parameters.Select(p => ParameterBlock.Create(root, p)).ToArray();
@@ -204,6 +207,7 @@ public static class MaximumLikelihood
         ArgumentNullException.ThrowIfNull(sequences);
         ArgumentNullException.ThrowIfNull(parameters);
         options ??= new FitOptions();
+        sequences = OutsideSupportAsGaps(fitted, sequences);
         var root = JsonNode.Parse(fitted.Json.GetRawText())!.AsObject();
         var blocks = parameters.Select(p => ParameterBlock.Create(root, p)).ToArray();
 
@@ -595,6 +599,50 @@ public static class MaximumLikelihood
         }
 
         return g;
+    }
+
+    /// <summary>
+    /// For a hidden Markov model, the sequences with each reading outside the emission's support (a negative or
+    /// fractional count, a category out of range) made missing; other kinds' sequences as they are. Such a reading has
+    /// probability 0 under every parameter value, so it says nothing about them: it is left out of the fit as a gap,
+    /// exactly as Baum–Welch leaves it out (otherwise every point's log-likelihood is −∞ and there is nothing to maximise).
+    /// The support does not depend on the fitted values (a categorical emission's category count is its matrix's width).
+    /// </summary>
+    private static IReadOnlyList<ObservationSeries> OutsideSupportAsGaps(ModelSpec spec, IReadOnlyList<ObservationSeries> sequences)
+    {
+        IEstimator estimator;
+        try
+        {
+            estimator = ModelCatalog.Build(spec);
+        }
+        catch (ModelValidationException)
+        {
+            // A starting spec that does not build is reported by the fit's own checks.
+            return sequences;
+        }
+
+        if (estimator is not HiddenMarkovFilter hmm)
+        {
+            return sequences;
+        }
+
+        var emission = hmm.Model.Emission;
+        return [.. sequences.Select(series =>
+        {
+            var d = series.Dimension;
+            double[]? values = null;
+            for (var t = 0; t < series.Length; t++)
+            {
+                var y = series.Values.AsSpan(t * d, d);
+                if (HmmEmission.CountObserved(y) > 0 && !emission.Accepts(y))
+                {
+                    values ??= (double[])series.Values.Clone();
+                    values.AsSpan(t * d, d).Fill(double.NaN);
+                }
+            }
+
+            return values is null ? series : new ObservationSeries(d, values, series.TimeGaps, series.Controls, series.ControlDimension);
+        })];
     }
 
     /// <summary>": reading 51 of sequence 0 has ..." for the first step where the starting model's log-likelihood is not finite.</summary>

@@ -1524,7 +1524,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
                         }
                     }
 
-                    LogStoreRestoredStreams(logger, partition, Count(total, exact), read, result.Records, result.StartOffset, result.Ignored, result.Rewrites.Count, result.MostHeld, Resume(nextOffset));
+                    LogStoreRestoredStreams(logger, partition, Count(total, "stream", exact), Count(read, "state"), Count(result.Records, "changelog record"), result.StartOffset, Count(result.Ignored, "record"), Count(result.Rewrites.Count, "stream"), Count(result.MostHeld, "state"), Resume(nextOffset));
                 }
                 else
                 {
@@ -1554,7 +1554,7 @@ public sealed partial class KafkaStreamWorker : IDisposable
 
                     streams += kept;
                     fromChangelog += kept;
-                    LogRestored(logger, partition, kept, result.Records, result.Ignored, result.Rewrites.Count, Resume(nextOffset));
+                    LogRestored(logger, partition, Count(kept, "stream"), Count(result.Records, "changelog record"), result.Ignored, Count(result.Rewrites.Count, "stream"), Resume(nextOffset));
                 }
 
                 if (owners is not null)
@@ -1599,11 +1599,11 @@ public sealed partial class KafkaStreamWorker : IDisposable
             metrics.Restored(streams, elapsed / 1000);
             if (disks.Count > 0)
             {
-                LogRestoreDoneWithStores(logger, partitions.Count, Count(streams, !estimated), fromChangelog, Count(fromStores, !estimated), elapsed);
+                LogRestoreDoneWithStores(logger, Count(partitions.Count, "partition"), Count(streams, "stream", !estimated), Count(fromChangelog, "state"), Count(fromStores, "state", !estimated), elapsed);
             }
             else
             {
-                LogRestoreDone(logger, partitions.Count, streams, elapsed);
+                LogRestoreDone(logger, Count(partitions.Count, "partition"), Count(streams, "stream"), elapsed);
             }
 
             activity?.SetTag("streamseq.partitions", partitions.Count);
@@ -1617,9 +1617,14 @@ public sealed partial class KafkaStreamWorker : IDisposable
         }
     }
 
-    private static string Count(long streams, bool exact) => exact
-        ? streams.ToString(CultureInfo.InvariantCulture)
-        : string.Create(CultureInfo.InvariantCulture, $"about {streams} (RocksDB's estimate)");
+    /// <summary>"1 stream", "3 streams": a count and its noun (singular only for 1), as the restore lines say them.</summary>
+    private static string Count(long n, string noun) =>
+        string.Create(CultureInfo.InvariantCulture, $"{n} {noun}{(n == 1 ? string.Empty : "s")}");
+
+    /// <summary><see cref="Count(long, string)"/>, or RocksDB's estimate when the count is not exact.</summary>
+    private static string Count(long n, string noun, bool exact) => exact
+        ? Count(n, noun)
+        : string.Create(CultureInfo.InvariantCulture, $"about {n} (RocksDB's estimate) {noun}s");
 
     private static string Resume(long? nextOffset) => nextOffset is { } next
         ? string.Create(CultureInfo.InvariantCulture, $"offset {next}")
@@ -2235,8 +2240,8 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Input partition {Partition} resumed at offset {Offset}, before offset {MarkerOffset} where the changelog's offset marker says the committed input ends: the marker is past the partition's end (the input topic was re-created, or the changelog was written for another input), so the consumer's auto.offset.reset (earliest) applied and the restored states meet those records again")]
     private static partial void LogResumedBeforeMarker(ILogger logger, int partition, long offset, long markerOffset);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} streams from {Records} changelog records ({Ignored} from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state); resuming at {Resume}")]
-    private static partial void LogRestored(ILogger logger, int partition, int streams, long records, long ignored, int rewrites, string resume);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition}: {Streams} from {Records} ({Ignored} from uncommitted transactions ignored, {Rewrites} to re-write with their committed state); resuming at {Resume}")]
+    private static partial void LogRestored(ILogger logger, int partition, string streams, string records, long ignored, string rewrites, string resume);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The broker rejected a record as too large (the largest output or dead letter of the transaction was {Largest} bytes): outputs and dead letters are now kept under {Limit} bytes. Set StreamSeq:Kafka:Client:message.max.bytes to the topics' max.message.bytes")]
     private static partial void LogOutputLimitLowered(ILogger logger, int largest, int limit);
@@ -2256,14 +2261,14 @@ public sealed partial class KafkaStreamWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "No checkpoint of partition {Partition}'s disk store this time: the changelog's end was not known in time ({Reason}); the store stays ahead of its older checkpoint")]
     private static partial void LogCheckpointSkipped(ILogger logger, int partition, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition} with its local disk store: {Streams} streams, {Read} states read from {Records} changelog records from offset {From} on (a stream written in several transactions counts in each), the others found in the store ({Ignored} records from uncommitted transactions ignored, {Rewrites} streams to re-write with their committed state; at most {Held} states held in memory); resuming at {Resume}")]
-    private static partial void LogStoreRestoredStreams(ILogger logger, int partition, string streams, long read, long records, long from, long ignored, int rewrites, long held, string resume);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored partition {Partition} with its local disk store: {Streams}, {Read} read from {Records} from offset {From} on (a stream written in several transactions counts in each), the others found in the store ({Ignored} from uncommitted transactions ignored, {Rewrites} to re-write with their committed state; at most {Held} held in memory); resuming at {Resume}")]
+    private static partial void LogStoreRestoredStreams(ILogger logger, int partition, string streams, string read, string records, long from, string ignored, string rewrites, string held, string resume);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams: {FromChangelog} states read from the changelog, {FromStores} found in the local disk stores) in {Milliseconds:F0} ms")]
-    private static partial void LogRestoreDoneWithStores(ILogger logger, int partitions, string streams, long fromChangelog, string fromStores, double milliseconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} ({Streams}: {FromChangelog} read from the changelog, {FromStores} found in the local disk stores) in {Milliseconds:F0} ms")]
+    private static partial void LogRestoreDoneWithStores(ILogger logger, string partitions, string streams, string fromChangelog, string fromStores, double milliseconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} partitions ({Streams} streams) in {Milliseconds:F0} ms")]
-    private static partial void LogRestoreDone(ILogger logger, int partitions, long streams, double milliseconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Partitions} ({Streams}) in {Milliseconds:F0} ms")]
+    private static partial void LogRestoreDone(ILogger logger, string partitions, string streams, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Discarded restored state of stream {Stream}: {Reason} (changelog partition {Partition}); the stream starts again from its model's prior")]
     private static partial void LogDiscarded(ILogger logger, string stream, string reason, int partition);

@@ -353,18 +353,35 @@ public sealed class StreamProcessor : IDisposable
         return (count, first);
     }
 
-    /// <summary>Restores a stream from its changelog bytes into a store; returns false when the state was discarded.</summary>
+    /// <summary>
+    /// Restores a stream from its changelog bytes into a store; returns false, with the reason, when the state cannot be
+    /// used. Bytes that are no stream state are discarded. A state the configured model does not read (its model changed
+    /// or is no longer configured) is kept in an in-memory store as it was read, not live, as the disk store keeps it: a
+    /// query of the stream then says that its stored state is an earlier model's instead of that the stream is not
+    /// owned here, and its next record discards it (counted then) and starts the stream from the model's prior.
+    /// </summary>
     public bool Restore(StateStore store, string streamId, ReadOnlySpan<byte> data, out string? reason)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var state = Decode(streamId, data, out reason);
-        if (state is null)
+        StreamState? state;
+        try
+        {
+            state = StreamStateCodec.Read(streamId, data, router, out reason);
+        }
+        catch (FormatException e)
+        {
+            reason = e.Message;
+            metrics.StateDiscarded();
+            return false;
+        }
+
+        if (state is null && store.IsCache)
         {
             metrics.StateDiscarded();
             return false;
         }
 
-        if (store.MaxLiveStreams > 0 && store.LiveCount >= store.MaxLiveStreams)
+        if (state is null || (store.MaxLiveStreams > 0 && store.LiveCount >= store.MaxLiveStreams))
         {
             store.PutEvicted(streamId, data.ToArray());
         }
@@ -373,7 +390,7 @@ public sealed class StreamProcessor : IDisposable
             store.Put(state);
         }
 
-        return true;
+        return state is not null;
     }
 
     /// <inheritdoc />

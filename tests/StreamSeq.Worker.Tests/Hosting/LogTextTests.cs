@@ -32,6 +32,45 @@ public sealed class LogTextTests
         Assert.Matches(@"Worker stopped after 5 records and [1-9][0-9]* committed transactions; the last one committed, none is left open", logs);
     }
 
+    /// <summary>
+    /// The restore lines count in words: one stream is "1 stream", never "1 streams" (as they said before), with the
+    /// memory store and the disk store alike.
+    /// </summary>
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("rocksdb")]
+    public void Restart_OneStream_RestoreLinesSayOneStreamInTheSingular(string store)
+    {
+        using var scratch = new Scratch("streamseq-log-count-");
+        using var bed = new KafkaTestBed($"log-count-{store}");
+        var settings = WorkerProcess.Settings(bed, "log-count-1", commitInterval: "00:00:00.200");
+        settings["Processing"]!["StateStore"] = store;
+        if (store == "rocksdb")
+        {
+            settings["Processing"]!["StateDirectory"] = scratch.File("state");
+        }
+
+        bed.Produce([.. Enumerable.Range(0, 5).Select(t => ("sensor-1", $"{{\"time\":\"2026-01-01T00:0{t}:00Z\",\"values\":[{t}]}}"))]);
+        using (var first = WorkerProcess.Start(settings, scratch.File("first")))
+        {
+            bed.WaitForFiltered(5, TimeSpan.FromSeconds(90), first.Logs);
+            Assert.Equal(0, first.Stop(TimeSpan.FromSeconds(60)));
+        }
+
+        using var second = WorkerProcess.Start(settings, scratch.File("second"));
+        Assert.True(second.WaitReady(TimeSpan.FromSeconds(90)), second.Logs());
+        var logs = second.Logs();
+        second.Stop(TimeSpan.FromSeconds(60));
+
+        var restored = logs.Split('\n').Where(l => l.Contains("Restored ", StringComparison.Ordinal)).ToList();
+        var partitionLine = store == "memory" ? @"Restored partition \d: 1 stream from " : @"Restored partition \d with its local disk store: 1 stream, ";
+        var shown = string.Join("\n", restored);
+        Assert.True(restored.Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, partitionLine)) == 1, shown);
+        Assert.True(restored.Count(l => l.Contains(": 0 streams", StringComparison.Ordinal)) == KafkaTestBed.InputPartitions - 1, shown);
+        Assert.True(restored.Count(l => l.Contains($"Restored {KafkaTestBed.InputPartitions} partitions (1 stream", StringComparison.Ordinal)) == 1, shown);
+        Assert.False(restored.Any(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"\b1 (streams|partitions|states|records|changelog records)\b")), shown);
+    }
+
     [Fact]
     public void Restart_ModelChangedUnderAStreamIdWithControlCharacters_LogNamesTheStreamEscapedOnOneLine()
     {

@@ -140,6 +140,59 @@ public sealed class StreamQueryHttpTests : IDisposable
         Assert.StartsWith("the processing loop has not started yet (", answer.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The model changed under its name between two runs: the stream is owned here, but its stored state is the earlier
+    /// model's until its next record replaces it. Both stores answer 409 saying so; the memory store, which dropped such
+    /// a state at the restore, answered 404 "not owned by this worker", sending the user to look for another worker.
+    /// After the next record the stream answers 200 with the new model's state.
+    /// </summary>
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("rocksdb")]
+    public async Task Streams_StoredStateOfAnEarlierModel_409SayingSoUntilTheNextRecordThen200(string store)
+    {
+        using var bed = new KafkaTestBed($"query-superseded-{store}");
+        JsonObject Settings(string model)
+        {
+            var settings = WorkerProcess.Settings(bed, "superseded-1", commitInterval: "00:00:00.200");
+            settings["Processing"]!["StateStore"] = store;
+            if (store == "rocksdb")
+            {
+                settings["Processing"]!["StateDirectory"] = scratch.File("state");
+            }
+
+            settings["Models"] = new JsonArray(JsonNode.Parse(model));
+            return settings;
+        }
+
+        bed.Produce(Readings(0, 10));
+        using (var first = WorkerProcess.Start(Settings(TestInput.Model), scratch.File("before")))
+        {
+            bed.WaitForFiltered(10, Patience, first.Logs);
+            Assert.Equal(0, first.Stop(Patience));
+        }
+
+        using var worker = WorkerProcess.Start(Settings(Integration.ModelChangeTests.Trend), scratch.File("after"));
+        Assert.True(worker.WaitReady(Patience), worker.Logs());
+        var answer = await Get(worker, "/api/streams/sensor-1");
+        Assert.True(answer.Status == 409, $"{answer.Status}: {answer.Error}\n{worker.Logs()}");
+        Assert.Equal("stream 'sensor-1' is owned by this worker, but its stored state was written by an earlier model (model 'level' changed since the state was written); it has no state of the current model yet, and its next record replaces the stored state with one started from the model's prior.", answer.Error);
+
+        // A stream never seen is still not owned here.
+        Assert.Equal(404, (await Get(worker, "/api/streams/sensor-2")).Status);
+
+        bed.Produce(Readings(10, 1));
+        var clock = Stopwatch.StartNew();
+        for (var latest = answer; latest.Status != 200; latest = await Get(worker, "/api/streams/sensor-1"))
+        {
+            Assert.True(latest.Status == 409 && clock.Elapsed < Patience, $"{latest.Status}: {latest.Error}\n{worker.Logs()}");
+            await Task.Delay(200);
+        }
+
+        var replaced = await Get(worker, "/api/streams/sensor-1");
+        Assert.Equal((200, 1L), (replaced.Status, replaced.Steps));
+    }
+
     private static JsonNode Status(WorkerProcess worker)
     {
         var (code, body) = worker.Get("/api/status");

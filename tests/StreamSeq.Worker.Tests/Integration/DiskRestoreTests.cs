@@ -129,7 +129,7 @@ public sealed partial class DiskRestoreTests(Xunit.Abstractions.ITestOutputHelpe
     [GeneratedRegex(@"reached the changelog's end at offset \d+ \((\d+) records read, \d+ streams held back after the newest marker; at most (\d+) held back at once\)")]
     private static partial Regex CaughtUp();
 
-    [GeneratedRegex(@"^Restored partition (\d+) with its local disk store: (\d+) streams, (\d+) states read from .*at most (\d+) states held in memory")]
+    [GeneratedRegex(@"^Restored partition (\d+) with its local disk store: (\d+) streams?, (\d+) states? read from .*at most (\d+) states? held in memory")]
     private static partial Regex Restored();
 
     private static KafkaTestBed.WorkerHandle Start(KafkaTestBed bed, ModelRouter router, string instance, string directory, Microsoft.Extensions.Logging.ILogger<KafkaStreamWorker>? log = null) =>

@@ -230,13 +230,13 @@ public sealed partial class DiskStoreTests(ITestOutputHelper output)
         return [.. stores.OrderBy(s => s.Key).Select(s => (s.Key, s.Value.Item1, s.Value.Item2, records.GetValueOrDefault(s.Key, -1)))];
     }
 
-    [GeneratedRegex(@"Restored partition (\d+) with its local disk store: (?:about )?\d+ .*?streams, \d+ states read from (\d+) changelog records")]
+    [GeneratedRegex(@"Restored partition (\d+) with its local disk store: (?:about )?\d+ .*?streams?, \d+ states? read from (\d+) changelog records?")]
     private static partial Regex RestoredLine();
 
-    [GeneratedRegex(@"^Restored partition (\d+) with its local disk store: (\d+) streams, (\d+) states read from")]
+    [GeneratedRegex(@"^Restored partition (\d+) with its local disk store: (\d+) streams?, (\d+) states? read from")]
     private static partial Regex LocalStoreLine();
 
-    [GeneratedRegex(@"^Restored \d+ partitions \((\d+) streams: ")]
+    [GeneratedRegex(@"^Restored \d+ partitions? \((\d+) streams?: ")]
     private static partial Regex SummaryLine();
 
     [GeneratedRegex(@"Disk store of partition (\d+) brought up to the changelog from offset (\d+) \(read from the beginning instead: (True|False)\)")]

@@ -20,7 +20,7 @@ public sealed partial class ModelChangeTests
     private const int Streams = 8;
 
     /// <summary>The test model with a slope: a hidden state of two values instead of one.</summary>
-    private static readonly string Trend = TestInput.Model.Replace(
+    internal static readonly string Trend = TestInput.Model.Replace(
         "\"components\":[{\"type\":\"local-level\",\"levelNoise\":0.1}]",
         "\"components\":[{\"type\":\"local-linear-trend\",\"levelNoise\":0.1,\"slopeNoise\":0.001}]",
         StringComparison.Ordinal).Replace("\"initialMean\":[0],\"initialCovariance\":[[100]]", "\"initialMean\":[0,0],\"initialCovariance\":[[100,0],[0,1]]", StringComparison.Ordinal);
