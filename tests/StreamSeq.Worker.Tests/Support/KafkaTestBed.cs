@@ -352,19 +352,10 @@ internal sealed class KafkaTestBed : IDisposable
         }));
     }
 
-    /// <summary>
-    /// How long <see cref="WaitForFiltered"/> sleeps between its checks. A check of the watermarks is one small request
-    /// per partition; the count of committed records (a read of the topic and the changelogs, 0.3 s for a few hundred
-    /// records) follows only once the watermarks suffice.
-    /// </summary>
-    private static readonly TimeSpan WaitPoll = TimeSpan.FromMilliseconds(100);
-
     /// <summary>Waits until the filtered topic holds <paramref name="expected"/> committed records.</summary>
     /// <remarks>
     /// Committed records are counted (a read of the whole topic and of the changelogs) only once the topic's high
     /// watermarks add up to <paramref name="expected"/>: fewer records on the broker cannot hold enough committed ones.
-    /// The checks come every <see cref="WaitPoll"/>: every 500 ms, a wait ended on average 250 ms after its records were
-    /// committed (75 calls in the worker tests).
     /// </remarks>
     public void WaitForFiltered(int expected, TimeSpan timeout, Func<string>? describe = null)
     {
@@ -376,7 +367,7 @@ internal sealed class KafkaTestBed : IDisposable
                 return;
             }
 
-            Thread.Sleep(WaitPoll);
+            Thread.Sleep(500);
         }
 
         throw new TimeoutException($"filtered topic has {CountCommitted(Options.FilteredTopic)} of {expected} records after {timeout} ({HighWatermarkSum(Options.FilteredTopic)} written); "
