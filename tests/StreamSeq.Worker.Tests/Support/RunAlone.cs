@@ -1,7 +1,7 @@
 namespace StreamSeq.Worker.Tests.Support;
 
 /// <summary>
-/// Test classes that run by themselves once the others are done (the rest of the project runs three test classes at a
+/// Test classes that run by themselves once the others are done (the rest of the project runs four test classes at a
 /// time, xunit.runner.json): a test whose checks hold only while the machine keeps up with a schedule. (A test that
 /// picks a port long before it listens there reserves it instead: <see cref="Scratch.ReservePort"/>.)
 /// </summary>
